@@ -1,0 +1,55 @@
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { sysMount } from './ffi.js';
+import { objGet, objPin } from './object-commands.js';
+import { checkCString } from './validate.js';
+
+/** Where bpffs is mounted by convention. */
+export const BPFFS_PATH = '/sys/fs/bpf';
+/** Where tracefs is mounted by convention. */
+export const TRACEFS_PATH = '/sys/kernel/tracing';
+
+/** The filesystem type mounted exactly at `path`, from /proc/self/mounts, or undefined. */
+export function mountedFsType(path: string): string | undefined {
+  const mounts = readFileSync('/proc/self/mounts', 'utf8');
+  let type: string | undefined;
+  for (const line of mounts.split('\n')) {
+    const [, target, fstype] = line.split(' ');
+    if (target === path) type = fstype; // the last mount at a path is the visible one
+  }
+  return type;
+}
+
+function ensureMounted(path: string, fstype: string): string {
+  checkCString(path, 'path');
+  if (mountedFsType(path) === fstype) return path;
+  mkdirSync(path, { recursive: true });
+  sysMount(fstype, path, fstype, 0);
+  return path;
+}
+
+/** Mounts bpffs at `path` (default /sys/fs/bpf) unless it is mounted already. Returns the path. */
+export function ensureBpffs(path: string = BPFFS_PATH): string {
+  return ensureMounted(path, 'bpf');
+}
+
+/** Mounts tracefs at `path` (default /sys/kernel/tracing) unless it is mounted already. Returns the path. */
+export function ensureTracefs(path: string = TRACEFS_PATH): string {
+  return ensureMounted(path, 'tracefs');
+}
+
+/** Pins `fd` at `path` on bpffs, creating missing parent directories. */
+export function pinObject(fd: number, path: string): void {
+  mkdirSync(dirname(path), { recursive: true });
+  objPin(fd, path);
+}
+
+/** Opens the object pinned at `path`, returning a new fd. */
+export function getPinned(path: string, fileFlags = 0): number {
+  return objGet(path, fileFlags);
+}
+
+/** Removes a pin (the object lives on while other references exist). Missing pins are ignored. */
+export function unpin(path: string): void {
+  rmSync(checkCString(path, 'path'), { force: true });
+}

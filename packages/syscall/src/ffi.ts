@@ -1,0 +1,314 @@
+/**
+ * The only module that talks to koffi. Everything above it passes plain
+ * `Uint8Array`s, numbers and strings.
+ *
+ * `syscall(2)` is variadic in C. On every architecture we support (x86_64,
+ * arm64, riscv64, s390x, ppc64le) integer and pointer arguments of a variadic
+ * call travel in the same registers as those of a fixed-argument call, and
+ * glibc's `syscall` never reads floating-point registers, so each shape below
+ * is declared as a fixed prototype: koffi can then pre-compile the call.
+ *
+ * errno is read with `koffi.errno()` immediately after a call that failed.
+ */
+import koffi from 'koffi';
+import { type SyscallName, syscallTable } from './arch.js';
+import { type SyscallErrorContext, syscallError } from './errors.js';
+
+const libc = koffi.load('libc.so.6');
+const table = syscallTable();
+
+/** Declares one fixed-argument shape of `syscall(2)`. */
+function shape(args: string): (...a: unknown[]) => number {
+  return libc.func(`long syscall(long nr${args ? `, ${args}` : ''})`) as (...a: unknown[]) => number;
+}
+
+// bpf() takes the attr's address as an integer: the attrs live in native memory (attr.ts).
+const sysBpf = shape('long cmd, long attr, long size');
+const sysPtr1Int4 = shape('void *p, int a, int b, int c, unsigned long d');
+const sysInt = shape('long a');
+const sysInt2 = shape('long a, long b');
+const sysInt3 = shape('long a, long b, long c');
+const sysPtr1 = shape('void *p');
+const sysIntPtrLong = shape('long a, void *p, unsigned long n');
+const sysIntLongPtr = shape('long a, unsigned long b, void *p');
+const sysInt3Ptr = shape('long a, long b, long c, void *p');
+const sysIntStrInt2 = shape('long dirfd, const char *path, long flags, unsigned long mode');
+const sysEpollWait = shape(
+  'long epfd, void *events, long max, long timeout, void *sigmask, unsigned long size',
+);
+const sysSockopt = shape('long fd, long level, long name, void *val, uint32_t len');
+const sysSockoptGet = shape('long fd, long level, long name, void *val, void *len');
+const sysMountShape = shape(
+  'const char *src, const char *target, const char *type, unsigned long flags, void *data',
+);
+const sysPtr2 = shape('void *a, void *b');
+const sysStrInt = shape('const char *name, unsigned long flags');
+const libcMmap = libc.func('void *mmap(void *addr, size_t len, int prot, int flags, int fd, long off)') as (
+  ...a: unknown[]
+) => bigint | null;
+const libcMunmap = libc.func('int munmap(void *addr, size_t len)') as (...a: unknown[]) => number;
+
+const MAP_FAILED = (1n << 64n) - 1n;
+
+function fail(context: SyscallErrorContext): never {
+  throw syscallError(koffi.errno(), context);
+}
+
+function nr(name: SyscallName): number {
+  return table[name];
+}
+
+/** Numbers cached per call site so the hot path does no lookups. */
+const NR_BPF = nr('bpf');
+
+/**
+ * Raw `bpf(cmd, attr, size)` with the attr's native address. Returns the non-negative result, or throws the
+ * errno as a typed error whose message names `commandName`.
+ */
+export function sysBpfCall(cmd: number, attr: number, size: number, commandName: string): number {
+  const ret = sysBpf(NR_BPF, cmd, attr, size);
+  if (ret < 0) fail({ syscall: 'bpf', command: commandName });
+  return ret;
+}
+
+/**
+ * Raw `bpf()` that reports failure as a negative errno instead of throwing,
+ * for probes and for commands whose ENOENT is an ordinary answer.
+ */
+export function sysBpfTry(cmd: number, attr: number, size: number): number {
+  const ret = sysBpf(NR_BPF, cmd, attr, size);
+  return ret < 0 ? -koffi.errno() : ret;
+}
+
+/** `perf_event_open(attr, pid, cpu, group_fd, flags)`. */
+export function sysPerfEventOpen(
+  attr: Uint8Array,
+  pid: number,
+  cpu: number,
+  groupFd: number,
+  flags: number,
+): number {
+  const ret = sysPtr1Int4(nr('perf_event_open'), attr, pid, cpu, groupFd, flags);
+  if (ret < 0) fail({ syscall: 'perf_event_open', detail: `pid ${pid}, cpu ${cpu}` });
+  return ret;
+}
+
+/** `openat(dirfd, path, flags, mode)`. */
+export function sysOpenat(dirfd: number, path: string, flags: number, mode: number): number {
+  const ret = sysIntStrInt2(nr('openat'), dirfd, path, flags, mode);
+  if (ret < 0) fail({ syscall: 'openat', detail: path });
+  return ret;
+}
+
+/** `read(fd, buf, count)`: bytes read. */
+export function sysRead(fd: number, buf: Uint8Array, count: number): number {
+  const ret = sysIntPtrLong(nr('read'), fd, buf, count);
+  if (ret < 0) fail({ syscall: 'read', detail: `fd ${fd}` });
+  return ret;
+}
+
+/** `read` that returns `-errno` instead of throwing (EAGAIN on non-blocking fds). */
+export function sysReadTry(fd: number, buf: Uint8Array, count: number): number {
+  const ret = sysIntPtrLong(nr('read'), fd, buf, count);
+  return ret < 0 ? -koffi.errno() : ret;
+}
+
+/** `write(fd, buf, count)`: bytes written. */
+export function sysWrite(fd: number, buf: Uint8Array, count: number): number {
+  const ret = sysIntPtrLong(nr('write'), fd, buf, count);
+  if (ret < 0) fail({ syscall: 'write', detail: `fd ${fd}` });
+  return ret;
+}
+
+/** `close(fd)`. */
+export function sysClose(fd: number): void {
+  if (sysInt(nr('close'), fd) < 0) fail({ syscall: 'close', detail: `fd ${fd}` });
+}
+
+/** `ioctl(fd, request, arg)` with an integer argument. */
+export function sysIoctlInt(fd: number, request: number, arg: number): number {
+  const ret = sysInt3(nr('ioctl'), fd, request, arg);
+  if (ret < 0) fail({ syscall: 'ioctl', command: `0x${request.toString(16)}`, detail: `fd ${fd}` });
+  return ret;
+}
+
+/** `ioctl(fd, request, buf)` with a pointer argument. */
+export function sysIoctlPtr(fd: number, request: number, arg: Uint8Array | null): number {
+  const ret = sysIntLongPtr(nr('ioctl'), fd, request, arg);
+  if (ret < 0) fail({ syscall: 'ioctl', command: `0x${request.toString(16)}`, detail: `fd ${fd}` });
+  return ret;
+}
+
+/** `fcntl(fd, cmd, arg)`; returns `-errno` on failure. */
+export function sysFcntlTry(fd: number, cmd: number, arg: number): number {
+  const ret = sysInt3(nr('fcntl'), fd, cmd, arg);
+  return ret < 0 ? -koffi.errno() : ret;
+}
+
+/** `epoll_create1(flags)`. */
+export function sysEpollCreate1(flags: number): number {
+  const ret = sysInt(nr('epoll_create1'), flags);
+  if (ret < 0) fail({ syscall: 'epoll_create1' });
+  return ret;
+}
+
+/** `epoll_ctl(epfd, op, fd, event)`. */
+export function sysEpollCtl(epfd: number, op: number, fd: number, event: Uint8Array | null): void {
+  if (sysInt3Ptr(nr('epoll_ctl'), epfd, op, fd, event) < 0) {
+    fail({ syscall: 'epoll_ctl', detail: `epfd ${epfd}, op ${op}, fd ${fd}` });
+  }
+}
+
+/** `epoll_pwait(epfd, events, max, timeout, NULL)`; EINTR counts as zero events. */
+export function sysEpollPwait(epfd: number, events: Uint8Array, max: number, timeoutMs: number): number {
+  const ret = sysEpollWait(nr('epoll_pwait'), epfd, events, max, timeoutMs, null, 8);
+  if (ret < 0) {
+    const errno = koffi.errno();
+    if (errno === 4) return 0;
+    throw syscallError(errno, { syscall: 'epoll_pwait', detail: `epfd ${epfd}` });
+  }
+  return ret;
+}
+
+/** `eventfd2(initval, flags)`. */
+export function sysEventfd(initval: number, flags: number): number {
+  const ret = sysInt2(nr('eventfd2'), initval, flags);
+  if (ret < 0) fail({ syscall: 'eventfd2' });
+  return ret;
+}
+
+/** `setns(fd, nstype)`. */
+export function sysSetns(fd: number, nstype: number): void {
+  if (sysInt2(nr('setns'), fd, nstype) < 0) fail({ syscall: 'setns', detail: `fd ${fd}` });
+}
+
+/** `socket(domain, type, protocol)`. */
+export function sysSocket(domain: number, type: number, protocol: number): number {
+  const ret = sysInt3(nr('socket'), domain, type, protocol);
+  if (ret < 0) fail({ syscall: 'socket', detail: `domain ${domain}, type ${type}` });
+  return ret;
+}
+
+/** `setsockopt(fd, level, name, value, len)`. */
+export function sysSetsockopt(fd: number, level: number, name: number, value: Uint8Array): void {
+  if (sysSockopt(nr('setsockopt'), fd, level, name, value, value.byteLength) < 0) {
+    fail({ syscall: 'setsockopt', detail: `level ${level}, option ${name}` });
+  }
+}
+
+/** `getsockopt(fd, level, name, value, &len)`: the length the kernel wrote. */
+export function sysGetsockopt(fd: number, level: number, name: number, value: Uint8Array): number {
+  const len = new Uint32Array([value.byteLength]);
+  if (sysSockoptGet(nr('getsockopt'), fd, level, name, value, len) < 0) {
+    fail({ syscall: 'getsockopt', detail: `level ${level}, option ${name}` });
+  }
+  return len[0]!;
+}
+
+/** `mount(source, target, fstype, flags, NULL)`. */
+export function sysMount(source: string, target: string, fstype: string, flags: number): void {
+  if (sysMountShape(nr('mount'), source, target, fstype, flags, null) < 0) {
+    fail({ syscall: 'mount', detail: `${fstype} on ${target}` });
+  }
+}
+
+/** `uname(buf)` into a 390-byte `struct utsname`. */
+export function sysUname(buf: Uint8Array): void {
+  if (sysPtr1(nr('uname'), buf) < 0) fail({ syscall: 'uname' });
+}
+
+/** `capget(header, data)`. */
+export function sysCapget(header: Uint8Array, data: Uint8Array): void {
+  if (sysPtr2(nr('capget'), header, data) < 0) fail({ syscall: 'capget' });
+}
+
+/** `memfd_create(name, flags)`. */
+export function sysMemfdCreate(name: string, flags: number): number {
+  const ret = sysStrInt(nr('memfd_create'), name, flags);
+  if (ret < 0) fail({ syscall: 'memfd_create', detail: name });
+  return ret;
+}
+
+/** `getpid()` and `gettid()`. */
+export function sysGetpid(): number {
+  return sysInt(nr('getpid'), 0);
+}
+
+/** This thread's kernel thread id. */
+export function sysGettid(): number {
+  return sysInt(nr('gettid'), 0);
+}
+
+/**
+ * `mmap(NULL, len, prot, flags, fd, off)` through libc (s390x's mmap syscall
+ * takes its arguments in memory; libc knows each architecture's form).
+ * Returns the address.
+ */
+export function sysMmap(length: number, prot: number, flags: number, fd: number, offset: number): bigint {
+  const addr = libcMmap(null, length, prot, flags, fd, offset);
+  const value = addr === null ? 0n : BigInt.asUintN(64, koffi.address(addr));
+  if (value === MAP_FAILED || value === 0n) {
+    fail({ syscall: 'mmap', detail: `fd ${fd}, length ${length}, offset ${offset}` });
+  }
+  return value;
+}
+
+/** `munmap(addr, len)` through libc. */
+export function sysMunmap(address: bigint, length: number): void {
+  if (libcMunmap(address, length) < 0) fail({ syscall: 'munmap' });
+}
+
+/** An ArrayBuffer over `length` bytes of native memory at `address`, without a copy. */
+export function viewMemory(address: bigint, length: number): ArrayBuffer {
+  return koffi.view(address, length) as ArrayBuffer;
+}
+
+/** The native address of a typed array's first byte (valid while the array is alive). */
+export function addressOf(bytes: ArrayBufferView): bigint {
+  return BigInt(pointerOf(bytes));
+}
+
+// Base addresses of ArrayBuffers, cached: a (non-detached) ArrayBuffer's backing
+// store never moves once materialized, and asking for `.buffer` materializes it.
+const baseAddresses = new WeakMap<ArrayBufferLike, number>();
+
+/**
+ * The native address of a typed array's first byte as a number (user-space
+ * addresses fit in 53 bits), cached per ArrayBuffer. Valid while the array is
+ * alive; throws for a detached buffer.
+ */
+export function pointerOf(bytes: ArrayBufferView): number {
+  const buffer = bytes.buffer;
+  let base = baseAddresses.get(buffer);
+  if (base === undefined) {
+    if (buffer.byteLength === 0) throw new TypeError('cannot pass an empty or detached buffer to the kernel');
+    base = Number(koffi.address(new Uint8Array(buffer)));
+    baseAddresses.set(buffer, base);
+  } else if (buffer.byteLength === 0) {
+    throw new TypeError('cannot pass a detached buffer to the kernel');
+  }
+  return base + bytes.byteOffset;
+}
+
+/** Native memory that lives as long as the process: an address and a view of it. */
+export function allocPermanent(size: number): { address: number; buffer: ArrayBuffer } {
+  const ptr = koffi.alloc('uint8_t', size);
+  const buffer = koffi.view(ptr, size) as ArrayBuffer;
+  new Uint8Array(buffer).fill(0);
+  return { address: Number(koffi.address(ptr)), buffer };
+}
+
+const libcSysconf = libc.func('long sysconf(int name)') as (name: number) => number;
+const SC_PAGESIZE = 30;
+
+/** The kernel's page size (sysconf(_SC_PAGESIZE)). */
+export function sysPageSize(): number {
+  return libcSysconf(SC_PAGESIZE);
+}
+
+/** `mmap(addr, len, …, MAP_FIXED …)`: replaces a range in place (used to retire mappings safely). */
+export function sysMmapFixed(address: bigint, length: number, prot: number, flags: number): void {
+  const addr = libcMmap(address, length, prot, flags, -1, 0);
+  const value = addr === null ? 0n : BigInt.asUintN(64, koffi.address(addr));
+  if (value !== address) fail({ syscall: 'mmap', detail: 'MAP_FIXED placeholder' });
+}

@@ -1,0 +1,163 @@
+/**
+ * @packageDocumentation
+ * `@ts-ebpf/syscall`: the raw, per-architecture eBPF system-call layer.
+ * The only ts-ebpf package that loads native code (through koffi).
+ */
+
+export {
+  SUPPORTED_ARCHITECTURES,
+  SYSCALL_TABLES,
+  type SyscallName,
+  type SyscallTable,
+  syscallTable,
+} from './arch.js';
+export {
+  iterCreate,
+  type LinkCreateAttr,
+  linkCreate,
+  linkDetach,
+  linkUpdate,
+  type ProgAttachAttr,
+  type ProgQueryAttr,
+  type ProgQueryResult,
+  progAttach,
+  progDetach,
+  progQuery,
+  rawTracepointOpen,
+} from './attach-commands.js';
+export { bpf, bpfCommandName } from './bpf.js';
+export {
+  BPFFS_PATH,
+  ensureBpffs,
+  ensureTracefs,
+  getPinned,
+  mountedFsType,
+  pinObject,
+  TRACEFS_PATH,
+  unpin,
+} from './bpffs.js';
+export * from './constants-newer.js';
+export { Epoll, EpollEvent, EpollOp, type EpollReady, epollCreate, epollCtl, epollWait } from './epoll.js';
+export { ERRNO_NAMES, Errno, errnoName } from './errno.js';
+export {
+  BadFileDescriptorError,
+  BpfArgumentError,
+  BpfSyscallError,
+  InvalidArgumentError,
+  NotFoundError,
+  ObjectClosedError,
+  PermissionError,
+  type SyscallErrorContext,
+  syscallError,
+  UnsupportedArchitectureError,
+} from './errors.js';
+export { close, OwnedFd } from './fd.js';
+export {
+  ATTACH_TYPES,
+  type FeatureReport,
+  features,
+  HELPERS,
+  MAP_TYPES,
+  PROG_TYPES,
+  type ProbeResult,
+  probeAttachType,
+  probeHelper,
+  probeMapType,
+  probeProgType,
+  progTypeForAttachType,
+} from './features.js';
+export {
+  addressOf,
+  sysEventfd as eventfd,
+  sysGetpid as getpid,
+  sysGetsockopt as getsockopt,
+  sysGettid as gettid,
+  sysMemfdCreate as memfdCreate,
+  sysSetns as setns,
+  sysSetsockopt as setsockopt,
+  sysSocket as socket,
+} from './ffi.js';
+export {
+  AT_FDCWD,
+  fileOpen,
+  fileRead,
+  fileReadAll,
+  fileReadInto,
+  fileWrite,
+  fileWriteAll,
+  O,
+  type OpenFlags,
+} from './files.js';
+export * from './generated/bpf-constants.generated.js';
+export {
+  type BtfInfo,
+  btfInfo,
+  type LinkInfo,
+  linkInfo,
+  type MapInfo,
+  mapInfo,
+  type ProgInfo,
+  progInfo,
+} from './info.js';
+export { ioc, ioctl, PerfIoctl } from './ioctl.js';
+export {
+  type MapBatchAttr,
+  type MapBatchResult,
+  mapDeleteBatch,
+  mapLookupAndDeleteBatch,
+  mapLookupBatch,
+  mapUpdateBatch,
+} from './map-batch.js';
+export {
+  type MapCreateAttr,
+  mapCreate,
+  mapDeleteElem,
+  mapFreeze,
+  mapGetNextKey,
+  mapLookupAndDeleteElem,
+  mapLookupElem,
+  mapUpdateElem,
+  progBindMap,
+} from './map-commands.js';
+export { MapFlag, type MapOptions, MappedMemory, Prot, pageSize, ReadOnlyBytes } from './memory.js';
+export {
+  btfGetFdById,
+  btfGetNextId,
+  enableStats,
+  linkGetFdById,
+  linkGetNextId,
+  mapGetFdById,
+  mapGetNextId,
+  objGet,
+  objGetInfoByFd,
+  objPin,
+  progGetFdById,
+  progGetNextId,
+} from './object-commands.js';
+export {
+  encodePerfEventAttr,
+  type PerfEventAttr,
+  PerfFlag,
+  PerfHwConfig,
+  PerfRecord,
+  PerfSample,
+  PerfSwConfig,
+  PerfType,
+  perfEventOpen,
+} from './perf-event.js';
+export { type BtfLoadAttr, btfLoad, decodeLog, type ProgLoadAttr, progLoad } from './prog-load.js';
+export {
+  Capability,
+  type CapabilityName,
+  effectiveCapabilities,
+  hasCapability,
+  type KernelVersion,
+  kernelAtLeast,
+  kernelVersion,
+  onlineCpus,
+  parseCpuList,
+  parseKernelRelease,
+  possibleCpuCount,
+  possibleCpus,
+} from './system.js';
+export { type ProgTestRunAttr, type ProgTestRunResult, progTestRun } from './test-run.js';

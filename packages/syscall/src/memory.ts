@@ -1,0 +1,200 @@
+import { BpfArgumentError, ObjectClosedError } from './errors.js';
+import { sysMmap, sysMmapFixed, sysMunmap, sysPageSize, viewMemory } from './ffi.js';
+import { checkInt } from './validate.js';
+
+/** mmap protection bits. */
+export const Prot = { NONE: 0, READ: 1, WRITE: 2, EXEC: 4 } as const;
+
+/** mmap flags (the values shared by every architecture we support). */
+export const MapFlag = {
+  SHARED: 0x01,
+  PRIVATE: 0x02,
+  FIXED: 0x10,
+  ANONYMOUS: 0x20,
+  POPULATE: 0x8000,
+} as const;
+
+let cachedPageSize = 0;
+
+/** The kernel's page size in bytes. */
+export function pageSize(): number {
+  if (cachedPageSize === 0) cachedPageSize = sysPageSize();
+  return cachedPageSize;
+}
+
+/**
+ * Read-only access to mapped memory. Read-only kernel pages (ring buffer
+ * data, producer positions) are only reachable through this class, so JS
+ * cannot write them; every read checks that the mapping is still there.
+ */
+export class ReadOnlyBytes {
+  readonly #owner: MappedMemory;
+  readonly #bytes: Uint8Array;
+  readonly #view: DataView;
+
+  /** @internal */
+  constructor(owner: MappedMemory, bytes: Uint8Array) {
+    this.#owner = owner;
+    this.#bytes = bytes;
+    this.#view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+
+  /** Length in bytes. */
+  get length(): number {
+    return this.#bytes.byteLength;
+  }
+
+  #check(offset: number, size: number): void {
+    this.#owner.assertOpen();
+    if (offset < 0 || offset + size > this.#bytes.byteLength || !Number.isInteger(offset)) {
+      throw new RangeError(`read of ${size} bytes at ${offset} is outside ${this.#bytes.byteLength} bytes`);
+    }
+  }
+
+  getUint8(offset: number): number {
+    this.#check(offset, 1);
+    return this.#bytes[offset]!;
+  }
+
+  getUint16(offset: number, littleEndian = true): number {
+    this.#check(offset, 2);
+    return this.#view.getUint16(offset, littleEndian);
+  }
+
+  getUint32(offset: number, littleEndian = true): number {
+    this.#check(offset, 4);
+    return this.#view.getUint32(offset, littleEndian);
+  }
+
+  getInt32(offset: number, littleEndian = true): number {
+    this.#check(offset, 4);
+    return this.#view.getInt32(offset, littleEndian);
+  }
+
+  getBigUint64(offset: number, littleEndian = true): bigint {
+    this.#check(offset, 8);
+    return this.#view.getBigUint64(offset, littleEndian);
+  }
+
+  /** A copy of bytes [start, end). */
+  copy(start = 0, end = this.#bytes.byteLength): Uint8Array {
+    this.#check(start, Math.max(0, end - start));
+    return this.#bytes.slice(start, end);
+  }
+
+  /** Copies bytes [start, start + target.length) into `target`. */
+  copyInto(target: Uint8Array, start = 0): Uint8Array {
+    this.#check(start, target.byteLength);
+    target.set(this.#bytes.subarray(start, start + target.byteLength));
+    return target;
+  }
+
+  /** A read-only window on [start, end) sharing the same memory. */
+  subarray(start: number, end: number): ReadOnlyBytes {
+    this.#check(start, end - start);
+    return new ReadOnlyBytes(this.#owner, this.#bytes.subarray(start, end));
+  }
+}
+
+/** Options of {@link MappedMemory.map}. */
+export interface MapOptions {
+  length: number;
+  /** `Prot.READ`, `Prot.READ | Prot.WRITE` … */
+  prot: number;
+  /** Default `MapFlag.SHARED`. */
+  flags?: number;
+  /** File to map; omit (or -1) with `MapFlag.ANONYMOUS`. */
+  fd?: number;
+  /** Byte offset into the file; a multiple of the page size. */
+  offset?: number;
+}
+
+// A retired mapping is replaced by anonymous zero pages at the same address so
+// that a Uint8Array someone kept can never touch unmapped memory; the
+// placeholder is freed once that array is garbage.
+const placeholders = new FinalizationRegistry<{ address: bigint; length: number }>(({ address, length }) => {
+  try {
+    sysMunmap(address, length);
+  } catch {
+    // nothing more can be done from a finalizer
+  }
+});
+
+/**
+ * An mmap'ed region. Writable mappings expose `bytes`; read-only ones only a
+ * {@link ReadOnlyBytes} reader. `close()` unmaps (idempotent), and any view
+ * handed out before then reads zeros afterwards instead of crashing.
+ */
+export class MappedMemory implements Disposable {
+  /** Start address. */
+  readonly address: bigint;
+  /** Length in bytes. */
+  readonly length: number;
+  /** True when mapped with `Prot.WRITE`. */
+  readonly writable: boolean;
+  readonly #buffer: ArrayBuffer;
+  #closed = false;
+
+  private constructor(address: bigint, length: number, writable: boolean) {
+    this.address = address;
+    this.length = length;
+    this.writable = writable;
+    this.#buffer = viewMemory(address, length);
+  }
+
+  /** mmap(2) a file or anonymous memory. */
+  static map(o: MapOptions): MappedMemory {
+    checkInt(o.length, 'length', 1, Number.MAX_SAFE_INTEGER);
+    const offset = o.offset ?? 0;
+    if (offset % pageSize() !== 0) {
+      throw new BpfArgumentError('offset', `${offset} is not a multiple of the page size ${pageSize()}`);
+    }
+    const address = sysMmap(o.length, o.prot, o.flags ?? MapFlag.SHARED, o.fd ?? -1, offset);
+    return new MappedMemory(address, o.length, (o.prot & Prot.WRITE) !== 0);
+  }
+
+  /** Throws when the mapping was closed. */
+  assertOpen(): void {
+    if (this.#closed) throw new ObjectClosedError('memory mapping');
+  }
+
+  /** True once unmapped. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /**
+   * The mapping as bytes, for writable mappings only.
+   * @throws BpfArgumentError for a read-only mapping (writing one would kill the process).
+   */
+  get bytes(): Uint8Array {
+    this.assertOpen();
+    if (!this.writable) {
+      throw new BpfArgumentError('mapping', 'is read-only: use reader() to read it');
+    }
+    return new Uint8Array(this.#buffer);
+  }
+
+  /** A read-only accessor over the whole mapping (works for any mapping). */
+  reader(): ReadOnlyBytes {
+    this.assertOpen();
+    return new ReadOnlyBytes(this, new Uint8Array(this.#buffer));
+  }
+
+  /** munmap(2); later calls do nothing. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    sysMmapFixed(
+      this.address,
+      this.length,
+      Prot.READ | Prot.WRITE,
+      MapFlag.PRIVATE | MapFlag.ANONYMOUS | MapFlag.FIXED,
+    );
+    placeholders.register(this.#buffer, { address: this.address, length: this.length });
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}

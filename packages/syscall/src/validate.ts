@@ -1,0 +1,66 @@
+import { BpfArgumentError } from './errors.js';
+
+/** Checks that `fd` is a plausible open file descriptor number. */
+export function checkFd(fd: number, argument = 'fd'): number {
+  if (!Number.isInteger(fd) || fd < 0 || fd > 0x7fffffff) {
+    throw new BpfArgumentError(argument, `expected a non-negative integer file descriptor, got ${fd}`);
+  }
+  return fd;
+}
+
+/** Checks that `value` is an integer in [min, max]. */
+export function checkInt(value: number, argument: string, min: number, max: number): number {
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new BpfArgumentError(argument, `expected an integer in [${min}, ${max}], got ${value}`);
+  }
+  return value;
+}
+
+/** Checks an unsigned 32-bit integer. */
+export function checkU32(value: number, argument: string): number {
+  return checkInt(value, argument, 0, 0xffffffff);
+}
+
+/** Checks an unsigned 64-bit value given as a number or bigint, returning a bigint. */
+export function checkU64(value: number | bigint, argument: string): bigint {
+  const big = typeof value === 'bigint' ? value : Number.isInteger(value) ? BigInt(value) : -1n;
+  if (big < 0n || big > 0xffffffffffffffffn) {
+    throw new BpfArgumentError(argument, `expected an unsigned 64-bit integer, got ${value}`);
+  }
+  return big;
+}
+
+/** Checks a string passed to C: no NUL byte inside, at most `maxBytes` UTF-8 bytes. */
+export function checkCString(value: string, argument: string, maxBytes = 4095): string {
+  if (typeof value !== 'string')
+    throw new BpfArgumentError(argument, `expected a string, got ${typeof value}`);
+  if (value.includes('\0'))
+    throw new BpfArgumentError(argument, `contains a NUL byte: ${JSON.stringify(value)}`);
+  const bytes = new TextEncoder().encode(value).length;
+  if (bytes > maxBytes)
+    throw new BpfArgumentError(argument, `is ${bytes} bytes long, at most ${maxBytes} allowed`);
+  return value;
+}
+
+/**
+ * Checks a kernel object name (map or program): at most 15 bytes of
+ * `[A-Za-z0-9_.]`, which is all BPF_OBJ_NAME_LEN and the kernel allow.
+ */
+export function checkObjectName(value: string, argument: string): string {
+  if (!/^[A-Za-z0-9_.]{0,15}$/.test(value)) {
+    throw new BpfArgumentError(
+      argument,
+      `${JSON.stringify(value)} is not a kernel object name (at most 15 characters of A-Z a-z 0-9 _ .)`,
+    );
+  }
+  return value;
+}
+
+/** Checks that `bytes` is a Uint8Array of at least `min` bytes. */
+export function checkBytes(bytes: Uint8Array, argument: string, min = 0): Uint8Array {
+  if (!(bytes instanceof Uint8Array)) throw new BpfArgumentError(argument, 'expected a Uint8Array');
+  if (bytes.byteLength < min) {
+    throw new BpfArgumentError(argument, `is ${bytes.byteLength} bytes, needs at least ${min}`);
+  }
+  return bytes;
+}

@@ -1,0 +1,93 @@
+import { describeKernel } from '@ts-ebpf/test-utils';
+import { expect, it } from 'vitest';
+import {
+  BPF_F_MMAPABLE,
+  BpfArgumentError,
+  BpfMapType,
+  close,
+  Epoll,
+  EpollEvent,
+  eventfd,
+  fileRead,
+  fileWrite,
+  MapFlag,
+  MappedMemory,
+  mapCreate,
+  mapLookupElem,
+  ObjectClosedError,
+  Prot,
+  pageSize,
+} from '../src/index.js';
+
+describeKernel('mmap, epoll', () => {
+  it('maps a BPF array and sees writes from both sides', () => {
+    const fd = mapCreate({
+      mapType: BpfMapType.ARRAY,
+      keySize: 4,
+      valueSize: 8,
+      maxEntries: 512,
+      mapFlags: BPF_F_MMAPABLE,
+    });
+    try {
+      using mem = MappedMemory.map({ length: 4096, prot: Prot.READ | Prot.WRITE, fd });
+      new DataView(mem.bytes.buffer).setBigUint64(8 * 3, 0xabcdefn, true);
+      const out = new Uint8Array(8);
+      mapLookupElem(fd, new Uint8Array(new Uint32Array([3]).buffer), out);
+      expect(new DataView(out.buffer).getBigUint64(0, true)).toBe(0xabcdefn);
+      expect(mem.reader().getBigUint64(24)).toBe(0xabcdefn);
+    } finally {
+      close(fd);
+    }
+  });
+
+  it('never hands out writable bytes of a read-only mapping, and reads nothing after close', () => {
+    const fd = mapCreate({
+      mapType: BpfMapType.ARRAY,
+      keySize: 4,
+      valueSize: 8,
+      maxEntries: 512,
+      mapFlags: BPF_F_MMAPABLE,
+    });
+    const mem = MappedMemory.map({ length: 4096, prot: Prot.READ, fd });
+    close(fd);
+    expect(() => mem.bytes).toThrow(BpfArgumentError);
+    const reader = mem.reader();
+    expect(reader.getUint32(0)).toBe(0);
+    expect(() => reader.getUint32(4096)).toThrow(RangeError);
+    mem.close();
+    mem.close();
+    expect(() => reader.getUint32(0)).toThrow(ObjectClosedError);
+    expect(() => mem.reader()).toThrow(ObjectClosedError);
+  });
+
+  it('keeps an escaped view safe after unmap', () => {
+    const mem = MappedMemory.map({
+      length: pageSize(),
+      prot: Prot.READ | Prot.WRITE,
+      flags: MapFlag.PRIVATE | MapFlag.ANONYMOUS,
+    });
+    const bytes = mem.bytes;
+    bytes[0] = 9;
+    mem.close();
+    expect(bytes[0]).toBe(0);
+    bytes[1] = 1; // a placeholder page, not freed memory
+  });
+
+  it('rejects an unaligned offset before mmap', () => {
+    expect(() => MappedMemory.map({ length: 10, prot: Prot.READ, offset: 3, fd: 0 })).toThrow(/page size/);
+  });
+
+  it('epoll reports a readable eventfd with its data tag', () => {
+    const efd = eventfd(0, 0o4000);
+    using ep = new Epoll();
+    ep.add(efd, 1234, EpollEvent.IN);
+    expect(ep.wait(0)).toEqual([]);
+    fileWrite(efd, new Uint8Array(new BigUint64Array([1n]).buffer));
+    expect(ep.wait(100)).toEqual([{ events: EpollEvent.IN, data: 1234 }]);
+    fileRead(efd, 8);
+    ep.remove(efd);
+    close(efd);
+    ep.close();
+    expect(() => ep.fd).toThrow(ObjectClosedError);
+  });
+});

@@ -1,0 +1,151 @@
+import { mkdirSync, rmSync } from 'node:fs';
+import { describeKernel } from '@ts-ebpf/test-utils';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import {
+  BpfMapType,
+  BpfProgType,
+  BpfStatsType,
+  close,
+  enableStats,
+  ensureBpffs,
+  getPinned,
+  mapCreate,
+  mapGetFdById,
+  mapGetNextId,
+  mapInfo,
+  mountedFsType,
+  NotFoundError,
+  objGet,
+  PermissionError,
+  pinObject,
+  progGetFdById,
+  progGetNextId,
+  progInfo,
+  progLoad,
+  progTestRun,
+  unpin,
+} from '../src/index.js';
+import { exit, insn, movR0, program } from './helpers.js';
+
+const dir = `/sys/fs/bpf/ts-ebpf-test-${process.pid}`;
+
+beforeAll(() => {
+  ensureBpffs();
+  mkdirSync(dir, { recursive: true });
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describeKernel('program commands', () => {
+  it('loads hand-encoded bytes and runs them with PROG_TEST_RUN', () => {
+    // r0 = 40; r0 += 2; exit
+    const fd = progLoad({
+      progType: BpfProgType.SOCKET_FILTER,
+      insns: program(movR0(40), insn(0x07, 0, 0, 0, 2), exit()),
+      progName: 'answer',
+    });
+    try {
+      const r = progTestRun({ progFd: fd, dataIn: new Uint8Array(64), repeat: 10 });
+      expect(r.retval).toBe(42);
+      const info = progInfo(fd);
+      expect(info).toMatchObject({ type: BpfProgType.SOCKET_FILTER, name: 'answer', xlatedProgLen: 24 });
+      expect(info.tag).toMatch(/^[0-9a-f]{16}$/);
+    } finally {
+      close(fd);
+    }
+  });
+
+  it('returns XDP packet data out of a test run', () => {
+    const fd = progLoad({ progType: BpfProgType.XDP, insns: program(movR0(2), exit()) });
+    try {
+      const data = new Uint8Array(64).fill(7);
+      const out = new Uint8Array(64);
+      const r = progTestRun({ progFd: fd, dataIn: data, dataOut: out });
+      expect(r).toMatchObject({ retval: 2, dataSizeOut: 64 });
+      expect(out).toEqual(data);
+    } finally {
+      close(fd);
+    }
+  });
+
+  it('a rejected program throws with the verifier log and errno', () => {
+    // exit without setting r0
+    const err = (() => {
+      try {
+        progLoad({ progType: BpfProgType.SOCKET_FILTER, insns: exit(), logLevel: 1 });
+      } catch (e) {
+        return e as PermissionError;
+      }
+    })();
+    expect(err).toBeInstanceOf(PermissionError);
+    expect(err?.code).toBe('EACCES');
+    expect(err?.log).toMatch(/R0 !read_ok/);
+    expect(err?.logTrueSize).toBeGreaterThan(0);
+    expect(err?.message).toMatch(/BPF_PROG_LOAD.*verifier/);
+  });
+
+  it('enumerates ids and reopens objects by id', () => {
+    const map = mapCreate({
+      mapType: BpfMapType.ARRAY,
+      keySize: 4,
+      valueSize: 4,
+      maxEntries: 1,
+      mapName: 'by_id',
+    });
+    const prog = progLoad({ progType: BpfProgType.SOCKET_FILTER, insns: program(movR0(0), exit()) });
+    try {
+      const { id: mapId } = mapInfo(map);
+      const ids: number[] = [];
+      for (let id = mapGetNextId(0); id !== null; id = mapGetNextId(id)) ids.push(id);
+      expect(ids).toContain(mapId);
+      const again = mapGetFdById(mapId);
+      expect(mapInfo(again).name).toBe('by_id');
+      close(again);
+      const progId = progInfo(prog).id;
+      let found = false;
+      for (let id = progGetNextId(0); id !== null; id = progGetNextId(id)) found ||= id === progId;
+      expect(found).toBe(true);
+      const p2 = progGetFdById(progId);
+      expect(progInfo(p2).id).toBe(progId);
+      close(p2);
+      expect(() => mapGetFdById(0x7ffffff0)).toThrow(NotFoundError);
+    } finally {
+      close(map);
+      close(prog);
+    }
+  });
+
+  it('pins on bpffs and gets the object back', () => {
+    expect(mountedFsType('/sys/fs/bpf')).toBe('bpf');
+    const map = mapCreate({
+      mapType: BpfMapType.ARRAY,
+      keySize: 4,
+      valueSize: 4,
+      maxEntries: 3,
+      mapName: 'pinned',
+    });
+    const path = `${dir}/nested/map`;
+    try {
+      pinObject(map, path);
+      const fd = getPinned(path);
+      expect(mapInfo(fd)).toMatchObject({ name: 'pinned', maxEntries: 3 });
+      close(fd);
+      unpin(path);
+      expect(() => objGet(path)).toThrow(NotFoundError);
+      expect(() => objGet(path)).toThrow(/bpffs/);
+    } finally {
+      close(map);
+    }
+  });
+
+  it('counts run time while statistics are enabled', () => {
+    const prog = progLoad({ progType: BpfProgType.SOCKET_FILTER, insns: program(movR0(0), exit()) });
+    const stats = enableStats(BpfStatsType.RUN_TIME);
+    try {
+      progTestRun({ progFd: prog, dataIn: new Uint8Array(64), repeat: 5 });
+      expect(progInfo(prog).runCnt).toBeGreaterThan(0n);
+    } finally {
+      close(stats);
+      close(prog);
+    }
+  });
+});

@@ -1,0 +1,296 @@
+import { SectionFlag, SectionType, SHN_UNDEF, SymbolBind, SymbolType } from './constants.js';
+import { ElfError } from './errors.js';
+import { CALL, INSN_SIZE, InsnView, LD_IMM64, PSEUDO_CALL, toLittleEndian } from './instructions.js';
+import { type ElfFile, type ElfSection, type ElfSymbol, parseElf } from './reader.js';
+import { type ResolvedSection, resolveSection } from './sections.js';
+
+/** What an instruction of a program refers to, to be patched at load time. */
+export type Reference =
+  /** ld_imm64 of a map: becomes BPF_PSEUDO_MAP_FD with the map's fd. */
+  | { kind: 'map'; insn: number; name: string }
+  /** ld_imm64 of a global variable: BPF_PSEUDO_MAP_VALUE into a data section's map at `offset`. */
+  | { kind: 'data'; insn: number; section: string; offset: number }
+  /** call of a kernel function (kfunc), by name: BPF_PSEUDO_KFUNC_CALL with its BTF id. */
+  | { kind: 'kfunc'; insn: number; name: string }
+  /** ld_imm64 of an extern: a kernel symbol (.ksyms) or a kconfig value (.kconfig). */
+  | { kind: 'extern'; insn: number; name: string; section: string };
+
+/** One program found in an object, with its subprograms linked in. */
+export interface ProgramSpec {
+  /** The function's name. */
+  name: string;
+  /** The ELF section it came from (`xdp`, `kprobe/do_unlinkat` …). */
+  section: string;
+  /** What the section name says: program type, attach type, target, flags. */
+  sectionDef: ResolvedSection;
+  /** Little-endian instructions, the entry function first, then its subprograms. */
+  instructions: Uint8Array;
+  /** Subprograms appended after the entry function, with their first instruction index. */
+  subprograms: { name: string; start: number }[];
+  /** Instructions the loader must patch. */
+  references: Reference[];
+  license: string;
+}
+
+/** A map defined in the legacy `maps` section (struct bpf_map_def). */
+export interface LegacyMapSpec {
+  name: string;
+  type: number;
+  keySize: number;
+  valueSize: number;
+  maxEntries: number;
+  flags: number;
+}
+
+/** A global-data section (`.data`, `.rodata*`, `.bss`, `.data.*`), loaded as a one-element array map. */
+export interface DataSectionSpec {
+  name: string;
+  /** Initial contents (zeros for `.bss`). */
+  contents: Uint8Array;
+  readOnly: boolean;
+  /** Variables defined in it: name → offset and size. */
+  variables: Map<string, { offset: number; size: number }>;
+}
+
+/** Everything the object holds, before anything touches the kernel. */
+export interface CollectionSpec {
+  elf: ElfFile;
+  programs: Map<string, ProgramSpec>;
+  legacyMaps: Map<string, LegacyMapSpec>;
+  dataSections: Map<string, DataSectionSpec>;
+  /** Names of variables of the `.maps` section (BTF-defined maps; their layout is in BTF). */
+  btfMapNames: string[];
+  license: string;
+  /** Raw `.BTF` and `.BTF.ext`, when present. */
+  btf: Uint8Array | undefined;
+  btfExt: Uint8Array | undefined;
+}
+
+const DATA_SECTION = /^\.(data|rodata|bss)(\..+)?$/;
+
+function isExec(s: ElfSection): boolean {
+  return s.type === SectionType.PROGBITS && (s.flags & BigInt(SectionFlag.EXECINSTR)) !== 0n;
+}
+
+interface CodeSection {
+  section: ElfSection;
+  code: InsnView;
+  /** Functions by first instruction index. */
+  functions: ElfSymbol[];
+}
+
+/** Reads an object's programs, maps, data sections and license. @throws ElfError */
+export function loadCollectionSpec(bytes: Uint8Array): CollectionSpec {
+  const elf = parseElf(bytes);
+  const le = elf.header.littleEndian;
+  const licenseSection = elf.section('license');
+  const license = licenseSection
+    ? new TextDecoder().decode(elf.data(licenseSection)).replace(/\0.*$/s, '')
+    : '';
+
+  const code = new Map<number, CodeSection>();
+  for (const s of elf.sections) {
+    if (!isExec(s) || s.size === 0) continue;
+    const functions = elf.symbols
+      .filter((sym) => sym.section === s.index && sym.type === SymbolType.FUNC)
+      .sort((a, b) => Number(a.value - b.value));
+    code.set(s.index, { section: s, code: new InsnView(toLittleEndian(elf.data(s), le, s.name)), functions });
+  }
+
+  const dataSections = readDataSections(elf);
+  const relocationSections = elf.relocationSections();
+  const programs = new Map<string, ProgramSpec>();
+  for (const cs of code.values()) {
+    const def = resolveSection(cs.section.name);
+    if (!def) continue; // .text and other helper sections hold subprograms only
+    for (const fn of cs.functions) {
+      if (fn.bind === SymbolBind.LOCAL) continue; // static functions are subprograms, as in libbpf
+      programs.set(fn.name, linkProgram(elf, code, relocationSections, cs, fn, def, license));
+    }
+  }
+
+  return {
+    elf,
+    programs,
+    legacyMaps: readLegacyMaps(elf),
+    dataSections,
+    btfMapNames: symbolsIn(elf, '.maps').map((s) => s.name),
+    license,
+    btf: elf.section('.BTF') ? elf.data(elf.section('.BTF')!).slice() : undefined,
+    btfExt: elf.section('.BTF.ext') ? elf.data(elf.section('.BTF.ext')!).slice() : undefined,
+  };
+}
+
+function symbolsIn(elf: ElfFile, sectionName: string): ElfSymbol[] {
+  const s = elf.section(sectionName);
+  if (!s) return [];
+  return elf.symbols.filter((sym) => sym.section === s.index && sym.type !== SymbolType.SECTION && sym.name);
+}
+
+function functionRange(cs: CodeSection, fn: ElfSymbol): [number, number] {
+  const start = Number(fn.value) / INSN_SIZE;
+  const size = Number(fn.size) / INSN_SIZE;
+  if (!Number.isInteger(start) || !Number.isInteger(size) || start + size > cs.code.count) {
+    throw new ElfError(`function ${fn.name} lies outside section ${cs.section.name}`);
+  }
+  return [start, start + (size || cs.code.count - start)];
+}
+
+/** Copies `fn`, then each subprogram it calls (transitively), fixing up calls and recording references. */
+function linkProgram(
+  elf: ElfFile,
+  code: Map<number, CodeSection>,
+  relocationSections: Map<number, ElfSection>,
+  home: CodeSection,
+  entry: ElfSymbol,
+  def: ResolvedSection,
+  license: string,
+): ProgramSpec {
+  const parts: { cs: CodeSection; fn: ElfSymbol; start: number; range: [number, number] }[] = [];
+  const placed = new Map<string, number>(); // "section:insn" of a function start → index in the linked program
+  const references: Reference[] = [];
+  let total = 0;
+  const place = (cs: CodeSection, fn: ElfSymbol): number => {
+    const key = `${cs.section.index}:${Number(fn.value) / INSN_SIZE}`;
+    const existing = placed.get(key);
+    if (existing !== undefined) return existing;
+    const range = functionRange(cs, fn);
+    const start = total;
+    placed.set(key, start);
+    parts.push({ cs, fn, start, range });
+    total += range[1] - range[0];
+    return start;
+  };
+  place(home, entry);
+
+  const out: Uint8Array[] = [];
+  for (let p = 0; p < parts.length; p++) {
+    const { cs, start, range } = parts[p]!;
+    const insns = new InsnView(cs.code.bytes.slice(range[0] * INSN_SIZE, range[1] * INSN_SIZE));
+    const relocs = new Map<number, { symbol: ElfSymbol; type: number }>();
+    const relSection = relocationSections.get(cs.section.index);
+    for (const r of relSection ? elf.relocations(relSection) : []) {
+      const at = Number(r.offset) / INSN_SIZE;
+      if (at >= range[0] && at < range[1])
+        relocs.set(at - range[0], { symbol: elf.symbols[r.symbol]!, type: r.type });
+    }
+    for (let i = 0; i < insns.count; i++) {
+      const op = insns.opcode(i);
+      const rel = relocs.get(i);
+      const isCall = op === CALL && insns.src(i) === PSEUDO_CALL;
+      const isFuncRef = op === LD_IMM64 && insns.src(i) === PSEUDO_CALL;
+      if (rel) {
+        const sym = rel.symbol;
+        if (sym.section === SHN_UNDEF) {
+          if (op === CALL) references.push({ kind: 'kfunc', insn: start + i, name: sym.name });
+          else
+            references.push({
+              kind: 'extern',
+              insn: start + i,
+              name: sym.name,
+              section: externSection(elf, sym),
+            });
+          continue;
+        }
+        const target = code.get(sym.section);
+        if (target && (isCall || isFuncRef || op === LD_IMM64)) {
+          // A call or function pointer: sym.value + imm + 1 is the callee's index in its section
+          // (FUNC symbols carry imm = -1; section symbols carry the offset in imm).
+          const calleeIndex = Number(sym.value) / INSN_SIZE + insns.imm(i) + 1;
+          const callee = target.functions.find((f) => Number(f.value) / INSN_SIZE === calleeIndex);
+          if (!callee)
+            throw new ElfError(
+              `call from ${entry.name} to ${target.section.name}+${calleeIndex} hits no function`,
+            );
+          const at = place(target, callee);
+          insns.setImm(i, at - (start + i) - 1);
+          if (!isCall) insns.setSrc(i, PSEUDO_CALL);
+          continue;
+        }
+        const section = elf.sections[sym.section]!;
+        if (section.name === '.maps' || section.name === 'maps') {
+          references.push({ kind: 'map', insn: start + i, name: sym.name });
+        } else if (DATA_SECTION.test(section.name)) {
+          const offset = (sym.type === SymbolType.SECTION ? 0 : Number(sym.value)) + insns.imm(i);
+          references.push({ kind: 'data', insn: start + i, section: section.name, offset });
+        } else {
+          throw new ElfError(
+            `${entry.name}: relocation against ${sym.name || section.name} in unsupported section ${section.name}`,
+          );
+        }
+      } else if (isCall) {
+        // A call inside the same section with no relocation: relative already.
+        const calleeIndex = range[0] + i + insns.imm(i) + 1;
+        const callee = cs.functions.find((f) => Number(f.value) / INSN_SIZE === calleeIndex);
+        if (!callee)
+          throw new ElfError(`call from ${entry.name} to ${cs.section.name}+${calleeIndex} hits no function`);
+        insns.setImm(i, place(cs, callee) - (start + i) - 1);
+      }
+    }
+    out.push(insns.bytes);
+  }
+  const instructions = new Uint8Array(total * INSN_SIZE);
+  let at = 0;
+  for (const part of out) {
+    instructions.set(part, at);
+    at += part.byteLength;
+  }
+  return {
+    name: entry.name,
+    section: home.section.name,
+    sectionDef: def,
+    instructions,
+    subprograms: parts.slice(1).map((p) => ({ name: p.fn.name, start: p.start })),
+    references,
+    license,
+  };
+}
+
+function externSection(elf: ElfFile, sym: ElfSymbol): string {
+  // libbpf puts kconfig externs in .kconfig and kernel symbols in .ksyms; an
+  // undefined symbol keeps no section, so the name decides: CONFIG_* is kconfig.
+  return sym.name.startsWith('CONFIG_') || sym.name === 'LINUX_KERNEL_VERSION' ? '.kconfig' : '.ksyms';
+}
+
+function readLegacyMaps(elf: ElfFile): Map<string, LegacyMapSpec> {
+  const out = new Map<string, LegacyMapSpec>();
+  const section = elf.section('maps');
+  if (!section) return out;
+  const data = elf.data(section);
+  const v = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  const le = elf.header.littleEndian;
+  for (const sym of symbolsIn(elf, 'maps')) {
+    const o = Number(sym.value);
+    if (o + 20 > data.byteLength)
+      throw new ElfError(`legacy map ${sym.name} is truncated`, section.offset + o);
+    out.set(sym.name, {
+      name: sym.name,
+      type: v.getUint32(o, le),
+      keySize: v.getUint32(o + 4, le),
+      valueSize: v.getUint32(o + 8, le),
+      maxEntries: v.getUint32(o + 12, le),
+      flags: v.getUint32(o + 16, le),
+    });
+  }
+  return out;
+}
+
+function readDataSections(elf: ElfFile): Map<string, DataSectionSpec> {
+  const out = new Map<string, DataSectionSpec>();
+  for (const s of elf.sections) {
+    if (!DATA_SECTION.test(s.name)) continue;
+    const variables = new Map<string, { offset: number; size: number }>();
+    for (const sym of elf.symbols) {
+      if (sym.section === s.index && sym.type === SymbolType.OBJECT && sym.name) {
+        variables.set(sym.name, { offset: Number(sym.value), size: Number(sym.size) });
+      }
+    }
+    out.set(s.name, {
+      name: s.name,
+      contents: s.type === SectionType.NOBITS ? new Uint8Array(s.size) : elf.data(s).slice(),
+      readOnly: s.name.startsWith('.rodata'),
+      variables,
+    });
+  }
+  return out;
+}

@@ -1,0 +1,38 @@
+/**
+ * @packageDocumentation
+ * `@ts-ebpf/elf`: reads BPF ELF objects compiled by clang and resolves libbpf's
+ * section conventions.
+ */
+
+export {
+  type CollectionSpec,
+  type DataSectionSpec,
+  type LegacyMapSpec,
+  loadCollectionSpec,
+  type ProgramSpec,
+  type Reference,
+} from './collection-spec.js';
+export {
+  BpfReloc,
+  EM_BPF,
+  SectionFlag,
+  SectionType,
+  SHN_ABS,
+  SHN_COMMON,
+  SHN_UNDEF,
+  SHN_XINDEX,
+  SymbolBind,
+  SymbolType,
+} from './constants.js';
+export { ElfError } from './errors.js';
+export { INSN_SIZE, toLittleEndian } from './instructions.js';
+export {
+  ElfFile,
+  type ElfHeader,
+  type ElfRelocation,
+  type ElfSection,
+  type ElfSymbol,
+  parseElf,
+} from './reader.js';
+export { type RelocationTargets, relocate } from './relocate.js';
+export { type ResolvedSection, resolveSection, SECTION_DEFS, type SectionDef } from './sections.js';

@@ -1,0 +1,75 @@
+import type { ProgramSpec } from './collection-spec.js';
+import { ElfError } from './errors.js';
+import { InsnView, PSEUDO_KFUNC_CALL } from './instructions.js';
+
+/** `src_reg` values of ld_imm64 the kernel understands. */
+const PSEUDO_MAP_FD = 1;
+const PSEUDO_MAP_VALUE = 2;
+const PSEUDO_BTF_ID = 3;
+
+/** What the loader knows by load time, to patch a program's references. */
+export interface RelocationTargets {
+  /** fd of a map by its name in the object. */
+  mapFd(name: string): number | undefined;
+  /** fd of the array map holding a data section (`.bss`, `.rodata` …). */
+  dataFd(section: string): number | undefined;
+  /** BTF id of a kernel function (kfunc), and the fd-array index of its module BTF (0 = vmlinux). */
+  kfunc?(name: string): { btfId: number; btfObjFdIndex?: number } | undefined;
+  /** An extern: kernel symbol BTF id (`.ksyms`) or a kconfig variable's place in the `.kconfig` map. */
+  extern?(name: string, section: string): { btfId: number } | { kconfigOffset: number } | undefined;
+}
+
+/**
+ * Returns a copy of the program's instructions with every reference patched:
+ * map fds, data-section map values, kfunc and kernel symbol BTF ids.
+ * @throws ElfError naming the instruction and reference that cannot be resolved.
+ */
+export function relocate(spec: ProgramSpec, targets: RelocationTargets): Uint8Array {
+  const insns = new InsnView(spec.instructions.slice());
+  const fail = (what: string, insn: number): never => {
+    throw new ElfError(`${spec.name}: instruction ${insn}: ${what}`);
+  };
+  for (const ref of spec.references) {
+    switch (ref.kind) {
+      case 'map': {
+        const fd =
+          targets.mapFd(ref.name) ?? fail(`map '${ref.name}' is not defined or was not created`, ref.insn);
+        insns.setSrc(ref.insn, PSEUDO_MAP_FD);
+        insns.setImm(ref.insn, fd);
+        break;
+      }
+      case 'data': {
+        const fd = targets.dataFd(ref.section) ?? fail(`no map holds section ${ref.section}`, ref.insn);
+        insns.setSrc(ref.insn, PSEUDO_MAP_VALUE);
+        insns.setImm(ref.insn, fd);
+        insns.setImm(ref.insn + 1, ref.offset);
+        break;
+      }
+      case 'kfunc': {
+        const t =
+          targets.kfunc?.(ref.name) ??
+          fail(`kernel function '${ref.name}' not found in kernel BTF`, ref.insn);
+        insns.setSrc(ref.insn, PSEUDO_KFUNC_CALL);
+        insns.setImm(ref.insn, t.btfId);
+        break;
+      }
+      case 'extern': {
+        const t =
+          targets.extern?.(ref.name, ref.section) ??
+          fail(`extern '${ref.name}' (${ref.section}) cannot be resolved`, ref.insn);
+        if ('btfId' in t) {
+          insns.setSrc(ref.insn, PSEUDO_BTF_ID);
+          insns.setImm(ref.insn, t.btfId);
+          insns.setImm(ref.insn + 1, 0);
+        } else {
+          const fd = targets.dataFd('.kconfig') ?? fail('no map holds .kconfig', ref.insn);
+          insns.setSrc(ref.insn, PSEUDO_MAP_VALUE);
+          insns.setImm(ref.insn, fd);
+          insns.setImm(ref.insn + 1, t.kconfigOffset);
+        }
+        break;
+      }
+    }
+  }
+  return insns.bytes;
+}

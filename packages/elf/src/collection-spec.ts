@@ -188,7 +188,7 @@ function linkProgram(
               kind: 'extern',
               insn: start + i,
               name: sym.name,
-              section: externSection(elf, sym),
+              section: externSection(sym),
             });
           continue;
         }
@@ -246,7 +246,7 @@ function linkProgram(
   };
 }
 
-function externSection(elf: ElfFile, sym: ElfSymbol): string {
+function externSection(sym: ElfSymbol): string {
   // libbpf puts kconfig externs in .kconfig and kernel symbols in .ksyms; an
   // undefined symbol keeps no section, so the name decides: CONFIG_* is kconfig.
   return sym.name.startsWith('CONFIG_') || sym.name === 'LINUX_KERNEL_VERSION' ? '.kconfig' : '.ksyms';

@@ -1,0 +1,76 @@
+import { describeKernel } from '@ts-ebpf/test-utils';
+import { expect, it } from 'vitest';
+import {
+  BpfArgumentError,
+  BpfMapType,
+  BpfSyscallError,
+  bpf,
+  close,
+  mapCreate,
+  mapInfo,
+  ObjectClosedError,
+  OwnedFd,
+  syscallError,
+} from '../src/index.js';
+
+describeKernel('owned file descriptors and errors', () => {
+  it('close is idempotent, use after close throws, and `using` closes', () => {
+    const owned = new OwnedFd(
+      mapCreate({ mapType: BpfMapType.ARRAY, keySize: 4, valueSize: 4, maxEntries: 1 }),
+      'map',
+    );
+    const n = owned.fd;
+    expect(mapInfo(n).type).toBe(BpfMapType.ARRAY);
+    owned.close();
+    owned.close();
+    expect(owned.closed).toBe(true);
+    expect(() => owned.fd).toThrow(ObjectClosedError);
+    expect(() => owned.fd).toThrow('map is closed');
+    let inner = -1;
+    {
+      using scoped = new OwnedFd(
+        mapCreate({ mapType: BpfMapType.ARRAY, keySize: 4, valueSize: 4, maxEntries: 1 }),
+      );
+      inner = scoped.fd;
+      expect(mapInfo(inner).maxEntries).toBe(1);
+    }
+    // closed: the number is free (EBADF) or reused by something that is not a map (EINVAL)
+    expect(() => mapInfo(inner)).toThrow(/EBADF|EINVAL/);
+  });
+
+  it('release hands the number over without closing it', () => {
+    const owned = new OwnedFd(
+      mapCreate({ mapType: BpfMapType.ARRAY, keySize: 4, valueSize: 4, maxEntries: 2 }),
+    );
+    const n = owned.release();
+    expect(owned.closed).toBe(true);
+    expect(mapInfo(n).maxEntries).toBe(2);
+    close(n);
+  });
+
+  it('the raw bpf() call validates its arguments and names the command in errors', () => {
+    expect(() => bpf(-1, new Uint8Array(8))).toThrow(BpfArgumentError);
+    expect(() => bpf(0, new Uint8Array(8), 9)).toThrow(BpfArgumentError);
+    const attr = new Uint8Array(72); // BPF_MAP_CREATE with every field zero
+    const err = (() => {
+      try {
+        bpf(0, attr);
+      } catch (e) {
+        return e as BpfSyscallError;
+      }
+    })();
+    expect(err).toBeInstanceOf(BpfSyscallError);
+    expect(err?.command).toBe('BPF_MAP_CREATE');
+    expect(err?.code).toBe('EINVAL');
+    expect(() => new OwnedFd(-1)).toThrow(BpfArgumentError);
+  });
+
+  it('hints name the usual causes', () => {
+    expect(syscallError(1, { syscall: 'bpf', command: 'BPF_MAP_CREATE' }).hint).toMatch(/CAP_BPF/);
+    expect(syscallError(2, { syscall: 'bpf', command: 'BPF_OBJ_GET' }).hint).toMatch(/bpffs/);
+    expect(syscallError(12, { syscall: 'bpf', command: 'BPF_MAP_CREATE' }).hint).toMatch(/RLIMIT_MEMLOCK/);
+    expect(syscallError(28, { syscall: 'bpf', command: 'BPF_PROG_LOAD' }).hint).toMatch(/logSize/);
+    expect(syscallError(524, { syscall: 'bpf', command: 'BPF_LINK_CREATE' }).hint).toMatch(/not supported/);
+    expect(syscallError(9999, { syscall: 'bpf' }).code).toBe('E9999');
+  });
+});

@@ -27,6 +27,12 @@ export interface ProgramSpec {
   instructions: Uint8Array;
   /** Subprograms appended after the entry function, with their first instruction index. */
   subprograms: { name: string; start: number }[];
+  /**
+   * Where each linked function came from: instructions [sectionStart, sectionEnd) of
+   * `section` now start at instruction `start` of this program. Maps section-relative
+   * BTF.ext records (func_info, line_info, CO-RE relocations) onto the program.
+   */
+  origins: { name: string; section: string; sectionStart: number; sectionEnd: number; start: number }[];
   /** Instructions the loader must patch. */
   references: Reference[];
   license: string;
@@ -241,6 +247,13 @@ function linkProgram(
     sectionDef: def,
     instructions,
     subprograms: parts.slice(1).map((p) => ({ name: p.fn.name, start: p.start })),
+    origins: parts.map((p) => ({
+      name: p.fn.name,
+      section: p.cs.section.name,
+      sectionStart: p.range[0],
+      sectionEnd: p.range[1],
+      start: p.start,
+    })),
     references,
     license,
   };

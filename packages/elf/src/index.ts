@@ -36,3 +36,5 @@ export {
 } from './reader.js';
 export { type RelocationTargets, relocate } from './relocate.js';
 export { type ResolvedSection, resolveSection, SECTION_DEFS, type SectionDef } from './sections.js';
+export { type BtfMapSpec, Pinning, parseBtfMaps } from './btf-maps.js';
+export { buildKconfig, type KconfigData, type KconfigExtern, parseKconfig, Tristate } from './kconfig.js';

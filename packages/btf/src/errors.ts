@@ -1,0 +1,18 @@
+/**
+ * Raised for truncated, corrupt or unusable BTF and for failed queries
+ * (unknown type, bad field path, unsatisfiable type cycle).
+ */
+export class BtfError extends Error {
+  /** Byte offset in the input where the problem was found, when it concerns raw bytes. */
+  readonly offset: number | undefined;
+
+  /**
+   * @param message - what went wrong
+   * @param offset - byte offset in the parsed buffer, if the error concerns raw bytes
+   */
+  constructor(message: string, offset?: number) {
+    super(offset === undefined ? message : `${message} (at byte offset ${offset})`);
+    this.name = 'BtfError';
+    this.offset = offset;
+  }
+}

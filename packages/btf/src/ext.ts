@@ -1,0 +1,140 @@
+import type { Btf } from './btf.js';
+import { BtfError } from './errors.js';
+import { BTF_MAGIC, detectByteOrder } from './header.js';
+
+/** Kinds of CO-RE relocations (`enum bpf_core_relo_kind`). */
+export const CoreReloKind = [
+  'field_byte_offset',
+  'field_byte_size',
+  'field_exists',
+  'field_signed',
+  'field_lshift_u64',
+  'field_rshift_u64',
+  'type_id_local',
+  'type_id_target',
+  'type_exists',
+  'type_size',
+  'enumval_exists',
+  'enumval_value',
+  'type_matches',
+] as const;
+
+/** A CO-RE relocation kind name. */
+export type CoreReloKindName = (typeof CoreReloKind)[number];
+
+/** `bpf_func_info`: the function type of the function starting at `insnOff`. */
+export interface FuncInfo {
+  /** Byte offset of the instruction in its section. */
+  readonly insnOff: number;
+  readonly typeId: number;
+}
+/** `bpf_line_info`: the source line of the instruction at `insnOff`. */
+export interface LineInfo {
+  readonly insnOff: number;
+  readonly fileName: string;
+  readonly line: string;
+  readonly lineNumber: number;
+  readonly column: number;
+}
+/** `bpf_core_relo`: a CO-RE relocation of the instruction at `insnOff`. */
+export interface CoreRelo {
+  readonly insnOff: number;
+  readonly typeId: number;
+  /** The access string, e.g. `0:1:0`. */
+  readonly accessString: string;
+  readonly kind: CoreReloKindName | number;
+}
+/** The records of one ELF section. */
+export interface ExtSection<R> {
+  readonly section: string;
+  readonly records: readonly R[];
+}
+/** A parsed `.BTF.ext` section. */
+export interface BtfExt {
+  readonly littleEndian: boolean;
+  readonly funcInfo: readonly ExtSection<FuncInfo>[];
+  readonly lineInfo: readonly ExtSection<LineInfo>[];
+  readonly coreRelos: readonly ExtSection<CoreRelo>[];
+}
+
+type Decoder<R> = (v: DataView, p: number, le: boolean, btf: Btf) => R;
+
+function infoSections<R>(
+  view: DataView,
+  le: boolean,
+  start: number,
+  len: number,
+  minRecord: number,
+  btf: Btf,
+  decode: Decoder<R>,
+): ExtSection<R>[] {
+  const out: ExtSection<R>[] = [];
+  if (len === 0) return out;
+  const end = start + len;
+  if (end > view.byteLength || len < 4) throw new BtfError('BTF.ext info section is truncated', start);
+  const recSize = view.getUint32(start, le);
+  if (recSize < minRecord || recSize % 4 !== 0)
+    throw new BtfError(`BTF.ext record size ${recSize} is invalid`, start);
+  let p = start + 4;
+  while (p < end) {
+    if (p + 8 > end) throw new BtfError('BTF.ext section header is truncated', p);
+    const section = btf.string(view.getUint32(p, le), p);
+    const n = view.getUint32(p + 4, le);
+    p += 8;
+    if (n === 0) throw new BtfError(`BTF.ext section '${section}' has no records`, p - 4);
+    if (p + n * recSize > end) throw new BtfError(`BTF.ext records of '${section}' are truncated`, p);
+    const records: R[] = new Array(n);
+    for (let i = 0; i < n; i++, p += recSize) records[i] = decode(view, p, le, btf);
+    out.push({ section, records });
+  }
+  return out;
+}
+
+/**
+ * Parses a `.BTF.ext` section; names are looked up in the strings of `btf` (the object's `.BTF`).
+ * @throws BtfError for truncated or corrupt data
+ */
+export function parseBtfExt(bytes: Uint8Array, btf: Btf): BtfExt {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const le = detectByteOrder(view, 0, BTF_MAGIC, 'BTF.ext');
+  if (bytes.byteLength < 24) throw new BtfError('BTF.ext header is truncated', 0);
+  if (view.getUint8(2) !== 1) throw new BtfError(`unsupported BTF.ext version ${view.getUint8(2)}`, 2);
+  const hdrLen = view.getUint32(4, le);
+  if (hdrLen < 24 || hdrLen > bytes.byteLength)
+    throw new BtfError(`BTF.ext header length ${hdrLen} is invalid`, 4);
+  const sec = (at: number): [number, number] => {
+    const off = view.getUint32(at, le);
+    const len = view.getUint32(at + 4, le);
+    if (hdrLen + off + len > bytes.byteLength) throw new BtfError('BTF.ext section runs past the end', at);
+    return [hdrLen + off, len];
+  };
+  const [fo, fl] = sec(8);
+  const [lo, ll] = sec(16);
+  const [co, cl] = hdrLen >= 32 ? sec(24) : [0, 0];
+  return {
+    littleEndian: le,
+    funcInfo: infoSections(view, le, fo, fl, 8, btf, (v, p) => ({
+      insnOff: v.getUint32(p, le),
+      typeId: v.getUint32(p + 4, le),
+    })),
+    lineInfo: infoSections(view, le, lo, ll, 16, btf, (v, p, _le, b) => {
+      const lineCol = v.getUint32(p + 12, le);
+      return {
+        insnOff: v.getUint32(p, le),
+        fileName: b.string(v.getUint32(p + 4, le), p + 4),
+        line: b.string(v.getUint32(p + 8, le), p + 8),
+        lineNumber: lineCol >>> 10,
+        column: lineCol & 0x3ff,
+      };
+    }),
+    coreRelos: infoSections(view, le, co, cl, 16, btf, (v, p, _le, b) => {
+      const k = v.getUint32(p + 12, le);
+      return {
+        insnOff: v.getUint32(p, le),
+        typeId: v.getUint32(p + 4, le),
+        accessString: b.string(v.getUint32(p + 8, le), p + 8),
+        kind: CoreReloKind[k] ?? k,
+      };
+    }),
+  };
+}

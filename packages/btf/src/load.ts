@@ -1,0 +1,61 @@
+// Node-only module (kernel access); the rest of src/ is pure TypeScript.
+/// <reference types="node" />
+import { btfLoad, OwnedFd } from '@ts-ebpf/syscall';
+import { Btf } from './btf.js';
+import { BtfBuilder } from './builder.js';
+
+/** Options for {@link loadBtf}. */
+export interface BtfLoadOptions {
+  /** Kernel log level (default 1 when a log buffer is used). */
+  readonly logLevel?: number;
+  /** Size of the kernel log buffer in bytes (default 1 MiB; 0 for no log). */
+  readonly logSize?: number;
+}
+
+/**
+ * BTF loaded into the kernel. `close()` is idempotent, `using` closes it, and
+ * reading `fd` after close throws `ObjectClosedError`.
+ */
+export class LoadedBtf implements Disposable {
+  readonly #owned: OwnedFd;
+
+  /** @param fd - a BTF file descriptor to take ownership of */
+  constructor(fd: number) {
+    this.#owned = new OwnedFd(fd, 'BTF fd');
+  }
+
+  /** The BTF object's file descriptor. @throws ObjectClosedError after close */
+  get fd(): number {
+    return this.#owned.fd;
+  }
+
+  /** True once closed. */
+  get closed(): boolean {
+    return this.#owned.closed;
+  }
+
+  /** Closes the descriptor; later calls do nothing. */
+  close(): void {
+    this.#owned.close();
+  }
+
+  /** Same as {@link LoadedBtf.close}. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}
+
+/**
+ * Loads BTF into the kernel with BPF_BTF_LOAD.
+ * @param btf - raw BTF bytes, a parsed {@link Btf} or a {@link BtfBuilder}
+ * @throws BpfSyscallError (from `@ts-ebpf/syscall`) with the kernel's log in `.log` when rejected
+ */
+export function loadBtf(btf: Uint8Array | Btf | BtfBuilder, options: BtfLoadOptions = {}): LoadedBtf {
+  const bytes = btf instanceof Btf ? btf.bytes : btf instanceof BtfBuilder ? btf.toBytes() : btf;
+  const fd = btfLoad({
+    btf: bytes,
+    ...(options.logLevel !== undefined ? { logLevel: options.logLevel } : {}),
+    ...(options.logSize !== undefined ? { logSize: options.logSize } : {}),
+  });
+  return new LoadedBtf(fd);
+}

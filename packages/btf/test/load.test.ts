@@ -1,0 +1,55 @@
+import { BtfBuilder, dumpC, LoadedBtf, loadBtf, loadKernelBtf } from '@ts-ebpf/btf';
+import { BpfSyscallError, ObjectClosedError } from '@ts-ebpf/syscall';
+import { describeKernel } from '@ts-ebpf/test-utils';
+import { expect, it } from 'vitest';
+import { sampleBuilder } from './sample.js';
+
+describeKernel('loading BTF into the kernel', () => {
+  it('the kernel accepts built BTF of every kind', () => {
+    const handle = loadBtf(sampleBuilder());
+    try {
+      expect(handle).toBeInstanceOf(LoadedBtf);
+      expect(handle.fd).toBeGreaterThan(2);
+      expect(handle.closed).toBe(false);
+    } finally {
+      handle.close();
+    }
+    expect(handle.closed).toBe(true);
+    expect(() => handle.fd).toThrow(ObjectClosedError);
+    handle.close();
+  });
+
+  it('accepts parsed BTF and big-endian bytes are rejected with the log', () => {
+    {
+      using h = loadBtf(sampleBuilder().build());
+      expect(h.fd).toBeGreaterThan(2);
+    }
+    let err: unknown;
+    try {
+      loadBtf(sampleBuilder().toBytes({ littleEndian: false })).close();
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(BpfSyscallError);
+  });
+
+  it('reports the kernel log for invalid BTF', () => {
+    const b = new BtfBuilder();
+    b.ptr(42);
+    let err: unknown;
+    try {
+      loadBtf(b, { logLevel: 1 }).close();
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(BpfSyscallError);
+    expect((err as BpfSyscallError).code).toBe('EINVAL');
+    expect((err as BpfSyscallError).log).toMatch(/type_id|Invalid/i);
+  });
+});
+
+it('loadKernelBtf reads this machine’s vmlinux BTF', () => {
+  const btf = loadKernelBtf();
+  expect(btf.get('task_struct', 'struct').size).toBeGreaterThan(1000);
+  expect(dumpC(btf, [btf.get('iphdr', 'struct').id])).toContain('struct iphdr {');
+});

@@ -1,0 +1,151 @@
+import { type Btf, type BtfType, type CompositeType, resolveType, sizeOf } from '@ts-ebpf/btf';
+import { SectionType } from './constants.js';
+import { ElfError } from './errors.js';
+import type { ElfFile } from './reader.js';
+
+/** libbpf's `pinning` values. */
+export const Pinning = { NONE: 0, BY_NAME: 1 } as const;
+
+/** A map defined in the `.maps` section with libbpf's BTF conventions (`__uint`, `__type`, `__array`). */
+export interface BtfMapSpec {
+  name: string;
+  type: number;
+  keySize: number;
+  valueSize: number;
+  maxEntries: number;
+  flags: number;
+  numaNode: number;
+  mapExtra: bigint;
+  /** `Pinning.*`. */
+  pinning: number;
+  /** BTF type ids of the key and value in the object's BTF (0 when given only by size). */
+  keyTypeId: number;
+  valueTypeId: number;
+  /** The inner map template of a map-in-map (`__array(values, struct { … })`). */
+  innerMap: BtfMapSpec | undefined;
+  /** Initial contents of a map-in-map or prog_array: slot → symbol name (a map or a program). */
+  initialValues: Map<number, string>;
+}
+
+function decodeUint(btf: Btf, memberType: number, what: string): number {
+  const ptr = resolveType(btf, memberType);
+  if (ptr.kind !== 'ptr') throw new ElfError(`${what}: expected __uint() (a pointer to an array), got ${ptr.kind}`);
+  const arr = resolveType(btf, ptr.type);
+  if (arr.kind !== 'array') throw new ElfError(`${what}: expected __uint() (a pointer to an array), got pointer to ${arr.kind}`);
+  return arr.nelems;
+}
+
+function decodeType(btf: Btf, memberType: number, what: string): number {
+  const ptr = resolveType(btf, memberType);
+  if (ptr.kind !== 'ptr') throw new ElfError(`${what}: expected __type() (a pointer), got ${ptr.kind}`);
+  return ptr.type;
+}
+
+/** Parses one map definition struct (outer or inner). */
+function parseDef(btf: Btf, name: string, def: CompositeType): BtfMapSpec {
+  const spec: BtfMapSpec = {
+    name,
+    type: 0,
+    keySize: 0,
+    valueSize: 0,
+    maxEntries: 0,
+    flags: 0,
+    numaNode: 0,
+    mapExtra: 0n,
+    pinning: Pinning.NONE,
+    keyTypeId: 0,
+    valueTypeId: 0,
+    innerMap: undefined,
+    initialValues: new Map(),
+  };
+  for (const m of def.members) {
+    const what = `map ${name}.${m.name}`;
+    switch (m.name) {
+      case 'type':
+        spec.type = decodeUint(btf, m.type, what);
+        break;
+      case 'max_entries':
+        spec.maxEntries = decodeUint(btf, m.type, what);
+        break;
+      case 'map_flags':
+        spec.flags = decodeUint(btf, m.type, what);
+        break;
+      case 'numa_node':
+        spec.numaNode = decodeUint(btf, m.type, what);
+        break;
+      case 'map_extra':
+        spec.mapExtra = BigInt(decodeUint(btf, m.type, what));
+        break;
+      case 'pinning':
+        spec.pinning = decodeUint(btf, m.type, what);
+        break;
+      case 'key_size':
+        spec.keySize = decodeUint(btf, m.type, what);
+        break;
+      case 'value_size':
+        spec.valueSize = decodeUint(btf, m.type, what);
+        break;
+      case 'key':
+        spec.keyTypeId = decodeType(btf, m.type, what);
+        spec.keySize = sizeOf(btf, spec.keyTypeId);
+        break;
+      case 'value':
+        spec.valueTypeId = decodeType(btf, m.type, what);
+        spec.valueSize = sizeOf(btf, spec.valueTypeId);
+        break;
+      case 'values': {
+        const arr = resolveType(btf, m.type);
+        if (arr.kind !== 'array') throw new ElfError(`${what}: expected __array(values, …)`);
+        const elem = resolveType(btf, arr.type);
+        const target: BtfType = elem.kind === 'ptr' ? resolveType(btf, elem.type) : elem;
+        if (target.kind === 'struct') spec.innerMap = parseDef(btf, `${name}.inner`, target);
+        else if (target.kind !== 'func_proto') throw new ElfError(`${what}: values must hold maps or programs`);
+        spec.valueSize ||= 4;
+        break;
+      }
+      default:
+        throw new ElfError(`map ${name}: unknown field '${m.name}'`);
+    }
+  }
+  return spec;
+}
+
+/**
+ * Reads every map of the `.maps` section from the object's BTF, with the
+ * initial contents of map-in-map and prog_array maps from `.rel.maps`.
+ */
+export function parseBtfMaps(elf: ElfFile, btf: Btf): Map<string, BtfMapSpec> {
+  const out = new Map<string, BtfMapSpec>();
+  const section = elf.section('.maps');
+  if (!section) return out;
+  const datasec = btf.find('.maps', 'datasec');
+  if (!datasec) throw new ElfError('the object has a .maps section but no .maps DATASEC in its BTF');
+  // Where each map-in-map / prog_array's `values` array starts inside .maps. clang leaves
+  // DATASEC offsets at 0 in objects (libbpf fills them in), so symbols give the offsets.
+  const symbolOffset = new Map<string, number>();
+  for (const sym of elf.symbols) if (sym.section === section.index && sym.name) symbolOffset.set(sym.name, Number(sym.value));
+  const valuesAt = new Map<BtfMapSpec, number>();
+  for (const v of datasec.vars) {
+    const variable = btf.type(v.type);
+    if (variable.kind !== 'var') throw new ElfError(`.maps DATASEC entry ${v.type} is not a variable`);
+    const def = resolveType(btf, variable.type);
+    if (def.kind !== 'struct') throw new ElfError(`map ${variable.name} is not defined by a struct`);
+    const spec = parseDef(btf, variable.name, def);
+    out.set(variable.name, spec);
+    const values = def.members.find((m) => m.name === 'values');
+    const offset = symbolOffset.get(variable.name);
+    if (offset === undefined) throw new ElfError(`map ${variable.name} has no symbol in .maps`);
+    if (values) valuesAt.set(spec, offset + values.bitOffset / 8);
+  }
+  const rel = elf.sections.find((s) => (s.type === SectionType.REL || s.type === SectionType.RELA) && s.info === section.index);
+  for (const r of rel ? elf.relocations(rel) : []) {
+    const at = Number(r.offset);
+    let owner: BtfMapSpec | undefined;
+    for (const [spec, start] of valuesAt) {
+      if (at >= start && at < start + 8 * Math.max(spec.maxEntries, 1)) owner = spec;
+    }
+    if (!owner) throw new ElfError(`.maps relocation at ${at} is not inside any map's values`);
+    owner.initialValues.set((at - valuesAt.get(owner)!) / 8, elf.symbols[r.symbol]!.name);
+  }
+  return out;
+}

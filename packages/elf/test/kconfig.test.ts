@@ -1,0 +1,100 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { Btf } from '@ts-ebpf/btf';
+import {
+  BPF_F_RDONLY_PROG,
+  BpfMapType,
+  close,
+  kernelVersion,
+  mapCreate,
+  mapLookupElem,
+  mapUpdateElem,
+  progLoad,
+  progTestRun,
+} from '@ts-ebpf/syscall';
+import { describeKernel } from '@ts-ebpf/test-utils';
+import { describe, expect, it } from 'vitest';
+import { buildKconfig, loadCollectionSpec, parseKconfig, relocate, SymbolBind } from '../src/index.js';
+
+const config = parseKconfig(gunzipSync(readFileSync('/proc/config.gz')).toString('utf8'));
+
+function compile(): Uint8Array {
+  const dir = mkdtempSync(join(tmpdir(), 'ts-ebpf-elf-'));
+  const out = join(dir, 'k.o');
+  execFileSync('clang-19', ['-g', '-O2', '-target', 'bpf', '-c', new URL('./fixtures/kconfig.bpf.c', import.meta.url).pathname, '-o', out]);
+  return new Uint8Array(readFileSync(out));
+}
+
+describe('kconfig', () => {
+  it('parses set, unset and string options', () => {
+    const c = parseKconfig('CONFIG_A=y\n# CONFIG_B is not set\nCONFIG_C="x y"\nCONFIG_D=0x10\n');
+    expect([...c]).toEqual([
+      ['CONFIG_A', 'y'],
+      ['CONFIG_B', 'n'],
+      ['CONFIG_C', '"x y"'],
+      ['CONFIG_D', '0x10'],
+    ]);
+    expect(config.get('CONFIG_BPF_SYSCALL')).toBe('y');
+  });
+
+  it('refuses a missing option unless it is weak', () => {
+    const spec = loadCollectionSpec(compile());
+    const btf = Btf.parse(spec.btf!);
+    expect(() => buildKconfig(btf, new Map(), 1, () => false)).toThrow(/CONFIG_HZ is not set/);
+  });
+});
+
+describeKernel('kconfig externs in a loaded program', () => {
+  it('reads CONFIG_HZ, bool, tristate, LINUX_KERNEL_VERSION and a weak missing option', () => {
+    const spec = loadCollectionSpec(compile());
+    const btf = Btf.parse(spec.btf!);
+    const weak = new Set(spec.elf.symbols.filter((s) => s.bind === SymbolBind.WEAK).map((s) => s.name));
+    const kconfig = buildKconfig(btf, config, kernelVersion().code, (n) => weak.has(n));
+    const zero = new Uint8Array(4);
+    const kmap = mapCreate({
+      mapType: BpfMapType.ARRAY,
+      keySize: 4,
+      valueSize: kconfig.contents.byteLength,
+      maxEntries: 1,
+      mapFlags: BPF_F_RDONLY_PROG,
+    });
+    const dataFds = new Map<string, number>();
+    for (const d of spec.dataSections.values()) {
+      const fd = mapCreate({ mapType: BpfMapType.ARRAY, keySize: 4, valueSize: d.contents.byteLength, maxEntries: 1 });
+      dataFds.set(d.name, fd);
+      mapUpdateElem(fd, zero, d.contents);
+    }
+    mapUpdateElem(kmap, zero, kconfig.contents);
+    const prog = spec.programs.get('read_config')!;
+    try {
+      const insns = relocate(prog, {
+        mapFd: () => undefined,
+        dataFd: (s) => (s === '.kconfig' ? kmap : dataFds.get(s)),
+        extern: (name) => {
+          const e = kconfig.externs.get(name);
+          return e ? { kconfigOffset: e.offset } : undefined;
+        },
+      });
+      const fd = progLoad({ progType: prog.sectionDef.progType, insns, license: 'GPL' });
+      expect(progTestRun({ progFd: fd, dataIn: new Uint8Array(64) }).retval).toBe(2);
+      close(fd);
+      const read = (name: string) => {
+        const section = [...spec.dataSections.values()].find((d) => d.variables.has(name))!;
+        const out = new Uint8Array(section.contents.byteLength);
+        mapLookupElem(dataFds.get(section.name)!, zero, out);
+        return new DataView(out.buffer).getBigUint64(section.variables.get(name)!.offset, true);
+      };
+      expect(read('out_hz')).toBe(BigInt(config.get('CONFIG_HZ')!));
+      expect(read('out_syscall')).toBe(1n);
+      expect(read('out_jit')).toBe(config.get('CONFIG_BPF_JIT') === 'y' ? 1n : 2n);
+      expect(read('out_version')).toBe(BigInt(kernelVersion().code));
+      expect(read('out_missing')).toBe(0n);
+    } finally {
+      close(kmap);
+      for (const fd of dataFds.values()) close(fd);
+    }
+  });
+});

@@ -29,9 +29,11 @@ export interface BtfMapSpec {
 
 function decodeUint(btf: Btf, memberType: number, what: string): number {
   const ptr = resolveType(btf, memberType);
-  if (ptr.kind !== 'ptr') throw new ElfError(`${what}: expected __uint() (a pointer to an array), got ${ptr.kind}`);
+  if (ptr.kind !== 'ptr')
+    throw new ElfError(`${what}: expected __uint() (a pointer to an array), got ${ptr.kind}`);
   const arr = resolveType(btf, ptr.type);
-  if (arr.kind !== 'array') throw new ElfError(`${what}: expected __uint() (a pointer to an array), got pointer to ${arr.kind}`);
+  if (arr.kind !== 'array')
+    throw new ElfError(`${what}: expected __uint() (a pointer to an array), got pointer to ${arr.kind}`);
   return arr.nelems;
 }
 
@@ -99,7 +101,8 @@ function parseDef(btf: Btf, name: string, def: CompositeType): BtfMapSpec {
         const elem = resolveType(btf, arr.type);
         const target: BtfType = elem.kind === 'ptr' ? resolveType(btf, elem.type) : elem;
         if (target.kind === 'struct') spec.innerMap = parseDef(btf, `${name}.inner`, target);
-        else if (target.kind !== 'func_proto') throw new ElfError(`${what}: values must hold maps or programs`);
+        else if (target.kind !== 'func_proto')
+          throw new ElfError(`${what}: values must hold maps or programs`);
         spec.valueSize ||= 4;
         break;
       }
@@ -123,7 +126,8 @@ export function parseBtfMaps(elf: ElfFile, btf: Btf): Map<string, BtfMapSpec> {
   // Where each map-in-map / prog_array's `values` array starts inside .maps. clang leaves
   // DATASEC offsets at 0 in objects (libbpf fills them in), so symbols give the offsets.
   const symbolOffset = new Map<string, number>();
-  for (const sym of elf.symbols) if (sym.section === section.index && sym.name) symbolOffset.set(sym.name, Number(sym.value));
+  for (const sym of elf.symbols)
+    if (sym.section === section.index && sym.name) symbolOffset.set(sym.name, Number(sym.value));
   const valuesAt = new Map<BtfMapSpec, number>();
   for (const v of datasec.vars) {
     const variable = btf.type(v.type);
@@ -137,7 +141,9 @@ export function parseBtfMaps(elf: ElfFile, btf: Btf): Map<string, BtfMapSpec> {
     if (offset === undefined) throw new ElfError(`map ${variable.name} has no symbol in .maps`);
     if (values) valuesAt.set(spec, offset + values.bitOffset / 8);
   }
-  const rel = elf.sections.find((s) => (s.type === SectionType.REL || s.type === SectionType.RELA) && s.info === section.index);
+  const rel = elf.sections.find(
+    (s) => (s.type === SectionType.REL || s.type === SectionType.RELA) && s.info === section.index,
+  );
   for (const r of rel ? elf.relocations(rel) : []) {
     const at = Number(r.offset);
     let owner: BtfMapSpec | undefined;

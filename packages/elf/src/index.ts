@@ -4,6 +4,7 @@
  * section conventions.
  */
 
+export { type BtfMapSpec, Pinning, parseBtfMaps } from './btf-maps.js';
 export {
   type CollectionSpec,
   type DataSectionSpec,
@@ -26,6 +27,7 @@ export {
 } from './constants.js';
 export { ElfError } from './errors.js';
 export { INSN_SIZE, toLittleEndian } from './instructions.js';
+export { buildKconfig, type KconfigData, type KconfigExtern, parseKconfig, Tristate } from './kconfig.js';
 export {
   ElfFile,
   type ElfHeader,
@@ -36,5 +38,3 @@ export {
 } from './reader.js';
 export { type RelocationTargets, relocate } from './relocate.js';
 export { type ResolvedSection, resolveSection, SECTION_DEFS, type SectionDef } from './sections.js';
-export { type BtfMapSpec, Pinning, parseBtfMaps } from './btf-maps.js';
-export { buildKconfig, type KconfigData, type KconfigExtern, parseKconfig, Tristate } from './kconfig.js';

@@ -31,7 +31,14 @@ export interface KconfigData {
   externs: Map<string, KconfigExtern>;
 }
 
-function encode(name: string, raw: string | undefined, btf: Btf, typeId: number, out: DataView, at: number): void {
+function encode(
+  name: string,
+  raw: string | undefined,
+  btf: Btf,
+  typeId: number,
+  out: DataView,
+  at: number,
+): void {
   const t = resolveType(btf, typeId);
   const size = sizeOf(btf, typeId);
   const fail = (why: string): never => {
@@ -39,7 +46,14 @@ function encode(name: string, raw: string | undefined, btf: Btf, typeId: number,
   };
   if (raw === undefined) return; // weak and absent: zero
   if (t.kind === 'enum' && t.name === 'libbpf_tristate') {
-    const v = raw === 'y' ? Tristate.YES : raw === 'm' ? Tristate.MODULE : raw === 'n' ? Tristate.NO : fail(`'${raw}' is not a tristate`);
+    const v =
+      raw === 'y'
+        ? Tristate.YES
+        : raw === 'm'
+          ? Tristate.MODULE
+          : raw === 'n'
+            ? Tristate.NO
+            : fail(`'${raw}' is not a tristate`);
     out.setUint32(at, v, true);
     return;
   }
@@ -108,7 +122,9 @@ export function buildKconfig(
   for (const p of placed) {
     const raw = p.name === 'LINUX_KERNEL_VERSION' ? String(kernelVersionCode) : config.get(p.name);
     if (raw === undefined && !externs.get(p.name)!.weak) {
-      throw new ElfError(`kconfig extern ${p.name} is not set in this kernel's config (declare it __weak to allow that)`);
+      throw new ElfError(
+        `kconfig extern ${p.name} is not set in this kernel's config (declare it __weak to allow that)`,
+      );
     }
     encode(p.name, raw, btf, p.typeId, view, p.offset);
   }

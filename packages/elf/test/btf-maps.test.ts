@@ -10,7 +10,16 @@ import { loadCollectionSpec, Pinning, parseBtfMaps } from '../src/index.js';
 function compile(name: string): Uint8Array {
   const dir = mkdtempSync(join(tmpdir(), 'ts-ebpf-elf-'));
   const out = join(dir, 'o.o');
-  execFileSync('clang-19', ['-g', '-O2', '-target', 'bpf', '-c', new URL(`./fixtures/${name}`, import.meta.url).pathname, '-o', out]);
+  execFileSync('clang-19', [
+    '-g',
+    '-O2',
+    '-target',
+    'bpf',
+    '-c',
+    new URL(`./fixtures/${name}`, import.meta.url).pathname,
+    '-o',
+    out,
+  ]);
   return new Uint8Array(readFileSync(out));
 }
 
@@ -29,7 +38,13 @@ describe('BTF-defined maps', () => {
       pinning: Pinning.BY_NAME,
     });
     expect(btf.type(maps.get('pairs')!.valueTypeId)).toMatchObject({ kind: 'struct', name: 'pair' });
-    expect(maps.get('sized')).toMatchObject({ type: BpfMapType.ARRAY, keySize: 4, valueSize: 16, maxEntries: 8, keyTypeId: 0 });
+    expect(maps.get('sized')).toMatchObject({
+      type: BpfMapType.ARRAY,
+      keySize: 4,
+      valueSize: 16,
+      maxEntries: 8,
+      keyTypeId: 0,
+    });
   });
 
   it('reads map-in-map templates and initial values, and prog_array initial programs', () => {

@@ -24,7 +24,16 @@ const config = parseKconfig(gunzipSync(readFileSync('/proc/config.gz')).toString
 function compile(): Uint8Array {
   const dir = mkdtempSync(join(tmpdir(), 'ts-ebpf-elf-'));
   const out = join(dir, 'k.o');
-  execFileSync('clang-19', ['-g', '-O2', '-target', 'bpf', '-c', new URL('./fixtures/kconfig.bpf.c', import.meta.url).pathname, '-o', out]);
+  execFileSync('clang-19', [
+    '-g',
+    '-O2',
+    '-target',
+    'bpf',
+    '-c',
+    new URL('./fixtures/kconfig.bpf.c', import.meta.url).pathname,
+    '-o',
+    out,
+  ]);
   return new Uint8Array(readFileSync(out));
 }
 
@@ -63,7 +72,12 @@ describeKernel('kconfig externs in a loaded program', () => {
     });
     const dataFds = new Map<string, number>();
     for (const d of spec.dataSections.values()) {
-      const fd = mapCreate({ mapType: BpfMapType.ARRAY, keySize: 4, valueSize: d.contents.byteLength, maxEntries: 1 });
+      const fd = mapCreate({
+        mapType: BpfMapType.ARRAY,
+        keySize: 4,
+        valueSize: d.contents.byteLength,
+        maxEntries: 1,
+      });
       dataFds.set(d.name, fd);
       mapUpdateElem(fd, zero, d.contents);
     }

@@ -25,6 +25,16 @@ export {
   SymbolBind,
   SymbolType,
 } from './constants.js';
+export {
+  applyCoreRelocations,
+  type CoreOptions,
+  type CoreRelocationOutcome,
+  type CoreRelocationResult,
+  describeCoreRelocation,
+} from './core/apply.js';
+export { CoreError } from './core/errors.js';
+export { type CoreFailure, explainCoreFailure } from './core/explain.js';
+export { CORE_POISON_HELPER } from './core/patch.js';
 export { ElfError } from './errors.js';
 export { INSN_SIZE, toLittleEndian } from './instructions.js';
 export { buildKconfig, type KconfigData, type KconfigExtern, parseKconfig, Tristate } from './kconfig.js';

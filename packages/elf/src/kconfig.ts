@@ -79,7 +79,7 @@ function encode(
     try {
       v = BigInt(raw);
     } catch {
-      return fail(`'${raw}' is not an integer`);
+      v = fail(`'${raw}' is not an integer`);
     }
     if (size === 8) out.setBigUint64(at, BigInt.asUintN(64, v), true);
     else if (size === 4) out.setUint32(at, Number(BigInt.asUintN(32, v)), true);

@@ -129,6 +129,15 @@ export class Btf {
     return this.strings.get(rel);
   }
 
+  /**
+   * Byte offset of a locally defined type's record in `bytes` (for tools that patch
+   * raw BTF in place, such as the ELF loader fixing up DATASEC sizes).
+   * @throws BtfError when the id is not defined here
+   */
+  recordOffset(id: number): number {
+    return this.offsetOf(id);
+  }
+
   /** Absolute byte offset of the record of a locally defined type. */
   private offsetOf(id: number): number {
     const i = id - this.firstId;

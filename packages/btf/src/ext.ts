@@ -31,6 +31,9 @@ export interface FuncInfo {
 /** `bpf_line_info`: the source line of the instruction at `insnOff`. */
 export interface LineInfo {
   readonly insnOff: number;
+  /** Offsets of the file name and source line in the BTF string section, as the kernel wants them. */
+  readonly fileNameOff: number;
+  readonly lineOff: number;
   readonly fileName: string;
   readonly line: string;
   readonly lineNumber: number;
@@ -121,6 +124,8 @@ export function parseBtfExt(bytes: Uint8Array, btf: Btf): BtfExt {
       const lineCol = v.getUint32(p + 12, le);
       return {
         insnOff: v.getUint32(p, le),
+        fileNameOff: v.getUint32(p + 4, le),
+        lineOff: v.getUint32(p + 8, le),
         fileName: b.string(v.getUint32(p + 4, le), p + 4),
         line: b.string(v.getUint32(p + 8, le), p + 8),
         lineNumber: lineCol >>> 10,

@@ -1,0 +1,132 @@
+import { DisassemblyError } from './errors.js';
+import type { Instruction } from './instruction.js';
+import { KIND_OF, Kind } from './kinds.js';
+import { attachLabels, type LabelMarker, mark } from './labels.js';
+import { LD_IMM64 } from './opcodes.js';
+
+/** Options of {@link disassemble}. */
+export interface DisassembleOptions {
+  /** Byte order of the input (default `'little'`). */
+  readonly endian?: 'little' | 'big';
+  /** Keep opcodes that are not BPF instructions instead of throwing. */
+  readonly allowInvalid?: boolean;
+  /** Turn jump and bpf-to-bpf call offsets into labels (`L<slot>`) on their targets. */
+  readonly labels?: boolean;
+}
+
+// Kept as separate functions: V8 freezes a literal made in a small function much faster
+// than one made inline in the decode loop (measured 2x on Node 20).
+function narrow(code: number, dst: number, src: number, off: number, imm: number): Instruction {
+  return Object.freeze({ code, dst, src, off, imm });
+}
+
+function wide(code: number, dst: number, src: number, off: number, imm: number, imm2: number): Instruction {
+  return Object.freeze({ code, dst, src, off, imm, imm2 });
+}
+
+const CACHE_LIMIT = 1 << 16;
+
+/** Equal instructions decoded in one call share one frozen object: first by (code, regs, off), then by imm. */
+type InternCache = { size: number; byWord: Map<number, Map<number, Instruction>> };
+
+/**
+ * Instructions are immutable, so equal ones decoded in one call share one frozen object:
+ * programs repeat instructions a lot, and freezing is the main cost of decoding. Keys are
+ * small integers (fast map lookups); a full cache (mostly distinct instructions) stops
+ * being consulted.
+ */
+function intern(
+  cache: InternCache,
+  code: number,
+  regs: number,
+  dst: number,
+  src: number,
+  off: number,
+  imm: number,
+): Instruction {
+  if (cache.size >= CACHE_LIMIT) return narrow(code, dst, src, off, imm);
+  const word = (code << 24) | (regs << 16) | (off & 0xffff);
+  let byImm = cache.byWord.get(word);
+  if (byImm === undefined) {
+    byImm = new Map();
+    cache.byWord.set(word, byImm);
+  }
+  let insn = byImm.get(imm);
+  if (insn === undefined) {
+    insn = narrow(code, dst, src, off, imm);
+    byImm.set(imm, insn);
+    cache.size += 1;
+  }
+  return insn;
+}
+
+/**
+ * Decodes bytes into instructions (the same objects the builders make). Throws
+ * {@link DisassemblyError} for a length that is not a multiple of 8, a truncated
+ * `ld_imm64`, or an unknown opcode (unless `allowInvalid`).
+ */
+export function disassemble(bytes: Uint8Array, options: DisassembleOptions = {}): Instruction[] {
+  const len = bytes.length;
+  if (len % 8 !== 0) throw new DisassemblyError(`length ${len} is not a multiple of 8`, len - (len % 8));
+  const view = new DataView(bytes.buffer, bytes.byteOffset, len);
+  const little = options.endian !== 'big';
+  const strict = options.allowInvalid !== true;
+  const cache: InternCache = { size: 0, byWord: new Map() };
+  const out: Instruction[] = new Array(len >> 3);
+  let n = 0;
+  for (let p = 0; p < len; p += 8) {
+    const code = bytes[p]!;
+    const regs = bytes[p + 1]!;
+    const dst = little ? regs & 0x0f : regs >> 4;
+    const src = little ? regs >> 4 : regs & 0x0f;
+    const off = view.getInt16(p + 2, little);
+    const imm = view.getInt32(p + 4, little);
+    if (code === LD_IMM64) {
+      if (p + 16 > len) throw new DisassemblyError('ld_imm64 is missing its second slot', p);
+      out[n++] = wide(code, dst, src, off, imm, view.getInt32(p + 12, little));
+      p += 8;
+    } else {
+      if (strict && KIND_OF[code] === Kind.INVALID) {
+        throw new DisassemblyError(`unknown opcode 0x${code.toString(16).padStart(2, '0')}`, p);
+      }
+      out[n++] = intern(cache, code, regs, dst, src, off, imm);
+    }
+  }
+  out.length = n;
+  return options.labels ? withJumpLabels(out) : out;
+}
+
+/** Replaces jump and local-call offsets by labels named after the target slot. */
+function withJumpLabels(insns: Instruction[]): Instruction[] {
+  const slotOf: number[] = [];
+  let slot = 0;
+  for (const insn of insns) {
+    slotOf.push(slot);
+    slot += insn.code === LD_IMM64 ? 2 : 1;
+  }
+  const targets = new Set<number>();
+  const rewritten = insns.map((insn, i) => {
+    const kind = KIND_OF[insn.code];
+    let rel: number | undefined;
+    if (kind === Kind.JA || kind === Kind.JCOND) rel = insn.off;
+    else if (kind === Kind.GOTOL || (kind === Kind.CALL && insn.src === 1)) rel = insn.imm;
+    else if (insn.code === LD_IMM64 && insn.src === 4) rel = insn.imm;
+    if (rel === undefined) return insn;
+    const t = slotOf[i]! + 1 + rel;
+    targets.add(t);
+    const { off: _off, imm: _imm, ...rest } = insn;
+    const isOff = kind === Kind.JA || kind === Kind.JCOND;
+    return Object.freeze({ ...rest, off: isOff ? 0 : insn.off, imm: isOff ? insn.imm : 0, target: `L${t}` });
+  });
+  const starts = new Set(slotOf);
+  for (const t of targets) {
+    if (!starts.has(t))
+      throw new DisassemblyError(`a jump targets slot ${t}, which starts no instruction`, t * 8);
+  }
+  const items: (Instruction | LabelMarker)[] = [];
+  rewritten.forEach((insn, i) => {
+    if (targets.has(slotOf[i]!)) items.push(mark(`L${slotOf[i]}`));
+    items.push(insn);
+  });
+  return attachLabels(items);
+}

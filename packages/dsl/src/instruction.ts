@@ -1,0 +1,78 @@
+/**
+ * The one instruction representation used by builders, `assemble`, `disassemble`,
+ * `format` and `parse`: a frozen plain object holding the encoded fields.
+ * @module
+ */
+
+/** One BPF instruction (two slots for `ld_imm64`). Immutable: builders return frozen objects. */
+export interface Instruction {
+  /** Opcode byte. */
+  readonly code: number;
+  /** Destination register field (0–10). */
+  readonly dst: number;
+  /** Source register field (0–10), or a pseudo value for `ld_imm64` and calls. */
+  readonly src: number;
+  /** Signed 16-bit offset. */
+  readonly off: number;
+  /** Signed 32-bit immediate (the low half of an `ld_imm64` constant). */
+  readonly imm: number;
+  /** `ld_imm64` only: the immediate of the second slot (high half, or the map value offset). */
+  readonly imm2?: number;
+  /** A label naming this instruction, the target of jumps and calls. */
+  readonly label?: string;
+  /** For jumps, bpf-to-bpf calls and `ld_imm64` function pointers: the label jumped to. */
+  readonly target?: string;
+  /** For `ld_imm64` map loads: a map name resolved to an fd by `assemble`. */
+  readonly map?: string;
+}
+
+/** The raw fields of an instruction, with the optional parts. */
+export interface InstructionFields {
+  code: number;
+  dst?: number;
+  src?: number;
+  off?: number;
+  imm?: number;
+  imm2?: number;
+  label?: string;
+  target?: string;
+  map?: string;
+}
+
+/**
+ * Turns an unsigned 32-bit value into its signed form, so `0xffffffff` and `-1` build the
+ * same instruction. Values outside the 32-bit range are left for validation to reject.
+ */
+export function toInt32(value: number): number {
+  return value >= 0x80000000 && value <= 0xffffffff ? value | 0 : value;
+}
+
+/** Makes a frozen instruction from raw fields; optional fields are omitted, not undefined. */
+export function makeInstruction(f: InstructionFields): Instruction {
+  const insn: {
+    code: number;
+    dst: number;
+    src: number;
+    off: number;
+    imm: number;
+    imm2?: number;
+    label?: string;
+    target?: string;
+    map?: string;
+  } = { code: f.code, dst: f.dst ?? 0, src: f.src ?? 0, off: f.off ?? 0, imm: toInt32(f.imm ?? 0) };
+  if (f.imm2 !== undefined) insn.imm2 = toInt32(f.imm2);
+  if (f.label !== undefined) insn.label = f.label;
+  if (f.target !== undefined) insn.target = f.target;
+  if (f.map !== undefined) insn.map = f.map;
+  return Object.freeze(insn);
+}
+
+/** A copy of `insn` carrying `name` as its label. */
+export function withLabel(name: string, insn: Instruction): Instruction {
+  return makeInstruction({ ...insn, label: name });
+}
+
+/** Number of 8-byte slots the instruction occupies (2 for `ld_imm64`, else 1). */
+export function slotCount(insn: Instruction): 1 | 2 {
+  return insn.code === 0x18 ? 2 : 1;
+}

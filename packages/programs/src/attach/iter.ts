@@ -1,0 +1,135 @@
+import { Readable } from 'node:stream';
+import { BpfAttachType, close, fileRead, iterCreate, linkCreate } from '@ts-ebpf/syscall';
+import { Link } from '../link.js';
+import type { Program } from '../program.js';
+
+/** Options of {@link attachIter}: which objects a parameterized iterator walks. */
+export interface IterAttachOptions {
+  /** Map element iterators (`bpf_map_elem`, `bpf_sk_storage_map` …): the map's fd. */
+  readonly mapFd?: number;
+  /** Task iterators: only this thread … */
+  readonly tid?: number;
+  /** … or only the threads of this process. */
+  readonly pid?: number;
+  /** A raw `union bpf_iter_link_info`, for iterators not covered above. */
+  readonly iterInfo?: Uint8Array;
+}
+
+/** Encodes `union bpf_iter_link_info` for the options given (undefined when none). */
+export function encodeIterInfo(o: IterAttachOptions): Uint8Array | undefined {
+  if (o.iterInfo) return o.iterInfo;
+  if (o.mapFd === undefined && o.tid === undefined && o.pid === undefined) return undefined;
+  const b = new Uint8Array(16);
+  const v = new DataView(b.buffer);
+  if (o.mapFd !== undefined) v.setUint32(0, o.mapFd, true);
+  else {
+    v.setUint32(0, o.tid ?? 0, true);
+    v.setUint32(4, o.pid ?? 0, true);
+  }
+  return b;
+}
+
+/** Reads an iterator fd chunk by chunk; the fd is closed at the end or on `close()`. */
+export class IterReader implements Disposable, AsyncIterable<Uint8Array> {
+  #fd: number;
+  readonly #chunk: number;
+
+  /** Takes ownership of an iterator fd from BPF_ITER_CREATE. */
+  constructor(fd: number, chunkSize = 65536) {
+    this.#fd = fd;
+    this.#chunk = chunkSize;
+  }
+
+  /** The next chunk, or undefined at the end (the fd is then closed). */
+  readChunk(): Uint8Array | undefined {
+    if (this.#fd < 0) return undefined;
+    const data = fileRead(this.#fd, this.#chunk);
+    if (data.byteLength > 0) return data;
+    this.close();
+    return undefined;
+  }
+
+  /** Everything the iterator produces. */
+  readAll(): Uint8Array {
+    const parts: Uint8Array[] = [];
+    for (let c = this.readChunk(); c; c = this.readChunk()) parts.push(c);
+    const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
+    let at = 0;
+    for (const p of parts) {
+      out.set(p, at);
+      at += p.byteLength;
+    }
+    return out;
+  }
+
+  /** Everything as UTF-8 text (iterators written with bpf_seq_printf). */
+  text(): string {
+    return new TextDecoder().decode(this.readAll());
+  }
+
+  /** Chunks, yielding to the event loop between reads. */
+  async *[Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
+    try {
+      for (let c = this.readChunk(); c; c = this.readChunk()) {
+        yield c;
+        await new Promise((r) => setImmediate(r));
+      }
+    } finally {
+      this.close();
+    }
+  }
+
+  /** A Node Readable stream of the output (closing the fd when it ends or is destroyed). */
+  toReadable(): Readable {
+    const reader = this;
+    return new Readable({
+      read() {
+        try {
+          this.push(reader.readChunk() ?? null);
+        } catch (e) {
+          this.destroy(e as Error);
+        }
+      },
+      destroy(err, cb) {
+        reader.close();
+        cb(err);
+      },
+    });
+  }
+
+  /** Closes the iterator fd; later calls do nothing. */
+  close(): void {
+    if (this.#fd < 0) return;
+    const fd = this.#fd;
+    this.#fd = -1;
+    close(fd);
+  }
+
+  /** Same as {@link IterReader.close}. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}
+
+/** A BPF iterator link: each `open()` starts a fresh walk. */
+export class IterLink extends Link {
+  /** A new reader over one run of the iterator (BPF_ITER_CREATE). */
+  open(chunkSize?: number): IterReader {
+    return new IterReader(iterCreate(this.fd), chunkSize);
+  }
+}
+
+/**
+ * Attaches a tracing program loaded with expected attach type `TRACE_ITER` and
+ * `attachTo: 'task'` (`bpf_iter_task`), `'bpf_map_elem'`, … as an iterator link.
+ */
+export function attachIter(program: Program, o: IterAttachOptions = {}): IterLink {
+  const iterInfo = encodeIterInfo(o);
+  const fd = linkCreate({
+    progFd: program.fd,
+    targetFd: 0,
+    attachType: BpfAttachType.TRACE_ITER,
+    ...(iterInfo && { iterInfo }),
+  });
+  return new IterLink({ kind: 'iter', fd });
+}

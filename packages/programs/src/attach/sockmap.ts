@@ -1,0 +1,80 @@
+import {
+  BpfAttachType,
+  BpfProgType,
+  BpfSyscallError,
+  linkCreate,
+  progAttach,
+  progDetach,
+  setsockopt,
+} from '@ts-ebpf/syscall';
+import { holdProgram, Link } from '../link.js';
+import type { Program } from '../program.js';
+
+/** A map given by fd or as an object with an `fd` (a `BpfMap`). */
+export type MapTarget = number | { readonly fd: number };
+
+const mapFd = (m: MapTarget) => (typeof m === 'number' ? m : m.fd);
+
+/** Options of {@link attachSockmap}. */
+export interface SockmapAttachOptions {
+  /** `SK_MSG_VERDICT`, `SK_SKB_STREAM_VERDICT`, `SK_SKB_STREAM_PARSER`, `SK_SKB_VERDICT` (default from the program). */
+  readonly attachType?: number;
+  /** `'auto'` (default): a bpf_link (6.10+), else PROG_ATTACH; or force one. */
+  readonly via?: 'link' | 'attach' | 'auto';
+}
+
+function sockmapAttachType(program: Program, attachType: number | undefined): number {
+  const t = attachType ?? program.expectedAttachType;
+  if (t !== undefined) return t;
+  if (program.type === BpfProgType.SK_MSG) return BpfAttachType.SK_MSG_VERDICT;
+  if (program.type === BpfProgType.SK_SKB) return BpfAttachType.SK_SKB_STREAM_VERDICT;
+  throw new TypeError('attachType is required for this program type');
+}
+
+/** Attaches an `sk_msg` or `sk_skb` program to a sockmap or sockhash. */
+export function attachSockmap(program: Program, map: MapTarget, o: SockmapAttachOptions = {}): Link {
+  const attachType = sockmapAttachType(program, o.attachType);
+  const target = mapFd(map);
+  const via = o.via ?? 'auto';
+  if (via !== 'attach') {
+    try {
+      return new Link({
+        kind: 'sockmap',
+        fd: linkCreate({ progFd: program.fd, targetFd: target, attachType }),
+      });
+    } catch (e) {
+      if (via === 'link' || !(e instanceof BpfSyscallError) || e.code !== 'EINVAL') throw e;
+    }
+  }
+  progAttach({ targetFd: target, attachBpfFd: program.fd, attachType });
+  const attached = holdProgram(program);
+  return new Link({
+    kind: 'sockmap-attach',
+    detach: () => {
+      progDetach({ targetFd: target, attachBpfFd: attached.fd, attachType });
+      attached.close();
+    },
+  });
+}
+
+const SOL_SOCKET = 1;
+const SO_ATTACH_BPF = 50;
+const SO_DETACH_BPF = 27;
+
+/**
+ * Attaches a `socket_filter` program to a socket (SO_ATTACH_BPF); closing the Link
+ * detaches it (SO_DETACH_BPF). The socket stays the caller's.
+ */
+export function attachSocketFilter(program: Program, socketFd: number): Link {
+  const value = new Uint8Array(4);
+  new DataView(value.buffer).setUint32(0, program.fd, true);
+  setsockopt(socketFd, SOL_SOCKET, SO_ATTACH_BPF, value);
+  return new Link({
+    kind: 'socket_filter',
+    detach: () => setsockopt(socketFd, SOL_SOCKET, SO_DETACH_BPF, new Uint8Array(4)),
+    update: (next) => {
+      new DataView(value.buffer).setUint32(0, next.fd, true);
+      setsockopt(socketFd, SOL_SOCKET, SO_ATTACH_BPF, value);
+    },
+  });
+}

@@ -1,0 +1,154 @@
+import { BpfAttachTypeNewer, linkCreate, type ProgQueryResult, progQuery } from '@ts-ebpf/syscall';
+import { Link } from '../link.js';
+import { type Interface, ifindex } from '../netlink/ifindex.js';
+import { attrString, attrU32, NLM_F, NLMSG, nested, tcmsg } from '../netlink/message.js';
+import { NetlinkError, withRtNetlink } from '../netlink/socket.js';
+import type { Program } from '../program.js';
+
+/** Which way the packets go. */
+export type TcDirection = 'ingress' | 'egress';
+
+const TCX_TYPE: Record<TcDirection, number> = {
+  ingress: BpfAttachTypeNewer.TCX_INGRESS,
+  egress: BpfAttachTypeNewer.TCX_EGRESS,
+};
+
+/** Options of {@link attachTcx}. */
+export interface TcxOptions {
+  /** `BPF_F_BEFORE` / `BPF_F_AFTER` (with `relativeFdOrId`), `BPF_F_REPLACE` … */
+  readonly flags?: number;
+  /** The program or link placed relative to. */
+  readonly relativeFdOrId?: number;
+  /** Fail unless the hook is at this revision. */
+  readonly expectedRevision?: bigint | number;
+}
+
+/** Attaches a `sched_cls` program to an interface's tcx ingress or egress hook (bpf_link). */
+export function attachTcx(
+  program: Program,
+  iface: Interface,
+  direction: TcDirection,
+  o: TcxOptions = {},
+): Link {
+  const fd = linkCreate({
+    progFd: program.fd,
+    targetFd: ifindex(iface),
+    attachType: TCX_TYPE[direction],
+    flags: o.flags ?? 0,
+    mprog: {
+      ...(o.relativeFdOrId !== undefined && { relativeFdOrId: o.relativeFdOrId }),
+      ...(o.expectedRevision !== undefined && { expectedRevision: o.expectedRevision }),
+    },
+  });
+  return new Link({ kind: 'tcx', fd });
+}
+
+/** Lists the programs and links on an interface's tcx hook. */
+export function queryTcx(iface: Interface, direction: TcDirection): ProgQueryResult {
+  return progQuery({ targetFd: ifindex(iface), attachType: TCX_TYPE[direction] });
+}
+
+// linux/pkt_sched.h, linux/pkt_cls.h
+const TC_H_CLSACT = 0xfffffff1;
+const TC_H_MIN_INGRESS = 0xfff2;
+const TC_H_MIN_EGRESS = 0xfff3;
+const TCA_KIND = 1;
+const TCA_OPTIONS = 2;
+const TCA_BPF_FD = 6;
+const TCA_BPF_NAME = 7;
+const TCA_BPF_FLAGS = 8;
+const TCA_BPF_FLAG_ACT_DIRECT = 1;
+const ETH_P_ALL_BE = 0x0300; // htons(ETH_P_ALL)
+
+/** Options of {@link attachTcClassic}. */
+export interface TcClassicOptions {
+  /** Filter priority (default 1). */
+  readonly priority?: number;
+  /** Filter handle (default 1). */
+  readonly handle?: number;
+  /** Name shown by `tc filter show` (default the program's name or `ts-ebpf`). */
+  readonly name?: string;
+}
+
+function clsactParent(direction: TcDirection): number {
+  return ((TC_H_CLSACT & 0xffff0000) | (direction === 'ingress' ? TC_H_MIN_INGRESS : TC_H_MIN_EGRESS)) >>> 0;
+}
+
+/** Adds a clsact qdisc to the interface; returns false when one is already there. */
+export function addClsact(iface: Interface): boolean {
+  const index = ifindex(iface);
+  try {
+    withRtNetlink((nl) =>
+      nl.request(
+        'RTM_NEWQDISC clsact',
+        NLMSG.RTM_NEWQDISC,
+        NLM_F.CREATE | NLM_F.EXCL,
+        tcmsg(index, 0xffff0000, TC_H_CLSACT, 0),
+        [attrString(TCA_KIND, 'clsact')],
+      ),
+    );
+    return true;
+  } catch (e) {
+    if (e instanceof NetlinkError && e.code === 'EEXIST') return false;
+    throw e;
+  }
+}
+
+/** Removes the interface's clsact qdisc (and every filter on it). */
+export function deleteClsact(iface: Interface): void {
+  const index = ifindex(iface);
+  withRtNetlink((nl) =>
+    nl.request('RTM_DELQDISC clsact', NLMSG.RTM_DELQDISC, 0, tcmsg(index, 0xffff0000, TC_H_CLSACT, 0), [
+      attrString(TCA_KIND, 'clsact'),
+    ]),
+  );
+}
+
+/**
+ * The classic tc attach: a clsact qdisc (added when missing, removed on close if added
+ * here) and a direct-action cls_bpf filter, all over rtnetlink.
+ */
+export function attachTcClassic(
+  program: Program,
+  iface: Interface,
+  direction: TcDirection,
+  o: TcClassicOptions = {},
+): Link {
+  const index = ifindex(iface);
+  const created = addClsact(index);
+  const parent = clsactParent(direction);
+  const info = (((o.priority ?? 1) << 16) | ETH_P_ALL_BE) >>> 0;
+  const handle = o.handle ?? 1;
+  const name = o.name ?? (program.name || 'ts-ebpf');
+  const set = (p: Program, flags: number) =>
+    withRtNetlink((nl) =>
+      nl.request('RTM_NEWTFILTER bpf', NLMSG.RTM_NEWTFILTER, flags, tcmsg(index, handle, parent, info), [
+        attrString(TCA_KIND, 'bpf'),
+        nested(
+          TCA_OPTIONS,
+          attrU32(TCA_BPF_FD, p.fd),
+          attrString(TCA_BPF_NAME, name),
+          attrU32(TCA_BPF_FLAGS, TCA_BPF_FLAG_ACT_DIRECT),
+        ),
+      ]),
+    );
+  try {
+    set(program, NLM_F.CREATE | NLM_F.EXCL);
+  } catch (e) {
+    if (created) deleteClsact(index);
+    throw e;
+  }
+  return new Link({
+    kind: 'tc-classic',
+    detach: () => {
+      if (created) deleteClsact(index);
+      else
+        withRtNetlink((nl) =>
+          nl.request('RTM_DELTFILTER bpf', NLMSG.RTM_DELTFILTER, 0, tcmsg(index, handle, parent, info), [
+            attrString(TCA_KIND, 'bpf'),
+          ]),
+        );
+    },
+    update: (next) => set(next, NLM_F.REPLACE),
+  });
+}

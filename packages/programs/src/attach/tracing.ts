@@ -1,0 +1,71 @@
+import {
+  BpfAttachType,
+  BpfProgType,
+  BpfSyscallError,
+  type LinkCreateAttr,
+  linkCreate,
+  rawTracepointOpen,
+} from '@ts-ebpf/syscall';
+import { Link } from '../link.js';
+import type { Program } from '../program.js';
+
+/** Options of {@link attachTracing}. */
+export interface TracingAttachOptions {
+  /** BPF cookie (fentry/fexit/fmod_ret/lsm/tp_btf links). */
+  readonly cookie?: bigint | number;
+  /** freplace: the program whose function is replaced … */
+  readonly targetProgram?: Program;
+  /** … and the BTF id of that function in its BTF (else the one given at load). */
+  readonly targetBtfId?: number;
+}
+
+/**
+ * The BPF_LINK_CREATE attr for a BTF-attached program: fentry, fexit, fmod_ret, tp_btf,
+ * lsm or freplace (exported for tests of what is sent).
+ */
+export function tracingLinkAttr(
+  progFd: number,
+  progType: number,
+  expectedAttachType: number | undefined,
+  o: TracingAttachOptions = {},
+): LinkCreateAttr {
+  if (progType === BpfProgType.EXT) {
+    return {
+      progFd,
+      targetFd: o.targetProgram?.fd ?? 0,
+      attachType: 0,
+      ...(o.targetBtfId !== undefined && { targetBtfId: o.targetBtfId }),
+    };
+  }
+  const attachType = expectedAttachType ?? (progType === BpfProgType.LSM ? BpfAttachType.LSM_MAC : undefined);
+  if (attachType === undefined) {
+    throw new TypeError('the program needs an expected attach type (TRACE_FENTRY, TRACE_RAW_TP, LSM_MAC …)');
+  }
+  return {
+    progFd,
+    targetFd: 0,
+    attachType,
+    ...(o.cookie !== undefined && { tracingCookie: o.cookie }),
+  };
+}
+
+/**
+ * Attaches a program loaded with `attachTo` (fentry, fexit, fmod_ret, tp_btf, lsm) or an
+ * freplace program through a bpf_link; falls back to BPF_RAW_TRACEPOINT_OPEN on kernels
+ * without tracing links.
+ */
+export function attachTracing(program: Program, o: TracingAttachOptions = {}): Link {
+  const attr = tracingLinkAttr(program.fd, program.type, program.expectedAttachType, o);
+  try {
+    return new Link({ kind: 'tracing', fd: linkCreate(attr) });
+  } catch (e) {
+    const fallback = program.type !== BpfProgType.EXT && o.cookie === undefined;
+    if (!fallback || !(e instanceof BpfSyscallError) || e.code !== 'EINVAL') throw e;
+    return new Link({ kind: 'tracing', fd: rawTracepointOpen(null, program.fd) });
+  }
+}
+
+/** Attaches a `tp_btf` program (TRACING, expected attach type TRACE_RAW_TP, `attachTo` the tracepoint). */
+export function attachTpBtf(program: Program, cookie?: bigint | number): Link {
+  return attachTracing(program, cookie === undefined ? {} : { cookie });
+}

@@ -1,0 +1,155 @@
+import { readFileSync } from 'node:fs';
+import {
+  BPF_F_UPROBE_MULTI_RETURN,
+  BpfAttachTypeNewer,
+  linkCreate,
+  type PerfEventAttr,
+} from '@ts-ebpf/syscall';
+import { ElfSymbols } from '../elf-symbols.js';
+import { Link } from '../link.js';
+import type { Program } from '../program.js';
+import { openAndAttach, type PerfAttachOptions } from './perf-link.js';
+import { attachProbeEvent, PROBE_EVENT_GROUP, probeEventName } from './probe-events.js';
+
+const PMU_DIR = '/sys/bus/event_source/devices';
+
+/** The dynamic PMU type of `kprobe` or `uprobe`, or undefined when the kernel has none. */
+export function pmuType(name: 'kprobe' | 'uprobe'): number | undefined {
+  try {
+    return Number(readFileSync(`${PMU_DIR}/${name}/type`, 'utf8').trim());
+  } catch {
+    return undefined;
+  }
+}
+
+/** The config bit that makes a kprobe/uprobe PMU event a return probe (`format/retprobe`). */
+export function retprobeBit(name: 'kprobe' | 'uprobe'): number {
+  try {
+    const m = /config:(\d+)/.exec(readFileSync(`${PMU_DIR}/${name}/format/retprobe`, 'utf8'));
+    return m ? Number(m[1]) : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** Where to probe a user-space binary or library. */
+export interface UprobeTarget {
+  /** Path of the executable or shared library. */
+  readonly path: string;
+  /** A symbol, resolved to a file offset from the file's ELF symbol tables. */
+  readonly symbol?: string;
+  /** File offset (or, with `symbol`, bytes after the symbol). */
+  readonly offset?: number | bigint;
+}
+
+/** Options of {@link attachUprobe}. */
+export interface UprobeOptions extends UprobeTarget, PerfAttachOptions {
+  /** A uretprobe: run when the function returns. */
+  readonly retprobe?: boolean;
+  /** Only in this process (default -1: every process that maps the file). */
+  readonly pid?: number;
+  /** Semaphore (USDT) reference counter offset. */
+  readonly refCtrOffset?: number;
+  /** `'pmu'`, `'tracefs'` (uprobe_events), or `'auto'` (default: the PMU, else tracefs). */
+  readonly via?: 'pmu' | 'tracefs' | 'auto';
+}
+
+/** The file offset a target names. */
+export function uprobeOffset(t: UprobeTarget): bigint {
+  const extra = BigInt(t.offset ?? 0);
+  if (t.symbol === undefined) return extra;
+  return ElfSymbols.open(t.path).symbolOffset(t.symbol) + extra;
+}
+
+/** The perf_event_attr of a uprobe PMU event (exported for tests of what is sent). */
+export function uprobePerfAttr(
+  pmu: number,
+  path: string,
+  offset: bigint,
+  retprobe: boolean,
+  refCtrOffset = 0,
+): PerfEventAttr {
+  let config = retprobe ? 1n << BigInt(retprobeBit('uprobe')) : 0n;
+  if (refCtrOffset) config |= BigInt(refCtrOffset) << 32n;
+  return { type: pmu, config, probeName: path, config2: offset, samplePeriod: 1, wakeupEvents: 1 };
+}
+
+/** A kprobe or uprobe PMU that was asked for is missing from this kernel. */
+export class ProbeUnsupportedError extends Error {
+  /** @param what - `'uprobe'` or `'kprobe'` */
+  constructor(what: string) {
+    super(`${what} is not supported by this kernel (no ${what} PMU in ${PMU_DIR})`);
+    this.name = 'ProbeUnsupportedError';
+  }
+}
+
+/**
+ * Attaches a `kprobe`-type program as a uprobe or uretprobe on a binary's function
+ * (symbol → file offset from its ELF), for all processes or one pid.
+ */
+export function attachUprobe(program: Program, o: UprobeOptions): Link {
+  const kind = o.retprobe ? 'uretprobe' : 'uprobe';
+  const pmu = pmuType('uprobe');
+  const pid = o.pid ?? -1;
+  const offset = uprobeOffset(o);
+  if (pmu !== undefined && o.via !== 'tracefs') {
+    const attr = uprobePerfAttr(pmu, o.path, offset, o.retprobe ?? false, o.refCtrOffset);
+    return openAndAttach(kind, program, attr, pid, pid === -1 ? 0 : -1, o);
+  }
+  if (o.via === 'pmu') throw new ProbeUnsupportedError('uprobe');
+  const event = probeEventName(`${o.symbol ?? 'uprobe'}`);
+  const line = uprobeEventLine(event, o.path, offset, o.retprobe ?? false, o.refCtrOffset);
+  return attachProbeEvent(kind, 'uprobe_events', event, line, program, pid, o);
+}
+
+/** The line written to `uprobe_events`: `p:ts_ebpf/<event> /path:0x<offset>[(0x<ref_ctr>)]`. */
+export function uprobeEventLine(
+  event: string,
+  path: string,
+  offset: bigint,
+  retprobe: boolean,
+  refCtrOffset?: number,
+): string {
+  if (/\s/.test(path)) throw new TypeError(`uprobe_events cannot name a path with white space: '${path}'`);
+  const ref = refCtrOffset ? `(0x${refCtrOffset.toString(16)})` : '';
+  return `${retprobe ? 'r' : 'p'}:${PROBE_EVENT_GROUP}/${event} ${path}:0x${offset.toString(16)}${ref}`;
+}
+
+/** Options of {@link attachUprobeMulti}. */
+export interface UprobeMultiOptions {
+  /** Path of the executable or library. */
+  readonly path: string;
+  /** Symbols to probe (resolved through the ELF symbol tables) … */
+  readonly symbols?: readonly string[];
+  /** … and/or raw file offsets. */
+  readonly offsets?: readonly (number | bigint)[];
+  /** Per-probe cookies (bpf_get_attach_cookie), same order as symbols then offsets. */
+  readonly cookies?: readonly (number | bigint)[];
+  /** uretprobes instead of uprobes. */
+  readonly retprobe?: boolean;
+  /** Only this process (default 0: all). */
+  readonly pid?: number;
+}
+
+/**
+ * Attaches a `kprobe` program loaded with expected attach type `TRACE_UPROBE_MULTI`
+ * to many uprobes in one bpf_link (kernel 6.6+).
+ */
+export function attachUprobeMulti(program: Program, o: UprobeMultiOptions): Link {
+  const elf = o.symbols?.length ? ElfSymbols.open(o.path) : undefined;
+  const offsets = [...(o.symbols ?? []).map((s) => elf!.symbolOffset(s)), ...(o.offsets ?? []).map(BigInt)];
+  if (offsets.length === 0) throw new TypeError('uprobe_multi needs at least one symbol or offset');
+  const fd = linkCreate({
+    progFd: program.fd,
+    targetFd: 0,
+    attachType: BpfAttachTypeNewer.TRACE_UPROBE_MULTI,
+    uprobeMulti: {
+      path: o.path,
+      offsets: BigUint64Array.from(offsets),
+      ...(o.cookies && { cookies: BigUint64Array.from(o.cookies.map(BigInt)) }),
+      flags: o.retprobe ? BPF_F_UPROBE_MULTI_RETURN : 0,
+      pid: o.pid ?? 0,
+    },
+  });
+  return new Link({ kind: 'uprobe_multi', fd });
+}

@@ -1,0 +1,114 @@
+import { BpfAttachType, BpfSyscallError, linkCreate } from '@ts-ebpf/syscall';
+import { holdProgram, Link } from '../link.js';
+import { type Interface, ifindex } from '../netlink/ifindex.js';
+import { attrS32, attrU32, decodeAttrs, ifinfomsg, NLMSG, nested } from '../netlink/message.js';
+import { withRtNetlink } from '../netlink/socket.js';
+import type { Program } from '../program.js';
+
+/** `XDP_FLAGS_*` (linux/if_link.h). */
+export const XdpFlags = {
+  UPDATE_IF_NOEXIST: 1,
+  SKB_MODE: 2,
+  DRV_MODE: 4,
+  HW_MODE: 8,
+  REPLACE: 16,
+} as const;
+
+/** Where the XDP program runs: generic (skb), driver (native) or offloaded (hw). */
+export type XdpMode = 'skb' | 'drv' | 'hw';
+
+const MODE_FLAG: Record<XdpMode, number> = {
+  skb: XdpFlags.SKB_MODE,
+  drv: XdpFlags.DRV_MODE,
+  hw: XdpFlags.HW_MODE,
+};
+
+// IFLA_XDP (linux/if_link.h) and its nested attributes.
+const IFLA_XDP = 43;
+const IFLA_XDP_FD = 1;
+const IFLA_XDP_ATTACHED = 2;
+const IFLA_XDP_FLAGS = 3;
+const IFLA_XDP_PROG_ID = 4;
+const IFLA_XDP_EXPECTED_FD = 8;
+
+/** Options of {@link attachXdp}. */
+export interface XdpAttachOptions {
+  /** Force a mode (default: the kernel picks native when the driver has it, else generic). */
+  readonly mode?: XdpMode;
+  /**
+   * `'link'`: a bpf_link only; `'netlink'`: the legacy IFLA_XDP netlink attach only;
+   * `'auto'` (default): a bpf_link, falling back to netlink where links are missing.
+   */
+  readonly via?: 'link' | 'netlink' | 'auto';
+}
+
+/**
+ * Attaches an XDP program to an interface (name in this thread's network namespace, or
+ * ifindex) as a bpf_link, or through rtnetlink IFLA_XDP on kernels without XDP links.
+ */
+export function attachXdp(program: Program, iface: Interface, o: XdpAttachOptions = {}): Link {
+  const index = ifindex(iface);
+  const flags = o.mode ? MODE_FLAG[o.mode] : 0;
+  const via = o.via ?? 'auto';
+  if (via !== 'netlink') {
+    try {
+      const fd = linkCreate({ progFd: program.fd, targetFd: index, attachType: BpfAttachType.XDP, flags });
+      return new Link({ kind: 'xdp', fd });
+    } catch (e) {
+      // EINVAL: no XDP links (before 5.9); try netlink unless links were demanded.
+      if (via === 'link' || !(e instanceof BpfSyscallError) || e.code !== 'EINVAL') throw e;
+    }
+  }
+  return attachXdpNetlink(program, index, flags);
+}
+
+/** Sends RTM_SETLINK with IFLA_XDP { fd, flags [, expected fd] }. */
+export function setXdpNetlink(index: number, progFd: number, flags: number, expectedFd?: number): void {
+  const xdp = [attrS32(IFLA_XDP_FD, progFd), attrU32(IFLA_XDP_FLAGS, flags)];
+  if (expectedFd !== undefined) xdp.push(attrS32(IFLA_XDP_EXPECTED_FD, expectedFd));
+  withRtNetlink((nl) =>
+    nl.request('RTM_SETLINK IFLA_XDP', NLMSG.RTM_SETLINK, 0, ifinfomsg(index), [nested(IFLA_XDP, ...xdp)]),
+  );
+}
+
+function attachXdpNetlink(program: Program, index: number, modeFlags: number): Link {
+  setXdpNetlink(index, program.fd, modeFlags | XdpFlags.UPDATE_IF_NOEXIST);
+  // Our own reference to the attached program, so detach only removes what we attached.
+  let attached = holdProgram(program);
+  return new Link({
+    kind: 'xdp-netlink',
+    detach: () => {
+      setXdpNetlink(index, -1, modeFlags | XdpFlags.REPLACE, attached.fd);
+      attached.close();
+    },
+    update: (next) => {
+      setXdpNetlink(index, next.fd, modeFlags | XdpFlags.REPLACE, attached.fd);
+      attached.close();
+      attached = holdProgram(next);
+    },
+  });
+}
+
+/** What is attached at an interface's XDP hook. */
+export interface XdpQueryResult {
+  /** `XDP_ATTACHED_*`: 0 none, 1 drv, 2 skb, 3 hw, 4 multi. */
+  readonly attached: number;
+  /** The program id (0 when none). */
+  readonly progId: number;
+}
+
+/** Reads an interface's XDP state (RTM_GETLINK, IFLA_XDP). */
+export function queryXdp(iface: Interface): XdpQueryResult {
+  const index = ifindex(iface);
+  const replies = withRtNetlink((nl) => nl.request('RTM_GETLINK', NLMSG.RTM_GETLINK, 0, ifinfomsg(index)));
+  const msg = replies.find((m) => m.type === NLMSG.RTM_NEWLINK);
+  const xdp = msg ? decodeAttrs(msg.payload.subarray(16)).get(IFLA_XDP) : undefined;
+  if (!xdp) return { attached: 0, progId: 0 };
+  const a = decodeAttrs(xdp);
+  const u = (b: Uint8Array | undefined) =>
+    b ? new DataView(b.buffer, b.byteOffset, b.byteLength) : undefined;
+  return {
+    attached: a.get(IFLA_XDP_ATTACHED)?.[0] ?? 0,
+    progId: u(a.get(IFLA_XDP_PROG_ID))?.getUint32(0, true) ?? 0,
+  };
+}

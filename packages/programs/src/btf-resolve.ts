@@ -1,0 +1,65 @@
+import { type Btf, loadKernelBtf } from '@ts-ebpf/btf';
+import { BpfAttachType, BpfProgType } from '@ts-ebpf/syscall';
+
+let vmlinux: Btf | undefined;
+
+/** This machine's vmlinux BTF, parsed once. */
+export function kernelBtf(): Btf {
+  vmlinux ??= loadKernelBtf();
+  return vmlinux;
+}
+
+/** The vmlinux BTF name and kind a program's `attachTo` refers to. */
+export interface BtfTarget {
+  /** The BTF type's name. */
+  readonly name: string;
+  /** Its BTF kind. */
+  readonly kind: 'func' | 'typedef' | 'struct';
+}
+
+/**
+ * Which BTF type `attachTo` names for a program type and expected attach type, following
+ * libbpf: tp_btf → typedef `btf_trace_<name>`, iterators → func `bpf_iter_<name>`,
+ * lsm → func `bpf_lsm_<name>`, fentry/fexit/fmod_ret → func `<name>`, struct_ops → struct.
+ */
+export function btfTargetFor(progType: number, attachType: number | undefined, name: string): BtfTarget {
+  if (progType === BpfProgType.LSM) {
+    return { name: name.startsWith('bpf_lsm_') ? name : `bpf_lsm_${name}`, kind: 'func' };
+  }
+  if (progType === BpfProgType.STRUCT_OPS) return { name, kind: 'struct' };
+  if (attachType === BpfAttachType.TRACE_RAW_TP) {
+    return { name: name.startsWith('btf_trace_') ? name : `btf_trace_${name}`, kind: 'typedef' };
+  }
+  if (attachType === BpfAttachType.TRACE_ITER) {
+    return { name: name.startsWith('bpf_iter_') ? name : `bpf_iter_${name}`, kind: 'func' };
+  }
+  return { name, kind: 'func' };
+}
+
+/** A name that the kernel's BTF does not have. */
+export class BtfTargetNotFoundError extends Error {
+  /** What was looked up. */
+  readonly target: BtfTarget;
+  /** @param target - what was looked up */
+  constructor(target: BtfTarget) {
+    super(`no ${target.kind} named '${target.name}' in the kernel's BTF (/sys/kernel/btf/vmlinux)`);
+    this.name = 'BtfTargetNotFoundError';
+    this.target = target;
+  }
+}
+
+/**
+ * Resolves `attachTo` to a vmlinux BTF type id. The one place programs asks BTF for an id;
+ * `lookup` replaces the kernel BTF (tests, other BTF sources).
+ */
+export function resolveAttachBtfId(
+  progType: number,
+  attachType: number | undefined,
+  name: string,
+  lookup: (target: BtfTarget) => number[] = (t) => kernelBtf().findIds(t.name, t.kind),
+): number {
+  const target = btfTargetFor(progType, attachType, name);
+  const ids = lookup(target);
+  if (ids.length === 0) throw new BtfTargetNotFoundError(target);
+  return ids[0]!;
+}

@@ -1,0 +1,119 @@
+/**
+ * @packageDocumentation
+ * `@ts-ebpf/programs`: load BPF programs (bytes or `@ts-ebpf/dsl` instructions) with a
+ * readable verifier error, test-run them, and attach them through links.
+ */
+
+export {
+  attachCgroup,
+  type CgroupAttachMode,
+  type CgroupAttachOptions,
+  type CgroupQueryOptions,
+  queryCgroup,
+} from './attach/cgroup.js';
+export { attachIter, encodeIterInfo, type IterAttachOptions, IterLink, IterReader } from './attach/iter.js';
+export {
+  attachKprobe,
+  attachKprobeMulti,
+  type KprobeMultiOptions,
+  type KprobeOptions,
+  kprobeEventLine,
+  kprobeMultiAttr,
+  kprobePerfAttr,
+  kprobeUnsupportedReason,
+} from './attach/kprobe.js';
+export {
+  attachNetfilter,
+  type NetfilterOptions,
+  NfInetHook,
+  NfProto,
+  NfVerdict,
+} from './attach/netfilter.js';
+export { attachNetns, queryNetns } from './attach/netns.js';
+export { attachToPerfEvent, type PerfAttachOptions } from './attach/perf-link.js';
+export { attachProbeEvent, PROBE_EVENT_GROUP, probeEventName } from './attach/probe-events.js';
+export {
+  attachSocketFilter,
+  attachSockmap,
+  type MapTarget,
+  type SockmapAttachOptions,
+} from './attach/sockmap.js';
+export {
+  attachStructOps,
+  type StructOpsMember,
+  type StructOpsOptions,
+  structOpsMember,
+  structOpsValue,
+} from './attach/struct-ops.js';
+export type { FdTarget } from './attach/target-fd.js';
+export {
+  addClsact,
+  attachTcClassic,
+  attachTcx,
+  deleteClsact,
+  queryTcx,
+  type TcClassicOptions,
+  type TcDirection,
+  type TcxOptions,
+} from './attach/tc.js';
+export {
+  attachPerfEvent,
+  attachRawTracepoint,
+  attachTracepoint,
+  type PerfEventOptions,
+  type TracepointOptions,
+  tracepointId,
+} from './attach/tracepoint.js';
+export { attachTpBtf, attachTracing, type TracingAttachOptions, tracingLinkAttr } from './attach/tracing.js';
+export {
+  attachUprobe,
+  attachUprobeMulti,
+  ProbeUnsupportedError,
+  pmuType,
+  retprobeBit,
+  type UprobeMultiOptions,
+  type UprobeOptions,
+  type UprobeTarget,
+  uprobeEventLine,
+  uprobeOffset,
+  uprobePerfAttr,
+} from './attach/uprobe.js';
+export {
+  attachXdp,
+  queryXdp,
+  setXdpNetlink,
+  type XdpAttachOptions,
+  XdpFlags,
+  type XdpMode,
+  type XdpQueryResult,
+} from './attach/xdp.js';
+export {
+  type BtfTarget,
+  BtfTargetNotFoundError,
+  btfTargetFor,
+  kernelBtf,
+  resolveAttachBtfId,
+} from './btf-resolve.js';
+export { ElfError, type ElfSymbol, ElfSymbols, SymbolNotFoundError } from './elf-symbols.js';
+export {
+  type EncodedCode,
+  encodeCode,
+  type InstructionLocation,
+  locateSlot,
+  type ProgramCode,
+} from './instructions.js';
+export { Link, LinkOperationError, type LinkParts } from './link.js';
+export { type PreparedLoad, type ProgramLoadOptions, prepareLoad } from './load-options.js';
+export { type LoadResult, type LogOptions, loadWithLog } from './log.js';
+export { type Interface, ifindex } from './netlink/ifindex.js';
+export { NetlinkError, RtNetlink, withRtNetlink } from './netlink/socket.js';
+export { inNetns, type NetnsTarget, netnsPath } from './netns.js';
+export { freplacePair, type TracingKind, tracingUnsupportedReason } from './probes.js';
+export { Program, type ProgramInfo, type TestRunOptions, type TestRunResult } from './program.js';
+export {
+  describeLocation,
+  type ParsedVerifierLog,
+  parseVerifierLog,
+  VerifierError,
+  verifierHint,
+} from './verifier-error.js';

@@ -1,0 +1,81 @@
+import {
+  type AssembleOptions,
+  assemble,
+  formatInstruction,
+  type Instruction,
+  type MapResolver,
+} from '@ts-ebpf/dsl';
+
+/** What `Program.load` accepts as code: encoded bytes (8 per slot) or `@ts-ebpf/dsl` instructions. */
+export type ProgramCode = Uint8Array | readonly Instruction[];
+
+/** Encoded code plus what is needed to map a slot back to the instruction it came from. */
+export interface EncodedCode {
+  /** The bytes given to the kernel. */
+  readonly bytes: Uint8Array;
+  /** The dsl instructions, when the code came as instructions. */
+  readonly instructions?: readonly Instruction[];
+  /** For each slot, the index of the dsl instruction occupying it (ld_imm64 takes 2 slots). */
+  readonly slotToIndex?: Int32Array;
+}
+
+/** Where a verifier-reported slot lands in the program the caller wrote. */
+export interface InstructionLocation {
+  /** The kernel's instruction (slot) index. */
+  readonly slot: number;
+  /** Index in the dsl instruction array (same as slot for raw bytes). */
+  readonly index: number;
+  /** The nearest label at or before this instruction, with the distance from it. */
+  readonly label?: string;
+  /** Instructions after `label` (0 when the instruction itself carries it). */
+  readonly labelOffset?: number;
+  /** The instruction in verifier syntax, when it came from dsl. */
+  readonly text?: string;
+}
+
+/** True for a dsl instruction array (as opposed to encoded bytes). */
+function isInstructions(code: ProgramCode): code is readonly Instruction[] {
+  return Array.isArray(code);
+}
+
+/**
+ * Encodes program code: bytes pass through (checked to be whole slots), dsl instructions
+ * are assembled with `assemble` using the given map resolver.
+ */
+export function encodeCode(code: ProgramCode, maps?: MapResolver): EncodedCode {
+  if (!isInstructions(code)) {
+    if (!(code instanceof Uint8Array))
+      throw new TypeError('instructions must be a Uint8Array or an Instruction[]');
+    if (code.byteLength === 0 || code.byteLength % 8 !== 0) {
+      throw new TypeError(`instructions are ${code.byteLength} bytes: not a non-empty multiple of 8`);
+    }
+    return { bytes: code };
+  }
+  const options: AssembleOptions = maps === undefined ? {} : { maps };
+  const bytes = assemble(code, options);
+  const slotToIndex = new Int32Array(bytes.byteLength / 8);
+  let slot = 0;
+  code.forEach((insn, i) => {
+    slotToIndex[slot++] = i;
+    if (insn.code === 0x18) slotToIndex[slot++] = i;
+  });
+  return { bytes, instructions: code, slotToIndex };
+}
+
+/** Maps a kernel slot index back to the caller's instruction (index, label, text). */
+export function locateSlot(code: EncodedCode, slot: number): InstructionLocation {
+  const { instructions, slotToIndex } = code;
+  if (!instructions || !slotToIndex || slot < 0 || slot >= slotToIndex.length) return { slot, index: slot };
+  const index = slotToIndex[slot]!;
+  const insn = instructions[index]!;
+  let labelAt = -1;
+  for (let i = index; i >= 0; i--) {
+    if (instructions[i]!.label !== undefined) {
+      labelAt = i;
+      break;
+    }
+  }
+  const text = formatInstruction(insn);
+  if (labelAt < 0) return { slot, index, text };
+  return { slot, index, text, label: instructions[labelAt]!.label!, labelOffset: index - labelAt };
+}

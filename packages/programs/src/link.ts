@@ -1,0 +1,195 @@
+import {
+  close as closeFd,
+  type LinkInfo,
+  linkDetach,
+  linkGetFdById,
+  linkInfo,
+  linkUpdate,
+  ObjectClosedError,
+  OwnedFd,
+  objGet,
+  pinObject,
+  progGetFdById,
+  unpin,
+} from '@ts-ebpf/syscall';
+import type { Program } from './program.js';
+
+/** An operation this kind of attachment cannot do (pinning a netlink attachment, …). */
+export class LinkOperationError extends Error {
+  /** The link kind (`'xdp-netlink'`, `'cgroup-attach'`, …). */
+  readonly kind: string;
+  /** @param kind - link kind; @param operation - what was attempted; @param why - why it cannot be done */
+  constructor(kind: string, operation: string, why: string) {
+    super(`cannot ${operation} a ${kind} attachment: ${why}`);
+    this.name = 'LinkOperationError';
+    this.kind = kind;
+  }
+}
+
+/** How a {@link Link} is made: a kernel bpf_link fd, a legacy attachment, or a group. */
+export interface LinkParts {
+  /** What was attached (`'tracepoint'`, `'xdp'`, `'cgroup'`, …). */
+  readonly kind: string;
+  /** A bpf_link fd the Link takes ownership of. */
+  readonly fd?: number;
+  /** Other fds (perf events, cgroup/netns directories) closed after detaching. */
+  readonly extraFds?: readonly number[];
+  /** Legacy attachments (no bpf_link): undoes the attach. */
+  readonly detach?: () => void;
+  /** Legacy attachments: replaces the program in place. */
+  readonly update?: (program: Program) => void;
+  /** Links made of several (one perf event per CPU, …). */
+  readonly children?: readonly Link[];
+}
+
+/**
+ * An attached program. `close()` detaches it (idempotent; `using` works); a kernel
+ * bpf_link can also be pinned, updated atomically and inspected with `info()`.
+ * Legacy attachments (PROG_ATTACH, netlink, ioctl, setsockopt) detach on `close()` only:
+ * a forgotten Link's fds are closed by the garbage collector, which ends bpf_link and
+ * perf-event attachments but leaves a legacy attachment in place.
+ */
+export class Link implements Disposable {
+  /** What was attached. */
+  readonly kind: string;
+  readonly #fd: OwnedFd | undefined;
+  readonly #extra: OwnedFd[];
+  #detach: (() => void) | undefined;
+  readonly #update: ((program: Program) => void) | undefined;
+  readonly #children: readonly Link[];
+  #closed = false;
+
+  /** Wraps what an attach made; the Link owns every fd given. */
+  constructor(parts: LinkParts) {
+    this.kind = parts.kind;
+    this.#fd = parts.fd === undefined ? undefined : new OwnedFd(parts.fd, `${parts.kind} link`);
+    this.#extra = (parts.extraFds ?? []).map((fd) => new OwnedFd(fd, `${parts.kind} link resource`));
+    this.#detach = parts.detach;
+    this.#update = parts.update;
+    this.#children = parts.children ?? [];
+  }
+
+  /** Opens a pinned bpf_link. */
+  static fromPin(path: string): Link {
+    return new Link({ kind: 'pinned', fd: objGet(path) });
+  }
+
+  /** Opens the bpf_link with this kernel id. */
+  static fromId(id: number): Link {
+    return new Link({ kind: 'link', fd: linkGetFdById(id) });
+  }
+
+  /** True when this is a kernel bpf_link (pinnable, with `info()`). */
+  get isBpfLink(): boolean {
+    return this.#fd !== undefined;
+  }
+
+  /** The links a group is made of (one per CPU for perf events …); empty otherwise. */
+  get children(): readonly Link[] {
+    return this.#children;
+  }
+
+  /** True once closed. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** The bpf_link fd. @throws LinkOperationError for legacy attachments, ObjectClosedError after close */
+  get fd(): number {
+    this.#check();
+    if (!this.#fd) throw new LinkOperationError(this.kind, 'get the fd of', 'it is not a bpf_link');
+    return this.#fd.fd;
+  }
+
+  #check(): void {
+    if (this.#closed) throw new ObjectClosedError(`${this.kind} link`);
+  }
+
+  /** The kernel's link info (type, id, program id, raw type-specific part). */
+  info(): LinkInfo {
+    return linkInfo(this.fd);
+  }
+
+  /** Pins the bpf_link at `path` on bpffs: it stays attached after this process exits. */
+  pin(path: string): void {
+    pinObject(this.fd, path);
+  }
+
+  /** Removes a pin. */
+  unpin(path: string): void {
+    unpin(path);
+  }
+
+  /**
+   * Replaces the attached program (atomically for bpf_links; `oldProgram` makes the swap
+   * fail unless that program is still the attached one).
+   */
+  update(program: Program, oldProgram?: Program): void {
+    this.#check();
+    if (this.#children.length > 0) {
+      for (const c of this.#children) c.update(program, oldProgram);
+    } else if (this.#fd) {
+      linkUpdate(this.#fd.fd, program.fd, oldProgram ? { oldProgFd: oldProgram.fd, flags: 4 } : {});
+    } else if (this.#update) {
+      this.#update(program);
+    } else {
+      throw new LinkOperationError(this.kind, 'update', 'this attach point has no update');
+    }
+  }
+
+  /** Detaches a bpf_link while keeping its fd (BPF_LINK_DETACH); `close()` still has to be called. */
+  detach(): void {
+    this.#check();
+    if (this.#fd) linkDetach(this.#fd.fd);
+    else this.#runDetach();
+    for (const c of this.#children) c.detach();
+  }
+
+  #runDetach(): void {
+    const detach = this.#detach;
+    this.#detach = undefined;
+    detach?.();
+  }
+
+  /** Detaches and releases everything; later calls do nothing. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    const errors: unknown[] = [];
+    const attempt = (fn: () => void) => {
+      try {
+        fn();
+      } catch (e) {
+        errors.push(e);
+      }
+    };
+    for (const c of this.#children) attempt(() => c.close());
+    attempt(() => this.#runDetach());
+    if (this.#fd) attempt(() => this.#fd!.close());
+    for (const e of this.#extra) attempt(() => e.close());
+    if (errors.length > 0) throw errors[0];
+  }
+
+  /** Same as {@link Link.close}. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}
+
+/** Runs `attach(fd)` and closes `fd` if the attach throws (fds made for an attach). */
+export function closeOnError<T>(fd: number, attach: () => T): T {
+  try {
+    return attach();
+  } catch (e) {
+    closeFd(fd);
+    throw e;
+  }
+}
+
+/**
+ * A reference of our own to a program that a legacy attach (PROG_ATTACH, netlink) put in
+ * place: detaching names the exact program even after the caller closed theirs.
+ */
+export function holdProgram(program: Program): OwnedFd {
+  return new OwnedFd(progGetFdById(program.info().id), 'attached program');
+}

@@ -1,0 +1,104 @@
+import type { MapResolver } from '@ts-ebpf/dsl';
+import { BPF_F_SLEEPABLE, BPF_F_XDP_HAS_FRAGS, BpfProgType, type ProgLoadAttr } from '@ts-ebpf/syscall';
+import { structOpsMember } from './attach/struct-ops.js';
+import { resolveAttachBtfId } from './btf-resolve.js';
+import { type EncodedCode, encodeCode, type ProgramCode } from './instructions.js';
+import type { LogOptions } from './log.js';
+
+/** Options of `Program.load`: libbpf-style, every field but `type` and `instructions` optional. */
+export interface ProgramLoadOptions extends LogOptions {
+  /** `BpfProgType.*` (or `BpfProgTypeNewer.*`). */
+  readonly type: number;
+  /** Encoded bytes (8 per slot) or `@ts-ebpf/dsl` instructions (assembled here). */
+  readonly instructions: ProgramCode;
+  /** `BpfAttachType.*`: required by cgroup, tracing, lsm, sk_lookup, netfilter … programs. */
+  readonly expectedAttachType?: number;
+  /** Default `'GPL'`. */
+  readonly license?: string;
+  /** Object name: at most 15 characters of `[A-Za-z0-9_.]`. */
+  readonly name?: string;
+  /**
+   * A vmlinux BTF name resolved to `attachBtfId`: a function (fentry/fexit/fmod_ret), a
+   * tracepoint (tp_btf: `sched_switch`), an LSM hook (`file_open`), an iterator (`task`), or
+   * for struct_ops `'<struct>.<member>'` (`'tcp_congestion_ops.ssthresh'`: also sets
+   * `expectedAttachType` to the member's index).
+   */
+  readonly attachTo?: string;
+  /** The BTF id of the attach target, when known (wins over `attachTo`). */
+  readonly attachBtfId?: number;
+  /** freplace / fentry on a BPF program: the target program's fd. */
+  readonly attachProgFd?: number;
+  /** Module BTF: the fd of the BTF object holding `attachBtfId`. */
+  readonly attachBtfObjFd?: number;
+  /** Raw `prog_flags` (`BPF_F_*`); or-ed with the boolean flags below. */
+  readonly flags?: number;
+  /** `BPF_F_SLEEPABLE`. */
+  readonly sleepable?: boolean;
+  /** `BPF_F_XDP_HAS_FRAGS`: an XDP program that handles multi-buffer packets. */
+  readonly xdpFrags?: boolean;
+  /** Program BTF fd, needed with funcInfo/lineInfo. */
+  readonly btfFd?: number;
+  /** `bpf_func_info` records (insn_off, type_id), for programs with BTF. */
+  readonly funcInfo?: Uint8Array;
+  /** Size of one func_info record (default 8). */
+  readonly funcInfoRecSize?: number;
+  /** `bpf_line_info` records. */
+  readonly lineInfo?: Uint8Array;
+  /** Size of one line_info record (default 16). */
+  readonly lineInfoRecSize?: number;
+  /** Map fds for `BPF_PSEUDO_MAP_IDX` loads. */
+  readonly fdArray?: Int32Array | readonly number[];
+  /** Resolves map names in dsl `ldMapFd('name')` instructions to fds or objects with an `fd`. */
+  readonly maps?: MapResolver;
+  /** Offload / dev-bound XDP: the device's ifindex. */
+  readonly ifindex?: number;
+}
+
+/** The syscall attr and encoded code a load will send. */
+export interface PreparedLoad {
+  /** What BPF_PROG_LOAD is given. */
+  readonly attr: ProgLoadAttr;
+  /** The encoded code and its map back to dsl instructions. */
+  readonly code: EncodedCode;
+}
+
+/**
+ * Turns load options into the BPF_PROG_LOAD attr (assembling dsl instructions and
+ * resolving `attachTo` through the kernel's BTF). Exported for tests of what is sent.
+ */
+export function prepareLoad(o: ProgramLoadOptions): PreparedLoad {
+  const code = encodeCode(o.instructions, o.maps);
+  let flags = o.flags ?? 0;
+  if (o.sleepable) flags |= BPF_F_SLEEPABLE;
+  if (o.xdpFrags) flags |= BPF_F_XDP_HAS_FRAGS;
+  let expectedAttachType = o.expectedAttachType;
+  let attachBtfId = o.attachBtfId;
+  if (attachBtfId === undefined && o.attachTo !== undefined) {
+    if (o.type === BpfProgType.STRUCT_OPS && o.attachTo.includes('.')) {
+      // 'tcp_congestion_ops.ssthresh': the ops struct's id and the member's index.
+      const [struct, member] = o.attachTo.split('.') as [string, string];
+      const m = structOpsMember(struct, member);
+      attachBtfId = m.attachBtfId;
+      expectedAttachType ??= m.expectedAttachType;
+    } else attachBtfId = resolveAttachBtfId(o.type, expectedAttachType, o.attachTo);
+  }
+  const attr: ProgLoadAttr = {
+    progType: o.type,
+    insns: code.bytes,
+    license: o.license ?? 'GPL',
+    ...(o.name !== undefined && { progName: o.name }),
+    ...(expectedAttachType !== undefined && { expectedAttachType }),
+    ...(flags !== 0 && { progFlags: flags }),
+    ...(attachBtfId !== undefined && { attachBtfId }),
+    ...(o.attachProgFd !== undefined && { attachProgFd: o.attachProgFd }),
+    ...(o.attachBtfObjFd !== undefined && { attachBtfObjFd: o.attachBtfObjFd }),
+    ...(o.btfFd !== undefined && { progBtfFd: o.btfFd }),
+    ...(o.funcInfo !== undefined && { funcInfo: o.funcInfo, funcInfoRecSize: o.funcInfoRecSize ?? 8 }),
+    ...(o.lineInfo !== undefined && { lineInfo: o.lineInfo, lineInfoRecSize: o.lineInfoRecSize ?? 16 }),
+    ...(o.fdArray !== undefined && {
+      fdArray: o.fdArray instanceof Int32Array ? o.fdArray : Int32Array.from(o.fdArray),
+    }),
+    ...(o.ifindex !== undefined && { progIfindex: o.ifindex }),
+  };
+  return { attr, code };
+}

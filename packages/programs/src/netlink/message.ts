@@ -1,0 +1,173 @@
+/** Netlink message and attribute encoding (linux/netlink.h, linux/rtnetlink.h). */
+
+/** nlmsghdr flags. */
+export const NLM_F = {
+  REQUEST: 0x1,
+  MULTI: 0x2,
+  ACK: 0x4,
+  REPLACE: 0x100,
+  EXCL: 0x200,
+  CREATE: 0x400,
+  /** On an NLMSG_ERROR: the original request was capped. */
+  CAPPED: 0x100,
+  /** On an NLMSG_ERROR: extended-ack attributes follow. */
+  ACK_TLVS: 0x200,
+} as const;
+
+/** Message types used here. */
+export const NLMSG = {
+  ERROR: 2,
+  DONE: 3,
+  RTM_NEWLINK: 16,
+  RTM_GETLINK: 18,
+  RTM_SETLINK: 19,
+  RTM_NEWQDISC: 36,
+  RTM_DELQDISC: 37,
+  RTM_NEWTFILTER: 44,
+  RTM_DELTFILTER: 45,
+} as const;
+
+/** A netlink attribute (type + payload), possibly nested. */
+export interface NlAttr {
+  /** Attribute type (with NLA_F_NESTED for nested ones). */
+  readonly type: number;
+  /** The value bytes, unpadded. */
+  readonly payload: Uint8Array;
+}
+
+const NLA_F_NESTED = 0x8000;
+const align4 = (n: number) => (n + 3) & ~3;
+
+/** An attribute with raw bytes. */
+export function attr(type: number, payload: Uint8Array): NlAttr {
+  return { type, payload };
+}
+
+/** A u32 attribute (host byte order). */
+export function attrU32(type: number, value: number): NlAttr {
+  const b = new Uint8Array(4);
+  new DataView(b.buffer).setUint32(0, value >>> 0, true);
+  return attr(type, b);
+}
+
+/** An s32 attribute. */
+export function attrS32(type: number, value: number): NlAttr {
+  const b = new Uint8Array(4);
+  new DataView(b.buffer).setInt32(0, value, true);
+  return attr(type, b);
+}
+
+/** A NUL-terminated string attribute. */
+export function attrString(type: number, value: string): NlAttr {
+  const s = new TextEncoder().encode(value);
+  const b = new Uint8Array(s.byteLength + 1);
+  b.set(s);
+  return attr(type, b);
+}
+
+/** A nested attribute (NLA_F_NESTED set). */
+export function nested(type: number, ...children: NlAttr[]): NlAttr {
+  return attr(type | NLA_F_NESTED, encodeAttrs(children));
+}
+
+/** Encodes attributes, each padded to 4 bytes. */
+export function encodeAttrs(attrs: readonly NlAttr[]): Uint8Array {
+  const size = attrs.reduce((n, a) => n + align4(4 + a.payload.byteLength), 0);
+  const out = new Uint8Array(size);
+  const v = new DataView(out.buffer);
+  let at = 0;
+  for (const a of attrs) {
+    v.setUint16(at, 4 + a.payload.byteLength, true);
+    v.setUint16(at + 2, a.type, true);
+    out.set(a.payload, at + 4);
+    at += align4(4 + a.payload.byteLength);
+  }
+  return out;
+}
+
+/** Decodes a run of attributes into type → payload (nested flag removed). */
+export function decodeAttrs(bytes: Uint8Array): Map<number, Uint8Array> {
+  const out = new Map<number, Uint8Array>();
+  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let at = 0;
+  while (at + 4 <= bytes.byteLength) {
+    const len = v.getUint16(at, true);
+    if (len < 4 || at + len > bytes.byteLength) break;
+    out.set(v.getUint16(at + 2, true) & 0x3fff, bytes.subarray(at + 4, at + len));
+    at += align4(len);
+  }
+  return out;
+}
+
+/** Encodes one netlink message: header, fixed body (ifinfomsg, tcmsg …), attributes. */
+export function encodeMessage(
+  type: number,
+  flags: number,
+  seq: number,
+  body: Uint8Array,
+  attrs: readonly NlAttr[] = [],
+): Uint8Array {
+  const a = encodeAttrs(attrs);
+  const bodyLen = align4(body.byteLength);
+  const out = new Uint8Array(16 + bodyLen + a.byteLength);
+  const v = new DataView(out.buffer);
+  v.setUint32(0, out.byteLength, true);
+  v.setUint16(4, type, true);
+  v.setUint16(6, flags, true);
+  v.setUint32(8, seq, true);
+  v.setUint32(12, 0, true);
+  out.set(body, 16);
+  out.set(a, 16 + bodyLen);
+  return out;
+}
+
+/** One decoded message. */
+export interface NlMessage {
+  /** nlmsg_type. */
+  readonly type: number;
+  /** nlmsg_flags. */
+  readonly flags: number;
+  /** nlmsg_seq: matches the request's. */
+  readonly seq: number;
+  /** Everything after the 16-byte header. */
+  readonly payload: Uint8Array;
+}
+
+/** Splits a datagram read from a netlink socket into messages. */
+export function decodeMessages(bytes: Uint8Array): NlMessage[] {
+  const out: NlMessage[] = [];
+  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let at = 0;
+  while (at + 16 <= bytes.byteLength) {
+    const len = v.getUint32(at, true);
+    if (len < 16 || at + len > bytes.byteLength) break;
+    out.push({
+      type: v.getUint16(at + 4, true),
+      flags: v.getUint16(at + 6, true),
+      seq: v.getUint32(at + 8, true),
+      payload: bytes.subarray(at + 16, at + len),
+    });
+    at += align4(len);
+  }
+  return out;
+}
+
+/** `struct ifinfomsg` (16 bytes). */
+export function ifinfomsg(ifindex: number, family = 0): Uint8Array {
+  const b = new Uint8Array(16);
+  const v = new DataView(b.buffer);
+  v.setUint8(0, family);
+  v.setInt32(4, ifindex, true);
+  return b;
+}
+
+/** `struct tcmsg` (20 bytes). */
+export function tcmsg(ifindex: number, handle: number, parent: number, info: number): Uint8Array {
+  const b = new Uint8Array(20);
+  const v = new DataView(b.buffer);
+  v.setInt32(4, ifindex, true);
+  v.setUint32(8, handle >>> 0, true);
+  v.setUint32(12, parent >>> 0, true);
+  v.setUint32(16, info >>> 0, true);
+  return b;
+}

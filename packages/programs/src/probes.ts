@@ -1,0 +1,88 @@
+import { BtfBuilder, loadBtf } from '@ts-ebpf/btf';
+import { BpfAttachType, BpfProgType } from '@ts-ebpf/syscall';
+import { attachTracing } from './attach/tracing.js';
+import { Program } from './program.js';
+
+/** A minimal `r0 = 0; exit` program. */
+const RETURN_0 = new Uint8Array([0xb7, 0, 0, 0, 0, 0, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0]);
+
+const cache = new Map<string, string | undefined>();
+
+/** The BTF-attached program kinds whose support can be probed. */
+export type TracingKind = 'fentry' | 'fexit' | 'fmod_ret' | 'lsm' | 'tp_btf' | 'freplace';
+
+const KINDS: Record<
+  Exclude<TracingKind, 'freplace'>,
+  { type: number; attachType: number; target: string }
+> = {
+  fentry: { type: BpfProgType.TRACING, attachType: BpfAttachType.TRACE_FENTRY, target: 'bpf_fentry_test1' },
+  fexit: { type: BpfProgType.TRACING, attachType: BpfAttachType.TRACE_FEXIT, target: 'bpf_fentry_test1' },
+  fmod_ret: {
+    type: BpfProgType.TRACING,
+    attachType: BpfAttachType.MODIFY_RETURN,
+    target: 'bpf_modify_return_test',
+  },
+  lsm: { type: BpfProgType.LSM, attachType: BpfAttachType.LSM_MAC, target: 'file_open' },
+  tp_btf: { type: BpfProgType.TRACING, attachType: BpfAttachType.TRACE_RAW_TP, target: 'sys_enter' },
+};
+
+/**
+ * Why programs of this kind cannot be loaded and attached here (the error of a trial
+ * load + attach of a trivial program), or undefined when they can. Cached.
+ */
+export function tracingUnsupportedReason(kind: TracingKind): string | undefined {
+  if (cache.has(kind)) return cache.get(kind);
+  let reason: string | undefined;
+  try {
+    if (kind === 'freplace') {
+      probeFreplace();
+      cache.set(kind, undefined);
+      return undefined;
+    }
+    const k = KINDS[kind];
+    using p = Program.load({
+      type: k.type,
+      expectedAttachType: k.attachType,
+      attachTo: k.target,
+      instructions: RETURN_0,
+    });
+    using _link = attachTracing(p);
+  } catch (e) {
+    reason = e instanceof Error ? e.message.split('\n')[0] : String(e);
+  }
+  cache.set(kind, reason);
+  return reason;
+}
+
+/** A target XDP program with BTF (one global function) and its replacement, as a trial. */
+export function freplacePair(): { target: Program; replacement: Program; funcId: number } {
+  const b = new BtfBuilder();
+  const int = b.int('int', 4, { signed: true });
+  const proto = b.funcProto(int, [{ name: 'ctx', type: b.ptr(b.struct('xdp_md', [])) }]);
+  const funcId = b.func('ts_ebpf_target', proto, 'global');
+  using btf = loadBtf(b);
+  const funcInfo = new Uint8Array(8);
+  new DataView(funcInfo.buffer).setUint32(4, funcId, true);
+  const target = Program.load({ type: BpfProgType.XDP, instructions: RETURN_0, btfFd: btf.fd, funcInfo });
+  try {
+    const replacement = Program.load({
+      type: BpfProgType.EXT,
+      instructions: RETURN_0,
+      btfFd: btf.fd,
+      funcInfo,
+      attachProgFd: target.fd,
+      attachBtfId: funcId,
+    });
+    return { target, replacement, funcId };
+  } catch (e) {
+    target.close();
+    throw e;
+  }
+}
+
+function probeFreplace(): void {
+  const { target, replacement } = freplacePair();
+  using _t = target;
+  using r = replacement;
+  using _link = attachTracing(r, { targetProgram: target });
+}

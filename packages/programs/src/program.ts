@@ -1,0 +1,195 @@
+import {
+  BpfStatsType,
+  enableStats,
+  OwnedFd,
+  objGet,
+  type ProgInfo,
+  pinObject,
+  progGetFdById,
+  progInfo,
+  progTestRun,
+  unpin,
+} from '@ts-ebpf/syscall';
+import { type ProgramLoadOptions, prepareLoad } from './load-options.js';
+import { loadWithLog } from './log.js';
+
+/** A loaded program's information (`bpf_prog_info`), with run statistics. */
+export interface ProgramInfo extends ProgInfo {
+  /** Times the program ran (counted only while statistics are enabled: `Program.enableStats()`). */
+  readonly runCount: bigint;
+  /** Total run time in nanoseconds (same condition). */
+  readonly runTimeNs: bigint;
+}
+
+/** Options of {@link Program.testRun}. */
+export interface TestRunOptions {
+  /** Packet (or other input) data. */
+  readonly data?: Uint8Array;
+  /** Context to run with (`struct __sk_buff`, `struct xdp_md`, …). */
+  readonly ctx?: Uint8Array;
+  /** Room for the output data (default: input length + 256). */
+  readonly dataSizeOut?: number;
+  /** Room for the output context (default: the input context's length). */
+  readonly ctxSizeOut?: number;
+  /** Run this many times; `duration` is the mean. */
+  readonly repeat?: number;
+  /** `BPF_F_TEST_RUN_ON_CPU`, `BPF_F_TEST_XDP_LIVE_FRAMES`, … */
+  readonly flags?: number;
+  /** With `BPF_F_TEST_RUN_ON_CPU`: the CPU. */
+  readonly cpu?: number;
+}
+
+/** What {@link Program.testRun} returned. */
+export interface TestRunResult {
+  /** The program's return value. */
+  readonly retval: number;
+  /** Mean run time in nanoseconds. */
+  readonly duration: number;
+  /** The data as the program left it. */
+  readonly data: Uint8Array;
+  /** The context after the run, when one was given or asked for. */
+  readonly ctx: Uint8Array | undefined;
+}
+
+/** What a program object knows about itself without asking the kernel. */
+interface ProgramMeta {
+  readonly type: number;
+  readonly name: string;
+  readonly expectedAttachType?: number | undefined;
+  readonly log?: string;
+}
+
+/**
+ * A loaded BPF program: a file descriptor plus what it was loaded as. `close()` is
+ * idempotent, `using` closes it, a forgotten program is closed when garbage-collected,
+ * and using a closed program throws `ObjectClosedError`.
+ */
+export class Program implements Disposable {
+  readonly #fd: OwnedFd;
+  /** `BpfProgType.*`. */
+  readonly type: number;
+  /** The program's name (may be empty). */
+  readonly name: string;
+  /** The expected attach type it was loaded with (unknown for programs opened by pin/id/fd). */
+  readonly expectedAttachType: number | undefined;
+  /** The verifier log of a load that requested one (`logLevel` > 0), else `''`. */
+  readonly verifierLog: string;
+
+  private constructor(fd: number, meta: ProgramMeta) {
+    this.#fd = new OwnedFd(fd, `program${meta.name ? ` '${meta.name}'` : ''}`);
+    this.type = meta.type;
+    this.name = meta.name;
+    this.expectedAttachType = meta.expectedAttachType;
+    this.verifierLog = meta.log ?? '';
+  }
+
+  /**
+   * Verifies and loads a program. Without `logLevel` the load asks for no log; on failure
+   * it is retried with a log, and a rejection throws {@link VerifierError}.
+   * @throws VerifierError when the verifier rejects the program
+   * @throws BpfSyscallError for other failures (permissions, unknown types …)
+   */
+  static load(options: ProgramLoadOptions): Program {
+    const { attr, code } = prepareLoad(options);
+    const { fd, log } = loadWithLog(attr, code, options);
+    return new Program(fd, {
+      type: options.type,
+      name: options.name ?? '',
+      expectedAttachType: options.expectedAttachType,
+      log,
+    });
+  }
+
+  /** Takes ownership of a program fd (its type and name are read from the kernel). */
+  static fromFd(fd: number): Program {
+    const info = progInfo(fd);
+    return new Program(fd, { type: info.type, name: info.name });
+  }
+
+  /** Opens the program pinned at `path` on bpffs. */
+  static fromPin(path: string, fileFlags = 0): Program {
+    return Program.#adopt(objGet(path, fileFlags));
+  }
+
+  /** Opens the program with this kernel id. */
+  static fromId(id: number): Program {
+    return Program.#adopt(progGetFdById(id));
+  }
+
+  static #adopt(fd: number): Program {
+    const owned = new OwnedFd(fd, 'program');
+    const info = progInfo(fd);
+    return new Program(owned.release(), { type: info.type, name: info.name });
+  }
+
+  /**
+   * Turns on run-count and run-time statistics for every program while the returned
+   * handle is open (BPF_ENABLE_STATS). Close it (or `using`) to turn them off.
+   */
+  static enableStats(): OwnedFd {
+    return new OwnedFd(enableStats(BpfStatsType.RUN_TIME), 'stats fd');
+  }
+
+  /** The file descriptor. @throws ObjectClosedError after close */
+  get fd(): number {
+    return this.#fd.fd;
+  }
+
+  /** True once closed. */
+  get closed(): boolean {
+    return this.#fd.closed;
+  }
+
+  /** The kernel's view: id, tag, name, type, jited/xlated sizes, map ids, run statistics. */
+  info(): ProgramInfo {
+    const i = progInfo(this.fd);
+    return { ...i, runCount: i.runCnt };
+  }
+
+  /** Pins the program at `path` on bpffs (parent directories are created). */
+  pin(path: string): void {
+    pinObject(this.fd, path);
+  }
+
+  /** Removes a pin (the program lives on while referenced). */
+  unpin(path: string): void {
+    unpin(path);
+  }
+
+  /**
+   * Runs the program once (or `repeat` times) on the given input with BPF_PROG_TEST_RUN
+   * (xdp, sched_cls, socket_filter, flow_dissector, syscall, raw_tracepoint …).
+   */
+  testRun(o: TestRunOptions = {}): TestRunResult {
+    const dataOut =
+      o.data || o.dataSizeOut ? new Uint8Array(o.dataSizeOut ?? (o.data?.byteLength ?? 0) + 256) : undefined;
+    const ctxLen = o.ctxSizeOut ?? o.ctx?.byteLength ?? 0;
+    const ctxOut = ctxLen > 0 ? new Uint8Array(ctxLen) : undefined;
+    const r = progTestRun({
+      progFd: this.fd,
+      ...(o.data && { dataIn: o.data }),
+      ...(dataOut && { dataOut }),
+      ...(o.ctx && { ctxIn: o.ctx }),
+      ...(ctxOut && { ctxOut }),
+      ...(o.repeat !== undefined && { repeat: o.repeat }),
+      ...(o.flags !== undefined && { flags: o.flags }),
+      ...(o.cpu !== undefined && { cpu: o.cpu }),
+    });
+    return {
+      retval: r.retval,
+      duration: r.duration,
+      data: dataOut ? dataOut.slice(0, Math.min(r.dataSizeOut, dataOut.byteLength)) : new Uint8Array(0),
+      ctx: ctxOut ? ctxOut.slice(0, Math.min(r.ctxSizeOut, ctxOut.byteLength)) : undefined,
+    };
+  }
+
+  /** Closes the program fd; later calls do nothing. Attached links keep the program alive. */
+  close(): void {
+    this.#fd.close();
+  }
+
+  /** Same as {@link Program.close}. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}

@@ -1,0 +1,64 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+
+/** A veth pair: `host` in this namespace, `peer` in a fresh network namespace `ns`. */
+export class VethPair {
+  readonly ns: string;
+  readonly host: string;
+  readonly peer: string;
+  readonly hostIp: string;
+  readonly peerIp: string;
+
+  /** `tag` (a few letters) and `subnet` (0–255) keep parallel test files apart. */
+  constructor(tag: string, subnet: number) {
+    const id = `${tag}${process.pid % 100000}`;
+    this.ns = `tsebpf-${id}`;
+    this.host = `h${id}`.slice(0, 15);
+    this.peer = `p${id}`.slice(0, 15);
+    this.hostIp = `10.213.${subnet}.1`;
+    this.peerIp = `10.213.${subnet}.2`;
+  }
+
+  /** Creates the namespace, the pair (with `queues` tx/rx queues each) and the addresses. */
+  create(queues = 1): this {
+    const ip = (...args: string[]) => execFileSync('ip', args, { stdio: 'pipe' });
+    const q = ['numtxqueues', String(queues), 'numrxqueues', String(queues)];
+    ip('netns', 'add', this.ns);
+    ip('link', 'add', this.host, ...q, 'type', 'veth', 'peer', 'name', this.peer, ...q, 'netns', this.ns);
+    ip('addr', 'add', `${this.hostIp}/24`, 'dev', this.host);
+    ip('link', 'set', this.host, 'up');
+    ip('-n', this.ns, 'addr', 'add', `${this.peerIp}/24`, 'dev', this.peer);
+    ip('-n', this.ns, 'link', 'set', this.peer, 'up');
+    ip('-n', this.ns, 'link', 'set', 'lo', 'up');
+    return this;
+  }
+
+  /** Runs a bash script inside the namespace. */
+  inNs(script: string): string {
+    const r = spawnSync('ip', ['netns', 'exec', this.ns, 'bash', '-c', script], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`ip netns exec failed: ${r.stderr}`);
+    return r.stdout;
+  }
+
+  /** Sends `n` UDP datagrams from the peer to the host side. */
+  sendToHost(n: number): void {
+    this.inNs(`for i in $(seq ${n}); do echo x > /dev/udp/${this.hostIp}/9; done`);
+  }
+
+  /** Sends `n` UDP datagrams from the peer to the host with unconnected sendto (no socket hash). */
+  sendToHostUnconnected(n: number): void {
+    const js = `const s=require('dgram').createSocket('udp4');let i=0;const f=()=>i++<${n}?s.send('x',9,'${this.hostIp}',f):s.close();f();`;
+    const r = spawnSync('ip', ['netns', 'exec', this.ns, process.execPath, '-e', js], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`ip netns exec failed: ${r.stderr}`);
+  }
+
+  /** Sends `n` UDP datagrams from this namespace to the peer (out of the host side). */
+  sendToPeer(n: number): void {
+    execFileSync('bash', ['-c', `for i in $(seq ${n}); do echo x > /dev/udp/${this.peerIp}/9; done`]);
+  }
+
+  /** Deletes the namespace (which deletes the pair); ignores what is already gone. */
+  destroy(): void {
+    spawnSync('ip', ['link', 'del', this.host], { stdio: 'ignore' });
+    spawnSync('ip', ['netns', 'del', this.ns], { stdio: 'ignore' });
+  }
+}

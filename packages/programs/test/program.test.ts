@@ -1,0 +1,231 @@
+import { existsSync, rmSync } from 'node:fs';
+import { program as dslProgram, exit, jeq, ldImm64, ldx, mark, mov, R0, R1, R2, R3 } from '@ts-ebpf/dsl';
+import {
+  BpfMapType,
+  BpfProgType,
+  close,
+  ensureBpffs,
+  mapCreate,
+  mapUpdateElem,
+  ObjectClosedError,
+} from '@ts-ebpf/syscall';
+import { describeKernel } from '@ts-ebpf/test-utils';
+import { afterAll, expect, it } from 'vitest';
+import { Program, VerifierError } from '../src/index.js';
+import { exit as exitInsn, insn, movR0, program, returns } from './helpers.js';
+
+const PKT = new Uint8Array(64).fill(0xab);
+
+const pinDir = `/sys/fs/bpf/ts-ebpf-programs-${process.pid}`;
+
+describeKernel('Program', () => {
+  afterAll(() => rmSync(pinDir, { recursive: true, force: true }));
+
+  it('loads bytes, reports info, test-runs and closes idempotently', () => {
+    const p = Program.load({ type: BpfProgType.XDP, instructions: returns(2), name: 'pass' });
+    const info = p.info();
+    expect(info).toMatchObject({ type: BpfProgType.XDP, name: 'pass' });
+    expect(info.id).toBeGreaterThan(0);
+    expect(info.tag).toMatch(/^[0-9a-f]{16}$/);
+    expect(info.xlatedProgLen).toBe(16);
+    expect(info.jitedProgLen).toBeGreaterThan(0);
+    const r = p.testRun({ data: PKT, repeat: 3 });
+    expect(r.retval).toBe(2);
+    expect(r.data).toEqual(PKT);
+    p.close();
+    p.close();
+    expect(p.closed).toBe(true);
+    expect(() => p.fd).toThrow(ObjectClosedError);
+    expect(() => p.info()).toThrow(ObjectClosedError);
+  });
+
+  it('loads dsl instructions and is disposable with using', () => {
+    let fd = -1;
+    {
+      using p = Program.load({
+        type: BpfProgType.SOCKET_FILTER,
+        instructions: dslProgram(mov(R0, 7), exit()),
+      });
+      fd = p.fd;
+      expect(p.testRun({ data: PKT }).retval).toBe(7);
+    }
+    expect(existsSync(`/proc/self/fd/${fd}`)).toBe(false);
+  });
+
+  it('keeps the verifier log when a log level is requested', () => {
+    using p = Program.load({ type: BpfProgType.XDP, instructions: returns(1), logLevel: 2 });
+    expect(p.verifierLog).toMatch(/processed 2 insns/);
+  });
+
+  it('gives a VerifierError pointing at the out-of-bounds instruction (bytes)', () => {
+    const code = program(
+      returns(0).subarray(0, 8), // r0 = 0
+      insn(0x61, 0, 1, 4096, 0), // r0 = *(u32 *)(r1 + 4096): outside xdp_md
+      insn(0x95, 0, 0, 0, 0),
+    );
+    const err = catchError(() => Program.load({ type: BpfProgType.XDP, instructions: code, name: 'oob' }));
+    expect(err).toBeInstanceOf(VerifierError);
+    const v = err as VerifierError;
+    expect(v.code).toBe('EACCES');
+    expect(v.instruction).toMatchObject({ slot: 1, index: 1 });
+    expect(v.errorLine).toMatch(/invalid bpf_context access/);
+    expect(v.verifierHint).toMatch(/invalid memory access/);
+    expect(v.log).toMatch(/^0: /m);
+    expect(v.message).toMatch(/program 'oob' at instruction 1/);
+  });
+
+  it('maps the failing slot back to the dsl instruction and its label, across ld_imm64', () => {
+    const insns = dslProgram(
+      mov(R0, 0),
+      ldImm64(R2, 0x1234_5678_9abcn), // two slots
+      jeq(R1, 0, 'out'),
+      mark('bad'),
+      mov(R3, 1),
+      ldx('w', R0, R1, 8192), // index 4, slot 5, bad+1
+      mark('out'),
+      exit(),
+    );
+    const err = catchError(() => Program.load({ type: BpfProgType.XDP, instructions: insns }));
+    expect(err).toBeInstanceOf(VerifierError);
+    const v = err as VerifierError;
+    expect(v.instruction).toMatchObject({ slot: 5, index: 4, label: 'bad', labelOffset: 1 });
+    expect(v.instruction?.text).toMatch(/r0 = \*\(u32 \*\)\(r1 \+ ?8192\)/);
+    expect(v.message).toMatch(/instruction 4 \(slot 5\) \[bad\+1: /);
+  });
+
+  it('reports R0 not set and an unknown helper with hints', () => {
+    const noR0 = catchError(() =>
+      Program.load({ type: BpfProgType.XDP, instructions: program(exitInsn()) }),
+    ) as VerifierError;
+    expect(noR0).toBeInstanceOf(VerifierError);
+    expect(noR0.verifierHint).toMatch(/r0 is not set/);
+    const helper = catchError(() =>
+      Program.load({
+        type: BpfProgType.SOCKET_FILTER,
+        instructions: program(insn(0x85, 0, 0, 0, 44), movR0(0), exitInsn()), // xdp_adjust_head
+      }),
+    ) as VerifierError;
+    expect(helper).toBeInstanceOf(VerifierError);
+    expect(helper.verifierHint).toMatch(/not available to this program type/);
+  });
+
+  it.each([
+    [
+      'a back-edge',
+      BpfProgType.XDP,
+      'GPL',
+      program(movR0(0), insn(0x15, 0, 0, -1, 0), exitInsn()),
+      /unbounded loop/,
+    ],
+    [
+      'stack out of bounds',
+      BpfProgType.XDP,
+      'GPL',
+      program(insn(0x7b, 10, 1, -520, 0), movR0(0), exitInsn()),
+      /stack/,
+    ],
+    [
+      'a GPL-only helper without GPL',
+      BpfProgType.TRACEPOINT,
+      'Proprietary',
+      program(
+        insn(0xbf, 1, 10, 0, 0),
+        insn(0x07, 1, 0, 0, -8),
+        insn(0xb7, 2, 0, 0, 8),
+        insn(0xb7, 3, 0, 0, 0),
+        insn(0x85, 0, 0, 0, 4),
+        movR0(0),
+        exitInsn(),
+      ),
+      /GPL-only/,
+    ],
+  ] as const)('hints at %s', (_what, type, license, code, hint) => {
+    const err = catchError(() => Program.load({ type, license, instructions: code })) as VerifierError;
+    expect(err).toBeInstanceOf(VerifierError);
+    expect(err.verifierHint).toMatch(hint);
+  });
+
+  it('grows the log buffer when the log does not fit', () => {
+    const insns = dslProgram(
+      ...Array.from({ length: 200 }, () => mov(R0, 1)),
+      ldx('w', R0, R1, 4096),
+      exit(),
+    );
+    const err = catchError(() =>
+      Program.load({ type: BpfProgType.XDP, instructions: insns, logLevel: 2, logSize: 256 }),
+    ) as VerifierError;
+    expect(err).toBeInstanceOf(VerifierError);
+    expect(err.log.length).toBeGreaterThan(256);
+    expect(err.instruction?.index).toBe(200);
+  });
+
+  it('pins, opens from the pin, by id and by fd', () => {
+    ensureBpffs();
+    const path = `${pinDir}/prog`;
+    using p = Program.load({ type: BpfProgType.XDP, instructions: returns(2), name: 'pinned' });
+    p.pin(path);
+    try {
+      using q = Program.fromPin(path);
+      expect(q.info().id).toBe(p.info().id);
+      expect(q).toMatchObject({ type: BpfProgType.XDP, name: 'pinned' });
+      using r = Program.fromId(p.info().id);
+      expect(r.testRun({ data: PKT }).retval).toBe(2);
+    } finally {
+      p.unpin(path);
+    }
+    expect(existsSync(path)).toBe(false);
+    using dup = Program.fromFd(Program.fromId(p.info().id).fd);
+    expect(dup.type).toBe(BpfProgType.XDP);
+  });
+
+  it('counts runs while statistics are enabled', () => {
+    using p = Program.load({ type: BpfProgType.XDP, instructions: returns(2) });
+    {
+      using _stats = Program.enableStats();
+      p.testRun({ data: PKT, repeat: 5 });
+    }
+    const info = p.info();
+    expect(info.runCount).toBeGreaterThanOrEqual(5n);
+    expect(info.runTimeNs).toBeGreaterThan(0n);
+  });
+
+  it('tail-calls through a prog_array', () => {
+    const progArray = mapCreate({ mapType: BpfMapType.PROG_ARRAY, keySize: 4, valueSize: 4, maxEntries: 4 });
+    try {
+      using target = Program.load({ type: BpfProgType.XDP, instructions: returns(42), name: 'target' });
+      using entry = Program.load({
+        type: BpfProgType.XDP,
+        name: 'entry',
+        instructions: program(
+          insn(0x18, 2, 1, 0, progArray), // r2 = prog_array ll
+          insn(0, 0, 0, 0, 0),
+          insn(0xb7, 3, 0, 0, 0), // r3 = 0
+          insn(0x85, 0, 0, 0, 12), // call tail_call(r1 = ctx, r2, r3)
+          ...[returns(1).subarray(0, 8), returns(1).subarray(8)],
+        ),
+      });
+      expect(entry.testRun({ data: PKT }).retval).toBe(1);
+      const value = new Uint8Array(4);
+      new DataView(value.buffer).setUint32(0, target.fd, true);
+      mapUpdateElem(progArray, new Uint8Array(4), value);
+      expect(entry.testRun({ data: PKT }).retval).toBe(42);
+    } finally {
+      close(progArray);
+    }
+  });
+
+  it('rejects bad code before the syscall', () => {
+    expect(() => Program.load({ type: BpfProgType.XDP, instructions: new Uint8Array(12) })).toThrow(
+      TypeError,
+    );
+  });
+});
+
+function catchError(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (e) {
+    return e;
+  }
+  throw new Error('expected an error');
+}

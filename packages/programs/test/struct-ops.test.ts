@@ -1,0 +1,95 @@
+import { createConnection, createServer, type Socket } from 'node:net';
+import { BpfLinkTypeNewer, BpfProgType, close, getsockopt, setsockopt, socket } from '@ts-ebpf/syscall';
+import { describeKernel } from '@ts-ebpf/test-utils';
+import { expect, it } from 'vitest';
+import { attachStructOps, Program, structOpsMember } from '../src/index.js';
+import { Counter, eventually } from './helpers.js';
+
+const IPPROTO_TCP = 6;
+const TCP_CONGESTION = 13;
+
+function congestionControl(fd: number): string {
+  const buf = new Uint8Array(16);
+  const n = getsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, buf);
+  const end = buf.indexOf(0);
+  return new TextDecoder().decode(buf.subarray(0, end < 0 ? n : end));
+}
+
+function trySetCongestion(fd: number, name: string): boolean {
+  try {
+    setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, new TextEncoder().encode(name));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describeKernel('struct_ops', () => {
+  it('finds tcp_congestion_ops members in vmlinux BTF', () => {
+    const ssthresh = structOpsMember('tcp_congestion_ops', 'ssthresh');
+    expect(ssthresh.size).toBe(8);
+    expect(structOpsMember('tcp_congestion_ops', 'name').size).toBe(16);
+  });
+
+  for (const link of [true, false]) {
+    it(`registers a tcp_congestion_ops written in BPF (${link ? 'bpf_link' : 'map update'}), selectable with setsockopt`, async () => {
+      const name = `tsebpf_${link ? 'l' : 'm'}${process.pid % 10000}`;
+      using c = new Counter();
+      const load = (member: string, ret: number) =>
+        Program.load({
+          type: BpfProgType.STRUCT_OPS,
+          attachTo: `tcp_congestion_ops.${member}`,
+          instructions: c.code(ret),
+        });
+      using ssthresh = load('ssthresh', 10);
+      using undo = load('undo_cwnd', 10);
+      using avoid = load('cong_avoid', 0);
+      const fd = socket(2, 1, 0);
+      try {
+        const ops = attachStructOps({
+          type: 'tcp_congestion_ops',
+          programs: { ssthresh, undo_cwnd: undo, cong_avoid: avoid },
+          fields: { name },
+        });
+        try {
+          if (link) expect(ops.info().type).toBe(BpfLinkTypeNewer.STRUCT_OPS);
+          expect(trySetCongestion(fd, name)).toBe(true);
+          expect(congestionControl(fd)).toBe(name);
+          await trafficWith(name);
+          expect(c.value).toBeGreaterThan(0n);
+        } finally {
+          ops.close();
+        }
+        expect(trySetCongestion(fd, name)).toBe(false);
+      } finally {
+        close(fd);
+      }
+    });
+  }
+});
+
+/** A localhost TCP transfer whose sender uses congestion control `name`. */
+async function trafficWith(name: string): Promise<void> {
+  let accepted: Socket | undefined;
+  let received = 0;
+  const server = createServer((s) => {
+    accepted = s;
+    s.on('data', (d) => {
+      received += d.length;
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const client = createConnection({ port: (server.address() as { port: number }).port, host: '127.0.0.1' });
+  try {
+    await new Promise<void>((r) => client.once('connect', () => r()));
+    const fd = (client as unknown as { _handle: { fd: number } })._handle.fd;
+    setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, new TextEncoder().encode(name));
+    const chunk = Buffer.alloc(64 * 1024);
+    for (let i = 0; i < 64; i++) client.write(chunk);
+    await eventually(() => received >= 64 * chunk.length, 10_000);
+  } finally {
+    client.destroy();
+    accepted?.destroy();
+    await new Promise<void>((r) => server.close(() => r()));
+  }
+}

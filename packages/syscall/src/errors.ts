@@ -1,4 +1,21 @@
+import { readFileSync } from 'node:fs';
 import { errnoName } from './errno.js';
+
+const CAP_SYS_ADMIN = 21;
+const CAP_BPF = 39;
+
+/** True when this process holds CAP_BPF or CAP_SYS_ADMIN (read from /proc, no system call of ours). */
+function holdsBpfCapability(): boolean {
+  try {
+    const line = readFileSync('/proc/self/status', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('CapEff:'));
+    const caps = line ? BigInt(`0x${line.slice(7).trim()}`) : 0n;
+    return ((caps >> BigInt(CAP_BPF)) & 1n) === 1n || ((caps >> BigInt(CAP_SYS_ADMIN)) & 1n) === 1n;
+  } catch {
+    return false;
+  }
+}
 
 /** Context a failed system call was made in, used to choose a hint. */
 export interface SyscallErrorContext {
@@ -105,6 +122,9 @@ function hintFor(code: string, { syscall, command, log }: SyscallErrorContext): 
   switch (code) {
     case 'EPERM':
       if (command === 'BPF_PROG_LOAD' && log) return 'the verifier rejected the program: read the log';
+      if (holdsBpfCapability()) {
+        return 'refused although the process holds CAP_BPF: kernel lockdown, or a feature this kernel does not allow (ftrace trampolines for fentry/fexit/lsm/freplace, probe_write_user)';
+      }
       return 'needs CAP_BPF (plus CAP_PERFMON/CAP_NET_ADMIN for some program types) or root; or blocked by lockdown or a too low RLIMIT_MEMLOCK on kernels before 5.11';
     case 'EACCES':
       return command === 'BPF_PROG_LOAD'

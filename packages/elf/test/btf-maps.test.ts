@@ -1,30 +1,11 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Btf } from '@ts-ebpf/btf';
 import { BpfMapType } from '@ts-ebpf/syscall';
 import { describe, expect, it } from 'vitest';
 import { loadCollectionSpec, Pinning, parseBtfMaps } from '../src/index.js';
-
-function compile(name: string): Uint8Array {
-  const dir = mkdtempSync(join(tmpdir(), 'ts-ebpf-elf-'));
-  const out = join(dir, 'o.o');
-  execFileSync('clang-19', [
-    '-g',
-    '-O2',
-    '-target',
-    'bpf',
-    '-c',
-    new URL(`./fixtures/${name}`, import.meta.url).pathname,
-    '-o',
-    out,
-  ]);
-  return new Uint8Array(readFileSync(out));
-}
+import { compileFixture } from './compile.js';
 
 describe('BTF-defined maps', () => {
-  const spec = loadCollectionSpec(compile('maps.bpf.c'));
+  const spec = loadCollectionSpec(compileFixture('maps.bpf.c'));
   const btf = Btf.parse(spec.btf!);
   const maps = parseBtfMaps(spec.elf, btf);
 

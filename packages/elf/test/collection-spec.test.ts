@@ -1,7 +1,3 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import {
   BPF_F_RDONLY_PROG,
   BpfMapType,
@@ -16,25 +12,10 @@ import {
 import { describeKernel } from '@ts-ebpf/test-utils';
 import { describe, expect, it } from 'vitest';
 import { ElfError, loadCollectionSpec, relocate } from '../src/index.js';
-
-function compile(target = 'bpfel'): Uint8Array {
-  const dir = mkdtempSync(join(tmpdir(), 'ts-ebpf-elf-'));
-  const out = join(dir, 'sample.o');
-  execFileSync('clang-19', [
-    '-g',
-    '-O2',
-    '-target',
-    target,
-    '-c',
-    new URL('./fixtures/sample.bpf.c', import.meta.url).pathname,
-    '-o',
-    out,
-  ]);
-  return new Uint8Array(readFileSync(out));
-}
+import { compileFixture } from './compile.js';
 
 describe('collection spec', () => {
-  const spec = loadCollectionSpec(compile());
+  const spec = loadCollectionSpec(compileFixture('sample.bpf.c'));
 
   it('finds every program with its section conventions, license and data sections', () => {
     expect([...spec.programs.keys()].sort()).toEqual(['on_connect', 'on_getpid', 'on_xdp']);
@@ -58,7 +39,7 @@ describe('collection spec', () => {
   });
 
   it('big-endian objects yield the same little-endian instructions', () => {
-    const be = loadCollectionSpec(compile('bpfeb'));
+    const be = loadCollectionSpec(compileFixture('sample.bpf.c', 'bpfeb'));
     expect(be.programs.get('on_xdp')!.instructions).toEqual(spec.programs.get('on_xdp')!.instructions);
   });
 
@@ -73,7 +54,7 @@ describe('collection spec', () => {
 
 describeKernel('collection spec loaded into the kernel', () => {
   it('the linked and relocated XDP program runs: subprogram, map, .bss and .rodata all work', () => {
-    const spec = loadCollectionSpec(compile());
+    const spec = loadCollectionSpec(compileFixture('sample.bpf.c'));
     const counts = mapCreate({ mapType: BpfMapType.ARRAY, keySize: 4, valueSize: 8, maxEntries: 4 });
     const bss = mapCreate({ mapType: BpfMapType.ARRAY, keySize: 4, valueSize: 8, maxEntries: 1 });
     const rodata = mapCreate({

@@ -1,23 +1,17 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BpfAttachType, BpfProgType } from '@ts-ebpf/syscall';
 import { describe, expect, it } from 'vitest';
 import { ElfError, EM_BPF, parseElf, resolveSection, SectionType, SymbolType } from '../src/index.js';
+import { compileFixture } from './compile.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ts-ebpf-elf-'));
-function compile(target: 'bpfel' | 'bpfeb'): Uint8Array {
-  const out = join(dir, `sample-${target}.o`);
-  const src = new URL('./fixtures/sample.bpf.c', import.meta.url).pathname;
-  execFileSync('clang-19', ['-g', '-O2', `-target`, target, '-c', src, '-o', out]);
-  return new Uint8Array(readFileSync(out));
-}
-
 describe('ELF reader', () => {
   for (const target of ['bpfel', 'bpfeb'] as const) {
     it(`reads a clang ${target} object like llvm-readelf`, () => {
-      const bytes = compile(target);
+      const bytes = compileFixture('sample.bpf.c', target);
       const elf = parseElf(bytes);
       expect(elf.header.littleEndian).toBe(target === 'bpfel');
       expect(elf.header.machine).toBe(EM_BPF);
@@ -51,7 +45,7 @@ describe('ELF reader', () => {
   }
 
   it('rejects truncated and corrupt objects with ElfError', () => {
-    const bytes = compile('bpfel');
+    const bytes = compileFixture('sample.bpf.c', 'bpfel');
     expect(() => parseElf(bytes.subarray(0, 10))).toThrow(ElfError);
     expect(() => parseElf(bytes.subarray(0, bytes.length - 100))).toThrow(/truncated/);
     const bad = bytes.slice();
@@ -63,7 +57,7 @@ describe('ELF reader', () => {
   });
 
   it('fuzz: mutated objects throw nothing but ElfError', () => {
-    const bytes = compile('bpfel');
+    const bytes = compileFixture('sample.bpf.c', 'bpfel');
     let seed = 12345;
     const rand = () => {
       seed = (seed * 1103515245 + 12345) & 0x7fffffff;

@@ -1,7 +1,4 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { Btf } from '@ts-ebpf/btf';
 import {
@@ -18,24 +15,9 @@ import {
 import { describeKernel } from '@ts-ebpf/test-utils';
 import { describe, expect, it } from 'vitest';
 import { buildKconfig, loadCollectionSpec, parseKconfig, relocate, SymbolBind } from '../src/index.js';
+import { compileFixture } from './compile.js';
 
 const config = parseKconfig(gunzipSync(readFileSync('/proc/config.gz')).toString('utf8'));
-
-function compile(): Uint8Array {
-  const dir = mkdtempSync(join(tmpdir(), 'ts-ebpf-elf-'));
-  const out = join(dir, 'k.o');
-  execFileSync('clang-19', [
-    '-g',
-    '-O2',
-    '-target',
-    'bpf',
-    '-c',
-    new URL('./fixtures/kconfig.bpf.c', import.meta.url).pathname,
-    '-o',
-    out,
-  ]);
-  return new Uint8Array(readFileSync(out));
-}
 
 describe('kconfig', () => {
   it('parses set, unset and string options', () => {
@@ -50,7 +32,7 @@ describe('kconfig', () => {
   });
 
   it('refuses a missing option unless it is weak', () => {
-    const spec = loadCollectionSpec(compile());
+    const spec = loadCollectionSpec(compileFixture('kconfig.bpf.c'));
     const btf = Btf.parse(spec.btf!);
     expect(() => buildKconfig(btf, new Map(), 1, () => false)).toThrow(/CONFIG_HZ is not set/);
   });
@@ -58,7 +40,7 @@ describe('kconfig', () => {
 
 describeKernel('kconfig externs in a loaded program', () => {
   it('reads CONFIG_HZ, bool, tristate, LINUX_KERNEL_VERSION and a weak missing option', () => {
-    const spec = loadCollectionSpec(compile());
+    const spec = loadCollectionSpec(compileFixture('kconfig.bpf.c'));
     const btf = Btf.parse(spec.btf!);
     const weak = new Set(spec.elf.symbols.filter((s) => s.bind === SymbolBind.WEAK).map((s) => s.name));
     const kconfig = buildKconfig(btf, config, kernelVersion().code, (n) => weak.has(n));

@@ -1,5 +1,5 @@
 import { mkdirSync, readFileSync, rmdirSync } from 'node:fs';
-import { describeKernel } from '@ts-ebpf/test-utils';
+import { counterProgram, describeKernel, exit, movR0, program } from '@ts-ebpf/test-utils';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
   BpfAttachType,
@@ -29,7 +29,6 @@ import {
   progQuery,
   rawTracepointOpen,
 } from '../src/index.js';
-import { exit, insn, movR0, program } from './helpers.js';
 
 const cgroupPath = `/sys/fs/cgroup/unified/ts-ebpf-test-${process.pid}`;
 beforeAll(() => {
@@ -37,24 +36,6 @@ beforeAll(() => {
   mkdirSync(cgroupPath, { recursive: true });
 });
 afterAll(() => rmdirSync(cgroupPath));
-
-/** A program that adds 1 to slot 0 of an array map (ld_imm64 map fd; lookup; atomic add). */
-function counter(mapFd: number): Uint8Array {
-  return program(
-    insn(0x62, 10, 0, -4, 0), // *(u32 *)(r10 - 4) = 0
-    insn(0xbf, 2, 10, 0, 0), // r2 = r10
-    insn(0x07, 2, 0, 0, -4), // r2 += -4
-    insn(0x18, 1, 1, 0, mapFd), // r1 = map[fd] ll
-    insn(0x00, 0, 0, 0, 0),
-    insn(0x85, 0, 0, 0, 1), // call map_lookup_elem
-    insn(0x15, 0, 0, 3, 0), // if r0 == 0 goto +3
-    insn(0xb7, 1, 0, 0, 1), // r1 = 1
-    insn(0xdb, 0, 1, 0, 0), // lock *(u64 *)(r0 + 0) += r1
-    insn(0x05, 0, 0, 0, 0), // goto +0
-    movR0(0),
-    exit(),
-  );
-}
 
 function count(mapFd: number): bigint {
   const v = new Uint8Array(8);
@@ -65,7 +46,7 @@ function count(mapFd: number): bigint {
 describeKernel('attach commands', () => {
   it('raw tracepoint open counts sys_enter events until the link closes', () => {
     const map = mapCreate({ mapType: BpfMapType.ARRAY, keySize: 4, valueSize: 8, maxEntries: 1 });
-    const prog = progLoad({ progType: BpfProgType.RAW_TRACEPOINT, insns: counter(map) });
+    const prog = progLoad({ progType: BpfProgType.RAW_TRACEPOINT, insns: counterProgram(map) });
     try {
       const link = rawTracepointOpen('sys_enter', prog);
       for (let i = 0; i < 5; i++) getpid();
@@ -84,7 +65,7 @@ describeKernel('attach commands', () => {
   it('a tracepoint perf event runs the program through a perf_event link and through ioctl', () => {
     const id = Number(readFileSync('/sys/kernel/tracing/events/syscalls/sys_enter_getpid/id', 'utf8'));
     const map = mapCreate({ mapType: BpfMapType.ARRAY, keySize: 4, valueSize: 8, maxEntries: 1 });
-    const prog = progLoad({ progType: BpfProgType.TRACEPOINT, insns: counter(map) });
+    const prog = progLoad({ progType: BpfProgType.TRACEPOINT, insns: counterProgram(map) });
     try {
       const pe = perfEventOpen(
         { type: PerfType.TRACEPOINT, config: id, samplePeriod: 1, sampleType: PerfSample.RAW },

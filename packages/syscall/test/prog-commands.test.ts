@@ -1,5 +1,5 @@
 import { mkdirSync, rmSync } from 'node:fs';
-import { describeKernel } from '@ts-ebpf/test-utils';
+import { describeKernel, exit, insn, movR0, program } from '@ts-ebpf/test-utils';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
   BpfMapType,
@@ -25,7 +25,6 @@ import {
   progTestRun,
   unpin,
 } from '../src/index.js';
-import { exit, insn, movR0, program } from './helpers.js';
 
 const dir = `/sys/fs/bpf/ts-ebpf-test-${process.pid}`;
 

@@ -1,2 +1,3 @@
 export { leakedFds, openFds } from './fds.js';
+export { counterProgram, exit, insn, movR0, program, returns } from './insns.js';
 export { describeKernel, itIfSupported, kernelRequired, kernelUnavailableReason } from './kernel.js';

@@ -1,0 +1,12 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** Compiles `fixtures/<name>` with clang-19 for a BPF target and returns the object's bytes. */
+export function compileFixture(name: string, target: 'bpf' | 'bpfel' | 'bpfeb' = 'bpf'): Uint8Array {
+  const out = join(mkdtempSync(join(tmpdir(), 'ts-ebpf-elf-')), `${name}.${target}.o`);
+  const src = new URL(`./fixtures/${name}`, import.meta.url).pathname;
+  execFileSync('clang-19', ['-g', '-O2', '-target', target, '-c', src, '-o', out]);
+  return new Uint8Array(readFileSync(out));
+}

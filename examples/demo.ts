@@ -1,138 +1,144 @@
 /**
- * ts-ebpf demo: loads real programs into this kernel and prints what they see.
+ * ts-ebpf demo: assembles programs in TypeScript, loads them into this kernel,
+ * attaches them and prints what they observe.
  *
- *   npm run demo
- *
- * 1. A raw tracepoint program on `sys_enter` counts every system call made on
- *    the machine into a per-CPU array, indexed by nothing but "all".
- * 2. The same program shape counts this process's getpid() calls through a
- *    `syscalls/sys_enter_getpid` tracepoint attached with a perf-event link.
- * 3. An XDP program is test-run on a packet and returns XDP_PASS.
+ *   bash scripts/setup && npm run demo
  */
-import { readFileSync } from 'node:fs';
+import { bpf, listing } from '@ts-ebpf/dsl';
+import { attachRawTracepoint, attachTracepoint, Program } from '@ts-ebpf/programs';
 import {
-  BpfAttachType,
   BpfMapType,
   BpfProgType,
   close,
   ensureTracefs,
   getpid,
   kernelVersion,
-  linkCreate,
   mapCreate,
   mapLookupElem,
-  PerfType,
-  perfEventOpen,
   possibleCpuCount,
-  progInfo,
-  progLoad,
-  progTestRun,
-  rawTracepointOpen,
   XdpAction,
 } from '@ts-ebpf/syscall';
 
-function insn(opcode: number, dst: number, src: number, off: number, imm: number): number[] {
-  const b = new Uint8Array(8);
-  const v = new DataView(b.buffer);
-  v.setUint8(0, opcode);
-  v.setUint8(1, (src << 4) | dst);
-  v.setInt16(2, off, true);
-  v.setInt32(4, imm, true);
-  return [...b];
+/** Increments slot 0 of a u64 (per-CPU) array map, then returns 0. */
+function counting(map: { fd: number }) {
+  return bpf`
+    *(u32 *)(r10 - 4) = 0
+    r2 = r10
+    r2 += -4
+    r1 = ${map}
+    call bpf_map_lookup_elem
+    if r0 == 0 goto out
+    r1 = 1
+    lock *(u64 *)(r0 + 0) += r1
+  out:
+    r0 = 0
+    exit`;
 }
 
-/** r0 = &map[0]; if r0: *r0 += 1 (atomic); return 0. */
-function counterProgram(mapFd: number): Uint8Array {
-  return new Uint8Array([
-    ...insn(0x62, 10, 0, -4, 0), // *(u32 *)(r10 - 4) = 0
-    ...insn(0xbf, 2, 10, 0, 0), // r2 = r10
-    ...insn(0x07, 2, 0, 0, -4), // r2 += -4
-    ...insn(0x18, 1, 1, 0, mapFd), // r1 = map_fd ll
-    ...insn(0x00, 0, 0, 0, 0),
-    ...insn(0x85, 0, 0, 0, 1), // call bpf_map_lookup_elem
-    ...insn(0x15, 0, 0, 2, 0), // if r0 == 0 goto +2
-    ...insn(0xb7, 1, 0, 0, 1), // r1 = 1
-    ...insn(0xdb, 0, 1, 0, 0), // lock *(u64 *)(r0 + 0) += r1
-    ...insn(0xb7, 0, 0, 0, 0), // r0 = 0
-    ...insn(0x95, 0, 0, 0, 0), // exit
-  ]);
-}
-
-function sum(mapFd: number, perCpu: boolean): bigint {
+function total(map: { fd: number }, perCpu: boolean): bigint {
   const cpus = perCpu ? possibleCpuCount() : 1;
   const value = new Uint8Array(8 * cpus);
-  mapLookupElem(mapFd, new Uint8Array(4), value);
+  mapLookupElem(map.fd, new Uint8Array(4), value);
   const v = new DataView(value.buffer);
-  let total = 0n;
-  for (let c = 0; c < cpus; c++) total += v.getBigUint64(c * 8, true);
-  return total;
+  let sum = 0n;
+  for (let c = 0; c < cpus; c++) sum += v.getBigUint64(c * 8, true);
+  return sum;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-console.log(`ts-ebpf demo on Linux ${kernelVersion().release} (${process.arch}), ${possibleCpuCount()} CPUs`);
-
-// 1. every system call on the machine, per CPU
-const perCpu = mapCreate({
-  mapType: BpfMapType.PERCPU_ARRAY,
-  keySize: 4,
-  valueSize: 8,
-  maxEntries: 1,
-  mapName: 'sys_count',
-});
-const rawProg = progLoad({
-  progType: BpfProgType.RAW_TRACEPOINT,
-  insns: counterProgram(perCpu),
-  progName: 'count_sys',
-});
-const rawLink = rawTracepointOpen('sys_enter', rawProg);
 console.log(
-  `loaded raw_tracepoint program id ${progInfo(rawProg).id} (tag ${progInfo(rawProg).tag}) on sys_enter`,
+  `ts-ebpf demo on Linux ${kernelVersion().release} (${process.arch}), ${possibleCpuCount()} CPUs\n`,
 );
-let last = 0n;
-for (let i = 1; i <= 5; i++) {
-  await sleep(200);
-  const now = sum(perCpu, true);
-  console.log(`  after ${i * 200} ms: ${now} system calls (+${now - last})`);
-  last = now;
+
+// 1. Every system call on the machine, counted per CPU by a raw tracepoint program.
+{
+  const counts = {
+    fd: mapCreate({
+      mapType: BpfMapType.PERCPU_ARRAY,
+      keySize: 4,
+      valueSize: 8,
+      maxEntries: 1,
+      mapName: 'sys_count',
+    }),
+  };
+  const insns = counting(counts);
+  console.log('raw_tracepoint/sys_enter program, assembled by @ts-ebpf/dsl:');
+  console.log(
+    listing(insns)
+      .trimEnd()
+      .split('\n')
+      .map((l) => `    ${l}`)
+      .join('\n'),
+  );
+  using prog = Program.load({ type: BpfProgType.RAW_TRACEPOINT, instructions: insns, name: 'count_sys' });
+  const info = prog.info();
+  console.log(
+    `loaded as program id ${info.id}, tag ${info.tag}, ${info.xlatedProgLen / 8} instructions after verification`,
+  );
+  {
+    using _link = attachRawTracepoint(prog, 'sys_enter');
+    let last = 0n;
+    for (let i = 1; i <= 5; i++) {
+      await sleep(200);
+      const now = total(counts, true);
+      console.log(`  after ${i * 200} ms: ${now} system calls (+${now - last})`);
+      last = now;
+    }
+  }
+  close(counts.fd);
 }
-close(rawLink);
-close(rawProg);
-close(perCpu);
 
-// 2. getpid() calls through a tracepoint and a perf-event link
-ensureTracefs();
-const id = Number(readFileSync('/sys/kernel/tracing/events/syscalls/sys_enter_getpid/id', 'utf8'));
-const counter = mapCreate({
-  mapType: BpfMapType.ARRAY,
-  keySize: 4,
-  valueSize: 8,
-  maxEntries: 1,
-  mapName: 'getpid',
-});
-const tpProg = progLoad({
-  progType: BpfProgType.TRACEPOINT,
-  insns: counterProgram(counter),
-  progName: 'count_getpid',
-});
-const event = perfEventOpen({ type: PerfType.TRACEPOINT, config: id, samplePeriod: 1 }, 0, -1);
-const link = linkCreate({ progFd: tpProg, targetFd: event, attachType: BpfAttachType.PERF_EVENT });
-for (let i = 0; i < 1000; i++) getpid();
-console.log(
-  `tracepoint syscalls/sys_enter_getpid saw ${sum(counter, false)} calls after this process made 1000`,
-);
-close(link);
-close(event);
-close(tpProg);
-close(counter);
+// 2. This process's getpid() calls, through the syscalls/sys_enter_getpid tracepoint.
+{
+  ensureTracefs();
+  const counter = {
+    fd: mapCreate({ mapType: BpfMapType.ARRAY, keySize: 4, valueSize: 8, maxEntries: 1, mapName: 'getpid' }),
+  };
+  using prog = Program.load({
+    type: BpfProgType.TRACEPOINT,
+    instructions: counting(counter),
+    name: 'count_getpid',
+  });
+  {
+    using _link = attachTracepoint(prog, 'syscalls', 'sys_enter_getpid');
+    for (let i = 0; i < 1000; i++) getpid();
+  }
+  console.log(
+    `\ntracepoint syscalls/sys_enter_getpid saw ${total(counter, false)} calls after this process made 1000`,
+  );
+  close(counter.fd);
+}
 
-// 3. XDP test run
-const xdp = progLoad({
-  progType: BpfProgType.XDP,
-  insns: new Uint8Array([...insn(0xb7, 0, 0, 0, XdpAction.PASS), ...insn(0x95, 0, 0, 0, 0)]),
-});
-const run = progTestRun({ progFd: xdp, dataIn: new Uint8Array(64), repeat: 1000 });
-console.log(
-  `xdp test run: action ${run.retval === XdpAction.PASS ? 'XDP_PASS' : run.retval}, ${run.duration} ns per run`,
-);
-close(xdp);
+// 3. An XDP program that drops IPv6 (EtherType 0x86dd) and passes the rest, test-run on two packets.
+{
+  using xdp = Program.load({
+    type: BpfProgType.XDP,
+    name: 'drop_ipv6',
+    instructions: bpf`
+      r2 = *(u32 *)(r1 + 0)
+      r3 = *(u32 *)(r1 + 4)
+      r0 = ${XdpAction.PASS}
+      r4 = r2
+      r4 += 14
+      if r4 > r3 goto done
+      r5 = *(u16 *)(r2 + 12)
+      if r5 != 0xdd86 goto done
+      r0 = ${XdpAction.DROP}
+    done:
+      exit`,
+  });
+  const frame = (etherType: number) => {
+    const f = new Uint8Array(64);
+    f[12] = etherType >> 8;
+    f[13] = etherType & 0xff;
+    return f;
+  };
+  const name = (r: number) =>
+    r === XdpAction.PASS ? 'XDP_PASS' : r === XdpAction.DROP ? 'XDP_DROP' : String(r);
+  const v4 = xdp.testRun({ data: frame(0x0800), repeat: 1000 });
+  const v6 = xdp.testRun({ data: frame(0x86dd), repeat: 1000 });
+  console.log(
+    `\nxdp drop_ipv6: IPv4 frame -> ${name(v4.retval)}, IPv6 frame -> ${name(v6.retval)} (${v6.duration} ns per run)`,
+  );
+}

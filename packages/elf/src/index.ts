@@ -5,6 +5,7 @@
  */
 
 export { type BtfMapSpec, Pinning, parseBtfMaps } from './btf-maps.js';
+export { Collection, type CollectionOptions, loadCollection } from './collection.js';
 export {
   type CollectionSpec,
   type DataSectionSpec,
@@ -35,9 +36,13 @@ export {
 export { CoreError } from './core/errors.js';
 export { type CoreFailure, explainCoreFailure } from './core/explain.js';
 export { CORE_POISON_HELPER } from './core/patch.js';
+export type { CreatedMaps, RawMap } from './create-maps.js';
 export { ElfError } from './errors.js';
+export { type ProgramExtInfo, programExtInfo } from './ext-info.js';
 export { INSN_SIZE, toLittleEndian } from './instructions.js';
 export { buildKconfig, type KconfigData, type KconfigExtern, parseKconfig, Tristate } from './kconfig.js';
+export { readKernelConfig } from './node-config.js';
+export { fixupObjectBtf } from './object-btf.js';
 export {
   ElfFile,
   type ElfHeader,
@@ -48,3 +53,4 @@ export {
 } from './reader.js';
 export { type RelocationTargets, relocate } from './relocate.js';
 export { type ResolvedSection, resolveSection, SECTION_DEFS, type SectionDef } from './sections.js';
+export { encodeVariable, GlobalVariable, rewriteConstants, type VariableValue } from './variables.js';

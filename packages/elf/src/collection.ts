@@ -1,0 +1,267 @@
+import { Btf, type BtfExt, type LoadedBtf, loadBtf, loadKernelBtf, parseBtfExt } from '@ts-ebpf/btf';
+import { Program, VerifierError } from '@ts-ebpf/programs';
+import type { MappedMemory } from '@ts-ebpf/syscall';
+import { BPF_F_SLEEPABLE, BPF_F_XDP_HAS_FRAGS, BpfSyscallError, kernelVersion } from '@ts-ebpf/syscall';
+import { type BtfMapSpec, parseBtfMaps } from './btf-maps.js';
+import { type CollectionSpec, loadCollectionSpec, type ProgramSpec } from './collection-spec.js';
+import { applyCoreRelocations, type CoreRelocationResult } from './core/apply.js';
+import { explainCoreFailure } from './core/explain.js';
+import { createMaps, type RawMap } from './create-maps.js';
+import { ElfError } from './errors.js';
+import { programExtInfo } from './ext-info.js';
+import { buildKconfig, type KconfigData } from './kconfig.js';
+import { readKernelConfig } from './node-config.js';
+import { fixupObjectBtf } from './object-btf.js';
+import { relocate } from './relocate.js';
+import { GlobalVariable, mapDataSection, rewriteConstants } from './variables.js';
+
+/** Options of {@link loadCollection}. */
+export interface CollectionOptions {
+  /** Kernel BTF for CO-RE, kfuncs and ksyms (default: /sys/kernel/btf/vmlinux, read when needed). */
+  kernelBtf?: Btf;
+  /** Kernel config for `.kconfig` externs (default: /proc/config.gz, read when needed). */
+  kconfig?: Map<string, string> | (() => Map<string, string>);
+  /** Directory for maps pinned by name (default /sys/fs/bpf). */
+  pinRoot?: string;
+  /** Values for `const volatile` globals in `.rodata`, set before load: name → bytes or number. */
+  constants?: Record<string, Uint8Array | number | bigint | boolean>;
+  /** Load only these programs (default: all). */
+  programs?: readonly string[];
+  /** Verifier log level for every program (default: a log only when a load fails). */
+  logLevel?: number;
+}
+
+/** Every map and program of a loaded object; `close()` (or `using`) releases them all. */
+export class Collection implements Disposable {
+  /** Named maps (BTF-defined and legacy). */
+  readonly maps: ReadonlyMap<string, RawMap>;
+  /** Data-section maps by section (`.bss`, `.data`, `.rodata`, `.kconfig` …). */
+  readonly dataMaps: ReadonlyMap<string, RawMap>;
+  /** Loaded programs by function name. */
+  readonly programs: ReadonlyMap<string, Program>;
+  /** What was read from the object. */
+  readonly spec: CollectionSpec;
+  readonly #btf: LoadedBtf | undefined;
+  readonly #mappings = new Map<string, MappedMemory>();
+  #closed = false;
+
+  /** @internal */
+  constructor(
+    spec: CollectionSpec,
+    maps: Map<string, RawMap>,
+    dataMaps: Map<string, RawMap>,
+    programs: Map<string, Program>,
+    btf: LoadedBtf | undefined,
+  ) {
+    this.spec = spec;
+    this.maps = maps;
+    this.dataMaps = dataMaps;
+    this.programs = programs;
+    this.#btf = btf;
+  }
+
+  /** The map called `name`. @throws ElfError naming the maps there are */
+  map(name: string): RawMap {
+    const m = this.maps.get(name);
+    if (!m) throw new ElfError(`no map '${name}' (maps: ${[...this.maps.keys()].join(', ') || 'none'})`);
+    return m;
+  }
+
+  /** The program called `name`. @throws ElfError naming the programs there are */
+  program(name: string): Program {
+    const p = this.programs.get(name);
+    if (!p)
+      throw new ElfError(
+        `no program '${name}' (programs: ${[...this.programs.keys()].join(', ') || 'none'})`,
+      );
+    return p;
+  }
+
+  /**
+   * A global variable (`.bss`, `.data`, `.rodata*`, `.data.*`), read and written
+   * through the section's memory-mapped map. Read-only sections can only be read.
+   */
+  variable(name: string): GlobalVariable {
+    for (const section of this.spec.dataSections.values()) {
+      const v = section.variables.get(name);
+      if (!v) continue;
+      let memory = this.#mappings.get(section.name);
+      if (!memory) {
+        memory = mapDataSection(
+          this.dataMaps.get(section.name)!.fd,
+          section.contents.byteLength,
+          !section.readOnly,
+        );
+        this.#mappings.set(section.name, memory);
+      }
+      return new GlobalVariable(name, memory, v.offset, v.size);
+    }
+    throw new ElfError(`no global variable '${name}'`);
+  }
+
+  /** True once closed. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Closes every program, map and the object BTF; idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const m of this.#mappings.values()) m.close();
+    for (const p of this.programs.values()) p.close();
+    for (const m of [...this.maps.values(), ...this.dataMaps.values()]) m.close();
+    this.#btf?.close();
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}
+
+/** Lazily read kernel facts (vmlinux BTF, kconfig) shared by one load. */
+class KernelFacts {
+  #btf: Btf | undefined;
+  constructor(private readonly options: CollectionOptions) {}
+  get btf(): Btf {
+    this.#btf ??= this.options.kernelBtf ?? loadKernelBtf();
+    return this.#btf;
+  }
+}
+
+function kconfigFor(
+  spec: CollectionSpec,
+  btf: Btf | undefined,
+  options: CollectionOptions,
+): KconfigData | undefined {
+  if (!btf?.find('.kconfig', 'datasec')) return undefined;
+  const source = options.kconfig ?? readKernelConfig;
+  const config = typeof source === 'function' ? source() : source;
+  const weak = new Set(spec.elf.symbols.filter((s) => s.bind === 2).map((s) => s.name));
+  return buildKconfig(btf, config, kernelVersion().code, (n) => weak.has(n));
+}
+
+function loadProgram(
+  prog: ProgramSpec,
+  ext: BtfExt | undefined,
+  localBtf: Btf | undefined,
+  btfFd: number | undefined,
+  maps: { maps: Map<string, RawMap>; data: Map<string, RawMap> },
+  kconfig: KconfigData | undefined,
+  kernel: KernelFacts,
+  options: CollectionOptions,
+): Program {
+  let instructions = prog.instructions;
+  let core: CoreRelocationResult[] = [];
+  if (ext && localBtf && ext.coreRelos.length > 0) {
+    ({ instructions, results: core } = applyCoreRelocations(prog, ext, localBtf, kernel.btf));
+  }
+  const code = relocate(
+    { ...prog, instructions },
+    {
+      mapFd: (name) => maps.maps.get(name)?.fd,
+      dataFd: (section) => maps.data.get(section)?.fd,
+      kfunc: (name) => {
+        const f = kernel.btf.find(name, 'func');
+        return f ? { btfId: f.id } : undefined;
+      },
+      extern: (name, section) => {
+        const k = kconfig?.externs.get(name);
+        if (k) return { kconfigOffset: k.offset };
+        if (section === '.kconfig') return undefined;
+        const v = kernel.btf.find(name, 'var') ?? kernel.btf.find(name, 'func');
+        return v ? { btfId: v.id } : undefined;
+      },
+    },
+  );
+  const def = prog.sectionDef;
+  const info = ext && btfFd !== undefined ? programExtInfo(prog, ext) : undefined;
+  const tracing =
+    def.expectedAttachType !== undefined &&
+    def.target &&
+    /^(fentry|fexit|fmod_ret|lsm|tp_btf|iter)/.test(prog.section);
+  try {
+    return Program.load({
+      type: def.progType,
+      instructions: code,
+      license: prog.license || 'GPL',
+      name: prog.name.slice(0, 15),
+      ...(def.expectedAttachType !== undefined ? { expectedAttachType: def.expectedAttachType } : {}),
+      ...(tracing ? { attachTo: def.target } : {}),
+      flags: (def.sleepable ? BPF_F_SLEEPABLE : 0) | (def.xdpFrags ? BPF_F_XDP_HAS_FRAGS : 0),
+      ...(info && info.funcInfo.byteLength > 0
+        ? { btfFd, funcInfo: info.funcInfo, lineInfo: info.lineInfo }
+        : {}),
+      ...(options.logLevel ? { logLevel: options.logLevel } : {}),
+    });
+  } catch (e) {
+    if (e instanceof VerifierError) {
+      const failure = explainCoreFailure(e.log, core);
+      if (failure) throw new ElfError(`${prog.name}: ${failure.message}\n${e.message}`);
+    }
+    throw e;
+  }
+}
+
+/**
+ * Loads a clang-compiled BPF object: creates its maps (BTF-defined, legacy,
+ * global data, kconfig), applies CO-RE and relocations, loads every program
+ * with its func_info/line_info, and fills prog_array and map-in-map initial values.
+ */
+export function loadCollection(bytes: Uint8Array, options: CollectionOptions = {}): Collection {
+  const spec = loadCollectionSpec(bytes);
+  const localBtf = spec.btf ? Btf.parse(spec.btf) : undefined;
+  const ext = spec.btfExt && localBtf ? parseBtfExt(spec.btfExt, localBtf) : undefined;
+  const btfMaps: Map<string, BtfMapSpec> = localBtf ? parseBtfMaps(spec.elf, localBtf) : new Map();
+  if (!localBtf && spec.btfMapNames.length > 0)
+    throw new ElfError('the object has a .maps section but no .BTF');
+  const kconfig = kconfigFor(spec, localBtf, options);
+  const data = rewriteConstants(spec.dataSections, options.constants ?? {});
+  const kernel = new KernelFacts(options);
+
+  let btf: LoadedBtf | undefined;
+  if (localBtf) {
+    try {
+      btf = loadBtf(fixupObjectBtf(localBtf, spec.elf, kconfig));
+    } catch (e) {
+      // Like libbpf: object BTF is optional unless a map needs its types.
+      if (!(e instanceof BpfSyscallError)) throw e;
+    }
+  }
+  const created = (() => {
+    try {
+      return createMaps(
+        { spec, btfMaps, btfFd: btf?.fd, kconfig, pinRoot: options.pinRoot ?? '/sys/fs/bpf' },
+        data,
+      );
+    } catch (e) {
+      btf?.close();
+      throw e;
+    }
+  })();
+  const programs = new Map<string, Program>();
+  const collection = new Collection(spec, created.maps, created.data, programs, btf);
+  try {
+    for (const prog of spec.programs.values()) {
+      if (options.programs && !options.programs.includes(prog.name)) continue;
+      programs.set(prog.name, loadProgram(prog, ext, localBtf, btf?.fd, created, kconfig, kernel, options));
+    }
+    fillInitialValues(btfMaps, collection);
+  } catch (e) {
+    collection.close();
+    throw e;
+  }
+  return collection;
+}
+
+function fillInitialValues(btfMaps: Map<string, BtfMapSpec>, c: Collection): void {
+  for (const spec of btfMaps.values()) {
+    for (const [slot, name] of spec.initialValues) {
+      const target = c.programs.get(name)?.fd ?? c.maps.get(name)?.fd;
+      if (target === undefined)
+        throw new ElfError(`map ${spec.name}[${slot}] refers to '${name}', which was not loaded`);
+      const key = new Uint8Array(new Uint32Array([slot]).buffer);
+      c.map(spec.name).set(key, new Uint8Array(new Uint32Array([target]).buffer));
+    }
+  }
+}

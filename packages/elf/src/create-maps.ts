@@ -1,0 +1,114 @@
+import { BpfMap } from '@ts-ebpf/maps';
+
+/** A map as the loader sees it: raw bytes for keys and values. */
+export type RawMap = BpfMap<Uint8Array, Uint8Array>;
+
+import { BPF_F_MMAPABLE, BPF_F_RDONLY_PROG, BpfMapType, mapFreeze } from '@ts-ebpf/syscall';
+import { type BtfMapSpec, Pinning } from './btf-maps.js';
+import type { CollectionSpec, DataSectionSpec } from './collection-spec.js';
+import { ElfError } from './errors.js';
+import type { KconfigData } from './kconfig.js';
+
+/** What the loader needs to create an object's maps. */
+export interface MapCreationInput {
+  spec: CollectionSpec;
+  btfMaps: Map<string, BtfMapSpec>;
+  /** The object's BTF loaded into the kernel, for map key/value types. */
+  btfFd: number | undefined;
+  kconfig: KconfigData | undefined;
+  /** Directory for maps pinned by name (libbpf's default is /sys/fs/bpf). */
+  pinRoot: string;
+}
+
+/** The maps of a collection: named maps, data-section maps and the `.kconfig` map. */
+export interface CreatedMaps {
+  maps: Map<string, RawMap>;
+  /** Section name (`.bss`, `.rodata`, `.kconfig` …) → its one-element array map. */
+  data: Map<string, RawMap>;
+}
+
+const NAME_MAX = 15;
+const ZERO_KEY = new Uint8Array(4);
+
+function kernelName(name: string): string {
+  return name.replace(/[^A-Za-z0-9_.]/g, '_').slice(0, NAME_MAX);
+}
+
+function createBtfMap(spec: BtfMapSpec, input: MapCreationInput, inner?: RawMap): RawMap {
+  const withBtf = input.btfFd !== undefined && spec.keyTypeId !== 0 && spec.valueTypeId !== 0;
+  return BpfMap.create({
+    type: spec.type,
+    keySize: spec.keySize,
+    valueSize: spec.valueSize,
+    maxEntries: spec.maxEntries,
+    flags: spec.flags,
+    name: kernelName(spec.name),
+    ...(spec.numaNode ? { numaNode: spec.numaNode } : {}),
+    ...(spec.mapExtra ? { mapExtra: spec.mapExtra } : {}),
+    ...(inner ? { innerMap: inner } : {}),
+    ...(withBtf
+      ? { btf: { fd: input.btfFd!, keyTypeId: spec.keyTypeId, valueTypeId: spec.valueTypeId } }
+      : {}),
+    ...(spec.pinning === Pinning.BY_NAME
+      ? { pinning: { path: `${input.pinRoot}/${spec.name}`, reuse: true } }
+      : {}),
+  });
+}
+
+function dataMap(name: string, contents: Uint8Array, readOnly: boolean): RawMap {
+  const map = BpfMap.create({
+    type: BpfMapType.ARRAY,
+    keySize: 4,
+    valueSize: Math.max(contents.byteLength, 1),
+    maxEntries: 1,
+    // mmapable so globals are read and written without system calls; read-only sections are frozen below
+    flags: readOnly ? BPF_F_MMAPABLE | BPF_F_RDONLY_PROG : BPF_F_MMAPABLE,
+    name: kernelName(name),
+  });
+  if (contents.byteLength > 0) map.set(ZERO_KEY, contents);
+  if (readOnly) mapFreeze(map.fd);
+  return map;
+}
+
+/**
+ * Creates every map of an object: BTF-defined maps (map-in-map inner templates
+ * included), legacy `maps`, one array map per data section, and `.kconfig`.
+ * On failure, closes what it created and rethrows.
+ */
+export function createMaps(input: MapCreationInput, data: Map<string, DataSectionSpec>): CreatedMaps {
+  const maps = new Map<string, RawMap>();
+  const dataMaps = new Map<string, RawMap>();
+  try {
+    for (const spec of input.btfMaps.values()) {
+      if (spec.innerMap) {
+        using template = createBtfMap(spec.innerMap, input);
+        maps.set(spec.name, createBtfMap(spec, input, template));
+      } else {
+        maps.set(spec.name, createBtfMap(spec, input));
+      }
+    }
+    for (const legacy of input.spec.legacyMaps.values()) {
+      if (maps.has(legacy.name)) throw new ElfError(`map ${legacy.name} is defined twice`);
+      maps.set(
+        legacy.name,
+        BpfMap.create({
+          type: legacy.type,
+          keySize: legacy.keySize,
+          valueSize: legacy.valueSize,
+          maxEntries: legacy.maxEntries,
+          flags: legacy.flags,
+          name: kernelName(legacy.name),
+        }),
+      );
+    }
+    for (const section of data.values())
+      dataMaps.set(section.name, dataMap(section.name, section.contents, section.readOnly));
+    if (input.kconfig && input.kconfig.externs.size > 0) {
+      dataMaps.set('.kconfig', dataMap('.kconfig', input.kconfig.contents, true));
+    }
+    return { maps, data: dataMaps };
+  } catch (e) {
+    for (const m of [...maps.values(), ...dataMaps.values()]) m.close();
+    throw e;
+  }
+}

@@ -1,0 +1,104 @@
+import { MappedMemory, Prot } from '@ts-ebpf/syscall';
+import type { DataSectionSpec } from './collection-spec.js';
+import { ElfError } from './errors.js';
+
+/** A value for a global variable: raw bytes, or a number/bigint/boolean written little-endian in its size. */
+export type VariableValue = Uint8Array | number | bigint | boolean;
+
+/** Encodes `value` into exactly `size` bytes. @throws ElfError when it does not fit */
+export function encodeVariable(name: string, size: number, value: VariableValue): Uint8Array {
+  if (value instanceof Uint8Array) {
+    if (value.byteLength !== size)
+      throw new ElfError(`variable ${name} is ${size} bytes, got ${value.byteLength}`);
+    return value;
+  }
+  const out = new Uint8Array(size);
+  const v = new DataView(out.buffer);
+  const big = typeof value === 'bigint' ? value : BigInt(typeof value === 'boolean' ? Number(value) : value);
+  if (typeof value === 'number' && !Number.isInteger(value))
+    throw new ElfError(`variable ${name}: ${value} is not an integer`);
+  const bits = BigInt(size * 8);
+  if (size > 8 || big >= 1n << bits || big < -(1n << (bits - 1n))) {
+    throw new ElfError(`variable ${name}: ${value} does not fit in ${size} bytes`);
+  }
+  const u = BigInt.asUintN(size * 8, big);
+  for (let i = 0; i < size; i++) v.setUint8(i, Number((u >> BigInt(8 * i)) & 0xffn));
+  return out;
+}
+
+function findVariable(sections: Iterable<DataSectionSpec>, name: string) {
+  for (const s of sections) {
+    const v = s.variables.get(name);
+    if (v) return { section: s, ...v };
+  }
+  return undefined;
+}
+
+/**
+ * Copies of the data sections with `constants` written into them (before
+ * load: `const volatile` globals in `.rodata` become constants the verifier sees).
+ * @throws ElfError for an unknown variable or a value of the wrong size
+ */
+export function rewriteConstants(
+  sections: Map<string, DataSectionSpec>,
+  constants: Record<string, VariableValue>,
+): Map<string, DataSectionSpec> {
+  const out = new Map<string, DataSectionSpec>();
+  for (const [name, s] of sections) out.set(name, { ...s, contents: s.contents.slice() });
+  for (const [name, value] of Object.entries(constants)) {
+    const v = findVariable(out.values(), name);
+    if (!v)
+      throw new ElfError(
+        `no global variable '${name}' in ${[...sections.keys()].join(', ') || 'any data section'}`,
+      );
+    v.section.contents.set(encodeVariable(name, v.size, value), v.offset);
+  }
+  return out;
+}
+
+/**
+ * A global variable of a loaded object, read and written through the data
+ * section's mmapped array map: no system call per access.
+ */
+export class GlobalVariable {
+  readonly name: string;
+  readonly size: number;
+  readonly #memory: MappedMemory;
+  readonly #offset: number;
+
+  /** @internal */
+  constructor(name: string, memory: MappedMemory, offset: number, size: number) {
+    this.name = name;
+    this.#memory = memory;
+    this.#offset = offset;
+    this.size = size;
+  }
+
+  /** A copy of the variable's current bytes. */
+  get(): Uint8Array {
+    return this.#memory.reader().copy(this.#offset, this.#offset + this.size);
+  }
+
+  /** The value as an unsigned little-endian integer (sizes 1, 2, 4, 8). */
+  getBigInt(): bigint {
+    let out = 0n;
+    const b = this.get();
+    for (let i = b.length - 1; i >= 0; i--) out = (out << 8n) | BigInt(b[i]!);
+    return out;
+  }
+
+  /** Writes the variable (the program sees it at once). */
+  set(value: VariableValue): void {
+    if (!this.#memory.writable) throw new ElfError(`variable ${this.name} lives in a read-only section`);
+    this.#memory.bytes.set(encodeVariable(this.name, this.size, value), this.#offset);
+  }
+}
+
+/** Maps a data-section map's value into this process (read-write, or read-only for frozen sections). */
+export function mapDataSection(fd: number, size: number, writable: boolean): MappedMemory {
+  return MappedMemory.map({
+    length: Math.max(size, 1),
+    prot: writable ? Prot.READ | Prot.WRITE : Prot.READ,
+    fd,
+  });
+}

@@ -1,0 +1,55 @@
+import { BpfMapType, kernelVersion } from '@ts-ebpf/syscall';
+import { describeKernel } from '@ts-ebpf/test-utils';
+import { expect, it } from 'vitest';
+import { ElfError, loadCollection, readKernelConfig } from '../src/index.js';
+import { compileFixture } from './compile.js';
+
+const u32 = (n: number) => new Uint8Array(new Uint32Array([n]).buffer);
+const u64 = (b: Uint8Array | undefined) => new DataView(b!.buffer, b!.byteOffset).getBigUint64(0, true);
+
+describeKernel('loadCollection', () => {
+  it('loads maps, global data and linked programs that run and share state', () => {
+    using c = loadCollection(compileFixture('sample.bpf.c'));
+    expect([...c.programs.keys()].sort()).toEqual(['on_connect', 'on_getpid', 'on_xdp']);
+    const xdp = c.program('on_xdp');
+    for (let i = 0; i < 4; i++) expect(xdp.testRun({ data: new Uint8Array(64) }).retval).toBe(2);
+    expect(u64(c.map('counts').get(u32(0)))).toBe(4n);
+    expect(c.variable('hits').getBigInt()).toBe(4n);
+    c.variable('hits').set(100n);
+    xdp.testRun({ data: new Uint8Array(64) });
+    expect(c.variable('hits').getBigInt()).toBe(101n);
+    expect(c.variable('limit').getBigInt()).toBe(7n);
+    expect(() => c.variable('limit').set(1)).toThrow(/read-only/);
+    expect(() => c.map('nope')).toThrow(/no map 'nope' \(maps: counts\)/);
+  });
+
+  it('rewrites const volatile globals before load', () => {
+    using c = loadCollection(compileFixture('sample.bpf.c'), { constants: { limit: 0 } });
+    // bump() returns k < limit: with limit 0 the XDP program returns 0 + 1
+    expect(c.program('on_xdp').testRun({ data: new Uint8Array(64) }).retval).toBe(1);
+    expect(() => loadCollection(compileFixture('sample.bpf.c'), { constants: { nope: 1 } })).toThrow(
+      ElfError,
+    );
+    expect(() => loadCollection(compileFixture('sample.bpf.c'), { constants: { limit: 1n << 40n } })).toThrow(
+      /does not fit/,
+    );
+  });
+
+  it('creates map-in-map and prog_array maps with their initial values', () => {
+    using c = loadCollection(compileFixture('maps.bpf.c'));
+    expect(c.map('pairs').fd).toBeGreaterThan(0);
+    const outer = c.map('outer');
+    expect(outer.get(u32(1))).toBeDefined();
+    expect(outer.get(u32(0))).toBeUndefined();
+    expect(c.map('jumps').get(u32(0))).toBeDefined();
+    expect(c.map('sized')).toBeDefined();
+    expect(BpfMapType.ARRAY_OF_MAPS).toBe(12);
+  });
+
+  it('fills .kconfig externs from this kernel', () => {
+    using c = loadCollection(compileFixture('kconfig.bpf.c'), { kconfig: readKernelConfig() });
+    expect(c.program('read_config').testRun({ data: new Uint8Array(64) }).retval).toBe(2);
+    expect(c.variable('out_version').getBigInt()).toBe(BigInt(kernelVersion().code));
+    expect(c.variable('out_hz').getBigInt()).toBe(BigInt(readKernelConfig().get('CONFIG_HZ')!));
+  });
+});

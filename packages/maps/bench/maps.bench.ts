@@ -1,0 +1,205 @@
+/**
+ * @ts-ebpf/maps against C in the same run (bench/maps-baseline.c, compiled here with gcc -O2):
+ * single lookup/update through BpfMap, batch lookups and iteration of a 1M-entry hash map,
+ * ring buffer draining (64 B and 1 KiB records produced by test-run), heap growth per
+ * million records.
+ *
+ *   npm run bench -w @ts-ebpf/maps      (BENCH_N=1000000 single ops by default)
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { close, mapLookupElem, mapUpdateElem, progTestRun } from '@ts-ebpf/syscall';
+import { HashMap, pollersStopped, RingBuffer, RingBufMap, u32, u64 } from '../src/index.js';
+import { counters, loadProducer, ringReserveProgram } from '../test/programs.js';
+
+const N = Number(process.env.BENCH_N ?? 1_000_000);
+const ROUNDS = 3;
+const dir = mkdtempSync(join(tmpdir(), 'ts-ebpf-maps-bench-'));
+const bin = join(dir, 'maps-baseline');
+execFileSync('gcc', ['-O2', '-o', bin, new URL('./maps-baseline.c', import.meta.url).pathname]);
+const c = (...args: string[]) => JSON.parse(execFileSync(bin, args, { encoding: 'utf8' }));
+const gc = (globalThis as { gc?: () => void }).gc;
+const ms = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e6;
+const line = (what: string, js: number, cv: number, unit = 'ns/op') =>
+  console.log(
+    `  ${what.padEnd(34)} js ${js.toFixed(1).padStart(8)} ${unit}   C ${cv.toFixed(1).padStart(8)} ${unit}   ratio ${(js / cv).toFixed(3)}`,
+  );
+
+function singleOps(): { update: number; lookup: number; rawUpdate: number; rawLookup: number } {
+  using m = HashMap.create({ key: u32, value: u64, maxEntries: 1024 });
+  let t = process.hrtime.bigint();
+  for (let i = 0; i < N; i++) m.set(7, BigInt(i));
+  const update = (ms(t) * 1e6) / N;
+  t = process.hrtime.bigint();
+  let sink = 0n;
+  for (let i = 0; i < N; i++) sink += m.get(7)!;
+  const lookup = (ms(t) * 1e6) / N;
+  if (sink < 0n) throw new Error('unreachable');
+  const key = new Uint8Array([7, 0, 0, 0]);
+  const value = new Uint8Array(8);
+  t = process.hrtime.bigint();
+  for (let i = 0; i < N; i++) mapUpdateElem(m.fd, key, value);
+  const rawUpdate = (ms(t) * 1e6) / N;
+  t = process.hrtime.bigint();
+  for (let i = 0; i < N; i++) mapLookupElem(m.fd, key, value);
+  const rawLookup = (ms(t) * 1e6) / N;
+  return { update, lookup, rawUpdate, rawLookup };
+}
+
+function bulk(entries: number, chunk: number): { batch: number; iterate: number } {
+  using m = HashMap.create({ key: u32, value: u64, maxEntries: entries });
+  const keys = Array.from({ length: entries }, (_, i) => i);
+  m.setBatch(
+    keys,
+    keys.map((k) => BigInt(k)),
+  );
+  let t = process.hrtime.bigint();
+  let seen = 0;
+  for (let cursor = null as ReturnType<typeof m.getBatch>['cursor']; ; ) {
+    const r = m.getBatch(cursor, chunk);
+    seen += r.keys.length;
+    if (r.done) break;
+    cursor = r.cursor;
+  }
+  const batch = (ms(t) * 1e6) / entries;
+  if (seen !== entries) throw new Error(`batch saw ${seen} of ${entries}`);
+  t = process.hrtime.bigint();
+  seen = 0;
+  for (const _ of m.entries()) seen++;
+  const iterate = (ms(t) * 1e6) / entries;
+  if (seen !== entries) throw new Error(`iteration saw ${seen} of ${entries}`);
+  return { batch, iterate };
+}
+
+interface RingFigures {
+  produce: number;
+  c: number;
+  zeroCopy: number;
+  copy: number;
+  iterator: number;
+}
+
+async function ringBench(size: number, records: number): Promise<RingFigures> {
+  const bytes = 2 ** Math.ceil(Math.log2(records * ((size + 8 + 7) & ~7)));
+  using ring = RingBufMap.create({ maxEntries: bytes });
+  using cnt = counters();
+  const prog = loadProducer(ringReserveProgram(ring.fd, cnt.fd, size));
+  const pin = `/sys/fs/bpf/ts-ebpf-maps-bench-${process.pid}`;
+  const fill = () => {
+    const t = process.hrtime.bigint();
+    progTestRun({ progFd: prog, dataIn: new Uint8Array(64), repeat: records });
+    return (ms(t) * 1e6) / records;
+  };
+  try {
+    ring.pin(pin);
+    const produce = fill();
+    const cFig = c('ring', pin, String(records)).ring as number;
+    using reader = RingBuffer.open(ring);
+    fill();
+    let t = process.hrtime.bigint();
+    let sink = 0;
+    let n = reader.consume((rec) => {
+      sink += rec.getUint32(0);
+    });
+    const zeroCopy = (ms(t) * 1e6) / n;
+    fill();
+    t = process.hrtime.bigint();
+    n = reader.read().length;
+    const copy = (ms(t) * 1e6) / n;
+    fill();
+    t = process.hrtime.bigint();
+    n = 0;
+    for await (const rec of reader) {
+      sink += rec[0]!;
+      if (++n === records) break;
+    }
+    const iterator = (ms(t) * 1e6) / n;
+    const drops = cnt.get(0)!.drops;
+    if (drops !== 0n || sink < 0) throw new Error(`producer dropped ${drops} records`);
+    return { produce, c: cFig, zeroCopy, copy, iterator };
+  } finally {
+    ring.unpin();
+    close(prog);
+  }
+}
+
+async function heapPerMillion(): Promise<{ zeroCopy: number; copy: number }> {
+  const size = 64;
+  const records = 250_000;
+  using ring = RingBufMap.create({ maxEntries: 2 ** Math.ceil(Math.log2(records * 72)) });
+  using cnt = counters();
+  const prog = loadProducer(ringReserveProgram(ring.fd, cnt.fd, size));
+  using reader = RingBuffer.open(ring);
+  const measure = (drain: () => void) => {
+    gc?.();
+    const before = process.memoryUsage().heapUsed;
+    for (let i = 0; i < 4; i++) {
+      progTestRun({ progFd: prog, dataIn: new Uint8Array(64), repeat: records });
+      drain();
+    }
+    gc?.();
+    return (process.memoryUsage().heapUsed - before) / 1024;
+  };
+  try {
+    let sink = 0;
+    const zeroCopy = measure(() => reader.consume((r) => (sink += r.getUint32(0))));
+    const copy = measure(() => {
+      for (const r of reader.read()) sink += r[0]!;
+    });
+    return { zeroCopy, copy };
+  } finally {
+    close(prog);
+  }
+}
+
+const best = <T extends object>(runs: T[]): T =>
+  Object.fromEntries(
+    Object.keys(runs[0]!).map((k) => [k, Math.min(...runs.map((r) => (r as Record<string, number>)[k]!))]),
+  ) as T;
+
+console.log(`@ts-ebpf/maps benchmarks (best of ${ROUNDS} interleaved rounds)`);
+const cOps = best(Array.from({ length: ROUNDS }, () => c('ops', String(N))));
+const jsOps = best(Array.from({ length: ROUNDS }, () => singleOps()));
+console.log(`single operations, hash u32 -> u64, ${N} ops each`);
+line('BpfMap.get', jsOps.lookup, cOps.lookup);
+line('BpfMap.set', jsOps.update, cOps.update);
+line('raw syscall lookup (reference)', jsOps.rawLookup, cOps.lookup);
+line('raw syscall update (reference)', jsOps.rawUpdate, cOps.update);
+
+const ENTRIES = 1_000_000;
+const cBulk = best(Array.from({ length: ROUNDS }, () => c('batch', String(ENTRIES), '1024')));
+const jsBulk = best(Array.from({ length: ROUNDS }, () => bulk(ENTRIES, 1024)));
+console.log(`1M-entry hash map, ${ENTRIES} entries, chunks of 1024`);
+line('getBatch walk (decoded)', jsBulk.batch, cBulk.batch, 'ns/entry');
+line('entries() iteration', jsBulk.iterate, cBulk.batch, 'ns/entry');
+line('entries() vs C get_next_key walk', jsBulk.iterate, cBulk.walk, 'ns/entry');
+console.log(
+  `  batch throughput: js ${(1e3 / jsBulk.batch).toFixed(2)} M entries/s, C ${(1e3 / cBulk.batch).toFixed(2)} M entries/s (${(cBulk.batch / jsBulk.batch).toFixed(2)}x C)`,
+);
+
+for (const [size, records] of [
+  [64, 500_000],
+  [1024, 100_000],
+] as const) {
+  const runs: RingFigures[] = [];
+  for (let r = 0; r < ROUNDS; r++) runs.push(await ringBench(size, records));
+  const f = best(runs);
+  console.log(
+    `ring buffer, ${size}-byte records, ${records} per drain (producer: test-run ${f.produce.toFixed(0)} ns/record)`,
+  );
+  const rate = (ns: number) => `${(1e3 / ns).toFixed(2)} M rec/s`;
+  line('consume (zero-copy)', f.zeroCopy, f.c, 'ns/rec');
+  line('read (copies)', f.copy, f.c, 'ns/rec');
+  line('for await (copies)', f.iterator, f.c, 'ns/rec');
+  console.log(
+    `  C ${rate(f.c)}, zero-copy ${rate(f.zeroCopy)}, copies ${rate(f.copy)}, for await ${rate(f.iterator)}`,
+  );
+}
+
+const heap = await heapPerMillion();
+console.log(
+  `heap growth per million 64-byte records${gc ? '' : ' (run with --expose-gc for exact figures)'}: zero-copy ${heap.zeroCopy.toFixed(0)} KiB, copies ${heap.copy.toFixed(0)} KiB`,
+);
+await pollersStopped();

@@ -1,0 +1,258 @@
+import {
+  BpfSyscallError,
+  type MapBatchResult,
+  mapDeleteBatch,
+  mapDeleteElem,
+  mapGetNextKey,
+  mapLookupAndDeleteBatch,
+  mapLookupAndDeleteElem,
+  mapLookupBatch,
+  mapLookupElem,
+  mapUpdateBatch,
+  mapUpdateElem,
+} from '@ts-ebpf/syscall';
+import type { Codec } from './codecs/codec.js';
+import type { BpfMap } from './map.js';
+
+/** Where the next batch call continues. Opaque: pass it back unchanged. */
+export interface BatchCursor {
+  /** @internal The kernel's out_batch bytes, or the last key for the single-operation fallback. */
+  readonly bytes: Uint8Array;
+}
+
+/** One chunk of a batch lookup. */
+export interface BatchResult<K, V> {
+  keys: K[];
+  values: V[];
+  /** Pass to the next call; null once `done`. */
+  cursor: BatchCursor | null;
+  /** True when the kernel reported the end of the map (ENOENT). */
+  done: boolean;
+}
+
+type Op = 'lookup' | 'lookupAndDelete' | 'update' | 'delete';
+
+const ENOSPC = 28;
+const refusals = new Set([22, 95, 524]); // EINVAL, EOPNOTSUPP, ENOTSUPP
+const refused = new WeakMap<BpfMap<unknown, unknown>, Set<Op>>();
+
+interface Scratch {
+  keys: Uint8Array;
+  values: Uint8Array;
+  keyView: DataView;
+  valueView: DataView;
+  cursorIn: Uint8Array;
+  cursorOut: Uint8Array;
+}
+const scratches = new WeakMap<BpfMap<unknown, unknown>, Scratch>();
+
+function scratch(map: BpfMap<unknown, unknown>, count: number): Scratch {
+  const ks = Math.max(map.keyCodec.size, 1) * count;
+  const vs = Math.max(map.valueCodec.size, 1) * count;
+  let s = scratches.get(map);
+  if (!s || s.keys.byteLength < ks || s.values.byteLength < vs) {
+    const keys = new Uint8Array(ks);
+    const values = new Uint8Array(vs);
+    const c = Math.max(map.keySize, 8);
+    s = {
+      keys,
+      values,
+      keyView: new DataView(keys.buffer),
+      valueView: new DataView(values.buffer),
+      cursorIn: new Uint8Array(c),
+      cursorOut: new Uint8Array(c),
+    };
+    scratches.set(map, s);
+  }
+  return s;
+}
+
+/** @internal True when the kernel refused `op` for this map and single operations stand in. */
+export function batchRefused(map: BpfMap<unknown, unknown>, op: Op): boolean {
+  return refused.get(map)?.has(op) ?? false;
+}
+
+function refuse(map: BpfMap<unknown, unknown>, op: Op, e: unknown, first: boolean): boolean {
+  if (!first || !(e instanceof BpfSyscallError) || !refusals.has(e.errno)) return false;
+  let s = refused.get(map);
+  if (!s) {
+    s = new Set();
+    refused.set(map, s);
+  }
+  s.add(op);
+  return true;
+}
+
+function kernelLookup<K, V>(
+  map: BpfMap<K, V>,
+  del: boolean,
+  cursor: BatchCursor | null,
+  count: number,
+): BatchResult<K, V> {
+  const fd = map.fd;
+  const ks = map.keyCodec.size;
+  const vs = map.valueCodec.size;
+  let s = scratch(map as BpfMap<unknown, unknown>, count);
+  if (cursor) s.cursorIn.set(cursor.bytes.subarray(0, s.cursorIn.byteLength));
+  let r: MapBatchResult;
+  for (let n = count; ; n *= 2) {
+    try {
+      const o = {
+        inBatch: cursor ? s.cursorIn : null,
+        outBatch: s.cursorOut,
+        keys: s.keys,
+        values: s.values,
+        count: n,
+      };
+      r = del ? mapLookupAndDeleteBatch(fd, o) : mapLookupBatch(fd, o);
+      break;
+    } catch (e) {
+      // A hash bucket holds more elements than fit: retry with more room.
+      if (!(e instanceof BpfSyscallError) || e.errno !== ENOSPC || n > 1 << 20) throw e;
+      s = scratch(map as BpfMap<unknown, unknown>, n * 2);
+    }
+  }
+  const keys = new Array<K>(r.count);
+  const values = new Array<V>(r.count);
+  for (let i = 0; i < r.count; i++) {
+    keys[i] = map.keyCodec.read(s.keyView, i * ks);
+    values[i] = map.valueCodec.read(s.valueView, i * vs);
+  }
+  return { keys, values, cursor: r.done ? null : { bytes: s.cursorOut.slice() }, done: r.done };
+}
+
+// Lookup-and-delete of one element; lookup then delete where the map type lacks the combined command.
+function takeElem(fd: number, key: Uint8Array, value: Uint8Array): boolean {
+  try {
+    return mapLookupAndDeleteElem(fd, key, value);
+  } catch (e) {
+    if (!(e instanceof BpfSyscallError) || !refusals.has(e.errno)) throw e;
+    return mapLookupElem(fd, key, value) && mapDeleteElem(fd, key);
+  }
+}
+
+function singleLookup<K, V>(
+  map: BpfMap<K, V>,
+  del: boolean,
+  cursor: BatchCursor | null,
+  count: number,
+): BatchResult<K, V> {
+  const fd = map.fd;
+  const s = scratch(map as BpfMap<unknown, unknown>, 2);
+  const ks = map.keyCodec.size;
+  const prev = s.keys.subarray(0, ks);
+  const next = s.keys.subarray(ks, 2 * ks);
+  const value = s.values.subarray(0, map.valueCodec.size);
+  // After deleting, the walk starts over: what it took is gone.
+  let have = !del && cursor !== null;
+  if (have) prev.set(cursor!.bytes);
+  const keys: K[] = [];
+  const values: V[] = [];
+  while (keys.length < count) {
+    if (!mapGetNextKey(fd, have ? prev : null, next)) return { keys, values, cursor: null, done: true };
+    const found = del ? takeElem(fd, next, value) : mapLookupElem(fd, next, value);
+    if (found) {
+      keys.push(map.keyCodec.read(s.keyView, ks));
+      values.push(map.valueCodec.read(s.valueView, 0));
+    }
+    prev.set(next);
+    have = !del;
+  }
+  return { keys, values, cursor: { bytes: prev.slice() }, done: false };
+}
+
+function lookup<K, V>(map: BpfMap<K, V>, del: boolean, cursor: BatchCursor | null, count: number) {
+  const m = map as BpfMap<unknown, unknown>;
+  const op: Op = del ? 'lookupAndDelete' : 'lookup';
+  if (!batchRefused(m, op)) {
+    try {
+      return kernelLookup(map, del, cursor, count);
+    } catch (e) {
+      if (!refuse(m, op, e, cursor === null)) throw e;
+    }
+  }
+  return singleLookup(map, del, cursor, count);
+}
+
+/** BPF_MAP_LOOKUP_BATCH: up to `count` entries from `cursor` (null: the start). */
+export function getBatch<K, V>(
+  map: BpfMap<K, V>,
+  cursor: BatchCursor | null = null,
+  count = 256,
+): BatchResult<K, V> {
+  return lookup(map, false, cursor, count);
+}
+
+/** BPF_MAP_LOOKUP_AND_DELETE_BATCH: like {@link getBatch}, removing what it returns. */
+export function getAndDeleteBatch<K, V>(
+  map: BpfMap<K, V>,
+  cursor: BatchCursor | null = null,
+  count = 256,
+): BatchResult<K, V> {
+  return lookup(map, true, cursor, count);
+}
+
+function encodeAll<T>(codec: Codec<T>, items: readonly T[], view: DataView, what: string) {
+  for (let i = 0; i < items.length; i++) codec.write(view, i * codec.size, items[i] as T, `${what}[${i}]`);
+}
+
+// The kernel's batch command, or, when it refuses batches for this map type, single operations.
+function withFallback<K, V>(map: BpfMap<K, V>, op: Op, kernel: () => number, single: () => number): number {
+  const m = map as BpfMap<unknown, unknown>;
+  if (!batchRefused(m, op)) {
+    try {
+      return kernel();
+    } catch (e) {
+      if (!refuse(m, op, e, true)) throw e;
+    }
+  }
+  return single();
+}
+
+/** BPF_MAP_UPDATE_BATCH: writes `keys[i] → values[i]`; returns how many were written. */
+export function setBatch<K, V>(
+  map: BpfMap<K, V>,
+  keys: readonly K[],
+  values: readonly V[],
+  flags = 0,
+): number {
+  if (keys.length !== values.length) throw new RangeError(`${keys.length} keys but ${values.length} values`);
+  if (keys.length === 0) return 0;
+  const s = scratch(map as BpfMap<unknown, unknown>, keys.length);
+  encodeAll(map.keyCodec, keys, s.keyView, 'keys');
+  encodeAll(map.valueCodec, values, s.valueView, 'values');
+  const ks = map.keyCodec.size;
+  const vs = map.valueCodec.size;
+  return withFallback(
+    map,
+    'update',
+    () =>
+      mapUpdateBatch(map.fd, { keys: s.keys, values: s.values, count: keys.length, elemFlags: flags }).count,
+    () => {
+      for (let i = 0; i < keys.length; i++) {
+        const k = s.keys.subarray(i * ks, (i + 1) * ks);
+        mapUpdateElem(map.fd, k, s.values.subarray(i * vs, (i + 1) * vs), flags);
+      }
+      return keys.length;
+    },
+  );
+}
+
+/** BPF_MAP_DELETE_BATCH: deletes `keys`; returns how many were deleted (the kernel stops at a missing key). */
+export function deleteBatch<K, V>(map: BpfMap<K, V>, keys: readonly K[]): number {
+  if (keys.length === 0) return 0;
+  const s = scratch(map as BpfMap<unknown, unknown>, keys.length);
+  encodeAll(map.keyCodec, keys, s.keyView, 'keys');
+  const ks = map.keyCodec.size;
+  return withFallback(
+    map,
+    'delete',
+    () => mapDeleteBatch(map.fd, { keys: s.keys, count: keys.length }).count,
+    () => {
+      let n = 0;
+      for (let i = 0; i < keys.length; i++)
+        if (mapDeleteElem(map.fd, s.keys.subarray(i * ks, (i + 1) * ks))) n++;
+      return n;
+    },
+  );
+}

@@ -1,0 +1,131 @@
+import { CodecError } from '../errors.js';
+import type { Codec } from './codec.js';
+
+function describe(v: unknown): string {
+  return typeof v === 'bigint' ? `${v}n` : typeof v === 'string' ? JSON.stringify(v) : String(v);
+}
+
+function intCodec(name: string, size: 1 | 2 | 4, signed: boolean): Codec<number> {
+  const min = signed ? -(2 ** (size * 8 - 1)) : 0;
+  const max = signed ? 2 ** (size * 8 - 1) - 1 : 2 ** (size * 8) - 1;
+  const check = (v: number, path: string) => {
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+      throw new CodecError(path, `${describe(v)} is not a ${name} (integer in ${min}..${max})`);
+    }
+  };
+  const make = (
+    set: (d: DataView, o: number, v: number) => void,
+    get: Codec<number>['read'],
+  ): Codec<number> => ({
+    name,
+    size,
+    align: size,
+    write: (d, o, v, p) => {
+      check(v, p);
+      set(d, o, v);
+    },
+    read: get,
+  });
+  if (size === 1) {
+    return make(
+      (d, o, v) => d.setUint8(o, v & 0xff),
+      signed ? (d, o) => d.getInt8(o) : (d, o) => d.getUint8(o),
+    );
+  }
+  if (size === 2) {
+    return make(
+      (d, o, v) => d.setUint16(o, v & 0xffff, true),
+      signed ? (d, o) => d.getInt16(o, true) : (d, o) => d.getUint16(o, true),
+    );
+  }
+  return make(
+    (d, o, v) => d.setUint32(o, v >>> 0, true),
+    signed ? (d, o) => d.getInt32(o, true) : (d, o) => d.getUint32(o, true),
+  );
+}
+
+function int64Codec(name: string, signed: boolean): Codec<bigint> {
+  const min = signed ? -(1n << 63n) : 0n;
+  const max = signed ? (1n << 63n) - 1n : (1n << 64n) - 1n;
+  return {
+    name,
+    size: 8,
+    align: 8,
+    write: (d, o, v, p) => {
+      if (typeof v !== 'bigint' || v < min || v > max) {
+        throw new CodecError(p, `${describe(v)} is not a ${name} (bigint in ${min}..${max})`);
+      }
+      if (signed) d.setBigInt64(o, v, true);
+      else d.setBigUint64(o, v, true);
+    },
+    read: signed ? (d, o) => d.getBigInt64(o, true) : (d, o) => d.getBigUint64(o, true),
+  };
+}
+
+/** Unsigned 8-bit integer. */
+export const u8: Codec<number> = intCodec('u8', 1, false);
+/** Unsigned 16-bit integer, little-endian (host order on every supported target). */
+export const u16: Codec<number> = intCodec('u16', 2, false);
+/** Unsigned 32-bit integer. */
+export const u32: Codec<number> = intCodec('u32', 4, false);
+/** Signed 8-bit integer. */
+export const i8: Codec<number> = intCodec('i8', 1, true);
+/** Signed 16-bit integer. */
+export const i16: Codec<number> = intCodec('i16', 2, true);
+/** Signed 32-bit integer. */
+export const i32: Codec<number> = intCodec('i32', 4, true);
+/** Unsigned 64-bit integer as a bigint. */
+export const u64: Codec<bigint> = int64Codec('u64', false);
+/** Signed 64-bit integer as a bigint. */
+export const i64: Codec<bigint> = int64Codec('i64', true);
+
+function bigEndian(le: Codec<number>): Codec<number> {
+  const size = le.size;
+  return {
+    name: `be${size * 8}`,
+    size,
+    align: size,
+    write: (d, o, v, p) => {
+      le.write(d, o, v, p);
+      if (size === 2) d.setUint16(o, v, false);
+      else d.setUint32(o, v, false);
+    },
+    read: size === 2 ? (d, o) => d.getUint16(o, false) : (d, o) => d.getUint32(o, false),
+  };
+}
+
+/** Big-endian (network order) unsigned 16-bit integer, e.g. a port. */
+export const be16: Codec<number> = bigEndian(u16);
+/** Big-endian (network order) unsigned 32-bit integer. */
+export const be32: Codec<number> = bigEndian(u32);
+
+function floatCodec(name: string, size: 4 | 8): Codec<number> {
+  return {
+    name,
+    size,
+    align: size,
+    write: (d, o, v, p) => {
+      if (typeof v !== 'number') throw new CodecError(p, `${describe(v)} is not a number (${name})`);
+      if (size === 4) d.setFloat32(o, v, true);
+      else d.setFloat64(o, v, true);
+    },
+    read: size === 4 ? (d, o) => d.getFloat32(o, true) : (d, o) => d.getFloat64(o, true),
+  };
+}
+
+/** IEEE-754 single precision. */
+export const f32: Codec<number> = floatCodec('f32', 4);
+/** IEEE-754 double precision. */
+export const f64: Codec<number> = floatCodec('f64', 8);
+
+/** A C `bool` (one byte, 0 or 1; any non-zero byte reads as true). */
+export const bool: Codec<boolean> = {
+  name: 'bool',
+  size: 1,
+  align: 1,
+  write: (d, o, v, p) => {
+    if (typeof v !== 'boolean') throw new CodecError(p, `${describe(v)} is not a boolean`);
+    d.setUint8(o, v ? 1 : 0);
+  },
+  read: (d, o) => d.getUint8(o) !== 0,
+};

@@ -1,0 +1,139 @@
+import { CodecError } from '../errors.js';
+import type { Codec, Infer } from './codec.js';
+
+/** The fields of a struct codec, in declaration order. */
+// biome-ignore lint/suspicious/noExplicitAny: Codec<T> is invariant in T, so no narrower type admits every codec.
+export type Fields = Record<string, Codec<any>>;
+
+/** The JS object a struct codec produces. */
+export type StructOf<F extends Fields> = { [K in keyof F]: Infer<F[K]> };
+
+/** A struct codec also exposes its layout. */
+export interface StructCodec<F extends Fields> extends Codec<StructOf<F>> {
+  /** Byte offset of each field. */
+  readonly offsets: { readonly [K in keyof F]: number };
+}
+
+/** Options of {@link struct}. */
+export interface StructOptions {
+  /** Like `__attribute__((packed))`: no padding, alignment 1. */
+  packed?: boolean;
+  /** Total size to pad to (at least the laid-out size), e.g. to match a kernel struct. */
+  size?: number;
+}
+
+const alignUp = (n: number, a: number) => Math.ceil(n / a) * a;
+
+/**
+ * A C struct: fields laid out in order with C alignment and padding (padding
+ * bytes are written as zeros). Missing or extra fields are a `CodecError`.
+ */
+export function struct<F extends Fields>(fields: F, options: StructOptions = {}): StructCodec<F> {
+  const names = Object.keys(fields);
+  const offsets: Record<string, number> = {};
+  let size = 0;
+  let align = 1;
+  for (const name of names) {
+    const c = fields[name]!;
+    const a = options.packed ? 1 : c.align;
+    const at = alignUp(size, a);
+    offsets[name] = at;
+    size = at + c.size;
+    align = Math.max(align, a);
+  }
+  let total = alignUp(size, align);
+  if (options.size !== undefined) {
+    if (options.size < total) throw new CodecError('struct', `size ${options.size} < laid-out size ${total}`);
+    total = options.size;
+  }
+  return placed(
+    names.map((n) => ({ name: n, codec: fields[n]!, offset: offsets[n]! })),
+    total,
+    align,
+  ) as StructCodec<F>;
+}
+
+/** A field at a fixed byte offset (for layouts that come from BTF or a kernel header). */
+export interface PlacedField {
+  name: string;
+  codec: Codec<unknown>;
+  offset: number;
+}
+
+/**
+ * A struct codec with explicit field offsets and total size; bytes no field covers are
+ * written as zeros. {@link struct} computes the offsets; BTF-derived codecs give them.
+ */
+export function placed(fields: readonly PlacedField[], size: number, align = 1): StructCodec<Fields> {
+  const covered = new Uint8Array(size);
+  for (const f of fields) {
+    if (f.offset < 0 || f.offset + f.codec.size > size) {
+      throw new CodecError(
+        f.name,
+        `field at ${f.offset} (${f.codec.size} bytes) outside a ${size}-byte struct`,
+      );
+    }
+    covered.fill(1, f.offset, f.offset + f.codec.size);
+  }
+  const gaps: [number, number][] = [];
+  for (let i = 0; i < size; ) {
+    if (covered[i]) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < size && !covered[j]) j++;
+    gaps.push([i, j]);
+    i = j;
+  }
+  const known = new Set(fields.map((f) => f.name));
+  const offsets: Record<string, number> = {};
+  for (const f of fields) offsets[f.name] = f.offset;
+  return {
+    name: 'struct',
+    size,
+    align,
+    offsets,
+    write(d, o, v, p) {
+      if (typeof v !== 'object' || v === null) throw new CodecError(p, `${String(v)} is not an object`);
+      for (const f of fields) {
+        const x = (v as Record<string, unknown>)[f.name];
+        if (x === undefined) throw new CodecError(`${p}.${f.name}`, 'missing field');
+        f.codec.write(d, o + f.offset, x, `${p}.${f.name}`);
+      }
+      for (const k in v) if (!known.has(k)) throw new CodecError(`${p}.${k}`, 'unknown field');
+      for (const [from, to] of gaps) for (let i = from; i < to; i++) d.setUint8(o + i, 0);
+    },
+    read(d, o) {
+      const out: Record<string, unknown> = {};
+      for (const f of fields) out[f.name] = f.codec.read(d, o + f.offset);
+      return out as StructOf<Fields>;
+    },
+  };
+}
+
+/** A fixed-length C array `T[n]`, as a JS array of exactly `n` elements. */
+export function array<T>(element: Codec<T>, n: number): Codec<T[]> {
+  if (!Number.isInteger(n) || n < 0)
+    throw new CodecError('array', `length ${n} is not a non-negative integer`);
+  const stride = element.size;
+  return {
+    name: `${element.name}[${n}]`,
+    size: stride * n,
+    align: element.align,
+    write(d, o, v, p) {
+      if (!Array.isArray(v) || v.length !== n) {
+        throw new CodecError(
+          p,
+          `expected an array of ${n} ${element.name}, got ${Array.isArray(v) ? v.length : typeof v}`,
+        );
+      }
+      for (let i = 0; i < n; i++) element.write(d, o + i * stride, v[i] as T, `${p}[${i}]`);
+    },
+    read(d, o) {
+      const out = new Array<T>(n);
+      for (let i = 0; i < n; i++) out[i] = element.read(d, o + i * stride);
+      return out;
+    },
+  };
+}

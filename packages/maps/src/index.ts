@@ -1,0 +1,81 @@
+/**
+ * @packageDocumentation
+ * `@ts-ebpf/maps`: typed BPF maps of every type, codecs, iteration, batch operations,
+ * per-CPU values, and ring buffer / perf buffer / user ring buffer readers and writers.
+ */
+
+export type { BatchCursor, BatchResult } from './batch.js';
+export { type BtfTypeLike, type BtfTypes, btfCodec } from './codecs/btf.js';
+export { bytes, cstring, ipv4, ipv6, mac } from './codecs/bytes.js';
+export { type Codec, decode, encode, type Infer } from './codecs/codec.js';
+export { isPerCpu, max, min, type PerCpuCodec, perCpu, sum } from './codecs/per-cpu.js';
+export { be16, be32, bool, f32, f64, i8, i16, i32, i64, u8, u16, u32, u64 } from './codecs/scalars.js';
+export {
+  array,
+  type Fields,
+  type StructCodec,
+  type StructOf,
+  type StructOptions,
+  struct,
+} from './codecs/struct.js';
+export { CodecError, MapTypeError } from './errors.js';
+export { ITERATION_CHUNK } from './iteration.js';
+export {
+  BloomFilter,
+  type KeylessOptions,
+  MapWrapper,
+  PUSH_OVERWRITE,
+  QueueMap,
+  StackMap,
+} from './keyless.js';
+export {
+  CgrpStorage,
+  InodeStorage,
+  type LocalStorageOptions,
+  SkStorage,
+  storageBtf,
+  TaskStorage,
+} from './local-storage.js';
+export { type LpmKey, LpmTrie, lpmKey } from './lpm.js';
+export { BpfMap, type MapCodecs } from './map.js';
+export { ArrayOfMaps, HashOfMaps, MapOfMaps, type MapOfMapsOptions } from './map-in-map.js';
+export type { MapBtf, MapPinning, MapSpec } from './map-spec.js';
+export {
+  isArrayType,
+  isKeyless,
+  isPerCpuType,
+  iteratesInBatches,
+  MapType,
+  mapTypeName,
+  Update,
+} from './map-types.js';
+export { PerfBuffer, type PerfBufferOptions } from './perf-buffer.js';
+export { defaultPoller, Poller, type PollRegistration, type PollSource, pollersStopped } from './poller.js';
+export { type ReaderStats, type RecordLease, RingBuffer, type RingBufferOptions } from './ringbuf.js';
+export { type UserRecord, UserRingBuffer } from './user-ringbuf.js';
+export {
+  ArenaMap,
+  ArrayMap,
+  type ArrayOptions,
+  CgroupArray,
+  type CommonOptions,
+  CpuMap,
+  DevMap,
+  DevMapHash,
+  HashMap,
+  type KeyValueOptions,
+  LruHashMap,
+  LruPerCpuHashMap,
+  NO_PREALLOC,
+  PerCpuArrayMap,
+  PerCpuHashMap,
+  PerfEventArray,
+  ProgArray,
+  ReuseportSockArray,
+  RingBufMap,
+  SockHash,
+  SockMap,
+  StackTraceMap,
+  UserRingBufMap,
+  XskMap,
+} from './wrappers.js';

@@ -1,0 +1,102 @@
+import { mapGetNextKey, mapLookupElem, mapUpdateElem } from '@ts-ebpf/syscall';
+import { type BatchCursor, type BatchResult, batchRefused, getAndDeleteBatch, getBatch } from './batch.js';
+import type { BpfMap } from './map.js';
+import { isArrayType, iteratesInBatches, MapType } from './map-types.js';
+
+/** How many entries one batch call fetches while iterating. */
+export const ITERATION_CHUNK = 512;
+
+function keyString(b: Uint8Array): string {
+  let s = '';
+  for (let i = 0; i < b.byteLength; i++) s += String.fromCharCode(b[i]!);
+  return s;
+}
+
+/**
+ * Walks the map with BPF_MAP_GET_NEXT_KEY. When the previous key was deleted
+ * meanwhile, hash-like maps restart from their first key: keys already seen
+ * are skipped, so every key present throughout the walk is visited exactly once.
+ */
+function* walk<K, V>(map: BpfMap<K, V>, withValues: boolean): Generator<[K, V | undefined]> {
+  const ks = map.keyCodec.size;
+  const buf = new Uint8Array(2 * ks);
+  const view = new DataView(buf.buffer);
+  let prev = buf.subarray(0, ks);
+  let next = buf.subarray(ks);
+  let prevAt = 0;
+  let nextAt = ks;
+  const value = new Uint8Array(Math.max(map.valueCodec.size, 1));
+  const valueView = new DataView(value.buffer);
+  const seen = isArrayType(map.type) ? undefined : new Set<string>();
+  let have = false;
+  for (;;) {
+    if (!mapGetNextKey(map.fd, have ? prev : null, next)) return;
+    [prev, next, prevAt, nextAt] = [next, prev, nextAt, prevAt];
+    have = true;
+    if (seen) {
+      const id = keyString(prev);
+      if (seen.has(id)) continue;
+      seen.add(id);
+    }
+    const key = map.keyCodec.read(view, prevAt);
+    if (!withValues) {
+      yield [key, undefined];
+      continue;
+    }
+    // Deleted between get_next_key and lookup: skip it.
+    if (mapLookupElem(map.fd, prev, value)) yield [key, map.valueCodec.read(valueView, 0)];
+  }
+}
+
+/** @internal Entries of a map: batch lookups where the kernel offers them, else a key walk. */
+export function* entries<K, V>(map: BpfMap<K, V>, withValues = true): Generator<[K, V | undefined]> {
+  if (iteratesInBatches(map.type) && !batchRefused(map as BpfMap<unknown, unknown>, 'lookup')) {
+    let cursor: BatchCursor | null = null;
+    for (;;) {
+      const r: BatchResult<K, V> = getBatch(map, cursor, ITERATION_CHUNK);
+      for (let i = 0; i < r.keys.length; i++) yield [r.keys[i]!, r.values[i]];
+      if (r.done) return;
+      cursor = r.cursor;
+    }
+  }
+  yield* walk(map, withValues);
+}
+
+/** @internal Number of entries (arrays: maxEntries), counted with batch lookups where possible. */
+export function count(map: BpfMap<unknown, unknown>): number {
+  if (map.type === MapType.ARRAY || map.type === MapType.PERCPU_ARRAY) return map.maxEntries;
+  let n = 0;
+  for (const _ of iteratesInBatches(map.type) ? entries(map, false) : walk(map, false)) n++;
+  return n;
+}
+
+/** @internal Removes every entry (arrays: zeroes every value; queues and stacks: pops them). */
+export function clear(map: BpfMap<unknown, unknown>): number {
+  const fd = map.fd;
+  if (map.type === MapType.QUEUE || map.type === MapType.STACK) {
+    let n = 0;
+    while (map.takeRaw() !== undefined) n++;
+    return n;
+  }
+  if (map.type === MapType.ARRAY || map.type === MapType.PERCPU_ARRAY) {
+    const key = new Uint8Array(4);
+    const kv = new DataView(key.buffer);
+    const zero = new Uint8Array(map.valueCodec.size);
+    for (let i = 0; i < map.maxEntries; i++) {
+      kv.setUint32(0, i, true);
+      mapUpdateElem(fd, key, zero);
+    }
+    return map.maxEntries;
+  }
+  let n = 0;
+  if (iteratesInBatches(map.type)) {
+    for (;;) {
+      const r = getAndDeleteBatch(map, null, ITERATION_CHUNK);
+      n += r.keys.length;
+      if (r.done || r.keys.length === 0) return n;
+    }
+  }
+  const keys = [...walk(map, false)].map(([k]) => k);
+  for (const k of keys) if (map.delete(k)) n++;
+  return n;
+}

@@ -1,0 +1,81 @@
+import { BpfMapType, BpfMapTypeNewer } from '@ts-ebpf/syscall';
+
+/** Every map type, by name (`MapType.HASH`), including those newer than the generated header. */
+export const MapType = { ...BpfMapType, ...BpfMapTypeNewer } as const;
+
+/** `BPF_MAP_UPDATE_ELEM` flags. */
+export const Update = {
+  /** Create or replace. */
+  ANY: 0,
+  /** Create only: fail with EEXIST when the key exists. */
+  NOEXIST: 1,
+  /** Replace only: fail with ENOENT when the key is absent. */
+  EXIST: 2,
+  /** Take the value's `bpf_spin_lock` while copying (values with a spin lock only). */
+  LOCK: 4,
+} as const;
+
+const perCpuTypes = new Set<number>([
+  MapType.PERCPU_HASH,
+  MapType.PERCPU_ARRAY,
+  MapType.LRU_PERCPU_HASH,
+  MapType.PERCPU_CGROUP_STORAGE,
+]);
+
+/** True for map types whose values are per CPU. */
+export function isPerCpuType(type: number): boolean {
+  return perCpuTypes.has(type);
+}
+
+const arrayLike = new Set<number>([
+  MapType.ARRAY,
+  MapType.PERCPU_ARRAY,
+  MapType.PROG_ARRAY,
+  MapType.PERF_EVENT_ARRAY,
+  MapType.CGROUP_ARRAY,
+  MapType.ARRAY_OF_MAPS,
+  MapType.DEVMAP,
+  MapType.CPUMAP,
+  MapType.XSKMAP,
+  MapType.SOCKMAP,
+  MapType.REUSEPORT_SOCKARRAY,
+]);
+
+/** True for map types indexed 0..maxEntries-1 whose keys cannot be deleted or re-ordered. */
+export function isArrayType(type: number): boolean {
+  return arrayLike.has(type);
+}
+
+const keyless = new Set<number>([
+  MapType.QUEUE,
+  MapType.STACK,
+  MapType.BLOOM_FILTER,
+  MapType.RINGBUF,
+  MapType.USER_RINGBUF,
+  MapType.ARENA,
+]);
+
+/** True for map types created with `keySize` 0 (queue, stack, bloom filter, ring buffers, arena). */
+export function isKeyless(type: number): boolean {
+  return keyless.has(type);
+}
+
+/** The name of a map type (`'hash'`), or `'type N'`. */
+export function mapTypeName(type: number): string {
+  for (const [name, value] of Object.entries(MapType)) if (value === type) return name.toLowerCase();
+  return `type ${type}`;
+}
+
+const batchIterable = new Set<number>([
+  MapType.HASH,
+  MapType.PERCPU_HASH,
+  MapType.LRU_HASH,
+  MapType.LRU_PERCPU_HASH,
+  MapType.ARRAY,
+  MapType.PERCPU_ARRAY,
+]);
+
+/** True for map types whose iteration and clearing use the kernel's batch commands. */
+export function iteratesInBatches(type: number): boolean {
+  return batchIterable.has(type);
+}

@@ -1,0 +1,338 @@
+import { existsSync } from 'node:fs';
+import {
+  BPF_F_NUMA_NODE,
+  getPinned,
+  type MapInfo,
+  mapCreate,
+  mapDeleteElem,
+  mapFreeze,
+  mapGetFdById,
+  mapInfo,
+  mapLookupAndDeleteElem,
+  mapLookupElem,
+  mapUpdateElem,
+  OwnedFd,
+  pinObject,
+  unpin,
+} from '@ts-ebpf/syscall';
+import {
+  type BatchCursor,
+  type BatchResult,
+  deleteBatch,
+  getAndDeleteBatch,
+  getBatch,
+  setBatch,
+} from './batch.js';
+import { bytes } from './codecs/bytes.js';
+import type { Codec } from './codecs/codec.js';
+import { isPerCpu, perCpu } from './codecs/per-cpu.js';
+import { CodecError } from './errors.js';
+import { clear, count, entries } from './iteration.js';
+import type { MapSpec } from './map-spec.js';
+import { isKeyless, isPerCpuType, mapTypeName, Update } from './map-types.js';
+
+/** Codecs to read an existing map with. */
+export interface MapCodecs<K, V> {
+  key?: Codec<K>;
+  value?: Codec<V>;
+}
+
+function resolveCodec<T>(c: Codec<T> | undefined, size: number | undefined, what: string): Codec<T> {
+  if (c) {
+    if (size !== undefined && size !== c.size) {
+      throw new CodecError(what, `codec ${c.name} is ${c.size} bytes but ${what}Size is ${size}`);
+    }
+    return c;
+  }
+  if (size === undefined) throw new CodecError(what, `give a ${what} codec or ${what}Size`);
+  return bytes(size) as unknown as Codec<T>;
+}
+
+/**
+ * A BPF map with typed keys and values. Created with {@link BpfMap.create} (or a
+ * typed wrapper such as `HashMap.create`), or opened from a pin, an id or an fd.
+ * Every method throws `ObjectClosedError` after {@link BpfMap.close}.
+ */
+export class BpfMap<K, V> implements Disposable {
+  /** `MapType.*`. */
+  readonly type: number;
+  /** Key size in bytes as the kernel knows it. */
+  readonly keySize: number;
+  /** Value size in bytes as the kernel knows it (per CPU for per-CPU maps). */
+  readonly valueSize: number;
+  readonly maxEntries: number;
+  readonly flags: number;
+  readonly name: string;
+  readonly keyCodec: Codec<K>;
+  /** The value codec (a `PerCpuCodec` for per-CPU maps). */
+  readonly valueCodec: Codec<V>;
+  readonly #fd: OwnedFd;
+  /** Scratch key (null for keyless maps), reused by every call. */
+  readonly #key: Uint8Array | null;
+  readonly #keyView: DataView;
+  readonly #value: Uint8Array;
+  readonly #valueView: DataView;
+  #pinned: string | undefined;
+
+  /** @internal Use {@link BpfMap.create} or the `from*` functions. */
+  constructor(
+    fd: number,
+    info: Pick<MapInfo, 'type' | 'keySize' | 'valueSize' | 'maxEntries' | 'mapFlags' | 'name'>,
+    key: Codec<K>,
+    value: Codec<V>,
+  ) {
+    this.#fd = new OwnedFd(fd, `${mapTypeName(info.type)} map`);
+    this.type = info.type;
+    this.keySize = info.keySize;
+    this.valueSize = info.valueSize;
+    this.maxEntries = info.maxEntries;
+    this.flags = info.mapFlags;
+    this.name = info.name;
+    this.keyCodec = key;
+    this.valueCodec = value;
+    this.#key = key.size === 0 ? null : new Uint8Array(key.size);
+    this.#keyView = new DataView(this.#key?.buffer ?? new ArrayBuffer(0));
+    this.#value = new Uint8Array(Math.max(value.size, 1));
+    this.#valueView = new DataView(this.#value.buffer);
+  }
+
+  /** Creates a map from a spec (or opens its pin when `pinning.reuse` finds one). */
+  static create<K = Uint8Array, V = Uint8Array>(spec: MapSpec<K, V>): BpfMap<K, V> {
+    const keyless = isKeyless(spec.type);
+    const key = keyless ? (bytes(0) as unknown as Codec<K>) : resolveCodec(spec.key, spec.keySize, 'key');
+    let value = resolveCodec(spec.value, spec.valueSize ?? (spec.value ? undefined : 0), 'value');
+    let valueSize = value.size;
+    if (isPerCpuType(spec.type)) {
+      if (!isPerCpu(value)) {
+        if (spec.value)
+          throw new CodecError('value', `${mapTypeName(spec.type)} maps need a perCpu(...) value codec`);
+        value = perCpu(value) as unknown as Codec<V>;
+      }
+      valueSize = (value as unknown as { element: Codec<unknown> }).element.size;
+    }
+    if (spec.pinning && (spec.pinning.reuse ?? true) && existsSync(spec.pinning.path)) {
+      return BpfMap.fromPin(spec.pinning.path, { key, value });
+    }
+    let flags = spec.flags ?? 0;
+    if (spec.numaNode !== undefined) flags |= BPF_F_NUMA_NODE;
+    const fd = mapCreate({
+      mapType: spec.type,
+      keySize: key.size,
+      valueSize,
+      maxEntries: spec.maxEntries,
+      mapFlags: flags,
+      numaNode: spec.numaNode,
+      mapName: spec.name,
+      innerMapFd: spec.innerMap?.fd,
+      mapExtra: spec.mapExtra,
+      btfFd: spec.btf?.fd,
+      btfKeyTypeId: spec.btf?.keyTypeId,
+      btfValueTypeId: spec.btf?.valueTypeId,
+      btfVmlinuxValueTypeId: spec.btf?.vmlinuxValueTypeId,
+    });
+    const info = {
+      type: spec.type,
+      keySize: key.size,
+      valueSize,
+      maxEntries: spec.maxEntries,
+      mapFlags: flags,
+      name: spec.name ?? '',
+    };
+    const map = new BpfMap(fd, info, key, value);
+    if (spec.pinning) map.pin(spec.pinning.path);
+    return map;
+  }
+
+  /**
+   * Takes ownership of a map fd; type and sizes come from the kernel. Without codecs keys and
+   * values are raw bytes (per-CPU: one `Uint8Array` per CPU).
+   */
+  static fromFd<K = unknown, V = unknown>(fd: number, codecs: MapCodecs<K, V> = {}): BpfMap<K, V> {
+    const owned = new OwnedFd(fd, 'map fd');
+    let info: MapInfo;
+    try {
+      info = mapInfo(fd);
+    } catch (e) {
+      owned.close();
+      throw e;
+    }
+    owned.release();
+    const key = resolveCodec(codecs.key, info.keySize, 'key');
+    let value: Codec<V>;
+    if (isPerCpuType(info.type)) {
+      const v =
+        codecs.value && isPerCpu(codecs.value)
+          ? codecs.value
+          : perCpu(resolveCodec(codecs.value, info.valueSize, 'value'));
+      if ((v as unknown as { element: Codec<unknown> }).element.size !== info.valueSize) {
+        throw new CodecError('value', `per-CPU element is not ${info.valueSize} bytes`);
+      }
+      value = v as unknown as Codec<V>;
+    } else value = resolveCodec(codecs.value, info.valueSize, 'value');
+    return new BpfMap(fd, info, key, value);
+  }
+
+  /** Opens the map pinned at `path`. */
+  static fromPin<K = unknown, V = unknown>(path: string, codecs: MapCodecs<K, V> = {}): BpfMap<K, V> {
+    return BpfMap.fromFd(getPinned(path), codecs);
+  }
+
+  /** Opens a map by its kernel id. */
+  static fromId<K = unknown, V = unknown>(id: number, codecs: MapCodecs<K, V> = {}): BpfMap<K, V> {
+    return BpfMap.fromFd(mapGetFdById(id), codecs);
+  }
+
+  /** The map's fd. @throws ObjectClosedError after close. */
+  get fd(): number {
+    return this.#fd.fd;
+  }
+
+  /** True once closed. */
+  get closed(): boolean {
+    return this.#fd.closed;
+  }
+
+  /** The kernel's description of this map (id, flags, BTF ids …). */
+  info(): MapInfo {
+    return mapInfo(this.fd);
+  }
+
+  /** @internal Encodes `key` into the scratch key buffer. */
+  encodeKey(key: K): Uint8Array | null {
+    if (this.#key) this.keyCodec.write(this.#keyView, 0, key, 'key');
+    return this.#key;
+  }
+
+  /** @internal Encodes `value` into the scratch value buffer. */
+  encodeValue(value: V): Uint8Array {
+    this.valueCodec.write(this.#valueView, 0, value, 'value');
+    return this.#value;
+  }
+
+  /** The value stored under `key`, or undefined when absent. `flags`: `Update.LOCK` to read under the value's spin lock. */
+  get(key: K, flags = 0): V | undefined {
+    const fd = this.fd;
+    if (!mapLookupElem(fd, this.encodeKey(key), this.#value, flags)) return undefined;
+    return this.valueCodec.read(this.#valueView, 0);
+  }
+
+  /** Stores `value` under `key`. `flags`: `Update.ANY` (default), `NOEXIST`, `EXIST`, `LOCK`. */
+  set(key: K, value: V, flags: number = Update.ANY): this {
+    const fd = this.fd;
+    const k = this.encodeKey(key);
+    mapUpdateElem(fd, k, this.encodeValue(value), flags);
+    return this;
+  }
+
+  /** Deletes `key`. @returns false when it was absent. */
+  delete(key: K): boolean {
+    const fd = this.fd;
+    return mapDeleteElem(fd, this.encodeKey(key));
+  }
+
+  /** True when `key` is present. */
+  has(key: K): boolean {
+    const fd = this.fd;
+    return mapLookupElem(fd, this.encodeKey(key), this.#value);
+  }
+
+  /** Removes `key` and returns its value (undefined when absent). */
+  getAndDelete(key: K): V | undefined {
+    const fd = this.fd;
+    if (!mapLookupAndDeleteElem(fd, this.encodeKey(key), this.#value)) return undefined;
+    return this.valueCodec.read(this.#valueView, 0);
+  }
+
+  /** @internal Reads a value into the scratch buffer and decodes it; for wrappers. */
+  lookupRaw(key: Uint8Array | null, flags = 0): V | undefined {
+    if (!mapLookupElem(this.fd, key, this.#value, flags)) return undefined;
+    return this.valueCodec.read(this.#valueView, 0);
+  }
+
+  /** @internal Takes (pops) a value from a keyless map. */
+  takeRaw(flags = 0): V | undefined {
+    if (!mapLookupAndDeleteElem(this.fd, null, this.#value, flags)) return undefined;
+    return this.valueCodec.read(this.#valueView, 0);
+  }
+
+  /** @internal Writes a value into a keyless map. */
+  pushRaw(value: V, flags = 0): void {
+    mapUpdateElem(this.fd, null, this.encodeValue(value), flags);
+  }
+
+  /** Every key (survives concurrent deletion: each key present throughout is visited once). */
+  *keys(): IterableIterator<K> {
+    for (const [k] of entries(this, false)) yield k;
+  }
+
+  /** Every value. */
+  *values(): IterableIterator<V> {
+    for (const [, v] of entries(this, true)) yield v as V;
+  }
+
+  /** Every `[key, value]` pair, in batches where the kernel offers batch lookups. */
+  *entries(): IterableIterator<[K, V]> {
+    yield* entries(this, true) as Iterable<[K, V]>;
+  }
+
+  [Symbol.iterator](): IterableIterator<[K, V]> {
+    return this.entries();
+  }
+
+  /** Number of entries (array maps: `maxEntries`). Walks the keys. */
+  count(): number {
+    return count(this as BpfMap<unknown, unknown>);
+  }
+
+  /** Removes every entry (arrays: zeroes every slot). @returns how many were removed. */
+  clear(): number {
+    return clear(this as BpfMap<unknown, unknown>);
+  }
+
+  /** One BPF_MAP_LOOKUP_BATCH chunk from `cursor` (null: the start); see {@link BatchResult}. */
+  getBatch(cursor: BatchCursor | null = null, count = 256): BatchResult<K, V> {
+    return getBatch(this, cursor, count);
+  }
+
+  /** One BPF_MAP_LOOKUP_AND_DELETE_BATCH chunk. */
+  getAndDeleteBatch(cursor: BatchCursor | null = null, count = 256): BatchResult<K, V> {
+    return getAndDeleteBatch(this, cursor, count);
+  }
+
+  /** BPF_MAP_UPDATE_BATCH of `keys[i] → values[i]`; single updates where the kernel refuses batches. */
+  setBatch(keys: readonly K[], values: readonly V[], flags: number = Update.ANY): number {
+    return setBatch(this, keys, values, flags);
+  }
+
+  /** BPF_MAP_DELETE_BATCH of `keys`; single deletes where the kernel refuses batches. */
+  deleteBatch(keys: readonly K[]): number {
+    return deleteBatch(this, keys);
+  }
+
+  /** Makes the map read-only for user space (programs may still write it). */
+  freeze(): void {
+    mapFreeze(this.fd);
+  }
+
+  /** Pins the map at `path` on bpffs. */
+  pin(path: string): void {
+    pinObject(this.fd, path);
+    this.#pinned = path;
+  }
+
+  /** Removes the pin made by {@link pin} (or the one at `path`). */
+  unpin(path: string | undefined = this.#pinned): void {
+    if (path === undefined) return;
+    unpin(path);
+    if (path === this.#pinned) this.#pinned = undefined;
+  }
+
+  /** Closes the fd; later calls do nothing. A pin keeps the map alive. */
+  close(): void {
+    this.#fd.close();
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}

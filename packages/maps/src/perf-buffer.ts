@@ -1,0 +1,284 @@
+import { EventEmitter } from 'node:events';
+import {
+  Epoll,
+  MappedMemory,
+  mapDeleteElem,
+  mapInfo,
+  mapUpdateElem,
+  ObjectClosedError,
+  OwnedFd,
+  onlineCpus,
+  PerfRecord,
+  PerfSample,
+  PerfSwConfig,
+  PerfType,
+  Prot,
+  pageSize,
+  perfEventOpen,
+} from '@ts-ebpf/syscall';
+import { MapTypeError } from './errors.js';
+import { MapType } from './map-types.js';
+import { defaultPoller, type Poller } from './poller.js';
+import { RecordStream } from './record-stream.js';
+import { readPosition, writePosition } from './ring-layout.js';
+import type { ReaderStats } from './ringbuf.js';
+import { Slab } from './slab.js';
+
+// perf_event_mmap_page: data_head @1024 and data_tail @1032, read and written as u32 halves.
+const HEAD = 1024;
+
+/** Options of {@link PerfBuffer.open}. */
+export interface PerfBufferOptions {
+  /** Data pages per CPU, a power of two (default 8). */
+  pages?: number;
+  /** Wake up after this many bytes instead of after every event. */
+  watermark?: number;
+  /** CPUs to read (default: every online CPU). */
+  cpus?: readonly number[];
+  poller?: Poller;
+  signal?: AbortSignal;
+}
+
+interface CpuRing {
+  cpu: number;
+  fd: OwnedFd;
+  mem: MappedMemory;
+  bytes: Uint8Array;
+  view: DataView;
+  meta: Uint32Array;
+  tail: number;
+}
+
+/**
+ * Reads a `BPF_MAP_TYPE_PERF_EVENT_ARRAY` filled by `bpf_perf_event_output`: one
+ * BPF_OUTPUT perf event per CPU, mmapped (1 + 2^n pages) and stored in the map at
+ * key = CPU. Delivers RAW samples (their payload as the kernel padded it: the
+ * size rounds up so that size + 4 is a multiple of 8) and counts LOST records.
+ */
+export class PerfBuffer extends EventEmitter implements Disposable, AsyncIterable<Uint8Array> {
+  readonly #rings: CpuRing[] = [];
+  readonly #mapFd: number;
+  readonly #epoll: Epoll;
+  readonly #stream: RecordStream;
+  readonly #dataSize: number;
+  #scratch = new Uint8Array(256);
+  #next = 0;
+  readonly #slab = new Slab();
+  #closed = false;
+  /** Counters: `discarded` is the number of samples the kernel reported lost. */
+  readonly stats: ReaderStats = { records: 0, bytes: 0, discarded: 0 };
+
+  private constructor(map: { readonly fd: number }, o: PerfBufferOptions) {
+    super();
+    const pages = o.pages ?? 8;
+    if (!Number.isInteger(Math.log2(pages))) throw new RangeError(`pages (${pages}) must be a power of two`);
+    this.#mapFd = map.fd;
+    this.#dataSize = pages * pageSize();
+    this.#epoll = new Epoll();
+    try {
+      for (const cpu of o.cpus ?? onlineCpus()) this.#openCpu(cpu, o);
+    } catch (e) {
+      this.#release();
+      throw e;
+    }
+    this.#stream = new RecordStream(this, o.poller ?? defaultPoller(), this.#epoll.fd, o.signal);
+  }
+
+  #openCpu(cpu: number, o: PerfBufferOptions): void {
+    const fd = new OwnedFd(
+      perfEventOpen(
+        {
+          type: PerfType.SOFTWARE,
+          config: PerfSwConfig.BPF_OUTPUT,
+          sampleType: PerfSample.RAW,
+          samplePeriod: 1,
+          wakeupEvents: o.watermark ?? 1,
+          watermark: o.watermark !== undefined,
+        },
+        -1,
+        cpu,
+      ),
+      'perf event',
+    );
+    let mem: MappedMemory;
+    try {
+      mem = MappedMemory.map({
+        length: pageSize() + this.#dataSize,
+        prot: Prot.READ | Prot.WRITE,
+        fd: fd.fd,
+      });
+    } catch (e) {
+      fd.close();
+      throw e;
+    }
+    const bytes = mem.bytes;
+    this.#rings.push({
+      cpu,
+      fd,
+      mem,
+      bytes,
+      view: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+      meta: new Uint32Array(bytes.buffer, bytes.byteOffset + HEAD, 4),
+      tail: 0,
+    });
+    const key = new Uint8Array(new Uint32Array([cpu]).buffer);
+    mapUpdateElem(this.#mapFd, key, new Uint8Array(new Uint32Array([fd.fd]).buffer));
+    this.#epoll.add(fd.fd, cpu);
+  }
+
+  /** Opens per-CPU perf events for `map` (a perf event array) and starts reading them. */
+  static open(map: { readonly fd: number }, options: PerfBufferOptions = {}): PerfBuffer {
+    const info = mapInfo(map.fd);
+    if (info.type !== MapType.PERF_EVENT_ARRAY) {
+      throw new MapTypeError(`map ${info.id} is not a perf event array (type ${info.type})`);
+    }
+    return new PerfBuffer(map, options);
+  }
+
+  #head(r: CpuRing): number {
+    return readPosition(r.meta);
+  }
+
+  #setTail(r: CpuRing, pos: number): void {
+    r.tail = pos;
+    writePosition(r.meta, 2, pos);
+  }
+
+  // Bytes [pos, pos + len) of a ring's data, contiguous: a view, or a scratch copy when wrapping.
+  #slice(r: CpuRing, pos: number, len: number): Uint8Array {
+    const page = pageSize();
+    const start = pos % this.#dataSize;
+    if (start + len <= this.#dataSize) return r.bytes.subarray(page + start, page + start + len);
+    if (this.#scratch.byteLength < len) this.#scratch = new Uint8Array(len * 2);
+    const first = this.#dataSize - start;
+    this.#scratch.set(r.bytes.subarray(page + start, page + this.#dataSize), 0);
+    this.#scratch.set(r.bytes.subarray(page, page + len - first), first);
+    return this.#scratch.subarray(0, len);
+  }
+
+  #drainCpu(r: CpuRing, cb: (rec: Uint8Array, cpu: number) => void, limit: number): number {
+    const head = this.#head(r);
+    let tail = r.tail;
+    let n = 0;
+    while (tail < head && n < limit) {
+      const hdr = this.#slice(r, tail, 8);
+      const type = hdr[0]! | (hdr[1]! << 8) | (hdr[2]! << 16) | (hdr[3]! << 24);
+      const size = hdr[6]! | (hdr[7]! << 8);
+      if (size < 8) throw new Error(`corrupt perf record of ${size} bytes on CPU ${r.cpu}`);
+      const body = this.#slice(r, tail + 8, size - 8);
+      const v = new DataView(body.buffer, body.byteOffset, body.byteLength);
+      tail += size;
+      if (type === PerfRecord.SAMPLE) {
+        const len = v.getUint32(0, true);
+        const rec = body.subarray(4, 4 + len);
+        this.stats.records++;
+        this.stats.bytes += len;
+        n++;
+        try {
+          cb(rec, r.cpu);
+        } finally {
+          this.#setTail(r, tail);
+        }
+      } else {
+        if (type === PerfRecord.LOST) {
+          const lost = Number(v.getBigUint64(8, true));
+          this.stats.discarded += lost;
+          this.emit('lost', lost, r.cpu);
+        }
+        this.#setTail(r, tail);
+      }
+    }
+    return n;
+  }
+
+  /**
+   * Drains ready samples synchronously into `cb`; each view is valid only during its
+   * callback. @returns the number of samples.
+   */
+  consume(cb: (record: Uint8Array, cpu: number) => void, limit = Number.POSITIVE_INFINITY): number {
+    if (this.#closed) throw new ObjectClosedError('perf buffer reader');
+    let n = 0;
+    for (let i = 0; i < this.#rings.length && n < limit; i++) {
+      const r = this.#rings[(this.#next + i) % this.#rings.length]!;
+      n += this.#drainCpu(r, cb, limit - n);
+    }
+    this.#next = (this.#next + 1) % Math.max(this.#rings.length, 1);
+    return n;
+  }
+
+  /** Drains ready samples as copies. */
+  read(limit = Number.POSITIVE_INFINITY): Uint8Array[] {
+    const out: Uint8Array[] = [];
+    this.consume((rec) => {
+      const copy = this.#slab.take(rec.byteLength);
+      copy.set(rec);
+      out.push(copy);
+    }, limit);
+    return out;
+  }
+
+  /** The next sample as a copy, or undefined. */
+  readOne(): Uint8Array | undefined {
+    return this.read(1)[0];
+  }
+
+  /** True when some CPU has unread records. */
+  get pending(): boolean {
+    return !this.#closed && this.#rings.some((r) => r.tail < this.#head(r));
+  }
+
+  /** Waits up to `timeoutMs` (blocking this thread) for data, then drains into `cb`. */
+  poll(timeoutMs: number, cb: (record: Uint8Array, cpu: number) => void): number {
+    if (!this.pending && timeoutMs !== 0) this.#epoll.wait(timeoutMs, this.#rings.length || 1);
+    return this.consume(cb);
+  }
+
+  /** Async iteration over copies of the samples; ends on close or abort. */
+  [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
+    if (this.#closed) throw new ObjectClosedError('perf buffer reader');
+    return this.#stream.iterator();
+  }
+
+  /** Like iterating, with its own abort signal. */
+  records(options: { signal?: AbortSignal } = {}): AsyncIterable<Uint8Array> {
+    return { [Symbol.asyncIterator]: () => this.#stream.iterator(options.signal) };
+  }
+
+  /** CPUs read. */
+  get cpus(): number[] {
+    return this.#rings.map((r) => r.cpu);
+  }
+
+  /** True once closed. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  #release(): void {
+    const key = new Uint8Array(4);
+    for (const r of this.#rings.splice(0)) {
+      new DataView(key.buffer).setUint32(0, r.cpu, true);
+      try {
+        mapDeleteElem(this.#mapFd, key);
+      } catch {
+        // the map may be closed already, which releases the entry too
+      }
+      r.mem.close();
+      r.fd.close();
+    }
+    this.#epoll.close();
+  }
+
+  /** Stops reading, removes the events from the map and closes them; idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#stream.close();
+    this.#release();
+    this.emit('close');
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}

@@ -1,0 +1,140 @@
+import type { EventEmitter } from 'node:events';
+import type { Poller, PollRegistration } from './poller.js';
+
+/** What a reader offers the stream: readiness, one copied record, and its event emitter. */
+export interface RecordReader extends EventEmitter {
+  readonly pending: boolean;
+  readOne(): Uint8Array | undefined;
+  /** Drains every ready record into `cb` as copies. */
+  read(limit?: number): Uint8Array[];
+}
+
+interface Waiter {
+  owner: object;
+  resolve(r: IteratorResult<Uint8Array>): void;
+}
+
+/**
+ * Turns poller notifications into `'record'` events and async iteration for one
+ * reader. With listeners, every ready record is emitted on each wake-up; async
+ * iterators pull one record at a time, so a slow consumer leaves records in the
+ * ring (the producer then drops, and counts, what does not fit).
+ */
+export class RecordStream {
+  readonly #reader: RecordReader;
+  readonly #poller: Poller;
+  readonly #fd: number;
+  #reg: PollRegistration | undefined;
+  #armed = false;
+  readonly #waiters: Waiter[] = [];
+  #iterators = 0;
+  #closed = false;
+
+  constructor(reader: RecordReader, poller: Poller, fd: number, signal?: AbortSignal) {
+    this.#reader = reader;
+    this.#poller = poller;
+    this.#fd = fd;
+    reader.on('newListener', (name) => {
+      if (name === 'record') queueMicrotask(() => this.#pump());
+    });
+    reader.on('removeListener', () => this.#idleCheck());
+    if (signal) {
+      if (signal.aborted) queueMicrotask(() => (reader as unknown as { close(): void }).close());
+      else
+        signal.addEventListener('abort', () => (reader as unknown as { close(): void }).close(), {
+          once: true,
+        });
+    }
+  }
+
+  #wanted(): boolean {
+    return this.#reader.listenerCount('record') > 0 || this.#waiters.length > 0;
+  }
+
+  #idleCheck(): void {
+    if (!this.#wanted() && this.#iterators === 0 && this.#reg) {
+      this.#reg.remove();
+      this.#reg = undefined;
+      this.#armed = false;
+    }
+  }
+
+  #arm(): void {
+    if (this.#closed || this.#armed) return;
+    this.#armed = true;
+    if (this.#reg) this.#reg.rearm();
+    else
+      this.#reg = this.#poller.add(this.#fd, {
+        onReadable: () => {
+          this.#armed = false;
+          this.#pump();
+        },
+      });
+  }
+
+  #pump(): void {
+    if (this.#closed) return;
+    const reader = this.#reader;
+    if (reader.listenerCount('record') > 0) {
+      for (const rec of reader.read()) reader.emit('record', rec);
+    }
+    while (this.#waiters.length > 0) {
+      const rec = reader.readOne();
+      if (!rec) break;
+      this.#waiters.shift()!.resolve({ value: rec, done: false });
+    }
+    if (this.#closed) return;
+    if (this.#wanted()) {
+      // Readiness is level-based: re-arming with data still pending wakes us again at once.
+      this.#arm();
+    }
+  }
+
+  /** An async iterator of copied records; ends on close or when `signal` aborts. */
+  iterator(signal?: AbortSignal): AsyncIterator<Uint8Array> {
+    this.#iterators++;
+    let done = false;
+    const finish = (): IteratorResult<Uint8Array> => {
+      if (!done) {
+        done = true;
+        this.#iterators--;
+        this.#idleCheck();
+      }
+      return { value: undefined, done: true };
+    };
+    const owner = {};
+    const onAbort = () => {
+      const mine = this.#waiters.filter((w) => w.owner === owner);
+      this.#waiters.splice(0, this.#waiters.length, ...this.#waiters.filter((w) => w.owner !== owner));
+      for (const w of mine) w.resolve(finish());
+      if (mine.length === 0) finish();
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    return {
+      next: () => {
+        if (done || this.#closed || signal?.aborted) return Promise.resolve(finish());
+        if (this.#waiters.length === 0) {
+          const rec = this.#reader.readOne();
+          if (rec) return Promise.resolve({ value: rec, done: false });
+        }
+        return new Promise<IteratorResult<Uint8Array>>((resolve) => {
+          this.#waiters.push({ owner, resolve });
+          this.#arm();
+        });
+      },
+      return: () => {
+        signal?.removeEventListener('abort', onAbort);
+        return Promise.resolve(finish());
+      },
+    };
+  }
+
+  /** Ends iterators and stops watching. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const w of this.#waiters.splice(0)) w.resolve({ value: undefined, done: true });
+    this.#reg?.remove();
+    this.#reg = undefined;
+  }
+}

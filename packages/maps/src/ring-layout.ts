@@ -1,0 +1,47 @@
+import type { ReadOnlyBytes } from '@ts-ebpf/syscall';
+
+/** `BPF_RINGBUF_BUSY_BIT`: the record is reserved, not yet committed. */
+export const BUSY = 0x80000000;
+/** `BPF_RINGBUF_DISCARD_BIT`: the record was discarded. */
+export const DISCARD = 0x40000000;
+/** Record length bits of a ring buffer header word. */
+export const LEN_MASK = 0x3fffffff;
+/** `BPF_RINGBUF_HDR_SZ`: len u32 (with the flag bits) + pgoff u32. */
+export const HEADER = 8;
+const TWO32 = 0x100000000;
+
+/** Space a record of `len` payload bytes takes: header + payload, rounded up to 8. */
+export function recordSpan(len: number): number {
+  return (len + HEADER + 7) & ~7;
+}
+
+/** Reads a u64 position that the kernel updates, as a number (retrying a torn read). */
+export function readPosition(source: ReadOnlyBytes | Uint32Array, offset = 0): number {
+  if (source instanceof Uint32Array) {
+    const i = offset / 4;
+    for (;;) {
+      const hi = source[i + 1]!;
+      const lo = source[i]!;
+      if (source[i + 1] === hi) return lo + hi * TWO32;
+    }
+  }
+  for (;;) {
+    const hi = source.getUint32(offset + 4);
+    const lo = source.getUint32(offset);
+    if (source.getUint32(offset + 4) === hi) return lo + hi * TWO32;
+  }
+}
+
+/**
+ * Publishes a u64 position as two u32 halves (`halves[index]` low, `[index + 1]` high). Every
+ * intermediate value the kernel may see is at or behind `pos`: one 32-bit store while the high
+ * half is unchanged; on a 4 GiB crossing the low half goes to 0 first.
+ */
+export function writePosition(halves: Uint32Array, index: number, pos: number): void {
+  const hi = Math.floor(pos / TWO32);
+  if (halves[index + 1] !== hi) {
+    halves[index] = 0;
+    halves[index + 1] = hi;
+  }
+  halves[index] = pos - hi * TWO32;
+}

@@ -1,0 +1,134 @@
+import {
+  MappedMemory,
+  mapInfo,
+  ObjectClosedError,
+  Prot,
+  pageSize,
+  type ReadOnlyBytes,
+} from '@ts-ebpf/syscall';
+import { MapTypeError } from './errors.js';
+import { MapType } from './map-types.js';
+import { BUSY, DISCARD, HEADER, readPosition, recordSpan, writePosition } from './ring-layout.js';
+
+/** A reserved sample: fill `bytes`, then `submit()` (or `discard()`) exactly once. */
+export interface UserRecord {
+  /** The sample's space in the ring, writable until submit or discard. */
+  readonly bytes: Uint8Array;
+  submit(): void;
+  discard(): void;
+}
+
+/**
+ * The user-space producer of a `BPF_MAP_TYPE_USER_RINGBUF`: samples are reserved in
+ * place, filled, and submitted; programs consume them with `bpf_user_ringbuf_drain`.
+ * The consumer page is mapped read-only, the producer page and data read-write.
+ * One producer per ring (calls are not synchronised across threads).
+ */
+export class UserRingBuffer implements Disposable {
+  /** Data area size in bytes. */
+  readonly size: number;
+  readonly #consumer: MappedMemory;
+  readonly #consumerPos: ReadOnlyBytes;
+  readonly #data: MappedMemory;
+  readonly #bytes: Uint8Array;
+  readonly #view: DataView;
+  readonly #prodPos: Uint32Array;
+  #prod: number;
+  #closed = false;
+
+  private constructor(fd: number, size: number) {
+    const page = pageSize();
+    this.size = size;
+    this.#consumer = MappedMemory.map({ length: page, prot: Prot.READ, fd });
+    try {
+      this.#data = MappedMemory.map({
+        length: page + 2 * size,
+        prot: Prot.READ | Prot.WRITE,
+        fd,
+        offset: page,
+      });
+    } catch (e) {
+      this.#consumer.close();
+      throw e;
+    }
+    this.#consumerPos = this.#consumer.reader();
+    this.#bytes = this.#data.bytes;
+    this.#view = new DataView(this.#bytes.buffer, this.#bytes.byteOffset, this.#bytes.byteLength);
+    this.#prodPos = new Uint32Array(this.#bytes.buffer, this.#bytes.byteOffset, 2);
+    this.#prod = readPosition(this.#prodPos);
+  }
+
+  /** Opens the producer side of a user ring buffer map. */
+  static open(map: { readonly fd: number }): UserRingBuffer {
+    const info = mapInfo(map.fd);
+    if (info.type !== MapType.USER_RINGBUF) {
+      throw new MapTypeError(`map ${info.id} is not a user ring buffer (type ${info.type})`);
+    }
+    return new UserRingBuffer(map.fd, info.maxEntries);
+  }
+
+  #consumed(): number {
+    return readPosition(this.#consumerPos);
+  }
+
+  /** Bytes free for samples (each takes its size + 8, rounded up to 8). */
+  get available(): number {
+    return this.size - (this.#prod - this.#consumed());
+  }
+
+  /**
+   * Reserves `size` bytes. @returns undefined when the ring is full now (the program has
+   * not drained yet). @throws RangeError when `size` can never fit.
+   */
+  reserve(size: number): UserRecord | undefined {
+    if (this.#closed) throw new ObjectClosedError('user ring buffer');
+    if (!Number.isInteger(size) || size <= 0) throw new RangeError(`size ${size} is not a positive integer`);
+    const total = recordSpan(size);
+    if (total > this.size) throw new RangeError(`a ${size}-byte sample cannot fit a ${this.size}-byte ring`);
+    if (this.available < total) return undefined;
+    const page = pageSize();
+    const at = page + (this.#prod % this.size);
+    this.#view.setUint32(at, size | BUSY, true);
+    this.#view.setUint32(at + 4, 0, true);
+    this.#setProd(this.#prod + total);
+    const bytes = this.#bytes.subarray(at + HEADER, at + HEADER + size);
+    let done = false;
+    const finish = (flags: number) => {
+      if (done) throw new Error('sample already submitted or discarded');
+      done = true;
+      if (!this.#closed) this.#view.setUint32(at, size | flags, true);
+    };
+    return { bytes, submit: () => finish(0), discard: () => finish(DISCARD) };
+  }
+
+  /** Copies `data` in as one sample. @returns false when the ring is full. */
+  write(data: Uint8Array): boolean {
+    const rec = this.reserve(data.byteLength);
+    if (!rec) return false;
+    rec.bytes.set(data);
+    rec.submit();
+    return true;
+  }
+
+  #setProd(pos: number): void {
+    this.#prod = pos;
+    writePosition(this.#prodPos, 0, pos);
+  }
+
+  /** True once closed. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Unmaps the ring; idempotent. Reserved samples can no longer be submitted. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#consumer.close();
+    this.#data.close();
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}

@@ -1,0 +1,157 @@
+import { describe, expect, it } from 'vitest';
+import {
+  array,
+  be16,
+  be32,
+  bool,
+  bytes,
+  CodecError,
+  cstring,
+  decode,
+  encode,
+  f32,
+  f64,
+  i8,
+  i16,
+  i32,
+  i64,
+  ipv4,
+  ipv6,
+  lpmKey,
+  mac,
+  max,
+  min,
+  perCpu,
+  struct,
+  sum,
+  u8,
+  u16,
+  u32,
+  u64,
+} from '../src/index.js';
+
+const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+
+describe('codecs', () => {
+  it('round-trips every integer width little-endian, with range checks', () => {
+    const cases = [
+      [u8, 255, 'ff'],
+      [i8, -1, 'ff'],
+      [u16, 0x1234, '3412'],
+      [i16, -2, 'feff'],
+      [u32, 0xdeadbeef, 'efbeadde'],
+      [i32, -2, 'feffffff'],
+      [be16, 0x1234, '1234'],
+      [be32, 0x0a000001, '0a000001'],
+    ] as const;
+    for (const [c, v, h] of cases) {
+      const b = encode(c, v);
+      expect(hex(b)).toBe(h);
+      expect(decode(c, b)).toBe(v);
+    }
+    expect(hex(encode(u64, 0x0102030405060708n))).toBe('0807060504030201');
+    expect(decode(i64, encode(i64, -5n))).toBe(-5n);
+    expect(decode(u64, encode(u64, (1n << 64n) - 1n))).toBe((1n << 64n) - 1n);
+    expect(() => encode(u8, 256)).toThrow(CodecError);
+    expect(() => encode(i8, -129)).toThrow(/i8/);
+    expect(() => encode(u32, 1.5)).toThrow(CodecError);
+    expect(() => encode(u64, 5 as unknown as bigint)).toThrow(/bigint/);
+    expect(() => encode(u64, -1n)).toThrow(CodecError);
+  });
+
+  it('round-trips floats, bool, bytes and strings', () => {
+    expect(decode(f64, encode(f64, Math.PI))).toBe(Math.PI);
+    expect(decode(f32, encode(f32, 1.5))).toBe(1.5);
+    expect(decode(bool, encode(bool, true))).toBe(true);
+    expect(() => encode(bool, 1 as unknown as boolean)).toThrow(CodecError);
+    expect(decode(bytes(3), encode(bytes(3), new Uint8Array([1, 2, 3])))).toEqual(new Uint8Array([1, 2, 3]));
+    expect(() => encode(bytes(3), new Uint8Array(4))).toThrow(/expected 3 bytes/);
+    const s = cstring(8);
+    expect(hex(encode(s, 'abc'))).toBe('6162630000000000');
+    expect(decode(s, encode(s, 'héllo'))).toBe('héllo');
+    expect(() => encode(s, '12345678')).toThrow(/does not fit char\[8\]/);
+  });
+
+  it('parses and prints addresses in network order', () => {
+    expect(hex(encode(ipv4, '10.0.0.1'))).toBe('0a000001');
+    expect(decode(ipv4, encode(ipv4, '192.168.1.255'))).toBe('192.168.1.255');
+    expect(() => encode(ipv4, '1.2.3.256')).toThrow(CodecError);
+    expect(hex(encode(ipv6, 'fe80::1'))).toBe('fe800000000000000000000000000001');
+    for (const a of [
+      '::',
+      '::1',
+      'fe80::1',
+      '2001:db8::8:800:200c:417a',
+      '1:2:3:4:5:6:7:8',
+      '::ffff:102:304',
+    ]) {
+      expect(decode(ipv6, encode(ipv6, a))).toBe(a);
+    }
+    expect(decode(ipv6, encode(ipv6, '::ffff:1.2.3.4'))).toBe('::ffff:102:304');
+    expect(() => encode(ipv6, '1::2::3')).toThrow(CodecError);
+    expect(() => encode(ipv6, '1:2:3')).toThrow(CodecError);
+    expect(decode(mac, encode(mac, 'AA:bb:cc:01:02:03'))).toBe('aa:bb:cc:01:02:03');
+    expect(() => encode(mac, 'aa:bb')).toThrow(CodecError);
+  });
+
+  it('lays structs out with C alignment and zeroed padding', () => {
+    const s = struct({ a: u8, b: u32, c: u16, d: u64 });
+    expect(s.size).toBe(24);
+    expect(s.align).toBe(8);
+    expect(s.offsets).toEqual({ a: 0, b: 4, c: 8, d: 16 });
+    const out = new Uint8Array(24).fill(0xee);
+    s.write(new DataView(out.buffer), 0, { a: 1, b: 2, c: 3, d: 4n }, 'value');
+    expect(hex(out)).toBe('01000000020000000300000000000000' + '0400000000000000');
+    expect(decode(s, out)).toEqual({ a: 1, b: 2, c: 3, d: 4n });
+    const packed = struct({ a: u8, b: u32 }, { packed: true });
+    expect(packed.size).toBe(5);
+    expect(struct({ a: u8 }, { size: 4 }).size).toBe(4);
+    const nested = struct({ tag: u8, pts: array(struct({ x: i16, y: i16 }), 2), name: cstring(3) });
+    const v = {
+      tag: 9,
+      pts: [
+        { x: -1, y: 2 },
+        { x: 3, y: -4 },
+      ],
+      name: 'hi',
+    };
+    expect(nested.size).toBe(14);
+    expect(decode(nested, encode(nested, v))).toEqual(v);
+  });
+
+  it('names the offending field in errors', () => {
+    const s = struct({ hdr: struct({ len: u16 }), items: array(u8, 2) });
+    expect(() => encode(s, { hdr: { len: -1 }, items: [1, 2] })).toThrow(/value\.hdr\.len/);
+    expect(() => encode(s, { hdr: { len: 1 }, items: [1, 300] })).toThrow(/value\.items\[1\]/);
+    expect(() => encode(s, { hdr: { len: 1 }, items: [1] })).toThrow(/value\.items: expected an array of 2/);
+    expect(() => encode(s, { hdr: {}, items: [1, 2] } as never)).toThrow(/value\.hdr\.len: missing field/);
+    expect(() => encode(s, { hdr: { len: 1 }, items: [1, 2], x: 1 } as never)).toThrow(
+      /value\.x: unknown field/,
+    );
+    try {
+      encode(s, { hdr: { len: 1.5 }, items: [1, 2] });
+    } catch (e) {
+      expect((e as CodecError).field).toBe('value.hdr.len');
+    }
+  });
+
+  it('encodes per-CPU values in 8-byte slots and aggregates them', () => {
+    const c = perCpu(u32, 3);
+    expect(c.size).toBe(24);
+    const b = encode(c, [1, 2, 3]);
+    expect(hex(b)).toBe('010000000000000002000000000000000300000000000000');
+    expect(decode(c, b)).toEqual([1, 2, 3]);
+    expect(() => encode(c, [1, 2])).toThrow(/one value per possible CPU \(3\)/);
+    expect(sum([1, 2, 3])).toBe(6);
+    expect(sum([1n, 2n])).toBe(3n);
+    expect(max([1, 5, 3])).toBe(5);
+    expect(min([4n, 2n, 9n])).toBe(2n);
+  });
+
+  it('encodes LPM keys as prefixlen + packed data', () => {
+    const k = lpmKey(ipv4);
+    expect(k.size).toBe(8);
+    expect(hex(encode(k, { prefixLen: 24, addr: '10.1.2.0' }))).toBe('180000000a010200');
+    expect(lpmKey(mac).size).toBe(10);
+  });
+});

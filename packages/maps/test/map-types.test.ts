@@ -1,0 +1,218 @@
+import { createServer, type Server } from 'node:net';
+import {
+  BpfProgType,
+  close,
+  fileOpen,
+  mapCreate,
+  O,
+  PerfSample,
+  PerfSwConfig,
+  PerfType,
+  perfEventOpen,
+  progInfo,
+  progLoad,
+  socket,
+} from '@ts-ebpf/syscall';
+import { describeKernel, itIfSupported } from '@ts-ebpf/test-utils';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import {
+  ArenaMap,
+  ArrayOfMaps,
+  BloomFilter,
+  BpfMap,
+  CgroupArray,
+  CgrpStorage,
+  CpuMap,
+  DevMap,
+  DevMapHash,
+  HashMap,
+  HashOfMaps,
+  InodeStorage,
+  LruPerCpuHashMap,
+  MapType,
+  PerfEventArray,
+  ProgArray,
+  PUSH_OVERWRITE,
+  QueueMap,
+  ReuseportSockArray,
+  RingBufMap,
+  SkStorage,
+  StackMap,
+  StackTraceMap,
+  struct,
+  TaskStorage,
+  UserRingBufMap,
+  u32,
+  u64,
+  XskMap,
+} from '../src/index.js';
+import { exit, movImm, prog } from './asm.js';
+
+const CGROUP = '/sys/fs/cgroup/unified';
+let server: Server;
+beforeAll(async () => {
+  server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+});
+afterAll(async () => {
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+});
+
+describeKernel('every map type', () => {
+  it('queue is FIFO, stack is LIFO, both overwrite the oldest on request', () => {
+    using q = QueueMap.create({ value: u32, maxEntries: 3 });
+    for (const v of [1, 2, 3]) q.push(v);
+    expect(() => q.push(4)).toThrow(/E2BIG/);
+    q.push(4, PUSH_OVERWRITE);
+    expect(q.peek()).toBe(2);
+    expect([q.pop(), q.pop(), q.pop(), q.pop()]).toEqual([2, 3, 4, undefined]);
+    using s = StackMap.create({ value: u64, maxEntries: 4 });
+    for (const v of [1n, 2n, 3n]) s.push(v);
+    expect(s.peek()).toBe(3n);
+    expect(s.pop()).toBe(3n);
+    expect(s.clear()).toBe(2);
+    expect(s.map.type).toBe(MapType.STACK);
+  });
+
+  it('bloom filter: added values test positive, others (almost always) negative', () => {
+    using b = BloomFilter.create({ value: u32, maxEntries: 1000, hashes: 3 });
+    for (let i = 0; i < 100; i++) b.add(i * 2);
+    for (let i = 0; i < 100; i++) expect(b.has(i * 2)).toBe(true);
+    let falsePositives = 0;
+    for (let i = 0; i < 100; i++) if (b.has(i * 2 + 1)) falsePositives++;
+    expect(falsePositives).toBeLessThan(20);
+  });
+
+  it('lru percpu hash, stack trace, ring buffers and arena are created with the right shape', () => {
+    using l = LruPerCpuHashMap.create({ key: u32, value: u32, maxEntries: 8 });
+    l.set(1, Array(l.valueCodec.size / 8).fill(3));
+    expect(l.get(1)?.every((x) => x === 3)).toBe(true);
+    using st = StackTraceMap.create({ maxEntries: 16, depth: 8 });
+    expect(st.valueSize).toBe(64);
+    expect(st.get(0)).toBeUndefined();
+    using rb = RingBufMap.create({ maxEntries: 4096 });
+    expect(rb.info().type).toBe(MapType.RINGBUF);
+    using urb = UserRingBufMap.create({ maxEntries: 4096 });
+    expect(urb.info().type).toBe(MapType.USER_RINGBUF);
+    using arena = ArenaMap.create({ maxEntries: 2 });
+    expect(arena.info()).toMatchObject({ type: MapType.ARENA, maxEntries: 2 });
+  });
+
+  it('prog array stores program fds and reads back program ids', () => {
+    const p = progLoad({ progType: BpfProgType.SOCKET_FILTER, insns: prog(movImm(0, 0), exit()) });
+    try {
+      using pa = ProgArray.create({ maxEntries: 4 });
+      pa.set(2, p);
+      expect(pa.get(2)).toBe(progInfo(p).id);
+      expect(pa.get(1)).toBeUndefined();
+      expect(pa.delete(2)).toBe(true);
+    } finally {
+      close(p);
+    }
+  });
+
+  it('array of maps and hash of maps hold inner maps by map object', () => {
+    using inner = HashMap.create({ key: u32, value: u32, maxEntries: 4 });
+    inner.set(1, 11);
+    using aom = ArrayOfMaps.create({ inner, maxEntries: 2 });
+    aom.set(0, inner);
+    expect(aom.getId(0)).toBe(inner.info().id);
+    using got = aom.get(0, { key: u32, value: u32 });
+    expect(got?.get(1)).toBe(11);
+    using hom = HashOfMaps.create({ inner, key: u64, maxEntries: 2 });
+    hom.set(5n, inner);
+    expect(hom.getId(5n)).toBe(inner.info().id);
+    expect(hom.delete(5n)).toBe(true);
+    expect(hom.get(5n)).toBeUndefined();
+  });
+
+  it('perf event array takes perf event fds per CPU', () => {
+    using pea = PerfEventArray.create();
+    const fd = perfEventOpen(
+      { type: PerfType.SOFTWARE, config: PerfSwConfig.BPF_OUTPUT, sampleType: PerfSample.RAW },
+      -1,
+      0,
+    );
+    try {
+      pea.set(0, fd);
+      expect(pea.delete(0)).toBe(true);
+    } finally {
+      close(fd);
+    }
+  });
+
+  it('devmap, devmap hash and cpumap hold ifindexes and queue sizes', () => {
+    using dm = DevMap.create({ maxEntries: 4 });
+    dm.set(0, 1);
+    expect(dm.get(0)).toBe(1);
+    using dh = DevMapHash.create({ key: u32, maxEntries: 4 });
+    dh.set(99, 1);
+    expect([...dh.entries()]).toEqual([[99, 1]]);
+    using cm = CpuMap.create();
+    cm.set(0, 192);
+    expect(cm.get(0)).toBe(192);
+    expect(cm.delete(0)).toBe(true);
+    using x = XskMap.create({ maxEntries: 4 });
+    expect(x.info().type).toBe(MapType.XSKMAP);
+  });
+
+  it('sockmap and sockhash take sockets and read back cookies', () => {
+    const fd = (server as unknown as { _handle: { fd: number } })._handle.fd;
+    using sm = BpfMap.create({ type: MapType.SOCKMAP, key: u32, value: u64, maxEntries: 2 });
+    sm.set(0, BigInt(fd));
+    const cookie = sm.get(0);
+    expect(typeof cookie).toBe('bigint');
+    using sh = BpfMap.create({ type: MapType.SOCKHASH, key: u32, value: u64, maxEntries: 2 });
+    sh.set(7, BigInt(fd));
+    expect(sh.get(7)).toBe(cookie);
+    using rsa = ReuseportSockArray.create({ maxEntries: 2 });
+    expect(rsa.delete(0)).toBe(false);
+  });
+
+  it('cgroup array takes cgroup directory fds', () => {
+    const cg = fileOpen(CGROUP, O.O_RDONLY | O.O_DIRECTORY);
+    try {
+      using ca = CgroupArray.create({ maxEntries: 2 });
+      ca.set(1, cg);
+      expect(ca.delete(1)).toBe(true);
+    } finally {
+      close(cg);
+    }
+  });
+
+  it('local storages: socket and cgroup storage from user space; task and inode storage created', () => {
+    const value = struct({ a: u32, b: u64 });
+    const sk = socket(2, 2, 0);
+    const cg = fileOpen(CGROUP, O.O_RDONLY | O.O_DIRECTORY);
+    try {
+      using s = SkStorage.create({ value });
+      s.set(sk, { a: 1, b: 2n });
+      expect(s.get(sk)).toEqual({ a: 1, b: 2n });
+      expect(s.delete(sk)).toBe(true);
+      using c = CgrpStorage.create({ value });
+      c.set(cg, { a: 3, b: 4n });
+      expect(c.get(cg)).toEqual({ a: 3, b: 4n });
+      using t = TaskStorage.create({ value });
+      expect(t.info().type).toBe(MapType.TASK_STORAGE);
+      using i = InodeStorage.create({ value });
+      expect(i.info().type).toBe(MapType.INODE_STORAGE);
+    } finally {
+      close(sk);
+      close(cg);
+    }
+  });
+
+  it('cgroup storage maps are created with their 16-byte key', () => {
+    for (const type of [MapType.CGROUP_STORAGE, MapType.PERCPU_CGROUP_STORAGE]) {
+      const fd = mapCreate({ mapType: type, keySize: 16, valueSize: 8, maxEntries: 0 });
+      using m = BpfMap.fromFd(fd);
+      expect(m.type).toBe(type);
+    }
+  });
+
+  itIfSupported(
+    'struct_ops maps',
+    'creation needs the vmlinux BTF id of the ops struct (value type): done by @ts-ebpf/btf users',
+    () => {},
+  );
+});

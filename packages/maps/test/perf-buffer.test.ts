@@ -1,0 +1,115 @@
+import { close } from '@ts-ebpf/syscall';
+import { describeKernel } from '@ts-ebpf/test-utils';
+import { afterAll, expect, it } from 'vitest';
+import { PerfBuffer, PerfEventArray, pollersStopped } from '../src/index.js';
+import { counters, loadProducer, outputProgram, run } from './programs.js';
+
+afterAll(() => pollersStopped());
+
+// Samples of one CPU arrive in order; across CPUs (the test thread may migrate) they do not.
+const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b);
+
+function checkPerCpuOrder(pairs: [number, number][]): void {
+  const last = new Map<number, number>();
+  for (const [cpu, seq] of pairs) {
+    expect(seq).toBeGreaterThan(last.get(cpu) ?? -1);
+    last.set(cpu, seq);
+  }
+}
+
+const seqOf = (rec: Uint8Array) => Number(new DataView(rec.buffer, rec.byteOffset).getBigUint64(0, true));
+
+function checkRecord(rec: Uint8Array, size: number): number {
+  // The kernel pads RAW samples so that 4 + size is a multiple of 8.
+  expect(rec.byteLength).toBe(((size + 4 + 7) & ~7) - 4);
+  const seq = seqOf(rec);
+  for (let off = 8; off < size; off += 8)
+    if (seqOf(rec.subarray(off)) !== seq) throw new Error(`corrupt record ${seq}`);
+  return seq;
+}
+
+describeKernel('PerfBuffer reader', () => {
+  it('receives exactly N samples from bpf_perf_event_output, wrapping a small ring', () => {
+    using map = PerfEventArray.create();
+    using cnt = counters();
+    const prog = loadProducer(outputProgram('perf', map.fd, cnt.fd, 64), 'perf');
+    try {
+      using perf = PerfBuffer.open(map, { pages: 1 });
+      expect(perf.cpus.length).toBeGreaterThan(0);
+      const seen: [number, number][] = [];
+      for (let round = 0; round < 100; round++) {
+        run(prog, 20);
+        perf.consume((rec, cpu) => seen.push([cpu, checkRecord(rec, 64)]));
+      }
+      expect(cnt.get(0)).toEqual({ seq: 2000n, drops: 0n });
+      checkPerCpuOrder(seen);
+      expect(sorted(seen.map(([, s]) => s))).toEqual(Array.from({ length: 2000 }, (_, i) => i));
+      expect(perf.stats).toEqual({ records: 2000, bytes: 2000 * 68, discarded: 0 });
+    } finally {
+      close(prog);
+    }
+  });
+
+  it('counts LOST samples when the consumer falls behind; never a corrupt one', () => {
+    using map = PerfEventArray.create();
+    using cnt = counters();
+    const prog = loadProducer(outputProgram('perf', map.fd, cnt.fd, 128), 'perf');
+    try {
+      using perf = PerfBuffer.open(map, { pages: 1 });
+      let lostEvents = 0;
+      perf.on('lost', (n: number) => {
+        lostEvents += n;
+      });
+      const pairs: [number, number][] = [];
+      for (let round = 0; round < 10; round++) {
+        run(prog, 100);
+        perf.consume((rec, cpu) => pairs.push([cpu, checkRecord(rec, 128)]), 5);
+      }
+      perf.consume((rec, cpu) => pairs.push([cpu, checkRecord(rec, 128)]));
+      checkPerCpuOrder(pairs);
+      const seen = pairs.map(([, s]) => s);
+      const c = cnt.get(0)!;
+      expect(c.seq).toBe(1000n);
+      expect(c.drops).toBeGreaterThan(0n);
+      expect(seen.length + Number(c.drops)).toBe(1000);
+      expect(perf.stats.discarded).toBe(lostEvents);
+      expect(perf.stats.discarded).toBeGreaterThan(0);
+      expect(new Set(seen).size).toBe(seen.length);
+    } finally {
+      close(prog);
+    }
+  });
+
+  it('async iteration and record events', async () => {
+    using map = PerfEventArray.create();
+    using cnt = counters();
+    const prog = loadProducer(outputProgram('perf', map.fd, cnt.fd, 16), 'perf');
+    try {
+      const perf = PerfBuffer.open(map);
+      const producer = (async () => {
+        for (let i = 0; i < 10; i++) {
+          await new Promise((r) => setTimeout(r, 2));
+          run(prog, 10);
+        }
+      })();
+      const got: number[] = [];
+      for await (const rec of perf) if (got.push(seqOf(rec)) === 100) break;
+      await producer;
+      expect(sorted(got)).toEqual(Array.from({ length: 100 }, (_, i) => i));
+      const events: number[] = [];
+      const done = new Promise<void>((resolve) =>
+        perf.on('record', (rec: Uint8Array) => {
+          if (events.push(seqOf(rec)) === 10) resolve();
+        }),
+      );
+      run(prog, 10);
+      await done;
+      expect(sorted(events)).toEqual(Array.from({ length: 10 }, (_, i) => 100 + i));
+      perf.close();
+      perf.close();
+      expect(() => perf.read()).toThrow(/closed/);
+    } finally {
+      close(prog);
+    }
+  });
+});

@@ -1,0 +1,63 @@
+import { describeKernel } from '@ts-ebpf/test-utils';
+import { afterAll, expect, it } from 'vitest';
+import {
+  cstring,
+  HashMap,
+  PerfBuffer,
+  PerfEventArray,
+  pollersStopped,
+  RingBuffer,
+  RingBufMap,
+  struct,
+  Update,
+  u32,
+  u64,
+} from '../src/index.js';
+
+afterAll(() => pollersStopped());
+
+// The README's examples, kept runnable.
+describeKernel('README examples', () => {
+  it('hash map usage', () => {
+    using flows = HashMap.create({
+      key: u32,
+      value: struct({ packets: u64, name: cstring(16) }),
+      maxEntries: 1024,
+      name: 'flows',
+    });
+    flows.set(7, { packets: 1n, name: 'eth0' });
+    expect(flows.get(7)).toEqual({ packets: 1n, name: 'eth0' });
+    flows.set(8, { packets: 0n, name: 'lo' }, Update.NOEXIST);
+    const seen: number[] = [];
+    for (const [key, value] of flows) if (value.packets >= 0n) seen.push(key);
+    expect(seen.sort()).toEqual([7, 8]);
+    flows.setBatch(
+      [1, 2],
+      [
+        { packets: 1n, name: 'a' },
+        { packets: 2n, name: 'b' },
+      ],
+    );
+    const { keys, values, cursor, done } = flows.getBatch(null, 256);
+    expect(keys).toHaveLength(4);
+    expect(values).toHaveLength(4);
+    expect(done).toBe(true);
+    expect(cursor).toBeNull();
+  });
+
+  it('readers usage', async () => {
+    using ring = RingBufMap.create({ maxEntries: 1 << 16 });
+    const reader = RingBuffer.open(ring);
+    reader.consume((rec) => rec.getUint32(0));
+    reader.read();
+    reader.on('record', (_rec: Uint8Array) => {});
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(), 5);
+    for await (const _rec of reader.records({ signal: ac.signal })) break;
+    reader.close();
+    using events = PerfEventArray.create();
+    using perf = PerfBuffer.open(events, { pages: 8 });
+    perf.on('lost', (_count: number, _cpu: number) => {});
+    expect(perf.cpus.length).toBeGreaterThan(0);
+  });
+});

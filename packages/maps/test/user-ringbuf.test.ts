@@ -1,0 +1,55 @@
+import { close } from '@ts-ebpf/syscall';
+import { describeKernel } from '@ts-ebpf/test-utils';
+import { expect, it } from 'vitest';
+import { UserRingBuffer, UserRingBufMap } from '../src/index.js';
+import { counters, loadUserRingDrainer, runSyscall } from './programs.js';
+
+const u64le = (n: number, size = 8) => {
+  const b = new Uint8Array(size);
+  new DataView(b.buffer).setBigUint64(0, BigInt(n), true);
+  return b;
+};
+
+describeKernel('UserRingBuffer producer', () => {
+  it('samples written from JS are drained by a program calling bpf_user_ringbuf_drain', () => {
+    using map = UserRingBufMap.create({ maxEntries: 4096 });
+    using cnt = counters();
+    const prog = loadUserRingDrainer(map.fd, cnt.fd);
+    try {
+      using urb = UserRingBuffer.open(map);
+      expect(urb.available).toBe(4096);
+      let expectedSum = 0;
+      let expectedCount = 0;
+      for (let round = 0; round < 50; round++) {
+        // 10 samples per round, of mixed sizes; one reserved and discarded.
+        for (let i = 0; i < 10; i++) {
+          const n = round * 10 + i;
+          expect(urb.write(u64le(n, 8 + (n % 5) * 8))).toBe(true);
+          expectedSum += n;
+          expectedCount++;
+        }
+        const skip = urb.reserve(16)!;
+        skip.bytes.set(u64le(1_000_000));
+        skip.discard();
+        expect(() => skip.submit()).toThrow(/already/);
+        expect(runSyscall(prog)).toBe(10);
+      }
+      expect(cnt.get(0)).toEqual({ seq: BigInt(expectedSum), drops: BigInt(expectedCount) });
+      expect(urb.available).toBe(4096);
+    } finally {
+      close(prog);
+    }
+  });
+
+  it('reports a full ring and refuses samples that can never fit', () => {
+    using map = UserRingBufMap.create({ maxEntries: 4096 });
+    using urb = UserRingBuffer.open(map);
+    let n = 0;
+    while (urb.write(new Uint8Array(100))) n++;
+    expect(n).toBe(Math.floor(4096 / 112));
+    expect(() => urb.reserve(4096)).toThrow(RangeError);
+    urb.close();
+    urb.close();
+    expect(() => urb.reserve(8)).toThrow(/closed/);
+  });
+});

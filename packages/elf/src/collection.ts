@@ -1,7 +1,8 @@
 import { Btf, type BtfExt, type LoadedBtf, loadBtf, loadKernelBtf, parseBtfExt } from '@ts-ebpf/btf';
-import { Program, VerifierError } from '@ts-ebpf/programs';
+import { type Link, Program, VerifierError } from '@ts-ebpf/programs';
 import type { MappedMemory } from '@ts-ebpf/syscall';
 import { BPF_F_SLEEPABLE, BPF_F_XDP_HAS_FRAGS, BpfSyscallError, kernelVersion } from '@ts-ebpf/syscall';
+import { type AttachTargets, attachBySection } from './attach.js';
 import { type BtfMapSpec, parseBtfMaps } from './btf-maps.js';
 import { type CollectionSpec, loadCollectionSpec, type ProgramSpec } from './collection-spec.js';
 import { applyCoreRelocations, type CoreRelocationResult } from './core/apply.js';
@@ -43,6 +44,7 @@ export class Collection implements Disposable {
   readonly spec: CollectionSpec;
   readonly #btf: LoadedBtf | undefined;
   readonly #mappings = new Map<string, MappedMemory>();
+  readonly #links: Link[] = [];
   #closed = false;
 
   /** @internal */
@@ -99,6 +101,22 @@ export class Collection implements Disposable {
     throw new ElfError(`no global variable '${name}'`);
   }
 
+  /**
+   * Attaches programs the way their section names say (a libbpf skeleton's
+   * auto-attach): every loaded program, or the named ones. Links are closed
+   * with the collection. Programs whose sections need a target take it from
+   * `targets` (an interface for xdp, a cgroup for cgroup/*, …).
+   */
+  attach(targets: AttachTargets = {}, names?: readonly string[]): Link[] {
+    const links: Link[] = [];
+    for (const name of names ?? [...this.programs.keys()]) {
+      const link = attachBySection(this.program(name), this.spec.programs.get(name)!, targets);
+      this.#links.push(link);
+      links.push(link);
+    }
+    return links;
+  }
+
   /** True once closed. */
   get closed(): boolean {
     return this.#closed;
@@ -108,6 +126,7 @@ export class Collection implements Disposable {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    for (const l of this.#links.splice(0).reverse()) l.close();
     for (const m of this.#mappings.values()) m.close();
     for (const p of this.programs.values()) p.close();
     for (const m of [...this.maps.values(), ...this.dataMaps.values()]) m.close();

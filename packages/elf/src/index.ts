@@ -4,6 +4,7 @@
  * section conventions.
  */
 
+export { type AttachTargets, attachBySection } from './attach.js';
 export { type BtfMapSpec, Pinning, parseBtfMaps } from './btf-maps.js';
 export { Collection, type CollectionOptions, loadCollection } from './collection.js';
 export {

@@ -1,4 +1,5 @@
-import { BpfMapType, kernelVersion } from '@ts-ebpf/syscall';
+import { mkdirSync, rmdirSync } from 'node:fs';
+import { BpfMapType, getpid, kernelVersion } from '@ts-ebpf/syscall';
 import { describeKernel } from '@ts-ebpf/test-utils';
 import { expect, it } from 'vitest';
 import { ElfError, loadCollection, readKernelConfig } from '../src/index.js';
@@ -51,5 +52,25 @@ describeKernel('loadCollection', () => {
     expect(c.program('read_config').testRun({ data: new Uint8Array(64) }).retval).toBe(2);
     expect(c.variable('out_version').getBigInt()).toBe(BigInt(kernelVersion().code));
     expect(c.variable('out_hz').getBigInt()).toBe(BigInt(readKernelConfig().get('CONFIG_HZ')!));
+  });
+
+  it('attaches programs by section name and detaches them on close', () => {
+    const cgroup = `/sys/fs/cgroup/unified/ts-ebpf-elf-${process.pid}`;
+    mkdirSync(cgroup, { recursive: true });
+    try {
+      const c = loadCollection(compileFixture('sample.bpf.c'));
+      const before = u64(c.map('counts').get(u32(1)));
+      const links = c.attach({ cgroup }, ['on_getpid', 'on_connect']);
+      expect(links.map((l) => l.kind).sort()).toEqual(['cgroup', 'tracepoint']);
+      for (let i = 0; i < 10; i++) getpid();
+      const attached = u64(c.map('counts').get(u32(1)));
+      expect(attached - before).toBeGreaterThanOrEqual(10n);
+      expect(() => c.attach({}, ['on_xdp'])).toThrow(/on_xdp \(section xdp\) attaches to an interface/);
+      const counts = c.map('counts');
+      c.close();
+      expect(() => counts.get(u32(1))).toThrow(/closed/);
+    } finally {
+      rmdirSync(cgroup);
+    }
   });
 });

@@ -32,6 +32,7 @@ export type SyscallName =
   | 'gettid'
   | 'memfd_create'
   | 'perf_event_open'
+  | 'pidfd_open'
   | 'bpf';
 
 /** A syscall-number table for one architecture. */
@@ -69,6 +70,8 @@ const generic: SyscallTable = {
   gettid: 178,
   memfd_create: 279,
   perf_event_open: 241,
+  // added after the tables were unified: 434 on every architecture
+  pidfd_open: 434,
   bpf: 280,
 };
 
@@ -108,6 +111,7 @@ export const SYSCALL_TABLES: Readonly<Record<string, SyscallTable>> = {
     gettid: 186,
     memfd_create: 319,
     perf_event_open: 298,
+    pidfd_open: 434,
     bpf: 321,
   },
   arm64: generic,
@@ -144,6 +148,7 @@ export const SYSCALL_TABLES: Readonly<Record<string, SyscallTable>> = {
     gettid: 236,
     memfd_create: 350,
     perf_event_open: 331,
+    pidfd_open: 434,
     bpf: 351,
   },
   ppc64: {
@@ -177,6 +182,7 @@ export const SYSCALL_TABLES: Readonly<Record<string, SyscallTable>> = {
     gettid: 207,
     memfd_create: 360,
     perf_event_open: 319,
+    pidfd_open: 434,
     bpf: 361,
   },
 };

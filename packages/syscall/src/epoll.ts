@@ -38,12 +38,21 @@ export function epollCreate(): number {
 
 /** epoll_ctl: add, modify or remove `fd`, with `data` returned by waits (a 32-bit number). */
 export function epollCtl(epfd: number, op: number, fd: number, events = 0, data = 0): void {
-  const ev = new Uint8Array(EVENT_SIZE);
-  const v = new DataView(ev.buffer);
-  v.setUint32(0, checkU32(events, 'events'), true);
-  v.setUint32(DATA_OFFSET, checkU32(data, 'data'), true);
-  sysEpollCtl(checkFd(epfd, 'epfd'), checkInt(op, 'op', 1, 3), checkFd(fd), op === EpollOp.DEL ? null : ev);
+  ctlView.setUint32(0, checkU32(events, 'events'), true);
+  ctlView.setUint32(DATA_OFFSET, checkU32(data, 'data'), true);
+  sysEpollCtl(
+    checkFd(epfd, 'epfd'),
+    checkInt(op, 'op', 1, 3),
+    checkFd(fd),
+    op === EpollOp.DEL ? null : ctlEvent,
+  );
 }
+
+// Reused by every call (calls are synchronous; each worker thread has its own module).
+const ctlEvent = new Uint8Array(EVENT_SIZE);
+const ctlView = new DataView(ctlEvent.buffer);
+const waitEvents = new Uint8Array(EVENT_SIZE * 64);
+const waitView = new DataView(waitEvents.buffer);
 
 /**
  * epoll_pwait: blocks the calling thread up to `timeoutMs` (-1 forever, 0 poll)

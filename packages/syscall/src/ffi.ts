@@ -229,6 +229,13 @@ export function sysMemfdCreate(name: string, flags: number): number {
   return ret;
 }
 
+/** `pidfd_open(pid, flags)`: a file descriptor referring to a process (task storage maps key on it). */
+export function sysPidfdOpen(pid: number, flags: number): number {
+  const ret = sysInt2(nr('pidfd_open'), pid, flags);
+  if (ret < 0) fail({ syscall: 'pidfd_open', detail: `pid ${pid}` });
+  return ret;
+}
+
 /** `getpid()` and `gettid()`. */
 export function sysGetpid(): number {
   return sysInt(nr('getpid'), 0);

@@ -73,6 +73,7 @@ export {
   sysGetsockopt as getsockopt,
   sysGettid as gettid,
   sysMemfdCreate as memfdCreate,
+  sysPidfdOpen as pidfdOpen,
   sysSetns as setns,
   sysSetsockopt as setsockopt,
   sysSocket as socket,

@@ -30,13 +30,18 @@ export function pageSize(): number {
 export class ReadOnlyBytes {
   readonly #owner: MappedMemory;
   readonly #bytes: Uint8Array;
-  readonly #view: DataView;
+  #dataView: DataView | undefined;
 
   /** @internal */
   constructor(owner: MappedMemory, bytes: Uint8Array) {
     this.#owner = owner;
     this.#bytes = bytes;
-    this.#view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+
+  // Made on first multi-byte read: windows that are only copied never pay for one.
+  get #view(): DataView {
+    this.#dataView ??= new DataView(this.#bytes.buffer, this.#bytes.byteOffset, this.#bytes.byteLength);
+    return this.#dataView;
   }
 
   /** Length in bytes. */
@@ -54,6 +59,31 @@ export class ReadOnlyBytes {
   getUint8(offset: number): number {
     this.#check(offset, 1);
     return this.#bytes[offset]!;
+  }
+
+  getInt8(offset: number): number {
+    this.#check(offset, 1);
+    return (this.#bytes[offset]! << 24) >> 24;
+  }
+
+  getInt16(offset: number, littleEndian = true): number {
+    this.#check(offset, 2);
+    return this.#view.getInt16(offset, littleEndian);
+  }
+
+  getBigInt64(offset: number, littleEndian = true): bigint {
+    this.#check(offset, 8);
+    return this.#view.getBigInt64(offset, littleEndian);
+  }
+
+  getFloat32(offset: number, littleEndian = true): number {
+    this.#check(offset, 4);
+    return this.#view.getFloat32(offset, littleEndian);
+  }
+
+  getFloat64(offset: number, littleEndian = true): number {
+    this.#check(offset, 8);
+    return this.#view.getFloat64(offset, littleEndian);
   }
 
   getUint16(offset: number, littleEndian = true): number {
@@ -120,6 +150,17 @@ const placeholders = new FinalizationRegistry<{ address: bigint; length: number 
   }
 });
 
+// A mapping nobody closed is unmapped once its memory is unreachable (no view of it left).
+const forgottenMappings = new FinalizationRegistry<{ address: bigint; length: number }>(
+  ({ address, length }) => {
+    try {
+      sysMunmap(address, length);
+    } catch {
+      // nothing more can be done from a finalizer
+    }
+  },
+);
+
 /**
  * An mmap'ed region. Writable mappings expose `bytes`; read-only ones only a
  * {@link ReadOnlyBytes} reader. `close()` unmaps (idempotent), and any view
@@ -133,6 +174,7 @@ export class MappedMemory implements Disposable {
   /** True when mapped with `Prot.WRITE`. */
   readonly writable: boolean;
   readonly #buffer: ArrayBuffer;
+  #bytes: Uint8Array | undefined;
   #closed = false;
 
   private constructor(address: bigint, length: number, writable: boolean) {
@@ -140,6 +182,8 @@ export class MappedMemory implements Disposable {
     this.length = length;
     this.writable = writable;
     this.#buffer = viewMemory(address, length);
+    // Registered on the buffer, which every view keeps alive: unmapped only when no view is left.
+    forgottenMappings.register(this.#buffer, { address, length }, this);
   }
 
   /** mmap(2) a file or anonymous memory. */
@@ -172,7 +216,8 @@ export class MappedMemory implements Disposable {
     if (!this.writable) {
       throw new BpfArgumentError('mapping', 'is read-only: use reader() to read it');
     }
-    return new Uint8Array(this.#buffer);
+    this.#bytes ??= new Uint8Array(this.#buffer);
+    return this.#bytes;
   }
 
   /** A read-only accessor over the whole mapping (works for any mapping). */
@@ -185,6 +230,7 @@ export class MappedMemory implements Disposable {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    forgottenMappings.unregister(this);
     sysMmapFixed(
       this.address,
       this.length,

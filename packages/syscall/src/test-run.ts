@@ -1,5 +1,6 @@
 import { Attr } from './attr.js';
-import { bpfCall } from './bpf.js';
+import { bpfTry } from './bpf.js';
+import { syscallError } from './errors.js';
 import { BpfCmd } from './generated/bpf-constants.generated.js';
 import { PROG_TEST_RUN } from './layouts.js';
 import { checkFd, checkU32 } from './validate.js';
@@ -36,6 +37,7 @@ export interface ProgTestRunResult {
 }
 
 const attr = new Attr(PROG_TEST_RUN.SIZE);
+const EINTR = 4;
 
 /** BPF_PROG_TEST_RUN: runs a loaded program once (or `repeat` times) on given input. */
 export function progTestRun(o: ProgTestRunAttr): ProgTestRunResult {
@@ -53,7 +55,12 @@ export function progTestRun(o: ProgTestRunAttr): ProgTestRunResult {
     .u32(PROG_TEST_RUN.flags, checkU32(o.flags ?? 0, 'flags'))
     .u32(PROG_TEST_RUN.cpu, checkU32(o.cpu ?? 0, 'cpu'))
     .u32(PROG_TEST_RUN.batch_size, checkU32(o.batchSize ?? 0, 'batchSize'));
-  bpfCall(BpfCmd.PROG_TEST_RUN, a, PROG_TEST_RUN.SIZE);
+  // A long repeated run is interrupted by signals (EINTR): run it again, as libbpf callers do.
+  let r = bpfTry(BpfCmd.PROG_TEST_RUN, a, PROG_TEST_RUN.SIZE);
+  for (let tries = 0; r === -EINTR && tries < 16; tries++)
+    r = bpfTry(BpfCmd.PROG_TEST_RUN, a, PROG_TEST_RUN.SIZE);
+  if (r < 0)
+    throw syscallError(-r, { syscall: 'bpf', command: 'BPF_PROG_TEST_RUN', detail: `prog fd ${o.progFd}` });
   return {
     retval: a.getU32(PROG_TEST_RUN.retval),
     duration: a.getU32(PROG_TEST_RUN.duration),

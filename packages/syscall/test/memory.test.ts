@@ -17,6 +17,7 @@ import {
   ObjectClosedError,
   Prot,
   pageSize,
+  pidfdOpen,
 } from '../src/index.js';
 
 describeKernel('mmap, epoll', () => {
@@ -71,6 +72,37 @@ describeKernel('mmap, epoll', () => {
     mem.close();
     expect(bytes[0]).toBe(0);
     bytes[1] = 1; // a placeholder page, not freed memory
+  });
+
+  it('reads signed and floating-point values through the read-only view', () => {
+    using mem = MappedMemory.map({
+      length: pageSize(),
+      prot: Prot.READ | Prot.WRITE,
+      flags: MapFlag.PRIVATE | MapFlag.ANONYMOUS,
+    });
+    const v = new DataView(mem.bytes.buffer);
+    v.setInt8(0, -5);
+    v.setInt16(2, -300, true);
+    v.setBigInt64(8, -7n, true);
+    v.setFloat32(16, 1.5, true);
+    v.setFloat64(24, -2.25, true);
+    expect(mem.bytes).toBe(mem.bytes);
+    const r = mem.reader();
+    expect([r.getInt8(0), r.getInt16(2), r.getBigInt64(8), r.getFloat32(16), r.getFloat64(24)]).toEqual([
+      -5,
+      -300,
+      -7n,
+      1.5,
+      -2.25,
+    ]);
+    expect(r.subarray(8, 16).getBigInt64(0)).toBe(-7n);
+  });
+
+  it('opens a pidfd for this process', () => {
+    const fd = pidfdOpen(process.pid, 0);
+    expect(fd).toBeGreaterThan(2);
+    close(fd);
+    expect(() => pidfdOpen(0x7ffffff0, 0)).toThrow(/pidfd_open failed: ESRCH/);
   });
 
   it('rejects an unaligned offset before mmap', () => {

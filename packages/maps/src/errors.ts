@@ -17,3 +17,15 @@ export class MapTypeError extends TypeError {
     this.name = 'MapTypeError';
   }
 }
+
+/** A struct_ops type that the kernel's BTF does not describe (no `struct bpf_struct_ops_<type>`). */
+export class StructOpsTypeError extends Error {
+  /** The ops struct asked for (`'tcp_congestion_ops'`). */
+  readonly type: string;
+
+  constructor(type: string, message: string) {
+    super(`struct_ops '${type}': ${message}`);
+    this.name = 'StructOpsTypeError';
+    this.type = type;
+  }
+}

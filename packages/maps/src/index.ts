@@ -18,7 +18,7 @@ export {
   type StructOptions,
   struct,
 } from './codecs/struct.js';
-export { CodecError, MapTypeError } from './errors.js';
+export { CodecError, MapTypeError, StructOpsTypeError } from './errors.js';
 export { ITERATION_CHUNK } from './iteration.js';
 export {
   BloomFilter,
@@ -52,6 +52,12 @@ export {
 export { PerfBuffer, type PerfBufferOptions } from './perf-buffer.js';
 export { defaultPoller, Poller, type PollRegistration, type PollSource, pollersStopped } from './poller.js';
 export { type ReaderStats, type RecordLease, RingBuffer, type RingBufferOptions } from './ringbuf.js';
+export {
+  StructOpsMap,
+  type StructOpsMapOptions,
+  type StructOpsValueType,
+  structOpsValueType,
+} from './struct-ops.js';
 export { type UserRecord, UserRingBuffer } from './user-ringbuf.js';
 export {
   ArenaMap,

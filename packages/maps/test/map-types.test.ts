@@ -1,5 +1,7 @@
 import { createServer, type Server } from 'node:net';
+import { BtfBuilder, loadBtf, loadKernelBtf, sizeOf } from '@ts-ebpf/btf';
 import {
+  BPF_F_LINK,
   BpfProgType,
   close,
   fileOpen,
@@ -13,7 +15,7 @@ import {
   progLoad,
   socket,
 } from '@ts-ebpf/syscall';
-import { describeKernel, itIfSupported } from '@ts-ebpf/test-utils';
+import { describeKernel } from '@ts-ebpf/test-utils';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
   ArenaMap,
@@ -39,7 +41,10 @@ import {
   SkStorage,
   StackMap,
   StackTraceMap,
+  StructOpsMap,
+  StructOpsTypeError,
   struct,
+  structOpsValueType,
   TaskStorage,
   UserRingBufMap,
   u32,
@@ -210,9 +215,34 @@ describeKernel('every map type', () => {
     }
   });
 
-  itIfSupported(
-    'struct_ops maps',
-    'creation needs the vmlinux BTF id of the ops struct (value type): done by @ts-ebpf/btf users',
-    () => {},
-  );
+  it('struct_ops maps are created with the vmlinux value type from kernel BTF', () => {
+    const vmlinux = loadKernelBtf();
+    const valueTypeId = vmlinux.findIds('bpf_struct_ops_tcp_congestion_ops', 'struct')[0]!;
+    const valueSize = sizeOf(vmlinux, valueTypeId);
+    const t = structOpsValueType('tcp_congestion_ops', vmlinux);
+    expect(t).toMatchObject({ type: 'tcp_congestion_ops', valueTypeId, valueSize });
+    expect(t.typeId).toBe(vmlinux.findIds('tcp_congestion_ops', 'struct')[0]);
+    expect(structOpsValueType('bpf_struct_ops_tcp_congestion_ops', vmlinux)).toEqual(t);
+
+    using m = StructOpsMap.create({ type: 'tcp_congestion_ops', name: 'cc_ops' });
+    const info = m.info();
+    expect(info.type).toBe(26);
+    expect(m.type).toBe(MapType.STRUCT_OPS);
+    expect(info).toMatchObject({ keySize: 4, valueSize, maxEntries: 1, btfVmlinuxValueTypeId: valueTypeId });
+    expect(m.valueSize).toBe(valueSize);
+
+    using linked = StructOpsMap.create({ type: 'tcp_congestion_ops', btf: vmlinux, link: true });
+    expect(linked.info().mapFlags & BPF_F_LINK).toBe(BPF_F_LINK);
+    expect(linked.info().btfVmlinuxValueTypeId).toBe(valueTypeId);
+  });
+
+  it('struct_ops maps reuse a given BTF fd and reject unknown ops types', () => {
+    const b = new BtfBuilder();
+    b.int('int', 4, { signed: true });
+    using btf = loadBtf(b);
+    using m = StructOpsMap.create({ type: 'tcp_congestion_ops', btfFd: btf.fd });
+    expect(m.info().type).toBe(MapType.STRUCT_OPS);
+    expect(() => StructOpsMap.create({ type: 'no_such_ops' })).toThrow(StructOpsTypeError);
+    expect(() => structOpsValueType('no_such_ops')).toThrow(/bpf_struct_ops_no_such_ops/);
+  });
 });

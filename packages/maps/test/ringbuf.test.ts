@@ -37,6 +37,29 @@ describeKernel('RingBuffer reader', () => {
     }
   });
 
+  it('a record whose callback throws counts as consumed; the rest stay for the next drain', () => {
+    using ring = RingBufMap.create({ maxEntries: 1 << 16 });
+    using cnt = counters();
+    const prog = loadProducer(outputProgram('ring', ring.fd, cnt.fd, 64));
+    try {
+      using reader = RingBuffer.open(ring);
+      run(prog, 10);
+      const seen: number[] = [];
+      expect(() =>
+        reader.consume((rec) => {
+          seen.push(Number(rec.getBigUint64(0)));
+          if (seen.length === 3) throw new Error('stop');
+        }),
+      ).toThrow('stop');
+      expect(seen).toEqual([0, 1, 2]);
+      expect(reader.consume((rec) => seen.push(Number(rec.getBigUint64(0))))).toBe(7);
+      expect(seen).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+      expect(reader.stats.records).toBe(10);
+    } finally {
+      close(prog);
+    }
+  });
+
   it('skips discarded records and wraps the ring many times without corruption', () => {
     using ring = RingBufMap.create({ maxEntries: 4096 });
     using cnt = counters();

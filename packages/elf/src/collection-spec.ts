@@ -73,6 +73,7 @@ export interface CollectionSpec {
 }
 
 const DATA_SECTION = /^\.(data|rodata|bss)(\..+)?$/;
+const MAX_DATA_SECTION = 1 << 30;
 
 function isExec(s: ElfSection): boolean {
   return s.type === SectionType.PROGBITS && (s.flags & BigInt(SectionFlag.EXECINSTR)) !== 0n;
@@ -213,7 +214,9 @@ function linkProgram(
           if (!isCall) insns.setSrc(i, PSEUDO_CALL);
           continue;
         }
-        const section = elf.sections[sym.section]!;
+        const section = elf.sections[sym.section];
+        if (!section)
+          throw new ElfError(`${entry.name}: relocation against ${sym.name} in section index ${sym.section}`);
         if (section.name === '.maps' || section.name === 'maps') {
           references.push({ kind: 'map', insn: start + i, name: sym.name });
         } else if (DATA_SECTION.test(section.name)) {
@@ -298,6 +301,9 @@ function readDataSections(elf: ElfFile): Map<string, DataSectionSpec> {
         variables.set(sym.name, { offset: Number(sym.value), size: Number(sym.size) });
       }
     }
+    // A data section becomes one map value; the kernel caps those far below 1 GiB.
+    if (s.type === SectionType.NOBITS && s.size > MAX_DATA_SECTION)
+      throw new ElfError(`section ${s.name} of ${s.size} bytes is too large for a map value`);
     out.set(s.name, {
       name: s.name,
       contents: s.type === SectionType.NOBITS ? new Uint8Array(s.size) : elf.data(s).slice(),

@@ -126,11 +126,22 @@ export class Collection implements Disposable {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    for (const l of this.#links.splice(0).reverse()) l.close();
-    for (const m of this.#mappings.values()) m.close();
-    for (const p of this.programs.values()) p.close();
-    for (const m of [...this.maps.values(), ...this.dataMaps.values()]) m.close();
-    this.#btf?.close();
+    // One failing close (a socket-filter link whose socket is gone) must not leak the rest:
+    // close everything, then report the first error.
+    let first: unknown;
+    const closeOne = (o: { close(): void } | undefined) => {
+      try {
+        o?.close();
+      } catch (e) {
+        first ??= e;
+      }
+    };
+    for (const l of this.#links.splice(0).reverse()) closeOne(l);
+    for (const m of this.#mappings.values()) closeOne(m);
+    for (const p of this.programs.values()) closeOne(p);
+    for (const m of [...this.maps.values(), ...this.dataMaps.values()]) closeOne(m);
+    closeOne(this.#btf);
+    if (first !== undefined) throw first;
   }
 
   [Symbol.dispose](): void {

@@ -3,7 +3,14 @@ import { BpfMap } from '@ts-ebpf/maps';
 /** A map as the loader sees it: raw bytes for keys and values. */
 export type RawMap = BpfMap<Uint8Array, Uint8Array>;
 
-import { BPF_F_MMAPABLE, BPF_F_RDONLY_PROG, BpfMapType, mapFreeze } from '@ts-ebpf/syscall';
+import {
+  BPF_F_MMAPABLE,
+  BPF_F_RDONLY_PROG,
+  BpfMapType,
+  BpfSyscallError,
+  mapFreeze,
+  possibleCpuCount,
+} from '@ts-ebpf/syscall';
 import { type BtfMapSpec, Pinning } from './btf-maps.js';
 import type { CollectionSpec, DataSectionSpec } from './collection-spec.js';
 import { ElfError } from './errors.js';
@@ -34,25 +41,52 @@ function kernelName(name: string): string {
   return name.replace(/[^A-Za-z0-9_.]/g, '_').slice(0, NAME_MAX);
 }
 
+/** Like libbpf: a perf_event_array without max_entries gets one slot per possible CPU. */
+function maxEntries(spec: BtfMapSpec): number {
+  if (spec.type === BpfMapType.PERF_EVENT_ARRAY && spec.maxEntries === 0) return possibleCpuCount();
+  return spec.maxEntries;
+}
+
+/** Map types the kernel creates only with key/value BTF. */
+const NEEDS_BTF: ReadonlySet<number> = new Set([
+  BpfMapType.SK_STORAGE,
+  BpfMapType.INODE_STORAGE,
+  BpfMapType.TASK_STORAGE,
+  BpfMapType.CGROUP_STORAGE,
+  BpfMapType.PERCPU_CGROUP_STORAGE,
+  BpfMapType.STRUCT_OPS,
+]);
+
 function createBtfMap(spec: BtfMapSpec, input: MapCreationInput, inner?: RawMap): RawMap {
   const withBtf = input.btfFd !== undefined && spec.keyTypeId !== 0 && spec.valueTypeId !== 0;
-  return BpfMap.create({
-    type: spec.type,
-    keySize: spec.keySize,
-    valueSize: spec.valueSize,
-    maxEntries: spec.maxEntries,
-    flags: spec.flags,
-    name: kernelName(spec.name),
-    ...(spec.numaNode ? { numaNode: spec.numaNode } : {}),
-    ...(spec.mapExtra ? { mapExtra: spec.mapExtra } : {}),
-    ...(inner ? { innerMap: inner } : {}),
-    ...(withBtf
-      ? { btf: { fd: input.btfFd!, keyTypeId: spec.keyTypeId, valueTypeId: spec.valueTypeId } }
-      : {}),
-    ...(spec.pinning === Pinning.BY_NAME
-      ? { pinning: { path: `${input.pinRoot}/${spec.name}`, reuse: true } }
-      : {}),
-  });
+  const create = (btf: boolean): RawMap =>
+    BpfMap.create({
+      type: spec.type,
+      keySize: spec.keySize,
+      valueSize: spec.valueSize,
+      maxEntries: maxEntries(spec),
+      flags: spec.flags,
+      name: kernelName(spec.name),
+      ...(spec.numaNode ? { numaNode: spec.numaNode } : {}),
+      ...(spec.mapExtra ? { mapExtra: spec.mapExtra } : {}),
+      ...(inner ? { innerMap: inner } : {}),
+      ...(btf ? { btf: { fd: input.btfFd!, keyTypeId: spec.keyTypeId, valueTypeId: spec.valueTypeId } } : {}),
+      ...(spec.pinning === Pinning.BY_NAME
+        ? { pinning: { path: `${input.pinRoot}/${spec.name}`, reuse: true } }
+        : {}),
+    });
+  try {
+    return create(withBtf);
+  } catch (e) {
+    // Like libbpf: some map types (sockmap, sockhash …) reject key/value BTF with
+    // ENOTSUPP; retry without it unless the type cannot exist without BTF.
+    if (!withBtf || NEEDS_BTF.has(spec.type) || !(e instanceof BpfSyscallError)) throw e;
+    try {
+      return create(false);
+    } catch {
+      throw e;
+    }
+  }
 }
 
 function dataMap(name: string, contents: Uint8Array, readOnly: boolean): RawMap {

@@ -1,4 +1,5 @@
 import {
+  BpfProgType,
   BpfStatsType,
   enableStats,
   OwnedFd,
@@ -163,13 +164,16 @@ export class Program implements Disposable {
   testRun(o: TestRunOptions = {}): TestRunResult {
     const dataOut =
       o.data || o.dataSizeOut ? new Uint8Array(o.dataSizeOut ?? (o.data?.byteLength ?? 0) + 256) : undefined;
-    const ctxLen = o.ctxSizeOut ?? o.ctx?.byteLength ?? 0;
+    // Syscall programs take no ctx_out: the kernel writes the context back into ctx_in.
+    const syscallType = this.type === BpfProgType.SYSCALL;
+    const ctxIn = syscallType && o.ctx ? o.ctx.slice() : o.ctx;
+    const ctxLen = syscallType ? 0 : (o.ctxSizeOut ?? o.ctx?.byteLength ?? 0);
     const ctxOut = ctxLen > 0 ? new Uint8Array(ctxLen) : undefined;
     const r = progTestRun({
       progFd: this.fd,
       ...(o.data && { dataIn: o.data }),
       ...(dataOut && { dataOut }),
-      ...(o.ctx && { ctxIn: o.ctx }),
+      ...(ctxIn && { ctxIn }),
       ...(ctxOut && { ctxOut }),
       ...(o.repeat !== undefined && { repeat: o.repeat }),
       ...(o.flags !== undefined && { flags: o.flags }),
@@ -179,7 +183,11 @@ export class Program implements Disposable {
       retval: r.retval,
       duration: r.duration,
       data: dataOut ? dataOut.slice(0, Math.min(r.dataSizeOut, dataOut.byteLength)) : new Uint8Array(0),
-      ctx: ctxOut ? ctxOut.slice(0, Math.min(r.ctxSizeOut, ctxOut.byteLength)) : undefined,
+      ctx: ctxOut
+        ? ctxOut.slice(0, Math.min(r.ctxSizeOut, ctxOut.byteLength))
+        : syscallType
+          ? ctxIn
+          : undefined,
     };
   }
 

@@ -124,6 +124,12 @@ describeKernel('network hooks', () => {
       await send(2);
       await eventually(() => received >= 5);
       expect(c.value).toBe(3n);
+      // attached to a socket the caller closes first: the link still closes cleanly
+      const other = createSocket('udp4');
+      await new Promise<void>((r) => other.bind(0, '127.0.0.1', () => r()));
+      const late = attachSocketFilter(p, fdOf(other));
+      other.close();
+      late.close();
     } finally {
       rx.close();
       tx.close();

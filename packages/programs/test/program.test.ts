@@ -214,6 +214,26 @@ describeKernel('Program', () => {
     }
   });
 
+  it('test-runs a sleepable syscall program with a context it writes back', () => {
+    using p = Program.load({
+      type: BpfProgType.SYSCALL,
+      sleepable: true,
+      // r2 = *(u32 *)(r1 + 0); r2 += 1; *(u32 *)(r1 + 0) = r2; r0 = r2; exit
+      instructions: program(
+        insn(0x61, 2, 1, 0, 0),
+        insn(0x07, 2, 0, 0, 1),
+        insn(0x63, 1, 2, 0, 0),
+        insn(0xbf, 0, 2, 0, 0),
+        exitInsn(),
+      ),
+    });
+    const ctx = new Uint8Array(new Uint32Array([41]).buffer);
+    const r = p.testRun({ ctx });
+    expect(r.retval).toBe(42);
+    expect(new DataView(r.ctx!.buffer).getUint32(0, true)).toBe(42);
+    expect(new DataView(ctx.buffer).getUint32(0, true)).toBe(41);
+  });
+
   it('rejects bad code before the syscall', () => {
     expect(() => Program.load({ type: BpfProgType.XDP, instructions: new Uint8Array(12) })).toThrow(
       TypeError,

@@ -2,6 +2,8 @@ import {
   BpfAttachType,
   BpfProgType,
   BpfSyscallError,
+  close,
+  dupFd,
   linkCreate,
   progAttach,
   progDetach,
@@ -68,13 +70,22 @@ const SO_DETACH_BPF = 27;
 export function attachSocketFilter(program: Program, socketFd: number): Link {
   const value = new Uint8Array(4);
   new DataView(value.buffer).setUint32(0, program.fd, true);
-  setsockopt(socketFd, SOL_SOCKET, SO_ATTACH_BPF, value);
+  // Our own reference to the socket: detaching works (and touches nothing else)
+  // even when the caller has closed theirs and the number was reused.
+  const socket = dupFd(socketFd);
+  try {
+    setsockopt(socket, SOL_SOCKET, SO_ATTACH_BPF, value);
+  } catch (e) {
+    close(socket);
+    throw e;
+  }
   return new Link({
     kind: 'socket_filter',
-    detach: () => setsockopt(socketFd, SOL_SOCKET, SO_DETACH_BPF, new Uint8Array(4)),
+    extraFds: [socket],
+    detach: () => setsockopt(socket, SOL_SOCKET, SO_DETACH_BPF, new Uint8Array(4)),
     update: (next) => {
       new DataView(value.buffer).setUint32(0, next.fd, true);
-      setsockopt(socketFd, SOL_SOCKET, SO_ATTACH_BPF, value);
+      setsockopt(socket, SOL_SOCKET, SO_ATTACH_BPF, value);
     },
   });
 }

@@ -1,4 +1,5 @@
 import { mkdirSync, rmdirSync } from 'node:fs';
+import { VerifierError } from '@ts-ebpf/programs';
 import { BpfMapType, getpid, kernelVersion } from '@ts-ebpf/syscall';
 import { describeKernel } from '@ts-ebpf/test-utils';
 import { expect, it } from 'vitest';
@@ -72,5 +73,18 @@ describeKernel('loadCollection', () => {
     } finally {
       rmdirSync(cgroup);
     }
+  });
+
+  it('passes line_info so a verifier error shows the C source line', () => {
+    let error: unknown;
+    try {
+      loadCollection(compileFixture('bad-access.bpf.c'));
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(VerifierError);
+    const log = (error as VerifierError).log;
+    expect(log).toMatch(/invalid access to map value/);
+    expect(log).toMatch(/return \(int\)v\[3\]/);
   });
 });

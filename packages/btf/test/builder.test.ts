@@ -115,3 +115,12 @@ describe('BtfBuilder', () => {
     expect(() => b.add({ kind: 'void', name: '' } as never)).toThrow(BtfError);
   });
 });
+
+describe('int encodings', () => {
+  it('refuse more than one of signed, char and bool, as the kernel does', () => {
+    const b = new BtfBuilder();
+    expect(() => b.int('c', 1, { char: true, signed: true })).toThrow(/choose one of signed, char and bool/);
+    expect(() => b.int('b', 1, { bool: true, signed: true })).toThrow(BtfError);
+    expect(b.int('c', 1, { char: true })).toBe(1);
+  });
+});

@@ -77,7 +77,9 @@ export class BtfBuilder implements TypeSource {
     if (![1, 2, 4, 8, 16].includes(size)) throw new BtfError(`int '${name}' has bad size ${size}`);
     // The encoding is at most one of signed, char and bool: the kernel refuses combinations.
     if ([opts.signed, opts.char, opts.bool].filter(Boolean).length > 1) {
-      throw new BtfError(`int '${name}': choose one of signed, char and bool (the kernel accepts a single encoding)`);
+      throw new BtfError(
+        `int '${name}': choose one of signed, char and bool (the kernel accepts a single encoding)`,
+      );
     }
     return this.add({
       kind: 'int',

@@ -12,21 +12,10 @@ import {
   sizeOf,
   writeBtf,
 } from '@ts-ebpf/btf';
+import { seededRandom as rng } from '@ts-ebpf/test-utils';
 import { describe, expect, it } from 'vitest';
 import { compileBpf } from './helpers.js';
 import { sampleBuilder } from './sample.js';
-
-/** mulberry32: a small seeded PRNG. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function mutate(src: Uint8Array, rand: () => number): Uint8Array {
   let b = src.slice();

@@ -1,19 +1,8 @@
 import { Btf, BtfError, parseBtfExt } from '@ts-ebpf/btf';
+import { seededRandom as rng } from '@ts-ebpf/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ElfError, loadCollectionSpec, parseBtfMaps, parseElf } from '../src/index.js';
 import { CORPUS, CorpusBuild } from './corpus/build.js';
-
-/** A small seeded PRNG (mulberry32): the same mutations on every run. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Parses an object the way loadCollection does before it touches the kernel. */
 function parseAll(bytes: Uint8Array): void {

@@ -1,3 +1,4 @@
+import { seededRandom } from '@ts-ebpf/test-utils';
 import type { Instruction, Register } from '../../src/index.js';
 import * as d from '../../src/index.js';
 
@@ -125,17 +126,8 @@ export const DIRECT_ENCODINGS: readonly [Instruction, string][] = [
   [d.callKfunc(1234, 1), '85200100d2040000'],
 ];
 
-/** A small deterministic PRNG (mulberry32), so random corpora are the same on every run. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A small deterministic PRNG, so random corpora are the same on every run. */
+export const prng = seededRandom;
 
 /** `count` random llvm-compatible instructions: random registers, immediates and offsets. */
 export function randomCorpus(count: number, seed = 1): Instruction[] {

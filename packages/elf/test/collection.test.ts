@@ -1,8 +1,8 @@
-import { mkdirSync, rmdirSync } from 'node:fs';
+import { existsSync, mkdirSync, rmdirSync, rmSync } from 'node:fs';
 import { VerifierError } from '@ts-ebpf/programs';
 import { BpfMapType, getpid, kernelVersion } from '@ts-ebpf/syscall';
 import { describeKernel } from '@ts-ebpf/test-utils';
-import { expect, it } from 'vitest';
+import { expect, it, onTestFinished } from 'vitest';
 import { ElfError, loadCollection, readKernelConfig } from '../src/index.js';
 import { compileFixture } from './compile.js';
 
@@ -38,7 +38,11 @@ describeKernel('loadCollection', () => {
   });
 
   it('creates map-in-map and prog_array maps with their initial values', () => {
-    using c = loadCollection(compileFixture('maps.bpf.c'));
+    const pinRoot = `/sys/fs/bpf/ts-ebpf-elf-${process.pid}`;
+    mkdirSync(pinRoot, { recursive: true });
+    onTestFinished(() => rmSync(pinRoot, { recursive: true, force: true }));
+    using c = loadCollection(compileFixture('maps.bpf.c'), { pinRoot });
+    expect(existsSync(`${pinRoot}/pairs`)).toBe(true);
     expect(c.map('pairs').fd).toBeGreaterThan(0);
     const outer = c.map('outer');
     expect(outer.get(u32(1))).toBeDefined();

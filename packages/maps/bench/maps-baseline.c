@@ -1,5 +1,5 @@
-// C baselines for bench/maps.bench.ts, through raw syscalls as libbpf issues them:
-//   ops N                 hash u32 -> u64: update and lookup ns/op
+// C baselines for bench/maps.bench.ts, through raw syscalls as libbpf issues them
+// (single update/lookup: @ts-ebpf/syscall's bench/map-ops.c, compiled by the bench too):
 //   batch ENTRIES CHUNK   hash u32 -> u64 with ENTRIES keys: full BPF_MAP_LOOKUP_BATCH walk,
 //                         and a get_next_key + lookup walk, ns per entry
 //   ring PIN N            drain N records from the ring buffer pinned at PIN the way
@@ -33,28 +33,6 @@ static int hash_map(unsigned entries) {
   int fd = sys_bpf(BPF_MAP_CREATE, &a, sizeof a);
   if (fd < 0) { perror("map create"); exit(1); }
   return fd;
-}
-
-static int ops(long n) {
-  int fd = hash_map(1024);
-  uint32_t key = 7;
-  uint64_t value = 42;
-  union bpf_attr a;
-  memset(&a, 0, sizeof a);
-  a.map_fd = fd;
-  a.key = (uintptr_t)&key;
-  a.value = (uintptr_t)&value;
-  double t0 = now_ns();
-  for (long i = 0; i < n; i++) {
-    value = i;
-    if (sys_bpf(BPF_MAP_UPDATE_ELEM, &a, 32) < 0) { perror("update"); return 1; }
-  }
-  double t1 = now_ns();
-  for (long i = 0; i < n; i++)
-    if (sys_bpf(BPF_MAP_LOOKUP_ELEM, &a, 32) < 0) { perror("lookup"); return 1; }
-  double t2 = now_ns();
-  printf("{\"update\": %.1f, \"lookup\": %.1f}\n", (t1 - t0) / n, (t2 - t1) / n);
-  return 0;
 }
 
 static int batch(unsigned entries, unsigned chunk) {
@@ -158,9 +136,8 @@ static int ring(const char *pin, long n) {
 }
 
 int main(int argc, char **argv) {
-  if (argc >= 3 && !strcmp(argv[1], "ops")) return ops(atol(argv[2]));
   if (argc >= 4 && !strcmp(argv[1], "batch")) return batch(atoi(argv[2]), atoi(argv[3]));
   if (argc >= 4 && !strcmp(argv[1], "ring")) return ring(argv[2], atol(argv[3]));
-  fprintf(stderr, "usage: %s ops N | batch ENTRIES CHUNK | ring PIN N\n", argv[0]);
+  fprintf(stderr, "usage: %s batch ENTRIES CHUNK | ring PIN N\n", argv[0]);
   return 2;
 }

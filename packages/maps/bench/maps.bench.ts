@@ -20,6 +20,14 @@ const dir = mkdtempSync(join(tmpdir(), 'ts-ebpf-maps-bench-'));
 const bin = join(dir, 'maps-baseline');
 execFileSync('gcc', ['-O2', '-o', bin, new URL('./maps-baseline.c', import.meta.url).pathname]);
 const c = (...args: string[]) => JSON.parse(execFileSync(bin, args, { encoding: 'utf8' }));
+// Single operations use the syscall package's C loop, so both benches compare with one baseline.
+const opsBin = join(dir, 'map-ops');
+execFileSync('gcc', [
+  '-O2',
+  '-o',
+  opsBin,
+  new URL('../../syscall/bench/map-ops.c', import.meta.url).pathname,
+]);
 const gc = (globalThis as { gc?: () => void }).gc;
 const ms = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e6;
 const line = (what: string, js: number, cv: number, unit = 'ns/op') =>
@@ -160,7 +168,9 @@ const best = <T extends object>(runs: T[]): T =>
   ) as T;
 
 console.log(`@ts-ebpf/maps benchmarks (best of ${ROUNDS} interleaved rounds)`);
-const cOps = best(Array.from({ length: ROUNDS }, () => c('ops', String(N))));
+const cOps = best(
+  Array.from({ length: ROUNDS }, () => JSON.parse(execFileSync(opsBin, [String(N)], { encoding: 'utf8' }))),
+);
 const jsOps = best(Array.from({ length: ROUNDS }, () => singleOps()));
 console.log(`single operations, hash u32 -> u64, ${N} ops each`);
 line('BpfMap.get', jsOps.lookup, cOps.lookup);

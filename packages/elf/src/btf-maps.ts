@@ -43,6 +43,20 @@ function decodeType(btf: Btf, memberType: number, what: string): number {
   return ptr.type;
 }
 
+/** `__uint(name, n)` members and the spec field each sets. */
+const UINT_FIELDS = new Map<
+  string,
+  'type' | 'maxEntries' | 'flags' | 'numaNode' | 'pinning' | 'keySize' | 'valueSize'
+>([
+  ['type', 'type'],
+  ['max_entries', 'maxEntries'],
+  ['map_flags', 'flags'],
+  ['numa_node', 'numaNode'],
+  ['pinning', 'pinning'],
+  ['key_size', 'keySize'],
+  ['value_size', 'valueSize'],
+]);
+
 /** Parses one map definition struct (outer or inner). */
 function parseDef(btf: Btf, name: string, def: CompositeType): BtfMapSpec {
   const spec: BtfMapSpec = {
@@ -62,30 +76,14 @@ function parseDef(btf: Btf, name: string, def: CompositeType): BtfMapSpec {
   };
   for (const m of def.members) {
     const what = `map ${name}.${m.name}`;
+    const uintField = UINT_FIELDS.get(m.name);
+    if (uintField) {
+      spec[uintField] = decodeUint(btf, m.type, what);
+      continue;
+    }
     switch (m.name) {
-      case 'type':
-        spec.type = decodeUint(btf, m.type, what);
-        break;
-      case 'max_entries':
-        spec.maxEntries = decodeUint(btf, m.type, what);
-        break;
-      case 'map_flags':
-        spec.flags = decodeUint(btf, m.type, what);
-        break;
-      case 'numa_node':
-        spec.numaNode = decodeUint(btf, m.type, what);
-        break;
       case 'map_extra':
         spec.mapExtra = BigInt(decodeUint(btf, m.type, what));
-        break;
-      case 'pinning':
-        spec.pinning = decodeUint(btf, m.type, what);
-        break;
-      case 'key_size':
-        spec.keySize = decodeUint(btf, m.type, what);
-        break;
-      case 'value_size':
-        spec.valueSize = decodeUint(btf, m.type, what);
         break;
       case 'key':
         spec.keyTypeId = decodeType(btf, m.type, what);

@@ -5,9 +5,10 @@ import { BPF_F_SLEEPABLE, BPF_F_XDP_HAS_FRAGS, BpfSyscallError, kernelVersion } 
 import { type AttachTargets, attachBySection } from './attach.js';
 import { type BtfMapSpec, parseBtfMaps } from './btf-maps.js';
 import { type CollectionSpec, loadCollectionSpec, type ProgramSpec } from './collection-spec.js';
+import { SymbolBind } from './constants.js';
 import { applyCoreRelocations, type CoreRelocationResult } from './core/apply.js';
 import { explainCoreFailure } from './core/explain.js';
-import { createMaps, type RawMap } from './create-maps.js';
+import { createMaps, kernelName, type RawMap } from './create-maps.js';
 import { ElfError } from './errors.js';
 import { programExtInfo } from './ext-info.js';
 import { buildKconfig, type KconfigData } from './kconfig.js';
@@ -167,7 +168,7 @@ function kconfigFor(
   if (!btf?.find('.kconfig', 'datasec')) return undefined;
   const source = options.kconfig ?? readKernelConfig;
   const config = typeof source === 'function' ? source() : source;
-  const weak = new Set(spec.elf.symbols.filter((s) => s.bind === 2).map((s) => s.name));
+  const weak = new Set(spec.elf.symbols.filter((s) => s.bind === SymbolBind.WEAK).map((s) => s.name));
   return buildKconfig(btf, config, kernelVersion().code, (n) => weak.has(n));
 }
 
@@ -215,7 +216,7 @@ function loadProgram(
       type: def.progType,
       instructions: code,
       license: prog.license || 'GPL',
-      name: prog.name.slice(0, 15),
+      name: kernelName(prog.name),
       ...(def.expectedAttachType !== undefined ? { expectedAttachType: def.expectedAttachType } : {}),
       ...(tracing ? { attachTo: def.target } : {}),
       flags: (def.sleepable ? BPF_F_SLEEPABLE : 0) | (def.xdpFrags ? BPF_F_XDP_HAS_FRAGS : 0),

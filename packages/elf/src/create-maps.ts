@@ -37,7 +37,8 @@ export interface CreatedMaps {
 const NAME_MAX = 15;
 const ZERO_KEY = new Uint8Array(4);
 
-function kernelName(name: string): string {
+/** A kernel object name for `name`: at most 15 characters of `[A-Za-z0-9_.]`. */
+export function kernelName(name: string): string {
   return name.replace(/[^A-Za-z0-9_.]/g, '_').slice(0, NAME_MAX);
 }
 

@@ -172,16 +172,19 @@ function kconfigFor(
   return buildKconfig(btf, config, kernelVersion().code, (n) => weak.has(n));
 }
 
-function loadProgram(
-  prog: ProgramSpec,
-  ext: BtfExt | undefined,
-  localBtf: Btf | undefined,
-  btfFd: number | undefined,
-  maps: { maps: Map<string, RawMap>; data: Map<string, RawMap> },
-  kconfig: KconfigData | undefined,
-  kernel: KernelFacts,
-  options: CollectionOptions,
-): Program {
+/** What every program of one object is loaded against. */
+interface LoadContext {
+  ext: BtfExt | undefined;
+  localBtf: Btf | undefined;
+  btfFd: number | undefined;
+  maps: { maps: Map<string, RawMap>; data: Map<string, RawMap> };
+  kconfig: KconfigData | undefined;
+  kernel: KernelFacts;
+  options: CollectionOptions;
+}
+
+function loadProgram(prog: ProgramSpec, ctx: LoadContext): Program {
+  const { ext, localBtf, btfFd, maps, kconfig, kernel, options } = ctx;
   let instructions = prog.instructions;
   let core: CoreRelocationResult[] = [];
   if (ext && localBtf && ext.coreRelos.length > 0) {
@@ -270,12 +273,13 @@ export function loadCollection(bytes: Uint8Array, options: CollectionOptions = {
       throw e;
     }
   })();
+  const context: LoadContext = { ext, localBtf, btfFd: btf?.fd, maps: created, kconfig, kernel, options };
   const programs = new Map<string, Program>();
   const collection = new Collection(spec, created.maps, created.data, programs, btf);
   try {
     for (const prog of spec.programs.values()) {
       if (options.programs && !options.programs.includes(prog.name)) continue;
-      programs.set(prog.name, loadProgram(prog, ext, localBtf, btf?.fd, created, kconfig, kernel, options));
+      programs.set(prog.name, loadProgram(prog, context));
     }
     fillInitialValues(btfMaps, collection);
   } catch (e) {

@@ -51,6 +51,10 @@ export {
 } from './map-types.js';
 export { PerfBuffer, type PerfBufferOptions } from './perf-buffer.js';
 export { defaultPoller, Poller, type PollRegistration, type PollSource, pollersStopped } from './poller.js';
+export { RecordBatch } from './record-batch.js';
+export { LeasedRecords } from './record-lease.js';
+export { RecordList } from './record-list.js';
+export { type RecordSource, RecordView } from './record-view.js';
 export { type ReaderStats, type RecordLease, RingBuffer, type RingBufferOptions } from './ringbuf.js';
 export {
   StructOpsMap,

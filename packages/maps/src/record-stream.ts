@@ -27,6 +27,8 @@ export class RecordStream {
   #reg: PollRegistration | undefined;
   #armed = false;
   readonly #waiters: Waiter[] = [];
+  // Callers of readable(): woken on the next notification (or close) without taking a record.
+  #wakeups: ((open: boolean) => void)[] = [];
   #iterators = 0;
   #closed = false;
 
@@ -48,7 +50,7 @@ export class RecordStream {
   }
 
   #wanted(): boolean {
-    return this.#reader.listenerCount('record') > 0 || this.#waiters.length > 0;
+    return this.#reader.listenerCount('record') > 0 || this.#waiters.length > 0 || this.#wakeups.length > 0;
   }
 
   #idleCheck(): void {
@@ -77,6 +79,11 @@ export class RecordStream {
     const reader = this.#reader;
     if (reader.listenerCount('record') > 0) {
       for (const rec of reader.read()) reader.emit('record', rec);
+    }
+    if (this.#wakeups.length > 0 && reader.pending) {
+      const wakeups = this.#wakeups;
+      this.#wakeups = [];
+      for (const wake of wakeups) wake(true);
     }
     while (this.#waiters.length > 0) {
       const rec = reader.readOne();
@@ -129,10 +136,34 @@ export class RecordStream {
     };
   }
 
+  /**
+   * Resolves true once records are pending (at once if they are), false when the reader
+   * closes or `signal` aborts first.
+   */
+  readable(signal?: AbortSignal): Promise<boolean> {
+    if (this.#closed || signal?.aborted) return Promise.resolve(false);
+    if (this.#reader.pending) return Promise.resolve(true);
+    return new Promise<boolean>((resolve) => {
+      const onAbort = () => {
+        this.#wakeups = this.#wakeups.filter((w) => w !== wake);
+        this.#idleCheck();
+        resolve(false);
+      };
+      const wake = (open: boolean) => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve(open);
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.#wakeups.push(wake);
+      this.#arm();
+    });
+  }
+
   /** Ends iterators and stops watching. */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    for (const wake of this.#wakeups.splice(0)) wake(false);
     for (const w of this.#waiters.splice(0)) w.resolve({ value: undefined, done: true });
     this.#reg?.remove();
     this.#reg = undefined;

@@ -1,19 +1,27 @@
 import { EventEmitter } from 'node:events';
-import {
-  Epoll,
-  MappedMemory,
-  mapInfo,
-  ObjectClosedError,
-  Prot,
-  pageSize,
-  type ReadOnlyBytes,
-} from '@ts-ebpf/syscall';
+import { Epoll, MappedMemory, mapInfo, ObjectClosedError, Prot, pageSize } from '@ts-ebpf/syscall';
 import { MapTypeError } from './errors.js';
 import { MapType } from './map-types.js';
 import { defaultPoller, type Poller } from './poller.js';
+import { RecordBatch } from './record-batch.js';
+import { LeasedRecords } from './record-lease.js';
+import type { RecordList } from './record-list.js';
 import { RecordStream } from './record-stream.js';
 import { RecordView } from './record-view.js';
-import { BUSY, DISCARD, HEADER, LEN_MASK, readPosition, recordSpan, writePosition } from './ring-layout.js';
+import {
+  BUSY,
+  DISCARD,
+  HEADER,
+  LEN_MASK,
+  loadWord,
+  readPosition,
+  recordSpan,
+  writePosition,
+} from './ring-layout.js';
+
+// Default ring span of a batch read or lease: small enough that the records are still in
+// the CPU cache when they are read after the scan or the copy.
+const BATCH_BYTES = 256 * 1024;
 
 /** Counters of a reader. */
 export interface ReaderStats {
@@ -50,15 +58,22 @@ export class RingBuffer extends EventEmitter implements Disposable, AsyncIterabl
   readonly size: number;
   readonly #consumer: MappedMemory;
   readonly #data: MappedMemory;
-  readonly #reader: ReadOnlyBytes;
+  // The data mapping (producer page, then the data area mapped twice) as words and bytes:
+  // read-only memory, only ever read here (see MappedMemory.unsafeArrayBuffer).
+  readonly #words: Uint32Array;
+  readonly #bytes: Uint8Array;
   readonly #consPos: Uint32Array;
   readonly #stream: RecordStream;
   readonly #fd: number;
   readonly #page = pageSize();
+  readonly #mask: number;
+  readonly #dataView: DataView;
   readonly #view: RecordView;
+  readonly #scratch = new RecordBatch();
   #cons: number;
   #prod = 0;
-  readonly #queue: Uint8Array[] = [];
+  #queue: Uint8Array[] = [];
+  #queueHead = 0;
   #leased = -1;
   #syncEpoll: Epoll | undefined;
   #closed = false;
@@ -70,6 +85,8 @@ export class RingBuffer extends EventEmitter implements Disposable, AsyncIterabl
     const page = pageSize();
     this.#fd = fd;
     this.size = size;
+    // Sizes up to 2^30 take the low bits of a position with `&`; larger ones need `%`.
+    this.#mask = size <= 2 ** 30 ? size - 1 : -1;
     this.#consumer = MappedMemory.map({ length: page, prot: Prot.READ | Prot.WRITE, fd });
     try {
       this.#data = MappedMemory.map({ length: page + 2 * size, prot: Prot.READ, fd, offset: page });
@@ -77,8 +94,11 @@ export class RingBuffer extends EventEmitter implements Disposable, AsyncIterabl
       this.#consumer.close();
       throw e;
     }
-    this.#reader = this.#data.reader();
-    this.#view = new RecordView(this.#reader);
+    const buffer = this.#data.unsafeArrayBuffer();
+    this.#words = new Uint32Array(buffer);
+    this.#bytes = new Uint8Array(buffer);
+    this.#dataView = new DataView(buffer);
+    this.#view = new RecordView(this.#dataView, this.#data);
     this.#consPos = new Uint32Array(this.#consumer.bytes.buffer, 0, 2);
     this.#cons = readPosition(this.#consPos);
     this.#stream = new RecordStream(this, options.poller ?? defaultPoller(), fd, options.signal);
@@ -96,8 +116,19 @@ export class RingBuffer extends EventEmitter implements Disposable, AsyncIterabl
     if (this.#closed) throw new ObjectClosedError('ring buffer reader');
   }
 
-  #producer(): number {
-    return readPosition(this.#reader);
+  #assertNothingHeld(): void {
+    if (this.#leased >= 0) throw new Error('a leased record is not committed yet');
+  }
+
+  /** Offset in the data mapping of ring position `pos`. */
+  #offset(pos: number): number {
+    return this.#page + (this.#mask >= 0 ? pos & this.#mask : pos % this.size);
+  }
+
+  /** The producer position, re-read only once the known records are used up. */
+  #producer(cons: number): number {
+    if (cons >= this.#prod) this.#prod = readPosition(this.#words);
+    return this.#prod;
   }
 
   #commit(pos: number): void {
@@ -105,37 +136,11 @@ export class RingBuffer extends EventEmitter implements Disposable, AsyncIterabl
     writePosition(this.#consPos, 0, pos);
   }
 
-  /**
-   * The next record in place, skipping discarded ones; undefined when none is ready.
-   * @internal Returns [offset in the data mapping, length, position after it].
-   */
-  #next(): [number, number, number] | undefined {
-    let cons = this.#cons;
-    // Re-read the producer position only once the known records are used up.
-    if (cons >= this.#prod) this.#prod = this.#producer();
-    while (cons < this.#prod) {
-      const at = this.#page + (cons % this.size);
-      const word = this.#reader.getUint32(at);
-      if (word & BUSY) break;
-      const len = word & LEN_MASK;
-      const end = cons + recordSpan(len);
-      if (word & DISCARD) {
-        this.stats.discarded++;
-        cons = end;
-        this.#commit(cons);
-        continue;
-      }
-      return [at + HEADER, len, end];
-    }
-    return undefined;
-  }
-
   /** True when a record (or a discarded one) is waiting. */
   get pending(): boolean {
     if (this.#closed) return false;
-    if (this.#queue.length > 0) return true;
-    if (this.#cons >= this.#prod) this.#prod = this.#producer();
-    return this.#cons < this.#prod;
+    if (this.#queueHead < this.#queue.length) return true;
+    return this.#cons < this.#producer(this.#cons);
   }
 
   /**
@@ -144,124 +149,193 @@ export class RingBuffer extends EventEmitter implements Disposable, AsyncIterabl
    */
   consume(cb: (record: RecordView) => void, limit = Number.POSITIVE_INFINITY): number {
     this.#assertOpen();
-    if (this.#leased >= 0) throw new Error('a leased record is not committed yet');
-    if (this.#queue.length > 0)
+    this.#assertNothingHeld();
+    if (this.#queueHead < this.#queue.length)
       throw new Error('records were read ahead by an iterator: take them with read()');
-    // The hot loop works on locals and publishes the consumer position after every
-    // record, so the producer gets the space back at once (as libbpf does).
-    const reader = this.#reader;
+    // The hot loop works on locals. The consumer position is published every 16 records
+    // (libbpf publishes after each; this gives space back nearly as early for less work) and
+    // at the end, also when a callback throws: a record counts as consumed once delivered.
+    const words = this.#words;
     const view = this.#view;
     const page = this.#page;
-    const mask = this.size - 1;
-    const stats = this.stats;
+    const mask = this.#mask;
+    const size = this.size;
     let cons = this.#cons;
     let prod = this.#prod;
     let n = 0;
     let bytes = 0;
+    let discarded = 0;
     try {
       while (n < limit) {
         if (cons >= prod) {
-          prod = this.#producer();
+          prod = readPosition(words);
           if (cons >= prod) break;
         }
-        const at = page + (cons & mask);
-        const word = reader.getUint32(at);
+        const at = page + (mask >= 0 ? cons & mask : cons % size);
+        const word = loadWord(words, at >>> 2);
         if (word & BUSY) break;
         const len = word & LEN_MASK;
-        const end = cons + recordSpan(len);
+        cons += recordSpan(len);
         if (word & DISCARD) {
-          stats.discarded++;
-        } else {
-          n++;
-          bytes += len;
-          try {
-            cb(view.reset(at + HEADER, len));
-          } finally {
-            // consumed even when the callback throws: it was delivered once
-            this.#commit(end);
-          }
+          discarded++;
+          continue;
         }
-        cons = end;
+        n++;
+        bytes += len;
+        cb(view.reset(at + HEADER, len));
+        if (this.#closed) break;
+        if ((n & 15) === 0) this.#commit(cons);
       }
-      this.#commit(cons);
     } finally {
       this.#prod = prod;
-      stats.records += n;
-      stats.bytes += bytes;
+      if (!this.#closed) this.#commit(cons);
+      this.stats.records += n;
+      this.stats.bytes += bytes;
+      this.stats.discarded += discarded;
     }
     return n;
   }
 
-  /** Drains ready records as copies. */
-  read(limit = Number.POSITIVE_INFINITY): Uint8Array[] {
-    this.#assertOpen();
-    if (this.#leased >= 0) throw new Error('a leased record is not committed yet');
-    const out = this.#queue.splice(0, Math.min(this.#queue.length, limit));
-    while (out.length < limit && this.#copySpan(out, limit - out.length) > 0);
-    return out;
+  /**
+   * Lists the committed records from the consumer position on in `list` (at most
+   * `maxRecords`, and at most `maxBytes` of ring unless the first record alone is larger),
+   * each at `base` + its distance from that position; discarded ones are skipped and
+   * counted. @returns the ring bytes they span and their payload bytes.
+   */
+  #scan(list: RecordList, base: number, maxBytes: number, maxRecords: number): [number, number] {
+    const words = this.#words;
+    const start = this.#cons;
+    let pos = start;
+    let bytes = 0;
+    while (list.count < maxRecords && pos < this.#producer(pos)) {
+      const word = loadWord(words, this.#offset(pos) >>> 2);
+      if (word & BUSY) break;
+      const len = word & LEN_MASK;
+      const span = recordSpan(len);
+      if (pos + span - start > maxBytes && pos > start) break;
+      if (word & DISCARD) this.stats.discarded++;
+      else {
+        list.add(base + pos - start + HEADER, len);
+        bytes += len;
+      }
+      pos += span;
+    }
+    return [pos - start, bytes];
+  }
+
+  /** Copies `span` ring bytes from the consumer position into `target` and gives them back. */
+  #copyAndCommit(target: Uint8Array, span: number): void {
+    const from = this.#offset(this.#cons);
+    // The data area is mapped twice in a row, so a span that wraps is contiguous here.
+    target.set(this.#bytes.subarray(from, from + span));
+    this.#commit(this.#cons + span);
   }
 
   /**
-   * Copies the committed records ahead (up to `limit`, at most 1 MiB) with one copy into one
-   * new buffer, then hands out views of it: much cheaper than a copy per record.
-   * @returns the number of records (including discarded ones) consumed.
+   * Copies the ready records (at most `maxRecords`, and about `maxBytes` — default 256 KiB —
+   * of ring) with one copy into a batch, and gives their space back to the producer.
+   * Pass the previous batch as `into` to reuse its storage: nothing is allocated then.
+   * An empty batch (`count` 0) means nothing was ready.
    */
-  #copySpan(out: Uint8Array[], limit: number): number {
-    const start = this.#cons;
-    if (start >= this.#prod) this.#prod = this.#producer();
-    const ready = Math.min(this.#prod - start, 1 << 20);
-    if (ready <= 0) return 0;
-    // One copy of everything the producer has published, then one scan of the copy
-    // (plain typed-array reads, no bounds-checked mapping reads per record).
-    const copy = this.#reader.copyInto(new Uint8Array(ready), this.#page + (start % this.size));
-    const words = new Uint32Array(copy.buffer, 0, ready >>> 2);
-    const stats = this.stats;
-    let at = 0;
-    let taken = 0;
-    let bytes = 0;
-    while (at < ready && taken < limit) {
-      const word = words[at >>> 2]!;
-      if (word & BUSY) break;
-      const len = word & LEN_MASK;
-      if (word & DISCARD) stats.discarded++;
-      else {
-        out.push(copy.subarray(at + HEADER, at + HEADER + len));
-        taken++;
-        bytes += len;
+  readBatch(options: { into?: RecordBatch; maxBytes?: number; maxRecords?: number } = {}): RecordBatch {
+    this.#assertOpen();
+    this.#assertNothingHeld();
+    if (this.#queueHead < this.#queue.length)
+      throw new Error('records were read ahead by an iterator: take them with read()');
+    const batch = options.into ?? new RecordBatch();
+    batch.clear();
+    const [span, bytes] = this.#scan(
+      batch,
+      0,
+      options.maxBytes ?? BATCH_BYTES,
+      options.maxRecords ?? Number.POSITIVE_INFINITY,
+    );
+    if (span > 0) this.#copyAndCommit(batch.storage(span), span);
+    this.stats.records += batch.count;
+    this.stats.bytes += bytes;
+    return batch;
+  }
+
+  /** Drains ready records as copies (one copy per call, the records share it). */
+  read(limit = Number.POSITIVE_INFINITY): Uint8Array[] {
+    this.#assertOpen();
+    this.#assertNothingHeld();
+    const out: Uint8Array[] = [];
+    while (this.#queueHead < this.#queue.length && out.length < limit)
+      out.push(this.#queue[this.#queueHead++]!);
+    const scratch = this.#scratch;
+    while (out.length < limit) {
+      scratch.clear();
+      const [span, bytes] = this.#scan(scratch, 0, BATCH_BYTES, limit - out.length);
+      if (span === 0) break;
+      this.stats.records += scratch.count;
+      this.stats.bytes += bytes;
+      const copy = new Uint8Array(span);
+      this.#copyAndCommit(copy, span);
+      const offsets = scratch.offsets;
+      const lengths = scratch.lengths;
+      for (let i = 0; i < scratch.count; i++) {
+        const at = offsets[i]!;
+        out.push(copy.subarray(at, at + lengths[i]!));
       }
-      at += recordSpan(len);
     }
-    if (at === 0) return 0;
-    stats.records += taken;
-    stats.bytes += bytes;
-    this.#commit(start + at);
-    return 1;
+    return out;
   }
 
   /** The next record as a copy, or undefined (copies up to 256 ahead, still counted as pending). */
   readOne(): Uint8Array | undefined {
-    if (this.#queue.length === 0) this.#queue.push(...this.read(256));
-    return this.#queue.shift();
+    if (this.#queueHead >= this.#queue.length) {
+      if (this.#closed) return undefined;
+      this.#queue = this.read(256);
+      this.#queueHead = 0;
+    }
+    return this.#queueHead < this.#queue.length ? this.#queue[this.#queueHead++] : undefined;
+  }
+
+  /**
+   * Holds the ready records in place (at most `maxRecords`, and about `maxBytes` of ring —
+   * default 256 KiB, which stays in the CPU cache between the scan and your reads) for reading by
+   * index without a copy or a callback, until `commit()` gives their space back. One lease
+   * (of one record or of several) at a time. An empty lease (`count` 0) holds nothing.
+   */
+  leaseRecords(options: { maxRecords?: number; maxBytes?: number } = {}): LeasedRecords {
+    this.#assertOpen();
+    this.#assertNothingHeld();
+    if (this.#queueHead < this.#queue.length)
+      throw new Error('records were read ahead by an iterator: take them with read()');
+    let end = -1;
+    let bytes = 0;
+    const leased = new LeasedRecords(this.#dataView, this.#data, () => {
+      if (end < 0 || this.#leased !== end) return;
+      this.#leased = -1;
+      this.stats.records += leased.count;
+      this.stats.bytes += bytes;
+      if (!this.#closed) this.#commit(end);
+    });
+    const start = this.#cons;
+    const [span, payload] = this.#scan(
+      leased,
+      this.#offset(start),
+      options.maxBytes ?? BATCH_BYTES,
+      options.maxRecords ?? Number.POSITIVE_INFINITY,
+    );
+    if (leased.count === 0) {
+      // only discarded records (or none): nothing to hold
+      if (span > 0) this.#commit(start + span);
+      leased.commit();
+      return leased;
+    }
+    end = start + span;
+    bytes = payload;
+    this.#leased = end;
+    return leased;
   }
 
   /** Holds the next record in place until `commit()`; one lease at a time. */
   lease(): RecordLease | undefined {
-    this.#assertOpen();
-    if (this.#leased >= 0) throw new Error('a leased record is not committed yet');
-    const r = this.#next();
-    if (!r) return undefined;
-    this.#leased = r[2];
-    const bytes = new RecordView(this.#reader).reset(r[0], r[1]);
-    return {
-      bytes,
-      commit: () => {
-        if (this.#leased !== r[2]) return;
-        this.#leased = -1;
-        this.stats.records++;
-        this.stats.bytes += r[1];
-        if (!this.#closed) this.#commit(r[2]);
-      },
-    };
+    const leased = this.leaseRecords({ maxRecords: 1 });
+    if (leased.count === 0) return undefined;
+    return { bytes: leased.view(0), commit: () => leased.commit() };
   }
 
   /**
@@ -284,6 +358,24 @@ export class RingBuffer extends EventEmitter implements Disposable, AsyncIterabl
   [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
     this.#assertOpen();
     return this.#stream.iterator();
+  }
+
+  /**
+   * Async iteration over batches of copied records (see {@link RingBuffer.readBatch}): one
+   * promise per batch instead of one per record. The same batch object is refilled for
+   * each step, so its records are valid until the next one. Ends on close or abort.
+   */
+  async *batches(
+    options: { signal?: AbortSignal; maxBytes?: number; maxRecords?: number } = {},
+  ): AsyncGenerator<RecordBatch, void, undefined> {
+    this.#assertOpen();
+    const batch = new RecordBatch();
+    const read = { into: batch, maxBytes: options.maxBytes, maxRecords: options.maxRecords };
+    for (;;) {
+      if (this.#closed || options.signal?.aborted) return;
+      if (this.readBatch(read).count > 0) yield batch;
+      else if (!(await this.#stream.readable(options.signal))) return;
+    }
   }
 
   /** Like iterating, with its own abort signal. */

@@ -49,7 +49,17 @@ describeKernel('README examples', () => {
     using ring = RingBufMap.create({ maxEntries: 1 << 16 });
     const reader = RingBuffer.open(ring);
     reader.consume((rec) => rec.getUint32(0));
+    {
+      using held = reader.leaseRecords();
+      for (let i = 0; i < held.count; i++) held.getUint32(i, 0);
+    }
+    let batch = reader.readBatch();
+    for (let i = 0; i < batch.count; i++) batch.getUint32(i, 0);
+    batch = reader.readBatch({ into: batch });
     reader.read();
+    const ac0 = new AbortController();
+    setTimeout(() => ac0.abort(), 5);
+    for await (const _b of reader.batches({ signal: ac0.signal })) break;
     reader.on('record', (_rec: Uint8Array) => {});
     const ac = new AbortController();
     setTimeout(() => ac.abort(), 5);

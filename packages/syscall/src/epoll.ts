@@ -52,7 +52,6 @@ export function epollCtl(epfd: number, op: number, fd: number, events = 0, data 
 const ctlEvent = new Uint8Array(EVENT_SIZE);
 const ctlView = new DataView(ctlEvent.buffer);
 const waitEvents = new Uint8Array(EVENT_SIZE * 64);
-const waitView = new DataView(waitEvents.buffer);
 
 /**
  * epoll_pwait: blocks the calling thread up to `timeoutMs` (-1 forever, 0 poll)

@@ -226,6 +226,18 @@ export class MappedMemory implements Disposable {
     return new ReadOnlyBytes(this, new Uint8Array(this.#buffer));
   }
 
+  /**
+   * The mapping's memory as an `ArrayBuffer`, for readers with a hot loop (ring and perf
+   * buffer readers) that cannot afford a checked call per read. Unsafe: typed arrays over
+   * it are writable in JS, and a write to a read-only mapping kills the process — only
+   * read through it. After `close()` the buffer reads zeros (placeholder pages), so check
+   * {@link MappedMemory.closed} where a stale read would matter.
+   */
+  unsafeArrayBuffer(): ArrayBuffer {
+    this.assertOpen();
+    return this.#buffer;
+  }
+
   /** munmap(2); later calls do nothing. */
   close(): void {
     if (this.#closed) return;

@@ -61,6 +61,21 @@ describeKernel('mmap, epoll', () => {
     expect(() => mem.reader()).toThrow(ObjectClosedError);
   });
 
+  it('unsafeArrayBuffer reads the same memory as the checked reader, until close', () => {
+    const mem = MappedMemory.map({
+      length: pageSize(),
+      prot: Prot.READ | Prot.WRITE,
+      flags: MapFlag.PRIVATE | MapFlag.ANONYMOUS,
+    });
+    mem.bytes[100] = 0x5a;
+    const raw = new Uint8Array(mem.unsafeArrayBuffer());
+    expect(raw.byteLength).toBe(pageSize());
+    expect(raw[100]).toBe(mem.reader().getUint8(100));
+    mem.close();
+    expect(raw[100]).toBe(0);
+    expect(() => mem.unsafeArrayBuffer()).toThrow(ObjectClosedError);
+  });
+
   it('keeps an escaped view safe after unmap', () => {
     const mem = MappedMemory.map({
       length: pageSize(),

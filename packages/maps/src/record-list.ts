@@ -1,0 +1,163 @@
+import { ObjectClosedError } from '@ts-ebpf/syscall';
+import { type RecordSource, RecordView } from './record-view.js';
+
+const ALWAYS_OPEN: RecordSource = { closed: false };
+
+/**
+ * Several records read by index, without a callback or an object per record: record `i`
+ * is bytes [offset(i), offset(i) + length(i)) of one memory area (a batch's copy, or the
+ * ring itself for a lease). `getUint32(i, 4)` reads bytes 4..7 of record `i`; reads
+ * outside a record throw `RangeError`, reads once the list is no longer valid throw.
+ */
+export class RecordList {
+  #count = 0;
+  #data: DataView;
+  #offsets = new Uint32Array(64);
+  #lengths = new Uint32Array(64);
+  #view: RecordView | undefined;
+  #source: RecordSource = ALWAYS_OPEN;
+
+  /** @internal */
+  constructor(data: DataView) {
+    this.#data = data;
+  }
+
+  /** @internal Reads throw `ObjectClosedError` once `source.closed` (default: never). */
+  protected readableWhile(source: RecordSource): void {
+    this.#source = source;
+  }
+
+  /** Number of records. */
+  get count(): number {
+    return this.#count;
+  }
+
+  #assertReadable(): void {
+    if (this.#source.closed) throw new ObjectClosedError('the ring buffer (or lease) of these records');
+  }
+
+  /** Length of record `i` in bytes. */
+  length(i: number): number {
+    this.#record(i);
+    return this.#lengths[i]!;
+  }
+
+  #record(i: number): void {
+    this.#assertReadable();
+    if (!(i >= 0 && i < this.#count)) throw new RangeError(`record ${i} of ${this.#count}`);
+  }
+
+  /** Offset in the memory area of bytes [offset, offset + size) of record `i`, checked. */
+  protected at(i: number, offset: number, size: number): number {
+    this.#record(i);
+    const length = this.#lengths[i]!;
+    if (!(offset >= 0 && offset + size <= length)) {
+      throw new RangeError(`read of ${size} bytes at ${offset} is outside a ${length}-byte record`);
+    }
+    return this.#offsets[i]! + offset;
+  }
+
+  /** The memory area the offsets point into. */
+  protected get area(): DataView {
+    return this.#data;
+  }
+
+  getUint8(i: number, offset: number): number {
+    return this.#data.getUint8(this.at(i, offset, 1));
+  }
+
+  getInt8(i: number, offset: number): number {
+    return this.#data.getInt8(this.at(i, offset, 1));
+  }
+
+  getUint16(i: number, offset: number, littleEndian = true): number {
+    return this.#data.getUint16(this.at(i, offset, 2), littleEndian);
+  }
+
+  getInt16(i: number, offset: number, littleEndian = true): number {
+    return this.#data.getInt16(this.at(i, offset, 2), littleEndian);
+  }
+
+  getUint32(i: number, offset: number, littleEndian = true): number {
+    return this.#data.getUint32(this.at(i, offset, 4), littleEndian);
+  }
+
+  getInt32(i: number, offset: number, littleEndian = true): number {
+    return this.#data.getInt32(this.at(i, offset, 4), littleEndian);
+  }
+
+  getBigUint64(i: number, offset: number, littleEndian = true): bigint {
+    return this.#data.getBigUint64(this.at(i, offset, 8), littleEndian);
+  }
+
+  getBigInt64(i: number, offset: number, littleEndian = true): bigint {
+    return this.#data.getBigInt64(this.at(i, offset, 8), littleEndian);
+  }
+
+  getFloat32(i: number, offset: number, littleEndian = true): number {
+    return this.#data.getFloat32(this.at(i, offset, 4), littleEndian);
+  }
+
+  getFloat64(i: number, offset: number, littleEndian = true): number {
+    return this.#data.getFloat64(this.at(i, offset, 8), littleEndian);
+  }
+
+  /** A copy of record `i` (or of its bytes [start, end)). */
+  copy(i: number, start = 0, end?: number): Uint8Array {
+    const stop = end ?? this.length(i);
+    const from = this.at(i, start, Math.max(0, stop - start));
+    const d = this.#data;
+    return new Uint8Array(d.buffer, d.byteOffset + from, Math.max(0, stop - start)).slice();
+  }
+
+  /** A view of record `i` of its own (valid as long as the list is). */
+  view(i: number): RecordView {
+    return new RecordView(this.#data, this.#source).reset(this.at(i, 0, 0), this.#lengths[i]!);
+  }
+
+  /** Calls `cb` with a view of each record; the view object is reused, so keep copies only. */
+  forEach(cb: (record: RecordView, index: number) => void): void {
+    this.#assertReadable();
+    this.#view ??= new RecordView(this.#data, this.#source);
+    const view = this.#view;
+    for (let i = 0; i < this.#count; i++) {
+      cb(view.reset(this.#offsets[i]!, this.#lengths[i]!), i);
+      this.#assertReadable();
+    }
+  }
+
+  /** @internal Empties the list before a refill, over `data` when the memory area changed. */
+  clear(data?: DataView): void {
+    this.#count = 0;
+    if (data && data !== this.#data) {
+      this.#data = data;
+      this.#view = undefined;
+    }
+  }
+
+  /** @internal Appends a record at `offset` of the memory area. */
+  add(offset: number, length: number): void {
+    const i = this.#count;
+    if (i === this.#offsets.length) {
+      const offsets = new Uint32Array(i * 2);
+      const lengths = new Uint32Array(i * 2);
+      offsets.set(this.#offsets);
+      lengths.set(this.#lengths);
+      this.#offsets = offsets;
+      this.#lengths = lengths;
+    }
+    this.#offsets[i] = offset;
+    this.#lengths[i] = length;
+    this.#count = i + 1;
+  }
+
+  /** @internal Where each record starts (the first `count` entries). */
+  protected get offsetTable(): Uint32Array {
+    return this.#offsets;
+  }
+
+  /** @internal Each record's length (the first `count` entries). */
+  protected get lengthTable(): Uint32Array {
+    return this.#lengths;
+  }
+}

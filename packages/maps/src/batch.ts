@@ -30,6 +30,20 @@ export interface BatchResult<K, V> {
   done: boolean;
 }
 
+/** One chunk of a batch lookup as the kernel's bytes, for callers that decode themselves. */
+export interface RawBatchResult {
+  /** Entries in this chunk. */
+  count: number;
+  /** `count` keys of the map's key size, back to back (a copy: yours to keep). */
+  keys: Uint8Array;
+  /** `count` values of the map's value size (per-CPU maps: every CPU's slot), back to back. */
+  values: Uint8Array;
+  /** Pass to the next call; null once `done`. */
+  cursor: BatchCursor | null;
+  /** True when the kernel reported the end of the map (ENOENT). */
+  done: boolean;
+}
+
 type Op = 'lookup' | 'lookupAndDelete' | 'update' | 'delete';
 
 const ENOSPC = 28;
@@ -88,10 +102,8 @@ function kernelLookup<K, V>(
   del: boolean,
   cursor: BatchCursor | null,
   count: number,
-): BatchResult<K, V> {
+): { count: number; s: Scratch; cursor: BatchCursor | null; done: boolean } {
   const fd = map.fd;
-  const ks = map.keyCodec.size;
-  const vs = map.valueCodec.size;
   let s = scratch(map as BpfMap<unknown, unknown>, count);
   if (cursor) s.cursorIn.set(cursor.bytes.subarray(0, s.cursorIn.byteLength));
   let r: MapBatchResult;
@@ -112,13 +124,19 @@ function kernelLookup<K, V>(
       s = scratch(map as BpfMap<unknown, unknown>, n * 2);
     }
   }
+  return { count: r.count, s, cursor: r.done ? null : { bytes: s.cursorOut.slice() }, done: r.done };
+}
+
+function decoded<K, V>(map: BpfMap<K, V>, r: ReturnType<typeof kernelLookup>): BatchResult<K, V> {
+  const ks = map.keyCodec.size;
+  const vs = map.valueCodec.size;
   const keys = new Array<K>(r.count);
   const values = new Array<V>(r.count);
   for (let i = 0; i < r.count; i++) {
-    keys[i] = map.keyCodec.read(s.keyView, i * ks);
-    values[i] = map.valueCodec.read(s.valueView, i * vs);
+    keys[i] = map.keyCodec.read(r.s.keyView, i * ks);
+    values[i] = map.valueCodec.read(r.s.valueView, i * vs);
   }
-  return { keys, values, cursor: r.done ? null : { bytes: s.cursorOut.slice() }, done: r.done };
+  return { keys, values, cursor: r.cursor, done: r.done };
 }
 
 // Lookup-and-delete of one element; lookup then delete where the map type lacks the combined command.
@@ -174,13 +192,18 @@ function lookup<K, V>(map: BpfMap<K, V>, del: boolean, cursor: BatchCursor | nul
   return singleLookup(map, del, cursor, count);
 }
 
+function decodedLookup<K, V>(map: BpfMap<K, V>, del: boolean, cursor: BatchCursor | null, count: number) {
+  const r = lookup(map, del, cursor, count);
+  return 's' in r ? decoded(map, r) : r;
+}
+
 /** BPF_MAP_LOOKUP_BATCH: up to `count` entries from `cursor` (null: the start). */
 export function getBatch<K, V>(
   map: BpfMap<K, V>,
   cursor: BatchCursor | null = null,
   count = 256,
 ): BatchResult<K, V> {
-  return lookup(map, false, cursor, count);
+  return decodedLookup(map, false, cursor, count);
 }
 
 /** BPF_MAP_LOOKUP_AND_DELETE_BATCH: like {@link getBatch}, removing what it returns. */
@@ -189,7 +212,40 @@ export function getAndDeleteBatch<K, V>(
   cursor: BatchCursor | null = null,
   count = 256,
 ): BatchResult<K, V> {
-  return lookup(map, true, cursor, count);
+  return decodedLookup(map, true, cursor, count);
+}
+
+/**
+ * Like {@link getBatch}, without decoding: the kernel's key and value bytes, copied once.
+ * The fastest way to read a large map when you decode only some fields yourself.
+ */
+export function getBatchBytes<K, V>(
+  map: BpfMap<K, V>,
+  cursor: BatchCursor | null = null,
+  count = 256,
+): RawBatchResult {
+  const ks = map.keyCodec.size;
+  const vs = map.valueCodec.size;
+  const r = lookup(map, false, cursor, count);
+  if ('s' in r) {
+    return {
+      count: r.count,
+      keys: r.s.keys.slice(0, r.count * ks),
+      values: r.s.values.slice(0, r.count * vs),
+      cursor: r.cursor,
+      done: r.done,
+    };
+  }
+  // single-operation fallback: encode what it decoded
+  const keys = new Uint8Array(r.keys.length * ks);
+  const values = new Uint8Array(r.keys.length * vs);
+  const kv = new DataView(keys.buffer);
+  const vv = new DataView(values.buffer);
+  for (let i = 0; i < r.keys.length; i++) {
+    map.keyCodec.write(kv, i * ks, r.keys[i] as K, `keys[${i}]`);
+    map.valueCodec.write(vv, i * vs, r.values[i] as V, `values[${i}]`);
+  }
+  return { count: r.keys.length, keys, values, cursor: r.cursor, done: r.done };
 }
 
 function encodeAll<T>(codec: Codec<T>, items: readonly T[], view: DataView, what: string) {

@@ -59,7 +59,7 @@ function localStorage(type: number) {
 export const SkStorage = localStorage(MapType.SK_STORAGE);
 /** `BPF_MAP_TYPE_TASK_STORAGE`: pidfd → V. */
 export const TaskStorage = localStorage(MapType.TASK_STORAGE);
-/** `BPF_MAP_TYPE_INODE_STORAGE`: file fd → V (values need the BPF LSM to be active). */
+/** `BPF_MAP_TYPE_INODE_STORAGE`: file fd → V (programs reach it from BPF LSM hooks). */
 export const InodeStorage = localStorage(MapType.INODE_STORAGE);
 /** `BPF_MAP_TYPE_CGRP_STORAGE`: cgroup directory fd → V. */
 export const CgrpStorage = localStorage(MapType.CGRP_STORAGE);

@@ -84,6 +84,18 @@ describeKernel('iteration and batch operations', () => {
     expect(r.done).toBe(true);
     expect(r.cursor).toBeNull();
     expect(r.keys).toHaveLength(5000);
+    // the raw form: the same entries, in the same order, as the kernel's bytes
+    const raw = h.getBatchBytes(null, 10_000);
+    expect(raw).toMatchObject({ count: 5000, done: true, cursor: null });
+    expect(raw.keys.byteLength).toBe(5000 * 4);
+    expect(raw.values.byteLength).toBe(5000 * 8);
+    const kv = new DataView(raw.keys.buffer);
+    const vv = new DataView(raw.values.buffer);
+    expect(Array.from({ length: 5000 }, (_, i) => kv.getUint32(i * 4, true))).toEqual(r.keys);
+    expect(Array.from({ length: 5000 }, (_, i) => vv.getBigUint64(i * 8, true))).toEqual(r.values);
+    const part = h.getBatchBytes(null, 100);
+    expect(part.done).toBe(false);
+    expect(h.getBatchBytes(part.cursor, 10_000).count + part.count).toBe(5000);
     expect(h.deleteBatch(keys.slice(0, 1000))).toBe(1000);
     expect(h.count()).toBe(4000);
     let taken = 0;
@@ -138,6 +150,15 @@ describeKernel('iteration and batch operations', () => {
     const second = t.getBatch(first.cursor, 5);
     expect(second.keys).toHaveLength(1);
     expect(second).toMatchObject({ done: true, cursor: null });
+    // raw bytes through the fallback: the key struct { u32 prefixlen; u8 addr[4] } as the kernel has it
+    const raw = t.getBatchBytes(null, 5);
+    expect(raw.count).toBe(2);
+    expect([...raw.keys]).toEqual(
+      first.keys[0]!.prefixLen === 8
+        ? [8, 0, 0, 0, 10, 0, 0, 0, 16, 0, 0, 0, 10, 1, 0, 0]
+        : [16, 0, 0, 0, 10, 1, 0, 0, 8, 0, 0, 0, 10, 0, 0, 0],
+    );
+    expect(new DataView(raw.values.buffer).getUint32(0, true)).toBe(first.keys[0]!.prefixLen);
     expect(t.deleteBatch([{ prefixLen: 8, addr: '10.0.0.0' }])).toBe(1);
     expect(t.count()).toBe(1);
     // LPM tries have no lookup-and-delete: the fallback looks up, then deletes.

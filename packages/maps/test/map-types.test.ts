@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
 import { BtfBuilder, loadBtf, loadKernelBtf, sizeOf } from '@ts-ebpf/btf';
 import {
@@ -11,6 +12,7 @@ import {
   PerfSwConfig,
   PerfType,
   perfEventOpen,
+  pidfdOpen,
   progInfo,
   progLoad,
   socket,
@@ -46,6 +48,7 @@ import {
   struct,
   structOpsValueType,
   TaskStorage,
+  Update,
   UserRingBufMap,
   u32,
   u64,
@@ -185,10 +188,11 @@ describeKernel('every map type', () => {
     }
   });
 
-  it('local storages: socket and cgroup storage from user space; task and inode storage created', () => {
+  it('local storages from user space: socket, cgroup and inode storage', () => {
     const value = struct({ a: u32, b: u64 });
     const sk = socket(2, 2, 0);
     const cg = fileOpen(CGROUP, O.O_RDONLY | O.O_DIRECTORY);
+    const file = fileOpen('/proc/self/exe', O.O_RDONLY);
     try {
       using s = SkStorage.create({ value });
       s.set(sk, { a: 1, b: 2n });
@@ -197,13 +201,43 @@ describeKernel('every map type', () => {
       using c = CgrpStorage.create({ value });
       c.set(cg, { a: 3, b: 4n });
       expect(c.get(cg)).toEqual({ a: 3, b: 4n });
-      using t = TaskStorage.create({ value });
-      expect(t.info().type).toBe(MapType.TASK_STORAGE);
       using i = InodeStorage.create({ value });
       expect(i.info().type).toBe(MapType.INODE_STORAGE);
+      i.set(file, { a: 5, b: 6n });
+      expect(i.get(file)).toEqual({ a: 5, b: 6n });
+      expect(i.delete(file)).toBe(true);
+      expect(i.get(file)).toBeUndefined();
     } finally {
       close(sk);
       close(cg);
+      close(file);
+    }
+  });
+
+  it('task storage: keyed by pidfd, for this process and a child; the element dies with the task', async () => {
+    const value = struct({ a: u32, b: u64 });
+    using t = TaskStorage.create({ value });
+    expect(t.info().type).toBe(MapType.TASK_STORAGE);
+    const child = spawn('sleep', ['30']);
+    const exited = new Promise((r) => child.on('exit', r));
+    const self = pidfdOpen(process.pid);
+    const other = pidfdOpen(child.pid!);
+    try {
+      t.set(self, { a: 1, b: 2n });
+      t.set(other, { a: 3, b: 4n });
+      expect(t.get(self)).toEqual({ a: 1, b: 2n });
+      expect(t.get(other)).toEqual({ a: 3, b: 4n });
+      expect(() => t.set(other, { a: 0, b: 0n }, Update.NOEXIST)).toThrow(/EEXIST/);
+      // local storages cannot be walked: the kernel has no get_next_key for them
+      expect(() => [...t.keys()]).toThrow(/ENOTSUPP/);
+      child.kill();
+      await exited;
+      expect(t.get(other)).toBeUndefined();
+      expect(t.get(self)).toEqual({ a: 1, b: 2n });
+    } finally {
+      child.kill();
+      close(self);
+      close(other);
     }
   });
 

@@ -112,4 +112,32 @@ describeKernel('PerfBuffer reader', () => {
       close(prog);
     }
   });
+
+  it('a watermark holds the wake-up back until that many bytes are waiting', async () => {
+    using map = PerfEventArray.create();
+    using cnt = counters();
+    const prog = loadProducer(outputProgram('perf', map.fd, cnt.fd, 64), 'perf');
+    try {
+      // each sample takes 8 (header) + 4 (size) + 64 bytes, padded to 80 bytes of ring
+      using perf = PerfBuffer.open(map, { watermark: 2000 });
+      const got: number[] = [];
+      perf.on('record', (rec: Uint8Array) => got.push(seqOf(rec)));
+      const until = async (n: number) => {
+        for (let i = 0; i < 1000 && got.length < n; i++) await new Promise((r) => setTimeout(r, 10));
+      };
+      await new Promise((r) => setTimeout(r, 50)); // the listener's first drain has run and found nothing
+      run(prog, 30); // 2400 bytes, past the watermark: its wake-up proves the poller is up
+      await until(30);
+      expect(got).toHaveLength(30);
+      run(prog, 10); // 800 bytes since the last wake-up: below the watermark, none
+      await new Promise((r) => setTimeout(r, 200));
+      expect(got).toHaveLength(30);
+      expect(perf.pending).toBe(true);
+      run(prog, 20); // 2400 bytes: past it
+      await until(60);
+      expect(sorted(got)).toEqual(Array.from({ length: 60 }, (_, i) => i));
+    } finally {
+      close(prog);
+    }
+  });
 });

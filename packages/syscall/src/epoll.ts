@@ -51,7 +51,6 @@ export function epollCtl(epfd: number, op: number, fd: number, events = 0, data 
 // Reused by every call (calls are synchronous; each worker thread has its own module).
 const ctlEvent = new Uint8Array(EVENT_SIZE);
 const ctlView = new DataView(ctlEvent.buffer);
-const waitEvents = new Uint8Array(EVENT_SIZE * 64);
 
 /**
  * epoll_pwait: blocks the calling thread up to `timeoutMs` (-1 forever, 0 poll)

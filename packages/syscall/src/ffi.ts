@@ -230,7 +230,7 @@ export function sysMemfdCreate(name: string, flags: number): number {
 }
 
 /** `pidfd_open(pid, flags)`: a file descriptor referring to a process (task storage maps key on it). */
-export function sysPidfdOpen(pid: number, flags: number): number {
+export function sysPidfdOpen(pid: number, flags = 0): number {
   const ret = sysInt2(nr('pidfd_open'), pid, flags);
   if (ret < 0) fail({ syscall: 'pidfd_open', detail: `pid ${pid}` });
   return ret;

@@ -4,7 +4,8 @@
  * ring buffer draining (64 B and 1 KiB records produced by test-run), heap growth per
  * million records.
  *
- *   npm run bench -w @ts-ebpf/maps      (BENCH_N=1000000 single ops by default)
+ *   npm run bench -w @ts-ebpf/maps      (BENCH_N=1000000 single ops by default;
+ *                                        BENCH_PARTS=single,bulk,ring,heap for some parts)
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
@@ -16,6 +17,9 @@ import { counters, loadProducer, ringReserveProgram } from '../test/programs.js'
 
 const N = Number(process.env.BENCH_N ?? 1_000_000);
 const ROUNDS = 3;
+// BENCH_PARTS=single,bulk,ring,heap runs only those parts (default: all).
+const parts = process.env.BENCH_PARTS?.split(',');
+const wanted = (part: string) => !parts || parts.includes(part);
 const dir = mkdtempSync(join(tmpdir(), 'ts-ebpf-maps-bench-'));
 const bin = join(dir, 'maps-baseline');
 execFileSync('gcc', ['-O2', '-o', bin, new URL('./maps-baseline.c', import.meta.url).pathname]);
@@ -241,52 +245,60 @@ const best = <T extends object>(runs: T[]): T =>
   ) as T;
 
 console.log(`@ts-ebpf/maps benchmarks (best of ${ROUNDS} interleaved rounds)`);
-const cOps = best(
-  Array.from({ length: ROUNDS }, () => JSON.parse(execFileSync(opsBin, [String(N)], { encoding: 'utf8' }))),
-);
-const jsOps = best(Array.from({ length: ROUNDS }, () => singleOps()));
-console.log(`single operations, hash u32 -> u64, ${N} ops each`);
-line('BpfMap.get', jsOps.lookup, cOps.lookup);
-line('BpfMap.set', jsOps.update, cOps.update);
-line('raw syscall lookup (reference)', jsOps.rawLookup, cOps.lookup);
-line('raw syscall update (reference)', jsOps.rawUpdate, cOps.update);
-
-const ENTRIES = 1_000_000;
-const cBulk = best(Array.from({ length: ROUNDS }, () => c('batch', String(ENTRIES), '1024')));
-const jsBulk = best(Array.from({ length: ROUNDS }, () => bulk(ENTRIES, 1024)));
-console.log(`1M-entry hash map, ${ENTRIES} entries, chunks of 1024`);
-line('getBatch walk (decoded)', jsBulk.batch, cBulk.batch, 'ns/entry');
-line('getBatchBytes walk (raw bytes)', jsBulk.raw, cBulk.batch, 'ns/entry');
-line('entries() iteration', jsBulk.iterate, cBulk.batch, 'ns/entry');
-line('entries() vs C get_next_key walk', jsBulk.iterate, cBulk.walk, 'ns/entry');
-console.log(
-  `  batch throughput: decoded ${(1e3 / jsBulk.batch).toFixed(2)} M entries/s (${(cBulk.batch / jsBulk.batch).toFixed(2)}x C), raw ${(1e3 / jsBulk.raw).toFixed(2)} M entries/s (${(cBulk.batch / jsBulk.raw).toFixed(2)}x C), C ${(1e3 / cBulk.batch).toFixed(2)} M entries/s`,
-);
-
-for (const [size, records] of [
-  [64, 500_000],
-  [1024, 100_000],
-] as const) {
-  const runs: RingFigures[] = [];
-  for (let r = 0; r < ROUNDS; r++) runs.push(await ringBench(size, records));
-  const f = best(runs);
-  console.log(
-    `ring buffer, ${size}-byte records, ${records} per drain (producer: test-run ${f.produce.toFixed(0)} ns/record)`,
+if (wanted('single')) {
+  const cOps = best(
+    Array.from({ length: ROUNDS }, () => JSON.parse(execFileSync(opsBin, [String(N)], { encoding: 'utf8' }))),
   );
-  const rate = (ns: number) => `${(1e3 / ns).toFixed(2)} M rec/s`;
-  line('consume(cb) (zero-copy)', f.zeroCopy, f.c, 'ns/rec');
-  line('leaseRecords() (zero-copy lease)', f.lease, f.c, 'ns/rec');
-  line('readBatch() (one copy per batch)', f.batch, f.c, 'ns/rec');
-  line('read() (Uint8Array per record)', f.copy, f.c, 'ns/rec');
-  line('for await batches()', f.batches, f.c, 'ns/rec');
-  line('for await (record by record)', f.iterator, f.c, 'ns/rec');
+  const jsOps = best(Array.from({ length: ROUNDS }, () => singleOps()));
+  console.log(`single operations, hash u32 -> u64, ${N} ops each`);
+  line('BpfMap.get', jsOps.lookup, cOps.lookup);
+  line('BpfMap.set', jsOps.update, cOps.update);
+  line('raw syscall lookup (reference)', jsOps.rawLookup, cOps.lookup);
+  line('raw syscall update (reference)', jsOps.rawUpdate, cOps.update);
+}
+
+if (wanted('bulk')) {
+  const ENTRIES = 1_000_000;
+  const cBulk = best(Array.from({ length: ROUNDS }, () => c('batch', String(ENTRIES), '1024')));
+  const jsBulk = best(Array.from({ length: ROUNDS }, () => bulk(ENTRIES, 1024)));
+  console.log(`1M-entry hash map, ${ENTRIES} entries, chunks of 1024`);
+  line('getBatch walk (decoded)', jsBulk.batch, cBulk.batch, 'ns/entry');
+  line('getBatchBytes walk (raw bytes)', jsBulk.raw, cBulk.batch, 'ns/entry');
+  line('entries() iteration', jsBulk.iterate, cBulk.batch, 'ns/entry');
+  line('entries() vs C get_next_key walk', jsBulk.iterate, cBulk.walk, 'ns/entry');
   console.log(
-    `  C ${rate(f.c)}; lease ${(f.c / f.lease).toFixed(2)}x C (goal 0.8), copying ${(f.c / f.batch).toFixed(2)}x C (goal 0.5)`,
+    `  batch throughput: decoded ${(1e3 / jsBulk.batch).toFixed(2)} M entries/s (${(cBulk.batch / jsBulk.batch).toFixed(2)}x C), raw ${(1e3 / jsBulk.raw).toFixed(2)} M entries/s (${(cBulk.batch / jsBulk.raw).toFixed(2)}x C), C ${(1e3 / cBulk.batch).toFixed(2)} M entries/s`,
   );
 }
 
-const heap = await heapPerMillion();
-console.log(
-  `heap growth per million 64-byte records${gc ? '' : ' (run with --expose-gc for exact figures)'}: consume ${heap.zeroCopy.toFixed(0)} KiB, readBatch ${heap.batch.toFixed(0)} KiB, read() ${heap.copy.toFixed(0)} KiB`,
-);
+if (wanted('ring')) {
+  for (const [size, records] of [
+    [64, 500_000],
+    [1024, 100_000],
+  ] as const) {
+    const runs: RingFigures[] = [];
+    for (let r = 0; r < ROUNDS; r++) runs.push(await ringBench(size, records));
+    const f = best(runs);
+    console.log(
+      `ring buffer, ${size}-byte records, ${records} per drain (producer: test-run ${f.produce.toFixed(0)} ns/record)`,
+    );
+    const rate = (ns: number) => `${(1e3 / ns).toFixed(2)} M rec/s`;
+    line('consume(cb) (zero-copy)', f.zeroCopy, f.c, 'ns/rec');
+    line('leaseRecords() (zero-copy lease)', f.lease, f.c, 'ns/rec');
+    line('readBatch() (one copy per batch)', f.batch, f.c, 'ns/rec');
+    line('read() (Uint8Array per record)', f.copy, f.c, 'ns/rec');
+    line('for await batches()', f.batches, f.c, 'ns/rec');
+    line('for await (record by record)', f.iterator, f.c, 'ns/rec');
+    console.log(
+      `  C ${rate(f.c)}; lease ${(f.c / f.lease).toFixed(2)}x C (goal 0.8), copying ${(f.c / f.batch).toFixed(2)}x C (goal 0.5)`,
+    );
+  }
+}
+
+if (wanted('heap')) {
+  const heap = await heapPerMillion();
+  console.log(
+    `heap growth per million 64-byte records${gc ? '' : ' (run with --expose-gc for exact figures)'}: consume ${heap.zeroCopy.toFixed(0)} KiB, readBatch ${heap.batch.toFixed(0)} KiB, read() ${heap.copy.toFixed(0)} KiB`,
+  );
+}
 await pollersStopped();

@@ -1,4 +1,4 @@
-import { RecordList } from './record-list.js';
+import { RecordList, type RecordTables } from './record-list.js';
 
 /**
  * Records held in place in a ring buffer, read by index without copying
@@ -11,8 +11,13 @@ export class LeasedRecords extends RecordList implements Disposable {
   readonly #source: { readonly closed: boolean };
 
   /** @internal */
-  constructor(data: DataView, source: { readonly closed: boolean }, release: () => void) {
-    super(data);
+  constructor(
+    data: DataView,
+    source: { readonly closed: boolean },
+    release: () => void,
+    tables?: RecordTables,
+  ) {
+    super(data, tables);
     this.#source = source;
     this.#release = release;
     this.readableWhile(this);

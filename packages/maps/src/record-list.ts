@@ -3,6 +3,12 @@ import { type RecordSource, RecordView } from './record-view.js';
 
 const ALWAYS_OPEN: RecordSource = { closed: false };
 
+/** @internal A list's offset and length tables. */
+export interface RecordTables {
+  offsets: Uint32Array;
+  lengths: Uint32Array;
+}
+
 /**
  * Several records read by index, without a callback or an object per record: record `i`
  * is bytes [offset(i), offset(i) + length(i)) of one memory area (a batch's copy, or the
@@ -12,14 +18,21 @@ const ALWAYS_OPEN: RecordSource = { closed: false };
 export class RecordList {
   #count = 0;
   #data: DataView;
-  #offsets = new Uint32Array(64);
-  #lengths = new Uint32Array(64);
+  #offsets: Uint32Array;
+  #lengths: Uint32Array;
   #view: RecordView | undefined;
   #source: RecordSource = ALWAYS_OPEN;
 
-  /** @internal */
-  constructor(data: DataView) {
+  /** @internal `tables` (from a list no longer read) saves growing new ones. */
+  constructor(data: DataView, tables?: RecordTables) {
     this.#data = data;
+    this.#offsets = tables?.offsets ?? new Uint32Array(64);
+    this.#lengths = tables?.lengths ?? new Uint32Array(64);
+  }
+
+  /** @internal The offset and length tables, to hand to the next list once this one is done. */
+  tables(): RecordTables {
+    return { offsets: this.#offsets, lengths: this.#lengths };
   }
 
   /** @internal Reads throw `ObjectClosedError` once `source.closed` (default: never). */

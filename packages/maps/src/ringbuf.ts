@@ -5,7 +5,7 @@ import { MapType } from './map-types.js';
 import { defaultPoller, type Poller } from './poller.js';
 import { RecordBatch } from './record-batch.js';
 import { LeasedRecords } from './record-lease.js';
-import type { RecordList } from './record-list.js';
+import type { RecordList, RecordTables } from './record-list.js';
 import { RecordStream } from './record-stream.js';
 import { RecordView } from './record-view.js';
 import {
@@ -70,6 +70,7 @@ export class RingBuffer extends EventEmitter implements Disposable, AsyncIterabl
   readonly #dataView: DataView;
   readonly #view: RecordView;
   readonly #scratch = new RecordBatch();
+  #spareTables: RecordTables | undefined;
   #cons: number;
   #prod = 0;
   #queue: Uint8Array[] = [];
@@ -305,13 +306,21 @@ export class RingBuffer extends EventEmitter implements Disposable, AsyncIterabl
       throw new Error('records were read ahead by an iterator: take them with read()');
     let end = -1;
     let bytes = 0;
-    const leased = new LeasedRecords(this.#dataView, this.#data, () => {
-      if (end < 0 || this.#leased !== end) return;
-      this.#leased = -1;
-      this.stats.records += leased.count;
-      this.stats.bytes += bytes;
-      if (!this.#closed) this.#commit(end);
-    });
+    // The tables of the last committed lease are reused: it can no longer be read.
+    const leased = new LeasedRecords(
+      this.#dataView,
+      this.#data,
+      () => {
+        if (end < 0 || this.#leased !== end) return;
+        this.#leased = -1;
+        this.stats.records += leased.count;
+        this.stats.bytes += bytes;
+        this.#spareTables = leased.tables();
+        if (!this.#closed) this.#commit(end);
+      },
+      this.#spareTables,
+    );
+    this.#spareTables = undefined;
     const start = this.#cons;
     const [span, payload] = this.#scan(
       leased,
@@ -323,6 +332,7 @@ export class RingBuffer extends EventEmitter implements Disposable, AsyncIterabl
       // only discarded records (or none): nothing to hold
       if (span > 0) this.#commit(start + span);
       leased.commit();
+      this.#spareTables = leased.tables();
       return leased;
     }
     end = start + span;

@@ -2,6 +2,7 @@ import { BPF_F_NO_PREALLOC, possibleCpuCount } from '@ts-ebpf/syscall';
 import type { Codec } from './codecs/codec.js';
 import { perCpu } from './codecs/per-cpu.js';
 import { u32, u64 } from './codecs/scalars.js';
+import { socketValue } from './codecs/socket.js';
 import { array } from './codecs/struct.js';
 import { BpfMap } from './map.js';
 import type { MapBtf, MapPinning } from './map-spec.js';
@@ -72,15 +73,15 @@ export const PerCpuArrayMap = {
   },
 };
 
-function fdArray(type: number, defaultEntries?: () => number) {
+function fdArray(type: number, defaultEntries?: () => number, value: Codec<number> = u32) {
   return {
     /**
      * Creates the map. Values are written as fds (or ifindexes / queue sizes for devmap and
      * cpumap) and read back as kernel ids where the kernel allows reading.
      */
-    create(o: Partial<CommonOptions> & { valueSize?: 4 | 8 } = {}): BpfMap<number, number> {
+    create(o: Partial<CommonOptions> = {}): BpfMap<number, number> {
       const maxEntries = o.maxEntries ?? defaultEntries?.() ?? 1;
-      return BpfMap.create<number, number>({ ...o, maxEntries, key: u32, value: u32, type });
+      return BpfMap.create<number, number>({ ...o, maxEntries, key: u32, value, type });
     },
   };
 }
@@ -97,10 +98,13 @@ export const DevMap = fdArray(MapType.DEVMAP);
 export const CpuMap = fdArray(MapType.CPUMAP, possibleCpuCount);
 /** `BPF_MAP_TYPE_XSKMAP`: queue index → AF_XDP socket fd. */
 export const XskMap = fdArray(MapType.XSKMAP);
-/** `BPF_MAP_TYPE_SOCKMAP`: index → socket fd; reads give socket cookies with 8-byte values. */
-export const SockMap = fdArray(MapType.SOCKMAP);
-/** `BPF_MAP_TYPE_REUSEPORT_SOCKARRAY`: index → socket fd. */
-export const ReuseportSockArray = fdArray(MapType.REUSEPORT_SOCKARRAY);
+/** `BPF_MAP_TYPE_SOCKMAP`: index → socket fd; reads give the socket's cookie (see {@link socketValue}). */
+export const SockMap = fdArray(MapType.SOCKMAP, undefined, socketValue);
+/**
+ * `BPF_MAP_TYPE_REUSEPORT_SOCKARRAY`: index → fd of a bound socket with `SO_REUSEPORT`; reads
+ * give the socket's cookie.
+ */
+export const ReuseportSockArray = fdArray(MapType.REUSEPORT_SOCKARRAY, undefined, socketValue);
 
 /** `BPF_MAP_TYPE_DEVMAP_HASH`: K → ifindex. */
 export const DevMapHash = {
@@ -110,11 +114,11 @@ export const DevMapHash = {
   },
 };
 
-/** `BPF_MAP_TYPE_SOCKHASH`: K → socket fd. */
+/** `BPF_MAP_TYPE_SOCKHASH`: K → socket fd; reads give the socket's cookie. */
 export const SockHash = {
   /** Creates the map. */
   create<K>(o: CommonOptions & { key: Codec<K> }): BpfMap<K, number> {
-    return BpfMap.create<K, number>({ ...o, value: u32, type: MapType.SOCKHASH });
+    return BpfMap.create<K, number>({ ...o, value: socketValue, type: MapType.SOCKHASH });
   },
 };
 

@@ -4,8 +4,10 @@ import { BtfBuilder, loadBtf, loadKernelBtf, sizeOf } from '@ts-ebpf/btf';
 import {
   BPF_F_LINK,
   BpfProgType,
+  bind,
   close,
   fileOpen,
+  getsockopt,
   mapCreate,
   O,
   PerfSample,
@@ -15,6 +17,8 @@ import {
   pidfdOpen,
   progInfo,
   progLoad,
+  setsockopt,
+  sockaddrIn,
   socket,
 } from '@ts-ebpf/syscall';
 import { describeKernel } from '@ts-ebpf/test-utils';
@@ -26,6 +30,7 @@ import {
   BpfMap,
   CgroupArray,
   CgrpStorage,
+  CodecError,
   CpuMap,
   DevMap,
   DevMapHash,
@@ -41,6 +46,8 @@ import {
   ReuseportSockArray,
   RingBufMap,
   SkStorage,
+  SockHash,
+  SockMap,
   StackMap,
   StackTraceMap,
   StructOpsMap,
@@ -65,6 +72,10 @@ beforeAll(async () => {
 afterAll(async () => {
   await new Promise<void>((resolve) => server.close(() => resolve()));
 });
+
+const SOL_SOCKET = 1;
+const SO_REUSEPORT = 15;
+const SO_COOKIE = 57;
 
 describeKernel('every map type', () => {
   it('queue is FIFO, stack is LIFO, both overwrite the oldest on request', () => {
@@ -164,17 +175,36 @@ describeKernel('every map type', () => {
     expect(x.info().type).toBe(MapType.XSKMAP);
   });
 
-  it('sockmap and sockhash take sockets and read back cookies', () => {
+  it('sockmap, sockhash and reuseport sockarray take socket fds and read back their cookies', () => {
     const fd = (server as unknown as { _handle: { fd: number } })._handle.fd;
-    using sm = BpfMap.create({ type: MapType.SOCKMAP, key: u32, value: u64, maxEntries: 2 });
-    sm.set(0, BigInt(fd));
-    const cookie = sm.get(0);
-    expect(typeof cookie).toBe('bigint');
-    using sh = BpfMap.create({ type: MapType.SOCKHASH, key: u32, value: u64, maxEntries: 2 });
-    sh.set(7, BigInt(fd));
-    expect(sh.get(7)).toBe(cookie);
-    using rsa = ReuseportSockArray.create({ maxEntries: 2 });
-    expect(rsa.delete(0)).toBe(false);
+    const cookieOf = (sock: number) => {
+      const out = new Uint8Array(8);
+      getsockopt(sock, SOL_SOCKET, SO_COOKIE, out);
+      return Number(new DataView(out.buffer).getBigUint64(0, true));
+    };
+    using sm = SockMap.create({ maxEntries: 2 });
+    sm.set(0, fd);
+    expect(sm.get(0)).toBe(cookieOf(fd));
+    expect(sm.get(1)).toBeUndefined();
+    expect(() => sm.set(1, -1)).toThrow(CodecError);
+    using sh = SockHash.create({ key: u32, maxEntries: 2 });
+    sh.set(7, fd);
+    expect(sh.get(7)).toBe(cookieOf(fd));
+    expect([...sh.entries()]).toEqual([[7, cookieOf(fd)]]);
+    // a reuseport group member: a bound UDP socket with SO_REUSEPORT
+    const udp = socket(2, 2, 0);
+    try {
+      using rsa = ReuseportSockArray.create({ maxEntries: 2 });
+      expect(() => rsa.set(0, udp)).toThrow(/EINVAL/); // not bound, no SO_REUSEPORT yet
+      setsockopt(udp, SOL_SOCKET, SO_REUSEPORT, new Uint8Array(new Uint32Array([1]).buffer));
+      bind(udp, sockaddrIn(0, '127.0.0.1'));
+      rsa.set(0, udp);
+      expect(rsa.get(0)).toBe(cookieOf(udp));
+      expect(rsa.delete(0)).toBe(true);
+      expect(rsa.delete(0)).toBe(false);
+    } finally {
+      close(udp);
+    }
   });
 
   it('cgroup array takes cgroup directory fds', () => {

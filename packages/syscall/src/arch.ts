@@ -20,6 +20,7 @@ export type SyscallName =
   | 'socket'
   | 'bind'
   | 'connect'
+  | 'getsockname'
   | 'sendto'
   | 'recvfrom'
   | 'setsockopt'
@@ -58,6 +59,7 @@ const generic: SyscallTable = {
   socket: 198,
   bind: 200,
   connect: 203,
+  getsockname: 204,
   sendto: 206,
   recvfrom: 207,
   setsockopt: 208,
@@ -99,6 +101,7 @@ export const SYSCALL_TABLES: Readonly<Record<string, SyscallTable>> = {
     socket: 41,
     bind: 49,
     connect: 42,
+    getsockname: 51,
     sendto: 44,
     recvfrom: 45,
     setsockopt: 54,
@@ -136,6 +139,7 @@ export const SYSCALL_TABLES: Readonly<Record<string, SyscallTable>> = {
     socket: 359,
     bind: 361,
     connect: 362,
+    getsockname: 367,
     sendto: 369,
     recvfrom: 371,
     setsockopt: 366,
@@ -170,6 +174,7 @@ export const SYSCALL_TABLES: Readonly<Record<string, SyscallTable>> = {
     socket: 326,
     bind: 327,
     connect: 328,
+    getsockname: 331,
     sendto: 335,
     recvfrom: 337,
     setsockopt: 339,

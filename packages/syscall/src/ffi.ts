@@ -42,6 +42,13 @@ const sysMountShape = shape(
   'const char *src, const char *target, const char *type, unsigned long flags, void *data',
 );
 const sysPtr2 = shape('void *a, void *b');
+const sysIntPtrPtr = shape('long fd, void *addr, void *len');
+const sysSendtoShape = shape(
+  'long fd, void *buf, unsigned long len, long flags, void *addr, unsigned long addrlen',
+);
+const sysRecvfromShape = shape(
+  'long fd, void *buf, unsigned long len, long flags, void *addr, void *addrlen',
+);
 const sysStrInt = shape('const char *name, unsigned long flags');
 const libcMmap = libc.func('void *mmap(void *addr, size_t len, int prot, int flags, int fd, long off)') as (
   ...a: unknown[]
@@ -186,6 +193,41 @@ export function sysSetns(fd: number, nstype: number): void {
 export function sysSocket(domain: number, type: number, protocol: number): number {
   const ret = sysInt3(nr('socket'), domain, type, protocol);
   if (ret < 0) fail({ syscall: 'socket', detail: `domain ${domain}, type ${type}` });
+  return ret;
+}
+
+/** `bind(fd, addr, addrlen)` with an encoded sockaddr (see `sockaddrIn`). */
+export function sysBind(fd: number, addr: Uint8Array): void {
+  if (sysIntPtrLong(nr('bind'), fd, addr, addr.byteLength) < 0) fail({ syscall: 'bind', detail: `fd ${fd}` });
+}
+
+/** `getsockname(fd, addr, &addrlen)` into `addr`. @returns the address length. */
+export function sysGetsockname(fd: number, addr: Uint8Array): number {
+  const len = new Uint32Array([addr.byteLength]);
+  if (sysIntPtrPtr(nr('getsockname'), fd, addr, len) < 0) {
+    fail({ syscall: 'getsockname', detail: `fd ${fd}` });
+  }
+  return len[0]!;
+}
+
+/** `connect(fd, addr, addrlen)`. */
+export function sysConnect(fd: number, addr: Uint8Array): void {
+  if (sysIntPtrLong(nr('connect'), fd, addr, addr.byteLength) < 0) {
+    fail({ syscall: 'connect', detail: `fd ${fd}` });
+  }
+}
+
+/** `sendto(fd, buf, len, flags, addr, addrlen)` (addr null: a connected socket). @returns bytes sent. */
+export function sysSendto(fd: number, data: Uint8Array, flags = 0, addr: Uint8Array | null = null): number {
+  const ret = sysSendtoShape(nr('sendto'), fd, data, data.byteLength, flags, addr, addr?.byteLength ?? 0);
+  if (ret < 0) fail({ syscall: 'sendto', detail: `fd ${fd}` });
+  return ret;
+}
+
+/** `recvfrom(fd, buf, len, flags, NULL, NULL)`. @returns bytes received. */
+export function sysRecvfrom(fd: number, buf: Uint8Array, flags = 0): number {
+  const ret = sysRecvfromShape(nr('recvfrom'), fd, buf, buf.byteLength, flags, null, null);
+  if (ret < 0) fail({ syscall: 'recvfrom', detail: `fd ${fd}` });
   return ret;
 }
 

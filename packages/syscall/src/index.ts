@@ -68,12 +68,17 @@ export {
 } from './features.js';
 export {
   addressOf,
+  sysBind as bind,
+  sysConnect as connect,
   sysEventfd as eventfd,
   sysGetpid as getpid,
+  sysGetsockname as getsockname,
   sysGetsockopt as getsockopt,
   sysGettid as gettid,
   sysMemfdCreate as memfdCreate,
   sysPidfdOpen as pidfdOpen,
+  sysRecvfrom as recvfrom,
+  sysSendto as sendto,
   sysSetns as setns,
   sysSetsockopt as setsockopt,
   sysSocket as socket,
@@ -147,6 +152,7 @@ export {
   perfEventOpen,
 } from './perf-event.js';
 export { type BtfLoadAttr, btfLoad, decodeLog, type ProgLoadAttr, progLoad } from './prog-load.js';
+export { sockaddrIn, sockaddrInPort } from './sockaddr.js';
 export {
   Capability,
   type CapabilityName,

@@ -1,0 +1,29 @@
+import { BpfArgumentError } from './errors.js';
+import { checkInt } from './validate.js';
+
+/** `AF_INET`. */
+const AF_INET = 2;
+
+/**
+ * An encoded `struct sockaddr_in` (16 bytes: family in host order, port and address in network
+ * order) for `bind`, `connect` and `sendto`.
+ * @param address dotted IPv4, e.g. `'127.0.0.1'` (default `0.0.0.0`)
+ */
+export function sockaddrIn(port: number, address = '0.0.0.0'): Uint8Array {
+  checkInt(port, 'port', 0, 0xffff);
+  const parts = address.split('.').map(Number);
+  if (parts.length !== 4 || parts.some((p) => !Number.isInteger(p) || p < 0 || p > 255)) {
+    throw new BpfArgumentError('address', `${JSON.stringify(address)} is not a dotted IPv4 address`);
+  }
+  const out = new Uint8Array(16);
+  const v = new DataView(out.buffer);
+  v.setUint16(0, AF_INET, new Uint8Array(new Uint16Array([1]).buffer)[0] === 1);
+  v.setUint16(2, port, false);
+  out.set(parts, 4);
+  return out;
+}
+
+/** The port of an encoded `sockaddr_in` (e.g. filled by `getsockname`). */
+export function sockaddrInPort(addr: Uint8Array): number {
+  return new DataView(addr.buffer, addr.byteOffset, addr.byteLength).getUint16(2, false);
+}

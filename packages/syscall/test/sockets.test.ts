@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import {
+  BpfArgumentError,
+  bind,
+  close,
+  connect,
+  getsockname,
+  getsockopt,
+  recvfrom,
+  sendto,
+  setsockopt,
+  sockaddrIn,
+  sockaddrInPort,
+  socket,
+} from '../src/index.js';
+
+const AF_INET = 2;
+const SOCK_DGRAM = 2;
+const SOL_SOCKET = 1;
+const SO_REUSEPORT = 15;
+const MSG_DONTWAIT = 0x40;
+
+describe('socket wrappers', () => {
+  it('encodes sockaddr_in and rejects bad addresses before any call', () => {
+    expect([...sockaddrIn(0x1234, '10.1.2.3')]).toEqual([
+      2, 0, 0x12, 0x34, 10, 1, 2, 3, 0, 0, 0, 0, 0, 0, 0, 0,
+    ]);
+    expect(sockaddrInPort(sockaddrIn(8080))).toBe(8080);
+    expect(() => sockaddrIn(70000)).toThrow(BpfArgumentError);
+    expect(() => sockaddrIn(1, '10.0.0')).toThrow(/not a dotted IPv4 address/);
+    expect(() => sockaddrIn(1, '10.0.0.256')).toThrow(BpfArgumentError);
+  });
+
+  it('binds, connects, sends and receives a datagram over loopback', () => {
+    const a = socket(AF_INET, SOCK_DGRAM, 0);
+    const b = socket(AF_INET, SOCK_DGRAM, 0);
+    try {
+      setsockopt(a, SOL_SOCKET, SO_REUSEPORT, new Uint8Array(new Uint32Array([1]).buffer));
+      const opt = new Uint8Array(4);
+      expect(getsockopt(a, SOL_SOCKET, SO_REUSEPORT, opt)).toBe(4);
+      expect(opt[0]).toBe(1);
+      bind(a, sockaddrIn(0, '127.0.0.1'));
+      const name = new Uint8Array(16);
+      expect(getsockname(a, name)).toBe(16);
+      const port = sockaddrInPort(name);
+      expect(port).toBeGreaterThan(0);
+      expect(sendto(b, new Uint8Array([1, 2, 3]), 0, sockaddrIn(port, '127.0.0.1'))).toBe(3);
+      const got = new Uint8Array(16);
+      expect(recvfrom(a, got)).toBe(3);
+      expect([...got.subarray(0, 3)]).toEqual([1, 2, 3]);
+      connect(b, sockaddrIn(port, '127.0.0.1'));
+      expect(sendto(b, new Uint8Array([9]))).toBe(1);
+      expect(recvfrom(a, got)).toBe(1);
+      expect(got[0]).toBe(9);
+      expect(() => recvfrom(a, got, MSG_DONTWAIT)).toThrow(/recvfrom failed: EAGAIN/);
+      // the same port again without SO_REUSEPORT on the second socket
+      expect(() => bind(b, sockaddrIn(port, '127.0.0.1'))).toThrow(/bind failed: EINVAL|EADDRINUSE/);
+    } finally {
+      close(a);
+      close(b);
+    }
+  });
+});

@@ -8,24 +8,11 @@ import { RecordList, type RecordTables } from './record-list.js';
 export class LeasedRecords extends RecordList implements Disposable {
   #held = true;
   readonly #release: () => void;
-  readonly #source: { readonly closed: boolean };
 
   /** @internal */
-  constructor(
-    data: DataView,
-    source: { readonly closed: boolean },
-    release: () => void,
-    tables?: RecordTables,
-  ) {
+  constructor(data: DataView, release: () => void, tables?: RecordTables) {
     super(data, tables);
-    this.#source = source;
     this.#release = release;
-    this.readableWhile(this);
-  }
-
-  /** True once committed or once the ring closed: the records may no longer be read. */
-  get closed(): boolean {
-    return !this.#held || this.#source.closed;
   }
 
   /** True until `commit()`. */
@@ -33,10 +20,16 @@ export class LeasedRecords extends RecordList implements Disposable {
     return this.#held;
   }
 
+  /** @internal The ring closed: the records are gone. */
+  revoke(): void {
+    this.invalidate();
+  }
+
   /** Gives the records' space back to the producer; idempotent. */
   commit(): void {
     if (!this.#held) return;
     this.#held = false;
+    this.invalidate();
     this.#release();
   }
 

@@ -1,7 +1,5 @@
 import { ObjectClosedError } from '@ts-ebpf/syscall';
-import { type RecordSource, RecordView } from './record-view.js';
-
-const ALWAYS_OPEN: RecordSource = { closed: false };
+import { RecordView } from './record-view.js';
 
 /** @internal A list's offset and length tables. */
 export interface RecordTables {
@@ -21,7 +19,7 @@ export class RecordList {
   #offsets: Uint32Array;
   #lengths: Uint32Array;
   #view: RecordView | undefined;
-  #source: RecordSource = ALWAYS_OPEN;
+  #readable = true;
 
   /** @internal `tables` (from a list no longer read) saves growing new ones. */
   constructor(data: DataView, tables?: RecordTables) {
@@ -35,9 +33,14 @@ export class RecordList {
     return { offsets: this.#offsets, lengths: this.#lengths };
   }
 
-  /** @internal Reads throw `ObjectClosedError` once `source.closed` (default: never). */
-  protected readableWhile(source: RecordSource): void {
-    this.#source = source;
+  /** True once the records may no longer be read (a committed lease, or its ring closed). */
+  get closed(): boolean {
+    return !this.#readable;
+  }
+
+  /** @internal From now on, reads throw `ObjectClosedError`. */
+  protected invalidate(): void {
+    this.#readable = false;
   }
 
   /** Number of records. */
@@ -46,7 +49,7 @@ export class RecordList {
   }
 
   #assertReadable(): void {
-    if (this.#source.closed) throw new ObjectClosedError('the ring buffer (or lease) of these records');
+    if (!this.#readable) throw new ObjectClosedError('the ring buffer (or lease) of these records');
   }
 
   /** Length of record `i` in bytes. */
@@ -125,13 +128,13 @@ export class RecordList {
 
   /** A view of record `i` of its own (valid as long as the list is). */
   view(i: number): RecordView {
-    return new RecordView(this.#data, this.#source).reset(this.at(i, 0, 0), this.#lengths[i]!);
+    return new RecordView(this.#data, this).reset(this.at(i, 0, 0), this.#lengths[i]!);
   }
 
   /** Calls `cb` with a view of each record; the view object is reused, so keep copies only. */
   forEach(cb: (record: RecordView, index: number) => void): void {
     this.#assertReadable();
-    this.#view ??= new RecordView(this.#data, this.#source);
+    this.#view ??= new RecordView(this.#data, this);
     const view = this.#view;
     for (let i = 0; i < this.#count; i++) {
       cb(view.reset(this.#offsets[i]!, this.#lengths[i]!), i);

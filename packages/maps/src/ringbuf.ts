@@ -71,6 +71,8 @@ export class RingBuffer extends EventEmitter implements Disposable, AsyncIterabl
   readonly #view: RecordView;
   readonly #scratch = new RecordBatch();
   #spareTables: RecordTables | undefined;
+  // The lease not yet committed (at most one), made unreadable if the ring closes first.
+  #heldLease: LeasedRecords | undefined;
   #cons: number;
   #prod = 0;
   #queue: Uint8Array[] = [];
@@ -309,10 +311,10 @@ export class RingBuffer extends EventEmitter implements Disposable, AsyncIterabl
     // The tables of the last committed lease are reused: it can no longer be read.
     const leased = new LeasedRecords(
       this.#dataView,
-      this.#data,
       () => {
         if (end < 0 || this.#leased !== end) return;
         this.#leased = -1;
+        this.#heldLease = undefined;
         this.stats.records += leased.count;
         this.stats.bytes += bytes;
         this.#spareTables = leased.tables();
@@ -338,6 +340,7 @@ export class RingBuffer extends EventEmitter implements Disposable, AsyncIterabl
     end = start + span;
     bytes = payload;
     this.#leased = end;
+    this.#heldLease = leased;
     return leased;
   }
 
@@ -403,6 +406,7 @@ export class RingBuffer extends EventEmitter implements Disposable, AsyncIterabl
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#heldLease?.revoke();
     this.#stream.close();
     this.#syncEpoll?.close();
     this.#consumer.close();

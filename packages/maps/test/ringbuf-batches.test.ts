@@ -152,6 +152,18 @@ describeKernel('RingBuffer batches and leases', () => {
       });
       expect(n).toBe(1);
       expect(() => kept!.getUint32(0)).toThrow(ObjectClosedError);
+      // a lease held while its ring closes is unreadable too (a reader closed inside a consume
+      // callback could not publish its position: the next reader starts at that record again)
+      const again = RingBuffer.open(ring);
+      const held = again.leaseRecords();
+      expect(held.count).toBe(10);
+      const view = held.view(1);
+      expect(view.getBigUint64(0)).toBe(1n);
+      again.close();
+      expect(held.closed).toBe(true);
+      expect(() => held.getUint32(0, 0)).toThrow(ObjectClosedError);
+      expect(() => view.getUint32(0)).toThrow(ObjectClosedError);
+      held.commit();
       expect(() => reader.readBatch()).toThrow(ObjectClosedError);
       expect(() => reader.leaseRecords()).toThrow(ObjectClosedError);
     } finally {

@@ -61,7 +61,9 @@ export class Attr {
   /** Write the address of `bytes` (or 0 for null) into a 64-bit pointer field. */
   ptr(offset: number, bytes: ArrayBufferView | null | undefined): this {
     const slot = offset >> 3;
-    if (bytes && this.slots[slot] === bytes && bytes.byteLength !== 0) return this;
+    // `length` rather than `byteLength`: the latter costs ~18 ns on Node 20. A detached buffer
+    // has length 0; a DataView has no length and always takes the checked path below.
+    if (bytes && this.slots[slot] === bytes && ((bytes as { length?: number }).length ?? 0) > 0) return this;
     this.slots[slot] = bytes ?? null;
     const address = bytes ? pointerOf(bytes) : 0;
     const low = address % 0x100000000;

@@ -59,6 +59,19 @@ describeKernel('raw map commands', () => {
     expect(keys.sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 8, 9]);
   });
 
+  it('refuses a buffer detached since the last call instead of passing its stale address', () => {
+    const fd = hash();
+    mapUpdateElem(fd, u32(1), u64(5));
+    const key = u32(1);
+    const out = new Uint8Array(8);
+    expect(mapLookupElem(fd, key, out)).toBe(true);
+    // the same buffers again take the cached path; then the value buffer is transferred away
+    expect(mapLookupElem(fd, key, out)).toBe(true);
+    structuredClone(out.buffer, { transfer: [out.buffer] });
+    expect(out.length).toBe(0);
+    expect(() => mapLookupElem(fd, key, out)).toThrow(/detached/);
+  });
+
   it('honours BPF_NOEXIST and BPF_EXIST with the kernel errno', () => {
     const fd = hash();
     mapUpdateElem(fd, u32(1), u64(1), BPF_NOEXIST);

@@ -1,5 +1,13 @@
 import { mapGetNextKey, mapLookupElem, mapUpdateElem } from '@ts-ebpf/syscall';
-import { type BatchCursor, type BatchResult, batchRefused, getAndDeleteBatch, getBatch } from './batch.js';
+import {
+  type BatchCursor,
+  type BatchResult,
+  batchRefused,
+  getAndDeleteBatch,
+  getBatch,
+  getBatchBytes,
+  type RawBatchResult,
+} from './batch.js';
 import type { BpfMap } from './map.js';
 import { isArrayType, iteratesInBatches, MapType } from './map-types.js';
 
@@ -8,7 +16,7 @@ export const ITERATION_CHUNK = 512;
 
 function keyString(b: Uint8Array): string {
   let s = '';
-  for (let i = 0; i < b.byteLength; i++) s += String.fromCharCode(b[i]!);
+  for (let i = 0; i < b.length; i++) s += String.fromCharCode(b[i]!);
   return s;
 }
 
@@ -66,7 +74,16 @@ export function* entries<K, V>(map: BpfMap<K, V>, withValues = true): Generator<
 export function count(map: BpfMap<unknown, unknown>): number {
   if (map.type === MapType.ARRAY || map.type === MapType.PERCPU_ARRAY) return map.maxEntries;
   let n = 0;
-  for (const _ of iteratesInBatches(map.type) ? entries(map, false) : walk(map, false)) n++;
+  if (iteratesInBatches(map.type) && !batchRefused(map, 'lookup')) {
+    // counted from the kernel's bytes: nothing decoded
+    for (let cursor: BatchCursor | null = null; ; ) {
+      const r: RawBatchResult = getBatchBytes(map, cursor, ITERATION_CHUNK);
+      n += r.count;
+      if (r.done) return n;
+      cursor = r.cursor;
+    }
+  }
+  for (const _ of walk(map, false)) n++;
   return n;
 }
 

@@ -123,6 +123,12 @@ export class RingBuffer extends EventEmitter implements Disposable, AsyncIterabl
     if (this.#leased >= 0) throw new Error('a leased record is not committed yet');
   }
 
+  // The record iterator copies ahead; the other forms would skip those records.
+  #assertNoReadAhead(): void {
+    if (this.#queueHead < this.#queue.length)
+      throw new Error('records were read ahead by an iterator: take them with read()');
+  }
+
   /** Offset in the data mapping of ring position `pos`. */
   #offset(pos: number): number {
     return this.#page + (this.#mask >= 0 ? pos & this.#mask : pos % this.size);
@@ -153,8 +159,7 @@ export class RingBuffer extends EventEmitter implements Disposable, AsyncIterabl
   consume(cb: (record: RecordView) => void, limit = Number.POSITIVE_INFINITY): number {
     this.#assertOpen();
     this.#assertNothingHeld();
-    if (this.#queueHead < this.#queue.length)
-      throw new Error('records were read ahead by an iterator: take them with read()');
+    this.#assertNoReadAhead();
     // The hot loop works on locals. The consumer position is published every 16 records
     // (libbpf publishes after each; this gives space back nearly as early for less work) and
     // at the end, also when a callback throws: a record counts as consumed once delivered.
@@ -243,8 +248,7 @@ export class RingBuffer extends EventEmitter implements Disposable, AsyncIterabl
   readBatch(options: { into?: RecordBatch; maxBytes?: number; maxRecords?: number } = {}): RecordBatch {
     this.#assertOpen();
     this.#assertNothingHeld();
-    if (this.#queueHead < this.#queue.length)
-      throw new Error('records were read ahead by an iterator: take them with read()');
+    this.#assertNoReadAhead();
     const batch = options.into ?? new RecordBatch();
     batch.clear();
     const [span, bytes] = this.#scan(
@@ -304,8 +308,7 @@ export class RingBuffer extends EventEmitter implements Disposable, AsyncIterabl
   leaseRecords(options: { maxRecords?: number; maxBytes?: number } = {}): LeasedRecords {
     this.#assertOpen();
     this.#assertNothingHeld();
-    if (this.#queueHead < this.#queue.length)
-      throw new Error('records were read ahead by an iterator: take them with read()');
+    this.#assertNoReadAhead();
     let end = -1;
     let bytes = 0;
     // The tables of the last committed lease are reused: it can no longer be read.

@@ -132,6 +132,8 @@ describeKernel('corpus: clang-compiled objects loaded, attached and run', () => 
     ]);
     for (let i = 0; i < 5; i++) getpid();
     getppidTimes(3);
+    // Detached before reading, so that the counters read below are one consistent snapshot.
+    for (const link of links) link.close();
     // Other threads of this process (libuv, the vitest worker) may make the same calls: at least, not exactly.
     const hits = v(c, 'tp_hits'); // tracepoint + a static subprogram adding the rewritten .rodata bonus
     expect(hits).toBeGreaterThanOrEqual(15n);

@@ -1,6 +1,18 @@
 import { ObjectClosedError } from '@ts-ebpf/syscall';
 import { RecordView } from './record-view.js';
 
+function closedError(): ObjectClosedError {
+  return new ObjectClosedError('the ring buffer (or lease) of these records');
+}
+
+function indexError(i: number, count: number): RangeError {
+  return new RangeError(`record ${i} of ${count}`);
+}
+
+function rangeError(offset: number, size: number, length: number): RangeError {
+  return new RangeError(`read of ${size} bytes at ${offset} is outside a ${length}-byte record`);
+}
+
 /** @internal A list's offset and length tables. */
 export interface RecordTables {
   offsets: Uint32Array;
@@ -49,7 +61,7 @@ export class RecordList {
   }
 
   #assertReadable(): void {
-    if (!this.#readable) throw new ObjectClosedError('the ring buffer (or lease) of these records');
+    if (!this.#readable) throw closedError();
   }
 
   /** Length of record `i` in bytes. */
@@ -59,17 +71,17 @@ export class RecordList {
   }
 
   #record(i: number): void {
-    this.#assertReadable();
-    if (!(i >= 0 && i < this.#count)) throw new RangeError(`record ${i} of ${this.#count}`);
+    if (!this.#readable) throw closedError();
+    if (!(i >= 0 && i < this.#count)) throw indexError(i, this.#count);
   }
 
   /** Offset in the memory area of bytes [offset, offset + size) of record `i`, checked. */
   protected at(i: number, offset: number, size: number): number {
-    this.#record(i);
+    // Kept small (the errors are built elsewhere) so that it inlines into every read.
+    if (!this.#readable) throw closedError();
+    if (!(i >= 0 && i < this.#count)) throw indexError(i, this.#count);
     const length = this.#lengths[i]!;
-    if (!(offset >= 0 && offset + size <= length)) {
-      throw new RangeError(`read of ${size} bytes at ${offset} is outside a ${length}-byte record`);
-    }
+    if (!(offset >= 0 && offset + size <= length)) throw rangeError(offset, size, length);
     return this.#offsets[i]! + offset;
   }
 

@@ -158,19 +158,26 @@ export class BpfMap<K, V> implements Disposable {
       owned.close();
       throw e;
     }
-    owned.release();
-    const key = resolveCodec(codecs.key, info.keySize, 'key');
+    let key: Codec<K>;
     let value: Codec<V>;
-    if (isPerCpuType(info.type)) {
-      const v =
-        codecs.value && isPerCpu(codecs.value)
-          ? codecs.value
-          : perCpu(resolveCodec(codecs.value, info.valueSize, 'value'));
-      if ((v as unknown as { element: Codec<unknown> }).element.size !== info.valueSize) {
-        throw new CodecError('value', `per-CPU element is not ${info.valueSize} bytes`);
-      }
-      value = v as unknown as Codec<V>;
-    } else value = resolveCodec(codecs.value, info.valueSize, 'value');
+    try {
+      key = resolveCodec(codecs.key, info.keySize, 'key');
+      if (isPerCpuType(info.type)) {
+        const v =
+          codecs.value && isPerCpu(codecs.value)
+            ? codecs.value
+            : perCpu(resolveCodec(codecs.value, info.valueSize, 'value'));
+        if ((v as unknown as { element: Codec<unknown> }).element.size !== info.valueSize) {
+          throw new CodecError('value', `per-CPU element is not ${info.valueSize} bytes`);
+        }
+        value = v as unknown as Codec<V>;
+      } else value = resolveCodec(codecs.value, info.valueSize, 'value');
+    } catch (e) {
+      // codecs that do not fit the map: the fd was ours, close it
+      owned.close();
+      throw e;
+    }
+    owned.release();
     return new BpfMap(fd, info, key, value);
   }
 

@@ -68,7 +68,17 @@ export class Poller {
         stdout: false,
       });
       worker.on('message', (ids: number[]) => {
-        for (const id of ids) this.#sources.get(id)?.source.onReadable();
+        // Every source hears of its wake-up even if one before it throws; the first error
+        // is rethrown afterwards (as a listener's error would be).
+        let failure: { error: unknown } | undefined;
+        for (const id of ids) {
+          try {
+            this.#sources.get(id)?.source.onReadable();
+          } catch (error) {
+            failure ??= { error };
+          }
+        }
+        if (failure) throw failure.error;
       });
       const exited = new Promise<void>((resolve) =>
         worker.once('exit', () => {

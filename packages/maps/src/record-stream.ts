@@ -9,6 +9,9 @@ export interface RecordReader extends EventEmitter {
   read(limit?: number): Uint8Array[];
 }
 
+/** Records emitted per wake-up at most. */
+const EMIT_BATCH = 1024;
+
 interface Waiter {
   owner: object;
   resolve(r: IteratorResult<Uint8Array>): void;
@@ -77,23 +80,28 @@ export class RecordStream {
   #pump(): void {
     if (this.#closed) return;
     const reader = this.#reader;
-    if (reader.listenerCount('record') > 0) {
-      for (const rec of reader.read()) reader.emit('record', rec);
-    }
-    if (this.#wakeups.length > 0 && reader.pending) {
-      const wakeups = this.#wakeups;
-      this.#wakeups = [];
-      for (const wake of wakeups) wake(true);
-    }
-    while (this.#waiters.length > 0) {
-      const rec = reader.readOne();
-      if (!rec) break;
-      this.#waiters.shift()!.resolve({ value: rec, done: false });
-    }
-    if (this.#closed) return;
-    if (this.#wanted()) {
+    try {
+      // One record at a time: a listener that throws loses nothing (the rest stay in the
+      // reader). At most EMIT_BATCH per wake-up, so a fast producer cannot starve the event
+      // loop: readiness is level-based, the re-arm below brings the next wake-up at once.
+      for (let n = 0; n < EMIT_BATCH && reader.listenerCount('record') > 0; n++) {
+        const rec = reader.readOne();
+        if (!rec) break;
+        reader.emit('record', rec);
+      }
+      if (this.#wakeups.length > 0 && reader.pending) {
+        const wakeups = this.#wakeups;
+        this.#wakeups = [];
+        for (const wake of wakeups) wake(true);
+      }
+      while (this.#waiters.length > 0) {
+        const rec = reader.readOne();
+        if (!rec) break;
+        this.#waiters.shift()!.resolve({ value: rec, done: false });
+      }
+    } finally {
       // Readiness is level-based: re-arming with data still pending wakes us again at once.
-      this.#arm();
+      if (!this.#closed && this.#wanted()) this.#arm();
     }
   }
 

@@ -25,33 +25,41 @@ export function recordSpan(len: number): number {
   return (len + HEADER + 7) & ~7;
 }
 
+// Which u32 of a native u64 holds the low half (positions are u64 in host byte order).
+const LITTLE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+const LOW = LITTLE ? 0 : 1;
+const HIGH = 1 - LOW;
+
 /** Reads a u64 position that the kernel updates, as a number (retrying a torn read). */
 export function readPosition(source: ReadOnlyBytes | Uint32Array, offset = 0): number {
   if (source instanceof Uint32Array) {
     const i = offset / 4;
     for (;;) {
-      const hi = loadWord(source, i + 1);
-      const lo = loadWord(source, i);
-      if (loadWord(source, i + 1) === hi) return lo + hi * TWO32;
+      const hi = loadWord(source, i + HIGH);
+      const lo = loadWord(source, i + LOW);
+      if (loadWord(source, i + HIGH) === hi) return lo + hi * TWO32;
     }
   }
   for (;;) {
-    const hi = source.getUint32(offset + 4);
-    const lo = source.getUint32(offset);
-    if (source.getUint32(offset + 4) === hi) return lo + hi * TWO32;
+    const hi = source.getUint32(offset + 4 * HIGH, LITTLE);
+    const lo = source.getUint32(offset + 4 * LOW, LITTLE);
+    if (source.getUint32(offset + 4 * HIGH, LITTLE) === hi) return lo + hi * TWO32;
   }
 }
 
 /**
- * Publishes a u64 position as two u32 halves (`halves[index]` low, `[index + 1]` high). Every
+ * Publishes a u64 position as two u32 halves of a native u64 at `halves[index]`. Every
  * intermediate value the kernel may see is at or behind `pos`: one 32-bit store while the high
- * half is unchanged; on a 4 GiB crossing the low half goes to 0 first.
+ * half is unchanged; on a 4 GiB crossing the low half goes to 0 first. The last store is a
+ * release where the CPU needs one, so reads of the records it frees are done before the kernel
+ * can see the space as free.
  */
 export function writePosition(halves: Uint32Array, index: number, pos: number): void {
   const hi = Math.floor(pos / TWO32);
-  if (halves[index + 1] !== hi) {
-    halves[index] = 0;
-    halves[index + 1] = hi;
+  if (halves[index + HIGH] !== hi) {
+    halves[index + LOW] = 0;
+    halves[index + HIGH] = hi;
   }
-  halves[index] = pos - hi * TWO32;
+  if (ACQUIRE) Atomics.store(halves, index + LOW, pos - hi * TWO32);
+  else halves[index + LOW] = pos - hi * TWO32;
 }

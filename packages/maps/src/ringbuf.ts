@@ -78,6 +78,8 @@ export class RingBuffer extends EventEmitter implements Disposable, AsyncIterabl
   #queue: Uint8Array[] = [];
   #queueHead = 0;
   #leased = -1;
+  // True while consume() runs: its position lives in a local until it returns.
+  #consuming = false;
   #syncEpoll: Epoll | undefined;
   #closed = false;
   /** Counters since opening. */
@@ -120,6 +122,7 @@ export class RingBuffer extends EventEmitter implements Disposable, AsyncIterabl
   }
 
   #assertNothingHeld(): void {
+    if (this.#consuming) throw new Error('the reader is draining: not from inside a consume callback');
     if (this.#leased >= 0) throw new Error('a leased record is not committed yet');
   }
 
@@ -141,15 +144,17 @@ export class RingBuffer extends EventEmitter implements Disposable, AsyncIterabl
   }
 
   #commit(pos: number): void {
+    if (pos < this.#cons) return; // never hand space back twice
     this.#cons = pos;
     writePosition(this.#consPos, 0, pos);
   }
 
-  /** True when a record (or a discarded one) is waiting. */
+  /** True when a record (or a discarded one) is waiting; not while the next is still being written. */
   get pending(): boolean {
     if (this.#closed) return false;
     if (this.#queueHead < this.#queue.length) return true;
-    return this.#cons < this.#producer(this.#cons);
+    const cons = this.#cons;
+    return cons < this.#producer(cons) && !(loadWord(this.#words, this.#offset(cons) >>> 2) & BUSY);
   }
 
   /**
@@ -173,6 +178,7 @@ export class RingBuffer extends EventEmitter implements Disposable, AsyncIterabl
     let n = 0;
     let bytes = 0;
     let discarded = 0;
+    this.#consuming = true;
     try {
       while (n < limit) {
         if (cons >= prod) {
@@ -195,6 +201,7 @@ export class RingBuffer extends EventEmitter implements Disposable, AsyncIterabl
         if ((n & 15) === 0) this.#commit(cons);
       }
     } finally {
+      this.#consuming = false;
       this.#prod = prod;
       if (!this.#closed) this.#commit(cons);
       this.stats.records += n;

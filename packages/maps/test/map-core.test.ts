@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { BpfSyscallError, ObjectClosedError } from '@ts-ebpf/syscall';
+import { BpfSyscallError, mapCreate, mapInfo, ObjectClosedError } from '@ts-ebpf/syscall';
 import { describeKernel } from '@ts-ebpf/test-utils';
 import { expect, it } from 'vitest';
 import {
@@ -127,5 +127,9 @@ describeKernel('BpfMap core operations', () => {
     using raw = BpfMap.create({ type: MapType.HASH, keySize: 2, valueSize: 3, maxEntries: 1 });
     raw.set(new Uint8Array([1, 2]), new Uint8Array([3, 4, 5]));
     expect(raw.get(new Uint8Array([1, 2]))).toEqual(new Uint8Array([3, 4, 5]));
+    // opening with codecs that do not fit throws, and closes the fd it was given
+    const fd = mapCreate({ mapType: MapType.HASH, keySize: 4, valueSize: 4, maxEntries: 1 });
+    expect(() => BpfMap.fromFd(fd, { key: u32, value: u64 })).toThrow(/value: codec u64 is 8 bytes/);
+    expect(() => mapInfo(fd)).toThrow(/EBADF/);
   });
 });

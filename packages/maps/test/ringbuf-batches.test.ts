@@ -22,6 +22,22 @@ function checkAt(
   return Number(seq);
 }
 
+/** A ring buffer with a producer program writing `size`-byte records (see ringReserveProgram). */
+function ringWithProducer(size: number, maxEntries: number) {
+  const ring = RingBufMap.create({ maxEntries });
+  const cnt = counters();
+  const prog = loadProducer(ringReserveProgram(ring.fd, cnt.fd, size));
+  return {
+    ring,
+    prog,
+    [Symbol.dispose]() {
+      close(prog);
+      cnt.close();
+      ring.close();
+    },
+  };
+}
+
 describeKernel('RingBuffer batches and leases', () => {
   it('readBatch copies every record once, through discards and many wraps, reusing its storage', () => {
     using ring = RingBufMap.create({ maxEntries: 4096 });
@@ -137,12 +153,11 @@ describeKernel('RingBuffer batches and leases', () => {
   });
 
   it('records read in a consume callback are unreadable once the ring closes; closing stops the drain', () => {
-    using ring = RingBufMap.create({ maxEntries: 1 << 16 });
-    using cnt = counters();
-    const prog = loadProducer(ringReserveProgram(ring.fd, cnt.fd, 64));
-    try {
+    using p = ringWithProducer(64, 1 << 16);
+    const ring = p.ring;
+    {
       const reader = RingBuffer.open(ring);
-      run(prog, 10);
+      run(p.prog, 10);
       let kept: Parameters<Parameters<RingBuffer['consume']>[0]>[0] | undefined;
       const n = reader.consume((rec) => {
         kept = rec;
@@ -166,8 +181,42 @@ describeKernel('RingBuffer batches and leases', () => {
       held.commit();
       expect(() => reader.readBatch()).toThrow(ObjectClosedError);
       expect(() => reader.leaseRecords()).toThrow(ObjectClosedError);
-    } finally {
-      close(prog);
+    }
+  });
+
+  it('other reads from inside a consume callback throw instead of delivering records twice', () => {
+    using p = ringWithProducer(64, 1 << 16);
+    {
+      using reader = RingBuffer.open(p.ring);
+      run(p.prog, 8);
+      const seen: bigint[] = [];
+      const errors: string[] = [];
+      reader.consume((rec) => {
+        seen.push(rec.getBigUint64(0));
+        for (const nested of [
+          () => reader.consume(() => {}),
+          () => reader.read(),
+          () => reader.readBatch(),
+          () => reader.leaseRecords(),
+          () => reader.lease(),
+        ]) {
+          try {
+            nested();
+          } catch (e) {
+            errors.push((e as Error).message);
+          }
+        }
+      });
+      expect(seen).toEqual([0n, 1n, 2n, 3n, 4n, 5n, 6n, 7n]);
+      expect(errors).toHaveLength(8 * 5);
+      expect(new Set(errors)).toEqual(
+        new Set(['the reader is draining: not from inside a consume callback']),
+      );
+      run(p.prog, 2);
+      expect(reader.read().map((r) => new DataView(r.buffer, r.byteOffset).getBigUint64(0, true))).toEqual([
+        8n,
+        9n,
+      ]);
     }
   });
 

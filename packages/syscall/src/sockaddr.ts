@@ -11,8 +11,9 @@ const AF_INET = 2;
  */
 export function sockaddrIn(port: number, address = '0.0.0.0'): Uint8Array {
   checkInt(port, 'port', 0, 0xffff);
-  const parts = address.split('.').map(Number);
-  if (parts.length !== 4 || parts.some((p) => !Number.isInteger(p) || p < 0 || p > 255)) {
+  const texts = address.split('.');
+  const parts = texts.map(Number);
+  if (texts.length !== 4 || texts.some((t) => !/^\d{1,3}$/.test(t)) || parts.some((p) => p > 255)) {
     throw new BpfArgumentError('address', `${JSON.stringify(address)} is not a dotted IPv4 address`);
   }
   const out = new Uint8Array(16);

@@ -29,6 +29,8 @@ describe('socket wrappers', () => {
     expect(() => sockaddrIn(70000)).toThrow(BpfArgumentError);
     expect(() => sockaddrIn(1, '10.0.0')).toThrow(/not a dotted IPv4 address/);
     expect(() => sockaddrIn(1, '10.0.0.256')).toThrow(BpfArgumentError);
+    for (const bad of ['1..2.3', '...', ' 1.2.3.4', '0x7f.0.0.1', '1e2.0.0.1', '1.2.3.4.5'])
+      expect(() => sockaddrIn(1, bad)).toThrow(/not a dotted IPv4 address/);
   });
 
   it('binds, connects, sends and receives a datagram over loopback', () => {

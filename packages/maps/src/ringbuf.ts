@@ -1,5 +1,14 @@
 import { EventEmitter } from 'node:events';
-import { Epoll, MappedMemory, mapInfo, ObjectClosedError, Prot, pageSize } from '@ts-ebpf/syscall';
+import {
+  dupFd,
+  Epoll,
+  MappedMemory,
+  mapInfo,
+  ObjectClosedError,
+  OwnedFd,
+  Prot,
+  pageSize,
+} from '@ts-ebpf/syscall';
 import { MapTypeError } from './errors.js';
 import { MapType } from './map-types.js';
 import { defaultPoller, type Poller } from './poller.js';
@@ -64,7 +73,8 @@ export class RingBuffer extends EventEmitter implements Disposable, AsyncIterabl
   readonly #bytes: Uint8Array;
   readonly #consPos: Uint32Array;
   readonly #stream: RecordStream;
-  readonly #fd: number;
+  // A duplicate of the map's fd, owned by the reader: closing the map first does not break it.
+  readonly #fd: OwnedFd;
   readonly #page = pageSize();
   readonly #mask: number;
   readonly #dataView: DataView;
@@ -85,20 +95,24 @@ export class RingBuffer extends EventEmitter implements Disposable, AsyncIterabl
   /** Counters since opening. */
   readonly stats: ReaderStats = { records: 0, bytes: 0, discarded: 0 };
 
-  private constructor(fd: number, size: number, options: RingBufferOptions) {
+  private constructor(mapFd: number, size: number, options: RingBufferOptions) {
     super();
     const page = pageSize();
-    this.#fd = fd;
+    this.#fd = new OwnedFd(dupFd(mapFd), 'ring buffer reader fd');
+    const fd = this.#fd.fd;
     this.size = size;
     // Sizes up to 2^30 take the low bits of a position with `&`; larger ones need `%`.
     this.#mask = size <= 2 ** 30 ? size - 1 : -1;
-    this.#consumer = MappedMemory.map({ length: page, prot: Prot.READ | Prot.WRITE, fd });
+    let consumer: MappedMemory | undefined;
     try {
+      consumer = MappedMemory.map({ length: page, prot: Prot.READ | Prot.WRITE, fd });
       this.#data = MappedMemory.map({ length: page + 2 * size, prot: Prot.READ, fd, offset: page });
     } catch (e) {
-      this.#consumer.close();
+      consumer?.close();
+      this.#fd.close();
       throw e;
     }
+    this.#consumer = consumer;
     const buffer = this.#data.unsafeArrayBuffer();
     this.#words = new Uint32Array(buffer);
     this.#bytes = new Uint8Array(buffer);
@@ -370,7 +384,7 @@ export class RingBuffer extends EventEmitter implements Disposable, AsyncIterabl
     if (!this.pending && timeoutMs !== 0) {
       if (!this.#syncEpoll) {
         this.#syncEpoll = new Epoll();
-        this.#syncEpoll.add(this.#fd, 1);
+        this.#syncEpoll.add(this.#fd.fd, 1);
       }
       this.#syncEpoll.wait(timeoutMs, 1);
     }
@@ -421,6 +435,7 @@ export class RingBuffer extends EventEmitter implements Disposable, AsyncIterabl
     this.#syncEpoll?.close();
     this.#consumer.close();
     this.#data.close();
+    this.#fd.close();
     this.emit('close');
   }
 

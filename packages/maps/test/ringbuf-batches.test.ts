@@ -220,6 +220,26 @@ describeKernel('RingBuffer batches and leases', () => {
     }
   });
 
+  it('a reader keeps working after its map object is closed (it holds its own fd)', async () => {
+    const ring = RingBufMap.create({ maxEntries: 1 << 14 });
+    using cnt = counters();
+    const prog = loadProducer(ringReserveProgram(ring.fd, cnt.fd, 64));
+    try {
+      using reader = RingBuffer.open(ring);
+      ring.close();
+      run(prog, 3);
+      expect(reader.poll(100, () => {})).toBe(3);
+      const got = (async () => {
+        for await (const b of reader.batches()) return b.count;
+      })();
+      await new Promise((r) => setTimeout(r, 20));
+      run(prog, 2);
+      expect(await got).toBe(2);
+    } finally {
+      close(prog);
+    }
+  });
+
   it('for await over batches: every record of a producer that runs later, one promise per batch', async () => {
     // room for everything (20 × 50 × 72 bytes), as the poller's worker may start late
     using ring = RingBufMap.create({ maxEntries: 1 << 17 });

@@ -239,12 +239,8 @@ export function getBatchBytes<K, V>(
   // single-operation fallback: encode what it decoded
   const keys = new Uint8Array(r.keys.length * ks);
   const values = new Uint8Array(r.keys.length * vs);
-  const kv = new DataView(keys.buffer);
-  const vv = new DataView(values.buffer);
-  for (let i = 0; i < r.keys.length; i++) {
-    map.keyCodec.write(kv, i * ks, r.keys[i] as K, `keys[${i}]`);
-    map.valueCodec.write(vv, i * vs, r.values[i] as V, `values[${i}]`);
-  }
+  encodeAll(map.keyCodec, r.keys, new DataView(keys.buffer), 'keys');
+  encodeAll(map.valueCodec, r.values as V[], new DataView(values.buffer), 'values');
   return { count: r.keys.length, keys, values, cursor: r.cursor, done: r.done };
 }
 

@@ -61,12 +61,8 @@ export class RecordBatch extends RecordList implements Iterable<Uint8Array> {
   storage(byteLength: number): Uint8Array {
     if (byteLength > this.#bytes.byteLength) {
       this.#bytes = new Uint8Array(Math.max(byteLength, this.#bytes.byteLength * 2));
-      // keeps the records listed so far: the caller copies them in next
-      const count = this.count;
-      const offsets = this.offsetTable.slice(0, count);
-      const lengths = this.lengthTable.slice(0, count);
-      this.clear(new DataView(this.#bytes.buffer));
-      for (let i = 0; i < count; i++) this.add(offsets[i]!, lengths[i]!);
+      // the records listed so far keep their offsets: the caller copies them in next
+      this.moveTo(new DataView(this.#bytes.buffer));
     }
     return this.#bytes;
   }

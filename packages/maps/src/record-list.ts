@@ -154,13 +154,15 @@ export class RecordList {
     }
   }
 
-  /** @internal Empties the list before a refill, over `data` when the memory area changed. */
-  clear(data?: DataView): void {
+  /** @internal Empties the list before a refill. */
+  clear(): void {
     this.#count = 0;
-    if (data && data !== this.#data) {
-      this.#data = data;
-      this.#view = undefined;
-    }
+  }
+
+  /** @internal The records now live in `data`, at the same offsets. */
+  protected moveTo(data: DataView): void {
+    this.#data = data;
+    this.#view = undefined;
   }
 
   /** @internal Appends a record at `offset` of the memory area. */

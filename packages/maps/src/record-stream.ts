@@ -5,8 +5,6 @@ import type { Poller, PollRegistration } from './poller.js';
 export interface RecordReader extends EventEmitter {
   readonly pending: boolean;
   readOne(): Uint8Array | undefined;
-  /** Drains every ready record into `cb` as copies. */
-  read(limit?: number): Uint8Array[];
 }
 
 /** Records emitted per wake-up at most. */

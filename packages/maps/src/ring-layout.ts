@@ -1,4 +1,4 @@
-import type { ReadOnlyBytes } from '@ts-ebpf/syscall';
+import { HOST_LITTLE_ENDIAN, type ReadOnlyBytes } from '@ts-ebpf/syscall';
 
 /** `BPF_RINGBUF_BUSY_BIT`: the record is reserved, not yet committed. */
 export const BUSY = 0x80000000;
@@ -26,8 +26,7 @@ export function recordSpan(len: number): number {
 }
 
 // Which u32 of a native u64 holds the low half (positions are u64 in host byte order).
-const LITTLE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-const LOW = LITTLE ? 0 : 1;
+const LOW = HOST_LITTLE_ENDIAN ? 0 : 1;
 const HIGH = 1 - LOW;
 
 /** Reads a u64 position that the kernel updates, as a number (retrying a torn read). */
@@ -41,9 +40,9 @@ export function readPosition(source: ReadOnlyBytes | Uint32Array, offset = 0): n
     }
   }
   for (;;) {
-    const hi = source.getUint32(offset + 4 * HIGH, LITTLE);
-    const lo = source.getUint32(offset + 4 * LOW, LITTLE);
-    if (source.getUint32(offset + 4 * HIGH, LITTLE) === hi) return lo + hi * TWO32;
+    const hi = source.getUint32(offset + 4 * HIGH, HOST_LITTLE_ENDIAN);
+    const lo = source.getUint32(offset + 4 * LOW, HOST_LITTLE_ENDIAN);
+    if (source.getUint32(offset + 4 * HIGH, HOST_LITTLE_ENDIAN) === hi) return lo + hi * TWO32;
   }
 }
 

@@ -87,7 +87,6 @@ export class RingBuffer extends EventEmitter implements Disposable, AsyncIterabl
   #prod = 0;
   #queue: Uint8Array[] = [];
   #queueHead = 0;
-  #leased = -1;
   // True while consume() runs: its position lives in a local until it returns.
   #consuming = false;
   #syncEpoll: Epoll | undefined;
@@ -137,7 +136,7 @@ export class RingBuffer extends EventEmitter implements Disposable, AsyncIterabl
 
   #assertNothingHeld(): void {
     if (this.#consuming) throw new Error('the reader is draining: not from inside a consume callback');
-    if (this.#leased >= 0) throw new Error('a leased record is not committed yet');
+    if (this.#heldLease) throw new Error('a leased record is not committed yet');
   }
 
   // The record iterator copies ahead; the other forms would skip those records.
@@ -184,9 +183,6 @@ export class RingBuffer extends EventEmitter implements Disposable, AsyncIterabl
     // at the end, also when a callback throws: a record counts as consumed once delivered.
     const words = this.#words;
     const view = this.#view;
-    const page = this.#page;
-    const mask = this.#mask;
-    const size = this.size;
     let cons = this.#cons;
     let prod = this.#prod;
     let n = 0;
@@ -199,7 +195,7 @@ export class RingBuffer extends EventEmitter implements Disposable, AsyncIterabl
           prod = readPosition(words);
           if (cons >= prod) break;
         }
-        const at = page + (mask >= 0 ? cons & mask : cons % size);
+        const at = this.#offset(cons);
         const word = loadWord(words, at >>> 2);
         if (word & BUSY) break;
         const len = word & LEN_MASK;
@@ -330,14 +326,14 @@ export class RingBuffer extends EventEmitter implements Disposable, AsyncIterabl
     this.#assertOpen();
     this.#assertNothingHeld();
     this.#assertNoReadAhead();
-    let end = -1;
+    let end = 0;
     let bytes = 0;
     // The tables of the last committed lease are reused: it can no longer be read.
     const leased = new LeasedRecords(
       this.#dataView,
       () => {
-        if (end < 0 || this.#leased !== end) return;
-        this.#leased = -1;
+        // an empty lease was never held
+        if (this.#heldLease !== leased) return;
         this.#heldLease = undefined;
         this.stats.records += leased.count;
         this.stats.bytes += bytes;
@@ -363,7 +359,6 @@ export class RingBuffer extends EventEmitter implements Disposable, AsyncIterabl
     }
     end = start + span;
     bytes = payload;
-    this.#leased = end;
     this.#heldLease = leased;
     return leased;
   }

@@ -1,3 +1,4 @@
+import { HOST_LITTLE_ENDIAN } from './arch.js';
 import { allocPermanent, pointerOf } from './ffi.js';
 
 const encoder = new TextEncoder();
@@ -27,7 +28,7 @@ export class Attr {
     this.address = address;
     this.bytes = new Uint8Array(buffer);
     this.view = new DataView(buffer);
-    this.le = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+    this.le = HOST_LITTLE_ENDIAN;
   }
 
   /** Zero the whole struct (call before filling a new request). */

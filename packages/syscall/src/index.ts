@@ -5,6 +5,7 @@
  */
 
 export {
+  HOST_LITTLE_ENDIAN,
   SUPPORTED_ARCHITECTURES,
   SYSCALL_TABLES,
   type SyscallName,

@@ -1,3 +1,4 @@
+import { HOST_LITTLE_ENDIAN } from './arch.js';
 import { BpfArgumentError } from './errors.js';
 import { checkInt } from './validate.js';
 
@@ -18,7 +19,7 @@ export function sockaddrIn(port: number, address = '0.0.0.0'): Uint8Array {
   }
   const out = new Uint8Array(16);
   const v = new DataView(out.buffer);
-  v.setUint16(0, AF_INET, new Uint8Array(new Uint16Array([1]).buffer)[0] === 1);
+  v.setUint16(0, AF_INET, HOST_LITTLE_ENDIAN);
   v.setUint16(2, port, false);
   out.set(parts, 4);
   return out;

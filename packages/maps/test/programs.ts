@@ -1,6 +1,6 @@
 import { BpfProgType, btfLoad, close, progLoad, progTestRun } from '@ts-ebpf/syscall';
 import { btfBlob } from '../src/btf-blob.js';
-import { ArrayMap, type BpfMap, struct, u64 } from '../src/index.js';
+import { ArrayMap, type BpfMap, RingBufMap, struct, u64 } from '../src/index.js';
 import {
   addImm,
   andImm,
@@ -245,4 +245,24 @@ export function loadUserRingDrainer(urbFd: number, countersFd: number): number {
 /** Runs a syscall program once (test-run with an empty context). */
 export function runSyscall(progFd: number): number {
   return progTestRun({ progFd }).retval | 0;
+}
+
+/**
+ * A ring buffer of `maxEntries` bytes with its counters and a loaded ringReserveProgram
+ * producer of `size`-byte records; disposing closes all three.
+ */
+export function ringWithProducer(size: number, maxEntries: number, discardOdd = false) {
+  const ring = RingBufMap.create({ maxEntries });
+  const cnt = counters();
+  const prog = loadProducer(ringReserveProgram(ring.fd, cnt.fd, size, discardOdd));
+  return {
+    ring,
+    cnt,
+    prog,
+    [Symbol.dispose]() {
+      close(prog);
+      cnt.close();
+      ring.close();
+    },
+  };
 }

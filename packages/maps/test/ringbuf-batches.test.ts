@@ -2,7 +2,7 @@ import { close, ObjectClosedError } from '@ts-ebpf/syscall';
 import { describeKernel } from '@ts-ebpf/test-utils';
 import { afterAll, expect, it } from 'vitest';
 import { pollersStopped, type RecordBatch, RingBuffer, RingBufMap } from '../src/index.js';
-import { counters, loadProducer, ringReserveProgram, run } from './programs.js';
+import { counters, loadProducer, ringReserveProgram, ringWithProducer, run } from './programs.js';
 
 afterAll(() => pollersStopped());
 
@@ -22,134 +22,103 @@ function checkAt(
   return Number(seq);
 }
 
-/** A ring buffer with a producer program writing `size`-byte records (see ringReserveProgram). */
-function ringWithProducer(size: number, maxEntries: number) {
-  const ring = RingBufMap.create({ maxEntries });
-  const cnt = counters();
-  const prog = loadProducer(ringReserveProgram(ring.fd, cnt.fd, size));
-  return {
-    ring,
-    prog,
-    [Symbol.dispose]() {
-      close(prog);
-      cnt.close();
-      ring.close();
-    },
-  };
-}
-
 describeKernel('RingBuffer batches and leases', () => {
   it('readBatch copies every record once, through discards and many wraps, reusing its storage', () => {
-    using ring = RingBufMap.create({ maxEntries: 4096 });
-    using cnt = counters();
     const size = 200;
-    const prog = loadProducer(ringReserveProgram(ring.fd, cnt.fd, size, true));
-    try {
-      using reader = RingBuffer.open(ring);
-      const seen: number[] = [];
-      let batch: RecordBatch | undefined;
-      const first = reader.readBatch();
-      expect(first.count).toBe(0);
-      for (let round = 0; round < 300; round++) {
-        run(prog, 10);
-        batch = reader.readBatch({ into: batch });
-        for (let i = 0; i < batch.count; i++) seen.push(checkAt(batch, i, size));
-        // the copy is the caller's: the ring's space is already given back
-        expect(reader.pending).toBe(false);
-      }
-      expect(seen).toEqual(Array.from({ length: 1500 }, (_, i) => i * 2));
-      expect(reader.stats).toEqual({ records: 1500, bytes: 1500 * size, discarded: 1500 });
-      // the same object came back each time, its storage grown once at most
-      expect(reader.readBatch({ into: batch })).toBe(batch);
-    } finally {
-      close(prog);
+    using p = ringWithProducer(size, 4096, true);
+    const { ring, prog } = p;
+    using reader = RingBuffer.open(ring);
+    const seen: number[] = [];
+    let batch: RecordBatch | undefined;
+    const first = reader.readBatch();
+    expect(first.count).toBe(0);
+    for (let round = 0; round < 300; round++) {
+      run(prog, 10);
+      batch = reader.readBatch({ into: batch });
+      for (let i = 0; i < batch.count; i++) seen.push(checkAt(batch, i, size));
+      // the copy is the caller's: the ring's space is already given back
+      expect(reader.pending).toBe(false);
     }
+    expect(seen).toEqual(Array.from({ length: 1500 }, (_, i) => i * 2));
+    expect(reader.stats).toEqual({ records: 1500, bytes: 1500 * size, discarded: 1500 });
+    // the same object came back each time, its storage grown once at most
+    expect(reader.readBatch({ into: batch })).toBe(batch);
   });
 
   it('readBatch honours maxRecords and maxBytes, and its records are bytes, views and copies', () => {
-    using ring = RingBufMap.create({ maxEntries: 1 << 16 });
-    using cnt = counters();
     const size = 64;
-    const prog = loadProducer(ringReserveProgram(ring.fd, cnt.fd, size));
-    try {
-      using reader = RingBuffer.open(ring);
-      run(prog, 40);
-      const a = reader.readBatch({ maxRecords: 5 });
-      expect(a.count).toBe(5);
-      const b = reader.readBatch({ maxBytes: 3 * 72 });
-      expect(b.count).toBe(3);
-      expect(checkAt(b, 0, size)).toBe(5);
-      // one record larger than maxBytes still comes out alone
-      expect(reader.readBatch({ maxBytes: 1 }).count).toBe(1);
-      const rest = reader.readBatch();
-      expect(rest.count).toBe(31);
-      const records = [...rest];
-      expect(records).toHaveLength(31);
-      expect(records[0]!.byteLength).toBe(size);
-      expect(new DataView(records[0]!.buffer, records[0]!.byteOffset).getBigUint64(0, true)).toBe(9n);
-      expect(rest.record(30)).toEqual(rest.copy(30));
-      expect(rest.getUint32(30, 0)).toBe(39);
-      const seqs: bigint[] = [];
-      rest.forEach((view, i) => {
-        expect(i).toBe(seqs.length);
-        seqs.push(view.getBigUint64(0));
-      });
-      expect(seqs[30]).toBe(39n);
-      expect(rest.view(1).getBigUint64(size - 8)).toBe(10n);
-      expect(() => rest.getUint32(31, 0)).toThrow(RangeError);
-      expect(() => rest.getUint32(0, size - 2)).toThrow(/outside a 64-byte record/);
-      expect(rest.data.getBigUint64(rest.offsets[2]!, true)).toBe(11n);
-      expect(rest.lengths[2]).toBe(size);
-    } finally {
-      close(prog);
-    }
+    using p = ringWithProducer(size, 1 << 16);
+    const { ring, prog } = p;
+    using reader = RingBuffer.open(ring);
+    run(prog, 40);
+    const a = reader.readBatch({ maxRecords: 5 });
+    expect(a.count).toBe(5);
+    const b = reader.readBatch({ maxBytes: 3 * 72 });
+    expect(b.count).toBe(3);
+    expect(checkAt(b, 0, size)).toBe(5);
+    // one record larger than maxBytes still comes out alone
+    expect(reader.readBatch({ maxBytes: 1 }).count).toBe(1);
+    const rest = reader.readBatch();
+    expect(rest.count).toBe(31);
+    const records = [...rest];
+    expect(records).toHaveLength(31);
+    expect(records[0]!.byteLength).toBe(size);
+    expect(new DataView(records[0]!.buffer, records[0]!.byteOffset).getBigUint64(0, true)).toBe(9n);
+    expect(rest.record(30)).toEqual(rest.copy(30));
+    expect(rest.getUint32(30, 0)).toBe(39);
+    const seqs: bigint[] = [];
+    rest.forEach((view, i) => {
+      expect(i).toBe(seqs.length);
+      seqs.push(view.getBigUint64(0));
+    });
+    expect(seqs[30]).toBe(39n);
+    expect(rest.view(1).getBigUint64(size - 8)).toBe(10n);
+    expect(() => rest.getUint32(31, 0)).toThrow(RangeError);
+    expect(() => rest.getUint32(0, size - 2)).toThrow(/outside a 64-byte record/);
+    expect(rest.data.getBigUint64(rest.offsets[2]!, true)).toBe(11n);
+    expect(rest.lengths[2]).toBe(size);
   });
 
   it('leaseRecords holds records in place until commit; the producer cannot reuse their space', () => {
-    using ring = RingBufMap.create({ maxEntries: 4096 });
-    using cnt = counters();
     const size = 1024 - 8;
-    const prog = loadProducer(ringReserveProgram(ring.fd, cnt.fd, size));
-    try {
-      using reader = RingBuffer.open(ring);
-      run(prog, 3); // fills the ring (a fourth 1 KiB record would need all 4 KiB; the kernel keeps one byte)
-      const lease = reader.leaseRecords();
-      expect(lease.count).toBe(3);
-      expect([0, 1, 2].map((i) => checkAt(lease, i, size))).toEqual([0, 1, 2]);
-      expect(() => reader.consume(() => {})).toThrow(/not committed/);
-      expect(() => reader.readBatch()).toThrow(/not committed/);
-      run(prog, 2); // no room while the lease holds the ring
-      expect(cnt.get(0)!.drops).toBe(2n);
-      expect(reader.stats.records).toBe(0);
-      const views: number[] = [];
-      lease.forEach((v) => {
-        views.push(Number(v.getBigUint64(0)));
-      });
-      expect(views).toEqual([0, 1, 2]);
-      const kept = lease.view(2);
-      lease.commit();
-      lease.commit();
-      expect(lease.held).toBe(false);
-      expect(() => lease.getUint32(0, 0)).toThrow(ObjectClosedError);
-      expect(() => kept.getUint32(0)).toThrow(ObjectClosedError);
-      expect(reader.stats).toEqual({ records: 3, bytes: 3 * size, discarded: 0 });
-      run(prog, 2);
-      expect(cnt.get(0)!.drops).toBe(2n);
-      {
-        using again = reader.leaseRecords({ maxRecords: 1 });
-        expect(again.count).toBe(1);
-        expect(checkAt(again, 0, size)).toBe(5);
-      }
-      const single = reader.lease()!;
-      expect(single.bytes.getBigUint64(0)).toBe(6n);
-      single.commit();
-      const empty = reader.leaseRecords();
-      expect(empty.count).toBe(0);
-      expect(empty.held).toBe(false);
-      expect(reader.consume(() => {})).toBe(0);
-    } finally {
-      close(prog);
+    using p = ringWithProducer(size, 4096);
+    const { ring, cnt, prog } = p;
+    using reader = RingBuffer.open(ring);
+    run(prog, 3); // fills the ring (a fourth 1 KiB record would need all 4 KiB; the kernel keeps one byte)
+    const lease = reader.leaseRecords();
+    expect(lease.count).toBe(3);
+    expect([0, 1, 2].map((i) => checkAt(lease, i, size))).toEqual([0, 1, 2]);
+    expect(() => reader.consume(() => {})).toThrow(/not committed/);
+    expect(() => reader.readBatch()).toThrow(/not committed/);
+    run(prog, 2); // no room while the lease holds the ring
+    expect(cnt.get(0)!.drops).toBe(2n);
+    expect(reader.stats.records).toBe(0);
+    const views: number[] = [];
+    lease.forEach((v) => {
+      views.push(Number(v.getBigUint64(0)));
+    });
+    expect(views).toEqual([0, 1, 2]);
+    const kept = lease.view(2);
+    lease.commit();
+    lease.commit();
+    expect(lease.held).toBe(false);
+    expect(() => lease.getUint32(0, 0)).toThrow(ObjectClosedError);
+    expect(() => kept.getUint32(0)).toThrow(ObjectClosedError);
+    expect(reader.stats).toEqual({ records: 3, bytes: 3 * size, discarded: 0 });
+    run(prog, 2);
+    expect(cnt.get(0)!.drops).toBe(2n);
+    {
+      using again = reader.leaseRecords({ maxRecords: 1 });
+      expect(again.count).toBe(1);
+      expect(checkAt(again, 0, size)).toBe(5);
     }
+    const single = reader.lease()!;
+    expect(single.bytes.getBigUint64(0)).toBe(6n);
+    single.commit();
+    const empty = reader.leaseRecords();
+    expect(empty.count).toBe(0);
+    expect(empty.held).toBe(false);
+    expect(reader.consume(() => {})).toBe(0);
   });
 
   it('records read in a consume callback are unreadable once the ring closes; closing stops the drain', () => {
@@ -242,32 +211,27 @@ describeKernel('RingBuffer batches and leases', () => {
 
   it('for await over batches: every record of a producer that runs later, one promise per batch', async () => {
     // room for everything (20 × 50 × 72 bytes), as the poller's worker may start late
-    using ring = RingBufMap.create({ maxEntries: 1 << 17 });
-    using cnt = counters();
     const size = 64;
-    const prog = loadProducer(ringReserveProgram(ring.fd, cnt.fd, size));
-    try {
-      using reader = RingBuffer.open(ring);
-      const producer = (async () => {
-        for (let round = 0; round < 20; round++) {
-          await new Promise((r) => setTimeout(r, 2));
-          run(prog, 50);
-        }
-      })();
-      const seen: number[] = [];
-      let steps = 0;
-      for await (const batch of reader.batches()) {
-        steps++;
-        for (let i = 0; i < batch.count; i++) seen.push(checkAt(batch, i, size));
-        if (seen.length === 1000) break;
+    using p = ringWithProducer(size, 1 << 17);
+    const { ring, cnt, prog } = p;
+    using reader = RingBuffer.open(ring);
+    const producer = (async () => {
+      for (let round = 0; round < 20; round++) {
+        await new Promise((r) => setTimeout(r, 2));
+        run(prog, 50);
       }
-      await producer;
-      expect(seen).toEqual(Array.from({ length: 1000 }, (_, i) => i));
-      expect(steps).toBeLessThan(1000);
-      expect(cnt.get(0)!.drops).toBe(0n);
-    } finally {
-      close(prog);
+    })();
+    const seen: number[] = [];
+    let steps = 0;
+    for await (const batch of reader.batches()) {
+      steps++;
+      for (let i = 0; i < batch.count; i++) seen.push(checkAt(batch, i, size));
+      if (seen.length === 1000) break;
     }
+    await producer;
+    expect(seen).toEqual(Array.from({ length: 1000 }, (_, i) => i));
+    expect(steps).toBeLessThan(1000);
+    expect(cnt.get(0)!.drops).toBe(0n);
   });
 
   it('batches() ends when its signal aborts or the reader closes while it waits', async () => {

@@ -2,7 +2,7 @@ import { close } from '@ts-ebpf/syscall';
 import { describeKernel } from '@ts-ebpf/test-utils';
 import { afterAll, expect, it } from 'vitest';
 import { pollersStopped, RingBuffer, RingBufMap } from '../src/index.js';
-import { counters, loadProducer, outputProgram, ringReserveProgram, run } from './programs.js';
+import { counters, loadProducer, outputProgram, ringWithProducer, run } from './programs.js';
 
 const seqOf = (rec: Uint8Array) => Number(new DataView(rec.buffer, rec.byteOffset).getBigUint64(0, true));
 
@@ -61,82 +61,67 @@ describeKernel('RingBuffer reader', () => {
   });
 
   it('skips discarded records and wraps the ring many times without corruption', () => {
-    using ring = RingBufMap.create({ maxEntries: 4096 });
-    using cnt = counters();
     const size = 200;
-    const prog = loadProducer(ringReserveProgram(ring.fd, cnt.fd, size, true));
-    try {
-      using reader = RingBuffer.open(ring);
-      const seen: number[] = [];
-      for (let round = 0; round < 300; round++) {
-        run(prog, 10);
-        reader.consume((rec) => seen.push(checkReserved(rec.copy(), size)));
-      }
-      expect(cnt.get(0)).toEqual({ seq: 3000n, drops: 0n });
-      // Every even seq delivered, in order; odd ones discarded.
-      expect(seen).toEqual(Array.from({ length: 1500 }, (_, i) => i * 2));
-      expect(reader.stats.discarded).toBe(1500);
-      expect(reader.stats.records).toBe(1500);
-    } finally {
-      close(prog);
+    using p = ringWithProducer(size, 4096, true);
+    const { ring, cnt, prog } = p;
+    using reader = RingBuffer.open(ring);
+    const seen: number[] = [];
+    for (let round = 0; round < 300; round++) {
+      run(prog, 10);
+      reader.consume((rec) => seen.push(checkReserved(rec.copy(), size)));
     }
+    expect(cnt.get(0)).toEqual({ seq: 3000n, drops: 0n });
+    // Every even seq delivered, in order; odd ones discarded.
+    expect(seen).toEqual(Array.from({ length: 1500 }, (_, i) => i * 2));
+    expect(reader.stats.discarded).toBe(1500);
+    expect(reader.stats.records).toBe(1500);
   });
 
   it('a slower consumer loses records at the producer, never gets a corrupt one', () => {
-    using ring = RingBufMap.create({ maxEntries: 4096 });
-    using cnt = counters();
     const size = 1024 - 8;
-    const prog = loadProducer(ringReserveProgram(ring.fd, cnt.fd, size));
-    try {
-      using reader = RingBuffer.open(ring);
-      const seen: number[] = [];
-      for (let round = 0; round < 50; round++) {
-        run(prog, 7); // 4 fit, 3 dropped
-        // Read only some of what is there, as a slow consumer would.
-        reader.consume((rec) => seen.push(checkReserved(rec.copy(), size)), round % 3);
-      }
-      reader.consume((rec) => seen.push(checkReserved(rec.copy(), size)));
-      const c = cnt.get(0)!;
-      expect(c.seq).toBe(350n);
-      expect(c.drops).toBeGreaterThan(0n);
-      expect(BigInt(seen.length) + c.drops).toBe(350n);
-      expect([...seen].sort((a, b) => a - b)).toEqual(seen);
-    } finally {
-      close(prog);
+    using p = ringWithProducer(size, 4096);
+    const { ring, cnt, prog } = p;
+    using reader = RingBuffer.open(ring);
+    const seen: number[] = [];
+    for (let round = 0; round < 50; round++) {
+      run(prog, 7); // 3 fit (a fourth would need the whole 4 KiB), 4 dropped
+      // Read only some of what is there, as a slow consumer would.
+      reader.consume((rec) => seen.push(checkReserved(rec.copy(), size)), round % 3);
     }
+    reader.consume((rec) => seen.push(checkReserved(rec.copy(), size)));
+    const c = cnt.get(0)!;
+    expect(c.seq).toBe(350n);
+    expect(c.drops).toBeGreaterThan(0n);
+    expect(BigInt(seen.length) + c.drops).toBe(350n);
+    expect([...seen].sort((a, b) => a - b)).toEqual(seen);
   });
 
   it('an async consumer slower than the producer: drops counted, records intact and in order', async () => {
-    using ring = RingBufMap.create({ maxEntries: 4096 });
-    using cnt = counters();
     const size = 120;
-    const prog = loadProducer(ringReserveProgram(ring.fd, cnt.fd, size));
-    try {
-      using reader = RingBuffer.open(ring);
-      let producing = true;
-      const producer = (async () => {
-        for (let round = 0; round < 40; round++) {
-          run(prog, 50);
-          await new Promise((r) => setTimeout(r, 1));
-        }
-        producing = false;
-      })();
-      const seen: number[] = [];
-      for await (const rec of reader) {
-        seen.push(checkReserved(rec, size));
-        if (seen.length % 8 === 0) await new Promise((r) => setTimeout(r, 2));
-        if (!producing && !reader.pending) break;
+    using p = ringWithProducer(size, 4096);
+    const { ring, cnt, prog } = p;
+    using reader = RingBuffer.open(ring);
+    let producing = true;
+    const producer = (async () => {
+      for (let round = 0; round < 40; round++) {
+        run(prog, 50);
+        await new Promise((r) => setTimeout(r, 1));
       }
-      await producer;
-      seen.push(...reader.read().map((r) => checkReserved(r, size)));
-      const c = cnt.get(0)!;
-      expect(c.seq).toBe(2000n);
-      expect(c.drops).toBeGreaterThan(0n);
-      expect(BigInt(seen.length) + c.drops).toBe(2000n);
-      expect([...seen].sort((a, b) => a - b)).toEqual(seen);
-    } finally {
-      close(prog);
+      producing = false;
+    })();
+    const seen: number[] = [];
+    for await (const rec of reader) {
+      seen.push(checkReserved(rec, size));
+      if (seen.length % 8 === 0) await new Promise((r) => setTimeout(r, 2));
+      if (!producing && !reader.pending) break;
     }
+    await producer;
+    seen.push(...reader.read().map((r) => checkReserved(r, size)));
+    const c = cnt.get(0)!;
+    expect(c.seq).toBe(2000n);
+    expect(c.drops).toBeGreaterThan(0n);
+    expect(BigInt(seen.length) + c.drops).toBe(2000n);
+    expect([...seen].sort((a, b) => a - b)).toEqual(seen);
   });
 
   it('leases hold a record in place until commit', () => {

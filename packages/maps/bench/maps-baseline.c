@@ -3,7 +3,10 @@
 //   batch ENTRIES CHUNK   hash u32 -> u64 with ENTRIES keys: full BPF_MAP_LOOKUP_BATCH walk,
 //                         and a get_next_key + lookup walk, ns per entry
 //   ring PIN N            drain N records from the ring buffer pinned at PIN the way
-//                         libbpf's ring_buffer__poll does (mmap + epoll + read loop), ns per record
+//                         libbpf's ring_buffer__poll does (mmap + epoll + read loop), ns per record;
+//                         the callback reads the record's first word
+//   ringcopy PIN N        the same, with a callback that copies each record out (into a reused
+//                         256 KiB buffer) and reads the copy's first word: a copying reader in C
 #include <linux/bpf.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -87,7 +90,9 @@ static int batch(unsigned entries, unsigned chunk) {
   return 0;
 }
 
-static int ring(const char *pin, long n) {
+static char copies[256 * 1024];
+
+static int ring(const char *pin, long n, int copy) {
   union bpf_attr a;
   memset(&a, 0, sizeof a);
   a.pathname = (uintptr_t)pin;
@@ -111,6 +116,7 @@ static int ring(const char *pin, long n) {
   struct epoll_event ev = {.events = EPOLLIN, .data.fd = fd};
   epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
   long got = 0;
+  unsigned long at = 0;
   volatile uint64_t sink = 0;
   double t0 = now_ns();
   while (got < n) {
@@ -124,7 +130,15 @@ static int ring(const char *pin, long n) {
       if (len & BPF_RINGBUF_BUSY_BIT) break;
       cons += (((len & ~(BPF_RINGBUF_BUSY_BIT | BPF_RINGBUF_DISCARD_BIT)) + BPF_RINGBUF_HDR_SZ + 7) / 8) * 8;
       if (!(len & BPF_RINGBUF_DISCARD_BIT)) {
-        sink += *(uint64_t *)(hdr + 2); // the callback reads the record's first word
+        uint32_t size = len & ~(BPF_RINGBUF_BUSY_BIT | BPF_RINGBUF_DISCARD_BIT);
+        if (copy) {
+          if (at + size > sizeof copies) at = 0;
+          memcpy(copies + at, hdr + 2, size);
+          sink += *(uint64_t *)(copies + at);
+          at = (at + size + 7) & ~7UL;
+        } else {
+          sink += *(uint64_t *)(hdr + 2); // the callback reads the record's first word
+        }
         got++;
       }
       __atomic_store_n(consumer, cons, __ATOMIC_RELEASE);
@@ -137,7 +151,8 @@ static int ring(const char *pin, long n) {
 
 int main(int argc, char **argv) {
   if (argc >= 4 && !strcmp(argv[1], "batch")) return batch(atoi(argv[2]), atoi(argv[3]));
-  if (argc >= 4 && !strcmp(argv[1], "ring")) return ring(argv[2], atol(argv[3]));
-  fprintf(stderr, "usage: %s batch ENTRIES CHUNK | ring PIN N\n", argv[0]);
+  if (argc >= 4 && !strcmp(argv[1], "ring")) return ring(argv[2], atol(argv[3]), 0);
+  if (argc >= 4 && !strcmp(argv[1], "ringcopy")) return ring(argv[2], atol(argv[3]), 1);
+  fprintf(stderr, "usage: %s batch ENTRIES CHUNK | ring PIN N | ringcopy PIN N\n", argv[0]);
   return 2;
 }

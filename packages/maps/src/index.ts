@@ -53,6 +53,7 @@ export {
 export { PerfBuffer, type PerfBufferOptions } from './perf-buffer.js';
 export { defaultPoller, Poller, type PollRegistration, type PollSource, pollersStopped } from './poller.js';
 export { RecordBatch } from './record-batch.js';
+export { RecordCursor } from './record-cursor.js';
 export { LeasedRecords } from './record-lease.js';
 export { RecordList } from './record-list.js';
 export { type RecordSource, RecordView } from './record-view.js';

@@ -27,6 +27,8 @@ export interface RecordTables {
  */
 export class RecordList {
   #count = 0;
+  // `#count` while the records are readable, 0 after: one check covers both in every read.
+  #readableCount = 0;
   #data: DataView;
   #offsets: Uint32Array;
   #lengths: Uint32Array;
@@ -53,6 +55,7 @@ export class RecordList {
   /** @internal From now on, reads throw `ObjectClosedError`. */
   protected invalidate(): void {
     this.#readable = false;
+    this.#readableCount = 0;
   }
 
   /** Number of records. */
@@ -71,15 +74,17 @@ export class RecordList {
   }
 
   #record(i: number): void {
-    if (!this.#readable) throw closedError();
-    if (!(i >= 0 && i < this.#count)) throw indexError(i, this.#count);
+    if (!(i >= 0 && i < this.#readableCount)) throw this.#badRecord(i);
+  }
+
+  #badRecord(i: number): Error {
+    return this.#readable ? indexError(i, this.#count) : closedError();
   }
 
   /** Offset in the memory area of bytes [offset, offset + size) of record `i`, checked. */
   protected at(i: number, offset: number, size: number): number {
     // Kept small (the errors are built elsewhere) so that it inlines into every read.
-    if (!this.#readable) throw closedError();
-    if (!(i >= 0 && i < this.#count)) throw indexError(i, this.#count);
+    if (!(i >= 0 && i < this.#readableCount)) throw this.#badRecord(i);
     const length = this.#lengths[i]!;
     if (!(offset >= 0 && offset + size <= length)) throw rangeError(offset, size, length);
     return this.#offsets[i]! + offset;
@@ -157,6 +162,7 @@ export class RecordList {
   /** @internal Empties the list before a refill. */
   clear(): void {
     this.#count = 0;
+    this.#readableCount = 0;
   }
 
   /** @internal The records now live in `data`, at the same offsets. */
@@ -165,20 +171,21 @@ export class RecordList {
     this.#view = undefined;
   }
 
-  /** @internal Appends a record at `offset` of the memory area. */
-  add(offset: number, length: number): void {
-    const i = this.#count;
-    if (i === this.#offsets.length) {
-      const offsets = new Uint32Array(i * 2);
-      const lengths = new Uint32Array(i * 2);
-      offsets.set(this.#offsets);
-      lengths.set(this.#lengths);
-      this.#offsets = offsets;
-      this.#lengths = lengths;
-    }
-    this.#offsets[i] = offset;
-    this.#lengths[i] = length;
-    this.#count = i + 1;
+  /** @internal Doubles the tables' capacity, keeping their first `count` entries. */
+  grow(count: number): RecordTables {
+    const offsets = new Uint32Array(Math.max(64, this.#offsets.length * 2));
+    const lengths = new Uint32Array(offsets.length);
+    offsets.set(this.#offsets.subarray(0, count));
+    lengths.set(this.#lengths.subarray(0, count));
+    this.#offsets = offsets;
+    this.#lengths = lengths;
+    return { offsets, lengths };
+  }
+
+  /** @internal The first `count` entries of the tables are now the records. */
+  setCount(count: number): void {
+    this.#count = count;
+    if (this.#readable) this.#readableCount = count;
   }
 
   /** @internal Where each record starts (the first `count` entries). */

@@ -266,3 +266,25 @@ export function ringWithProducer(size: number, maxEntries: number, discardOdd = 
     },
   };
 }
+
+/** What a record written by ringReserveProgram is read through: a view, a cursor or a list entry. */
+export interface ProducedRecord {
+  length: number;
+  u64(offset: number): bigint;
+  u8(offset: number): number;
+}
+
+/**
+ * Checks a `size`-byte record written by ringReserveProgram (its seq at both ends, its low
+ * byte in between); returns the seq.
+ */
+export function checkProduced(record: ProducedRecord, size: number): number {
+  if (record.length !== size) throw new Error(`record of ${record.length} bytes, expected ${size}`);
+  const seq = record.u64(0);
+  if (record.u64(size - 8) !== seq) throw new Error(`record ${seq} has a different seq at its end`);
+  const b = Number(seq & 0xffn);
+  for (let off = 8; off < size - 8; off++) {
+    if (record.u8(off) !== b) throw new Error(`record ${seq} corrupt at byte ${off}`);
+  }
+  return Number(seq);
+}

@@ -50,6 +50,10 @@ describeKernel('README examples', () => {
     const reader = RingBuffer.open(ring);
     reader.consume((rec) => rec.getUint32(0));
     {
+      using cursor = reader.cursor();
+      while (cursor.next()) cursor.getUint32(0);
+    }
+    {
       using held = reader.leaseRecords();
       for (let i = 0; i < held.count; i++) held.getUint32(i, 0);
     }

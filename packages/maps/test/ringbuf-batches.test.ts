@@ -2,7 +2,14 @@ import { close, ObjectClosedError } from '@ts-ebpf/syscall';
 import { describeKernel } from '@ts-ebpf/test-utils';
 import { afterAll, expect, it } from 'vitest';
 import { pollersStopped, type RecordBatch, RingBuffer, RingBufMap } from '../src/index.js';
-import { counters, loadProducer, ringReserveProgram, ringWithProducer, run } from './programs.js';
+import {
+  checkProduced,
+  counters,
+  loadProducer,
+  ringReserveProgram,
+  ringWithProducer,
+  run,
+} from './programs.js';
 
 afterAll(() => pollersStopped());
 
@@ -12,14 +19,12 @@ function checkAt(
   i: number,
   size: number,
 ): number {
-  expect(list.length(i)).toBe(size);
-  const seq = list.getBigUint64(i, 0);
-  expect(list.getBigUint64(i, size - 8)).toBe(seq);
-  const b = Number(seq & 0xffn);
-  for (let off = 8; off < size - 8; off++) {
-    if (list.getUint8(i, off) !== b) throw new Error(`record ${seq} corrupt at byte ${off}`);
-  }
-  return Number(seq);
+  const record = {
+    length: list.length(i),
+    u64: (off: number) => list.getBigUint64(i, off),
+    u8: (off: number) => list.getUint8(i, off),
+  };
+  return checkProduced(record, size);
 }
 
 describeKernel('RingBuffer batches and leases', () => {

@@ -6,8 +6,7 @@
  *   npm run generate -w @ts-ebpf/dsl          (Node 20: bundles with esbuild first)
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { generatedFile } from './generated-file.js';
 
 interface Helper {
   id: number;
@@ -68,13 +67,7 @@ export const GENERATED_HELPERS: readonly HelperInfo[] = [
 ${rows}
 ];
 `;
-  const target = join(
-    dirname(fileURLToPath(import.meta.url)),
-    '..',
-    'src',
-    'generated',
-    'helpers.generated.ts',
-  );
+  const target = generatedFile('helpers.generated.ts');
   writeFileSync(process.env.DSL_HELPERS_OUT ?? target, out);
   console.log(
     `wrote ${helpers.length} helpers (1..${helpers.at(-1)?.id}) to ${process.env.DSL_HELPERS_OUT ?? target}`,

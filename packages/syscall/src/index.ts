@@ -106,7 +106,7 @@ export {
   type ProgInfo,
   progInfo,
 } from './info.js';
-export { ioc, ioctl, PerfIoctl } from './ioctl.js';
+export { IocDir, type IocLayout, ioc, iocLayout, ioctl, PerfIoctl } from './ioctl.js';
 export {
   type MapBatchAttr,
   type MapBatchResult,

@@ -1,9 +1,48 @@
 import { sysIoctlInt, sysIoctlPtr } from './ffi.js';
 import { checkFd, checkInt } from './validate.js';
 
-/** Builds an ioctl request number the way the kernel's _IOC macro does (x86/arm64/riscv/s390 layout). */
-export function ioc(dir: 0 | 1 | 2 | 3, type: number, nr: number, size: number): number {
-  return ((dir << 30) | (size << 16) | (type << 8) | nr) >>> 0;
+/**
+ * How an architecture lays out an ioctl request number (`asm/ioctl.h`): the width of the size
+ * field and the direction values. asm-generic (x86_64, arm64, riscv64, s390x): 14 size bits,
+ * none 0, write 1, read 2. powerpc: 13 size bits and a 3-bit direction, none 1, read 2, write 4.
+ */
+export interface IocLayout {
+  readonly sizeBits: number;
+  readonly none: number;
+  readonly read: number;
+  readonly write: number;
+}
+
+const GENERIC_IOC: IocLayout = Object.freeze({ sizeBits: 14, none: 0, read: 2, write: 1 });
+const POWERPC_IOC: IocLayout = Object.freeze({ sizeBits: 13, none: 1, read: 2, write: 4 });
+
+/** The ioctl number layout of `arch` (default: this process's; Node.js names ppc64le `ppc64`). */
+export function iocLayout(arch: string = process.arch): IocLayout {
+  return arch === 'ppc64' || arch === 'ppc' ? POWERPC_IOC : GENERIC_IOC;
+}
+
+/** Direction of an ioctl: what the kernel does with the argument's buffer. */
+export const IocDir = { NONE: 0, WRITE: 1, READ: 2, READ_WRITE: 3 } as const;
+
+/**
+ * Builds an ioctl request number the way the kernel's `_IOC(dir, type, nr, size)` macro does
+ * for `layout`'s architecture (default: this one). `dir` is an {@link IocDir} (`_IOW` is
+ * WRITE: user space writes, the kernel reads).
+ * @throws RangeError for a field that does not fit its bits.
+ */
+export function ioc(
+  dir: 0 | 1 | 2 | 3,
+  type: number,
+  nr: number,
+  size: number,
+  layout = iocLayout(),
+): number {
+  checkInt(dir, 'dir', 0, 3);
+  checkInt(type, 'type', 0, 0xff);
+  checkInt(nr, 'nr', 0, 0xff);
+  checkInt(size, 'size', 0, 2 ** layout.sizeBits - 1);
+  const bits = dir === 0 ? layout.none : (dir & 1 ? layout.write : 0) | (dir & 2 ? layout.read : 0);
+  return (bits * 2 ** (16 + layout.sizeBits) + size * 0x10000 + type * 0x100 + nr) >>> 0;
 }
 
 /** perf event ioctls (linux/perf_event.h). */

@@ -29,3 +29,30 @@ export class StructOpsTypeError extends Error {
     this.type = type;
   }
 }
+
+/** One way a pinned map differs from the spec that would reuse it. */
+export interface PinMismatch {
+  /** `'type'`, `'keySize'`, `'valueSize'`, `'maxEntries'`, `'mapFlags'` or `'mapExtra'`. */
+  readonly field: string;
+  readonly pinned: number | bigint | string;
+  readonly wanted: number | bigint | string;
+}
+
+/**
+ * A spec's `pinning` found a map at its path that is not the map the spec describes (as libbpf
+ * and cilium/ebpf refuse to reuse one): remove the pin (`unlink` it, or `BpfMap.unpin()`) or
+ * make the spec match.
+ */
+export class PinnedMapMismatchError extends Error {
+  /** The pin path. */
+  readonly path: string;
+  readonly mismatches: readonly PinMismatch[];
+
+  constructor(path: string, mismatches: readonly PinMismatch[]) {
+    const what = mismatches.map((m) => `${m.field} ${m.pinned} (spec: ${m.wanted})`).join(', ');
+    super(`the map pinned at ${path} does not match the spec: ${what}; remove the pin or change the spec`);
+    this.name = 'PinnedMapMismatchError';
+    this.path = path;
+    this.mismatches = mismatches;
+  }
+}

@@ -19,7 +19,13 @@ export {
   type StructOptions,
   struct,
 } from './codecs/struct.js';
-export { CodecError, MapTypeError, StructOpsTypeError } from './errors.js';
+export {
+  CodecError,
+  MapTypeError,
+  type PinMismatch,
+  PinnedMapMismatchError,
+  StructOpsTypeError,
+} from './errors.js';
 export { ITERATION_CHUNK } from './iteration.js';
 export {
   BloomFilter,

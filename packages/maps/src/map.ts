@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import {
   BPF_F_NUMA_NODE,
+  close,
   getPinned,
   type MapInfo,
   mapCreate,
@@ -32,6 +33,7 @@ import { CodecError } from './errors.js';
 import { clear, count, entries } from './iteration.js';
 import type { MapSpec } from './map-spec.js';
 import { isKeyless, isPerCpuType, mapTypeName, Update } from './map-types.js';
+import { assertReusable } from './pin-reuse.js';
 
 /** Codecs to read an existing map with. */
 export interface MapCodecs<K, V> {
@@ -112,11 +114,22 @@ export class BpfMap<K, V> implements Disposable {
       }
       valueSize = (value as unknown as { element: Codec<unknown> }).element.size;
     }
-    if (spec.pinning && (spec.pinning.reuse ?? true) && existsSync(spec.pinning.path)) {
-      return BpfMap.fromPin(spec.pinning.path, { key, value });
-    }
     let flags = spec.flags ?? 0;
     if (spec.numaNode !== undefined) flags |= BPF_F_NUMA_NODE;
+    if (spec.pinning && (spec.pinning.reuse ?? true) && existsSync(spec.pinning.path)) {
+      // Reused only if it is the map this spec would create (as libbpf and cilium/ebpf check).
+      const { path } = spec.pinning;
+      const fd = getPinned(path);
+      try {
+        const { type, maxEntries, mapExtra } = spec;
+        const wanted = { type, keySize: key.size, valueSize, maxEntries, mapFlags: flags, mapExtra };
+        assertReusable(path, mapInfo(fd), wanted);
+      } catch (e) {
+        close(fd);
+        throw e;
+      }
+      return BpfMap.fromFd(fd, { key, value });
+    }
     const fd = mapCreate({
       mapType: spec.type,
       keySize: key.size,
@@ -141,7 +154,14 @@ export class BpfMap<K, V> implements Disposable {
       name: spec.name ?? '',
     };
     const map = new BpfMap(fd, info, key, value);
-    if (spec.pinning) map.pin(spec.pinning.path);
+    if (spec.pinning) {
+      try {
+        map.pin(spec.pinning.path);
+      } catch (e) {
+        map.close(); // a map nobody can reach
+        throw e;
+      }
+    }
     return map;
   }
 

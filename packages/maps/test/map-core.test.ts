@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { BpfSyscallError, mapCreate, mapInfo, ObjectClosedError } from '@ts-ebpf/syscall';
-import { describeKernel } from '@ts-ebpf/test-utils';
+import { describeKernel, openFds } from '@ts-ebpf/test-utils';
 import { expect, it } from 'vitest';
 import {
   ArrayMap,
@@ -10,6 +10,7 @@ import {
   HashMap,
   LruHashMap,
   MapType,
+  PinnedMapMismatchError,
   struct,
   Update,
   u32,
@@ -98,6 +99,36 @@ describeKernel('BpfMap core operations', () => {
       m.close();
     }
     expect(existsSync(pinPath)).toBe(false);
+  });
+
+  it('reuses a pin only when it is the map the spec describes', () => {
+    const spec = { key: u32, value: u32, maxEntries: 4, pinning: { path: pinPath } };
+    using m = HashMap.create(spec);
+    try {
+      const before = openFds().size;
+      const err = (() => {
+        try {
+          HashMap.create({ ...spec, maxEntries: 8, flags: 1 /* BPF_F_NO_PREALLOC */ });
+        } catch (e) {
+          return e;
+        }
+      })();
+      expect(err).toBeInstanceOf(PinnedMapMismatchError);
+      expect((err as PinnedMapMismatchError).mismatches).toEqual([
+        { field: 'maxEntries', pinned: 4, wanted: 8 },
+        { field: 'mapFlags', pinned: 0, wanted: 1 },
+      ]);
+      expect(() => ArrayMap.create({ ...spec })).toThrow(/type hash \(spec: array\)/);
+      // the sizes are compared before the codecs are fitted
+      expect(() => HashMap.create({ ...spec, value: u64 })).toThrow(/valueSize 4 \(spec: 8\)/);
+      // reuse: false creates a new map, which cannot take the existing pin (and is closed)
+      expect(() => HashMap.create({ ...spec, pinning: { path: pinPath, reuse: false } })).toThrow(/EEXIST/);
+      expect(openFds().size).toBe(before);
+      using same = HashMap.create(spec);
+      expect(same.info().id).toBe(m.info().id);
+    } finally {
+      m.unpin();
+    }
   });
 
   it('close is idempotent and later use throws ObjectClosedError', () => {

@@ -19,7 +19,7 @@ export {
 } from './ext.js';
 export { type FieldLocation, type FieldPathOptions, fieldPath } from './field-path.js';
 export { BTF_HEADER_SIZE, BTF_MAGIC, type BtfHeader, parseHeader } from './header.js';
-export { KERNEL_BTF_DIR, loadKernelBtf } from './kernel-btf.js';
+export { KERNEL_BTF_DIR, kernelBtf, loadKernelBtf } from './kernel-btf.js';
 export * from './kinds.js';
 export {
   alignOf,

@@ -16,3 +16,16 @@ export function loadKernelBtf(module?: string): Btf {
   if (module === undefined || module === 'vmlinux') return vmlinux;
   return Btf.parse(new Uint8Array(readFileSync(`${KERNEL_BTF_DIR}/${module}`)), { base: vmlinux });
 }
+
+let cached: Btf | undefined;
+
+/**
+ * This machine's vmlinux BTF, parsed on the first call and shared by every later one (and by
+ * every package that resolves kernel types: maps, programs, elf), where {@link loadKernelBtf}
+ * parses anew each time. Node only.
+ * @throws BtfError for corrupt BTF; the fs error when the file is missing
+ */
+export function kernelBtf(): Btf {
+  cached ??= loadKernelBtf();
+  return cached;
+}

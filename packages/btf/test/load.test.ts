@@ -1,4 +1,4 @@
-import { BtfBuilder, dumpC, LoadedBtf, loadBtf, loadKernelBtf } from '@ts-ebpf/btf';
+import { BtfBuilder, dumpC, kernelBtf, LoadedBtf, loadBtf, loadKernelBtf } from '@ts-ebpf/btf';
 import { BpfSyscallError, ObjectClosedError } from '@ts-ebpf/syscall';
 import { describeKernel } from '@ts-ebpf/test-utils';
 import { expect, it } from 'vitest';
@@ -52,4 +52,11 @@ it('loadKernelBtf reads this machine’s vmlinux BTF', () => {
   const btf = loadKernelBtf();
   expect(btf.get('task_struct', 'struct').size).toBeGreaterThan(1000);
   expect(dumpC(btf, [btf.get('iphdr', 'struct').id])).toContain('struct iphdr {');
+});
+
+it('kernelBtf parses vmlinux once and shares it', () => {
+  const btf = kernelBtf();
+  expect(kernelBtf()).toBe(btf);
+  expect(btf).not.toBe(loadKernelBtf());
+  expect(btf.typeCount).toBe(loadKernelBtf().typeCount);
 });

@@ -1,4 +1,4 @@
-import { Btf, type BtfExt, type LoadedBtf, loadBtf, loadKernelBtf, parseBtfExt } from '@ts-ebpf/btf';
+import { Btf, type BtfExt, kernelBtf, type LoadedBtf, loadBtf, parseBtfExt } from '@ts-ebpf/btf';
 import { type Link, Program, VerifierError } from '@ts-ebpf/programs';
 import type { MappedMemory } from '@ts-ebpf/syscall';
 import { BPF_F_SLEEPABLE, BPF_F_XDP_HAS_FRAGS, BpfSyscallError, kernelVersion } from '@ts-ebpf/syscall';
@@ -19,7 +19,7 @@ import { GlobalVariable, mapDataSection, rewriteConstants } from './variables.js
 
 /** Options of {@link loadCollection}. */
 export interface CollectionOptions {
-  /** Kernel BTF for CO-RE, kfuncs and ksyms (default: /sys/kernel/btf/vmlinux, read when needed). */
+  /** Kernel BTF for CO-RE, kfuncs and ksyms (default: `kernelBtf()` of @ts-ebpf/btf, parsed once per process when first needed). */
   kernelBtf?: Btf;
   /** Kernel config for `.kconfig` externs (default: /proc/config.gz, read when needed). */
   kconfig?: Map<string, string> | (() => Map<string, string>);
@@ -155,7 +155,7 @@ class KernelFacts {
   #btf: Btf | undefined;
   constructor(private readonly options: CollectionOptions) {}
   get btf(): Btf {
-    this.#btf ??= this.options.kernelBtf ?? loadKernelBtf();
+    this.#btf ??= this.options.kernelBtf ?? kernelBtf();
     return this.#btf;
   }
 }

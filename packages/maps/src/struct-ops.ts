@@ -1,4 +1,4 @@
-import { type Btf, BtfBuilder, loadBtf, loadKernelBtf, membersOf, sizeOf } from '@ts-ebpf/btf';
+import { type Btf, BtfBuilder, kernelBtf, loadBtf, membersOf, sizeOf } from '@ts-ebpf/btf';
 import { BPF_F_LINK } from '@ts-ebpf/syscall';
 import { bytes } from './codecs/bytes.js';
 import { u32 } from './codecs/scalars.js';
@@ -8,14 +8,6 @@ import type { MapPinning } from './map-spec.js';
 import { MapType } from './map-types.js';
 
 const WRAPPER_PREFIX = 'bpf_struct_ops_';
-
-let vmlinux: Btf | undefined;
-
-/** This machine's vmlinux BTF, parsed once on first use. */
-function kernelBtf(): Btf {
-  vmlinux ??= loadKernelBtf();
-  return vmlinux;
-}
 
 /** Where a kernel ops struct's map value is described in kernel BTF. */
 export interface StructOpsValueType {

@@ -1,13 +1,8 @@
-import { type Btf, loadKernelBtf } from '@ts-ebpf/btf';
+import { kernelBtf } from '@ts-ebpf/btf';
 import { BpfAttachType, BpfProgType } from '@ts-ebpf/syscall';
 
-let vmlinux: Btf | undefined;
-
-/** This machine's vmlinux BTF, parsed once. */
-export function kernelBtf(): Btf {
-  vmlinux ??= loadKernelBtf();
-  return vmlinux;
-}
+/** This machine's vmlinux BTF, parsed once (the one `@ts-ebpf/btf` shares with every package). */
+export { kernelBtf };
 
 /** The vmlinux BTF name and kind a program's `attachTo` refers to. */
 export interface BtfTarget {

@@ -1,4 +1,5 @@
 import { createConnection, createServer, type Socket } from 'node:net';
+import { StructOpsTypeError } from '@ts-ebpf/maps';
 import { BpfLinkTypeNewer, BpfProgType, close, getsockopt, setsockopt, socket } from '@ts-ebpf/syscall';
 import { describeKernel } from '@ts-ebpf/test-utils';
 import { expect, it } from 'vitest';
@@ -29,6 +30,10 @@ describeKernel('struct_ops', () => {
     const ssthresh = structOpsMember('tcp_congestion_ops', 'ssthresh');
     expect(ssthresh.size).toBe(8);
     expect(structOpsMember('tcp_congestion_ops', 'name').size).toBe(16);
+    expect(() => structOpsMember('no_such_ops', 'ssthresh')).toThrow(StructOpsTypeError);
+    expect(() => structOpsMember('tcp_congestion_ops', 'no_such_member')).toThrow(
+      /no member 'no_such_member'/,
+    );
   });
 
   for (const link of [true, false]) {

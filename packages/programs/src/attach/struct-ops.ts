@@ -1,15 +1,6 @@
-import { BtfBuilder, loadBtf, membersOf, sizeOf } from '@ts-ebpf/btf';
-import {
-  BPF_F_LINK,
-  BpfAttachTypeNewer,
-  BpfMapType,
-  close,
-  linkCreate,
-  mapCreate,
-  mapDeleteElem,
-  mapUpdateElem,
-} from '@ts-ebpf/syscall';
-import { kernelBtf } from '../btf-resolve.js';
+import { kernelBtf, membersOf } from '@ts-ebpf/btf';
+import { StructOpsMap, StructOpsTypeError, structOpsValueType } from '@ts-ebpf/maps';
+import { BpfAttachTypeNewer, close, dupFd, linkCreate, mapDeleteElem } from '@ts-ebpf/syscall';
 import { Link } from '../link.js';
 import type { Program } from '../program.js';
 
@@ -25,18 +16,15 @@ export interface StructOpsMember {
   readonly size: number;
 }
 
-function structId(name: string): number {
-  const id = kernelBtf().findIds(name, 'struct')[0];
-  if (id === undefined) throw new Error(`no struct ${name} in the kernel's BTF`);
-  return id;
-}
-
-/** Looks up a member of a kernel ops struct (`tcp_congestion_ops`, `ssthresh`) in vmlinux BTF. */
+/**
+ * Looks up a member of a kernel ops struct (`tcp_congestion_ops`, `ssthresh`) in vmlinux BTF.
+ * @throws StructOpsTypeError when the kernel has no such struct_ops type or member
+ */
 export function structOpsMember(structName: string, member: string): StructOpsMember {
-  const id = structId(structName);
+  const id = structOpsValueType(structName, kernelBtf()).typeId;
   const members = membersOf(kernelBtf(), id);
   const index = members.findIndex((m) => m.name === member);
-  if (index < 0) throw new Error(`struct ${structName} has no member '${member}'`);
+  if (index < 0) throw new StructOpsTypeError(structName, `struct ${structName} has no member '${member}'`);
   const m = members[index]!;
   return { attachBtfId: id, expectedAttachType: index, offset: m.byteOffset, size: m.size };
 }
@@ -78,18 +66,15 @@ function writeField(
 
 /** The map value (`struct bpf_struct_ops_<type>`) for these programs and fields. */
 export function structOpsValue(o: StructOpsOptions): Uint8Array {
-  const btf = kernelBtf();
-  const wrapper = structId(`bpf_struct_ops_${o.type}`);
-  const data = membersOf(btf, wrapper).find((m) => m.name === 'data');
-  if (!data) throw new Error(`bpf_struct_ops_${o.type} has no data member`);
-  const value = new Uint8Array(sizeOf(btf, wrapper));
+  const { valueSize, dataOffset } = structOpsValueType(o.type, kernelBtf());
+  const value = new Uint8Array(valueSize);
   for (const [name, program] of Object.entries(o.programs)) {
     const m = structOpsMember(o.type, name);
-    writeField(value, data.byteOffset + m.offset, 8, BigInt(program.fd));
+    writeField(value, dataOffset + m.offset, 8, BigInt(program.fd));
   }
   for (const [name, v] of Object.entries(o.fields ?? {})) {
     const m = structOpsMember(o.type, name);
-    writeField(value, data.byteOffset + m.offset, m.size, v);
+    writeField(value, dataOffset + m.offset, m.size, v);
   }
   return value;
 }
@@ -100,34 +85,25 @@ export function structOpsValue(o: StructOpsOptions): Uint8Array {
  * map update). Closing the Link unregisters it.
  */
 export function attachStructOps(o: StructOpsOptions): Link {
-  const useLink = o.link ?? true;
+  const link = o.link ?? true;
   const value = structOpsValue(o);
-  const wrapper = structId(`bpf_struct_ops_${o.type}`);
-  const b = new BtfBuilder();
-  b.int('int', 4, { signed: true });
-  const map = (() => {
-    using btf = loadBtf(b);
-    const fieldName = o.fields?.name;
-    return mapCreate({
-      mapType: BpfMapType.STRUCT_OPS,
-      keySize: 4,
-      valueSize: value.byteLength,
-      maxEntries: 1,
-      mapFlags: useLink ? BPF_F_LINK : 0,
-      mapName: (o.mapName ?? (typeof fieldName === 'string' ? fieldName : 'struct_ops')).slice(0, 15),
-      btfFd: btf.fd,
-      btfVmlinuxValueTypeId: wrapper,
-    });
-  })();
-  const key = new Uint8Array(4);
+  const fieldName = o.fields?.name;
+  const name = (o.mapName ?? (typeof fieldName === 'string' ? fieldName : 'struct_ops')).slice(0, 15);
+  // The Link keeps a duplicate of the map's fd (it owns its fds); this object closes on return.
+  using map = StructOpsMap.create({ type: o.type, btf: kernelBtf(), link, name });
+  map.set(0, value);
+  const held = dupFd(map.fd);
   try {
-    mapUpdateElem(map, key, value);
-    if (!useLink)
-      return new Link({ kind: 'struct_ops', extraFds: [map], detach: () => mapDeleteElem(map, key) });
-    const fd = linkCreate({ progFd: map, targetFd: 0, attachType: BpfAttachTypeNewer.STRUCT_OPS });
-    return new Link({ kind: 'struct_ops', fd, extraFds: [map] });
+    if (!link)
+      return new Link({
+        kind: 'struct_ops',
+        extraFds: [held],
+        detach: () => mapDeleteElem(held, new Uint8Array(4)),
+      });
+    const fd = linkCreate({ progFd: held, targetFd: 0, attachType: BpfAttachTypeNewer.STRUCT_OPS });
+    return new Link({ kind: 'struct_ops', fd, extraFds: [held] });
   } catch (e) {
-    close(map);
+    close(held);
     throw e;
   }
 }

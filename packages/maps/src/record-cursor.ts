@@ -65,7 +65,7 @@ export class RecordCursor extends RecordView implements Disposable {
     this.#start = start;
     this.#first = first;
     this.#at = first;
-    this.#end = end;
+    this.#end = end | 0;
     this.reset(first, 0);
   }
 
@@ -110,7 +110,7 @@ export class RecordCursor extends RecordView implements Disposable {
     const first = this.#ring.offset(pos);
     this.#start = pos;
     this.#at = this.#first = first;
-    this.#end = first + (this.#ring.producer() - pos);
+    this.#end = (first + (this.#ring.producer() - pos)) | 0; // a small integer, kept untagged
     return first < this.#end;
   }
 

@@ -40,7 +40,9 @@ export class RecordView {
   }
 
   #at(offset: number, size: number): number {
-    if (this.#source.closed) throw new ObjectClosedError('the ring buffer (or lease) of this record');
+    // `=== true` is one comparison; a bare truthiness test of a field V8 cannot type is several
+    if (this.#source.closed === true)
+      throw new ObjectClosedError('the ring buffer (or lease) of this record');
     if (!(offset >= 0 && offset + size <= this.#length)) {
       throw new RangeError(`read of ${size} bytes at ${offset} is outside a ${this.#length}-byte record`);
     }

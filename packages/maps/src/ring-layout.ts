@@ -6,8 +6,11 @@ export const BUSY = 0x80000000;
 export const DISCARD = 0x40000000;
 /** Record length bits of a ring buffer header word. */
 export const LEN_MASK = 0x3fffffff;
+// Functions here use this module-private copy: V8 reads an exported binding through its
+// module cell (with an initialization check) even from inside its own module.
+const HEADER_BYTES = 8;
 /** `BPF_RINGBUF_HDR_SZ`: len u32 (with the flag bits) + pgoff u32. */
-export const HEADER = 8;
+export const HEADER = HEADER_BYTES;
 const TWO32 = 0x100000000;
 
 // On weakly ordered CPUs a header must be read with acquire semantics (the kernel commits it
@@ -25,7 +28,7 @@ export const loadWord: (words: Uint32Array, index: number) => number = ACQUIRE
 
 /** Space a record of `len` payload bytes takes: header + payload, rounded up to 8. */
 export function recordSpan(len: number): number {
-  return (len + HEADER + 7) & ~7;
+  return (len + HEADER_BYTES + 7) & ~7;
 }
 
 // Which u32 of a native u64 holds the low half (positions are u64 in host byte order).

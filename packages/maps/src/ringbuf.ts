@@ -25,6 +25,9 @@ import * as layout from './ring-layout.js';
 // initialized) at every use, which costs several ns a record in the loops below.
 const { BUSY, DISCARD, HEADER, LEN_MASK, loadWord, readPosition, recordSpan, writePosition } = layout;
 
+// The largest ring this reader maps (2^30 bytes; the kernel allows 2 GiB).
+const MAX_RING_BYTES = 2 ** 30;
+
 // Default ring span of a batch read or lease: small enough that the records are still in
 // the CPU cache when they are read after the scan or the copy.
 const BATCH_BYTES = 256 * 1024;
@@ -96,8 +99,7 @@ export class RingBuffer extends EventEmitter implements Disposable, AsyncIterabl
     this.#fd = new OwnedFd(dupFd(mapFd), 'ring buffer reader fd');
     const fd = this.#fd.fd;
     this.size = size;
-    // Sizes up to 2^30 take the low bits of a position with `&`; larger ones need `%`.
-    this.#mask = size <= 2 ** 30 ? size - 1 : -1;
+    this.#mask = size - 1;
     let consumer: MappedMemory | undefined;
     try {
       consumer = MappedMemory.map({ length: page, prot: Prot.READ | Prot.WRITE, fd });
@@ -122,6 +124,11 @@ export class RingBuffer extends EventEmitter implements Disposable, AsyncIterabl
     const info = mapInfo(map.fd);
     if (info.type !== MapType.RINGBUF)
       throw new MapTypeError(`map ${info.id} is not a ring buffer (type ${info.type})`);
+    // Offsets in the mapping (data area mapped twice) are walked as int32: up to 1 GiB of data.
+    if (info.maxEntries > MAX_RING_BYTES)
+      throw new MapTypeError(
+        `ring buffer ${info.id} has ${info.maxEntries} bytes: this reader maps at most 1 GiB`,
+      );
     return new RingBuffer(map.fd, info.maxEntries, options);
   }
 
@@ -142,7 +149,7 @@ export class RingBuffer extends EventEmitter implements Disposable, AsyncIterabl
 
   /** Offset in the data mapping of ring position `pos`. */
   #offset(pos: number): number {
-    return this.#page + (this.#mask >= 0 ? pos & this.#mask : pos % this.size);
+    return this.#page + (pos & this.#mask);
   }
 
   /** The producer position, re-read only once the known records are used up. */
@@ -210,14 +217,14 @@ export class RingBuffer extends EventEmitter implements Disposable, AsyncIterabl
     const stop = first + maxBytes;
     const most = Math.min(maxRecords, 0x7fffffff);
     let { offsets, lengths } = list.tables();
-    let end = first + (this.#producer(start) - start);
+    let end = (first + (this.#producer(start) - start)) | 0;
     let at = first;
     let count = 0;
     let bytes = 0;
     let discarded = 0;
     while (count < most) {
       if (at >= end) {
-        end = first + (readPosition(words) - start);
+        end = (first + (readPosition(words) - start)) | 0;
         if (at >= end) break;
       }
       const word = loadWord(words, at >>> 2);

@@ -61,6 +61,7 @@ export class PerfBuffer extends EventEmitter implements Disposable, AsyncIterabl
   readonly #epoll: Epoll;
   readonly #stream: RecordStream;
   readonly #dataSize: number;
+  readonly #page = pageSize();
   #scratch = new Uint8Array(256);
   #next = 0;
   readonly #slab = new Slab();
@@ -146,7 +147,7 @@ export class PerfBuffer extends EventEmitter implements Disposable, AsyncIterabl
 
   // Bytes [pos, pos + len) of a ring's data, contiguous: a view, or a scratch copy when wrapping.
   #slice(r: CpuRing, pos: number, len: number): Uint8Array {
-    const page = pageSize();
+    const page = this.#page;
     const start = pos % this.#dataSize;
     if (start + len <= this.#dataSize) return r.bytes.subarray(page + start, page + start + len);
     if (this.#scratch.byteLength < len) this.#scratch = new Uint8Array(len * 2);
@@ -157,20 +158,25 @@ export class PerfBuffer extends EventEmitter implements Disposable, AsyncIterabl
   }
 
   #drainCpu(r: CpuRing, cb: (rec: Uint8Array, cpu: number) => void, limit: number): number {
+    // Records are 8-byte aligned and the data area a multiple of 8 bytes, so a record's header
+    // and a sample's size word never wrap: they are read in place. Only a sample's payload
+    // may wrap (then it is copied into scratch). One object per sample: its Uint8Array.
     const head = this.#head(r);
+    const view = r.view;
+    const page = this.#page;
+    const mask = this.#dataSize - 1;
     let tail = r.tail;
     let n = 0;
     while (tail < head && n < limit) {
-      const hdr = this.#slice(r, tail, 8);
-      const type = hdr[0]! | (hdr[1]! << 8) | (hdr[2]! << 16) | (hdr[3]! << 24);
-      const size = hdr[6]! | (hdr[7]! << 8);
+      const at = page + (tail % this.#dataSize);
+      const type = view.getUint32(at, true);
+      const size = view.getUint16(at + 6, true);
       if (size < 8) throw new Error(`corrupt perf record of ${size} bytes on CPU ${r.cpu}`);
-      const body = this.#slice(r, tail + 8, size - 8);
-      const v = new DataView(body.buffer, body.byteOffset, body.byteLength);
+      const body = tail + 8;
       tail += size;
       if (type === PerfRecord.SAMPLE) {
-        const len = v.getUint32(0, true);
-        const rec = body.subarray(4, 4 + len);
+        const len = view.getUint32(page + (body & mask), true);
+        const rec = this.#slice(r, body + 4, len);
         this.stats.records++;
         this.stats.bytes += len;
         n++;
@@ -181,7 +187,8 @@ export class PerfBuffer extends EventEmitter implements Disposable, AsyncIterabl
         }
       } else {
         if (type === PerfRecord.LOST) {
-          const lost = Number(v.getBigUint64(8, true));
+          // struct { u64 id; u64 lost; }: the count, u64-aligned, cannot wrap either
+          const lost = Number(view.getBigUint64(page + ((body + 8) & mask), true));
           this.stats.discarded += lost;
           this.emit('lost', lost, r.cpu);
         }

@@ -1,7 +1,8 @@
 // C baselines for bench/maps.bench.ts, through raw syscalls as libbpf issues them
 // (single update/lookup: @ts-ebpf/syscall's bench/map-ops.c, compiled by the bench too):
-//   batch ENTRIES CHUNK   hash u32 -> u64 with ENTRIES keys: full BPF_MAP_LOOKUP_BATCH walk,
-//                         and a get_next_key + lookup walk, ns per entry
+//   batch ENTRIES CHUNK [PIN]  hash u32 -> u64 with ENTRIES keys (created and filled here, or
+//                         the map pinned at PIN): full BPF_MAP_LOOKUP_BATCH walk, and a
+//                         get_next_key + lookup walk, ns per entry
 //   ring PIN N            drain N records from the ring buffer pinned at PIN the way
 //                         libbpf's ring_buffer__poll does (mmap + epoll + read loop), ns per record;
 //                         the callback reads the record's first word
@@ -38,18 +39,32 @@ static int hash_map(unsigned entries) {
   return fd;
 }
 
-static int batch(unsigned entries, unsigned chunk) {
-  int fd = hash_map(entries);
-  uint32_t *keys = calloc(entries, 4);
-  uint64_t *values = calloc(entries, 8);
-  for (unsigned i = 0; i < entries; i++) keys[i] = i, values[i] = i;
+static int pinned(const char *pin) {
   union bpf_attr a;
   memset(&a, 0, sizeof a);
-  a.batch.map_fd = fd;
-  a.batch.keys = (uintptr_t)keys;
-  a.batch.values = (uintptr_t)values;
-  a.batch.count = entries;
-  if (sys_bpf(BPF_MAP_UPDATE_BATCH, &a, sizeof a) < 0) { perror("update batch"); return 1; }
+  a.pathname = (uintptr_t)pin;
+  int fd = sys_bpf(BPF_OBJ_GET, &a, sizeof a);
+  if (fd < 0) { perror("obj get"); exit(1); }
+  return fd;
+}
+
+static int batch(unsigned entries, unsigned chunk, const char *pin) {
+  union bpf_attr a;
+  int fd;
+  if (pin) {
+    fd = pinned(pin); // the map the JS side filled and walks: the same memory layout
+  } else {
+    fd = hash_map(entries);
+    uint32_t *keys = calloc(entries, 4);
+    uint64_t *values = calloc(entries, 8);
+    for (unsigned i = 0; i < entries; i++) keys[i] = i, values[i] = i;
+    memset(&a, 0, sizeof a);
+    a.batch.map_fd = fd;
+    a.batch.keys = (uintptr_t)keys;
+    a.batch.values = (uintptr_t)values;
+    a.batch.count = entries;
+    if (sys_bpf(BPF_MAP_UPDATE_BATCH, &a, sizeof a) < 0) { perror("update batch"); return 1; }
+  }
   uint32_t *kb = calloc(chunk * 4, 4);
   uint64_t *vb = calloc(chunk * 4, 8);
   uint64_t in = 0, out = 0;
@@ -150,9 +165,9 @@ static int ring(const char *pin, long n, int copy) {
 }
 
 int main(int argc, char **argv) {
-  if (argc >= 4 && !strcmp(argv[1], "batch")) return batch(atoi(argv[2]), atoi(argv[3]));
+  if (argc >= 4 && !strcmp(argv[1], "batch")) return batch(atoi(argv[2]), atoi(argv[3]), argc >= 5 ? argv[4] : NULL);
   if (argc >= 4 && !strcmp(argv[1], "ring")) return ring(argv[2], atol(argv[3]), 0);
   if (argc >= 4 && !strcmp(argv[1], "ringcopy")) return ring(argv[2], atol(argv[3]), 1);
-  fprintf(stderr, "usage: %s batch ENTRIES CHUNK | ring PIN N | ringcopy PIN N\n", argv[0]);
+  fprintf(stderr, "usage: %s batch ENTRIES CHUNK [PIN] | ring PIN N | ringcopy PIN N\n", argv[0]);
   return 2;
 }

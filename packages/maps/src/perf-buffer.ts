@@ -176,6 +176,8 @@ export class PerfBuffer extends EventEmitter implements Disposable, AsyncIterabl
       tail += size;
       if (type === PerfRecord.SAMPLE) {
         const len = view.getUint32(page + (body & mask), true);
+        if (len > size - 12)
+          throw new Error(`corrupt perf sample of ${len} bytes in a ${size}-byte record on CPU ${r.cpu}`);
         const rec = this.#slice(r, body + 4, len);
         this.stats.records++;
         this.stats.bytes += len;

@@ -1,6 +1,6 @@
-import type { MapInfo } from '@ts-ebpf/syscall';
+import { BPF_F_RDONLY, BPF_F_RDONLY_PROG, BPF_F_WRONLY, type MapInfo } from '@ts-ebpf/syscall';
 import { type PinMismatch, PinnedMapMismatchError } from './errors.js';
-import { mapTypeName } from './map-types.js';
+import { MapType, mapTypeName } from './map-types.js';
 
 /** What a spec would create, to compare with a map found at its pin path. */
 export interface ReuseWanted {
@@ -13,11 +13,22 @@ export interface ReuseWanted {
   mapExtra?: bigint | number;
 }
 
-const SAME_FIELDS = ['keySize', 'valueSize', 'maxEntries', 'mapFlags'] as const;
+const SAME_FIELDS = ['keySize', 'valueSize', 'maxEntries'] as const;
+
+// Flags the kernel does not keep on the map: read/write-only belong to the fd that created it.
+const FD_FLAGS = BPF_F_RDONLY | BPF_F_WRONLY;
+
+/** The flags the kernel reports for a map of `type` created with `flags`. */
+function reportedFlags(type: number, flags: number): number {
+  const kept = flags & ~FD_FLAGS;
+  // devmaps are always read-only to programs: the kernel adds the flag.
+  return type === MapType.DEVMAP || type === MapType.DEVMAP_HASH ? kept | BPF_F_RDONLY_PROG : kept;
+}
 
 /**
  * Checks that the map found at `path` (its kernel info) is the one `wanted` describes: same
- * type, key and value sizes, max entries, flags and (when given) map_extra.
+ * type, key and value sizes, max entries, flags (as the kernel keeps them) and map_extra, the
+ * fields libbpf compares.
  * @throws PinnedMapMismatchError listing every difference.
  */
 export function assertReusable(path: string, found: MapInfo, wanted: ReuseWanted): void {
@@ -28,7 +39,9 @@ export function assertReusable(path: string, found: MapInfo, wanted: ReuseWanted
     if (found[field] !== wanted[field])
       mismatches.push({ field, pinned: found[field], wanted: wanted[field] });
   }
-  if (wanted.mapExtra !== undefined && found.mapExtra !== BigInt(wanted.mapExtra))
-    mismatches.push({ field: 'mapExtra', pinned: found.mapExtra, wanted: BigInt(wanted.mapExtra) });
+  const flags = reportedFlags(wanted.type, wanted.mapFlags);
+  if (found.mapFlags !== flags) mismatches.push({ field: 'mapFlags', pinned: found.mapFlags, wanted: flags });
+  const extra = BigInt(wanted.mapExtra ?? 0);
+  if (found.mapExtra !== extra) mismatches.push({ field: 'mapExtra', pinned: found.mapExtra, wanted: extra });
   if (mismatches.length > 0) throw new PinnedMapMismatchError(path, mismatches);
 }

@@ -8,8 +8,8 @@ const { BUSY, DISCARD, HEADER, LEN_MASK, loadWord, recordSpan } = layout;
 
 /** @internal What a cursor needs from its ring buffer. */
 export interface CursorRing {
-  /** The producer position, read now. */
-  producer(): number;
+  /** Bytes written from ring position `pos` on (the producer position read now), at most one ring. */
+  available(pos: number): number;
   /** Offset in the mapping of ring position `pos`. */
   offset(pos: number): number;
   /** Gives back the ring up to `pos`; the hold goes on. */
@@ -65,7 +65,7 @@ export class RecordCursor extends RecordView implements Disposable {
     this.#start = start;
     this.#first = first;
     this.#at = first;
-    this.#end = end | 0;
+    this.#end = end >>> 0;
     this.reset(first, 0);
   }
 
@@ -110,7 +110,8 @@ export class RecordCursor extends RecordView implements Disposable {
     const first = this.#ring.offset(pos);
     this.#start = pos;
     this.#at = this.#first = first;
-    this.#end = (first + (this.#ring.producer() - pos)) | 0; // a small integer, kept untagged
+    // an integer (< 2^32: the mapping is at most 2 GiB + a page), never a fraction-typed double
+    this.#end = (first + this.#ring.available(pos)) >>> 0;
     return first < this.#end;
   }
 

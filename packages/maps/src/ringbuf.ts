@@ -158,6 +158,16 @@ export class RingBuffer extends EventEmitter implements Disposable, AsyncIterabl
     return this.#prod;
   }
 
+  /**
+   * Bytes written from ring position `pos` on (`reread`: the producer position read now), at
+   * most one ring size: more would mean another consumer moved the position on.
+   */
+  #available(pos: number, reread: boolean): number {
+    if (reread) this.#prod = readPosition(this.#words);
+    const prod = reread ? this.#prod : this.#producer(pos);
+    return Math.min(Math.max(prod - pos, 0), this.size);
+  }
+
   #commit(pos: number): void {
     if (pos < this.#cons) return; // never hand space back twice
     this.#cons = pos;
@@ -217,14 +227,14 @@ export class RingBuffer extends EventEmitter implements Disposable, AsyncIterabl
     const stop = first + maxBytes;
     const most = Math.min(maxRecords, 0x7fffffff);
     let { offsets, lengths } = list.tables();
-    let end = (first + (this.#producer(start) - start)) | 0;
+    let end = (first + this.#available(start, false)) >>> 0;
     let at = first;
     let count = 0;
     let bytes = 0;
     let discarded = 0;
     while (count < most) {
       if (at >= end) {
-        end = (first + (readPosition(words) - start)) | 0;
+        end = (first + this.#available(start, true)) >>> 0;
         if (at >= end) break;
       }
       const word = loadWord(words, at >>> 2);
@@ -379,7 +389,7 @@ export class RingBuffer extends EventEmitter implements Disposable, AsyncIterabl
     const start = this.#cons;
     const first = this.#offset(start);
     const ring: CursorRing = {
-      producer: () => (this.#prod = readPosition(this.#words)),
+      available: (pos) => this.#available(pos, true),
       offset: (pos) => this.#offset(pos),
       giveBack: (pos) => this.#commit(pos),
       release: (pos, records, bytes, discarded) => {
@@ -390,7 +400,7 @@ export class RingBuffer extends EventEmitter implements Disposable, AsyncIterabl
         if (!this.#closed) this.#commit(pos);
       },
     };
-    const end = first + (this.#producer(start) - start);
+    const end = first + this.#available(start, false);
     const cursor = new RecordCursor(this.#dataView, this.#words, ring, start, first, end);
     this.#heldLease = cursor;
     return cursor;

@@ -129,6 +129,20 @@ describeKernel('BpfMap core operations', () => {
     } finally {
       m.unpin();
     }
+    // flags as the kernel keeps them: read-only belongs to the creating fd (not kept), and
+    // devmaps always get BPF_F_RDONLY_PROG; both specs reuse their own pins
+    for (const flagged of [
+      { type: MapType.HASH, keySize: 4, valueSize: 4, maxEntries: 2, flags: 8 /* BPF_F_RDONLY */ },
+      { type: MapType.DEVMAP, keySize: 4, valueSize: 4, maxEntries: 2 },
+    ]) {
+      using first = BpfMap.create({ ...flagged, pinning: { path: pinPath } });
+      try {
+        using again = BpfMap.create({ ...flagged, pinning: { path: pinPath } });
+        expect(again.info().id).toBe(first.info().id);
+      } finally {
+        first.unpin();
+      }
+    }
   });
 
   it('close is idempotent and later use throws ObjectClosedError', () => {

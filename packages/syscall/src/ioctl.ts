@@ -16,9 +16,10 @@ export interface IocLayout {
 const GENERIC_IOC: IocLayout = Object.freeze({ sizeBits: 14, none: 0, read: 2, write: 1 });
 const POWERPC_IOC: IocLayout = Object.freeze({ sizeBits: 13, none: 1, read: 2, write: 4 });
 
-/** The ioctl number layout of `arch` (default: this process's; Node.js names ppc64le `ppc64`). */
+/** The ioctl number layout of `arch` (default: this process's; Node.js names ppc64le `ppc64`; mips has powerpc's). */
 export function iocLayout(arch: string = process.arch): IocLayout {
-  return arch === 'ppc64' || arch === 'ppc' ? POWERPC_IOC : GENERIC_IOC;
+  // mips shares powerpc's layout (its asm/ioctl.h defines the same bits)
+  return ['ppc64', 'ppc', 'mips', 'mipsel'].includes(arch) ? POWERPC_IOC : GENERIC_IOC;
 }
 
 /** Direction of an ioctl: what the kernel does with the argument's buffer. */

@@ -91,9 +91,10 @@ export function attachStructOps(o: StructOpsOptions): Link {
   const name = (o.mapName ?? (typeof fieldName === 'string' ? fieldName : 'struct_ops')).slice(0, 15);
   // The Link keeps a duplicate of the map's fd (it owns its fds); this object closes on return.
   using map = StructOpsMap.create({ type: o.type, btf: kernelBtf(), link, name });
-  map.set(0, value);
+  // Duplicated before the update registers anything, so every later failure can undo it.
   const held = dupFd(map.fd);
   try {
+    map.set(0, value);
     if (!link)
       return new Link({
         kind: 'struct_ops',

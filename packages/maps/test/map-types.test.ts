@@ -8,14 +8,11 @@ import {
   close,
   fileOpen,
   getsockopt,
-  MapFlag,
-  MappedMemory,
   mapCreate,
   O,
   PerfSample,
   PerfSwConfig,
   PerfType,
-  Prot,
   perfEventOpen,
   pidfdOpen,
   progInfo,
@@ -65,6 +62,7 @@ import {
   XskMap,
 } from '../src/index.js';
 import { exit, movImm, prog } from './asm.js';
+import { XdpSocket } from './xdp-socket.js';
 
 const CGROUP = '/sys/fs/cgroup/unified';
 let server: Server;
@@ -211,42 +209,17 @@ describeKernel('every map type', () => {
   });
 
   it('xskmap takes an AF_XDP socket bound to a queue (UMEM and rings set up); not other sockets', () => {
-    const AF_XDP = 44;
-    const SOL_XDP = 283;
-    const [XDP_RX_RING, XDP_UMEM_REG, XDP_UMEM_FILL_RING, XDP_UMEM_COMPLETION_RING] = [2, 4, 5, 6];
-    const xsk = socket(AF_XDP, 3 /* SOCK_RAW */, 0);
+    // frames redirected through the map into the socket: xskmap.test.ts
+    using xsk = new XdpSocket(1 /* lo */);
     const udp = socket(2, 2, 0);
-    const frames = 16;
-    const frameSize = 4096;
-    using umem = MappedMemory.map({
-      length: frames * frameSize,
-      prot: Prot.READ | Prot.WRITE,
-      flags: MapFlag.PRIVATE | MapFlag.ANONYMOUS,
-    });
     try {
-      // struct xdp_umem_reg { u64 addr; u64 len; u32 chunk_size; u32 headroom; u32 flags; }
-      const reg = new DataView(new ArrayBuffer(28));
-      reg.setBigUint64(0, umem.address, true);
-      reg.setBigUint64(8, BigInt(frames * frameSize), true);
-      reg.setUint32(16, frameSize, true);
-      setsockopt(xsk, SOL_XDP, XDP_UMEM_REG, new Uint8Array(reg.buffer));
-      const ringSize = new Uint8Array(new Uint32Array([frames]).buffer);
-      for (const ring of [XDP_UMEM_FILL_RING, XDP_UMEM_COMPLETION_RING, XDP_RX_RING])
-        setsockopt(xsk, SOL_XDP, ring, ringSize);
-      // struct sockaddr_xdp { u16 family; u16 flags; u32 ifindex; u32 queue_id; u32 shared_umem_fd; }
-      const addr = new DataView(new ArrayBuffer(16));
-      addr.setUint16(0, AF_XDP, true);
-      addr.setUint16(2, 1 << 1 /* XDP_COPY */, true);
-      addr.setUint32(4, 1 /* lo */, true);
-      bind(xsk, new Uint8Array(addr.buffer));
       using x = XskMap.create({ maxEntries: 4 });
-      x.set(2, xsk);
+      x.set(2, xsk.fd);
       // user space cannot read an xskmap slot back
       expect(() => x.get(2)).toThrow(/EOPNOTSUPP/);
       expect(() => x.set(1, udp)).toThrow(/EOPNOTSUPP/);
       expect(x.delete(2)).toBe(true);
     } finally {
-      close(xsk);
       close(udp);
     }
   });

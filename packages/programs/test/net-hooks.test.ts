@@ -11,7 +11,7 @@ import {
   mapDeleteElem,
   mapUpdateElem,
 } from '@ts-ebpf/syscall';
-import { describeKernel } from '@ts-ebpf/test-utils';
+import { describeKernel, VethPair } from '@ts-ebpf/test-utils';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
   attachNetfilter,
@@ -26,7 +26,6 @@ import {
   queryNetns,
 } from '../src/index.js';
 import { Counter, eventually } from './helpers.js';
-import { VethPair } from './netns.js';
 
 const veth = new VethPair('n', 42);
 const SK_PASS = 1;

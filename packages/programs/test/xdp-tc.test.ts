@@ -1,10 +1,9 @@
 import { execFileSync } from 'node:child_process';
 import { BpfLinkType, BpfLinkTypeNewer, BpfProgType } from '@ts-ebpf/syscall';
-import { describeKernel } from '@ts-ebpf/test-utils';
+import { describeKernel, VethPair } from '@ts-ebpf/test-utils';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { attachTcClassic, attachTcx, attachXdp, Program, queryTcx, queryXdp } from '../src/index.js';
 import { Counter } from './helpers.js';
-import { VethPair } from './netns.js';
 
 const XDP_PASS = 2;
 const TC_ACT_OK = 0;

@@ -467,6 +467,8 @@ export class RingBuffer extends EventEmitter implements Disposable, AsyncIterabl
   /** Stops watching, ends iterators and unmaps; idempotent. The map itself stays open. */
   close(): void {
     if (this.#closed) return;
+    // A record consume() delivered counts as consumed, also when its callback closes the reader.
+    if (this.#consuming && this.#heldLease instanceof RecordCursor) this.#heldLease.release();
     this.#closed = true;
     this.#heldLease?.revoke();
     this.#stream.close();

@@ -1,7 +1,12 @@
 import { HOST_LITTLE_ENDIAN } from './arch.js';
-import { allocPermanent, pointerOf } from './ffi.js';
+import { allocNative, allocPermanent, pointerOf } from './ffi.js';
 
 const encoder = new TextEncoder();
+
+// Inputs up to this size are copied into the attr's own native memory instead of passed by
+// address: the address of a fresh small typed array costs ~1 µs (V8 first moves its bytes off
+// the heap), a copy tens of ns.
+const COPY_LIMIT = 64 * 1024;
 
 /**
  * A reusable, zero-filled `union bpf_attr` (or any small kernel struct) with
@@ -22,6 +27,12 @@ export class Attr {
   // The object whose address each 8-byte slot holds, so a buffer passed again
   // (the common case: reused key/value buffers) costs one identity check.
   private readonly slots: (ArrayBufferView | null | undefined)[] = [];
+  // Native memory the inputs of one request are copied into, bump-allocated from 0 at each
+  // reset; grown (at a reset, when no address into it is in use) to what the last request
+  // could not fit.
+  private arena: { address: number; bytes: Uint8Array; free(): void } | undefined;
+  private arenaUsed = 0;
+  private arenaWanted = 0;
 
   constructor(size: number) {
     const { address, buffer } = allocPermanent(size);
@@ -35,7 +46,58 @@ export class Attr {
   reset(): this {
     this.bytes.fill(0);
     this.slots.length = 0;
+    if (this.arenaWanted > (this.arena?.bytes.byteLength ?? 0)) {
+      this.arena?.free();
+      const size = Math.max(4096, this.arenaWanted);
+      const { address, buffer, free } = allocNative(size);
+      this.arena = { address, bytes: new Uint8Array(buffer), free };
+    }
+    this.arenaUsed = 0;
+    this.arenaWanted = 0;
     return this;
+  }
+
+  // Room for `size` bytes (8-aligned) in the arena: its offset there, or -1 (the arena grows at
+  // the next reset).
+  private take(size: number): number {
+    const at = this.arenaUsed;
+    const end = at + ((size + 7) & ~7);
+    this.arenaWanted = Math.max(this.arenaWanted, end);
+    if (!this.arena || end > this.arena.bytes.byteLength) return -1;
+    this.arenaUsed = end;
+    return at;
+  }
+
+  private writeAddress(offset: number, address: number): this {
+    this.slots[offset >> 3] = undefined;
+    const low = address % 0x100000000;
+    const high = (address - low) / 0x100000000;
+    this.view.setUint32(offset + (this.le ? 0 : 4), low, this.le);
+    this.view.setUint32(offset + (this.le ? 4 : 0), high, this.le);
+    return this;
+  }
+
+  /**
+   * Write the address of a copy of `bytes` (or 0 for null): for inputs the kernel only reads.
+   * Small ones are copied into this attr's native memory (valid until the next reset); larger
+   * ones are passed by address, like {@link Attr.ptr}.
+   */
+  input(offset: number, bytes: Uint8Array | null | undefined): this {
+    if (!bytes || bytes.byteLength > COPY_LIMIT) return this.ptr(offset, bytes);
+    const at = this.take(bytes.byteLength);
+    if (at < 0) return this.ptr(offset, bytes);
+    this.arena!.bytes.set(bytes, at);
+    return this.writeAddress(offset, this.arena!.address + at);
+  }
+
+  /** Write the address of a NUL-terminated UTF-8 copy of `s` (an input the kernel only reads). */
+  inputString(offset: number, s: string): this {
+    const at = this.take(s.length * 3 + 1);
+    if (at < 0) return this.ptr(offset, cString(s));
+    const out = this.arena!.bytes;
+    const written = asciiInto(s, out, at) ?? encoder.encodeInto(s, out.subarray(at)).written;
+    out[at + written] = 0;
+    return this.writeAddress(offset, this.arena!.address + at);
   }
 
   /** Write a 32-bit unsigned field. */
@@ -65,12 +127,8 @@ export class Attr {
     // `length` rather than `byteLength`: the latter costs ~18 ns on Node 20. A detached buffer
     // has length 0; a DataView has no length and always takes the checked path below.
     if (bytes && this.slots[slot] === bytes && ((bytes as { length?: number }).length ?? 0) > 0) return this;
+    this.writeAddress(offset, bytes ? pointerOf(bytes) : 0);
     this.slots[slot] = bytes ?? null;
-    const address = bytes ? pointerOf(bytes) : 0;
-    const low = address % 0x100000000;
-    const high = (address - low) / 0x100000000;
-    this.view.setUint32(offset + (this.le ? 0 : 4), low, this.le);
-    this.view.setUint32(offset + (this.le ? 4 : 0), high, this.le);
     return this;
   }
 
@@ -86,7 +144,9 @@ export class Attr {
   chars(offset: number, length: number, value: string): this {
     for (let slot = offset >> 3; slot <= (offset + length - 1) >> 3; slot++) this.slots[slot] = undefined;
     this.bytes.fill(0, offset, offset + length);
-    this.bytes.set(encoder.encode(value).subarray(0, length - 1), offset);
+    const head = value.length < length ? value : value.slice(0, length - 1);
+    if (asciiInto(head, this.bytes, offset) === undefined)
+      this.bytes.set(encoder.encode(value).subarray(0, length - 1), offset);
     return this;
   }
 
@@ -99,6 +159,17 @@ export class Attr {
   getU64(offset: number): bigint {
     return this.view.getBigUint64(offset, this.le);
   }
+}
+
+/**
+ * Writes `s` at `out[at..]` if it is all ASCII and fits (no encoder, no allocation).
+ * @returns the bytes written, or undefined (nothing written) otherwise.
+ */
+function asciiInto(s: string, out: Uint8Array, at: number): number | undefined {
+  if (at + s.length > out.byteLength) return undefined;
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return undefined;
+  for (let i = 0; i < s.length; i++) out[at + i] = s.charCodeAt(i);
+  return s.length;
 }
 
 /** A NUL-terminated UTF-8 copy of `s`, for pointer fields that take a C string. */

@@ -339,6 +339,13 @@ export function pointerOf(bytes: ArrayBufferView): number {
   return base + bytes.byteOffset;
 }
 
+/** Native memory until `free()`: an address and a view of it (not to be touched after `free`). */
+export function allocNative(size: number): { address: number; buffer: ArrayBuffer; free(): void } {
+  const ptr = koffi.alloc('uint8_t', size);
+  const buffer = koffi.view(ptr, size) as ArrayBuffer;
+  return { address: Number(koffi.address(ptr)), buffer, free: () => koffi.free(ptr) };
+}
+
 /** Native memory that lives as long as the process: an address and a view of it. */
 export function allocPermanent(size: number): { address: number; buffer: ArrayBuffer } {
   const ptr = koffi.alloc('uint8_t', size);

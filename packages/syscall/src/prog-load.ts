@@ -1,4 +1,4 @@
-import { Attr, cString, keepAlive } from './attr.js';
+import { Attr, keepAlive } from './attr.js';
 import { bpfTry } from './bpf.js';
 import { syscallError } from './errors.js';
 import { BpfCmd } from './generated/bpf-constants.generated.js';
@@ -57,6 +57,9 @@ function logBuffer(level: number | undefined, buf: Uint8Array | undefined, size:
   return level ? new Uint8Array(checkU32(size ?? DEFAULT_LOG_SIZE, 'logSize')) : undefined;
 }
 
+const EAGAIN = 11;
+const PROG_LOAD_ATTEMPTS = 5;
+
 /**
  * BPF_PROG_LOAD: verifies and loads a program, returning its fd. On failure
  * the thrown error carries the verifier log (when a log level was set) and
@@ -67,13 +70,13 @@ export function progLoad(o: ProgLoadAttr): number {
   if (o.insns.byteLength % 8 !== 0) {
     throw syscallErrorFromArgs(`insns is ${o.insns.byteLength} bytes, not a multiple of 8`);
   }
-  const license = cString(checkCString(o.license ?? 'GPL', 'license', 127));
+  const license = checkCString(o.license ?? 'GPL', 'license', 127);
   const logBuf = logBuffer(o.logLevel, o.logBuf, o.logSize);
   const a = attr.reset();
   a.u32(PROG_LOAD.prog_type, checkU32(o.progType, 'progType'))
     .u32(PROG_LOAD.insn_cnt, o.insns.byteLength / 8)
-    .ptr(PROG_LOAD.insns, o.insns)
-    .ptr(PROG_LOAD.license, license)
+    .input(PROG_LOAD.insns, o.insns)
+    .inputString(PROG_LOAD.license, license)
     .u32(PROG_LOAD.log_level, checkU32(o.logLevel ?? 0, 'logLevel'))
     .u32(PROG_LOAD.log_size, logBuf?.byteLength ?? 0)
     .ptr(PROG_LOAD.log_buf, logBuf ?? null)
@@ -84,17 +87,21 @@ export function progLoad(o: ProgLoadAttr): number {
     .u32(PROG_LOAD.expected_attach_type, checkU32(o.expectedAttachType ?? 0, 'expectedAttachType'))
     .u32(PROG_LOAD.prog_btf_fd, o.progBtfFd === undefined ? 0 : checkFd(o.progBtfFd, 'progBtfFd'))
     .u32(PROG_LOAD.func_info_rec_size, o.funcInfo ? checkU32(o.funcInfoRecSize ?? 8, 'funcInfoRecSize') : 0)
-    .ptr(PROG_LOAD.func_info, o.funcInfo ?? null)
+    .input(PROG_LOAD.func_info, o.funcInfo ?? null)
     .u32(PROG_LOAD.func_info_cnt, o.funcInfo ? o.funcInfo.byteLength / (o.funcInfoRecSize ?? 8) : 0)
     .u32(PROG_LOAD.line_info_rec_size, o.lineInfo ? checkU32(o.lineInfoRecSize ?? 16, 'lineInfoRecSize') : 0)
-    .ptr(PROG_LOAD.line_info, o.lineInfo ?? null)
+    .input(PROG_LOAD.line_info, o.lineInfo ?? null)
     .u32(PROG_LOAD.line_info_cnt, o.lineInfo ? o.lineInfo.byteLength / (o.lineInfoRecSize ?? 16) : 0)
     .u32(PROG_LOAD.attach_btf_id, checkU32(o.attachBtfId ?? 0, 'attachBtfId'))
     .u32(PROG_LOAD.attach_prog_fd, checkFd(o.attachProgFd ?? o.attachBtfObjFd ?? 0, 'attachProgFd'))
     .ptr(PROG_LOAD.fd_array, o.fdArray ?? null)
     .u32(PROG_LOAD.prog_token_fd, o.progTokenFd === undefined ? 0 : checkFd(o.progTokenFd, 'progTokenFd'));
-  const fd = bpfTry(BpfCmd.PROG_LOAD, a, PROG_LOAD.SIZE);
-  keepAlive(license, logBuf, o);
+  // The verifier gives up with EAGAIN when a signal arrives (a profiler's, a child's): retry a
+  // few times, as libbpf does.
+  let fd = bpfTry(BpfCmd.PROG_LOAD, a, PROG_LOAD.SIZE);
+  for (let attempt = 1; fd === -EAGAIN && attempt < PROG_LOAD_ATTEMPTS; attempt++)
+    fd = bpfTry(BpfCmd.PROG_LOAD, a, PROG_LOAD.SIZE);
+  keepAlive(logBuf, o);
   if (fd < 0) {
     throw syscallError(-fd, {
       syscall: 'bpf',

@@ -53,6 +53,41 @@ describeKernel('program commands', () => {
     }
   });
 
+  it('passes the license, name and instructions intact, small ones copied and large ones by address', () => {
+    const gpl = (license: string, progName = 'lic') => {
+      const fd = progLoad({
+        progType: BpfProgType.SOCKET_FILTER,
+        insns: program(movR0(0), exit()),
+        license,
+        progName,
+      });
+      try {
+        const info = progInfo(fd);
+        expect(info.name).toBe(progName);
+        return info.gplCompatible;
+      } finally {
+        close(fd);
+      }
+    };
+    expect(gpl('GPL')).toBe(true);
+    expect(gpl('Dual BSD/GPL', 'dual_bsd_gpl_lo')).toBe(true);
+    expect(gpl('Proprietary')).toBe(false);
+    expect(gpl('GPL é')).toBe(false); // not ASCII: encoded as UTF-8, and not a GPL string
+    // 10,000 instructions (80 KB, over the copy limit): r0 += 1 each, then exit
+    const adds = Array.from({ length: 10_000 }, () => insn(0x07, 0, 0, 0, 1));
+    for (const insns of [
+      program(movR0(0), ...adds.slice(0, 100), exit()),
+      program(movR0(0), ...adds, exit()),
+    ]) {
+      const fd = progLoad({ progType: BpfProgType.SOCKET_FILTER, insns });
+      try {
+        expect(progTestRun({ progFd: fd, dataIn: new Uint8Array(64) }).retval).toBe(insns.byteLength / 8 - 2);
+      } finally {
+        close(fd);
+      }
+    }
+  });
+
   it('returns XDP packet data out of a test run', () => {
     const fd = progLoad({ progType: BpfProgType.XDP, insns: program(movR0(2), exit()) });
     try {

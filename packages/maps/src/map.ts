@@ -1,7 +1,6 @@
 import { existsSync } from 'node:fs';
 import {
   BPF_F_NUMA_NODE,
-  close,
   getPinned,
   type MapInfo,
   mapCreate,
@@ -119,16 +118,9 @@ export class BpfMap<K, V> implements Disposable {
     if (spec.pinning && (spec.pinning.reuse ?? true) && existsSync(spec.pinning.path)) {
       // Reused only if it is the map this spec would create (as libbpf and cilium/ebpf check).
       const { path } = spec.pinning;
-      const fd = getPinned(path);
-      try {
-        const { type, maxEntries, mapExtra } = spec;
-        const wanted = { type, keySize: key.size, valueSize, maxEntries, mapFlags: flags, mapExtra };
-        assertReusable(path, mapInfo(fd), wanted);
-      } catch (e) {
-        close(fd);
-        throw e;
-      }
-      return BpfMap.fromFd(fd, { key, value });
+      const { type, maxEntries, mapExtra } = spec;
+      const wanted = { type, keySize: key.size, valueSize, maxEntries, mapFlags: flags, mapExtra };
+      return BpfMap.#adopt(getPinned(path), { key, value }, (info) => assertReusable(path, info, wanted));
     }
     const fd = mapCreate({
       mapType: spec.type,
@@ -170,10 +162,16 @@ export class BpfMap<K, V> implements Disposable {
    * values are raw bytes (per-CPU: one `Uint8Array` per CPU).
    */
   static fromFd<K = unknown, V = unknown>(fd: number, codecs: MapCodecs<K, V> = {}): BpfMap<K, V> {
+    return BpfMap.#adopt(fd, codecs);
+  }
+
+  // fromFd, with `check` run on the map's kernel info before the codecs are fitted.
+  static #adopt<K, V>(fd: number, codecs: MapCodecs<K, V>, check?: (info: MapInfo) => void): BpfMap<K, V> {
     const owned = new OwnedFd(fd, 'map fd');
     let info: MapInfo;
     try {
       info = mapInfo(fd);
+      check?.(info);
     } catch (e) {
       owned.close();
       throw e;

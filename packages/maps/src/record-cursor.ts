@@ -137,7 +137,7 @@ export class RecordCursor extends RecordView implements Disposable {
     this.#held = false;
     this.#state.closed = true;
     this.#end = -1;
-    this.#ring.release(this.#start + (this.#at - this.#first), this.#records, this.#bytes, this.#discarded);
+    this.#ring.release(this.#position(), this.#records, this.#bytes, this.#discarded);
   }
 
   /**
@@ -145,7 +145,12 @@ export class RecordCursor extends RecordView implements Disposable {
    * and goes on: the producer may reuse it, so the current record must not be read again.
    */
   release(): void {
-    this.#ring.giveBack(this.#start + (this.#at - this.#first));
+    this.#ring.giveBack(this.#position());
+  }
+
+  /** The ring position after the records passed so far. */
+  #position(): number {
+    return this.#start + (this.#at - this.#first);
   }
 
   [Symbol.dispose](): void {

@@ -84,7 +84,7 @@ export class RecordList {
   /** Offset in the memory area of bytes [offset, offset + size) of record `i`, checked. */
   protected at(i: number, offset: number, size: number): number {
     // Kept small (the errors are built elsewhere) so that it inlines into every read.
-    if (!(i >= 0 && i < this.#readableCount)) throw this.#badRecord(i);
+    this.#record(i);
     const length = this.#lengths[i]!;
     if (!(offset >= 0 && offset + size <= length)) throw rangeError(offset, size, length);
     return this.#offsets[i]! + offset;

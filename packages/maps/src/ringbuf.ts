@@ -152,20 +152,14 @@ export class RingBuffer extends EventEmitter implements Disposable, AsyncIterabl
     return this.#page + (pos & this.#mask);
   }
 
-  /** The producer position, re-read only once the known records are used up. */
-  #producer(cons: number): number {
-    if (cons >= this.#prod) this.#prod = readPosition(this.#words);
-    return this.#prod;
-  }
-
   /**
-   * Bytes written from ring position `pos` on (`reread`: the producer position read now), at
-   * most one ring size: more would mean another consumer moved the position on.
+   * Bytes written from ring position `pos` on, at most one ring size (more would mean another
+   * consumer moved the position on). The producer position is read again when `reread`, or
+   * once the known records are used up.
    */
   #available(pos: number, reread: boolean): number {
-    if (reread) this.#prod = readPosition(this.#words);
-    const prod = reread ? this.#prod : this.#producer(pos);
-    return Math.min(Math.max(prod - pos, 0), this.size);
+    if (reread || pos >= this.#prod) this.#prod = readPosition(this.#words);
+    return Math.min(Math.max(this.#prod - pos, 0), this.size);
   }
 
   #commit(pos: number): void {
@@ -179,7 +173,7 @@ export class RingBuffer extends EventEmitter implements Disposable, AsyncIterabl
     if (this.#closed) return false;
     if (this.#queueHead < this.#queue.length) return true;
     const cons = this.#cons;
-    return cons < this.#producer(cons) && !(loadWord(this.#words, this.#offset(cons) >>> 2) & BUSY);
+    return this.#available(cons, false) > 0 && !(loadWord(this.#words, this.#offset(cons) >>> 2) & BUSY);
   }
 
   /**
@@ -253,7 +247,6 @@ export class RingBuffer extends EventEmitter implements Disposable, AsyncIterabl
       at = next;
     }
     list.setCount(count);
-    this.#prod = start + (end - first);
     this.stats.discarded += discarded;
     return [at - first, bytes];
   }

@@ -2,7 +2,7 @@ import { close } from '@ts-ebpf/syscall';
 import { describeKernel } from '@ts-ebpf/test-utils';
 import { afterAll, expect, it } from 'vitest';
 import { PerfBuffer, PerfEventArray, pollersStopped } from '../src/index.js';
-import { counters, loadProducer, outputProgram, run } from './programs.js';
+import { counters, loadProducer, outputProgram, run, runLater } from './programs.js';
 
 afterAll(() => pollersStopped());
 
@@ -86,12 +86,7 @@ describeKernel('PerfBuffer reader', () => {
     const prog = loadProducer(outputProgram('perf', map.fd, cnt.fd, 16), 'perf');
     try {
       const perf = PerfBuffer.open(map);
-      const producer = (async () => {
-        for (let i = 0; i < 10; i++) {
-          await new Promise((r) => setTimeout(r, 2));
-          run(prog, 10);
-        }
-      })();
+      const producer = runLater(prog, 10, 10);
       const got: number[] = [];
       for await (const rec of perf) if (got.push(seqOf(rec)) === 100) break;
       await producer;

@@ -166,6 +166,14 @@ export function run(progFd: number, repeat: number): void {
   progTestRun({ progFd, dataIn: packet, repeat });
 }
 
+/** Runs the producer `rounds` times, `perRound` records each, `gapMs` apart (first after one gap). */
+export async function runLater(progFd: number, rounds: number, perRound: number, gapMs = 2): Promise<void> {
+  for (let i = 0; i < rounds; i++) {
+    await new Promise((r) => setTimeout(r, gapMs));
+    run(progFd, perRound);
+  }
+}
+
 const BTF_FUNC = 12;
 const BTF_FUNC_PROTO = 13;
 

@@ -9,6 +9,7 @@ import {
   ringReserveProgram,
   ringWithProducer,
   run,
+  runLater,
 } from './programs.js';
 
 afterAll(() => pollersStopped());
@@ -220,12 +221,7 @@ describeKernel('RingBuffer batches and leases', () => {
     using p = ringWithProducer(size, 1 << 17);
     const { ring, cnt, prog } = p;
     using reader = RingBuffer.open(ring);
-    const producer = (async () => {
-      for (let round = 0; round < 20; round++) {
-        await new Promise((r) => setTimeout(r, 2));
-        run(prog, 50);
-      }
-    })();
+    const producer = runLater(prog, 20, 50);
     const seen: number[] = [];
     let steps = 0;
     for await (const batch of reader.batches()) {

@@ -2,7 +2,7 @@ import { close } from '@ts-ebpf/syscall';
 import { describeKernel } from '@ts-ebpf/test-utils';
 import { afterAll, expect, it } from 'vitest';
 import { pollersStopped, RingBuffer, RingBufMap } from '../src/index.js';
-import { counters, loadProducer, outputProgram, ringWithProducer, run } from './programs.js';
+import { counters, loadProducer, outputProgram, ringWithProducer, run, runLater } from './programs.js';
 
 const seqOf = (rec: Uint8Array) => Number(new DataView(rec.buffer, rec.byteOffset).getBigUint64(0, true));
 
@@ -151,12 +151,7 @@ describeKernel('RingBuffer reader', () => {
       const got: number[] = [];
       let ticks = 0;
       const timer = setInterval(() => ticks++, 1);
-      const producer = (async () => {
-        for (let i = 0; i < 20; i++) {
-          await new Promise((r) => setTimeout(r, 2));
-          run(prog, 10);
-        }
-      })();
+      const producer = runLater(prog, 20, 10);
       for await (const rec of reader) {
         got.push(seqOf(rec));
         if (got.length === 200) break;

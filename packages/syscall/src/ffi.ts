@@ -348,10 +348,9 @@ export function allocNative(size: number): { address: number; buffer: ArrayBuffe
 
 /** Native memory that lives as long as the process: an address and a view of it. */
 export function allocPermanent(size: number): { address: number; buffer: ArrayBuffer } {
-  const ptr = koffi.alloc('uint8_t', size);
-  const buffer = koffi.view(ptr, size) as ArrayBuffer;
+  const { address, buffer } = allocNative(size); // never freed
   new Uint8Array(buffer).fill(0);
-  return { address: Number(koffi.address(ptr)), buffer };
+  return { address, buffer };
 }
 
 const libcSysconf = libc.func('long sysconf(int name)') as (name: number) => number;

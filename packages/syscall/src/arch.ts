@@ -31,6 +31,7 @@ export type SyscallName =
   | 'capget'
   | 'getpid'
   | 'gettid'
+  | 'tgkill'
   | 'memfd_create'
   | 'perf_event_open'
   | 'pidfd_open'
@@ -70,6 +71,7 @@ const generic: SyscallTable = {
   capget: 90,
   getpid: 172,
   gettid: 178,
+  tgkill: 131,
   memfd_create: 279,
   perf_event_open: 241,
   // added after the tables were unified: 434 on every architecture
@@ -112,6 +114,7 @@ export const SYSCALL_TABLES: Readonly<Record<string, SyscallTable>> = {
     capget: 125,
     getpid: 39,
     gettid: 186,
+    tgkill: 234,
     memfd_create: 319,
     perf_event_open: 298,
     pidfd_open: 434,
@@ -150,6 +153,7 @@ export const SYSCALL_TABLES: Readonly<Record<string, SyscallTable>> = {
     capget: 184,
     getpid: 20,
     gettid: 236,
+    tgkill: 241,
     memfd_create: 350,
     perf_event_open: 331,
     pidfd_open: 434,
@@ -185,6 +189,7 @@ export const SYSCALL_TABLES: Readonly<Record<string, SyscallTable>> = {
     capget: 183,
     getpid: 20,
     gettid: 207,
+    tgkill: 250,
     memfd_create: 360,
     perf_event_open: 319,
     pidfd_open: 434,

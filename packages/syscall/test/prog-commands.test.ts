@@ -1,14 +1,21 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdirSync, rmSync } from 'node:fs';
 import { describeKernel, exit, insn, movR0, program } from '@ts-ebpf/test-utils';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
+  addressOf,
+  BpfCmd,
   BpfMapType,
   BpfProgType,
   BpfStatsType,
+  BpfSyscallError,
+  bpf,
   close,
   enableStats,
   ensureBpffs,
   getPinned,
+  gettid,
   mapCreate,
   mapGetFdById,
   mapGetNextId,
@@ -23,6 +30,7 @@ import {
   progInfo,
   progLoad,
   progTestRun,
+  syscallTable,
   unpin,
 } from '../src/index.js';
 
@@ -34,7 +42,65 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+// r1 = 0; do r1 += 1 while r1 < rounds; r0 = 0; exit: the verifier walks every round.
+function slowToVerify(rounds: number): Uint8Array {
+  return program(
+    insn(0xb7, 1, 0, 0, 0),
+    insn(0x07, 1, 0, 0, 1),
+    insn(0xa5, 1, 0, -2, rounds),
+    movR0(0),
+    exit(),
+  );
+}
+
+// Runs `fn` (a blocking bpf() call) while another process sends this thread SIGUSR2 (12 on every
+// supported architecture) 15 ms from now, with tgkill: the verifier sees the pending signal.
+async function withSignalSoon<T>(fn: () => T): Promise<T> {
+  const script = `select(undef, undef, undef, 0.015); syscall(${syscallTable().tgkill}, ${process.pid}, ${gettid()}, 12) == 0 or die "tgkill: $!"`;
+  const child = spawn('perl', ['-e', script], { stdio: 'inherit' });
+  const exited = once(child, 'exit');
+  try {
+    return fn();
+  } finally {
+    expect((await exited)[0]).toBe(0);
+  }
+}
+
+// One BPF_PROG_LOAD call with no retry: the errno, or 0 when it loaded.
+function loadOnce(insns: Uint8Array): number {
+  const license = new TextEncoder().encode('GPL\0');
+  const attr = new Uint8Array(48);
+  const v = new DataView(attr.buffer);
+  v.setUint32(0, BpfProgType.SOCKET_FILTER, true);
+  v.setUint32(4, insns.byteLength / 8, true);
+  v.setBigUint64(8, addressOf(insns), true);
+  v.setBigUint64(16, addressOf(license), true);
+  try {
+    close(bpf(BpfCmd.PROG_LOAD, attr));
+    return 0;
+  } catch (e) {
+    if (!(e instanceof BpfSyscallError)) throw e;
+    return e.errno;
+  }
+}
+
 describeKernel('program commands', () => {
+  it('retries a load the verifier gave up on because a signal arrived (EAGAIN)', async () => {
+    const insns = slowToVerify(400_000); // ~200 ms of verification on the development machine
+    const ignore = () => {};
+    process.on('SIGUSR2', ignore);
+    try {
+      // One call: the verifier stops at the signal and returns EAGAIN.
+      expect(await withSignalSoon(() => loadOnce(insns))).toBe(11);
+      // progLoad meets the same signal and tries again.
+      const fd = await withSignalSoon(() => progLoad({ progType: BpfProgType.SOCKET_FILTER, insns }));
+      expect(progInfo(fd).type).toBe(BpfProgType.SOCKET_FILTER);
+      close(fd);
+    } finally {
+      process.off('SIGUSR2', ignore);
+    }
+  });
+
   it('loads hand-encoded bytes and runs them with PROG_TEST_RUN', () => {
     // r0 = 40; r0 += 2; exit
     const fd = progLoad({

@@ -14,8 +14,8 @@ export interface CursorRing {
   offset(pos: number): number;
   /** Gives back the ring up to `pos`; the hold goes on. */
   giveBack(pos: number): void;
-  /** Gives back the ring up to `pos` and ends the hold, counting what was read. */
-  release(pos: number, records: number, bytes: number, discarded: number): void;
+  /** Gives back the ring up to `pos` and ends `cursor`'s hold, counting what was read. */
+  release(cursor: RecordCursor, pos: number, records: number, bytes: number, discarded: number): void;
 }
 
 /**
@@ -137,7 +137,7 @@ export class RecordCursor extends RecordView implements Disposable {
     this.#held = false;
     this.#state.closed = true;
     this.#end = -1;
-    this.#ring.release(this.#position(), this.#records, this.#bytes, this.#discarded);
+    this.#ring.release(this, this.#position(), this.#records, this.#bytes, this.#discarded);
   }
 
   /**

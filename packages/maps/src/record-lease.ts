@@ -7,10 +7,10 @@ import { RecordList, type RecordTables } from './record-list.js';
  */
 export class LeasedRecords extends RecordList implements Disposable {
   #held = true;
-  readonly #release: () => void;
+  readonly #release: (lease: LeasedRecords) => void;
 
   /** @internal */
-  constructor(data: DataView, release: () => void, tables?: RecordTables) {
+  constructor(data: DataView, release: (lease: LeasedRecords) => void, tables?: RecordTables) {
     super(data, tables);
     this.#release = release;
   }
@@ -30,7 +30,7 @@ export class LeasedRecords extends RecordList implements Disposable {
     if (!this.#held) return;
     this.#held = false;
     this.invalidate();
-    this.#release();
+    this.#release(this);
   }
 
   [Symbol.dispose](): void {

@@ -82,12 +82,15 @@ export class RingBuffer extends EventEmitter implements Disposable, AsyncIterabl
   #spareTables: RecordTables | undefined;
   // The lease or cursor not yet committed (at most one), made unreadable if the ring closes first.
   #heldLease: LeasedRecords | RecordCursor | undefined;
-  // The last lease or cursor handed out, kept after its commit. V8 keeps the hidden classes of
-  // a class's instances only while one instance lives, and deoptimizes the code optimized for
-  // them (a caller's read loop, next(), the getters) when a GC drops them. Without this, a
-  // drain after every GC that collected the previous cursor ran deoptimized: ~20 ns a record
-  // instead of ~5 at 64 bytes.
-  #lastHandedOut: LeasedRecords | RecordCursor | undefined;
+  // The last lease and the last cursor handed out, kept after their commit. V8 keeps the hidden
+  // classes of a class's instances only while one instance lives, and deoptimizes the code
+  // optimized for them (a caller's read loop, next(), the getters) when a GC drops them.
+  // Without this, a drain after every GC that collected the previous cursor ran deoptimized:
+  // 20-35 ns a record instead of ~4.5 at 64 bytes.
+  readonly #keptAlive: { lease?: LeasedRecords; cursor?: RecordCursor } = {};
+  // Where the held lease ends, and its payload bytes.
+  #leaseEnd = 0;
+  #leaseBytes = 0;
   #cons: number;
   #prod = 0;
   #queue: Uint8Array[] = [];
@@ -335,23 +338,9 @@ export class RingBuffer extends EventEmitter implements Disposable, AsyncIterabl
     this.#assertOpen();
     this.#assertNothingHeld();
     this.#assertNoReadAhead();
-    let end = 0;
-    let bytes = 0;
     // The tables of the last committed lease are reused: it can no longer be read.
-    const leased = new LeasedRecords(
-      this.#dataView,
-      () => {
-        // an empty lease was never held
-        if (this.#heldLease !== leased) return;
-        this.#heldLease = undefined;
-        this.stats.records += leased.count;
-        this.stats.bytes += bytes;
-        this.#spareTables = leased.tables();
-        if (!this.#closed) this.#commit(end);
-      },
-      this.#spareTables,
-    );
-    this.#lastHandedOut = leased;
+    const leased = new LeasedRecords(this.#dataView, this.#releaseLease, this.#spareTables);
+    this.#keptAlive.lease = leased;
     this.#spareTables = undefined;
     const start = this.#cons;
     const [span, payload] = this.#scan(
@@ -367,11 +356,23 @@ export class RingBuffer extends EventEmitter implements Disposable, AsyncIterabl
       this.#spareTables = leased.tables();
       return leased;
     }
-    end = start + span;
-    bytes = payload;
+    this.#leaseEnd = start + span;
+    this.#leaseBytes = payload;
     this.#heldLease = leased;
     return leased;
   }
+
+  // Defined once per reader, not per lease: optimized code that calls a closure keeps it
+  // weakly, and is deoptimized when a GC collects it.
+  readonly #releaseLease = (leased: LeasedRecords): void => {
+    // an empty lease was never held
+    if (this.#heldLease !== leased) return;
+    this.#heldLease = undefined;
+    this.stats.records += leased.count;
+    this.stats.bytes += this.#leaseBytes;
+    this.#spareTables = leased.tables();
+    if (!this.#closed) this.#commit(this.#leaseEnd);
+  };
 
   /**
    * A cursor over the ready records in place (see {@link RecordCursor}): `next()` moves to
@@ -388,23 +389,25 @@ export class RingBuffer extends EventEmitter implements Disposable, AsyncIterabl
   #openCursor(): RecordCursor {
     const start = this.#cons;
     const first = this.#offset(start);
-    const ring: CursorRing = {
-      available: (pos) => this.#available(pos, true),
-      offset: (pos) => this.#offset(pos),
-      giveBack: (pos) => this.#commit(pos),
-      release: (pos, records, bytes, discarded) => {
-        if (this.#heldLease === cursor) this.#heldLease = undefined;
-        this.stats.records += records;
-        this.stats.bytes += bytes;
-        this.stats.discarded += discarded;
-        if (!this.#closed) this.#commit(pos);
-      },
-    };
     const end = first + this.#available(start, false);
-    const cursor = new RecordCursor(this.#dataView, this.#words, ring, start, first, end);
-    this.#heldLease = this.#lastHandedOut = cursor;
+    const cursor = new RecordCursor(this.#dataView, this.#words, this.#cursorRing, start, first, end);
+    this.#heldLease = this.#keptAlive.cursor = cursor;
     return cursor;
   }
+
+  // One per reader, like #releaseLease.
+  readonly #cursorRing: CursorRing = {
+    available: (pos) => this.#available(pos, true),
+    offset: (pos) => this.#offset(pos),
+    giveBack: (pos) => this.#commit(pos),
+    release: (cursor, pos, records, bytes, discarded) => {
+      if (this.#heldLease === cursor) this.#heldLease = undefined;
+      this.stats.records += records;
+      this.stats.bytes += bytes;
+      this.stats.discarded += discarded;
+      if (!this.#closed) this.#commit(pos);
+    },
+  };
 
   /** Holds the next record in place until `commit()`; one lease at a time. */
   lease(): RecordLease | undefined {

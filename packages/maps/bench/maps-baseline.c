@@ -135,8 +135,9 @@ static int ring(const char *pin, long n, int copy) {
   volatile uint64_t sink = 0;
   // Steady state, as in a consumer that has been running (and as the JS readers are timed, on a
   // mapping drained before): every page of both data mappings and of the copy buffer read once.
-  // A fresh mapping faults each page in on first touch, which on a machine with costly page
-  // faults (seen: ~2 us each) made this consumer 10x slower than in steady state.
+  // The kernel maps a ring's pages at mmap time, yet on the development machine's VM the first
+  // read of each page of a new mapping still costs ~2 us (the hypervisor's cost, not a counted
+  // fault), which made this consumer 10x slower than in steady state.
   for (size_t off = 0; off < 2 * (size_t)info.max_entries; off += page) sink += *(volatile char *)(data + off);
   for (size_t off = 0; off < sizeof copies; off += page) copies[off] = 0;
   double t0 = now_ns();

@@ -87,7 +87,10 @@ export class RingBuffer extends EventEmitter implements Disposable, AsyncIterabl
   // optimized for them (a caller's read loop, next(), the getters) when a GC drops them.
   // Without this, a drain after every GC that collected the previous cursor ran deoptimized:
   // 20-35 ns a record instead of ~4.5 at 64 bytes.
-  readonly #keptAlive: { lease?: LeasedRecords; cursor?: RecordCursor } = {};
+  readonly #keptAlive: { lease: LeasedRecords | undefined; cursor: RecordCursor | undefined } = {
+    lease: undefined,
+    cursor: undefined,
+  };
   // Where the held lease ends, and its payload bytes.
   #leaseEnd = 0;
   #leaseBytes = 0;

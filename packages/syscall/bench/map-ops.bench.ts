@@ -1,9 +1,9 @@
 /**
  * MAP_LOOKUP_ELEM and MAP_UPDATE_ELEM through @ts-ebpf/syscall versus the same
  * loops in C (bench/map-ops.c, compiled here), in one run. Prints ns/op and the
- * ratio; goal: ratio <= 1.15. A third line times the bare FFI call: the same lookup through
- * koffi's `syscall()` with the attr, key and value prepared once in native memory, and no
- * code of ours around it: the floor any bpf() wrapper over koffi can reach.
+ * ratio; goal: ratio <= 1.15. Each line also gives the bare FFI call, in brackets: the same
+ * operation through koffi's `syscall()` with the attr, key and value prepared once in native
+ * memory, and no code of ours around it: the floor any bpf() wrapper over koffi can reach.
  *
  *   npm run bench -w @ts-ebpf/syscall     (N=1000000 by default; BENCH_N to change)
  */
@@ -60,7 +60,9 @@ function floorRun(): { update: number; lookup: number } {
   // attr (32 bytes), then the key (u32 7), then the value
   const mem = koffi.alloc('uint8_t', 48);
   const base = Number(koffi.address(mem));
-  const view = new DataView(koffi.view(mem, 48) as ArrayBuffer);
+  const bytes = koffi.view(mem, 48) as ArrayBuffer;
+  new Uint8Array(bytes).fill(0);
+  const view = new DataView(bytes);
   view.setUint32(0, fd, true);
   view.setBigUint64(8, BigInt(base + 32), true);
   view.setBigUint64(16, BigInt(base + 40), true);

@@ -15,6 +15,7 @@ import { close, mapLookupElem, mapUpdateElem, progTestRun } from '@ts-ebpf/sysca
 import {
   HashMap,
   pollersStopped,
+  type RawBatchResult,
   type RecordBatch,
   type RecordView,
   RingBuffer,
@@ -90,10 +91,12 @@ function walkDecoded(m: BenchMap, chunk: number): number {
   }
 }
 
+// Refills one result, as a walk that reads each chunk before the next would.
 function walkRaw(m: BenchMap, chunk: number): number {
   let seen = 0;
+  let r: RawBatchResult | undefined;
   for (let cursor = null as ReturnType<typeof m.getBatch>['cursor']; ; ) {
-    const r = m.getBatchBytes(cursor, chunk);
+    r = m.getBatchBytes(cursor, chunk, { into: r });
     seen += r.count;
     if (r.done) return seen;
     cursor = r.cursor;

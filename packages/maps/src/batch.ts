@@ -44,6 +44,17 @@ export interface RawBatchResult {
   done: boolean;
 }
 
+/** Options of {@link getBatchBytes}. */
+export interface RawBatchOptions {
+  /**
+   * An earlier result to refill: its key and value storage is reused when large enough, so
+   * nothing is allocated for them (as `out` arguments are in libbpf and cilium/ebpf). Its
+   * bytes are overwritten: pass it back only once done with them. Ignored where the kernel
+   * refuses batch lookups for the map type.
+   */
+  into?: RawBatchResult;
+}
+
 type Op = 'lookup' | 'lookupAndDelete' | 'update' | 'delete';
 
 const ENOSPC = 28;
@@ -223,18 +234,22 @@ export function getBatchBytes<K, V>(
   map: BpfMap<K, V>,
   cursor: BatchCursor | null = null,
   count = 256,
+  options: RawBatchOptions = {},
 ): RawBatchResult {
   const ks = map.keyCodec.size;
   const vs = map.valueCodec.size;
   const r = lookup(map, false, cursor, count);
   if ('s' in r) {
-    return {
-      count: r.count,
-      keys: r.s.keys.slice(0, r.count * ks),
-      values: r.s.values.slice(0, r.count * vs),
-      cursor: r.cursor,
-      done: r.done,
-    };
+    const into = options.into;
+    const keys = copyOut(r.s.keys, r.count * ks, into?.keys ?? null, count * ks);
+    const values = copyOut(r.s.values, r.count * vs, into?.values ?? null, count * vs);
+    if (!into) return { count: r.count, keys, values, cursor: r.cursor, done: r.done };
+    into.count = r.count;
+    into.keys = keys;
+    into.values = values;
+    into.cursor = r.cursor;
+    into.done = r.done;
+    return into;
   }
   // single-operation fallback: encode what it decoded
   const keys = new Uint8Array(r.keys.length * ks);
@@ -242,6 +257,19 @@ export function getBatchBytes<K, V>(
   encodeAll(map.keyCodec, r.keys, new DataView(keys.buffer), 'keys');
   encodeAll(map.valueCodec, r.values as V[], new DataView(values.buffer), 'values');
   return { count: r.keys.length, keys, values, cursor: r.cursor, done: r.done };
+}
+
+// The first `n` bytes of `src`. Without `reuse`, an exact copy. With it, in its storage (from its
+// start) where that has room, else in new storage of `capacity` bytes for the next refills.
+function copyOut(src: Uint8Array, n: number, reuse: Uint8Array | null, capacity: number): Uint8Array {
+  if (!reuse) return src.slice(0, n);
+  const storage =
+    reuse.byteOffset === 0 && reuse.buffer.byteLength >= n
+      ? reuse.buffer
+      : new ArrayBuffer(Math.max(n, capacity));
+  const out = reuse.buffer === storage && reuse.byteLength === n ? reuse : new Uint8Array(storage, 0, n);
+  out.set(src.subarray(0, n));
+  return out;
 }
 
 function encodeAll<T>(codec: Codec<T>, items: readonly T[], view: DataView, what: string) {

@@ -4,7 +4,7 @@
  * per-CPU values, and ring buffer / perf buffer / user ring buffer readers and writers.
  */
 
-export type { BatchCursor, BatchResult, RawBatchResult } from './batch.js';
+export type { BatchCursor, BatchResult, RawBatchOptions, RawBatchResult } from './batch.js';
 export { type BtfTypeLike, type BtfTypes, btfCodec } from './codecs/btf.js';
 export { bytes, cstring, ipv4, ipv6, mac } from './codecs/bytes.js';
 export { type Codec, decode, encode, type Infer } from './codecs/codec.js';

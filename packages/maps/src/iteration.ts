@@ -75,9 +75,10 @@ export function count(map: BpfMap<unknown, unknown>): number {
   if (map.type === MapType.ARRAY || map.type === MapType.PERCPU_ARRAY) return map.maxEntries;
   let n = 0;
   if (iteratesInBatches(map.type) && !batchRefused(map, 'lookup')) {
-    // counted from the kernel's bytes: nothing decoded
+    // counted from the kernel's bytes: nothing decoded, one result refilled
+    let r: RawBatchResult | undefined;
     for (let cursor: BatchCursor | null = null; ; ) {
-      const r: RawBatchResult = getBatchBytes(map, cursor, ITERATION_CHUNK);
+      r = getBatchBytes(map, cursor, ITERATION_CHUNK, { into: r });
       n += r.count;
       if (r.done) return n;
       cursor = r.cursor;

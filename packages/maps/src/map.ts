@@ -22,6 +22,7 @@ import {
   getAndDeleteBatch,
   getBatch,
   getBatchBytes,
+  type RawBatchOptions,
   type RawBatchResult,
   setBatch,
 } from './batch.js';
@@ -319,9 +320,24 @@ export class BpfMap<K, V> implements Disposable {
   /**
    * One BPF_MAP_LOOKUP_BATCH chunk as raw key and value bytes (no decoding): the fastest walk
    * of a large map. Decode entry `i` with `map.keyCodec.read(new DataView(r.keys.buffer), i * keySize)`.
+   * Pass the previous result as `into` to refill its storage instead of allocating.
+   *
+   * @example
+   * ```ts
+   * let r: RawBatchResult | undefined;
+   * for (let cursor: BatchCursor | null = null; ; cursor = r.cursor) {
+   *   r = map.getBatchBytes(cursor, 1024, { into: r });
+   *   // … read r.count entries from r.keys and r.values
+   *   if (r.done) break;
+   * }
+   * ```
    */
-  getBatchBytes(cursor: BatchCursor | null = null, count = 256): RawBatchResult {
-    return getBatchBytes(this, cursor, count);
+  getBatchBytes(
+    cursor: BatchCursor | null = null,
+    count = 256,
+    options: RawBatchOptions = {},
+  ): RawBatchResult {
+    return getBatchBytes(this, cursor, count, options);
   }
 
   /** One BPF_MAP_LOOKUP_BATCH chunk from `cursor` (null: the start); see {@link BatchResult}. */

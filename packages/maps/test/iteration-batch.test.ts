@@ -11,6 +11,7 @@ import {
   PerCpuArrayMap,
   PerCpuHashMap,
   perCpu,
+  type RawBatchResult,
   sum,
   u32,
   u64,
@@ -96,6 +97,27 @@ describeKernel('iteration and batch operations', () => {
     const part = h.getBatchBytes(null, 100);
     expect(part.done).toBe(false);
     expect(h.getBatchBytes(part.cursor, 10_000).count + part.count).toBe(5000);
+    // refilling one result: the same entries, in the first chunk's storage, grown at most once
+    // (to the requested count, if a later chunk is longer)
+    let into: RawBatchResult | undefined;
+    const refilled: number[] = [];
+    const keyStorage = new Set<ArrayBufferLike>();
+    const valueStorage = new Set<ArrayBufferLike>();
+    let chunks = 0;
+    for (let cursor: BatchCursor | null = null; ; cursor = into.cursor) {
+      into = h.getBatchBytes(cursor, 700, { into });
+      chunks++;
+      keyStorage.add(into.keys.buffer);
+      valueStorage.add(into.values.buffer);
+      expect([into.keys.byteLength, into.values.byteLength]).toEqual([into.count * 4, into.count * 8]);
+      const kv2 = new DataView(into.keys.buffer);
+      for (let i = 0; i < into.count; i++) refilled.push(kv2.getUint32(i * 4, true));
+      if (into.done) break;
+    }
+    expect(refilled).toEqual(r.keys);
+    expect(chunks).toBeGreaterThanOrEqual(8);
+    expect(keyStorage.size).toBeLessThanOrEqual(2);
+    expect(valueStorage.size).toBeLessThanOrEqual(2);
     expect(h.deleteBatch(keys.slice(0, 1000))).toBe(1000);
     expect(h.count()).toBe(4000);
     let taken = 0;

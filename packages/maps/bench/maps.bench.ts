@@ -118,8 +118,8 @@ function bulk(entries: number, chunk: number): BulkFigures {
   );
   // Each walk is timed after an untimed one: steady state, on heap pages that have been
   // touched before (a first touch costs ~2 us a page on the development machine's VM). The C
-  // walk is timed on its first pass: it allocates its 12 pages of buffers once, where a JS walk
-  // allocates its results anew for every chunk.
+  // walk is timed on its first pass: it allocates its 12 pages of buffers once, where the
+  // decoded JS walks allocate their results anew for every chunk.
   const timedWalk = (what: string, walk: () => number) => {
     walk();
     const t = process.hrtime.bigint();

@@ -52,12 +52,15 @@ function jsRun(): { update: number; lookup: number } {
   }
 }
 
+// The same shape of syscall() as the package's own bpf() binding.
+const bareSyscall = koffi.load('libc.so.6').func('long syscall(long nr, long cmd, long attr, long size)') as (
+  ...args: number[]
+) => number;
+
 function floorRun(): { update: number; lookup: number } {
   const fd = mapCreate({ mapType: BpfMapType.HASH, keySize: 4, valueSize: 8, maxEntries: 1024 });
-  const sys = koffi.load('libc.so.6').func('long syscall(long nr, long cmd, long attr, long size)') as (
-    ...args: number[]
-  ) => number;
-  // attr (32 bytes), then the key (u32 7), then the value
+  const sys = bareSyscall;
+  // attr (32 bytes: fd, key and value addresses, flags 0), then the key (u32 7), then the value
   const mem = koffi.alloc('uint8_t', 48);
   const base = Number(koffi.address(mem));
   const bytes = koffi.view(mem, 48) as ArrayBuffer;
@@ -66,7 +69,6 @@ function floorRun(): { update: number; lookup: number } {
   view.setUint32(0, fd, true);
   view.setBigUint64(8, BigInt(base + 32), true);
   view.setBigUint64(16, BigInt(base + 40), true);
-  view.setBigUint64(24, 0n, true);
   view.setUint32(32, 7, true);
   const nr = syscallTable().bpf;
   try {

@@ -1,8 +1,10 @@
+import { EbpfError } from '@ts-ebpf/uapi';
+
 /**
  * Raised for truncated, corrupt or unusable BTF and for failed queries
  * (unknown type, bad field path, unsatisfiable type cycle).
  */
-export class BtfError extends Error {
+export class BtfError extends EbpfError {
   /** Byte offset in the input where the problem was found, when it concerns raw bytes. */
   readonly offset: number | undefined;
 

@@ -1,5 +1,7 @@
+import { EbpfError } from '@ts-ebpf/uapi';
+
 /** Raised when instructions cannot be turned into bytes: the message names the instruction. */
-export class AssemblyError extends Error {
+export class AssemblyError extends EbpfError {
   override readonly name = 'AssemblyError';
   /** Index of the offending instruction in the input array (-1 when not tied to one). */
   readonly index: number;
@@ -17,7 +19,7 @@ export class AssemblyError extends Error {
 }
 
 /** Raised when bytes do not decode to valid instructions. */
-export class DisassemblyError extends Error {
+export class DisassemblyError extends EbpfError {
   override readonly name = 'DisassemblyError';
   /** Byte offset of the offending instruction. */
   readonly byteOffset: number;
@@ -29,7 +31,7 @@ export class DisassemblyError extends Error {
 }
 
 /** Raised when assembler text cannot be parsed. */
-export class ParseError extends Error {
+export class ParseError extends EbpfError {
   override readonly name = 'ParseError';
   /** 1-based line number in the source text. */
   readonly line: number;

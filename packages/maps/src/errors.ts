@@ -1,5 +1,7 @@
+import { EbpfError } from '@ts-ebpf/uapi';
+
 /** A key or value that does not fit its codec (wrong type, range, size or shape). */
-export class CodecError extends TypeError {
+export class CodecError extends EbpfError {
   /** The path of the offending field (`'value.addr[2]'`), or the codec name. */
   readonly field: string;
 
@@ -11,7 +13,7 @@ export class CodecError extends TypeError {
 }
 
 /** An operation that the map's type does not offer (e.g. `push` on a hash map). */
-export class MapTypeError extends TypeError {
+export class MapTypeError extends EbpfError {
   constructor(message: string) {
     super(message);
     this.name = 'MapTypeError';
@@ -19,7 +21,7 @@ export class MapTypeError extends TypeError {
 }
 
 /** A struct_ops type that the kernel's BTF does not describe (no `struct bpf_struct_ops_<type>`). */
-export class StructOpsTypeError extends Error {
+export class StructOpsTypeError extends EbpfError {
   /** The ops struct asked for (`'tcp_congestion_ops'`). */
   readonly type: string;
 
@@ -43,7 +45,7 @@ export interface PinMismatch {
  * and cilium/ebpf refuse to reuse one): remove the pin (`unlink` it, or `BpfMap.unpin()`) or
  * make the spec match.
  */
-export class PinnedMapMismatchError extends Error {
+export class PinnedMapMismatchError extends EbpfError {
   /** The pin path. */
   readonly path: string;
   readonly mismatches: readonly PinMismatch[];

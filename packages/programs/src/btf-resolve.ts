@@ -1,5 +1,6 @@
 import { kernelBtf } from '@ts-ebpf/btf';
 import { BpfAttachType, BpfProgType } from '@ts-ebpf/syscall';
+import { EbpfError } from '@ts-ebpf/uapi';
 
 /** This machine's vmlinux BTF, parsed once (the one `@ts-ebpf/btf` shares with every package). */
 export { kernelBtf };
@@ -32,7 +33,7 @@ export function btfTargetFor(progType: number, attachType: number | undefined, n
 }
 
 /** A name that the kernel's BTF does not have. */
-export class BtfTargetNotFoundError extends Error {
+export class BtfTargetNotFoundError extends EbpfError {
   /** What was looked up. */
   readonly target: BtfTarget;
   /** @param target - what was looked up */

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { EbpfError } from '@ts-ebpf/uapi';
 
 /** A function or object symbol of an ELF file. */
 export interface ElfSymbol {
@@ -17,7 +18,7 @@ export interface ElfSymbol {
 }
 
 /** The ELF file is not a 64-bit little-endian ELF, or is damaged. */
-export class ElfError extends Error {
+export class ElfError extends EbpfError {
   /** @param path - the file; @param why - what is wrong with it */
   constructor(path: string, why: string) {
     super(`${path}: ${why}`);
@@ -26,7 +27,7 @@ export class ElfError extends Error {
 }
 
 /** A symbol that is not in the file. */
-export class SymbolNotFoundError extends Error {
+export class SymbolNotFoundError extends EbpfError {
   /** The missing symbol. */
   readonly symbol: string;
   /** @param path - the file searched; @param symbol - the missing name */

@@ -12,10 +12,11 @@ import {
   progGetFdById,
   unpin,
 } from '@ts-ebpf/syscall';
+import { EbpfError } from '@ts-ebpf/uapi';
 import type { Program } from './program.js';
 
 /** An operation this kind of attachment cannot do (pinning a netlink attachment, …). */
-export class LinkOperationError extends Error {
+export class LinkOperationError extends EbpfError {
   /** The link kind (`'xdp-netlink'`, `'cgroup-attach'`, …). */
   readonly kind: string;
   /** @param kind - link kind; @param operation - what was attempted; @param why - why it cannot be done */

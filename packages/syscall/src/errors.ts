@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { EbpfError } from '@ts-ebpf/uapi';
 import { errnoName } from './errno.js';
 
 const CAP_SYS_ADMIN = 21;
@@ -35,7 +36,7 @@ export interface SyscallErrorContext {
  * A system call failed. Carries the errno, its name, the syscall and command,
  * and a hint for the usual causes.
  */
-export class BpfSyscallError extends Error {
+export class BpfSyscallError extends EbpfError {
   /** The errno value the kernel returned. */
   readonly errno: number;
   /** The errno's symbolic name, e.g. `'EPERM'`. */
@@ -165,7 +166,7 @@ function hintFor(code: string, { syscall, command, log }: SyscallErrorContext): 
  * Bad input detected before the system call was made: a negative fd, a wrong
  * buffer size, a string with a NUL byte, a number out of range.
  */
-export class BpfArgumentError extends TypeError {
+export class BpfArgumentError extends EbpfError {
   /** The argument that was wrong. */
   readonly argument: string;
   constructor(argument: string, message: string) {
@@ -176,7 +177,7 @@ export class BpfArgumentError extends TypeError {
 }
 
 /** An object (map, program, link, fd, mapping) was used after `close()`. */
-export class ObjectClosedError extends Error {
+export class ObjectClosedError extends EbpfError {
   constructor(what: string) {
     super(`${what} is closed`);
     this.name = 'ObjectClosedError';
@@ -184,7 +185,7 @@ export class ObjectClosedError extends Error {
 }
 
 /** This process's architecture has no syscall table. */
-export class UnsupportedArchitectureError extends Error {
+export class UnsupportedArchitectureError extends EbpfError {
   /** The `process.arch` value that is not supported. */
   readonly arch: string;
   constructor(arch: string, supported: readonly string[]) {

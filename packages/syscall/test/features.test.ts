@@ -109,9 +109,13 @@ describeKernel('system and feature probes', () => {
     expect(report.kernel).toBe(kernelVersion().release);
     expect(report.mapTypes.HASH).toEqual({ supported: true });
     expect(report.progTypes.XDP).toEqual({ supported: true });
-    const out = execFileSync('npx', ['tsx', new URL('../src/cli.ts', import.meta.url).pathname, '--json'], {
-      encoding: 'utf8',
-    });
+    const out = execFileSync(
+      'npx',
+      ['tsx', '--conditions=@ts-ebpf/source', new URL('../src/cli.ts', import.meta.url).pathname, '--json'],
+      {
+        encoding: 'utf8',
+      },
+    );
     expect(JSON.parse(out).mapTypes.RINGBUF).toEqual({ supported: true });
   });
 });

@@ -5,6 +5,7 @@ import {
   linkCreate,
   type PerfEventAttr,
 } from '@ts-ebpf/syscall';
+import { EbpfError } from '@ts-ebpf/uapi';
 import { ElfSymbols } from '../elf-symbols.js';
 import { Link } from '../link.js';
 import type { Program } from '../program.js';
@@ -75,7 +76,7 @@ export function uprobePerfAttr(
 }
 
 /** A kprobe or uprobe PMU that was asked for is missing from this kernel. */
-export class ProbeUnsupportedError extends Error {
+export class ProbeUnsupportedError extends EbpfError {
   /** @param what - `'uprobe'` or `'kprobe'` */
   constructor(what: string) {
     super(`${what} is not supported by this kernel (no ${what} PMU in ${PMU_DIR})`);

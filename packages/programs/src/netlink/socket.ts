@@ -1,4 +1,5 @@
 import { close, errnoName, fileRead, fileWrite, setsockopt, socket } from '@ts-ebpf/syscall';
+import { EbpfError } from '@ts-ebpf/uapi';
 import {
   decodeAttrs,
   decodeMessages,
@@ -19,7 +20,7 @@ const NETLINK_EXT_ACK = 11;
 const NLMSGERR_ATTR_MSG = 1;
 
 /** The kernel answered a netlink request with an error. */
-export class NetlinkError extends Error {
+export class NetlinkError extends EbpfError {
   /** The positive errno. */
   readonly errno: number;
   /** Its name (`'EEXIST'`). */

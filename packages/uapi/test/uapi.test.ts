@@ -1,0 +1,26 @@
+import { describe, expect, it } from 'vitest';
+import { EbpfError, HOST_BYTE_ORDER, HOST_LITTLE_ENDIAN, isLittleEndian } from '../src/index.js';
+
+describe('EbpfError', () => {
+  it('names itself after the subclass and keeps its cause', () => {
+    class SubError extends EbpfError {}
+    const inner = new RangeError('inner');
+    const e = new SubError('outer', { cause: inner });
+    expect(e).toBeInstanceOf(EbpfError);
+    expect(e).toBeInstanceOf(Error);
+    expect(e.name).toBe('SubError');
+    expect(e.cause).toBe(inner);
+    expect(new EbpfError('plain').cause).toBeUndefined();
+  });
+});
+
+describe('byte order', () => {
+  it('matches what a DataView reads from this CPU', () => {
+    const probe = new Uint32Array([0x01020304]);
+    const first = new Uint8Array(probe.buffer)[0];
+    expect(HOST_LITTLE_ENDIAN).toBe(first === 0x04);
+    expect(HOST_BYTE_ORDER).toBe(first === 0x04 ? 'little' : 'big');
+    expect(isLittleEndian('little')).toBe(true);
+    expect(isLittleEndian('big')).toBe(false);
+  });
+});

@@ -1,7 +1,7 @@
 import { Btf, type BtfExt, kernelBtf, type LoadedBtf, loadBtf, parseBtfExt } from '@ts-ebpf/btf';
 import { type Link, Program, VerifierError } from '@ts-ebpf/programs';
 import type { MappedMemory } from '@ts-ebpf/syscall';
-import { BPF_F_SLEEPABLE, BPF_F_XDP_HAS_FRAGS, BpfSyscallError, kernelVersion } from '@ts-ebpf/syscall';
+import { BpfProgLoadFlag, BpfSyscallError, kernelVersion } from '@ts-ebpf/syscall';
 import { type AttachTargets, attachBySection } from './attach.js';
 import { type BtfMapSpec, parseBtfMaps } from './btf-maps.js';
 import { type CollectionSpec, loadCollectionSpec, type ProgramSpec } from './collection-spec.js';
@@ -222,7 +222,8 @@ function loadProgram(prog: ProgramSpec, ctx: LoadContext): Program {
       name: kernelName(prog.name),
       ...(def.expectedAttachType !== undefined ? { expectedAttachType: def.expectedAttachType } : {}),
       ...(tracing ? { attachTo: def.target } : {}),
-      flags: (def.sleepable ? BPF_F_SLEEPABLE : 0) | (def.xdpFrags ? BPF_F_XDP_HAS_FRAGS : 0),
+      flags:
+        (def.sleepable ? BpfProgLoadFlag.SLEEPABLE : 0) | (def.xdpFrags ? BpfProgLoadFlag.XDP_HAS_FRAGS : 0),
       ...(info && info.funcInfo.byteLength > 0
         ? { btfFd, funcInfo: info.funcInfo, lineInfo: info.lineInfo }
         : {}),

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
 import { BtfBuilder, loadBtf, loadKernelBtf, sizeOf } from '@ts-ebpf/btf';
 import {
-  BPF_F_LINK,
+  BpfMapCreateFlag,
   BpfProgType,
   bind,
   close,
@@ -321,7 +321,7 @@ describeKernel('every map type', () => {
     expect(m.valueSize).toBe(valueSize);
 
     using linked = StructOpsMap.create({ type: 'tcp_congestion_ops', btf: vmlinux, link: true });
-    expect(linked.info().mapFlags & BPF_F_LINK).toBe(BPF_F_LINK);
+    expect(linked.info().mapFlags & BpfMapCreateFlag.LINK).toBe(BpfMapCreateFlag.LINK);
     expect(linked.info().btfVmlinuxValueTypeId).toBe(valueTypeId);
   });
 

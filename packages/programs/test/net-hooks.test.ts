@@ -2,10 +2,8 @@ import { createSocket, type Socket } from 'node:dgram';
 import { createConnection, createServer, type Server, type Socket as TcpSocket } from 'node:net';
 import {
   BpfAttachType,
-  BpfAttachTypeNewer,
   BpfMapType,
   BpfProgType,
-  BpfProgTypeNewer,
   close,
   mapCreate,
   mapDeleteElem,
@@ -83,8 +81,8 @@ describeKernel('network hooks', () => {
   it('netfilter link in another namespace (through setns) counts local output', () => {
     using c = new Counter();
     using p = Program.load({
-      type: BpfProgTypeNewer.NETFILTER,
-      expectedAttachType: BpfAttachTypeNewer.NETFILTER,
+      type: BpfProgType.NETFILTER,
+      expectedAttachType: BpfAttachType.NETFILTER,
       instructions: c.code(NfVerdict.ACCEPT),
     });
     const link = inNetns(netnsPath(veth.ns), () =>

@@ -1,6 +1,6 @@
 import { createConnection, createServer, type Socket } from 'node:net';
 import { StructOpsTypeError } from '@ts-ebpf/maps';
-import { BpfLinkTypeNewer, BpfProgType, close, getsockopt, setsockopt, socket } from '@ts-ebpf/syscall';
+import { BpfLinkType, BpfProgType, close, getsockopt, setsockopt, socket } from '@ts-ebpf/syscall';
 import { describeKernel } from '@ts-ebpf/test-utils';
 import { expect, it } from 'vitest';
 import { attachStructOps, Program, structOpsMember } from '../src/index.js';
@@ -57,7 +57,7 @@ describeKernel('struct_ops', () => {
           fields: { name },
         });
         try {
-          if (link) expect(ops.info().type).toBe(BpfLinkTypeNewer.STRUCT_OPS);
+          if (link) expect(ops.info().type).toBe(BpfLinkType.STRUCT_OPS);
           expect(trySetCongestion(fd, name)).toBe(true);
           expect(congestionControl(fd)).toBe(name);
           await trafficWith(name);

@@ -1,12 +1,10 @@
+import { BpfCmd } from '@ts-ebpf/uapi';
 import { type Attr, keepAlive } from './attr.js';
-import { BpfCmdNewer } from './constants-newer.js';
 import { pointerOf, sysBpfCall, sysBpfTry } from './ffi.js';
-import { BpfCmd } from './generated/bpf-constants.generated.js';
 import { checkBytes, checkInt } from './validate.js';
 
 const COMMAND_NAMES: string[] = [];
-for (const [name, value] of Object.entries({ ...BpfCmd, ...BpfCmdNewer }))
-  COMMAND_NAMES[value] = `BPF_${name}`;
+for (const [name, value] of Object.entries(BpfCmd)) COMMAND_NAMES[value] = `BPF_${name}`;
 
 /** The `BPF_*` name of a bpf() command number, for messages. */
 export function bpfCommandName(cmd: number): string {

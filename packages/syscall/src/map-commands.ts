@@ -1,7 +1,7 @@
+import { BpfCmd } from '@ts-ebpf/uapi';
 import { Attr } from './attr.js';
 import { bpfCall, bpfTry } from './bpf.js';
 import { syscallError } from './errors.js';
-import { BpfCmd } from './generated/bpf-constants.generated.js';
 import { MAP_CREATE, MAP_ELEM } from './layouts.js';
 import { checkFd, checkObjectName, checkU32, checkU64 } from './validate.js';
 

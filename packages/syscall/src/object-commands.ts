@@ -1,7 +1,7 @@
+import { BpfCmd } from '@ts-ebpf/uapi';
 import { Attr, cString, keepAlive } from './attr.js';
 import { bpfCall, bpfTry } from './bpf.js';
 import { syscallError } from './errors.js';
-import { BpfCmd } from './generated/bpf-constants.generated.js';
 import { GET_ID, OBJ, OBJ_INFO } from './layouts.js';
 import { checkCString, checkFd, checkU32 } from './validate.js';
 

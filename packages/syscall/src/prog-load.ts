@@ -1,7 +1,7 @@
+import { BpfCmd } from '@ts-ebpf/uapi';
 import { Attr, keepAlive } from './attr.js';
 import { bpfTry } from './bpf.js';
 import { syscallError } from './errors.js';
-import { BpfCmd } from './generated/bpf-constants.generated.js';
 import { BTF_LOAD, PROG_LOAD } from './layouts.js';
 import { checkBytes, checkCString, checkFd, checkObjectName, checkU32 } from './validate.js';
 

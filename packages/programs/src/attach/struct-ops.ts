@@ -1,6 +1,6 @@
 import { kernelBtf, membersOf } from '@ts-ebpf/btf';
 import { StructOpsMap, StructOpsTypeError, structOpsValueType } from '@ts-ebpf/maps';
-import { BpfAttachTypeNewer, close, dupFd, linkCreate, mapDeleteElem } from '@ts-ebpf/syscall';
+import { BpfAttachType, close, dupFd, linkCreate, mapDeleteElem } from '@ts-ebpf/syscall';
 import { Link } from '../link.js';
 import type { Program } from '../program.js';
 
@@ -101,7 +101,7 @@ export function attachStructOps(o: StructOpsOptions): Link {
         extraFds: [held],
         detach: () => mapDeleteElem(held, new Uint8Array(4)),
       });
-    const fd = linkCreate({ progFd: held, targetFd: 0, attachType: BpfAttachTypeNewer.STRUCT_OPS });
+    const fd = linkCreate({ progFd: held, targetFd: 0, attachType: BpfAttachType.STRUCT_OPS });
     return new Link({ kind: 'struct_ops', fd, extraFds: [held] });
   } catch (e) {
     close(held);

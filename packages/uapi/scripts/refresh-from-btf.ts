@@ -33,7 +33,8 @@ export function kernelMembers(e: KernelEnum): [string, number][] {
   return e.values.filter((v) => !v.name.startsWith('__')).map((v) => [v.name, Number(v.value)]);
 }
 
-function refresh(facts: EnumFacts, kernel: KernelEnum, source: string): EnumFacts {
+/** `facts` with the kernel's members; members the kernel lacks kept under `newer` with their source. */
+export function refreshEnum(facts: EnumFacts, kernel: KernelEnum, source: string): EnumFacts {
   const members = kernelMembers(kernel);
   const have = new Set(members.map(([n]) => n));
   const newer: NewerMember[] = [
@@ -56,7 +57,7 @@ function main(): void {
   const enums = data.enums.map((facts) => {
     const kernel = findKernelEnum(btf, facts);
     if (!kernel) throw new Error(`${path} has no ${enumLabel(facts)}`);
-    return refresh(facts, kernel, source);
+    return refreshEnum(facts, kernel, source);
   });
   writeUapiData({ ...data, enums });
   const newer = enums.reduce((n, e) => n + e.newer.length, 0);

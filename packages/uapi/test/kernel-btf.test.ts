@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Btf } from '@ts-ebpf/btf';
 import { describeKernel } from '@ts-ebpf/test-utils';
 import { expect, it } from 'vitest';
-import { findKernelEnum, kernelMembers } from '../scripts/refresh-from-btf.js';
+import { findKernelEnum, kernelMembers, refreshEnum } from '../scripts/refresh-from-btf.js';
 import { enumLabel, readUapiData } from '../scripts/uapi-data.js';
 
 describeKernel('data/bpf-uapi.json against this kernel', () => {
@@ -26,4 +26,22 @@ describeKernel('data/bpf-uapi.json against this kernel', () => {
       expect(missing, 'members of this kernel missing from data/bpf-uapi.json').toEqual([]);
     });
   }
+
+  it('a refresh takes the kernel members and keeps what the kernel lacks under newer', () => {
+    const facts = data.enums.find((e) => e.name === 'bpf_prog_type')!;
+    const doctored = {
+      ...facts,
+      source: 'an older record',
+      members: [
+        ...facts.members.filter(([n]) => n !== 'BPF_PROG_TYPE_NETFILTER'),
+        ['BPF_PROG_TYPE_GONE', 99] as const,
+      ],
+      newer: [['BPF_PROG_TYPE_NETFILTER', 32, 'a header'] as const],
+    };
+    const refreshed = refreshEnum(doctored, findKernelEnum(btf, facts)!, 'BTF of this kernel');
+    expect(refreshed.source).toBe('BTF of this kernel');
+    expect(refreshed.members).toContainEqual(['BPF_PROG_TYPE_NETFILTER', 32]);
+    expect(refreshed.members.some(([n]) => n === 'BPF_PROG_TYPE_GONE')).toBe(false);
+    expect(refreshed.newer).toEqual([['BPF_PROG_TYPE_GONE', 99, 'an older record']]);
+  });
 });

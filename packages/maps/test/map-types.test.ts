@@ -22,7 +22,7 @@ import {
   sockaddrIn,
   socket,
 } from '@ts-ebpf/syscall';
-import { describeKernel, itIfSupported, returns } from '@ts-ebpf/test-utils';
+import { describeKernel, itIfSupported, returns, socketFd } from '@ts-ebpf/test-utils';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
   ArenaMap,
@@ -184,7 +184,7 @@ describeKernel('every map type', () => {
   });
 
   it('sockmap, sockhash and reuseport sockarray take socket fds and read back their cookies', () => {
-    const fd = (server as unknown as { _handle: { fd: number } })._handle.fd;
+    const fd = socketFd(server);
     const cookieOf = (sock: number) => {
       const out = new Uint8Array(8);
       getsockopt(sock, SOL_SOCKET, SO_COOKIE, out);

@@ -4,3 +4,4 @@ export { catalog, type Mistake } from './mistakes.js';
 export { VethPair } from './netns.js';
 export { counterProgram, hostCode, returns } from './programs.js';
 export { seededRandom } from './random.js';
+export { socketFd } from './socket-fd.js';

@@ -22,7 +22,7 @@ import {
   sockaddrIn,
   socket,
 } from '@ts-ebpf/syscall';
-import { describeKernel, itIfSupported } from '@ts-ebpf/test-utils';
+import { describeKernel, itIfSupported, returns, socketFd } from '@ts-ebpf/test-utils';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
   ArenaMap,
@@ -62,7 +62,6 @@ import {
   u64,
   XskMap,
 } from '../src/index.js';
-import { exit, movImm, prog } from './asm.js';
 import { XdpSocket } from './xdp-socket.js';
 
 const CGROUP = '/sys/fs/cgroup/unified';
@@ -127,7 +126,7 @@ describeKernel('every map type', () => {
   });
 
   it('prog array stores program fds and reads back program ids', () => {
-    const p = progLoad({ progType: BpfProgType.SOCKET_FILTER, insns: prog(movImm(0, 0), exit()) });
+    const p = progLoad({ progType: BpfProgType.SOCKET_FILTER, insns: returns(0) });
     try {
       using pa = ProgArray.create({ maxEntries: 4 });
       pa.set(2, p);
@@ -185,7 +184,7 @@ describeKernel('every map type', () => {
   });
 
   it('sockmap, sockhash and reuseport sockarray take socket fds and read back their cookies', () => {
-    const fd = (server as unknown as { _handle: { fd: number } })._handle.fd;
+    const fd = socketFd(server);
     const cookieOf = (sock: number) => {
       const out = new Uint8Array(8);
       getsockopt(sock, SOL_SOCKET, SO_COOKIE, out);

@@ -1,3 +1,4 @@
+import type { ByteOrder } from '@ts-ebpf/uapi';
 import { ElfError } from './errors.js';
 
 /** Size of one BPF instruction. */
@@ -13,23 +14,32 @@ export const PSEUDO_CALL = 1;
 export const PSEUDO_KFUNC_CALL = 2;
 
 /**
- * Copies a section's instructions into little-endian BPF encoding. Big-endian
- * objects have their `off`/`imm` fields and register nibbles swapped.
+ * A copy of `code` (never a view of it) with every instruction's byte order swapped: the
+ * register nibbles exchanged, `off` and `imm` reversed. Its own inverse.
  */
-export function toLittleEndian(code: Uint8Array, littleEndian: boolean, what: string): Uint8Array {
-  if (code.byteLength % INSN_SIZE !== 0) {
-    throw new ElfError(`${what} is ${code.byteLength} bytes, not a whole number of instructions`);
-  }
-  const out = code.slice();
-  if (littleEndian) return out;
+export function swapInstructionOrder(code: Uint8Array): Uint8Array {
+  const out = new Uint8Array(code);
   const v = new DataView(out.buffer);
-  for (let o = 0; o < out.byteLength; o += INSN_SIZE) {
+  for (let o = 0; o + INSN_SIZE <= out.byteLength; o += INSN_SIZE) {
     const regs = out[o + 1]!;
     out[o + 1] = ((regs & 0x0f) << 4) | (regs >> 4);
     v.setInt16(o + 2, v.getInt16(o + 2, false), true);
     v.setInt32(o + 4, v.getInt32(o + 4, false), true);
   }
   return out;
+}
+
+/**
+ * Copies a section's instructions (in the object's byte order `order`) into
+ * little-endian BPF encoding, the form a `ProgramSpec` holds. Never returns a view
+ * of `code`: the copy may be patched.
+ * @throws ElfError when the section is not a whole number of instructions
+ */
+export function toLittleEndian(code: Uint8Array, order: ByteOrder, what: string): Uint8Array {
+  if (code.byteLength % INSN_SIZE !== 0) {
+    throw new ElfError(`${what} is ${code.byteLength} bytes, not a whole number of instructions`);
+  }
+  return order === 'little' ? new Uint8Array(code) : swapInstructionOrder(code);
 }
 
 /** A small mutable view of one program's little-endian instructions. */

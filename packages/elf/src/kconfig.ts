@@ -1,5 +1,5 @@
 import { type Btf, resolveType, sizeOf } from '@ts-ebpf/btf';
-import { ElfError } from './errors.js';
+import { KconfigError } from './errors.js';
 
 /** libbpf's `enum libbpf_tristate`. */
 export const Tristate = { NO: 0, YES: 1, MODULE: 2 } as const;
@@ -42,7 +42,7 @@ function encode(
   const t = resolveType(btf, typeId);
   const size = sizeOf(btf, typeId);
   const fail = (why: string): never => {
-    throw new ElfError(`kconfig extern ${name}: ${why}`);
+    throw new KconfigError(name, why);
   };
   if (raw === undefined) return; // weak and absent: zero
   if (t.kind === 'enum' && t.name === 'libbpf_tristate') {
@@ -122,9 +122,7 @@ export function buildKconfig(
   for (const p of placed) {
     const raw = p.name === 'LINUX_KERNEL_VERSION' ? String(kernelVersionCode) : config.get(p.name);
     if (raw === undefined && !externs.get(p.name)!.weak) {
-      throw new ElfError(
-        `kconfig extern ${p.name} is not set in this kernel's config (declare it __weak to allow that)`,
-      );
+      throw new KconfigError(p.name, "is not set in this kernel's config (declare it __weak to allow that)");
     }
     encode(p.name, raw, btf, p.typeId, view, p.offset);
   }

@@ -58,9 +58,9 @@ export class CorpusBuild {
     return out;
   }
 
-  /** The bytes of a compiled corpus object. */
-  object(name: string, options?: { defines?: Record<string, string>; source?: string }): Uint8Array {
-    return new Uint8Array(readFileSync(this.compile(name, options)));
+  /** The bytes of a compiled corpus object, as `readFileSync` gives them (a Buffer, as users load objects). */
+  object(name: string, options?: { defines?: Record<string, string>; source?: string }): Buffer {
+    return readFileSync(this.compile(name, options));
   }
 
   /** Removes the scratch directory. */

@@ -162,7 +162,7 @@ export function loadCollectionSpec(bytes: Uint8Array, options: CollectionSpecOpt
       .sort((a, b) => Number(a.value - b.value));
     code.set(s.index, {
       section: s,
-      code: new InsnView(toLittleEndian(elf.data(s), order, s.name)),
+      code: new InsnView(toLittleEndian(elf.data(s), order, s.name), s.name),
       functions,
     });
   }
@@ -217,7 +217,7 @@ function functionRange(cs: CodeSection, fn: ElfSymbol): [number, number] {
   const start = Number(fn.value) / INSN_SIZE;
   const size = Number(fn.size) / INSN_SIZE;
   if (!Number.isInteger(start) || !Number.isInteger(size) || start + size > cs.code.count) {
-    throw new ElfError(`function ${fn.name} lies outside section ${cs.section.name}`);
+    throw new ElfError(`function ${fn.name} lies outside section ${cs.section.name}`, cs.section.offset);
   }
   return [start, start + (size || cs.code.count - start)];
 }
@@ -254,7 +254,10 @@ function linkProgram(
     const { cs, start, range } = parts[p]!;
     const insns = new InsnView(
       new Uint8Array(cs.code.bytes.subarray(range[0] * INSN_SIZE, range[1] * INSN_SIZE)),
+      entry.name,
     );
+    /** File offset of instruction `i` of this part, for errors. */
+    const fileOffset = (i: number) => cs.section.offset + (range[0] + i) * INSN_SIZE;
     const relocs = new Map<number, { symbol: ElfSymbol; type: number }>();
     const relSection = relocationSections.get(cs.section.index);
     for (const r of relSection ? elf.relocations(relSection) : []) {
@@ -289,6 +292,7 @@ function linkProgram(
           if (!callee)
             throw new ElfError(
               `call from ${entry.name} to ${target.section.name}+${calleeIndex} hits no function`,
+              fileOffset(i),
             );
           const at = place(target, callee);
           insns.setImm(i, at - (start + i) - 1);
@@ -297,7 +301,10 @@ function linkProgram(
         }
         const section = elf.sections[sym.section];
         if (!section)
-          throw new ElfError(`${entry.name}: relocation against ${sym.name} in section index ${sym.section}`);
+          throw new ElfError(
+            `${entry.name}: relocation against ${sym.name} in section index ${sym.section}`,
+            fileOffset(i),
+          );
         if (section.name === '.maps' || section.name === 'maps') {
           references.push({ kind: 'map', insn: start + i, name: sym.name });
         } else if (DATA_SECTION.test(section.name)) {
@@ -306,6 +313,7 @@ function linkProgram(
         } else {
           throw new ElfError(
             `${entry.name}: relocation against ${sym.name || section.name} in unsupported section ${section.name}`,
+            fileOffset(i),
           );
         }
       } else if (isCall) {
@@ -313,7 +321,10 @@ function linkProgram(
         const calleeIndex = range[0] + i + insns.imm(i) + 1;
         const callee = cs.functions.find((f) => Number(f.value) / INSN_SIZE === calleeIndex);
         if (!callee)
-          throw new ElfError(`call from ${entry.name} to ${cs.section.name}+${calleeIndex} hits no function`);
+          throw new ElfError(
+            `call from ${entry.name} to ${cs.section.name}+${calleeIndex} hits no function`,
+            fileOffset(i),
+          );
         insns.setImm(i, place(cs, callee) - (start + i) - 1);
       }
     }
@@ -384,7 +395,7 @@ function readDataSections(elf: ElfFile): Map<string, DataSectionSpec> {
     }
     // A data section becomes one map value; the kernel caps those far below 1 GiB.
     if (s.type === SectionType.NOBITS && s.size > MAX_DATA_SECTION)
-      throw new ElfError(`section ${s.name} of ${s.size} bytes is too large for a map value`);
+      throw new ElfError(`section ${s.name} of ${s.size} bytes is too large for a map value`, s.offset);
     out.set(s.name, {
       name: s.name,
       contents: s.type === SectionType.NOBITS ? new Uint8Array(s.size) : new Uint8Array(elf.data(s)),

@@ -42,31 +42,43 @@ export function toLittleEndian(code: Uint8Array, order: ByteOrder, what: string)
   return order === 'little' ? new Uint8Array(code) : swapInstructionOrder(code);
 }
 
-/** A small mutable view of one program's little-endian instructions. */
+/**
+ * A small mutable view of one program's little-endian instructions. An index outside the
+ * program is an {@link ElfError} (a corrupt object's reference), never a RangeError.
+ */
 export class InsnView {
   readonly bytes: Uint8Array;
   readonly #view: DataView;
-  constructor(bytes: Uint8Array) {
+  /** Names the program in errors. */
+  readonly #what: string;
+  constructor(bytes: Uint8Array, what = 'program') {
     this.bytes = bytes;
     this.#view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.#what = what;
   }
   get count(): number {
-    return this.bytes.byteLength / INSN_SIZE;
+    return Math.floor(this.bytes.byteLength / INSN_SIZE);
+  }
+  /** Byte offset of instruction `i`. @throws ElfError when there is no such instruction */
+  #at(i: number): number {
+    if (!Number.isInteger(i) || i < 0 || i >= this.count)
+      throw new ElfError(`${this.#what}: instruction ${i} is outside its ${this.count} instructions`);
+    return i * INSN_SIZE;
   }
   opcode(i: number): number {
-    return this.bytes[i * INSN_SIZE]!;
+    return this.bytes[this.#at(i)]!;
   }
   src(i: number): number {
-    return this.bytes[i * INSN_SIZE + 1]! >> 4;
+    return this.bytes[this.#at(i) + 1]! >> 4;
   }
   setSrc(i: number, src: number): void {
-    const o = i * INSN_SIZE + 1;
+    const o = this.#at(i) + 1;
     this.bytes[o] = (this.bytes[o]! & 0x0f) | (src << 4);
   }
   imm(i: number): number {
-    return this.#view.getInt32(i * INSN_SIZE + 4, true);
+    return this.#view.getInt32(this.#at(i) + 4, true);
   }
   setImm(i: number, imm: number): void {
-    this.#view.setInt32(i * INSN_SIZE + 4, imm | 0, true);
+    this.#view.setInt32(this.#at(i) + 4, imm | 0, true);
   }
 }

@@ -284,7 +284,7 @@ export function loadCollection(bytes: Uint8Array, options: CollectionOptions = {
   if (!localBtf && spec.btfMapNames.length > 0)
     throw new ElfError('the object has a .maps section but no .BTF');
   const kconfig = kconfigFor(spec, localBtf, options);
-  const data = rewriteConstants(spec.dataSections, options.constants ?? {});
+  const data = rewriteConstants(spec.dataSections, options.constants ?? {}, spec.byteOrder);
   const kernel = new KernelFacts(options);
 
   let btf: LoadedBtf | undefined;

@@ -1,12 +1,21 @@
 import { MappedMemory, Prot } from '@ts-ebpf/syscall';
+import { type ByteOrder, HOST_BYTE_ORDER } from '@ts-ebpf/uapi';
 import type { DataSectionSpec } from './collection-spec.js';
 import { NameNotFoundError, VariableValueError } from './errors.js';
 
-/** A value for a global variable: raw bytes, or a number/bigint/boolean written little-endian in its size. */
+/** A value for a global variable: raw bytes, or a number/bigint/boolean written in its size, in the object's byte order. */
 export type VariableValue = Uint8Array | number | bigint | boolean;
 
-/** Encodes `value` into exactly `size` bytes. @throws VariableValueError when it does not fit */
-export function encodeVariable(name: string, size: number, value: VariableValue): Uint8Array {
+/**
+ * Encodes `value` into exactly `size` bytes, integers in byte order `order` (default little).
+ * @throws VariableValueError when it does not fit
+ */
+export function encodeVariable(
+  name: string,
+  size: number,
+  value: VariableValue,
+  order: ByteOrder = 'little',
+): Uint8Array {
   if (value instanceof Uint8Array) {
     if (value.byteLength !== size)
       throw new VariableValueError(name, `is ${size} bytes, got ${value.byteLength}`);
@@ -22,7 +31,8 @@ export function encodeVariable(name: string, size: number, value: VariableValue)
     throw new VariableValueError(name, `${value} does not fit in ${size} bytes`);
   }
   const u = BigInt.asUintN(size * 8, big);
-  for (let i = 0; i < size; i++) v.setUint8(i, Number((u >> BigInt(8 * i)) & 0xffn));
+  for (let i = 0; i < size; i++)
+    v.setUint8(order === 'little' ? i : size - 1 - i, Number((u >> BigInt(8 * i)) & 0xffn));
   return out;
 }
 
@@ -42,6 +52,7 @@ function findVariable(sections: Iterable<DataSectionSpec>, name: string) {
 export function rewriteConstants(
   sections: Map<string, DataSectionSpec>,
   constants: Record<string, VariableValue>,
+  order: ByteOrder = 'little',
 ): Map<string, DataSectionSpec> {
   const out = new Map<string, DataSectionSpec>();
   for (const [name, s] of sections) out.set(name, { ...s, contents: new Uint8Array(s.contents) });
@@ -56,7 +67,7 @@ export function rewriteConstants(
         [...sections.keys()].join(', ') || 'any data section',
       );
     }
-    v.section.contents.set(encodeVariable(name, v.size, value), v.offset);
+    v.section.contents.set(encodeVariable(name, v.size, value, order), v.offset);
   }
   return out;
 }
@@ -84,18 +95,20 @@ export class GlobalVariable {
     return this.#memory.reader().copy(this.#offset, this.#offset + this.size);
   }
 
-  /** The value as an unsigned little-endian integer (sizes 1, 2, 4, 8). */
+  /** The value as an unsigned integer in this kernel's byte order (sizes 1, 2, 4, 8). */
   getBigInt(): bigint {
     let out = 0n;
     const b = this.get();
-    for (let i = b.length - 1; i >= 0; i--) out = (out << 8n) | BigInt(b[i]!);
+    if (HOST_BYTE_ORDER === 'little')
+      for (let i = b.length - 1; i >= 0; i--) out = (out << 8n) | BigInt(b[i]!);
+    else for (const byte of b) out = (out << 8n) | BigInt(byte);
     return out;
   }
 
   /** Writes the variable (the program sees it at once). */
   set(value: VariableValue): void {
     if (!this.#memory.writable) throw new VariableValueError(this.name, 'lives in a read-only section');
-    this.#memory.bytes.set(encodeVariable(this.name, this.size, value), this.#offset);
+    this.#memory.bytes.set(encodeVariable(this.name, this.size, value, HOST_BYTE_ORDER), this.#offset);
   }
 }
 

@@ -1,6 +1,14 @@
+import { Btf } from '@ts-ebpf/btf';
 import { HOST_BYTE_ORDER } from '@ts-ebpf/uapi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type CollectionSpec, ElfTargetError, loadCollection, loadCollectionSpec } from '../src/index.js';
+import {
+  buildKconfig,
+  type CollectionSpec,
+  ElfTargetError,
+  loadCollection,
+  loadCollectionSpec,
+  rewriteConstants,
+} from '../src/index.js';
 import { compileFixture } from './compile.js';
 import { CORPUS, CorpusBuild } from './corpus/build.js';
 
@@ -85,6 +93,33 @@ describe('byte order of BPF objects', () => {
     }
     expect(compared).toBeGreaterThan(40);
   }, 120_000);
+
+  it("constants and kconfig values are written in the object's byte order", () => {
+    for (const [target, order] of [
+      ['bpfel', 'little'],
+      ['bpfeb', 'big'],
+    ] as const) {
+      const spec = loadCollectionSpec(compileFixture('sample.bpf.c', target));
+      const rodata = spec.dataSections.get('.rodata')!;
+      const at = rodata.variables.get('limit')!.offset;
+      const view = (c: Uint8Array) => new DataView(c.buffer, c.byteOffset, c.byteLength);
+      expect(view(rodata.contents).getUint32(at, order === 'little'), target).toBe(7);
+      const rewritten = rewriteConstants(spec.dataSections, { limit: 0x01020304 }, spec.byteOrder);
+      expect(view(rewritten.get('.rodata')!.contents).getUint32(at, order === 'little'), target).toBe(
+        0x01020304,
+      );
+      expect(
+        view(rodata.contents).getUint32(at, order === 'little'),
+        `${target}: the spec was written to`,
+      ).toBe(7);
+      const kspec = loadCollectionSpec(compileFixture('kconfig.bpf.c', target));
+      const btf = Btf.parse(kspec.btf!);
+      const k = buildKconfig(btf, new Map([['CONFIG_HZ', '250']]), 0x060c00, () => true);
+      const hz = k.externs.get('CONFIG_HZ')!;
+      expect(hz.size, target).toBe(4);
+      expect(view(k.contents).getUint32(hz.offset, order === 'little'), target).toBe(250);
+    }
+  });
 
   it('an object of the other byte order than this kernel is refused, naming the order', () => {
     const other = HOST_BYTE_ORDER === 'little' ? 'bpfeb' : 'bpfel';

@@ -1,6 +1,6 @@
 import { type Btf, type BtfType, type CompositeType, resolveType, sizeOf } from '@ts-ebpf/btf';
-import type { ElfFile } from '@ts-ebpf/elf-reader';
-import { SectionType } from './constants.js';
+import { type ElfFile, SectionType } from '@ts-ebpf/elf-reader';
+
 import { ElfError } from './errors.js';
 
 /** libbpf's `pinning` values. */

@@ -5,9 +5,14 @@ import {
   machineName,
   parseElf,
   parseElfHeader,
+  SectionFlag,
+  SectionType,
+  SHN_UNDEF,
+  SymbolBind,
+  SymbolType,
 } from '@ts-ebpf/elf-reader';
 import type { ByteOrder } from '@ts-ebpf/uapi';
-import { EM_BPF, SectionFlag, SectionType, SHN_UNDEF, SymbolBind, SymbolType } from './constants.js';
+import { EM_BPF } from './constants.js';
 import { ElfError, ElfTargetError, UnknownSectionError } from './errors.js';
 import { CALL, INSN_SIZE, InsnView, LD_IMM64, PSEUDO_CALL, toLittleEndian } from './instructions.js';
 import { type ResolvedSection, resolveSection } from './sections.js';

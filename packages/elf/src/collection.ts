@@ -1,5 +1,5 @@
 import { Btf, type BtfExt, kernelBtf, type LoadedBtf, loadBtf, parseBtfExt } from '@ts-ebpf/btf';
-import { parseElfHeader } from '@ts-ebpf/elf-reader';
+import { parseElfHeader, SymbolBind, SymbolType } from '@ts-ebpf/elf-reader';
 import { type Link, Program, VerifierError } from '@ts-ebpf/programs';
 import type { MappedMemory } from '@ts-ebpf/syscall';
 import { BPF_F_SLEEPABLE, BPF_F_XDP_HAS_FRAGS, BpfSyscallError, kernelVersion } from '@ts-ebpf/syscall';
@@ -13,7 +13,7 @@ import {
   loadCollectionSpec,
   type ProgramSpec,
 } from './collection-spec.js';
-import { SymbolBind, SymbolType } from './constants.js';
+
 import { applyCoreRelocations, type CoreRelocationResult } from './core/apply.js';
 import { explainCoreFailure } from './core/explain.js';
 import { createMaps, kernelName, type RawMap } from './create-maps.js';

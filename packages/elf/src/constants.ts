@@ -3,17 +3,6 @@ import { Machine } from '@ts-ebpf/elf-reader';
 /** `e_machine` of BPF objects. */
 export const EM_BPF: number = Machine.BPF;
 
-export {
-  SectionFlag,
-  SectionType,
-  SHN_ABS,
-  SHN_COMMON,
-  SHN_UNDEF,
-  SHN_XINDEX,
-  SymbolBind,
-  SymbolType,
-} from '@ts-ebpf/elf-reader';
-
 /** BPF relocation types. */
 export const BpfReloc = {
   NONE: 0,

@@ -12,6 +12,14 @@ export {
   type ElfSegment,
   type ElfSymbol,
   parseElf,
+  SectionFlag,
+  SectionType,
+  SHN_ABS,
+  SHN_COMMON,
+  SHN_UNDEF,
+  SHN_XINDEX,
+  SymbolBind,
+  SymbolType,
 } from '@ts-ebpf/elf-reader';
 export { type AttachTargets, attachBySection } from './attach.js';
 export { type BtfMapSpec, Pinning, parseBtfMaps } from './btf-maps.js';
@@ -26,18 +34,7 @@ export {
   type Reference,
   type SkippedProgram,
 } from './collection-spec.js';
-export {
-  BpfReloc,
-  EM_BPF,
-  SectionFlag,
-  SectionType,
-  SHN_ABS,
-  SHN_COMMON,
-  SHN_UNDEF,
-  SHN_XINDEX,
-  SymbolBind,
-  SymbolType,
-} from './constants.js';
+export { BpfReloc, EM_BPF } from './constants.js';
 export {
   applyCoreRelocations,
   type CoreOptions,

@@ -11,6 +11,7 @@ import {
   readKernelConfig,
 } from '../src/index.js';
 import { CORPUS, CorpusBuild } from './corpus/build.js';
+import { hex, programSummaries } from './spec-summary.js';
 
 /**
  * The same object as the three forms users hand over: a Buffer from readFileSync (a view into
@@ -28,9 +29,6 @@ function forms(path: string): Record<string, Uint8Array> {
   };
 }
 
-/** Bytes as a string: compared in one step, where arrays of numbers make deep equality crawl. */
-const hex = (b: Uint8Array | undefined) =>
-  b ? Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex') : '';
 /** True when the bytes are as they were (same content as `before`). */
 const unchanged = (bytes: Uint8Array, before: string) => hex(bytes) === before;
 
@@ -38,14 +36,7 @@ const unchanged = (bytes: Uint8Array, before: string) => hex(bytes) === before;
 function summary(spec: CollectionSpec) {
   return {
     byteOrder: spec.byteOrder,
-    programs: [...spec.programs.values()].map((p) => ({
-      name: p.name,
-      section: p.section,
-      instructions: hex(p.instructions),
-      references: p.references,
-      subprograms: p.subprograms,
-      origins: p.origins,
-    })),
+    programs: programSummaries(spec),
     legacyMaps: [...spec.legacyMaps.values()],
     data: [...spec.dataSections.values()].map((d) => ({
       name: d.name,

@@ -11,19 +11,12 @@ import {
 } from '../src/index.js';
 import { compileFixture } from './compile.js';
 import { CORPUS, CorpusBuild } from './corpus/build.js';
+import { programSummaries } from './spec-summary.js';
 
 /** What must not depend on the object's byte order. */
 function orderFree(spec: CollectionSpec) {
   return {
-    programs: [...spec.programs.values()].map((p) => ({
-      name: p.name,
-      section: p.section,
-      sectionDef: p.sectionDef,
-      instructions: Buffer.from(p.instructions).toString('hex'),
-      references: p.references,
-      subprograms: p.subprograms,
-      origins: p.origins,
-    })),
+    programs: programSummaries(spec),
     legacyMaps: [...spec.legacyMaps.values()],
     data: [...spec.dataSections.values()].map((d) => ({
       name: d.name,

@@ -1,7 +1,7 @@
 import { type Btf, type BtfType, type CompositeType, resolveType, sizeOf } from '@ts-ebpf/btf';
-import { SectionType } from './constants.js';
+import { type ElfFile, SectionType } from '@ts-ebpf/elf-reader';
+
 import { ElfError } from './errors.js';
-import type { ElfFile } from './reader.js';
 
 /** libbpf's `pinning` values. */
 export const Pinning = { NONE: 0, BY_NAME: 1 } as const;

@@ -1,7 +1,20 @@
-import { SectionFlag, SectionType, SHN_UNDEF, SymbolBind, SymbolType } from './constants.js';
-import { ElfError } from './errors.js';
+import {
+  type ElfFile,
+  type ElfSection,
+  type ElfSymbol,
+  machineName,
+  parseElf,
+  parseElfHeader,
+  SectionFlag,
+  SectionType,
+  SHN_UNDEF,
+  SymbolBind,
+  SymbolType,
+} from '@ts-ebpf/elf-reader';
+import type { ByteOrder } from '@ts-ebpf/uapi';
+import { EM_BPF } from './constants.js';
+import { ElfError, ElfTargetError, UnknownSectionError } from './errors.js';
 import { CALL, INSN_SIZE, InsnView, LD_IMM64, PSEUDO_CALL, toLittleEndian } from './instructions.js';
-import { type ElfFile, type ElfSection, type ElfSymbol, parseElf } from './reader.js';
 import { type ResolvedSection, resolveSection } from './sections.js';
 
 /** What an instruction of a program refers to, to be patched at load time. */
@@ -23,7 +36,10 @@ export interface ProgramSpec {
   section: string;
   /** What the section name says: program type, attach type, target, flags. */
   sectionDef: ResolvedSection;
-  /** Little-endian instructions, the entry function first, then its subprograms. */
+  /**
+   * Little-endian instructions (whatever the object's byte order), the entry function
+   * first, then its subprograms.
+   */
   instructions: Uint8Array;
   /** Subprograms appended after the entry function, with their first instruction index. */
   subprograms: { name: string; start: number }[];
@@ -58,10 +74,34 @@ export interface DataSectionSpec {
   variables: Map<string, { offset: number; size: number }>;
 }
 
+/** A program {@link loadCollectionSpec} left out because its section's program type is unknown. */
+export interface SkippedProgram {
+  /** The function's name. */
+  name: string;
+  /** The section it is in. */
+  section: string;
+}
+
+/** Options of {@link loadCollectionSpec} (and of `loadCollection`). */
+export interface CollectionSpecOptions {
+  /**
+   * Leave out programs in sections whose program type is unknown (no libbpf SEC() name
+   * matches) instead of refusing the object with {@link UnknownSectionError}. The programs
+   * left out are listed in {@link CollectionSpec.skipped}. Default false.
+   */
+  skipUnknownSections?: boolean;
+}
+
 /** Everything the object holds, before anything touches the kernel. */
 export interface CollectionSpec {
+  /** The ELF container. */
   elf: ElfFile;
+  /** The object's byte order (`EI_DATA`): `clang -target bpfel` is little, `bpfeb` big. */
+  byteOrder: ByteOrder;
+  /** Programs by function name. */
   programs: Map<string, ProgramSpec>;
+  /** Programs left out under `skipUnknownSections` (empty otherwise). */
+  skipped: SkippedProgram[];
   legacyMaps: Map<string, LegacyMapSpec>;
   dataSections: Map<string, DataSectionSpec>;
   /** Names of variables of the `.maps` section (BTF-defined maps; their layout is in BTF). */
@@ -86,10 +126,34 @@ interface CodeSection {
   functions: ElfSymbol[];
 }
 
-/** Reads an object's programs, maps, data sections and license. @throws ElfError */
-export function loadCollectionSpec(bytes: Uint8Array): CollectionSpec {
+/**
+ * Refuses an object whose `e_machine` is not BPF (an x86-64 object, say), from the header
+ * alone, before any section is read.
+ * @throws ElfTargetError naming the machine; ElfError for a file that is not ELF64
+ */
+export function checkBpfTarget(bytes: Uint8Array): void {
+  const header = parseElfHeader(bytes);
+  if (header.machine !== EM_BPF) {
+    throw new ElfTargetError(
+      `not a BPF object: e_machine is ${header.machine} (${machineName(header.machine)}), expected ${EM_BPF} (BPF); compile with clang -target bpf`,
+      header.machine,
+      header.byteOrder,
+      18,
+    );
+  }
+}
+
+/**
+ * Reads an object's programs, maps, data sections and license. Accepts any Uint8Array
+ * (a Buffer from `readFileSync`, a subarray at any offset) and never writes into it: what
+ * the spec holds are copies.
+ * @throws ElfTargetError for a non-BPF object; UnknownSectionError for a program in a
+ * section of unknown type (unless `skipUnknownSections`); ElfError for a corrupt one
+ */
+export function loadCollectionSpec(bytes: Uint8Array, options: CollectionSpecOptions = {}): CollectionSpec {
+  checkBpfTarget(bytes);
   const elf = parseElf(bytes);
-  const le = elf.header.littleEndian;
+  const order = elf.header.byteOrder;
   const licenseSection = elf.section('license');
   const license = licenseSection
     ? new TextDecoder().decode(elf.data(licenseSection)).replace(/\0.*$/s, '')
@@ -101,31 +165,51 @@ export function loadCollectionSpec(bytes: Uint8Array): CollectionSpec {
     const functions = elf.symbols
       .filter((sym) => sym.section === s.index && sym.type === SymbolType.FUNC)
       .sort((a, b) => Number(a.value - b.value));
-    code.set(s.index, { section: s, code: new InsnView(toLittleEndian(elf.data(s), le, s.name)), functions });
+    code.set(s.index, {
+      section: s,
+      code: new InsnView(toLittleEndian(elf.data(s), order, s.name), s.name),
+      functions,
+    });
   }
 
   const dataSections = readDataSections(elf);
   const relocationSections = elf.relocationSections();
   const programs = new Map<string, ProgramSpec>();
+  const skipped: SkippedProgram[] = [];
   for (const cs of code.values()) {
     const def = resolveSection(cs.section.name);
-    if (!def) continue; // .text and other helper sections hold subprograms only
     for (const fn of cs.functions) {
       if (fn.bind === SymbolBind.LOCAL) continue; // static functions are subprograms, as in libbpf
+      if (!def) {
+        // .text holds subprograms (global functions called by programs); any other
+        // executable section must say its program type.
+        if (cs.section.name === '.text') continue;
+        if (!options.skipUnknownSections) throw new UnknownSectionError(cs.section.name, fn.name);
+        skipped.push({ name: fn.name, section: cs.section.name });
+        continue;
+      }
       programs.set(fn.name, linkProgram(elf, code, relocationSections, cs, fn, def, license));
     }
   }
 
   return {
     elf,
+    byteOrder: order,
     programs,
+    skipped,
     legacyMaps: readLegacyMaps(elf),
     dataSections,
     btfMapNames: symbolsIn(elf, '.maps').map((s) => s.name),
     license,
-    btf: elf.section('.BTF') ? elf.data(elf.section('.BTF')!).slice() : undefined,
-    btfExt: elf.section('.BTF.ext') ? elf.data(elf.section('.BTF.ext')!).slice() : undefined,
+    btf: copyOf(elf, '.BTF'),
+    btfExt: copyOf(elf, '.BTF.ext'),
   };
+}
+
+/** A copy of a section's contents (never a view of the caller's bytes), or undefined. */
+function copyOf(elf: ElfFile, name: string): Uint8Array | undefined {
+  const s = elf.section(name);
+  return s ? new Uint8Array(elf.data(s)) : undefined;
 }
 
 function symbolsIn(elf: ElfFile, sectionName: string): ElfSymbol[] {
@@ -138,7 +222,7 @@ function functionRange(cs: CodeSection, fn: ElfSymbol): [number, number] {
   const start = Number(fn.value) / INSN_SIZE;
   const size = Number(fn.size) / INSN_SIZE;
   if (!Number.isInteger(start) || !Number.isInteger(size) || start + size > cs.code.count) {
-    throw new ElfError(`function ${fn.name} lies outside section ${cs.section.name}`);
+    throw new ElfError(`function ${fn.name} lies outside section ${cs.section.name}`, cs.section.offset);
   }
   return [start, start + (size || cs.code.count - start)];
 }
@@ -173,7 +257,12 @@ function linkProgram(
   const out: Uint8Array[] = [];
   for (let p = 0; p < parts.length; p++) {
     const { cs, start, range } = parts[p]!;
-    const insns = new InsnView(cs.code.bytes.slice(range[0] * INSN_SIZE, range[1] * INSN_SIZE));
+    const insns = new InsnView(
+      new Uint8Array(cs.code.bytes.subarray(range[0] * INSN_SIZE, range[1] * INSN_SIZE)),
+      entry.name,
+    );
+    /** File offset of instruction `i` of this part, for errors. */
+    const fileOffset = (i: number) => cs.section.offset + (range[0] + i) * INSN_SIZE;
     const relocs = new Map<number, { symbol: ElfSymbol; type: number }>();
     const relSection = relocationSections.get(cs.section.index);
     for (const r of relSection ? elf.relocations(relSection) : []) {
@@ -208,6 +297,7 @@ function linkProgram(
           if (!callee)
             throw new ElfError(
               `call from ${entry.name} to ${target.section.name}+${calleeIndex} hits no function`,
+              fileOffset(i),
             );
           const at = place(target, callee);
           insns.setImm(i, at - (start + i) - 1);
@@ -216,7 +306,10 @@ function linkProgram(
         }
         const section = elf.sections[sym.section];
         if (!section)
-          throw new ElfError(`${entry.name}: relocation against ${sym.name} in section index ${sym.section}`);
+          throw new ElfError(
+            `${entry.name}: relocation against ${sym.name} in section index ${sym.section}`,
+            fileOffset(i),
+          );
         if (section.name === '.maps' || section.name === 'maps') {
           references.push({ kind: 'map', insn: start + i, name: sym.name });
         } else if (DATA_SECTION.test(section.name)) {
@@ -225,6 +318,7 @@ function linkProgram(
         } else {
           throw new ElfError(
             `${entry.name}: relocation against ${sym.name || section.name} in unsupported section ${section.name}`,
+            fileOffset(i),
           );
         }
       } else if (isCall) {
@@ -232,7 +326,10 @@ function linkProgram(
         const calleeIndex = range[0] + i + insns.imm(i) + 1;
         const callee = cs.functions.find((f) => Number(f.value) / INSN_SIZE === calleeIndex);
         if (!callee)
-          throw new ElfError(`call from ${entry.name} to ${cs.section.name}+${calleeIndex} hits no function`);
+          throw new ElfError(
+            `call from ${entry.name} to ${cs.section.name}+${calleeIndex} hits no function`,
+            fileOffset(i),
+          );
         insns.setImm(i, place(cs, callee) - (start + i) - 1);
       }
     }
@@ -303,10 +400,10 @@ function readDataSections(elf: ElfFile): Map<string, DataSectionSpec> {
     }
     // A data section becomes one map value; the kernel caps those far below 1 GiB.
     if (s.type === SectionType.NOBITS && s.size > MAX_DATA_SECTION)
-      throw new ElfError(`section ${s.name} of ${s.size} bytes is too large for a map value`);
+      throw new ElfError(`section ${s.name} of ${s.size} bytes is too large for a map value`, s.offset);
     out.set(s.name, {
       name: s.name,
-      contents: s.type === SectionType.NOBITS ? new Uint8Array(s.size) : elf.data(s).slice(),
+      contents: s.type === SectionType.NOBITS ? new Uint8Array(s.size) : new Uint8Array(elf.data(s)),
       readOnly: s.name.startsWith('.rodata'),
       variables,
     });

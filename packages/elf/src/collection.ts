@@ -1,16 +1,31 @@
 import { Btf, type BtfExt, kernelBtf, type LoadedBtf, loadBtf, parseBtfExt } from '@ts-ebpf/btf';
+import { parseElfHeader, SymbolBind, SymbolType } from '@ts-ebpf/elf-reader';
 import { type Link, Program, VerifierError } from '@ts-ebpf/programs';
 import type { MappedMemory } from '@ts-ebpf/syscall';
 import { BpfProgLoadFlag, BpfSyscallError, kernelVersion } from '@ts-ebpf/syscall';
+import { HOST_BYTE_ORDER } from '@ts-ebpf/uapi';
 import { type AttachTargets, attachBySection } from './attach.js';
 import { type BtfMapSpec, parseBtfMaps } from './btf-maps.js';
-import { type CollectionSpec, loadCollectionSpec, type ProgramSpec } from './collection-spec.js';
-import { SymbolBind } from './constants.js';
+import {
+  type CollectionSpec,
+  type CollectionSpecOptions,
+  checkBpfTarget,
+  loadCollectionSpec,
+  type ProgramSpec,
+} from './collection-spec.js';
+
 import { applyCoreRelocations, type CoreRelocationResult } from './core/apply.js';
 import { explainCoreFailure } from './core/explain.js';
 import { createMaps, kernelName, type RawMap } from './create-maps.js';
-import { ElfError } from './errors.js';
+import {
+  CollectionVerifierError,
+  ElfError,
+  ElfTargetError,
+  NameNotFoundError,
+  ObjectBtfError,
+} from './errors.js';
 import { programExtInfo } from './ext-info.js';
+import { swapInstructionOrder } from './instructions.js';
 import { buildKconfig, type KconfigData } from './kconfig.js';
 import { readKernelConfig } from './node-config.js';
 import { fixupObjectBtf } from './object-btf.js';
@@ -18,7 +33,7 @@ import { relocate } from './relocate.js';
 import { GlobalVariable, mapDataSection, rewriteConstants } from './variables.js';
 
 /** Options of {@link loadCollection}. */
-export interface CollectionOptions {
+export interface CollectionOptions extends CollectionSpecOptions {
   /** Kernel BTF for CO-RE, kfuncs and ksyms (default: `kernelBtf()` of @ts-ebpf/btf, parsed once per process when first needed). */
   kernelBtf?: Btf;
   /** Kernel config for `.kconfig` externs (default: /proc/config.gz, read when needed). */
@@ -27,8 +42,14 @@ export interface CollectionOptions {
   pinRoot?: string;
   /** Values for `const volatile` globals in `.rodata`, set before load: name → bytes or number. */
   constants?: Record<string, Uint8Array | number | bigint | boolean>;
-  /** Load only these programs (default: all). */
+  /** Load only these programs (default: all). A name the object lacks is a {@link NameNotFoundError}. */
   programs?: readonly string[];
+  /**
+   * Load without the object's BTF: no func_info/line_info for programs, no key/value types
+   * for maps (map types that need them fail). Without this option a BTF the kernel refuses
+   * is an {@link ObjectBtfError} carrying the kernel's BTF log. Default false.
+   */
+  withoutBtf?: boolean;
   /** Verifier log level for every program (default: a log only when a load fails). */
   logLevel?: number;
 }
@@ -63,26 +84,24 @@ export class Collection implements Disposable {
     this.#btf = btf;
   }
 
-  /** The map called `name`. @throws ElfError naming the maps there are */
+  /** The map called `name`. @throws NameNotFoundError naming the maps there are */
   map(name: string): RawMap {
     const m = this.maps.get(name);
-    if (!m) throw new ElfError(`no map '${name}' (maps: ${[...this.maps.keys()].join(', ') || 'none'})`);
+    if (!m) throw new NameNotFoundError('map', name, [...this.maps.keys()], 'the collection');
     return m;
   }
 
-  /** The program called `name`. @throws ElfError naming the programs there are */
+  /** The program called `name`. @throws NameNotFoundError naming the loaded programs */
   program(name: string): Program {
     const p = this.programs.get(name);
-    if (!p)
-      throw new ElfError(
-        `no program '${name}' (programs: ${[...this.programs.keys()].join(', ') || 'none'})`,
-      );
+    if (!p) throw new NameNotFoundError('program', name, [...this.programs.keys()], 'the collection');
     return p;
   }
 
   /**
    * A global variable (`.bss`, `.data`, `.rodata*`, `.data.*`), read and written
    * through the section's memory-mapped map. Read-only sections can only be read.
+   * @throws NameNotFoundError naming the variables there are
    */
   variable(name: string): GlobalVariable {
     for (const section of this.spec.dataSections.values()) {
@@ -99,7 +118,8 @@ export class Collection implements Disposable {
       }
       return new GlobalVariable(name, memory, v.offset, v.size);
     }
-    throw new ElfError(`no global variable '${name}'`);
+    const names = [...this.spec.dataSections.values()].flatMap((s) => [...s.variables.keys()]);
+    throw new NameNotFoundError('variable', name, names, 'the collection');
   }
 
   /**
@@ -217,7 +237,8 @@ function loadProgram(prog: ProgramSpec, ctx: LoadContext): Program {
   try {
     return Program.load({
       type: def.progType,
-      instructions: code,
+      // The spec holds little-endian instructions; the kernel reads them in its own order.
+      instructions: HOST_BYTE_ORDER === 'little' ? code : swapInstructionOrder(code),
       license: prog.license || 'GPL',
       name: kernelName(prog.name),
       ...(def.expectedAttachType !== undefined ? { expectedAttachType: def.expectedAttachType } : {}),
@@ -230,10 +251,8 @@ function loadProgram(prog: ProgramSpec, ctx: LoadContext): Program {
       ...(options.logLevel ? { logLevel: options.logLevel } : {}),
     });
   } catch (e) {
-    if (e instanceof VerifierError) {
-      const failure = explainCoreFailure(e.log, core);
-      if (failure) throw new ElfError(`${prog.name}: ${failure.message}\n${e.message}`);
-    }
+    if (e instanceof VerifierError)
+      throw new CollectionVerifierError(e, prog.name, explainCoreFailure(e.log, core)?.message);
     throw e;
   }
 }
@@ -244,23 +263,38 @@ function loadProgram(prog: ProgramSpec, ctx: LoadContext): Program {
  * with its func_info/line_info, and fills prog_array and map-in-map initial values.
  */
 export function loadCollection(bytes: Uint8Array, options: CollectionOptions = {}): Collection {
-  const spec = loadCollectionSpec(bytes);
+  checkBpfTarget(bytes);
+  const header = parseElfHeader(bytes);
+  const order = header.byteOrder;
+  if (order !== HOST_BYTE_ORDER) {
+    throw new ElfTargetError(
+      `the object is ${order}-endian (clang -target ${order === 'big' ? 'bpfeb' : 'bpfel'}) but this kernel is ${HOST_BYTE_ORDER}-endian: compile with -target bpf`,
+      header.machine,
+      order,
+      5,
+    );
+  }
+  const spec = loadCollectionSpec(bytes, options);
+  for (const name of options.programs ?? []) {
+    if (!spec.programs.has(name))
+      throw new NameNotFoundError('program', name, [...spec.programs.keys()], objectName(spec));
+  }
   const localBtf = spec.btf ? Btf.parse(spec.btf) : undefined;
   const ext = spec.btfExt && localBtf ? parseBtfExt(spec.btfExt, localBtf) : undefined;
   const btfMaps: Map<string, BtfMapSpec> = localBtf ? parseBtfMaps(spec.elf, localBtf) : new Map();
   if (!localBtf && spec.btfMapNames.length > 0)
     throw new ElfError('the object has a .maps section but no .BTF');
   const kconfig = kconfigFor(spec, localBtf, options);
-  const data = rewriteConstants(spec.dataSections, options.constants ?? {});
+  const data = rewriteConstants(spec.dataSections, options.constants ?? {}, spec.byteOrder);
   const kernel = new KernelFacts(options);
 
   let btf: LoadedBtf | undefined;
-  if (localBtf) {
+  if (localBtf && !options.withoutBtf) {
     try {
       btf = loadBtf(fixupObjectBtf(localBtf, spec.elf, kconfig));
     } catch (e) {
-      // Like libbpf: object BTF is optional unless a map needs its types.
-      if (!(e instanceof BpfSyscallError)) throw e;
+      if (e instanceof BpfSyscallError) throw new ObjectBtfError(objectName(spec), e.log, e);
+      throw e;
     }
   }
   const created = (() => {
@@ -288,6 +322,12 @@ export function loadCollection(bytes: Uint8Array, options: CollectionOptions = {
     throw e;
   }
   return collection;
+}
+
+/** The object's name for messages: its source file (the ELF `STT_FILE` symbol), or 'the object'. */
+function objectName(spec: CollectionSpec): string {
+  const file = spec.elf.symbols.find((s) => s.type === SymbolType.FILE && s.name);
+  return file ? `object ${file.name}` : 'the object';
 }
 
 function fillInitialValues(btfMaps: Map<string, BtfMapSpec>, c: Collection): void {

@@ -1,4 +1,4 @@
-import { BpfMap } from '@ts-ebpf/maps';
+import { BpfMap, type MapSpec, mapTypeName } from '@ts-ebpf/maps';
 
 /** A map as the loader sees it: raw bytes for keys and values. */
 export type RawMap = BpfMap<Uint8Array, Uint8Array>;
@@ -6,7 +6,7 @@ export type RawMap = BpfMap<Uint8Array, Uint8Array>;
 import { BpfMapCreateFlag, BpfMapType, BpfSyscallError, mapFreeze, possibleCpuCount } from '@ts-ebpf/syscall';
 import { type BtfMapSpec, Pinning } from './btf-maps.js';
 import type { CollectionSpec, DataSectionSpec } from './collection-spec.js';
-import { ElfError } from './errors.js';
+import { ElfError, MapCreateError } from './errors.js';
 import type { KconfigData } from './kconfig.js';
 
 /** What the loader needs to create an object's maps. */
@@ -51,10 +51,31 @@ const NEEDS_BTF: ReadonlySet<number> = new Set([
   BpfMapType.STRUCT_OPS,
 ]);
 
+/**
+ * Creates one map of the object. A failure names the map and what was asked, with the
+ * kernel's (or the maps package's) error as `cause`.
+ */
+function createNamed(name: string, spec: MapSpec<Uint8Array, Uint8Array>): RawMap {
+  try {
+    return BpfMap.create(spec);
+  } catch (e) {
+    const type = mapTypeName(spec.type);
+    const asked = [
+      type.startsWith('type ') ? type : `type ${type}`,
+      `key ${spec.keySize ?? 0} B`,
+      `value ${spec.valueSize ?? 0} B`,
+      `max_entries ${spec.maxEntries}`,
+      `flags 0x${(spec.flags ?? 0).toString(16)}`,
+      ...(spec.btf ? ['with BTF key/value types'] : []),
+    ].join(', ');
+    throw new MapCreateError(name, asked, e);
+  }
+}
+
 function createBtfMap(spec: BtfMapSpec, input: MapCreationInput, inner?: RawMap): RawMap {
   const withBtf = input.btfFd !== undefined && spec.keyTypeId !== 0 && spec.valueTypeId !== 0;
   const create = (btf: boolean): RawMap =>
-    BpfMap.create({
+    createNamed(spec.name, {
       type: spec.type,
       keySize: spec.keySize,
       valueSize: spec.valueSize,
@@ -74,7 +95,12 @@ function createBtfMap(spec: BtfMapSpec, input: MapCreationInput, inner?: RawMap)
   } catch (e) {
     // Like libbpf: some map types (sockmap, sockhash …) reject key/value BTF with
     // ENOTSUPP; retry without it unless the type cannot exist without BTF.
-    if (!withBtf || NEEDS_BTF.has(spec.type) || !(e instanceof BpfSyscallError)) throw e;
+    if (
+      !withBtf ||
+      NEEDS_BTF.has(spec.type) ||
+      !(e instanceof MapCreateError && e.cause instanceof BpfSyscallError)
+    )
+      throw e;
     try {
       return create(false);
     } catch {
@@ -84,7 +110,7 @@ function createBtfMap(spec: BtfMapSpec, input: MapCreationInput, inner?: RawMap)
 }
 
 function dataMap(name: string, contents: Uint8Array, readOnly: boolean): RawMap {
-  const map = BpfMap.create({
+  const map = createNamed(name, {
     type: BpfMapType.ARRAY,
     keySize: 4,
     valueSize: Math.max(contents.byteLength, 1),
@@ -119,7 +145,7 @@ export function createMaps(input: MapCreationInput, data: Map<string, DataSectio
       if (maps.has(legacy.name)) throw new ElfError(`map ${legacy.name} is defined twice`);
       maps.set(
         legacy.name,
-        BpfMap.create({
+        createNamed(legacy.name, {
           type: legacy.type,
           keySize: legacy.keySize,
           valueSize: legacy.valueSize,

@@ -1,12 +1,155 @@
-import { EbpfError } from '@ts-ebpf/uapi';
+import { ElfError } from '@ts-ebpf/elf-reader';
+import { VerifierError } from '@ts-ebpf/programs';
+import { type ByteOrder, EbpfError } from '@ts-ebpf/uapi';
 
-/** A truncated, corrupt or unsupported ELF object: says what was wrong and where. */
-export class ElfError extends EbpfError {
-  /** Byte offset in the file where the problem is, when known. */
-  readonly offset: number | undefined;
-  constructor(message: string, offset?: number) {
-    super(offset === undefined ? message : `${message} (at byte ${offset})`);
-    this.name = 'ElfError';
-    this.offset = offset;
+export { ElfError } from '@ts-ebpf/elf-reader';
+
+/**
+ * A name the object or the loaded collection does not have: a map, program or global
+ * variable asked for by name (`Collection.map()`, `options.programs`, `options.constants` …).
+ * The message lists the names there are.
+ */
+export class NameNotFoundError extends EbpfError {
+  /** What kind of thing was asked for. */
+  readonly kind: 'map' | 'program' | 'variable';
+  /** The name asked for. */
+  readonly missing: string;
+  /** The names of that kind there are. */
+  readonly available: readonly string[];
+  /**
+   * @param kind - map, program or variable
+   * @param missing - the name asked for
+   * @param available - the names of that kind there are
+   * @param where - what was searched, for the message (default: the object)
+   */
+  constructor(
+    kind: 'map' | 'program' | 'variable',
+    missing: string,
+    available: readonly string[],
+    where = 'the object',
+  ) {
+    const plural = kind === 'variable' ? 'variables' : `${kind}s`;
+    super(`no ${kind} '${missing}' in ${where} (${plural}: ${available.join(', ') || 'none'})`);
+    this.kind = kind;
+    this.missing = missing;
+    this.available = available;
+  }
+}
+
+/**
+ * The object is not for this kernel: built for another machine (`e_machine` is not BPF: an
+ * x86-64 object, say) or in the other byte order (a `clang -target bpfeb` object on a
+ * little-endian host).
+ */
+export class ElfTargetError extends ElfError {
+  /** The object's `e_machine`. */
+  readonly machine: number;
+  /** The object's byte order (`EI_DATA`). */
+  readonly byteOrder: ByteOrder;
+  /**
+   * @param message - what the object is built for and what was needed
+   * @param machine - the object's `e_machine`
+   * @param byteOrder - the object's byte order
+   * @param offset - the header field at fault (18 for `e_machine`, 5 for `EI_DATA`)
+   */
+  constructor(message: string, machine: number, byteOrder: ByteOrder, offset: number) {
+    super(message, offset);
+    this.machine = machine;
+    this.byteOrder = byteOrder;
+  }
+}
+
+/**
+ * A program in a section whose name the loader does not recognise (no libbpf SEC()
+ * convention says its program type). Rename the section, or pass
+ * `skipUnknownSections: true` to load the rest (the skipped programs are then listed in
+ * `CollectionSpec.skipped`).
+ */
+export class UnknownSectionError extends ElfError {
+  /** The section's name. */
+  readonly section: string;
+  /** The function in it. */
+  readonly program: string;
+  /** @param section - the section's name; @param program - the function in it */
+  constructor(section: string, program: string) {
+    super(
+      `program '${program}' is in section '${section}', whose program type is unknown (not a libbpf SEC() name); ` +
+        'rename the section or load with skipUnknownSections',
+    );
+    this.section = section;
+    this.program = program;
+  }
+}
+
+/**
+ * The kernel refused the object's BTF (BPF_BTF_LOAD). `cause` is the system call's error;
+ * `log` is the kernel's BTF log. Pass `withoutBtf: true` to load without object BTF
+ * (no func_info/line_info, no BTF key/value types for maps).
+ */
+export class ObjectBtfError extends EbpfError {
+  /** The kernel's BTF log. */
+  readonly log: string | undefined;
+  /** @param object - names the object; @param log - the kernel's BTF log; @param cause - the load's error */
+  constructor(object: string, log: string | undefined, cause: unknown) {
+    const last = log?.trim().split('\n').slice(-3).join('\n');
+    super(
+      `the kernel refused the BTF of ${object}: ${(cause as Error)?.message ?? cause}${last ? `\nBTF log:\n${last}` : ''}`,
+      { cause },
+    );
+    this.log = log;
+  }
+}
+
+/**
+ * A map of the object the kernel would not create. Names the map and what was asked
+ * (type, key and value sizes, entries, flags); `cause` is the kernel's error.
+ */
+export class MapCreateError extends EbpfError {
+  /** The map's name in the object. */
+  readonly map: string;
+  /** @param map - the map's name; @param asked - what was asked, for the message; @param cause - the kernel's error */
+  constructor(map: string, asked: string, cause: unknown) {
+    super(`map '${map}': failed to create (${asked}): ${(cause as Error)?.message ?? cause}`, { cause });
+    this.map = map;
+  }
+}
+
+/** A kconfig extern the running kernel's config cannot satisfy (unset and not `__weak`, or a value of the wrong kind). */
+export class KconfigError extends EbpfError {
+  /** The extern's name (`CONFIG_…`). */
+  readonly extern: string;
+  /** @param extern - the extern's name; @param why - what is wrong */
+  constructor(extern: string, why: string) {
+    super(`kconfig extern ${extern}: ${why}`);
+    this.extern = extern;
+  }
+}
+
+/** A value for a global variable that does not fit it, or a write to a read-only section. */
+export class VariableValueError extends EbpfError {
+  /** The variable's name. */
+  readonly variable: string;
+  /** @param variable - the variable's name; @param why - what is wrong */
+  constructor(variable: string, why: string) {
+    super(`variable ${variable}: ${why}`);
+    this.variable = variable;
+  }
+}
+
+/**
+ * The verifier rejected a program of a collection: the kernel's {@link VerifierError} (kept as
+ * `cause`), with the program's full name and, when a CO-RE relocation could not be satisfied,
+ * which one and why.
+ */
+export class CollectionVerifierError extends VerifierError {
+  /** Why a CO-RE relocation of the program failed, when that is what the verifier hit. */
+  readonly coreFailure: string | undefined;
+  /** @param error - the verifier's error; @param program - the program's name; @param coreFailure - the CO-RE explanation */
+  constructor(error: VerifierError, program: string, coreFailure?: string) {
+    super(error.errno, error.log, error.instruction, program);
+    this.coreFailure = coreFailure;
+    this.name = 'CollectionVerifierError';
+    if (coreFailure) this.message = `${this.message}\nCO-RE: ${coreFailure}`;
+    Object.defineProperty(this, 'cause', { value: error, writable: true, configurable: true });
   }
 }

@@ -1,4 +1,11 @@
-import { BpfInsnClass, BpfInsnMode, BpfInsnSize, BpfJmpOp, BpfPseudoCall } from '@ts-ebpf/uapi';
+import {
+  BpfInsnClass,
+  BpfInsnMode,
+  BpfInsnSize,
+  BpfJmpOp,
+  BpfPseudoCall,
+  type ByteOrder,
+} from '@ts-ebpf/uapi';
 import { ElfError } from './errors.js';
 
 /** Size of one BPF instruction. */
@@ -14,17 +21,13 @@ export const PSEUDO_CALL = BpfPseudoCall.CALL;
 export const PSEUDO_KFUNC_CALL = BpfPseudoCall.KFUNC_CALL;
 
 /**
- * Copies a section's instructions into little-endian BPF encoding. Big-endian
- * objects have their `off`/`imm` fields and register nibbles swapped.
+ * A copy of `code` (never a view of it) with every instruction's byte order swapped: the
+ * register nibbles exchanged, `off` and `imm` reversed. Its own inverse.
  */
-export function toLittleEndian(code: Uint8Array, littleEndian: boolean, what: string): Uint8Array {
-  if (code.byteLength % INSN_SIZE !== 0) {
-    throw new ElfError(`${what} is ${code.byteLength} bytes, not a whole number of instructions`);
-  }
-  const out = code.slice();
-  if (littleEndian) return out;
+export function swapInstructionOrder(code: Uint8Array): Uint8Array {
+  const out = new Uint8Array(code);
   const v = new DataView(out.buffer);
-  for (let o = 0; o < out.byteLength; o += INSN_SIZE) {
+  for (let o = 0; o + INSN_SIZE <= out.byteLength; o += INSN_SIZE) {
     const regs = out[o + 1]!;
     out[o + 1] = ((regs & 0x0f) << 4) | (regs >> 4);
     v.setInt16(o + 2, v.getInt16(o + 2, false), true);
@@ -33,31 +36,56 @@ export function toLittleEndian(code: Uint8Array, littleEndian: boolean, what: st
   return out;
 }
 
-/** A small mutable view of one program's little-endian instructions. */
+/**
+ * Copies a section's instructions (in the object's byte order `order`) into
+ * little-endian BPF encoding, the form a `ProgramSpec` holds. Never returns a view
+ * of `code`: the copy may be patched.
+ * @throws ElfError when the section is not a whole number of instructions
+ */
+export function toLittleEndian(code: Uint8Array, order: ByteOrder, what: string): Uint8Array {
+  if (code.byteLength % INSN_SIZE !== 0) {
+    throw new ElfError(`${what} is ${code.byteLength} bytes, not a whole number of instructions`);
+  }
+  return order === 'little' ? new Uint8Array(code) : swapInstructionOrder(code);
+}
+
+/**
+ * A small mutable view of one program's little-endian instructions. An index outside the
+ * program is an {@link ElfError} (a corrupt object's reference), never a RangeError.
+ */
 export class InsnView {
   readonly bytes: Uint8Array;
   readonly #view: DataView;
-  constructor(bytes: Uint8Array) {
+  /** Names the program in errors. */
+  readonly #what: string;
+  constructor(bytes: Uint8Array, what = 'program') {
     this.bytes = bytes;
     this.#view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.#what = what;
   }
   get count(): number {
-    return this.bytes.byteLength / INSN_SIZE;
+    return Math.floor(this.bytes.byteLength / INSN_SIZE);
+  }
+  /** Byte offset of instruction `i`. @throws ElfError when there is no such instruction */
+  #at(i: number): number {
+    if (!Number.isInteger(i) || i < 0 || i >= this.count)
+      throw new ElfError(`${this.#what}: instruction ${i} is outside its ${this.count} instructions`);
+    return i * INSN_SIZE;
   }
   opcode(i: number): number {
-    return this.bytes[i * INSN_SIZE]!;
+    return this.bytes[this.#at(i)]!;
   }
   src(i: number): number {
-    return this.bytes[i * INSN_SIZE + 1]! >> 4;
+    return this.bytes[this.#at(i) + 1]! >> 4;
   }
   setSrc(i: number, src: number): void {
-    const o = i * INSN_SIZE + 1;
+    const o = this.#at(i) + 1;
     this.bytes[o] = (this.bytes[o]! & 0x0f) | (src << 4);
   }
   imm(i: number): number {
-    return this.#view.getInt32(i * INSN_SIZE + 4, true);
+    return this.#view.getInt32(this.#at(i) + 4, true);
   }
   setImm(i: number, imm: number): void {
-    this.#view.setInt32(i * INSN_SIZE + 4, imm | 0, true);
+    this.#view.setInt32(this.#at(i) + 4, imm | 0, true);
   }
 }

@@ -1,5 +1,5 @@
 import { type Btf, resolveType, sizeOf } from '@ts-ebpf/btf';
-import { ElfError } from './errors.js';
+import { KconfigError } from './errors.js';
 
 /** libbpf's `enum libbpf_tristate`. */
 export const Tristate = { NO: 0, YES: 1, MODULE: 2 } as const;
@@ -42,7 +42,7 @@ function encode(
   const t = resolveType(btf, typeId);
   const size = sizeOf(btf, typeId);
   const fail = (why: string): never => {
-    throw new ElfError(`kconfig extern ${name}: ${why}`);
+    throw new KconfigError(name, why);
   };
   if (raw === undefined) return; // weak and absent: zero
   if (t.kind === 'enum' && t.name === 'libbpf_tristate') {
@@ -54,7 +54,7 @@ function encode(
           : raw === 'n'
             ? Tristate.NO
             : fail(`'${raw}' is not a tristate`);
-    out.setUint32(at, v, true);
+    out.setUint32(at, v, btf.littleEndian);
     return;
   }
   if (t.kind === 'int' && t.bool) {
@@ -81,9 +81,9 @@ function encode(
     } catch {
       v = fail(`'${raw}' is not an integer`);
     }
-    if (size === 8) out.setBigUint64(at, BigInt.asUintN(64, v), true);
-    else if (size === 4) out.setUint32(at, Number(BigInt.asUintN(32, v)), true);
-    else if (size === 2) out.setUint16(at, Number(BigInt.asUintN(16, v)), true);
+    if (size === 8) out.setBigUint64(at, BigInt.asUintN(64, v), btf.littleEndian);
+    else if (size === 4) out.setUint32(at, Number(BigInt.asUintN(32, v)), btf.littleEndian);
+    else if (size === 2) out.setUint16(at, Number(BigInt.asUintN(16, v)), btf.littleEndian);
     else if (size === 1) out.setUint8(at, Number(BigInt.asUintN(8, v)));
     else fail(`integer of ${size} bytes`);
     return;
@@ -93,7 +93,8 @@ function encode(
 
 /**
  * Lays out the `.kconfig` externs of the object BTF (each at its natural
- * alignment, in declaration order) and fills them from the kernel config.
+ * alignment, in declaration order) and fills them from the kernel config, in the
+ * byte order of the object's BTF.
  * `LINUX_KERNEL_VERSION` is filled from `kernelVersionCode`.
  */
 export function buildKconfig(
@@ -122,9 +123,7 @@ export function buildKconfig(
   for (const p of placed) {
     const raw = p.name === 'LINUX_KERNEL_VERSION' ? String(kernelVersionCode) : config.get(p.name);
     if (raw === undefined && !externs.get(p.name)!.weak) {
-      throw new ElfError(
-        `kconfig extern ${p.name} is not set in this kernel's config (declare it __weak to allow that)`,
-      );
+      throw new KconfigError(p.name, "is not set in this kernel's config (declare it __weak to allow that)");
     }
     encode(p.name, raw, btf, p.typeId, view, p.offset);
   }

@@ -1,28 +1,61 @@
 import type { Btf } from '@ts-ebpf/btf';
+import type { ElfFile } from '@ts-ebpf/elf-reader';
 import { ElfError } from './errors.js';
 import type { KconfigData } from './kconfig.js';
-import type { ElfFile } from './reader.js';
 
+const KIND_INT = 1;
 const KIND_FUNC = 12;
 const KIND_VAR = 14;
 const KIND_DATASEC = 15;
 const LINKAGE_STATIC = 0;
 const LINKAGE_GLOBAL = 1;
 const LINKAGE_EXTERN = 2;
+const INT_SIGNED = 1;
+/** Offsets in `struct btf_header`. */
+const HDR_LEN = 4;
+const TYPE_OFF = 8;
+const TYPE_LEN = 12;
+const STR_OFF = 16;
+const STR_LEN = 20;
+/** The placeholder variable that stands for kfuncs in `.ksyms` (the kernel wants VARs there). */
+const PLACEHOLDER_NAME = 'ts_ebpf_kfunc_placeholder';
+const PLACEHOLDER_SIZE = 4;
+
+/** Records and strings to append to the type and string sections. */
+interface Appended {
+  /** Type id of the first appended record. */
+  readonly firstId: number;
+  readonly records: number[][];
+  readonly strings: string[];
+  /** The placeholder VAR's id, once made. */
+  placeholder: number | undefined;
+  /** The string offset of the placeholder's name, once appended. */
+  placeholderName: number | undefined;
+}
 
 /**
  * A copy of an object's `.BTF` the kernel accepts, fixed up the way libbpf does
  * before BTF_LOAD: clang leaves DATASEC sizes and variable offsets at zero (the
- * ELF symbols hold them), externs carry a linkage the kernel refuses, and
- * sections such as `.ksyms` exist only in BTF.
+ * ELF symbols hold them), externs carry a linkage the kernel refuses, sections such
+ * as `.ksyms` exist only in BTF, and kfuncs declared `__ksym` sit in `.ksyms` as FUNCs
+ * where the kernel accepts only VARs (each becomes a 4-byte placeholder variable).
+ * Never writes into `btf.bytes`.
  */
 export function fixupObjectBtf(btf: Btf, elf: ElfFile, kconfig?: KconfigData): Uint8Array {
-  const out = btf.bytes.slice();
+  const out = new Uint8Array(btf.bytes);
   const v = new DataView(out.buffer);
   const le = btf.littleEndian;
   const symbolValue = new Map<string, number>();
   for (const sym of elf.symbols)
     if (sym.name) symbolValue.set(`${sym.section}:${sym.name}`, Number(sym.value));
+  const appended: Appended = {
+    firstId: btf.typeCount,
+    records: [],
+    strings: [],
+    placeholder: undefined,
+    placeholderName: undefined,
+  };
+  const context: DatasecContext = { btf, elf, v, symbolValue, kconfig, appended };
 
   for (let id = btf.firstId; id < btf.typeCount; id++) {
     const at = btf.recordOffset(id);
@@ -30,24 +63,27 @@ export function fixupObjectBtf(btf: Btf, elf: ElfFile, kconfig?: KconfigData): U
     const kind = (info >>> 24) & 0x1f;
     if (kind === KIND_FUNC && (info & 0xffff) === LINKAGE_EXTERN) {
       v.setUint32(at + 4, (info & 0xffff0000) | LINKAGE_STATIC, le);
+      nameParams(context, v.getUint32(at + 8, le));
     } else if (kind === KIND_VAR && v.getUint32(at + 12, le) === LINKAGE_EXTERN) {
       v.setUint32(at + 12, LINKAGE_GLOBAL, le);
     } else if (kind === KIND_DATASEC) {
-      fixDatasec(btf, elf, v, at, info & 0xffff, symbolValue, kconfig);
+      fixDatasec(context, at, info & 0xffff);
     }
   }
-  return out;
+  return appended.records.length > 0 || appended.strings.length > 0 ? append(btf, out, appended) : out;
 }
 
-function fixDatasec(
-  btf: Btf,
-  elf: ElfFile,
-  v: DataView,
-  at: number,
-  vlen: number,
-  symbolValue: Map<string, number>,
-  kconfig: KconfigData | undefined,
-): void {
+interface DatasecContext {
+  btf: Btf;
+  elf: ElfFile;
+  v: DataView;
+  symbolValue: Map<string, number>;
+  kconfig: KconfigData | undefined;
+  appended: Appended;
+}
+
+function fixDatasec(c: DatasecContext, at: number, vlen: number): void {
+  const { btf, elf, v } = c;
   const le = btf.littleEndian;
   const name = btf.string(v.getUint32(at, le));
   const section = elf.section(name);
@@ -55,10 +91,17 @@ function fixDatasec(
   for (let i = 0; i < vlen; i++) {
     const entry = at + 12 + i * 12;
     const variable = btf.type(v.getUint32(entry, le));
-    const size = v.getUint32(entry + 8, le);
+    let size = v.getUint32(entry + 8, le);
+    if (variable.kind === 'func') {
+      if (name !== '.ksyms')
+        throw new ElfError(`BTF section ${name} holds function ${variable.name}; only .ksyms may`);
+      v.setUint32(entry, placeholderVar(c), le);
+      size = PLACEHOLDER_SIZE;
+      v.setUint32(entry + 8, size, le);
+    }
     let offset: number | undefined;
-    if (name === '.kconfig') offset = kconfig?.externs.get(variable.name)?.offset;
-    else if (section) offset = symbolValue.get(`${section.index}:${variable.name}`);
+    if (name === '.kconfig') offset = c.kconfig?.externs.get(variable.name)?.offset;
+    else if (section) offset = c.symbolValue.get(`${section.index}:${variable.name}`);
     if (offset === undefined) {
       if (section && name !== '.kconfig')
         throw new ElfError(`BTF variable ${variable.name} of ${name} has no symbol`);
@@ -67,6 +110,77 @@ function fixDatasec(
     v.setUint32(entry + 4, offset, le);
     next = Math.max(next, offset + size);
   }
-  const size = name === '.kconfig' && kconfig ? kconfig.contents.byteLength : section ? section.size : next;
+  const size =
+    name === '.kconfig' && c.kconfig ? c.kconfig.contents.byteLength : section ? section.size : next;
   v.setUint32(at + 8, Math.max(size, next, 1), le);
+}
+
+/**
+ * Names the unnamed parameters of an extern function's prototype: clang leaves them
+ * unnamed in declarations, and the kernel refuses a FUNC whose parameters have no names.
+ */
+function nameParams(c: DatasecContext, protoId: number): void {
+  const { btf, v } = c;
+  const le = btf.littleEndian;
+  if (protoId < btf.firstId || btf.type(protoId).kind !== 'func_proto') return;
+  const at = btf.recordOffset(protoId);
+  const vlen = v.getUint32(at + 4, le) & 0xffff;
+  for (let i = 0; i < vlen; i++) {
+    const param = at + 12 + i * 8;
+    if (v.getUint32(param, le) === 0 && v.getUint32(param + 4, le) !== 0)
+      v.setUint32(param, placeholderName(c), le);
+  }
+}
+
+/** The string offset of the placeholder's name, appending it on first use. */
+function placeholderName(c: DatasecContext): number {
+  c.appended.placeholderName ??= newString(c, PLACEHOLDER_NAME);
+  return c.appended.placeholderName;
+}
+
+/** The id of the placeholder VAR (a 4-byte int), appending it (and an int type when there is none) on first use. */
+function placeholderVar(c: DatasecContext): number {
+  const a = c.appended;
+  if (a.placeholder !== undefined) return a.placeholder;
+  const existing = c.btf.findAll('int', 'int').find((t) => t.size === PLACEHOLDER_SIZE);
+  let intId = existing?.id;
+  if (intId === undefined) {
+    intId = a.firstId + a.records.length;
+    a.records.push([newString(c, 'int'), (KIND_INT << 24) >>> 0, PLACEHOLDER_SIZE, (INT_SIGNED << 24) | 32]);
+  }
+  a.placeholder = a.firstId + a.records.length;
+  a.records.push([placeholderName(c), (KIND_VAR << 24) >>> 0, intId, LINKAGE_GLOBAL]);
+  return a.placeholder;
+}
+
+/** The string-section offset a string appended now will have. */
+function newString(c: DatasecContext, s: string): number {
+  const a = c.appended;
+  let at = c.btf.header.strLen;
+  for (const earlier of a.strings) at += new TextEncoder().encode(earlier).byteLength + 1;
+  a.strings.push(s);
+  return at;
+}
+
+/** `out` with the appended type records after its types and the appended strings after its strings. */
+function append(btf: Btf, out: Uint8Array, a: Appended): Uint8Array {
+  const le = btf.littleEndian;
+  const h = btf.header;
+  const records = a.records.flat();
+  const strings = new TextEncoder().encode(a.strings.map((s) => `${s}\0`).join(''));
+  const typeLen = h.typeLen + records.length * 4;
+  const strLen = h.strLen + strings.byteLength;
+  const result = new Uint8Array(h.hdrLen + typeLen + strLen);
+  const v = new DataView(result.buffer);
+  result.set(out.subarray(0, h.hdrLen));
+  result.set(out.subarray(h.hdrLen + h.typeOff, h.hdrLen + h.typeOff + h.typeLen), h.hdrLen);
+  for (let i = 0; i < records.length; i++) v.setUint32(h.hdrLen + h.typeLen + i * 4, records[i]!, le);
+  result.set(out.subarray(h.hdrLen + h.strOff, h.hdrLen + h.strOff + h.strLen), h.hdrLen + typeLen);
+  result.set(strings, h.hdrLen + typeLen + h.strLen);
+  v.setUint32(HDR_LEN, h.hdrLen, le);
+  v.setUint32(TYPE_OFF, 0, le);
+  v.setUint32(TYPE_LEN, typeLen, le);
+  v.setUint32(STR_OFF, typeLen, le);
+  v.setUint32(STR_LEN, strLen, le);
+  return result;
 }

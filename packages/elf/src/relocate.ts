@@ -25,7 +25,7 @@ export interface RelocationTargets {
  * @throws ElfError naming the instruction and reference that cannot be resolved.
  */
 export function relocate(spec: ProgramSpec, targets: RelocationTargets): Uint8Array {
-  const insns = new InsnView(spec.instructions.slice());
+  const insns = new InsnView(new Uint8Array(spec.instructions), spec.name);
   const fail = (what: string, insn: number): never => {
     throw new ElfError(`${spec.name}: instruction ${insn}: ${what}`);
   };

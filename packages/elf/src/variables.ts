@@ -1,28 +1,38 @@
 import { MappedMemory, Prot } from '@ts-ebpf/syscall';
+import { type ByteOrder, HOST_BYTE_ORDER } from '@ts-ebpf/uapi';
 import type { DataSectionSpec } from './collection-spec.js';
-import { ElfError } from './errors.js';
+import { NameNotFoundError, VariableValueError } from './errors.js';
 
-/** A value for a global variable: raw bytes, or a number/bigint/boolean written little-endian in its size. */
+/** A value for a global variable: raw bytes, or a number/bigint/boolean written in its size, in the object's byte order. */
 export type VariableValue = Uint8Array | number | bigint | boolean;
 
-/** Encodes `value` into exactly `size` bytes. @throws ElfError when it does not fit */
-export function encodeVariable(name: string, size: number, value: VariableValue): Uint8Array {
+/**
+ * Encodes `value` into exactly `size` bytes, integers in byte order `order` (default little).
+ * @throws VariableValueError when it does not fit
+ */
+export function encodeVariable(
+  name: string,
+  size: number,
+  value: VariableValue,
+  order: ByteOrder = 'little',
+): Uint8Array {
   if (value instanceof Uint8Array) {
     if (value.byteLength !== size)
-      throw new ElfError(`variable ${name} is ${size} bytes, got ${value.byteLength}`);
+      throw new VariableValueError(name, `is ${size} bytes, got ${value.byteLength}`);
     return value;
   }
   const out = new Uint8Array(size);
   const v = new DataView(out.buffer);
   const big = typeof value === 'bigint' ? value : BigInt(typeof value === 'boolean' ? Number(value) : value);
   if (typeof value === 'number' && !Number.isInteger(value))
-    throw new ElfError(`variable ${name}: ${value} is not an integer`);
+    throw new VariableValueError(name, `${value} is not an integer`);
   const bits = BigInt(size * 8);
   if (size > 8 || big >= 1n << bits || big < -(1n << (bits - 1n))) {
-    throw new ElfError(`variable ${name}: ${value} does not fit in ${size} bytes`);
+    throw new VariableValueError(name, `${value} does not fit in ${size} bytes`);
   }
   const u = BigInt.asUintN(size * 8, big);
-  for (let i = 0; i < size; i++) v.setUint8(i, Number((u >> BigInt(8 * i)) & 0xffn));
+  for (let i = 0; i < size; i++)
+    v.setUint8(order === 'little' ? i : size - 1 - i, Number((u >> BigInt(8 * i)) & 0xffn));
   return out;
 }
 
@@ -37,21 +47,27 @@ function findVariable(sections: Iterable<DataSectionSpec>, name: string) {
 /**
  * Copies of the data sections with `constants` written into them (before
  * load: `const volatile` globals in `.rodata` become constants the verifier sees).
- * @throws ElfError for an unknown variable or a value of the wrong size
+ * @throws NameNotFoundError for an unknown variable; VariableValueError for a value of the wrong size
  */
 export function rewriteConstants(
   sections: Map<string, DataSectionSpec>,
   constants: Record<string, VariableValue>,
+  order: ByteOrder = 'little',
 ): Map<string, DataSectionSpec> {
   const out = new Map<string, DataSectionSpec>();
-  for (const [name, s] of sections) out.set(name, { ...s, contents: s.contents.slice() });
+  for (const [name, s] of sections) out.set(name, { ...s, contents: new Uint8Array(s.contents) });
   for (const [name, value] of Object.entries(constants)) {
     const v = findVariable(out.values(), name);
-    if (!v)
-      throw new ElfError(
-        `no global variable '${name}' in ${[...sections.keys()].join(', ') || 'any data section'}`,
+    if (!v) {
+      const names = [...sections.values()].flatMap((s) => [...s.variables.keys()]);
+      throw new NameNotFoundError(
+        'variable',
+        name,
+        names,
+        [...sections.keys()].join(', ') || 'any data section',
       );
-    v.section.contents.set(encodeVariable(name, v.size, value), v.offset);
+    }
+    v.section.contents.set(encodeVariable(name, v.size, value, order), v.offset);
   }
   return out;
 }
@@ -79,18 +95,20 @@ export class GlobalVariable {
     return this.#memory.reader().copy(this.#offset, this.#offset + this.size);
   }
 
-  /** The value as an unsigned little-endian integer (sizes 1, 2, 4, 8). */
+  /** The value as an unsigned integer in this kernel's byte order (sizes 1, 2, 4, 8). */
   getBigInt(): bigint {
     let out = 0n;
     const b = this.get();
-    for (let i = b.length - 1; i >= 0; i--) out = (out << 8n) | BigInt(b[i]!);
+    if (HOST_BYTE_ORDER === 'little')
+      for (let i = b.length - 1; i >= 0; i--) out = (out << 8n) | BigInt(b[i]!);
+    else for (const byte of b) out = (out << 8n) | BigInt(byte);
     return out;
   }
 
   /** Writes the variable (the program sees it at once). */
   set(value: VariableValue): void {
-    if (!this.#memory.writable) throw new ElfError(`variable ${this.name} lives in a read-only section`);
-    this.#memory.bytes.set(encodeVariable(this.name, this.size, value), this.#offset);
+    if (!this.#memory.writable) throw new VariableValueError(this.name, 'lives in a read-only section');
+    this.#memory.bytes.set(encodeVariable(this.name, this.size, value, HOST_BYTE_ORDER), this.#offset);
   }
 }
 

@@ -3,7 +3,7 @@ import { VerifierError } from '@ts-ebpf/programs';
 import { BpfMapType, getpid, kernelVersion } from '@ts-ebpf/syscall';
 import { describeKernel } from '@ts-ebpf/test-utils';
 import { expect, it, onTestFinished } from 'vitest';
-import { ElfError, loadCollection, readKernelConfig } from '../src/index.js';
+import { loadCollection, NameNotFoundError, readKernelConfig } from '../src/index.js';
 import { compileFixture } from './compile.js';
 
 const u32 = (n: number) => new Uint8Array(new Uint32Array([n]).buffer);
@@ -22,7 +22,8 @@ describeKernel('loadCollection', () => {
     expect(c.variable('hits').getBigInt()).toBe(101n);
     expect(c.variable('limit').getBigInt()).toBe(7n);
     expect(() => c.variable('limit').set(1)).toThrow(/read-only/);
-    expect(() => c.map('nope')).toThrow(/no map 'nope' \(maps: counts\)/);
+    expect(() => c.map('nope')).toThrow(/no map 'nope' in the collection \(maps: counts\)/);
+    expect(() => c.map('nope')).toThrow(NameNotFoundError);
   });
 
   it('rewrites const volatile globals before load', () => {
@@ -30,7 +31,7 @@ describeKernel('loadCollection', () => {
     // bump() returns k < limit: with limit 0 the XDP program returns 0 + 1
     expect(c.program('on_xdp').testRun({ data: new Uint8Array(64) }).retval).toBe(1);
     expect(() => loadCollection(compileFixture('sample.bpf.c'), { constants: { nope: 1 } })).toThrow(
-      ElfError,
+      NameNotFoundError,
     );
     expect(() => loadCollection(compileFixture('sample.bpf.c'), { constants: { limit: 1n << 40n } })).toThrow(
       /does not fit/,

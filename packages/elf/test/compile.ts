@@ -3,10 +3,13 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-/** Compiles `fixtures/<name>` with clang-19 for a BPF target and returns the object's bytes. */
-export function compileFixture(name: string, target: 'bpf' | 'bpfel' | 'bpfeb' = 'bpf'): Uint8Array {
+/**
+ * Compiles `fixtures/<name>` with clang-19 for a BPF target and returns the object's bytes as
+ * `readFileSync` gives them (a Buffer, usually a view into a larger pool), as users load objects.
+ */
+export function compileFixture(name: string, target: 'bpf' | 'bpfel' | 'bpfeb' = 'bpf'): Buffer {
   const out = join(mkdtempSync(join(tmpdir(), 'ts-ebpf-elf-')), `${name}.${target}.o`);
   const src = new URL(`./fixtures/${name}`, import.meta.url).pathname;
   execFileSync('clang-19', ['-g', '-O2', '-target', target, '-c', src, '-o', out]);
-  return new Uint8Array(readFileSync(out));
+  return readFileSync(out);
 }

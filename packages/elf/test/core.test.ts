@@ -65,7 +65,7 @@ function load(fixture: string, dir = tempDir()): Fixture {
     '-o',
     object,
   ]);
-  const spec = loadCollectionSpec(new Uint8Array(readFileSync(object)));
+  const spec = loadCollectionSpec(readFileSync(object));
   const btf = Btf.parse(spec.btf!);
   return { object, spec, btf, ext: parseBtfExt(spec.btfExt!, btf) };
 }

@@ -51,7 +51,7 @@ describeKernel('corpus: the same objects load with bpftool (libbpf)', () => {
       try {
         bpftool('prog', 'loadall', paths.get(name)!, dir);
         const libbpf = readdirSync(dir).sort();
-        using c = loadCollection(new Uint8Array(readFileSync(paths.get(name)!)));
+        using c = loadCollection(readFileSync(paths.get(name)!));
         expect([...c.programs.keys()].sort()).toEqual(libbpf);
       } finally {
         rmSync(dir, { recursive: true, force: true });
@@ -63,7 +63,7 @@ describeKernel('corpus: the same objects load with bpftool (libbpf)', () => {
     for (const name of ['unsupported', 'ksym']) {
       const dir = join(pinDir, name);
       expect(() => bpftool('prog', 'loadall', paths.get(name)!, dir)).toThrow();
-      expect(() => loadCollection(new Uint8Array(readFileSync(paths.get(name)!)))).toThrow();
+      expect(() => loadCollection(readFileSync(paths.get(name)!))).toThrow();
       rmSync(dir, { recursive: true, force: true });
     }
   });

@@ -39,7 +39,7 @@ describe('ELF reader', () => {
         ...readelf.matchAll(/Relocation section '\.relxdp' at offset \S+ contains (\d+) entries/g),
       ][0]?.[1];
       expect(rels.length).toBe(Number(relCount));
-      expect(elf.data(elf.section('license')!)).toEqual(new TextEncoder().encode('GPL\0'));
+      expect(new Uint8Array(elf.data(elf.section('license')!))).toEqual(new TextEncoder().encode('GPL\0'));
       expect(elf.section('.maps')?.type).toBe(SectionType.PROGBITS);
     });
   }
@@ -48,10 +48,10 @@ describe('ELF reader', () => {
     const bytes = compileFixture('sample.bpf.c', 'bpfel');
     expect(() => parseElf(bytes.subarray(0, 10))).toThrow(ElfError);
     expect(() => parseElf(bytes.subarray(0, bytes.length - 100))).toThrow(/truncated/);
-    const bad = bytes.slice();
+    const bad = new Uint8Array(bytes);
     bad[0] = 0;
     expect(() => parseElf(bad)).toThrow(/bad magic/);
-    const elf32 = bytes.slice();
+    const elf32 = new Uint8Array(bytes);
     elf32[4] = 1;
     expect(() => parseElf(elf32)).toThrow(/ELF64/);
   });
@@ -64,7 +64,7 @@ describe('ELF reader', () => {
       return seed;
     };
     for (let i = 0; i < 3000; i++) {
-      const m = bytes.slice(0, i % 7 === 0 ? rand() % bytes.length : bytes.length);
+      const m = new Uint8Array(bytes.subarray(0, i % 7 === 0 ? rand() % bytes.length : bytes.length));
       for (let f = 0; f < 1 + (rand() % 8); f++) if (m.length) m[rand() % m.length] = rand() & 0xff;
       try {
         const elf = parseElf(m);

@@ -34,7 +34,7 @@ describe('kconfig', () => {
   it('refuses a missing option unless it is weak', () => {
     const spec = loadCollectionSpec(compileFixture('kconfig.bpf.c'));
     const btf = Btf.parse(spec.btf!);
-    expect(() => buildKconfig(btf, new Map(), 1, () => false)).toThrow(/CONFIG_HZ is not set/);
+    expect(() => buildKconfig(btf, new Map(), 1, () => false)).toThrow(/CONFIG_HZ: is not set/);
   });
 });
 

@@ -1,5 +1,8 @@
 import { readFileSync } from 'node:fs';
+import { ElfError, type ElfFile, parseElf, SectionType } from '@ts-ebpf/elf-reader';
 import { EbpfError } from '@ts-ebpf/uapi';
+
+export { ElfError } from '@ts-ebpf/elf-reader';
 
 /** A function or object symbol of an ELF file. */
 export interface ElfSymbol {
@@ -17,15 +20,6 @@ export interface ElfSymbol {
   readonly table: 'symtab' | 'dynsym';
 }
 
-/** The ELF file is not a 64-bit little-endian ELF, or is damaged. */
-export class ElfError extends EbpfError {
-  /** @param path - the file; @param why - what is wrong with it */
-  constructor(path: string, why: string) {
-    super(`${path}: ${why}`);
-    this.name = 'ElfError';
-  }
-}
-
 /** A symbol that is not in the file. */
 export class SymbolNotFoundError extends EbpfError {
   /** The missing symbol. */
@@ -38,110 +32,60 @@ export class SymbolNotFoundError extends EbpfError {
   }
 }
 
-interface Segment {
-  readonly offset: bigint;
-  readonly vaddr: bigint;
-  readonly filesz: bigint;
-}
-
-const SHT_SYMTAB = 2;
-const SHT_DYNSYM = 11;
-const PT_LOAD = 1;
+const STT_FUNC = 2;
+const STT_GNU_IFUNC = 10;
 
 /**
- * A small ELF64 (little-endian) symbol reader: the `.symtab` and `.dynsym` tables and the
- * loadable segments, enough to turn a symbol into the file offset a uprobe needs.
+ * The symbols of an executable or shared library (`.symtab` and `.dynsym`) and its loadable
+ * segments: enough to turn a symbol into the file offset a uprobe needs. Reads ELF64 of either
+ * byte order through `@ts-ebpf/elf-reader`.
  */
 export class ElfSymbols {
   /** The file the symbols came from. */
   readonly path: string;
+  readonly #elf: ElfFile;
   readonly #symbols: ElfSymbol[];
-  readonly #segments: Segment[];
 
-  private constructor(path: string, symbols: ElfSymbol[], segments: Segment[]) {
+  private constructor(path: string, elf: ElfFile, symbols: ElfSymbol[]) {
     this.path = path;
+    this.#elf = elf;
     this.#symbols = symbols;
-    this.#segments = segments;
   }
 
-  /** Reads and parses an ELF file. */
+  /** Reads and parses an ELF file. @throws ElfError naming the file when it is not a readable ELF64 */
   static open(path: string): ElfSymbols {
-    return ElfSymbols.parse(new Uint8Array(readFileSync(path)), path);
+    return ElfSymbols.parse(readFileSync(path), path);
   }
 
-  /** Parses ELF bytes (`path` names them in errors). */
+  /**
+   * Parses ELF bytes (any Uint8Array; never written to). `path` names them in errors.
+   * @throws ElfError naming `path` when they are not a readable ELF64 file (cause: the reader's error)
+   */
   static parse(bytes: Uint8Array, path = '<elf>'): ElfSymbols {
-    if (
-      bytes.byteLength < 64 ||
-      bytes[0] !== 0x7f ||
-      bytes[1] !== 0x45 ||
-      bytes[2] !== 0x4c ||
-      bytes[3] !== 0x46
-    ) {
-      throw new ElfError(path, 'not an ELF file');
-    }
-    if (bytes[4] !== 2 || bytes[5] !== 1)
-      throw new ElfError(path, 'only 64-bit little-endian ELF is supported');
-    const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    const num = (o: number) => Number(v.getBigUint64(o, true));
-    const check = (o: number, n: number) => {
-      if (o < 0 || o + n > bytes.byteLength) throw new ElfError(path, `truncated at offset ${o}`);
-    };
-    const phoff = num(32);
-    const shoff = num(40);
-    const phentsize = v.getUint16(54, true);
-    const phnum = v.getUint16(56, true);
-    const shentsize = v.getUint16(58, true);
-    const shnum = v.getUint16(60, true);
-    const segments: Segment[] = [];
-    for (let i = 0; i < phnum; i++) {
-      const o = phoff + i * phentsize;
-      check(o, 56);
-      if (v.getUint32(o, true) !== PT_LOAD) continue;
-      segments.push({
-        offset: v.getBigUint64(o + 8, true),
-        vaddr: v.getBigUint64(o + 16, true),
-        filesz: v.getBigUint64(o + 32, true),
-      });
-    }
-    const section = (i: number) => {
-      const o = shoff + i * shentsize;
-      check(o, 64);
-      return {
-        type: v.getUint32(o + 4, true),
-        offset: num(o + 24),
-        size: num(o + 32),
-        link: v.getUint32(o + 40, true),
-        entsize: num(o + 56),
-      };
-    };
-    const decoder = new TextDecoder();
-    const symbols: ElfSymbol[] = [];
-    for (let i = 0; i < shnum; i++) {
-      const s = section(i);
-      if (s.type !== SHT_SYMTAB && s.type !== SHT_DYNSYM) continue;
-      const strtab = section(s.link);
-      check(s.offset, s.size);
-      check(strtab.offset, strtab.size);
-      const entsize = s.entsize || 24;
-      for (let at = s.offset; at + entsize <= s.offset + s.size; at += entsize) {
-        const nameOff = v.getUint32(at, true);
-        if (nameOff === 0 || nameOff >= strtab.size) continue;
-        const start = strtab.offset + nameOff;
-        let end = start;
-        while (end < strtab.offset + strtab.size && bytes[end] !== 0) end++;
-        const info = bytes[at + 4]!;
-        symbols.push({
-          name: decoder.decode(bytes.subarray(start, end)),
-          type: info & 0xf,
-          binding: info >> 4,
-          address: v.getBigUint64(at + 8, true),
-          size: v.getBigUint64(at + 16, true),
-          table: s.type === SHT_SYMTAB ? 'symtab' : 'dynsym',
-        });
+    try {
+      const elf = parseElf(bytes);
+      const symbols: ElfSymbol[] = [];
+      for (const section of elf.sections) {
+        if (section.type !== SectionType.SYMTAB && section.type !== SectionType.DYNSYM) continue;
+        const table = section.type === SectionType.SYMTAB ? 'symtab' : 'dynsym';
+        for (const s of elf.symbolTable(section)) {
+          if (!s.name) continue;
+          symbols.push({
+            name: s.name,
+            address: s.value,
+            size: s.size,
+            type: s.type,
+            binding: s.bind,
+            table,
+          });
+        }
       }
+      elf.segments; // read now: a corrupt program header table is an error of parse, not of a later lookup
+      return new ElfSymbols(path, elf, symbols);
+    } catch (e) {
+      if (e instanceof ElfError) throw new ElfError(`${path}: ${e.message}`, undefined, { cause: e });
+      throw e;
     }
-    return new ElfSymbols(path, symbols, segments);
   }
 
   /** Every named symbol. */
@@ -152,15 +96,12 @@ export class ElfSymbols {
   /** The defined symbol called `name` (functions preferred), or undefined. */
   find(name: string): ElfSymbol | undefined {
     const defined = this.#symbols.filter((s) => s.name === name && s.address !== 0n);
-    return defined.find((s) => s.type === 2 || s.type === 10) ?? defined[0];
+    return defined.find((s) => s.type === STT_FUNC || s.type === STT_GNU_IFUNC) ?? defined[0];
   }
 
   /** Turns a virtual address into a file offset through the loadable segments. */
   addressToOffset(address: bigint): bigint {
-    for (const s of this.#segments) {
-      if (address >= s.vaddr && address < s.vaddr + s.filesz) return address - s.vaddr + s.offset;
-    }
-    return address; // no segment covers it (relocatable object): the address is the offset
+    return this.#elf.addressToOffset(address);
   }
 
   /** The file offset of symbol `name` (plus `offset` bytes), as a uprobe takes it. */

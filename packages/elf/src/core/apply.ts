@@ -121,7 +121,7 @@ export function applyCoreRelocations(
   targetBtf: Btf,
   options: CoreOptions = {},
 ): CoreRelocationOutcome {
-  const instructions = program.instructions.slice();
+  const instructions = new Uint8Array(program.instructions);
   const view = new DataView(instructions.buffer, instructions.byteOffset, instructions.byteLength);
   const results: CoreRelocationResult[] = [];
   const candidates = new Map<number, number[]>();

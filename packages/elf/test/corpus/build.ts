@@ -36,16 +36,19 @@ export class CorpusBuild {
   }
 
   /** Compiles a corpus source (or C text written to `name`) and returns the object's path. */
-  compile(name: string, options: { defines?: Record<string, string>; source?: string } = {}): string {
+  compile(
+    name: string,
+    options: { defines?: Record<string, string>; source?: string; target?: 'bpf' | 'bpfel' | 'bpfeb' } = {},
+  ): string {
     const src = options.source === undefined ? join(CORPUS_DIR, name) : join(this.dir, name);
     if (options.source !== undefined) writeFileSync(src, options.source);
-    const out = join(this.dir, name.replace(/\.c$/, '.o'));
+    const out = join(this.dir, name.replace(/\.c$/, options.target ? `.${options.target}.o` : '.o'));
     const defines = Object.entries(options.defines ?? {}).map(([k, v]) => `-D${k}=${v}`);
     execFileSync('clang-19', [
       '-g',
       '-O2',
       '-target',
-      'bpf',
+      options.target ?? 'bpf',
       '-D__TARGET_ARCH_x86',
       `-I${this.dir}`,
       `-I${CORPUS_DIR}`,
@@ -58,9 +61,12 @@ export class CorpusBuild {
     return out;
   }
 
-  /** The bytes of a compiled corpus object. */
-  object(name: string, options?: { defines?: Record<string, string>; source?: string }): Uint8Array {
-    return new Uint8Array(readFileSync(this.compile(name, options)));
+  /** The bytes of a compiled corpus object, as `readFileSync` gives them (a Buffer, as users load objects). */
+  object(
+    name: string,
+    options?: { defines?: Record<string, string>; source?: string; target?: 'bpf' | 'bpfel' | 'bpfeb' },
+  ): Buffer {
+    return readFileSync(this.compile(name, options));
   }
 
   /** Removes the scratch directory. */

@@ -1,0 +1,30 @@
+/**
+ * @packageDocumentation
+ * `@ts-ebpf/elf-reader`: a small, bounds-checked ELF64 reader (header, sections, symbol
+ * tables, program headers, relocations) in either byte order. Pure: no FFI, no `node:` module.
+ */
+
+export {
+  Machine,
+  machineName,
+  SectionFlag,
+  SectionType,
+  SegmentType,
+  SHN_ABS,
+  SHN_COMMON,
+  SHN_UNDEF,
+  SHN_XINDEX,
+  SymbolBind,
+  SymbolType,
+} from './constants.js';
+export { ElfError } from './errors.js';
+export {
+  ElfFile,
+  type ElfHeader,
+  type ElfRelocation,
+  type ElfSection,
+  type ElfSegment,
+  type ElfSymbol,
+  parseElf,
+  parseElfHeader,
+} from './reader.js';

@@ -1,0 +1,388 @@
+import type { ByteOrder } from '@ts-ebpf/uapi';
+import { SectionType, SegmentType, SHN_XINDEX } from './constants.js';
+import { ElfError } from './errors.js';
+
+/** One section header, with its name resolved. */
+export interface ElfSection {
+  /** Its index in the section header table. */
+  index: number;
+  /** Its name, from the section name string table. */
+  name: string;
+  /** `sh_type`: a {@link SectionType}. */
+  type: number;
+  /** `sh_flags`: {@link SectionFlag} bits. */
+  flags: bigint;
+  /** `sh_addr`. */
+  addr: bigint;
+  /** `sh_offset`: where its contents start in the file. */
+  offset: number;
+  /** `sh_size` in bytes. */
+  size: number;
+  /** `sh_link`: the string table of a symbol table, the symbol table of a relocation section. */
+  link: number;
+  /** `sh_info`: the section a relocation section applies to. */
+  info: number;
+  /** `sh_addralign`. */
+  addralign: number;
+  /** `sh_entsize`: the size of one entry of a table section. */
+  entsize: number;
+}
+
+/** One symbol of a symbol table (`.symtab`, `.dynsym`). */
+export interface ElfSymbol {
+  /** Its index in its table. */
+  index: number;
+  /** Its name ('' for unnamed symbols). */
+  name: string;
+  /** `st_info >> 4`: SymbolBind. */
+  bind: number;
+  /** `st_info & 0xf`: SymbolType. */
+  type: number;
+  /** `st_other & 3`: visibility. */
+  visibility: number;
+  /** Section index (`st_shndx`). */
+  section: number;
+  /** `st_value`: offset in its section (objects) or virtual address (executables). */
+  value: bigint;
+  /** `st_size` in bytes. */
+  size: bigint;
+}
+
+/** One relocation entry (REL or RELA). */
+export interface ElfRelocation {
+  /** `r_offset`: where in the target section. */
+  offset: bigint;
+  /** Index of the symbol in the symbol table. */
+  symbol: number;
+  /** Relocation type (machine specific). */
+  type: number;
+  /** `r_addend` (0 for REL). */
+  addend: bigint;
+}
+
+/** One program header (segment) of an executable or shared library. */
+export interface ElfSegment {
+  /** `p_type`: a {@link SegmentType}. */
+  type: number;
+  /** `p_flags`. */
+  flags: number;
+  /** `p_offset`: where the segment starts in the file. */
+  offset: bigint;
+  /** `p_vaddr`: its virtual address. */
+  vaddr: bigint;
+  /** `p_filesz`: bytes of it in the file. */
+  filesz: bigint;
+  /** `p_memsz`: bytes of it in memory. */
+  memsz: bigint;
+}
+
+/** A parsed ELF64 header. */
+export interface ElfHeader {
+  /** `EI_DATA`: the byte order of every multi-byte field of the file. */
+  byteOrder: ByteOrder;
+  /** True when {@link ElfHeader.byteOrder} is `'little'`. */
+  littleEndian: boolean;
+  /** `e_type`: 1 relocatable, 2 executable, 3 shared object. */
+  type: number;
+  /** `e_machine`: the target (247 BPF, 62 x86-64 …; see {@link Machine}). */
+  machine: number;
+  /** `e_version`. */
+  version: number;
+  /** `e_flags`. */
+  flags: number;
+  /** `e_phoff`: where the program headers start (0: none). */
+  phoff: number;
+  /** `e_phentsize`. */
+  phentsize: number;
+  /** `e_phnum`. */
+  phnum: number;
+  /** `e_shoff`: where the section headers start (0: none). */
+  shoff: number;
+  /** `e_shentsize`. */
+  shentsize: number;
+  /** `e_shnum` (0 when the count is in section 0). */
+  shnum: number;
+  /** `e_shstrndx`. */
+  shstrndx: number;
+}
+
+/** The runtime's UTF-8 decoder (every JS runtime has one; the pure lib types do not declare it). */
+type Utf8Decoder = { decode(bytes: Uint8Array): string };
+let decoder: Utf8Decoder | undefined;
+function utf8(bytes: Uint8Array): string {
+  decoder ??= new (globalThis as unknown as { TextDecoder: new () => Utf8Decoder }).TextDecoder();
+  return decoder.decode(bytes);
+}
+
+function need(bytes: Uint8Array, offset: number, size: number, what: string): void {
+  if (!Number.isSafeInteger(offset) || offset < 0 || offset + size > bytes.byteLength) {
+    throw new ElfError(`truncated: ${what} needs ${size} bytes`, offset);
+  }
+}
+
+/**
+ * Reads only the ELF64 header (64 bytes): magic, class, byte order, machine, where the
+ * tables are. Lets a caller refuse a file for its target before reading anything else.
+ * @throws ElfError for a file that is not ELF64 or is shorter than its header
+ */
+export function parseElfHeader(bytes: Uint8Array): ElfHeader {
+  need(bytes, 0, 64, 'ELF header');
+  const b = bytes;
+  if (b[0] !== 0x7f || b[1] !== 0x45 || b[2] !== 0x4c || b[3] !== 0x46)
+    throw new ElfError('not an ELF file (bad magic)', 0);
+  if (b[4] !== 2) throw new ElfError(`only ELF64 is supported (EI_CLASS ${b[4]})`, 4);
+  if (b[5] !== 1 && b[5] !== 2) throw new ElfError(`bad byte order (EI_DATA ${b[5]})`, 5);
+  const le = b[5] === 1;
+  const v = new DataView(b.buffer, b.byteOffset, 64);
+  const offsetField = (at: number, name: string): number => {
+    const value = v.getBigUint64(at, le);
+    if (value > BigInt(Number.MAX_SAFE_INTEGER)) throw new ElfError(`${name} is out of range`, at);
+    return Number(value);
+  };
+  const header: ElfHeader = {
+    byteOrder: le ? 'little' : 'big',
+    littleEndian: le,
+    type: v.getUint16(16, le),
+    machine: v.getUint16(18, le),
+    version: v.getUint32(20, le),
+    phoff: offsetField(32, 'e_phoff'),
+    shoff: offsetField(40, 'e_shoff'),
+    flags: v.getUint32(48, le),
+    phentsize: v.getUint16(54, le),
+    phnum: v.getUint16(56, le),
+    shentsize: v.getUint16(58, le),
+    shnum: v.getUint16(60, le),
+    shstrndx: v.getUint16(62, le),
+  };
+  if (header.shoff !== 0 && header.shentsize !== 64) {
+    throw new ElfError(`section header size ${header.shentsize}, expected 64`, 58);
+  }
+  return header;
+}
+
+/**
+ * A bounds-checked reader of an ELF64 object in either byte order. Every read
+ * that would leave the file throws {@link ElfError} with the offset.
+ */
+export class ElfFile {
+  /** The whole file. */
+  readonly bytes: Uint8Array;
+  /** The ELF header. */
+  readonly header: ElfHeader;
+  /** Every section header, in file order. */
+  readonly sections: readonly ElfSection[];
+  readonly #view: DataView;
+  #le = true;
+  #symbols: ElfSymbol[] | undefined;
+  #segments: ElfSegment[] | undefined;
+
+  /** Parses the header and the section headers. @throws ElfError for truncated or corrupt input */
+  constructor(bytes: Uint8Array) {
+    this.bytes = bytes;
+    this.#view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.header = parseElfHeader(bytes);
+    this.#le = this.header.littleEndian;
+    this.sections = this.#readSections();
+  }
+
+  #need(offset: number, size: number, what: string): void {
+    need(this.bytes, offset, size, what);
+  }
+
+  #u16(o: number): number {
+    return this.#view.getUint16(o, this.#le);
+  }
+  #u32(o: number): number {
+    return this.#view.getUint32(o, this.#le);
+  }
+  #u64(o: number): bigint {
+    return this.#view.getBigUint64(o, this.#le);
+  }
+  #offset(o: number, what: string): number {
+    const v = this.#u64(o);
+    if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw new ElfError(`${what} is out of range`, o);
+    return Number(v);
+  }
+
+  #readSections(): ElfSection[] {
+    const h = this.header;
+    if (h.shoff === 0) return [];
+    this.#need(h.shoff, 64, 'section header 0');
+    let count = h.shnum;
+    let strndx = h.shstrndx;
+    if (count === 0) count = this.#offset(h.shoff + 32, 'section count');
+    if (strndx === SHN_XINDEX) strndx = this.#u32(h.shoff + 40);
+    if (count > 0xffffff) throw new ElfError(`implausible section count ${count}`, h.shoff);
+    this.#need(h.shoff, count * 64, `${count} section headers`);
+    const raw: ElfSection[] = [];
+    for (let i = 0; i < count; i++) {
+      const o = h.shoff + i * 64;
+      const section: ElfSection = {
+        index: i,
+        name: '',
+        type: this.#u32(o + 4),
+        flags: this.#u64(o + 8),
+        addr: this.#u64(o + 16),
+        offset: this.#offset(o + 24, 'sh_offset'),
+        size: this.#offset(o + 32, 'sh_size'),
+        link: this.#u32(o + 40),
+        info: this.#u32(o + 44),
+        addralign: this.#offset(o + 48, 'sh_addralign'),
+        entsize: this.#offset(o + 56, 'sh_entsize'),
+      };
+      if (section.type !== SectionType.NOBITS && section.type !== SectionType.NULL) {
+        this.#need(section.offset, section.size, `section ${i} contents`);
+      }
+      raw.push(section);
+    }
+    const names = raw[strndx];
+    if (count > 0 && (!names || names.type !== SectionType.STRTAB)) {
+      throw new ElfError(`section name table index ${strndx} is not a string table`, 62);
+    }
+    for (const s of raw) s.name = names ? this.#string(names, this.#u32(h.shoff + s.index * 64)) : '';
+    return raw;
+  }
+
+  #string(table: ElfSection, offset: number): string {
+    if (offset >= table.size)
+      throw new ElfError(
+        `string offset ${offset} is outside ${table.name || 'a string table'}`,
+        table.offset,
+      );
+    const start = table.offset + offset;
+    const end = this.bytes.indexOf(0, start);
+    if (end < 0 || end >= table.offset + table.size) throw new ElfError('unterminated string', start);
+    return utf8(this.bytes.subarray(start, end));
+  }
+
+  /** The contents of a section (empty for NOBITS). */
+  data(section: ElfSection): Uint8Array {
+    if (section.type === SectionType.NOBITS) return new Uint8Array(0);
+    return this.bytes.subarray(section.offset, section.offset + section.size);
+  }
+
+  /** The section with this name, or undefined. */
+  section(name: string): ElfSection | undefined {
+    return this.sections.find((s) => s.name === name);
+  }
+
+  /** The symbols of `.symtab` (index 0 is the null symbol); empty when there is none. */
+  get symbols(): readonly ElfSymbol[] {
+    this.#symbols ??= this.#readSymbols();
+    return this.#symbols;
+  }
+
+  #readSymbols(): ElfSymbol[] {
+    const tab = this.sections.find((s) => s.type === SectionType.SYMTAB);
+    return tab ? this.symbolTable(tab) : [];
+  }
+
+  /**
+   * The symbols of a symbol table section (`SHT_SYMTAB` or `SHT_DYNSYM`), index 0 first.
+   * @throws ElfError when `tab` is no symbol table or is corrupt
+   */
+  symbolTable(tab: ElfSection): ElfSymbol[] {
+    if (tab.type !== SectionType.SYMTAB && tab.type !== SectionType.DYNSYM)
+      throw new ElfError(`section ${tab.name || tab.index} is not a symbol table`, tab.offset);
+    if (tab.entsize !== 24) throw new ElfError(`symbol size ${tab.entsize}, expected 24`, tab.offset);
+    const strings = this.sections[tab.link];
+    if (!strings || strings.type !== SectionType.STRTAB)
+      throw new ElfError('symbol table has no string table', tab.offset);
+    const out: ElfSymbol[] = [];
+    for (let i = 0; i < Math.floor(tab.size / 24); i++) {
+      const o = tab.offset + i * 24;
+      const info = this.bytes[o + 4]!;
+      out.push({
+        index: i,
+        name: this.#string(strings, this.#u32(o)),
+        bind: info >> 4,
+        type: info & 0xf,
+        visibility: this.bytes[o + 5]! & 3,
+        section: this.#u16(o + 6),
+        value: this.#u64(o + 8),
+        size: this.#u64(o + 16),
+      });
+    }
+    return out;
+  }
+
+  /** The program headers (segments); empty for relocatable objects. */
+  get segments(): readonly ElfSegment[] {
+    this.#segments ??= this.#readSegments();
+    return this.#segments;
+  }
+
+  #readSegments(): ElfSegment[] {
+    const h = this.header;
+    if (h.phoff === 0 || h.phnum === 0) return [];
+    if (h.phentsize !== 56) throw new ElfError(`program header size ${h.phentsize}, expected 56`, 54);
+    this.#need(h.phoff, h.phnum * 56, `${h.phnum} program headers`);
+    const out: ElfSegment[] = [];
+    for (let i = 0; i < h.phnum; i++) {
+      const o = h.phoff + i * 56;
+      out.push({
+        type: this.#u32(o),
+        flags: this.#u32(o + 4),
+        offset: this.#u64(o + 8),
+        vaddr: this.#u64(o + 16),
+        filesz: this.#u64(o + 32),
+        memsz: this.#u64(o + 40),
+      });
+    }
+    return out;
+  }
+
+  /**
+   * The file offset of a virtual address, through the loadable segment that holds it; the
+   * address itself when no segment does (relocatable objects have none).
+   */
+  addressToOffset(address: bigint): bigint {
+    for (const s of this.segments) {
+      if (s.type === SegmentType.LOAD && address >= s.vaddr && address < s.vaddr + s.filesz)
+        return address - s.vaddr + s.offset;
+    }
+    return address;
+  }
+
+  /** The relocations of a REL or RELA section. */
+  relocations(section: ElfSection): ElfRelocation[] {
+    const rela = section.type === SectionType.RELA;
+    if (!rela && section.type !== SectionType.REL)
+      throw new ElfError(`section ${section.name} holds no relocations`);
+    const size = rela ? 24 : 16;
+    const out: ElfRelocation[] = [];
+    const symbolCount = this.symbols.length;
+    for (let i = 0; i < Math.floor(section.size / size); i++) {
+      const o = section.offset + i * size;
+      const info = this.#u64(o + 8);
+      const symbol = Number(info >> 32n);
+      if (symbol >= symbolCount)
+        throw new ElfError(`relocation ${i} of ${section.name} names symbol ${symbol}`, o);
+      out.push({
+        offset: this.#u64(o),
+        symbol,
+        type: Number(info & 0xffffffffn),
+        addend: rela ? this.#view.getBigInt64(o + 16, this.header.littleEndian) : 0n,
+      });
+    }
+    return out;
+  }
+
+  /** REL/RELA sections by the index of the section they apply to. */
+  relocationSections(): Map<number, ElfSection> {
+    const out = new Map<number, ElfSection>();
+    for (const s of this.sections) {
+      if (s.type === SectionType.REL || s.type === SectionType.RELA) out.set(s.info, s);
+    }
+    return out;
+  }
+}
+
+/**
+ * Parses an ELF64 file of either byte order. Reads through a view of `bytes` (any
+ * Uint8Array: a Buffer, a subarray at any offset) and never writes into them.
+ * @throws ElfError for truncated or corrupt input
+ */
+export function parseElf(bytes: Uint8Array): ElfFile {
+  return new ElfFile(bytes);
+}

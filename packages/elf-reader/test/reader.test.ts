@@ -1,0 +1,154 @@
+import { readFileSync } from 'node:fs';
+import type { ByteOrder } from '@ts-ebpf/uapi';
+import { EbpfError } from '@ts-ebpf/uapi';
+import { describe, expect, it } from 'vitest';
+import {
+  ElfError,
+  Machine,
+  machineName,
+  parseElf,
+  parseElfHeader,
+  SectionType,
+  SegmentType,
+} from '../src/index.js';
+
+/**
+ * A small ELF64 executable laid out by hand in either byte order: one PT_LOAD segment and
+ * sections null, .strtab (section and symbol names), .symtab with one function.
+ * Layout: header 0..64, program header 64..120, strings 120..152, symbols 152..200,
+ * section headers 200..392.
+ */
+function tinyElf(order: ByteOrder): Uint8Array {
+  const le = order === 'little';
+  const b = new Uint8Array(392);
+  const v = new DataView(b.buffer);
+  b.set([0x7f, 0x45, 0x4c, 0x46, 2, le ? 1 : 2, 1]);
+  v.setUint16(16, 2, le); // ET_EXEC
+  v.setUint16(18, Machine.X86_64, le);
+  v.setUint32(20, 1, le);
+  v.setBigUint64(32, 64n, le); // e_phoff
+  v.setBigUint64(40, 200n, le); // e_shoff
+  v.setUint16(52, 64, le);
+  v.setUint16(54, 56, le);
+  v.setUint16(56, 1, le);
+  v.setUint16(58, 64, le);
+  v.setUint16(60, 3, le);
+  v.setUint16(62, 1, le); // e_shstrndx
+  // PT_LOAD: file offset 0x1000 maps at 0x401000, 0x2000 bytes
+  v.setUint32(64, SegmentType.LOAD, le);
+  v.setBigUint64(72, 0x1000n, le);
+  v.setBigUint64(80, 0x401000n, le);
+  v.setBigUint64(96, 0x2000n, le);
+  v.setBigUint64(104, 0x2000n, le);
+  const names = '\0.strtab\0.symtab\0main\0';
+  b.set(new TextEncoder().encode(names), 120);
+  // symbol 1: main, global func, section 0xfff1 (abs), value 0x401234, size 16
+  v.setUint32(152 + 24, names.indexOf('main'), le);
+  b[152 + 24 + 4] = (1 << 4) | 2;
+  v.setUint16(152 + 24 + 6, 0xfff1, le);
+  v.setBigUint64(152 + 24 + 8, 0x401234n, le);
+  v.setBigUint64(152 + 24 + 16, 16n, le);
+  const section = (
+    i: number,
+    name: number,
+    type: number,
+    offset: number,
+    size: number,
+    link = 0,
+    entsize = 0,
+  ) => {
+    const o = 200 + i * 64;
+    v.setUint32(o, name, le);
+    v.setUint32(o + 4, type, le);
+    v.setBigUint64(o + 24, BigInt(offset), le);
+    v.setBigUint64(o + 32, BigInt(size), le);
+    v.setUint32(o + 40, link, le);
+    v.setBigUint64(o + 56, BigInt(entsize), le);
+  };
+  section(1, 1, SectionType.STRTAB, 120, names.length);
+  section(2, 9, SectionType.SYMTAB, 152, 48, 1, 24);
+  return b;
+}
+
+/** A copy of `b` with byte `at` set to `value`. */
+function withByte(b: Uint8Array, at: number, value: number): Uint8Array {
+  const out = new Uint8Array(b);
+  out[at] = value;
+  return out;
+}
+
+describe('ELF reader', () => {
+  for (const order of ['little', 'big'] as const) {
+    it(`reads header, sections, symbols and segments of a ${order}-endian file`, () => {
+      const elf = parseElf(tinyElf(order));
+      expect(elf.header).toMatchObject({ byteOrder: order, machine: Machine.X86_64, type: 2, phnum: 1 });
+      expect(machineName(elf.header.machine)).toBe('X86-64');
+      expect(elf.sections.map((s) => s.name)).toEqual(['', '.strtab', '.symtab']);
+      expect(elf.symbols[1]).toMatchObject({ name: 'main', bind: 1, type: 2, value: 0x401234n, size: 16n });
+      expect(elf.symbolTable(elf.section('.symtab')!)).toEqual(elf.symbols);
+      expect(elf.segments).toEqual([
+        {
+          type: SegmentType.LOAD,
+          flags: 0,
+          offset: 0x1000n,
+          vaddr: 0x401000n,
+          filesz: 0x2000n,
+          memsz: 0x2000n,
+        },
+      ]);
+      expect(elf.addressToOffset(0x401234n)).toBe(0x1234n);
+      expect(elf.addressToOffset(0x10n)).toBe(0x10n); // no segment holds it
+    });
+  }
+
+  it('reads this Node binary (a real executable with .dynsym) through a Buffer view', () => {
+    const elf = parseElf(readFileSync(process.execPath));
+    expect(elf.header.byteOrder).toBe('little');
+    expect(elf.segments.some((s) => s.type === SegmentType.LOAD)).toBe(true);
+    const dynsym = elf.sections.find((s) => s.type === SectionType.DYNSYM)!;
+    expect(elf.symbolTable(dynsym).length).toBeGreaterThan(100);
+  });
+
+  it('accepts a subarray at an odd offset and never writes into it', () => {
+    const file = tinyElf('big');
+    const big = new Uint8Array(file.byteLength + 7).fill(0xee);
+    big.set(file, 5);
+    const before = big.slice();
+    const elf = parseElf(big.subarray(5, 5 + file.byteLength));
+    expect(elf.symbols[1]!.name).toBe('main');
+    expect(big).toEqual(before);
+  });
+
+  it('refuses corrupt files with an ElfError carrying the offset', () => {
+    const cases: [string, (b: Uint8Array, v: DataView) => Uint8Array | undefined, RegExp, number][] = [
+      ['short', (b) => b.subarray(0, 30), /truncated: ELF header/, 0],
+      ['bad magic', (b) => withByte(b, 1, 0), /bad magic/, 0],
+      ['ELF32', (b) => withByte(b, 4, 1), /ELF64/, 4],
+      ['byte order', (b) => withByte(b, 5, 3), /EI_DATA 3/, 5],
+      ['section size', (_b, v) => void v.setUint16(58, 40, true), /section header size 40/, 58],
+      [
+        'section past the end',
+        (_b, v) => void v.setBigUint64(200 + 64 + 32, 9999n, true),
+        /section 1 contents/,
+        120,
+      ],
+      ['name table', (_b, v) => void v.setUint16(62, 2, true), /not a string table/, 62],
+      ['program headers past the end', (_b, v) => void v.setUint16(56, 50, true), /program headers/, 64],
+    ];
+    for (const [what, mutate, message, offset] of cases) {
+      const b = tinyElf('little');
+      const mutated = mutate(b, new DataView(b.buffer)) ?? b;
+      let error: unknown;
+      try {
+        void parseElf(mutated).segments;
+      } catch (e) {
+        error = e;
+      }
+      expect(error, what).toBeInstanceOf(ElfError);
+      expect(error, what).toBeInstanceOf(EbpfError);
+      expect((error as ElfError).message, what).toMatch(message);
+      expect((error as ElfError).offset, what).toBe(offset);
+    }
+    expect(() => parseElfHeader(new Uint8Array(10))).toThrow(ElfError);
+  });
+});

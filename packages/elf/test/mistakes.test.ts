@@ -1,0 +1,262 @@
+import { readFileSync } from 'node:fs';
+import { Btf } from '@ts-ebpf/btf';
+import { VerifierError } from '@ts-ebpf/programs';
+import { BpfSyscallError } from '@ts-ebpf/syscall';
+import { catalog, describeKernel } from '@ts-ebpf/test-utils';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import {
+  ElfError,
+  ElfTargetError,
+  KconfigError,
+  loadCollection,
+  loadCollectionSpec,
+  MapCreateError,
+  NameNotFoundError,
+  ObjectBtfError,
+  parseElf,
+  UnknownSectionError,
+  VariableValueError,
+} from '../src/index.js';
+import { compileFixture } from './compile.js';
+import { CorpusBuild } from './corpus/build.js';
+
+const SOURCES = {
+  'unknown-section.bpf.c': `#include "common.h"
+SEC("mystery/thing") int odd_one(void *ctx) { return 0; }
+SEC("xdp") int fine(struct xdp_md *ctx) { return XDP_PASS; }
+`,
+  'empty-hash.bpf.c': `#include "common.h"
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, 0);
+  __type(key, u32);
+  __type(value, u64);
+} empty_hash SEC(".maps");
+SEC("xdp") int use_it(struct xdp_md *ctx) {
+  u32 k = 0;
+  return bpf_map_lookup_elem(&empty_hash, &k) ? XDP_DROP : XDP_PASS;
+}
+`,
+  'kconfig-unknown.bpf.c': `#include "common.h"
+extern int CONFIG_TS_EBPF_NO_SUCH_OPTION __kconfig;
+SEC("xdp") int reads_config(struct xdp_md *ctx) { return CONFIG_TS_EBPF_NO_SUCH_OPTION ? XDP_DROP : XDP_PASS; }
+`,
+};
+
+let build: CorpusBuild;
+const objects = new Map<string, Buffer>();
+let sample: Buffer;
+let bigEndian: Buffer;
+let badAccess: Buffer;
+
+beforeAll(() => {
+  build = new CorpusBuild();
+  for (const [name, source] of Object.entries(SOURCES)) objects.set(name, build.object(name, { source }));
+  sample = compileFixture('sample.bpf.c');
+  bigEndian = compileFixture('sample.bpf.c', 'bpfeb');
+  badAccess = compileFixture('bad-access.bpf.c');
+}, 120_000);
+afterAll(() => build?.cleanup());
+
+/** A copy of `sample` with `patch` applied to it. */
+function patched(patch: (b: Uint8Array, v: DataView) => void): Uint8Array {
+  const b = new Uint8Array(sample);
+  patch(b, new DataView(b.buffer));
+  return b;
+}
+
+/** A copy of `sample` whose section `name` has `field` (offset in its header) set to `value`. */
+function sectionField(name: string, field: number, value: bigint): Uint8Array {
+  const elf = parseElf(sample);
+  const at = elf.header.shoff + elf.section(name)!.index * 64 + field;
+  return patched((_b, v) => v.setBigUint64(at, value, true));
+}
+
+/** `sample` with its BTF function `on_xdp` typed as the `.bss` DATASEC instead of a FUNC_PROTO. */
+function badBtfFuncType(): Uint8Array {
+  const elf = parseElf(sample);
+  const btf = Btf.parse(loadCollectionSpec(sample).btf!);
+  const func = elf.section('.BTF')!.offset + btf.recordOffset(btf.find('on_xdp', 'func')!.id);
+  const datasec = btf.find('.bss', 'datasec')!.id;
+  return patched((_b, v) => v.setUint32(func + 8, datasec, true));
+}
+
+describeKernel('elf: mistakes a user makes', () => {
+  catalog([
+    {
+      what: 'loading an x86-64 executable as a BPF object',
+      act: () => loadCollection(readFileSync('/bin/true')),
+      error: ElfTargetError,
+      names: ['not a BPF object', 'X86-64'],
+    },
+    {
+      what: 'loading a text file',
+      act: () => loadCollection(Buffer.from('SEC("xdp") int f() { return 2; }\n'.repeat(4))),
+      error: ElfError,
+      names: ['not an ELF file'],
+    },
+    {
+      what: 'loading the first 40 bytes of an object',
+      act: () => loadCollection(sample.subarray(0, 40)),
+      error: ElfError,
+      names: ['truncated', 'ELF header'],
+    },
+    {
+      what: 'loading an object cut short',
+      act: () => loadCollectionSpec(sample.subarray(0, sample.byteLength - 200)),
+      error: ElfError,
+      names: ['truncated'],
+    },
+    {
+      what: 'a 32-bit ELF object',
+      act: () => loadCollectionSpec(patched((b) => void b.set([1], 4))),
+      error: ElfError,
+      names: ['ELF64'],
+    },
+    {
+      what: "a section whose offset lies past the file's end",
+      act: () => loadCollectionSpec(sectionField('xdp', 24, 1n << 40n)),
+      error: ElfError,
+      names: [/section \d+ contents/],
+    },
+    {
+      what: 'a code section that is not a whole number of instructions',
+      act: () => loadCollectionSpec(sectionField('xdp', 32, 12n)),
+      error: ElfError,
+      names: ['xdp', 'not a whole number of instructions'],
+    },
+    {
+      what: 'an object built with -target bpfeb loaded into this little-endian kernel',
+      act: () => loadCollection(bigEndian),
+      error: ElfTargetError,
+      names: ['big-endian', 'bpfeb'],
+    },
+    {
+      what: 'a program in a section of unknown type',
+      act: () => loadCollectionSpec(objects.get('unknown-section.bpf.c')!),
+      error: UnknownSectionError,
+      names: ['mystery/thing', 'odd_one'],
+    },
+    {
+      what: 'loadCollection of an object with an unknown section',
+      act: () => loadCollection(objects.get('unknown-section.bpf.c')!),
+      error: UnknownSectionError,
+      names: ['mystery/thing', 'odd_one', 'skipUnknownSections'],
+    },
+    {
+      what: 'options.programs naming a program the object lacks',
+      act: () => loadCollection(sample, { programs: ['on_xdp', 'on_xpd'] }),
+      error: NameNotFoundError,
+      names: ["'on_xpd'", 'on_xdp', 'sample.bpf.c'],
+    },
+    {
+      what: 'asking a collection for a map it does not have',
+      act: () => {
+        using c = loadCollection(sample);
+        c.map('count');
+      },
+      error: NameNotFoundError,
+      names: ["no map 'count'", 'counts'],
+    },
+    {
+      what: 'asking a collection for a program it does not have',
+      act: () => {
+        using c = loadCollection(sample, { programs: ['on_xdp'] });
+        c.program('on_getpid');
+      },
+      error: NameNotFoundError,
+      names: ["no program 'on_getpid'", 'on_xdp'],
+    },
+    {
+      what: 'asking a collection for a global variable it does not have',
+      act: () => {
+        using c = loadCollection(sample);
+        c.variable('hit');
+      },
+      error: NameNotFoundError,
+      names: ["no variable 'hit'", 'hits'],
+    },
+    {
+      what: 'attaching a program by a name the collection lacks',
+      act: () => {
+        using c = loadCollection(sample);
+        c.attach({}, ['on_xdpp']);
+      },
+      error: NameNotFoundError,
+      names: ["'on_xdpp'"],
+    },
+    {
+      what: 'a constant for a variable the object lacks',
+      act: () => loadCollection(sample, { constants: { limt: 3 } }),
+      error: NameNotFoundError,
+      names: ["'limt'", 'limit'],
+    },
+    {
+      what: 'a constant too large for its variable',
+      act: () => loadCollection(sample, { constants: { limit: 1n << 40n } }),
+      error: VariableValueError,
+      names: ['limit', 'does not fit'],
+    },
+    {
+      what: 'writing a read-only global variable',
+      act: () => {
+        using c = loadCollection(sample);
+        c.variable('limit').set(1);
+      },
+      error: VariableValueError,
+      names: ['limit', 'read-only'],
+    },
+    {
+      what: 'a program the verifier rejects keeps VerifierError and names the program',
+      act: () => loadCollection(badAccess),
+      error: VerifierError,
+      names: ["verifier rejected program 'read_past_end'", 'outside of the allowed memory range'],
+      cause: VerifierError,
+    },
+    {
+      what: 'a map the kernel refuses to create (a hash map with max_entries 0)',
+      act: () => loadCollection(objects.get('empty-hash.bpf.c')!),
+      error: MapCreateError,
+      names: ["map 'empty_hash': failed to create", 'type hash', 'max_entries 0'],
+      cause: BpfSyscallError,
+    },
+    {
+      what: 'a kconfig extern this kernel does not have',
+      act: () => loadCollection(objects.get('kconfig-unknown.bpf.c')!),
+      error: KconfigError,
+      names: ['CONFIG_TS_EBPF_NO_SUCH_OPTION', 'not set', '__weak'],
+    },
+    {
+      what: 'object BTF the kernel refuses',
+      act: () => loadCollection(badBtfFuncType()),
+      error: ObjectBtfError,
+      names: ['sample.bpf.c', 'BTF log'],
+      cause: BpfSyscallError,
+    },
+  ]);
+});
+
+describeKernel('elf: the documented ways past those refusals', () => {
+  it('skipUnknownSections loads the rest and reports what it skipped', () => {
+    const bytes = objects.get('unknown-section.bpf.c')!;
+    expect(loadCollectionSpec(bytes, { skipUnknownSections: true }).skipped).toEqual([
+      { name: 'odd_one', section: 'mystery/thing' },
+    ]);
+    using c = loadCollection(bytes, { skipUnknownSections: true });
+    expect([...c.programs.keys()]).toEqual(['fine']);
+    expect(c.spec.skipped.map((s) => s.name)).toEqual(['odd_one']);
+    expect(c.program('fine').testRun({ data: new Uint8Array(64) }).retval).toBe(2);
+  });
+
+  it('withoutBtf loads an object whose BTF the kernel refuses, without func_info', () => {
+    using c = loadCollection(badBtfFuncType(), { withoutBtf: true });
+    const xdp = c.program('on_xdp');
+    expect(xdp.testRun({ data: new Uint8Array(64) }).retval).toBe(2);
+    expect(xdp.info().btfId).toBe(0);
+  });
+
+  it('with the object BTF accepted, programs carry it', () => {
+    using c = loadCollection(sample);
+    expect(c.program('on_xdp').info().btfId).toBeGreaterThan(0);
+  });
+});

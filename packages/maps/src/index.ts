@@ -21,9 +21,20 @@ export {
 } from './codecs/struct.js';
 export {
   CodecError,
+  InnerMapMismatchError,
+  KeyOutOfRangeError,
+  MapCreateError,
+  MapFrozenError,
+  MapFullError,
+  MapSpecError,
+  MapSyscallError,
   MapTypeError,
+  NotAMapError,
   type PinMismatch,
+  PinNotFoundError,
   PinnedMapMismatchError,
+  ReaderClosedError,
+  ReaderStateError,
   StructOpsTypeError,
 } from './errors.js';
 export { ITERATION_CHUNK } from './iteration.js';

@@ -5,7 +5,6 @@ import {
   mapDeleteElem,
   mapInfo,
   mapUpdateElem,
-  ObjectClosedError,
   OwnedFd,
   onlineCpus,
   PerfRecord,
@@ -16,13 +15,18 @@ import {
   pageSize,
   perfEventOpen,
 } from '@ts-ebpf/syscall';
-import { MapTypeError } from './errors.js';
-import { MapType } from './map-types.js';
+import { HOST_LITTLE_ENDIAN } from '@ts-ebpf/uapi';
+import { MapTypeError, ReaderClosedError } from './errors.js';
+import { mapLabel } from './map-diagnosis.js';
+import { MapType, mapTypeName } from './map-types.js';
 import { defaultPoller, type Poller } from './poller.js';
 import { RecordStream } from './record-stream.js';
 import { readPosition, writePosition } from './ring-layout.js';
 import type { ReaderStats } from './ringbuf.js';
 import { Slab } from './slab.js';
+
+// perf records are in the host's byte order (module-local: V8 folds it in the drain loop)
+const LE = HOST_LITTLE_ENDIAN;
 
 // perf_event_mmap_page: data_head @1024 and data_tail @1032, read and written as u32 halves.
 const HEAD = 1024;
@@ -66,11 +70,14 @@ export class PerfBuffer extends EventEmitter implements Disposable, AsyncIterabl
   #next = 0;
   readonly #slab = new Slab();
   #closed = false;
+  // How messages name this reader: `perf buffer reader of perf_event_array map 'events'`.
+  readonly #name: string;
   /** Counters: `discarded` is the number of samples the kernel reported lost. */
   readonly stats: ReaderStats = { records: 0, bytes: 0, discarded: 0 };
 
-  private constructor(map: { readonly fd: number }, o: PerfBufferOptions) {
+  private constructor(map: { readonly fd: number }, name: string, o: PerfBufferOptions) {
     super();
+    this.#name = name;
     const pages = o.pages ?? 8;
     if (!Number.isInteger(Math.log2(pages))) throw new RangeError(`pages (${pages}) must be a power of two`);
     this.#mapFd = map.fd;
@@ -122,6 +129,7 @@ export class PerfBuffer extends EventEmitter implements Disposable, AsyncIterabl
       meta: new Uint32Array(bytes.buffer, bytes.byteOffset + HEAD, 4),
       tail: 0,
     });
+    // u32 key and value in the host's order (typed arrays are)
     const key = new Uint8Array(new Uint32Array([cpu]).buffer);
     mapUpdateElem(this.#mapFd, key, new Uint8Array(new Uint32Array([fd.fd]).buffer));
     this.#epoll.add(fd.fd, cpu);
@@ -130,10 +138,15 @@ export class PerfBuffer extends EventEmitter implements Disposable, AsyncIterabl
   /** Opens per-CPU perf events for `map` (a perf event array) and starts reading them. */
   static open(map: { readonly fd: number }, options: PerfBufferOptions = {}): PerfBuffer {
     const info = mapInfo(map.fd);
+    const label = mapLabel(info.type, info.name, info.id);
     if (info.type !== MapType.PERF_EVENT_ARRAY) {
-      throw new MapTypeError(`map ${info.id} is not a perf event array (type ${info.type})`);
+      throw new MapTypeError(
+        'PerfBuffer.open',
+        label,
+        `a ${mapTypeName(info.type)} map is not a perf event array; ring buffers are read with RingBuffer`,
+      );
     }
-    return new PerfBuffer(map, options);
+    return new PerfBuffer(map, `perf buffer reader of ${label}`, options);
   }
 
   #head(r: CpuRing): number {
@@ -169,13 +182,13 @@ export class PerfBuffer extends EventEmitter implements Disposable, AsyncIterabl
     let n = 0;
     while (tail < head && n < limit) {
       const at = page + (tail % this.#dataSize);
-      const type = view.getUint32(at, true);
-      const size = view.getUint16(at + 6, true);
+      const type = view.getUint32(at, LE);
+      const size = view.getUint16(at + 6, LE);
       if (size < 8) throw new Error(`corrupt perf record of ${size} bytes on CPU ${r.cpu}`);
       const body = tail + 8;
       tail += size;
       if (type === PerfRecord.SAMPLE) {
-        const len = view.getUint32(page + (body & mask), true);
+        const len = view.getUint32(page + (body & mask), LE);
         if (len > size - 12)
           throw new Error(`corrupt perf sample of ${len} bytes in a ${size}-byte record on CPU ${r.cpu}`);
         const rec = this.#slice(r, body + 4, len);
@@ -190,7 +203,7 @@ export class PerfBuffer extends EventEmitter implements Disposable, AsyncIterabl
       } else {
         if (type === PerfRecord.LOST) {
           // struct { u64 id; u64 lost; }: the count, u64-aligned, cannot wrap either
-          const lost = Number(view.getBigUint64(page + ((body + 8) & mask), true));
+          const lost = Number(view.getBigUint64(page + ((body + 8) & mask), LE));
           this.stats.discarded += lost;
           this.emit('lost', lost, r.cpu);
         }
@@ -205,7 +218,7 @@ export class PerfBuffer extends EventEmitter implements Disposable, AsyncIterabl
    * callback. @returns the number of samples.
    */
   consume(cb: (record: Uint8Array, cpu: number) => void, limit = Number.POSITIVE_INFINITY): number {
-    if (this.#closed) throw new ObjectClosedError('perf buffer reader');
+    if (this.#closed) throw new ReaderClosedError(this.#name, 'open a new one with PerfBuffer.open(map)');
     let n = 0;
     for (let i = 0; i < this.#rings.length && n < limit; i++) {
       const r = this.#rings[(this.#next + i) % this.#rings.length]!;
@@ -244,7 +257,7 @@ export class PerfBuffer extends EventEmitter implements Disposable, AsyncIterabl
 
   /** Async iteration over copies of the samples; ends on close or abort. */
   [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
-    if (this.#closed) throw new ObjectClosedError('perf buffer reader');
+    if (this.#closed) throw new ReaderClosedError(this.#name, 'open a new one with PerfBuffer.open(map)');
     return this.#stream.iterator();
   }
 
@@ -266,7 +279,7 @@ export class PerfBuffer extends EventEmitter implements Disposable, AsyncIterabl
   #release(): void {
     const key = new Uint8Array(4);
     for (const r of this.#rings.splice(0)) {
-      new DataView(key.buffer).setUint32(0, r.cpu, true);
+      new DataView(key.buffer).setUint32(0, r.cpu, HOST_LITTLE_ENDIAN);
       try {
         mapDeleteElem(this.#mapFd, key);
       } catch {

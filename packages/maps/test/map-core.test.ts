@@ -9,7 +9,9 @@ import {
   cstring,
   HashMap,
   LruHashMap,
+  MapFrozenError,
   MapType,
+  MapTypeError,
   PinnedMapMismatchError,
   struct,
   Update,
@@ -71,14 +73,16 @@ describeKernel('BpfMap core operations', () => {
     expect(a.count()).toBe(4);
     a.clear();
     expect(a.get(2)).toBe(0n);
-    expect(() => a.delete(0)).toThrow(BpfSyscallError);
+    expect(() => a.delete(0)).toThrow(MapTypeError);
+    expect(() => a.delete(0)).toThrow(/slots cannot be deleted/);
   });
 
   it('freezes: user space can no longer write', () => {
     using a = ArrayMap.create({ value: u32, maxEntries: 1 });
     a.set(0, 1);
     a.freeze();
-    expect(() => a.set(0, 2)).toThrow(/EPERM/);
+    expect(() => a.set(0, 2)).toThrow(MapFrozenError);
+    expect(() => a.set(0, 2)).toThrow(/is frozen/);
     expect(a.get(0)).toBe(1);
   });
 

@@ -54,12 +54,27 @@ interface CpuRing {
 }
 
 /**
+ * The events of a {@link PerfBuffer}, typed: `perf.on('record', (rec) => …)` gets a `Uint8Array`.
+ */
+export interface PerfBufferEvents {
+  /** One sample, as a copy that is yours to keep; emitted while a listener is attached. */
+  record: [record: Uint8Array];
+  /** The kernel dropped `count` samples on `cpu` because its ring was full. */
+  lost: [count: number, cpu: number];
+  /** The reader was closed (by `close()`, `using`, or its abort signal). */
+  close: [];
+}
+
+/**
  * Reads a `BPF_MAP_TYPE_PERF_EVENT_ARRAY` filled by `bpf_perf_event_output`: one
  * BPF_OUTPUT perf event per CPU, mmapped (1 + 2^n pages) and stored in the map at
  * key = CPU. Delivers RAW samples (their payload as the kernel padded it: the
  * size rounds up so that size + 4 is a multiple of 8) and counts LOST records.
  */
-export class PerfBuffer extends EventEmitter implements Disposable, AsyncIterable<Uint8Array> {
+export class PerfBuffer
+  extends EventEmitter<PerfBufferEvents>
+  implements Disposable, AsyncIterable<Uint8Array>
+{
   readonly #rings: CpuRing[] = [];
   readonly #mapFd: number;
   readonly #epoll: Epoll;

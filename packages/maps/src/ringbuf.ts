@@ -49,12 +49,28 @@ export interface RecordLease {
 }
 
 /**
+ * The events of a {@link RingBuffer}, typed: `ring.on('record', (rec) => …)` gets a `Uint8Array`.
+ */
+export interface RingBufferEvents {
+  /**
+   * One record, as a copy that is yours to keep. While a listener is attached, every ready record
+   * is emitted as the poller sees it (at most 1024 per wake-up, so the event loop keeps turning).
+   */
+  record: [record: Uint8Array];
+  /** The reader was closed (by `close()`, `using`, or its abort signal). */
+  close: [];
+}
+
+/**
  * Reads a `BPF_MAP_TYPE_RINGBUF` in place: the consumer page mapped read-write,
  * the producer page and the (double-mapped) data read-only. Records can be read
  * synchronously (`consume`, `read`, `poll`, `lease`), with `on('record', cb)`, or
  * with `for await (const rec of ring)`; waiting never blocks the event loop.
  */
-export class RingBuffer extends EventEmitter implements Disposable, AsyncIterable<Uint8Array> {
+export class RingBuffer
+  extends EventEmitter<RingBufferEvents>
+  implements Disposable, AsyncIterable<Uint8Array>
+{
   /** Data area size in bytes (the map's max_entries). */
   readonly size: number;
   readonly #consumer: MappedMemory;
@@ -121,7 +137,7 @@ export class RingBuffer extends EventEmitter implements Disposable, AsyncIterabl
     this.#words = new Uint32Array(buffer);
     this.#bytes = new Uint8Array(buffer);
     this.#dataView = new DataView(buffer);
-    this.#consPos = new Uint32Array(this.#consumer.bytes.buffer, 0, 2);
+    this.#consPos = new Uint32Array(this.#consumer.bytes.buffer, this.#consumer.bytes.byteOffset, 2);
     this.#cons = readPosition(this.#consPos);
     this.#stream = new RecordStream(this, options.poller ?? defaultPoller(), fd, options.signal);
   }

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { BpfSyscallError, mapCreate, mapInfo, ObjectClosedError } from '@ts-ebpf/syscall';
+import { mapCreate, mapInfo, ObjectClosedError } from '@ts-ebpf/syscall';
 import { describeKernel, openFds } from '@ts-ebpf/test-utils';
 import { expect, it } from 'vitest';
 import {

@@ -1,4 +1,3 @@
-import type { ByteOrder } from '@ts-ebpf/uapi';
 import { CodecError } from '../errors.js';
 import type { Codec } from './codec.js';
 

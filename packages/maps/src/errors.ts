@@ -146,15 +146,29 @@ export class NotAMapError extends EbpfError {
   }
 }
 
+/** No map where one was asked for: no map with that id (`BpfMap.fromId`), nothing at a pin path. */
+export class MapNotFoundError extends EbpfError {
+  /** What was asked for (`map id 12`, a pin path). */
+  readonly subject: string;
+
+  constructor(subject: string, message: string, cause: unknown) {
+    super(`${subject}: ${message}`, { cause });
+    this.name = 'MapNotFoundError';
+    this.subject = subject;
+  }
+}
+
 /** Nothing is pinned at the path given to `BpfMap.fromPin`. */
-export class PinNotFoundError extends EbpfError {
+export class PinNotFoundError extends MapNotFoundError {
   /** The path asked for. */
   readonly path: string;
 
   constructor(path: string, cause: unknown) {
-    super(`nothing is pinned at ${path}: check the path (is bpffs mounted there, was the map pinned?)`, {
+    super(
+      path,
+      'nothing is pinned here: check the path (is bpffs mounted there, was the map pinned?)',
       cause,
-    });
+    );
     this.name = 'PinNotFoundError';
     this.path = path;
   }
@@ -221,5 +235,20 @@ export class PinnedMapMismatchError extends EbpfError {
     this.name = 'PinnedMapMismatchError';
     this.path = path;
     this.mismatches = mismatches;
+  }
+}
+
+/**
+ * A pin the kernel refused, with the reason found: the directory is not on bpffs, it does not
+ * exist, or something is pinned at the path already.
+ */
+export class PinError extends MapSyscallError {
+  /** The path asked for. */
+  readonly path: string;
+
+  constructor(what: string, path: string, message: string, cause: BpfSyscallError) {
+    super(`cannot pin ${what} at ${path}: ${cause.code}: ${message}`, cause);
+    this.name = 'PinError';
+    this.path = path;
   }
 }

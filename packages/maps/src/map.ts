@@ -32,9 +32,17 @@ import {
 import { bytes } from './codecs/bytes.js';
 import type { Codec } from './codecs/codec.js';
 import { isPerCpu, perCpu } from './codecs/per-cpu.js';
-import { CodecError, NotAMapError, PinNotFoundError } from './errors.js';
+import { CodecError, MapNotFoundError, NotAMapError, PinNotFoundError } from './errors.js';
 import { clear, count, entries } from './iteration.js';
-import { checkSpec, createError, fdKind, MAP_FD_KIND, mapLabel, writeError } from './map-diagnosis.js';
+import {
+  checkSpec,
+  createError,
+  fdKind,
+  MAP_FD_KIND,
+  mapLabel,
+  pinError,
+  writeError,
+} from './map-diagnosis.js';
 import type { MapSpec } from './map-spec.js';
 import { isKeyless, isPerCpuType, mapTypeName, Update } from './map-types.js';
 import { assertReusable } from './pin-reuse.js';
@@ -252,9 +260,17 @@ export class BpfMap<K, V> implements Disposable {
     return BpfMap.#adoptOwn(fd, path, codecs);
   }
 
-  /** Opens a map by its kernel id. */
+  /** Opens a map by its kernel id. @throws MapNotFoundError when no map has this id. */
   static fromId<K = unknown, V = unknown>(id: number, codecs: MapCodecs<K, V> = {}): BpfMap<K, V> {
-    return BpfMap.#adoptOwn(mapGetFdById(id), `map id ${id}`, codecs);
+    let fd: number;
+    try {
+      fd = mapGetFdById(id);
+    } catch (e) {
+      if (e instanceof NotFoundError)
+        throw new MapNotFoundError(`map id ${id}`, 'no map has this id (closed and freed?)', e);
+      throw e;
+    }
+    return BpfMap.#adoptOwn(fd, `map id ${id}`, codecs);
   }
 
   // An fd this class opened: closed again when it is not a map.
@@ -465,9 +481,17 @@ export class BpfMap<K, V> implements Disposable {
     mapFreeze(this.fd);
   }
 
-  /** Pins the map at `path` on bpffs. */
+  /**
+   * Pins the map at `path` on bpffs (missing parent directories are created).
+   * @throws PinError naming the cause when the path is not on bpffs or is taken.
+   */
   pin(path: string): void {
-    pinObject(this.fd, path);
+    const fd = this.fd;
+    try {
+      pinObject(fd, path);
+    } catch (e) {
+      throw pinError(this.#label(), path, e);
+    }
     this.#pinned = path;
   }
 

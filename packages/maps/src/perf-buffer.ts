@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import {
+  BpfArgumentError,
   Epoll,
   MappedMemory,
   mapDeleteElem,
@@ -94,7 +95,11 @@ export class PerfBuffer
     super();
     this.#name = name;
     const pages = o.pages ?? 8;
-    if (!Number.isInteger(Math.log2(pages))) throw new RangeError(`pages (${pages}) must be a power of two`);
+    if (!Number.isInteger(Math.log2(pages)))
+      throw new BpfArgumentError(
+        'pages',
+        `${pages} for the ${name}: the data pages per CPU must be a power of two`,
+      );
     this.#mapFd = map.fd;
     this.#dataSize = pages * pageSize();
     this.#epoll = new Epoll();

@@ -1,4 +1,11 @@
-import { MappedMemory, mapInfo, Prot, pageSize, type ReadOnlyBytes } from '@ts-ebpf/syscall';
+import {
+  BpfArgumentError,
+  MappedMemory,
+  mapInfo,
+  Prot,
+  pageSize,
+  type ReadOnlyBytes,
+} from '@ts-ebpf/syscall';
 import { HOST_LITTLE_ENDIAN } from '@ts-ebpf/uapi';
 import { MapTypeError, ReaderClosedError, ReaderStateError } from './errors.js';
 import { mapLabel } from './map-diagnosis.js';
@@ -81,13 +88,21 @@ export class UserRingBuffer implements Disposable {
 
   /**
    * Reserves `size` bytes. @returns undefined when the ring is full now (the program has
-   * not drained yet). @throws RangeError when `size` can never fit.
+   * not drained yet). @throws BpfArgumentError when `size` can never fit.
    */
   reserve(size: number): UserRecord | undefined {
     if (this.#closed) throw new ReaderClosedError(this.#name, 'open a new one with UserRingBuffer.open(map)');
-    if (!Number.isInteger(size) || size <= 0) throw new RangeError(`size ${size} is not a positive integer`);
+    if (!Number.isInteger(size) || size <= 0)
+      throw new BpfArgumentError(
+        'size',
+        `${size} for the ${this.#name}: a sample size is a positive integer`,
+      );
     const total = recordSpan(size);
-    if (total > this.size) throw new RangeError(`a ${size}-byte sample cannot fit a ${this.size}-byte ring`);
+    if (total > this.size)
+      throw new BpfArgumentError(
+        'size',
+        `a ${size}-byte sample cannot fit the ${this.size}-byte ${this.#name} (8-byte header included)`,
+      );
     if (this.available < total) return undefined;
     const page = pageSize();
     const at = page + (this.#prod % this.size);

@@ -126,7 +126,9 @@ describeKernel('BpfMap core operations', () => {
       // the sizes are compared before the codecs are fitted
       expect(() => HashMap.create({ ...spec, value: u64 })).toThrow(/valueSize 4 \(spec: 8\)/);
       // reuse: false creates a new map, which cannot take the existing pin (and is closed)
-      expect(() => HashMap.create({ ...spec, pinning: { path: pinPath, reuse: false } })).toThrow(/EEXIST/);
+      expect(() => HashMap.create({ ...spec, pinning: { path: pinPath, reuse: false } })).toThrow(
+        /EEXIST: something is pinned there already/,
+      );
       expect(openFds().size).toBe(before);
       using same = HashMap.create(spec);
       expect(same.info().id).toBe(m.info().id);

@@ -1,5 +1,6 @@
 import { closeSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import {
+  BpfArgumentError,
   BpfProgType,
   close,
   InvalidArgumentError,
@@ -30,11 +31,14 @@ import {
   MapCreateError,
   MapFrozenError,
   MapFullError,
+  MapNotFoundError,
   MapSpecError,
   MapType,
   MapTypeError,
   NotAMapError,
   PerfBuffer,
+  PerfEventArray,
+  PinError,
   PinNotFoundError,
   QueueMap,
   ReaderClosedError,
@@ -328,6 +332,53 @@ describeKernel('map mistakes (error catalog)', () => {
       error: CodecError,
       names: ['value', 'u32'],
     },
+    {
+      what: 'BpfMap.fromId of an id no map has',
+      act: () => BpfMap.fromId(0x7ffffff0),
+      error: MapNotFoundError,
+      names: [`map id ${0x7ffffff0}`, 'no map has this id'],
+      cause: NotFoundError,
+    },
+    {
+      what: 'a pin outside bpffs',
+      act: () => {
+        using m = counts();
+        const path = `/tmp/ts-ebpf-pin-${process.pid}`;
+        try {
+          m.pin(path);
+        } finally {
+          rmSync(path, { force: true });
+        }
+      },
+      error: PinError,
+      names: ["hash map 'counts'", '/tmp is not on bpffs', 'ensureBpffs'],
+      cause: PermissionError,
+    },
+    {
+      what: 'a pin at a path already taken',
+      act: () => {
+        using first = counts();
+        using second = HashMap.create({ key: u32, value: u32, maxEntries: 1, name: 'second' });
+        const path = pin('taken');
+        first.pin(path);
+        try {
+          second.pin(path);
+        } finally {
+          first.unpin();
+        }
+      },
+      error: PinError,
+      names: ["hash map 'second'", pin('taken'), 'pinned there already'],
+    },
+    {
+      what: 'QueueMap.wrap of a hash map',
+      act: () => {
+        using m = counts();
+        QueueMap.wrap(m as unknown as BpfMap<never, bigint>);
+      },
+      error: MapTypeError,
+      names: ['QueueMap.wrap', "hash map 'counts'", 'not a queue or stack'],
+    },
     // Readers given the wrong map, or used the wrong way.
     {
       what: 'RingBuffer.open on a hash map',
@@ -355,6 +406,25 @@ describeKernel('map mistakes (error catalog)', () => {
       },
       error: MapTypeError,
       names: ['UserRingBuffer.open', "array map 'slots'"],
+    },
+    {
+      what: 'a perf buffer of 3 pages per CPU (not a power of two)',
+      act: () => {
+        using events = PerfEventArray.create({ name: 'perf' });
+        PerfBuffer.open(events, { pages: 3 });
+      },
+      error: BpfArgumentError,
+      names: ['pages', "perf_event_array map 'perf'", 'power of two'],
+    },
+    {
+      what: 'a user ring buffer sample larger than the ring',
+      act: () => {
+        using r = UserRingBufMap.create({ maxEntries: page, name: 'requests' });
+        using producer = UserRingBuffer.open(r);
+        producer.reserve(page);
+      },
+      error: BpfArgumentError,
+      names: [`${page}-byte sample`, "user_ringbuf map 'requests'"],
     },
     {
       what: 'a read inside a consume callback',

@@ -56,9 +56,14 @@ export class MapSpecError extends EbpfError {
  * what went wrong in the message, and carries the raw error as `cause`.
  */
 export class MapSyscallError extends BpfSyscallError {
-  constructor(message: string, cause: BpfSyscallError) {
+  /** The map, as messages name it (`hash map 'counts'`, `hash map (id 12)`). */
+  readonly map: string;
+
+  /** `message` follows the map's name. */
+  constructor(map: string, message: string, cause: BpfSyscallError) {
     super(cause.errno, { syscall: cause.syscall, command: cause.command });
-    this.message = message;
+    this.map = map;
+    this.message = `${map}${message}`;
     this.cause = cause;
     // the raw errno's generic hint is the very thing this error replaces
     (this as { hint: string | undefined }).hint = undefined;
@@ -71,51 +76,36 @@ export class MapSyscallError extends BpfSyscallError {
  * what was asked; `cause` is the system call's error.
  */
 export class MapCreateError extends MapSyscallError {
-  /** The map, as messages name it. */
-  readonly map: string;
-
   constructor(map: string, message: string, cause: BpfSyscallError) {
-    super(`${map}: failed to create: ${cause.code}: ${message}`, cause);
+    super(map, `: failed to create: ${cause.code}: ${message}`, cause);
     this.name = 'MapCreateError';
-    this.map = map;
   }
 }
 
 /** A write to a map frozen with `freeze()` (read-only for user space; programs may still write it). */
 export class MapFrozenError extends MapSyscallError {
-  /** The map, as messages name it. */
-  readonly map: string;
-
   constructor(map: string, operation: string, cause: BpfSyscallError) {
-    super(`${map} is frozen (read-only for user space): ${operation} is refused`, cause);
+    super(map, ` is frozen (read-only for user space): ${operation} is refused`, cause);
     this.name = 'MapFrozenError';
-    this.map = map;
   }
 }
 
 /** A new key (or value) that does not fit: every one of the map's `maxEntries` slots is in use. */
 export class MapFullError extends MapSyscallError {
-  /** The map, as messages name it. */
-  readonly map: string;
   readonly maxEntries: number;
 
   constructor(map: string, maxEntries: number, advice: string, cause: BpfSyscallError) {
-    super(`${map} is full: all ${maxEntries} entries (maxEntries) are in use; ${advice}`, cause);
+    super(map, ` is full: all ${maxEntries} entries (maxEntries) are in use; ${advice}`, cause);
     this.name = 'MapFullError';
-    this.map = map;
     this.maxEntries = maxEntries;
   }
 }
 
 /** A key the map cannot hold: an array index at or past `maxEntries`, an LPM prefix longer than the address. */
 export class KeyOutOfRangeError extends MapSyscallError {
-  /** The map, as messages name it. */
-  readonly map: string;
-
   constructor(map: string, message: string, cause: BpfSyscallError) {
-    super(`${map}: ${message}`, cause);
+    super(map, `: ${message}`, cause);
     this.name = 'KeyOutOfRangeError';
-    this.map = map;
   }
 }
 
@@ -124,13 +114,10 @@ export class KeyOutOfRangeError extends MapSyscallError {
  * requires the same type, key and value sizes and flags): names both maps and both types.
  */
 export class InnerMapMismatchError extends MapSyscallError {
-  /** The outer map, as messages name it. */
-  readonly map: string;
-
+  /** `map` is the outer map. */
   constructor(map: string, message: string, cause: BpfSyscallError) {
-    super(`${map}: ${message}`, cause);
+    super(map, `: ${message}`, cause);
     this.name = 'InnerMapMismatchError';
-    this.map = map;
   }
 }
 
@@ -246,8 +233,8 @@ export class PinError extends MapSyscallError {
   /** The path asked for. */
   readonly path: string;
 
-  constructor(what: string, path: string, message: string, cause: BpfSyscallError) {
-    super(`cannot pin ${what} at ${path}: ${cause.code}: ${message}`, cause);
+  constructor(map: string, path: string, message: string, cause: BpfSyscallError) {
+    super(map, `: cannot pin at ${path}: ${cause.code}: ${message}`, cause);
     this.name = 'PinError';
     this.path = path;
   }

@@ -62,6 +62,13 @@ function loadProgram(): number {
   return progLoad({ progType: BpfProgType.SOCKET_FILTER, insns: exit0 });
 }
 
+// Runs `fn` with a producer on a fresh user ring buffer named 'requests'.
+function withRequests(fn: (producer: UserRingBuffer) => void): void {
+  using r = UserRingBufMap.create({ maxEntries: page, name: 'requests' });
+  using producer = UserRingBuffer.open(r);
+  fn(producer);
+}
+
 const counts = () => HashMap.create({ key: u32, value: u64, maxEntries: 2, name: 'counts' });
 
 describeKernel('map mistakes (error catalog)', () => {
@@ -351,7 +358,7 @@ describeKernel('map mistakes (error catalog)', () => {
         }
       },
       error: PinError,
-      names: ["hash map 'counts'", '/tmp is not on bpffs', 'ensureBpffs'],
+      names: ["hash map 'counts'", 'cannot pin', '/tmp is not on bpffs', 'ensureBpffs'],
       cause: PermissionError,
     },
     {
@@ -418,11 +425,7 @@ describeKernel('map mistakes (error catalog)', () => {
     },
     {
       what: 'a user ring buffer sample larger than the ring',
-      act: () => {
-        using r = UserRingBufMap.create({ maxEntries: page, name: 'requests' });
-        using producer = UserRingBuffer.open(r);
-        producer.reserve(page);
-      },
+      act: () => withRequests((producer) => producer.reserve(page)),
       error: BpfArgumentError,
       names: [`${page}-byte sample`, "user_ringbuf map 'requests'"],
     },
@@ -461,36 +464,33 @@ describeKernel('map mistakes (error catalog)', () => {
     },
     {
       what: 'a user ring buffer sample submitted twice',
-      act: () => {
-        using r = UserRingBufMap.create({ maxEntries: page, name: 'requests' });
-        using producer = UserRingBuffer.open(r);
-        const sample = producer.reserve(8)!;
-        sample.submit();
-        sample.submit();
-      },
+      act: () =>
+        withRequests((producer) => {
+          const sample = producer.reserve(8)!;
+          sample.submit();
+          sample.submit();
+        }),
       error: ReaderStateError,
       names: ["user ring buffer of user_ringbuf map 'requests'", 'already submitted', 'exactly once'],
     },
     {
       what: 'a user ring buffer sample discarded after its submit',
-      act: () => {
-        using r = UserRingBufMap.create({ maxEntries: page, name: 'requests' });
-        using producer = UserRingBuffer.open(r);
-        const sample = producer.reserve(8)!;
-        sample.submit();
-        sample.discard();
-      },
+      act: () =>
+        withRequests((producer) => {
+          const sample = producer.reserve(8)!;
+          sample.submit();
+          sample.discard();
+        }),
       error: ReaderStateError,
       names: ["'requests'", 'discard'],
     },
     {
       what: 'a reserve on a closed user ring buffer',
-      act: () => {
-        using r = UserRingBufMap.create({ maxEntries: page, name: 'requests' });
-        const producer = UserRingBuffer.open(r);
-        producer.close();
-        producer.reserve(8);
-      },
+      act: () =>
+        withRequests((producer) => {
+          producer.close();
+          producer.reserve(8);
+        }),
       error: ReaderClosedError,
       names: ["'requests'", 'is closed', 'UserRingBuffer.open'],
     },

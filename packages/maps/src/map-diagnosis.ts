@@ -161,7 +161,7 @@ function u32Key(key: Uint8Array | null): number | undefined {
 
 /**
  * The meaning of a failed write (update, push, delete) of `fd`'s map, or `e` itself when the errno
- * says nothing more here. `key` is the encoded key that was sent.
+ * says nothing more here. `key` is the encoded key that was sent (null for keyless maps and batches).
  */
 export function writeError(
   map: FailedOn,
@@ -176,9 +176,10 @@ export function writeError(
   if (e.errno === E2BIG) {
     if (isArrayType(map.type)) {
       const index = u32Key(key);
+      const which = index === undefined ? 'an index' : `index ${index}`;
       return new KeyOutOfRangeError(
         map.label(),
-        `index ${index} is out of range: the array has ${map.maxEntries} entries (0..${map.maxEntries - 1})`,
+        `${which} is out of range: the array has ${map.maxEntries} entries (0..${map.maxEntries - 1})`,
         e,
       );
     }

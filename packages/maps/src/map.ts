@@ -468,12 +468,20 @@ export class BpfMap<K, V> implements Disposable {
 
   /** BPF_MAP_UPDATE_BATCH of `keys[i] → values[i]`; single updates where the kernel refuses batches. */
   setBatch(keys: readonly K[], values: readonly V[], flags: number = Update.ANY): number {
-    return setBatch(this, keys, values, flags);
+    try {
+      return setBatch(this, keys, values, flags);
+    } catch (e) {
+      throw this.#explain(this.fd, 'update', e, null, flags);
+    }
   }
 
   /** BPF_MAP_DELETE_BATCH of `keys`; single deletes where the kernel refuses batches. */
   deleteBatch(keys: readonly K[]): number {
-    return deleteBatch(this, keys);
+    try {
+      return deleteBatch(this, keys);
+    } catch (e) {
+      throw this.#explain(this.fd, 'delete', e, null, 0);
+    }
   }
 
   /** Makes the map read-only for user space (programs may still write it). */

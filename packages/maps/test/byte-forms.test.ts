@@ -1,7 +1,7 @@
 import { close } from '@ts-ebpf/syscall';
 import { describeKernel } from '@ts-ebpf/test-utils';
 import { HOST_BYTE_ORDER } from '@ts-ebpf/uapi';
-import { expect, it } from 'vitest';
+import { afterAll, expect, it } from 'vitest';
 import {
   BpfMap,
   bytes,
@@ -9,6 +9,9 @@ import {
   HashMap,
   LpmTrie,
   MapType,
+  PerfBuffer,
+  PerfEventArray,
+  pollersStopped,
   RingBuffer,
   struct,
   UserRingBuffer,
@@ -16,7 +19,15 @@ import {
   u32,
   u64,
 } from '../src/index.js';
-import { counters, loadUserRingDrainer, ringWithProducer, run, runSyscall } from './programs.js';
+import {
+  counters,
+  loadProducer,
+  loadUserRingDrainer,
+  outputProgram,
+  ringWithProducer,
+  run,
+  runSyscall,
+} from './programs.js';
 
 /**
  * The same bytes as a plain Uint8Array, a Node Buffer (small ones share Node's pool: a non-zero
@@ -49,6 +60,8 @@ function eachForm<R>(content: Uint8Array, use: (bytes: Uint8Array) => R): R {
   expect(results[2], 'odd subarray result').toEqual(results[0]);
   return results[0]!;
 }
+
+afterAll(() => pollersStopped());
 
 const hex = (s: string) => new Uint8Array(Buffer.from(s, 'hex'));
 
@@ -114,6 +127,27 @@ describeKernel('byte inputs in any form, never written to', () => {
       expect(v.seq).toBe(BigInt(i));
       expect(v.last).toBe(BigInt(i));
     });
+  });
+
+  it('perf samples decode the same from any form', () => {
+    using map = PerfEventArray.create();
+    using cnt = counters();
+    const prog = loadProducer(outputProgram('perf', map.fd, cnt.fd, 16), 'perf');
+    try {
+      using perf = PerfBuffer.open(map, { pages: 1 });
+      run(prog, 3);
+      const samples = perf.read();
+      expect(samples).toHaveLength(3);
+      const layout = struct({ seq: u64, again: u64 });
+      const seqs = samples.map((r) => {
+        const v = eachForm(r.subarray(0, 16), (b) => decode(layout, b, HOST_BYTE_ORDER));
+        expect(v.again).toBe(v.seq);
+        return Number(v.seq);
+      });
+      expect(seqs.sort()).toEqual([0, 1, 2]);
+    } finally {
+      close(prog);
+    }
   });
 
   it('user ring buffer samples are written from any form, and the program reads them', () => {

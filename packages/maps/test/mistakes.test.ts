@@ -171,6 +171,35 @@ describeKernel('map mistakes (error catalog)', () => {
       names: [/hash map \(id \d+\) is full/],
     },
     {
+      what: 'a batch update past a full hash map',
+      act: () => {
+        using m = counts();
+        m.setBatch([1, 2, 3], [1n, 2n, 3n]);
+      },
+      error: MapFullError,
+      names: ["hash map 'counts'", 'is full', '2 entries'],
+    },
+    {
+      what: 'a batch update of an array with an index past maxEntries',
+      act: () => {
+        using a = ArrayMap.create({ value: u32, maxEntries: 4, name: 'slots' });
+        a.setBatch([0, 9], [1, 2]);
+      },
+      error: KeyOutOfRangeError,
+      names: ["array map 'slots'", 'out of range', '4 entries'],
+    },
+    {
+      what: 'a batch delete from a frozen map',
+      act: () => {
+        using m = counts();
+        m.set(1, 1n);
+        m.freeze();
+        m.deleteBatch([1]);
+      },
+      error: MapFrozenError,
+      names: ["'counts'", 'is frozen', 'delete'],
+    },
+    {
       what: 'a push onto a full queue',
       act: () => {
         using q = QueueMap.create({ value: u32, maxEntries: 2, name: 'jobs' });

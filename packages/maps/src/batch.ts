@@ -11,6 +11,7 @@ import {
   mapUpdateBatch,
   mapUpdateElem,
 } from '@ts-ebpf/syscall';
+import { HOST_BYTE_ORDER } from '@ts-ebpf/uapi';
 import type { Codec } from './codecs/codec.js';
 import type { BpfMap } from './map.js';
 
@@ -144,8 +145,8 @@ function decoded<K, V>(map: BpfMap<K, V>, r: ReturnType<typeof kernelLookup>): B
   const keys = new Array<K>(r.count);
   const values = new Array<V>(r.count);
   for (let i = 0; i < r.count; i++) {
-    keys[i] = map.keyCodec.read(r.s.keyView, i * ks);
-    values[i] = map.valueCodec.read(r.s.valueView, i * vs);
+    keys[i] = map.keyCodec.read(r.s.keyView, i * ks, HOST_BYTE_ORDER);
+    values[i] = map.valueCodec.read(r.s.valueView, i * vs, HOST_BYTE_ORDER);
   }
   return { keys, values, cursor: r.cursor, done: r.done };
 }
@@ -181,8 +182,8 @@ function singleLookup<K, V>(
     if (!mapGetNextKey(fd, have ? prev : null, next)) return { keys, values, cursor: null, done: true };
     const found = del ? takeElem(fd, next, value) : mapLookupElem(fd, next, value);
     if (found) {
-      keys.push(map.keyCodec.read(s.keyView, ks));
-      values.push(map.valueCodec.read(s.valueView, 0));
+      keys.push(map.keyCodec.read(s.keyView, ks, HOST_BYTE_ORDER));
+      values.push(map.valueCodec.read(s.valueView, 0, HOST_BYTE_ORDER));
     }
     prev.set(next);
     have = !del;
@@ -273,7 +274,8 @@ function copyOut(src: Uint8Array, n: number, reuse: Uint8Array | null, capacity:
 }
 
 function encodeAll<T>(codec: Codec<T>, items: readonly T[], view: DataView, what: string) {
-  for (let i = 0; i < items.length; i++) codec.write(view, i * codec.size, items[i] as T, `${what}[${i}]`);
+  for (let i = 0; i < items.length; i++)
+    codec.write(view, i * codec.size, items[i] as T, `${what}[${i}]`, HOST_BYTE_ORDER);
 }
 
 // The kernel's batch command, or, when it refuses batches for this map type, single operations.

@@ -1,3 +1,4 @@
+import { BpfSyscallError, ObjectClosedError } from '@ts-ebpf/syscall';
 import { EbpfError } from '@ts-ebpf/uapi';
 
 /** A key or value that does not fit its codec (wrong type, range, size or shape). */
@@ -12,11 +13,176 @@ export class CodecError extends EbpfError {
   }
 }
 
-/** An operation that the map's type does not offer (e.g. `push` on a hash map). */
+/**
+ * An operation the map's type does not offer (e.g. `RingBuffer.open` on a hash map, `delete` on an
+ * array). The message names the operation, the map and its type by name.
+ */
 export class MapTypeError extends EbpfError {
-  constructor(message: string) {
-    super(message);
+  /** The operation asked for (`'RingBuffer.open'`, `'delete'`). */
+  readonly operation: string;
+  /** The map, as messages name it (`map 'events'`, `hash map (id 12)`). */
+  readonly map: string;
+
+  constructor(operation: string, map: string, message: string) {
+    super(`${operation} on ${map}: ${message}`);
     this.name = 'MapTypeError';
+    this.operation = operation;
+    this.map = map;
+  }
+}
+
+/**
+ * A map spec the kernel would refuse, found before asking it: a zero `maxEntries`, a zero key or
+ * value size where the type needs one, a ring size that is not a power-of-2 multiple of the page
+ * size, a bloom filter with more than 15 hash functions, an LPM key without address bytes.
+ */
+export class MapSpecError extends EbpfError {
+  /** The map, as messages name it. */
+  readonly map: string;
+  /** The spec field at fault (`'maxEntries'`, `'valueSize'`, `'mapExtra'` …). */
+  readonly field: string;
+
+  constructor(map: string, field: string, message: string) {
+    super(`${map}: ${field} ${message}`);
+    this.name = 'MapSpecError';
+    this.map = map;
+    this.field = field;
+  }
+}
+
+/**
+ * A failed map system call whose errno was read in its context and turned into its cause: keeps
+ * the call's `errno`, `code` and `command` (so code that catches `BpfSyscallError` still does), says
+ * what went wrong in the message, and carries the raw error as `cause`.
+ */
+export class MapSyscallError extends BpfSyscallError {
+  /** The map, as messages name it (`hash map 'counts'`, `hash map (id 12)`). */
+  readonly map: string;
+
+  /** `message` follows the map's name. */
+  constructor(map: string, message: string, cause: BpfSyscallError) {
+    super(cause.errno, { syscall: cause.syscall, command: cause.command });
+    this.map = map;
+    this.message = `${map}${message}`;
+    this.cause = cause;
+    // the raw errno's generic hint is the very thing this error replaces
+    (this as { hint: string | undefined }).hint = undefined;
+    this.name = 'MapSyscallError';
+  }
+}
+
+/**
+ * The kernel refused to create a map (`map 'stackmap': failed to create: …`): names the map and
+ * what was asked; `cause` is the system call's error.
+ */
+export class MapCreateError extends MapSyscallError {
+  constructor(map: string, message: string, cause: BpfSyscallError) {
+    super(map, `: failed to create: ${cause.code}: ${message}`, cause);
+    this.name = 'MapCreateError';
+  }
+}
+
+/** A write to a map frozen with `freeze()` (read-only for user space; programs may still write it). */
+export class MapFrozenError extends MapSyscallError {
+  constructor(map: string, operation: string, cause: BpfSyscallError) {
+    super(map, ` is frozen (read-only for user space): ${operation} is refused`, cause);
+    this.name = 'MapFrozenError';
+  }
+}
+
+/** A new key (or value) that does not fit: every one of the map's `maxEntries` slots is in use. */
+export class MapFullError extends MapSyscallError {
+  readonly maxEntries: number;
+
+  constructor(map: string, maxEntries: number, advice: string, cause: BpfSyscallError) {
+    super(map, ` is full: all ${maxEntries} entries (maxEntries) are in use; ${advice}`, cause);
+    this.name = 'MapFullError';
+    this.maxEntries = maxEntries;
+  }
+}
+
+/** A key the map cannot hold: an array index at or past `maxEntries`, an LPM prefix longer than the address. */
+export class KeyOutOfRangeError extends MapSyscallError {
+  constructor(map: string, message: string, cause: BpfSyscallError) {
+    super(map, `: ${message}`, cause);
+    this.name = 'KeyOutOfRangeError';
+  }
+}
+
+/**
+ * An inner map that does not match the template the map-in-map was created with (the kernel
+ * requires the same type, key and value sizes and flags): names both maps and both types.
+ */
+export class InnerMapMismatchError extends MapSyscallError {
+  /** `map` is the outer map. */
+  constructor(map: string, message: string, cause: BpfSyscallError) {
+    super(map, `: ${message}`, cause);
+    this.name = 'InnerMapMismatchError';
+  }
+}
+
+/** `BpfMap.fromFd` / `fromPin` / `fromId` given something that is not a BPF map (a program, a file …). */
+export class NotAMapError extends EbpfError {
+  /** The fd or path given, as messages name it (`fd 7`, `/sys/fs/bpf/prog`). */
+  readonly subject: string;
+
+  constructor(subject: string, message: string, cause?: unknown) {
+    super(`${subject} ${message}`, cause === undefined ? undefined : { cause });
+    this.name = 'NotAMapError';
+    this.subject = subject;
+  }
+}
+
+/** No map where one was asked for: no map with that id (`BpfMap.fromId`), nothing at a pin path. */
+export class MapNotFoundError extends EbpfError {
+  /** What was asked for (`map id 12`, a pin path). */
+  readonly subject: string;
+
+  constructor(subject: string, message: string, cause: unknown) {
+    super(`${subject}: ${message}`, { cause });
+    this.name = 'MapNotFoundError';
+    this.subject = subject;
+  }
+}
+
+/** Nothing is pinned at the path given to `BpfMap.fromPin`. */
+export class PinNotFoundError extends MapNotFoundError {
+  /** The path asked for. */
+  readonly path: string;
+
+  constructor(path: string, cause: unknown) {
+    super(
+      path,
+      'nothing is pinned here: check the path (is bpffs mounted there, was the map pinned?)',
+      cause,
+    );
+    this.name = 'PinNotFoundError';
+    this.path = path;
+  }
+}
+
+/**
+ * A ring, perf or user ring buffer used the wrong way for its state: a read inside a consume
+ * callback, a read while a lease or cursor is held, a sample submitted twice. Names the reader and
+ * what to do instead.
+ */
+export class ReaderStateError extends EbpfError {
+  /** The reader, as messages name it (`ring buffer reader of map 'events'`). */
+  readonly reader: string;
+
+  constructor(reader: string, message: string) {
+    super(`${reader}: ${message}`);
+    this.name = 'ReaderStateError';
+    this.reader = reader;
+  }
+}
+
+/** A reader used after `close()`: names the reader and says to open a new one. */
+export class ReaderClosedError extends ObjectClosedError {
+  constructor(reader: string, reopen: string) {
+    super(reader);
+    this.message = `${reader} is closed: ${reopen}`;
+    this.name = 'ReaderClosedError';
   }
 }
 
@@ -56,5 +222,20 @@ export class PinnedMapMismatchError extends EbpfError {
     this.name = 'PinnedMapMismatchError';
     this.path = path;
     this.mismatches = mismatches;
+  }
+}
+
+/**
+ * A pin the kernel refused, with the reason found: the directory is not on bpffs, it does not
+ * exist, or something is pinned at the path already.
+ */
+export class PinError extends MapSyscallError {
+  /** The path asked for. */
+  readonly path: string;
+
+  constructor(map: string, path: string, message: string, cause: BpfSyscallError) {
+    super(map, `: cannot pin at ${path}: ${cause.code}: ${message}`, cause);
+    this.name = 'PinError';
+    this.path = path;
   }
 }

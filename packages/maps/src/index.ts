@@ -21,9 +21,22 @@ export {
 } from './codecs/struct.js';
 export {
   CodecError,
+  InnerMapMismatchError,
+  KeyOutOfRangeError,
+  MapCreateError,
+  MapFrozenError,
+  MapFullError,
+  MapNotFoundError,
+  MapSpecError,
+  MapSyscallError,
   MapTypeError,
+  NotAMapError,
+  PinError,
   type PinMismatch,
+  PinNotFoundError,
   PinnedMapMismatchError,
+  ReaderClosedError,
+  ReaderStateError,
   StructOpsTypeError,
 } from './errors.js';
 export { ITERATION_CHUNK } from './iteration.js';
@@ -56,14 +69,20 @@ export {
   mapTypeName,
   Update,
 } from './map-types.js';
-export { PerfBuffer, type PerfBufferOptions } from './perf-buffer.js';
+export { PerfBuffer, type PerfBufferEvents, type PerfBufferOptions } from './perf-buffer.js';
 export { defaultPoller, Poller, type PollRegistration, type PollSource, pollersStopped } from './poller.js';
 export { RecordBatch } from './record-batch.js';
 export { RecordCursor } from './record-cursor.js';
 export { LeasedRecords } from './record-lease.js';
 export { RecordList } from './record-list.js';
 export { type RecordSource, RecordView } from './record-view.js';
-export { type ReaderStats, type RecordLease, RingBuffer, type RingBufferOptions } from './ringbuf.js';
+export {
+  type ReaderStats,
+  type RecordLease,
+  RingBuffer,
+  type RingBufferEvents,
+  type RingBufferOptions,
+} from './ringbuf.js';
 export {
   StructOpsMap,
   type StructOpsMapOptions,

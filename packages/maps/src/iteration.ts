@@ -1,4 +1,5 @@
 import { mapGetNextKey, mapLookupElem, mapUpdateElem } from '@ts-ebpf/syscall';
+import { HOST_BYTE_ORDER, HOST_LITTLE_ENDIAN } from '@ts-ebpf/uapi';
 import {
   type BatchCursor,
   type BatchResult,
@@ -46,13 +47,13 @@ function* walk<K, V>(map: BpfMap<K, V>, withValues: boolean): Generator<[K, V | 
       if (seen.has(id)) continue;
       seen.add(id);
     }
-    const key = map.keyCodec.read(view, prevAt);
+    const key = map.keyCodec.read(view, prevAt, HOST_BYTE_ORDER);
     if (!withValues) {
       yield [key, undefined];
       continue;
     }
     // Deleted between get_next_key and lookup: skip it.
-    if (mapLookupElem(map.fd, prev, value)) yield [key, map.valueCodec.read(valueView, 0)];
+    if (mapLookupElem(map.fd, prev, value)) yield [key, map.valueCodec.read(valueView, 0, HOST_BYTE_ORDER)];
   }
 }
 
@@ -101,7 +102,7 @@ export function clear(map: BpfMap<unknown, unknown>): number {
     const kv = new DataView(key.buffer);
     const zero = new Uint8Array(map.valueCodec.size);
     for (let i = 0; i < map.maxEntries; i++) {
-      kv.setUint32(0, i, true);
+      kv.setUint32(0, i, HOST_LITTLE_ENDIAN);
       mapUpdateElem(fd, key, zero);
     }
     return map.maxEntries;

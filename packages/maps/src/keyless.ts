@@ -1,8 +1,10 @@
 import { mapLookupElem } from '@ts-ebpf/syscall';
 import type { Codec } from './codecs/codec.js';
+import { MapTypeError } from './errors.js';
 import { BpfMap } from './map.js';
+import { mapLabel } from './map-diagnosis.js';
 import type { MapPinning } from './map-spec.js';
-import { MapType } from './map-types.js';
+import { MapType, mapTypeName } from './map-types.js';
 
 /** Options of queue, stack and bloom filter maps. */
 export interface KeylessOptions<V> {
@@ -52,8 +54,14 @@ export class QueueMap<V> extends MapWrapper<never, V> {
     return new QueueMap(BpfMap.create<never, V>({ ...o, type: MapType.QUEUE }));
   }
 
-  /** Wraps an existing queue or stack map. */
+  /** Wraps an existing queue or stack map. @throws MapTypeError for a map of another type. */
   static wrap<V>(map: BpfMap<never, V>): QueueMap<V> {
+    if (map.type !== MapType.QUEUE && map.type !== MapType.STACK)
+      throw new MapTypeError(
+        'QueueMap.wrap',
+        mapLabel(map.type, map.name, map.info().id),
+        `a ${mapTypeName(map.type)} map is not a queue or stack: push, pop and peek need one`,
+      );
     return new QueueMap(map);
   }
 

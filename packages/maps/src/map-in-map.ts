@@ -1,8 +1,31 @@
+import { BpfMapCreateFlag, BpfSyscallError, type MapInfo, mapInfo } from '@ts-ebpf/syscall';
 import type { Codec } from './codecs/codec.js';
 import { u32 } from './codecs/scalars.js';
+import { InnerMapMismatchError } from './errors.js';
 import { BpfMap, type MapCodecs } from './map.js';
+import { mapLabel } from './map-diagnosis.js';
 import type { MapPinning } from './map-spec.js';
-import { MapType } from './map-types.js';
+import { MapType, mapTypeName } from './map-types.js';
+
+type Template = Pick<MapInfo, 'type' | 'id' | 'name' | 'keySize' | 'valueSize' | 'maxEntries' | 'mapFlags'>;
+
+// The ways `inner` differs from the template, as the kernel compares them (bpf_map_meta_equal).
+function differences(template: Template, inner: Template): string[] {
+  const out: string[] = [];
+  if (inner.type !== template.type)
+    out.push(`type ${mapTypeName(inner.type)} (template: ${mapTypeName(template.type)})`);
+  for (const f of ['keySize', 'valueSize', 'mapFlags'] as const)
+    if (inner[f] !== template[f]) out.push(`${f} ${inner[f]} (template: ${template[f]})`);
+  // arrays also compare max_entries, unless created with BPF_F_INNER_MAP
+  const arrays = template.type === MapType.ARRAY || template.type === MapType.PERCPU_ARRAY;
+  if (
+    arrays &&
+    (template.mapFlags & BpfMapCreateFlag.INNER_MAP) === 0 &&
+    inner.maxEntries !== template.maxEntries
+  )
+    out.push(`maxEntries ${inner.maxEntries} (template: ${template.maxEntries})`);
+  return out;
+}
 
 /** Options of array-of-maps and hash-of-maps. */
 export interface MapOfMapsOptions<K> {
@@ -20,13 +43,17 @@ export interface MapOfMapsOptions<K> {
 export class MapOfMaps<K> implements Disposable {
   /** The outer map: values are written as fds and read as inner map ids. */
   readonly map: BpfMap<K, number>;
+  // The inner map template as it was at creation (the kernel keeps its own copy).
+  readonly #template: Template;
 
-  private constructor(map: BpfMap<K, number>) {
+  private constructor(map: BpfMap<K, number>, template: Template) {
     this.map = map;
+    this.#template = template;
   }
 
   /** Creates an array of maps (u32 index keys). */
   static array(o: Omit<MapOfMapsOptions<number>, 'key'>): MapOfMaps<number> {
+    const template = mapInfo(o.inner.fd);
     return new MapOfMaps(
       BpfMap.create<number, number>({
         ...o,
@@ -35,13 +62,16 @@ export class MapOfMaps<K> implements Disposable {
         innerMap: o.inner,
         type: MapType.ARRAY_OF_MAPS,
       }),
+      template,
     );
   }
 
   /** Creates a hash of maps. */
   static hash<K>(o: MapOfMapsOptions<K> & { key: Codec<K> }): MapOfMaps<K> {
+    const template = mapInfo(o.inner.fd);
     return new MapOfMaps(
       BpfMap.create<K, number>({ ...o, value: u32, innerMap: o.inner, type: MapType.HASH_OF_MAPS }),
+      template,
     );
   }
 
@@ -50,10 +80,37 @@ export class MapOfMaps<K> implements Disposable {
     return this.map.fd;
   }
 
-  /** Stores `inner` under `key` (the kernel keeps its own reference). */
+  /**
+   * Stores `inner` under `key` (the kernel keeps its own reference).
+   * @throws InnerMapMismatchError when `inner` differs from the template in type, sizes or flags.
+   */
   set(key: K, inner: { readonly fd: number }, flags = 0): this {
-    this.map.set(key, inner.fd, flags);
+    try {
+      this.map.set(key, inner.fd, flags);
+    } catch (e) {
+      throw this.#explain(e, inner.fd);
+    }
     return this;
+  }
+
+  // An EINVAL from storing an inner map that does not match the template: name both maps.
+  #explain(e: unknown, innerFd: number): unknown {
+    if (!(e instanceof BpfSyscallError) || e.code !== 'EINVAL') return e;
+    let inner: MapInfo;
+    try {
+      inner = mapInfo(innerFd);
+    } catch {
+      return e;
+    }
+    const diff = differences(this.#template, inner);
+    if (diff.length === 0) return e;
+    const t = this.#template;
+    const outer = mapLabel(this.map.type, this.map.name, this.map.info().id);
+    return new InnerMapMismatchError(
+      outer,
+      `inner ${mapLabel(inner.type, inner.name, inner.id)} does not match the template ${mapLabel(t.type, t.name, t.id)} it was created with: ${diff.join(', ')}`,
+      e,
+    );
   }
 
   /** The kernel id of the inner map under `key`. */

@@ -60,10 +60,13 @@ export function isKeyless(type: number): boolean {
   return keyless.has(type);
 }
 
-/** The name of a map type (`'hash'`), or `'type N'`. */
+/**
+ * The name of a map type as messages print it: `'hash'` for `BPF_MAP_TYPE_HASH`, or
+ * `'unknown map type N'` for a number no table here knows.
+ */
 export function mapTypeName(type: number): string {
   for (const [name, value] of Object.entries(MapType)) if (value === type) return name.toLowerCase();
-  return `type ${type}`;
+  return `unknown map type ${type}`;
 }
 
 const batchIterable = new Set<number>([

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import {
   BpfMapCreateFlag,
+  close,
   getPinned,
   type MapInfo,
   mapCreate,
@@ -11,10 +12,12 @@ import {
   mapLookupAndDeleteElem,
   mapLookupElem,
   mapUpdateElem,
+  NotFoundError,
   OwnedFd,
   pinObject,
   unpin,
 } from '@ts-ebpf/syscall';
+import { type ByteOrder, HOST_BYTE_ORDER } from '@ts-ebpf/uapi';
 import {
   type BatchCursor,
   type BatchResult,
@@ -29,11 +32,23 @@ import {
 import { bytes } from './codecs/bytes.js';
 import type { Codec } from './codecs/codec.js';
 import { isPerCpu, perCpu } from './codecs/per-cpu.js';
-import { CodecError } from './errors.js';
+import { CodecError, MapNotFoundError, NotAMapError, PinNotFoundError } from './errors.js';
 import { clear, count, entries } from './iteration.js';
+import {
+  checkSpec,
+  createError,
+  fdKind,
+  MAP_FD_KIND,
+  mapLabel,
+  pinError,
+  writeError,
+} from './map-diagnosis.js';
 import type { MapSpec } from './map-spec.js';
 import { isKeyless, isPerCpuType, mapTypeName, Update } from './map-types.js';
 import { assertReusable } from './pin-reuse.js';
+
+// Keys and values are what this kernel reads and writes: in the host's byte order.
+const ORDER: ByteOrder = HOST_BYTE_ORDER;
 
 /** Codecs to read an existing map with. */
 export interface MapCodecs<K, V> {
@@ -71,6 +86,8 @@ export class BpfMap<K, V> implements Disposable {
   /** The value codec (a `PerCpuCodec` for per-CPU maps). */
   readonly valueCodec: Codec<V>;
   readonly #fd: OwnedFd;
+  // The kernel id when known without asking (maps opened from an fd, pin or id).
+  #id: number | undefined;
   /** Scratch key (null for keyless maps), reused by every call. */
   readonly #key: Uint8Array | null;
   readonly #keyView: DataView;
@@ -81,11 +98,14 @@ export class BpfMap<K, V> implements Disposable {
   /** @internal Use {@link BpfMap.create} or the `from*` functions. */
   constructor(
     fd: number,
-    info: Pick<MapInfo, 'type' | 'keySize' | 'valueSize' | 'maxEntries' | 'mapFlags' | 'name'>,
+    info: Pick<MapInfo, 'type' | 'keySize' | 'valueSize' | 'maxEntries' | 'mapFlags' | 'name'> & {
+      id?: number;
+    },
     key: Codec<K>,
     value: Codec<V>,
   ) {
-    this.#fd = new OwnedFd(fd, `${mapTypeName(info.type)} map`);
+    this.#fd = new OwnedFd(fd, mapLabel(info.type, info.name, info.id));
+    this.#id = info.id;
     this.type = info.type;
     this.keySize = info.keySize;
     this.valueSize = info.valueSize;
@@ -116,6 +136,15 @@ export class BpfMap<K, V> implements Disposable {
     }
     let flags = spec.flags ?? 0;
     if (spec.numaNode !== undefined) flags |= BpfMapCreateFlag.NUMA_NODE;
+    const label = mapLabel(spec.type, spec.name ?? '');
+    const request = {
+      type: spec.type,
+      keySize: key.size,
+      valueSize,
+      maxEntries: spec.maxEntries,
+      flags,
+      mapExtra: spec.mapExtra,
+    };
     if (spec.pinning && (spec.pinning.reuse ?? true) && existsSync(spec.pinning.path)) {
       // Reused only if it is the map this spec would create (as libbpf and cilium/ebpf check).
       const { path } = spec.pinning;
@@ -123,21 +152,27 @@ export class BpfMap<K, V> implements Disposable {
       const wanted = { type, keySize: key.size, valueSize, maxEntries, mapFlags: flags, mapExtra };
       return BpfMap.#adopt(getPinned(path), { key, value }, (info) => assertReusable(path, info, wanted));
     }
-    const fd = mapCreate({
-      mapType: spec.type,
-      keySize: key.size,
-      valueSize,
-      maxEntries: spec.maxEntries,
-      mapFlags: flags,
-      numaNode: spec.numaNode,
-      mapName: spec.name,
-      innerMapFd: spec.innerMap?.fd,
-      mapExtra: spec.mapExtra,
-      btfFd: spec.btf?.fd,
-      btfKeyTypeId: spec.btf?.keyTypeId,
-      btfValueTypeId: spec.btf?.valueTypeId,
-      btfVmlinuxValueTypeId: spec.btf?.vmlinuxValueTypeId,
-    });
+    checkSpec(label, request);
+    let fd: number;
+    try {
+      fd = mapCreate({
+        mapType: spec.type,
+        keySize: key.size,
+        valueSize,
+        maxEntries: spec.maxEntries,
+        mapFlags: flags,
+        numaNode: spec.numaNode,
+        mapName: spec.name,
+        innerMapFd: spec.innerMap?.fd,
+        mapExtra: spec.mapExtra,
+        btfFd: spec.btf?.fd,
+        btfKeyTypeId: spec.btf?.keyTypeId,
+        btfValueTypeId: spec.btf?.valueTypeId,
+        btfVmlinuxValueTypeId: spec.btf?.vmlinuxValueTypeId,
+      });
+    } catch (e) {
+      throw createError(label, request, e);
+    }
     const info = {
       type: spec.type,
       keySize: key.size,
@@ -161,8 +196,16 @@ export class BpfMap<K, V> implements Disposable {
   /**
    * Takes ownership of a map fd; type and sizes come from the kernel. Without codecs keys and
    * values are raw bytes (per-CPU: one `Uint8Array` per CPU).
+   * @throws NotAMapError when `fd` is not open or not a BPF map (a program, a socket …): the fd
+   * is then left to the caller, untouched.
    */
   static fromFd<K = unknown, V = unknown>(fd: number, codecs: MapCodecs<K, V> = {}): BpfMap<K, V> {
+    const kind = fdKind(fd);
+    if (kind !== MAP_FD_KIND)
+      throw new NotAMapError(
+        `fd ${fd}`,
+        kind === undefined ? 'is not an open file descriptor' : `is not a BPF map: it is ${kind}`,
+      );
     return BpfMap.#adopt(fd, codecs);
   }
 
@@ -200,14 +243,44 @@ export class BpfMap<K, V> implements Disposable {
     return new BpfMap(fd, info, key, value);
   }
 
-  /** Opens the map pinned at `path`. */
+  /**
+   * Opens the map pinned at `path`.
+   * @throws PinNotFoundError when nothing is pinned there; NotAMapError when what is pinned
+   * there is not a map (a program, a link) or the file is not on bpffs.
+   */
   static fromPin<K = unknown, V = unknown>(path: string, codecs: MapCodecs<K, V> = {}): BpfMap<K, V> {
-    return BpfMap.fromFd(getPinned(path), codecs);
+    let fd: number;
+    try {
+      fd = getPinned(path);
+    } catch (e) {
+      if (e instanceof NotFoundError) throw new PinNotFoundError(path, e);
+      if (existsSync(path)) throw new NotAMapError(path, 'is not a BPF object pinned on bpffs', e);
+      throw e;
+    }
+    return BpfMap.#adoptOwn(fd, path, codecs);
   }
 
-  /** Opens a map by its kernel id. */
+  /** Opens a map by its kernel id. @throws MapNotFoundError when no map has this id. */
   static fromId<K = unknown, V = unknown>(id: number, codecs: MapCodecs<K, V> = {}): BpfMap<K, V> {
-    return BpfMap.fromFd(mapGetFdById(id), codecs);
+    let fd: number;
+    try {
+      fd = mapGetFdById(id);
+    } catch (e) {
+      if (e instanceof NotFoundError)
+        throw new MapNotFoundError(`map id ${id}`, 'no map has this id (closed and freed?)', e);
+      throw e;
+    }
+    return BpfMap.#adoptOwn(fd, `map id ${id}`, codecs);
+  }
+
+  // An fd this class opened: closed again when it is not a map.
+  static #adoptOwn<K, V>(fd: number, subject: string, codecs: MapCodecs<K, V>): BpfMap<K, V> {
+    const kind = fdKind(fd);
+    if (kind !== MAP_FD_KIND) {
+      close(fd);
+      throw new NotAMapError(subject, `is not a BPF map: it is ${kind}`);
+    }
+    return BpfMap.#adopt(fd, codecs);
   }
 
   /** The map's fd. @throws ObjectClosedError after close. */
@@ -227,13 +300,13 @@ export class BpfMap<K, V> implements Disposable {
 
   /** @internal Encodes `key` into the scratch key buffer. */
   encodeKey(key: K): Uint8Array | null {
-    if (this.#key) this.keyCodec.write(this.#keyView, 0, key, 'key');
+    if (this.#key) this.keyCodec.write(this.#keyView, 0, key, 'key', ORDER);
     return this.#key;
   }
 
   /** @internal Encodes `value` into the scratch value buffer. */
   encodeValue(value: V): Uint8Array {
-    this.valueCodec.write(this.#valueView, 0, value, 'value');
+    this.valueCodec.write(this.#valueView, 0, value, 'value', ORDER);
     return this.#value;
   }
 
@@ -241,21 +314,59 @@ export class BpfMap<K, V> implements Disposable {
   get(key: K, flags = 0): V | undefined {
     const fd = this.fd;
     if (!mapLookupElem(fd, this.encodeKey(key), this.#value, flags)) return undefined;
-    return this.valueCodec.read(this.#valueView, 0);
+    return this.valueCodec.read(this.#valueView, 0, ORDER);
   }
 
   /** Stores `value` under `key`. `flags`: `Update.ANY` (default), `NOEXIST`, `EXIST`, `LOCK`. */
   set(key: K, value: V, flags: number = Update.ANY): this {
     const fd = this.fd;
     const k = this.encodeKey(key);
-    mapUpdateElem(fd, k, this.encodeValue(value), flags);
+    try {
+      mapUpdateElem(fd, k, this.encodeValue(value), flags);
+    } catch (e) {
+      throw this.#explain(fd, 'update', e, k, flags);
+    }
     return this;
   }
 
   /** Deletes `key`. @returns false when it was absent. */
   delete(key: K): boolean {
     const fd = this.fd;
-    return mapDeleteElem(fd, this.encodeKey(key));
+    const k = this.encodeKey(key);
+    try {
+      return mapDeleteElem(fd, k);
+    } catch (e) {
+      throw this.#explain(fd, 'delete', e, k, 0);
+    }
+  }
+
+  // The meaning of a failed write (frozen, full, index out of range …): error path only.
+  #explain(
+    fd: number,
+    operation: 'update' | 'push' | 'delete',
+    e: unknown,
+    key: Uint8Array | null,
+    flags: number,
+  ) {
+    const failedOn = {
+      type: this.type,
+      maxEntries: this.maxEntries,
+      keySize: this.keySize,
+      label: () => this.#label(),
+    };
+    return writeError(failedOn, fd, operation, e, key, flags);
+  }
+
+  // How messages name this map (an unnamed one by its id, asked for here: error paths only).
+  #label(): string {
+    if (!this.name && this.#id === undefined && !this.closed) {
+      try {
+        this.#id = mapInfo(this.fd).id;
+      } catch {
+        // named by its type alone
+      }
+    }
+    return mapLabel(this.type, this.name, this.#id);
   }
 
   /** True when `key` is present. */
@@ -268,24 +379,29 @@ export class BpfMap<K, V> implements Disposable {
   getAndDelete(key: K): V | undefined {
     const fd = this.fd;
     if (!mapLookupAndDeleteElem(fd, this.encodeKey(key), this.#value)) return undefined;
-    return this.valueCodec.read(this.#valueView, 0);
+    return this.valueCodec.read(this.#valueView, 0, ORDER);
   }
 
   /** @internal Reads a value into the scratch buffer and decodes it; for wrappers. */
   lookupRaw(key: Uint8Array | null, flags = 0): V | undefined {
     if (!mapLookupElem(this.fd, key, this.#value, flags)) return undefined;
-    return this.valueCodec.read(this.#valueView, 0);
+    return this.valueCodec.read(this.#valueView, 0, ORDER);
   }
 
   /** @internal Takes (pops) a value from a keyless map. */
   takeRaw(flags = 0): V | undefined {
     if (!mapLookupAndDeleteElem(this.fd, null, this.#value, flags)) return undefined;
-    return this.valueCodec.read(this.#valueView, 0);
+    return this.valueCodec.read(this.#valueView, 0, ORDER);
   }
 
   /** @internal Writes a value into a keyless map. */
   pushRaw(value: V, flags = 0): void {
-    mapUpdateElem(this.fd, null, this.encodeValue(value), flags);
+    const fd = this.fd;
+    try {
+      mapUpdateElem(fd, null, this.encodeValue(value), flags);
+    } catch (e) {
+      throw this.#explain(fd, 'push', e, null, flags);
+    }
   }
 
   /** Every key (survives concurrent deletion: each key present throughout is visited once). */
@@ -319,7 +435,7 @@ export class BpfMap<K, V> implements Disposable {
 
   /**
    * One BPF_MAP_LOOKUP_BATCH chunk as raw key and value bytes (no decoding): the fastest walk
-   * of a large map. Decode entry `i` with `map.keyCodec.read(new DataView(r.keys.buffer), i * keySize)`.
+   * of a large map. Decode entry `i` with `map.keyCodec.read(new DataView(r.keys.buffer, r.keys.byteOffset), i * keySize, HOST_BYTE_ORDER)`.
    * Pass the previous result as `into` to refill its storage instead of allocating.
    *
    * @example
@@ -352,12 +468,20 @@ export class BpfMap<K, V> implements Disposable {
 
   /** BPF_MAP_UPDATE_BATCH of `keys[i] → values[i]`; single updates where the kernel refuses batches. */
   setBatch(keys: readonly K[], values: readonly V[], flags: number = Update.ANY): number {
-    return setBatch(this, keys, values, flags);
+    try {
+      return setBatch(this, keys, values, flags);
+    } catch (e) {
+      throw this.#explain(this.fd, 'update', e, null, flags);
+    }
   }
 
   /** BPF_MAP_DELETE_BATCH of `keys`; single deletes where the kernel refuses batches. */
   deleteBatch(keys: readonly K[]): number {
-    return deleteBatch(this, keys);
+    try {
+      return deleteBatch(this, keys);
+    } catch (e) {
+      throw this.#explain(this.fd, 'delete', e, null, 0);
+    }
   }
 
   /** Makes the map read-only for user space (programs may still write it). */
@@ -365,9 +489,17 @@ export class BpfMap<K, V> implements Disposable {
     mapFreeze(this.fd);
   }
 
-  /** Pins the map at `path` on bpffs. */
+  /**
+   * Pins the map at `path` on bpffs (missing parent directories are created).
+   * @throws PinError naming the cause when the path is not on bpffs or is taken.
+   */
   pin(path: string): void {
-    pinObject(this.fd, path);
+    const fd = this.fd;
+    try {
+      pinObject(fd, path);
+    } catch (e) {
+      throw pinError(this.#label(), path, e);
+    }
     this.#pinned = path;
   }
 

@@ -1,11 +1,11 @@
 import { EventEmitter } from 'node:events';
 import {
+  BpfArgumentError,
   Epoll,
   MappedMemory,
   mapDeleteElem,
   mapInfo,
   mapUpdateElem,
-  ObjectClosedError,
   OwnedFd,
   onlineCpus,
   PerfRecord,
@@ -16,13 +16,18 @@ import {
   pageSize,
   perfEventOpen,
 } from '@ts-ebpf/syscall';
-import { MapTypeError } from './errors.js';
-import { MapType } from './map-types.js';
+import { HOST_LITTLE_ENDIAN } from '@ts-ebpf/uapi';
+import { MapTypeError, ReaderClosedError } from './errors.js';
+import { mapLabel } from './map-diagnosis.js';
+import { MapType, mapTypeName } from './map-types.js';
 import { defaultPoller, type Poller } from './poller.js';
 import { RecordStream } from './record-stream.js';
 import { readPosition, writePosition } from './ring-layout.js';
 import type { ReaderStats } from './ringbuf.js';
 import { Slab } from './slab.js';
+
+// perf records are in the host's byte order (module-local: V8 folds it in the drain loop)
+const LE = HOST_LITTLE_ENDIAN;
 
 // perf_event_mmap_page: data_head @1024 and data_tail @1032, read and written as u32 halves.
 const HEAD = 1024;
@@ -50,12 +55,27 @@ interface CpuRing {
 }
 
 /**
+ * The events of a {@link PerfBuffer}, typed: `perf.on('record', (rec) => …)` gets a `Uint8Array`.
+ */
+export interface PerfBufferEvents {
+  /** One sample, as a copy that is yours to keep; emitted while a listener is attached. */
+  record: [record: Uint8Array];
+  /** The kernel dropped `count` samples on `cpu` because its ring was full. */
+  lost: [count: number, cpu: number];
+  /** The reader was closed (by `close()`, `using`, or its abort signal). */
+  close: [];
+}
+
+/**
  * Reads a `BPF_MAP_TYPE_PERF_EVENT_ARRAY` filled by `bpf_perf_event_output`: one
  * BPF_OUTPUT perf event per CPU, mmapped (1 + 2^n pages) and stored in the map at
  * key = CPU. Delivers RAW samples (their payload as the kernel padded it: the
  * size rounds up so that size + 4 is a multiple of 8) and counts LOST records.
  */
-export class PerfBuffer extends EventEmitter implements Disposable, AsyncIterable<Uint8Array> {
+export class PerfBuffer
+  extends EventEmitter<PerfBufferEvents>
+  implements Disposable, AsyncIterable<Uint8Array>
+{
   readonly #rings: CpuRing[] = [];
   readonly #mapFd: number;
   readonly #epoll: Epoll;
@@ -66,13 +86,20 @@ export class PerfBuffer extends EventEmitter implements Disposable, AsyncIterabl
   #next = 0;
   readonly #slab = new Slab();
   #closed = false;
+  // How messages name this reader: `perf buffer reader of perf_event_array map 'events'`.
+  readonly #name: string;
   /** Counters: `discarded` is the number of samples the kernel reported lost. */
   readonly stats: ReaderStats = { records: 0, bytes: 0, discarded: 0 };
 
-  private constructor(map: { readonly fd: number }, o: PerfBufferOptions) {
+  private constructor(map: { readonly fd: number }, name: string, o: PerfBufferOptions) {
     super();
+    this.#name = name;
     const pages = o.pages ?? 8;
-    if (!Number.isInteger(Math.log2(pages))) throw new RangeError(`pages (${pages}) must be a power of two`);
+    if (!Number.isInteger(Math.log2(pages)))
+      throw new BpfArgumentError(
+        'pages',
+        `${pages} for the ${name}: the data pages per CPU must be a power of two`,
+      );
     this.#mapFd = map.fd;
     this.#dataSize = pages * pageSize();
     this.#epoll = new Epoll();
@@ -122,6 +149,7 @@ export class PerfBuffer extends EventEmitter implements Disposable, AsyncIterabl
       meta: new Uint32Array(bytes.buffer, bytes.byteOffset + HEAD, 4),
       tail: 0,
     });
+    // u32 key and value in the host's order (typed arrays are)
     const key = new Uint8Array(new Uint32Array([cpu]).buffer);
     mapUpdateElem(this.#mapFd, key, new Uint8Array(new Uint32Array([fd.fd]).buffer));
     this.#epoll.add(fd.fd, cpu);
@@ -130,10 +158,15 @@ export class PerfBuffer extends EventEmitter implements Disposable, AsyncIterabl
   /** Opens per-CPU perf events for `map` (a perf event array) and starts reading them. */
   static open(map: { readonly fd: number }, options: PerfBufferOptions = {}): PerfBuffer {
     const info = mapInfo(map.fd);
+    const label = mapLabel(info.type, info.name, info.id);
     if (info.type !== MapType.PERF_EVENT_ARRAY) {
-      throw new MapTypeError(`map ${info.id} is not a perf event array (type ${info.type})`);
+      throw new MapTypeError(
+        'PerfBuffer.open',
+        label,
+        `a ${mapTypeName(info.type)} map is not a perf event array; ring buffers are read with RingBuffer`,
+      );
     }
-    return new PerfBuffer(map, options);
+    return new PerfBuffer(map, `perf buffer reader of ${label}`, options);
   }
 
   #head(r: CpuRing): number {
@@ -169,13 +202,13 @@ export class PerfBuffer extends EventEmitter implements Disposable, AsyncIterabl
     let n = 0;
     while (tail < head && n < limit) {
       const at = page + (tail % this.#dataSize);
-      const type = view.getUint32(at, true);
-      const size = view.getUint16(at + 6, true);
+      const type = view.getUint32(at, LE);
+      const size = view.getUint16(at + 6, LE);
       if (size < 8) throw new Error(`corrupt perf record of ${size} bytes on CPU ${r.cpu}`);
       const body = tail + 8;
       tail += size;
       if (type === PerfRecord.SAMPLE) {
-        const len = view.getUint32(page + (body & mask), true);
+        const len = view.getUint32(page + (body & mask), LE);
         if (len > size - 12)
           throw new Error(`corrupt perf sample of ${len} bytes in a ${size}-byte record on CPU ${r.cpu}`);
         const rec = this.#slice(r, body + 4, len);
@@ -190,7 +223,7 @@ export class PerfBuffer extends EventEmitter implements Disposable, AsyncIterabl
       } else {
         if (type === PerfRecord.LOST) {
           // struct { u64 id; u64 lost; }: the count, u64-aligned, cannot wrap either
-          const lost = Number(view.getBigUint64(page + ((body + 8) & mask), true));
+          const lost = Number(view.getBigUint64(page + ((body + 8) & mask), LE));
           this.stats.discarded += lost;
           this.emit('lost', lost, r.cpu);
         }
@@ -205,7 +238,7 @@ export class PerfBuffer extends EventEmitter implements Disposable, AsyncIterabl
    * callback. @returns the number of samples.
    */
   consume(cb: (record: Uint8Array, cpu: number) => void, limit = Number.POSITIVE_INFINITY): number {
-    if (this.#closed) throw new ObjectClosedError('perf buffer reader');
+    if (this.#closed) throw new ReaderClosedError(this.#name, 'open a new one with PerfBuffer.open(map)');
     let n = 0;
     for (let i = 0; i < this.#rings.length && n < limit; i++) {
       const r = this.#rings[(this.#next + i) % this.#rings.length]!;
@@ -244,7 +277,7 @@ export class PerfBuffer extends EventEmitter implements Disposable, AsyncIterabl
 
   /** Async iteration over copies of the samples; ends on close or abort. */
   [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
-    if (this.#closed) throw new ObjectClosedError('perf buffer reader');
+    if (this.#closed) throw new ReaderClosedError(this.#name, 'open a new one with PerfBuffer.open(map)');
     return this.#stream.iterator();
   }
 
@@ -266,7 +299,7 @@ export class PerfBuffer extends EventEmitter implements Disposable, AsyncIterabl
   #release(): void {
     const key = new Uint8Array(4);
     for (const r of this.#rings.splice(0)) {
-      new DataView(key.buffer).setUint32(0, r.cpu, true);
+      new DataView(key.buffer).setUint32(0, r.cpu, HOST_LITTLE_ENDIAN);
       try {
         mapDeleteElem(this.#mapFd, key);
       } catch {

@@ -1,5 +1,10 @@
 import { ObjectClosedError } from '@ts-ebpf/syscall';
+import { HOST_LITTLE_ENDIAN } from '@ts-ebpf/uapi';
 import { RecordView } from './record-view.js';
+
+// Records are written by programs on this host: multi-byte getters default to its byte order
+// (a module-local copy: V8 folds it in the getters).
+const HOST_LE = HOST_LITTLE_ENDIAN;
 
 function closedError(): ObjectClosedError {
   return new ObjectClosedError('the ring buffer (or lease) of these records');
@@ -103,35 +108,35 @@ export class RecordList {
     return this.#data.getInt8(this.at(i, offset, 1));
   }
 
-  getUint16(i: number, offset: number, littleEndian = true): number {
+  getUint16(i: number, offset: number, littleEndian = HOST_LE): number {
     return this.#data.getUint16(this.at(i, offset, 2), littleEndian);
   }
 
-  getInt16(i: number, offset: number, littleEndian = true): number {
+  getInt16(i: number, offset: number, littleEndian = HOST_LE): number {
     return this.#data.getInt16(this.at(i, offset, 2), littleEndian);
   }
 
-  getUint32(i: number, offset: number, littleEndian = true): number {
+  getUint32(i: number, offset: number, littleEndian = HOST_LE): number {
     return this.#data.getUint32(this.at(i, offset, 4), littleEndian);
   }
 
-  getInt32(i: number, offset: number, littleEndian = true): number {
+  getInt32(i: number, offset: number, littleEndian = HOST_LE): number {
     return this.#data.getInt32(this.at(i, offset, 4), littleEndian);
   }
 
-  getBigUint64(i: number, offset: number, littleEndian = true): bigint {
+  getBigUint64(i: number, offset: number, littleEndian = HOST_LE): bigint {
     return this.#data.getBigUint64(this.at(i, offset, 8), littleEndian);
   }
 
-  getBigInt64(i: number, offset: number, littleEndian = true): bigint {
+  getBigInt64(i: number, offset: number, littleEndian = HOST_LE): bigint {
     return this.#data.getBigInt64(this.at(i, offset, 8), littleEndian);
   }
 
-  getFloat32(i: number, offset: number, littleEndian = true): number {
+  getFloat32(i: number, offset: number, littleEndian = HOST_LE): number {
     return this.#data.getFloat32(this.at(i, offset, 4), littleEndian);
   }
 
-  getFloat64(i: number, offset: number, littleEndian = true): number {
+  getFloat64(i: number, offset: number, littleEndian = HOST_LE): number {
     return this.#data.getFloat64(this.at(i, offset, 8), littleEndian);
   }
 

@@ -1,4 +1,9 @@
 import { ObjectClosedError } from '@ts-ebpf/syscall';
+import { HOST_LITTLE_ENDIAN } from '@ts-ebpf/uapi';
+
+// Records are written by programs on this host: multi-byte getters default to its byte order
+// (a module-local copy: V8 folds it in the getters).
+const HOST_LE = HOST_LITTLE_ENDIAN;
 
 /** What a view reads from: a ring's mapping (closed once unmapped) or a copy (never closed). */
 export interface RecordSource {
@@ -12,7 +17,7 @@ const ALWAYS_OPEN: RecordSource = { closed: false };
  * `consume` callback, reused for the next record, so valid only during the callback;
  * a lease's view, valid until `commit()`), or in a {@link RecordBatch}'s copy. Reads
  * outside the record throw `RangeError`; reads after the ring was closed throw
- * `ObjectClosedError`. Multi-byte reads are little-endian unless told otherwise.
+ * `ObjectClosedError`. Multi-byte reads are in the host's byte order (the order programs wrote them in) unless told otherwise.
  */
 export class RecordView {
   readonly #data: DataView;
@@ -66,42 +71,42 @@ export class RecordView {
   }
 
   /** A u16 at `offset`. */
-  getUint16(offset: number, littleEndian = true): number {
+  getUint16(offset: number, littleEndian = HOST_LE): number {
     return this.#data.getUint16(this.#at(offset, 2), littleEndian);
   }
 
   /** An i16 at `offset`. */
-  getInt16(offset: number, littleEndian = true): number {
+  getInt16(offset: number, littleEndian = HOST_LE): number {
     return this.#data.getInt16(this.#at(offset, 2), littleEndian);
   }
 
   /** A u32 at `offset`. */
-  getUint32(offset: number, littleEndian = true): number {
+  getUint32(offset: number, littleEndian = HOST_LE): number {
     return this.#data.getUint32(this.#at(offset, 4), littleEndian);
   }
 
   /** An i32 at `offset`. */
-  getInt32(offset: number, littleEndian = true): number {
+  getInt32(offset: number, littleEndian = HOST_LE): number {
     return this.#data.getInt32(this.#at(offset, 4), littleEndian);
   }
 
   /** A u64 at `offset`, as a bigint. */
-  getBigUint64(offset: number, littleEndian = true): bigint {
+  getBigUint64(offset: number, littleEndian = HOST_LE): bigint {
     return this.#data.getBigUint64(this.#at(offset, 8), littleEndian);
   }
 
   /** An i64 at `offset`, as a bigint. */
-  getBigInt64(offset: number, littleEndian = true): bigint {
+  getBigInt64(offset: number, littleEndian = HOST_LE): bigint {
     return this.#data.getBigInt64(this.#at(offset, 8), littleEndian);
   }
 
   /** An f32 at `offset`. */
-  getFloat32(offset: number, littleEndian = true): number {
+  getFloat32(offset: number, littleEndian = HOST_LE): number {
     return this.#data.getFloat32(this.#at(offset, 4), littleEndian);
   }
 
   /** An f64 at `offset`. */
-  getFloat64(offset: number, littleEndian = true): number {
+  getFloat64(offset: number, littleEndian = HOST_LE): number {
     return this.#data.getFloat64(this.#at(offset, 8), littleEndian);
   }
 

@@ -1,16 +1,8 @@
 import { EventEmitter } from 'node:events';
-import {
-  dupFd,
-  Epoll,
-  MappedMemory,
-  mapInfo,
-  ObjectClosedError,
-  OwnedFd,
-  Prot,
-  pageSize,
-} from '@ts-ebpf/syscall';
-import { MapTypeError } from './errors.js';
-import { MapType } from './map-types.js';
+import { dupFd, Epoll, MappedMemory, mapInfo, OwnedFd, Prot, pageSize } from '@ts-ebpf/syscall';
+import { MapTypeError, ReaderClosedError, ReaderStateError } from './errors.js';
+import { mapLabel } from './map-diagnosis.js';
+import { MapType, mapTypeName } from './map-types.js';
 import { defaultPoller, type Poller } from './poller.js';
 import { RecordBatch } from './record-batch.js';
 import { type CursorRing, RecordCursor } from './record-cursor.js';
@@ -57,12 +49,28 @@ export interface RecordLease {
 }
 
 /**
+ * The events of a {@link RingBuffer}, typed: `ring.on('record', (rec) => …)` gets a `Uint8Array`.
+ */
+export interface RingBufferEvents {
+  /**
+   * One record, as a copy that is yours to keep. While a listener is attached, every ready record
+   * is emitted as the poller sees it (at most 1024 per wake-up, so the event loop keeps turning).
+   */
+  record: [record: Uint8Array];
+  /** The reader was closed (by `close()`, `using`, or its abort signal). */
+  close: [];
+}
+
+/**
  * Reads a `BPF_MAP_TYPE_RINGBUF` in place: the consumer page mapped read-write,
  * the producer page and the (double-mapped) data read-only. Records can be read
  * synchronously (`consume`, `read`, `poll`, `lease`), with `on('record', cb)`, or
  * with `for await (const rec of ring)`; waiting never blocks the event loop.
  */
-export class RingBuffer extends EventEmitter implements Disposable, AsyncIterable<Uint8Array> {
+export class RingBuffer
+  extends EventEmitter<RingBufferEvents>
+  implements Disposable, AsyncIterable<Uint8Array>
+{
   /** Data area size in bytes (the map's max_entries). */
   readonly size: number;
   readonly #consumer: MappedMemory;
@@ -79,6 +87,8 @@ export class RingBuffer extends EventEmitter implements Disposable, AsyncIterabl
   readonly #mask: number;
   readonly #dataView: DataView;
   readonly #scratch = new RecordBatch();
+  // How messages name this reader: `ring buffer reader of ringbuf map 'events'`.
+  readonly #name: string;
   #spareTables: RecordTables | undefined;
   // The lease or cursor not yet committed (at most one), made unreadable if the ring closes first.
   #heldLease: LeasedRecords | RecordCursor | undefined;
@@ -105,8 +115,9 @@ export class RingBuffer extends EventEmitter implements Disposable, AsyncIterabl
   /** Counters since opening. */
   readonly stats: ReaderStats = { records: 0, bytes: 0, discarded: 0 };
 
-  private constructor(mapFd: number, size: number, options: RingBufferOptions) {
+  private constructor(mapFd: number, size: number, name: string, options: RingBufferOptions) {
     super();
+    this.#name = name;
     const page = pageSize();
     this.#fd = new OwnedFd(dupFd(mapFd), 'ring buffer reader fd');
     const fd = this.#fd.fd;
@@ -126,7 +137,7 @@ export class RingBuffer extends EventEmitter implements Disposable, AsyncIterabl
     this.#words = new Uint32Array(buffer);
     this.#bytes = new Uint8Array(buffer);
     this.#dataView = new DataView(buffer);
-    this.#consPos = new Uint32Array(this.#consumer.bytes.buffer, 0, 2);
+    this.#consPos = new Uint32Array(this.#consumer.bytes.buffer, this.#consumer.bytes.byteOffset, 2);
     this.#cons = readPosition(this.#consPos);
     this.#stream = new RecordStream(this, options.poller ?? defaultPoller(), fd, options.signal);
   }
@@ -134,29 +145,47 @@ export class RingBuffer extends EventEmitter implements Disposable, AsyncIterabl
   /** Opens a reader on a ring buffer map (a `BpfMap` or anything with its fd). */
   static open(map: { readonly fd: number }, options: RingBufferOptions = {}): RingBuffer {
     const info = mapInfo(map.fd);
+    const label = mapLabel(info.type, info.name, info.id);
     if (info.type !== MapType.RINGBUF)
-      throw new MapTypeError(`map ${info.id} is not a ring buffer (type ${info.type})`);
+      throw new MapTypeError(
+        'RingBuffer.open',
+        label,
+        `a ${mapTypeName(info.type)} map is not a ring buffer (ringbuf); perf event arrays are read with PerfBuffer`,
+      );
     // Offsets in the mapping (data area mapped twice) are walked as int32: up to 1 GiB of data.
     if (info.maxEntries > MAX_RING_BYTES)
       throw new MapTypeError(
-        `ring buffer ${info.id} has ${info.maxEntries} bytes: this reader maps at most 1 GiB`,
+        'RingBuffer.open',
+        label,
+        `it has ${info.maxEntries} bytes: this reader maps at most 1 GiB`,
       );
-    return new RingBuffer(map.fd, info.maxEntries, options);
+    return new RingBuffer(map.fd, info.maxEntries, `ring buffer reader of ${label}`, options);
   }
 
   #assertOpen(): void {
-    if (this.#closed) throw new ObjectClosedError('ring buffer reader');
+    if (this.#closed) throw new ReaderClosedError(this.#name, 'open a new one with RingBuffer.open(map)');
   }
 
   #assertNothingHeld(): void {
-    if (this.#consuming) throw new Error('the reader is draining: not from inside a consume callback');
-    if (this.#heldLease) throw new Error('a leased record is not committed yet');
+    if (this.#consuming)
+      throw new ReaderStateError(
+        this.#name,
+        'read inside a consume callback: the callback is handed each record; return from it, then read',
+      );
+    if (this.#heldLease)
+      throw new ReaderStateError(
+        this.#name,
+        'read while a lease or cursor is held and not committed yet: commit() it first (one at a time)',
+      );
   }
 
   // The record iterator copies ahead; the other forms would skip those records.
   #assertNoReadAhead(): void {
     if (this.#queueHead < this.#queue.length)
-      throw new Error('records were read ahead by an iterator: take them with read()');
+      throw new ReaderStateError(
+        this.#name,
+        'records were read ahead by an iterator or readOne(): take them with read() or readOne() first',
+      );
   }
 
   /** Offset in the data mapping of ring position `pos`. */

@@ -1,13 +1,15 @@
 import {
+  BpfArgumentError,
   MappedMemory,
   mapInfo,
-  ObjectClosedError,
   Prot,
   pageSize,
   type ReadOnlyBytes,
 } from '@ts-ebpf/syscall';
-import { MapTypeError } from './errors.js';
-import { MapType } from './map-types.js';
+import { HOST_LITTLE_ENDIAN } from '@ts-ebpf/uapi';
+import { MapTypeError, ReaderClosedError, ReaderStateError } from './errors.js';
+import { mapLabel } from './map-diagnosis.js';
+import { MapType, mapTypeName } from './map-types.js';
 import { BUSY, DISCARD, HEADER, readPosition, recordSpan, writePosition } from './ring-layout.js';
 
 /** A reserved sample: fill `bytes`, then `submit()` (or `discard()`) exactly once. */
@@ -35,8 +37,11 @@ export class UserRingBuffer implements Disposable {
   readonly #prodPos: Uint32Array;
   #prod: number;
   #closed = false;
+  // How messages name this producer: `user ring buffer of user_ringbuf map 'requests'`.
+  readonly #name: string;
 
-  private constructor(fd: number, size: number) {
+  private constructor(fd: number, size: number, name: string) {
+    this.#name = name;
     const page = pageSize();
     this.size = size;
     this.#consumer = MappedMemory.map({ length: page, prot: Prot.READ, fd });
@@ -61,10 +66,15 @@ export class UserRingBuffer implements Disposable {
   /** Opens the producer side of a user ring buffer map. */
   static open(map: { readonly fd: number }): UserRingBuffer {
     const info = mapInfo(map.fd);
+    const label = mapLabel(info.type, info.name, info.id);
     if (info.type !== MapType.USER_RINGBUF) {
-      throw new MapTypeError(`map ${info.id} is not a user ring buffer (type ${info.type})`);
+      throw new MapTypeError(
+        'UserRingBuffer.open',
+        label,
+        `a ${mapTypeName(info.type)} map is not a user ring buffer (user_ringbuf)`,
+      );
     }
-    return new UserRingBuffer(map.fd, info.maxEntries);
+    return new UserRingBuffer(map.fd, info.maxEntries, `user ring buffer of ${label}`);
   }
 
   #consumed(): number {
@@ -78,27 +88,39 @@ export class UserRingBuffer implements Disposable {
 
   /**
    * Reserves `size` bytes. @returns undefined when the ring is full now (the program has
-   * not drained yet). @throws RangeError when `size` can never fit.
+   * not drained yet). @throws BpfArgumentError when `size` can never fit.
    */
   reserve(size: number): UserRecord | undefined {
-    if (this.#closed) throw new ObjectClosedError('user ring buffer');
-    if (!Number.isInteger(size) || size <= 0) throw new RangeError(`size ${size} is not a positive integer`);
+    if (this.#closed) throw new ReaderClosedError(this.#name, 'open a new one with UserRingBuffer.open(map)');
+    if (!Number.isInteger(size) || size <= 0)
+      throw new BpfArgumentError(
+        'size',
+        `${size} for the ${this.#name}: a sample size is a positive integer`,
+      );
     const total = recordSpan(size);
-    if (total > this.size) throw new RangeError(`a ${size}-byte sample cannot fit a ${this.size}-byte ring`);
+    if (total > this.size)
+      throw new BpfArgumentError(
+        'size',
+        `a ${size}-byte sample cannot fit the ${this.size}-byte ${this.#name} (8-byte header included)`,
+      );
     if (this.available < total) return undefined;
     const page = pageSize();
     const at = page + (this.#prod % this.size);
-    this.#view.setUint32(at, size | BUSY, true);
-    this.#view.setUint32(at + 4, 0, true);
+    this.#view.setUint32(at, size | BUSY, HOST_LITTLE_ENDIAN);
+    this.#view.setUint32(at + 4, 0, HOST_LITTLE_ENDIAN);
     this.#setProd(this.#prod + total);
     const bytes = this.#bytes.subarray(at + HEADER, at + HEADER + size);
     let done = false;
-    const finish = (flags: number) => {
-      if (done) throw new Error('sample already submitted or discarded');
+    const finish = (flags: number, what: string) => {
+      if (done)
+        throw new ReaderStateError(
+          this.#name,
+          `${what} of a ${size}-byte sample that was already submitted or discarded: each reserved sample is submitted or discarded exactly once`,
+        );
       done = true;
-      if (!this.#closed) this.#view.setUint32(at, size | flags, true);
+      if (!this.#closed) this.#view.setUint32(at, size | flags, HOST_LITTLE_ENDIAN);
     };
-    return { bytes, submit: () => finish(0), discard: () => finish(DISCARD) };
+    return { bytes, submit: () => finish(0, 'submit'), discard: () => finish(DISCARD, 'discard') };
   }
 
   /** Copies `data` in as one sample. @returns false when the ring is full. */

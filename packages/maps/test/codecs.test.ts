@@ -5,6 +5,7 @@ import {
   be32,
   bool,
   bytes,
+  type Codec,
   CodecError,
   cstring,
   decode,
@@ -30,6 +31,10 @@ import {
   u64,
 } from '../src/index.js';
 
+// The layouts below are little-endian ones; codecs-byte-order.test.ts runs both orders.
+const encodeLE = <T>(c: Codec<T>, v: T) => encode(c, v, 'little');
+const decodeLE = <T>(c: Codec<T>, b: Uint8Array) => decode(c, b, 'little');
+
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 
 describe('codecs', () => {
@@ -45,38 +50,40 @@ describe('codecs', () => {
       [be32, 0x0a000001, '0a000001'],
     ] as const;
     for (const [c, v, h] of cases) {
-      const b = encode(c, v);
+      const b = encodeLE(c, v);
       expect(hex(b)).toBe(h);
-      expect(decode(c, b)).toBe(v);
+      expect(decodeLE(c, b)).toBe(v);
     }
-    expect(hex(encode(u64, 0x0102030405060708n))).toBe('0807060504030201');
-    expect(decode(i64, encode(i64, -5n))).toBe(-5n);
-    expect(decode(u64, encode(u64, (1n << 64n) - 1n))).toBe((1n << 64n) - 1n);
-    expect(() => encode(u8, 256)).toThrow(CodecError);
-    expect(() => encode(i8, -129)).toThrow(/i8/);
-    expect(() => encode(u32, 1.5)).toThrow(CodecError);
-    expect(() => encode(u64, 5 as unknown as bigint)).toThrow(/bigint/);
-    expect(() => encode(u64, -1n)).toThrow(CodecError);
+    expect(hex(encodeLE(u64, 0x0102030405060708n))).toBe('0807060504030201');
+    expect(decodeLE(i64, encodeLE(i64, -5n))).toBe(-5n);
+    expect(decodeLE(u64, encodeLE(u64, (1n << 64n) - 1n))).toBe((1n << 64n) - 1n);
+    expect(() => encodeLE(u8, 256)).toThrow(CodecError);
+    expect(() => encodeLE(i8, -129)).toThrow(/i8/);
+    expect(() => encodeLE(u32, 1.5)).toThrow(CodecError);
+    expect(() => encodeLE(u64, 5 as unknown as bigint)).toThrow(/bigint/);
+    expect(() => encodeLE(u64, -1n)).toThrow(CodecError);
   });
 
   it('round-trips floats, bool, bytes and strings', () => {
-    expect(decode(f64, encode(f64, Math.PI))).toBe(Math.PI);
-    expect(decode(f32, encode(f32, 1.5))).toBe(1.5);
-    expect(decode(bool, encode(bool, true))).toBe(true);
-    expect(() => encode(bool, 1 as unknown as boolean)).toThrow(CodecError);
-    expect(decode(bytes(3), encode(bytes(3), new Uint8Array([1, 2, 3])))).toEqual(new Uint8Array([1, 2, 3]));
-    expect(() => encode(bytes(3), new Uint8Array(4))).toThrow(/expected 3 bytes/);
+    expect(decodeLE(f64, encodeLE(f64, Math.PI))).toBe(Math.PI);
+    expect(decodeLE(f32, encodeLE(f32, 1.5))).toBe(1.5);
+    expect(decodeLE(bool, encodeLE(bool, true))).toBe(true);
+    expect(() => encodeLE(bool, 1 as unknown as boolean)).toThrow(CodecError);
+    expect(decodeLE(bytes(3), encodeLE(bytes(3), new Uint8Array([1, 2, 3])))).toEqual(
+      new Uint8Array([1, 2, 3]),
+    );
+    expect(() => encodeLE(bytes(3), new Uint8Array(4))).toThrow(/expected 3 bytes/);
     const s = cstring(8);
-    expect(hex(encode(s, 'abc'))).toBe('6162630000000000');
-    expect(decode(s, encode(s, 'héllo'))).toBe('héllo');
-    expect(() => encode(s, '12345678')).toThrow(/does not fit char\[8\]/);
+    expect(hex(encodeLE(s, 'abc'))).toBe('6162630000000000');
+    expect(decodeLE(s, encodeLE(s, 'héllo'))).toBe('héllo');
+    expect(() => encodeLE(s, '12345678')).toThrow(/does not fit char\[8\]/);
   });
 
   it('parses and prints addresses in network order', () => {
-    expect(hex(encode(ipv4, '10.0.0.1'))).toBe('0a000001');
-    expect(decode(ipv4, encode(ipv4, '192.168.1.255'))).toBe('192.168.1.255');
-    expect(() => encode(ipv4, '1.2.3.256')).toThrow(CodecError);
-    expect(hex(encode(ipv6, 'fe80::1'))).toBe('fe800000000000000000000000000001');
+    expect(hex(encodeLE(ipv4, '10.0.0.1'))).toBe('0a000001');
+    expect(decodeLE(ipv4, encodeLE(ipv4, '192.168.1.255'))).toBe('192.168.1.255');
+    expect(() => encodeLE(ipv4, '1.2.3.256')).toThrow(CodecError);
+    expect(hex(encodeLE(ipv6, 'fe80::1'))).toBe('fe800000000000000000000000000001');
     for (const a of [
       '::',
       '::1',
@@ -85,13 +92,13 @@ describe('codecs', () => {
       '1:2:3:4:5:6:7:8',
       '::ffff:102:304',
     ]) {
-      expect(decode(ipv6, encode(ipv6, a))).toBe(a);
+      expect(decodeLE(ipv6, encodeLE(ipv6, a))).toBe(a);
     }
-    expect(decode(ipv6, encode(ipv6, '::ffff:1.2.3.4'))).toBe('::ffff:102:304');
-    expect(() => encode(ipv6, '1::2::3')).toThrow(CodecError);
-    expect(() => encode(ipv6, '1:2:3')).toThrow(CodecError);
-    expect(decode(mac, encode(mac, 'AA:bb:cc:01:02:03'))).toBe('aa:bb:cc:01:02:03');
-    expect(() => encode(mac, 'aa:bb')).toThrow(CodecError);
+    expect(decodeLE(ipv6, encodeLE(ipv6, '::ffff:1.2.3.4'))).toBe('::ffff:102:304');
+    expect(() => encodeLE(ipv6, '1::2::3')).toThrow(CodecError);
+    expect(() => encodeLE(ipv6, '1:2:3')).toThrow(CodecError);
+    expect(decodeLE(mac, encodeLE(mac, 'AA:bb:cc:01:02:03'))).toBe('aa:bb:cc:01:02:03');
+    expect(() => encodeLE(mac, 'aa:bb')).toThrow(CodecError);
   });
 
   it('lays structs out with C alignment and zeroed padding', () => {
@@ -100,9 +107,9 @@ describe('codecs', () => {
     expect(s.align).toBe(8);
     expect(s.offsets).toEqual({ a: 0, b: 4, c: 8, d: 16 });
     const out = new Uint8Array(24).fill(0xee);
-    s.write(new DataView(out.buffer), 0, { a: 1, b: 2, c: 3, d: 4n }, 'value');
+    s.write(new DataView(out.buffer), 0, { a: 1, b: 2, c: 3, d: 4n }, 'value', 'little');
     expect(hex(out)).toBe('01000000020000000300000000000000' + '0400000000000000');
-    expect(decode(s, out)).toEqual({ a: 1, b: 2, c: 3, d: 4n });
+    expect(decodeLE(s, out)).toEqual({ a: 1, b: 2, c: 3, d: 4n });
     const packed = struct({ a: u8, b: u32 }, { packed: true });
     expect(packed.size).toBe(5);
     expect(struct({ a: u8 }, { size: 4 }).size).toBe(4);
@@ -116,20 +123,22 @@ describe('codecs', () => {
       name: 'hi',
     };
     expect(nested.size).toBe(14);
-    expect(decode(nested, encode(nested, v))).toEqual(v);
+    expect(decodeLE(nested, encodeLE(nested, v))).toEqual(v);
   });
 
   it('names the offending field in errors', () => {
     const s = struct({ hdr: struct({ len: u16 }), items: array(u8, 2) });
-    expect(() => encode(s, { hdr: { len: -1 }, items: [1, 2] })).toThrow(/value\.hdr\.len/);
-    expect(() => encode(s, { hdr: { len: 1 }, items: [1, 300] })).toThrow(/value\.items\[1\]/);
-    expect(() => encode(s, { hdr: { len: 1 }, items: [1] })).toThrow(/value\.items: expected an array of 2/);
-    expect(() => encode(s, { hdr: {}, items: [1, 2] } as never)).toThrow(/value\.hdr\.len: missing field/);
-    expect(() => encode(s, { hdr: { len: 1 }, items: [1, 2], x: 1 } as never)).toThrow(
+    expect(() => encodeLE(s, { hdr: { len: -1 }, items: [1, 2] })).toThrow(/value\.hdr\.len/);
+    expect(() => encodeLE(s, { hdr: { len: 1 }, items: [1, 300] })).toThrow(/value\.items\[1\]/);
+    expect(() => encodeLE(s, { hdr: { len: 1 }, items: [1] })).toThrow(
+      /value\.items: expected an array of 2/,
+    );
+    expect(() => encodeLE(s, { hdr: {}, items: [1, 2] } as never)).toThrow(/value\.hdr\.len: missing field/);
+    expect(() => encodeLE(s, { hdr: { len: 1 }, items: [1, 2], x: 1 } as never)).toThrow(
       /value\.x: unknown field/,
     );
     try {
-      encode(s, { hdr: { len: 1.5 }, items: [1, 2] });
+      encodeLE(s, { hdr: { len: 1.5 }, items: [1, 2] });
     } catch (e) {
       expect((e as CodecError).field).toBe('value.hdr.len');
     }
@@ -138,10 +147,10 @@ describe('codecs', () => {
   it('encodes per-CPU values in 8-byte slots and aggregates them', () => {
     const c = perCpu(u32, 3);
     expect(c.size).toBe(24);
-    const b = encode(c, [1, 2, 3]);
+    const b = encodeLE(c, [1, 2, 3]);
     expect(hex(b)).toBe('010000000000000002000000000000000300000000000000');
-    expect(decode(c, b)).toEqual([1, 2, 3]);
-    expect(() => encode(c, [1, 2])).toThrow(/one value per possible CPU \(3\)/);
+    expect(decodeLE(c, b)).toEqual([1, 2, 3]);
+    expect(() => encodeLE(c, [1, 2])).toThrow(/one value per possible CPU \(3\)/);
     expect(sum([1, 2, 3])).toBe(6);
     expect(sum([1n, 2n])).toBe(3n);
     expect(max([1, 5, 3])).toBe(5);
@@ -151,7 +160,7 @@ describe('codecs', () => {
   it('encodes LPM keys as prefixlen + packed data', () => {
     const k = lpmKey(ipv4);
     expect(k.size).toBe(8);
-    expect(hex(encode(k, { prefixLen: 24, addr: '10.1.2.0' }))).toBe('180000000a010200');
+    expect(hex(encodeLE(k, { prefixLen: 24, addr: '10.1.2.0' }))).toBe('180000000a010200');
     expect(lpmKey(mac).size).toBe(10);
   });
 });

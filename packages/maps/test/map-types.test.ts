@@ -39,6 +39,7 @@ import {
   HashOfMaps,
   InodeStorage,
   LruPerCpuHashMap,
+  MapFullError,
   MapType,
   PerfEventArray,
   ProgArray,
@@ -82,7 +83,8 @@ describeKernel('every map type', () => {
   it('queue is FIFO, stack is LIFO, both overwrite the oldest on request', () => {
     using q = QueueMap.create({ value: u32, maxEntries: 3 });
     for (const v of [1, 2, 3]) q.push(v);
-    expect(() => q.push(4)).toThrow(/E2BIG/);
+    expect(() => q.push(4)).toThrow(MapFullError);
+    expect(() => q.push(4)).toThrow(/is full: all 3 entries/);
     q.push(4, PUSH_OVERWRITE);
     expect(q.peek()).toBe(2);
     expect([q.pop(), q.pop(), q.pop(), q.pop()]).toEqual([2, 3, 4, undefined]);

@@ -184,9 +184,7 @@ describeKernel('RingBuffer batches and leases', () => {
       });
       expect(seen).toEqual([0n, 1n, 2n, 3n, 4n, 5n, 6n, 7n]);
       expect(errors).toHaveLength(8 * 5);
-      expect(new Set(errors)).toEqual(
-        new Set(['the reader is draining: not from inside a consume callback']),
-      );
+      expect(new Set(errors)).toEqual(new Set([expect.stringContaining('read inside a consume callback')]));
       run(p.prog, 2);
       expect(reader.read().map((r) => new DataView(r.buffer, r.byteOffset).getBigUint64(0, true))).toEqual([
         8n,

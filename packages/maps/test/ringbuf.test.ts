@@ -1,7 +1,7 @@
 import { close } from '@ts-ebpf/syscall';
 import { describeKernel } from '@ts-ebpf/test-utils';
-import { afterAll, expect, it } from 'vitest';
-import { pollersStopped, RingBuffer, RingBufMap } from '../src/index.js';
+import { afterAll, expect, expectTypeOf, it } from 'vitest';
+import { type PerfBufferEvents, pollersStopped, RingBuffer, RingBufMap } from '../src/index.js';
 import { counters, loadProducer, outputProgram, ringWithProducer, run, runLater } from './programs.js';
 
 const seqOf = (rec: Uint8Array) => Number(new DataView(rec.buffer, rec.byteOffset).getBigUint64(0, true));
@@ -20,6 +20,24 @@ function checkReserved(rec: Uint8Array, size: number): number {
 afterAll(() => pollersStopped());
 
 describeKernel('RingBuffer reader', () => {
+  it('types its events: a record listener gets a Uint8Array', async () => {
+    using p = ringWithProducer(16, 4096);
+    using reader = RingBuffer.open(p.ring);
+    const got = new Promise<Uint8Array>((resolve) =>
+      reader.on('record', (rec) => {
+        expectTypeOf(rec).toEqualTypeOf<Uint8Array>();
+        resolve(rec);
+      }),
+    );
+    const closed = new Promise<void>((resolve) => reader.on('close', () => resolve()));
+    run(p.prog, 1);
+    expect((await got).byteLength).toBe(16);
+    reader.close();
+    await closed;
+    expectTypeOf<PerfBufferEvents['lost']>().toEqualTypeOf<[count: number, cpu: number]>();
+    expectTypeOf<PerfBufferEvents['record']>().toEqualTypeOf<[record: Uint8Array]>();
+  });
+
   it('receives exactly N records from bpf_ringbuf_output, synchronously', () => {
     using ring = RingBufMap.create({ maxEntries: 1 << 16 });
     using cnt = counters();

@@ -1,4 +1,4 @@
-import { close } from '@ts-ebpf/syscall';
+import { BpfArgumentError, close } from '@ts-ebpf/syscall';
 import { describeKernel } from '@ts-ebpf/test-utils';
 import { expect, it } from 'vitest';
 import { UserRingBuffer, UserRingBufMap } from '../src/index.js';
@@ -47,7 +47,7 @@ describeKernel('UserRingBuffer producer', () => {
     let n = 0;
     while (urb.write(new Uint8Array(100))) n++;
     expect(n).toBe(Math.floor(4096 / 112));
-    expect(() => urb.reserve(4096)).toThrow(RangeError);
+    expect(() => urb.reserve(4096)).toThrow(BpfArgumentError);
     urb.close();
     urb.close();
     expect(() => urb.reserve(8)).toThrow(/closed/);

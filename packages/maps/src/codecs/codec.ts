@@ -1,3 +1,6 @@
+import type { ByteOrder } from '@ts-ebpf/uapi';
+import { CodecError } from '../errors.js';
+
 /**
  * A codec turns a JS value into the bytes the kernel stores and back. Codecs
  * are typed so that `BpfMap<K, V>` infers K and V from them.
@@ -11,24 +14,34 @@ export interface Codec<T> {
   readonly align: number;
   /**
    * Writes `value` at `offset` of `view`, validating it; `path` names the field in errors.
-   * Every byte of [offset, offset + size) is written (padding as zeros).
+   * Every byte of [offset, offset + size) is written (padding as zeros). Multi-byte numbers are
+   * written in `order` (maps pass `HOST_BYTE_ORDER`: the running kernel's); fixed-order codecs
+   * (`be16`, `ipv4` …) ignore it.
    */
-  write(view: DataView, offset: number, value: T, path: string): void;
-  /** Reads a value at `offset` of `view`. */
-  read(view: DataView, offset: number): T;
+  write(view: DataView, offset: number, value: T, path: string, order: ByteOrder): void;
+  /** Reads a value at `offset` of `view`, multi-byte numbers in `order`. */
+  read(view: DataView, offset: number, order: ByteOrder): T;
 }
 
 /** The JS type a codec produces. */
 export type Infer<C> = C extends Codec<infer T> ? T : never;
 
-/** Encodes one value into a new byte array. */
-export function encode<T>(codec: Codec<T>, value: T, path = 'value'): Uint8Array {
+/**
+ * Encodes one value into a new byte array, multi-byte numbers in `order` (`HOST_BYTE_ORDER` from
+ * `@ts-ebpf/uapi` for what this kernel reads).
+ */
+export function encode<T>(codec: Codec<T>, value: T, order: ByteOrder, path = 'value'): Uint8Array {
   const out = new Uint8Array(codec.size);
-  codec.write(new DataView(out.buffer), 0, value, path);
+  codec.write(new DataView(out.buffer), 0, value, path, order);
   return out;
 }
 
-/** Decodes one value from `bytes` (at least `codec.size` long). */
-export function decode<T>(codec: Codec<T>, bytes: Uint8Array): T {
-  return codec.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0);
+/**
+ * Decodes one value from `bytes` (any Uint8Array: a Buffer, a subarray at any offset; at least
+ * `codec.size` long), multi-byte numbers in `order`. `bytes` is only read.
+ */
+export function decode<T>(codec: Codec<T>, bytes: Uint8Array, order: ByteOrder): T {
+  if (bytes.byteLength < codec.size)
+    throw new CodecError(codec.name, `needs ${codec.size} bytes to decode, got ${bytes.byteLength}`);
+  return codec.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, order);
 }

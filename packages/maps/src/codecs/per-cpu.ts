@@ -25,7 +25,7 @@ export function perCpu<T>(element: Codec<T>, cpus: number = possibleCpuCount()):
     stride,
     size: stride * cpus,
     align: 8,
-    write(d, o, v, p) {
+    write(d, o, v, p, order) {
       if (!Array.isArray(v) || v.length !== cpus) {
         throw new CodecError(
           p,
@@ -34,13 +34,13 @@ export function perCpu<T>(element: Codec<T>, cpus: number = possibleCpuCount()):
       }
       for (let i = 0; i < cpus; i++) {
         const at = o + i * stride;
-        element.write(d, at, v[i] as T, `${p}[cpu ${i}]`);
+        element.write(d, at, v[i] as T, `${p}[cpu ${i}]`, order);
         for (let j = element.size; j < stride; j++) d.setUint8(at + j, 0);
       }
     },
-    read(d, o) {
+    read(d, o, order) {
       const out = new Array<T>(cpus);
-      for (let i = 0; i < cpus; i++) out[i] = element.read(d, o + i * stride);
+      for (let i = 0; i < cpus; i++) out[i] = element.read(d, o + i * stride, order);
       return out;
     },
   };

@@ -14,17 +14,17 @@ function intCodec(name: string, size: 1 | 2 | 4, signed: boolean): Codec<number>
     }
   };
   const make = (
-    set: (d: DataView, o: number, v: number) => void,
-    get: Codec<number>['read'],
+    set: (d: DataView, o: number, v: number, le: boolean) => void,
+    get: (d: DataView, o: number, le: boolean) => number,
   ): Codec<number> => ({
     name,
     size,
     align: size,
-    write: (d, o, v, p) => {
+    write: (d, o, v, p, order) => {
       check(v, p);
-      set(d, o, v);
+      set(d, o, v, order === 'little');
     },
-    read: get,
+    read: (d, o, order) => get(d, o, order === 'little'),
   });
   if (size === 1) {
     return make(
@@ -34,13 +34,13 @@ function intCodec(name: string, size: 1 | 2 | 4, signed: boolean): Codec<number>
   }
   if (size === 2) {
     return make(
-      (d, o, v) => d.setUint16(o, v & 0xffff, true),
-      signed ? (d, o) => d.getInt16(o, true) : (d, o) => d.getUint16(o, true),
+      (d, o, v, le) => d.setUint16(o, v & 0xffff, le),
+      signed ? (d, o, le) => d.getInt16(o, le) : (d, o, le) => d.getUint16(o, le),
     );
   }
   return make(
-    (d, o, v) => d.setUint32(o, v >>> 0, true),
-    signed ? (d, o) => d.getInt32(o, true) : (d, o) => d.getUint32(o, true),
+    (d, o, v, le) => d.setUint32(o, v >>> 0, le),
+    signed ? (d, o, le) => d.getInt32(o, le) : (d, o, le) => d.getUint32(o, le),
   );
 }
 
@@ -51,22 +51,24 @@ function int64Codec(name: string, signed: boolean): Codec<bigint> {
     name,
     size: 8,
     align: 8,
-    write: (d, o, v, p) => {
+    write: (d, o, v, p, order) => {
       if (typeof v !== 'bigint' || v < min || v > max) {
         throw new CodecError(p, `${describe(v)} is not a ${name} (bigint in ${min}..${max})`);
       }
-      if (signed) d.setBigInt64(o, v, true);
-      else d.setBigUint64(o, v, true);
+      if (signed) d.setBigInt64(o, v, order === 'little');
+      else d.setBigUint64(o, v, order === 'little');
     },
-    read: signed ? (d, o) => d.getBigInt64(o, true) : (d, o) => d.getBigUint64(o, true),
+    read: signed
+      ? (d, o, order) => d.getBigInt64(o, order === 'little')
+      : (d, o, order) => d.getBigUint64(o, order === 'little'),
   };
 }
 
 /** Unsigned 8-bit integer. */
 export const u8: Codec<number> = intCodec('u8', 1, false);
-/** Unsigned 16-bit integer, little-endian (host order on every supported target). */
+/** Unsigned 16-bit integer, in the order the map layer passes (the host's). */
 export const u16: Codec<number> = intCodec('u16', 2, false);
-/** Unsigned 32-bit integer. */
+/** Unsigned 32-bit integer, in the order passed. */
 export const u32: Codec<number> = intCodec('u32', 4, false);
 /** Signed 8-bit integer. */
 export const i8: Codec<number> = intCodec('i8', 1, true);
@@ -79,14 +81,14 @@ export const u64: Codec<bigint> = int64Codec('u64', false);
 /** Signed 64-bit integer as a bigint. */
 export const i64: Codec<bigint> = int64Codec('i64', true);
 
-function bigEndian(le: Codec<number>): Codec<number> {
-  const size = le.size;
+function bigEndian(native: Codec<number>): Codec<number> {
+  const size = native.size;
   return {
     name: `be${size * 8}`,
     size,
     align: size,
     write: (d, o, v, p) => {
-      le.write(d, o, v, p);
+      native.write(d, o, v, p, 'big');
       if (size === 2) d.setUint16(o, v, false);
       else d.setUint32(o, v, false);
     },
@@ -104,12 +106,15 @@ function floatCodec(name: string, size: 4 | 8): Codec<number> {
     name,
     size,
     align: size,
-    write: (d, o, v, p) => {
+    write: (d, o, v, p, order) => {
       if (typeof v !== 'number') throw new CodecError(p, `${describe(v)} is not a number (${name})`);
-      if (size === 4) d.setFloat32(o, v, true);
-      else d.setFloat64(o, v, true);
+      if (size === 4) d.setFloat32(o, v, order === 'little');
+      else d.setFloat64(o, v, order === 'little');
     },
-    read: size === 4 ? (d, o) => d.getFloat32(o, true) : (d, o) => d.getFloat64(o, true),
+    read:
+      size === 4
+        ? (d, o, order) => d.getFloat32(o, order === 'little')
+        : (d, o, order) => d.getFloat64(o, order === 'little'),
   };
 }
 

@@ -10,15 +10,15 @@ export const socketValue: Codec<number> = {
   name: 'socket fd (read: cookie)',
   size: 8,
   align: 8,
-  write: (d, o, v, p) => {
+  write: (d, o, v, p, order) => {
     if (!Number.isInteger(v) || v < 0 || v > 0x7fffffff) {
       throw new CodecError(p, `${String(v)} is not a socket fd (a non-negative int)`);
     }
-    d.setUint32(o, v, true);
-    d.setUint32(o + 4, 0, true);
+    // the kernel reads an 8-byte value as a u64 fd
+    d.setBigUint64(o, BigInt(v), order === 'little');
   },
-  read: (d, o) => {
-    const cookie = d.getBigUint64(o, true);
+  read: (d, o, order) => {
+    const cookie = d.getBigUint64(o, order === 'little');
     if (cookie > BigInt(Number.MAX_SAFE_INTEGER)) {
       throw new CodecError(
         'value',

@@ -94,19 +94,19 @@ export function placed(fields: readonly PlacedField[], size: number, align = 1):
     size,
     align,
     offsets,
-    write(d, o, v, p) {
+    write(d, o, v, p, order) {
       if (typeof v !== 'object' || v === null) throw new CodecError(p, `${String(v)} is not an object`);
       for (const f of fields) {
         const x = (v as Record<string, unknown>)[f.name];
         if (x === undefined) throw new CodecError(`${p}.${f.name}`, 'missing field');
-        f.codec.write(d, o + f.offset, x, `${p}.${f.name}`);
+        f.codec.write(d, o + f.offset, x, `${p}.${f.name}`, order);
       }
       for (const k in v) if (!known.has(k)) throw new CodecError(`${p}.${k}`, 'unknown field');
       for (const [from, to] of gaps) for (let i = from; i < to; i++) d.setUint8(o + i, 0);
     },
-    read(d, o) {
+    read(d, o, order) {
       const out: Record<string, unknown> = {};
-      for (const f of fields) out[f.name] = f.codec.read(d, o + f.offset);
+      for (const f of fields) out[f.name] = f.codec.read(d, o + f.offset, order);
       return out as StructOf<Fields>;
     },
   };
@@ -121,18 +121,18 @@ export function array<T>(element: Codec<T>, n: number): Codec<T[]> {
     name: `${element.name}[${n}]`,
     size: stride * n,
     align: element.align,
-    write(d, o, v, p) {
+    write(d, o, v, p, order) {
       if (!Array.isArray(v) || v.length !== n) {
         throw new CodecError(
           p,
           `expected an array of ${n} ${element.name}, got ${Array.isArray(v) ? v.length : typeof v}`,
         );
       }
-      for (let i = 0; i < n; i++) element.write(d, o + i * stride, v[i] as T, `${p}[${i}]`);
+      for (let i = 0; i < n; i++) element.write(d, o + i * stride, v[i] as T, `${p}[${i}]`, order);
     },
-    read(d, o) {
+    read(d, o, order) {
       const out = new Array<T>(n);
-      for (let i = 0; i < n; i++) out[i] = element.read(d, o + i * stride);
+      for (let i = 0; i < n; i++) out[i] = element.read(d, o + i * stride, order);
       return out;
     },
   };

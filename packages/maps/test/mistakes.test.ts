@@ -1,0 +1,537 @@
+import { closeSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  BpfArgumentError,
+  BpfProgType,
+  close,
+  InvalidArgumentError,
+  NotFoundError,
+  ObjectClosedError,
+  PermissionError,
+  pageSize,
+  pinObject,
+  probeMapType,
+  progLoad,
+  unpin,
+} from '@ts-ebpf/syscall';
+import { catalog, describeKernel } from '@ts-ebpf/test-utils';
+import {
+  ArenaMap,
+  ArrayMap,
+  ArrayOfMaps,
+  BloomFilter,
+  BpfMap,
+  bytes,
+  CodecError,
+  HashMap,
+  HashOfMaps,
+  InnerMapMismatchError,
+  ipv4,
+  KeyOutOfRangeError,
+  LpmTrie,
+  MapCreateError,
+  MapFrozenError,
+  MapFullError,
+  MapNotFoundError,
+  MapSpecError,
+  MapType,
+  MapTypeError,
+  NotAMapError,
+  PerfBuffer,
+  PerfEventArray,
+  PinError,
+  PinNotFoundError,
+  QueueMap,
+  ReaderClosedError,
+  ReaderStateError,
+  RingBuffer,
+  RingBufMap,
+  UserRingBuffer,
+  UserRingBufMap,
+  u32,
+  u64,
+} from '../src/index.js';
+import { ringWithProducer, run } from './programs.js';
+
+const page = pageSize();
+const pinDir = '/sys/fs/bpf';
+const pin = (what: string) => `${pinDir}/ts-ebpf-mistake-${what}-${process.pid}`;
+
+// A socket filter that returns 0: a BPF object that is not a map.
+function loadProgram(): number {
+  const exit0 = new Uint8Array([0xb7, 0, 0, 0, 0, 0, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0]);
+  return progLoad({ progType: BpfProgType.SOCKET_FILTER, insns: exit0 });
+}
+
+// Runs `fn` with a producer on a fresh user ring buffer named 'requests'.
+function withRequests(fn: (producer: UserRingBuffer) => void): void {
+  using r = UserRingBufMap.create({ maxEntries: page, name: 'requests' });
+  using producer = UserRingBuffer.open(r);
+  fn(producer);
+}
+
+const counts = () => HashMap.create({ key: u32, value: u64, maxEntries: 2, name: 'counts' });
+
+describeKernel('map mistakes (error catalog)', () => {
+  catalog([
+    // Specs the kernel would refuse, caught before asking it.
+    {
+      what: 'a hash map with maxEntries 0',
+      act: () => HashMap.create({ key: u32, value: u32, maxEntries: 0, name: 'empty' }),
+      error: MapSpecError,
+      names: ["'empty'", 'maxEntries', 'is 0'],
+    },
+    {
+      what: 'a hash map with a zero value size',
+      act: () =>
+        BpfMap.create({ type: MapType.HASH, keySize: 4, valueSize: 0, maxEntries: 1, name: 'novalue' }),
+      error: MapSpecError,
+      names: ["'novalue'", 'valueSize', 'is 0'],
+    },
+    {
+      what: 'a hash map with a zero key size',
+      act: () =>
+        BpfMap.create({ type: MapType.HASH, keySize: 0, valueSize: 4, maxEntries: 1, name: 'nokey' }),
+      error: MapSpecError,
+      names: ["'nokey'", 'keySize', 'is 0'],
+    },
+    {
+      what: 'an array with a zero value size',
+      act: () => BpfMap.create({ type: MapType.ARRAY, keySize: 4, valueSize: 0, maxEntries: 4 }),
+      error: MapSpecError,
+      names: ['unnamed array map', 'valueSize'],
+    },
+    {
+      what: 'a ring buffer of three pages (not a power of 2)',
+      act: () => RingBufMap.create({ maxEntries: 3 * page, name: 'events' }),
+      error: MapSpecError,
+      names: ["ringbuf map 'events'", `${3 * page}`, 'power-of-2 multiple of the page size'],
+    },
+    {
+      what: 'a ring buffer smaller than a page',
+      act: () => RingBufMap.create({ maxEntries: 1024, name: 'tiny' }),
+      error: MapSpecError,
+      names: ["'tiny'", '1024', 'page size'],
+    },
+    {
+      what: 'a user ring buffer of an odd size',
+      act: () => UserRingBufMap.create({ maxEntries: page + 8, name: 'requests' }),
+      error: MapSpecError,
+      names: ["user_ringbuf map 'requests'", 'maxEntries'],
+    },
+    {
+      what: 'a bloom filter with 16 hash functions',
+      act: () => BloomFilter.create({ value: u32, maxEntries: 64, hashes: 16, name: 'seen' }),
+      error: MapSpecError,
+      names: ["bloom_filter map 'seen'", '16', 'at most 15'],
+    },
+    {
+      what: 'an LPM trie whose key has no address bytes',
+      act: () => LpmTrie.create({ addr: bytes(0), value: u32, maxEntries: 8, name: 'routes' }),
+      error: MapSpecError,
+      names: ["lpm_trie map 'routes'", 'keySize', 'address bytes'],
+    },
+    // The kernel's errno read in context.
+    {
+      what: 'an LPM prefix longer than the address',
+      act: () => {
+        using t = LpmTrie.create({ addr: ipv4, value: u32, maxEntries: 8, name: 'routes' });
+        t.set({ prefixLen: 40, addr: '10.0.0.0' }, 1);
+      },
+      error: KeyOutOfRangeError,
+      names: ["'routes'", 'prefixLen 40', '32-bit address'],
+      cause: InvalidArgumentError,
+    },
+    {
+      what: 'an array index past maxEntries',
+      act: () => {
+        using a = ArrayMap.create({ value: u32, maxEntries: 4, name: 'slots' });
+        a.set(10, 1);
+      },
+      error: KeyOutOfRangeError,
+      names: ["array map 'slots'", 'index 10', '4 entries'],
+      cause: InvalidArgumentError,
+    },
+    {
+      what: 'a new key in a full hash map',
+      act: () => {
+        using m = counts();
+        m.set(1, 1n).set(2, 2n).set(3, 3n);
+      },
+      error: MapFullError,
+      names: ["hash map 'counts'", 'is full', '2 entries'],
+      cause: InvalidArgumentError,
+    },
+    {
+      what: 'a new key in a full unnamed hash map (named by type and id)',
+      act: () => {
+        using m = HashMap.create({ key: u32, value: u32, maxEntries: 1 });
+        m.set(1, 1).set(2, 2);
+      },
+      error: MapFullError,
+      names: [/hash map \(id \d+\) is full/],
+    },
+    {
+      what: 'a batch update past a full hash map',
+      act: () => {
+        using m = counts();
+        m.setBatch([1, 2, 3], [1n, 2n, 3n]);
+      },
+      error: MapFullError,
+      names: ["hash map 'counts'", 'is full', '2 entries'],
+    },
+    {
+      what: 'a batch update of an array with an index past maxEntries',
+      act: () => {
+        using a = ArrayMap.create({ value: u32, maxEntries: 4, name: 'slots' });
+        a.setBatch([0, 9], [1, 2]);
+      },
+      error: KeyOutOfRangeError,
+      names: ["array map 'slots'", 'out of range', '4 entries'],
+    },
+    {
+      what: 'a batch delete from a frozen map',
+      act: () => {
+        using m = counts();
+        m.set(1, 1n);
+        m.freeze();
+        m.deleteBatch([1]);
+      },
+      error: MapFrozenError,
+      names: ["'counts'", 'is frozen', 'delete'],
+    },
+    {
+      what: 'a push onto a full queue',
+      act: () => {
+        using q = QueueMap.create({ value: u32, maxEntries: 2, name: 'jobs' });
+        q.push(1);
+        q.push(2);
+        q.push(3);
+      },
+      error: MapFullError,
+      names: ["queue map 'jobs'", 'is full', 'PUSH_OVERWRITE'],
+    },
+    {
+      what: 'an update of a frozen map',
+      act: () => {
+        using m = counts();
+        m.freeze();
+        m.set(1, 1n);
+      },
+      error: MapFrozenError,
+      names: ["'counts'", 'is frozen', 'update'],
+      cause: PermissionError,
+    },
+    {
+      what: 'a delete from a frozen map',
+      act: () => {
+        using m = counts();
+        m.set(1, 1n);
+        m.freeze();
+        m.delete(1);
+      },
+      error: MapFrozenError,
+      names: ["'counts'", 'is frozen', 'delete'],
+    },
+    {
+      what: 'a delete from an array',
+      act: () => {
+        using a = ArrayMap.create({ value: u32, maxEntries: 4, name: 'slots' });
+        a.delete(1);
+      },
+      error: MapTypeError,
+      names: ['delete', "array map 'slots'", 'cannot be deleted'],
+    },
+    {
+      what: 'an inner map of another type than the template',
+      act: () => {
+        using template = ArrayMap.create({ value: u32, maxEntries: 4, name: 'tmpl' });
+        using outer = ArrayOfMaps.create({ inner: template, maxEntries: 2, name: 'outer' });
+        using wrong = HashMap.create({ key: u32, value: u32, maxEntries: 4, name: 'wrong' });
+        outer.set(0, wrong);
+      },
+      error: InnerMapMismatchError,
+      names: ["'outer'", "hash map 'wrong'", "array map 'tmpl'", 'type hash (template: array)'],
+      cause: InvalidArgumentError,
+    },
+    {
+      what: 'an inner map with another value size than the template',
+      act: () => {
+        using template = HashMap.create({ key: u32, value: u32, maxEntries: 4, name: 'tmpl' });
+        using outer = HashOfMaps.create({ inner: template, key: u32, maxEntries: 2, name: 'outer' });
+        using wrong = HashMap.create({ key: u32, value: u64, maxEntries: 4, name: 'wide' });
+        outer.set(7, wrong);
+      },
+      error: InnerMapMismatchError,
+      names: ["'wide'", "'tmpl'", 'valueSize 8 (template: 4)'],
+    },
+    {
+      what: 'an LPM trie without BPF_F_NO_PREALLOC (kernel refuses the create)',
+      act: () =>
+        BpfMap.create({ type: MapType.LPM_TRIE, keySize: 8, valueSize: 4, maxEntries: 4, name: 'prealloc' }),
+      error: MapCreateError,
+      names: ["lpm_trie map 'prealloc'", 'failed to create', 'EINVAL', 'keySize 8', 'flags 0x0'],
+      cause: InvalidArgumentError,
+    },
+    {
+      what: 'a map type this kernel refuses outright (arena here)',
+      act: () => ArenaMap.create({ maxEntries: 1, name: 'heap' }),
+      error: MapCreateError,
+      names: ["arena map 'heap'", 'failed to create', 'creates no arena map at all'],
+      skip: () => (probeMapType(MapType.ARENA).supported ? 'this kernel creates arenas' : undefined),
+    },
+    // Opening things that are not maps.
+    {
+      what: 'BpfMap.fromFd of a regular file',
+      act: () => {
+        const fd = openSync('/proc/self/status', 'r');
+        try {
+          BpfMap.fromFd(fd);
+        } finally {
+          closeSync(fd);
+        }
+      },
+      error: NotAMapError,
+      names: [/fd \d+ is not a BPF map/, '/proc/'],
+    },
+    {
+      what: 'BpfMap.fromFd of a program fd',
+      act: () => {
+        const fd = loadProgram();
+        try {
+          BpfMap.fromFd(fd);
+        } finally {
+          close(fd);
+        }
+      },
+      error: NotAMapError,
+      names: [/fd \d+ is not a BPF map/, 'bpf-prog'],
+    },
+    {
+      what: 'BpfMap.fromFd of a closed fd',
+      act: () => {
+        const fd = openSync('/proc/self/status', 'r');
+        closeSync(fd);
+        BpfMap.fromFd(fd);
+      },
+      error: NotAMapError,
+      names: ['not an open file descriptor'],
+    },
+    {
+      what: 'BpfMap.fromPin of a path where nothing is pinned',
+      act: () => BpfMap.fromPin(pin('missing')),
+      error: PinNotFoundError,
+      names: [pin('missing'), 'nothing is pinned'],
+      cause: NotFoundError,
+    },
+    {
+      what: 'BpfMap.fromPin of a pinned program',
+      act: () => {
+        const fd = loadProgram();
+        const path = pin('prog');
+        try {
+          pinObject(fd, path);
+          BpfMap.fromPin(path);
+        } finally {
+          close(fd);
+          unpin(path);
+        }
+      },
+      error: NotAMapError,
+      names: [pin('prog'), 'bpf-prog'],
+    },
+    {
+      what: 'BpfMap.fromPin of a file outside bpffs',
+      act: () => {
+        const path = `/tmp/ts-ebpf-not-a-pin-${process.pid}`;
+        writeFileSync(path, 'x');
+        try {
+          BpfMap.fromPin(path);
+        } finally {
+          rmSync(path);
+        }
+      },
+      error: NotAMapError,
+      names: ['/tmp/ts-ebpf-not-a-pin-', 'not a BPF object pinned on bpffs'],
+    },
+    {
+      what: 'BpfMap.fromPin with a value codec of the wrong size',
+      act: () => {
+        using m = counts();
+        const path = pin('codec');
+        m.pin(path);
+        try {
+          BpfMap.fromPin(path, { key: u32, value: u32 });
+        } finally {
+          m.unpin();
+        }
+      },
+      error: CodecError,
+      names: ['value', 'u32'],
+    },
+    {
+      what: 'BpfMap.fromId of an id no map has',
+      act: () => BpfMap.fromId(0x7ffffff0),
+      error: MapNotFoundError,
+      names: [`map id ${0x7ffffff0}`, 'no map has this id'],
+      cause: NotFoundError,
+    },
+    {
+      what: 'a pin outside bpffs',
+      act: () => {
+        using m = counts();
+        const path = `/tmp/ts-ebpf-pin-${process.pid}`;
+        try {
+          m.pin(path);
+        } finally {
+          rmSync(path, { force: true });
+        }
+      },
+      error: PinError,
+      names: ["hash map 'counts'", 'cannot pin', '/tmp is not on bpffs', 'ensureBpffs'],
+      cause: PermissionError,
+    },
+    {
+      what: 'a pin at a path already taken',
+      act: () => {
+        using first = counts();
+        using second = HashMap.create({ key: u32, value: u32, maxEntries: 1, name: 'second' });
+        const path = pin('taken');
+        first.pin(path);
+        try {
+          second.pin(path);
+        } finally {
+          first.unpin();
+        }
+      },
+      error: PinError,
+      names: ["hash map 'second'", pin('taken'), 'pinned there already'],
+    },
+    {
+      what: 'QueueMap.wrap of a hash map',
+      act: () => {
+        using m = counts();
+        QueueMap.wrap(m as unknown as BpfMap<never, bigint>);
+      },
+      error: MapTypeError,
+      names: ['QueueMap.wrap', "hash map 'counts'", 'not a queue or stack'],
+    },
+    // Readers given the wrong map, or used the wrong way.
+    {
+      what: 'RingBuffer.open on a hash map',
+      act: () => {
+        using m = counts();
+        RingBuffer.open(m);
+      },
+      error: MapTypeError,
+      names: ['RingBuffer.open', "hash map 'counts'", 'not a ring buffer'],
+    },
+    {
+      what: 'PerfBuffer.open on a ring buffer',
+      act: () => {
+        using r = RingBufMap.create({ maxEntries: page, name: 'events' });
+        PerfBuffer.open(r);
+      },
+      error: MapTypeError,
+      names: ['PerfBuffer.open', "ringbuf map 'events'", 'RingBuffer'],
+    },
+    {
+      what: 'UserRingBuffer.open on an array',
+      act: () => {
+        using a = ArrayMap.create({ value: u32, maxEntries: 1, name: 'slots' });
+        UserRingBuffer.open(a);
+      },
+      error: MapTypeError,
+      names: ['UserRingBuffer.open', "array map 'slots'"],
+    },
+    {
+      what: 'a perf buffer of 3 pages per CPU (not a power of two)',
+      act: () => {
+        using events = PerfEventArray.create({ name: 'perf' });
+        PerfBuffer.open(events, { pages: 3 });
+      },
+      error: BpfArgumentError,
+      names: ['pages', "perf_event_array map 'perf'", 'power of two'],
+    },
+    {
+      what: 'a user ring buffer sample larger than the ring',
+      act: () => withRequests((producer) => producer.reserve(page)),
+      error: BpfArgumentError,
+      names: [`${page}-byte sample`, "user_ringbuf map 'requests'"],
+    },
+    {
+      what: 'a read inside a consume callback',
+      act: () => {
+        using p = ringWithProducer(16, page);
+        using reader = RingBuffer.open(p.ring);
+        run(p.prog, 1);
+        reader.consume(() => reader.read());
+      },
+      error: ReaderStateError,
+      names: ['ring buffer reader of ringbuf map', 'inside a consume callback'],
+    },
+    {
+      what: 'a read while a cursor is held',
+      act: () => {
+        using r = RingBufMap.create({ maxEntries: page, name: 'events' });
+        using reader = RingBuffer.open(r);
+        reader.cursor();
+        reader.read();
+      },
+      error: ReaderStateError,
+      names: ["ring buffer reader of ringbuf map 'events'", 'commit()'],
+    },
+    {
+      what: 'a read from a closed ring buffer reader',
+      act: () => {
+        using r = RingBufMap.create({ maxEntries: page, name: 'events' });
+        const reader = RingBuffer.open(r);
+        reader.close();
+        reader.read();
+      },
+      error: ReaderClosedError,
+      names: ["ring buffer reader of ringbuf map 'events'", 'is closed', 'RingBuffer.open'],
+    },
+    {
+      what: 'a user ring buffer sample submitted twice',
+      act: () =>
+        withRequests((producer) => {
+          const sample = producer.reserve(8)!;
+          sample.submit();
+          sample.submit();
+        }),
+      error: ReaderStateError,
+      names: ["user ring buffer of user_ringbuf map 'requests'", 'already submitted', 'exactly once'],
+    },
+    {
+      what: 'a user ring buffer sample discarded after its submit',
+      act: () =>
+        withRequests((producer) => {
+          const sample = producer.reserve(8)!;
+          sample.submit();
+          sample.discard();
+        }),
+      error: ReaderStateError,
+      names: ["'requests'", 'discard'],
+    },
+    {
+      what: 'a reserve on a closed user ring buffer',
+      act: () =>
+        withRequests((producer) => {
+          producer.close();
+          producer.reserve(8);
+        }),
+      error: ReaderClosedError,
+      names: ["'requests'", 'is closed', 'UserRingBuffer.open'],
+    },
+    {
+      what: 'a map used after close',
+      act: () => {
+        const m = counts();
+        m.close();
+        m.get(1);
+      },
+      error: ObjectClosedError,
+      names: ["hash map 'counts'", 'is closed'],
+    },
+  ]);
+});

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Btf } from '@ts-ebpf/btf';
+import { MapSpecError } from '@ts-ebpf/maps';
 import { VerifierError } from '@ts-ebpf/programs';
 import { BpfSyscallError } from '@ts-ebpf/syscall';
 import { catalog, describeKernel } from '@ts-ebpf/test-utils';
@@ -214,11 +215,11 @@ describeKernel('elf: mistakes a user makes', () => {
       cause: VerifierError,
     },
     {
-      what: 'a map the kernel refuses to create (a hash map with max_entries 0)',
+      what: 'a map that cannot be created (a hash map with max_entries 0, refused before the kernel)',
       act: () => loadCollection(objects.get('empty-hash.bpf.c')!),
       error: MapCreateError,
       names: ["map 'empty_hash': failed to create", 'type hash', 'max_entries 0'],
-      cause: BpfSyscallError,
+      cause: MapSpecError,
     },
     {
       what: 'a kconfig extern this kernel does not have',

@@ -1,3 +1,4 @@
+import { type ByteOrder, HOST_BYTE_ORDER } from '@ts-ebpf/uapi';
 import { decodeType, extraBytes } from './decode.js';
 import { BtfError } from './errors.js';
 import { type BtfHeader, parseHeader } from './header.js';
@@ -9,11 +10,15 @@ import { encodeUtf8 } from './utf8.js';
 export interface BtfParseOptions {
   /** Base BTF (e.g. vmlinux) for split BTF such as kernel module BTF. */
   readonly base?: Btf;
+  /**
+   * The byte order the data must be in. BTF tells its order by its magic number; give this to
+   * refuse data in the other order (e.g. `HOST_BYTE_ORDER` for BTF meant for this kernel).
+   */
+  readonly byteOrder?: ByteOrder;
 }
 
 const FNV_OFFSET = 0x811c9dc5;
 const FNV_PRIME = 0x01000193;
-const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /**
  * Parsed BTF. Opening indexes the offset of every type in one pass; types are
@@ -23,8 +28,8 @@ const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 export class Btf {
   /** The decoded header. */
   readonly header: BtfHeader;
-  /** True when the data is little-endian. */
-  readonly littleEndian: boolean;
+  /** The byte order of the data (split BTF shares its base's). */
+  readonly byteOrder: ByteOrder;
   /** Base BTF of split BTF, or undefined. */
   readonly base: Btf | undefined;
   /** Id of the first type defined here (1, or the base's `typeCount` for split BTF). */
@@ -44,18 +49,19 @@ export class Btf {
   private readonly count: number;
   private readonly cache: (BtfType | undefined)[];
   private readonly strings: StringSection;
+  /** The byte order as the `littleEndian` argument of `DataView` reads. */
+  private readonly le: boolean;
   private hashHead: Int32Array | undefined;
   private hashNext: Int32Array | undefined;
   private scans = 0;
 
-  private constructor(bytes: Uint8Array, base: Btf | undefined) {
+  private constructor(bytes: Uint8Array, base: Btf | undefined, byteOrder: ByteOrder | undefined) {
     this.bytes = bytes;
     this.base = base;
-    this.header = parseHeader(bytes);
+    this.header = parseHeader(bytes, byteOrder ?? base?.byteOrder);
     const h = this.header;
-    this.littleEndian = h.littleEndian;
-    if (base && base.littleEndian !== h.littleEndian)
-      throw new BtfError('split BTF and base differ in byte order', 0);
+    this.byteOrder = h.byteOrder;
+    this.le = h.byteOrder === 'little';
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.firstId = base ? base.typeCount : 1;
     this.firstStr = base ? base.stringsLength : 0;
@@ -73,10 +79,10 @@ export class Btf {
     let offsets = new Uint32Array(Math.max(16, h.typeLen >>> 4));
     let n = 0;
     const v = this.view;
-    const le = this.littleEndian;
+    const le = this.le;
     // a word view is faster than DataView when alignment and byte order allow it
     const words =
-      le === HOST_LITTLE_ENDIAN && (bytes.byteOffset + start) % 4 === 0
+      h.byteOrder === HOST_BYTE_ORDER && (bytes.byteOffset + start) % 4 === 0
         ? new Uint32Array(bytes.buffer, bytes.byteOffset + start, h.typeLen >>> 2)
         : undefined;
     for (let off = start; off < this.typeEnd; ) {
@@ -102,11 +108,14 @@ export class Btf {
   }
 
   /**
-   * Parses raw BTF (e.g. the bytes of `/sys/kernel/btf/vmlinux` or an ELF `.BTF` section).
+   * Parses raw BTF (e.g. the bytes of `/sys/kernel/btf/vmlinux` or an ELF `.BTF` section) in
+   * either byte order. Takes any `Uint8Array` view (a subarray at any offset) and never writes
+   * to it; the result reads from it, so change the bytes only after you are done with the result.
+   * Split BTF must be in its base's byte order.
    * @throws BtfError for truncated or corrupt data, with the byte offset
    */
   static parse(bytes: Uint8Array, options: BtfParseOptions = {}): Btf {
-    return new Btf(bytes, options.base);
+    return new Btf(bytes, options.base, options.byteOrder);
   }
 
   /** One more than the highest type id (base types included); ids run from 0 to typeCount - 1. */
@@ -166,7 +175,7 @@ export class Btf {
   kindOf(id: number): BtfKind {
     if (id === 0) return 'void';
     if (id < this.firstId && this.base) return this.base.kindOf(id);
-    const info = this.view.getUint32(this.offsetOf(id) + 4, this.littleEndian);
+    const info = this.view.getUint32(this.offsetOf(id) + 4, this.le);
     return kindNames[(info >>> 24) & 0x1f]!;
   }
 
@@ -175,7 +184,7 @@ export class Btf {
     if (id === 0) return '';
     if (id < this.firstId && this.base) return this.base.nameOf(id);
     const off = this.offsetOf(id);
-    return this.string(this.view.getUint32(off, this.littleEndian), off);
+    return this.string(this.view.getUint32(off, this.le), off);
   }
 
   /** Iterates over every type, base types first, void excluded. */
@@ -197,7 +206,7 @@ export class Btf {
     const head = new Int32Array(size).fill(-1);
     const next = new Int32Array(this.count);
     const v = this.view;
-    const le = this.littleEndian;
+    const le = this.le;
     for (let i = this.count - 1; i >= 0; i--) {
       const nameOff = v.getUint32(this.offsets[i]!, le);
       if (nameOff === 0 || nameOff >= this.stringsLength) {
@@ -222,7 +231,7 @@ export class Btf {
     const want = encodeUtf8(name);
     const kindNum = kind && kind !== 'void' ? BtfKindNumber[kind] : -1;
     const v = this.view;
-    const le = this.littleEndian;
+    const le = this.le;
     const local: number[] = [];
     const check = (i: number): void => {
       const off = this.offsets[i]!;

@@ -1,3 +1,4 @@
+import type { ByteOrder } from '@ts-ebpf/uapi';
 import { Btf } from './btf.js';
 import { BtfError } from './errors.js';
 import type {
@@ -25,8 +26,11 @@ export interface MemberSpec {
 
 /** Options for {@link BtfBuilder.toBytes}. */
 export interface BuildOptions {
-  /** Byte order (default little-endian). */
-  readonly littleEndian?: boolean;
+  /**
+   * Byte order of the output: default the base's (split BTF must share it), else
+   * `HOST_BYTE_ORDER`, what the running kernel loads.
+   */
+  readonly byteOrder?: ByteOrder;
 }
 
 /**
@@ -251,11 +255,22 @@ export class BtfBuilder implements TypeSource {
     return this.add({ kind: 'decl_tag', name, type, componentIdx });
   }
 
-  /** Serializes the added types (with a deduplicated string table). */
+  /**
+   * Serializes the added types (with a deduplicated string table).
+   * @throws BtfError naming the type and the id when a type refers to an id that does not
+   * exist, for values that do not fit their fields, and for a byte order other than the base's
+   */
   toBytes(options: BuildOptions = {}): Uint8Array {
+    const base = this.base;
+    if (base && options.byteOrder !== undefined && options.byteOrder !== base.byteOrder) {
+      throw new BtfError(
+        `split BTF must be ${base.byteOrder}-endian like its base, not ${options.byteOrder}-endian`,
+      );
+    }
     return writeBtf(this.specs, {
-      littleEndian: options.littleEndian ?? this.base?.littleEndian ?? true,
-      baseStringsLength: this.base?.stringsLength ?? 0,
+      byteOrder: options.byteOrder ?? base?.byteOrder,
+      baseStringsLength: base?.stringsLength ?? 0,
+      firstId: base?.typeCount ?? 1,
     });
   }
 

@@ -101,7 +101,7 @@ describe('fuzz: mutated BTF only ever throws BtfError', () => {
   });
 
   it('big-endian builder output, 1000 mutations (seed 2)', () => {
-    fuzz(2, sampleBuilder().toBytes({ littleEndian: false }), 1000);
+    fuzz(2, sampleBuilder().toBytes({ byteOrder: 'big' }), 1000);
   });
 
   it('clang object BTF and BTF.ext, 2000 mutations (seed 3)', () => {

@@ -19,7 +19,7 @@ const LINKAGE_EXTERN = 2;
 export function fixupObjectBtf(btf: Btf, elf: ElfFile, kconfig?: KconfigData): Uint8Array {
   const out = btf.bytes.slice();
   const v = new DataView(out.buffer);
-  const le = btf.littleEndian;
+  const le = btf.byteOrder === 'little';
   const symbolValue = new Map<string, number>();
   for (const sym of elf.symbols)
     if (sym.name) symbolValue.set(`${sym.section}:${sym.name}`, Number(sym.value));
@@ -48,7 +48,7 @@ function fixDatasec(
   symbolValue: Map<string, number>,
   kconfig: KconfigData | undefined,
 ): void {
-  const le = btf.littleEndian;
+  const le = btf.byteOrder === 'little';
   const name = btf.string(v.getUint32(at, le));
   const section = elf.section(name);
   let next = 0;

@@ -160,6 +160,12 @@ export class BtfBuilder implements TypeSource {
    * empty, then pointers to it, then its members, for self-referential types.
    */
   setMembers(id: number, members: readonly MemberSpec[], size?: number): void {
+    const first = this.base?.typeCount ?? 1;
+    if (!Number.isInteger(id) || id < first || id >= this.nextId) {
+      throw new BtfError(
+        `setMembers: type ${id} was not added by this builder (its ids run ${first}-${this.nextId - 1})`,
+      );
+    }
     const t = this.type(id);
     if (t.kind !== 'struct' && t.kind !== 'union') throw new BtfError(`type ${id} is not a struct or union`);
     const laid = this.layout(t.kind, members);
@@ -169,7 +175,7 @@ export class BtfBuilder implements TypeSource {
       size: size ?? laid.size,
       members: laid.members,
     };
-    this.specs[id - (this.base?.typeCount ?? 1)] = spec;
+    this.specs[id - first] = spec;
   }
 
   private layout(

@@ -1,5 +1,5 @@
 import { type ByteOrder, HOST_BYTE_ORDER } from '@ts-ebpf/uapi';
-import { decodeType, extraBytes } from './decode.js';
+import { type DecodeSource, decodeType, extraBytes } from './decode.js';
 import { BtfError } from './errors.js';
 import { type BtfHeader, parseHeader } from './header.js';
 import { type BtfKind, BtfKindNumber, type BtfType, type BtfTypeOfKind, kindNames, VOID } from './kinds.js';
@@ -38,10 +38,11 @@ export class Btf {
   readonly bytes: Uint8Array;
   /** Parsed BTF never changes, so layouts computed from it are cached. */
   readonly immutable = true;
-  /** @internal */
-  readonly view: DataView;
-  /** @internal absolute end of the type section */
-  readonly typeEnd: number;
+  private readonly view: DataView;
+  /** Absolute end of the type section. */
+  private readonly typeEnd: number;
+  /** What the decoder reads: the bytes, their order and the strings. */
+  private readonly source: DecodeSource;
   private readonly strStart: number;
   private readonly strLen: number;
   private readonly firstStr: number;
@@ -63,6 +64,7 @@ export class Btf {
     this.byteOrder = h.byteOrder;
     this.le = h.byteOrder === 'little';
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.source = { view: this.view, byteOrder: h.byteOrder, string: (o, at) => this.string(o, at) };
     this.firstId = base ? base.typeCount : 1;
     this.firstStr = base ? base.stringsLength : 0;
     this.strStart = h.hdrLen + h.strOff;
@@ -165,7 +167,7 @@ export class Btf {
     const i = id - this.firstId;
     let t = this.cache[i];
     if (!t) {
-      t = decodeType(this, id, off);
+      t = decodeType(this.source, id, off);
       this.cache[i] = t;
     }
     return t;

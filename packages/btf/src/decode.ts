@@ -15,8 +15,6 @@ import {
 export interface DecodeSource {
   readonly view: DataView;
   readonly byteOrder: ByteOrder;
-  /** Absolute offset of the first byte after the type section. */
-  readonly typeEnd: number;
   string(offset: number, at: number): string;
 }
 

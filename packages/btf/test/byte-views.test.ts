@@ -2,7 +2,9 @@ import { readFileSync } from 'node:fs';
 import { Btf, BtfBuilder, dumpC, fieldPath, parseBtfExt } from '@ts-ebpf/btf';
 import { sameForEveryView } from '@ts-ebpf/test-utils';
 import { describe, expect, it } from 'vitest';
+import { loadBtf } from '../src/load.js';
 import { compileBpf, VMLINUX_PATH } from './helpers.js';
+import { sampleBuilder } from './sample.js';
 
 /** What a parsed BTF says: its counts, order, a spread of decoded types and a few queries. */
 function summary(btf: Btf, every: number) {
@@ -45,6 +47,14 @@ describe('BTF inputs: a Buffer, an odd-offset subarray and a plain Uint8Array gi
       return { ...summary(btf, 1), found: btf.findIds('holder') };
     });
     expect(got.found).toEqual([base.typeCount + 1]);
+  });
+
+  it('loadBtf hands the kernel the viewed bytes, not the whole buffer', () => {
+    const bytes = sampleBuilder().toBytes();
+    sameForEveryView(bytes, (v) => {
+      using loaded = loadBtf(v, { logSize: 0 });
+      return loaded.fd > 0;
+    });
   });
 
   it.each(['bpfel', 'bpfeb'])('Btf.parse and parseBtfExt of clang -target %s output', (target) => {

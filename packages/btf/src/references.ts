@@ -10,16 +10,6 @@ export interface TypeReference {
 /** The type ids a type refers to: its target, element, members, parameters, variables. */
 export function typeReferences(t: BtfTypeSpec): TypeReference[] {
   switch (t.kind) {
-    case 'ptr':
-    case 'typedef':
-    case 'volatile':
-    case 'const':
-    case 'restrict':
-    case 'type_tag':
-    case 'func':
-    case 'var':
-    case 'decl_tag':
-      return [{ field: 'type', id: t.type }];
     case 'array':
       return [
         { field: 'element type', id: t.type },
@@ -36,6 +26,7 @@ export function typeReferences(t: BtfTypeSpec): TypeReference[] {
     case 'datasec':
       return t.vars.map((v, i) => ({ field: `variable ${i}`, id: v.type }));
     default:
-      return [];
+      // ptr, typedef, qualifiers, type_tag, func, var, decl_tag: one target
+      return 'type' in t ? [{ field: 'type', id: t.type }] : [];
   }
 }

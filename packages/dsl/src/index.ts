@@ -99,7 +99,7 @@ export {
 export { type DisassembleOptions, disassemble } from './disassemble.js';
 export { AssemblyError, DisassemblyError, ParseError, TemplateError } from './errors.js';
 export { format, formatInstruction } from './format.js';
-export { editDistance, findHelper, HELPERS, type HelperInfo, helper, nearestHelperName } from './helpers.js';
+export { findHelper, HELPERS, type HelperInfo, helper, nearestHelperName } from './helpers.js';
 export {
   type Instruction,
   type InstructionFields,

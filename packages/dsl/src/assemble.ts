@@ -56,6 +56,9 @@ function firstPass(insns: readonly Instruction[]): {
   let refs = false;
   for (let i = 0; i < insns.length; i++) {
     const insn = insns[i]!;
+    if (typeof insn !== 'object' || insn === null || Array.isArray(insn)) {
+      throw new AssemblyError('not an instruction (nested fragments go through program)', i, String(insn));
+    }
     const reason = validateInstruction(insn);
     if (reason !== undefined) fail(reason, i, insn);
     if (insn.label !== undefined) {
@@ -75,6 +78,10 @@ function firstPass(insns: readonly Instruction[]): {
  * Throws {@link AssemblyError} naming the instruction index and text.
  */
 export function assemble(insns: readonly Instruction[], options: AssembleOptions = {}): Uint8Array {
+  if (!Array.isArray(insns)) {
+    const given = typeof insns === 'string' ? 'text (parse it with parse or bpf``)' : `a ${typeof insns}`;
+    throw new AssemblyError(`assemble takes an array of instructions, not ${given}`);
+  }
   const { slots, labels, refs } = firstPass(insns);
   const out = new Uint8Array(slots * 8);
   const view = new DataView(out.buffer, out.byteOffset, out.byteLength);

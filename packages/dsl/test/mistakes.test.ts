@@ -88,6 +88,24 @@ describe('dsl: plausible mistakes get typed errors that name their subject', () 
       names: ["map 'events'"],
     },
     {
+      what: 'assembler text given to assemble',
+      act: () => assemble('r0 = 0; exit' as never),
+      error: AssemblyError,
+      names: ['not text (parse it with parse or bpf``)'],
+    },
+    {
+      what: 'undefined among the instructions given to assemble',
+      act: () => assemble([mov(R0, 0), undefined as never, exit()]),
+      error: AssemblyError,
+      names: ['instruction #1 (undefined): not an instruction'],
+    },
+    {
+      what: 'a false condition left in a program fragment',
+      act: () => program(mov(R0, 0), [mov(R1, 1), false as never], exit()),
+      error: AssemblyError,
+      names: ['program part #1.1 is false'],
+    },
+    {
       what: 'instruction bytes that are not a multiple of 8',
       act: () => disassemble(new Uint8Array(12)),
       error: DisassemblyError,

@@ -1,5 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { assemble, disassemble, formatInstruction, ldMapFd, mov, programTag, R1 } from '../src/index.js';
+import {
+  assemble,
+  disassemble,
+  format,
+  formatInstruction,
+  ldMapFd,
+  mov,
+  parse,
+  programTag,
+  R1,
+} from '../src/index.js';
 import { DIRECT_ENCODINGS, llvmCompatibleCorpus, randomCorpus } from './support/corpus.js';
 import { hex, llvmEncodings } from './support/tools.js';
 
@@ -26,12 +36,17 @@ describe.each([
 });
 
 describe('the whole ISA in both byte orders', () => {
-  it.each(['little', 'big'] as const)('disassemble(assemble(x, %s)) is x, and bytes survive', (byteOrder) => {
-    const bytes = assemble(all, { byteOrder });
-    const back = disassemble(bytes, { byteOrder });
-    expect(back).toStrictEqual(all);
-    expect(assemble(back, { byteOrder })).toStrictEqual(bytes);
-  });
+  it.each(['little', 'big'] as const)(
+    'disassemble(assemble(x, %s)) is x, and bytes survive format and parse',
+    (byteOrder) => {
+      const bytes = assemble(all, { byteOrder });
+      const back = disassemble(bytes, { byteOrder });
+      expect(back).toStrictEqual(all);
+      expect(assemble(back, { byteOrder })).toStrictEqual(bytes);
+      expect(parse(format(back))).toStrictEqual(all);
+      expect(assemble(parse(format(back)), { byteOrder })).toStrictEqual(bytes);
+    },
+  );
 
   it('the orders differ exactly by the register nibbles and the multi-byte fields', () => {
     const le = assemble(all, { byteOrder: 'little' });

@@ -1,5 +1,5 @@
-import { HOST_LITTLE_ENDIAN } from '@ts-ebpf/uapi';
-import { decodeType, extraBytes } from './decode.js';
+import { type ByteOrder, HOST_BYTE_ORDER } from '@ts-ebpf/uapi';
+import { type DecodeSource, decodeType, extraBytes } from './decode.js';
 import { BtfError } from './errors.js';
 import { type BtfHeader, parseHeader } from './header.js';
 import { type BtfKind, BtfKindNumber, type BtfType, type BtfTypeOfKind, kindNames, VOID } from './kinds.js';
@@ -10,6 +10,11 @@ import { encodeUtf8 } from './utf8.js';
 export interface BtfParseOptions {
   /** Base BTF (e.g. vmlinux) for split BTF such as kernel module BTF. */
   readonly base?: Btf;
+  /**
+   * The byte order the data must be in. BTF tells its order by its magic number; give this to
+   * refuse data in the other order (e.g. `HOST_BYTE_ORDER` for BTF meant for this kernel).
+   */
+  readonly byteOrder?: ByteOrder;
 }
 
 const FNV_OFFSET = 0x811c9dc5;
@@ -23,8 +28,8 @@ const FNV_PRIME = 0x01000193;
 export class Btf {
   /** The decoded header. */
   readonly header: BtfHeader;
-  /** True when the data is little-endian. */
-  readonly littleEndian: boolean;
+  /** The byte order of the data (split BTF shares its base's). */
+  readonly byteOrder: ByteOrder;
   /** Base BTF of split BTF, or undefined. */
   readonly base: Btf | undefined;
   /** Id of the first type defined here (1, or the base's `typeCount` for split BTF). */
@@ -33,10 +38,11 @@ export class Btf {
   readonly bytes: Uint8Array;
   /** Parsed BTF never changes, so layouts computed from it are cached. */
   readonly immutable = true;
-  /** @internal */
-  readonly view: DataView;
-  /** @internal absolute end of the type section */
-  readonly typeEnd: number;
+  private readonly view: DataView;
+  /** Absolute end of the type section. */
+  private readonly typeEnd: number;
+  /** What the decoder reads: the bytes, their order and the strings. */
+  private readonly source: DecodeSource;
   private readonly strStart: number;
   private readonly strLen: number;
   private readonly firstStr: number;
@@ -44,19 +50,21 @@ export class Btf {
   private readonly count: number;
   private readonly cache: (BtfType | undefined)[];
   private readonly strings: StringSection;
+  /** The byte order as the `littleEndian` argument of `DataView` reads. */
+  private readonly le: boolean;
   private hashHead: Int32Array | undefined;
   private hashNext: Int32Array | undefined;
   private scans = 0;
 
-  private constructor(bytes: Uint8Array, base: Btf | undefined) {
+  private constructor(bytes: Uint8Array, base: Btf | undefined, byteOrder: ByteOrder | undefined) {
     this.bytes = bytes;
     this.base = base;
-    this.header = parseHeader(bytes);
+    this.header = parseHeader(bytes, byteOrder ?? base?.byteOrder);
     const h = this.header;
-    this.littleEndian = h.littleEndian;
-    if (base && base.littleEndian !== h.littleEndian)
-      throw new BtfError('split BTF and base differ in byte order', 0);
+    this.byteOrder = h.byteOrder;
+    this.le = h.byteOrder === 'little';
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.source = { view: this.view, byteOrder: h.byteOrder, string: (o, at) => this.string(o, at) };
     this.firstId = base ? base.typeCount : 1;
     this.firstStr = base ? base.stringsLength : 0;
     this.strStart = h.hdrLen + h.strOff;
@@ -73,10 +81,10 @@ export class Btf {
     let offsets = new Uint32Array(Math.max(16, h.typeLen >>> 4));
     let n = 0;
     const v = this.view;
-    const le = this.littleEndian;
+    const le = this.le;
     // a word view is faster than DataView when alignment and byte order allow it
     const words =
-      le === HOST_LITTLE_ENDIAN && (bytes.byteOffset + start) % 4 === 0
+      h.byteOrder === HOST_BYTE_ORDER && (bytes.byteOffset + start) % 4 === 0
         ? new Uint32Array(bytes.buffer, bytes.byteOffset + start, h.typeLen >>> 2)
         : undefined;
     for (let off = start; off < this.typeEnd; ) {
@@ -102,11 +110,14 @@ export class Btf {
   }
 
   /**
-   * Parses raw BTF (e.g. the bytes of `/sys/kernel/btf/vmlinux` or an ELF `.BTF` section).
+   * Parses raw BTF (e.g. the bytes of `/sys/kernel/btf/vmlinux` or an ELF `.BTF` section) in
+   * either byte order. Takes any `Uint8Array` view (a subarray at any offset) and never writes
+   * to it; the result reads from it, so change the bytes only after you are done with the result.
+   * Split BTF must be in its base's byte order.
    * @throws BtfError for truncated or corrupt data, with the byte offset
    */
   static parse(bytes: Uint8Array, options: BtfParseOptions = {}): Btf {
-    return new Btf(bytes, options.base);
+    return new Btf(bytes, options.base, options.byteOrder);
   }
 
   /** One more than the highest type id (base types included); ids run from 0 to typeCount - 1. */
@@ -156,7 +167,7 @@ export class Btf {
     const i = id - this.firstId;
     let t = this.cache[i];
     if (!t) {
-      t = decodeType(this, id, off);
+      t = decodeType(this.source, id, off);
       this.cache[i] = t;
     }
     return t;
@@ -166,7 +177,7 @@ export class Btf {
   kindOf(id: number): BtfKind {
     if (id === 0) return 'void';
     if (id < this.firstId && this.base) return this.base.kindOf(id);
-    const info = this.view.getUint32(this.offsetOf(id) + 4, this.littleEndian);
+    const info = this.view.getUint32(this.offsetOf(id) + 4, this.le);
     return kindNames[(info >>> 24) & 0x1f]!;
   }
 
@@ -175,7 +186,7 @@ export class Btf {
     if (id === 0) return '';
     if (id < this.firstId && this.base) return this.base.nameOf(id);
     const off = this.offsetOf(id);
-    return this.string(this.view.getUint32(off, this.littleEndian), off);
+    return this.string(this.view.getUint32(off, this.le), off);
   }
 
   /** Iterates over every type, base types first, void excluded. */
@@ -197,7 +208,7 @@ export class Btf {
     const head = new Int32Array(size).fill(-1);
     const next = new Int32Array(this.count);
     const v = this.view;
-    const le = this.littleEndian;
+    const le = this.le;
     for (let i = this.count - 1; i >= 0; i--) {
       const nameOff = v.getUint32(this.offsets[i]!, le);
       if (nameOff === 0 || nameOff >= this.stringsLength) {
@@ -222,7 +233,7 @@ export class Btf {
     const want = encodeUtf8(name);
     const kindNum = kind && kind !== 'void' ? BtfKindNumber[kind] : -1;
     const v = this.view;
-    const le = this.littleEndian;
+    const le = this.le;
     const local: number[] = [];
     const check = (i: number): void => {
       const off = this.offsets[i]!;

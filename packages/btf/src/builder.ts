@@ -1,3 +1,4 @@
+import type { ByteOrder } from '@ts-ebpf/uapi';
 import { Btf } from './btf.js';
 import { BtfError } from './errors.js';
 import type {
@@ -25,8 +26,11 @@ export interface MemberSpec {
 
 /** Options for {@link BtfBuilder.toBytes}. */
 export interface BuildOptions {
-  /** Byte order (default little-endian). */
-  readonly littleEndian?: boolean;
+  /**
+   * Byte order of the output: default the base's (split BTF must share it), else
+   * `HOST_BYTE_ORDER`, what the running kernel loads.
+   */
+  readonly byteOrder?: ByteOrder;
 }
 
 /**
@@ -156,6 +160,12 @@ export class BtfBuilder implements TypeSource {
    * empty, then pointers to it, then its members, for self-referential types.
    */
   setMembers(id: number, members: readonly MemberSpec[], size?: number): void {
+    const first = this.base?.typeCount ?? 1;
+    if (!Number.isInteger(id) || id < first || id >= this.nextId) {
+      throw new BtfError(
+        `setMembers: type ${id} was not added by this builder (its ids run ${first}-${this.nextId - 1})`,
+      );
+    }
     const t = this.type(id);
     if (t.kind !== 'struct' && t.kind !== 'union') throw new BtfError(`type ${id} is not a struct or union`);
     const laid = this.layout(t.kind, members);
@@ -165,7 +175,7 @@ export class BtfBuilder implements TypeSource {
       size: size ?? laid.size,
       members: laid.members,
     };
-    this.specs[id - (this.base?.typeCount ?? 1)] = spec;
+    this.specs[id - first] = spec;
   }
 
   private layout(
@@ -251,11 +261,22 @@ export class BtfBuilder implements TypeSource {
     return this.add({ kind: 'decl_tag', name, type, componentIdx });
   }
 
-  /** Serializes the added types (with a deduplicated string table). */
+  /**
+   * Serializes the added types (with a deduplicated string table).
+   * @throws BtfError naming the type and the id when a type refers to an id that does not
+   * exist, for values that do not fit their fields, and for a byte order other than the base's
+   */
   toBytes(options: BuildOptions = {}): Uint8Array {
+    const base = this.base;
+    if (base && options.byteOrder !== undefined && options.byteOrder !== base.byteOrder) {
+      throw new BtfError(
+        `split BTF must be ${base.byteOrder}-endian like its base, not ${options.byteOrder}-endian`,
+      );
+    }
     return writeBtf(this.specs, {
-      littleEndian: options.littleEndian ?? this.base?.littleEndian ?? true,
-      baseStringsLength: this.base?.stringsLength ?? 0,
+      byteOrder: options.byteOrder ?? base?.byteOrder,
+      baseStringsLength: base?.stringsLength ?? 0,
+      firstId: base?.typeCount ?? 1,
     });
   }
 

@@ -1,3 +1,4 @@
+import type { ByteOrder } from '@ts-ebpf/uapi';
 import { BtfError } from './errors.js';
 import {
   type BtfEnumValue,
@@ -13,9 +14,7 @@ import {
 /** What the decoder needs from a parsed BTF: its bytes and string lookup. */
 export interface DecodeSource {
   readonly view: DataView;
-  readonly littleEndian: boolean;
-  /** Absolute offset of the first byte after the type section. */
-  readonly typeEnd: number;
+  readonly byteOrder: ByteOrder;
   string(offset: number, at: number): string;
 }
 
@@ -51,7 +50,8 @@ function linkage(n: number, at: number): BtfLinkage {
 
 /** Decodes the type record at absolute offset `off` with id `id`. */
 export function decodeType(src: DecodeSource, id: number, off: number): BtfType {
-  const { view, littleEndian: le } = src;
+  const view = src.view;
+  const le = src.byteOrder === 'little';
   const info = view.getUint32(off + 4, le);
   const kindNum = (info >>> 24) & 0x1f;
   const kind = kindNames[kindNum] as Exclude<BtfKind, 'void'> | undefined;

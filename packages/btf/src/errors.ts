@@ -11,9 +11,10 @@ export class BtfError extends EbpfError {
   /**
    * @param message - what went wrong
    * @param offset - byte offset in the parsed buffer, if the error concerns raw bytes
+   * @param options - `cause`: the error this one wraps
    */
-  constructor(message: string, offset?: number) {
-    super(offset === undefined ? message : `${message} (at byte offset ${offset})`);
+  constructor(message: string, offset?: number, options?: { readonly cause?: unknown }) {
+    super(offset === undefined ? message : `${message} (at byte offset ${offset})`, options);
     this.name = 'BtfError';
     this.offset = offset;
   }

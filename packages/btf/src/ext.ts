@@ -1,3 +1,4 @@
+import type { ByteOrder } from '@ts-ebpf/uapi';
 import type { Btf } from './btf.js';
 import { BtfError } from './errors.js';
 import { BTF_MAGIC, detectByteOrder } from './header.js';
@@ -54,7 +55,8 @@ export interface ExtSection<R> {
 }
 /** A parsed `.BTF.ext` section. */
 export interface BtfExt {
-  readonly littleEndian: boolean;
+  /** The byte order of the section (always that of its `.BTF`). */
+  readonly byteOrder: ByteOrder;
   readonly funcInfo: readonly ExtSection<FuncInfo>[];
   readonly lineInfo: readonly ExtSection<LineInfo>[];
   readonly coreRelos: readonly ExtSection<CoreRelo>[];
@@ -94,12 +96,14 @@ function infoSections<R>(
 }
 
 /**
- * Parses a `.BTF.ext` section; names are looked up in the strings of `btf` (the object's `.BTF`).
- * @throws BtfError for truncated or corrupt data
+ * Parses a `.BTF.ext` section (any `Uint8Array` view; never written to); names are looked up
+ * in the strings of `btf` (the object's `.BTF`), whose byte order the section must share.
+ * @throws BtfError for truncated or corrupt data, or a byte order other than the BTF's
  */
 export function parseBtfExt(bytes: Uint8Array, btf: Btf): BtfExt {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const le = detectByteOrder(view, 0, BTF_MAGIC, 'BTF.ext');
+  const byteOrder = detectByteOrder(view, 0, BTF_MAGIC, 'BTF.ext', btf.byteOrder);
+  const le = byteOrder === 'little';
   if (bytes.byteLength < 24) throw new BtfError('BTF.ext header is truncated', 0);
   if (view.getUint8(2) !== 1) throw new BtfError(`unsupported BTF.ext version ${view.getUint8(2)}`, 2);
   const hdrLen = view.getUint32(4, le);
@@ -115,7 +119,7 @@ export function parseBtfExt(bytes: Uint8Array, btf: Btf): BtfExt {
   const [lo, ll] = sec(16);
   const [co, cl] = hdrLen >= 32 ? sec(24) : [0, 0];
   return {
-    littleEndian: le,
+    byteOrder,
     funcInfo: infoSections(view, le, fo, fl, 8, btf, (v, p) => ({
       insnOff: v.getUint32(p, le),
       typeId: v.getUint32(p + 4, le),

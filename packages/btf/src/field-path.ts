@@ -112,6 +112,17 @@ export function fieldPath(
     path = (pathOrOptions as string | undefined) ?? '';
     options = maybeOptions ?? {};
   }
+  try {
+    return walkPath(btf, rootId, path, options);
+  } catch (e) {
+    if (!(e instanceof BtfError)) throw e;
+    const named = typeof root === 'string' ? `'${root}'` : `'${path}' of type ${rootId}`;
+    throw new BtfError(`field path ${named}: ${e.message}`, undefined, { cause: e });
+  }
+}
+
+/** Follows the steps of `path` from `rootId`. */
+function walkPath(btf: Btf, rootId: number, path: string, options: FieldPathOptions): FieldLocation {
   const steps = parsePath(path);
   let type = rootId;
   let bitOffset = 0;

@@ -1,3 +1,4 @@
+import type { ByteOrder } from '@ts-ebpf/uapi';
 import { BtfError } from './errors.js';
 
 /** The BTF magic number, 0xeB9F, read in the file's byte order. */
@@ -13,31 +14,52 @@ export interface BtfHeader {
   readonly typeLen: number;
   readonly strOff: number;
   readonly strLen: number;
-  /** True when the data is little-endian. */
-  readonly littleEndian: boolean;
+  /** The byte order of the data, told by how its magic number reads. */
+  readonly byteOrder: ByteOrder;
 }
 
 /** Size of the version-1 header. */
 export const BTF_HEADER_SIZE = 24;
 
 /**
- * Detects the byte order by the magic number and returns true for little-endian.
- * @throws BtfError when the magic number matches neither order
+ * Detects the byte order by the magic number. With `expected`, data in the other order is refused.
+ * @throws BtfError when the magic number matches neither order, or not the expected one
  */
-export function detectByteOrder(view: DataView, offset: number, magic: number, what: string): boolean {
+export function detectByteOrder(
+  view: DataView,
+  offset: number,
+  magic: number,
+  what: string,
+  expected?: ByteOrder,
+): ByteOrder {
   if (view.byteLength < offset + 2) throw new BtfError(`${what} is truncated: no magic number`, offset);
-  if (view.getUint16(offset, true) === magic) return true;
-  if (view.getUint16(offset, false) === magic) return false;
-  throw new BtfError(`${what} has a bad magic number 0x${view.getUint16(offset, true).toString(16)}`, offset);
+  const order: ByteOrder | undefined =
+    view.getUint16(offset, true) === magic
+      ? 'little'
+      : view.getUint16(offset, false) === magic
+        ? 'big'
+        : undefined;
+  if (order === undefined) {
+    throw new BtfError(
+      `${what} has a bad magic number 0x${view.getUint16(offset, true).toString(16)}`,
+      offset,
+    );
+  }
+  if (expected !== undefined && order !== expected) {
+    throw new BtfError(`${what} is ${order}-endian, but ${expected}-endian data was expected`, offset);
+  }
+  return order;
 }
 
 /**
- * Parses and validates the BTF header.
+ * Parses and validates the BTF header (any `Uint8Array` view; never written to).
+ * @param byteOrder - when given, data in the other byte order is refused
  * @throws BtfError for a truncated or inconsistent header
  */
-export function parseHeader(bytes: Uint8Array): BtfHeader {
+export function parseHeader(bytes: Uint8Array, byteOrder?: ByteOrder): BtfHeader {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const le = detectByteOrder(view, 0, BTF_MAGIC, 'BTF');
+  const order = detectByteOrder(view, 0, BTF_MAGIC, 'BTF', byteOrder);
+  const le = order === 'little';
   if (bytes.byteLength < 8) throw new BtfError('BTF header is truncated', 0);
   const version = view.getUint8(2);
   if (version !== 1) throw new BtfError(`unsupported BTF version ${version}`, 2);
@@ -56,7 +78,7 @@ export function parseHeader(bytes: Uint8Array): BtfHeader {
     typeLen: view.getUint32(12, le),
     strOff: view.getUint32(16, le),
     strLen: view.getUint32(20, le),
-    littleEndian: le,
+    byteOrder: order,
   };
   const avail = bytes.byteLength - hdrLen;
   if (h.typeOff % 4 !== 0) throw new BtfError(`type section offset ${h.typeOff} is not 4-byte aligned`, 8);

@@ -35,4 +35,4 @@ export {
   type TypeSource,
 } from './layout.js';
 export { type BtfLoadOptions, LoadedBtf, loadBtf, loadBtf as load } from './load.js';
-export { StringTable, type WriteOptions, writeBtf } from './writer.js';
+export { type WriteOptions, writeBtf } from './writer.js';

@@ -1,17 +1,24 @@
+import { type ByteOrder, HOST_BYTE_ORDER } from '@ts-ebpf/uapi';
 import { BtfError } from './errors.js';
 import { BTF_HEADER_SIZE, BTF_MAGIC } from './header.js';
 import { BtfKindNumber, type BtfTypeSpec } from './kinds.js';
+import { typeReferences } from './references.js';
 import { encodeUtf8 } from './utf8.js';
 
 /** Options for {@link writeBtf}. */
 export interface WriteOptions {
-  /** Byte order of the output (default true: little-endian). */
-  readonly littleEndian?: boolean;
+  /** Byte order of the output (default {@link HOST_BYTE_ORDER}, what the running kernel loads). */
+  readonly byteOrder?: ByteOrder;
   /**
    * For split BTF: the base's string space length (`Btf.stringsLength`); string
-   * offsets of the output continue from it. The caller numbers type ids from the base's `typeCount`.
+   * offsets of the output continue from it.
    */
   readonly baseStringsLength?: number;
+  /**
+   * Id of the first type written: 1, or for split BTF the base's `typeCount`. References
+   * must name an id below the last one written.
+   */
+  readonly firstId?: number;
 }
 
 /** A deduplicating BTF string table. Offset 0 is the empty string. */
@@ -77,32 +84,85 @@ function recordSize(t: BtfTypeSpec): number {
   }
 }
 
+/** Describes a type for error messages: `struct 'task' (id 7)`. */
+function subject(t: BtfTypeSpec, id: number): string {
+  return `${t.kind}${t.name ? ` '${t.name}'` : ''} (id ${id})`;
+}
+
+/** Refuses values the encoding would truncate or wrap, and references to ids that do not exist. */
+function checkType(t: BtfTypeSpec, id: number, end: number): void {
+  const fail = (why: string): never => {
+    throw new BtfError(`${subject(t, id)}: ${why}`);
+  };
+  for (const r of typeReferences(t)) {
+    if (!Number.isInteger(r.id) || r.id < 0 || r.id >= end) {
+      fail(`${r.field} refers to type id ${r.id}, which does not exist (ids run 0-${end - 1})`);
+    }
+  }
+  switch (t.kind) {
+    case 'int':
+      if (!isInt(t.bits, 0, 128) || !isInt(t.bitOffset, 0, 255) || t.bitOffset + t.bits > t.size * 8)
+        fail(`${t.bits} bits at bit offset ${t.bitOffset} do not fit ${t.size} bytes (at most 128 bits)`);
+      break;
+    case 'enum':
+      for (const e of t.values)
+        if (!isInt(e.value, -0x80000000, 0xffffffff))
+          fail(`value ${e.name} = ${e.value} does not fit 32 bits`);
+      break;
+    case 'enum64':
+      for (const e of t.values)
+        if (e.value < -(1n << 63n) || e.value >= 1n << 64n)
+          fail(`value ${e.name} = ${e.value} does not fit 64 bits`);
+      break;
+    case 'decl_tag':
+      if (!isInt(t.componentIdx, -1, 0x7fffffff))
+        fail(`component index ${t.componentIdx} is not -1 or an index`);
+      break;
+    case 'func':
+    case 'var':
+      if (LINKAGE[t.linkage] === undefined) fail(`unknown linkage '${t.linkage}'`);
+      break;
+  }
+}
+
+function isInt(n: number, min: number, max: number): boolean {
+  return Number.isInteger(n) && n >= min && n <= max;
+}
+
 /**
  * Serializes types (ids 1, 2, … in order, or continuing a base for split BTF) to raw BTF.
- * @throws BtfError for a void entry or values that do not fit their fields
+ * @throws BtfError naming the type for a void entry, a reference to an id that does not
+ * exist, or values that do not fit their fields
  */
 export function writeBtf(types: readonly BtfTypeSpec[], options: WriteOptions = {}): Uint8Array {
-  const le = options.littleEndian ?? true;
+  const le = (options.byteOrder ?? HOST_BYTE_ORDER) === 'little';
+  const firstId = options.firstId ?? 1;
+  types.forEach((t, i) => {
+    checkType(t, firstId + i, firstId + types.length);
+  });
   const strings = new StringTable(options.baseStringsLength ?? 0);
   let typeLen = 0;
   for (const t of types) typeLen += recordSize(t);
   const typeBytes = new Uint8Array(typeLen);
-  const v = new DataView(typeBytes.buffer);
+  const v = new DataView(typeBytes.buffer, typeBytes.byteOffset, typeBytes.byteLength);
   let p = 0;
+  let at = firstId;
   const u32 = (x: number): void => {
     if (!Number.isInteger(x) || x < 0 || x > 0xffffffff)
-      throw new BtfError(`value ${x} does not fit in 32 bits`);
+      throw new BtfError(`${subject(types[at - firstId]!, at)}: value ${x} does not fit in 32 bits`);
     v.setUint32(p, x, le);
     p += 4;
   };
   const head = (t: BtfTypeSpec, vlen: number, kflag: boolean, sizeOrType: number): void => {
-    if (t.kind === 'void') throw new BtfError('void (id 0) cannot be written');
-    if (vlen > 0xffff) throw new BtfError(`${t.kind} '${t.name}' has too many entries (${vlen})`);
+    if (t.kind === 'void') throw new BtfError(`void cannot be written (entry for id ${at}; void is id 0)`);
+    if (vlen > 0xffff) throw new BtfError(`${subject(t, at)} has too many entries (${vlen})`);
     u32(strings.add(t.name));
     u32(((kflag ? 1 : 0) * 0x80000000 + (BtfKindNumber[t.kind] << 24) + vlen) >>> 0);
     u32(sizeOrType);
   };
-  for (const t of types) {
+  for (let i = 0; i < types.length; i++) {
+    const t = types[i]!;
+    at = firstId + i;
     switch (t.kind) {
       case 'void':
         head(t, 0, false, 0);
@@ -195,7 +255,7 @@ export function writeBtf(types: readonly BtfTypeSpec[], options: WriteOptions = 
   }
   const strBytes = strings.bytes();
   const out = new Uint8Array(BTF_HEADER_SIZE + typeLen + strBytes.length);
-  const h = new DataView(out.buffer);
+  const h = new DataView(out.buffer, out.byteOffset, out.byteLength);
   h.setUint16(0, BTF_MAGIC, le);
   h.setUint8(2, 1);
   h.setUint8(3, 0);

@@ -52,10 +52,10 @@ describe('BtfBuilder', () => {
 
   it('writes and parses big-endian BTF', () => {
     const b = sampleBuilder();
-    const be = b.toBytes({ littleEndian: false });
+    const be = b.toBytes({ byteOrder: 'big' });
     expect([be[0], be[1]]).toEqual([0xeb, 0x9f]);
     const btf = Btf.parse(be);
-    expect(btf.littleEndian).toBe(false);
+    expect(btf.byteOrder).toBe('big');
     const le = b.build();
     for (let id = 1; id < le.typeCount; id++) expect(btf.type(id)).toEqual(le.type(id));
     expect(fieldPath(btf, 'node.kind')).toMatchObject({ bitOffset: 147, bitSize: 5, signed: true });

@@ -44,7 +44,7 @@ describe.each(['bpf', 'bpfel', 'bpfeb'])('BTF from clang-19 -target %s', (target
   const btf = Btf.parse(raw);
 
   it('has the byte order of the target', () => {
-    expect(btf.littleEndian).toBe(target !== 'bpfeb');
+    expect(btf.byteOrder).toBe(target === 'bpfeb' ? 'big' : 'little');
   });
 
   it('matches the C source', () => {
@@ -97,7 +97,7 @@ describe.each(['bpf', 'bpfel', 'bpfeb'])('BTF from clang-19 -target %s', (target
 
   it('parses .BTF.ext func_info, line_info and CO-RE relocations', () => {
     const ext = parseBtfExt(extRaw, btf);
-    expect(ext.littleEndian).toBe(btf.littleEndian);
+    expect(ext.byteOrder).toBe(btf.byteOrder);
     expect(ext.funcInfo).toEqual([
       { section: 'xdp', records: [{ insnOff: 0, typeId: btf.get('prog', 'func').id }] },
     ]);

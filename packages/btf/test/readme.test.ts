@@ -54,7 +54,7 @@ describe('README examples', () => {
     expect(b.toBytes().length).toBeGreaterThan(24);
     const built = b.build();
     expect(built.get('node', 'struct')).toMatchObject({ size: 16 });
-    expect(Btf.parse(b.toBytes({ littleEndian: false })).littleEndian).toBe(false);
+    expect(Btf.parse(b.toBytes({ byteOrder: 'big' })).byteOrder).toBe('big');
   });
 
   it('dump as C', () => {

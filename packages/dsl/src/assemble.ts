@@ -1,3 +1,4 @@
+import { type ByteOrder, HOST_BYTE_ORDER } from '@ts-ebpf/uapi';
 import { AssemblyError } from './errors.js';
 import { formatInstruction } from './format.js';
 import { findHelper, nearestHelperName } from './helpers.js';
@@ -13,8 +14,11 @@ export type MapResolver =
 
 /** Options of {@link assemble}. */
 export interface AssembleOptions {
-  /** Byte order of the output (default `'little'`, as on x86 and arm64). */
-  readonly endian?: 'little' | 'big';
+  /**
+   * Byte order of the output: `'little'` for `bpfel` (x86, arm64), `'big'` for `bpfeb`
+   * (s390x). Default {@link HOST_BYTE_ORDER}, the order the running kernel loads.
+   */
+  readonly byteOrder?: ByteOrder;
   /** Binds map names to file descriptors. */
   readonly maps?: MapResolver;
 }
@@ -52,6 +56,9 @@ function firstPass(insns: readonly Instruction[]): {
   let refs = false;
   for (let i = 0; i < insns.length; i++) {
     const insn = insns[i]!;
+    if (typeof insn !== 'object' || insn === null || Array.isArray(insn)) {
+      throw new AssemblyError('not an instruction (nested fragments go through program)', i, String(insn));
+    }
     const reason = validateInstruction(insn);
     if (reason !== undefined) fail(reason, i, insn);
     if (insn.label !== undefined) {
@@ -71,10 +78,14 @@ function firstPass(insns: readonly Instruction[]): {
  * Throws {@link AssemblyError} naming the instruction index and text.
  */
 export function assemble(insns: readonly Instruction[], options: AssembleOptions = {}): Uint8Array {
+  if (!Array.isArray(insns)) {
+    const given = typeof insns === 'string' ? 'text (parse it with parse or bpf``)' : `a ${typeof insns}`;
+    throw new AssemblyError(`assemble takes an array of instructions, not ${given}`);
+  }
   const { slots, labels, refs } = firstPass(insns);
   const out = new Uint8Array(slots * 8);
-  const view = new DataView(out.buffer);
-  const little = options.endian !== 'big';
+  const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
+  const little = (options.byteOrder ?? HOST_BYTE_ORDER) === 'little';
   let p = 0;
   for (let i = 0; i < insns.length; i++) {
     const insn = insns[i]!;

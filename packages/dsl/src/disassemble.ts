@@ -1,14 +1,23 @@
+import { type ByteOrder, HOST_BYTE_ORDER } from '@ts-ebpf/uapi';
 import { DisassemblyError } from './errors.js';
 import type { Instruction } from './instruction.js';
 import { KIND_OF, Kind } from './kinds.js';
 import { attachLabels, type LabelMarker, mark } from './labels.js';
 import { LD_IMM64 } from './opcodes.js';
+import { validateInstruction } from './validate.js';
 
 /** Options of {@link disassemble}. */
 export interface DisassembleOptions {
-  /** Byte order of the input (default `'little'`). */
-  readonly endian?: 'little' | 'big';
-  /** Keep opcodes that are not BPF instructions instead of throwing. */
+  /**
+   * Byte order of the input: `'little'` for `bpfel`, `'big'` for `bpfeb`. Default
+   * {@link HOST_BYTE_ORDER}, the order of instructions the running kernel returns.
+   */
+  readonly byteOrder?: ByteOrder;
+  /**
+   * Keep instructions that are not valid BPF (unknown opcodes, reserved fields set, registers
+   * above r10) instead of throwing. `assemble` refuses such instructions, so they do not
+   * round-trip. The second slot of an `ld_imm64` must still hold only its immediate.
+   */
   readonly allowInvalid?: boolean;
   /** Turn jump and bpf-to-bpf call offsets into labels (`L<slot>`) on their targets. */
   readonly labels?: boolean;
@@ -26,6 +35,34 @@ function wide(code: number, dst: number, src: number, off: number, imm: number, 
 
 const CACHE_LIMIT = 1 << 16;
 
+/** In strict mode, refuses what `assemble` would refuse, so what decodes also re-encodes. */
+function checked(insn: Instruction, strict: boolean, at: number): Instruction {
+  if (!strict) return insn;
+  const reason = validateInstruction(insn);
+  if (reason !== undefined) throw new DisassemblyError(reason, at);
+  return insn;
+}
+
+/**
+ * The second slot of an `ld_imm64` carries only an immediate: a non-zero opcode, register or
+ * offset there would be lost by decoding, so it is refused instead of dropped.
+ */
+function checkSecondSlot(bytes: Uint8Array, view: DataView, p: number, little: boolean): void {
+  const code = bytes[p]!;
+  const regs = bytes[p + 1]!;
+  const off = view.getInt16(p + 2, little);
+  if (code === 0 && regs === 0 && off === 0) return;
+  const fields = [
+    code !== 0 && `code 0x${code.toString(16)}`,
+    regs !== 0 && `registers 0x${regs.toString(16)}`,
+  ];
+  fields.push(off !== 0 && `off ${off}`);
+  throw new DisassemblyError(
+    `second slot of ld_imm64 has reserved fields set (${fields.filter(Boolean).join(', ')}); they must be 0`,
+    p,
+  );
+}
+
 /** Equal instructions decoded in one call share one frozen object: first by (code, regs, off), then by imm. */
 type InternCache = { size: number; byWord: Map<number, Map<number, Instruction>> };
 
@@ -37,6 +74,8 @@ type InternCache = { size: number; byWord: Map<number, Map<number, Instruction>>
  */
 function intern(
   cache: InternCache,
+  strict: boolean,
+  at: number,
   code: number,
   regs: number,
   dst: number,
@@ -44,7 +83,7 @@ function intern(
   off: number,
   imm: number,
 ): Instruction {
-  if (cache.size >= CACHE_LIMIT) return narrow(code, dst, src, off, imm);
+  if (cache.size >= CACHE_LIMIT) return checked(narrow(code, dst, src, off, imm), strict, at);
   const word = (code << 24) | (regs << 16) | (off & 0xffff);
   let byImm = cache.byWord.get(word);
   if (byImm === undefined) {
@@ -53,7 +92,7 @@ function intern(
   }
   let insn = byImm.get(imm);
   if (insn === undefined) {
-    insn = narrow(code, dst, src, off, imm);
+    insn = checked(narrow(code, dst, src, off, imm), strict, at);
     byImm.set(imm, insn);
     cache.size += 1;
   }
@@ -61,15 +100,18 @@ function intern(
 }
 
 /**
- * Decodes bytes into instructions (the same objects the builders make). Throws
- * {@link DisassemblyError} for a length that is not a multiple of 8, a truncated
- * `ld_imm64`, or an unknown opcode (unless `allowInvalid`).
+ * Decodes bytes into instructions (the same objects the builders make). Accepts any
+ * `Uint8Array` view (a Node buffer, a subarray at any offset) and never writes to it.
+ * Throws {@link DisassemblyError}, naming the byte offset, for a length that is not a
+ * multiple of 8, a truncated `ld_imm64` or one whose second slot has reserved fields set,
+ * and (unless `allowInvalid`) an instruction `assemble` would refuse. What decodes
+ * without `allowInvalid` assembles back to the same bytes.
  */
 export function disassemble(bytes: Uint8Array, options: DisassembleOptions = {}): Instruction[] {
   const len = bytes.length;
   if (len % 8 !== 0) throw new DisassemblyError(`length ${len} is not a multiple of 8`, len - (len % 8));
   const view = new DataView(bytes.buffer, bytes.byteOffset, len);
-  const little = options.endian !== 'big';
+  const little = (options.byteOrder ?? HOST_BYTE_ORDER) === 'little';
   const strict = options.allowInvalid !== true;
   const cache: InternCache = { size: 0, byWord: new Map() };
   const out: Instruction[] = new Array(len >> 3);
@@ -83,13 +125,11 @@ export function disassemble(bytes: Uint8Array, options: DisassembleOptions = {})
     const imm = view.getInt32(p + 4, little);
     if (code === LD_IMM64) {
       if (p + 16 > len) throw new DisassemblyError('ld_imm64 is missing its second slot', p);
-      out[n++] = wide(code, dst, src, off, imm, view.getInt32(p + 12, little));
+      checkSecondSlot(bytes, view, p + 8, little);
+      out[n++] = checked(wide(code, dst, src, off, imm, view.getInt32(p + 12, little)), strict, p);
       p += 8;
     } else {
-      if (strict && KIND_OF[code] === Kind.INVALID) {
-        throw new DisassemblyError(`unknown opcode 0x${code.toString(16).padStart(2, '0')}`, p);
-      }
-      out[n++] = intern(cache, code, regs, dst, src, off, imm);
+      out[n++] = intern(cache, strict, p, code, regs, dst, src, off, imm);
     }
   }
   out.length = n;

@@ -44,3 +44,18 @@ export class ParseError extends EbpfError {
     this.statement = statement;
   }
 }
+
+/**
+ * Raised by the `bpf` template tag for an interpolated value it cannot splice into
+ * assembler text: the message names the interpolation (1-based) and what was given.
+ */
+export class TemplateError extends EbpfError {
+  override readonly name = 'TemplateError';
+  /** 1-based position of the offending `${…}` in the template. */
+  readonly position: number;
+
+  constructor(reason: string, position: number) {
+    super(`bpf template, interpolation #${position}: ${reason}`);
+    this.position = position;
+  }
+}

@@ -97,9 +97,9 @@ export {
   whileLoop,
 } from './control.js';
 export { type DisassembleOptions, disassemble } from './disassemble.js';
-export { AssemblyError, DisassemblyError, ParseError } from './errors.js';
+export { AssemblyError, DisassemblyError, ParseError, TemplateError } from './errors.js';
 export { format, formatInstruction } from './format.js';
-export { editDistance, findHelper, HELPERS, type HelperInfo, helper, nearestHelperName } from './helpers.js';
+export { findHelper, HELPERS, type HelperInfo, helper, nearestHelperName } from './helpers.js';
 export {
   type Instruction,
   type InstructionFields,
@@ -156,8 +156,6 @@ export {
   type RegisterNumber,
   reg,
 } from './registers.js';
-export { sha1 } from './sha1.js';
-export { sha256 } from './sha256.js';
 export { instructionCount, programTag, type TagOptions } from './tag.js';
 export { bpf } from './template.js';
 export { validateInstruction } from './validate.js';

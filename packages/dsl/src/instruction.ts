@@ -44,7 +44,12 @@ export interface InstructionFields {
  * same instruction. Values outside the 32-bit range are left for validation to reject.
  */
 export function toInt32(value: number): number {
-  return value >= 0x80000000 && value <= 0xffffffff ? value | 0 : value;
+  return value >= 0x80000000 && value <= 0xffffffff ? value | 0 : field(value);
+}
+
+/** `-0` (from text such as `-0`) is stored as `0`: the encoding has one zero. */
+function field(value: number): number {
+  return value === 0 ? 0 : value;
 }
 
 /** Makes a frozen instruction from raw fields; optional fields are omitted, not undefined. */
@@ -59,7 +64,13 @@ export function makeInstruction(f: InstructionFields): Instruction {
     label?: string;
     target?: string;
     map?: string;
-  } = { code: f.code, dst: f.dst ?? 0, src: f.src ?? 0, off: f.off ?? 0, imm: toInt32(f.imm ?? 0) };
+  } = {
+    code: f.code,
+    dst: field(f.dst ?? 0),
+    src: field(f.src ?? 0),
+    off: field(f.off ?? 0),
+    imm: toInt32(f.imm ?? 0),
+  };
   if (f.imm2 !== undefined) insn.imm2 = toInt32(f.imm2);
   if (f.label !== undefined) insn.label = f.label;
   if (f.target !== undefined) insn.target = f.target;

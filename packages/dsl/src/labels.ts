@@ -21,11 +21,26 @@ function isMarker(x: Instruction | LabelMarker | Fragment): x is LabelMarker {
   return !Array.isArray(x) && (x as LabelMarker).kind === 'label';
 }
 
-function flatten(parts: Fragment, out: (Instruction | LabelMarker)[]): void {
-  for (const p of parts) {
-    if (Array.isArray(p)) flatten(p as Fragment, out);
-    else out.push(p as Instruction | LabelMarker);
-  }
+/** A short description of something that is not a program part, for error messages. */
+function what(x: unknown): string {
+  return typeof x === 'string' ? `the string ${JSON.stringify(x.slice(0, 40))}` : String(x);
+}
+
+function flatten(parts: Fragment, out: (Instruction | LabelMarker)[], where: string): void {
+  parts.forEach((p, i) => {
+    const at = `${where}${i}`;
+    if (Array.isArray(p)) flatten(p as Fragment, out, `${at}.`);
+    else if (
+      typeof p === 'object' &&
+      p !== null &&
+      (isMarker(p) || typeof (p as Instruction).code === 'number')
+    )
+      out.push(p as Instruction | LabelMarker);
+    else
+      throw new AssemblyError(
+        `program part #${at} is ${what(p)}, not an instruction, label marker or fragment (text goes through parse or bpf\`\`)`,
+      );
+  });
 }
 
 /**
@@ -35,7 +50,7 @@ function flatten(parts: Fragment, out: (Instruction | LabelMarker)[]): void {
  */
 export function attachLabels(parts: Fragment): Instruction[] {
   const flat: (Instruction | LabelMarker)[] = [];
-  flatten(parts, flat);
+  flatten(parts, flat, '');
   const out: Instruction[] = [];
   const alias = new Map<string, string>();
   let pending: string[] = [];

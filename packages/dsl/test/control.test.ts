@@ -109,4 +109,19 @@ describe('disassembly errors', () => {
     );
     expect(() => d.disassemble(d.assemble([d.ja(5), d.exit()]), { labels: true })).toThrow(/targets slot 6/);
   });
+
+  it('refuses an ld_imm64 second slot with reserved fields instead of dropping them', () => {
+    for (const [at, value, named] of [
+      [8, 0x07, /code 0x7/],
+      [9, 0x21, /registers 0x21/],
+      [10, 0x01, /off 1/],
+    ] as const) {
+      const bytes = d.assemble([d.ldImm64(R1, 1n << 40n), d.exit()], { byteOrder: 'little' });
+      bytes[at] = value;
+      expect(() => d.disassemble(bytes, { byteOrder: 'little' })).toThrow(named);
+      expect(() => d.disassemble(bytes, { byteOrder: 'little', allowInvalid: true })).toThrow(
+        /at byte 8: second slot of ld_imm64 has reserved fields set/,
+      );
+    }
+  });
 });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { editDistance } from '../src/helpers.js';
 import * as d from '../src/index.js';
 
 describe('helper table', () => {
@@ -30,7 +31,7 @@ describe('helper table', () => {
   });
 
   it('suggests the nearest name by edit distance', () => {
-    expect(d.editDistance('kitten', 'sitting')).toBe(3);
+    expect(editDistance('kitten', 'sitting')).toBe(3);
     expect(d.nearestHelperName('bpf_get_curent_pid_tgid')).toBe('get_current_pid_tgid');
     expect(() => d.helper('ringbuf_outptu')).toThrow(/did you mean 'ringbuf_output'/);
   });

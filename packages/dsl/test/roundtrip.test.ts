@@ -19,7 +19,7 @@ describe('one representation everywhere', () => {
 
   it('disassemble(assemble(x)) deep-equals x (little- and big-endian)', () => {
     expect(d.disassemble(d.assemble(all))).toStrictEqual(all);
-    expect(d.disassemble(d.assemble(all, { endian: 'big' }), { endian: 'big' })).toStrictEqual(all);
+    expect(d.disassemble(d.assemble(all, { byteOrder: 'big' }), { byteOrder: 'big' })).toStrictEqual(all);
   });
 
   it('disassembled instructions are frozen', () => {
@@ -27,9 +27,9 @@ describe('one representation everywhere', () => {
   });
 
   it('big-endian swaps the register nibbles and multi-byte fields', () => {
-    const [be] = [d.assemble([d.jeq(R1, R2, 0x102)], { endian: 'big' })];
+    const [be] = [d.assemble([d.jeq(R1, R2, 0x102)], { byteOrder: 'big' })];
     expect(Array.from(be!)).toEqual([0x1d, 0x12, 0x01, 0x02, 0, 0, 0, 0]);
-    expect(Array.from(d.assemble([d.mov(R1, 0x01020304)], { endian: 'big' }))).toEqual([
+    expect(Array.from(d.assemble([d.mov(R1, 0x01020304)], { byteOrder: 'big' }))).toEqual([
       0xb7, 0x10, 0, 0, 1, 2, 3, 4,
     ]);
   });
@@ -169,7 +169,9 @@ describe('tagged template', () => {
   });
 
   it('rejects values it cannot splice', () => {
-    expect(() => d.bpf`r0 = ${{}}`).toThrow(TypeError);
+    expect(() => d.bpf`r0 = ${{}}`).toThrow(d.TemplateError);
+    expect(() => d.bpf`r0 = 1; r1 = ${{ fd: '3' }}`).toThrow(/interpolation #1: a map's fd must be/);
+    expect(() => d.bpf`r0 = ${1}; r1 = ${1.5}`).toThrow(/interpolation #2: number 1.5 is not an integer/);
   });
 });
 

@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import * as d from '../src/index.js';
+import { sha1 } from '../src/sha1.js';
+import { sha256 } from '../src/sha256.js';
 
 const { R0, R1 } = d;
 
@@ -9,10 +11,8 @@ describe('pure-TypeScript digests', () => {
     'sha1 and sha256 of %i bytes match node:crypto',
     (n) => {
       const data = Uint8Array.from({ length: n }, (_, i) => (i * 31 + 7) & 0xff);
-      expect(Buffer.from(d.sha1(data)).toString('hex')).toBe(createHash('sha1').update(data).digest('hex'));
-      expect(Buffer.from(d.sha256(data)).toString('hex')).toBe(
-        createHash('sha256').update(data).digest('hex'),
-      );
+      expect(Buffer.from(sha1(data)).toString('hex')).toBe(createHash('sha1').update(data).digest('hex'));
+      expect(Buffer.from(sha256(data)).toString('hex')).toBe(createHash('sha256').update(data).digest('hex'));
     },
   );
 });

@@ -54,7 +54,7 @@ function encode(
           : raw === 'n'
             ? Tristate.NO
             : fail(`'${raw}' is not a tristate`);
-    out.setUint32(at, v, btf.littleEndian);
+    out.setUint32(at, v, btf.byteOrder === 'little');
     return;
   }
   if (t.kind === 'int' && t.bool) {
@@ -81,9 +81,9 @@ function encode(
     } catch {
       v = fail(`'${raw}' is not an integer`);
     }
-    if (size === 8) out.setBigUint64(at, BigInt.asUintN(64, v), btf.littleEndian);
-    else if (size === 4) out.setUint32(at, Number(BigInt.asUintN(32, v)), btf.littleEndian);
-    else if (size === 2) out.setUint16(at, Number(BigInt.asUintN(16, v)), btf.littleEndian);
+    if (size === 8) out.setBigUint64(at, BigInt.asUintN(64, v), btf.byteOrder === 'little');
+    else if (size === 4) out.setUint32(at, Number(BigInt.asUintN(32, v)), btf.byteOrder === 'little');
+    else if (size === 2) out.setUint16(at, Number(BigInt.asUintN(16, v)), btf.byteOrder === 'little');
     else if (size === 1) out.setUint8(at, Number(BigInt.asUintN(8, v)));
     else fail(`integer of ${size} bytes`);
     return;

@@ -44,7 +44,7 @@ interface Appended {
 export function fixupObjectBtf(btf: Btf, elf: ElfFile, kconfig?: KconfigData): Uint8Array {
   const out = new Uint8Array(btf.bytes);
   const v = new DataView(out.buffer);
-  const le = btf.littleEndian;
+  const le = btf.byteOrder === 'little';
   const symbolValue = new Map<string, number>();
   for (const sym of elf.symbols)
     if (sym.name) symbolValue.set(`${sym.section}:${sym.name}`, Number(sym.value));
@@ -84,7 +84,7 @@ interface DatasecContext {
 
 function fixDatasec(c: DatasecContext, at: number, vlen: number): void {
   const { btf, elf, v } = c;
-  const le = btf.littleEndian;
+  const le = btf.byteOrder === 'little';
   const name = btf.string(v.getUint32(at, le));
   const section = elf.section(name);
   let next = 0;
@@ -121,7 +121,7 @@ function fixDatasec(c: DatasecContext, at: number, vlen: number): void {
  */
 function nameParams(c: DatasecContext, protoId: number): void {
   const { btf, v } = c;
-  const le = btf.littleEndian;
+  const le = btf.byteOrder === 'little';
   if (protoId < btf.firstId || btf.type(protoId).kind !== 'func_proto') return;
   const at = btf.recordOffset(protoId);
   const vlen = v.getUint32(at + 4, le) & 0xffff;
@@ -164,7 +164,7 @@ function newString(c: DatasecContext, s: string): number {
 
 /** `out` with the appended type records after its types and the appended strings after its strings. */
 function append(btf: Btf, out: Uint8Array, a: Appended): Uint8Array {
-  const le = btf.littleEndian;
+  const le = btf.byteOrder === 'little';
   const h = btf.header;
   const records = a.records.flat();
   const strings = new TextEncoder().encode(a.strings.map((s) => `${s}\0`).join(''));

@@ -6,7 +6,7 @@ import { HOST_BYTE_ORDER } from '@ts-ebpf/uapi';
 
 /** Encodes dsl instructions in the byte order of the running kernel. */
 export function hostCode(insns: readonly Instruction[]): Uint8Array {
-  return assemble(insns, { endian: HOST_BYTE_ORDER });
+  return assemble(insns, { byteOrder: HOST_BYTE_ORDER });
 }
 
 /** `r0 = imm; exit`, encoded. */

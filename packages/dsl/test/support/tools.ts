@@ -21,9 +21,12 @@ export function hex(bytes: Uint8Array): string {
   return Buffer.from(bytes).toString('hex');
 }
 
-/** Encodings printed by `llvm-mc -show-encoding`, one hex string per instruction, in order. */
-export function llvmEncodings(text: string): { encodings: string[]; stderr: string } {
-  const { stdout, stderr } = run('llvm-mc-19', ['-triple', 'bpf', '-mcpu=v4', '-show-encoding'], text);
+/**
+ * Encodings printed by `llvm-mc -show-encoding`, one hex string per instruction, in order.
+ * `triple` `bpfeb` gives big-endian encodings.
+ */
+export function llvmEncodings(text: string, triple = 'bpf'): { encodings: string[]; stderr: string } {
+  const { stdout, stderr } = run('llvm-mc-19', ['-triple', triple, '-mcpu=v4', '-show-encoding'], text);
   const encodings: string[] = [];
   for (const m of stdout.matchAll(/# encoding: \[([^\]]*)\]/g)) {
     encodings.push(

@@ -1,0 +1,143 @@
+import { Btf, BtfBuilder, BtfError, fieldPath, parseBtfExt } from '@ts-ebpf/btf';
+import { catalog } from '@ts-ebpf/test-utils';
+import { describe } from 'vitest';
+import { sampleBuilder } from './sample.js';
+
+const sample = sampleBuilder().build({ byteOrder: 'little' });
+
+/** Little-endian sample BTF with one byte (or 32-bit word) changed. */
+function patched(at: number, word: number): Uint8Array {
+  const b = sampleBuilder().toBytes({ byteOrder: 'little' });
+  new DataView(b.buffer, b.byteOffset, b.byteLength).setUint32(at, word, true);
+  return b;
+}
+
+describe('btf: plausible mistakes get typed errors that name their subject', () => {
+  catalog([
+    {
+      what: 'parsing a truncated BTF header',
+      act: () => Btf.parse(Uint8Array.of(0x9f, 0xeb, 1, 0, 24)),
+      error: BtfError,
+      names: ['BTF header is truncated'],
+    },
+    {
+      what: 'parsing bytes that are not BTF (bad magic)',
+      act: () => Btf.parse(new TextEncoder().encode('\x7fELF this is an object file')),
+      error: BtfError,
+      names: ['bad magic number 0x457f'],
+    },
+    {
+      what: 'parsing a BTF version this library does not know',
+      act: () => {
+        const b = sampleBuilder().toBytes({ byteOrder: 'little' });
+        b[2] = 2;
+        return Btf.parse(b);
+      },
+      error: BtfError,
+      names: ['unsupported BTF version 2'],
+    },
+    {
+      what: 'a type name offset outside the string section',
+      // the name offset of type 1 is the first word after the 24-byte header
+      act: () => Btf.parse(patched(24, 0x00ffffff)).type(1),
+      error: BtfError,
+      names: ['string offset 16777215 is outside the string section', 'byte offset 24'],
+    },
+    {
+      what: 'asking for a type id that does not exist',
+      act: () => sample.type(9999),
+      error: BtfError,
+      names: ['type id 9999'],
+    },
+    {
+      what: 'asking for a type name that does not exist',
+      act: () => sample.get('nodes', 'struct'),
+      error: BtfError,
+      names: ["struct named 'nodes'"],
+    },
+    {
+      what: 'a field path with a misspelt field names the path',
+      act: () => fieldPath(sample, 'node.valeu'),
+      error: BtfError,
+      names: ["field path 'node.valeu'", "no field 'valeu'"],
+      cause: BtfError,
+    },
+    {
+      what: 'a field path through a pointer with . names the path',
+      act: () => fieldPath(sample, sample.get('node', 'struct').id, '.next.value'),
+      error: BtfError,
+      names: ["'.next.value'", "write '->value'"],
+      cause: BtfError,
+    },
+    {
+      what: 'a builder pointer to a type id that does not exist',
+      act: () => {
+        const b = new BtfBuilder();
+        b.int('int', 4);
+        b.ptr(42);
+        return b.toBytes();
+      },
+      error: BtfError,
+      names: ['ptr (id 2)', 'type id 42'],
+    },
+    {
+      what: 'a builder struct member whose type id does not exist (added raw)',
+      act: () => {
+        const b = new BtfBuilder();
+        b.add({
+          kind: 'struct',
+          name: 'pair',
+          size: 8,
+          members: [{ name: 'a', type: 7, bitOffset: 0, bitfieldSize: 0 }],
+        });
+        return b.build();
+      },
+      error: BtfError,
+      names: ["struct 'pair' (id 1)", "member 0 'a'", 'type id 7'],
+    },
+    {
+      what: 'a builder enum value beyond 32 bits',
+      act: () => {
+        const b = new BtfBuilder();
+        b.enum('flags', { HIGH: 2 ** 33 });
+        return b.toBytes();
+      },
+      error: BtfError,
+      names: ["enum 'flags'", 'HIGH = 8589934592'],
+    },
+    {
+      what: 'a builder int of 3 bytes',
+      act: () => new BtfBuilder().int('u24', 3),
+      error: BtfError,
+      names: ["int 'u24'", 'size 3'],
+    },
+    {
+      what: 'setting the members of a base type through a split builder',
+      act: () => new BtfBuilder(sample).setMembers(sample.get('node', 'struct').id, []),
+      error: BtfError,
+      names: [`type ${sample.get('node', 'struct').id} was not added by this builder`],
+    },
+    {
+      what: 'split BTF in a byte order other than its base',
+      act: () => {
+        const b = new BtfBuilder(sample);
+        b.ptr(1);
+        return b.toBytes({ byteOrder: 'big' });
+      },
+      error: BtfError,
+      names: ['little-endian like its base'],
+    },
+    {
+      what: 'parsing BTF asked to be in the host order when it is not',
+      act: () => Btf.parse(sampleBuilder().toBytes({ byteOrder: 'big' }), { byteOrder: 'little' }),
+      error: BtfError,
+      names: ['big-endian', 'little-endian data was expected'],
+    },
+    {
+      what: 'parsing .BTF.ext that is not BTF.ext',
+      act: () => parseBtfExt(new Uint8Array(32), sample),
+      error: BtfError,
+      names: ['BTF.ext has a bad magic number'],
+    },
+  ]);
+});

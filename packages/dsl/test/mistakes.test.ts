@@ -1,0 +1,157 @@
+import { catalog } from '@ts-ebpf/test-utils';
+import { describe } from 'vitest';
+import {
+  AssemblyError,
+  assemble,
+  be,
+  bpf,
+  call,
+  DisassemblyError,
+  disassemble,
+  exit,
+  ja,
+  ldImm64,
+  ldMapFd,
+  mark,
+  mov,
+  ParseError,
+  parse,
+  program,
+  R0,
+  R1,
+  R10,
+  reg,
+  TemplateError,
+} from '../src/index.js';
+
+/** Bytes of `r1 = 1 << 40 ll; exit` with one byte changed. */
+function ldImm64Bytes(at: number, value: number): Uint8Array {
+  const b = assemble([ldImm64(R1, 1n << 40n), exit()], { byteOrder: 'little' });
+  b[at] = value;
+  return b;
+}
+
+describe('dsl: plausible mistakes get typed errors that name their subject', () => {
+  catalog([
+    {
+      what: 'calling a misspelt helper suggests the nearest name',
+      act: () => call('bpf_map_lookup_elm'),
+      error: AssemblyError,
+      names: ["'bpf_map_lookup_elm'", /did you mean '(bpf_)?map_lookup_elem'/],
+    },
+    {
+      what: 'jumping to a label that does not exist',
+      act: () => assemble([ja('nowhere'), exit()]),
+      error: AssemblyError,
+      names: ["undefined label 'nowhere'", 'instruction #0'],
+    },
+    {
+      what: 'the same label twice',
+      act: () => assemble(program(mark('out'), mov(R0, 0), mark('out'), exit())),
+      error: AssemblyError,
+      names: ["duplicate label 'out'", 'instruction #1'],
+    },
+    {
+      what: 'a label at the end with no instruction after it',
+      act: () => program(mov(R0, 0), exit(), mark('end')),
+      error: AssemblyError,
+      names: ["label 'end'"],
+    },
+    {
+      what: 'an immediate beyond 32 bits',
+      act: () => assemble([mov(R0, 2 ** 32), exit()]),
+      error: AssemblyError,
+      names: ['immediate 4294967296', 'instruction #0'],
+    },
+    {
+      what: 'a register number above r10',
+      act: () => reg(11),
+      error: AssemblyError,
+      names: ['r11'],
+    },
+    {
+      what: 'writing the frame pointer',
+      act: () => assemble([mov(R10, 0), exit()]),
+      error: AssemblyError,
+      names: ['r10', 'instruction #0'],
+    },
+    {
+      what: 'a byte swap of 8 bits',
+      act: () => be(R1, 8 as 16),
+      error: AssemblyError,
+      names: ['not 8'],
+    },
+    {
+      what: 'a map load whose map is not given',
+      act: () => assemble([ldMapFd(R1, 'events'), exit()]),
+      error: AssemblyError,
+      names: ["map 'events'"],
+    },
+    {
+      what: 'assembler text given to assemble',
+      act: () => assemble('r0 = 0; exit' as never),
+      error: AssemblyError,
+      names: ['not text (parse it with parse or bpf``)'],
+    },
+    {
+      what: 'undefined among the instructions given to assemble',
+      act: () => assemble([mov(R0, 0), undefined as never, exit()]),
+      error: AssemblyError,
+      names: ['instruction #1 (undefined): not an instruction'],
+    },
+    {
+      what: 'a false condition left in a program fragment',
+      act: () => program(mov(R0, 0), [mov(R1, 1), false as never], exit()),
+      error: AssemblyError,
+      names: ['program part #1.1 is false'],
+    },
+    {
+      what: 'instruction bytes that are not a multiple of 8',
+      act: () => disassemble(new Uint8Array(12)),
+      error: DisassemblyError,
+      names: ['length 12', 'at byte 8'],
+    },
+    {
+      what: 'an ld_imm64 without its second slot',
+      act: () => disassemble(ldImm64Bytes(0, 0x18).subarray(0, 8)),
+      error: DisassemblyError,
+      names: ['missing its second slot', 'at byte 0'],
+    },
+    {
+      what: 'an ld_imm64 second slot with reserved fields set',
+      act: () => disassemble(ldImm64Bytes(9, 0x13), { byteOrder: 'little' }),
+      error: DisassemblyError,
+      names: ['at byte 8', 'reserved fields', 'registers 0x13'],
+    },
+    {
+      what: 'an unknown opcode in bytes',
+      act: () => disassemble(Uint8Array.of(0x95, 0, 0, 0, 0, 0, 0, 0, 0xff, 0, 0, 0, 0, 0, 0, 0)),
+      error: DisassemblyError,
+      names: ['at byte 8', '0xff'],
+    },
+    {
+      what: 'an object without fd in the bpf template',
+      act: () => bpf`r0 = 0; r1 = ${{ name: 'events' }}; exit`,
+      error: TemplateError,
+      names: ['interpolation #1', 'keys {name}'],
+    },
+    {
+      what: 'undefined in the bpf template',
+      act: () => bpf`r0 = ${0}; r1 = ${undefined}; exit`,
+      error: TemplateError,
+      names: ['interpolation #2', 'undefined'],
+    },
+    {
+      what: 'assembler text that does not parse names the line',
+      act: () => parse('r0 = 1\nr0 = banana\nexit'),
+      error: ParseError,
+      names: ['line 2', 'r0 = banana'],
+    },
+    {
+      what: 'assembler text with register r12 names the line and register',
+      act: () => parse('r0 = 1\nexit\nr12 = 1'),
+      error: ParseError,
+      names: ['line 3', 'r12'],
+    },
+  ]);
+});

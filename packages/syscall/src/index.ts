@@ -26,7 +26,7 @@ export {
   progQuery,
   rawTracepointOpen,
 } from './attach-commands.js';
-export { bpf, bpfCommandName } from './bpf.js';
+export { bpfCommandName, bpfSyscall } from './bpf.js';
 export {
   BPFFS_PATH,
   ensureBpffs,
@@ -44,13 +44,16 @@ export {
   BadFileDescriptorError,
   BpfArgumentError,
   BpfSyscallError,
+  BufferSizeError,
   InvalidArgumentError,
   NotFoundError,
   ObjectClosedError,
   PermissionError,
+  PinPathError,
   type SyscallErrorContext,
   syscallError,
   UnsupportedArchitectureError,
+  UnsupportedError,
 } from './errors.js';
 export { close, dupFd, OwnedFd } from './fd.js';
 export {

@@ -1,4 +1,4 @@
-import { Attr, cString, keepAlive } from './attr.js';
+import { cString, keepAlive, lazyAttr } from './attr.js';
 import { sysPerfEventOpen } from './ffi.js';
 import { checkCString, checkInt, checkU32, checkU64 } from './validate.js';
 
@@ -76,7 +76,7 @@ export interface PerfEventAttr {
 // perf_event_attr, PERF_ATTR_SIZE_VER7 (128 bytes): type @0, size @4, config @8, sample_period @16,
 // sample_type @24, read_format @32, flag bits @40, wakeup_events @48, bp_type @52, config1 @56, config2 @64.
 const ATTR_SIZE = 128;
-const attr = new Attr(ATTR_SIZE);
+const attr = lazyAttr(ATTR_SIZE);
 
 /** Encodes a perf_event_attr (exported for tests of the byte layout). */
 export function encodePerfEventAttr(o: PerfEventAttr, probeName?: Uint8Array): Uint8Array {
@@ -92,7 +92,7 @@ export function encodePerfEventAttr(o: PerfEventAttr, probeName?: Uint8Array): U
   bit(o.freq, 10);
   bit(o.watermark, 14);
   bits |= BigInt(o.precise ?? 0) << 15n;
-  const a = attr.reset();
+  const a = attr().reset();
   a.u32(0, checkU32(o.type, 'type'))
     .u32(4, ATTR_SIZE)
     .u64(8, checkU64(o.config ?? 0, 'config'))

@@ -11,7 +11,7 @@ import {
   BpfProgType,
   BpfStatsType,
   BpfSyscallError,
-  bpf,
+  bpfSyscall,
   close,
   enableStats,
   ensureBpffs,
@@ -81,7 +81,7 @@ function loadOnce(insns: Uint8Array): number {
   v.setBigUint64(8, addressOf(insns), true);
   v.setBigUint64(16, addressOf(license), true);
   try {
-    close(bpf(BpfCmd.PROG_LOAD, attr));
+    close(bpfSyscall(BpfCmd.PROG_LOAD, attr));
     return 0;
   } catch (e) {
     if (!(e instanceof BpfSyscallError)) throw e;
@@ -252,7 +252,7 @@ describeKernel('program commands', () => {
       close(fd);
       unpin(path);
       expect(() => objGet(path)).toThrow(NotFoundError);
-      expect(() => objGet(path)).toThrow(/bpffs/);
+      expect(() => objGet(path)).toThrow(/nothing is pinned at this path/);
     } finally {
       close(map);
     }

@@ -356,3 +356,14 @@ export class UnsupportedArchitectureError extends EbpfError {
     this.arch = arch;
   }
 }
+
+/**
+ * koffi (the FFI every system call of this package goes through) or the C library could not be
+ * loaded: thrown by the first system call, never at import. The loader's error is the `cause`.
+ */
+export class FfiUnavailableError extends EbpfError {
+  constructor(what: string, options?: { readonly cause?: unknown }) {
+    super(`cannot load ${what}, which @ts-ebpf/syscall makes system calls through`, options);
+    this.name = 'FfiUnavailableError';
+  }
+}

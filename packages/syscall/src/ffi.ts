@@ -17,7 +17,7 @@
 import { createRequire } from 'node:module';
 import type * as KoffiModule from 'koffi';
 import { type SyscallName, syscallTable } from './arch.js';
-import { BpfArgumentError, type SyscallErrorContext, syscallError } from './errors.js';
+import { BpfArgumentError, FfiUnavailableError, type SyscallErrorContext, syscallError } from './errors.js';
 import { forgetFd } from './fd-cache.js';
 
 type Koffi = typeof KoffiModule;
@@ -56,8 +56,18 @@ let native: Native | undefined;
 /** Loads koffi and libc and declares every call shape: once, on the first system call. */
 function bind(): Native {
   const nr = syscallTable(); // throws UnsupportedArchitectureError before any native code loads
-  const koffi = createRequire(import.meta.url)('koffi') as Koffi;
-  const libc = koffi.load('libc.so.6');
+  let koffi: Koffi;
+  let libc: ReturnType<Koffi['load']>;
+  try {
+    koffi = createRequire(import.meta.url)('koffi') as Koffi;
+  } catch (e) {
+    throw new FfiUnavailableError('koffi', { cause: e });
+  }
+  try {
+    libc = koffi.load('libc.so.6');
+  } catch (e) {
+    throw new FfiUnavailableError('the C library (libc.so.6)', { cause: e });
+  }
   /** Declares one fixed-argument shape of `syscall(2)`. */
   const shape = (args: string): Call =>
     libc.func(`long syscall(long nr${args ? `, ${args}` : ''})`) as unknown as Call;

@@ -45,6 +45,7 @@ export {
   BpfArgumentError,
   BpfSyscallError,
   BufferSizeError,
+  FfiUnavailableError,
   InvalidArgumentError,
   NotFoundError,
   ObjectClosedError,

@@ -1,4 +1,5 @@
-import { HOST_LITTLE_ENDIAN, type ReadOnlyBytes } from '@ts-ebpf/syscall';
+import type { ReadOnlyBytes } from '@ts-ebpf/syscall';
+import { HOST_LITTLE_ENDIAN } from '@ts-ebpf/uapi';
 
 /** `BPF_RINGBUF_BUSY_BIT`: the record is reserved, not yet committed. */
 export const BUSY = 0x80000000;

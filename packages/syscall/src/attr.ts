@@ -170,9 +170,9 @@ export class Attr {
  * An attr made on first use: importing a module that keeps one allocates no native memory
  * (and loads no koffi) until its command is first called.
  */
-export function lazyAttr(size: number): () => Attr {
+export function lazyAttr(size: number, order: ByteOrder = HOST_BYTE_ORDER): () => Attr {
   let attr: Attr | undefined;
-  return () => (attr ??= new Attr(size));
+  return () => (attr ??= new Attr(size, order));
 }
 
 /**

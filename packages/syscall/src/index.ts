@@ -5,7 +5,6 @@
  */
 
 export {
-  HOST_LITTLE_ENDIAN,
   SUPPORTED_ARCHITECTURES,
   SYSCALL_TABLES,
   type SyscallName,

@@ -6,7 +6,6 @@
 
 export {
   SUPPORTED_ARCHITECTURES,
-  SYSCALL_TABLES,
   type SyscallName,
   type SyscallTable,
   syscallTable,
@@ -31,7 +30,6 @@ export {
   ensureBpffs,
   ensureTracefs,
   getPinned,
-  mountedFsType,
   pinObject,
   TRACEFS_PATH,
   unpin,
@@ -166,8 +164,6 @@ export {
   kernelAtLeast,
   kernelVersion,
   onlineCpus,
-  parseCpuList,
-  parseKernelRelease,
   possibleCpuCount,
   possibleCpus,
 } from './system.js';

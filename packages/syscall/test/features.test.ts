@@ -14,8 +14,6 @@ import {
   kernelVersion,
   MAP_TYPES,
   mapCreate,
-  parseCpuList,
-  parseKernelRelease,
   possibleCpuCount,
   possibleCpus,
   probeAttachType,
@@ -23,6 +21,7 @@ import {
   probeMapType,
   probeProgType,
 } from '../src/index.js';
+import { parseCpuList, parseKernelRelease } from '../src/system.js';
 
 describe('system facts (pure parsing)', () => {
   it('parses kernel releases and CPU lists', () => {

@@ -4,6 +4,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { isMainThread } from 'node:worker_threads';
 import { describeKernel, exit, insn, movR0, program } from '@ts-ebpf/test-utils';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { mountedFsType } from '../src/bpffs.js';
 import {
   addressOf,
   BpfCmd,
@@ -21,7 +22,6 @@ import {
   mapGetFdById,
   mapGetNextId,
   mapInfo,
-  mountedFsType,
   NotFoundError,
   objGet,
   PermissionError,

@@ -285,7 +285,7 @@ export class BufferSizeError extends BpfArgumentError {
     super(
       argument,
       detached
-        ? `${command} was given a detached buffer (its ArrayBuffer was transferred); ${why} needs ${needed} bytes`
+        ? `${command} was given a detached buffer (its ArrayBuffer was transferred)${needed > 0 ? `; ${why} needs ${needed} bytes` : ''}`
         : `${command} was given ${given} bytes, ${why} needs ${needed}`,
     );
     this.name = 'BufferSizeError';

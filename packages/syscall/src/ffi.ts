@@ -19,6 +19,7 @@ import type * as KoffiModule from 'koffi';
 import { type SyscallName, syscallTable } from './arch.js';
 import { BpfArgumentError, FfiUnavailableError, type SyscallErrorContext, syscallError } from './errors.js';
 import { forgetFd } from './fd-cache.js';
+import { checkBuffer } from './validate.js';
 
 type Koffi = typeof KoffiModule;
 type Call = (...a: unknown[]) => number;
@@ -263,12 +264,14 @@ export function sysSocket(domain: number, type: number, protocol: number): numbe
 
 /** `bind(fd, addr, addrlen)` with an encoded sockaddr (see `sockaddrIn`). */
 export function sysBind(fd: number, addr: Uint8Array): void {
+  checkBuffer(addr, 'bind', 'addr', 1, 'a sockaddr');
   if (n().intPtrLong(nr('bind'), fd, addr, addr.byteLength) < 0)
     fail({ syscall: 'bind', detail: `fd ${fd}` });
 }
 
 /** `getsockname(fd, addr, &addrlen)` into `addr`. @returns the address length. */
 export function sysGetsockname(fd: number, addr: Uint8Array): number {
+  checkBuffer(addr, 'getsockname', 'addr', 1, 'room for a sockaddr');
   const len = new Uint32Array([addr.byteLength]);
   if (n().intPtrPtr(nr('getsockname'), fd, addr, len) < 0) {
     fail({ syscall: 'getsockname', detail: `fd ${fd}` });
@@ -278,6 +281,7 @@ export function sysGetsockname(fd: number, addr: Uint8Array): number {
 
 /** `connect(fd, addr, addrlen)`. */
 export function sysConnect(fd: number, addr: Uint8Array): void {
+  checkBuffer(addr, 'connect', 'addr', 1, 'a sockaddr');
   if (n().intPtrLong(nr('connect'), fd, addr, addr.byteLength) < 0) {
     fail({ syscall: 'connect', detail: `fd ${fd}` });
   }
@@ -285,6 +289,8 @@ export function sysConnect(fd: number, addr: Uint8Array): void {
 
 /** `sendto(fd, buf, len, flags, addr, addrlen)` (addr null: a connected socket). @returns bytes sent. */
 export function sysSendto(fd: number, data: Uint8Array, flags = 0, addr: Uint8Array | null = null): number {
+  checkBuffer(data, 'sendto', 'data', 0);
+  if (addr) checkBuffer(addr, 'sendto', 'addr', 1, 'a sockaddr');
   const ret = n().sendto(nr('sendto'), fd, data, data.byteLength, flags, addr, addr?.byteLength ?? 0);
   if (ret < 0) fail({ syscall: 'sendto', detail: `fd ${fd}` });
   return ret;
@@ -292,6 +298,7 @@ export function sysSendto(fd: number, data: Uint8Array, flags = 0, addr: Uint8Ar
 
 /** `recvfrom(fd, buf, len, flags, NULL, NULL)`. @returns bytes received. */
 export function sysRecvfrom(fd: number, buf: Uint8Array, flags = 0): number {
+  checkBuffer(buf, 'recvfrom', 'buf', 0);
   const ret = n().recvfrom(nr('recvfrom'), fd, buf, buf.byteLength, flags, null, null);
   if (ret < 0) fail({ syscall: 'recvfrom', detail: `fd ${fd}` });
   return ret;
@@ -299,6 +306,7 @@ export function sysRecvfrom(fd: number, buf: Uint8Array, flags = 0): number {
 
 /** `setsockopt(fd, level, name, value, len)`. */
 export function sysSetsockopt(fd: number, level: number, name: number, value: Uint8Array): void {
+  checkBuffer(value, 'setsockopt', 'value', 0);
   if (n().sockopt(nr('setsockopt'), fd, level, name, value, value.byteLength) < 0) {
     fail({ syscall: 'setsockopt', detail: `level ${level}, option ${name}` });
   }
@@ -306,6 +314,7 @@ export function sysSetsockopt(fd: number, level: number, name: number, value: Ui
 
 /** `getsockopt(fd, level, name, value, &len)`: the length the kernel wrote. */
 export function sysGetsockopt(fd: number, level: number, name: number, value: Uint8Array): number {
+  checkBuffer(value, 'getsockopt', 'value', 0);
   const len = new Uint32Array([value.byteLength]);
   if (n().sockoptGet(nr('getsockopt'), fd, level, name, value, len) < 0) {
     fail({ syscall: 'getsockopt', detail: `level ${level}, option ${name}` });

@@ -34,6 +34,7 @@ import {
   progTestRun,
   UnsupportedError,
 } from '../src/index.js';
+import { detached } from './detached.js';
 
 /** Runs `fn` on a fresh map (closed afterwards). */
 function withMap<T>(
@@ -58,11 +59,6 @@ function withProg<T>(type: number, fn: (fd: number) => T): T {
   } finally {
     close(fd);
   }
-}
-function detached(size = 8): Uint8Array {
-  const b = new Uint8Array(size);
-  structuredClone(b.buffer, { transfer: [b.buffer] });
-  return b;
 }
 const k4 = () => new Uint8Array(4);
 const v8 = () => new Uint8Array(8);

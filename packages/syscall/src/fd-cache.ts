@@ -6,8 +6,9 @@
  * from. Every path in this package that closes an fd (`close()`, `OwnedFd`, its finalizer) and
  * every path that hands out a new one (the bpf() commands that create objects, openat, socket,
  * perf_event_open …) calls {@link forgetFd}. A descriptor both closed and re-created outside this
- * package (by another native library) is the one case it cannot see; `BpfMap` and other callers
- * that know the sizes can pass them to the map commands instead.
+ * package (by another native library), or closed and re-created by another worker thread (each
+ * thread has its own cache), are the cases it cannot see. Even then the kernel refuses map
+ * commands on a descriptor that is no longer a map before it touches a buffer.
  */
 
 /** The kernel's view of one map, as far as the element commands need it. */

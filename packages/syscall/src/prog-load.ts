@@ -178,7 +178,9 @@ function fdArrayEntries(insns: Uint8Array): number {
     if (code === LD_IMM64 && (src === PSEUDO_MAP_IDX || src === PSEUDO_MAP_IDX_VALUE)) {
       entries = Math.max(entries, v.getInt32(at + 4, le) + 1);
     } else if (code === CALL && src === PSEUDO_KFUNC_CALL) {
-      entries = Math.max(entries, v.getInt16(at + 2, le) + 1);
+      // off 0 is vmlinux's BTF; off n > 0 is the module BTF whose fd is fd_array[n]
+      const off = v.getInt16(at + 2, le);
+      if (off > 0) entries = Math.max(entries, off + 1);
     }
     if (code === LD_IMM64) at += INSN_BYTES; // its second half is no instruction
   }

@@ -253,6 +253,16 @@ describeKernel('the raw layer checks every buffer against the map before the cal
       8,
       12,
     );
+    // a kfunc call names fd_array[off] only for off > 0 (off 0 is vmlinux's BTF)
+    const kfunc = (off: number) => program(insn(0x85, 0, 2, off, 1), movR0(0), exit());
+    refused(() => progLoad({ progType: BpfProgType.SCHED_CLS, insns: kfunc(2) }), 'fdArray', 0, 12);
+    let vmlinux: unknown;
+    try {
+      keep(progLoad({ progType: BpfProgType.SCHED_CLS, insns: kfunc(0) }));
+    } catch (e) {
+      vmlinux = e;
+    }
+    expect(vmlinux).not.toBeInstanceOf(BufferSizeError); // the kernel's answer, whatever it is
     expect(() =>
       progLoad({
         progType: BpfProgType.SOCKET_FILTER,

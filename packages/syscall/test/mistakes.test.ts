@@ -3,9 +3,11 @@
 import { catalog, describeKernel, exit, insn, movR0, program, returns } from '@ts-ebpf/test-utils';
 import {
   BadFileDescriptorError,
+  BPF_NOEXIST,
   BpfArgumentError,
   BpfMapType,
   BpfProgType,
+  BpfSyscallError,
   BufferSizeError,
   bpfSyscall,
   close,
@@ -23,6 +25,7 @@ import {
   mapLookupElem,
   mapUpdateBatch,
   mapUpdateElem,
+  NotFoundError,
   objGet,
   objGetInfoByFd,
   objPin,
@@ -256,6 +259,22 @@ describeKernel('@ts-ebpf/syscall error catalog', () => {
       act: () => objGet(`${ensureBpffs()}/no-such-dir-${process.pid}/map`),
       error: PinPathError,
       names: ['BPF_OBJ_GET', `no-such-dir-${process.pid}`, 'does not exist'],
+    },
+    {
+      what: 'opening a pin that does not exist',
+      act: () => objGet(`${ensureBpffs()}/ts-ebpf-no-such-pin-${process.pid}`),
+      error: NotFoundError,
+      names: ['BPF_OBJ_GET', `ts-ebpf-no-such-pin-${process.pid}`, 'nothing is pinned at this path'],
+    },
+    {
+      what: 'adding a key that is present with BPF_NOEXIST',
+      act: () =>
+        withMap((fd) => {
+          mapUpdateElem(fd, k4(), v8());
+          mapUpdateElem(fd, k4(), v8(), BPF_NOEXIST);
+        }),
+      error: BpfSyscallError,
+      names: ['BPF_MAP_UPDATE_ELEM', 'EEXIST', 'the key is present (BPF_NOEXIST)'],
     },
     {
       what: 'writing a frozen map',

@@ -211,7 +211,10 @@ function hintFor(code: string, { syscall, command, log }: SyscallErrorContext): 
       }
       if (command === 'BPF_PROG_TEST_RUN')
         return 'the output buffer is smaller than what the program produced';
-      return command?.startsWith('BPF_MAP_') ? 'the map has no room for the element' : undefined;
+      if (command === 'BPF_MAP_LOOKUP_BATCH' || command === 'BPF_MAP_LOOKUP_AND_DELETE_BATCH') {
+        return 'a hash bucket holds more elements than count: retry with a larger count';
+      }
+      return undefined;
     case 'EBADF':
       return 'the file descriptor is closed or not of the expected kind';
     case 'ENOMEM':
@@ -227,7 +230,11 @@ function hintFor(code: string, { syscall, command, log }: SyscallErrorContext): 
       if (command === 'BPF_OBJ_PIN') return 'something is already pinned at this path';
       return command?.startsWith('BPF_MAP_') ? 'the key is present (BPF_NOEXIST)' : 'already exists';
     case 'EBUSY':
-      return 'busy: something is already attached here';
+      return command === 'BPF_PROG_ATTACH' ||
+        command === 'BPF_LINK_CREATE' ||
+        command === 'BPF_RAW_TRACEPOINT_OPEN'
+        ? 'something is already attached here'
+        : undefined;
     default:
       return undefined;
   }

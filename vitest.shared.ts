@@ -10,6 +10,9 @@ export const sharedConfig = defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     pool: 'forks',
+    // A Node deprecation warning (e.g. DEP0112 for reading a socket's private `_handle`)
+    // throws where it is raised, so the test that causes it fails instead of printing it.
+    execArgv: ['--throw-deprecation'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     setupFiles: [new URL('./packages/test-utils/src/fd-leak-setup.ts', import.meta.url).pathname],

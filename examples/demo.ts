@@ -16,8 +16,8 @@ import {
   mapCreate,
   mapLookupElem,
   possibleCpuCount,
-  XdpAction,
 } from '@ts-ebpf/syscall';
+import { XdpAction } from '@ts-ebpf/uapi';
 
 /** Increments slot 0 of a u64 (per-CPU) array map, then returns 0. */
 function counting(map: { fd: number }) {

@@ -1,3 +1,4 @@
+import { HOST_LITTLE_ENDIAN } from '@ts-ebpf/uapi';
 import { decodeType, extraBytes } from './decode.js';
 import { BtfError } from './errors.js';
 import { type BtfHeader, parseHeader } from './header.js';
@@ -13,7 +14,6 @@ export interface BtfParseOptions {
 
 const FNV_OFFSET = 0x811c9dc5;
 const FNV_PRIME = 0x01000193;
-const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /**
  * Parsed BTF. Opening indexes the offset of every type in one pass; types are

@@ -2,7 +2,7 @@ import { Btf, type BtfExt, parseBtfExt } from '@ts-ebpf/btf';
 import { kernelBtf, type LoadedBtf, loadBtf } from '@ts-ebpf/btf/kernel';
 import { type Link, Program, VerifierError } from '@ts-ebpf/programs';
 import type { MappedMemory } from '@ts-ebpf/syscall';
-import { BPF_F_SLEEPABLE, BPF_F_XDP_HAS_FRAGS, BpfSyscallError, kernelVersion } from '@ts-ebpf/syscall';
+import { BpfProgLoadFlag, BpfSyscallError, kernelVersion } from '@ts-ebpf/syscall';
 import { type AttachTargets, attachBySection } from './attach.js';
 import { type BtfMapSpec, parseBtfMaps } from './btf-maps.js';
 import { type CollectionSpec, loadCollectionSpec, type ProgramSpec } from './collection-spec.js';
@@ -223,7 +223,8 @@ function loadProgram(prog: ProgramSpec, ctx: LoadContext): Program {
       name: kernelName(prog.name),
       ...(def.expectedAttachType !== undefined ? { expectedAttachType: def.expectedAttachType } : {}),
       ...(tracing ? { attachTo: def.target } : {}),
-      flags: (def.sleepable ? BPF_F_SLEEPABLE : 0) | (def.xdpFrags ? BPF_F_XDP_HAS_FRAGS : 0),
+      flags:
+        (def.sleepable ? BpfProgLoadFlag.SLEEPABLE : 0) | (def.xdpFrags ? BpfProgLoadFlag.XDP_HAS_FRAGS : 0),
       ...(info && info.funcInfo.byteLength > 0
         ? { btfFd, funcInfo: info.funcInfo, lineInfo: info.lineInfo }
         : {}),

@@ -3,14 +3,7 @@ import { BpfMap } from '@ts-ebpf/maps';
 /** A map as the loader sees it: raw bytes for keys and values. */
 export type RawMap = BpfMap<Uint8Array, Uint8Array>;
 
-import {
-  BPF_F_MMAPABLE,
-  BPF_F_RDONLY_PROG,
-  BpfMapType,
-  BpfSyscallError,
-  mapFreeze,
-  possibleCpuCount,
-} from '@ts-ebpf/syscall';
+import { BpfMapCreateFlag, BpfMapType, BpfSyscallError, mapFreeze, possibleCpuCount } from '@ts-ebpf/syscall';
 import { type BtfMapSpec, Pinning } from './btf-maps.js';
 import type { CollectionSpec, DataSectionSpec } from './collection-spec.js';
 import { ElfError } from './errors.js';
@@ -97,7 +90,7 @@ function dataMap(name: string, contents: Uint8Array, readOnly: boolean): RawMap 
     valueSize: Math.max(contents.byteLength, 1),
     maxEntries: 1,
     // mmapable so globals are read and written without system calls; read-only sections are frozen below
-    flags: readOnly ? BPF_F_MMAPABLE | BPF_F_RDONLY_PROG : BPF_F_MMAPABLE,
+    flags: readOnly ? BpfMapCreateFlag.MMAPABLE | BpfMapCreateFlag.RDONLY_PROG : BpfMapCreateFlag.MMAPABLE,
     name: kernelName(name),
   });
   if (contents.byteLength > 0) map.set(ZERO_KEY, contents);

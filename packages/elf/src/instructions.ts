@@ -1,16 +1,17 @@
+import { BpfInsnClass, BpfInsnMode, BpfInsnSize, BpfJmpOp, BpfPseudoCall } from '@ts-ebpf/uapi';
 import { ElfError } from './errors.js';
 
 /** Size of one BPF instruction. */
 export const INSN_SIZE = 8;
 
 /** Opcode of ld_imm64 (BPF_LD | BPF_IMM | BPF_DW). */
-export const LD_IMM64 = 0x18;
+export const LD_IMM64 = BpfInsnClass.LD | BpfInsnMode.IMM | BpfInsnSize.DW;
 /** Opcode of call (BPF_JMP | BPF_CALL). */
-export const CALL = 0x85;
+export const CALL = BpfInsnClass.JMP | BpfJmpOp.CALL;
 /** `src_reg` of a bpf-to-bpf call and of ld_imm64 loading a function. */
-export const PSEUDO_CALL = 1;
+export const PSEUDO_CALL = BpfPseudoCall.CALL;
 /** `src_reg` of a kfunc call. */
-export const PSEUDO_KFUNC_CALL = 2;
+export const PSEUDO_KFUNC_CALL = BpfPseudoCall.KFUNC_CALL;
 
 /**
  * Copies a section's instructions into little-endian BPF encoding. Big-endian

@@ -1,5 +1,5 @@
 import {
-  BPF_F_RDONLY_PROG,
+  BpfMapCreateFlag,
   BpfMapType,
   BpfProgType,
   close,
@@ -62,7 +62,7 @@ describeKernel('collection spec loaded into the kernel', () => {
       keySize: 4,
       valueSize: 4,
       maxEntries: 1,
-      mapFlags: BPF_F_RDONLY_PROG,
+      mapFlags: BpfMapCreateFlag.RDONLY_PROG,
     });
     const zero = new Uint8Array(4);
     mapUpdateElem(rodata, zero, spec.dataSections.get('.rodata')!.contents);

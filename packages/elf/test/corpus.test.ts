@@ -11,7 +11,7 @@ import {
   tracingUnsupportedReason,
 } from '@ts-ebpf/programs';
 import { close, getpid, kernelVersion, pidfdOpen, possibleCpuCount } from '@ts-ebpf/syscall';
-import { describeKernel, itIfSupported } from '@ts-ebpf/test-utils';
+import { describeKernel, itIfSupported, socketFd } from '@ts-ebpf/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Collection, loadCollection, readKernelConfig } from '../src/index.js';
 import { CorpusBuild } from './corpus/build.js';
@@ -49,9 +49,6 @@ server.listen(${port}, '127.0.0.1', () => {
 });
 setTimeout(() => process.exit(3), 5000);
 `;
-
-/** The fd under a connected Node TCP socket. */
-const fdOf = (s: Socket) => (s as unknown as { _handle: { fd: number } })._handle.fd;
 
 /** Runs `fn` with a connected loopback TCP pair (client, accepted peer), then closes both. */
 async function withTcpPair(fn: (client: Socket, peer: Socket) => Promise<void>): Promise<void> {
@@ -304,7 +301,7 @@ describeKernel('corpus: clang-compiled objects loaded, attached and run', () => 
     it('a socket filter attaches to a TCP socket and sees the segments it receives', async () => {
       using c = loadCollection(objects.get('net')!, { programs: ['socket_count'] });
       await withTcpPair(async (client, peer) => {
-        const [link] = c.attach({ socket: fdOf(peer) }, ['socket_count']);
+        const [link] = c.attach({ socket: socketFd(peer) }, ['socket_count']);
         const got = new Promise<string>((r) => peer.once('data', (d) => r(d.toString())));
         client.write('filtered');
         expect(await got).toBe('filtered');
@@ -317,7 +314,7 @@ describeKernel('corpus: clang-compiled objects loaded, attached and run', () => 
       const c = loadCollection(objects.get('net')!, { programs: ['socket_count'] });
       const sockmap = c.map('sock_map');
       await withTcpPair(async (_client, peer) => {
-        const [link] = c.attach({ socket: fdOf(peer) }, ['socket_count']);
+        const [link] = c.attach({ socket: socketFd(peer) }, ['socket_count']);
         const detach = link!.close.bind(link);
         link!.close = () => {
           detach();
@@ -336,8 +333,8 @@ describeKernel('corpus: clang-compiled objects loaded, attached and run', () => 
       const sockmap = c.map('sock_map');
       c.attach({ sockmap });
       await withTcpPair(async (client, peer) => {
-        sockmap.set(u32(0), u64(BigInt(fdOf(client))));
-        sockmap.set(u32(1), u64(BigInt(fdOf(peer))));
+        sockmap.set(u32(0), u64(BigInt(socketFd(client))));
+        sockmap.set(u32(1), u64(BigInt(socketFd(peer))));
         try {
           const got = new Promise<string>((r) => peer.once('data', (d) => r(d.toString())));
           client.write('0123456789');

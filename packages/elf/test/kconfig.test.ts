@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { Btf } from '@ts-ebpf/btf';
 import {
-  BPF_F_RDONLY_PROG,
+  BpfMapCreateFlag,
   BpfMapType,
   close,
   kernelVersion,
@@ -50,7 +50,7 @@ describeKernel('kconfig externs in a loaded program', () => {
       keySize: 4,
       valueSize: kconfig.contents.byteLength,
       maxEntries: 1,
-      mapFlags: BPF_F_RDONLY_PROG,
+      mapFlags: BpfMapCreateFlag.RDONLY_PROG,
     });
     const dataFds = new Map<string, number>();
     for (const d of spec.dataSections.values()) {

@@ -44,7 +44,7 @@ export interface RawBatchResult {
   done: boolean;
 }
 
-/** Options of {@link getBatchBytes}. */
+/** Options of {@link BpfMap.getBatchBytes}. */
 export interface RawBatchOptions {
   /**
    * An earlier result to refill: its key and value storage is reused when large enough, so

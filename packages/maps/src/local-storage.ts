@@ -1,4 +1,4 @@
-import { BPF_F_NO_PREALLOC, btfLoad, close } from '@ts-ebpf/syscall';
+import { BpfMapCreateFlag, btfLoad, close } from '@ts-ebpf/syscall';
 import { btfBlob } from './btf-blob.js';
 import type { Codec } from './codecs/codec.js';
 import { i32 } from './codecs/scalars.js';
@@ -44,7 +44,7 @@ function localStorage(type: number) {
           ...o,
           key: i32,
           maxEntries: 0,
-          flags: (o.flags ?? 0) | BPF_F_NO_PREALLOC,
+          flags: (o.flags ?? 0) | BpfMapCreateFlag.NO_PREALLOC,
           btf: { fd: btfFd, keyTypeId, valueTypeId },
           type,
         });

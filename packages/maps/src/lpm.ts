@@ -1,4 +1,4 @@
-import { BPF_F_NO_PREALLOC } from '@ts-ebpf/syscall';
+import { BpfMapCreateFlag } from '@ts-ebpf/syscall';
 import type { Codec } from './codecs/codec.js';
 import { u32 } from './codecs/scalars.js';
 import { struct } from './codecs/struct.js';
@@ -24,7 +24,7 @@ export const LpmTrie = {
     return BpfMap.create<LpmKey<A>, V>({
       ...o,
       key: lpmKey(o.addr),
-      flags: (o.flags ?? 0) | BPF_F_NO_PREALLOC,
+      flags: (o.flags ?? 0) | BpfMapCreateFlag.NO_PREALLOC,
       type: MapType.LPM_TRIE,
     });
   },

@@ -1,18 +1,18 @@
-import { BpfMapType, BpfMapTypeNewer } from '@ts-ebpf/syscall';
+import { BpfMapType, BpfMapUpdateFlag } from '@ts-ebpf/syscall';
 
-/** Every map type, by name (`MapType.HASH`), including those newer than the generated header. */
-export const MapType = { ...BpfMapType, ...BpfMapTypeNewer } as const;
+/** Every map type, by name (`MapType.HASH`): `BpfMapType` of `@ts-ebpf/uapi`. */
+export const MapType = BpfMapType;
 
 /** `BPF_MAP_UPDATE_ELEM` flags. */
 export const Update = {
   /** Create or replace. */
-  ANY: 0,
+  ANY: BpfMapUpdateFlag.ANY,
   /** Create only: fail with EEXIST when the key exists. */
-  NOEXIST: 1,
+  NOEXIST: BpfMapUpdateFlag.NOEXIST,
   /** Replace only: fail with ENOENT when the key is absent. */
-  EXIST: 2,
+  EXIST: BpfMapUpdateFlag.EXIST,
   /** Take the value's `bpf_spin_lock` while copying (values with a spin lock only). */
-  LOCK: 4,
+  LOCK: BpfMapUpdateFlag.LOCK,
 } as const;
 
 const perCpuTypes = new Set<number>([

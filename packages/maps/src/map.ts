@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import {
-  BPF_F_NUMA_NODE,
+  BpfMapCreateFlag,
   getPinned,
   type MapInfo,
   mapCreate,
@@ -115,7 +115,7 @@ export class BpfMap<K, V> implements Disposable {
       valueSize = (value as unknown as { element: Codec<unknown> }).element.size;
     }
     let flags = spec.flags ?? 0;
-    if (spec.numaNode !== undefined) flags |= BPF_F_NUMA_NODE;
+    if (spec.numaNode !== undefined) flags |= BpfMapCreateFlag.NUMA_NODE;
     if (spec.pinning && (spec.pinning.reuse ?? true) && existsSync(spec.pinning.path)) {
       // Reused only if it is the map this spec would create (as libbpf and cilium/ebpf check).
       const { path } = spec.pinning;

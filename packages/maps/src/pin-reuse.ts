@@ -1,4 +1,4 @@
-import { BPF_F_RDONLY, BPF_F_RDONLY_PROG, BPF_F_WRONLY, type MapInfo } from '@ts-ebpf/syscall';
+import { BpfMapCreateFlag, type MapInfo } from '@ts-ebpf/syscall';
 import { type PinMismatch, PinnedMapMismatchError } from './errors.js';
 import { MapType, mapTypeName } from './map-types.js';
 
@@ -16,13 +16,13 @@ export interface ReuseWanted {
 const SAME_FIELDS = ['keySize', 'valueSize', 'maxEntries'] as const;
 
 // Flags the kernel does not keep on the map: read/write-only belong to the fd that created it.
-const FD_FLAGS = BPF_F_RDONLY | BPF_F_WRONLY;
+const FD_FLAGS = BpfMapCreateFlag.RDONLY | BpfMapCreateFlag.WRONLY;
 
 /** The flags the kernel reports for a map of `type` created with `flags`. */
 function reportedFlags(type: number, flags: number): number {
   const kept = flags & ~FD_FLAGS;
   // devmaps are always read-only to programs: the kernel adds the flag.
-  return type === MapType.DEVMAP || type === MapType.DEVMAP_HASH ? kept | BPF_F_RDONLY_PROG : kept;
+  return type === MapType.DEVMAP || type === MapType.DEVMAP_HASH ? kept | BpfMapCreateFlag.RDONLY_PROG : kept;
 }
 
 /**

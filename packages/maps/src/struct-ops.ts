@@ -1,6 +1,6 @@
 import { type Btf, BtfBuilder, membersOf, sizeOf } from '@ts-ebpf/btf';
 import { kernelBtf, loadBtf } from '@ts-ebpf/btf/kernel';
-import { BPF_F_LINK } from '@ts-ebpf/syscall';
+import { BpfMapCreateFlag } from '@ts-ebpf/syscall';
 import { bytes } from './codecs/bytes.js';
 import { u32 } from './codecs/scalars.js';
 import { StructOpsTypeError } from './errors.js';
@@ -87,7 +87,7 @@ export const StructOpsMap = {
    */
   create(o: StructOpsMapOptions): BpfMap<number, Uint8Array> {
     const t = structOpsValueType(o.type, o.btf);
-    const flags = (o.flags ?? 0) | (o.link ? BPF_F_LINK : 0);
+    const flags = (o.flags ?? 0) | (o.link ? BpfMapCreateFlag.LINK : 0);
     return withBtfFd(o.btfFd, (fd) =>
       BpfMap.create<number, Uint8Array>({
         type: MapType.STRUCT_OPS,

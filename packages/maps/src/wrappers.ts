@@ -1,4 +1,4 @@
-import { BPF_F_NO_PREALLOC, possibleCpuCount } from '@ts-ebpf/syscall';
+import { BpfMapCreateFlag, possibleCpuCount } from '@ts-ebpf/syscall';
 import type { Codec } from './codecs/codec.js';
 import { perCpu } from './codecs/per-cpu.js';
 import { u32, u64 } from './codecs/scalars.js';
@@ -160,4 +160,4 @@ export const ArenaMap = {
 };
 
 /** Flag for maps that must not preallocate (LPM tries, local storage). */
-export const NO_PREALLOC = BPF_F_NO_PREALLOC;
+export const NO_PREALLOC = BpfMapCreateFlag.NO_PREALLOC;

@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:net';
 import { BtfBuilder, sizeOf } from '@ts-ebpf/btf';
 import { loadBtf, loadKernelBtf } from '@ts-ebpf/btf/kernel';
 import {
-  BPF_F_LINK,
+  BpfMapCreateFlag,
   BpfProgType,
   bind,
   close,
@@ -23,7 +23,7 @@ import {
   sockaddrIn,
   socket,
 } from '@ts-ebpf/syscall';
-import { describeKernel, itIfSupported } from '@ts-ebpf/test-utils';
+import { describeKernel, itIfSupported, returns, socketFd } from '@ts-ebpf/test-utils';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
   ArenaMap,
@@ -63,7 +63,6 @@ import {
   u64,
   XskMap,
 } from '../src/index.js';
-import { exit, movImm, prog } from './asm.js';
 import { XdpSocket } from './xdp-socket.js';
 
 const CGROUP = '/sys/fs/cgroup/unified';
@@ -128,7 +127,7 @@ describeKernel('every map type', () => {
   });
 
   it('prog array stores program fds and reads back program ids', () => {
-    const p = progLoad({ progType: BpfProgType.SOCKET_FILTER, insns: prog(movImm(0, 0), exit()) });
+    const p = progLoad({ progType: BpfProgType.SOCKET_FILTER, insns: returns(0) });
     try {
       using pa = ProgArray.create({ maxEntries: 4 });
       pa.set(2, p);
@@ -186,7 +185,7 @@ describeKernel('every map type', () => {
   });
 
   it('sockmap, sockhash and reuseport sockarray take socket fds and read back their cookies', () => {
-    const fd = (server as unknown as { _handle: { fd: number } })._handle.fd;
+    const fd = socketFd(server);
     const cookieOf = (sock: number) => {
       const out = new Uint8Array(8);
       getsockopt(sock, SOL_SOCKET, SO_COOKIE, out);
@@ -322,7 +321,7 @@ describeKernel('every map type', () => {
     expect(m.valueSize).toBe(valueSize);
 
     using linked = StructOpsMap.create({ type: 'tcp_congestion_ops', btf: vmlinux, link: true });
-    expect(linked.info().mapFlags & BPF_F_LINK).toBe(BPF_F_LINK);
+    expect(linked.info().mapFlags & BpfMapCreateFlag.LINK).toBe(BpfMapCreateFlag.LINK);
     expect(linked.info().btfVmlinuxValueTypeId).toBe(valueTypeId);
   });
 

@@ -1,27 +1,8 @@
+import { bpf, type Fragment, program, R0, R8, R9, R10, stx } from '@ts-ebpf/dsl';
 import { BpfProgType, btfLoad, close, progLoad, progTestRun } from '@ts-ebpf/syscall';
+import { hostCode } from '@ts-ebpf/test-utils';
 import { btfBlob } from '../src/btf-blob.js';
 import { ArrayMap, type BpfMap, RingBufMap, struct, u64 } from '../src/index.js';
-import {
-  addImm,
-  andImm,
-  assemble,
-  atomicAdd,
-  call,
-  exit,
-  fetchAdd,
-  goto,
-  H,
-  type Item,
-  ins,
-  jmp,
-  ldMap,
-  ldxDw,
-  movImm,
-  movImm32,
-  movReg,
-  stW,
-  stxDw,
-} from './asm.js';
 
 /** Counters a producer program keeps: records attempted (seq) and records that did not fit. */
 export const counterValue = struct({ seq: u64, drops: u64 });
@@ -32,24 +13,28 @@ export function counters(): BpfMap<number, { seq: bigint; drops: bigint }> {
 }
 
 // r7 = &counters[0]; r8 = seq++ (fetch-add). Exits when the lookup fails.
-function prologue(countersFd: number): Item[] {
-  return [
-    movReg(6, 1),
-    stW(10, -4, 0),
-    movReg(2, 10),
-    addImm(2, -4),
-    ldMap(1, countersFd),
-    call(H.map_lookup_elem),
-    jmp(0x15, 0, 0, 'end'),
-    movReg(7, 0),
-    movImm(1, 1),
-    fetchAdd(7, 0, 1),
-    movReg(8, 1),
-  ];
+function prologue(countersFd: number): Fragment {
+  return bpf`
+    r6 = r1
+    *(u32 *)(r10 - 4) = 0
+    r2 = r10
+    r2 += -4
+    r1 = map[fd:${countersFd}]
+    call bpf_map_lookup_elem
+    if r0 == 0 goto end
+    r7 = r0
+    r1 = 1
+    r1 = atomic_fetch_add((u64 *)(r7 + 0), r1)
+    r8 = r1`;
 }
 
-const drop: Item[] = ['drop', movImm(1, 1), atomicAdd(7, 8, 1), goto('end')];
-const epilogue: Item[] = ['end', movImm(0, 2), exit()];
+const drop = bpf`
+  drop: r1 = 1
+  lock *(u64 *)(r7 + 8) += r1
+  goto end`;
+const epilogue = bpf`
+  end: r0 = 2
+  exit`;
 
 /**
  * A program that emits one `size`-byte record per run through the ring buffer:
@@ -62,49 +47,47 @@ export function ringReserveProgram(
   size: number,
   discardOdd = false,
 ): Uint8Array {
-  const fill: Item[] = [];
-  for (let off = 8; off < size - 8; off += 8) fill.push(stxDw(0, off, 9));
-  return assemble([
-    ...prologue(countersFd),
-    ldMap(1, ringFd),
-    movImm(2, size),
-    movImm(3, 0),
-    call(H.ringbuf_reserve),
-    jmp(0x15, 0, 0, 'drop'),
-    stxDw(0, 0, 8),
-    stxDw(0, size - 8, 8),
-    // r9 = (seq & 0xff) * 0x0101010101010101
-    movReg(9, 8),
-    andImm(9, 0xff),
-    ins64mul(9),
-    ...fill,
-    movReg(1, 0),
-    movImm(2, 0),
-    ...(discardOdd
-      ? [
-          movReg(3, 8),
-          andImm(3, 1),
-          jmp(0x55, 3, 0, 'discard'),
-          call(H.ringbuf_submit),
-          goto('end'),
-          'discard',
-          call(H.ringbuf_discard),
-          goto('end'),
-        ]
-      : [call(H.ringbuf_submit), goto('end')]),
-    ...drop,
-    ...epilogue,
-  ]);
-}
-
-// r *= 0x01010101 then r |= r << 32 (spread one byte over 8).
-function ins64mul(r: number): number[] {
-  return [
-    ...[0x27, r, 0, 0, 0x01, 0x01, 0x01, 0x01],
-    ...movReg(1, r),
-    ...[0x67, 1, 0, 0, 32, 0, 0, 0],
-    ...[0x4f, r | (1 << 4), 0, 0, 0, 0, 0, 0],
-  ];
+  const fill: Fragment[] = [];
+  for (let off = 8; off < size - 8; off += 8) fill.push([stx('u64', R0, R9, off)]);
+  return hostCode(
+    program(
+      prologue(countersFd),
+      bpf`
+        r1 = map[fd:${ringFd}]
+        r2 = ${size}
+        r3 = 0
+        call bpf_ringbuf_reserve
+        if r0 == 0 goto drop
+        *(u64 *)(r0 + 0) = r8
+        *(u64 *)(r0 + ${size - 8}) = r8
+        // r9 = (seq & 0xff) * 0x0101010101010101: r9 *= 0x01010101, then r9 |= r9 << 32
+        r9 = r8
+        r9 &= 0xff
+        r9 *= 0x01010101
+        r1 = r9
+        r1 <<= 32
+        r9 |= r1`,
+      fill,
+      bpf`
+        r1 = r0
+        r2 = 0`,
+      discardOdd
+        ? bpf`
+            r3 = r8
+            r3 &= 1
+            if r3 != 0 goto discard
+            call bpf_ringbuf_submit
+            goto end
+          discard:
+            call bpf_ringbuf_discard
+            goto end`
+        : bpf`
+            call bpf_ringbuf_submit
+            goto end`,
+      drop,
+      epilogue,
+    ),
+  );
 }
 
 /**
@@ -118,36 +101,37 @@ export function outputProgram(
   countersFd: number,
   size: number,
 ): Uint8Array {
-  const fill: Item[] = [];
-  for (let off = 0; off < size; off += 8) fill.push(stxDw(10, -size + off, 8));
-  const out: Item[] =
+  const fill: Fragment[] = [];
+  for (let off = 0; off < size; off += 8) fill.push([stx('u64', R10, R8, -size + off)]);
+  const out =
     kind === 'ring'
-      ? [
-          ldMap(1, mapFd),
-          movReg(2, 10),
-          addImm(2, -size),
-          movImm(3, size),
-          movImm(4, 0),
-          call(H.ringbuf_output),
-        ]
-      : [
-          movReg(1, 6),
-          ldMap(2, mapFd),
-          movImm32(3, -1),
-          movReg(4, 10),
-          addImm(4, -size),
-          movImm(5, size),
-          call(H.perf_event_output),
-        ];
-  return assemble([
-    ...prologue(countersFd),
-    ...fill,
-    ...out,
-    jmp(0x55, 0, 0, 'drop'),
-    goto('end'),
-    ...drop,
-    ...epilogue,
-  ]);
+      ? bpf`
+          r1 = map[fd:${mapFd}]
+          r2 = r10
+          r2 += ${-size}
+          r3 = ${size}
+          r4 = 0
+          call bpf_ringbuf_output`
+      : bpf`
+          r1 = r6
+          r2 = map[fd:${mapFd}]
+          w3 = -1
+          r4 = r10
+          r4 += ${-size}
+          r5 = ${size}
+          call bpf_perf_event_output`;
+  return hostCode(
+    program(
+      prologue(countersFd),
+      fill,
+      out,
+      bpf`
+        if r0 != 0 goto drop
+        goto end`,
+      drop,
+      epilogue,
+    ),
+  );
 }
 
 /**
@@ -197,41 +181,36 @@ function twoFuncBtf(callbackInsn: number): { btf: Uint8Array; funcInfo: Uint8Arr
  */
 export function loadUserRingDrainer(urbFd: number, countersFd: number): number {
   const cbStart = 2 + 2 + 3 + 1; // slots of main
-  // r2 = &cb: ld_imm64 with BPF_PSEUDO_FUNC (src 4), imm = slots from the next instruction.
-  const cbAddress = [...ins(0x18, 2, 4, 0, cbStart - 2 - 1), ...ins(0, 0, 0, 0, 0)];
-  const main: Item[] = [
-    ldMap(1, urbFd),
-    cbAddress,
-    movImm(3, 0),
-    movImm(4, 0),
-    call(H.user_ringbuf_drain),
-    exit(),
-  ];
-  const cb: Item[] = [
-    movReg(6, 1),
-    movReg(1, 10),
-    addImm(1, -8),
-    movImm(2, 8),
-    movReg(3, 6),
-    movImm(4, 0),
-    movImm(5, 0),
-    call(201), // bpf_dynptr_read
-    jmp(0x55, 0, 0, 'out'),
-    ldxDw(7, 10, -8),
-    stW(10, -12, 0),
-    movReg(2, 10),
-    addImm(2, -12),
-    ldMap(1, countersFd),
-    call(H.map_lookup_elem),
-    jmp(0x15, 0, 0, 'out'),
-    atomicAdd(0, 0, 7),
-    movImm(1, 1),
-    atomicAdd(0, 8, 1),
-    'out',
-    movImm(0, 0),
-    exit(),
-  ];
-  const insns = assemble([...main, ...cb]);
+  const insns = hostCode(bpf`
+    r1 = map[fd:${urbFd}]
+    r2 = func[cb] // ld_imm64 with BPF_PSEUDO_FUNC
+    r3 = 0
+    r4 = 0
+    call bpf_user_ringbuf_drain
+    exit
+  cb:
+    r6 = r1
+    r1 = r10
+    r1 += -8
+    r2 = 8
+    r3 = r6
+    r4 = 0
+    r5 = 0
+    call bpf_dynptr_read
+    if r0 != 0 goto out
+    r7 = *(u64 *)(r10 - 8)
+    *(u32 *)(r10 - 12) = 0
+    r2 = r10
+    r2 += -12
+    r1 = map[fd:${countersFd}]
+    call bpf_map_lookup_elem
+    if r0 == 0 goto out
+    lock *(u64 *)(r0 + 0) += r7
+    r1 = 1
+    lock *(u64 *)(r0 + 8) += r1
+  out:
+    r0 = 0
+    exit`);
   const { btf, funcInfo } = twoFuncBtf(cbStart);
   const btfFd = btfLoad({ btf, logSize: 0 });
   try {

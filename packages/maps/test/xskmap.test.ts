@@ -1,14 +1,13 @@
 import { readFileSync } from 'node:fs';
+import { bpf } from '@ts-ebpf/dsl';
 import { BpfAttachType, BpfProgType, close, linkCreate, progLoad } from '@ts-ebpf/syscall';
-import { describeKernel, VethPair } from '@ts-ebpf/test-utils';
+import { describeKernel, hostCode, VethPair } from '@ts-ebpf/test-utils';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { XskMap } from '../src/index.js';
-import { call, exit, ins, ldMap, movImm, prog } from './asm.js';
 import { XdpSocket } from './xdp-socket.js';
 
 // linux/if_link.h
 const XDP_FLAGS_SKB_MODE = 1 << 1;
-const BPF_FUNC_redirect_map = 51;
 const XDP_PASS = 2;
 
 /** The UDP payloads sent to port 9 among `frames` (Ethernet + IPv4 + UDP). */
@@ -37,14 +36,12 @@ describeKernel('xskmap redirects frames to an AF_XDP socket', () => {
     const ifindex = Number(readFileSync(`/sys/class/net/${pair.host}/ifindex`, 'utf8'));
     using xsks = XskMap.create({ maxEntries: 4 });
     using xsk = new XdpSocket(ifindex);
-    // r2 = ctx->rx_queue_index; return bpf_redirect_map(xsks, r2, XDP_PASS)
-    const insns = prog(
-      ins(0x61, 2, 1, 16),
-      ldMap(1, xsks.fd),
-      movImm(3, XDP_PASS),
-      call(BPF_FUNC_redirect_map),
-      exit(),
-    );
+    const insns = hostCode(bpf`
+      r2 = *(u32 *)(r1 + 16) // ctx->rx_queue_index
+      r1 = ${xsks}
+      r3 = ${XDP_PASS}
+      call bpf_redirect_map
+      exit`);
     const progFd = progLoad({ progType: BpfProgType.XDP, insns, license: 'GPL' });
     let link = -1;
     try {

@@ -3,6 +3,7 @@ import {
   assemble,
   formatInstruction,
   type Instruction,
+  LD_IMM64,
   type MapResolver,
 } from '@ts-ebpf/dsl';
 
@@ -57,7 +58,7 @@ export function encodeCode(code: ProgramCode, maps?: MapResolver): EncodedCode {
   let slot = 0;
   code.forEach((insn, i) => {
     slotToIndex[slot++] = i;
-    if (insn.code === 0x18) slotToIndex[slot++] = i;
+    if (insn.code === LD_IMM64) slotToIndex[slot++] = i;
   });
   return { bytes, instructions: code, slotToIndex };
 }

@@ -1,5 +1,5 @@
 import type { MapResolver } from '@ts-ebpf/dsl';
-import { BPF_F_SLEEPABLE, BPF_F_XDP_HAS_FRAGS, BpfProgType, type ProgLoadAttr } from '@ts-ebpf/syscall';
+import { BpfProgLoadFlag, BpfProgType, type ProgLoadAttr } from '@ts-ebpf/syscall';
 import { structOpsMember } from './attach/struct-ops.js';
 import { resolveAttachBtfId } from './btf-resolve.js';
 import { type EncodedCode, encodeCode, type ProgramCode } from './instructions.js';
@@ -7,7 +7,7 @@ import type { LogOptions } from './log.js';
 
 /** Options of `Program.load`: libbpf-style, every field but `type` and `instructions` optional. */
 export interface ProgramLoadOptions extends LogOptions {
-  /** `BpfProgType.*` (or `BpfProgTypeNewer.*`). */
+  /** `BpfProgType.*`. */
   readonly type: number;
   /** Encoded bytes (8 per slot) or `@ts-ebpf/dsl` instructions (assembled here). */
   readonly instructions: ProgramCode;
@@ -69,8 +69,8 @@ export interface PreparedLoad {
 export function prepareLoad(o: ProgramLoadOptions): PreparedLoad {
   const code = encodeCode(o.instructions, o.maps);
   let flags = o.flags ?? 0;
-  if (o.sleepable) flags |= BPF_F_SLEEPABLE;
-  if (o.xdpFrags) flags |= BPF_F_XDP_HAS_FRAGS;
+  if (o.sleepable) flags |= BpfProgLoadFlag.SLEEPABLE;
+  if (o.xdpFrags) flags |= BpfProgLoadFlag.XDP_HAS_FRAGS;
   let expectedAttachType = o.expectedAttachType;
   let attachBtfId = o.attachBtfId;
   if (attachBtfId === undefined && o.attachTo !== undefined) {

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, rmdirSync } from 'node:fs';
-import { BpfAttachType, BpfAttachTypeNewer, BpfProgType } from '@ts-ebpf/syscall';
+import { BpfAttachType, BpfProgType } from '@ts-ebpf/syscall';
 import { describeKernel } from '@ts-ebpf/test-utils';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { attachCgroup, Program, queryCgroup } from '../src/index.js';
@@ -105,7 +105,7 @@ describeKernel('cgroup attach', () => {
   });
 
   it('every cgroup attach type attaches as a link and with PROG_ATTACH, and shows in the query', () => {
-    const A = { ...BpfAttachType, ...BpfAttachTypeNewer };
+    const A = BpfAttachType;
     const byType: [number, number[]][] = [
       [BpfProgType.CGROUP_SKB, [A.CGROUP_INET_INGRESS, A.CGROUP_INET_EGRESS]],
       [

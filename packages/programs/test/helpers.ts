@@ -1,8 +1,7 @@
 import { BpfMapType, close, mapCreate, mapLookupElem, mapUpdateElem } from '@ts-ebpf/syscall';
-
-export { counterProgram as counter, exit, insn, movR0, program, returns } from '@ts-ebpf/test-utils';
-
 import { counterProgram } from '@ts-ebpf/test-utils';
+
+export { returns } from '@ts-ebpf/test-utils';
 
 /** A one-slot u64 array map used as a counter. */
 export class Counter implements Disposable {

@@ -1,27 +1,27 @@
 import { readdirSync } from 'node:fs';
 import { membersOf } from '@ts-ebpf/btf';
+import { bpf } from '@ts-ebpf/dsl';
 import { BpfAttachType, BpfProgType } from '@ts-ebpf/syscall';
-import { describeKernel } from '@ts-ebpf/test-utils';
+import { describeKernel, hostCode } from '@ts-ebpf/test-utils';
 import { expect, it } from 'vitest';
 import { attachIter, kernelBtf, Program } from '../src/index.js';
-import { exit, insn, movR0, program } from './helpers.js';
 
 /** A task iterator writing each task's pid (4 bytes) with bpf_seq_write. */
 function taskPids(pidOffset: number): Uint8Array {
-  return program(
-    insn(0x79, 2, 1, 0, 0), // r2 = *(u64 *)(r1 + 0): meta
-    insn(0x79, 3, 1, 8, 0), // r3 = *(u64 *)(r1 + 8): task
-    insn(0x15, 3, 0, 7, 0), // if r3 == 0 goto out
-    insn(0x61, 4, 3, pidOffset, 0), // r4 = task->pid
-    insn(0x63, 10, 4, -8, 0), // *(u32 *)(r10 - 8) = r4
-    insn(0x79, 1, 2, 0, 0), // r1 = meta->seq
-    insn(0xbf, 2, 10, 0, 0), // r2 = r10
-    insn(0x07, 2, 0, 0, -8), // r2 += -8
-    insn(0xb7, 3, 0, 0, 4), // r3 = 4
-    insn(0x85, 0, 0, 0, 127), // call seq_write
-    movR0(0), // out:
-    exit(),
-  );
+  return hostCode(bpf`
+    r2 = *(u64 *)(r1 + 0) // meta
+    r3 = *(u64 *)(r1 + 8) // task
+    if r3 == 0 goto out
+    r4 = *(u32 *)(r3 + ${pidOffset}) // task->pid
+    *(u32 *)(r10 - 8) = r4
+    r1 = *(u64 *)(r2 + 0) // meta->seq
+    r2 = r10
+    r2 += -8
+    r3 = 4
+    call bpf_seq_write
+  out:
+    r0 = 0
+    exit`);
 }
 
 function loadTaskIter(): Program {

@@ -1,17 +1,15 @@
-import { createSocket, type Socket } from 'node:dgram';
+import { createSocket } from 'node:dgram';
 import { createConnection, createServer, type Server, type Socket as TcpSocket } from 'node:net';
 import {
   BpfAttachType,
-  BpfAttachTypeNewer,
   BpfMapType,
   BpfProgType,
-  BpfProgTypeNewer,
   close,
   mapCreate,
   mapDeleteElem,
   mapUpdateElem,
 } from '@ts-ebpf/syscall';
-import { describeKernel, VethPair } from '@ts-ebpf/test-utils';
+import { describeKernel, socketFd, VethPair } from '@ts-ebpf/test-utils';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
   attachNetfilter,
@@ -29,13 +27,6 @@ import { Counter, eventually } from './helpers.js';
 
 const veth = new VethPair('n', 42);
 const SK_PASS = 1;
-
-/** The kernel fd behind a Node socket. */
-function fdOf(s: Socket | TcpSocket): number {
-  const fd = (s as unknown as { _handle: { fd: number } })._handle.fd;
-  if (!(fd >= 0)) throw new Error('socket has no fd');
-  return fd;
-}
 
 function u32(n: number): Uint8Array {
   const b = new Uint8Array(4);
@@ -83,8 +74,8 @@ describeKernel('network hooks', () => {
   it('netfilter link in another namespace (through setns) counts local output', () => {
     using c = new Counter();
     using p = Program.load({
-      type: BpfProgTypeNewer.NETFILTER,
-      expectedAttachType: BpfAttachTypeNewer.NETFILTER,
+      type: BpfProgType.NETFILTER,
+      expectedAttachType: BpfAttachType.NETFILTER,
       instructions: c.code(NfVerdict.ACCEPT),
     });
     const link = inNetns(netnsPath(veth.ns), () =>
@@ -115,7 +106,7 @@ describeKernel('network hooks', () => {
         for (let i = 0; i < n; i++)
           await new Promise<void>((r) => tx.send('x', port, '127.0.0.1', () => r()));
       };
-      const link = attachSocketFilter(p, fdOf(rx));
+      const link = attachSocketFilter(p, socketFd(rx));
       await send(3);
       await eventually(() => received >= 3);
       expect(c.value).toBe(3n);
@@ -126,7 +117,7 @@ describeKernel('network hooks', () => {
       // attached to a socket the caller closes first: the link still closes cleanly
       const other = createSocket('udp4');
       await new Promise<void>((r) => other.bind(0, '127.0.0.1', () => r()));
-      const late = attachSocketFilter(p, fdOf(other));
+      const late = attachSocketFilter(p, socketFd(other));
       other.close();
       late.close();
     } finally {
@@ -159,8 +150,8 @@ describeKernel('network hooks', () => {
         await new Promise<void>((r) => client!.once('connect', () => r()));
         accepted = await acceptedP;
         accepted.on('data', (d) => got.push(d));
-        mapUpdateElem(sockmap, u32(0), u32(fdOf(client)));
-        mapUpdateElem(sockmap, u32(1), u32(fdOf(accepted)));
+        mapUpdateElem(sockmap, u32(0), u32(socketFd(client)));
+        mapUpdateElem(sockmap, u32(1), u32(socketFd(accepted)));
         client.write('hello');
         await eventually(() => Buffer.concat(got).toString() === 'hello');
         expect(msgC.value).toBeGreaterThanOrEqual(1n);

@@ -1,5 +1,5 @@
 import { existsSync, rmSync } from 'node:fs';
-import { program as dslProgram, exit, jeq, ldImm64, ldx, mark, mov, R0, R1, R2, R3 } from '@ts-ebpf/dsl';
+import { bpf, program as dslProgram, exit, jeq, ldImm64, ldx, mark, mov, R0, R1, R2, R3 } from '@ts-ebpf/dsl';
 import {
   BpfMapType,
   BpfProgType,
@@ -9,10 +9,10 @@ import {
   mapUpdateElem,
   ObjectClosedError,
 } from '@ts-ebpf/syscall';
-import { describeKernel } from '@ts-ebpf/test-utils';
+import { describeKernel, hostCode } from '@ts-ebpf/test-utils';
 import { afterAll, expect, it } from 'vitest';
 import { Program, VerifierError } from '../src/index.js';
-import { exit as exitInsn, insn, movR0, program, returns } from './helpers.js';
+import { returns } from './helpers.js';
 
 const PKT = new Uint8Array(64).fill(0xab);
 
@@ -58,11 +58,10 @@ describeKernel('Program', () => {
   });
 
   it('gives a VerifierError pointing at the out-of-bounds instruction (bytes)', () => {
-    const code = program(
-      returns(0).subarray(0, 8), // r0 = 0
-      insn(0x61, 0, 1, 4096, 0), // r0 = *(u32 *)(r1 + 4096): outside xdp_md
-      insn(0x95, 0, 0, 0, 0),
-    );
+    const code = hostCode(bpf`
+      r0 = 0
+      r0 = *(u32 *)(r1 + 4096) // outside xdp_md
+      exit`);
     const err = catchError(() => Program.load({ type: BpfProgType.XDP, instructions: code, name: 'oob' }));
     expect(err).toBeInstanceOf(VerifierError);
     const v = err as VerifierError;
@@ -95,14 +94,14 @@ describeKernel('Program', () => {
 
   it('reports R0 not set and an unknown helper with hints', () => {
     const noR0 = catchError(() =>
-      Program.load({ type: BpfProgType.XDP, instructions: program(exitInsn()) }),
+      Program.load({ type: BpfProgType.XDP, instructions: hostCode([exit()]) }),
     ) as VerifierError;
     expect(noR0).toBeInstanceOf(VerifierError);
     expect(noR0.verifierHint).toMatch(/r0 is not set/);
     const helper = catchError(() =>
       Program.load({
         type: BpfProgType.SOCKET_FILTER,
-        instructions: program(insn(0x85, 0, 0, 0, 44), movR0(0), exitInsn()), // xdp_adjust_head
+        instructions: hostCode(bpf`call bpf_xdp_adjust_head; r0 = 0; exit`),
       }),
     ) as VerifierError;
     expect(helper).toBeInstanceOf(VerifierError);
@@ -114,29 +113,28 @@ describeKernel('Program', () => {
       'a back-edge',
       BpfProgType.XDP,
       'GPL',
-      program(movR0(0), insn(0x15, 0, 0, -1, 0), exitInsn()),
+      hostCode(bpf`r0 = 0; if r0 == 0 goto -1; exit`),
       /unbounded loop/,
     ],
     [
       'stack out of bounds',
       BpfProgType.XDP,
       'GPL',
-      program(insn(0x7b, 10, 1, -520, 0), movR0(0), exitInsn()),
+      hostCode(bpf`*(u64 *)(r10 - 520) = r1; r0 = 0; exit`),
       /stack/,
     ],
     [
       'a GPL-only helper without GPL',
       BpfProgType.TRACEPOINT,
       'Proprietary',
-      program(
-        insn(0xbf, 1, 10, 0, 0),
-        insn(0x07, 1, 0, 0, -8),
-        insn(0xb7, 2, 0, 0, 8),
-        insn(0xb7, 3, 0, 0, 0),
-        insn(0x85, 0, 0, 0, 4),
-        movR0(0),
-        exitInsn(),
-      ),
+      hostCode(bpf`
+        r1 = r10
+        r1 += -8
+        r2 = 8
+        r3 = 0
+        call bpf_probe_read
+        r0 = 0
+        exit`),
       /GPL-only/,
     ],
   ] as const)('hints at %s', (_what, type, license, code, hint) => {
@@ -196,13 +194,12 @@ describeKernel('Program', () => {
       using entry = Program.load({
         type: BpfProgType.XDP,
         name: 'entry',
-        instructions: program(
-          insn(0x18, 2, 1, 0, progArray), // r2 = prog_array ll
-          insn(0, 0, 0, 0, 0),
-          insn(0xb7, 3, 0, 0, 0), // r3 = 0
-          insn(0x85, 0, 0, 0, 12), // call tail_call(r1 = ctx, r2, r3)
-          ...[returns(1).subarray(0, 8), returns(1).subarray(8)],
-        ),
+        instructions: hostCode(bpf`
+          r2 = map[fd:${progArray}]
+          r3 = 0
+          call bpf_tail_call // (r1 = ctx, r2, r3)
+          r0 = 1
+          exit`),
       });
       expect(entry.testRun({ data: PKT }).retval).toBe(1);
       const value = new Uint8Array(4);
@@ -218,14 +215,12 @@ describeKernel('Program', () => {
     using p = Program.load({
       type: BpfProgType.SYSCALL,
       sleepable: true,
-      // r2 = *(u32 *)(r1 + 0); r2 += 1; *(u32 *)(r1 + 0) = r2; r0 = r2; exit
-      instructions: program(
-        insn(0x61, 2, 1, 0, 0),
-        insn(0x07, 2, 0, 0, 1),
-        insn(0x63, 1, 2, 0, 0),
-        insn(0xbf, 0, 2, 0, 0),
-        exitInsn(),
-      ),
+      instructions: hostCode(bpf`
+        r2 = *(u32 *)(r1 + 0)
+        r2 += 1
+        *(u32 *)(r1 + 0) = r2
+        r0 = r2
+        exit`),
     });
     const ctx = new Uint8Array(new Uint32Array([41]).buffer);
     const r = p.testRun({ ctx });

@@ -1,7 +1,7 @@
 import { createConnection, createServer, type Socket } from 'node:net';
 import { StructOpsTypeError } from '@ts-ebpf/maps';
-import { BpfLinkTypeNewer, BpfProgType, close, getsockopt, setsockopt, socket } from '@ts-ebpf/syscall';
-import { describeKernel } from '@ts-ebpf/test-utils';
+import { BpfLinkType, BpfProgType, close, getsockopt, setsockopt, socket } from '@ts-ebpf/syscall';
+import { describeKernel, socketFd } from '@ts-ebpf/test-utils';
 import { expect, it } from 'vitest';
 import { attachStructOps, Program, structOpsMember } from '../src/index.js';
 import { Counter, eventually } from './helpers.js';
@@ -57,7 +57,7 @@ describeKernel('struct_ops', () => {
           fields: { name },
         });
         try {
-          if (link) expect(ops.info().type).toBe(BpfLinkTypeNewer.STRUCT_OPS);
+          if (link) expect(ops.info().type).toBe(BpfLinkType.STRUCT_OPS);
           expect(trySetCongestion(fd, name)).toBe(true);
           expect(congestionControl(fd)).toBe(name);
           await trafficWith(name);
@@ -87,7 +87,7 @@ async function trafficWith(name: string): Promise<void> {
   const client = createConnection({ port: (server.address() as { port: number }).port, host: '127.0.0.1' });
   try {
     await new Promise<void>((r) => client.once('connect', () => r()));
-    const fd = (client as unknown as { _handle: { fd: number } })._handle.fd;
+    const fd = socketFd(client);
     setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, new TextEncoder().encode(name));
     const chunk = Buffer.alloc(64 * 1024);
     for (let i = 0; i < 64; i++) client.write(chunk);

@@ -2,7 +2,7 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BpfAttachTypeNewer, BpfLinkTypeNewer, BpfProgType } from '@ts-ebpf/syscall';
+import { BpfAttachType, BpfLinkType, BpfProgType } from '@ts-ebpf/syscall';
 import { describeKernel } from '@ts-ebpf/test-utils';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
@@ -126,12 +126,12 @@ describeKernel('uprobes', () => {
     using c = new Counter();
     using p = Program.load({
       type: BpfProgType.KPROBE,
-      expectedAttachType: BpfAttachTypeNewer.TRACE_UPROBE_MULTI,
+      expectedAttachType: BpfAttachType.TRACE_UPROBE_MULTI,
       instructions: c.code(),
     });
     {
       using link = attachUprobeMulti(p, { path: bin, symbols: ['ts_ebpf_target', 'ts_ebpf_other'] });
-      expect(link.info().type).toBe(BpfLinkTypeNewer.UPROBE_MULTI);
+      expect(link.info().type).toBe(BpfLinkType.UPROBE_MULTI);
       run(6);
       expect(c.value).toBe(12n);
     }

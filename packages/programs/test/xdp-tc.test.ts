@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { BpfLinkType, BpfLinkTypeNewer, BpfProgType } from '@ts-ebpf/syscall';
+import { BpfLinkType, BpfProgType } from '@ts-ebpf/syscall';
 import { describeKernel, VethPair } from '@ts-ebpf/test-utils';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { attachTcClassic, attachTcx, attachXdp, Program, queryTcx, queryXdp } from '../src/index.js';
@@ -62,7 +62,7 @@ describeKernel('xdp and tc on a veth pair', () => {
     using pout = Program.load({ type: BpfProgType.SCHED_CLS, instructions: outC.code(TC_ACT_OK) });
     using lin = attachTcx(pin, veth.host, 'ingress');
     using lout = attachTcx(pout, veth.host, 'egress');
-    expect(lin.info().type).toBe(BpfLinkTypeNewer.TCX);
+    expect(lin.info().type).toBe(BpfLinkType.TCX);
     expect(queryTcx(veth.host, 'ingress').progIds).toEqual([pin.info().id]);
     expect(queryTcx(veth.host, 'ingress').linkIds).toEqual([lin.info().id]);
     veth.sendToHost(3);

@@ -1,13 +1,11 @@
+import { BpfCmd } from '@ts-ebpf/uapi';
 import { type Attr, keepAlive } from './attr.js';
-import { BpfCmdNewer } from './constants-newer.js';
 import { forgetFd } from './fd-cache.js';
 import { pointerOf, sysBpfCall, sysBpfTry } from './ffi.js';
-import { BpfCmd } from './generated/bpf-constants.generated.js';
 import { checkBuffer, checkInt } from './validate.js';
 
 const COMMAND_NAMES: string[] = [];
-for (const [name, value] of Object.entries({ ...BpfCmd, ...BpfCmdNewer }))
-  COMMAND_NAMES[value] = `BPF_${name}`;
+for (const [name, value] of Object.entries(BpfCmd)) COMMAND_NAMES[value] = `BPF_${name}`;
 
 // The commands whose result is a new file descriptor: what is known about its number is stale.
 const CREATES_FD = new Uint8Array(COMMAND_NAMES.length + 1);
@@ -24,7 +22,7 @@ for (const cmd of [
   BpfCmd.LINK_GET_FD_BY_ID,
   BpfCmd.ENABLE_STATS,
   BpfCmd.ITER_CREATE,
-  BpfCmdNewer.TOKEN_CREATE,
+  BpfCmd.TOKEN_CREATE,
 ])
   CREATES_FD[cmd] = 1;
 

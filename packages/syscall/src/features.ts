@@ -1,28 +1,21 @@
-import { HOST_LITTLE_ENDIAN } from '@ts-ebpf/uapi';
-import { BpfAttachTypeNewer, BpfFuncNewer, BpfMapTypeNewer, BpfProgTypeNewer } from './constants-newer.js';
-import { BpfSyscallError } from './errors.js';
-import { close } from './fd.js';
 import {
-  BPF_F_MMAPABLE,
-  BPF_F_NO_PREALLOC,
+  BpfAluOp,
   BpfAttachType,
   BpfFunc,
+  BpfInsnClass,
+  BpfInsnSource,
+  BpfJmpOp,
+  BpfMapCreateFlag,
   BpfMapType,
   BpfProgType,
-} from './generated/bpf-constants.generated.js';
+  HOST_LITTLE_ENDIAN,
+} from '@ts-ebpf/uapi';
+import { BpfSyscallError } from './errors.js';
+import { close } from './fd.js';
 import { type MapCreateAttr, mapCreate } from './map-commands.js';
 import { pageSize } from './memory.js';
 import { btfLoad, progLoad } from './prog-load.js';
 import { kernelVersion } from './system.js';
-
-/** Every map type this library knows, by short name. */
-export const MAP_TYPES: Readonly<Record<string, number>> = { ...BpfMapType, ...BpfMapTypeNewer };
-/** Every program type this library knows, by short name. */
-export const PROG_TYPES: Readonly<Record<string, number>> = { ...BpfProgType, ...BpfProgTypeNewer };
-/** Every attach type this library knows, by short name. */
-export const ATTACH_TYPES: Readonly<Record<string, number>> = { ...BpfAttachType, ...BpfAttachTypeNewer };
-/** Every helper id, by name. */
-export const HELPERS: Readonly<Record<string, number>> = { ...BpfFunc, ...BpfFuncNewer };
 
 /** The answer of one probe. */
 export interface ProbeResult {
@@ -57,11 +50,11 @@ function intBtf(): Uint8Array {
 }
 
 function mapProbeAttr(type: number): { attr: MapCreateAttr; needsBtf?: boolean; needsInner?: boolean } {
-  const t = MAP_TYPES;
+  const t = BpfMapType;
   const base = { mapType: type, keySize: 4, valueSize: 4, maxEntries: 1 };
   switch (type) {
     case t.LPM_TRIE:
-      return { attr: { ...base, keySize: 8, mapFlags: BPF_F_NO_PREALLOC } };
+      return { attr: { ...base, keySize: 8, mapFlags: BpfMapCreateFlag.NO_PREALLOC } };
     case t.QUEUE:
     case t.STACK:
     case t.BLOOM_FILTER:
@@ -75,12 +68,12 @@ function mapProbeAttr(type: number): { attr: MapCreateAttr; needsBtf?: boolean; 
     case t.PERCPU_CGROUP_STORAGE:
       return { attr: { ...base, keySize: 8, maxEntries: 0 } };
     case t.ARENA:
-      return { attr: { ...base, keySize: 0, valueSize: 0, mapFlags: BPF_F_MMAPABLE } };
+      return { attr: { ...base, keySize: 0, valueSize: 0, mapFlags: BpfMapCreateFlag.MMAPABLE } };
     case t.SK_STORAGE:
     case t.INODE_STORAGE:
     case t.TASK_STORAGE:
     case t.CGRP_STORAGE:
-      return { attr: { ...base, maxEntries: 0, mapFlags: BPF_F_NO_PREALLOC }, needsBtf: true };
+      return { attr: { ...base, maxEntries: 0, mapFlags: BpfMapCreateFlag.NO_PREALLOC }, needsBtf: true };
     case t.ARRAY_OF_MAPS:
     case t.HASH_OF_MAPS:
       return { attr: base, needsInner: true };
@@ -100,8 +93,8 @@ export function probeMapType(type: number): ProbeResult {
   const cached = mapCache.get(type);
   if (cached) return cached;
   let result: ProbeResult;
-  if (type === MAP_TYPES.STRUCT_OPS) {
-    result = probeProgType(PROG_TYPES.STRUCT_OPS!);
+  if (type === BpfMapType.STRUCT_OPS) {
+    result = probeProgType(BpfProgType.STRUCT_OPS);
   } else {
     const { attr, needsBtf, needsInner } = mapProbeAttr(type);
     const fds: number[] = [];
@@ -112,7 +105,7 @@ export function probeMapType(type: number): ProbeResult {
         Object.assign(attr, { btfFd, btfKeyTypeId: 1, btfValueTypeId: 1 });
       }
       if (needsInner) {
-        const inner = mapCreate({ mapType: MAP_TYPES.ARRAY!, keySize: 4, valueSize: 4, maxEntries: 1 });
+        const inner = mapCreate({ mapType: BpfMapType.ARRAY, keySize: 4, valueSize: 4, maxEntries: 1 });
         fds.push(inner);
         attr.innerMapFd = inner;
       }
@@ -128,11 +121,30 @@ export function probeMapType(type: number): ProbeResult {
   return result;
 }
 
-const EXIT_0 = new Uint8Array([0xb7, 0, 0, 0, 0, 0, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0]);
+/** `r0 = 0; exit`, in this host's byte order (the immediates are zero, so order does not show). */
+const EXIT_0 = new Uint8Array([
+  BpfInsnClass.ALU64 | BpfAluOp.MOV | BpfInsnSource.K,
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  BpfInsnClass.JMP | BpfJmpOp.EXIT,
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+]);
 
+/** `call <id>; r0 = 0; exit`, the immediate in this host's byte order. */
 function callHelper(id: number): Uint8Array {
   const insns = new Uint8Array(24);
-  insns.set([0x85, 0, 0, 0], 0);
+  insns[0] = BpfInsnClass.JMP | BpfJmpOp.CALL;
   new DataView(insns.buffer).setInt32(4, id, HOST_LITTLE_ENDIAN);
   insns.set(EXIT_0, 8);
   return insns;
@@ -140,8 +152,8 @@ function callHelper(id: number): Uint8Array {
 
 /** Expected attach types some program types must be loaded with. */
 function defaultAttachType(progType: number): number | undefined {
-  const p = PROG_TYPES;
-  const a = ATTACH_TYPES;
+  const p = BpfProgType;
+  const a = BpfAttachType;
   if (progType === p.CGROUP_SOCK_ADDR) return a.CGROUP_INET4_CONNECT;
   if (progType === p.SK_LOOKUP) return a.SK_LOOKUP;
   if (progType === p.NETFILTER) return a.NETFILTER;
@@ -211,9 +223,9 @@ export function probeHelper(progType: number, helperId: number): ProbeResult {
 
 /** The program type an attach type belongs to (for probing it). */
 export function progTypeForAttachType(attachType: number): number | undefined {
-  const name = Object.keys(ATTACH_TYPES).find((k) => ATTACH_TYPES[k] === attachType);
+  const name = Object.entries(BpfAttachType).find(([, v]) => v === attachType)?.[0];
   if (name === undefined) return undefined;
-  const p = PROG_TYPES;
+  const p = BpfProgType;
   const rules: [RegExp, number | undefined][] = [
     [/^CGROUP_INET_(INGRESS|EGRESS)$/, p.CGROUP_SKB],
     [/^(CGROUP_INET_SOCK_CREATE|CGROUP_INET_SOCK_RELEASE|CGROUP_INET[46]_POST_BIND)$/, p.CGROUP_SOCK],
@@ -282,15 +294,15 @@ export function features(options: { helpers?: boolean } = {}): FeatureReport {
   const report: FeatureReport = {
     kernel: kernelVersion().release,
     arch: process.arch,
-    mapTypes: probeAll(MAP_TYPES, probeMapType),
-    progTypes: probeAll(PROG_TYPES, probeProgType),
-    attachTypes: probeAll(ATTACH_TYPES, probeAttachType),
+    mapTypes: probeAll(BpfMapType, probeMapType),
+    progTypes: probeAll(BpfProgType, probeProgType),
+    attachTypes: probeAll(BpfAttachType, probeAttachType),
   };
   if (options.helpers) {
     report.helpers = {};
-    for (const [progName, progType] of Object.entries(PROG_TYPES)) {
+    for (const [progName, progType] of Object.entries(BpfProgType)) {
       if (!report.progTypes[progName]?.supported) continue;
-      report.helpers[progName] = Object.entries(HELPERS)
+      report.helpers[progName] = Object.entries(BpfFunc)
         .filter(([name, id]) => name !== 'unspec' && probeHelper(progType, id).supported)
         .map(([name]) => name);
     }

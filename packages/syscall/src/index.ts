@@ -4,6 +4,24 @@
  * The only ts-ebpf package that loads native code (through koffi).
  */
 
+/**
+ * Kernel facts code commonly imports from this package, declared once in `@ts-ebpf/uapi`
+ * (which has every other constant group) and re-exported here.
+ */
+export {
+  BpfAttachFlag,
+  BpfAttachType,
+  BpfCmd,
+  BpfLinkType,
+  BpfMapCreateFlag,
+  BpfMapType,
+  BpfMapUpdateFlag,
+  BpfProgLoadFlag,
+  BpfProgType,
+  BpfQueryFlag,
+  BpfStatsType,
+  BpfTestRunFlag,
+} from '@ts-ebpf/uapi';
 export {
   SUPPORTED_ARCHITECTURES,
   type SyscallName,
@@ -34,7 +52,6 @@ export {
   TRACEFS_PATH,
   unpin,
 } from './bpffs.js';
-export * from './constants-newer.js';
 export { Epoll, EpollEvent, EpollOp, type EpollReady, epollCreate, epollCtl, epollWait } from './epoll.js';
 export { ERRNO_NAMES, Errno, errnoName } from './errno.js';
 export {
@@ -55,12 +72,8 @@ export {
 } from './errors.js';
 export { close, dupFd, OwnedFd } from './fd.js';
 export {
-  ATTACH_TYPES,
   type FeatureReport,
   features,
-  HELPERS,
-  MAP_TYPES,
-  PROG_TYPES,
   type ProbeResult,
   probeAttachType,
   probeHelper,
@@ -96,7 +109,6 @@ export {
   O,
   type OpenFlags,
 } from './files.js';
-export * from './generated/bpf-constants.generated.js';
 export {
   type BtfInfo,
   btfInfo,

@@ -1,7 +1,7 @@
+import { BpfCmd } from '@ts-ebpf/uapi';
 import { lazyAttr } from './attr.js';
 import { bpfTry } from './bpf.js';
 import { syscallError } from './errors.js';
-import { BpfCmd } from './generated/bpf-constants.generated.js';
 import { MAP_BATCH } from './layouts.js';
 import { batchError, mapSizes, valueBytes } from './map-sizes.js';
 import { checkFd, checkU32, isDetached } from './validate.js';

@@ -1,8 +1,8 @@
+import { BpfCmd } from '@ts-ebpf/uapi';
 import { lazyAttr } from './attr.js';
 import { bpfCall, bpfTry } from './bpf.js';
 import { syscallError } from './errors.js';
 import type { MapSizes } from './fd-cache.js';
-import { BpfCmd } from './generated/bpf-constants.generated.js';
 import { MAP_CREATE, MAP_ELEM } from './layouts.js';
 import { keyError, mapSizes, valueBytes, valueError } from './map-sizes.js';
 import { checkFd, checkObjectName, checkU32, checkU64, isDetached } from './validate.js';

@@ -1,8 +1,7 @@
 import { readlinkSync } from 'node:fs';
-import { BPF_F_ALL_CPUS, BPF_F_CPU } from './constants-newer.js';
+import { BpfMapType, BpfMapUpdateFlag } from '@ts-ebpf/uapi';
 import { BadFileDescriptorError, BpfArgumentError, BpfSyscallError } from './errors.js';
 import { cachedSizes, type MapSizes, rememberSizes } from './fd-cache.js';
-import { BpfMapType } from './generated/bpf-constants.generated.js';
 import { mapInfo } from './info.js';
 import { possibleCpus } from './system.js';
 import { bufferError, checkFd } from './validate.js';
@@ -95,7 +94,7 @@ function fdKind(fd: number, command: string): string | undefined {
 export function valueBytes(s: MapSizes, flags: number | bigint): number {
   if (s.valueBytes === s.valueSize) return s.valueBytes;
   const low = typeof flags === 'bigint' ? Number(flags & 0xffn) : flags & 0xff;
-  return low & (BPF_F_CPU | BPF_F_ALL_CPUS) ? s.valueSize : s.valueBytes;
+  return low & (BpfMapUpdateFlag.CPU | BpfMapUpdateFlag.ALL_CPUS) ? s.valueSize : s.valueBytes;
 }
 
 /** Why a value needs `needed` bytes, for messages. */

@@ -1,8 +1,7 @@
+import { BpfCmd, BpfMapCreateFlag } from '@ts-ebpf/uapi';
 import { cString, keepAlive, lazyAttr } from './attr.js';
 import { bpfCall, bpfTry } from './bpf.js';
-import { BPF_F_PATH_FD } from './constants-newer.js';
 import { syscallError } from './errors.js';
-import { BpfCmd } from './generated/bpf-constants.generated.js';
 import { GET_ID, OBJ, OBJ_INFO } from './layouts.js';
 import { checkPinPath } from './pin-path.js';
 import { checkBuffer, checkCString, checkFd, checkU32 } from './validate.js';
@@ -18,7 +17,7 @@ const pinAttr = lazyAttr(OBJ.path_fd + 4);
  */
 export function objPin(fd: number, path: string, fileFlags = 0): void {
   const p = cString(checkCString(path, 'path'));
-  if (!(fileFlags & BPF_F_PATH_FD)) checkPinPath('BPF_OBJ_PIN', path, false);
+  if (!(fileFlags & BpfMapCreateFlag.PATH_FD)) checkPinPath('BPF_OBJ_PIN', path, false);
   const a = pinAttr()
     .reset()
     .ptr(OBJ.pathname, p)
@@ -37,7 +36,7 @@ export function objPin(fd: number, path: string, fileFlags = 0): void {
  */
 export function objGet(path: string, fileFlags = 0): number {
   const p = cString(checkCString(path, 'path'));
-  if (!(fileFlags & BPF_F_PATH_FD)) checkPinPath('BPF_OBJ_GET', path, false);
+  if (!(fileFlags & BpfMapCreateFlag.PATH_FD)) checkPinPath('BPF_OBJ_GET', path, false);
   const a = pinAttr().reset().ptr(OBJ.pathname, p).u32(OBJ.file_flags, checkU32(fileFlags, 'fileFlags'));
   const fd = bpfTry(BpfCmd.OBJ_GET, a, OBJ.SIZE);
   keepAlive(p);

@@ -1,8 +1,7 @@
-import { HOST_BYTE_ORDER, isLittleEndian } from '@ts-ebpf/uapi';
+import { BpfCmd, HOST_BYTE_ORDER, isLittleEndian } from '@ts-ebpf/uapi';
 import { keepAlive, lazyAttr } from './attr.js';
 import { bpfTry } from './bpf.js';
 import { BpfArgumentError, syscallError } from './errors.js';
-import { BpfCmd } from './generated/bpf-constants.generated.js';
 import { BTF_LOAD, PROG_LOAD } from './layouts.js';
 import {
   bufferError,

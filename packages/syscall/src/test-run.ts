@@ -1,7 +1,7 @@
+import { BpfCmd, BpfProgType } from '@ts-ebpf/uapi';
 import { lazyAttr } from './attr.js';
 import { bpfTry } from './bpf.js';
 import { BufferSizeError, syscallError } from './errors.js';
-import { BpfCmd, BpfProgType } from './generated/bpf-constants.generated.js';
 import { progInfo } from './info.js';
 import { PROG_TEST_RUN } from './layouts.js';
 import { checkBuffer, checkFd, checkU32, isDetached } from './validate.js';

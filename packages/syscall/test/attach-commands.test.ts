@@ -1,5 +1,5 @@
 import { mkdirSync, readFileSync, rmdirSync } from 'node:fs';
-import { counterProgram, describeKernel, exit, movR0, program } from '@ts-ebpf/test-utils';
+import { counterProgram, describeKernel, returns } from '@ts-ebpf/test-utils';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
   BpfAttachType,
@@ -106,12 +106,12 @@ describeKernel('attach commands', () => {
     const cg = fileOpen(cgroupPath, O.O_RDONLY | O.O_DIRECTORY);
     const allow = progLoad({
       progType: BpfProgType.CGROUP_SKB,
-      insns: program(movR0(1), exit()),
+      insns: returns(1),
       expectedAttachType: BpfAttachType.CGROUP_INET_EGRESS,
     });
     const allow2 = progLoad({
       progType: BpfProgType.CGROUP_SKB,
-      insns: program(movR0(1), exit()),
+      insns: returns(1),
       expectedAttachType: BpfAttachType.CGROUP_INET_EGRESS,
     });
     try {

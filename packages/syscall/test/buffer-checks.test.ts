@@ -1,10 +1,11 @@
-import { describeKernel, exit, insn, movR0, program, returns } from '@ts-ebpf/test-utils';
+import { bpf } from '@ts-ebpf/dsl';
+import { describeKernel, hostCode, returns } from '@ts-ebpf/test-utils';
 import { EbpfError } from '@ts-ebpf/uapi';
 import { afterEach, expect, it } from 'vitest';
 import {
-  BPF_F_CPU,
   BpfArgumentError,
   BpfMapType,
+  BpfMapUpdateFlag,
   BpfProgType,
   BufferSizeError,
   bind,
@@ -124,7 +125,7 @@ describeKernel('the raw layer checks every buffer against the map before the cal
     const fd = hash(4, 4, BpfMapType.PERCPU_HASH);
     // Whether this kernel knows the flag or not, a one-slot buffer is not refused as short.
     try {
-      mapLookupElem(fd, new Uint8Array(4), new Uint8Array(4), BPF_F_CPU);
+      mapLookupElem(fd, new Uint8Array(4), new Uint8Array(4), BpfMapUpdateFlag.CPU);
     } catch (e) {
       expect(e).not.toBeInstanceOf(BufferSizeError);
     }
@@ -245,7 +246,7 @@ describeKernel('the raw layer checks every buffer against the map before the cal
       /insns.*12 bytes is not a whole number of 8-byte instructions/,
     );
     // r1 = map_by_idx(2) ll: the kernel reads fd_array[2]
-    const byIdx = program(insn(0x18, 1, 5, 0, 2), insn(0, 0, 0, 0, 0), movR0(0), exit());
+    const byIdx = hostCode(bpf`r1 = map[idx:2]; r0 = 0; exit`);
     refused(() => progLoad({ progType: BpfProgType.SOCKET_FILTER, insns: byIdx }), 'fdArray', 0, 12);
     refused(
       () => progLoad({ progType: BpfProgType.SOCKET_FILTER, insns: byIdx, fdArray: new Int32Array(2) }),
@@ -254,7 +255,7 @@ describeKernel('the raw layer checks every buffer against the map before the cal
       12,
     );
     // a kfunc call names fd_array[off] only for off > 0 (off 0 is vmlinux's BTF)
-    const kfunc = (off: number) => program(insn(0x85, 0, 2, off, 1), movR0(0), exit());
+    const kfunc = (off: number) => hostCode(bpf`call kfunc#1@${off}; r0 = 0; exit`);
     refused(() => progLoad({ progType: BpfProgType.SCHED_CLS, insns: kfunc(2) }), 'fdArray', 0, 12);
     let vmlinux: unknown;
     try {

@@ -1,10 +1,10 @@
 import { execFileSync } from 'node:child_process';
 import { describeKernel } from '@ts-ebpf/test-utils';
+import { BpfFunc } from '@ts-ebpf/uapi';
 import { describe, expect, it } from 'vitest';
 import {
-  BPF_F_MMAPABLE,
   BpfAttachType,
-  BpfFunc,
+  BpfMapCreateFlag,
   BpfMapType,
   BpfProgType,
   type BpfSyscallError,
@@ -12,7 +12,6 @@ import {
   features,
   hasCapability,
   kernelVersion,
-  MAP_TYPES,
   mapCreate,
   possibleCpuCount,
   possibleCpus,
@@ -50,20 +49,20 @@ describeKernel('system and feature probes', () => {
     for (const t of [BpfMapType.HASH, BpfMapType.RINGBUF, BpfMapType.LPM_TRIE, BpfMapType.TASK_STORAGE]) {
       expect(probeMapType(t)).toEqual({ supported: true });
     }
-    expect(probeMapType(MAP_TYPES.ARRAY_OF_MAPS!).supported).toBe(true);
+    expect(probeMapType(BpfMapType.ARRAY_OF_MAPS).supported).toBe(true);
     // Some kernels refuse arenas even to root (seen: EPERM on a VM of the development
     // machine's kind): the probe must say what creating one says, and nothing but EPERM is
     // an acceptable refusal.
-    const arena = probeMapType(MAP_TYPES.ARENA!);
+    const arena = probeMapType(BpfMapType.ARENA);
     let created: string | undefined;
     try {
       close(
         mapCreate({
-          mapType: MAP_TYPES.ARENA!,
+          mapType: BpfMapType.ARENA,
           keySize: 0,
           valueSize: 0,
           maxEntries: 1,
-          mapFlags: BPF_F_MMAPABLE,
+          mapFlags: BpfMapCreateFlag.MMAPABLE,
         }),
       );
     } catch (e) {

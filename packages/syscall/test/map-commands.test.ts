@@ -2,10 +2,9 @@ import { describeKernel } from '@ts-ebpf/test-utils';
 import { afterEach, expect, it } from 'vitest';
 import {
   BadFileDescriptorError,
-  BPF_EXIST,
-  BPF_NOEXIST,
   BpfArgumentError,
   BpfMapType,
+  BpfMapUpdateFlag,
   close,
   InvalidArgumentError,
   mapCreate,
@@ -74,9 +73,9 @@ describeKernel('raw map commands', () => {
 
   it('honours BPF_NOEXIST and BPF_EXIST with the kernel errno', () => {
     const fd = hash();
-    mapUpdateElem(fd, u32(1), u64(1), BPF_NOEXIST);
-    expect(() => mapUpdateElem(fd, u32(1), u64(2), BPF_NOEXIST)).toThrow(/EEXIST/);
-    expect(() => mapUpdateElem(fd, u32(2), u64(2), BPF_EXIST)).toThrow(NotFoundError);
+    mapUpdateElem(fd, u32(1), u64(1), BpfMapUpdateFlag.NOEXIST);
+    expect(() => mapUpdateElem(fd, u32(1), u64(2), BpfMapUpdateFlag.NOEXIST)).toThrow(/EEXIST/);
+    expect(() => mapUpdateElem(fd, u32(2), u64(2), BpfMapUpdateFlag.EXIST)).toThrow(NotFoundError);
   });
 
   it('reports E2BIG for a full map and EINVAL for a bad create', () => {

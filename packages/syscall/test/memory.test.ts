@@ -1,8 +1,8 @@
 import { describeKernel } from '@ts-ebpf/test-utils';
 import { expect, it } from 'vitest';
 import {
-  BPF_F_MMAPABLE,
   BpfArgumentError,
+  BpfMapCreateFlag,
   BpfMapType,
   close,
   Epoll,
@@ -27,7 +27,7 @@ describeKernel('mmap, epoll', () => {
       keySize: 4,
       valueSize: 8,
       maxEntries: 512,
-      mapFlags: BPF_F_MMAPABLE,
+      mapFlags: BpfMapCreateFlag.MMAPABLE,
     });
     try {
       using mem = MappedMemory.map({ length: 4096, prot: Prot.READ | Prot.WRITE, fd });
@@ -47,7 +47,7 @@ describeKernel('mmap, epoll', () => {
       keySize: 4,
       valueSize: 8,
       maxEntries: 512,
-      mapFlags: BPF_F_MMAPABLE,
+      mapFlags: BpfMapCreateFlag.MMAPABLE,
     });
     const mem = MappedMemory.map({ length: 4096, prot: Prot.READ, fd });
     close(fd);

@@ -1,11 +1,12 @@
 // The error catalog of @ts-ebpf/syscall: plausible mistakes with the raw layer, each refused with a
 // typed error that names its subject, before the call where we can tell, and no fd left open.
-import { catalog, describeKernel, exit, insn, movR0, program, returns } from '@ts-ebpf/test-utils';
+import { bpf } from '@ts-ebpf/dsl';
+import { catalog, describeKernel, hostCode, returns } from '@ts-ebpf/test-utils';
 import {
   BadFileDescriptorError,
-  BPF_NOEXIST,
   BpfArgumentError,
   BpfMapType,
+  BpfMapUpdateFlag,
   BpfProgType,
   BpfSyscallError,
   BufferSizeError,
@@ -209,7 +210,7 @@ describeKernel('@ts-ebpf/syscall error catalog', () => {
       act: () =>
         progLoad({
           progType: BpfProgType.SOCKET_FILTER,
-          insns: program(insn(0x18, 1, 5, 0, 3), insn(0, 0, 0, 0, 0), movR0(0), exit()),
+          insns: hostCode(bpf`r1 = map[idx:3]; r0 = 0; exit`),
           fdArray: new Int32Array(1),
         }),
       error: BufferSizeError,
@@ -271,7 +272,7 @@ describeKernel('@ts-ebpf/syscall error catalog', () => {
       act: () =>
         withMap((fd) => {
           mapUpdateElem(fd, k4(), v8());
-          mapUpdateElem(fd, k4(), v8(), BPF_NOEXIST);
+          mapUpdateElem(fd, k4(), v8(), BpfMapUpdateFlag.NOEXIST);
         }),
       error: BpfSyscallError,
       names: ['BPF_MAP_UPDATE_ELEM', 'EEXIST', 'the key is present (BPF_NOEXIST)'],

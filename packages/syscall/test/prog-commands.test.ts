@@ -2,7 +2,8 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync, rmSync } from 'node:fs';
 import { isMainThread } from 'node:worker_threads';
-import { describeKernel, exit, insn, movR0, program } from '@ts-ebpf/test-utils';
+import { add, bpf as asm, exit, mov, program, R0 } from '@ts-ebpf/dsl';
+import { describeKernel, hostCode } from '@ts-ebpf/test-utils';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { mountedFsType } from '../src/bpffs.js';
 import {
@@ -45,13 +46,12 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 // r1 = 0; do r1 += 1 while r1 < rounds; r0 = 0; exit: the verifier walks every round.
 function slowToVerify(rounds: number): Uint8Array {
-  return program(
-    insn(0xb7, 1, 0, 0, 0),
-    insn(0x07, 1, 0, 0, 1),
-    insn(0xa5, 1, 0, -2, rounds),
-    movR0(0),
-    exit(),
-  );
+  return hostCode(asm`
+    r1 = 0
+    r1 += 1
+    if r1 < ${rounds} goto -2
+    r0 = 0
+    exit`);
 }
 
 // Runs `fn` (a blocking bpf() call) while another process sends this thread SIGUSR2 (12 on every
@@ -122,11 +122,11 @@ describeKernel('program commands', () => {
     },
   );
 
-  it('loads hand-encoded bytes and runs them with PROG_TEST_RUN', () => {
+  it('loads encoded bytes and runs them with PROG_TEST_RUN', () => {
     // r0 = 40; r0 += 2; exit
     const fd = progLoad({
       progType: BpfProgType.SOCKET_FILTER,
-      insns: program(movR0(40), insn(0x07, 0, 0, 0, 2), exit()),
+      insns: hostCode(asm`r0 = 40; r0 += 2; exit`),
       progName: 'answer',
     });
     try {
@@ -144,7 +144,7 @@ describeKernel('program commands', () => {
     const gpl = (license: string, progName = 'lic') => {
       const fd = progLoad({
         progType: BpfProgType.SOCKET_FILTER,
-        insns: program(movR0(0), exit()),
+        insns: hostCode(asm`r0 = 0; exit`),
         license,
         progName,
       });
@@ -161,10 +161,10 @@ describeKernel('program commands', () => {
     expect(gpl('Proprietary')).toBe(false);
     expect(gpl('GPL é')).toBe(false); // not ASCII: encoded as UTF-8, and not a GPL string
     // 10,000 instructions (80 KB, over the copy limit): r0 += 1 each, then exit
-    const adds = Array.from({ length: 10_000 }, () => insn(0x07, 0, 0, 0, 1));
+    const adds = Array.from({ length: 10_000 }, () => add(R0, 1));
     for (const insns of [
-      program(movR0(0), ...adds.slice(0, 100), exit()),
-      program(movR0(0), ...adds, exit()),
+      hostCode(program(mov(R0, 0), ...adds.slice(0, 100), exit())),
+      hostCode(program(mov(R0, 0), ...adds, exit())),
     ]) {
       const fd = progLoad({ progType: BpfProgType.SOCKET_FILTER, insns });
       try {
@@ -176,7 +176,7 @@ describeKernel('program commands', () => {
   });
 
   it('returns XDP packet data out of a test run', () => {
-    const fd = progLoad({ progType: BpfProgType.XDP, insns: program(movR0(2), exit()) });
+    const fd = progLoad({ progType: BpfProgType.XDP, insns: hostCode(asm`r0 = 2; exit`) });
     try {
       const data = new Uint8Array(64).fill(7);
       const out = new Uint8Array(64);
@@ -192,7 +192,7 @@ describeKernel('program commands', () => {
     // exit without setting r0
     const err = (() => {
       try {
-        progLoad({ progType: BpfProgType.SOCKET_FILTER, insns: exit(), logLevel: 1 });
+        progLoad({ progType: BpfProgType.SOCKET_FILTER, insns: hostCode([exit()]), logLevel: 1 });
       } catch (e) {
         return e as PermissionError;
       }
@@ -212,7 +212,7 @@ describeKernel('program commands', () => {
       maxEntries: 1,
       mapName: 'by_id',
     });
-    const prog = progLoad({ progType: BpfProgType.SOCKET_FILTER, insns: program(movR0(0), exit()) });
+    const prog = progLoad({ progType: BpfProgType.SOCKET_FILTER, insns: hostCode(asm`r0 = 0; exit`) });
     try {
       const { id: mapId } = mapInfo(map);
       const ids: number[] = [];
@@ -259,7 +259,7 @@ describeKernel('program commands', () => {
   });
 
   it('counts run time while statistics are enabled', () => {
-    const prog = progLoad({ progType: BpfProgType.SOCKET_FILTER, insns: program(movR0(0), exit()) });
+    const prog = progLoad({ progType: BpfProgType.SOCKET_FILTER, insns: hostCode(asm`r0 = 0; exit`) });
     const stats = enableStats(BpfStatsType.RUN_TIME);
     try {
       progTestRun({ progFd: prog, dataIn: new Uint8Array(64), repeat: 5 });

@@ -1,9 +1,38 @@
 /**
  * @packageDocumentation
  * `@ts-ebpf/uapi`: the pure root every ts-ebpf package builds on. Facts of the Linux BPF
- * user API, the byte-order source, and {@link EbpfError}, the base class of every error the
- * packages throw. Imports no FFI and no `node:` module: it runs in any JavaScript runtime.
+ * user API (commands, map/program/attach/link types, flags, opcodes, helpers, errno, libbpf's
+ * section names), generated once from data the repository keeps; the byte-order source; and
+ * {@link EbpfError}, the base class of every error the packages throw. Imports no FFI and no
+ * `node:` module: it runs in any JavaScript runtime.
  */
 
 export { type ByteOrder, HOST_BYTE_ORDER, HOST_LITTLE_ENDIAN, isLittleEndian } from './byte-order.js';
+export { closestName, editDistance } from './did-you-mean.js';
+export { ERRNO_NAMES, Errno, errnoName } from './errno.js';
 export { EbpfError } from './errors.js';
+export * from './generated/defines.generated.js';
+export * from './generated/enums.generated.js';
+export { HELPER_SIGNATURES } from './generated/helpers.generated.js';
+export type { HelperArg, HelperSignature } from './helper-signature.js';
+export {
+  attachTypeByName,
+  attachTypeName,
+  findHelper,
+  helperSignature,
+  linkTypeByName,
+  linkTypeName,
+  mapTypeByName,
+  mapTypeName,
+  progTypeByName,
+  progTypeName,
+  UnknownNameError,
+} from './names.js';
+export {
+  type ResolvedSection,
+  resolveSection,
+  SECTION_DEFS,
+  type SectionDef,
+  sectionDef,
+  sectionNamesOf,
+} from './sections.js';

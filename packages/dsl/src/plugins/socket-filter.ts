@@ -1,3 +1,4 @@
+import { sectionNamesOf } from '@ts-ebpf/uapi';
 import { mov } from '../builders/alu.js';
 import { exit, jne } from '../builders/jump.js';
 import type { Instruction } from '../instruction.js';
@@ -119,7 +120,7 @@ const RETURN_CODES = { DROP: 0, KEEP_ALL: -1 } as const;
 export const socketFilterPlugin = Object.freeze({
   name: 'socket_filter',
   programType: ProgramType.SOCKET_FILTER,
-  sectionNames: ['socket', 'socket/'],
+  sectionNames: Object.freeze(sectionNamesOf(ProgramType.SOCKET_FILTER)),
   context: Object.freeze({ type: 'struct __sk_buff', size: 192, fields: Object.freeze(SK_BUFF_FIELDS) }),
   returnCodes: Object.freeze(RETURN_CODES),
   helpers: SOCKET_FILTER_HELPERS,

@@ -1,4 +1,5 @@
-import { INSN_SIZE } from '../instructions.js';
+import { BpfInsnClass, BpfInsnSize, BpfInsnSource } from '@ts-ebpf/uapi';
+import { CALL, INSN_SIZE, LD_IMM64 } from '../instructions.js';
 import type { CoreValues } from './calc.js';
 import { CoreError } from './errors.js';
 
@@ -9,19 +10,22 @@ import { CoreError } from './errors.js';
  */
 export const CORE_POISON_HELPER = 0xbad2310;
 
-const CLASS_LD = 0x00;
-const CLASS_LDX = 0x01;
-const CLASS_ST = 0x02;
-const CLASS_STX = 0x03;
-const CLASS_ALU = 0x04;
-const CLASS_ALU64 = 0x07;
-const LD_IMM64 = 0x18;
-const CALL = 0x85;
-const SRC_X = 0x08;
+const CLASS_LD = BpfInsnClass.LD;
+const CLASS_LDX = BpfInsnClass.LDX;
+const CLASS_ST = BpfInsnClass.ST;
+const CLASS_STX = BpfInsnClass.STX;
+const CLASS_ALU = BpfInsnClass.ALU;
+const CLASS_ALU64 = BpfInsnClass.ALU64;
+const SRC_X = BpfInsnSource.X;
 const SHRT_MAX = 0x7fff;
 
 /** Load/store size field (bits 3-4) by byte count. */
-const SIZE_BITS: Record<number, number> = { 4: 0x00, 2: 0x08, 1: 0x10, 8: 0x18 };
+const SIZE_BITS: Record<number, number> = {
+  4: BpfInsnSize.W,
+  2: BpfInsnSize.H,
+  1: BpfInsnSize.B,
+  8: BpfInsnSize.DW,
+};
 const SIZE_BYTES = [4, 2, 1, 8];
 
 /** Replaces instruction `i` with `call 0xbad2310`. */

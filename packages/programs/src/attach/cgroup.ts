@@ -1,8 +1,6 @@
 import {
-  BPF_F_ALLOW_MULTI,
-  BPF_F_ALLOW_OVERRIDE,
-  BPF_F_QUERY_EFFECTIVE,
-  BPF_F_REPLACE,
+  BpfAttachFlag,
+  BpfQueryFlag,
   close,
   linkCreate,
   type ProgQueryResult,
@@ -34,8 +32,8 @@ export interface CgroupAttachOptions {
 
 const MODE_FLAGS: Record<Exclude<CgroupAttachMode, 'link'>, number> = {
   exclusive: 0,
-  override: BPF_F_ALLOW_OVERRIDE,
-  multi: BPF_F_ALLOW_MULTI,
+  override: BpfAttachFlag.ALLOW_OVERRIDE,
+  multi: BpfAttachFlag.ALLOW_MULTI,
 };
 
 function attachTypeOf(program: Program, attachType: number | undefined): number {
@@ -59,7 +57,7 @@ export function attachCgroup(program: Program, cgroup: FdTarget, o: CgroupAttach
       return new Link({ kind: 'cgroup', fd, extraFds });
     }
     let flags = MODE_FLAGS[mode] | (o.flags ?? 0);
-    if (o.replace) flags |= BPF_F_REPLACE;
+    if (o.replace) flags |= BpfAttachFlag.REPLACE;
     progAttach({
       targetFd: target.fd,
       attachBpfFd: program.fd,
@@ -83,7 +81,8 @@ export function attachCgroup(program: Program, cgroup: FdTarget, o: CgroupAttach
             targetFd: target.fd,
             attachBpfFd: next.fd,
             attachType,
-            attachFlags: mode === 'multi' ? BPF_F_ALLOW_MULTI | BPF_F_REPLACE : MODE_FLAGS[mode],
+            attachFlags:
+              mode === 'multi' ? BpfAttachFlag.ALLOW_MULTI | BpfAttachFlag.REPLACE : MODE_FLAGS[mode],
             ...(mode === 'multi' && { replaceBpfFd: attached.fd }),
           });
         } catch (e) {
@@ -119,7 +118,7 @@ export function queryCgroup(
     return progQuery({
       targetFd: target.fd,
       attachType,
-      queryFlags: o.effective ? BPF_F_QUERY_EFFECTIVE : 0,
+      queryFlags: o.effective ? BpfQueryFlag.QUERY_EFFECTIVE : 0,
       ...(o.maxPrograms !== undefined && { maxPrograms: o.maxPrograms }),
     });
   } finally {

@@ -1,4 +1,5 @@
-import { BPF_F_NETFILTER_IP_DEFRAG, BpfAttachTypeNewer, linkCreate } from '@ts-ebpf/syscall';
+import { BpfAttachType, linkCreate } from '@ts-ebpf/syscall';
+import { BpfNetfilterFlag } from '@ts-ebpf/uapi';
 import { Link } from '../link.js';
 import type { Program } from '../program.js';
 
@@ -31,12 +32,12 @@ export function attachNetfilter(program: Program, o: NetfilterOptions): Link {
   const fd = linkCreate({
     progFd: program.fd,
     targetFd: 0,
-    attachType: BpfAttachTypeNewer.NETFILTER,
+    attachType: BpfAttachType.NETFILTER,
     netfilter: {
       pf: o.pf ?? NfProto.IPV4,
       hooknum: o.hook,
       priority: o.priority ?? 0,
-      flags: o.defrag ? BPF_F_NETFILTER_IP_DEFRAG : 0,
+      flags: o.defrag ? BpfNetfilterFlag.IP_DEFRAG : 0,
     },
   });
   return new Link({ kind: 'netfilter', fd });

@@ -1,7 +1,7 @@
 import { membersOf } from '@ts-ebpf/btf';
 import { kernelBtf } from '@ts-ebpf/btf/kernel';
 import { StructOpsMap, StructOpsTypeError, structOpsValueType } from '@ts-ebpf/maps';
-import { BpfAttachTypeNewer, close, dupFd, linkCreate, mapDeleteElem } from '@ts-ebpf/syscall';
+import { BpfAttachType, close, dupFd, linkCreate, mapDeleteElem } from '@ts-ebpf/syscall';
 import { Link } from '../link.js';
 import type { Program } from '../program.js';
 
@@ -102,7 +102,7 @@ export function attachStructOps(o: StructOpsOptions): Link {
         extraFds: [held],
         detach: () => mapDeleteElem(held, new Uint8Array(4)),
       });
-    const fd = linkCreate({ progFd: held, targetFd: 0, attachType: BpfAttachTypeNewer.STRUCT_OPS });
+    const fd = linkCreate({ progFd: held, targetFd: 0, attachType: BpfAttachType.STRUCT_OPS });
     return new Link({ kind: 'struct_ops', fd, extraFds: [held] });
   } catch (e) {
     close(held);

@@ -1,4 +1,4 @@
-import { BpfAttachTypeNewer, linkCreate, type ProgQueryResult, progQuery } from '@ts-ebpf/syscall';
+import { BpfAttachType, linkCreate, type ProgQueryResult, progQuery } from '@ts-ebpf/syscall';
 import { Link } from '../link.js';
 import { type Interface, ifindex } from '../netlink/ifindex.js';
 import { attrString, attrU32, NLM_F, NLMSG, nested, tcmsg } from '../netlink/message.js';
@@ -9,8 +9,8 @@ import type { Program } from '../program.js';
 export type TcDirection = 'ingress' | 'egress';
 
 const TCX_TYPE: Record<TcDirection, number> = {
-  ingress: BpfAttachTypeNewer.TCX_INGRESS,
-  egress: BpfAttachTypeNewer.TCX_EGRESS,
+  ingress: BpfAttachType.TCX_INGRESS,
+  egress: BpfAttachType.TCX_EGRESS,
 };
 
 /** Options of {@link attachTcx}. */

@@ -1,11 +1,6 @@
 import { readFileSync } from 'node:fs';
-import {
-  BPF_F_UPROBE_MULTI_RETURN,
-  BpfAttachTypeNewer,
-  linkCreate,
-  type PerfEventAttr,
-} from '@ts-ebpf/syscall';
-import { EbpfError } from '@ts-ebpf/uapi';
+import { BpfAttachType, linkCreate, type PerfEventAttr } from '@ts-ebpf/syscall';
+import { BpfUprobeMultiFlag, EbpfError } from '@ts-ebpf/uapi';
 import { ElfSymbols } from '../elf-symbols.js';
 import { Link } from '../link.js';
 import type { Program } from '../program.js';
@@ -143,12 +138,12 @@ export function attachUprobeMulti(program: Program, o: UprobeMultiOptions): Link
   const fd = linkCreate({
     progFd: program.fd,
     targetFd: 0,
-    attachType: BpfAttachTypeNewer.TRACE_UPROBE_MULTI,
+    attachType: BpfAttachType.TRACE_UPROBE_MULTI,
     uprobeMulti: {
       path: o.path,
       offsets: BigUint64Array.from(offsets),
       ...(o.cookies && { cookies: BigUint64Array.from(o.cookies.map(BigInt)) }),
-      flags: o.retprobe ? BPF_F_UPROBE_MULTI_RETURN : 0,
+      flags: o.retprobe ? BpfUprobeMultiFlag.RETURN : 0,
       pid: o.pid ?? 0,
     },
   });

@@ -1,6 +1,8 @@
 /**
- * BTF for TypeScript: parse, query, build, serialize, dump as C, parse BTF.ext and load.
- * Everything is pure TypeScript except `loadBtf` and `loadKernelBtf` (Node only).
+ * BTF for TypeScript: parse, query, build, serialize, dump as C and parse BTF.ext. Pure
+ * TypeScript: imports no FFI and no `node:` module, so it runs in any JavaScript runtime and in
+ * a bundler. Kernel access (reading this machine's BTF, loading BTF into the kernel) is the
+ * `@ts-ebpf/btf/kernel` subpath.
  * @packageDocumentation
  */
 export { Btf, type BtfParseOptions } from './btf.js';
@@ -19,7 +21,6 @@ export {
 } from './ext.js';
 export { type FieldLocation, type FieldPathOptions, fieldPath } from './field-path.js';
 export { BTF_HEADER_SIZE, BTF_MAGIC, type BtfHeader, parseHeader } from './header.js';
-export { KERNEL_BTF_DIR, kernelBtf, loadKernelBtf } from './kernel-btf.js';
 export * from './kinds.js';
 export {
   alignOf,
@@ -34,5 +35,4 @@ export {
   sizeOf,
   type TypeSource,
 } from './layout.js';
-export { type BtfLoadOptions, LoadedBtf, loadBtf, loadBtf as load } from './load.js';
 export { type WriteOptions, writeBtf } from './writer.js';

@@ -1,4 +1,5 @@
-import { BtfBuilder, dumpC, kernelBtf, LoadedBtf, loadBtf, loadKernelBtf } from '@ts-ebpf/btf';
+import { BtfBuilder, dumpC } from '@ts-ebpf/btf';
+import { kernelBtf, LoadedBtf, loadBtf, loadKernelBtf } from '@ts-ebpf/btf/kernel';
 import { BpfSyscallError, ObjectClosedError } from '@ts-ebpf/syscall';
 import { describeKernel } from '@ts-ebpf/test-utils';
 import { expect, it } from 'vitest';

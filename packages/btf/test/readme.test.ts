@@ -1,17 +1,7 @@
 // The README's examples, run as written (with real inputs for the placeholders).
 import { readFileSync } from 'node:fs';
-import {
-  alignOf,
-  Btf,
-  BtfBuilder,
-  dumpC,
-  fieldPath,
-  loadBtf,
-  loadKernelBtf,
-  membersOf,
-  parseBtfExt,
-  sizeOf,
-} from '@ts-ebpf/btf';
+import { alignOf, Btf, BtfBuilder, dumpC, fieldPath, membersOf, parseBtfExt, sizeOf } from '@ts-ebpf/btf';
+import { loadBtf, loadKernelBtf } from '@ts-ebpf/btf/kernel';
 import { describeKernel } from '@ts-ebpf/test-utils';
 import { describe, expect, it } from 'vitest';
 import { compileBpf } from './helpers.js';

@@ -84,7 +84,7 @@ export interface ElfHeader {
   littleEndian: boolean;
   /** `e_type`: 1 relocatable, 2 executable, 3 shared object. */
   type: number;
-  /** `e_machine`: the target (247 BPF, 62 x86-64 …; see {@link Machine}). */
+  /** `e_machine`: the target (247 BPF, 62 x86-64 …; `Machine` in @ts-ebpf/elf-reader names them). */
   machine: number;
   /** `e_version`. */
   version: number;

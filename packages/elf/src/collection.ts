@@ -1,4 +1,5 @@
-import { Btf, type BtfExt, kernelBtf, type LoadedBtf, loadBtf, parseBtfExt } from '@ts-ebpf/btf';
+import { Btf, type BtfExt, parseBtfExt } from '@ts-ebpf/btf';
+import { kernelBtf, type LoadedBtf, loadBtf } from '@ts-ebpf/btf/kernel';
 import { parseElfHeader, SymbolBind, SymbolType } from '@ts-ebpf/elf-reader';
 import { type Link, Program, VerifierError } from '@ts-ebpf/programs';
 import type { MappedMemory } from '@ts-ebpf/syscall';

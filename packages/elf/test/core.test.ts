@@ -2,7 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Btf, BtfBuilder, type BtfExt, loadKernelBtf, parseBtfExt } from '@ts-ebpf/btf';
+import { Btf, BtfBuilder, type BtfExt, parseBtfExt } from '@ts-ebpf/btf';
+import { loadKernelBtf } from '@ts-ebpf/btf/kernel';
 import {
   BpfMapType,
   BpfSyscallError,

@@ -1,5 +1,4 @@
-import { existsSync, readFileSync, readlinkSync, statfsSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { readFileSync, readlinkSync } from 'node:fs';
 import { BpfSyscallError, pageSize, probeMapType } from '@ts-ebpf/syscall';
 import { HOST_LITTLE_ENDIAN } from '@ts-ebpf/uapi';
 import {
@@ -214,21 +213,13 @@ export function writeError(
   return e;
 }
 
-/** `BPF_FS_MAGIC`: the `f_type` of a bpffs mount. */
-const BPF_FS_MAGIC = 0xcafe4a11;
-
-/** A failed pin of `what` at `path` with its cause found (not on bpffs, no directory, taken), or `e`. */
+/**
+ * A failed pin of `what` at `path` with its cause found (something pinned there already), or `e`.
+ * A path off bpffs or under a missing directory is refused before the call by syscall's
+ * `pinObject` (`PinPathError`, naming the path and the directory).
+ */
 export function pinError(what: string, path: string, e: unknown): unknown {
   if (!(e instanceof BpfSyscallError)) return e;
-  const dir = dirname(path);
-  if (!existsSync(dir)) return new PinError(what, path, `the directory ${dir} does not exist`, e);
-  if (statfsSync(dir).type !== BPF_FS_MAGIC)
-    return new PinError(
-      what,
-      path,
-      `${dir} is not on bpffs: pin under a bpffs mount such as /sys/fs/bpf (ensureBpffs() mounts it)`,
-      e,
-    );
   if (e.code === 'EEXIST')
     return new PinError(
       what,

@@ -1,4 +1,5 @@
-import { type Btf, BtfBuilder, kernelBtf, loadBtf, membersOf, sizeOf } from '@ts-ebpf/btf';
+import { type Btf, BtfBuilder, membersOf, sizeOf } from '@ts-ebpf/btf';
+import { kernelBtf, loadBtf } from '@ts-ebpf/btf/kernel';
 import { BpfMapCreateFlag } from '@ts-ebpf/syscall';
 import { bytes } from './codecs/bytes.js';
 import { u32 } from './codecs/scalars.js';

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
-import { BtfBuilder, loadBtf, loadKernelBtf, sizeOf } from '@ts-ebpf/btf';
+import { BtfBuilder, sizeOf } from '@ts-ebpf/btf';
+import { loadBtf, loadKernelBtf } from '@ts-ebpf/btf/kernel';
 import {
   BpfMapCreateFlag,
   BpfProgType,

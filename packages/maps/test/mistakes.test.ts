@@ -7,6 +7,7 @@ import {
   NotFoundError,
   ObjectClosedError,
   PermissionError,
+  PinPathError,
   pageSize,
   pinObject,
   probeMapType,
@@ -386,9 +387,8 @@ describeKernel('map mistakes (error catalog)', () => {
           rmSync(path, { force: true });
         }
       },
-      error: PinError,
-      names: ["hash map 'counts'", 'cannot pin', '/tmp is not on bpffs', 'ensureBpffs'],
-      cause: PermissionError,
+      error: PinPathError,
+      names: ['/tmp/ts-ebpf-pin-', "'/tmp' is not on a bpffs mount", 'ensureBpffs'],
     },
     {
       what: 'a pin at a path already taken',

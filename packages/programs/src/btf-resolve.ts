@@ -1,4 +1,4 @@
-import { kernelBtf } from '@ts-ebpf/btf';
+import { kernelBtf } from '@ts-ebpf/btf/kernel';
 import { BpfAttachType, BpfProgType } from '@ts-ebpf/syscall';
 import { EbpfError } from '@ts-ebpf/uapi';
 

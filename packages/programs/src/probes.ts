@@ -1,4 +1,5 @@
-import { BtfBuilder, loadBtf } from '@ts-ebpf/btf';
+import { BtfBuilder } from '@ts-ebpf/btf';
+import { loadBtf } from '@ts-ebpf/btf/kernel';
 import { BpfAttachType, BpfProgType } from '@ts-ebpf/syscall';
 import { attachTracing } from './attach/tracing.js';
 import { Program } from './program.js';

@@ -197,9 +197,6 @@ export const SYSCALL_TABLES: Readonly<Record<string, SyscallTable>> = {
   },
 };
 
-/** True on a little-endian host (every target but s390x): kernel structs are in host order. */
-export { HOST_LITTLE_ENDIAN } from '@ts-ebpf/uapi';
-
 /** Architectures with a syscall table, as `process.arch` names them. */
 export const SUPPORTED_ARCHITECTURES = Object.freeze(Object.keys(SYSCALL_TABLES));
 

@@ -1,9 +1,9 @@
 import { BpfCmd } from '@ts-ebpf/uapi';
-import { Attr, cString, keepAlive } from './attr.js';
+import { type Attr, cString, keepAlive, lazyAttr } from './attr.js';
 import { bpfCall } from './bpf.js';
 import { addressOf } from './ffi.js';
 import { LINK_CREATE as L, LINK_UPDATE, PROG_ATTACH, PROG_QUERY, RAW_TRACEPOINT } from './layouts.js';
-import { checkCString, checkFd, checkU32, checkU64 } from './validate.js';
+import { checkBuffer, checkCString, checkFd, checkU32, checkU64 } from './validate.js';
 
 /** Options of BPF_PROG_ATTACH and BPF_PROG_DETACH. */
 export interface ProgAttachAttr {
@@ -20,10 +20,10 @@ export interface ProgAttachAttr {
   expectedRevision?: bigint | number;
 }
 
-const attachAttr = new Attr(PROG_ATTACH.SIZE);
+const attachAttr = lazyAttr(PROG_ATTACH.SIZE);
 
 function fillAttach(o: ProgAttachAttr): Attr {
-  return attachAttr
+  return attachAttr()
     .reset()
     .u32(PROG_ATTACH.target_fd, checkU32(o.targetFd, 'targetFd'))
     .u32(PROG_ATTACH.attach_bpf_fd, o.attachBpfFd === undefined ? 0 : checkFd(o.attachBpfFd, 'attachBpfFd'))
@@ -76,14 +76,14 @@ export interface ProgQueryResult {
   revision: bigint;
 }
 
-const queryAttr = new Attr(PROG_QUERY.SIZE);
+const queryAttr = lazyAttr(PROG_QUERY.SIZE);
 
 /** BPF_PROG_QUERY: lists the programs attached at a hook. */
 export function progQuery(o: ProgQueryAttr): ProgQueryResult {
   const max = checkU32(o.maxPrograms ?? 64, 'maxPrograms');
   const ids = new Uint32Array(max);
   const links = new Uint32Array(max);
-  const a = queryAttr.reset();
+  const a = queryAttr().reset();
   a.u32(PROG_QUERY.target_fd, checkU32(o.targetFd, 'targetFd'))
     .u32(PROG_QUERY.attach_type, checkU32(o.attachType, 'attachType'))
     .u32(PROG_QUERY.query_flags, checkU32(o.queryFlags ?? 0, 'queryFlags'))
@@ -101,7 +101,7 @@ export function progQuery(o: ProgQueryAttr): ProgQueryResult {
   };
 }
 
-const rawTpAttr = new Attr(RAW_TRACEPOINT.cookie + 8);
+const rawTpAttr = lazyAttr(RAW_TRACEPOINT.cookie + 8);
 
 /**
  * BPF_RAW_TRACEPOINT_OPEN: attaches a raw tracepoint (by name) or a BTF-typed
@@ -109,11 +109,11 @@ const rawTpAttr = new Attr(RAW_TRACEPOINT.cookie + 8);
  */
 export function rawTracepointOpen(name: string | null, progFd: number, cookie?: bigint | number): number {
   const n = name === null ? null : cString(checkCString(name, 'name', 255));
-  rawTpAttr.reset().ptr(RAW_TRACEPOINT.name, n).u32(RAW_TRACEPOINT.prog_fd, checkFd(progFd, 'progFd'));
-  if (cookie !== undefined) rawTpAttr.u64(RAW_TRACEPOINT.cookie, checkU64(cookie, 'cookie'));
+  rawTpAttr().reset().ptr(RAW_TRACEPOINT.name, n).u32(RAW_TRACEPOINT.prog_fd, checkFd(progFd, 'progFd'));
+  if (cookie !== undefined) rawTpAttr().u64(RAW_TRACEPOINT.cookie, checkU64(cookie, 'cookie'));
   const fd = bpfCall(
     BpfCmd.RAW_TRACEPOINT_OPEN,
-    rawTpAttr,
+    rawTpAttr(),
     cookie === undefined ? RAW_TRACEPOINT.SIZE : RAW_TRACEPOINT.cookie + 8,
   );
   keepAlive(n);
@@ -152,11 +152,12 @@ export interface LinkCreateAttr {
   };
 }
 
-const linkAttr = new Attr(L.SIZE);
+const linkAttr = lazyAttr(L.SIZE);
+const LINK = 'BPF_LINK_CREATE';
 
 /** BPF_LINK_CREATE: attaches through a bpf_link and returns the link fd. */
 export function linkCreate(o: LinkCreateAttr): number {
-  const a = linkAttr.reset();
+  const a = linkAttr().reset();
   a.u32(L.prog_fd, checkFd(o.progFd, 'progFd'))
     .u32(L.target_fd, checkU32(o.targetFd, 'targetFd'))
     .u32(L.attach_type, checkU32(o.attachType, 'attachType'))
@@ -169,6 +170,7 @@ export function linkCreate(o: LinkCreateAttr): number {
     size = L.target_btf_id + 4;
   }
   if (o.iterInfo) {
+    checkBuffer(o.iterInfo, LINK, 'iterInfo', 1, 'a bpf_iter_link_info');
     a.ptr(L.iter_info, o.iterInfo).u32(L.iter_info_len, o.iterInfo.byteLength);
     size = L.iter_info_len + 4;
   }
@@ -184,6 +186,10 @@ export function linkCreate(o: LinkCreateAttr): number {
     const k = o.kprobeMulti;
     const syms = k.syms?.map((s) => cString(checkCString(s, 'kprobeMulti.syms')));
     const symPtrs = syms ? BigUint64Array.from(syms, addressOf) : undefined;
+    const cnt = symPtrs?.length ?? k.addrs?.length ?? 0;
+    if (k.addrs) checkBuffer(k.addrs, LINK, 'kprobeMulti.addrs', cnt * 8, `${cnt} addresses`);
+    if (k.cookies)
+      checkBuffer(k.cookies, LINK, 'kprobeMulti.cookies', cnt * 8, `${cnt} cookies, one per probe`);
     temporaries.push(syms, symPtrs);
     a.u32(L.kprobe_multi_flags, checkU32(k.flags ?? 0, 'kprobeMulti.flags'))
       .u32(L.kprobe_multi_cnt, symPtrs?.length ?? k.addrs?.length ?? 0)
@@ -210,6 +216,18 @@ export function linkCreate(o: LinkCreateAttr): number {
   if (o.uprobeMulti) {
     const u = o.uprobeMulti;
     const path = cString(checkCString(u.path, 'uprobeMulti.path'));
+    const cnt = u.offsets.length;
+    checkBuffer(u.offsets, LINK, 'uprobeMulti.offsets', 8, 'one offset');
+    if (u.refCtrOffsets)
+      checkBuffer(
+        u.refCtrOffsets,
+        LINK,
+        'uprobeMulti.refCtrOffsets',
+        cnt * 8,
+        `${cnt} offsets, one per probe`,
+      );
+    if (u.cookies)
+      checkBuffer(u.cookies, LINK, 'uprobeMulti.cookies', cnt * 8, `${cnt} cookies, one per probe`);
     a.ptr(L.uprobe_multi_path, path)
       .ptr(L.uprobe_multi_offsets, u.offsets)
       .ptr(L.uprobe_multi_ref_ctr_offsets, u.refCtrOffsets ?? null)
@@ -225,7 +243,7 @@ export function linkCreate(o: LinkCreateAttr): number {
   return fd;
 }
 
-const linkUpdateAttr = new Attr(LINK_UPDATE.SIZE);
+const linkUpdateAttr = lazyAttr(LINK_UPDATE.SIZE);
 
 /** BPF_LINK_UPDATE: swaps the link's program (atomically replacing `oldProgFd` if given). */
 export function linkUpdate(
@@ -233,7 +251,7 @@ export function linkUpdate(
   newProgFd: number,
   options: { oldProgFd?: number; flags?: number } = {},
 ) {
-  linkUpdateAttr
+  linkUpdateAttr()
     .reset()
     .u32(LINK_UPDATE.link_fd, checkFd(linkFd, 'linkFd'))
     .u32(LINK_UPDATE.new_prog_fd, checkFd(newProgFd, 'newProgFd'))
@@ -242,16 +260,16 @@ export function linkUpdate(
       LINK_UPDATE.old_prog_fd,
       options.oldProgFd === undefined ? 0 : checkFd(options.oldProgFd, 'oldProgFd'),
     );
-  bpfCall(BpfCmd.LINK_UPDATE, linkUpdateAttr, LINK_UPDATE.SIZE);
+  bpfCall(BpfCmd.LINK_UPDATE, linkUpdateAttr(), LINK_UPDATE.SIZE);
 }
 
 /** BPF_LINK_DETACH: detaches the link while its fd stays open. */
 export function linkDetach(linkFd: number): void {
-  bpfCall(BpfCmd.LINK_DETACH, linkUpdateAttr.reset().u32(0, checkFd(linkFd, 'linkFd')), 4);
+  bpfCall(BpfCmd.LINK_DETACH, linkUpdateAttr().reset().u32(0, checkFd(linkFd, 'linkFd')), 4);
 }
 
 /** BPF_ITER_CREATE: a readable fd producing the iterator link's output. */
 export function iterCreate(linkFd: number, flags = 0): number {
-  linkUpdateAttr.reset().u32(0, checkFd(linkFd, 'linkFd')).u32(4, checkU32(flags, 'flags'));
-  return bpfCall(BpfCmd.ITER_CREATE, linkUpdateAttr, 8);
+  linkUpdateAttr().reset().u32(0, checkFd(linkFd, 'linkFd')).u32(4, checkU32(flags, 'flags'));
+  return bpfCall(BpfCmd.ITER_CREATE, linkUpdateAttr(), 8);
 }

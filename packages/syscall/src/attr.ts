@@ -1,4 +1,4 @@
-import { HOST_LITTLE_ENDIAN } from './arch.js';
+import { type ByteOrder, HOST_BYTE_ORDER, isLittleEndian } from '@ts-ebpf/uapi';
 import { allocNative, allocPermanent, pointerOf } from './ffi.js';
 
 const encoder = new TextEncoder();
@@ -34,12 +34,17 @@ export class Attr {
   private arenaUsed = 0;
   private arenaWanted = 0;
 
-  constructor(size: number) {
+  /**
+   * @param size - the struct's size in bytes
+   * @param order - the byte order of its fields: the running kernel's ({@link HOST_BYTE_ORDER})
+   *   for every attr passed to a system call; the other order only to test the encoders
+   */
+  constructor(size: number, order: ByteOrder = HOST_BYTE_ORDER) {
     const { address, buffer } = allocPermanent(size);
     this.address = address;
     this.bytes = new Uint8Array(buffer);
     this.view = new DataView(buffer);
-    this.le = HOST_LITTLE_ENDIAN;
+    this.le = isLittleEndian(order);
   }
 
   /** Zero the whole struct (call before filling a new request). */
@@ -159,6 +164,15 @@ export class Attr {
   getU64(offset: number): bigint {
     return this.view.getBigUint64(offset, this.le);
   }
+}
+
+/**
+ * An attr made on first use: importing a module that keeps one allocates no native memory
+ * (and loads no koffi) until its command is first called.
+ */
+export function lazyAttr(size: number, order: ByteOrder = HOST_BYTE_ORDER): () => Attr {
+  let attr: Attr | undefined;
+  return () => (attr ??= new Attr(size, order));
 }
 
 /**

@@ -1,10 +1,30 @@
 import { BpfCmd } from '@ts-ebpf/uapi';
 import { type Attr, keepAlive } from './attr.js';
+import { forgetFd } from './fd-cache.js';
 import { pointerOf, sysBpfCall, sysBpfTry } from './ffi.js';
-import { checkBytes, checkInt } from './validate.js';
+import { checkBuffer, checkInt } from './validate.js';
 
 const COMMAND_NAMES: string[] = [];
 for (const [name, value] of Object.entries(BpfCmd)) COMMAND_NAMES[value] = `BPF_${name}`;
+
+// The commands whose result is a new file descriptor: what is known about its number is stale.
+const CREATES_FD = new Uint8Array(COMMAND_NAMES.length + 1);
+for (const cmd of [
+  BpfCmd.MAP_CREATE,
+  BpfCmd.PROG_LOAD,
+  BpfCmd.OBJ_GET,
+  BpfCmd.PROG_GET_FD_BY_ID,
+  BpfCmd.MAP_GET_FD_BY_ID,
+  BpfCmd.BTF_LOAD,
+  BpfCmd.BTF_GET_FD_BY_ID,
+  BpfCmd.RAW_TRACEPOINT_OPEN,
+  BpfCmd.LINK_CREATE,
+  BpfCmd.LINK_GET_FD_BY_ID,
+  BpfCmd.ENABLE_STATS,
+  BpfCmd.ITER_CREATE,
+  BpfCmd.TOKEN_CREATE,
+])
+  CREATES_FD[cmd] = 1;
 
 /** The `BPF_*` name of a bpf() command number, for messages. */
 export function bpfCommandName(cmd: number): string {
@@ -12,25 +32,33 @@ export function bpfCommandName(cmd: number): string {
 }
 
 /**
- * The raw `bpf(cmd, attr, size)` system call. `size` defaults to the whole
- * buffer. Returns the kernel's non-negative result (often a new fd).
+ * The raw `bpf(cmd, attr, size)` system call. `size` defaults to the whole buffer. Returns the
+ * kernel's non-negative result (often a new fd). The kernel reads `size` bytes of `attr` and
+ * follows the pointers inside it: those cannot be checked here, so prefer the typed wrappers
+ * (`mapLookupElem`, `progLoad` …), which check every buffer they pass.
+ * @throws BpfArgumentError for a detached or too short `attr`
  * @throws BpfSyscallError (or a subclass) carrying errno and a hint.
  */
-export function bpf(cmd: number, attr: Uint8Array, size: number = attr.byteLength): number {
-  checkInt(cmd, 'cmd', 0, 0xffff);
-  checkBytes(attr, 'attr');
-  checkInt(size, 'size', 0, attr.byteLength);
-  const result = sysBpfCall(cmd, pointerOf(attr), size, bpfCommandName(cmd));
+export function bpfSyscall(cmd: number, attr: Uint8Array, size: number = attr.byteLength): number {
+  const name = bpfCommandName(checkInt(cmd, 'cmd', 0, 0xffff));
+  checkInt(size, 'size', 0, 0xffffffff);
+  checkBuffer(attr, name, 'attr', Math.max(size, 1), `a size of ${size}`);
+  const result = sysBpfCall(cmd, pointerOf(attr), size, name);
   keepAlive(attr);
+  if (CREATES_FD[cmd] === 1) forgetFd(result);
   return result;
 }
 
 /** `bpf()` without validation, for this package's wrappers: throws with the command name. */
 export function bpfCall(cmd: number, attr: Attr, size: number): number {
-  return sysBpfCall(cmd, attr.address, size, COMMAND_NAMES[cmd] ?? `bpf command ${cmd}`);
+  const result = sysBpfCall(cmd, attr.address, size, COMMAND_NAMES[cmd] ?? `bpf command ${cmd}`);
+  if (CREATES_FD[cmd] === 1) forgetFd(result);
+  return result;
 }
 
 /** `bpf()` returning `-errno` instead of throwing: for probes and expected failures. */
 export function bpfTry(cmd: number, attr: Attr, size: number): number {
-  return sysBpfTry(cmd, attr.address, size);
+  const result = sysBpfTry(cmd, attr.address, size);
+  if (result >= 0 && CREATES_FD[cmd] === 1) forgetFd(result);
+  return result;
 }

@@ -2,6 +2,7 @@ import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { sysMount } from './ffi.js';
 import { objGet, objPin } from './object-commands.js';
+import { checkPinPath } from './pin-path.js';
 import { checkCString } from './validate.js';
 
 /** Where bpffs is mounted by convention. */
@@ -38,8 +39,12 @@ export function ensureTracefs(path: string = TRACEFS_PATH): string {
   return ensureMounted(path, 'tracefs');
 }
 
-/** Pins `fd` at `path` on bpffs, creating missing parent directories. */
+/**
+ * Pins `fd` at `path` on bpffs, creating missing parent directories (on bpffs only).
+ * @throws PinPathError when the path is not on bpffs (checked before any directory is made)
+ */
 export function pinObject(fd: number, path: string): void {
+  checkPinPath('BPF_OBJ_PIN', checkCString(path, 'path'), true);
   mkdirSync(dirname(path), { recursive: true });
   objPin(fd, path);
 }

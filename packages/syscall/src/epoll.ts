@@ -1,3 +1,4 @@
+import { HOST_LITTLE_ENDIAN } from '@ts-ebpf/uapi';
 import { OwnedFd } from './fd.js';
 import { sysEpollCreate1, sysEpollCtl, sysEpollPwait } from './ffi.js';
 import { checkFd, checkInt, checkU32 } from './validate.js';
@@ -38,8 +39,8 @@ export function epollCreate(): number {
 
 /** epoll_ctl: add, modify or remove `fd`, with `data` returned by waits (a 32-bit number). */
 export function epollCtl(epfd: number, op: number, fd: number, events = 0, data = 0): void {
-  ctlView.setUint32(0, checkU32(events, 'events'), true);
-  ctlView.setUint32(DATA_OFFSET, checkU32(data, 'data'), true);
+  ctlView.setUint32(0, checkU32(events, 'events'), HOST_LITTLE_ENDIAN);
+  ctlView.setUint32(DATA_OFFSET, checkU32(data, 'data'), HOST_LITTLE_ENDIAN);
   sysEpollCtl(
     checkFd(epfd, 'epfd'),
     checkInt(op, 'op', 1, 3),
@@ -70,8 +71,8 @@ export function epollWait(epfd: number, maxEvents = 64, timeoutMs = 0): EpollRea
   const out: EpollReady[] = [];
   for (let i = 0; i < n; i++) {
     out.push({
-      events: v.getUint32(i * EVENT_SIZE, true),
-      data: v.getUint32(i * EVENT_SIZE + DATA_OFFSET, true),
+      events: v.getUint32(i * EVENT_SIZE, HOST_LITTLE_ENDIAN),
+      data: v.getUint32(i * EVENT_SIZE + DATA_OFFSET, HOST_LITTLE_ENDIAN),
     });
   }
   return out;

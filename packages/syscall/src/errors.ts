@@ -52,12 +52,17 @@ export class BpfSyscallError extends EbpfError {
   /** The log size the kernel needed, when it reported one. */
   readonly logTrueSize: number | undefined;
 
-  constructor(errno: number, context: SyscallErrorContext) {
+  /**
+   * @param errno - the errno the kernel returned
+   * @param context - the system call, command and subject, for the message and hint
+   * @param options - `cause`: the error this one wraps
+   */
+  constructor(errno: number, context: SyscallErrorContext, options?: { readonly cause?: unknown }) {
     const code = errnoName(errno);
     const what = context.command ? `${context.syscall}(${context.command})` : context.syscall;
     const hint = hintFor(code, context);
     const detail = context.detail ? ` [${context.detail}]` : '';
-    super(`${what} failed: ${code} (errno ${errno})${detail}${hint ? ` — ${hint}` : ''}`);
+    super(`${what} failed: ${code} (errno ${errno})${detail}${hint ? ` — ${hint}` : ''}`, options);
     this.name = 'BpfSyscallError';
     this.errno = errno;
     this.code = code;
@@ -71,33 +76,45 @@ export class BpfSyscallError extends EbpfError {
 
 /** EPERM or EACCES: missing capability, lockdown, or a refused program. */
 export class PermissionError extends BpfSyscallError {
-  constructor(errno: number, context: SyscallErrorContext) {
-    super(errno, context);
+  constructor(errno: number, context: SyscallErrorContext, options?: { readonly cause?: unknown }) {
+    super(errno, context, options);
     this.name = 'PermissionError';
   }
 }
 
 /** ENOENT: no such element, object, id or path. */
 export class NotFoundError extends BpfSyscallError {
-  constructor(errno: number, context: SyscallErrorContext) {
-    super(errno, context);
+  constructor(errno: number, context: SyscallErrorContext, options?: { readonly cause?: unknown }) {
+    super(errno, context, options);
     this.name = 'NotFoundError';
   }
 }
 
-/** EINVAL, E2BIG, EOPNOTSUPP, ENOTSUPP: the kernel refused the arguments or lacks the feature. */
+/** EINVAL or E2BIG: the kernel refused an argument as invalid or past a limit. */
 export class InvalidArgumentError extends BpfSyscallError {
-  constructor(errno: number, context: SyscallErrorContext) {
-    super(errno, context);
+  constructor(errno: number, context: SyscallErrorContext, options?: { readonly cause?: unknown }) {
+    super(errno, context, options);
     this.name = 'InvalidArgumentError';
   }
 }
 
 /** EBADF: the file descriptor is closed or of the wrong kind. */
 export class BadFileDescriptorError extends BpfSyscallError {
-  constructor(errno: number, context: SyscallErrorContext) {
-    super(errno, context);
+  constructor(errno: number, context: SyscallErrorContext, options?: { readonly cause?: unknown }) {
+    super(errno, context, options);
     this.name = 'BadFileDescriptorError';
+  }
+}
+
+/**
+ * EOPNOTSUPP or ENOTSUPP (524): the kernel does not support the operation for this object, type
+ * or attach point: the map type has no such command, the program type cannot be attached there,
+ * or the kernel was built without the feature.
+ */
+export class UnsupportedError extends BpfSyscallError {
+  constructor(errno: number, context: SyscallErrorContext, options?: { readonly cause?: unknown }) {
+    super(errno, context, options);
+    this.name = 'UnsupportedError';
   }
 }
 
@@ -107,56 +124,117 @@ const SUBCLASS: Readonly<Record<string, typeof BpfSyscallError>> = {
   ENOENT: NotFoundError,
   EINVAL: InvalidArgumentError,
   E2BIG: InvalidArgumentError,
-  EOPNOTSUPP: InvalidArgumentError,
-  ENOTSUPP: InvalidArgumentError,
+  EOPNOTSUPP: UnsupportedError,
+  ENOTSUPP: UnsupportedError,
   EBADF: BadFileDescriptorError,
 };
 
 /** Builds the most specific {@link BpfSyscallError} subclass for `errno`. */
-export function syscallError(errno: number, context: SyscallErrorContext): BpfSyscallError {
+export function syscallError(
+  errno: number,
+  context: SyscallErrorContext,
+  options?: { readonly cause?: unknown },
+): BpfSyscallError {
   const Subclass = SUBCLASS[errnoName(errno)] ?? BpfSyscallError;
-  return new Subclass(errno, context);
+  return new Subclass(errno, context, options);
 }
 
+// Map commands that write to the map: EPERM from them, with capabilities held, is a map that is
+// read-only for user space (frozen, or created with BPF_F_RDONLY).
+const MAP_WRITES = new Set([
+  'BPF_MAP_UPDATE_ELEM',
+  'BPF_MAP_DELETE_ELEM',
+  'BPF_MAP_LOOKUP_AND_DELETE_ELEM',
+  'BPF_MAP_UPDATE_BATCH',
+  'BPF_MAP_DELETE_BATCH',
+  'BPF_MAP_LOOKUP_AND_DELETE_BATCH',
+]);
+
+let lockdown: string | null | undefined;
+
+/**
+ * The kernel's lockdown mode (`'integrity'`, `'confidentiality'`), or null when it is off or
+ * cannot be read (securityfs not mounted). Read once.
+ */
+export function lockdownMode(): string | null {
+  if (lockdown === undefined) {
+    try {
+      const text = readFileSync('/sys/kernel/security/lockdown', 'utf8');
+      const mode = /\[(\w+)\]/.exec(text)?.[1] ?? null;
+      lockdown = mode === 'none' ? null : mode;
+    } catch {
+      lockdown = null;
+    }
+  }
+  return lockdown;
+}
+
+// Hints say what an errno means for the command; the packages above add the cause they can
+// tell from context (the map's settings, the program type, the attach point).
 function hintFor(code: string, { syscall, command, log }: SyscallErrorContext): string | undefined {
-  const pinning = command === 'BPF_OBJ_PIN' || command === 'BPF_OBJ_GET';
+  const verifier = (command === 'BPF_PROG_LOAD' || command === 'BPF_BTF_LOAD') && log;
   switch (code) {
-    case 'EPERM':
-      if (command === 'BPF_PROG_LOAD' && log) return 'the verifier rejected the program: read the log';
-      if (holdsBpfCapability()) {
-        return 'refused although the process holds CAP_BPF: kernel lockdown, or a feature this kernel does not allow (ftrace trampolines for fentry/fexit/lsm/freplace, probe_write_user)';
+    case 'EPERM': {
+      if (verifier) return 'the verifier rejected the program: read the log';
+      const mode = lockdownMode();
+      const locked = mode
+        ? `; the kernel is in lockdown mode '${mode}', which forbids some BPF features`
+        : '';
+      if (!holdsBpfCapability()) {
+        return `needs CAP_BPF (plus CAP_PERFMON/CAP_NET_ADMIN for some program types) or CAP_SYS_ADMIN${locked}`;
       }
-      return 'needs CAP_BPF (plus CAP_PERFMON/CAP_NET_ADMIN for some program types) or root; or blocked by lockdown or a too low RLIMIT_MEMLOCK on kernels before 5.11';
+      if (command && MAP_WRITES.has(command)) {
+        return `the map is read-only for user space (frozen, or created with BPF_F_RDONLY)${locked}`;
+      }
+      return `not permitted for this object, type or attach point although the process holds CAP_BPF or CAP_SYS_ADMIN${locked}`;
+    }
     case 'EACCES':
-      return command === 'BPF_PROG_LOAD'
+      return verifier || command === 'BPF_PROG_LOAD'
         ? 'the verifier rejected the program: read the log'
         : 'permission denied: check capabilities and file modes';
     case 'ENOENT':
-      if (pinning) return 'no such path: is bpffs mounted at /sys/fs/bpf (ensureBpffs())?';
+      if (command === 'BPF_OBJ_GET') return 'nothing is pinned at this path';
       return syscall === 'bpf' ? 'no such element or object' : 'no such file or directory';
     case 'EINVAL':
-      if (command === 'BPF_PROG_LOAD' && log) return 'the verifier rejected the program: read the log';
-      if (pinning) return 'the path is not on a bpffs mount (ensureBpffs())';
-      return 'invalid arguments, or a field this kernel does not know (feature too new for this kernel?)';
+      if (verifier) return 'the verifier rejected the program: read the log';
+      return command
+        ? `the kernel refused an argument of ${command} as invalid`
+        : 'an argument was refused as invalid';
     case 'E2BIG':
-      return 'a size is too large, or the attr has non-zero bytes this kernel does not understand';
+      if (command === 'BPF_MAP_UPDATE_ELEM' || command === 'BPF_MAP_UPDATE_BATCH') {
+        return 'no room: the map holds max_entries elements, or an array index is not below max_entries';
+      }
+      return `a value passed to ${command ?? syscall} is past a kernel limit, or the attr has non-zero bytes this kernel does not know`;
     case 'ENOSPC':
-      return command === 'BPF_PROG_LOAD' || command === 'BPF_BTF_LOAD'
-        ? 'the log buffer is too small: retry with a larger logSize'
-        : 'the map is full';
+      if (command === 'BPF_PROG_LOAD' || command === 'BPF_BTF_LOAD') {
+        return 'the log buffer is too small: retry with a larger logSize';
+      }
+      if (command === 'BPF_PROG_TEST_RUN')
+        return 'the output buffer is smaller than what the program produced';
+      if (command === 'BPF_MAP_LOOKUP_BATCH' || command === 'BPF_MAP_LOOKUP_AND_DELETE_BATCH') {
+        return 'a hash bucket holds more elements than count: retry with a larger count';
+      }
+      return undefined;
     case 'EBADF':
       return 'the file descriptor is closed or not of the expected kind';
     case 'ENOMEM':
       return 'out of memory; on kernels before 5.11 raise RLIMIT_MEMLOCK';
     case 'EOPNOTSUPP':
     case 'ENOTSUPP':
-      return 'not supported by this kernel or for this object type';
+      return command
+        ? `the kernel does not support ${command} for this object or type`
+        : 'the kernel does not support the operation for this object';
     case 'ENOSYS':
       return 'this kernel does not implement the system call';
     case 'EEXIST':
-      return 'already exists (pinned path in use, or key present with BPF_NOEXIST)';
+      if (command === 'BPF_OBJ_PIN') return 'something is already pinned at this path';
+      return command?.startsWith('BPF_MAP_') ? 'the key is present (BPF_NOEXIST)' : 'already exists';
     case 'EBUSY':
-      return 'busy: something is already attached here';
+      return command === 'BPF_PROG_ATTACH' ||
+        command === 'BPF_LINK_CREATE' ||
+        command === 'BPF_RAW_TRACEPOINT_OPEN'
+        ? 'something is already attached here'
+        : undefined;
     default:
       return undefined;
   }
@@ -169,10 +247,101 @@ function hintFor(code: string, { syscall, command, log }: SyscallErrorContext): 
 export class BpfArgumentError extends EbpfError {
   /** The argument that was wrong. */
   readonly argument: string;
-  constructor(argument: string, message: string) {
-    super(`invalid ${argument}: ${message}`);
+  /**
+   * @param argument - the argument's name, as the message shows it
+   * @param message - what is wrong with it
+   * @param options - `cause`: the error this one wraps
+   */
+  constructor(argument: string, message: string, options?: { readonly cause?: unknown }) {
+    super(`invalid ${argument}: ${message}`, options);
     this.name = 'BpfArgumentError';
     this.argument = argument;
+  }
+}
+
+/**
+ * A buffer handed to a system call is detached, or shorter than what the kernel would read or
+ * write through it: refused before the call, so the kernel never touches memory past it.
+ */
+export class BufferSizeError extends BpfArgumentError {
+  /** The command or system call the buffer was for (`'BPF_MAP_LOOKUP_ELEM'`). */
+  readonly command: string;
+  /** The buffer's length in bytes (0 when detached). */
+  readonly given: number;
+  /** The bytes the kernel reads or writes through it. */
+  readonly needed: number;
+  /** True when the buffer's ArrayBuffer was detached (transferred). */
+  readonly detached: boolean;
+
+  /**
+   * @param command - the command the buffer was for
+   * @param argument - the argument's name (`'value'`, `'keys'`, `'dataOut'`)
+   * @param given - the buffer's length
+   * @param needed - what the kernel reads or writes
+   * @param why - where `needed` comes from (`'map fd 5: value_size 8'`), for the message
+   * @param detached - the buffer was detached
+   */
+  constructor(
+    command: string,
+    argument: string,
+    given: number,
+    needed: number,
+    why: string,
+    detached = false,
+  ) {
+    super(
+      argument,
+      detached
+        ? `${command} was given a detached buffer (its ArrayBuffer was transferred)${needed > 0 ? `; ${why} needs ${needed} bytes` : ''}`
+        : `${command} was given ${given} bytes, ${why} needs ${needed}`,
+    );
+    this.name = 'BufferSizeError';
+    this.command = command;
+    this.given = given;
+    this.needed = needed;
+    this.detached = detached;
+  }
+}
+
+/**
+ * A pin path that cannot work, found before the call: its directory does not exist, or is not on
+ * a bpffs mount (pins live only on bpffs; `ensureBpffs()` mounts it).
+ */
+export class PinPathError extends BpfArgumentError {
+  /** The path given. */
+  readonly path: string;
+  /** The directory that is missing or not on bpffs. */
+  readonly directory: string;
+  /** What is wrong with it. */
+  readonly reason: 'missing-directory' | 'not-bpffs';
+
+  /**
+   * @param command - `'BPF_OBJ_PIN'` or `'BPF_OBJ_GET'`
+   * @param path - the pin path
+   * @param directory - the directory at fault
+   * @param reason - what is wrong with it
+   * @param detail - the filesystem found, or the fs error's words
+   * @param options - `cause`: the fs error, when there is one
+   */
+  constructor(
+    command: string,
+    path: string,
+    directory: string,
+    reason: 'missing-directory' | 'not-bpffs',
+    detail: string,
+    options?: { readonly cause?: unknown },
+  ) {
+    super(
+      'path',
+      reason === 'missing-directory'
+        ? `${command} '${path}': the directory '${directory}' does not exist (${detail})`
+        : `${command} '${path}': '${directory}' is not on a bpffs mount (it is ${detail}); pins live on bpffs: ensureBpffs() mounts it at /sys/fs/bpf`,
+      options,
+    );
+    this.name = 'PinPathError';
+    this.path = path;
+    this.directory = directory;
+    this.reason = reason;
   }
 }
 
@@ -192,5 +361,16 @@ export class UnsupportedArchitectureError extends EbpfError {
     super(`architecture '${arch}' is not supported (supported: ${supported.join(', ')})`);
     this.name = 'UnsupportedArchitectureError';
     this.arch = arch;
+  }
+}
+
+/**
+ * koffi (the FFI every system call of this package goes through) or the C library could not be
+ * loaded: thrown by the first system call, never at import. The loader's error is the `cause`.
+ */
+export class FfiUnavailableError extends EbpfError {
+  constructor(what: string, options?: { readonly cause?: unknown }) {
+    super(`cannot load ${what}, which @ts-ebpf/syscall makes system calls through`, options);
+    this.name = 'FfiUnavailableError';
   }
 }

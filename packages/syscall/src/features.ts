@@ -30,19 +30,20 @@ function no(e: unknown): ProbeResult {
   return { supported: false, reason: e instanceof BpfSyscallError ? e.code : String(e) };
 }
 
-// A tiny BTF blob with one type, [1] `int` (signed, 32 bits): what local-storage maps need.
+// A tiny BTF blob with one type, [1] `int` (signed, 32 bits): what local-storage maps need. In the
+// host's byte order, like the kernel's own BTF.
 function intBtf(): Uint8Array {
   const strings = new TextEncoder().encode('\0int\0');
   const types = new Uint32Array([1, 1 << 24, 4, (1 << 24) | 32]);
   const out = new Uint8Array(24 + types.byteLength + strings.byteLength);
   const v = new DataView(out.buffer);
-  v.setUint16(0, 0xeb9f, true);
+  v.setUint16(0, 0xeb9f, HOST_LITTLE_ENDIAN);
   v.setUint8(2, 1);
-  v.setUint32(4, 24, true);
-  v.setUint32(8, 0, true);
-  v.setUint32(12, types.byteLength, true);
-  v.setUint32(16, types.byteLength, true);
-  v.setUint32(20, strings.byteLength, true);
+  v.setUint32(4, 24, HOST_LITTLE_ENDIAN);
+  v.setUint32(8, 0, HOST_LITTLE_ENDIAN);
+  v.setUint32(12, types.byteLength, HOST_LITTLE_ENDIAN);
+  v.setUint32(16, types.byteLength, HOST_LITTLE_ENDIAN);
+  v.setUint32(20, strings.byteLength, HOST_LITTLE_ENDIAN);
   out.set(new Uint8Array(types.buffer), 24);
   out.set(strings, 24 + types.byteLength);
   return out;

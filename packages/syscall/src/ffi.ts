@@ -9,71 +9,126 @@
  * is declared as a fixed prototype: koffi can then pre-compile the call.
  *
  * errno is read with `koffi.errno()` immediately after a call that failed.
+ *
+ * koffi and libc are loaded by the first system call, not at import: importing the package
+ * (or a bundle that includes it) runs no native code, and parts that make no system call work
+ * where koffi cannot load.
  */
-import koffi from 'koffi';
+import { createRequire } from 'node:module';
+import type * as KoffiModule from 'koffi';
 import { type SyscallName, syscallTable } from './arch.js';
-import { type SyscallErrorContext, syscallError } from './errors.js';
+import { BpfArgumentError, FfiUnavailableError, type SyscallErrorContext, syscallError } from './errors.js';
+import { forgetFd } from './fd-cache.js';
+import { checkBuffer } from './validate.js';
 
-const libc = koffi.load('libc.so.6');
-const table = syscallTable();
+type Koffi = typeof KoffiModule;
+type Call = (...a: unknown[]) => number;
 
-/** Declares one fixed-argument shape of `syscall(2)`. */
-function shape(args: string): (...a: unknown[]) => number {
-  return libc.func(`long syscall(long nr${args ? `, ${args}` : ''})`) as (...a: unknown[]) => number;
+/** The native functions, bound on first use (importing this package loads no native code). */
+interface Native {
+  readonly koffi: Koffi;
+  readonly nr: Readonly<Record<SyscallName, number>>;
+  readonly bpf: Call;
+  readonly ptr1Int4: Call;
+  readonly int: Call;
+  readonly int2: Call;
+  readonly int3: Call;
+  readonly ptr1: Call;
+  readonly intPtrLong: Call;
+  readonly intLongPtr: Call;
+  readonly int3Ptr: Call;
+  readonly intStrInt2: Call;
+  readonly epollWait: Call;
+  readonly sockopt: Call;
+  readonly sockoptGet: Call;
+  readonly mount: Call;
+  readonly ptr2: Call;
+  readonly intPtrPtr: Call;
+  readonly sendto: Call;
+  readonly recvfrom: Call;
+  readonly strInt: Call;
+  readonly mmap: (...a: unknown[]) => bigint | null;
+  readonly munmap: Call;
+  readonly sysconf: (name: number) => number;
 }
 
-// bpf() takes the attr's address as an integer: the attrs live in native memory (attr.ts).
-const sysBpf = shape('long cmd, long attr, long size');
-const sysPtr1Int4 = shape('void *p, int a, int b, int c, unsigned long d');
-const sysInt = shape('long a');
-const sysInt2 = shape('long a, long b');
-const sysInt3 = shape('long a, long b, long c');
-const sysPtr1 = shape('void *p');
-const sysIntPtrLong = shape('long a, void *p, unsigned long n');
-const sysIntLongPtr = shape('long a, unsigned long b, void *p');
-const sysInt3Ptr = shape('long a, long b, long c, void *p');
-const sysIntStrInt2 = shape('long dirfd, const char *path, long flags, unsigned long mode');
-const sysEpollWait = shape(
-  'long epfd, void *events, long max, long timeout, void *sigmask, unsigned long size',
-);
-const sysSockopt = shape('long fd, long level, long name, void *val, uint32_t len');
-const sysSockoptGet = shape('long fd, long level, long name, void *val, void *len');
-const sysMountShape = shape(
-  'const char *src, const char *target, const char *type, unsigned long flags, void *data',
-);
-const sysPtr2 = shape('void *a, void *b');
-const sysIntPtrPtr = shape('long fd, void *addr, void *len');
-const sysSendtoShape = shape(
-  'long fd, void *buf, unsigned long len, long flags, void *addr, unsigned long addrlen',
-);
-const sysRecvfromShape = shape(
-  'long fd, void *buf, unsigned long len, long flags, void *addr, void *addrlen',
-);
-const sysStrInt = shape('const char *name, unsigned long flags');
-const libcMmap = libc.func('void *mmap(void *addr, size_t len, int prot, int flags, int fd, long off)') as (
-  ...a: unknown[]
-) => bigint | null;
-const libcMunmap = libc.func('int munmap(void *addr, size_t len)') as (...a: unknown[]) => number;
+let native: Native | undefined;
+
+/** Loads koffi and libc and declares every call shape: once, on the first system call. */
+function bind(): Native {
+  const nr = syscallTable(); // throws UnsupportedArchitectureError before any native code loads
+  let koffi: Koffi;
+  let libc: ReturnType<Koffi['load']>;
+  try {
+    koffi = createRequire(import.meta.url)('koffi') as Koffi;
+  } catch (e) {
+    throw new FfiUnavailableError('koffi', { cause: e });
+  }
+  try {
+    libc = koffi.load('libc.so.6');
+  } catch (e) {
+    throw new FfiUnavailableError('the C library (libc.so.6)', { cause: e });
+  }
+  /** Declares one fixed-argument shape of `syscall(2)`. */
+  const shape = (args: string): Call =>
+    libc.func(`long syscall(long nr${args ? `, ${args}` : ''})`) as unknown as Call;
+  native = {
+    koffi,
+    nr,
+    // bpf() takes the attr's address as an integer: the attrs live in native memory (attr.ts).
+    bpf: shape('long cmd, long attr, long size'),
+    ptr1Int4: shape('void *p, int a, int b, int c, unsigned long d'),
+    int: shape('long a'),
+    int2: shape('long a, long b'),
+    int3: shape('long a, long b, long c'),
+    ptr1: shape('void *p'),
+    intPtrLong: shape('long a, void *p, unsigned long n'),
+    intLongPtr: shape('long a, unsigned long b, void *p'),
+    int3Ptr: shape('long a, long b, long c, void *p'),
+    intStrInt2: shape('long dirfd, const char *path, long flags, unsigned long mode'),
+    epollWait: shape('long epfd, void *events, long max, long timeout, void *sigmask, unsigned long size'),
+    sockopt: shape('long fd, long level, long name, void *val, uint32_t len'),
+    sockoptGet: shape('long fd, long level, long name, void *val, void *len'),
+    mount: shape('const char *src, const char *target, const char *type, unsigned long flags, void *data'),
+    ptr2: shape('void *a, void *b'),
+    intPtrPtr: shape('long fd, void *addr, void *len'),
+    sendto: shape('long fd, void *buf, unsigned long len, long flags, void *addr, unsigned long addrlen'),
+    recvfrom: shape('long fd, void *buf, unsigned long len, long flags, void *addr, void *addrlen'),
+    strInt: shape('const char *name, unsigned long flags'),
+    mmap: libc.func(
+      'void *mmap(void *addr, size_t len, int prot, int flags, int fd, long off)',
+    ) as unknown as (...a: unknown[]) => bigint | null,
+    munmap: libc.func('int munmap(void *addr, size_t len)') as unknown as Call,
+    sysconf: libc.func('long sysconf(int name)') as unknown as (name: number) => number,
+  };
+  NR_BPF = nr.bpf;
+  return native;
+}
+
+/** The bound native functions (binding them on the first call). */
+function n(): Native {
+  return native ?? bind();
+}
 
 const MAP_FAILED = (1n << 64n) - 1n;
 
 function fail(context: SyscallErrorContext): never {
-  throw syscallError(koffi.errno(), context);
+  throw syscallError(n().koffi.errno(), context);
 }
 
 function nr(name: SyscallName): number {
-  return table[name];
+  return n().nr[name];
 }
 
-/** Numbers cached per call site so the hot path does no lookups. */
-const NR_BPF = nr('bpf');
+/** The bpf() number, set by `bind()`: the hot path does no lookups. */
+let NR_BPF = 0;
 
 /**
  * Raw `bpf(cmd, attr, size)` with the attr's native address. Returns the non-negative result, or throws the
  * errno as a typed error whose message names `commandName`.
  */
 export function sysBpfCall(cmd: number, attr: number, size: number, commandName: string): number {
-  const ret = sysBpf(NR_BPF, cmd, attr, size);
+  const ret = (native ?? bind()).bpf(NR_BPF, cmd, attr, size);
   if (ret < 0) fail({ syscall: 'bpf', command: commandName });
   return ret;
 }
@@ -83,8 +138,8 @@ export function sysBpfCall(cmd: number, attr: number, size: number, commandName:
  * for probes and for commands whose ENOENT is an ordinary answer.
  */
 export function sysBpfTry(cmd: number, attr: number, size: number): number {
-  const ret = sysBpf(NR_BPF, cmd, attr, size);
-  return ret < 0 ? -koffi.errno() : ret;
+  const ret = (native ?? bind()).bpf(NR_BPF, cmd, attr, size);
+  return ret < 0 ? -n().koffi.errno() : ret;
 }
 
 /** `perf_event_open(attr, pid, cpu, group_fd, flags)`. */
@@ -95,82 +150,91 @@ export function sysPerfEventOpen(
   groupFd: number,
   flags: number,
 ): number {
-  const ret = sysPtr1Int4(nr('perf_event_open'), attr, pid, cpu, groupFd, flags);
+  const ret = n().ptr1Int4(nr('perf_event_open'), attr, pid, cpu, groupFd, flags);
   if (ret < 0) fail({ syscall: 'perf_event_open', detail: `pid ${pid}, cpu ${cpu}` });
+  forgetFd(ret);
   return ret;
 }
 
 /** `openat(dirfd, path, flags, mode)`. */
 export function sysOpenat(dirfd: number, path: string, flags: number, mode: number): number {
-  const ret = sysIntStrInt2(nr('openat'), dirfd, path, flags, mode);
+  const ret = n().intStrInt2(nr('openat'), dirfd, path, flags, mode);
   if (ret < 0) fail({ syscall: 'openat', detail: path });
+  forgetFd(ret);
   return ret;
 }
 
 /** `read(fd, buf, count)`: bytes read. */
 export function sysRead(fd: number, buf: Uint8Array, count: number): number {
-  const ret = sysIntPtrLong(nr('read'), fd, buf, count);
+  const ret = n().intPtrLong(nr('read'), fd, buf, count);
   if (ret < 0) fail({ syscall: 'read', detail: `fd ${fd}` });
   return ret;
 }
 
 /** `read` that returns `-errno` instead of throwing (EAGAIN on non-blocking fds). */
 export function sysReadTry(fd: number, buf: Uint8Array, count: number): number {
-  const ret = sysIntPtrLong(nr('read'), fd, buf, count);
-  return ret < 0 ? -koffi.errno() : ret;
+  const ret = n().intPtrLong(nr('read'), fd, buf, count);
+  return ret < 0 ? -n().koffi.errno() : ret;
 }
 
 /** `write(fd, buf, count)`: bytes written. */
 export function sysWrite(fd: number, buf: Uint8Array, count: number): number {
-  const ret = sysIntPtrLong(nr('write'), fd, buf, count);
+  const ret = n().intPtrLong(nr('write'), fd, buf, count);
   if (ret < 0) fail({ syscall: 'write', detail: `fd ${fd}` });
   return ret;
 }
 
 /** `close(fd)`. */
 export function sysClose(fd: number): void {
-  if (sysInt(nr('close'), fd) < 0) fail({ syscall: 'close', detail: `fd ${fd}` });
+  forgetFd(fd);
+  if (n().int(nr('close'), fd) < 0) fail({ syscall: 'close', detail: `fd ${fd}` });
 }
 
 /** `ioctl(fd, request, arg)` with an integer argument. */
 export function sysIoctlInt(fd: number, request: number, arg: number): number {
-  const ret = sysInt3(nr('ioctl'), fd, request, arg);
+  const ret = n().int3(nr('ioctl'), fd, request, arg);
   if (ret < 0) fail({ syscall: 'ioctl', command: `0x${request.toString(16)}`, detail: `fd ${fd}` });
   return ret;
 }
 
 /** `ioctl(fd, request, buf)` with a pointer argument. */
 export function sysIoctlPtr(fd: number, request: number, arg: Uint8Array | null): number {
-  const ret = sysIntLongPtr(nr('ioctl'), fd, request, arg);
+  const ret = n().intLongPtr(nr('ioctl'), fd, request, arg);
   if (ret < 0) fail({ syscall: 'ioctl', command: `0x${request.toString(16)}`, detail: `fd ${fd}` });
   return ret;
 }
 
+const F_DUPFD = 0;
+const F_DUPFD_CLOEXEC = 1030;
+
 /** `fcntl(fd, cmd, arg)`; returns `-errno` on failure. */
 export function sysFcntlTry(fd: number, cmd: number, arg: number): number {
-  const ret = sysInt3(nr('fcntl'), fd, cmd, arg);
-  return ret < 0 ? -koffi.errno() : ret;
+  const ret = n().int3(nr('fcntl'), fd, cmd, arg);
+  if (ret < 0) return -n().koffi.errno();
+  if (cmd === F_DUPFD || cmd === F_DUPFD_CLOEXEC) forgetFd(ret);
+  return ret;
 }
 
 /** `epoll_create1(flags)`. */
 export function sysEpollCreate1(flags: number): number {
-  const ret = sysInt(nr('epoll_create1'), flags);
+  const ret = n().int(nr('epoll_create1'), flags);
   if (ret < 0) fail({ syscall: 'epoll_create1' });
+  forgetFd(ret);
   return ret;
 }
 
 /** `epoll_ctl(epfd, op, fd, event)`. */
 export function sysEpollCtl(epfd: number, op: number, fd: number, event: Uint8Array | null): void {
-  if (sysInt3Ptr(nr('epoll_ctl'), epfd, op, fd, event) < 0) {
+  if (n().int3Ptr(nr('epoll_ctl'), epfd, op, fd, event) < 0) {
     fail({ syscall: 'epoll_ctl', detail: `epfd ${epfd}, op ${op}, fd ${fd}` });
   }
 }
 
 /** `epoll_pwait(epfd, events, max, timeout, NULL)`; EINTR counts as zero events. */
 export function sysEpollPwait(epfd: number, events: Uint8Array, max: number, timeoutMs: number): number {
-  const ret = sysEpollWait(nr('epoll_pwait'), epfd, events, max, timeoutMs, null, 8);
+  const ret = n().epollWait(nr('epoll_pwait'), epfd, events, max, timeoutMs, null, 8);
   if (ret < 0) {
-    const errno = koffi.errno();
+    const errno = n().koffi.errno();
     if (errno === 4) return 0;
     throw syscallError(errno, { syscall: 'epoll_pwait', detail: `epfd ${epfd}` });
   }
@@ -179,32 +243,37 @@ export function sysEpollPwait(epfd: number, events: Uint8Array, max: number, tim
 
 /** `eventfd2(initval, flags)`. */
 export function sysEventfd(initval: number, flags: number): number {
-  const ret = sysInt2(nr('eventfd2'), initval, flags);
+  const ret = n().int2(nr('eventfd2'), initval, flags);
   if (ret < 0) fail({ syscall: 'eventfd2' });
+  forgetFd(ret);
   return ret;
 }
 
 /** `setns(fd, nstype)`. */
 export function sysSetns(fd: number, nstype: number): void {
-  if (sysInt2(nr('setns'), fd, nstype) < 0) fail({ syscall: 'setns', detail: `fd ${fd}` });
+  if (n().int2(nr('setns'), fd, nstype) < 0) fail({ syscall: 'setns', detail: `fd ${fd}` });
 }
 
 /** `socket(domain, type, protocol)`. */
 export function sysSocket(domain: number, type: number, protocol: number): number {
-  const ret = sysInt3(nr('socket'), domain, type, protocol);
+  const ret = n().int3(nr('socket'), domain, type, protocol);
   if (ret < 0) fail({ syscall: 'socket', detail: `domain ${domain}, type ${type}` });
+  forgetFd(ret);
   return ret;
 }
 
 /** `bind(fd, addr, addrlen)` with an encoded sockaddr (see `sockaddrIn`). */
 export function sysBind(fd: number, addr: Uint8Array): void {
-  if (sysIntPtrLong(nr('bind'), fd, addr, addr.byteLength) < 0) fail({ syscall: 'bind', detail: `fd ${fd}` });
+  checkBuffer(addr, 'bind', 'addr', 1, 'a sockaddr');
+  if (n().intPtrLong(nr('bind'), fd, addr, addr.byteLength) < 0)
+    fail({ syscall: 'bind', detail: `fd ${fd}` });
 }
 
 /** `getsockname(fd, addr, &addrlen)` into `addr`. @returns the address length. */
 export function sysGetsockname(fd: number, addr: Uint8Array): number {
+  checkBuffer(addr, 'getsockname', 'addr', 1, 'room for a sockaddr');
   const len = new Uint32Array([addr.byteLength]);
-  if (sysIntPtrPtr(nr('getsockname'), fd, addr, len) < 0) {
+  if (n().intPtrPtr(nr('getsockname'), fd, addr, len) < 0) {
     fail({ syscall: 'getsockname', detail: `fd ${fd}` });
   }
   return len[0]!;
@@ -212,36 +281,42 @@ export function sysGetsockname(fd: number, addr: Uint8Array): number {
 
 /** `connect(fd, addr, addrlen)`. */
 export function sysConnect(fd: number, addr: Uint8Array): void {
-  if (sysIntPtrLong(nr('connect'), fd, addr, addr.byteLength) < 0) {
+  checkBuffer(addr, 'connect', 'addr', 1, 'a sockaddr');
+  if (n().intPtrLong(nr('connect'), fd, addr, addr.byteLength) < 0) {
     fail({ syscall: 'connect', detail: `fd ${fd}` });
   }
 }
 
 /** `sendto(fd, buf, len, flags, addr, addrlen)` (addr null: a connected socket). @returns bytes sent. */
 export function sysSendto(fd: number, data: Uint8Array, flags = 0, addr: Uint8Array | null = null): number {
-  const ret = sysSendtoShape(nr('sendto'), fd, data, data.byteLength, flags, addr, addr?.byteLength ?? 0);
+  checkBuffer(data, 'sendto', 'data', 0);
+  if (addr) checkBuffer(addr, 'sendto', 'addr', 1, 'a sockaddr');
+  const ret = n().sendto(nr('sendto'), fd, data, data.byteLength, flags, addr, addr?.byteLength ?? 0);
   if (ret < 0) fail({ syscall: 'sendto', detail: `fd ${fd}` });
   return ret;
 }
 
 /** `recvfrom(fd, buf, len, flags, NULL, NULL)`. @returns bytes received. */
 export function sysRecvfrom(fd: number, buf: Uint8Array, flags = 0): number {
-  const ret = sysRecvfromShape(nr('recvfrom'), fd, buf, buf.byteLength, flags, null, null);
+  checkBuffer(buf, 'recvfrom', 'buf', 0);
+  const ret = n().recvfrom(nr('recvfrom'), fd, buf, buf.byteLength, flags, null, null);
   if (ret < 0) fail({ syscall: 'recvfrom', detail: `fd ${fd}` });
   return ret;
 }
 
 /** `setsockopt(fd, level, name, value, len)`. */
 export function sysSetsockopt(fd: number, level: number, name: number, value: Uint8Array): void {
-  if (sysSockopt(nr('setsockopt'), fd, level, name, value, value.byteLength) < 0) {
+  checkBuffer(value, 'setsockopt', 'value', 0);
+  if (n().sockopt(nr('setsockopt'), fd, level, name, value, value.byteLength) < 0) {
     fail({ syscall: 'setsockopt', detail: `level ${level}, option ${name}` });
   }
 }
 
 /** `getsockopt(fd, level, name, value, &len)`: the length the kernel wrote. */
 export function sysGetsockopt(fd: number, level: number, name: number, value: Uint8Array): number {
+  checkBuffer(value, 'getsockopt', 'value', 0);
   const len = new Uint32Array([value.byteLength]);
-  if (sysSockoptGet(nr('getsockopt'), fd, level, name, value, len) < 0) {
+  if (n().sockoptGet(nr('getsockopt'), fd, level, name, value, len) < 0) {
     fail({ syscall: 'getsockopt', detail: `level ${level}, option ${name}` });
   }
   return len[0]!;
@@ -249,43 +324,45 @@ export function sysGetsockopt(fd: number, level: number, name: number, value: Ui
 
 /** `mount(source, target, fstype, flags, NULL)`. */
 export function sysMount(source: string, target: string, fstype: string, flags: number): void {
-  if (sysMountShape(nr('mount'), source, target, fstype, flags, null) < 0) {
+  if (n().mount(nr('mount'), source, target, fstype, flags, null) < 0) {
     fail({ syscall: 'mount', detail: `${fstype} on ${target}` });
   }
 }
 
 /** `uname(buf)` into a 390-byte `struct utsname`. */
 export function sysUname(buf: Uint8Array): void {
-  if (sysPtr1(nr('uname'), buf) < 0) fail({ syscall: 'uname' });
+  if (n().ptr1(nr('uname'), buf) < 0) fail({ syscall: 'uname' });
 }
 
 /** `capget(header, data)`. */
 export function sysCapget(header: Uint8Array, data: Uint8Array): void {
-  if (sysPtr2(nr('capget'), header, data) < 0) fail({ syscall: 'capget' });
+  if (n().ptr2(nr('capget'), header, data) < 0) fail({ syscall: 'capget' });
 }
 
 /** `memfd_create(name, flags)`. */
 export function sysMemfdCreate(name: string, flags: number): number {
-  const ret = sysStrInt(nr('memfd_create'), name, flags);
+  const ret = n().strInt(nr('memfd_create'), name, flags);
   if (ret < 0) fail({ syscall: 'memfd_create', detail: name });
+  forgetFd(ret);
   return ret;
 }
 
 /** `pidfd_open(pid, flags)`: a file descriptor referring to a process (task storage maps key on it). */
 export function sysPidfdOpen(pid: number, flags = 0): number {
-  const ret = sysInt2(nr('pidfd_open'), pid, flags);
+  const ret = n().int2(nr('pidfd_open'), pid, flags);
   if (ret < 0) fail({ syscall: 'pidfd_open', detail: `pid ${pid}` });
+  forgetFd(ret);
   return ret;
 }
 
 /** `getpid()` and `gettid()`. */
 export function sysGetpid(): number {
-  return sysInt(nr('getpid'), 0);
+  return n().int(nr('getpid'), 0);
 }
 
 /** This thread's kernel thread id. */
 export function sysGettid(): number {
-  return sysInt(nr('gettid'), 0);
+  return n().int(nr('gettid'), 0);
 }
 
 /**
@@ -294,8 +371,8 @@ export function sysGettid(): number {
  * Returns the address.
  */
 export function sysMmap(length: number, prot: number, flags: number, fd: number, offset: number): bigint {
-  const addr = libcMmap(null, length, prot, flags, fd, offset);
-  const value = addr === null ? 0n : BigInt.asUintN(64, koffi.address(addr));
+  const addr = n().mmap(null, length, prot, flags, fd, offset);
+  const value = addr === null ? 0n : BigInt.asUintN(64, n().koffi.address(addr));
   if (value === MAP_FAILED || value === 0n) {
     fail({ syscall: 'mmap', detail: `fd ${fd}, length ${length}, offset ${offset}` });
   }
@@ -304,12 +381,12 @@ export function sysMmap(length: number, prot: number, flags: number, fd: number,
 
 /** `munmap(addr, len)` through libc. */
 export function sysMunmap(address: bigint, length: number): void {
-  if (libcMunmap(address, length) < 0) fail({ syscall: 'munmap' });
+  if (n().munmap(address, length) < 0) fail({ syscall: 'munmap' });
 }
 
 /** An ArrayBuffer over `length` bytes of native memory at `address`, without a copy. */
 export function viewMemory(address: bigint, length: number): ArrayBuffer {
-  return koffi.view(address, length) as ArrayBuffer;
+  return n().koffi.view(address, length) as ArrayBuffer;
 }
 
 /** The native address of a typed array's first byte (valid while the array is alive). */
@@ -330,17 +407,19 @@ export function pointerOf(bytes: ArrayBufferView): number {
   const buffer = bytes.buffer;
   let base = baseAddresses.get(buffer);
   if (base === undefined) {
-    if (buffer.byteLength === 0) throw new TypeError('cannot pass an empty or detached buffer to the kernel');
-    base = Number(koffi.address(new Uint8Array(buffer)));
+    if (buffer.byteLength === 0)
+      throw new BpfArgumentError('buffer', 'is empty or detached: nothing to pass to the kernel');
+    base = Number(n().koffi.address(new Uint8Array(buffer)));
     baseAddresses.set(buffer, base);
   } else if (buffer.byteLength === 0) {
-    throw new TypeError('cannot pass a detached buffer to the kernel');
+    throw new BpfArgumentError('buffer', 'is detached (its ArrayBuffer was transferred)');
   }
   return base + bytes.byteOffset;
 }
 
 /** Native memory until `free()`: an address and a view of it (not to be touched after `free`). */
 export function allocNative(size: number): { address: number; buffer: ArrayBuffer; free(): void } {
+  const { koffi } = n();
   const ptr = koffi.alloc('uint8_t', size);
   const buffer = koffi.view(ptr, size) as ArrayBuffer;
   return { address: Number(koffi.address(ptr)), buffer, free: () => koffi.free(ptr) };
@@ -353,17 +432,16 @@ export function allocPermanent(size: number): { address: number; buffer: ArrayBu
   return { address, buffer };
 }
 
-const libcSysconf = libc.func('long sysconf(int name)') as (name: number) => number;
 const SC_PAGESIZE = 30;
 
 /** The kernel's page size (sysconf(_SC_PAGESIZE)). */
 export function sysPageSize(): number {
-  return libcSysconf(SC_PAGESIZE);
+  return n().sysconf(SC_PAGESIZE);
 }
 
 /** `mmap(addr, len, …, MAP_FIXED …)`: replaces a range in place (used to retire mappings safely). */
 export function sysMmapFixed(address: bigint, length: number, prot: number, flags: number): void {
-  const addr = libcMmap(address, length, prot, flags, -1, 0);
-  const value = addr === null ? 0n : BigInt.asUintN(64, koffi.address(addr));
+  const addr = n().mmap(address, length, prot, flags, -1, 0);
+  const value = addr === null ? 0n : BigInt.asUintN(64, n().koffi.address(addr));
   if (value !== address) fail({ syscall: 'mmap', detail: 'MAP_FIXED placeholder' });
 }

@@ -1,5 +1,5 @@
 import { sysClose, sysOpenat, sysRead, sysWrite } from './ffi.js';
-import { checkBytes, checkCString, checkFd, checkInt } from './validate.js';
+import { checkBuffer, checkCString, checkFd, checkInt } from './validate.js';
 
 /** `openat`'s "relative to the current directory" dirfd. */
 export const AT_FDCWD = -100;
@@ -62,14 +62,15 @@ export function fileRead(fd: number, length: number): Uint8Array {
 /** read(2) into an existing buffer: the number of bytes read. */
 export function fileReadInto(fd: number, buf: Uint8Array): number {
   checkFd(fd);
-  checkBytes(buf, 'buf');
+  checkBuffer(buf, 'read', 'buf', 0);
   return sysRead(fd, buf, buf.byteLength);
 }
 
 /** write(2): writes `data` (once; may be partial), returning the bytes written. */
 export function fileWrite(fd: number, data: Uint8Array | string): number {
   checkFd(fd);
-  const bytes = typeof data === 'string' ? new TextEncoder().encode(data) : checkBytes(data, 'data');
+  const bytes =
+    typeof data === 'string' ? new TextEncoder().encode(data) : checkBuffer(data, 'write', 'data', 0);
   return sysWrite(fd, bytes, bytes.byteLength);
 }
 
@@ -99,7 +100,8 @@ export function fileReadAll(path: string, chunk = 65536): Uint8Array {
 
 /** Writes `data` to `path`, creating or truncating it, looping over partial writes. */
 export function fileWriteAll(path: string, data: Uint8Array | string, mode = 0o644): void {
-  const bytes = typeof data === 'string' ? new TextEncoder().encode(data) : checkBytes(data, 'data');
+  const bytes =
+    typeof data === 'string' ? new TextEncoder().encode(data) : checkBuffer(data, 'write', 'data', 0);
   const fd = fileOpen(path, O.O_WRONLY | O.O_CREAT | O.O_TRUNC, mode);
   try {
     let at = 0;

@@ -23,9 +23,7 @@ export {
   BpfTestRunFlag,
 } from '@ts-ebpf/uapi';
 export {
-  HOST_LITTLE_ENDIAN,
   SUPPORTED_ARCHITECTURES,
-  SYSCALL_TABLES,
   type SyscallName,
   type SyscallTable,
   syscallTable,
@@ -44,13 +42,12 @@ export {
   progQuery,
   rawTracepointOpen,
 } from './attach-commands.js';
-export { bpf, bpfCommandName } from './bpf.js';
+export { bpfCommandName, bpfSyscall } from './bpf.js';
 export {
   BPFFS_PATH,
   ensureBpffs,
   ensureTracefs,
   getPinned,
-  mountedFsType,
   pinObject,
   TRACEFS_PATH,
   unpin,
@@ -61,13 +58,17 @@ export {
   BadFileDescriptorError,
   BpfArgumentError,
   BpfSyscallError,
+  BufferSizeError,
+  FfiUnavailableError,
   InvalidArgumentError,
   NotFoundError,
   ObjectClosedError,
   PermissionError,
+  PinPathError,
   type SyscallErrorContext,
   syscallError,
   UnsupportedArchitectureError,
+  UnsupportedError,
 } from './errors.js';
 export { close, dupFd, OwnedFd } from './fd.js';
 export {
@@ -175,8 +176,6 @@ export {
   kernelAtLeast,
   kernelVersion,
   onlineCpus,
-  parseCpuList,
-  parseKernelRelease,
   possibleCpuCount,
   possibleCpus,
 } from './system.js';

@@ -1,3 +1,4 @@
+import { type ByteOrder, HOST_BYTE_ORDER, isLittleEndian } from '@ts-ebpf/uapi';
 import { readChars } from './attr.js';
 import { addressOf } from './ffi.js';
 import { objGetInfoByFd } from './object-commands.js';
@@ -65,12 +66,20 @@ function view(bytes: Uint8Array): DataView {
   return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
-/** Reads a map's type, sizes, flags and BTF ids. */
-export function mapInfo(fd: number): MapInfo {
-  const b = new Uint8Array(88);
-  objGetInfoByFd(fd, b);
+/** Bytes of `struct bpf_map_info` this package reads. */
+export const MAP_INFO_SIZE = 88;
+/** Bytes of `struct bpf_prog_info` this package reads. */
+export const PROG_INFO_SIZE = 232;
+/** Bytes of `struct bpf_link_info` this package reads. */
+export const LINK_INFO_SIZE = 128;
+/** Bytes of `struct bpf_btf_info`. */
+export const BTF_INFO_SIZE = 32;
+
+/** Decodes a `struct bpf_map_info` written in `order`. */
+export function decodeMapInfo(b: Uint8Array, order: ByteOrder): MapInfo {
   const v = view(b);
-  const u = (o: number) => v.getUint32(o, true);
+  const le = isLittleEndian(order);
+  const u = (o: number) => v.getUint32(o, le);
   return {
     type: u(0),
     id: u(4),
@@ -84,75 +93,103 @@ export function mapInfo(fd: number): MapInfo {
     btfId: u(64),
     btfKeyTypeId: u(68),
     btfValueTypeId: u(72),
-    mapExtra: v.getBigUint64(80, true),
+    mapExtra: v.getBigUint64(80, le),
   };
 }
 
-/** Reads a program's type, tag, name, sizes, map ids and run statistics. */
-export function progInfo(fd: number): ProgInfo {
-  const b = new Uint8Array(232);
+/** Reads a map's type, sizes, flags and BTF ids. */
+export function mapInfo(fd: number): MapInfo {
+  const b = new Uint8Array(MAP_INFO_SIZE);
   objGetInfoByFd(fd, b);
+  return decodeMapInfo(b, HOST_BYTE_ORDER);
+}
+
+/** Decodes a `struct bpf_prog_info` written in `order`; `mapIds` are given separately. */
+export function decodeProgInfo(b: Uint8Array, mapIds: number[], order: ByteOrder): ProgInfo {
   const v = view(b);
-  const u = (o: number) => v.getUint32(o, true);
-  const nrMapIds = u(52);
-  let mapIds: number[] = [];
-  if (nrMapIds > 0) {
-    // Second call with room for the map ids (info.map_ids @56, nr_map_ids @52).
-    const ids = new Uint32Array(nrMapIds);
-    const b2 = new Uint8Array(232);
-    const v2 = view(b2);
-    v2.setUint32(52, nrMapIds, true);
-    v2.setBigUint64(56, addressOf(ids), true);
-    objGetInfoByFd(fd, b2);
-    mapIds = Array.from(ids);
-  }
+  const le = isLittleEndian(order);
+  const u = (o: number) => v.getUint32(o, le);
   return {
     type: u(0),
     id: u(4),
     tag: Array.from(b.subarray(8, 16), (x) => x.toString(16).padStart(2, '0')).join(''),
     jitedProgLen: u(16),
     xlatedProgLen: u(20),
-    loadTime: v.getBigUint64(40, true),
+    loadTime: v.getBigUint64(40, le),
     createdByUid: u(48),
     mapIds,
     name: readChars(b, 64, 16),
     ifindex: u(80),
     gplCompatible: (u(84) & 1) === 1,
     btfId: u(128),
-    runTimeNs: v.getBigUint64(192, true),
-    runCnt: v.getBigUint64(200, true),
-    recursionMisses: v.getBigUint64(208, true),
+    runTimeNs: v.getBigUint64(192, le),
+    runCnt: v.getBigUint64(200, le),
+    recursionMisses: v.getBigUint64(208, le),
     verifiedInsns: u(216),
     attachBtfObjId: u(220),
     attachBtfId: u(224),
   };
 }
 
+/** Reads a program's type, tag, name, sizes, map ids and run statistics. */
+export function progInfo(fd: number): ProgInfo {
+  const le = isLittleEndian(HOST_BYTE_ORDER);
+  const b = new Uint8Array(PROG_INFO_SIZE);
+  objGetInfoByFd(fd, b);
+  const nrMapIds = view(b).getUint32(52, le);
+  let mapIds: number[] = [];
+  if (nrMapIds > 0) {
+    // Second call with room for the map ids (info.map_ids @56, nr_map_ids @52).
+    const ids = new Uint32Array(nrMapIds);
+    const b2 = new Uint8Array(PROG_INFO_SIZE);
+    const v2 = view(b2);
+    v2.setUint32(52, nrMapIds, le);
+    v2.setBigUint64(56, addressOf(ids), le);
+    objGetInfoByFd(fd, b2);
+    mapIds = Array.from(ids);
+  }
+  return decodeProgInfo(b, mapIds, HOST_BYTE_ORDER);
+}
+
+/** Decodes the common part of a `struct bpf_link_info` written in `order`. */
+export function decodeLinkInfo(b: Uint8Array, order: ByteOrder): LinkInfo {
+  const v = view(b);
+  const le = isLittleEndian(order);
+  return {
+    type: v.getUint32(0, le),
+    id: v.getUint32(4, le),
+    progId: v.getUint32(8, le),
+    extra: b.slice(16),
+  };
+}
+
 /** Reads a link's type, id, program id and the raw type-specific part. */
 export function linkInfo(fd: number): LinkInfo {
-  const b = new Uint8Array(128);
+  const b = new Uint8Array(LINK_INFO_SIZE);
   objGetInfoByFd(fd, b);
+  return decodeLinkInfo(b, HOST_BYTE_ORDER);
+}
+
+/** Decodes a `struct bpf_btf_info` written in `order`, with the name the kernel wrote to `name`. */
+export function decodeBtfInfo(b: Uint8Array, name: Uint8Array, order: ByteOrder): BtfInfo {
   const v = view(b);
+  const le = isLittleEndian(order);
   return {
-    type: v.getUint32(0, true),
-    id: v.getUint32(4, true),
-    progId: v.getUint32(8, true),
-    extra: b.slice(16),
+    btfSize: v.getUint32(8, le),
+    id: v.getUint32(12, le),
+    name: readChars(name, 0, name.byteLength),
+    kernelBtf: v.getUint32(28, le) !== 0,
   };
 }
 
 /** Reads a BTF object's size, id, name and whether it is kernel BTF. */
 export function btfInfo(fd: number): BtfInfo {
+  const le = isLittleEndian(HOST_BYTE_ORDER);
   const name = new Uint8Array(64);
-  const b = new Uint8Array(32);
+  const b = new Uint8Array(BTF_INFO_SIZE);
   const v = view(b);
-  v.setBigUint64(16, addressOf(name), true);
-  v.setUint32(24, name.byteLength, true);
+  v.setBigUint64(16, addressOf(name), le);
+  v.setUint32(24, name.byteLength, le);
   objGetInfoByFd(fd, b);
-  return {
-    btfSize: v.getUint32(8, true),
-    id: v.getUint32(12, true),
-    name: readChars(name, 0, name.byteLength),
-    kernelBtf: v.getUint32(28, true) !== 0,
-  };
+  return decodeBtfInfo(b, name, HOST_BYTE_ORDER);
 }

@@ -1,5 +1,5 @@
 import { sysIoctlInt, sysIoctlPtr } from './ffi.js';
-import { checkFd, checkInt } from './validate.js';
+import { checkBuffer, checkFd, checkInt } from './validate.js';
 
 /**
  * How an architecture lays out an ioctl request number (`asm/ioctl.h`): the width of the size
@@ -63,6 +63,15 @@ export const PerfIoctl = {
 export function ioctl(fd: number, request: number, arg: number | Uint8Array | null = 0): number {
   checkFd(fd);
   checkInt(request, 'request', 0, 0xffffffff);
+  if (arg instanceof Uint8Array) {
+    // A request that encodes a direction and size (`_IOR`/`_IOW`/`_IOWR`) says how many bytes the
+    // kernel reads or writes through the argument; older requests (0x89xx socket ioctls) do not.
+    const layout = iocLayout();
+    const size = Math.floor(request / 0x10000) % 2 ** layout.sizeBits;
+    const dir = Math.floor(request / 2 ** (16 + layout.sizeBits));
+    const needed = dir !== layout.none && dir !== 0 ? size : 0;
+    checkBuffer(arg, `ioctl(0x${request.toString(16)})`, 'arg', needed, `the request's encoded size`);
+  }
   if (arg === null || arg instanceof Uint8Array) return sysIoctlPtr(fd, request, arg);
   return sysIoctlInt(fd, request, checkInt(arg, 'arg', -0x80000000, 0xffffffff));
 }

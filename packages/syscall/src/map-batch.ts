@@ -1,9 +1,10 @@
 import { BpfCmd } from '@ts-ebpf/uapi';
-import { Attr } from './attr.js';
+import { lazyAttr } from './attr.js';
 import { bpfTry } from './bpf.js';
 import { syscallError } from './errors.js';
 import { MAP_BATCH } from './layouts.js';
-import { checkFd, checkU32 } from './validate.js';
+import { batchError, mapSizes, valueBytes } from './map-sizes.js';
+import { checkFd, checkU32, isDetached } from './validate.js';
 
 const ENOENT = 2;
 
@@ -15,9 +16,12 @@ export interface MapBatchAttr {
   outBatch?: Uint8Array | null;
   /** `count` keys, packed. */
   keys: Uint8Array;
-  /** `count` values, packed (per-CPU maps: round_up(valueSize, 8) × possible CPUs each). */
+  /** `count` values, packed (per-CPU maps: round_up(valueSize, 8) × possible CPUs each); not for deletes. */
   values?: Uint8Array | null;
-  /** How many elements the buffers have room for. */
+  /**
+   * How many elements to process: the buffers must have room for this many (checked before the
+   * call; a `BufferSizeError` names the buffer that is too short).
+   */
   count: number;
   /** Flags for each element (`BPF_F_LOCK`, or `BPF_ANY`/`BPF_NOEXIST`/`BPF_EXIST` for updates). */
   elemFlags?: number;
@@ -32,41 +36,75 @@ export interface MapBatchResult {
   done: boolean;
 }
 
-const batchAttr = new Attr(MAP_BATCH.SIZE);
+const batchAttr = lazyAttr(MAP_BATCH.SIZE);
 
-function batch(cmd: number, name: string, fd: number, o: MapBatchAttr, iterates: boolean): MapBatchResult {
-  const a = batchAttr;
+type BatchKind = 'lookup' | 'update' | 'delete';
+
+/**
+ * Checks every buffer of a batch call against what the kernel reads or writes: `count` keys and
+ * (but for deletes) `count` values of the map's sizes, and the batch positions.
+ */
+function checkBatch(fd: number, name: string, o: MapBatchAttr, kind: BatchKind): void {
+  const s = mapSizes(fd, name);
+  const count = checkU32(o.count, 'count');
+  if (o.keys === null || o.keys === undefined || !(o.keys.length >= count * s.keySize) || isDetached(o.keys))
+    batchError(fd, s, name, 'keys', o.keys, count, s.keySize, 'key_size');
+  if (kind !== 'delete') {
+    const each = valueBytes(s, o.elemFlags ?? 0);
+    const v = o.values;
+    if (v === null || v === undefined || !(v.length >= count * each) || isDetached(v))
+      batchError(
+        fd,
+        s,
+        name,
+        'values',
+        v,
+        count,
+        each,
+        each === s.valueSize ? 'value_size' : 'per-CPU value',
+      );
+  }
+  const position = s.batchPositionSize;
+  if (o.inBatch && (!(o.inBatch.length >= position) || isDetached(o.inBatch)))
+    batchError(fd, s, name, 'inBatch', o.inBatch, 1, position, 'the batch position');
+  if (kind === 'lookup' && (!o.outBatch || !(o.outBatch.length >= position) || isDetached(o.outBatch)))
+    batchError(fd, s, name, 'outBatch', o.outBatch, 1, position, 'the batch position');
+}
+
+function batch(cmd: number, name: string, fd: number, o: MapBatchAttr, kind: BatchKind): MapBatchResult {
+  checkBatch(fd, name, o, kind);
+  const a = batchAttr();
   a.ptr(MAP_BATCH.in_batch, o.inBatch ?? null)
     .ptr(MAP_BATCH.out_batch, o.outBatch ?? null)
     .ptr(MAP_BATCH.keys, o.keys)
-    .ptr(MAP_BATCH.values, o.values ?? null)
-    .u32(MAP_BATCH.count, checkU32(o.count, 'count'))
+    .ptr(MAP_BATCH.values, kind === 'delete' ? null : (o.values ?? null))
+    .u32(MAP_BATCH.count, o.count)
     .u32(MAP_BATCH.map_fd, checkFd(fd, 'mapFd'))
     .u64(MAP_BATCH.elem_flags, o.elemFlags ?? 0)
     .u64(MAP_BATCH.flags, o.flags ?? 0);
   const r = bpfTry(cmd, a, MAP_BATCH.SIZE);
   const count = a.getU32(MAP_BATCH.count);
   if (r >= 0) return { count, done: false };
-  if (iterates && r === -ENOENT) return { count, done: true };
+  if (kind === 'lookup' && r === -ENOENT) return { count, done: true };
   throw syscallError(-r, { syscall: 'bpf', command: name, detail: `map fd ${fd}, ${count} processed` });
 }
 
 /** BPF_MAP_LOOKUP_BATCH: up to `count` keys and values from the position `inBatch`. */
 export function mapLookupBatch(fd: number, o: MapBatchAttr): MapBatchResult {
-  return batch(BpfCmd.MAP_LOOKUP_BATCH, 'BPF_MAP_LOOKUP_BATCH', fd, o, true);
+  return batch(BpfCmd.MAP_LOOKUP_BATCH, 'BPF_MAP_LOOKUP_BATCH', fd, o, 'lookup');
 }
 
 /** BPF_MAP_LOOKUP_AND_DELETE_BATCH: like lookup, deleting what it returns. */
 export function mapLookupAndDeleteBatch(fd: number, o: MapBatchAttr): MapBatchResult {
-  return batch(BpfCmd.MAP_LOOKUP_AND_DELETE_BATCH, 'BPF_MAP_LOOKUP_AND_DELETE_BATCH', fd, o, true);
+  return batch(BpfCmd.MAP_LOOKUP_AND_DELETE_BATCH, 'BPF_MAP_LOOKUP_AND_DELETE_BATCH', fd, o, 'lookup');
 }
 
 /** BPF_MAP_UPDATE_BATCH: writes `count` key/value pairs. */
 export function mapUpdateBatch(fd: number, o: MapBatchAttr): MapBatchResult {
-  return batch(BpfCmd.MAP_UPDATE_BATCH, 'BPF_MAP_UPDATE_BATCH', fd, o, false);
+  return batch(BpfCmd.MAP_UPDATE_BATCH, 'BPF_MAP_UPDATE_BATCH', fd, o, 'update');
 }
 
 /** BPF_MAP_DELETE_BATCH: deletes `count` keys. */
 export function mapDeleteBatch(fd: number, o: MapBatchAttr): MapBatchResult {
-  return batch(BpfCmd.MAP_DELETE_BATCH, 'BPF_MAP_DELETE_BATCH', fd, o, false);
+  return batch(BpfCmd.MAP_DELETE_BATCH, 'BPF_MAP_DELETE_BATCH', fd, o, 'delete');
 }

@@ -1,9 +1,11 @@
 import { BpfCmd } from '@ts-ebpf/uapi';
-import { Attr } from './attr.js';
+import { lazyAttr } from './attr.js';
 import { bpfCall, bpfTry } from './bpf.js';
 import { syscallError } from './errors.js';
+import type { MapSizes } from './fd-cache.js';
 import { MAP_CREATE, MAP_ELEM } from './layouts.js';
-import { checkFd, checkObjectName, checkU32, checkU64 } from './validate.js';
+import { keyError, mapSizes, valueBytes, valueError } from './map-sizes.js';
+import { checkFd, checkObjectName, checkU32, checkU64, isDetached } from './validate.js';
 
 const ENOENT = 2;
 
@@ -32,11 +34,11 @@ export interface MapCreateAttr {
   mapTokenFd?: number;
 }
 
-const createAttr = new Attr(MAP_CREATE.SIZE);
+const createAttr = lazyAttr(MAP_CREATE.SIZE);
 
 /** BPF_MAP_CREATE: creates a map and returns its fd. */
 export function mapCreate(o: MapCreateAttr): number {
-  const a = createAttr.reset();
+  const a = createAttr().reset();
   a.u32(MAP_CREATE.map_type, checkU32(o.mapType, 'mapType'))
     .u32(MAP_CREATE.key_size, checkU32(o.keySize, 'keySize'))
     .u32(MAP_CREATE.value_size, checkU32(o.valueSize, 'valueSize'))
@@ -67,7 +69,7 @@ export function mapCreate(o: MapCreateAttr): number {
 }
 
 // One attr for every single-element command.
-const elemAttr = new Attr(MAP_ELEM.SIZE);
+const elemAttr = lazyAttr(MAP_ELEM.SIZE);
 let elemFd = 0;
 let elemFlags: bigint | number = 0;
 
@@ -78,7 +80,7 @@ function elem(
   value: Uint8Array | null,
   flags: bigint | number,
 ) {
-  const a = elemAttr;
+  const a = elemAttr();
   // The attr keeps its fields between calls: rewrite only what changed.
   if (fd !== elemFd) {
     a.u32(MAP_ELEM.map_fd, checkFd(fd, 'mapFd'));
@@ -100,40 +102,92 @@ function elemOrThrow(name: string, result: number, fd: number, allowMissing: boo
   throw syscallError(-result, { syscall: 'bpf', command: name, detail: `map fd ${fd}` });
 }
 
+// The size checks below compare `length` (a Uint8Array's byteLength; cheaper to read), written
+// `!(x >= n)` so that a value without one (not a Uint8Array) fails too. A detached buffer has
+// length 0. The map's sizes come from the per-fd cache: no system call once an fd is known.
+
+/** Checks `key` against the map's key size; `optional`: null is allowed (the first key). */
+function checkKey(
+  fd: number,
+  s: MapSizes,
+  name: string,
+  argument: string,
+  key: Uint8Array | null,
+  optional: boolean,
+) {
+  if (key === null) {
+    if (!optional && s.keySize > 0) keyError(fd, s, name, argument, key);
+  } else if (!(key.length >= s.keySize) || (key.length === 0 && isDetached(key))) {
+    keyError(fd, s, name, argument, key);
+  }
+}
+
+/** Checks `value` against what the kernel reads or writes for one element with `flags`. */
+function checkValue(fd: number, s: MapSizes, name: string, value: Uint8Array, flags: number | bigint) {
+  const needed = valueBytes(s, flags);
+  if (value === null || !(value.length >= needed) || (value.length === 0 && isDetached(value))) {
+    valueError(fd, s, name, 'value', value, needed);
+  }
+}
+
+const LOOKUP = 'BPF_MAP_LOOKUP_ELEM';
+const UPDATE = 'BPF_MAP_UPDATE_ELEM';
+const DELETE = 'BPF_MAP_DELETE_ELEM';
+const LOOKUP_AND_DELETE = 'BPF_MAP_LOOKUP_AND_DELETE_ELEM';
+const NEXT_KEY = 'BPF_MAP_GET_NEXT_KEY';
+
 /**
  * BPF_MAP_LOOKUP_ELEM: copies the value for `key` into `value`.
+ * `value` must hold what the kernel writes: the map's value size, or for per-CPU maps
+ * round_up(value size, 8) × the number of possible CPUs (one CPU's slot with BPF_F_CPU).
  * @returns false when the key is absent (ENOENT); throws on other errors.
+ * @throws BufferSizeError for a detached key or value, or one shorter than the map's sizes
  */
 export function mapLookupElem(
   fd: number,
   key: Uint8Array | null,
   value: Uint8Array,
-  flags: number = 0,
+  flags: number | bigint = 0,
 ): boolean {
+  const s = mapSizes(fd, LOOKUP);
+  checkKey(fd, s, LOOKUP, 'key', key, false);
+  checkValue(fd, s, LOOKUP, value, flags);
   const r = elem(BpfCmd.MAP_LOOKUP_ELEM, fd, key, value, flags);
-  return r >= 0 || elemOrThrow('BPF_MAP_LOOKUP_ELEM', r, fd, true);
+  return r >= 0 || elemOrThrow(LOOKUP, r, fd, true);
 }
 
-/** BPF_MAP_UPDATE_ELEM with `BPF_ANY`, `BPF_NOEXIST`, `BPF_EXIST` and/or `BPF_F_LOCK`. */
+/**
+ * BPF_MAP_UPDATE_ELEM with `BPF_ANY`, `BPF_NOEXIST`, `BPF_EXIST` and/or `BPF_F_LOCK`.
+ * @throws BufferSizeError for a detached key or value, or one shorter than the map's sizes
+ */
 export function mapUpdateElem(
   fd: number,
   key: Uint8Array | null,
   value: Uint8Array,
-  flags: number = 0,
+  flags: number | bigint = 0,
 ): void {
+  const s = mapSizes(fd, UPDATE);
+  checkKey(fd, s, UPDATE, 'key', key, false);
+  checkValue(fd, s, UPDATE, value, flags);
   const r = elem(BpfCmd.MAP_UPDATE_ELEM, fd, key, value, flags);
-  if (r < 0) elemOrThrow('BPF_MAP_UPDATE_ELEM', r, fd, false);
+  if (r < 0) elemOrThrow(UPDATE, r, fd, false);
 }
 
-/** BPF_MAP_DELETE_ELEM. @returns false when the key was absent. */
+/**
+ * BPF_MAP_DELETE_ELEM. @returns false when the key was absent.
+ * @throws BufferSizeError for a detached key or one shorter than the map's key size
+ */
 export function mapDeleteElem(fd: number, key: Uint8Array | null, flags: number = 0): boolean {
+  const s = mapSizes(fd, DELETE);
+  checkKey(fd, s, DELETE, 'key', key, false);
   const r = elem(BpfCmd.MAP_DELETE_ELEM, fd, key, null, flags);
-  return r >= 0 || elemOrThrow('BPF_MAP_DELETE_ELEM', r, fd, true);
+  return r >= 0 || elemOrThrow(DELETE, r, fd, true);
 }
 
 /**
  * BPF_MAP_LOOKUP_AND_DELETE_ELEM (also the pop of queue and stack maps, with a null key).
  * @returns false when there was nothing to take.
+ * @throws BufferSizeError for a detached key or value, or one shorter than the map's sizes
  */
 export function mapLookupAndDeleteElem(
   fd: number,
@@ -141,32 +195,39 @@ export function mapLookupAndDeleteElem(
   value: Uint8Array,
   flags: number = 0,
 ): boolean {
+  const s = mapSizes(fd, LOOKUP_AND_DELETE);
+  checkKey(fd, s, LOOKUP_AND_DELETE, 'key', key, false);
+  checkValue(fd, s, LOOKUP_AND_DELETE, value, flags);
   const r = elem(BpfCmd.MAP_LOOKUP_AND_DELETE_ELEM, fd, key, value, flags);
-  return r >= 0 || elemOrThrow('BPF_MAP_LOOKUP_AND_DELETE_ELEM', r, fd, true);
+  return r >= 0 || elemOrThrow(LOOKUP_AND_DELETE, r, fd, true);
 }
 
 /**
  * BPF_MAP_GET_NEXT_KEY: the key after `key` (or the first key for null) into `nextKey`.
  * @returns false at the end of the map.
+ * @throws BufferSizeError for a detached key or nextKey, or one shorter than the map's key size
  */
 export function mapGetNextKey(fd: number, key: Uint8Array | null, nextKey: Uint8Array): boolean {
+  const s = mapSizes(fd, NEXT_KEY);
+  checkKey(fd, s, NEXT_KEY, 'key', key, true);
+  checkKey(fd, s, NEXT_KEY, 'nextKey', nextKey, false);
   const r = elem(BpfCmd.MAP_GET_NEXT_KEY, fd, key, nextKey, 0);
-  return r >= 0 || elemOrThrow('BPF_MAP_GET_NEXT_KEY', r, fd, true);
+  return r >= 0 || elemOrThrow(NEXT_KEY, r, fd, true);
 }
 
-const fdAttr = new Attr(16);
+const fdAttr = lazyAttr(16);
 
 /** BPF_MAP_FREEZE: makes the map read-only for user space. */
 export function mapFreeze(fd: number): void {
-  bpfCall(BpfCmd.MAP_FREEZE, fdAttr.reset().u32(0, checkFd(fd, 'mapFd')), 4);
+  bpfCall(BpfCmd.MAP_FREEZE, fdAttr().reset().u32(0, checkFd(fd, 'mapFd')), 4);
 }
 
 /** BPF_PROG_BIND_MAP: keeps `mapFd` alive as long as the program. */
 export function progBindMap(progFd: number, mapFd: number, flags = 0): void {
-  fdAttr
+  fdAttr()
     .reset()
     .u32(0, checkFd(progFd, 'progFd'))
     .u32(4, checkFd(mapFd, 'mapFd'))
     .u32(8, checkU32(flags, 'flags'));
-  bpfCall(BpfCmd.PROG_BIND_MAP, fdAttr, 12);
+  bpfCall(BpfCmd.PROG_BIND_MAP, fdAttr(), 12);
 }

@@ -1,3 +1,4 @@
+import { HOST_LITTLE_ENDIAN } from '@ts-ebpf/uapi';
 import { BpfArgumentError, ObjectClosedError } from './errors.js';
 import { sysMmap, sysMmapFixed, sysMunmap, sysPageSize, viewMemory } from './ffi.js';
 import { checkInt } from './validate.js';
@@ -26,6 +27,7 @@ export function pageSize(): number {
  * Read-only access to mapped memory. Read-only kernel pages (ring buffer
  * data, producer positions) are only reachable through this class, so JS
  * cannot write them; every read checks that the mapping is still there.
+ * Multi-byte reads default to the host's byte order (the kernel's).
  */
 export class ReadOnlyBytes {
   readonly #owner: MappedMemory;
@@ -66,42 +68,42 @@ export class ReadOnlyBytes {
     return (this.#bytes[offset]! << 24) >> 24;
   }
 
-  getInt16(offset: number, littleEndian = true): number {
+  getInt16(offset: number, littleEndian = HOST_LITTLE_ENDIAN): number {
     this.#check(offset, 2);
     return this.#view.getInt16(offset, littleEndian);
   }
 
-  getBigInt64(offset: number, littleEndian = true): bigint {
+  getBigInt64(offset: number, littleEndian = HOST_LITTLE_ENDIAN): bigint {
     this.#check(offset, 8);
     return this.#view.getBigInt64(offset, littleEndian);
   }
 
-  getFloat32(offset: number, littleEndian = true): number {
+  getFloat32(offset: number, littleEndian = HOST_LITTLE_ENDIAN): number {
     this.#check(offset, 4);
     return this.#view.getFloat32(offset, littleEndian);
   }
 
-  getFloat64(offset: number, littleEndian = true): number {
+  getFloat64(offset: number, littleEndian = HOST_LITTLE_ENDIAN): number {
     this.#check(offset, 8);
     return this.#view.getFloat64(offset, littleEndian);
   }
 
-  getUint16(offset: number, littleEndian = true): number {
+  getUint16(offset: number, littleEndian = HOST_LITTLE_ENDIAN): number {
     this.#check(offset, 2);
     return this.#view.getUint16(offset, littleEndian);
   }
 
-  getUint32(offset: number, littleEndian = true): number {
+  getUint32(offset: number, littleEndian = HOST_LITTLE_ENDIAN): number {
     this.#check(offset, 4);
     return this.#view.getUint32(offset, littleEndian);
   }
 
-  getInt32(offset: number, littleEndian = true): number {
+  getInt32(offset: number, littleEndian = HOST_LITTLE_ENDIAN): number {
     this.#check(offset, 4);
     return this.#view.getInt32(offset, littleEndian);
   }
 
-  getBigUint64(offset: number, littleEndian = true): bigint {
+  getBigUint64(offset: number, littleEndian = HOST_LITTLE_ENDIAN): bigint {
     this.#check(offset, 8);
     return this.#view.getBigUint64(offset, littleEndian);
   }

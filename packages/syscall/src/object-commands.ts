@@ -1,66 +1,65 @@
-import { BpfCmd } from '@ts-ebpf/uapi';
-import { Attr, cString, keepAlive } from './attr.js';
+import { BpfCmd, BpfMapCreateFlag } from '@ts-ebpf/uapi';
+import { cString, keepAlive, lazyAttr } from './attr.js';
 import { bpfCall, bpfTry } from './bpf.js';
 import { syscallError } from './errors.js';
 import { GET_ID, OBJ, OBJ_INFO } from './layouts.js';
-import { checkCString, checkFd, checkU32 } from './validate.js';
+import { checkPinPath } from './pin-path.js';
+import { checkBuffer, checkCString, checkFd, checkU32 } from './validate.js';
 
 const ENOENT = 2;
 
-const pinAttr = new Attr(OBJ.path_fd + 4);
+const pinAttr = lazyAttr(OBJ.path_fd + 4);
 
-/** BPF_OBJ_PIN: pins a map, program, link or BTF object at a bpffs path. */
+/**
+ * BPF_OBJ_PIN: pins a map, program, link or BTF object at a bpffs path.
+ * @throws PinPathError when the path's directory does not exist or is not on bpffs (checked
+ *   before the call)
+ */
 export function objPin(fd: number, path: string, fileFlags = 0): void {
   const p = cString(checkCString(path, 'path'));
-  pinAttr
+  if (!(fileFlags & BpfMapCreateFlag.PATH_FD)) checkPinPath('BPF_OBJ_PIN', path, false);
+  const a = pinAttr()
     .reset()
     .ptr(OBJ.pathname, p)
     .u32(OBJ.bpf_fd, checkFd(fd))
     .u32(OBJ.file_flags, checkU32(fileFlags, 'fileFlags'));
-  try {
-    bpfCall(BpfCmd.OBJ_PIN, pinAttr, OBJ.SIZE);
-    keepAlive(p);
-  } catch (e) {
-    throw rethrowWithPath(e, path);
-  }
+  const r = bpfTry(BpfCmd.OBJ_PIN, a, OBJ.SIZE);
+  keepAlive(p);
+  if (r < 0)
+    throw syscallError(-r, { syscall: 'bpf', command: 'BPF_OBJ_PIN', detail: `fd ${fd} at ${path}` });
 }
 
-/** BPF_OBJ_GET: opens a pinned object, returning a new fd. `fileFlags`: BPF_F_RDONLY / BPF_F_WRONLY. */
+/**
+ * BPF_OBJ_GET: opens a pinned object, returning a new fd. `fileFlags`: BPF_F_RDONLY / BPF_F_WRONLY.
+ * @throws PinPathError when the path's directory does not exist or is not on bpffs
+ * @throws NotFoundError when nothing is pinned at the path
+ */
 export function objGet(path: string, fileFlags = 0): number {
   const p = cString(checkCString(path, 'path'));
-  pinAttr.reset().ptr(OBJ.pathname, p).u32(OBJ.file_flags, checkU32(fileFlags, 'fileFlags'));
-  try {
-    const fd = bpfCall(BpfCmd.OBJ_GET, pinAttr, OBJ.SIZE);
-    keepAlive(p);
-    return fd;
-  } catch (e) {
-    throw rethrowWithPath(e, path);
-  }
+  if (!(fileFlags & BpfMapCreateFlag.PATH_FD)) checkPinPath('BPF_OBJ_GET', path, false);
+  const a = pinAttr().reset().ptr(OBJ.pathname, p).u32(OBJ.file_flags, checkU32(fileFlags, 'fileFlags'));
+  const fd = bpfTry(BpfCmd.OBJ_GET, a, OBJ.SIZE);
+  keepAlive(p);
+  if (fd < 0) throw syscallError(-fd, { syscall: 'bpf', command: 'BPF_OBJ_GET', detail: path });
+  return fd;
 }
 
-function rethrowWithPath(e: unknown, path: string): unknown {
-  if (e && typeof e === 'object' && 'errno' in e && typeof e.errno === 'number' && 'command' in e) {
-    return syscallError(e.errno, { syscall: 'bpf', command: String(e.command), detail: path });
-  }
-  return e;
-}
-
-const idAttr = new Attr(GET_ID.SIZE);
+const idAttr = lazyAttr(GET_ID.SIZE);
 
 function nextId(cmd: number, startId: number): number | null {
-  idAttr.reset().u32(GET_ID.start_id, checkU32(startId, 'startId'));
-  const r = bpfTry(cmd, idAttr, GET_ID.SIZE);
+  idAttr().reset().u32(GET_ID.start_id, checkU32(startId, 'startId'));
+  const r = bpfTry(cmd, idAttr(), GET_ID.SIZE);
   if (r === -ENOENT) return null;
   if (r < 0) throw syscallError(-r, { syscall: 'bpf', command: 'BPF_*_GET_NEXT_ID' });
-  return idAttr.getU32(GET_ID.next_id);
+  return idAttr().getU32(GET_ID.next_id);
 }
 
 function fdById(cmd: number, name: string, id: number, openFlags: number): number {
-  idAttr
+  idAttr()
     .reset()
     .u32(GET_ID.start_id, checkU32(id, 'id'))
     .u32(GET_ID.open_flags, checkU32(openFlags, 'openFlags'));
-  const r = bpfTry(cmd, idAttr, GET_ID.SIZE);
+  const r = bpfTry(cmd, idAttr(), GET_ID.SIZE);
   if (r < 0) throw syscallError(-r, { syscall: 'bpf', command: name, detail: `id ${id}` });
   return r;
 }
@@ -87,25 +86,29 @@ export const btfGetFdById = (id: number, openFlags = 0): number =>
 export const linkGetFdById = (id: number, openFlags = 0): number =>
   fdById(BpfCmd.LINK_GET_FD_BY_ID, 'BPF_LINK_GET_FD_BY_ID', id, openFlags);
 
-const infoAttr = new Attr(OBJ_INFO.SIZE);
+const infoAttr = lazyAttr(OBJ_INFO.SIZE);
 
 /**
  * BPF_OBJ_GET_INFO_BY_FD: fills `info` (a `bpf_map_info`, `bpf_prog_info`,
- * `bpf_link_info` or `bpf_btf_info`) and returns how many bytes the kernel wrote.
+ * `bpf_link_info` or `bpf_btf_info`) and returns how many bytes the kernel wrote. The kernel
+ * writes at most `info.byteLength` bytes into `info`; pointer fields inside it (a program's
+ * `map_ids`, a BTF object's `name` …) are the caller's to point at large enough memory.
+ * @throws BufferSizeError for an empty or detached `info`
  */
 export function objGetInfoByFd(fd: number, info: Uint8Array): number {
-  infoAttr
-    .reset()
+  checkBuffer(info, 'BPF_OBJ_GET_INFO_BY_FD', 'info', 1, 'an info struct');
+  const a = infoAttr();
+  a.reset()
     .u32(OBJ_INFO.bpf_fd, checkFd(fd))
     .u32(OBJ_INFO.info_len, info.byteLength)
     .ptr(OBJ_INFO.info, info);
-  bpfCall(BpfCmd.OBJ_GET_INFO_BY_FD, infoAttr, OBJ_INFO.SIZE);
-  return infoAttr.getU32(OBJ_INFO.info_len);
+  bpfCall(BpfCmd.OBJ_GET_INFO_BY_FD, a, OBJ_INFO.SIZE);
+  return a.getU32(OBJ_INFO.info_len);
 }
 
-const statsAttr = new Attr(8);
+const statsAttr = lazyAttr(8);
 
 /** BPF_ENABLE_STATS: turns on run-time statistics (`BpfStatsType.RUN_TIME`) while the fd is open. */
 export function enableStats(type: number): number {
-  return bpfCall(BpfCmd.ENABLE_STATS, statsAttr.reset().u32(0, checkU32(type, 'type')), 4);
+  return bpfCall(BpfCmd.ENABLE_STATS, statsAttr().reset().u32(0, checkU32(type, 'type')), 4);
 }

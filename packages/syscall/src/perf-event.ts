@@ -1,4 +1,5 @@
-import { Attr, cString, keepAlive } from './attr.js';
+import { type ByteOrder, HOST_BYTE_ORDER } from '@ts-ebpf/uapi';
+import { type Attr, cString, keepAlive, lazyAttr } from './attr.js';
 import { sysPerfEventOpen } from './ffi.js';
 import { checkCString, checkInt, checkU32, checkU64 } from './validate.js';
 
@@ -76,10 +77,13 @@ export interface PerfEventAttr {
 // perf_event_attr, PERF_ATTR_SIZE_VER7 (128 bytes): type @0, size @4, config @8, sample_period @16,
 // sample_type @24, read_format @32, flag bits @40, wakeup_events @48, bp_type @52, config1 @56, config2 @64.
 const ATTR_SIZE = 128;
-const attr = new Attr(ATTR_SIZE);
+const hostAttr = lazyAttr(ATTR_SIZE);
+const otherOrder: ByteOrder = HOST_BYTE_ORDER === 'little' ? 'big' : 'little';
+// For encoding in the other byte order (tests of the layout): made once, on first use.
+const otherAttr = lazyAttr(ATTR_SIZE, otherOrder);
 
-/** Encodes a perf_event_attr (exported for tests of the byte layout). */
-export function encodePerfEventAttr(o: PerfEventAttr, probeName?: Uint8Array): Uint8Array {
+/** Fills `a` with the perf_event_attr for `o` (config1 the address of `probeName` when given). */
+function fillPerfEventAttr(a: Attr, o: PerfEventAttr, probeName: Uint8Array | undefined): Attr {
   let bits = 0n;
   const bit = (on: boolean | undefined, n: number) => {
     if (on) bits |= 1n << BigInt(n);
@@ -92,8 +96,8 @@ export function encodePerfEventAttr(o: PerfEventAttr, probeName?: Uint8Array): U
   bit(o.freq, 10);
   bit(o.watermark, 14);
   bits |= BigInt(o.precise ?? 0) << 15n;
-  const a = attr.reset();
-  a.u32(0, checkU32(o.type, 'type'))
+  a.reset()
+    .u32(0, checkU32(o.type, 'type'))
     .u32(4, ATTR_SIZE)
     .u64(8, checkU64(o.config ?? 0, 'config'))
     .u64(16, checkU64(o.samplePeriod ?? 0, 'samplePeriod'))
@@ -104,7 +108,21 @@ export function encodePerfEventAttr(o: PerfEventAttr, probeName?: Uint8Array): U
     .u64(64, checkU64(o.config2 ?? 0, 'config2'));
   if (probeName) a.ptr(56, probeName);
   else a.u64(56, checkU64(o.config1 ?? 0, 'config1'));
-  return a.bytes;
+  return a;
+}
+
+/**
+ * The 128 bytes of the `struct perf_event_attr` that {@link perfEventOpen} passes for `o`, in
+ * `order` (default the running kernel's): a copy, yours to keep. With `probeName`, config1 holds
+ * that buffer's address (valid while it lives).
+ */
+export function encodePerfEventAttr(
+  o: PerfEventAttr,
+  probeName?: Uint8Array,
+  order: ByteOrder = HOST_BYTE_ORDER,
+): Uint8Array {
+  const a = order === HOST_BYTE_ORDER ? hostAttr() : otherAttr();
+  return fillPerfEventAttr(a, o, probeName).bytes.slice();
 }
 
 /**
@@ -113,9 +131,9 @@ export function encodePerfEventAttr(o: PerfEventAttr, probeName?: Uint8Array): U
  */
 export function perfEventOpen(o: PerfEventAttr, pid = -1, cpu = 0, groupFd = -1, flags = 0): number {
   const name = o.probeName === undefined ? undefined : cString(checkCString(o.probeName, 'probeName'));
-  const bytes = encodePerfEventAttr(o, name);
+  const a = fillPerfEventAttr(hostAttr(), o, name);
   const fd = sysPerfEventOpen(
-    bytes,
+    a.bytes,
     checkInt(pid, 'pid', -1, 0x7fffffff),
     checkInt(cpu, 'cpu', -1, 0xffff),
     checkInt(groupFd, 'groupFd', -1, 0x7fffffff),

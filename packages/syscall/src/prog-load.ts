@@ -1,9 +1,17 @@
-import { BpfCmd } from '@ts-ebpf/uapi';
-import { Attr, keepAlive } from './attr.js';
+import { BpfCmd, HOST_BYTE_ORDER, isLittleEndian } from '@ts-ebpf/uapi';
+import { keepAlive, lazyAttr } from './attr.js';
 import { bpfTry } from './bpf.js';
-import { syscallError } from './errors.js';
+import { BpfArgumentError, syscallError } from './errors.js';
 import { BTF_LOAD, PROG_LOAD } from './layouts.js';
-import { checkBytes, checkCString, checkFd, checkObjectName, checkU32 } from './validate.js';
+import {
+  bufferError,
+  checkBuffer,
+  checkCString,
+  checkFd,
+  checkObjectName,
+  checkU32,
+  isDetached,
+} from './validate.js';
 
 /** Options of BPF_PROG_LOAD. */
 export interface ProgLoadAttr {
@@ -40,7 +48,7 @@ export interface ProgLoadAttr {
   progTokenFd?: number;
 }
 
-const attr = new Attr(PROG_LOAD.SIZE);
+const attr = lazyAttr(PROG_LOAD.SIZE);
 const decoder = new TextDecoder();
 
 /** The text the kernel wrote into a log buffer, up to its NUL. */
@@ -66,13 +74,10 @@ const PROG_LOAD_ATTEMPTS = 5;
  * `logTrueSize`, the buffer size the whole log needs (kernel 6.4+).
  */
 export function progLoad(o: ProgLoadAttr): number {
-  checkBytes(o.insns, 'insns', 8);
-  if (o.insns.byteLength % 8 !== 0) {
-    throw syscallErrorFromArgs(`insns is ${o.insns.byteLength} bytes, not a multiple of 8`);
-  }
+  checkProgLoad(o);
   const license = checkCString(o.license ?? 'GPL', 'license', 127);
   const logBuf = logBuffer(o.logLevel, o.logBuf, o.logSize);
-  const a = attr.reset();
+  const a = attr().reset();
   a.u32(PROG_LOAD.prog_type, checkU32(o.progType, 'progType'))
     .u32(PROG_LOAD.insn_cnt, o.insns.byteLength / 8)
     .input(PROG_LOAD.insns, o.insns)
@@ -114,8 +119,71 @@ export function progLoad(o: ProgLoadAttr): number {
   return fd;
 }
 
-function syscallErrorFromArgs(message: string): Error {
-  return new TypeError(`invalid BPF_PROG_LOAD arguments: ${message}`);
+const LOAD = 'BPF_PROG_LOAD';
+
+/**
+ * Checks the buffers of a program load: instructions (non-empty, whole 8-byte instructions),
+ * func_info and line_info (whole records), the log buffer, and `fdArray` (an entry for every
+ * index the instructions name).
+ */
+function checkProgLoad(o: ProgLoadAttr): void {
+  checkBuffer(o.insns, LOAD, 'insns', INSN_BYTES, 'one 8-byte instruction');
+  if (o.insns.byteLength % INSN_BYTES !== 0) {
+    throw new BpfArgumentError(
+      'insns',
+      `${LOAD}: ${o.insns.byteLength} bytes is not a whole number of 8-byte instructions`,
+    );
+  }
+  checkRecords(o.funcInfo, 'funcInfo', o.funcInfoRecSize ?? 8);
+  checkRecords(o.lineInfo, 'lineInfo', o.lineInfoRecSize ?? 16);
+  if (o.logBuf) checkBuffer(o.logBuf, LOAD, 'logBuf', 1, 'a log buffer');
+  const needed = fdArrayEntries(o.insns);
+  if (needed > 0) {
+    const given = o.fdArray?.length ?? 0;
+    if (!o.fdArray || given < needed || isDetached(o.fdArray)) {
+      bufferError(o.fdArray, LOAD, 'fdArray', needed * 4, `instructions naming fd_array[${needed - 1}]`);
+    }
+  }
+}
+
+function checkRecords(bytes: Uint8Array | undefined, argument: string, recSize: number): void {
+  if (!bytes) return;
+  checkBuffer(bytes, LOAD, argument, 0);
+  if (recSize === 0 || bytes.byteLength % recSize !== 0) {
+    throw new BpfArgumentError(
+      argument,
+      `${LOAD}: ${bytes.byteLength} bytes is not a whole number of ${recSize}-byte records`,
+    );
+  }
+}
+
+const INSN_BYTES = 8;
+const LD_IMM64 = 0x18;
+const CALL = 0x85;
+const PSEUDO_MAP_IDX = 5;
+const PSEUDO_MAP_IDX_VALUE = 6;
+const PSEUDO_KFUNC_CALL = 2;
+
+/** How many fd_array entries the kernel reads for `insns` (host byte order): 1 + the highest index. */
+function fdArrayEntries(insns: Uint8Array): number {
+  const le = isLittleEndian(HOST_BYTE_ORDER);
+  const v = new DataView(insns.buffer, insns.byteOffset, insns.byteLength);
+  let entries = 0;
+  for (let at = 0; at + INSN_BYTES <= insns.byteLength; at += INSN_BYTES) {
+    const code = insns[at]!;
+    if (code !== LD_IMM64 && code !== CALL) continue;
+    const regs = insns[at + 1]!;
+    const src = le ? regs >> 4 : regs & 0xf;
+    if (code === LD_IMM64 && (src === PSEUDO_MAP_IDX || src === PSEUDO_MAP_IDX_VALUE)) {
+      entries = Math.max(entries, v.getInt32(at + 4, le) + 1);
+    } else if (code === CALL && src === PSEUDO_KFUNC_CALL) {
+      // off 0 is vmlinux's BTF; off n > 0 is the module BTF whose fd is fd_array[n]
+      const off = v.getInt16(at + 2, le);
+      if (off > 0) entries = Math.max(entries, off + 1);
+    }
+    if (code === LD_IMM64) at += INSN_BYTES; // its second half is no instruction
+  }
+  return entries;
 }
 
 /** Options of BPF_BTF_LOAD. */
@@ -130,13 +198,14 @@ export interface BtfLoadAttr {
   btfTokenFd?: number;
 }
 
-const btfAttr = new Attr(BTF_LOAD.btf_token_fd + 4);
+const btfAttr = lazyAttr(BTF_LOAD.btf_token_fd + 4);
 
 /** BPF_BTF_LOAD: loads BTF into the kernel and returns its fd; failures carry the log. */
 export function btfLoad(o: BtfLoadAttr): number {
-  checkBytes(o.btf, 'btf', 24);
+  checkBuffer(o.btf, 'BPF_BTF_LOAD', 'btf', 24, 'a BTF header');
+  if (o.logBuf) checkBuffer(o.logBuf, 'BPF_BTF_LOAD', 'logBuf', 1, 'a log buffer');
   const logBuf = o.logSize === 0 ? o.logBuf : logBuffer(o.logLevel ?? 1, o.logBuf, o.logSize);
-  const a = btfAttr.reset();
+  const a = btfAttr().reset();
   a.ptr(BTF_LOAD.btf, o.btf)
     .ptr(BTF_LOAD.btf_log_buf, logBuf ?? null)
     .u32(BTF_LOAD.btf_size, o.btf.byteLength)

@@ -1,4 +1,4 @@
-import { HOST_LITTLE_ENDIAN } from './arch.js';
+import { HOST_LITTLE_ENDIAN } from '@ts-ebpf/uapi';
 import { BpfArgumentError } from './errors.js';
 import { checkInt } from './validate.js';
 

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { HOST_LITTLE_ENDIAN } from '@ts-ebpf/uapi';
 import { BpfArgumentError } from './errors.js';
 import { sysCapget, sysUname } from './ffi.js';
 
@@ -94,11 +95,11 @@ const LINUX_CAPABILITY_VERSION_3 = 0x20080522;
 /** The effective capability set of this process, as a bit mask. */
 export function effectiveCapabilities(): bigint {
   const header = new Uint8Array(8);
-  new DataView(header.buffer).setUint32(0, LINUX_CAPABILITY_VERSION_3, true);
+  new DataView(header.buffer).setUint32(0, LINUX_CAPABILITY_VERSION_3, HOST_LITTLE_ENDIAN);
   const data = new Uint8Array(24);
   sysCapget(header, data);
   const v = new DataView(data.buffer);
-  return BigInt(v.getUint32(0, true)) | (BigInt(v.getUint32(12, true)) << 32n);
+  return BigInt(v.getUint32(0, HOST_LITTLE_ENDIAN)) | (BigInt(v.getUint32(12, HOST_LITTLE_ENDIAN)) << 32n);
 }
 
 /** True when this process has the capability in its effective set. */

@@ -1,9 +1,10 @@
-import { BpfCmd } from '@ts-ebpf/uapi';
-import { Attr } from './attr.js';
+import { BpfCmd, BpfProgType } from '@ts-ebpf/uapi';
+import { lazyAttr } from './attr.js';
 import { bpfTry } from './bpf.js';
-import { syscallError } from './errors.js';
+import { BufferSizeError, syscallError } from './errors.js';
+import { progInfo } from './info.js';
 import { PROG_TEST_RUN } from './layouts.js';
-import { checkFd, checkU32 } from './validate.js';
+import { checkBuffer, checkFd, checkU32, isDetached } from './validate.js';
 
 /** Options of BPF_PROG_TEST_RUN. */
 export interface ProgTestRunAttr {
@@ -36,21 +37,75 @@ export interface ProgTestRunResult {
   ctxSizeOut: number;
 }
 
-const attr = new Attr(PROG_TEST_RUN.SIZE);
+const attr = lazyAttr(PROG_TEST_RUN.SIZE);
 const EINTR = 4;
 
-/** BPF_PROG_TEST_RUN: runs a loaded program once (or `repeat` times) on given input. */
+const COMMAND = 'BPF_PROG_TEST_RUN';
+/** ETH_HLEN: the kernel refuses packet input shorter than an Ethernet header. */
+const ETH_HLEN = 14;
+
+// Program types whose test run builds a packet from `dataIn` (bpf_test_init in net/bpf/test_run.c).
+const PACKET_TYPES: ReadonlyMap<number, string> = new Map([
+  [BpfProgType.SOCKET_FILTER, 'socket_filter'],
+  [BpfProgType.SCHED_CLS, 'sched_cls'],
+  [BpfProgType.SCHED_ACT, 'sched_act'],
+  [BpfProgType.XDP, 'xdp'],
+  [BpfProgType.CGROUP_SKB, 'cgroup_skb'],
+  [BpfProgType.LWT_IN, 'lwt_in'],
+  [BpfProgType.LWT_OUT, 'lwt_out'],
+  [BpfProgType.LWT_XMIT, 'lwt_xmit'],
+  [BpfProgType.LWT_SEG6LOCAL, 'lwt_seg6local'],
+  [BpfProgType.FLOW_DISSECTOR, 'flow_dissector'],
+]);
+
+/**
+ * Checks the buffers of a test run: none detached; an output buffer, when given, not empty (the
+ * kernel reads a zero `data_size_out` as "no limit" and would write the whole packet into it);
+ * packet input at least an Ethernet header for the program types that need one.
+ */
+function checkTestRun(o: ProgTestRunAttr): void {
+  // Empty inputs are passed as none; detached ones are refused.
+  if (o.dataIn) checkBuffer(o.dataIn, COMMAND, 'dataIn', 0);
+  if (o.ctxIn) checkBuffer(o.ctxIn, COMMAND, 'ctxIn', 0);
+  if (o.dataOut)
+    checkBuffer(o.dataOut, COMMAND, 'dataOut', 1, 'an output buffer (empty means no limit to the kernel)');
+  if (o.ctxOut) checkBuffer(o.ctxOut, COMMAND, 'ctxOut', 1, 'an output buffer');
+  const given = o.dataIn?.byteLength ?? 0;
+  if (given < ETH_HLEN) {
+    // Only for short input: the hot (repeated) case with a packet makes no extra system call.
+    const type = PACKET_TYPES.get(progInfo(checkFd(o.progFd, 'progFd')).type);
+    if (type !== undefined) {
+      throw new BufferSizeError(
+        COMMAND,
+        'dataIn',
+        given,
+        ETH_HLEN,
+        `program fd ${o.progFd} of type ${type} runs on a packet: an Ethernet header`,
+        o.dataIn !== undefined && isDetached(o.dataIn),
+      );
+    }
+  }
+}
+
+/**
+ * BPF_PROG_TEST_RUN: runs a loaded program once (or `repeat` times) on given input.
+ * @throws BufferSizeError for a detached buffer, an empty `dataOut`/`ctxOut`, or packet input
+ *   shorter than an Ethernet header for a program type that runs on packets
+ */
 export function progTestRun(o: ProgTestRunAttr): ProgTestRunResult {
-  const a = attr.reset();
+  checkTestRun(o);
+  const dataIn = o.dataIn?.byteLength ? o.dataIn : undefined;
+  const ctxIn = o.ctxIn?.byteLength ? o.ctxIn : undefined;
+  const a = attr().reset();
   a.u32(PROG_TEST_RUN.prog_fd, checkFd(o.progFd, 'progFd'))
-    .u32(PROG_TEST_RUN.data_size_in, o.dataIn?.byteLength ?? 0)
+    .u32(PROG_TEST_RUN.data_size_in, dataIn?.byteLength ?? 0)
     .u32(PROG_TEST_RUN.data_size_out, o.dataOut?.byteLength ?? 0)
-    .ptr(PROG_TEST_RUN.data_in, o.dataIn ?? null)
+    .ptr(PROG_TEST_RUN.data_in, dataIn ?? null)
     .ptr(PROG_TEST_RUN.data_out, o.dataOut ?? null)
     .u32(PROG_TEST_RUN.repeat, checkU32(o.repeat ?? 0, 'repeat'))
-    .u32(PROG_TEST_RUN.ctx_size_in, o.ctxIn?.byteLength ?? 0)
+    .u32(PROG_TEST_RUN.ctx_size_in, ctxIn?.byteLength ?? 0)
     .u32(PROG_TEST_RUN.ctx_size_out, o.ctxOut?.byteLength ?? 0)
-    .ptr(PROG_TEST_RUN.ctx_in, o.ctxIn ?? null)
+    .ptr(PROG_TEST_RUN.ctx_in, ctxIn ?? null)
     .ptr(PROG_TEST_RUN.ctx_out, o.ctxOut ?? null)
     .u32(PROG_TEST_RUN.flags, checkU32(o.flags ?? 0, 'flags'))
     .u32(PROG_TEST_RUN.cpu, checkU32(o.cpu ?? 0, 'cpu'))
@@ -59,8 +114,7 @@ export function progTestRun(o: ProgTestRunAttr): ProgTestRunResult {
   let r = bpfTry(BpfCmd.PROG_TEST_RUN, a, PROG_TEST_RUN.SIZE);
   for (let tries = 0; r === -EINTR && tries < 16; tries++)
     r = bpfTry(BpfCmd.PROG_TEST_RUN, a, PROG_TEST_RUN.SIZE);
-  if (r < 0)
-    throw syscallError(-r, { syscall: 'bpf', command: 'BPF_PROG_TEST_RUN', detail: `prog fd ${o.progFd}` });
+  if (r < 0) throw syscallError(-r, { syscall: 'bpf', command: COMMAND, detail: `prog fd ${o.progFd}` });
   return {
     retval: a.getU32(PROG_TEST_RUN.retval),
     duration: a.getU32(PROG_TEST_RUN.duration),

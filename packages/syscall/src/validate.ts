@@ -1,4 +1,4 @@
-import { BpfArgumentError } from './errors.js';
+import { BpfArgumentError, BufferSizeError } from './errors.js';
 
 /** Checks that `fd` is a plausible open file descriptor number. */
 export function checkFd(fd: number, argument = 'fd'): number {
@@ -56,11 +56,50 @@ export function checkObjectName(value: string, argument: string): string {
   return value;
 }
 
-/** Checks that `bytes` is a Uint8Array of at least `min` bytes. */
-export function checkBytes(bytes: Uint8Array, argument: string, min = 0): Uint8Array {
-  if (!(bytes instanceof Uint8Array)) throw new BpfArgumentError(argument, 'expected a Uint8Array');
-  if (bytes.byteLength < min) {
-    throw new BpfArgumentError(argument, `is ${bytes.byteLength} bytes, needs at least ${min}`);
+/** True when `bytes` sits on a detached (transferred) ArrayBuffer. */
+export function isDetached(bytes: ArrayBufferView): boolean {
+  const buffer = bytes.buffer as ArrayBuffer & { detached?: boolean };
+  if (buffer.detached !== undefined) return buffer.detached;
+  // Node 20 has no `detached`: a detached buffer reports byteLength 0, and a view on it cannot be made.
+  if (buffer.byteLength !== 0) return false;
+  try {
+    new Uint8Array(buffer);
+    return false;
+  } catch {
+    return true;
   }
+}
+
+/**
+ * Throws the {@link BufferSizeError} for a buffer that failed a size check (a separate
+ * function, so the hot paths inline only their comparison).
+ */
+export function bufferError(
+  bytes: ArrayBufferView | null | undefined,
+  command: string,
+  argument: string,
+  needed: number,
+  why: string,
+): never {
+  if (bytes !== null && bytes !== undefined && !ArrayBuffer.isView(bytes))
+    throw new BpfArgumentError(argument, `${command} expects a Uint8Array, got ${typeof bytes}`);
+  const detached = bytes ? isDetached(bytes) : false;
+  throw new BufferSizeError(command, argument, bytes?.byteLength ?? 0, needed, why, detached);
+}
+
+/**
+ * Checks a buffer the kernel reads or writes `needed` bytes of: a typed array on a live
+ * ArrayBuffer, at least `needed` bytes long.
+ * @param why - where `needed` comes from, for the message
+ */
+export function checkBuffer<T extends ArrayBufferView>(
+  bytes: T,
+  command: string,
+  argument: string,
+  needed: number,
+  why = 'the kernel',
+): T {
+  if (!ArrayBuffer.isView(bytes) || bytes.byteLength < needed || isDetached(bytes))
+    bufferError(bytes, command, argument, needed, why);
   return bytes;
 }

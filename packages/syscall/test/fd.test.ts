@@ -1,17 +1,20 @@
 import { describeKernel } from '@ts-ebpf/test-utils';
 import { expect, it } from 'vitest';
+import { lockdownMode } from '../src/errors.js';
 import {
   BpfArgumentError,
   BpfMapType,
   BpfSyscallError,
-  bpf,
+  bpfSyscall,
   close,
   dupFd,
+  InvalidArgumentError,
   mapCreate,
   mapInfo,
   ObjectClosedError,
   OwnedFd,
   syscallError,
+  UnsupportedError,
 } from '../src/index.js';
 
 describeKernel('owned file descriptors and errors', () => {
@@ -50,12 +53,12 @@ describeKernel('owned file descriptors and errors', () => {
   });
 
   it('the raw bpf() call validates its arguments and names the command in errors', () => {
-    expect(() => bpf(-1, new Uint8Array(8))).toThrow(BpfArgumentError);
-    expect(() => bpf(0, new Uint8Array(8), 9)).toThrow(BpfArgumentError);
+    expect(() => bpfSyscall(-1, new Uint8Array(8))).toThrow(BpfArgumentError);
+    expect(() => bpfSyscall(0, new Uint8Array(8), 9)).toThrow(BpfArgumentError);
     const attr = new Uint8Array(72); // BPF_MAP_CREATE with every field zero
     const err = (() => {
       try {
-        bpf(0, attr);
+        bpfSyscall(0, attr);
       } catch (e) {
         return e as BpfSyscallError;
       }
@@ -66,14 +69,32 @@ describeKernel('owned file descriptors and errors', () => {
     expect(() => new OwnedFd(-1)).toThrow(BpfArgumentError);
   });
 
-  it('hints name the usual causes', () => {
-    // this process holds CAP_BPF, so EPERM points at lockdown and unsupported features instead
-    expect(syscallError(1, { syscall: 'bpf', command: 'BPF_MAP_CREATE' }).hint).toMatch(/lockdown/);
-    expect(syscallError(2, { syscall: 'bpf', command: 'BPF_OBJ_GET' }).hint).toMatch(/bpffs/);
+  it('hints say what the errno means for the command, and only what is true', () => {
+    // this process holds CAP_BPF: EPERM is not a missing capability
+    const eperm = syscallError(1, { syscall: 'bpf', command: 'BPF_MAP_CREATE' }).hint;
+    expect(eperm).toMatch(/although the process holds CAP_BPF/);
+    // lockdown is named only when the kernel says it is on
+    if (lockdownMode() === null) expect(eperm).not.toMatch(/lockdown/);
+    else expect(eperm).toContain(`lockdown mode '${lockdownMode()}'`);
+    expect(syscallError(1, { syscall: 'bpf', command: 'BPF_MAP_UPDATE_ELEM' }).hint).toMatch(/read-only/);
+    expect(syscallError(2, { syscall: 'bpf', command: 'BPF_OBJ_GET' }).hint).toMatch(/nothing is pinned/);
     expect(syscallError(12, { syscall: 'bpf', command: 'BPF_MAP_CREATE' }).hint).toMatch(/RLIMIT_MEMLOCK/);
     expect(syscallError(28, { syscall: 'bpf', command: 'BPF_PROG_LOAD' }).hint).toMatch(/logSize/);
-    expect(syscallError(524, { syscall: 'bpf', command: 'BPF_LINK_CREATE' }).hint).toMatch(/not supported/);
+    const einval = syscallError(22, { syscall: 'bpf', command: 'BPF_MAP_CREATE' });
+    expect(einval).toBeInstanceOf(InvalidArgumentError);
+    expect(einval.hint).toBe('the kernel refused an argument of BPF_MAP_CREATE as invalid');
+    expect(syscallError(7, { syscall: 'bpf', command: 'BPF_MAP_CREATE' }).hint).not.toMatch(/too large/);
+    expect(syscallError(7, { syscall: 'bpf', command: 'BPF_MAP_UPDATE_ELEM' }).hint).toMatch(/max_entries/);
+    for (const errno of [95, 524]) {
+      const e = syscallError(errno, { syscall: 'bpf', command: 'BPF_LINK_CREATE' });
+      expect(e).toBeInstanceOf(UnsupportedError);
+      expect(e).toBeInstanceOf(BpfSyscallError);
+      expect(e).not.toBeInstanceOf(InvalidArgumentError);
+      expect(e.hint).toBe('the kernel does not support BPF_LINK_CREATE for this object or type');
+    }
     expect(syscallError(9999, { syscall: 'bpf' }).code).toBe('E9999');
+    const cause = new Error('inner');
+    expect(syscallError(9, { syscall: 'bpf' }, { cause }).cause).toBe(cause);
   });
 });
 

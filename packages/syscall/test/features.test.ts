@@ -13,8 +13,6 @@ import {
   hasCapability,
   kernelVersion,
   mapCreate,
-  parseCpuList,
-  parseKernelRelease,
   possibleCpuCount,
   possibleCpus,
   probeAttachType,
@@ -22,6 +20,7 @@ import {
   probeMapType,
   probeProgType,
 } from '../src/index.js';
+import { parseCpuList, parseKernelRelease } from '../src/system.js';
 
 describe('system facts (pure parsing)', () => {
   it('parses kernel releases and CPU lists', () => {

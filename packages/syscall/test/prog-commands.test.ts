@@ -5,6 +5,7 @@ import { isMainThread } from 'node:worker_threads';
 import { add, bpf as asm, exit, mov, program, R0 } from '@ts-ebpf/dsl';
 import { describeKernel, hostCode } from '@ts-ebpf/test-utils';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { mountedFsType } from '../src/bpffs.js';
 import {
   addressOf,
   BpfCmd,
@@ -12,7 +13,7 @@ import {
   BpfProgType,
   BpfStatsType,
   BpfSyscallError,
-  bpf,
+  bpfSyscall,
   close,
   enableStats,
   ensureBpffs,
@@ -22,7 +23,6 @@ import {
   mapGetFdById,
   mapGetNextId,
   mapInfo,
-  mountedFsType,
   NotFoundError,
   objGet,
   PermissionError,
@@ -81,7 +81,7 @@ function loadOnce(insns: Uint8Array): number {
   v.setBigUint64(8, addressOf(insns), true);
   v.setBigUint64(16, addressOf(license), true);
   try {
-    close(bpf(BpfCmd.PROG_LOAD, attr));
+    close(bpfSyscall(BpfCmd.PROG_LOAD, attr));
     return 0;
   } catch (e) {
     if (!(e instanceof BpfSyscallError)) throw e;
@@ -252,7 +252,7 @@ describeKernel('program commands', () => {
       close(fd);
       unpin(path);
       expect(() => objGet(path)).toThrow(NotFoundError);
-      expect(() => objGet(path)).toThrow(/bpffs/);
+      expect(() => objGet(path)).toThrow(/nothing is pinned at this path/);
     } finally {
       close(map);
     }

@@ -4,5 +4,6 @@ export { describeKernel, itIfSupported, kernelRequired, kernelUnavailableReason 
 export { catalog, type Mistake } from './mistakes.js';
 export { VethPair } from './netns.js';
 export { counterProgram, hostCode, returns } from './programs.js';
+export { type PureImportOptions, type PureImportResult, REFUSED, runWithoutNative } from './pure-import.js';
 export { seededRandom } from './random.js';
 export { socketFd } from './socket-fd.js';

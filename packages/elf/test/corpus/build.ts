@@ -2,7 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { dumpC, loadKernelBtf } from '@ts-ebpf/btf';
+import { dumpC } from '@ts-ebpf/btf';
+import { loadKernelBtf } from '@ts-ebpf/btf/kernel';
 
 /** Where the C sources of the corpus live. */
 export const CORPUS_DIR = new URL('.', import.meta.url).pathname;

@@ -1,4 +1,5 @@
-import { kernelBtf, membersOf } from '@ts-ebpf/btf';
+import { membersOf } from '@ts-ebpf/btf';
+import { kernelBtf } from '@ts-ebpf/btf/kernel';
 import { StructOpsMap, StructOpsTypeError, structOpsValueType } from '@ts-ebpf/maps';
 import { BpfAttachType, close, dupFd, linkCreate, mapDeleteElem } from '@ts-ebpf/syscall';
 import { Link } from '../link.js';

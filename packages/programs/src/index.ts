@@ -68,7 +68,6 @@ export { attachTpBtf, attachTracing, type TracingAttachOptions, tracingLinkAttr 
 export {
   attachUprobe,
   attachUprobeMulti,
-  ProbeUnsupportedError,
   pmuType,
   retprobeBit,
   type UprobeMultiOptions,
@@ -96,6 +95,13 @@ export {
 } from './btf-resolve.js';
 export { ElfError, type ElfSymbol, ElfSymbols, SymbolNotFoundError } from './elf-symbols.js';
 export {
+  AttachError,
+  InterfaceNotFoundError,
+  NotAProgramError,
+  ProbeUnsupportedError,
+  TracepointNotFoundError,
+} from './errors.js';
+export {
   type EncodedCode,
   encodeCode,
   type InstructionLocation,
@@ -105,7 +111,8 @@ export {
 export { Link, LinkOperationError, type LinkParts } from './link.js';
 export { type PreparedLoad, type ProgramLoadOptions, prepareLoad } from './load-options.js';
 export { type LoadResult, type LogOptions, loadWithLog } from './log.js';
-export { type Interface, ifindex } from './netlink/ifindex.js';
+export { attachTypeName, linkTypeName, progTypeName } from './names.js';
+export { type Interface, ifindex, ifname } from './netlink/ifindex.js';
 export { NetlinkError, RtNetlink, withRtNetlink } from './netlink/socket.js';
 export { inNetns, type NetnsTarget, netnsPath } from './netns.js';
 export { freplacePair, type TracingKind, tracingUnsupportedReason } from './probes.js';

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { BpfAttachType, BpfProgType, encodePerfEventAttr, getpid } from '@ts-ebpf/syscall';
+import { BpfArgumentError, BpfAttachType, BpfProgType, encodePerfEventAttr, getpid } from '@ts-ebpf/syscall';
 import { describeKernel, itIfSupported } from '@ts-ebpf/test-utils';
 import { expect, it } from 'vitest';
 import {
@@ -76,7 +76,7 @@ describeKernel('BTF-attached programs and kprobes', () => {
       syms: ['a', 'b'],
       cookies: BigUint64Array.from([1n, 2n]),
     });
-    expect(() => kprobeMultiAttr(3, {})).toThrow(TypeError);
+    expect(() => kprobeMultiAttr(3, {})).toThrow(BpfArgumentError);
   });
 
   it('encodes the kprobe perf_event_attr and the tracefs kprobe_events line', () => {

@@ -1,12 +1,13 @@
 import { readFileSync } from 'node:fs';
 import {
   BPF_F_UPROBE_MULTI_RETURN,
+  BpfArgumentError,
   BpfAttachTypeNewer,
   linkCreate,
   type PerfEventAttr,
 } from '@ts-ebpf/syscall';
-import { EbpfError } from '@ts-ebpf/uapi';
 import { ElfSymbols } from '../elf-symbols.js';
+import { ProbeUnsupportedError } from '../errors.js';
 import { Link } from '../link.js';
 import type { Program } from '../program.js';
 import { openAndAttach, type PerfAttachOptions } from './perf-link.js';
@@ -75,15 +76,6 @@ export function uprobePerfAttr(
   return { type: pmu, config, probeName: path, config2: offset, samplePeriod: 1, wakeupEvents: 1 };
 }
 
-/** A kprobe or uprobe PMU that was asked for is missing from this kernel. */
-export class ProbeUnsupportedError extends EbpfError {
-  /** @param what - `'uprobe'` or `'kprobe'` */
-  constructor(what: string) {
-    super(`${what} is not supported by this kernel (no ${what} PMU in ${PMU_DIR})`);
-    this.name = 'ProbeUnsupportedError';
-  }
-}
-
 /**
  * Attaches a `kprobe`-type program as a uprobe or uretprobe on a binary's function
  * (symbol → file offset from its ELF), for all processes or one pid.
@@ -97,7 +89,7 @@ export function attachUprobe(program: Program, o: UprobeOptions): Link {
     const attr = uprobePerfAttr(pmu, o.path, offset, o.retprobe ?? false, o.refCtrOffset);
     return openAndAttach(kind, program, attr, pid, pid === -1 ? 0 : -1, o);
   }
-  if (o.via === 'pmu') throw new ProbeUnsupportedError('uprobe');
+  if (o.via === 'pmu') throw new ProbeUnsupportedError('uprobe', `no uprobe PMU in ${PMU_DIR}`);
   const event = probeEventName(`${o.symbol ?? 'uprobe'}`);
   const line = uprobeEventLine(event, o.path, offset, o.retprobe ?? false, o.refCtrOffset);
   return attachProbeEvent(kind, 'uprobe_events', event, line, program, pid, o);
@@ -111,7 +103,8 @@ export function uprobeEventLine(
   retprobe: boolean,
   refCtrOffset?: number,
 ): string {
-  if (/\s/.test(path)) throw new TypeError(`uprobe_events cannot name a path with white space: '${path}'`);
+  if (/\s/.test(path))
+    throw new BpfArgumentError('uprobe path', `uprobe_events cannot name a path with white space: '${path}'`);
   const ref = refCtrOffset ? `(0x${refCtrOffset.toString(16)})` : '';
   return `${retprobe ? 'r' : 'p'}:${PROBE_EVENT_GROUP}/${event} ${path}:0x${offset.toString(16)}${ref}`;
 }
@@ -139,7 +132,8 @@ export interface UprobeMultiOptions {
 export function attachUprobeMulti(program: Program, o: UprobeMultiOptions): Link {
   const elf = o.symbols?.length ? ElfSymbols.open(o.path) : undefined;
   const offsets = [...(o.symbols ?? []).map((s) => elf!.symbolOffset(s)), ...(o.offsets ?? []).map(BigInt)];
-  if (offsets.length === 0) throw new TypeError('uprobe_multi needs at least one symbol or offset');
+  if (offsets.length === 0)
+    throw new BpfArgumentError('uprobe_multi options', `give at least one symbol or offset for ${o.path}`);
   const fd = linkCreate({
     progFd: program.fd,
     targetFd: 0,

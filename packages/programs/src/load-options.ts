@@ -67,7 +67,11 @@ export interface PreparedLoad {
  * resolving `attachTo` through the kernel's BTF). Exported for tests of what is sent.
  */
 export function prepareLoad(o: ProgramLoadOptions): PreparedLoad {
-  const code = encodeCode(o.instructions, o.maps);
+  const code = encodeCode(
+    o.instructions,
+    o.maps,
+    o.name ? `instructions of program '${o.name}'` : 'instructions',
+  );
   let flags = o.flags ?? 0;
   if (o.sleepable) flags |= BPF_F_SLEEPABLE;
   if (o.xdpFrags) flags |= BPF_F_XDP_HAS_FRAGS;

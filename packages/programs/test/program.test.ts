@@ -1,6 +1,7 @@
 import { existsSync, rmSync } from 'node:fs';
 import { program as dslProgram, exit, jeq, ldImm64, ldx, mark, mov, R0, R1, R2, R3 } from '@ts-ebpf/dsl';
 import {
+  BpfArgumentError,
   BpfMapType,
   BpfProgType,
   close,
@@ -236,7 +237,7 @@ describeKernel('Program', () => {
 
   it('rejects bad code before the syscall', () => {
     expect(() => Program.load({ type: BpfProgType.XDP, instructions: new Uint8Array(12) })).toThrow(
-      TypeError,
+      BpfArgumentError,
     );
   });
 });

@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import { BpfAttachType, close, fileRead, iterCreate, linkCreate } from '@ts-ebpf/syscall';
+import { HOST_LITTLE_ENDIAN } from '@ts-ebpf/uapi';
 import { Link } from '../link.js';
 import type { Program } from '../program.js';
 
@@ -21,10 +22,10 @@ export function encodeIterInfo(o: IterAttachOptions): Uint8Array | undefined {
   if (o.mapFd === undefined && o.tid === undefined && o.pid === undefined) return undefined;
   const b = new Uint8Array(16);
   const v = new DataView(b.buffer);
-  if (o.mapFd !== undefined) v.setUint32(0, o.mapFd, true);
+  if (o.mapFd !== undefined) v.setUint32(0, o.mapFd, HOST_LITTLE_ENDIAN);
   else {
-    v.setUint32(0, o.tid ?? 0, true);
-    v.setUint32(4, o.pid ?? 0, true);
+    v.setUint32(0, o.tid ?? 0, HOST_LITTLE_ENDIAN);
+    v.setUint32(4, o.pid ?? 0, HOST_LITTLE_ENDIAN);
   }
   return b;
 }

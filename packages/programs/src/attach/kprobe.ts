@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import {
   BpfArgumentError,
   BpfAttachType,
+  BpfProgType,
   BpfSyscallError,
   ensureTracefs,
   type LinkCreateAttr,
@@ -12,6 +13,7 @@ import {
 import { ProbeUnsupportedError } from '../errors.js';
 import { Link } from '../link.js';
 import type { Program } from '../program.js';
+import { requireProgramType } from './check.js';
 import { attachToPerfEvent, type PerfAttachOptions } from './perf-link.js';
 import { attachProbeEvent, PROBE_EVENT_GROUP, probeEventName } from './probe-events.js';
 import { pmuType, retprobeBit } from './uprobe.js';
@@ -79,6 +81,7 @@ export function kprobeUnsupportedReason(): string | undefined {
  */
 export function attachKprobe(program: Program, o: KprobeOptions): Link {
   const kind = o.retprobe ? 'kretprobe' : 'kprobe';
+  requireProgramType(program, `${kind} on ${o.symbol}`, [BpfProgType.KPROBE]);
   const pmu = pmuType('kprobe');
   const via = o.via ?? 'auto';
   if (pmu !== undefined && via !== 'tracefs') {

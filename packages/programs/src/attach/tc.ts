@@ -1,9 +1,16 @@
-import { BpfAttachTypeNewer, linkCreate, type ProgQueryResult, progQuery } from '@ts-ebpf/syscall';
+import {
+  BpfAttachTypeNewer,
+  BpfProgType,
+  linkCreate,
+  type ProgQueryResult,
+  progQuery,
+} from '@ts-ebpf/syscall';
 import { Link } from '../link.js';
-import { type Interface, ifindex } from '../netlink/ifindex.js';
+import { describeInterface, type Interface, ifindex } from '../netlink/ifindex.js';
 import { attrString, attrU32, NLM_F, NLMSG, nested, tcmsg } from '../netlink/message.js';
 import { NetlinkError, withRtNetlink } from '../netlink/socket.js';
 import type { Program } from '../program.js';
+import { requireProgramType } from './check.js';
 
 /** Which way the packets go. */
 export type TcDirection = 'ingress' | 'egress';
@@ -30,9 +37,11 @@ export function attachTcx(
   direction: TcDirection,
   o: TcxOptions = {},
 ): Link {
+  const index = ifindex(iface);
+  requireProgramType(program, `tcx ${direction} on ${describeInterface(iface)}`, [BpfProgType.SCHED_CLS]);
   const fd = linkCreate({
     progFd: program.fd,
-    targetFd: ifindex(iface),
+    targetFd: index,
     attachType: TCX_TYPE[direction],
     flags: o.flags ?? 0,
     mprog: {

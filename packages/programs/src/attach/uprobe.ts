@@ -3,6 +3,7 @@ import {
   BPF_F_UPROBE_MULTI_RETURN,
   BpfArgumentError,
   BpfAttachTypeNewer,
+  BpfProgType,
   linkCreate,
   type PerfEventAttr,
 } from '@ts-ebpf/syscall';
@@ -10,6 +11,7 @@ import { ElfSymbols } from '../elf-symbols.js';
 import { ProbeUnsupportedError } from '../errors.js';
 import { Link } from '../link.js';
 import type { Program } from '../program.js';
+import { requireFile, requireProgramType } from './check.js';
 import { openAndAttach, type PerfAttachOptions } from './perf-link.js';
 import { attachProbeEvent, PROBE_EVENT_GROUP, probeEventName } from './probe-events.js';
 
@@ -82,6 +84,9 @@ export function uprobePerfAttr(
  */
 export function attachUprobe(program: Program, o: UprobeOptions): Link {
   const kind = o.retprobe ? 'uretprobe' : 'uprobe';
+  const where = `${kind} on '${o.path}'`;
+  requireProgramType(program, where, [BpfProgType.KPROBE]);
+  requireFile(o.path, where);
   const pmu = pmuType('uprobe');
   const pid = o.pid ?? -1;
   const offset = uprobeOffset(o);
@@ -130,6 +135,9 @@ export interface UprobeMultiOptions {
  * to many uprobes in one bpf_link (kernel 6.6+).
  */
 export function attachUprobeMulti(program: Program, o: UprobeMultiOptions): Link {
+  const where = `uprobe_multi on '${o.path}'`;
+  requireProgramType(program, where, [BpfProgType.KPROBE]);
+  requireFile(o.path, where);
   const elf = o.symbols?.length ? ElfSymbols.open(o.path) : undefined;
   const offsets = [...(o.symbols ?? []).map((s) => elf!.symbolOffset(s)), ...(o.offsets ?? []).map(BigInt)];
   if (offsets.length === 0)

@@ -2,11 +2,12 @@ import { BpfAttachType, BpfProgType, BpfSyscallError, linkCreate } from '@ts-ebp
 import { EbpfError, HOST_LITTLE_ENDIAN } from '@ts-ebpf/uapi';
 import { AttachError } from '../errors.js';
 import { holdProgram, Link } from '../link.js';
-import { attachTypeName, progTypeName } from '../names.js';
+import { attachTypeName } from '../names.js';
 import { describeInterface, type Interface, ifindex } from '../netlink/ifindex.js';
 import { attrS32, attrU32, decodeAttrs, ifinfomsg, NLMSG, nested } from '../netlink/message.js';
 import { NetlinkError, withRtNetlink } from '../netlink/socket.js';
 import { Program } from '../program.js';
+import { describeProgram, requireProgramType } from './check.js';
 
 /** `XDP_FLAGS_*` (linux/if_link.h). */
 export const XdpFlags = {
@@ -82,12 +83,8 @@ export function attachXdp(program: Program, iface: Interface, o: XdpAttachOption
 
 /** Refuses, before the kernel is asked, a program that cannot run at an interface's XDP hook. */
 function checkXdpProgram(program: Program, target: string): void {
-  const who = program.name ? `program '${program.name}'` : 'the program';
-  if (program.type !== BpfProgType.XDP)
-    throw new AttachError(
-      target,
-      `${who} is a ${progTypeName(program.type)} program; XDP needs an XDP program`,
-    );
+  requireProgramType(program, target, [BpfProgType.XDP]);
+  const who = describeProgram(program);
   const eat = program.expectedAttachType;
   if (eat !== undefined && eat !== 0 && eat !== BpfAttachType.XDP)
     throw new AttachError(

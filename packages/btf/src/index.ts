@@ -35,4 +35,10 @@ export {
   type TypeSource,
 } from './layout.js';
 export { type BtfLoadOptions, LoadedBtf, loadBtf, loadBtf as load } from './load.js';
+export {
+  STRUCT_OPS_VALUE_PREFIX,
+  type StructOpsLayout,
+  type StructOpsMemberLayout,
+  structOpsLayout,
+} from './struct-ops-layout.js';
 export { StringTable, type WriteOptions, writeBtf } from './writer.js';

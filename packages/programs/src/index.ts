@@ -38,13 +38,7 @@ export {
   type MapTarget,
   type SockmapAttachOptions,
 } from './attach/sockmap.js';
-export {
-  attachStructOps,
-  type StructOpsMember,
-  type StructOpsOptions,
-  structOpsMember,
-  structOpsValue,
-} from './attach/struct-ops.js';
+export { attachStructOps, type StructOpsOptions, structOpsValue } from './attach/struct-ops.js';
 export type { FdTarget } from './attach/target-fd.js';
 export {
   addClsact,
@@ -117,6 +111,7 @@ export { NetlinkError, RtNetlink, withRtNetlink } from './netlink/socket.js';
 export { inNetns, type NetnsTarget, netnsPath } from './netns.js';
 export { freplacePair, type TracingKind, tracingUnsupportedReason } from './probes.js';
 export { Program, type ProgramInfo, type TestRunOptions, type TestRunResult } from './program.js';
+export { type StructOpsMember, structOpsMember } from './struct-ops-member.js';
 export {
   describeLocation,
   type ParsedVerifierLog,

@@ -1,9 +1,9 @@
 import type { MapResolver } from '@ts-ebpf/dsl';
 import { BPF_F_SLEEPABLE, BPF_F_XDP_HAS_FRAGS, BpfProgType, type ProgLoadAttr } from '@ts-ebpf/syscall';
-import { structOpsMember } from './attach/struct-ops.js';
 import { resolveAttachBtfId } from './btf-resolve.js';
 import { type EncodedCode, encodeCode, type ProgramCode } from './instructions.js';
 import type { LogOptions } from './log.js';
+import { structOpsMember } from './struct-ops-member.js';
 
 /** Options of `Program.load`: libbpf-style, every field but `type` and `instructions` optional. */
 export interface ProgramLoadOptions extends LogOptions {

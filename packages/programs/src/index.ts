@@ -103,6 +103,7 @@ export {
   type ProgramCode,
 } from './instructions.js';
 export { Link, LinkOperationError, type LinkParts } from './link.js';
+export type { LinkInfo, PerfEventLinkTarget } from './link-info.js';
 export { type PreparedLoad, type ProgramLoadOptions, prepareLoad } from './load-options.js';
 export { type LoadResult, type LogOptions, loadWithLog } from './log.js';
 export { attachTypeName, linkTypeName, progTypeName } from './names.js';

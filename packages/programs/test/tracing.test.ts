@@ -103,6 +103,12 @@ describeKernel('BTF-attached programs and kprobes', () => {
     });
     {
       using _link = attachTpBtf(p);
+      // tp_btf attaches through a raw tracepoint link (the tracing link type is fentry/fexit/lsm's).
+      expect(_link.info()).toMatchObject({
+        type: 'raw_tracepoint',
+        tracepoint: 'sys_enter',
+        progId: p.info().id,
+      });
       for (let i = 0; i < 5; i++) getpid();
       expect(c.value).toBeGreaterThanOrEqual(5n);
     }

@@ -2,7 +2,7 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BpfAttachTypeNewer, BpfLinkTypeNewer, BpfProgType } from '@ts-ebpf/syscall';
+import { BpfAttachTypeNewer, BpfProgType } from '@ts-ebpf/syscall';
 import { describeKernel } from '@ts-ebpf/test-utils';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
@@ -13,6 +13,7 @@ import {
   pmuType,
   SymbolNotFoundError,
   uprobeEventLine,
+  uprobeOffset,
   uprobePerfAttr,
 } from '../src/index.js';
 import { Counter } from './helpers.js';
@@ -80,6 +81,12 @@ describeKernel('uprobes', () => {
       {
         using link = attachUprobe(p, { path: bin, symbol: 'ts_ebpf_target', retprobe });
         expect(link.kind).toBe(retprobe ? 'uretprobe' : 'uprobe');
+        expect(link.info()).toMatchObject({
+          type: 'perf_event',
+          event: retprobe ? 'uretprobe' : 'uprobe',
+          path: bin,
+          offset: Number(uprobeOffset({ path: bin, symbol: 'ts_ebpf_target' })),
+        });
         run(7);
         expect(c.value).toBe(7n);
       }
@@ -131,7 +138,7 @@ describeKernel('uprobes', () => {
     });
     {
       using link = attachUprobeMulti(p, { path: bin, symbols: ['ts_ebpf_target', 'ts_ebpf_other'] });
-      expect(link.info().type).toBe(BpfLinkTypeNewer.UPROBE_MULTI);
+      expect(link.info()).toMatchObject({ type: 'uprobe_multi', path: bin, count: 2, pid: 0 });
       run(6);
       expect(c.value).toBe(12n);
     }

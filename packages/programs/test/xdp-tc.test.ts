@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { BpfLinkType, BpfLinkTypeNewer, BpfProgType } from '@ts-ebpf/syscall';
+import { BpfProgType } from '@ts-ebpf/syscall';
 import { describeKernel, VethPair } from '@ts-ebpf/test-utils';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
@@ -33,7 +33,7 @@ describeKernel('xdp and tc on a veth pair', () => {
       using c = new Counter();
       using p = Program.load({ type: BpfProgType.XDP, instructions: c.code(XDP_PASS) });
       using link = attachXdp(p, veth.host, { via: 'link', ...(mode && { mode }) });
-      expect(link.info().type).toBe(BpfLinkType.XDP);
+      expect(link.info()).toMatchObject({ type: 'xdp', interface: veth.host, ifindex: ifindex(veth.host) });
       expect(queryXdp(veth.host).progId).toBe(p.info().id);
       veth.sendToHost(3);
       expect(c.value).toBeGreaterThanOrEqual(3n);
@@ -75,7 +75,8 @@ describeKernel('xdp and tc on a veth pair', () => {
     using pout = Program.load({ type: BpfProgType.SCHED_CLS, instructions: outC.code(TC_ACT_OK) });
     using lin = attachTcx(pin, veth.host, 'ingress');
     using lout = attachTcx(pout, veth.host, 'egress');
-    expect(lin.info().type).toBe(BpfLinkTypeNewer.TCX);
+    expect(lin.info()).toMatchObject({ type: 'tcx', interface: veth.host, attachType: 'TCX_INGRESS' });
+    expect(lout.info()).toMatchObject({ type: 'tcx', attachType: 'TCX_EGRESS' });
     expect(queryTcx(veth.host, 'ingress').progIds).toEqual([pin.info().id]);
     expect(queryTcx(veth.host, 'ingress').linkIds).toEqual([lin.info().id]);
     veth.sendToHost(3);

@@ -2,23 +2,21 @@ import { readFileSync } from 'node:fs';
 import { BpfArgumentError, BpfAttachType, BpfProgType, encodePerfEventAttr, getpid } from '@ts-ebpf/syscall';
 import { describeKernel, itIfSupported } from '@ts-ebpf/test-utils';
 import { expect, it } from 'vitest';
+import { kprobeEventLine, kprobeMultiAttr, kprobePerfAttr } from '../src/attach/kprobe.js';
+import { tracingLinkAttr } from '../src/attach/tracing.js';
 import {
   attachKprobe,
   attachKprobeMulti,
   attachTpBtf,
   attachTracing,
   btfTargetFor,
-  freplacePair,
   kernelBtf,
-  kprobeEventLine,
-  kprobeMultiAttr,
-  kprobePerfAttr,
   kprobeUnsupportedReason,
   Program,
-  prepareLoad,
-  tracingLinkAttr,
   tracingUnsupportedReason,
 } from '../src/index.js';
+import { prepareLoad } from '../src/load-options.js';
+import { freplacePair } from '../src/probes.js';
 import { Counter, returns } from './helpers.js';
 
 const funcId = (name: string) => kernelBtf().findIds(name, 'func')[0];

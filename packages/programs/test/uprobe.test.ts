@@ -5,16 +5,14 @@ import { join } from 'node:path';
 import { BpfAttachTypeNewer, BpfProgType } from '@ts-ebpf/syscall';
 import { describeKernel } from '@ts-ebpf/test-utils';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { pmuType, uprobeEventLine, uprobePerfAttr } from '../src/attach/uprobe.js';
 import {
   attachUprobe,
   attachUprobeMulti,
   ElfSymbols,
   Program,
-  pmuType,
   SymbolNotFoundError,
-  uprobeEventLine,
   uprobeOffset,
-  uprobePerfAttr,
 } from '../src/index.js';
 import { Counter } from './helpers.js';
 

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { BpfProgType } from '@ts-ebpf/syscall';
 import { describeKernel, VethPair } from '@ts-ebpf/test-utils';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { setXdpNetlink } from '../src/attach/xdp.js';
 import {
   AttachError,
   attachTcClassic,
@@ -13,7 +14,6 @@ import {
   Program,
   queryTcx,
   queryXdp,
-  setXdpNetlink,
   XdpFlags,
 } from '../src/index.js';
 import { Counter } from './helpers.js';

@@ -1,4 +1,5 @@
 import { mkdirSync, rmdirSync, rmSync } from 'node:fs';
+import { parse } from '@ts-ebpf/dsl';
 import { StructOpsTypeError } from '@ts-ebpf/maps';
 import {
   BadFileDescriptorError,
@@ -20,10 +21,15 @@ import { afterAll, beforeAll } from 'vitest';
 import {
   AttachError,
   attachCgroup,
+  attachIter,
   attachKprobe,
+  attachNetfilter,
   attachNetns,
+  attachPerfEvent,
   attachRawTracepoint,
+  attachSockmap,
   attachStructOps,
+  attachTcClassic,
   attachTcx,
   attachTracepoint,
   attachUprobe,
@@ -32,11 +38,13 @@ import {
   InterfaceNotFoundError,
   kprobeUnsupportedReason,
   type Link,
+  NfInetHook,
   NotAProgramError,
   ProbeUnsupportedError,
   Program,
   SymbolNotFoundError,
   TracepointNotFoundError,
+  VerifierError,
 } from '../src/index.js';
 import { returns } from './helpers.js';
 
@@ -172,6 +180,44 @@ describeKernel('programs: the error catalog', () => {
       names: ['/proc/self/ns/net', 'XDP', 'SK_LOOKUP'],
     },
     {
+      what: 'an XDP program given to attachIter',
+      act: () => withProgram(BpfProgType.XDP, (p) => closeLink(attachIter(p)), { name: 'not_iter' }),
+      error: AttachError,
+      names: ["iterator 'not_iter'", 'XDP', 'TRACING'],
+    },
+    {
+      what: 'an XDP program given to attachNetfilter',
+      act: () =>
+        withProgram(BpfProgType.XDP, (p) => closeLink(attachNetfilter(p, { hook: NfInetHook.LOCAL_IN }))),
+      error: AttachError,
+      names: ['netfilter', 'XDP', 'NETFILTER'],
+    },
+    {
+      what: 'an XDP program given to attachPerfEvent',
+      act: () => withProgram(BpfProgType.XDP, (p) => closeLink(attachPerfEvent(p))),
+      error: AttachError,
+      names: ['perf event', 'XDP', 'PERF_EVENT'],
+    },
+    {
+      what: 'an XDP program given to attachTcClassic',
+      act: () => withProgram(BpfProgType.XDP, (p) => closeLink(attachTcClassic(p, 'lo', 'egress'))),
+      error: AttachError,
+      names: ["tc egress on 'lo'", 'XDP', 'SCHED_CLS'],
+    },
+    {
+      what: 'an XDP program given to attachSockmap',
+      act: () => {
+        const fd = mapCreate({ mapType: BpfMapType.SOCKMAP, keySize: 4, valueSize: 4, maxEntries: 1 });
+        try {
+          withProgram(BpfProgType.XDP, (p) => closeLink(attachSockmap(p, fd)));
+        } finally {
+          close(fd);
+        }
+      },
+      error: AttachError,
+      names: [/sockmap fd \d+/, 'XDP', 'SK_MSG'],
+    },
+    {
       what: 'Program.fromPin of a pinned map',
       act: () => {
         const fd = mapCreate({ mapType: BpfMapType.ARRAY, keySize: 4, valueSize: 4, maxEntries: 1 });
@@ -280,6 +326,18 @@ describeKernel('programs: the error catalog', () => {
         Program.load({ type: BpfProgType.XDP, instructions: new Uint8Array(12), name: 'odd' }).close(),
       error: BpfArgumentError,
       names: ["program 'odd'", '12 bytes', 'multiple of 8'],
+    },
+    {
+      what: 'a program the verifier rejects (out-of-bounds context read)',
+      act: () =>
+        Program.load({
+          type: BpfProgType.XDP,
+          name: 'oob_read',
+          instructions: parse('r0 = *(u32 *)(r1 + 4096)\nexit'),
+        }).close(),
+      error: VerifierError,
+      names: ["program 'oob_read'", 'instruction 0'],
+      cause: BpfSyscallError,
     },
     {
       what: 'testRun of an XDP program with no data',

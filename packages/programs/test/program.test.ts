@@ -4,6 +4,7 @@ import {
   BpfArgumentError,
   BpfMapType,
   BpfProgType,
+  BpfSyscallError,
   close,
   ensureBpffs,
   mapCreate,
@@ -68,6 +69,7 @@ describeKernel('Program', () => {
     expect(err).toBeInstanceOf(VerifierError);
     const v = err as VerifierError;
     expect(v.code).toBe('EACCES');
+    expect(v.cause).toBeInstanceOf(BpfSyscallError);
     expect(v.instruction).toMatchObject({ slot: 1, index: 1 });
     expect(v.errorLine).toMatch(/invalid bpf_context access/);
     expect(v.verifierHint).toMatch(/invalid memory access/);

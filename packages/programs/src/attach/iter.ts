@@ -1,8 +1,11 @@
 import { Readable } from 'node:stream';
-import { BpfAttachType, close, fileRead, iterCreate, linkCreate } from '@ts-ebpf/syscall';
+import { BpfAttachType, BpfProgType, close, fileRead, iterCreate, linkCreate } from '@ts-ebpf/syscall';
 import { HOST_LITTLE_ENDIAN } from '@ts-ebpf/uapi';
+import { AttachError } from '../errors.js';
 import { Link } from '../link.js';
+import { attachTypeName } from '../names.js';
 import type { Program } from '../program.js';
+import { describeProgram, requireProgramType } from './check.js';
 
 /** Options of {@link attachIter}: which objects a parameterized iterator walks. */
 export interface IterAttachOptions {
@@ -125,6 +128,14 @@ export class IterLink extends Link {
  * `attachTo: 'task'` (`bpf_iter_task`), `'bpf_map_elem'`, … as an iterator link.
  */
 export function attachIter(program: Program, o: IterAttachOptions = {}): IterLink {
+  const where = program.name ? `iterator '${program.name}'` : 'an iterator';
+  requireProgramType(program, where, [BpfProgType.TRACING]);
+  const eat = program.expectedAttachType;
+  if (eat !== undefined && eat !== BpfAttachType.TRACE_ITER)
+    throw new AttachError(
+      where,
+      `${describeProgram(program)} was loaded for ${attachTypeName(eat)}; an iterator is loaded with expectedAttachType TRACE_ITER and attachTo the target`,
+    );
   const iterInfo = encodeIterInfo(o);
   const fd = linkCreate({
     progFd: program.fd,

@@ -1,6 +1,12 @@
-import { BPF_F_NETFILTER_IP_DEFRAG, BpfAttachTypeNewer, linkCreate } from '@ts-ebpf/syscall';
+import {
+  BPF_F_NETFILTER_IP_DEFRAG,
+  BpfAttachTypeNewer,
+  BpfProgTypeNewer,
+  linkCreate,
+} from '@ts-ebpf/syscall';
 import { Link } from '../link.js';
 import type { Program } from '../program.js';
+import { requireProgramType } from './check.js';
 
 /** Protocol families (`NFPROTO_*`). */
 export const NfProto = { INET: 1, IPV4: 2, ARP: 3, NETDEV: 5, BRIDGE: 7, IPV6: 10 } as const;
@@ -28,6 +34,7 @@ export interface NetfilterOptions {
  * network namespace (use `inNetns` for another one) through a bpf_link.
  */
 export function attachNetfilter(program: Program, o: NetfilterOptions): Link {
+  requireProgramType(program, `netfilter hook ${o.hook}`, [BpfProgTypeNewer.NETFILTER]);
   const fd = linkCreate({
     progFd: program.fd,
     targetFd: 0,

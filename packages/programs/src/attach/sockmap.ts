@@ -69,6 +69,7 @@ const SO_DETACH_BPF = 27;
  * detaches it (SO_DETACH_BPF). The socket stays the caller's.
  */
 export function attachSocketFilter(program: Program, socketFd: number): Link {
+  requireProgramType(program, `socket fd ${socketFd}`, [BpfProgType.SOCKET_FILTER]);
   const value = new Uint8Array(4);
   new DataView(value.buffer).setUint32(0, program.fd, HOST_LITTLE_ENDIAN);
   // Our own reference to the socket: detaching works (and touches nothing else)

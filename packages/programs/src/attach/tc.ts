@@ -124,6 +124,10 @@ export function attachTcClassic(
   o: TcClassicOptions = {},
 ): Link {
   const index = ifindex(iface);
+  requireProgramType(program, `tc ${direction} on ${describeInterface(iface)}`, [
+    BpfProgType.SCHED_CLS,
+    BpfProgType.SCHED_ACT,
+  ]);
   const created = addClsact(index);
   const parent = clsactParent(direction);
   const info = (((o.priority ?? 1) << 16) | ETH_P_ALL_BE) >>> 0;

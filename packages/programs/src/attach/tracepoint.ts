@@ -123,6 +123,7 @@ export interface PerfEventOptions extends PerfAttachOptions {
  * online CPU (or the given ones). The Link groups one link per CPU.
  */
 export function attachPerfEvent(program: Program, o: PerfEventOptions = {}): Link {
+  requireProgramType(program, 'a sampling perf event', [BpfProgType.PERF_EVENT]);
   const attr: PerfEventAttr = {
     type: o.type ?? PerfType.SOFTWARE,
     config: o.config ?? 0,

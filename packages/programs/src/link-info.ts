@@ -188,38 +188,30 @@ export function readLinkInfo(fd: number): LinkInfo {
 function perfEvent(fd: number, kind: number): PerfEventLinkTarget {
   const le = HOST_LITTLE_ENDIAN;
   const P = BpfPerfEventType;
-  if (kind === P.TRACEPOINT) {
-    const r = read(fd, { ptr: U + 8, len: U + 16 });
-    return { event: 'tracepoint', tracepoint: r.text(), cookie: r.v.getBigUint64(U + 24, le) };
-  }
-  if (kind === P.UPROBE || kind === P.URETPROBE) {
-    const r = read(fd, { ptr: U + 8, len: U + 16 });
-    return {
-      event: kind === P.UPROBE ? 'uprobe' : 'uretprobe',
-      path: r.text(),
-      offset: r.v.getUint32(U + 20, le),
-      cookie: r.v.getBigUint64(U + 24, le),
-    };
-  }
-  if (kind === P.KPROBE || kind === P.KRETPROBE) {
-    const r = read(fd, { ptr: U + 8, len: U + 16 });
-    return {
-      event: kind === P.KPROBE ? 'kprobe' : 'kretprobe',
-      function: r.text(),
-      offset: r.v.getUint32(U + 20, le),
-      address: r.v.getBigUint64(U + 24, le),
-      missed: r.v.getBigUint64(U + 32, le),
-      cookie: r.v.getBigUint64(U + 40, le),
-    };
-  }
   if (kind === P.EVENT) {
-    const r = read(fd);
+    const { v } = read(fd);
     return {
       event: 'event',
-      config: r.v.getBigUint64(U + 8, le),
-      perfType: r.v.getUint32(U + 16, le),
-      cookie: r.v.getBigUint64(U + 24, le),
+      config: v.getBigUint64(U + 8, le),
+      perfType: v.getUint32(U + 16, le),
+      cookie: v.getBigUint64(U + 24, le),
     };
   }
-  return { event: 'unspec' };
+  const named = [P.TRACEPOINT, P.UPROBE, P.URETPROBE, P.KPROBE, P.KRETPROBE] as number[];
+  if (!named.includes(kind)) return { event: 'unspec' };
+  // Each of these starts with a name pointer and its length, then (for probes) the offset.
+  const r = read(fd, { ptr: U + 8, len: U + 16 });
+  const offset = r.v.getUint32(U + 20, le);
+  const u64 = (o: number) => r.v.getBigUint64(U + o, le);
+  if (kind === P.TRACEPOINT) return { event: 'tracepoint', tracepoint: r.text(), cookie: u64(24) };
+  if (kind === P.UPROBE || kind === P.URETPROBE)
+    return { event: kind === P.UPROBE ? 'uprobe' : 'uretprobe', path: r.text(), offset, cookie: u64(24) };
+  return {
+    event: kind === P.KPROBE ? 'kprobe' : 'kretprobe',
+    function: r.text(),
+    offset,
+    address: u64(24),
+    missed: u64(32),
+    cookie: u64(40),
+  };
 }

@@ -14,6 +14,7 @@ import {
   mapCreate,
   NotFoundError,
   O,
+  PermissionError,
   pinObject,
 } from '@ts-ebpf/syscall';
 import { catalog, describeKernel, VethPair } from '@ts-ebpf/test-utils';
@@ -172,6 +173,22 @@ describeKernel('programs: the error catalog', () => {
       error: AttachError,
       names: [/cgroup fd \d+/, 'not a cgroup'],
       cause: BadFileDescriptorError,
+    },
+    {
+      what: 'a multi attach on a cgroup hook held exclusively (kernel EPERM)',
+      act: () => {
+        const egress = { expectedAttachType: BpfAttachType.CGROUP_INET_EGRESS };
+        using first = load(BpfProgType.CGROUP_SKB, egress);
+        using _held = attachCgroup(first, cgroup, { mode: 'exclusive' });
+        withProgram(
+          BpfProgType.CGROUP_SKB,
+          (p) => closeLink(attachCgroup(p, cgroup, { mode: 'multi' })),
+          egress,
+        );
+      },
+      error: AttachError,
+      names: [cgroup, 'CGROUP_INET_EGRESS', 'another mode'],
+      cause: PermissionError,
     },
     {
       what: 'an XDP program given to attachNetns (sk_lookup)',

@@ -136,7 +136,7 @@ function explainCgroupAttach(e: unknown, program: Program, where: string, attach
   if (isErrno(e, 'EPERM'))
     return new AttachError(
       where,
-      `the hook ${attachTypeName(attachType)} already has a program attached without BPF_F_ALLOW_MULTI/OVERRIDE (or a link there), or permission is missing`,
+      `the hook ${attachTypeName(attachType)} already has programs attached in another mode (exclusive, override and multi attachments do not mix on one cgroup hook), or the process lacks the permission`,
       { cause: e },
     );
   return e;

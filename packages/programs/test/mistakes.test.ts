@@ -405,6 +405,15 @@ describeKernel('programs: the error catalog', () => {
       names: ["'no_such_symbol_here'", '/usr/bin/true'],
     },
     {
+      what: 'a uprobe at an offset past the end of the file',
+      act: () =>
+        withProgram(BpfProgType.KPROBE, (p) =>
+          closeLink(attachUprobe(p, { path: '/usr/bin/true', offset: 0x7fff0000 })),
+        ),
+      error: AttachError,
+      names: ["'/usr/bin/true'", 'offset 0x7fff0000'],
+    },
+    {
       what: 'a kprobe on a kernel without kprobes',
       act: () =>
         withProgram(BpfProgType.KPROBE, (p) => closeLink(attachKprobe(p, { symbol: 'do_sys_openat2' }))),

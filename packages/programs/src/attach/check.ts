@@ -80,6 +80,16 @@ export function requireFile(path: string, target: string): void {
   if (!regular) throw new AttachError(target, `'${path}' is not a regular file (an executable or a library)`);
 }
 
+/**
+ * Checks that a probe's file offset lies inside the file (the kernel refuses others with a bare EINVAL).
+ * @throws AttachError naming the path, the offset and the file's size
+ */
+export function requireOffsetInFile(path: string, offset: bigint, target: string): void {
+  const size = statSync(path, { bigint: true }).size;
+  if (offset < 0n || offset >= size)
+    throw new AttachError(target, `offset 0x${offset.toString(16)} is outside '${path}' (${size} bytes)`);
+}
+
 /** True for a syscall error with one of these errno names. */
 export function isErrno(e: unknown, ...codes: string[]): e is BpfSyscallError {
   return e instanceof BpfSyscallError && codes.includes(e.code);

@@ -43,7 +43,10 @@ export function tracepointId(category: string, name: string): number {
   try {
     return Number(readFileSync(`${tracefs}/events/${category}/${name}/id`, 'utf8').trim());
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT')
+      throw new AttachError(`tracepoint ${category}/${name}`, `cannot read its id from tracefs`, {
+        cause: e,
+      });
     throw new TracepointNotFoundError(category, name, existsSync(`${tracefs}/events/${category}`), {
       cause: e,
     });

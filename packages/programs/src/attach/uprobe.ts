@@ -11,7 +11,7 @@ import { ElfSymbols } from '../elf-symbols.js';
 import { ProbeUnsupportedError } from '../errors.js';
 import { Link } from '../link.js';
 import type { Program } from '../program.js';
-import { requireFile, requireProgramType } from './check.js';
+import { requireFile, requireOffsetInFile, requireProgramType } from './check.js';
 import { openAndAttach, type PerfAttachOptions } from './perf-link.js';
 import { attachProbeEvent, PROBE_EVENT_GROUP, probeEventName } from './probe-events.js';
 
@@ -90,6 +90,7 @@ export function attachUprobe(program: Program, o: UprobeOptions): Link {
   const pmu = pmuType('uprobe');
   const pid = o.pid ?? -1;
   const offset = uprobeOffset(o);
+  requireOffsetInFile(o.path, offset, where);
   if (pmu !== undefined && o.via !== 'tracefs') {
     const attr = uprobePerfAttr(pmu, o.path, offset, o.retprobe ?? false, o.refCtrOffset);
     return openAndAttach(kind, program, attr, pid, pid === -1 ? 0 : -1, o);

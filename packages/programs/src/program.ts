@@ -235,7 +235,7 @@ export class Program implements Disposable {
     const who = this.name ? `program '${this.name}'` : 'the program';
     throw new BpfArgumentError(
       'testRun data',
-      `${who} is a ${progTypeName(this.type)} program, which runs on a packet: give data of at least ${ETH_HLEN} bytes (an Ethernet header), got ${length}`,
+      `${who} has type ${progTypeName(this.type)}, which runs on a packet: give data of at least ${ETH_HLEN} bytes (an Ethernet header), got ${length}`,
     );
   }
 

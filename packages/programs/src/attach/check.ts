@@ -16,10 +16,11 @@ export function describeProgram(program: Program): string {
  */
 export function requireProgramType(program: Program, target: string, allowed: readonly number[]): void {
   if (allowed.includes(program.type)) return;
-  const expected = allowed.map(progTypeName).join(' or ');
+  const names = allowed.map(progTypeName);
+  const expected = names.length > 1 ? `${names.slice(0, -1).join(', ')} or ${names.at(-1)}` : names[0];
   throw new AttachError(
     target,
-    `${describeProgram(program)} is a ${progTypeName(program.type)} program; this attach point takes ${expected} programs`,
+    `${describeProgram(program)} has type ${progTypeName(program.type)}; this attach point takes ${expected} programs`,
   );
 }
 

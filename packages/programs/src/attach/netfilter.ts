@@ -34,7 +34,8 @@ export interface NetfilterOptions {
  * network namespace (use `inNetns` for another one) through a bpf_link.
  */
 export function attachNetfilter(program: Program, o: NetfilterOptions): Link {
-  requireProgramType(program, `netfilter hook ${o.hook}`, [BpfProgTypeNewer.NETFILTER]);
+  const hook = Object.entries(NfInetHook).find(([, n]) => n === o.hook)?.[0] ?? String(o.hook);
+  requireProgramType(program, `netfilter hook ${hook}`, [BpfProgTypeNewer.NETFILTER]);
   const fd = linkCreate({
     progFd: program.fd,
     targetFd: 0,

@@ -20,14 +20,14 @@ const BPF_TRACE_MAX_PROGS = 64;
 
 const TRACEPOINT_NAME = /^[\w.-]+$/;
 
-function checkName(what: string, value: string, category: string, name: string): void {
+function checkName(what: string, value: string): void {
   if (TRACEPOINT_NAME.test(value) && value !== '.' && value !== '..') return;
   const pathLike = value.includes('/')
     ? `; give the category and the event separately ('${value.split('/')[0]}', '${value.split('/').slice(1).join('/')}')`
     : '';
   throw new BpfArgumentError(
     `tracepoint ${what}`,
-    `'${value}' (in ${category}/${name}) is not a tracepoint ${what}: only letters, digits, '_', '.' and '-'${pathLike}`,
+    `'${value}' is not a tracepoint ${what}: only letters, digits, '_', '.' and '-'${pathLike}`,
   );
 }
 
@@ -37,8 +37,8 @@ function checkName(what: string, value: string, category: string, name: string):
  * @throws TracepointNotFoundError when tracefs has no such category or event
  */
 export function tracepointId(category: string, name: string): number {
-  checkName('category', category, category, name);
-  checkName('name', name, category, name);
+  checkName('category', category);
+  checkName('name', name);
   const tracefs = ensureTracefs();
   try {
     return Number(readFileSync(`${tracefs}/events/${category}/${name}/id`, 'utf8').trim());

@@ -35,4 +35,10 @@ export {
   sizeOf,
   type TypeSource,
 } from './layout.js';
+export {
+  STRUCT_OPS_VALUE_PREFIX,
+  type StructOpsLayout,
+  type StructOpsMemberLayout,
+  structOpsLayout,
+} from './struct-ops-layout.js';
 export { type WriteOptions, writeBtf } from './writer.js';

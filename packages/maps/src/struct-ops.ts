@@ -1,4 +1,11 @@
-import { type Btf, BtfBuilder, membersOf, sizeOf } from '@ts-ebpf/btf';
+import {
+  type Btf,
+  BtfBuilder,
+  BtfError,
+  STRUCT_OPS_VALUE_PREFIX,
+  type StructOpsLayout,
+  structOpsLayout,
+} from '@ts-ebpf/btf';
 import { kernelBtf, loadBtf } from '@ts-ebpf/btf/kernel';
 import { BpfMapCreateFlag } from '@ts-ebpf/syscall';
 import { bytes } from './codecs/bytes.js';
@@ -8,42 +15,29 @@ import { BpfMap } from './map.js';
 import type { MapPinning } from './map-spec.js';
 import { MapType } from './map-types.js';
 
-const WRAPPER_PREFIX = 'bpf_struct_ops_';
-
-/** Where a kernel ops struct's map value is described in kernel BTF. */
-export interface StructOpsValueType {
-  /** The ops struct, e.g. `'tcp_congestion_ops'`. */
-  readonly type: string;
-  /** BTF id of the map value, `struct bpf_struct_ops_<type>` (`btf_vmlinux_value_type_id`). */
-  readonly valueTypeId: number;
-  /** Byte size of the map value (`value_size`). */
-  readonly valueSize: number;
-  /** BTF id of the ops struct itself (what STRUCT_OPS programs use as `attach_btf_id`). */
-  readonly typeId: number;
-  /** Byte offset of the ops struct (the wrapper's `data` member) inside the map value. */
-  readonly dataOffset: number;
-}
-
-function structId(btf: Btf, name: string, type: string): number {
-  const id = btf.findIds(name, 'struct')[0];
-  if (id === undefined) throw new StructOpsTypeError(type, `no struct ${name} in the kernel's BTF`);
-  return id;
-}
+/**
+ * Where a kernel ops struct's map value is described in kernel BTF: the ops struct's members
+ * (index, offset, size, function pointer or not) and the wrapping map value's id, size and
+ * `data` offset (`structOpsLayout` of `@ts-ebpf/btf`).
+ */
+export type StructOpsValueType = StructOpsLayout;
 
 /**
  * Resolves a kernel ops struct (`'tcp_congestion_ops'`, or the wrapper name
  * `'bpf_struct_ops_tcp_congestion_ops'`) to its struct_ops map value type in kernel BTF.
  * @param btf - the kernel BTF to search (default this machine's vmlinux BTF, parsed once)
- * @throws StructOpsTypeError when the kernel has no such struct_ops type
+ * @throws StructOpsTypeError when the kernel has no such struct_ops type (its cause the BtfError)
  */
 export function structOpsValueType(type: string, btf: Btf = kernelBtf()): StructOpsValueType {
-  const ops = type.startsWith(WRAPPER_PREFIX) ? type.slice(WRAPPER_PREFIX.length) : type;
-  if (ops === '') throw new StructOpsTypeError(type, 'empty ops struct name');
-  const valueTypeId = structId(btf, `${WRAPPER_PREFIX}${ops}`, ops);
-  const typeId = structId(btf, ops, ops);
-  const data = membersOf(btf, valueTypeId).find((m) => m.name === 'data');
-  if (!data) throw new StructOpsTypeError(ops, `${WRAPPER_PREFIX}${ops} has no data member`);
-  return { type: ops, valueTypeId, valueSize: sizeOf(btf, valueTypeId), typeId, dataOffset: data.byteOffset };
+  try {
+    return structOpsLayout(btf, type);
+  } catch (e) {
+    if (!(e instanceof BtfError)) throw e;
+    const ops = type.startsWith(STRUCT_OPS_VALUE_PREFIX) ? type.slice(STRUCT_OPS_VALUE_PREFIX.length) : type;
+    const error = new StructOpsTypeError(ops, e.message.replace(/^struct_ops '[^']*': /, ''));
+    error.cause = e; // StructOpsTypeError (maps/src/errors.ts) takes no options yet
+    throw error;
+  }
 }
 
 /** Options of {@link StructOpsMap.create}. */
@@ -57,7 +51,7 @@ export interface StructOpsMapOptions {
    * needs some BTF object here; by default a one-type BTF is loaded and closed again.
    */
   btfFd?: number;
-  /** Set `BPF_F_LINK`, so the ops are registered by a bpf_link rather than the map update. */
+  /** Set `BpfMapCreateFlag.LINK`, so the ops are registered by a bpf_link rather than the map update. */
   link?: boolean;
   /** Extra `BPF_F_*` flags. */
   flags?: number;

@@ -1,4 +1,4 @@
-import { kernelBtf } from '@ts-ebpf/btf/kernel';
+import { KERNEL_BTF_DIR, kernelBtf } from '@ts-ebpf/btf/kernel';
 import { BpfAttachType, BpfProgType } from '@ts-ebpf/syscall';
 import { EbpfError } from '@ts-ebpf/uapi';
 
@@ -36,9 +36,17 @@ export function btfTargetFor(progType: number, attachType: number | undefined, n
 export class BtfTargetNotFoundError extends EbpfError {
   /** What was looked up. */
   readonly target: BtfTarget;
-  /** @param target - what was looked up */
-  constructor(target: BtfTarget) {
-    super(`no ${target.kind} named '${target.name}' in the kernel's BTF (/sys/kernel/btf/vmlinux)`);
+  /**
+   * @param target - what was looked up; @param reason - why it is missing (default: not in vmlinux BTF)
+   * @param options - `cause`: the error that explains it
+   */
+  constructor(target: BtfTarget, reason?: string, options?: ErrorOptions) {
+    super(
+      reason
+        ? `cannot find ${target.kind} '${target.name}': ${reason}`
+        : `no ${target.kind} named '${target.name}' in the kernel's BTF (${KERNEL_BTF_DIR}/vmlinux)`,
+      options,
+    );
     this.name = 'BtfTargetNotFoundError';
     this.target = target;
   }
@@ -55,7 +63,18 @@ export function resolveAttachBtfId(
   lookup: (target: BtfTarget) => number[] = (t) => kernelBtf().findIds(t.name, t.kind),
 ): number {
   const target = btfTargetFor(progType, attachType, name);
-  const ids = lookup(target);
+  let ids: number[];
+  try {
+    ids = lookup(target);
+  } catch (e) {
+    if (e instanceof EbpfError) throw e;
+    // The kernel BTF file is missing: a kernel built without CONFIG_DEBUG_INFO_BTF.
+    throw new BtfTargetNotFoundError(
+      target,
+      `the kernel's BTF cannot be read (${(e as Error).message}); attachTo needs a kernel built with CONFIG_DEBUG_INFO_BTF`,
+      { cause: e },
+    );
+  }
   if (ids.length === 0) throw new BtfTargetNotFoundError(target);
   return ids[0]!;
 }

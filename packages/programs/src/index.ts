@@ -11,15 +11,12 @@ export {
   type CgroupQueryOptions,
   queryCgroup,
 } from './attach/cgroup.js';
-export { attachIter, encodeIterInfo, type IterAttachOptions, IterLink, IterReader } from './attach/iter.js';
+export { attachIter, type IterAttachOptions, IterLink, IterReader } from './attach/iter.js';
 export {
   attachKprobe,
   attachKprobeMulti,
   type KprobeMultiOptions,
   type KprobeOptions,
-  kprobeEventLine,
-  kprobeMultiAttr,
-  kprobePerfAttr,
   kprobeUnsupportedReason,
 } from './attach/kprobe.js';
 export {
@@ -31,20 +28,13 @@ export {
 } from './attach/netfilter.js';
 export { attachNetns, queryNetns } from './attach/netns.js';
 export { attachToPerfEvent, type PerfAttachOptions } from './attach/perf-link.js';
-export { attachProbeEvent, PROBE_EVENT_GROUP, probeEventName } from './attach/probe-events.js';
 export {
   attachSocketFilter,
   attachSockmap,
   type MapTarget,
   type SockmapAttachOptions,
 } from './attach/sockmap.js';
-export {
-  attachStructOps,
-  type StructOpsMember,
-  type StructOpsOptions,
-  structOpsMember,
-  structOpsValue,
-} from './attach/struct-ops.js';
+export { attachStructOps, type StructOpsOptions, structOpsValue } from './attach/struct-ops.js';
 export type { FdTarget } from './attach/target-fd.js';
 export {
   addClsact,
@@ -64,24 +54,18 @@ export {
   type TracepointOptions,
   tracepointId,
 } from './attach/tracepoint.js';
-export { attachTpBtf, attachTracing, type TracingAttachOptions, tracingLinkAttr } from './attach/tracing.js';
+export { attachTpBtf, attachTracing, type TracingAttachOptions } from './attach/tracing.js';
 export {
   attachUprobe,
   attachUprobeMulti,
-  ProbeUnsupportedError,
-  pmuType,
-  retprobeBit,
   type UprobeMultiOptions,
   type UprobeOptions,
   type UprobeTarget,
-  uprobeEventLine,
   uprobeOffset,
-  uprobePerfAttr,
 } from './attach/uprobe.js';
 export {
   attachXdp,
   queryXdp,
-  setXdpNetlink,
   type XdpAttachOptions,
   XdpFlags,
   type XdpMode,
@@ -96,20 +80,27 @@ export {
 } from './btf-resolve.js';
 export { ElfError, type ElfSymbol, ElfSymbols, SymbolNotFoundError } from './elf-symbols.js';
 export {
-  type EncodedCode,
-  encodeCode,
-  type InstructionLocation,
-  locateSlot,
-  type ProgramCode,
+  AttachError,
+  InterfaceNotFoundError,
+  NotAProgramError,
+  ProbeUnsupportedError,
+  TracepointNotFoundError,
+} from './errors.js';
+export type {
+  InstructionLocation,
+  ProgramCode,
 } from './instructions.js';
 export { Link, LinkOperationError, type LinkParts } from './link.js';
-export { type PreparedLoad, type ProgramLoadOptions, prepareLoad } from './load-options.js';
-export { type LoadResult, type LogOptions, loadWithLog } from './log.js';
-export { type Interface, ifindex } from './netlink/ifindex.js';
+export type { LinkInfo, PerfEventLinkTarget } from './link-info.js';
+export type { ProgramLoadOptions } from './load-options.js';
+export type { LogOptions } from './log.js';
+export { attachTypeLabel, linkTypeLabel, progTypeLabel } from './names.js';
+export { type Interface, ifindex, ifname } from './netlink/ifindex.js';
 export { NetlinkError, RtNetlink, withRtNetlink } from './netlink/socket.js';
 export { inNetns, type NetnsTarget, netnsPath } from './netns.js';
-export { freplacePair, type TracingKind, tracingUnsupportedReason } from './probes.js';
+export { type TracingKind, tracingUnsupportedReason } from './probes.js';
 export { Program, type ProgramInfo, type TestRunOptions, type TestRunResult } from './program.js';
+export { type StructOpsMember, structOpsMember } from './struct-ops-member.js';
 export {
   describeLocation,
   type ParsedVerifierLog,

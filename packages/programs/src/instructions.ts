@@ -6,6 +6,8 @@ import {
   LD_IMM64,
   type MapResolver,
 } from '@ts-ebpf/dsl';
+import { BpfArgumentError } from '@ts-ebpf/syscall';
+import { HOST_BYTE_ORDER } from '@ts-ebpf/uapi';
 
 /** What `Program.load` accepts as code: encoded bytes (8 per slot) or `@ts-ebpf/dsl` instructions. */
 export type ProgramCode = Uint8Array | readonly Instruction[];
@@ -41,18 +43,35 @@ function isInstructions(code: ProgramCode): code is readonly Instruction[] {
 
 /**
  * Encodes program code: bytes pass through (checked to be whole slots), dsl instructions
- * are assembled with `assemble` using the given map resolver.
+ * are assembled with `assemble` in the host's byte order using the given map resolver.
+ * @param subject - names the program in errors (`"instructions of program 'xdp_pass'"`)
+ * @throws BpfArgumentError for text, an empty program, or bytes that are not whole 8-byte slots
  */
-export function encodeCode(code: ProgramCode, maps?: MapResolver): EncodedCode {
+export function encodeCode(code: ProgramCode, maps?: MapResolver, subject = 'instructions'): EncodedCode {
   if (!isInstructions(code)) {
-    if (!(code instanceof Uint8Array))
-      throw new TypeError('instructions must be a Uint8Array or an Instruction[]');
-    if (code.byteLength === 0 || code.byteLength % 8 !== 0) {
-      throw new TypeError(`instructions are ${code.byteLength} bytes: not a non-empty multiple of 8`);
+    const given = code as unknown;
+    if (typeof given === 'string') {
+      const start = given.trim().split('\n')[0]!.slice(0, 40);
+      throw new BpfArgumentError(
+        subject,
+        `got text ('${start}'), not instructions: assemble it with the @ts-ebpf/dsl \`bpf\` template tag or parse() first`,
+      );
     }
-    return { bytes: code };
+    if (!(given instanceof Uint8Array))
+      throw new BpfArgumentError(
+        subject,
+        `expected encoded bytes (a Uint8Array) or an array of @ts-ebpf/dsl instructions, got ${given === null ? 'null' : typeof given}`,
+      );
+    if (given.byteLength === 0) throw new BpfArgumentError(subject, 'the program is empty (0 bytes)');
+    if (given.byteLength % 8 !== 0)
+      throw new BpfArgumentError(
+        subject,
+        `${given.byteLength} bytes is not a multiple of 8 (one instruction slot is 8 bytes; ${given.byteLength % 8} bytes left over)`,
+      );
+    return { bytes: given };
   }
-  const options: AssembleOptions = maps === undefined ? {} : { maps };
+  if (code.length === 0) throw new BpfArgumentError(subject, 'the program has no instructions');
+  const options: AssembleOptions = { byteOrder: HOST_BYTE_ORDER, ...(maps !== undefined && { maps }) };
   const bytes = assemble(code, options);
   const slotToIndex = new Int32Array(bytes.byteLength / 8);
   let slot = 0;

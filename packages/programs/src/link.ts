@@ -1,9 +1,7 @@
 import {
   close as closeFd,
-  type LinkInfo,
   linkDetach,
   linkGetFdById,
-  linkInfo,
   linkUpdate,
   ObjectClosedError,
   OwnedFd,
@@ -13,6 +11,7 @@ import {
   unpin,
 } from '@ts-ebpf/syscall';
 import { EbpfError } from '@ts-ebpf/uapi';
+import { type LinkInfo, readLinkInfo } from './link-info.js';
 import type { Program } from './program.js';
 
 /** An operation this kind of attachment cannot do (pinning a netlink attachment, …). */
@@ -106,9 +105,9 @@ export class Link implements Disposable {
     if (this.#closed) throw new ObjectClosedError(`${this.kind} link`);
   }
 
-  /** The kernel's link info (type, id, program id, raw type-specific part). */
+  /** The kernel's link info, decoded per link type (see {@link LinkInfo}). */
   info(): LinkInfo {
-    return linkInfo(this.fd);
+    return readLinkInfo(this.fd);
   }
 
   /** Pins the bpf_link at `path` on bpffs: it stays attached after this process exits. */

@@ -1,9 +1,9 @@
 import type { MapResolver } from '@ts-ebpf/dsl';
 import { BpfProgLoadFlag, BpfProgType, type ProgLoadAttr } from '@ts-ebpf/syscall';
-import { structOpsMember } from './attach/struct-ops.js';
 import { resolveAttachBtfId } from './btf-resolve.js';
 import { type EncodedCode, encodeCode, type ProgramCode } from './instructions.js';
 import type { LogOptions } from './log.js';
+import { structOpsMember } from './struct-ops-member.js';
 
 /** Options of `Program.load`: libbpf-style, every field but `type` and `instructions` optional. */
 export interface ProgramLoadOptions extends LogOptions {
@@ -32,9 +32,9 @@ export interface ProgramLoadOptions extends LogOptions {
   readonly attachBtfObjFd?: number;
   /** Raw `prog_flags` (`BPF_F_*`); or-ed with the boolean flags below. */
   readonly flags?: number;
-  /** `BPF_F_SLEEPABLE`. */
+  /** `BpfProgLoadFlag.SLEEPABLE`. */
   readonly sleepable?: boolean;
-  /** `BPF_F_XDP_HAS_FRAGS`: an XDP program that handles multi-buffer packets. */
+  /** `BpfProgLoadFlag.XDP_HAS_FRAGS`: an XDP program that handles multi-buffer packets. */
   readonly xdpFrags?: boolean;
   /** Program BTF fd, needed with funcInfo/lineInfo. */
   readonly btfFd?: number;
@@ -67,7 +67,11 @@ export interface PreparedLoad {
  * resolving `attachTo` through the kernel's BTF). Exported for tests of what is sent.
  */
 export function prepareLoad(o: ProgramLoadOptions): PreparedLoad {
-  const code = encodeCode(o.instructions, o.maps);
+  const code = encodeCode(
+    o.instructions,
+    o.maps,
+    o.name ? `instructions of program '${o.name}'` : 'instructions',
+  );
   let flags = o.flags ?? 0;
   if (o.sleepable) flags |= BpfProgLoadFlag.SLEEPABLE;
   if (o.xdpFrags) flags |= BpfProgLoadFlag.XDP_HAS_FRAGS;

@@ -72,6 +72,7 @@ export function loadWithLog(attr: ProgLoadAttr, code: EncodedCode, options: LogO
       log,
       slot === undefined ? undefined : locateSlot(code, slot),
       attr.progName,
+      { cause: e },
     );
   }
 }

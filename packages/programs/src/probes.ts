@@ -1,6 +1,7 @@
 import { BtfBuilder } from '@ts-ebpf/btf';
 import { loadBtf } from '@ts-ebpf/btf/kernel';
 import { BpfAttachType, BpfProgType } from '@ts-ebpf/syscall';
+import { HOST_LITTLE_ENDIAN } from '@ts-ebpf/uapi';
 import { attachTracing } from './attach/tracing.js';
 import { Program } from './program.js';
 
@@ -63,7 +64,7 @@ export function freplacePair(): { target: Program; replacement: Program; funcId:
   const funcId = b.func('ts_ebpf_target', proto, 'global');
   using btf = loadBtf(b);
   const funcInfo = new Uint8Array(8);
-  new DataView(funcInfo.buffer).setUint32(4, funcId, true);
+  new DataView(funcInfo.buffer).setUint32(4, funcId, HOST_LITTLE_ENDIAN);
   const target = Program.load({ type: BpfProgType.XDP, instructions: RETURN_0, btfFd: btf.fd, funcInfo });
   try {
     const replacement = Program.load({

@@ -1,4 +1,5 @@
 import {
+  BpfArgumentError,
   BpfProgType,
   BpfStatsType,
   enableStats,
@@ -11,8 +12,11 @@ import {
   progTestRun,
   unpin,
 } from '@ts-ebpf/syscall';
+import { NotAProgramError } from './errors.js';
 import { type ProgramLoadOptions, prepareLoad } from './load-options.js';
 import { loadWithLog } from './log.js';
+import { progTypeLabel } from './names.js';
+import { fdKind } from './object-kind.js';
 
 /** A loaded program's information (`bpf_prog_info`), with run statistics. */
 export interface ProgramInfo extends ProgInfo {
@@ -51,6 +55,23 @@ export interface TestRunResult {
   /** The context after the run, when one was given or asked for. */
   readonly ctx: Uint8Array | undefined;
 }
+
+/** The Ethernet header's length: the least test-run data the kernel takes for packet programs. */
+const ETH_HLEN = 14;
+
+/** Program types whose test run takes a packet (bpf_prog_test_run_skb / _xdp / _flow_dissector). */
+const PACKET_PROGRAM_TYPES: ReadonlySet<number> = new Set([
+  BpfProgType.SOCKET_FILTER,
+  BpfProgType.SCHED_CLS,
+  BpfProgType.SCHED_ACT,
+  BpfProgType.CGROUP_SKB,
+  BpfProgType.LWT_IN,
+  BpfProgType.LWT_OUT,
+  BpfProgType.LWT_XMIT,
+  BpfProgType.LWT_SEG6LOCAL,
+  BpfProgType.XDP,
+  BpfProgType.FLOW_DISSECTOR,
+]);
 
 /** What a program object knows about itself without asking the kernel. */
 interface ProgramMeta {
@@ -101,15 +122,29 @@ export class Program implements Disposable {
     });
   }
 
-  /** Takes ownership of a program fd (its type and name are read from the kernel). */
+  /**
+   * Takes ownership of a program fd (its type and name are read from the kernel).
+   * @throws NotAProgramError when the fd is a map, link or other file (it stays the caller's)
+   */
   static fromFd(fd: number): Program {
+    const kind = fdKind(fd);
+    if (kind !== 'program') throw new NotAProgramError(`fd ${fd}`, kind);
     const info = progInfo(fd);
     return new Program(fd, { type: info.type, name: info.name });
   }
 
-  /** Opens the program pinned at `path` on bpffs. */
+  /**
+   * Opens the program pinned at `path` on bpffs.
+   * @throws NotAProgramError when a map or link is pinned there
+   */
   static fromPin(path: string, fileFlags = 0): Program {
-    return Program.#adopt(objGet(path, fileFlags));
+    const owned = new OwnedFd(objGet(path, fileFlags), `pinned object '${path}'`);
+    const kind = fdKind(owned.fd);
+    if (kind !== 'program') {
+      owned.close();
+      throw new NotAProgramError(`the object pinned at '${path}'`, kind);
+    }
+    return Program.#adopt(owned.release());
   }
 
   /** Opens the program with this kernel id. */
@@ -162,6 +197,7 @@ export class Program implements Disposable {
    * (xdp, sched_cls, socket_filter, flow_dissector, syscall, raw_tracepoint …).
    */
   testRun(o: TestRunOptions = {}): TestRunResult {
+    this.#checkTestData(o.data);
     const dataOut =
       o.data || o.dataSizeOut ? new Uint8Array(o.dataSizeOut ?? (o.data?.byteLength ?? 0) + 256) : undefined;
     // Syscall programs take no ctx_out: the kernel writes the context back into ctx_in.
@@ -189,6 +225,18 @@ export class Program implements Disposable {
           ? ctxIn
           : undefined,
     };
+  }
+
+  /** Refuses, before the kernel is asked, too little packet data for a program that runs on packets. */
+  #checkTestData(data: Uint8Array | undefined): void {
+    if (!PACKET_PROGRAM_TYPES.has(this.type)) return;
+    const length = data?.byteLength ?? 0;
+    if (length >= ETH_HLEN) return;
+    const who = this.name ? `program '${this.name}'` : 'the program';
+    throw new BpfArgumentError(
+      'testRun data',
+      `${who} has type ${progTypeLabel(this.type)}, which runs on a packet: give data of at least ${ETH_HLEN} bytes (an Ethernet header), got ${length}`,
+    );
   }
 
   /** Closes the program fd; later calls do nothing. Attached links keep the program alive. */

@@ -98,12 +98,16 @@ export class VerifierError extends BpfSyscallError {
   /** The program's name, when it has one. */
   readonly programName: string | undefined;
 
-  /** @param errno - the load's errno; @param log - the verifier log; @param instruction - where it failed */
+  /**
+   * @param errno - the load's errno; @param log - the verifier log; @param instruction - where it failed
+   * @param programName - the program's name; @param options - `cause`: the load's system call error
+   */
   constructor(
     errno: number,
     log: string,
     instruction: InstructionLocation | undefined,
     programName?: string,
+    options?: ErrorOptions,
   ) {
     super(errno, { syscall: 'bpf', command: 'BPF_PROG_LOAD', detail: programName || undefined, log });
     const { errorLine } = parseVerifierLog(log);
@@ -116,6 +120,9 @@ export class VerifierError extends BpfSyscallError {
     this.instruction = instruction;
     this.verifierHint = hint;
     this.programName = programName;
+    // BpfSyscallError takes no options: set the standard cause property as the Error constructor would.
+    if (options && 'cause' in options)
+      Object.defineProperty(this, 'cause', { value: options.cause, writable: true, configurable: true });
   }
 }
 

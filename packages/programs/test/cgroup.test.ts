@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, rmdirSync } from 'node:fs';
+import { mkdirSync, rmdirSync, statSync } from 'node:fs';
 import { BpfAttachType, BpfProgType } from '@ts-ebpf/syscall';
 import { describeKernel } from '@ts-ebpf/test-utils';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -35,6 +35,11 @@ describeKernel('cgroup attach', () => {
       instructions: c2.code(1),
     });
     using link = attachCgroup(p, cgroup);
+    expect(link.info()).toMatchObject({
+      type: 'cgroup',
+      attachType: 'CGROUP_INET_EGRESS',
+      cgroupId: statSync(cgroup, { bigint: true }).ino,
+    });
     expect(queryCgroup(cgroup, egress).progIds).toEqual([p.info().id]);
     sendUdp(3);
     expect(c.value).toBeGreaterThanOrEqual(3n);

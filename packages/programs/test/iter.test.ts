@@ -47,6 +47,7 @@ describeKernel('iterators', () => {
     using p = loadTaskIter();
     expect(p.info().attachBtfId).toBe(kernelBtf().findIds('bpf_iter_task', 'func')[0]);
     using link = attachIter(p);
+    expect(link.info()).toMatchObject({ type: 'iter', target: 'task', mapId: 0, progId: p.info().id });
     const all = pids(link.open().readAll());
     expect(all).toContain(process.pid);
     expect(all.length).toBeGreaterThan(readdirSync('/proc/self/task').length);

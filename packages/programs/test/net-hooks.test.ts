@@ -1,4 +1,5 @@
 import { createSocket } from 'node:dgram';
+import { statSync } from 'node:fs';
 import { createConnection, createServer, type Server, type Socket as TcpSocket } from 'node:net';
 import {
   BpfAttachType,
@@ -49,6 +50,11 @@ describeKernel('network hooks', () => {
     });
     {
       using _link = attachNetns(p, netnsPath(veth.ns));
+      expect(_link.info()).toMatchObject({
+        type: 'netns',
+        attachType: 'SK_LOOKUP',
+        netnsIno: Number(statSync(netnsPath(veth.ns)).ino),
+      });
       expect(queryNetns(netnsPath(veth.ns), BpfAttachType.SK_LOOKUP).progIds).toEqual([p.info().id]);
       veth.sendToPeer(3);
       expect(c.value).toBeGreaterThanOrEqual(3n);
@@ -82,6 +88,12 @@ describeKernel('network hooks', () => {
       attachNetfilter(p, { hook: NfInetHook.LOCAL_OUT, priority: -100 }),
     );
     try {
+      expect(link.info()).toMatchObject({
+        type: 'netfilter',
+        protocol: 'IPV4',
+        hook: 'LOCAL_OUT',
+        priority: -100,
+      });
       veth.sendToHost(3);
       expect(c.value).toBeGreaterThanOrEqual(3n);
     } finally {
@@ -140,6 +152,8 @@ describeKernel('network hooks', () => {
         using lmsg = attachSockmap(msg, sockmap, { via });
         using _lskb = attachSockmap(skb, sockmap, { via });
         expect(lmsg.isBpfLink).toBe(via === 'link');
+        if (via === 'link')
+          expect(lmsg.info()).toMatchObject({ type: 'sockmap', attachType: 'SK_MSG_VERDICT' });
         const got: Buffer[] = [];
         const acceptedP = new Promise<TcpSocket>((resolve) => {
           server = createServer((s) => resolve(s));

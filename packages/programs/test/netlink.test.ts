@@ -1,9 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import {
+  attr,
   attrString,
   attrU32,
   decodeAttrs,
+  decodeError,
   decodeMessages,
+  encodeAttrs,
   encodeMessage,
   ifinfomsg,
   NLM_F,
@@ -36,4 +39,24 @@ describe('netlink encoding', () => {
       [5, 0xffff0000, 0xfffffff2, 0x10300],
     );
   });
+
+  for (const capped of [true, false]) {
+    it(`decodes an extended ack (${capped ? 'capped' : 'with the request echoed'})`, () => {
+      const request = encodeMessage(19, NLM_F.REQUEST | NLM_F.ACK, 9, ifinfomsg(4), [attrU32(1, 5)]);
+      const echoed = capped ? request.subarray(0, 16) : request;
+      const tlvs = encodeAttrs([
+        attrString(1, 'Only one XDP mode flag can be set'),
+        attr(2, new Uint8Array(4)),
+      ]);
+      const payload = new Uint8Array(4 + echoed.byteLength + tlvs.byteLength);
+      new DataView(payload.buffer).setInt32(0, -22, true);
+      payload.set(echoed, 4);
+      payload.set(tlvs, 4 + echoed.byteLength);
+      const flags = NLM_F.ACK_TLVS | (capped ? NLM_F.CAPPED : 0);
+      const [m] = decodeMessages(encodeMessage(2, flags, 9, payload));
+      expect(decodeError(m!)).toEqual({ errno: 22, kernelMessage: 'Only one XDP mode flag can be set' });
+      // Without NLM_F_ACK_TLVS the same bytes carry no message.
+      expect(decodeError({ ...m!, flags: 0 })).toEqual({ errno: 22, kernelMessage: undefined });
+    });
+  }
 });

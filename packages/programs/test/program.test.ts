@@ -1,8 +1,10 @@
 import { existsSync, rmSync } from 'node:fs';
 import { bpf, program as dslProgram, exit, jeq, ldImm64, ldx, mark, mov, R0, R1, R2, R3 } from '@ts-ebpf/dsl';
 import {
+  BpfArgumentError,
   BpfMapType,
   BpfProgType,
+  BpfSyscallError,
   close,
   ensureBpffs,
   mapCreate,
@@ -66,6 +68,7 @@ describeKernel('Program', () => {
     expect(err).toBeInstanceOf(VerifierError);
     const v = err as VerifierError;
     expect(v.code).toBe('EACCES');
+    expect(v.cause).toBeInstanceOf(BpfSyscallError);
     expect(v.instruction).toMatchObject({ slot: 1, index: 1 });
     expect(v.errorLine).toMatch(/invalid bpf_context access/);
     expect(v.verifierHint).toMatch(/invalid memory access/);
@@ -231,7 +234,7 @@ describeKernel('Program', () => {
 
   it('rejects bad code before the syscall', () => {
     expect(() => Program.load({ type: BpfProgType.XDP, instructions: new Uint8Array(12) })).toThrow(
-      TypeError,
+      BpfArgumentError,
     );
   });
 });

@@ -1,12 +1,5 @@
 import { rmSync } from 'node:fs';
-import {
-  BpfLinkType,
-  BpfProgType,
-  ensureBpffs,
-  getpid,
-  ObjectClosedError,
-  PerfSwConfig,
-} from '@ts-ebpf/syscall';
+import { BpfProgType, ensureBpffs, getpid, ObjectClosedError, PerfSwConfig } from '@ts-ebpf/syscall';
 import { describeKernel } from '@ts-ebpf/test-utils';
 import { afterAll, expect, it } from 'vitest';
 import { attachPerfEvent, attachRawTracepoint, attachTracepoint, Link, Program } from '../src/index.js';
@@ -28,7 +21,12 @@ describeKernel('tracepoints and perf events', () => {
     calls(5);
     expect(c.value).toBeGreaterThanOrEqual(5n);
     expect(link.isBpfLink).toBe(true);
-    expect(link.info()).toMatchObject({ type: BpfLinkType.PERF_EVENT, progId: p.info().id });
+    expect(link.info()).toMatchObject({
+      type: 'perf_event',
+      event: 'tracepoint',
+      tracepoint: 'sys_enter_getpid',
+      progId: p.info().id,
+    });
     link.close();
     link.close();
     expect(link.closed).toBe(true);
@@ -58,7 +56,11 @@ describeKernel('tracepoints and perf events', () => {
     using link = attachRawTracepoint(p, 'sys_enter');
     calls(5);
     expect(c.value).toBeGreaterThanOrEqual(5n);
-    expect(link.info().type).toBe(BpfLinkType.RAW_TRACEPOINT);
+    expect(link.info()).toMatchObject({
+      type: 'raw_tracepoint',
+      tracepoint: 'sys_enter',
+      progId: p.info().id,
+    });
     ensureBpffs();
     const path = `${pinDir}/rawtp-link`;
     link.pin(path);

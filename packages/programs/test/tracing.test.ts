@@ -1,24 +1,22 @@
 import { readFileSync } from 'node:fs';
-import { BpfAttachType, BpfProgType, encodePerfEventAttr, getpid } from '@ts-ebpf/syscall';
+import { BpfArgumentError, BpfAttachType, BpfProgType, encodePerfEventAttr, getpid } from '@ts-ebpf/syscall';
 import { describeKernel, itIfSupported } from '@ts-ebpf/test-utils';
 import { expect, it } from 'vitest';
+import { kprobeEventLine, kprobeMultiAttr, kprobePerfAttr } from '../src/attach/kprobe.js';
+import { tracingLinkAttr } from '../src/attach/tracing.js';
 import {
   attachKprobe,
   attachKprobeMulti,
   attachTpBtf,
   attachTracing,
   btfTargetFor,
-  freplacePair,
   kernelBtf,
-  kprobeEventLine,
-  kprobeMultiAttr,
-  kprobePerfAttr,
   kprobeUnsupportedReason,
   Program,
-  prepareLoad,
-  tracingLinkAttr,
   tracingUnsupportedReason,
 } from '../src/index.js';
+import { prepareLoad } from '../src/load-options.js';
+import { freplacePair } from '../src/probes.js';
 import { Counter, returns } from './helpers.js';
 
 const funcId = (name: string) => kernelBtf().findIds(name, 'func')[0];
@@ -76,7 +74,7 @@ describeKernel('BTF-attached programs and kprobes', () => {
       syms: ['a', 'b'],
       cookies: BigUint64Array.from([1n, 2n]),
     });
-    expect(() => kprobeMultiAttr(3, {})).toThrow(TypeError);
+    expect(() => kprobeMultiAttr(3, {})).toThrow(BpfArgumentError);
   });
 
   it('encodes the kprobe perf_event_attr and the tracefs kprobe_events line', () => {
@@ -103,6 +101,12 @@ describeKernel('BTF-attached programs and kprobes', () => {
     });
     {
       using _link = attachTpBtf(p);
+      // tp_btf attaches through a raw tracepoint link (the tracing link type is fentry/fexit/lsm's).
+      expect(_link.info()).toMatchObject({
+        type: 'raw_tracepoint',
+        tracepoint: 'sys_enter',
+        progId: p.info().id,
+      });
       for (let i = 0; i < 5; i++) getpid();
       expect(c.value).toBeGreaterThanOrEqual(5n);
     }

@@ -2,18 +2,17 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BpfAttachType, BpfLinkType, BpfProgType } from '@ts-ebpf/syscall';
+import { BpfAttachType, BpfProgType } from '@ts-ebpf/syscall';
 import { describeKernel } from '@ts-ebpf/test-utils';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { pmuType, uprobeEventLine, uprobePerfAttr } from '../src/attach/uprobe.js';
 import {
   attachUprobe,
   attachUprobeMulti,
   ElfSymbols,
   Program,
-  pmuType,
   SymbolNotFoundError,
-  uprobeEventLine,
-  uprobePerfAttr,
+  uprobeOffset,
 } from '../src/index.js';
 import { Counter } from './helpers.js';
 
@@ -80,6 +79,12 @@ describeKernel('uprobes', () => {
       {
         using link = attachUprobe(p, { path: bin, symbol: 'ts_ebpf_target', retprobe });
         expect(link.kind).toBe(retprobe ? 'uretprobe' : 'uprobe');
+        expect(link.info()).toMatchObject({
+          type: 'perf_event',
+          event: retprobe ? 'uretprobe' : 'uprobe',
+          path: bin,
+          offset: Number(uprobeOffset({ path: bin, symbol: 'ts_ebpf_target' })),
+        });
         run(7);
         expect(c.value).toBe(7n);
       }
@@ -131,7 +136,7 @@ describeKernel('uprobes', () => {
     });
     {
       using link = attachUprobeMulti(p, { path: bin, symbols: ['ts_ebpf_target', 'ts_ebpf_other'] });
-      expect(link.info().type).toBe(BpfLinkType.UPROBE_MULTI);
+      expect(link.info()).toMatchObject({ type: 'uprobe_multi', path: bin, count: 2, pid: 0 });
       run(6);
       expect(c.value).toBe(12n);
     }

@@ -1,8 +1,21 @@
 import { execFileSync } from 'node:child_process';
-import { BpfLinkType, BpfProgType } from '@ts-ebpf/syscall';
+import { BpfProgType } from '@ts-ebpf/syscall';
 import { describeKernel, VethPair } from '@ts-ebpf/test-utils';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { attachTcClassic, attachTcx, attachXdp, Program, queryTcx, queryXdp } from '../src/index.js';
+import { setXdpNetlink } from '../src/attach/xdp.js';
+import {
+  AttachError,
+  attachTcClassic,
+  attachTcx,
+  attachXdp,
+  ifindex,
+  ifname,
+  NetlinkError,
+  Program,
+  queryTcx,
+  queryXdp,
+  XdpFlags,
+} from '../src/index.js';
 import { Counter } from './helpers.js';
 
 const XDP_PASS = 2;
@@ -20,7 +33,7 @@ describeKernel('xdp and tc on a veth pair', () => {
       using c = new Counter();
       using p = Program.load({ type: BpfProgType.XDP, instructions: c.code(XDP_PASS) });
       using link = attachXdp(p, veth.host, { via: 'link', ...(mode && { mode }) });
-      expect(link.info().type).toBe(BpfLinkType.XDP);
+      expect(link.info()).toMatchObject({ type: 'xdp', interface: veth.host, ifindex: ifindex(veth.host) });
       expect(queryXdp(veth.host).progId).toBe(p.info().id);
       veth.sendToHost(3);
       expect(c.value).toBeGreaterThanOrEqual(3n);
@@ -62,7 +75,8 @@ describeKernel('xdp and tc on a veth pair', () => {
     using pout = Program.load({ type: BpfProgType.SCHED_CLS, instructions: outC.code(TC_ACT_OK) });
     using lin = attachTcx(pin, veth.host, 'ingress');
     using lout = attachTcx(pout, veth.host, 'egress');
-    expect(lin.info().type).toBe(BpfLinkType.TCX);
+    expect(lin.info()).toMatchObject({ type: 'tcx', interface: veth.host, attachType: 'TCX_INGRESS' });
+    expect(lout.info()).toMatchObject({ type: 'tcx', attachType: 'TCX_EGRESS' });
     expect(queryTcx(veth.host, 'ingress').progIds).toEqual([pin.info().id]);
     expect(queryTcx(veth.host, 'ingress').linkIds).toEqual([lin.info().id]);
     veth.sendToHost(3);
@@ -101,5 +115,46 @@ describeKernel('xdp and tc on a veth pair', () => {
     const after = c2.value;
     veth.sendToHost(2);
     expect(c2.value).toBe(after);
+  });
+
+  it("a netlink refusal carries the kernel's extended ack in kernelMessage", () => {
+    using c = new Counter();
+    using p = Program.load({ type: BpfProgType.XDP, instructions: c.code(XDP_PASS) });
+    let thrown: unknown;
+    try {
+      // Replace "the program p" when none is attached: the kernel explains in an extended ack.
+      setXdpNetlink(ifindex(veth.host), p.fd, XdpFlags.SKB_MODE | XdpFlags.REPLACE, p.fd);
+    } catch (e) {
+      thrown = e;
+    }
+    expect(thrown).toBeInstanceOf(NetlinkError);
+    expect((thrown as NetlinkError).code).toBe('EEXIST');
+    expect((thrown as NetlinkError).kernelMessage).toBe('Active program does not match expected');
+    expect((thrown as Error).message).toContain((thrown as NetlinkError).kernelMessage);
+    expect(queryXdp(veth.host).progId).toBe(0);
+  });
+
+  it('a second XDP program names the interface and the program attached', () => {
+    using c = new Counter();
+    using p = Program.load({ type: BpfProgType.XDP, instructions: c.code(XDP_PASS), name: 'first_xdp' });
+    using p2 = Program.load({ type: BpfProgType.XDP, instructions: c.code(XDP_PASS) });
+    using _link = attachXdp(p, veth.host, { mode: 'skb' });
+    for (const via of ['link', 'netlink'] as const) {
+      let thrown: unknown;
+      try {
+        attachXdp(p2, veth.host, { mode: 'skb', via }).close();
+      } catch (e) {
+        thrown = e;
+      }
+      expect(thrown).toBeInstanceOf(AttachError);
+      expect((thrown as Error).message).toContain(`'${veth.host}'`);
+      expect((thrown as Error).message).toContain(`'first_xdp' (id ${p.info().id})`);
+      expect((thrown as Error).message).toContain('generic (skb)');
+    }
+  });
+
+  it('ifname maps an ifindex back to its name', () => {
+    expect(ifname(ifindex(veth.host))).toBe(veth.host);
+    expect(ifname(0x7ffffff0)).toBeUndefined();
   });
 });

@@ -1,5 +1,6 @@
 import {
   BpfAttachFlag,
+  BpfProgType,
   BpfQueryFlag,
   close,
   linkCreate,
@@ -8,8 +9,17 @@ import {
   progDetach,
   progQuery,
 } from '@ts-ebpf/syscall';
+import { AttachError } from '../errors.js';
 import { holdProgram, Link } from '../link.js';
+import { attachTypeLabel, progTypeLabel } from '../names.js';
 import type { Program } from '../program.js';
+import {
+  describeProgram,
+  isErrno,
+  requireAttachType,
+  requireCgroupDir,
+  requireProgramType,
+} from './check.js';
 import { type FdTarget, openTarget } from './target-fd.js';
 
 /** How a program is attached to a cgroup. */
@@ -20,11 +30,11 @@ export interface CgroupAttachOptions {
   /** `BpfAttachType.CGROUP_*` (default: the program's expected attach type). */
   readonly attachType?: number;
   /**
-   * `'link'` (default): a bpf_link; `'multi'`: PROG_ATTACH with BPF_F_ALLOW_MULTI;
-   * `'override'`: BPF_F_ALLOW_OVERRIDE; `'exclusive'`: PROG_ATTACH without flags.
+   * `'link'` (default): a bpf_link; `'multi'`: PROG_ATTACH with BpfAttachFlag.ALLOW_MULTI;
+   * `'override'`: BpfAttachFlag.ALLOW_OVERRIDE; `'exclusive'`: PROG_ATTACH without flags.
    */
   readonly mode?: CgroupAttachMode;
-  /** With `'multi'`: atomically replace this program (BPF_F_REPLACE). */
+  /** With `'multi'`: atomically replace this program (BpfAttachFlag.REPLACE). */
   readonly replace?: Program;
   /** Extra PROG_ATTACH / link flags (BPF_F_PREORDER …). */
   readonly flags?: number;
@@ -36,18 +46,31 @@ const MODE_FLAGS: Record<Exclude<CgroupAttachMode, 'link'>, number> = {
   multi: BpfAttachFlag.ALLOW_MULTI,
 };
 
-function attachTypeOf(program: Program, attachType: number | undefined): number {
-  const t = attachType ?? program.expectedAttachType;
-  if (t === undefined) throw new TypeError('attachType is required: the program has no expected attach type');
-  return t;
-}
+/** Program types that attach to a cgroup. */
+const CGROUP_PROGRAM_TYPES = [
+  BpfProgType.CGROUP_SKB,
+  BpfProgType.CGROUP_SOCK,
+  BpfProgType.CGROUP_SOCK_ADDR,
+  BpfProgType.SOCK_OPS,
+  BpfProgType.CGROUP_DEVICE,
+  BpfProgType.CGROUP_SYSCTL,
+  BpfProgType.CGROUP_SOCKOPT,
+  BpfProgType.LSM,
+];
+
+/** How a cgroup target appears in messages. */
+const describeCgroup = (cgroup: FdTarget) =>
+  typeof cgroup === 'string' ? `cgroup '${cgroup}'` : `cgroup fd ${cgroup}`;
 
 /**
  * Attaches a cgroup program (skb, sock, sock_addr, sock_ops, device, sysctl, sockopt)
  * to a cgroup v2 directory (a path or an open fd). Works for every cgroup attach type.
  */
 export function attachCgroup(program: Program, cgroup: FdTarget, o: CgroupAttachOptions = {}): Link {
-  const attachType = attachTypeOf(program, o.attachType);
+  const where = describeCgroup(cgroup);
+  requireProgramType(program, where, CGROUP_PROGRAM_TYPES);
+  const attachType = requireAttachType(program, where, o.attachType);
+  if (typeof cgroup === 'string') requireCgroupDir(cgroup);
   const target = openTarget(cgroup, true);
   const extraFds = target.owned ? [target.fd] : [];
   try {
@@ -95,13 +118,32 @@ export function attachCgroup(program: Program, cgroup: FdTarget, o: CgroupAttach
     });
   } catch (e) {
     if (target.owned) close(target.fd);
-    throw e;
+    throw explainCgroupAttach(e, program, where, attachType);
   }
+}
+
+/** Gives the kernel's refusal of a cgroup attach its cause, where the errno tells it. */
+function explainCgroupAttach(e: unknown, program: Program, where: string, attachType: number): unknown {
+  if (isErrno(e, 'EBADF'))
+    return new AttachError(where, 'the file descriptor is not a cgroup v2 directory', { cause: e });
+  if (isErrno(e, 'EINVAL'))
+    return new AttachError(
+      where,
+      `${describeProgram(program)} (${progTypeLabel(program.type)}) cannot attach as ${attachTypeLabel(attachType)}: the kernel refused the attach type (it must match the program's expected attach type, and the flags this hook)`,
+      { cause: e },
+    );
+  if (isErrno(e, 'EPERM'))
+    return new AttachError(
+      where,
+      `the hook ${attachTypeLabel(attachType)} already has programs attached in another mode (exclusive, override and multi attachments do not mix on one cgroup hook), or the process lacks the permission`,
+      { cause: e },
+    );
+  return e;
 }
 
 /** Options of {@link queryCgroup}. */
 export interface CgroupQueryOptions {
-  /** BPF_F_QUERY_EFFECTIVE: include programs inherited from ancestors. */
+  /** BpfQueryFlag.QUERY_EFFECTIVE: include programs inherited from ancestors. */
   readonly effective?: boolean;
   /** Room for at most this many ids (default 64). */
   readonly maxPrograms?: number;

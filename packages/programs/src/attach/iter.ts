@@ -1,7 +1,11 @@
 import { Readable } from 'node:stream';
-import { BpfAttachType, close, fileRead, iterCreate, linkCreate } from '@ts-ebpf/syscall';
+import { BpfAttachType, BpfProgType, close, fileRead, iterCreate, linkCreate } from '@ts-ebpf/syscall';
+import { HOST_LITTLE_ENDIAN } from '@ts-ebpf/uapi';
+import { AttachError } from '../errors.js';
 import { Link } from '../link.js';
+import { attachTypeLabel } from '../names.js';
 import type { Program } from '../program.js';
+import { describeProgram, requireProgramType } from './check.js';
 
 /** Options of {@link attachIter}: which objects a parameterized iterator walks. */
 export interface IterAttachOptions {
@@ -21,10 +25,10 @@ export function encodeIterInfo(o: IterAttachOptions): Uint8Array | undefined {
   if (o.mapFd === undefined && o.tid === undefined && o.pid === undefined) return undefined;
   const b = new Uint8Array(16);
   const v = new DataView(b.buffer);
-  if (o.mapFd !== undefined) v.setUint32(0, o.mapFd, true);
+  if (o.mapFd !== undefined) v.setUint32(0, o.mapFd, HOST_LITTLE_ENDIAN);
   else {
-    v.setUint32(0, o.tid ?? 0, true);
-    v.setUint32(4, o.pid ?? 0, true);
+    v.setUint32(0, o.tid ?? 0, HOST_LITTLE_ENDIAN);
+    v.setUint32(4, o.pid ?? 0, HOST_LITTLE_ENDIAN);
   }
   return b;
 }
@@ -124,6 +128,14 @@ export class IterLink extends Link {
  * `attachTo: 'task'` (`bpf_iter_task`), `'bpf_map_elem'`, … as an iterator link.
  */
 export function attachIter(program: Program, o: IterAttachOptions = {}): IterLink {
+  const where = program.name ? `iterator '${program.name}'` : 'an iterator';
+  requireProgramType(program, where, [BpfProgType.TRACING]);
+  const eat = program.expectedAttachType;
+  if (eat !== undefined && eat !== BpfAttachType.TRACE_ITER)
+    throw new AttachError(
+      where,
+      `${describeProgram(program)} was loaded for ${attachTypeLabel(eat)}; an iterator is loaded with expectedAttachType TRACE_ITER and attachTo the target`,
+    );
   const iterInfo = encodeIterInfo(o);
   const fd = linkCreate({
     progFd: program.fd,

@@ -1,14 +1,20 @@
 import { existsSync } from 'node:fs';
 import {
+  BpfArgumentError,
   BpfAttachType,
+  BpfProgType,
+  BpfSyscallError,
   ensureTracefs,
   type LinkCreateAttr,
   linkCreate,
   type PerfEventAttr,
   perfEventOpen,
 } from '@ts-ebpf/syscall';
+import { BpfKprobeMultiFlag } from '@ts-ebpf/uapi';
+import { ProbeUnsupportedError } from '../errors.js';
 import { Link } from '../link.js';
 import type { Program } from '../program.js';
+import { requireProgramType } from './check.js';
 import { attachToPerfEvent, type PerfAttachOptions } from './perf-link.js';
 import { attachProbeEvent, PROBE_EVENT_GROUP, probeEventName } from './probe-events.js';
 import { pmuType, retprobeBit } from './uprobe.js';
@@ -76,6 +82,7 @@ export function kprobeUnsupportedReason(): string | undefined {
  */
 export function attachKprobe(program: Program, o: KprobeOptions): Link {
   const kind = o.retprobe ? 'kretprobe' : 'kprobe';
+  requireProgramType(program, `${kind} on ${o.symbol}`, [BpfProgType.KPROBE]);
   const pmu = pmuType('kprobe');
   const via = o.via ?? 'auto';
   if (pmu !== undefined && via !== 'tracefs') {
@@ -83,7 +90,7 @@ export function attachKprobe(program: Program, o: KprobeOptions): Link {
     return attachToPerfEvent(kind, program, perfEventOpen(attr, -1, 0), o);
   }
   const reason = kprobeUnsupportedReason();
-  if (reason) throw new Error(`cannot attach a ${kind} to ${o.symbol}: ${reason}`);
+  if (reason) throw new ProbeUnsupportedError(kind, `cannot attach to ${o.symbol}: ${reason}`);
   const event = probeEventName(o.symbol);
   const line = kprobeEventLine(event, o.symbol, o.offset ?? 0, o.retprobe ?? false, o.maxActive);
   return attachProbeEvent(kind, 'kprobe_events', event, line, program, -1, o);
@@ -101,18 +108,16 @@ export interface KprobeMultiOptions {
   readonly retprobe?: boolean;
 }
 
-const BPF_F_KPROBE_MULTI_RETURN = 1;
-
 /** The BPF_LINK_CREATE attr of a kprobe_multi link (exported for tests of what is sent). */
 export function kprobeMultiAttr(progFd: number, o: KprobeMultiOptions): LinkCreateAttr {
   if (!o.symbols?.length && !o.addresses?.length)
-    throw new TypeError('kprobe_multi needs symbols or addresses');
+    throw new BpfArgumentError('kprobe_multi options', 'give symbols or addresses (both are empty)');
   return {
     progFd,
     targetFd: 0,
     attachType: BpfAttachType.TRACE_KPROBE_MULTI,
     kprobeMulti: {
-      flags: o.retprobe ? BPF_F_KPROBE_MULTI_RETURN : 0,
+      flags: o.retprobe ? BpfKprobeMultiFlag.RETURN : 0,
       ...(o.symbols?.length && { syms: [...o.symbols] }),
       ...(o.addresses?.length && { addrs: BigUint64Array.from(o.addresses) }),
       ...(o.cookies && { cookies: BigUint64Array.from(o.cookies.map(BigInt)) }),
@@ -125,5 +130,19 @@ export function kprobeMultiAttr(progFd: number, o: KprobeMultiOptions): LinkCrea
  * many kernel functions through one bpf_link (kernel 5.18+, CONFIG_FPROBE).
  */
 export function attachKprobeMulti(program: Program, o: KprobeMultiOptions): Link {
-  return new Link({ kind: 'kprobe_multi', fd: linkCreate(kprobeMultiAttr(program.fd, o)) });
+  const attr = kprobeMultiAttr(program.fd, o);
+  try {
+    return new Link({ kind: 'kprobe_multi', fd: linkCreate(attr) });
+  } catch (e) {
+    // EOPNOTSUPP: a kernel without CONFIG_FPROBE (or kprobes) has no kprobe_multi links.
+    if (e instanceof BpfSyscallError && (e.code === 'EOPNOTSUPP' || e.code === 'ENOTSUPP')) {
+      const what = o.symbols?.length ? o.symbols.slice(0, 3).join(', ') : `${o.addresses?.length} addresses`;
+      throw new ProbeUnsupportedError(
+        'kprobe_multi',
+        `cannot attach to ${what}: the kernel has no fprobe (CONFIG_FPROBE)`,
+        { cause: e },
+      );
+    }
+    throw e;
+  }
 }

@@ -1,7 +1,8 @@
-import { BpfAttachType, linkCreate } from '@ts-ebpf/syscall';
+import { BpfAttachType, BpfProgType, linkCreate } from '@ts-ebpf/syscall';
 import { BpfNetfilterFlag } from '@ts-ebpf/uapi';
 import { Link } from '../link.js';
 import type { Program } from '../program.js';
+import { requireProgramType } from './check.js';
 
 /** Protocol families (`NFPROTO_*`). */
 export const NfProto = { INET: 1, IPV4: 2, ARP: 3, NETDEV: 5, BRIDGE: 7, IPV6: 10 } as const;
@@ -29,6 +30,8 @@ export interface NetfilterOptions {
  * network namespace (use `inNetns` for another one) through a bpf_link.
  */
 export function attachNetfilter(program: Program, o: NetfilterOptions): Link {
+  const hook = Object.entries(NfInetHook).find(([, n]) => n === o.hook)?.[0] ?? String(o.hook);
+  requireProgramType(program, `netfilter hook ${hook}`, [BpfProgType.NETFILTER]);
   const fd = linkCreate({
     progFd: program.fd,
     targetFd: 0,

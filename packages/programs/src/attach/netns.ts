@@ -9,22 +9,22 @@ import {
 import { Link } from '../link.js';
 import type { NetnsTarget } from '../netns.js';
 import type { Program } from '../program.js';
+import { requireAttachType, requireProgramType } from './check.js';
 import { openTarget } from './target-fd.js';
 
-function netnsAttachType(program: Program, attachType: number | undefined): number {
-  if (attachType !== undefined) return attachType;
-  if (program.expectedAttachType !== undefined) return program.expectedAttachType;
-  if (program.type === BpfProgType.SK_LOOKUP) return BpfAttachType.SK_LOOKUP;
-  if (program.type === BpfProgType.FLOW_DISSECTOR) return BpfAttachType.FLOW_DISSECTOR;
-  throw new TypeError('attachType is required for this program type');
-}
+const NETNS_ATTACH: ReadonlyMap<number, number> = new Map([
+  [BpfProgType.SK_LOOKUP, BpfAttachType.SK_LOOKUP],
+  [BpfProgType.FLOW_DISSECTOR, BpfAttachType.FLOW_DISSECTOR],
+]);
 
 /**
  * Attaches an `sk_lookup` or `flow_dissector` program to a network namespace (a path such
  * as `/var/run/netns/<name>` or `/proc/self/ns/net`, or an fd) through a bpf_link.
  */
 export function attachNetns(program: Program, netns: NetnsTarget, attachType?: number): Link {
-  const type = netnsAttachType(program, attachType);
+  const where = typeof netns === 'string' ? `network namespace '${netns}'` : `network namespace fd ${netns}`;
+  requireProgramType(program, where, [...NETNS_ATTACH.keys()]);
+  const type = requireAttachType(program, where, attachType, NETNS_ATTACH.get(program.type));
   const target = openTarget(netns, false);
   try {
     const fd = linkCreate({ progFd: program.fd, targetFd: target.fd, attachType: type });

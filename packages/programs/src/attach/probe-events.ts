@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { close, ensureTracefs, fileOpen, fileWrite, O, PerfType, perfEventOpen } from '@ts-ebpf/syscall';
+import { AttachError } from '../errors.js';
 import { Link } from '../link.js';
 import type { Program } from '../program.js';
 import { attachToPerfEvent, type PerfAttachOptions } from './perf-link.js';
@@ -39,7 +40,12 @@ export function attachProbeEvent(
   o: PerfAttachOptions = {},
 ): Link {
   const tracefs = ensureTracefs();
-  appendLine(`${tracefs}/${file}`, definition);
+  try {
+    appendLine(`${tracefs}/${file}`, definition);
+  } catch (e) {
+    // The kernel checks the definition when it is written: a missing function, file or offset.
+    throw new AttachError(`${kind} '${definition}'`, `${file} refused the probe definition`, { cause: e });
+  }
   const remove = () => appendLine(`${tracefs}/${file}`, `-:${PROBE_EVENT_GROUP}/${event}`);
   let link: Link;
   try {

@@ -9,8 +9,10 @@ import {
   progDetach,
   setsockopt,
 } from '@ts-ebpf/syscall';
+import { HOST_LITTLE_ENDIAN } from '@ts-ebpf/uapi';
 import { holdProgram, Link } from '../link.js';
 import type { Program } from '../program.js';
+import { requireAttachType, requireProgramType } from './check.js';
 
 /** A map given by fd or as an object with an `fd` (a `BpfMap`). */
 export type MapTarget = number | { readonly fd: number };
@@ -25,18 +27,17 @@ export interface SockmapAttachOptions {
   readonly via?: 'link' | 'attach' | 'auto';
 }
 
-function sockmapAttachType(program: Program, attachType: number | undefined): number {
-  const t = attachType ?? program.expectedAttachType;
-  if (t !== undefined) return t;
-  if (program.type === BpfProgType.SK_MSG) return BpfAttachType.SK_MSG_VERDICT;
-  if (program.type === BpfProgType.SK_SKB) return BpfAttachType.SK_SKB_STREAM_VERDICT;
-  throw new TypeError('attachType is required for this program type');
-}
+const SOCKMAP_ATTACH: ReadonlyMap<number, number> = new Map([
+  [BpfProgType.SK_MSG, BpfAttachType.SK_MSG_VERDICT],
+  [BpfProgType.SK_SKB, BpfAttachType.SK_SKB_STREAM_VERDICT],
+]);
 
 /** Attaches an `sk_msg` or `sk_skb` program to a sockmap or sockhash. */
 export function attachSockmap(program: Program, map: MapTarget, o: SockmapAttachOptions = {}): Link {
-  const attachType = sockmapAttachType(program, o.attachType);
   const target = mapFd(map);
+  const where = `sockmap fd ${target}`;
+  requireProgramType(program, where, [...SOCKMAP_ATTACH.keys()]);
+  const attachType = requireAttachType(program, where, o.attachType, SOCKMAP_ATTACH.get(program.type));
   const via = o.via ?? 'auto';
   if (via !== 'attach') {
     try {
@@ -68,8 +69,9 @@ const SO_DETACH_BPF = 27;
  * detaches it (SO_DETACH_BPF). The socket stays the caller's.
  */
 export function attachSocketFilter(program: Program, socketFd: number): Link {
+  requireProgramType(program, `socket fd ${socketFd}`, [BpfProgType.SOCKET_FILTER]);
   const value = new Uint8Array(4);
-  new DataView(value.buffer).setUint32(0, program.fd, true);
+  new DataView(value.buffer).setUint32(0, program.fd, HOST_LITTLE_ENDIAN);
   // Our own reference to the socket: detaching works (and touches nothing else)
   // even when the caller has closed theirs and the number was reused.
   const socket = dupFd(socketFd);
@@ -84,7 +86,7 @@ export function attachSocketFilter(program: Program, socketFd: number): Link {
     extraFds: [socket],
     detach: () => setsockopt(socket, SOL_SOCKET, SO_DETACH_BPF, new Uint8Array(4)),
     update: (next) => {
-      new DataView(value.buffer).setUint32(0, next.fd, true);
+      new DataView(value.buffer).setUint32(0, next.fd, HOST_LITTLE_ENDIAN);
       setsockopt(socket, SOL_SOCKET, SO_ATTACH_BPF, value);
     },
   });

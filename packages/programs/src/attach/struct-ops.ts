@@ -1,34 +1,10 @@
-import { membersOf } from '@ts-ebpf/btf';
 import { kernelBtf } from '@ts-ebpf/btf/kernel';
 import { StructOpsMap, StructOpsTypeError, structOpsValueType } from '@ts-ebpf/maps';
-import { BpfAttachType, close, dupFd, linkCreate, mapDeleteElem } from '@ts-ebpf/syscall';
+import { BpfArgumentError, BpfAttachType, close, dupFd, linkCreate, mapDeleteElem } from '@ts-ebpf/syscall';
+import { HOST_LITTLE_ENDIAN } from '@ts-ebpf/uapi';
 import { Link } from '../link.js';
 import type { Program } from '../program.js';
-
-/** Where a struct_ops member is: what a program implementing it is loaded with. */
-export interface StructOpsMember {
-  /** BTF id of the ops struct (`attachBtfId` of the program). */
-  readonly attachBtfId: number;
-  /** The member's index (`expectedAttachType` of the program). */
-  readonly expectedAttachType: number;
-  /** Byte offset of the member inside the ops struct. */
-  readonly offset: number;
-  /** Byte size of the member. */
-  readonly size: number;
-}
-
-/**
- * Looks up a member of a kernel ops struct (`tcp_congestion_ops`, `ssthresh`) in vmlinux BTF.
- * @throws StructOpsTypeError when the kernel has no such struct_ops type or member
- */
-export function structOpsMember(structName: string, member: string): StructOpsMember {
-  const id = structOpsValueType(structName, kernelBtf()).typeId;
-  const members = membersOf(kernelBtf(), id);
-  const index = members.findIndex((m) => m.name === member);
-  if (index < 0) throw new StructOpsTypeError(structName, `struct ${structName} has no member '${member}'`);
-  const m = members[index]!;
-  return { attachBtfId: id, expectedAttachType: index, offset: m.byteOffset, size: m.size };
-}
+import { memberOf } from '../struct-ops-member.js';
 
 /** Options of {@link attachStructOps}. */
 export interface StructOpsOptions {
@@ -36,7 +12,7 @@ export interface StructOpsOptions {
   readonly type: string;
   /** Member name → the STRUCT_OPS program implementing it (loaded with `attachTo: 'type.member'`). */
   readonly programs: Readonly<Record<string, Program>>;
-  /** Other members: numbers (little-endian, member-sized), strings (char arrays) or raw bytes. */
+  /** Other members: numbers (host byte order, member-sized), strings (char arrays) or raw bytes. */
   readonly fields?: Readonly<Record<string, number | bigint | string | Uint8Array>>;
   /** Map name (default the `name` field, else `'struct_ops'`). */
   readonly mapName?: string;
@@ -49,33 +25,63 @@ function writeField(
   at: number,
   size: number,
   v: number | bigint | string | Uint8Array,
+  subject: string,
 ): void {
   if (typeof v === 'string') {
     const s = new TextEncoder().encode(v);
-    if (s.byteLength >= size) throw new TypeError(`'${v}' does not fit ${size} bytes`);
+    if (s.byteLength >= size)
+      throw new BpfArgumentError(
+        subject,
+        `'${v}' is ${s.byteLength} bytes: it does not fit ${size} bytes with its NUL`,
+      );
     value.set(s, at);
   } else if (v instanceof Uint8Array) {
-    value.set(v.subarray(0, size), at);
+    if (v.byteLength > size)
+      throw new BpfArgumentError(subject, `${v.byteLength} bytes do not fit the member's ${size}`);
+    value.set(v, at);
   } else {
     const dv = new DataView(value.buffer, value.byteOffset + at, size);
-    if (size === 8) dv.setBigUint64(0, BigInt(v), true);
-    else if (size === 4) dv.setUint32(0, Number(v), true);
-    else if (size === 2) dv.setUint16(0, Number(v), true);
-    else dv.setUint8(0, Number(v));
+    const le = HOST_LITTLE_ENDIAN;
+    if (size === 8) dv.setBigUint64(0, BigInt.asUintN(64, BigInt(v)), le);
+    else if (size === 4) dv.setUint32(0, Number(v) >>> 0, le);
+    else if (size === 2) dv.setUint16(0, Number(v) & 0xffff, le);
+    else if (size === 1) dv.setUint8(0, Number(v) & 0xff);
+    else throw new BpfArgumentError(subject, `a number cannot fill a ${size}-byte member: give bytes`);
   }
 }
 
-/** The map value (`struct bpf_struct_ops_<type>`) for these programs and fields. */
+/**
+ * The map value (`struct bpf_struct_ops_<type>`) for these programs and fields, in the host's
+ * byte order, from the ops struct's layout in kernel BTF.
+ * @throws StructOpsTypeError for an unknown type or member, a program for a member that is not a
+ * function pointer, or a field for one that is
+ */
 export function structOpsValue(o: StructOpsOptions): Uint8Array {
-  const { valueSize, dataOffset } = structOpsValueType(o.type, kernelBtf());
-  const value = new Uint8Array(valueSize);
+  const layout = structOpsValueType(o.type, kernelBtf());
+  const value = new Uint8Array(layout.valueSize);
   for (const [name, program] of Object.entries(o.programs)) {
-    const m = structOpsMember(o.type, name);
-    writeField(value, dataOffset + m.offset, 8, BigInt(program.fd));
+    const m = memberOf(layout, name);
+    if (!m.funcPointer)
+      throw new StructOpsTypeError(
+        layout.type,
+        `member '${name}' is not a function pointer: give it in fields`,
+      );
+    writeField(
+      value,
+      layout.dataOffset + m.offset,
+      8,
+      BigInt(program.fd),
+      `struct_ops ${layout.type}.${name}`,
+    );
   }
   for (const [name, v] of Object.entries(o.fields ?? {})) {
-    const m = structOpsMember(o.type, name);
-    writeField(value, dataOffset + m.offset, m.size, v);
+    const m = memberOf(layout, name);
+    if (m.funcPointer)
+      throw new StructOpsTypeError(
+        layout.type,
+        `member '${name}' is a function pointer: give a program in programs`,
+      );
+    writeField(value, layout.dataOffset + m.offset, m.size, v, `struct_ops ${layout.type}.${name}`);
   }
   return value;
 }

@@ -1,9 +1,10 @@
-import { BpfAttachType, linkCreate, type ProgQueryResult, progQuery } from '@ts-ebpf/syscall';
+import { BpfAttachType, BpfProgType, linkCreate, type ProgQueryResult, progQuery } from '@ts-ebpf/syscall';
 import { Link } from '../link.js';
-import { type Interface, ifindex } from '../netlink/ifindex.js';
+import { describeInterface, type Interface, ifindex } from '../netlink/ifindex.js';
 import { attrString, attrU32, NLM_F, NLMSG, nested, tcmsg } from '../netlink/message.js';
 import { NetlinkError, withRtNetlink } from '../netlink/socket.js';
 import type { Program } from '../program.js';
+import { requireProgramType } from './check.js';
 
 /** Which way the packets go. */
 export type TcDirection = 'ingress' | 'egress';
@@ -15,7 +16,7 @@ const TCX_TYPE: Record<TcDirection, number> = {
 
 /** Options of {@link attachTcx}. */
 export interface TcxOptions {
-  /** `BPF_F_BEFORE` / `BPF_F_AFTER` (with `relativeFdOrId`), `BPF_F_REPLACE` … */
+  /** `BPF_F_BEFORE` / `BPF_F_AFTER` (with `relativeFdOrId`), `BpfAttachFlag.REPLACE` … */
   readonly flags?: number;
   /** The program or link placed relative to. */
   readonly relativeFdOrId?: number;
@@ -30,9 +31,11 @@ export function attachTcx(
   direction: TcDirection,
   o: TcxOptions = {},
 ): Link {
+  const index = ifindex(iface);
+  requireProgramType(program, `tcx ${direction} on ${describeInterface(iface)}`, [BpfProgType.SCHED_CLS]);
   const fd = linkCreate({
     progFd: program.fd,
-    targetFd: ifindex(iface),
+    targetFd: index,
     attachType: TCX_TYPE[direction],
     flags: o.flags ?? 0,
     mprog: {
@@ -115,6 +118,10 @@ export function attachTcClassic(
   o: TcClassicOptions = {},
 ): Link {
   const index = ifindex(iface);
+  requireProgramType(program, `tc ${direction} on ${describeInterface(iface)}`, [
+    BpfProgType.SCHED_CLS,
+    BpfProgType.SCHED_ACT,
+  ]);
   const created = addClsact(index);
   const parent = clsactParent(direction);
   const info = (((o.priority ?? 1) << 16) | ETH_P_ALL_BE) >>> 0;

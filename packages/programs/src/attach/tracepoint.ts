@@ -1,5 +1,7 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import {
+  BpfArgumentError,
+  BpfProgType,
   ensureTracefs,
   onlineCpus,
   type PerfEventAttr,
@@ -7,17 +9,48 @@ import {
   PerfType,
   rawTracepointOpen,
 } from '@ts-ebpf/syscall';
+import { AttachError, TracepointNotFoundError } from '../errors.js';
 import { Link } from '../link.js';
 import type { Program } from '../program.js';
+import { isErrno, requireProgramType } from './check.js';
 import { openAndAttach, type PerfAttachOptions } from './perf-link.js';
 
-/** The perf id of a tracepoint (`<tracefs>/events/<category>/<name>/id`). */
+/** The most programs one tracepoint runs (kernel/trace/bpf_trace.c). */
+const BPF_TRACE_MAX_PROGS = 64;
+
+const TRACEPOINT_NAME = /^[\w.-]+$/;
+
+function checkName(what: string, value: string): void {
+  if (TRACEPOINT_NAME.test(value) && value !== '.' && value !== '..') return;
+  const pathLike = value.includes('/')
+    ? `; give the category and the event separately ('${value.split('/')[0]}', '${value.split('/').slice(1).join('/')}')`
+    : '';
+  throw new BpfArgumentError(
+    `tracepoint ${what}`,
+    `'${value}' is not a tracepoint ${what}: only letters, digits, '_', '.' and '-'${pathLike}`,
+  );
+}
+
+/**
+ * The perf id of a tracepoint (`<tracefs>/events/<category>/<name>/id`).
+ * @throws BpfArgumentError for a name that is not one (a path, white space …)
+ * @throws TracepointNotFoundError when tracefs has no such category or event
+ */
 export function tracepointId(category: string, name: string): number {
-  if (!/^[\w.-]+$/.test(category) || !/^[\w.-]+$/.test(name)) {
-    throw new TypeError(`bad tracepoint name ${category}/${name}`);
-  }
+  checkName('category', category);
+  checkName('name', name);
   const tracefs = ensureTracefs();
-  return Number(readFileSync(`${tracefs}/events/${category}/${name}/id`, 'utf8').trim());
+  try {
+    return Number(readFileSync(`${tracefs}/events/${category}/${name}/id`, 'utf8').trim());
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT')
+      throw new AttachError(`tracepoint ${category}/${name}`, `cannot read its id from tracefs`, {
+        cause: e,
+      });
+    throw new TracepointNotFoundError(category, name, existsSync(`${tracefs}/events/${category}`), {
+      cause: e,
+    });
+  }
 }
 
 /** Options of {@link attachTracepoint}. */
@@ -36,6 +69,8 @@ export function attachTracepoint(
   name: string,
   o: TracepointOptions = {},
 ): Link {
+  const where = `tracepoint ${category}/${name}`;
+  requireProgramType(program, where, [BpfProgType.TRACEPOINT]);
   const attr: PerfEventAttr = {
     type: PerfType.TRACEPOINT,
     config: tracepointId(category, name),
@@ -44,12 +79,30 @@ export function attachTracepoint(
     wakeupEvents: 1,
   };
   const pid = o.pid ?? -1;
-  return openAndAttach('tracepoint', program, attr, pid, pid === -1 ? 0 : -1, o);
+  try {
+    return openAndAttach('tracepoint', program, attr, pid, pid === -1 ? 0 : -1, o);
+  } catch (e) {
+    if (isErrno(e, 'E2BIG'))
+      throw new AttachError(
+        where,
+        `it already has ${BPF_TRACE_MAX_PROGS} BPF programs attached, the kernel's limit for one tracepoint (BPF_TRACE_MAX_PROGS)`,
+        { cause: e },
+      );
+    throw e;
+  }
 }
 
 /** Attaches a `BPF_PROG_TYPE_RAW_TRACEPOINT` program to a raw tracepoint (`sys_enter`, `sched_switch`). */
 export function attachRawTracepoint(program: Program, name: string, cookie?: bigint | number): Link {
-  return new Link({ kind: 'raw_tracepoint', fd: rawTracepointOpen(name, program.fd, cookie) });
+  const where = `raw tracepoint '${name}'`;
+  requireProgramType(program, where, [BpfProgType.RAW_TRACEPOINT, BpfProgType.RAW_TRACEPOINT_WRITABLE]);
+  try {
+    return new Link({ kind: 'raw_tracepoint', fd: rawTracepointOpen(name, program.fd, cookie) });
+  } catch (e) {
+    if (isErrno(e, 'ENOENT'))
+      throw new AttachError(where, 'the kernel has no tracepoint of that name', { cause: e });
+    throw e;
+  }
 }
 
 /** Options of {@link attachPerfEvent}. */
@@ -73,6 +126,7 @@ export interface PerfEventOptions extends PerfAttachOptions {
  * online CPU (or the given ones). The Link groups one link per CPU.
  */
 export function attachPerfEvent(program: Program, o: PerfEventOptions = {}): Link {
+  requireProgramType(program, 'a sampling perf event', [BpfProgType.PERF_EVENT]);
   const attr: PerfEventAttr = {
     type: o.type ?? PerfType.SOFTWARE,
     config: o.config ?? 0,

@@ -1,4 +1,5 @@
 import {
+  BpfArgumentError,
   BpfAttachType,
   BpfProgType,
   BpfSyscallError,
@@ -7,6 +8,7 @@ import {
   rawTracepointOpen,
 } from '@ts-ebpf/syscall';
 import { Link } from '../link.js';
+import { progTypeLabel } from '../names.js';
 import type { Program } from '../program.js';
 
 /** Options of {@link attachTracing}. */
@@ -39,7 +41,10 @@ export function tracingLinkAttr(
   }
   const attachType = expectedAttachType ?? (progType === BpfProgType.LSM ? BpfAttachType.LSM_MAC : undefined);
   if (attachType === undefined) {
-    throw new TypeError('the program needs an expected attach type (TRACE_FENTRY, TRACE_RAW_TP, LSM_MAC …)');
+    throw new BpfArgumentError(
+      'expectedAttachType',
+      `a ${progTypeLabel(progType)} program needs an expected attach type (TRACE_FENTRY, TRACE_FEXIT, TRACE_RAW_TP …) given at load`,
+    );
   }
   return {
     progFd,

@@ -1,9 +1,17 @@
 import { readFileSync } from 'node:fs';
-import { BpfAttachType, linkCreate, type PerfEventAttr } from '@ts-ebpf/syscall';
-import { BpfUprobeMultiFlag, EbpfError } from '@ts-ebpf/uapi';
+import {
+  BpfArgumentError,
+  BpfAttachType,
+  BpfProgType,
+  linkCreate,
+  type PerfEventAttr,
+} from '@ts-ebpf/syscall';
+import { BpfUprobeMultiFlag } from '@ts-ebpf/uapi';
 import { ElfSymbols } from '../elf-symbols.js';
+import { ProbeUnsupportedError } from '../errors.js';
 import { Link } from '../link.js';
 import type { Program } from '../program.js';
+import { requireFile, requireOffsetInFile, requireProgramType } from './check.js';
 import { openAndAttach, type PerfAttachOptions } from './perf-link.js';
 import { attachProbeEvent, PROBE_EVENT_GROUP, probeEventName } from './probe-events.js';
 
@@ -70,29 +78,24 @@ export function uprobePerfAttr(
   return { type: pmu, config, probeName: path, config2: offset, samplePeriod: 1, wakeupEvents: 1 };
 }
 
-/** A kprobe or uprobe PMU that was asked for is missing from this kernel. */
-export class ProbeUnsupportedError extends EbpfError {
-  /** @param what - `'uprobe'` or `'kprobe'` */
-  constructor(what: string) {
-    super(`${what} is not supported by this kernel (no ${what} PMU in ${PMU_DIR})`);
-    this.name = 'ProbeUnsupportedError';
-  }
-}
-
 /**
  * Attaches a `kprobe`-type program as a uprobe or uretprobe on a binary's function
  * (symbol → file offset from its ELF), for all processes or one pid.
  */
 export function attachUprobe(program: Program, o: UprobeOptions): Link {
   const kind = o.retprobe ? 'uretprobe' : 'uprobe';
+  const where = `${kind} on '${o.path}'`;
+  requireProgramType(program, where, [BpfProgType.KPROBE]);
+  requireFile(o.path, where);
   const pmu = pmuType('uprobe');
   const pid = o.pid ?? -1;
   const offset = uprobeOffset(o);
+  requireOffsetInFile(o.path, offset, where);
   if (pmu !== undefined && o.via !== 'tracefs') {
     const attr = uprobePerfAttr(pmu, o.path, offset, o.retprobe ?? false, o.refCtrOffset);
     return openAndAttach(kind, program, attr, pid, pid === -1 ? 0 : -1, o);
   }
-  if (o.via === 'pmu') throw new ProbeUnsupportedError('uprobe');
+  if (o.via === 'pmu') throw new ProbeUnsupportedError('uprobe', `no uprobe PMU in ${PMU_DIR}`);
   const event = probeEventName(`${o.symbol ?? 'uprobe'}`);
   const line = uprobeEventLine(event, o.path, offset, o.retprobe ?? false, o.refCtrOffset);
   return attachProbeEvent(kind, 'uprobe_events', event, line, program, pid, o);
@@ -106,7 +109,8 @@ export function uprobeEventLine(
   retprobe: boolean,
   refCtrOffset?: number,
 ): string {
-  if (/\s/.test(path)) throw new TypeError(`uprobe_events cannot name a path with white space: '${path}'`);
+  if (/\s/.test(path))
+    throw new BpfArgumentError('uprobe path', `uprobe_events cannot name a path with white space: '${path}'`);
   const ref = refCtrOffset ? `(0x${refCtrOffset.toString(16)})` : '';
   return `${retprobe ? 'r' : 'p'}:${PROBE_EVENT_GROUP}/${event} ${path}:0x${offset.toString(16)}${ref}`;
 }
@@ -132,9 +136,13 @@ export interface UprobeMultiOptions {
  * to many uprobes in one bpf_link (kernel 6.6+).
  */
 export function attachUprobeMulti(program: Program, o: UprobeMultiOptions): Link {
+  const where = `uprobe_multi on '${o.path}'`;
+  requireProgramType(program, where, [BpfProgType.KPROBE]);
+  requireFile(o.path, where);
   const elf = o.symbols?.length ? ElfSymbols.open(o.path) : undefined;
   const offsets = [...(o.symbols ?? []).map((s) => elf!.symbolOffset(s)), ...(o.offsets ?? []).map(BigInt)];
-  if (offsets.length === 0) throw new TypeError('uprobe_multi needs at least one symbol or offset');
+  if (offsets.length === 0)
+    throw new BpfArgumentError('uprobe_multi options', `give at least one symbol or offset for ${o.path}`);
   const fd = linkCreate({
     progFd: program.fd,
     targetFd: 0,

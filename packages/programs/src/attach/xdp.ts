@@ -1,9 +1,13 @@
-import { BpfAttachType, BpfSyscallError, linkCreate } from '@ts-ebpf/syscall';
+import { BpfAttachType, BpfProgType, BpfSyscallError, linkCreate } from '@ts-ebpf/syscall';
+import { EbpfError, HOST_LITTLE_ENDIAN } from '@ts-ebpf/uapi';
+import { AttachError } from '../errors.js';
 import { holdProgram, Link } from '../link.js';
-import { type Interface, ifindex } from '../netlink/ifindex.js';
+import { attachTypeLabel } from '../names.js';
+import { describeInterface, type Interface, ifindex } from '../netlink/ifindex.js';
 import { attrS32, attrU32, decodeAttrs, ifinfomsg, NLMSG, nested } from '../netlink/message.js';
-import { withRtNetlink } from '../netlink/socket.js';
-import type { Program } from '../program.js';
+import { NetlinkError, withRtNetlink } from '../netlink/socket.js';
+import { Program } from '../program.js';
+import { describeProgram, requireProgramType } from './check.js';
 
 /** `XDP_FLAGS_*` (linux/if_link.h). */
 export const XdpFlags = {
@@ -48,18 +52,66 @@ export interface XdpAttachOptions {
  */
 export function attachXdp(program: Program, iface: Interface, o: XdpAttachOptions = {}): Link {
   const index = ifindex(iface);
+  const target = `XDP on ${describeInterface(iface)}`;
+  checkXdpProgram(program, target);
   const flags = o.mode ? MODE_FLAG[o.mode] : 0;
   const via = o.via ?? 'auto';
+  let first: unknown;
   if (via !== 'netlink') {
     try {
       const fd = linkCreate({ progFd: program.fd, targetFd: index, attachType: BpfAttachType.XDP, flags });
       return new Link({ kind: 'xdp', fd });
     } catch (e) {
       // EINVAL: no XDP links (before 5.9); try netlink unless links were demanded.
-      if (via === 'link' || !(e instanceof BpfSyscallError) || e.code !== 'EINVAL') throw e;
+      if (via === 'link' || !(e instanceof BpfSyscallError) || e.code !== 'EINVAL')
+        throw explainXdp(e, index, target);
+      first = e;
     }
   }
-  return attachXdpNetlink(program, index, flags);
+  try {
+    return attachXdpNetlink(program, index, flags);
+  } catch (e) {
+    if (first === undefined) throw explainXdp(e, index, target);
+    // Both failed: the bpf_link error is the one that explains; the netlink one is kept in the message.
+    throw new AttachError(
+      target,
+      `${(first as Error).message}; the netlink fallback failed too: ${(e as Error).message}`,
+      { cause: first },
+    );
+  }
+}
+
+/** Refuses, before the kernel is asked, a program that cannot run at an interface's XDP hook. */
+function checkXdpProgram(program: Program, target: string): void {
+  requireProgramType(program, target, [BpfProgType.XDP]);
+  const who = describeProgram(program);
+  const eat = program.expectedAttachType;
+  if (eat !== undefined && eat !== 0 && eat !== BpfAttachType.XDP)
+    throw new AttachError(
+      target,
+      `${who} was loaded for ${attachTypeLabel(eat)} (a devmap/cpumap entry), not for an interface; load it with expectedAttachType XDP or none`,
+    );
+}
+
+const ATTACHED_MODE = ['none', 'driver (native)', 'generic (skb)', 'offloaded (hw)', 'several modes'];
+
+/** Turns a busy hook (EBUSY, EEXIST) into a message saying what is attached; other errors pass. */
+function explainXdp(e: unknown, index: number, target: string): unknown {
+  if (!(e instanceof BpfSyscallError || e instanceof NetlinkError)) return e;
+  if (e.code !== 'EBUSY' && e.code !== 'EEXIST') return e;
+  let what = 'another XDP program is already attached';
+  try {
+    const q = queryXdp(index);
+    if (q.progId !== 0) {
+      using p = Program.fromId(q.progId);
+      const name = p.name ? `'${p.name}' ` : '';
+      what = `XDP program ${name}(id ${q.progId}) is already attached in ${ATTACHED_MODE[q.attached] ?? `mode ${q.attached}`} mode`;
+    }
+  } catch (q) {
+    // the query only adds detail (it can race a detach); the refusal is reported either way
+    if (!(q instanceof EbpfError)) throw q;
+  }
+  return new AttachError(target, `${what}: detach it first, or replace it with Link.update()`, { cause: e });
 }
 
 /** Sends RTM_SETLINK with IFLA_XDP { fd, flags [, expected fd] }. */
@@ -109,6 +161,6 @@ export function queryXdp(iface: Interface): XdpQueryResult {
     b ? new DataView(b.buffer, b.byteOffset, b.byteLength) : undefined;
   return {
     attached: a.get(IFLA_XDP_ATTACHED)?.[0] ?? 0,
-    progId: u(a.get(IFLA_XDP_PROG_ID))?.getUint32(0, true) ?? 0,
+    progId: u(a.get(IFLA_XDP_PROG_ID))?.getUint32(0, HOST_LITTLE_ENDIAN) ?? 0,
   };
 }

@@ -1,4 +1,6 @@
-/** Netlink message and attribute encoding (linux/netlink.h, linux/rtnetlink.h). */
+/** Netlink message and attribute encoding (linux/netlink.h, linux/rtnetlink.h), in host byte order. */
+
+import { HOST_LITTLE_ENDIAN } from '@ts-ebpf/uapi';
 
 /** nlmsghdr flags. */
 export const NLM_F = {
@@ -46,14 +48,14 @@ export function attr(type: number, payload: Uint8Array): NlAttr {
 /** A u32 attribute (host byte order). */
 export function attrU32(type: number, value: number): NlAttr {
   const b = new Uint8Array(4);
-  new DataView(b.buffer).setUint32(0, value >>> 0, true);
+  new DataView(b.buffer).setUint32(0, value >>> 0, HOST_LITTLE_ENDIAN);
   return attr(type, b);
 }
 
 /** An s32 attribute. */
 export function attrS32(type: number, value: number): NlAttr {
   const b = new Uint8Array(4);
-  new DataView(b.buffer).setInt32(0, value, true);
+  new DataView(b.buffer).setInt32(0, value, HOST_LITTLE_ENDIAN);
   return attr(type, b);
 }
 
@@ -77,8 +79,8 @@ export function encodeAttrs(attrs: readonly NlAttr[]): Uint8Array {
   const v = new DataView(out.buffer);
   let at = 0;
   for (const a of attrs) {
-    v.setUint16(at, 4 + a.payload.byteLength, true);
-    v.setUint16(at + 2, a.type, true);
+    v.setUint16(at, 4 + a.payload.byteLength, HOST_LITTLE_ENDIAN);
+    v.setUint16(at + 2, a.type, HOST_LITTLE_ENDIAN);
     out.set(a.payload, at + 4);
     at += align4(4 + a.payload.byteLength);
   }
@@ -91,9 +93,9 @@ export function decodeAttrs(bytes: Uint8Array): Map<number, Uint8Array> {
   const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let at = 0;
   while (at + 4 <= bytes.byteLength) {
-    const len = v.getUint16(at, true);
+    const len = v.getUint16(at, HOST_LITTLE_ENDIAN);
     if (len < 4 || at + len > bytes.byteLength) break;
-    out.set(v.getUint16(at + 2, true) & 0x3fff, bytes.subarray(at + 4, at + len));
+    out.set(v.getUint16(at + 2, HOST_LITTLE_ENDIAN) & 0x3fff, bytes.subarray(at + 4, at + len));
     at += align4(len);
   }
   return out;
@@ -111,11 +113,11 @@ export function encodeMessage(
   const bodyLen = align4(body.byteLength);
   const out = new Uint8Array(16 + bodyLen + a.byteLength);
   const v = new DataView(out.buffer);
-  v.setUint32(0, out.byteLength, true);
-  v.setUint16(4, type, true);
-  v.setUint16(6, flags, true);
-  v.setUint32(8, seq, true);
-  v.setUint32(12, 0, true);
+  v.setUint32(0, out.byteLength, HOST_LITTLE_ENDIAN);
+  v.setUint16(4, type, HOST_LITTLE_ENDIAN);
+  v.setUint16(6, flags, HOST_LITTLE_ENDIAN);
+  v.setUint32(8, seq, HOST_LITTLE_ENDIAN);
+  v.setUint32(12, 0, HOST_LITTLE_ENDIAN);
   out.set(body, 16);
   out.set(a, 16 + bodyLen);
   return out;
@@ -139,12 +141,12 @@ export function decodeMessages(bytes: Uint8Array): NlMessage[] {
   const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let at = 0;
   while (at + 16 <= bytes.byteLength) {
-    const len = v.getUint32(at, true);
+    const len = v.getUint32(at, HOST_LITTLE_ENDIAN);
     if (len < 16 || at + len > bytes.byteLength) break;
     out.push({
-      type: v.getUint16(at + 4, true),
-      flags: v.getUint16(at + 6, true),
-      seq: v.getUint32(at + 8, true),
+      type: v.getUint16(at + 4, HOST_LITTLE_ENDIAN),
+      flags: v.getUint16(at + 6, HOST_LITTLE_ENDIAN),
+      seq: v.getUint32(at + 8, HOST_LITTLE_ENDIAN),
       payload: bytes.subarray(at + 16, at + len),
     });
     at += align4(len);
@@ -152,12 +154,37 @@ export function decodeMessages(bytes: Uint8Array): NlMessage[] {
   return out;
 }
 
+const NLMSGERR_ATTR_MSG = 1;
+
+/** What an NLMSG_ERROR message says: 0 for an ack, else the positive errno and the extended ack text. */
+export interface NlError {
+  /** The positive errno, 0 for a plain ack. */
+  readonly errno: number;
+  /** NLMSGERR_ATTR_MSG of an extended ack, when the kernel sent one. */
+  readonly kernelMessage: string | undefined;
+}
+
+/**
+ * Decodes an NLMSG_ERROR: `struct nlmsgerr` (error, then the request's header — with its
+ * payload unless NLM_F_CAPPED) and, with NLM_F_ACK_TLVS, the extended-ack attributes.
+ */
+export function decodeError(m: NlMessage): NlError {
+  const v = new DataView(m.payload.buffer, m.payload.byteOffset, m.payload.byteLength);
+  if (m.payload.byteLength < 4) return { errno: 0, kernelMessage: undefined };
+  const errno = -v.getInt32(0, HOST_LITTLE_ENDIAN);
+  if (!(m.flags & NLM_F.ACK_TLVS) || m.payload.byteLength < 20) return { errno, kernelMessage: undefined };
+  const echoed = m.flags & NLM_F.CAPPED ? 16 : v.getUint32(4, HOST_LITTLE_ENDIAN);
+  const msg = decodeAttrs(m.payload.subarray(4 + align4(echoed))).get(NLMSGERR_ATTR_MSG);
+  const text = msg ? new TextDecoder().decode(msg).replace(/\0+$/, '') : undefined;
+  return { errno, kernelMessage: text === '' ? undefined : text };
+}
+
 /** `struct ifinfomsg` (16 bytes). */
 export function ifinfomsg(ifindex: number, family = 0): Uint8Array {
   const b = new Uint8Array(16);
   const v = new DataView(b.buffer);
   v.setUint8(0, family);
-  v.setInt32(4, ifindex, true);
+  v.setInt32(4, ifindex, HOST_LITTLE_ENDIAN);
   return b;
 }
 
@@ -165,9 +192,9 @@ export function ifinfomsg(ifindex: number, family = 0): Uint8Array {
 export function tcmsg(ifindex: number, handle: number, parent: number, info: number): Uint8Array {
   const b = new Uint8Array(20);
   const v = new DataView(b.buffer);
-  v.setInt32(4, ifindex, true);
-  v.setUint32(8, handle >>> 0, true);
-  v.setUint32(12, parent >>> 0, true);
-  v.setUint32(16, info >>> 0, true);
+  v.setInt32(4, ifindex, HOST_LITTLE_ENDIAN);
+  v.setUint32(8, handle >>> 0, HOST_LITTLE_ENDIAN);
+  v.setUint32(12, parent >>> 0, HOST_LITTLE_ENDIAN);
+  v.setUint32(16, info >>> 0, HOST_LITTLE_ENDIAN);
   return b;
 }

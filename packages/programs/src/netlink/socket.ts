@@ -1,7 +1,7 @@
 import { close, errnoName, fileRead, fileWrite, setsockopt, socket } from '@ts-ebpf/syscall';
 import { EbpfError } from '@ts-ebpf/uapi';
 import {
-  decodeAttrs,
+  decodeError,
   decodeMessages,
   encodeMessage,
   NLM_F,
@@ -17,7 +17,6 @@ const NETLINK_ROUTE = 0;
 const SOL_NETLINK = 270;
 const NETLINK_CAP_ACK = 10;
 const NETLINK_EXT_ACK = 11;
-const NLMSGERR_ATTR_MSG = 1;
 
 /** The kernel answered a netlink request with an error. */
 export class NetlinkError extends EbpfError {
@@ -77,16 +76,9 @@ export class RtNetlink implements Disposable {
       for (const m of decodeMessages(data)) {
         if (m.seq !== seq) continue;
         if (m.type === NLMSG.ERROR) {
-          const v = new DataView(m.payload.buffer, m.payload.byteOffset, m.payload.byteLength);
-          const error = -v.getInt32(0, true);
-          if (error === 0) return replies;
-          let message: string | undefined;
-          if (m.flags & NLM_F.ACK_TLVS) {
-            const skip = m.flags & NLM_F.CAPPED ? 20 : 4 + v.getUint32(4, true);
-            const msg = decodeAttrs(m.payload.subarray(skip)).get(NLMSGERR_ATTR_MSG);
-            if (msg) message = new TextDecoder().decode(msg).replace(/\0+$/, '');
-          }
-          throw new NetlinkError(error, what, message);
+          const { errno, kernelMessage } = decodeError(m);
+          if (errno === 0) return replies;
+          throw new NetlinkError(errno, what, kernelMessage);
         }
         if (m.type === NLMSG.DONE) return replies;
         replies.push(m);

@@ -1,0 +1,97 @@
+import { statfsSync, statSync } from 'node:fs';
+import { BpfArgumentError, BpfSyscallError } from '@ts-ebpf/syscall';
+import { AttachError } from '../errors.js';
+import { progTypeLabel } from '../names.js';
+import type { Program } from '../program.js';
+
+/** How a program is named in messages: `program 'xdp_pass'`, or `the program`. */
+export function describeProgram(program: Program): string {
+  return program.name ? `program '${program.name}'` : 'the program';
+}
+
+/**
+ * Refuses, before the kernel is asked, a program whose type cannot attach to `target`.
+ * @param allowed - the program types the attach point takes
+ * @throws AttachError naming the target, the program's type and the types expected
+ */
+export function requireProgramType(program: Program, target: string, allowed: readonly number[]): void {
+  if (allowed.includes(program.type)) return;
+  const names = allowed.map(progTypeLabel);
+  const expected = names.length > 1 ? `${names.slice(0, -1).join(', ')} or ${names.at(-1)}` : names[0];
+  throw new AttachError(
+    target,
+    `${describeProgram(program)} has type ${progTypeLabel(program.type)}; this attach point takes ${expected} programs`,
+  );
+}
+
+/**
+ * The attach type to use: the one given, else the program's expected attach type.
+ * @throws BpfArgumentError naming the program and the attach point when neither is known
+ */
+export function requireAttachType(
+  program: Program,
+  target: string,
+  attachType: number | undefined,
+  fallback?: number,
+): number {
+  const t = attachType ?? program.expectedAttachType ?? fallback;
+  if (t === undefined)
+    throw new BpfArgumentError(
+      'attachType',
+      `attaching ${describeProgram(program)} (${progTypeLabel(program.type)}) to ${target} needs an attach type: pass attachType, or load the program with expectedAttachType`,
+    );
+  return t;
+}
+
+const CGROUP2_SUPER_MAGIC = 0x63677270;
+
+/**
+ * Checks that `path` is a cgroup v2 directory before the kernel is given it.
+ * @throws AttachError naming the path when it is missing, not a directory or not on cgroup2
+ */
+export function requireCgroupDir(path: string): void {
+  const target = `cgroup '${path}'`;
+  let isDir: boolean;
+  try {
+    isDir = statSync(path).isDirectory();
+  } catch (e) {
+    throw new AttachError(target, 'the path does not exist', { cause: e });
+  }
+  if (!isDir)
+    throw new AttachError(target, 'the path is not a directory (a cgroup is a directory on cgroup2)');
+  const type = statfsSync(path).type;
+  if (type !== CGROUP2_SUPER_MAGIC)
+    throw new AttachError(
+      target,
+      `the directory is not on a cgroup v2 file system (file system magic 0x${type.toString(16)}); use a directory under the cgroup2 mount`,
+    );
+}
+
+/**
+ * Checks that the file a probe names exists and is a regular file.
+ * @throws AttachError naming the path
+ */
+export function requireFile(path: string, target: string): void {
+  let regular: boolean;
+  try {
+    regular = statSync(path).isFile();
+  } catch (e) {
+    throw new AttachError(target, `no such file '${path}'`, { cause: e });
+  }
+  if (!regular) throw new AttachError(target, `'${path}' is not a regular file (an executable or a library)`);
+}
+
+/**
+ * Checks that a probe's file offset lies inside the file (the kernel refuses others with a bare EINVAL).
+ * @throws AttachError naming the path, the offset and the file's size
+ */
+export function requireOffsetInFile(path: string, offset: bigint, target: string): void {
+  const size = statSync(path, { bigint: true }).size;
+  if (offset < 0n || offset >= size)
+    throw new AttachError(target, `offset 0x${offset.toString(16)} is outside '${path}' (${size} bytes)`);
+}
+
+/** True for a syscall error with one of these errno names. */
+export function isErrno(e: unknown, ...codes: string[]): e is BpfSyscallError {
+  return e instanceof BpfSyscallError && codes.includes(e.code);
+}

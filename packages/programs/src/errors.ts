@@ -1,0 +1,84 @@
+import { EbpfError } from '@ts-ebpf/uapi';
+
+/** A network interface that does not exist in the calling thread's network namespace. */
+export class InterfaceNotFoundError extends EbpfError {
+  /** The interface name asked for. */
+  readonly interface: string;
+  /** @param name - the interface name; @param options - the error it explains */
+  constructor(name: string, options?: ErrorOptions) {
+    super(`there is no network interface '${name}' in this network namespace`, options);
+    this.name = 'InterfaceNotFoundError';
+    this.interface = name;
+  }
+}
+
+/**
+ * The kernel refused an attach and the cause is known: a program of the wrong type, a hook
+ * that already has a program, a full program list, a path that is not a cgroup … The
+ * message names the attach point; `cause` is the system call's error when there was one.
+ */
+export class AttachError extends EbpfError {
+  /** The attach point (`'XDP on eth0'`, `'cgroup /sys/fs/cgroup/x'`, `'tracepoint sched/sched_switch'`). */
+  readonly target: string;
+  /** @param target - the attach point; @param reason - why it failed; @param options - the wrapped error */
+  constructor(target: string, reason: string, options?: ErrorOptions) {
+    super(`cannot attach to ${target}: ${reason}`, options);
+    this.name = 'AttachError';
+    this.target = target;
+  }
+}
+
+/** A pinned object or file descriptor given as a program is some other kind of object. */
+export class NotAProgramError extends EbpfError {
+  /** The pin path or `'fd <n>'`. */
+  readonly subject: string;
+  /** What it is instead (`'map'`, `'link'`, `'BTF object'`, `'file'` …). */
+  readonly actual: string;
+  /** @param subject - the path or fd; @param actual - what it is */
+  constructor(subject: string, actual: string, options?: ErrorOptions) {
+    super(`${subject} is a ${actual}, not a BPF program`, options);
+    this.name = 'NotAProgramError';
+    this.subject = subject;
+    this.actual = actual;
+  }
+}
+
+/** A tracepoint (or its category) that tracefs does not list. */
+export class TracepointNotFoundError extends EbpfError {
+  /** The category (`'sched'`). */
+  readonly category: string;
+  /** The event (`'sched_switch'`). */
+  readonly event: string;
+  /** @param category - the tracepoint's category; @param event - its name; @param categoryExists - whether the category exists */
+  constructor(category: string, event: string, categoryExists: boolean, options?: ErrorOptions) {
+    super(
+      categoryExists
+        ? `tracepoint category '${category}' has no event '${event}'`
+        : `there is no tracepoint category '${category}' (asked for ${category}/${event})`,
+      options,
+    );
+    this.name = 'TracepointNotFoundError';
+    this.category = category;
+    this.event = event;
+  }
+}
+
+/**
+ * The running kernel cannot do this kind of probe: kprobes without CONFIG_KPROBES, a uprobe
+ * PMU that is missing, fentry where ftrace trampolines are blocked …
+ */
+export class ProbeUnsupportedError extends EbpfError {
+  /** The probe kind (`'kprobe'`, `'uprobe'`, `'fentry'` …). */
+  readonly kind: string;
+  /** @param kind - the probe kind; @param reason - why this kernel cannot; @param options - the wrapped error */
+  constructor(kind: string, reason?: string, options?: ErrorOptions) {
+    super(
+      reason
+        ? `${kind} is not supported by this kernel: ${reason}`
+        : `${kind} is not supported by this kernel`,
+      options,
+    );
+    this.name = 'ProbeUnsupportedError';
+    this.kind = kind;
+  }
+}

@@ -1,0 +1,442 @@
+import { mkdirSync, rmdirSync, rmSync } from 'node:fs';
+import { parse } from '@ts-ebpf/dsl';
+import { StructOpsTypeError } from '@ts-ebpf/maps';
+import {
+  BadFileDescriptorError,
+  BpfArgumentError,
+  BpfAttachType,
+  BpfMapType,
+  BpfProgType,
+  BpfSyscallError,
+  close,
+  ensureBpffs,
+  fileOpen,
+  mapCreate,
+  NotFoundError,
+  O,
+  PermissionError,
+  pinObject,
+} from '@ts-ebpf/syscall';
+import { catalog, describeKernel, VethPair } from '@ts-ebpf/test-utils';
+import { afterAll, beforeAll } from 'vitest';
+import {
+  AttachError,
+  attachCgroup,
+  attachIter,
+  attachKprobe,
+  attachNetfilter,
+  attachNetns,
+  attachPerfEvent,
+  attachRawTracepoint,
+  attachSockmap,
+  attachStructOps,
+  attachTcClassic,
+  attachTcx,
+  attachTracepoint,
+  attachUprobe,
+  attachXdp,
+  BtfTargetNotFoundError,
+  InterfaceNotFoundError,
+  kprobeUnsupportedReason,
+  type Link,
+  NfInetHook,
+  NotAProgramError,
+  ProbeUnsupportedError,
+  Program,
+  SymbolNotFoundError,
+  TracepointNotFoundError,
+  VerifierError,
+} from '../src/index.js';
+import { returns } from './helpers.js';
+
+const cgroup = `/sys/fs/cgroup/unified/ts-ebpf-mistakes-${process.pid}`;
+const pinDir = `/sys/fs/bpf/ts-ebpf-mistakes-${process.pid}`;
+const veth = new VethPair('m', 47);
+
+const load = (type: number, extra: { expectedAttachType?: number; name?: string } = {}) =>
+  Program.load({ type, instructions: returns(0), ...extra });
+
+/** Loads a program of `type`, runs `fn` with it and closes it. */
+function withProgram<T>(
+  type: number,
+  fn: (p: Program) => T,
+  extra: { expectedAttachType?: number; name?: string } = {},
+): T {
+  using p = load(type, extra);
+  return fn(p);
+}
+
+/** Attaches and closes right away (reached only when the mistake is not caught). */
+const closeLink = (link: Link) => link.close();
+
+describeKernel('programs: the error catalog', () => {
+  beforeAll(() => {
+    mkdirSync(cgroup, { recursive: true });
+    mkdirSync(pinDir, { recursive: true, mode: 0o700 });
+    ensureBpffs();
+    veth.create();
+  });
+  afterAll(() => {
+    veth.destroy();
+    rmdirSync(cgroup);
+    rmSync(pinDir, { recursive: true, force: true });
+  });
+
+  catalog([
+    {
+      what: 'attachXdp to an interface that does not exist',
+      act: () => withProgram(BpfProgType.XDP, (p) => closeLink(attachXdp(p, 'eth9'))),
+      error: InterfaceNotFoundError,
+      names: ["'eth9'"],
+      cause: BpfSyscallError,
+    },
+    {
+      what: 'an interface name over 15 bytes',
+      act: () => withProgram(BpfProgType.XDP, (p) => closeLink(attachXdp(p, 'a-much-too-long-name0'))),
+      error: BpfArgumentError,
+      names: ["'a-much-too-long-name0'", '21 bytes', '15'],
+    },
+    {
+      what: 'a socket filter given to attachXdp',
+      act: () => withProgram(BpfProgType.SOCKET_FILTER, (p) => closeLink(attachXdp(p, 'lo')), { name: 'sf' }),
+      error: AttachError,
+      names: ["XDP on 'lo'", "program 'sf'", 'SOCKET_FILTER', 'XDP'],
+    },
+    {
+      what: 'a devmap XDP program given to attachXdp',
+      act: () =>
+        withProgram(BpfProgType.XDP, (p) => closeLink(attachXdp(p, 'lo')), {
+          expectedAttachType: BpfAttachType.XDP_DEVMAP,
+        }),
+      error: AttachError,
+      names: ["'lo'", 'XDP_DEVMAP'],
+    },
+    {
+      what: 'a second XDP program on an interface (kernel EBUSY)',
+      act: () => {
+        using first = load(BpfProgType.XDP, { name: 'first_xdp' });
+        using _link = attachXdp(first, veth.host, { mode: 'skb' });
+        withProgram(BpfProgType.XDP, (p) => closeLink(attachXdp(p, veth.host, { mode: 'skb' })));
+      },
+      error: AttachError,
+      names: [veth.host, "'first_xdp'", 'already attached'],
+      cause: BpfSyscallError,
+    },
+    {
+      what: 'an XDP program given to attachTcx',
+      act: () => withProgram(BpfProgType.XDP, (p) => closeLink(attachTcx(p, 'lo', 'ingress'))),
+      error: AttachError,
+      names: ["tcx ingress on 'lo'", 'XDP', 'SCHED_CLS'],
+    },
+    {
+      what: 'an XDP program given to attachCgroup',
+      act: () => withProgram(BpfProgType.XDP, (p) => closeLink(attachCgroup(p, cgroup))),
+      error: AttachError,
+      names: [cgroup, 'XDP', 'CGROUP_SKB'],
+    },
+    {
+      what: 'a cgroup program without an attach type',
+      act: () => withProgram(BpfProgType.CGROUP_SKB, (p) => closeLink(attachCgroup(p, cgroup))),
+      error: BpfArgumentError,
+      names: ['attachType', 'CGROUP_SKB', cgroup],
+    },
+    {
+      what: 'attachCgroup to a path that does not exist',
+      act: () =>
+        withProgram(BpfProgType.CGROUP_SKB, (p) => closeLink(attachCgroup(p, `${cgroup}/no-such-child`)), {
+          expectedAttachType: BpfAttachType.CGROUP_INET_INGRESS,
+        }),
+      error: AttachError,
+      names: [`${cgroup}/no-such-child`, 'does not exist'],
+    },
+    {
+      what: 'attachCgroup to a directory that is not a cgroup',
+      act: () =>
+        withProgram(BpfProgType.CGROUP_SKB, (p) => closeLink(attachCgroup(p, '/tmp')), {
+          expectedAttachType: BpfAttachType.CGROUP_INET_INGRESS,
+        }),
+      error: AttachError,
+      names: ["'/tmp'", 'cgroup v2'],
+    },
+    {
+      what: 'attachCgroup to an fd that is not a cgroup (kernel EBADF)',
+      act: () => {
+        const fd = fileOpen('/tmp', O.O_RDONLY | O.O_DIRECTORY);
+        try {
+          withProgram(BpfProgType.CGROUP_SKB, (p) => closeLink(attachCgroup(p, fd)), {
+            expectedAttachType: BpfAttachType.CGROUP_INET_INGRESS,
+          });
+        } finally {
+          close(fd);
+        }
+      },
+      error: AttachError,
+      names: [/cgroup fd \d+/, 'not a cgroup'],
+      cause: BadFileDescriptorError,
+    },
+    {
+      what: 'a multi attach on a cgroup hook held exclusively (kernel EPERM)',
+      act: () => {
+        const egress = { expectedAttachType: BpfAttachType.CGROUP_INET_EGRESS };
+        using first = load(BpfProgType.CGROUP_SKB, egress);
+        using _held = attachCgroup(first, cgroup, { mode: 'exclusive' });
+        withProgram(
+          BpfProgType.CGROUP_SKB,
+          (p) => closeLink(attachCgroup(p, cgroup, { mode: 'multi' })),
+          egress,
+        );
+      },
+      error: AttachError,
+      names: [cgroup, 'CGROUP_INET_EGRESS', 'another mode'],
+      cause: PermissionError,
+    },
+    {
+      what: 'an XDP program given to attachNetns (sk_lookup)',
+      act: () => withProgram(BpfProgType.XDP, (p) => closeLink(attachNetns(p, '/proc/self/ns/net'))),
+      error: AttachError,
+      names: ['/proc/self/ns/net', 'XDP', 'SK_LOOKUP'],
+    },
+    {
+      what: 'an XDP program given to attachIter',
+      act: () => withProgram(BpfProgType.XDP, (p) => closeLink(attachIter(p)), { name: 'not_iter' }),
+      error: AttachError,
+      names: ["iterator 'not_iter'", 'XDP', 'TRACING'],
+    },
+    {
+      what: 'an XDP program given to attachNetfilter',
+      act: () =>
+        withProgram(BpfProgType.XDP, (p) => closeLink(attachNetfilter(p, { hook: NfInetHook.LOCAL_IN }))),
+      error: AttachError,
+      names: ['netfilter', 'XDP', 'NETFILTER'],
+    },
+    {
+      what: 'an XDP program given to attachPerfEvent',
+      act: () => withProgram(BpfProgType.XDP, (p) => closeLink(attachPerfEvent(p))),
+      error: AttachError,
+      names: ['perf event', 'XDP', 'PERF_EVENT'],
+    },
+    {
+      what: 'an XDP program given to attachTcClassic',
+      act: () => withProgram(BpfProgType.XDP, (p) => closeLink(attachTcClassic(p, 'lo', 'egress'))),
+      error: AttachError,
+      names: ["tc egress on 'lo'", 'XDP', 'SCHED_CLS'],
+    },
+    {
+      what: 'an XDP program given to attachSockmap',
+      act: () => {
+        const fd = mapCreate({ mapType: BpfMapType.SOCKMAP, keySize: 4, valueSize: 4, maxEntries: 1 });
+        try {
+          withProgram(BpfProgType.XDP, (p) => closeLink(attachSockmap(p, fd)));
+        } finally {
+          close(fd);
+        }
+      },
+      error: AttachError,
+      names: [/sockmap fd \d+/, 'XDP', 'SK_MSG'],
+    },
+    {
+      what: 'Program.fromPin of a pinned map',
+      act: () => {
+        const fd = mapCreate({ mapType: BpfMapType.ARRAY, keySize: 4, valueSize: 4, maxEntries: 1 });
+        try {
+          pinObject(fd, `${pinDir}/a_map`);
+        } finally {
+          close(fd);
+        }
+        try {
+          Program.fromPin(`${pinDir}/a_map`).close();
+        } finally {
+          rmSync(`${pinDir}/a_map`);
+        }
+      },
+      error: NotAProgramError,
+      names: [`${pinDir}/a_map`, 'map'],
+    },
+    {
+      what: 'Program.fromFd of a map fd',
+      act: () => {
+        const fd = mapCreate({ mapType: BpfMapType.ARRAY, keySize: 4, valueSize: 4, maxEntries: 1 });
+        try {
+          Program.fromFd(fd);
+        } finally {
+          close(fd);
+        }
+      },
+      error: NotAProgramError,
+      names: [/fd \d+ is a map/],
+    },
+    {
+      what: 'Program.fromFd of an fd that is not open',
+      act: () => Program.fromFd(1_000_000),
+      error: BpfArgumentError,
+      names: ['1000000', 'not open'],
+    },
+    {
+      what: 'a tracepoint category that does not exist',
+      act: () =>
+        withProgram(BpfProgType.TRACEPOINT, (p) => closeLink(attachTracepoint(p, 'no_such_cat', 'x'))),
+      error: TracepointNotFoundError,
+      names: ["'no_such_cat'", 'no_such_cat/x'],
+    },
+    {
+      what: 'a tracepoint that its category does not have',
+      act: () =>
+        withProgram(BpfProgType.TRACEPOINT, (p) => closeLink(attachTracepoint(p, 'sched', 'no_such_event'))),
+      error: TracepointNotFoundError,
+      names: ["'sched'", "'no_such_event'"],
+    },
+    {
+      what: 'a path-like tracepoint name',
+      act: () =>
+        withProgram(BpfProgType.TRACEPOINT, (p) => closeLink(attachTracepoint(p, 'sched/sched_switch', ''))),
+      error: BpfArgumentError,
+      names: ["'sched/sched_switch'", "('sched', 'sched_switch')"],
+    },
+    {
+      what: 'an XDP program given to attachTracepoint',
+      act: () =>
+        withProgram(BpfProgType.XDP, (p) => closeLink(attachTracepoint(p, 'syscalls', 'sys_enter_getppid'))),
+      error: AttachError,
+      names: ['tracepoint syscalls/sys_enter_getppid', 'XDP', 'TRACEPOINT'],
+    },
+    {
+      what: 'a 65th program on one tracepoint (kernel E2BIG)',
+      act: () => {
+        const programs: Program[] = [];
+        const links: Link[] = [];
+        try {
+          for (let i = 0; i < 65; i++) {
+            const p = load(BpfProgType.TRACEPOINT);
+            programs.push(p);
+            links.push(attachTracepoint(p, 'syscalls', 'sys_enter_getppid'));
+          }
+        } finally {
+          for (const l of links) l.close();
+          for (const p of programs) p.close();
+        }
+      },
+      error: AttachError,
+      names: ['tracepoint syscalls/sys_enter_getppid', '64'],
+      cause: BpfSyscallError,
+    },
+    {
+      what: 'a raw tracepoint that does not exist (kernel ENOENT)',
+      act: () =>
+        withProgram(BpfProgType.RAW_TRACEPOINT, (p) => closeLink(attachRawTracepoint(p, 'no_such_raw_tp'))),
+      error: AttachError,
+      names: ["raw tracepoint 'no_such_raw_tp'"],
+      cause: NotFoundError,
+    },
+    {
+      what: 'text given as instructions',
+      act: () =>
+        Program.load({
+          type: BpfProgType.XDP,
+          instructions: 'r0 = 0\nexit' as unknown as Uint8Array,
+        }).close(),
+      error: BpfArgumentError,
+      names: ["'r0 = 0'", 'bpf', 'parse()'],
+    },
+    {
+      what: 'instructions whose length is not a multiple of 8',
+      act: () =>
+        Program.load({ type: BpfProgType.XDP, instructions: new Uint8Array(12), name: 'odd' }).close(),
+      error: BpfArgumentError,
+      names: ["program 'odd'", '12 bytes', 'multiple of 8'],
+    },
+    {
+      what: 'a program the verifier rejects (out-of-bounds context read)',
+      act: () =>
+        Program.load({
+          type: BpfProgType.XDP,
+          name: 'oob_read',
+          instructions: parse('r0 = *(u32 *)(r1 + 4096)\nexit'),
+        }).close(),
+      error: VerifierError,
+      names: ["program 'oob_read'", 'instruction 0'],
+      cause: BpfSyscallError,
+    },
+    {
+      what: 'testRun of an XDP program with no data',
+      act: () => withProgram(BpfProgType.XDP, (p) => p.testRun(), { name: 'x' }),
+      error: BpfArgumentError,
+      names: ['testRun data', "program 'x'", 'XDP', '14 bytes'],
+    },
+    {
+      what: 'an iterator of an unknown target',
+      act: () =>
+        Program.load({
+          type: BpfProgType.TRACING,
+          expectedAttachType: BpfAttachType.TRACE_ITER,
+          attachTo: 'no_such_iter',
+          instructions: returns(0),
+        }).close(),
+      error: BtfTargetNotFoundError,
+      names: ['bpf_iter_no_such_iter'],
+    },
+    {
+      what: 'fentry on a kernel function that does not exist',
+      act: () =>
+        Program.load({
+          type: BpfProgType.TRACING,
+          expectedAttachType: BpfAttachType.TRACE_FENTRY,
+          attachTo: 'no_such_kernel_function',
+          instructions: returns(0),
+        }).close(),
+      error: BtfTargetNotFoundError,
+      names: ["'no_such_kernel_function'"],
+    },
+    {
+      what: 'a uprobe on a binary that does not exist',
+      act: () =>
+        withProgram(BpfProgType.KPROBE, (p) =>
+          closeLink(attachUprobe(p, { path: '/no/such/binary', symbol: 'main' })),
+        ),
+      error: AttachError,
+      names: ["'/no/such/binary'", 'no such file'],
+    },
+    {
+      what: 'a uprobe on a symbol the binary lacks',
+      act: () =>
+        withProgram(BpfProgType.KPROBE, (p) =>
+          closeLink(attachUprobe(p, { path: '/usr/bin/true', symbol: 'no_such_symbol_here' })),
+        ),
+      error: SymbolNotFoundError,
+      names: ["'no_such_symbol_here'", '/usr/bin/true'],
+    },
+    {
+      what: 'a uprobe at an offset past the end of the file',
+      act: () =>
+        withProgram(BpfProgType.KPROBE, (p) =>
+          closeLink(attachUprobe(p, { path: '/usr/bin/true', offset: 0x7fff0000 })),
+        ),
+      error: AttachError,
+      names: ["'/usr/bin/true'", 'offset 0x7fff0000'],
+    },
+    {
+      what: 'a kprobe on a kernel without kprobes',
+      act: () =>
+        withProgram(BpfProgType.KPROBE, (p) => closeLink(attachKprobe(p, { symbol: 'do_sys_openat2' }))),
+      error: ProbeUnsupportedError,
+      names: ['kprobe', 'do_sys_openat2'],
+      skip: () => (kprobeUnsupportedReason() === undefined ? 'this kernel has kprobes' : undefined),
+    },
+    {
+      what: 'struct_ops of a type the kernel lacks',
+      act: () => closeLink(attachStructOps({ type: 'no_such_ops', programs: {} })),
+      error: StructOpsTypeError,
+      names: ["'no_such_ops'"],
+    },
+    {
+      what: 'a struct_ops program for a member the ops struct lacks',
+      act: () =>
+        Program.load({
+          type: BpfProgType.STRUCT_OPS,
+          attachTo: 'tcp_congestion_ops.no_such_member',
+          instructions: returns(0),
+        }).close(),
+      error: StructOpsTypeError,
+      names: ["'tcp_congestion_ops'", "'no_such_member'"],
+    },
+  ]);
+});

@@ -2,6 +2,7 @@
 /// <reference types="node" />
 import { readFileSync } from 'node:fs';
 import { Btf } from './btf.js';
+import { BtfError } from './errors.js';
 
 /** Where the kernel exposes its BTF. */
 export const KERNEL_BTF_DIR = '/sys/kernel/btf';
@@ -9,12 +10,30 @@ export const KERNEL_BTF_DIR = '/sys/kernel/btf';
 /**
  * Reads and parses this machine's kernel BTF (`/sys/kernel/btf/vmlinux`), or with
  * `module`, that module's split BTF on top of vmlinux. Node only.
- * @throws BtfError for corrupt BTF; the fs error when the file is missing
+ * @throws BtfError for corrupt BTF, and naming the file (with the fs error as `cause`) when this
+ *   kernel exposes no BTF there: no CONFIG_DEBUG_INFO_BTF, or a module that is not loaded
  */
 export function loadKernelBtf(module?: string): Btf {
-  const vmlinux = Btf.parse(new Uint8Array(readFileSync(`${KERNEL_BTF_DIR}/vmlinux`)));
+  const vmlinux = Btf.parse(readKernelBtf('vmlinux'));
   if (module === undefined || module === 'vmlinux') return vmlinux;
-  return Btf.parse(new Uint8Array(readFileSync(`${KERNEL_BTF_DIR}/${module}`)), { base: vmlinux });
+  return Btf.parse(readKernelBtf(module), { base: vmlinux });
+}
+
+/** The bytes of `/sys/kernel/btf/<name>`, or a BtfError saying why there are none. */
+function readKernelBtf(name: string): Uint8Array {
+  const path = `${KERNEL_BTF_DIR}/${name}`;
+  try {
+    return new Uint8Array(readFileSync(path));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why =
+      code !== 'ENOENT'
+        ? `cannot read ${path}: ${code ?? String(e)}`
+        : name === 'vmlinux'
+          ? `this kernel exposes no BTF (${path} does not exist): it needs CONFIG_DEBUG_INFO_BTF`
+          : `no BTF for kernel module '${name}' (${path} does not exist): is the module loaded, and was it built with BTF?`;
+    throw new BtfError(why, undefined, { cause: e });
+  }
 }
 
 let cached: Btf | undefined;
@@ -23,7 +42,7 @@ let cached: Btf | undefined;
  * This machine's vmlinux BTF, parsed on the first call and shared by every later one (and by
  * every package that resolves kernel types: maps, programs, elf), where {@link loadKernelBtf}
  * parses anew each time. Node only.
- * @throws BtfError for corrupt BTF; the fs error when the file is missing
+ * @throws BtfError for corrupt or missing BTF
  */
 export function kernelBtf(): Btf {
   cached ??= loadKernelBtf();

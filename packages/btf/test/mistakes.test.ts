@@ -1,4 +1,5 @@
 import { Btf, BtfBuilder, BtfError, fieldPath, parseBtfExt } from '@ts-ebpf/btf';
+import { loadKernelBtf } from '@ts-ebpf/btf/kernel';
 import { catalog } from '@ts-ebpf/test-utils';
 import { describe } from 'vitest';
 import { sampleBuilder } from './sample.js';
@@ -138,6 +139,13 @@ describe('btf: plausible mistakes get typed errors that name their subject', () 
       act: () => parseBtfExt(new Uint8Array(32), sample),
       error: BtfError,
       names: ['BTF.ext has a bad magic number'],
+    },
+    {
+      what: 'loading the kernel BTF of a module that is not loaded',
+      act: () => loadKernelBtf('ts_ebpf_no_such_module'),
+      error: BtfError,
+      names: ["kernel module 'ts_ebpf_no_such_module'", '/sys/kernel/btf/ts_ebpf_no_such_module', 'loaded'],
+      cause: Error,
     },
   ]);
 });

@@ -4,6 +4,9 @@
  * readable verifier error, test-run them, and attach them through links.
  */
 
+// The program and attach type tables Program.load and the attach functions take, so a user of
+// this package needs no other import for them (declared once, in @ts-ebpf/uapi).
+export { BpfAttachType, BpfProgType } from '@ts-ebpf/uapi';
 export {
   attachCgroup,
   type CgroupAttachMode,

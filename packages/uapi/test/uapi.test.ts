@@ -24,3 +24,20 @@ describe('byte order', () => {
     expect(isLittleEndian('big')).toBe(false);
   });
 });
+
+describe('EbpfError across module copies', () => {
+  it('is recognised by brand when another copy of the class made it (ESM and CJS builds)', () => {
+    // a second copy of the class, as a program that both imports and requires the package has
+    const brand = Symbol.for('@ts-ebpf/uapi:EbpfError');
+    class OtherCopy extends Error {
+      readonly [brand] = true;
+    }
+    class Sub extends EbpfError {}
+    expect(new OtherCopy('x')).toBeInstanceOf(EbpfError);
+    expect(new Error('plain')).not.toBeInstanceOf(EbpfError);
+    expect(new OtherCopy('x')).not.toBeInstanceOf(Sub);
+    expect(new Sub('y')).toBeInstanceOf(Sub);
+    expect(new EbpfError('z')).not.toBeInstanceOf(Sub);
+    expect(null).not.toBeInstanceOf(EbpfError);
+  });
+});

@@ -109,6 +109,30 @@ export class KeyOutOfRangeError extends MapSyscallError {
   }
 }
 
+/** An update with `Update.NOEXIST` of a key the map holds already. */
+export class KeyExistsError extends MapSyscallError {
+  constructor(map: string, cause: BpfSyscallError) {
+    super(
+      map,
+      `: ${cause.code}: the key is present, and the update asked for Update.NOEXIST (insert only)`,
+      cause,
+    );
+    this.name = 'KeyExistsError';
+  }
+}
+
+/** An update with `Update.EXIST` of a key the map does not hold. */
+export class KeyNotFoundError extends MapSyscallError {
+  constructor(map: string, cause: BpfSyscallError) {
+    super(
+      map,
+      `: ${cause.code}: the key is absent, and the update asked for Update.EXIST (replace only)`,
+      cause,
+    );
+    this.name = 'KeyNotFoundError';
+  }
+}
+
 /**
  * An inner map that does not match the template the map-in-map was created with (the kernel
  * requires the same type, key and value sizes and flags): names both maps and both types.

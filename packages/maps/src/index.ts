@@ -22,6 +22,8 @@ export {
 export {
   CodecError,
   InnerMapMismatchError,
+  KeyExistsError,
+  KeyNotFoundError,
   KeyOutOfRangeError,
   MapCreateError,
   MapFrozenError,

@@ -2,6 +2,8 @@ import { readFileSync, readlinkSync } from 'node:fs';
 import { BpfSyscallError, pageSize, probeMapType } from '@ts-ebpf/syscall';
 import { HOST_LITTLE_ENDIAN } from '@ts-ebpf/uapi';
 import {
+  KeyExistsError,
+  KeyNotFoundError,
   KeyOutOfRangeError,
   MapCreateError,
   MapFrozenError,
@@ -172,6 +174,10 @@ export function writeError(
 ): unknown {
   if (!(e instanceof BpfSyscallError)) return e;
   if (e.errno === EPERM && isFrozen(fd)) return new MapFrozenError(map.label(), operation, e);
+  if (operation === 'update' && e.code === 'EEXIST' && (flags & Update.NOEXIST) !== 0)
+    return new KeyExistsError(map.label(), e);
+  if (operation === 'update' && e.code === 'ENOENT' && (flags & Update.EXIST) !== 0)
+    return new KeyNotFoundError(map.label(), e);
   if (e.errno === E2BIG) {
     if (isArrayType(map.type)) {
       const index = u32Key(key);

@@ -2,6 +2,7 @@ import { closeSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import {
   BpfArgumentError,
   BpfProgType,
+  BpfSyscallError,
   close,
   InvalidArgumentError,
   NotFoundError,
@@ -27,6 +28,8 @@ import {
   HashOfMaps,
   InnerMapMismatchError,
   ipv4,
+  KeyExistsError,
+  KeyNotFoundError,
   KeyOutOfRangeError,
   LpmTrie,
   MapCreateError,
@@ -46,6 +49,7 @@ import {
   ReaderStateError,
   RingBuffer,
   RingBufMap,
+  Update,
   UserRingBuffer,
   UserRingBufMap,
   u32,
@@ -161,6 +165,26 @@ describeKernel('map mistakes (error catalog)', () => {
       error: MapFullError,
       names: ["hash map 'counts'", 'is full', '2 entries'],
       cause: InvalidArgumentError,
+    },
+    {
+      what: 'an insert-only update (Update.NOEXIST) of a key already present',
+      act: () => {
+        using m = counts();
+        m.set(1, 1n).set(1, 2n, Update.NOEXIST);
+      },
+      error: KeyExistsError,
+      names: ["hash map 'counts'", 'the key is present', 'NOEXIST'],
+      cause: BpfSyscallError,
+    },
+    {
+      what: 'a replace-only update (Update.EXIST) of a key that is absent',
+      act: () => {
+        using m = counts();
+        m.set(7, 1n, Update.EXIST);
+      },
+      error: KeyNotFoundError,
+      names: ["hash map 'counts'", 'the key is absent', 'EXIST'],
+      cause: NotFoundError,
     },
     {
       what: 'a new key in a full unnamed hash map (named by type and id)',

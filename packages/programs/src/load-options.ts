@@ -1,5 +1,6 @@
 import type { MapResolver } from '@ts-ebpf/dsl';
-import { BpfProgLoadFlag, BpfProgType, type ProgLoadAttr } from '@ts-ebpf/syscall';
+import { BpfArgumentError, BpfProgLoadFlag, BpfProgType, type ProgLoadAttr } from '@ts-ebpf/syscall';
+import { progTypeByName, progTypeName, UnknownNameError } from '@ts-ebpf/uapi';
 import { resolveAttachBtfId } from './btf-resolve.js';
 import { type EncodedCode, encodeCode, type ProgramCode } from './instructions.js';
 import type { LogOptions } from './log.js';
@@ -67,6 +68,7 @@ export interface PreparedLoad {
  * resolving `attachTo` through the kernel's BTF). Exported for tests of what is sent.
  */
 export function prepareLoad(o: ProgramLoadOptions): PreparedLoad {
+  checkProgramType(o.type);
   const code = encodeCode(
     o.instructions,
     o.maps,
@@ -105,4 +107,25 @@ export function prepareLoad(o: ProgramLoadOptions): PreparedLoad {
     ...(o.ifindex !== undefined && { progIfindex: o.ifindex }),
   };
   return { attr, code };
+}
+
+/**
+ * Refuses a `type` that is not a program type number, naming the option (a name such as `'xdp'`
+ * gets the constant to write instead).
+ */
+function checkProgramType(type: unknown): void {
+  if (typeof type === 'string') {
+    let hint = 'a BpfProgType number (BpfProgType.XDP …)';
+    try {
+      const value = progTypeByName(type);
+      hint = `BpfProgType.${progTypeName(value)} (${value})`;
+    } catch (e) {
+      if (!(e instanceof UnknownNameError)) throw e;
+      if (e.suggestion) hint = `BpfProgType.${e.suggestion}`;
+    }
+    throw new BpfArgumentError('type', `'${type}' is a name: Program.load takes ${hint}`);
+  }
+  // a number this build does not know is left to the kernel: it may be newer than our facts
+  if (typeof type !== 'number' || !Number.isInteger(type) || type < 0)
+    throw new BpfArgumentError('type', `expected a BpfProgType number, got ${String(type)}`);
 }

@@ -84,6 +84,12 @@ describeKernel('programs: the error catalog', () => {
 
   catalog([
     {
+      what: 'a program type given by name to Program.load',
+      act: () => Program.load({ type: 'xdp' as unknown as number, instructions: returns(2) }),
+      error: BpfArgumentError,
+      names: ['invalid type', "'xdp' is a name", 'BpfProgType.XDP'],
+    },
+    {
       what: 'attachXdp to an interface that does not exist',
       act: () => withProgram(BpfProgType.XDP, (p) => closeLink(attachXdp(p, 'eth9'))),
       error: InterfaceNotFoundError,

@@ -21,6 +21,7 @@ export {
 } from './codecs/struct.js';
 export {
   CodecError,
+  CorruptRecordError,
   InnerMapMismatchError,
   KeyOutOfRangeError,
   MapCreateError,
@@ -35,6 +36,7 @@ export {
   type PinMismatch,
   PinNotFoundError,
   PinnedMapMismatchError,
+  PollerWorkerNotFoundError,
   ReaderClosedError,
   ReaderStateError,
   StructOpsTypeError,

@@ -1,4 +1,4 @@
-import type { ByteOrder } from '@ts-ebpf/uapi';
+import { type ByteOrder, isLittleEndian } from '@ts-ebpf/uapi';
 import { SectionType, SegmentType, SHN_XINDEX } from './constants.js';
 import { ElfError } from './errors.js';
 
@@ -80,8 +80,6 @@ export interface ElfSegment {
 export interface ElfHeader {
   /** `EI_DATA`: the byte order of every multi-byte field of the file. */
   byteOrder: ByteOrder;
-  /** True when {@link ElfHeader.byteOrder} is `'little'`. */
-  littleEndian: boolean;
   /** `e_type`: 1 relocatable, 2 executable, 3 shared object. */
   type: number;
   /** `e_machine`: the target (247 BPF, 62 x86-64 …; `Machine` in @ts-ebpf/elf-reader names them). */
@@ -141,7 +139,6 @@ export function parseElfHeader(bytes: Uint8Array): ElfHeader {
   };
   const header: ElfHeader = {
     byteOrder: le ? 'little' : 'big',
-    littleEndian: le,
     type: v.getUint16(16, le),
     machine: v.getUint16(18, le),
     version: v.getUint32(20, le),
@@ -181,7 +178,7 @@ export class ElfFile {
     this.bytes = bytes;
     this.#view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.header = parseElfHeader(bytes);
-    this.#le = this.header.littleEndian;
+    this.#le = isLittleEndian(this.header.byteOrder);
     this.sections = this.#readSections();
   }
 
@@ -362,7 +359,7 @@ export class ElfFile {
         offset: this.#u64(o),
         symbol,
         type: Number(info & 0xffffffffn),
-        addend: rela ? this.#view.getBigInt64(o + 16, this.header.littleEndian) : 0n,
+        addend: rela ? this.#view.getBigInt64(o + 16, this.#le) : 0n,
       });
     }
     return out;

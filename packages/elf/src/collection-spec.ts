@@ -11,7 +11,7 @@ import {
   SymbolBind,
   SymbolType,
 } from '@ts-ebpf/elf-reader';
-import type { ByteOrder } from '@ts-ebpf/uapi';
+import { type ByteOrder, isLittleEndian } from '@ts-ebpf/uapi';
 import { EM_BPF } from './constants.js';
 import { ElfError, ElfTargetError, UnknownSectionError } from './errors.js';
 import { CALL, INSN_SIZE, InsnView, LD_IMM64, PSEUDO_CALL, toLittleEndian } from './instructions.js';
@@ -371,7 +371,7 @@ function readLegacyMaps(elf: ElfFile): Map<string, LegacyMapSpec> {
   if (!section) return out;
   const data = elf.data(section);
   const v = new DataView(data.buffer, data.byteOffset, data.byteLength);
-  const le = elf.header.littleEndian;
+  const le = isLittleEndian(elf.header.byteOrder);
   for (const sym of symbolsIn(elf, 'maps')) {
     const o = Number(sym.value);
     if (o + 20 > data.byteLength)

@@ -13,7 +13,7 @@ describe('ELF reader', () => {
     it(`reads a clang ${target} object like llvm-readelf`, () => {
       const bytes = compileFixture('sample.bpf.c', target);
       const elf = parseElf(bytes);
-      expect(elf.header.littleEndian).toBe(target === 'bpfel');
+      expect(elf.header.byteOrder).toBe(target === 'bpfel' ? 'little' : 'big');
       expect(elf.header.machine).toBe(EM_BPF);
       const path = join(dir, `check-${target}.o`);
       writeFileSync(path, bytes);

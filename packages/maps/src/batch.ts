@@ -1,4 +1,5 @@
 import {
+  BpfArgumentError,
   BpfSyscallError,
   type MapBatchResult,
   mapDeleteBatch,
@@ -11,9 +12,10 @@ import {
   mapUpdateBatch,
   mapUpdateElem,
 } from '@ts-ebpf/syscall';
-import { HOST_BYTE_ORDER } from '@ts-ebpf/uapi';
+import { Errno, HOST_BYTE_ORDER } from '@ts-ebpf/uapi';
 import type { Codec } from './codecs/codec.js';
 import type { BpfMap } from './map.js';
+import { mapLabel } from './map-diagnosis.js';
 
 /** Where the next batch call continues. Opaque: pass it back unchanged. */
 export interface BatchCursor {
@@ -58,8 +60,7 @@ export interface RawBatchOptions {
 
 type Op = 'lookup' | 'lookupAndDelete' | 'update' | 'delete';
 
-const ENOSPC = 28;
-const refusals = new Set([22, 95, 524]); // EINVAL, EOPNOTSUPP, ENOTSUPP
+const refusals = new Set([Errno.EINVAL, Errno.EOPNOTSUPP, Errno.ENOTSUPP]);
 const refused = new WeakMap<BpfMap<unknown, unknown>, Set<Op>>();
 
 interface Scratch {
@@ -132,7 +133,7 @@ function kernelLookup<K, V>(
       break;
     } catch (e) {
       // A hash bucket holds more elements than fit: retry with more room.
-      if (!(e instanceof BpfSyscallError) || e.errno !== ENOSPC || n > 1 << 20) throw e;
+      if (!(e instanceof BpfSyscallError) || e.errno !== Errno.ENOSPC || n > 1 << 20) throw e;
       s = scratch(map as BpfMap<unknown, unknown>, n * 2);
     }
   }
@@ -298,7 +299,12 @@ export function setBatch<K, V>(
   values: readonly V[],
   flags = 0,
 ): number {
-  if (keys.length !== values.length) throw new RangeError(`${keys.length} keys but ${values.length} values`);
+  if (keys.length !== values.length) {
+    throw new BpfArgumentError(
+      'values',
+      `setBatch on ${mapLabel(map.type, map.name)} was given ${keys.length} keys but ${values.length} values`,
+    );
+  }
   if (keys.length === 0) return 0;
   const s = scratch(map as BpfMap<unknown, unknown>, keys.length);
   encodeAll(map.keyCodec, keys, s.keyView, 'keys');

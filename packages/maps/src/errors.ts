@@ -201,6 +201,49 @@ export class ReaderStateError extends EbpfError {
   }
 }
 
+/**
+ * A perf ring whose bytes do not describe records: a record shorter than its own header, or a
+ * sample longer than the record holding it. The kernel never writes such a ring; something else
+ * wrote into its mapping. Names the reader, the CPU and the sizes found.
+ */
+export class CorruptRecordError extends ReaderStateError {
+  /** The CPU whose ring holds the record. */
+  readonly cpu: number;
+  /** The record's size in bytes, from its header. */
+  readonly recordSize: number;
+
+  /**
+   * @param reader - the reader, as messages name it
+   * @param cpu - the CPU whose ring holds the record
+   * @param recordSize - the record's size from its header
+   * @param what - what is wrong with it
+   */
+  constructor(reader: string, cpu: number, recordSize: number, what: string) {
+    super(reader, `corrupt ${what} on CPU ${cpu}`);
+    this.name = 'CorruptRecordError';
+    this.cpu = cpu;
+    this.recordSize = recordSize;
+  }
+}
+
+/**
+ * The poller's worker script (`poller-worker.js` beside the package's build) is missing: the
+ * installation of `@ts-ebpf/maps` is incomplete, and ring and perf buffers cannot be watched.
+ */
+export class PollerWorkerNotFoundError extends EbpfError {
+  /** Where the worker script was looked for. */
+  readonly path: string;
+
+  /** @param path - where the worker script was looked for */
+  constructor(path: string) {
+    super(
+      `the poller worker script ${path} does not exist: the @ts-ebpf/maps installation is incomplete (reinstall it), so ring and perf buffers cannot be polled`,
+    );
+    this.name = 'PollerWorkerNotFoundError';
+    this.path = path;
+  }
+}
+
 /** A reader used after `close()`: names the reader and says to open a new one. */
 export class ReaderClosedError extends ObjectClosedError {
   constructor(reader: string, reopen: string) {

@@ -21,6 +21,7 @@ export {
 } from './codecs/struct.js';
 export {
   CodecError,
+  CorruptRecordError,
   InnerMapMismatchError,
   KeyExistsError,
   KeyNotFoundError,
@@ -37,6 +38,7 @@ export {
   type PinMismatch,
   PinNotFoundError,
   PinnedMapMismatchError,
+  PollerWorkerNotFoundError,
   ReaderClosedError,
   ReaderStateError,
   StructOpsTypeError,

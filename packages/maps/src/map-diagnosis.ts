@@ -1,6 +1,6 @@
 import { readFileSync, readlinkSync } from 'node:fs';
 import { BpfSyscallError, pageSize, probeMapType } from '@ts-ebpf/syscall';
-import { HOST_LITTLE_ENDIAN } from '@ts-ebpf/uapi';
+import { Errno, HOST_LITTLE_ENDIAN } from '@ts-ebpf/uapi';
 import {
   KeyExistsError,
   KeyNotFoundError,
@@ -16,10 +16,6 @@ import { isArrayType, isKeyless, MapType, mapTypeName, Update } from './map-type
 
 // Errors turned into meaning: checks of a spec before BPF_MAP_CREATE, and the kernel's errno of a
 // failed map operation read in its context. Only error paths come here.
-
-const EPERM = 1;
-const E2BIG = 7;
-const EINVAL = 22;
 
 /** How messages name a map: `hash map 'counts'`, or `hash map (id 12)` when it has no name. */
 export function mapLabel(type: number, name: string, id?: number): string {
@@ -119,7 +115,7 @@ export function createError(label: string, r: CreateRequest, e: unknown): unknow
     );
   }
   const why =
-    e.errno === EINVAL
+    e.errno === Errno.EINVAL
       ? 'the kernel refused these arguments for this map type (flags, sizes, BTF or inner map)'
       : (e.hint ?? 'see the cause');
   return new MapCreateError(label, `${why}; ${asked}`, e);
@@ -173,12 +169,12 @@ export function writeError(
   flags: number,
 ): unknown {
   if (!(e instanceof BpfSyscallError)) return e;
-  if (e.errno === EPERM && isFrozen(fd)) return new MapFrozenError(map.label(), operation, e);
-  if (operation === 'update' && e.code === 'EEXIST' && (flags & Update.NOEXIST) !== 0)
+  if (e.errno === Errno.EPERM && isFrozen(fd)) return new MapFrozenError(map.label(), operation, e);
+  if (operation === 'update' && e.errno === Errno.EEXIST && (flags & Update.NOEXIST) !== 0)
     return new KeyExistsError(map.label(), e);
-  if (operation === 'update' && e.code === 'ENOENT' && (flags & Update.EXIST) !== 0)
+  if (operation === 'update' && e.errno === Errno.ENOENT && (flags & Update.EXIST) !== 0)
     return new KeyNotFoundError(map.label(), e);
-  if (e.errno === E2BIG) {
+  if (e.errno === Errno.E2BIG) {
     if (isArrayType(map.type)) {
       const index = u32Key(key);
       const which = index === undefined ? 'an index' : `index ${index}`;
@@ -198,7 +194,7 @@ export function writeError(
         e,
       );
   }
-  if (e.errno === EINVAL) {
+  if (e.errno === Errno.EINVAL) {
     if (operation === 'delete' && isArrayType(map.type))
       return new MapTypeError(
         'delete',

@@ -17,7 +17,7 @@ import {
   perfEventOpen,
 } from '@ts-ebpf/syscall';
 import { HOST_LITTLE_ENDIAN } from '@ts-ebpf/uapi';
-import { MapTypeError, ReaderClosedError } from './errors.js';
+import { CorruptRecordError, MapTypeError, ReaderClosedError } from './errors.js';
 import { mapLabel } from './map-diagnosis.js';
 import { MapType, mapTypeName } from './map-types.js';
 import { defaultPoller, type Poller } from './poller.js';
@@ -204,13 +204,24 @@ export class PerfBuffer
       const at = page + (tail % this.#dataSize);
       const type = view.getUint32(at, LE);
       const size = view.getUint16(at + 6, LE);
-      if (size < 8) throw new Error(`corrupt perf record of ${size} bytes on CPU ${r.cpu}`);
+      if (size < 8)
+        throw new CorruptRecordError(
+          this.#name,
+          r.cpu,
+          size,
+          `perf record of ${size} bytes (its header alone is 8)`,
+        );
       const body = tail + 8;
       tail += size;
       if (type === PerfRecord.SAMPLE) {
         const len = view.getUint32(page + (body & mask), LE);
         if (len > size - 12)
-          throw new Error(`corrupt perf sample of ${len} bytes in a ${size}-byte record on CPU ${r.cpu}`);
+          throw new CorruptRecordError(
+            this.#name,
+            r.cpu,
+            size,
+            `perf sample of ${len} bytes in a ${size}-byte record`,
+          );
         const rec = this.#slice(r, body + 4, len);
         this.stats.records++;
         this.stats.bytes += len;

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { Epoll, EpollEvent, eventfd, fileWrite, OwnedFd } from '@ts-ebpf/syscall';
+import { PollerWorkerNotFoundError } from './errors.js';
 
 /** Something a {@link Poller} watches: told when its fd became readable. */
 export interface PollSource {
@@ -30,7 +31,7 @@ function workerUrl(): { url: URL | string; eval: boolean } {
   }
   const ext = here.endsWith('.cjs') ? '.cjs' : '.js';
   const file = here.replace(/[^/]+$/, `poller-worker${ext}`);
-  if (!existsSync(file)) throw new Error(`poller worker not found at ${file}`);
+  if (!existsSync(file)) throw new PollerWorkerNotFoundError(file);
   return { url: pathToFileURL(file), eval: false };
 }
 

@@ -1,4 +1,4 @@
-import { ObjectClosedError } from '@ts-ebpf/syscall';
+import { BpfArgumentError, ObjectClosedError, OutOfBoundsError } from '@ts-ebpf/syscall';
 import { HOST_LITTLE_ENDIAN } from '@ts-ebpf/uapi';
 import { RecordView } from './record-view.js';
 
@@ -10,12 +10,12 @@ function closedError(): ObjectClosedError {
   return new ObjectClosedError('the ring buffer (or lease) of these records');
 }
 
-function indexError(i: number, count: number): RangeError {
-  return new RangeError(`record ${i} of ${count}`);
+function indexError(i: number, count: number): BpfArgumentError {
+  return new BpfArgumentError('index', `record ${i} is outside the list's ${count} records`);
 }
 
-function rangeError(offset: number, size: number, length: number): RangeError {
-  return new RangeError(`read of ${size} bytes at ${offset} is outside a ${length}-byte record`);
+function rangeError(offset: number, size: number, length: number): OutOfBoundsError {
+  return new OutOfBoundsError('record', offset, size, length);
 }
 
 /** @internal A list's offset and length tables. */
@@ -28,7 +28,7 @@ export interface RecordTables {
  * Several records read by index, without a callback or an object per record: record `i`
  * is bytes [offset(i), offset(i) + length(i)) of one memory area (a batch's copy, or the
  * ring itself for a lease). `getUint32(i, 4)` reads bytes 4..7 of record `i`; reads
- * outside a record throw `RangeError`, reads once the list is no longer valid throw.
+ * outside a record throw `OutOfBoundsError` (an index outside the list `BpfArgumentError`), reads once the list is no longer valid throw.
  */
 export class RecordList {
   #count = 0;

@@ -1,4 +1,4 @@
-import { ObjectClosedError } from '@ts-ebpf/syscall';
+import { ObjectClosedError, OutOfBoundsError } from '@ts-ebpf/syscall';
 import { HOST_LITTLE_ENDIAN } from '@ts-ebpf/uapi';
 
 // Records are written by programs on this host: multi-byte getters default to its byte order
@@ -16,7 +16,7 @@ const ALWAYS_OPEN: RecordSource = { closed: false };
  * A read-only window on one record: in a ring buffer's mapping (the object handed to a
  * `consume` callback, reused for the next record, so valid only during the callback;
  * a lease's view, valid until `commit()`), or in a {@link RecordBatch}'s copy. Reads
- * outside the record throw `RangeError`; reads after the ring was closed throw
+ * outside the record throw `OutOfBoundsError`; reads after the ring was closed throw
  * `ObjectClosedError`. Multi-byte reads are in the host's byte order (the order programs wrote them in) unless told otherwise.
  */
 export class RecordView {
@@ -49,7 +49,7 @@ export class RecordView {
     if (this.#source.closed === true)
       throw new ObjectClosedError('the ring buffer (or lease) of this record');
     if (!(offset >= 0 && offset + size <= this.#length)) {
-      throw new RangeError(`read of ${size} bytes at ${offset} is outside a ${this.#length}-byte record`);
+      throw new OutOfBoundsError('record', offset, size, this.#length);
     }
     return this.#start + offset;
   }

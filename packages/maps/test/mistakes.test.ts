@@ -7,6 +7,7 @@ import {
   InvalidArgumentError,
   NotFoundError,
   ObjectClosedError,
+  OutOfBoundsError,
   PermissionError,
   PinPathError,
   pageSize,
@@ -556,6 +557,26 @@ describeKernel('map mistakes (error catalog)', () => {
       },
       error: ObjectClosedError,
       names: ["hash map 'counts'", 'is closed'],
+    },
+    {
+      what: 'a record read past its end',
+      act: () => {
+        using p = ringWithProducer(16, page);
+        using reader = RingBuffer.open(p.ring);
+        run(p.prog, 1);
+        reader.consume((rec) => rec.getUint32(14));
+      },
+      error: OutOfBoundsError,
+      names: ['record', 'read of 4 bytes at 14', 'outside its 16 bytes'],
+    },
+    {
+      what: 'setBatch with more keys than values',
+      act: () => {
+        using m = counts();
+        m.setBatch([1, 2, 3], [10n, 20n]);
+      },
+      error: BpfArgumentError,
+      names: ["hash map 'counts'", '3 keys but 2 values'],
     },
   ]);
 });

@@ -1,4 +1,4 @@
-import { ObjectClosedError } from '@ts-ebpf/syscall';
+import { ObjectClosedError, OutOfBoundsError } from '@ts-ebpf/syscall';
 import { describeKernel } from '@ts-ebpf/test-utils';
 import { afterAll, expect, it } from 'vitest';
 import { pollersStopped, type RecordCursor, RingBuffer } from '../src/index.js';
@@ -48,7 +48,7 @@ describeKernel('RingBuffer cursor', () => {
     expect(checkRecord(cursor, size)).toBe(1);
     expect(cursor.next()).toBe(false);
     // no record under the cursor now
-    expect(() => cursor.getUint8(0)).toThrow(RangeError);
+    expect(() => cursor.getUint8(0)).toThrow(OutOfBoundsError);
     run(prog, 1); // room for one more: the third 1 KiB record fills the ring
     expect(cursor.next()).toBe(true);
     expect(checkRecord(cursor, size)).toBe(2);

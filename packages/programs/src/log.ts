@@ -1,4 +1,5 @@
 import { BpfSyscallError, type ProgLoadAttr, progLoad } from '@ts-ebpf/syscall';
+import { Errno } from '@ts-ebpf/uapi';
 import { type EncodedCode, locateSlot } from './instructions.js';
 import { parseVerifierLog, VerifierError } from './verifier-error.js';
 
@@ -6,7 +7,6 @@ import { parseVerifierLog, VerifierError } from './verifier-error.js';
 const INITIAL_LOG_SIZE = 64 * 1024;
 /** The kernel refuses log buffers larger than this (UINT_MAX >> 2). */
 const MAX_LOG_SIZE = 0x3fffffff;
-const ENOSPC = 28;
 
 /** How the verifier log is requested. */
 export interface LogOptions {
@@ -33,7 +33,7 @@ function loadLogged(attr: ProgLoadAttr, level: number, size: number): LoadResult
       const end = logBuf.indexOf(0);
       return { fd, log: new TextDecoder().decode(logBuf.subarray(0, end < 0 ? logSize : end)) };
     } catch (e) {
-      if (!(e instanceof BpfSyscallError) || e.errno !== ENOSPC || logSize >= MAX_LOG_SIZE) throw e;
+      if (!(e instanceof BpfSyscallError) || e.errno !== Errno.ENOSPC || logSize >= MAX_LOG_SIZE) throw e;
       const wanted = e.logTrueSize && e.logTrueSize > logSize ? e.logTrueSize + 1 : logSize * 4;
       logSize = Math.min(MAX_LOG_SIZE, wanted);
     }

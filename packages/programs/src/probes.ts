@@ -1,12 +1,18 @@
 import { BtfBuilder } from '@ts-ebpf/btf';
 import { loadBtf } from '@ts-ebpf/btf/kernel';
+import { assemble, bpf } from '@ts-ebpf/dsl';
 import { BpfAttachType, BpfProgType } from '@ts-ebpf/syscall';
-import { HOST_LITTLE_ENDIAN } from '@ts-ebpf/uapi';
+import { HOST_BYTE_ORDER, HOST_LITTLE_ENDIAN } from '@ts-ebpf/uapi';
 import { attachTracing } from './attach/tracing.js';
 import { Program } from './program.js';
 
-/** A minimal `r0 = 0; exit` program. */
-const RETURN_0 = new Uint8Array([0xb7, 0, 0, 0, 0, 0, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0]);
+let return0: Uint8Array | undefined;
+
+/** A minimal `r0 = 0; exit` program, encoded for the running kernel (on first use). */
+function returnZero(): Uint8Array {
+  return0 ??= assemble(bpf`r0 = 0; exit`, { byteOrder: HOST_BYTE_ORDER });
+  return return0;
+}
 
 const cache = new Map<string, string | undefined>();
 
@@ -46,7 +52,7 @@ export function tracingUnsupportedReason(kind: TracingKind): string | undefined 
       type: k.type,
       expectedAttachType: k.attachType,
       attachTo: k.target,
-      instructions: RETURN_0,
+      instructions: returnZero(),
     });
     using _link = attachTracing(p);
   } catch (e) {
@@ -65,11 +71,11 @@ export function freplacePair(): { target: Program; replacement: Program; funcId:
   using btf = loadBtf(b);
   const funcInfo = new Uint8Array(8);
   new DataView(funcInfo.buffer).setUint32(4, funcId, HOST_LITTLE_ENDIAN);
-  const target = Program.load({ type: BpfProgType.XDP, instructions: RETURN_0, btfFd: btf.fd, funcInfo });
+  const target = Program.load({ type: BpfProgType.XDP, instructions: returnZero(), btfFd: btf.fd, funcInfo });
   try {
     const replacement = Program.load({
       type: BpfProgType.EXT,
-      instructions: RETURN_0,
+      instructions: returnZero(),
       btfFd: btf.fd,
       funcInfo,
       attachProgFd: target.fd,

@@ -345,6 +345,37 @@ export class PinPathError extends BpfArgumentError {
   }
 }
 
+/**
+ * A read outside a bounded window of bytes (a memory mapping, a ring or perf record): the offset
+ * is negative or not an integer, or the read runs past the end. Names the window, what was asked
+ * and how long the window is.
+ */
+export class OutOfBoundsError extends EbpfError {
+  /** The window read, as the message names it (`'mapped memory'`, `'ring buffer record'`). */
+  readonly subject: string;
+  /** The offset asked for. */
+  readonly offset: number;
+  /** The bytes asked for. */
+  readonly size: number;
+  /** The window's length in bytes. */
+  readonly length: number;
+
+  /**
+   * @param subject - the window, as the message names it
+   * @param offset - the offset asked for
+   * @param size - the bytes asked for
+   * @param length - the window's length
+   */
+  constructor(subject: string, offset: number, size: number, length: number) {
+    super(`${subject}: read of ${size} bytes at ${offset} is outside its ${length} bytes`);
+    this.name = 'OutOfBoundsError';
+    this.subject = subject;
+    this.offset = offset;
+    this.size = size;
+    this.length = length;
+  }
+}
+
 /** An object (map, program, link, fd, mapping) was used after `close()`. */
 export class ObjectClosedError extends EbpfError {
   constructor(what: string) {

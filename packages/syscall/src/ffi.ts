@@ -15,6 +15,7 @@
  * where koffi cannot load.
  */
 import { createRequire } from 'node:module';
+import { Errno } from '@ts-ebpf/uapi';
 import type * as KoffiModule from 'koffi';
 import { type SyscallName, syscallTable } from './arch.js';
 import { BpfArgumentError, FfiUnavailableError, type SyscallErrorContext, syscallError } from './errors.js';
@@ -235,7 +236,7 @@ export function sysEpollPwait(epfd: number, events: Uint8Array, max: number, tim
   const ret = n().epollWait(nr('epoll_pwait'), epfd, events, max, timeoutMs, null, 8);
   if (ret < 0) {
     const errno = n().koffi.errno();
-    if (errno === 4) return 0;
+    if (errno === Errno.EINTR) return 0;
     throw syscallError(errno, { syscall: 'epoll_pwait', detail: `epfd ${epfd}` });
   }
   return ret;

@@ -63,6 +63,7 @@ export {
   InvalidArgumentError,
   NotFoundError,
   ObjectClosedError,
+  OutOfBoundsError,
   PermissionError,
   PinPathError,
   type SyscallErrorContext,

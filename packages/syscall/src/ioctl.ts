@@ -29,7 +29,7 @@ export const IocDir = { NONE: 0, WRITE: 1, READ: 2, READ_WRITE: 3 } as const;
  * Builds an ioctl request number the way the kernel's `_IOC(dir, type, nr, size)` macro does
  * for `layout`'s architecture (default: this one). `dir` is an {@link IocDir} (`_IOW` is
  * WRITE: user space writes, the kernel reads).
- * @throws RangeError for a field that does not fit its bits.
+ * @throws BpfArgumentError for a field that does not fit its bits.
  */
 export function ioc(
   dir: 0 | 1 | 2 | 3,

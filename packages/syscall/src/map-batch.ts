@@ -1,12 +1,10 @@
-import { BpfCmd } from '@ts-ebpf/uapi';
+import { BpfCmd, Errno } from '@ts-ebpf/uapi';
 import { lazyAttr } from './attr.js';
 import { bpfTry } from './bpf.js';
 import { syscallError } from './errors.js';
 import { MAP_BATCH } from './layouts.js';
 import { batchError, mapSizes, valueBytes } from './map-sizes.js';
 import { checkFd, checkU32, isDetached } from './validate.js';
-
-const ENOENT = 2;
 
 /** Buffers and limits of one batch call. */
 export interface MapBatchAttr {
@@ -85,7 +83,7 @@ function batch(cmd: number, name: string, fd: number, o: MapBatchAttr, kind: Bat
   const r = bpfTry(cmd, a, MAP_BATCH.SIZE);
   const count = a.getU32(MAP_BATCH.count);
   if (r >= 0) return { count, done: false };
-  if (kind === 'lookup' && r === -ENOENT) return { count, done: true };
+  if (kind === 'lookup' && r === -Errno.ENOENT) return { count, done: true };
   throw syscallError(-r, { syscall: 'bpf', command: name, detail: `map fd ${fd}, ${count} processed` });
 }
 

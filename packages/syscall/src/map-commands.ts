@@ -1,4 +1,4 @@
-import { BpfCmd } from '@ts-ebpf/uapi';
+import { BpfCmd, Errno } from '@ts-ebpf/uapi';
 import { lazyAttr } from './attr.js';
 import { bpfCall, bpfTry } from './bpf.js';
 import { syscallError } from './errors.js';
@@ -6,8 +6,6 @@ import type { MapSizes } from './fd-cache.js';
 import { MAP_CREATE, MAP_ELEM } from './layouts.js';
 import { keyError, mapSizes, valueBytes, valueError } from './map-sizes.js';
 import { checkFd, checkObjectName, checkU32, checkU64, isDetached } from './validate.js';
-
-const ENOENT = 2;
 
 /** Options of BPF_MAP_CREATE (`union bpf_attr`, anonymous struct for map creation). */
 export interface MapCreateAttr {
@@ -98,7 +96,7 @@ function elem(
 
 function elemOrThrow(name: string, result: number, fd: number, allowMissing: boolean): boolean {
   if (result >= 0) return true;
-  if (allowMissing && result === -ENOENT) return false;
+  if (allowMissing && result === -Errno.ENOENT) return false;
   throw syscallError(-result, { syscall: 'bpf', command: name, detail: `map fd ${fd}` });
 }
 

@@ -1,5 +1,5 @@
 import { HOST_LITTLE_ENDIAN } from '@ts-ebpf/uapi';
-import { BpfArgumentError, ObjectClosedError } from './errors.js';
+import { BpfArgumentError, ObjectClosedError, OutOfBoundsError } from './errors.js';
 import { sysMmap, sysMmapFixed, sysMunmap, sysPageSize, viewMemory } from './ffi.js';
 import { checkInt } from './validate.js';
 
@@ -54,7 +54,7 @@ export class ReadOnlyBytes {
   #check(offset: number, size: number): void {
     this.#owner.assertOpen();
     if (offset < 0 || offset + size > this.#bytes.byteLength || !Number.isInteger(offset)) {
-      throw new RangeError(`read of ${size} bytes at ${offset} is outside ${this.#bytes.byteLength} bytes`);
+      throw new OutOfBoundsError('mapped memory', offset, size, this.#bytes.byteLength);
     }
   }
 

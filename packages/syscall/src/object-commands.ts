@@ -1,12 +1,10 @@
-import { BpfCmd, BpfMapCreateFlag } from '@ts-ebpf/uapi';
+import { BpfCmd, BpfMapCreateFlag, Errno } from '@ts-ebpf/uapi';
 import { cString, keepAlive, lazyAttr } from './attr.js';
 import { bpfCall, bpfTry } from './bpf.js';
 import { syscallError } from './errors.js';
 import { GET_ID, OBJ, OBJ_INFO } from './layouts.js';
 import { checkPinPath } from './pin-path.js';
 import { checkBuffer, checkCString, checkFd, checkU32 } from './validate.js';
-
-const ENOENT = 2;
 
 const pinAttr = lazyAttr(OBJ.path_fd + 4);
 
@@ -49,7 +47,7 @@ const idAttr = lazyAttr(GET_ID.SIZE);
 function nextId(cmd: number, startId: number): number | null {
   idAttr().reset().u32(GET_ID.start_id, checkU32(startId, 'startId'));
   const r = bpfTry(cmd, idAttr(), GET_ID.SIZE);
-  if (r === -ENOENT) return null;
+  if (r === -Errno.ENOENT) return null;
   if (r < 0) throw syscallError(-r, { syscall: 'bpf', command: 'BPF_*_GET_NEXT_ID' });
   return idAttr().getU32(GET_ID.next_id);
 }

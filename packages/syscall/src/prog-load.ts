@@ -1,4 +1,4 @@
-import { BpfCmd, HOST_BYTE_ORDER, isLittleEndian } from '@ts-ebpf/uapi';
+import { BpfCmd, Errno, HOST_BYTE_ORDER, isLittleEndian } from '@ts-ebpf/uapi';
 import { keepAlive, lazyAttr } from './attr.js';
 import { bpfTry } from './bpf.js';
 import { BpfArgumentError, syscallError } from './errors.js';
@@ -65,7 +65,6 @@ function logBuffer(level: number | undefined, buf: Uint8Array | undefined, size:
   return level ? new Uint8Array(checkU32(size ?? DEFAULT_LOG_SIZE, 'logSize')) : undefined;
 }
 
-const EAGAIN = 11;
 const PROG_LOAD_ATTEMPTS = 5;
 
 /**
@@ -104,7 +103,7 @@ export function progLoad(o: ProgLoadAttr): number {
   // The verifier gives up with EAGAIN when a signal arrives (a profiler's, a child's): retry a
   // few times, as libbpf does.
   let fd = bpfTry(BpfCmd.PROG_LOAD, a, PROG_LOAD.SIZE);
-  for (let attempt = 1; fd === -EAGAIN && attempt < PROG_LOAD_ATTEMPTS; attempt++)
+  for (let attempt = 1; fd === -Errno.EAGAIN && attempt < PROG_LOAD_ATTEMPTS; attempt++)
     fd = bpfTry(BpfCmd.PROG_LOAD, a, PROG_LOAD.SIZE);
   keepAlive(logBuf, o);
   if (fd < 0) {

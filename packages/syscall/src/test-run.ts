@@ -1,4 +1,4 @@
-import { BpfCmd, BpfProgType } from '@ts-ebpf/uapi';
+import { BpfCmd, BpfProgType, Errno } from '@ts-ebpf/uapi';
 import { lazyAttr } from './attr.js';
 import { bpfTry } from './bpf.js';
 import { BufferSizeError, syscallError } from './errors.js';
@@ -38,7 +38,6 @@ export interface ProgTestRunResult {
 }
 
 const attr = lazyAttr(PROG_TEST_RUN.SIZE);
-const EINTR = 4;
 
 const COMMAND = 'BPF_PROG_TEST_RUN';
 /** ETH_HLEN: the kernel refuses packet input shorter than an Ethernet header. */
@@ -112,7 +111,7 @@ export function progTestRun(o: ProgTestRunAttr): ProgTestRunResult {
     .u32(PROG_TEST_RUN.batch_size, checkU32(o.batchSize ?? 0, 'batchSize'));
   // A long repeated run is interrupted by signals (EINTR): run it again, as libbpf callers do.
   let r = bpfTry(BpfCmd.PROG_TEST_RUN, a, PROG_TEST_RUN.SIZE);
-  for (let tries = 0; r === -EINTR && tries < 16; tries++)
+  for (let tries = 0; r === -Errno.EINTR && tries < 16; tries++)
     r = bpfTry(BpfCmd.PROG_TEST_RUN, a, PROG_TEST_RUN.SIZE);
   if (r < 0) throw syscallError(-r, { syscall: 'bpf', command: COMMAND, detail: `prog fd ${o.progFd}` });
   return {

@@ -17,6 +17,8 @@ import {
   IocDir,
   ioc,
   ioctl,
+  MapFlag,
+  MappedMemory,
   mapCreate,
   mapDeleteElem,
   mapFreeze,
@@ -27,11 +29,13 @@ import {
   mapUpdateBatch,
   mapUpdateElem,
   NotFoundError,
+  OutOfBoundsError,
   objGet,
   objGetInfoByFd,
   objPin,
   PermissionError,
   PinPathError,
+  Prot,
   pinObject,
   possibleCpus,
   progLoad,
@@ -309,6 +313,19 @@ describeKernel('@ts-ebpf/syscall error catalog', () => {
         withMap((fd) => mapGetNextKey(fd, null, new Uint8Array(4)), BpfMapType.BLOOM_FILTER, 0, 4, 8),
       error: UnsupportedError,
       names: ['BPF_MAP_GET_NEXT_KEY', 'does not support'],
+    },
+    {
+      what: 'reading mapped memory past its end',
+      act: () => {
+        using mem = MappedMemory.map({
+          length: 4096,
+          prot: Prot.READ,
+          flags: MapFlag.PRIVATE | MapFlag.ANONYMOUS,
+        });
+        return mem.reader().getUint32(4094);
+      },
+      error: OutOfBoundsError,
+      names: ['mapped memory', 'read of 4 bytes at 4094', 'outside its 4096 bytes'],
     },
   ]);
 });

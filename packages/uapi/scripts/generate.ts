@@ -130,10 +130,15 @@ function errnoFile(data: UapiData): string {
     return `  ${n}: '${name}',`;
   });
   return `${HEADER}
-/** Linux errno names by number (asm-generic/errno-base.h and errno.h; 512 and up are kernel-internal codes BPF commands can return). */
-export const ERRNO_NAMES: Readonly<Record<number, string>> = Object.freeze({
+const NAMES = {
 ${rows.join('\n')}
-});
+} as const;
+
+/** An errno name the table knows (\`'ENOENT'\`). */
+export type ErrnoName = (typeof NAMES)[keyof typeof NAMES];
+
+/** Linux errno names by number (asm-generic/errno-base.h and errno.h; 512 and up are kernel-internal codes BPF commands can return). */
+export const ERRNO_NAMES: Readonly<Record<number, ErrnoName>> = Object.freeze(NAMES);
 `;
 }
 

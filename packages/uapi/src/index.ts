@@ -9,7 +9,7 @@
 
 export { type ByteOrder, HOST_BYTE_ORDER, HOST_LITTLE_ENDIAN, isLittleEndian } from './byte-order.js';
 export { closestName, editDistance } from './did-you-mean.js';
-export { ERRNO_NAMES, Errno, errnoName } from './errno.js';
+export { ERRNO_NAMES, Errno, type ErrnoName, errnoName } from './errno.js';
 export { EbpfError } from './errors.js';
 export * from './generated/defines.generated.js';
 export * from './generated/enums.generated.js';

@@ -1,4 +1,5 @@
 import {
+  AttachError,
   attachCgroup,
   attachIter,
   attachKprobe,
@@ -16,13 +17,19 @@ import {
   attachXdp,
   type FdTarget,
   type Interface,
+  InterfaceNotFoundError,
   type Link,
   type NetfilterOptions,
+  NotAProgramError,
   type PerfEventOptions,
+  ProbeUnsupportedError,
   type Program,
+  TracepointNotFoundError,
 } from '@ts-ebpf/programs';
+import { BpfArgumentError } from '@ts-ebpf/syscall';
+import type { EbpfError } from '@ts-ebpf/uapi';
 import type { ProgramSpec } from './collection-spec.js';
-import { ElfError } from './errors.js';
+import { AttachOptionsError, SectionAttachError } from './errors.js';
 
 /**
  * What programs that attach to something outside themselves need. Tracing
@@ -48,37 +55,137 @@ export interface AttachTargets {
   uprobePath?: string;
 }
 
-function need<T>(value: T | undefined, what: string, spec: ProgramSpec): T {
-  if (value === undefined) {
-    throw new ElfError(
-      `program ${spec.name} (section ${spec.section}) attaches to ${what}: pass it in the attach targets`,
+type Option = keyof AttachTargets;
+
+/** What kind of value each option takes, for the messages. */
+const KINDS: Record<Option, { what: string; ok: (v: unknown) => boolean }> = {
+  interface: {
+    what: 'an interface name or index',
+    ok: (v) => typeof v === 'string' || typeof v === 'number',
+  },
+  cgroup: {
+    what: 'a cgroup directory path or fd',
+    ok: (v) => typeof v === 'string' || typeof v === 'number',
+  },
+  netns: {
+    what: 'a network namespace path or fd',
+    ok: (v) => typeof v === 'string' || typeof v === 'number',
+  },
+  netfilter: {
+    what: 'a netfilter hook ({ pf, hooknum, priority })',
+    ok: (v) => typeof v === 'object' && v !== null,
+  },
+  sockmap: {
+    what: 'a sockmap or sockhash (an object with fd)',
+    ok: (v) => typeof v === 'object' && v !== null && typeof (v as { fd?: unknown }).fd === 'number',
+  },
+  socket: { what: 'a socket fd', ok: (v) => typeof v === 'number' && Number.isInteger(v) && v >= 0 },
+  perfEvent: { what: 'a perf event to sample', ok: (v) => typeof v === 'object' && v !== null },
+  uprobePath: { what: 'the path of a binary', ok: (v) => typeof v === 'string' && v.length > 0 },
+};
+
+/** The option the section needs, checked for presence and kind. */
+function need<K extends Option>(
+  targets: AttachTargets,
+  option: K,
+  spec: ProgramSpec,
+): NonNullable<AttachTargets[K]> {
+  const value = targets[option];
+  const kind = KINDS[option];
+  if (value === undefined || value === null)
+    throw new AttachOptionsError(
+      spec.name,
+      spec.section,
+      option,
+      `missing: the section attaches to ${kind.what}`,
     );
-  }
-  return value;
+  if (!kind.ok(value))
+    throw new AttachOptionsError(
+      spec.name,
+      spec.section,
+      option,
+      `expected ${kind.what}, got ${typeof value === 'object' ? JSON.stringify(value) : `${typeof value} ${String(value)}`}`,
+    );
+  return value as NonNullable<AttachTargets[K]>;
 }
 
-function splitProbe(target: string): { symbol: string; offset: number } {
+function splitProbe(target: string, spec: ProgramSpec): { symbol: string; offset: number } {
   const m = /^([^+]+)(?:\+(0x[0-9a-f]+|\d+))?$/i.exec(target);
-  if (!m) throw new ElfError(`cannot parse probe target '${target}'`);
+  if (!m)
+    throw new SectionAttachError(
+      spec.name,
+      spec.section,
+      `cannot read probe target '${target}' as <function>[+<offset>]`,
+    );
   return { symbol: m[1]!, offset: m[2] ? Number(m[2]) : 0 };
+}
+
+/**
+ * The error `e` from attaching `spec`'s program, naming the program and its section: the same
+ * class for programs' typed errors, {@link AttachOptionsError} for an interface name programs
+ * refuses. `cause` is `e`.
+ */
+function inProgram(e: unknown, spec: ProgramSpec, option: Option | undefined): unknown {
+  const cause = { cause: e };
+  let wrapped: EbpfError | undefined;
+  if (e instanceof InterfaceNotFoundError) wrapped = new InterfaceNotFoundError(e.interface, cause);
+  else if (e instanceof TracepointNotFoundError)
+    wrapped = new TracepointNotFoundError(e.category, e.event, true, cause);
+  else if (e instanceof AttachError) wrapped = new AttachError(e.target, e.message, cause);
+  else if (e instanceof ProbeUnsupportedError) wrapped = new ProbeUnsupportedError(e.kind, undefined, cause);
+  else if (e instanceof NotAProgramError) wrapped = new NotAProgramError(e.subject, e.actual, cause);
+  else if (e instanceof BpfArgumentError && option === 'interface')
+    return new AttachOptionsError(spec.name, spec.section, option, e.message, cause);
+  if (!wrapped) return e;
+  wrapped.message = `program ${spec.name} (section ${spec.section}): ${(e as Error).message}`;
+  return wrapped;
 }
 
 /**
  * Attaches a program the way its section name says, like a libbpf skeleton's
  * auto-attach: `tracepoint/syscalls/sys_enter_getpid`, `raw_tp/sys_enter`,
  * `kprobe/do_unlinkat`, `uprobe//usr/bin/bash:readline`, `xdp` (with an interface) …
- * @throws ElfError when the section has no attach convention or a target is missing
+ * @throws SectionAttachError when the section has no attach convention or its target cannot be read
+ * @throws AttachOptionsError when an option the section needs is missing or of the wrong kind
+ * @throws InterfaceNotFoundError, TracepointNotFoundError, AttachError … (from `@ts-ebpf/programs`),
+ *   naming the program and its section, with programs' error as `cause`
  */
 export function attachBySection(program: Program, spec: ProgramSpec, targets: AttachTargets = {}): Link {
   const prefix = spec.section.split('/')[0]!;
+  const option = OPTION_OF[prefix];
+  try {
+    return attachByPrefix(program, spec, targets, prefix);
+  } catch (e) {
+    throw inProgram(e, spec, option);
+  }
+}
+
+/** The option whose value a section type resolves (for the errors of that step). */
+const OPTION_OF: Record<string, Option> = {
+  xdp: 'interface',
+  'xdp.frags': 'interface',
+  tc: 'interface',
+  tcx: 'interface',
+  cgroup: 'cgroup',
+  cgroup_skb: 'cgroup',
+  sockops: 'cgroup',
+  sk_lookup: 'netns',
+  flow_dissector: 'netns',
+};
+
+function attachByPrefix(program: Program, spec: ProgramSpec, targets: AttachTargets, prefix: string): Link {
   const target = spec.sectionDef.target;
-  const rest = (what: string) => need(target, what, spec);
+  const rest = (what: string): string => {
+    if (target) return target;
+    throw new SectionAttachError(spec.name, spec.section, `the section name does not say ${what}`);
+  };
   switch (prefix) {
     case 'tracepoint':
     case 'tp': {
       const t = rest('a tracepoint (tracepoint/<category>/<name>)');
       const slash = t.indexOf('/');
-      if (slash < 0) throw new ElfError(`${spec.section}: expected tracepoint/<category>/<name>`);
+      if (slash < 0)
+        throw new SectionAttachError(spec.name, spec.section, 'expected tracepoint/<category>/<name>');
       return attachTracepoint(program, t.slice(0, slash), t.slice(slash + 1));
     }
     case 'raw_tracepoint':
@@ -100,7 +207,7 @@ export function attachBySection(program: Program, spec: ProgramSpec, targets: At
     case 'kprobe':
     case 'kretprobe':
       return attachKprobe(program, {
-        ...splitProbe(rest('a kernel function')),
+        ...splitProbe(rest('a kernel function'), spec),
         retprobe: prefix === 'kretprobe',
       });
     case 'uprobe':
@@ -109,40 +216,51 @@ export function attachBySection(program: Program, spec: ProgramSpec, targets: At
     case 'uretprobe.s': {
       const t = target ?? '';
       const colon = t.lastIndexOf(':');
-      const path = colon >= 0 ? t.slice(0, colon) : need(targets.uprobePath, 'a binary (uprobePath)', spec);
+      const path = colon >= 0 ? t.slice(0, colon) : need(targets, 'uprobePath', spec);
       const fn = colon >= 0 ? t.slice(colon + 1) : t;
-      return attachUprobe(program, { path, ...splitProbe(fn), retprobe: prefix.startsWith('uretprobe') });
+      return attachUprobe(program, {
+        path,
+        ...splitProbe(fn, spec),
+        retprobe: prefix.startsWith('uretprobe'),
+      });
     }
     case 'iter':
     case 'iter.s':
       return attachIter(program);
     case 'xdp':
     case 'xdp.frags':
-      return attachXdp(program, need(targets.interface, 'an interface', spec));
+      return attachXdp(program, need(targets, 'interface', spec));
     case 'tc':
     case 'tcx':
       return attachTcx(
         program,
-        need(targets.interface, 'an interface', spec),
+        need(targets, 'interface', spec),
         spec.section.endsWith('egress') ? 'egress' : 'ingress',
       );
     case 'cgroup':
     case 'cgroup_skb':
     case 'sockops':
-      return attachCgroup(program, need(targets.cgroup, 'a cgroup', spec));
+      return attachCgroup(program, need(targets, 'cgroup', spec));
     case 'sk_lookup':
     case 'flow_dissector':
-      return attachNetns(program, targets.netns ?? '/proc/self/ns/net');
+      return attachNetns(
+        program,
+        targets.netns === undefined ? '/proc/self/ns/net' : need(targets, 'netns', spec),
+      );
     case 'netfilter':
-      return attachNetfilter(program, need(targets.netfilter, 'a netfilter hook', spec));
+      return attachNetfilter(program, need(targets, 'netfilter', spec));
     case 'sk_skb':
     case 'sk_msg':
-      return attachSockmap(program, need(targets.sockmap, 'a sockmap', spec));
+      return attachSockmap(program, need(targets, 'sockmap', spec));
     case 'socket':
-      return attachSocketFilter(program, need(targets.socket, 'a socket', spec));
+      return attachSocketFilter(program, need(targets, 'socket', spec));
     case 'perf_event':
-      return attachPerfEvent(program, need(targets.perfEvent, 'a perf event', spec));
+      return attachPerfEvent(program, need(targets, 'perfEvent', spec));
     default:
-      throw new ElfError(`program ${spec.name}: section ${spec.section} has no attach convention`);
+      throw new SectionAttachError(
+        spec.name,
+        spec.section,
+        `section type '${prefix}' has no attach convention: attach the program with @ts-ebpf/programs`,
+      );
   }
 }

@@ -23,10 +23,10 @@ export type Reference =
   | { kind: 'map'; insn: number; name: string }
   /** ld_imm64 of a global variable: BPF_PSEUDO_MAP_VALUE into a data section's map at `offset`. */
   | { kind: 'data'; insn: number; section: string; offset: number }
-  /** call of a kernel function (kfunc), by name: BPF_PSEUDO_KFUNC_CALL with its BTF id. */
-  | { kind: 'kfunc'; insn: number; name: string }
-  /** ld_imm64 of an extern: a kernel symbol (.ksyms) or a kconfig value (.kconfig). */
-  | { kind: 'extern'; insn: number; name: string; section: string };
+  /** call of a kernel function (kfunc), by name: BPF_PSEUDO_KFUNC_CALL with its BTF id. `weak`: declared `__weak`. */
+  | { kind: 'kfunc'; insn: number; name: string; weak: boolean }
+  /** ld_imm64 of an extern: a kernel symbol (.ksyms) or a kconfig value (.kconfig). `weak`: declared `__weak`. */
+  | { kind: 'extern'; insn: number; name: string; section: string; weak: boolean };
 
 /** One program found in an object, with its subprograms linked in. */
 export interface ProgramSpec {
@@ -278,13 +278,15 @@ function linkProgram(
       if (rel) {
         const sym = rel.symbol;
         if (sym.section === SHN_UNDEF) {
-          if (op === CALL) references.push({ kind: 'kfunc', insn: start + i, name: sym.name });
+          const weak = sym.bind === SymbolBind.WEAK;
+          if (op === CALL) references.push({ kind: 'kfunc', insn: start + i, name: sym.name, weak });
           else
             references.push({
               kind: 'extern',
               insn: start + i,
               name: sym.name,
               section: externSection(sym),
+              weak,
             });
           continue;
         }

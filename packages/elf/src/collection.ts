@@ -227,6 +227,9 @@ function loadProgram(prog: ProgramSpec, ctx: LoadContext): Program {
         const v = kernel.btf.find(name, 'var') ?? kernel.btf.find(name, 'func');
         return v ? { btfId: v.id } : undefined;
       },
+      searched: options.kernelBtf
+        ? 'the BTF given as options.kernelBtf'
+        : 'vmlinux BTF (/sys/kernel/btf/vmlinux; kernel module BTF is not searched)',
     },
   );
   const def = prog.sectionDef;
@@ -335,8 +338,15 @@ function fillInitialValues(btfMaps: Map<string, BtfMapSpec>, c: Collection): voi
   for (const spec of btfMaps.values()) {
     for (const [slot, name] of spec.initialValues) {
       const target = c.programs.get(name)?.fd ?? c.maps.get(name)?.fd;
+      if (target === undefined && c.spec.programs.has(name))
+        throw new NameNotFoundError(
+          'program',
+          name,
+          [...c.programs.keys()],
+          `the loaded programs, but map ${spec.name}[${slot}] holds it: add it to options.programs`,
+        );
       if (target === undefined)
-        throw new ElfError(`map ${spec.name}[${slot}] refers to '${name}', which was not loaded`);
+        throw new ElfError(`map ${spec.name}[${slot}] refers to '${name}', which the object does not define`);
       const key = new Uint8Array(new Uint32Array([slot]).buffer);
       c.map(spec.name).set(key, new Uint8Array(new Uint32Array([target]).buffer));
     }

@@ -153,3 +153,83 @@ export class CollectionVerifierError extends VerifierError {
     Object.defineProperty(this, 'cause', { value: error, writable: true, configurable: true });
   }
 }
+
+/**
+ * {@link attachBySection} was not given what the program's section needs, or was given a
+ * value of the wrong kind: an `xdp` program without `interface`, a `cgroup/*` program
+ * without `cgroup`, a cgroup path that does not exist … Names the program, its section and
+ * the option; `cause` is the error it wraps, when there is one.
+ */
+export class AttachOptionsError extends EbpfError {
+  /** The program's name. */
+  readonly program: string;
+  /** The program's section. */
+  readonly section: string;
+  /** The attach-targets option at fault (`'interface'`, `'cgroup'` …). */
+  readonly option: string;
+  /**
+   * @param program - the program's name
+   * @param section - its section
+   * @param option - the option at fault
+   * @param why - what is missing or wrong
+   * @param options - `cause`: the error this one wraps
+   */
+  constructor(program: string, section: string, option: string, why: string, options?: ErrorOptions) {
+    super(`program ${program} (section ${section}): attach option '${option}': ${why}`, options);
+    this.program = program;
+    this.section = section;
+    this.option = option;
+  }
+}
+
+/**
+ * A program's section says nothing {@link attachBySection} can attach by: a section type
+ * without an attach convention (`syscall`, `struct_ops` …) or a target in the section name
+ * that cannot be read (`kprobe/fn+x`, `tracepoint/name` without a category).
+ */
+export class SectionAttachError extends EbpfError {
+  /** The program's name. */
+  readonly program: string;
+  /** The program's section. */
+  readonly section: string;
+  /** @param program - the program's name; @param section - its section; @param why - what is wrong */
+  constructor(program: string, section: string, why: string) {
+    super(`program ${program} (section ${section}): ${why}`);
+    this.program = program;
+    this.section = section;
+  }
+}
+
+/**
+ * A kernel function (kfunc) or kernel variable a program declares with `__ksym` that the
+ * running kernel's BTF lacks, and that is not `__weak` (a weak one resolves to 0, as in
+ * libbpf). Names the program, the symbol and which BTF was searched.
+ */
+export class KernelSymbolNotFoundError extends EbpfError {
+  /** The program's name. */
+  readonly program: string;
+  /** The symbol's name. */
+  readonly symbol: string;
+  /** A function called (`kfunc`) or a variable or function address taken (`ksym`). */
+  readonly kind: 'kfunc' | 'ksym';
+  /** What was searched (`'vmlinux BTF'`). */
+  readonly searched: string;
+  /**
+   * @param program - the program's name
+   * @param symbol - the symbol
+   * @param kind - kfunc call or ksym reference
+   * @param searched - which BTF was searched
+   * @param insn - the instruction that refers to it
+   */
+  constructor(program: string, symbol: string, kind: 'kfunc' | 'ksym', searched: string, insn: number) {
+    const what = kind === 'kfunc' ? 'kernel function (kfunc)' : 'kernel symbol (__ksym)';
+    super(
+      `program ${program}: ${what} '${symbol}' (instruction ${insn}) is not in this kernel: searched ${searched}; ` +
+        'declare it __weak to load without it',
+    );
+    this.program = program;
+    this.symbol = symbol;
+    this.kind = kind;
+    this.searched = searched;
+  }
+}

@@ -47,13 +47,16 @@ export { type CoreFailure, explainCoreFailure } from './core/explain.js';
 export { CORE_POISON_HELPER } from './core/patch.js';
 export type { CreatedMaps, RawMap } from './create-maps.js';
 export {
+  AttachOptionsError,
   CollectionVerifierError,
   ElfError,
   ElfTargetError,
   KconfigError,
+  KernelSymbolNotFoundError,
   MapCreateError,
   NameNotFoundError,
   ObjectBtfError,
+  SectionAttachError,
   UnknownSectionError,
   VariableValueError,
 } from './errors.js';

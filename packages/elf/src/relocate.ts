@@ -1,5 +1,5 @@
 import type { ProgramSpec } from './collection-spec.js';
-import { ElfError } from './errors.js';
+import { ElfError, KernelSymbolNotFoundError } from './errors.js';
 import { InsnView, PSEUDO_KFUNC_CALL } from './instructions.js';
 
 /** `src_reg` values of ld_imm64 the kernel understands. */
@@ -17,18 +17,26 @@ export interface RelocationTargets {
   kfunc?(name: string): { btfId: number; btfObjFdIndex?: number } | undefined;
   /** An extern: kernel symbol BTF id (`.ksyms`) or a kconfig variable's place in the `.kconfig` map. */
   extern?(name: string, section: string): { btfId: number } | { kconfigOffset: number } | undefined;
+  /** Which kernel BTF `kfunc` and `extern` search, for the not-found error. */
+  readonly searched?: string;
 }
 
 /**
  * Returns a copy of the program's instructions with every reference patched:
- * map fds, data-section map values, kfunc and kernel symbol BTF ids.
- * @throws ElfError naming the instruction and reference that cannot be resolved.
+ * map fds, data-section map values, kfunc and kernel symbol BTF ids. A `__weak` kfunc or
+ * kernel symbol the kernel lacks resolves as in libbpf: its address loads as 0 (so
+ * `bpf_ksym_exists()` is false) and a call of it gets BTF id 0, which the verifier accepts
+ * only where that call is dead code.
+ * @throws KernelSymbolNotFoundError for a kfunc or `__ksym` the kernel lacks that is not `__weak`
+ * @throws ElfError naming the instruction and reference that cannot be resolved otherwise.
  */
 export function relocate(spec: ProgramSpec, targets: RelocationTargets): Uint8Array {
   const insns = new InsnView(new Uint8Array(spec.instructions), spec.name);
   const fail = (what: string, insn: number): never => {
     throw new ElfError(`${spec.name}: instruction ${insn}: ${what}`);
   };
+  const notFound = (name: string, kind: 'kfunc' | 'ksym', insn: number) =>
+    new KernelSymbolNotFoundError(spec.name, name, kind, targets.searched ?? 'the kernel BTF', insn);
   for (const ref of spec.references) {
     switch (ref.kind) {
       case 'map': {
@@ -46,17 +54,23 @@ export function relocate(spec: ProgramSpec, targets: RelocationTargets): Uint8Ar
         break;
       }
       case 'kfunc': {
-        const t =
-          targets.kfunc?.(ref.name) ??
-          fail(`kernel function '${ref.name}' not found in kernel BTF`, ref.insn);
+        const t = targets.kfunc?.(ref.name);
+        if (!t && !ref.weak) throw notFound(ref.name, 'kfunc', ref.insn);
         insns.setSrc(ref.insn, PSEUDO_KFUNC_CALL);
-        insns.setImm(ref.insn, t.btfId);
+        insns.setImm(ref.insn, t?.btfId ?? 0);
         break;
       }
       case 'extern': {
-        const t =
-          targets.extern?.(ref.name, ref.section) ??
-          fail(`extern '${ref.name}' (${ref.section}) cannot be resolved`, ref.insn);
+        const t = targets.extern?.(ref.name, ref.section);
+        if (!t && ref.weak && ref.section === '.ksyms') {
+          // An unresolved weak ksym is the constant 0.
+          insns.setSrc(ref.insn, 0);
+          insns.setImm(ref.insn, 0);
+          insns.setImm(ref.insn + 1, 0);
+          break;
+        }
+        if (!t && ref.section === '.ksyms') throw notFound(ref.name, 'ksym', ref.insn);
+        if (!t) return fail(`extern '${ref.name}' (${ref.section}) cannot be resolved`, ref.insn);
         if ('btfId' in t) {
           insns.setSrc(ref.insn, PSEUDO_BTF_ID);
           insns.setImm(ref.insn, t.btfId);

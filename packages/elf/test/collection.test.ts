@@ -3,7 +3,7 @@ import { VerifierError } from '@ts-ebpf/programs';
 import { BpfMapType, getpid, kernelVersion } from '@ts-ebpf/syscall';
 import { describeKernel } from '@ts-ebpf/test-utils';
 import { expect, it, onTestFinished } from 'vitest';
-import { loadCollection, NameNotFoundError, readKernelConfig } from '../src/index.js';
+import { AttachOptionsError, loadCollection, NameNotFoundError, readKernelConfig } from '../src/index.js';
 import { compileFixture } from './compile.js';
 
 const u32 = (n: number) => new Uint8Array(new Uint32Array([n]).buffer);
@@ -71,7 +71,10 @@ describeKernel('loadCollection', () => {
       for (let i = 0; i < 10; i++) getpid();
       const attached = u64(c.map('counts').get(u32(1)));
       expect(attached - before).toBeGreaterThanOrEqual(10n);
-      expect(() => c.attach({}, ['on_xdp'])).toThrow(/on_xdp \(section xdp\) attaches to an interface/);
+      expect(() => c.attach({}, ['on_xdp'])).toThrow(AttachOptionsError);
+      expect(() => c.attach({}, ['on_xdp'])).toThrow(
+        /on_xdp \(section xdp\): attach option 'interface': missing/,
+      );
       const counts = c.map('counts');
       c.close();
       expect(() => counts.get(u32(1))).toThrow(/closed/);

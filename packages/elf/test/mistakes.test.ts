@@ -1,20 +1,29 @@
 import { readFileSync } from 'node:fs';
 import { Btf } from '@ts-ebpf/btf';
 import { MapSpecError } from '@ts-ebpf/maps';
-import { VerifierError } from '@ts-ebpf/programs';
-import { BpfSyscallError } from '@ts-ebpf/syscall';
+import {
+  AttachError,
+  InterfaceNotFoundError,
+  TracepointNotFoundError,
+  VerifierError,
+} from '@ts-ebpf/programs';
+import { BpfArgumentError, BpfSyscallError } from '@ts-ebpf/syscall';
 import { catalog, describeKernel } from '@ts-ebpf/test-utils';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
+  AttachOptionsError,
+  type AttachTargets,
   ElfError,
   ElfTargetError,
   KconfigError,
+  KernelSymbolNotFoundError,
   loadCollection,
   loadCollectionSpec,
   MapCreateError,
   NameNotFoundError,
   ObjectBtfError,
   parseElf,
+  SectionAttachError,
   UnknownSectionError,
   VariableValueError,
 } from '../src/index.js';
@@ -42,6 +51,31 @@ SEC("xdp") int use_it(struct xdp_md *ctx) {
 extern int CONFIG_TS_EBPF_NO_SUCH_OPTION __kconfig;
 SEC("xdp") int reads_config(struct xdp_md *ctx) { return CONFIG_TS_EBPF_NO_SUCH_OPTION ? XDP_DROP : XDP_PASS; }
 `,
+  'kfunc-missing.bpf.c': `#include "common.h"
+extern void bpf_ts_ebpf_no_such_kfunc(void) __ksym;
+SEC("xdp") int calls_missing(struct xdp_md *ctx) { bpf_ts_ebpf_no_such_kfunc(); return XDP_PASS; }
+`,
+  'ksym-missing.bpf.c': `#include "common.h"
+extern const int ts_ebpf_no_such_var __ksym;
+SEC("xdp") int reads_missing(struct xdp_md *ctx) { return *(int *)bpf_this_cpu_ptr(&ts_ebpf_no_such_var); }
+`,
+  'ksym-weak.bpf.c': `#include "common.h"
+extern void bpf_ts_ebpf_no_such_kfunc(void) __ksym __weak;
+extern const int ts_ebpf_no_such_var __ksym __weak;
+SEC("xdp") int weak_ok(struct xdp_md *ctx) {
+  /* what libbpf's bpf_ksym_exists() tests (this machine's libbpf headers predate it) */
+  if (bpf_ts_ebpf_no_such_kfunc) { bpf_ts_ebpf_no_such_kfunc(); return 1; }
+  if (&ts_ebpf_no_such_var) return 2 + *(int *)bpf_this_cpu_ptr(&ts_ebpf_no_such_var);
+  return XDP_TX;
+}
+`,
+  'attach-sections.bpf.c': `#include "common.h"
+SEC("syscall") int by_hand(void *ctx) { return 0; }
+SEC("tracepoint/no_category") int tp_flat(void *ctx) { return 0; }
+SEC("tracepoint/ts_ebpf_none/nothing") int tp_none(void *ctx) { return 0; }
+SEC("socket") int sock_filter(struct __sk_buff *skb) { return 0; }
+SEC("kprobe/do_unlinkat+x") int bad_probe(void *ctx) { return 0; }
+`,
 };
 
 let build: CorpusBuild;
@@ -49,6 +83,7 @@ const objects = new Map<string, Buffer>();
 let sample: Buffer;
 let bigEndian: Buffer;
 let badAccess: Buffer;
+let mapsObject: Buffer;
 
 beforeAll(() => {
   build = new CorpusBuild();
@@ -56,6 +91,7 @@ beforeAll(() => {
   sample = compileFixture('sample.bpf.c');
   bigEndian = compileFixture('sample.bpf.c', 'bpfeb');
   badAccess = compileFixture('bad-access.bpf.c');
+  mapsObject = compileFixture('maps.bpf.c');
 }, 120_000);
 afterAll(() => build?.cleanup());
 
@@ -80,6 +116,12 @@ function badBtfFuncType(): Uint8Array {
   const func = elf.section('.BTF')!.offset + btf.recordOffset(btf.find('on_xdp', 'func')!.id);
   const datasec = btf.find('.bss', 'datasec')!.id;
   return patched((_b, v) => v.setUint32(func + 8, datasec, true));
+}
+
+/** Loads `bytes` and attaches its program `name` with `targets`; closes what it opened. */
+function attachOne(bytes: Uint8Array, name: string, targets: AttachTargets): void {
+  using c = loadCollection(bytes, { programs: [name] });
+  c.attach(targets, [name]);
 }
 
 describeKernel('elf: mistakes a user makes', () => {
@@ -234,7 +276,122 @@ describeKernel('elf: mistakes a user makes', () => {
       names: ['sample.bpf.c', 'BTF log'],
       cause: BpfSyscallError,
     },
+    {
+      what: 'a program calling a kfunc this kernel lacks (not __weak)',
+      act: () => loadCollection(objects.get('kfunc-missing.bpf.c')!),
+      error: KernelSymbolNotFoundError,
+      names: ['calls_missing', "kfunc) 'bpf_ts_ebpf_no_such_kfunc'", 'vmlinux BTF', '__weak'],
+    },
+    {
+      what: 'a __ksym variable this kernel lacks (not __weak)',
+      act: () => loadCollection(objects.get('ksym-missing.bpf.c')!),
+      error: KernelSymbolNotFoundError,
+      names: ['reads_missing', "'ts_ebpf_no_such_var'", 'vmlinux BTF'],
+    },
+    {
+      what: 'a prog_array holding a program left out of options.programs',
+      act: () => loadCollection(mapsObject, { programs: [] }),
+      error: NameNotFoundError,
+      names: ["'tail'", 'jumps[0]', 'options.programs'],
+    },
+    {
+      what: 'attaching an xdp program without an interface',
+      act: () => attachOne(sample, 'on_xdp', {}),
+      error: AttachOptionsError,
+      names: ['on_xdp', 'section xdp', "'interface'", 'missing'],
+    },
+    {
+      what: 'attaching an xdp program to an interface that does not exist',
+      act: () => attachOne(sample, 'on_xdp', { interface: 'tsebpfnone9' }),
+      error: InterfaceNotFoundError,
+      names: ['on_xdp', 'section xdp', "'tsebpfnone9'"],
+      cause: InterfaceNotFoundError,
+    },
+    {
+      what: 'attaching an xdp program to an interface name over 15 bytes',
+      act: () => attachOne(sample, 'on_xdp', { interface: 'an-interface-name-too-long' }),
+      error: AttachOptionsError,
+      names: ['on_xdp', "'interface'", 'an-interface-name-too-long'],
+      cause: BpfArgumentError,
+    },
+    {
+      what: 'an interface given as an object',
+      act: () => attachOne(sample, 'on_xdp', { interface: { name: 'lo' } as never }),
+      error: AttachOptionsError,
+      names: ['on_xdp', "'interface'", 'expected an interface name or index', '"lo"'],
+    },
+    {
+      what: 'attaching a cgroup program without a cgroup',
+      act: () => attachOne(sample, 'on_connect', {}),
+      error: AttachOptionsError,
+      names: ['on_connect', 'cgroup/connect4', "'cgroup'", 'missing'],
+    },
+    {
+      what: 'attaching a cgroup program to a path that does not exist',
+      act: () => attachOne(sample, 'on_connect', { cgroup: '/sys/fs/cgroup/ts-ebpf-no-such-group' }),
+      error: AttachError,
+      names: ['on_connect', 'cgroup/connect4', '/sys/fs/cgroup/ts-ebpf-no-such-group'],
+      cause: AttachError,
+    },
+    {
+      what: 'attaching a cgroup program to a regular file',
+      act: () => attachOne(sample, 'on_connect', { cgroup: '/etc/hostname' }),
+      error: AttachError,
+      names: ['on_connect', 'cgroup/connect4', '/etc/hostname'],
+      cause: AttachError,
+    },
+    {
+      what: 'attaching a cgroup program to a directory that is not a cgroup',
+      act: () => attachOne(sample, 'on_connect', { cgroup: '/tmp' }),
+      error: AttachError,
+      names: ['on_connect', 'cgroup/connect4', "'/tmp'", 'not on a cgroup v2 file system'],
+      cause: AttachError,
+    },
+    {
+      what: 'auto-attaching a syscall program',
+      act: () => attachOne(objects.get('attach-sections.bpf.c')!, 'by_hand', {}),
+      error: SectionAttachError,
+      names: ['by_hand', 'section syscall', 'no attach convention'],
+    },
+    {
+      what: 'a tracepoint section without a category',
+      act: () => attachOne(objects.get('attach-sections.bpf.c')!, 'tp_flat', {}),
+      error: SectionAttachError,
+      names: ['tp_flat', 'tracepoint/no_category', 'tracepoint/<category>/<name>'],
+    },
+    {
+      what: 'a tracepoint section naming a tracepoint that does not exist',
+      act: () => attachOne(objects.get('attach-sections.bpf.c')!, 'tp_none', {}),
+      error: TracepointNotFoundError,
+      names: ['tp_none', 'tracepoint/ts_ebpf_none/nothing', 'ts_ebpf_none'],
+      cause: TracepointNotFoundError,
+    },
+    {
+      what: 'a socket filter attached without a socket',
+      act: () => attachOne(objects.get('attach-sections.bpf.c')!, 'sock_filter', {}),
+      error: AttachOptionsError,
+      names: ['sock_filter', 'section socket', "'socket'"],
+    },
+    {
+      what: 'a socket given as a string',
+      act: () => attachOne(objects.get('attach-sections.bpf.c')!, 'sock_filter', { socket: '3' as never }),
+      error: AttachOptionsError,
+      names: ['sock_filter', "'socket'", 'expected a socket fd', 'string 3'],
+    },
+    {
+      what: 'a kprobe section whose offset is not a number',
+      act: () => attachOne(objects.get('attach-sections.bpf.c')!, 'bad_probe', {}),
+      error: SectionAttachError,
+      names: ['bad_probe', 'kprobe/do_unlinkat+x', "'do_unlinkat+x'"],
+    },
   ]);
+});
+
+describeKernel('elf: __weak kernel symbols the kernel lacks', () => {
+  it('resolve to 0, as in libbpf: the address tests false and the dead call is accepted', () => {
+    using c = loadCollection(objects.get('ksym-weak.bpf.c')!);
+    expect(c.program('weak_ok').testRun({ data: new Uint8Array(64) }).retval).toBe(3);
+  });
 });
 
 describeKernel('elf: the documented ways past those refusals', () => {

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import {
   BpfMapCreateFlag,
+  checkObjectName,
   close,
   getPinned,
   type MapInfo,
@@ -136,6 +137,7 @@ export class BpfMap<K, V> implements Disposable {
     }
     let flags = spec.flags ?? 0;
     if (spec.numaNode !== undefined) flags |= BpfMapCreateFlag.NUMA_NODE;
+    checkObjectName(spec.name ?? '', 'name');
     const label = mapLabel(spec.type, spec.name ?? '');
     const request = {
       type: spec.type,

@@ -87,6 +87,12 @@ describeKernel('map mistakes (error catalog)', () => {
       names: ["'empty'", 'maxEntries', 'is 0'],
     },
     {
+      what: 'a map name the kernel cannot hold (over 15 characters)',
+      act: () => HashMap.create({ key: u32, value: u32, maxEntries: 1, name: 'a-very-long-map-name' }),
+      error: BpfArgumentError,
+      names: ['invalid name', '"a-very-long-map-name"', 'at most 15 characters'],
+    },
+    {
       what: 'a hash map with a zero value size',
       act: () =>
         BpfMap.create({ type: MapType.HASH, keySize: 4, valueSize: 0, maxEntries: 1, name: 'novalue' }),

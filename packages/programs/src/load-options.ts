@@ -1,5 +1,11 @@
 import type { MapResolver } from '@ts-ebpf/dsl';
-import { BpfArgumentError, BpfProgLoadFlag, BpfProgType, type ProgLoadAttr } from '@ts-ebpf/syscall';
+import {
+  BpfArgumentError,
+  BpfProgLoadFlag,
+  BpfProgType,
+  checkObjectName,
+  type ProgLoadAttr,
+} from '@ts-ebpf/syscall';
 import { progTypeByName, progTypeName, UnknownNameError } from '@ts-ebpf/uapi';
 import { resolveAttachBtfId } from './btf-resolve.js';
 import { type EncodedCode, encodeCode, type ProgramCode } from './instructions.js';
@@ -69,6 +75,7 @@ export interface PreparedLoad {
  */
 export function prepareLoad(o: ProgramLoadOptions): PreparedLoad {
   checkProgramType(o.type);
+  if (o.name !== undefined) checkObjectName(o.name, 'name');
   const code = encodeCode(
     o.instructions,
     o.maps,

@@ -90,6 +90,12 @@ describeKernel('programs: the error catalog', () => {
       names: ['invalid type', "'xdp' is a name", 'BpfProgType.XDP'],
     },
     {
+      what: 'a program name the kernel cannot hold',
+      act: () => Program.load({ type: BpfProgType.XDP, name: 'has spaces in it', instructions: returns(2) }),
+      error: BpfArgumentError,
+      names: ['invalid name', '"has spaces in it"'],
+    },
+    {
       what: 'attachXdp to an interface that does not exist',
       act: () => withProgram(BpfProgType.XDP, (p) => closeLink(attachXdp(p, 'eth9'))),
       error: InterfaceNotFoundError,

@@ -181,3 +181,4 @@ export {
   possibleCpus,
 } from './system.js';
 export { type ProgTestRunAttr, type ProgTestRunResult, progTestRun } from './test-run.js';
+export { checkObjectName } from './validate.js';

@@ -26,10 +26,10 @@ export class EbpfError extends Error {
   /** `value instanceof EbpfError`: by brand for EbpfError itself, by prototype for subclasses. */
   static override [Symbol.hasInstance](value: unknown): boolean {
     // biome-ignore lint/complexity/noThisInStatic: `this` is the class asked about: EbpfError or a subclass
-    const asked: unknown = this;
-    if (asked === EbpfError) {
+    if (this === EbpfError) {
       return typeof value === 'object' && value !== null && (value as { [BRAND]?: unknown })[BRAND] === true;
     }
-    return Function.prototype[Symbol.hasInstance].call(asked, value);
+    // biome-ignore lint/complexity/noThisInStatic: a subclass is checked by its own prototype chain
+    return Function.prototype[Symbol.hasInstance].call(this, value);
   }
 }

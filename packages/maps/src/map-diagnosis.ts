@@ -1,4 +1,4 @@
-import { readFileSync, readlinkSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { BpfSyscallError, pageSize, probeMapType } from '@ts-ebpf/syscall';
 import { Errno, HOST_LITTLE_ENDIAN } from '@ts-ebpf/uapi';
 import {
@@ -130,16 +130,7 @@ function isFrozen(fd: number): boolean {
   }
 }
 
-/** What a fd refers to, from its /proc link (`anon_inode:bpf-map`), or undefined when it is not open. */
-export function fdKind(fd: number): string | undefined {
-  try {
-    return readlinkSync(`/proc/self/fd/${fd}`);
-  } catch {
-    return undefined;
-  }
-}
-
-/** The kind of `anon_inode:bpf-map` fds. */
+/** The /proc/self/fd link target of map fds (syscall's `fdTarget`). */
 export const MAP_FD_KIND = 'anon_inode:bpf-map';
 
 /** The map a failed operation was made on. */

@@ -208,8 +208,8 @@ export function writeError(
 
 /**
  * A failed pin of `what` at `path` with its cause found (something pinned there already), or `e`.
- * A path off bpffs or under a missing directory is refused before the call by syscall's
- * `pinObject` (`PinPathError`, naming the path and the directory).
+ * A path off bpffs is refused before the call by syscall's `pinObject` (`PinPathError`, naming
+ * the path and the directory); missing directories are created.
  */
 export function pinError(what: string, path: string, e: unknown): unknown {
   if (!(e instanceof BpfSyscallError)) return e;

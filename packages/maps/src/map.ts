@@ -486,8 +486,8 @@ export class BpfMap<K, V> implements Disposable {
 
   /**
    * Pins the map at `path` on bpffs (missing parent directories are created).
-   * @throws PinPathError (from `@ts-ebpf/syscall`) when the path is not on bpffs or its directory is
-   *   missing; PinError when something is pinned there already.
+   * @throws PinPathError (from `@ts-ebpf/syscall`) when the path is not on bpffs; PinError when
+   *   something is pinned there already.
    */
   pin(path: string): void {
     const fd = this.fd;

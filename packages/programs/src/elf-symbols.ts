@@ -27,7 +27,6 @@ export class SymbolNotFoundError extends EbpfError {
   /** @param path - the file searched; @param symbol - the missing name */
   constructor(path: string, symbol: string) {
     super(`symbol '${symbol}' not found in ${path} (.symtab / .dynsym)`);
-    this.name = 'SymbolNotFoundError';
     this.symbol = symbol;
   }
 }

@@ -21,7 +21,7 @@ export const SectionFlag = { WRITE: 0x1, ALLOC: 0x2, EXECINSTR: 0x4 } as const;
 export const SymbolBind = { LOCAL: 0, GLOBAL: 1, WEAK: 2 } as const;
 
 /** Symbol type (`st_info & 0xf`). */
-export const SymbolType = { NOTYPE: 0, OBJECT: 1, FUNC: 2, SECTION: 3, FILE: 4 } as const;
+export const SymbolType = { NOTYPE: 0, OBJECT: 1, FUNC: 2, SECTION: 3, FILE: 4, GNU_IFUNC: 10 } as const;
 
 /** Special section indexes. */
 export const SHN_UNDEF = 0;

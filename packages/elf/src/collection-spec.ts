@@ -1,5 +1,6 @@
 import {
   type ElfFile,
+  type ElfHeader,
   type ElfSection,
   type ElfSymbol,
   machineName,
@@ -129,9 +130,10 @@ interface CodeSection {
 /**
  * Refuses an object whose `e_machine` is not BPF (an x86-64 object, say), from the header
  * alone, before any section is read.
+ * @returns the header it read
  * @throws ElfTargetError naming the machine; ElfError for a file that is not ELF64
  */
-export function checkBpfTarget(bytes: Uint8Array): void {
+export function checkBpfTarget(bytes: Uint8Array): ElfHeader {
   const header = parseElfHeader(bytes);
   if (header.machine !== EM_BPF) {
     throw new ElfTargetError(
@@ -141,6 +143,7 @@ export function checkBpfTarget(bytes: Uint8Array): void {
       18,
     );
   }
+  return header;
 }
 
 /**

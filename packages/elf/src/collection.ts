@@ -1,6 +1,6 @@
 import { Btf, type BtfExt, parseBtfExt } from '@ts-ebpf/btf';
 import { kernelBtf, type LoadedBtf, loadBtf } from '@ts-ebpf/btf/kernel';
-import { parseElfHeader, SymbolBind, SymbolType } from '@ts-ebpf/elf-reader';
+import { SymbolBind, SymbolType } from '@ts-ebpf/elf-reader';
 import { type Link, Program, VerifierError } from '@ts-ebpf/programs';
 import type { MappedMemory } from '@ts-ebpf/syscall';
 import { BpfProgLoadFlag, BpfSyscallError, kernelVersion } from '@ts-ebpf/syscall';
@@ -267,8 +267,7 @@ function loadProgram(prog: ProgramSpec, ctx: LoadContext): Program {
  * with its func_info/line_info, and fills prog_array and map-in-map initial values.
  */
 export function loadCollection(bytes: Uint8Array, options: CollectionOptions = {}): Collection {
-  checkBpfTarget(bytes);
-  const header = parseElfHeader(bytes);
+  const header = checkBpfTarget(bytes);
   const order = header.byteOrder;
   if (order !== HOST_BYTE_ORDER) {
     throw new ElfTargetError(

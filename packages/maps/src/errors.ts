@@ -8,7 +8,6 @@ export class CodecError extends EbpfError {
 
   constructor(field: string, message: string) {
     super(`${field}: ${message}`);
-    this.name = 'CodecError';
     this.field = field;
   }
 }
@@ -25,7 +24,6 @@ export class MapTypeError extends EbpfError {
 
   constructor(operation: string, map: string, message: string) {
     super(`${operation} on ${map}: ${message}`);
-    this.name = 'MapTypeError';
     this.operation = operation;
     this.map = map;
   }
@@ -44,7 +42,6 @@ export class MapSpecError extends EbpfError {
 
   constructor(map: string, field: string, message: string) {
     super(`${map}: ${field} ${message}`);
-    this.name = 'MapSpecError';
     this.map = map;
     this.field = field;
   }
@@ -152,7 +149,6 @@ export class NotAMapError extends EbpfError {
 
   constructor(subject: string, message: string, cause?: unknown) {
     super(`${subject} ${message}`, cause === undefined ? undefined : { cause });
-    this.name = 'NotAMapError';
     this.subject = subject;
   }
 }
@@ -164,7 +160,6 @@ export class MapNotFoundError extends EbpfError {
 
   constructor(subject: string, message: string, cause: unknown) {
     super(`${subject}: ${message}`, { cause });
-    this.name = 'MapNotFoundError';
     this.subject = subject;
   }
 }
@@ -180,7 +175,6 @@ export class PinNotFoundError extends MapNotFoundError {
       'nothing is pinned here: check the path (is bpffs mounted there, was the map pinned?)',
       cause,
     );
-    this.name = 'PinNotFoundError';
     this.path = path;
   }
 }
@@ -196,7 +190,6 @@ export class ReaderStateError extends EbpfError {
 
   constructor(reader: string, message: string) {
     super(`${reader}: ${message}`);
-    this.name = 'ReaderStateError';
     this.reader = reader;
   }
 }
@@ -220,7 +213,6 @@ export class CorruptRecordError extends ReaderStateError {
    */
   constructor(reader: string, cpu: number, recordSize: number, what: string) {
     super(reader, `corrupt ${what} on CPU ${cpu}`);
-    this.name = 'CorruptRecordError';
     this.cpu = cpu;
     this.recordSize = recordSize;
   }
@@ -239,7 +231,6 @@ export class PollerWorkerNotFoundError extends EbpfError {
     super(
       `the poller worker script ${path} does not exist: the @ts-ebpf/maps installation is incomplete (reinstall it), so ring and perf buffers cannot be polled`,
     );
-    this.name = 'PollerWorkerNotFoundError';
     this.path = path;
   }
 }
@@ -260,7 +251,6 @@ export class StructOpsTypeError extends EbpfError {
 
   constructor(type: string, message: string) {
     super(`struct_ops '${type}': ${message}`);
-    this.name = 'StructOpsTypeError';
     this.type = type;
   }
 }
@@ -286,7 +276,6 @@ export class PinnedMapMismatchError extends EbpfError {
   constructor(path: string, mismatches: readonly PinMismatch[]) {
     const what = mismatches.map((m) => `${m.field} ${m.pinned} (spec: ${m.wanted})`).join(', ');
     super(`the map pinned at ${path} does not match the spec: ${what}; remove the pin or change the spec`);
-    this.name = 'PinnedMapMismatchError';
     this.path = path;
     this.mismatches = mismatches;
   }

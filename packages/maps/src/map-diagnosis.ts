@@ -1,4 +1,4 @@
-import { readFileSync, readlinkSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { BpfSyscallError, pageSize, probeMapType } from '@ts-ebpf/syscall';
 import { Errno, HOST_LITTLE_ENDIAN } from '@ts-ebpf/uapi';
 import {
@@ -130,16 +130,7 @@ function isFrozen(fd: number): boolean {
   }
 }
 
-/** What a fd refers to, from its /proc link (`anon_inode:bpf-map`), or undefined when it is not open. */
-export function fdKind(fd: number): string | undefined {
-  try {
-    return readlinkSync(`/proc/self/fd/${fd}`);
-  } catch {
-    return undefined;
-  }
-}
-
-/** The kind of `anon_inode:bpf-map` fds. */
+/** The /proc/self/fd link target of map fds (syscall's `fdTarget`). */
 export const MAP_FD_KIND = 'anon_inode:bpf-map';
 
 /** The map a failed operation was made on. */
@@ -217,8 +208,8 @@ export function writeError(
 
 /**
  * A failed pin of `what` at `path` with its cause found (something pinned there already), or `e`.
- * A path off bpffs or under a missing directory is refused before the call by syscall's
- * `pinObject` (`PinPathError`, naming the path and the directory).
+ * A path off bpffs is refused before the call by syscall's `pinObject` (`PinPathError`, naming
+ * the path and the directory); missing directories are created.
  */
 export function pinError(what: string, path: string, e: unknown): unknown {
   if (!(e instanceof BpfSyscallError)) return e;

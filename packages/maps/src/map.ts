@@ -3,6 +3,7 @@ import {
   BpfMapCreateFlag,
   checkObjectName,
   close,
+  fdTarget,
   getPinned,
   type MapInfo,
   mapCreate,
@@ -35,15 +36,7 @@ import type { Codec } from './codecs/codec.js';
 import { isPerCpu, perCpu } from './codecs/per-cpu.js';
 import { CodecError, MapNotFoundError, NotAMapError, PinNotFoundError } from './errors.js';
 import { clear, count, entries } from './iteration.js';
-import {
-  checkSpec,
-  createError,
-  fdKind,
-  MAP_FD_KIND,
-  mapLabel,
-  pinError,
-  writeError,
-} from './map-diagnosis.js';
+import { checkSpec, createError, MAP_FD_KIND, mapLabel, pinError, writeError } from './map-diagnosis.js';
 import type { MapSpec } from './map-spec.js';
 import { isKeyless, isPerCpuType, mapTypeName, Update } from './map-types.js';
 import { assertReusable } from './pin-reuse.js';
@@ -202,7 +195,7 @@ export class BpfMap<K, V> implements Disposable {
    * is then left to the caller, untouched.
    */
   static fromFd<K = unknown, V = unknown>(fd: number, codecs: MapCodecs<K, V> = {}): BpfMap<K, V> {
-    const kind = fdKind(fd);
+    const kind = fdTarget(fd);
     if (kind !== MAP_FD_KIND)
       throw new NotAMapError(
         `fd ${fd}`,
@@ -277,7 +270,7 @@ export class BpfMap<K, V> implements Disposable {
 
   // An fd this class opened: closed again when it is not a map.
   static #adoptOwn<K, V>(fd: number, subject: string, codecs: MapCodecs<K, V>): BpfMap<K, V> {
-    const kind = fdKind(fd);
+    const kind = fdTarget(fd);
     if (kind !== MAP_FD_KIND) {
       close(fd);
       throw new NotAMapError(subject, `is not a BPF map: it is ${kind}`);
@@ -493,8 +486,8 @@ export class BpfMap<K, V> implements Disposable {
 
   /**
    * Pins the map at `path` on bpffs (missing parent directories are created).
-   * @throws PinPathError (from `@ts-ebpf/syscall`) when the path is not on bpffs or its directory is
-   *   missing; PinError when something is pinned there already.
+   * @throws PinPathError (from `@ts-ebpf/syscall`) when the path is not on bpffs; PinError when
+   *   something is pinned there already.
    */
   pin(path: string): void {
     const fd = this.fd;

@@ -47,7 +47,6 @@ export class BtfTargetNotFoundError extends EbpfError {
         : `no ${target.kind} named '${target.name}' in the kernel's BTF (${KERNEL_BTF_DIR}/vmlinux)`,
       options,
     );
-    this.name = 'BtfTargetNotFoundError';
     this.target = target;
   }
 }

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { ElfError, type ElfFile, parseElf, SectionType } from '@ts-ebpf/elf-reader';
+import { ElfError, type ElfFile, parseElf, SectionType, SymbolType } from '@ts-ebpf/elf-reader';
 import { EbpfError } from '@ts-ebpf/uapi';
 
 export { ElfError } from '@ts-ebpf/elf-reader';
@@ -12,7 +12,7 @@ export interface ElfSymbol {
   readonly address: bigint;
   /** Size in bytes (st_size). */
   readonly size: bigint;
-  /** `STT_*`: 1 object, 2 func, 10 gnu ifunc. */
+  /** `STT_*` (`SymbolType` of `@ts-ebpf/elf-reader`): 1 object, 2 func, 10 gnu ifunc. */
   readonly type: number;
   /** `STB_*`: 0 local, 1 global, 2 weak. */
   readonly binding: number;
@@ -27,13 +27,9 @@ export class SymbolNotFoundError extends EbpfError {
   /** @param path - the file searched; @param symbol - the missing name */
   constructor(path: string, symbol: string) {
     super(`symbol '${symbol}' not found in ${path} (.symtab / .dynsym)`);
-    this.name = 'SymbolNotFoundError';
     this.symbol = symbol;
   }
 }
-
-const STT_FUNC = 2;
-const STT_GNU_IFUNC = 10;
 
 /**
  * The symbols of an executable or shared library (`.symtab` and `.dynsym`) and its loadable
@@ -96,7 +92,7 @@ export class ElfSymbols {
   /** The defined symbol called `name` (functions preferred), or undefined. */
   find(name: string): ElfSymbol | undefined {
     const defined = this.#symbols.filter((s) => s.name === name && s.address !== 0n);
-    return defined.find((s) => s.type === STT_FUNC || s.type === STT_GNU_IFUNC) ?? defined[0];
+    return defined.find((s) => s.type === SymbolType.FUNC || s.type === SymbolType.GNU_IFUNC) ?? defined[0];
   }
 
   /** Turns a virtual address into a file offset through the loadable segments. */

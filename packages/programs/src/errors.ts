@@ -7,7 +7,6 @@ export class InterfaceNotFoundError extends EbpfError {
   /** @param name - the interface name; @param options - the error it explains */
   constructor(name: string, options?: ErrorOptions) {
     super(`there is no network interface '${name}' in this network namespace`, options);
-    this.name = 'InterfaceNotFoundError';
     this.interface = name;
   }
 }
@@ -23,7 +22,6 @@ export class AttachError extends EbpfError {
   /** @param target - the attach point; @param reason - why it failed; @param options - the wrapped error */
   constructor(target: string, reason: string, options?: ErrorOptions) {
     super(`cannot attach to ${target}: ${reason}`, options);
-    this.name = 'AttachError';
     this.target = target;
   }
 }
@@ -37,7 +35,6 @@ export class NotAProgramError extends EbpfError {
   /** @param subject - the path or fd; @param actual - what it is */
   constructor(subject: string, actual: string, options?: ErrorOptions) {
     super(`${subject} is a ${actual}, not a BPF program`, options);
-    this.name = 'NotAProgramError';
     this.subject = subject;
     this.actual = actual;
   }
@@ -57,7 +54,6 @@ export class TracepointNotFoundError extends EbpfError {
         : `there is no tracepoint category '${category}' (asked for ${category}/${event})`,
       options,
     );
-    this.name = 'TracepointNotFoundError';
     this.category = category;
     this.event = event;
   }
@@ -78,7 +74,6 @@ export class ProbeUnsupportedError extends EbpfError {
         : `${kind} is not supported by this kernel`,
       options,
     );
-    this.name = 'ProbeUnsupportedError';
     this.kind = kind;
   }
 }

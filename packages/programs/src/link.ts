@@ -21,7 +21,6 @@ export class LinkOperationError extends EbpfError {
   /** @param kind - link kind; @param operation - what was attempted; @param why - why it cannot be done */
   constructor(kind: string, operation: string, why: string) {
     super(`cannot ${operation} a ${kind} attachment: ${why}`);
-    this.name = 'LinkOperationError';
     this.kind = kind;
   }
 }

@@ -12,6 +12,7 @@ import {
   progTestRun,
   unpin,
 } from '@ts-ebpf/syscall';
+import { describeProgram } from './attach/check.js';
 import { NotAProgramError } from './errors.js';
 import { type ProgramLoadOptions, prepareLoad } from './load-options.js';
 import { loadWithLog } from './log.js';
@@ -232,10 +233,9 @@ export class Program implements Disposable {
     if (!PACKET_PROGRAM_TYPES.has(this.type)) return;
     const length = data?.byteLength ?? 0;
     if (length >= ETH_HLEN) return;
-    const who = this.name ? `program '${this.name}'` : 'the program';
     throw new BpfArgumentError(
       'testRun data',
-      `${who} has type ${progTypeLabel(this.type)}, which runs on a packet: give data of at least ${ETH_HLEN} bytes (an Ethernet header), got ${length}`,
+      `${describeProgram(this)} has type ${progTypeLabel(this.type)}, which runs on a packet: give data of at least ${ETH_HLEN} bytes (an Ethernet header), got ${length}`,
     );
   }
 

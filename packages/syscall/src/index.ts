@@ -72,6 +72,7 @@ export {
   UnsupportedError,
 } from './errors.js';
 export { close, dupFd, OwnedFd } from './fd.js';
+export { describeFdTarget, fdTarget } from './fd-kind.js';
 export {
   type FeatureReport,
   features,

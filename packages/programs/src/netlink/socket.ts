@@ -30,7 +30,6 @@ export class NetlinkError extends EbpfError {
   constructor(errno: number, what: string, kernelMessage?: string) {
     const code = errnoName(errno);
     super(`netlink ${what} failed: ${code} (errno ${errno})${kernelMessage ? `: ${kernelMessage}` : ''}`);
-    this.name = 'NetlinkError';
     this.errno = errno;
     this.code = code;
     this.kernelMessage = kernelMessage;

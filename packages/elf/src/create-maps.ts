@@ -93,12 +93,14 @@ function createBtfMap(spec: BtfMapSpec, input: MapCreationInput, inner?: RawMap)
   try {
     return create(withBtf);
   } catch (e) {
-    // Like libbpf: some map types (sockmap, sockhash …) reject key/value BTF with
-    // ENOTSUPP; retry without it unless the type cannot exist without BTF.
+    // Some map types (sockmap, sockhash …) refuse key/value BTF with ENOTSUPP/EOPNOTSUPP: only
+    // then is the map created without it (documented on loadCollection's maps); any other
+    // refusal is the user's to see, and so is a type that cannot exist without BTF.
     if (
       !withBtf ||
       NEEDS_BTF.has(spec.type) ||
-      !(e instanceof MapCreateError && e.cause instanceof BpfSyscallError)
+      !(e instanceof MapCreateError && e.cause instanceof BpfSyscallError) ||
+      (e.cause.code !== 'ENOTSUPP' && e.cause.code !== 'EOPNOTSUPP')
     )
       throw e;
     try {

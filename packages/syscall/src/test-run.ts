@@ -2,6 +2,7 @@ import { BpfCmd, BpfProgType, Errno, progTypeName } from '@ts-ebpf/uapi';
 import { lazyAttr } from './attr.js';
 import { bpfTry } from './bpf.js';
 import { BufferSizeError, syscallError } from './errors.js';
+import { cachedProgType, rememberProgType } from './fd-cache.js';
 import { progInfo } from './info.js';
 import { PROG_TEST_RUN } from './layouts.js';
 import { checkBuffer, checkFd, checkU32 } from './validate.js';
@@ -57,6 +58,16 @@ const PACKET_TYPES: ReadonlySet<number> = new Set([
   BpfProgType.FLOW_DISSECTOR,
 ]);
 
+/** The type of the program at `fd`: cached per fd (see fd-cache.ts), read from its info once. */
+function progType(fd: number): number {
+  let type = cachedProgType(fd);
+  if (type === undefined) {
+    type = progInfo(fd).type;
+    rememberProgType(fd, type);
+  }
+  return type;
+}
+
 /**
  * Checks the buffers of a test run: none detached; an output buffer, when given, not empty (the
  * kernel reads a zero `data_size_out` as "no limit" and would write the whole packet into it);
@@ -71,8 +82,8 @@ function checkTestRun(o: ProgTestRunAttr): void {
   if (o.ctxOut) checkBuffer(o.ctxOut, COMMAND, 'ctxOut', 1, 'an output buffer');
   const given = o.dataIn?.byteLength ?? 0;
   if (given < ETH_HLEN) {
-    // Only for short input: the hot (repeated) case with a packet makes no extra system call.
-    const type = progInfo(checkFd(o.progFd, 'progFd')).type;
+    // Only for short input, and the type is cached per fd: a repeated run makes no extra call.
+    const type = progType(checkFd(o.progFd, 'progFd'));
     if (PACKET_TYPES.has(type)) {
       throw new BufferSizeError(
         COMMAND,

@@ -55,8 +55,8 @@ function checkSecondSlot(bytes: Uint8Array, view: DataView, p: number, little: b
   const fields = [
     code !== 0 && `code 0x${code.toString(16)}`,
     regs !== 0 && `registers 0x${regs.toString(16)}`,
+    off !== 0 && `off ${off}`,
   ];
-  fields.push(off !== 0 && `off ${off}`);
   throw new DisassemblyError(
     `second slot of ld_imm64 has reserved fields set (${fields.filter(Boolean).join(', ')}); they must be 0`,
     p,

@@ -1,6 +1,7 @@
 /**
  * What this package remembers per file descriptor number: the sizes of the map behind it (so
- * the map commands can check a caller's buffers without a system call per operation).
+ * the map commands can check a caller's buffers without a system call per operation), and the
+ * type of the program behind it (so a repeated test run checks its input without one).
  *
  * fd numbers are reused after close, so an entry must never outlive the open file it was read
  * from. Every path in this package that closes an fd (`close()`, `OwnedFd`, its finalizer) and
@@ -43,7 +44,20 @@ export function rememberSizes(fd: number, entry: MapSizes): void {
   sizes[fd] = entry;
 }
 
+const progTypes: (number | undefined)[] = [];
+
+/** The cached program type of the program at `fd`, or undefined. */
+export function cachedProgType(fd: number): number | undefined {
+  return progTypes[fd];
+}
+
+/** Remembers that `fd` is a program of type `type`. */
+export function rememberProgType(fd: number, type: number): void {
+  progTypes[fd] = type;
+}
+
 /** Drops whatever is known about `fd`: it was closed, or is a new file. */
 export function forgetFd(fd: number): void {
   if (fd >= 0 && fd < sizes.length) sizes[fd] = undefined;
+  if (fd >= 0 && fd < progTypes.length) progTypes[fd] = undefined;
 }

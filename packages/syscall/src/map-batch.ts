@@ -4,7 +4,7 @@ import { bpfTry } from './bpf.js';
 import { syscallError } from './errors.js';
 import { MAP_BATCH } from './layouts.js';
 import { batchError, mapSizes, valueBytes } from './map-sizes.js';
-import { checkFd, checkU32, isDetached } from './validate.js';
+import { checkFd, checkU32, shortBytes } from './validate.js';
 
 /** Buffers and limits of one batch call. */
 export interface MapBatchAttr {
@@ -45,12 +45,12 @@ type BatchKind = 'lookup' | 'update' | 'delete';
 function checkBatch(fd: number, name: string, o: MapBatchAttr, kind: BatchKind): void {
   const s = mapSizes(fd, name);
   const count = checkU32(o.count, 'count');
-  if (o.keys === null || o.keys === undefined || !(o.keys.length >= count * s.keySize) || isDetached(o.keys))
+  if (shortBytes(o.keys, count * s.keySize))
     batchError(fd, s, name, 'keys', o.keys, count, s.keySize, 'key_size');
   if (kind !== 'delete') {
     const each = valueBytes(s, o.elemFlags ?? 0);
     const v = o.values;
-    if (v === null || v === undefined || !(v.length >= count * each) || isDetached(v))
+    if (shortBytes(v, count * each))
       batchError(
         fd,
         s,
@@ -63,9 +63,9 @@ function checkBatch(fd: number, name: string, o: MapBatchAttr, kind: BatchKind):
       );
   }
   const position = s.batchPositionSize;
-  if (o.inBatch && (!(o.inBatch.length >= position) || isDetached(o.inBatch)))
+  if (o.inBatch && shortBytes(o.inBatch, position))
     batchError(fd, s, name, 'inBatch', o.inBatch, 1, position, 'the batch position');
-  if (kind === 'lookup' && (!o.outBatch || !(o.outBatch.length >= position) || isDetached(o.outBatch)))
+  if (kind === 'lookup' && (!o.outBatch || shortBytes(o.outBatch, position)))
     batchError(fd, s, name, 'outBatch', o.outBatch, 1, position, 'the batch position');
 }
 

@@ -5,7 +5,7 @@ import { syscallError } from './errors.js';
 import type { MapSizes } from './fd-cache.js';
 import { MAP_CREATE, MAP_ELEM } from './layouts.js';
 import { keyError, mapSizes, valueBytes, valueError } from './map-sizes.js';
-import { checkFd, checkObjectName, checkU32, checkU64, isDetached } from './validate.js';
+import { checkFd, checkObjectName, checkU32, checkU64, shortBytes } from './validate.js';
 
 /** Options of BPF_MAP_CREATE (`union bpf_attr`, anonymous struct for map creation). */
 export interface MapCreateAttr {
@@ -100,9 +100,8 @@ function elemOrThrow(name: string, result: number, fd: number, allowMissing: boo
   throw syscallError(-result, { syscall: 'bpf', command: name, detail: `map fd ${fd}` });
 }
 
-// The size checks below compare `length` (a Uint8Array's byteLength; cheaper to read), written
-// `!(x >= n)` so that a value without one (not a Uint8Array) fails too. A detached buffer has
-// length 0. The map's sizes come from the per-fd cache: no system call once an fd is known.
+// The size checks below (shortBytes) compare `length`, a Uint8Array's byteLength and cheaper to
+// read. The map's sizes come from the per-fd cache: no system call once an fd is known.
 
 /** Checks `key` against the map's key size; `optional`: null is allowed (the first key). */
 function checkKey(
@@ -115,7 +114,7 @@ function checkKey(
 ) {
   if (key === null) {
     if (!optional && s.keySize > 0) keyError(fd, s, name, argument, key);
-  } else if (!(key.length >= s.keySize) || (key.length === 0 && isDetached(key))) {
+  } else if (shortBytes(key, s.keySize)) {
     keyError(fd, s, name, argument, key);
   }
 }
@@ -123,7 +122,7 @@ function checkKey(
 /** Checks `value` against what the kernel reads or writes for one element with `flags`. */
 function checkValue(fd: number, s: MapSizes, name: string, value: Uint8Array, flags: number | bigint) {
   const needed = valueBytes(s, flags);
-  if (value === null || !(value.length >= needed) || (value.length === 0 && isDetached(value))) {
+  if (shortBytes(value, needed)) {
     valueError(fd, s, name, 'value', value, needed);
   }
 }

@@ -22,11 +22,6 @@ const HASH_BATCH = new Set<number>([
   BpfMapType.HASH_OF_MAPS,
 ]);
 
-/** True for the map types whose values hold one slot per possible CPU. */
-export function isPerCpuMap(type: number): boolean {
-  return PER_CPU.has(type);
-}
-
 /**
  * The sizes the kernel uses for buffers of the map at `fd`: cached per fd (see fd-cache.ts),
  * read from the map's info on the first use of an fd.

@@ -1,4 +1,15 @@
-import { BpfCmd, Errno, HOST_BYTE_ORDER, isLittleEndian } from '@ts-ebpf/uapi';
+import {
+  BpfCmd,
+  BpfInsnClass,
+  BpfInsnMode,
+  BpfInsnSize,
+  BpfJmpOp,
+  BpfPseudoCall,
+  BpfPseudoLd,
+  Errno,
+  HOST_BYTE_ORDER,
+  isLittleEndian,
+} from '@ts-ebpf/uapi';
 import { keepAlive, lazyAttr } from './attr.js';
 import { bpfTry } from './bpf.js';
 import { BpfArgumentError, syscallError } from './errors.js';
@@ -157,11 +168,8 @@ function checkRecords(bytes: Uint8Array | undefined, argument: string, recSize: 
 }
 
 const INSN_BYTES = 8;
-const LD_IMM64 = 0x18;
-const CALL = 0x85;
-const PSEUDO_MAP_IDX = 5;
-const PSEUDO_MAP_IDX_VALUE = 6;
-const PSEUDO_KFUNC_CALL = 2;
+const LD_IMM64 = BpfInsnClass.LD | BpfInsnMode.IMM | BpfInsnSize.DW;
+const CALL = BpfInsnClass.JMP | BpfJmpOp.CALL;
 
 /** How many fd_array entries the kernel reads for `insns` (host byte order): 1 + the highest index. */
 function fdArrayEntries(insns: Uint8Array): number {
@@ -173,9 +181,9 @@ function fdArrayEntries(insns: Uint8Array): number {
     if (code !== LD_IMM64 && code !== CALL) continue;
     const regs = insns[at + 1]!;
     const src = le ? regs >> 4 : regs & 0xf;
-    if (code === LD_IMM64 && (src === PSEUDO_MAP_IDX || src === PSEUDO_MAP_IDX_VALUE)) {
+    if (code === LD_IMM64 && (src === BpfPseudoLd.MAP_IDX || src === BpfPseudoLd.MAP_IDX_VALUE)) {
       entries = Math.max(entries, v.getInt32(at + 4, le) + 1);
-    } else if (code === CALL && src === PSEUDO_KFUNC_CALL) {
+    } else if (code === CALL && src === BpfPseudoCall.KFUNC_CALL) {
       // off 0 is vmlinux's BTF; off n > 0 is the module BTF whose fd is fd_array[n]
       const off = v.getInt16(at + 2, le);
       if (off > 0) entries = Math.max(entries, off + 1);

@@ -1,10 +1,11 @@
-import { BpfCmd, BpfProgType, Errno } from '@ts-ebpf/uapi';
+import { BpfCmd, BpfProgType, Errno, progTypeName } from '@ts-ebpf/uapi';
 import { lazyAttr } from './attr.js';
 import { bpfTry } from './bpf.js';
 import { BufferSizeError, syscallError } from './errors.js';
+import { cachedProgType, rememberProgType } from './fd-cache.js';
 import { progInfo } from './info.js';
 import { PROG_TEST_RUN } from './layouts.js';
-import { checkBuffer, checkFd, checkU32, isDetached } from './validate.js';
+import { checkBuffer, checkFd, checkU32 } from './validate.js';
 
 /** Options of BPF_PROG_TEST_RUN. */
 export interface ProgTestRunAttr {
@@ -44,18 +45,28 @@ const COMMAND = 'BPF_PROG_TEST_RUN';
 const ETH_HLEN = 14;
 
 // Program types whose test run builds a packet from `dataIn` (bpf_test_init in net/bpf/test_run.c).
-const PACKET_TYPES: ReadonlyMap<number, string> = new Map([
-  [BpfProgType.SOCKET_FILTER, 'socket_filter'],
-  [BpfProgType.SCHED_CLS, 'sched_cls'],
-  [BpfProgType.SCHED_ACT, 'sched_act'],
-  [BpfProgType.XDP, 'xdp'],
-  [BpfProgType.CGROUP_SKB, 'cgroup_skb'],
-  [BpfProgType.LWT_IN, 'lwt_in'],
-  [BpfProgType.LWT_OUT, 'lwt_out'],
-  [BpfProgType.LWT_XMIT, 'lwt_xmit'],
-  [BpfProgType.LWT_SEG6LOCAL, 'lwt_seg6local'],
-  [BpfProgType.FLOW_DISSECTOR, 'flow_dissector'],
+const PACKET_TYPES: ReadonlySet<number> = new Set([
+  BpfProgType.SOCKET_FILTER,
+  BpfProgType.SCHED_CLS,
+  BpfProgType.SCHED_ACT,
+  BpfProgType.XDP,
+  BpfProgType.CGROUP_SKB,
+  BpfProgType.LWT_IN,
+  BpfProgType.LWT_OUT,
+  BpfProgType.LWT_XMIT,
+  BpfProgType.LWT_SEG6LOCAL,
+  BpfProgType.FLOW_DISSECTOR,
 ]);
+
+/** The type of the program at `fd`: cached per fd (see fd-cache.ts), read from its info once. */
+function progType(fd: number): number {
+  let type = cachedProgType(fd);
+  if (type === undefined) {
+    type = progInfo(fd).type;
+    rememberProgType(fd, type);
+  }
+  return type;
+}
 
 /**
  * Checks the buffers of a test run: none detached; an output buffer, when given, not empty (the
@@ -71,16 +82,15 @@ function checkTestRun(o: ProgTestRunAttr): void {
   if (o.ctxOut) checkBuffer(o.ctxOut, COMMAND, 'ctxOut', 1, 'an output buffer');
   const given = o.dataIn?.byteLength ?? 0;
   if (given < ETH_HLEN) {
-    // Only for short input: the hot (repeated) case with a packet makes no extra system call.
-    const type = PACKET_TYPES.get(progInfo(checkFd(o.progFd, 'progFd')).type);
-    if (type !== undefined) {
+    // Only for short input, and the type is cached per fd: a repeated run makes no extra call.
+    const type = progType(checkFd(o.progFd, 'progFd'));
+    if (PACKET_TYPES.has(type)) {
       throw new BufferSizeError(
         COMMAND,
         'dataIn',
         given,
         ETH_HLEN,
-        `program fd ${o.progFd} of type ${type} runs on a packet: an Ethernet header`,
-        o.dataIn !== undefined && isDetached(o.dataIn),
+        `program fd ${o.progFd} of type ${progTypeName(type).toLowerCase()} runs on a packet: an Ethernet header`,
       );
     }
   }

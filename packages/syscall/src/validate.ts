@@ -71,6 +71,21 @@ export function isDetached(bytes: ArrayBufferView): boolean {
 }
 
 /**
+ * True unless `bytes` is a Uint8Array on a live buffer with at least `needed` bytes: the
+ * comparison the hot paths inline. Written `!(length >= needed)` so that a value without a
+ * `length` (not a Uint8Array) fails too; a detached buffer has length 0, so the slower detached
+ * test runs only for empty ones.
+ */
+export function shortBytes(bytes: Uint8Array | null | undefined, needed: number): boolean {
+  return (
+    bytes === null ||
+    bytes === undefined ||
+    !(bytes.length >= needed) ||
+    (bytes.length === 0 && isDetached(bytes))
+  );
+}
+
+/**
  * Throws the {@link BufferSizeError} for a buffer that failed a size check (a separate
  * function, so the hot paths inline only their comparison).
  */
@@ -99,7 +114,12 @@ export function checkBuffer<T extends ArrayBufferView>(
   needed: number,
   why = 'the kernel',
 ): T {
-  if (!ArrayBuffer.isView(bytes) || bytes.byteLength < needed || isDetached(bytes))
+  // a detached buffer has byteLength 0: only then is the (slower) detached test needed
+  if (
+    !ArrayBuffer.isView(bytes) ||
+    bytes.byteLength < needed ||
+    (bytes.byteLength === 0 && isDetached(bytes))
+  )
     bufferError(bytes, command, argument, needed, why);
   return bytes;
 }

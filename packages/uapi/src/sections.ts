@@ -152,17 +152,23 @@ export const SECTION_DEFS: readonly SectionDef[] = [
   s('netfilter', P.NETFILTER, A.NETFILTER),
 ];
 
+// Each pattern split once: the bare name, and `name/` when a trailing `+` lets it take a target.
+const MATCHERS = SECTION_DEFS.map((def) => {
+  const open = def.pattern.endsWith('+');
+  const prefix = open ? def.pattern.slice(0, -1) : def.pattern;
+  return { def, prefix, withTarget: open ? `${prefix}/` : undefined };
+});
+
 /**
  * Resolves a section name (`kprobe/do_unlinkat`, `xdp`, `cgroup/connect4`) to
  * its program type, expected attach type, flags and target, or undefined when
  * no convention matches (data sections, `.text`, license …).
  */
 export function resolveSection(name: string): ResolvedSection | undefined {
-  for (const def of SECTION_DEFS) {
-    const open = def.pattern.endsWith('+');
-    const prefix = open ? def.pattern.slice(0, -1) : def.pattern;
+  for (const { def, prefix, withTarget } of MATCHERS) {
     if (name === prefix) return { ...def, target: undefined };
-    if (open && name.startsWith(`${prefix}/`)) return { ...def, target: name.slice(prefix.length + 1) };
+    if (withTarget !== undefined && name.startsWith(withTarget))
+      return { ...def, target: name.slice(withTarget.length) };
   }
   return undefined;
 }
@@ -175,7 +181,7 @@ export function sectionDef(name: string): ResolvedSection {
   const found = resolveSection(name);
   if (found) return found;
   const stem = name.split('/')[0] ?? name;
-  const names = SECTION_DEFS.map((d) => (d.pattern.endsWith('+') ? d.pattern.slice(0, -1) : d.pattern));
+  const names = MATCHERS.map((m) => m.prefix);
   throw new UnknownNameError('section name', name, closestName(stem, names));
 }
 
@@ -184,7 +190,7 @@ export function sectionDef(name: string): ResolvedSection {
  * gives `p` and `p/` (followed by a target), a fixed pattern gives itself.
  */
 export function sectionNamesOf(progType: number): string[] {
-  return SECTION_DEFS.filter((d) => d.progType === progType).flatMap((d) =>
-    d.pattern.endsWith('+') ? [d.pattern.slice(0, -1), `${d.pattern.slice(0, -1)}/`] : [d.pattern],
+  return MATCHERS.filter((m) => m.def.progType === progType).flatMap((m) =>
+    m.withTarget === undefined ? [m.prefix] : [m.prefix, m.withTarget],
   );
 }

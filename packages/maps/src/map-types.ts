@@ -15,17 +15,8 @@ export const Update = {
   LOCK: BpfMapUpdateFlag.LOCK,
 } as const;
 
-const perCpuTypes = new Set<number>([
-  MapType.PERCPU_HASH,
-  MapType.PERCPU_ARRAY,
-  MapType.LRU_PERCPU_HASH,
-  MapType.PERCPU_CGROUP_STORAGE,
-]);
-
-/** True for map types whose values are per CPU. */
-export function isPerCpuType(type: number): boolean {
-  return perCpuTypes.has(type);
-}
+/** True for map types whose values are per CPU (uapi's one list). */
+export { isPerCpuMapType as isPerCpuType } from '@ts-ebpf/uapi';
 
 const arrayLike = new Set<number>([
   MapType.ARRAY,

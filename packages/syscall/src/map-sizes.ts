@@ -1,17 +1,10 @@
 import { readlinkSync } from 'node:fs';
-import { BpfMapType, BpfMapUpdateFlag } from '@ts-ebpf/uapi';
+import { BpfMapType, BpfMapUpdateFlag, isPerCpuMapType } from '@ts-ebpf/uapi';
 import { BadFileDescriptorError, BpfArgumentError, BpfSyscallError } from './errors.js';
 import { cachedSizes, type MapSizes, rememberSizes } from './fd-cache.js';
 import { mapInfo } from './info.js';
 import { possibleCpus } from './system.js';
 import { bufferError, checkFd } from './validate.js';
-
-const PER_CPU = new Set<number>([
-  BpfMapType.PERCPU_HASH,
-  BpfMapType.PERCPU_ARRAY,
-  BpfMapType.LRU_PERCPU_HASH,
-  BpfMapType.PERCPU_CGROUP_STORAGE,
-]);
 
 // Hash maps keep their batch position as a 32-bit bucket number; the others as a key.
 const HASH_BATCH = new Set<number>([
@@ -50,7 +43,7 @@ function readSizes(fd: number, command: string): MapSizes {
     }
     throw e;
   }
-  const perCpu = PER_CPU.has(info.type);
+  const perCpu = isPerCpuMapType(info.type);
   const slot = (info.valueSize + 7) & ~7;
   const entry: MapSizes = Object.freeze({
     type: info.type,

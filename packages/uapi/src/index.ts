@@ -15,6 +15,7 @@ export * from './generated/defines.generated.js';
 export * from './generated/enums.generated.js';
 export { HELPER_SIGNATURES } from './generated/helpers.generated.js';
 export type { HelperArg, HelperSignature } from './helper-signature.js';
+export { isPerCpuMapType } from './map-kinds.js';
 export {
   attachTypeByName,
   attachTypeName,

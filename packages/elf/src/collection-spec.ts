@@ -17,6 +17,7 @@ import { EM_BPF } from './constants.js';
 import { ElfError, ElfTargetError, UnknownSectionError } from './errors.js';
 import { CALL, INSN_SIZE, InsnView, LD_IMM64, PSEUDO_CALL, toLittleEndian } from './instructions.js';
 import { type ResolvedSection, resolveSection } from './sections.js';
+import { readStructOpsMaps, type StructOpsMapSpec } from './struct-ops.js';
 
 /** What an instruction of a program refers to, to be patched at load time. */
 export type Reference =
@@ -107,6 +108,8 @@ export interface CollectionSpec {
   dataSections: Map<string, DataSectionSpec>;
   /** Names of variables of the `.maps` section (BTF-defined maps; their layout is in BTF). */
   btfMapNames: string[];
+  /** struct_ops maps (variables of `.struct_ops` / `.struct_ops.link`) by name. */
+  structOps: Map<string, StructOpsMapSpec>;
   license: string;
   /** Raw `.BTF` and `.BTF.ext`, when present. */
   btf: Uint8Array | undefined;
@@ -203,6 +206,7 @@ export function loadCollectionSpec(bytes: Uint8Array, options: CollectionSpecOpt
     legacyMaps: readLegacyMaps(elf),
     dataSections,
     btfMapNames: symbolsIn(elf, '.maps').map((s) => s.name),
+    structOps: readStructOpsMaps(elf, programs),
     license,
     btf: copyOf(elf, '.BTF'),
     btfExt: copyOf(elf, '.BTF.ext'),

@@ -1,9 +1,9 @@
 import { Btf, type BtfExt, parseBtfExt } from '@ts-ebpf/btf';
 import { kernelBtf, type LoadedBtf, loadBtf } from '@ts-ebpf/btf/kernel';
 import { SymbolBind, SymbolType } from '@ts-ebpf/elf-reader';
-import { type Link, Program, VerifierError } from '@ts-ebpf/programs';
+import { type Link, Program, StructOps, VerifierError } from '@ts-ebpf/programs';
 import type { MappedMemory } from '@ts-ebpf/syscall';
-import { BpfProgLoadFlag, BpfSyscallError, kernelVersion } from '@ts-ebpf/syscall';
+import { BpfProgLoadFlag, BpfProgType, BpfSyscallError, kernelVersion } from '@ts-ebpf/syscall';
 import { HOST_BYTE_ORDER } from '@ts-ebpf/uapi';
 import { type AttachTargets, attachBySection } from './attach.js';
 import { type BtfMapSpec, parseBtfMaps } from './btf-maps.js';
@@ -31,6 +31,7 @@ import { buildKconfig, type KconfigData } from './kconfig.js';
 import { readKernelConfig } from './node-config.js';
 import { fixupObjectBtf } from './object-btf.js';
 import { relocate } from './relocate.js';
+import { planStructOps, type StructOpsAttach, type StructOpsPlans, structOpsMembers } from './struct-ops.js';
 import { GlobalVariable, mapDataSection, rewriteConstants } from './variables.js';
 
 /** Options of {@link loadCollection}. */
@@ -63,6 +64,12 @@ export class Collection implements Disposable {
   readonly dataMaps: ReadonlyMap<string, RawMap>;
   /** Loaded programs by function name. */
   readonly programs: ReadonlyMap<string, Program>;
+  /**
+   * struct_ops maps (`.struct_ops` / `.struct_ops.link` variables) by name, created and filled
+   * with their programs and data, not yet registered: {@link Collection.attach} (or
+   * `register()` of one of them) registers them.
+   */
+  readonly structOps: ReadonlyMap<string, StructOps>;
   /** What was read from the object. */
   readonly spec: CollectionSpec;
   readonly #btf: LoadedBtf | undefined;
@@ -77,7 +84,9 @@ export class Collection implements Disposable {
     dataMaps: Map<string, RawMap>,
     programs: Map<string, Program>,
     btf: LoadedBtf | undefined,
+    structOps: Map<string, StructOps> = new Map(),
   ) {
+    this.structOps = structOps;
     this.spec = spec;
     this.maps = maps;
     this.dataMaps = dataMaps;
@@ -127,12 +136,27 @@ export class Collection implements Disposable {
    * Attaches programs the way their section names say (a libbpf skeleton's
    * auto-attach): every loaded program, or the named ones. Links are closed
    * with the collection. Programs whose sections need a target take it from
-   * `targets` (an interface for xdp, a cgroup for cgroup/*, …).
+   * `targets` (an interface for xdp, a cgroup for cgroup/*, …). struct_ops maps are
+   * registered (all of them, or those holding a named struct_ops program), as libbpf's
+   * skeleton does; closing the collection unregisters them.
    */
   attach(targets: AttachTargets = {}, names?: readonly string[]): Link[] {
     const links: Link[] = [];
+    const structOps = new Set<string>();
     for (const name of names ?? [...this.programs.keys()]) {
-      const link = attachBySection(this.program(name), this.spec.programs.get(name)!, targets);
+      const program = this.program(name);
+      if (program.type === BpfProgType.STRUCT_OPS) {
+        // A struct_ops program is attached by registering the maps that hold it.
+        for (const m of this.spec.structOps.values())
+          if ([...m.programs.values()].includes(name)) structOps.add(m.name);
+        continue;
+      }
+      const link = attachBySection(program, this.spec.programs.get(name)!, targets);
+      this.#links.push(link);
+      links.push(link);
+    }
+    for (const name of names ? structOps : this.structOps.keys()) {
+      const link = this.structOps.get(name)!.register();
       this.#links.push(link);
       links.push(link);
     }
@@ -160,6 +184,7 @@ export class Collection implements Disposable {
     };
     for (const l of this.#links.splice(0).reverse()) closeOne(l);
     for (const m of this.#mappings.values()) closeOne(m);
+    for (const o of this.structOps.values()) closeOne(o);
     for (const p of this.programs.values()) closeOne(p);
     for (const m of [...this.maps.values(), ...this.dataMaps.values()]) closeOne(m);
     closeOne(this.#btf);
@@ -202,6 +227,7 @@ interface LoadContext {
   kconfig: KconfigData | undefined;
   kernel: KernelFacts;
   options: CollectionOptions;
+  structOps: StructOpsPlans;
 }
 
 function loadProgram(prog: ProgramSpec, ctx: LoadContext): Program {
@@ -233,6 +259,7 @@ function loadProgram(prog: ProgramSpec, ctx: LoadContext): Program {
     },
   );
   const def = prog.sectionDef;
+  const structOps = structOpsAttach(prog, ctx.structOps);
   const info = ext && btfFd !== undefined ? programExtInfo(prog, ext) : undefined;
   const tracing =
     def.expectedAttachType !== undefined &&
@@ -247,6 +274,7 @@ function loadProgram(prog: ProgramSpec, ctx: LoadContext): Program {
       name: kernelName(prog.name),
       ...(def.expectedAttachType !== undefined ? { expectedAttachType: def.expectedAttachType } : {}),
       ...(tracing ? { attachTo: def.target } : {}),
+      ...structOps,
       flags:
         (def.sleepable ? BpfProgLoadFlag.SLEEPABLE : 0) | (def.xdpFrags ? BpfProgLoadFlag.XDP_HAS_FRAGS : 0),
       ...(info && info.funcInfo.byteLength > 0
@@ -259,6 +287,20 @@ function loadProgram(prog: ProgramSpec, ctx: LoadContext): Program {
       throw new CollectionVerifierError(e, prog.name, explainCoreFailure(e.log, core)?.message);
     throw e;
   }
+}
+
+/**
+ * A struct_ops program is loaded against the member its map binds it to.
+ * @throws ElfError for one no `.struct_ops` map uses (the kernel cannot load it without a member)
+ */
+function structOpsAttach(prog: ProgramSpec, plans: StructOpsPlans): StructOpsAttach | undefined {
+  if (prog.sectionDef.progType !== BpfProgType.STRUCT_OPS) return undefined;
+  const attach = plans.attach.get(prog.name);
+  if (!attach)
+    throw new ElfError(
+      `struct_ops program '${prog.name}' (section ${prog.section}) is used by no .struct_ops map, so it implements no member: reference it from a struct_ops map or leave it out with options.programs`,
+    );
+  return { attachBtfId: attach.attachBtfId, expectedAttachType: attach.expectedAttachType };
 }
 
 /**
@@ -290,6 +332,7 @@ export function loadCollection(bytes: Uint8Array, options: CollectionOptions = {
   const kconfig = kconfigFor(spec, localBtf, options);
   const data = rewriteConstants(spec.dataSections, options.constants ?? {}, spec.byteOrder);
   const kernel = new KernelFacts(options);
+  const structOpsPlans = planStructOps(spec.structOps, localBtf, () => kernel.btf);
 
   let btf: LoadedBtf | undefined;
   if (localBtf && !options.withoutBtf) {
@@ -311,15 +354,38 @@ export function loadCollection(bytes: Uint8Array, options: CollectionOptions = {
       throw e;
     }
   })();
-  const context: LoadContext = { ext, localBtf, btfFd: btf?.fd, maps: created, kconfig, kernel, options };
+  const context: LoadContext = {
+    ext,
+    localBtf,
+    btfFd: btf?.fd,
+    maps: created,
+    kconfig,
+    kernel,
+    options,
+    structOps: structOpsPlans,
+  };
   const programs = new Map<string, Program>();
-  const collection = new Collection(spec, created.maps, created.data, programs, btf);
+  const structOps = new Map<string, StructOps>();
+  const collection = new Collection(spec, created.maps, created.data, programs, btf, structOps);
   try {
     for (const prog of spec.programs.values()) {
       if (options.programs && !options.programs.includes(prog.name)) continue;
       programs.set(prog.name, loadProgram(prog, context));
     }
     fillInitialValues(btfMaps, collection);
+    for (const plan of structOpsPlans.maps) {
+      structOps.set(
+        plan.spec.name,
+        StructOps.create({
+          type: plan.layout.type,
+          ...structOpsMembers(plan, programs),
+          link: plan.spec.link,
+          mapName: kernelName(plan.spec.name),
+          btf: kernel.btf,
+          ...(btf ? { btfFd: btf.fd } : {}),
+        }),
+      );
+    }
   } catch (e) {
     collection.close();
     throw e;

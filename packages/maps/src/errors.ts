@@ -244,13 +244,20 @@ export class ReaderClosedError extends ObjectClosedError {
   }
 }
 
-/** A struct_ops type that the kernel's BTF does not describe (no `struct bpf_struct_ops_<type>`). */
+/**
+ * A struct_ops type that the kernel's BTF does not describe (no `struct bpf_struct_ops_<type>`),
+ * or a member it lacks or that cannot hold what was given.
+ */
 export class StructOpsTypeError extends EbpfError {
   /** The ops struct asked for (`'tcp_congestion_ops'`). */
   readonly type: string;
 
-  constructor(type: string, message: string) {
-    super(`struct_ops '${type}': ${message}`);
+  /**
+   * @param type - the ops struct; @param message - what is wrong with it or its member
+   * @param options - `cause`: the error this one wraps
+   */
+  constructor(type: string, message: string, options?: { readonly cause?: unknown }) {
+    super(`struct_ops '${type}': ${message}`, options);
     this.type = type;
   }
 }

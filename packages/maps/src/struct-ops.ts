@@ -34,9 +34,7 @@ export function structOpsValueType(type: string, btf: Btf = kernelBtf()): Struct
   } catch (e) {
     if (!(e instanceof BtfError)) throw e;
     const ops = type.startsWith(STRUCT_OPS_VALUE_PREFIX) ? type.slice(STRUCT_OPS_VALUE_PREFIX.length) : type;
-    const error = new StructOpsTypeError(ops, e.message.replace(/^struct_ops '[^']*': /, ''));
-    error.cause = e; // StructOpsTypeError (maps/src/errors.ts) takes no options yet
-    throw error;
+    throw new StructOpsTypeError(ops, e.message.replace(/^struct_ops '[^']*': /, ''), { cause: e });
   }
 }
 
@@ -71,7 +69,7 @@ function withBtfFd<T>(btfFd: number | undefined, fn: (fd: number) => T): T {
 /**
  * `BPF_MAP_TYPE_STRUCT_OPS`: one slot (key 0) holding a `struct bpf_struct_ops_<type>`
  * value. The value type id and size are resolved from kernel BTF. Writing the value
- * (programs and fields) and registering it is done by `@ts-ebpf/programs`' `attachStructOps`.
+ * (programs and fields) and registering it is done by `@ts-ebpf/programs`' `StructOps`.
  */
 export const StructOpsMap = {
   /**

@@ -37,7 +37,6 @@ export {
   type MapTarget,
   type SockmapAttachOptions,
 } from './attach/sockmap.js';
-export { attachStructOps, type StructOpsOptions, structOpsValue } from './attach/struct-ops.js';
 export type { FdTarget } from './attach/target-fd.js';
 export {
   addClsact,
@@ -103,6 +102,14 @@ export { NetlinkError, RtNetlink, withRtNetlink } from './netlink/socket.js';
 export { inNetns, type NetnsTarget, netnsPath } from './netns.js';
 export { type TracingKind, tracingUnsupportedReason } from './probes.js';
 export { Program, type ProgramInfo, type TestRunOptions, type TestRunResult } from './program.js';
+export {
+  attachStructOps,
+  StructOps,
+  type StructOpsField,
+  StructOpsLink,
+  type StructOpsOptions,
+  structOpsValue,
+} from './struct-ops.js';
 export { type StructOpsMember, structOpsMember } from './struct-ops-member.js';
 export {
   describeLocation,

@@ -95,6 +95,12 @@ export function prepareLoad(o: ProgramLoadOptions): PreparedLoad {
       expectedAttachType ??= m.expectedAttachType;
     } else attachBtfId = resolveAttachBtfId(o.type, expectedAttachType, o.attachTo);
   }
+  if (o.type === BpfProgType.STRUCT_OPS && (attachBtfId === undefined || expectedAttachType === undefined))
+    // The kernel answers ENOTSUPP (524) here, as if struct_ops were missing.
+    throw new BpfArgumentError(
+      o.name ? `attachTo of struct_ops program '${o.name}'` : 'attachTo of a struct_ops program',
+      "a struct_ops program is loaded against one member of a kernel ops struct: give attachTo: '<struct>.<member>' (e.g. 'tcp_congestion_ops.ssthresh'), or attachBtfId and expectedAttachType (the member's index)",
+    );
   const attr: ProgLoadAttr = {
     progType: o.type,
     insns: code.bytes,

@@ -118,7 +118,7 @@ export class Program implements Disposable {
     return new Program(fd, {
       type: options.type,
       name: options.name ?? '',
-      expectedAttachType: options.expectedAttachType,
+      expectedAttachType: attr.expectedAttachType,
       log,
     });
   }

@@ -39,10 +39,12 @@ import {
   InterfaceNotFoundError,
   kprobeUnsupportedReason,
   type Link,
+  LinkOperationError,
   NfInetHook,
   NotAProgramError,
   ProbeUnsupportedError,
   Program,
+  StructOps,
   SymbolNotFoundError,
   TracepointNotFoundError,
   VerifierError,
@@ -449,6 +451,81 @@ describeKernel('programs: the error catalog', () => {
         }).close(),
       error: StructOpsTypeError,
       names: ["'tcp_congestion_ops'", "'no_such_member'"],
+    },
+    {
+      what: 'a struct_ops program loaded without its member',
+      act: () =>
+        Program.load({ type: BpfProgType.STRUCT_OPS, name: 'no_member', instructions: returns(0) }).close(),
+      error: BpfArgumentError,
+      names: ["'no_member'", 'attachTo', 'tcp_congestion_ops.ssthresh'],
+    },
+    {
+      what: 'a struct_ops program loaded for one member given for another',
+      act: () => {
+        using p = Program.load({
+          type: BpfProgType.STRUCT_OPS,
+          name: 'for_ssthresh',
+          attachTo: 'tcp_congestion_ops.ssthresh',
+          instructions: returns(2),
+        });
+        closeLink(attachStructOps({ type: 'tcp_congestion_ops', programs: { undo_cwnd: p } }));
+      },
+      error: StructOpsTypeError,
+      names: ["'for_ssthresh'", "'ssthresh'", "'undo_cwnd'"],
+    },
+    {
+      what: 'a program of another type given as a struct_ops member',
+      act: () =>
+        withProgram(BpfProgType.SOCKET_FILTER, (p) =>
+          closeLink(attachStructOps({ type: 'tcp_congestion_ops', programs: { ssthresh: p } })),
+        ),
+      error: StructOpsTypeError,
+      names: ["'ssthresh'", 'not BPF_PROG_TYPE_STRUCT_OPS'],
+    },
+    {
+      what: 'a data member given a string too long for it',
+      act: () =>
+        closeLink(
+          attachStructOps({ type: 'tcp_congestion_ops', programs: {}, fields: { name: 'x'.repeat(16) } }),
+        ),
+      error: BpfArgumentError,
+      names: ['tcp_congestion_ops.name', '16 bytes'],
+    },
+    {
+      what: 'replacing the ops of a struct_ops registered by map update',
+      act: () => {
+        using p = Program.load({
+          type: BpfProgType.STRUCT_OPS,
+          name: 'ss',
+          attachTo: 'tcp_congestion_ops.ssthresh',
+          instructions: returns(2),
+        });
+        using u = Program.load({
+          type: BpfProgType.STRUCT_OPS,
+          name: 'undo',
+          attachTo: 'tcp_congestion_ops.undo_cwnd',
+          instructions: returns(2),
+        });
+        using a = Program.load({
+          type: BpfProgType.STRUCT_OPS,
+          name: 'avoid',
+          attachTo: 'tcp_congestion_ops.cong_avoid',
+          instructions: returns(0),
+        });
+        const programs = { ssthresh: p, undo_cwnd: u, cong_avoid: a };
+        const name = `tsebpf_r${process.pid % 10000}`;
+        using legacy = StructOps.create({
+          type: 'tcp_congestion_ops',
+          programs,
+          fields: { name },
+          link: false,
+        });
+        using next = StructOps.create({ type: 'tcp_congestion_ops', programs, fields: { name } });
+        using link = legacy.register();
+        link.replace(next);
+      },
+      error: LinkOperationError,
+      names: ['struct_ops', 'map update'],
     },
   ]);
 });

@@ -1,9 +1,18 @@
+import { readFileSync } from 'node:fs';
 import { createConnection, createServer, type Socket } from 'node:net';
-import { StructOpsTypeError } from '@ts-ebpf/maps';
-import { BpfProgType, close, getsockopt, setsockopt, socket } from '@ts-ebpf/syscall';
+import { StructOpsTypeError, structOpsValueType } from '@ts-ebpf/maps';
+import {
+  BpfProgType,
+  BpfSyscallError,
+  close,
+  getsockopt,
+  ObjectClosedError,
+  setsockopt,
+  socket,
+} from '@ts-ebpf/syscall';
 import { describeKernel, socketFd } from '@ts-ebpf/test-utils';
 import { expect, it } from 'vitest';
-import { attachStructOps, Program, structOpsMember } from '../src/index.js';
+import { attachStructOps, LinkOperationError, Program, StructOps, structOpsMember } from '../src/index.js';
 import { Counter, eventually } from './helpers.js';
 
 const IPPROTO_TCP = 6;
@@ -99,3 +108,60 @@ async function trafficWith(name: string): Promise<void> {
     await new Promise<void>((r) => server.close(() => r()));
   }
 }
+
+describeKernel('struct_ops: StructOps, the one registration path', () => {
+  it('creates and fills the map without registering, registers once, replaces through the link, unregisters on close', async () => {
+    const name = `tsebpf_s${process.pid % 10000}`;
+    const available = () => readFileSync('/proc/sys/net/ipv4/tcp_available_congestion_control', 'utf8');
+    using first = new Counter();
+    using second = new Counter();
+    const load = (c: Counter, member: string, ret: number) =>
+      Program.load({
+        type: BpfProgType.STRUCT_OPS,
+        attachTo: `tcp_congestion_ops.${member}`,
+        instructions: c.code(ret),
+      });
+    using s1 = load(first, 'ssthresh', 10);
+    using u1 = load(first, 'undo_cwnd', 10);
+    using a1 = load(first, 'cong_avoid', 0);
+    using a2 = load(second, 'cong_avoid', 0);
+    using ops = StructOps.create({
+      type: 'tcp_congestion_ops',
+      programs: { ssthresh: s1, undo_cwnd: u1, cong_avoid: a1 },
+      fields: { name },
+    });
+    expect(ops.link).toBe(true);
+    expect(ops.registered).toBe(false);
+    expect(available()).not.toContain(name);
+    // What was written: the program fds at their members inside the value's data.
+    const layout = structOpsValueType('tcp_congestion_ops');
+    const at = (m: string) => layout.dataOffset + layout.members.find((x) => x.name === m)!.offset;
+    const value = new DataView(ops.value.buffer);
+    expect(value.getBigUint64(at('ssthresh'), true)).toBe(BigInt(s1.fd));
+    expect(new TextDecoder().decode(ops.value.subarray(at('name'), at('name') + name.length))).toBe(name);
+    {
+      using link = ops.register();
+      expect(available()).toContain(name);
+      expect(() => ops.register()).toThrow(LinkOperationError);
+      expect(() => link.update(s1)).toThrow(LinkOperationError);
+      await trafficWith(name);
+      expect(first.value).toBeGreaterThan(0n);
+      using next = StructOps.create({
+        type: 'tcp_congestion_ops',
+        programs: { ssthresh: s1, undo_cwnd: u1, cong_avoid: a2 },
+        fields: { name },
+      });
+      link.replace(next, ops);
+      expect(link.info()).toMatchObject({ mapId: next.map.info().id });
+      // previous no longer registered: a replace expecting it is refused by the kernel
+      expect(() => link.replace(next, ops)).toThrow(BpfSyscallError);
+      await trafficWith(name);
+      expect(second.value).toBeGreaterThan(0n);
+    }
+    expect(available()).not.toContain(name);
+    ops.close();
+    ops.close();
+    expect(ops.closed).toBe(true);
+    expect(() => ops.map).toThrow(ObjectClosedError);
+  });
+});

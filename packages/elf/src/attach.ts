@@ -5,6 +5,7 @@ import {
   attachKprobe,
   attachKprobeMulti,
   attachNetfilter,
+  attachNetkit,
   attachNetns,
   attachPerfEvent,
   attachRawTracepoint,
@@ -42,7 +43,7 @@ import { AttachOptionsError, SectionAttachError } from './errors.js';
  * uprobes with a `path:function` section, iterators) need nothing.
  */
 export interface AttachTargets {
-  /** xdp and tc/tcx programs: the interface name or index. */
+  /** xdp, tc/tcx and netkit programs: the interface name or index. */
   interface?: Interface;
   /** cgroup programs (cgroup/*, cgroup_skb/*, sockops): a cgroup directory or fd. */
   cgroup?: FdTarget;
@@ -183,6 +184,7 @@ const OPTION_OF: Record<string, Option> = {
   'xdp.frags': 'interface',
   tc: 'interface',
   tcx: 'interface',
+  netkit: 'interface',
   cgroup: 'cgroup',
   lsm_cgroup: 'cgroup',
   cgroup_skb: 'cgroup',
@@ -248,10 +250,10 @@ function attachByPrefix(program: Program, spec: ProgramSpec, targets: AttachTarg
         session: prefix === 'kprobe.session',
       });
     case 'netkit':
-      throw new SectionAttachError(
-        spec.name,
-        spec.section,
-        'netkit links are not made by @ts-ebpf/programs yet: attach the program with a BPF_LINK_CREATE of your own',
+      return attachNetkit(
+        program,
+        need(targets, 'interface', spec),
+        spec.sectionDef.expectedAttachType === BpfAttachType.NETKIT_PEER ? 'peer' : 'primary',
       );
     case 'uprobe.multi':
     case 'uretprobe.multi':

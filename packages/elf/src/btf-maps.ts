@@ -70,9 +70,9 @@ const UINT_FIELDS = new Map<
   ['value_size', 'valueSize'],
 ]);
 
-/** Parses one map definition struct (outer or inner). */
-function parseDef(btf: Btf, name: string, def: CompositeType): BtfMapSpec {
-  const spec: BtfMapSpec = {
+/** A map definition with every field at its default (what a definition leaves unsaid). */
+export function defaultMapDefinition(name: string): BtfMapSpec {
+  return {
     name,
     type: 0,
     keySize: 0,
@@ -87,6 +87,11 @@ function parseDef(btf: Btf, name: string, def: CompositeType): BtfMapSpec {
     innerMap: undefined,
     initialValues: new Map(),
   };
+}
+
+/** Parses one map definition struct (outer or inner). */
+function parseDef(btf: Btf, name: string, def: CompositeType): BtfMapSpec {
+  const spec = defaultMapDefinition(name);
   for (const m of def.members) {
     const what = `map ${name}.${m.name}`;
     const uintField = UINT_FIELDS.get(m.name);

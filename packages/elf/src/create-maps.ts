@@ -4,7 +4,7 @@ import { BpfMap, type MapSpec, mapTypeName } from '@ts-ebpf/maps';
 export type RawMap = BpfMap<Uint8Array, Uint8Array>;
 
 import { BpfMapCreateFlag, BpfMapType, BpfSyscallError, mapFreeze, possibleCpuCount } from '@ts-ebpf/syscall';
-import { type BtfMapSpec, Pinning } from './btf-maps.js';
+import { type BtfMapSpec, defaultMapDefinition, Pinning } from './btf-maps.js';
 import type { CollectionSpec, DataSectionSpec, LegacyMapSpec } from './collection-spec.js';
 import { ElfError, MapCreateError } from './errors.js';
 import type { KconfigData } from './kconfig.js';
@@ -115,16 +115,7 @@ function createBtfMap(spec: BtfMapSpec, input: MapCreationInput, inner?: { reado
 
 /** A legacy `maps` definition in the shape of a BTF-defined one (no BTF types, no pinning). */
 function legacyAsBtfMap(legacy: LegacyMapSpec): BtfMapSpec {
-  return {
-    ...legacy,
-    numaNode: 0,
-    mapExtra: 0n,
-    pinning: Pinning.NONE,
-    keyTypeId: 0,
-    valueTypeId: 0,
-    innerMap: undefined,
-    initialValues: new Map(),
-  };
+  return { ...defaultMapDefinition(legacy.name), ...legacy };
 }
 
 function dataMap(name: string, contents: Uint8Array, readOnly: boolean): RawMap {

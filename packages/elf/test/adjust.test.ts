@@ -9,6 +9,7 @@ import { compileFixture } from './compile.js';
 
 const u32 = (n: number) => new Uint8Array(new Uint32Array([n]).buffer);
 const object = compileFixture('adjust.bpf.c');
+const BPF_F_NO_PREALLOC = 1;
 const only = (...programs: string[]) => ({ programs });
 
 describeKernel('open, adjust, load', () => {
@@ -46,6 +47,19 @@ describeKernel('open, adjust, load', () => {
     expect(c.map('counts').info().maxEntries).toBe(64);
     const sized = c.map('sized').info();
     expect([sized.type, sized.maxEntries]).toEqual([BpfMapType.LRU_HASH, 1000]);
+  });
+
+  it('setFlags, and edits of a legacy `maps` definition', () => {
+    const spec = loadCollectionSpec(object);
+    spec.adjust.map('sized').setFlags(BPF_F_NO_PREALLOC);
+    spec.adjust.map('legacy').setMaxEntries(100).setValueSize(12).setType(BpfMapType.LRU_HASH);
+    expect(() => spec.adjust.map('legacy').setType(BpfMapType.QUEUE)).toThrow(/map 'legacy': keySize is 4/);
+    expect(() => spec.adjust.map('legacy').setValueSize(0)).toThrow(/map 'legacy': valueSize is 0/);
+    using c = loadCollection(spec, only('uses_legacy'));
+    expect(c.map('sized').info().mapFlags & BPF_F_NO_PREALLOC).toBe(BPF_F_NO_PREALLOC);
+    const legacy = c.map('legacy').info();
+    expect([legacy.type, legacy.maxEntries, legacy.valueSize]).toEqual([BpfMapType.LRU_HASH, 100, 12]);
+    expect(c.program('uses_legacy').testRun({ data: new Uint8Array(64) }).retval).toBe(2);
   });
 
   it('setInnerMap: the map-in-map is created with the given template', () => {
@@ -107,7 +121,7 @@ describeKernel('open, adjust, load', () => {
     spec.adjust.program('read_buf').setAutoload(false);
     spec.adjust.program('on_enter').setAutoload(false);
     using c = loadCollection(spec);
-    expect([...c.programs.keys()].sort()).toEqual(['on_connect', 'on_xdp', 'retyped']);
+    expect([...c.programs.keys()].sort()).toEqual(['on_connect', 'on_xdp', 'retyped', 'uses_legacy']);
     expect(() => loadCollection(spec, only('left_out'))).toThrow(
       /program 'left_out': autoload is false, but options.programs names the program/,
     );

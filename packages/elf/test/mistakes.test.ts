@@ -76,6 +76,7 @@ SEC("tracepoint/no_category") int tp_flat(void *ctx) { return 0; }
 SEC("tracepoint/ts_ebpf_none/nothing") int tp_none(void *ctx) { return 0; }
 SEC("socket") int sock_filter(struct __sk_buff *skb) { return 0; }
 SEC("kprobe/do_unlinkat+x") int bad_probe(void *ctx) { return 0; }
+SEC("tc") int no_direction(struct __sk_buff *skb) { return 0; }
 `,
 };
 
@@ -347,6 +348,12 @@ describeKernel('elf: mistakes a user makes', () => {
       error: AttachError,
       names: ['on_connect', 'cgroup/connect4', "'/tmp'", 'not on a cgroup v2 file system'],
       cause: AttachError,
+    },
+    {
+      what: 'auto-attaching a bare tc program, which does not say ingress or egress',
+      act: () => attachOne(objects.get('attach-sections.bpf.c')!, 'no_direction', { interface: 'lo' }),
+      error: SectionAttachError,
+      names: ['no_direction', 'section tc', 'does not say ingress or egress', 'tc/ingress'],
     },
     {
       what: 'auto-attaching a syscall program',

@@ -1,10 +1,10 @@
-import { BpfAttachType, BpfProgType, BpfSyscallError, linkCreate } from '@ts-ebpf/syscall';
+import { BpfAttachType, BpfProgType, BpfSyscallError } from '@ts-ebpf/syscall';
 import { AttachError } from '../errors.js';
 import { Link } from '../link.js';
 import { describeInterface, type Interface, ifindex } from '../netlink/ifindex.js';
 import type { Program } from '../program.js';
 import { requireProgramType } from './check.js';
-import type { TcxOptions } from './tc.js';
+import { interfaceLinkCreate, type TcxOptions } from './tc.js';
 
 /** The side of a netkit pair a program runs on: the primary device, or its peer. */
 export type NetkitSide = 'primary' | 'peer';
@@ -26,17 +26,7 @@ export function attachNetkit(program: Program, iface: Interface, side: NetkitSid
   const where = `netkit ${side} on ${describeInterface(iface)}`;
   requireProgramType(program, where, [BpfProgType.SCHED_CLS]);
   try {
-    const fd = linkCreate({
-      progFd: program.fd,
-      targetFd: index,
-      attachType: NETKIT_TYPE[side],
-      flags: o.flags ?? 0,
-      mprog: {
-        ...(o.relativeFdOrId !== undefined && { relativeFdOrId: o.relativeFdOrId }),
-        ...(o.expectedRevision !== undefined && { expectedRevision: o.expectedRevision }),
-      },
-    });
-    return new Link({ kind: 'netkit', fd });
+    return new Link({ kind: 'netkit', fd: interfaceLinkCreate(program, index, NETKIT_TYPE[side], o) });
   } catch (e) {
     if (e instanceof BpfSyscallError && e.code === 'EINVAL')
       throw new AttachError(

@@ -3,7 +3,9 @@ import {
   attachCgroup,
   attachIter,
   attachKprobe,
+  attachKprobeMulti,
   attachNetfilter,
+  attachNetkit,
   attachNetns,
   attachPerfEvent,
   attachRawTracepoint,
@@ -14,7 +16,9 @@ import {
   attachTracepoint,
   attachTracing,
   attachUprobe,
+  attachUprobeMulti,
   attachXdp,
+  BpfAttachType,
   type FdTarget,
   type Interface,
   InterfaceNotFoundError,
@@ -24,10 +28,12 @@ import {
   type PerfEventOptions,
   ProbeUnsupportedError,
   type Program,
+  type TcDirection,
   TracepointNotFoundError,
 } from '@ts-ebpf/programs';
 import { BpfArgumentError } from '@ts-ebpf/syscall';
 import type { EbpfError } from '@ts-ebpf/uapi';
+import { kernelFunctionsMatching, syscallFunction, userFunctionsMatching } from './attach-symbols.js';
 import type { ProgramSpec } from './collection-spec.js';
 import { AttachOptionsError, SectionAttachError } from './errors.js';
 
@@ -37,7 +43,7 @@ import { AttachOptionsError, SectionAttachError } from './errors.js';
  * uprobes with a `path:function` section, iterators) need nothing.
  */
 export interface AttachTargets {
-  /** xdp and tc/tcx programs: the interface name or index. */
+  /** xdp, tc/tcx and netkit programs: the interface name or index. */
   interface?: Interface;
   /** cgroup programs (cgroup/*, cgroup_skb/*, sockops): a cgroup directory or fd. */
   cgroup?: FdTarget;
@@ -109,6 +115,18 @@ function need<K extends Option>(
   return value as NonNullable<AttachTargets[K]>;
 }
 
+/** A uprobe section's `<path>:<function>`, the path taken from the targets when the section has none. */
+function splitUprobeTarget(
+  target: string | undefined,
+  targets: AttachTargets,
+  spec: ProgramSpec,
+): { path: string; fn: string } {
+  const t = target ?? '';
+  const colon = t.lastIndexOf(':');
+  if (colon >= 0) return { path: t.slice(0, colon), fn: t.slice(colon + 1) };
+  return { path: need(targets, 'uprobePath', spec), fn: t };
+}
+
 function splitProbe(target: string, spec: ProgramSpec): { symbol: string; offset: number } {
   const m = /^([^+]+)(?:\+(0x[0-9a-f]+|\d+))?$/i.exec(target);
   if (!m)
@@ -166,12 +184,22 @@ const OPTION_OF: Record<string, Option> = {
   'xdp.frags': 'interface',
   tc: 'interface',
   tcx: 'interface',
+  netkit: 'interface',
   cgroup: 'cgroup',
+  lsm_cgroup: 'cgroup',
   cgroup_skb: 'cgroup',
   sockops: 'cgroup',
   sk_lookup: 'netns',
   flow_dissector: 'netns',
 };
+
+/** XDP programs that devmap / cpumap entries run (`xdp/devmap`, `xdp.frags/cpumap` …). */
+const MAP_RUN_XDP: ReadonlySet<number> = new Set([BpfAttachType.XDP_DEVMAP, BpfAttachType.XDP_CPUMAP]);
+/** The tcx direction of `tc/ingress`, `tcx/egress` … by expected attach type. */
+const TCX_DIRECTION = new Map<number, TcDirection>([
+  [BpfAttachType.TCX_INGRESS, 'ingress'],
+  [BpfAttachType.TCX_EGRESS, 'egress'],
+]);
 
 function attachByPrefix(program: Program, spec: ProgramSpec, targets: AttachTargets, prefix: string): Link {
   const target = spec.sectionDef.target;
@@ -201,9 +229,46 @@ function attachByPrefix(program: Program, spec: ProgramSpec, targets: AttachTarg
     case 'fentry.s':
     case 'fexit.s':
     case 'fmod_ret.s':
+    case 'fsession':
+    case 'fsession.s':
     case 'lsm':
     case 'lsm.s':
       return attachTracing(program);
+    case 'ksyscall':
+    case 'kretsyscall':
+      // The kernel function behind the syscall: __<arch>_sys_<name> on kernels with syscall wrappers.
+      return attachKprobe(program, {
+        symbol: syscallFunction(rest('a system call (ksyscall/<name>)')),
+        retprobe: prefix === 'kretsyscall',
+      });
+    case 'kprobe.multi':
+    case 'kretprobe.multi':
+    case 'kprobe.session':
+      return attachKprobeMulti(program, {
+        symbols: kernelFunctionsMatching(rest(`kernel functions (${prefix}/<pattern>)`), spec),
+        retprobe: prefix === 'kretprobe.multi',
+        session: prefix === 'kprobe.session',
+      });
+    case 'netkit':
+      return attachNetkit(
+        program,
+        need(targets, 'interface', spec),
+        spec.sectionDef.expectedAttachType === BpfAttachType.NETKIT_PEER ? 'peer' : 'primary',
+      );
+    case 'uprobe.multi':
+    case 'uretprobe.multi':
+    case 'uprobe.multi.s':
+    case 'uretprobe.multi.s':
+    case 'uprobe.session':
+    case 'uprobe.session.s': {
+      const { path, fn } = splitUprobeTarget(target, targets, spec);
+      return attachUprobeMulti(program, {
+        path,
+        symbols: userFunctionsMatching(path, fn, spec),
+        retprobe: prefix.startsWith('uretprobe'),
+        session: prefix.startsWith('uprobe.session'),
+      });
+    }
     case 'kprobe':
     case 'kretprobe':
       return attachKprobe(program, {
@@ -214,10 +279,7 @@ function attachByPrefix(program: Program, spec: ProgramSpec, targets: AttachTarg
     case 'uretprobe':
     case 'uprobe.s':
     case 'uretprobe.s': {
-      const t = target ?? '';
-      const colon = t.lastIndexOf(':');
-      const path = colon >= 0 ? t.slice(0, colon) : need(targets, 'uprobePath', spec);
-      const fn = colon >= 0 ? t.slice(colon + 1) : t;
+      const { path, fn } = splitUprobeTarget(target, targets, spec);
       return attachUprobe(program, {
         path,
         ...splitProbe(fn, spec),
@@ -229,16 +291,28 @@ function attachByPrefix(program: Program, spec: ProgramSpec, targets: AttachTarg
       return attachIter(program);
     case 'xdp':
     case 'xdp.frags':
+      if (MAP_RUN_XDP.has(spec.sectionDef.expectedAttachType ?? -1))
+        throw new SectionAttachError(
+          spec.name,
+          spec.section,
+          'the program runs from devmap or cpumap entries, not on an interface: store its fd in the map values',
+        );
       return attachXdp(program, need(targets, 'interface', spec));
     case 'tc':
-    case 'tcx':
-      return attachTcx(
-        program,
-        need(targets, 'interface', spec),
-        spec.section.endsWith('egress') ? 'egress' : 'ingress',
-      );
+    case 'tcx': {
+      const direction = TCX_DIRECTION.get(spec.sectionDef.expectedAttachType ?? -1);
+      if (!direction)
+        throw new SectionAttachError(
+          spec.name,
+          spec.section,
+          'the section does not say ingress or egress: name it tc/ingress or tc/egress (tcx links), ' +
+            'or attach the program with attachTcx or attachTcClassic of @ts-ebpf/programs',
+        );
+      return attachTcx(program, need(targets, 'interface', spec), direction);
+    }
     case 'cgroup':
     case 'cgroup_skb':
+    case 'lsm_cgroup':
     case 'sockops':
       return attachCgroup(program, need(targets, 'cgroup', spec));
     case 'sk_lookup':

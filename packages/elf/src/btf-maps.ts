@@ -6,8 +6,21 @@ import { ElfError } from './errors.js';
 /** libbpf's `pinning` values. */
 export const Pinning = { NONE: 0, BY_NAME: 1 } as const;
 
+/**
+ * How a map is created beyond its definition in the object, as `spec.adjust` sets it
+ * (libbpf's `bpf_map__set_pin_path`, `bpf_map__set_inner_map_fd`); absent by default.
+ */
+export interface MapLoadSettings {
+  /** Pin the map at this bpffs path, reusing a map already pinned there. Wins over `pinning`. */
+  pinPath?: string;
+  /** A map-in-map's inner-map template: this map instead of the object's `__array(values, …)` one. */
+  innerMapTemplate?: { readonly fd: number };
+  /** Create the map without BTF key/value types (its value size no longer fits them). */
+  withoutBtfTypes?: boolean;
+}
+
 /** A map defined in the `.maps` section with libbpf's BTF conventions (`__uint`, `__type`, `__array`). */
-export interface BtfMapSpec {
+export interface BtfMapSpec extends MapLoadSettings {
   name: string;
   type: number;
   keySize: number;
@@ -57,9 +70,9 @@ const UINT_FIELDS = new Map<
   ['value_size', 'valueSize'],
 ]);
 
-/** Parses one map definition struct (outer or inner). */
-function parseDef(btf: Btf, name: string, def: CompositeType): BtfMapSpec {
-  const spec: BtfMapSpec = {
+/** A map definition with every field at its default (what a definition leaves unsaid). */
+export function defaultMapDefinition(name: string): BtfMapSpec {
+  return {
     name,
     type: 0,
     keySize: 0,
@@ -74,6 +87,11 @@ function parseDef(btf: Btf, name: string, def: CompositeType): BtfMapSpec {
     innerMap: undefined,
     initialValues: new Map(),
   };
+}
+
+/** Parses one map definition struct (outer or inner). */
+function parseDef(btf: Btf, name: string, def: CompositeType): BtfMapSpec {
+  const spec = defaultMapDefinition(name);
   for (const m of def.members) {
     const what = `map ${name}.${m.name}`;
     const uintField = UINT_FIELDS.get(m.name);

@@ -13,10 +13,12 @@ import {
   SymbolType,
 } from '@ts-ebpf/elf-reader';
 import { type ByteOrder, isLittleEndian } from '@ts-ebpf/uapi';
+import type { MapLoadSettings } from './btf-maps.js';
 import { EM_BPF } from './constants.js';
 import { ElfError, ElfTargetError, UnknownSectionError } from './errors.js';
 import { CALL, INSN_SIZE, InsnView, LD_IMM64, PSEUDO_CALL, toLittleEndian } from './instructions.js';
 import { type ResolvedSection, resolveSection } from './sections.js';
+import { SpecAdjuster } from './spec-adjust.js';
 import { readStructOpsMaps, type StructOpsMapSpec } from './struct-ops.js';
 
 /** What an instruction of a program refers to, to be patched at load time. */
@@ -54,10 +56,12 @@ export interface ProgramSpec {
   /** Instructions the loader must patch. */
   references: Reference[];
   license: string;
+  /** Load the program with the collection (default true); set by `spec.adjust.program(name).setAutoload()`. */
+  autoload?: boolean;
 }
 
 /** A map defined in the legacy `maps` section (struct bpf_map_def). */
-export interface LegacyMapSpec {
+export interface LegacyMapSpec extends MapLoadSettings {
   name: string;
   type: number;
   keySize: number;
@@ -114,6 +118,11 @@ export interface CollectionSpec {
   /** Raw `.BTF` and `.BTF.ext`, when present. */
   btf: Uint8Array | undefined;
   btfExt: Uint8Array | undefined;
+  /**
+   * Changes to maps and programs before `loadCollection(spec)` (value sizes, max entries,
+   * types, pin paths, autoload, attach targets …), each checked when made.
+   */
+  readonly adjust: SpecAdjuster;
 }
 
 const DATA_SECTION = /^\.(data|rodata|bss)(\..+)?$/;
@@ -198,7 +207,7 @@ export function loadCollectionSpec(bytes: Uint8Array, options: CollectionSpecOpt
     }
   }
 
-  return {
+  const parts = {
     elf,
     byteOrder: order,
     programs,
@@ -211,6 +220,7 @@ export function loadCollectionSpec(bytes: Uint8Array, options: CollectionSpecOpt
     btf: copyOf(elf, '.BTF'),
     btfExt: copyOf(elf, '.BTF.ext'),
   };
+  return { ...parts, adjust: new SpecAdjuster(parts) };
 }
 
 /** A copy of a section's contents (never a view of the caller's bytes), or undefined. */

@@ -6,7 +6,7 @@ import type { MappedMemory } from '@ts-ebpf/syscall';
 import { BpfProgLoadFlag, BpfProgType, BpfSyscallError, kernelVersion } from '@ts-ebpf/syscall';
 import { HOST_BYTE_ORDER } from '@ts-ebpf/uapi';
 import { type AttachTargets, attachBySection } from './attach.js';
-import { type BtfMapSpec, parseBtfMaps } from './btf-maps.js';
+import type { BtfMapSpec } from './btf-maps.js';
 import {
   type CollectionSpec,
   type CollectionSpecOptions,
@@ -24,12 +24,14 @@ import {
   ElfTargetError,
   NameNotFoundError,
   ObjectBtfError,
+  SpecEditError,
 } from './errors.js';
 import { programExtInfo } from './ext-info.js';
 import { swapInstructionOrder } from './instructions.js';
 import { buildKconfig, type KconfigData } from './kconfig.js';
 import { readKernelConfig } from './node-config.js';
 import { fixupObjectBtf } from './object-btf.js';
+import { BTF_TARGETED } from './program-edit.js';
 import { relocate } from './relocate.js';
 import { planStructOps, type StructOpsAttach, type StructOpsPlans, structOpsMembers } from './struct-ops.js';
 import { GlobalVariable, mapDataSection, rewriteConstants } from './variables.js';
@@ -261,10 +263,8 @@ function loadProgram(prog: ProgramSpec, ctx: LoadContext): Program {
   const def = prog.sectionDef;
   const structOps = structOpsAttach(prog, ctx.structOps);
   const info = ext && btfFd !== undefined ? programExtInfo(prog, ext) : undefined;
-  const tracing =
-    def.expectedAttachType !== undefined &&
-    def.target &&
-    /^(fentry|fexit|fmod_ret|lsm|tp_btf|iter)/.test(prog.section);
+  // fentry/fexit/fmod_ret, tp_btf, iter, lsm: the target (from the section or setAttachTarget) is a kernel BTF name.
+  const tracing = def.expectedAttachType !== undefined && def.target && BTF_TARGETED.has(def.progType);
   try {
     return Program.load({
       type: def.progType,
@@ -307,9 +307,17 @@ function structOpsAttach(prog: ProgramSpec, plans: StructOpsPlans): StructOpsAtt
  * Loads a clang-compiled BPF object: creates its maps (BTF-defined, legacy,
  * global data, kconfig), applies CO-RE and relocations, loads every program
  * with its func_info/line_info, and fills prog_array and map-in-map initial values.
+ *
+ * `source` is the object's bytes, or a spec from {@link loadCollectionSpec} changed through
+ * `spec.adjust` (open → adjust → load); the spec's edits are checked again, as a whole,
+ * before the kernel is asked. Programs set not to autoload are left out.
+ * @throws SpecEditError for edits that conflict (a program type and an attach type that do not fit)
  */
-export function loadCollection(bytes: Uint8Array, options: CollectionOptions = {}): Collection {
-  const header = checkBpfTarget(bytes);
+export function loadCollection(
+  source: Uint8Array | CollectionSpec,
+  options: CollectionOptions = {},
+): Collection {
+  const header = source instanceof Uint8Array ? checkBpfTarget(source) : source.elf.header;
   const order = header.byteOrder;
   if (order !== HOST_BYTE_ORDER) {
     throw new ElfTargetError(
@@ -319,14 +327,22 @@ export function loadCollection(bytes: Uint8Array, options: CollectionOptions = {
       5,
     );
   }
-  const spec = loadCollectionSpec(bytes, options);
+  const spec = source instanceof Uint8Array ? loadCollectionSpec(source, options) : source;
+  spec.adjust.check();
   for (const name of options.programs ?? []) {
     if (!spec.programs.has(name))
       throw new NameNotFoundError('program', name, [...spec.programs.keys()], objectName(spec));
+    if (spec.programs.get(name)!.autoload === false)
+      throw new SpecEditError(
+        'program',
+        name,
+        'autoload',
+        'is false, but options.programs names the program',
+      );
   }
   const localBtf = spec.btf ? Btf.parse(spec.btf) : undefined;
   const ext = spec.btfExt && localBtf ? parseBtfExt(spec.btfExt, localBtf) : undefined;
-  const btfMaps: Map<string, BtfMapSpec> = localBtf ? parseBtfMaps(spec.elf, localBtf) : new Map();
+  const btfMaps: Map<string, BtfMapSpec> = localBtf ? spec.adjust.btfMaps(localBtf) : new Map();
   if (!localBtf && spec.btfMapNames.length > 0)
     throw new ElfError('the object has a .maps section but no .BTF');
   const kconfig = kconfigFor(spec, localBtf, options);
@@ -370,6 +386,7 @@ export function loadCollection(bytes: Uint8Array, options: CollectionOptions = {
   try {
     for (const prog of spec.programs.values()) {
       if (options.programs && !options.programs.includes(prog.name)) continue;
+      if (prog.autoload === false) continue;
       programs.set(prog.name, loadProgram(prog, context));
     }
     fillInitialValues(btfMaps, collection);

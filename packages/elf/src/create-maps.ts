@@ -4,8 +4,8 @@ import { BpfMap, type MapSpec, mapTypeName } from '@ts-ebpf/maps';
 export type RawMap = BpfMap<Uint8Array, Uint8Array>;
 
 import { BpfMapCreateFlag, BpfMapType, BpfSyscallError, mapFreeze, possibleCpuCount } from '@ts-ebpf/syscall';
-import { type BtfMapSpec, Pinning } from './btf-maps.js';
-import type { CollectionSpec, DataSectionSpec } from './collection-spec.js';
+import { type BtfMapSpec, defaultMapDefinition, Pinning } from './btf-maps.js';
+import type { CollectionSpec, DataSectionSpec, LegacyMapSpec } from './collection-spec.js';
 import { ElfError, MapCreateError } from './errors.js';
 import type { KconfigData } from './kconfig.js';
 
@@ -42,10 +42,11 @@ function maxEntries(spec: BtfMapSpec): number {
 }
 
 /** Map types the kernel creates only with key/value BTF. */
-const NEEDS_BTF: ReadonlySet<number> = new Set([
+export const NEEDS_BTF: ReadonlySet<number> = new Set([
   BpfMapType.SK_STORAGE,
   BpfMapType.INODE_STORAGE,
   BpfMapType.TASK_STORAGE,
+  BpfMapType.CGRP_STORAGE,
   BpfMapType.CGROUP_STORAGE,
   BpfMapType.PERCPU_CGROUP_STORAGE,
   BpfMapType.STRUCT_OPS,
@@ -72,8 +73,11 @@ function createNamed(name: string, spec: MapSpec<Uint8Array, Uint8Array>): RawMa
   }
 }
 
-function createBtfMap(spec: BtfMapSpec, input: MapCreationInput, inner?: RawMap): RawMap {
-  const withBtf = input.btfFd !== undefined && spec.keyTypeId !== 0 && spec.valueTypeId !== 0;
+function createBtfMap(spec: BtfMapSpec, input: MapCreationInput, inner?: { readonly fd: number }): RawMap {
+  const withBtf =
+    input.btfFd !== undefined && spec.keyTypeId !== 0 && spec.valueTypeId !== 0 && !spec.withoutBtfTypes;
+  const pinPath =
+    spec.pinPath ?? (spec.pinning === Pinning.BY_NAME ? `${input.pinRoot}/${spec.name}` : undefined);
   const create = (btf: boolean): RawMap =>
     createNamed(spec.name, {
       type: spec.type,
@@ -86,9 +90,7 @@ function createBtfMap(spec: BtfMapSpec, input: MapCreationInput, inner?: RawMap)
       ...(spec.mapExtra ? { mapExtra: spec.mapExtra } : {}),
       ...(inner ? { innerMap: inner } : {}),
       ...(btf ? { btf: { fd: input.btfFd!, keyTypeId: spec.keyTypeId, valueTypeId: spec.valueTypeId } } : {}),
-      ...(spec.pinning === Pinning.BY_NAME
-        ? { pinning: { path: `${input.pinRoot}/${spec.name}`, reuse: true } }
-        : {}),
+      ...(pinPath !== undefined ? { pinning: { path: pinPath, reuse: true } } : {}),
     });
   try {
     return create(withBtf);
@@ -109,6 +111,11 @@ function createBtfMap(spec: BtfMapSpec, input: MapCreationInput, inner?: RawMap)
       throw e;
     }
   }
+}
+
+/** A legacy `maps` definition in the shape of a BTF-defined one (no BTF types, no pinning). */
+function legacyAsBtfMap(legacy: LegacyMapSpec): BtfMapSpec {
+  return { ...defaultMapDefinition(legacy.name), ...legacy };
 }
 
 function dataMap(name: string, contents: Uint8Array, readOnly: boolean): RawMap {
@@ -136,7 +143,9 @@ export function createMaps(input: MapCreationInput, data: Map<string, DataSectio
   const dataMaps = new Map<string, RawMap>();
   try {
     for (const spec of input.btfMaps.values()) {
-      if (spec.innerMap) {
+      if (spec.innerMapTemplate) {
+        maps.set(spec.name, createBtfMap(spec, input, spec.innerMapTemplate));
+      } else if (spec.innerMap) {
         using template = createBtfMap(spec.innerMap, input);
         maps.set(spec.name, createBtfMap(spec, input, template));
       } else {
@@ -145,17 +154,7 @@ export function createMaps(input: MapCreationInput, data: Map<string, DataSectio
     }
     for (const legacy of input.spec.legacyMaps.values()) {
       if (maps.has(legacy.name)) throw new ElfError(`map ${legacy.name} is defined twice`);
-      maps.set(
-        legacy.name,
-        createNamed(legacy.name, {
-          type: legacy.type,
-          keySize: legacy.keySize,
-          valueSize: legacy.valueSize,
-          maxEntries: legacy.maxEntries,
-          flags: legacy.flags,
-          name: kernelName(legacy.name),
-        }),
-      );
+      maps.set(legacy.name, createBtfMap(legacyAsBtfMap(legacy), input, legacy.innerMapTemplate));
     }
     for (const section of data.values())
       dataMaps.set(section.name, dataMap(section.name, section.contents, section.readOnly));

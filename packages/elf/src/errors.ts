@@ -233,3 +233,38 @@ export class KernelSymbolNotFoundError extends EbpfError {
     this.searched = searched;
   }
 }
+
+/**
+ * A change to a collection spec before load that cannot work: a value size that does not fit
+ * the map's BTF type, a map type that conflicts with the map's definition, an attach target for
+ * a program type that has none … Names the map or program, the setting and the bad value.
+ * Thrown by the setters of `spec.adjust` when called, and by `loadCollection` (before the
+ * kernel is asked) for a spec whose objects were changed to such values directly.
+ */
+export class SpecEditError extends EbpfError {
+  /** A map or a program. */
+  readonly kind: 'map' | 'program';
+  /** The map's or program's name. */
+  readonly subject: string;
+  /** The setting at fault (`'valueSize'`, `'type'`, `'attachTarget'` …). */
+  readonly setting: string;
+  /**
+   * @param kind - map or program
+   * @param subject - its name
+   * @param setting - the setting at fault
+   * @param why - what is wrong, with the bad value
+   * @param options - `cause`: the error this one wraps
+   */
+  constructor(
+    kind: 'map' | 'program',
+    subject: string,
+    setting: string,
+    why: string,
+    options?: ErrorOptions,
+  ) {
+    super(`${kind} '${subject}': ${setting} ${why}`, options);
+    this.kind = kind;
+    this.subject = subject;
+    this.setting = setting;
+  }
+}

@@ -22,7 +22,7 @@ export {
   SymbolType,
 } from '@ts-ebpf/elf-reader';
 export { type AttachTargets, attachBySection } from './attach.js';
-export { type BtfMapSpec, Pinning, parseBtfMaps } from './btf-maps.js';
+export { type BtfMapSpec, type MapLoadSettings, Pinning, parseBtfMaps } from './btf-maps.js';
 export { Collection, type CollectionOptions, loadCollection } from './collection.js';
 export {
   type CollectionSpec,
@@ -57,14 +57,18 @@ export {
   NameNotFoundError,
   ObjectBtfError,
   SectionAttachError,
+  SpecEditError,
   UnknownSectionError,
   VariableValueError,
 } from './errors.js';
 export { type ProgramExtInfo, programExtInfo } from './ext-info.js';
 export { INSN_SIZE, toLittleEndian } from './instructions.js';
 export { buildKconfig, type KconfigData, type KconfigExtern, parseKconfig, Tristate } from './kconfig.js';
+export { MapEdit, type ValueSizeOptions } from './map-edit.js';
 export { readKernelConfig } from './node-config.js';
 export { fixupObjectBtf } from './object-btf.js';
+export { ProgramEdit } from './program-edit.js';
 export { type RelocationTargets, relocate } from './relocate.js';
 export { type ResolvedSection, resolveSection, SECTION_DEFS, type SectionDef } from './sections.js';
+export { type AdjustableParts, SpecAdjuster } from './spec-adjust.js';
 export { encodeVariable, GlobalVariable, rewriteConstants, type VariableValue } from './variables.js';

@@ -1,13 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { Btf } from '@ts-ebpf/btf';
-import { MapSpecError } from '@ts-ebpf/maps';
+import { BpfMap, MapSpecError } from '@ts-ebpf/maps';
 import {
   AttachError,
   InterfaceNotFoundError,
   TracepointNotFoundError,
   VerifierError,
 } from '@ts-ebpf/programs';
-import { BpfArgumentError, BpfSyscallError } from '@ts-ebpf/syscall';
+import { BpfArgumentError, BpfAttachType, BpfMapType, BpfSyscallError } from '@ts-ebpf/syscall';
 import { catalog, describeKernel } from '@ts-ebpf/test-utils';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
@@ -24,6 +24,7 @@ import {
   ObjectBtfError,
   parseElf,
   SectionAttachError,
+  SpecEditError,
   UnknownSectionError,
   VariableValueError,
 } from '../src/index.js';
@@ -75,6 +76,7 @@ SEC("tracepoint/no_category") int tp_flat(void *ctx) { return 0; }
 SEC("tracepoint/ts_ebpf_none/nothing") int tp_none(void *ctx) { return 0; }
 SEC("socket") int sock_filter(struct __sk_buff *skb) { return 0; }
 SEC("kprobe/do_unlinkat+x") int bad_probe(void *ctx) { return 0; }
+SEC("tc") int no_direction(struct __sk_buff *skb) { return 0; }
 `,
 };
 
@@ -348,6 +350,12 @@ describeKernel('elf: mistakes a user makes', () => {
       cause: AttachError,
     },
     {
+      what: 'auto-attaching a bare tc program, which does not say ingress or egress',
+      act: () => attachOne(objects.get('attach-sections.bpf.c')!, 'no_direction', { interface: 'lo' }),
+      error: SectionAttachError,
+      names: ['no_direction', 'section tc', 'does not say ingress or egress', 'tc/ingress'],
+    },
+    {
       what: 'auto-attaching a syscall program',
       act: () => attachOne(objects.get('attach-sections.bpf.c')!, 'by_hand', {}),
       error: SectionAttachError,
@@ -383,6 +391,64 @@ describeKernel('elf: mistakes a user makes', () => {
       act: () => attachOne(objects.get('attach-sections.bpf.c')!, 'bad_probe', {}),
       error: SectionAttachError,
       names: ['bad_probe', 'kprobe/do_unlinkat+x', "'do_unlinkat+x'"],
+    },
+    {
+      what: "a value size that does not fit the map's BTF value type",
+      act: () => loadCollectionSpec(sample).adjust.map('counts').setValueSize(12),
+      error: SpecEditError,
+      names: ["map 'counts'", 'valueSize is 12', 'BTF value type', 'withoutBtfTypes'],
+    },
+    {
+      what: 'turning an array map into a ring buffer',
+      act: () => loadCollectionSpec(sample).adjust.map('counts').setType(BpfMapType.RINGBUF),
+      error: SpecEditError,
+      names: ["map 'counts'", 'keySize is 4'],
+    },
+    {
+      what: 'an inner-map template for a map that holds no maps',
+      act: () => {
+        using inner = BpfMap.create({ type: BpfMapType.ARRAY, keySize: 4, valueSize: 8, maxEntries: 1 });
+        loadCollectionSpec(sample).adjust.map('counts').setInnerMap(inner);
+      },
+      error: SpecEditError,
+      names: ["map 'counts'", 'innerMap', 'holds no maps'],
+    },
+    {
+      what: 'a program fd given as an inner-map template',
+      act: () => {
+        using c = loadCollection(sample, { programs: ['on_xdp'] });
+        loadCollectionSpec(mapsObject).adjust.map('outer').setInnerMap(c.program('on_xdp'));
+      },
+      error: SpecEditError,
+      names: ["map 'outer'", 'is a program, not a map'],
+    },
+    {
+      what: 'resizing a data section whose last variable is no array',
+      act: () => loadCollectionSpec(sample).adjust.map('.bss').setValueSize(16),
+      error: SpecEditError,
+      names: ["map '.bss'", 'hits, is not an array'],
+    },
+    {
+      what: 'an attach target for an XDP program',
+      act: () => loadCollectionSpec(sample).adjust.program('on_xdp').setAttachTarget('sys_enter'),
+      error: SpecEditError,
+      names: ["program 'on_xdp'", 'attachTarget', 'no attach target'],
+    },
+    {
+      what: 'an expected attach type the kernel refuses for the program type, caught at load',
+      act: () => {
+        const spec = loadCollectionSpec(sample);
+        spec.adjust.program('on_connect').setExpectedAttachType(BpfAttachType.CGROUP_INET_INGRESS);
+        loadCollection(spec);
+      },
+      error: SpecEditError,
+      names: ["program 'on_connect'", 'expectedAttachType is cgroup_inet_ingress', 'cgroup_sock_addr'],
+    },
+    {
+      what: 'adjusting a map the object lacks',
+      act: () => loadCollectionSpec(sample).adjust.map('count'),
+      error: NameNotFoundError,
+      names: ["'count'", 'counts'],
     },
   ]);
 });

@@ -62,6 +62,7 @@ export {
 } from './local-storage.js';
 export { type LpmKey, LpmTrie, lpmKey } from './lpm.js';
 export { BpfMap, type MapCodecs } from './map.js';
+export { type CreateRequest as MapCreateRequest, checkSpec as checkMapSpec } from './map-diagnosis.js';
 export { ArrayOfMaps, HashOfMaps, MapOfMaps, type MapOfMapsOptions } from './map-in-map.js';
 export type { MapBtf, MapPinning, MapSpec } from './map-spec.js';
 export {

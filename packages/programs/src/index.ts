@@ -29,6 +29,7 @@ export {
   NfProto,
   NfVerdict,
 } from './attach/netfilter.js';
+export { attachNetkit, type NetkitSide } from './attach/netkit.js';
 export { attachNetns, queryNetns } from './attach/netns.js';
 export { attachToPerfEvent, type PerfAttachOptions } from './attach/perf-link.js';
 export {

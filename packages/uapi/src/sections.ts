@@ -43,7 +43,8 @@ const SLEEP = { sleepable: true };
 const FRAGS = { xdpFrags: true };
 
 /**
- * libbpf's SEC() conventions, in matching order (more specific names first).
+ * libbpf's SEC() conventions, in matching order (more specific names first): the table of
+ * current libbpf (`section_defs` in libbpf.c, 1.7 with Linux 7.0's `fsession`), not 1.1's.
  * A trailing `+` accepts the bare name or `name/<target>`.
  */
 export const SECTION_DEFS: readonly SectionDef[] = [
@@ -91,6 +92,8 @@ export const SECTION_DEFS: readonly SectionDef[] = [
   s('fentry+', P.TRACING, A.TRACE_FENTRY),
   s('fmod_ret+', P.TRACING, A.MODIFY_RETURN),
   s('fexit+', P.TRACING, A.TRACE_FEXIT),
+  s('fsession.s+', P.TRACING, A.TRACE_FSESSION, SLEEP),
+  s('fsession+', P.TRACING, A.TRACE_FSESSION),
   s('freplace+', P.EXT),
   s('lsm.s+', P.LSM, A.LSM_MAC, SLEEP),
   s('lsm_cgroup+', P.LSM, A.LSM_CGROUP),

@@ -47,3 +47,62 @@ describe('libbpf section names', () => {
     expect(() => sectionDef('xpd')).toThrow("unknown section name 'xpd'; did you mean 'xdp'?");
   });
 });
+
+describe("the section table of current libbpf (1.7's section_defs)", () => {
+  const P = BpfProgType;
+  const A = BpfAttachType;
+  // section name → [program type, expected attach type, sleepable]
+  const cases: [string, number, number | undefined, boolean][] = [
+    ['ksyscall/getpid', P.KPROBE, undefined, false],
+    ['kretsyscall/getpid', P.KPROBE, undefined, false],
+    ['uprobe.s//bin/true:main', P.KPROBE, undefined, true],
+    ['uretprobe.s//bin/true:main', P.KPROBE, undefined, true],
+    ['uprobe.multi//bin/true:ma*', P.KPROBE, A.TRACE_UPROBE_MULTI, false],
+    ['uretprobe.multi.s//bin/true:main', P.KPROBE, A.TRACE_UPROBE_MULTI, true],
+    ['uprobe.session//bin/true:main', P.KPROBE, A.TRACE_UPROBE_SESSION, false],
+    ['kprobe.multi/do_*', P.KPROBE, A.TRACE_KPROBE_MULTI, false],
+    ['kprobe.session/do_*', P.KPROBE, A.TRACE_KPROBE_SESSION, false],
+    ['usdt//bin/true:provider:name', P.KPROBE, undefined, false],
+    ['usdt.s//bin/true:provider:name', P.KPROBE, undefined, true],
+    ['tc/ingress', P.SCHED_CLS, A.TCX_INGRESS, false],
+    ['tc/egress', P.SCHED_CLS, A.TCX_EGRESS, false],
+    ['tcx/ingress', P.SCHED_CLS, A.TCX_INGRESS, false],
+    ['tcx/egress', P.SCHED_CLS, A.TCX_EGRESS, false],
+    ['netkit/primary', P.SCHED_CLS, A.NETKIT_PRIMARY, false],
+    ['netkit/peer', P.SCHED_CLS, A.NETKIT_PEER, false],
+    ['fentry.s/do_unlinkat', P.TRACING, A.TRACE_FENTRY, true],
+    ['fexit.s/do_unlinkat', P.TRACING, A.TRACE_FEXIT, true],
+    ['fmod_ret.s/do_unlinkat', P.TRACING, A.MODIFY_RETURN, true],
+    ['fsession/do_unlinkat', P.TRACING, A.TRACE_FSESSION, false],
+    ['fsession.s/do_unlinkat', P.TRACING, A.TRACE_FSESSION, true],
+    ['lsm.s/file_open', P.LSM, A.LSM_MAC, true],
+    ['lsm_cgroup/socket_bind', P.LSM, A.LSM_CGROUP, false],
+    ['iter.s/task', P.TRACING, A.TRACE_ITER, true],
+    ['cgroup/connect_unix', P.CGROUP_SOCK_ADDR, A.CGROUP_UNIX_CONNECT, false],
+    ['cgroup/sendmsg_unix', P.CGROUP_SOCK_ADDR, A.CGROUP_UNIX_SENDMSG, false],
+    ['cgroup/recvmsg_unix', P.CGROUP_SOCK_ADDR, A.CGROUP_UNIX_RECVMSG, false],
+    ['cgroup/getpeername_unix', P.CGROUP_SOCK_ADDR, A.CGROUP_UNIX_GETPEERNAME, false],
+    ['cgroup/getsockname_unix', P.CGROUP_SOCK_ADDR, A.CGROUP_UNIX_GETSOCKNAME, false],
+    ['sk_reuseport/migrate', P.SK_REUSEPORT, A.SK_REUSEPORT_SELECT_OR_MIGRATE, false],
+    ['sk_reuseport', P.SK_REUSEPORT, A.SK_REUSEPORT_SELECT, false],
+    ['struct_ops/ssthresh', P.STRUCT_OPS, undefined, false],
+    ['struct_ops.s/ssthresh', P.STRUCT_OPS, undefined, true],
+    ['syscall', P.SYSCALL, undefined, true],
+    ['netfilter', P.NETFILTER, A.NETFILTER, false],
+    ['xdp.frags/devmap', P.XDP, A.XDP_DEVMAP, false],
+  ];
+  it.each(cases)('%s', (name, progType, expectedAttachType, sleepable) => {
+    const def = sectionDef(name);
+    expect(def.progType).toBe(progType);
+    expect(def.expectedAttachType).toBe(expectedAttachType);
+    expect(def.sleepable ?? false).toBe(sleepable);
+  });
+
+  it('names match exactly or at a slash, as in libbpf', () => {
+    expect(resolveSection('tc')?.expectedAttachType).toBeUndefined();
+    expect(resolveSection('tc/other')).toBeUndefined();
+    expect(resolveSection('tcx')).toBeUndefined();
+    expect(resolveSection('uprobe.sx/f')).toBeUndefined();
+    expect(resolveSection('fsessions/f')).toBeUndefined();
+  });
+});

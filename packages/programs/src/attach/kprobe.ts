@@ -106,6 +106,11 @@ export interface KprobeMultiOptions {
   readonly cookies?: readonly (bigint | number)[];
   /** kretprobes instead of kprobes. */
   readonly retprobe?: boolean;
+  /**
+   * A session link (`TRACE_KPROBE_SESSION`, kernel 6.10+): the program, loaded with that expected
+   * attach type, runs at entry and at return. Default false: a `TRACE_KPROBE_MULTI` link.
+   */
+  readonly session?: boolean;
 }
 
 /** The BPF_LINK_CREATE attr of a kprobe_multi link (exported for tests of what is sent). */
@@ -115,7 +120,7 @@ export function kprobeMultiAttr(progFd: number, o: KprobeMultiOptions): LinkCrea
   return {
     progFd,
     targetFd: 0,
-    attachType: BpfAttachType.TRACE_KPROBE_MULTI,
+    attachType: o.session ? BpfAttachType.TRACE_KPROBE_SESSION : BpfAttachType.TRACE_KPROBE_MULTI,
     kprobeMulti: {
       flags: o.retprobe ? BpfKprobeMultiFlag.RETURN : 0,
       ...(o.symbols?.length && { syms: [...o.symbols] }),

@@ -33,17 +33,29 @@ export function attachTcx(
 ): Link {
   const index = ifindex(iface);
   requireProgramType(program, `tcx ${direction} on ${describeInterface(iface)}`, [BpfProgType.SCHED_CLS]);
-  const fd = linkCreate({
+  return new Link({ kind: 'tcx', fd: interfaceLinkCreate(program, index, TCX_TYPE[direction], o) });
+}
+
+/**
+ * BPF_LINK_CREATE of a program on an interface's multi-program hook (tcx, netkit: the same
+ * `relative_fd` / `expected_revision` options). Returns the link's fd.
+ */
+export function interfaceLinkCreate(
+  program: Program,
+  ifindex: number,
+  attachType: number,
+  o: TcxOptions,
+): number {
+  return linkCreate({
     progFd: program.fd,
-    targetFd: index,
-    attachType: TCX_TYPE[direction],
+    targetFd: ifindex,
+    attachType,
     flags: o.flags ?? 0,
     mprog: {
       ...(o.relativeFdOrId !== undefined && { relativeFdOrId: o.relativeFdOrId }),
       ...(o.expectedRevision !== undefined && { expectedRevision: o.expectedRevision }),
     },
   });
-  return new Link({ kind: 'tcx', fd });
 }
 
 /** Lists the programs and links on an interface's tcx hook. */

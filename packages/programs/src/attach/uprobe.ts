@@ -127,6 +127,11 @@ export interface UprobeMultiOptions {
   readonly cookies?: readonly (number | bigint)[];
   /** uretprobes instead of uprobes. */
   readonly retprobe?: boolean;
+  /**
+   * A session link (`TRACE_UPROBE_SESSION`, kernel 6.13+): the program, loaded with that expected
+   * attach type, runs at entry and at return. Default false: a `TRACE_UPROBE_MULTI` link.
+   */
+  readonly session?: boolean;
   /** Only this process (default 0: all). */
   readonly pid?: number;
 }
@@ -146,7 +151,7 @@ export function attachUprobeMulti(program: Program, o: UprobeMultiOptions): Link
   const fd = linkCreate({
     progFd: program.fd,
     targetFd: 0,
-    attachType: BpfAttachType.TRACE_UPROBE_MULTI,
+    attachType: o.session ? BpfAttachType.TRACE_UPROBE_SESSION : BpfAttachType.TRACE_UPROBE_MULTI,
     uprobeMulti: {
       path: o.path,
       offsets: BigUint64Array.from(offsets),

@@ -1,0 +1,103 @@
+import { readFileSync } from 'node:fs';
+import { SymbolType } from '@ts-ebpf/elf-reader';
+import { ElfSymbols } from '@ts-ebpf/programs';
+import type { ProgramSpec } from './collection-spec.js';
+import { SectionAttachError } from './errors.js';
+
+// Names section targets stand for: the kernel function behind a syscall, the functions a glob
+// pattern of a multi-probe section matches.
+
+/** The prefix of syscall functions on kernels built with syscall wrappers, by `process.arch`. */
+const SYSCALL_WRAPPER_PREFIX: Readonly<Record<string, string>> = {
+  x64: '__x64_sys_',
+  ia32: '__ia32_sys_',
+  arm64: '__arm64_sys_',
+  s390x: '__s390x_sys_',
+  riscv64: '__riscv_sys_',
+  ppc64: '__powerpc_sys_',
+  loong64: '__loongarch64_sys_',
+};
+
+let kallsyms: Set<string> | undefined;
+
+/** Function names of the running kernel (`/proc/kallsyms`, read once). */
+function kernelSymbols(): Set<string> {
+  if (!kallsyms) {
+    kallsyms = new Set();
+    for (const line of readFileSync('/proc/kallsyms', 'utf8').split('\n')) {
+      const name = line.split(' ')[2];
+      if (name) kallsyms.add(name.split('\t')[0]!);
+    }
+  }
+  return kallsyms;
+}
+
+/**
+ * The kernel function a `ksyscall/<name>` program probes, as libbpf chooses it: the
+ * architecture's wrapper `__<arch>_sys_<name>` when the kernel has it (kernels built with
+ * syscall wrappers), `sys_<name>` otherwise.
+ */
+export function syscallFunction(name: string): string {
+  const prefix = SYSCALL_WRAPPER_PREFIX[process.arch];
+  if (prefix && kernelSymbols().has(`${prefix}${name}`)) return `${prefix}${name}`;
+  return `sys_${name}`;
+}
+
+/** A glob (`*` any run, `?` one character) as a whole-name regular expression. */
+function globRegExp(pattern: string): RegExp {
+  const body = pattern
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
+  return new RegExp(`^${body}$`);
+}
+
+const isGlob = (pattern: string) => /[*?]/.test(pattern);
+
+/**
+ * The kernel functions a `kprobe.multi/<pattern>` section names: the pattern itself, or the
+ * functions of `available_filter_functions` a glob matches.
+ * @throws SectionAttachError when the list cannot be read or the glob matches nothing
+ */
+export function kernelFunctionsMatching(pattern: string, spec: ProgramSpec): string[] {
+  if (!isGlob(pattern)) return [pattern];
+  let text: string;
+  try {
+    text = readFileSync('/sys/kernel/tracing/available_filter_functions', 'utf8');
+  } catch (e) {
+    throw new SectionAttachError(
+      spec.name,
+      spec.section,
+      `cannot expand '${pattern}': /sys/kernel/tracing/available_filter_functions is unreadable (${(e as Error).message})`,
+    );
+  }
+  const re = globRegExp(pattern);
+  const names = new Set<string>();
+  for (const line of text.split('\n')) {
+    const name = line.split(' ')[0];
+    if (name && re.test(name)) names.add(name);
+  }
+  if (names.size === 0)
+    throw new SectionAttachError(spec.name, spec.section, `no kernel function matches '${pattern}'`);
+  return [...names];
+}
+
+/**
+ * The functions of the binary at `path` a `uprobe.multi/<path>:<pattern>` section names: the
+ * name itself, or the defined functions a glob matches.
+ * @throws SectionAttachError when the glob matches no function of the binary
+ */
+export function userFunctionsMatching(path: string, pattern: string, spec: ProgramSpec): string[] {
+  if (!pattern)
+    throw new SectionAttachError(spec.name, spec.section, 'the section name does not say a function');
+  if (!isGlob(pattern)) return [pattern];
+  const re = globRegExp(pattern);
+  const names = new Set(
+    ElfSymbols.open(path)
+      .symbols.filter((s) => s.address !== 0n && s.type === SymbolType.FUNC && re.test(s.name))
+      .map((s) => s.name),
+  );
+  if (names.size === 0)
+    throw new SectionAttachError(spec.name, spec.section, `no function of ${path} matches '${pattern}'`);
+  return [...names];
+}

@@ -32,12 +32,17 @@ import { readKernelConfig } from './node-config.js';
 import { fixupObjectBtf } from './object-btf.js';
 import { relocate } from './relocate.js';
 import { GlobalVariable, mapDataSection, rewriteConstants } from './variables.js';
+import { withVirtualKconfig } from './virtual-kconfig.js';
 
 /** Options of {@link loadCollection}. */
 export interface CollectionOptions extends CollectionSpecOptions {
   /** Kernel BTF for CO-RE, kfuncs and ksyms (default: `kernelBtf()` of @ts-ebpf/btf, parsed once per process when first needed). */
   kernelBtf?: Btf;
-  /** Kernel config for `.kconfig` externs (default: /proc/config.gz, read when needed). */
+  /**
+   * Kernel config for `.kconfig` externs (default: /proc/config.gz, read when needed). The
+   * externs libbpf computes itself (`LINUX_HAS_SYSCALL_WRAPPER`, `LINUX_HAS_BPF_COOKIE`) are
+   * probed on this kernel unless this map sets them.
+   */
   kconfig?: Map<string, string> | (() => Map<string, string>);
   /** Directory for maps pinned by name (default /sys/fs/bpf). */
   pinRoot?: string;
@@ -186,9 +191,11 @@ function kconfigFor(
   btf: Btf | undefined,
   options: CollectionOptions,
 ): KconfigData | undefined {
-  if (!btf?.find('.kconfig', 'datasec')) return undefined;
+  const datasec = btf?.find('.kconfig', 'datasec');
+  if (!btf || !datasec) return undefined;
   const source = options.kconfig ?? readKernelConfig;
-  const config = typeof source === 'function' ? source() : source;
+  const names = datasec.vars.map((v) => btf.type(v.type).name);
+  const config = withVirtualKconfig(typeof source === 'function' ? source() : source, names);
   const weak = new Set(spec.elf.symbols.filter((s) => s.bind === SymbolBind.WEAK).map((s) => s.name));
   return buildKconfig(btf, config, kernelVersion().code, (n) => weak.has(n));
 }

@@ -68,3 +68,4 @@ export { fixupObjectBtf } from './object-btf.js';
 export { type RelocationTargets, relocate } from './relocate.js';
 export { type ResolvedSection, resolveSection, SECTION_DEFS, type SectionDef } from './sections.js';
 export { encodeVariable, GlobalVariable, rewriteConstants, type VariableValue } from './variables.js';
+export { VIRTUAL_KCONFIG } from './virtual-kconfig.js';

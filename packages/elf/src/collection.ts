@@ -1,7 +1,7 @@
 import { Btf, type BtfExt, parseBtfExt } from '@ts-ebpf/btf';
 import { kernelBtf, type LoadedBtf, loadBtf } from '@ts-ebpf/btf/kernel';
 import { SymbolBind, SymbolType } from '@ts-ebpf/elf-reader';
-import { type Link, Program, VerifierError } from '@ts-ebpf/programs';
+import { bpfCookieSupported, type Link, Program, VerifierError } from '@ts-ebpf/programs';
 import type { MappedMemory } from '@ts-ebpf/syscall';
 import { BpfProgLoadFlag, BpfSyscallError, kernelVersion } from '@ts-ebpf/syscall';
 import { HOST_BYTE_ORDER } from '@ts-ebpf/uapi';
@@ -24,6 +24,8 @@ import {
   ElfTargetError,
   NameNotFoundError,
   ObjectBtfError,
+  SectionAttachError,
+  UsdtAttachError,
 } from './errors.js';
 import { programExtInfo } from './ext-info.js';
 import { swapInstructionOrder } from './instructions.js';
@@ -31,6 +33,7 @@ import { buildKconfig, type KconfigData } from './kconfig.js';
 import { readKernelConfig } from './node-config.js';
 import { fixupObjectBtf } from './object-btf.js';
 import { relocate } from './relocate.js';
+import { USDT_IP_MAP, USDT_SPECS_MAP, UsdtSpecTable, type UsdtTarget } from './usdt/attach.js';
 import { GlobalVariable, mapDataSection, rewriteConstants } from './variables.js';
 import { withVirtualKconfig } from './virtual-kconfig.js';
 
@@ -73,6 +76,8 @@ export class Collection implements Disposable {
   readonly #btf: LoadedBtf | undefined;
   readonly #mappings = new Map<string, MappedMemory>();
   readonly #links: Link[] = [];
+  readonly #kconfig: KconfigData | undefined;
+  #usdt: UsdtSpecTable | undefined;
   #closed = false;
 
   /** @internal */
@@ -82,12 +87,14 @@ export class Collection implements Disposable {
     dataMaps: Map<string, RawMap>,
     programs: Map<string, Program>,
     btf: LoadedBtf | undefined,
+    kconfig?: KconfigData,
   ) {
     this.spec = spec;
     this.maps = maps;
     this.dataMaps = dataMaps;
     this.programs = programs;
     this.#btf = btf;
+    this.#kconfig = kconfig;
   }
 
   /** The map called `name`. @throws NameNotFoundError naming the maps there are */
@@ -137,11 +144,49 @@ export class Collection implements Disposable {
   attach(targets: AttachTargets = {}, names?: readonly string[]): Link[] {
     const links: Link[] = [];
     for (const name of names ?? [...this.programs.keys()]) {
-      const link = attachBySection(this.program(name), this.spec.programs.get(name)!, targets);
-      this.#links.push(link);
+      const program = this.program(name);
+      const spec = this.spec.programs.get(name)!;
+      let link: Link;
+      if (/^usdt(\.s)?$/.test(spec.section.split('/')[0]!)) {
+        link = this.attachUsdt(name, usdtTargetOf(spec));
+      } else {
+        link = attachBySection(program, spec, targets);
+        this.#links.push(link);
+      }
       links.push(link);
     }
     return links;
+  }
+
+  /**
+   * Attaches a program written with libbpf's `usdt.bpf.h` (`SEC("usdt")`, `BPF_USDT`,
+   * `bpf_usdt_arg()`) to a USDT probe of a binary: a uprobe at every site of
+   * `provider:name` in its `.note.stapsdt`, each site's argument spec in the collection's
+   * `__bpf_usdt_specs` map, and the probe's semaphore (if any) raised while attached. The
+   * Link is closed with the collection.
+   * @throws NameNotFoundError for a program the collection lacks, or a probe the binary lacks
+   * @throws UsdtSpecError when the binary cannot be read or an argument cannot be expressed
+   * @throws UsdtAttachError when the object lacks usdt.bpf.h's maps or they are full
+   */
+  attachUsdt(program: string, target: UsdtTarget): Link {
+    const p = this.program(program);
+    const link = this.#usdtTable(program).attach(p, program, target);
+    this.#links.push(link);
+    return link;
+  }
+
+  #usdtTable(program: string): UsdtSpecTable {
+    if (this.#usdt) return this.#usdt;
+    const specs = this.maps.get(USDT_SPECS_MAP);
+    if (!specs)
+      throw new UsdtAttachError(
+        program,
+        `the object has no map ${USDT_SPECS_MAP}: read USDT arguments with bpf_usdt_arg() of <bpf/usdt.bpf.h>`,
+      );
+    const extern = this.#kconfig?.externs.get('LINUX_HAS_BPF_COOKIE');
+    const cookies = extern ? this.#kconfig!.contents[extern.offset] !== 0 : bpfCookieSupported();
+    this.#usdt = new UsdtSpecTable(specs, this.maps.get(USDT_IP_MAP), cookies);
+    return this.#usdt;
   }
 
   /** True once closed. */
@@ -174,6 +219,26 @@ export class Collection implements Disposable {
   [Symbol.dispose](): void {
     this.close();
   }
+}
+
+/**
+ * The probe a `usdt/<binary>:<provider>:<name>` section names (the binary may hold colons:
+ * provider and name are the last two fields).
+ */
+function usdtTargetOf(spec: ProgramSpec): UsdtTarget {
+  const t = spec.sectionDef.target;
+  const parts = t?.split(':') ?? [];
+  if (parts.length < 3 || parts.some((p) => p === ''))
+    throw new SectionAttachError(
+      spec.name,
+      spec.section,
+      t
+        ? `cannot read '${t}' as <binary>:<provider>:<name>`
+        : 'the section name does not say the probe (usdt/<binary>:<provider>:<name>): attach with collection.attachUsdt()',
+    );
+  const name = parts.pop()!;
+  const provider = parts.pop()!;
+  return { binary: parts.join(':'), provider, name };
 }
 
 /** Lazily read kernel facts (vmlinux BTF, kconfig) shared by one load. */
@@ -320,7 +385,7 @@ export function loadCollection(bytes: Uint8Array, options: CollectionOptions = {
   })();
   const context: LoadContext = { ext, localBtf, btfFd: btf?.fd, maps: created, kconfig, kernel, options };
   const programs = new Map<string, Program>();
-  const collection = new Collection(spec, created.maps, created.data, programs, btf);
+  const collection = new Collection(spec, created.maps, created.data, programs, btf, kconfig);
   try {
     for (const prog of spec.programs.values()) {
       if (options.programs && !options.programs.includes(prog.name)) continue;

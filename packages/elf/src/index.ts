@@ -58,6 +58,8 @@ export {
   ObjectBtfError,
   SectionAttachError,
   UnknownSectionError,
+  UsdtAttachError,
+  UsdtSpecError,
   VariableValueError,
 } from './errors.js';
 export { type ProgramExtInfo, programExtInfo } from './ext-info.js';
@@ -67,5 +69,17 @@ export { readKernelConfig } from './node-config.js';
 export { fixupObjectBtf } from './object-btf.js';
 export { type RelocationTargets, relocate } from './relocate.js';
 export { type ResolvedSection, resolveSection, SECTION_DEFS, type SectionDef } from './sections.js';
+export {
+  encodeUsdtSpec,
+  parseX86UsdtArg,
+  parseX86UsdtArgs,
+  USDT_MAX_ARGS,
+  USDT_SPEC_SIZE,
+  UsdtArgKind,
+  type UsdtArgSpec,
+  X86_64_PT_REGS_OFFSET,
+} from './usdt/arg-spec.js';
+export { USDT_IP_MAP, USDT_SPECS_MAP, type UsdtTarget } from './usdt/attach.js';
+export { fileOffsetOf, readUsdtNotes, type UsdtNote } from './usdt/notes.js';
 export { encodeVariable, GlobalVariable, rewriteConstants, type VariableValue } from './variables.js';
 export { VIRTUAL_KCONFIG } from './virtual-kconfig.js';

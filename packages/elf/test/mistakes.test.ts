@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Btf } from '@ts-ebpf/btf';
 import { MapSpecError } from '@ts-ebpf/maps';
 import {
@@ -13,6 +15,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
   AttachOptionsError,
   type AttachTargets,
+  attachBySection,
   ElfError,
   ElfTargetError,
   KconfigError,
@@ -23,12 +26,15 @@ import {
   NameNotFoundError,
   ObjectBtfError,
   parseElf,
+  readUsdtNotes,
   SectionAttachError,
   UnknownSectionError,
+  UsdtAttachError,
+  UsdtSpecError,
   VariableValueError,
 } from '../src/index.js';
 import { compileFixture } from './compile.js';
-import { CorpusBuild } from './corpus/build.js';
+import { CORPUS_DIR, CorpusBuild } from './corpus/build.js';
 
 const SOURCES = {
   'unknown-section.bpf.c': `#include "common.h"
@@ -76,6 +82,13 @@ SEC("tracepoint/ts_ebpf_none/nothing") int tp_none(void *ctx) { return 0; }
 SEC("socket") int sock_filter(struct __sk_buff *skb) { return 0; }
 SEC("kprobe/do_unlinkat+x") int bad_probe(void *ctx) { return 0; }
 `,
+  'usdt-sections.bpf.c': `#include "common.h"
+#include <bpf/usdt.bpf.h>
+long seen = 0;
+SEC("usdt") int BPF_USDT(bare, int x) { seen = x; return 0; }
+SEC("usdt/onlyname") int BPF_USDT(unreadable, int x) { seen = x; return 0; }
+SEC("usdt//bin/true:tsebpf:none") int BPF_USDT(no_probe, int x) { seen = x; return 0; }
+`,
 };
 
 let build: CorpusBuild;
@@ -84,10 +97,28 @@ let sample: Buffer;
 let bigEndian: Buffer;
 let badAccess: Buffer;
 let mapsObject: Buffer;
+let usdtTarget: string;
+let highByteTarget: string;
 
 beforeAll(() => {
   build = new CorpusBuild();
-  for (const [name, source] of Object.entries(SOURCES)) objects.set(name, build.object(name, { source }));
+  for (const [name, source] of Object.entries(SOURCES))
+    objects.set(name, build.object(name, { source, includeAfter: ['/usr/include/x86_64-linux-gnu'] }));
+  usdtTarget = join(build.dir, 'usdt-target');
+  execFileSync('gcc', [
+    '-O2',
+    '-o',
+    usdtTarget,
+    join(CORPUS_DIR, 'usdt-target.c'),
+    join(CORPUS_DIR, 'usdt-target-sem.c'),
+  ]);
+  // The same binary with its sem probe's argument rewritten to a high-byte register.
+  const bytes = new Uint8Array(readFileSync(usdtTarget));
+  const sem = readUsdtNotes(parseElf(bytes), usdtTarget).find((n) => n.name === 'sem')!;
+  const at = Buffer.from(bytes).indexOf(`${sem.args}\0`);
+  bytes.set(new TextEncoder().encode('1@%ah'.padEnd(sem.args.length, ' ')), at);
+  highByteTarget = join(build.dir, 'usdt-target-ah');
+  writeFileSync(highByteTarget, bytes);
   sample = compileFixture('sample.bpf.c');
   bigEndian = compileFixture('sample.bpf.c', 'bpfeb');
   badAccess = compileFixture('bad-access.bpf.c');
@@ -383,6 +414,80 @@ describeKernel('elf: mistakes a user makes', () => {
       act: () => attachOne(objects.get('attach-sections.bpf.c')!, 'bad_probe', {}),
       error: SectionAttachError,
       names: ['bad_probe', 'kprobe/do_unlinkat+x', "'do_unlinkat+x'"],
+    },
+    {
+      what: 'auto-attaching a usdt program whose section names no probe',
+      act: () => attachOne(objects.get('usdt-sections.bpf.c')!, 'bare', {}),
+      error: SectionAttachError,
+      names: ['bare', 'section usdt', 'usdt/<binary>:<provider>:<name>', 'attachUsdt'],
+    },
+    {
+      what: 'a usdt section that is not <binary>:<provider>:<name>',
+      act: () => attachOne(objects.get('usdt-sections.bpf.c')!, 'unreadable', {}),
+      error: SectionAttachError,
+      names: ['unreadable', 'usdt/onlyname', "'onlyname'"],
+    },
+    {
+      what: 'attaching a usdt program through attachBySection, without its collection',
+      act: () => {
+        using c = loadCollection(objects.get('usdt-sections.bpf.c')!);
+        attachBySection(c.program('bare'), c.spec.programs.get('bare')!);
+      },
+      error: SectionAttachError,
+      names: ['bare', 'section usdt', 'collection.attachUsdt()'],
+    },
+    {
+      what: 'a usdt section naming a probe the binary lacks',
+      act: () => attachOne(objects.get('usdt-sections.bpf.c')!, 'no_probe', {}),
+      error: NameNotFoundError,
+      names: ["USDT probe 'tsebpf:none'", '/bin/true', 'none'],
+    },
+    {
+      what: 'attachUsdt naming a probe the binary lacks lists the ones it has',
+      act: () => {
+        using c = loadCollection(objects.get('usdt-sections.bpf.c')!);
+        c.attachUsdt('bare', { binary: usdtTarget, provider: 'tsebpf', name: 'reg' });
+      },
+      error: NameNotFoundError,
+      names: ["'tsebpf:reg'", usdtTarget, 'tsebpf:regs', 'tsebpf:sem'],
+    },
+    {
+      what: 'attachUsdt to a binary that does not exist',
+      act: () => {
+        using c = loadCollection(objects.get('usdt-sections.bpf.c')!);
+        c.attachUsdt('bare', { binary: '/nonexistent/ts-ebpf-bin', provider: 'p', name: 'n' });
+      },
+      error: UsdtSpecError,
+      names: ['p:n', '/nonexistent/ts-ebpf-bin', 'cannot read'],
+      cause: Error,
+    },
+    {
+      what: 'attachUsdt to a file that is not ELF',
+      act: () => {
+        using c = loadCollection(objects.get('usdt-sections.bpf.c')!);
+        c.attachUsdt('bare', { binary: '/etc/hostname', provider: 'p', name: 'n' });
+      },
+      error: UsdtSpecError,
+      names: ['/etc/hostname', 'not a readable ELF64 file'],
+      cause: ElfError,
+    },
+    {
+      what: 'a USDT argument in a register usdt.bpf.h cannot read (%ah)',
+      act: () => {
+        using c = loadCollection(objects.get('usdt-sections.bpf.c')!);
+        c.attachUsdt('bare', { binary: highByteTarget, provider: 'tsebpf', name: 'sem' });
+      },
+      error: UsdtSpecError,
+      names: ['tsebpf:sem', 'argument 0', "'1@%ah'", 'high-byte register'],
+    },
+    {
+      what: 'attachUsdt of a program whose object lacks usdt.bpf.h',
+      act: () => {
+        using c = loadCollection(objects.get('attach-sections.bpf.c')!, { programs: ['bad_probe'] });
+        c.attachUsdt('bad_probe', { binary: usdtTarget, provider: 'tsebpf', name: 'sem' });
+      },
+      error: UsdtAttachError,
+      names: ['bad_probe', '__bpf_usdt_specs', 'usdt.bpf.h'],
     },
   ]);
 });

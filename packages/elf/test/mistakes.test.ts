@@ -31,6 +31,7 @@ import {
   UnknownSectionError,
   UsdtAttachError,
   UsdtSpecError,
+  type UsdtTarget,
   VariableValueError,
 } from '../src/index.js';
 import { compileFixture } from './compile.js';
@@ -153,6 +154,12 @@ function badBtfFuncType(): Uint8Array {
 function attachOne(bytes: Uint8Array, name: string, targets: AttachTargets): void {
   using c = loadCollection(bytes, { programs: [name] });
   c.attach(targets, [name]);
+}
+
+/** Loads the usdt-sections object and attaches its program `bare` to `target`; closes what it opened. */
+function usdtAttach(target: UsdtTarget): void {
+  using c = loadCollection(objects.get('usdt-sections.bpf.c')!);
+  c.attachUsdt('bare', target);
 }
 
 describeKernel('elf: mistakes a user makes', () => {
@@ -444,39 +451,27 @@ describeKernel('elf: mistakes a user makes', () => {
     },
     {
       what: 'attachUsdt naming a probe the binary lacks lists the ones it has',
-      act: () => {
-        using c = loadCollection(objects.get('usdt-sections.bpf.c')!);
-        c.attachUsdt('bare', { binary: usdtTarget, provider: 'tsebpf', name: 'reg' });
-      },
+      act: () => usdtAttach({ binary: usdtTarget, provider: 'tsebpf', name: 'reg' }),
       error: NameNotFoundError,
       names: ["'tsebpf:reg'", usdtTarget, 'tsebpf:regs', 'tsebpf:sem'],
     },
     {
       what: 'attachUsdt to a binary that does not exist',
-      act: () => {
-        using c = loadCollection(objects.get('usdt-sections.bpf.c')!);
-        c.attachUsdt('bare', { binary: '/nonexistent/ts-ebpf-bin', provider: 'p', name: 'n' });
-      },
+      act: () => usdtAttach({ binary: '/nonexistent/ts-ebpf-bin', provider: 'p', name: 'n' }),
       error: UsdtSpecError,
       names: ['p:n', '/nonexistent/ts-ebpf-bin', 'cannot read'],
       cause: Error,
     },
     {
       what: 'attachUsdt to a file that is not ELF',
-      act: () => {
-        using c = loadCollection(objects.get('usdt-sections.bpf.c')!);
-        c.attachUsdt('bare', { binary: '/etc/hostname', provider: 'p', name: 'n' });
-      },
+      act: () => usdtAttach({ binary: '/etc/hostname', provider: 'p', name: 'n' }),
       error: UsdtSpecError,
       names: ['/etc/hostname', 'not a readable ELF64 file'],
       cause: ElfError,
     },
     {
       what: 'a USDT argument in a register usdt.bpf.h cannot read (%ah)',
-      act: () => {
-        using c = loadCollection(objects.get('usdt-sections.bpf.c')!);
-        c.attachUsdt('bare', { binary: highByteTarget, provider: 'tsebpf', name: 'sem' });
-      },
+      act: () => usdtAttach({ binary: highByteTarget, provider: 'tsebpf', name: 'sem' }),
       error: UsdtSpecError,
       names: ['tsebpf:sem', 'argument 0', "'1@%ah'", 'high-byte register'],
     },

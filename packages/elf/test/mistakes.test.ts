@@ -476,6 +476,12 @@ describeKernel('elf: mistakes a user makes', () => {
       names: ['tsebpf:sem', 'argument 0', "'1@%ah'", 'high-byte register'],
     },
     {
+      what: 'a USDT cookie that is not a 64-bit integer',
+      act: () => usdtAttach({ binary: usdtTarget, provider: 'tsebpf', name: 'sem', cookie: 1.5 }),
+      error: UsdtAttachError,
+      names: ['bare', 'cookie 1.5', '64-bit integer'],
+    },
+    {
       what: 'attachUsdt of a program whose object lacks usdt.bpf.h',
       act: () => {
         using c = loadCollection(objects.get('attach-sections.bpf.c')!, { programs: ['bad_probe'] });

@@ -163,6 +163,10 @@ describeKernel('USDT programs (usdt.bpf.h) attached to the target', () => {
     expect(longs(c, 'mem_args')).toEqual(EXPECTED.mem);
     expect(longs(c, 'cookies').slice(0, 2)).toEqual([0n, 7n]);
     expect(c.map('__bpf_usdt_ip_to_spec_id').count()).toBe(2);
+    // One address, one spec: a second attachment of the same site is refused.
+    expect(() => c.attachUsdt('on_sem', { binary: noPie, provider: 'tsebpf', name: 'regs' })).toThrow(
+      /already attached from this collection/,
+    );
     // A PIE binary's addresses are per process: refused, with the reason.
     expect(() => c.attachUsdt('on_sem', { binary: pie, provider: 'tsebpf', name: 'sem' })).toThrow(
       UsdtAttachError,

@@ -78,7 +78,7 @@ export class UsdtSpecTable {
           `${target.binary} is position-independent: its probe addresses are known only per process, and the program was loaded without BPF cookies (LINUX_HAS_BPF_COOKIE=n)`,
         );
     }
-    const cookie = BigInt(target.cookie ?? 0);
+    const cookie = usdtCookie(programName, target.cookie);
     const ids: number[] = [];
     const ipKeys: Uint8Array[] = [];
     const links: Link[] = [];
@@ -101,7 +101,15 @@ export class UsdtSpecTable {
         }
         if (!this.#cookies) {
           const key = u64(site.address);
-          this.#ips!.set(key, u32(id), BpfMapUpdateFlag.NOEXIST);
+          try {
+            this.#ips!.set(key, u32(id), BpfMapUpdateFlag.NOEXIST);
+          } catch (e) {
+            throw new UsdtAttachError(
+              programName,
+              `site 0x${site.address.toString(16)} of ${probe} in ${target.binary} is already attached from this collection: without BPF cookies one address has one spec`,
+              { cause: e },
+            );
+          }
           ipKeys.push(key);
         }
         links.push(
@@ -131,6 +139,17 @@ export class UsdtSpecTable {
       );
     return id;
   }
+}
+
+/** The user's cookie as the 64 bits `bpf_usdt_cookie()` returns. @throws UsdtAttachError when it is no 64-bit integer */
+function usdtCookie(programName: string, cookie: bigint | number | undefined): bigint {
+  const value = cookie ?? 0;
+  const fits =
+    (typeof value === 'bigint' || Number.isSafeInteger(value)) &&
+    BigInt(value) >= -(1n << 63n) &&
+    BigInt(value) < 1n << 64n;
+  if (!fits) throw new UsdtAttachError(programName, `cookie ${String(value)} is not a 64-bit integer`);
+  return BigInt.asUintN(64, BigInt(value));
 }
 
 const u32 = (n: number) => {

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { BtfBuilder } from '@ts-ebpf/btf';
 import { loadBtf } from '@ts-ebpf/btf/kernel';
 import { assemble, bpf } from '@ts-ebpf/dsl';
@@ -150,9 +150,29 @@ export function syscallWrapperPresent(): boolean {
     syscallWrapper = false;
     return false;
   }
-  const symbol = `__${prefix}_sys_bpf`;
-  const text = readFileSync('/proc/kallsyms', 'latin1');
-  // Lines are `<address> <type> <name>[\t[module]]`.
-  syscallWrapper = new RegExp(` ${symbol}(?:\t|\n|$)`).test(text);
+  syscallWrapper = kallsymsHas(`__${prefix}_sys_bpf`);
   return syscallWrapper;
+}
+
+/**
+ * Whether /proc/kallsyms names `symbol` (lines are `<address> <type> <name>[\t[module]]`).
+ * Read in large chunks and stopped at the first hit: the kernel produces the file slowly in
+ * small reads.
+ */
+function kallsymsHas(symbol: string): boolean {
+  const fd = openSync('/proc/kallsyms', 'r');
+  try {
+    const chunk = Buffer.alloc(1 << 20);
+    const pattern = new RegExp(` ${symbol}(?:\t|\n)`);
+    let carry = '';
+    for (;;) {
+      const n = readSync(fd, chunk, 0, chunk.byteLength, null);
+      if (n <= 0) return false;
+      const text = carry + chunk.toString('latin1', 0, n);
+      if (pattern.test(text)) return true;
+      carry = text.slice(-(symbol.length + 2));
+    }
+  } finally {
+    closeSync(fd);
+  }
 }

@@ -330,6 +330,13 @@ function attachByPrefix(program: Program, spec: ProgramSpec, targets: AttachTarg
       return attachSocketFilter(program, need(targets, 'socket', spec));
     case 'perf_event':
       return attachPerfEvent(program, need(targets, 'perfEvent', spec));
+    case 'usdt':
+    case 'usdt.s':
+      throw new SectionAttachError(
+        spec.name,
+        spec.section,
+        "a USDT program reads its collection's spec maps: attach it with collection.attach() or collection.attachUsdt()",
+      );
     default:
       throw new SectionAttachError(
         spec.name,

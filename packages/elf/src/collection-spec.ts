@@ -380,8 +380,9 @@ function linkProgram(
 
 function externSection(sym: ElfSymbol): string {
   // libbpf puts kconfig externs in .kconfig and kernel symbols in .ksyms; an
-  // undefined symbol keeps no section, so the name decides: CONFIG_* is kconfig.
-  return sym.name.startsWith('CONFIG_') || sym.name === 'LINUX_KERNEL_VERSION' ? '.kconfig' : '.ksyms';
+  // undefined symbol keeps no section, so the name decides: CONFIG_* and libbpf's
+  // LINUX_* (kernel version, virtual externs) are kconfig.
+  return sym.name.startsWith('CONFIG_') || sym.name.startsWith('LINUX_') ? '.kconfig' : '.ksyms';
 }
 
 function readLegacyMaps(elf: ElfFile): Map<string, LegacyMapSpec> {

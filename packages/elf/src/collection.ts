@@ -1,7 +1,7 @@
 import { Btf, type BtfExt, parseBtfExt } from '@ts-ebpf/btf';
 import { kernelBtf, type LoadedBtf, loadBtf } from '@ts-ebpf/btf/kernel';
 import { SymbolBind, SymbolType } from '@ts-ebpf/elf-reader';
-import { type Link, Program, StructOps, VerifierError } from '@ts-ebpf/programs';
+import { bpfCookieSupported, type Link, Program, StructOps, VerifierError } from '@ts-ebpf/programs';
 import type { MappedMemory } from '@ts-ebpf/syscall';
 import { BpfProgLoadFlag, BpfProgType, BpfSyscallError, kernelVersion } from '@ts-ebpf/syscall';
 import { HOST_BYTE_ORDER } from '@ts-ebpf/uapi';
@@ -24,7 +24,9 @@ import {
   ElfTargetError,
   NameNotFoundError,
   ObjectBtfError,
+  SectionAttachError,
   SpecEditError,
+  UsdtAttachError,
 } from './errors.js';
 import { programExtInfo } from './ext-info.js';
 import { swapInstructionOrder } from './instructions.js';
@@ -34,13 +36,19 @@ import { fixupObjectBtf } from './object-btf.js';
 import { BTF_TARGETED } from './program-edit.js';
 import { relocate } from './relocate.js';
 import { planStructOps, type StructOpsAttach, type StructOpsPlans, structOpsMembers } from './struct-ops.js';
+import { USDT_IP_MAP, USDT_SPECS_MAP, UsdtSpecTable, type UsdtTarget } from './usdt/attach.js';
 import { GlobalVariable, mapDataSection, rewriteConstants } from './variables.js';
+import { withVirtualKconfig } from './virtual-kconfig.js';
 
 /** Options of {@link loadCollection}. */
 export interface CollectionOptions extends CollectionSpecOptions {
   /** Kernel BTF for CO-RE, kfuncs and ksyms (default: `kernelBtf()` of @ts-ebpf/btf, parsed once per process when first needed). */
   kernelBtf?: Btf;
-  /** Kernel config for `.kconfig` externs (default: /proc/config.gz, read when needed). */
+  /**
+   * Kernel config for `.kconfig` externs (default: /proc/config.gz, read when needed). The
+   * externs libbpf computes itself (`LINUX_HAS_SYSCALL_WRAPPER`, `LINUX_HAS_BPF_COOKIE`) are
+   * probed on this kernel unless this map sets them.
+   */
   kconfig?: Map<string, string> | (() => Map<string, string>);
   /** Directory for maps pinned by name (default /sys/fs/bpf). */
   pinRoot?: string;
@@ -77,6 +85,8 @@ export class Collection implements Disposable {
   readonly #btf: LoadedBtf | undefined;
   readonly #mappings = new Map<string, MappedMemory>();
   readonly #links: Link[] = [];
+  readonly #kconfig: KconfigData | undefined;
+  #usdt: UsdtSpecTable | undefined;
   #closed = false;
 
   /** @internal */
@@ -87,6 +97,7 @@ export class Collection implements Disposable {
     programs: Map<string, Program>,
     btf: LoadedBtf | undefined,
     structOps: Map<string, StructOps> = new Map(),
+    kconfig?: KconfigData,
   ) {
     this.structOps = structOps;
     this.spec = spec;
@@ -94,6 +105,7 @@ export class Collection implements Disposable {
     this.dataMaps = dataMaps;
     this.programs = programs;
     this.#btf = btf;
+    this.#kconfig = kconfig;
   }
 
   /** The map called `name`. @throws NameNotFoundError naming the maps there are */
@@ -153,8 +165,14 @@ export class Collection implements Disposable {
           if ([...m.programs.values()].includes(name)) structOps.add(m.name);
         continue;
       }
-      const link = attachBySection(program, this.spec.programs.get(name)!, targets);
-      this.#links.push(link);
+      const spec = this.spec.programs.get(name)!;
+      let link: Link;
+      if (/^usdt(\.s)?$/.test(spec.section.split('/')[0]!)) {
+        link = this.attachUsdt(name, usdtTargetOf(spec));
+      } else {
+        link = attachBySection(program, spec, targets);
+        this.#links.push(link);
+      }
       links.push(link);
     }
     for (const name of names ? structOps : this.structOps.keys()) {
@@ -163,6 +181,37 @@ export class Collection implements Disposable {
       links.push(link);
     }
     return links;
+  }
+
+  /**
+   * Attaches a program written with libbpf's `usdt.bpf.h` (`SEC("usdt")`, `BPF_USDT`,
+   * `bpf_usdt_arg()`) to a USDT probe of a binary: a uprobe at every site of
+   * `provider:name` in its `.note.stapsdt`, each site's argument spec in the collection's
+   * `__bpf_usdt_specs` map, and the probe's semaphore (if any) raised while attached. The
+   * Link is closed with the collection.
+   * @throws NameNotFoundError for a program the collection lacks, or a probe the binary lacks
+   * @throws UsdtSpecError when the binary cannot be read or an argument cannot be expressed
+   * @throws UsdtAttachError when the object lacks usdt.bpf.h's maps or they are full
+   */
+  attachUsdt(program: string, target: UsdtTarget): Link {
+    const p = this.program(program);
+    const link = this.#usdtTable(program).attach(p, program, target);
+    this.#links.push(link);
+    return link;
+  }
+
+  #usdtTable(program: string): UsdtSpecTable {
+    if (this.#usdt) return this.#usdt;
+    const specs = this.maps.get(USDT_SPECS_MAP);
+    if (!specs)
+      throw new UsdtAttachError(
+        program,
+        `the object has no map ${USDT_SPECS_MAP}: read USDT arguments with bpf_usdt_arg() of <bpf/usdt.bpf.h>`,
+      );
+    const extern = this.#kconfig?.externs.get('LINUX_HAS_BPF_COOKIE');
+    const cookies = extern ? this.#kconfig!.contents[extern.offset] !== 0 : bpfCookieSupported();
+    this.#usdt = new UsdtSpecTable(specs, this.maps.get(USDT_IP_MAP), cookies);
+    return this.#usdt;
   }
 
   /** True once closed. */
@@ -198,6 +247,26 @@ export class Collection implements Disposable {
   }
 }
 
+/**
+ * The probe a `usdt/<binary>:<provider>:<name>` section names (the binary may hold colons:
+ * provider and name are the last two fields).
+ */
+function usdtTargetOf(spec: ProgramSpec): UsdtTarget {
+  const t = spec.sectionDef.target;
+  const parts = t?.split(':') ?? [];
+  if (parts.length < 3 || parts.some((p) => p === ''))
+    throw new SectionAttachError(
+      spec.name,
+      spec.section,
+      t
+        ? `cannot read '${t}' as <binary>:<provider>:<name>`
+        : 'the section name does not say the probe (usdt/<binary>:<provider>:<name>): attach with collection.attachUsdt()',
+    );
+  const name = parts.pop()!;
+  const provider = parts.pop()!;
+  return { binary: parts.join(':'), provider, name };
+}
+
 /** Lazily read kernel facts (vmlinux BTF, kconfig) shared by one load. */
 class KernelFacts {
   #btf: Btf | undefined;
@@ -213,9 +282,11 @@ function kconfigFor(
   btf: Btf | undefined,
   options: CollectionOptions,
 ): KconfigData | undefined {
-  if (!btf?.find('.kconfig', 'datasec')) return undefined;
+  const datasec = btf?.find('.kconfig', 'datasec');
+  if (!btf || !datasec) return undefined;
   const source = options.kconfig ?? readKernelConfig;
-  const config = typeof source === 'function' ? source() : source;
+  const names = datasec.vars.map((v) => btf.type(v.type).name);
+  const config = withVirtualKconfig(typeof source === 'function' ? source() : source, names);
   const weak = new Set(spec.elf.symbols.filter((s) => s.bind === SymbolBind.WEAK).map((s) => s.name));
   return buildKconfig(btf, config, kernelVersion().code, (n) => weak.has(n));
 }
@@ -382,7 +453,7 @@ export function loadCollection(
   };
   const programs = new Map<string, Program>();
   const structOps = new Map<string, StructOps>();
-  const collection = new Collection(spec, created.maps, created.data, programs, btf, structOps);
+  const collection = new Collection(spec, created.maps, created.data, programs, btf, structOps, kconfig);
   try {
     for (const prog of spec.programs.values()) {
       if (options.programs && !options.programs.includes(prog.name)) continue;

@@ -6,24 +6,25 @@ export { ElfError } from '@ts-ebpf/elf-reader';
 
 /**
  * A name the object or the loaded collection does not have: a map, program or global
- * variable asked for by name (`Collection.map()`, `options.programs`, `options.constants` …).
+ * variable asked for by name (`Collection.map()`, `options.programs`, `options.constants` …),
+ * or a USDT probe a binary lacks (`Collection.attachUsdt()`).
  * The message lists the names there are.
  */
 export class NameNotFoundError extends EbpfError {
   /** What kind of thing was asked for. */
-  readonly kind: 'map' | 'program' | 'variable';
+  readonly kind: 'map' | 'program' | 'variable' | 'USDT probe';
   /** The name asked for. */
   readonly missing: string;
   /** The names of that kind there are. */
   readonly available: readonly string[];
   /**
-   * @param kind - map, program or variable
+   * @param kind - map, program, variable or USDT probe
    * @param missing - the name asked for
    * @param available - the names of that kind there are
    * @param where - what was searched, for the message (default: the object)
    */
   constructor(
-    kind: 'map' | 'program' | 'variable',
+    kind: 'map' | 'program' | 'variable' | 'USDT probe',
     missing: string,
     available: readonly string[],
     where = 'the object',
@@ -266,5 +267,46 @@ export class SpecEditError extends EbpfError {
     this.kind = kind;
     this.subject = subject;
     this.setting = setting;
+  }
+}
+
+/**
+ * A USDT probe of a binary that cannot be attached as described: an argument whose operand
+ * `usdt.bpf.h` cannot express (a scaled index, a symbol-relative address, a high-byte
+ * register), more arguments than it holds, a `.note.stapsdt` that is malformed, or a
+ * binary of an architecture whose operand syntax is not known. Names the binary, the probe
+ * and, for an argument, its number and text.
+ */
+export class UsdtSpecError extends EbpfError {
+  /** The binary's path. */
+  readonly binary: string;
+  /** The probe as `provider:name` (`''` when the notes themselves are unreadable). */
+  readonly probe: string;
+  /**
+   * @param binary - the binary's path
+   * @param probe - `provider:name`, or `''`
+   * @param why - what is wrong
+   * @param options - `cause`: the error this one wraps
+   */
+  constructor(binary: string, probe: string, why: string, options?: ErrorOptions) {
+    super(`USDT ${probe ? `probe ${probe} in ` : 'notes of '}${binary}: ${why}`, options);
+    this.binary = binary;
+    this.probe = probe;
+  }
+}
+
+/**
+ * A program cannot be attached to a USDT probe from its collection: the object lacks the
+ * maps of libbpf's `usdt.bpf.h` (`__bpf_usdt_specs`, `__bpf_usdt_ip_to_spec_id`), they
+ * have another layout, every spec slot is in use, or the program was loaded without BPF
+ * cookies and the binary is position-independent. Names the program.
+ */
+export class UsdtAttachError extends EbpfError {
+  /** The program's name. */
+  readonly program: string;
+  /** @param program - the program's name; @param why - what is wrong; @param options - `cause` */
+  constructor(program: string, why: string, options?: ErrorOptions) {
+    super(`program ${program}: cannot attach to a USDT probe: ${why}`, options);
+    this.program = program;
   }
 }

@@ -59,6 +59,8 @@ export {
   SectionAttachError,
   SpecEditError,
   UnknownSectionError,
+  UsdtAttachError,
+  UsdtSpecError,
   VariableValueError,
 } from './errors.js';
 export { type ProgramExtInfo, programExtInfo } from './ext-info.js';
@@ -71,4 +73,17 @@ export { ProgramEdit } from './program-edit.js';
 export { type RelocationTargets, relocate } from './relocate.js';
 export { type ResolvedSection, resolveSection, SECTION_DEFS, type SectionDef } from './sections.js';
 export { type AdjustableParts, SpecAdjuster } from './spec-adjust.js';
+export {
+  encodeUsdtSpec,
+  parseX86UsdtArg,
+  parseX86UsdtArgs,
+  USDT_MAX_ARGS,
+  USDT_SPEC_SIZE,
+  UsdtArgKind,
+  type UsdtArgSpec,
+  X86_64_PT_REGS_OFFSET,
+} from './usdt/arg-spec.js';
+export { USDT_IP_MAP, USDT_SPECS_MAP, type UsdtTarget } from './usdt/attach.js';
+export { fileOffsetOf, readUsdtNotes, type UsdtNote } from './usdt/notes.js';
 export { encodeVariable, GlobalVariable, rewriteConstants, type VariableValue } from './variables.js';
+export { VIRTUAL_KCONFIG } from './virtual-kconfig.js';

@@ -1,5 +1,5 @@
 import type { Btf } from '@ts-ebpf/btf';
-import type { ElfFile } from '@ts-ebpf/elf-reader';
+import { type ElfFile, SymbolType } from '@ts-ebpf/elf-reader';
 import { ElfError } from './errors.js';
 import type { KconfigData } from './kconfig.js';
 
@@ -11,6 +11,9 @@ const LINKAGE_STATIC = 0;
 const LINKAGE_GLOBAL = 1;
 const LINKAGE_EXTERN = 2;
 const INT_SIGNED = 1;
+/** `st_other & 3` of a symbol: `STV_INTERNAL`, `STV_HIDDEN`. */
+const VISIBILITY_INTERNAL = 1;
+const VISIBILITY_HIDDEN = 2;
 /** Offsets in `struct btf_header`. */
 const HDR_LEN = 4;
 const TYPE_OFF = 8;
@@ -38,7 +41,8 @@ interface Appended {
  * before BTF_LOAD: clang leaves DATASEC sizes and variable offsets at zero (the
  * ELF symbols hold them), externs carry a linkage the kernel refuses, sections such
  * as `.ksyms` exist only in BTF, and kfuncs declared `__ksym` sit in `.ksyms` as FUNCs
- * where the kernel accepts only VARs (each becomes a 4-byte placeholder variable).
+ * where the kernel accepts only VARs (each becomes a 4-byte placeholder variable), and
+ * global functions of hidden visibility are made static (verified in their callers' context).
  * Never writes into `btf.bytes`.
  */
 export function fixupObjectBtf(btf: Btf, elf: ElfFile, kconfig?: KconfigData): Uint8Array {
@@ -56,6 +60,15 @@ export function fixupObjectBtf(btf: Btf, elf: ElfFile, kconfig?: KconfigData): U
     placeholderName: undefined,
   };
   const context: DatasecContext = { btf, elf, v, symbolValue, kconfig, appended };
+  const hidden = new Set(
+    elf.symbols
+      .filter(
+        (s) =>
+          s.type === SymbolType.FUNC &&
+          (s.visibility === VISIBILITY_HIDDEN || s.visibility === VISIBILITY_INTERNAL),
+      )
+      .map((s) => s.name),
+  );
 
   for (let id = btf.firstId; id < btf.typeCount; id++) {
     const at = btf.recordOffset(id);
@@ -64,6 +77,10 @@ export function fixupObjectBtf(btf: Btf, elf: ElfFile, kconfig?: KconfigData): U
     if (kind === KIND_FUNC && (info & 0xffff) === LINKAGE_EXTERN) {
       v.setUint32(at + 4, (info & 0xffff0000) | LINKAGE_STATIC, le);
       nameParams(context, v.getUint32(at + 8, le));
+    } else if (kind === KIND_FUNC && (info & 0xffff) === LINKAGE_GLOBAL && hidden.has(btf.type(id).name)) {
+      // As libbpf: a global function of hidden or internal visibility (usdt.bpf.h's
+      // `__weak __hidden bpf_usdt_arg`) is verified as static, in its caller's context.
+      v.setUint32(at + 4, (info & 0xffff0000) | LINKAGE_STATIC, le);
     } else if (kind === KIND_VAR && v.getUint32(at + 12, le) === LINKAGE_EXTERN) {
       v.setUint32(at + 12, LINKAGE_GLOBAL, le);
     } else if (kind === KIND_DATASEC) {

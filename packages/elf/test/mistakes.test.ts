@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Btf } from '@ts-ebpf/btf';
 import { BpfMap, MapSpecError } from '@ts-ebpf/maps';
 import {
@@ -13,6 +15,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
   AttachOptionsError,
   type AttachTargets,
+  attachBySection,
   ElfError,
   ElfTargetError,
   KconfigError,
@@ -23,13 +26,17 @@ import {
   NameNotFoundError,
   ObjectBtfError,
   parseElf,
+  readUsdtNotes,
   SectionAttachError,
   SpecEditError,
   UnknownSectionError,
+  UsdtAttachError,
+  UsdtSpecError,
+  type UsdtTarget,
   VariableValueError,
 } from '../src/index.js';
 import { compileFixture } from './compile.js';
-import { CorpusBuild } from './corpus/build.js';
+import { CORPUS_DIR, CorpusBuild } from './corpus/build.js';
 
 const SOURCES = {
   'unknown-section.bpf.c': `#include "common.h"
@@ -78,6 +85,13 @@ SEC("socket") int sock_filter(struct __sk_buff *skb) { return 0; }
 SEC("kprobe/do_unlinkat+x") int bad_probe(void *ctx) { return 0; }
 SEC("tc") int no_direction(struct __sk_buff *skb) { return 0; }
 `,
+  'usdt-sections.bpf.c': `#include "common.h"
+#include <bpf/usdt.bpf.h>
+long seen = 0;
+SEC("usdt") int BPF_USDT(bare, int x) { seen = x; return 0; }
+SEC("usdt/onlyname") int BPF_USDT(unreadable, int x) { seen = x; return 0; }
+SEC("usdt//bin/true:tsebpf:none") int BPF_USDT(no_probe, int x) { seen = x; return 0; }
+`,
 };
 
 let build: CorpusBuild;
@@ -86,10 +100,28 @@ let sample: Buffer;
 let bigEndian: Buffer;
 let badAccess: Buffer;
 let mapsObject: Buffer;
+let usdtTarget: string;
+let highByteTarget: string;
 
 beforeAll(() => {
   build = new CorpusBuild();
-  for (const [name, source] of Object.entries(SOURCES)) objects.set(name, build.object(name, { source }));
+  for (const [name, source] of Object.entries(SOURCES))
+    objects.set(name, build.object(name, { source, includeAfter: ['/usr/include/x86_64-linux-gnu'] }));
+  usdtTarget = join(build.dir, 'usdt-target');
+  execFileSync('gcc', [
+    '-O2',
+    '-o',
+    usdtTarget,
+    join(CORPUS_DIR, 'usdt-target.c'),
+    join(CORPUS_DIR, 'usdt-target-sem.c'),
+  ]);
+  // The same binary with its sem probe's argument rewritten to a high-byte register.
+  const bytes = new Uint8Array(readFileSync(usdtTarget));
+  const sem = readUsdtNotes(parseElf(bytes), usdtTarget).find((n) => n.name === 'sem')!;
+  const at = Buffer.from(bytes).indexOf(`${sem.args}\0`);
+  bytes.set(new TextEncoder().encode('1@%ah'.padEnd(sem.args.length, ' ')), at);
+  highByteTarget = join(build.dir, 'usdt-target-ah');
+  writeFileSync(highByteTarget, bytes);
   sample = compileFixture('sample.bpf.c');
   bigEndian = compileFixture('sample.bpf.c', 'bpfeb');
   badAccess = compileFixture('bad-access.bpf.c');
@@ -124,6 +156,12 @@ function badBtfFuncType(): Uint8Array {
 function attachOne(bytes: Uint8Array, name: string, targets: AttachTargets): void {
   using c = loadCollection(bytes, { programs: [name] });
   c.attach(targets, [name]);
+}
+
+/** Loads the usdt-sections object and attaches its program `bare` to `target`; closes what it opened. */
+function usdtAttach(target: UsdtTarget): void {
+  using c = loadCollection(objects.get('usdt-sections.bpf.c')!);
+  c.attachUsdt('bare', target);
 }
 
 describeKernel('elf: mistakes a user makes', () => {
@@ -449,6 +487,74 @@ describeKernel('elf: mistakes a user makes', () => {
       act: () => loadCollectionSpec(sample).adjust.map('count'),
       error: NameNotFoundError,
       names: ["'count'", 'counts'],
+    },
+    {
+      what: 'auto-attaching a usdt program whose section names no probe',
+      act: () => attachOne(objects.get('usdt-sections.bpf.c')!, 'bare', {}),
+      error: SectionAttachError,
+      names: ['bare', 'section usdt', 'usdt/<binary>:<provider>:<name>', 'attachUsdt'],
+    },
+    {
+      what: 'a usdt section that is not <binary>:<provider>:<name>',
+      act: () => attachOne(objects.get('usdt-sections.bpf.c')!, 'unreadable', {}),
+      error: SectionAttachError,
+      names: ['unreadable', 'usdt/onlyname', "'onlyname'"],
+    },
+    {
+      what: 'attaching a usdt program through attachBySection, without its collection',
+      act: () => {
+        using c = loadCollection(objects.get('usdt-sections.bpf.c')!);
+        attachBySection(c.program('bare'), c.spec.programs.get('bare')!);
+      },
+      error: SectionAttachError,
+      names: ['bare', 'section usdt', 'collection.attachUsdt()'],
+    },
+    {
+      what: 'a usdt section naming a probe the binary lacks',
+      act: () => attachOne(objects.get('usdt-sections.bpf.c')!, 'no_probe', {}),
+      error: NameNotFoundError,
+      names: ["USDT probe 'tsebpf:none'", '/bin/true', 'none'],
+    },
+    {
+      what: 'attachUsdt naming a probe the binary lacks lists the ones it has',
+      act: () => usdtAttach({ binary: usdtTarget, provider: 'tsebpf', name: 'reg' }),
+      error: NameNotFoundError,
+      names: ["'tsebpf:reg'", usdtTarget, 'tsebpf:regs', 'tsebpf:sem'],
+    },
+    {
+      what: 'attachUsdt to a binary that does not exist',
+      act: () => usdtAttach({ binary: '/nonexistent/ts-ebpf-bin', provider: 'p', name: 'n' }),
+      error: UsdtSpecError,
+      names: ['p:n', '/nonexistent/ts-ebpf-bin', 'cannot read'],
+      cause: Error,
+    },
+    {
+      what: 'attachUsdt to a file that is not ELF',
+      act: () => usdtAttach({ binary: '/etc/hostname', provider: 'p', name: 'n' }),
+      error: UsdtSpecError,
+      names: ['/etc/hostname', 'not a readable ELF64 file'],
+      cause: ElfError,
+    },
+    {
+      what: 'a USDT argument in a register usdt.bpf.h cannot read (%ah)',
+      act: () => usdtAttach({ binary: highByteTarget, provider: 'tsebpf', name: 'sem' }),
+      error: UsdtSpecError,
+      names: ['tsebpf:sem', 'argument 0', "'1@%ah'", 'high-byte register'],
+    },
+    {
+      what: 'a USDT cookie that is not a 64-bit integer',
+      act: () => usdtAttach({ binary: usdtTarget, provider: 'tsebpf', name: 'sem', cookie: 1.5 }),
+      error: UsdtAttachError,
+      names: ['bare', 'cookie 1.5', '64-bit integer'],
+    },
+    {
+      what: 'attachUsdt of a program whose object lacks usdt.bpf.h',
+      act: () => {
+        using c = loadCollection(objects.get('attach-sections.bpf.c')!, { programs: ['bad_probe'] });
+        c.attachUsdt('bad_probe', { binary: usdtTarget, provider: 'tsebpf', name: 'sem' });
+      },
+      error: UsdtAttachError,
+      names: ['bad_probe', '__bpf_usdt_specs', 'usdt.bpf.h'],
     },
   ]);
 });

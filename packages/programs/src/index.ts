@@ -101,7 +101,12 @@ export { attachTypeLabel, linkTypeLabel, progTypeLabel } from './names.js';
 export { type Interface, ifindex, ifname } from './netlink/ifindex.js';
 export { NetlinkError, RtNetlink, withRtNetlink } from './netlink/socket.js';
 export { inNetns, type NetnsTarget, netnsPath } from './netns.js';
-export { type TracingKind, tracingUnsupportedReason } from './probes.js';
+export {
+  bpfCookieSupported,
+  syscallWrapperPresent,
+  type TracingKind,
+  tracingUnsupportedReason,
+} from './probes.js';
 export { Program, type ProgramInfo, type TestRunOptions, type TestRunResult } from './program.js';
 export {
   attachStructOps,

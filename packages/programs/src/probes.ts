@@ -1,7 +1,8 @@
+import { closeSync, openSync, readSync } from 'node:fs';
 import { BtfBuilder } from '@ts-ebpf/btf';
 import { loadBtf } from '@ts-ebpf/btf/kernel';
 import { assemble, bpf } from '@ts-ebpf/dsl';
-import { BpfAttachType, BpfProgType } from '@ts-ebpf/syscall';
+import { BpfAttachType, BpfProgType, BpfSyscallError } from '@ts-ebpf/syscall';
 import { HOST_BYTE_ORDER, HOST_LITTLE_ENDIAN } from '@ts-ebpf/uapi';
 import { attachTracing } from './attach/tracing.js';
 import { Program } from './program.js';
@@ -93,4 +94,85 @@ function probeFreplace(): void {
   using _t = target;
   using r = replacement;
   using _link = attachTracing(r, { targetProgram: target });
+}
+
+let bpfCookie: boolean | undefined;
+
+/**
+ * Whether programs may call `bpf_get_attach_cookie` (kernel 5.15+), decided as libbpf decides
+ * its `LINUX_HAS_BPF_COOKIE`: by loading a trivial tracepoint program that calls the helper.
+ * Only the verifier's refusal of the call (EINVAL) means no; any other failure of the trial
+ * load (no permission …) is thrown. Cached.
+ */
+export function bpfCookieSupported(): boolean {
+  if (bpfCookie !== undefined) return bpfCookie;
+  try {
+    const insns = assemble(bpf`call get_attach_cookie; r0 = 0; exit`, { byteOrder: HOST_BYTE_ORDER });
+    using _p = Program.load({ type: BpfProgType.TRACEPOINT, instructions: insns });
+    bpfCookie = true;
+  } catch (e) {
+    if (!(e instanceof BpfSyscallError) || e.code !== 'EINVAL') throw e;
+    bpfCookie = false;
+  }
+  return bpfCookie;
+}
+
+/** libbpf's prefix of the architecture's syscall entry points (`__x64_sys_bpf`), by `process.arch`. */
+const SYSCALL_PREFIX: Partial<Record<string, string>> = {
+  x64: 'x64',
+  ia32: 'ia32',
+  s390x: 's390x',
+  s390: 's390',
+  arm: 'arm',
+  arm64: 'arm64',
+  mips: 'mips',
+  mipsel: 'mips',
+  riscv64: 'riscv',
+  ppc64: 'powerpc',
+  ppc: 'powerpc',
+};
+
+let syscallWrapper: boolean | undefined;
+
+/**
+ * Whether this kernel enters system calls through per-architecture wrappers that take a
+ * `struct pt_regs *` (`__x64_sys_bpf` …; kernel 4.17+ on x86-64), the fact behind libbpf's
+ * `LINUX_HAS_SYSCALL_WRAPPER`. libbpf decides it by creating a kprobe on `__<arch>_sys_bpf`;
+ * this reads the kernel's symbol table (`/proc/kallsyms`) for that symbol instead, which
+ * gives the same answer where kprobes exist and the right one where they do not. False on an
+ * architecture libbpf knows no wrapper prefix for. Cached.
+ * @throws Error from reading /proc/kallsyms (it is always there on Linux)
+ */
+export function syscallWrapperPresent(): boolean {
+  if (syscallWrapper !== undefined) return syscallWrapper;
+  const prefix = SYSCALL_PREFIX[process.arch];
+  if (prefix === undefined) {
+    syscallWrapper = false;
+    return false;
+  }
+  syscallWrapper = kallsymsHas(`__${prefix}_sys_bpf`);
+  return syscallWrapper;
+}
+
+/**
+ * Whether /proc/kallsyms names `symbol` (lines are `<address> <type> <name>[\t[module]]`).
+ * Read in large chunks and stopped at the first hit: the kernel produces the file slowly in
+ * small reads.
+ */
+function kallsymsHas(symbol: string): boolean {
+  const fd = openSync('/proc/kallsyms', 'r');
+  try {
+    const chunk = Buffer.alloc(1 << 20);
+    const pattern = new RegExp(` ${symbol}(?:\t|\n)`);
+    let carry = '';
+    for (;;) {
+      const n = readSync(fd, chunk, 0, chunk.byteLength, null);
+      if (n <= 0) return false;
+      const text = carry + chunk.toString('latin1', 0, n);
+      if (pattern.test(text)) return true;
+      carry = text.slice(-(symbol.length + 2));
+    }
+  } finally {
+    closeSync(fd);
+  }
 }

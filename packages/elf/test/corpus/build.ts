@@ -39,7 +39,13 @@ export class CorpusBuild {
   /** Compiles a corpus source (or C text written to `name`) and returns the object's path. */
   compile(
     name: string,
-    options: { defines?: Record<string, string>; source?: string; target?: 'bpf' | 'bpfel' | 'bpfeb' } = {},
+    options: {
+      defines?: Record<string, string>;
+      source?: string;
+      target?: 'bpf' | 'bpfel' | 'bpfeb';
+      /** More include directories, searched after the system's (`-idirafter`). */
+      includeAfter?: readonly string[];
+    } = {},
   ): string {
     const src = options.source === undefined ? join(CORPUS_DIR, name) : join(this.dir, name);
     if (options.source !== undefined) writeFileSync(src, options.source);
@@ -54,6 +60,7 @@ export class CorpusBuild {
       `-I${this.dir}`,
       `-I${CORPUS_DIR}`,
       ...defines,
+      ...(options.includeAfter ?? []).map((d) => `-idirafter${d}`),
       '-c',
       src,
       '-o',
@@ -63,10 +70,7 @@ export class CorpusBuild {
   }
 
   /** The bytes of a compiled corpus object, as `readFileSync` gives them (a Buffer, as users load objects). */
-  object(
-    name: string,
-    options?: { defines?: Record<string, string>; source?: string; target?: 'bpf' | 'bpfel' | 'bpfeb' },
-  ): Buffer {
+  object(name: string, options?: Parameters<CorpusBuild['compile']>[1]): Buffer {
     return readFileSync(this.compile(name, options));
   }
 

@@ -9,7 +9,14 @@ import { loadKernelBtf } from '@ts-ebpf/btf/kernel';
 export const CORPUS_DIR = new URL('.', import.meta.url).pathname;
 
 /** The corpus objects every loader can build (ksym.bpf.c and unsupported.bpf.c fail to load here by design). */
-export const CORPUS = ['tracing.bpf.c', 'maps.bpf.c', 'net.bpf.c', 'uprobe.bpf.c', 'iter.bpf.c'] as const;
+export const CORPUS = [
+  'tracing.bpf.c',
+  'maps.bpf.c',
+  'net.bpf.c',
+  'uprobe.bpf.c',
+  'iter.bpf.c',
+  'callbacks.bpf.c',
+] as const;
 
 /**
  * A scratch directory with `vmlinux.h` made from this machine's BTF by our own

@@ -47,10 +47,11 @@ export interface ProgramSpec {
   sectionDef: ResolvedSection;
   /**
    * Little-endian instructions (whatever the object's byte order), the entry function
-   * first, then its subprograms.
+   * first, then its subprograms: every function it calls or passes by pointer (a callback,
+   * as ld_imm64 `BPF_PSEUDO_FUNC`), transitively, in the order libbpf appends them.
    */
   instructions: Uint8Array;
-  /** Subprograms appended after the entry function, with their first instruction index. */
+  /** Subprograms (callees and callbacks) appended after the entry function, with their first instruction index. */
   subprograms: { name: string; start: number }[];
   /**
    * Where each linked function came from: instructions [sectionStart, sectionEnd) of

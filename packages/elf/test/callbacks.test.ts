@@ -142,6 +142,15 @@ describeKernel('callbacks: run against the kernel', () => {
     expect(readU64(c.map('values').get(u32(7)))).toBe(4242n);
   });
 
+  it('a bpf_wq callback (passed to the kfunc bpf_wq_set_callback_impl) runs and writes a map', async () => {
+    using c = loadCollection(object, { programs: ['queue_work'] });
+    expect(c.program('queue_work').testRun({}).retval).toBe(0);
+    expect(v(c, 'work_queued')).toBe(1n);
+    for (let i = 0; i < 100 && v(c, 'work_done') === 0n; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(v(c, 'work_done')).toBe(1n);
+    expect(readU64(c.map('values').get(u32(6)))).toBe(77n);
+  });
+
   it('bpf_user_ringbuf_drain consumes the records the test wrote', () => {
     using c = loadCollection(object, { programs: ['drain'] });
     using ring = UserRingBuffer.open(c.map('requests'));

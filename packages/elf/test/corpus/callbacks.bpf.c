@@ -1,6 +1,7 @@
 // Callbacks: static functions passed by pointer (ld_imm64 with a relocation against
 // .text, loaded as BPF_PSEUDO_FUNC) to bpf_loop, bpf_for_each_map_elem,
-// bpf_timer_set_callback, bpf_find_vma and bpf_user_ringbuf_drain. Some callbacks
+// bpf_timer_set_callback, bpf_find_vma, bpf_user_ringbuf_drain and the kfunc
+// bpf_wq_set_callback_impl. Some callbacks
 // call further subprograms, and some programs call a subprogram after passing a
 // callback, so that the order subprograms are appended in shows.
 #include "common.h"
@@ -26,6 +27,22 @@ struct {
   __type(value, struct timer_elem);
 } timers SEC(".maps");
 
+struct wq_elem {
+  struct bpf_wq work;
+};
+
+struct {
+  __uint(type, BPF_MAP_TYPE_ARRAY);
+  __uint(max_entries, 1);
+  __type(key, u32);
+  __type(value, struct wq_elem);
+} works SEC(".maps");
+
+extern int bpf_wq_init(struct bpf_wq *wq, void *p__map, unsigned int flags) __ksym;
+extern int bpf_wq_start(struct bpf_wq *wq, unsigned int flags) __ksym;
+extern int bpf_wq_set_callback_impl(struct bpf_wq *wq, int (callback_fn)(void *map, int *key, void *value),
+                                    unsigned int flags, void *aux__prog) __ksym;
+
 struct {
   __uint(type, BPF_MAP_TYPE_USER_RINGBUF);
   __uint(max_entries, 4096);
@@ -34,6 +51,7 @@ struct {
 u64 loop_iterations = 0, loop_sum = 0, loop_result = 0, loop_tail = 0;
 u64 map_elems = 0, map_sum = 0;
 u64 timer_armed = 0, timer_fired = 0;
+u64 work_queued = 0, work_done = 0;
 u64 drained = 0, drained_sum = 0;
 s64 drain_result = 0;
 u64 vma_calls = 0, vma_ip = 0, vma_start = 0, vma_end = 0, vma_flags = 0;
@@ -99,6 +117,27 @@ int arm_timer(struct __sk_buff *skb) {
   if (bpf_timer_set_callback(&e->timer, timer_done)) return 3;
   if (bpf_timer_start(&e->timer, 1000 /* ns */, 0)) return 4;
   timer_armed++;
+  return 0;
+}
+
+static int work_fn(void *map, int *key, void *value) {
+  u32 slot = 6;
+  u64 mark = 77;
+  bpf_map_update_elem(&values, &slot, &mark, BPF_ANY);
+  work_done++;
+  return 0;
+}
+
+/* bpf_wq callbacks sleep: only a sleepable program may set one */
+SEC("syscall")
+int queue_work(void *ctx) {
+  u32 key = 0;
+  struct wq_elem *e = bpf_map_lookup_elem(&works, &key);
+  if (!e) return 1;
+  if (bpf_wq_init(&e->work, &works, 0)) return 2;
+  if (bpf_wq_set_callback_impl(&e->work, work_fn, 0, NULL)) return 3;
+  if (bpf_wq_start(&e->work, 0)) return 4;
+  work_queued++;
   return 0;
 }
 

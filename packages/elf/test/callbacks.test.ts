@@ -1,5 +1,4 @@
 import { execFileSync } from 'node:child_process';
-import { join } from 'node:path';
 import { UserRingBuffer } from '@ts-ebpf/maps';
 import { describeKernel } from '@ts-ebpf/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -22,13 +21,7 @@ let targetBinary = '';
 beforeAll(() => {
   build = new CorpusBuild();
   object = build.object('callbacks.bpf.c');
-  targetBinary = join(build.dir, 'uprobe-target');
-  execFileSync('gcc', [
-    '-O2',
-    '-o',
-    targetBinary,
-    new URL('./corpus/uprobe-target.c', import.meta.url).pathname,
-  ]);
+  targetBinary = build.uprobeTarget();
 }, 60_000);
 
 afterAll(() => build?.cleanup());

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dumpC } from '@ts-ebpf/btf';
@@ -75,6 +75,16 @@ export class CorpusBuild {
     options?: { defines?: Record<string, string>; source?: string; target?: 'bpf' | 'bpfel' | 'bpfeb' },
   ): Buffer {
     return readFileSync(this.compile(name, options));
+  }
+
+  /**
+   * The user-space binary the uprobe programs probe (`uprobe-target.c`, built with gcc
+   * into the scratch directory on first use); its path.
+   */
+  uprobeTarget(): string {
+    const out = join(this.dir, 'uprobe-target');
+    if (!existsSync(out)) execFileSync('gcc', ['-O2', '-o', out, join(CORPUS_DIR, 'uprobe-target.c')]);
+    return out;
   }
 
   /** Removes the scratch directory. */

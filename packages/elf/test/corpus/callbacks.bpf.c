@@ -100,10 +100,13 @@ int sum_values(struct xdp_md *ctx) {
   return XDP_PASS;
 }
 
+/* what a deferred callback leaves in `values` for the test to find */
+static __always_inline void mark(u32 slot, u64 value) {
+  bpf_map_update_elem(&values, &slot, &value, BPF_ANY);
+}
+
 static int timer_done(void *map, u32 *key, struct timer_elem *e) {
-  u32 slot = 7;
-  u64 mark = 4242;
-  bpf_map_update_elem(&values, &slot, &mark, BPF_ANY);
+  mark(7, 4242);
   timer_fired++;
   return 0;
 }
@@ -121,9 +124,7 @@ int arm_timer(struct __sk_buff *skb) {
 }
 
 static int work_fn(void *map, int *key, void *value) {
-  u32 slot = 6;
-  u64 mark = 77;
-  bpf_map_update_elem(&values, &slot, &mark, BPF_ANY);
+  mark(6, 77);
   work_done++;
   return 0;
 }

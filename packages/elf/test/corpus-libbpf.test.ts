@@ -235,6 +235,14 @@ describeKernel('corpus: libbpf and loadCollection load the same programs and map
     }
   }
 
+  it("the harness times repeated libbpf loads (the baseline for loadCollection's benchmark)", () => {
+    const r = libbpfLoad(harness, compiled('fixtures/sample.bpf.c'), { repeat: 3, quiet: true });
+    expect(r.programs).toBeUndefined();
+    expect(r.timing!.repeat).toBe(3);
+    expect(r.timing!.ns_per_load).toBeGreaterThan(0);
+    expect(r.timing!.ns_total).toBeGreaterThanOrEqual(3 * r.timing!.ns_per_load);
+  });
+
   for (const [source, reason] of Object.entries(BOTH_FAIL)) {
     it(`${source} fails in libbpf as in loadCollection (${reason})`, () => {
       const path = compiled(source);

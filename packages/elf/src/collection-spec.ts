@@ -16,7 +16,15 @@ import { type ByteOrder, isLittleEndian } from '@ts-ebpf/uapi';
 import type { MapLoadSettings } from './btf-maps.js';
 import { EM_BPF } from './constants.js';
 import { ElfError, ElfTargetError, UnknownSectionError } from './errors.js';
-import { CALL, INSN_SIZE, InsnView, LD_IMM64, PSEUDO_CALL, toLittleEndian } from './instructions.js';
+import {
+  CALL,
+  INSN_SIZE,
+  InsnView,
+  LD_IMM64,
+  PSEUDO_CALL,
+  PSEUDO_FUNC,
+  toLittleEndian,
+} from './instructions.js';
 import { type ResolvedSection, resolveSection } from './sections.js';
 import { SpecAdjuster } from './spec-adjust.js';
 import { readStructOpsMaps, type StructOpsMapSpec } from './struct-ops.js';
@@ -42,10 +50,11 @@ export interface ProgramSpec {
   sectionDef: ResolvedSection;
   /**
    * Little-endian instructions (whatever the object's byte order), the entry function
-   * first, then its subprograms.
+   * first, then its subprograms: every function it calls or passes by pointer (a callback,
+   * as ld_imm64 `BPF_PSEUDO_FUNC`), transitively, in the order libbpf appends them.
    */
   instructions: Uint8Array;
-  /** Subprograms appended after the entry function, with their first instruction index. */
+  /** Subprograms (callees and callbacks) appended after the entry function, with their first instruction index. */
   subprograms: { name: string; start: number }[];
   /**
    * Where each linked function came from: instructions [sectionStart, sectionEnd) of
@@ -137,6 +146,8 @@ interface CodeSection {
   code: InsnView;
   /** Functions by first instruction index. */
   functions: ElfSymbol[];
+  /** Relocations by the index of the instruction they patch. */
+  relocations: Map<number, { symbol: ElfSymbol; type: number }>;
 }
 
 /**
@@ -174,6 +185,7 @@ export function loadCollectionSpec(bytes: Uint8Array, options: CollectionSpecOpt
     ? new TextDecoder().decode(elf.data(licenseSection)).replace(/\0.*$/s, '')
     : '';
 
+  const relocationSections = elf.relocationSections();
   const code = new Map<number, CodeSection>();
   for (const s of elf.sections) {
     if (!isExec(s) || s.size === 0) continue;
@@ -184,11 +196,11 @@ export function loadCollectionSpec(bytes: Uint8Array, options: CollectionSpecOpt
       section: s,
       code: new InsnView(toLittleEndian(elf.data(s), order, s.name), s.name),
       functions,
+      relocations: relocationsOf(elf, s, relocationSections.get(s.index)),
     });
   }
 
   const dataSections = readDataSections(elf);
-  const relocationSections = elf.relocationSections();
   const programs = new Map<string, ProgramSpec>();
   const skipped: SkippedProgram[] = [];
   for (const cs of code.values()) {
@@ -203,7 +215,7 @@ export function loadCollectionSpec(bytes: Uint8Array, options: CollectionSpecOpt
         skipped.push({ name: fn.name, section: cs.section.name });
         continue;
       }
-      programs.set(fn.name, linkProgram(elf, code, relocationSections, cs, fn, def, license));
+      programs.set(fn.name, linkProgram(elf, code, cs, fn, def, license));
     }
   }
 
@@ -244,122 +256,156 @@ function functionRange(cs: CodeSection, fn: ElfSymbol): [number, number] {
   return [start, start + (size || cs.code.count - start)];
 }
 
-/** Copies `fn`, then each subprogram it calls (transitively), fixing up calls and recording references. */
+/** One function copied into a linked program. */
+interface LinkedPart {
+  cs: CodeSection;
+  fn: ElfSymbol;
+  /** Its first instruction in the linked program. */
+  start: number;
+  /** Its instructions [from, to) in its section. */
+  range: [number, number];
+  /** Its instructions, copied, patched as the links are made. */
+  insns: InsnView;
+}
+
+/**
+ * Copies `entry`, then every subprogram it calls or passes by pointer (a callback given
+ * to `bpf_loop`, `bpf_for_each_map_elem`, `bpf_timer_set_callback` …), transitively, in
+ * libbpf's order: depth first, each subprogram appended when first referenced and linked
+ * before the rest of the function that referenced it, so that one object gives the same
+ * instructions (and program tag) under both loaders. Calls get their relative offsets,
+ * function pointers become ld_imm64 `BPF_PSEUDO_FUNC` with the relative offset; references
+ * to maps, data sections and kernel symbols are recorded for `relocate`.
+ */
 function linkProgram(
   elf: ElfFile,
   code: Map<number, CodeSection>,
-  relocationSections: Map<number, ElfSection>,
   home: CodeSection,
   entry: ElfSymbol,
   def: ResolvedSection,
   license: string,
 ): ProgramSpec {
-  const parts: { cs: CodeSection; fn: ElfSymbol; start: number; range: [number, number] }[] = [];
-  const placed = new Map<string, number>(); // "section:insn" of a function start → index in the linked program
+  const parts: LinkedPart[] = [];
+  const placed = new Map<string, LinkedPart>(); // "section:insn" of a function start → its part
   const references: Reference[] = [];
   let total = 0;
+  // Parts being linked, innermost last, with the next instruction to look at.
+  const stack: { part: LinkedPart; next: number }[] = [];
   const place = (cs: CodeSection, fn: ElfSymbol): number => {
     const key = `${cs.section.index}:${Number(fn.value) / INSN_SIZE}`;
     const existing = placed.get(key);
-    if (existing !== undefined) return existing;
+    if (existing) return existing.start;
     const range = functionRange(cs, fn);
-    const start = total;
-    placed.set(key, start);
-    parts.push({ cs, fn, start, range });
-    total += range[1] - range[0];
-    return start;
-  };
-  place(home, entry);
-
-  const out: Uint8Array[] = [];
-  for (let p = 0; p < parts.length; p++) {
-    const { cs, start, range } = parts[p]!;
     const insns = new InsnView(
       new Uint8Array(cs.code.bytes.subarray(range[0] * INSN_SIZE, range[1] * INSN_SIZE)),
       entry.name,
     );
+    const part: LinkedPart = { cs, fn, start: total, range, insns };
+    placed.set(key, part);
+    parts.push(part);
+    stack.push({ part, next: 0 });
+    total += range[1] - range[0];
+    return part.start;
+  };
+  place(home, entry);
+
+  while (stack.length > 0) {
+    const frame = stack[stack.length - 1]!;
+    const { cs, start, range, insns } = frame.part;
+    if (frame.next === insns.count) {
+      stack.pop();
+      continue;
+    }
+    const i = frame.next++;
     /** File offset of instruction `i` of this part, for errors. */
-    const fileOffset = (i: number) => cs.section.offset + (range[0] + i) * INSN_SIZE;
-    const relocs = new Map<number, { symbol: ElfSymbol; type: number }>();
-    const relSection = relocationSections.get(cs.section.index);
-    for (const r of relSection ? elf.relocations(relSection) : []) {
-      const at = Number(r.offset) / INSN_SIZE;
-      if (at >= range[0] && at < range[1])
-        relocs.set(at - range[0], { symbol: elf.symbols[r.symbol]!, type: r.type });
-    }
-    for (let i = 0; i < insns.count; i++) {
-      const op = insns.opcode(i);
-      const rel = relocs.get(i);
-      const isCall = op === CALL && insns.src(i) === PSEUDO_CALL;
-      const isFuncRef = op === LD_IMM64 && insns.src(i) === PSEUDO_CALL;
-      if (rel) {
-        const sym = rel.symbol;
-        if (sym.section === SHN_UNDEF) {
-          const weak = sym.bind === SymbolBind.WEAK;
-          if (op === CALL) references.push({ kind: 'kfunc', insn: start + i, name: sym.name, weak });
-          else
-            references.push({
-              kind: 'extern',
-              insn: start + i,
-              name: sym.name,
-              section: externSection(sym),
-              weak,
-            });
-          continue;
-        }
-        const target = code.get(sym.section);
-        if (target && (isCall || isFuncRef || op === LD_IMM64)) {
-          // A call or function pointer: sym.value + imm + 1 is the callee's index in its section
-          // (FUNC symbols carry imm = -1; section symbols carry the offset in imm).
-          const calleeIndex = Number(sym.value) / INSN_SIZE + insns.imm(i) + 1;
-          const callee = target.functions.find((f) => Number(f.value) / INSN_SIZE === calleeIndex);
-          if (!callee)
-            throw new ElfError(
-              `call from ${entry.name} to ${target.section.name}+${calleeIndex} hits no function`,
-              fileOffset(i),
-            );
-          const at = place(target, callee);
-          insns.setImm(i, at - (start + i) - 1);
-          if (!isCall) insns.setSrc(i, PSEUDO_CALL);
-          continue;
-        }
-        const section = elf.sections[sym.section];
-        if (!section)
-          throw new ElfError(
-            `${entry.name}: relocation against ${sym.name} in section index ${sym.section}`,
-            fileOffset(i),
-          );
-        if (section.name === '.maps' || section.name === 'maps') {
-          references.push({ kind: 'map', insn: start + i, name: sym.name });
-        } else if (DATA_SECTION.test(section.name)) {
-          const offset = (sym.type === SymbolType.SECTION ? 0 : Number(sym.value)) + insns.imm(i);
-          references.push({ kind: 'data', insn: start + i, section: section.name, offset });
-        } else {
-          throw new ElfError(
-            `${entry.name}: relocation against ${sym.name || section.name} in unsupported section ${section.name}`,
-            fileOffset(i),
-          );
-        }
-      } else if (isCall) {
+    const fileOffset = () => cs.section.offset + (range[0] + i) * INSN_SIZE;
+    /** The function starting at instruction `index` of `target`. */
+    const functionAt = (target: CodeSection, index: number, what: string): ElfSymbol => {
+      const fn = target.functions.find((f) => Number(f.value) / INSN_SIZE === index);
+      if (!fn)
+        throw new ElfError(
+          `${what} from ${entry.name} to ${target.section.name}+${index} hits no function`,
+          fileOffset(),
+        );
+      return fn;
+    };
+    const op = insns.opcode(i);
+    const isCall = op === CALL && insns.src(i) === PSEUDO_CALL;
+    const rel = cs.relocations.get(range[0] + i);
+    if (!rel) {
+      if (isCall) {
         // A call inside the same section with no relocation: relative already.
-        const calleeIndex = range[0] + i + insns.imm(i) + 1;
-        const callee = cs.functions.find((f) => Number(f.value) / INSN_SIZE === calleeIndex);
-        if (!callee)
-          throw new ElfError(
-            `call from ${entry.name} to ${cs.section.name}+${calleeIndex} hits no function`,
-            fileOffset(i),
-          );
+        const callee = functionAt(cs, range[0] + i + insns.imm(i) + 1, 'call');
         insns.setImm(i, place(cs, callee) - (start + i) - 1);
+      } else if (op === LD_IMM64 && insns.src(i) === PSEUDO_FUNC) {
+        throw new ElfError(
+          `${entry.name}: function pointer at instruction ${i} has no relocation`,
+          fileOffset(),
+        );
       }
+      continue;
     }
-    out.push(insns.bytes);
+    const sym = rel.symbol;
+    if (sym.section === SHN_UNDEF) {
+      const weak = sym.bind === SymbolBind.WEAK;
+      if (op === CALL) references.push({ kind: 'kfunc', insn: start + i, name: sym.name, weak });
+      else
+        references.push({
+          kind: 'extern',
+          insn: start + i,
+          name: sym.name,
+          section: externSection(sym),
+          weak,
+        });
+      continue;
+    }
+    const target = code.get(sym.section);
+    if (target && isCall) {
+      // sym.value + imm + 1 is the callee's index in its section (a FUNC symbol
+      // carries imm = -1; a section symbol, the callee's offset in imm).
+      const callee = functionAt(target, Number(sym.value) / INSN_SIZE + insns.imm(i) + 1, 'call');
+      insns.setImm(i, place(target, callee) - (start + i) - 1);
+      continue;
+    }
+    if (target && op === LD_IMM64) {
+      // A function's address (a callback): sym.value + imm is its byte offset in its section.
+      const offset = Number(sym.value) + insns.imm(i);
+      if (offset % INSN_SIZE !== 0)
+        throw new ElfError(
+          `${entry.name}: function pointer to ${target.section.name}+${offset} bytes is not on an instruction`,
+          fileOffset(),
+        );
+      const callee = functionAt(target, offset / INSN_SIZE, 'function pointer');
+      insns.setSrc(i, PSEUDO_FUNC);
+      insns.setImm(i, place(target, callee) - (start + i) - 1);
+      continue;
+    }
+    const section = elf.sections[sym.section];
+    if (!section)
+      throw new ElfError(
+        `${entry.name}: relocation against ${sym.name} in section index ${sym.section}`,
+        fileOffset(),
+      );
+    if (op !== LD_IMM64)
+      throw new ElfError(
+        `${entry.name}: relocation against ${sym.name || section.name} (section ${section.name}) on instruction ${i}, which is not ld_imm64`,
+        fileOffset(),
+      );
+    if (section.name === '.maps' || section.name === 'maps') {
+      references.push({ kind: 'map', insn: start + i, name: sym.name });
+    } else if (DATA_SECTION.test(section.name)) {
+      const offset = (sym.type === SymbolType.SECTION ? 0 : Number(sym.value)) + insns.imm(i);
+      references.push({ kind: 'data', insn: start + i, section: section.name, offset });
+    } else {
+      throw new ElfError(
+        `${entry.name}: relocation against ${sym.name || section.name} in unsupported section ${section.name}`,
+        fileOffset(),
+      );
+    }
   }
+
   const instructions = new Uint8Array(total * INSN_SIZE);
-  let at = 0;
-  for (const part of out) {
-    instructions.set(part, at);
-    at += part.byteLength;
-  }
+  for (const p of parts) instructions.set(p.insns.bytes, p.start * INSN_SIZE);
   return {
     name: entry.name,
     section: home.section.name,
@@ -376,6 +422,18 @@ function linkProgram(
     references,
     license,
   };
+}
+
+/** A code section's relocations by the instruction they patch. */
+function relocationsOf(elf: ElfFile, s: ElfSection, rel: ElfSection | undefined): CodeSection['relocations'] {
+  const out: CodeSection['relocations'] = new Map();
+  for (const r of rel ? elf.relocations(rel) : []) {
+    const at = Number(r.offset) / INSN_SIZE;
+    if (!Number.isInteger(at))
+      throw new ElfError(`relocation at byte ${r.offset} of ${s.name} is not on an instruction`, rel!.offset);
+    out.set(at, { symbol: elf.symbols[r.symbol]!, type: r.type });
+  }
+  return out;
 }
 
 function externSection(sym: ElfSymbol): string {

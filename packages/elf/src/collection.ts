@@ -3,7 +3,7 @@ import { kernelBtf, type LoadedBtf, loadBtf } from '@ts-ebpf/btf/kernel';
 import { SymbolBind, SymbolType } from '@ts-ebpf/elf-reader';
 import { bpfCookieSupported, type Link, Program, StructOps, VerifierError } from '@ts-ebpf/programs';
 import type { MappedMemory } from '@ts-ebpf/syscall';
-import { BpfProgLoadFlag, BpfProgType, BpfSyscallError, kernelVersion } from '@ts-ebpf/syscall';
+import { BpfProgLoadFlag, BpfProgType, BpfSyscallError, kernelVersion, progBindMap } from '@ts-ebpf/syscall';
 import { HOST_BYTE_ORDER } from '@ts-ebpf/uapi';
 import { type AttachTargets, attachBySection } from './attach.js';
 import type { BtfMapSpec } from './btf-maps.js';
@@ -452,13 +452,20 @@ export function loadCollection(
     structOps: structOpsPlans,
   };
   const programs = new Map<string, Program>();
+  // As libbpf does, every program is bound (BPF_PROG_BIND_MAP) to the map of the object's
+  // last read-only data section in section order (`.rodata`, or `.rodata.str1.1` after it):
+  // the map then lives as long as the program, and bpftool finds `bpf_metadata_*` in it.
+  const readOnly = [...spec.dataSections.values()].filter((d) => d.readOnly);
+  const bound = readOnly.length > 0 ? created.data.get(readOnly[readOnly.length - 1]!.name) : undefined;
   const structOps = new Map<string, StructOps>();
   const collection = new Collection(spec, created.maps, created.data, programs, btf, structOps, kconfig);
   try {
     for (const prog of spec.programs.values()) {
       if (options.programs && !options.programs.includes(prog.name)) continue;
       if (prog.autoload === false) continue;
-      programs.set(prog.name, loadProgram(prog, context));
+      const program = loadProgram(prog, context);
+      programs.set(prog.name, program);
+      if (bound) progBindMap(program.fd, bound.fd);
     }
     fillInitialValues(btfMaps, collection);
     for (const plan of structOpsPlans.maps) {

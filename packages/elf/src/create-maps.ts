@@ -118,14 +118,19 @@ function legacyAsBtfMap(legacy: LegacyMapSpec): BtfMapSpec {
   return { ...defaultMapDefinition(legacy.name), ...legacy };
 }
 
-function dataMap(name: string, contents: Uint8Array, readOnly: boolean): RawMap {
+/**
+ * The one-element array map of a data section (or `.kconfig`). `mmapable` when it holds
+ * variables, so that they are read and written without system calls; a section of only
+ * unnamed data (string literals: `.rodata.str1.1`) is not, as in libbpf. Read-only
+ * sections are frozen.
+ */
+function dataMap(name: string, contents: Uint8Array, readOnly: boolean, mmapable: boolean): RawMap {
   const map = createNamed(name, {
     type: BpfMapType.ARRAY,
     keySize: 4,
     valueSize: Math.max(contents.byteLength, 1),
     maxEntries: 1,
-    // mmapable so globals are read and written without system calls; read-only sections are frozen below
-    flags: readOnly ? BpfMapCreateFlag.MMAPABLE | BpfMapCreateFlag.RDONLY_PROG : BpfMapCreateFlag.MMAPABLE,
+    flags: (mmapable ? BpfMapCreateFlag.MMAPABLE : 0) | (readOnly ? BpfMapCreateFlag.RDONLY_PROG : 0),
     name: kernelName(name),
   });
   if (contents.byteLength > 0) map.set(ZERO_KEY, contents);
@@ -157,9 +162,12 @@ export function createMaps(input: MapCreationInput, data: Map<string, DataSectio
       maps.set(legacy.name, createBtfMap(legacyAsBtfMap(legacy), input, legacy.innerMapTemplate));
     }
     for (const section of data.values())
-      dataMaps.set(section.name, dataMap(section.name, section.contents, section.readOnly));
+      dataMaps.set(
+        section.name,
+        dataMap(section.name, section.contents, section.readOnly, section.variables.size > 0),
+      );
     if (input.kconfig && input.kconfig.externs.size > 0) {
-      dataMaps.set('.kconfig', dataMap('.kconfig', input.kconfig.contents, true));
+      dataMaps.set('.kconfig', dataMap('.kconfig', input.kconfig.contents, true, true));
     }
     return { maps, data: dataMaps };
   } catch (e) {

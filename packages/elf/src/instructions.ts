@@ -4,6 +4,7 @@ import {
   BpfInsnSize,
   BpfJmpOp,
   BpfPseudoCall,
+  BpfPseudoLd,
   type ByteOrder,
 } from '@ts-ebpf/uapi';
 import { ElfError } from './errors.js';
@@ -15,8 +16,10 @@ export const INSN_SIZE = 8;
 export const LD_IMM64 = BpfInsnClass.LD | BpfInsnMode.IMM | BpfInsnSize.DW;
 /** Opcode of call (BPF_JMP | BPF_CALL). */
 export const CALL = BpfInsnClass.JMP | BpfJmpOp.CALL;
-/** `src_reg` of a bpf-to-bpf call and of ld_imm64 loading a function. */
+/** `src_reg` of a bpf-to-bpf call. */
 export const PSEUDO_CALL = BpfPseudoCall.CALL;
+/** `src_reg` of ld_imm64 loading a function's address (a callback); `imm` is relative, as a call's. */
+export const PSEUDO_FUNC = BpfPseudoLd.FUNC;
 /** `src_reg` of a kfunc call. */
 export const PSEUDO_KFUNC_CALL = BpfPseudoCall.KFUNC_CALL;
 

@@ -1,4 +1,4 @@
-import { type Btf, resolveType, sizeOf } from '@ts-ebpf/btf';
+import { alignOf, type Btf, resolveType, sizeOf } from '@ts-ebpf/btf';
 import { KconfigError } from './errors.js';
 
 /** libbpf's `enum libbpf_tristate`. */
@@ -92,9 +92,11 @@ function encode(
 }
 
 /**
- * Lays out the `.kconfig` externs of the object BTF (each at its natural
- * alignment, in declaration order) and fills them from the kernel config, in the
- * byte order of the object's BTF.
+ * Lays out the `.kconfig` externs of the object BTF as libbpf does (by alignment,
+ * largest first, then by size, smallest first, then by name; each at its alignment; the
+ * map value ends where the last extern does) and fills them from the kernel config, in
+ * the byte order of the object's BTF. The same layout as libbpf's gives the same
+ * instructions (extern offsets are immediates).
  * `LINUX_KERNEL_VERSION` is filled from `kernelVersionCode`.
  */
 export function buildKconfig(
@@ -106,19 +108,31 @@ export function buildKconfig(
   const datasec = btf.find('.kconfig', 'datasec');
   const externs = new Map<string, KconfigExtern>();
   if (!datasec) return { contents: new Uint8Array(0), externs };
-  let offset = 0;
-  const placed: { name: string; typeId: number; offset: number }[] = [];
+  const declared: { name: string; typeId: number; size: number; align: number }[] = [];
   for (const v of datasec.vars) {
     const variable = btf.type(v.type);
     if (variable.kind !== 'var') continue;
     const size = sizeOf(btf, variable.type);
-    const align = Math.min(8, size >= 8 ? 8 : size >= 4 ? 4 : size >= 2 ? 2 : 1);
-    offset = Math.ceil(offset / align) * align;
-    externs.set(variable.name, { name: variable.name, offset, size, weak: isWeak(variable.name) });
-    placed.push({ name: variable.name, typeId: variable.type, offset });
-    offset += size;
+    declared.push({ name: variable.name, typeId: variable.type, size, align: alignOf(btf, variable.type) });
   }
-  const contents = new Uint8Array(Math.max(8, Math.ceil(offset / 8) * 8));
+  const layout = [...declared].sort(
+    (a, b) => b.align - a.align || a.size - b.size || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0),
+  );
+  let offset = 0;
+  const offsets = new Map<string, number>();
+  for (const d of layout) {
+    offset = Math.ceil(offset / d.align) * d.align;
+    offsets.set(d.name, offset);
+    offset += d.size;
+  }
+  // Filled (and a missing option reported) in declaration order.
+  const placed: { name: string; typeId: number; offset: number }[] = [];
+  for (const d of declared) {
+    const at = offsets.get(d.name)!;
+    externs.set(d.name, { name: d.name, offset: at, size: d.size, weak: isWeak(d.name) });
+    placed.push({ name: d.name, typeId: d.typeId, offset: at });
+  }
+  const contents = new Uint8Array(offset);
   const view = new DataView(contents.buffer);
   for (const p of placed) {
     const raw = p.name === 'LINUX_KERNEL_VERSION' ? String(kernelVersionCode) : config.get(p.name);

@@ -127,9 +127,29 @@ function fixDatasec(c: DatasecContext, at: number, vlen: number): void {
     v.setUint32(entry + 4, offset, le);
     next = Math.max(next, offset + size);
   }
+  sortByOffset(v, at + 12, vlen, le);
   const size =
     name === '.kconfig' && c.kconfig ? c.kconfig.contents.byteLength : section ? section.size : next;
   v.setUint32(at + 8, Math.max(size, next, 1), le);
+}
+
+/**
+ * Sorts a DATASEC's `btf_var_secinfo` entries by offset, as the kernel wants them and as
+ * libbpf does: `.kconfig` externs are laid out in another order than declared.
+ */
+function sortByOffset(v: DataView, first: number, count: number, le: boolean): void {
+  const entries: [number, number, number][] = [];
+  for (let i = 0; i < count; i++) {
+    const e = first + i * 12;
+    entries.push([v.getUint32(e, le), v.getUint32(e + 4, le), v.getUint32(e + 8, le)]);
+  }
+  entries.sort((a, b) => a[1] - b[1]);
+  entries.forEach(([type, offset, size], i) => {
+    const e = first + i * 12;
+    v.setUint32(e, type, le);
+    v.setUint32(e + 4, offset, le);
+    v.setUint32(e + 8, size, le);
+  });
 }
 
 /**

@@ -1,11 +1,9 @@
+import { BpfPseudoLd } from '@ts-ebpf/uapi';
 import type { ProgramSpec } from './collection-spec.js';
 import { ElfError, KernelSymbolNotFoundError } from './errors.js';
 import { InsnView, PSEUDO_KFUNC_CALL } from './instructions.js';
 
-/** `src_reg` values of ld_imm64 the kernel understands. */
-const PSEUDO_MAP_FD = 1;
-const PSEUDO_MAP_VALUE = 2;
-const PSEUDO_BTF_ID = 3;
+const { MAP_FD: PSEUDO_MAP_FD, MAP_VALUE: PSEUDO_MAP_VALUE, BTF_ID: PSEUDO_BTF_ID } = BpfPseudoLd;
 
 /** What the loader knows by load time, to patch a program's references. */
 export interface RelocationTargets {

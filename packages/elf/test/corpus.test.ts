@@ -1,7 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
-import { join } from 'node:path';
 import { PerfBuffer, RingBuffer } from '@ts-ebpf/maps';
 import {
   type IterLink,
@@ -74,13 +73,7 @@ let targetBinary = '';
 describeKernel('corpus: clang-compiled objects loaded, attached and run', () => {
   beforeAll(() => {
     build = new CorpusBuild();
-    targetBinary = join(build.dir, 'uprobe-target');
-    execFileSync('gcc', [
-      '-O2',
-      '-o',
-      targetBinary,
-      new URL('./corpus/uprobe-target.c', import.meta.url).pathname,
-    ]);
+    targetBinary = build.uprobeTarget();
     for (const name of ['tracing', 'maps', 'net', 'iter', 'unsupported', 'ksym'])
       objects.set(name, build.object(`${name}.bpf.c`));
     objects.set('uprobe', build.object('uprobe.bpf.c', { defines: { TARGET_BINARY: `"${targetBinary}"` } }));

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dumpC } from '@ts-ebpf/btf';
@@ -9,7 +9,14 @@ import { loadKernelBtf } from '@ts-ebpf/btf/kernel';
 export const CORPUS_DIR = new URL('.', import.meta.url).pathname;
 
 /** The corpus objects every loader can build (ksym.bpf.c and unsupported.bpf.c fail to load here by design). */
-export const CORPUS = ['tracing.bpf.c', 'maps.bpf.c', 'net.bpf.c', 'uprobe.bpf.c', 'iter.bpf.c'] as const;
+export const CORPUS = [
+  'tracing.bpf.c',
+  'maps.bpf.c',
+  'net.bpf.c',
+  'uprobe.bpf.c',
+  'iter.bpf.c',
+  'callbacks.bpf.c',
+] as const;
 
 /**
  * A scratch directory with `vmlinux.h` made from this machine's BTF by our own
@@ -72,6 +79,16 @@ export class CorpusBuild {
   /** The bytes of a compiled corpus object, as `readFileSync` gives them (a Buffer, as users load objects). */
   object(name: string, options?: Parameters<CorpusBuild['compile']>[1]): Buffer {
     return readFileSync(this.compile(name, options));
+  }
+
+  /**
+   * The user-space binary the uprobe programs probe (`uprobe-target.c`, built with gcc
+   * into the scratch directory on first use); its path.
+   */
+  uprobeTarget(): string {
+    const out = join(this.dir, 'uprobe-target');
+    if (!existsSync(out)) execFileSync('gcc', ['-O2', '-o', out, join(CORPUS_DIR, 'uprobe-target.c')]);
+    return out;
   }
 
   /** Removes the scratch directory. */

@@ -41,9 +41,7 @@ struct {
   __uint(max_entries, 4);
   __type(key, u32);
   __type(value, u64);
-#ifndef CORPUS_NO_PIN /* bpftool pins by name under /sys/fs/bpf itself: off for the cross-check */
   __uint(pinning, LIBBPF_PIN_BY_NAME);
-#endif
 } m_pinned SEC(".maps");
 
 struct inner { __uint(type, BPF_MAP_TYPE_ARRAY); __uint(max_entries, 1); __type(key, u32); __type(value, u64); };

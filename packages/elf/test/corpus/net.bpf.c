@@ -7,14 +7,6 @@
 #define TC_ACT_OK 0
 #define TC_ACT_SHOT 2
 
-/* libbpf 1.1 (bpftool 7.1, Debian's libbpf-dev) knows neither tcx nor netfilter
- * sections: the bpftool cross-check builds with -DCORPUS_LIBBPF_1_1. */
-#ifdef CORPUS_LIBBPF_1_1
-#define TC_SECTION "tc"
-#else
-#define TC_SECTION "tcx/ingress"
-#endif
-
 struct {
   __uint(type, BPF_MAP_TYPE_SK_STORAGE);
   __uint(map_flags, BPF_F_NO_PREALLOC);
@@ -44,7 +36,7 @@ int xdp_count(struct xdp_md *ctx) {
   return XDP_PASS;
 }
 
-SEC(TC_SECTION)
+SEC("tcx/ingress")
 int tc_count(struct __sk_buff *skb) {
   __sync_fetch_and_add(&tc_runs, 1);
   return skb->len > 1000 ? TC_ACT_SHOT : TC_ACT_OK;
@@ -96,13 +88,11 @@ int on_lookup(struct bpf_sk_lookup *ctx) {
   return SK_PASS;
 }
 
-#ifndef CORPUS_LIBBPF_1_1
 SEC("netfilter")
 int on_netfilter(struct bpf_nf_ctx *ctx) {
   __sync_fetch_and_add(&netfilter_runs, 1);
   return NF_ACCEPT;
 }
-#endif
 
 SEC("sk_msg")
 int on_msg(struct sk_msg_md *msg) {

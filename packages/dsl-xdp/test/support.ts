@@ -5,20 +5,22 @@ import { HOST_LITTLE_ENDIAN } from '@ts-ebpf/uapi';
 /** A 64-byte Ethernet frame: dst/src MACs, EtherType 0x0800, then a counting payload. */
 export const FRAME = Uint8Array.from({ length: 64 }, (_, i) => (i === 12 ? 0x08 : i === 13 ? 0x00 : i));
 
-/** `struct xdp_md` bytes for a test run's ctx_in. */
+/** `values` as u32s in host byte order. */
+export function u32(...values: number[]): Uint8Array {
+  const b = new Uint8Array(values.length * 4);
+  const v = new DataView(b.buffer);
+  for (const [i, x] of values.entries()) v.setUint32(i * 4, x, HOST_LITTLE_ENDIAN);
+  return b;
+}
+
+/** `struct xdp_md` bytes for a test run's ctx_in (data_meta 0, egress_ifindex 0). */
 export function xdpMd(fields: {
   data?: number;
   dataEnd: number;
   ingressIfindex?: number;
   rxQueueIndex?: number;
 }): Uint8Array {
-  const b = new Uint8Array(24);
-  const v = new DataView(b.buffer);
-  v.setUint32(0, fields.data ?? 0, HOST_LITTLE_ENDIAN);
-  v.setUint32(4, fields.dataEnd, HOST_LITTLE_ENDIAN);
-  v.setUint32(12, fields.ingressIfindex ?? 0, HOST_LITTLE_ENDIAN);
-  v.setUint32(16, fields.rxQueueIndex ?? 0, HOST_LITTLE_ENDIAN);
-  return b;
+  return u32(fields.data ?? 0, fields.dataEnd, 0, fields.ingressIfindex ?? 0, fields.rxQueueIndex ?? 0, 0);
 }
 
 /** Loads a plugin-built program, runs it once on `data` (and `ctx`), closes it. */

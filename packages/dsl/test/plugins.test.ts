@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { allowedHelpers, BpfFunc, BpfProgType } from '@ts-ebpf/uapi';
+import { allowedHelpers, BpfAttachType, BpfFunc, BpfProgType } from '@ts-ebpf/uapi';
 import { describe, expect, it } from 'vitest';
 import * as d from '../src/index.js';
 import { run } from './support/tools.js';
@@ -80,6 +80,48 @@ describe('plugin registry', () => {
     expect(() => d.pluginSection(d.socketFilterPlugin, 'xdp')).toThrow(
       /plugin 'socket_filter' has no section 'xdp' \(it has 'socket'\)/,
     );
+  });
+});
+
+describe('a plugin with prologue, epilogue and per-section access', () => {
+  const plugin = d.definePlugin({
+    name: 'tc-like',
+    sections: ['tc', 'tcx/ingress'],
+    context: {
+      type: 'struct __sk_buff',
+      size: 192,
+      fields: {
+        mark: d.contextField(8, 4, { write: ['tcx/ingress'] }),
+        data: d.contextField(76, 4, { kind: 'packet' }),
+      },
+    },
+    returnCodes: { TC_ACT_OK: 0, TC_ACT_SHOT: 2 },
+    prologue: () => [d.mov(R6, R1)],
+    epilogue: () => [d.mark('done'), d.exit()],
+    templates: {},
+  });
+
+  it('builds prologue, body and epilogue in order, with the attach type of the section', () => {
+    const s = d.pluginSection(plugin, 'tcx/ingress');
+    const built = s.build([d.mov(R0, plugin.returnCodes.TC_ACT_OK), d.ja('done')]);
+    expect(d.format(built.instructions)).toBe('r6 = r1\nr0 = 0\ngoto done\ndone:\nexit\n');
+    expect(built).toMatchObject({
+      type: BpfProgType.SCHED_CLS,
+      expectedAttachType: BpfAttachType.TCX_INGRESS,
+    });
+    expect(d.pluginSection(plugin, 'tc').build([d.mov(R0, 0)]).expectedAttachType).toBeUndefined();
+  });
+
+  it('checks writes per section', () => {
+    expect(d.pluginSection(plugin, 'tcx/ingress').store('mark', R2, R6)).toEqual(d.stx('w', R6, R2, 8));
+    expect(() => d.pluginSection(plugin, 'tc').store('mark', R2)).toThrow(
+      /tc-like programs of section 'tc' may not write struct __sk_buff.mark/,
+    );
+    // Without a section: allowed when some section may.
+    expect(d.storeContext(plugin, 'mark', R2)).toEqual(d.stx('w', R1, R2, 8));
+    expect(d.allows(['tc'], 'tc')).toBe(true);
+    expect(d.allows(['tc'], 'tcx/ingress')).toBe(false);
+    expect(d.allows([], undefined)).toBe(false);
   });
 });
 

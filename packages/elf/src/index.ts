@@ -69,6 +69,7 @@ export { buildKconfig, type KconfigData, type KconfigExtern, parseKconfig, Trist
 export { MapEdit, type ValueSizeOptions } from './map-edit.js';
 export { readKernelConfig } from './node-config.js';
 export { fixupObjectBtf } from './object-btf.js';
+export { checkPlugins, PluginCheckError } from './plugin-check.js';
 export { ProgramEdit } from './program-edit.js';
 export { type RelocationTargets, relocate } from './relocate.js';
 export { type ResolvedSection, resolveSection, SECTION_DEFS, type SectionDef } from './sections.js';

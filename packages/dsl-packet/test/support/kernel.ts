@@ -69,7 +69,16 @@ export class RecordMap {
 
 /** Runs the program once on `frame` and returns the record it wrote. */
 export function runParse(fd: number, map: RecordMap, frame: Uint8Array): Record {
+  return runParseWithReturn(fd, map, frame).record;
+}
+
+/** Runs the program once on `frame`: the record it wrote and its return value. */
+export function runParseWithReturn(
+  fd: number,
+  map: RecordMap,
+  frame: Uint8Array,
+): { record: Record; retval: number } {
   map.reset();
-  progTestRun({ progFd: fd, dataIn: frame });
-  return map.read();
+  const { retval } = progTestRun({ progFd: fd, dataIn: frame });
+  return { record: map.read(), retval };
 }

@@ -140,11 +140,7 @@ export function parseProgram(context: PacketPointerFields, mapFd: number, v: Var
     invalid: miss(v, Stage.IHL),
   });
   const ip6 = ipv6(c, eth.next, { nextHeader: R0, extensions: v.extensions ?? 4, miss: miss(v, Stage.IPV6) });
-  const misses: Fragment[number][] = [];
-  if (v.missAction === undefined)
-    for (const s of [1, 2, 3, 4, 5, 6, 7, 8])
-      misses.push(mark(`miss${s}`), st('w', R9, 0, s), mov(R0, 2), exit());
-  return program(
+  const body = program(
     mov(R6, R1),
     st('w', R10, -4, 0),
     mov(R2, R10),
@@ -184,6 +180,11 @@ export function parseProgram(context: PacketPointerFields, mapFd: number, v: Var
     mark('out'),
     mov(R0, 2),
     exit(),
-    misses,
   );
+  // A miss block nothing jumps to would be unreachable code, which the verifier refuses.
+  const targets = new Set(body.map((i) => i.target));
+  const misses: Fragment[number][] = [];
+  for (const s of [1, 2, 3, 4, 5, 6, 7, 8])
+    if (targets.has(`miss${s}`)) misses.push(mark(`miss${s}`), st('w', R9, 0, s), mov(R0, 2), exit());
+  return program(body, misses);
 }

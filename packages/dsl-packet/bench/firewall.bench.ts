@@ -9,7 +9,7 @@ import { assemble } from '@ts-ebpf/dsl';
 import { close, progTestRun } from '@ts-ebpf/syscall';
 import { HOST_BYTE_ORDER } from '@ts-ebpf/uapi';
 import { compileFirewall, relocateFirewall } from './c-firewall.js';
-import { firewallProgram } from './firewall.js';
+import { firewall } from './firewall.js';
 import { closeFirewallMaps, createFirewallMaps, loadXdp, PACKETS } from './harness.js';
 
 const REPEAT = 200_000;
@@ -32,7 +32,7 @@ const maps = createFirewallMaps();
 const fds: number[] = [];
 try {
   const cCode = relocateFirewall(compileFirewall(), maps);
-  const dslCode = assemble(firewallProgram(maps, HOST_BYTE_ORDER), { byteOrder: HOST_BYTE_ORDER });
+  const dslCode = assemble(firewall(maps, HOST_BYTE_ORDER).instructions, { byteOrder: HOST_BYTE_ORDER });
   const c = loadXdp(cCode, 'fw_clang');
   fds.push(c.fd);
   const d = loadXdp(dslCode, 'fw_dsl_packet');

@@ -7,7 +7,7 @@ import {
   add,
   call,
   exit,
-  type Instruction,
+  type Fragment,
   ja,
   jeq,
   jne,
@@ -15,7 +15,7 @@ import {
   ldx,
   mark,
   mov,
-  program,
+  type PluginProgram,
   R0,
   R1,
   R2,
@@ -27,6 +27,7 @@ import {
   st,
   stx,
 } from '@ts-ebpf/dsl';
+import { XDP_CTX, XDP_MD, XdpAction, xdp } from '@ts-ebpf/dsl-xdp';
 import type { ByteOrder } from '@ts-ebpf/uapi';
 import {
   EtherType,
@@ -53,16 +54,27 @@ export interface FirewallMaps {
   readonly counters: number;
 }
 
-const XDP_DROP = 1;
-const XDP_PASS = 2;
+const XDP_DROP = XdpAction.DROP;
+const XDP_PASS = XdpAction.PASS;
 
 /** `r0 = lookup(map, r10 + keyAt)`. */
 function lookup(map: number, keyAt: number) {
   return [ldMapFd(R1, { fd: map }), mov(R2, R10), add(R2, keyAt), call('map_lookup_elem')];
 }
 
-/** Builds the firewall for a kernel of `byteOrder`. */
-export function firewallProgram(maps: FirewallMaps, byteOrder: ByteOrder): Instruction[] {
+/** The `data` / `data_end` offsets of `struct xdp_md`, from the XDP plugin's context layout. */
+const XDP_PACKET = { data: XDP_MD.fields.data.offset, dataEnd: XDP_MD.fields.data_end.offset };
+
+/**
+ * Builds the firewall for a kernel of `byteOrder` with the XDP plugin (section `xdp`): what
+ * `Program.load` takes, its helper calls checked against what XDP programs may call.
+ */
+export function firewall(maps: FirewallMaps, byteOrder: ByteOrder): PluginProgram {
+  return xdp('xdp').build(firewallBody(maps, byteOrder));
+}
+
+/** The firewall's instructions after the plugin's prologue (which keeps the context in `XDP_CTX`). */
+function firewallBody(maps: FirewallMaps, byteOrder: ByteOrder): Fragment {
   const c = packetCursor({ data: R7, end: R8, pos: R6, scratch: R1, byteOrder });
   const eth = ethernet(c, c.start, { etherType: R2, vlanTags: 0, order: 'network', miss: 'drop' });
   const ip4 = ipv4(c, eth.next, { protocol: R9, source: R2, miss: 'drop' });
@@ -72,8 +84,8 @@ export function firewallProgram(maps: FirewallMaps, byteOrder: ByteOrder): Instr
   const u = udp(c, l4, { destinationPort: R2, miss: 'drop' });
   const saddr6 = eth.next.offset + Ipv6.SADDR;
   const copy6 = [0, 4, 8, 12].map((i) => [ldx('w', R1, R7, saddr6 + i), stx('w', R10, R1, -20 + i)]);
-  return program(
-    loadPacketPointers(c, R1, { data: 0, dataEnd: 4 }),
+  return [
+    loadPacketPointers(c, XDP_CTX, XDP_PACKET),
     eth.code,
     jeq(R2, net16(EtherType.IPV6, byteOrder), 'v6'),
     jne(R2, net16(EtherType.IPV4, byteOrder), 'other'),
@@ -118,10 +130,6 @@ export function firewallProgram(maps: FirewallMaps, byteOrder: ByteOrder): Instr
     mark('pass'),
     stx('w', R10, R9, -4),
     mov(R6, XDP_PASS),
-    ja('count'),
-    mark('blocked'),
-    st('w', R10, -4, Counter.BLOCKED),
-    mov(R6, XDP_DROP),
     mark('count'),
     lookup(maps.counters, -4),
     jeq(R0, 0, 'out'),
@@ -131,8 +139,12 @@ export function firewallProgram(maps: FirewallMaps, byteOrder: ByteOrder): Instr
     mark('out'),
     mov(R0, R6),
     exit(),
+    mark('blocked'),
+    st('w', R10, -4, Counter.BLOCKED),
+    mov(R6, XDP_DROP),
+    ja('count'),
     mark('drop'),
     mov(R0, XDP_DROP),
     exit(),
-  );
+  ];
 }

@@ -2,6 +2,7 @@ import {
   add,
   exit,
   type Fragment,
+  freshLabel,
   isRegister,
   jge,
   jgt,
@@ -126,14 +127,6 @@ export function loadPacketPointers(
   if (ctx === cursor.data)
     return [ldx('w', cursor.end, ctx, fields.dataEnd), ldx('w', cursor.data, ctx, fields.data)];
   return [ldx('w', cursor.data, ctx, fields.data), ldx('w', cursor.end, ctx, fields.dataEnd)];
-}
-
-let labelCounter = 0;
-
-/** A label no other call returns (per module instance), for code a parser emits more than once. */
-export function freshLabel(kind: string): string {
-  labelCounter += 1;
-  return `.Lpkt_${kind}${labelCounter}`;
 }
 
 /** Checks a constant offset fits an instruction; `what` names it in the error. */

@@ -1,10 +1,21 @@
-import { add, and, be, type Fragment, jeq, jne, ldx, mark, mov, type Register } from '@ts-ebpf/dsl';
+import {
+  add,
+  and,
+  be,
+  type Fragment,
+  freshLabel,
+  jeq,
+  jne,
+  ldx,
+  mark,
+  mov,
+  type Register,
+} from '@ts-ebpf/dsl';
 import {
   checkMiss,
   checkOffset,
   checkOutputs,
   ensure,
-  freshLabel,
   type Miss,
   materialize,
   type PacketCursor,

@@ -1,10 +1,9 @@
-import { add, type Fragment, ja, jeq, jne, ldx, lsh, mark, type Register } from '@ts-ebpf/dsl';
+import { add, type Fragment, freshLabel, ja, jeq, jne, ldx, lsh, mark, type Register } from '@ts-ebpf/dsl';
 import {
   checkMiss,
   checkOffset,
   checkOutputs,
   ensure,
-  freshLabel,
   type Miss,
   materialize,
   type PacketCursor,

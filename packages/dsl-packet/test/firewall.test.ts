@@ -4,7 +4,7 @@ import { describeKernel } from '@ts-ebpf/test-utils';
 import { HOST_BYTE_ORDER } from '@ts-ebpf/uapi';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { compileFirewall, relocateFirewall } from '../bench/c-firewall.js';
-import { Counter, type FirewallMaps, firewallProgram } from '../bench/firewall.js';
+import { Counter, type FirewallMaps, firewall } from '../bench/firewall.js';
 import { closeFirewallMaps, createFirewallMaps, loadXdp, PACKETS } from '../bench/harness.js';
 import { frames } from './support/frames.js';
 
@@ -35,7 +35,7 @@ describeKernel('the benchmark firewall: dsl-packet build and clang build decide 
     maps = createFirewallMaps();
     fds.c = loadXdp(relocateFirewall(compileFirewall(), maps), 'fw_clang').fd;
     fds.d = loadXdp(
-      assemble(firewallProgram(maps, HOST_BYTE_ORDER), { byteOrder: HOST_BYTE_ORDER }),
+      assemble(firewall(maps, HOST_BYTE_ORDER).instructions, { byteOrder: HOST_BYTE_ORDER }),
       'fw_dsl',
     ).fd;
     cpus = possibleCpuCount();

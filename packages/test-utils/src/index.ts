@@ -1,5 +1,6 @@
 export { type ByteView, byteViews, sameForEveryView } from './byte-views.js';
 export { leakedFds, openFds } from './fds.js';
+export { type FrameOptions, frame, inetChecksum, type L4, mac, udpPayloads } from './frames.js';
 export { describeKernel, itIfSupported, kernelRequired, kernelUnavailableReason } from './kernel.js';
 export { catalog, type Mistake } from './mistakes.js';
 export { VethPair } from './netns.js';

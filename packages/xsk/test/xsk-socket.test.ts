@@ -5,10 +5,17 @@ import { bpf } from '@ts-ebpf/dsl';
 import { XskMap } from '@ts-ebpf/maps';
 import { attachXdp, BpfProgType, Program } from '@ts-ebpf/programs';
 import { ObjectClosedError } from '@ts-ebpf/syscall';
-import { describeKernel, leakedFds, openFds, VethPair } from '@ts-ebpf/test-utils';
+import {
+  frame as buildFrame,
+  describeKernel,
+  leakedFds,
+  mac,
+  openFds,
+  udpPayloads,
+  VethPair,
+} from '@ts-ebpf/test-utils';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { XskQueueBusyError, XskSocket, type XskSocketOptions } from '../src/index.js';
-import { mac, udpFrame, udpPayloads } from './frames.js';
 
 const XDP_PASS = 2;
 const PORT = 7331;
@@ -179,14 +186,11 @@ describeKernel('XskSocket on a veth pair', () => {
     for (let i = 0; i < 100 && !out.includes('ready'); i++) await sleep(20);
     expect(out).toContain('ready');
     const payload = new TextEncoder().encode('sent by XskSocket');
-    const frame = udpFrame({
+    const frame = buildFrame({
       dstMac: peerMac,
       srcMac: hostMac,
-      srcIp: pair.hostIp,
-      dstIp: pair.peerIp,
-      srcPort: 4242,
-      dstPort: PORT,
-      payload,
+      ip: { v4: { src: pair.hostIp, dst: pair.peerIp } },
+      l4: { udp: { sport: 4242, dport: PORT }, payload },
     });
     expect(xsk.transmit(frame)).toBe(true);
     const [code] = await once(listener, 'exit');

@@ -1,18 +1,22 @@
 import {
   add,
+  and,
   exit,
   type Fragment,
+  freshLabel,
   isRegister,
   jge,
   jgt,
   jle,
   jlt,
   ldx,
+  lsh,
   mark,
   mov,
   R0,
   R10,
   type Register,
+  rsh,
 } from '@ts-ebpf/dsl';
 import type { ByteOrder } from '@ts-ebpf/uapi';
 import { PacketDslError } from './errors.js';
@@ -128,14 +132,6 @@ export function loadPacketPointers(
   return [ldx('w', cursor.data, ctx, fields.data), ldx('w', cursor.end, ctx, fields.dataEnd)];
 }
 
-let labelCounter = 0;
-
-/** A label no other call returns (per module instance), for code a parser emits more than once. */
-export function freshLabel(kind: string): string {
-  labelCounter += 1;
-  return `.Lpkt_${kind}${labelCounter}`;
-}
-
 /** Checks a constant offset fits an instruction; `what` names it in the error. */
 export function checkOffset(offset: number, what: string): number {
   if (!Number.isInteger(offset) || offset < 0 || offset > MAX_OFFSET)
@@ -210,4 +206,51 @@ export function checkOutputs(
     if (busy.includes(r))
       throw new PacketDslError(`${what} output register ${r.name} is one of the cursor's registers`);
   }
+}
+
+/**
+ * Steps `cursor.pos` over a header whose length is a 4-bit count of 32-bit words in the
+ * byte at `field` (IPv4's IHL in the low nibble, TCP's data offset in the high one): a count
+ * below 5 (shorter than the fixed header) goes to `invalid`. The end is not bounds-checked
+ * here: the next header's check covers it.
+ */
+export function skipWordCount(
+  c: PacketCursor,
+  at: PacketPosition,
+  field: number,
+  nibble: 'low' | 'high',
+  invalid: Miss,
+): Fragment {
+  const s = c.scratch;
+  return [
+    ldx('b', s, at.base, at.offset + field),
+    nibble === 'low' ? and(s, 0x0f) : rsh(s, 4),
+    missIf(s, 5, invalid, true),
+    lsh(s, 2),
+    materialize(at, c.pos, s),
+  ];
+}
+
+/**
+ * The checks every parser makes before emitting anything: its miss, its output registers,
+ * and that its fixed header (`size` bytes at `at`) is within reach of a constant offset.
+ */
+export function checkParser(
+  c: PacketCursor,
+  what: string,
+  at: PacketPosition,
+  size: number,
+  miss: Miss,
+  outputs: readonly (Register | undefined)[],
+): void {
+  checkMiss(miss, `${what} option miss`);
+  checkOutputs(c, what, outputs);
+  checkOffset(at.offset + size, `${what} header`);
+}
+
+/** Checks an unrolling bound: an integer in 0..max; `what` names the option. */
+export function checkCount(value: number, max: number, what: string): number {
+  if (!Number.isInteger(value) || value < 0 || value > max)
+    throw new PacketDslError(`${what} ${value} is outside 0..${max}`);
+  return value;
 }

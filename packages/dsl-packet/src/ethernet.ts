@@ -1,10 +1,20 @@
-import { add, and, be, type Fragment, jeq, jne, ldx, mark, mov, type Register } from '@ts-ebpf/dsl';
 import {
-  checkMiss,
-  checkOffset,
-  checkOutputs,
-  ensure,
+  add,
+  and,
+  be,
+  type Fragment,
   freshLabel,
+  jeq,
+  jne,
+  ldx,
+  mark,
+  mov,
+  type Register,
+} from '@ts-ebpf/dsl';
+import {
+  checkCount,
+  checkParser,
+  ensure,
   type Miss,
   materialize,
   type PacketCursor,
@@ -36,15 +46,12 @@ export interface EthernetOptions {
   readonly miss: Miss;
 }
 
-function checkOptions(c: PacketCursor, o: EthernetOptions): number {
-  const tags = o.vlanTags ?? 2;
-  if (!Number.isInteger(tags) || tags < 0 || tags > MAX_VLAN_TAGS)
-    throw new PacketDslError(`ethernet option 'vlanTags' ${tags} is outside 0..${MAX_VLAN_TAGS}`);
+function checkOptions(c: PacketCursor, at: PacketPosition, o: EthernetOptions): number {
+  const tags = checkCount(o.vlanTags ?? 2, MAX_VLAN_TAGS, "ethernet option 'vlanTags'");
   const ids = o.vlanIds ?? [];
   if (ids.length > tags)
     throw new PacketDslError(`ethernet option 'vlanIds' names ${ids.length} registers for ${tags} vlanTags`);
-  checkOutputs(c, 'ethernet', [o.etherType, ...ids]);
-  checkMiss(o.miss, 'ethernet option miss');
+  checkParser(c, 'ethernet', at, Eth.SIZE, o.miss, [o.etherType, ...ids]);
   return tags;
 }
 
@@ -55,8 +62,7 @@ function checkOptions(c: PacketCursor, o: EthernetOptions): number {
  * @throws PacketDslError for bad options
  */
 export function ethernet(c: PacketCursor, at: PacketPosition, o: EthernetOptions): Parsed {
-  const tags = checkOptions(c, o);
-  checkOffset(at.offset + Eth.SIZE, 'ethernet header');
+  const tags = checkOptions(c, at, o);
   const et = o.etherType;
   const code: Fragment[number][] = [
     ensure(c, at, Eth.SIZE, o.miss),

@@ -1,15 +1,13 @@
-import { and, type Fragment, ldx, lsh, type Register } from '@ts-ebpf/dsl';
+import { type Fragment, ldx, type Register } from '@ts-ebpf/dsl';
 import {
   checkMiss,
-  checkOffset,
-  checkOutputs,
+  checkParser,
   ensure,
   type Miss,
-  materialize,
-  missIf,
   type PacketCursor,
   type PacketPosition,
   type Parsed,
+  skipWordCount,
 } from './cursor.js';
 import { Ipv4 } from './layout.js';
 
@@ -40,22 +38,13 @@ export interface Ipv4Options {
  * @throws PacketDslError for bad options
  */
 export function ipv4(c: PacketCursor, at: PacketPosition, o: Ipv4Options): Parsed {
-  checkMiss(o.miss, 'ipv4 option miss');
+  checkParser(c, 'ipv4', at, Ipv4.SIZE, o.miss, [o.protocol, o.source, o.destination]);
   if (o.invalid !== undefined) checkMiss(o.invalid, 'ipv4 option invalid');
-  checkOffset(at.offset + Ipv4.SIZE, 'ipv4 header');
-  checkOutputs(c, 'ipv4', [o.protocol, o.source, o.destination]);
   const code: Fragment[number][] = [ensure(c, at, Ipv4.SIZE, o.miss)];
   if (o.protocol) code.push(ldx('b', o.protocol, at.base, at.offset + Ipv4.PROTOCOL));
   if (o.source) code.push(ldx('w', o.source, at.base, at.offset + Ipv4.SADDR));
   if (o.destination) code.push(ldx('w', o.destination, at.base, at.offset + Ipv4.DADDR));
   if (o.options === false) return { code, next: { base: at.base, offset: at.offset + Ipv4.SIZE } };
-  const s = c.scratch;
-  code.push(
-    ldx('b', s, at.base, at.offset + Ipv4.VERSION_IHL),
-    and(s, 0x0f),
-    missIf(s, 5, o.invalid ?? o.miss, true),
-    lsh(s, 2),
-    materialize(at, c.pos, s),
-  );
+  code.push(skipWordCount(c, at, Ipv4.VERSION_IHL, 'low', o.invalid ?? o.miss));
   return { code, next: { base: c.pos, offset: 0 } };
 }

@@ -1,17 +1,14 @@
-import { add, type Fragment, ja, jeq, jne, ldx, lsh, mark, type Register } from '@ts-ebpf/dsl';
+import { add, type Fragment, freshLabel, ja, jeq, jne, ldx, lsh, mark, type Register } from '@ts-ebpf/dsl';
 import {
-  checkMiss,
-  checkOffset,
-  checkOutputs,
+  checkCount,
+  checkParser,
   ensure,
-  freshLabel,
   type Miss,
   materialize,
   type PacketCursor,
   type PacketPosition,
   type Parsed,
 } from './cursor.js';
-import { PacketDslError } from './errors.js';
 import { IpProto, Ipv6, Ipv6Ext } from './layout.js';
 
 /** The most extension headers {@link ipv6} unrolls. */
@@ -42,12 +39,8 @@ export interface Ipv6Options {
  * @throws PacketDslError for bad options
  */
 export function ipv6(c: PacketCursor, at: PacketPosition, o: Ipv6Options): Parsed {
-  const max = o.extensions ?? 4;
-  if (!Number.isInteger(max) || max < 0 || max > MAX_IPV6_EXTENSIONS)
-    throw new PacketDslError(`ipv6 option 'extensions' ${max} is outside 0..${MAX_IPV6_EXTENSIONS}`);
-  checkMiss(o.miss, 'ipv6 option miss');
-  checkOutputs(c, 'ipv6', [o.nextHeader]);
-  checkOffset(at.offset + Ipv6.SIZE, 'ipv6 header');
+  const max = checkCount(o.extensions ?? 4, MAX_IPV6_EXTENSIONS, "ipv6 option 'extensions'");
+  checkParser(c, 'ipv6', at, Ipv6.SIZE, o.miss, [o.nextHeader]);
   const nh = o.nextHeader;
   const code: Fragment[number][] = [
     ensure(c, at, Ipv6.SIZE, o.miss),

@@ -1,15 +1,13 @@
-import { type Fragment, ldx, lsh, type Register, rsh } from '@ts-ebpf/dsl';
+import type { Fragment, Register } from '@ts-ebpf/dsl';
 import {
   checkMiss,
-  checkOffset,
-  checkOutputs,
+  checkParser,
   ensure,
   type Miss,
-  materialize,
-  missIf,
   type PacketCursor,
   type PacketPosition,
   type Parsed,
+  skipWordCount,
 } from './cursor.js';
 import { loadField, type ValueOrder } from './fields.js';
 import { Icmp, Icmpv6, Tcp, Udp } from './layout.js';
@@ -58,13 +56,14 @@ function fixedHeader(
   miss: Miss,
   fields: readonly [Register | undefined, number, 1 | 2, ValueOrder][],
 ): Fragment[number][] {
-  checkMiss(miss, `${what} option miss`);
-  checkOutputs(
+  checkParser(
     c,
     what,
+    at,
+    size,
+    miss,
     fields.map((f) => f[0]),
   );
-  checkOffset(at.offset + size, `${what} header`);
   const code: Fragment[number][] = [ensure(c, at, size, miss)];
   for (const [dst, field, bytes, order] of fields)
     if (dst !== undefined) code.push(loadField(dst, { at, field, bytes }, order));
@@ -88,14 +87,7 @@ export function tcp(c: PacketCursor, at: PacketPosition, o: TcpOptions): Parsed 
   const code = fixedHeader(c, at, 'tcp', Tcp.SIZE, o.miss, [...ports(o), [o.flags, Tcp.FLAGS, 1, 'host']]);
   if (o.invalid !== undefined) checkMiss(o.invalid, 'tcp option invalid');
   if (!o.payload) return { code, next: { base: at.base, offset: at.offset + Tcp.SIZE } };
-  const s = c.scratch;
-  code.push(
-    ldx('b', s, at.base, at.offset + Tcp.DOFF),
-    rsh(s, 4),
-    missIf(s, 5, o.invalid ?? o.miss, true),
-    lsh(s, 2),
-    materialize(at, c.pos, s),
-  );
+  code.push(skipWordCount(c, at, Tcp.DOFF, 'high', o.invalid ?? o.miss));
   return { code, next: { base: c.pos, offset: 0 } };
 }
 

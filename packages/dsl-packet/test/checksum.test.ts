@@ -100,7 +100,8 @@ function rewriteProgram() {
     // the destination port, through the 4-byte word holding both ports
     ldx('w', R1, l4.base, l4.offset),
     stx('w', R10, R1, -16),
-    storeField(c, { at: l4, field: 2, bytes: 2 }, NEW_PORT),
+    mov(R1, NEW_PORT), // a host-order register: storeField swaps it in the scratch register
+    storeField(c, { at: l4, field: 2, bytes: 2 }, R1),
     ldx('w', R1, l4.base, l4.offset),
     stx('w', R10, R1, -12),
     csumReplace({ at: l4, field: checkAt, from: -16, to: -12, bytes: 4 }),

@@ -31,6 +31,7 @@ import {
   stx,
   sub,
 } from '@ts-ebpf/dsl';
+import { XDP_MD } from '@ts-ebpf/dsl-xdp';
 import { HOST_BYTE_ORDER } from '@ts-ebpf/uapi';
 import {
   ethernet,
@@ -49,9 +50,12 @@ import {
 } from '../../src/index.js';
 import { FIELDS, Stage } from './reference.js';
 
-/** `data`/`data_end` offsets in `struct xdp_md` and `struct __sk_buff` (linux/bpf.h). */
+/**
+ * `data`/`data_end` offsets in `struct xdp_md` (from the XDP plugin's layout) and in
+ * `struct __sk_buff` (linux/bpf.h; no tc plugin has its layout yet).
+ */
 export const CONTEXTS = {
-  xdp: { data: 0, dataEnd: 4 },
+  xdp: { data: XDP_MD.fields.data.offset, dataEnd: XDP_MD.fields.data_end.offset },
   tc: { data: 76, dataEnd: 80 },
 } as const satisfies Record<string, PacketPointerFields>;
 

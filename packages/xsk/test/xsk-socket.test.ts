@@ -20,6 +20,8 @@ import { XskQueueBusyError, XskSocket, type XskSocketOptions } from '../src/inde
 const XDP_PASS = 2;
 const PORT = 7331;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** A small UMEM and rings: 16 receive frames, 16 transmit frames. */
+const SMALL = { frameCount: 32, fillSize: 16, rxSize: 16, txSize: 16, completionSize: 16 } as const;
 
 /** An XDP program that redirects each frame into the xskmap slot of its RX queue, else passes it. */
 function redirectToXsk(map: { fd: number }): Program {
@@ -121,14 +123,7 @@ describeKernel('XskSocket on a veth pair', () => {
 
   it('receiveEach hands out views valid during the call; batches() yields as frames arrive', async () => {
     using xsks = XskMap.create({ maxEntries: 4 });
-    using xsk = await openXsk({
-      interface: pair.host,
-      frameCount: 32,
-      fillSize: 16,
-      rxSize: 16,
-      txSize: 16,
-      completionSize: 16,
-    });
+    using xsk = await openXsk({ interface: pair.host, ...SMALL });
     using prog = redirectToXsk(xsks);
     using _link = attachXdp(prog, pair.host, { mode: 'skb' });
     xsks.set(0, xsk.fd);
@@ -159,14 +154,7 @@ describeKernel('XskSocket on a veth pair', () => {
   });
 
   it('transmit sends a crafted frame out of the interface to a UDP socket on the peer', async () => {
-    using xsk = await openXsk({
-      interface: pair.host,
-      frameCount: 32,
-      fillSize: 16,
-      rxSize: 16,
-      txSize: 16,
-      completionSize: 16,
-    });
+    using xsk = await openXsk({ interface: pair.host, ...SMALL });
     const listener = spawn(
       'ip',
       [

@@ -29,4 +29,22 @@ export {
   redirectToDevmap,
   redirectToXsk,
 } from './redirect.js';
+export {
+  type AfXdpRedirectOptions,
+  afXdpRedirect,
+  type DropByProtocolOptions,
+  dropByProtocol,
+  type Ipv4BlocklistOptions,
+  ipv4Blocklist,
+  type L2ForwardOptions,
+  l2Forward,
+  type MacSwapOptions,
+  macSwapTx,
+  type PortFilterOptions,
+  PROTOCOL_COUNTER_OTHER,
+  type ProtocolCountersOptions,
+  portFilter,
+  protocolCounters,
+  type TemplateByteOrder,
+} from './templates/index.js';
 export { XDP_TEMPLATES } from './templates.js';

@@ -297,6 +297,20 @@ export function sysSendto(fd: number, data: Uint8Array, flags = 0, addr: Uint8Ar
   return ret;
 }
 
+/** `sendto(fd, buf, len, flags, NULL, 0)` that returns `-errno` instead of throwing (AF_XDP wake-ups). */
+export function sysSendtoTry(fd: number, data: Uint8Array, flags: number): number {
+  checkBuffer(data, 'sendto', 'data', 0);
+  const ret = n().sendto(nr('sendto'), fd, data, data.byteLength, flags, null, 0);
+  return ret < 0 ? -n().koffi.errno() : ret;
+}
+
+/** `recvfrom(fd, buf, len, flags, NULL, NULL)` that returns `-errno` instead of throwing. */
+export function sysRecvfromTry(fd: number, buf: Uint8Array, flags: number): number {
+  checkBuffer(buf, 'recvfrom', 'buf', 0);
+  const ret = n().recvfrom(nr('recvfrom'), fd, buf, buf.byteLength, flags, null, null);
+  return ret < 0 ? -n().koffi.errno() : ret;
+}
+
 /** `recvfrom(fd, buf, len, flags, NULL, NULL)`. @returns bytes received. */
 export function sysRecvfrom(fd: number, buf: Uint8Array, flags = 0): number {
   checkBuffer(buf, 'recvfrom', 'buf', 0);

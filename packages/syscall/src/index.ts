@@ -23,6 +23,28 @@ export {
   BpfTestRunFlag,
 } from '@ts-ebpf/uapi';
 export {
+  AF_XDP_LAYOUTS,
+  sockaddrXdp,
+  XDP_UMEM_MIN_CHUNK_SIZE,
+  type XdpBindOptions,
+  type XdpMmapOffsets,
+  type XdpRingKind,
+  type XdpRingOffsets,
+  type XdpStatistics,
+  type XdpUmemRegistration,
+  xdpBind,
+  xdpMapRing,
+  xdpMmapOffsets,
+  xdpOptions,
+  xdpRingEntrySize,
+  xdpSetRingSize,
+  xdpSocket,
+  xdpStatistics,
+  xdpUmemRegister,
+  xdpWakeupRx,
+  xdpWakeupTx,
+} from './af-xdp.js';
+export {
   SUPPORTED_ARCHITECTURES,
   type SyscallName,
   type SyscallTable,

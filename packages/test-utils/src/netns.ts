@@ -1,4 +1,16 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const REPO_ROOT = fileURLToPath(new URL('../../..', import.meta.url));
+
+/** A script started by {@link VethPair.startScript}: its output so far, and its end. */
+export interface RunningTool {
+  readonly process: ChildProcess;
+  /** Resolves once the script printed `ready`, or ended. */
+  readonly ready: Promise<void>;
+  /** Resolves with everything the script printed, once it exits 0 (rejects otherwise). */
+  readonly done: Promise<string>;
+}
 
 /** A veth pair: `host` in this namespace, `peer` in a fresh network namespace `ns`. */
 export class VethPair {
@@ -54,6 +66,48 @@ export class VethPair {
   /** Sends `n` UDP datagrams from this namespace to the peer (out of the host side). */
   sendToPeer(n: number): void {
     execFileSync('bash', ['-c', `for i in $(seq ${n}); do echo x > /dev/udp/${this.peerIp}/9; done`]);
+  }
+
+  /** The command line that runs a TypeScript file with tsx (source conditions) inside the namespace. */
+  #scriptArgs(script: string, args: readonly string[]): string[] {
+    const node = [process.execPath, '--conditions=@ts-ebpf/source', '--import', 'tsx'];
+    return ['netns', 'exec', this.ns, ...node, script, ...args];
+  }
+
+  /** Runs the TypeScript file `script` inside the namespace and returns what it printed. */
+  runScript(script: string, ...args: string[]): string {
+    const r = spawnSync('ip', this.#scriptArgs(script, args), { encoding: 'utf8', cwd: REPO_ROOT });
+    if (r.status !== 0) throw new Error(`${script} ${args.join(' ')} failed: ${r.stderr}`);
+    return r.stdout;
+  }
+
+  /** Starts the TypeScript file `script` inside the namespace without waiting for it. */
+  startScript(script: string, ...args: string[]): RunningTool {
+    const child = spawn('ip', this.#scriptArgs(script, args), {
+      cwd: REPO_ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    let markReady: () => void = () => {};
+    const ready = new Promise<void>((resolve) => {
+      markReady = resolve;
+    });
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('ready')) markReady();
+    });
+    child.stderr!.on('data', (d: Buffer) => {
+      err += d.toString();
+    });
+    const done = new Promise<string>((resolve, reject) => {
+      child.on('exit', (code) => {
+        markReady();
+        if (code === 0) resolve(out);
+        else reject(new Error(`${script} ${args.join(' ')} exited ${code}: ${err}`));
+      });
+    });
+    return { process: child, ready, done };
   }
 
   /** Deletes the namespace (which deletes the pair); ignores what is already gone. */

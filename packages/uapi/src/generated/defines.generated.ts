@@ -208,3 +208,74 @@ export const BpfLimit = Object.freeze({
 } as const);
 /** A value of {@link BpfLimit}. */
 export type BpfLimit = (typeof BpfLimit)[keyof typeof BpfLimit];
+
+/** The AF_XDP socket family and its socket option level. Source: include/linux/socket.h (Linux 6.1, kernel-internal; glibc bits/socket.h has the same). */
+export const AfXdp = Object.freeze({
+  AF_XDP: 44,
+  SOL_XDP: 283,
+} as const);
+/** A value of {@link AfXdp}. */
+export type AfXdp = (typeof AfXdp)[keyof typeof AfXdp];
+
+/** Socket options of AF_XDP sockets (level `SOL_XDP`). Source: linux/if_xdp.h (Linux 6.1). */
+export const XdpSockopt = Object.freeze({
+  MMAP_OFFSETS: 1,
+  RX_RING: 2,
+  TX_RING: 3,
+  UMEM_REG: 4,
+  UMEM_FILL_RING: 5,
+  UMEM_COMPLETION_RING: 6,
+  STATISTICS: 7,
+  OPTIONS: 8,
+} as const);
+/** A value of {@link XdpSockopt}. */
+export type XdpSockopt = (typeof XdpSockopt)[keyof typeof XdpSockopt];
+
+/** Flags of `struct sockaddr_xdp` (`sxdp_flags`) when binding an AF_XDP socket. Source: linux/if_xdp.h (Linux 6.1); linux/if_xdp.h (Linux 6.6). */
+export const XdpBindFlag = Object.freeze({
+  SHARED_UMEM: 1,
+  COPY: 2,
+  ZEROCOPY: 4,
+  USE_NEED_WAKEUP: 8,
+  USE_SG: 16,
+} as const);
+/** A value of {@link XdpBindFlag}. */
+export type XdpBindFlag = (typeof XdpBindFlag)[keyof typeof XdpBindFlag];
+
+/** Flags of `struct xdp_umem_reg` (UMEM registration). Source: linux/if_xdp.h (Linux 6.1). */
+export const XdpUmemFlag = Object.freeze({
+  UNALIGNED_CHUNK_FLAG: 1,
+} as const);
+/** A value of {@link XdpUmemFlag}. */
+export type XdpUmemFlag = (typeof XdpUmemFlag)[keyof typeof XdpUmemFlag];
+
+/** Flags an AF_XDP ring publishes in its `flags` word. Source: linux/if_xdp.h (Linux 6.1). */
+export const XdpRingFlag = Object.freeze({
+  NEED_WAKEUP: 1,
+} as const);
+/** A value of {@link XdpRingFlag}. */
+export type XdpRingFlag = (typeof XdpRingFlag)[keyof typeof XdpRingFlag];
+
+/** Flags of `struct xdp_options` (`XDP_OPTIONS`). Source: linux/if_xdp.h (Linux 6.1). */
+export const XdpOptionFlag = Object.freeze({
+  ZEROCOPY: 1,
+} as const);
+/** A value of {@link XdpOptionFlag}. */
+export type XdpOptionFlag = (typeof XdpOptionFlag)[keyof typeof XdpOptionFlag];
+
+/** mmap offsets of the four AF_XDP rings. Source: linux/if_xdp.h (Linux 6.1). */
+export const XdpRingPgoff = Object.freeze({
+  RX_RING: 0,
+  TX_RING: 2147483648,
+  FILL_RING: 4294967296,
+  COMPLETION_RING: 6442450944,
+} as const);
+/** A value of {@link XdpRingPgoff}. */
+export type XdpRingPgoff = (typeof XdpRingPgoff)[keyof typeof XdpRingPgoff];
+
+/** Bits of `struct xdp_desc` `options`. Source: linux/if_xdp.h (Linux 6.6). */
+export const XdpDescOption = Object.freeze({
+  PKT_CONTD: 1,
+} as const);
+/** A value of {@link XdpDescOption}. */
+export type XdpDescOption = (typeof XdpDescOption)[keyof typeof XdpDescOption];

@@ -1,0 +1,51 @@
+import { exit, type Fragment, fragment, jne, type MapRef, mark, R3, R4 } from '@ts-ebpf/dsl';
+import { IpProto, udp } from '@ts-ebpf/dsl-packet';
+import { XdpAction } from '@ts-ebpf/uapi';
+import { type XdpActionLike, xdpActionCode } from '../action.js';
+import { redirectToXsk } from '../redirect.js';
+import {
+  checkList,
+  loadXdpPointers,
+  perIpFamily,
+  ret,
+  type TemplateByteOrder,
+  templateCursor,
+} from './common.js';
+
+/** Options of {@link afXdpRedirect}. */
+export interface AfXdpRedirectOptions extends TemplateByteOrder {
+  /** An xskmap whose slot `q` holds the AF_XDP socket of receive queue `q`. */
+  readonly map: MapRef;
+  /**
+   * Redirect only UDP datagrams (IPv4 or IPv6) to this destination port; everything else
+   * (ARP, other traffic) passes to the stack. Default: redirect every frame.
+   */
+  readonly udpPort?: number;
+  /** What a frame gets when its queue has no socket in the map. Default XDP_PASS. */
+  readonly fallback?: XdpActionLike;
+}
+
+/**
+ * Redirects frames into the AF_XDP socket of their receive queue (`ctx->rx_queue_index` as the
+ * xskmap key), optionally only UDP datagrams to one port, with a fallback action when the
+ * queue has no socket.
+ */
+export const afXdpRedirect: (o: AfXdpRedirectOptions) => Fragment = fragment(
+  (label, o: AfXdpRedirectOptions) => {
+    const fallback = xdpActionCode(o.fallback ?? XdpAction.PASS, 'AF_XDP fallback');
+    const redirect = [redirectToXsk(o.map, { fallback }), exit()];
+    if (o.udpPort === undefined) return redirect;
+    const [port] = checkList([o.udpPort], 'udpPort', 0, 0xffff);
+    const c = templateCursor(o.byteOrder);
+    const pass = label('pass');
+    return [
+      loadXdpPointers(c),
+      perIpFamily(c, label, { protocol: R3, other: pass }, (_family, l4) => {
+        const u = udp(c, l4, { destinationPort: R4, miss: pass });
+        return [jne(R3, IpProto.UDP, pass), u.code, jne(R4, port!, pass), redirect];
+      }),
+      mark(pass),
+      ret(XdpAction.PASS),
+    ];
+  },
+);

@@ -1,0 +1,65 @@
+import {
+  add,
+  call,
+  type Fragment,
+  fragment,
+  jeq,
+  jne,
+  ldMapFd,
+  type MapRef,
+  mark,
+  mov,
+  R0,
+  R1,
+  R2,
+  R4,
+  R10,
+  st,
+  stx,
+} from '@ts-ebpf/dsl';
+import { EtherType, ethernet, ipv4 } from '@ts-ebpf/dsl-packet';
+import { XdpAction } from '@ts-ebpf/uapi';
+import { loadXdpPointers, ret, type TemplateByteOrder, templateCursor } from './common.js';
+
+/** Options of {@link ipv4Blocklist}. */
+export interface Ipv4BlocklistOptions extends TemplateByteOrder {
+  /**
+   * An LPM trie (`BPF_MAP_TYPE_LPM_TRIE`, `BPF_F_NO_PREALLOC`) with 8-byte keys
+   * `{ u32 prefixlen (host order); u8 addr[4] (network order) }` and any value: a packet
+   * whose address falls in one of its prefixes is dropped.
+   */
+  readonly map: MapRef;
+  /** Which address to look up. Default `'source'`. */
+  readonly address?: 'source' | 'destination';
+}
+
+/**
+ * Drops IPv4 packets whose source (or destination) address matches a prefix of an LPM trie;
+ * passes everything else (IPv6 and non-IP frames included). The key is built on the stack:
+ * prefix length 32 and the address as the packet holds it.
+ */
+export const ipv4Blocklist: (o: Ipv4BlocklistOptions) => Fragment = fragment(
+  (label, o: Ipv4BlocklistOptions) => {
+    const c = templateCursor(o.byteOrder);
+    const pass = label('pass');
+    const eth = ethernet(c, c.start, { etherType: R2, miss: pass });
+    const which = (o.address ?? 'source') === 'source' ? 'source' : 'destination';
+    const ip = ipv4(c, eth.next, { [which]: R4, miss: pass, options: false });
+    return [
+      loadXdpPointers(c),
+      eth.code,
+      jne(R2, EtherType.IPV4, pass),
+      ip.code,
+      st('w', R10, -8, 32), // prefixlen
+      stx('w', R10, R4, -4), // the address, network order
+      ldMapFd(R1, o.map),
+      mov(R2, R10),
+      add(R2, -8),
+      call('map_lookup_elem'),
+      jeq(R0, 0, pass),
+      ret(XdpAction.DROP),
+      mark(pass),
+      ret(XdpAction.PASS),
+    ];
+  },
+);

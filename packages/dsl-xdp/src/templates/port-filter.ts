@@ -1,0 +1,62 @@
+import { type Fragment, fragment, jeq, jne, mark, R3, R4 } from '@ts-ebpf/dsl';
+import { IpProto, tcp, udp } from '@ts-ebpf/dsl-packet';
+import { XdpAction } from '@ts-ebpf/uapi';
+import { type XdpActionLike, xdpActionCode } from '../action.js';
+import { XdpArgumentError } from '../errors.js';
+import {
+  checkList,
+  loadXdpPointers,
+  perIpFamily,
+  ret,
+  type TemplateByteOrder,
+  templateCursor,
+} from './common.js';
+
+/** Options of {@link portFilter}. */
+export interface PortFilterOptions extends TemplateByteOrder {
+  /** Destination ports to act on. */
+  readonly ports: readonly number[];
+  /** Transport protocols the ports are of. Default both. */
+  readonly protocols?: readonly ('tcp' | 'udp')[];
+  /** What to do with a matching packet. Default XDP_DROP. */
+  readonly action?: XdpActionLike;
+}
+
+/**
+ * Applies `action` (default XDP_DROP) to TCP and/or UDP packets, over IPv4 or IPv6, whose
+ * destination port is one of `ports`; passes everything else.
+ */
+export const portFilter: (o: PortFilterOptions) => Fragment = fragment((label, o: PortFilterOptions) => {
+  const ports = checkList(o.ports, 'ports', 0, 0xffff);
+  const protocols = o.protocols ?? ['tcp', 'udp'];
+  if (protocols.length === 0 || protocols.some((p) => p !== 'tcp' && p !== 'udp')) {
+    throw new XdpArgumentError('protocols', `expected 'tcp' and/or 'udp', got ${JSON.stringify(protocols)}`);
+  }
+  const action = xdpActionCode(o.action ?? XdpAction.DROP, 'port filter action');
+  const c = templateCursor(o.byteOrder);
+  const pass = label('pass');
+  return [
+    loadXdpPointers(c),
+    perIpFamily(c, label, { protocol: R3, other: pass }, (_family, l4) => {
+      const parsers = { tcp: [tcp, IpProto.TCP], udp: [udp, IpProto.UDP] } as const;
+      return protocols
+        .map((name) => {
+          const [parse, number] = parsers[name];
+          const parsed = parse(c, l4, { destinationPort: R4, miss: pass });
+          const skip = label(`not_${name}_${_family}`);
+          return [
+            jne(R3, number, skip),
+            parsed.code,
+            ports.map((port) => jeq(R4, port, label('match'))),
+            ret(XdpAction.PASS),
+            mark(skip),
+          ];
+        })
+        .concat([ret(XdpAction.PASS)]);
+    }),
+    mark(label('match')),
+    ret(action),
+    mark(pass),
+    ret(XdpAction.PASS),
+  ];
+});

@@ -1,0 +1,143 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describeKernel, leakedFds, openFds } from '@ts-ebpf/test-utils';
+import { XdpBindFlag, XdpUmemFlag } from '@ts-ebpf/uapi';
+import { describe, expect, it } from 'vitest';
+import {
+  AF_XDP_LAYOUTS,
+  BpfArgumentError,
+  close,
+  InvalidArgumentError,
+  MapFlag,
+  MappedMemory,
+  Prot,
+  pageSize,
+  sockaddrXdp,
+  xdpBind,
+  xdpMapRing,
+  xdpMmapOffsets,
+  xdpSetRingSize,
+  xdpSocket,
+  xdpStatistics,
+  xdpUmemRegister,
+} from '../src/index.js';
+
+describe('AF_XDP struct layouts', () => {
+  it('match offsetof() and sizeof() from the installed linux/if_xdp.h', () => {
+    const checks: string[] = [];
+    for (const [struct, fields] of Object.entries(AF_XDP_LAYOUTS)) {
+      for (const [field, offset] of Object.entries(fields)) {
+        const expr = field === 'SIZE' ? `sizeof(struct ${struct})` : `offsetof(struct ${struct}, ${field})`;
+        checks.push(`printf("${struct}.${field} %zu ${offset}\\n", ${expr});`);
+      }
+    }
+    const dir = mkdtempSync(join(tmpdir(), 'ts-ebpf-if-xdp-'));
+    writeFileSync(
+      join(dir, 'l.c'),
+      `#include <stdio.h>\n#include <stddef.h>\n#include <linux/if_xdp.h>\nint main(void){\n${checks.join('\n')}\nreturn 0;}\n`,
+    );
+    execFileSync('gcc', ['-o', join(dir, 'l'), join(dir, 'l.c')]);
+    const lines = execFileSync(join(dir, 'l'), { encoding: 'utf8' }).trim().split('\n');
+    expect(lines.length).toBe(checks.length);
+    for (const line of lines) {
+      const [key, c, ours] = line.split(' ');
+      expect([key, Number(ours)]).toEqual([key, Number(c)]);
+    }
+  });
+
+  it('sockaddrXdp encodes family, flags, ifindex, queue and shared fd in host order', () => {
+    const a = sockaddrXdp({ ifindex: 7, queueId: 3, flags: XdpBindFlag.COPY, sharedUmemFd: 9 });
+    const v = new DataView(a.buffer);
+    const le = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+    expect([v.getUint16(0, le), v.getUint16(2, le), v.getUint32(4, le), v.getUint32(8, le)]).toEqual([
+      44, 2, 7, 3,
+    ]);
+    expect(v.getUint32(12, le)).toBe(9);
+    expect(() => sockaddrXdp({ ifindex: 0 })).toThrow(/ifindex/);
+  });
+});
+
+function umem(frames: number, frameSize = 4096): MappedMemory {
+  return MappedMemory.map({
+    length: frames * frameSize,
+    prot: Prot.READ | Prot.WRITE,
+    flags: MapFlag.PRIVATE | MapFlag.ANONYMOUS,
+  });
+}
+
+describeKernel('AF_XDP raw layer', () => {
+  it('registers a UMEM, sizes and maps the four rings, reads statistics, closes without leaks', () => {
+    const before = openFds();
+    const fd = xdpSocket();
+    using mem = umem(8);
+    try {
+      xdpUmemRegister(fd, mem, { chunkSize: 4096 });
+      for (const kind of ['fill', 'completion', 'rx', 'tx'] as const) xdpSetRingSize(fd, kind, 8);
+      const off = xdpMmapOffsets(fd);
+      for (const kind of ['fill', 'completion', 'rx', 'tx'] as const) {
+        expect(off[kind].desc).toBeGreaterThan(off[kind].consumer);
+        using ring = xdpMapRing(fd, kind, 8, off[kind]);
+        // a fresh ring: producer and consumer at 0
+        const v = new DataView(ring.unsafeArrayBuffer());
+        expect([v.getUint32(off[kind].producer, true), v.getUint32(off[kind].consumer, true)]).toEqual([
+          0, 0,
+        ]);
+      }
+      expect(xdpStatistics(fd).rxDropped).toBe(0n);
+    } finally {
+      close(fd);
+    }
+    expect(leakedFds(before)).toEqual([]);
+  });
+
+  it('refuses bad UMEM and ring arguments before the kernel, naming them', () => {
+    const fd = xdpSocket();
+    try {
+      using mem = umem(4);
+      expect(() => xdpUmemRegister(fd, mem, { chunkSize: 3000 })).toThrow(BpfArgumentError);
+      expect(() => xdpUmemRegister(fd, mem, { chunkSize: 3000 })).toThrow(/chunkSize.*power of two/);
+      expect(() => xdpUmemRegister(fd, mem, { chunkSize: 1024 })).toThrow(/chunkSize/);
+      expect(() => xdpUmemRegister(fd, mem, { chunkSize: pageSize() * 2 })).toThrow(/chunkSize/);
+      expect(() => xdpUmemRegister(fd, mem, { chunkSize: 4096, headroom: 4096 - 256 })).toThrow(/headroom/);
+      using odd = MappedMemory.map({
+        length: 4096 + 2048,
+        prot: Prot.READ | Prot.WRITE,
+        flags: MapFlag.PRIVATE | MapFlag.ANONYMOUS,
+      });
+      expect(() => xdpUmemRegister(fd, odd, { chunkSize: 4096 })).toThrow(/whole number of 4096-byte frames/);
+      // unaligned mode takes any size from 2048: the kernel accepts it
+      xdpUmemRegister(fd, odd, { chunkSize: 3000, flags: XdpUmemFlag.UNALIGNED_CHUNK_FLAG });
+      expect(() => xdpSetRingSize(fd, 'rx', 6)).toThrow(/rx ring size.*power of two/);
+      expect(() => xdpSetRingSize(fd, 'bogus' as 'rx', 8)).toThrow(/bogus/);
+      const closed = umem(1);
+      closed.close();
+      expect(() => xdpUmemRegister(fd, closed, { chunkSize: 4096 })).toThrow(/UMEM mapping/);
+    } finally {
+      close(fd);
+    }
+  });
+
+  it('binding a socket without rings is refused by the kernel with its errno', () => {
+    const fd = xdpSocket();
+    try {
+      using mem = umem(4);
+      xdpUmemRegister(fd, mem, { chunkSize: 4096 });
+      // no RX or TX ring: EINVAL
+      expect(() => xdpBind(fd, { ifindex: 1 })).toThrow(InvalidArgumentError);
+    } finally {
+      close(fd);
+    }
+    const fd2 = xdpSocket();
+    try {
+      using mem = umem(4);
+      xdpUmemRegister(fd2, mem, { chunkSize: 4096 });
+      for (const kind of ['fill', 'completion', 'rx'] as const) xdpSetRingSize(fd2, kind, 4);
+      // an interface index that does not exist: ENODEV
+      expect(() => xdpBind(fd2, { ifindex: 0x7ffffff0 })).toThrow(/ENODEV/);
+    } finally {
+      close(fd2);
+    }
+  });
+});

@@ -1,0 +1,11 @@
+/**
+ * @packageDocumentation
+ * `@ts-ebpf/xsk`: AF_XDP sockets. An {@link XskSocket} owns a UMEM and its four rings, is bound
+ * to one queue of an interface, receives the frames an XDP program redirects into an xskmap
+ * slot holding its fd, and transmits frames. The raw calls it is made of (`xdpSocket`,
+ * `xdpUmemRegister`, `xdpMapRing` …) are in `@ts-ebpf/syscall`.
+ */
+export type { XdpStatistics } from '@ts-ebpf/syscall';
+export { XdpBindFlag, XdpOptionFlag } from '@ts-ebpf/uapi';
+export { XskQueueBusyError } from './errors.js';
+export { type XskBatchOptions, type XskMode, XskSocket, type XskSocketOptions } from './socket.js';

@@ -1,0 +1,390 @@
+import { ifindex as resolveIfindex } from '@ts-ebpf/programs';
+import {
+  BpfArgumentError,
+  BpfSyscallError,
+  MapFlag,
+  MappedMemory,
+  ObjectClosedError,
+  OwnedFd,
+  Prot,
+  XDP_UMEM_MIN_CHUNK_SIZE,
+  type XdpStatistics,
+  xdpBind,
+  xdpMapRing,
+  xdpMmapOffsets,
+  xdpOptions,
+  xdpRingEntrySize,
+  xdpSetRingSize,
+  xdpSocket,
+  xdpStatistics,
+  xdpUmemRegister,
+  xdpWakeupRx,
+  xdpWakeupTx,
+} from '@ts-ebpf/syscall';
+import { XdpBindFlag, XdpOptionFlag } from '@ts-ebpf/uapi';
+import { XskQueueBusyError } from './errors.js';
+import { XskRing } from './ring.js';
+
+/** How the kernel moves frames between the driver and the UMEM. */
+export type XskMode =
+  /** Copy mode (`XDP_COPY`): works on every interface, generic XDP included. */
+  | 'copy'
+  /** Zero-copy mode (`XDP_ZEROCOPY`): the driver DMAs into the UMEM; bind fails where the driver cannot. */
+  | 'zerocopy'
+  /** Let the kernel choose: zero-copy where the driver supports it, copy otherwise. */
+  | 'auto';
+
+/** Options of {@link XskSocket.open}. */
+export interface XskSocketOptions {
+  /** The interface, by name (`'eth0'`) or index. */
+  readonly interface: string | number;
+  /** The interface queue to bind to; an XDP program redirects into it by `rx_queue_index`. Default 0. */
+  readonly queueId?: number;
+  /** Bytes of one UMEM frame: a power of two from 2048 up to the page size. Default 4096. */
+  readonly frameSize?: number;
+  /** Frames in the UMEM. Default 4096: `fillSize` of them receive, the rest transmit. */
+  readonly frameCount?: number;
+  /** Bytes the kernel leaves before each received packet, past its own 256. Default 0. */
+  readonly headroom?: number;
+  /** Entries of the fill ring, and the number of frames handed to the kernel for receiving (a power of two). Default 2048. */
+  readonly fillSize?: number;
+  /** Entries of the completion ring (a power of two). Default 2048. */
+  readonly completionSize?: number;
+  /** Entries of the RX ring (a power of two). Default 2048. */
+  readonly rxSize?: number;
+  /** Entries of the TX ring (a power of two). Default 2048. */
+  readonly txSize?: number;
+  /** Default `'auto'`. */
+  readonly mode?: XskMode;
+  /**
+   * Bind with `XDP_USE_NEED_WAKEUP`: the kernel sets a flag when it needs a system call to go on,
+   * and the socket makes that call only then. Default true.
+   */
+  readonly needWakeup?: boolean;
+}
+
+/** Options of {@link XskSocket.batches}. */
+export interface XskBatchOptions {
+  /** Ends the iteration when aborted (no error: the loop just ends). */
+  readonly signal?: AbortSignal;
+  /** Longest pause between two looks at an empty RX ring, in milliseconds. Default 1. */
+  readonly intervalMs?: number;
+  /** At most this many frames in one batch. Default the RX ring size. */
+  readonly max?: number;
+}
+
+const MODE_FLAG: Readonly<Record<XskMode, number>> = {
+  copy: XdpBindFlag.COPY,
+  zerocopy: XdpBindFlag.ZEROCOPY,
+  auto: 0,
+};
+
+function powerOfTwo(value: number, name: string, min: number, max: number): number {
+  if (!Number.isInteger(value) || value < min || value > max || (value & (value - 1)) !== 0) {
+    throw new BpfArgumentError(name, `expected a power of two in [${min}, ${max}], got ${value}`);
+  }
+  return value;
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * An AF_XDP socket bound to one queue of an interface, with its UMEM (the packet memory shared
+ * with the kernel) and its four rings mapped: frames an XDP program redirects into an xskmap
+ * slot holding {@link XskSocket.fd} arrive in {@link XskSocket.receive}; frames given to
+ * {@link XskSocket.transmit} leave through the interface.
+ *
+ * The UMEM is cut in `frameCount` frames: `fillSize` of them are handed to the kernel for
+ * receiving (each comes back through the fill ring as soon as a received frame has been
+ * read), the others wait in a free list for transmitting (each comes back when the kernel
+ * reports it sent, through the completion ring).
+ *
+ * `close()` (or `using`) closes the socket and unmaps its memory; it is idempotent, and any
+ * other call after it throws {@link ObjectClosedError}. Needs CAP_NET_RAW (and CAP_BPF /
+ * CAP_NET_ADMIN for the XDP program that feeds it).
+ */
+export class XskSocket implements Disposable {
+  /** The interface index the socket is bound to. */
+  readonly ifindex: number;
+  /** The interface queue the socket is bound to. */
+  readonly queueId: number;
+  /** Bytes of one UMEM frame: the longest frame {@link XskSocket.transmit} takes. */
+  readonly frameSize: number;
+  readonly #fd: OwnedFd;
+  readonly #umem: MappedMemory;
+  readonly #bytes: Uint8Array;
+  readonly #rings: readonly MappedMemory[];
+  readonly #fill: XskRing;
+  readonly #completion: XskRing;
+  readonly #rx: XskRing;
+  readonly #tx: XskRing;
+  readonly #needWakeup: boolean;
+  /** Frames free for transmitting (their UMEM addresses). */
+  readonly #txFree: number[] = [];
+  #fillProducer = 0;
+  #rxConsumer = 0;
+  #txProducer = 0;
+  #completionConsumer = 0;
+  #inFlight = 0;
+
+  private constructor(o: XskSocketOptions) {
+    const frameSize = powerOfTwo(o.frameSize ?? 4096, 'frameSize', XDP_UMEM_MIN_CHUNK_SIZE, 1 << 16);
+    const fillSize = powerOfTwo(o.fillSize ?? 2048, 'fillSize', 1, 1 << 20);
+    const frameCount = o.frameCount ?? 4096;
+    if (!Number.isInteger(frameCount) || frameCount < fillSize || frameCount > 1 << 22) {
+      throw new BpfArgumentError(
+        'frameCount',
+        `expected an integer from fillSize (${fillSize}) up to ${1 << 22}, got ${frameCount}`,
+      );
+    }
+    const sizes = {
+      fill: fillSize,
+      completion: powerOfTwo(o.completionSize ?? 2048, 'completionSize', 1, 1 << 20),
+      rx: powerOfTwo(o.rxSize ?? 2048, 'rxSize', 1, 1 << 20),
+      tx: powerOfTwo(o.txSize ?? 2048, 'txSize', 1, 1 << 20),
+    };
+    const mode = o.mode ?? 'auto';
+    if (!(mode in MODE_FLAG)) {
+      throw new BpfArgumentError(
+        'mode',
+        `expected 'copy', 'zerocopy' or 'auto', got ${JSON.stringify(mode)}`,
+      );
+    }
+    this.ifindex = resolveIfindex(o.interface);
+    this.queueId = o.queueId ?? 0;
+    this.frameSize = frameSize;
+    this.#needWakeup = o.needWakeup ?? true;
+    const owned = new OwnedFd(xdpSocket(), 'AF_XDP socket');
+    const fd = owned.fd;
+    const mapped: MappedMemory[] = [];
+    try {
+      this.#umem = MappedMemory.map({
+        length: frameCount * frameSize,
+        prot: Prot.READ | Prot.WRITE,
+        flags: MapFlag.PRIVATE | MapFlag.ANONYMOUS,
+      });
+      mapped.push(this.#umem);
+      xdpUmemRegister(fd, this.#umem, { chunkSize: frameSize, headroom: o.headroom ?? 0 });
+      for (const kind of ['fill', 'completion', 'rx', 'tx'] as const) xdpSetRingSize(fd, kind, sizes[kind]);
+      const offsets = xdpMmapOffsets(fd);
+      const ring = (kind: 'fill' | 'completion' | 'rx' | 'tx'): XskRing => {
+        const memory = xdpMapRing(fd, kind, sizes[kind], offsets[kind]);
+        mapped.push(memory);
+        return new XskRing(memory, offsets[kind], sizes[kind], xdpRingEntrySize(kind));
+      };
+      this.#fill = ring('fill');
+      this.#completion = ring('completion');
+      this.#rx = ring('rx');
+      this.#tx = ring('tx');
+      this.#rings = mapped.slice(1);
+      // Frames [0, fillSize) receive: all go into the fill ring before bind; the rest transmit.
+      for (let i = 0; i < fillSize; i++) this.#fill.setAddress(i, i * frameSize);
+      this.#fillProducer = fillSize;
+      this.#fill.publish(this.#fillProducer);
+      for (let i = frameCount - 1; i >= fillSize; i--) this.#txFree.push(i * frameSize);
+      const flags = MODE_FLAG[mode] | (this.#needWakeup ? XdpBindFlag.USE_NEED_WAKEUP : 0);
+      try {
+        xdpBind(fd, { ifindex: this.ifindex, queueId: this.queueId, flags });
+      } catch (e) {
+        if (e instanceof BpfSyscallError && e.code === 'EBUSY') {
+          throw new XskQueueBusyError(o.interface, this.ifindex, this.queueId, { cause: e });
+        }
+        throw e;
+      }
+    } catch (e) {
+      owned.close();
+      for (const m of mapped) m.close();
+      throw e;
+    }
+    this.#fd = owned;
+    this.#bytes = this.#umem.bytes;
+  }
+
+  /**
+   * Creates the socket, its UMEM and rings, hands the receive frames to the kernel and binds
+   * to `interface` / `queueId`. Bad options throw `BpfArgumentError` naming the option before
+   * any system call; kernel refusals throw the errno's error (`ENODEV`: no such interface,
+   * `EOPNOTSUPP` for `'zerocopy'` on a driver without it) and
+   * {@link XskQueueBusyError} when the queue has a socket bound.
+   */
+  static open(options: XskSocketOptions): XskSocket {
+    return new XskSocket(options);
+  }
+
+  /** The socket's file descriptor: the value to store in an xskmap slot. */
+  get fd(): number {
+    return this.#fd.fd;
+  }
+
+  /** True once closed. */
+  get closed(): boolean {
+    return this.#fd.closed;
+  }
+
+  /** True when the kernel bound the socket in zero-copy mode (`XDP_OPTIONS`). */
+  get zeroCopy(): boolean {
+    return (xdpOptions(this.fd) & XdpOptionFlag.ZEROCOPY) !== 0;
+  }
+
+  /** The kernel's drop counters of this socket (`XDP_STATISTICS`). */
+  statistics(): XdpStatistics {
+    return xdpStatistics(this.fd);
+  }
+
+  /**
+   * The frames received since the last call (at most `max`), each copied out of the UMEM:
+   * the copies are the caller's to keep. Each frame goes back to the kernel at once.
+   * Does not block: an empty array when nothing has arrived.
+   */
+  receive(max: number = this.#rx.size): Uint8Array[] {
+    const out: Uint8Array[] = [];
+    this.#consume(max, (addr, len) => {
+      out.push(this.#bytes.slice(addr, addr + len));
+    });
+    return out;
+  }
+
+  /**
+   * Calls `visit` for each frame received since the last call (at most `max`), with a view
+   * into the UMEM instead of a copy. The view is valid only during the call: when `visit`
+   * returns, the frame goes back to the kernel, which writes the next packet into it. Copy
+   * what must outlive the call. The view is writable but changing it changes nothing sent.
+   * @returns the number of frames visited.
+   */
+  receiveEach(visit: (frame: Uint8Array, options: number) => void, max: number = this.#rx.size): number {
+    return this.#consume(max, (addr, len, options) => visit(this.#bytes.subarray(addr, addr + len), options));
+  }
+
+  /**
+   * Batches of received frames (copies) as they arrive, without blocking the event loop:
+   * while the RX ring is empty its producer word is read every `intervalMs` on a timer (no
+   * system call, no thread). Ends when `signal` aborts or the socket closes.
+   */
+  async *batches(options: XskBatchOptions = {}): AsyncGenerator<Uint8Array[], void, undefined> {
+    const interval = options.intervalMs ?? 1;
+    if (!(interval >= 0)) throw new BpfArgumentError('intervalMs', `expected a number ≥ 0, got ${interval}`);
+    while (!this.closed && !options.signal?.aborted) {
+      const frames = this.receive(options.max);
+      if (frames.length > 0) yield frames;
+      else await sleep(interval);
+    }
+  }
+
+  #consume(max: number, visit: (addr: number, len: number, options: number) => void): number {
+    this.#assertOpen();
+    if (!Number.isInteger(max) || max < 1)
+      throw new BpfArgumentError('max', `expected an integer ≥ 1, got ${max}`);
+    const start = this.#rxConsumer;
+    const ready = (this.#rx.producer - start) >>> 0;
+    const n = Math.min(ready, max);
+    if (n === 0) {
+      if (this.#needWakeup && this.#fill.needsWakeup) xdpWakeupRx(this.#fd.fd);
+      return 0;
+    }
+    let done = 0;
+    try {
+      for (; done < n; done++) {
+        const d = this.#rx.descriptor(start + done);
+        visit(d.addr, d.len, d.options);
+      }
+    } finally {
+      // Frames visited (and the one whose visit threw) go back to the kernel.
+      const returned = Math.min(n, done + 1);
+      for (let i = 0; i < returned; i++) {
+        const addr = this.#rx.descriptor(start + i).addr;
+        this.#fill.setAddress(this.#fillProducer + i, addr - (addr % this.frameSize));
+      }
+      this.#rxConsumer = (start + returned) >>> 0;
+      this.#rx.release(this.#rxConsumer);
+      this.#fillProducer = (this.#fillProducer + returned) >>> 0;
+      this.#fill.publish(this.#fillProducer);
+    }
+    return done;
+  }
+
+  /**
+   * Queues `frame` (a whole Ethernet frame, copied into a free UMEM frame) for sending and
+   * wakes the kernel when it needs it.
+   * @returns false when no transmit frame or TX ring entry is free (the kernel has not yet
+   *   reported enough earlier frames sent): nothing was queued; try again later.
+   * @throws BpfArgumentError for an empty frame or one longer than `frameSize`.
+   */
+  transmit(frame: Uint8Array): boolean {
+    this.#assertOpen();
+    if (!(frame instanceof Uint8Array)) throw new BpfArgumentError('frame', 'expected a Uint8Array');
+    if (frame.byteLength === 0 || frame.byteLength > this.frameSize) {
+      throw new BpfArgumentError(
+        'frame',
+        `is ${frame.byteLength} bytes; expected 1 to frameSize (${this.frameSize})`,
+      );
+    }
+    this.completions();
+    const txFull = (this.#txProducer - this.#tx.consumer) >>> 0 >= this.#tx.size;
+    const addr = txFull ? undefined : this.#txFree.pop();
+    if (addr === undefined) return false;
+    this.#bytes.set(frame, addr);
+    this.#tx.setDescriptor(this.#txProducer, addr, frame.byteLength, 0);
+    this.#txProducer = (this.#txProducer + 1) >>> 0;
+    this.#tx.publish(this.#txProducer);
+    this.#inFlight++;
+    this.flush();
+    return true;
+  }
+
+  /**
+   * Wakes the kernel to send what the TX ring holds, when it asked for it (or always without
+   * `needWakeup`). {@link XskSocket.transmit} calls it; call it again after it returned false.
+   * @returns false when the kernel answered it was busy (the frames stay queued).
+   */
+  flush(): boolean {
+    this.#assertOpen();
+    if (this.#needWakeup && !this.#tx.needsWakeup) return true;
+    return xdpWakeupTx(this.#fd.fd);
+  }
+
+  /**
+   * Takes the frames the kernel reports sent (the completion ring) back into the transmit
+   * free list. @returns how many were completed by this call.
+   */
+  completions(): number {
+    this.#assertOpen();
+    const start = this.#completionConsumer;
+    const n = (this.#completion.producer - start) >>> 0;
+    for (let i = 0; i < n; i++) {
+      const addr = this.#completion.address(start + i);
+      this.#txFree.push(addr - (addr % this.frameSize));
+    }
+    this.#completionConsumer = (start + n) >>> 0;
+    this.#completion.release(this.#completionConsumer);
+    this.#inFlight -= n;
+    return n;
+  }
+
+  /** Frames queued by {@link XskSocket.transmit} that the kernel has not yet reported sent. */
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+
+  #assertOpen(): void {
+    if (this.#fd.closed) throw new ObjectClosedError('AF_XDP socket');
+  }
+
+  /**
+   * Closes the socket (the kernel drops it from every xskmap slot) and unmaps the rings and
+   * the UMEM; views from {@link XskSocket.receiveEach} kept past their call read zeros after
+   * this. Idempotent.
+   */
+  close(): void {
+    if (this.#fd.closed) return;
+    try {
+      this.#fd.close();
+    } finally {
+      for (const m of this.#rings) m.close();
+      this.#umem.close();
+    }
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}

@@ -1,0 +1,85 @@
+// The error catalog of @ts-ebpf/xsk: plausible mistakes with an AF_XDP socket, each refused with a
+// typed error that names its subject, and no fd left open.
+import { InterfaceNotFoundError } from '@ts-ebpf/programs';
+import { BpfArgumentError, BpfSyscallError, ObjectClosedError } from '@ts-ebpf/syscall';
+import { catalog, describeKernel, VethPair } from '@ts-ebpf/test-utils';
+import { afterAll, beforeAll } from 'vitest';
+import { XskQueueBusyError, XskSocket } from '../src/index.js';
+
+const pair = new VethPair('xm', 164);
+const small = { frameCount: 8, fillSize: 4, rxSize: 4, txSize: 4, completionSize: 4 } as const;
+
+describeKernel('@ts-ebpf/xsk error catalog', () => {
+  beforeAll(() => {
+    pair.create(4);
+  });
+  afterAll(() => pair.destroy());
+
+  catalog([
+    {
+      what: 'a frame size that is not a power of two',
+      act: () => XskSocket.open({ interface: pair.host, frameSize: 3000 }),
+      error: BpfArgumentError,
+      names: ['frameSize', '3000'],
+    },
+    {
+      what: 'fewer frames than the fill ring takes',
+      act: () => XskSocket.open({ interface: pair.host, frameCount: 16, fillSize: 32 }),
+      error: BpfArgumentError,
+      names: ['frameCount', '16'],
+    },
+    {
+      what: 'a ring size that is not a power of two',
+      act: () => XskSocket.open({ interface: pair.host, txSize: 1000 }),
+      error: BpfArgumentError,
+      names: ['txSize', '1000'],
+    },
+    {
+      what: 'a headroom that leaves no room for a packet',
+      act: () => XskSocket.open({ interface: pair.host, ...small, headroom: 4000 }),
+      error: BpfArgumentError,
+      names: ['headroom', '4000'],
+    },
+    {
+      what: 'an interface that does not exist',
+      act: () => XskSocket.open({ interface: 'nosuchif0', ...small }),
+      error: InterfaceNotFoundError,
+      names: ['nosuchif0'],
+    },
+    {
+      what: 'zero-copy on a driver without it (veth)',
+      act: () => XskSocket.open({ interface: pair.host, ...small, mode: 'zerocopy' }),
+      error: BpfSyscallError,
+      names: ['bind'],
+    },
+    {
+      what: 'transmitting a frame longer than the frame size',
+      act: () => {
+        using xsk = XskSocket.open({ interface: pair.host, ...small, queueId: 1 });
+        xsk.transmit(new Uint8Array(5000));
+      },
+      error: BpfArgumentError,
+      names: ['frame', '5000'],
+    },
+    {
+      what: 'a second socket on a queue that has one',
+      act: () => {
+        using _first = XskSocket.open({ interface: pair.host, ...small, queueId: 3 });
+        XskSocket.open({ interface: pair.host, ...small, queueId: 3 });
+      },
+      error: XskQueueBusyError,
+      names: [`'${pair.host}'`, 'queue 3'],
+      cause: BpfSyscallError,
+    },
+    {
+      what: 'receiving on a closed socket',
+      act: () => {
+        const xsk = XskSocket.open({ interface: pair.host, ...small, queueId: 2 });
+        xsk.close();
+        xsk.receive();
+      },
+      error: ObjectClosedError,
+      names: ['AF_XDP socket'],
+    },
+  ]);
+});

@@ -1,6 +1,17 @@
 import { XdpAction } from '@ts-ebpf/uapi';
 import { XdpActionError } from './errors.js';
-import { XDP_RETURN_CODES, type XdpActionName } from './plugin.js';
+
+/** XDP return codes by name (`enum xdp_action`, from `@ts-ebpf/uapi`). */
+export const XDP_RETURN_CODES = Object.freeze({
+  XDP_ABORTED: XdpAction.ABORTED,
+  XDP_DROP: XdpAction.DROP,
+  XDP_PASS: XdpAction.PASS,
+  XDP_TX: XdpAction.TX,
+  XDP_REDIRECT: XdpAction.REDIRECT,
+} as const);
+
+/** An XDP action by name (`'XDP_PASS'`). */
+export type XdpActionName = keyof typeof XDP_RETURN_CODES;
 
 /** An XDP action: its name (`'XDP_DROP'`) or its code (`XdpAction.DROP`). */
 export type XdpActionLike = XdpActionName | XdpAction;

@@ -1,8 +1,8 @@
 import { call, type Fragment, R1, R2, type Register } from '@ts-ebpf/dsl';
 import type { XdpActionLike } from './action.js';
+import { XDP_CTX } from './context.js';
 import { returnOnFailure } from './on-failure.js';
 import { setArg, type Value } from './operand.js';
-import { XDP_CTX } from './plugin.js';
 
 /** Options of the adjust fragments. */
 export interface AdjustOptions {

@@ -1,9 +1,9 @@
 import { add, call, FP, type Fragment, mov, R1, R2, R3, R4, type Register } from '@ts-ebpf/dsl';
 import type { XdpActionLike } from './action.js';
+import { XDP_CTX } from './context.js';
 import { XdpArgumentError } from './errors.js';
 import { returnOnFailure } from './on-failure.js';
 import { setArg, type Value } from './operand.js';
-import { XDP_CTX } from './plugin.js';
 
 /** Options of {@link loadBytes} and {@link storeBytes}. */
 export interface PacketBytesOptions {

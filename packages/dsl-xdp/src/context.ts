@@ -1,4 +1,4 @@
-import { type ContextField, type ContextLayout, contextField } from '@ts-ebpf/dsl';
+import { type ContextField, type ContextLayout, contextField, R6 } from '@ts-ebpf/dsl';
 
 /** Sections whose programs run from a devmap entry, the only ones that may read `egress_ifindex`. */
 export const DEVMAP_SECTIONS: readonly string[] = Object.freeze(['xdp/devmap', 'xdp.frags/devmap']);
@@ -29,3 +29,6 @@ export const XDP_MD: XdpMdContext = Object.freeze({
   size: 24,
   fields: Object.freeze(XDP_MD_FIELDS),
 });
+
+/** The register the XDP plugin's prologue keeps the context in for the whole program. */
+export const XDP_CTX = R6;

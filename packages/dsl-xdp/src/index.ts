@@ -6,16 +6,13 @@
  * @packageDocumentation
  */
 export { XdpAction } from '@ts-ebpf/uapi';
-export { type XdpActionLike, xdpActionCode } from './action.js';
+export { XDP_RETURN_CODES, type XdpActionLike, type XdpActionName, xdpActionCode } from './action.js';
 export { type AdjustOptions, adjustHead, adjustMeta, adjustTail } from './adjust.js';
 export { loadBytes, type PacketBytesOptions, storeBytes } from './bytes.js';
-export { DEVMAP_SECTIONS, XDP_MD, type XdpMdContext, type XdpMdField } from './context.js';
+export { DEVMAP_SECTIONS, XDP_CTX, XDP_MD, type XdpMdContext, type XdpMdField } from './context.js';
 export { XdpActionError, XdpArgumentError } from './errors.js';
 export type { Value } from './operand.js';
 export {
-  XDP_CTX,
-  XDP_RETURN_CODES,
-  type XdpActionName,
   type XdpPlugin,
   type XdpSectionName,
   xdp,

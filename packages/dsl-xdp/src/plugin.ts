@@ -1,22 +1,7 @@
-import { type DslPlugin, definePlugin, type Fragment, mov, PluginSection, R1, R6 } from '@ts-ebpf/dsl';
-import { XdpAction } from '@ts-ebpf/uapi';
-import { XDP_MD, type XdpMdContext } from './context.js';
+import { type DslPlugin, definePlugin, type Fragment, mov, PluginSection, R1 } from '@ts-ebpf/dsl';
+import { XDP_RETURN_CODES } from './action.js';
+import { XDP_CTX, XDP_MD, type XdpMdContext } from './context.js';
 import { XDP_TEMPLATES } from './templates.js';
-
-/** XDP return codes by name (`enum xdp_action`, from `@ts-ebpf/uapi`). */
-export const XDP_RETURN_CODES = Object.freeze({
-  XDP_ABORTED: XdpAction.ABORTED,
-  XDP_DROP: XdpAction.DROP,
-  XDP_PASS: XdpAction.PASS,
-  XDP_TX: XdpAction.TX,
-  XDP_REDIRECT: XdpAction.REDIRECT,
-} as const);
-
-/** An XDP action by name (`'XDP_PASS'`). */
-export type XdpActionName = keyof typeof XDP_RETURN_CODES;
-
-/** The register the XDP plugin's prologue keeps the context in for the whole program. */
-export const XDP_CTX = R6;
 
 /** The sections the XDP plugin builds programs for (libbpf's names). */
 export type XdpSectionName =

@@ -1,10 +1,9 @@
 import { call, type Fragment, ldMapFd, ldx, type MapRef, R1, R2, R3, type Register } from '@ts-ebpf/dsl';
 import { BpfRedirectFlag, XdpAction } from '@ts-ebpf/uapi';
 import { type XdpActionLike, xdpActionCode } from './action.js';
-import { XDP_MD } from './context.js';
+import { XDP_CTX, XDP_MD } from './context.js';
 import { XdpArgumentError } from './errors.js';
 import { setArg, type Value } from './operand.js';
-import { XDP_CTX } from './plugin.js';
 
 /** Options of the map redirects. */
 export interface RedirectMapOptions {

@@ -1,5 +1,14 @@
 import { exit, type Fragment, mov, R0 } from '@ts-ebpf/dsl';
 import { XdpAction } from '@ts-ebpf/uapi';
+import {
+  afXdpRedirect,
+  dropByProtocol,
+  ipv4Blocklist,
+  l2Forward,
+  macSwapTx,
+  portFilter,
+  protocolCounters,
+} from './templates/index.js';
 
 /**
  * Ready-made XDP programs (bodies for `xdp().build(...)`), the XDP plugin's templates.
@@ -9,4 +18,18 @@ export const XDP_TEMPLATES = Object.freeze({
   passAll: (): Fragment => [mov(R0, XdpAction.PASS), exit()],
   /** Drops every packet. */
   dropAll: (): Fragment => [mov(R0, XdpAction.DROP), exit()],
+  /** Drops packets of the given IP protocols. */
+  dropByProtocol,
+  /** Applies an action to TCP/UDP packets by destination port. */
+  portFilter,
+  /** Drops IPv4 packets whose address matches a prefix of an LPM trie. */
+  ipv4Blocklist,
+  /** Counts packets per protocol into a map. */
+  protocolCounters,
+  /** Swaps the Ethernet addresses and sends the frame back out (XDP_TX). */
+  macSwapTx,
+  /** Redirects into an AF_XDP socket of an xskmap by receive queue. */
+  afXdpRedirect,
+  /** Forwards frames through a devmap. */
+  l2Forward,
 });

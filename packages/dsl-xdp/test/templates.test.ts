@@ -15,8 +15,10 @@ import {
   protocolCounters,
   XDP_CTX,
   XDP_MD,
+  XDP_TEMPLATES,
   XdpArgumentError,
   xdp,
+  xdpPlugin,
 } from '../src/index.js';
 import { xdpMd } from './support.js';
 
@@ -121,6 +123,23 @@ function runAll(
     each(c, r.retval, r.data);
   }
 }
+
+describe('the XDP plugin offers the templates', () => {
+  it("lists every template as the plugin's own", () => {
+    const all = {
+      afXdpRedirect,
+      dropByProtocol,
+      ipv4Blocklist,
+      l2Forward,
+      macSwapTx,
+      portFilter,
+      protocolCounters,
+    };
+    for (const [name, template] of Object.entries(all))
+      expect([name, XDP_TEMPLATES[name as keyof typeof all]]).toEqual([name, template]);
+    expect(xdpPlugin.templates).toBe(XDP_TEMPLATES);
+  });
+});
 
 describeKernel('XDP templates through BPF_PROG_TEST_RUN', () => {
   it('dropByProtocol drops the listed protocols over IPv4/IPv6 and VLANs, passes the rest', () => {

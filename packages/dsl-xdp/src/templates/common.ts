@@ -25,9 +25,8 @@ import {
   packetCursor,
 } from '@ts-ebpf/dsl-packet';
 import type { ByteOrder } from '@ts-ebpf/uapi';
-import { XDP_MD } from '../context.js';
+import { XDP_CTX, XDP_MD } from '../context.js';
 import { XdpArgumentError } from '../errors.js';
-import { XDP_CTX } from '../plugin.js';
 
 /** Options every parsing template takes. */
 export interface TemplateByteOrder {

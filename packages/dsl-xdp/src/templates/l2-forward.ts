@@ -1,8 +1,7 @@
 import { exit, type Fragment, ldx, type MapRef, R2 } from '@ts-ebpf/dsl';
 import { XdpAction } from '@ts-ebpf/uapi';
 import { type XdpActionLike, xdpActionCode } from '../action.js';
-import { XDP_MD } from '../context.js';
-import { XDP_CTX } from '../plugin.js';
+import { XDP_CTX, XDP_MD } from '../context.js';
 import { redirectToDevmap } from '../redirect.js';
 
 /** Options of {@link l2Forward}. */

@@ -2,7 +2,7 @@ import { EbpfError } from '@ts-ebpf/uapi';
 
 /** Raised when instructions cannot be turned into bytes: the message names the instruction. */
 export class AssemblyError extends EbpfError {
-  override readonly name = 'AssemblyError';
+  override readonly name: string = 'AssemblyError';
   /** Index of the offending instruction in the input array (-1 when not tied to one). */
   readonly index: number;
   /** The offending instruction in text form ('' when not tied to one). */

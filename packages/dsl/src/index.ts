@@ -126,16 +126,40 @@ export {
 } from './opcodes.js';
 export { parse } from './parse.js';
 export {
+  type Access,
+  allows,
   type ContextField,
   type ContextLayout,
-  checkHelpers,
+  type ContextSubject,
+  contextField,
+  type FieldKind,
+  type FieldOptions,
+  loadContextField,
+  storeContextField,
+} from './plugins/context.js';
+export {
+  ContextAccessError,
+  DuplicatePluginError,
+  HelperNotAllowedError,
+  PluginError,
+  PluginSectionError,
+} from './plugins/errors.js';
+export { fragment, freshLabel, type LabelScope, labelScope } from './plugins/fresh-labels.js';
+export {
+  type BuildOptions,
+  checkPluginProgram,
   type DslPlugin,
+  definePlugin,
   loadContext,
-  type PluginTemplate,
+  type PluginProgram,
+  PluginSection,
+  type PluginTemplates,
+  pluginSection,
+  type ReturnCodes,
   storeContext,
 } from './plugins/plugin.js';
-export { getPlugin, listPlugins, registerPlugin } from './plugins/registry.js';
-export { socketFilterPlugin } from './plugins/socket-filter.js';
+export { PluginRegistry } from './plugins/registry.js';
+export { type SkBuffContext, socketFilterPlugin } from './plugins/socket-filter.js';
 export { ProgramType } from './program-types.js';
 export {
   FP,

@@ -1,5 +1,6 @@
 import { mapCreate, mapLookupElem, progLoad, progTestRun } from '@ts-ebpf/syscall';
 import { describeKernel } from '@ts-ebpf/test-utils';
+import { HOST_BYTE_ORDER } from '@ts-ebpf/uapi';
 import { expect, it } from 'vitest';
 import type { Fragment } from '../src/index.js';
 import * as d from '../src/index.js';
@@ -147,16 +148,25 @@ describeKernel('kernel runs what dsl assembles (socket filter test runs)', () =>
   });
 
   it('legacy packet loads and context fields through the socket_filter plugin', () => {
-    const plugin = d.getPlugin(d.ProgramType.SOCKET_FILTER)!;
+    const plugin = d.socketFilterPlugin;
     // A socket filter sees the packet from the network header: the 14-byte Ethernet header is pulled.
-    expect(runProgram([...plugin.prologue!(), d.ldAbs('h', 0), d.exit()])).toBe(0x0e0f);
-    expect(runProgram([...plugin.prologue!(), d.mov(R1, 10), d.ldInd('b', R1, 10), d.exit()])).toBe(34);
+    expect(runProgram(d.program(plugin.prologue!(), d.ldAbs('h', 0), d.exit()))).toBe(0x0e0f);
+    expect(runProgram(d.program(plugin.prologue!(), d.mov(R1, 10), d.ldInd('b', R1, 10), d.exit()))).toBe(34);
     expect(runProgram([d.loadContext(plugin, 'len', R0), d.exit()])).toBe(PACKET.length - 14);
     expect(runProgram([d.loadContext(plugin, 'protocol', R0), d.be(R0, 16), d.exit()])).toBe(0x0800);
-    const t = plugin.templates!;
-    expect(runProgram(t.etherType!(0x0800))).toBe(0xffffffff);
-    expect(runProgram(t.etherType!(0x86dd))).toBe(0);
-    expect(runProgram(d.socketFilterPlugin.templates.truncate(20))).toBe(20);
+    const t = plugin.templates;
+    expect(runProgram(d.program(t.etherType(0x0800, HOST_BYTE_ORDER)))).toBe(0xffffffff);
+    expect(runProgram(d.program(t.etherType(0x86dd, HOST_BYTE_ORDER)))).toBe(0);
+    // The same fragment twice in one program: fresh labels, and the verifier accepts it.
+    const lenCapped = d.fragment((label, max: number) => [
+      d.loadContext(plugin, 'len', R0),
+      d.jle(R0, max, label('ok')),
+      d.mov(R0, max),
+      d.mark(label('ok')),
+    ]);
+    const twice = d.program(lenCapped(1000), d.mov(R6, R0), lenCapped(10), d.add(R0, R6), d.exit());
+    expect(runProgram(twice)).toBe(PACKET.length - 14 + 10);
+    expect(runProgram(d.program(d.socketFilterPlugin.templates.truncate(20)))).toBe(20);
   });
 
   it('parsed text and map references by name, value address, and the program tag', () => {

@@ -1,5 +1,6 @@
 import { Btf, type BtfExt, parseBtfExt } from '@ts-ebpf/btf';
 import { kernelBtf, type LoadedBtf, loadBtf } from '@ts-ebpf/btf/kernel';
+import type { PluginRegistry } from '@ts-ebpf/dsl';
 import { SymbolBind, SymbolType } from '@ts-ebpf/elf-reader';
 import { type Link, Program, StructOps, VerifierError } from '@ts-ebpf/programs';
 import type { MappedMemory } from '@ts-ebpf/syscall';
@@ -30,6 +31,7 @@ import { swapInstructionOrder } from './instructions.js';
 import { buildKconfig, type KconfigData } from './kconfig.js';
 import { readKernelConfig } from './node-config.js';
 import { fixupObjectBtf } from './object-btf.js';
+import { checkPlugins } from './plugin-check.js';
 import { relocate } from './relocate.js';
 import { planStructOps, type StructOpsAttach, type StructOpsPlans, structOpsMembers } from './struct-ops.js';
 import { GlobalVariable, mapDataSection, rewriteConstants } from './variables.js';
@@ -54,6 +56,11 @@ export interface CollectionOptions extends CollectionSpecOptions {
   withoutBtf?: boolean;
   /** Verifier log level for every program (default: a log only when a load fails). */
   logLevel?: number;
+  /**
+   * DSL plugins to check programs against, before anything is loaded: a program whose section
+   * a plugin covers may call only the helpers that section may ({@link PluginCheckError}).
+   */
+  plugins?: PluginRegistry;
 }
 
 /** Every map and program of a loaded object; `close()` (or `using`) releases them all. */
@@ -332,6 +339,7 @@ export function loadCollection(bytes: Uint8Array, options: CollectionOptions = {
   const kconfig = kconfigFor(spec, localBtf, options);
   const data = rewriteConstants(spec.dataSections, options.constants ?? {}, spec.byteOrder);
   const kernel = new KernelFacts(options);
+  if (options.plugins) checkPlugins(spec, options.plugins, options.programs);
   const structOpsPlans = planStructOps(spec.structOps, localBtf, () => kernel.btf);
 
   let btf: LoadedBtf | undefined;

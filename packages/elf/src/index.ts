@@ -65,6 +65,7 @@ export { INSN_SIZE, toLittleEndian } from './instructions.js';
 export { buildKconfig, type KconfigData, type KconfigExtern, parseKconfig, Tristate } from './kconfig.js';
 export { readKernelConfig } from './node-config.js';
 export { fixupObjectBtf } from './object-btf.js';
+export { checkPlugins, PluginCheckError } from './plugin-check.js';
 export { type RelocationTargets, relocate } from './relocate.js';
 export { type ResolvedSection, resolveSection, SECTION_DEFS, type SectionDef } from './sections.js';
 export { encodeVariable, GlobalVariable, rewriteConstants, type VariableValue } from './variables.js';

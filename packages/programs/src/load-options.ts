@@ -1,4 +1,4 @@
-import type { MapResolver } from '@ts-ebpf/dsl';
+import { checkPluginProgram, type DslPlugin, disassemble, type MapResolver } from '@ts-ebpf/dsl';
 import {
   BpfArgumentError,
   BpfProgLoadFlag,
@@ -6,7 +6,7 @@ import {
   checkObjectName,
   type ProgLoadAttr,
 } from '@ts-ebpf/syscall';
-import { progTypeByName, progTypeName, UnknownNameError } from '@ts-ebpf/uapi';
+import { HOST_BYTE_ORDER, progTypeByName, progTypeName, UnknownNameError } from '@ts-ebpf/uapi';
 import { resolveAttachBtfId } from './btf-resolve.js';
 import { type EncodedCode, encodeCode, type ProgramCode } from './instructions.js';
 import type { LogOptions } from './log.js';
@@ -59,6 +59,13 @@ export interface ProgramLoadOptions extends LogOptions {
   readonly maps?: MapResolver;
   /** Offload / dev-bound XDP: the device's ifindex. */
   readonly ifindex?: number;
+  /**
+   * The `@ts-ebpf/dsl` plugin that built the program (a plugin-built program carries it, with
+   * `section`): the load checks the type, attach type and helper calls against it first.
+   */
+  readonly plugin?: DslPlugin;
+  /** The plugin section the program was built for; required with `plugin`. */
+  readonly section?: string;
 }
 
 /** The syscall attr and encoded code a load will send. */
@@ -76,6 +83,7 @@ export interface PreparedLoad {
 export function prepareLoad(o: ProgramLoadOptions): PreparedLoad {
   checkProgramType(o.type);
   if (o.name !== undefined) checkObjectName(o.name, 'name');
+  if (o.plugin !== undefined) checkPlugin(o, o.plugin);
   const code = encodeCode(
     o.instructions,
     o.maps,
@@ -120,6 +128,17 @@ export function prepareLoad(o: ProgramLoadOptions): PreparedLoad {
     ...(o.ifindex !== undefined && { progIfindex: o.ifindex }),
   };
   return { attr, code };
+}
+
+/** Checks a plugin-built program against its plugin section, before the kernel is asked. */
+function checkPlugin(o: ProgramLoadOptions, plugin: DslPlugin): void {
+  if (o.section === undefined)
+    throw new BpfArgumentError('section', `is required with plugin '${plugin.name}'`);
+  const instructions =
+    o.instructions instanceof Uint8Array
+      ? disassemble(o.instructions, { byteOrder: HOST_BYTE_ORDER })
+      : o.instructions;
+  checkPluginProgram({ ...o, plugin, section: o.section, instructions });
 }
 
 /**

@@ -122,6 +122,43 @@ ${rows.join('\n')}
 `;
 }
 
+function helperAccessFile(data: UapiData): string {
+  const a = data.helperAccess;
+  const byName = new Map<string, number>();
+  for (const e of data.enums) for (const [name, value] of [...e.members, ...e.newer]) byName.set(name, value);
+  const value = (name: string): number => {
+    const v = byName.get(name);
+    if (v === undefined) throw new Error(`helperAccess: ${name} is not in the enums of data/bpf-uapi.json`);
+    return v;
+  };
+  const helperId = new Map(data.helpers.map((h) => [h.name, h.id]));
+  const attach = (name: string | null) => (name === null ? '' : `, attachType: ${value(name)}`);
+  const probed = a.probed.map((row) => {
+    const ids = row.helpers.map((h) => {
+      const id = helperId.get(h);
+      if (id === undefined) throw new Error(`helperAccess ${row.progType}: no helper ${h}`);
+      return id;
+    });
+    return `  { progType: ${value(row.progType)}${attach(row.attachType)}, helpers: [${ids.join(', ')}] }, // ${row.progType}${row.attachType === null ? '' : ` ${row.attachType}`}`;
+  });
+  const unprobed = a.unprobed.map(
+    ([prog, att, reason]) =>
+      `  { progType: ${value(prog)}${attach(att)}, reason: ${JSON.stringify(reason)} },`,
+  );
+  return `${HEADER}import type { HelperAccess, UnprobedHelperAccess } from '../helper-access-types.js';
+
+/** Helper ids each (program type, expected attach type) pair may call. Source: ${a.source}, scripts/probe-helpers.ts. */
+export const HELPER_ACCESS: readonly HelperAccess[] = [
+${probed.join('\n')}
+];
+
+/** Pairs whose helpers were not probed, and why. */
+export const UNPROBED_HELPER_ACCESS: readonly UnprobedHelperAccess[] = [
+${unprobed.join('\n')}
+];
+`;
+}
+
 function errnoFile(data: UapiData): string {
   const seen = new Set<number>();
   const rows = data.errno.map(([n, name]) => {
@@ -149,6 +186,7 @@ export function generate(data: UapiData): Map<string, string> {
     ['defines.generated.ts', definesFile(data)],
     ['helpers.generated.ts', helpersFile(data)],
     ['errno.generated.ts', errnoFile(data)],
+    ['helper-access.generated.ts', helperAccessFile(data)],
   ]);
 }
 

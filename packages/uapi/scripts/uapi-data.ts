@@ -38,6 +38,25 @@ export interface HelperFacts {
   readonly args: readonly HelperArgFacts[];
 }
 
+/** Which helpers a (program type, expected attach type) pair may call, as probed on a kernel. */
+export interface HelperAccessRow {
+  /** `BPF_PROG_TYPE_…`. */
+  readonly progType: string;
+  /** `BPF_…` of `enum bpf_attach_type`, or null when loaded without one. */
+  readonly attachType: string | null;
+  /** Helper names (without `bpf_`) the verifier lets this pair call, in id order. */
+  readonly helpers: readonly string[];
+}
+
+/** The record of scripts/probe-helpers.ts: the kernel's func_proto tables as observed. */
+export interface HelperAccessFacts {
+  /** Which kernel the probe ran on. */
+  readonly source: string;
+  readonly probed: readonly HelperAccessRow[];
+  /** Pairs not probed: program type, attach type and why. */
+  readonly unprobed: readonly (readonly [progType: string, attachType: string | null, reason: string])[];
+}
+
 /** The whole record. */
 export interface UapiData {
   readonly about: string;
@@ -48,6 +67,8 @@ export interface UapiData {
   readonly errno: readonly (readonly [errno: number, name: string])[];
   /** Helper signatures; ids must agree with `enum bpf_func_id`. */
   readonly helpers: readonly HelperFacts[];
+  /** Helpers per program type (scripts/probe-helpers.ts). */
+  readonly helperAccess: HelperAccessFacts;
 }
 
 /** Path of the data file in this repository. */
@@ -61,6 +82,19 @@ export function readUapiData(path = DATA_FILE): UapiData {
 /** The enum's key in messages: its name, or `anonymous enum <anchor>`. */
 export function enumLabel(e: EnumFacts): string {
   return e.name ?? `anonymous enum ${e.anchor}`;
+}
+
+/** The helperAccess record, one program type per line. */
+function helperAccess(a: HelperAccessFacts): string {
+  const j = (v: unknown) => JSON.stringify(v);
+  const rows = (r: readonly unknown[]) => r.map((x) => `      ${j(x)}`).join(',\n');
+  return [
+    '{',
+    `    "source": ${j(a.source)},`,
+    `    "probed": [\n${rows(a.probed)}\n    ],`,
+    `    "unprobed": [\n${rows(a.unprobed)}\n    ]`,
+    '  }',
+  ].join('\n');
 }
 
 /**
@@ -88,7 +122,8 @@ export function writeUapiData(data: UapiData, path = DATA_FILE): void {
     `  "enums": [\n${enums.join(',\n')}\n  ],`,
     `  "defines": ${list(data.defines, '  ')},`,
     `  "errno": ${list(data.errno, '  ')},`,
-    `  "helpers": ${list(data.helpers, '  ')}`,
+    `  "helpers": ${list(data.helpers, '  ')},`,
+    `  "helperAccess": ${helperAccess(data.helperAccess)}`,
     '}',
   ].join('\n');
   writeFileSync(path, `${text}\n`);

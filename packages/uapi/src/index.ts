@@ -13,7 +13,10 @@ export { ERRNO_NAMES, Errno, type ErrnoName, errnoName } from './errno.js';
 export { EbpfError } from './errors.js';
 export * from './generated/defines.generated.js';
 export * from './generated/enums.generated.js';
+export { HELPER_ACCESS, UNPROBED_HELPER_ACCESS } from './generated/helper-access.generated.js';
 export { HELPER_SIGNATURES } from './generated/helpers.generated.js';
+export { allowedHelpers, unprobedHelperAccess } from './helper-access.js';
+export type { HelperAccess, UnprobedHelperAccess } from './helper-access-types.js';
 export type { HelperArg, HelperSignature } from './helper-signature.js';
 export { isPerCpuMapType } from './map-kinds.js';
 export {

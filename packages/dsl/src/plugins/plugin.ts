@@ -1,102 +1,246 @@
-import { ldx, type SizeName, stx } from '../builders/memory.js';
-import { AssemblyError } from '../errors.js';
-import { findHelper } from '../helpers.js';
+import {
+  allowedHelpers,
+  attachTypeName,
+  findHelper,
+  progTypeName,
+  type ResolvedSection,
+  resolveSection,
+  unprobedHelperAccess,
+} from '@ts-ebpf/uapi';
+import { mov } from '../builders/alu.js';
+import { exit } from '../builders/jump.js';
+import { formatInstruction } from '../format.js';
 import type { Instruction } from '../instruction.js';
-import { R1, type Register } from '../registers.js';
+import { type Fragment, program } from '../labels.js';
+import { R0, type Register } from '../registers.js';
+import { type ContextLayout, loadContextField, storeContextField } from './context.js';
+import { HelperNotAllowedError, PluginError, PluginSectionError } from './errors.js';
 
-/** One field of a program's context structure. */
-export interface ContextField {
-  /** Byte offset in the context. */
-  readonly offset: number;
-  /** Size in bytes (1, 2, 4 or 8). */
-  readonly size: 1 | 2 | 4 | 8;
-  /** The program may load it. */
-  readonly readable: boolean;
-  /** The program may store to it. */
-  readonly writable: boolean;
-}
+/** Named return codes of a program type, e.g. `{ XDP_DROP: 1, XDP_PASS: 2 }`. */
+export type ReturnCodes = Readonly<Record<string, number>>;
 
-/** The context a program receives in R1. */
-export interface ContextLayout {
-  /** C type name, e.g. `struct __sk_buff`. */
-  readonly type: string;
-  /** Size of the whole structure in bytes. */
-  readonly size: number;
-  /** Fields by name (array elements as `cb[0]` …). */
-  readonly fields: Readonly<Record<string, ContextField>>;
-}
+/** Ready-made programs or fragments of a plugin, each with arguments of its own. */
+export type PluginTemplates = Readonly<Record<string, (...args: never[]) => Fragment>>;
 
-/** A ready-made program of a plugin; its arguments are the template's own. */
-// biome-ignore lint/suspicious/noExplicitAny: each template takes arguments of its own
-export type PluginTemplate = (...args: any[]) => readonly Instruction[];
-
-/** Describes one program/attach type to the DSL: context, return codes, helpers, templates. */
-export interface DslPlugin {
-  /** Short name, e.g. `socket_filter`. */
+/**
+ * Describes one attach family to the DSL: the section names it covers (each one of libbpf's,
+ * which gives the program type and expected attach type), the context layout, return codes,
+ * prologue, epilogue and templates. Which helpers a section may call comes from the kernel's
+ * func_proto tables (`allowedHelpers` of `@ts-ebpf/uapi`) unless the plugin says otherwise.
+ * Make one with {@link definePlugin}.
+ */
+export interface DslPlugin<
+  Context extends ContextLayout = ContextLayout,
+  Return extends ReturnCodes = ReturnCodes,
+  Templates extends PluginTemplates = PluginTemplates,
+> {
+  /** Short name, e.g. `xdp`. */
   readonly name: string;
-  /** `bpf_prog_type` number (see `ProgramType`). */
-  readonly programType: number;
-  /** `bpf_attach_type` the kernel expects at load time, if any. */
-  readonly expectedAttachType?: number;
-  /** ELF section names (libbpf convention) of this program type. */
-  readonly sectionNames: readonly string[];
-  /** Layout of the context structure. */
-  readonly context: ContextLayout;
+  /** Section names (libbpf's SEC() names) of the programs this plugin builds, e.g. `xdp`, `xdp/devmap`. */
+  readonly sections: readonly string[];
+  /** Layout of the context structure the program gets in R1. */
+  readonly context: Context;
   /** Named return codes. */
-  readonly returnCodes: Readonly<Record<string, number>>;
-  /** Helper names this type may call, or `'all'` when not restricted here. */
-  readonly helpers: readonly string[] | 'all';
-  /** Instructions to run first (e.g. saving the context in a callee-saved register). */
-  readonly prologue?: () => readonly Instruction[];
-  /** Ready-made programs by name. */
-  readonly templates?: Readonly<Record<string, PluginTemplate>>;
-}
-
-const SIZE_NAMES: Record<number, SizeName> = { 1: 'b', 2: 'h', 4: 'w', 8: 'dw' };
-
-function field(plugin: DslPlugin, name: string): ContextField {
-  const f = plugin.context.fields[name];
-  if (!f) throw new AssemblyError(`${plugin.context.type} has no field '${name}'`);
-  return f;
-}
-
-/** `dst = ctx->name`: a load of a readable context field with its declared size. */
-export function loadContext(plugin: DslPlugin, name: string, dst: Register, ctx: Register = R1): Instruction {
-  const f = field(plugin, name);
-  if (!f.readable)
-    throw new AssemblyError(`${plugin.name} programs may not read ${plugin.context.type}.${name}`);
-  return ldx(SIZE_NAMES[f.size]!, dst, ctx, f.offset);
-}
-
-/** `ctx->name = src`: a store to a writable context field. */
-export function storeContext(
-  plugin: DslPlugin,
-  name: string,
-  src: Register,
-  ctx: Register = R1,
-): Instruction {
-  const f = field(plugin, name);
-  if (!f.writable)
-    throw new AssemblyError(`${plugin.name} programs may not write ${plugin.context.type}.${name}`);
-  return stx(SIZE_NAMES[f.size]!, ctx, src, f.offset);
+  readonly returnCodes: Return;
+  /**
+   * The helper ids programs of a section may call, for program types the kernel facts do not
+   * cover (those needing an attach BTF id). Default: `allowedHelpers` of `@ts-ebpf/uapi`.
+   */
+  readonly helpers?: (section: ResolvedSection) => ReadonlySet<number>;
+  /** Instructions every built program starts with (e.g. saving the context in R6). */
+  readonly prologue?: () => Fragment;
+  /** Instructions every built program ends with, after the body. */
+  readonly epilogue?: () => Fragment;
+  /** Ready-made programs and fragments by name. */
+  readonly templates: Templates;
 }
 
 /**
- * Checks that every helper call in `insns` is one the plugin allows; throws an
- * {@link AssemblyError} naming the first that is not.
+ * Checks a plugin description (every section name must be one of libbpf's) and freezes it.
+ * Throws {@link PluginError} naming the plugin and the section.
  */
-export function checkHelpers(plugin: DslPlugin, insns: readonly Instruction[]): void {
-  if (plugin.helpers === 'all') return;
-  const allowed = new Set(plugin.helpers);
-  insns.forEach((insn, i) => {
-    if (insn.code !== 0x85 || insn.src !== 0) return;
-    const h = findHelper(insn.imm);
-    if (!h || !allowed.has(h.name)) {
-      throw new AssemblyError(
-        `${plugin.name} programs may not call helper ${h?.name ?? insn.imm}`,
-        i,
-        `call ${insn.imm}`,
+export function definePlugin<C extends ContextLayout, R extends ReturnCodes, T extends PluginTemplates>(
+  plugin: DslPlugin<C, R, T>,
+): DslPlugin<C, R, T> {
+  if (plugin.sections.length === 0) throw new PluginError(`plugin '${plugin.name}' names no section`);
+  for (const name of plugin.sections) {
+    if (!resolveSection(name))
+      throw new PluginError(`plugin '${plugin.name}': '${name}' is not a section name`);
+  }
+  return Object.freeze({ ...plugin, sections: Object.freeze([...plugin.sections]) });
+}
+
+/**
+ * What `Program.load` of `@ts-ebpf/programs` takes as is: program type, expected attach type,
+ * flags and instructions, with the plugin and section it was built for (so the loader can
+ * check it again).
+ */
+export interface PluginProgram {
+  /** `BpfProgType`. */
+  readonly type: number;
+  /** `BpfAttachType`, when the section has one. */
+  readonly expectedAttachType?: number;
+  /** A BTF attach target, when one was given to {@link PluginSection.build}. */
+  readonly attachTo?: string;
+  /** BPF_F_SLEEPABLE, when the section says so. */
+  readonly sleepable?: boolean;
+  /** BPF_F_XDP_HAS_FRAGS, when the section says so (`xdp.frags`). */
+  readonly xdpFrags?: boolean;
+  /** The program. */
+  readonly instructions: readonly Instruction[];
+  /** The section it was built for. */
+  readonly section: string;
+  /** The plugin that built it. */
+  readonly plugin: DslPlugin;
+}
+
+/** Options of {@link PluginSection.build}. */
+export interface BuildOptions {
+  /** A BTF name the program attaches to (tracing, LSM, struct_ops …), passed on as `attachTo`. */
+  readonly attachTo?: string;
+}
+
+function typeLabel(def: ResolvedSection): string {
+  const type = progTypeName(def.progType);
+  return def.expectedAttachType === undefined ? type : `${type} (${attachTypeName(def.expectedAttachType)})`;
+}
+
+/** One section of a plugin: what programs built for it may access, call and return. */
+export class PluginSection<
+  Context extends ContextLayout = ContextLayout,
+  Return extends ReturnCodes = ReturnCodes,
+  Templates extends PluginTemplates = PluginTemplates,
+> {
+  /** The plugin. */
+  readonly plugin: DslPlugin<Context, Return, Templates>;
+  /** The section name. */
+  readonly section: string;
+  /** Program type, expected attach type and flags of the section. */
+  readonly def: ResolvedSection;
+  #helpers: ReadonlySet<number> | undefined;
+
+  /** Throws {@link PluginSectionError} for a section the plugin does not describe. */
+  constructor(plugin: DslPlugin<Context, Return, Templates>, section: string) {
+    if (!plugin.sections.includes(section))
+      throw new PluginSectionError(plugin.name, section, plugin.sections);
+    this.plugin = plugin;
+    this.section = section;
+    this.def = resolveSection(section)!;
+  }
+
+  /** The helper ids programs of this section may call. */
+  get helpers(): ReadonlySet<number> {
+    if (this.#helpers) return this.#helpers;
+    const { progType, expectedAttachType } = this.def;
+    const found = this.plugin.helpers?.(this.def) ?? allowedHelpers(progType, expectedAttachType);
+    if (!found) {
+      throw new PluginError(
+        `plugin '${this.plugin.name}', section '${this.section}': the helpers of ${typeLabel(this.def)} programs are not known (${unprobedHelperAccess(progType, expectedAttachType)}); give the plugin a helpers() function`,
       );
     }
-  });
+    this.#helpers = found;
+    return found;
+  }
+
+  /** `dst = ctx->name`, refused with a `ContextAccessError` when this section may not read it. */
+  load(name: keyof Context['fields'] & string, dst: Register, ctx?: Register): Instruction {
+    return loadContextField(this.#subject(), name, dst, ctx);
+  }
+
+  /** `ctx->name = src`, refused with a `ContextAccessError` when this section may not write it. */
+  store(name: keyof Context['fields'] & string, src: Register, ctx?: Register): Instruction {
+    return storeContextField(this.#subject(), name, src, ctx);
+  }
+
+  /** `r0 = <code>; exit`. */
+  ret(code: keyof Return & string): Instruction[] {
+    return [mov(R0, this.plugin.returnCodes[code]!), exit()];
+  }
+
+  /**
+   * Refuses, with {@link HelperNotAllowedError} naming the helper and the program type, the
+   * first call of a helper this section may not call.
+   */
+  checkHelpers(insns: readonly Instruction[]): void {
+    const allowed = this.helpers;
+    insns.forEach((insn, i) => {
+      if (insn.code !== 0x85 || insn.src !== 0 || allowed.has(insn.imm)) return;
+      const name = findHelper(insn.imm)?.name ?? String(insn.imm);
+      throw new HelperNotAllowedError(name, typeLabel(this.def), i, formatInstruction(insn));
+    });
+  }
+
+  /**
+   * The prologue, `body` and the epilogue as one program, its helper calls checked, with
+   * what `Program.load` needs to load it.
+   */
+  build(body: Fragment, options: BuildOptions = {}): PluginProgram {
+    const instructions = program(this.plugin.prologue?.() ?? [], body, this.plugin.epilogue?.() ?? []);
+    this.checkHelpers(instructions);
+    const { progType, expectedAttachType, sleepable, xdpFrags } = this.def;
+    return Object.freeze({
+      type: progType,
+      ...(expectedAttachType !== undefined && { expectedAttachType }),
+      ...(options.attachTo !== undefined && { attachTo: options.attachTo }),
+      ...(sleepable && { sleepable }),
+      ...(xdpFrags && { xdpFrags }),
+      instructions: Object.freeze(instructions),
+      section: this.section,
+      plugin: this.plugin as unknown as DslPlugin,
+    });
+  }
+
+  #subject() {
+    return { plugin: this.plugin.name, context: this.plugin.context, section: this.section };
+  }
+}
+
+/** The section `section` of `plugin`: builds, checks and accesses the context for it. */
+export function pluginSection<C extends ContextLayout, R extends ReturnCodes, T extends PluginTemplates>(
+  plugin: DslPlugin<C, R, T>,
+  section: string,
+): PluginSection<C, R, T> {
+  return new PluginSection(plugin, section);
+}
+
+/**
+ * Checks a program built by a plugin again (after it was changed, or before loading): its
+ * program type and expected attach type must be its section's, and its helper calls ones
+ * the section may call. Throws {@link PluginError} or {@link HelperNotAllowedError}.
+ */
+export function checkPluginProgram(
+  p: Pick<PluginProgram, 'plugin' | 'section' | 'instructions' | 'type' | 'expectedAttachType'>,
+): void {
+  const target = new PluginSection(p.plugin, p.section);
+  const { progType, expectedAttachType } = target.def;
+  if (p.type !== progType || p.expectedAttachType !== expectedAttachType) {
+    const given = typeLabel({ ...target.def, progType: p.type, expectedAttachType: p.expectedAttachType });
+    throw new PluginError(
+      `plugin '${p.plugin.name}', section '${p.section}': built for ${typeLabel(target.def)} programs, loaded as ${given}`,
+    );
+  }
+  target.checkHelpers(p.instructions);
+}
+
+/**
+ * `dst = ctx->name` for any section of `plugin` (a field readable in at least one); use a
+ * {@link PluginSection} to check against one section.
+ */
+export function loadContext<C extends ContextLayout>(
+  plugin: DslPlugin<C, ReturnCodes, PluginTemplates>,
+  name: keyof C['fields'] & string,
+  dst: Register,
+  ctx?: Register,
+): Instruction {
+  return loadContextField({ plugin: plugin.name, context: plugin.context }, name, dst, ctx);
+}
+
+/** `ctx->name = src` for any section of `plugin` (a field writable in at least one). */
+export function storeContext<C extends ContextLayout>(
+  plugin: DslPlugin<C, ReturnCodes, PluginTemplates>,
+  name: keyof C['fields'] & string,
+  src: Register,
+  ctx?: Register,
+): Instruction {
+  return storeContextField({ plugin: plugin.name, context: plugin.context }, name, src, ctx);
 }

@@ -1,0 +1,85 @@
+import { call, type Fragment, ldMapFd, ldx, type MapRef, R1, R2, R3, type Register } from '@ts-ebpf/dsl';
+import { BpfRedirectFlag, XdpAction } from '@ts-ebpf/uapi';
+import { type XdpActionLike, xdpActionCode } from './action.js';
+import { XDP_MD } from './context.js';
+import { XdpArgumentError } from './errors.js';
+import { setArg, type Value } from './operand.js';
+import { XDP_CTX } from './plugin.js';
+
+/** Options of the map redirects. */
+export interface RedirectMapOptions {
+  /**
+   * What the program returns when the map has no entry for the key: XDP_ABORTED (the
+   * default, as in the kernel), XDP_DROP, XDP_PASS or XDP_TX.
+   */
+  readonly fallback?: XdpActionLike;
+  /** Devmap only: send to every interface of the map (BPF_F_BROADCAST; the key is then ignored). */
+  readonly broadcast?: boolean;
+  /** Devmap broadcast only: leave out the interface the packet came in on (BPF_F_EXCLUDE_INGRESS). */
+  readonly excludeIngress?: boolean;
+}
+
+const FALLBACKS = new Set<number>([XdpAction.ABORTED, XdpAction.DROP, XdpAction.PASS, XdpAction.TX]);
+
+function redirectFlags(o: RedirectMapOptions): number {
+  const fallback = xdpActionCode(o.fallback ?? XdpAction.ABORTED, 'redirect fallback');
+  if (!FALLBACKS.has(fallback))
+    throw new XdpArgumentError('redirect fallback', 'must be XDP_ABORTED, XDP_DROP, XDP_PASS or XDP_TX');
+  if (o.excludeIngress && !o.broadcast)
+    throw new XdpArgumentError('excludeIngress', 'only applies with broadcast: true');
+  return (
+    fallback |
+    (o.broadcast ? BpfRedirectFlag.BROADCAST : 0) |
+    (o.excludeIngress ? BpfRedirectFlag.EXCLUDE_INGRESS : 0)
+  );
+}
+
+/**
+ * `r0 = bpf_redirect(ifindex, 0)`: sends the packet out of interface `ifindex` (a constant or
+ * a register). R0 is then XDP_REDIRECT, or XDP_ABORTED for a bad argument: follow with
+ * `exit()`. Clobbers R1–R5.
+ */
+export function redirect(ifindex: Value): Fragment {
+  return [...setArg(R1, ifindex, 'redirect ifindex'), ...setArg(R2, 0, 'flags'), call('redirect')];
+}
+
+/**
+ * `r0 = bpf_redirect_map(map, key, flags)`: redirects through a devmap, devmap_hash, cpumap
+ * or xskmap entry. R0 is then XDP_REDIRECT, or the fallback action when the map has no entry
+ * for `key`: follow with `exit()`. Clobbers R1–R5.
+ */
+export function redirectMap(map: MapRef, key: Value, options: RedirectMapOptions = {}): Fragment {
+  return [
+    ...setArg(R2, key, 'redirect key'),
+    ...setArg(R3, redirectFlags(options), 'flags'),
+    ldMapFd(R1, map),
+    call('redirect_map'),
+  ];
+}
+
+/** {@link redirectMap} through a devmap or devmap_hash: `key` picks the egress interface's entry. */
+export function redirectToDevmap(map: MapRef, key: Value, options: RedirectMapOptions = {}): Fragment {
+  return redirectMap(map, key, options);
+}
+
+/** {@link redirectMap} through a cpumap: the packet continues on CPU `cpu`. */
+export function redirectToCpu(
+  map: MapRef,
+  cpu: Value,
+  options: Pick<RedirectMapOptions, 'fallback'> = {},
+): Fragment {
+  return redirectMap(map, cpu, options);
+}
+
+/**
+ * Redirects into the AF_XDP socket an xskmap holds for the packet's receive queue
+ * (`ctx->rx_queue_index`), or returns `fallback` (e.g. XDP_PASS) when the queue has no
+ * socket. `ctx` holds the context (default {@link XDP_CTX}). Follow with `exit()`.
+ */
+export function redirectToXsk(
+  map: MapRef,
+  options: Pick<RedirectMapOptions, 'fallback'> & { readonly ctx?: Register } = {},
+): Fragment {
+  const queue = XDP_MD.fields.rx_queue_index;
+  return [ldx('w', R2, options.ctx ?? XDP_CTX, queue.offset), ...redirectMap(map, R2, options)];
+}

@@ -1,0 +1,58 @@
+import { catalog } from '@ts-ebpf/test-utils';
+import { describe } from 'vitest';
+import {
+  adjustHead,
+  loadBytes,
+  redirect,
+  redirectMap,
+  XdpActionError,
+  XdpArgumentError,
+  xdpActionCode,
+} from '../src/index.js';
+
+describe('dsl-xdp: plausible mistakes get typed errors that name their subject', () => {
+  catalog([
+    {
+      what: 'a failure action that is not an XDP action',
+      act: () => adjustHead(-4, { onFailure: 'XDP_DORP' as 'XDP_DROP' }),
+      error: XdpActionError,
+      names: ['xdp_adjust_head onFailure', '"XDP_DORP"'],
+    },
+    {
+      what: 'an action code out of range',
+      act: () => xdpActionCode(7 as 1),
+      error: XdpActionError,
+      names: ['action', '7'],
+    },
+    {
+      what: 'XDP_REDIRECT as the fallback of a map redirect',
+      act: () => redirectMap('devmap', 0, { fallback: 'XDP_REDIRECT' }),
+      error: XdpArgumentError,
+      names: ['redirect fallback'],
+    },
+    {
+      what: 'excludeIngress without broadcast',
+      act: () => redirectMap('devmap', 0, { excludeIngress: true }),
+      error: XdpArgumentError,
+      names: ['excludeIngress', 'broadcast'],
+    },
+    {
+      what: 'an ifindex that is not a 32-bit integer',
+      act: () => redirect(2 ** 40),
+      error: XdpArgumentError,
+      names: ['redirect ifindex', String(2 ** 40)],
+    },
+    {
+      what: 'a stack buffer outside the stack',
+      act: () => loadBytes({ offset: 0, stack: -4, length: 8 }),
+      error: XdpArgumentError,
+      names: ['xdp_load_bytes stack', '-4..4'],
+    },
+    {
+      what: 'a byte count that is not positive',
+      act: () => loadBytes({ offset: 0, stack: -8, length: 0 }),
+      error: XdpArgumentError,
+      names: ['xdp_load_bytes length'],
+    },
+  ]);
+});

@@ -1,0 +1,64 @@
+import { EbpfError } from '@ts-ebpf/uapi';
+import { AssemblyError } from '../errors.js';
+
+/** Raised when a plugin is misused: an unknown section, or a registry conflict. */
+export class PluginError extends EbpfError {
+  override readonly name: string = 'PluginError';
+}
+
+/** Raised when a registry already holds a plugin of that name or one claiming the same section. */
+export class DuplicatePluginError extends PluginError {
+  override readonly name = 'DuplicatePluginError';
+  /** The plugin refused. */
+  readonly plugin: string;
+  /** The plugin it collides with. */
+  readonly existing: string;
+
+  constructor(plugin: string, existing: string, what: string) {
+    super(`plugin '${plugin}' cannot be registered: ${what} already belongs to plugin '${existing}'`);
+    this.plugin = plugin;
+    this.existing = existing;
+  }
+}
+
+/** Raised for a section name the plugin does not describe. */
+export class PluginSectionError extends PluginError {
+  override readonly name = 'PluginSectionError';
+  /** The section asked for. */
+  readonly section: string;
+
+  constructor(plugin: string, section: string, known: readonly string[]) {
+    super(`plugin '${plugin}' has no section '${section}' (it has ${known.map((s) => `'${s}'`).join(', ')})`);
+    this.section = section;
+  }
+}
+
+/**
+ * Raised before the kernel is asked when a program calls a helper its program type (and
+ * expected attach type) may not call: names the helper and the program type.
+ */
+export class HelperNotAllowedError extends AssemblyError {
+  override readonly name = 'HelperNotAllowedError';
+  /** The helper's name (without `bpf_`), or its id when unknown. */
+  readonly helper: string;
+  /** The program type's name, e.g. `SOCKET_FILTER`, with the attach type when it matters. */
+  readonly programType: string;
+
+  constructor(helper: string, programType: string, index: number, text: string) {
+    super(`${programType} programs may not call helper ${helper}`, index, text);
+    this.helper = helper;
+    this.programType = programType;
+  }
+}
+
+/** Raised for a context field that does not exist, or that the program may not read or write. */
+export class ContextAccessError extends AssemblyError {
+  override readonly name = 'ContextAccessError';
+  /** The field asked for. */
+  readonly field: string;
+
+  constructor(field: string, reason: string) {
+    super(reason);
+    this.field = field;
+  }
+}

@@ -1,0 +1,84 @@
+import { createSocket } from 'node:dgram';
+import { call, HelperNotAllowedError, PluginError, pluginSection, socketFilterPlugin } from '@ts-ebpf/dsl';
+import { BpfArgumentError } from '@ts-ebpf/syscall';
+import { catalog, describeKernel, socketFd } from '@ts-ebpf/test-utils';
+import { BpfProgType, HOST_BYTE_ORDER } from '@ts-ebpf/uapi';
+import { expect, it } from 'vitest';
+import { attachSocketFilter, Program } from '../src/index.js';
+import { eventually } from './helpers.js';
+
+const socket = pluginSection(socketFilterPlugin, 'socket');
+
+/** How many of `n` datagrams reach a UDP socket with `filter` attached. */
+async function delivered(filter: Program, n: number): Promise<number> {
+  const rx = createSocket('udp4');
+  const tx = createSocket('udp4');
+  try {
+    await new Promise<void>((r) => rx.bind(0, '127.0.0.1', r));
+    const port = rx.address().port;
+    const send = (text: string) => new Promise<void>((r) => tx.send(text, port, '127.0.0.1', () => r()));
+    let received = 0;
+    let ended = false;
+    rx.on('message', (m) => {
+      if (m.toString() === 'end') ended = true;
+      else received++;
+    });
+    const link = attachSocketFilter(filter, socketFd(rx));
+    for (let i = 0; i < n; i++) await send('x');
+    // A marker sent once the filter is gone: everything sent before it has been filtered.
+    link.close();
+    await send('end');
+    await eventually(() => ended);
+    return received;
+  } finally {
+    rx.close();
+    tx.close();
+  }
+}
+
+describeKernel('Program.load of plugin-built programs', () => {
+  it('loads a socket_filter v2 program as is, and it filters on a real socket', async () => {
+    const built = socket.build(socketFilterPlugin.templates.etherType(0x0800, HOST_BYTE_ORDER));
+    using keepIp = Program.load(built);
+    expect(keepIp.type).toBe(BpfProgType.SOCKET_FILTER);
+    using keepIp6 = Program.load(
+      socket.build(socketFilterPlugin.templates.etherType(0x86dd, HOST_BYTE_ORDER)),
+    );
+    expect(await delivered(keepIp, 3)).toBe(3);
+    expect(await delivered(keepIp6, 3)).toBe(0);
+  });
+
+  it('checks the program against its plugin section before the kernel is asked', () => {
+    const built = socket.build(socket.ret('KEEP_ALL'));
+    const withCall = [call('xdp_adjust_head'), ...built.instructions];
+    expect(() => Program.load({ ...built, instructions: withCall })).toThrow(HelperNotAllowedError);
+    expect(() => Program.load({ ...built, type: BpfProgType.XDP })).toThrow(PluginError);
+    expect(() => Program.load({ ...built, section: undefined })).toThrow(
+      /section: is required with plugin 'socket_filter'/,
+    );
+  });
+});
+
+describeKernel('Program.load of plugin-built programs: the mistake catalog', () => {
+  const built = socket.build(socket.ret('KEEP_ALL'));
+  catalog([
+    {
+      what: 'a plugin without its section',
+      act: () => Program.load({ ...built, section: undefined }),
+      error: BpfArgumentError,
+      names: ['section', "plugin 'socket_filter'"],
+    },
+    {
+      what: 'a plugin-built program loaded as another type',
+      act: () => Program.load({ ...built, type: BpfProgType.XDP }),
+      error: PluginError,
+      names: ["section 'socket'", 'SOCKET_FILTER', 'XDP'],
+    },
+    {
+      what: 'a helper the section may not call, added after the build',
+      act: () => Program.load({ ...built, instructions: [call('xdp_adjust_head'), ...built.instructions] }),
+      error: HelperNotAllowedError,
+      names: ['helper xdp_adjust_head', 'SOCKET_FILTER'],
+    },
+  ]);
+});

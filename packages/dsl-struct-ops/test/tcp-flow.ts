@@ -23,7 +23,11 @@ const TCP_CONGESTION = 13;
 const TCPI_SND_SSTHRESH = 76;
 const TCPI_SND_CWND = 80;
 
-/** A network namespace for one test file (`ip netns add`), loopback up; deleted on dispose. */
+/**
+ * A network namespace for one test file (`ip netns add`), loopback up with an Ethernet-sized MTU
+ * (1500: with loopback's 64 KiB the initial window holds 640 KiB and a sender is seldom limited
+ * by its congestion window); deleted on dispose.
+ */
 export class TcpNetns implements Disposable {
   readonly name: string;
   readonly path: string;
@@ -32,7 +36,7 @@ export class TcpNetns implements Disposable {
     this.name = `tsebpf-${tag}${process.pid % 100000}`;
     this.path = `/run/netns/${this.name}`;
     execFileSync('ip', ['netns', 'add', this.name]);
-    execFileSync('ip', ['-n', this.name, 'link', 'set', 'lo', 'up']);
+    execFileSync('ip', ['-n', this.name, 'link', 'set', 'lo', 'mtu', '1500', 'up']);
   }
 
   [Symbol.dispose](): void {
@@ -56,17 +60,25 @@ function tcpInfo(fd: number): DataView {
   return new DataView(buf.buffer);
 }
 
+/** `getsockopt(TCP_CONGESTION)` of a TCP socket. */
+export function congestionOf(fd: number): string {
+  const buf = new Uint8Array(16);
+  const n = getsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, buf);
+  const end = buf.indexOf(0);
+  return new TextDecoder().decode(buf.subarray(0, end < 0 ? n : end));
+}
+
 /**
  * Opens a loopback TCP connection inside `netns` whose client selected `cc`
  * (`setsockopt(TCP_CONGESTION)`) before connecting, sends `bytes` in 64 KiB chunks, sampling
- * `tcpi_snd_cwnd` as it goes. With `keepOpen`, the connection is returned open (for a test that
- * unregisters the congestion control under it) with a function that closes it.
+ * `tcpi_snd_cwnd` as it goes. The connection stays open until
+ * `close()` (a test may unregister the congestion control under it).
  */
 export async function tcpFlow(
   netns: string,
   cc: string,
   bytes: number,
-): Promise<FlowReport & { close: () => Promise<void> }> {
+): Promise<FlowReport & { congestionNow: () => string; close: () => Promise<void> }> {
   const [listenFd, clientFd] = inNetns(netns, () => [
     socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0),
     socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0),
@@ -102,10 +114,8 @@ export async function tcpFlow(
       client!.once('error', reject);
       client!.connect(port, '127.0.0.1', resolve);
     });
-    const buf = new Uint8Array(16);
-    const n = getsockopt(clientFd!, IPPROTO_TCP, TCP_CONGESTION, buf);
-    const end = buf.indexOf(0);
-    const congestion = new TextDecoder().decode(buf.subarray(0, end < 0 ? n : end));
+    const congestionNow = () => congestionOf(clientFd!);
+    const congestion = congestionNow();
     const done = new Promise<void>((r) => {
       arrived = r;
     });
@@ -124,7 +134,7 @@ export async function tcpFlow(
     ]);
     cwnd.push(tcpInfo(clientFd!).getUint32(TCPI_SND_CWND, HOST_LITTLE_ENDIAN));
     const ssthresh = tcpInfo(clientFd!).getUint32(TCPI_SND_SSTHRESH, HOST_LITTLE_ENDIAN);
-    return { congestion, cwnd, ssthresh, close: closeAll };
+    return { congestion, cwnd, ssthresh, congestionNow, close: closeAll };
   } catch (e) {
     await closeAll();
     throw e;

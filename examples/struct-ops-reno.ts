@@ -13,7 +13,15 @@ import { countingCc, defineStructOps, describeStructOps, renoCc } from '@ts-ebpf
 import { LoadedStructOps } from '@ts-ebpf/dsl-struct-ops/kernel';
 import { ArrayMap, u64 } from '@ts-ebpf/maps';
 import { inNetns } from '@ts-ebpf/programs';
-import { bind, getsockname, getsockopt, setsockopt, sockaddrIn, sockaddrInPort, socket } from '@ts-ebpf/syscall';
+import {
+  bind,
+  getsockname,
+  getsockopt,
+  setsockopt,
+  sockaddrIn,
+  sockaddrInPort,
+  socket,
+} from '@ts-ebpf/syscall';
 import { HOST_LITTLE_ENDIAN } from '@ts-ebpf/uapi';
 
 const [AF_INET, SOCK_STREAM, IPPROTO_TCP, TCP_INFO, TCP_CONGESTION] = [2, 1, 6, 11, 13];

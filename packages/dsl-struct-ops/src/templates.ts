@@ -33,10 +33,17 @@ import {
 
 const TP = R7;
 
-/** `name` of a congestion control: at most 15 characters and not empty (the kernel's rule). */
+/**
+ * `name` of a congestion control: 1 to 15 bytes with its NUL in `char name[16]` (the kernel's
+ * rule); printable ASCII here, as `setsockopt(TCP_CONGESTION)` callers spell it.
+ */
 function ccName(name: string): string {
-  if (name.length === 0 || new TextEncoder().encode(name).byteLength >= 16)
-    throw new StructOpsMemberError('tcp_congestion_ops', 'name', `'${name}' must be 1 to 15 bytes`);
+  if (!/^[\x21-\x7e]{1,15}$/.test(name))
+    throw new StructOpsMemberError(
+      'tcp_congestion_ops',
+      'name',
+      `'${name}' is not 1 to 15 printable ASCII characters`,
+    );
   return name;
 }
 

@@ -129,6 +129,12 @@ describe('dsl-struct-ops: plausible mistakes get typed errors that name their su
       names: ['tcp_reno_cong_avoid2'],
     },
     {
+      what: 'a congestion control name longer than 15 characters',
+      act: () => minimalCc('tsebpf_much_too_long'),
+      error: StructOpsMemberError,
+      names: ['tcp_congestion_ops.name', 'tsebpf_much_too_long'],
+    },
+    {
       what: 'a fixed window of zero packets',
       act: () => fixedWindowCc('tso_x', 0),
       error: StructOpsMemberError,

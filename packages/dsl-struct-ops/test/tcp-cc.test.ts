@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { kernelBtf } from '@ts-ebpf/btf/kernel';
 import { exit, mov, R0, R1, R2 } from '@ts-ebpf/dsl';
 import { BpfMap, MapType, u32, u64 } from '@ts-ebpf/maps';
-import { describeKernel } from '@ts-ebpf/test-utils';
+import { describeKernel, LoopbackNetns } from '@ts-ebpf/test-utils';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
   countingCc,
@@ -17,7 +17,7 @@ import {
   TCP_SOCK,
 } from '../src/index.js';
 import { LoadedStructOps } from '../src/kernel.js';
-import { TcpNetns, tcpFlow } from './tcp-flow.js';
+import { tcpFlow } from './tcp-flow.js';
 
 const tag = process.pid % 10000;
 const cc = (what: string) => `tso${what}${tag}`;
@@ -26,10 +26,12 @@ const available = () =>
   readFileSync('/proc/sys/net/ipv4/tcp_available_congestion_control', 'utf8').trim().split(/\s+/);
 
 let ops: StructOpsType;
-let ns: TcpNetns;
+let ns: LoopbackNetns;
 beforeAll(() => {
   ops = describeStructOps(kernelBtf(), 'tcp_congestion_ops');
-  ns = new TcpNetns('sops');
+  // An Ethernet-sized MTU: with loopback's 64 KiB the initial window holds 640 KiB and a sender
+  // is seldom limited by its congestion window.
+  ns = new LoopbackNetns('sops', { mtu: 1500 });
 });
 afterAll(() => ns?.[Symbol.dispose]());
 

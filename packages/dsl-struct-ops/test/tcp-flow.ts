@@ -1,4 +1,3 @@
-import { execFileSync, spawnSync } from 'node:child_process';
 import { createServer, Socket } from 'node:net';
 import { inNetns } from '@ts-ebpf/programs';
 import {
@@ -22,27 +21,6 @@ const TCP_CONGESTION = 13;
 /** Offsets in `struct tcp_info` (linux/tcp.h). */
 const TCPI_SND_SSTHRESH = 76;
 const TCPI_SND_CWND = 80;
-
-/**
- * A network namespace for one test file (`ip netns add`), loopback up with an Ethernet-sized MTU
- * (1500: with loopback's 64 KiB the initial window holds 640 KiB and a sender is seldom limited
- * by its congestion window); deleted on dispose.
- */
-export class TcpNetns implements Disposable {
-  readonly name: string;
-  readonly path: string;
-
-  constructor(tag: string) {
-    this.name = `tsebpf-${tag}${process.pid % 100000}`;
-    this.path = `/run/netns/${this.name}`;
-    execFileSync('ip', ['netns', 'add', this.name]);
-    execFileSync('ip', ['-n', this.name, 'link', 'set', 'lo', 'mtu', '1500', 'up']);
-  }
-
-  [Symbol.dispose](): void {
-    spawnSync('ip', ['netns', 'del', this.name], { stdio: 'ignore' });
-  }
-}
 
 /** What a sender saw of its connection. */
 export interface FlowReport {

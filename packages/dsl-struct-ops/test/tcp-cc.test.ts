@@ -1,14 +1,17 @@
 import { readFileSync } from 'node:fs';
 import { kernelBtf } from '@ts-ebpf/btf/kernel';
-import { exit, mov, R0, R1, R2 } from '@ts-ebpf/dsl';
+import { exit, mov, R0, R1, R2, stx } from '@ts-ebpf/dsl';
 import { BpfMap, MapType, u32, u64 } from '@ts-ebpf/maps';
+import { Program, VerifierError } from '@ts-ebpf/programs';
 import { describeKernel, LoopbackNetns } from '@ts-ebpf/test-utils';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
+  callback,
   countingCc,
   defineStructOps,
   describeStructOps,
   fixedWindowCc,
+  kernelField,
   kernelRenoCc,
   minimalCc,
   renoCc,
@@ -135,7 +138,18 @@ describeKernel('dsl-struct-ops: TCP congestion control written in TypeScript', (
   it('reads BTF-typed tcp_sock fields and writes the writable ones (the verifier accepts them)', () => {
     const name = cc('w');
     const reads = ['snd_cwnd', 'snd_ssthresh', 'srtt_us', 'packets_out', 'icsk_ca_state', 'icsk_ca_priv[3]'];
-    const writes = ['snd_cwnd_cnt', 'icsk_ca_priv[0]', 'icsk_ca_priv[12]', 'snd_ssthresh', 'ecn_flags'];
+    const writes = [
+      'snd_cwnd_cnt',
+      'icsk_ca_priv[0]',
+      'icsk_ca_priv[12]',
+      'snd_ssthresh',
+      'ecn_flags',
+      'sk_pacing_rate',
+      'sk_pacing_status',
+      'snd_cwnd_stamp',
+      'app_limited',
+      'icsk_ack.pending',
+    ];
     const decl = minimalCc(name);
     const def = defineStructOps(ops, {
       ...decl,
@@ -153,5 +167,12 @@ describeKernel('dsl-struct-ops: TCP congestion control written in TypeScript', (
     });
     using loaded = LoadedStructOps.load(def);
     expect(loaded.programs.get('init')!.fd).toBeGreaterThan(0);
+  });
+
+  it('the kernel refuses the write store() refuses (srtt_us), so the rule matches the kernel', () => {
+    const cb = callback(ops, 'init');
+    const srtt = kernelField(ops.btf, TCP_SOCK, 'srtt_us');
+    const raw = cb.build([socketArg(cb, R1), mov(R2, 0), stx('w', R1, R2, srtt.offset), cb.ret()]);
+    expect(() => Program.load(raw)).toThrow(VerifierError);
   });
 });

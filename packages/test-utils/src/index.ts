@@ -3,7 +3,7 @@ export { leakedFds, openFds } from './fds.js';
 export { type FrameOptions, frame, inetChecksum, type L4, mac, udpPayloads } from './frames.js';
 export { describeKernel, itIfSupported, kernelRequired, kernelUnavailableReason } from './kernel.js';
 export { catalog, type Mistake } from './mistakes.js';
-export { type RunningTool, VethPair } from './netns.js';
+export { LoopbackNetns, type RunningTool, VethPair } from './netns.js';
 export { counterProgram, hostCode, returns } from './programs.js';
 export { type PureImportOptions, type PureImportResult, REFUSED, runWithoutNative } from './pure-import.js';
 export { seededRandom } from './random.js';

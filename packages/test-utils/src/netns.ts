@@ -116,3 +116,28 @@ export class VethPair {
     spawnSync('ip', ['netns', 'del', this.ns], { stdio: 'ignore' });
   }
 }
+
+/**
+ * A network namespace of one test file's own with only loopback, up (`ip netns add`), deleted
+ * on dispose. `tag` (a few letters) and the process id keep parallel test files apart; `mtu`
+ * sets loopback's MTU (1500 makes a TCP sender's congestion window matter on loopback).
+ */
+export class LoopbackNetns implements Disposable {
+  /** The namespace's name. */
+  readonly name: string;
+  /** Its path under /run/netns, for setns(). */
+  readonly path: string;
+
+  constructor(tag: string, options: { mtu?: number } = {}) {
+    this.name = `tsebpf-${tag}${process.pid % 100000}`;
+    this.path = `/run/netns/${this.name}`;
+    execFileSync('ip', ['netns', 'add', this.name]);
+    const mtu = options.mtu === undefined ? [] : ['mtu', String(options.mtu)];
+    execFileSync('ip', ['-n', this.name, 'link', 'set', 'lo', ...mtu, 'up']);
+  }
+
+  /** Deletes the namespace; ignores one already gone. */
+  [Symbol.dispose](): void {
+    spawnSync('ip', ['netns', 'del', this.name], { stdio: 'ignore' });
+  }
+}

@@ -1,0 +1,64 @@
+import type { Fragment, PluginProgram } from '@ts-ebpf/dsl';
+import { CallbackBuilder, type CallbackBuildOptions } from './callback.js';
+import type { StructOpsType } from './describe.js';
+import { StructOpsMemberError } from './errors.js';
+
+/** A data member's value: a number (member-sized), a string (char array) or raw bytes. */
+export type StructOpsData = number | bigint | string | Uint8Array;
+
+/** Builds a callback's body with the member's {@link CallbackBuilder}. */
+export type CallbackBody = (cb: CallbackBuilder) => Fragment;
+
+/** What an ops struct is implemented with: callbacks built with the DSL, and data members. */
+export interface StructOpsDeclaration {
+  /** Member name → the body of the program implementing it. */
+  readonly callbacks: Readonly<Record<string, CallbackBody>>;
+  /** Data members (`name`, `flags` …). */
+  readonly data?: Readonly<Record<string, StructOpsData>>;
+  /** Members whose programs are built for the sleepable section `struct_ops.s`. */
+  readonly sleepable?: readonly string[];
+}
+
+/** A declaration checked against the ops type, every callback built: what `LoadedStructOps.load` takes. */
+export interface StructOpsDefinition {
+  /** The ops type. */
+  readonly ops: StructOpsType;
+  /** Member name → the program built for it (`attachTo: '<type>.<member>'`). */
+  readonly programs: Readonly<Record<string, PluginProgram>>;
+  /** Data members. */
+  readonly data: Readonly<Record<string, StructOpsData>>;
+}
+
+/**
+ * Checks a declaration against the ops type and builds every callback.
+ * @throws StructOpsMemberError naming the member: one the struct lacks, a callback given for a
+ * data member or data for a callback, a member the kernel refuses from BPF, or a required member
+ * left out (`tcp_congestion_ops` needs `name`, `ssthresh`, `undo_cwnd`, and `cong_avoid` or
+ * `cong_control`)
+ */
+export function defineStructOps(ops: StructOpsType, declaration: StructOpsDeclaration): StructOpsDefinition {
+  const data = declaration.data ?? {};
+  for (const name of Object.keys(data)) {
+    if (ops.callbacks.has(name))
+      throw new StructOpsMemberError(ops.type, name, 'is a callback: give it in callbacks, not data');
+    if (!ops.data.has(name))
+      throw new StructOpsMemberError(
+        ops.type,
+        name,
+        `is not a member (data members: ${[...ops.data.keys()].join(', ')})`,
+      );
+  }
+  for (const group of ops.rules.required) {
+    if (group.some((m) => Object.hasOwn(declaration.callbacks, m) || Object.hasOwn(data, m))) continue;
+    const what = group.length === 1 ? 'is required' : `is required (or ${group.slice(1).join(', ')})`;
+    throw new StructOpsMemberError(ops.type, group[0]!, `${what} by the kernel and was not given`);
+  }
+  const sleepable = new Set(declaration.sleepable ?? []);
+  const programs: Record<string, PluginProgram> = {};
+  for (const [name, body] of Object.entries(declaration.callbacks)) {
+    const cb = new CallbackBuilder(ops, name);
+    const options: CallbackBuildOptions = { sleepable: sleepable.has(name) };
+    programs[name] = cb.build(body(cb), options);
+  }
+  return Object.freeze({ ops, programs: Object.freeze(programs), data: Object.freeze({ ...data }) });
+}

@@ -1,6 +1,7 @@
 import type { ByteOrder } from '@ts-ebpf/uapi';
 import { IterArgumentError } from './errors.js';
 import type { RecordFieldType, RecordLayout, RecordOf } from './record.js';
+import { utf8Decoder } from './text.js';
 
 /** Chunks of an iterator's output: an `IterReader` of `@ts-ebpf/programs`, an array, a stream. */
 export type Chunks = AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
@@ -10,7 +11,7 @@ export type Chunks = AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
  * UTF-8 across chunk boundaries. A last line without `\n` is yielded too.
  */
 export async function* textLines(chunks: Chunks): AsyncGenerator<string> {
-  const decoder = new TextDecoder();
+  const decoder = utf8Decoder();
   let rest = '';
   for await (const chunk of chunks) {
     rest += decoder.decode(chunk, { stream: true });

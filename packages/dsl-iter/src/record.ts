@@ -1,6 +1,7 @@
 import { type Instruction, R10, type Register, stx } from '@ts-ebpf/dsl';
 import { type ByteOrder, isLittleEndian } from '@ts-ebpf/uapi';
 import { IterArgumentError } from './errors.js';
+import { utf8Decoder } from './text.js';
 
 /** A field type of a {@link RecordLayout}: an integer, a NUL-padded string or raw bytes. */
 export type RecordFieldType =
@@ -118,7 +119,7 @@ export class RecordLayout<F extends Readonly<Record<string, RecordFieldType>>> {
   }
 }
 
-const latin = new TextDecoder();
+const decoder = utf8Decoder();
 
 function decodeField(v: DataView, at: number, t: RecordFieldType, le: boolean): unknown {
   switch (t) {
@@ -142,7 +143,7 @@ function decodeField(v: DataView, at: number, t: RecordFieldType, le: boolean): 
   const bytes = new Uint8Array(v.buffer, v.byteOffset + at, 'string' in t ? t.string : t.bytes);
   if ('bytes' in t) return bytes.slice();
   const end = bytes.indexOf(0);
-  return latin.decode(end < 0 ? bytes : bytes.subarray(0, end));
+  return decoder.decode(end < 0 ? bytes : bytes.subarray(0, end));
 }
 
 /** A {@link RecordLayout} of `fields`. */

@@ -103,8 +103,6 @@ export interface SeqPrintfOptions {
   readonly at?: number;
 }
 
-const utf8 = new TextEncoder();
-
 function alignUp8(n: number): number {
   return (n + 7) & ~7;
 }
@@ -143,7 +141,7 @@ export function seqPrintf(
   if (wanted.length !== args.length)
     throw new SeqFormatError(format, `${wanted.length} conversions for ${args.length} arguments`);
   const fmt = new Uint8Array(alignUp8(format.length + 1));
-  fmt.set(utf8.encode(format));
+  for (let i = 0; i < format.length; i++) fmt[i] = format.charCodeAt(i); // ASCII, checked above
   const size = fmt.byteLength + 8 * args.length;
   const at = options.at ?? -size;
   checkStack('seq_printf stack area', at, size);

@@ -24,6 +24,9 @@ export type IterParameters =
   | { readonly cgroupFd: number; readonly order?: CgroupIterOrderName }
   | { readonly cgroupId: bigint; readonly order?: CgroupIterOrderName };
 
+/** Where each u32 parameter sits in the union: `map.map_fd`, `task.tid`, `task.pid`, `task.pid_fd`. */
+const U32_PARAMETER_OFFSETS: Readonly<Record<string, number>> = { map: 0, tid: 0, pid: 4, pidfd: 8 };
+
 /** Size of `union bpf_iter_link_info`. */
 export const ITER_LINK_INFO_SIZE = 16;
 
@@ -60,19 +63,12 @@ export function iterLinkInfo(params: IterParameters, byteOrder: ByteOrder): Uint
       );
     return o;
   };
+  const u32At = Object.hasOwn(U32_PARAMETER_OFFSETS, key) ? U32_PARAMETER_OFFSETS[key] : undefined;
+  if (u32At !== undefined) {
+    v.setUint32(u32At, u32(key, p[key] as number), le);
+    return b;
+  }
   switch (key) {
-    case 'map':
-      v.setUint32(0, u32('map', p.map as number), le);
-      break;
-    case 'tid':
-      v.setUint32(0, u32('tid', p.tid as number), le);
-      break;
-    case 'pid':
-      v.setUint32(4, u32('pid', p.pid as number), le);
-      break;
-    case 'pidfd':
-      v.setUint32(8, u32('pidfd', p.pidfd as number), le);
-      break;
     case 'cgroupFd':
       v.setUint32(0, order(), le);
       v.setUint32(4, u32('cgroupFd', p.cgroupFd as number), le);

@@ -1,0 +1,167 @@
+// Node-only module (kernel access through @ts-ebpf/programs); the root entry is pure.
+import type { Btf } from '@ts-ebpf/btf';
+import { exit, mov, type PluginProgram, R0 } from '@ts-ebpf/dsl';
+import {
+  attachIter,
+  type IterLink,
+  type IterReader,
+  Program,
+  type ProgramLoadOptions,
+} from '@ts-ebpf/programs';
+import { BpfSyscallError } from '@ts-ebpf/syscall';
+import { HOST_BYTE_ORDER } from '@ts-ebpf/uapi';
+import { IterTargetError } from './errors.js';
+import { type IterParameters, iterLinkInfo } from './link-info.js';
+import { iter } from './plugin.js';
+import { textLines, typedRecords } from './read.js';
+import type { RecordFieldType, RecordLayout, RecordOf } from './record.js';
+import { btfIterTargets, ITER_TARGETS, type IterTarget, MAP_ELEMENT_TARGETS } from './targets.js';
+
+const EPERM = 1;
+
+/**
+ * Why this kernel refuses programs of the map-element targets: measured on kernel 6.18 here,
+ * BPF_PROG_LOAD of any program for `bpf_map_elem`, `bpf_sk_storage_map` or `sockmap` — even
+ * `r0 = 0; exit` — fails with EPERM before the verifier looks at one instruction ("processed 0
+ * insns"), while every other target loads as root: the kernel refuses the attach target
+ * itself, so no change to the program can make it load here.
+ */
+function mapElementRefusal(target: string): string {
+  return `this kernel refuses every program for the map-element iterator '${target}' with EPERM before verifying it (0 instructions processed; even 'r0 = 0; exit' is refused, as root), while the other iterator targets load: a restriction of this kernel, not something in the program`;
+}
+
+/** Whether this kernel offers an iterator target, and if not, why. */
+export interface IterTargetProbe {
+  /** The target. */
+  readonly target: IterTarget;
+  /** True when a program for it loads. */
+  readonly available: boolean;
+  /** Why it is not available. */
+  readonly reason?: string;
+}
+
+/**
+ * Probes every target of `ITER_TARGETS` on this kernel: a target its BTF lacks is not built
+ * in; for the others, a program returning 0 is loaded (and closed). Needs CAP_BPF and
+ * CAP_PERFMON (or root).
+ */
+export function probeIterTargets(btf: Btf): IterTargetProbe[] {
+  const inBtf = new Set(btfIterTargets(btf));
+  return ITER_TARGETS.map((target): IterTargetProbe => {
+    if (!inBtf.has(target))
+      return {
+        target,
+        available: false,
+        reason: `this kernel's BTF has no bpf_iter_${target}: not built in`,
+      };
+    try {
+      const built = iter(btf, target).build([mov(R0, 0), exit()]);
+      Program.load(built).close();
+      return { target, available: true };
+    } catch (e) {
+      if (e instanceof BpfSyscallError && e.errno === EPERM && MAP_ELEMENT_TARGETS.includes(target))
+        return { target, available: false, reason: mapElementRefusal(target) };
+      return { target, available: false, reason: (e as Error).message };
+    }
+  });
+}
+
+/** Options of {@link loadIterator}. */
+export interface LoadIteratorOptions extends Partial<Omit<ProgramLoadOptions, keyof PluginProgram>> {
+  /** Which objects the iterator walks (a map, a task, a cgroup and order). */
+  readonly params?: IterParameters;
+}
+
+/**
+ * A loaded and attached iterator: its program and link, closed together. Each read
+ * ({@link BpfIterator.open}, `lines()`, `records()`, `for await`) walks the kernel's objects
+ * anew. Supports `using`.
+ */
+export class BpfIterator implements Disposable, AsyncIterable<Uint8Array> {
+  /** The program. */
+  readonly program: Program;
+  /** The iterator link. */
+  readonly link: IterLink;
+  #closed = false;
+
+  /** Takes ownership of both. */
+  constructor(program: Program, link: IterLink) {
+    this.program = program;
+    this.link = link;
+  }
+
+  /** A reader over one walk (BPF_ITER_CREATE), read in `chunkSize` pieces. */
+  open(chunkSize?: number): IterReader {
+    if (this.#closed) throw new IterTargetError(this.program.name || 'iterator', 'the iterator is closed');
+    return this.link.open(chunkSize);
+  }
+
+  /** The whole output of one walk as text. */
+  text(): string {
+    using r = this.open();
+    return r.text();
+  }
+
+  /** The lines of one walk (programs writing with seq_printf). */
+  lines(chunkSize?: number): AsyncGenerator<string> {
+    return textLines(this.open(chunkSize));
+  }
+
+  /** The records of one walk (programs writing `layout` with seq_write), in this host's byte order. */
+  records<F extends Readonly<Record<string, RecordFieldType>>>(
+    layout: RecordLayout<F>,
+    chunkSize?: number,
+  ): AsyncGenerator<RecordOf<F>> {
+    return typedRecords(this.open(chunkSize), layout, HOST_BYTE_ORDER);
+  }
+
+  /** The chunks of one walk. */
+  [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
+    return this.open()[Symbol.asyncIterator]();
+  }
+
+  /** Closes the link and the program; later calls do nothing. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      this.link.close();
+    } finally {
+      this.program.close();
+    }
+  }
+
+  /** Same as {@link BpfIterator.close}. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}
+
+/**
+ * Loads an iterator program built by `iter(btf, target).build(body)` and attaches it as an
+ * iterator link with `params`. A map-element target this kernel refuses gets an
+ * {@link IterTargetError} saying so (the EPERM as `cause`).
+ */
+export function loadIterator(built: PluginProgram, options: LoadIteratorOptions = {}): BpfIterator {
+  const { params, ...load } = options;
+  const target = built.attachTo ?? built.section.replace(/^iter(\.s)?\//, '');
+  let program: Program;
+  try {
+    program = Program.load({ ...load, ...built } as ProgramLoadOptions);
+  } catch (e) {
+    if (
+      e instanceof BpfSyscallError &&
+      e.errno === EPERM &&
+      (MAP_ELEMENT_TARGETS as readonly string[]).includes(target)
+    )
+      throw new IterTargetError(target, mapElementRefusal(target), { cause: e });
+    throw e;
+  }
+  try {
+    const link = attachIter(program, params ? { iterInfo: iterLinkInfo(params, HOST_BYTE_ORDER) } : {});
+    return new BpfIterator(program, link);
+  } catch (e) {
+    program.close();
+    throw e;
+  }
+}

@@ -1,0 +1,50 @@
+import { type Fragment, ldx, type Register } from '@ts-ebpf/dsl';
+import {
+  checkMiss,
+  checkParser,
+  ensure,
+  type Miss,
+  type PacketCursor,
+  type PacketPosition,
+  type Parsed,
+  skipWordCount,
+} from './cursor.js';
+import { Ipv4 } from './layout.js';
+
+/** Options of {@link ipv4}. */
+export interface Ipv4Options {
+  /** Receives the protocol byte (`IpProto.*`). */
+  readonly protocol?: Register;
+  /** Receives the source address as the packet holds it (network order; store it to get the bytes). */
+  readonly source?: Register;
+  /** Receives the destination address, network order. */
+  readonly destination?: Register;
+  /**
+   * Honour the IHL (default true): options are stepped over, the next position is in
+   * `cursor.pos`, and an IHL below 5 goes to `invalid`. With false the header is taken as
+   * 20 bytes (the next position stays constant): only for traffic known to carry no options.
+   */
+  readonly options?: boolean;
+  /** Where a packet too short for the header (with its options) goes. */
+  readonly miss: Miss;
+  /** Where an IHL below 5 goes (default: `miss`). */
+  readonly invalid?: Miss;
+}
+
+/**
+ * Parses an IPv4 header at `at`: bounds check of the fixed 20 bytes, the requested fields,
+ * then (by default) the variable IHL: `pos = at + ihl * 4`, with IHL < 5 refused. The L4
+ * header's own bounds check covers the options' end.
+ * @throws PacketDslError for bad options
+ */
+export function ipv4(c: PacketCursor, at: PacketPosition, o: Ipv4Options): Parsed {
+  checkParser(c, 'ipv4', at, Ipv4.SIZE, o.miss, [o.protocol, o.source, o.destination]);
+  if (o.invalid !== undefined) checkMiss(o.invalid, 'ipv4 option invalid');
+  const code: Fragment[number][] = [ensure(c, at, Ipv4.SIZE, o.miss)];
+  if (o.protocol) code.push(ldx('b', o.protocol, at.base, at.offset + Ipv4.PROTOCOL));
+  if (o.source) code.push(ldx('w', o.source, at.base, at.offset + Ipv4.SADDR));
+  if (o.destination) code.push(ldx('w', o.destination, at.base, at.offset + Ipv4.DADDR));
+  if (o.options === false) return { code, next: { base: at.base, offset: at.offset + Ipv4.SIZE } };
+  code.push(skipWordCount(c, at, Ipv4.VERSION_IHL, 'low', o.invalid ?? o.miss));
+  return { code, next: { base: c.pos, offset: 0 } };
+}

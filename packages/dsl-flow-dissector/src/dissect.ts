@@ -75,6 +75,21 @@ function transport(): Fragment {
   return [stx('b', K, R4, FlowKeys.IP_PROTO), mov(R1, R9), sub(R1, R7), stx('h', K, R1, FlowKeys.THOFF)];
 }
 
+/**
+ * After `is_frag` is set: a later fragment (a non-zero offset under `offsetMask` in the
+ * `fragOff` register, network order) ends with BPF_OK; a first one sets `is_first_frag` and
+ * goes on to the ports only with BPF_FLOW_DISSECTOR_F_PARSE_1ST_FRAG.
+ */
+function fragment(fragOff: typeof R1, offsetMask: number, label: (n: string) => string): Fragment {
+  return [
+    jset(fragOff, offsetMask, label('ok')),
+    st('b', K, FlowKeys.IS_FIRST_FRAG, 1),
+    ldx('w', R1, K, FlowKeys.FLAGS),
+    jset(R1, FlowDissectorFlag.PARSE_1ST_FRAG, label('l4')),
+    ja(label('ok')),
+  ];
+}
+
 function vlanTags(order: ByteOrder, tags: number, label: (n: string) => string, drop: string): Fragment {
   const c = cursor(order);
   const out: Fragment[number][] = [];
@@ -116,11 +131,7 @@ function ipv4Part(order: ByteOrder, label: (n: string) => string, drop: string):
     ja(label('l4')),
     mark(frag),
     st('b', K, FlowKeys.IS_FRAG, 1),
-    jset(R1, net16(0x1fff, order), label('ok')), // a later fragment: no L4 header
-    st('b', K, FlowKeys.IS_FIRST_FRAG, 1),
-    ldx('w', R1, K, FlowKeys.FLAGS),
-    jset(R1, FlowDissectorFlag.PARSE_1ST_FRAG, label('l4')),
-    ja(label('ok')),
+    fragment(R1, net16(0x1fff, order), label),
   ];
 }
 
@@ -156,12 +167,7 @@ function ipv6Part(order: ByteOrder, label: (n: string) => string, drop: string):
     ldx('b', R4, R9, 40),
     add(R9, 48),
     transport(),
-    mov(R1, R5),
-    jset(R1, net16(0xfff8, order), label('ok')), // a later fragment
-    st('b', K, FlowKeys.IS_FIRST_FRAG, 1),
-    ldx('w', R1, K, FlowKeys.FLAGS),
-    jset(R1, FlowDissectorFlag.PARSE_1ST_FRAG, label('l4')),
-    ja(label('ok')),
+    fragment(R5, net16(0xfff8, order), label),
   ];
 }
 

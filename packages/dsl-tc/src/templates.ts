@@ -6,6 +6,7 @@ import {
   type Fragment,
   ja,
   jeq,
+  type LabelScope,
   labelScope,
   ldMapValue,
   ldx,
@@ -23,7 +24,18 @@ import {
   stx,
   sub,
 } from '@ts-ebpf/dsl';
-import { EtherType, ensure, ethernet, IpProto, Ipv4, ipv4, ipv6, tcp, udp } from '@ts-ebpf/dsl-packet';
+import {
+  EtherType,
+  ensure,
+  ethernet,
+  IpProto,
+  Ipv4,
+  ipv4,
+  ipv6,
+  type PacketCursor,
+  tcp,
+  udp,
+} from '@ts-ebpf/dsl-packet';
 import type { ByteOrder } from '@ts-ebpf/uapi';
 import { TcAction } from './action.js';
 import { TC_CTX, TC_SK_BUFF } from './context.js';
@@ -69,6 +81,20 @@ export interface DscpMarkOptions {
   readonly byteOrder: ByteOrder;
 }
 
+/**
+ * Loads the packet pointers, parses Ethernet (`ethCode`, EtherType in R3) and goes to the
+ * labels `v4` or `v6` of `label`, or to `pass` for any other protocol.
+ */
+function ipDispatch(c: PacketCursor, ethCode: Fragment, label: LabelScope, pass: string): Fragment {
+  return [
+    loadSkbPointers(c),
+    ethCode,
+    jeq(R3, EtherType.IPV6, label('v6')),
+    jeq(R3, EtherType.IPV4, label('v4')),
+    ja(pass),
+  ];
+}
+
 function counters(o: CountersOptions): Fragment {
   if (o.direction !== 'ingress' && o.direction !== 'egress')
     throw new TcArgumentError(
@@ -111,11 +137,7 @@ function portFilter(o: PortFilterOptions): Fragment {
   const v6 = ipv6(c, eth.next, { nextHeader: R4, miss });
   const l4 = v4.next; // both IP parsers leave the L4 header in cursor.pos
   const code: Fragment[number][] = [
-    loadSkbPointers(c),
-    eth.code,
-    jeq(R3, EtherType.IPV6, label('v6')),
-    jeq(R3, EtherType.IPV4, label('v4')),
-    ja(pass),
+    ipDispatch(c, eth.code, label, pass),
     mark(label('v4')),
     v4.code,
     ja(label('l4')),
@@ -145,11 +167,7 @@ function dscpMark(o: DscpMarkOptions): Fragment {
   const ip = eth.next;
   const v4 = ipv4(c, ip, { miss: pass, options: false });
   return [
-    loadSkbPointers(c),
-    eth.code,
-    jeq(R3, EtherType.IPV6, label('v6')),
-    jeq(R3, EtherType.IPV4, label('v4')),
-    ja(pass),
+    ipDispatch(c, eth.code, label, pass),
     // IPv4: TOS = dscp << 2 | ECN, then fix the header checksum from the 16-bit word that changed.
     mark(label('v4')),
     v4.code,

@@ -1,0 +1,62 @@
+import { type ContextField, type ContextLayout, contextField, R6 } from '@ts-ebpf/dsl';
+
+/** The register the flow dissector plugin's prologue keeps the context (`struct __sk_buff *`) in. */
+export const FLOW_DISSECTOR_CTX = R6;
+
+/** The fields of `struct __sk_buff` a flow dissector may use. */
+export type FlowDissectorSkBuffField = 'data' | 'data_end' | 'flow_keys';
+
+/** The `struct __sk_buff` layout type of flow dissectors. */
+export type FlowDissectorContext = ContextLayout<FlowDissectorSkBuffField>;
+
+/**
+ * `struct __sk_buff` (linux/bpf.h) as the kernel's `flow_dissector_is_valid_access` lets a
+ * flow dissector use it: only `data` and `data_end` (packet pointers) and `flow_keys` (the
+ * `struct bpf_flow_keys *` the program fills) are readable; nothing is writable.
+ */
+export const FLOW_DISSECTOR_SK_BUFF: FlowDissectorContext = Object.freeze({
+  type: 'struct __sk_buff',
+  size: 192,
+  fields: Object.freeze({
+    data: contextField(76, 4, { kind: 'packet' }),
+    data_end: contextField(80, 4, { kind: 'packet_end' }),
+    flow_keys: contextField(144, 8, { kind: 'pointer', btfType: 'struct bpf_flow_keys' }),
+  } satisfies Record<FlowDissectorSkBuffField, ContextField>),
+});
+
+/**
+ * `struct bpf_flow_keys` (linux/bpf.h), the dissector's output: byte offsets and the size.
+ * `nhoff`, `thoff`, `addr_proto` are host-order u16s (`addr_proto` an ETH_P_* value);
+ * `n_proto`, `sport`, `dport`, the addresses and `flow_label` are in network order;
+ * `flags` (BPF_FLOW_DISSECTOR_F_*) is an input, host order. `ipv4_src`/`ipv4_dst` share
+ * their bytes with the start of `ipv6_src`.
+ */
+export const FlowKeys = Object.freeze({
+  NHOFF: 0,
+  THOFF: 2,
+  ADDR_PROTO: 4,
+  IS_FRAG: 6,
+  IS_FIRST_FRAG: 7,
+  IS_ENCAP: 8,
+  IP_PROTO: 9,
+  N_PROTO: 10,
+  SPORT: 12,
+  DPORT: 14,
+  IPV4_SRC: 16,
+  IPV4_DST: 20,
+  IPV6_SRC: 16,
+  IPV6_DST: 32,
+  FLAGS: 48,
+  FLOW_LABEL: 52,
+  SIZE: 56,
+});
+
+/** `BPF_FLOW_DISSECTOR_F_*` (linux/bpf.h): what the caller asks of the dissector in `flow_keys->flags`. */
+export const FlowDissectorFlag = Object.freeze({
+  /** Parse the L4 header of a first fragment too. */
+  PARSE_1ST_FRAG: 1,
+  /** Stop after the IPv6 header when the flow label is not zero. */
+  STOP_AT_FLOW_LABEL: 2,
+  /** Do not descend into encapsulated packets. */
+  STOP_AT_ENCAP: 4,
+});

@@ -1,0 +1,36 @@
+/**
+ * @ts-ebpf/dsl-tc: tc programs (`BPF_PROG_TYPE_SCHED_CLS`, direct action) in pure TypeScript.
+ * The `__sk_buff` context with tc's access rules, the TC_ACT codes, the tc plugin for
+ * `@ts-ebpf/dsl` (sections `tcx/ingress`, `tcx/egress`, `tc`, `classifier` …), packet access
+ * through the shared parsers of `@ts-ebpf/dsl-packet`, skb byte loads and stores, checksum
+ * replacement, head/tail changes, redirects, and templates (counters, a port filter, DSCP
+ * marking). No FFI and no Node-only API.
+ * @packageDocumentation
+ */
+export { TC_RETURN_CODES, TcAction, type TcActionLike, type TcActionName, tcActionCode } from './action.js';
+export { TC_CTX, TC_SK_BUFF, type TcSkBuffContext, type TcSkBuffField } from './context.js';
+export { TcActionError, TcArgumentError } from './errors.js';
+export type { Value } from './operand.js';
+export { loadSkbPointers, SK_BUFF_PACKET_POINTERS, tcCursor } from './packet.js';
+export { type TcPlugin, type TcSectionName, tc, tcPlugin } from './plugin.js';
+export { cloneRedirect, type RedirectOptions, redirect, redirectNeigh, redirectPeer } from './redirect.js';
+export {
+  changeHead,
+  changeTail,
+  type L3CsumOptions,
+  type L4CsumOptions,
+  l3CsumReplace,
+  l4CsumReplace,
+  loadBytes,
+  type SkbBytesOptions,
+  type SkbHelperOptions,
+  type SkbStoreOptions,
+  storeBytes,
+} from './skb.js';
+export {
+  type CountersOptions,
+  type DscpMarkOptions,
+  type PortFilterOptions,
+  TC_COUNTERS_LAYOUT,
+  TC_TEMPLATES,
+} from './templates.js';

@@ -1,0 +1,117 @@
+import { execFileSync } from 'node:child_process';
+import { createSocket, type Socket } from 'node:dgram';
+import { exit } from '@ts-ebpf/dsl';
+import { attachTcClassic, attachTcx, ifindex, inNetns, netnsPath, Program } from '@ts-ebpf/programs';
+import { describeKernel, VethPair } from '@ts-ebpf/test-utils';
+import { HOST_BYTE_ORDER } from '@ts-ebpf/uapi';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { redirect, tc, tcPlugin } from '../src/index.js';
+import { countersMap, readCounters } from './support.js';
+
+const T = tcPlugin.templates;
+const veth = new VethPair('tcl', 197);
+
+/** Binds a UDP socket on `address:port` and counts the datagrams it receives. */
+async function listen(address: string, port: number): Promise<{ socket: Socket; received: () => number }> {
+  const socket = createSocket('udp4');
+  let n = 0;
+  socket.on('message', () => {
+    n++;
+  });
+  await new Promise<void>((resolve) => socket.bind(port, address, resolve));
+  return { socket, received: () => n };
+}
+
+const settle = () => new Promise((r) => setTimeout(r, 300));
+
+describeKernel('dsl-tc programs on a veth pair', () => {
+  beforeAll(() => {
+    veth.create();
+    // A permanent neighbour entry: no ARP traffic to count or to redirect.
+    const mac = veth.inNs(`cat /sys/class/net/${veth.peer}/address`).trim();
+    execFileSync('ip', [
+      'neigh',
+      'replace',
+      veth.peerIp,
+      'lladdr',
+      mac,
+      'dev',
+      veth.host,
+      'nud',
+      'permanent',
+    ]);
+  });
+  afterAll(() => veth.destroy());
+
+  it('counters on tcx ingress and egress count the datagrams each way', () => {
+    using map = countersMap();
+    using inProg = Program.load(tc('tcx/ingress').build(T.counters({ map, direction: 'ingress' })));
+    using outProg = Program.load(tc('tcx/egress').build(T.counters({ map, direction: 'egress' })));
+    using inLink = attachTcx(inProg, veth.host, 'ingress');
+    using outLink = attachTcx(outProg, veth.host, 'egress');
+    veth.sendToHost(5);
+    veth.sendToPeer(7);
+    const c = readCounters(map);
+    // UDP "x\n" over IPv4 and Ethernet: 14 + 20 + 8 + 2 bytes each.
+    expect(c.ingressPackets).toBeGreaterThanOrEqual(5);
+    expect(c.egressPackets).toBeGreaterThanOrEqual(7);
+    expect(c.ingressBytes).toBeGreaterThanOrEqual(5 * 44);
+    expect(c.egressBytes).toBeGreaterThanOrEqual(7 * 44);
+    inLink.close();
+    outLink.close();
+    const after = readCounters(map);
+    veth.sendToHost(3);
+    expect(readCounters(map)).toEqual(after);
+  });
+
+  it('portFilter through clsact drops the filtered port and lets the next one through', async () => {
+    const blocked = await listen(veth.hostIp, 19997);
+    const open = await listen(veth.hostIp, 19998);
+    try {
+      using p = Program.load(
+        tc('classifier').build(T.portFilter({ ports: [19997], byteOrder: HOST_BYTE_ORDER })),
+      );
+      {
+        using link = attachTcClassic(p, veth.host, 'ingress');
+        expect(link).toBeDefined();
+        veth.inNs(
+          `for i in 1 2 3 4; do echo x > /dev/udp/${veth.hostIp}/19997; echo x > /dev/udp/${veth.hostIp}/19998; done`,
+        );
+        await settle();
+        expect(blocked.received()).toBe(0);
+        expect(open.received()).toBe(4);
+      }
+      // Detached: the port is reachable again.
+      veth.inNs(`echo x > /dev/udp/${veth.hostIp}/19997`);
+      await settle();
+      expect(blocked.received()).toBe(1);
+    } finally {
+      blocked.socket.close();
+      open.socket.close();
+    }
+  });
+
+  it('redirect(ifindex, { ingress }) on tcx egress turns packets back into the host side', () => {
+    using map = countersMap();
+    using peerMap = countersMap();
+    using hostIn = Program.load(tc('tcx/ingress').build(T.counters({ map, direction: 'ingress' })));
+    using peerIn = Program.load(tc('tcx/ingress').build(T.counters({ map: peerMap, direction: 'ingress' })));
+    using back = Program.load(
+      tc('tcx/egress').build([...redirect(ifindex(veth.host), { ingress: true }), exit()]),
+    );
+    using hostLink = attachTcx(hostIn, veth.host, 'ingress');
+    using peerLink = inNetns(netnsPath(veth.ns), () => attachTcx(peerIn, veth.peer, 'ingress'));
+    {
+      using loop = attachTcx(back, veth.host, 'egress');
+      expect(loop).toBeDefined();
+      veth.sendToPeer(6);
+    }
+    expect(readCounters(map).ingressPackets).toBeGreaterThanOrEqual(6);
+    expect(readCounters(peerMap).ingressPackets).toBe(0);
+    // Without the redirect the datagrams reach the peer.
+    veth.sendToPeer(2);
+    expect(readCounters(peerMap).ingressPackets).toBeGreaterThanOrEqual(2);
+    expect(hostLink).toBeDefined();
+    expect(peerLink).toBeDefined();
+  });
+});

@@ -1,0 +1,86 @@
+import { catalog } from '@ts-ebpf/test-utils';
+import { HOST_BYTE_ORDER } from '@ts-ebpf/uapi';
+import { describe } from 'vitest';
+import {
+  changeTail,
+  l3CsumReplace,
+  redirect,
+  storeBytes,
+  TcActionError,
+  TcArgumentError,
+  tcActionCode,
+  tcPlugin,
+} from '../src/index.js';
+
+const T = tcPlugin.templates;
+
+describe('dsl-tc: plausible mistakes get typed errors that name their subject', () => {
+  catalog([
+    {
+      what: 'a failure action that is not a tc action',
+      act: () => changeTail(64, { onFailure: 'TC_ACT_DORP' as 'TC_ACT_SHOT' }),
+      error: TcActionError,
+      names: ['skb_change_tail onFailure', '"TC_ACT_DORP"'],
+    },
+    {
+      what: 'an action code out of range',
+      act: () => tcActionCode(9 as 0),
+      error: TcActionError,
+      names: ['action', '9'],
+    },
+    {
+      what: 'a stack buffer outside the stack',
+      act: () => storeBytes({ offset: 0, stack: -4, length: 8 }),
+      error: TcArgumentError,
+      names: ['skb_store_bytes stack', '-4..4'],
+    },
+    {
+      what: 'a checksum size that is not 0, 2 or 4',
+      act: () => l3CsumReplace({ offset: 24, from: 0, to: 1, size: 3 as 2 }),
+      error: TcArgumentError,
+      names: ['l3_csum_replace size', '3'],
+    },
+    {
+      what: 'an ifindex that is not a 32-bit integer',
+      act: () => redirect(2 ** 40),
+      error: TcArgumentError,
+      names: ['redirect ifindex', String(2 ** 40)],
+    },
+    {
+      what: 'a negative tail length',
+      act: () => changeTail(-1),
+      error: TcArgumentError,
+      names: ['skb_change_tail length', '-1'],
+    },
+    {
+      what: 'a port filter without ports',
+      act: () => T.portFilter({ ports: [], byteOrder: HOST_BYTE_ORDER }),
+      error: TcArgumentError,
+      names: ['portFilter ports'],
+    },
+    {
+      what: 'a port out of range',
+      act: () => T.portFilter({ ports: [70000], byteOrder: HOST_BYTE_ORDER }),
+      error: TcArgumentError,
+      names: ['portFilter ports', '70000'],
+    },
+    {
+      what: 'a protocol the port filter does not know',
+      act: () => T.portFilter({ ports: [53], protocols: ['sctp' as 'udp'], byteOrder: HOST_BYTE_ORDER }),
+      error: TcArgumentError,
+      names: ['portFilter protocols', 'sctp'],
+    },
+    {
+      what: 'a DSCP above 63',
+      act: () => T.dscpMark({ dscp: 64, byteOrder: HOST_BYTE_ORDER }),
+      error: TcArgumentError,
+      names: ['dscpMark dscp', '64'],
+    },
+    {
+      what: 'a counters direction that is not ingress or egress',
+      act: () => T.counters({ map: 'm', direction: 'both' as 'ingress' }),
+      error: TcArgumentError,
+      names: ['counters direction', 'both'],
+    },
+  ]);
+});

@@ -2,8 +2,9 @@
  * Differential test: every corpus object is loaded by libbpf (the system's libbpf 1.1,
  * through test/corpus/libbpf-load.c) and by loadCollection, and the kernel's view of both
  * is compared: per program its type, the expected attach type each loader asked for, its
- * kernel name, tag and xlated instructions; per map its type, sizes, max_entries, flags and
- * map_extra. What libbpf 1.1 cannot load, or neither loader can load here, is listed below
+ * kernel name, tag, xlated instructions, GPL compatibility, BTF, func_info and line_info
+ * counts and attach BTF ids; per map its type, sizes, max_entries, flags, map_extra, whether
+ * it has BTF (and key/value types) and its btf_vmlinux_value_type_id. What libbpf 1.1 cannot load, or neither loader can load here, is listed below
  * with the reason and left out of both loads; nothing else is skipped. Every .bpf.c file
  * under test/corpus and test/fixtures must appear here (a test checks it).
  */
@@ -17,6 +18,7 @@ import { loadCollection, loadCollectionSpec, readKernelConfig } from '../src/ind
 import { CorpusBuild } from './corpus/build.js';
 import {
   buildLibbpfLoad,
+  debugInfoCounts,
   LibbpfLoadError,
   type LibbpfMap,
   libbpfLoad,
@@ -295,6 +297,9 @@ interface MapShape {
   maxEntries: number;
   flags: number;
   mapExtra: bigint;
+  /** Created with BTF, and with a BTF key and value type (the ids differ between the two objects' BTF). */
+  btf: [boolean, boolean, boolean];
+  btfVmlinuxValueTypeId: number;
 }
 
 /** How both sides name a map: its own name, or for a data section's map the section. */
@@ -343,6 +348,8 @@ describeKernel('corpus: libbpf and loadCollection load the same programs and map
           maxEntries: m.max_entries!,
           flags: m.flags!,
           mapExtra: BigInt(m.map_extra!),
+          btf: [m.btf!, m.btf_key!, m.btf_value!],
+          btfVmlinuxValueTypeId: m.btf_vmlinux_value_type_id!,
         };
       }
       const ourKeys = new Map<number, string>();
@@ -362,9 +369,11 @@ describeKernel('corpus: libbpf and loadCollection load the same programs and map
           maxEntries: i.maxEntries,
           flags: i.mapFlags,
           mapExtra: i.mapExtra,
+          btf: [i.btfId !== 0, i.btfKeyTypeId !== 0, i.btfValueTypeId !== 0],
+          btfVmlinuxValueTypeId: i.btfVmlinuxValueTypeId,
         };
       }
-      expect(ourMaps).toEqual(libMaps);
+      expect.soft(ourMaps).toEqual(libMaps);
 
       // programs
       const named = (keys: Map<number, string>) => (id: number) => keys.get(id) ?? `map id ${id} of neither`;
@@ -378,6 +387,11 @@ describeKernel('corpus: libbpf and loadCollection load the same programs and map
             kernelName: p.kernel_name,
             tag: p.tag,
             maps: p.map_ids.map(named(libKeys)).sort(),
+            gplCompatible: p.gpl_compatible,
+            btf: p.btf,
+            funcInfo: p.nr_func_info,
+            lineInfo: p.nr_line_info,
+            attachBtf: [p.attach_btf_obj_id, p.attach_btf_id],
             xlated: normalizeXlated(Buffer.from(p.xlated, 'hex'), named(libKeys)),
           },
         ]),
@@ -386,6 +400,7 @@ describeKernel('corpus: libbpf and loadCollection load the same programs and map
         [...ours.programs].map(([name, p]) => {
           const spec = ours.spec.programs.get(name)!;
           const info = p.info();
+          const debug = debugInfoCounts(p.fd);
           return [
             name,
             {
@@ -396,13 +411,18 @@ describeKernel('corpus: libbpf and loadCollection load the same programs and map
               kernelName: info.name,
               tag: info.tag,
               maps: info.mapIds.map(named(ourKeys)).sort(),
+              gplCompatible: info.gplCompatible,
+              btf: info.btfId !== 0,
+              funcInfo: debug.nrFuncInfo,
+              lineInfo: debug.nrLineInfo,
+              attachBtf: [info.attachBtfObjId, info.attachBtfId],
               xlated: normalizeXlated(xlatedOf(p.fd), named(ourKeys)),
             },
           ];
         }),
       );
       expect([...ourProgs.keys()].sort()).toEqual([...libProgs.keys()].sort());
-      for (const [name, p] of libProgs) expect(ourProgs.get(name), `program ${name}`).toEqual(p);
+      for (const [name, p] of libProgs) expect.soft(ourProgs.get(name), `program ${name}`).toEqual(p);
     });
 
     for (const [name, reason] of Object.entries(c.libbpfCannot ?? {})) {

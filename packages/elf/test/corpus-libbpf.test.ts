@@ -15,6 +15,7 @@ import { mapInfo } from '@ts-ebpf/syscall';
 import { describeKernel } from '@ts-ebpf/test-utils';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { loadCollection, loadCollectionSpec, readKernelConfig } from '../src/index.js';
+import { compileFixtureIn } from './compile.js';
 import { CorpusBuild } from './corpus/build.js';
 import {
   buildLibbpfLoad,
@@ -260,21 +261,7 @@ function compileWithBpftoolVmlinux(fixture: string): string {
         maxBuffer: 1 << 30,
       }),
     );
-  const out = join(dir, fixture.replace(/\.c$/, '.o'));
-  const src = new URL(`./fixtures/${fixture}`, import.meta.url).pathname;
-  execFileSync('clang-19', [
-    '-g',
-    '-O2',
-    '-target',
-    'bpf',
-    '-D__TARGET_ARCH_x86',
-    `-I${dir}`,
-    '-c',
-    src,
-    '-o',
-    out,
-  ]);
-  return out;
+  return compileFixtureIn(fixture, dir);
 }
 
 /** Runs libbpf on the object at `path` without the programs `skip`; returns its refusal (fails if it loads). */

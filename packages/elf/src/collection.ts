@@ -430,9 +430,16 @@ export function loadCollection(
   const structOpsPlans = planStructOps(spec.structOps, localBtf, () => kernel.btf);
 
   let btf: LoadedBtf | undefined;
+  const dataSectionTypes = new Map<string, { id: number; size: number }>();
   if (localBtf && !options.withoutBtf) {
     try {
-      btf = loadBtf(fixupObjectBtf(localBtf, spec.elf, kconfig));
+      const fixed = fixupObjectBtf(localBtf, spec.elf, kconfig);
+      const fixedBtf = Btf.parse(fixed);
+      for (const name of [...data.keys(), '.kconfig']) {
+        const datasec = fixedBtf.find(name, 'datasec');
+        if (datasec) dataSectionTypes.set(name, { id: datasec.id, size: datasec.size });
+      }
+      btf = loadBtf(fixed);
     } catch (e) {
       if (e instanceof BpfSyscallError) throw new ObjectBtfError(objectName(spec), e.log, e);
       throw e;
@@ -441,7 +448,14 @@ export function loadCollection(
   const created = (() => {
     try {
       return createMaps(
-        { spec, btfMaps, btfFd: btf?.fd, kconfig, pinRoot: options.pinRoot ?? '/sys/fs/bpf' },
+        {
+          spec,
+          btfMaps,
+          btfFd: btf?.fd,
+          kconfig,
+          dataSectionTypes,
+          pinRoot: options.pinRoot ?? '/sys/fs/bpf',
+        },
         data,
       );
     } catch (e) {

@@ -16,6 +16,11 @@ export interface MapCreationInput {
   /** The object's BTF loaded into the kernel, for map key/value types. */
   btfFd: number | undefined;
   kconfig: KconfigData | undefined;
+  /**
+   * Per data section (`.kconfig` included), its DATASEC in the BTF loaded as `btfFd`: the
+   * value type of its map, as libbpf gives it.
+   */
+  dataSectionTypes: ReadonlyMap<string, { readonly id: number; readonly size: number }>;
   /** Directory for maps pinned by name (libbpf's default is /sys/fs/bpf). */
   pinRoot: string;
 }
@@ -74,8 +79,13 @@ function createNamed(name: string, spec: MapSpec<Uint8Array, Uint8Array>): RawMa
 }
 
 function createBtfMap(spec: BtfMapSpec, input: MapCreationInput, inner?: { readonly fd: number }): RawMap {
+  // As libbpf: the object's BTF with the key and value types the definition names. Of the
+  // maps without a key, the kernel takes a value type alone only for a bloom filter.
   const withBtf =
-    input.btfFd !== undefined && spec.keyTypeId !== 0 && spec.valueTypeId !== 0 && !spec.withoutBtfTypes;
+    input.btfFd !== undefined &&
+    spec.valueTypeId !== 0 &&
+    (spec.keyTypeId !== 0 || spec.type === BpfMapType.BLOOM_FILTER) &&
+    !spec.withoutBtfTypes;
   const pinPath =
     spec.pinPath ?? (spec.pinning === Pinning.BY_NAME ? `${input.pinRoot}/${spec.name}` : undefined);
   const create = (btf: boolean): RawMap =>
@@ -122,13 +132,25 @@ function legacyAsBtfMap(legacy: LegacyMapSpec): BtfMapSpec {
  * The one-element array map of a data section (or `.kconfig`). `mmapable` when it holds
  * variables, so that they are read and written without system calls; a section of only
  * unnamed data (string literals: `.rodata.str1.1`) is not, as in libbpf. Read-only
- * sections are frozen.
+ * sections are frozen. As in libbpf, the value type is the section's DATASEC in the
+ * object's BTF, when it has one of the map's size (a section resized before loading has
+ * none: its map is created without BTF types).
  */
-function dataMap(name: string, contents: Uint8Array, readOnly: boolean, mmapable: boolean): RawMap {
+function dataMap(
+  name: string,
+  contents: Uint8Array,
+  readOnly: boolean,
+  mmapable: boolean,
+  input: MapCreationInput,
+): RawMap {
+  const valueSize = Math.max(contents.byteLength, 1);
+  const datasec = input.dataSectionTypes.get(name);
+  const btf = input.btfFd !== undefined && datasec && datasec.size === valueSize;
   const map = createNamed(name, {
+    ...(btf ? { btf: { fd: input.btfFd!, keyTypeId: 0, valueTypeId: datasec.id } } : {}),
     type: BpfMapType.ARRAY,
     keySize: 4,
-    valueSize: Math.max(contents.byteLength, 1),
+    valueSize,
     maxEntries: 1,
     flags: (mmapable ? BpfMapCreateFlag.MMAPABLE : 0) | (readOnly ? BpfMapCreateFlag.RDONLY_PROG : 0),
     name: kernelName(name),
@@ -164,10 +186,10 @@ export function createMaps(input: MapCreationInput, data: Map<string, DataSectio
     for (const section of data.values())
       dataMaps.set(
         section.name,
-        dataMap(section.name, section.contents, section.readOnly, section.variables.size > 0),
+        dataMap(section.name, section.contents, section.readOnly, section.variables.size > 0, input),
       );
     if (input.kconfig && input.kconfig.externs.size > 0) {
-      dataMaps.set('.kconfig', dataMap('.kconfig', input.kconfig.contents, true, true));
+      dataMaps.set('.kconfig', dataMap('.kconfig', input.kconfig.contents, true, true, input));
     }
     return { maps, data: dataMaps };
   } catch (e) {

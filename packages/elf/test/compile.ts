@@ -13,3 +13,26 @@ export function compileFixture(name: string, target: 'bpf' | 'bpfel' | 'bpfeb' =
   execFileSync('clang-19', ['-g', '-O2', '-target', target, '-c', src, '-o', out]);
   return readFileSync(out);
 }
+
+/**
+ * Compiles `fixtures/<fixture>` with clang-19 for the BPF target (x86 as the traced
+ * architecture), looking for headers such as a generated vmlinux.h in `includeDir`;
+ * writes the object into `includeDir` and returns its path.
+ */
+export function compileFixtureIn(fixture: string, includeDir: string): string {
+  const out = join(includeDir, fixture.replace(/\.c$/, '.o'));
+  const src = new URL(`./fixtures/${fixture}`, import.meta.url).pathname;
+  execFileSync('clang-19', [
+    '-g',
+    '-O2',
+    '-target',
+    'bpf',
+    '-D__TARGET_ARCH_x86',
+    `-I${includeDir}`,
+    '-c',
+    src,
+    '-o',
+    out,
+  ]);
+  return out;
+}

@@ -31,6 +31,7 @@ import {
   type ProgramSpec,
   relocate,
 } from '../src/index.js';
+import { compileFixtureIn } from './compile.js';
 
 /** A compiled fixture: the object file's path (in `dir`), its collection spec, BTF and BTF.ext. */
 interface Fixture {
@@ -52,20 +53,7 @@ function tempDir(): string {
 
 /** Compiles a fixture with clang (`-I dir` for a generated vmlinux.h) and reads it. */
 function load(fixture: string, dir = tempDir()): Fixture {
-  const object = join(dir, fixture.replace(/\.c$/, '.o'));
-  const src = new URL(`./fixtures/${fixture}`, import.meta.url).pathname;
-  execFileSync('clang-19', [
-    '-g',
-    '-O2',
-    '-target',
-    'bpf',
-    '-D__TARGET_ARCH_x86',
-    `-I${dir}`,
-    '-c',
-    src,
-    '-o',
-    object,
-  ]);
+  const object = compileFixtureIn(fixture, dir);
   const spec = loadCollectionSpec(readFileSync(object));
   const btf = Btf.parse(spec.btf!);
   return { object, spec, btf, ext: parseBtfExt(spec.btfExt!, btf) };

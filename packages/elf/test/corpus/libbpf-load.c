@@ -1,8 +1,10 @@
 /* libbpf-load: loads a BPF object with the system's libbpf and prints, as one JSON
  * object on stdout, what the kernel holds: per program its name, section, type, the
- * expected attach type libbpf asked for, tag, xlated instructions (hex) and the ids
- * of the maps it uses; per map its name, id, type, key/value size, max_entries, flags
- * and map_extra. The elf tests compare this with what loadCollection loads.
+ * expected attach type libbpf asked for, tag, xlated instructions (hex), the ids
+ * of the maps it uses, whether it is GPL-compatible and has BTF, its func_info and
+ * line_info counts and attach BTF ids; per map its name, id, type, key/value size,
+ * max_entries, flags, map_extra, whether it has BTF (and key/value types) and its
+ * btf_vmlinux_value_type_id. The elf tests compare this with what loadCollection loads.
  *
  *   libbpf-load [--name NAME] [--skip PROG]... [--pin-root DIR] [--repeat N] [--quiet] OBJECT
  *
@@ -114,6 +116,10 @@ static int print_program(struct bpf_program *prog) {
   hex(info.tag, sizeof(info.tag));
   printf(",\"xlated\":");
   hex(xlated, info.xlated_prog_len);
+  printf(",\"gpl_compatible\":%s,\"btf\":%s,\"nr_func_info\":%u,\"nr_line_info\":%u,\"attach_btf_obj_id\":%u,"
+         "\"attach_btf_id\":%u",
+         info.gpl_compatible ? "true" : "false", info.btf_id ? "true" : "false", info.nr_func_info,
+         info.nr_line_info, info.attach_btf_obj_id, info.attach_btf_id);
   printf(",\"map_ids\":[");
   for (__u32 i = 0; i < info.nr_map_ids && i < nr_maps; i++) printf("%s%u", i ? "," : "", map_ids[i]);
   printf("]}");
@@ -137,9 +143,10 @@ static int print_map(struct bpf_map *map) {
   printf(",\"created\":true,\"kernel_name\":");
   json_string(info.name);
   printf(",\"id\":%u,\"type\":%u,\"key_size\":%u,\"value_size\":%u,\"max_entries\":%u,\"flags\":%u,"
-         "\"map_extra\":%llu}",
+         "\"map_extra\":%llu,\"btf\":%s,\"btf_key\":%s,\"btf_value\":%s,\"btf_vmlinux_value_type_id\":%u}",
          info.id, info.type, info.key_size, info.value_size, info.max_entries, info.map_flags,
-         (unsigned long long)info.map_extra);
+         (unsigned long long)info.map_extra, info.btf_id ? "true" : "false", info.btf_key_type_id ? "true" : "false",
+         info.btf_value_type_id ? "true" : "false", info.btf_vmlinux_value_type_id);
   return 0;
 }
 

@@ -20,6 +20,13 @@ export interface LibbpfProgram {
   /** Xlated instructions, hex. */
   xlated: string;
   map_ids: number[];
+  gpl_compatible: boolean;
+  /** Whether the program was loaded with BTF (a `btf_id`). */
+  btf: boolean;
+  nr_func_info: number;
+  nr_line_info: number;
+  attach_btf_obj_id: number;
+  attach_btf_id: number;
 }
 
 /** A map as libbpf created it. */
@@ -35,6 +42,11 @@ export interface LibbpfMap {
   max_entries?: number;
   flags?: number;
   map_extra?: number;
+  /** Whether the map was created with BTF, and with a BTF key and value type. */
+  btf?: boolean;
+  btf_key?: boolean;
+  btf_value?: boolean;
+  btf_vmlinux_value_type_id?: number;
 }
 
 /** What `libbpf-load` prints. */
@@ -111,6 +123,14 @@ export function xlatedOf(fd: number): Uint8Array {
   v.setBigUint64(32, addressOf(insns), true); // xlated_prog_insns
   objGetInfoByFd(fd, info);
   return insns;
+}
+
+/** How many `func_info` and `line_info` records the kernel keeps for a loaded program. */
+export function debugInfoCounts(fd: number): { nrFuncInfo: number; nrLineInfo: number } {
+  const info = new Uint8Array(152); // struct bpf_prog_info up to and including nr_line_info
+  objGetInfoByFd(fd, info);
+  const v = new DataView(info.buffer);
+  return { nrFuncInfo: v.getUint32(144, true), nrLineInfo: v.getUint32(148, true) };
 }
 
 /** Kernel addresses (x86-64's upper half) in a plain ld_imm64 differ from one load to the next. */

@@ -1,5 +1,5 @@
 // A TCP congestion control written the libbpf way: SEC("struct_ops/…") programs and a
-// struct tcp_congestion_ops variable in .struct_ops.link (or .struct_ops with -DCC_LEGACY)
+// struct tcp_congestion_ops variable in .struct_ops.link (or .struct_ops with -DCC_SECTION='".struct_ops"')
 // whose function pointers name them. Every callback is counted in `calls`.
 #include "common.h"
 
@@ -8,6 +8,11 @@
 #endif
 #ifndef CC_SECTION
 #define CC_SECTION ".struct_ops.link"
+#endif
+/* The section of cc_undo_cwnd: sleepable by default; -DUNDO_SECTION='"struct_ops/cc_undo_cwnd"'
+ * gives an object libbpf 1.1 (which has no struct_ops.s) loads too. */
+#ifndef UNDO_SECTION
+#define UNDO_SECTION "struct_ops.s/cc_undo_cwnd"
 #endif
 
 #define TCP_CONG_NON_RESTRICTED 0x1
@@ -50,7 +55,7 @@ void BPF_PROG(cc_set_state, struct sock *sk, u8 new_state) { count(CALL_STATE); 
 SEC("struct_ops/cc_cwnd_event")
 void BPF_PROG(cc_cwnd_event, struct sock *sk, enum tcp_ca_event ev) { count(CALL_CWND_EVENT); }
 
-SEC("struct_ops.s/cc_undo_cwnd")
+SEC(UNDO_SECTION)
 u32 BPF_PROG(cc_undo_cwnd, struct sock *sk) {
   const struct tcp_sock *tp = (struct tcp_sock *)sk;
   count(CALL_UNDO_CWND);

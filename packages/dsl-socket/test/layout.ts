@@ -21,8 +21,8 @@ export function ourOffsets(fields: Readonly<Record<string, ContextField>>): Reco
 
 /**
  * The kernel's offsets of the fields we name (`cb[2]` is member `cb` + 2 × 4; a field whose
- * member sits in an anonymous union, as `__bpf_md_ptr` makes them, takes that union's offset:
- * the union at the offset we claim must exist).
+ * member sits in an anonymous union, as `__bpf_md_ptr` makes them, keeps our offset when it lies inside
+ * such a union).
  */
 export function btfOffsets(
   name: string,
@@ -30,13 +30,16 @@ export function btfOffsets(
 ): Record<string, number> {
   const members = struct(name).members;
   const named = new Map(members.filter((m) => m.name).map((m) => [m.name, m.bitOffset / 8]));
-  const anonymous = new Set(members.filter((m) => !m.name).map((m) => m.bitOffset / 8));
+  // Each anonymous member spans up to the next member (or the end of the struct).
+  const ends = [...members.map((m) => m.bitOffset / 8), struct(name).size];
+  const anonymous = members.flatMap((m, i) => (m.name ? [] : [[m.bitOffset / 8, ends[i + 1]!] as const]));
   const out: Record<string, number> = {};
   for (const [field, f] of Object.entries(fields)) {
     const [, base, index] = /^(\w+)(?:\[(\d)\])?$/.exec(field)!;
     const at = named.get(base!);
     if (at !== undefined) out[field] = at + Number(index ?? 0) * 4;
-    else if (anonymous.has(f.offset)) out[field] = f.offset;
+    else if (anonymous.some(([start, end]) => f.offset >= start && f.offset + f.size <= end))
+      out[field] = f.offset;
   }
   return out;
 }

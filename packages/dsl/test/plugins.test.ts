@@ -1,7 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { allowedHelpers, BpfAttachType, BpfFunc, BpfProgType } from '@ts-ebpf/uapi';
+import { BpfAttachType, BpfProgType } from '@ts-ebpf/uapi';
 import { describe, expect, it } from 'vitest';
 import * as d from '../src/index.js';
 import { sampleSocketPlugin } from './support/sample-plugin.js';

@@ -12,7 +12,6 @@ import {
   jgt,
   jlt,
   jne,
-  ldMapFd,
   ldx,
   type MapRef,
   mark,
@@ -27,9 +26,9 @@ import {
   type Register,
 } from '@ts-ebpf/dsl';
 import { SocketArgumentError } from './errors.js';
-import { redirectFlags, type SocketRedirectOptions } from './redirect-flags.js';
+import { mapHelperCall, redirectFlags, type SocketRedirectOptions } from './redirect-flags.js';
 import { SK_RETURN_CODES, type SkVerdict, SOCKET_CTX } from './sk-skb.js';
-import { type StackKey, setArg, stackPointer, type Value } from './values.js';
+import { type StackKey, setArg, type Value } from './values.js';
 
 /**
  * `struct sk_msg_md` (linux/bpf.h), read-only (`sk_msg_is_valid_access`): `data` and
@@ -153,13 +152,7 @@ export function msgRedirectMap(
   options: SocketRedirectOptions = {},
   ctx: Register = SOCKET_CTX,
 ): Fragment {
-  return [
-    ...setArg(R3, key, 'key'),
-    mov(R1, ctx),
-    ldMapFd(R2, sockmap),
-    mov(R4, redirectFlags(options)),
-    call('msg_redirect_map'),
-  ];
+  return mapHelperCall('msg_redirect_map', sockmap, key, redirectFlags(options), ctx);
 }
 
 /** `r0 = bpf_msg_redirect_hash(msg, sockhash, &key, flags)`: {@link msgRedirectMap} through a sockhash. */
@@ -169,13 +162,7 @@ export function msgRedirectHash(
   options: SocketRedirectOptions = {},
   ctx: Register = SOCKET_CTX,
 ): Fragment {
-  return [
-    ...stackPointer(R3, key, 'key'),
-    mov(R1, ctx),
-    ldMapFd(R2, sockhash),
-    mov(R4, redirectFlags(options)),
-    call('msg_redirect_hash'),
-  ];
+  return mapHelperCall('msg_redirect_hash', sockhash, key, redirectFlags(options), ctx);
 }
 
 /**

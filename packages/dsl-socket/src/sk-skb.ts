@@ -1,26 +1,21 @@
 import {
-  call,
   type DslPlugin,
   definePlugin,
   exit,
   type Fragment,
-  ldMapFd,
   ldx,
   type MapRef,
   mov,
   PluginSection,
   R0,
   R1,
-  R2,
-  R3,
-  R4,
   R6,
   type Register,
 } from '@ts-ebpf/dsl';
 import { SkAction } from '@ts-ebpf/uapi';
-import { redirectFlags, type SocketRedirectOptions } from './redirect-flags.js';
+import { mapHelperCall, redirectFlags, type SocketRedirectOptions } from './redirect-flags.js';
 import { SK_BUFF, SK_SKB_SECTIONS, type SkBuffContext, type SkSkbSectionName } from './sk-buff.js';
-import { type StackKey, setArg, stackPointer, type Value } from './values.js';
+import type { StackKey, Value } from './values.js';
 
 /** sk_skb and sk_msg verdicts by name (`enum sk_action`, from `@ts-ebpf/uapi`). */
 export const SK_RETURN_CODES = Object.freeze({ SK_DROP: SkAction.DROP, SK_PASS: SkAction.PASS } as const);
@@ -83,13 +78,7 @@ export function skRedirectMap(
   options: SocketRedirectOptions = {},
   ctx: Register = SOCKET_CTX,
 ): Fragment {
-  return [
-    ...setArg(R3, key, 'key'),
-    mov(R1, ctx),
-    ldMapFd(R2, sockmap),
-    mov(R4, redirectFlags(options)),
-    call('sk_redirect_map'),
-  ];
+  return mapHelperCall('sk_redirect_map', sockmap, key, redirectFlags(options), ctx);
 }
 
 /**
@@ -102,11 +91,5 @@ export function skRedirectHash(
   options: SocketRedirectOptions = {},
   ctx: Register = SOCKET_CTX,
 ): Fragment {
-  return [
-    ...stackPointer(R3, key, 'key'),
-    mov(R1, ctx),
-    ldMapFd(R2, sockhash),
-    mov(R4, redirectFlags(options)),
-    call('sk_redirect_hash'),
-  ];
+  return mapHelperCall('sk_redirect_hash', sockhash, key, redirectFlags(options), ctx);
 }

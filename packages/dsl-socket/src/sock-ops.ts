@@ -1,26 +1,24 @@
 import {
   type ContextField,
   type ContextLayout,
-  call,
   contextField,
   type DslPlugin,
   definePlugin,
   type Fragment,
   isRegister,
-  ldMapFd,
   type MapRef,
   mov,
   PluginSection,
   R1,
   R2,
-  R3,
-  R4,
+  R10,
   type Register,
   stx,
 } from '@ts-ebpf/dsl';
 import { SocketArgumentError } from './errors.js';
+import { mapHelperCall } from './redirect-flags.js';
 import { SOCKET_CTX } from './sk-skb.js';
-import { type StackKey, setArg, stackPointer, type Value } from './values.js';
+import { type StackKey, setArg, type Value } from './values.js';
 
 const W = { write: true } as const;
 
@@ -164,21 +162,17 @@ export function sockMapUpdate(
   key: Value | StackKey,
   options: { readonly mode?: UpdateMode; readonly keySlot?: number; readonly ctx?: Register } = {},
 ): Fragment {
-  let keyCode: Fragment;
-  if (typeof key === 'object' && !isRegister(key)) keyCode = stackPointer(R3, key, 'key');
+  let stackKey: StackKey;
+  let store: Fragment = [];
+  if (typeof key === 'object' && !isRegister(key)) stackKey = key;
   else {
-    const slot = { stack: options.keySlot ?? -4 };
-    if (slot.stack > -4)
-      throw new SocketArgumentError('keySlot', `r10 ${slot.stack} leaves no room for a u32 key`);
-    keyCode = [...setArg(R2, key, 'key'), ...stackPointer(R3, slot, 'keySlot'), stx('w', R3, R2, 0)];
+    stackKey = { stack: options.keySlot ?? -4 };
+    if (stackKey.stack > -4)
+      throw new SocketArgumentError('keySlot', `r10 ${stackKey.stack} leaves no room for a u32 key`);
+    store = [...setArg(R2, key, 'key'), stx('w', R10, R2, stackKey.stack)];
   }
-  return [
-    ...keyCode,
-    mov(R1, options.ctx ?? SOCKET_CTX),
-    ldMapFd(R2, sockmap),
-    mov(R4, modeFlag(options.mode ?? 'any')),
-    call('sock_map_update'),
-  ];
+  const flags = modeFlag(options.mode ?? 'any');
+  return [...store, ...mapHelperCall('sock_map_update', sockmap, stackKey, flags, options.ctx ?? SOCKET_CTX)];
 }
 
 /**
@@ -190,11 +184,6 @@ export function sockHashUpdate(
   key: StackKey,
   options: { readonly mode?: UpdateMode; readonly ctx?: Register } = {},
 ): Fragment {
-  return [
-    ...stackPointer(R3, key, 'key'),
-    mov(R1, options.ctx ?? SOCKET_CTX),
-    ldMapFd(R2, sockhash),
-    mov(R4, modeFlag(options.mode ?? 'any')),
-    call('sock_hash_update'),
-  ];
+  const flags = modeFlag(options.mode ?? 'any');
+  return mapHelperCall('sock_hash_update', sockhash, key, flags, options.ctx ?? SOCKET_CTX);
 }

@@ -159,7 +159,6 @@ export {
   storeContext,
 } from './plugins/plugin.js';
 export { PluginRegistry } from './plugins/registry.js';
-export { type SkBuffContext, socketFilterPlugin } from './plugins/socket-filter.js';
 export { ProgramType } from './program-types.js';
 export {
   FP,

@@ -30,10 +30,10 @@ import {
   R1,
   R10,
   reg,
-  socketFilterPlugin,
   storeContext,
   TemplateError,
 } from '../src/index.js';
+import { sampleSocketPlugin } from './support/sample-plugin.js';
 
 /** Bytes of `r1 = 1 << 40 ll; exit` with one byte changed. */
 function ldImm64Bytes(at: number, value: number): Uint8Array {
@@ -166,50 +166,50 @@ describe('dsl: plausible mistakes get typed errors that name their subject', () 
     },
     {
       what: 'registering a plugin whose name a registry already has',
-      act: () => new PluginRegistry([socketFilterPlugin, socketFilterPlugin]),
+      act: () => new PluginRegistry([sampleSocketPlugin, sampleSocketPlugin]),
       error: DuplicatePluginError,
-      names: ["plugin 'socket_filter'", 'the name'],
+      names: ["plugin 'sample_socket'", 'the name'],
     },
     {
       what: 'registering a second plugin for a section',
       act: () =>
-        new PluginRegistry([socketFilterPlugin, definePlugin({ ...socketFilterPlugin, name: 'my_socket' })]),
+        new PluginRegistry([sampleSocketPlugin, definePlugin({ ...sampleSocketPlugin, name: 'my_socket' })]),
       error: DuplicatePluginError,
-      names: ["plugin 'my_socket'", "section 'socket'", "plugin 'socket_filter'"],
+      names: ["plugin 'my_socket'", "section 'socket'", "plugin 'sample_socket'"],
     },
     {
       what: 'a plugin naming a section that is not libbpf one',
-      act: () => definePlugin({ ...socketFilterPlugin, sections: ['sockett'] }),
+      act: () => definePlugin({ ...sampleSocketPlugin, sections: ['sockett'] }),
       error: PluginError,
-      names: ["plugin 'socket_filter'", "'sockett'"],
+      names: ["plugin 'sample_socket'", "'sockett'"],
     },
     {
       what: 'a section the plugin does not have',
-      act: () => pluginSection(socketFilterPlugin, 'xdp'),
+      act: () => pluginSection(sampleSocketPlugin, 'xdp'),
       error: PluginSectionError,
-      names: ["plugin 'socket_filter'", "section 'xdp'"],
+      names: ["plugin 'sample_socket'", "section 'xdp'"],
     },
     {
       what: 'a helper the program type may not call, refused before load',
-      act: () => pluginSection(socketFilterPlugin, 'socket').build([call('xdp_adjust_head'), exit()]),
+      act: () => pluginSection(sampleSocketPlugin, 'socket').build([call('xdp_adjust_head'), exit()]),
       error: HelperNotAllowedError,
       names: ['helper xdp_adjust_head', 'SOCKET_FILTER', 'instruction #1'],
     },
     {
       what: 'reading a context field the program type may not read',
-      act: () => pluginSection(socketFilterPlugin, 'socket').load('data', R0),
+      act: () => pluginSection(sampleSocketPlugin, 'socket').load('data', R0),
       error: ContextAccessError,
       names: ['struct __sk_buff.data', "section 'socket'"],
     },
     {
       what: 'writing a read-only context field',
-      act: () => storeContext(socketFilterPlugin, 'len', R0),
+      act: () => storeContext(sampleSocketPlugin, 'len', R0),
       error: ContextAccessError,
       names: ['struct __sk_buff.len', 'write'],
     },
     {
       what: 'a context field that does not exist',
-      act: () => loadContext(socketFilterPlugin, 'lenght' as 'len', R0),
+      act: () => loadContext(sampleSocketPlugin, 'lenght' as 'len', R0),
       error: ContextAccessError,
       names: ["no field 'lenght'"],
     },

@@ -1,4 +1,5 @@
 export { type ByteView, byteViews, sameForEveryView } from './byte-views.js';
+export { clangSectionSlots } from './clang.js';
 export { leakedFds, openFds } from './fds.js';
 export { type FrameOptions, frame, inetChecksum, type L4, mac, udpPayloads } from './frames.js';
 export { describeKernel, itIfSupported, kernelRequired, kernelUnavailableReason } from './kernel.js';

@@ -1,0 +1,66 @@
+import { R3 } from '@ts-ebpf/dsl';
+import { catalog } from '@ts-ebpf/test-utils';
+import { describe } from 'vitest';
+import {
+  msgApplyBytes,
+  SK_MSG_TEMPLATES,
+  SOCKET_FILTER_TEMPLATES,
+  SocketArgumentError,
+  skRedirectHash,
+  skRedirectMap,
+  sockMapUpdate,
+} from '../src/index.js';
+
+describe('dsl-socket: plausible mistakes get typed errors that name their subject', () => {
+  catalog([
+    {
+      what: 'a port that is not one',
+      act: () => SOCKET_FILTER_TEMPLATES.udpToPort(65536),
+      error: SocketArgumentError,
+      names: ['port', '65536'],
+    },
+    {
+      what: 'an empty prefix',
+      act: () => SK_MSG_TEMPLATES.verdictByFirstBytes(new Uint8Array(0)),
+      error: SocketArgumentError,
+      names: ['prefix'],
+    },
+    {
+      what: 'a verdict that is not SK_PASS or SK_DROP',
+      act: () =>
+        SK_MSG_TEMPLATES.verdictByFirstBytes(Uint8Array.of(1), { otherwise: 'SK_REDIRECT' as 'SK_DROP' }),
+      error: SocketArgumentError,
+      names: ['otherwise', '"SK_REDIRECT"'],
+    },
+    {
+      what: 'a sockmap key that is not a 32-bit integer',
+      act: () => skRedirectMap('sockmap', 2 ** 32),
+      error: SocketArgumentError,
+      names: ['key', String(2 ** 32)],
+    },
+    {
+      what: 'a sockhash key outside the stack',
+      act: () => skRedirectHash('sockhash', { stack: 8 }),
+      error: SocketArgumentError,
+      names: ['key', 'r10 8'],
+    },
+    {
+      what: 'a byte count that is not a 32-bit integer',
+      act: () => msgApplyBytes(1.5),
+      error: SocketArgumentError,
+      names: ['bytes', '1.5'],
+    },
+    {
+      what: 'an update mode that is not one',
+      act: () => sockMapUpdate('sockmap', R3, { mode: 'replace' as 'any' }),
+      error: SocketArgumentError,
+      names: ['mode', '"replace"'],
+    },
+    {
+      what: 'a key slot with no room for the key',
+      act: () => sockMapUpdate('sockmap', 0, { keySlot: -2 }),
+      error: SocketArgumentError,
+      names: ['keySlot', '-2'],
+    },
+  ]);
+});

@@ -1,0 +1,68 @@
+import { createConnection, createServer, type Server, type Socket } from 'node:net';
+
+/** One TCP connection over loopback: the connecting side, the accepted side, and what each received. */
+export interface Pair {
+  readonly client: Socket;
+  readonly accepted: Socket;
+  readonly clientGot: Buffer[];
+  readonly acceptedGot: Buffer[];
+  /** The error the client side saw, if any. */
+  clientError?: NodeJS.ErrnoException;
+}
+
+/** A loopback TCP server that hands out connected pairs. */
+export class Loopback {
+  #server: Server | undefined;
+  #waiting: ((s: Socket) => void)[] = [];
+  #pairs: Pair[] = [];
+
+  async start(): Promise<this> {
+    this.#server = createServer((s) => this.#waiting.shift()?.(s));
+    await new Promise<void>((r) => this.#server!.listen(0, '127.0.0.1', r));
+    return this;
+  }
+
+  async pair(): Promise<Pair> {
+    const port = (this.#server!.address() as { port: number }).port;
+    const acceptedP = new Promise<Socket>((r) => this.#waiting.push(r));
+    const client = createConnection(port, '127.0.0.1');
+    await new Promise<void>((r) => client.once('connect', () => r()));
+    const accepted = await acceptedP;
+    const pair: Pair = { client, accepted, clientGot: [], acceptedGot: [] };
+    client.on('data', (d) => pair.clientGot.push(d));
+    accepted.on('data', (d) => pair.acceptedGot.push(d));
+    client.on('error', (e) => {
+      pair.clientError = e;
+    });
+    accepted.on('error', () => {});
+    this.#pairs.push(pair);
+    return pair;
+  }
+
+  async stop(): Promise<void> {
+    for (const p of this.#pairs) {
+      p.client.destroy();
+      p.accepted.destroy();
+    }
+    await new Promise<void>((r) => (this.#server ? this.#server.close(() => r()) : r()));
+  }
+}
+
+/** The text of the chunks received. */
+export function text(chunks: Buffer[]): string {
+  return Buffer.concat(chunks).toString();
+}
+
+/** Waits until `check()` holds (polling), or fails after `ms`. */
+export async function eventually(check: () => boolean, ms = 3000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** Waits `ms` milliseconds. */
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

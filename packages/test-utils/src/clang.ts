@@ -1,0 +1,42 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { HOST_BYTE_ORDER } from '@ts-ebpf/uapi';
+
+function multiarchInclude(): string[] {
+  const triple = execFileSync('gcc', ['-print-multiarch'], { encoding: 'utf8' }).trim();
+  return triple ? ['-I', `/usr/include/${triple}`] : [];
+}
+
+/**
+ * The number of 8-byte instruction slots clang-19 -O2 emits for ELF section `section` of the
+ * BPF C file `source` (for instruction-count comparisons; an ld_imm64 takes 2 slots). Reads
+ * the section's size from `llvm-objdump-19 -h`.
+ */
+export function clangSectionSlots(source: string, section: string): number {
+  const dir = mkdtempSync(join(tmpdir(), 'tsebpf-clang-'));
+  try {
+    const out = join(dir, 'prog.o');
+    const target = HOST_BYTE_ORDER === 'little' ? 'bpfel' : 'bpfeb';
+    execFileSync('clang-19', [
+      '-O2',
+      '-g',
+      '-target',
+      target,
+      ...multiarchInclude(),
+      '-c',
+      source,
+      '-o',
+      out,
+    ]);
+    const headers = execFileSync('llvm-objdump-19', ['-h', out], { encoding: 'utf8' });
+    for (const line of headers.split('\n')) {
+      const f = line.trim().split(/\s+/);
+      if (f[1] === section) return Number.parseInt(f[2]!, 16) / 8;
+    }
+    throw new Error(`${source}: clang emitted no section '${section}'`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -20,14 +20,29 @@ import { btfIterTargets, ITER_TARGETS, type IterTarget, MAP_ELEMENT_TARGETS } fr
 const EPERM = 1;
 
 /**
- * Why this kernel refuses programs of the map-element targets: measured on kernel 6.18 here,
- * BPF_PROG_LOAD of any program for `bpf_map_elem`, `bpf_sk_storage_map` or `sockmap` — even
- * `r0 = 0; exit` — fails with EPERM before the verifier looks at one instruction ("processed 0
- * insns"), while every other target loads as root: the kernel refuses the attach target
- * itself, so no change to the program can make it load here.
+ * Why this kernel refuses programs of the map-element targets. Measured on kernel 6.18 here
+ * (6.18.44-fc): BPF_PROG_LOAD of any program for `bpf_map_elem`, `bpf_sk_storage_map` or
+ * `sockmap` — even `r0 = 0; exit` — fails with EPERM, while every other target loads as root.
+ * What is known of the cause:
+ * - The same program in C (clang-19, `SEC("iter/bpf_map_elem")`) loaded by libbpf with
+ *   `bpftool prog load` gets the same EPERM, so it is not how this library loads it.
+ * - The verifier ran: its log holds `func#0 @0` and the statistics, `processed 0 insns`. The
+ *   EPERM comes from inside the verifier (bpf_check) before it checks the first instruction,
+ *   and no message says why.
+ * - It is not the attach_btf_id lookup: the kernel's BTF has the FUNCs `bpf_iter_bpf_map_elem`,
+ *   `bpf_iter_bpf_sk_storage_map` and `bpf_iter_sockmap` (libbpf resolves the same ids), and in
+ *   the kernel's source the iterator attach checks (bpf_check_attach_target for
+ *   BPF_TRACE_ITER, bpf_iter_prog_supported) fail with EINVAL (ENOMEM), never EPERM.
+ * - Not a missing option: CONFIG_BPF_SYSCALL, CONFIG_NET, CONFIG_INET and
+ *   CONFIG_BPF_STREAM_PARSER are set, and the targets are registered (BTF describes them).
+ * - Not, as far as it shows, fentry's refusal: an fentry program's EPERM here comes with an
+ *   empty verifier log, this one after the verifier started.
+ * - The three refused targets are the ones whose context has map key/value buffers
+ *   (PTR_TO_BUF) and that attach to a map; which check of this kernel build returns EPERM
+ *   is not known (no kprobes or function-graph tracing here to find it).
  */
 function mapElementRefusal(target: string): string {
-  return `this kernel refuses every program for the map-element iterator '${target}' with EPERM before verifying it (0 instructions processed; even 'r0 = 0; exit' is refused, as root), while the other iterator targets load: a restriction of this kernel, not something in the program`;
+  return `this kernel refuses every program for the map-element iterator '${target}' with EPERM from inside the verifier, before it checks one instruction (its log: 0 instructions processed; even 'r0 = 0; exit' is refused, as root), while the other iterator targets load. It is not the attach target lookup: this kernel's BTF has bpf_iter_${target}, and the kernel's iterator attach checks fail with EINVAL, not EPERM. A restriction of this kernel; no change to the program makes it load`;
 }
 
 /** Whether this kernel offers an iterator target, and if not, why. */

@@ -30,7 +30,7 @@ const EPERM = 1;
  *   EPERM comes from inside the verifier (bpf_check) before it checks the first instruction,
  *   and no message says why.
  * - It is not the attach_btf_id lookup: the kernel's BTF has the FUNCs `bpf_iter_bpf_map_elem`,
- *   `bpf_iter_bpf_sk_storage_map` and `bpf_iter_sockmap` (libbpf resolves the same ids), and in
+ *   `bpf_iter_bpf_sk_storage_map` and `bpf_iter_sockmap` (libbpf looks up the same FUNCs by name), and in
  *   the kernel's source the iterator attach checks (bpf_check_attach_target for
  *   BPF_TRACE_ITER, bpf_iter_prog_supported) fail with EINVAL (ENOMEM), never EPERM.
  * - Not a missing option: CONFIG_BPF_SYSCALL, CONFIG_NET, CONFIG_INET and

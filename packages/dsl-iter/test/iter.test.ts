@@ -78,7 +78,8 @@ describeKernel('dsl-iter on the kernel', () => {
     );
     for (const p of probes.filter((x) => !x.available)) expect(p.reason).toMatch(/\S/);
     const elem = probes.find((p) => p.target === 'bpf_map_elem')!;
-    if (!elem.available) expect(elem.reason).toMatch(/EPERM from inside the verifier, before it checks one instruction/);
+    if (!elem.available)
+      expect(elem.reason).toMatch(/EPERM from inside the verifier, before it checks one instruction/);
   });
 
   it("the task iterator's records equal /proc's task list at the same moment", async () => {

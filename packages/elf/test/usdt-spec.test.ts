@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseElf } from '@ts-ebpf/elf-reader';
+import { ElfError, parseElf } from '@ts-ebpf/elf-reader';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   encodeUsdtSpec,
@@ -92,7 +92,7 @@ describe('x86-64 USDT argument operands', () => {
       expect(v.getBigUint64(192, le)).toBe(0x1122n);
       expect(v.getInt16(200, le)).toBe(2);
     }
-    expect(() => encodeUsdtSpec(new Array(13).fill(args[0]), 0n, 'little')).toThrow(RangeError);
+    expect(() => encodeUsdtSpec(new Array(13).fill(args[0]), 0n, 'little')).toThrow(ElfError);
   });
 });
 

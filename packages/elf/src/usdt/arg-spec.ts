@@ -1,3 +1,4 @@
+import { ElfError } from '@ts-ebpf/elf-reader';
 import type { ByteOrder } from '@ts-ebpf/uapi';
 
 /** `enum __bpf_usdt_arg_type` of libbpf's `usdt.bpf.h`. */
@@ -136,11 +137,11 @@ export function parseX86UsdtArgs(args: string): UsdtArgSpec[] | { index: number;
 /**
  * The value of `usdt.bpf.h`'s spec map (`struct __bpf_usdt_spec`) for a probe's arguments
  * and the user's cookie (`bpf_usdt_cookie()`), in the kernel's byte order `order`.
- * @throws RangeError for more than {@link USDT_MAX_ARGS} arguments (callers check first)
+ * @throws ElfError for more than {@link USDT_MAX_ARGS} arguments (callers check first)
  */
 export function encodeUsdtSpec(args: readonly UsdtArgSpec[], cookie: bigint, order: ByteOrder): Uint8Array {
   if (args.length > USDT_MAX_ARGS)
-    throw new RangeError(`${args.length} USDT arguments, at most ${USDT_MAX_ARGS}`);
+    throw new ElfError(`USDT spec: ${args.length} arguments, usdt.bpf.h holds at most ${USDT_MAX_ARGS}`);
   const out = new Uint8Array(USDT_SPEC_SIZE);
   const v = new DataView(out.buffer);
   const le = order === 'little';

@@ -1,3 +1,16 @@
+export {
+  BENCH_RESULTS_DIR,
+  type BenchFigure,
+  type BenchGoal,
+  type BenchReport,
+  type BenchResult,
+  type BenchSense,
+  benchRatio,
+  benchResult,
+  type KoffiFloor,
+  REPO_ROOT,
+  reportBench,
+} from './bench-report.js';
 export { type ByteView, byteViews, sameForEveryView } from './byte-views.js';
 export { clangSectionSlots } from './clang.js';
 export { leakedFds, openFds } from './fds.js';

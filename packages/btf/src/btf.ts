@@ -189,9 +189,18 @@ export class Btf {
     return this.string(this.view.getUint32(off, this.le), off);
   }
 
-  /** Iterates over every type, base types first, void excluded. */
+  /**
+   * Iterates over every type, base types first, void excluded. Types already decoded by
+   * {@link Btf.type} are yielded as they are; the others are decoded for the iteration without
+   * being kept, so walking all of vmlinux leaves nothing behind for the collector to copy. A type
+   * yielded here equals `type(id)` field by field but may not be the same object.
+   */
   *types(): IterableIterator<BtfType> {
-    for (let id = 1; id < this.typeCount; id++) yield this.type(id);
+    for (let id = 1; id < this.typeCount; id++) {
+      const i = id - this.firstId;
+      if (i < 0) yield this.type(id);
+      else yield this.cache[i] ?? decodeType(this.source, id, this.offsets[i]!);
+    }
   }
 
   private nameHash(strOff: number): number {

@@ -1,4 +1,4 @@
-import { alignOf, BtfError, membersOf, sizeOf } from '@ts-ebpf/btf';
+import { alignOf, Btf, BtfError, membersOf, sizeOf } from '@ts-ebpf/btf';
 import { describe, expect, it } from 'vitest';
 import { bpftoolRaw, kernelBtf } from './helpers.js';
 
@@ -41,6 +41,26 @@ describe('vmlinux BTF', () => {
       if (m.bitfieldSize) expect(line).toContain(`bitfield_size=${m.bitfieldSize}`);
     });
     expect(alignOf(btf, t.id)).toBeGreaterThanOrEqual(1);
+  });
+
+  it('iterates every type equal to type(id), keeping decoded ones and caching nothing new', () => {
+    const btf = Btf.parse(kernelBtf().bytes);
+    const early = btf.get('task_struct', 'struct');
+    let count = 0;
+    for (const t of btf.types()) {
+      count++;
+      if (t.id === early.id) expect(t).toBe(early);
+      else if (t.id % 1009 === 0) {
+        const again = btf.type(t.id);
+        expect(again).toStrictEqual(t);
+      }
+    }
+    expect(count).toBe(btf.typeCount - 1);
+    // An iteration decodes afresh: the same id is an equal, separate object the second time.
+    const [first] = btf.types();
+    const [second] = btf.types();
+    expect(second).toStrictEqual(first);
+    expect(second).not.toBe(first);
   });
 
   it('decodes every type in agreement with bpftool for a sample', () => {

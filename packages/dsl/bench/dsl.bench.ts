@@ -1,11 +1,13 @@
 /**
- * Throughput of assemble, disassemble, format and parse on a 1,000,000-instruction program.
+ * Throughput of assemble, disassemble, format and parse on a 1,000,000-instruction program
+ * (best of several rounds; pure computation, so there is no C baseline: the goals are absolute).
  * Run: npm run bench -w @ts-ebpf/dsl
  */
+import { type BenchFigure, reportBench } from '@ts-ebpf/test-utils/bench-report';
 import * as d from '../src/index.js';
 
 const { R0, R1, R2, R3, R10 } = d;
-const N = 1_000_000;
+const N = Number(process.env.BENCH_N ?? 1_000_000);
 
 function buildProgram(): d.Instruction[] {
   const pattern: d.Instruction[] = [
@@ -45,10 +47,57 @@ const bytes = d.assemble(program);
 const text = d.format(program);
 
 console.log(`@ts-ebpf/dsl benchmark: ${N} instructions, ${bytes.length} bytes, node ${process.version}`);
-measure('assemble', () => d.assemble(program));
-measure('disassemble', () => d.disassemble(bytes));
+const rate = (name: string, value: number, goal?: number, note?: string): BenchFigure => ({
+  name,
+  unit: 'M insn/s',
+  value: value / 1e6,
+  sense: 'higher-is-better',
+  ...(goal === undefined ? {} : { goal: { minValue: goal } }),
+  ...(note === undefined ? {} : { note }),
+});
+const figures: BenchFigure[] = [
+  rate(
+    'assemble',
+    measure('assemble', () => d.assemble(program)),
+  ),
+  rate(
+    'disassemble',
+    measure('disassemble', () => d.disassemble(bytes)),
+  ),
+];
 // Worst case for disassemble: every instruction distinct (no sharing of equal instructions).
 const unique = d.assemble(Array.from({ length: N }, (_, i) => d.mov(R1, i * 7)));
-measure('disasm-uniq', () => d.disassemble(unique));
-measure('format', () => d.format(program), 3);
-measure('parse', () => d.parse(text), 3);
+figures.push(
+  rate(
+    'disassemble, every instruction distinct',
+    measure('disasm-uniq', () => d.disassemble(unique)),
+  ),
+);
+figures.push(
+  rate(
+    'format',
+    measure('format', () => d.format(program), 3),
+    5,
+  ),
+);
+figures.push(
+  rate(
+    'parse',
+    measure('parse', () => d.parse(text), 3),
+    2,
+  ),
+);
+// Text the fast path does not read (a label on every line and `//` comments) goes the general way.
+const general = text
+  .split('\n')
+  .map((line, i) => (line === '' ? line : `L${i}: ${line} // ${i}`))
+  .join('\n');
+figures.push(
+  rate(
+    'parse, every line labelled and commented',
+    measure('parse-gen', () => d.parse(general), 3),
+    undefined,
+    'every line takes the general pattern-table path',
+  ),
+);
+reportBench('@ts-ebpf/dsl', figures);

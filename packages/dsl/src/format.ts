@@ -1,7 +1,10 @@
 import { imm64Value } from './builders/ldimm64.js';
+import { formatAtomic } from './format-atomic.js';
+import { cast, mem, R, raw, reg, signed, W } from './format-parts.js';
 import type { Instruction } from './instruction.js';
 import { KIND_OF, Kind } from './kinds.js';
-import { AluOp, AtomicOp, Class, JmpOp, Mode, PseudoCall, PseudoLd, SIZE_NAMES, Size } from './opcodes.js';
+import { AluOp, Class, JmpOp, Mode, PseudoCall, PseudoLd } from './opcodes.js';
+import { TextSink } from './text-sink.js';
 
 const ALU_SYMBOLS: Record<number, string> = {
   [AluOp.ADD]: '+',
@@ -32,179 +35,250 @@ export const JUMP_SYMBOLS: Record<number, string> = {
   [JmpOp.JSLE]: 's<=',
 };
 
-const ATOMIC_NAMES: Record<number, string> = {
-  [AtomicOp.ADD]: 'add',
-  [AtomicOp.OR]: 'or',
-  [AtomicOp.AND]: 'and',
-  [AtomicOp.XOR]: 'xor',
-};
-const ATOMIC_SYMBOLS: Record<number, string> = {
-  [AtomicOp.ADD]: '+',
-  [AtomicOp.OR]: '|',
-  [AtomicOp.AND]: '&',
-  [AtomicOp.XOR]: '^',
-};
-
-function signed(n: number): string {
-  return n < 0 ? `-${-n}` : `+${n}`;
+function jumpTarget(w: TextSink, i: Instruction, rel: number): void {
+  w.char(32);
+  if (i.target !== undefined) w.text(i.target);
+  else signed(w, rel);
 }
 
-function mem(base: number, off: number): string {
-  return off < 0 ? `(r${base} - ${-off})` : `(r${base} + ${off})`;
+function pcTarget(w: TextSink, i: Instruction): void {
+  if (i.target !== undefined) {
+    w.text(i.target);
+    return;
+  }
+  w.text('pc');
+  signed(w, i.imm);
 }
 
-function sizeName(code: number): string {
-  return SIZE_NAMES[(code & 0x18) >> 3]!;
-}
-
-function raw(i: Instruction): string {
-  return `<invalid code=0x${i.code.toString(16)} dst=${i.dst} src=${i.src} off=${i.off} imm=${i.imm}>`;
-}
-
-function jumpTarget(i: Instruction, rel: number): string {
-  return ` ${i.target ?? signed(rel)}`;
-}
-
-function pcTarget(i: Instruction): string {
-  return i.target ?? `pc${signed(i.imm)}`;
-}
-
-function formatAlu(i: Instruction, kind: number): string {
-  const p = (i.code & 0x07) === Class.ALU64 ? 'r' : 'w';
+function formatAlu(w: TextSink, i: Instruction, kind: number): void {
+  const p = (i.code & 0x07) === Class.ALU64 ? R : W;
   const x = (i.code & 0x08) !== 0;
-  const operand = x ? `${p}${i.src}` : `${i.imm}`;
+  if (kind === Kind.END) {
+    const name = (i.code & 0x07) === Class.ALU64 ? 'bswap' : x ? 'be' : 'le';
+    reg(w, R, i.dst);
+    w.text(' = ');
+    w.text(name);
+    w.int(i.imm);
+    w.char(32);
+    reg(w, R, i.dst);
+    return;
+  }
+  reg(w, p, i.dst);
   switch (kind) {
     case Kind.NEG:
-      return `${p}${i.dst} = -${p}${i.dst}`;
+      w.text(' = -');
+      reg(w, p, i.dst);
+      return;
     case Kind.MOV:
-      if (x && i.off !== 0) return `${p}${i.dst} = (s${i.off})${p}${i.src}`;
-      return `${p}${i.dst} = ${operand}`;
-    case Kind.END: {
-      const name = (i.code & 0x07) === Class.ALU64 ? 'bswap' : x ? 'be' : 'le';
-      return `r${i.dst} = ${name}${i.imm} r${i.dst}`;
-    }
-    default: {
-      const sym = ALU_SYMBOLS[i.code & 0xf0]!;
-      return `${p}${i.dst} ${i.off === 1 ? 's' : ''}${sym}= ${operand}`;
-    }
+      w.text(' = ');
+      if (x && i.off !== 0) {
+        w.text('(s');
+        w.int(i.off);
+        w.char(41);
+      }
+      break;
+    default:
+      w.char(32);
+      if (i.off === 1) w.char(115);
+      w.text(ALU_SYMBOLS[i.code & 0xf0]!);
+      w.text('= ');
   }
+  if (x) reg(w, p, i.src);
+  else w.int(i.imm);
 }
 
-function formatJump(i: Instruction, kind: number): string {
+function formatJump(w: TextSink, i: Instruction, kind: number): void {
   switch (kind) {
     case Kind.JA:
-      return `goto${jumpTarget(i, i.off)}`;
+      w.text('goto');
+      jumpTarget(w, i, i.off);
+      return;
     case Kind.GOTOL:
-      return `gotol${jumpTarget(i, i.imm)}`;
+      w.text('gotol');
+      jumpTarget(w, i, i.imm);
+      return;
     case Kind.EXIT:
-      return 'exit';
+      w.text('exit');
+      return;
     case Kind.CALL:
-      if (i.src === PseudoCall.CALL) return `call ${pcTarget(i)}`;
-      if (i.src === PseudoCall.KFUNC) return `call kfunc#${i.imm}${i.off !== 0 ? `@${i.off}` : ''}`;
-      return `call ${i.imm}`;
+      w.text('call ');
+      if (i.src === PseudoCall.CALL) {
+        pcTarget(w, i);
+        return;
+      }
+      if (i.src === PseudoCall.KFUNC) {
+        w.text('kfunc#');
+        w.int(i.imm);
+        if (i.off !== 0) {
+          w.char(64);
+          w.int(i.off);
+        }
+        return;
+      }
+      w.int(i.imm);
+      return;
     default: {
-      const p = (i.code & 0x07) === Class.JMP ? 'r' : 'w';
-      const operand = (i.code & 0x08) !== 0 ? `${p}${i.src}` : `${i.imm}`;
-      return `if ${p}${i.dst} ${JUMP_SYMBOLS[i.code & 0xf0]} ${operand} goto${jumpTarget(i, i.off)}`;
+      const p = (i.code & 0x07) === Class.JMP ? R : W;
+      w.text('if ');
+      reg(w, p, i.dst);
+      w.char(32);
+      w.text(JUMP_SYMBOLS[i.code & 0xf0]!);
+      w.char(32);
+      if ((i.code & 0x08) !== 0) reg(w, p, i.src);
+      else w.int(i.imm);
+      w.text(' goto');
+      jumpTarget(w, i, i.off);
+      return;
     }
   }
 }
 
-function mapName(i: Instruction, prefix: 'fd' | 'idx'): string {
-  return i.map !== undefined ? `map[${i.map}]` : `map[${prefix}:${i.imm}]`;
+function mapName(w: TextSink, i: Instruction, prefix: 'fd' | 'idx'): void {
+  w.text('map[');
+  if (i.map !== undefined) w.text(i.map);
+  else {
+    w.text(prefix);
+    w.char(58);
+    w.int(i.imm);
+  }
+  w.char(93);
 }
 
-function formatLdImm64(i: Instruction): string {
-  const d = `r${i.dst} = `;
+const LD_IMM64_SOURCES: ReadonlySet<number> = new Set([
+  PseudoLd.IMM,
+  PseudoLd.MAP_FD,
+  PseudoLd.MAP_IDX,
+  PseudoLd.MAP_VALUE,
+  PseudoLd.MAP_IDX_VALUE,
+  PseudoLd.BTF_ID,
+  PseudoLd.FUNC,
+]);
+
+function formatLdImm64(w: TextSink, i: Instruction): void {
+  if (!LD_IMM64_SOURCES.has(i.src)) {
+    raw(w, i);
+    return;
+  }
+  reg(w, R, i.dst);
+  w.text(' = ');
   switch (i.src) {
     case PseudoLd.IMM:
-      return `${d}0x${imm64Value(i).toString(16)} ll`;
+      w.text('0x');
+      w.text(imm64Value(i).toString(16));
+      w.text(' ll');
+      return;
     case PseudoLd.MAP_FD:
-      return d + mapName(i, 'fd');
-    case PseudoLd.MAP_VALUE:
-      return `${d}${mapName(i, 'fd')}[0]+${i.imm2 ?? 0}`;
-    case PseudoLd.BTF_ID:
-      return `${d}btf_id[${i.imm}]`;
-    case PseudoLd.FUNC:
-      return `${d}func[${pcTarget(i)}]`;
     case PseudoLd.MAP_IDX:
-      return d + mapName(i, 'idx');
+      mapName(w, i, i.src === PseudoLd.MAP_FD ? 'fd' : 'idx');
+      return;
+    case PseudoLd.MAP_VALUE:
     case PseudoLd.MAP_IDX_VALUE:
-      return `${d}${mapName(i, 'idx')}[0]+${i.imm2 ?? 0}`;
-    default:
-      return raw(i);
+      mapName(w, i, i.src === PseudoLd.MAP_VALUE ? 'fd' : 'idx');
+      w.text('[0]+');
+      w.int(i.imm2 ?? 0);
+      return;
+    case PseudoLd.BTF_ID:
+      w.text('btf_id[');
+      w.int(i.imm);
+      w.char(93);
+      return;
+    case PseudoLd.FUNC:
+      w.text('func[');
+      pcTarget(w, i);
+      w.char(93);
+      return;
   }
 }
 
-function formatAtomic(i: Instruction): string {
-  const size = sizeName(i.code);
-  const p = (i.code & 0x18) === Size.DW ? 'r' : 'w';
-  const m = mem(i.dst, i.off);
-  const addr = `r${i.dst} ${i.off < 0 ? '-' : '+'} ${Math.abs(i.off)}`;
-  switch (i.imm) {
-    case AtomicOp.XCHG:
-      return p === 'r'
-        ? `r${i.src} = xchg_64(${addr}, r${i.src})`
-        : `w${i.src} = xchg32_32(${addr}, w${i.src})`;
-    case AtomicOp.CMPXCHG:
-      return p === 'r'
-        ? `r0 = cmpxchg_64(${addr}, r0, r${i.src})`
-        : `w0 = cmpxchg32_32(${addr}, w0, w${i.src})`;
-    case AtomicOp.LOAD_ACQ:
-      return `${p}${i.dst} = load_acquire((${size} *)${mem(i.src, i.off)})`;
-    case AtomicOp.STORE_REL:
-      return `store_release((${size} *)${m}, ${p}${i.src})`;
-  }
-  const op = i.imm & ~AtomicOp.FETCH;
-  if (ATOMIC_NAMES[op] === undefined || (i.imm & ~0xf1) !== 0) return raw(i);
-  if (i.imm & AtomicOp.FETCH) {
-    return `${p}${i.src} = atomic_fetch_${ATOMIC_NAMES[op]}((${size} *)${m}, ${p}${i.src})`;
-  }
-  return `lock *(${size} *)${m} ${ATOMIC_SYMBOLS[op]}= ${p}${i.src}`;
-}
-
-function formatMemory(i: Instruction, kind: number): string {
-  const size = sizeName(i.code);
+function formatMemory(w: TextSink, i: Instruction, kind: number): void {
   switch (kind) {
     case Kind.LD_IMM64:
-      return formatLdImm64(i);
+      formatLdImm64(w, i);
+      return;
     case Kind.LD_ABS:
-      return `r0 = *(${size} *)skb[${i.imm}]`;
     case Kind.LD_IND:
-      return `r0 = *(${size} *)skb[r${i.src}${i.imm === 0 ? '' : i.imm < 0 ? ` - ${-i.imm}` : ` + ${i.imm}`}]`;
+      w.text('r0 = ');
+      cast(w, i.code, true);
+      w.text('skb[');
+      if (kind === Kind.LD_IND) {
+        reg(w, R, i.src);
+        if (i.imm !== 0) {
+          w.text(i.imm < 0 ? ' - ' : ' + ');
+          w.int(Math.abs(i.imm));
+        }
+      } else w.int(i.imm);
+      w.char(93);
+      return;
     case Kind.LDX:
-      return `r${i.dst} = *(${size} *)${mem(i.src, i.off)}`;
     case Kind.LDX_SX:
-      return `r${i.dst} = *(s${size.slice(1)} *)${mem(i.src, i.off)}`;
+      reg(w, R, i.dst);
+      w.text(' = ');
+      cast(w, i.code, true, kind === Kind.LDX_SX);
+      mem(w, i.src, i.off);
+      return;
     case Kind.ST:
-      return `*(${size} *)${mem(i.dst, i.off)} = ${i.imm}`;
     case Kind.STX:
-      return `*(${size} *)${mem(i.dst, i.off)} = r${i.src}`;
+      cast(w, i.code, true);
+      mem(w, i.dst, i.off);
+      w.text(' = ');
+      if (kind === Kind.ST) {
+        w.int(i.imm);
+        return;
+      }
+      reg(w, R, i.src);
+      return;
     default:
-      return formatAtomic(i);
+      formatAtomic(w, i);
+      return;
   }
 }
+
+function write(w: TextSink, insn: Instruction): void {
+  const code = insn.code;
+  const kind = Number.isInteger(code) && code >= 0 && code < 256 ? KIND_OF[code]! : Kind.INVALID;
+  if (kind === Kind.INVALID) {
+    raw(w, insn);
+    return;
+  }
+  if (kind <= Kind.END) {
+    formatAlu(w, insn, kind);
+    return;
+  }
+  if (kind <= Kind.EXIT) {
+    formatJump(w, insn, kind);
+    return;
+  }
+  if ((code & 0xe0) === Mode.ATOMIC && (code & 0x07) === Class.STX) {
+    formatAtomic(w, insn);
+    return;
+  }
+  formatMemory(w, insn, kind);
+  return;
+}
+
+/** Reused by {@link formatInstruction}, which error paths call one instruction at a time. */
+const one = new TextSink(128);
 
 /**
  * One instruction in the kernel verifier / llvm syntax, e.g. `r0 = *(u32 *)(r1 + 4)`,
  * `if r1 > 60 goto +1`, `lock *(u64 *)(r10 - 8) += r1`. Labels are not included.
  */
 export function formatInstruction(insn: Instruction): string {
-  const code = insn.code;
-  const kind = Number.isInteger(code) && code >= 0 && code < 256 ? KIND_OF[code]! : Kind.INVALID;
-  if (kind === Kind.INVALID) return raw(insn);
-  if (kind <= Kind.END) return formatAlu(insn, kind);
-  if (kind <= Kind.EXIT) return formatJump(insn, kind);
-  if ((code & 0xe0) === Mode.ATOMIC && (code & 0x07) === Class.STX) return formatAtomic(insn);
-  return formatMemory(insn, kind);
+  one.reset();
+  write(one, insn);
+  return one.toString();
 }
 
 /** A program as text, one instruction per line, each label on its own line before it. */
 export function format(insns: readonly Instruction[]): string {
-  let out = '';
+  const w = new TextSink(insns.length * 24 + 16);
   for (const insn of insns) {
-    if (insn.label !== undefined) out += `${insn.label}:\n`;
-    out += `${formatInstruction(insn)}\n`;
+    if (insn.label !== undefined) {
+      w.text(insn.label);
+      w.text(':\n');
+    }
+    write(w, insn);
+    w.char(10);
   }
-  return out;
+  return w.toString();
 }

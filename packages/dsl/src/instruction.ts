@@ -52,6 +52,20 @@ function field(value: number): number {
   return value === 0 ? 0 : value;
 }
 
+/**
+ * The frozen instruction with only the five encoded fields, without an intermediate fields
+ * object: the text parser's fast path builds most instructions this way.
+ */
+export function basicInstruction(
+  code: number,
+  dst: number,
+  src: number,
+  off: number,
+  imm: number,
+): Instruction {
+  return Object.freeze({ code, dst: field(dst), src: field(src), off: field(off), imm: toInt32(imm) });
+}
+
 /** Makes a frozen instruction from raw fields; optional fields are omitted, not undefined. */
 export function makeInstruction(f: InstructionFields): Instruction {
   const insn: {

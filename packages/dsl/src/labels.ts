@@ -27,9 +27,9 @@ function what(x: unknown): string {
 }
 
 function flatten(parts: Fragment, out: (Instruction | LabelMarker)[], where: string): void {
-  parts.forEach((p, i) => {
-    const at = `${where}${i}`;
-    if (Array.isArray(p)) flatten(p as Fragment, out, `${at}.`);
+  for (let i = 0; i < parts.length; i++) {
+    const p = parts[i];
+    if (Array.isArray(p)) flatten(p as Fragment, out, `${where}${i}.`);
     else if (
       typeof p === 'object' &&
       p !== null &&
@@ -38,9 +38,9 @@ function flatten(parts: Fragment, out: (Instruction | LabelMarker)[], where: str
       out.push(p as Instruction | LabelMarker);
     else
       throw new AssemblyError(
-        `program part #${at} is ${what(p)}, not an instruction, label marker or fragment (text goes through parse or bpf\`\`)`,
+        `program part #${where}${i} is ${what(p)}, not an instruction, label marker or fragment (text goes through parse or bpf\`\`)`,
       );
-  });
+  }
 }
 
 /**

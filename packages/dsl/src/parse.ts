@@ -15,6 +15,8 @@ import {
   Size,
   Source,
 } from './opcodes.js';
+import { parseCommonStatement } from './parse-fast.js';
+import { lineStatements, withoutBlockComments } from './parse-lines.js';
 import { IDENT, normalize, parseBig, parseNum } from './parse-operands.js';
 import { ALU_OPS, ATOMIC_OPS, ATOMIC_SYMS, JUMP_OPS, P, RHS, SIZES, SX_SIZES } from './parse-patterns.js';
 import { reg } from './registers.js';
@@ -322,30 +324,6 @@ function parseStatement(s: string): InstructionFields {
   return fields;
 }
 
-/** Splits text into statements: newlines and `;` separate them; `//` and `/* *\/` are comments. */
-function statements(text: string): { line: number; text: string }[] {
-  const out: { line: number; text: string }[] = [];
-  const source = text.includes('/*')
-    ? text.replace(/\/\*[\s\S]*?\*\//g, (c) => c.replace(/[^\n]/g, ' '))
-    : text;
-  const lines = source.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    let line = lines[i]!;
-    const comment = line.indexOf('//');
-    if (comment >= 0) line = line.slice(0, comment);
-    if (!line.includes(';')) {
-      const t = line.trim();
-      if (t !== '') out.push({ line: i + 1, text: t });
-      continue;
-    }
-    for (const part of line.split(';')) {
-      const t = part.trim();
-      if (t !== '') out.push({ line: i + 1, text: t });
-    }
-  }
-  return out;
-}
-
 const LABEL = new RegExp(`^(${IDENT}) ?:(.*)$`);
 /** `12: (bf) ` in front of an instruction, as the verifier log and `bpftool prog dump xlated` print it. */
 const KERNEL_PREFIX = /^\d+:(?:\(([0-9a-f]{2})\))?/;
@@ -357,31 +335,23 @@ const KERNEL_PREFIX = /^\d+:(?:\(([0-9a-f]{2})\))?/;
  * Throws {@link ParseError} with the line number for text it cannot read.
  */
 export function parse(text: string): Instruction[] {
+  const source = withoutBlockComments(text);
   const items: (Instruction | LabelMarker)[] = [];
-  for (const { line, text: raw } of statements(text)) {
-    let s = normalize(raw);
-    try {
-      for (let m = s.includes(':') ? LABEL.exec(s) : null; m !== null; m = LABEL.exec(s)) {
-        items.push(mark(m[1]!));
-        s = m[2]!.trim();
+  let labels = false;
+  let line = 0;
+  for (let start = 0; start <= source.length; line++) {
+    let stop = source.indexOf('\n', start);
+    if (stop < 0) stop = source.length;
+    const common = parseCommonStatement(source, start, stop);
+    if (common !== undefined) items.push(common);
+    else {
+      for (const raw of lineStatements(source.slice(start, stop))) {
+        labels = parseGeneral(raw, line + 1, items) || labels;
       }
-      const listed = KERNEL_PREFIX.exec(s);
-      if (listed) s = s.slice(listed[0].length);
-      if (s === '') continue;
-      if (listed?.[1] === '18' && !s.endsWith(' ll')) s += ' ll'; // the kernel prints ld_imm64 without `ll`
-      const insn = makeInstruction(parseStatement(s));
-      if (listed?.[1] !== undefined && insn.code !== Number.parseInt(listed[1], 16)) {
-        throw new Fail(
-          `reads as opcode 0x${insn.code.toString(16).padStart(2, '0')}, not the listed (${listed[1]})`,
-        );
-      }
-      items.push(insn);
-    } catch (e) {
-      if (e instanceof Fail) throw new ParseError(e.message, line, raw);
-      if (e instanceof Error) throw new ParseError(e.message, line, raw);
-      throw e;
     }
+    start = stop + 1;
   }
+  if (!labels) return items as Instruction[];
   try {
     return attachLabels(items);
   } catch (e) {
@@ -390,5 +360,33 @@ export function parse(text: string): Instruction[] {
       text.split('\n').length,
       text.trimEnd().split('\n').at(-1) ?? '',
     );
+  }
+}
+
+/** Parses one statement the general way into `items`; true when it placed a label marker. */
+function parseGeneral(raw: string, line: number, items: (Instruction | LabelMarker)[]): boolean {
+  let s = normalize(raw);
+  let labels = false;
+  try {
+    for (let m = s.includes(':') ? LABEL.exec(s) : null; m !== null; m = LABEL.exec(s)) {
+      items.push(mark(m[1]!));
+      labels = true;
+      s = m[2]!.trim();
+    }
+    const listed = KERNEL_PREFIX.exec(s);
+    if (listed) s = s.slice(listed[0].length);
+    if (s === '') return labels;
+    if (listed?.[1] === '18' && !s.endsWith(' ll')) s += ' ll'; // the kernel prints ld_imm64 without `ll`
+    const insn = makeInstruction(parseStatement(s));
+    if (listed?.[1] !== undefined && insn.code !== Number.parseInt(listed[1], 16)) {
+      throw new Fail(
+        `reads as opcode 0x${insn.code.toString(16).padStart(2, '0')}, not the listed (${listed[1]})`,
+      );
+    }
+    items.push(insn);
+    return labels;
+  } catch (e) {
+    if (e instanceof Error) throw new ParseError(e.message, line, raw);
+    throw e;
   }
 }

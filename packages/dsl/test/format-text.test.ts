@@ -1,0 +1,40 @@
+// format writes bytes and decodes once (src/text-sink.ts): non-ASCII names, number edge cases and
+// long programs must come out exactly as the per-instruction strings say.
+import { describe, expect, it } from 'vitest';
+import * as d from '../src/index.js';
+
+const { R0, R1 } = d;
+
+describe('format output', () => {
+  it('keeps non-ASCII labels, jump targets and map names intact', () => {
+    const program = [
+      d.makeInstruction({ ...d.mov(R0, 0), label: 'größe' }),
+      d.makeInstruction({ code: 0x05, target: 'ziel_😀' }),
+      d.makeInstruction({ code: 0x18, dst: 1, src: 1, map: 'zähler' }),
+      d.makeInstruction({ ...d.exit(), label: 'ziel_😀' }),
+    ];
+    expect(d.format(program)).toBe('größe:\nr0 = 0\ngoto ziel_😀\nr1 = map[zähler]\nziel_😀:\nexit\n');
+    expect(d.formatInstruction(program[1]!)).toBe('goto ziel_😀');
+  });
+
+  it.each([
+    [d.mov(R0, -2147483648), 'r0 = -2147483648'],
+    [d.mov(R0, 2147483647), 'r0 = 2147483647'],
+    [d.add(R1, 0), 'r1 += 0'],
+    [d.ldx('dw', R0, R1, -32768), 'r0 = *(u64 *)(r1 - 32768)'],
+    [d.jgt(R1, -1, 32767), 'if r1 > -1 goto +32767'],
+    [d.ldImm64(R1, -1n), 'r1 = 0xffffffffffffffff ll'],
+  ])('%o prints %s', (insn, text) => {
+    expect(d.formatInstruction(insn)).toBe(text);
+  });
+
+  it('prints a long program as its instructions line by line', () => {
+    const program = Array.from({ length: 5000 }, (_, i) =>
+      i % 3 === 0 ? d.mov(R1, i * 7919) : d.add(R0, R1),
+    );
+    const text = d.format(program);
+    expect(text).toBe(`${program.map((i) => d.formatInstruction(i)).join('\n')}\n`);
+    expect(d.parse(text)).toEqual(program);
+    expect(d.format([])).toBe('');
+  });
+});

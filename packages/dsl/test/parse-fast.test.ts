@@ -1,0 +1,215 @@
+// The parser's fast path (src/parse-fast.ts) must read every statement it accepts exactly as the
+// general pattern table does, and must accept the common forms `format` prints (or it is useless).
+// The general path is forced by putting a label in front: the fast path never reads labels.
+import { seededRandom } from '@ts-ebpf/test-utils';
+import { describe, expect, it } from 'vitest';
+import * as d from '../src/index.js';
+import type { Instruction } from '../src/instruction.js';
+import { parseCommonStatement } from '../src/parse-fast.js';
+
+const { R0, R1, R2, R3, R10 } = d;
+
+function fast(text: string): Instruction | undefined {
+  return parseCommonStatement(text, 0, text.length);
+}
+
+/** The general path's reading of one statement, without the label used to force it. */
+function general(text: string): Instruction | Error {
+  try {
+    const [insn, ...rest] = d.parse(`forced_general: ${text}`);
+    if (!insn || rest.length > 0) return new Error(`${text} is not one statement`);
+    const { label: _label, ...fields } = insn;
+    return d.makeInstruction(fields);
+  } catch (e) {
+    return e as Error;
+  }
+}
+
+function randomInstruction(rnd: () => number): Instruction {
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
+  const regs = d.REGISTERS;
+  const imm = () => pick([0, 1, -1, 60, -8, 0x7fffffff, -0x80000000, Math.floor(rnd() * 1e6) - 5e5]);
+  const off = () => pick([0, 4, -8, 32767, -32768, Math.floor(rnd() * 200) - 100]);
+  const size = () => pick(['b', 'h', 'w', 'dw'] as const);
+  const aluOps = [
+    'add',
+    'sub',
+    'mul',
+    'div',
+    'or',
+    'and',
+    'lsh',
+    'rsh',
+    'mod',
+    'xor',
+    'arsh',
+    'sdiv',
+    'smod',
+  ] as const;
+  const jumps = ['jeq', 'jne', 'jgt', 'jge', 'jlt', 'jle', 'jset', 'jsgt', 'jsge', 'jslt', 'jsle'] as const;
+  const b = d as unknown as Record<string, (...args: unknown[]) => Instruction>;
+  switch (Math.floor(rnd() * 14)) {
+    case 12:
+      return d.atomic(
+        pick(['add', 'or', 'and', 'xor'] as const),
+        pick(['w', 'dw'] as const),
+        pick(regs),
+        pick(regs),
+        off(),
+      );
+    case 13:
+      return pick([d.le, d.be, d.bswap])(pick(regs), pick([16, 32, 64] as const));
+    case 0:
+      return d.mov(pick(regs), rnd() < 0.5 ? pick(regs) : imm());
+    case 1:
+      return d.mov32(pick(regs), rnd() < 0.5 ? pick(regs) : imm());
+    case 2:
+      return b[pick(aluOps)]!(pick(regs), rnd() < 0.5 ? pick(regs) : imm());
+    case 3:
+      return b[`${pick(aluOps)}32`]!(pick(regs), rnd() < 0.5 ? pick(regs) : imm());
+    case 4:
+      return d.ldx(size(), pick(regs), pick(regs), off());
+    case 5:
+      return d.ldxs(pick(['b', 'h', 'w'] as const), pick(regs), pick(regs), off());
+    case 6:
+      return d.stx(size(), pick(regs), pick(regs), off());
+    case 7:
+      return d.st(size(), pick(regs), off(), imm());
+    case 8:
+      return b[pick(jumps)]!(pick(regs), rnd() < 0.5 ? pick(regs) : imm(), off());
+    case 9:
+      return b[`${pick(jumps)}32`]!(pick(regs), rnd() < 0.5 ? pick(regs) : imm(), off());
+    case 10:
+      return d.ldImm64(pick(regs), BigInt(Math.floor(rnd() * 2 ** 52)) * pick([1n, -1n, 4096n]));
+    default:
+      return pick([d.exit(), d.call(Math.floor(rnd() * 200)), d.ja(off())]);
+  }
+}
+
+/** Spacing variants the general path reads the same (and some it refuses). */
+function respaced(text: string, rnd: () => number): string[] {
+  return [
+    text,
+    `  ${text}\t `,
+    text.replace(/ /g, '  '),
+    text.replace(/ /g, '\t'),
+    text.replace(/ ?([-+*/%|&^<>=!(),[\]]+) ?/g, '$1'),
+    text.replace(/ /g, () => (rnd() < 0.5 ? '' : ' ')),
+    `${text}\r`,
+  ];
+}
+
+describe('the fast path of parse', () => {
+  it('accepts what format prints for the common forms, reading it as the general path does', () => {
+    const rnd = seededRandom(7);
+    let accepted = 0;
+    for (let k = 0; k < 3000; k++) {
+      const insn = randomInstruction(rnd);
+      const text = d.formatInstruction(insn);
+      const quick = fast(text);
+      expect(quick, text).toBeDefined();
+      expect(quick).toEqual(general(text));
+      expect(quick).toEqual(insn);
+      accepted++;
+    }
+    expect(accepted).toBe(3000);
+  });
+
+  it('never disagrees with the general path, whatever the spacing', () => {
+    const rnd = seededRandom(11);
+    let refused = 0;
+    for (let k = 0; k < 2000; k++) {
+      for (const text of respaced(d.formatInstruction(randomInstruction(rnd)), rnd)) {
+        const quick = fast(text);
+        if (quick === undefined) {
+          refused++;
+          continue;
+        }
+        expect(quick, JSON.stringify(text)).toEqual(general(text));
+      }
+    }
+    // Some spellings go to the general path (e.g. words run together); most do not.
+    expect(refused).toBeGreaterThan(0);
+    expect(refused).toBeLessThan(2000 * 7);
+  });
+
+  it.each([
+    ['r11 = 1'],
+    ['w1 = r2'],
+    ['r1 = w2'],
+    ['r1 = 0x1234567890abcdef'],
+    ['r1 = 99999999999999999999'],
+    ['w1 = 5 ll'],
+    ['r1 = 5ll'],
+    ['goto pcfoo'],
+    ['goto 5'],
+    ['goto+1'],
+    ['if r1 > r2goto +1'],
+    ['if r1s> r2 goto +1'],
+    ['if w1 > r2 goto +1'],
+    ['if r1 !== 2 goto +1'],
+    ['*(s32 *)(r1 + 0) = r2'],
+    ['*(u32 *)(r11 + 0) = r2'],
+    ['*(u32 *)(r1 4) = r2'],
+    ['*(u32 *)(r1 + -4) = r2'],
+    ['r0 = *(u32 *)skb[4]'],
+    ['call pc+1'],
+    ['call bpf_map_lookup_elem'],
+    ['exit // done'],
+    ['r0 = 1; exit'],
+    ['r1 == 2'],
+    ['r0 = -r0'],
+    ['r0 = 0x ll'],
+    ['r0 = 0x10000000000000000 ll'],
+    ['lock *(u64 *)(r1 + 0) -= r2'],
+    ['lock *(s32 *)(r1 + 0) += r2'],
+    ['lock *(u64 *)(r1 + 0) += 5'],
+    ['lockx *(u64 *)(r1 + 0) += r2'],
+    ['r1 = be16 r2'],
+    ['w1 = be16 w1'],
+    ['r1 = be8 r1'],
+    ['r1 = be16r1'],
+  ])('%s: refused or read as the general path reads it', (text) => {
+    const quick = fast(text);
+    if (quick !== undefined) expect(quick).toEqual(general(text));
+  });
+
+  it.each([
+    ['r0 = - 1', { code: 0xb7, imm: -1 }],
+    ['r1 = 0x7fffffffffffffff ll', { code: 0x18, dst: 1, imm: -1, imm2: 0x7fffffff }],
+    ['r2 = -0x1 ll', { code: 0x18, dst: 2, imm: -1, imm2: -1 }],
+    ['if r1 s>= -5 goto lbl', { code: 0x75, dst: 1, imm: -5, target: 'lbl' }],
+    ['*(u32 *)(r1 + 4) = w3', { code: 0x63, dst: 1, src: 3, off: 4 }],
+    ['r0 = *(s8 *)(r1 - 2)', { code: 0x91, src: 1, off: -2 }],
+    ['call 0x10', { code: 0x85, imm: 16 }],
+    ['r1 s>>= 3', { code: 0xc7, dst: 1, imm: 3 }],
+    ['w1 s/= w2', { code: 0x3c, dst: 1, src: 2, off: 1 }],
+    ['r1 = -0', { code: 0xb7, dst: 1 }],
+    ['r1 = 4294967295', { code: 0xb7, dst: 1, imm: -1 }],
+    ['lock *(u32 *)(r10 - 4) ^= w2', { code: 0xc3, dst: 10, src: 2, off: -4, imm: 0xa0 }],
+    ['lock*(u64*)(r1+8)+=r2', { code: 0xdb, dst: 1, src: 2, off: 8 }],
+    ['r3 = bswap64 r3', { code: 0xd7, dst: 3, imm: 64 }],
+    ['r3 = le32  r3', { code: 0xd4, dst: 3, imm: 32 }],
+  ])('%s is read on the fast path', (text, fields) => {
+    const quick = fast(text);
+    expect(quick).toEqual(d.makeInstruction(fields));
+    expect(quick).toEqual(general(text));
+  });
+
+  it('parse gives the same program through either path, labels and comments included', () => {
+    const body = [d.mov(R0, 1), d.add(R1, R2), d.ldx('w', R3, R1, 4), d.stx('dw', R10, R3, -8), d.exit()];
+    const text = d.format(body);
+    expect(d.parse(text)).toEqual(body);
+    const mixed = `start:\n${text.replace('exit', 'exit // the end')}/* block\ncomment */ r0 = 2; exit\n`;
+    const parsed = d.parse(mixed);
+    expect(parsed[0]).toEqual(d.makeInstruction({ ...body[0]!, label: 'start' }));
+    expect(parsed.slice(1, 5)).toEqual(body.slice(1));
+    expect(parsed.slice(5)).toEqual([d.mov(R0, 2), d.exit()]);
+  });
+
+  it('reports errors with their line numbers after fast-path lines', () => {
+    expect(() => d.parse('r0 = 1\nr1 += r2\nr11 = 1\nexit')).toThrow(
+      expect.objectContaining({ name: 'ParseError', line: 3 }),
+    );
+  });
+});

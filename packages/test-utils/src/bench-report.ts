@@ -71,8 +71,12 @@ export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..
 /** Where each package's report lands. */
 export const BENCH_RESULTS_DIR = join(REPO_ROOT, 'bench-results');
 
-/** One stamp per bench process, so parts of one run merge and a new run starts clean. */
-const runStamp = new Date().toISOString();
+/**
+ * One stamp per bench run: `npm run bench` sets `TS_EBPF_BENCH_RUN` for every package's bench, so
+ * the reports of several processes of one run merge and a new run starts clean. A bench started on
+ * its own gets a stamp per process (set the variable yourself to merge separate processes).
+ */
+const runStamp = process.env.TS_EBPF_BENCH_RUN ?? new Date().toISOString();
 
 /** The ratio of a figure to its baseline, oriented so that below 1 means ours is faster. */
 export function benchRatio(figure: BenchFigure): number | undefined {
@@ -103,8 +107,9 @@ export function benchResult(figure: BenchFigure): BenchResult {
 }
 
 /**
- * Records figures for a package: merges them (by name) into `bench-results/<package>.json`, so a
- * bench that runs in parts may call this once per part. Returns the stored results.
+ * Records figures for a package: merges them (by name) into `bench-results/<package>.json` when
+ * that file is from the same run (see `TS_EBPF_BENCH_RUN`), so a bench that runs in parts or in
+ * several processes may call this once per part. Returns the stored results.
  */
 export function reportBench(pkg: string, figures: readonly BenchFigure[]): readonly BenchResult[] {
   mkdirSync(BENCH_RESULTS_DIR, { recursive: true });
@@ -112,7 +117,7 @@ export function reportBench(pkg: string, figures: readonly BenchFigure[]): reado
   let previous: BenchResult[] = [];
   try {
     const stored = JSON.parse(readFileSync(file, 'utf8')) as BenchReport;
-    // A report from an earlier run of the whole bench is replaced, not merged: only parts of this process merge.
+    // A report from an earlier run is replaced, not merged: only parts of this run merge.
     if (stored.recordedAt === runStamp) previous = [...stored.results];
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;

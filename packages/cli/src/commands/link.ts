@@ -1,0 +1,88 @@
+import type { LinkInfo } from '@ts-ebpf/programs';
+import { linkGetNextId } from '@ts-ebpf/syscall';
+import { commandGroup, type Subcommand } from '../command.js';
+import { hexBytes } from '../hex.js';
+import type { JsonValue } from '../json.js';
+import { eachObject } from '../object-ids.js';
+import type { Output } from '../output.js';
+import { openLink, REF_FORMS, readRef } from '../targets.js';
+
+/**
+ * A link as `link list` and `link show` print it: `id`, `type`, `prog_id` (bpftool's names),
+ * then the type's own fields as `@ts-ebpf/programs` decodes them, in snake_case.
+ */
+export function linkRecord(info: LinkInfo): Record<string, JsonValue> {
+  const out: Record<string, JsonValue> = {
+    id: info.id,
+    type: info.type === 'other' ? info.name.toLowerCase() : info.type,
+    prog_id: info.progId,
+  };
+  for (const [k, v] of Object.entries(info)) {
+    if (
+      k === 'id' ||
+      k === 'type' ||
+      k === 'progId' ||
+      k === 'typeId' ||
+      (k === 'name' && info.type === 'other')
+    )
+      continue;
+    const key = k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+    out[key] = v instanceof Uint8Array ? hexBytes(v) : v === undefined ? null : (v as JsonValue);
+  }
+  return out;
+}
+
+function linkTable(out: Output, records: readonly Record<string, JsonValue>[]): void {
+  const s = out.style;
+  out.table(
+    ['ID', 'TYPE', 'PROG', 'DETAILS'],
+    records.map((r) => {
+      const { id, type, prog_id, ...rest } = r;
+      const details = Object.entries(rest)
+        .map(
+          ([k, v]) =>
+            `${k} ${typeof v === 'string' || typeof v === 'number' || typeof v === 'bigint' ? String(v) : JSON.stringify(v)}`,
+        )
+        .join('  ');
+      return [s.accent(String(id)), String(type), String(prog_id), details];
+    }),
+  );
+}
+
+const list: Subcommand = {
+  words: ['list'],
+  args: '',
+  summary: 'every bpf_link',
+  details: 'JSON: an array of the records `link show` prints.',
+  run(args, out) {
+    args.end();
+    const records: Record<string, JsonValue>[] = [];
+    for (const l of eachObject(linkGetNextId, (id) => openLink({ id }))) {
+      try {
+        records.push(linkRecord(l.info()));
+      } finally {
+        l.close();
+      }
+    }
+    if (args.flags.json) out.json(records);
+    else linkTable(out, records);
+  },
+};
+
+const show: Subcommand = {
+  words: ['show'],
+  args: 'LINK',
+  summary: 'one bpf_link: its type, program and attach point',
+  details: `LINK := ${REF_FORMS}\nJSON: id, type, prog_id (as bpftool), then the link type's fields (ifindex, interface, attach_type, tracepoint, cgroup_id …).`,
+  run(args, out) {
+    const ref = readRef(args, 'link');
+    args.end();
+    using l = openLink(ref);
+    const r = linkRecord(l.info());
+    if (args.flags.json) out.json(r);
+    else linkTable(out, [r]);
+  },
+};
+
+/** `ts-ebpf link`: list and show bpf_links. */
+export const linkCommand = commandGroup('link', 'inspect bpf_links (attached programs)', [list, show]);

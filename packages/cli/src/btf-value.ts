@@ -7,9 +7,11 @@ const MAX_DEPTH = 64;
 
 /**
  * Decodes the bytes of a map key or value by its BTF type, as `bpftool map dump` shows them:
- * integers as numbers (64-bit ones exact), bool as true/false, enums by enumerator name,
- * `char[n]` holding text as a string, arrays as arrays, structs and unions as objects of their
- * members (bitfields included), data sections as `{ section: [{ var: value }] }`.
+ * integers as numbers (64-bit ones exact), bool as true/false, a `char` (CHAR encoding) as a
+ * one-character string, enums by enumerator name, a `char[n]` holding NUL-terminated printable
+ * text as a string, other arrays as arrays, structs and unions as objects of their members,
+ * bitfields as hex strings of their raw bits (`"0x5"`), data sections as
+ * `{ section: [{ var: value }] }`.
  * @throws CliError for a type no value has (a function, a forward declaration, void)
  */
 export function btfValue(btf: Btf, typeId: number, bytes: Uint8Array): JsonValue {
@@ -60,7 +62,7 @@ class ValueReader {
         t.members.forEach((m, i) => {
           const name = m.name || `(anon ${i})`;
           if (m.bitfieldSize === 0) out[name] = this.read(m.type, at + m.bitOffset / 8, depth + 1);
-          else out[name] = this.bitfield(m.type, at, m.bitOffset, m.bitfieldSize);
+          else out[name] = this.bitfield(at, m.bitOffset, m.bitfieldSize);
         });
         return out;
       }
@@ -78,6 +80,8 @@ class ValueReader {
   /** An int, or a bitfield of one: `bits` bits starting `bitOffset` bits into the bytes at `at`. */
   int(t: IntType, at: number, bitOffset: number, bits: number): JsonValue {
     if (t.bool && bitOffset === 0 && bits === t.size * 8) return this.unsigned(at, t.size) !== 0;
+    if (t.char && t.size === 1 && bitOffset === 0 && bits === 8)
+      return String.fromCharCode(this.view.getUint8(at));
     if (bitOffset === 0 && bits === t.size * 8 && t.size <= 8) {
       return t.signed ? this.signed(at, t.size) : this.unsigned(at, t.size);
     }
@@ -85,14 +89,13 @@ class ValueReader {
     return this.bits(at, bitOffset, bits, t.signed);
   }
 
-  bitfield(typeId: number, at: number, bitOffset: number, bits: number): JsonValue {
-    const t = resolveType(this.btf, typeId);
-    const signed = (t.kind === 'int' || t.kind === 'enum' || t.kind === 'enum64') && t.signed;
-    return this.bits(at, bitOffset, bits, signed);
+  /** A bitfield member: its raw bits as hex, as bpftool prints bitfields. */
+  bitfield(at: number, bitOffset: number, bits: number): JsonValue {
+    return `0x${this.rawBits(at, bitOffset, bits).toString(16)}`;
   }
 
-  /** `bits` bits at bit `bitOffset` from `at` (little-endian bit numbering on little-endian hosts). */
-  bits(at: number, bitOffset: number, bits: number, signed: boolean): JsonValue {
+  /** `bits` bits at bit `bitOffset` from `at`, unsigned (bit 0 the lowest on little-endian hosts). */
+  rawBits(at: number, bitOffset: number, bits: number): bigint {
     const first = at + Math.floor(bitOffset / 8);
     const shift = bitOffset % 8;
     const span = Math.ceil((shift + bits) / 8);
@@ -101,25 +104,29 @@ class ValueReader {
       const b = BigInt(this.view.getUint8(first + i));
       raw = this.#le ? raw | (b << BigInt(8 * i)) : (raw << 8n) | b;
     }
-    const value = this.#le
-      ? (raw >> BigInt(shift)) & ((1n << BigInt(bits)) - 1n)
-      : (raw >> BigInt(span * 8 - shift - bits)) & ((1n << BigInt(bits)) - 1n);
+    const mask = (1n << BigInt(bits)) - 1n;
+    return this.#le ? (raw >> BigInt(shift)) & mask : (raw >> BigInt(span * 8 - shift - bits)) & mask;
+  }
+
+  /** An int that does not fill its bytes (`bits` at `bitOffset`), sign-extended when signed. */
+  bits(at: number, bitOffset: number, bits: number, signed: boolean): JsonValue {
+    const value = this.rawBits(at, bitOffset, bits);
     const v = signed && value >> BigInt(bits - 1) === 1n ? value - (1n << BigInt(bits)) : value;
     return bits > 53 ? v : Number(v);
   }
 
   array(elemId: number, n: number, at: number, depth: number): JsonValue {
-    const size = sizeOf(this.btf, elemId);
-    if (size === 1 && this.isChar(elemId)) {
+    if (this.isChar(elemId)) {
       const text = this.text(at, n);
       if (text !== undefined) return text;
     }
+    const size = sizeOf(this.btf, elemId);
     const out: JsonValue[] = [];
     for (let i = 0; i < n; i++) out.push(this.read(elemId, at + i * size, depth + 1));
     return out;
   }
 
-  /** The string in `char[n]` at `at`: printable ASCII up to a NUL, else undefined. */
+  /** The text in `char[n]` at `at`: printable ASCII up to a NUL, or undefined (no NUL, or not printable). */
   text(at: number, n: number): string | undefined {
     let s = '';
     for (let i = 0; i < n; i++) {
@@ -131,13 +138,13 @@ class ValueReader {
     return undefined;
   }
 
+  /**
+   * A string element, as bpftool tells one: a 1-byte int with CHAR encoding or named `char`,
+   * behind qualifiers but not behind a typedef.
+   */
   isChar(id: number): boolean {
-    const t = resolveType(this.btf, id);
-    return (
-      t.kind === 'int' &&
-      t.size === 1 &&
-      (t.char || t.name === 'char' || t.name === 'signed char' || t.name === 'unsigned char')
-    );
+    const t = resolveType(this.btf, id, { typedefs: false });
+    return t.kind === 'int' && t.size === 1 && (t.char || t.name === 'char');
   }
 
   unsigned(at: number, size: number): number | bigint {

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 
-/** The kernel's function symbols by address, from `/proc/kallsyms`. */
+/** The kernel's symbols by address, from `/proc/kallsyms`. */
 export interface KernelSymbols {
   /** The address helper-call immediates of translated code are relative to (`__bpf_call_base`). */
   readonly callBase: bigint | undefined;
@@ -8,24 +8,30 @@ export interface KernelSymbols {
   at(address: bigint): string | undefined;
 }
 
+/** The name on the kallsyms line starting at `start` (`<address> <type> <name>[\t[module]]`). */
+function nameAt(text: string, start: number): string {
+  const nameStart = text.indexOf(' ', text.indexOf(' ', start) + 1) + 1;
+  let end = nameStart;
+  while (end < text.length && text[end] !== '\n' && text[end] !== '\t') end++;
+  return text.slice(nameStart, end);
+}
+
 /**
- * Reads `/proc/kallsyms`. Addresses are all zero when kernel pointers are hidden from this
- * process (kptr_restrict): then `callBase` is undefined and nothing resolves.
+ * Reads `/proc/kallsyms` (lines `<address> <type> <name>`) and answers lookups by searching its
+ * text. Addresses are all zero when kernel pointers are hidden from this process
+ * (kptr_restrict): then `callBase` is undefined and nothing resolves.
  * @throws Error from reading the file (Linux always has it)
  */
 export function readKernelSymbols(): KernelSymbols {
-  const byAddress = new Map<bigint, string>();
-  let callBase: bigint | undefined;
-  for (const line of readFileSync('/proc/kallsyms', 'utf8').split('\n')) {
-    const first = line.indexOf(' ');
-    const second = line.indexOf(' ', first + 1);
-    if (second < 0) continue;
-    const address = BigInt(`0x${line.slice(0, first)}`);
-    if (address === 0n) continue;
-    const tab = line.indexOf('\t', second + 1);
-    const name = line.slice(second + 1, tab < 0 ? undefined : tab);
-    if (name === '__bpf_call_base') callBase = address;
-    if (!byAddress.has(address)) byAddress.set(address, name);
-  }
-  return { callBase, at: (a) => byAddress.get(a) };
+  const text = `\n${readFileSync('/proc/kallsyms', 'utf8')}`;
+  const base = /\n([0-9a-f]+) \w __bpf_call_base\n/.exec(text);
+  const callBase = base && BigInt(`0x${base[1]}`) !== 0n ? BigInt(`0x${base[1]}`) : undefined;
+  const width = base?.[1]?.length ?? 16;
+  return {
+    callBase,
+    at(address) {
+      const at = text.indexOf(`\n${address.toString(16).padStart(width, '0')} `);
+      return at < 0 ? undefined : nameAt(text, at + 1);
+    },
+  };
 }

@@ -6,7 +6,7 @@ import { bootTimeMs, fdInfo, fdInfoNumber } from './proc-files.js';
 /**
  * A program as `prog list` and `prog show` print it: bpftool's JSON field names and values
  * (`loaded_at` in seconds since the epoch), plus `verified_insns`. Fields bpftool prints only
- * when set (`btf_id`, `run_time_ns`, `run_cnt`, `recursion_misses`) are left out the same way.
+ * when set (`map_ids`, `btf_id`, `run_time_ns`, `run_cnt`, `recursion_misses`) are left out the same way.
  */
 export interface ProgRecord {
   readonly id: number;
@@ -20,7 +20,7 @@ export interface ProgRecord {
   readonly jited: boolean;
   readonly bytes_jited: number;
   readonly bytes_memlock: number;
-  readonly map_ids: readonly number[];
+  readonly map_ids?: readonly number[] | undefined;
   readonly btf_id?: number | undefined;
   readonly run_time_ns?: bigint | undefined;
   readonly run_cnt?: bigint | undefined;
@@ -46,7 +46,7 @@ export function progRecord(p: Program, bootMs = bootTimeMs()): ProgRecord {
     jited: fdInfoNumber(fdinfo, 'prog_jited', subject) === 1,
     bytes_jited: i.jitedProgLen,
     bytes_memlock: fdInfoNumber(fdinfo, 'memlock', subject),
-    map_ids: i.mapIds,
+    map_ids: i.mapIds.length > 0 ? i.mapIds : undefined,
     btf_id: i.btfId > 0 ? i.btfId : undefined,
     run_time_ns: i.runTimeNs > 0n ? i.runTimeNs : undefined,
     run_cnt: i.runTimeNs > 0n ? i.runCnt : undefined,

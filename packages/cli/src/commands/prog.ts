@@ -46,7 +46,7 @@ function progTable(out: Output, records: readonly ProgRecord[]): void {
       `${r.bytes_xlated}B`,
       r.jited ? `${r.bytes_jited}B` : s.dim('no'),
       `${r.bytes_memlock}B`,
-      r.map_ids.length > 0 ? r.map_ids.join(',') : s.dim('-'),
+      r.map_ids ? r.map_ids.join(',') : s.dim('-'),
       new Date(r.loaded_at * 1000).toISOString().replace('.000Z', 'Z'),
     ]),
   );

@@ -35,15 +35,9 @@ function cByte(text: string): number | undefined {
  * one byte per argument in C notation (`0x01 0 255`), or after `hex`, hex digits two per byte
  * (`hex 01 00 00 00` or `hex 01000000`).
  * @param what - `'key'` or `'value'`, for errors
- * @param sizes - the sizes in bytes the command accepts (the map's key size …)
- * @throws UsageError for a malformed byte or a length not in `sizes`
+ * @throws UsageError for a malformed byte, or no bytes at all
  */
-export function readBytes(
-  args: Args,
-  what: string,
-  sizes: readonly number[],
-  stop: readonly string[],
-): Uint8Array {
+export function readBytes(args: Args, what: string, stop: readonly string[]): Uint8Array {
   const hex = args.take('hex');
   const out: number[] = [];
   while (!args.done && !stop.includes(args.peek()!)) {
@@ -59,9 +53,15 @@ export function readBytes(
       out.push(b);
     }
   }
-  if (!sizes.includes(out.length)) {
-    const want = sizes.map((n) => `${n}`).join(' or ');
-    throw args.error(`${what} has ${out.length} bytes; this map takes ${want}`);
-  }
+  if (out.length === 0) throw args.error(`missing the ${what} bytes`);
   return Uint8Array.from(out);
+}
+
+/**
+ * Checks that `bytes` has one of the lengths the map takes.
+ * @throws UsageError naming both lengths
+ */
+export function checkLength(args: Args, what: string, bytes: Uint8Array, sizes: readonly number[]): void {
+  if (sizes.includes(bytes.byteLength)) return;
+  throw args.error(`${what} has ${bytes.byteLength} bytes; this map takes ${sizes.join(' or ')}`);
 }

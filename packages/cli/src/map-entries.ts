@@ -3,7 +3,7 @@ import { kernelBtf } from '@ts-ebpf/btf/kernel';
 import type { BpfMap } from '@ts-ebpf/maps';
 import { btfById } from './btf-object.js';
 import { btfValue } from './btf-value.js';
-import { CliError } from './errors.js';
+import { CliError, EntryNotFoundError } from './errors.js';
 import { hexBytes, hexLine } from './hex.js';
 import { type JsonValue, toJson } from './json.js';
 import type { Output } from './output.js';
@@ -96,4 +96,16 @@ export function printEntries(out: Output, json: boolean, entries: readonly JsonV
 /** `["0x01","0x00"]` as `01 00`. */
 function hexText(bytes: JsonValue): string {
   return hexLine(Uint8Array.from(bytes as readonly string[], (b) => Number.parseInt(b, 16)));
+}
+
+/** The value under `key`. @throws EntryNotFoundError when the map does not hold the key */
+export function lookupEntry(map: RawMap, key: Uint8Array, subject: string): Uint8Array | Uint8Array[] {
+  const value = map.get(key);
+  if (value === undefined) throw new EntryNotFoundError(subject, hexLine(key));
+  return value;
+}
+
+/** Deletes the entry under `key`. @throws EntryNotFoundError when the map does not hold the key */
+export function deleteEntry(map: RawMap, key: Uint8Array, subject: string): void {
+  if (!map.delete(key)) throw new EntryNotFoundError(subject, hexLine(key));
 }

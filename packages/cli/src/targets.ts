@@ -61,7 +61,8 @@ export function openLink(ref: ObjectRef): Link {
   if ('id' in ref) return new Link({ kind: 'link', fd: byId('link', ref.id, linkGetFdById) });
   const fd = objGet(ref.pinned);
   const target = fdTarget(fd) ?? 'unknown';
-  if (target !== 'anon_inode:bpf_link') {
+  // Kernels name the inode `bpf_link` or (6.x) `bpf-link`.
+  if (target !== 'anon_inode:bpf_link' && target !== 'anon_inode:bpf-link') {
     close(fd);
     throw new WrongObjectKindError(`the object pinned at '${ref.pinned}'`, 'link', describeFdTarget(target));
   }

@@ -7,16 +7,18 @@ import { eachObject } from '../object-ids.js';
 import type { Output } from '../output.js';
 import { openLink, REF_FORMS, readRef } from '../targets.js';
 
+/** Fields `@ts-ebpf/programs` names differently from bpftool's JSON. */
+const BPFTOOL_NAMES: Readonly<Record<string, string>> = { tracepoint: 'tp_name', target: 'target_name' };
+
 /**
- * A link as `link list` and `link show` print it: `id`, `type`, `prog_id` (bpftool's names),
- * then the type's own fields as `@ts-ebpf/programs` decodes them, in snake_case.
+ * A link as `link list` and `link show` print it: `id`, `type`, `prog_id`, then the link type's
+ * own fields as `@ts-ebpf/programs` decodes them, under bpftool's names where bpftool has the
+ * field (`tp_name`, `target_name`, `attach_type` in lower case as bpftool prints it), else in
+ * snake_case.
  */
 export function linkRecord(info: LinkInfo): Record<string, JsonValue> {
-  const out: Record<string, JsonValue> = {
-    id: info.id,
-    type: info.type === 'other' ? info.name.toLowerCase() : info.type,
-    prog_id: info.progId,
-  };
+  const type = info.type === 'other' ? info.name.toLowerCase() : info.type;
+  const out: Record<string, JsonValue> = { id: info.id, type, prog_id: info.progId };
   for (const [k, v] of Object.entries(info)) {
     if (
       k === 'id' ||
@@ -26,8 +28,10 @@ export function linkRecord(info: LinkInfo): Record<string, JsonValue> {
       (k === 'name' && info.type === 'other')
     )
       continue;
-    const key = k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
-    out[key] = v instanceof Uint8Array ? hexBytes(v) : v === undefined ? null : (v as JsonValue);
+    const key = BPFTOOL_NAMES[k] ?? k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+    if (v instanceof Uint8Array) out[key] = hexBytes(v);
+    else if (k === 'attachType' && typeof v === 'string') out[key] = v.toLowerCase();
+    else out[key] = v === undefined ? null : (v as JsonValue);
   }
   return out;
 }

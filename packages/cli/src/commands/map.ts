@@ -2,13 +2,20 @@ import { BpfMap, isKeyless, isPerCpuType, mapTypeName, Update } from '@ts-ebpf/m
 import { mapGetNextId, possibleCpuCount } from '@ts-ebpf/syscall';
 import type { Args } from '../args.js';
 import { commandGroup, type Subcommand } from '../command.js';
-import { CliError, EntryNotFoundError } from '../errors.js';
-import { hexLine, readBytes } from '../hex.js';
-import { entryJson, entryTypes, printEntries, type RawMap } from '../map-entries.js';
+import { CliError } from '../errors.js';
+import { checkLength, readBytes } from '../hex.js';
+import {
+  deleteEntry,
+  entryJson,
+  entryTypes,
+  lookupEntry,
+  printEntries,
+  type RawMap,
+} from '../map-entries.js';
 import { type MapRecord, mapRecord } from '../map-record.js';
 import { eachObject } from '../object-ids.js';
 import type { Output } from '../output.js';
-import { openMap, REF_FORMS, readRef } from '../targets.js';
+import { type ObjectRef, openMap, REF_FORMS, readRef } from '../targets.js';
 
 const UPDATE_FLAGS: Readonly<Record<string, number>> = {
   any: Update.ANY,
@@ -34,11 +41,10 @@ function mapTable(out: Output, records: readonly MapRecord[]): void {
   );
 }
 
-/** Opens the map `args` names (the reference comes first), runs `f`, closes it. */
-async function withMap<T>(args: Args, f: (map: RawMap, subject: string) => T | Promise<T>): Promise<T> {
-  const ref = readRef(args, 'map');
+/** Opens the map `ref` names, runs `f`, closes it. */
+function withMap<T>(ref: ObjectRef, f: (map: RawMap, subject: string) => T): T {
   using map = openMap(ref);
-  return await f(map, 'id' in ref ? `map id ${ref.id}` : `the map pinned at '${ref.pinned}'`);
+  return f(map, 'id' in ref ? `map id ${ref.id}` : `the map pinned at '${ref.pinned}'`);
 }
 
 /** Refuses maps without keys (queue, stack, bloom filter, ring buffer) for key-based commands. */
@@ -50,9 +56,10 @@ function checkKeyed(map: RawMap, subject: string, command: string): void {
   }
 }
 
-function readKey(args: Args, map: RawMap, stop: readonly string[]): Uint8Array {
+/** Reads `key BYTES`, up to a word in `stop`. */
+function readKey(args: Args, stop: readonly string[]): Uint8Array {
   if (!args.take('key')) throw args.error(`expected 'key' and the key's bytes`);
-  return readBytes(args, 'key', [map.keySize], stop);
+  return readBytes(args, 'key', stop);
 }
 
 /** The value sizes an update takes: one CPU's value (per-CPU maps: the same on every CPU) or every CPU's. */
@@ -95,11 +102,10 @@ const show: Subcommand = {
   summary: 'one map: id, type, name, sizes, flags, memlock, BTF id',
   details:
     'JSON fields as bpftool -j map show: id, type, name, flags, bytes_key, bytes_value, max_entries, bytes_memlock, frozen, btf_id, btf_vmlinux_value_type_id.',
-  async run(args, out) {
-    const r = await withMap(args, (m) => {
-      args.end();
-      return mapRecord(m);
-    });
+  run(args, out) {
+    const ref = readRef(args, 'map');
+    args.end();
+    const r = withMap(ref, mapRecord);
     if (args.flags.json) out.json(r);
     else mapTable(out, [r]);
   },
@@ -111,9 +117,10 @@ const dump: Subcommand = {
   summary: "every entry; decoded by the map's BTF when it has BTF",
   details:
     'JSON as bpftool -j map dump: [{ "key": ["0x01", …], "value": [...] (per-CPU: "values": [{ "cpu", "value" }]), "formatted": { "key", "value" } }].',
-  async run(args, out) {
-    await withMap(args, (m, subject) => {
-      args.end();
+  run(args, out) {
+    const ref = readRef(args, 'map');
+    args.end();
+    withMap(ref, (m, subject) => {
       checkKeyed(m, subject, 'dump');
       const types = entryTypes(m);
       let undecoded: CliError | undefined;
@@ -130,13 +137,14 @@ const lookup: Subcommand = {
   summary: 'the value stored under a key',
   details:
     'BYTES: one byte per argument in C notation (0x01 1 001), or after `hex`, hex digits (hex 01 00 00 00, hex 01000000).\nA key the map does not hold is an error (exit 1).',
-  async run(args, out) {
-    await withMap(args, (m, subject) => {
+  run(args, out) {
+    const ref = readRef(args, 'map');
+    const key = readKey(args, []);
+    args.end();
+    withMap(ref, (m, subject) => {
       checkKeyed(m, subject, 'lookup');
-      const key = readKey(args, m, []);
-      args.end();
-      const value = m.get(key);
-      if (value === undefined) throw new EntryNotFoundError(subject, hexLine(key));
+      checkLength(args, 'key', key, [m.keySize]);
+      const value = lookupEntry(m, key, subject);
       let undecoded: CliError | undefined;
       const entry = entryJson(key, value, entryTypes(m), (e) => (undecoded = e));
       if (undecoded) out.note(`${subject}: value shown as bytes only: ${undecoded.message}`);
@@ -152,16 +160,19 @@ const update: Subcommand = {
   summary: 'stores a value under a key (any: create or replace, exist: replace only, noexist: create only)',
   details:
     'Per-CPU maps take one value (stored on every CPU) or a value per possible CPU, each padded to 8 bytes.',
-  async run(args, out) {
-    await withMap(args, (m, subject) => {
+  run(args, out) {
+    const ref = readRef(args, 'map');
+    const key = readKey(args, ['value']);
+    if (!args.take('value')) throw args.error(`expected 'value' and the value's bytes`);
+    const value = readBytes(args, 'value', Object.keys(UPDATE_FLAGS));
+    const word = args.done ? 'any' : args.next('the update flag');
+    const flags = UPDATE_FLAGS[word];
+    if (flags === undefined) throw args.error(`unknown update flag '${word}': any, exist or noexist`);
+    args.end();
+    withMap(ref, (m, subject) => {
       checkKeyed(m, subject, 'update');
-      const key = readKey(args, m, ['value']);
-      if (!args.take('value')) throw args.error(`expected 'value' and the value's bytes`);
-      const value = readBytes(args, 'value', valueSizes(m), Object.keys(UPDATE_FLAGS));
-      const word = args.done ? 'any' : args.next('the update flag');
-      const flags = UPDATE_FLAGS[word];
-      if (flags === undefined) throw args.error(`unknown update flag '${word}': any, exist or noexist`);
-      args.end();
+      checkLength(args, 'key', key, [m.keySize]);
+      checkLength(args, 'value', value, valueSizes(m));
       m.set(key, toValue(m, value), flags);
       if (args.flags.json) out.json(null);
     });
@@ -173,12 +184,14 @@ const remove: Subcommand = {
   args: 'MAP key [hex] BYTES',
   summary: 'deletes the entry under a key',
   details: 'A key the map does not hold is an error (exit 1).',
-  async run(args, out) {
-    await withMap(args, (m, subject) => {
+  run(args, out) {
+    const ref = readRef(args, 'map');
+    const key = readKey(args, []);
+    args.end();
+    withMap(ref, (m, subject) => {
       checkKeyed(m, subject, 'delete');
-      const key = readKey(args, m, []);
-      args.end();
-      if (!m.delete(key)) throw new EntryNotFoundError(subject, hexLine(key));
+      checkLength(args, 'key', key, [m.keySize]);
+      deleteEntry(m, key, subject);
       if (args.flags.json) out.json(null);
     });
   },

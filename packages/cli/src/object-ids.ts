@@ -23,3 +23,20 @@ export function* eachObject<T>(
     yield object;
   }
 }
+
+/** The record of every object of one kind (see {@link eachObject}), each object closed once read. */
+export function recordsOf<T extends Disposable, R>(
+  nextId: (after: number) => number | null,
+  open: (id: number) => T,
+  record: (object: T) => R,
+): R[] {
+  const out: R[] = [];
+  for (const o of eachObject(nextId, open)) {
+    try {
+      out.push(record(o));
+    } finally {
+      o[Symbol.dispose]();
+    }
+  }
+  return out;
+}

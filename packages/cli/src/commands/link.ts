@@ -3,7 +3,7 @@ import { linkGetNextId } from '@ts-ebpf/syscall';
 import { commandGroup, type Subcommand } from '../command.js';
 import { hexBytes } from '../hex.js';
 import type { JsonValue } from '../json.js';
-import { eachObject } from '../object-ids.js';
+import { recordsOf } from '../object-ids.js';
 import type { Output } from '../output.js';
 import { openLink, REF_FORMS, readRef } from '../targets.js';
 
@@ -60,14 +60,11 @@ const list: Subcommand = {
   details: 'JSON: an array of the records `link show` prints.',
   run(args, out) {
     args.end();
-    const records: Record<string, JsonValue>[] = [];
-    for (const l of eachObject(linkGetNextId, (id) => openLink({ id }))) {
-      try {
-        records.push(linkRecord(l.info()));
-      } finally {
-        l.close();
-      }
-    }
+    const records = recordsOf(
+      linkGetNextId,
+      (id) => openLink({ id }),
+      (l) => linkRecord(l.info()),
+    );
     if (args.flags.json) out.json(records);
     else linkTable(out, records);
   },

@@ -13,7 +13,7 @@ import {
   type RawMap,
 } from '../map-entries.js';
 import { type MapRecord, mapRecord } from '../map-record.js';
-import { eachObject } from '../object-ids.js';
+import { recordsOf } from '../object-ids.js';
 import type { Output } from '../output.js';
 import { type ObjectRef, openMap, REF_FORMS, readRef } from '../targets.js';
 
@@ -83,14 +83,7 @@ const list: Subcommand = {
   details: 'JSON: an array of the records `map show` prints (bpftool -j map list field names).',
   run(args, out) {
     args.end();
-    const records: MapRecord[] = [];
-    for (const m of eachObject(mapGetNextId, (id) => BpfMap.fromId(id))) {
-      try {
-        records.push(mapRecord(m));
-      } finally {
-        m.close();
-      }
-    }
+    const records = recordsOf(mapGetNextId, (id) => BpfMap.fromId(id), mapRecord);
     if (args.flags.json) out.json(records);
     else mapTable(out, records);
   },

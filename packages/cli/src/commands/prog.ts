@@ -4,7 +4,7 @@ import type { Args } from '../args.js';
 import { commandGroup, type Subcommand } from '../command.js';
 import { hexBytes, hexDump } from '../hex.js';
 import { readKernelSymbols } from '../kallsyms.js';
-import { eachObject } from '../object-ids.js';
+import { recordsOf } from '../object-ids.js';
 import type { Output } from '../output.js';
 import { bootTimeMs } from '../proc-files.js';
 import { programCode } from '../prog-code.js';
@@ -15,15 +15,11 @@ import { opcodeHex, xlatedListing } from '../xlated.js';
 /** Every loaded program's record, in id order. */
 function allPrograms(): ProgRecord[] {
   const boot = bootTimeMs();
-  const out: ProgRecord[] = [];
-  for (const p of eachObject(progGetNextId, (id) => Program.fromId(id))) {
-    try {
-      out.push(progRecord(p, boot));
-    } finally {
-      p.close();
-    }
-  }
-  return out;
+  return recordsOf(
+    progGetNextId,
+    (id) => Program.fromId(id),
+    (p) => progRecord(p, boot),
+  );
 }
 
 /** Runs `f` on the program `args` names, closing it afterwards. */

@@ -1,14 +1,6 @@
 import { BpfMap } from '@ts-ebpf/maps';
 import { Link, Program } from '@ts-ebpf/programs';
-import {
-  close,
-  describeFdTarget,
-  fdTarget,
-  linkGetFdById,
-  NotFoundError,
-  objGet,
-  progGetFdById,
-} from '@ts-ebpf/syscall';
+import { close, describeFdTarget, fdTarget, linkGetFdById, NotFoundError, objGet } from '@ts-ebpf/syscall';
 import type { Args } from './args.js';
 import { ObjectNotFoundError, WrongObjectKindError } from './errors.js';
 
@@ -45,10 +37,7 @@ export function byId<T>(kind: string, id: number, open: (id: number) => T): T {
 
 /** Opens the program a reference names. */
 export function openProgram(ref: ObjectRef): Program {
-  if ('pinned' in ref) return Program.fromPin(ref.pinned);
-  // Open the fd first, so a missing id is told apart from a failure while reading its info.
-  const fd = byId('program', ref.id, progGetFdById);
-  return Program.fromFd(fd);
+  return 'pinned' in ref ? Program.fromPin(ref.pinned) : byId('program', ref.id, Program.fromId);
 }
 
 /** Opens the map a reference names, with raw bytes for keys and values. */

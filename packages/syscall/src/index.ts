@@ -105,6 +105,7 @@ export {
   probeProgType,
   progTypeForAttachType,
 } from './features.js';
+export { type FeatureTextStyle, formatFeatures } from './features-text.js';
 export {
   addressOf,
   sysBind as bind,

@@ -1,0 +1,126 @@
+import { EbpfError } from '@ts-ebpf/uapi';
+import { Args } from './args.js';
+import { UsageError } from './errors.js';
+import type { CliIo } from './io.js';
+import { Output } from './output.js';
+
+/** Exit codes of `ts-ebpf`. */
+export const ExitCode = {
+  /** Done. */
+  OK: 0,
+  /** The command failed: the error's message is on standard error. */
+  ERROR: 1,
+  /** The command line is wrong: the message and the usage are on standard error. */
+  USAGE: 2,
+} as const;
+
+/**
+ * A top-level command of `ts-ebpf` (`prog`, `map`, `btf` …): one entry of the dispatch table.
+ * `run` gets the arguments after the command's name, writes through `io`, and returns the
+ * exit code; it reports its own errors.
+ */
+export interface CommandGroup {
+  /** The word that selects it (`'map'`). */
+  readonly name: string;
+  /** One line for `ts-ebpf --help`. */
+  readonly summary: string;
+  /** Runs the command. */
+  run(argv: string[], io: CliIo): Promise<number>;
+}
+
+/** One subcommand of a group (`map lookup`). */
+export interface Subcommand {
+  /** The words after the group's name that select it (`['dump', 'xlated']`). */
+  readonly words: readonly string[];
+  /** What follows the words in the usage line (`'MAP key BYTES'`). */
+  readonly args: string;
+  /** One line: what it does. */
+  readonly summary: string;
+  /** More help text for `--help` (argument forms, output fields). */
+  readonly details?: string;
+  /** Does it; throws on failure (typed errors are reported by the group). */
+  run(args: Args, out: Output): void | Promise<void>;
+}
+
+/** The usage line of a subcommand. */
+function usageOf(group: string, s: Subcommand): string {
+  return ['ts-ebpf', group, ...s.words, ...(s.args ? [s.args] : []), '[--json]'].join(' ');
+}
+
+/**
+ * Writes a failure to standard error and gives its exit code: 2 with the usage for a
+ * {@link UsageError}, 1 with the message for any other error of the ts-ebpf packages, and 1
+ * with the stack for anything else (a defect: no package should throw a plain Error).
+ */
+export function reportError(e: unknown, io: CliIo): number {
+  if (e instanceof UsageError) {
+    io.stderr(`ts-ebpf: ${e.message}\nusage: ${e.usage}\n`);
+    return ExitCode.USAGE;
+  }
+  if (e instanceof EbpfError) {
+    let text = `ts-ebpf: ${e.message}\n`;
+    for (let c = e.cause; c instanceof Error; c = c.cause) text += `  caused by: ${c.message}\n`;
+    io.stderr(text);
+    return ExitCode.ERROR;
+  }
+  const stack = e instanceof Error ? (e.stack ?? e.message) : String(e);
+  io.stderr(`ts-ebpf: unexpected error (a defect, please report it):\n${stack}\n`);
+  return ExitCode.ERROR;
+}
+
+/** The help of a group: its subcommands' usage lines and summaries. */
+function groupHelp(name: string, summary: string, subs: readonly Subcommand[], notes: string): string {
+  const lines = subs.map((s) => `  ${usageOf(name, s)}\n      ${s.summary}`);
+  return `ts-ebpf ${name}: ${summary}\n\n${lines.join('\n')}\n${notes ? `\n${notes}\n` : ''}`;
+}
+
+/**
+ * A command group from its subcommands: picks the subcommand by its words (the longest match),
+ * answers `--help` for the group and for each subcommand, and turns errors into exit codes.
+ * @param notes - text after the group's usage lines (argument forms shared by its subcommands)
+ */
+export function commandGroup(
+  name: string,
+  summary: string,
+  subcommands: readonly Subcommand[],
+  notes = '',
+): CommandGroup {
+  const byLength = [...subcommands].sort((a, b) => b.words.length - a.words.length);
+  const help = groupHelp(name, summary, subcommands, notes);
+  return {
+    name,
+    summary,
+    async run(argv, io) {
+      const first = argv[0];
+      if (first === '--help' || first === '-h' || first === 'help') {
+        io.stdout(help);
+        return ExitCode.OK;
+      }
+      // A subcommand without words (`features`) takes whatever follows the group's name.
+      const sub = byLength.find((s) => s.words.every((w, i) => argv[i] === w));
+      if (first === undefined && !sub) {
+        io.stderr(`ts-ebpf ${name}: missing subcommand\n\n${help}`);
+        return ExitCode.USAGE;
+      }
+      if (!sub) {
+        const words = argv.slice(0, 2).join(' ');
+        io.stderr(`ts-ebpf ${name}: unknown subcommand '${words}'\n\n${help}`);
+        return ExitCode.USAGE;
+      }
+      const usage = usageOf(name, sub);
+      try {
+        const args = new Args(argv.slice(sub.words.length), usage);
+        if (args.flags.help) {
+          io.stdout(
+            `usage: ${usage}\n\n${sub.summary}\n${sub.details ? `\n${sub.details}\n` : ''}${notes ? `\n${notes}\n` : ''}`,
+          );
+          return ExitCode.OK;
+        }
+        await sub.run(args, new Output(io));
+        return ExitCode.OK;
+      } catch (e) {
+        return reportError(e, io);
+      }
+    },
+  };
+}

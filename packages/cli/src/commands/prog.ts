@@ -1,0 +1,125 @@
+import { Program } from '@ts-ebpf/programs';
+import { progGetNextId } from '@ts-ebpf/syscall';
+import type { Args } from '../args.js';
+import { commandGroup, type Subcommand } from '../command.js';
+import { hexBytes, hexDump } from '../hex.js';
+import { readKernelSymbols } from '../kallsyms.js';
+import { recordsOf } from '../object-ids.js';
+import type { Output } from '../output.js';
+import { bootTimeMs } from '../proc-files.js';
+import { programCode } from '../prog-code.js';
+import { type ProgRecord, progRecord } from '../prog-record.js';
+import { openProgram, REF_FORMS, readRef } from '../targets.js';
+import { opcodeHex, xlatedListing } from '../xlated.js';
+
+/** Every loaded program's record, in id order. */
+function allPrograms(): ProgRecord[] {
+  const boot = bootTimeMs();
+  return recordsOf(
+    progGetNextId,
+    (id) => Program.fromId(id),
+    (p) => progRecord(p, boot),
+  );
+}
+
+/** Runs `f` on the program `args` names, closing it afterwards. */
+function withProgram<T>(args: Args, f: (p: Program, subject: string) => T): T {
+  const ref = readRef(args, 'program');
+  args.end();
+  using p = openProgram(ref);
+  return f(p, 'id' in ref ? `program id ${ref.id}` : `the program pinned at '${ref.pinned}'`);
+}
+
+function progTable(out: Output, records: readonly ProgRecord[]): void {
+  const s = out.style;
+  out.table(
+    ['ID', 'TYPE', 'NAME', 'TAG', 'XLATED', 'JITED', 'MEMLOCK', 'MAPS', 'LOADED'],
+    records.map((r) => [
+      s.accent(String(r.id)),
+      r.type,
+      r.name || s.dim('-'),
+      r.tag,
+      `${r.bytes_xlated}B`,
+      r.jited ? `${r.bytes_jited}B` : s.dim('no'),
+      `${r.bytes_memlock}B`,
+      r.map_ids ? r.map_ids.join(',') : s.dim('-'),
+      new Date(r.loaded_at * 1000).toISOString().replace('.000Z', 'Z'),
+    ]),
+  );
+}
+
+const list: Subcommand = {
+  words: ['list'],
+  args: '',
+  summary: 'every loaded program',
+  details: 'JSON: an array of the records `prog show` prints (bpftool -j prog list field names).',
+  run(args, out) {
+    args.end();
+    const records = allPrograms();
+    if (args.flags.json) out.json(records);
+    else progTable(out, records);
+  },
+};
+
+const show: Subcommand = {
+  words: ['show'],
+  args: 'PROG',
+  summary: 'one program: id, type, name, tag, sizes, map ids, load time',
+  details: `PROG := ${REF_FORMS}\nJSON fields as bpftool -j prog show: id, type, name, tag, gpl_compatible, loaded_at, uid, bytes_xlated, jited, bytes_jited, bytes_memlock, map_ids, btf_id, run_time_ns, run_cnt, recursion_misses; plus verified_insns.`,
+  run(args, out) {
+    const r = withProgram(args, (p) => progRecord(p));
+    if (args.flags.json) out.json(r);
+    else progTable(out, [r]);
+  },
+};
+
+const dumpXlated: Subcommand = {
+  words: ['dump', 'xlated'],
+  args: 'PROG',
+  summary: 'the instructions as the verifier rewrote them, disassembled',
+  details: `PROG := ${REF_FORMS}\nMap references show as map[id:N]; helper calls are named from /proc/kallsyms.\nJSON: [{ "pc", "opcode", "disasm" }].`,
+  run(args, out) {
+    const lines = withProgram(args, (p, subject) =>
+      xlatedListing(programCode(p, 'xlated', subject), readKernelSymbols),
+    );
+    if (args.flags.json)
+      out.json(lines.map((l) => ({ pc: l.pc, opcode: `0x${opcodeHex(l.opcode)}`, disasm: l.text })));
+    else
+      out.text(
+        lines.map((l) => `${String(l.pc).padStart(4)}: (${opcodeHex(l.opcode)}) ${l.text}`).join('\n'),
+      );
+  },
+};
+
+const dumpJited: Subcommand = {
+  words: ['dump', 'jited'],
+  args: 'PROG',
+  summary: 'the JIT-compiled machine code, as hex bytes (ts-ebpf has no machine-code disassembler)',
+  details: `PROG := ${REF_FORMS}\nJSON: { "id", "arch", "bytes_jited", "disassembled": false, "opcodes": ["0x..", …] }.`,
+  run(args, out) {
+    const { id, code } = withProgram(args, (p, subject) => ({
+      id: p.info().id,
+      code: programCode(p, 'jited', subject),
+    }));
+    if (args.flags.json) {
+      out.json({
+        id,
+        arch: process.arch,
+        bytes_jited: code.byteLength,
+        disassembled: false,
+        opcodes: hexBytes(code),
+      });
+      return;
+    }
+    out.note(`ts-ebpf has no ${process.arch} disassembler: the jited image is printed as hex bytes`);
+    out.text(`program id ${id}: ${code.byteLength} bytes of ${process.arch} machine code\n${hexDump(code)}`);
+  },
+};
+
+/** `ts-ebpf prog`: list, show and dump loaded programs. */
+export const progCommand = commandGroup('prog', 'inspect loaded BPF programs', [
+  list,
+  show,
+  dumpXlated,
+  dumpJited,
+]);

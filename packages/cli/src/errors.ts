@@ -1,0 +1,64 @@
+import { EbpfError } from '@ts-ebpf/uapi';
+
+/** A failure of a `ts-ebpf` command that no lower package reports (a file it cannot read …). */
+export class CliError extends EbpfError {}
+
+/**
+ * A command line the CLI does not understand: an unknown command, a missing or extra argument,
+ * a malformed number or byte. `main` prints it with the command's usage and exits with 2.
+ */
+export class UsageError extends CliError {
+  /** The usage line of the command that was misused (`'ts-ebpf map lookup MAP key BYTES'`). */
+  readonly usage: string;
+
+  /**
+   * @param message - what is wrong, naming the argument
+   * @param usage - the usage of the command that was misused
+   */
+  constructor(message: string, usage: string) {
+    super(message);
+    this.usage = usage;
+  }
+}
+
+/** No kernel object of this kind has this id (it was never there, or was freed). */
+export class ObjectNotFoundError extends CliError {
+  /** `'program'`, `'map'`, `'link'` or `'BTF object'`. */
+  readonly kind: string;
+  /** The id asked for. */
+  readonly id: number;
+
+  /**
+   * @param kind - the kind of object asked for
+   * @param id - its id
+   * @param cause - the kernel's ENOENT
+   */
+  constructor(kind: string, id: number, cause: unknown) {
+    super(`no ${kind} has id ${id} (freed, or never created)`, { cause });
+    this.kind = kind;
+    this.id = id;
+  }
+}
+
+/** The object pinned at a path is not of the kind the command works on. */
+export class WrongObjectKindError extends CliError {
+  /**
+   * @param subject - the path (or fd) given
+   * @param wanted - the kind the command needs
+   * @param found - what is there
+   */
+  constructor(subject: string, wanted: string, found: string) {
+    super(`${subject} is not a ${wanted}: it is ${found}`);
+  }
+}
+
+/** `map lookup` or `map delete` of a key the map does not hold. */
+export class EntryNotFoundError extends CliError {
+  /**
+   * @param map - the map (`map id 12`)
+   * @param key - the key, as hex bytes
+   */
+  constructor(map: string, key: string) {
+    super(`${map} has no entry with key ${key}`);
+  }
+}

@@ -1,0 +1,58 @@
+import { type CommandGroup, ExitCode, reportError } from './command.js';
+import { btfCommand } from './commands/btf.js';
+import { featuresCommand } from './commands/features.js';
+import { linkCommand } from './commands/link.js';
+import { mapCommand } from './commands/map.js';
+import { progCommand } from './commands/prog.js';
+import type { CliIo } from './io.js';
+
+/**
+ * The commands of `ts-ebpf`, in help order: one entry per command group. A new group (such as
+ * `gen`) is one more entry.
+ */
+export const COMMANDS: readonly CommandGroup[] = [
+  progCommand,
+  mapCommand,
+  linkCommand,
+  btfCommand,
+  featuresCommand,
+];
+
+/** `ts-ebpf --help`. */
+export function helpText(commands: readonly CommandGroup[] = COMMANDS): string {
+  const width = Math.max(...commands.map((c) => c.name.length));
+  const lines = commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`);
+  return `usage: ts-ebpf COMMAND [ARGS] [--json]\n\n${lines.join('\n')}\n\nHuman tables by default; --json (-j) prints JSON with bpftool's field names.\n'ts-ebpf COMMAND --help' shows a command's subcommands.\nExit codes: 0 ok, 1 error, 2 usage error.\n`;
+}
+
+/**
+ * Runs `ts-ebpf` with `argv` (the arguments after the program name) and returns the exit code:
+ * 0 done, 1 an error (its message on `io.stderr`), 2 a usage error. Options before the command
+ * (`ts-ebpf --json prog list`) are passed on to it.
+ * @param commands - the dispatch table (default {@link COMMANDS})
+ */
+export async function main(
+  argv: readonly string[],
+  io: CliIo,
+  commands: readonly CommandGroup[] = COMMANDS,
+): Promise<number> {
+  const leading: string[] = [];
+  let i = 0;
+  while (i < argv.length && argv[i]!.startsWith('-')) leading.push(argv[i++]!);
+  const name = argv[i];
+  if (name === undefined || name === 'help') {
+    const asked = name === 'help' || leading.some((a) => a === '--help' || a === '-h');
+    (asked ? io.stdout : io.stderr)(helpText(commands));
+    return asked ? ExitCode.OK : ExitCode.USAGE;
+  }
+  const command = commands.find((c) => c.name === name);
+  if (!command) {
+    io.stderr(`ts-ebpf: unknown command '${name}'\n\n${helpText(commands)}`);
+    return ExitCode.USAGE;
+  }
+  try {
+    return await command.run([...argv.slice(i + 1), ...leading], io);
+  } catch (e) {
+    return reportError(e, io);
+  }
+}

@@ -1,0 +1,131 @@
+import { spawnSync } from 'node:child_process';
+import { BpfMap, MapType, u32 } from '@ts-ebpf/maps';
+import { describeKernel } from '@ts-ebpf/test-utils';
+import { describe, expect, it } from 'vitest';
+import { type CommandGroup, colorWanted, main, toJson } from '../src/index.js';
+import { cli, cliJson } from './run.js';
+
+const ESC = '\u001b[';
+
+describe('ts-ebpf: dispatch, help and usage errors', () => {
+  it('no command, an unknown command or subcommand: the help on stderr, exit 2', async () => {
+    for (const argv of [[], ['frobnicate'], ['map'], ['map', 'frobnicate'], ['prog', 'dump', 'sideways']]) {
+      const r = await cli(argv);
+      expect([argv, r.code]).toEqual([argv, 2]);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toMatch(/usage: ts-ebpf|ts-ebpf (map|prog):/);
+    }
+    expect((await cli(['frobnicate'])).stderr).toContain("unknown command 'frobnicate'");
+    expect((await cli(['prog', 'dump', 'sideways'])).stderr).toContain("unknown subcommand 'dump sideways'");
+  });
+
+  it('--help for the tool, a group and a subcommand: stdout, exit 0', async () => {
+    const top = await cli(['--help']);
+    expect(top.code).toBe(0);
+    for (const c of ['prog', 'map', 'link', 'btf', 'features'])
+      expect(top.stdout).toMatch(new RegExp(`\\n  ${c}\\s`));
+    const group = await cli(['map', '--help']);
+    expect(group.code).toBe(0);
+    expect(group.stdout).toContain(
+      'ts-ebpf map update MAP key [hex] BYTES value [hex] BYTES [any|exist|noexist]',
+    );
+    const sub = await cli(['prog', 'dump', 'xlated', '--help']);
+    expect(sub.code).toBe(0);
+    expect(sub.stdout).toContain('usage: ts-ebpf prog dump xlated PROG [--json]');
+    expect(sub.stdout).toContain('PROG := id ID | pinned PATH | ID | PATH');
+  });
+
+  it('malformed arguments are usage errors (exit 2) naming the argument, with the usage', async () => {
+    const cases: [string[], string][] = [
+      [
+        ['prog', 'show', 'id', 'twelve'],
+        "the program id must be a number from 1 to 4294967295, got 'twelve'",
+      ],
+      [['prog', 'show', 'id', '0'], 'must be a number from 1'],
+      [['prog', 'show'], 'missing the program'],
+      [['prog', 'show', 'name', 'x'], "'name' names no program"],
+      [['prog', 'list', 'extra'], "unexpected argument 'extra'"],
+      [['map', 'list', '--verbose'], "unexpected argument '--verbose'"],
+      [['map', 'lookup', '12', 'value', '1'], "expected 'key'"],
+      [['btf', 'dump'], 'missing the format'],
+    ];
+    for (const [argv, message] of cases) {
+      const r = await cli(argv);
+      expect([argv, r.code]).toEqual([argv, 2]);
+      expect(r.stderr).toContain(message);
+      expect(r.stderr).toMatch(/\nusage: ts-ebpf /);
+    }
+  });
+
+  it('options before the command reach it (ts-ebpf --json COMMAND)', async () => {
+    const r = await cli(['--json', 'map', 'show', 'id', 'x']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('usage: ts-ebpf map show MAP [--json]');
+  });
+
+  it('a new command group is one more entry in the table', async () => {
+    const echo: CommandGroup = {
+      name: 'echo',
+      summary: 'prints its arguments',
+      run: async (argv, io) => {
+        io.stdout(`${argv.join(' ')}\n`);
+        return 0;
+      },
+    };
+    let out = '';
+    const io = { stdout: (s: string) => (out += s), stderr: () => {} };
+    expect(await main(['echo', 'a', 'b'], io, [echo])).toBe(0);
+    expect(out).toBe('a b\n');
+  });
+
+  it('JSON keeps 64-bit integers exact and leaves out undefined fields', () => {
+    expect(toJson({ a: 18446744073709551615n, b: undefined, c: [1, 'x', null, true] })).toBe(
+      '{"a":18446744073709551615,"c":[1,"x",null,true]}',
+    );
+  });
+
+  it('colours only on a terminal, and never with NO_COLOR set', () => {
+    expect(colorWanted(true, {})).toBe(true);
+    expect(colorWanted(true, { NO_COLOR: '' })).toBe(true);
+    expect(colorWanted(true, { NO_COLOR: '1' })).toBe(false);
+    expect(colorWanted(false, {})).toBe(false);
+    expect(colorWanted(undefined, {})).toBe(false);
+  });
+});
+
+describeKernel('ts-ebpf against the kernel', () => {
+  it('tables are coloured only when the io asks for colour; JSON never is', async () => {
+    using m = BpfMap.create({ type: MapType.HASH, name: 'cli_colour', key: u32, value: u32, maxEntries: 1 });
+    const id = String(m.info().id);
+    const coloured = await cli(['map', 'show', id], { color: true });
+    expect(coloured.stdout).toContain(`${ESC}1mID`);
+    expect(coloured.stdout).toContain(`${ESC}36m${id}${ESC}0m`);
+    expect((await cli(['map', 'show', id])).stdout).not.toContain(ESC);
+    expect((await cli(['map', 'show', id, '--json'], { color: true })).stdout).not.toContain(ESC);
+  });
+
+  it('features: the syscall package report, as JSON or as yes/no lines', async () => {
+    const report = await cliJson<{ mapTypes: Record<string, { supported: boolean }> }>(['features']);
+    expect(report.mapTypes.HASH).toEqual({ supported: true });
+    const text = await cli(['features']);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/^kernel \S+ \(\w+\)\n\nmap types\n {2}yes {2}hash\n/);
+    expect((await cli(['features', '--verbose'])).code).toBe(2);
+  });
+
+  it('the real binary: exit codes, stderr, and no colour when not on a terminal', () => {
+    const bin = new URL('../src/bin.ts', import.meta.url).pathname;
+    const run = (...argv: string[]) =>
+      spawnSync('npx', ['tsx', '--conditions=@ts-ebpf/source', bin, ...argv], { encoding: 'utf8' });
+    const usage = run('map', 'lookup', '1', 'key');
+    expect(usage.status).toBe(2);
+    expect(usage.stderr).toContain('usage: ts-ebpf map lookup');
+    const missing = run('map', 'show', 'id', '4294967295');
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toContain('map id 4294967295');
+    const listed = run('map', 'list');
+    expect(listed.status).toBe(0);
+    expect(listed.stdout).toMatch(/^ID\s+TYPE\s+NAME/);
+    expect(listed.stdout).not.toContain(ESC);
+  });
+});

@@ -1,5 +1,6 @@
 import { type BtfType, type CompositeType, memberBits, resolveType } from '@ts-ebpf/btf';
 import { UnsupportedTypeError } from './errors.js';
+import { ifStatement, list } from './format.js';
 import { access, pascalCase, propertyKey, quote } from './names.js';
 import type { TypeLookup } from './types.js';
 
@@ -22,10 +23,10 @@ interface Member {
   key: string;
   /** The interface line (with its comment). */
   declaration: string;
-  /** `key: <expression>` inside `read`'s object literal. */
-  read: string;
-  /** The statement(s) writing `value` (an expression for the member's value). */
-  write: (value: string) => string;
+  /** `key: <expression>,` inside `read`'s object literal, at `indent`. */
+  read: (indent: string) => string;
+  /** The statement writing `value` (an expression for the member's value), at `indent`. */
+  write: (indent: string, value: string) => string;
   /** The codec in the fields table, for a member that is not a bitfield. */
   codec?: string;
   /** Where its bytes end, from the start of the struct or union. */
@@ -64,9 +65,18 @@ function member(
     return {
       key,
       declaration: `  /** \`${c} ${m.name}: ${bitfieldSize}\`: bits ${bitOffset}..${bitOffset + bitfieldSize - 1}. */\n  ${propertyKey(key)}: ${kind};`,
-      read: `${propertyKey(key)}: ${read}`,
-      write: (value) =>
-        `writeBits(${args}, bitValue(${value}, ${path}, '${kind}', ${bitfieldSize}, ${signed}), order);`,
+      read: (indent) => `${indent}${propertyKey(key)}: ${read},`,
+      write: (indent, value) =>
+        list(
+          indent,
+          'writeBits(',
+          [
+            ...args.split(', '),
+            `bitValue(${value}, ${path}, '${kind}', ${bitfieldSize}, ${signed})`,
+            'order',
+          ],
+          ');',
+        ),
       end: at + span,
     };
   }
@@ -77,8 +87,8 @@ function member(
   return {
     key,
     declaration: `  /** \`${typed.c} ${m.name || '(anonymous)'}\`: byte ${at}, ${size}${note}. */\n  ${propertyKey(key)}: ${typed.ts};`,
-    read: `${propertyKey(key)}: ${field}.read(d, ${offset}, order)`,
-    write: (value) => `${field}.write(d, ${offset}, ${value}, ${path}, order);`,
+    read: (indent) => list(indent, `${propertyKey(key)}: ${field}.read(`, ['d', offset, 'order'], '),'),
+    write: (indent, value) => list(indent, `${field}.write(`, ['d', offset, value, path, 'order'], ');'),
     codec: typed.codec,
     end: at + typed.size,
   };
@@ -95,8 +105,18 @@ export function emitComposite(lookup: TypeLookup, t: CompositeType, names: Compo
   const union = t.kind === 'union';
   const optional = union ? '?' : '';
   const keys = union
-    ? `{ ${members.map((m) => `${propertyKey(m.key)}: ${m.end}`).join(', ')} }`
-    : `[${members.map((m) => quote(m.key)).join(', ')}]`;
+    ? list(
+        '  ',
+        'const extents: Readonly<Record<string, number>> = { ',
+        members.map((m) => `${propertyKey(m.key)}: ${m.end}`),
+        ' };',
+      )
+    : list(
+        '  ',
+        'const keys: readonly string[] = [',
+        members.map((m) => quote(m.key)),
+        '];',
+      );
   const table = members
     .filter((m) => m.codec !== undefined)
     .map((m) => `    ${propertyKey(m.key)}: ${m.codec},`)
@@ -107,9 +127,10 @@ export function emitComposite(lookup: TypeLookup, t: CompositeType, names: Compo
     lookup.helper('unionWrite');
     write = [
       `      unionWrite(d, o, ${t.size}, v, p, extents, (k, d, o) => {`,
-      ...members.map(
-        (m, i) =>
-          `        ${i === 0 ? '' : 'else '}if (k === ${quote(m.key)}) ${m.write(`${access('v', m.key)}!`)}`,
+      ...members.map((m, i) =>
+        ifStatement('        ', i === 0 ? 'if' : 'else if', `k === ${quote(m.key)}`, (indent) =>
+          m.write(indent, `${access('v', m.key)}!`),
+        ),
       ),
       '      });',
     ].join('\n');
@@ -118,7 +139,7 @@ export function emitComposite(lookup: TypeLookup, t: CompositeType, names: Compo
     write = [
       `      checkStruct(v, p, keys);`,
       `      ${zero}`,
-      ...members.map((m) => `      ${m.write(access('v', m.key))}`),
+      ...members.map((m) => m.write('      ', access('v', m.key))),
     ].join('\n');
   }
   const doc = union
@@ -132,7 +153,7 @@ ${declaration}
 
 /** Codec of {@link ${names.name}}: \`${names.c}\`, ${t.size} bytes, aligned to ${names.align}. */
 export const ${names.codec}: Codec<${names.name}> = (() => {
-  ${union ? 'const extents: Readonly<Record<string, number>>' : 'const keys: readonly string[]'} = ${keys};
+${keys}
   const f = {
 ${table}
   } as const;
@@ -145,7 +166,7 @@ ${write}
     },
     read(d: DataView, o: number, order: ByteOrder): ${names.name} {
       return {
-${members.map((m) => `        ${m.read},`).join('\n')}
+${members.map((m) => m.read('        ')).join('\n')}
       };
     },
   };

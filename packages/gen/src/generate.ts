@@ -2,6 +2,7 @@ import { Btf } from '@ts-ebpf/btf';
 import { loadCollectionSpec } from '@ts-ebpf/elf';
 import { BASE64_DECODER, base64 } from './base64.js';
 import { GenError } from './errors.js';
+import { ifStatement, list } from './format.js';
 import { helperText } from './helpers.js';
 import { camelCase, isIdentifier, NameTable, pascalCase, propertyKey, quote } from './names.js';
 import { type MapBinding, type ObjectModel, objectModel, type VariableBinding } from './object-model.js';
@@ -147,10 +148,16 @@ const OBJECT_BYTE_ORDER: ByteOrder = '${spec.byteOrder}';`);
 }
 
 function imports(maps: string[], embed: boolean): string {
+  const elf = ['type AttachTargets', 'type Collection', 'type CollectionOptions', 'loadCollection'];
   const lines = [
     ...(embed ? [] : [`import { readFileSync } from 'node:fs';`]),
-    `import { type AttachTargets, type Collection, type CollectionOptions, loadCollection, NameNotFoundError, type RawMap } from '@ts-ebpf/elf';`,
-    `import { BpfMap, type Codec, CodecError, decode, encode, type MapCodecs${maps.map((m) => `, ${m}`).join('')} } from '@ts-ebpf/maps';`,
+    list('', 'import { ', [...elf, 'NameNotFoundError', 'type RawMap'], " } from '@ts-ebpf/elf';"),
+    list(
+      '',
+      'import { ',
+      ['BpfMap', 'type Codec', 'CodecError', 'decode', 'encode', 'type MapCodecs', ...maps],
+      " } from '@ts-ebpf/maps';",
+    ),
     `import type { Link, Program } from '@ts-ebpf/programs';`,
     `import { dupFd } from '@ts-ebpf/syscall';`,
     `import { type ByteOrder, HOST_BYTE_ORDER } from '@ts-ebpf/uapi';`,
@@ -265,9 +272,15 @@ export interface ${api.loadOptions} extends Omit<CollectionOptions, 'constants'>
 function encodeConstants(api: Api, variables: readonly VariableBinding[]): string {
   const constants = variables.filter((v) => v.readOnly);
   const names = `[${constants.map((v) => quote(v.name)).join(', ')}]`;
-  const lines = constants.map(
-    (v) =>
-      `  if (${accessValues(v.name)} !== undefined) out[${quote(v.name)}] = encode(${v.typed.codec}, ${accessValues(v.name)}, OBJECT_BYTE_ORDER, ${quote(v.name)});`,
+  const lines = constants.map((v) =>
+    ifStatement('  ', 'if', `${accessValues(v.name)} !== undefined`, (indent) =>
+      list(
+        indent,
+        `out[${quote(v.name)}] = encode(`,
+        [v.typed.codec, accessValues(v.name), 'OBJECT_BYTE_ORDER', quote(v.name)],
+        ');',
+      ),
+    ),
   );
   return `/** The constants as bytes for \`loadCollection\`; refuses a name the object has no constant for. */
 function encodeConstants(values: ${api.constants}): Record<string, Uint8Array> {
@@ -286,21 +299,25 @@ function accessValues(name: string): string {
 
 function classText(api: Api, model: ObjectModel): string {
   const maps = model.maps.map((m) => {
-    if (!m.typed) return `      ${propertyKey(m.name)}: collection.map(${quote(m.name)}),`;
+    if (!m.typed) return `        ${propertyKey(m.name)}: collection.map(${quote(m.name)}),`;
     const value = m.typed.perCpu ? `perCpu(${m.typed.value.codec})` : m.typed.value.codec;
-    return `      ${propertyKey(m.name)}: typed(${quote(m.name)}, { key: ${m.typed.key.codec}, value: ${value} }),`;
+    const head = `${propertyKey(m.name)}: typed(${quote(m.name)}, { `;
+    return list('        ', head, [`key: ${m.typed.key.codec}`, `value: ${value}`], ' }),');
   });
   const programs = model.programs.map(
     (p) =>
       `      get ${propertyKey(p.name)}(): Program {\n        return collection.program(${quote(p.name)});\n      },`,
   );
-  const variables = model.variables.map(
-    (v) => `      ${propertyKey(v.name)}: globalVariable(collection, ${quote(v.name)}, ${v.typed.codec}),`,
+  const variables = model.variables.map((v) =>
+    list(
+      '      ',
+      `${propertyKey(v.name)}: globalVariable(`,
+      ['collection', quote(v.name), v.typed.codec],
+      '),',
+    ),
   );
   const block = (lines: string[], indent = '    ') =>
-    lines.length > 0
-      ? `{\n${lines.map((l) => l.replace(/^/gm, indent.slice(4))).join('\n')}\n${indent}}`
-      : '{}';
+    lines.length > 0 ? `{\n${lines.join('\n')}\n${indent}}` : '{}';
   return `/**
  * The object loaded: its maps, programs and variables, typed. \`close()\` (or \`using\`) closes the
  * typed map views and the collection (every map, program and link).
@@ -322,7 +339,7 @@ export class ${api.cls} implements Disposable {
    */
   static load(options: ${api.loadOptions} = {}): ${api.cls} {
     const { constants, ...rest } = options;
-    const collection = loadCollection(${api.object}(), { ...rest, constants: encodeConstants(constants ?? {}) });
+${list('    ', `const collection = loadCollection(${api.object}(), { `, ['...rest', 'constants: encodeConstants(constants ?? {})'], ' });')}
     try {
       return new ${api.cls}(collection);
     } catch (e) {

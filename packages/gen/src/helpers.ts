@@ -39,13 +39,17 @@ function unionWrite(
     write(k, new DataView(scratch.buffer), 0);
     for (let i = 0; i < extents[k]!; i++)
       if (scratch[i] !== region[i])
-        throw new CodecError(\`\${p}.\${k}\`, \`disagrees with \${set[0]} at byte \${i}: set one member, or members that agree\`);
+        throw new CodecError(
+          \`\${p}.\${k}\`,
+          \`disagrees with \${set[0]} at byte \${i}: set one member, or members that agree\`,
+        );
   }
 }`,
   bits: `/** The \`span\` bytes at \`at\` as one unsigned integer in \`order\`. */
 function loadSpan(d: DataView, at: number, span: number, order: ByteOrder): bigint {
   let all = 0n;
-  for (let i = 0; i < span; i++) all = (all << 8n) | BigInt(d.getUint8(at + (order === 'little' ? span - 1 - i : i)));
+  for (let i = 0; i < span; i++)
+    all = (all << 8n) | BigInt(d.getUint8(at + (order === 'little' ? span - 1 - i : i)));
   return all;
 }
 
@@ -55,13 +59,29 @@ function bitShift(span: number, first: number, bits: number, order: ByteOrder): 
 }
 
 /** Reads a bitfield of \`bits\` bits starting \`first\` bits into the \`span\` bytes at \`at\`. */
-function readBits(d: DataView, at: number, span: number, first: number, bits: number, signed: boolean, order: ByteOrder): bigint {
+function readBits(
+  d: DataView,
+  at: number,
+  span: number,
+  first: number,
+  bits: number,
+  signed: boolean,
+  order: ByteOrder,
+): bigint {
   const raw = BigInt.asUintN(bits, loadSpan(d, at, span, order) >> bitShift(span, first, bits, order));
   return signed ? BigInt.asIntN(bits, raw) : raw;
 }
 
 /** Writes a bitfield, leaving the other bits of its span as they are. */
-function writeBits(d: DataView, at: number, span: number, first: number, bits: number, value: bigint, order: ByteOrder): void {
+function writeBits(
+  d: DataView,
+  at: number,
+  span: number,
+  first: number,
+  bits: number,
+  value: bigint,
+  order: ByteOrder,
+): void {
   const shift = bitShift(span, first, bits, order);
   const mask = ((1n << BigInt(bits)) - 1n) << shift;
   const all = (loadSpan(d, at, span, order) & ~mask) | ((BigInt.asUintN(bits, value) << shift) & mask);
@@ -70,13 +90,20 @@ function writeBits(d: DataView, at: number, span: number, first: number, bits: n
 }
 
 /** Checks a bitfield's value (its JavaScript type and range) and gives it as a bigint. */
-function bitValue(v: unknown, p: string, kind: 'number' | 'bigint' | 'boolean', bits: number, signed: boolean): bigint {
+function bitValue(
+  v: unknown,
+  p: string,
+  kind: 'number' | 'bigint' | 'boolean',
+  bits: number,
+  signed: boolean,
+): bigint {
   if (typeof v !== kind || (kind === 'number' && !Number.isInteger(v)))
     throw new CodecError(p, \`\${String(v)} is not a\${kind === 'number' ? 'n integer' : \` \${kind}\`}\`);
   const n = typeof v === 'boolean' ? BigInt(Number(v)) : BigInt(v as number | bigint);
   const min = signed ? -(1n << BigInt(bits - 1)) : 0n;
   const max = signed ? (1n << BigInt(bits - 1)) - 1n : (1n << BigInt(bits)) - 1n;
-  if (n < min || n > max) throw new CodecError(p, \`\${String(v)} does not fit a \${bits}-bit bitfield (\${min}..\${max})\`);
+  if (n < min || n > max)
+    throw new CodecError(p, \`\${String(v)} does not fit a \${bits}-bit bitfield (\${min}..\${max})\`);
   return n;
 }`,
 };

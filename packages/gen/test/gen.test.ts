@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { NameNotFoundError } from '@ts-ebpf/elf';
@@ -206,6 +207,25 @@ describeKernel('generated modules', () => {
     expect(() => m.Shapes.load({ constants: { nope: 1 } })).toThrow(NameNotFoundError);
     expect(() => m.Shapes.load({ constants: { nope: 1 } })).toThrow(/'nope'.*seed, offset/);
     expect(() => m.Shapes.load({ constants: { seed: -1 } })).toThrow(/seed: -1 is not a u32/);
+  });
+
+  it('every generated module is laid out as the formatter would (biome format changes nothing)', () => {
+    const biome = new URL('../../../node_modules/.bin/biome', import.meta.url).pathname;
+    const modules = [
+      'shapes.ts',
+      'shapes-variant.ts',
+      'ref/shapes.ts',
+      ...CORPUS.map((f) => `corpus/${f.replace(/\..*$/, '')}.ts`),
+    ];
+    for (const file of modules) {
+      const text = ws.read(file);
+      const formatted = execFileSync(biome, ['format', '--stdin-file-path=module.ts'], {
+        input: text,
+        encoding: 'utf8',
+        maxBuffer: 1 << 26,
+      });
+      expect(formatted === text, `${file} is not formatted`).toBe(true);
+    }
   });
 
   it('output is deterministic: the same object gives the same module', () => {

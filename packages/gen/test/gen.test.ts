@@ -49,7 +49,14 @@ describeKernel('generated modules', () => {
       const text = generateBindings(corpus.object(file), { name: defaultName(file), source: file });
       ws.write(`corpus/${file.replace(/\..*$/, '')}.ts`, text);
     }
-    for (const use of ['use-shapes.ts', 'use-variant.ts', 'use-old.ts', 'use-reference.ts', 'use-maps.ts'])
+    for (const use of [
+      'use-shapes.ts',
+      'use-variant.ts',
+      'use-old.ts',
+      'use-reference.ts',
+      'use-maps.ts',
+      'use-corpus.ts',
+    ])
       copyFileSync(join(FIXTURES, use), join(ws.dir, use));
     diagnostics = ws.typecheck();
     mkdirSync(pinRoot, { recursive: true });
@@ -170,6 +177,17 @@ describeKernel('generated modules', () => {
       bloomMiss: 0,
       innerA: 2n,
       innerB: 20n,
+    });
+  });
+
+  it('the rest of the elf corpus: each module loads; values read as C initialised or wrote them', async () => {
+    const { run } = await import(join(ws.dir, 'use-corpus.ts'));
+    expect(run()).toEqual({
+      tracing: { targetPid: process.pid, bonus: 3, resetOnFork: 7, custom: 1000n, comm: '', missingEnum: 7n },
+      net: { tcRuns: 2n, watchPort: 0 },
+      uprobe: { calls: 0n, programs: ['on_call', 'on_return'] },
+      iter: { targetPid: process.pid, tasksSeen: 0n },
+      callbacks: { iterations: 10n, sum: 285n, result: 10n, tail: 1n, mapSum: 36n, mapElems: 8n },
     });
   });
 

@@ -1,8 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { NameNotFoundError } from '@ts-ebpf/elf';
-import { CodecError, encode } from '@ts-ebpf/maps';
+import { loadCollectionSpec, NameNotFoundError } from '@ts-ebpf/elf';
+import { CodecError, decode, encode } from '@ts-ebpf/maps';
 import { describeKernel } from '@ts-ebpf/test-utils';
 import { HOST_BYTE_ORDER } from '@ts-ebpf/uapi';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -15,7 +15,7 @@ const ws = new Workspace('gen');
 const pinRoot = `/sys/fs/bpf/ts-ebpf-gen-${process.pid}`;
 let corpus: CorpusBuild;
 let diagnostics: Diagnostic[];
-let objects: { shapes: string; variant: string };
+let objects: { shapes: string; variant: string; bigEndian: string };
 
 /** Runs `ts-ebpf gen` with these arguments; fails the test on a non-zero exit. */
 async function gen(...argv: string[]): Promise<void> {
@@ -39,9 +39,11 @@ describeKernel('generated modules', () => {
     objects = {
       shapes: compileFixture('shapes.bpf.c', dir),
       variant: compileFixture('shapes.bpf.c', dir, ['VARIANT']),
+      bigEndian: compileFixture('shapes.bpf.c', dir, [], { target: 'bpfeb' }),
     };
     await gen(objects.shapes, '-o', join(ws.dir, 'shapes.ts'), '--type', 'event');
     await gen(objects.variant, '-o', join(ws.dir, 'shapes-variant.ts'), '--name', 'Shapes');
+    await gen(objects.bigEndian, '-o', join(ws.dir, 'shapes-be.ts'), '--name', 'Shapes', '--type', 'event');
     mkdirSync(join(ws.dir, 'ref'));
     await gen(objects.shapes, '-o', join(ws.dir, 'ref/shapes.ts'), '--reference', '--name', 'ShapesRef');
     corpus = new CorpusBuild();
@@ -243,6 +245,42 @@ describeKernel('generated modules', () => {
         maxBuffer: 1 << 26,
       });
       expect(formatted === text, `${file} is not formatted`).toBe(true);
+    }
+  });
+
+  it('codecs follow the object byte order: bitfields clang laid out in bpfel and bpfeb objects decode alike', async () => {
+    // the modules differ only in the embedded object and its byte order
+    const strip = (text: string) =>
+      text
+        .replace(/\nconst OBJECT_BASE64 = \[[^\]]*\]/, '')
+        .replace(/shapes\.bpf\.(bpfeb\.)?o/g, 'shapes.o')
+        .replace(/\(\d+( bytes)?\)/g, '()')
+        .replace(/OBJECT_BYTE_ORDER: ByteOrder = '(big|little)'/, '');
+    const big = ws.read('shapes-be.ts');
+    expect(big).toContain("const OBJECT_BYTE_ORDER: ByteOrder = 'big';");
+    expect(ws.read('shapes.ts')).toContain("const OBJECT_BYTE_ORDER: ByteOrder = 'little';");
+    expect(strip(big)).toBe(strip(ws.read('shapes.ts')));
+    for (const [file, object, order] of [
+      ['shapes.ts', objects.shapes, 'little'],
+      ['shapes-be.ts', objects.bigEndian, 'big'],
+    ] as const) {
+      const m = await import(join(ws.dir, file));
+      const spec = loadCollectionSpec(readFileSync(object));
+      expect(spec.byteOrder).toBe(order);
+      const data = spec.dataSections.get('.data')!;
+      const at = (name: string) => data.contents.subarray(data.variables.get(name)!.offset);
+      expect(decode(m.flagsCodec, at('init_flags'), order)).toEqual({
+        a: 5,
+        b: -7,
+        c: 0xabcdef1234n,
+        d: 0x1234,
+      });
+      expect(decode(m.pointCodec, at('origin'), order)).toEqual({ x: -1, y: 300 });
+      // and encode gives back clang's bytes
+      const size = data.variables.get('init_flags')!.size;
+      expect(encode(m.flagsCodec, { a: 5, b: -7, c: 0xabcdef1234n, d: 0x1234 }, order)).toEqual(
+        at('init_flags').subarray(0, size),
+      );
     }
   });
 

@@ -13,21 +13,23 @@ function multiarchInclude(): string[] {
 
 /**
  * Compiles `fixtures/<name>` with clang-19 (`-g -O2 -target bpf`, the system's libbpf headers)
- * into `dir`, with `-D` defines (and without `-g` when `debug` is false); returns the object's path.
+ * into `dir`, with `-D` defines (without `-g` when `debug` is false; for `target`, default bpf);
+ * returns the object's path.
  */
 export function compileFixture(
   name: string,
   dir: string,
   defines: readonly string[] = [],
-  options: { debug?: boolean } = {},
+  options: { debug?: boolean; target?: 'bpf' | 'bpfel' | 'bpfeb' } = {},
 ): string {
-  const suffix = `${defines.map((d) => `.${d}`).join('')}${options.debug === false ? '.nodebug' : ''}`;
+  const target = options.target ?? 'bpf';
+  const suffix = `${defines.map((d) => `.${d}`).join('')}${options.debug === false ? '.nodebug' : ''}${target === 'bpf' ? '' : `.${target}`}`;
   const out = join(dir, name.replace(/\.c$/, `${suffix}.o`));
   execFileSync('clang-19', [
     ...(options.debug === false ? [] : ['-g']),
     '-O2',
     '-target',
-    'bpf',
+    target,
     ...multiarchInclude(),
     ...defines.map((d) => `-D${d}`),
     '-c',

@@ -80,7 +80,8 @@ function member(
       end: at + span,
     };
   }
-  const typed = lookup.typeOf(m.type, where, `${owner.name}${pascalCase(key)}`);
+  const hint = m.name ? `${owner.name}${pascalCase(m.name)}` : `${owner.name}Anon${index}`;
+  const typed = lookup.typeOf(m.type, where, hint);
   const size = typed.size === 1 ? '1 byte' : `${typed.size} bytes`;
   const note = typed.note ? `; ${typed.note}` : '';
   const field = access('f', key);

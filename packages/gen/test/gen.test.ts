@@ -92,7 +92,7 @@ describeKernel('generated modules', () => {
     expect(added).toEqual([
       '  /** `s64 balance`: byte 72, 8 bytes. */',
       '  balance: bigint;',
-      '  /** `u32 extra`: byte 116, 4 bytes. */',
+      '  /** `u32 extra`: byte 120, 4 bytes. */',
       '  extra: number;',
     ]);
     const variant = diagnostics.filter((d) => d.file.endsWith('use-variant.ts'));
@@ -130,6 +130,7 @@ describeKernel('generated modules', () => {
         [0, 1, 2],
         [10, 11, 12],
       ],
+      _19: { ua: 0xdeadbeef, ub: 0xbeef },
     });
     expect(r.stored).toEqual(expected(9));
     expect(r.last).toEqual(expected(10));

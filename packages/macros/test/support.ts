@@ -1,0 +1,35 @@
+import { bpf, type Instruction } from '@ts-ebpf/dsl';
+import { MapType, u32, u64 } from '@ts-ebpf/maps';
+import { defineMap } from '../src/index.js';
+
+/** One u64 counter in slot 0 of an array: what each test's program counts into. */
+export const counter = defineMap({ type: MapType.ARRAY, key: u32, value: u64, maxEntries: 1 });
+
+/** Adds 1 to slot 0 of the array map `fd`, then returns `ret` (expects nothing in registers). */
+export function countThenReturn(fd: number, ret: number): Instruction[] {
+  return bpf`
+    *(u32 *)(r10 - 4) = 0
+    r2 = r10
+    r2 += -4
+    r1 = map[fd:${fd}]
+    call bpf_map_lookup_elem
+    if r0 == 0 goto +2
+    r1 = 1
+    lock *(u64 *)(r0 + 0) += r1
+    r0 = ${ret}
+    exit`;
+}
+
+/** Waits until `check()` is true (polling), or throws after `ms`. */
+export async function eventually(check: () => boolean, ms = 3000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Slot 0 of a counter map. */
+export function countOf(map: { get(k: number): bigint | undefined }): bigint {
+  return map.get(0) ?? 0n;
+}

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { program as flatten, type PluginProgram, pluginSection } from '@ts-ebpf/dsl';
 import { BpfMap } from '@ts-ebpf/maps';
 import {
@@ -127,7 +128,7 @@ export class Script<
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    const [first, ...rest] = this.#teardown.run();
+    const [first, ...rest] = this.#teardown.run(false);
     if (first !== undefined) throw new ScriptError('close', first, rest);
   }
 
@@ -288,7 +289,10 @@ export function script<
   try {
     for (const [name, def] of p.maps) {
       step = `create map '${name}'`;
+      const pin = def.spec.pinning?.path;
+      const pinnedBefore = pin !== undefined && existsSync(pin);
       const map = BpfMap.create({ ...def.spec, name: kernelName(`map '${name}'`, def.spec.name, name) });
+      if (pin !== undefined && !pinnedBefore) teardown.pushOnFailure(() => map.unpin(pin));
       teardown.push(() => map.close());
       maps[name] = map;
     }
@@ -317,7 +321,7 @@ export function script<
       structOps[name] = link;
     }
   } catch (e) {
-    throw new ScriptError(step, e, teardown.run());
+    throw new ScriptError(step, e, teardown.run(true));
   }
   return new Script({ maps, programs, links, structOps }, teardown);
 }

@@ -3,19 +3,31 @@
  * earlier one throws, and the errors are handed back in the order they happened.
  */
 export class Teardown {
-  readonly #closers: (() => void)[] = [];
+  readonly #closers: { close: () => void; onFailureOnly: boolean }[] = [];
 
   /** Registers the closer of something just created. */
   push(close: () => void): void {
-    this.#closers.push(close);
+    this.#closers.push({ close, onFailureOnly: false });
   }
 
-  /** Runs every closer, last first, once; returns the errors they threw. */
-  run(): unknown[] {
+  /**
+   * Registers an undo that runs only when the script fails while being made (a pin the script
+   * created: it outlives a script that was made and closed, as pins are meant to).
+   */
+  pushOnFailure(undo: () => void): void {
+    this.#closers.push({ close: undo, onFailureOnly: true });
+  }
+
+  /**
+   * Runs every closer, last first, once (with `failed`, the failure-only undos too); returns
+   * the errors they threw.
+   */
+  run(failed: boolean): unknown[] {
     const errors: unknown[] = [];
-    for (let close = this.#closers.pop(); close; close = this.#closers.pop()) {
+    for (let step = this.#closers.pop(); step; step = this.#closers.pop()) {
+      if (step.onFailureOnly && !failed) continue;
       try {
-        close();
+        step.close();
       } catch (e) {
         errors.push(e);
       }

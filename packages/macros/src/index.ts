@@ -47,6 +47,7 @@ export {
   type ScriptMaps,
 } from './define-program.js';
 export { DefinitionError, ScriptError } from './errors.js';
+export { ObjectScript, type ObjectScriptOptions, scriptFromObject } from './from-object.js';
 export {
   type AllMaps,
   type ProgramDefinitions,

@@ -22,6 +22,7 @@ import {
   type ScriptMaps,
 } from './define-program.js';
 import { DefinitionError, ScriptError } from './errors.js';
+import { scriptFromObject } from './from-object.js';
 import { Teardown } from './teardown.js';
 
 /** Program definitions by the name a script gives them. */
@@ -325,3 +326,6 @@ export function script<
   }
   return new Script({ maps, programs, links, structOps }, teardown);
 }
+
+/** The same lifecycle over a clang-compiled object: see {@link scriptFromObject}. */
+script.fromObject = scriptFromObject;

@@ -89,8 +89,7 @@ export class ObjectScript implements Disposable {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    const [first, ...rest] = this.#teardown.run(false);
-    if (first !== undefined) throw new ScriptError('close', first, rest);
+    this.#teardown.close();
   }
 
   /** `close()`, for `using`. */

@@ -1,3 +1,5 @@
+import { ScriptError } from './errors.js';
+
 /**
  * What a script created, closed in reverse order of creation: every closer runs even when an
  * earlier one throws, and the errors are handed back in the order they happened.
@@ -33,5 +35,14 @@ export class Teardown {
       }
     }
     return errors;
+  }
+
+  /**
+   * Closes a script that was made: every closer but the failure-only undos, once.
+   * @throws ScriptError (step `'close'`) with the first error as `cause`, the others in `cleanupErrors`
+   */
+  close(): void {
+    const [first, ...rest] = this.run(false);
+    if (first !== undefined) throw new ScriptError('close', first, rest);
   }
 }

@@ -1,23 +1,14 @@
-import { bpf, type Instruction } from '@ts-ebpf/dsl';
+import { disassemble, type Instruction } from '@ts-ebpf/dsl';
 import { MapType, u32, u64 } from '@ts-ebpf/maps';
+import { counterProgram } from '@ts-ebpf/test-utils';
 import { defineMap } from '../src/index.js';
 
 /** One u64 counter in slot 0 of an array: what each test's program counts into. */
 export const counter = defineMap({ type: MapType.ARRAY, key: u32, value: u64, maxEntries: 1 });
 
-/** Adds 1 to slot 0 of the array map `fd`, then returns `ret` (expects nothing in registers). */
+/** Adds 1 to slot 0 of the array map `fd`, then returns `ret`: test-utils' counter, as instructions. */
 export function countThenReturn(fd: number, ret: number): Instruction[] {
-  return bpf`
-    *(u32 *)(r10 - 4) = 0
-    r2 = r10
-    r2 += -4
-    r1 = map[fd:${fd}]
-    call bpf_map_lookup_elem
-    if r0 == 0 goto +2
-    r1 = 1
-    lock *(u64 *)(r0 + 0) += r1
-    r0 = ${ret}
-    exit`;
+  return disassemble(counterProgram(fd, ret));
 }
 
 /** Waits until `check()` is true (polling), or throws after `ms`. */

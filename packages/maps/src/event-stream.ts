@@ -32,8 +32,11 @@ export interface EventWakeups {
   subscribe(drain: () => void): () => void;
 }
 
-/** Decoded records delivered per wake-up at most, by a subscription. */
-export const EVENT_BATCH = 1024;
+/**
+ * Decoded records a subscription delivers per turn of the event loop at most: when a turn takes
+ * that many, the next is scheduled at once (`setImmediate`), without waiting for the poller.
+ */
+export const EVENT_BATCH = 4096;
 
 /**
  * @internal Checks that a record of `length` bytes can be decoded by `codec` (records longer than
@@ -90,12 +93,12 @@ export function eventIterator<T>(
 
 /**
  * @internal The callback form: runs `drain` (which delivers at most {@link EVENT_BATCH} decoded
- * records to the subscriber's callback) on every wake-up.
+ * records to the subscriber's callback, and returns how many) on every wake-up.
  */
 export function eventSubscription(
   source: EventSource,
   wakeups: EventWakeups,
-  drain: () => void,
+  drain: (subscription: EventSubscription) => number,
   signal: AbortSignal | undefined,
 ): EventSubscription {
   let stop: (() => void) | undefined;
@@ -115,9 +118,10 @@ export function eventSubscription(
   };
   const onAbort = () => subscription.close();
   if (signal?.aborted === true) return subscription;
-  stop = wakeups.subscribe(() => {
-    if (stop !== undefined && !source.closed) drain();
-  });
+  const run = (): void => {
+    if (stop !== undefined && !source.closed && drain(subscription) === EVENT_BATCH) setImmediate(run);
+  };
+  stop = wakeups.subscribe(run);
   signal?.addEventListener('abort', onAbort, { once: true });
   return subscription;
 }

@@ -42,6 +42,9 @@ const ORDER = HOST_BYTE_ORDER;
 /** Takes one sample: `len` bytes at `offset` of `view` (the ring, or a copy when it wraps). */
 type Deliver = (view: DataView, offset: number, len: number, cpu: number) => void;
 
+/** What a drain also stops for once closed (a subscription closed by its own callback). */
+type Until = { readonly closed: boolean } | undefined;
+
 // perf_event_mmap_page: data_head @1024 and data_tail @1032, read and written as u32 halves.
 const HEAD = 1024;
 
@@ -211,7 +214,7 @@ export class PerfBuffer
     deliver(this.#scratchView, 0, len, r.cpu);
   }
 
-  #drainCpu(r: CpuRing, deliver: Deliver, limit: number): number {
+  #drainCpu(r: CpuRing, deliver: Deliver, limit: number, until: Until): number {
     // Records are 8-byte aligned and the data area a multiple of 8 bytes, so a record's header
     // and a sample's size word never wrap: they are read in place. Only a sample's payload
     // may wrap (then it is copied into scratch). One object per sample: its Uint8Array.
@@ -232,6 +235,13 @@ export class PerfBuffer
           size,
           `perf record of ${size} bytes (its header alone is 8)`,
         );
+      if (tail + size > head)
+        throw new CorruptRecordError(
+          this.#name,
+          r.cpu,
+          size,
+          `perf record of ${size} bytes with only ${head - tail} written`,
+        );
       const body = tail + 8;
       tail += size;
       if (type === PerfRecord.SAMPLE) {
@@ -251,6 +261,7 @@ export class PerfBuffer
         } finally {
           this.#setTail(r, tail);
         }
+        if (this.#closed || until?.closed === true) break;
       } else {
         if (type === PerfRecord.LOST) {
           // struct { u64 id; u64 lost; }: the count, u64-aligned, cannot wrap either
@@ -272,15 +283,18 @@ export class PerfBuffer
     return this.#drain(
       (view, offset, len, cpu) => cb(new Uint8Array(view.buffer, view.byteOffset + offset, len), cpu),
       limit,
+      undefined,
     );
   }
 
-  #drain(deliver: Deliver, limit: number): number {
+  // Stops early once the reader (or `until`: a subscription its callback closed) is closed.
+  #drain(deliver: Deliver, limit: number, until: Until): number {
     if (this.#closed) throw new ReaderClosedError(this.#name, 'open a new one with PerfBuffer.open(map)');
     let n = 0;
-    for (let i = 0; i < this.#rings.length && n < limit; i++) {
-      const r = this.#rings[(this.#next + i) % this.#rings.length]!;
-      n += this.#drainCpu(r, deliver, limit - n);
+    const rings = this.#rings.length;
+    for (let i = 0; i < rings && n < limit && !this.#closed && until?.closed !== true; i++) {
+      const r = this.#rings[(this.#next + i) % rings]!;
+      n += this.#drainCpu(r, deliver, limit - n, until);
     }
     this.#next = (this.#next + 1) % Math.max(this.#rings.length, 1);
     return n;
@@ -298,11 +312,24 @@ export class PerfBuffer
     cb: (event: T, cpu: number) => void,
     limit = Number.POSITIVE_INFINITY,
   ): number {
+    return this.#decodeEvents(codec, cb, limit, undefined);
+  }
+
+  #decodeEvents<T>(
+    codec: Codec<T>,
+    cb: (event: T, cpu: number) => void,
+    limit: number,
+    until: Until,
+  ): number {
     const need = codec.size;
-    return this.#drain((view, offset, len, cpu) => {
-      if (len < need) throw eventTooShort(codec, len, this.#name);
-      cb(codec.read(view, offset, ORDER), cpu);
-    }, limit);
+    return this.#drain(
+      (view, offset, len, cpu) => {
+        if (len < need) throw eventTooShort(codec, len, this.#name);
+        cb(codec.read(view, offset, ORDER), cpu);
+      },
+      limit,
+      until,
+    );
   }
 
   /**
@@ -322,7 +349,7 @@ export class PerfBuffer
 
   /**
    * Calls `cb` with every sample decoded by `codec` and its CPU, as the poller sees them (at most
-   * 1024 per wake-up), until the subscription is closed, its signal aborts or the reader closes:
+   * 4096 per turn of the event loop), until the subscription is closed, its signal aborts or the reader closes:
    * the callback form of libbpf's `perf_buffer__new(fd, pages, sample_cb, lost_cb, …)` +
    * `perf_buffer__poll` (lost samples are the `'lost'` event). An error thrown by `cb` ends that
    * wake-up's drain (the sample counts as consumed) and is rethrown from the poller's wake-up.
@@ -336,7 +363,7 @@ export class PerfBuffer
     return eventSubscription(
       this,
       this.#stream,
-      () => this.consumeEvents(codec, cb, EVENT_BATCH),
+      (subscription) => this.#decodeEvents(codec, cb, EVENT_BATCH, subscription),
       options.signal,
     );
   }

@@ -234,6 +234,16 @@ export class RingBuffer
    * with a `CodecError`. @returns the number of records delivered.
    */
   consumeEvents<T>(codec: Codec<T>, cb: (event: T) => void, limit = Number.POSITIVE_INFINITY): number {
+    return this.#decodeEvents(codec, cb, limit, undefined);
+  }
+
+  // consumeEvents, stopping also once `until` is closed (a subscription closed by its callback).
+  #decodeEvents<T>(
+    codec: Codec<T>,
+    cb: (event: T) => void,
+    limit: number,
+    until: { readonly closed: boolean } | undefined,
+  ): number {
     this.#assertOpen();
     this.#assertNothingHeld();
     this.#assertNoReadAhead();
@@ -277,7 +287,7 @@ export class RingBuffer
         n++;
         bytes += len;
         cb(event);
-        if (this.#closed) break;
+        if (this.#closed || until?.closed === true) break;
       }
     } finally {
       this.#consuming = false;
@@ -319,8 +329,8 @@ export class RingBuffer
   }
 
   /**
-   * Calls `cb` with every record decoded by `codec`, as the poller sees them (at most 1024 per
-   * wake-up), until the subscription is closed, its signal aborts or the reader closes: the
+   * Calls `cb` with every record decoded by `codec`, as the poller sees them (at most 4096 per
+   * turn of the event loop), until the subscription is closed, its signal aborts or the reader closes: the
    * callback form of libbpf's `ring_buffer__new(fd, sample_cb, …)` + `ring_buffer__poll`. An error
    * thrown by `cb` ends that wake-up's drain (the record counts as consumed) and is rethrown from
    * the poller's wake-up, as an `'record'` listener's error would be. One consumer per ring:
@@ -331,7 +341,7 @@ export class RingBuffer
     return eventSubscription(
       this,
       this.#stream,
-      () => this.consumeEvents(codec, cb, EVENT_BATCH),
+      (subscription) => this.#decodeEvents(codec, cb, EVENT_BATCH, subscription),
       options.signal,
     );
   }

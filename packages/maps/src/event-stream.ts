@@ -29,6 +29,7 @@ export type ConsumeEvents<T> = (cb: (event: T) => void, limit: number) => number
 /** @internal The reader's wake-ups, as its RecordStream offers them. */
 export interface EventWakeups {
   readable(signal?: AbortSignal): Promise<boolean>;
+  hold(): () => void;
   subscribe(drain: () => void): () => void;
 }
 
@@ -66,8 +67,12 @@ export function eventIterator<T>(
   const take = (event: T) => {
     got = event;
   };
+  // Taken at the first wait, given back when the iteration ends (a break, close, abort).
+  let held: (() => void) | undefined;
   const finish = (): IteratorResult<T> => {
     done = true;
+    held?.();
+    held = undefined;
     return { value: undefined, done: true };
   };
   const step = (): Promise<IteratorResult<T>> | IteratorResult<T> => {
@@ -77,6 +82,7 @@ export function eventIterator<T>(
       got = undefined;
       return { value, done: false };
     }
+    held ??= wakeups.hold();
     return wakeups.readable(signal).then((open) => (open ? step() : finish()));
   };
   return {

@@ -179,6 +179,22 @@ export class RecordStream {
   }
 
   /**
+   * Keeps the fd watched between waits (as an iterator of this stream does), until the returned
+   * function is called: a consumer that waits again and again then re-arms its registration
+   * instead of adding it anew each time (and the poller's worker keeps running meanwhile).
+   */
+  hold(): () => void {
+    this.#iterators++;
+    let held = true;
+    return () => {
+      if (!held) return;
+      held = false;
+      this.#iterators--;
+      this.#idleCheck();
+    };
+  }
+
+  /**
    * Resolves true once records are pending (at once if they are), false when the reader
    * closes or `signal` aborts first.
    */

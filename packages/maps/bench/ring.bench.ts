@@ -145,17 +145,23 @@ async function drainEvents(reader: RingBuffer | PerfBuffer, records: number): Pr
   return n;
 }
 
-/** Subscribes, and resolves with the count once `records` decoded records arrived. */
+// One subscription per reader, made at its first drain and kept, as an application keeps its
+// handler: a subscription's first wake-up starts the poller's worker thread, which stops with
+// the last subscription (tens of ms that no drain should count).
+const subscriptions = new WeakMap<RingBuffer | PerfBuffer, { close(): void }>();
+
+/** Resolves with the count once `records` more decoded records arrived at the subscription. */
 function drainSubscription(reader: RingBuffer | PerfBuffer, records: number): Promise<number> {
   got = 0;
   want = records;
-  return new Promise<number>((resolve) => {
-    const sub = reader.onEvent(event, onEvent);
+  const done = new Promise<number>((resolve) => {
     arrived = () => {
-      sub.close();
+      arrived = undefined;
       resolve(got);
     };
   });
+  if (!subscriptions.has(reader)) subscriptions.set(reader, reader.onEvent(event, onEvent));
+  return done;
 }
 
 // JS floors of two reading shapes, on a buffer like a copied batch (no ring, no FFI).

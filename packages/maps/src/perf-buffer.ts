@@ -224,53 +224,54 @@ export class PerfBuffer
     const mask = this.#dataSize - 1;
     let tail = r.tail;
     let n = 0;
-    while (tail < head && n < limit) {
-      const at = page + (tail % this.#dataSize);
-      const type = view.getUint32(at, LE);
-      const size = view.getUint16(at + 6, LE);
-      if (size < 8)
-        throw new CorruptRecordError(
-          this.#name,
-          r.cpu,
-          size,
-          `perf record of ${size} bytes (its header alone is 8)`,
-        );
-      if (tail + size > head)
-        throw new CorruptRecordError(
-          this.#name,
-          r.cpu,
-          size,
-          `perf record of ${size} bytes with only ${head - tail} written`,
-        );
-      const body = tail + 8;
-      tail += size;
-      if (type === PerfRecord.SAMPLE) {
-        const len = view.getUint32(page + (body & mask), LE);
-        if (len > size - 12)
+    let bytes = 0;
+    // The tail is written once, after the drain (as libbpf does), also when a callback throws:
+    // a sample counts as consumed once delivered.
+    try {
+      while (tail < head && n < limit) {
+        const at = page + (tail % this.#dataSize);
+        const type = view.getUint32(at, LE);
+        const size = view.getUint16(at + 6, LE);
+        if (size < 8)
           throw new CorruptRecordError(
             this.#name,
             r.cpu,
             size,
-            `perf sample of ${len} bytes in a ${size}-byte record`,
+            `perf record of ${size} bytes (its header alone is 8)`,
           );
-        this.stats.records++;
-        this.stats.bytes += len;
-        n++;
-        try {
+        if (tail + size > head)
+          throw new CorruptRecordError(
+            this.#name,
+            r.cpu,
+            size,
+            `perf record of ${size} bytes with only ${head - tail} written`,
+          );
+        const body = tail + 8;
+        tail += size;
+        if (type === PerfRecord.SAMPLE) {
+          const len = view.getUint32(page + (body & mask), LE);
+          if (len > size - 12)
+            throw new CorruptRecordError(
+              this.#name,
+              r.cpu,
+              size,
+              `perf sample of ${len} bytes in a ${size}-byte record`,
+            );
+          n++;
+          bytes += len;
           this.#deliver(r, body + 4, len, deliver);
-        } finally {
-          this.#setTail(r, tail);
-        }
-        if (this.#closed || until?.closed === true) break;
-      } else {
-        if (type === PerfRecord.LOST) {
+          if (this.#closed || until?.closed === true) break;
+        } else if (type === PerfRecord.LOST) {
           // struct { u64 id; u64 lost; }: the count, u64-aligned, cannot wrap either
           const lost = Number(view.getBigUint64(page + ((body + 8) & mask), LE));
           this.stats.discarded += lost;
           this.emit('lost', lost, r.cpu);
         }
-        this.#setTail(r, tail);
       }
+    } finally {
+      this.stats.records += n;
+      this.stats.bytes += bytes;
+      this.#setTail(r, tail);
     }
     return n;
   }

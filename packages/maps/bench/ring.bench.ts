@@ -38,11 +38,22 @@ execFileSync('gcc', ['-O2', '-o', bin, new URL('./maps-baseline.c', import.meta.
 const c = (...args: string[]) => JSON.parse(execFileSync(bin, args, { encoding: 'utf8' }));
 const gc = (globalThis as { gc?: () => void }).gc;
 const ns = (t0: bigint, n: number) => Number(process.hrtime.bigint() - t0) / n;
+// CPU time of the process (all its threads: GC helpers, the poller's worker) per record.
+const cpuNs = (c0: NodeJS.CpuUsage, n: number) => {
+  const c = process.cpuUsage(c0);
+  return ((c.user + c.system) * 1000) / n;
+};
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const line = (what: string, js: number, cv: number, floor?: number) =>
+const line = (what: string, js: number, cv: number, cpu: string, floor?: number) =>
   console.log(
-    `  ${what.padEnd(44)} ${js.toFixed(1).padStart(8)} ns/rec   C ${cv.toFixed(1).padStart(6)}   ratio ${(js / cv).toFixed(2).padStart(6)}${floor === undefined ? '' : `   (JS floor ${(floor / cv).toFixed(2)}x C)`}`,
+    `  ${what.padEnd(44)} ${js.toFixed(1).padStart(8)} ns/rec   C ${cv.toFixed(1).padStart(6)}   ratio ${(js / cv).toFixed(2).padStart(6)}   ${cpu}${floor === undefined ? '' : `   (JS floor ${(floor / cv).toFixed(2)}x C)`}`,
   );
+
+/** The median over rounds of a figure's CPU-time ratio to C's (and of its floor's), as text. */
+function cpuRatios(rounds: RingFigures[], key: string, floorKey?: string): string {
+  const of = (k: string) => median(rounds.map((r) => r[`${k}Cpu`]! / r.cCpu!));
+  return `CPU-time ratio ${of(key).toFixed(2)}${floorKey ? ` (floor ${of(floorKey).toFixed(2)})` : ''}`;
+}
 
 // The decoded event: the first 16 bytes of each record (ringReserveProgram writes its seq as a
 // u64 at 0; outputProgram writes it in every u64), as a struct codec decodes them: a bigint and
@@ -203,22 +214,33 @@ type Drain = () => number | Promise<number>;
 
 /**
  * Steady state: the drain first runs on 30 small fills (V8 optimizes a function only after a
- * few calls), then the best of three fills and drains, each from a collected heap.
+ * few calls), then the best of three fills and drains, each from a collected heap. Elapsed
+ * time per record; the best CPU time per record goes to `cpu`.
  */
-async function timed(fill: (n: number) => void, records: number, drain: Drain): Promise<number> {
+async function timed(
+  fill: (n: number) => void,
+  records: number,
+  drain: Drain,
+  cpu: (ns: number) => void,
+): Promise<number> {
   for (let i = 0; i < 30; i++) {
     fill(1000);
     await drainSome(drain, 1000);
   }
   let best = Number.POSITIVE_INFINITY;
+  let bestCpu = Number.POSITIVE_INFINITY;
   for (let i = 0; i < 3; i++) {
     gc?.();
     fill(records);
+    const c0 = process.cpuUsage();
     const t = process.hrtime.bigint();
     const n = await drain();
+    const wall = ns(t, n);
+    bestCpu = Math.min(bestCpu, cpuNs(c0, n));
     if (n !== records) throw new Error(`drained ${n} of ${records} records`);
-    best = Math.min(best, ns(t, n));
+    best = Math.min(best, wall);
   }
+  cpu(bestCpu);
   return best;
 }
 
@@ -229,15 +251,23 @@ async function drainSome(drain: Drain, n: number): Promise<number> {
   return drain();
 }
 
-async function floorTimed(run: (n: number) => number | Promise<number>, records: number): Promise<number> {
+async function floorTimed(
+  run: (n: number) => number | Promise<number>,
+  records: number,
+  cpu: (ns: number) => void,
+): Promise<number> {
   for (let i = 0; i < 30; i++) await run(1000);
   let best = Number.POSITIVE_INFINITY;
+  let bestCpu = Number.POSITIVE_INFINITY;
   for (let i = 0; i < 3; i++) {
     gc?.();
+    const c0 = process.cpuUsage();
     const t = process.hrtime.bigint();
     const n = await run(records);
     best = Math.min(best, ns(t, n));
+    bestCpu = Math.min(bestCpu, cpuNs(c0, n));
   }
+  cpu(bestCpu);
   return best;
 }
 
@@ -255,18 +285,26 @@ async function ringRound(size: number, records: number): Promise<RingFigures> {
     const t = process.hrtime.bigint();
     fill(records);
     const produce = ns(t, records);
-    const cFig = c('ring', pin, String(records)).ring as number;
+    const cRun = c('ring', pin, String(records)) as { ring: number; cpu: number };
     fill(records);
     const cCopy = c('ringcopy', pin, String(records)).ring as number;
     using reader = RingBuffer.open(ring);
-    const f: RingFigures = { produce, c: cFig, cCopy };
+    const f: RingFigures = { produce, c: cRun.ring, cCpu: cRun.cpu, cCopy };
     const upTo = () => (limit > 0 ? limit : records);
     const run = async (name: string, drain: Drain) => {
-      f[name] = await timed(fill, records, async () => {
-        const n = await drain();
-        limit = 0;
-        return n;
-      });
+      const cpu = (v: number) => {
+        f[`${name}Cpu`] = v;
+      };
+      f[name] = await timed(
+        fill,
+        records,
+        async () => {
+          const n = await drain();
+          limit = 0;
+          return n;
+        },
+        cpu,
+      );
     };
     await run('cursor', () => drainCursor(reader));
     await run('consume', () => reader.consume(readFirstWord));
@@ -278,8 +316,12 @@ async function ringRound(size: number, records: number): Promise<RingFigures> {
     await run('consumeEvents', () => reader.consumeEvents(event, takeEvent));
     await run('events', () => drainEvents(reader, upTo()));
     await run('onEvent', () => drainSubscription(reader, upTo()));
-    f.awaitFloor = await floorTimed(awaitFloor, records);
-    f.viewFloor = await floorTimed(viewFloor, records);
+    f.awaitFloor = await floorTimed(awaitFloor, records, (v) => {
+      f.awaitFloorCpu = v;
+    });
+    f.viewFloor = await floorTimed(viewFloor, records, (v) => {
+      f.viewFloorCpu = v;
+    });
     const drops = cnt.get(0)!.drops;
     if (drops !== 0n || sink < 0) throw new Error(`producer dropped ${drops} records`);
     return f;
@@ -302,16 +344,24 @@ async function perfRound(records: number): Promise<RingFigures> {
   try {
     map.pin(mapPin);
     pinObject(prog, progPin);
-    const cFig = c('perf', mapPin, progPin, String(records), String(pages)).perf as number;
-    const f: RingFigures = { c: cFig };
+    const cRun = c('perf', mapPin, progPin, String(records), String(pages)) as { perf: number; cpu: number };
+    const f: RingFigures = { c: cRun.perf, cCpu: cRun.cpu };
     using reader = PerfBuffer.open(map, { pages });
     const upTo = () => (limit > 0 ? limit : records);
     const run = async (name: string, drain: Drain) => {
-      f[name] = await timed(fill, records, async () => {
-        const n = await drain();
-        limit = 0;
-        return n;
-      });
+      const cpu = (v: number) => {
+        f[`${name}Cpu`] = v;
+      };
+      f[name] = await timed(
+        fill,
+        records,
+        async () => {
+          const n = await drain();
+          limit = 0;
+          return n;
+        },
+        cpu,
+      );
     };
     await run('consumeEvents', () => reader.consumeEvents(event, takeEvent));
     await run('events', () => drainEvents(reader, upTo()));
@@ -363,7 +413,8 @@ if (wanted('ring')) {
     for (const [key, name, goal, floorKey] of forms) {
       const r = medianRound(rounds, key);
       const floor = floorKey ? r[floorKey] : undefined;
-      line(name, r[key]!, r.c!, floor);
+      const cpu = cpuRatios(rounds, key, floorKey);
+      line(name, r[key]!, r.c!, cpu, floor);
       figures.push({
         name: `ring buffer ${size} B: ${name}`,
         unit: 'ns/rec',
@@ -373,7 +424,7 @@ if (wanted('ring')) {
         floor: floorKey
           ? jsFloor(floorKey === 'awaitFloor' ? AWAIT_FLOOR : VIEW_FLOOR, floor!, r.c!)
           : undefined,
-        note: `${records} records per drain, best of 3 drains per round, median ratio of ${ROUNDS} rounds${key.toLowerCase().includes('event') ? '; decoded with struct({ seq: u64, lo: u32, hi: u32 })' : ''}`,
+        note: `${records} records per drain, best of 3 drains per round, median ratio of ${ROUNDS} rounds; ${cpu}${key.toLowerCase().includes('event') ? '; decoded with struct({ seq: u64, lo: u32, hi: u32 })' : ''}`,
       });
     }
     const r = medianRound(rounds, 'read', 'cCopy');
@@ -394,14 +445,15 @@ if (wanted('perf')) {
     ['events', 'for await events(codec) (decoded)', true],
   ] as const) {
     const r = medianRound(rounds, key);
-    line(name, r[key]!, r.c!);
+    const cpu = cpuRatios(rounds, key);
+    line(name, r[key]!, r.c!, cpu);
     figures.push({
       name: `perf buffer 64 B: ${name}`,
       unit: 'ns/rec',
       value: r[key]!,
       baseline: { name: 'C consumer (libbpf perf_buffer__poll loop, reads one word)', value: r.c! },
       goal: { maxRatio: 4 },
-      note: `${records} samples per drain, best of 3 drains per round, median ratio of ${ROUNDS} rounds; decoded with struct({ seq: u64, lo: u32, hi: u32 })${floored ? '; bounded below by one promise per step, as the ring buffer for await' : ''}`,
+      note: `${records} samples per drain, best of 3 drains per round, median ratio of ${ROUNDS} rounds; ${cpu}; decoded with struct({ seq: u64, lo: u32, hi: u32 })${floored ? '; bounded below by one promise per step, as the ring buffer for await' : ''}`,
     });
   }
 }

@@ -273,6 +273,25 @@ async function floorTimed(
 
 type RingFigures = Record<string, number>;
 
+/** Times drains into `f`: `f[name]` elapsed and `f[name + 'Cpu']` CPU time, ns per record. */
+function runner(f: RingFigures, fill: (n: number) => void, records: number) {
+  return async (name: string, drain: Drain): Promise<void> => {
+    const cpu = (v: number) => {
+      f[`${name}Cpu`] = v;
+    };
+    f[name] = await timed(
+      fill,
+      records,
+      async () => {
+        const n = await drain();
+        limit = 0;
+        return n;
+      },
+      cpu,
+    );
+  };
+}
+
 async function ringRound(size: number, records: number): Promise<RingFigures> {
   const bytes = 2 ** Math.ceil(Math.log2(records * ((size + 8 + 7) & ~7)));
   using ring = RingBufMap.create({ maxEntries: bytes });
@@ -291,21 +310,7 @@ async function ringRound(size: number, records: number): Promise<RingFigures> {
     using reader = RingBuffer.open(ring);
     const f: RingFigures = { produce, c: cRun.ring, cCpu: cRun.cpu, cCopy };
     const upTo = () => (limit > 0 ? limit : records);
-    const run = async (name: string, drain: Drain) => {
-      const cpu = (v: number) => {
-        f[`${name}Cpu`] = v;
-      };
-      f[name] = await timed(
-        fill,
-        records,
-        async () => {
-          const n = await drain();
-          limit = 0;
-          return n;
-        },
-        cpu,
-      );
-    };
+    const run = runner(f, fill, records);
     await run('cursor', () => drainCursor(reader));
     await run('consume', () => reader.consume(readFirstWord));
     await run('lease', () => drainLeases(reader));
@@ -348,21 +353,7 @@ async function perfRound(records: number): Promise<RingFigures> {
     const f: RingFigures = { c: cRun.perf, cCpu: cRun.cpu };
     using reader = PerfBuffer.open(map, { pages });
     const upTo = () => (limit > 0 ? limit : records);
-    const run = async (name: string, drain: Drain) => {
-      const cpu = (v: number) => {
-        f[`${name}Cpu`] = v;
-      };
-      f[name] = await timed(
-        fill,
-        records,
-        async () => {
-          const n = await drain();
-          limit = 0;
-          return n;
-        },
-        cpu,
-      );
-    };
+    const run = runner(f, fill, records);
     await run('consumeEvents', () => reader.consumeEvents(event, takeEvent));
     await run('events', () => drainEvents(reader, upTo()));
     await run('onEvent', () => drainSubscription(reader, upTo()));

@@ -1,5 +1,7 @@
-import { describe, expect, it } from 'vitest';
+import { describeKernel } from '@ts-ebpf/test-utils';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { docFiles } from './markdown.js';
+import { expectedOutput, isRunnable, runSnippet } from './run-snippet.js';
 import { type SnippetProblem, snippets, typecheck } from './snippets.js';
 
 const all = snippets();
@@ -18,20 +20,39 @@ describe('TypeScript snippets of the documentation', () => {
     expect(optedOut.filter((s) => s.optOut!.length < 10).map((s) => `${s.file}:${s.line}`)).toEqual([]);
   });
 
-  let problems: SnippetProblem[] | undefined;
-  const problemsOf = (file: string) => {
-    problems ??= typecheck(checked);
-    return problems.filter((p) => p.where === file || p.where.startsWith(`${file}:`));
-  };
+  // One compiler run for every snippet (tens of seconds on a busy machine), before the checks.
+  let problems: SnippetProblem[] = [];
+  beforeAll(() => {
+    problems = typecheck(checked);
+  }, 600_000);
+  const problemsOf = (file: string) =>
+    problems.filter((p) => p.where === file || p.where.startsWith(`${file}:`));
 
   it('reports no problem outside the snippets', () => {
-    problems ??= typecheck(checked);
     const files = new Set(docFiles());
     expect(problems.filter((p) => !files.has(p.where.replace(/:\d+$/, '')))).toEqual([]);
-  }, 300_000);
+  });
 
   const withSnippets = [...new Set(checked.map((s) => s.file))];
   it.each(withSnippets)('%s: every ts block compiles', (file) => {
     expect(problemsOf(file).map((p) => `${p.where}: ${p.message}`)).toEqual([]);
+  });
+});
+
+describe('runnable snippets (```ts run) print what their // → comments say', () => {
+  const runnable = checked.filter(isRunnable);
+
+  it('has runnable snippets', () => {
+    expect(runnable.length).toBeGreaterThan(10);
+  });
+
+  describeKernel('with the kernel', () => {
+    it.each(runnable.map((s) => [`${s.file}:${s.line}`, s] as const))(
+      '%s',
+      async (_where, snippet) => {
+        expect(await runSnippet(snippet)).toEqual(expectedOutput(snippet.code));
+      },
+      120_000,
+    );
   });
 });

@@ -26,6 +26,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { addressOf, BpfProgType, syscallTable } from '@ts-ebpf/syscall';
 import { type BenchFigure, reportBench } from '@ts-ebpf/test-utils/bench-report';
+import { compileBpfC } from '@ts-ebpf/test-utils/clang';
+import { returns } from '@ts-ebpf/test-utils/programs';
 import { loadCollection } from '../src/index.js';
 import { buildLibbpfLoad, libbpfLoad } from '../test/corpus/libbpf.js';
 
@@ -85,7 +87,7 @@ function bareKoffiLoad(n: number): number {
   const bpf = libc.func('long syscall(long nr, long cmd, void *attr, long size)');
   const close = libc.func('int close(int fd)');
   const nr = syscallTable().bpf;
-  const insns = new Uint8Array([0xb7, 0, 0, 0, 2, 0, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0]);
+  const insns = returns(2); // XDP_PASS
   const license = new TextEncoder().encode('GPL\0');
   const attr = new Uint8Array(144);
   const v = new DataView(attr.buffer);
@@ -110,17 +112,7 @@ try {
   const src = join(dir, 'many.bpf.c');
   const obj = join(dir, 'many.bpf.o');
   writeFileSync(src, source());
-  execFileSync('clang-19', [
-    '-g',
-    '-O2',
-    '-target',
-    'bpf',
-    '-I/usr/include/x86_64-linux-gnu',
-    '-c',
-    src,
-    '-o',
-    obj,
-  ]);
+  compileBpfC(src, obj);
   const bytes = new Uint8Array(readFileSync(obj));
   const harness = buildLibbpfLoad(dir);
   const bareC = join(dir, 'bare-prog-load');

@@ -24,6 +24,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BpfAttachType, BpfProgType, ensureTracefs, syscallTable } from '@ts-ebpf/syscall';
 import { type BenchFigure, reportBench } from '@ts-ebpf/test-utils/bench-report';
+import { compileBpfC } from '@ts-ebpf/test-utils/clang';
+import { returns } from '@ts-ebpf/test-utils/programs';
 import {
   attachTracepoint,
   attachXdp,
@@ -45,15 +47,6 @@ char LICENSE[] SEC("license") = "GPL";
 SEC("xdp") int xdp_pass(struct xdp_md *ctx) { return XDP_PASS; }
 SEC("tracepoint/syscalls/sys_enter_getpid") int tp_getpid(void *ctx) { return 0; }
 `;
-
-/** `r0 = ret; exit`. */
-function returns(ret: number): Uint8Array {
-  const insns = new Uint8Array(16);
-  insns[0] = 0xb7;
-  new DataView(insns.buffer).setInt32(4, ret, true);
-  insns[8] = 0x95;
-  return insns;
-}
 
 /** Mean ns per call of `fn` over `n` calls. */
 function perCycle(n: number, fn: () => void): number {
@@ -124,17 +117,7 @@ try {
   execFileSync('gcc', ['-O2', '-Wall', '-Werror', '-o', cBin, join(here, 'attach.c'), '-lbpf']);
   const obj = join(dir, 'attach.bpf.o');
   writeFileSync(join(dir, 'attach.bpf.c'), BPF_SOURCE);
-  execFileSync('clang-19', [
-    '-g',
-    '-O2',
-    '-target',
-    'bpf',
-    '-I/usr/include/x86_64-linux-gnu',
-    '-c',
-    join(dir, 'attach.bpf.c'),
-    '-o',
-    obj,
-  ]);
+  compileBpfC(join(dir, 'attach.bpf.c'), obj);
   execFileSync('ip', ['netns', 'add', ns]);
   execFileSync('ip', ['-n', ns, 'link', 'add', IFNAME, 'type', 'veth', 'peer', 'name', 'bench1']);
   ensureTracefs();

@@ -41,7 +41,15 @@ static long long now_ns(void) {
   return t.tv_sec * 1000000000LL + t.tv_nsec;
 }
 
-static long bpf_raw(int cmd, union bpf_attr *attr) { return syscall(__NR_bpf, cmd, attr, sizeof(*attr)); }
+/* BPF_LINK_CREATE straight through syscall(2): the link's fd, or -1 with errno set. */
+static int bare_link_create(int prog_fd, int target, enum bpf_attach_type type) {
+  union bpf_attr a;
+  memset(&a, 0, sizeof(a));
+  a.link_create.prog_fd = prog_fd;
+  a.link_create.target_fd = target; /* target_ifindex for XDP: the same field */
+  a.link_create.attach_type = type;
+  return syscall(__NR_bpf, BPF_LINK_CREATE, &a, sizeof(a));
+}
 
 static int tracepoint_id(void) {
   FILE *f = fopen("/sys/kernel/tracing/events/syscalls/sys_enter_getpid/id", "r");
@@ -85,12 +93,7 @@ int main(int argc, char **argv) {
       if (!l) return fail("bpf_program__attach_tracepoint", errno);
       bpf_link__destroy(l);
     } else if (strcmp(mode, "bare-xdp-link") == 0) {
-      union bpf_attr a;
-      memset(&a, 0, sizeof(a));
-      a.link_create.prog_fd = bpf_program__fd(xdp);
-      a.link_create.target_ifindex = ifindex;
-      a.link_create.attach_type = BPF_XDP;
-      int fd = bpf_raw(BPF_LINK_CREATE, &a);
+      int fd = bare_link_create(bpf_program__fd(xdp), ifindex, BPF_XDP);
       if (fd < 0) return fail("BPF_LINK_CREATE", errno);
       close(fd);
     } else if (strcmp(mode, "bare-tracepoint") == 0) {
@@ -103,12 +106,7 @@ int main(int argc, char **argv) {
       pa.wakeup_events = 1;
       int pfd = syscall(__NR_perf_event_open, &pa, -1, 0, -1, PERF_FLAG_FD_CLOEXEC);
       if (pfd < 0) return fail("perf_event_open", errno);
-      union bpf_attr a;
-      memset(&a, 0, sizeof(a));
-      a.link_create.prog_fd = bpf_program__fd(tp);
-      a.link_create.target_fd = pfd;
-      a.link_create.attach_type = BPF_PERF_EVENT;
-      int fd = bpf_raw(BPF_LINK_CREATE, &a);
+      int fd = bare_link_create(bpf_program__fd(tp), pfd, BPF_PERF_EVENT);
       if (fd < 0) return fail("BPF_LINK_CREATE", errno);
       close(fd);
       close(pfd);

@@ -115,6 +115,16 @@ export function parseBtfExt(bytes: Uint8Array, btf: Btf): BtfExt {
     if (hdrLen + off + len > bytes.byteLength) throw new BtfError('BTF.ext section runs past the end', at);
     return [hdrLen + off, len];
   };
+  // Every line_info record names its file, and many share a line: each string is decoded once.
+  const strings = new Map<number, string>();
+  const stringOnce = (b: Btf, offset: number, at: number): string => {
+    let text = strings.get(offset);
+    if (text === undefined) {
+      text = b.string(offset, at);
+      strings.set(offset, text);
+    }
+    return text;
+  };
   const [fo, fl] = sec(8);
   const [lo, ll] = sec(16);
   const [co, cl] = hdrLen >= 32 ? sec(24) : [0, 0];
@@ -130,8 +140,8 @@ export function parseBtfExt(bytes: Uint8Array, btf: Btf): BtfExt {
         insnOff: v.getUint32(p, le),
         fileNameOff: v.getUint32(p + 4, le),
         lineOff: v.getUint32(p + 8, le),
-        fileName: b.string(v.getUint32(p + 4, le), p + 4),
-        line: b.string(v.getUint32(p + 8, le), p + 8),
+        fileName: stringOnce(b, v.getUint32(p + 4, le), p + 4),
+        line: stringOnce(b, v.getUint32(p + 8, le), p + 8),
         lineNumber: lineCol >>> 10,
         column: lineCol & 0x3ff,
       };

@@ -256,6 +256,27 @@ function functionRange(cs: CodeSection, fn: ElfSymbol): [number, number] {
   return [start, start + (size || cs.code.count - start)];
 }
 
+/** File offset of instruction `i` of a function's `range` in its code section, for errors. */
+function insnFileOffset(cs: CodeSection, range: readonly [number, number], i: number): number {
+  return cs.section.offset + (range[0] + i) * INSN_SIZE;
+}
+
+/**
+ * The function starting at instruction `index` of `target`, which `from`'s instruction at
+ * file offset `at` refers to by a `what` (call, function pointer).
+ * @throws ElfError when no function starts there
+ */
+function functionAt(
+  target: CodeSection,
+  index: number,
+  what: string,
+  from: ElfSymbol,
+  at: number,
+): ElfSymbol {
+  for (const f of target.functions) if (Number(f.value) / INSN_SIZE === index) return f;
+  throw new ElfError(`${what} from ${from.name} to ${target.section.name}+${index} hits no function`, at);
+}
+
 /** One function copied into a linked program. */
 interface LinkedPart {
   cs: CodeSection;
@@ -317,30 +338,24 @@ function linkProgram(
       continue;
     }
     const i = frame.next++;
-    /** File offset of instruction `i` of this part, for errors. */
-    const fileOffset = () => cs.section.offset + (range[0] + i) * INSN_SIZE;
-    /** The function starting at instruction `index` of `target`. */
-    const functionAt = (target: CodeSection, index: number, what: string): ElfSymbol => {
-      const fn = target.functions.find((f) => Number(f.value) / INSN_SIZE === index);
-      if (!fn)
-        throw new ElfError(
-          `${what} from ${entry.name} to ${target.section.name}+${index} hits no function`,
-          fileOffset(),
-        );
-      return fn;
-    };
     const op = insns.opcode(i);
     const isCall = op === CALL && insns.src(i) === PSEUDO_CALL;
     const rel = cs.relocations.get(range[0] + i);
     if (!rel) {
       if (isCall) {
         // A call inside the same section with no relocation: relative already.
-        const callee = functionAt(cs, range[0] + i + insns.imm(i) + 1, 'call');
+        const callee = functionAt(
+          cs,
+          range[0] + i + insns.imm(i) + 1,
+          'call',
+          entry,
+          insnFileOffset(cs, range, i),
+        );
         insns.setImm(i, place(cs, callee) - (start + i) - 1);
       } else if (op === LD_IMM64 && insns.src(i) === PSEUDO_FUNC) {
         throw new ElfError(
           `${entry.name}: function pointer at instruction ${i} has no relocation`,
-          fileOffset(),
+          insnFileOffset(cs, range, i),
         );
       }
       continue;
@@ -363,7 +378,13 @@ function linkProgram(
     if (target && isCall) {
       // sym.value + imm + 1 is the callee's index in its section (a FUNC symbol
       // carries imm = -1; a section symbol, the callee's offset in imm).
-      const callee = functionAt(target, Number(sym.value) / INSN_SIZE + insns.imm(i) + 1, 'call');
+      const callee = functionAt(
+        target,
+        Number(sym.value) / INSN_SIZE + insns.imm(i) + 1,
+        'call',
+        entry,
+        insnFileOffset(cs, range, i),
+      );
       insns.setImm(i, place(target, callee) - (start + i) - 1);
       continue;
     }
@@ -373,9 +394,15 @@ function linkProgram(
       if (offset % INSN_SIZE !== 0)
         throw new ElfError(
           `${entry.name}: function pointer to ${target.section.name}+${offset} bytes is not on an instruction`,
-          fileOffset(),
+          insnFileOffset(cs, range, i),
         );
-      const callee = functionAt(target, offset / INSN_SIZE, 'function pointer');
+      const callee = functionAt(
+        target,
+        offset / INSN_SIZE,
+        'function pointer',
+        entry,
+        insnFileOffset(cs, range, i),
+      );
       insns.setSrc(i, PSEUDO_FUNC);
       insns.setImm(i, place(target, callee) - (start + i) - 1);
       continue;
@@ -384,12 +411,12 @@ function linkProgram(
     if (!section)
       throw new ElfError(
         `${entry.name}: relocation against ${sym.name} in section index ${sym.section}`,
-        fileOffset(),
+        insnFileOffset(cs, range, i),
       );
     if (op !== LD_IMM64)
       throw new ElfError(
         `${entry.name}: relocation against ${sym.name || section.name} (section ${section.name}) on instruction ${i}, which is not ld_imm64`,
-        fileOffset(),
+        insnFileOffset(cs, range, i),
       );
     if (section.name === '.maps' || section.name === 'maps') {
       references.push({ kind: 'map', insn: start + i, name: sym.name });
@@ -399,7 +426,7 @@ function linkProgram(
     } else {
       throw new ElfError(
         `${entry.name}: relocation against ${sym.name || section.name} in unsupported section ${section.name}`,
-        fileOffset(),
+        insnFileOffset(cs, range, i),
       );
     }
   }

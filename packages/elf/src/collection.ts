@@ -36,7 +36,7 @@ import { readKernelConfig } from './node-config.js';
 import { fixupObjectBtf } from './object-btf.js';
 import { checkPlugins } from './plugin-check.js';
 import { BTF_TARGETED } from './program-edit.js';
-import { relocate } from './relocate.js';
+import { type RelocationTargets, relocate } from './relocate.js';
 import { planStructOps, type StructOpsAttach, type StructOpsPlans, structOpsMembers } from './struct-ops.js';
 import { USDT_IP_MAP, USDT_SPECS_MAP, UsdtSpecTable, type UsdtTarget } from './usdt/attach.js';
 import { GlobalVariable, mapDataSection, rewriteConstants } from './variables.js';
@@ -303,41 +303,47 @@ interface LoadContext {
   ext: BtfExt | undefined;
   localBtf: Btf | undefined;
   btfFd: number | undefined;
-  maps: { maps: Map<string, RawMap>; data: Map<string, RawMap> };
-  kconfig: KconfigData | undefined;
   kernel: KernelFacts;
   options: CollectionOptions;
   structOps: StructOpsPlans;
+  targets: RelocationTargets;
+}
+
+/** Where relocations find maps, data sections, kfuncs and externs: one per load, shared by its programs. */
+function relocationTargets(
+  maps: { maps: Map<string, RawMap>; data: Map<string, RawMap> },
+  kconfig: KconfigData | undefined,
+  kernel: KernelFacts,
+  options: CollectionOptions,
+): RelocationTargets {
+  return {
+    mapFd: (name) => maps.maps.get(name)?.fd,
+    dataFd: (section) => maps.data.get(section)?.fd,
+    kfunc: (name) => {
+      const f = kernel.btf.find(name, 'func');
+      return f ? { btfId: f.id } : undefined;
+    },
+    extern: (name, section) => {
+      const k = kconfig?.externs.get(name);
+      if (k) return { kconfigOffset: k.offset };
+      if (section === '.kconfig') return undefined;
+      const v = kernel.btf.find(name, 'var') ?? kernel.btf.find(name, 'func');
+      return v ? { btfId: v.id } : undefined;
+    },
+    searched: options.kernelBtf
+      ? 'the BTF given as options.kernelBtf'
+      : 'vmlinux BTF (/sys/kernel/btf/vmlinux; kernel module BTF is not searched)',
+  };
 }
 
 function loadProgram(prog: ProgramSpec, ctx: LoadContext): Program {
-  const { ext, localBtf, btfFd, maps, kconfig, kernel, options } = ctx;
+  const { ext, localBtf, btfFd, kernel, options } = ctx;
   let instructions = prog.instructions;
   let core: CoreRelocationResult[] = [];
   if (ext && localBtf && ext.coreRelos.length > 0) {
     ({ instructions, results: core } = applyCoreRelocations(prog, ext, localBtf, kernel.btf));
   }
-  const code = relocate(
-    { ...prog, instructions },
-    {
-      mapFd: (name) => maps.maps.get(name)?.fd,
-      dataFd: (section) => maps.data.get(section)?.fd,
-      kfunc: (name) => {
-        const f = kernel.btf.find(name, 'func');
-        return f ? { btfId: f.id } : undefined;
-      },
-      extern: (name, section) => {
-        const k = kconfig?.externs.get(name);
-        if (k) return { kconfigOffset: k.offset };
-        if (section === '.kconfig') return undefined;
-        const v = kernel.btf.find(name, 'var') ?? kernel.btf.find(name, 'func');
-        return v ? { btfId: v.id } : undefined;
-      },
-      searched: options.kernelBtf
-        ? 'the BTF given as options.kernelBtf'
-        : 'vmlinux BTF (/sys/kernel/btf/vmlinux; kernel module BTF is not searched)',
-    },
-  );
+  const code = relocate({ ...prog, instructions }, ctx.targets);
   const def = prog.sectionDef;
   const structOps = structOpsAttach(prog, ctx.structOps);
   const info = ext && btfFd !== undefined ? programExtInfo(prog, ext) : undefined;
@@ -439,7 +445,7 @@ export function loadCollection(
         const datasec = fixedBtf.find(name, 'datasec');
         if (datasec) dataSectionTypes.set(name, { id: datasec.id, size: datasec.size });
       }
-      btf = loadBtf(fixed);
+      btf = loadObjectBtf(fixed);
     } catch (e) {
       if (e instanceof BpfSyscallError) throw new ObjectBtfError(objectName(spec), e.log, e);
       throw e;
@@ -467,11 +473,10 @@ export function loadCollection(
     ext,
     localBtf,
     btfFd: btf?.fd,
-    maps: created,
-    kconfig,
     kernel,
     options,
     structOps: structOpsPlans,
+    targets: relocationTargets(created, kconfig, kernel, options),
   };
   const programs = new Map<string, Program>();
   // As libbpf does, every program is bound (BPF_PROG_BIND_MAP) to the map of the object's
@@ -508,6 +513,21 @@ export function loadCollection(
     throw e;
   }
   return collection;
+}
+
+/**
+ * BPF_BTF_LOAD of the object's fixed-up BTF. As libbpf does, the first attempt asks for no log
+ * (allocating a 1 MiB buffer and having the kernel write a line per type cost more than the load
+ * itself); a refusal is repeated with a log, whose error then carries the kernel's reason.
+ * @throws BpfSyscallError of the logged attempt
+ */
+function loadObjectBtf(fixed: Uint8Array): LoadedBtf {
+  try {
+    return loadBtf(fixed, { logSize: 0 });
+  } catch (e) {
+    if (!(e instanceof BpfSyscallError)) throw e;
+    return loadBtf(fixed);
+  }
 }
 
 /** The object's name for messages: its source file (the ELF `STT_FILE` symbol), or 'the object'. */

@@ -128,6 +128,12 @@ function legacyAsBtfMap(legacy: LegacyMapSpec): BtfMapSpec {
   return { ...defaultMapDefinition(legacy.name), ...legacy };
 }
 
+/** Whether every byte of `bytes` is 0 (true for none). */
+function allZero(bytes: Uint8Array): boolean {
+  for (let i = 0; i < bytes.byteLength; i++) if (bytes[i] !== 0) return false;
+  return true;
+}
+
 /**
  * The one-element array map of a data section (or `.kconfig`). `mmapable` when it holds
  * variables, so that they are read and written without system calls; a section of only
@@ -155,7 +161,8 @@ function dataMap(
     flags: (mmapable ? BpfMapCreateFlag.MMAPABLE : 0) | (readOnly ? BpfMapCreateFlag.RDONLY_PROG : 0),
     name: kernelName(name),
   });
-  if (contents.byteLength > 0) map.set(ZERO_KEY, contents);
+  // The kernel creates array values zeroed: all-zero contents (`.bss`) need no update (as libbpf).
+  if (!allZero(contents)) map.set(ZERO_KEY, contents);
   if (readOnly) mapFreeze(map.fd);
   return map;
 }

@@ -22,6 +22,7 @@ type FuncRecord = BtfExt['funcInfo'][number]['records'][number];
 type LineRecord = BtfExt['lineInfo'][number]['records'][number];
 
 const byInsn = (a: { insnOff: number }, b: { insnOff: number }) => a.insnOff - b.insnOff;
+const NO_RECORDS: readonly never[] = [];
 
 /** Index of the first record of `sorted` at or after instruction `insn`. */
 function firstAt(sorted: readonly { insnOff: number }[], insn: number): number {
@@ -54,26 +55,46 @@ function sectionsOf(ext: BtfExt) {
 export function programExtInfo(program: ProgramSpec, ext: BtfExt): ProgramExtInfo {
   const { funcs: funcSections, lines: lineSections } = sectionsOf(ext);
   // Functions in program order, each section's records in instruction order: the records come
-  // out sorted, as the kernel wants them.
-  const origins = [...program.origins].sort((a, b) => a.start - b.start);
-  const funcs: number[] = [];
-  const lines: number[] = [];
+  // out sorted, as the kernel wants them. Counted first, then written into their final arrays.
+  const origins =
+    program.origins.length > 1 ? [...program.origins].sort((a, b) => a.start - b.start) : program.origins;
+  let nFuncs = 0;
+  let nLines = 0;
+  const spans: { fr: FuncRecord[]; f0: number; f1: number; lr: LineRecord[]; l0: number; l1: number }[] = [];
   for (const o of origins) {
-    const shift = o.start - o.sectionStart;
     const end = o.sectionEnd * INSN_SIZE;
-    const fr = funcSections.get(o.section) ?? [];
-    for (let i = firstAt(fr, o.sectionStart); i < fr.length && fr[i]!.insnOff < end; i++) {
+    const fr = funcSections.get(o.section) ?? NO_RECORDS;
+    const f0 = firstAt(fr, o.sectionStart);
+    let f1 = f0;
+    while (f1 < fr.length && fr[f1]!.insnOff < end) f1++;
+    const lr = lineSections.get(o.section) ?? NO_RECORDS;
+    const l0 = firstAt(lr, o.sectionStart);
+    let l1 = l0;
+    while (l1 < lr.length && lr[l1]!.insnOff < end) l1++;
+    spans.push({ fr: fr as FuncRecord[], f0, f1, lr: lr as LineRecord[], l0, l1 });
+    nFuncs += f1 - f0;
+    nLines += l1 - l0;
+  }
+  const funcs = new Uint32Array(nFuncs * 2);
+  const lines = new Uint32Array(nLines * 4);
+  let f = 0;
+  let l = 0;
+  for (let k = 0; k < origins.length; k++) {
+    const o = origins[k]!;
+    const { fr, f0, f1, lr, l0, l1 } = spans[k]!;
+    const shift = o.start - o.sectionStart;
+    for (let i = f0; i < f1; i++) {
       const r = fr[i]!;
-      funcs.push(r.insnOff / INSN_SIZE + shift, r.typeId);
+      funcs[f++] = r.insnOff / INSN_SIZE + shift;
+      funcs[f++] = r.typeId;
     }
-    const lr = lineSections.get(o.section) ?? [];
-    for (let i = firstAt(lr, o.sectionStart); i < lr.length && lr[i]!.insnOff < end; i++) {
+    for (let i = l0; i < l1; i++) {
       const r = lr[i]!;
-      lines.push(r.insnOff / INSN_SIZE + shift, r.fileNameOff, r.lineOff, (r.lineNumber << 10) | r.column);
+      lines[l++] = r.insnOff / INSN_SIZE + shift;
+      lines[l++] = r.fileNameOff;
+      lines[l++] = r.lineOff;
+      lines[l++] = (r.lineNumber << 10) | r.column;
     }
   }
-  return {
-    funcInfo: new Uint8Array(new Uint32Array(funcs).buffer),
-    lineInfo: new Uint8Array(new Uint32Array(lines).buffer),
-  };
+  return { funcInfo: new Uint8Array(funcs.buffer), lineInfo: new Uint8Array(lines.buffer) };
 }

@@ -32,14 +32,26 @@ for (const def of SECTION_DEFS) {
   ATTACH_TYPES_OF.set(def.progType, set);
 }
 
+/** Names already looked up (a collection checks every program, each a name search of the enum). */
+const knownNames = new Map<(v: number) => string, Map<number, string>>();
+
 function known(
   name: (v: number) => string,
   value: number,
   fail: (why: string, cause: unknown) => never,
 ): string {
+  let names = knownNames.get(name);
+  if (!names) {
+    names = new Map();
+    knownNames.set(name, names);
+  }
+  const cached = names.get(value);
+  if (cached !== undefined) return cached;
   try {
     if (!Number.isInteger(value)) throw new UnknownNameError('value', value);
-    return name(value);
+    const found = name(value).toLowerCase();
+    names.set(value, found);
+    return found;
   } catch (e) {
     if (e instanceof UnknownNameError) return fail(`is ${value}, which is ${e.message}`, e);
     throw e;
@@ -63,9 +75,9 @@ export function checkProgramDefinition(prog: ProgramSpec): void {
         cause === undefined ? undefined : { cause },
       );
     };
-  const type = known(progTypeName, progType, fail('type')).toLowerCase();
+  const type = known(progTypeName, progType, fail('type'));
   if (expectedAttachType !== undefined) {
-    const attach = known(attachTypeName, expectedAttachType, fail('expectedAttachType')).toLowerCase();
+    const attach = known(attachTypeName, expectedAttachType, fail('expectedAttachType'));
     const allowed = ATTACH_TYPES_OF.get(progType);
     if (LOAD_CHECKED.has(progType) && allowed && !allowed.has(expectedAttachType))
       fail('expectedAttachType')(

@@ -1,5 +1,6 @@
 import {
   close as closeFd,
+  dupFd,
   linkDetach,
   linkGetFdById,
   linkUpdate,
@@ -7,7 +8,6 @@ import {
   OwnedFd,
   objGet,
   pinObject,
-  progGetFdById,
   unpin,
 } from '@ts-ebpf/syscall';
 import { EbpfError } from '@ts-ebpf/uapi';
@@ -190,5 +190,6 @@ export function closeOnError<T>(fd: number, attach: () => T): T {
  * place: detaching names the exact program even after the caller closed theirs.
  */
 export function holdProgram(program: Program): OwnedFd {
-  return new OwnedFd(progGetFdById(program.info().id), 'attached program');
+  // A duplicate of the caller's fd refers to the same program and outlives the caller's close.
+  return new OwnedFd(dupFd(program.fd), 'attached program');
 }

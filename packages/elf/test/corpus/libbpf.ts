@@ -54,7 +54,8 @@ export interface LibbpfResult {
   object: string;
   programs?: LibbpfProgram[];
   maps?: LibbpfMap[];
-  timing?: { repeat: number; ns_total: number; ns_per_load: number };
+  /** `--repeat`: wall time in all and per load, and process CPU time (user + system) per load. */
+  timing?: { repeat: number; ns_total: number; ns_per_load: number; cpu_ns_per_load: number };
 }
 
 /** Options of {@link libbpfLoad}: the harness's command-line options. */

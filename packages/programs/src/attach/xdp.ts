@@ -1,11 +1,11 @@
-import { BpfAttachType, BpfProgType, BpfSyscallError, linkCreate } from '@ts-ebpf/syscall';
+import { BpfAttachType, BpfProgType, BpfSyscallError, linkCreate, type OwnedFd } from '@ts-ebpf/syscall';
 import { EbpfError, HOST_LITTLE_ENDIAN } from '@ts-ebpf/uapi';
 import { AttachError } from '../errors.js';
 import { holdProgram, Link } from '../link.js';
 import { attachTypeLabel } from '../names.js';
 import { describeInterface, type Interface, ifindex } from '../netlink/ifindex.js';
 import { attrS32, attrU32, decodeAttrs, ifinfomsg, NLMSG, nested } from '../netlink/message.js';
-import { NetlinkError, withRtNetlink } from '../netlink/socket.js';
+import { NetlinkError, RtNetlink, withRtNetlink } from '../netlink/socket.js';
 import { Program } from '../program.js';
 import { describeProgram, requireProgramType } from './check.js';
 
@@ -114,27 +114,46 @@ function explainXdp(e: unknown, index: number, target: string): unknown {
   return new AttachError(target, `${what}: detach it first, or replace it with Link.update()`, { cause: e });
 }
 
-/** Sends RTM_SETLINK with IFLA_XDP { fd, flags [, expected fd] }. */
-export function setXdpNetlink(index: number, progFd: number, flags: number, expectedFd?: number): void {
+/** Sends RTM_SETLINK with IFLA_XDP { fd, flags [, expected fd] } on `nl`. */
+function requestXdp(nl: RtNetlink, index: number, progFd: number, flags: number, expectedFd?: number): void {
   const xdp = [attrS32(IFLA_XDP_FD, progFd), attrU32(IFLA_XDP_FLAGS, flags)];
   if (expectedFd !== undefined) xdp.push(attrS32(IFLA_XDP_EXPECTED_FD, expectedFd));
-  withRtNetlink((nl) =>
-    nl.request('RTM_SETLINK IFLA_XDP', NLMSG.RTM_SETLINK, 0, ifinfomsg(index), [nested(IFLA_XDP, ...xdp)]),
-  );
+  nl.request('RTM_SETLINK IFLA_XDP', NLMSG.RTM_SETLINK, 0, ifinfomsg(index), [nested(IFLA_XDP, ...xdp)]);
 }
 
+/** Sends RTM_SETLINK with IFLA_XDP { fd, flags [, expected fd] } (in this thread's network namespace). */
+export function setXdpNetlink(index: number, progFd: number, flags: number, expectedFd?: number): void {
+  withRtNetlink((nl) => requestXdp(nl, index, progFd, flags, expectedFd));
+}
+
+/**
+ * The legacy attach. The Link keeps the rtnetlink socket it attached through: `index` names an
+ * interface of the namespace the socket was opened in, so detach and update reach that interface
+ * even from a thread in another namespace by then (and need no socket of their own).
+ */
 function attachXdpNetlink(program: Program, index: number, modeFlags: number): Link {
-  setXdpNetlink(index, program.fd, modeFlags | XdpFlags.UPDATE_IF_NOEXIST);
-  // Our own reference to the attached program, so detach only removes what we attached.
-  let attached = holdProgram(program);
+  const nl = new RtNetlink();
+  let attached: OwnedFd;
+  try {
+    requestXdp(nl, index, program.fd, modeFlags | XdpFlags.UPDATE_IF_NOEXIST);
+    // Our own reference to the attached program, so detach only removes what we attached.
+    attached = holdProgram(program);
+  } catch (e) {
+    nl.close();
+    throw e;
+  }
   return new Link({
     kind: 'xdp-netlink',
     detach: () => {
-      setXdpNetlink(index, -1, modeFlags | XdpFlags.REPLACE, attached.fd);
-      attached.close();
+      try {
+        requestXdp(nl, index, -1, modeFlags | XdpFlags.REPLACE, attached.fd);
+      } finally {
+        attached.close();
+        nl.close();
+      }
     },
     update: (next) => {
-      setXdpNetlink(index, next.fd, modeFlags | XdpFlags.REPLACE, attached.fd);
+      requestXdp(nl, index, next.fd, modeFlags | XdpFlags.REPLACE, attached.fd);
       attached.close();
       attached = holdProgram(next);
     },

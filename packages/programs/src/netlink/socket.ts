@@ -1,4 +1,4 @@
-import { close, errnoName, fileRead, fileWrite, setsockopt, socket } from '@ts-ebpf/syscall';
+import { close, errnoName, fileReadInto, fileWrite, setsockopt, socket } from '@ts-ebpf/syscall';
 import { EbpfError } from '@ts-ebpf/uapi';
 import {
   decodeError,
@@ -38,6 +38,14 @@ export class NetlinkError extends EbpfError {
 
 const one = new Uint8Array([1, 0, 0, 0]);
 
+/** The largest reply datagram read at once. */
+const REPLY_BUFFER_SIZE = 65536;
+/**
+ * What every socket reads replies into (requests are synchronous, and each read's bytes are
+ * copied out before the next, so replies never share it): no 64 KiB allocation per read.
+ */
+let replyBuffer: Uint8Array | undefined;
+
 /**
  * A NETLINK_ROUTE socket spoken to with write(2)/read(2): an unbound netlink socket
  * sends to the kernel and is auto-bound on first send. Requests ask for an ack, so every
@@ -71,8 +79,9 @@ export class RtNetlink implements Disposable {
     fileWrite(this.#fd, encodeMessage(type, flags | NLM_F.REQUEST | NLM_F.ACK, seq, body, attrs));
     const replies: NlMessage[] = [];
     for (;;) {
-      const data = fileRead(this.#fd, 65536);
-      for (const m of decodeMessages(data)) {
+      replyBuffer ??= new Uint8Array(REPLY_BUFFER_SIZE);
+      const n = fileReadInto(this.#fd, replyBuffer);
+      for (const m of decodeMessages(replyBuffer.slice(0, n))) {
         if (m.seq !== seq) continue;
         if (m.type === NLMSG.ERROR) {
           const { errno, kernelMessage } = decodeError(m);

@@ -1,0 +1,206 @@
+/**
+ * Attach + detach cycles: an XDP bpf_link and an XDP netlink (IFLA_XDP, skb mode) attach on a veth
+ * in a scratch network namespace, and a tracepoint (perf event + bpf_link) — ours against libbpf
+ * in the same run (bench/attach.c: `bpf_program__attach_xdp`, `bpf_xdp_attach` + `bpf_xdp_detach`,
+ * `bpf_program__attach_tracepoint`, each with `bpf_link__destroy`), and the koffi call floor: the
+ * same kernel entries called bare through koffi against C (`BPF_LINK_CREATE` + close; perf_event_open +
+ * `BPF_LINK_CREATE` + two closes).
+ *
+ * What both sides do per cycle: ours takes the interface by name (an SIOCGIFINDEX each attach, as
+ * the API takes names) where the C side looks it up once, as a libbpf caller does; both read the
+ * tracepoint id from tracefs each attach. Each program is the same kind on both sides (ours loaded
+ * by Program.load, libbpf's from a clang-compiled object); the kernel work of an attach does not
+ * depend on which.
+ *
+ * Rounds alternate ours and C; the ratio of each round is taken and the median reported.
+ * Run as root: `npm run bench -w @ts-ebpf/programs` (gcc, clang-19, libbpf and iproute2 installed).
+ * BENCH_ROUNDS (default 5) and BENCH_CYCLES (default 20) set the size.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { BpfAttachType, BpfProgType, ensureTracefs, syscallTable } from '@ts-ebpf/syscall';
+import { type BenchFigure, reportBench } from '@ts-ebpf/test-utils/bench-report';
+import { compileBpfC } from '@ts-ebpf/test-utils/clang';
+import { returns } from '@ts-ebpf/test-utils/programs';
+import {
+  attachTracepoint,
+  attachXdp,
+  ifindex,
+  inNetns,
+  netnsPath,
+  Program,
+  tracepointId,
+} from '../src/index.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const CYCLES = Number(process.env.BENCH_CYCLES ?? 20);
+const IFNAME = 'bench0';
+
+const BPF_SOURCE = `#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+char LICENSE[] SEC("license") = "GPL";
+SEC("xdp") int xdp_pass(struct xdp_md *ctx) { return XDP_PASS; }
+SEC("tracepoint/syscalls/sys_enter_getpid") int tp_getpid(void *ctx) { return 0; }
+`;
+
+/** Mean ns per call of `fn` over `n` calls. */
+function perCycle(n: number, fn: () => void): number {
+  const start = process.hrtime.bigint();
+  for (let i = 0; i < n; i++) fn();
+  return Number(process.hrtime.bigint() - start) / n;
+}
+
+function median(values: readonly number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/**
+ * The bare kernel entries through koffi, no wrapper: `syscall(bpf, BPF_LINK_CREATE)` and
+ * `syscall(perf_event_open)` with attrs built once, and close(2).
+ */
+function bareKoffi() {
+  const koffi = createRequire(import.meta.url)('koffi');
+  const libc = koffi.load('libc.so.6');
+  const nr = syscallTable();
+  const bpf = libc.func('long syscall(long nr, long cmd, void *attr, long size)');
+  const perfOpen = libc.func(
+    'long syscall(long nr, void *attr, long pid, long cpu, long group, unsigned long flags)',
+  );
+  const close = libc.func('int close(int fd)');
+  const linkAttr = (progFd: number, target: number, attachType: number) => {
+    const a = new Uint8Array(64);
+    const v = new DataView(a.buffer);
+    v.setUint32(0, progFd, true); // link_create.prog_fd
+    v.setUint32(4, target, true); // target_fd / target_ifindex
+    v.setUint32(8, attachType, true);
+    return a;
+  };
+  const BPF_LINK_CREATE = 28;
+  const PERF_FLAG_FD_CLOEXEC = 8;
+  return {
+    xdpLink(progFd: number, ifindex: number): void {
+      const attr = linkAttr(progFd, ifindex, BpfAttachType.XDP);
+      const fd = bpf(nr.bpf, BPF_LINK_CREATE, attr, attr.byteLength);
+      if (fd < 0) throw new Error('bare BPF_LINK_CREATE (xdp) failed');
+      close(fd);
+    },
+    tracepoint(progFd: number, tpId: number): void {
+      const pa = new Uint8Array(128);
+      const v = new DataView(pa.buffer);
+      v.setUint32(0, 2, true); // type PERF_TYPE_TRACEPOINT
+      v.setUint32(4, 128, true); // size
+      v.setBigUint64(8, BigInt(tpId), true); // config
+      v.setBigUint64(16, 1n, true); // sample_period
+      v.setUint32(48, 1, true); // wakeup_events
+      const pfd = perfOpen(nr.perf_event_open, pa, -1, 0, -1, PERF_FLAG_FD_CLOEXEC);
+      if (pfd < 0) throw new Error('bare perf_event_open failed');
+      const attr = linkAttr(progFd, pfd, BpfAttachType.PERF_EVENT);
+      const fd = bpf(nr.bpf, BPF_LINK_CREATE, attr, attr.byteLength);
+      if (fd < 0) throw new Error('bare BPF_LINK_CREATE (perf event) failed');
+      close(fd);
+      close(pfd);
+    },
+  };
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'ts-ebpf-bench-'));
+const ns = `tsebpf-attach-${process.pid}`;
+try {
+  const cBin = join(dir, 'attach');
+  execFileSync('gcc', ['-O2', '-Wall', '-Werror', '-o', cBin, join(here, 'attach.c'), '-lbpf']);
+  const obj = join(dir, 'attach.bpf.o');
+  writeFileSync(join(dir, 'attach.bpf.c'), BPF_SOURCE);
+  compileBpfC(join(dir, 'attach.bpf.c'), obj);
+  execFileSync('ip', ['netns', 'add', ns]);
+  execFileSync('ip', ['-n', ns, 'link', 'add', IFNAME, 'type', 'veth', 'peer', 'name', 'bench1']);
+  ensureTracefs();
+  const tpId = tracepointId('syscalls', 'sys_enter_getpid');
+  using xdp = Program.load({ type: BpfProgType.XDP, instructions: returns(2) });
+  using tp = Program.load({ type: BpfProgType.TRACEPOINT, instructions: returns(0) });
+  const bare = bareKoffi();
+
+  /** C's ns per cycle of `mode` (in the namespace for the xdp modes). */
+  const c = (mode: string): number => {
+    const args = [join(dir, 'attach'), obj, mode, String(CYCLES)];
+    const inNs = mode.includes('xdp');
+    const out = inNs
+      ? execFileSync('ip', ['netns', 'exec', ns, ...args, IFNAME], { encoding: 'utf8' })
+      : execFileSync(args[0]!, args.slice(1), { encoding: 'utf8' });
+    const r = JSON.parse(out) as { ns_per_cycle?: number; error?: string; errno?: number };
+    if (r.ns_per_cycle === undefined) throw new Error(`attach ${mode}: ${r.error} (errno ${r.errno})`);
+    return r.ns_per_cycle;
+  };
+  const inside = <T>(fn: () => T): T => inNetns(netnsPath(ns), fn);
+  const xdpIfindex = inside(() => ifindex(IFNAME));
+
+  const modes = [
+    {
+      name: 'attach + detach, xdp link',
+      c: 'xdp-link',
+      ours: () => inside(() => perCycle(CYCLES, () => attachXdp(xdp, IFNAME).close())),
+      bareC: 'bare-xdp-link',
+      bare: () => inside(() => perCycle(CYCLES, () => bare.xdpLink(xdp.fd, xdpIfindex))),
+      floorWhat: 'bpf(BPF_LINK_CREATE, BPF_XDP) + close through koffi',
+    },
+    {
+      name: 'attach + detach, xdp netlink (skb mode)',
+      c: 'xdp-netlink',
+      ours: () =>
+        inside(() => perCycle(CYCLES, () => attachXdp(xdp, IFNAME, { via: 'netlink', mode: 'skb' }).close())),
+    },
+    {
+      name: 'attach + detach, tracepoint (perf link)',
+      c: 'tracepoint',
+      ours: () => perCycle(CYCLES, () => attachTracepoint(tp, 'syscalls', 'sys_enter_getpid').close()),
+      bareC: 'bare-tracepoint',
+      bare: () => perCycle(CYCLES, () => bare.tracepoint(tp.fd, tpId)),
+      floorWhat: 'perf_event_open + bpf(BPF_LINK_CREATE, BPF_PERF_EVENT) + 2 close through koffi',
+    },
+  ];
+
+  const figures: BenchFigure[] = [];
+  console.log(`attach + detach, µs per cycle: median of ${ROUNDS} rounds of ${CYCLES} cycles`);
+  console.log('  what                                        ts-ebpf    libbpf   ratio   floor');
+  for (const m of modes) {
+    m.ours(); // warm up
+    const ours: number[] = [];
+    const theirs: number[] = [];
+    const ratios: number[] = [];
+    const floors: number[] = [];
+    for (let r = 0; r < ROUNDS; r++) {
+      const o = m.ours();
+      const t = c(m.c);
+      ours.push(o);
+      theirs.push(t);
+      ratios.push(o / t);
+      if (m.bare && m.bareC) floors.push(m.bare() / c(m.bareC));
+    }
+    const ratio = median(ratios);
+    const floor = floors.length ? median(floors) : undefined;
+    console.log(
+      `  ${m.name.padEnd(42)} ${(median(ours) / 1e3).toFixed(0).padStart(8)} ${(median(theirs) / 1e3)
+        .toFixed(0)
+        .padStart(9)}   ${ratio.toFixed(2)}   ${floor === undefined ? '—' : floor.toFixed(2)}`,
+    );
+    figures.push({
+      name: m.name,
+      unit: 'µs/cycle',
+      value: median(ours) / 1e3,
+      baseline: { name: `libbpf (${m.c})`, value: median(theirs) / 1e3 },
+      goal: { maxRatio: 1.1 },
+      ...(floor !== undefined && m.floorWhat ? { floor: { what: m.floorWhat, ratio: floor } } : {}),
+      note: `median of ${ROUNDS} rounds × ${CYCLES} cycles; median per-round ratio ${ratio.toFixed(3)}. Ours looks the interface up by name each attach; C once.`,
+    });
+  }
+  reportBench('@ts-ebpf/programs', figures);
+} finally {
+  spawnSync('ip', ['netns', 'del', ns]);
+  rmSync(dir, { recursive: true, force: true });
+}

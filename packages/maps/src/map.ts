@@ -5,9 +5,9 @@ import {
   close,
   fdTarget,
   getPinned,
+  MapElemChannel,
   type MapInfo,
   mapCreate,
-  mapDeleteElem,
   mapFreeze,
   mapGetFdById,
   mapInfo,
@@ -88,6 +88,8 @@ export class BpfMap<K, V> implements Disposable {
   readonly #value: Uint8Array;
   readonly #valueView: DataView;
   #pinned: string | undefined;
+  // get/set/has/delete/getAndDelete: attr, key and value in native memory, checked once.
+  #channel: MapElemChannel | undefined;
 
   /** @internal Use {@link BpfMap.create} or the `from*` functions. */
   constructor(
@@ -305,21 +307,37 @@ export class BpfMap<K, V> implements Disposable {
     return this.#value;
   }
 
+  // The element channel, made on first use (it asks the kernel for the map's sizes once).
+  #elem(): MapElemChannel {
+    const fd = this.fd;
+    this.#channel = new MapElemChannel(fd);
+    return this.#channel;
+  }
+
+  // Encodes `key` into the channel's key buffer (maps without keys have none).
+  #channelKey(ch: MapElemChannel, key: K): void {
+    if (this.#key) this.keyCodec.write(ch.keyView, 0, key, 'key', ORDER);
+  }
+
   /** The value stored under `key`, or undefined when absent. `flags`: `Update.LOCK` to read under the value's spin lock. */
   get(key: K, flags = 0): V | undefined {
-    const fd = this.fd;
-    if (!mapLookupElem(fd, this.encodeKey(key), this.#value, flags)) return undefined;
-    return this.valueCodec.read(this.#valueView, 0, ORDER);
+    this.#fd.fd; // ObjectClosedError after close
+    const ch = this.#channel ?? this.#elem();
+    this.#channelKey(ch, key);
+    if (!ch.lookup(flags)) return undefined;
+    return this.valueCodec.read(ch.valueView, 0, ORDER);
   }
 
   /** Stores `value` under `key`. `flags`: `Update.ANY` (default), `NOEXIST`, `EXIST`, `LOCK`. */
   set(key: K, value: V, flags: number = Update.ANY): this {
     const fd = this.fd;
-    const k = this.encodeKey(key);
+    const ch = this.#channel ?? this.#elem();
+    this.#channelKey(ch, key);
+    this.valueCodec.write(ch.valueView, 0, value, 'value', ORDER);
     try {
-      mapUpdateElem(fd, k, this.encodeValue(value), flags);
+      ch.update(flags);
     } catch (e) {
-      throw this.#explain(fd, 'update', e, k, flags);
+      throw this.#explain(fd, 'update', e, this.#key ? ch.key : null, flags);
     }
     return this;
   }
@@ -327,11 +345,12 @@ export class BpfMap<K, V> implements Disposable {
   /** Deletes `key`. @returns false when it was absent. */
   delete(key: K): boolean {
     const fd = this.fd;
-    const k = this.encodeKey(key);
+    const ch = this.#channel ?? this.#elem();
+    this.#channelKey(ch, key);
     try {
-      return mapDeleteElem(fd, k);
+      return ch.delete();
     } catch (e) {
-      throw this.#explain(fd, 'delete', e, k, 0);
+      throw this.#explain(fd, 'delete', e, this.#key ? ch.key : null, 0);
     }
   }
 
@@ -366,15 +385,19 @@ export class BpfMap<K, V> implements Disposable {
 
   /** True when `key` is present. */
   has(key: K): boolean {
-    const fd = this.fd;
-    return mapLookupElem(fd, this.encodeKey(key), this.#value);
+    this.#fd.fd; // ObjectClosedError after close
+    const ch = this.#channel ?? this.#elem();
+    this.#channelKey(ch, key);
+    return ch.lookup();
   }
 
   /** Removes `key` and returns its value (undefined when absent). */
   getAndDelete(key: K): V | undefined {
-    const fd = this.fd;
-    if (!mapLookupAndDeleteElem(fd, this.encodeKey(key), this.#value)) return undefined;
-    return this.valueCodec.read(this.#valueView, 0, ORDER);
+    this.#fd.fd; // ObjectClosedError after close
+    const ch = this.#channel ?? this.#elem();
+    this.#channelKey(ch, key);
+    if (!ch.lookupAndDelete()) return undefined;
+    return this.valueCodec.read(ch.valueView, 0, ORDER);
   }
 
   /** @internal Reads a value into the scratch buffer and decodes it; for wrappers. */
@@ -508,6 +531,7 @@ export class BpfMap<K, V> implements Disposable {
 
   /** Closes the fd; later calls do nothing. A pin keeps the map alive. */
   close(): void {
+    this.#channel?.close();
     this.#fd.close();
   }
 

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import {
   BpfMapCreateFlag,
+  BpfSyscallError,
   checkObjectName,
   close,
   fdTarget,
@@ -19,7 +20,7 @@ import {
   pinObject,
   unpin,
 } from '@ts-ebpf/syscall';
-import { type ByteOrder, HOST_BYTE_ORDER } from '@ts-ebpf/uapi';
+import { type ByteOrder, Errno, HOST_BYTE_ORDER } from '@ts-ebpf/uapi';
 import {
   type BatchCursor,
   type BatchResult,
@@ -34,11 +35,27 @@ import {
 import { bytes } from './codecs/bytes.js';
 import type { Codec } from './codecs/codec.js';
 import { isPerCpu, perCpu } from './codecs/per-cpu.js';
-import { CodecError, MapNotFoundError, NotAMapError, PinNotFoundError } from './errors.js';
+import {
+  CodecError,
+  MapFrozenError,
+  MapNotFoundError,
+  MapTypeError,
+  NotAMapError,
+  PinNotFoundError,
+} from './errors.js';
 import { clear, count, entries } from './iteration.js';
-import { checkSpec, createError, MAP_FD_KIND, mapLabel, pinError, writeError } from './map-diagnosis.js';
+import {
+  checkSpec,
+  createError,
+  isFrozen,
+  MAP_FD_KIND,
+  mapLabel,
+  pinError,
+  writeError,
+} from './map-diagnosis.js';
 import type { MapSpec } from './map-spec.js';
-import { isKeyless, isPerCpuType, mapTypeName, Update } from './map-types.js';
+import { isKeyless, isPerCpuType, MapType, mapTypeName, Update } from './map-types.js';
+import { MmapArray, type MmapOptions } from './mmap-array.js';
 import { assertReusable } from './pin-reuse.js';
 
 // Keys and values are what this kernel reads and writes: in the host's byte order.
@@ -90,6 +107,8 @@ export class BpfMap<K, V> implements Disposable {
   #pinned: string | undefined;
   // get/set/has/delete/getAndDelete: attr, key and value in native memory, checked once.
   #channel: MapElemChannel | undefined;
+  // Mappings of the values handed out by mmap(), unmapped by close().
+  readonly #mappings = new Set<MmapArray<V>>();
 
   /** @internal Use {@link BpfMap.create} or the `from*` functions. */
   constructor(
@@ -502,6 +521,46 @@ export class BpfMap<K, V> implements Disposable {
     }
   }
 
+  /**
+   * Maps the values of a `BPF_F_MMAPABLE` array (`ArrayMap.create({ …, mmapable: true })`) into
+   * memory: {@link MmapArray} reads and writes elements with no system call. Closing the map
+   * unmaps every mapping it handed out.
+   * @throws MapTypeError when the map is not an array created with `BPF_F_MMAPABLE`
+   * @throws MapFrozenError for a writable mapping of a frozen map (map it with `writable: false`)
+   */
+  mmap(options: MmapOptions = {}): MmapArray<V> {
+    const fd = this.fd;
+    if (this.type !== MapType.ARRAY || (this.flags & BpfMapCreateFlag.MMAPABLE) === 0) {
+      throw new MapTypeError(
+        'mmap',
+        this.#label(),
+        this.type === MapType.ARRAY
+          ? 'the array was not created with BPF_F_MMAPABLE (ArrayMap.create({ …, mmapable: true }))'
+          : `only arrays created with BPF_F_MMAPABLE can be mapped, not ${mapTypeName(this.type)} maps`,
+      );
+    }
+    let mapping: MmapArray<V>;
+    try {
+      mapping = new MmapArray<V>(
+        {
+          fd,
+          label: this.#label(),
+          maxEntries: this.maxEntries,
+          valueSize: this.valueSize,
+          valueCodec: this.valueCodec,
+          onClose: () => this.#mappings.delete(mapping),
+        },
+        options,
+      );
+    } catch (e) {
+      if (e instanceof BpfSyscallError && e.errno === Errno.EPERM && isFrozen(fd))
+        throw new MapFrozenError(this.#label(), 'a writable mmap', e);
+      throw e;
+    }
+    this.#mappings.add(mapping);
+    return mapping;
+  }
+
   /** Makes the map read-only for user space (programs may still write it). */
   freeze(): void {
     mapFreeze(this.fd);
@@ -531,6 +590,7 @@ export class BpfMap<K, V> implements Disposable {
 
   /** Closes the fd; later calls do nothing. A pin keeps the map alive. */
   close(): void {
+    for (const mapping of this.#mappings) mapping.close();
     this.#channel?.close();
     this.#fd.close();
   }

@@ -327,9 +327,10 @@ export class BpfMap<K, V> implements Disposable {
   }
 
   // The element channel, made on first use (it asks the kernel for the map's sizes once).
+  // After close() the channel is closed too, and refuses calls with the same ObjectClosedError.
   #elem(): MapElemChannel {
     const fd = this.fd;
-    this.#channel = new MapElemChannel(fd);
+    this.#channel = new MapElemChannel(fd, mapLabel(this.type, this.name, this.#id));
     return this.#channel;
   }
 
@@ -340,7 +341,6 @@ export class BpfMap<K, V> implements Disposable {
 
   /** The value stored under `key`, or undefined when absent. `flags`: `Update.LOCK` to read under the value's spin lock. */
   get(key: K, flags = 0): V | undefined {
-    this.#fd.fd; // ObjectClosedError after close
     const ch = this.#channel ?? this.#elem();
     this.#channelKey(ch, key);
     if (!ch.lookup(flags)) return undefined;
@@ -349,27 +349,25 @@ export class BpfMap<K, V> implements Disposable {
 
   /** Stores `value` under `key`. `flags`: `Update.ANY` (default), `NOEXIST`, `EXIST`, `LOCK`. */
   set(key: K, value: V, flags: number = Update.ANY): this {
-    const fd = this.fd;
     const ch = this.#channel ?? this.#elem();
     this.#channelKey(ch, key);
     this.valueCodec.write(ch.valueView, 0, value, 'value', ORDER);
     try {
       ch.update(flags);
     } catch (e) {
-      throw this.#explain(fd, 'update', e, this.#key ? ch.key : null, flags);
+      throw this.#explain(ch.fd, 'update', e, this.#key ? ch.key : null, flags);
     }
     return this;
   }
 
   /** Deletes `key`. @returns false when it was absent. */
   delete(key: K): boolean {
-    const fd = this.fd;
     const ch = this.#channel ?? this.#elem();
     this.#channelKey(ch, key);
     try {
       return ch.delete();
     } catch (e) {
-      throw this.#explain(fd, 'delete', e, this.#key ? ch.key : null, 0);
+      throw this.#explain(ch.fd, 'delete', e, this.#key ? ch.key : null, 0);
     }
   }
 
@@ -404,7 +402,6 @@ export class BpfMap<K, V> implements Disposable {
 
   /** True when `key` is present. */
   has(key: K): boolean {
-    this.#fd.fd; // ObjectClosedError after close
     const ch = this.#channel ?? this.#elem();
     this.#channelKey(ch, key);
     return ch.lookup();
@@ -412,7 +409,6 @@ export class BpfMap<K, V> implements Disposable {
 
   /** Removes `key` and returns its value (undefined when absent). */
   getAndDelete(key: K): V | undefined {
-    this.#fd.fd; // ObjectClosedError after close
     const ch = this.#channel ?? this.#elem();
     this.#channelKey(ch, key);
     if (!ch.lookupAndDelete()) return undefined;

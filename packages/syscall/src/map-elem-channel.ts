@@ -1,6 +1,6 @@
 import { BpfCmd, Errno, HOST_LITTLE_ENDIAN } from '@ts-ebpf/uapi';
 import { BpfArgumentError, ObjectClosedError, syscallError } from './errors.js';
-import { cachedSizes, type MapSizes } from './fd-cache.js';
+import { type FdWatcher, type MapSizes, unwatchFd, watchFd } from './fd-cache.js';
 import { allocNative, sysBpfTry } from './ffi.js';
 import { MAP_ELEM } from './layouts.js';
 import { mapSizes } from './map-sizes.js';
@@ -37,7 +37,7 @@ const align8 = (n: number) => (n + 7) & ~7;
  * names another map. The native memory is freed once the channel and every view of it are
  * garbage.
  */
-export class MapElemChannel {
+export class MapElemChannel implements FdWatcher {
   /** The key the next call passes (native memory, `keySize` bytes). */
   readonly key: Uint8Array;
   /** The value buffer (native memory): what an update sends and a lookup receives. */
@@ -50,15 +50,19 @@ export class MapElemChannel {
   readonly fd: number;
   readonly #attr: number;
   readonly #attrView: DataView;
+  readonly #what: string;
   #sizes: MapSizes;
   #flags: number | bigint = 0;
-  #closed = false;
+  // 0: ready; 1: what this package knew of the fd was dropped (check again); 2: closed. One field,
+  // so the hot path reads one word of this object and nothing else.
+  #state = 0;
 
   /**
    * Binds the element commands to the map at `fd` (its sizes come from the kernel, once).
+   * @param what - names the map in the error of a call after close (default `map fd <fd>`)
    * @throws BadFileDescriptorError when `fd` is not open; BpfArgumentError when it is not a map
    */
-  constructor(fd: number) {
+  constructor(fd: number, what = `map fd ${fd}`) {
     checkFd(fd, 'mapFd');
     const s = mapSizes(fd, 'map element channel');
     const keyAt = MAP_ELEM.SIZE;
@@ -68,7 +72,9 @@ export class MapElemChannel {
     nativeBlocks.register(block.buffer, block.free);
     new Uint8Array(block.buffer).fill(0);
     this.fd = fd;
+    this.#what = what;
     this.#sizes = s;
+    watchFd(fd, this);
     this.#attr = block.address;
     this.#attrView = new DataView(block.buffer, 0, MAP_ELEM.SIZE);
     this.key = new Uint8Array(block.buffer, keyAt, s.keySize);
@@ -90,17 +96,17 @@ export class MapElemChannel {
 
   /** True once {@link MapElemChannel.close} was called. */
   get closed(): boolean {
-    return this.#closed;
+    return this.#state === 2;
   }
 
-  // Open, and the fd still names the map the buffers were sized for.
-  #ready(command: string): void {
-    if (this.#closed) throw new ObjectClosedError(`map element channel of fd ${this.fd}`);
-    if (cachedSizes(this.fd) !== this.#sizes) this.#recheck(command);
+  /** @internal What this package knew of the fd was dropped: check it again before the next call. */
+  fdForgotten(): void {
+    if (this.#state === 0) this.#state = 1;
   }
 
-  // What this package knew of the fd was dropped (the fd was closed or a new file got its number).
-  #recheck(command: string): void {
+  // Closed, or the fd must be checked again (it was closed, or a new file got its number).
+  #notReady(command: string): void {
+    if (this.#state === 2) throw new ObjectClosedError(this.#what);
     const s = mapSizes(this.fd, command);
     if (s.id !== this.#sizes.id) {
       throw new BpfArgumentError(
@@ -109,6 +115,8 @@ export class MapElemChannel {
       );
     }
     this.#sizes = s;
+    this.#state = 0;
+    watchFd(this.fd, this);
   }
 
   #setFlags(flags: number | bigint): void {
@@ -135,7 +143,7 @@ export class MapElemChannel {
    * @returns false when the key is absent (ENOENT)
    */
   lookup(flags: number | bigint = 0): boolean {
-    this.#ready(LOOKUP);
+    if (this.#state !== 0) this.#notReady(LOOKUP);
     if (flags !== this.#flags) this.#setFlags(flags);
     const r = sysBpfTry(BpfCmd.MAP_LOOKUP_ELEM, this.#attr, MAP_ELEM.SIZE);
     if (r >= 0) return true;
@@ -145,7 +153,7 @@ export class MapElemChannel {
 
   /** BPF_MAP_UPDATE_ELEM of {@link MapElemChannel.key} → {@link MapElemChannel.value} with `BPF_ANY`/`NOEXIST`/`EXIST`/`F_LOCK`. */
   update(flags: number | bigint = 0): void {
-    this.#ready(UPDATE);
+    if (this.#state !== 0) this.#notReady(UPDATE);
     if (flags !== this.#flags) this.#setFlags(flags);
     const r = sysBpfTry(BpfCmd.MAP_UPDATE_ELEM, this.#attr, MAP_ELEM.SIZE);
     if (r < 0) this.#fail(UPDATE, r);
@@ -153,7 +161,7 @@ export class MapElemChannel {
 
   /** BPF_MAP_DELETE_ELEM of {@link MapElemChannel.key}. @returns false when it was absent. */
   delete(): boolean {
-    this.#ready(DELETE);
+    if (this.#state !== 0) this.#notReady(DELETE);
     const r = sysBpfTry(BpfCmd.MAP_DELETE_ELEM, this.#attr, DELETE_SIZE);
     if (r >= 0) return true;
     if (r === -Errno.ENOENT) return false;
@@ -165,7 +173,7 @@ export class MapElemChannel {
    * (the pop of queues and stacks). @returns false when there was nothing to take.
    */
   lookupAndDelete(flags: number | bigint = 0): boolean {
-    this.#ready(LOOKUP_AND_DELETE);
+    if (this.#state !== 0) this.#notReady(LOOKUP_AND_DELETE);
     if (flags !== this.#flags) this.#setFlags(flags);
     const r = sysBpfTry(BpfCmd.MAP_LOOKUP_AND_DELETE_ELEM, this.#attr, MAP_ELEM.SIZE);
     if (r >= 0) return true;
@@ -175,7 +183,9 @@ export class MapElemChannel {
 
   /** Refuses further calls (the fd is not closed: it is not the channel's). Idempotent. */
   close(): void {
-    this.#closed = true;
+    if (this.#state === 2) return;
+    this.#state = 2;
+    unwatchFd(this.fd, this);
   }
 
   [Symbol.dispose](): void {

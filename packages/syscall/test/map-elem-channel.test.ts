@@ -1,6 +1,7 @@
 import { describeKernel } from '@ts-ebpf/test-utils';
 import { afterEach, expect, it } from 'vitest';
 import {
+  BadFileDescriptorError,
   BpfArgumentError,
   BpfMapType,
   BpfMapUpdateFlag,
@@ -100,6 +101,17 @@ describeKernel('MapElemChannel', () => {
     expect(second).toBe(first);
     expect(() => stale.lookup()).toThrow(/now refers to another map/);
     expect(() => stale.update()).toThrow(BpfArgumentError);
+  });
+
+  it('names the map in the error after close, and checks an fd closed behind its back before the call', () => {
+    const fd = create(BpfMapType.HASH, 4, 8);
+    const named = new MapElemChannel(fd, "hash map 'counts'");
+    named.close();
+    expect(() => named.lookup()).toThrow("hash map 'counts' is closed");
+    const other = mapCreate({ mapType: BpfMapType.ARRAY, keySize: 4, valueSize: 4, maxEntries: 1 });
+    const ch = new MapElemChannel(other);
+    close(other);
+    expect(() => ch.update()).toThrow(BadFileDescriptorError);
   });
 
   it('refuses an fd that is not a map', () => {

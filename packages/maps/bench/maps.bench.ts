@@ -1,21 +1,24 @@
 /**
  * @ts-ebpf/maps against C in the same run (bench/maps-baseline.c, compiled here with gcc -O2):
- * single lookup/update through BpfMap, batch lookups and iteration of a 1M-entry hash map.
+ * single lookup/update through BpfMap (beside the bare koffi call), BPF_F_MMAPABLE arrays through a
+ * mapping (bench/array-mmap.bench.ts), batch lookups and iteration of a 1M-entry hash map.
  * Ring and perf buffer readers: bench/ring.bench.ts (bench/run.ts runs both).
  *
  *   npm run bench -w @ts-ebpf/maps      (BENCH_N=1000000 single ops by default;
- *                                        BENCH_PARTS=single,bulk for some parts)
+ *                                        BENCH_PARTS=single,mmap,bulk for some parts)
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { mapLookupElem, mapUpdateElem } from '@ts-ebpf/syscall';
+import { reportBench } from '@ts-ebpf/test-utils/bench-report';
+import { bareMapOps, median } from '../../syscall/bench/koffi-floor.js';
 import { HashMap, pollersStopped, type RawBatchResult, u32, u64 } from '../src/index.js';
 
 const N = Number(process.env.BENCH_N ?? 1_000_000);
 const ROUNDS = 3;
-// BENCH_PARTS=single,bulk runs only those parts (default: all).
+// BENCH_PARTS=single,mmap,bulk runs only those parts (default: all).
 const parts = process.env.BENCH_PARTS?.split(',');
 const wanted = (part: string) => !parts || parts.includes(part);
 const dir = mkdtempSync(join(tmpdir(), 'ts-ebpf-maps-bench-'));
@@ -36,7 +39,14 @@ const line = (what: string, js: number, cv: number, unit = 'ns/op') =>
     `  ${what.padEnd(34)} js ${js.toFixed(1).padStart(8)} ${unit}   C ${cv.toFixed(1).padStart(8)} ${unit}   ratio ${(js / cv).toFixed(3)}`,
   );
 
-function singleOps(): { update: number; lookup: number; rawUpdate: number; rawLookup: number } {
+function singleOps(): {
+  update: number;
+  lookup: number;
+  rawUpdate: number;
+  rawLookup: number;
+  bareUpdate: number;
+  bareLookup: number;
+} {
   using m = HashMap.create({ key: u32, value: u64, maxEntries: 1024 });
   let t = process.hrtime.bigint();
   for (let i = 0; i < N; i++) m.set(7, BigInt(i));
@@ -54,7 +64,9 @@ function singleOps(): { update: number; lookup: number; rawUpdate: number; rawLo
   t = process.hrtime.bigint();
   for (let i = 0; i < N; i++) mapLookupElem(m.fd, key, value);
   const rawLookup = (ms(t) * 1e6) / N;
-  return { update, lookup, rawUpdate, rawLookup };
+  // the koffi call floor: the same commands as bare koffi calls on the same map
+  const bare = bareMapOps(m.fd, N);
+  return { update, lookup, rawUpdate, rawLookup, bareUpdate: bare.update, bareLookup: bare.lookup };
 }
 
 interface BulkFigures {
@@ -134,21 +146,77 @@ const best = <T extends object>(runs: T[]): T =>
 
 console.log(`@ts-ebpf/maps benchmarks (best of ${ROUNDS} interleaved rounds)`);
 if (wanted('single')) {
-  // C and JS take turns, so that a slow spell of the machine hits both.
+  // C and JS take turns, so that a slow spell of the machine hits both; figures are medians of
+  // the rounds, ratios medians of the per-round ratios.
+  const SINGLE_ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
   const cRuns: { update: number; lookup: number }[] = [];
   const jsRuns: ReturnType<typeof singleOps>[] = [];
-  for (let r = 0; r < ROUNDS; r++) {
+  singleOps(); // warm up: optimized code
+  for (let r = 0; r < SINGLE_ROUNDS; r++) {
     cRuns.push(JSON.parse(execFileSync(opsBin, [String(N)], { encoding: 'utf8' })));
     jsRuns.push(singleOps());
   }
-  const cOps = best(cRuns);
-  const jsOps = best(jsRuns);
-  console.log(`single operations, hash u32 -> u64, ${N} ops each`);
-  line('BpfMap.get', jsOps.lookup, cOps.lookup);
-  line('BpfMap.set', jsOps.update, cOps.update);
-  line('raw syscall lookup (reference)', jsOps.rawLookup, cOps.lookup);
-  line('raw syscall update (reference)', jsOps.rawUpdate, cOps.update);
+  const med = (pick: (i: number) => number) => median(jsRuns.map((_, i) => pick(i)));
+  const js = (k: keyof ReturnType<typeof singleOps>) => med((i) => jsRuns[i]![k]);
+  const cOf = (k: 'update' | 'lookup') => med((i) => cRuns[i]![k]);
+  const perRound = (k: keyof ReturnType<typeof singleOps>, base: (i: number) => number) =>
+    med((i) => jsRuns[i]![k] / base(i));
+  const floorLookup = perRound('bareLookup', (i) => cRuns[i]!.lookup);
+  const floorUpdate = perRound('bareUpdate', (i) => cRuns[i]!.update);
+  const how = `median of ${SINGLE_ROUNDS} interleaved rounds of ${N} ops`;
+  console.log(`single operations, hash u32 -> u64, ${how}`);
+  line('BpfMap.get', js('lookup'), cOf('lookup'));
+  line('BpfMap.set', js('update'), cOf('update'));
+  line('raw syscall lookup (reference)', js('rawLookup'), cOf('lookup'));
+  line('raw syscall update (reference)', js('rawUpdate'), cOf('update'));
+  line('bare koffi lookup (floor)', js('bareLookup'), cOf('lookup'));
+  line('bare koffi update (floor)', js('bareUpdate'), cOf('update'));
+  const overGet = perRound('lookup', (i) => jsRuns[i]!.bareLookup);
+  const overSet = perRound('update', (i) => jsRuns[i]!.bareUpdate);
+  console.log(
+    `  over the bare koffi call (goal <= 1.05): get ${overGet.toFixed(3)}, set ${overSet.toFixed(3)}; the floor itself: lookup ${floorLookup.toFixed(3)}x C, update ${floorUpdate.toFixed(3)}x C`,
+  );
+  const lookupFloor = { what: 'bpf(BPF_MAP_LOOKUP_ELEM) through koffi', ratio: floorLookup };
+  const updateFloor = { what: 'bpf(BPF_MAP_UPDATE_ELEM) through koffi', ratio: floorUpdate };
+  reportBench('@ts-ebpf/maps', [
+    {
+      name: 'BpfMap.get over the bare koffi call, hash u32 -> u64',
+      unit: 'ns/op',
+      value: js('lookup'),
+      baseline: { name: 'bare koffi bpf(BPF_MAP_LOOKUP_ELEM)', value: js('bareLookup') },
+      goal: { maxRatio: 1.05 },
+      floor: lookupFloor,
+      note: `per-round median ratio ${overGet.toFixed(3)}; decodes the u64 value; ${how}`,
+    },
+    {
+      name: 'BpfMap.set over the bare koffi call, hash u32 -> u64',
+      unit: 'ns/op',
+      value: js('update'),
+      baseline: { name: 'bare koffi bpf(BPF_MAP_UPDATE_ELEM)', value: js('bareUpdate') },
+      goal: { maxRatio: 1.05 },
+      floor: updateFloor,
+      note: `per-round median ratio ${overSet.toFixed(3)}; encodes key and value; ${how}`,
+    },
+    {
+      name: 'BpfMap.get, hash u32 -> u64',
+      unit: 'ns/op',
+      value: js('lookup'),
+      baseline: { name: 'C bpf(BPF_MAP_LOOKUP_ELEM)', value: cOf('lookup') },
+      floor: lookupFloor,
+      note: `per-round median ratio ${perRound('lookup', (i) => cRuns[i]!.lookup).toFixed(3)}; ${how}`,
+    },
+    {
+      name: 'BpfMap.set, hash u32 -> u64',
+      unit: 'ns/op',
+      value: js('update'),
+      baseline: { name: 'C bpf(BPF_MAP_UPDATE_ELEM)', value: cOf('update') },
+      floor: updateFloor,
+      note: `per-round median ratio ${perRound('update', (i) => cRuns[i]!.update).toFixed(3)}; ${how}`,
+    },
+  ]);
 }
+
+if (wanted('mmap')) await import('./array-mmap.bench.js');
 
 if (wanted('bulk')) {
   const ENTRIES = 1_000_000;

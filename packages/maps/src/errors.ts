@@ -106,6 +106,25 @@ export class KeyOutOfRangeError extends MapSyscallError {
   }
 }
 
+/**
+ * An index outside a memory-mapped array ({@link MmapArray}): negative, not an integer, or at or
+ * past `maxEntries`; or an atomic access at an offset outside the element or not aligned to its
+ * width. Refused before any memory is touched.
+ */
+export class IndexOutOfRangeError extends EbpfError {
+  /** The map, as messages name it. */
+  readonly map: string;
+  /** The index asked for. */
+  readonly index: number;
+
+  constructor(map: string, index: number, message: string) {
+    super(`${map}: ${message}`);
+    this.name = 'IndexOutOfRangeError';
+    this.map = map;
+    this.index = index;
+  }
+}
+
 /** An update with `Update.NOEXIST` of a key the map holds already. */
 export class KeyExistsError extends MapSyscallError {
   constructor(map: string, cause: BpfSyscallError) {

@@ -22,6 +22,7 @@ export {
 export {
   CodecError,
   CorruptRecordError,
+  IndexOutOfRangeError,
   InnerMapMismatchError,
   KeyExistsError,
   KeyNotFoundError,
@@ -75,6 +76,7 @@ export {
   mapTypeName,
   Update,
 } from './map-types.js';
+export { MmapArray, type MmapArraySource, type MmapOptions } from './mmap-array.js';
 export { PerfBuffer, type PerfBufferEvents, type PerfBufferOptions } from './perf-buffer.js';
 export { defaultPoller, Poller, type PollRegistration, type PollSource, pollersStopped } from './poller.js';
 export type { ReaderStats, RecordLease, RingBufferEvents, RingBufferOptions } from './reader-types.js';
@@ -94,6 +96,7 @@ export { type UserRecord, UserRingBuffer } from './user-ringbuf.js';
 export {
   ArenaMap,
   ArrayMap,
+  type ArrayMapOptions,
   type ArrayOptions,
   CgroupArray,
   type CommonOptions,

@@ -122,7 +122,8 @@ export function createError(label: string, r: CreateRequest, e: unknown): unknow
 }
 
 /** True when `/proc/self/fdinfo/<fd>` says the map is frozen. */
-function isFrozen(fd: number): boolean {
+/** True when the map at `fd` is frozen (read from its fdinfo). */
+export function isFrozen(fd: number): boolean {
   try {
     return /^frozen:\s*1/m.test(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'));
   } catch {

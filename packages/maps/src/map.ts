@@ -1,13 +1,14 @@
 import { existsSync } from 'node:fs';
 import {
   BpfMapCreateFlag,
+  BpfSyscallError,
   checkObjectName,
   close,
   fdTarget,
   getPinned,
+  MapElemChannel,
   type MapInfo,
   mapCreate,
-  mapDeleteElem,
   mapFreeze,
   mapGetFdById,
   mapInfo,
@@ -19,7 +20,7 @@ import {
   pinObject,
   unpin,
 } from '@ts-ebpf/syscall';
-import { type ByteOrder, HOST_BYTE_ORDER } from '@ts-ebpf/uapi';
+import { type ByteOrder, Errno, HOST_BYTE_ORDER } from '@ts-ebpf/uapi';
 import {
   type BatchCursor,
   type BatchResult,
@@ -34,11 +35,27 @@ import {
 import { bytes } from './codecs/bytes.js';
 import type { Codec } from './codecs/codec.js';
 import { isPerCpu, perCpu } from './codecs/per-cpu.js';
-import { CodecError, MapNotFoundError, NotAMapError, PinNotFoundError } from './errors.js';
+import {
+  CodecError,
+  MapFrozenError,
+  MapNotFoundError,
+  MapTypeError,
+  NotAMapError,
+  PinNotFoundError,
+} from './errors.js';
 import { clear, count, entries } from './iteration.js';
-import { checkSpec, createError, MAP_FD_KIND, mapLabel, pinError, writeError } from './map-diagnosis.js';
+import {
+  checkSpec,
+  createError,
+  isFrozen,
+  MAP_FD_KIND,
+  mapLabel,
+  pinError,
+  writeError,
+} from './map-diagnosis.js';
 import type { MapSpec } from './map-spec.js';
-import { isKeyless, isPerCpuType, mapTypeName, Update } from './map-types.js';
+import { isKeyless, isPerCpuType, MapType, mapTypeName, Update } from './map-types.js';
+import { MmapArray, type MmapOptions } from './mmap-array.js';
 import { assertReusable } from './pin-reuse.js';
 
 // Keys and values are what this kernel reads and writes: in the host's byte order.
@@ -88,6 +105,10 @@ export class BpfMap<K, V> implements Disposable {
   readonly #value: Uint8Array;
   readonly #valueView: DataView;
   #pinned: string | undefined;
+  // get/set/has/delete/getAndDelete: attr, key and value in native memory, checked once.
+  #channel: MapElemChannel | undefined;
+  // Mappings of the values handed out by mmap(), unmapped by close().
+  readonly #mappings = new Set<MmapArray<V>>();
 
   /** @internal Use {@link BpfMap.create} or the `from*` functions. */
   constructor(
@@ -305,33 +326,48 @@ export class BpfMap<K, V> implements Disposable {
     return this.#value;
   }
 
+  // The element channel, made on first use (it asks the kernel for the map's sizes once).
+  // After close() the channel is closed too, and refuses calls with the same ObjectClosedError.
+  #elem(): MapElemChannel {
+    const fd = this.fd;
+    this.#channel = new MapElemChannel(fd, mapLabel(this.type, this.name, this.#id));
+    return this.#channel;
+  }
+
+  // Encodes `key` into the channel's key buffer (maps without keys have none).
+  #channelKey(ch: MapElemChannel, key: K): void {
+    if (this.#key) this.keyCodec.write(ch.keyView, 0, key, 'key', ORDER);
+  }
+
   /** The value stored under `key`, or undefined when absent. `flags`: `Update.LOCK` to read under the value's spin lock. */
   get(key: K, flags = 0): V | undefined {
-    const fd = this.fd;
-    if (!mapLookupElem(fd, this.encodeKey(key), this.#value, flags)) return undefined;
-    return this.valueCodec.read(this.#valueView, 0, ORDER);
+    const ch = this.#channel ?? this.#elem();
+    this.#channelKey(ch, key);
+    if (!ch.lookup(flags)) return undefined;
+    return this.valueCodec.read(ch.valueView, 0, ORDER);
   }
 
   /** Stores `value` under `key`. `flags`: `Update.ANY` (default), `NOEXIST`, `EXIST`, `LOCK`. */
   set(key: K, value: V, flags: number = Update.ANY): this {
-    const fd = this.fd;
-    const k = this.encodeKey(key);
+    const ch = this.#channel ?? this.#elem();
+    this.#channelKey(ch, key);
+    this.valueCodec.write(ch.valueView, 0, value, 'value', ORDER);
     try {
-      mapUpdateElem(fd, k, this.encodeValue(value), flags);
+      ch.update(flags);
     } catch (e) {
-      throw this.#explain(fd, 'update', e, k, flags);
+      throw this.#explain(ch.fd, 'update', e, this.#key ? ch.key : null, flags);
     }
     return this;
   }
 
   /** Deletes `key`. @returns false when it was absent. */
   delete(key: K): boolean {
-    const fd = this.fd;
-    const k = this.encodeKey(key);
+    const ch = this.#channel ?? this.#elem();
+    this.#channelKey(ch, key);
     try {
-      return mapDeleteElem(fd, k);
+      return ch.delete();
     } catch (e) {
-      throw this.#explain(fd, 'delete', e, k, 0);
+      throw this.#explain(ch.fd, 'delete', e, this.#key ? ch.key : null, 0);
     }
   }
 
@@ -366,15 +402,17 @@ export class BpfMap<K, V> implements Disposable {
 
   /** True when `key` is present. */
   has(key: K): boolean {
-    const fd = this.fd;
-    return mapLookupElem(fd, this.encodeKey(key), this.#value);
+    const ch = this.#channel ?? this.#elem();
+    this.#channelKey(ch, key);
+    return ch.lookup();
   }
 
   /** Removes `key` and returns its value (undefined when absent). */
   getAndDelete(key: K): V | undefined {
-    const fd = this.fd;
-    if (!mapLookupAndDeleteElem(fd, this.encodeKey(key), this.#value)) return undefined;
-    return this.valueCodec.read(this.#valueView, 0, ORDER);
+    const ch = this.#channel ?? this.#elem();
+    this.#channelKey(ch, key);
+    if (!ch.lookupAndDelete()) return undefined;
+    return this.valueCodec.read(ch.valueView, 0, ORDER);
   }
 
   /** @internal Reads a value into the scratch buffer and decodes it; for wrappers. */
@@ -479,6 +517,46 @@ export class BpfMap<K, V> implements Disposable {
     }
   }
 
+  /**
+   * Maps the values of a `BPF_F_MMAPABLE` array (`ArrayMap.create({ …, mmapable: true })`) into
+   * memory: {@link MmapArray} reads and writes elements with no system call. Closing the map
+   * unmaps every mapping it handed out.
+   * @throws MapTypeError when the map is not an array created with `BPF_F_MMAPABLE`
+   * @throws MapFrozenError for a writable mapping of a frozen map (map it with `writable: false`)
+   */
+  mmap(options: MmapOptions = {}): MmapArray<V> {
+    const fd = this.fd;
+    if (this.type !== MapType.ARRAY || (this.flags & BpfMapCreateFlag.MMAPABLE) === 0) {
+      throw new MapTypeError(
+        'mmap',
+        this.#label(),
+        this.type === MapType.ARRAY
+          ? 'the array was not created with BPF_F_MMAPABLE (ArrayMap.create({ …, mmapable: true }))'
+          : `only arrays created with BPF_F_MMAPABLE can be mapped, not ${mapTypeName(this.type)} maps`,
+      );
+    }
+    let mapping: MmapArray<V>;
+    try {
+      mapping = new MmapArray<V>(
+        {
+          fd,
+          label: this.#label(),
+          maxEntries: this.maxEntries,
+          valueSize: this.valueSize,
+          valueCodec: this.valueCodec,
+          onClose: () => this.#mappings.delete(mapping),
+        },
+        options,
+      );
+    } catch (e) {
+      if (e instanceof BpfSyscallError && e.errno === Errno.EPERM && isFrozen(fd))
+        throw new MapFrozenError(this.#label(), 'a writable mmap', e);
+      throw e;
+    }
+    this.#mappings.add(mapping);
+    return mapping;
+  }
+
   /** Makes the map read-only for user space (programs may still write it). */
   freeze(): void {
     mapFreeze(this.fd);
@@ -508,6 +586,8 @@ export class BpfMap<K, V> implements Disposable {
 
   /** Closes the fd; later calls do nothing. A pin keeps the map alive. */
   close(): void {
+    for (const mapping of this.#mappings) mapping.close();
+    this.#channel?.close();
     this.#fd.close();
   }
 

@@ -30,6 +30,15 @@ export interface ArrayOptions<V> extends CommonOptions {
   value: Codec<V>;
 }
 
+/** Options of `ArrayMap.create`. */
+export interface ArrayMapOptions<V> extends ArrayOptions<V> {
+  /**
+   * Create the array with `BPF_F_MMAPABLE`, so that `map.mmap()` reads and writes its values
+   * through a memory mapping, with no system call per access.
+   */
+  mmapable?: boolean;
+}
+
 function keyValue(type: number) {
   return {
     /** Creates the map. */
@@ -60,8 +69,10 @@ export const LruPerCpuHashMap = perCpuKeyValue(MapType.LRU_PERCPU_HASH);
 /** `BPF_MAP_TYPE_ARRAY`: u32 index → V. */
 export const ArrayMap = {
   /** Creates the array. */
-  create<V>(o: ArrayOptions<V>): BpfMap<number, V> {
-    return BpfMap.create<number, V>({ ...o, key: u32, type: MapType.ARRAY });
+  create<V>(o: ArrayMapOptions<V>): BpfMap<number, V> {
+    const { mmapable, ...rest } = o;
+    const flags = (o.flags ?? 0) | (mmapable ? BpfMapCreateFlag.MMAPABLE : 0);
+    return BpfMap.create<number, V>({ ...rest, flags, key: u32, type: MapType.ARRAY });
   },
 };
 

@@ -1,3 +1,4 @@
+import { HOST_BYTE_ORDER } from '@ts-ebpf/uapi';
 import { describe, expect, it } from 'vitest';
 import {
   array,
@@ -62,6 +63,36 @@ describe('codecs', () => {
     expect(() => encodeLE(u32, 1.5)).toThrow(CodecError);
     expect(() => encodeLE(u64, 5 as unknown as bigint)).toThrow(/bigint/);
     expect(() => encodeLE(u64, -1n)).toThrow(CodecError);
+  });
+
+  it('reads and writes 64-bit integers the same through a repeated view as through a fresh one', () => {
+    // A view passed twice in a row takes the typed-array path; misaligned views, other offsets
+    // and the other byte order take DataView's: every combination must agree with DataView.
+    const order = HOST_BYTE_ORDER;
+    const le = order === 'little';
+    for (const start of [0, 8, 3]) {
+      const buffer = new ArrayBuffer(40);
+      const view = new DataView(buffer, start, 24);
+      for (let round = 0; round < 3; round++) {
+        for (const at of [0, 8, 16, 1]) {
+          const value = (1n << 63n) + BigInt(round * 1000 + at);
+          u64.write(view, at, value, 'v', order);
+          expect(view.getBigUint64(at, le)).toBe(value);
+          expect(u64.read(view, at, order)).toBe(value);
+          i64.write(view, at, -value / 2n, 'v', order);
+          expect(i64.read(view, at, order)).toBe(-value / 2n);
+          expect(view.getBigInt64(at, le)).toBe(-value / 2n);
+          const other = le ? 'big' : 'little';
+          u64.write(view, at, 0x0102030405060708n, 'v', other);
+          expect(view.getBigUint64(at, !le)).toBe(0x0102030405060708n);
+          expect(u64.read(view, at, other)).toBe(0x0102030405060708n);
+        }
+        // past the end, and at offsets that are no index, as DataView does
+        expect(() => u64.read(view, 24, order)).toThrow(RangeError);
+        expect(() => u64.write(view, 24, 1n, 'v', order)).toThrow(RangeError);
+        expect(() => u64.read(view, -8, order)).toThrow(RangeError);
+      }
+    }
   });
 
   it('round-trips floats, bool, bytes and strings', () => {

@@ -27,6 +27,7 @@ import {
   CodecError,
   HashMap,
   HashOfMaps,
+  IndexOutOfRangeError,
   InnerMapMismatchError,
   ipv4,
   KeyExistsError,
@@ -586,6 +587,45 @@ describeKernel('map mistakes (error catalog)', () => {
       },
       error: OutOfBoundsError,
       names: ['record', 'read of 4 bytes at 14', 'outside its 16 bytes'],
+    },
+    {
+      what: 'an index past the end of a memory-mapped array',
+      act: () => {
+        using m = ArrayMap.create({ value: u64, maxEntries: 4, mmapable: true, name: 'mapped' });
+        using values = m.mmap();
+        return values.get(4);
+      },
+      error: IndexOutOfRangeError,
+      names: ["array map 'mapped'", 'index 4', '0..3'],
+    },
+    {
+      what: 'mmap of an array created without BPF_F_MMAPABLE',
+      act: () => {
+        using m = ArrayMap.create({ value: u64, maxEntries: 4, name: 'plain' });
+        return m.mmap();
+      },
+      error: MapTypeError,
+      names: ['mmap', "array map 'plain'", 'BPF_F_MMAPABLE', 'mmapable: true'],
+    },
+    {
+      what: 'a writable mmap of a frozen array',
+      act: () => {
+        using m = ArrayMap.create({ value: u64, maxEntries: 4, mmapable: true, name: 'frozen' });
+        m.freeze();
+        return m.mmap();
+      },
+      error: MapFrozenError,
+      names: ["array map 'frozen'", 'frozen'],
+    },
+    {
+      what: 'a write through a read-only mapping',
+      act: () => {
+        using m = ArrayMap.create({ value: u64, maxEntries: 4, mmapable: true, name: 'ro' });
+        using values = m.mmap({ writable: false });
+        values.set(0, 1n);
+      },
+      error: MapTypeError,
+      names: ['set', "array map 'ro'", 'read-only'],
     },
     {
       what: 'setBatch with more keys than values',

@@ -1,6 +1,7 @@
 import { describeKernel } from '@ts-ebpf/test-utils';
 import { afterAll, expect, it } from 'vitest';
 import {
+  ArrayMap,
   cstring,
   HashMap,
   PerfBuffer,
@@ -18,6 +19,16 @@ afterAll(() => pollersStopped());
 
 // The README's examples, kept runnable.
 describeKernel('README examples', () => {
+  it('arrays through a memory mapping', () => {
+    using counts = ArrayMap.create({ value: u64, maxEntries: 256, mmapable: true });
+    using values = counts.mmap();
+    values.set(3, 10n);
+    expect(values.get(3)).toBe(10n);
+    expect(counts.get(3)).toBe(10n);
+    expect(values.atomicAddU64(7, 1n)).toBe(0n);
+    expect(counts.get(7)).toBe(1n);
+  });
+
   it('hash map usage', () => {
     using flows = HashMap.create({
       key: u32,

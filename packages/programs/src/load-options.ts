@@ -109,23 +109,32 @@ export function prepareLoad(o: ProgramLoadOptions): PreparedLoad {
       o.name ? `attachTo of struct_ops program '${o.name}'` : 'attachTo of a struct_ops program',
       "a struct_ops program is loaded against one member of a kernel ops struct: give attachTo: '<struct>.<member>' (e.g. 'tcp_congestion_ops.ssthresh'), or attachBtfId and expectedAttachType (the member's index)",
     );
+  // Every field present (undefined when not set), in one order: the attrs of all loads share one
+  // shape, so progLoad's reads of them stay monomorphic (a megamorphic read per optional field cost
+  // microseconds a load).
   const attr: ProgLoadAttr = {
     progType: o.type,
     insns: code.bytes,
     license: o.license ?? 'GPL',
-    ...(o.name !== undefined && { progName: o.name }),
-    ...(expectedAttachType !== undefined && { expectedAttachType }),
-    ...(flags !== 0 && { progFlags: flags }),
-    ...(attachBtfId !== undefined && { attachBtfId }),
-    ...(o.attachProgFd !== undefined && { attachProgFd: o.attachProgFd }),
-    ...(o.attachBtfObjFd !== undefined && { attachBtfObjFd: o.attachBtfObjFd }),
-    ...(o.btfFd !== undefined && { progBtfFd: o.btfFd }),
-    ...(o.funcInfo !== undefined && { funcInfo: o.funcInfo, funcInfoRecSize: o.funcInfoRecSize ?? 8 }),
-    ...(o.lineInfo !== undefined && { lineInfo: o.lineInfo, lineInfoRecSize: o.lineInfoRecSize ?? 16 }),
-    ...(o.fdArray !== undefined && {
-      fdArray: o.fdArray instanceof Int32Array ? o.fdArray : Int32Array.from(o.fdArray),
-    }),
-    ...(o.ifindex !== undefined && { progIfindex: o.ifindex }),
+    logLevel: undefined,
+    logBuf: undefined,
+    logSize: undefined,
+    kernVersion: undefined,
+    progFlags: flags !== 0 ? flags : undefined,
+    progName: o.name,
+    progIfindex: o.ifindex,
+    expectedAttachType,
+    progBtfFd: o.btfFd,
+    funcInfo: o.funcInfo,
+    funcInfoRecSize: o.funcInfo !== undefined ? (o.funcInfoRecSize ?? 8) : undefined,
+    lineInfo: o.lineInfo,
+    lineInfoRecSize: o.lineInfo !== undefined ? (o.lineInfoRecSize ?? 16) : undefined,
+    attachBtfId,
+    attachProgFd: o.attachProgFd,
+    attachBtfObjFd: o.attachBtfObjFd,
+    fdArray:
+      o.fdArray === undefined || o.fdArray instanceof Int32Array ? o.fdArray : Int32Array.from(o.fdArray),
+    progTokenFd: undefined,
   };
   return { attr, code };
 }

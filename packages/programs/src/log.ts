@@ -52,7 +52,14 @@ export function loadWithLog(attr: ProgLoadAttr, code: EncodedCode, options: LogO
   let first: BpfSyscallError | undefined;
   if (level === 0) {
     try {
-      return { fd: progLoad({ ...attr, logLevel: 0 }), log: '' };
+      // the attr as prepared (no log fields set): one object shape for every load
+      return {
+        fd:
+          attr.logLevel || attr.logBuf
+            ? progLoad({ ...attr, logLevel: 0, logBuf: undefined })
+            : progLoad(attr),
+        log: '',
+      };
     } catch (e) {
       if (!(e instanceof BpfSyscallError)) throw e;
       first = e;

@@ -1,38 +1,47 @@
 /**
- * MAP_LOOKUP_ELEM and MAP_UPDATE_ELEM through @ts-ebpf/syscall versus the same
- * loops in C (bench/map-ops.c, compiled here), in one run. Prints ns/op and the
- * ratio; goal: ratio <= 1.15. Each line also gives the bare FFI call, in brackets: the same
- * operation through koffi's `syscall()` with the attr, key and value prepared once in native
- * memory, and no code of ours around it: the floor any bpf() wrapper over koffi can reach.
+ * The koffi call floor and the raw map commands, against C in the same run:
+ * - the floor (bench/koffi-floor.ts): a bare koffi `syscall(SYS_getpid)` (the FFI's own cost on
+ *   the cheapest system call), BPF_MAP_LOOKUP_ELEM / BPF_MAP_UPDATE_ELEM and BPF_PROG_LOAD + close
+ *   of 10 instructions, each prepared once in native memory, versus the same calls from C
+ *   (bench/floor.c, bench/map-ops.c);
+ * - mapLookupElem / mapUpdateElem through @ts-ebpf/syscall versus C, with the floor beside them.
  *
- *   npm run bench -w @ts-ebpf/syscall     (N=1000000 by default; BENCH_N to change)
+ * Rounds interleave C and JS; figures are medians of the rounds and ratios medians of the per-round
+ * ratios (the machine may be shared). Every figure goes to bench-results/syscall.json.
+ *
+ *   npm run bench -w @ts-ebpf/syscall     (BENCH_N=1000000 map ops per round; BENCH_ROUNDS=7)
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import koffi from 'koffi';
-import {
-  BpfCmd,
-  BpfMapType,
-  close,
-  mapCreate,
-  mapLookupElem,
-  mapUpdateElem,
-  syscallTable,
-} from '../src/index.js';
+import { type BenchFigure, reportBench } from '@ts-ebpf/test-utils/bench-report';
+import { BpfMapType, close, mapCreate, mapLookupElem, mapUpdateElem } from '../src/index.js';
+import { bareGetpid, bareMapOps, bareProgLoad, cFloor, median } from './koffi-floor.js';
 
 const N = Number(process.env.BENCH_N ?? 1_000_000);
-const ROUNDS = 3;
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
+const N_GETPID = N;
+const N_LOAD = Math.max(200, Math.round(N / 500));
 
-function cBaseline(): { update: number; lookup: number } {
-  const dir = mkdtempSync(join(tmpdir(), 'ts-ebpf-bench-'));
-  const bin = join(dir, 'map-ops');
-  execFileSync('gcc', ['-O2', '-o', bin, new URL('./map-ops.c', import.meta.url).pathname]);
-  return JSON.parse(execFileSync(bin, [String(N)], { encoding: 'utf8' }));
+const dir = mkdtempSync(join(tmpdir(), 'ts-ebpf-bench-'));
+const opsBin = join(dir, 'map-ops');
+execFileSync('gcc', ['-O2', '-o', opsBin, new URL('./map-ops.c', import.meta.url).pathname]);
+
+interface Round {
+  cLookup: number;
+  cUpdate: number;
+  cGetpid: number;
+  cLoad: number;
+  bareLookup: number;
+  bareUpdate: number;
+  bareGetpid: number;
+  bareLoad: number;
+  lookup: number;
+  update: number;
 }
 
-function jsRun(): { update: number; lookup: number } {
+function jsOps(): { update: number; lookup: number } {
   const fd = mapCreate({ mapType: BpfMapType.HASH, keySize: 4, valueSize: 8, maxEntries: 1024 });
   const key = new Uint8Array(new Uint32Array([7]).buffer);
   const value = new Uint8Array(8);
@@ -52,58 +61,162 @@ function jsRun(): { update: number; lookup: number } {
   }
 }
 
-// The same shape of syscall() as the package's own bpf() binding.
-const bareSyscall = koffi.load('libc.so.6').func('long syscall(long nr, long cmd, long attr, long size)') as (
-  ...args: number[]
-) => number;
-
-function floorRun(): { update: number; lookup: number } {
+function floorOps(): { update: number; lookup: number } {
   const fd = mapCreate({ mapType: BpfMapType.HASH, keySize: 4, valueSize: 8, maxEntries: 1024 });
-  const sys = bareSyscall;
-  // attr (32 bytes: fd, key and value addresses, flags 0), then the key (u32 7), then the value
-  const mem = koffi.alloc('uint8_t', 48);
-  const base = Number(koffi.address(mem));
-  const bytes = koffi.view(mem, 48) as ArrayBuffer;
-  new Uint8Array(bytes).fill(0);
-  const view = new DataView(bytes);
-  view.setUint32(0, fd, true);
-  view.setBigUint64(8, BigInt(base + 32), true);
-  view.setBigUint64(16, BigInt(base + 40), true);
-  view.setUint32(32, 7, true);
-  const nr = syscallTable().bpf;
   try {
-    const t0 = process.hrtime.bigint();
-    for (let i = 0; i < N; i++) sys(nr, BpfCmd.MAP_UPDATE_ELEM, base, 32);
-    const t1 = process.hrtime.bigint();
-    for (let i = 0; i < N; i++) sys(nr, BpfCmd.MAP_LOOKUP_ELEM, base, 32);
-    const t2 = process.hrtime.bigint();
-    if (sys(nr, BpfCmd.MAP_LOOKUP_ELEM, base, 32) !== 0) throw new Error('floor lookup failed');
-    return { update: Number(t1 - t0) / N, lookup: Number(t2 - t1) / N };
+    return bareMapOps(fd, N);
   } finally {
-    koffi.free(mem);
     close(fd);
   }
 }
 
-const best = (runs: { update: number; lookup: number }[]) => ({
-  update: Math.min(...runs.map((r) => r.update)),
-  lookup: Math.min(...runs.map((r) => r.lookup)),
-});
-
-const c: { update: number; lookup: number }[] = [];
-const js: { update: number; lookup: number }[] = [];
-const floor: { update: number; lookup: number }[] = [];
-for (let r = 0; r < ROUNDS; r++) {
-  c.push(cBaseline());
-  js.push(jsRun());
-  floor.push(floorRun());
+function round(): Round {
+  const c = JSON.parse(execFileSync(opsBin, [String(N)], { encoding: 'utf8' })) as {
+    update: number;
+    lookup: number;
+  };
+  const cGetpid = cFloor('getpid', N_GETPID);
+  const bareGetpidNs = bareGetpid(N_GETPID);
+  const cLoad = cFloor('progload', N_LOAD);
+  const bareLoad = bareProgLoad(N_LOAD);
+  const js = jsOps();
+  const bare = floorOps();
+  return {
+    cLookup: c.lookup,
+    cUpdate: c.update,
+    cGetpid,
+    cLoad,
+    bareLookup: bare.lookup,
+    bareUpdate: bare.update,
+    bareGetpid: bareGetpidNs,
+    bareLoad,
+    lookup: js.lookup,
+    update: js.update,
+  };
 }
-const cb = best(c);
-const jb = best(js);
-const fb = best(floor);
-console.log(`@ts-ebpf/syscall map ops, ${N} ops each, best of ${ROUNDS} interleaved rounds`);
-for (const op of ['lookup', 'update'] as const) {
+
+// warm up (optimized code), then the measured rounds
+jsOps();
+floorOps();
+bareGetpid(N_GETPID / 10);
+const rounds: Round[] = [];
+for (let r = 0; r < ROUNDS; r++) rounds.push(round());
+
+const med = (pick: (r: Round) => number) => median(rounds.map(pick));
+const ratio = (ours: (r: Round) => number, base: (r: Round) => number) =>
+  median(rounds.map((r) => ours(r) / base(r)));
+const how = `median of ${ROUNDS} interleaved rounds`;
+
+const floors = {
+  getpid: ratio(
+    (r) => r.bareGetpid,
+    (r) => r.cGetpid,
+  ),
+  lookup: ratio(
+    (r) => r.bareLookup,
+    (r) => r.cLookup,
+  ),
+  update: ratio(
+    (r) => r.bareUpdate,
+    (r) => r.cUpdate,
+  ),
+  load: ratio(
+    (r) => r.bareLoad,
+    (r) => r.cLoad,
+  ),
+};
+const floorFigure = (name: string, what: string, ours: (r: Round) => number, base: (r: Round) => number) =>
+  ({
+    name,
+    unit: 'ns/op',
+    value: med(ours),
+    baseline: { name: `C ${what}`, value: med(base) },
+    note: `the bare koffi call, prepared once; ratio ${ratio(ours, base).toFixed(3)} as a median of per-round ratios; ${how}`,
+  }) satisfies BenchFigure;
+
+const figures: BenchFigure[] = [
+  floorFigure(
+    'koffi floor: syscall(SYS_getpid)',
+    'syscall(SYS_getpid)',
+    (r) => r.bareGetpid,
+    (r) => r.cGetpid,
+  ),
+  floorFigure(
+    'koffi floor: bpf(BPF_MAP_LOOKUP_ELEM)',
+    'bpf(BPF_MAP_LOOKUP_ELEM)',
+    (r) => r.bareLookup,
+    (r) => r.cLookup,
+  ),
+  floorFigure(
+    'koffi floor: bpf(BPF_MAP_UPDATE_ELEM)',
+    'bpf(BPF_MAP_UPDATE_ELEM)',
+    (r) => r.bareUpdate,
+    (r) => r.cUpdate,
+  ),
+  floorFigure(
+    'koffi floor: bpf(BPF_PROG_LOAD) + close, 10 insns',
+    'bpf(BPF_PROG_LOAD) + close',
+    (r) => r.bareLoad,
+    (r) => r.cLoad,
+  ),
+  {
+    name: 'mapLookupElem, hash u32 -> u64',
+    unit: 'ns/op',
+    value: med((r) => r.lookup),
+    baseline: { name: 'C bpf(BPF_MAP_LOOKUP_ELEM)', value: med((r) => r.cLookup) },
+    floor: { what: 'bpf(BPF_MAP_LOOKUP_ELEM) through koffi', ratio: floors.lookup },
+    note: `${(med((r) => r.lookup) / med((r) => r.bareLookup)).toFixed(3)}× the bare koffi call; ${how}`,
+  },
+  {
+    name: 'mapUpdateElem, hash u32 -> u64',
+    unit: 'ns/op',
+    value: med((r) => r.update),
+    baseline: { name: 'C bpf(BPF_MAP_UPDATE_ELEM)', value: med((r) => r.cUpdate) },
+    floor: { what: 'bpf(BPF_MAP_UPDATE_ELEM) through koffi', ratio: floors.update },
+    note: `${(med((r) => r.update) / med((r) => r.bareUpdate)).toFixed(3)}× the bare koffi call; ${how}`,
+  },
+];
+reportBench('@ts-ebpf/syscall', figures);
+
+console.log(`@ts-ebpf/syscall, ${how}; ${N} map ops, ${N_GETPID} getpid, ${N_LOAD} loads per round`);
+console.log('koffi call floor (bare koffi call vs the same call from C):');
+const line = (what: string, ours: number, c: number, r: number) =>
   console.log(
-    `  ${op.padEnd(6)}  js ${jb[op].toFixed(0).padStart(5)} ns/op   C ${cb[op].toFixed(0).padStart(5)} ns/op   ratio ${(jb[op] / cb[op]).toFixed(3)}   (bare koffi call ${fb[op].toFixed(0)} ns/op, ratio ${(fb[op] / cb[op]).toFixed(3)})`,
+    `  ${what.padEnd(38)} koffi ${ours.toFixed(0).padStart(7)} ns   C ${c.toFixed(0).padStart(7)} ns   ratio ${r.toFixed(3)}`,
+  );
+line(
+  'syscall(SYS_getpid)',
+  med((r) => r.bareGetpid),
+  med((r) => r.cGetpid),
+  floors.getpid,
+);
+line(
+  'bpf(BPF_MAP_LOOKUP_ELEM)',
+  med((r) => r.bareLookup),
+  med((r) => r.cLookup),
+  floors.lookup,
+);
+line(
+  'bpf(BPF_MAP_UPDATE_ELEM)',
+  med((r) => r.bareUpdate),
+  med((r) => r.cUpdate),
+  floors.update,
+);
+line(
+  'bpf(BPF_PROG_LOAD) + close, 10 insns',
+  med((r) => r.bareLoad),
+  med((r) => r.cLoad),
+  floors.load,
+);
+console.log('raw map commands (@ts-ebpf/syscall) vs C, and vs the bare koffi call:');
+for (const op of ['lookup', 'update'] as const) {
+  const bare = op === 'lookup' ? (r: Round) => r.bareLookup : (r: Round) => r.bareUpdate;
+  const c = op === 'lookup' ? (r: Round) => r.cLookup : (r: Round) => r.cUpdate;
+  console.log(
+    `  ${op.padEnd(6)}  js ${med((r) => r[op])
+      .toFixed(0)
+      .padStart(
+        6,
+      )} ns/op   C ${med(c).toFixed(0).padStart(6)} ns/op   ratio ${ratio((r) => r[op], c).toFixed(3)}   (${ratio((r) => r[op], bare).toFixed(3)}× the bare koffi call, whose floor is ${(op === 'lookup' ? floors.lookup : floors.update).toFixed(3)}× C)`,
   );
 }

@@ -56,8 +56,37 @@ export function rememberProgType(fd: number, type: number): void {
   progTypes[fd] = type;
 }
 
+/** Something that keeps facts about an fd of its own and must hear when they go stale. */
+export interface FdWatcher {
+  /** Called once when what is known about the fd is dropped (closed, or a new file has its number). */
+  fdForgotten(): void;
+}
+
+const watchers: (FdWatcher[] | undefined)[] = [];
+
+/** Tells `watcher` (once) when what is known about `fd` is dropped. */
+export function watchFd(fd: number, watcher: FdWatcher): void {
+  const list = watchers[fd];
+  if (list) list.push(watcher);
+  else watchers[fd] = [watcher];
+}
+
+/** Stops telling `watcher` about `fd`. */
+export function unwatchFd(fd: number, watcher: FdWatcher): void {
+  const list = watchers[fd];
+  const at = list?.indexOf(watcher) ?? -1;
+  if (at >= 0) list!.splice(at, 1);
+}
+
 /** Drops whatever is known about `fd`: it was closed, or is a new file. */
 export function forgetFd(fd: number): void {
   if (fd >= 0 && fd < sizes.length) sizes[fd] = undefined;
   if (fd >= 0 && fd < progTypes.length) progTypes[fd] = undefined;
+  if (fd >= 0 && fd < watchers.length) {
+    const list = watchers[fd];
+    if (list) {
+      watchers[fd] = undefined;
+      for (const watcher of list) watcher.fdForgotten();
+    }
+  }
 }

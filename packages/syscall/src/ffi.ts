@@ -103,6 +103,7 @@ function bind(): Native {
     sysconf: libc.func('long sysconf(int name)') as unknown as (name: number) => number,
   };
   NR_BPF = nr.bpf;
+  BPF = native.bpf;
   return native;
 }
 
@@ -121,15 +122,16 @@ function nr(name: SyscallName): number {
   return n().nr[name];
 }
 
-/** The bpf() number, set by `bind()`: the hot path does no lookups. */
+/** The bpf() number and binding, set by `bind()`: the hot path does no lookups. */
 let NR_BPF = 0;
+let BPF: Call | undefined;
 
 /**
  * Raw `bpf(cmd, attr, size)` with the attr's native address. Returns the non-negative result, or throws the
  * errno as a typed error whose message names `commandName`.
  */
 export function sysBpfCall(cmd: number, attr: number, size: number, commandName: string): number {
-  const ret = (native ?? bind()).bpf(NR_BPF, cmd, attr, size);
+  const ret = (BPF ?? bind().bpf)(NR_BPF, cmd, attr, size);
   if (ret < 0) fail({ syscall: 'bpf', command: commandName });
   return ret;
 }
@@ -139,7 +141,7 @@ export function sysBpfCall(cmd: number, attr: number, size: number, commandName:
  * for probes and for commands whose ENOENT is an ordinary answer.
  */
 export function sysBpfTry(cmd: number, attr: number, size: number): number {
-  const ret = (native ?? bind()).bpf(NR_BPF, cmd, attr, size);
+  const ret = (BPF ?? bind().bpf)(NR_BPF, cmd, attr, size);
   return ret < 0 ? -n().koffi.errno() : ret;
 }
 

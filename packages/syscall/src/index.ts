@@ -164,6 +164,7 @@ export {
   mapUpdateElem,
   progBindMap,
 } from './map-commands.js';
+export { MapElemChannel } from './map-elem-channel.js';
 export { MapFlag, type MapOptions, MappedMemory, Prot, pageSize, ReadOnlyBytes } from './memory.js';
 export {
   btfGetFdById,

@@ -1,5 +1,7 @@
 import { BpfArgumentError, BufferSizeError } from './errors.js';
 
+const encoder = new TextEncoder();
+
 /** Checks that `fd` is a plausible open file descriptor number. */
 export function checkFd(fd: number, argument = 'fd'): number {
   if (!Number.isInteger(fd) || fd < 0 || fd > 0x7fffffff) {
@@ -36,7 +38,9 @@ export function checkCString(value: string, argument: string, maxBytes = 4095): 
     throw new BpfArgumentError(argument, `expected a string, got ${typeof value}`);
   if (value.includes('\0'))
     throw new BpfArgumentError(argument, `contains a NUL byte: ${JSON.stringify(value)}`);
-  const bytes = new TextEncoder().encode(value).length;
+  // A UTF-16 code unit is at most 3 UTF-8 bytes: short strings need no encoding to be counted.
+  if (value.length * 3 <= maxBytes) return value;
+  const bytes = encoder.encode(value).length;
   if (bytes > maxBytes)
     throw new BpfArgumentError(argument, `is ${bytes} bytes long, at most ${maxBytes} allowed`);
   return value;

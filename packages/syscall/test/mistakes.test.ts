@@ -17,6 +17,7 @@ import {
   IocDir,
   ioc,
   ioctl,
+  MapElemChannel,
   MapFlag,
   MappedMemory,
   mapCreate,
@@ -313,6 +314,17 @@ describeKernel('@ts-ebpf/syscall error catalog', () => {
         withMap((fd) => mapGetNextKey(fd, null, new Uint8Array(4)), BpfMapType.BLOOM_FILTER, 0, 4, 8),
       error: UnsupportedError,
       names: ['BPF_MAP_GET_NEXT_KEY', 'does not support'],
+    },
+    {
+      what: 'an element channel used after its fd was closed and reused by another map',
+      act: () => {
+        const first = mapCreate({ mapType: BpfMapType.HASH, keySize: 4, valueSize: 8, maxEntries: 4 });
+        const channel = new MapElemChannel(first);
+        close(first);
+        return withMap(() => channel.lookup());
+      },
+      error: BpfArgumentError,
+      names: ['mapFd', 'BPF_MAP_LOOKUP_ELEM', 'now refers to another map'],
     },
     {
       what: 'reading mapped memory past its end',

@@ -1,0 +1,124 @@
+/**
+ * The koffi call floor, measured in every bench run: bare koffi calls of the system calls our
+ * wrappers make, each prepared once (attr, key and value in native memory, no code of ours around
+ * the call), so that a wrapper's figure can be read against what any bpf() binding over koffi can
+ * reach. bench/floor.c and bench/map-ops.c are the C side. Used by this package's bench and by the
+ * maps and programs benches (imported by path: benches are not part of the packages).
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import koffi from 'koffi';
+import { BpfCmd, BpfProgType, syscallTable } from '../src/index.js';
+
+type Call = (...args: number[]) => number;
+const libc = koffi.load('libc.so.6');
+// The same fixed-argument shapes of syscall() as the package's own bindings (src/ffi.ts).
+const syscall1 = libc.func('long syscall(long nr)') as unknown as Call;
+const syscall2 = libc.func('long syscall(long nr, long a)') as unknown as Call;
+const syscall4 = libc.func('long syscall(long nr, long cmd, long attr, long size)') as unknown as Call;
+const nr = syscallTable();
+
+const elapsed = (t0: bigint, n: number) => Number(process.hrtime.bigint() - t0) / n;
+
+/** ns per bare koffi `syscall(SYS_getpid)`. */
+export function bareGetpid(n: number): number {
+  const call = syscall1;
+  const number = nr.getpid;
+  let sum = 0;
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < n; i++) sum += call(number);
+  const ns = elapsed(t0, n);
+  if (sum < 0) throw new Error('getpid failed');
+  return ns;
+}
+
+/**
+ * ns per bare koffi BPF_MAP_LOOKUP_ELEM and BPF_MAP_UPDATE_ELEM on the map at `fd` (u32 key 7,
+ * 8-byte value), with attr, key and value prepared once in native memory.
+ */
+export function bareMapOps(fd: number, n: number): { lookup: number; update: number } {
+  const mem = koffi.alloc('uint8_t', 48);
+  try {
+    const base = Number(koffi.address(mem));
+    const view = new DataView(koffi.view(mem, 48) as ArrayBuffer);
+    new Uint8Array(view.buffer).fill(0);
+    view.setUint32(0, fd, true);
+    view.setBigUint64(8, BigInt(base + 32), true);
+    view.setBigUint64(16, BigInt(base + 40), true);
+    view.setUint32(32, 7, true);
+    const call = syscall4;
+    const bpf = nr.bpf;
+    let t0 = process.hrtime.bigint();
+    for (let i = 0; i < n; i++) call(bpf, BpfCmd.MAP_UPDATE_ELEM, base, 32);
+    const update = elapsed(t0, n);
+    t0 = process.hrtime.bigint();
+    for (let i = 0; i < n; i++) call(bpf, BpfCmd.MAP_LOOKUP_ELEM, base, 32);
+    const lookup = elapsed(t0, n);
+    if (call(bpf, BpfCmd.MAP_LOOKUP_ELEM, base, 32) !== 0) throw new Error('floor lookup failed');
+    return { lookup, update };
+  } finally {
+    koffi.free(mem);
+  }
+}
+
+/** The 10-instruction XDP program of bench/floor.c: `r0 = i & 0xff` nine times, then `exit`. */
+export function tenInstructions(): Uint8Array {
+  const out = new Uint8Array(80);
+  const view = new DataView(out.buffer);
+  for (let i = 0; i < 9; i++) {
+    out[i * 8] = 0xb7;
+    view.setInt32(i * 8 + 4, i & 0xff, true);
+  }
+  out[72] = 0x95;
+  return out;
+}
+
+/** ns per bare koffi BPF_PROG_LOAD + close of {@link tenInstructions} (as bench/floor.c does). */
+export function bareProgLoad(n: number): number {
+  const size = 256;
+  const mem = koffi.alloc('uint8_t', size);
+  try {
+    const base = Number(koffi.address(mem));
+    const bytes = new Uint8Array(koffi.view(mem, size) as ArrayBuffer);
+    const view = new DataView(bytes.buffer);
+    bytes.fill(0);
+    bytes.set(tenInstructions(), 160);
+    bytes.set([0x47, 0x50, 0x4c, 0], 240); // "GPL"
+    view.setUint32(0, BpfProgType.XDP, true);
+    view.setUint32(4, 10, true);
+    view.setBigUint64(8, BigInt(base + 160), true);
+    view.setBigUint64(16, BigInt(base + 240), true);
+    const load = syscall4;
+    const close = syscall2;
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < n; i++) {
+      const fd = load(nr.bpf, BpfCmd.PROG_LOAD, base, PROG_LOAD_SIZE);
+      if (fd < 0) throw new Error(`floor BPF_PROG_LOAD failed (errno ${koffi.errno()})`);
+      close(nr.close, fd);
+    }
+    return elapsed(t0, n);
+  } finally {
+    koffi.free(mem);
+  }
+}
+
+// What @ts-ebpf/syscall passes (union bpf_attr up to prog_token_fd); C passes its header's sizeof.
+const PROG_LOAD_SIZE = 148;
+
+let floorBin: string | undefined;
+
+/** Runs bench/floor.c (compiled once per process): `mode` is `getpid` or `progload`. */
+export function cFloor(mode: 'getpid' | 'progload', n: number): number {
+  if (!floorBin) {
+    floorBin = join(mkdtempSync(join(tmpdir(), 'ts-ebpf-floor-')), 'floor');
+    execFileSync('gcc', ['-O2', '-o', floorBin, new URL('./floor.c', import.meta.url).pathname]);
+  }
+  return JSON.parse(execFileSync(floorBin, [mode, String(n)], { encoding: 'utf8' }))[mode];
+}
+
+/** The median of `values`. */
+export function median(values: readonly number[]): number {
+  return [...values].sort((a, b) => a - b)[values.length >> 1]!;
+}

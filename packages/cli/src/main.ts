@@ -1,14 +1,15 @@
 import { type CommandGroup, ExitCode, reportError } from './command.js';
 import { btfCommand } from './commands/btf.js';
 import { featuresCommand } from './commands/features.js';
+import { genGroup } from './commands/gen.js';
 import { linkCommand } from './commands/link.js';
 import { mapCommand } from './commands/map.js';
 import { progCommand } from './commands/prog.js';
 import type { CliIo } from './io.js';
 
 /**
- * The commands of `ts-ebpf`, in help order: one entry per command group. A new group (such as
- * `gen`) is one more entry.
+ * The commands of `ts-ebpf`, in help order: one entry per command group (`gen` is
+ * `@ts-ebpf/gen`'s command).
  */
 export const COMMANDS: readonly CommandGroup[] = [
   progCommand,
@@ -16,6 +17,7 @@ export const COMMANDS: readonly CommandGroup[] = [
   linkCommand,
   btfCommand,
   featuresCommand,
+  genGroup,
 ];
 
 /** `ts-ebpf --help`. */

@@ -22,7 +22,7 @@ describe('ts-ebpf: dispatch, help and usage errors', () => {
   it('--help for the tool, a group and a subcommand: stdout, exit 0', async () => {
     const top = await cli(['--help']);
     expect(top.code).toBe(0);
-    for (const c of ['prog', 'map', 'link', 'btf', 'features'])
+    for (const c of ['prog', 'map', 'link', 'btf', 'features', 'gen'])
       expect(top.stdout).toMatch(new RegExp(`\\n  ${c}\\s`));
     const group = await cli(['map', '--help']);
     expect(group.code).toBe(0);

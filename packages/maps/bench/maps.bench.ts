@@ -1,33 +1,21 @@
 /**
  * @ts-ebpf/maps against C in the same run (bench/maps-baseline.c, compiled here with gcc -O2):
- * single lookup/update through BpfMap, batch lookups and iteration of a 1M-entry hash map,
- * ring buffer draining (64 B and 1 KiB records produced by test-run), heap growth per
- * million records.
+ * single lookup/update through BpfMap, batch lookups and iteration of a 1M-entry hash map.
+ * Ring and perf buffer readers: bench/ring.bench.ts (bench/run.ts runs both).
  *
  *   npm run bench -w @ts-ebpf/maps      (BENCH_N=1000000 single ops by default;
- *                                        BENCH_PARTS=single,bulk,ring,heap for some parts)
+ *                                        BENCH_PARTS=single,bulk for some parts)
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { close, mapLookupElem, mapUpdateElem, progTestRun } from '@ts-ebpf/syscall';
-import {
-  HashMap,
-  pollersStopped,
-  type RawBatchResult,
-  type RecordBatch,
-  type RecordView,
-  RingBuffer,
-  RingBufMap,
-  u32,
-  u64,
-} from '../src/index.js';
-import { counters, loadProducer, ringReserveProgram } from '../test/programs.js';
+import { mapLookupElem, mapUpdateElem } from '@ts-ebpf/syscall';
+import { HashMap, pollersStopped, type RawBatchResult, u32, u64 } from '../src/index.js';
 
 const N = Number(process.env.BENCH_N ?? 1_000_000);
 const ROUNDS = 3;
-// BENCH_PARTS=single,bulk,ring,heap runs only those parts (default: all).
+// BENCH_PARTS=single,bulk runs only those parts (default: all).
 const parts = process.env.BENCH_PARTS?.split(',');
 const wanted = (part: string) => !parts || parts.includes(part);
 const dir = mkdtempSync(join(tmpdir(), 'ts-ebpf-maps-bench-'));
@@ -42,7 +30,6 @@ execFileSync('gcc', [
   opsBin,
   new URL('../../syscall/bench/map-ops.c', import.meta.url).pathname,
 ]);
-const gc = (globalThis as { gc?: () => void }).gc;
 const ms = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e6;
 const line = (what: string, js: number, cv: number, unit = 'ns/op') =>
   console.log(
@@ -140,197 +127,6 @@ function bulk(entries: number, chunk: number): BulkFigures {
   }
 }
 
-interface RingFigures {
-  produce: number;
-  c: number;
-  cCopy: number;
-  zeroCopy: number;
-  cursor: number;
-  lease: number;
-  batch: number;
-  batchTables: number;
-  copy: number;
-  iterator: number;
-  batches: number;
-}
-
-// Every reader reads each record's first word, as the C consumer does; the sum stays a small
-// integer so that keeping it costs no allocation. The loops sum in a local and fold it into the
-// module's sink once per drain or batch (a module variable costs a check at every use); a
-// consume callback has only the module variable.
-const keep = (sink: number, word: number) => (sink + word) & 0x3fffffff;
-let sink = 0;
-
-// The drains are defined once, as an application's handlers would be (a callback created anew
-// for every drain makes the reader's call site polymorphic and costs ~25 ns a record).
-const readFirstWord = (rec: RecordView) => {
-  sink = keep(sink, rec.getUint32(0));
-};
-
-function drainLeases(reader: RingBuffer): number {
-  let n = 0;
-  for (;;) {
-    using held = reader.leaseRecords();
-    if (held.count === 0) return n;
-    let sum = 0;
-    for (let i = 0; i < held.count; i++) sum = keep(sum, held.getUint32(i, 0));
-    sink = keep(sink, sum);
-    n += held.count;
-  }
-}
-
-function drainCursor(reader: RingBuffer): number {
-  using cursor = reader.cursor();
-  let n = 0;
-  let sum = 0;
-  while (cursor.next()) {
-    sum = keep(sum, cursor.getUint32(0));
-    n++;
-  }
-  sink = keep(sink, sum);
-  return n;
-}
-
-let reuse: RecordBatch | undefined;
-function drainBatches(reader: RingBuffer): number {
-  let n = 0;
-  for (;;) {
-    reuse = reader.readBatch({ into: reuse });
-    if (reuse.count === 0) return n;
-    let sum = 0;
-    for (let i = 0; i < reuse.count; i++) sum = keep(sum, reuse.getUint32(i, 0));
-    sink = keep(sink, sum);
-    n += reuse.count;
-  }
-}
-
-// The same copy, read through the batch's public offset table and DataView (no per-read
-// record bounds check): what a loop that knows its record layout can do.
-let reuseTables: RecordBatch | undefined;
-function drainBatchTables(reader: RingBuffer): number {
-  let n = 0;
-  for (;;) {
-    const b = reader.readBatch({ into: reuseTables });
-    reuseTables = b;
-    const count = b.count;
-    if (count === 0) return n;
-    const data = b.data;
-    const offsets = b.offsets;
-    let sum = 0;
-    for (let i = 0; i < count; i++) sum = keep(sum, data.getUint32(offsets[i]!, true));
-    sink = keep(sink, sum);
-    n += count;
-  }
-}
-
-function drainCopies(reader: RingBuffer): number {
-  let n = 0;
-  for (const rec of reader.read()) {
-    sink = keep(sink, rec[0]!);
-    n++;
-  }
-  return n;
-}
-
-async function ringBench(size: number, records: number): Promise<RingFigures> {
-  const bytes = 2 ** Math.ceil(Math.log2(records * ((size + 8 + 7) & ~7)));
-  using ring = RingBufMap.create({ maxEntries: bytes });
-  using cnt = counters();
-  const prog = loadProducer(ringReserveProgram(ring.fd, cnt.fd, size));
-  const pin = `/sys/fs/bpf/ts-ebpf-maps-bench-${process.pid}`;
-  const fill = () => {
-    const t = process.hrtime.bigint();
-    progTestRun({ progFd: prog, dataIn: new Uint8Array(64), repeat: records });
-    return (ms(t) * 1e6) / records;
-  };
-  // Steady state: the drain first runs on 30 small fills, as an application drains again and
-  // again (V8 collects type feedback for a function only once it has been called a few times;
-  // a first call of a 500,000-record loop runs mostly unoptimized). Then the best of three fills
-  // and drains, each from a collected heap so that none pays for the garbage of the one before.
-  const timed = (drain: () => number) => {
-    for (let i = 0; i < 30; i++) {
-      progTestRun({ progFd: prog, dataIn: new Uint8Array(64), repeat: 1000 });
-      drain();
-    }
-    let best = Number.POSITIVE_INFINITY;
-    for (let i = 0; i < 3; i++) {
-      gc?.();
-      fill();
-      const t = process.hrtime.bigint();
-      const n = drain();
-      if (n !== records) throw new Error(`drained ${n} of ${records} records`);
-      best = Math.min(best, (ms(t) * 1e6) / n);
-    }
-    return best;
-  };
-  try {
-    ring.pin(pin);
-    const produce = fill();
-    const cFig = c('ring', pin, String(records)).ring as number;
-    fill();
-    const cCopy = c('ringcopy', pin, String(records)).ring as number;
-    using reader = RingBuffer.open(ring);
-    const zeroCopy = timed(() => reader.consume(readFirstWord));
-    const cursor = timed(() => drainCursor(reader));
-    const lease = timed(() => drainLeases(reader));
-    const batch = timed(() => drainBatches(reader));
-    const batchTables = timed(() => drainBatchTables(reader));
-    const copy = timed(() => drainCopies(reader));
-    gc?.();
-    fill();
-    let t = process.hrtime.bigint();
-    let n = 0;
-    for await (const rec of reader) {
-      sink = keep(sink, rec[0]!);
-      if (++n === records) break;
-    }
-    const iterator = (ms(t) * 1e6) / n;
-    gc?.();
-    fill();
-    t = process.hrtime.bigint();
-    n = 0;
-    for await (const b of reader.batches()) {
-      for (let i = 0; i < b.count; i++) sink = keep(sink, b.getUint32(i, 0));
-      n += b.count;
-      if (n === records) break;
-    }
-    const batches = (ms(t) * 1e6) / n;
-    const drops = cnt.get(0)!.drops;
-    if (drops !== 0n || sink < 0) throw new Error(`producer dropped ${drops} records`);
-    return { produce, c: cFig, cCopy, zeroCopy, cursor, lease, batch, batchTables, copy, iterator, batches };
-  } finally {
-    ring.unpin();
-    close(prog);
-  }
-}
-
-async function heapPerMillion(): Promise<{ zeroCopy: number; batch: number; copy: number }> {
-  const size = 64;
-  const records = 250_000;
-  using ring = RingBufMap.create({ maxEntries: 2 ** Math.ceil(Math.log2(records * 72)) });
-  using cnt = counters();
-  const prog = loadProducer(ringReserveProgram(ring.fd, cnt.fd, size));
-  using reader = RingBuffer.open(ring);
-  const measure = (drain: () => void) => {
-    gc?.();
-    const before = process.memoryUsage().heapUsed;
-    for (let i = 0; i < 4; i++) {
-      progTestRun({ progFd: prog, dataIn: new Uint8Array(64), repeat: records });
-      drain();
-    }
-    gc?.();
-    return (process.memoryUsage().heapUsed - before) / 1024;
-  };
-  try {
-    const zeroCopy = measure(() => reader.consume(readFirstWord));
-    const batch = measure(() => drainBatches(reader));
-    const copy = measure(() => drainCopies(reader));
-    return { zeroCopy, batch, copy };
-  } finally {
-    close(prog);
-  }
-}
-
 const best = <T extends object>(runs: T[]): T =>
   Object.fromEntries(
     Object.keys(runs[0]!).map((k) => [k, Math.min(...runs.map((r) => (r as Record<string, number>)[k]!))]),
@@ -369,39 +165,4 @@ if (wanted('bulk')) {
   );
 }
 
-if (wanted('ring')) {
-  for (const [size, records] of [
-    [64, 500_000],
-    [1024, 100_000],
-  ] as const) {
-    const runs: RingFigures[] = [];
-    for (let r = 0; r < ROUNDS; r++) runs.push(await ringBench(size, records));
-    const f = best(runs);
-    console.log(
-      `ring buffer, ${size}-byte records, ${records} per drain (producer: test-run ${f.produce.toFixed(0)} ns/record)`,
-    );
-    const rate = (ns: number) => `${(1e3 / ns).toFixed(2)} M rec/s`;
-    line('cursor() (zero-copy lease, one record at a time)', f.cursor, f.c, 'ns/rec');
-    line('consume(cb) (zero-copy)', f.zeroCopy, f.c, 'ns/rec');
-    line('leaseRecords() (zero-copy lease)', f.lease, f.c, 'ns/rec');
-    line('readBatch() (one copy per batch)', f.batch, f.c, 'ns/rec');
-    line('readBatch(), read by offset table', f.batchTables, f.c, 'ns/rec');
-    line('read() (Uint8Array per record)', f.copy, f.c, 'ns/rec');
-    line('for await batches()', f.batches, f.c, 'ns/rec');
-    line('for await (record by record)', f.iterator, f.c, 'ns/rec');
-    console.log(
-      `  C ${rate(f.c)}; lease: cursor ${(f.c / f.cursor).toFixed(2)}x C, leaseRecords ${(f.c / f.lease).toFixed(2)}x C (goal 0.8); copying ${(f.c / f.batch).toFixed(2)}x C, by offset table ${(f.c / f.batchTables).toFixed(2)}x C (goal 0.5)`,
-    );
-    console.log(
-      `  a C consumer that copies each record out: ${f.cCopy.toFixed(1)} ns/rec (${(f.c / f.cCopy).toFixed(2)}x the C consumer); readBatch is ${(f.cCopy / f.batch).toFixed(2)}x C copying`,
-    );
-  }
-}
-
-if (wanted('heap')) {
-  const heap = await heapPerMillion();
-  console.log(
-    `heap growth per million 64-byte records${gc ? '' : ' (run with --expose-gc for exact figures)'}: consume ${heap.zeroCopy.toFixed(0)} KiB, readBatch ${heap.batch.toFixed(0)} KiB, read() ${heap.copy.toFixed(0)} KiB`,
-  );
-}
 await pollersStopped();

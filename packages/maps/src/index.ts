@@ -43,6 +43,7 @@ export {
   ReaderStateError,
   StructOpsTypeError,
 } from './errors.js';
+export type { EventOptions, EventSubscription } from './event-stream.js';
 export { ITERATION_CHUNK } from './iteration.js';
 export {
   BloomFilter,
@@ -76,18 +77,13 @@ export {
 } from './map-types.js';
 export { PerfBuffer, type PerfBufferEvents, type PerfBufferOptions } from './perf-buffer.js';
 export { defaultPoller, Poller, type PollRegistration, type PollSource, pollersStopped } from './poller.js';
+export type { ReaderStats, RecordLease, RingBufferEvents, RingBufferOptions } from './reader-types.js';
 export { RecordBatch } from './record-batch.js';
 export { RecordCursor } from './record-cursor.js';
 export { LeasedRecords } from './record-lease.js';
 export { RecordList } from './record-list.js';
 export { type RecordSource, RecordView } from './record-view.js';
-export {
-  type ReaderStats,
-  type RecordLease,
-  RingBuffer,
-  type RingBufferEvents,
-  type RingBufferOptions,
-} from './ringbuf.js';
+export { RingBuffer } from './ringbuf.js';
 export {
   StructOpsMap,
   type StructOpsMapOptions,

@@ -16,18 +16,34 @@ import {
   pageSize,
   perfEventOpen,
 } from '@ts-ebpf/syscall';
-import { HOST_LITTLE_ENDIAN } from '@ts-ebpf/uapi';
+import { HOST_BYTE_ORDER, HOST_LITTLE_ENDIAN } from '@ts-ebpf/uapi';
+import type { Codec } from './codecs/codec.js';
 import { CorruptRecordError, MapTypeError, ReaderClosedError } from './errors.js';
+import {
+  EVENT_BATCH,
+  type EventOptions,
+  type EventSubscription,
+  eventIterator,
+  eventSubscription,
+  eventTooShort,
+} from './event-stream.js';
 import { mapLabel } from './map-diagnosis.js';
 import { MapType, mapTypeName } from './map-types.js';
 import { defaultPoller, type Poller } from './poller.js';
+import type { ReaderStats } from './reader-types.js';
 import { RecordStream } from './record-stream.js';
 import { readPosition, writePosition } from './ring-layout.js';
-import type { ReaderStats } from './ringbuf.js';
 import { Slab } from './slab.js';
 
 // perf records are in the host's byte order (module-local: V8 folds it in the drain loop)
 const LE = HOST_LITTLE_ENDIAN;
+const ORDER = HOST_BYTE_ORDER;
+
+/** Takes one sample: `len` bytes at `offset` of `view` (the ring, or a copy when it wraps). */
+type Deliver = (view: DataView, offset: number, len: number, cpu: number) => void;
+
+/** What a drain also stops for once closed (a subscription closed by its own callback). */
+type Until = { readonly closed: boolean } | undefined;
 
 // perf_event_mmap_page: data_head @1024 and data_tail @1032, read and written as u32 halves.
 const HEAD = 1024;
@@ -83,6 +99,7 @@ export class PerfBuffer
   readonly #dataSize: number;
   readonly #page = pageSize();
   #scratch = new Uint8Array(256);
+  #scratchView = new DataView(this.#scratch.buffer);
   #next = 0;
   readonly #slab = new Slab();
   #closed = false;
@@ -178,19 +195,26 @@ export class PerfBuffer
     writePosition(r.meta, 2, pos);
   }
 
-  // Bytes [pos, pos + len) of a ring's data, contiguous: a view, or a scratch copy when wrapping.
-  #slice(r: CpuRing, pos: number, len: number): Uint8Array {
+  // Hands bytes [pos, pos + len) of a ring's data to `deliver`, contiguous: in place, or as a
+  // scratch copy when they wrap.
+  #deliver(r: CpuRing, pos: number, len: number, deliver: Deliver): void {
     const page = this.#page;
     const start = pos % this.#dataSize;
-    if (start + len <= this.#dataSize) return r.bytes.subarray(page + start, page + start + len);
-    if (this.#scratch.byteLength < len) this.#scratch = new Uint8Array(len * 2);
+    if (start + len <= this.#dataSize) {
+      deliver(r.view, page + start, len, r.cpu);
+      return;
+    }
+    if (this.#scratch.byteLength < len) {
+      this.#scratch = new Uint8Array(len * 2);
+      this.#scratchView = new DataView(this.#scratch.buffer);
+    }
     const first = this.#dataSize - start;
     this.#scratch.set(r.bytes.subarray(page + start, page + this.#dataSize), 0);
     this.#scratch.set(r.bytes.subarray(page, page + len - first), first);
-    return this.#scratch.subarray(0, len);
+    deliver(this.#scratchView, 0, len, r.cpu);
   }
 
-  #drainCpu(r: CpuRing, cb: (rec: Uint8Array, cpu: number) => void, limit: number): number {
+  #drainCpu(r: CpuRing, deliver: Deliver, limit: number, until: Until): number {
     // Records are 8-byte aligned and the data area a multiple of 8 bytes, so a record's header
     // and a sample's size word never wrap: they are read in place. Only a sample's payload
     // may wrap (then it is copied into scratch). One object per sample: its Uint8Array.
@@ -200,46 +224,54 @@ export class PerfBuffer
     const mask = this.#dataSize - 1;
     let tail = r.tail;
     let n = 0;
-    while (tail < head && n < limit) {
-      const at = page + (tail % this.#dataSize);
-      const type = view.getUint32(at, LE);
-      const size = view.getUint16(at + 6, LE);
-      if (size < 8)
-        throw new CorruptRecordError(
-          this.#name,
-          r.cpu,
-          size,
-          `perf record of ${size} bytes (its header alone is 8)`,
-        );
-      const body = tail + 8;
-      tail += size;
-      if (type === PerfRecord.SAMPLE) {
-        const len = view.getUint32(page + (body & mask), LE);
-        if (len > size - 12)
+    let bytes = 0;
+    // The tail is written once, after the drain (as libbpf does), also when a callback throws:
+    // a sample counts as consumed once delivered.
+    try {
+      while (tail < head && n < limit) {
+        const at = page + (tail % this.#dataSize);
+        const type = view.getUint32(at, LE);
+        const size = view.getUint16(at + 6, LE);
+        if (size < 8)
           throw new CorruptRecordError(
             this.#name,
             r.cpu,
             size,
-            `perf sample of ${len} bytes in a ${size}-byte record`,
+            `perf record of ${size} bytes (its header alone is 8)`,
           );
-        const rec = this.#slice(r, body + 4, len);
-        this.stats.records++;
-        this.stats.bytes += len;
-        n++;
-        try {
-          cb(rec, r.cpu);
-        } finally {
-          this.#setTail(r, tail);
-        }
-      } else {
-        if (type === PerfRecord.LOST) {
+        if (tail + size > head)
+          throw new CorruptRecordError(
+            this.#name,
+            r.cpu,
+            size,
+            `perf record of ${size} bytes with only ${head - tail} written`,
+          );
+        const body = tail + 8;
+        tail += size;
+        if (type === PerfRecord.SAMPLE) {
+          const len = view.getUint32(page + (body & mask), LE);
+          if (len > size - 12)
+            throw new CorruptRecordError(
+              this.#name,
+              r.cpu,
+              size,
+              `perf sample of ${len} bytes in a ${size}-byte record`,
+            );
+          n++;
+          bytes += len;
+          this.#deliver(r, body + 4, len, deliver);
+          if (this.#closed || until?.closed === true) break;
+        } else if (type === PerfRecord.LOST) {
           // struct { u64 id; u64 lost; }: the count, u64-aligned, cannot wrap either
           const lost = Number(view.getBigUint64(page + ((body + 8) & mask), LE));
           this.stats.discarded += lost;
           this.emit('lost', lost, r.cpu);
         }
-        this.#setTail(r, tail);
       }
+    } finally {
+      this.stats.records += n;
+      this.stats.bytes += bytes;
+      this.#setTail(r, tail);
     }
     return n;
   }
@@ -249,14 +281,92 @@ export class PerfBuffer
    * callback. @returns the number of samples.
    */
   consume(cb: (record: Uint8Array, cpu: number) => void, limit = Number.POSITIVE_INFINITY): number {
+    return this.#drain(
+      (view, offset, len, cpu) => cb(new Uint8Array(view.buffer, view.byteOffset + offset, len), cpu),
+      limit,
+      undefined,
+    );
+  }
+
+  // Stops early once the reader (or `until`: a subscription its callback closed) is closed.
+  #drain(deliver: Deliver, limit: number, until: Until): number {
     if (this.#closed) throw new ReaderClosedError(this.#name, 'open a new one with PerfBuffer.open(map)');
     let n = 0;
-    for (let i = 0; i < this.#rings.length && n < limit; i++) {
-      const r = this.#rings[(this.#next + i) % this.#rings.length]!;
-      n += this.#drainCpu(r, cb, limit - n);
+    const rings = this.#rings.length;
+    for (let i = 0; i < rings && n < limit && !this.#closed && until?.closed !== true; i++) {
+      const r = this.#rings[(this.#next + i) % rings]!;
+      n += this.#drainCpu(r, deliver, limit - n, until);
     }
     this.#next = (this.#next + 1) % Math.max(this.#rings.length, 1);
     return n;
+  }
+
+  /**
+   * Drains ready samples synchronously, decoded: `cb` gets `codec`'s value of each sample (read
+   * in place, or from a copy when the sample wraps the ring) and its CPU. The values are yours to
+   * keep: built-in codecs copy what they read. A sample longer than `codec.size` (the kernel pads
+   * raw samples) is decoded from its start; a shorter one is consumed and reported with a
+   * `CodecError`. @returns the number of samples delivered.
+   */
+  consumeEvents<T>(
+    codec: Codec<T>,
+    cb: (event: T, cpu: number) => void,
+    limit = Number.POSITIVE_INFINITY,
+  ): number {
+    return this.#decodeEvents(codec, cb, limit, undefined);
+  }
+
+  #decodeEvents<T>(
+    codec: Codec<T>,
+    cb: (event: T, cpu: number) => void,
+    limit: number,
+    until: Until,
+  ): number {
+    const need = codec.size;
+    return this.#drain(
+      (view, offset, len, cpu) => {
+        if (len < need) throw eventTooShort(codec, len, this.#name);
+        cb(codec.read(view, offset, ORDER), cpu);
+      },
+      limit,
+      until,
+    );
+  }
+
+  /**
+   * `for await` over the samples decoded by `codec`: each step decodes the next ready sample in
+   * place, without a copy; a `break` leaves every later sample in the rings. Ends on close or
+   * when `signal` aborts. Decoding follows {@link PerfBuffer.consumeEvents}.
+   */
+  events<T>(codec: Codec<T>, options: EventOptions = {}): AsyncIterableIterator<T> {
+    if (this.#closed) throw new ReaderClosedError(this.#name, 'open a new one with PerfBuffer.open(map)');
+    return eventIterator(
+      this,
+      this.#stream,
+      (cb, limit) => this.consumeEvents(codec, cb, limit),
+      options.signal,
+    );
+  }
+
+  /**
+   * Calls `cb` with every sample decoded by `codec` and its CPU, as the poller sees them (at most
+   * 4096 per turn of the event loop), until the subscription is closed, its signal aborts or the reader closes:
+   * the callback form of libbpf's `perf_buffer__new(fd, pages, sample_cb, lost_cb, …)` +
+   * `perf_buffer__poll` (lost samples are the `'lost'` event). An error thrown by `cb` ends that
+   * wake-up's drain (the sample counts as consumed) and is rethrown from the poller's wake-up.
+   */
+  onEvent<T>(
+    codec: Codec<T>,
+    cb: (event: T, cpu: number) => void,
+    options: EventOptions = {},
+  ): EventSubscription {
+    if (this.#closed) throw new ReaderClosedError(this.#name, 'open a new one with PerfBuffer.open(map)');
+    return eventSubscription(
+      this,
+      this.#stream,
+      (subscription) => this.#decodeEvents(codec, cb, EVENT_BATCH, subscription),
+      options.signal,
+    );
   }
 
   /** Drains ready samples as copies. */

@@ -30,6 +30,8 @@ export class RecordStream {
   readonly #waiters: Waiter[] = [];
   // Callers of readable(): woken on the next notification (or close) without taking a record.
   #wakeups: ((open: boolean) => void)[] = [];
+  // Drains run on every wake-up (event subscriptions): each takes what is ready.
+  readonly #drains = new Set<() => void>();
   #iterators = 0;
   #closed = false;
 
@@ -51,7 +53,12 @@ export class RecordStream {
   }
 
   #wanted(): boolean {
-    return this.#reader.listenerCount('record') > 0 || this.#waiters.length > 0 || this.#wakeups.length > 0;
+    return (
+      this.#reader.listenerCount('record') > 0 ||
+      this.#waiters.length > 0 ||
+      this.#wakeups.length > 0 ||
+      this.#drains.size > 0
+    );
   }
 
   #idleCheck(): void {
@@ -78,7 +85,18 @@ export class RecordStream {
   #pump(): void {
     if (this.#closed) return;
     const reader = this.#reader;
+    // A drain that throws (its callback did) does not keep the others from running; the first
+    // error is rethrown once all ran and the stream is re-armed, as a listener's error would be.
+    let failure: { error: unknown } | undefined;
     try {
+      for (const drain of this.#drains) {
+        try {
+          drain();
+        } catch (error) {
+          failure ??= { error };
+        }
+        if (this.#closed) return;
+      }
       // One record at a time: a listener that throws loses nothing (the rest stay in the
       // reader). At most EMIT_BATCH per wake-up, so a fast producer cannot starve the event
       // loop: readiness is level-based, the re-arm below brings the next wake-up at once.
@@ -101,6 +119,24 @@ export class RecordStream {
       // Readiness is level-based: re-arming with data still pending wakes us again at once.
       if (!this.#closed && this.#wanted()) this.#arm();
     }
+    if (failure) throw failure.error;
+  }
+
+  /**
+   * Runs `drain` on every wake-up (and once soon, for what is already ready) until the returned
+   * function is called; `drain` takes at most a bounded number of records, so that a fast
+   * producer cannot starve the event loop (readiness is level-based: what is left wakes it again).
+   */
+  subscribe(drain: () => void): () => void {
+    if (this.#closed) return () => {};
+    const own = () => drain();
+    this.#drains.add(own);
+    queueMicrotask(() => {
+      if (this.#drains.has(own)) this.#pump();
+    });
+    return () => {
+      if (this.#drains.delete(own)) this.#idleCheck();
+    };
   }
 
   /** An async iterator of copied records; ends on close or when `signal` aborts. */
@@ -143,6 +179,22 @@ export class RecordStream {
   }
 
   /**
+   * Keeps the fd watched between waits (as an iterator of this stream does), until the returned
+   * function is called: a consumer that waits again and again then re-arms its registration
+   * instead of adding it anew each time (and the poller's worker keeps running meanwhile).
+   */
+  hold(): () => void {
+    this.#iterators++;
+    let held = true;
+    return () => {
+      if (!held) return;
+      held = false;
+      this.#iterators--;
+      this.#idleCheck();
+    };
+  }
+
+  /**
    * Resolves true once records are pending (at once if they are), false when the reader
    * closes or `signal` aborts first.
    */
@@ -169,6 +221,7 @@ export class RecordStream {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#drains.clear();
     for (const wake of this.#wakeups.splice(0)) wake(false);
     for (const w of this.#waiters.splice(0)) w.resolve({ value: undefined, done: true });
     this.#reg?.remove();

@@ -1,9 +1,21 @@
 import { EventEmitter } from 'node:events';
 import { dupFd, Epoll, MappedMemory, mapInfo, OwnedFd, Prot, pageSize } from '@ts-ebpf/syscall';
+import { HOST_BYTE_ORDER } from '@ts-ebpf/uapi';
+import type { Codec } from './codecs/codec.js';
 import { MapTypeError, ReaderClosedError, ReaderStateError } from './errors.js';
+import {
+  EVENT_BATCH,
+  type EventOptions,
+  type EventSubscription,
+  eventIterator,
+  eventSubscription,
+  eventTooShort,
+} from './event-stream.js';
 import { mapLabel } from './map-diagnosis.js';
 import { MapType, mapTypeName } from './map-types.js';
-import { defaultPoller, type Poller } from './poller.js';
+import { defaultPoller } from './poller.js';
+import { ReadAhead } from './read-ahead.js';
+import type { ReaderStats, RecordLease, RingBufferEvents, RingBufferOptions } from './reader-types.js';
 import { RecordBatch } from './record-batch.js';
 import { type CursorRing, RecordCursor } from './record-cursor.js';
 import { LeasedRecords } from './record-lease.js';
@@ -24,42 +36,12 @@ const MAX_RING_BYTES = 2 ** 30;
 // the CPU cache when they are read after the scan or the copy.
 const BATCH_BYTES = 256 * 1024;
 
-/** Counters of a reader. */
-export interface ReaderStats {
-  /** Records delivered. */
-  records: number;
-  /** Payload bytes delivered. */
-  bytes: number;
-  /** Records skipped because the producer discarded them (ring) or the kernel lost them (perf). */
-  discarded: number;
-}
+// Ring span of one copy made by read(), readOne() and the record iterator, whose records keep
+// their copy alive (so each copy is fresh memory).
+const COPY_BYTES = 64 * 1024;
 
-/** Options of {@link RingBuffer.open}. */
-export interface RingBufferOptions {
-  /** The poller that watches the ring (default: the shared one). */
-  poller?: Poller;
-  /** Closes the reader when aborted. */
-  signal?: AbortSignal;
-}
-
-/** A record held in place: `bytes` stays valid until `commit()` gives its space back. */
-export interface RecordLease {
-  readonly bytes: RecordView;
-  commit(): void;
-}
-
-/**
- * The events of a {@link RingBuffer}, typed: `ring.on('record', (rec) => …)` gets a `Uint8Array`.
- */
-export interface RingBufferEvents {
-  /**
-   * One record, as a copy that is yours to keep. While a listener is attached, every ready record
-   * is emitted as the poller sees it (at most 1024 per wake-up, so the event loop keeps turning).
-   */
-  record: [record: Uint8Array];
-  /** The reader was closed (by `close()`, `using`, or its abort signal). */
-  close: [];
-}
+// Records are written by programs on this host (module-local: V8 folds it in the decode loop).
+const ORDER = HOST_BYTE_ORDER;
 
 /**
  * Reads a `BPF_MAP_TYPE_RINGBUF` in place: the consumer page mapped read-write,
@@ -106,8 +88,7 @@ export class RingBuffer
   #leaseBytes = 0;
   #cons: number;
   #prod = 0;
-  #queue: Uint8Array[] = [];
-  #queueHead = 0;
+  readonly #ahead = new ReadAhead();
   // True while consume() runs: reads from its callback would take the records it is delivering.
   #consuming = false;
   #syncEpoll: Epoll | undefined;
@@ -181,7 +162,7 @@ export class RingBuffer
 
   // The record iterator copies ahead; the other forms would skip those records.
   #assertNoReadAhead(): void {
-    if (this.#queueHead < this.#queue.length)
+    if (this.#ahead.pending)
       throw new ReaderStateError(
         this.#name,
         'records were read ahead by an iterator or readOne(): take them with read() or readOne() first',
@@ -212,7 +193,7 @@ export class RingBuffer
   /** True when a record (or a discarded one) is waiting; not while the next is still being written. */
   get pending(): boolean {
     if (this.#closed) return false;
-    if (this.#queueHead < this.#queue.length) return true;
+    if (this.#ahead.pending) return true;
     const cons = this.#cons;
     return this.#available(cons, false) > 0 && !(loadWord(this.#words, this.#offset(cons) >>> 2) & BUSY);
   }
@@ -243,6 +224,126 @@ export class RingBuffer
       cursor.commit();
     }
     return n;
+  }
+
+  /**
+   * Drains ready records synchronously, decoded: `cb` gets `codec`'s value of each record (read
+   * in place, then the record's space is given back before the call, as libbpf does after each
+   * callback). The values are yours to keep: built-in codecs copy what they read. A record
+   * longer than `codec.size` is decoded from its start; a shorter one is consumed and reported
+   * with a `CodecError`. @returns the number of records delivered.
+   */
+  consumeEvents<T>(codec: Codec<T>, cb: (event: T) => void, limit = Number.POSITIVE_INFINITY): number {
+    return this.#decodeEvents(codec, cb, limit, undefined);
+  }
+
+  // consumeEvents, stopping also once `until` is closed (a subscription closed by its callback).
+  #decodeEvents<T>(
+    codec: Codec<T>,
+    cb: (event: T) => void,
+    limit: number,
+    until: { readonly closed: boolean } | undefined,
+  ): number {
+    this.#assertOpen();
+    this.#assertNothingHeld();
+    this.#assertNoReadAhead();
+    const words = this.#words;
+    const data = this.#dataView;
+    const need = codec.size;
+    const page = this.#page;
+    const mask = this.#mask;
+    let pos = this.#cons;
+    let prod = this.#prod;
+    let n = 0;
+    let bytes = 0;
+    let discarded = 0;
+    this.#consuming = true;
+    try {
+      while (n < limit) {
+        if (pos >= prod) {
+          prod = readPosition(words);
+          this.#prod = prod;
+          if (pos >= prod) break;
+        }
+        const at = page + (pos & mask);
+        const word = loadWord(words, at >>> 2);
+        if (word & BUSY) break;
+        const len = word & LEN_MASK;
+        const next = pos + recordSpan(len);
+        if (next > prod) this.#checkSpan(pos, next);
+        if (word & DISCARD) {
+          discarded++;
+          pos = next;
+          continue;
+        }
+        if (len < need) {
+          this.#commit(next);
+          throw eventTooShort(codec, len, this.#name);
+        }
+        const event = codec.read(data, at + HEADER, ORDER);
+        // Given back before the callback: the value no longer needs the ring.
+        pos = next;
+        this.#commit(pos);
+        n++;
+        bytes += len;
+        cb(event);
+        if (this.#closed || until?.closed === true) break;
+      }
+    } finally {
+      this.#consuming = false;
+      this.stats.records += n;
+      this.stats.bytes += bytes;
+      this.stats.discarded += discarded;
+      // discarded records after the last delivered one
+      if (!this.#closed) this.#commit(pos);
+    }
+    return n;
+  }
+
+  // A record header claims more than the producer wrote: the ring is corrupt (or another
+  // consumer moved the position on). Reads the producer position again before refusing.
+  #checkSpan(pos: number, next: number): void {
+    const prod = readPosition(this.#words);
+    this.#prod = prod;
+    if (next > prod || next - pos > this.size)
+      throw new ReaderStateError(
+        this.#name,
+        `corrupt record header at ring position ${pos}: it spans ${next - pos} bytes, but only ${Math.max(prod - pos, 0)} are written`,
+      );
+  }
+
+  /**
+   * `for await` over the records decoded by `codec` (a struct codec, say): each step decodes
+   * the next ready record in place and gives its space back, without a copy; a `break` leaves
+   * every later record in the ring. Ends on close or when `signal` aborts. Decoding follows
+   * {@link RingBuffer.consumeEvents}.
+   */
+  events<T>(codec: Codec<T>, options: EventOptions = {}): AsyncIterableIterator<T> {
+    this.#assertOpen();
+    return eventIterator(
+      this,
+      this.#stream,
+      (cb, limit) => this.consumeEvents(codec, cb, limit),
+      options.signal,
+    );
+  }
+
+  /**
+   * Calls `cb` with every record decoded by `codec`, as the poller sees them (at most 4096 per
+   * turn of the event loop), until the subscription is closed, its signal aborts or the reader closes: the
+   * callback form of libbpf's `ring_buffer__new(fd, sample_cb, …)` + `ring_buffer__poll`. An error
+   * thrown by `cb` ends that wake-up's drain (the record counts as consumed) and is rethrown from
+   * the poller's wake-up, as an `'record'` listener's error would be. One consumer per ring:
+   * records go to whichever drain runs first.
+   */
+  onEvent<T>(codec: Codec<T>, cb: (event: T) => void, options: EventOptions = {}): EventSubscription {
+    this.#assertOpen();
+    return eventSubscription(
+      this,
+      this.#stream,
+      (subscription) => this.#decodeEvents(codec, cb, EVENT_BATCH, subscription),
+      options.signal,
+    );
   }
 
   /**
@@ -324,40 +425,63 @@ export class RingBuffer
     return batch;
   }
 
-  /** Drains ready records as copies (one copy per call, the records share it). */
+  /**
+   * Drains ready records as copies (one copy per 64 KiB of ring, its records share it; records
+   * read ahead by `readOne()` or the record iterator come first).
+   */
   read(limit = Number.POSITIVE_INFINITY): Uint8Array[] {
     this.#assertOpen();
     this.#assertNothingHeld();
     const out: Uint8Array[] = [];
-    while (this.#queueHead < this.#queue.length && out.length < limit)
-      out.push(this.#queue[this.#queueHead++]!);
+    const ahead = this.#ahead;
+    while (ahead.pending && out.length < limit) out.push(ahead.next());
     const scratch = this.#scratch;
     while (out.length < limit) {
       scratch.clear();
-      const [span, bytes] = this.#scan(scratch, 0, BATCH_BYTES, limit - out.length);
+      const [span, bytes] = this.#scan(scratch, 0, COPY_BYTES, limit - out.length);
       if (span === 0) break;
-      this.stats.records += scratch.count;
+      const count = scratch.count;
+      this.stats.records += count;
       this.stats.bytes += bytes;
       const copy = new Uint8Array(span);
       this.#copyAndCommit(copy, span);
+      // A view per record on the shared copy (`new Uint8Array(buffer, …)` costs half of `subarray`).
+      const buffer = copy.buffer;
       const offsets = scratch.offsets;
       const lengths = scratch.lengths;
-      for (let i = 0; i < scratch.count; i++) {
-        const at = offsets[i]!;
-        out.push(copy.subarray(at, at + lengths[i]!));
-      }
+      for (let i = 0; i < count; i++) out.push(new Uint8Array(buffer, offsets[i]!, lengths[i]!));
     }
     return out;
   }
 
-  /** The next record as a copy, or undefined (copies up to 256 ahead, still counted as pending). */
+  /**
+   * The next record as a copy, or undefined. Copies what is ready ahead (up to 64 KiB of ring,
+   * leaving the ring at once): those records are still counted as pending, and every other read
+   * takes them first or throws rather than skip them.
+   */
   readOne(): Uint8Array | undefined {
-    if (this.#queueHead >= this.#queue.length) {
-      if (this.#closed) return undefined;
-      this.#queue = this.read(256);
-      this.#queueHead = 0;
+    if (!this.#ahead.pending && !this.#readAhead()) return undefined;
+    return this.#ahead.next();
+  }
+
+  /** Copies the ready records into a fresh read-ahead copy; false when none was ready (or closed). */
+  #readAhead(): boolean {
+    if (this.#closed) return false;
+    this.#assertNothingHeld();
+    const list = this.#ahead.list;
+    for (;;) {
+      list.clear();
+      const [span, bytes] = this.#scan(list, 0, COPY_BYTES, Number.POSITIVE_INFINITY);
+      if (span === 0) return false;
+      const copy = new Uint8Array(span);
+      this.#copyAndCommit(copy, span);
+      const count = list.count;
+      if (count === 0) continue; // only discarded records (counted by the scan)
+      this.stats.records += count;
+      this.stats.bytes += bytes;
+      this.#ahead.fill(copy.buffer);
+      return true;
     }
-    return this.#queueHead < this.#queue.length ? this.#queue[this.#queueHead++] : undefined;
   }
 
   /**

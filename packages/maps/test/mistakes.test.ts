@@ -50,6 +50,7 @@ import {
   ReaderStateError,
   RingBuffer,
   RingBufMap,
+  struct,
   Update,
   UserRingBuffer,
   UserRingBufMap,
@@ -510,6 +511,17 @@ describeKernel('map mistakes (error catalog)', () => {
       },
       error: ReaderStateError,
       names: ["ring buffer reader of ringbuf map 'events'", 'commit()'],
+    },
+    {
+      what: 'events decoded with a codec larger than the records',
+      act: () => {
+        using p = ringWithProducer(16, page);
+        using reader = RingBuffer.open(p.ring);
+        run(p.prog, 1);
+        reader.consumeEvents(struct({ seq: u64, more: u64, tail: u64 }), () => {});
+      },
+      error: CodecError,
+      names: ['struct', 'a 16-byte record', 'ring buffer reader of ringbuf map', '24 bytes'],
     },
     {
       what: 'a read from a closed ring buffer reader',

@@ -10,6 +10,15 @@ function multiarchInclude(): string[] {
 }
 
 /**
+ * Compiles the BPF C file `source` to the object `out` with clang-19 -O2 -g for the host's byte
+ * order, with the machine's multiarch headers (`<asm/…>`) on the include path.
+ */
+export function compileBpfC(source: string, out: string): void {
+  const target = HOST_BYTE_ORDER === 'little' ? 'bpfel' : 'bpfeb';
+  execFileSync('clang-19', ['-O2', '-g', '-target', target, ...multiarchInclude(), '-c', source, '-o', out]);
+}
+
+/**
  * The number of 8-byte instruction slots clang-19 -O2 emits for ELF section `section` of the
  * BPF C file `source` (for instruction-count comparisons; an ld_imm64 takes 2 slots). Reads
  * the section's size from `llvm-objdump-19 -h`.
@@ -18,18 +27,7 @@ export function clangSectionSlots(source: string, section: string): number {
   const dir = mkdtempSync(join(tmpdir(), 'tsebpf-clang-'));
   try {
     const out = join(dir, 'prog.o');
-    const target = HOST_BYTE_ORDER === 'little' ? 'bpfel' : 'bpfeb';
-    execFileSync('clang-19', [
-      '-O2',
-      '-g',
-      '-target',
-      target,
-      ...multiarchInclude(),
-      '-c',
-      source,
-      '-o',
-      out,
-    ]);
+    compileBpfC(source, out);
     const headers = execFileSync('llvm-objdump-19', ['-h', out], { encoding: 'utf8' });
     for (const line of headers.split('\n')) {
       const f = line.trim().split(/\s+/);

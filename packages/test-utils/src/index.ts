@@ -12,7 +12,7 @@ export {
   reportBench,
 } from './bench-report.js';
 export { type ByteView, byteViews, sameForEveryView } from './byte-views.js';
-export { clangSectionSlots } from './clang.js';
+export { clangSectionSlots, compileBpfC } from './clang.js';
 export { leakedFds, openFds } from './fds.js';
 export { type FrameOptions, frame, inetChecksum, type L4, mac, udpPayloads } from './frames.js';
 export { describeKernel, itIfSupported, kernelRequired, kernelUnavailableReason } from './kernel.js';

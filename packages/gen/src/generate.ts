@@ -1,0 +1,383 @@
+import { Btf } from '@ts-ebpf/btf';
+import { loadCollectionSpec } from '@ts-ebpf/elf';
+import { BASE64_DECODER, base64 } from './base64.js';
+import { GenError } from './errors.js';
+import { ifStatement, list } from './format.js';
+import { helperText } from './helpers.js';
+import { camelCase, isIdentifier, NameTable, pascalCase, propertyKey, quote } from './names.js';
+import { type MapBinding, type ObjectModel, objectModel, type VariableBinding } from './object-model.js';
+import { arrayOf, TypeRegistry } from './types.js';
+
+/** How the generated module finds the object's bytes. */
+export type ObjectSource =
+  /** The bytes, base64, inside the module (the default): nothing to ship beside it. */
+  | { readonly embed: true }
+  /**
+   * A path to the object file, relative to the generated module (`./prog.bpf.o`), read with
+   * `node:fs` when the module's object function is called.
+   */
+  | { readonly reference: string };
+
+/** Options of {@link generateBindings}. */
+export interface GenerateOptions {
+  /**
+   * The name of the generated class (`Counter` gives `class Counter`, `CounterMaps`,
+   * `counterObject()` …): a TypeScript identifier; other text is turned into one in PascalCase.
+   */
+  readonly name: string;
+  /** Embedded (default) or referenced object. */
+  readonly object?: ObjectSource;
+  /**
+   * More types to declare with their codecs, though no map or variable uses them (a ring buffer's
+   * record struct): `event`, `struct event`, `union u`, `enum e` or a typedef name.
+   */
+  readonly types?: readonly string[];
+  /** The object's file name, for the header comment. */
+  readonly source?: string;
+}
+
+/** Identifiers the module imports or defines itself: no C type may take them. */
+const FIXED_NAMES = [
+  'AttachTargets',
+  'BpfMap',
+  'ByteOrder',
+  'Codec',
+  'CodecError',
+  'Collection',
+  'CollectionOptions',
+  'HOST_BYTE_ORDER',
+  'Link',
+  'MapCodecs',
+  'NameNotFoundError',
+  'OBJECT_BASE64',
+  'OBJECT_BYTE_ORDER',
+  'Program',
+  'RawMap',
+  'ReadonlyVariable',
+  'Variable',
+  'bitShift',
+  'bitValue',
+  'checkStruct',
+  'decode',
+  'decodeBase64',
+  'dupFd',
+  'encode',
+  'encodeConstants',
+  'globalVariable',
+  'loadCollection',
+  'loadSpan',
+  'unionWrite',
+  'readBits',
+  'readFileSync',
+  'writeBits',
+  'array',
+  'bool',
+  'bytes',
+  'cstring',
+  'f32',
+  'f64',
+  'i8',
+  'i16',
+  'i32',
+  'i64',
+  'perCpu',
+  'u8',
+  'u16',
+  'u32',
+  'u64',
+];
+
+const BASE64_LINE = 100;
+
+/**
+ * Writes a TypeScript module with typed bindings for a clang-compiled BPF object (the analog of
+ * bpf2go's output or a libbpf skeleton): the object (embedded as base64, or referenced by path),
+ * an interface and a codec for each struct and union its maps and variables use (and for each
+ * type named in `options.types`), a constant object per named enum, and a class that loads the
+ * object and gives typed access to each map (`BpfMap<K, V>` with BTF-derived codecs), each
+ * program, and each global variable (`.rodata` constants set through the load options, `.bss` /
+ * `.data` read and written after load). 64-bit integers are bigints; `char[n]` is a string;
+ * other byte arrays are `Uint8Array`; what has no exact JavaScript form is raw bytes, and the
+ * generated comment says so. The output depends only on the object and the options.
+ *
+ * The generated module imports only public `@ts-ebpf` packages (`elf`, `maps`, `programs`,
+ * `syscall`, `uapi`).
+ * @param objectBytes - the object's bytes (any Uint8Array; only read)
+ * @throws ElfError (from `@ts-ebpf/elf`) for an object that is not a BPF ELF object
+ * @throws GenError for an object without BTF (compile with `clang -g`)
+ * @throws UnsupportedTypeError for a type that has no layout (a forward-declared struct used as a value)
+ */
+export function generateBindings(objectBytes: Uint8Array, options: GenerateOptions): string {
+  const spec = loadCollectionSpec(objectBytes);
+  if (!spec.btf)
+    throw new GenError(`${options.source ?? 'the object'} has no .BTF section: compile it with clang -g`);
+  const btf = Btf.parse(spec.btf);
+  const names = new NameTable();
+  names.reserve(...FIXED_NAMES);
+  const cls = isIdentifier(options.name) ? options.name : pascalCase(options.name);
+  const api = {
+    cls: names.claim(cls),
+    maps: names.claim(`${cls}Maps`),
+    programs: names.claim(`${cls}Programs`),
+    variables: names.claim(`${cls}Variables`),
+    constants: names.claim(`${cls}Constants`),
+    loadOptions: names.claim(`${cls}LoadOptions`),
+    object: names.claim(`${camelCase(cls)}Object`),
+  };
+  const registry = new TypeRegistry(btf, names);
+  const model = objectModel(spec, btf, registry);
+  for (const t of options.types ?? []) registry.declareNamed(t);
+
+  const source = options.object ?? { embed: true };
+  const maps = [...registry.imports].filter((n) => n !== 'Codec').sort();
+  const out: string[] = [];
+  out.push(
+    `// Generated by @ts-ebpf/gen (ts-ebpf gen) from ${options.source ?? 'a BPF object'}: do not edit, generate again.`,
+  );
+  out.push(imports(maps, 'embed' in source));
+  out.push(...helperText(registry.helpers));
+  out.push(...registry.declarations);
+  out.push(objectFunction(api.object, objectBytes, source, options.source));
+  out.push(`/** The object's byte order (constants are encoded in it before load). */
+const OBJECT_BYTE_ORDER: ByteOrder = '${spec.byteOrder}';`);
+  out.push(variableTypes());
+  out.push(apiInterfaces(api, model));
+  out.push(encodeConstants(api, model.variables));
+  out.push(classText(api, model));
+  return `${out.join('\n\n')}\n`;
+}
+
+function imports(maps: string[], embed: boolean): string {
+  const elf = ['type AttachTargets', 'type Collection', 'type CollectionOptions', 'loadCollection'];
+  const lines = [
+    ...(embed ? [] : [`import { readFileSync } from 'node:fs';`]),
+    list('', 'import { ', [...elf, 'NameNotFoundError', 'type RawMap'], " } from '@ts-ebpf/elf';"),
+    list(
+      '',
+      'import { ',
+      ['BpfMap', 'type Codec', 'CodecError', 'decode', 'encode', 'type MapCodecs', ...maps],
+      " } from '@ts-ebpf/maps';",
+    ),
+    `import type { Link, Program } from '@ts-ebpf/programs';`,
+    `import { dupFd } from '@ts-ebpf/syscall';`,
+    `import { type ByteOrder, HOST_BYTE_ORDER } from '@ts-ebpf/uapi';`,
+  ];
+  return lines.join('\n');
+}
+
+function objectFunction(name: string, bytes: Uint8Array, source: ObjectSource, file?: string): string {
+  if ('reference' in source) {
+    return `/** The object's bytes, read from ${quote(source.reference)} beside this module. */
+export function ${name}(): Uint8Array {
+  return readFileSync(new URL(${quote(source.reference)}, import.meta.url));
+}`;
+  }
+  const text = base64(bytes);
+  const lines: string[] = [];
+  for (let i = 0; i < text.length; i += BASE64_LINE) lines.push(`  '${text.slice(i, i + BASE64_LINE)}',`);
+  return `${BASE64_DECODER}
+
+/** ${file ?? 'The object'} (${bytes.byteLength} bytes), base64. */
+const OBJECT_BASE64 = [
+${lines.join('\n')}
+].join('');
+
+/** A fresh copy of the object's bytes (${bytes.byteLength}). */
+export function ${name}(): Uint8Array {
+  return decodeBase64(OBJECT_BASE64);
+}`;
+}
+
+function variableTypes(): string {
+  return `/** A \`.bss\` or \`.data\` variable of the loaded object: each call reads or writes its memory. */
+export interface Variable<T> {
+  /** Its current value. */
+  get(): T;
+  /** Writes it (the programs see the new value at once). */
+  set(value: T): void;
+}
+
+/** A \`.rodata\` constant of the loaded object: set it with the load options' \`constants\`. */
+export interface ReadonlyVariable<T> {
+  /** Its value. */
+  get(): T;
+}
+
+/** A typed view of a global variable (its section is mapped into memory on first use). */
+function globalVariable<T>(c: Collection, name: string, codec: Codec<T>): Variable<T> {
+  let memory: ReturnType<Collection['variable']> | undefined;
+  const at = () => {
+    memory ??= c.variable(name);
+    return memory;
+  };
+  return {
+    get: () => decode(codec, at().get(), HOST_BYTE_ORDER),
+    set: (value: T) => at().set(encode(codec, value, HOST_BYTE_ORDER, name)),
+  };
+}`;
+}
+
+function mapType(m: MapBinding): string {
+  if (!m.typed) return 'RawMap';
+  const value = m.typed.perCpu ? arrayOf(m.typed.value.ts) : m.typed.value.ts;
+  return `BpfMap<${m.typed.key.ts}, ${value}>`;
+}
+
+function variableDoc(v: VariableBinding): string {
+  const note = v.typed.note ? `; ${v.typed.note}` : '';
+  return `\`${v.typed.c} ${v.name}\` in ${v.section}, byte ${v.offset}${note}`;
+}
+
+type Api = Record<'cls' | 'maps' | 'programs' | 'variables' | 'constants' | 'loadOptions' | 'object', string>;
+
+function apiInterfaces(api: Api, model: ObjectModel): string {
+  const maps = model.maps.map((m) => {
+    const what = m.typed
+      ? `key \`${m.typed.key.c}\`, value \`${m.typed.value.c}\`${m.typed.perCpu ? ' per CPU' : ''}`
+      : 'raw';
+    const note = m.note ? `; ${m.note}` : '';
+    return `  /** Map \`${m.name}\` (${m.typeName}): ${what}${note}. */\n  readonly ${propertyKey(m.name)}: ${mapType(m)};`;
+  });
+  const programs = model.programs.map(
+    (p) =>
+      `  /** Program \`${p.name}\` (section \`${p.section}\`). */\n  readonly ${propertyKey(p.name)}: Program;`,
+  );
+  const variables = model.variables.map(
+    (v) =>
+      `  /** ${variableDoc(v)}. */\n  readonly ${propertyKey(v.name)}: ${v.readOnly ? 'ReadonlyVariable' : 'Variable'}<${v.typed.ts}>;`,
+  );
+  const constants = model.variables
+    .filter((v) => v.readOnly)
+    .map((v) => `  /** ${variableDoc(v)}. */\n  readonly ${propertyKey(v.name)}?: ${v.typed.ts};`);
+  const block = (lines: string[]) => (lines.length > 0 ? `{\n${lines.join('\n')}\n}` : '{}');
+  return `/** The object's maps, typed from their BTF key and value types. */
+export interface ${api.maps} ${block(maps)}
+
+/** The object's programs (a program left out of the load throws NameNotFoundError when read). */
+export interface ${api.programs} ${block(programs)}
+
+/** The object's global variables. */
+export interface ${api.variables} ${block(variables)}
+
+/** Values of the object's \`.rodata\` constants, set before load (the verifier sees them). */
+export interface ${api.constants} ${block(constants)}
+
+/** Options of {@link ${api.cls}.load}: those of \`loadCollection\`, with typed constants. */
+export interface ${api.loadOptions} extends Omit<CollectionOptions, 'constants'> {
+  /** Values of \`.rodata\` constants. */
+  readonly constants?: ${api.constants};
+}`;
+}
+
+function encodeConstants(api: Api, variables: readonly VariableBinding[]): string {
+  const constants = variables.filter((v) => v.readOnly);
+  const names = `[${constants.map((v) => quote(v.name)).join(', ')}]`;
+  const lines = constants.map((v) =>
+    ifStatement('  ', 'if', `${accessValues(v.name)} !== undefined`, (indent) =>
+      list(
+        indent,
+        `out[${quote(v.name)}] = encode(`,
+        [v.typed.codec, accessValues(v.name), 'OBJECT_BYTE_ORDER', quote(v.name)],
+        ');',
+      ),
+    ),
+  );
+  return `/** The constants as bytes for \`loadCollection\`; refuses a name the object has no constant for. */
+function encodeConstants(values: ${api.constants}): Record<string, Uint8Array> {
+  const known: readonly string[] = ${names};
+  for (const name of Object.keys(values))
+    if (!known.includes(name)) throw new NameNotFoundError('variable', name, known, 'the .rodata constants');
+  const out: Record<string, Uint8Array> = {};
+${lines.join('\n')}
+  return out;
+}`;
+}
+
+function accessValues(name: string): string {
+  return isIdentifier(name) ? `values.${name}` : `values[${quote(name)}]`;
+}
+
+function classText(api: Api, model: ObjectModel): string {
+  const maps = model.maps.map((m) => {
+    if (!m.typed) return `        ${propertyKey(m.name)}: collection.map(${quote(m.name)}),`;
+    const value = m.typed.perCpu ? `perCpu(${m.typed.value.codec})` : m.typed.value.codec;
+    const head = `${propertyKey(m.name)}: typed(${quote(m.name)}, { `;
+    return list('        ', head, [`key: ${m.typed.key.codec}`, `value: ${value}`], ' }),');
+  });
+  const programs = model.programs.map(
+    (p) =>
+      `      get ${propertyKey(p.name)}(): Program {\n        return collection.program(${quote(p.name)});\n      },`,
+  );
+  const variables = model.variables.map((v) =>
+    list(
+      '      ',
+      `${propertyKey(v.name)}: globalVariable(`,
+      ['collection', quote(v.name), v.typed.codec],
+      '),',
+    ),
+  );
+  const block = (lines: string[], indent = '    ') =>
+    lines.length > 0 ? `{\n${lines.join('\n')}\n${indent}}` : '{}';
+  return `/**
+ * The object loaded: its maps, programs and variables, typed. \`close()\` (or \`using\`) closes the
+ * typed map views and the collection (every map, program and link).
+ */
+export class ${api.cls} implements Disposable {
+  /** The loaded collection (every map, program and link; attach through it or {@link ${api.cls}.attach}). */
+  readonly collection: Collection;
+  /** The maps, typed. */
+  readonly maps: ${api.maps};
+  /** The programs. */
+  readonly programs: ${api.programs};
+  /** The global variables. */
+  readonly variables: ${api.variables};
+  readonly #views: BpfMap<unknown, unknown>[] = [];
+
+  /**
+   * Loads the object: creates its maps, sets \`options.constants\`, loads its programs.
+   * @throws NameNotFoundError for a constant the object does not have; CodecError for a value that does not fit
+   */
+  static load(options: ${api.loadOptions} = {}): ${api.cls} {
+    const { constants, ...rest } = options;
+${list('    ', `const collection = loadCollection(${api.object}(), { `, ['...rest', 'constants: encodeConstants(constants ?? {})'], ' });')}
+    try {
+      return new ${api.cls}(collection);
+    } catch (e) {
+      collection.close();
+      throw e;
+    }
+  }
+
+  private constructor(collection: Collection) {
+    this.collection = collection;
+    const typed = <K, V>(name: string, codecs: MapCodecs<K, V>): BpfMap<K, V> => {
+      const view = BpfMap.fromFd(dupFd(collection.map(name).fd), codecs);
+      this.#views.push(view as unknown as BpfMap<unknown, unknown>);
+      return view;
+    };
+    try {
+      this.maps = ${block(maps, '      ')};
+    } catch (e) {
+      this.close();
+      throw e;
+    }
+    this.programs = ${block(programs)};
+    this.variables = ${block(variables)};
+  }
+
+  /** Attaches the programs as their sections say (\`Collection.attach\`); links close with this object. */
+  attach(targets: AttachTargets = {}, names?: readonly (keyof ${api.programs})[]): Link[] {
+    return this.collection.attach(targets, names);
+  }
+
+  /** Closes the typed map views and the collection; idempotent. */
+  close(): void {
+    for (const view of this.#views.splice(0)) view.close();
+    this.collection.close();
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}`;
+}

@@ -1,0 +1,130 @@
+import type { Btf } from '@ts-ebpf/btf';
+import { type CollectionSpec, parseBtfMaps } from '@ts-ebpf/elf';
+import { isPerCpuType, MapType, mapTypeName } from '@ts-ebpf/maps';
+import { GenError } from './errors.js';
+import { pascalCase } from './names.js';
+import type { TypedValue, TypeRegistry } from './types.js';
+
+/** One map of the object as the generated module types it. */
+export interface MapBinding {
+  /** The map's name in the object. */
+  name: string;
+  /** Its type's name (`hash`, `percpu_array` …). */
+  typeName: string;
+  /** Key and value, or undefined for a map read only as raw bytes (ring buffers, perf event arrays). */
+  typed: { key: TypedValue; value: TypedValue; perCpu: boolean } | undefined;
+  /** A note for the comment (why raw, what a value means). */
+  note?: string;
+}
+
+/** One global variable of a data section. */
+export interface VariableBinding {
+  name: string;
+  section: string;
+  /** `.rodata*`: a constant settable before load, read-only after. */
+  readOnly: boolean;
+  offset: number;
+  typed: TypedValue;
+}
+
+/** What the generated module exposes of an object. */
+export interface ObjectModel {
+  maps: MapBinding[];
+  programs: { name: string; section: string }[];
+  variables: VariableBinding[];
+}
+
+/** Map types whose entries are not key/value records a codec describes. */
+const RAW_TYPES = new Set<number>([
+  MapType.RINGBUF,
+  MapType.USER_RINGBUF,
+  MapType.PERF_EVENT_ARRAY,
+  MapType.ARENA,
+]);
+
+/** Map types whose values are other maps or programs: written as fds, read as ids. */
+const FD_VALUES = new Set<number>([MapType.ARRAY_OF_MAPS, MapType.HASH_OF_MAPS, MapType.PROG_ARRAY]);
+
+function sized(
+  registry: TypeRegistry,
+  typeId: number,
+  size: number,
+  where: string,
+  hint: string,
+): TypedValue {
+  if (typeId !== 0) return registry.typeOf(typeId, where, hint);
+  registry.use('bytes');
+  return { ts: 'Uint8Array', codec: `bytes(${size})`, c: `${size} bytes`, size };
+}
+
+/**
+ * Reads what the module will expose: the BTF-defined maps (with key and value types), the
+ * programs, and the global variables of every data section (typed from the section's BTF).
+ * @throws GenError for two variables of one name; UnsupportedTypeError for a type without layout
+ */
+export function objectModel(spec: CollectionSpec, btf: Btf, registry: TypeRegistry): ObjectModel {
+  const maps: MapBinding[] = [];
+  for (const def of parseBtfMaps(spec.elf, btf).values()) {
+    const typeName = mapTypeName(def.type);
+    if (RAW_TYPES.has(def.type)) {
+      maps.push({ name: def.name, typeName, typed: undefined, note: 'records are raw bytes' });
+      continue;
+    }
+    const hint = pascalCase(def.name);
+    const key = sized(registry, def.keyTypeId, def.keySize, `map ${def.name} key`, `${hint}Key`);
+    let value: TypedValue;
+    let note: string | undefined;
+    if (FD_VALUES.has(def.type)) {
+      registry.use('u32');
+      value = { ts: 'number', codec: 'u32', c: 'u32', size: 4 };
+      note = `values are ${def.type === MapType.PROG_ARRAY ? 'program' : 'map'} fds when written, ids when read`;
+    } else {
+      value = sized(registry, def.valueTypeId, def.valueSize, `map ${def.name} value`, `${hint}Value`);
+    }
+    const perCpu = isPerCpuType(def.type);
+    if (perCpu) registry.use('perCpu');
+    maps.push({ name: def.name, typeName, typed: { key, value, perCpu }, ...(note ? { note } : {}) });
+  }
+  for (const legacy of spec.legacyMaps.values()) {
+    maps.push({
+      name: legacy.name,
+      typeName: mapTypeName(legacy.type),
+      typed: undefined,
+      note: 'a legacy map: no BTF types',
+    });
+  }
+
+  const programs = [...spec.programs.values()].map((p) => ({ name: p.name, section: p.section }));
+
+  const variables: VariableBinding[] = [];
+  const seen = new Map<string, string>();
+  for (const section of spec.dataSections.values()) {
+    const datasec = btf.find(section.name, 'datasec');
+    // A variable's BTF type by its name (clang may leave DATASEC offsets for libbpf to fill).
+    const byName = new Map<string, number>();
+    for (const v of datasec?.vars ?? []) {
+      const variable = btf.type(v.type);
+      if (variable.kind === 'var') byName.set(variable.name, variable.type);
+    }
+    const symbols = [...section.variables].sort((a, b) => a[1].offset - b[1].offset);
+    for (const [name, { offset, size }] of symbols) {
+      const other = seen.get(name);
+      if (other !== undefined)
+        throw new GenError(
+          `variable ${name} is defined in both ${other} and ${section.name}: the collection finds only the first`,
+        );
+      seen.set(name, section.name);
+      const typeId = byName.get(name);
+      const where = `variable ${name} (${section.name})`;
+      const typed =
+        typeId === undefined
+          ? {
+              ...sized(registry, 0, size, where, ''),
+              note: `raw bytes: ${section.name} has no BTF variable of this name`,
+            }
+          : registry.typeOf(typeId, where, pascalCase(name));
+      variables.push({ name, section: section.name, readOnly: section.readOnly, offset, typed });
+    }
+  }
+  return { maps, programs, variables };
+}

@@ -1,0 +1,482 @@
+/**
+ * @ts-ebpf/maps ring buffer and perf buffer readers against C consumers in the same run
+ * (bench/maps-baseline.c, compiled here with gcc -O2, draining the same map the way libbpf's
+ * ring_buffer__poll / perf_buffer__poll do): every reading form at 64 B and 1 KiB records
+ * produced by test-run, decoded events, and heap growth per million records. Beside each figure,
+ * the JS floor of its shape measured in the same run: a `for await` over a bare async iterator
+ * (one promise per step), or one `Uint8Array` view per record kept in an array.
+ *
+ *   npm run bench -w @ts-ebpf/maps   (bench/run.ts runs maps.bench.ts, then this;
+ *                                     BENCH_PARTS=ring,perf,heap for some parts, BENCH_ROUNDS=3)
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { close, pinObject, progTestRun, unpin } from '@ts-ebpf/syscall';
+import { type BenchFigure, reportBench } from '@ts-ebpf/test-utils/bench-report';
+import {
+  PerfBuffer,
+  PerfEventArray,
+  pollersStopped,
+  type RecordBatch,
+  type RecordView,
+  RingBuffer,
+  RingBufMap,
+  struct,
+  u32,
+  u64,
+} from '../src/index.js';
+import { counters, loadProducer, outputProgram, ringReserveProgram } from '../test/programs.js';
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const parts = process.env.BENCH_PARTS?.split(',');
+const wanted = (part: string) => !parts || parts.includes(part);
+const dir = mkdtempSync(join(tmpdir(), 'ts-ebpf-ring-bench-'));
+const bin = join(dir, 'maps-baseline');
+execFileSync('gcc', ['-O2', '-o', bin, new URL('./maps-baseline.c', import.meta.url).pathname]);
+const c = (...args: string[]) => JSON.parse(execFileSync(bin, args, { encoding: 'utf8' }));
+const gc = (globalThis as { gc?: () => void }).gc;
+const ns = (t0: bigint, n: number) => Number(process.hrtime.bigint() - t0) / n;
+// CPU time of the process (all its threads: GC helpers, the poller's worker) per record.
+const cpuNs = (c0: NodeJS.CpuUsage, n: number) => {
+  const c = process.cpuUsage(c0);
+  return ((c.user + c.system) * 1000) / n;
+};
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const line = (what: string, js: number, cv: number, cpu: string, floor?: number) =>
+  console.log(
+    `  ${what.padEnd(44)} ${js.toFixed(1).padStart(8)} ns/rec   C ${cv.toFixed(1).padStart(6)}   ratio ${(js / cv).toFixed(2).padStart(6)}   ${cpu}${floor === undefined ? '' : `   (JS floor ${(floor / cv).toFixed(2)}x C)`}`,
+  );
+
+/** The median over rounds of a figure's CPU-time ratio to C's (and of its floor's), as text. */
+function cpuRatios(rounds: RingFigures[], key: string, floorKey?: string): string {
+  const of = (k: string) => median(rounds.map((r) => r[`${k}Cpu`]! / r.cCpu!));
+  return `CPU-time ratio ${of(key).toFixed(2)}${floorKey ? ` (floor ${of(floorKey).toFixed(2)})` : ''}`;
+}
+
+// The decoded event: the first 16 bytes of each record (ringReserveProgram writes its seq as a
+// u64 at 0; outputProgram writes it in every u64), as a struct codec decodes them: a bigint and
+// two numbers, as an event with a timestamp, a pid and a tid would be.
+const event = struct({ seq: u64, lo: u32, hi: u32 });
+
+// Every reader reads one word of each record, as the C consumer does; the sum stays a small
+// integer so that keeping it costs no allocation.
+const keep = (sink: number, word: number) => (sink + word) & 0x3fffffff;
+let sink = 0;
+
+// Drains are defined once, as an application's handlers would be (a callback created anew for
+// every drain makes the reader's call site polymorphic).
+const readFirstWord = (rec: RecordView) => {
+  sink = keep(sink, rec.getUint32(0));
+};
+const takeEvent = (ev: { lo: number }) => {
+  sink = keep(sink, ev.lo);
+};
+// The callback of the subscription forms: counts records, resolves once `want` arrived.
+let got = 0;
+let want = 0;
+let arrived: (() => void) | undefined;
+const onEvent = (ev: { lo: number }) => {
+  sink = keep(sink, ev.lo);
+  if (++got === want) arrived?.();
+};
+
+function drainCursor(reader: RingBuffer): number {
+  using cursor = reader.cursor();
+  let n = 0;
+  let sum = 0;
+  while (cursor.next()) {
+    sum = keep(sum, cursor.getUint32(0));
+    n++;
+  }
+  sink = keep(sink, sum);
+  return n;
+}
+
+function drainLeases(reader: RingBuffer): number {
+  let n = 0;
+  for (;;) {
+    using held = reader.leaseRecords();
+    if (held.count === 0) return n;
+    let sum = 0;
+    for (let i = 0; i < held.count; i++) sum = keep(sum, held.getUint32(i, 0));
+    sink = keep(sink, sum);
+    n += held.count;
+  }
+}
+
+let reuse: RecordBatch | undefined;
+function drainBatches(reader: RingBuffer): number {
+  let n = 0;
+  for (;;) {
+    reuse = reader.readBatch({ into: reuse });
+    if (reuse.count === 0) return n;
+    let sum = 0;
+    for (let i = 0; i < reuse.count; i++) sum = keep(sum, reuse.getUint32(i, 0));
+    sink = keep(sink, sum);
+    n += reuse.count;
+  }
+}
+
+function drainCopies(reader: RingBuffer): number {
+  let n = 0;
+  for (const rec of reader.read()) {
+    sink = keep(sink, rec[0]!);
+    n++;
+  }
+  return n;
+}
+
+async function drainIterator(reader: RingBuffer, records: number): Promise<number> {
+  let n = 0;
+  for await (const rec of reader) {
+    sink = keep(sink, rec[0]!);
+    if (++n === records) break;
+  }
+  return n;
+}
+
+async function drainBatchIterator(reader: RingBuffer, records: number): Promise<number> {
+  let n = 0;
+  for await (const b of reader.batches()) {
+    for (let i = 0; i < b.count; i++) sink = keep(sink, b.getUint32(i, 0));
+    n += b.count;
+    if (n === records) break;
+  }
+  return n;
+}
+
+async function drainEvents(reader: RingBuffer | PerfBuffer, records: number): Promise<number> {
+  let n = 0;
+  for await (const ev of reader.events(event)) {
+    sink = keep(sink, ev.lo);
+    if (++n === records) break;
+  }
+  return n;
+}
+
+// One subscription per reader, made at its first drain and kept, as an application keeps its
+// handler: a subscription's first wake-up starts the poller's worker thread, which stops with
+// the last subscription (tens of ms that no drain should count).
+const subscriptions = new WeakMap<RingBuffer | PerfBuffer, { close(): void }>();
+
+/** Resolves with the count once `records` more decoded records arrived at the subscription. */
+function drainSubscription(reader: RingBuffer | PerfBuffer, records: number): Promise<number> {
+  got = 0;
+  want = records;
+  const done = new Promise<number>((resolve) => {
+    arrived = () => {
+      arrived = undefined;
+      resolve(got);
+    };
+  });
+  if (!subscriptions.has(reader)) subscriptions.set(reader, reader.onEvent(event, onEvent));
+  return done;
+}
+
+// JS floors of two reading shapes, on a buffer like a copied batch (no ring, no FFI).
+const floorBuffer = new ArrayBuffer(72 * 4096);
+const floorViews = Array.from({ length: 4096 }, (_, i) => new Uint8Array(floorBuffer, i * 72, 64));
+
+/** `for await` over a bare async iterator of ready values: one promise per step. */
+async function awaitFloor(records: number): Promise<number> {
+  let i = 0;
+  const iterable = {
+    [Symbol.asyncIterator]: () => ({
+      next: () =>
+        Promise.resolve(
+          i < records ? { value: floorViews[i++ & 4095]!, done: false } : { value: undefined, done: true },
+        ),
+    }),
+  } as AsyncIterable<Uint8Array>;
+  let n = 0;
+  for await (const v of iterable) {
+    sink = keep(sink, v[0]!);
+    n++;
+  }
+  return n;
+}
+
+/** One view per record, kept in an array until all are read (what read() hands out). */
+function viewFloor(records: number): number {
+  const out: Uint8Array[] = [];
+  for (let i = 0; i < records; i++) out.push(new Uint8Array(floorBuffer, (i & 4095) * 72, 64));
+  let n = 0;
+  for (const v of out) {
+    sink = keep(sink, v[0]!);
+    n++;
+  }
+  return n;
+}
+
+type Drain = () => number | Promise<number>;
+
+/**
+ * Steady state: the drain first runs on 30 small fills (V8 optimizes a function only after a
+ * few calls), then the best of three fills and drains, each from a collected heap. Elapsed
+ * time per record; the best CPU time per record goes to `cpu`.
+ */
+async function timed(
+  fill: (n: number) => void,
+  records: number,
+  drain: Drain,
+  cpu: (ns: number) => void,
+): Promise<number> {
+  for (let i = 0; i < 30; i++) {
+    fill(1000);
+    await drainSome(drain, 1000);
+  }
+  let best = Number.POSITIVE_INFINITY;
+  let bestCpu = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < 3; i++) {
+    gc?.();
+    fill(records);
+    const c0 = process.cpuUsage();
+    const t = process.hrtime.bigint();
+    const n = await drain();
+    const wall = ns(t, n);
+    bestCpu = Math.min(bestCpu, cpuNs(c0, n));
+    if (n !== records) throw new Error(`drained ${n} of ${records} records`);
+    best = Math.min(best, wall);
+  }
+  cpu(bestCpu);
+  return best;
+}
+
+// The warm-up drains: the same function, told to stop at `n` (for the forms that wait).
+let limit = 0;
+async function drainSome(drain: Drain, n: number): Promise<number> {
+  limit = n;
+  return drain();
+}
+
+async function floorTimed(
+  run: (n: number) => number | Promise<number>,
+  records: number,
+  cpu: (ns: number) => void,
+): Promise<number> {
+  for (let i = 0; i < 30; i++) await run(1000);
+  let best = Number.POSITIVE_INFINITY;
+  let bestCpu = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < 3; i++) {
+    gc?.();
+    const c0 = process.cpuUsage();
+    const t = process.hrtime.bigint();
+    const n = await run(records);
+    best = Math.min(best, ns(t, n));
+    bestCpu = Math.min(bestCpu, cpuNs(c0, n));
+  }
+  cpu(bestCpu);
+  return best;
+}
+
+type RingFigures = Record<string, number>;
+
+/** Times drains into `f`: `f[name]` elapsed and `f[name + 'Cpu']` CPU time, ns per record. */
+function runner(f: RingFigures, fill: (n: number) => void, records: number) {
+  return async (name: string, drain: Drain): Promise<void> => {
+    const cpu = (v: number) => {
+      f[`${name}Cpu`] = v;
+    };
+    f[name] = await timed(
+      fill,
+      records,
+      async () => {
+        const n = await drain();
+        limit = 0;
+        return n;
+      },
+      cpu,
+    );
+  };
+}
+
+async function ringRound(size: number, records: number): Promise<RingFigures> {
+  const bytes = 2 ** Math.ceil(Math.log2(records * ((size + 8 + 7) & ~7)));
+  using ring = RingBufMap.create({ maxEntries: bytes });
+  using cnt = counters();
+  const prog = loadProducer(ringReserveProgram(ring.fd, cnt.fd, size));
+  const pin = `/sys/fs/bpf/ts-ebpf-ring-bench-${process.pid}`;
+  const fill = (n: number) => progTestRun({ progFd: prog, dataIn: new Uint8Array(64), repeat: n });
+  try {
+    ring.pin(pin);
+    const t = process.hrtime.bigint();
+    fill(records);
+    const produce = ns(t, records);
+    const cRun = c('ring', pin, String(records)) as { ring: number; cpu: number };
+    fill(records);
+    const cCopy = c('ringcopy', pin, String(records)).ring as number;
+    using reader = RingBuffer.open(ring);
+    const f: RingFigures = { produce, c: cRun.ring, cCpu: cRun.cpu, cCopy };
+    const upTo = () => (limit > 0 ? limit : records);
+    const run = runner(f, fill, records);
+    await run('cursor', () => drainCursor(reader));
+    await run('consume', () => reader.consume(readFirstWord));
+    await run('lease', () => drainLeases(reader));
+    await run('batch', () => drainBatches(reader));
+    await run('read', () => drainCopies(reader));
+    await run('iterator', () => drainIterator(reader, upTo()));
+    await run('batches', () => drainBatchIterator(reader, upTo()));
+    await run('consumeEvents', () => reader.consumeEvents(event, takeEvent));
+    await run('events', () => drainEvents(reader, upTo()));
+    await run('onEvent', () => drainSubscription(reader, upTo()));
+    f.awaitFloor = await floorTimed(awaitFloor, records, (v) => {
+      f.awaitFloorCpu = v;
+    });
+    f.viewFloor = await floorTimed(viewFloor, records, (v) => {
+      f.viewFloorCpu = v;
+    });
+    const drops = cnt.get(0)!.drops;
+    if (drops !== 0n || sink < 0) throw new Error(`producer dropped ${drops} records`);
+    return f;
+  } finally {
+    ring.unpin();
+    close(prog);
+  }
+}
+
+async function perfRound(records: number): Promise<RingFigures> {
+  const size = 64;
+  // a 64-byte sample takes 80 bytes of ring (header, size word, raw data padded to 68)
+  const pages = 2 ** Math.ceil(Math.log2((records * 80) / 4096 + 1));
+  using map = PerfEventArray.create();
+  using cnt = counters();
+  const prog = loadProducer(outputProgram('perf', map.fd, cnt.fd, size), 'perf');
+  const mapPin = `/sys/fs/bpf/ts-ebpf-perf-bench-map-${process.pid}`;
+  const progPin = `/sys/fs/bpf/ts-ebpf-perf-bench-prog-${process.pid}`;
+  const fill = (n: number) => progTestRun({ progFd: prog, dataIn: new Uint8Array(64), repeat: n });
+  try {
+    map.pin(mapPin);
+    pinObject(prog, progPin);
+    const cRun = c('perf', mapPin, progPin, String(records), String(pages)) as { perf: number; cpu: number };
+    const f: RingFigures = { c: cRun.perf, cCpu: cRun.cpu };
+    using reader = PerfBuffer.open(map, { pages });
+    const upTo = () => (limit > 0 ? limit : records);
+    const run = runner(f, fill, records);
+    await run('consumeEvents', () => reader.consumeEvents(event, takeEvent));
+    await run('events', () => drainEvents(reader, upTo()));
+    await run('onEvent', () => drainSubscription(reader, upTo()));
+    if (reader.stats.discarded !== 0) throw new Error(`the kernel lost ${reader.stats.discarded} samples`);
+    return f;
+  } finally {
+    map.unpin();
+    unpin(progPin);
+    close(prog);
+  }
+}
+
+/** The round whose `key`/C ratio is the median of the rounds (figures of one round stay together). */
+function medianRound(rounds: RingFigures[], key: string, base = 'c'): RingFigures {
+  const ratio = (r: RingFigures) => r[key]! / r[base]!;
+  const m = median(rounds.map(ratio));
+  return rounds.find((r) => ratio(r) === m)!;
+}
+
+const figures: BenchFigure[] = [];
+const jsFloor = (what: string, floor: number, cFig: number) => ({ what, ratio: floor / cFig });
+const AWAIT_FLOOR =
+  'no FFI per record; JS floor: for await over a bare async iterator (one promise per step)';
+const VIEW_FLOOR = 'no FFI per record; JS floor: one Uint8Array view per record, kept in an array';
+
+if (wanted('ring')) {
+  const forms: [string, string, number | undefined, string | undefined][] = [
+    ['cursor', 'cursor() (zero copy, record by record)', undefined, undefined],
+    ['consume', 'consume(cb) (zero copy)', undefined, undefined],
+    ['lease', 'leaseRecords() (zero copy, by index)', undefined, undefined],
+    ['batch', 'readBatch() (one copy per batch)', undefined, undefined],
+    ['read', 'read() (a Uint8Array per record)', 3, 'viewFloor'],
+    ['batches', 'for await batches()', undefined, 'awaitFloor'],
+    ['iterator', 'for await (const rec of ring)', 3, 'awaitFloor'],
+    ['consumeEvents', 'consumeEvents(codec, cb) (decoded, sync)', 4, undefined],
+    ['onEvent', 'onEvent(codec, cb) (decoded, callback)', 4, undefined],
+    ['events', 'for await events(codec) (decoded)', 4, 'awaitFloor'],
+  ];
+  for (const [size, records] of [
+    [64, 500_000],
+    [1024, 100_000],
+  ] as const) {
+    const rounds: RingFigures[] = [];
+    for (let r = 0; r < ROUNDS; r++) rounds.push(await ringRound(size, records));
+    console.log(
+      `ring buffer, ${size}-byte records, ${records} per drain (producer: test-run ${median(rounds.map((r) => r.produce!)).toFixed(0)} ns/record); median of ${ROUNDS} rounds' ratios`,
+    );
+    for (const [key, name, goal, floorKey] of forms) {
+      const r = medianRound(rounds, key);
+      const floor = floorKey ? r[floorKey] : undefined;
+      const cpu = cpuRatios(rounds, key, floorKey);
+      line(name, r[key]!, r.c!, cpu, floor);
+      figures.push({
+        name: `ring buffer ${size} B: ${name}`,
+        unit: 'ns/rec',
+        value: r[key]!,
+        baseline: { name: 'C consumer (libbpf ring_buffer__poll loop, reads one word)', value: r.c! },
+        goal: size === 64 && goal !== undefined ? { maxRatio: goal } : undefined,
+        floor: floorKey
+          ? jsFloor(floorKey === 'awaitFloor' ? AWAIT_FLOOR : VIEW_FLOOR, floor!, r.c!)
+          : undefined,
+        note: `${records} records per drain, best of 3 drains per round, median ratio of ${ROUNDS} rounds; ${cpu}${key.toLowerCase().includes('event') ? '; decoded with struct({ seq: u64, lo: u32, hi: u32 })' : ''}`,
+      });
+    }
+    const r = medianRound(rounds, 'read', 'cCopy');
+    console.log(
+      `  C consumer copying each record out: ${r.cCopy!.toFixed(1)} ns/rec; read() ${(r.read! / r.cCopy!).toFixed(2)}x it; JS floors: await ${r.awaitFloor!.toFixed(1)} ns/step, a kept view ${r.viewFloor!.toFixed(1)} ns/rec`,
+    );
+  }
+}
+
+if (wanted('perf')) {
+  const records = 100_000;
+  const rounds: RingFigures[] = [];
+  for (let r = 0; r < ROUNDS; r++) rounds.push(await perfRound(records));
+  console.log(`perf buffer, 64-byte samples, ${records} per drain; median of ${ROUNDS} rounds' ratios`);
+  for (const [key, name, floored] of [
+    ['consumeEvents', 'consumeEvents(codec, cb) (decoded, sync)', false],
+    ['onEvent', 'onEvent(codec, cb) (decoded, callback)', false],
+    ['events', 'for await events(codec) (decoded)', true],
+  ] as const) {
+    const r = medianRound(rounds, key);
+    const cpu = cpuRatios(rounds, key);
+    line(name, r[key]!, r.c!, cpu);
+    figures.push({
+      name: `perf buffer 64 B: ${name}`,
+      unit: 'ns/rec',
+      value: r[key]!,
+      baseline: { name: 'C consumer (libbpf perf_buffer__poll loop, reads one word)', value: r.c! },
+      goal: { maxRatio: 4 },
+      note: `${records} samples per drain, best of 3 drains per round, median ratio of ${ROUNDS} rounds; ${cpu}; decoded with struct({ seq: u64, lo: u32, hi: u32 })${floored ? '; bounded below by one promise per step, as the ring buffer for await' : ''}`,
+    });
+  }
+}
+
+if (wanted('heap')) {
+  const records = 250_000;
+  using ring = RingBufMap.create({ maxEntries: 2 ** Math.ceil(Math.log2(records * 72)) });
+  using cnt = counters();
+  const prog = loadProducer(ringReserveProgram(ring.fd, cnt.fd, 64));
+  using reader = RingBuffer.open(ring);
+  const measure = (drain: () => void) => {
+    gc?.();
+    const before = process.memoryUsage().heapUsed;
+    for (let i = 0; i < 4; i++) {
+      progTestRun({ progFd: prog, dataIn: new Uint8Array(64), repeat: records });
+      drain();
+    }
+    gc?.();
+    return (process.memoryUsage().heapUsed - before) / 1024;
+  };
+  try {
+    const zeroCopy = measure(() => reader.consume(readFirstWord));
+    const batch = measure(() => drainBatches(reader));
+    const copy = measure(() => drainCopies(reader));
+    const decoded = measure(() => reader.consumeEvents(event, takeEvent));
+    console.log(
+      `heap growth per million 64-byte records${gc ? '' : ' (run with --expose-gc for exact figures)'}: consume ${zeroCopy.toFixed(0)} KiB, readBatch ${batch.toFixed(0)} KiB, read() ${copy.toFixed(0)} KiB, consumeEvents ${decoded.toFixed(0)} KiB`,
+    );
+  } finally {
+    close(prog);
+  }
+}
+
+if (figures.length > 0) reportBench('@ts-ebpf/maps', figures);
+await pollersStopped();

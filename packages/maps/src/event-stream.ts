@@ -1,0 +1,133 @@
+import type { Codec } from './codecs/codec.js';
+import { CodecError } from './errors.js';
+
+/**
+ * A callback subscription to a reader's decoded events (`ring.onEvent(codec, cb)`): the
+ * callback runs for every record as the poller sees it, until `close()`.
+ */
+export interface EventSubscription extends Disposable {
+  /** True once closed (by `close()`, `using`, its abort signal, or the reader closing). */
+  readonly closed: boolean;
+  /** Stops the callbacks; idempotent. Records not delivered yet stay in the reader. */
+  close(): void;
+}
+
+/** Options of `events(codec)` and `onEvent(codec, cb)`. */
+export interface EventOptions {
+  /** Ends the iteration, or closes the subscription, when aborted (the reader stays open). */
+  signal?: AbortSignal;
+}
+
+/** @internal What a reader offers the decoded-event forms: whether it is closed. */
+export interface EventSource {
+  readonly closed: boolean;
+}
+
+/** @internal Decodes and delivers at most `limit` ready records into `cb`; @returns how many. */
+export type ConsumeEvents<T> = (cb: (event: T) => void, limit: number) => number;
+
+/** @internal The reader's wake-ups, as its RecordStream offers them. */
+export interface EventWakeups {
+  readable(signal?: AbortSignal): Promise<boolean>;
+  hold(): () => void;
+  subscribe(drain: () => void): () => void;
+}
+
+/**
+ * Decoded records a subscription delivers per turn of the event loop at most: when a turn takes
+ * that many, the next is scheduled at once (`setImmediate`), without waiting for the poller.
+ */
+export const EVENT_BATCH = 4096;
+
+/**
+ * @internal Checks that a record of `length` bytes can be decoded by `codec` (records longer than
+ * the codec are decoded from their start, as a C consumer casts a pointer to its struct).
+ */
+export function eventTooShort(codec: Codec<unknown>, length: number, reader: string): CodecError {
+  return new CodecError(
+    codec.name,
+    `a ${length}-byte record of the ${reader} is shorter than the ${codec.size} bytes the codec decodes (the record was consumed)`,
+  );
+}
+
+/**
+ * @internal `for await` over decoded events: each step decodes the next ready record in place
+ * (no copy, no read-ahead: a `break` leaves every later record in the reader), and waits for
+ * the poller only when none is ready.
+ */
+export function eventIterator<T>(
+  source: EventSource,
+  wakeups: EventWakeups,
+  consume: ConsumeEvents<T>,
+  signal: AbortSignal | undefined,
+): AsyncIterableIterator<T> {
+  let done = false;
+  // The value the last consumeEvents delivered, through one closure made per iterator.
+  let got: T | undefined;
+  const take = (event: T) => {
+    got = event;
+  };
+  // Taken at the first wait, given back when the iteration ends (a break, close, abort).
+  let held: (() => void) | undefined;
+  const finish = (): IteratorResult<T> => {
+    done = true;
+    held?.();
+    held = undefined;
+    return { value: undefined, done: true };
+  };
+  const step = (): Promise<IteratorResult<T>> | IteratorResult<T> => {
+    if (done || source.closed || signal?.aborted === true) return finish();
+    if (consume(take, 1) === 1) {
+      const value = got as T;
+      got = undefined;
+      return { value, done: false };
+    }
+    held ??= wakeups.hold();
+    return wakeups.readable(signal).then((open) => (open ? step() : finish()));
+  };
+  return {
+    next: () => {
+      const r = step();
+      return r instanceof Promise ? r : Promise.resolve(r);
+    },
+    return: () => Promise.resolve(finish()),
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
+}
+
+/**
+ * @internal The callback form: runs `drain` (which delivers at most {@link EVENT_BATCH} decoded
+ * records to the subscriber's callback, and returns how many) on every wake-up.
+ */
+export function eventSubscription(
+  source: EventSource,
+  wakeups: EventWakeups,
+  drain: (subscription: EventSubscription) => number,
+  signal: AbortSignal | undefined,
+): EventSubscription {
+  let stop: (() => void) | undefined;
+  const subscription: EventSubscription = {
+    get closed() {
+      return stop === undefined || source.closed;
+    },
+    close() {
+      const s = stop;
+      stop = undefined;
+      signal?.removeEventListener('abort', onAbort);
+      s?.();
+    },
+    [Symbol.dispose]() {
+      subscription.close();
+    },
+  };
+  const onAbort = () => subscription.close();
+  if (signal?.aborted === true) return subscription;
+  const run = (): void => {
+    if (stop !== undefined && !source.closed && drain(subscription) === EVENT_BATCH) setImmediate(run);
+  };
+  stop = wakeups.subscribe(run);
+  signal?.addEventListener('abort', onAbort, { once: true });
+  return subscription;
+}

@@ -1,0 +1,251 @@
+import { close } from '@ts-ebpf/syscall';
+import { describeKernel } from '@ts-ebpf/test-utils';
+import { afterAll, expect, it } from 'vitest';
+import {
+  array,
+  CodecError,
+  type Infer,
+  PerfBuffer,
+  PerfEventArray,
+  Poller,
+  pollersStopped,
+  RingBuffer,
+  struct,
+  u8,
+  u32,
+  u64,
+} from '../src/index.js';
+import { counters, loadProducer, outputProgram, ringWithProducer, run, runLater } from './programs.js';
+
+afterAll(() => pollersStopped());
+
+// A 32-byte record of ringReserveProgram: its seq at 0 and 24, the seq's low byte in between.
+const reserved = struct({ seq: u64, lo: u32, hi: u32, bytes: array(u8, 8), tail: u64 });
+
+/** Checks a decoded ringReserveProgram record and returns its seq. */
+function checkReserved(ev: Infer<typeof reserved>): number {
+  const b = Number(ev.seq & 0xffn);
+  expect(ev.tail).toBe(ev.seq);
+  expect(ev.lo).toBe(b * 0x01010101);
+  expect(ev.hi).toBe(b * 0x01010101);
+  expect(ev.bytes).toEqual(Array(8).fill(b));
+  return Number(ev.seq);
+}
+
+// A sample of outputProgram: every u64 is its seq (the kernel pads a 24-byte sample to 28).
+const output = struct({ seq: u64, lo: u32, hi: u32, tail: u64 });
+
+function checkOutput(ev: Infer<typeof output>): number {
+  expect(ev.tail).toBe(ev.seq);
+  expect(ev.lo).toBe(Number(ev.seq));
+  expect(ev.hi).toBe(0);
+  return Number(ev.seq);
+}
+
+const upTo = (n: number, from = 0) => Array.from({ length: n }, (_, i) => from + i);
+const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b);
+const tick = (ms = 20) => new Promise((r) => setTimeout(r, ms));
+
+describeKernel('RingBuffer decoded events', () => {
+  it('consumeEvents decodes every record in place, skipping discarded ones, through many wraps', () => {
+    // 40 bytes of ring a record, 4 KiB of ring: 3000 records wrap it ~30 times
+    using p = ringWithProducer(32, 4096, true);
+    using reader = RingBuffer.open(p.ring);
+    const seen: number[] = [];
+    for (let round = 0; round < 30; round++) {
+      run(p.prog, 100);
+      expect(reader.consumeEvents(reserved, (ev) => seen.push(checkReserved(ev)))).toBe(50);
+    }
+    expect(seen).toEqual(upTo(1500).map((i) => 2 * i));
+    expect(reader.stats).toEqual({ records: 1500, bytes: 1500 * 32, discarded: 1500 });
+    expect(p.cnt.get(0)!.drops).toBe(0n);
+    // a limit leaves the rest, in order
+    run(p.prog, 10);
+    const few: number[] = [];
+    expect(reader.consumeEvents(reserved, (ev) => few.push(checkReserved(ev)), 2)).toBe(2);
+    expect(reader.consumeEvents(reserved, (ev) => few.push(checkReserved(ev)))).toBe(3);
+    expect(few).toEqual([3000, 3002, 3004, 3006, 3008]);
+  });
+
+  it('for await over events(codec) from a producer that runs later; a break leaves the rest in the ring', async () => {
+    using p = ringWithProducer(32, 1 << 16);
+    const poller = new Poller();
+    using reader = RingBuffer.open(p.ring, { poller });
+    const producer = runLater(p.prog, 5, 20);
+    const seen: number[] = [];
+    for await (const ev of reader.events(reserved)) if (seen.push(checkReserved(ev)) === 70) break;
+    await producer;
+    expect(seen).toEqual(upTo(70));
+    // nothing read ahead, nothing lost, nothing left watching
+    expect(poller.size).toBe(0);
+    const rest: number[] = [];
+    reader.consumeEvents(reserved, (ev) => rest.push(checkReserved(ev)));
+    expect(rest).toEqual(upTo(30, 70));
+    // a second iteration goes on where the first stopped
+    run(p.prog, 3);
+    const again: number[] = [];
+    for await (const ev of reader.events(reserved)) if (again.push(checkReserved(ev)) === 3) break;
+    expect(again).toEqual([100, 101, 102]);
+    expect(reader.stats.records).toBe(103);
+  });
+
+  it('closing the reader ends an iteration that waits, and a subscription', async () => {
+    using p = ringWithProducer(32, 4096);
+    const reader = RingBuffer.open(p.ring);
+    const seen: number[] = [];
+    const loop = (async () => {
+      for await (const ev of reader.events(reserved)) seen.push(checkReserved(ev));
+      return 'ended';
+    })();
+    const sub = reader.onEvent(reserved, (ev) => seen.push(checkReserved(ev)));
+    await tick();
+    run(p.prog, 2);
+    // the poller's worker may take seconds to start on a loaded machine
+    for (let i = 0; i < 1000 && seen.length < 2; i++) await tick(10);
+    reader.close();
+    expect(await loop).toBe('ended');
+    expect(sorted(seen)).toEqual([0, 1]);
+    expect(sub.closed).toBe(true);
+    sub.close();
+    expect(() => reader.events(reserved)).toThrow(/closed/);
+    expect(() => reader.onEvent(reserved, () => {})).toThrow(/closed/);
+  });
+
+  it('an abort signal ends events(codec) and onEvent, the reader staying open', async () => {
+    using p = ringWithProducer(32, 4096);
+    using reader = RingBuffer.open(p.ring);
+    const ac = new AbortController();
+    const loop = (async () => {
+      let n = 0;
+      for await (const _ of reader.events(reserved, { signal: ac.signal })) n++;
+      return n;
+    })();
+    const seen: number[] = [];
+    const sub = reader.onEvent(reserved, (ev) => seen.push(checkReserved(ev)), { signal: ac.signal });
+    await tick();
+    ac.abort();
+    expect(await loop).toBe(0);
+    expect(sub.closed).toBe(true);
+    run(p.prog, 2);
+    await tick(50);
+    expect(seen).toEqual([]);
+    expect(reader.closed).toBe(false);
+    expect(reader.consumeEvents(reserved, (ev) => seen.push(checkReserved(ev)))).toBe(2);
+  });
+
+  it('onEvent delivers as the producer runs; closed from its callback, the rest stays in the ring', async () => {
+    using p = ringWithProducer(32, 1 << 16);
+    using reader = RingBuffer.open(p.ring);
+    const seen: number[] = [];
+    const twenty = new Promise<void>((resolve) => {
+      const sub = reader.onEvent(reserved, (ev) => {
+        if (seen.push(checkReserved(ev)) === 20) {
+          sub.close();
+          resolve();
+        }
+      });
+    });
+    await runLater(p.prog, 3, 10);
+    await twenty;
+    expect(seen).toEqual(upTo(20));
+    await tick();
+    expect(seen).toHaveLength(20);
+    const rest: number[] = [];
+    expect(reader.consumeEvents(reserved, (ev) => rest.push(checkReserved(ev)))).toBe(10);
+    expect(rest).toEqual(upTo(10, 20));
+  });
+
+  it('a record shorter than the codec is consumed and reported; the next decode goes on after it', () => {
+    using p = ringWithProducer(16, 4096);
+    using reader = RingBuffer.open(p.ring);
+    run(p.prog, 2);
+    expect(() => reader.consumeEvents(reserved, () => {})).toThrow(CodecError);
+    const seq: bigint[] = [];
+    expect(reader.consumeEvents(struct({ seq: u64, tail: u64 }), (ev) => seq.push(ev.seq))).toBe(1);
+    expect(seq).toEqual([1n]);
+  });
+
+  it('records read ahead by the record iterator are not skipped by events', async () => {
+    using p = ringWithProducer(32, 4096);
+    using reader = RingBuffer.open(p.ring);
+    run(p.prog, 3);
+    for await (const _ of reader) break;
+    expect(() => reader.consumeEvents(reserved, () => {})).toThrow(/read ahead/);
+    expect(reader.read()).toHaveLength(2);
+    expect(reader.consumeEvents(reserved, () => {})).toBe(0);
+  });
+});
+
+describeKernel('PerfBuffer decoded events', () => {
+  it('consumeEvents, events(codec) and onEvent decode the samples with their CPU', async () => {
+    using map = PerfEventArray.create();
+    using cnt = counters();
+    const prog = loadProducer(outputProgram('perf', map.fd, cnt.fd, 24), 'perf');
+    try {
+      const poller = new Poller();
+      // one page a CPU: 40 bytes a sample, so 300 samples wrap it
+      using perf = PerfBuffer.open(map, { pages: 1, poller });
+      const seen: number[] = [];
+      for (let round = 0; round < 3; round++) {
+        run(prog, 100);
+        perf.consumeEvents(output, (ev, cpu) => {
+          expect(perf.cpus).toContain(cpu);
+          seen.push(checkOutput(ev));
+        });
+      }
+      expect(sorted(seen)).toEqual(upTo(300));
+      expect(perf.stats).toMatchObject({ records: 300, bytes: 300 * 28, discarded: 0 });
+
+      // for await, from a producer that runs later; a break leaves the rest
+      const producer = runLater(prog, 4, 10);
+      const iterated: number[] = [];
+      for await (const ev of perf.events(output)) if (iterated.push(checkOutput(ev)) === 25) break;
+      await producer;
+      expect(poller.size).toBe(0);
+      perf.consumeEvents(output, (ev) => iterated.push(checkOutput(ev)));
+      expect(sorted(iterated)).toEqual(upTo(40, 300));
+
+      // the callback form, closed from its callback
+      const delivered: number[] = [];
+      const five = new Promise<void>((resolve) => {
+        const sub = perf.onEvent(output, (ev) => {
+          if (delivered.push(checkOutput(ev)) === 5) {
+            sub.close();
+            resolve();
+          }
+        });
+      });
+      run(prog, 8);
+      await five;
+      await tick();
+      expect(delivered).toHaveLength(5);
+      perf.consumeEvents(output, (ev) => delivered.push(checkOutput(ev)));
+      expect(sorted(delivered)).toEqual(upTo(8, 340));
+    } finally {
+      close(prog);
+    }
+  });
+
+  it('closing the reader ends an iteration that waits; a short sample is a CodecError', async () => {
+    using map = PerfEventArray.create();
+    using cnt = counters();
+    const prog = loadProducer(outputProgram('perf', map.fd, cnt.fd, 8), 'perf');
+    try {
+      const perf = PerfBuffer.open(map);
+      run(prog, 1);
+      // an 8-byte sample is padded to 12: shorter than 24
+      expect(() => perf.consumeEvents(output, () => {})).toThrow(CodecError);
+      expect(perf.pending).toBe(false);
+      const loop = (async () => {
+        for await (const _ of perf.events(output)) return 'got one';
+        return 'ended';
+      })();
+      await tick();
+      perf.close();
+      expect(await loop).toBe('ended');
+      expect(() => perf.events(output)).toThrow(/closed/);
+    } finally {
+      close(prog);
+    }
+  });
+});

@@ -1,15 +1,6 @@
 import type { Program } from '@ts-ebpf/programs';
-import { addressOf, objGetInfoByFd } from '@ts-ebpf/syscall';
-import { HOST_BYTE_ORDER, isLittleEndian } from '@ts-ebpf/uapi';
+import { infoBuffer, progInfo } from '@ts-ebpf/syscall';
 import { CliError } from './errors.js';
-
-// struct bpf_prog_info: jited_prog_len @16, xlated_prog_len @20, jited_prog_insns @24,
-// xlated_prog_insns @32 (u64 user pointers). The kernel reads and writes only `info_len` bytes.
-const JITED_LEN = 16;
-const XLATED_LEN = 20;
-const JITED_INSNS = 24;
-const XLATED_INSNS = 32;
-const INFO_PREFIX = 40;
 
 /** Which code of a program: as the verifier rewrote it (`xlated`) or as the JIT compiled it. */
 export type CodeKind = 'xlated' | 'jited';
@@ -22,12 +13,8 @@ export type CodeKind = 'xlated' | 'jited';
  *   lacks CAP_SYS_ADMIN, or kernel pointers are restricted for it)
  */
 export function programCode(program: Program, kind: CodeKind, subject: string): Uint8Array {
-  const le = isLittleEndian(HOST_BYTE_ORDER);
-  const lenAt = kind === 'xlated' ? XLATED_LEN : JITED_LEN;
-  const ptrAt = kind === 'xlated' ? XLATED_INSNS : JITED_INSNS;
-  const first = new Uint8Array(INFO_PREFIX);
-  objGetInfoByFd(program.fd, first);
-  const length = new DataView(first.buffer).getUint32(lenAt, le);
+  const info = progInfo(program.fd);
+  const length = kind === 'xlated' ? info.xlatedProgLen : info.jitedProgLen;
   if (length === 0) {
     throw new CliError(
       kind === 'jited'
@@ -36,19 +23,14 @@ export function programCode(program: Program, kind: CodeKind, subject: string): 
     );
   }
   const code = new Uint8Array(length);
-  const info = new Uint8Array(INFO_PREFIX);
-  const view = new DataView(info.buffer);
-  view.setUint32(lenAt, length, le);
-  view.setBigUint64(ptrAt, addressOf(code), le);
-  objGetInfoByFd(program.fd, info);
-  if (view.getBigUint64(ptrAt, le) === 0n) {
+  const copied = infoBuffer(program.fd, kind === 'xlated' ? 'progXlatedInsns' : 'progJitedInsns', code);
+  if (copied.withheld) {
     throw new CliError(
       `${subject}: the kernel withheld the ${kind} code (raw dumps are not allowed for this caller: kptr_restrict, or no CAP_SYSLOG)`,
     );
   }
-  const written = view.getUint32(lenAt, le);
-  if (written !== length) {
-    throw new CliError(`${subject}: the ${kind} code is ${written} bytes now, was ${length}`);
+  if (copied.byteLength !== length) {
+    throw new CliError(`${subject}: the ${kind} code is ${copied.byteLength} bytes now, was ${length}`);
   }
   return code;
 }

@@ -49,7 +49,7 @@ export function iterLinkInfo(params: IterParameters, byteOrder: ByteOrder): Uint
       `give exactly one of map, tid, pid, pidfd, cgroupFd, cgroupId (got ${keys.join(', ') || 'none'})`,
     );
   const b = new Uint8Array(ITER_LINK_INFO_SIZE);
-  const v = new DataView(b.buffer);
+  const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const le = isLittleEndian(byteOrder);
   const p = params as Record<string, unknown>;
   const key = keys[0]!;

@@ -63,5 +63,5 @@ export function ipv4Word(address: string, byteOrder: ByteOrder): number {
   if (texts.length !== 4 || texts.some((t) => !/^\d{1,3}$/.test(t) || Number(t) > 255))
     throw new SkLookupArgumentError('address', `${JSON.stringify(address)} is not a dotted IPv4 address`);
   const bytes = Uint8Array.from(texts.map(Number));
-  return new DataView(bytes.buffer).getInt32(0, byteOrder === 'little');
+  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getInt32(0, byteOrder === 'little');
 }

@@ -137,6 +137,9 @@ export {
 export {
   type BtfInfo,
   btfInfo,
+  type InfoBufferField,
+  type InfoBufferResult,
+  infoBuffer,
   type LinkInfo,
   linkInfo,
   type MapInfo,

@@ -1,7 +1,9 @@
 import { type ByteOrder, HOST_BYTE_ORDER, isLittleEndian } from '@ts-ebpf/uapi';
 import { readChars } from './attr.js';
+import { BpfArgumentError } from './errors.js';
 import { addressOf } from './ffi.js';
 import { objGetInfoByFd } from './object-commands.js';
+import { checkBuffer } from './validate.js';
 
 /** `struct bpf_map_info`, decoded. */
 export interface MapInfo {
@@ -131,21 +133,88 @@ export function decodeProgInfo(b: Uint8Array, mapIds: number[], order: ByteOrder
   };
 }
 
+/**
+ * An info-struct field the kernel fills through a user pointer: its pointer (u64) and its
+ * length (u32) fields, where `unit` is the size of one element the length counts.
+ */
+interface InfoBufferLayout {
+  infoSize: number;
+  pointer: number;
+  length: number;
+  unit: number;
+}
+
+/**
+ * The buffer fields of the info structs (`struct bpf_prog_info`, `struct bpf_btf_info` in
+ * linux/bpf.h), by name: `progJitedInsns` (`jited_prog_insns` / `jited_prog_len`),
+ * `progXlatedInsns` (`xlated_prog_insns` / `xlated_prog_len`), `progMapIds` (`map_ids` /
+ * `nr_map_ids`, 4-byte ids), `btfData` (`btf` / `btf_size`), `btfName` (`name` / `name_len`).
+ */
+const INFO_BUFFERS = {
+  progJitedInsns: { infoSize: PROG_INFO_SIZE, pointer: 24, length: 16, unit: 1 },
+  progXlatedInsns: { infoSize: PROG_INFO_SIZE, pointer: 32, length: 20, unit: 1 },
+  progMapIds: { infoSize: PROG_INFO_SIZE, pointer: 56, length: 52, unit: 4 },
+  btfData: { infoSize: BTF_INFO_SIZE, pointer: 0, length: 8, unit: 1 },
+  btfName: { infoSize: BTF_INFO_SIZE, pointer: 16, length: 24, unit: 1 },
+} as const satisfies Record<string, InfoBufferLayout>;
+
+/** A buffer field of `struct bpf_prog_info` or `struct bpf_btf_info` (see {@link infoBuffer}). */
+export type InfoBufferField = keyof typeof INFO_BUFFERS;
+
+/** What the kernel reported for an {@link infoBuffer} call. */
+export interface InfoBufferResult {
+  /**
+   * The field's full size in bytes as the kernel reported it (it copies at most the buffer's
+   * size: a larger figure means the buffer was too small, or the object changed).
+   */
+  byteLength: number;
+  /**
+   * True when the kernel cleared the pointer instead of copying: it withheld the contents from
+   * this caller (e.g. raw program dumps not allowed: kptr_restrict, or no CAP_SYSLOG).
+   */
+  withheld: boolean;
+}
+
+/**
+ * Copies one pointer-filled info field of the object `fd` into `into` with
+ * BPF_OBJ_GET_INFO_BY_FD, using this package's layout of the info struct. `into` is written
+ * from its byteOffset, at most its byteLength bytes (a whole number of elements of the field).
+ * @throws BufferSizeError when `into` is detached
+ * @throws BpfArgumentError when `into` is not a whole number of the field's elements
+ * @throws BpfSyscallError when the kernel refuses (e.g. `fd` is not the right kind of object)
+ */
+export function infoBuffer(fd: number, field: InfoBufferField, into: Uint8Array): InfoBufferResult {
+  const layout: InfoBufferLayout = INFO_BUFFERS[field];
+  checkBuffer(into, 'BPF_OBJ_GET_INFO_BY_FD', field, 0, `the ${field} field`);
+  if (into.byteLength % layout.unit !== 0) {
+    throw new BpfArgumentError(
+      field,
+      `buffer of ${into.byteLength} bytes is not a whole number of ${layout.unit}-byte elements`,
+    );
+  }
+  const le = isLittleEndian(HOST_BYTE_ORDER);
+  const info = new Uint8Array(layout.infoSize);
+  const v = view(info);
+  v.setUint32(layout.length, into.byteLength / layout.unit, le);
+  if (into.byteLength > 0) v.setBigUint64(layout.pointer, addressOf(into), le);
+  objGetInfoByFd(fd, info);
+  return {
+    byteLength: v.getUint32(layout.length, le) * layout.unit,
+    withheld: into.byteLength > 0 && v.getBigUint64(layout.pointer, le) === 0n,
+  };
+}
+
 /** Reads a program's type, tag, name, sizes, map ids and run statistics. */
 export function progInfo(fd: number): ProgInfo {
   const le = isLittleEndian(HOST_BYTE_ORDER);
   const b = new Uint8Array(PROG_INFO_SIZE);
   objGetInfoByFd(fd, b);
-  const nrMapIds = view(b).getUint32(52, le);
+  const nrMapIds = view(b).getUint32(INFO_BUFFERS.progMapIds.length, le);
   let mapIds: number[] = [];
   if (nrMapIds > 0) {
-    // Second call with room for the map ids (info.map_ids @56, nr_map_ids @52).
+    // Second call with room for the map ids.
     const ids = new Uint32Array(nrMapIds);
-    const b2 = new Uint8Array(PROG_INFO_SIZE);
-    const v2 = view(b2);
-    v2.setUint32(52, nrMapIds, le);
-    v2.setBigUint64(56, addressOf(ids), le);
-    objGetInfoByFd(fd, b2);
+    infoBuffer(fd, 'progMapIds', new Uint8Array(ids.buffer));
     mapIds = Array.from(ids);
   }
   return decodeProgInfo(b, mapIds, HOST_BYTE_ORDER);
@@ -188,8 +257,8 @@ export function btfInfo(fd: number): BtfInfo {
   const name = new Uint8Array(64);
   const b = new Uint8Array(BTF_INFO_SIZE);
   const v = view(b);
-  v.setBigUint64(16, addressOf(name), le);
-  v.setUint32(24, name.byteLength, le);
+  v.setBigUint64(INFO_BUFFERS.btfName.pointer, addressOf(name), le);
+  v.setUint32(INFO_BUFFERS.btfName.length, name.byteLength, le);
   objGetInfoByFd(fd, b);
   return decodeBtfInfo(b, name, HOST_BYTE_ORDER);
 }

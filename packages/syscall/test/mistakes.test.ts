@@ -15,6 +15,7 @@ import {
   ensureBpffs,
   InvalidArgumentError,
   IocDir,
+  infoBuffer,
   ioc,
   ioctl,
   MapElemChannel,
@@ -179,6 +180,18 @@ describeKernel('@ts-ebpf/syscall error catalog', () => {
       act: () => withMap((fd) => objGetInfoByFd(fd, detached(88))),
       error: BufferSizeError,
       names: ['BPF_OBJ_GET_INFO_BY_FD', 'detached'],
+    },
+    {
+      what: 'a detached buffer for an info field',
+      act: () => withProg(BpfProgType.SOCKET_FILTER, (fd) => infoBuffer(fd, 'progXlatedInsns', detached(8))),
+      error: BufferSizeError,
+      names: ['BPF_OBJ_GET_INFO_BY_FD', 'progXlatedInsns', 'detached'],
+    },
+    {
+      what: 'a map-id buffer that is not whole 4-byte ids',
+      act: () => withProg(BpfProgType.SOCKET_FILTER, (fd) => infoBuffer(fd, 'progMapIds', new Uint8Array(6))),
+      error: BpfArgumentError,
+      names: ['progMapIds', '6 bytes', '4-byte'],
     },
     {
       what: 'a detached attr to the raw system call',

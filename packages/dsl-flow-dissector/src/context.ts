@@ -1,7 +1,14 @@
-import { type ContextField, type ContextLayout, contextField, R6 } from '@ts-ebpf/dsl';
+import { type ContextField, type ContextLayout, contextField, type FieldOptions, R6 } from '@ts-ebpf/dsl';
+import { SK_BUFF_LAYOUT, type SkBuffField } from '@ts-ebpf/uapi';
 
 /** The register the flow dissector plugin's prologue keeps the context (`struct __sk_buff *`) in. */
 export const FLOW_DISSECTOR_CTX = R6;
+
+/** A field of `struct __sk_buff` at its `SK_BUFF_LAYOUT` offset and size (`@ts-ebpf/uapi`). */
+function field(name: SkBuffField, options: FieldOptions): ContextField {
+  const { offset, size } = SK_BUFF_LAYOUT.fields[name];
+  return contextField(offset, size, options);
+}
 
 /** The fields of `struct __sk_buff` a flow dissector may use. */
 export type FlowDissectorSkBuffField = 'data' | 'data_end' | 'flow_keys';
@@ -15,12 +22,12 @@ export type FlowDissectorContext = ContextLayout<FlowDissectorSkBuffField>;
  * `struct bpf_flow_keys *` the program fills) are readable; nothing is writable.
  */
 export const FLOW_DISSECTOR_SK_BUFF: FlowDissectorContext = Object.freeze({
-  type: 'struct __sk_buff',
-  size: 192,
+  type: SK_BUFF_LAYOUT.type,
+  size: SK_BUFF_LAYOUT.size,
   fields: Object.freeze({
-    data: contextField(76, 4, { kind: 'packet' }),
-    data_end: contextField(80, 4, { kind: 'packet_end' }),
-    flow_keys: contextField(144, 8, { kind: 'pointer', btfType: 'struct bpf_flow_keys' }),
+    data: field('data', { kind: 'packet' }),
+    data_end: field('data_end', { kind: 'packet_end' }),
+    flow_keys: field('flow_keys', { kind: 'pointer', btfType: 'struct bpf_flow_keys' }),
   } satisfies Record<FlowDissectorSkBuffField, ContextField>),
 });
 

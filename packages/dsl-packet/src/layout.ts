@@ -16,23 +16,8 @@ export const EtherType = Object.freeze({
   QINQ: 0x88a8,
 });
 
-/** IP protocol numbers (IPv4 `protocol`, IPv6 `nexthdr`). */
-export const IpProto = Object.freeze({
-  /** IPv6 hop-by-hop options extension header. */
-  HOPOPTS: 0,
-  ICMP: 1,
-  TCP: 6,
-  UDP: 17,
-  /** IPv6 routing extension header. */
-  ROUTING: 43,
-  /** IPv6 fragment extension header. */
-  FRAGMENT: 44,
-  ICMPV6: 58,
-  /** IPv6 "no next header". */
-  NONE: 59,
-  /** IPv6 destination options extension header. */
-  DSTOPTS: 60,
-});
+/** IP protocol numbers (IPv4 `protocol`, IPv6 `nexthdr`), declared in `@ts-ebpf/uapi`. */
+export { IpProto } from '@ts-ebpf/uapi';
 
 /** Ethernet header: 14 bytes. */
 export const Eth = Object.freeze({ SIZE: 14, DEST: 0, SOURCE: 6, PROTO: 12 });

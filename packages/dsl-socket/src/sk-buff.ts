@@ -5,6 +5,7 @@ import {
   contextField,
   type FieldKind,
 } from '@ts-ebpf/dsl';
+import { SK_BUFF_LAYOUT, type SkBuffField } from '@ts-ebpf/uapi';
 
 /** The section of socket filters. */
 export const SOCKET_FILTER_SECTIONS: readonly string[] = Object.freeze(['socket']);
@@ -24,17 +25,11 @@ const BOTH: Access = Object.freeze([...SOCKET_FILTER_SECTIONS, ...SK_SKB_SECTION
 const SK_SKB: Access = SK_SKB_SECTIONS;
 const SOCKET: Access = SOCKET_FILTER_SECTIONS;
 
-function f(offset: number, size: 1 | 2 | 4 | 8, read: Access, kind: FieldKind = 'scalar'): ContextField {
-  return contextField(offset, size, { read, kind });
-}
+/** A field's access rule: who may read it (and write it), and what a load of it gives. */
+type Rule = readonly [read: Access, kind?: FieldKind, write?: Access];
 
-function u32s<const N extends string>(
-  names: readonly N[],
-  start: number,
-  read: Access,
-): Record<N, ContextField> {
-  return Object.fromEntries(names.map((n, i) => [n, f(start + i * 4, 4, read)])) as Record<N, ContextField>;
-}
+const each = (names: readonly string[], rule: Rule): Record<string, Rule> =>
+  Object.fromEntries(names.map((n) => [n, rule]));
 
 /**
  * `struct __sk_buff` (linux/bpf.h) with what socket filters (section `socket`, after the
@@ -43,12 +38,13 @@ function u32s<const N extends string>(
  * an sk_skb program reads the packet directly (`data`, `data_end`) and the socket's addresses
  * and ports, but not `mark`. `remote_ip4`, `local_ip4`, the IPv6 words and `remote_port`
  * are in network byte order, `local_port` in host byte order. This package allows no store
- * in sk_skb programs.
+ * in sk_skb programs. Offsets and sizes are `SK_BUFF_LAYOUT` of `@ts-ebpf/uapi`.
  */
-const SK_BUFF_FIELDS = {
-  ...u32s(['len', 'pkt_type'], 0, BOTH),
-  mark: f(8, 4, SOCKET),
-  ...u32s(
+const RULES = {
+  len: [BOTH],
+  pkt_type: [BOTH],
+  mark: [SOCKET],
+  ...each(
     [
       'queue_mapping',
       'protocol',
@@ -60,76 +56,63 @@ const SK_BUFF_FIELDS = {
       'ifindex',
       'tc_index',
     ],
-    12,
-    BOTH,
+    [BOTH],
   ),
-  ...Object.fromEntries(
-    [0, 1, 2, 3, 4].map((i) => [`cb[${i}]`, contextField(48 + i * 4, 4, { read: BOTH, write: SOCKET })]),
+  ...each(
+    [0, 1, 2, 3, 4].map((i) => `cb[${i}]`),
+    [BOTH, 'scalar', SOCKET],
   ),
-  hash: f(68, 4, BOTH),
-  tc_classid: f(72, 4, false),
-  data: f(76, 4, SK_SKB, 'packet'),
-  data_end: f(80, 4, SK_SKB, 'packet_end'),
-  napi_id: f(84, 4, BOTH),
-  ...u32s(['family', 'remote_ip4', 'local_ip4'], 88, SK_SKB),
-  ...u32s(['remote_ip6[0]', 'remote_ip6[1]', 'remote_ip6[2]', 'remote_ip6[3]'], 100, SK_SKB),
-  ...u32s(['local_ip6[0]', 'local_ip6[1]', 'local_ip6[2]', 'local_ip6[3]'], 116, SK_SKB),
-  remote_port: f(132, 4, SK_SKB),
-  local_port: f(136, 4, SK_SKB),
-  data_meta: f(140, 4, false, 'packet_meta'),
-  flow_keys: contextField(144, 8, { kind: 'pointer', btfType: 'struct bpf_flow_keys', read: false }),
-  tstamp: f(152, 8, false),
-  wire_len: f(160, 4, false),
-  gso_segs: f(164, 4, BOTH),
-  sk: contextField(168, 8, { kind: 'pointer', btfType: 'struct bpf_sock', nullable: true, read: BOTH }),
-  gso_size: f(176, 4, BOTH),
-  tstamp_type: f(180, 1, false),
-  hwtstamp: f(184, 8, false),
-} as Record<SkBuffField, ContextField>;
+  hash: [BOTH],
+  tc_classid: [false],
+  data: [SK_SKB, 'packet'],
+  data_end: [SK_SKB, 'packet_end'],
+  napi_id: [BOTH],
+  ...each(
+    [
+      'family',
+      'remote_ip4',
+      'local_ip4',
+      ...[0, 1, 2, 3].map((i) => `remote_ip6[${i}]`),
+      ...[0, 1, 2, 3].map((i) => `local_ip6[${i}]`),
+      'remote_port',
+      'local_port',
+    ],
+    [SK_SKB],
+  ),
+  data_meta: [false, 'packet_meta'],
+  flow_keys: [false, 'pointer'],
+  tstamp: [false],
+  wire_len: [false],
+  gso_segs: [BOTH],
+  sk: [BOTH, 'pointer'],
+  gso_size: [BOTH],
+  tstamp_type: [false],
+  hwtstamp: [false],
+} as Record<string, Rule> as Record<SkBuffField, Rule>;
+
+/** The pointee of each pointer field. */
+const POINTERS: Partial<Record<SkBuffField, { btfType: string; nullable?: boolean }>> = {
+  flow_keys: { btfType: 'struct bpf_flow_keys' },
+  sk: { btfType: 'struct bpf_sock', nullable: true },
+};
+
+const SK_BUFF_FIELDS = Object.fromEntries(
+  Object.entries(SK_BUFF_LAYOUT.fields).map(([name, { offset, size }]) => {
+    const [read, kind = 'scalar', write] = RULES[name as SkBuffField];
+    const pointer = POINTERS[name as SkBuffField];
+    return [name, contextField(offset, size, { read, kind, ...(write && { write }), ...pointer })];
+  }),
+) as Record<SkBuffField, ContextField>;
 
 /** The names of `struct __sk_buff`'s fields (array elements as `cb[0]` …). */
-export type SkBuffField =
-  | 'len'
-  | 'pkt_type'
-  | 'mark'
-  | 'queue_mapping'
-  | 'protocol'
-  | 'vlan_present'
-  | 'vlan_tci'
-  | 'vlan_proto'
-  | 'priority'
-  | 'ingress_ifindex'
-  | 'ifindex'
-  | 'tc_index'
-  | `cb[${0 | 1 | 2 | 3 | 4}]`
-  | 'hash'
-  | 'tc_classid'
-  | 'data'
-  | 'data_end'
-  | 'napi_id'
-  | 'family'
-  | 'remote_ip4'
-  | 'local_ip4'
-  | `remote_ip6[${0 | 1 | 2 | 3}]`
-  | `local_ip6[${0 | 1 | 2 | 3}]`
-  | 'remote_port'
-  | 'local_port'
-  | 'data_meta'
-  | 'flow_keys'
-  | 'tstamp'
-  | 'wire_len'
-  | 'gso_segs'
-  | 'sk'
-  | 'gso_size'
-  | 'tstamp_type'
-  | 'hwtstamp';
+export type { SkBuffField };
 
 /** `struct __sk_buff` as socket filters and sk_skb programs see it. */
 export type SkBuffContext = ContextLayout<SkBuffField>;
 
 /** `struct __sk_buff`, 192 bytes: the context of socket filters and sk_skb programs. */
 export const SK_BUFF: SkBuffContext = Object.freeze({
-  type: 'struct __sk_buff',
-  size: 192,
+  type: SK_BUFF_LAYOUT.type,
+  size: SK_BUFF_LAYOUT.size,
   fields: Object.freeze(SK_BUFF_FIELDS),
 });

@@ -18,7 +18,7 @@ import {
   R6,
   R7,
 } from '@ts-ebpf/dsl';
-import type { ByteOrder } from '@ts-ebpf/uapi';
+import { type ByteOrder, IpProto } from '@ts-ebpf/uapi';
 import { SocketArgumentError } from './errors.js';
 import { SK_BUFF, type SkBuffContext } from './sk-buff.js';
 
@@ -31,8 +31,6 @@ export const SOCKET_FILTER_RETURN_CODES = Object.freeze({ DROP: 0, KEEP_ALL: -1 
  * socket sees the link-layer header, an AF_INET raw socket the IP header).
  */
 export const SKF_NET_OFF = -0x100000;
-
-const IPPROTO_UDP = 17;
 
 function swap16(v: number): number {
   return ((v & 0xff) << 8) | ((v >> 8) & 0xff);
@@ -80,7 +78,7 @@ export const SOCKET_FILTER_TEMPLATES = Object.freeze({
       and(R0, 0xf0),
       jne(R0, 0x40, label('drop')),
       ldAbs('b', SKF_NET_OFF + 9),
-      jne(R0, IPPROTO_UDP, label('drop')),
+      jne(R0, IpProto.UDP, label('drop')),
       and(R7, 0x0f),
       lsh(R7, 2),
       ldInd('h', R7, SKF_NET_OFF + 2),

@@ -1,9 +1,6 @@
-import { HOST_LITTLE_ENDIAN } from '@ts-ebpf/uapi';
+import { AddressFamily, HOST_LITTLE_ENDIAN } from '@ts-ebpf/uapi';
 import { BpfArgumentError } from './errors.js';
 import { checkInt } from './validate.js';
-
-/** `AF_INET`. */
-const AF_INET = 2;
 
 /**
  * An encoded `struct sockaddr_in` (16 bytes: family in host order, port and address in network
@@ -18,8 +15,8 @@ export function sockaddrIn(port: number, address = '0.0.0.0'): Uint8Array {
     throw new BpfArgumentError('address', `${JSON.stringify(address)} is not a dotted IPv4 address`);
   }
   const out = new Uint8Array(16);
-  const v = new DataView(out.buffer);
-  v.setUint16(0, AF_INET, HOST_LITTLE_ENDIAN);
+  const v = new DataView(out.buffer, out.byteOffset, out.byteLength);
+  v.setUint16(0, AddressFamily.INET, HOST_LITTLE_ENDIAN);
   v.setUint16(2, port, false);
   out.set(parts, 4);
   return out;

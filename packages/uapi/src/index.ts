@@ -40,3 +40,5 @@ export {
   sectionDef,
   sectionNamesOf,
 } from './sections.js';
+export { SK_BUFF_LAYOUT, type SkBuffField } from './sk-buff.js';
+export type { StructField, StructLayout } from './struct-layout.js';

@@ -279,3 +279,42 @@ export const XdpDescOption = Object.freeze({
 } as const);
 /** A value of {@link XdpDescOption}. */
 export type XdpDescOption = (typeof XdpDescOption)[keyof typeof XdpDescOption];
+
+/** tc actions (`TC_ACT_*`): what a direct-action tc program returns. `OK` passes the packet, `SHOT` drops it, `REDIRECT` follows a redirect helper, `UNSPEC` runs the next program (tcx) or the default; `STOLEN` consumes the packet without counting a drop; `RECLASSIFY`, `PIPE`, `QUEUED`, `REPEAT` and `TRAP` are for classic tc actions and hardware (tcx treats them as `UNSPEC`). Source: linux/pkt_cls.h (Linux 6.1). */
+export const TcAction = Object.freeze({
+  UNSPEC: -1,
+  OK: 0,
+  RECLASSIFY: 1,
+  SHOT: 2,
+  PIPE: 3,
+  STOLEN: 4,
+  QUEUED: 5,
+  REPEAT: 6,
+  REDIRECT: 7,
+  TRAP: 8,
+} as const);
+/** A value of {@link TcAction}. */
+export type TcAction = (typeof TcAction)[keyof typeof TcAction];
+
+/** The IP socket address families (`sa_family` of `struct sockaddr_in` / `sockaddr_in6`). Source: include/linux/socket.h (Linux 6.1, kernel-internal; glibc bits/socket.h has the same). */
+export const AddressFamily = Object.freeze({
+  INET: 2,
+  INET6: 10,
+} as const);
+/** A value of {@link AddressFamily}. */
+export type AddressFamily = (typeof AddressFamily)[keyof typeof AddressFamily];
+
+/** IP protocol numbers: the IPv4 `protocol` and IPv6 `nexthdr` fields, including the IPv6 extension headers (`HOPOPTS`, `ROUTING`, `FRAGMENT`, `DSTOPTS`) and `NONE` (no next header). Source: linux/in6.h (Linux 6.1); linux/in.h (Linux 6.1). */
+export const IpProto = Object.freeze({
+  HOPOPTS: 0,
+  ICMP: 1,
+  TCP: 6,
+  UDP: 17,
+  ROUTING: 43,
+  FRAGMENT: 44,
+  ICMPV6: 58,
+  NONE: 59,
+  DSTOPTS: 60,
+} as const);
+/** A value of {@link IpProto}. */
+export type IpProto = (typeof IpProto)[keyof typeof IpProto];

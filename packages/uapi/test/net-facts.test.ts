@@ -1,0 +1,93 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Btf, membersOf } from '@ts-ebpf/btf';
+import { describeKernel } from '@ts-ebpf/test-utils';
+import { describe, expect, it } from 'vitest';
+import { AddressFamily, IpProto, SK_BUFF_LAYOUT, TcAction } from '../src/index.js';
+
+/** `name` or `name[i]` split into the C member and the element index. */
+function member(field: string): { name: string; index: number } {
+  const m = /^(\w+)(?:\[(\d+)\])?$/.exec(field)!;
+  return { name: m[1]!, index: m[2] === undefined ? -1 : Number(m[2]) };
+}
+
+/** Runs a C program that includes `headers` and prints one line per statement; returns its lines. */
+function compiledLines(headers: readonly string[], prints: readonly string[]): string[] {
+  const dir = mkdtempSync(join(tmpdir(), 'uapi-layout-'));
+  try {
+    const src = join(dir, 'c.c');
+    const includes = ['stdio.h', 'stddef.h', ...headers].map((h) => `#include <${h}>`).join('\n');
+    writeFileSync(src, `${includes}\nint main(void){\n${prints.join('\n')}\nreturn 0;}\n`);
+    execFileSync('gcc', ['-o', join(dir, 'c'), src]);
+    return execFileSync(join(dir, 'c'), { encoding: 'utf8' }).trim().split('\n');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+describe("SK_BUFF_LAYOUT against this machine's C compiler and linux/bpf.h", () => {
+  it('has offsetof and sizeof of every field, and the struct size', () => {
+    const fields = Object.entries(SK_BUFF_LAYOUT.fields);
+    const prints = fields.map(([field]) => {
+      const { name, index } = member(field);
+      const c = index < 0 ? name : `${name}[${index}]`;
+      return `printf("%zu %zu\\n", offsetof(struct __sk_buff, ${c}), sizeof(((struct __sk_buff *)0)->${c}));`;
+    });
+    prints.push('printf("%zu\\n", sizeof(struct __sk_buff));');
+    const lines = compiledLines(['linux/bpf.h'], prints);
+    const ours = [...fields.map(([, f]) => `${f.offset} ${f.size}`), String(SK_BUFF_LAYOUT.size)];
+    expect(ours).toEqual(lines);
+  });
+});
+
+describe("tc actions, address families and IP protocols against this machine's headers", () => {
+  it('have the C values', () => {
+    const names = [
+      ...Object.keys(TcAction).map((k) => [`TC_ACT_${k}`, TcAction[k as keyof typeof TcAction]] as const),
+      ...Object.keys(AddressFamily).map(
+        (k) => [`AF_${k}`, AddressFamily[k as keyof typeof AddressFamily]] as const,
+      ),
+      ...Object.keys(IpProto).map((k) => [`IPPROTO_${k}`, IpProto[k as keyof typeof IpProto]] as const),
+    ];
+    expect(names.length).toBe(21);
+    const lines = compiledLines(
+      ['sys/socket.h', 'netinet/in.h', 'linux/pkt_cls.h'],
+      names.map(([c]) => `printf("${c} %d\\n", (int)(${c}));`),
+    );
+    expect(lines).toEqual(names.map(([c, v]) => `${c} ${v}`));
+  });
+});
+
+describeKernel("SK_BUFF_LAYOUT against this kernel's BTF", () => {
+  it('has the offset and size of every field of struct __sk_buff', () => {
+    const btf = Btf.parse(new Uint8Array(readFileSync('/sys/kernel/btf/vmlinux')));
+    const [id] = btf.findIds('__sk_buff', 'struct');
+    expect(id).toBeDefined();
+    expect(btf.type(id!)).toMatchObject({ size: SK_BUFF_LAYOUT.size });
+    // Named members by name, anonymous unions (`__bpf_md_ptr`) flattened.
+    const named = new Map<string, { offset: number; size: number }>();
+    const walk = (typeId: number, base: number): void => {
+      for (const m of membersOf(btf, typeId)) {
+        if (m.name === '') walk(m.type, base + m.byteOffset);
+        else named.set(m.name, { offset: base + m.byteOffset, size: m.size });
+      }
+    };
+    walk(id!, 0);
+    const wrong: string[] = [];
+    const covered = new Set<string>();
+    for (const [field, f] of Object.entries(SK_BUFF_LAYOUT.fields)) {
+      const { name, index } = member(field);
+      const k = named.get(name);
+      covered.add(name);
+      const offset = k && (index < 0 ? k.offset : k.offset + index * f.size);
+      const size = k && (index < 0 ? k.size : f.size);
+      if (offset !== f.offset || size !== f.size)
+        wrong.push(`${field}: ours ${f.offset}/${f.size}, kernel ${offset}/${size}`);
+    }
+    expect(wrong).toEqual([]);
+    // Every kernel member is in the layout (padding members excepted).
+    expect([...named.keys()].filter((n) => !covered.has(n))).toEqual([]);
+  });
+});

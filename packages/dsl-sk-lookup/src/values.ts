@@ -1,11 +1,19 @@
-import { be, type Fragment, type Instruction, isRegister, ldx, mov, type Register } from '@ts-ebpf/dsl';
+import {
+  be,
+  type Fragment,
+  type Instruction,
+  ldx,
+  type Operand,
+  type Register,
+  setArg as setPluginArg,
+} from '@ts-ebpf/dsl';
 import type { ByteOrder } from '@ts-ebpf/uapi';
 import { SK_LOOKUP } from './context.js';
 import { SkLookupArgumentError } from './errors.js';
 import { SK_LOOKUP_CTX } from './plugin.js';
 
 /** A register, or a constant that fits a signed 32-bit immediate. */
-export type Value = Register | number;
+export type Value = Operand;
 
 /** `family` values (linux/socket.h). */
 export const SkLookupFamily = Object.freeze({ INET: 2, INET6: 10 } as const);
@@ -25,11 +33,7 @@ export function protocolNumber(name: ProtocolName): number {
 
 /** `dst = value`, refusing a constant that is not a 32-bit integer; nothing when `value` is `dst`. */
 export function setArg(dst: Register, value: Value, name: string): Instruction[] {
-  if (isRegister(value)) return value.num === dst.num ? [] : [mov(dst, value)];
-  if (!Number.isInteger(value) || value < -(2 ** 31) || value >= 2 ** 31) {
-    throw new SkLookupArgumentError(name, `${value} is not a signed 32-bit integer`);
-  }
-  return [mov(dst, value)];
+  return setPluginArg(dst, value, name, (n, message) => new SkLookupArgumentError(n, message));
 }
 
 /** Checks that `port` is a port number (0–65535) and returns it. */

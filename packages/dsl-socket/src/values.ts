@@ -1,8 +1,16 @@
-import { add, type Instruction, isRegister, mov, R10, type Register } from '@ts-ebpf/dsl';
+import {
+  add,
+  type Instruction,
+  mov,
+  type Operand,
+  R10,
+  type Register,
+  setArg as setPluginArg,
+} from '@ts-ebpf/dsl';
 import { SocketArgumentError } from './errors.js';
 
 /** A register, or a constant that fits a signed 32-bit immediate. */
-export type Value = Register | number;
+export type Value = Operand;
 
 /** A key already written to the stack, at `r10 + stack` (as long as the map's key). */
 export interface StackKey {
@@ -12,11 +20,7 @@ export interface StackKey {
 
 /** `dst = value`, refusing a constant that is not a 32-bit integer; nothing when `value` is `dst`. */
 export function setArg(dst: Register, value: Value, name: string): Instruction[] {
-  if (isRegister(value)) return value.num === dst.num ? [] : [mov(dst, value)];
-  if (!Number.isInteger(value) || value < -(2 ** 31) || value >= 2 ** 31) {
-    throw new SocketArgumentError(name, `${value} is not a signed 32-bit integer`);
-  }
-  return [mov(dst, value)];
+  return setPluginArg(dst, value, name, (n, message) => new SocketArgumentError(n, message));
 }
 
 /** `dst = r10 + key.stack`, refusing an offset outside the 512-byte stack. */

@@ -2,27 +2,24 @@ import {
   exit,
   type Fragment,
   type Instruction,
-  isRegister,
   jeq,
   labelScope,
   mark,
   mov,
+  type Operand,
   R0,
   type Register,
+  setArg as setPluginArg,
 } from '@ts-ebpf/dsl';
 import { type TcActionLike, tcActionCode } from './action.js';
 import { TcArgumentError } from './errors.js';
 
 /** A register, or a constant that fits a signed 32-bit immediate. */
-export type Value = Register | number;
+export type Value = Operand;
 
 /** `dst = value`, refusing a constant that is not a 32-bit integer; nothing when `value` is `dst`. */
 export function setArg(dst: Register, value: Value, name: string): Instruction[] {
-  if (isRegister(value)) return value.num === dst.num ? [] : [mov(dst, value)];
-  if (!Number.isInteger(value) || value < -(2 ** 31) || value >= 2 ** 31) {
-    throw new TcArgumentError(name, `${value} is not a signed 32-bit integer`);
-  }
-  return [mov(dst, value)];
+  return setPluginArg(dst, value, name, (n, message) => new TcArgumentError(n, message));
 }
 
 /**

@@ -159,6 +159,7 @@ export {
   storeContext,
 } from './plugins/plugin.js';
 export { PluginRegistry } from './plugins/registry.js';
+export { type ArgumentErrorFactory, setArg } from './plugins/set-arg.js';
 export { ProgramType } from './program-types.js';
 export {
   FP,

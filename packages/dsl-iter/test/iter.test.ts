@@ -4,6 +4,7 @@ import { kernelBtf } from '@ts-ebpf/btf/kernel';
 import { exit, mark, mov, program, R0, R1, R6, R7, R8 } from '@ts-ebpf/dsl';
 import { BpfMap } from '@ts-ebpf/maps';
 import { Program } from '@ts-ebpf/programs';
+import { describeFdTarget, fdTarget } from '@ts-ebpf/syscall';
 import { describeKernel } from '@ts-ebpf/test-utils';
 import { BpfMapType } from '@ts-ebpf/uapi';
 import { expect, it } from 'vitest';
@@ -124,6 +125,22 @@ describeKernel('dsl-iter on the kernel', () => {
     }
     const me = seen.get(process.pid)!;
     expect(me).toMatchObject({ tgid: process.pid, ppid: process.ppid, uid: process.getuid!() });
+  });
+
+  it("an iterator reader's fd is the kernel's anon_inode:bpf_iter, which describeFdTarget names", () => {
+    const { program } = taskDump(btf);
+    using it = loadIterator(program, { params: { pid: process.pid } });
+    // Each fd with what it refers to (the fd readdir itself holds is closed by then: undefined).
+    const fds = () => new Map(readdirSync('/proc/self/fd').map((n) => [Number(n), fdTarget(Number(n))]));
+    const before = fds();
+    const reader = it.open();
+    try {
+      const opened = [...fds()].filter(([fd, target]) => target !== undefined && before.get(fd) !== target);
+      expect(opened.map(([, target]) => target)).toEqual(['anon_inode:bpf_iter']);
+      expect(describeFdTarget('anon_inode:bpf_iter')).toBe('iterator reader');
+    } finally {
+      reader.close();
+    }
   });
 
   it('task iteration by pid, tid and pidfd, through iterator parameters', async () => {

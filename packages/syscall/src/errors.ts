@@ -172,10 +172,17 @@ export function lockdownMode(): string | null {
 // Hints say what an errno means for the command; the packages above add the cause they can
 // tell from context (the map's settings, the program type, the attach point).
 function hintFor(code: string, { syscall, command, log }: SyscallErrorContext): string | undefined {
+  // A load that wrote a log was refused by a checker: the program verifier for BPF_PROG_LOAD,
+  // the BTF verifier (kernel/bpf/btf.c) for BPF_BTF_LOAD.
   const verifier = (command === 'BPF_PROG_LOAD' || command === 'BPF_BTF_LOAD') && log;
+  const rejected =
+    command === 'BPF_BTF_LOAD'
+      ? 'the BTF verifier rejected the BTF data: read the log'
+      : 'the verifier rejected the program: read the log';
   switch (code) {
     case 'EPERM': {
-      if (verifier) return 'the verifier rejected the program: read the log';
+      // EPERM from BPF_BTF_LOAD is a missing privilege, never the BTF verifier's verdict.
+      if (verifier && command === 'BPF_PROG_LOAD') return rejected;
       const mode = lockdownMode();
       const locked = mode
         ? `; the kernel is in lockdown mode '${mode}', which forbids some BPF features`
@@ -190,13 +197,13 @@ function hintFor(code: string, { syscall, command, log }: SyscallErrorContext): 
     }
     case 'EACCES':
       return verifier || command === 'BPF_PROG_LOAD'
-        ? 'the verifier rejected the program: read the log'
+        ? rejected
         : 'permission denied: check capabilities and file modes';
     case 'ENOENT':
       if (command === 'BPF_OBJ_GET') return 'nothing is pinned at this path';
       return syscall === 'bpf' ? 'no such element or object' : 'no such file or directory';
     case 'EINVAL':
-      if (verifier) return 'the verifier rejected the program: read the log';
+      if (verifier) return rejected;
       return command
         ? `the kernel refused an argument of ${command} as invalid`
         : 'an argument was refused as invalid';

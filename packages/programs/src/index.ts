@@ -95,6 +95,7 @@ export type {
 } from './instructions.js';
 export { Link, LinkOperationError, type LinkParts } from './link.js';
 export type { LinkInfo, PerfEventLinkTarget } from './link-info.js';
+export { LoadInterruptedError } from './load-interrupted-error.js';
 export type { ProgramLoadOptions } from './load-options.js';
 export type { LogOptions } from './log.js';
 export { attachTypeLabel, linkTypeLabel, progTypeLabel } from './names.js';

@@ -1,6 +1,7 @@
 import { BpfSyscallError, type ProgLoadAttr, progLoad } from '@ts-ebpf/syscall';
 import { Errno } from '@ts-ebpf/uapi';
 import { type EncodedCode, locateSlot } from './instructions.js';
+import { LoadInterruptedError } from './load-interrupted-error.js';
 import { parseVerifierLog, VerifierError } from './verifier-error.js';
 
 /** The first log buffer when a failed load is retried with a log. */
@@ -44,7 +45,8 @@ function loadLogged(attr: ProgLoadAttr, level: number, size: number): LoadResult
  * BPF_PROG_LOAD with the verifier log handled: without a requested log level the load
  * runs without a log (the fast path) and only a failure is retried with level 1; a log
  * that does not fit is retried with the size the kernel reports. A failure with a log
- * becomes a {@link VerifierError} pointing at the failing instruction.
+ * becomes a {@link VerifierError} pointing at the failing instruction; a load that signals
+ * interrupted on every retry (EAGAIN) a {@link LoadInterruptedError}.
  */
 export function loadWithLog(attr: ProgLoadAttr, code: EncodedCode, options: LogOptions = {}): LoadResult {
   const level = options.logLevel ?? 0;
@@ -69,6 +71,8 @@ export function loadWithLog(attr: ProgLoadAttr, code: EncodedCode, options: LogO
     return loadLogged(attr, level || 1, size);
   } catch (e) {
     if (!(e instanceof BpfSyscallError)) throw e;
+    // EAGAIN after progLoad's retries: signals kept interrupting the verifier, no verdict.
+    if (e.errno === Errno.EAGAIN) throw new LoadInterruptedError(attr.progName || undefined, { cause: e });
     const log = e.log ?? '';
     if (log.trim() === '') throw first ?? e;
     const { errorLine, slot } = parseVerifierLog(log);

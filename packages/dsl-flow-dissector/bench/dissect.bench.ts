@@ -1,6 +1,6 @@
 /**
  * The dissect template against the same logic in C (dissect.bpf.c) compiled by clang-19 -O2:
- * instruction count and instructions the verifier processed. No timing.
+ * instruction count and instructions the verifier processed, reported to the benchmark page. No timing.
  *
  * Run as root: `npm run bench -w @ts-ebpf/dsl-flow-dissector`.
  */
@@ -17,6 +17,7 @@ const dslCode = assemble(built.instructions, { byteOrder: HOST_BYTE_ORDER });
 const type = BpfProgType.FLOW_DISSECTOR;
 const attach = BpfAttachType.FLOW_DISSECTOR;
 report(
+  '@ts-ebpf/dsl-flow-dissector',
   'flow dissector dissect (VLAN, IPv4 options and fragments, IPv6 extensions, TCP/UDP ports)',
   { insns: cCode.byteLength / 8, processed: verifierProcessed(type, cCode, 'fd_clang', attach) },
   { insns: dslCode.byteLength / 8, processed: verifierProcessed(type, dslCode, 'fd_dsl', attach) },

@@ -2,18 +2,23 @@
  * The XDP firewall built with dsl-packet against the same logic in C compiled by
  * clang-19 -O2: instruction count, instructions the verifier processed, and test-run
  * ns/packet (BPF_PROG_TEST_RUN with repeat) per packet class. Goal: within 1.1x of clang.
+ * The figures go to the benchmark page (`reportBench`).
  *
- * Run as root: `npm run bench -w @ts-ebpf/dsl-packet`.
+ * Run as root: `npm run bench -w @ts-ebpf/dsl-packet` (`BENCH_REPEAT`, `BENCH_ROUNDS` override
+ * the test-run repeat and the number of rounds).
  */
 import { assemble } from '@ts-ebpf/dsl';
 import { close, progTestRun } from '@ts-ebpf/syscall';
+import { type BenchFigure, reportBench } from '@ts-ebpf/test-utils/bench-report';
 import { HOST_BYTE_ORDER } from '@ts-ebpf/uapi';
 import { compileFirewall, relocateFirewall } from './c-firewall.js';
 import { firewall } from './firewall.js';
 import { closeFirewallMaps, createFirewallMaps, loadXdp, PACKETS } from './harness.js';
 
-const REPEAT = 200_000;
-const ROUNDS = 7;
+const REPEAT = Number(process.env.BENCH_REPEAT ?? 200_000);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
+const GOAL = { maxRatio: 1.1 };
+const CLANG = 'clang-19 -O2, same logic in C';
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -49,6 +54,23 @@ try {
   console.log(
     '    wall = wall time of the call / repeat (counts preemption by other load on this shared machine)',
   );
+  const figures: BenchFigure[] = [
+    {
+      name: 'XDP firewall: instructions',
+      unit: 'insns',
+      value: dInsns,
+      baseline: { name: CLANG, value: cInsns },
+      goal: GOAL,
+    },
+    {
+      name: 'XDP firewall: instructions the verifier processed',
+      unit: 'insns',
+      value: d.processed,
+      baseline: { name: CLANG, value: c.processed },
+      goal: GOAL,
+    },
+  ];
+  const kernelNote = `BPF_PROG_TEST_RUN duration, repeat ${REPEAT}, median of ${ROUNDS} alternating rounds`;
   const sums = { c: 0, d: 0, cw: 0, dw: 0 };
   for (const p of PACKETS) {
     const t = { c: [] as number[], d: [] as number[], cw: [] as number[], dw: [] as number[] };
@@ -69,8 +91,33 @@ try {
     const m = { c: median(t.c), d: median(t.d), cw: median(t.cw), dw: median(t.dw) };
     for (const k of ['c', 'd', 'cw', 'dw'] as const) sums[k] += m[k];
     row(p.name, m);
+    figures.push({
+      name: `XDP firewall test run, ${p.name}`,
+      unit: 'ns/packet',
+      value: m.d,
+      baseline: { name: CLANG, value: m.c },
+      note: kernelNote,
+    });
   }
   row('all classes (sum)', sums);
+  figures.push(
+    {
+      name: 'XDP firewall test run, all packet classes (sum)',
+      unit: 'ns/packet',
+      value: sums.d,
+      baseline: { name: CLANG, value: sums.c },
+      goal: GOAL,
+      note: kernelNote,
+    },
+    {
+      name: 'XDP firewall test run, all packet classes (sum), wall clock',
+      unit: 'ns/packet',
+      value: sums.dw,
+      baseline: { name: CLANG, value: sums.cw },
+      note: 'wall time of the call / repeat: counts preemption by other load on the machine',
+    },
+  );
+  reportBench('@ts-ebpf/dsl-packet', figures);
 } finally {
   for (const fd of fds) close(fd);
   closeFirewallMaps(maps);

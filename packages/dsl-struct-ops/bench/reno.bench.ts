@@ -2,7 +2,8 @@
  * The Reno template (renoCc) built with dsl-struct-ops against the same callbacks in C
  * (reno.bpf.c, clang-19 -O2): instruction count and instructions the verifier processed, per
  * callback. Nothing is registered; struct_ops programs cannot be test-run, so there is no
- * timing. Run as root: `npm run bench -w @ts-ebpf/dsl-struct-ops`.
+ * timing. The totals go to the benchmark page (`reportBench`). Run as root:
+ * `npm run bench -w @ts-ebpf/dsl-struct-ops`.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,6 +13,7 @@ import { dumpC } from '@ts-ebpf/btf';
 import { kernelBtf } from '@ts-ebpf/btf/kernel';
 import { instructionCount } from '@ts-ebpf/dsl';
 import { loadCollection, loadCollectionSpec } from '@ts-ebpf/elf';
+import { reportBench } from '@ts-ebpf/test-utils/bench-report';
 import { HOST_BYTE_ORDER } from '@ts-ebpf/uapi';
 import { defineStructOps, describeStructOps, renoCc } from '../src/index.js';
 import { LoadedStructOps } from '../src/kernel.js';
@@ -80,3 +82,18 @@ for (const [cName, member] of Object.entries(C_PROGRAMS)) {
 console.log(
   `  ${'all'.padEnd(11)} instructions clang ${String(total.ci).padStart(3)} dsl ${String(total.di).padStart(3)} ${ratio(total.di, total.ci)}   verifier processed clang ${String(total.cv).padStart(3)} dsl ${String(total.dv).padStart(3)} ${ratio(total.dv, total.cv)}`,
 );
+const CLANG = 'clang-19 -O2, the same callbacks in C';
+reportBench('@ts-ebpf/dsl-struct-ops', [
+  {
+    name: 'Reno congestion control (renoCc), all callbacks: instructions',
+    unit: 'insns',
+    value: total.di,
+    baseline: { name: CLANG, value: total.ci },
+  },
+  {
+    name: 'Reno congestion control (renoCc), all callbacks: instructions the verifier processed',
+    unit: 'insns',
+    value: total.dv,
+    baseline: { name: CLANG, value: total.cv },
+  },
+]);

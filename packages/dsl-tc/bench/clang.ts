@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseElf } from '@ts-ebpf/elf-reader';
 import { type BpfProgType, close, progLoad } from '@ts-ebpf/syscall';
+import { reportBench } from '@ts-ebpf/test-utils/bench-report';
 import { HOST_BYTE_ORDER } from '@ts-ebpf/uapi';
 
 function multiarchInclude(): string[] {
@@ -61,8 +62,12 @@ export function verifierProcessed(
   return Number(m[1]);
 }
 
-/** Prints one comparison line: DSL vs clang, instruction count and verifier-processed. */
+/**
+ * Prints the comparison (DSL vs clang: instruction count and verifier-processed instructions)
+ * and reports both figures for `pkg` to the benchmark page (`reportBench`), clang as the baseline.
+ */
 export function report(
+  pkg: string,
   title: string,
   c: { insns: number; processed: number },
   d: { insns: number; processed: number },
@@ -73,4 +78,14 @@ export function report(
   console.log(
     `  verifier processed  clang ${c.processed}   dsl ${d.processed}   ${ratio(d.processed, c.processed)}`,
   );
+  const baseline = (value: number) => ({ name: 'clang-19 -O2, same logic in C', value });
+  reportBench(pkg, [
+    { name: `${title}: instructions`, unit: 'insns', value: d.insns, baseline: baseline(c.insns) },
+    {
+      name: `${title}: instructions the verifier processed`,
+      unit: 'insns',
+      value: d.processed,
+      baseline: baseline(c.processed),
+    },
+  ]);
 }

@@ -1,6 +1,6 @@
 /**
  * The portFilter template against the same logic in C (port-filter.bpf.c) compiled by
- * clang-19 -O2: instruction count and instructions the verifier processed. No timing.
+ * clang-19 -O2: instruction count and instructions the verifier processed, reported to the benchmark page. No timing.
  *
  * Run as root: `npm run bench -w @ts-ebpf/dsl-tc`.
  */
@@ -18,6 +18,7 @@ const built = tc('tcx/ingress').build(
 const dslCode = assemble(built.instructions, { byteOrder: HOST_BYTE_ORDER });
 const attach = BpfAttachType.TCX_INGRESS;
 report(
+  '@ts-ebpf/dsl-tc',
   'tc portFilter (ports 53, 8080; TCP and UDP; VLAN, IPv4 options, IPv6 extensions)',
   {
     insns: cCode.byteLength / 8,

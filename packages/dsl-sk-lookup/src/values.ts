@@ -7,7 +7,7 @@ import {
   type Register,
   setArg as setPluginArg,
 } from '@ts-ebpf/dsl';
-import type { ByteOrder } from '@ts-ebpf/uapi';
+import { AddressFamily, type ByteOrder, IpProto } from '@ts-ebpf/uapi';
 import { SK_LOOKUP } from './context.js';
 import { SkLookupArgumentError } from './errors.js';
 import { SK_LOOKUP_CTX } from './plugin.js';
@@ -15,11 +15,14 @@ import { SK_LOOKUP_CTX } from './plugin.js';
 /** A register, or a constant that fits a signed 32-bit immediate. */
 export type Value = Operand;
 
-/** `family` values (linux/socket.h). */
-export const SkLookupFamily = Object.freeze({ INET: 2, INET6: 10 } as const);
+/** `family` values (`AF_INET`, `AF_INET6`; `AddressFamily` of `@ts-ebpf/uapi`). */
+export const SkLookupFamily = Object.freeze({
+  INET: AddressFamily.INET,
+  INET6: AddressFamily.INET6,
+} as const);
 
-/** `protocol` values (linux/in.h): the two transports sk_lookup runs for. */
-export const SkLookupProtocol = Object.freeze({ TCP: 6, UDP: 17 } as const);
+/** `protocol` values (`IPPROTO_*`, `IpProto` of `@ts-ebpf/uapi`): the two transports sk_lookup runs for. */
+export const SkLookupProtocol = Object.freeze({ TCP: IpProto.TCP, UDP: IpProto.UDP } as const);
 
 /** A transport by name. */
 export type ProtocolName = 'tcp' | 'udp';

@@ -145,6 +145,29 @@ export function sysBpfTry(cmd: number, attr: number, size: number): number {
   return ret < 0 ? -n().koffi.errno() : ret;
 }
 
+/**
+ * `bpf(cmd, attr, size)` on one of libuv's worker threads (koffi's async call): resolves to the
+ * non-negative result or `-errno`, as {@link sysBpfTry} returns. The caller keeps the attr's memory,
+ * and every buffer it points to, alive and unchanged until the promise settles.
+ */
+export function sysBpfTryAsync(cmd: number, attr: number, size: number): Promise<number> {
+  const call = BPF ?? bind().bpf;
+  const koffi = n().koffi;
+  return new Promise((resolve, reject) => {
+    (call as unknown as { async: (...a: unknown[]) => void }).async(
+      NR_BPF,
+      cmd,
+      attr,
+      size,
+      (err: unknown, ret: number) => {
+        // koffi restores the worker's errno on this thread for the callback's duration
+        if (err) reject(err);
+        else resolve(ret < 0 ? -koffi.errno() : ret);
+      },
+    );
+  });
+}
+
 /** `perf_event_open(attr, pid, cpu, group_fd, flags)`. */
 export function sysPerfEventOpen(
   attr: Uint8Array,

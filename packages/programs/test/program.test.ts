@@ -111,6 +111,20 @@ describeKernel('Program', () => {
     ).rejects.toThrow(BpfArgumentError);
   });
 
+  it('loadAsync: more loads at once than koffi queues (256) all complete', async () => {
+    const many = await Promise.all(
+      Array.from({ length: 300 }, (_, i) =>
+        Program.loadAsync({ type: BpfProgType.XDP, instructions: returns(i % 4) }),
+      ),
+    );
+    try {
+      expect(new Set(many.map((p) => p.fd)).size).toBe(300);
+      expect(many[299]!.testRun({ data: PKT }).retval).toBe(3);
+    } finally {
+      for (const p of many) p.close();
+    }
+  });
+
   it('maps the failing slot back to the dsl instruction and its label, across ld_imm64', () => {
     const insns = dslProgram(
       mov(R0, 0),

@@ -2,7 +2,14 @@ import { Btf, type BtfExt, parseBtfExt } from '@ts-ebpf/btf';
 import { kernelBtf, type LoadedBtf, loadBtf } from '@ts-ebpf/btf/kernel';
 import type { PluginRegistry } from '@ts-ebpf/dsl';
 import { SymbolBind, SymbolType } from '@ts-ebpf/elf-reader';
-import { bpfCookieSupported, type Link, Program, StructOps, VerifierError } from '@ts-ebpf/programs';
+import {
+  bpfCookieSupported,
+  type Link,
+  Program,
+  type ProgramLoadOptions,
+  StructOps,
+  VerifierError,
+} from '@ts-ebpf/programs';
 import type { MappedMemory } from '@ts-ebpf/syscall';
 import { BpfProgLoadFlag, BpfProgType, BpfSyscallError, kernelVersion, progBindMap } from '@ts-ebpf/syscall';
 import { HOST_BYTE_ORDER } from '@ts-ebpf/uapi';
@@ -299,7 +306,7 @@ function kconfigFor(
 }
 
 /** What every program of one object is loaded against. */
-interface LoadContext {
+export interface LoadContext {
   ext: BtfExt | undefined;
   localBtf: Btf | undefined;
   btfFd: number | undefined;
@@ -336,7 +343,14 @@ function relocationTargets(
   };
 }
 
-function loadProgram(prog: ProgramSpec, ctx: LoadContext): Program {
+/** A program's load options (CO-RE and relocations applied) and the CO-RE results that explain a rejection. */
+export interface PreparedProgram {
+  readonly spec: ProgramSpec;
+  readonly load: ProgramLoadOptions;
+  readonly core: CoreRelocationResult[];
+}
+
+export function prepareProgram(prog: ProgramSpec, ctx: LoadContext): PreparedProgram {
   const { ext, localBtf, btfFd, kernel, options } = ctx;
   let instructions = prog.instructions;
   let core: CoreRelocationResult[] = [];
@@ -349,27 +363,42 @@ function loadProgram(prog: ProgramSpec, ctx: LoadContext): Program {
   const info = ext && btfFd !== undefined ? programExtInfo(prog, ext) : undefined;
   // fentry/fexit/fmod_ret, tp_btf, iter, lsm: the target (from the section or setAttachTarget) is a kernel BTF name.
   const tracing = def.expectedAttachType !== undefined && def.target && BTF_TARGETED.has(def.progType);
+  const load: ProgramLoadOptions = {
+    type: def.progType,
+    // The spec holds little-endian instructions; the kernel reads them in its own order.
+    instructions: HOST_BYTE_ORDER === 'little' ? code : swapInstructionOrder(code),
+    license: prog.license || 'GPL',
+    name: kernelName(prog.name),
+    ...(def.expectedAttachType !== undefined ? { expectedAttachType: def.expectedAttachType } : {}),
+    ...(tracing ? { attachTo: def.target } : {}),
+    ...structOps,
+    flags:
+      (def.sleepable ? BpfProgLoadFlag.SLEEPABLE : 0) | (def.xdpFrags ? BpfProgLoadFlag.XDP_HAS_FRAGS : 0),
+    ...(info && info.funcInfo.byteLength > 0
+      ? { btfFd, funcInfo: info.funcInfo, lineInfo: info.lineInfo }
+      : {}),
+    ...(options.logLevel ? { logLevel: options.logLevel } : {}),
+  };
+  return { spec: prog, load, core };
+}
+
+/** A verifier rejection as the collection reports it (naming the program, explaining CO-RE); other errors as they are. */
+export function programLoadError(e: unknown, prepared: PreparedProgram): unknown {
+  if (e instanceof VerifierError)
+    return new CollectionVerifierError(
+      e,
+      prepared.spec.name,
+      explainCoreFailure(e.log, prepared.core)?.message,
+    );
+  return e;
+}
+
+function loadProgram(prog: ProgramSpec, ctx: LoadContext): Program {
+  const prepared = prepareProgram(prog, ctx);
   try {
-    return Program.load({
-      type: def.progType,
-      // The spec holds little-endian instructions; the kernel reads them in its own order.
-      instructions: HOST_BYTE_ORDER === 'little' ? code : swapInstructionOrder(code),
-      license: prog.license || 'GPL',
-      name: kernelName(prog.name),
-      ...(def.expectedAttachType !== undefined ? { expectedAttachType: def.expectedAttachType } : {}),
-      ...(tracing ? { attachTo: def.target } : {}),
-      ...structOps,
-      flags:
-        (def.sleepable ? BpfProgLoadFlag.SLEEPABLE : 0) | (def.xdpFrags ? BpfProgLoadFlag.XDP_HAS_FRAGS : 0),
-      ...(info && info.funcInfo.byteLength > 0
-        ? { btfFd, funcInfo: info.funcInfo, lineInfo: info.lineInfo }
-        : {}),
-      ...(options.logLevel ? { logLevel: options.logLevel } : {}),
-    });
+    return Program.load(prepared.load);
   } catch (e) {
-    if (e instanceof VerifierError)
-      throw new CollectionVerifierError(e, prog.name, explainCoreFailure(e.log, core)?.message);
-    throw e;
+    throw programLoadError(e, prepared);
   }
 }
 
@@ -401,6 +430,43 @@ export function loadCollection(
   source: Uint8Array | CollectionSpec,
   options: CollectionOptions = {},
 ): Collection {
+  const load = startCollection(source, options);
+  try {
+    for (const prog of load.toLoad) load.loaded(prog.name, loadProgram(prog, load.context));
+    return load.finish();
+  } catch (e) {
+    load.collection.close();
+    throw e;
+  }
+}
+
+/**
+ * A collection whose maps and BTF exist and whose programs are being loaded: what
+ * {@link loadCollection} and `loadCollectionAsync` share.
+ * @internal
+ */
+export interface CollectionLoad {
+  /** The collection being filled; closing it releases everything created so far. */
+  readonly collection: Collection;
+  /** What every program is loaded against. */
+  readonly context: LoadContext;
+  /** The programs to load, in declaration order. */
+  readonly toLoad: readonly ProgramSpec[];
+  /** Adds a loaded program (in declaration order) and binds it as libbpf does. */
+  loaded(name: string, program: Program): void;
+  /** Fills initial values and creates the struct_ops maps, once every program is loaded. */
+  finish(): Collection;
+}
+
+/**
+ * Checks the spec and options, loads the object's BTF and creates its maps. Everything created
+ * is closed again when this throws.
+ * @internal
+ */
+export function startCollection(
+  source: Uint8Array | CollectionSpec,
+  options: CollectionOptions,
+): CollectionLoad {
   const header = source instanceof Uint8Array ? checkBpfTarget(source) : source.elf.header;
   const order = header.byteOrder;
   if (order !== HOST_BYTE_ORDER) {
@@ -486,33 +552,35 @@ export function loadCollection(
   const bound = readOnly.length > 0 ? created.data.get(readOnly[readOnly.length - 1]!.name) : undefined;
   const structOps = new Map<string, StructOps>();
   const collection = new Collection(spec, created.maps, created.data, programs, btf, structOps, kconfig);
-  try {
-    for (const prog of spec.programs.values()) {
-      if (options.programs && !options.programs.includes(prog.name)) continue;
-      if (prog.autoload === false) continue;
-      const program = loadProgram(prog, context);
-      programs.set(prog.name, program);
+  const toLoad = [...spec.programs.values()].filter(
+    (prog) => (!options.programs || options.programs.includes(prog.name)) && prog.autoload !== false,
+  );
+  return {
+    collection,
+    context,
+    toLoad,
+    loaded(name, program) {
+      programs.set(name, program);
       if (bound) progBindMap(program.fd, bound.fd);
-    }
-    fillInitialValues(btfMaps, collection);
-    for (const plan of structOpsPlans.maps) {
-      structOps.set(
-        plan.spec.name,
-        StructOps.create({
-          type: plan.layout.type,
-          ...structOpsMembers(plan, programs),
-          link: plan.spec.link,
-          mapName: kernelName(plan.spec.name),
-          btf: kernel.btf,
-          ...(btf ? { btfFd: btf.fd } : {}),
-        }),
-      );
-    }
-  } catch (e) {
-    collection.close();
-    throw e;
-  }
-  return collection;
+    },
+    finish() {
+      fillInitialValues(btfMaps, collection);
+      for (const plan of structOpsPlans.maps) {
+        structOps.set(
+          plan.spec.name,
+          StructOps.create({
+            type: plan.layout.type,
+            ...structOpsMembers(plan, programs),
+            link: plan.spec.link,
+            mapName: kernelName(plan.spec.name),
+            btf: kernel.btf,
+            ...(btf ? { btfFd: btf.fd } : {}),
+          }),
+        );
+      }
+      return collection;
+    },
+  };
 }
 
 /**

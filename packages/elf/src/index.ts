@@ -24,6 +24,7 @@ export {
 export { type AttachTargets, attachBySection } from './attach.js';
 export { type BtfMapSpec, type MapLoadSettings, Pinning, parseBtfMaps } from './btf-maps.js';
 export { Collection, type CollectionOptions, loadCollection } from './collection.js';
+export { type AsyncCollectionOptions, loadCollectionAsync } from './collection-async.js';
 export {
   type CollectionSpec,
   type CollectionSpecOptions,

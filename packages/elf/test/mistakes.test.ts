@@ -21,6 +21,7 @@ import {
   KconfigError,
   KernelSymbolNotFoundError,
   loadCollection,
+  loadCollectionAsync,
   loadCollectionSpec,
   MapCreateError,
   NameNotFoundError,
@@ -295,6 +296,19 @@ describeKernel('elf: mistakes a user makes', () => {
       error: VerifierError,
       names: ["verifier rejected program 'read_past_end'", 'outside of the allowed memory range'],
       cause: VerifierError,
+    },
+    {
+      what: 'loadCollectionAsync of a program the verifier rejects: the same error as loadCollection',
+      act: () => loadCollectionAsync(badAccess),
+      error: VerifierError,
+      names: ["verifier rejected program 'read_past_end'", 'outside of the allowed memory range'],
+      cause: VerifierError,
+    },
+    {
+      what: 'loadCollectionAsync with a concurrency of 0',
+      act: () => loadCollectionAsync(sample, { concurrency: 0 }),
+      error: BpfArgumentError,
+      names: ['concurrency', '0 is not a positive integer'],
     },
     {
       what: 'a map that cannot be created (a hash map with max_entries 0, refused before the kernel)',

@@ -1,4 +1,4 @@
-import { BpfSyscallError, type ProgLoadAttr, progLoad } from '@ts-ebpf/syscall';
+import { BpfSyscallError, type ProgLoadAttr, progLoad, progLoadAsync } from '@ts-ebpf/syscall';
 import { Errno } from '@ts-ebpf/uapi';
 import { type EncodedCode, locateSlot } from './instructions.js';
 import { LoadInterruptedError } from './load-interrupted-error.js';
@@ -30,15 +30,29 @@ function loadLogged(attr: ProgLoadAttr, level: number, size: number): LoadResult
   for (;;) {
     const logBuf = new Uint8Array(logSize);
     try {
-      const fd = progLoad({ ...attr, logLevel: level, logBuf });
-      const end = logBuf.indexOf(0);
-      return { fd, log: new TextDecoder().decode(logBuf.subarray(0, end < 0 ? logSize : end)) };
+      return { fd: progLoad({ ...attr, logLevel: level, logBuf }), log: decodeLog(logBuf) };
     } catch (e) {
-      if (!(e instanceof BpfSyscallError) || e.errno !== Errno.ENOSPC || logSize >= MAX_LOG_SIZE) throw e;
-      const wanted = e.logTrueSize && e.logTrueSize > logSize ? e.logTrueSize + 1 : logSize * 4;
-      logSize = Math.min(MAX_LOG_SIZE, wanted);
+      logSize = grownLogSize(e, logSize);
     }
   }
+}
+
+/** The text of a log buffer, up to its NUL. */
+function decodeLog(logBuf: Uint8Array): string {
+  const end = logBuf.indexOf(0);
+  return new TextDecoder().decode(logBuf.subarray(0, end < 0 ? logBuf.byteLength : end));
+}
+
+/** The log size to retry with after `e`, when `e` says the log did not fit; otherwise rethrows `e`. */
+function grownLogSize(e: unknown, logSize: number): number {
+  if (!(e instanceof BpfSyscallError) || e.errno !== Errno.ENOSPC || logSize >= MAX_LOG_SIZE) throw e;
+  const wanted = e.logTrueSize && e.logTrueSize > logSize ? e.logTrueSize + 1 : logSize * 4;
+  return Math.min(MAX_LOG_SIZE, wanted);
+}
+
+/** The attr of the fast path: as prepared (no log fields set), one object shape for every load. */
+function withoutLog(attr: ProgLoadAttr): ProgLoadAttr {
+  return attr.logLevel || attr.logBuf ? { ...attr, logLevel: 0, logBuf: undefined } : attr;
 }
 
 /**
@@ -50,25 +64,50 @@ function loadLogged(attr: ProgLoadAttr, level: number, size: number): LoadResult
  */
 export function loadWithLog(attr: ProgLoadAttr, code: EncodedCode, options: LogOptions = {}): LoadResult {
   const level = options.logLevel ?? 0;
-  const size = Math.max(256, options.logSize ?? INITIAL_LOG_SIZE);
   let first: BpfSyscallError | undefined;
   if (level === 0) {
     try {
-      // the attr as prepared (no log fields set): one object shape for every load
-      return {
-        fd:
-          attr.logLevel || attr.logBuf
-            ? progLoad({ ...attr, logLevel: 0, logBuf: undefined })
-            : progLoad(attr),
-        log: '',
-      };
+      return { fd: progLoad(withoutLog(attr)), log: '' };
     } catch (e) {
       if (!(e instanceof BpfSyscallError)) throw e;
       first = e;
     }
   }
+  return loadLoggedOrThrow(attr, code, options, first);
+}
+
+/**
+ * {@link loadWithLog} with the load run on a worker thread (`progLoadAsync`), so that several
+ * programs verify at once. Only the fast path runs there: a load that asks for a log, or a
+ * failed one retried with a log, runs on the calling thread, as {@link loadWithLog} runs it.
+ */
+export async function loadWithLogAsync(
+  attr: ProgLoadAttr,
+  code: EncodedCode,
+  options: LogOptions = {},
+): Promise<LoadResult> {
+  let first: BpfSyscallError | undefined;
+  if ((options.logLevel ?? 0) === 0) {
+    try {
+      return { fd: await progLoadAsync(withoutLog(attr)), log: '' };
+    } catch (e) {
+      if (!(e instanceof BpfSyscallError)) throw e;
+      first = e;
+    }
+  }
+  return loadLoggedOrThrow(attr, code, options, first);
+}
+
+/** The logged load (after a failed fast path `first`, if any), its failure turned into a {@link VerifierError}. */
+function loadLoggedOrThrow(
+  attr: ProgLoadAttr,
+  code: EncodedCode,
+  options: LogOptions,
+  first: BpfSyscallError | undefined,
+): LoadResult {
+  const size = Math.max(256, options.logSize ?? INITIAL_LOG_SIZE);
   try {
-    return loadLogged(attr, level || 1, size);
+    return loadLogged(attr, options.logLevel || 1, size);
   } catch (e) {
     if (!(e instanceof BpfSyscallError)) throw e;
     // EAGAIN after progLoad's retries: signals kept interrupting the verifier, no verdict.

@@ -15,7 +15,7 @@ import {
 import { describeProgram } from './attach/check.js';
 import { NotAProgramError } from './errors.js';
 import { type ProgramLoadOptions, prepareLoad } from './load-options.js';
-import { loadWithLog } from './log.js';
+import { type LoadResult, loadWithLog, loadWithLogAsync } from './log.js';
 import { progTypeLabel } from './names.js';
 import { fdKind } from './object-kind.js';
 
@@ -114,12 +114,33 @@ export class Program implements Disposable {
    */
   static load(options: ProgramLoadOptions): Program {
     const { attr, code } = prepareLoad(options);
-    const { fd, log } = loadWithLog(attr, code, options);
-    return new Program(fd, {
+    return Program.#loaded(options, attr.expectedAttachType, loadWithLog(attr, code, options));
+  }
+
+  /**
+   * {@link Program.load} with the kernel's verification run on a worker thread (libuv's pool), so
+   * that several loads can run at once and the event loop stays free. The options are checked
+   * on the calling thread first, and failures are the same errors as `load`'s. Buffers in
+   * `options` must not change until the promise settles. A load that asks for a verifier log
+   * (`logLevel`), and the logged retry of a failed load, run on the calling thread.
+   * @throws VerifierError when the verifier rejects the program
+   * @throws BpfSyscallError for other failures (permissions, unknown types …)
+   */
+  static async loadAsync(options: ProgramLoadOptions): Promise<Program> {
+    const { attr, code } = prepareLoad(options);
+    return Program.#loaded(options, attr.expectedAttachType, await loadWithLogAsync(attr, code, options));
+  }
+
+  static #loaded(
+    options: ProgramLoadOptions,
+    expectedAttachType: number | undefined,
+    r: LoadResult,
+  ): Program {
+    return new Program(r.fd, {
       type: options.type,
       name: options.name ?? '',
-      expectedAttachType: attr.expectedAttachType,
-      log,
+      expectedAttachType,
+      log: r.log,
     });
   }
 

@@ -76,6 +76,55 @@ describeKernel('Program', () => {
     expect(v.message).toMatch(/program 'oob' at instruction 1/);
   });
 
+  it('loadAsync: loads on a worker thread, several at once, and fails as load does', async () => {
+    const loaded = await Promise.all(
+      [0, 1, 2, 3, 2, 1].map((r, i) =>
+        Program.loadAsync({ type: BpfProgType.XDP, instructions: returns(r), name: `async_${i}` }),
+      ),
+    );
+    try {
+      expect(new Set(loaded.map((p) => p.fd)).size).toBe(loaded.length);
+      loaded.forEach((p, i) => {
+        expect(p.info().name).toBe(`async_${i}`);
+        expect(p.testRun({ data: PKT }).retval).toBe([0, 1, 2, 3, 2, 1][i]);
+      });
+    } finally {
+      for (const p of loaded) p.close();
+    }
+    using logged = await Program.loadAsync({ type: BpfProgType.XDP, instructions: returns(1), logLevel: 2 });
+    expect(logged.verifierLog).toMatch(/processed 2 insns/);
+    const code = hostCode(bpf`
+      r0 = 0
+      r0 = *(u32 *)(r1 + 4096) // outside xdp_md
+      exit`);
+    const options = { type: BpfProgType.XDP, instructions: code, name: 'oob' };
+    const sync = catchError(() => Program.load(options)) as VerifierError;
+    const err = await Program.loadAsync(options).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(VerifierError);
+    expect((err as VerifierError).message).toBe(sync.message);
+    expect((err as VerifierError).instruction).toEqual(sync.instruction);
+    await expect(
+      Program.loadAsync({ type: BpfProgType.XDP, instructions: new Uint8Array(0) }),
+    ).rejects.toThrow(BpfArgumentError);
+  });
+
+  it('loadAsync: more loads at once than koffi queues (256) all complete', async () => {
+    const many = await Promise.all(
+      Array.from({ length: 300 }, (_, i) =>
+        Program.loadAsync({ type: BpfProgType.XDP, instructions: returns(i % 4) }),
+      ),
+    );
+    try {
+      expect(new Set(many.map((p) => p.fd)).size).toBe(300);
+      expect(many[299]!.testRun({ data: PKT }).retval).toBe(3);
+    } finally {
+      for (const p of many) p.close();
+    }
+  });
+
   it('maps the failing slot back to the dsl instruction and its label, across ld_imm64', () => {
     const insns = dslProgram(
       mov(R0, 0),

@@ -1,7 +1,7 @@
 import { BpfCmd } from '@ts-ebpf/uapi';
 import { type Attr, keepAlive } from './attr.js';
 import { forgetFd } from './fd-cache.js';
-import { pointerOf, sysBpfCall, sysBpfTry } from './ffi.js';
+import { pointerOf, sysBpfCall, sysBpfTry, sysBpfTryAsync } from './ffi.js';
 import { checkBuffer, checkInt } from './validate.js';
 
 const COMMAND_NAMES: string[] = [];
@@ -59,6 +59,16 @@ export function bpfCall(cmd: number, attr: Attr, size: number): number {
 /** `bpf()` returning `-errno` instead of throwing: for probes and expected failures. */
 export function bpfTry(cmd: number, attr: Attr, size: number): number {
   const result = sysBpfTry(cmd, attr.address, size);
+  if (result >= 0 && CREATES_FD[cmd] === 1) forgetFd(result);
+  return result;
+}
+
+/**
+ * {@link bpfTry} on a worker thread: the caller keeps `attr` (and what it points to) for itself
+ * until the promise settles.
+ */
+export async function bpfTryAsync(cmd: number, attr: Attr, size: number): Promise<number> {
+  const result = await sysBpfTryAsync(cmd, attr.address, size);
   if (result >= 0 && CREATES_FD[cmd] === 1) forgetFd(result);
   return result;
 }

@@ -145,6 +145,37 @@ export function sysBpfTry(cmd: number, attr: number, size: number): number {
   return ret < 0 ? -n().koffi.errno() : ret;
 }
 
+// koffi refuses (throws) an async call beyond its queue (`max_async_calls`, 256 by default), and
+// libuv runs only UV_THREADPOOL_SIZE (default 4) at once anyway: calls beyond this many wait here.
+const MAX_ASYNC_BPF = 64;
+let asyncInFlight = 0;
+const asyncWaiting: (() => void)[] = [];
+
+/**
+ * `bpf(cmd, attr, size)` on one of libuv's worker threads (koffi's async call): resolves to the
+ * non-negative result or `-errno`, as {@link sysBpfTry} returns. The caller keeps the attr's memory,
+ * and every buffer it points to, alive and unchanged until the promise settles. At most 64 calls
+ * are handed to koffi at once; more wait their turn.
+ */
+export async function sysBpfTryAsync(cmd: number, attr: number, size: number): Promise<number> {
+  const call = (BPF ?? bind().bpf) as unknown as { async: (...a: unknown[]) => void };
+  const koffi = n().koffi;
+  if (asyncInFlight >= MAX_ASYNC_BPF) await new Promise<void>((resolve) => asyncWaiting.push(resolve));
+  asyncInFlight++;
+  try {
+    return await new Promise<number>((resolve, reject) => {
+      call.async(NR_BPF, cmd, attr, size, (err: unknown, ret: number) => {
+        // koffi restores the worker's errno on this thread for the callback's duration
+        if (err) reject(err);
+        else resolve(ret < 0 ? -koffi.errno() : ret);
+      });
+    });
+  } finally {
+    asyncInFlight--;
+    asyncWaiting.shift()?.();
+  }
+}
+
 /** `perf_event_open(attr, pid, cpu, group_fd, flags)`. */
 export function sysPerfEventOpen(
   attr: Uint8Array,

@@ -194,7 +194,14 @@ export {
   PerfType,
   perfEventOpen,
 } from './perf-event.js';
-export { type BtfLoadAttr, btfLoad, decodeLog, type ProgLoadAttr, progLoad } from './prog-load.js';
+export {
+  type BtfLoadAttr,
+  btfLoad,
+  decodeLog,
+  type ProgLoadAttr,
+  progLoad,
+  progLoadAsync,
+} from './prog-load.js';
 export { sockaddrIn, sockaddrInPort } from './sockaddr.js';
 export {
   Capability,

@@ -10,8 +10,8 @@ import {
   HOST_BYTE_ORDER,
   isLittleEndian,
 } from '@ts-ebpf/uapi';
-import { keepAlive, lazyAttr } from './attr.js';
-import { bpfTry } from './bpf.js';
+import { Attr, keepAlive, lazyAttr } from './attr.js';
+import { bpfTry, bpfTryAsync } from './bpf.js';
 import { BpfArgumentError, syscallError } from './errors.js';
 import { BTF_LOAD, PROG_LOAD } from './layouts.js';
 import {
@@ -84,11 +84,55 @@ const PROG_LOAD_ATTEMPTS = 5;
  * `logTrueSize`, the buffer size the whole log needs (kernel 6.4+).
  */
 export function progLoad(o: ProgLoadAttr): number {
+  const logBuf = checkedLogBuffer(o);
+  const a = fillProgLoad(attr().reset(), o, logBuf);
+  // The verifier gives up with EAGAIN when a signal arrives (a profiler's, a child's): retry a
+  // few times, as libbpf does.
+  let fd = bpfTry(BpfCmd.PROG_LOAD, a, PROG_LOAD.SIZE);
+  for (let attempt = 1; fd === -Errno.EAGAIN && attempt < PROG_LOAD_ATTEMPTS; attempt++)
+    fd = bpfTry(BpfCmd.PROG_LOAD, a, PROG_LOAD.SIZE);
+  keepAlive(logBuf, o);
+  if (fd < 0) throw progLoadError(-fd, o, a, logBuf);
+  return fd;
+}
+
+// Attrs of loads in flight on worker threads: each load owns one (and the copies of its inputs in
+// it) until the kernel has answered; a finished load's attr is reused by the next.
+const idleAttrs: Attr[] = [];
+
+/**
+ * {@link progLoad} run on a worker thread (libuv's pool, through koffi's async call), so that
+ * several programs can be verified at once. The same checks run first, on the caller's thread, and
+ * failures are the same typed errors. `o`'s buffers must stay unchanged until the promise settles
+ * (small ones are copied; instructions over 64 KiB are read where they are).
+ */
+export async function progLoadAsync(o: ProgLoadAttr): Promise<number> {
+  const logBuf = checkedLogBuffer(o);
+  const a = idleAttrs.pop() ?? new Attr(PROG_LOAD.SIZE);
+  try {
+    fillProgLoad(a.reset(), o, logBuf);
+    let fd = await bpfTryAsync(BpfCmd.PROG_LOAD, a, PROG_LOAD.SIZE);
+    for (let attempt = 1; fd === -Errno.EAGAIN && attempt < PROG_LOAD_ATTEMPTS; attempt++)
+      fd = await bpfTryAsync(BpfCmd.PROG_LOAD, a, PROG_LOAD.SIZE);
+    keepAlive(logBuf, o);
+    if (fd < 0) throw progLoadError(-fd, o, a, logBuf);
+    return fd;
+  } finally {
+    idleAttrs.push(a);
+  }
+}
+
+/** Checks `o` and returns the log buffer the load writes into (allocated for a log level without one). */
+function checkedLogBuffer(o: ProgLoadAttr): Uint8Array | undefined {
   checkProgLoad(o);
+  return logBuffer(o.logLevel, o.logBuf, o.logSize);
+}
+
+/** Fills a reset attr with `o` (checked by {@link checkProgLoad}). */
+function fillProgLoad(a: Attr, o: ProgLoadAttr, logBuf: Uint8Array | undefined): Attr {
   const license = checkCString(o.license ?? 'GPL', 'license', 127);
-  const logBuf = logBuffer(o.logLevel, o.logBuf, o.logSize);
-  const a = attr().reset();
-  a.u32(PROG_LOAD.prog_type, checkU32(o.progType, 'progType'))
+  return a
+    .u32(PROG_LOAD.prog_type, checkU32(o.progType, 'progType'))
     .u32(PROG_LOAD.insn_cnt, o.insns.byteLength / 8)
     .input(PROG_LOAD.insns, o.insns)
     .inputString(PROG_LOAD.license, license)
@@ -111,22 +155,17 @@ export function progLoad(o: ProgLoadAttr): number {
     .u32(PROG_LOAD.attach_prog_fd, checkFd(o.attachProgFd ?? o.attachBtfObjFd ?? 0, 'attachProgFd'))
     .ptr(PROG_LOAD.fd_array, o.fdArray ?? null)
     .u32(PROG_LOAD.prog_token_fd, o.progTokenFd === undefined ? 0 : checkFd(o.progTokenFd, 'progTokenFd'));
-  // The verifier gives up with EAGAIN when a signal arrives (a profiler's, a child's): retry a
-  // few times, as libbpf does.
-  let fd = bpfTry(BpfCmd.PROG_LOAD, a, PROG_LOAD.SIZE);
-  for (let attempt = 1; fd === -Errno.EAGAIN && attempt < PROG_LOAD_ATTEMPTS; attempt++)
-    fd = bpfTry(BpfCmd.PROG_LOAD, a, PROG_LOAD.SIZE);
-  keepAlive(logBuf, o);
-  if (fd < 0) {
-    throw syscallError(-fd, {
-      syscall: 'bpf',
-      command: 'BPF_PROG_LOAD',
-      detail: o.progName || undefined,
-      log: decodeLog(logBuf),
-      logTrueSize: a.getU32(PROG_LOAD.log_true_size),
-    });
-  }
-  return fd;
+}
+
+/** The typed error of a failed load, with its log and the log size the kernel wanted. */
+function progLoadError(errno: number, o: ProgLoadAttr, a: Attr, logBuf: Uint8Array | undefined): Error {
+  return syscallError(errno, {
+    syscall: 'bpf',
+    command: 'BPF_PROG_LOAD',
+    detail: o.progName || undefined,
+    log: decodeLog(logBuf),
+    logTrueSize: a.getU32(PROG_LOAD.log_true_size),
+  });
 }
 
 const LOAD = 'BPF_PROG_LOAD';

@@ -31,6 +31,7 @@ import {
   progGetNextId,
   progInfo,
   progLoad,
+  progLoadAsync,
   progTestRun,
   syscallTable,
   unpin,
@@ -121,6 +122,46 @@ describeKernel('program commands', () => {
       }
     },
   );
+
+  it('progLoadAsync verifies on a worker thread: the event loop runs meanwhile, and loads overlap', async () => {
+    const insns = slowToVerify(400_000);
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 5);
+    const t0 = performance.now();
+    let fds: number[] = [];
+    try {
+      fds = await Promise.all(
+        [0, 1, 2].map((i) =>
+          progLoadAsync({ progType: BpfProgType.SOCKET_FILTER, insns, progName: `slow_${i}` }),
+        ),
+      );
+    } finally {
+      clearInterval(timer);
+    }
+    try {
+      // each load takes well over 60 ms (the test above); timers fired while they ran
+      expect(performance.now() - t0).toBeGreaterThan(60);
+      expect(ticks).toBeGreaterThan(3);
+      expect(fds.map((fd) => progInfo(fd).name)).toEqual(['slow_0', 'slow_1', 'slow_2']);
+    } finally {
+      for (const fd of fds) close(fd);
+    }
+    // the same checks as progLoad, and the kernel's refusal as the same typed error
+    await expect(
+      progLoadAsync({ progType: BpfProgType.SOCKET_FILTER, insns: new Uint8Array(0) }),
+    ).rejects.toThrow(/insns/);
+    const refused = await progLoadAsync({
+      progType: BpfProgType.SOCKET_FILTER,
+      insns: hostCode(asm`exit`),
+      logLevel: 1,
+    }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(refused).toBeInstanceOf(BpfSyscallError);
+    expect((refused as BpfSyscallError).command).toBe('BPF_PROG_LOAD');
+    expect((refused as BpfSyscallError).log).toMatch(/R0 !read_ok/);
+  });
 
   it('loads encoded bytes and runs them with PROG_TEST_RUN', () => {
     // r0 = 40; r0 += 2; exit

@@ -14,6 +14,7 @@ import {
   mapCreate,
   NotFoundError,
   O,
+  ObjectClosedError,
   PermissionError,
   pinObject,
 } from '@ts-ebpf/syscall';
@@ -136,6 +137,27 @@ describeKernel('programs: the error catalog', () => {
       error: AttachError,
       names: [veth.host, "'first_nl'", 'already attached'],
       cause: NetlinkError,
+    },
+    {
+      what: 'updating a netlink XDP link after Link.detach()',
+      act: () =>
+        withProgram(BpfProgType.XDP, (p) => {
+          using link = attachXdp(p, veth.host, { via: 'netlink', mode: 'skb' });
+          link.detach();
+          link.update(p);
+        }),
+      error: ObjectClosedError,
+      names: ['closed'],
+    },
+    {
+      what: 'a request on a closed RtNetlink',
+      act: () => {
+        const nl = new RtNetlink();
+        nl.close();
+        nl.request('RTM_GETLINK', 18, 0, new Uint8Array(16));
+      },
+      error: ObjectClosedError,
+      names: ['rtnetlink socket'],
     },
     {
       what: 'a netlink message whose length field is not its length',

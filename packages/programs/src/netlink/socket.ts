@@ -4,6 +4,7 @@ import {
   errnoName,
   fileReadInto,
   fileWrite,
+  ObjectClosedError,
   setsockopt,
   socket,
 } from '@ts-ebpf/syscall';
@@ -84,7 +85,10 @@ export class RtNetlink implements Disposable {
     }
   }
 
-  /** Sends one request and returns the replies before its ack; throws {@link NetlinkError}. */
+  /**
+   * Sends one request and returns the replies before its ack; throws {@link NetlinkError}, or
+   * ObjectClosedError after close.
+   */
   request(
     what: string,
     type: number,
@@ -128,6 +132,7 @@ export class RtNetlink implements Disposable {
 
   /** Writes `bytes` (a request with sequence number `seq`) and reads until its ack, done or error. */
   #exchange(what: string, bytes: Uint8Array, seq: number): NlMessage[] {
+    if (this.#closed) throw new ObjectClosedError('rtnetlink socket');
     fileWrite(this.#fd, bytes);
     const replies: NlMessage[] = [];
     replyBuffer ??= new Uint8Array(REPLY_BUFFER_SIZE);

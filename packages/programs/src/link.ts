@@ -25,7 +25,10 @@ export class LinkOperationError extends EbpfError {
   }
 }
 
-/** How a {@link Link} is made: a kernel bpf_link fd, a legacy attachment, or a group. */
+/**
+ * How a {@link Link} is made: a kernel bpf_link fd, a legacy attachment, or a group. `detach` and
+ * `update` are called as methods of the parts, so an object (a class instance) can carry them.
+ */
 export interface LinkParts {
   /** What was attached (`'tracepoint'`, `'xdp'`, `'cgroup'`, …). */
   readonly kind: string;
@@ -41,6 +44,9 @@ export interface LinkParts {
   readonly children?: readonly Link[];
 }
 
+const NO_FDS: readonly OwnedFd[] = Object.freeze([]);
+const NO_LINKS: readonly Link[] = Object.freeze([]);
+
 /**
  * An attached program. `close()` detaches it (idempotent; `using` works); a kernel
  * bpf_link can also be pinned, updated atomically and inspected with `info()`.
@@ -52,9 +58,10 @@ export class Link implements Disposable {
   /** What was attached. */
   readonly kind: string;
   readonly #fd: OwnedFd | undefined;
-  readonly #extra: OwnedFd[];
-  #detach: (() => void) | undefined;
-  readonly #update: ((program: Program) => void) | undefined;
+  readonly #extra: readonly OwnedFd[];
+  /** The parts, while their `detach` has not run. */
+  #legacy: LinkParts | undefined;
+  readonly #parts: LinkParts;
   readonly #children: readonly Link[];
   #closed = false;
 
@@ -62,10 +69,12 @@ export class Link implements Disposable {
   constructor(parts: LinkParts) {
     this.kind = parts.kind;
     this.#fd = parts.fd === undefined ? undefined : new OwnedFd(parts.fd, `${parts.kind} link`);
-    this.#extra = (parts.extraFds ?? []).map((fd) => new OwnedFd(fd, `${parts.kind} link resource`));
-    this.#detach = parts.detach;
-    this.#update = parts.update;
-    this.#children = parts.children ?? [];
+    this.#extra = parts.extraFds
+      ? parts.extraFds.map((fd) => new OwnedFd(fd, `${parts.kind} link resource`))
+      : NO_FDS;
+    this.#legacy = parts.detach ? parts : undefined;
+    this.#parts = parts;
+    this.#children = parts.children ?? NO_LINKS;
   }
 
   /** Opens a pinned bpf_link. */
@@ -129,8 +138,8 @@ export class Link implements Disposable {
       for (const c of this.#children) c.update(program, oldProgram);
     } else if (this.#fd) {
       linkUpdate(this.#fd.fd, program.fd, oldProgram ? { oldProgFd: oldProgram.fd, flags: 4 } : {});
-    } else if (this.#update) {
-      this.#update(program);
+    } else if (this.#parts.update) {
+      this.#parts.update(program);
     } else {
       throw new LinkOperationError(this.kind, 'update', 'this attach point has no update');
     }
@@ -145,28 +154,42 @@ export class Link implements Disposable {
   }
 
   #runDetach(): void {
-    const detach = this.#detach;
-    this.#detach = undefined;
-    detach?.();
+    const legacy = this.#legacy;
+    this.#legacy = undefined;
+    legacy?.detach?.();
   }
 
-  /** Detaches and releases everything; later calls do nothing. */
+  /** Detaches and releases everything; later calls do nothing. Throws the first failure, after trying every step. */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    const errors: unknown[] = [];
-    const attempt = (fn: () => void) => {
+    let failed = false;
+    let first: unknown;
+    for (const c of this.#children) {
       try {
-        fn();
+        c.close();
       } catch (e) {
-        errors.push(e);
+        if (!failed) [failed, first] = [true, e];
       }
-    };
-    for (const c of this.#children) attempt(() => c.close());
-    attempt(() => this.#runDetach());
-    if (this.#fd) attempt(() => this.#fd!.close());
-    for (const e of this.#extra) attempt(() => e.close());
-    if (errors.length > 0) throw errors[0];
+    }
+    try {
+      this.#runDetach();
+    } catch (e) {
+      if (!failed) [failed, first] = [true, e];
+    }
+    try {
+      this.#fd?.close();
+    } catch (e) {
+      if (!failed) [failed, first] = [true, e];
+    }
+    for (const x of this.#extra) {
+      try {
+        x.close();
+      } catch (e) {
+        if (!failed) [failed, first] = [true, e];
+      }
+    }
+    if (failed) throw first;
   }
 
   /** Same as {@link Link.close}. */

@@ -14,6 +14,7 @@ import {
   mapCreate,
   NotFoundError,
   O,
+  ObjectClosedError,
   PermissionError,
   pinObject,
 } from '@ts-ebpf/syscall';
@@ -37,13 +38,16 @@ import {
   attachXdp,
   BtfTargetNotFoundError,
   InterfaceNotFoundError,
+  ifindex,
   kprobeUnsupportedReason,
   type Link,
   LinkOperationError,
+  NetlinkError,
   NfInetHook,
   NotAProgramError,
   ProbeUnsupportedError,
   Program,
+  RtNetlink,
   StructOps,
   SymbolNotFoundError,
   TracepointNotFoundError,
@@ -115,6 +119,56 @@ describeKernel('programs: the error catalog', () => {
       act: () => withProgram(BpfProgType.SOCKET_FILTER, (p) => closeLink(attachXdp(p, 'lo')), { name: 'sf' }),
       error: AttachError,
       names: ["XDP on 'lo'", "program 'sf'", 'SOCKET_FILTER', 'XDP'],
+    },
+    {
+      what: 'a socket filter given to attachXdp by ifindex (the message names the interface)',
+      act: () => withProgram(BpfProgType.SOCKET_FILTER, (p) => closeLink(attachXdp(p, 1)), { name: 'sf' }),
+      error: AttachError,
+      names: ["XDP on 'lo' (ifindex 1)", "program 'sf'", 'SOCKET_FILTER'],
+    },
+    {
+      what: 'a second XDP program over netlink, by ifindex (kernel EEXIST)',
+      act: () => {
+        using first = load(BpfProgType.XDP, { name: 'first_nl' });
+        const index = ifindex(veth.host);
+        using _link = attachXdp(first, index, { via: 'netlink', mode: 'skb' });
+        withProgram(BpfProgType.XDP, (p) => closeLink(attachXdp(p, index, { via: 'netlink', mode: 'skb' })));
+      },
+      error: AttachError,
+      names: [veth.host, "'first_nl'", 'already attached'],
+      cause: NetlinkError,
+    },
+    {
+      what: 'updating a netlink XDP link after Link.detach()',
+      act: () =>
+        withProgram(BpfProgType.XDP, (p) => {
+          using link = attachXdp(p, veth.host, { via: 'netlink', mode: 'skb' });
+          link.detach();
+          link.update(p);
+        }),
+      error: ObjectClosedError,
+      names: ['closed'],
+    },
+    {
+      what: 'a request on a closed RtNetlink',
+      act: () => {
+        const nl = new RtNetlink();
+        nl.close();
+        nl.request('RTM_GETLINK', 18, 0, new Uint8Array(16));
+      },
+      error: ObjectClosedError,
+      names: ['rtnetlink socket'],
+    },
+    {
+      what: 'a netlink message whose length field is not its length',
+      act: () => {
+        using nl = new RtNetlink();
+        const m = new Uint8Array(20);
+        new DataView(m.buffer).setUint32(0, 32, true);
+        nl.send('RTM_GETLINK', m);
+      },
+      error: BpfArgumentError,
+      names: ['netlink message', 'RTM_GETLINK', '20 bytes', '32'],
     },
     {
       what: 'a devmap XDP program given to attachXdp',

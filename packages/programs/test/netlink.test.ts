@@ -1,4 +1,7 @@
+import { describeKernel } from '@ts-ebpf/test-utils';
+import { HOST_LITTLE_ENDIAN } from '@ts-ebpf/uapi';
 import { describe, expect, it } from 'vitest';
+import { RtNetlink } from '../src/index.js';
 import {
   attr,
   attrString,
@@ -9,7 +12,10 @@ import {
   encodeAttrs,
   encodeMessage,
   ifinfomsg,
+  isAck,
+  messageLength,
   NLM_F,
+  NLMSG,
   nested,
   tcmsg,
 } from '../src/netlink/message.js';
@@ -59,4 +65,48 @@ describe('netlink encoding', () => {
       expect(decodeError({ ...m!, flags: 0 })).toEqual({ errno: 22, kernelMessage: undefined });
     });
   }
+});
+
+describe('netlink message bounds', () => {
+  it('finds whole messages only, and tells a plain ack from an error', () => {
+    const ack = new Uint8Array(20 + 16);
+    const v = new DataView(ack.buffer);
+    v.setUint32(0, ack.byteLength, true);
+    v.setUint16(4, NLMSG.ERROR, true);
+    expect(messageLength(v, 0, ack.byteLength)).toBe(36);
+    expect(isAck(v, 0, 36)).toBe(true);
+    expect(messageLength(v, 0, 35)).toBe(0); // runs past the bytes read
+    expect(messageLength(v, 24, 36)).toBe(0); // too few bytes left for a header
+    v.setInt32(16, -22, true);
+    expect(isAck(v, 0, 36)).toBe(false);
+    v.setUint32(0, 8, true); // shorter than a header
+    expect(messageLength(v, 0, 36)).toBe(0);
+  });
+});
+
+describeKernel('RtNetlink.send', () => {
+  it('sends a message the caller encoded, without writing into its bytes', () => {
+    using nl = new RtNetlink();
+    const bytes = encodeMessage(NLMSG.RTM_GETLINK, 0, 0, ifinfomsg(1));
+    // At an offset inside a larger buffer, to check byteOffset is honoured.
+    const backing = new Uint8Array(bytes.byteLength + 8).fill(0xee);
+    backing.set(bytes, 8);
+    const message = backing.subarray(8);
+    const before = backing.slice();
+    for (let i = 0; i < 2; i++) {
+      const replies = nl.send('RTM_GETLINK', message);
+      const link = replies.find((m) => m.type === NLMSG.RTM_NEWLINK);
+      expect(link).toBeDefined();
+      const p = link!.payload;
+      expect(new DataView(p.buffer, p.byteOffset).getInt32(4, HOST_LITTLE_ENDIAN)).toBe(1); // ifi_index of lo
+    }
+    expect(backing).toEqual(before);
+  });
+
+  it('turns a kernel refusal into a NetlinkError with its errno', () => {
+    using nl = new RtNetlink();
+    expect(() =>
+      nl.send('RTM_GETLINK', encodeMessage(NLMSG.RTM_GETLINK, 0, 0, ifinfomsg(0x7ffffff0))),
+    ).toThrow(/RTM_GETLINK failed: ENODEV/);
+  });
 });

@@ -1,10 +1,21 @@
 import { BpfAttachType, BpfProgType, BpfSyscallError, linkCreate, type OwnedFd } from '@ts-ebpf/syscall';
 import { EbpfError, HOST_LITTLE_ENDIAN } from '@ts-ebpf/uapi';
 import { AttachError } from '../errors.js';
-import { holdProgram, Link } from '../link.js';
+import { holdProgram, Link, type LinkParts } from '../link.js';
 import { attachTypeLabel } from '../names.js';
 import { describeInterface, type Interface, ifindex } from '../netlink/ifindex.js';
-import { attrS32, attrU32, decodeAttrs, ifinfomsg, NLMSG, nested } from '../netlink/message.js';
+import {
+  decodeAttrs,
+  IFINFOMSG_LEN,
+  ifinfomsg,
+  NLA_F_NESTED,
+  NLA_HDRLEN,
+  NLMSG,
+  NLMSG_HDRLEN,
+  putAttrHeader,
+  putHeader,
+  putIfinfomsg,
+} from '../netlink/message.js';
 import { NetlinkError, RtNetlink, withRtNetlink } from '../netlink/socket.js';
 import { Program } from '../program.js';
 import { describeProgram, requireProgramType } from './check.js';
@@ -52,8 +63,7 @@ export interface XdpAttachOptions {
  */
 export function attachXdp(program: Program, iface: Interface, o: XdpAttachOptions = {}): Link {
   const index = ifindex(iface);
-  const target = `XDP on ${describeInterface(iface)}`;
-  checkXdpProgram(program, target);
+  checkXdpProgram(program, iface);
   const flags = o.mode ? MODE_FLAG[o.mode] : 0;
   const via = o.via ?? 'auto';
   let first: unknown;
@@ -64,39 +74,43 @@ export function attachXdp(program: Program, iface: Interface, o: XdpAttachOption
     } catch (e) {
       // EINVAL: no XDP links (before 5.9); try netlink unless links were demanded.
       if (via === 'link' || !(e instanceof BpfSyscallError) || e.code !== 'EINVAL')
-        throw explainXdp(e, index, target);
+        throw explainXdp(e, index, iface);
       first = e;
     }
   }
   try {
-    return attachXdpNetlink(program, index, flags);
+    return new Link(new XdpNetlinkAttachment(program, index, flags));
   } catch (e) {
-    if (first === undefined) throw explainXdp(e, index, target);
+    if (first === undefined) throw explainXdp(e, index, iface);
     // Both failed: the bpf_link error is the one that explains; the netlink one is kept in the message.
     throw new AttachError(
-      target,
+      xdpTarget(iface),
       `${(first as Error).message}; the netlink fallback failed too: ${(e as Error).message}`,
       { cause: first },
     );
   }
 }
 
+/** How an XDP attach point is named in errors (only made for an error: naming an ifindex costs syscalls). */
+function xdpTarget(iface: Interface): string {
+  return `XDP on ${describeInterface(iface)}`;
+}
+
 /** Refuses, before the kernel is asked, a program that cannot run at an interface's XDP hook. */
-function checkXdpProgram(program: Program, target: string): void {
-  requireProgramType(program, target, [BpfProgType.XDP]);
-  const who = describeProgram(program);
+function checkXdpProgram(program: Program, iface: Interface): void {
+  if (program.type !== BpfProgType.XDP) requireProgramType(program, xdpTarget(iface), [BpfProgType.XDP]);
   const eat = program.expectedAttachType;
   if (eat !== undefined && eat !== 0 && eat !== BpfAttachType.XDP)
     throw new AttachError(
-      target,
-      `${who} was loaded for ${attachTypeLabel(eat)} (a devmap/cpumap entry), not for an interface; load it with expectedAttachType XDP or none`,
+      xdpTarget(iface),
+      `${describeProgram(program)} was loaded for ${attachTypeLabel(eat)} (a devmap/cpumap entry), not for an interface; load it with expectedAttachType XDP or none`,
     );
 }
 
 const ATTACHED_MODE = ['none', 'driver (native)', 'generic (skb)', 'offloaded (hw)', 'several modes'];
 
 /** Turns a busy hook (EBUSY, EEXIST) into a message saying what is attached; other errors pass. */
-function explainXdp(e: unknown, index: number, target: string): unknown {
+function explainXdp(e: unknown, index: number, iface: Interface): unknown {
   if (!(e instanceof BpfSyscallError || e instanceof NetlinkError)) return e;
   if (e.code !== 'EBUSY' && e.code !== 'EEXIST') return e;
   let what = 'another XDP program is already attached';
@@ -111,14 +125,33 @@ function explainXdp(e: unknown, index: number, target: string): unknown {
     // the query only adds detail (it can race a detach); the refusal is reported either way
     if (!(q instanceof EbpfError)) throw q;
   }
-  return new AttachError(target, `${what}: detach it first, or replace it with Link.update()`, { cause: e });
+  return new AttachError(xdpTarget(iface), `${what}: detach it first, or replace it with Link.update()`, {
+    cause: e,
+  });
 }
+
+// RTM_SETLINK { ifinfomsg, IFLA_XDP { FD, FLAGS [, EXPECTED_FD] } }: each inner attribute a 4-byte value.
+const XDP_ATTR_LEN = NLA_HDRLEN + 4;
+const XDP_NEST_AT = NLMSG_HDRLEN + IFINFOMSG_LEN;
+/** The request is encoded here (requests are synchronous and the socket copies it before sending). */
+const xdpRequest = new Uint8Array(XDP_NEST_AT + NLA_HDRLEN + 3 * XDP_ATTR_LEN);
+const xdpView = new DataView(xdpRequest.buffer);
 
 /** Sends RTM_SETLINK with IFLA_XDP { fd, flags [, expected fd] } on `nl`. */
 function requestXdp(nl: RtNetlink, index: number, progFd: number, flags: number, expectedFd?: number): void {
-  const xdp = [attrS32(IFLA_XDP_FD, progFd), attrU32(IFLA_XDP_FLAGS, flags)];
-  if (expectedFd !== undefined) xdp.push(attrS32(IFLA_XDP_EXPECTED_FD, expectedFd));
-  nl.request('RTM_SETLINK IFLA_XDP', NLMSG.RTM_SETLINK, 0, ifinfomsg(index), [nested(IFLA_XDP, ...xdp)]);
+  const v = xdpView;
+  const attrs = expectedFd === undefined ? 2 : 3;
+  const len = XDP_NEST_AT + NLA_HDRLEN + attrs * XDP_ATTR_LEN;
+  putHeader(v, 0, len, NLMSG.RTM_SETLINK, 0, 0);
+  putIfinfomsg(v, NLMSG_HDRLEN, index);
+  let at = putAttrHeader(v, XDP_NEST_AT, IFLA_XDP | NLA_F_NESTED, attrs * XDP_ATTR_LEN);
+  v.setInt32(putAttrHeader(v, at, IFLA_XDP_FD, 4), progFd, HOST_LITTLE_ENDIAN);
+  at += XDP_ATTR_LEN;
+  v.setUint32(putAttrHeader(v, at, IFLA_XDP_FLAGS, 4), flags >>> 0, HOST_LITTLE_ENDIAN);
+  at += XDP_ATTR_LEN;
+  if (expectedFd !== undefined)
+    v.setInt32(putAttrHeader(v, at, IFLA_XDP_EXPECTED_FD, 4), expectedFd, HOST_LITTLE_ENDIAN);
+  nl.send('RTM_SETLINK IFLA_XDP', xdpRequest.subarray(0, len));
 }
 
 /** Sends RTM_SETLINK with IFLA_XDP { fd, flags [, expected fd] } (in this thread's network namespace). */
@@ -127,37 +160,48 @@ export function setXdpNetlink(index: number, progFd: number, flags: number, expe
 }
 
 /**
- * The legacy attach. The Link keeps the rtnetlink socket it attached through: `index` names an
- * interface of the namespace the socket was opened in, so detach and update reach that interface
- * even from a thread in another namespace by then (and need no socket of their own).
+ * The legacy attach, as the parts of its Link. It keeps the rtnetlink socket it attached through:
+ * `index` names an interface of the namespace the socket was opened in, so detach and update reach
+ * that interface even from a thread in another namespace by then (and need no socket of their own).
  */
-function attachXdpNetlink(program: Program, index: number, modeFlags: number): Link {
-  const nl = new RtNetlink();
-  let attached: OwnedFd;
-  try {
-    requestXdp(nl, index, program.fd, modeFlags | XdpFlags.UPDATE_IF_NOEXIST);
-    // Our own reference to the attached program, so detach only removes what we attached.
-    attached = holdProgram(program);
-  } catch (e) {
-    nl.close();
-    throw e;
+class XdpNetlinkAttachment implements LinkParts {
+  readonly kind = 'xdp-netlink';
+  readonly #nl: RtNetlink;
+  readonly #index: number;
+  readonly #modeFlags: number;
+  /** Our own reference to the attached program, so detach only removes what we attached. */
+  #attached: OwnedFd;
+
+  constructor(program: Program, index: number, modeFlags: number) {
+    this.#attached = holdProgram(program);
+    let nl: RtNetlink | undefined;
+    try {
+      nl = new RtNetlink();
+      requestXdp(nl, index, program.fd, modeFlags | XdpFlags.UPDATE_IF_NOEXIST);
+    } catch (e) {
+      nl?.close();
+      this.#attached.close();
+      throw e;
+    }
+    this.#nl = nl;
+    this.#index = index;
+    this.#modeFlags = modeFlags;
   }
-  return new Link({
-    kind: 'xdp-netlink',
-    detach: () => {
-      try {
-        requestXdp(nl, index, -1, modeFlags | XdpFlags.REPLACE, attached.fd);
-      } finally {
-        attached.close();
-        nl.close();
-      }
-    },
-    update: (next) => {
-      requestXdp(nl, index, next.fd, modeFlags | XdpFlags.REPLACE, attached.fd);
-      attached.close();
-      attached = holdProgram(next);
-    },
-  });
+
+  detach(): void {
+    try {
+      requestXdp(this.#nl, this.#index, -1, this.#modeFlags | XdpFlags.REPLACE, this.#attached.fd);
+    } finally {
+      this.#attached.close();
+      this.#nl.close();
+    }
+  }
+
+  update(next: Program): void {
+    requestXdp(this.#nl, this.#index, next.fd, this.#modeFlags | XdpFlags.REPLACE, this.#attached.fd);
+    this.#attached.close();
+    this.#attached = holdProgram(next);
+  }
 }
 
 /** What is attached at an interface's XDP hook. */

@@ -37,7 +37,8 @@ export interface NlAttr {
   readonly payload: Uint8Array;
 }
 
-const NLA_F_NESTED = 0x8000;
+/** Set in the type of an attribute whose payload is attributes. */
+export const NLA_F_NESTED = 0x8000;
 const align4 = (n: number) => (n + 3) & ~3;
 
 /** An attribute with raw bytes. */
@@ -72,17 +73,54 @@ export function nested(type: number, ...children: NlAttr[]): NlAttr {
   return attr(type | NLA_F_NESTED, encodeAttrs(children));
 }
 
+/** Size of `struct nlmsghdr`. */
+export const NLMSG_HDRLEN = 16;
+/** Size of `struct nlattr` (the header before an attribute's payload). */
+export const NLA_HDRLEN = 4;
+/** Size of `struct ifinfomsg`. */
+export const IFINFOMSG_LEN = 16;
+
+/** Writes a `struct nlmsghdr` at `at` (pid 0: the kernel fills it in). */
+export function putHeader(
+  v: DataView,
+  at: number,
+  len: number,
+  type: number,
+  flags: number,
+  seq: number,
+): void {
+  v.setUint32(at, len, HOST_LITTLE_ENDIAN);
+  v.setUint16(at + 4, type, HOST_LITTLE_ENDIAN);
+  v.setUint16(at + 6, flags, HOST_LITTLE_ENDIAN);
+  v.setUint32(at + 8, seq, HOST_LITTLE_ENDIAN);
+  v.setUint32(at + 12, 0, HOST_LITTLE_ENDIAN);
+}
+
+/** Writes a `struct nlattr` header at `at` for a payload of `payloadLen` bytes; returns where the payload goes. */
+export function putAttrHeader(v: DataView, at: number, type: number, payloadLen: number): number {
+  v.setUint16(at, NLA_HDRLEN + payloadLen, HOST_LITTLE_ENDIAN);
+  v.setUint16(at + 2, type, HOST_LITTLE_ENDIAN);
+  return at + NLA_HDRLEN;
+}
+
+/** Writes a `struct ifinfomsg` at `at`: the family and ifindex, every other field zero. */
+export function putIfinfomsg(v: DataView, at: number, ifindex: number, family = 0): void {
+  v.setUint32(at, 0, HOST_LITTLE_ENDIAN); // family, pad, type
+  v.setUint8(at, family);
+  v.setInt32(at + 4, ifindex, HOST_LITTLE_ENDIAN);
+  v.setUint32(at + 8, 0, HOST_LITTLE_ENDIAN); // flags
+  v.setUint32(at + 12, 0, HOST_LITTLE_ENDIAN); // change
+}
+
 /** Encodes attributes, each padded to 4 bytes. */
 export function encodeAttrs(attrs: readonly NlAttr[]): Uint8Array {
-  const size = attrs.reduce((n, a) => n + align4(4 + a.payload.byteLength), 0);
+  const size = attrs.reduce((n, a) => n + align4(NLA_HDRLEN + a.payload.byteLength), 0);
   const out = new Uint8Array(size);
   const v = new DataView(out.buffer);
   let at = 0;
   for (const a of attrs) {
-    v.setUint16(at, 4 + a.payload.byteLength, HOST_LITTLE_ENDIAN);
-    v.setUint16(at + 2, a.type, HOST_LITTLE_ENDIAN);
-    out.set(a.payload, at + 4);
-    at += align4(4 + a.payload.byteLength);
+    out.set(a.payload, putAttrHeader(v, at, a.type, a.payload.byteLength));
+    at += align4(NLA_HDRLEN + a.payload.byteLength);
   }
   return out;
 }
@@ -111,15 +149,10 @@ export function encodeMessage(
 ): Uint8Array {
   const a = encodeAttrs(attrs);
   const bodyLen = align4(body.byteLength);
-  const out = new Uint8Array(16 + bodyLen + a.byteLength);
-  const v = new DataView(out.buffer);
-  v.setUint32(0, out.byteLength, HOST_LITTLE_ENDIAN);
-  v.setUint16(4, type, HOST_LITTLE_ENDIAN);
-  v.setUint16(6, flags, HOST_LITTLE_ENDIAN);
-  v.setUint32(8, seq, HOST_LITTLE_ENDIAN);
-  v.setUint32(12, 0, HOST_LITTLE_ENDIAN);
-  out.set(body, 16);
-  out.set(a, 16 + bodyLen);
+  const out = new Uint8Array(NLMSG_HDRLEN + bodyLen + a.byteLength);
+  putHeader(new DataView(out.buffer), 0, out.byteLength, type, flags, seq);
+  out.set(body, NLMSG_HDRLEN);
+  out.set(a, NLMSG_HDRLEN + bodyLen);
   return out;
 }
 
@@ -135,23 +168,55 @@ export interface NlMessage {
   readonly payload: Uint8Array;
 }
 
+/**
+ * The length of the whole message that starts at `at` within the first `end` bytes viewed by `v`,
+ * or 0 when none does (too few bytes left, or a length field that is too small or runs past `end`).
+ */
+export function messageLength(v: DataView, at: number, end: number): number {
+  if (at + NLMSG_HDRLEN > end) return 0;
+  const len = v.getUint32(at, HOST_LITTLE_ENDIAN);
+  return len < NLMSG_HDRLEN || at + len > end ? 0 : len;
+}
+
+/** Where the message after the `len`-byte one at `at` starts. */
+export function nextMessage(at: number, len: number): number {
+  return at + align4(len);
+}
+
+/** nlmsg_type of the message at `at`. */
+export function messageType(v: DataView, at: number): number {
+  return v.getUint16(at + 4, HOST_LITTLE_ENDIAN);
+}
+
+/** nlmsg_seq of the message at `at`. */
+export function messageSeq(v: DataView, at: number): number {
+  return v.getUint32(at + 8, HOST_LITTLE_ENDIAN);
+}
+
+/**
+ * The `len`-byte message at `at` of `bytes` (viewed by `v`); its payload is a copy when `copy` is
+ * set (for bytes that will be reused), else a view.
+ */
+export function messageAt(bytes: Uint8Array, v: DataView, at: number, len: number, copy: boolean): NlMessage {
+  const from = at + NLMSG_HDRLEN;
+  return {
+    type: messageType(v, at),
+    flags: v.getUint16(at + 6, HOST_LITTLE_ENDIAN),
+    seq: messageSeq(v, at),
+    payload: copy ? bytes.slice(from, at + len) : bytes.subarray(from, at + len),
+  };
+}
+
 /** Splits a datagram read from a netlink socket into messages. */
 export function decodeMessages(bytes: Uint8Array): NlMessage[] {
   const out: NlMessage[] = [];
   const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  let at = 0;
-  while (at + 16 <= bytes.byteLength) {
-    const len = v.getUint32(at, HOST_LITTLE_ENDIAN);
-    if (len < 16 || at + len > bytes.byteLength) break;
-    out.push({
-      type: v.getUint16(at + 4, HOST_LITTLE_ENDIAN),
-      flags: v.getUint16(at + 6, HOST_LITTLE_ENDIAN),
-      seq: v.getUint32(at + 8, HOST_LITTLE_ENDIAN),
-      payload: bytes.subarray(at + 16, at + len),
-    });
-    at += align4(len);
+  for (let at = 0; ; ) {
+    const len = messageLength(v, at, bytes.byteLength);
+    if (len === 0) return out;
+    out.push(messageAt(bytes, v, at, len, false));
+    at = nextMessage(at, len);
   }
-  return out;
 }
 
 const NLMSGERR_ATTR_MSG = 1;
@@ -162,6 +227,15 @@ export interface NlError {
   readonly errno: number;
   /** NLMSGERR_ATTR_MSG of an extended ack, when the kernel sent one. */
   readonly kernelMessage: string | undefined;
+}
+
+/** True when the `len`-byte message at `at` is an NLMSG_ERROR carrying error 0: a plain ack. */
+export function isAck(v: DataView, at: number, len: number): boolean {
+  return (
+    messageType(v, at) === NLMSG.ERROR &&
+    len >= NLMSG_HDRLEN + 4 &&
+    v.getInt32(at + NLMSG_HDRLEN, HOST_LITTLE_ENDIAN) === 0
+  );
 }
 
 /**
@@ -181,10 +255,8 @@ export function decodeError(m: NlMessage): NlError {
 
 /** `struct ifinfomsg` (16 bytes). */
 export function ifinfomsg(ifindex: number, family = 0): Uint8Array {
-  const b = new Uint8Array(16);
-  const v = new DataView(b.buffer);
-  v.setUint8(0, family);
-  v.setInt32(4, ifindex, HOST_LITTLE_ENDIAN);
+  const b = new Uint8Array(IFINFOMSG_LEN);
+  putIfinfomsg(new DataView(b.buffer), 0, ifindex, family);
   return b;
 }
 

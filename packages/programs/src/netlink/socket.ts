@@ -1,13 +1,29 @@
-import { close, errnoName, fileReadInto, fileWrite, setsockopt, socket } from '@ts-ebpf/syscall';
-import { EbpfError } from '@ts-ebpf/uapi';
+import {
+  BpfArgumentError,
+  close,
+  errnoName,
+  fileReadInto,
+  fileWrite,
+  ObjectClosedError,
+  setsockopt,
+  socket,
+} from '@ts-ebpf/syscall';
+import { EbpfError, HOST_LITTLE_ENDIAN } from '@ts-ebpf/uapi';
 import {
   decodeError,
-  decodeMessages,
   encodeMessage,
+  isAck,
+  messageAt,
+  messageLength,
+  messageSeq,
+  messageType,
   NLM_F,
   NLMSG,
+  NLMSG_HDRLEN,
   type NlAttr,
   type NlMessage,
+  nextMessage,
+  putHeader,
 } from './message.js';
 
 const AF_NETLINK = 16;
@@ -15,7 +31,6 @@ const SOCK_RAW = 3;
 const SOCK_CLOEXEC = 0o2000000;
 const NETLINK_ROUTE = 0;
 const SOL_NETLINK = 270;
-const NETLINK_CAP_ACK = 10;
 const NETLINK_EXT_ACK = 11;
 
 /** The kernel answered a netlink request with an error. */
@@ -41,33 +56,39 @@ const one = new Uint8Array([1, 0, 0, 0]);
 /** The largest reply datagram read at once. */
 const REPLY_BUFFER_SIZE = 65536;
 /**
- * What every socket reads replies into (requests are synchronous, and each read's bytes are
- * copied out before the next, so replies never share it): no 64 KiB allocation per read.
+ * What every socket reads replies into (requests are synchronous, and the replies a request
+ * returns are copied out of it), and a view of it: no 64 KiB allocation per read.
  */
 let replyBuffer: Uint8Array | undefined;
+let replyView: DataView | undefined;
+/** Where {@link RtNetlink.send} copies a caller's message to stamp its flags and sequence number. */
+let sendBuffer = new Uint8Array(256);
+let sendView = new DataView(sendBuffer.buffer);
 
 /**
  * A NETLINK_ROUTE socket spoken to with write(2)/read(2): an unbound netlink socket
  * sends to the kernel and is auto-bound on first send. Requests ask for an ack, so every
- * request gets an answer.
+ * request gets an answer; errors come with the kernel's extended-ack message where it gives one.
  */
 export class RtNetlink implements Disposable {
   readonly #fd: number;
   #seq = 1;
   #closed = false;
 
-  /** Opens the socket and asks for capped, extended acks. */
+  /** Opens the socket and asks for extended acks. */
   constructor() {
     this.#fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
     try {
-      setsockopt(this.#fd, SOL_NETLINK, NETLINK_CAP_ACK, one);
       setsockopt(this.#fd, SOL_NETLINK, NETLINK_EXT_ACK, one);
     } catch {
       // older kernels: plain acks without the kernel's message
     }
   }
 
-  /** Sends one request and returns the replies before its ack; throws {@link NetlinkError}. */
+  /**
+   * Sends one request and returns the replies before its ack; throws {@link NetlinkError}, or
+   * ObjectClosedError after close.
+   */
   request(
     what: string,
     type: number,
@@ -76,20 +97,65 @@ export class RtNetlink implements Disposable {
     attrs: readonly NlAttr[] = [],
   ): NlMessage[] {
     const seq = this.#seq++;
-    fileWrite(this.#fd, encodeMessage(type, flags | NLM_F.REQUEST | NLM_F.ACK, seq, body, attrs));
+    return this.#exchange(
+      what,
+      encodeMessage(type, flags | NLM_F.REQUEST | NLM_F.ACK, seq, body, attrs),
+      seq,
+    );
+  }
+
+  /**
+   * Sends one whole message the caller encoded (`nlmsghdr` then its body and attributes, as
+   * `encodeMessage` makes) and returns the replies before its ack; throws {@link NetlinkError}.
+   * The message is copied and the copy gets `NLM_F_REQUEST | NLM_F_ACK` and this socket's next
+   * sequence number, so the caller's bytes are not written and may be reused.
+   * @throws BpfArgumentError when the bytes are shorter than a header or their length field differs from their length
+   */
+  send(what: string, message: Uint8Array): NlMessage[] {
+    const len = message.byteLength;
+    const v = new DataView(message.buffer, message.byteOffset, len);
+    if (len < NLMSG_HDRLEN || v.getUint32(0, HOST_LITTLE_ENDIAN) !== len)
+      throw new BpfArgumentError(
+        'netlink message',
+        `${what}: ${len} bytes, ${len < NLMSG_HDRLEN ? `shorter than the ${NLMSG_HDRLEN}-byte header` : `but its header says ${v.getUint32(0, HOST_LITTLE_ENDIAN)}`}`,
+      );
+    if (len > sendBuffer.byteLength) {
+      sendBuffer = new Uint8Array(len);
+      sendView = new DataView(sendBuffer.buffer);
+    }
+    sendBuffer.set(message);
+    const seq = this.#seq++;
+    const flags = v.getUint16(6, HOST_LITTLE_ENDIAN) | NLM_F.REQUEST | NLM_F.ACK;
+    putHeader(sendView, 0, len, messageType(v, 0), flags, seq);
+    return this.#exchange(what, sendBuffer.subarray(0, len), seq);
+  }
+
+  /** Writes `bytes` (a request with sequence number `seq`) and reads until its ack, done or error. */
+  #exchange(what: string, bytes: Uint8Array, seq: number): NlMessage[] {
+    if (this.#closed) throw new ObjectClosedError('rtnetlink socket');
+    fileWrite(this.#fd, bytes);
     const replies: NlMessage[] = [];
+    replyBuffer ??= new Uint8Array(REPLY_BUFFER_SIZE);
+    replyView ??= new DataView(replyBuffer.buffer);
+    const buf = replyBuffer;
+    const v = replyView;
     for (;;) {
-      replyBuffer ??= new Uint8Array(REPLY_BUFFER_SIZE);
-      const n = fileReadInto(this.#fd, replyBuffer);
-      for (const m of decodeMessages(replyBuffer.slice(0, n))) {
-        if (m.seq !== seq) continue;
-        if (m.type === NLMSG.ERROR) {
-          const { errno, kernelMessage } = decodeError(m);
+      const n = fileReadInto(this.#fd, buf);
+      for (
+        let at = 0, len = messageLength(v, at, n);
+        len > 0;
+        at = nextMessage(at, len), len = messageLength(v, at, n)
+      ) {
+        if (messageSeq(v, at) !== seq) continue;
+        if (isAck(v, at, len)) return replies;
+        const type = messageType(v, at);
+        if (type === NLMSG.ERROR) {
+          const { errno, kernelMessage } = decodeError(messageAt(buf, v, at, len, false));
           if (errno === 0) return replies;
           throw new NetlinkError(errno, what, kernelMessage);
         }
-        if (m.type === NLMSG.DONE) return replies;
-        replies.push(m);
+        if (type === NLMSG.DONE) return replies;
+        replies.push(messageAt(buf, v, at, len, true));
       }
     }
   }

@@ -86,21 +86,6 @@ export function bareMapCalls(fd: number, key = 7, value = 42n): BareMapCalls {
   };
 }
 
-/**
- * ns per bare koffi BPF_MAP_LOOKUP_ELEM and BPF_MAP_UPDATE_ELEM on the map at `fd` (u32 key 7,
- * 8-byte value), with attr, key and value prepared once in native memory.
- */
-export function bareMapOps(fd: number, n: number): { lookup: number; update: number } {
-  const bare = bareMapCalls(fd);
-  try {
-    const update = bare.update(n) / n;
-    const lookup = bare.lookup(n) / n;
-    return { lookup, update };
-  } finally {
-    bare.close();
-  }
-}
-
 /** The 10-instruction XDP program of bench/floor.c: `r0 = i & 0xff` nine times, then `exit`. */
 export function tenInstructions(): Uint8Array {
   const out = new Uint8Array(80);

@@ -6,8 +6,9 @@
  *   (bench/floor.c, bench/map-ops.c);
  * - mapLookupElem / mapUpdateElem through @ts-ebpf/syscall versus C, with the floor beside them.
  *
- * Rounds interleave C and JS; figures are medians of the rounds and ratios medians of the per-round
- * ratios (the machine may be shared). Every figure goes to bench-results/syscall.json.
+ * Rounds interleave C and JS (and within a round, the raw commands and the bare koffi call take
+ * turns in blocks on one map); figures are medians of the rounds and ratios medians of the
+ * per-round ratios (the machine may be shared). Every figure goes to bench-results/syscall.json.
  *
  *   npm run bench -w @ts-ebpf/syscall     (BENCH_N=1000000 map ops per round; BENCH_ROUNDS=7)
  */
@@ -17,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type BenchFigure, reportBench } from '@ts-ebpf/test-utils/bench-report';
 import { BpfMapType, close, mapCreate, mapLookupElem, mapUpdateElem } from '../src/index.js';
-import { bareGetpid, bareMapOps, bareProgLoad, cFloor, median } from './koffi-floor.js';
+import { bareGetpid, bareMapCalls, bareProgLoad, cFloor, median } from './koffi-floor.js';
 
 const N = Number(process.env.BENCH_N ?? 1_000_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
@@ -41,33 +42,54 @@ interface Round {
   update: number;
 }
 
-function jsOps(): { update: number; lookup: number } {
+// mapLookupElem / mapUpdateElem and the bare koffi call take turns in blocks of N / BLOCKS calls
+// on one map, with the same key and value and nothing else per call, each first in every other
+// block: a slow spell of the machine or a state left by the one before weighs on both alike.
+const BLOCKS = 6;
+
+function mapOps(): { update: number; lookup: number; bareUpdate: number; bareLookup: number } {
   const fd = mapCreate({ mapType: BpfMapType.HASH, keySize: 4, valueSize: 8, maxEntries: 1024 });
   const key = new Uint8Array(new Uint32Array([7]).buffer);
-  const value = new Uint8Array(8);
-  const view = new DataView(value.buffer);
-  try {
+  const value = new Uint8Array(new BigUint64Array([42n]).buffer);
+  const bare = bareMapCalls(fd, 7, 42n);
+  const per = Math.max(1, Math.floor(N / BLOCKS));
+  const sum = { update: 0, lookup: 0, bareUpdate: 0, bareLookup: 0 };
+  const timeUpdates = () => {
     const t0 = process.hrtime.bigint();
-    for (let i = 0; i < N; i++) {
-      view.setUint32(0, i, true);
-      mapUpdateElem(fd, key, value);
-    }
-    const t1 = process.hrtime.bigint();
-    for (let i = 0; i < N; i++) mapLookupElem(fd, key, value);
-    const t2 = process.hrtime.bigint();
-    return { update: Number(t1 - t0) / N, lookup: Number(t2 - t1) / N };
-  } finally {
-    close(fd);
-  }
-}
-
-function floorOps(): { update: number; lookup: number } {
-  const fd = mapCreate({ mapType: BpfMapType.HASH, keySize: 4, valueSize: 8, maxEntries: 1024 });
+    for (let i = 0; i < per; i++) mapUpdateElem(fd, key, value);
+    sum.update += Number(process.hrtime.bigint() - t0);
+  };
+  const timeLookups = () => {
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < per; i++) mapLookupElem(fd, key, value);
+    sum.lookup += Number(process.hrtime.bigint() - t0);
+  };
   try {
-    return bareMapOps(fd, N);
+    mapUpdateElem(fd, key, value);
+    for (let b = 0; b < BLOCKS; b++) {
+      if (b & 1) {
+        sum.bareUpdate += bare.update(per);
+        timeUpdates();
+        sum.bareLookup += bare.lookup(per);
+        timeLookups();
+      } else {
+        timeUpdates();
+        sum.bareUpdate += bare.update(per);
+        timeLookups();
+        sum.bareLookup += bare.lookup(per);
+      }
+    }
   } finally {
+    bare.close();
     close(fd);
   }
+  const calls = per * BLOCKS;
+  return {
+    update: sum.update / calls,
+    lookup: sum.lookup / calls,
+    bareUpdate: sum.bareUpdate / calls,
+    bareLookup: sum.bareLookup / calls,
+  };
 }
 
 function round(): Round {
@@ -79,25 +101,23 @@ function round(): Round {
   const bareGetpidNs = bareGetpid(N_GETPID);
   const cLoad = cFloor('progload', N_LOAD);
   const bareLoad = bareProgLoad(N_LOAD);
-  const js = jsOps();
-  const bare = floorOps();
+  const ops = mapOps();
   return {
     cLookup: c.lookup,
     cUpdate: c.update,
     cGetpid,
     cLoad,
-    bareLookup: bare.lookup,
-    bareUpdate: bare.update,
+    bareLookup: ops.bareLookup,
+    bareUpdate: ops.bareUpdate,
     bareGetpid: bareGetpidNs,
     bareLoad,
-    lookup: js.lookup,
-    update: js.update,
+    lookup: ops.lookup,
+    update: ops.update,
   };
 }
 
 // warm up (optimized code), then the measured rounds
-jsOps();
-floorOps();
+mapOps();
 bareGetpid(N_GETPID / 10);
 const rounds: Round[] = [];
 for (let r = 0; r < ROUNDS; r++) rounds.push(round());

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { mapLookupElem, mapUpdateElem } from '@ts-ebpf/syscall';
 import { reportBench } from '@ts-ebpf/test-utils/bench-report';
 import { HOST_BYTE_ORDER } from '@ts-ebpf/uapi';
-import { bareMapCalls, median } from '../../syscall/bench/koffi-floor.js';
+import { bareMapCalls, inTurns, median } from '../../syscall/bench/koffi-floor.js';
 import { encode, HashMap, pollersStopped, type RawBatchResult, u32, u64 } from '../src/index.js';
 
 const N = Number(process.env.BENCH_N ?? 1_000_000);
@@ -81,46 +81,40 @@ function timeRaw(op: 'update' | 'lookup', fd: number, key: Uint8Array, value: Ui
 
 /**
  * One round of single operations on one map: BpfMap, the syscall package's raw commands and the
- * bare koffi call take turns in blocks of `n / blocks` calls, each in every position of the
- * turn equally often, so that a slow spell of the machine, a cache or frequency state left by
- * the one before, or the map's state weighs on all three alike. ns per call.
+ * bare koffi call take turns (inTurns) in blocks of calls, so that a slow spell of the machine, a
+ * state left by the run before, or the map's state weighs on all three alike. ns per call.
  */
-function singleOps(n: number, blocks = 6): SingleRound {
+function singleOps(n: number): SingleRound {
   using m = HashMap.create({ key: u32, value: u64, maxEntries: 1024 });
   m.set(KEY, VALUE);
   const key = encode(u32, KEY, HOST_BYTE_ORDER);
   const value = encode(u64, VALUE, HOST_BYTE_ORDER);
   const bare = bareMapCalls(m.fd, KEY, VALUE);
-  const per = Math.max(1, Math.floor(n / blocks));
-  const sum = { update: 0, lookup: 0, rawUpdate: 0, rawLookup: 0, bareUpdate: 0, bareLookup: 0 };
   try {
-    const updates: (() => void)[] = [
-      () => (sum.update += timeSet(m, per)),
-      () => (sum.rawUpdate += timeRaw('update', m.fd, key, value, per)),
-      () => (sum.bareUpdate += bare.update(per)),
-    ];
-    const lookups: (() => void)[] = [
-      () => (sum.lookup += timeGet(m, per)),
-      () => (sum.rawLookup += timeRaw('lookup', m.fd, key, value, per)),
-      () => (sum.bareLookup += bare.lookup(per)),
-    ];
-    for (let b = 0; b < blocks; b++) {
-      // rotate the turn, and reverse it every other block: each takes every position
-      for (let j = 0; j < 3; j++) updates[(b + (b & 1 ? 2 - j : j)) % 3]!();
-      for (let j = 0; j < 3; j++) lookups[(b + (b & 1 ? 2 - j : j)) % 3]!();
-    }
+    const blocks = 12; // twice the number of runs: each takes every position equally often
+    const [update, lookup, rawUpdate, rawLookup, bareUpdate, bareLookup] = inTurns(
+      blocks,
+      Math.max(1, Math.floor(n / blocks)),
+      [
+        (k) => timeSet(m, k),
+        (k) => timeGet(m, k),
+        (k) => timeRaw('update', m.fd, key, value, k),
+        (k) => timeRaw('lookup', m.fd, key, value, k),
+        (k) => bare.update(k),
+        (k) => bare.lookup(k),
+      ],
+    );
+    return {
+      update: update!,
+      lookup: lookup!,
+      rawUpdate: rawUpdate!,
+      rawLookup: rawLookup!,
+      bareUpdate: bareUpdate!,
+      bareLookup: bareLookup!,
+    };
   } finally {
     bare.close();
   }
-  const calls = per * blocks;
-  return {
-    update: sum.update / calls,
-    lookup: sum.lookup / calls,
-    rawUpdate: sum.rawUpdate / calls,
-    rawLookup: sum.rawLookup / calls,
-    bareUpdate: sum.bareUpdate / calls,
-    bareLookup: sum.bareLookup / calls,
-  };
 }
 
 interface BulkFigures {

@@ -86,6 +86,31 @@ export function bareMapCalls(fd: number, key = 7, value = 42n): BareMapCalls {
   };
 }
 
+/**
+ * Times `runs` in turns, so that a slow spell of a shared machine, or a cache or frequency state
+ * left by the run before, weighs on all of them alike: `blocks` blocks, each calling every run
+ * once with `perBlock` (a run makes that many calls and returns the ns they took). The turn is
+ * rotated by one from block to block and reversed every other cycle, so with `blocks` a multiple
+ * of twice the number of runs each run takes every position, and follows every other run, equally
+ * often. @returns ns per call of each run, in the order given.
+ */
+export function inTurns(
+  blocks: number,
+  perBlock: number,
+  runs: readonly ((n: number) => number)[],
+): number[] {
+  const k = runs.length;
+  const sums = runs.map(() => 0);
+  for (let b = 0; b < blocks; b++) {
+    const reversed = Math.floor(b / k) % 2 === 1;
+    for (let j = 0; j < k; j++) {
+      const at = (b + (reversed ? k - 1 - j : j)) % k;
+      sums[at]! += runs[at]!(perBlock);
+    }
+  }
+  return sums.map((sum) => sum / (blocks * perBlock));
+}
+
 /** The 10-instruction XDP program of bench/floor.c: `r0 = i & 0xff` nine times, then `exit`. */
 export function tenInstructions(): Uint8Array {
   const out = new Uint8Array(80);

@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type BenchFigure, reportBench } from '@ts-ebpf/test-utils/bench-report';
 import { BpfMapType, close, mapCreate, mapLookupElem, mapUpdateElem } from '../src/index.js';
-import { bareGetpid, bareMapCalls, bareProgLoad, cFloor, median } from './koffi-floor.js';
+import { bareGetpid, bareMapCalls, bareProgLoad, cFloor, inTurns, median } from './koffi-floor.js';
 
 const N = Number(process.env.BENCH_N ?? 1_000_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
@@ -42,54 +42,36 @@ interface Round {
   update: number;
 }
 
-// mapLookupElem / mapUpdateElem and the bare koffi call take turns in blocks of N / BLOCKS calls
-// on one map, with the same key and value and nothing else per call, each first in every other
-// block: a slow spell of the machine or a state left by the one before weighs on both alike.
-const BLOCKS = 6;
-
+// mapLookupElem / mapUpdateElem and the bare koffi call take turns (inTurns) in blocks on one map,
+// with the same key and value and nothing else per call.
 function mapOps(): { update: number; lookup: number; bareUpdate: number; bareLookup: number } {
   const fd = mapCreate({ mapType: BpfMapType.HASH, keySize: 4, valueSize: 8, maxEntries: 1024 });
   const key = new Uint8Array(new Uint32Array([7]).buffer);
   const value = new Uint8Array(new BigUint64Array([42n]).buffer);
   const bare = bareMapCalls(fd, 7, 42n);
-  const per = Math.max(1, Math.floor(N / BLOCKS));
-  const sum = { update: 0, lookup: 0, bareUpdate: 0, bareLookup: 0 };
-  const timeUpdates = () => {
+  const timed = (loop: (n: number) => void) => (n: number) => {
     const t0 = process.hrtime.bigint();
-    for (let i = 0; i < per; i++) mapUpdateElem(fd, key, value);
-    sum.update += Number(process.hrtime.bigint() - t0);
-  };
-  const timeLookups = () => {
-    const t0 = process.hrtime.bigint();
-    for (let i = 0; i < per; i++) mapLookupElem(fd, key, value);
-    sum.lookup += Number(process.hrtime.bigint() - t0);
+    loop(n);
+    return Number(process.hrtime.bigint() - t0);
   };
   try {
     mapUpdateElem(fd, key, value);
-    for (let b = 0; b < BLOCKS; b++) {
-      if (b & 1) {
-        sum.bareUpdate += bare.update(per);
-        timeUpdates();
-        sum.bareLookup += bare.lookup(per);
-        timeLookups();
-      } else {
-        timeUpdates();
-        sum.bareUpdate += bare.update(per);
-        timeLookups();
-        sum.bareLookup += bare.lookup(per);
-      }
-    }
+    const blocks = 8;
+    const [update, lookup, bareUpdate, bareLookup] = inTurns(blocks, Math.max(1, Math.floor(N / blocks)), [
+      timed((n) => {
+        for (let i = 0; i < n; i++) mapUpdateElem(fd, key, value);
+      }),
+      timed((n) => {
+        for (let i = 0; i < n; i++) mapLookupElem(fd, key, value);
+      }),
+      (n) => bare.update(n),
+      (n) => bare.lookup(n),
+    ]);
+    return { update: update!, lookup: lookup!, bareUpdate: bareUpdate!, bareLookup: bareLookup! };
   } finally {
     bare.close();
     close(fd);
   }
-  const calls = per * BLOCKS;
-  return {
-    update: sum.update / calls,
-    lookup: sum.lookup / calls,
-    bareUpdate: sum.bareUpdate / calls,
-    bareLookup: sum.bareLookup / calls,
-  };
 }
 
 function round(): Round {

@@ -13,8 +13,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { mapLookupElem, mapUpdateElem } from '@ts-ebpf/syscall';
 import { reportBench } from '@ts-ebpf/test-utils/bench-report';
-import { bareMapOps, median } from '../../syscall/bench/koffi-floor.js';
-import { HashMap, pollersStopped, type RawBatchResult, u32, u64 } from '../src/index.js';
+import { HOST_BYTE_ORDER } from '@ts-ebpf/uapi';
+import { bareMapCalls, inTurns, median } from '../../syscall/bench/koffi-floor.js';
+import { encode, HashMap, pollersStopped, type RawBatchResult, u32, u64 } from '../src/index.js';
 
 const N = Number(process.env.BENCH_N ?? 1_000_000);
 const ROUNDS = 3;
@@ -39,34 +40,81 @@ const line = (what: string, js: number, cv: number, unit = 'ns/op') =>
     `  ${what.padEnd(34)} js ${js.toFixed(1).padStart(8)} ${unit}   C ${cv.toFixed(1).padStart(8)} ${unit}   ratio ${(js / cv).toFixed(3)}`,
   );
 
-function singleOps(): {
+const KEY = 7;
+const VALUE = 42n;
+
+interface SingleRound {
   update: number;
   lookup: number;
   rawUpdate: number;
   rawLookup: number;
   bareUpdate: number;
   bareLookup: number;
-} {
+}
+
+// Each timed loop makes `n` calls with the same key and value as the others and does nothing
+// else per call (no value made per call, no arithmetic on the result): what differs between
+// them is the code between the caller and the bpf() call. ns in total.
+type BenchMap = ReturnType<typeof HashMap.create<number, bigint>>;
+
+function timeSet(m: BenchMap, n: number): number {
+  const t = process.hrtime.bigint();
+  for (let i = 0; i < n; i++) m.set(KEY, VALUE);
+  return Number(process.hrtime.bigint() - t);
+}
+
+function timeGet(m: BenchMap, n: number): number {
+  let last: bigint | undefined;
+  const t = process.hrtime.bigint();
+  for (let i = 0; i < n; i++) last = m.get(KEY);
+  const ns = Number(process.hrtime.bigint() - t);
+  if (last !== VALUE) throw new Error(`BpfMap.get read ${last}`);
+  return ns;
+}
+
+function timeRaw(op: 'update' | 'lookup', fd: number, key: Uint8Array, value: Uint8Array, n: number): number {
+  const t = process.hrtime.bigint();
+  if (op === 'update') for (let i = 0; i < n; i++) mapUpdateElem(fd, key, value);
+  else for (let i = 0; i < n; i++) mapLookupElem(fd, key, value);
+  return Number(process.hrtime.bigint() - t);
+}
+
+/**
+ * One round of single operations on one map: BpfMap, the syscall package's raw commands and the
+ * bare koffi call take turns (inTurns) in blocks of calls, so that a slow spell of the machine, a
+ * state left by the run before, or the map's state weighs on all three alike. ns per call.
+ */
+function singleOps(n: number): SingleRound {
   using m = HashMap.create({ key: u32, value: u64, maxEntries: 1024 });
-  let t = process.hrtime.bigint();
-  for (let i = 0; i < N; i++) m.set(7, BigInt(i));
-  const update = (ms(t) * 1e6) / N;
-  t = process.hrtime.bigint();
-  let sink = 0n;
-  for (let i = 0; i < N; i++) sink += m.get(7)!;
-  const lookup = (ms(t) * 1e6) / N;
-  if (sink < 0n) throw new Error('unreachable');
-  const key = new Uint8Array([7, 0, 0, 0]);
-  const value = new Uint8Array(8);
-  t = process.hrtime.bigint();
-  for (let i = 0; i < N; i++) mapUpdateElem(m.fd, key, value);
-  const rawUpdate = (ms(t) * 1e6) / N;
-  t = process.hrtime.bigint();
-  for (let i = 0; i < N; i++) mapLookupElem(m.fd, key, value);
-  const rawLookup = (ms(t) * 1e6) / N;
-  // the koffi call floor: the same commands as bare koffi calls on the same map
-  const bare = bareMapOps(m.fd, N);
-  return { update, lookup, rawUpdate, rawLookup, bareUpdate: bare.update, bareLookup: bare.lookup };
+  m.set(KEY, VALUE);
+  const key = encode(u32, KEY, HOST_BYTE_ORDER);
+  const value = encode(u64, VALUE, HOST_BYTE_ORDER);
+  const bare = bareMapCalls(m.fd, KEY, VALUE);
+  try {
+    const blocks = 12; // twice the number of runs: each takes every position equally often
+    const [update, lookup, rawUpdate, rawLookup, bareUpdate, bareLookup] = inTurns(
+      blocks,
+      Math.max(1, Math.floor(n / blocks)),
+      [
+        (k) => timeSet(m, k),
+        (k) => timeGet(m, k),
+        (k) => timeRaw('update', m.fd, key, value, k),
+        (k) => timeRaw('lookup', m.fd, key, value, k),
+        (k) => bare.update(k),
+        (k) => bare.lookup(k),
+      ],
+    );
+    return {
+      update: update!,
+      lookup: lookup!,
+      rawUpdate: rawUpdate!,
+      rawLookup: rawLookup!,
+      bareUpdate: bareUpdate!,
+      bareLookup: bareLookup!,
+    };
+  } finally {
+    bare.close();
+  }
 }
 
 interface BulkFigures {
@@ -77,8 +125,6 @@ interface BulkFigures {
   cBatch: number;
   cWalk: number;
 }
-
-type BenchMap = ReturnType<typeof HashMap.create<number, bigint>>;
 
 function walkDecoded(m: BenchMap, chunk: number): number {
   let seen = 0;
@@ -150,20 +196,19 @@ if (wanted('single')) {
   // the rounds, ratios medians of the per-round ratios.
   const SINGLE_ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
   const cRuns: { update: number; lookup: number }[] = [];
-  const jsRuns: ReturnType<typeof singleOps>[] = [];
-  singleOps(); // warm up: optimized code
+  const jsRuns: SingleRound[] = [];
+  singleOps(Math.min(N, 200_000)); // warm up: optimized code
   for (let r = 0; r < SINGLE_ROUNDS; r++) {
     cRuns.push(JSON.parse(execFileSync(opsBin, [String(N)], { encoding: 'utf8' })));
-    jsRuns.push(singleOps());
+    jsRuns.push(singleOps(N));
   }
   const med = (pick: (i: number) => number) => median(jsRuns.map((_, i) => pick(i)));
-  const js = (k: keyof ReturnType<typeof singleOps>) => med((i) => jsRuns[i]![k]);
+  const js = (k: keyof SingleRound) => med((i) => jsRuns[i]![k]);
   const cOf = (k: 'update' | 'lookup') => med((i) => cRuns[i]![k]);
-  const perRound = (k: keyof ReturnType<typeof singleOps>, base: (i: number) => number) =>
-    med((i) => jsRuns[i]![k] / base(i));
+  const perRound = (k: keyof SingleRound, base: (i: number) => number) => med((i) => jsRuns[i]![k] / base(i));
   const floorLookup = perRound('bareLookup', (i) => cRuns[i]!.lookup);
   const floorUpdate = perRound('bareUpdate', (i) => cRuns[i]!.update);
-  const how = `median of ${SINGLE_ROUNDS} interleaved rounds of ${N} ops`;
+  const how = `median of ${SINGLE_ROUNDS} rounds of ${N} ops, each round C then BpfMap, raw syscall and bare koffi calls taking turns in blocks on one map (same key and value)`;
   console.log(`single operations, hash u32 -> u64, ${how}`);
   line('BpfMap.get', js('lookup'), cOf('lookup'));
   line('BpfMap.set', js('update'), cOf('update'));

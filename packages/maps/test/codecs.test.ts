@@ -65,6 +65,22 @@ describe('codecs', () => {
     expect(() => encodeLE(u64, -1n)).toThrow(CodecError);
   });
 
+  it('takes every 64-bit integer in range and refuses the first one outside, at both ends', () => {
+    const top = (1n << 64n) - 1n;
+    const imin = -(1n << 63n);
+    const imax = (1n << 63n) - 1n;
+    expect(decodeLE(u64, encodeLE(u64, 0n))).toBe(0n);
+    expect(decodeLE(u64, encodeLE(u64, top))).toBe(top);
+    expect(() => encodeLE(u64, top + 1n)).toThrow(/not a u64/);
+    expect(() => encodeLE(u64, -1n)).toThrow(/not a u64/);
+    expect(() => encodeLE(u64, 1n << 80n)).toThrow(CodecError);
+    expect(decodeLE(i64, encodeLE(i64, imin))).toBe(imin);
+    expect(decodeLE(i64, encodeLE(i64, imax))).toBe(imax);
+    expect(() => encodeLE(i64, imax + 1n)).toThrow(/not a i64/);
+    expect(() => encodeLE(i64, imin - 1n)).toThrow(/not a i64/);
+    expect(() => encodeLE(i64, 1 as unknown as bigint)).toThrow(CodecError);
+  });
+
   it('reads and writes 64-bit integers the same through a repeated view as through a fresh one', () => {
     // A view passed twice in a row takes the typed-array path; misaligned views, other offsets
     // and the other byte order take DataView's: every combination must agree with DataView.

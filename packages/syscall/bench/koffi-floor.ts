@@ -34,33 +34,81 @@ export function bareGetpid(n: number): number {
   return ns;
 }
 
+/** Bare koffi map calls prepared once, timed in blocks (see {@link bareMapCalls}). */
+export interface BareMapCalls {
+  /** ns taken by `n` bare BPF_MAP_LOOKUP_ELEM calls (in total, not per call). */
+  lookup(n: number): number;
+  /** ns taken by `n` bare BPF_MAP_UPDATE_ELEM calls (in total). */
+  update(n: number): number;
+  /** Frees the native memory. */
+  close(): void;
+}
+
 /**
- * ns per bare koffi BPF_MAP_LOOKUP_ELEM and BPF_MAP_UPDATE_ELEM on the map at `fd` (u32 key 7,
- * 8-byte value), with attr, key and value prepared once in native memory.
+ * Bare koffi BPF_MAP_LOOKUP_ELEM and BPF_MAP_UPDATE_ELEM on the map at `fd` (u32 key, 8-byte
+ * value, both in the host's byte order), with attr, key and value prepared once in native memory:
+ * each call is `syscall(SYS_bpf, cmd, attr, 32)` and nothing else, so a wrapper's figure measured
+ * on the same map, key and value is read against what any bpf() binding over koffi can reach.
  */
-export function bareMapOps(fd: number, n: number): { lookup: number; update: number } {
+export function bareMapCalls(fd: number, key = 7, value = 42n): BareMapCalls {
   const mem = koffi.alloc('uint8_t', 48);
-  try {
-    const base = Number(koffi.address(mem));
-    const view = new DataView(koffi.view(mem, 48) as ArrayBuffer);
-    new Uint8Array(view.buffer).fill(0);
-    view.setUint32(0, fd, true);
-    view.setBigUint64(8, BigInt(base + 32), true);
-    view.setBigUint64(16, BigInt(base + 40), true);
-    view.setUint32(32, 7, true);
-    const call = syscall4;
-    const bpf = nr.bpf;
-    let t0 = process.hrtime.bigint();
-    for (let i = 0; i < n; i++) call(bpf, BpfCmd.MAP_UPDATE_ELEM, base, 32);
-    const update = elapsed(t0, n);
-    t0 = process.hrtime.bigint();
-    for (let i = 0; i < n; i++) call(bpf, BpfCmd.MAP_LOOKUP_ELEM, base, 32);
-    const lookup = elapsed(t0, n);
-    if (call(bpf, BpfCmd.MAP_LOOKUP_ELEM, base, 32) !== 0) throw new Error('floor lookup failed');
-    return { lookup, update };
-  } finally {
-    koffi.free(mem);
+  const base = Number(koffi.address(mem));
+  const view = new DataView(koffi.view(mem, 48) as ArrayBuffer);
+  new Uint8Array(view.buffer).fill(0);
+  const le = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+  view.setUint32(0, fd, le);
+  view.setBigUint64(8, BigInt(base + 32), le);
+  view.setBigUint64(16, BigInt(base + 40), le);
+  view.setUint32(32, key, le);
+  view.setBigUint64(40, value, le);
+  const call = syscall4;
+  const bpf = nr.bpf;
+  let freed = false;
+  return {
+    update(n) {
+      const t0 = process.hrtime.bigint();
+      for (let i = 0; i < n; i++) call(bpf, BpfCmd.MAP_UPDATE_ELEM, base, 32);
+      const ns = Number(process.hrtime.bigint() - t0);
+      if (call(bpf, BpfCmd.MAP_UPDATE_ELEM, base, 32) !== 0) throw new Error('floor update failed');
+      return ns;
+    },
+    lookup(n) {
+      const t0 = process.hrtime.bigint();
+      for (let i = 0; i < n; i++) call(bpf, BpfCmd.MAP_LOOKUP_ELEM, base, 32);
+      const ns = Number(process.hrtime.bigint() - t0);
+      if (call(bpf, BpfCmd.MAP_LOOKUP_ELEM, base, 32) !== 0) throw new Error('floor lookup failed');
+      return ns;
+    },
+    close() {
+      if (!freed) koffi.free(mem);
+      freed = true;
+    },
+  };
+}
+
+/**
+ * Times `runs` in turns, so that a slow spell of a shared machine, or a cache or frequency state
+ * left by the run before, weighs on all of them alike: `blocks` blocks, each calling every run
+ * once with `perBlock` (a run makes that many calls and returns the ns they took). The turn is
+ * rotated by one from block to block and reversed every other cycle, so with `blocks` a multiple
+ * of twice the number of runs each run takes every position, and follows every other run, equally
+ * often. @returns ns per call of each run, in the order given.
+ */
+export function inTurns(
+  blocks: number,
+  perBlock: number,
+  runs: readonly ((n: number) => number)[],
+): number[] {
+  const k = runs.length;
+  const sums = runs.map(() => 0);
+  for (let b = 0; b < blocks; b++) {
+    const reversed = Math.floor(b / k) % 2 === 1;
+    for (let j = 0; j < k; j++) {
+      const at = (b + (reversed ? k - 1 - j : j)) % k;
+      sums[at]! += runs[at]!(perBlock);
+    }
   }
+  return sums.map((sum) => sum / (blocks * perBlock));
 }
 
 /** The 10-instruction XDP program of bench/floor.c: `r0 = i & 0xff` nine times, then `exit`. */

@@ -6,8 +6,9 @@
  *   (bench/floor.c, bench/map-ops.c);
  * - mapLookupElem / mapUpdateElem through @ts-ebpf/syscall versus C, with the floor beside them.
  *
- * Rounds interleave C and JS; figures are medians of the rounds and ratios medians of the per-round
- * ratios (the machine may be shared). Every figure goes to bench-results/syscall.json.
+ * Rounds interleave C and JS (and within a round, the raw commands and the bare koffi call take
+ * turns in blocks on one map); figures are medians of the rounds and ratios medians of the
+ * per-round ratios (the machine may be shared). Every figure goes to bench-results/syscall.json.
  *
  *   npm run bench -w @ts-ebpf/syscall     (BENCH_N=1000000 map ops per round; BENCH_ROUNDS=7)
  */
@@ -17,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type BenchFigure, reportBench } from '@ts-ebpf/test-utils/bench-report';
 import { BpfMapType, close, mapCreate, mapLookupElem, mapUpdateElem } from '../src/index.js';
-import { bareGetpid, bareMapOps, bareProgLoad, cFloor, median } from './koffi-floor.js';
+import { bareGetpid, bareMapCalls, bareProgLoad, cFloor, inTurns, median } from './koffi-floor.js';
 
 const N = Number(process.env.BENCH_N ?? 1_000_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
@@ -41,31 +42,34 @@ interface Round {
   update: number;
 }
 
-function jsOps(): { update: number; lookup: number } {
+// mapLookupElem / mapUpdateElem and the bare koffi call take turns (inTurns) in blocks on one map,
+// with the same key and value and nothing else per call.
+function mapOps(): { update: number; lookup: number; bareUpdate: number; bareLookup: number } {
   const fd = mapCreate({ mapType: BpfMapType.HASH, keySize: 4, valueSize: 8, maxEntries: 1024 });
   const key = new Uint8Array(new Uint32Array([7]).buffer);
-  const value = new Uint8Array(8);
-  const view = new DataView(value.buffer);
-  try {
+  const value = new Uint8Array(new BigUint64Array([42n]).buffer);
+  const bare = bareMapCalls(fd, 7, 42n);
+  const timed = (loop: (n: number) => void) => (n: number) => {
     const t0 = process.hrtime.bigint();
-    for (let i = 0; i < N; i++) {
-      view.setUint32(0, i, true);
-      mapUpdateElem(fd, key, value);
-    }
-    const t1 = process.hrtime.bigint();
-    for (let i = 0; i < N; i++) mapLookupElem(fd, key, value);
-    const t2 = process.hrtime.bigint();
-    return { update: Number(t1 - t0) / N, lookup: Number(t2 - t1) / N };
-  } finally {
-    close(fd);
-  }
-}
-
-function floorOps(): { update: number; lookup: number } {
-  const fd = mapCreate({ mapType: BpfMapType.HASH, keySize: 4, valueSize: 8, maxEntries: 1024 });
+    loop(n);
+    return Number(process.hrtime.bigint() - t0);
+  };
   try {
-    return bareMapOps(fd, N);
+    mapUpdateElem(fd, key, value);
+    const blocks = 8;
+    const [update, lookup, bareUpdate, bareLookup] = inTurns(blocks, Math.max(1, Math.floor(N / blocks)), [
+      timed((n) => {
+        for (let i = 0; i < n; i++) mapUpdateElem(fd, key, value);
+      }),
+      timed((n) => {
+        for (let i = 0; i < n; i++) mapLookupElem(fd, key, value);
+      }),
+      (n) => bare.update(n),
+      (n) => bare.lookup(n),
+    ]);
+    return { update: update!, lookup: lookup!, bareUpdate: bareUpdate!, bareLookup: bareLookup! };
   } finally {
+    bare.close();
     close(fd);
   }
 }
@@ -79,25 +83,23 @@ function round(): Round {
   const bareGetpidNs = bareGetpid(N_GETPID);
   const cLoad = cFloor('progload', N_LOAD);
   const bareLoad = bareProgLoad(N_LOAD);
-  const js = jsOps();
-  const bare = floorOps();
+  const ops = mapOps();
   return {
     cLookup: c.lookup,
     cUpdate: c.update,
     cGetpid,
     cLoad,
-    bareLookup: bare.lookup,
-    bareUpdate: bare.update,
+    bareLookup: ops.bareLookup,
+    bareUpdate: ops.bareUpdate,
     bareGetpid: bareGetpidNs,
     bareLoad,
-    lookup: js.lookup,
-    update: js.update,
+    lookup: ops.lookup,
+    update: ops.update,
   };
 }
 
 // warm up (optimized code), then the measured rounds
-jsOps();
-floorOps();
+mapOps();
 bareGetpid(N_GETPID / 10);
 const rounds: Round[] = [];
 for (let r = 0; r < ROUNDS; r++) rounds.push(round());

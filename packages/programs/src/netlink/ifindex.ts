@@ -1,8 +1,7 @@
 import { BpfArgumentError, BpfSyscallError, close, ioctl, socket } from '@ts-ebpf/syscall';
-import { HOST_LITTLE_ENDIAN } from '@ts-ebpf/uapi';
+import { AddressFamily, HOST_LITTLE_ENDIAN } from '@ts-ebpf/uapi';
 import { InterfaceNotFoundError } from '../errors.js';
 
-const AF_INET = 2;
 const SOCK_DGRAM = 2;
 const SOCK_CLOEXEC = 0o2000000;
 const SIOCGIFINDEX = 0x8933;
@@ -33,7 +32,7 @@ export function ifindex(iface: Interface): number {
   if (name.includes(0)) throw new BpfArgumentError('interface name', `'${iface}' contains a NUL byte`);
   const ifreq = new Uint8Array(40);
   ifreq.set(name);
-  const fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  const fd = socket(AddressFamily.INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   try {
     ioctl(fd, SIOCGIFINDEX, ifreq);
   } catch (e) {
@@ -56,7 +55,7 @@ const SIOCGIFNAME = 0x8910;
 export function ifname(index: number): string | undefined {
   const ifreq = new Uint8Array(40);
   new DataView(ifreq.buffer).setInt32(16, index, HOST_LITTLE_ENDIAN);
-  const fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  const fd = socket(AddressFamily.INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   try {
     ioctl(fd, SIOCGIFNAME, ifreq);
   } catch (e) {

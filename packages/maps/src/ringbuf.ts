@@ -9,7 +9,6 @@ import {
   type EventSubscription,
   eventIterator,
   eventSubscription,
-  eventTooShort,
 } from './event-stream.js';
 import { mapLabel } from './map-diagnosis.js';
 import { MapType, mapTypeName } from './map-types.js';
@@ -22,6 +21,7 @@ import { LeasedRecords } from './record-lease.js';
 import type { RecordList, RecordTables } from './record-list.js';
 import { RecordStream } from './record-stream.js';
 import type { RecordView } from './record-view.js';
+import { drainRingEvents, type EventRing } from './ring-events.js';
 import * as layout from './ring-layout.js';
 
 // Module-local copies of the layout's constants and helpers: V8 folds and inlines a module's
@@ -69,6 +69,7 @@ export class RingBuffer
   readonly #mask: number;
   readonly #dataView: DataView;
   readonly #scratch = new RecordBatch();
+  readonly #eventRing: EventRing;
   // How messages name this reader: `ring buffer reader of ringbuf map 'events'`.
   readonly #name: string;
   #spareTables: RecordTables | undefined;
@@ -121,6 +122,35 @@ export class RingBuffer
     this.#consPos = new Uint32Array(this.#consumer.bytes.buffer, this.#consumer.bytes.byteOffset, 2);
     this.#cons = readPosition(this.#consPos);
     this.#stream = new RecordStream(this, options.poller ?? defaultPoller(), fd, options.signal);
+    // What the decoded-event drain (ring-events.ts) reads and moves.
+    this.#eventRing = {
+      name,
+      words: this.#words,
+      view: this.#dataView,
+      page,
+      mask: this.#mask,
+      size,
+      isClosed: () => this.#closed,
+      begin: () => {
+        this.#assertOpen();
+        this.#assertNothingHeld();
+        this.#assertNoReadAhead();
+        this.#consuming = true;
+        return this.#cons;
+      },
+      producer: (reread) => {
+        if (reread) this.#prod = readPosition(this.#words);
+        return this.#prod;
+      },
+      commit: (pos) => this.#commit(pos),
+      end: (pos, records, bytes, discarded) => {
+        this.#consuming = false;
+        this.stats.records += records;
+        this.stats.bytes += bytes;
+        this.stats.discarded += discarded;
+        if (!this.#closed) this.#commit(pos);
+      },
+    };
   }
 
   /** Opens a reader on a ring buffer map (a `BpfMap` or anything with its fd). */
@@ -230,86 +260,12 @@ export class RingBuffer
    * Drains ready records synchronously, decoded: `cb` gets `codec`'s value of each record (read
    * in place, then the record's space is given back before the call, as libbpf does after each
    * callback). The values are yours to keep: built-in codecs copy what they read. A record
-   * longer than `codec.size` is decoded from its start; a shorter one is consumed and reported
-   * with a `CodecError`. @returns the number of records delivered.
+   * longer than `codec.size` is decoded from its start; a shorter one, or one the codec refuses
+   * (a `u64AsNumber` field above 2^53 - 1), is consumed and reported with a `CodecError`.
+   * @returns the number of records delivered.
    */
   consumeEvents<T>(codec: Codec<T>, cb: (event: T) => void, limit = Number.POSITIVE_INFINITY): number {
-    return this.#decodeEvents(codec, cb, limit, undefined);
-  }
-
-  // consumeEvents, stopping also once `until` is closed (a subscription closed by its callback).
-  #decodeEvents<T>(
-    codec: Codec<T>,
-    cb: (event: T) => void,
-    limit: number,
-    until: { readonly closed: boolean } | undefined,
-  ): number {
-    this.#assertOpen();
-    this.#assertNothingHeld();
-    this.#assertNoReadAhead();
-    const words = this.#words;
-    const data = this.#dataView;
-    const need = codec.size;
-    const page = this.#page;
-    const mask = this.#mask;
-    let pos = this.#cons;
-    let prod = this.#prod;
-    let n = 0;
-    let bytes = 0;
-    let discarded = 0;
-    this.#consuming = true;
-    try {
-      while (n < limit) {
-        if (pos >= prod) {
-          prod = readPosition(words);
-          this.#prod = prod;
-          if (pos >= prod) break;
-        }
-        const at = page + (pos & mask);
-        const word = loadWord(words, at >>> 2);
-        if (word & BUSY) break;
-        const len = word & LEN_MASK;
-        const next = pos + recordSpan(len);
-        if (next > prod) this.#checkSpan(pos, next);
-        if (word & DISCARD) {
-          discarded++;
-          pos = next;
-          continue;
-        }
-        if (len < need) {
-          this.#commit(next);
-          throw eventTooShort(codec, len, this.#name);
-        }
-        const event = codec.read(data, at + HEADER, ORDER);
-        // Given back before the callback: the value no longer needs the ring.
-        pos = next;
-        this.#commit(pos);
-        n++;
-        bytes += len;
-        cb(event);
-        if (this.#closed || until?.closed === true) break;
-      }
-    } finally {
-      this.#consuming = false;
-      this.stats.records += n;
-      this.stats.bytes += bytes;
-      this.stats.discarded += discarded;
-      // discarded records after the last delivered one
-      if (!this.#closed) this.#commit(pos);
-    }
-    return n;
-  }
-
-  // A record header claims more than the producer wrote: the ring is corrupt (or another
-  // consumer moved the position on). Reads the producer position again before refusing.
-  #checkSpan(pos: number, next: number): void {
-    const prod = readPosition(this.#words);
-    this.#prod = prod;
-    if (next > prod || next - pos > this.size)
-      throw new ReaderStateError(
-        this.#name,
-        `corrupt record header at ring position ${pos}: it spans ${next - pos} bytes, but only ${Math.max(prod - pos, 0)} are written`,
-      );
+    return drainRingEvents(this.#eventRing, codec, cb, limit, undefined);
   }
 
   /**
@@ -323,7 +279,7 @@ export class RingBuffer
     return eventIterator(
       this,
       this.#stream,
-      (cb, limit) => this.consumeEvents(codec, cb, limit),
+      (cb, limit) => drainRingEvents(this.#eventRing, codec, cb, limit, undefined),
       options.signal,
     );
   }
@@ -341,7 +297,7 @@ export class RingBuffer
     return eventSubscription(
       this,
       this.#stream,
-      (subscription) => this.#decodeEvents(codec, cb, EVENT_BATCH, subscription),
+      (subscription) => drainRingEvents(this.#eventRing, codec, cb, EVENT_BATCH, subscription),
       options.signal,
     );
   }

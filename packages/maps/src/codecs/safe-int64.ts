@@ -49,7 +49,7 @@ function int64AsNumber(name: string, signed: boolean): Codec<number> {
       if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) {
         throw new CodecError(
           p,
-          `${describe(v)} is not a ${name} (an integer in ${min}..${Number.MAX_SAFE_INTEGER}; larger values need the bigint codec ${signed ? 'i64' : 'u64'})`,
+          `${describe(v)} does not fit ${name} (an integer in ${min}..${Number.MAX_SAFE_INTEGER}; larger values need the bigint codec ${signed ? 'i64' : 'u64'})`,
         );
       }
       const hi = Math.floor(v / TWO32);

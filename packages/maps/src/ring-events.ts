@@ -6,15 +6,15 @@ import * as layout from './ring-layout.js';
 
 // Module-local copies: V8 folds these, where it reads an imported binding through its module
 // cell at every use (see ringbuf.ts).
-const { BUSY, DISCARD, HEADER, LEN_MASK, loadWord, recordSpan } = layout;
+const { BUSY, DISCARD, HEADER, LEN_MASK, loadWord, readPosition, recordSpan, writePosition } = layout;
 
 // Records are written by programs on this host (module-local: V8 folds it in the loop).
 const ORDER = HOST_BYTE_ORDER;
 
 /**
- * @internal What a ring buffer reader lends the decoded-event drain: its mapping, its consumer
- * and producer positions, and its bookkeeping. One per reader (optimized code that calls a
- * closure keeps it weakly, and is deoptimized when a GC collects it).
+ * @internal A ring buffer reader's positions and mapping, shared with the decoded-event drain:
+ * plain data, so that the drain's loop (one function for every reader) reads and moves them
+ * without a call to a closure of one reader (which V8 could not inline once there are several).
  */
 export interface EventRing {
   /** How messages name the reader. */
@@ -27,16 +27,24 @@ export interface EventRing {
   readonly mask: number;
   /** Data area size in bytes. */
   readonly size: number;
+  /** The consumer position word pair in the consumer page (read-write, the kernel reads it). */
+  readonly consPos: Uint32Array;
+  /** The consumer position, and the producer position known so far. */
+  cons: number;
+  prod: number;
   /** True once the reader closed. */
-  isClosed(): boolean;
-  /** Checks that the reader can drain now and marks it draining; @returns the consumer position. */
-  begin(): number;
-  /** The producer position: the one known so far, or read now when `reread`. */
-  producer(reread: boolean): number;
-  /** Gives the ring back up to position `pos`. */
-  commit(pos: number): void;
-  /** Ends a drain: counts what it delivered and skipped, and gives back up to `pos` unless closed. */
-  end(pos: number, records: number, bytes: number, discarded: number): void;
+  closed: boolean;
+  /** Checks that the reader can drain now (open, nothing held or read ahead) and marks it draining. */
+  begin(): void;
+  /** Ends a drain: counts what it delivered and skipped. */
+  end(records: number, bytes: number, discarded: number): void;
+}
+
+/** Gives the ring back up to position `pos` (never twice: a position behind the consumer's is ignored). */
+export function commitPosition(ring: EventRing, pos: number): void {
+  if (pos < ring.cons) return;
+  ring.cons = pos;
+  writePosition(ring.consPos, 0, pos);
 }
 
 /**
@@ -53,20 +61,22 @@ export function drainRingEvents<T>(
   limit: number,
   until: { readonly closed: boolean } | undefined,
 ): number {
-  let pos = ring.begin();
+  ring.begin();
+  let pos = ring.cons;
   const words = ring.words;
   const data = ring.view;
   const need = codec.size;
   const page = ring.page;
   const mask = ring.mask;
-  let prod = ring.producer(false);
+  let prod = ring.prod;
   let n = 0;
   let bytes = 0;
   let discarded = 0;
   try {
     while (n < limit) {
       if (pos >= prod) {
-        prod = ring.producer(true);
+        prod = readPosition(words);
+        ring.prod = prod;
         if (pos >= prod) break;
       }
       const at = page + (pos & mask);
@@ -85,15 +95,16 @@ export function drainRingEvents<T>(
       if (len < need) throw eventTooShort(codec, len, ring.name);
       const event = codec.read(data, at + HEADER, ORDER);
       // Given back before the callback: the value no longer needs the ring.
-      ring.commit(pos);
+      commitPosition(ring, pos);
       n++;
       bytes += len;
       cb(event);
-      if (ring.isClosed() || until?.closed === true) break;
+      if (ring.closed || until?.closed === true) break;
     }
   } finally {
     // discarded records after the last delivered one, and a record that failed to decode
-    ring.end(pos, n, bytes, discarded);
+    ring.end(n, bytes, discarded);
+    if (!ring.closed) commitPosition(ring, pos);
   }
   return n;
 }
@@ -101,7 +112,8 @@ export function drainRingEvents<T>(
 // A record header claims more than the producer wrote: the ring is corrupt (or another consumer
 // moved the position on). Reads the producer position again before refusing. @returns it.
 function checkSpan(ring: EventRing, pos: number, next: number): number {
-  const prod = ring.producer(true);
+  const prod = readPosition(ring.words);
+  ring.prod = prod;
   if (next > prod || next - pos > ring.size)
     throw new ReaderStateError(
       ring.name,

@@ -21,13 +21,13 @@ import { LeasedRecords } from './record-lease.js';
 import type { RecordList, RecordTables } from './record-list.js';
 import { RecordStream } from './record-stream.js';
 import type { RecordView } from './record-view.js';
-import { drainRingEvents, type EventRing } from './ring-events.js';
+import { commitPosition, drainRingEvents, type EventRing } from './ring-events.js';
 import * as layout from './ring-layout.js';
 
 // Module-local copies of the layout's constants and helpers: V8 folds and inlines a module's
 // own constants, but reads an imported binding through its module cell (with a check that it is
 // initialized) at every use, which costs several ns a record in the loops below.
-const { BUSY, DISCARD, HEADER, LEN_MASK, loadWord, readPosition, recordSpan, writePosition } = layout;
+const { BUSY, DISCARD, HEADER, LEN_MASK, loadWord, readPosition, recordSpan } = layout;
 
 // The largest ring this reader maps (2^30 bytes; the kernel allows 2 GiB).
 const MAX_RING_BYTES = 2 ** 30;
@@ -69,7 +69,8 @@ export class RingBuffer
   readonly #mask: number;
   readonly #dataView: DataView;
   readonly #scratch = new RecordBatch();
-  readonly #eventRing: EventRing;
+  // The consumer and producer positions (and the mapping), shared with the decoded-event drain.
+  readonly #ring: EventRing;
   // How messages name this reader: `ring buffer reader of ringbuf map 'events'`.
   readonly #name: string;
   #spareTables: RecordTables | undefined;
@@ -87,8 +88,6 @@ export class RingBuffer
   // Where the held lease ends, and its payload bytes.
   #leaseEnd = 0;
   #leaseBytes = 0;
-  #cons: number;
-  #prod = 0;
   readonly #ahead = new ReadAhead();
   // True while consume() runs: reads from its callback would take the records it is delivering.
   #consuming = false;
@@ -120,37 +119,33 @@ export class RingBuffer
     this.#bytes = new Uint8Array(buffer);
     this.#dataView = new DataView(buffer);
     this.#consPos = new Uint32Array(this.#consumer.bytes.buffer, this.#consumer.bytes.byteOffset, 2);
-    this.#cons = readPosition(this.#consPos);
-    this.#stream = new RecordStream(this, options.poller ?? defaultPoller(), fd, options.signal);
-    // What the decoded-event drain (ring-events.ts) reads and moves.
-    this.#eventRing = {
+    // The positions, and what the decoded-event drain (ring-events.ts) reads: data, no closures
+    // in its loop (a drain's loop is shared by every reader).
+    this.#ring = {
       name,
       words: this.#words,
       view: this.#dataView,
       page,
       mask: this.#mask,
       size,
-      isClosed: () => this.#closed,
+      consPos: this.#consPos,
+      cons: readPosition(this.#consPos),
+      prod: 0,
+      closed: false,
       begin: () => {
         this.#assertOpen();
         this.#assertNothingHeld();
         this.#assertNoReadAhead();
         this.#consuming = true;
-        return this.#cons;
       },
-      producer: (reread) => {
-        if (reread) this.#prod = readPosition(this.#words);
-        return this.#prod;
-      },
-      commit: (pos) => this.#commit(pos),
-      end: (pos, records, bytes, discarded) => {
+      end: (records, bytes, discarded) => {
         this.#consuming = false;
         this.stats.records += records;
         this.stats.bytes += bytes;
         this.stats.discarded += discarded;
-        if (!this.#closed) this.#commit(pos);
       },
     };
+    this.#stream = new RecordStream(this, options.poller ?? defaultPoller(), fd, options.signal);
   }
 
   /** Opens a reader on a ring buffer map (a `BpfMap` or anything with its fd). */
@@ -210,21 +205,19 @@ export class RingBuffer
    * once the known records are used up.
    */
   #available(pos: number, reread: boolean): number {
-    if (reread || pos >= this.#prod) this.#prod = readPosition(this.#words);
-    return Math.min(Math.max(this.#prod - pos, 0), this.size);
+    if (reread || pos >= this.#ring.prod) this.#ring.prod = readPosition(this.#words);
+    return Math.min(Math.max(this.#ring.prod - pos, 0), this.size);
   }
 
   #commit(pos: number): void {
-    if (pos < this.#cons) return; // never hand space back twice
-    this.#cons = pos;
-    writePosition(this.#consPos, 0, pos);
+    commitPosition(this.#ring, pos);
   }
 
   /** True when a record (or a discarded one) is waiting; not while the next is still being written. */
   get pending(): boolean {
     if (this.#closed) return false;
     if (this.#ahead.pending) return true;
-    const cons = this.#cons;
+    const cons = this.#ring.cons;
     return this.#available(cons, false) > 0 && !(loadWord(this.#words, this.#offset(cons) >>> 2) & BUSY);
   }
 
@@ -265,7 +258,7 @@ export class RingBuffer
    * @returns the number of records delivered.
    */
   consumeEvents<T>(codec: Codec<T>, cb: (event: T) => void, limit = Number.POSITIVE_INFINITY): number {
-    return drainRingEvents(this.#eventRing, codec, cb, limit, undefined);
+    return drainRingEvents(this.#ring, codec, cb, limit, undefined);
   }
 
   /**
@@ -279,7 +272,7 @@ export class RingBuffer
     return eventIterator(
       this,
       this.#stream,
-      (cb, limit) => drainRingEvents(this.#eventRing, codec, cb, limit, undefined),
+      (cb, limit) => drainRingEvents(this.#ring, codec, cb, limit, undefined),
       options.signal,
     );
   }
@@ -297,7 +290,7 @@ export class RingBuffer
     return eventSubscription(
       this,
       this.#stream,
-      (subscription) => drainRingEvents(this.#eventRing, codec, cb, EVENT_BATCH, subscription),
+      (subscription) => drainRingEvents(this.#ring, codec, cb, EVENT_BATCH, subscription),
       options.signal,
     );
   }
@@ -313,7 +306,7 @@ export class RingBuffer
     // the records from the consumer position on span at most one ring size. The list's tables
     // are filled through locals (the list is empty when the scan starts).
     const words = this.#words;
-    const start = this.#cons;
+    const start = this.#ring.cons;
     const first = this.#offset(start);
     const delta = base - first + HEADER;
     const stop = first + maxBytes;
@@ -351,10 +344,10 @@ export class RingBuffer
 
   /** Copies `span` ring bytes from the consumer position into `target` and gives them back. */
   #copyAndCommit(target: Uint8Array, span: number): void {
-    const from = this.#offset(this.#cons);
+    const from = this.#offset(this.#ring.cons);
     // The data area is mapped twice in a row, so a span that wraps is contiguous here.
     target.set(this.#bytes.subarray(from, from + span));
-    this.#commit(this.#cons + span);
+    this.#commit(this.#ring.cons + span);
   }
 
   /**
@@ -454,7 +447,7 @@ export class RingBuffer
     const leased = new LeasedRecords(this.#dataView, this.#releaseLease, this.#spareTables);
     this.#keptAlive.lease = leased;
     this.#spareTables = undefined;
-    const start = this.#cons;
+    const start = this.#ring.cons;
     const [span, payload] = this.#scan(
       leased,
       this.#offset(start),
@@ -499,7 +492,7 @@ export class RingBuffer
   }
 
   #openCursor(): RecordCursor {
-    const start = this.#cons;
+    const start = this.#ring.cons;
     const first = this.#offset(start);
     const end = first + this.#available(start, false);
     const cursor = new RecordCursor(this.#dataView, this.#words, this.#cursorRing, start, first, end);
@@ -585,6 +578,7 @@ export class RingBuffer
     // A record consume() delivered counts as consumed, also when its callback closes the reader.
     if (this.#consuming && this.#heldLease instanceof RecordCursor) this.#heldLease.release();
     this.#closed = true;
+    this.#ring.closed = true;
     this.#heldLease?.revoke();
     this.#stream.close();
     this.#syncEpoll?.close();

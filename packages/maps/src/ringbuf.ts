@@ -1,6 +1,5 @@
 import { EventEmitter } from 'node:events';
 import { dupFd, Epoll, MappedMemory, mapInfo, OwnedFd, Prot, pageSize } from '@ts-ebpf/syscall';
-import { HOST_BYTE_ORDER } from '@ts-ebpf/uapi';
 import type { Codec } from './codecs/codec.js';
 import { MapTypeError, ReaderClosedError, ReaderStateError } from './errors.js';
 import {
@@ -39,9 +38,6 @@ const BATCH_BYTES = 256 * 1024;
 // Ring span of one copy made by read(), readOne() and the record iterator, whose records keep
 // their copy alive (so each copy is fresh memory).
 const COPY_BYTES = 64 * 1024;
-
-// Records are written by programs on this host (module-local: V8 folds it in the decode loop).
-const ORDER = HOST_BYTE_ORDER;
 
 /**
  * Reads a `BPF_MAP_TYPE_RINGBUF` in place: the consumer page mapped read-write,

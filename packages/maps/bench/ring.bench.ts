@@ -26,6 +26,7 @@ import {
   struct,
   u32,
   u64,
+  u64AsNumber,
 } from '../src/index.js';
 import { counters, loadProducer, outputProgram, ringReserveProgram } from '../test/programs.js';
 
@@ -59,6 +60,9 @@ function cpuRatios(rounds: RingFigures[], key: string, floorKey?: string): strin
 // u64 at 0; outputProgram writes it in every u64), as a struct codec decodes them: a bigint and
 // two numbers, as an event with a timestamp, a pid and a tid would be.
 const event = struct({ seq: u64, lo: u32, hi: u32 });
+// The same event with its u64 decoded as a number (u64AsNumber: no bigint per record).
+const eventNumber = struct({ seq: u64AsNumber, lo: u32, hi: u32 });
+type Event = typeof event | typeof eventNumber;
 
 // Every reader reads one word of each record, as the C consumer does; the sum stays a small
 // integer so that keeping it costs no allocation.
@@ -147,9 +151,13 @@ async function drainBatchIterator(reader: RingBuffer, records: number): Promise<
   return n;
 }
 
-async function drainEvents(reader: RingBuffer | PerfBuffer, records: number): Promise<number> {
+async function drainEvents(
+  reader: RingBuffer | PerfBuffer,
+  records: number,
+  codec: Event = event,
+): Promise<number> {
   let n = 0;
-  for await (const ev of reader.events(event)) {
+  for await (const ev of reader.events<{ lo: number }>(codec)) {
     sink = keep(sink, ev.lo);
     if (++n === records) break;
   }
@@ -159,10 +167,15 @@ async function drainEvents(reader: RingBuffer | PerfBuffer, records: number): Pr
 // One subscription per reader, made at its first drain and kept, as an application keeps its
 // handler: a subscription's first wake-up starts the poller's worker thread, which stops with
 // the last subscription (tens of ms that no drain should count).
-const subscriptions = new WeakMap<RingBuffer | PerfBuffer, { close(): void }>();
+// A subscription for another codec replaces the reader's (two would share the records).
+const subscriptions = new WeakMap<RingBuffer | PerfBuffer, { codec: Event; sub: { close(): void } }>();
 
 /** Resolves with the count once `records` more decoded records arrived at the subscription. */
-function drainSubscription(reader: RingBuffer | PerfBuffer, records: number): Promise<number> {
+function drainSubscription(
+  reader: RingBuffer | PerfBuffer,
+  records: number,
+  codec: Event = event,
+): Promise<number> {
   got = 0;
   want = records;
   const done = new Promise<number>((resolve) => {
@@ -171,7 +184,11 @@ function drainSubscription(reader: RingBuffer | PerfBuffer, records: number): Pr
       resolve(got);
     };
   });
-  if (!subscriptions.has(reader)) subscriptions.set(reader, reader.onEvent(event, onEvent));
+  const held = subscriptions.get(reader);
+  if (held?.codec !== codec) {
+    held?.sub.close();
+    subscriptions.set(reader, { codec, sub: reader.onEvent<{ lo: number }>(codec, onEvent) });
+  }
   return done;
 }
 
@@ -321,6 +338,9 @@ async function ringRound(size: number, records: number): Promise<RingFigures> {
     await run('consumeEvents', () => reader.consumeEvents(event, takeEvent));
     await run('events', () => drainEvents(reader, upTo()));
     await run('onEvent', () => drainSubscription(reader, upTo()));
+    await run('consumeEventsNumber', () => reader.consumeEvents(eventNumber, takeEvent));
+    await run('eventsNumber', () => drainEvents(reader, upTo(), eventNumber));
+    await run('onEventNumber', () => drainSubscription(reader, upTo(), eventNumber));
     f.awaitFloor = await floorTimed(awaitFloor, records, (v) => {
       f.awaitFloorCpu = v;
     });
@@ -357,6 +377,12 @@ async function perfRound(records: number): Promise<RingFigures> {
     await run('consumeEvents', () => reader.consumeEvents(event, takeEvent));
     await run('events', () => drainEvents(reader, upTo()));
     await run('onEvent', () => drainSubscription(reader, upTo()));
+    await run('consumeEventsNumber', () => reader.consumeEvents(eventNumber, takeEvent));
+    await run('eventsNumber', () => drainEvents(reader, upTo(), eventNumber));
+    await run('onEventNumber', () => drainSubscription(reader, upTo(), eventNumber));
+    f.awaitFloor = await floorTimed(awaitFloor, records, (v) => {
+      f.awaitFloorCpu = v;
+    });
     if (reader.stats.discarded !== 0) throw new Error(`the kernel lost ${reader.stats.discarded} samples`);
     return f;
   } finally {
@@ -391,6 +417,9 @@ if (wanted('ring')) {
     ['consumeEvents', 'consumeEvents(codec, cb) (decoded, sync)', 4, undefined],
     ['onEvent', 'onEvent(codec, cb) (decoded, callback)', 4, undefined],
     ['events', 'for await events(codec) (decoded)', 4, 'awaitFloor'],
+    ['consumeEventsNumber', 'consumeEvents(codec, cb) (decoded, u64AsNumber)', 4, undefined],
+    ['onEventNumber', 'onEvent(codec, cb) (decoded, u64AsNumber)', 4, undefined],
+    ['eventsNumber', 'for await events(codec) (decoded, u64AsNumber)', 4, 'awaitFloor'],
   ];
   for (const [size, records] of [
     [64, 500_000],
@@ -415,7 +444,7 @@ if (wanted('ring')) {
         floor: floorKey
           ? jsFloor(floorKey === 'awaitFloor' ? AWAIT_FLOOR : VIEW_FLOOR, floor!, r.c!)
           : undefined,
-        note: `${records} records per drain, best of 3 drains per round, median ratio of ${ROUNDS} rounds; ${cpu}${key.toLowerCase().includes('event') ? '; decoded with struct({ seq: u64, lo: u32, hi: u32 })' : ''}`,
+        note: `${records} records per drain, best of 3 drains per round, median ratio of ${ROUNDS} rounds; ${cpu}${key.toLowerCase().includes('event') ? `; decoded with struct({ seq: ${key.endsWith('Number') ? 'u64AsNumber' : 'u64'}, lo: u32, hi: u32 })` : ''}`,
       });
     }
     const r = medianRound(rounds, 'read', 'cCopy');
@@ -434,17 +463,21 @@ if (wanted('perf')) {
     ['consumeEvents', 'consumeEvents(codec, cb) (decoded, sync)', false],
     ['onEvent', 'onEvent(codec, cb) (decoded, callback)', false],
     ['events', 'for await events(codec) (decoded)', true],
+    ['consumeEventsNumber', 'consumeEvents(codec, cb) (decoded, u64AsNumber)', false],
+    ['onEventNumber', 'onEvent(codec, cb) (decoded, u64AsNumber)', false],
+    ['eventsNumber', 'for await events(codec) (decoded, u64AsNumber)', true],
   ] as const) {
     const r = medianRound(rounds, key);
-    const cpu = cpuRatios(rounds, key);
-    line(name, r[key]!, r.c!, cpu);
+    const cpu = cpuRatios(rounds, key, floored ? 'awaitFloor' : undefined);
+    line(name, r[key]!, r.c!, cpu, floored ? r.awaitFloor : undefined);
     figures.push({
       name: `perf buffer 64 B: ${name}`,
       unit: 'ns/rec',
       value: r[key]!,
       baseline: { name: 'C consumer (libbpf perf_buffer__poll loop, reads one word)', value: r.c! },
       goal: { maxRatio: 4 },
-      note: `${records} samples per drain, best of 3 drains per round, median ratio of ${ROUNDS} rounds; ${cpu}; decoded with struct({ seq: u64, lo: u32, hi: u32 })${floored ? '; bounded below by one promise per step, as the ring buffer for await' : ''}`,
+      floor: floored ? jsFloor(AWAIT_FLOOR, r.awaitFloor!, r.c!) : undefined,
+      note: `${records} samples per drain, best of 3 drains per round, median ratio of ${ROUNDS} rounds; ${cpu}; decoded with struct({ seq: ${key.endsWith('Number') ? 'u64AsNumber' : 'u64'}, lo: u32, hi: u32 })${floored ? '; bounded below by one promise per step, as the ring buffer for await' : ''}`,
     });
   }
 }

@@ -38,9 +38,8 @@ import { Slab } from './slab.js';
 // perf records are in the host's byte order (module-local: V8 folds it in the drain loop)
 const LE = HOST_LITTLE_ENDIAN;
 const ORDER = HOST_BYTE_ORDER;
-
-/** Takes one sample: `len` bytes at `offset` of `view` (the ring, or a copy when it wraps). */
-type Deliver = (view: DataView, offset: number, len: number, cpu: number) => void;
+const SAMPLE = PerfRecord.SAMPLE;
+const LOST = PerfRecord.LOST;
 
 /** What a drain also stops for once closed (a subscription closed by its own callback). */
 type Until = { readonly closed: boolean } | undefined;
@@ -190,20 +189,10 @@ export class PerfBuffer
     return readPosition(r.meta);
   }
 
-  #setTail(r: CpuRing, pos: number): void {
-    r.tail = pos;
-    writePosition(r.meta, 2, pos);
-  }
-
-  // Hands bytes [pos, pos + len) of a ring's data to `deliver`, contiguous: in place, or as a
-  // scratch copy when they wrap.
-  #deliver(r: CpuRing, pos: number, len: number, deliver: Deliver): void {
+  // Bytes [start, start + len) of a ring's data area, where they wrap its end, copied into the
+  // scratch buffer, contiguous: @returns the scratch view (the copy is at its start).
+  #unwrap(r: CpuRing, start: number, len: number): DataView {
     const page = this.#page;
-    const start = pos % this.#dataSize;
-    if (start + len <= this.#dataSize) {
-      deliver(r.view, page + start, len, r.cpu);
-      return;
-    }
     if (this.#scratch.byteLength < len) {
       this.#scratch = new Uint8Array(len * 2);
       this.#scratchView = new DataView(this.#scratch.buffer);
@@ -211,57 +200,66 @@ export class PerfBuffer
     const first = this.#dataSize - start;
     this.#scratch.set(r.bytes.subarray(page + start, page + this.#dataSize), 0);
     this.#scratch.set(r.bytes.subarray(page, page + len - first), first);
-    deliver(this.#scratchView, 0, len, r.cpu);
+    return this.#scratchView;
   }
 
-  #drainCpu(r: CpuRing, deliver: Deliver, limit: number, until: Until): number {
+  /**
+   * Drains one CPU's ring into `cb`: each sample decoded by `codec`, or (without one) as a view
+   * of its bytes valid during the call. @returns the samples delivered.
+   */
+  #drainCpu<T>(
+    r: CpuRing,
+    codec: Codec<T> | undefined,
+    cb: (sample: T, cpu: number) => void,
+    limit: number,
+    until: Until,
+  ): number {
     // Records are 8-byte aligned and the data area a multiple of 8 bytes, so a record's header
     // and a sample's size word never wrap: they are read in place. Only a sample's payload
-    // may wrap (then it is copied into scratch). One object per sample: its Uint8Array.
-    const head = this.#head(r);
+    // may wrap (then it is copied into scratch). Ring positions are u64s, masked as int32 (the
+    // data size divides 2^32, so the low bits are the same).
+    const head = readPosition(r.meta);
     const view = r.view;
     const page = this.#page;
-    const mask = this.#dataSize - 1;
+    const size = this.#dataSize;
+    const mask = size - 1;
+    const need = codec === undefined ? 0 : codec.size;
     let tail = r.tail;
     let n = 0;
     let bytes = 0;
-    // The tail is written once, after the drain (as libbpf does), also when a callback throws:
-    // a sample counts as consumed once delivered.
+    // The tail is written once, after the drain (as libbpf does), also when a callback or the
+    // codec throws: a sample counts as consumed once delivered or refused.
     try {
       while (tail < head && n < limit) {
-        const at = page + (tail % this.#dataSize);
+        const at = page + (tail & mask);
         const type = view.getUint32(at, LE);
-        const size = view.getUint16(at + 6, LE);
-        if (size < 8)
-          throw new CorruptRecordError(
-            this.#name,
-            r.cpu,
-            size,
-            `perf record of ${size} bytes (its header alone is 8)`,
-          );
-        if (tail + size > head)
-          throw new CorruptRecordError(
-            this.#name,
-            r.cpu,
-            size,
-            `perf record of ${size} bytes with only ${head - tail} written`,
-          );
+        const recordSize = view.getUint16(at + 6, LE);
+        if (recordSize < 8 || tail + recordSize > head) throw this.#corrupt(r, recordSize, head - tail);
         const body = tail + 8;
-        tail += size;
-        if (type === PerfRecord.SAMPLE) {
+        tail += recordSize;
+        if (type === SAMPLE) {
           const len = view.getUint32(page + (body & mask), LE);
-          if (len > size - 12)
+          if (len > recordSize - 12)
             throw new CorruptRecordError(
               this.#name,
               r.cpu,
-              size,
-              `perf sample of ${len} bytes in a ${size}-byte record`,
+              recordSize,
+              `perf sample of ${len} bytes in a ${recordSize}-byte record`,
             );
+          if (len < need) throw eventTooShort(codec!, len, this.#name);
+          const start = (body + 4) & mask;
+          const inPlace = start + len <= size;
+          const from = inPlace ? view : this.#unwrap(r, start, len);
+          const offset = inPlace ? page + start : 0;
+          const sample =
+            codec === undefined
+              ? (new Uint8Array(from.buffer, from.byteOffset + offset, len) as T)
+              : codec.read(from, offset, ORDER);
           n++;
           bytes += len;
-          this.#deliver(r, body + 4, len, deliver);
+          cb(sample, r.cpu);
           if (this.#closed || until?.closed === true) break;
-        } else if (type === PerfRecord.LOST) {
+        } else if (type === LOST) {
           // struct { u64 id; u64 lost; }: the count, u64-aligned, cannot wrap either
           const lost = Number(view.getBigUint64(page + ((body + 8) & mask), LE));
           this.stats.discarded += lost;
@@ -271,9 +269,21 @@ export class PerfBuffer
     } finally {
       this.stats.records += n;
       this.stats.bytes += bytes;
-      this.#setTail(r, tail);
+      r.tail = tail;
+      writePosition(r.meta, 2, tail);
     }
     return n;
+  }
+
+  #corrupt(r: CpuRing, size: number, written: number): CorruptRecordError {
+    return new CorruptRecordError(
+      this.#name,
+      r.cpu,
+      size,
+      size < 8
+        ? `perf record of ${size} bytes (its header alone is 8)`
+        : `perf record of ${size} bytes with only ${written} written`,
+    );
   }
 
   /**
@@ -281,21 +291,24 @@ export class PerfBuffer
    * callback. @returns the number of samples.
    */
   consume(cb: (record: Uint8Array, cpu: number) => void, limit = Number.POSITIVE_INFINITY): number {
-    return this.#drain(
-      (view, offset, len, cpu) => cb(new Uint8Array(view.buffer, view.byteOffset + offset, len), cpu),
-      limit,
-      undefined,
-    );
+    return this.#drain(undefined, cb, limit, undefined);
   }
 
-  // Stops early once the reader (or `until`: a subscription its callback closed) is closed.
-  #drain(deliver: Deliver, limit: number, until: Until): number {
+  // Drains the CPUs' rings in turn (starting one further each time), decoding each sample by
+  // `codec` if given; stops early once the reader (or `until`: a subscription its callback
+  // closed) is closed.
+  #drain<T>(
+    codec: Codec<T> | undefined,
+    cb: (sample: T, cpu: number) => void,
+    limit: number,
+    until: Until,
+  ): number {
     if (this.#closed) throw new ReaderClosedError(this.#name, 'open a new one with PerfBuffer.open(map)');
     let n = 0;
     const rings = this.#rings.length;
     for (let i = 0; i < rings && n < limit && !this.#closed && until?.closed !== true; i++) {
       const r = this.#rings[(this.#next + i) % rings]!;
-      n += this.#drainCpu(r, deliver, limit - n, until);
+      n += this.#drainCpu(r, codec, cb, limit - n, until);
     }
     this.#next = (this.#next + 1) % Math.max(this.#rings.length, 1);
     return n;
@@ -313,24 +326,7 @@ export class PerfBuffer
     cb: (event: T, cpu: number) => void,
     limit = Number.POSITIVE_INFINITY,
   ): number {
-    return this.#decodeEvents(codec, cb, limit, undefined);
-  }
-
-  #decodeEvents<T>(
-    codec: Codec<T>,
-    cb: (event: T, cpu: number) => void,
-    limit: number,
-    until: Until,
-  ): number {
-    const need = codec.size;
-    return this.#drain(
-      (view, offset, len, cpu) => {
-        if (len < need) throw eventTooShort(codec, len, this.#name);
-        cb(codec.read(view, offset, ORDER), cpu);
-      },
-      limit,
-      until,
-    );
+    return this.#drain(codec, cb, limit, undefined);
   }
 
   /**
@@ -364,7 +360,7 @@ export class PerfBuffer
     return eventSubscription(
       this,
       this.#stream,
-      (subscription) => this.#decodeEvents(codec, cb, EVENT_BATCH, subscription),
+      (subscription) => this.#drain(codec, cb, EVENT_BATCH, subscription),
       options.signal,
     );
   }

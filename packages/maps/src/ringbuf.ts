@@ -1,6 +1,5 @@
 import { EventEmitter } from 'node:events';
 import { dupFd, Epoll, MappedMemory, mapInfo, OwnedFd, Prot, pageSize } from '@ts-ebpf/syscall';
-import { HOST_BYTE_ORDER } from '@ts-ebpf/uapi';
 import type { Codec } from './codecs/codec.js';
 import { MapTypeError, ReaderClosedError, ReaderStateError } from './errors.js';
 import {
@@ -9,7 +8,6 @@ import {
   type EventSubscription,
   eventIterator,
   eventSubscription,
-  eventTooShort,
 } from './event-stream.js';
 import { mapLabel } from './map-diagnosis.js';
 import { MapType, mapTypeName } from './map-types.js';
@@ -22,12 +20,13 @@ import { LeasedRecords } from './record-lease.js';
 import type { RecordList, RecordTables } from './record-list.js';
 import { RecordStream } from './record-stream.js';
 import type { RecordView } from './record-view.js';
+import { commitPosition, drainRingEvents, type EventRing } from './ring-events.js';
 import * as layout from './ring-layout.js';
 
 // Module-local copies of the layout's constants and helpers: V8 folds and inlines a module's
 // own constants, but reads an imported binding through its module cell (with a check that it is
 // initialized) at every use, which costs several ns a record in the loops below.
-const { BUSY, DISCARD, HEADER, LEN_MASK, loadWord, readPosition, recordSpan, writePosition } = layout;
+const { BUSY, DISCARD, HEADER, LEN_MASK, loadWord, readPosition, recordSpan } = layout;
 
 // The largest ring this reader maps (2^30 bytes; the kernel allows 2 GiB).
 const MAX_RING_BYTES = 2 ** 30;
@@ -39,9 +38,6 @@ const BATCH_BYTES = 256 * 1024;
 // Ring span of one copy made by read(), readOne() and the record iterator, whose records keep
 // their copy alive (so each copy is fresh memory).
 const COPY_BYTES = 64 * 1024;
-
-// Records are written by programs on this host (module-local: V8 folds it in the decode loop).
-const ORDER = HOST_BYTE_ORDER;
 
 /**
  * Reads a `BPF_MAP_TYPE_RINGBUF` in place: the consumer page mapped read-write,
@@ -69,6 +65,8 @@ export class RingBuffer
   readonly #mask: number;
   readonly #dataView: DataView;
   readonly #scratch = new RecordBatch();
+  // The consumer and producer positions (and the mapping), shared with the decoded-event drain.
+  readonly #ring: EventRing;
   // How messages name this reader: `ring buffer reader of ringbuf map 'events'`.
   readonly #name: string;
   #spareTables: RecordTables | undefined;
@@ -86,8 +84,6 @@ export class RingBuffer
   // Where the held lease ends, and its payload bytes.
   #leaseEnd = 0;
   #leaseBytes = 0;
-  #cons: number;
-  #prod = 0;
   readonly #ahead = new ReadAhead();
   // True while consume() runs: reads from its callback would take the records it is delivering.
   #consuming = false;
@@ -119,7 +115,32 @@ export class RingBuffer
     this.#bytes = new Uint8Array(buffer);
     this.#dataView = new DataView(buffer);
     this.#consPos = new Uint32Array(this.#consumer.bytes.buffer, this.#consumer.bytes.byteOffset, 2);
-    this.#cons = readPosition(this.#consPos);
+    // The positions, and what the decoded-event drain (ring-events.ts) reads: data, no closures
+    // in its loop (a drain's loop is shared by every reader).
+    this.#ring = {
+      name,
+      words: this.#words,
+      view: this.#dataView,
+      page,
+      mask: this.#mask,
+      size,
+      consPos: this.#consPos,
+      cons: readPosition(this.#consPos),
+      prod: 0,
+      closed: false,
+      begin: () => {
+        this.#assertOpen();
+        this.#assertNothingHeld();
+        this.#assertNoReadAhead();
+        this.#consuming = true;
+      },
+      end: (records, bytes, discarded) => {
+        this.#consuming = false;
+        this.stats.records += records;
+        this.stats.bytes += bytes;
+        this.stats.discarded += discarded;
+      },
+    };
     this.#stream = new RecordStream(this, options.poller ?? defaultPoller(), fd, options.signal);
   }
 
@@ -180,21 +201,19 @@ export class RingBuffer
    * once the known records are used up.
    */
   #available(pos: number, reread: boolean): number {
-    if (reread || pos >= this.#prod) this.#prod = readPosition(this.#words);
-    return Math.min(Math.max(this.#prod - pos, 0), this.size);
+    if (reread || pos >= this.#ring.prod) this.#ring.prod = readPosition(this.#words);
+    return Math.min(Math.max(this.#ring.prod - pos, 0), this.size);
   }
 
   #commit(pos: number): void {
-    if (pos < this.#cons) return; // never hand space back twice
-    this.#cons = pos;
-    writePosition(this.#consPos, 0, pos);
+    commitPosition(this.#ring, pos);
   }
 
   /** True when a record (or a discarded one) is waiting; not while the next is still being written. */
   get pending(): boolean {
     if (this.#closed) return false;
     if (this.#ahead.pending) return true;
-    const cons = this.#cons;
+    const cons = this.#ring.cons;
     return this.#available(cons, false) > 0 && !(loadWord(this.#words, this.#offset(cons) >>> 2) & BUSY);
   }
 
@@ -230,86 +249,12 @@ export class RingBuffer
    * Drains ready records synchronously, decoded: `cb` gets `codec`'s value of each record (read
    * in place, then the record's space is given back before the call, as libbpf does after each
    * callback). The values are yours to keep: built-in codecs copy what they read. A record
-   * longer than `codec.size` is decoded from its start; a shorter one is consumed and reported
-   * with a `CodecError`. @returns the number of records delivered.
+   * longer than `codec.size` is decoded from its start; a shorter one, or one the codec refuses
+   * (a `u64AsNumber` field above 2^53 - 1), is consumed and reported with a `CodecError`.
+   * @returns the number of records delivered.
    */
   consumeEvents<T>(codec: Codec<T>, cb: (event: T) => void, limit = Number.POSITIVE_INFINITY): number {
-    return this.#decodeEvents(codec, cb, limit, undefined);
-  }
-
-  // consumeEvents, stopping also once `until` is closed (a subscription closed by its callback).
-  #decodeEvents<T>(
-    codec: Codec<T>,
-    cb: (event: T) => void,
-    limit: number,
-    until: { readonly closed: boolean } | undefined,
-  ): number {
-    this.#assertOpen();
-    this.#assertNothingHeld();
-    this.#assertNoReadAhead();
-    const words = this.#words;
-    const data = this.#dataView;
-    const need = codec.size;
-    const page = this.#page;
-    const mask = this.#mask;
-    let pos = this.#cons;
-    let prod = this.#prod;
-    let n = 0;
-    let bytes = 0;
-    let discarded = 0;
-    this.#consuming = true;
-    try {
-      while (n < limit) {
-        if (pos >= prod) {
-          prod = readPosition(words);
-          this.#prod = prod;
-          if (pos >= prod) break;
-        }
-        const at = page + (pos & mask);
-        const word = loadWord(words, at >>> 2);
-        if (word & BUSY) break;
-        const len = word & LEN_MASK;
-        const next = pos + recordSpan(len);
-        if (next > prod) this.#checkSpan(pos, next);
-        if (word & DISCARD) {
-          discarded++;
-          pos = next;
-          continue;
-        }
-        if (len < need) {
-          this.#commit(next);
-          throw eventTooShort(codec, len, this.#name);
-        }
-        const event = codec.read(data, at + HEADER, ORDER);
-        // Given back before the callback: the value no longer needs the ring.
-        pos = next;
-        this.#commit(pos);
-        n++;
-        bytes += len;
-        cb(event);
-        if (this.#closed || until?.closed === true) break;
-      }
-    } finally {
-      this.#consuming = false;
-      this.stats.records += n;
-      this.stats.bytes += bytes;
-      this.stats.discarded += discarded;
-      // discarded records after the last delivered one
-      if (!this.#closed) this.#commit(pos);
-    }
-    return n;
-  }
-
-  // A record header claims more than the producer wrote: the ring is corrupt (or another
-  // consumer moved the position on). Reads the producer position again before refusing.
-  #checkSpan(pos: number, next: number): void {
-    const prod = readPosition(this.#words);
-    this.#prod = prod;
-    if (next > prod || next - pos > this.size)
-      throw new ReaderStateError(
-        this.#name,
-        `corrupt record header at ring position ${pos}: it spans ${next - pos} bytes, but only ${Math.max(prod - pos, 0)} are written`,
-      );
+    return drainRingEvents(this.#ring, codec, cb, limit, undefined);
   }
 
   /**
@@ -323,7 +268,7 @@ export class RingBuffer
     return eventIterator(
       this,
       this.#stream,
-      (cb, limit) => this.consumeEvents(codec, cb, limit),
+      (cb, limit) => drainRingEvents(this.#ring, codec, cb, limit, undefined),
       options.signal,
     );
   }
@@ -341,7 +286,7 @@ export class RingBuffer
     return eventSubscription(
       this,
       this.#stream,
-      (subscription) => this.#decodeEvents(codec, cb, EVENT_BATCH, subscription),
+      (subscription) => drainRingEvents(this.#ring, codec, cb, EVENT_BATCH, subscription),
       options.signal,
     );
   }
@@ -357,7 +302,7 @@ export class RingBuffer
     // the records from the consumer position on span at most one ring size. The list's tables
     // are filled through locals (the list is empty when the scan starts).
     const words = this.#words;
-    const start = this.#cons;
+    const start = this.#ring.cons;
     const first = this.#offset(start);
     const delta = base - first + HEADER;
     const stop = first + maxBytes;
@@ -395,10 +340,10 @@ export class RingBuffer
 
   /** Copies `span` ring bytes from the consumer position into `target` and gives them back. */
   #copyAndCommit(target: Uint8Array, span: number): void {
-    const from = this.#offset(this.#cons);
+    const from = this.#offset(this.#ring.cons);
     // The data area is mapped twice in a row, so a span that wraps is contiguous here.
     target.set(this.#bytes.subarray(from, from + span));
-    this.#commit(this.#cons + span);
+    this.#commit(this.#ring.cons + span);
   }
 
   /**
@@ -498,7 +443,7 @@ export class RingBuffer
     const leased = new LeasedRecords(this.#dataView, this.#releaseLease, this.#spareTables);
     this.#keptAlive.lease = leased;
     this.#spareTables = undefined;
-    const start = this.#cons;
+    const start = this.#ring.cons;
     const [span, payload] = this.#scan(
       leased,
       this.#offset(start),
@@ -543,7 +488,7 @@ export class RingBuffer
   }
 
   #openCursor(): RecordCursor {
-    const start = this.#cons;
+    const start = this.#ring.cons;
     const first = this.#offset(start);
     const end = first + this.#available(start, false);
     const cursor = new RecordCursor(this.#dataView, this.#words, this.#cursorRing, start, first, end);
@@ -629,6 +574,7 @@ export class RingBuffer
     // A record consume() delivered counts as consumed, also when its callback closes the reader.
     if (this.#consuming && this.#heldLease instanceof RecordCursor) this.#heldLease.release();
     this.#closed = true;
+    this.#ring.closed = true;
     this.#heldLease?.revoke();
     this.#stream.close();
     this.#syncEpoll?.close();

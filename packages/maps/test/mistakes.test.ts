@@ -29,6 +29,7 @@ import {
   HashOfMaps,
   IndexOutOfRangeError,
   InnerMapMismatchError,
+  i64AsNumber,
   ipv4,
   KeyExistsError,
   KeyNotFoundError,
@@ -57,6 +58,7 @@ import {
   UserRingBufMap,
   u32,
   u64,
+  u64AsNumber,
 } from '../src/index.js';
 import { ringWithProducer, run } from './programs.js';
 
@@ -523,6 +525,27 @@ describeKernel('map mistakes (error catalog)', () => {
       },
       error: CodecError,
       names: ['struct', 'a 16-byte record', 'ring buffer reader of ringbuf map', '24 bytes'],
+    },
+    {
+      what: 'a u64 above 2^53 - 1 decoded by u64AsNumber',
+      act: () => {
+        using p = ringWithProducer(16, page);
+        p.cnt.set(0, { seq: 2n ** 53n + 5n, drops: 0n });
+        using reader = RingBuffer.open(p.ring);
+        run(p.prog, 1);
+        reader.consumeEvents(struct({ seq: u64AsNumber, tail: u64 }), () => {});
+      },
+      error: CodecError,
+      names: ['u64AsNumber', '9007199254740997', 'Number.MAX_SAFE_INTEGER', 'decode it with u64'],
+    },
+    {
+      what: 'a number beyond 2^53 - 1 written through i64AsNumber',
+      act: () => {
+        using m = HashMap.create({ key: u32, value: i64AsNumber, maxEntries: 1 });
+        m.set(1, 2 ** 53);
+      },
+      error: CodecError,
+      names: ['value', '9007199254740992', 'i64AsNumber', 'bigint codec i64'],
     },
     {
       what: 'a read from a closed ring buffer reader',

@@ -1,6 +1,28 @@
 import { HOST_BYTE_ORDER } from '@ts-ebpf/uapi';
 import { expect, it } from 'vitest';
-import { array, bytes, cstring, decode, encode, struct, u8, u16, u32, u64 } from '../src/index.js';
+import {
+  array,
+  be16,
+  be32,
+  bool,
+  bytes,
+  cstring,
+  decode,
+  encode,
+  f32,
+  f64,
+  i8,
+  i16,
+  i32,
+  i64,
+  i64AsNumber,
+  struct,
+  u8,
+  u16,
+  u32,
+  u64,
+  u64AsNumber,
+} from '../src/index.js';
 
 // A struct's read is one function made for its fields (see codecs/struct.ts): it must read
 // what the field loop read, for any field names and layouts.
@@ -31,3 +53,62 @@ it('a struct reads every field at its offset, whatever the field names', () => {
   expect(again.raw).not.toBe(decoded.raw);
   expect(decode(struct({}), new Uint8Array(0), HOST_BYTE_ORDER)).toEqual({});
 });
+
+// Built-in scalar fields are read in place by the struct's own code (a DataView getter), not by
+// the codec's read: the values must be the codec's, in both byte orders, at any offset.
+it.each(['little', 'big'] as const)(
+  'a struct reads built-in scalar fields as their codecs do (%s endian)',
+  (order) => {
+    const fields = {
+      a: u8,
+      b: i8,
+      c: u16,
+      d: i16,
+      e: u32,
+      f: i32,
+      g: f32,
+      h: f64,
+      i: bool,
+      j: be16,
+      k: be32,
+      l: u64,
+      m: i64,
+      n: u64AsNumber,
+      o: i64AsNumber,
+    };
+    const value = {
+      a: 250,
+      b: -3,
+      c: 0xfffe,
+      d: -2,
+      e: 0xfffffffe,
+      f: -7,
+      g: 1.5,
+      h: -0.1,
+      i: true,
+      j: 0x1234,
+      k: 0x12345678,
+      l: 2n ** 64n - 2n,
+      m: -(2n ** 63n),
+      n: 2 ** 53 - 1,
+      o: -(2 ** 40),
+    };
+    for (const packed of [false, true]) {
+      const codec = struct(fields, { packed });
+      const encoded = encode(codec, value, order);
+      // each field as its own codec reads it at the struct's offset
+      const view = new DataView(encoded.buffer);
+      for (const [name, c] of Object.entries(fields)) {
+        expect(c.read(view, codec.offsets[name as keyof typeof fields], order)).toEqual(
+          value[name as keyof typeof value],
+        );
+      }
+      // at an offset of a larger buffer, and twice on one view (a 64-bit word view is made then)
+      const at = new Uint8Array(encoded.length + 8);
+      at.set(encoded, 8);
+      const shifted = new DataView(at.buffer);
+      for (let i = 0; i < 3; i++) expect(codec.read(shifted, 8, order)).toEqual(value);
+      expect(decode(codec, encoded, order)).toEqual(value);
+    }
+  },
+);

@@ -1,0 +1,87 @@
+import { CodecError } from '../errors.js';
+import type { Codec } from './codec.js';
+
+const TWO32 = 0x100000000;
+// The largest high half of a u64 whose value is a safe integer (≤ 2^53 - 1): 2^21 - 1.
+const MAX_SAFE_HIGH = 0x1fffff;
+
+function describe(v: unknown): string {
+  return typeof v === 'bigint' ? `${v}n` : typeof v === 'string' ? JSON.stringify(v) : String(v);
+}
+
+/**
+ * The error a number-valued 64-bit codec throws for a value a JS number cannot hold exactly
+ * (above `Number.MAX_SAFE_INTEGER`, 2^53 - 1, or below its negative): never a rounded value.
+ */
+export function unsafeInt64(name: string, value: bigint, bigintCodec: string): CodecError {
+  return new CodecError(
+    name,
+    `${value} is outside Number.MAX_SAFE_INTEGER (±(2^53 - 1)) and cannot be a number without losing precision: decode it with ${bigintCodec} (a bigint)`,
+  );
+}
+
+/** @internal Reads a u64 as a number from its two 32-bit halves, or throws. */
+export function readU64AsNumber(d: DataView, o: number, le: boolean): number {
+  const lo = d.getUint32(le ? o : o + 4, le);
+  const hi = d.getUint32(le ? o + 4 : o, le);
+  if (hi > MAX_SAFE_HIGH) throw unsafeInt64('u64AsNumber', (BigInt(hi) << 32n) | BigInt(lo), 'u64');
+  return hi * TWO32 + lo;
+}
+
+/** @internal Reads an i64 as a number from its two 32-bit halves, or throws. */
+export function readI64AsNumber(d: DataView, o: number, le: boolean): number {
+  const lo = d.getUint32(le ? o : o + 4, le);
+  const hi = d.getInt32(le ? o + 4 : o, le);
+  // exact when it is safe; any value outside the safe range rounds to at least 2^53 in size
+  const v = hi * TWO32 + lo;
+  if (!Number.isSafeInteger(v)) throw unsafeInt64('i64AsNumber', (BigInt(hi) << 32n) | BigInt(lo), 'i64');
+  return v;
+}
+
+function int64AsNumber(name: string, signed: boolean): Codec<number> {
+  const min = signed ? Number.MIN_SAFE_INTEGER : 0;
+  const read = signed ? readI64AsNumber : readU64AsNumber;
+  return {
+    name,
+    size: 8,
+    align: 8,
+    write: (d, o, v, p, order) => {
+      if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) {
+        throw new CodecError(
+          p,
+          `${describe(v)} does not fit ${name} (an integer in ${min}..${Number.MAX_SAFE_INTEGER}; larger values need the bigint codec ${signed ? 'i64' : 'u64'})`,
+        );
+      }
+      const hi = Math.floor(v / TWO32);
+      const lo = v - hi * TWO32;
+      const le = order === 'little';
+      d.setUint32(le ? o : o + 4, lo, le);
+      d.setUint32(le ? o + 4 : o, hi >>> 0, le);
+    },
+    read: (d, o, order) => read(d, o, order === 'little'),
+  };
+}
+
+/**
+ * An unsigned 64-bit integer as a JS number, for values known to stay at most
+ * `Number.MAX_SAFE_INTEGER` (2^53 - 1): counters, sizes, ids, a pid/tgid pair — where decoding to
+ * a bigint ({@link u64}) costs an allocation per value. Reading a larger value throws a
+ * `CodecError` naming the value (it is never rounded); writing anything but a safe non-negative
+ * integer throws too. Same layout as {@link u64}. Mind the range: a `bpf_ktime_get_ns()`
+ * timestamp passes 2^53 after 104 days of uptime (decode those with `u64`, or subtract a base
+ * in the program).
+ *
+ * @example
+ * ```ts
+ * const event = struct({ ts: u64AsNumber, pid: u32, tid: u32 });
+ * ring.onEvent(event, (ev) => console.log(ev.ts - start)); // plain number arithmetic
+ * ```
+ */
+export const u64AsNumber: Codec<number> = int64AsNumber('u64AsNumber', false);
+
+/**
+ * A signed 64-bit integer as a JS number, for values within ±`Number.MAX_SAFE_INTEGER`
+ * (±(2^53 - 1)); outside it, reading throws a `CodecError` naming the value (never a rounded
+ * number). Same layout as {@link i64}.
+ */
+export const i64AsNumber: Codec<number> = int64AsNumber('i64AsNumber', true);

@@ -333,7 +333,8 @@ const KERNEL_PREFIX = /^\d+:(?:\(([0-9a-f]{2})\))?/;
  * Reads assembler text in the kernel verifier / llvm syntax that {@link format} prints
  * (`r0 = *(u32 *)(r1 + 4)`, `if r1 > 0x3c goto +1`, `lock *(u64 *)(r10 - 8) += r1`,
  * `w0 = w1`, `r0 = be16 r0`, `call 1`, `r1 = 0x1234 ll`, `r1 = map[name]`, `name:` labels …).
- * Throws {@link ParseError} with the line number for text it cannot read.
+ * Throws {@link ParseError} with the line number for text it cannot read. Instructions are
+ * frozen, and equal ones read in one call may be the same object.
  */
 export function parse(text: string): Instruction[] {
   const source = withoutBlockComments(text);

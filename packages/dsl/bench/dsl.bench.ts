@@ -87,6 +87,25 @@ figures.push(
     2,
   ),
 );
+// Worst case for parse: every line reads as a distinct instruction (none can be shared).
+const distinctForms = [
+  (i: number) => d.mov(R0, i),
+  (i: number) => d.add(R1, i),
+  (i: number) => d.jgt(R1, i, 2),
+  (i: number) => d.ldImm64(R2, BigInt(i) * 0x100000001n),
+  (i: number) => d.st('w', R10, -8, i),
+];
+const distinctText = d.format(
+  Array.from({ length: N }, (_, i) => distinctForms[i % distinctForms.length]!(i)),
+);
+figures.push(
+  rate(
+    'parse, every instruction distinct',
+    measure('parse-uniq', () => d.parse(distinctText), 3),
+    undefined,
+    'no two lines read as equal instructions, so none are shared',
+  ),
+);
 // Text the fast path does not read (a label on every line and `//` comments) goes the general way.
 const general = text
   .split('\n')

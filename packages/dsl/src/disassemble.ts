@@ -1,6 +1,7 @@
 import { type ByteOrder, HOST_BYTE_ORDER } from '@ts-ebpf/uapi';
 import { DisassemblyError } from './errors.js';
-import type { Instruction } from './instruction.js';
+import { type Instruction, wideInstruction } from './instruction.js';
+import { cacheKey, InstructionCache } from './instruction-cache.js';
 import { KIND_OF, Kind } from './kinds.js';
 import { attachLabels, type LabelMarker, mark } from './labels.js';
 import { LD_IMM64 } from './opcodes.js';
@@ -28,12 +29,6 @@ export interface DisassembleOptions {
 function narrow(code: number, dst: number, src: number, off: number, imm: number): Instruction {
   return Object.freeze({ code, dst, src, off, imm });
 }
-
-function wide(code: number, dst: number, src: number, off: number, imm: number, imm2: number): Instruction {
-  return Object.freeze({ code, dst, src, off, imm, imm2 });
-}
-
-const CACHE_LIMIT = 1 << 16;
 
 /** In strict mode, refuses what `assemble` would refuse, so what decodes also re-encodes. */
 function checked(insn: Instruction, strict: boolean, at: number): Instruction {
@@ -63,38 +58,22 @@ function checkSecondSlot(bytes: Uint8Array, view: DataView, p: number, little: b
   );
 }
 
-/** Equal instructions decoded in one call share one frozen object: first by (code, regs, off), then by imm. */
-type InternCache = { size: number; byWord: Map<number, Map<number, Instruction>> };
-
-/**
- * Instructions are immutable, so equal ones decoded in one call share one frozen object:
- * programs repeat instructions a lot, and freezing is the main cost of decoding. Keys are
- * small integers (fast map lookups); a full cache (mostly distinct instructions) stops
- * being consulted.
- */
+/** Equal one-slot instructions decoded in one call share one frozen object. */
 function intern(
-  cache: InternCache,
+  cache: InstructionCache,
   strict: boolean,
   at: number,
   code: number,
-  regs: number,
   dst: number,
   src: number,
   off: number,
   imm: number,
 ): Instruction {
-  if (cache.size >= CACHE_LIMIT) return checked(narrow(code, dst, src, off, imm), strict, at);
-  const word = (code << 24) | (regs << 16) | (off & 0xffff);
-  let byImm = cache.byWord.get(word);
-  if (byImm === undefined) {
-    byImm = new Map();
-    cache.byWord.set(word, byImm);
-  }
-  let insn = byImm.get(imm);
+  const key = cacheKey(code, dst, src, off);
+  let insn = cache.get(key, imm);
   if (insn === undefined) {
     insn = checked(narrow(code, dst, src, off, imm), strict, at);
-    byImm.set(imm, insn);
-    cache.size += 1;
+    cache.set(key, imm, insn);
   }
   return insn;
 }
@@ -113,7 +92,7 @@ export function disassemble(bytes: Uint8Array, options: DisassembleOptions = {})
   const view = new DataView(bytes.buffer, bytes.byteOffset, len);
   const little = (options.byteOrder ?? HOST_BYTE_ORDER) === 'little';
   const strict = options.allowInvalid !== true;
-  const cache: InternCache = { size: 0, byWord: new Map() };
+  const cache = new InstructionCache();
   const out: Instruction[] = new Array(len >> 3);
   let n = 0;
   for (let p = 0; p < len; p += 8) {
@@ -126,10 +105,10 @@ export function disassemble(bytes: Uint8Array, options: DisassembleOptions = {})
     if (code === LD_IMM64) {
       if (p + 16 > len) throw new DisassemblyError('ld_imm64 is missing its second slot', p);
       checkSecondSlot(bytes, view, p + 8, little);
-      out[n++] = checked(wide(code, dst, src, off, imm, view.getInt32(p + 12, little)), strict, p);
+      out[n++] = checked(wideInstruction(code, dst, src, off, imm, view.getInt32(p + 12, little)), strict, p);
       p += 8;
     } else {
-      out[n++] = intern(cache, strict, p, code, regs, dst, src, off, imm);
+      out[n++] = intern(cache, strict, p, code, dst, src, off, imm);
     }
   }
   out.length = n;

@@ -66,6 +66,21 @@ export function basicInstruction(
   return Object.freeze({ code, dst: field(dst), src: field(src), off: field(off), imm: toInt32(imm) });
 }
 
+/**
+ * The frozen two-slot instruction with the six encoded fields taken as they are (they must
+ * already be normalized): `disassemble` and the text parser's fast path build `ld_imm64` this way.
+ */
+export function wideInstruction(
+  code: number,
+  dst: number,
+  src: number,
+  off: number,
+  imm: number,
+  imm2: number,
+): Instruction {
+  return Object.freeze({ code, dst, src, off, imm, imm2 });
+}
+
 /** Makes a frozen instruction from raw fields; optional fields are omitted, not undefined. */
 export function makeInstruction(f: InstructionFields): Instruction {
   const insn: {

@@ -11,22 +11,30 @@
  * @module
  */
 import { ldImm64 } from './builders/ldimm64.js';
-import { basicInstruction, type Instruction, makeInstruction } from './instruction.js';
-import { AluOp, Class, JmpOp, Mode, Source } from './opcodes.js';
-import { ALU_OPS, ATOMIC_SYMS, JUMP_OPS, SIZES, SX_SIZES } from './parse-patterns.js';
+import { basicInstruction, type Instruction, makeInstruction, wideInstruction } from './instruction.js';
+import type { InstructionCache } from './instruction-cache.js';
+import { AluOp, Class, JmpOp, LD_IMM64, Mode, Source } from './opcodes.js';
+import {
+  aluOperatorAt,
+  atomicOperator,
+  comparisonAt,
+  sizeOfWidth,
+  widthAt,
+  widthLength,
+} from './parse-fast-operators.js';
+import { isWordChar, parseBig } from './parse-operands.js';
 import { REGISTERS } from './registers.js';
 
 // The statement being read: src[pos, end).
 let src = '';
 let pos = 0;
 let end = 0;
+/** Where equal instructions of the current `parse` call are shared, if anywhere. */
+let cache: InstructionCache | undefined;
 
-const SPACE = 32;
-const TAB = 9;
-const CR = 13;
-
+/** Space, tab, vertical tab, form feed, carriage return. */
 function isSpace(c: number): boolean {
-  return c === SPACE || c === TAB || c === CR || c === 11 || c === 12;
+  return c === 32 || c === 9 || (c >= 11 && c <= 13);
 }
 
 function skipSpaces(): void {
@@ -46,12 +54,6 @@ function peek(): number {
 
 function isDigit(c: number): boolean {
   return c >= 48 && c <= 57;
-}
-
-function isWordChar(c: number): boolean {
-  return (
-    isDigit(c) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c === 36 || c === 46 || c > 127
-  );
 }
 
 /** Consumes `word` if it comes next and is not followed by another word character. */
@@ -146,17 +148,13 @@ function operand(): boolean {
 let aluOp = 0;
 let aluSigned = 0;
 function aluOperator(): boolean {
-  const start = pos;
-  if (peek() === 115) pos++; // s>>=, s/=, s%=
-  while (pos < end && pos - start < 3 && OPERATOR_CHARS.includes(src[pos]!)) pos++;
-  const op = ALU_OPS[src.slice(start, pos)];
-  if (op === undefined || peek() !== 61) return false;
-  [aluOp, aluSigned] = op;
-  pos++;
+  const found = aluOperatorAt(src, pos, end);
+  if (found < 0) return false;
+  aluOp = found & 0xff;
+  aluSigned = (found >> 8) & 1;
+  pos += found >> 9;
   return true;
 }
-
-const OPERATOR_CHARS = '+-*/%|&^<>';
 
 /** Consumes the character `c` and the spaces after it; false when `c` is not next. */
 function punctuation(c: number): boolean {
@@ -173,14 +171,14 @@ let memBase = 0;
 let memOff = 0;
 function memory(): boolean {
   if (!punctuation(42) || !punctuation(40)) return false;
-  const nameStart = pos;
-  while (pos < end && isWordChar(src.charCodeAt(pos))) pos++;
-  const name = src.slice(nameStart, pos);
-  const size = SIZES[name];
-  const sx = SX_SIZES[name];
-  if (size === undefined && sx === undefined) return false;
-  memSigned = sx !== undefined;
-  memSize = (sx ?? size)!;
+  // u8, u16, u32, u64, s8, s16, s32
+  const sign = peek();
+  if (sign !== 117 && sign !== 115) return false;
+  const bits = widthAt(src, pos + 1, end);
+  memSigned = sign === 115;
+  if (bits < 0 || (memSigned && bits === 64)) return false;
+  pos += 1 + widthLength(bits);
+  memSize = sizeOfWidth(bits);
   skipSpaces();
   if (!punctuation(42) || !punctuation(41) || !punctuation(40)) return false;
   if (peek() !== 114) return false;
@@ -198,17 +196,6 @@ function memory(): boolean {
   }
   pos++;
   return true;
-}
-
-function comparison(): number {
-  const start = pos;
-  if (peek() === 115) pos++;
-  while (pos < end && pos - start < 3) {
-    const c = src.charCodeAt(pos);
-    if (c !== 61 && c !== 33 && c !== 60 && c !== 62 && c !== 38) break;
-    pos++;
-  }
-  return JUMP_OPS[src.slice(start, pos)] ?? -1;
 }
 
 /** A jump target: `+N`/`-N`/`N` sets `targetOff`, a label sets `targetLabel`; false when absent. */
@@ -234,10 +221,17 @@ function jumpTarget(): boolean {
   return true;
 }
 
+/** The frozen instruction with these five fields (shared with equal ones read before, with a cache). */
+function instruction(code: number, dst: number, source: number, off: number, imm: number): Instruction {
+  return cache === undefined
+    ? basicInstruction(code, dst, source, off, imm)
+    : cache.basic(code, dst, source, off, imm);
+}
+
 function jump(code: number, dst: number, source: number, imm: number): Instruction {
   return targetLabel !== undefined
     ? makeInstruction({ code, dst, src: source, imm, target: targetLabel })
-    : basicInstruction(code, dst, source, targetOff, imm);
+    : instruction(code, dst, source, targetOff, imm);
 }
 
 function assignment(dst: number, wide: boolean): Instruction | undefined {
@@ -246,47 +240,52 @@ function assignment(dst: number, wide: boolean): Instruction | undefined {
     // rD = *(size *)(rS + off): the prefix of rD does not matter to a load.
     if (!memory() || !atEnd()) return undefined;
     const code = Class.LDX | (memSigned ? Mode.MEMSX : Mode.MEM) | memSize;
-    return basicInstruction(code, dst, memBase, memOff, 0);
+    return instruction(code, dst, memBase, memOff, 0);
   }
   if (c === 98 || c === 108) return byteSwap(dst, wide);
   if (!operand()) return undefined;
   const cls = wide ? Class.ALU64 : Class.ALU;
   if (operandReg >= 0) {
     if (regWide !== wide || !atEnd()) return undefined;
-    return basicInstruction(cls | AluOp.MOV | Source.X, dst, operandReg, 0, 0);
+    return instruction(cls | AluOp.MOV | Source.X, dst, operandReg, 0, 0);
   }
   const imm = operandImm;
   const exact = numExact;
   const numEnd = pos;
-  if (atEnd()) return exact ? basicInstruction(cls | AluOp.MOV, dst, 0, 0, imm) : undefined;
+  if (atEnd()) return exact ? instruction(cls | AluOp.MOV, dst, 0, 0, imm) : undefined;
   // `rD = 0x… ll`: exactly the constant, one or more spaces, `ll`.
   if (!wide || pos === numEnd || !keyword('ll') || !atEnd()) return undefined;
-  const text = src.slice(numStart, numEnd).replace(/\s+/g, '');
+  if (exact) {
+    // |imm| < 2^53: the low half is ToInt32 of it, the high half its floor division by 2^32.
+    return wideInstruction(LD_IMM64, dst, 0, 0, imm | 0, Math.floor(imm / 0x100000000) | 0);
+  }
   try {
-    const negative = text.startsWith('-');
-    const value = BigInt(text.replace(/^[-+]/, ''));
-    return ldImm64(REGISTERS[dst]!, negative ? -value : value);
+    return ldImm64(REGISTERS[dst]!, parseBig(src.slice(numStart, numEnd).replace(/\s+/g, '')));
   } catch {
     return undefined; // out of range: the general path reports it
   }
 }
 
-/** Opcode bits and width of `le16` … `bswap64`. */
-const BYTE_SWAPS: Record<string, readonly [number, number]> = {};
-for (const width of [16, 32, 64]) {
-  BYTE_SWAPS[`le${width}`] = [Class.ALU | Source.K, width];
-  BYTE_SWAPS[`be${width}`] = [Class.ALU | Source.X, width];
-  BYTE_SWAPS[`bswap${width}`] = [Class.ALU64, width];
+/** Consumes `word` if the statement continues with it (whatever follows). */
+function prefix(word: string): boolean {
+  if (pos + word.length > end || !src.startsWith(word, pos)) return false;
+  pos += word.length;
+  return true;
 }
 
-/** `rD = be16 rD` and the like: only an r-register, swapped in place. */
+/** `rD = be16 rD` and the like (`le`, `be`, `bswap`; 16, 32, 64): only an r-register, swapped in place. */
 function byteSwap(dst: number, wide: boolean): Instruction | undefined {
-  const start = pos;
-  while (pos < end && isWordChar(src.charCodeAt(pos))) pos++;
-  const swap = BYTE_SWAPS[src.slice(start, pos)];
-  if (swap === undefined || !wide || !requireSpace() || peek() !== 114) return undefined;
+  let code: number;
+  if (prefix('le')) code = Class.ALU | Source.K;
+  else if (prefix('be')) code = Class.ALU | Source.X;
+  else if (prefix('bswap')) code = Class.ALU64;
+  else return undefined;
+  const bits = widthAt(src, pos, end);
+  if (bits < 16) return undefined;
+  pos += widthLength(bits);
+  if (!wide || !requireSpace() || peek() !== 114) return undefined;
   if (register() !== dst || !atEnd()) return undefined;
-  return basicInstruction(swap[0] | AluOp.END, dst, 0, 0, swap[1]);
+  return instruction(code | AluOp.END, dst, 0, 0, bits);
 }
 
 /** `lock *(u64 *)(rD + off) += rS`: an atomic add, or, and or xor without fetch. */
@@ -294,14 +293,14 @@ function atomicUpdate(): Instruction | undefined {
   skipSpaces();
   if (!memory() || memSigned) return undefined;
   skipSpaces();
-  const imm = ATOMIC_SYMS[src[pos] ?? ''];
-  if (imm === undefined || src.charCodeAt(pos + 1) !== 61 || pos + 1 >= end) return undefined;
+  const imm = atomicOperator(peek());
+  if (imm < 0 || src.charCodeAt(pos + 1) !== 61 || pos + 1 >= end) return undefined;
   pos += 2;
   skipSpaces();
   // The source register may be written rN or wN; the pattern table reads only its number.
   const source = register();
   if (source < 0 || !atEnd()) return undefined;
-  return basicInstruction(Class.STX | Mode.ATOMIC | memSize, memBase, source, memOff, imm);
+  return instruction(Class.STX | Mode.ATOMIC | memSize, memBase, source, memOff, imm);
 }
 
 function statement(): Instruction | undefined {
@@ -323,9 +322,9 @@ function statement(): Instruction | undefined {
     const code = (wide ? Class.ALU64 : Class.ALU) | aluOp;
     if (operandReg >= 0) {
       if (regWide !== wide) return undefined;
-      return basicInstruction(code | Source.X, dst, operandReg, aluSigned, 0);
+      return instruction(code | Source.X, dst, operandReg, aluSigned, 0);
     }
-    return basicInstruction(code, dst, 0, aluSigned, operandImm);
+    return instruction(code, dst, 0, aluSigned, operandImm);
   }
   if (c === 42) {
     if (!memory() || memSigned) return undefined;
@@ -336,9 +335,9 @@ function statement(): Instruction | undefined {
     // The stored register may be written rN or wN; the pattern table reads only its number.
     if (!operand() || !numExact || !atEnd()) return undefined;
     if (operandReg >= 0) {
-      return basicInstruction(Class.STX | Mode.MEM | memSize, memBase, operandReg, memOff, 0);
+      return instruction(Class.STX | Mode.MEM | memSize, memBase, operandReg, memOff, 0);
     }
-    return basicInstruction(Class.ST | Mode.MEM | memSize, memBase, 0, memOff, operandImm);
+    return instruction(Class.ST | Mode.MEM | memSize, memBase, 0, memOff, operandImm);
   }
   if (keyword('if')) {
     if (!requireSpace()) return undefined;
@@ -346,13 +345,14 @@ function statement(): Instruction | undefined {
     if (dst < 0) return undefined;
     const wide = regWide;
     skipSpaces();
-    const op = comparison();
-    if (op < 0) return undefined;
+    const comparison = comparisonAt(src, pos, end);
+    if (comparison < 0) return undefined;
+    pos += comparison >> 8;
     skipSpaces();
     if (!operand() || !numExact) return undefined;
     if (operandReg >= 0 && regWide !== wide) return undefined;
     if (!requireSpace() || !keyword('goto') || !requireSpace() || !jumpTarget() || !atEnd()) return undefined;
-    const code = (wide ? Class.JMP : Class.JMP32) | op;
+    const code = (wide ? Class.JMP : Class.JMP32) | (comparison & 0xff);
     return operandReg >= 0 ? jump(code | Source.X, dst, operandReg, 0) : jump(code, dst, 0, operandImm);
   }
   if (keyword('goto')) {
@@ -363,9 +363,9 @@ function statement(): Instruction | undefined {
     if (!requireSpace()) return undefined;
     const imm = number();
     if (Number.isNaN(imm) || !atEnd()) return undefined;
-    return basicInstruction(Class.JMP | JmpOp.CALL, 0, 0, 0, imm);
+    return instruction(Class.JMP | JmpOp.CALL, 0, 0, 0, imm);
   }
-  if (keyword('exit')) return atEnd() ? basicInstruction(Class.JMP | JmpOp.EXIT, 0, 0, 0, 0) : undefined;
+  if (keyword('exit')) return atEnd() ? instruction(Class.JMP | JmpOp.EXIT, 0, 0, 0, 0) : undefined;
   if (src.startsWith('lock', pos) && !isWordChar(src.charCodeAt(pos + 4))) {
     pos += 4;
     return atomicUpdate();
@@ -375,15 +375,23 @@ function statement(): Instruction | undefined {
 
 /**
  * Reads `text[start, stop)` as one statement of the common forms, or returns `undefined` when
- * the general parser must read it (anything else, including every error).
+ * the general parser must read it (anything else, including every error). With `shared`,
+ * equal one-slot instructions come back as the same frozen object.
  */
-export function parseCommonStatement(text: string, start: number, stop: number): Instruction | undefined {
+export function parseCommonStatement(
+  text: string,
+  start: number,
+  stop: number,
+  shared?: InstructionCache,
+): Instruction | undefined {
   src = text;
   pos = start;
   end = stop;
+  cache = shared;
   try {
     return statement();
   } finally {
     src = '';
+    cache = undefined;
   }
 }

@@ -30,7 +30,8 @@ export function parseBig(text: string): bigint {
   return neg ? -n : n;
 }
 
-function isWordChar(c: number): boolean {
+/** A character of a word: letters, digits, `_`, `$`, `.` and anything beyond ASCII. */
+export function isWordChar(c: number): boolean {
   return (
     (c >= 48 && c <= 57) ||
     (c >= 65 && c <= 90) ||

@@ -2,7 +2,8 @@ import { ldImm64 } from './builders/ldimm64.js';
 import { ParseError } from './errors.js';
 import { findHelper } from './helpers.js';
 import { type Instruction, type InstructionFields, makeInstruction } from './instruction.js';
-import { attachLabels, type LabelMarker, mark } from './labels.js';
+import { InstructionCache } from './instruction-cache.js';
+import { attachLabels, mark } from './labels.js';
 import {
   AluOp,
   AtomicOp,
@@ -16,7 +17,7 @@ import {
   Source,
 } from './opcodes.js';
 import { parseCommonStatement } from './parse-fast.js';
-import { lineStatements, withoutBlockComments } from './parse-lines.js';
+import { Items, lineCount, lineStatements, withoutBlockComments } from './parse-lines.js';
 import { IDENT, normalize, parseBig, parseNum } from './parse-operands.js';
 import { ALU_OPS, ATOMIC_OPS, ATOMIC_SYMS, JUMP_OPS, P, RHS, SIZES, SX_SIZES } from './parse-patterns.js';
 import { reg } from './registers.js';
@@ -332,28 +333,26 @@ const KERNEL_PREFIX = /^\d+:(?:\(([0-9a-f]{2})\))?/;
  * Reads assembler text in the kernel verifier / llvm syntax that {@link format} prints
  * (`r0 = *(u32 *)(r1 + 4)`, `if r1 > 0x3c goto +1`, `lock *(u64 *)(r10 - 8) += r1`,
  * `w0 = w1`, `r0 = be16 r0`, `call 1`, `r1 = 0x1234 ll`, `r1 = map[name]`, `name:` labels …).
- * Throws {@link ParseError} with the line number for text it cannot read.
+ * Throws {@link ParseError} with the line number for text it cannot read. Instructions are
+ * frozen, and equal ones read in one call may be the same object.
  */
 export function parse(text: string): Instruction[] {
   const source = withoutBlockComments(text);
-  const items: (Instruction | LabelMarker)[] = [];
-  let labels = false;
+  const items = new Items(lineCount(source));
+  const cache = new InstructionCache();
   let line = 0;
   for (let start = 0; start <= source.length; line++) {
     let stop = source.indexOf('\n', start);
     if (stop < 0) stop = source.length;
-    const common = parseCommonStatement(source, start, stop);
-    if (common !== undefined) items.push(common);
-    else {
-      for (const raw of lineStatements(source.slice(start, stop))) {
-        labels = parseGeneral(raw, line + 1, items) || labels;
-      }
-    }
+    const common = parseCommonStatement(source, start, stop, cache);
+    if (common !== undefined) items.add(common);
+    else for (const raw of lineStatements(source.slice(start, stop))) parseGeneral(raw, line + 1, items);
     start = stop + 1;
   }
-  if (!labels) return items as Instruction[];
+  const read = items.done();
+  if (!items.labels) return read as Instruction[];
   try {
-    return attachLabels(items);
+    return attachLabels(read);
   } catch (e) {
     throw new ParseError(
       (e as Error).message,
@@ -363,19 +362,18 @@ export function parse(text: string): Instruction[] {
   }
 }
 
-/** Parses one statement the general way into `items`; true when it placed a label marker. */
-function parseGeneral(raw: string, line: number, items: (Instruction | LabelMarker)[]): boolean {
+/** Parses one statement the general way into `items`. */
+function parseGeneral(raw: string, line: number, items: Items): void {
   let s = normalize(raw);
-  let labels = false;
   try {
     for (let m = s.includes(':') ? LABEL.exec(s) : null; m !== null; m = LABEL.exec(s)) {
-      items.push(mark(m[1]!));
-      labels = true;
+      items.add(mark(m[1]!));
+      items.labels = true;
       s = m[2]!.trim();
     }
     const listed = KERNEL_PREFIX.exec(s);
     if (listed) s = s.slice(listed[0].length);
-    if (s === '') return labels;
+    if (s === '') return;
     if (listed?.[1] === '18' && !s.endsWith(' ll')) s += ' ll'; // the kernel prints ld_imm64 without `ll`
     const insn = makeInstruction(parseStatement(s));
     if (listed?.[1] !== undefined && insn.code !== Number.parseInt(listed[1], 16)) {
@@ -383,8 +381,7 @@ function parseGeneral(raw: string, line: number, items: (Instruction | LabelMark
         `reads as opcode 0x${insn.code.toString(16).padStart(2, '0')}, not the listed (${listed[1]})`,
       );
     }
-    items.push(insn);
-    return labels;
+    items.add(insn);
   } catch (e) {
     if (e instanceof Error) throw new ParseError(e.message, line, raw);
     throw e;

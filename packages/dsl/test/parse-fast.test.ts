@@ -169,6 +169,34 @@ describe('the fast path of parse', () => {
     ['w1 = be16 w1'],
     ['r1 = be8 r1'],
     ['r1 = be16r1'],
+    ['r1 = be016 r1'],
+    ['r1 = le64x r1'],
+    ['r1 = bswap8 r1'],
+    ['r1 = bswap r1'],
+    ['r0 = *(u08 *)(r1 + 0)'],
+    ['r0 = *(u128 *)(r1 + 0)'],
+    ['r0 = *(s64 *)(r1 + 0)'],
+    ['r0 = *(u16x *)(r1 + 0)'],
+    ['r0 = *(u *)(r1 + 0)'],
+    ['r1 >>>= 2'],
+    ['r1 <<<= 2'],
+    ['r1 s+= 2'],
+    ['r1 s<<= 2'],
+    ['r1 s>= 2'],
+    ['r1 > >= 2'],
+    ['r1 *-= 2'],
+    ['r1 +'],
+    ['r1 s'],
+    ['if r1 s== r2 goto +1'],
+    ['if r1 >== 2 goto +1'],
+    ['if r1 === 2 goto +1'],
+    ['if r1 && 2 goto +1'],
+    ['if r1 s& 2 goto +1'],
+    ['if r1 s goto +1'],
+    ['if r1 = 2 goto +1'],
+    ['if r1 ! 2 goto +1'],
+    ['if r1 <'],
+    ['lock *(u64 *)(r1 + 0) |'],
   ])('%s: refused or read as the general path reads it', (text) => {
     const quick = fast(text);
     if (quick !== undefined) expect(quick).toEqual(general(text));
@@ -190,10 +218,64 @@ describe('the fast path of parse', () => {
     ['lock*(u64*)(r1+8)+=r2', { code: 0xdb, dst: 1, src: 2, off: 8 }],
     ['r3 = bswap64 r3', { code: 0xd7, dst: 3, imm: 64 }],
     ['r3 = le32  r3', { code: 0xd4, dst: 3, imm: 32 }],
+    ['r1 = 0xffffffffffff ll', { code: 0x18, dst: 1, imm: -1, imm2: 0xffff }],
+    ['r1 = 0x100000000 ll', { code: 0x18, dst: 1, imm2: 1 }],
+    ['r1 = -999999999999999 ll', { code: 0x18, dst: 1, imm: 0x5b398001, imm2: -0x38d7f }],
+    ['r1 = -0 ll', { code: 0x18, dst: 1, imm2: 0 }],
+    ['if w1 s< w2 goto +1', { code: 0xce, dst: 1, src: 2, off: 1 }],
+    ['if r1 <= 3 goto -1', { code: 0xb5, dst: 1, imm: 3, off: -1 }],
+    ['if r1 & r2 goto +1', { code: 0x4d, dst: 1, src: 2, off: 1 }],
+    ['if r1 != 0 goto +1', { code: 0x55, dst: 1, off: 1 }],
+    ['w1 <<= 3', { code: 0x64, dst: 1, imm: 3 }],
+    ['r1 s%= r2', { code: 0x9f, dst: 1, src: 2, off: 1 }],
+    ['r0 = *(u8 *)(r1 + 0)', { code: 0x71, src: 1 }],
+    ['r0 = *(s16 *)(r1 + 0)', { code: 0x89, src: 1 }],
   ])('%s is read on the fast path', (text, fields) => {
     const quick = fast(text);
     expect(quick).toEqual(d.makeInstruction(fields));
     expect(quick).toEqual(general(text));
+  });
+
+  it('reads ld_imm64 constants of every magnitude as the general path and the builder do', () => {
+    const rnd = seededRandom(13);
+    for (let k = 0; k < 3000; k++) {
+      const bits = Math.floor(rnd() * 65);
+      let value = 0n;
+      for (let b = 0; b < bits; b++) value = (value << 1n) | (rnd() < 0.5 ? 0n : 1n);
+      if (bits < 64 && rnd() < 0.5) value = -value;
+      const magnitude = value < 0n ? -value : value;
+      const sign = value < 0n ? '-' : '';
+      for (const text of [`r3 = ${sign}0x${magnitude.toString(16)} ll`, `r3 = ${value} ll`]) {
+        const quick = fast(text);
+        expect(quick, text).toEqual(d.ldImm64(R3, value));
+        expect(quick, text).toEqual(general(text));
+      }
+    }
+  });
+
+  it('shares one frozen object between equal instructions of one parse call, not between calls', () => {
+    const text = 'r0 = 1\nr1 += r2\nr0 = 1\nr1 += r2\n*(u32 *)(r10 - 4) = 7\n*(u32 *)(r10 - 4) = 7\nr0 = 2';
+    const first = d.parse(text);
+    expect(first).toEqual([
+      d.mov(R0, 1),
+      d.add(R1, R2),
+      d.mov(R0, 1),
+      d.add(R1, R2),
+      d.st('w', R10, -4, 7),
+      d.st('w', R10, -4, 7),
+      d.mov(R0, 2),
+    ]);
+    expect(first[2]).toBe(first[0]);
+    expect(first[3]).toBe(first[1]);
+    expect(first[5]).toBe(first[4]);
+    expect(first[6]).not.toBe(first[0]);
+    for (const insn of first) expect(Object.isFrozen(insn)).toBe(true);
+    expect(d.parse(text)[0]).not.toBe(first[0]);
+    // 0xffffffff and -1 are one immediate; an offset beyond 16 bits is kept (for assemble to refuse).
+    const wide = d.parse('r1 = 0xffffffff\nr1 = -1\nr0 = *(u32 *)(r1 + 70000)\nr0 = *(u32 *)(r1 + 4464)');
+    expect(wide[1]).toBe(wide[0]);
+    expect(wide[2]!.off).toBe(70000);
+    expect(wide[3]!.off).toBe(4464);
   });
 
   it('parse gives the same program through either path, labels and comments included', () => {

@@ -107,27 +107,46 @@ export function eventSubscription(
   drain: (subscription: EventSubscription) => number,
   signal: AbortSignal | undefined,
 ): EventSubscription {
-  let stop: (() => void) | undefined;
-  const subscription: EventSubscription = {
-    get closed() {
-      return stop === undefined || source.closed;
-    },
-    close() {
-      const s = stop;
-      stop = undefined;
-      signal?.removeEventListener('abort', onAbort);
-      s?.();
-    },
-    [Symbol.dispose]() {
-      subscription.close();
-    },
-  };
-  const onAbort = () => subscription.close();
-  if (signal?.aborted === true) return subscription;
-  const run = (): void => {
-    if (stop !== undefined && !source.closed && drain(subscription) === EVENT_BATCH) setImmediate(run);
-  };
-  stop = wakeups.subscribe(run);
-  signal?.addEventListener('abort', onAbort, { once: true });
-  return subscription;
+  return new Subscription(source, wakeups, drain, signal);
+}
+
+// A class (one hidden class for every subscription, its getter on the prototype): a drain's loop
+// reads `closed` after every record, which stays a monomorphic, inlined load however many
+// subscriptions it has seen. An object literal with a getter made a new hidden class each time.
+class Subscription implements EventSubscription {
+  readonly #source: EventSource;
+  readonly #signal: AbortSignal | undefined;
+  #stop: (() => void) | undefined;
+  readonly #onAbort = () => this.close();
+
+  constructor(
+    source: EventSource,
+    wakeups: EventWakeups,
+    drain: (subscription: EventSubscription) => number,
+    signal: AbortSignal | undefined,
+  ) {
+    this.#source = source;
+    this.#signal = signal;
+    if (signal?.aborted === true) return;
+    const run = (): void => {
+      if (this.#stop !== undefined && !source.closed && drain(this) === EVENT_BATCH) setImmediate(run);
+    };
+    this.#stop = wakeups.subscribe(run);
+    signal?.addEventListener('abort', this.#onAbort, { once: true });
+  }
+
+  get closed(): boolean {
+    return this.#stop === undefined || this.#source.closed;
+  }
+
+  close(): void {
+    const stop = this.#stop;
+    this.#stop = undefined;
+    this.#signal?.removeEventListener('abort', this.#onAbort);
+    stop?.();
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
 }

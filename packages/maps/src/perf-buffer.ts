@@ -8,7 +8,6 @@ import {
   mapUpdateElem,
   OwnedFd,
   onlineCpus,
-  PerfRecord,
   PerfSample,
   PerfSwConfig,
   PerfType,
@@ -16,30 +15,25 @@ import {
   pageSize,
   perfEventOpen,
 } from '@ts-ebpf/syscall';
-import { HOST_BYTE_ORDER, HOST_LITTLE_ENDIAN } from '@ts-ebpf/uapi';
+import { HOST_LITTLE_ENDIAN } from '@ts-ebpf/uapi';
 import type { Codec } from './codecs/codec.js';
-import { CorruptRecordError, MapTypeError, ReaderClosedError } from './errors.js';
+import { MapTypeError, ReaderClosedError } from './errors.js';
 import {
   EVENT_BATCH,
   type EventOptions,
   type EventSubscription,
   eventIterator,
   eventSubscription,
-  eventTooShort,
 } from './event-stream.js';
 import { mapLabel } from './map-diagnosis.js';
 import { MapType, mapTypeName } from './map-types.js';
+import { type PerfDrainReader, type PerfEventDrain, type PerfRing, perfEventDrain } from './perf-events.js';
 import { defaultPoller, type Poller } from './poller.js';
 import type { ReaderStats } from './reader-types.js';
 import { RecordStream } from './record-stream.js';
-import { readPosition, writePosition } from './ring-layout.js';
+import { DrainForm } from './ring-events.js';
+import { readPosition } from './ring-layout.js';
 import { Slab } from './slab.js';
-
-// perf records are in the host's byte order (module-local: V8 folds it in the drain loop)
-const LE = HOST_LITTLE_ENDIAN;
-const ORDER = HOST_BYTE_ORDER;
-const SAMPLE = PerfRecord.SAMPLE;
-const LOST = PerfRecord.LOST;
 
 /** What a drain also stops for once closed (a subscription closed by its own callback). */
 type Until = { readonly closed: boolean } | undefined;
@@ -59,14 +53,9 @@ export interface PerfBufferOptions {
   signal?: AbortSignal;
 }
 
-interface CpuRing {
-  cpu: number;
+interface CpuRing extends PerfRing {
   fd: OwnedFd;
   mem: MappedMemory;
-  bytes: Uint8Array;
-  view: DataView;
-  meta: Uint32Array;
-  tail: number;
 }
 
 /**
@@ -106,6 +95,8 @@ export class PerfBuffer
   readonly #name: string;
   /** Counters: `discarded` is the number of samples the kernel reported lost. */
   readonly stats: ReaderStats = { records: 0, bytes: 0, discarded: 0 };
+  // What the drains (perf-events.ts) read of this reader.
+  readonly #events: PerfDrainReader & { closed: boolean };
 
   private constructor(map: { readonly fd: number }, name: string, o: PerfBufferOptions) {
     super();
@@ -118,6 +109,18 @@ export class PerfBuffer
       );
     this.#mapFd = map.fd;
     this.#dataSize = pages * pageSize();
+    this.#events = {
+      name,
+      page: this.#page,
+      size: this.#dataSize,
+      closed: false,
+      stats: this.stats,
+      unwrap: (r, start, len) => this.#unwrap(r, start, len),
+      lost: (count, cpu) => {
+        this.stats.discarded += count;
+        this.emit('lost', count, cpu);
+      },
+    };
     this.#epoll = new Epoll();
     try {
       for (const cpu of o.cpus ?? onlineCpus()) this.#openCpu(cpu, o);
@@ -191,7 +194,7 @@ export class PerfBuffer
 
   // Bytes [start, start + len) of a ring's data area, where they wrap its end, copied into the
   // scratch buffer, contiguous: @returns the scratch view (the copy is at its start).
-  #unwrap(r: CpuRing, start: number, len: number): DataView {
+  #unwrap(r: PerfRing, start: number, len: number): DataView {
     const page = this.#page;
     if (this.#scratch.byteLength < len) {
       this.#scratch = new Uint8Array(len * 2);
@@ -204,101 +207,17 @@ export class PerfBuffer
   }
 
   /**
-   * Drains one CPU's ring into `cb`: each sample decoded by `codec`, or (without one) as a view
-   * of its bytes valid during the call. @returns the samples delivered.
-   */
-  #drainCpu<T>(
-    r: CpuRing,
-    codec: Codec<T> | undefined,
-    cb: (sample: T, cpu: number) => void,
-    limit: number,
-    until: Until,
-  ): number {
-    // Records are 8-byte aligned and the data area a multiple of 8 bytes, so a record's header
-    // and a sample's size word never wrap: they are read in place. Only a sample's payload
-    // may wrap (then it is copied into scratch). Ring positions are u64s, masked as int32 (the
-    // data size divides 2^32, so the low bits are the same).
-    const head = readPosition(r.meta);
-    const view = r.view;
-    const page = this.#page;
-    const size = this.#dataSize;
-    const mask = size - 1;
-    const need = codec === undefined ? 0 : codec.size;
-    let tail = r.tail;
-    let n = 0;
-    let bytes = 0;
-    // The tail is written once, after the drain (as libbpf does), also when a callback or the
-    // codec throws: a sample counts as consumed once delivered or refused.
-    try {
-      while (tail < head && n < limit) {
-        const at = page + (tail & mask);
-        const type = view.getUint32(at, LE);
-        const recordSize = view.getUint16(at + 6, LE);
-        if (recordSize < 8 || tail + recordSize > head) throw this.#corrupt(r, recordSize, head - tail);
-        const body = tail + 8;
-        tail += recordSize;
-        if (type === SAMPLE) {
-          const len = view.getUint32(page + (body & mask), LE);
-          if (len > recordSize - 12)
-            throw new CorruptRecordError(
-              this.#name,
-              r.cpu,
-              recordSize,
-              `perf sample of ${len} bytes in a ${recordSize}-byte record`,
-            );
-          if (len < need) throw eventTooShort(codec!, len, this.#name);
-          const start = (body + 4) & mask;
-          const inPlace = start + len <= size;
-          const from = inPlace ? view : this.#unwrap(r, start, len);
-          const offset = inPlace ? page + start : 0;
-          const sample =
-            codec === undefined
-              ? (new Uint8Array(from.buffer, from.byteOffset + offset, len) as T)
-              : codec.read(from, offset, ORDER);
-          n++;
-          bytes += len;
-          cb(sample, r.cpu);
-          if (this.#closed || until?.closed === true) break;
-        } else if (type === LOST) {
-          // struct { u64 id; u64 lost; }: the count, u64-aligned, cannot wrap either
-          const lost = Number(view.getBigUint64(page + ((body + 8) & mask), LE));
-          this.stats.discarded += lost;
-          this.emit('lost', lost, r.cpu);
-        }
-      }
-    } finally {
-      this.stats.records += n;
-      this.stats.bytes += bytes;
-      r.tail = tail;
-      writePosition(r.meta, 2, tail);
-    }
-    return n;
-  }
-
-  #corrupt(r: CpuRing, size: number, written: number): CorruptRecordError {
-    return new CorruptRecordError(
-      this.#name,
-      r.cpu,
-      size,
-      size < 8
-        ? `perf record of ${size} bytes (its header alone is 8)`
-        : `perf record of ${size} bytes with only ${written} written`,
-    );
-  }
-
-  /**
    * Drains ready samples synchronously into `cb`; each view is valid only during its
    * callback. @returns the number of samples.
    */
   consume(cb: (record: Uint8Array, cpu: number) => void, limit = Number.POSITIVE_INFINITY): number {
-    return this.#drain(undefined, cb, limit, undefined);
+    return this.#drain(perfEventDrain(this.#events, undefined, DrainForm.consume), cb, limit, undefined);
   }
 
-  // Drains the CPUs' rings in turn (starting one further each time), decoding each sample by
-  // `codec` if given; stops early once the reader (or `until`: a subscription its callback
-  // closed) is closed.
+  // Drains the CPUs' rings in turn (starting one further each time) through `drain`; stops
+  // early once the reader (or `until`: a subscription its callback closed) is closed.
   #drain<T>(
-    codec: Codec<T> | undefined,
+    drain: PerfEventDrain<T>,
     cb: (sample: T, cpu: number) => void,
     limit: number,
     until: Until,
@@ -308,7 +227,7 @@ export class PerfBuffer
     const rings = this.#rings.length;
     for (let i = 0; i < rings && n < limit && !this.#closed && until?.closed !== true; i++) {
       const r = this.#rings[(this.#next + i) % rings]!;
-      n += this.#drainCpu(r, codec, cb, limit - n, until);
+      n += drain(r, cb, limit - n, until);
     }
     this.#next = (this.#next + 1) % Math.max(this.#rings.length, 1);
     return n;
@@ -326,7 +245,7 @@ export class PerfBuffer
     cb: (event: T, cpu: number) => void,
     limit = Number.POSITIVE_INFINITY,
   ): number {
-    return this.#drain(codec, cb, limit, undefined);
+    return this.#drain(perfEventDrain(this.#events, codec, DrainForm.consume), cb, limit, undefined);
   }
 
   /**
@@ -336,10 +255,11 @@ export class PerfBuffer
    */
   events<T>(codec: Codec<T>, options: EventOptions = {}): AsyncIterableIterator<T> {
     if (this.#closed) throw new ReaderClosedError(this.#name, 'open a new one with PerfBuffer.open(map)');
+    const drain = perfEventDrain(this.#events, codec, DrainForm.iterator);
     return eventIterator(
       this,
       this.#stream,
-      (cb, limit) => this.consumeEvents(codec, cb, limit),
+      (cb, limit) => this.#drain(drain, cb, limit, undefined),
       options.signal,
     );
   }
@@ -357,10 +277,11 @@ export class PerfBuffer
     options: EventOptions = {},
   ): EventSubscription {
     if (this.#closed) throw new ReaderClosedError(this.#name, 'open a new one with PerfBuffer.open(map)');
+    const drain = perfEventDrain(this.#events, codec, DrainForm.subscription);
     return eventSubscription(
       this,
       this.#stream,
-      (subscription) => this.#drain(codec, cb, EVENT_BATCH, subscription),
+      (subscription) => this.#drain(drain, cb, EVENT_BATCH, subscription),
       options.signal,
     );
   }
@@ -432,6 +353,7 @@ export class PerfBuffer
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#events.closed = true;
     this.#stream.close();
     this.#release();
     this.emit('close');

@@ -2,13 +2,12 @@ import { HOST_BYTE_ORDER } from '@ts-ebpf/uapi';
 import type { Codec } from './codecs/codec.js';
 import { ReaderStateError } from './errors.js';
 import { eventTooShort } from './event-stream.js';
+import { FeedbackCopies } from './feedback-copy.js';
 import * as layout from './ring-layout.js';
 
-// Module-local copies: V8 folds these, where it reads an imported binding through its module
-// cell at every use (see ringbuf.ts).
 const { BUSY, DISCARD, HEADER, LEN_MASK, loadWord, readPosition, recordSpan, writePosition } = layout;
 
-// Records are written by programs on this host (module-local: V8 folds it in the loop).
+// Records are written by programs on this host.
 const ORDER = HOST_BYTE_ORDER;
 
 /**
@@ -47,20 +46,60 @@ export function commitPosition(ring: EventRing, pos: number): void {
   writePosition(ring.consPos, 0, pos);
 }
 
+/** Which reader form runs a drain: each form gets its own copy per codec (its own callbacks). */
+export const DrainForm = { consume: 0, iterator: 1, subscription: 2 } as const;
+/** @internal One of {@link DrainForm}'s values. */
+export type DrainForm = (typeof DrainForm)[keyof typeof DrainForm];
+
+/** Delivers at most `limit` decoded records to `cb`, stopping once `until` is closed. */
+export type RingEventDrain<T> = (
+  cb: (event: T) => void,
+  limit: number,
+  until: { readonly closed: boolean } | undefined,
+) => number;
+
+/**
+ * The drain of `ring`'s records decoded by `codec`, for one reader form (see
+ * {@link drainRingEventsWith}): a copy of the loop per codec and form, so that each inlines its
+ * codec's read and its callback (see feedback-copy.ts).
+ */
+export function ringEventDrain<T>(ring: EventRing, codec: Codec<T>, form: DrainForm): RingEventDrain<T> {
+  const drain = copies.get(codec, form) as typeof drainRingEventsWith<T>;
+  return (cb, limit, until) => drain(ring, codec, cb, limit, until, HELPERS);
+}
+
+/** What the drain uses from this module, handed in: the drain has no free variables. */
+const HELPERS = {
+  BUSY,
+  DISCARD,
+  HEADER,
+  LEN_MASK,
+  ORDER,
+  loadWord,
+  readPosition,
+  recordSpan,
+  commitPosition,
+  eventTooShort,
+  checkSpan,
+};
+
 /**
  * Decodes and delivers the ready records of a ring buffer: `codec`'s value of each record,
  * read in place, then the record's space given back before `cb` (as libbpf does after each
  * callback), at most `limit` of them, stopping early once the reader or `until` (a
  * subscription its callback closed) is closed. A record shorter than the codec, or one the
- * codec refuses, is consumed and its error thrown. @returns the number delivered.
+ * codec refuses, is consumed and its error thrown. Runs as a copy per codec and form (see
+ * feedback-copy.ts): it reads nothing but its parameters. @returns the number delivered.
  */
-export function drainRingEvents<T>(
+function drainRingEventsWith<T>(
   ring: EventRing,
   codec: Codec<T>,
   cb: (event: T) => void,
   limit: number,
   until: { readonly closed: boolean } | undefined,
+  h: typeof HELPERS,
 ): number {
+  const { BUSY, DISCARD, HEADER, LEN_MASK, ORDER, loadWord, readPosition, recordSpan, commitPosition } = h;
   ring.begin();
   let pos = ring.cons;
   const words = ring.words;
@@ -84,7 +123,7 @@ export function drainRingEvents<T>(
       if (word & BUSY) break;
       const len = word & LEN_MASK;
       const next = pos + recordSpan(len);
-      if (next > prod) prod = checkSpan(ring, pos, next);
+      if (next > prod) prod = h.checkSpan(ring, pos, next);
       if (word & DISCARD) {
         discarded++;
         pos = next;
@@ -92,7 +131,7 @@ export function drainRingEvents<T>(
       }
       // Counted as consumed from here: a record the codec cannot decode is not read again.
       pos = next;
-      if (len < need) throw eventTooShort(codec, len, ring.name);
+      if (len < need) throw h.eventTooShort(codec, len, ring.name);
       const event = codec.read(data, at + HEADER, ORDER);
       // Given back before the callback: the value no longer needs the ring.
       commitPosition(ring, pos);
@@ -108,6 +147,8 @@ export function drainRingEvents<T>(
   }
   return n;
 }
+
+const copies = new FeedbackCopies(drainRingEventsWith, 'ring-events', Object.keys(DrainForm).length);
 
 // A record header claims more than the producer wrote: the ring is corrupt (or another consumer
 // moved the position on). Reads the producer position again before refusing. @returns it.

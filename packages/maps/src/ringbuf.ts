@@ -20,7 +20,7 @@ import { LeasedRecords } from './record-lease.js';
 import type { RecordList, RecordTables } from './record-list.js';
 import { RecordStream } from './record-stream.js';
 import type { RecordView } from './record-view.js';
-import { commitPosition, drainRingEvents, type EventRing } from './ring-events.js';
+import { commitPosition, DrainForm, type EventRing, ringEventDrain } from './ring-events.js';
 import * as layout from './ring-layout.js';
 
 // Module-local copies of the layout's constants and helpers: V8 folds and inlines a module's
@@ -254,7 +254,7 @@ export class RingBuffer
    * @returns the number of records delivered.
    */
   consumeEvents<T>(codec: Codec<T>, cb: (event: T) => void, limit = Number.POSITIVE_INFINITY): number {
-    return drainRingEvents(this.#ring, codec, cb, limit, undefined);
+    return ringEventDrain(this.#ring, codec, DrainForm.consume)(cb, limit, undefined);
   }
 
   /**
@@ -265,12 +265,8 @@ export class RingBuffer
    */
   events<T>(codec: Codec<T>, options: EventOptions = {}): AsyncIterableIterator<T> {
     this.#assertOpen();
-    return eventIterator(
-      this,
-      this.#stream,
-      (cb, limit) => drainRingEvents(this.#ring, codec, cb, limit, undefined),
-      options.signal,
-    );
+    const drain = ringEventDrain(this.#ring, codec, DrainForm.iterator);
+    return eventIterator(this, this.#stream, (cb, limit) => drain(cb, limit, undefined), options.signal);
   }
 
   /**
@@ -283,10 +279,11 @@ export class RingBuffer
    */
   onEvent<T>(codec: Codec<T>, cb: (event: T) => void, options: EventOptions = {}): EventSubscription {
     this.#assertOpen();
+    const drain = ringEventDrain(this.#ring, codec, DrainForm.subscription);
     return eventSubscription(
       this,
       this.#stream,
-      (subscription) => drainRingEvents(this.#ring, codec, cb, EVENT_BATCH, subscription),
+      (subscription) => drain(cb, EVENT_BATCH, subscription),
       options.signal,
     );
   }

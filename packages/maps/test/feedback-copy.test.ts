@@ -1,0 +1,131 @@
+import { execFileSync } from 'node:child_process';
+import { close } from '@ts-ebpf/syscall';
+import { describeKernel } from '@ts-ebpf/test-utils';
+import { HOST_LITTLE_ENDIAN } from '@ts-ebpf/uapi';
+import { afterAll, expect, it } from 'vitest';
+import { FeedbackCopies, feedbackCopy } from '../src/feedback-copy.js';
+import {
+  type Infer,
+  PerfBuffer,
+  PerfEventArray,
+  pollersStopped,
+  RingBuffer,
+  struct,
+  u32,
+  u64,
+  u64AsNumber,
+} from '../src/index.js';
+import { counters, loadProducer, outputProgram, ringWithProducer, run } from './programs.js';
+
+afterAll(() => pollersStopped());
+
+function scale(xs: number[], by: number, add: { offset: number }): number[] {
+  const out: number[] = [];
+  for (const x of xs) out.push(x * by + add.offset);
+  return out;
+}
+
+it('a feedback copy computes what its function does, and names itself in stack traces', () => {
+  const copy = feedbackCopy(scale, 'scale');
+  expect(copy).not.toBe(scale);
+  expect(copy([1, 2, 3], 10, { offset: 1 })).toEqual([11, 21, 31]);
+  const other = feedbackCopy(scale, 'scale');
+  expect(other).not.toBe(copy);
+  // a copy throws what its function throws, from a frame named for it
+  const bad = {
+    get offset(): number {
+      throw new Error('no offset');
+    },
+  };
+  let stack = '';
+  try {
+    copy([1], 1, bad);
+  } catch (e) {
+    stack = (e as Error).stack ?? '';
+  }
+  expect(stack).toMatch(/ts-ebpf:scale#\d+/);
+});
+
+it('FeedbackCopies makes one copy per key and slot, at first use', () => {
+  const copies = new FeedbackCopies(scale, 'scale', 2);
+  const a = {};
+  const b = {};
+  const a0 = copies.get(a, 0);
+  expect(copies.get(a, 0)).toBe(a0);
+  expect(copies.get(a, 1)).not.toBe(a0);
+  expect(copies.get(b, 0)).not.toBe(a0);
+  expect(a0([2], 3, { offset: 0 })).toEqual([6]);
+});
+
+// Records of ringReserveProgram (seq at 0 and 24) and samples of outputProgram (every u64 is seq).
+const asBigint = struct({ seq: u64, lo: u32, hi: u32 });
+const asNumber = struct({ seq: u64AsNumber, lo: u32, hi: u32 });
+const upTo = (n: number, from = 0) => Array.from({ length: n }, (_, i) => from + i);
+
+describeKernel('decoded-event drains, one copy per codec and form', () => {
+  it('two codecs through consumeEvents, events() and onEvent on one ring decode every record', async () => {
+    using p = ringWithProducer(32, 1 << 14);
+    using reader = RingBuffer.open(p.ring);
+    const seen: number[] = [];
+    const check = (ev: Infer<typeof asBigint> | Infer<typeof asNumber>) => {
+      const seq = Number(ev.seq);
+      expect(ev.lo).toBe((seq & 0xff) * 0x01010101);
+      seen.push(seq);
+    };
+    // alternate the codecs and forms, so that each copy runs between the others
+    for (let round = 0; round < 3; round++) {
+      run(p.prog, 20);
+      expect(reader.consumeEvents(asBigint, check, 10)).toBe(10);
+      expect(reader.consumeEvents(asNumber, check)).toBe(10);
+      run(p.prog, 4);
+      let k = 0;
+      for await (const ev of reader.events(round % 2 === 0 ? asNumber : asBigint)) {
+        check(ev);
+        if (++k === 4) break;
+      }
+      run(p.prog, 6);
+      await new Promise<void>((resolve) => {
+        let got = 0;
+        const sub = reader.onEvent(asBigint, (ev) => {
+          check(ev);
+          if (++got === 6) {
+            sub.close();
+            resolve();
+          }
+        });
+      });
+    }
+    expect(seen).toEqual(upTo(90));
+  });
+
+  it('two codecs and the raw form on one perf buffer read every sample', () => {
+    using map = PerfEventArray.create();
+    using cnt = counters();
+    const prog = loadProducer(outputProgram('perf', map.fd, cnt.fd, 24), 'perf');
+    try {
+      using reader = PerfBuffer.open(map);
+      const seen: number[] = [];
+      for (let round = 0; round < 3; round++) {
+        run(prog, 9);
+        reader.consumeEvents(asBigint, (ev) => seen.push(Number(ev.seq)), 3);
+        reader.consumeEvents(asNumber, (ev) => seen.push(ev.seq), 3);
+        reader.consume((rec) =>
+          seen.push(Number(new DataView(rec.buffer, rec.byteOffset).getBigUint64(0, HOST_LITTLE_ENDIAN))),
+        );
+      }
+      expect(seen).toEqual(upTo(27));
+    } finally {
+      close(prog);
+    }
+  });
+
+  it('decode the same where code cannot be made from strings (the drains and struct reads fall back)', () => {
+    const fixture = new URL('./fixtures/decode-without-eval.ts', import.meta.url).pathname;
+    const printed = execFileSync(
+      process.execPath,
+      ['--disallow-code-generation-from-strings', '--import', 'tsx', '--conditions=@ts-ebpf/source', fixture],
+      { encoding: 'utf8', cwd: new URL('..', import.meta.url).pathname },
+    );
+    expect(JSON.parse(printed)).toEqual({ evalRefused: true, ring: upTo(10), perf: upTo(6) });
+  });
+});

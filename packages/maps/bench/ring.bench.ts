@@ -62,6 +62,9 @@ function cpuRatios(rounds: RingFigures[], key: string, floorKey?: string): strin
 const event = struct({ seq: u64, lo: u32, hi: u32 });
 // The same event with its u64 decoded as a number (u64AsNumber: no bigint per record).
 const eventNumber = struct({ seq: u64AsNumber, lo: u32, hi: u32 });
+// The same event for the row whose callback keeps each event (its own codec object, so that
+// its drain has its own copy and callback; see src/feedback-copy.ts).
+const eventKept = struct({ seq: u64, lo: u32, hi: u32 });
 type Event = typeof event | typeof eventNumber;
 
 // Every reader reads one word of each record, as the C consumer does; the sum stays a small
@@ -75,6 +78,14 @@ const readFirstWord = (rec: RecordView) => {
   sink = keep(sink, rec.getUint32(0));
 };
 const takeEvent = (ev: { lo: number }) => {
+  sink = keep(sink, ev.lo);
+};
+// Keeps each event past its callback, as an application that queues events does: V8 must then
+// allocate every decoded object (and its bigint), which a callback that only reads a field,
+// inlined into the drain, spares it.
+let lastEvent: unknown;
+const keepEvent = (ev: { lo: number }) => {
+  lastEvent = ev;
   sink = keep(sink, ev.lo);
 };
 // The callback of the subscription forms: counts records, resolves once `want` arrived.
@@ -341,6 +352,7 @@ async function ringRound(size: number, records: number): Promise<RingFigures> {
     await run('consumeEventsNumber', () => reader.consumeEvents(eventNumber, takeEvent));
     await run('eventsNumber', () => drainEvents(reader, upTo(), eventNumber));
     await run('onEventNumber', () => drainSubscription(reader, upTo(), eventNumber));
+    await run('consumeEventsKept', () => reader.consumeEvents(eventKept, keepEvent));
     f.awaitFloor = await floorTimed(awaitFloor, records, (v) => {
       f.awaitFloorCpu = v;
     });
@@ -348,7 +360,8 @@ async function ringRound(size: number, records: number): Promise<RingFigures> {
       f.viewFloorCpu = v;
     });
     const drops = cnt.get(0)!.drops;
-    if (drops !== 0n || sink < 0) throw new Error(`producer dropped ${drops} records`);
+    if (drops !== 0n || sink < 0 || lastEvent === undefined)
+      throw new Error(`producer dropped ${drops} records`);
     return f;
   } finally {
     ring.unpin();
@@ -400,6 +413,8 @@ function medianRound(rounds: RingFigures[], key: string, base = 'c'): RingFigure
 }
 
 const figures: BenchFigure[] = [];
+const KEPT_NOTE =
+  '; the callback keeps each event, so every decoded object and its bigint is allocated (the callback of the other decoded rows reads one field, as the C consumer reads one word, and V8 inlines it into the drain and allocates nothing)';
 const jsFloor = (what: string, floor: number, cFig: number) => ({ what, ratio: floor / cFig });
 const AWAIT_FLOOR =
   'no FFI per record; JS floor: for await over a bare async iterator (one promise per step)';
@@ -420,6 +435,7 @@ if (wanted('ring')) {
     ['consumeEventsNumber', 'consumeEvents(codec, cb) (decoded, u64AsNumber)', 4, undefined],
     ['onEventNumber', 'onEvent(codec, cb) (decoded, u64AsNumber)', 4, undefined],
     ['eventsNumber', 'for await events(codec) (decoded, u64AsNumber)', 4, 'awaitFloor'],
+    ['consumeEventsKept', 'consumeEvents(codec, cb) (decoded, each event kept by cb)', undefined, undefined],
   ];
   for (const [size, records] of [
     [64, 500_000],
@@ -444,7 +460,7 @@ if (wanted('ring')) {
         floor: floorKey
           ? jsFloor(floorKey === 'awaitFloor' ? AWAIT_FLOOR : VIEW_FLOOR, floor!, r.c!)
           : undefined,
-        note: `${records} records per drain, best of 3 drains per round, median ratio of ${ROUNDS} rounds; ${cpu}${key.toLowerCase().includes('event') ? `; decoded with struct({ seq: ${key.endsWith('Number') ? 'u64AsNumber' : 'u64'}, lo: u32, hi: u32 })` : ''}`,
+        note: `${records} records per drain, best of 3 drains per round, median ratio of ${ROUNDS} rounds; ${cpu}${key.toLowerCase().includes('event') ? `; decoded with struct({ seq: ${key.endsWith('Number') ? 'u64AsNumber' : 'u64'}, lo: u32, hi: u32 })` : ''}${key === 'consumeEventsKept' ? KEPT_NOTE : ''}`,
       });
     }
     const r = medianRound(rounds, 'read', 'cCopy');

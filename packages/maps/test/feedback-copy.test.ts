@@ -79,7 +79,9 @@ describeKernel('decoded-event drains, one copy per codec and form', () => {
       expect(reader.consumeEvents(asNumber, check)).toBe(10);
       run(p.prog, 4);
       let k = 0;
-      for await (const ev of reader.events(round % 2 === 0 ? asNumber : asBigint)) {
+      const events: AsyncIterable<Infer<typeof asBigint> | Infer<typeof asNumber>> =
+        round % 2 === 0 ? reader.events(asNumber) : reader.events(asBigint);
+      for await (const ev of events) {
         check(ev);
         if (++k === 4) break;
       }

@@ -265,8 +265,8 @@ export class PerfBuffer
   }
 
   /**
-   * Calls `cb` with every sample decoded by `codec` and its CPU, as the poller sees them (at most
-   * 4096 per turn of the event loop), until the subscription is closed, its signal aborts or the reader closes:
+   * Calls `cb` with every sample decoded by `codec` and its CPU, as the poller sees them (in batches
+   * of 4096, for up to 1 ms a turn of the event loop), until the subscription is closed, its signal aborts or the reader closes:
    * the callback form of libbpf's `perf_buffer__new(fd, pages, sample_cb, lost_cb, …)` +
    * `perf_buffer__poll` (lost samples are the `'lost'` event). An error thrown by `cb` ends that
    * wake-up's drain (the sample counts as consumed) and is rethrown from the poller's wake-up.

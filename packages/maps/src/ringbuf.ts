@@ -270,8 +270,8 @@ export class RingBuffer
   }
 
   /**
-   * Calls `cb` with every record decoded by `codec`, as the poller sees them (at most 4096 per
-   * turn of the event loop), until the subscription is closed, its signal aborts or the reader closes: the
+   * Calls `cb` with every record decoded by `codec`, as the poller sees them (in batches of
+   * 4096, for up to 1 ms a turn of the event loop), until the subscription is closed, its signal aborts or the reader closes: the
    * callback form of libbpf's `ring_buffer__new(fd, sample_cb, …)` + `ring_buffer__poll`. An error
    * thrown by `cb` ends that wake-up's drain (the record counts as consumed) and is rethrown from
    * the poller's wake-up, as an `'record'` listener's error would be. One consumer per ring:

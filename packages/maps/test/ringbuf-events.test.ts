@@ -111,6 +111,41 @@ describeKernel('RingBuffer decoded events', () => {
     expect(() => reader.onEvent(reserved, () => {})).toThrow(/closed/);
   });
 
+  it('onEvent ends a turn of the event loop after 1 ms, a batch of 4096 once begun being finished', async () => {
+    using p = ringWithProducer(32, 1 << 20);
+    using reader = RingBuffer.open(p.ring);
+    run(p.prog, 20_000);
+    // ~2 µs a record: one batch takes ~8 ms, past the turn's 1 ms
+    const slow = () => {
+      const until = performance.now() + 0.002;
+      while (performance.now() < until);
+    };
+    const seen: number[] = [];
+    const atTurns: number[] = [];
+    let ticking = true;
+    const tickEachTurn = () => {
+      atTurns.push(seen.length);
+      if (ticking) setImmediate(tickEachTurn);
+    };
+    setImmediate(tickEachTurn);
+    await new Promise<void>((resolve) => {
+      const sub = reader.onEvent(reserved, (ev) => {
+        seen.push(checkReserved(ev));
+        slow();
+        if (seen.length === 20_000) {
+          sub.close();
+          resolve();
+        }
+      });
+    });
+    ticking = false;
+    expect(seen).toEqual(upTo(20_000));
+    // the other callbacks ran between batches: never in the middle of one, never after all
+    const between = atTurns.filter((n) => n > 0 && n < 20_000);
+    expect(between.length).toBeGreaterThanOrEqual(4);
+    for (const n of between) expect(n % 4096).toBe(0);
+  });
+
   it('an abort signal ends events(codec) and onEvent, the reader staying open', async () => {
     using p = ringWithProducer(32, 4096);
     using reader = RingBuffer.open(p.ring);

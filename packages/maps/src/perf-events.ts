@@ -138,8 +138,11 @@ function drainPerfRingWith<T>(
   } finally {
     reader.stats.records += n;
     reader.stats.bytes += bytes;
-    r.tail = tail;
-    h.writePosition(r.meta, 2, tail);
+    // written only when it moved: the page is shared with the kernel's writer on that CPU
+    if (tail !== r.tail) {
+      r.tail = tail;
+      h.writePosition(r.meta, 2, tail);
+    }
   }
   return n;
 }

@@ -140,9 +140,10 @@ describeKernel('RingBuffer decoded events', () => {
     });
     ticking = false;
     expect(seen).toEqual(upTo(20_000));
-    // the other callbacks ran between batches: never in the middle of one, never after all
+    // the other callbacks ran between batches, never in the middle of one (a poller wake-up and
+    // a scheduled turn can run two batches in one loop iteration, so not after every batch)
     const between = atTurns.filter((n) => n > 0 && n < 20_000);
-    expect(between.length).toBeGreaterThanOrEqual(4);
+    expect(between.length).toBeGreaterThanOrEqual(2);
     for (const n of between) expect(n % 4096).toBe(0);
   });
 

@@ -128,6 +128,8 @@ class Subscription implements EventSubscription {
   readonly #source: EventSource;
   readonly #signal: AbortSignal | undefined;
   #stop: (() => void) | undefined;
+  // The turn scheduled while records were left after one (at most one at a time).
+  #next: NodeJS.Immediate | undefined;
   readonly #onAbort = () => this.close();
 
   constructor(
@@ -139,11 +141,18 @@ class Subscription implements EventSubscription {
     this.#source = source;
     this.#signal = signal;
     if (signal?.aborted === true) return;
+    const next = (): void => {
+      this.#next = undefined;
+      run();
+    };
     const run = (): void => {
+      // A wake-up while the next turn is scheduled leaves the records to that turn: one chain
+      // of turns per subscription, however often the poller sees the ring still readable.
+      if (this.#next !== undefined) return;
       const start = performance.now();
       while (this.#stop !== undefined && !source.closed && drain(this) === EVENT_BATCH) {
         if (performance.now() - start >= EVENT_TURN_MS) {
-          setImmediate(run);
+          this.#next = setImmediate(next);
           return;
         }
       }
@@ -159,6 +168,8 @@ class Subscription implements EventSubscription {
   close(): void {
     const stop = this.#stop;
     this.#stop = undefined;
+    if (this.#next !== undefined) clearImmediate(this.#next);
+    this.#next = undefined;
     this.#signal?.removeEventListener('abort', this.#onAbort);
     stop?.();
   }

@@ -7,8 +7,9 @@
  * structs (or two readers decoding different ones) makes both call sites megamorphic: no
  * inlining, and every decoded object is allocated even when the callback only reads a field
  * (measured at 64-byte records: 8.5 ns a record monomorphic, 25 ns once a second codec and
- * callback were seen). A copy compiled from the function's own text per codec keeps each
- * codec's sites monomorphic.
+ * callback were seen). A copy compiled from the function's own text per codec and reader form
+ * keeps those sites monomorphic for an application that decodes each event type one way
+ * (callers sharing a codec object and form share a copy).
  *
  * The function copied must have no free variables: it reads everything it uses from its
  * parameters (module helpers arrive as one argument), so that its text means the same wherever

@@ -238,7 +238,9 @@ export class PerfBuffer
    * in place, or from a copy when the sample wraps the ring) and its CPU. The values are yours to
    * keep: built-in codecs copy what they read. A sample longer than `codec.size` (the kernel pads
    * raw samples) is decoded from its start; a shorter one is consumed and reported with a
-   * `CodecError`. @returns the number of samples delivered.
+   * `CodecError`. Define `codec` once and reuse it: each codec object gets its own compiled copy
+   * of the drain loop per form (`consumeEvents`, `events`, `onEvent`), so a codec made anew for
+   * every call is compiled anew every time. @returns the number of samples delivered.
    */
   consumeEvents<T>(
     codec: Codec<T>,
@@ -270,6 +272,7 @@ export class PerfBuffer
    * the callback form of libbpf's `perf_buffer__new(fd, pages, sample_cb, lost_cb, …)` +
    * `perf_buffer__poll` (lost samples are the `'lost'` event). An error thrown by `cb` ends that
    * wake-up's drain (the sample counts as consumed) and is rethrown from the poller's wake-up.
+   * Decoding follows {@link PerfBuffer.consumeEvents}.
    */
   onEvent<T>(
     codec: Codec<T>,

@@ -77,11 +77,11 @@ const HELPERS = {
 };
 
 /**
- * Drains one CPU's ring into `cb`: each sample decoded by `codec`, or (without one) as a view
+ * @internal Drains one CPU's ring into `cb`: each sample decoded by `codec`, or (without one) as a view
  * of its bytes valid during the call; stops early once the reader or `until` closed. Runs as a
  * copy per codec and form: it reads nothing but its parameters. @returns the samples delivered.
  */
-function drainPerfRingWith<T>(
+export function drainPerfRingWith<T>(
   reader: PerfDrainReader,
   r: PerfRing,
   codec: Codec<T> | undefined,

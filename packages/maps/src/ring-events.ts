@@ -84,14 +84,14 @@ const HELPERS = {
 };
 
 /**
- * Decodes and delivers the ready records of a ring buffer: `codec`'s value of each record,
+ * @internal Decodes and delivers the ready records of a ring buffer: `codec`'s value of each record,
  * read in place, then the record's space given back before `cb` (as libbpf does after each
  * callback), at most `limit` of them, stopping early once the reader or `until` (a
  * subscription its callback closed) is closed. A record shorter than the codec, or one the
  * codec refuses, is consumed and its error thrown. Runs as a copy per codec and form (see
  * feedback-copy.ts): it reads nothing but its parameters. @returns the number delivered.
  */
-function drainRingEventsWith<T>(
+export function drainRingEventsWith<T>(
   ring: EventRing,
   codec: Codec<T>,
   cb: (event: T) => void,

@@ -251,7 +251,9 @@ export class RingBuffer
    * callback). The values are yours to keep: built-in codecs copy what they read. A record
    * longer than `codec.size` is decoded from its start; a shorter one, or one the codec refuses
    * (a `u64AsNumber` field above 2^53 - 1), is consumed and reported with a `CodecError`.
-   * @returns the number of records delivered.
+   * Define `codec` once and reuse it: each codec object gets its own compiled copy of the drain
+   * loop per form (`consumeEvents`, `events`, `onEvent`), so a codec made anew for every call
+   * is compiled anew every time. @returns the number of records delivered.
    */
   consumeEvents<T>(codec: Codec<T>, cb: (event: T) => void, limit = Number.POSITIVE_INFINITY): number {
     return ringEventDrain(this.#ring, codec, DrainForm.consume)(cb, limit, undefined);
@@ -275,7 +277,7 @@ export class RingBuffer
    * callback form of libbpf's `ring_buffer__new(fd, sample_cb, …)` + `ring_buffer__poll`. An error
    * thrown by `cb` ends that wake-up's drain (the record counts as consumed) and is rethrown from
    * the poller's wake-up, as an `'record'` listener's error would be. One consumer per ring:
-   * records go to whichever drain runs first.
+   * records go to whichever drain runs first. Decoding follows {@link RingBuffer.consumeEvents}.
    */
   onEvent<T>(codec: Codec<T>, cb: (event: T) => void, options: EventOptions = {}): EventSubscription {
     this.#assertOpen();

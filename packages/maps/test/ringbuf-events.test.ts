@@ -147,6 +147,52 @@ describeKernel('RingBuffer decoded events', () => {
     for (const n of between) expect(n % 4096).toBe(0);
   });
 
+  it('onEvent keeps one turn scheduled at a time while the poller keeps waking it', async () => {
+    using p = ringWithProducer(32, 1 << 21);
+    using reader = RingBuffer.open(p.ring);
+    // Counts the immediates scheduled and not run yet (the reader's, the only ones here).
+    const realSetImmediate = globalThis.setImmediate;
+    let pending = 0;
+    let maxPending = 0;
+    const counting = (fn: () => void) => {
+      pending++;
+      maxPending = Math.max(maxPending, pending);
+      return realSetImmediate(() => {
+        pending--;
+        fn();
+      });
+    };
+    let got = 0;
+    let want = 1;
+    let arrived: () => void = () => {};
+    const sub = reader.onEvent(reserved, () => {
+      // ~1 µs a record: each batch overruns its turn, and the ring stays readable meanwhile,
+      // so that the poller's worker keeps waking the subscription
+      const until = performance.now() + 0.001;
+      while (performance.now() < until);
+      if (++got === want) arrived();
+    });
+    const all = (n: number) =>
+      new Promise<void>((resolve) => {
+        want = n;
+        arrived = resolve;
+      });
+    try {
+      // the poller's worker is running once the first record arrived through it
+      const first = all(1);
+      run(p.prog, 1);
+      await first;
+      globalThis.setImmediate = counting as unknown as typeof setImmediate;
+      const rest = all(40_001);
+      run(p.prog, 40_000);
+      await rest;
+    } finally {
+      globalThis.setImmediate = realSetImmediate;
+      sub.close();
+    }
+    expect(maxPending).toBe(1);
+  });
+
   it('an abort signal ends events(codec) and onEvent, the reader staying open', async () => {
     using p = ringWithProducer(32, 4096);
     using reader = RingBuffer.open(p.ring);

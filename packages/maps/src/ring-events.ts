@@ -12,7 +12,7 @@ const ORDER = HOST_BYTE_ORDER;
 
 /**
  * @internal A ring buffer reader's positions and mapping, shared with the decoded-event drain:
- * plain data, so that the drain's loop (one function for every reader) reads and moves them
+ * plain data, so that the drain's loop (shared by every reader of a codec) reads and moves them
  * without a call to a closure of one reader (which V8 could not inline once there are several).
  */
 export interface EventRing {
@@ -46,7 +46,7 @@ export function commitPosition(ring: EventRing, pos: number): void {
   writePosition(ring.consPos, 0, pos);
 }
 
-/** Which reader form runs a drain: each form gets its own copy per codec (its own callbacks). */
+/** @internal Which reader form runs a drain: each form gets its own copy per codec (its own callbacks). */
 export const DrainForm = { consume: 0, iterator: 1, subscription: 2 } as const;
 /** @internal One of {@link DrainForm}'s values. */
 export type DrainForm = (typeof DrainForm)[keyof typeof DrainForm];

@@ -2,7 +2,8 @@
  * A growing byte buffer that text is written into and decoded from once. `format` of a large
  * program writes a million short lines; building them as JS strings allocates several strings
  * per line, all alive until the end, and garbage collection dominated. Writing bytes and
- * decoding once allocates one string.
+ * decoding once allocates one string. Numbers are written as digits straight into the buffer
+ * (no `toString`, no BigInt for 64-bit hex).
  * @module
  */
 
@@ -15,6 +16,12 @@ interface Utf8Decoder {
 const Decoder = (globalThis as { TextDecoder?: new (label: string) => Utf8Decoder }).TextDecoder;
 const utf8 = Decoder ? new Decoder('utf-8') : undefined;
 
+interface NodeBufferClass {
+  from(bytes: ArrayBufferLike, offset: number, length: number): { toString(encoding: 'latin1'): string };
+}
+/** Node's buffer class where the runtime has one: a global looked up, not imported (this package runs anywhere). */
+const NodeBuffer = (globalThis as { Buffer?: NodeBufferClass }).Buffer;
+
 /** Short ASCII results are turned into strings directly: cheaper than a decoder call. */
 const DIRECT_MAX = 128;
 
@@ -23,7 +30,6 @@ export class TextSink {
   private buf: Uint8Array;
   private len = 0;
   private ascii = true;
-  private readonly digits = new Uint8Array(24);
 
   constructor(capacity = 256) {
     this.buf = new Uint8Array(capacity);
@@ -88,31 +94,52 @@ export class TextSink {
     return o;
   }
 
-  /** An integer in decimal, with `-` when negative. */
+  /** An integer in decimal, with `-` when negative; other numbers as `String(n)` prints them. */
   int(n: number): void {
     if (n < 0) {
       this.char(45);
       n = -n;
     }
-    if (n < 10) {
-      this.char(48 + n);
-      return;
-    }
-    if (!Number.isSafeInteger(n)) {
+    if (n >>> 0 !== n) {
       this.text(String(n));
       return;
     }
-    const d = this.digits;
-    let k = d.length;
-    while (n > 0) {
-      const q = Math.floor(n / 10);
-      d[--k] = 48 + (n - q * 10);
+    // A 32-bit unsigned integer (every field of an instruction): digits written straight into
+    // the buffer, last first.
+    const count = decimalDigits(n);
+    if (this.len + count > this.buf.length) this.grow(count);
+    const b = this.buf;
+    let o = this.len + count;
+    this.len = o;
+    while (n >= 10) {
+      const q = (n / 10) >>> 0;
+      b[--o] = 48 + n - q * 10;
       n = q;
     }
-    const count = d.length - k;
-    if (this.len + count > this.buf.length) this.grow(count);
-    this.buf.set(d.subarray(k), this.len);
-    this.len += count;
+    b[--o] = 48 + n;
+  }
+
+  /** An unsigned 64-bit value given as its high and low 32-bit halves, in lower-case hex without leading zeros. */
+  hex64(high: number, low: number): void {
+    if (this.len + 16 > this.buf.length) this.grow(16);
+    if (high === 0) {
+      this.hex(low, hexDigits(low));
+      return;
+    }
+    this.hex(high, hexDigits(high));
+    this.hex(low, 8);
+  }
+
+  /** The low `count` hex digits of the 32-bit unsigned `n`; room must have been made. */
+  private hex(n: number, count: number): void {
+    const b = this.buf;
+    let o = this.len + count;
+    this.len = o;
+    for (let k = 0; k < count; k++) {
+      const v = n & 0xf;
+      b[--o] = v < 10 ? 48 + v : 87 + v;
+      n >>>= 4;
+    }
   }
 
   /** Everything written, as a string. */
@@ -121,6 +148,10 @@ export class TextSink {
     if (this.ascii && this.len <= DIRECT_MAX) {
       return String.fromCharCode.apply(null, bytes as unknown as number[]);
     }
+    // ASCII is its own Latin-1: Node copies Latin-1 bytes into a string, where UTF-8 decoding
+    // reads each byte (measured 20-30 times faster for a 22 MB program text).
+    if (this.ascii && NodeBuffer)
+      return NodeBuffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1');
     if (utf8) return utf8.decode(bytes);
     if (!this.ascii) throw new EbpfError('formatting non-ASCII labels needs a runtime with TextDecoder');
     let out = '';
@@ -136,4 +167,19 @@ function isHighSurrogatePair(s: string, k: number): boolean {
   if (c < 0xd800 || c > 0xdbff) return false;
   const next = s.charCodeAt(k + 1);
   return next >= 0xdc00 && next <= 0xdfff;
+}
+
+/** Number of decimal digits of a 32-bit unsigned integer. */
+function decimalDigits(n: number): number {
+  if (n < 100000) {
+    if (n < 100) return n < 10 ? 1 : 2;
+    return n < 1000 ? 3 : n < 10000 ? 4 : 5;
+  }
+  if (n < 10000000) return n < 1000000 ? 6 : 7;
+  return n < 100000000 ? 8 : n < 1000000000 ? 9 : 10;
+}
+
+/** Number of hex digits of a 32-bit unsigned integer (1 for 0). */
+function hexDigits(n: number): number {
+  return n === 0 ? 1 : 8 - (Math.clz32(n) >> 2);
 }

@@ -25,20 +25,47 @@ const NodeBuffer = (globalThis as { Buffer?: NodeBufferClass }).Buffer;
 /** Short ASCII results are turned into strings directly: cheaper than a decoder call. */
 const DIRECT_MAX = 128;
 
-/** Text written as bytes: ASCII directly, anything else as UTF-8. */
+/**
+ * Bytes that {@link TextSink.reserve} makes room for: enough for every fixed part of one line
+ * of assembler (its operators and at most eight 32-bit numbers), which are written without
+ * further checks. Text of any length (names, other numbers) makes room for itself.
+ */
+export const LINE_ROOM = 256;
+
+/** The bytes of an ASCII string, for writing with {@link TextSink.lit}. */
+export function asciiBytes(s: string): Uint8Array {
+  const bytes = new Uint8Array(s.length);
+  for (let k = 0; k < s.length; k++) {
+    const c = s.charCodeAt(k);
+    if (c >= 0x80) throw new EbpfError(`asciiBytes: ${JSON.stringify(s)} is not ASCII`);
+    bytes[k] = c;
+  }
+  return bytes;
+}
+
+/**
+ * Text written as bytes: ASCII directly, anything else as UTF-8. Before each line the writer
+ * calls {@link reserve}; {@link char}, {@link lit}, {@link int} and {@link hex64} then write
+ * without checking room, {@link text} checks its own (and leaves {@link LINE_ROOM} after it).
+ */
 export class TextSink {
   private buf: Uint8Array;
   private len = 0;
   private ascii = true;
 
-  constructor(capacity = 256) {
-    this.buf = new Uint8Array(capacity);
+  constructor(capacity = LINE_ROOM) {
+    this.buf = new Uint8Array(Math.max(capacity, LINE_ROOM));
   }
 
   /** Forgets what was written, keeping the buffer. */
   reset(): void {
     this.len = 0;
     this.ascii = true;
+  }
+
+  /** Makes room for {@link LINE_ROOM} bytes. */
+  reserve(): void {
+    if (this.len + LINE_ROOM > this.buf.length) this.grow(LINE_ROOM);
   }
 
   private grow(extra: number): void {
@@ -49,16 +76,24 @@ export class TextSink {
     this.buf = next;
   }
 
-  /** One ASCII character by code. */
+  /** One ASCII character by code (room reserved). */
   char(c: number): void {
-    if (this.len === this.buf.length) this.grow(1);
     this.buf[this.len++] = c;
+  }
+
+  /** ASCII bytes made by {@link asciiBytes} (room reserved). */
+  lit(bytes: Uint8Array): void {
+    const b = this.buf;
+    const o = this.len;
+    const n = bytes.length;
+    for (let k = 0; k < n; k++) b[o + k] = bytes[k]!;
+    this.len = o + n;
   }
 
   /** A string: ASCII as is, other characters as UTF-8. */
   text(s: string): void {
     const n = s.length;
-    if (this.len + n * 3 > this.buf.length) this.grow(n * 3);
+    if (this.len + n * 3 + LINE_ROOM > this.buf.length) this.grow(n * 3 + LINE_ROOM);
     const b = this.buf;
     let o = this.len;
     for (let k = 0; k < n; k++) {
@@ -105,9 +140,8 @@ export class TextSink {
       return;
     }
     // A 32-bit unsigned integer (every field of an instruction): digits written straight into
-    // the buffer, last first.
+    // the buffer (room reserved), last first.
     const count = decimalDigits(n);
-    if (this.len + count > this.buf.length) this.grow(count);
     const b = this.buf;
     let o = this.len + count;
     this.len = o;
@@ -119,9 +153,8 @@ export class TextSink {
     b[--o] = 48 + n;
   }
 
-  /** An unsigned 64-bit value given as its high and low 32-bit halves, in lower-case hex without leading zeros. */
+  /** An unsigned 64-bit value given as its high and low 32-bit halves, in lower-case hex without leading zeros (room reserved). */
   hex64(high: number, low: number): void {
-    if (this.len + 16 > this.buf.length) this.grow(16);
     if (high === 0) {
       this.hex(low, hexDigits(low));
       return;
@@ -130,7 +163,7 @@ export class TextSink {
     this.hex(low, 8);
   }
 
-  /** The low `count` hex digits of the 32-bit unsigned `n`; room must have been made. */
+  /** The low `count` hex digits of the 32-bit unsigned `n`. */
   private hex(n: number, count: number): void {
     const b = this.buf;
     let o = this.len + count;

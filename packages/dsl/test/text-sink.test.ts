@@ -38,9 +38,10 @@ const NUMBERS = [
 describe.each([false, true])('TextSink (runtime without Node: %s)', (withoutNode) => {
   it('writes integers as String() does, short and long texts alike', async () => {
     const { TextSink } = await load(withoutNode);
-    for (const capacity of [1, 4096]) {
+    for (const capacity of [1, 300, 4096]) {
       const w = new TextSink(capacity);
       for (const n of NUMBERS) {
+        w.reserve();
         w.int(n);
         w.int(-n);
         w.char(32);
@@ -62,6 +63,7 @@ describe.each([false, true])('TextSink (runtime without Node: %s)', (withoutNode
     ];
     for (const [high, low, text] of cases) {
       const w = new TextSink(2);
+      w.reserve();
       w.hex64(high, low);
       expect(w.toString()).toBe(text);
     }
@@ -77,5 +79,11 @@ describe.each([false, true])('TextSink (runtime without Node: %s)', (withoutNode
     w.text('größe_😀:\n');
     w.text(line.repeat(100));
     expect(w.toString()).toBe(`größe_😀:\n${line.repeat(100)}`);
+  });
+
+  it('refuses a literal that is not ASCII', async () => {
+    const { asciiBytes } = await load(withoutNode);
+    expect(asciiBytes(' += ')).toEqual(new Uint8Array([32, 43, 61, 32]));
+    expect(() => asciiBytes('größe')).toThrow(/größe/);
   });
 });

@@ -135,6 +135,17 @@ export class TextSink {
       this.char(45);
       n = -n;
     }
+    if (n < 100 && n >>> 0 === n) {
+      // Registers, most offsets and immediates: no division.
+      const b = this.buf;
+      if (n >= 10) {
+        const tens = (n * 205) >> 11; // n / 10 for n < 1029
+        b[this.len++] = 48 + tens;
+        n -= tens * 10;
+      }
+      b[this.len++] = 48 + n;
+      return;
+    }
     if (n >>> 0 !== n) {
       this.text(String(n));
       return;

@@ -10,8 +10,9 @@ import { asciiBytes, type TextSink } from './text-sink.js';
 export const R = 114; // 'r'
 export const W = 119; // 'w'
 
-const MINUS = asciiBytes(' - ');
-const PLUS = asciiBytes(' + ');
+/** ` - ` and ` + `, between a base and an offset. */
+export const MINUS = asciiBytes(' - ');
+export const PLUS = asciiBytes(' + ');
 
 /** `*(u32 *)`, by the size bits of an opcode (`(code & 0x18) >> 3`). */
 const DEREF = SIZE_NAMES.map((name) => asciiBytes(`*(${name} *)`));

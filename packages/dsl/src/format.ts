@@ -1,5 +1,5 @@
 import { formatAtomic } from './format-atomic.js';
-import { cast, mem, R, raw, reg, signed, W } from './format-parts.js';
+import { cast, MINUS, mem, PLUS, R, raw, reg, signed, W } from './format-parts.js';
 import type { Instruction } from './instruction.js';
 import { KIND_OF, Kind } from './kinds.js';
 import { AluOp, Class, JmpOp, Mode, PseudoCall, PseudoLd } from './opcodes.js';
@@ -65,8 +65,6 @@ const BTF_ID = asciiBytes('btf_id[');
 const FUNC = asciiBytes('func[');
 const R0_ASSIGN = asciiBytes('r0 = ');
 const SKB = asciiBytes('skb[');
-const MINUS = asciiBytes(' - ');
-const PLUS = asciiBytes(' + ');
 const FD = asciiBytes('fd');
 const IDX = asciiBytes('idx');
 const BSWAP = asciiBytes('bswap');

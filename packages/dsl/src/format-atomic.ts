@@ -6,20 +6,32 @@
 import { address, cast, mem, R, raw, reg, W } from './format-parts.js';
 import type { Instruction } from './instruction.js';
 import { AtomicOp, Size } from './opcodes.js';
-import type { TextSink } from './text-sink.js';
+import { asciiBytes, type TextSink } from './text-sink.js';
 
-const ATOMIC_NAMES: Record<number, string> = {
-  [AtomicOp.ADD]: 'add',
-  [AtomicOp.OR]: 'or',
-  [AtomicOp.AND]: 'and',
-  [AtomicOp.XOR]: 'xor',
+/** ` = atomic_fetch_add(`, … by atomic operation. */
+const FETCH_NAMES: Record<number, Uint8Array> = {
+  [AtomicOp.ADD]: asciiBytes(' = atomic_fetch_add('),
+  [AtomicOp.OR]: asciiBytes(' = atomic_fetch_or('),
+  [AtomicOp.AND]: asciiBytes(' = atomic_fetch_and('),
+  [AtomicOp.XOR]: asciiBytes(' = atomic_fetch_xor('),
 };
-const ATOMIC_SYMBOLS: Record<number, string> = {
-  [AtomicOp.ADD]: '+',
-  [AtomicOp.OR]: '|',
-  [AtomicOp.AND]: '&',
-  [AtomicOp.XOR]: '^',
+/** ` += `, … by atomic operation. */
+const LOCK_ASSIGN: Record<number, Uint8Array> = {
+  [AtomicOp.ADD]: asciiBytes(' += '),
+  [AtomicOp.OR]: asciiBytes(' |= '),
+  [AtomicOp.AND]: asciiBytes(' &= '),
+  [AtomicOp.XOR]: asciiBytes(' ^= '),
 };
+const XCHG_64 = asciiBytes(' = xchg_64(');
+const XCHG_32 = asciiBytes(' = xchg32_32(');
+const CMPXCHG_64 = asciiBytes('r0 = cmpxchg_64(');
+const CMPXCHG_32 = asciiBytes('w0 = cmpxchg32_32(');
+const R0_ARG = asciiBytes(', r0, ');
+const W0_ARG = asciiBytes(', w0, ');
+const COMMA = asciiBytes(', ');
+const LOAD_ACQUIRE = asciiBytes(' = load_acquire(');
+const STORE_RELEASE = asciiBytes('store_release(');
+const LOCK = asciiBytes('lock ');
 
 /** One atomic instruction. */
 export function formatAtomic(w: TextSink, i: Instruction): void {
@@ -28,50 +40,46 @@ export function formatAtomic(w: TextSink, i: Instruction): void {
   switch (i.imm) {
     case AtomicOp.XCHG:
       reg(w, p, i.src);
-      w.text(wide ? ' = xchg_64(' : ' = xchg32_32(');
+      w.lit(wide ? XCHG_64 : XCHG_32);
       address(w, i.dst, i.off);
-      w.text(', ');
+      w.lit(COMMA);
       reg(w, p, i.src);
       w.char(41);
       return;
     case AtomicOp.CMPXCHG:
-      w.text(wide ? 'r0 = cmpxchg_64(' : 'w0 = cmpxchg32_32(');
+      w.lit(wide ? CMPXCHG_64 : CMPXCHG_32);
       address(w, i.dst, i.off);
-      w.text(wide ? ', r0, ' : ', w0, ');
+      w.lit(wide ? R0_ARG : W0_ARG);
       reg(w, p, i.src);
       w.char(41);
       return;
     case AtomicOp.LOAD_ACQ:
       reg(w, p, i.dst);
-      w.text(' = load_acquire(');
+      w.lit(LOAD_ACQUIRE);
       cast(w, i.code, false);
       mem(w, i.src, i.off);
       w.char(41);
       return;
     case AtomicOp.STORE_REL:
-      w.text('store_release(');
+      w.lit(STORE_RELEASE);
       castMemAndSource(w, i, p);
       return;
   }
   const op = i.imm & ~AtomicOp.FETCH;
-  if (ATOMIC_NAMES[op] === undefined || (i.imm & ~0xf1) !== 0) {
+  if (FETCH_NAMES[op] === undefined || (i.imm & ~0xf1) !== 0) {
     raw(w, i);
     return;
   }
   if (i.imm & AtomicOp.FETCH) {
     reg(w, p, i.src);
-    w.text(' = atomic_fetch_');
-    w.text(ATOMIC_NAMES[op]);
-    w.char(40);
+    w.lit(FETCH_NAMES[op]);
     castMemAndSource(w, i, p);
     return;
   }
-  w.text('lock ');
+  w.lit(LOCK);
   cast(w, i.code, true);
   mem(w, i.dst, i.off);
-  w.char(32);
-  w.text(ATOMIC_SYMBOLS[op]!);
-  w.text('= ');
+  w.lit(LOCK_ASSIGN[op]!);
   reg(w, p, i.src);
 }
 
@@ -79,7 +87,7 @@ export function formatAtomic(w: TextSink, i: Instruction): void {
 function castMemAndSource(w: TextSink, i: Instruction, p: number): void {
   cast(w, i.code, false);
   mem(w, i.dst, i.off);
-  w.text(', ');
+  w.lit(COMMA);
   reg(w, p, i.src);
   w.char(41);
 }

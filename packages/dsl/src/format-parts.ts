@@ -1,14 +1,25 @@
 /**
  * The pieces instructions are printed from (registers, memory operands, casts), written into a
- * {@link TextSink}.
+ * {@link TextSink} that has room for the line reserved.
  * @module
  */
 import type { Instruction } from './instruction.js';
 import { SIZE_NAMES } from './opcodes.js';
-import type { TextSink } from './text-sink.js';
+import { asciiBytes, type TextSink } from './text-sink.js';
 
 export const R = 114; // 'r'
 export const W = 119; // 'w'
+
+/** ` - ` and ` + `, between a base and an offset. */
+export const MINUS = asciiBytes(' - ');
+export const PLUS = asciiBytes(' + ');
+
+/** `*(u32 *)`, by the size bits of an opcode (`(code & 0x18) >> 3`). */
+const DEREF = SIZE_NAMES.map((name) => asciiBytes(`*(${name} *)`));
+/** `*(s32 *)`: the sign-extending load of each size. */
+const DEREF_SIGNED = SIZE_NAMES.map((name) => asciiBytes(`*(s${name.slice(1)} *)`));
+/** `(u32 *)`, as inside `load_acquire(...)`. */
+const POINTER = SIZE_NAMES.map((name) => asciiBytes(`(${name} *)`));
 
 /** `+n` or `-n`. */
 export function signed(w: TextSink, n: number): void {
@@ -19,13 +30,14 @@ export function signed(w: TextSink, n: number): void {
 /** A register: `r3` or `w3`. */
 export function reg(w: TextSink, prefix: number, n: number): void {
   w.char(prefix);
-  w.int(n);
+  if (n >>> 0 < 10) w.char(48 + n);
+  else w.int(n);
 }
 
 /** `r<base> + off` / `r<base> - off`, as inside a memory operand. */
 export function address(w: TextSink, base: number, off: number): void {
   reg(w, R, base);
-  w.text(off < 0 ? ' - ' : ' + ');
+  w.lit(off < 0 ? MINUS : PLUS);
   w.int(Math.abs(off));
 }
 
@@ -38,13 +50,8 @@ export function mem(w: TextSink, base: number, off: number): void {
 
 /** `(u32 *)` cast with the size of `code` (or its signed twin), `*(u32 *)` as a dereference. */
 export function cast(w: TextSink, code: number, deref: boolean, signedLoad = false): void {
-  const name = SIZE_NAMES[(code & 0x18) >> 3]!;
-  w.text(deref ? '*(' : '(');
-  if (signedLoad) {
-    w.char(115); // 's'
-    w.text(name.slice(1));
-  } else w.text(name);
-  w.text(' *)');
+  const size = (code & 0x18) >> 3;
+  w.lit(deref ? (signedLoad ? DEREF_SIGNED : DEREF)[size]! : POINTER[size]!);
 }
 
 export function raw(w: TextSink, i: Instruction): void {

@@ -1,10 +1,9 @@
-import { imm64Value } from './builders/ldimm64.js';
 import { formatAtomic } from './format-atomic.js';
-import { cast, mem, R, raw, reg, signed, W } from './format-parts.js';
+import { cast, MINUS, mem, PLUS, R, raw, reg, signed, W } from './format-parts.js';
 import type { Instruction } from './instruction.js';
 import { KIND_OF, Kind } from './kinds.js';
 import { AluOp, Class, JmpOp, Mode, PseudoCall, PseudoLd } from './opcodes.js';
-import { TextSink } from './text-sink.js';
+import { asciiBytes, TextSink } from './text-sink.js';
 
 const ALU_SYMBOLS: Record<number, string> = {
   [AluOp.ADD]: '+',
@@ -35,6 +34,43 @@ export const JUMP_SYMBOLS: Record<number, string> = {
   [JmpOp.JSLE]: 's<=',
 };
 
+/** ` += `, ` s>>= `, …: the assignment operator of each ALU op (`op >> 4`), and its signed (`off` 1) form. */
+const ALU_ASSIGN = byOp(ALU_SYMBOLS, (s) => ` ${s}= `);
+const ALU_ASSIGN_SIGNED = byOp(ALU_SYMBOLS, (s) => ` s${s}= `);
+/** ` > `, ` s<= `, …: the comparison of each jump op (`op >> 4`). */
+const JUMP_COMPARE = byOp(JUMP_SYMBOLS, (s) => ` ${s} `);
+
+function byOp(symbols: Record<number, string>, text: (symbol: string) => string): (Uint8Array | undefined)[] {
+  const out: (Uint8Array | undefined)[] = [];
+  for (const [op, symbol] of Object.entries(symbols)) out[Number(op) >> 4] = asciiBytes(text(symbol));
+  return out;
+}
+
+const ASSIGN = asciiBytes(' = ');
+const NEGATE = asciiBytes(' = -');
+const SIGN_EXTEND = asciiBytes('(s');
+const IF = asciiBytes('if ');
+const GOTO = asciiBytes('goto');
+const SPACE_GOTO = asciiBytes(' goto');
+const GOTOL = asciiBytes('gotol');
+const EXIT = asciiBytes('exit');
+const CALL = asciiBytes('call ');
+const KFUNC = asciiBytes('kfunc#');
+const PC = asciiBytes('pc');
+const MAP = asciiBytes('map[');
+const HEX = asciiBytes('0x');
+const LL = asciiBytes(' ll');
+const VALUE_AT = asciiBytes('[0]+');
+const BTF_ID = asciiBytes('btf_id[');
+const FUNC = asciiBytes('func[');
+const R0_ASSIGN = asciiBytes('r0 = ');
+const SKB = asciiBytes('skb[');
+const FD = asciiBytes('fd');
+const IDX = asciiBytes('idx');
+const BSWAP = asciiBytes('bswap');
+const BE = asciiBytes('be');
+const LE = asciiBytes('le');
+
 function jumpTarget(w: TextSink, i: Instruction, rel: number): void {
   w.char(32);
   if (i.target !== undefined) w.text(i.target);
@@ -46,7 +82,7 @@ function pcTarget(w: TextSink, i: Instruction): void {
     w.text(i.target);
     return;
   }
-  w.text('pc');
+  w.lit(PC);
   signed(w, i.imm);
 }
 
@@ -54,10 +90,10 @@ function formatAlu(w: TextSink, i: Instruction, kind: number): void {
   const p = (i.code & 0x07) === Class.ALU64 ? R : W;
   const x = (i.code & 0x08) !== 0;
   if (kind === Kind.END) {
-    const name = (i.code & 0x07) === Class.ALU64 ? 'bswap' : x ? 'be' : 'le';
+    const name = (i.code & 0x07) === Class.ALU64 ? BSWAP : x ? BE : LE;
     reg(w, R, i.dst);
-    w.text(' = ');
-    w.text(name);
+    w.lit(ASSIGN);
+    w.lit(name);
     w.int(i.imm);
     w.char(32);
     reg(w, R, i.dst);
@@ -66,22 +102,19 @@ function formatAlu(w: TextSink, i: Instruction, kind: number): void {
   reg(w, p, i.dst);
   switch (kind) {
     case Kind.NEG:
-      w.text(' = -');
+      w.lit(NEGATE);
       reg(w, p, i.dst);
       return;
     case Kind.MOV:
-      w.text(' = ');
+      w.lit(ASSIGN);
       if (x && i.off !== 0) {
-        w.text('(s');
+        w.lit(SIGN_EXTEND);
         w.int(i.off);
         w.char(41);
       }
       break;
     default:
-      w.char(32);
-      if (i.off === 1) w.char(115);
-      w.text(ALU_SYMBOLS[i.code & 0xf0]!);
-      w.text('= ');
+      w.lit((i.off === 1 ? ALU_ASSIGN_SIGNED : ALU_ASSIGN)[i.code >> 4]!);
   }
   if (x) reg(w, p, i.src);
   else w.int(i.imm);
@@ -90,24 +123,24 @@ function formatAlu(w: TextSink, i: Instruction, kind: number): void {
 function formatJump(w: TextSink, i: Instruction, kind: number): void {
   switch (kind) {
     case Kind.JA:
-      w.text('goto');
+      w.lit(GOTO);
       jumpTarget(w, i, i.off);
       return;
     case Kind.GOTOL:
-      w.text('gotol');
+      w.lit(GOTOL);
       jumpTarget(w, i, i.imm);
       return;
     case Kind.EXIT:
-      w.text('exit');
+      w.lit(EXIT);
       return;
     case Kind.CALL:
-      w.text('call ');
+      w.lit(CALL);
       if (i.src === PseudoCall.CALL) {
         pcTarget(w, i);
         return;
       }
       if (i.src === PseudoCall.KFUNC) {
-        w.text('kfunc#');
+        w.lit(KFUNC);
         w.int(i.imm);
         if (i.off !== 0) {
           w.char(64);
@@ -119,25 +152,23 @@ function formatJump(w: TextSink, i: Instruction, kind: number): void {
       return;
     default: {
       const p = (i.code & 0x07) === Class.JMP ? R : W;
-      w.text('if ');
+      w.lit(IF);
       reg(w, p, i.dst);
-      w.char(32);
-      w.text(JUMP_SYMBOLS[i.code & 0xf0]!);
-      w.char(32);
+      w.lit(JUMP_COMPARE[i.code >> 4]!);
       if ((i.code & 0x08) !== 0) reg(w, p, i.src);
       else w.int(i.imm);
-      w.text(' goto');
+      w.lit(SPACE_GOTO);
       jumpTarget(w, i, i.off);
       return;
     }
   }
 }
 
-function mapName(w: TextSink, i: Instruction, prefix: 'fd' | 'idx'): void {
-  w.text('map[');
+function mapName(w: TextSink, i: Instruction, prefix: Uint8Array): void {
+  w.lit(MAP);
   if (i.map !== undefined) w.text(i.map);
   else {
-    w.text(prefix);
+    w.lit(prefix);
     w.char(58);
     w.int(i.imm);
   }
@@ -154,36 +185,41 @@ const LD_IMM64_SOURCES: ReadonlySet<number> = new Set([
   PseudoLd.FUNC,
 ]);
 
+/** `true` at the index of every source in {@link LD_IMM64_SOURCES}: an array read is cheaper than a set lookup. */
+const IS_LD_IMM64_SOURCE: readonly boolean[] = Array.from({ length: 8 }, (_, src) =>
+  LD_IMM64_SOURCES.has(src),
+);
+
 function formatLdImm64(w: TextSink, i: Instruction): void {
-  if (!LD_IMM64_SOURCES.has(i.src)) {
+  if (IS_LD_IMM64_SOURCE[i.src] !== true) {
     raw(w, i);
     return;
   }
   reg(w, R, i.dst);
-  w.text(' = ');
+  w.lit(ASSIGN);
   switch (i.src) {
     case PseudoLd.IMM:
-      w.text('0x');
-      w.text(imm64Value(i).toString(16));
-      w.text(' ll');
+      w.lit(HEX);
+      w.hex64((i.imm2 ?? 0) >>> 0, i.imm >>> 0);
+      w.lit(LL);
       return;
     case PseudoLd.MAP_FD:
     case PseudoLd.MAP_IDX:
-      mapName(w, i, i.src === PseudoLd.MAP_FD ? 'fd' : 'idx');
+      mapName(w, i, i.src === PseudoLd.MAP_FD ? FD : IDX);
       return;
     case PseudoLd.MAP_VALUE:
     case PseudoLd.MAP_IDX_VALUE:
-      mapName(w, i, i.src === PseudoLd.MAP_VALUE ? 'fd' : 'idx');
-      w.text('[0]+');
+      mapName(w, i, i.src === PseudoLd.MAP_VALUE ? FD : IDX);
+      w.lit(VALUE_AT);
       w.int(i.imm2 ?? 0);
       return;
     case PseudoLd.BTF_ID:
-      w.text('btf_id[');
+      w.lit(BTF_ID);
       w.int(i.imm);
       w.char(93);
       return;
     case PseudoLd.FUNC:
-      w.text('func[');
+      w.lit(FUNC);
       pcTarget(w, i);
       w.char(93);
       return;
@@ -197,13 +233,13 @@ function formatMemory(w: TextSink, i: Instruction, kind: number): void {
       return;
     case Kind.LD_ABS:
     case Kind.LD_IND:
-      w.text('r0 = ');
+      w.lit(R0_ASSIGN);
       cast(w, i.code, true);
-      w.text('skb[');
+      w.lit(SKB);
       if (kind === Kind.LD_IND) {
         reg(w, R, i.src);
         if (i.imm !== 0) {
-          w.text(i.imm < 0 ? ' - ' : ' + ');
+          w.lit(i.imm < 0 ? MINUS : PLUS);
           w.int(Math.abs(i.imm));
         }
       } else w.int(i.imm);
@@ -212,7 +248,7 @@ function formatMemory(w: TextSink, i: Instruction, kind: number): void {
     case Kind.LDX:
     case Kind.LDX_SX:
       reg(w, R, i.dst);
-      w.text(' = ');
+      w.lit(ASSIGN);
       cast(w, i.code, true, kind === Kind.LDX_SX);
       mem(w, i.src, i.off);
       return;
@@ -220,7 +256,7 @@ function formatMemory(w: TextSink, i: Instruction, kind: number): void {
     case Kind.STX:
       cast(w, i.code, true);
       mem(w, i.dst, i.off);
-      w.text(' = ');
+      w.lit(ASSIGN);
       if (kind === Kind.ST) {
         w.int(i.imm);
         return;
@@ -257,7 +293,7 @@ function write(w: TextSink, insn: Instruction): void {
 }
 
 /** Reused by {@link formatInstruction}, which error paths call one instruction at a time. */
-const one = new TextSink(128);
+const one = new TextSink();
 
 /**
  * One instruction in the kernel verifier / llvm syntax, e.g. `r0 = *(u32 *)(r1 + 4)`,
@@ -265,20 +301,44 @@ const one = new TextSink(128);
  */
 export function formatInstruction(insn: Instruction): string {
   one.reset();
+  one.reserve();
   write(one, insn);
   return one.toString();
 }
 
+/**
+ * The buffer of the last {@link format} call, which the next call reuses unless the garbage
+ * collector has taken it. A fresh buffer for a large program can cost more than writing the
+ * text (new zeroed pages, faulted in one by one: 60 % of the time of a million-instruction call
+ * in a loop, measured on Node 20); held weakly, it keeps no memory the runtime wants back.
+ */
+let spare: WeakRef<TextSink> | undefined;
+
+/** The spare buffer, taken so that a nested call (an instruction getter calling `format`) cannot share it. */
+function takeSink(count: number): TextSink {
+  const w = spare?.deref();
+  spare = undefined;
+  if (w === undefined) return new TextSink(count * 24 + 16);
+  w.reset();
+  return w;
+}
+
 /** A program as text, one instruction per line, each label on its own line before it. */
 export function format(insns: readonly Instruction[]): string {
-  const w = new TextSink(insns.length * 24 + 16);
-  for (const insn of insns) {
+  const w = takeSink(insns.length);
+  // An indexed loop: `for (const insn of insns)` allocated an iterator result per instruction.
+  for (let k = 0; k < insns.length; k++) {
+    const insn = insns[k]!;
+    w.reserve();
     if (insn.label !== undefined) {
       w.text(insn.label);
-      w.text(':\n');
+      w.char(58);
+      w.char(10);
     }
     write(w, insn);
     w.char(10);
   }
-  return w.toString();
+  const text = w.toString();
+  spare = new WeakRef(w);
+  return text;
 }

@@ -37,4 +37,37 @@ describe('format output', () => {
     expect(d.parse(text)).toEqual(program);
     expect(d.format([])).toBe('');
   });
+
+  it('reuses its buffer from call to call without mixing their texts', () => {
+    const big = Array.from({ length: 3000 }, (_, i) => d.mov(R1, i));
+    const bigText = big.map((i) => `${d.formatInstruction(i)}\n`).join('');
+    expect(d.format(big)).toBe(bigText);
+    expect(d.format([d.exit()])).toBe('exit\n');
+    expect(d.format([d.makeInstruction({ ...d.exit(), label: 'größe' })])).toBe('größe:\nexit\n');
+    expect(d.format(big)).toBe(bigText);
+  });
+
+  it('gives a format call made while another is writing its own buffer', () => {
+    d.format([d.exit()]); // leaves a spare buffer for the outer call to take
+    let inner = '';
+    const insn = {
+      ...d.mov(R0, 7),
+      get label() {
+        inner = d.format([d.add(R1, 2), d.exit()]);
+        return 'outer';
+      },
+    } as d.Instruction;
+    expect(d.format([d.mov(R1, 1), insn, d.exit()])).toBe('r1 = 1\nouter:\nr0 = 7\nexit\n');
+    expect(inner).toBe('r1 += 2\nexit\n');
+  });
+
+  it('prints the longest fields in full at every buffer boundary', () => {
+    const max = 2 ** 32 - 1;
+    const fetch = d.makeInstruction({ code: 0xdb, dst: max, src: max, off: -max, imm: 0x01 });
+    const huge = d.makeInstruction({ code: 0xb7, dst: max, imm: -1.5e300 });
+    const line = `r${max} = atomic_fetch_add((u64 *)(r${max} - ${max}), r${max})\nr${max} = -1.5e+300\n`;
+    expect(d.format([fetch, huge])).toBe(line);
+    const times = 20000; // about 1.7 MB: the buffer grows with lines at every offset
+    expect(d.format(Array.from({ length: times }, () => [fetch, huge]).flat())).toBe(line.repeat(times));
+  });
 });

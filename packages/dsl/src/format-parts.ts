@@ -54,6 +54,15 @@ export function cast(w: TextSink, code: number, deref: boolean, signedLoad = fal
   w.lit(deref ? (signedLoad ? DEREF_SIGNED : DEREF)[size]! : POINTER[size]!);
 }
 
-export function raw(w: TextSink, i: Instruction): void {
-  w.text(`<invalid code=0x${i.code.toString(16)} dst=${i.dst} src=${i.src} off=${i.off} imm=${i.imm}>`);
+/** An instruction no text form can stand for, its fields as they are (`imm2` too when asked). */
+export function raw(w: TextSink, i: Instruction, withImm2 = false): void {
+  const imm2 = withImm2 ? ` imm2=${i.imm2}` : '';
+  w.text(
+    `<invalid code=0x${i.code.toString(16)} dst=${i.dst} src=${i.src} off=${i.off} imm=${i.imm}${imm2}>`,
+  );
+}
+
+/** True for a 32-bit field value, signed or unsigned: what an instruction half can hold. */
+export function isWord(x: number): boolean {
+  return (x | 0) === x || x >>> 0 === x;
 }

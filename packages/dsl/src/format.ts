@@ -1,5 +1,5 @@
 import { formatAtomic } from './format-atomic.js';
-import { cast, MINUS, mem, PLUS, R, raw, reg, signed, W } from './format-parts.js';
+import { cast, isWord, MINUS, mem, PLUS, R, raw, reg, signed, W } from './format-parts.js';
 import type { Instruction } from './instruction.js';
 import { KIND_OF, Kind } from './kinds.js';
 import { AluOp, Class, JmpOp, Mode, PseudoCall, PseudoLd } from './opcodes.js';
@@ -193,6 +193,11 @@ const IS_LD_IMM64_SOURCE: readonly boolean[] = Array.from({ length: 8 }, (_, src
 function formatLdImm64(w: TextSink, i: Instruction): void {
   if (IS_LD_IMM64_SOURCE[i.src] !== true) {
     raw(w, i);
+    return;
+  }
+  // halves that are not 32-bit integers print as they are, not as the hex of their conversion
+  if (i.src === PseudoLd.IMM && !(isWord(i.imm) && isWord(i.imm2 ?? 0))) {
+    raw(w, i, true);
     return;
   }
   reg(w, R, i.dst);

@@ -28,6 +28,24 @@ describe('format output', () => {
     expect(d.formatInstruction(insn)).toBe(text);
   });
 
+  it('prints an ld_imm64 whose halves are not 32-bit integers as it is; assemble refuses it by name', () => {
+    for (const [imm, imm2] of [
+      [1.5, 0],
+      [0, 2 ** 40],
+      [Number.NaN, 0],
+    ] as const) {
+      const insn = d.makeInstruction({ code: 0x18, dst: 1, src: 0, imm, imm2 });
+      const text = `<invalid code=0x18 dst=1 src=0 off=0 imm=${imm} imm2=${imm2}>`;
+      expect(d.formatInstruction(insn)).toBe(text);
+      expect(d.format([insn])).toBe(`${text}\n`);
+      expect(() => d.assemble([insn])).toThrow(d.AssemblyError);
+    }
+    // 32-bit halves, signed or unsigned, print as the 64-bit constant
+    expect(d.formatInstruction(d.makeInstruction({ code: 0x18, dst: 1, imm: -1, imm2: 0xffffffff }))).toBe(
+      'r1 = 0xffffffffffffffff ll',
+    );
+  });
+
   it('prints a long program as its instructions line by line', () => {
     const program = Array.from({ length: 5000 }, (_, i) =>
       i % 3 === 0 ? d.mov(R1, i * 7919) : d.add(R0, R1),

@@ -34,6 +34,8 @@ export class RecordStream {
   readonly #drains = new Set<() => void>();
   #iterators = 0;
   #closed = false;
+  // The turn scheduled for records left for the 'record' listeners (at most one at a time).
+  #again: NodeJS.Immediate | undefined;
 
   constructor(reader: RecordReader, poller: Poller, fd: number, signal?: AbortSignal) {
     this.#reader = reader;
@@ -99,7 +101,7 @@ export class RecordStream {
       }
       // One record at a time: a listener that throws loses nothing (the rest stay in the
       // reader). At most EMIT_BATCH per wake-up, so a fast producer cannot starve the event
-      // loop: readiness is level-based, the re-arm below brings the next wake-up at once.
+      // loop; what is left is emitted on the next turn (see finally).
       for (let n = 0; n < EMIT_BATCH && reader.listenerCount('record') > 0; n++) {
         const rec = reader.readOne();
         if (!rec) break;
@@ -116,11 +118,23 @@ export class RecordStream {
         this.#waiters.shift()!.resolve({ value: rec, done: false });
       }
     } finally {
-      // Readiness is level-based: re-arming with data still pending wakes us again at once.
-      if (!this.#closed && this.#wanted()) this.#arm();
+      if (!this.#closed && this.#wanted()) {
+        this.#arm();
+        // Records left for the listeners (past EMIT_BATCH, or behind one that threw) get the next
+        // turn of the event loop: the poller would not wake for them. A ring reader has already
+        // copied them out of the ring (its read-ahead), and a perf event's readiness is cleared
+        // by the wake-up that saw it.
+        if (this.#again === undefined && reader.listenerCount('record') > 0 && reader.pending)
+          this.#again = setImmediate(this.#pumpAgain);
+      }
     }
     if (failure) throw failure.error;
   }
+
+  readonly #pumpAgain = (): void => {
+    this.#again = undefined;
+    this.#pump();
+  };
 
   /**
    * Runs `drain` on every wake-up (and once soon, for what is already ready) until the returned
@@ -221,6 +235,8 @@ export class RecordStream {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    if (this.#again !== undefined) clearImmediate(this.#again);
+    this.#again = undefined;
     this.#drains.clear();
     for (const wake of this.#wakeups.splice(0)) wake(false);
     for (const w of this.#waiters.splice(0)) w.resolve({ value: undefined, done: true });

@@ -20,23 +20,32 @@ export function unsafeInt64(name: string, value: bigint, bigintCodec: string): C
   );
 }
 
-/** @internal Reads a u64 as a number from its two 32-bit halves, or throws. */
-export function readU64AsNumber(d: DataView, o: number, le: boolean): number {
+/**
+ * @internal Reads a u64 as a number from its two 32-bit halves, or throws a CodecError naming
+ * `field` (a struct field), or the codec.
+ */
+export function readU64AsNumber(d: DataView, o: number, le: boolean, field?: string): number {
   const lo = d.getUint32(le ? o : o + 4, le);
   const hi = d.getUint32(le ? o + 4 : o, le);
-  if (hi > MAX_SAFE_HIGH) throw unsafeInt64('u64AsNumber', (BigInt(hi) << 32n) | BigInt(lo), 'u64');
+  if (hi > MAX_SAFE_HIGH)
+    throw unsafeInt64(subject('u64AsNumber', field), (BigInt(hi) << 32n) | BigInt(lo), 'u64');
   return hi * TWO32 + lo;
 }
 
-/** @internal Reads an i64 as a number from its two 32-bit halves, or throws. */
-export function readI64AsNumber(d: DataView, o: number, le: boolean): number {
+/** @internal Reads an i64 as a number from its two 32-bit halves, or throws (see readU64AsNumber). */
+export function readI64AsNumber(d: DataView, o: number, le: boolean, field?: string): number {
   const lo = d.getUint32(le ? o : o + 4, le);
   const hi = d.getInt32(le ? o + 4 : o, le);
   // exact when it is safe; any value outside the safe range rounds to at least 2^53 in size
   const v = hi * TWO32 + lo;
-  if (!Number.isSafeInteger(v)) throw unsafeInt64('i64AsNumber', (BigInt(hi) << 32n) | BigInt(lo), 'i64');
+  if (!Number.isSafeInteger(v))
+    throw unsafeInt64(subject('i64AsNumber', field), (BigInt(hi) << 32n) | BigInt(lo), 'i64');
   return v;
 }
+
+// What a decode error names: the struct field (and its codec), or the codec alone.
+const subject = (codec: string, field: string | undefined) =>
+  field === undefined ? codec : `field ${JSON.stringify(field)} (${codec})`;
 
 function int64AsNumber(name: string, signed: boolean): Codec<number> {
   const min = signed ? Number.MIN_SAFE_INTEGER : 0;

@@ -126,7 +126,7 @@ function loopRead(fields: readonly PlacedField[]): StructRead {
 // codec's read. The codecs' own reads are closures shared by every struct and map that uses
 // them, so what V8 learns and optimizes for them is shared too (one map's u64 values on other
 // views made a ring's struct decode of a u64 field 1.5-2x slower).
-const INLINE_READS = new Map<Codec<unknown>, (at: string) => string>([
+const INLINE_READS = new Map<Codec<unknown>, (at: string, name: string) => string>([
   [u8, (at) => `d.getUint8(${at})`],
   [i8, (at) => `d.getInt8(${at})`],
   [u16, (at) => `d.getUint16(${at}, le)`],
@@ -138,8 +138,8 @@ const INLINE_READS = new Map<Codec<unknown>, (at: string) => string>([
   [bool, (at) => `d.getUint8(${at}) !== 0`],
   [be16, (at) => `d.getUint16(${at}, false)`],
   [be32, (at) => `d.getUint32(${at}, false)`],
-  [u64AsNumber, (at) => `h.readU64AsNumber(d, ${at}, le)`],
-  [i64AsNumber, (at) => `h.readI64AsNumber(d, ${at}, le)`],
+  [u64AsNumber, (at, name) => `h.readU64AsNumber(d, ${at}, le, ${name})`],
+  [i64AsNumber, (at, name) => `h.readI64AsNumber(d, ${at}, le, ${name})`],
   [u64, (at) => `big(d, ${at}, le, false)`],
   [i64, (at) => `big(d, ${at}, le, true)`],
 ]);
@@ -188,7 +188,8 @@ function compiledRead(fields: readonly PlacedField[]): StructRead | undefined {
   const values = fields.map((f, i) => {
     const at = `o + ${f.offset}`;
     const inline = INLINE_READS.get(f.codec);
-    return `${JSON.stringify(f.name)}: ${inline ? inline(at) : `c${i}.read(d, ${at}, order)`}`;
+    const name = JSON.stringify(f.name);
+    return `${name}: ${inline ? inline(at, name) : `c${i}.read(d, ${at}, order)`}`;
   });
   const body = fields.length > 0 ? `const ${codecs.join(', ')}; ` : '';
   const big = fields.some((f) => f.codec === u64 || f.codec === i64) ? BIG_READ : '';

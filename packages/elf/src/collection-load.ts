@@ -116,7 +116,7 @@ export function prepareProgram(prog: ProgramSpec, ctx: LoadContext): PreparedPro
   if (ext && localBtf && ext.coreRelos.length > 0) {
     ({ instructions, results: core } = applyCoreRelocations(prog, ext, localBtf, kernel.btf));
   }
-  const code = relocate({ ...prog, instructions }, ctx.targets);
+  const code = relocate(instructions === prog.instructions ? prog : { ...prog, instructions }, ctx.targets);
   const def = prog.sectionDef;
   const structOps = structOpsAttach(prog, ctx.structOps);
   const info = ext && btfFd !== undefined ? programExtInfo(prog, ext) : undefined;

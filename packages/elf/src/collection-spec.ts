@@ -431,8 +431,12 @@ function linkProgram(
     }
   }
 
-  const instructions = new Uint8Array(total * INSN_SIZE);
-  for (const p of parts) instructions.set(p.insns.bytes, p.start * INSN_SIZE);
+  // A program without subprograms is its one part, already a copy of its own.
+  let instructions = parts[0]!.insns.bytes;
+  if (parts.length > 1) {
+    instructions = new Uint8Array(total * INSN_SIZE);
+    for (const p of parts) instructions.set(p.insns.bytes, p.start * INSN_SIZE);
+  }
   return {
     name: entry.name,
     section: home.section.name,

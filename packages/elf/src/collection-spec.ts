@@ -21,9 +21,9 @@ import {
   INSN_SIZE,
   InsnView,
   LD_IMM64,
+  littleEndianView,
   PSEUDO_CALL,
   PSEUDO_FUNC,
-  toLittleEndian,
 } from './instructions.js';
 import { type ResolvedSection, resolveSection } from './sections.js';
 import { SpecAdjuster } from './spec-adjust.js';
@@ -194,7 +194,8 @@ export function loadCollectionSpec(bytes: Uint8Array, options: CollectionSpecOpt
       .sort((a, b) => Number(a.value - b.value));
     code.set(s.index, {
       section: s,
-      code: new InsnView(toLittleEndian(elf.data(s), order, s.name), s.name),
+      // Read only: linkProgram copies each function out of it before patching.
+      code: new InsnView(littleEndianView(elf.data(s), order, s.name), s.name),
       functions,
       relocations: relocationsOf(elf, s, relocationSections.get(s.index)),
     });

@@ -203,26 +203,31 @@ export class Collection implements Disposable {
     this.#closed = true;
     // One failing close (a socket-filter link whose socket is gone) must not leak the rest:
     // close everything, then report the first error.
-    let first: unknown;
-    const closeOne = (o: { close(): void } | undefined) => {
-      try {
-        o?.close();
-      } catch (e) {
-        first ??= e;
-      }
-    };
-    for (const l of this.#links.splice(0).reverse()) closeOne(l);
-    for (const m of this.#mappings.values()) closeOne(m);
-    for (const o of this.structOps.values()) closeOne(o);
-    for (const p of this.programs.values()) closeOne(p);
-    for (const m of [...this.maps.values(), ...this.dataMaps.values()]) closeOne(m);
-    closeOne(this.#btf);
+    let first = closeAll(this.#links.splice(0).reverse(), undefined);
+    first = closeAll(this.#mappings.values(), first);
+    first = closeAll(this.structOps.values(), first);
+    first = closeAll(this.programs.values(), first);
+    first = closeAll(this.maps.values(), first);
+    first = closeAll(this.dataMaps.values(), first);
+    if (this.#btf) first = closeAll([this.#btf], first);
     if (first !== undefined) throw first;
   }
 
   [Symbol.dispose](): void {
     this.close();
   }
+}
+
+/** Closes every object, even after one throws; returns `first`, or else the first error thrown here. */
+function closeAll(objects: Iterable<{ close(): void }>, first: unknown): unknown {
+  for (const o of objects) {
+    try {
+      o.close();
+    } catch (e) {
+      first ??= e;
+    }
+  }
+  return first;
 }
 
 /**

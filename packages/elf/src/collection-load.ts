@@ -122,21 +122,25 @@ export function prepareProgram(prog: ProgramSpec, ctx: LoadContext): PreparedPro
   const info = ext && btfFd !== undefined ? programExtInfo(prog, ext) : undefined;
   // fentry/fexit/fmod_ret, tp_btf, iter, lsm: the target (from the section or setAttachTarget) is a kernel BTF name.
   const tracing = def.expectedAttachType !== undefined && def.target && BTF_TARGETED.has(def.progType);
+  const withInfo = info !== undefined && info.funcInfo.byteLength > 0;
+  // Every field written (undefined when unset), in one order: no object spreads per program, and
+  // the options of every program share one shape.
   const load: ProgramLoadOptions = {
     type: def.progType,
     // The spec holds little-endian instructions; the kernel reads them in its own order.
     instructions: HOST_BYTE_ORDER === 'little' ? code : swapInstructionOrder(code),
     license: prog.license || 'GPL',
     name: kernelName(prog.name),
-    ...(def.expectedAttachType !== undefined ? { expectedAttachType: def.expectedAttachType } : {}),
-    ...(tracing ? { attachTo: def.target } : {}),
-    ...structOps,
+    // A struct_ops program's member decides its attach type.
+    expectedAttachType: structOps ? structOps.expectedAttachType : def.expectedAttachType,
+    attachTo: tracing ? def.target : undefined,
+    attachBtfId: structOps?.attachBtfId,
     flags:
       (def.sleepable ? BpfProgLoadFlag.SLEEPABLE : 0) | (def.xdpFrags ? BpfProgLoadFlag.XDP_HAS_FRAGS : 0),
-    ...(info && info.funcInfo.byteLength > 0
-      ? { btfFd, funcInfo: info.funcInfo, lineInfo: info.lineInfo }
-      : {}),
-    ...(options.logLevel ? { logLevel: options.logLevel } : {}),
+    btfFd: withInfo ? btfFd : undefined,
+    funcInfo: withInfo ? info.funcInfo : undefined,
+    lineInfo: withInfo ? info.lineInfo : undefined,
+    logLevel: options.logLevel || undefined,
   };
   return { spec: prog, load, core };
 }

@@ -100,4 +100,27 @@ describe('BtfError with byte offsets', () => {
     expect(errorOf(() => parseBtfExt(new Uint8Array([0x9f, 0xeb, 1, 0]), btf)).offset).toBe(0);
     expect(errorOf(() => parseBtfExt(new Uint8Array([0, 0]), btf)).message).toMatch(/magic/);
   });
+
+  it('checks line_info string offsets when parsing, and reads the strings on demand', () => {
+    const btf = sampleBuilder().build();
+    // Header (24 bytes), then line_info: record size 16, one section (name at 0) of one record.
+    const ext = (fileNameOff: number, lineOff: number) => {
+      const words = [24, 0, 0, 0, 28, 16, 0, 1, 0, fileNameOff, lineOff, (7 << 10) | 3];
+      const bytes = new Uint8Array(4 + words.length * 4);
+      const v = new DataView(bytes.buffer);
+      v.setUint16(0, 0xeb9f, true);
+      v.setUint8(2, 1);
+      for (const [i, w] of words.entries()) v.setUint32(4 + i * 4, w, true);
+      return bytes;
+    };
+    const e = errorOf(() => parseBtfExt(ext(0, btf.stringsLength), btf));
+    expect(e.message).toMatch(`string offset ${btf.stringsLength} is outside the string section`);
+    expect(e.offset).toBe(24 + 4 + 8 + 8);
+    expect(errorOf(() => parseBtfExt(ext(btf.stringsLength + 5, 0), btf)).offset).toBe(24 + 4 + 8 + 4);
+    const name = btf.type(1).name;
+    const off = [...Array(btf.stringsLength).keys()].find((o) => btf.string(o) === name)!;
+    const [record] = parseBtfExt(ext(off, 0), btf).lineInfo[0]!.records;
+    expect(record).toMatchObject({ insnOff: 0, fileNameOff: off, lineOff: 0, lineNumber: 7, column: 3 });
+    expect([record!.fileName, record!.line]).toEqual([name, '']);
+  });
 });

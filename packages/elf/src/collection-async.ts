@@ -1,14 +1,13 @@
 import { availableParallelism } from 'node:os';
 import { Program } from '@ts-ebpf/programs';
 import { BpfArgumentError } from '@ts-ebpf/syscall';
+import type { Collection, CollectionOptions } from './collection.js';
 import {
-  type Collection,
-  type CollectionOptions,
   type PreparedProgram,
   prepareProgram,
   programLoadError,
   startCollection,
-} from './collection.js';
+} from './collection-load.js';
 import type { CollectionSpec } from './collection-spec.js';
 
 /** Options of {@link loadCollectionAsync}. */

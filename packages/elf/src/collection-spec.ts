@@ -21,9 +21,9 @@ import {
   INSN_SIZE,
   InsnView,
   LD_IMM64,
+  littleEndianView,
   PSEUDO_CALL,
   PSEUDO_FUNC,
-  toLittleEndian,
 } from './instructions.js';
 import { type ResolvedSection, resolveSection } from './sections.js';
 import { SpecAdjuster } from './spec-adjust.js';
@@ -194,7 +194,8 @@ export function loadCollectionSpec(bytes: Uint8Array, options: CollectionSpecOpt
       .sort((a, b) => Number(a.value - b.value));
     code.set(s.index, {
       section: s,
-      code: new InsnView(toLittleEndian(elf.data(s), order, s.name), s.name),
+      // Read only: linkProgram copies each function out of it before patching.
+      code: new InsnView(littleEndianView(elf.data(s), order, s.name), s.name),
       functions,
       relocations: relocationsOf(elf, s, relocationSections.get(s.index)),
     });
@@ -289,6 +290,38 @@ interface LinkedPart {
   insns: InsnView;
 }
 
+/** One program being linked (a module function, not a closure per program, places its parts). */
+interface Linking {
+  /** The program's entry function, which names it in errors. */
+  readonly entry: ElfSymbol;
+  /** The functions copied into the program, in program order. */
+  readonly parts: LinkedPart[];
+  /** Parts by the start of their function ("section:insn"). */
+  readonly placed: Map<string, LinkedPart>;
+  /** Parts being linked, innermost last, with the next instruction to look at. */
+  readonly stack: { part: LinkedPart; next: number }[];
+  /** Instructions placed so far. */
+  total: number;
+}
+
+/** Copies function `fn` of `cs` into the program once; returns its first instruction there. */
+function place(l: Linking, cs: CodeSection, fn: ElfSymbol): number {
+  const key = `${cs.section.index}:${Number(fn.value) / INSN_SIZE}`;
+  const existing = l.placed.get(key);
+  if (existing) return existing.start;
+  const range = functionRange(cs, fn);
+  const insns = new InsnView(
+    new Uint8Array(cs.code.bytes.subarray(range[0] * INSN_SIZE, range[1] * INSN_SIZE)),
+    l.entry.name,
+  );
+  const part: LinkedPart = { cs, fn, start: l.total, range, insns };
+  l.placed.set(key, part);
+  l.parts.push(part);
+  l.stack.push({ part, next: 0 });
+  l.total += range[1] - range[0];
+  return part.start;
+}
+
 /**
  * Copies `entry`, then every subprogram it calls or passes by pointer (a callback given
  * to `bpf_loop`, `bpf_for_each_map_elem`, `bpf_timer_set_callback` …), transitively, in
@@ -306,29 +339,10 @@ function linkProgram(
   def: ResolvedSection,
   license: string,
 ): ProgramSpec {
-  const parts: LinkedPart[] = [];
-  const placed = new Map<string, LinkedPart>(); // "section:insn" of a function start → its part
+  const linking: Linking = { entry, parts: [], placed: new Map(), stack: [], total: 0 };
+  const { parts, stack } = linking;
   const references: Reference[] = [];
-  let total = 0;
-  // Parts being linked, innermost last, with the next instruction to look at.
-  const stack: { part: LinkedPart; next: number }[] = [];
-  const place = (cs: CodeSection, fn: ElfSymbol): number => {
-    const key = `${cs.section.index}:${Number(fn.value) / INSN_SIZE}`;
-    const existing = placed.get(key);
-    if (existing) return existing.start;
-    const range = functionRange(cs, fn);
-    const insns = new InsnView(
-      new Uint8Array(cs.code.bytes.subarray(range[0] * INSN_SIZE, range[1] * INSN_SIZE)),
-      entry.name,
-    );
-    const part: LinkedPart = { cs, fn, start: total, range, insns };
-    placed.set(key, part);
-    parts.push(part);
-    stack.push({ part, next: 0 });
-    total += range[1] - range[0];
-    return part.start;
-  };
-  place(home, entry);
+  place(linking, home, entry);
 
   while (stack.length > 0) {
     const frame = stack[stack.length - 1]!;
@@ -351,7 +365,7 @@ function linkProgram(
           entry,
           insnFileOffset(cs, range, i),
         );
-        insns.setImm(i, place(cs, callee) - (start + i) - 1);
+        insns.setImm(i, place(linking, cs, callee) - (start + i) - 1);
       } else if (op === LD_IMM64 && insns.src(i) === PSEUDO_FUNC) {
         throw new ElfError(
           `${entry.name}: function pointer at instruction ${i} has no relocation`,
@@ -385,7 +399,7 @@ function linkProgram(
         entry,
         insnFileOffset(cs, range, i),
       );
-      insns.setImm(i, place(target, callee) - (start + i) - 1);
+      insns.setImm(i, place(linking, target, callee) - (start + i) - 1);
       continue;
     }
     if (target && op === LD_IMM64) {
@@ -404,7 +418,7 @@ function linkProgram(
         insnFileOffset(cs, range, i),
       );
       insns.setSrc(i, PSEUDO_FUNC);
-      insns.setImm(i, place(target, callee) - (start + i) - 1);
+      insns.setImm(i, place(linking, target, callee) - (start + i) - 1);
       continue;
     }
     const section = elf.sections[sym.section];
@@ -431,8 +445,12 @@ function linkProgram(
     }
   }
 
-  const instructions = new Uint8Array(total * INSN_SIZE);
-  for (const p of parts) instructions.set(p.insns.bytes, p.start * INSN_SIZE);
+  // A program without subprograms is its one part, already a copy of its own.
+  let instructions = parts[0]!.insns.bytes;
+  if (parts.length > 1) {
+    instructions = new Uint8Array(linking.total * INSN_SIZE);
+    for (const p of parts) instructions.set(p.insns.bytes, p.start * INSN_SIZE);
+  }
   return {
     name: entry.name,
     section: home.section.name,

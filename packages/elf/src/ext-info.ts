@@ -75,26 +75,29 @@ export function programExtInfo(program: ProgramSpec, ext: BtfExt): ProgramExtInf
     nFuncs += f1 - f0;
     nLines += l1 - l0;
   }
-  const funcs = new Uint32Array(nFuncs * 2);
-  const lines = new Uint32Array(nLines * 4);
+  // One buffer for both record arrays: func_info (8 bytes a record), then line_info (16).
+  const records = new Uint32Array(nFuncs * 2 + nLines * 4);
   let f = 0;
-  let l = 0;
+  let l = nFuncs * 2;
   for (let k = 0; k < origins.length; k++) {
     const o = origins[k]!;
     const { fr, f0, f1, lr, l0, l1 } = spans[k]!;
     const shift = o.start - o.sectionStart;
     for (let i = f0; i < f1; i++) {
       const r = fr[i]!;
-      funcs[f++] = r.insnOff / INSN_SIZE + shift;
-      funcs[f++] = r.typeId;
+      records[f++] = r.insnOff / INSN_SIZE + shift;
+      records[f++] = r.typeId;
     }
     for (let i = l0; i < l1; i++) {
       const r = lr[i]!;
-      lines[l++] = r.insnOff / INSN_SIZE + shift;
-      lines[l++] = r.fileNameOff;
-      lines[l++] = r.lineOff;
-      lines[l++] = (r.lineNumber << 10) | r.column;
+      records[l++] = r.insnOff / INSN_SIZE + shift;
+      records[l++] = r.fileNameOff;
+      records[l++] = r.lineOff;
+      records[l++] = (r.lineNumber << 10) | r.column;
     }
   }
-  return { funcInfo: new Uint8Array(funcs.buffer), lineInfo: new Uint8Array(lines.buffer) };
+  return {
+    funcInfo: new Uint8Array(records.buffer, 0, nFuncs * 8),
+    lineInfo: new Uint8Array(records.buffer, nFuncs * 8, nLines * 16),
+  };
 }

@@ -46,10 +46,24 @@ export function swapInstructionOrder(code: Uint8Array): Uint8Array {
  * @throws ElfError when the section is not a whole number of instructions
  */
 export function toLittleEndian(code: Uint8Array, order: ByteOrder, what: string): Uint8Array {
+  checkWhole(code, what);
+  return order === 'little' ? new Uint8Array(code) : swapInstructionOrder(code);
+}
+
+/**
+ * A section's instructions in little-endian BPF encoding, to be read only: `code` itself when the
+ * object is little-endian (no copy), else a swapped copy.
+ * @throws ElfError when the section is not a whole number of instructions
+ */
+export function littleEndianView(code: Uint8Array, order: ByteOrder, what: string): Uint8Array {
+  return order === 'little' ? checkWhole(code, what) : toLittleEndian(code, order, what);
+}
+
+function checkWhole(code: Uint8Array, what: string): Uint8Array {
   if (code.byteLength % INSN_SIZE !== 0) {
     throw new ElfError(`${what} is ${code.byteLength} bytes, not a whole number of instructions`);
   }
-  return order === 'little' ? new Uint8Array(code) : swapInstructionOrder(code);
+  return code;
 }
 
 /**

@@ -35,11 +35,11 @@ for (const def of SECTION_DEFS) {
 /** Names already looked up (a collection checks every program, each a name search of the enum). */
 const knownNames = new Map<(v: number) => string, Map<number, string>>();
 
-function known(
-  name: (v: number) => string,
-  value: number,
-  fail: (why: string, cause: unknown) => never,
-): string {
+/**
+ * The lower-case name of `value` in an enum.
+ * @throws SpecEditError naming program `program` and its `setting` for a value the enum lacks
+ */
+function known(name: (v: number) => string, value: number, program: string, setting: string): string {
   let names = knownNames.get(name);
   if (!names) {
     names = new Map();
@@ -53,7 +53,8 @@ function known(
     names.set(value, found);
     return found;
   } catch (e) {
-    if (e instanceof UnknownNameError) return fail(`is ${value}, which is ${e.message}`, e);
+    if (e instanceof UnknownNameError)
+      throw definitionError(program, setting, `is ${value}, which is ${e.message}`, e);
     throw e;
   }
 }
@@ -64,34 +65,34 @@ function known(
  */
 export function checkProgramDefinition(prog: ProgramSpec): void {
   const { progType, expectedAttachType, target } = prog.sectionDef;
-  const fail =
-    (setting: string) =>
-    (why: string, cause?: unknown): never => {
-      throw new SpecEditError(
-        'program',
-        prog.name,
-        setting,
-        why,
-        cause === undefined ? undefined : { cause },
-      );
-    };
-  const type = known(progTypeName, progType, fail('type'));
+  const type = known(progTypeName, progType, prog.name, 'type');
   if (expectedAttachType !== undefined) {
-    const attach = known(attachTypeName, expectedAttachType, fail('expectedAttachType'));
+    const attach = known(attachTypeName, expectedAttachType, prog.name, 'expectedAttachType');
     const allowed = ATTACH_TYPES_OF.get(progType);
     if (LOAD_CHECKED.has(progType) && allowed && !allowed.has(expectedAttachType))
-      fail('expectedAttachType')(
+      throw definitionError(
+        prog.name,
+        'expectedAttachType',
         `is ${attach}, which the kernel refuses for ${type} programs (they take ${[...allowed]
           .map((a) => attachTypeName(a).toLowerCase())
           .join(', ')})`,
       );
   } else if (BTF_TARGETED.has(progType)) {
-    fail('expectedAttachType')(`is not set: ${type} programs are loaded for one attach type`);
+    throw definitionError(
+      prog.name,
+      'expectedAttachType',
+      `is not set: ${type} programs are loaded for one attach type`,
+    );
   }
   if (prog.autoload !== undefined && typeof prog.autoload !== 'boolean')
-    fail('autoload')(`is ${String(prog.autoload)}: expected true or false`);
+    throw definitionError(prog.name, 'autoload', `is ${String(prog.autoload)}: expected true or false`);
   if (target !== undefined && typeof target !== 'string')
-    fail('attachTarget')(`is ${String(target)}: expected a name`);
+    throw definitionError(prog.name, 'attachTarget', `is ${String(target)}: expected a name`);
+}
+
+/** A program setting that cannot be loaded, as a {@link SpecEditError} naming the program. */
+function definitionError(program: string, setting: string, why: string, cause?: unknown): SpecEditError {
+  return new SpecEditError('program', program, setting, why, cause === undefined ? undefined : { cause });
 }
 
 /**
@@ -112,7 +113,7 @@ export class ProgramEdit {
   }
 
   #fail(setting: string, why: string, cause?: unknown): never {
-    throw new SpecEditError('program', this.name, setting, why, cause === undefined ? undefined : { cause });
+    throw definitionError(this.name, setting, why, cause);
   }
 
   /** Loads the program with the collection, or leaves it out (`bpf_program__set_autoload`). */
@@ -129,7 +130,7 @@ export class ProgramEdit {
    * @throws SpecEditError for a number that is no program type
    */
   setType(type: number): this {
-    known(progTypeName, type, (why, cause) => this.#fail('type', why, cause));
+    known(progTypeName, type, this.name, 'type');
     this.#prog.sectionDef = { ...this.#prog.sectionDef, progType: type };
     return this;
   }
@@ -145,7 +146,7 @@ export class ProgramEdit {
       this.#prog.sectionDef = rest;
       return this;
     }
-    known(attachTypeName, attachType, (why, cause) => this.#fail('expectedAttachType', why, cause));
+    known(attachTypeName, attachType, this.name, 'expectedAttachType');
     this.#prog.sectionDef = { ...rest, expectedAttachType: attachType };
     return this;
   }

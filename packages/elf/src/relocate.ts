@@ -19,6 +19,21 @@ export interface RelocationTargets {
   readonly searched?: string;
 }
 
+/** @throws ElfError naming the program and the instruction whose reference cannot be resolved */
+function unresolved(spec: ProgramSpec, what: string, insn: number): never {
+  throw new ElfError(`${spec.name}: instruction ${insn}: ${what}`);
+}
+
+function notFound(
+  spec: ProgramSpec,
+  targets: RelocationTargets,
+  name: string,
+  kind: 'kfunc' | 'ksym',
+  insn: number,
+): KernelSymbolNotFoundError {
+  return new KernelSymbolNotFoundError(spec.name, name, kind, targets.searched ?? 'the kernel BTF', insn);
+}
+
 /**
  * Returns a copy of the program's instructions with every reference patched:
  * map fds, data-section map values, kfunc and kernel symbol BTF ids. A `__weak` kfunc or
@@ -30,22 +45,19 @@ export interface RelocationTargets {
  */
 export function relocate(spec: ProgramSpec, targets: RelocationTargets): Uint8Array {
   const insns = new InsnView(new Uint8Array(spec.instructions), spec.name);
-  const fail = (what: string, insn: number): never => {
-    throw new ElfError(`${spec.name}: instruction ${insn}: ${what}`);
-  };
-  const notFound = (name: string, kind: 'kfunc' | 'ksym', insn: number) =>
-    new KernelSymbolNotFoundError(spec.name, name, kind, targets.searched ?? 'the kernel BTF', insn);
   for (const ref of spec.references) {
     switch (ref.kind) {
       case 'map': {
         const fd =
-          targets.mapFd(ref.name) ?? fail(`map '${ref.name}' is not defined or was not created`, ref.insn);
+          targets.mapFd(ref.name) ??
+          unresolved(spec, `map '${ref.name}' is not defined or was not created`, ref.insn);
         insns.setSrc(ref.insn, PSEUDO_MAP_FD);
         insns.setImm(ref.insn, fd);
         break;
       }
       case 'data': {
-        const fd = targets.dataFd(ref.section) ?? fail(`no map holds section ${ref.section}`, ref.insn);
+        const fd =
+          targets.dataFd(ref.section) ?? unresolved(spec, `no map holds section ${ref.section}`, ref.insn);
         insns.setSrc(ref.insn, PSEUDO_MAP_VALUE);
         insns.setImm(ref.insn, fd);
         insns.setImm(ref.insn + 1, ref.offset);
@@ -53,7 +65,7 @@ export function relocate(spec: ProgramSpec, targets: RelocationTargets): Uint8Ar
       }
       case 'kfunc': {
         const t = targets.kfunc?.(ref.name);
-        if (!t && !ref.weak) throw notFound(ref.name, 'kfunc', ref.insn);
+        if (!t && !ref.weak) throw notFound(spec, targets, ref.name, 'kfunc', ref.insn);
         insns.setSrc(ref.insn, PSEUDO_KFUNC_CALL);
         insns.setImm(ref.insn, t?.btfId ?? 0);
         break;
@@ -67,14 +79,14 @@ export function relocate(spec: ProgramSpec, targets: RelocationTargets): Uint8Ar
           insns.setImm(ref.insn + 1, 0);
           break;
         }
-        if (!t && ref.section === '.ksyms') throw notFound(ref.name, 'ksym', ref.insn);
-        if (!t) return fail(`extern '${ref.name}' (${ref.section}) cannot be resolved`, ref.insn);
+        if (!t && ref.section === '.ksyms') throw notFound(spec, targets, ref.name, 'ksym', ref.insn);
+        if (!t) return unresolved(spec, `extern '${ref.name}' (${ref.section}) cannot be resolved`, ref.insn);
         if ('btfId' in t) {
           insns.setSrc(ref.insn, PSEUDO_BTF_ID);
           insns.setImm(ref.insn, t.btfId);
           insns.setImm(ref.insn + 1, 0);
         } else {
-          const fd = targets.dataFd('.kconfig') ?? fail('no map holds .kconfig', ref.insn);
+          const fd = targets.dataFd('.kconfig') ?? unresolved(spec, 'no map holds .kconfig', ref.insn);
           insns.setSrc(ref.insn, PSEUDO_MAP_VALUE);
           insns.setImm(ref.insn, fd);
           insns.setImm(ref.insn + 1, t.kconfigOffset);

@@ -23,6 +23,7 @@ import {
   LibbpfLoadError,
   type LibbpfMap,
   libbpfLoad,
+  libbpfLoadServer,
   normalizeXlated,
   xlatedOf,
 } from './corpus/libbpf.js';
@@ -443,6 +444,28 @@ describeKernel('corpus: libbpf and loadCollection load the same programs and map
     expect(r.timing!.ns_total).toBeGreaterThanOrEqual(3 * r.timing!.ns_per_load);
     // Process CPU time: a load is mostly system calls, so some CPU time is always spent.
     expect(r.timing!.cpu_ns_per_load).toBeGreaterThan(0);
+  });
+
+  it('the harness serves timed loads from one process (the benchmark forks no process between rounds)', async () => {
+    const server = await libbpfLoadServer(harness, compiled({ source: 'fixtures/sample.bpf.c' }));
+    try {
+      for (const n of [2, 3]) {
+        const t = await server.time(n);
+        expect(t.repeat).toBe(n);
+        expect(t.ns_per_load).toBeGreaterThan(0);
+        expect(t.ns_total).toBeGreaterThanOrEqual(n * t.ns_per_load);
+        expect(t.cpu_ns_per_load).toBeGreaterThan(0);
+      }
+    } finally {
+      await server.close();
+    }
+    await expect(server.time(1)).rejects.toThrow(/--serve ended/);
+  });
+
+  it('a served object libbpf cannot load is a LibbpfLoadError', async () => {
+    const garbage = join(build.dir, 'not-an-object.o');
+    writeFileSync(garbage, 'not an ELF object');
+    await expect(libbpfLoadServer(harness, garbage)).rejects.toThrow(LibbpfLoadError);
   });
 
   it('covers every .bpf.c of the corpus and the fixtures', () => {

@@ -56,9 +56,13 @@ export function isKeyless(type: number): boolean {
  * `'unknown map type N'` for a number no table here knows.
  */
 export function mapTypeName(type: number): string {
-  for (const [name, value] of Object.entries(MapType)) if (value === type) return name.toLowerCase();
-  return `unknown map type ${type}`;
+  return typeNames.get(type) ?? `unknown map type ${type}`;
 }
+
+// Every map's label names its type: looked up, not searched for, on each map created.
+const typeNames = new Map<number, string>();
+for (const [name, value] of Object.entries(MapType))
+  if (typeof value === 'number' && !typeNames.has(value)) typeNames.set(value, name.toLowerCase());
 
 const batchIterable = new Set<number>([
   MapType.HASH,

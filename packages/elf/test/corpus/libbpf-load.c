@@ -6,16 +6,21 @@
  * max_entries, flags, map_extra, whether it has BTF (and key/value types) and its
  * btf_vmlinux_value_type_id. The elf tests compare this with what loadCollection loads.
  *
- *   libbpf-load [--name NAME] [--skip PROG]... [--pin-root DIR] [--repeat N] [--quiet] OBJECT
+ *   libbpf-load [--name NAME] [--skip PROG]... [--pin-root DIR] [--repeat N] [--quiet] [--serve] OBJECT
  *
  * --name   the object name (libbpf's prefix for .data/.rodata/.bss map names);
  *          default: the file name up to its first '.', as bpf_object__open_file does
  * --skip   do not load program PROG (bpf_program__set_autoload(prog, false))
  * --pin-root  where maps pinned by name go (libbpf's pin_root_path; default /sys/fs/bpf)
  * --repeat then open, load and close the object N more times from memory and add
- *          "timing": {"repeat": N, "ns_total": …, "ns_per_load": …, "cpu_ns_per_load": …}
- *          (wall and process CPU time, user + system), a baseline for loadCollection's benchmark
+ *          "timing": {"repeat": N, "ns_total": …, "ns_per_load": …, "cpu_ns_per_load": …,
+ *          "minor_faults": …} (wall and process CPU time, user + system; the page faults of all
+ *          N loads), a baseline for loadCollection's benchmark
  * --quiet  leave out "programs" and "maps" (for timing runs)
+ * --serve  after the object's line, read counts N from stdin, one a line, and answer each
+ *          with a line holding the timing object of N more loads, until stdin ends: a benchmark starts this once, so that it does
+ *          not fork its own (large) process between rounds (a fork write-protects every page
+ *          of the parent, whose next writes then fault)
  *
  * On failure: {"error": "...", "errno": N} on stdout, libbpf's log on stderr, exit 1.
  * Built by the elf test set-up: gcc -O2 -o libbpf-load libbpf-load.c -lbpf
@@ -28,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #define MAX_SKIP 64
@@ -173,10 +179,28 @@ static long long clock_ns(clockid_t clock) {
   return t.tv_sec * 1000000000LL + t.tv_nsec;
 }
 
+/* Opens, loads and closes the object n times and prints the timing object; 0 or the errno. */
+static int time_loads(void *buf, size_t size, const char *name, long n) {
+  int err = 0;
+  struct rusage before, after;
+  getrusage(RUSAGE_SELF, &before);
+  long long start = clock_ns(CLOCK_MONOTONIC), cpu_start = clock_ns(CLOCK_PROCESS_CPUTIME_ID);
+  for (long i = 0; i < n; i++) {
+    struct bpf_object *again = open_and_load(buf, size, name, &err);
+    if (!again) return err ? err : EINVAL;
+    bpf_object__close(again);
+  }
+  long long total = clock_ns(CLOCK_MONOTONIC) - start, cpu = clock_ns(CLOCK_PROCESS_CPUTIME_ID) - cpu_start;
+  getrusage(RUSAGE_SELF, &after);
+  printf("{\"repeat\":%ld,\"ns_total\":%lld,\"ns_per_load\":%lld,\"cpu_ns_per_load\":%lld,\"minor_faults\":%ld}", n,
+         total, total / n, cpu / n, after.ru_minflt - before.ru_minflt);
+  return 0;
+}
+
 int main(int argc, char **argv) {
   const char *path = NULL, *name = NULL;
   long repeat = 0;
-  int quiet = 0, err = 0;
+  int quiet = 0, serve = 0, err = 0;
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "--name") == 0 && i + 1 < argc)
       name = argv[++i];
@@ -188,10 +212,12 @@ int main(int argc, char **argv) {
       repeat = strtol(argv[++i], NULL, 10);
     else if (strcmp(argv[i], "--quiet") == 0)
       quiet = 1;
+    else if (strcmp(argv[i], "--serve") == 0)
+      serve = 1;
     else if (argv[i][0] != '-' && !path)
       path = argv[i];
     else
-      return fail("usage: libbpf-load [--name NAME] [--skip PROG]... [--pin-root DIR] [--repeat N] [--quiet] OBJECT", EINVAL);
+      return fail("usage: libbpf-load [--name NAME] [--skip PROG]... [--pin-root DIR] [--repeat N] [--quiet] [--serve] OBJECT", EINVAL);
   }
   if (!path) return fail("no object given", EINVAL);
   libbpf_set_print(print_libbpf);
@@ -235,17 +261,21 @@ int main(int argc, char **argv) {
   bpf_object__close(obj);
 
   if (repeat > 0) {
-    long long start = clock_ns(CLOCK_MONOTONIC), cpu_start = clock_ns(CLOCK_PROCESS_CPUTIME_ID);
-    for (long i = 0; i < repeat; i++) {
-      struct bpf_object *again = open_and_load(buf, size, name, &err);
-      if (!again) return fail("a repeated load failed", err);
-      bpf_object__close(again);
-    }
-    long long total = clock_ns(CLOCK_MONOTONIC) - start, cpu = clock_ns(CLOCK_PROCESS_CPUTIME_ID) - cpu_start;
-    printf(",\"timing\":{\"repeat\":%ld,\"ns_total\":%lld,\"ns_per_load\":%lld,\"cpu_ns_per_load\":%lld}", repeat,
-           total, total / repeat, cpu / repeat);
+    printf(",\"timing\":");
+    if ((err = time_loads(buf, size, name, repeat))) return fail("a repeated load failed", err);
   }
   printf("}\n");
+  if (serve) {
+    fflush(stdout);
+    char line[64];
+    while (fgets(line, sizeof(line), stdin)) {
+      long n = strtol(line, NULL, 10);
+      if (n <= 0) return fail("--serve: each line must be a positive count", EINVAL);
+      if ((err = time_loads(buf, size, name, n))) return fail("a repeated load failed", err);
+      putchar('\n');
+      fflush(stdout);
+    }
+  }
   free(buf);
   return 0;
 }

@@ -4,7 +4,7 @@
  * both sides are compared with: xlated instructions read back from the kernel, with the
  * map ids and kernel addresses that differ from one load to the next named instead.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { addressOf, objGetInfoByFd, progInfo } from '@ts-ebpf/syscall';
 import { CORPUS_DIR } from './build.js';
@@ -55,7 +55,7 @@ export interface LibbpfResult {
   programs?: LibbpfProgram[];
   maps?: LibbpfMap[];
   /** `--repeat`: wall time in all and per load, and process CPU time (user + system) per load. */
-  timing?: { repeat: number; ns_total: number; ns_per_load: number; cpu_ns_per_load: number };
+  timing?: LibbpfTiming;
 }
 
 /** Options of {@link libbpfLoad}: the harness's command-line options. */
@@ -112,6 +112,90 @@ export function libbpfLoad(harness: string, path: string, options: LibbpfLoadOpt
     const log = stderr?.toString() ?? '';
     throw new LibbpfLoadError(r.errno, log, `${r.error}: errno ${r.errno}\n${log}`);
   }
+}
+
+/** Per-load times of `libbpf-load --repeat N` / `--serve`. */
+export interface LibbpfTiming {
+  repeat: number;
+  ns_total: number;
+  ns_per_load: number;
+  cpu_ns_per_load: number;
+  /** Minor page faults of the process during the N loads. */
+  minor_faults: number;
+}
+
+/** A running `libbpf-load --serve`: times loads on request without a new process per round. */
+export interface LibbpfLoadServer {
+  /** Opens, loads and closes the object `n` times in the server and returns its times. */
+  time(n: number): Promise<LibbpfTiming>;
+  /** Ends the server (closes its stdin) and waits for it to exit. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts `libbpf-load --quiet --serve` on the object at `path`, once: a benchmark that spawned
+ * the harness for every round would fork its own process each time, and a fork write-protects
+ * every page of the parent, whose next writes then fault (hundreds of page faults charged to
+ * whatever the parent measures next). Resolves once the first load has succeeded.
+ * @throws LibbpfLoadError when libbpf cannot load the object
+ */
+export async function libbpfLoadServer(harness: string, path: string): Promise<LibbpfLoadServer> {
+  const child = spawn(harness, ['--quiet', '--serve', path], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (d: string) => {
+    stderr += d;
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+  let pending = '';
+  const waiting: ((line: string | undefined) => void)[] = [];
+  const lines: string[] = [];
+  child.stdout.setEncoding('utf8').on('data', (d: string) => {
+    pending += d;
+    for (let nl = pending.indexOf('\n'); nl >= 0; nl = pending.indexOf('\n')) {
+      const line = pending.slice(0, nl);
+      pending = pending.slice(nl + 1);
+      const w = waiting.shift();
+      if (w) w(line);
+      else lines.push(line);
+    }
+  });
+  const ended = () => {
+    for (const w of waiting.splice(0)) w(undefined);
+  };
+  void exited.then(ended);
+  child.on('error', (e) => {
+    stderr += String(e);
+    ended();
+  });
+  const nextLine = async (): Promise<Record<string, unknown>> => {
+    const line = lines.shift() ?? (await new Promise<string | undefined>((r) => waiting.push(r)));
+    if (line === undefined) throw new Error(`libbpf-load --serve ended: ${stderr}`);
+    const r = JSON.parse(line) as Record<string, unknown>;
+    if (typeof r.error === 'string')
+      throw new LibbpfLoadError(Number(r.errno), stderr, `${r.error}: errno ${r.errno}\n${stderr}`);
+    return r;
+  };
+  const close = async () => {
+    child.stdin.end();
+    await exited;
+    for (const stream of [child.stdin, child.stdout, child.stderr]) stream.destroy();
+    // The pipes' fds are closed by the event loop after 'close': let it run once.
+    await new Promise((resolve) => setImmediate(resolve));
+  };
+  try {
+    await nextLine();
+  } catch (e) {
+    await close();
+    throw e;
+  }
+  return {
+    async time(n) {
+      if (!child.stdin.writable) throw new Error('libbpf-load --serve ended: closed');
+      child.stdin.write(`${n}\n`);
+      return (await nextLine()) as unknown as LibbpfTiming;
+    },
+    close,
+  };
 }
 
 /** The xlated instructions of a loaded program (`bpf_prog_info.xlated_prog_insns`). */

@@ -96,49 +96,6 @@ function infoSections<R>(
 }
 
 /**
- * A line_info record. Its offsets are checked when it is read; the file name and source line,
- * which only messages print, are looked up when first asked for (a loader reads hundreds of
- * records and passes on only their offsets).
- */
-class LineRecord implements LineInfo {
-  readonly insnOff: number;
-  readonly fileNameOff: number;
-  readonly lineOff: number;
-  readonly lineNumber: number;
-  readonly column: number;
-  readonly #btf: Btf;
-  readonly #at: number;
-  constructor(v: DataView, p: number, le: boolean, btf: Btf) {
-    this.insnOff = v.getUint32(p, le);
-    this.fileNameOff = checkedString(btf, v.getUint32(p + 4, le), p + 4);
-    this.lineOff = checkedString(btf, v.getUint32(p + 8, le), p + 8);
-    const lineCol = v.getUint32(p + 12, le);
-    this.lineNumber = lineCol >>> 10;
-    this.column = lineCol & 0x3ff;
-    this.#btf = btf;
-    this.#at = p;
-  }
-  get fileName(): string {
-    return this.#btf.string(this.fileNameOff, this.#at + 4);
-  }
-  get line(): string {
-    return this.#btf.string(this.lineOff, this.#at + 8);
-  }
-}
-
-const lineRecord: Decoder<LineInfo> = (v, p, le, btf) => new LineRecord(v, p, le, btf);
-
-/**
- * A string offset of `btf`, checked as {@link Btf.string} checks it.
- * @throws BtfError for an offset outside the string section, naming the byte at `at`
- */
-function checkedString(btf: Btf, offset: number, at: number): number {
-  if (offset >= btf.stringsLength)
-    throw new BtfError(`string offset ${offset} is outside the string section`, at);
-  return offset;
-}
-
-/**
  * Parses a `.BTF.ext` section (any `Uint8Array` view; never written to); names are looked up
  * in the strings of `btf` (the object's `.BTF`), whose byte order the section must share.
  * @throws BtfError for truncated or corrupt data, or a byte order other than the BTF's
@@ -158,6 +115,16 @@ export function parseBtfExt(bytes: Uint8Array, btf: Btf): BtfExt {
     if (hdrLen + off + len > bytes.byteLength) throw new BtfError('BTF.ext section runs past the end', at);
     return [hdrLen + off, len];
   };
+  // Every line_info record names its file, and many share a line: each string is decoded once.
+  const strings = new Map<number, string>();
+  const stringOnce = (b: Btf, offset: number, at: number): string => {
+    let text = strings.get(offset);
+    if (text === undefined) {
+      text = b.string(offset, at);
+      strings.set(offset, text);
+    }
+    return text;
+  };
   const [fo, fl] = sec(8);
   const [lo, ll] = sec(16);
   const [co, cl] = hdrLen >= 32 ? sec(24) : [0, 0];
@@ -167,7 +134,18 @@ export function parseBtfExt(bytes: Uint8Array, btf: Btf): BtfExt {
       insnOff: v.getUint32(p, le),
       typeId: v.getUint32(p + 4, le),
     })),
-    lineInfo: infoSections(view, le, lo, ll, 16, btf, lineRecord),
+    lineInfo: infoSections(view, le, lo, ll, 16, btf, (v, p, _le, b) => {
+      const lineCol = v.getUint32(p + 12, le);
+      return {
+        insnOff: v.getUint32(p, le),
+        fileNameOff: v.getUint32(p + 4, le),
+        lineOff: v.getUint32(p + 8, le),
+        fileName: stringOnce(b, v.getUint32(p + 4, le), p + 4),
+        line: stringOnce(b, v.getUint32(p + 8, le), p + 8),
+        lineNumber: lineCol >>> 10,
+        column: lineCol & 0x3ff,
+      };
+    }),
     coreRelos: infoSections(view, le, co, cl, 16, btf, (v, p, _le, b) => {
       const k = v.getUint32(p + 12, le);
       return {

@@ -101,7 +101,7 @@ describe('BtfError with byte offsets', () => {
     expect(errorOf(() => parseBtfExt(new Uint8Array([0, 0]), btf)).message).toMatch(/magic/);
   });
 
-  it('checks line_info string offsets when parsing, and reads the strings on demand', () => {
+  it('checks line_info string offsets when parsing, naming the byte', () => {
     const btf = sampleBuilder().build();
     // Header (24 bytes), then line_info: record size 16, one section (name at 0) of one record.
     const ext = (fileNameOff: number, lineOff: number) => {

@@ -43,7 +43,7 @@ export async function loadCollectionAsync(
   if (!Number.isInteger(concurrency) || concurrency < 1)
     throw new BpfArgumentError(
       'concurrency',
-      `loadCollectionAsync: ${concurrency} is not a positive integer`,
+      `loadCollectionAsync: ${typeof concurrency === 'string' ? JSON.stringify(concurrency) : String(concurrency)} is not a positive integer`,
     );
   const load = startCollection(source, options);
   const { toLoad, context } = load;

@@ -311,6 +311,18 @@ describeKernel('elf: mistakes a user makes', () => {
       names: ['concurrency', '0 is not a positive integer'],
     },
     {
+      what: "loadCollectionAsync with the string '2' as concurrency: shown quoted, a string",
+      act: () => loadCollectionAsync(sample, { concurrency: '2' as unknown as number }),
+      error: BpfArgumentError,
+      names: ['concurrency', 'loadCollectionAsync: "2" is not a positive integer'],
+    },
+    {
+      what: 'loadCollectionAsync with a concurrency of 1.5',
+      act: () => loadCollectionAsync(sample, { concurrency: 1.5 }),
+      error: BpfArgumentError,
+      names: ['concurrency', 'loadCollectionAsync: 1.5 is not a positive integer'],
+    },
+    {
       what: 'a map that cannot be created (a hash map with max_entries 0, refused before the kernel)',
       act: () => loadCollection(objects.get('empty-hash.bpf.c')!),
       error: MapCreateError,

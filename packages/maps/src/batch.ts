@@ -326,7 +326,11 @@ export function setBatch<K, V>(
   );
 }
 
-/** BPF_MAP_DELETE_BATCH: deletes `keys`; returns how many were deleted (the kernel stops at a missing key). */
+/**
+ * BPF_MAP_DELETE_BATCH: deletes `keys` in order and returns how many were deleted. Like the
+ * kernel, it stops at the first key the map does not hold: the keys before it are deleted, it
+ * and the keys after it are not tried. The single-delete fallback stops there too.
+ */
 export function deleteBatch<K, V>(map: BpfMap<K, V>, keys: readonly K[]): number {
   if (keys.length === 0) return 0;
   const s = scratch(map as BpfMap<unknown, unknown>, keys.length);
@@ -338,8 +342,7 @@ export function deleteBatch<K, V>(map: BpfMap<K, V>, keys: readonly K[]): number
     () => mapDeleteBatch(map.fd, { keys: s.keys, count: keys.length }).count,
     () => {
       let n = 0;
-      for (let i = 0; i < keys.length; i++)
-        if (mapDeleteElem(map.fd, s.keys.subarray(i * ks, (i + 1) * ks))) n++;
+      while (n < keys.length && mapDeleteElem(map.fd, s.keys.subarray(n * ks, (n + 1) * ks))) n++;
       return n;
     },
   );

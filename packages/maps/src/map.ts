@@ -508,7 +508,13 @@ export class BpfMap<K, V> implements Disposable {
     }
   }
 
-  /** BPF_MAP_DELETE_BATCH of `keys`; single deletes where the kernel refuses batches. */
+  /**
+   * BPF_MAP_DELETE_BATCH of `keys`, in order; single deletes where the kernel refuses batches.
+   * Stops at the first key the map does not hold, as the kernel does.
+   * @returns how many keys were deleted: those before the first missing key (all of them when
+   * every key was present)
+   * @throws MapFrozenError for a frozen map; MapTypeError for an array (its slots cannot be deleted)
+   */
   deleteBatch(keys: readonly K[]): number {
     try {
       return deleteBatch(this, keys);

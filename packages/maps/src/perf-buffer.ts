@@ -43,7 +43,7 @@ const HEAD = 1024;
 
 /** Options of {@link PerfBuffer.open}. */
 export interface PerfBufferOptions {
-  /** Data pages per CPU, a power of two (default 8). */
+  /** Data pages per CPU: a positive integer power of two, 1, 2, 4, … (default 8). */
   pages?: number;
   /** Wake up after this many bytes instead of after every event. */
   watermark?: number;
@@ -102,10 +102,11 @@ export class PerfBuffer
     super();
     this.#name = name;
     const pages = o.pages ?? 8;
-    if (!Number.isInteger(Math.log2(pages)))
+    // 2 ** round(log2) is exact for every power of two, and differs from anything else
+    if (!Number.isInteger(pages) || pages < 1 || 2 ** Math.round(Math.log2(pages)) !== pages)
       throw new BpfArgumentError(
         'pages',
-        `${pages} for the ${name}: the data pages per CPU must be a power of two`,
+        `${typeof pages === 'string' ? JSON.stringify(pages) : String(pages)} for the ${name}: the data pages per CPU must be a positive integer power of two (1, 2, 4, …)`,
       );
     this.#mapFd = map.fd;
     this.#dataSize = pages * pageSize();

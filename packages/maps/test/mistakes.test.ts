@@ -478,14 +478,24 @@ describeKernel('map mistakes (error catalog)', () => {
       error: MapTypeError,
       names: ['UserRingBuffer.open', "array map 'slots'"],
     },
-    {
-      what: 'a perf buffer of 3 pages per CPU (not a power of two)',
+    // fractions such as 0.5 have an integer log2 too: they must be refused as well
+    ...[3, 0.5, 0.25, 0, -2, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 50 + 2].map((pages) => ({
+      what: `a perf buffer of ${pages} pages per CPU (not a positive integer power of two)`,
       act: () => {
         using events = PerfEventArray.create({ name: 'perf' });
-        PerfBuffer.open(events, { pages: 3 });
+        PerfBuffer.open(events, { pages });
       },
       error: BpfArgumentError,
-      names: ['pages', "perf_event_array map 'perf'", 'power of two'],
+      names: ['pages', `${pages} for`, "perf_event_array map 'perf'", 'positive integer power of two'],
+    })),
+    {
+      what: "a perf buffer of '2' pages per CPU (a string)",
+      act: () => {
+        using events = PerfEventArray.create({ name: 'perf' });
+        PerfBuffer.open(events, { pages: '2' as unknown as number });
+      },
+      error: BpfArgumentError,
+      names: ['pages', '"2" for', "perf_event_array map 'perf'"],
     },
     {
       what: 'a user ring buffer sample larger than the ring',

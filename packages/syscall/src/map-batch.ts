@@ -30,7 +30,11 @@ export interface MapBatchAttr {
 export interface MapBatchResult {
   /** Elements processed by this call. */
   count: number;
-  /** Lookups: true when the kernel reported the end of the map (ENOENT). Always false for updates and deletes. */
+  /**
+   * Lookups: true when the kernel reported the end of the map (ENOENT). Deletes: true when the
+   * kernel stopped at a key the map does not hold (ENOENT): `count` keys before it were deleted,
+   * the rest were not tried. Always false for updates.
+   */
   done: boolean;
 }
 
@@ -83,7 +87,8 @@ function batch(cmd: number, name: string, fd: number, o: MapBatchAttr, kind: Bat
   const r = bpfTry(cmd, a, MAP_BATCH.SIZE);
   const count = a.getU32(MAP_BATCH.count);
   if (r >= 0) return { count, done: false };
-  if (kind === 'lookup' && r === -Errno.ENOENT) return { count, done: true };
+  // lookups: the end of the map; deletes: a missing key, where the kernel stops (count = deleted)
+  if (kind !== 'update' && r === -Errno.ENOENT) return { count, done: true };
   throw syscallError(-r, { syscall: 'bpf', command: name, detail: `map fd ${fd}, ${count} processed` });
 }
 
@@ -102,7 +107,10 @@ export function mapUpdateBatch(fd: number, o: MapBatchAttr): MapBatchResult {
   return batch(BpfCmd.MAP_UPDATE_BATCH, 'BPF_MAP_UPDATE_BATCH', fd, o, 'update');
 }
 
-/** BPF_MAP_DELETE_BATCH: deletes `count` keys. */
+/**
+ * BPF_MAP_DELETE_BATCH: deletes `count` keys in order. The kernel stops at the first key the map
+ * does not hold: that is no error, the result says `done` with the `count` deleted before it.
+ */
 export function mapDeleteBatch(fd: number, o: MapBatchAttr): MapBatchResult {
   return batch(BpfCmd.MAP_DELETE_BATCH, 'BPF_MAP_DELETE_BATCH', fd, o, 'delete');
 }

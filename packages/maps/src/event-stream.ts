@@ -1,5 +1,6 @@
 import type { Codec } from './codecs/codec.js';
 import { CodecError } from './errors.js';
+import { NextTurn } from './next-turn.js';
 
 /**
  * A callback subscription to a reader's decoded events (`ring.onEvent(codec, cb)`): the
@@ -129,7 +130,7 @@ class Subscription implements EventSubscription {
   readonly #signal: AbortSignal | undefined;
   #stop: (() => void) | undefined;
   // The turn scheduled while records were left after one (at most one at a time).
-  #next: NodeJS.Immediate | undefined;
+  readonly #next: NextTurn;
   readonly #onAbort = () => this.close();
 
   constructor(
@@ -140,23 +141,20 @@ class Subscription implements EventSubscription {
   ) {
     this.#source = source;
     this.#signal = signal;
-    if (signal?.aborted === true) return;
-    const next = (): void => {
-      this.#next = undefined;
-      run();
-    };
     const run = (): void => {
       // A wake-up while the next turn is scheduled leaves the records to that turn: one chain
       // of turns per subscription, however often the poller sees the ring still readable.
-      if (this.#next !== undefined) return;
+      if (this.#next.scheduled) return;
       const start = performance.now();
       while (this.#stop !== undefined && !source.closed && drain(this) === EVENT_BATCH) {
         if (performance.now() - start >= EVENT_TURN_MS) {
-          this.#next = setImmediate(next);
+          this.#next.schedule();
           return;
         }
       }
     };
+    this.#next = new NextTurn(run);
+    if (signal?.aborted === true) return;
     this.#stop = wakeups.subscribe(run);
     signal?.addEventListener('abort', this.#onAbort, { once: true });
   }
@@ -168,8 +166,7 @@ class Subscription implements EventSubscription {
   close(): void {
     const stop = this.#stop;
     this.#stop = undefined;
-    if (this.#next !== undefined) clearImmediate(this.#next);
-    this.#next = undefined;
+    this.#next.cancel();
     this.#signal?.removeEventListener('abort', this.#onAbort);
     stop?.();
   }

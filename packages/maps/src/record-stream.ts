@@ -1,4 +1,5 @@
 import type { EventEmitter } from 'node:events';
+import { NextTurn } from './next-turn.js';
 import type { Poller, PollRegistration } from './poller.js';
 
 /** What a reader offers the stream: readiness, one copied record, and its event emitter. */
@@ -35,7 +36,7 @@ export class RecordStream {
   #iterators = 0;
   #closed = false;
   // The turn scheduled for records left for the 'record' listeners (at most one at a time).
-  #again: NodeJS.Immediate | undefined;
+  readonly #again = new NextTurn(() => this.#pump());
 
   constructor(reader: RecordReader, poller: Poller, fd: number, signal?: AbortSignal) {
     this.#reader = reader;
@@ -124,17 +125,11 @@ export class RecordStream {
         // turn of the event loop: the poller would not wake for them. A ring reader has already
         // copied them out of the ring (its read-ahead), and a perf event's readiness is cleared
         // by the wake-up that saw it.
-        if (this.#again === undefined && reader.listenerCount('record') > 0 && reader.pending)
-          this.#again = setImmediate(this.#pumpAgain);
+        if (reader.listenerCount('record') > 0 && reader.pending) this.#again.schedule();
       }
     }
     if (failure) throw failure.error;
   }
-
-  readonly #pumpAgain = (): void => {
-    this.#again = undefined;
-    this.#pump();
-  };
 
   /**
    * Runs `drain` on every wake-up (and once soon, for what is already ready) until the returned
@@ -235,8 +230,7 @@ export class RecordStream {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    if (this.#again !== undefined) clearImmediate(this.#again);
-    this.#again = undefined;
+    this.#again.cancel();
     this.#drains.clear();
     for (const wake of this.#wakeups.splice(0)) wake(false);
     for (const w of this.#waiters.splice(0)) w.resolve({ value: undefined, done: true });

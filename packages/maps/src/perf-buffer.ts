@@ -17,6 +17,7 @@ import {
 } from '@ts-ebpf/syscall';
 import { HOST_LITTLE_ENDIAN } from '@ts-ebpf/uapi';
 import type { Codec } from './codecs/codec.js';
+import { describeValue } from './describe-value.js';
 import { MapTypeError, ReaderClosedError } from './errors.js';
 import {
   EVENT_BATCH,
@@ -106,7 +107,7 @@ export class PerfBuffer
     if (!Number.isInteger(pages) || pages < 1 || 2 ** Math.round(Math.log2(pages)) !== pages)
       throw new BpfArgumentError(
         'pages',
-        `${typeof pages === 'string' ? JSON.stringify(pages) : String(pages)} for the ${name}: the data pages per CPU must be a positive integer power of two (1, 2, 4, …)`,
+        `${describeValue(pages)} for the ${name}: the data pages per CPU must be a positive integer power of two (1, 2, 4, …)`,
       );
     this.#mapFd = map.fd;
     this.#dataSize = pages * pageSize();

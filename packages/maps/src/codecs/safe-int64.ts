@@ -1,13 +1,10 @@
+import { describeValue } from '../describe-value.js';
 import { CodecError } from '../errors.js';
 import type { Codec } from './codec.js';
 
 const TWO32 = 0x100000000;
 // The largest high half of a u64 whose value is a safe integer (≤ 2^53 - 1): 2^21 - 1.
 const MAX_SAFE_HIGH = 0x1fffff;
-
-function describe(v: unknown): string {
-  return typeof v === 'bigint' ? `${v}n` : typeof v === 'string' ? JSON.stringify(v) : String(v);
-}
 
 /**
  * The error a number-valued 64-bit codec throws for a value a JS number cannot hold exactly
@@ -58,7 +55,7 @@ function int64AsNumber(name: string, signed: boolean): Codec<number> {
       if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) {
         throw new CodecError(
           p,
-          `${describe(v)} does not fit ${name} (an integer in ${min}..${Number.MAX_SAFE_INTEGER}; larger values need the bigint codec ${signed ? 'i64' : 'u64'})`,
+          `${describeValue(v)} does not fit ${name} (an integer in ${min}..${Number.MAX_SAFE_INTEGER}; larger values need the bigint codec ${signed ? 'i64' : 'u64'})`,
         );
       }
       const hi = Math.floor(v / TWO32);

@@ -1,17 +1,14 @@
 import { HOST_BYTE_ORDER } from '@ts-ebpf/uapi';
+import { describeValue } from '../describe-value.js';
 import { CodecError } from '../errors.js';
 import type { Codec } from './codec.js';
-
-function describe(v: unknown): string {
-  return typeof v === 'bigint' ? `${v}n` : typeof v === 'string' ? JSON.stringify(v) : String(v);
-}
 
 function intCodec(name: string, size: 1 | 2 | 4, signed: boolean): Codec<number> {
   const min = signed ? -(2 ** (size * 8 - 1)) : 0;
   const max = signed ? 2 ** (size * 8 - 1) - 1 : 2 ** (size * 8) - 1;
   const check = (v: number, path: string) => {
     if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
-      throw new CodecError(path, `${describe(v)} is not a ${name} (integer in ${min}..${max})`);
+      throw new CodecError(path, `${describeValue(v)} is not a ${name} (integer in ${min}..${max})`);
     }
   };
   const make = (
@@ -90,7 +87,7 @@ function int64Codec(name: string, signed: boolean): Codec<bigint> {
     align: 8,
     write: (d, o, v, p, order) => {
       if (typeof v !== 'bigint' || !fits(v)) {
-        throw new CodecError(p, `${describe(v)} is not a ${name} (bigint in ${min}..${max})`);
+        throw new CodecError(p, `${describeValue(v)} is not a ${name} (bigint in ${min}..${max})`);
       }
       if (order === HOST_BYTE_ORDER && (o & 7) === 0 && o === (o | 0) && o >= 0) {
         const words = wordsOf(d);
@@ -156,7 +153,7 @@ function floatCodec(name: string, size: 4 | 8): Codec<number> {
     size,
     align: size,
     write: (d, o, v, p, order) => {
-      if (typeof v !== 'number') throw new CodecError(p, `${describe(v)} is not a number (${name})`);
+      if (typeof v !== 'number') throw new CodecError(p, `${describeValue(v)} is not a number (${name})`);
       if (size === 4) d.setFloat32(o, v, order === 'little');
       else d.setFloat64(o, v, order === 'little');
     },
@@ -178,7 +175,7 @@ export const bool: Codec<boolean> = {
   size: 1,
   align: 1,
   write: (d, o, v, p) => {
-    if (typeof v !== 'boolean') throw new CodecError(p, `${describe(v)} is not a boolean`);
+    if (typeof v !== 'boolean') throw new CodecError(p, `${describeValue(v)} is not a boolean`);
     d.setUint8(o, v ? 1 : 0);
   },
   read: (d, o) => d.getUint8(o) !== 0,

@@ -12,7 +12,12 @@
  * is the same kind on both sides (ours loaded by Program.load, libbpf's from a clang-compiled
  * object); the kernel work of an attach does not depend on which.
  *
- * Rounds alternate ours and C; the ratio of each round is taken and the median reported.
+ * The environment floor: the same libbpf loops built as a shared object and run inside this node
+ * process (../../syscall/bench/in-process.ts; in the scratch namespace for the xdp modes, as ours
+ * runs), against the standalone executable: what the node process itself costs the kernel.
+ *
+ * Rounds alternate which side goes first (ours in even rounds, C in odd ones); the ratio of each
+ * round is taken and the median reported, and printed per order.
  * Run as root: `npm run bench -w @ts-ebpf/programs` (gcc, clang-19, libbpf and iproute2 installed).
  * BENCH_ROUNDS (default 5) and BENCH_CYCLES (default 20) set the size.
  */
@@ -26,6 +31,7 @@ import { BpfAttachType, BpfProgType, ensureTracefs, syscallTable } from '@ts-ebp
 import { type BenchFigure, reportBench } from '@ts-ebpf/test-utils/bench-report';
 import { compileBpfC } from '@ts-ebpf/test-utils/clang';
 import { returns } from '@ts-ebpf/test-utils/programs';
+import { benchFunction, buildBenchLibrary } from '../../syscall/bench/in-process.js';
 import {
   attachTracepoint,
   attachXdp,
@@ -115,6 +121,12 @@ const ns = `tsebpf-attach-${process.pid}`;
 try {
   const cBin = join(dir, 'attach');
   execFileSync('gcc', ['-O2', '-Wall', '-Werror', '-o', cBin, join(here, 'attach.c'), '-lbpf']);
+  const library = buildBenchLibrary(join(here, 'attach.c'), join(dir, 'libattach.so'), ['-lbpf']);
+  const attachLoop = benchFunction(
+    library,
+    'long long attach_loop(const char *object, const char *mode, long n, const char *ifname)',
+  );
+  const attachError = benchFunction<string>(library, 'const char *attach_error(void)');
   const obj = join(dir, 'attach.bpf.o');
   writeFileSync(join(dir, 'attach.bpf.c'), BPF_SOURCE);
   compileBpfC(join(dir, 'attach.bpf.c'), obj);
@@ -138,6 +150,13 @@ try {
     return r.ns_per_cycle;
   };
   const inside = <T>(fn: () => T): T => inNetns(netnsPath(ns), fn);
+  /** The same libbpf loop as `c`, inside this process (and this thread in the namespace for xdp). */
+  const cHere = (mode: string): number => {
+    const run = () => attachLoop(obj, mode, CYCLES, mode.includes('xdp') ? IFNAME : null);
+    const ns = mode.includes('xdp') ? inside(run) : run();
+    if (ns < 0) throw new Error(`attach_loop ${mode} in this process: ${attachError()} (errno ${-ns})`);
+    return ns;
+  };
   const xdpIfindex = inside(() => ifindex(IFNAME));
 
   const modes = [
@@ -172,16 +191,29 @@ try {
 
   const figures: BenchFigure[] = [];
   console.log(`attach + detach, µs per cycle: median of ${ROUNDS} rounds of ${CYCLES} cycles`);
-  console.log('  what                                        ts-ebpf    libbpf   ratio   floor');
+  console.log(
+    '  what                                        ts-ebpf    libbpf   ratio   ours first / C first   libbpf in this process   floor',
+  );
   for (const m of modes) {
     m.ours(); // warm up
     const ours: number[] = [];
     const theirs: number[] = [];
+    const here: number[] = [];
     const ratios: number[] = [];
     const floors: number[] = [];
     for (let r = 0; r < ROUNDS; r++) {
-      const o = m.ours();
-      const t = c(m.c);
+      // ours first in even rounds, C first in odd ones: an order or warm-up bias shows as a split.
+      let o: number;
+      let t: number;
+      if (r % 2 === 0) {
+        o = m.ours();
+        here.push(cHere(m.c));
+        t = c(m.c);
+      } else {
+        t = c(m.c);
+        here.push(cHere(m.c));
+        o = m.ours();
+      }
       ours.push(o);
       theirs.push(t);
       ratios.push(o / t);
@@ -189,10 +221,14 @@ try {
     }
     const ratio = median(ratios);
     const floor = floors.length ? median(floors) : undefined;
+    const byOrder = (first: 0 | 1) => median(ratios.filter((_, i) => i % 2 === first)).toFixed(2);
+    const hereRatio = median(here.map((h, i) => h / theirs[i]!));
     console.log(
       `  ${m.name.padEnd(42)} ${(median(ours) / 1e3).toFixed(0).padStart(8)} ${(median(theirs) / 1e3)
         .toFixed(0)
-        .padStart(9)}   ${ratio.toFixed(2)}   ${floor === undefined ? '—' : floor.toFixed(2)}`,
+        .padStart(9)}   ${ratio.toFixed(2)}   ${byOrder(0)} / ${byOrder(1)}            ${(median(here) / 1e3)
+        .toFixed(0)
+        .padStart(8)} (${hereRatio.toFixed(2)})        ${floor === undefined ? '—' : floor.toFixed(2)}`,
     );
     figures.push({
       name: m.name,
@@ -201,7 +237,14 @@ try {
       baseline: { name: `libbpf (${m.c})`, value: median(theirs) / 1e3 },
       goal: { maxRatio: 1.1 },
       ...(floor !== undefined && m.floorWhat ? { floor: { what: m.floorWhat, ratio: floor } } : {}),
-      note: `median of ${ROUNDS} rounds × ${CYCLES} cycles; median per-round ratio ${ratio.toFixed(3)}; ${m.note}`,
+      note: `median of ${ROUNDS} rounds × ${CYCLES} cycles; median per-round ratio ${ratio.toFixed(3)}; the libbpf loop inside this node process ${hereRatio.toFixed(3)}× the standalone one; ${m.note}`,
+    });
+    figures.push({
+      name: `libbpf ${m.name} inside this node process`,
+      unit: 'µs/cycle',
+      value: median(here) / 1e3,
+      baseline: { name: `the same libbpf loop (${m.c}) as its own executable`, value: median(theirs) / 1e3 },
+      note: `the environment floor of "${m.name}": attach.c built as a shared object, its loop called once per round through koffi; median per-round ratio ${hereRatio.toFixed(3)}; median of ${ROUNDS} rounds × ${CYCLES} cycles`,
     });
   }
   reportBench('@ts-ebpf/programs', figures);

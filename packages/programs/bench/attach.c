@@ -15,7 +15,10 @@
  *   bare-tracepoint perf_event_open(tracepoint id read once) + bpf(BPF_LINK_CREATE, BPF_PERF_EVENT)
  *                   + close of both
  * The interface (IFNAME) is looked up once, before timing, as a libbpf caller does.
- * Built by the bench: gcc -O2 -o attach attach.c -lbpf
+ * Built by the bench twice: as this executable (gcc -O2 -o attach attach.c -lbpf; the standalone
+ * baseline), and with -DBENCH_LIBRARY -shared as a library whose attach_loop() the bench calls
+ * through koffi: the same loop inside the node process, to tell what the process costs the kernel
+ * from what the library costs.
  */
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -30,10 +33,16 @@
 #include <time.h>
 #include <unistd.h>
 
-static int fail(const char *what, int err) {
-  printf("{\"error\":\"%s\",\"errno\":%d}\n", what, err < 0 ? -err : err);
-  return 1;
+/* The step that failed last (attach_error()), with attach_loop() returning -errno. */
+static const char *failed_step = "";
+
+static long long fail(const char *what, int err) {
+  failed_step = what;
+  return -(long long)(err < 0 ? -err : err);
 }
+
+/* What the last failed attach_loop() was doing. */
+const char *attach_error(void) { return failed_step; }
 
 static long long now_ns(void) {
   struct timespec t;
@@ -60,15 +69,8 @@ static int tracepoint_id(void) {
   return id;
 }
 
-int main(int argc, char **argv) {
-  if (argc < 4) return fail("usage: attach OBJECT MODE ITERATIONS [IFNAME]", EINVAL);
-  const char *mode = argv[2];
-  long n = strtol(argv[3], NULL, 10);
-  int ifindex = argc > 4 ? (int)if_nametoindex(argv[4]) : 0;
-  if (argc > 4 && !ifindex) return fail("no such interface", errno);
-
-  struct bpf_object *obj = bpf_object__open_file(argv[1], NULL);
-  if (!obj) return fail("bpf_object__open_file", errno);
+/* Loads `obj` and runs the timed cycles (see attach_loop). */
+static long long cycles(struct bpf_object *obj, const char *mode, long n, int ifindex) {
   int err = bpf_object__load(obj);
   if (err) return fail("bpf_object__load", err);
   struct bpf_program *xdp = bpf_object__find_program_by_name(obj, "xdp_pass");
@@ -107,15 +109,41 @@ int main(int argc, char **argv) {
       int pfd = syscall(__NR_perf_event_open, &pa, -1, 0, -1, PERF_FLAG_FD_CLOEXEC);
       if (pfd < 0) return fail("perf_event_open", errno);
       int fd = bare_link_create(bpf_program__fd(tp), pfd, BPF_PERF_EVENT);
-      if (fd < 0) return fail("BPF_LINK_CREATE", errno);
+      if (fd < 0) {
+        int err = errno;
+        close(pfd);
+        return fail("BPF_LINK_CREATE", err);
+      }
       close(fd);
       close(pfd);
     } else {
       return fail("unknown mode", EINVAL);
     }
   }
-  long long total = now_ns() - start;
-  printf("{\"mode\":\"%s\",\"iterations\":%ld,\"ns_per_cycle\":%lld}\n", mode, n, n ? total / n : 0);
-  bpf_object__close(obj);
-  return 0;
+  return n ? (now_ns() - start) / n : 0;
 }
+
+/* `n` cycles of `mode` with the programs of `object` (on interface `ifname`, looked up first, for
+ * the xdp modes; NULL otherwise): ns per cycle, or -errno with attach_error() naming the step. */
+long long attach_loop(const char *object, const char *mode, long n, const char *ifname) {
+  int ifindex = ifname ? (int)if_nametoindex(ifname) : 0;
+  if (ifname && !ifindex) return fail("no such interface", errno);
+
+  struct bpf_object *obj = bpf_object__open_file(object, NULL);
+  if (!obj) return fail("bpf_object__open_file", errno);
+  long long result = cycles(obj, mode, n, ifindex);
+  bpf_object__close(obj);
+  return result;
+}
+
+#ifndef BENCH_LIBRARY
+int main(int argc, char **argv) {
+  if (argc < 4) return 2;
+  long long ns = attach_loop(argv[1], argv[2], strtol(argv[3], NULL, 10), argc > 4 ? argv[4] : NULL);
+  if (ns < 0)
+    printf("{\"error\":\"%s\",\"errno\":%lld}\n", failed_step, -ns);
+  else
+    printf("{\"mode\":\"%s\",\"iterations\":%s,\"ns_per_cycle\":%lld}\n", argv[2], argv[3], ns);
+  return ns < 0;
+}
+#endif

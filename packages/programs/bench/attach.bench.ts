@@ -19,7 +19,8 @@
  * Rounds alternate which side goes first (ours in even rounds, C in odd ones); the ratio of each
  * round is taken and the median reported, and printed per order.
  * Run as root: `npm run bench -w @ts-ebpf/programs` (gcc, clang-19, libbpf and iproute2 installed).
- * BENCH_ROUNDS (default 5) and BENCH_CYCLES (default 20) set the size.
+ * BENCH_ROUNDS (default 5) and BENCH_CYCLES (default 20) set the size; BENCH_MODES (e.g.
+ * `xdp-link,xdp-netlink`) runs only those of the modes xdp-link, xdp-netlink and tracepoint.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -45,6 +46,8 @@ import {
 const here = dirname(fileURLToPath(import.meta.url));
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const CYCLES = Number(process.env.BENCH_CYCLES ?? 20);
+const MODES = process.env.BENCH_MODES?.split(',');
+
 const IFNAME = 'bench0';
 
 const BPF_SOURCE = `#include <linux/bpf.h>
@@ -195,6 +198,7 @@ try {
     '  what                                        ts-ebpf    libbpf   ratio   ours first / C first   libbpf in this process   floor',
   );
   for (const m of modes) {
+    if (MODES && !MODES.includes(m.c)) continue;
     m.ours(); // warm up
     const ours: number[] = [];
     const theirs: number[] = [];

@@ -128,33 +128,40 @@ function checkedLogBuffer(o: ProgLoadAttr): Uint8Array | undefined {
   return logBuffer(o.logLevel, o.logBuf, o.logSize);
 }
 
-/** Fills a reset attr with `o` (checked by {@link checkProgLoad}). */
+/**
+ * Fills a reset attr with `o` (checked by {@link checkProgLoad}). The reset left every field 0, so
+ * a field is written only when `o` sets it: each given value is still checked, and an absent one
+ * costs nothing (a load touches little besides what it sends).
+ */
 function fillProgLoad(a: Attr, o: ProgLoadAttr, logBuf: Uint8Array | undefined): Attr {
   const license = checkCString(o.license ?? 'GPL', 'license', 127);
-  return a
-    .u32(PROG_LOAD.prog_type, checkU32(o.progType, 'progType'))
+  a.u32(PROG_LOAD.prog_type, checkU32(o.progType, 'progType'))
     .u32(PROG_LOAD.insn_cnt, o.insns.byteLength / 8)
     .input(PROG_LOAD.insns, o.insns)
-    .inputString(PROG_LOAD.license, license)
-    .u32(PROG_LOAD.log_level, checkU32(o.logLevel ?? 0, 'logLevel'))
-    .u32(PROG_LOAD.log_size, logBuf?.byteLength ?? 0)
-    .ptr(PROG_LOAD.log_buf, logBuf ?? null)
-    .u32(PROG_LOAD.kern_version, checkU32(o.kernVersion ?? 0, 'kernVersion'))
-    .u32(PROG_LOAD.prog_flags, checkU32(o.progFlags ?? 0, 'progFlags'))
-    .chars(PROG_LOAD.prog_name, 16, checkObjectName(o.progName ?? '', 'progName'))
-    .u32(PROG_LOAD.prog_ifindex, checkU32(o.progIfindex ?? 0, 'progIfindex'))
-    .u32(PROG_LOAD.expected_attach_type, checkU32(o.expectedAttachType ?? 0, 'expectedAttachType'))
-    .u32(PROG_LOAD.prog_btf_fd, o.progBtfFd === undefined ? 0 : checkFd(o.progBtfFd, 'progBtfFd'))
-    .u32(PROG_LOAD.func_info_rec_size, o.funcInfo ? checkU32(o.funcInfoRecSize ?? 8, 'funcInfoRecSize') : 0)
-    .input(PROG_LOAD.func_info, o.funcInfo ?? null)
-    .u32(PROG_LOAD.func_info_cnt, o.funcInfo ? o.funcInfo.byteLength / (o.funcInfoRecSize ?? 8) : 0)
-    .u32(PROG_LOAD.line_info_rec_size, o.lineInfo ? checkU32(o.lineInfoRecSize ?? 16, 'lineInfoRecSize') : 0)
-    .input(PROG_LOAD.line_info, o.lineInfo ?? null)
-    .u32(PROG_LOAD.line_info_cnt, o.lineInfo ? o.lineInfo.byteLength / (o.lineInfoRecSize ?? 16) : 0)
-    .u32(PROG_LOAD.attach_btf_id, checkU32(o.attachBtfId ?? 0, 'attachBtfId'))
-    .u32(PROG_LOAD.attach_prog_fd, checkFd(o.attachProgFd ?? o.attachBtfObjFd ?? 0, 'attachProgFd'))
-    .ptr(PROG_LOAD.fd_array, o.fdArray ?? null)
-    .u32(PROG_LOAD.prog_token_fd, o.progTokenFd === undefined ? 0 : checkFd(o.progTokenFd, 'progTokenFd'));
+    .inputString(PROG_LOAD.license, license);
+  if (o.logLevel != null) a.u32(PROG_LOAD.log_level, checkU32(o.logLevel, 'logLevel'));
+  if (logBuf) a.u32(PROG_LOAD.log_size, logBuf.byteLength).ptr(PROG_LOAD.log_buf, logBuf);
+  if (o.kernVersion != null) a.u32(PROG_LOAD.kern_version, checkU32(o.kernVersion, 'kernVersion'));
+  if (o.progFlags != null) a.u32(PROG_LOAD.prog_flags, checkU32(o.progFlags, 'progFlags'));
+  if (o.progName) a.chars(PROG_LOAD.prog_name, 16, checkObjectName(o.progName, 'progName'));
+  if (o.progIfindex != null) a.u32(PROG_LOAD.prog_ifindex, checkU32(o.progIfindex, 'progIfindex'));
+  if (o.expectedAttachType != null)
+    a.u32(PROG_LOAD.expected_attach_type, checkU32(o.expectedAttachType, 'expectedAttachType'));
+  if (o.progBtfFd !== undefined) a.u32(PROG_LOAD.prog_btf_fd, checkFd(o.progBtfFd, 'progBtfFd'));
+  if (o.funcInfo)
+    a.u32(PROG_LOAD.func_info_rec_size, checkU32(o.funcInfoRecSize ?? 8, 'funcInfoRecSize'))
+      .input(PROG_LOAD.func_info, o.funcInfo)
+      .u32(PROG_LOAD.func_info_cnt, o.funcInfo.byteLength / (o.funcInfoRecSize ?? 8));
+  if (o.lineInfo)
+    a.u32(PROG_LOAD.line_info_rec_size, checkU32(o.lineInfoRecSize ?? 16, 'lineInfoRecSize'))
+      .input(PROG_LOAD.line_info, o.lineInfo)
+      .u32(PROG_LOAD.line_info_cnt, o.lineInfo.byteLength / (o.lineInfoRecSize ?? 16));
+  if (o.attachBtfId != null) a.u32(PROG_LOAD.attach_btf_id, checkU32(o.attachBtfId, 'attachBtfId'));
+  const attachProgFd = o.attachProgFd ?? o.attachBtfObjFd;
+  if (attachProgFd != null) a.u32(PROG_LOAD.attach_prog_fd, checkFd(attachProgFd, 'attachProgFd'));
+  if (o.fdArray) a.ptr(PROG_LOAD.fd_array, o.fdArray);
+  if (o.progTokenFd !== undefined) a.u32(PROG_LOAD.prog_token_fd, checkFd(o.progTokenFd, 'progTokenFd'));
+  return a;
 }
 
 /** The typed error of a failed load, with its log and the log size the kernel wanted. */
@@ -213,7 +220,6 @@ const CALL = BpfInsnClass.JMP | BpfJmpOp.CALL;
 /** How many fd_array entries the kernel reads for `insns` (host byte order): 1 + the highest index. */
 function fdArrayEntries(insns: Uint8Array): number {
   const le = isLittleEndian(HOST_BYTE_ORDER);
-  const v = new DataView(insns.buffer, insns.byteOffset, insns.byteLength);
   let entries = 0;
   for (let at = 0; at + INSN_BYTES <= insns.byteLength; at += INSN_BYTES) {
     const code = insns[at]!;
@@ -221,15 +227,20 @@ function fdArrayEntries(insns: Uint8Array): number {
     const regs = insns[at + 1]!;
     const src = le ? regs >> 4 : regs & 0xf;
     if (code === LD_IMM64 && (src === BpfPseudoLd.MAP_IDX || src === BpfPseudoLd.MAP_IDX_VALUE)) {
-      entries = Math.max(entries, v.getInt32(at + 4, le) + 1);
+      entries = Math.max(entries, insnView(insns).getInt32(at + 4, le) + 1);
     } else if (code === CALL && src === BpfPseudoCall.KFUNC_CALL) {
       // off 0 is vmlinux's BTF; off n > 0 is the module BTF whose fd is fd_array[n]
-      const off = v.getInt16(at + 2, le);
+      const off = insnView(insns).getInt16(at + 2, le);
       if (off > 0) entries = Math.max(entries, off + 1);
     }
     if (code === LD_IMM64) at += INSN_BYTES; // its second half is no instruction
   }
   return entries;
+}
+
+/** A view of the instruction bytes, made only for the instructions that name fd_array entries. */
+function insnView(insns: Uint8Array): DataView {
+  return new DataView(insns.buffer, insns.byteOffset, insns.byteLength);
 }
 
 /** Options of BPF_BTF_LOAD. */

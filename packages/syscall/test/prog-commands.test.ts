@@ -181,6 +181,22 @@ describeKernel('program commands', () => {
     }
   });
 
+  it('sends only what a load gives: nothing of the load before carries over into the next', () => {
+    const insns = hostCode(asm`r0 = 0; exit`);
+    const loadName = (progName?: string) => {
+      const fd = progLoad({ progType: BpfProgType.SOCKET_FILTER, insns, ...(progName && { progName }) });
+      try {
+        return progInfo(fd).name;
+      } finally {
+        close(fd);
+      }
+    };
+    expect(loadName('named_first')).toBe('named_first');
+    expect(loadName()).toBe('');
+    expect(loadName('a')).toBe('a');
+    expect(loadName('')).toBe('');
+  });
+
   it('passes the license, name and instructions intact, small ones copied and large ones by address', () => {
     const gpl = (license: string, progName = 'lic') => {
       const fd = progLoad({

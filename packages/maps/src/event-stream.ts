@@ -1,6 +1,5 @@
 import type { Codec } from './codecs/codec.js';
 import { CodecError } from './errors.js';
-import { NextTurn } from './next-turn.js';
 
 /**
  * A callback subscription to a reader's decoded events (`ring.onEvent(codec, cb)`): the
@@ -31,7 +30,8 @@ export type ConsumeEvents<T> = (cb: (event: T) => void, limit: number) => number
 export interface EventWakeups {
   readable(signal?: AbortSignal): Promise<boolean>;
   hold(): () => void;
-  subscribe(drain: () => void): () => void;
+  /** Runs `drain` on every wake-up; it returns true when it left ready records for the next turn. */
+  subscribe(drain: () => boolean): () => void;
 }
 
 /**
@@ -42,7 +42,7 @@ export const EVENT_BATCH = 4096;
 
 /**
  * How long one turn of the event loop drains a subscription at most (ms): when it is spent and
- * records are still ready, the next turn is scheduled at once (`setImmediate`), so that a fast
+ * records are still ready, the reader's next turn (`setImmediate`) goes on, so that a fast
  * producer cannot starve the event loop. A batch already begun is finished (a callback that
  * takes 1 µs a record holds a turn for about 4 ms).
  */
@@ -107,54 +107,62 @@ export function eventIterator<T>(
 }
 
 /**
+ * @internal What a subscription's drain reads after every record: true once the subscription
+ * closed (its callback may close it). Plain data, one shape for every subscription, so that the
+ * check is a single load in the drain's loop (the reader's own closing is checked there apart).
+ */
+export interface DrainStop {
+  readonly closed: boolean;
+}
+
+/**
  * @internal The callback form: runs `drain` (which delivers at most {@link EVENT_BATCH} decoded
- * records to the subscriber's callback, and returns how many) on every wake-up, again while it
- * delivers full batches, for up to {@link EVENT_TURN_MS} a turn. A turn has a fixed cost (the
- * poller's re-arm and its worker's message, or a `setImmediate`): with one batch a turn, 64-byte
- * records took 3-5 ns more CPU each than with sixteen.
+ * records to the subscriber's callback, stopping once `stop` is closed, and returns how many) on
+ * every wake-up, again while it delivers full batches, for up to {@link EVENT_TURN_MS} a turn;
+ * records still ready then are left to the reader's next turn, which runs it again without
+ * waiting for the poller. A turn has a fixed cost (a `setImmediate`, or the poller's re-arm and its worker's message): with one
+ * batch a turn, 64-byte records took 3-5 ns more CPU each than with sixteen.
  */
 export function eventSubscription(
   source: EventSource,
   wakeups: EventWakeups,
-  drain: (subscription: EventSubscription) => number,
+  drain: (stop: DrainStop) => number,
   signal: AbortSignal | undefined,
 ): EventSubscription {
   return new Subscription(source, wakeups, drain, signal);
 }
 
-// A class (one hidden class for every subscription, its getter on the prototype): a drain's loop
-// reads `closed` after every record, which stays a monomorphic, inlined load however many
-// subscriptions it has seen. An object literal with a getter made a new hidden class each time.
 class Subscription implements EventSubscription {
   readonly #source: EventSource;
+  // What the drain checks after every record: a data property of a literal (the same hidden class
+  // for every subscription). Reading the `closed` getter there (two private fields of two
+  // objects) cost about 1 ns a 64-byte record more.
+  readonly #stopped = { closed: false };
   readonly #signal: AbortSignal | undefined;
   #stop: (() => void) | undefined;
-  // The turn scheduled while records were left after one (at most one at a time).
-  readonly #next: NextTurn;
   readonly #onAbort = () => this.close();
 
   constructor(
     source: EventSource,
     wakeups: EventWakeups,
-    drain: (subscription: EventSubscription) => number,
+    drain: (stop: DrainStop) => number,
     signal: AbortSignal | undefined,
   ) {
     this.#source = source;
     this.#signal = signal;
-    const run = (): void => {
-      // A wake-up while the next turn is scheduled leaves the records to that turn: one chain
-      // of turns per subscription, however often the poller sees the ring still readable.
-      if (this.#next.scheduled) return;
+    // @returns true when the turn's time was spent with records still ready (the stream's next
+    // turn runs this again).
+    const run = (): boolean => {
       const start = performance.now();
-      while (this.#stop !== undefined && !source.closed && drain(this) === EVENT_BATCH) {
-        if (performance.now() - start >= EVENT_TURN_MS) {
-          this.#next.schedule();
-          return;
-        }
+      while (this.#stop !== undefined && !source.closed && drain(this.#stopped) === EVENT_BATCH) {
+        if (performance.now() - start >= EVENT_TURN_MS) return true;
       }
+      return false;
     };
-    this.#next = new NextTurn(run);
-    if (signal?.aborted === true) return;
+    if (signal?.aborted === true) {
+      this.#stopped.closed = true;
+      return;
+    }
     this.#stop = wakeups.subscribe(run);
     signal?.addEventListener('abort', this.#onAbort, { once: true });
   }
@@ -166,7 +174,7 @@ class Subscription implements EventSubscription {
   close(): void {
     const stop = this.#stop;
     this.#stop = undefined;
-    this.#next.cancel();
+    this.#stopped.closed = true;
     this.#signal?.removeEventListener('abort', this.#onAbort);
     stop?.();
   }

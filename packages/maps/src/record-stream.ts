@@ -31,8 +31,9 @@ export class RecordStream {
   readonly #waiters: Waiter[] = [];
   // Callers of readable(): woken on the next notification (or close) without taking a record.
   #wakeups: ((open: boolean) => void)[] = [];
-  // Drains run on every wake-up (event subscriptions): each takes what is ready.
-  readonly #drains = new Set<() => void>();
+  // Drains run on every wake-up (event subscriptions): each takes what is ready, and says whether
+  // it left ready records for the next turn (see subscribe).
+  readonly #drains = new Set<() => boolean>();
   #iterators = 0;
   #closed = false;
   // The turn scheduled for records left for the 'record' listeners (at most one at a time).
@@ -91,10 +92,12 @@ export class RecordStream {
     // A drain that throws (its callback did) does not keep the others from running; the first
     // error is rethrown once all ran and the stream is re-armed, as a listener's error would be.
     let failure: { error: unknown } | undefined;
+    // True when a drain stopped with records left: the next turn runs the pump instead of the poller.
+    let more = false;
     try {
       for (const drain of this.#drains) {
         try {
-          drain();
+          if (drain()) more = true;
         } catch (error) {
           failure ??= { error };
         }
@@ -120,7 +123,12 @@ export class RecordStream {
       }
     } finally {
       if (!this.#closed && this.#wanted()) {
-        this.#arm();
+        // Not re-armed while a drain has records left: the fd is still readable, so the worker
+        // would wake at once, and again after every re-arm until the next turn runs (hundreds
+        // of wake-ups per turn, each an epoll_ctl and two thread messages). The next turn's
+        // pump re-arms once the drains have taken everything.
+        if (more) this.#again.schedule();
+        else this.#arm();
         // Records left for the listeners (past EMIT_BATCH, or behind one that threw) get the next
         // turn of the event loop: the poller would not wake for them. A ring reader has already
         // copied them out of the ring (its read-ahead), and a perf event's readiness is cleared
@@ -134,9 +142,11 @@ export class RecordStream {
   /**
    * Runs `drain` on every wake-up (and once soon, for what is already ready) until the returned
    * function is called; `drain` takes at most a bounded number of records, so that a fast
-   * producer cannot starve the event loop (readiness is level-based: what is left wakes it again).
+   * producer cannot starve the event loop, and returns true when it stopped with records left:
+   * the next turn of the event loop runs it again (and the stream waits for the poller only once
+   * no drain has records left).
    */
-  subscribe(drain: () => void): () => void {
+  subscribe(drain: () => boolean): () => void {
     if (this.#closed) return () => {};
     const own = () => drain();
     this.#drains.add(own);

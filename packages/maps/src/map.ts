@@ -3,19 +3,15 @@ import {
   BpfMapCreateFlag,
   BpfSyscallError,
   checkObjectName,
-  close,
-  fdTarget,
   getPinned,
   MapElemChannel,
   type MapInfo,
   mapCreate,
   mapFreeze,
-  mapGetFdById,
   mapInfo,
   mapLookupAndDeleteElem,
   mapLookupElem,
   mapUpdateElem,
-  NotFoundError,
   OwnedFd,
   pinObject,
   unpin,
@@ -32,29 +28,14 @@ import {
   type RawBatchResult,
   setBatch,
 } from './batch.js';
-import { bytes } from './codecs/bytes.js';
 import type { Codec } from './codecs/codec.js';
-import { isPerCpu, perCpu } from './codecs/per-cpu.js';
-import {
-  CodecError,
-  MapFrozenError,
-  MapNotFoundError,
-  MapTypeError,
-  NotAMapError,
-  PinNotFoundError,
-} from './errors.js';
+import { MapFrozenError, MapTypeError } from './errors.js';
 import { clear, count, entries } from './iteration.js';
-import {
-  checkSpec,
-  createError,
-  isFrozen,
-  MAP_FD_KIND,
-  mapLabel,
-  pinError,
-  writeError,
-} from './map-diagnosis.js';
+import { infoCodecs, specCodecs } from './map-codecs.js';
+import { checkSpec, createError, isFrozen, mapLabel, pinError, writeError } from './map-diagnosis.js';
+import { checkMapFd, openMapById, openPinnedMap } from './map-open.js';
 import type { MapSpec } from './map-spec.js';
-import { isKeyless, isPerCpuType, MapType, mapTypeName, Update } from './map-types.js';
+import { MapType, mapTypeName, Update } from './map-types.js';
 import { MmapArray, type MmapOptions } from './mmap-array.js';
 import { assertReusable } from './pin-reuse.js';
 
@@ -65,17 +46,6 @@ const ORDER: ByteOrder = HOST_BYTE_ORDER;
 export interface MapCodecs<K, V> {
   key?: Codec<K>;
   value?: Codec<V>;
-}
-
-function resolveCodec<T>(c: Codec<T> | undefined, size: number | undefined, what: string): Codec<T> {
-  if (c) {
-    if (size !== undefined && size !== c.size) {
-      throw new CodecError(what, `codec ${c.name} is ${c.size} bytes but ${what}Size is ${size}`);
-    }
-    return c;
-  }
-  if (size === undefined) throw new CodecError(what, `give a ${what} codec or ${what}Size`);
-  return bytes(size) as unknown as Codec<T>;
 }
 
 /**
@@ -137,18 +107,7 @@ export class BpfMap<K, V> implements Disposable {
 
   /** Creates a map from a spec (or opens its pin when `pinning.reuse` finds one). */
   static create<K = Uint8Array, V = Uint8Array>(spec: MapSpec<K, V>): BpfMap<K, V> {
-    const keyless = isKeyless(spec.type);
-    const key = keyless ? (bytes(0) as unknown as Codec<K>) : resolveCodec(spec.key, spec.keySize, 'key');
-    let value = resolveCodec(spec.value, spec.valueSize ?? (spec.value ? undefined : 0), 'value');
-    let valueSize = value.size;
-    if (isPerCpuType(spec.type)) {
-      if (!isPerCpu(value)) {
-        if (spec.value)
-          throw new CodecError('value', `${mapTypeName(spec.type)} maps need a perCpu(...) value codec`);
-        value = perCpu(value) as unknown as Codec<V>;
-      }
-      valueSize = (value as unknown as { element: Codec<unknown> }).element.size;
-    }
+    const { key, value, valueSize } = specCodecs(spec);
     let flags = spec.flags ?? 0;
     if (spec.numaNode !== undefined) flags |= BpfMapCreateFlag.NUMA_NODE;
     checkObjectName(spec.name ?? '', 'name');
@@ -216,12 +175,7 @@ export class BpfMap<K, V> implements Disposable {
    * is then left to the caller, untouched.
    */
   static fromFd<K = unknown, V = unknown>(fd: number, codecs: MapCodecs<K, V> = {}): BpfMap<K, V> {
-    const kind = fdTarget(fd);
-    if (kind !== MAP_FD_KIND)
-      throw new NotAMapError(
-        `fd ${fd}`,
-        kind === undefined ? 'is not an open file descriptor' : `is not a BPF map: it is ${kind}`,
-      );
+    checkMapFd(fd);
     return BpfMap.#adopt(fd, codecs);
   }
 
@@ -229,34 +183,18 @@ export class BpfMap<K, V> implements Disposable {
   static #adopt<K, V>(fd: number, codecs: MapCodecs<K, V>, check?: (info: MapInfo) => void): BpfMap<K, V> {
     const owned = new OwnedFd(fd, 'map fd');
     let info: MapInfo;
+    let fitted: { key: Codec<K>; value: Codec<V> };
     try {
       info = mapInfo(fd);
       check?.(info);
+      fitted = infoCodecs(info, codecs);
     } catch (e) {
-      owned.close();
-      throw e;
-    }
-    let key: Codec<K>;
-    let value: Codec<V>;
-    try {
-      key = resolveCodec(codecs.key, info.keySize, 'key');
-      if (isPerCpuType(info.type)) {
-        const v =
-          codecs.value && isPerCpu(codecs.value)
-            ? codecs.value
-            : perCpu(resolveCodec(codecs.value, info.valueSize, 'value'));
-        if ((v as unknown as { element: Codec<unknown> }).element.size !== info.valueSize) {
-          throw new CodecError('value', `per-CPU element is not ${info.valueSize} bytes`);
-        }
-        value = v as unknown as Codec<V>;
-      } else value = resolveCodec(codecs.value, info.valueSize, 'value');
-    } catch (e) {
-      // codecs that do not fit the map: the fd was ours, close it
+      // not the map asked for, or codecs that do not fit it: the fd was ours, close it
       owned.close();
       throw e;
     }
     owned.release();
-    return new BpfMap(fd, info, key, value);
+    return new BpfMap(fd, info, fitted.key, fitted.value);
   }
 
   /**
@@ -265,38 +203,12 @@ export class BpfMap<K, V> implements Disposable {
    * there is not a map (a program, a link) or the file is not on bpffs.
    */
   static fromPin<K = unknown, V = unknown>(path: string, codecs: MapCodecs<K, V> = {}): BpfMap<K, V> {
-    let fd: number;
-    try {
-      fd = getPinned(path);
-    } catch (e) {
-      if (e instanceof NotFoundError) throw new PinNotFoundError(path, e);
-      if (existsSync(path)) throw new NotAMapError(path, 'is not a BPF object pinned on bpffs', e);
-      throw e;
-    }
-    return BpfMap.#adoptOwn(fd, path, codecs);
+    return BpfMap.#adopt(openPinnedMap(path), codecs);
   }
 
   /** Opens a map by its kernel id. @throws MapNotFoundError when no map has this id. */
   static fromId<K = unknown, V = unknown>(id: number, codecs: MapCodecs<K, V> = {}): BpfMap<K, V> {
-    let fd: number;
-    try {
-      fd = mapGetFdById(id);
-    } catch (e) {
-      if (e instanceof NotFoundError)
-        throw new MapNotFoundError(`map id ${id}`, 'no map has this id (closed and freed?)', e);
-      throw e;
-    }
-    return BpfMap.#adoptOwn(fd, `map id ${id}`, codecs);
-  }
-
-  // An fd this class opened: closed again when it is not a map.
-  static #adoptOwn<K, V>(fd: number, subject: string, codecs: MapCodecs<K, V>): BpfMap<K, V> {
-    const kind = fdTarget(fd);
-    if (kind !== MAP_FD_KIND) {
-      close(fd);
-      throw new NotAMapError(subject, `is not a BPF map: it is ${kind}`);
-    }
-    return BpfMap.#adopt(fd, codecs);
+    return BpfMap.#adopt(openMapById(id), codecs);
   }
 
   /** The map's fd. @throws ObjectClosedError after close. */

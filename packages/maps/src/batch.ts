@@ -12,8 +12,7 @@ import {
   mapUpdateBatch,
   mapUpdateElem,
 } from '@ts-ebpf/syscall';
-import { Errno, HOST_BYTE_ORDER } from '@ts-ebpf/uapi';
-import type { Codec } from './codecs/codec.js';
+import { Errno } from '@ts-ebpf/uapi';
 import type { BpfMap } from './map.js';
 import { mapLabel } from './map-diagnosis.js';
 
@@ -146,8 +145,8 @@ function decoded<K, V>(map: BpfMap<K, V>, r: ReturnType<typeof kernelLookup>): B
   const keys = new Array<K>(r.count);
   const values = new Array<V>(r.count);
   for (let i = 0; i < r.count; i++) {
-    keys[i] = map.keyCodec.read(r.s.keyView, i * ks, HOST_BYTE_ORDER);
-    values[i] = map.valueCodec.read(r.s.valueView, i * vs, HOST_BYTE_ORDER);
+    keys[i] = map.readKey(r.s.keyView, i * ks);
+    values[i] = map.readValue(r.s.valueView, i * vs);
   }
   return { keys, values, cursor: r.cursor, done: r.done };
 }
@@ -183,8 +182,8 @@ function singleLookup<K, V>(
     if (!mapGetNextKey(fd, have ? prev : null, next)) return { keys, values, cursor: null, done: true };
     const found = del ? takeElem(fd, next, value) : mapLookupElem(fd, next, value);
     if (found) {
-      keys.push(map.keyCodec.read(s.keyView, ks, HOST_BYTE_ORDER));
-      values.push(map.valueCodec.read(s.valueView, 0, HOST_BYTE_ORDER));
+      keys.push(map.readKey(s.keyView, ks));
+      values.push(map.readValue(s.valueView, 0));
     }
     prev.set(next);
     have = !del;
@@ -256,8 +255,8 @@ export function getBatchBytes<K, V>(
   // single-operation fallback: encode what it decoded
   const keys = new Uint8Array(r.keys.length * ks);
   const values = new Uint8Array(r.keys.length * vs);
-  encodeAll(map.keyCodec, r.keys, new DataView(keys.buffer), 'keys');
-  encodeAll(map.valueCodec, r.values as V[], new DataView(values.buffer), 'values');
+  encodeKeys(map, r.keys, new DataView(keys.buffer));
+  encodeValues(map, r.values as V[], new DataView(values.buffer));
   return { count: r.keys.length, keys, values, cursor: r.cursor, done: r.done };
 }
 
@@ -274,9 +273,15 @@ function copyOut(src: Uint8Array, n: number, reuse: Uint8Array | null, capacity:
   return out;
 }
 
-function encodeAll<T>(codec: Codec<T>, items: readonly T[], view: DataView, what: string) {
-  for (let i = 0; i < items.length; i++)
-    codec.write(view, i * codec.size, items[i] as T, `${what}[${i}]`, HOST_BYTE_ORDER);
+// Encodes `keys` (or `values`) back to back; a CodecError names the map and `keys[i]` (`values[i]`).
+function encodeKeys<K, V>(map: BpfMap<K, V>, keys: readonly K[], view: DataView) {
+  const size = map.keyCodec.size;
+  for (let i = 0; i < keys.length; i++) map.writeKey(view, i * size, keys[i] as K, `keys[${i}]`);
+}
+
+function encodeValues<K, V>(map: BpfMap<K, V>, values: readonly V[], view: DataView) {
+  const size = map.valueCodec.size;
+  for (let i = 0; i < values.length; i++) map.writeValue(view, i * size, values[i] as V, `values[${i}]`);
 }
 
 // The kernel's batch command, or, when it refuses batches for this map type, single operations.
@@ -307,8 +312,8 @@ export function setBatch<K, V>(
   }
   if (keys.length === 0) return 0;
   const s = scratch(map as BpfMap<unknown, unknown>, keys.length);
-  encodeAll(map.keyCodec, keys, s.keyView, 'keys');
-  encodeAll(map.valueCodec, values, s.valueView, 'values');
+  encodeKeys(map, keys, s.keyView);
+  encodeValues(map, values, s.valueView);
   const ks = map.keyCodec.size;
   const vs = map.valueCodec.size;
   return withFallback(
@@ -334,7 +339,7 @@ export function setBatch<K, V>(
 export function deleteBatch<K, V>(map: BpfMap<K, V>, keys: readonly K[]): number {
   if (keys.length === 0) return 0;
   const s = scratch(map as BpfMap<unknown, unknown>, keys.length);
-  encodeAll(map.keyCodec, keys, s.keyView, 'keys');
+  encodeKeys(map, keys, s.keyView);
   const ks = map.keyCodec.size;
   return withFallback(
     map,

@@ -1,5 +1,5 @@
 import { mapGetNextKey, mapLookupElem, mapUpdateElem } from '@ts-ebpf/syscall';
-import { HOST_BYTE_ORDER, HOST_LITTLE_ENDIAN } from '@ts-ebpf/uapi';
+import { HOST_LITTLE_ENDIAN } from '@ts-ebpf/uapi';
 import {
   type BatchCursor,
   type BatchResult,
@@ -47,13 +47,13 @@ function* walk<K, V>(map: BpfMap<K, V>, withValues: boolean): Generator<[K, V | 
       if (seen.has(id)) continue;
       seen.add(id);
     }
-    const key = map.keyCodec.read(view, prevAt, HOST_BYTE_ORDER);
+    const key = map.readKey(view, prevAt);
     if (!withValues) {
       yield [key, undefined];
       continue;
     }
     // Deleted between get_next_key and lookup: skip it.
-    if (mapLookupElem(map.fd, prev, value)) yield [key, map.valueCodec.read(valueView, 0, HOST_BYTE_ORDER)];
+    if (mapLookupElem(map.fd, prev, value)) yield [key, map.readValue(valueView, 0)];
   }
 }
 

@@ -69,3 +69,17 @@ export function infoCodecs<K, V>(info: MapInfo, codecs: MapCodecs<K, V>): { key:
   }
   return { key, value: value as unknown as Codec<V> };
 }
+
+/**
+ * @internal `e`, an error a map's `side` codec threw, as the map reports it: a {@link CodecError}
+ * becomes one that names `map` and the side (a written field's path names the side already;
+ * a read names it before the codec: `value: u64AsNumber: …`), with `e` as its cause. Any other
+ * error, and one naming a map already, is returned as it is.
+ */
+export function codecErrorOf(e: unknown, map: string, side: 'key' | 'value'): unknown {
+  if (!(e instanceof CodecError) || e.map !== undefined) return e;
+  const prefix = `${e.field}: `;
+  if (e.field.startsWith(side) && e.message.startsWith(prefix))
+    return new CodecError(e.field, e.message.slice(prefix.length), { map, cause: e });
+  return new CodecError(side, e.message, { map, cause: e });
+}

@@ -31,7 +31,7 @@ import {
 import type { Codec } from './codecs/codec.js';
 import { MapFrozenError, MapTypeError } from './errors.js';
 import { clear, count, entries } from './iteration.js';
-import { infoCodecs, specCodecs } from './map-codecs.js';
+import { codecErrorOf, infoCodecs, specCodecs } from './map-codecs.js';
 import { checkSpec, createError, isFrozen, mapLabel, pinError, writeError } from './map-diagnosis.js';
 import { checkMapFd, openMapById, openPinnedMap } from './map-open.js';
 import type { MapSpec } from './map-spec.js';
@@ -228,14 +228,52 @@ export class BpfMap<K, V> implements Disposable {
 
   /** @internal Encodes `key` into the scratch key buffer. */
   encodeKey(key: K): Uint8Array | null {
-    if (this.#key) this.keyCodec.write(this.#keyView, 0, key, 'key', ORDER);
+    if (this.#key) this.writeKey(this.#keyView, 0, key);
     return this.#key;
   }
 
   /** @internal Encodes `value` into the scratch value buffer. */
   encodeValue(value: V): Uint8Array {
-    this.valueCodec.write(this.#valueView, 0, value, 'value', ORDER);
+    this.writeValue(this.#valueView, 0, value);
     return this.#value;
+  }
+
+  // Codec calls: a key or value that does not code is a CodecError naming this map and the side.
+
+  /** @internal Encodes `key` at `offset` of `view`; `path` names it in errors. */
+  writeKey(view: DataView, offset: number, key: K, path = 'key'): void {
+    try {
+      this.keyCodec.write(view, offset, key, path, ORDER);
+    } catch (e) {
+      throw codecErrorOf(e, this.#label(), 'key');
+    }
+  }
+
+  /** @internal Encodes `value` at `offset` of `view`; `path` names it in errors. */
+  writeValue(view: DataView, offset: number, value: V, path = 'value'): void {
+    try {
+      this.valueCodec.write(view, offset, value, path, ORDER);
+    } catch (e) {
+      throw codecErrorOf(e, this.#label(), 'value');
+    }
+  }
+
+  /** @internal Decodes the key at `offset` of `view`. */
+  readKey(view: DataView, offset: number): K {
+    try {
+      return this.keyCodec.read(view, offset, ORDER);
+    } catch (e) {
+      throw codecErrorOf(e, this.#label(), 'key');
+    }
+  }
+
+  /** @internal Decodes the value at `offset` of `view`. */
+  readValue(view: DataView, offset: number): V {
+    try {
+      return this.valueCodec.read(view, offset, ORDER);
+    } catch (e) {
+      throw codecErrorOf(e, this.#label(), 'value');
+    }
   }
 
   // The element channel, made on first use (it asks the kernel for the map's sizes once).
@@ -248,7 +286,7 @@ export class BpfMap<K, V> implements Disposable {
 
   // Encodes `key` into the channel's key buffer (maps without keys have none).
   #channelKey(ch: MapElemChannel, key: K): void {
-    if (this.#key) this.keyCodec.write(ch.keyView, 0, key, 'key', ORDER);
+    if (this.#key) this.writeKey(ch.keyView, 0, key);
   }
 
   /** The value stored under `key`, or undefined when absent. `flags`: `Update.LOCK` to read under the value's spin lock. */
@@ -256,14 +294,14 @@ export class BpfMap<K, V> implements Disposable {
     const ch = this.#channel ?? this.#elem();
     this.#channelKey(ch, key);
     if (!ch.lookup(flags)) return undefined;
-    return this.valueCodec.read(ch.valueView, 0, ORDER);
+    return this.readValue(ch.valueView, 0);
   }
 
   /** Stores `value` under `key`. `flags`: `Update.ANY` (default), `NOEXIST`, `EXIST`, `LOCK`. */
   set(key: K, value: V, flags: number = Update.ANY): this {
     const ch = this.#channel ?? this.#elem();
     this.#channelKey(ch, key);
-    this.valueCodec.write(ch.valueView, 0, value, 'value', ORDER);
+    this.writeValue(ch.valueView, 0, value);
     try {
       ch.update(flags);
     } catch (e) {
@@ -324,19 +362,19 @@ export class BpfMap<K, V> implements Disposable {
     const ch = this.#channel ?? this.#elem();
     this.#channelKey(ch, key);
     if (!ch.lookupAndDelete()) return undefined;
-    return this.valueCodec.read(ch.valueView, 0, ORDER);
+    return this.readValue(ch.valueView, 0);
   }
 
   /** @internal Reads a value into the scratch buffer and decodes it; for wrappers. */
   lookupRaw(key: Uint8Array | null, flags = 0): V | undefined {
     if (!mapLookupElem(this.fd, key, this.#value, flags)) return undefined;
-    return this.valueCodec.read(this.#valueView, 0, ORDER);
+    return this.readValue(this.#valueView, 0);
   }
 
   /** @internal Takes (pops) a value from a keyless map. */
   takeRaw(flags = 0): V | undefined {
     if (!mapLookupAndDeleteElem(this.fd, null, this.#value, flags)) return undefined;
-    return this.valueCodec.read(this.#valueView, 0, ORDER);
+    return this.readValue(this.#valueView, 0);
   }
 
   /** @internal Writes a value into a keyless map. */

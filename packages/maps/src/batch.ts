@@ -51,8 +51,10 @@ export interface RawBatchOptions {
   /**
    * An earlier result to refill: its key and value storage is reused when large enough, so
    * nothing is allocated for them (as `out` arguments are in libbpf and cilium/ebpf). Its
-   * bytes are overwritten: pass it back only once done with them. Ignored where the kernel
-   * refuses batch lookups for the map type.
+   * bytes are overwritten: pass it back only once done with them. Arrays you made yourself
+   * are refilled only within their own view (never the rest of a Buffer's pool or of a larger
+   * array); when too small, new storage replaces them. Ignored where the kernel refuses batch
+   * lookups for the map type.
    */
   into?: RawBatchResult;
 }
@@ -260,15 +262,29 @@ export function getBatchBytes<K, V>(
   return { count: r.keys.length, keys, values, cursor: r.cursor, done: r.done };
 }
 
-// The first `n` bytes of `src`. Without `reuse`, an exact copy. With it, in its storage (from its
-// start) where that has room, else in new storage of `capacity` bytes for the next refills.
+// Storage this module allocated for raw results. Only such storage is refilled past the end of
+// the view `into` holds: an `into` the caller made may share its ArrayBuffer with other data (a
+// Node Buffer's pool, the rest of a larger array), and only its own bytes are its to overwrite.
+const ownStorage = new WeakSet<ArrayBufferLike>();
+
+// The first `n` bytes of `src`. Without `reuse`, an exact copy. With it, in its own bytes where
+// they are enough; else, where it is storage made here, in that storage from its start when it
+// has room; else in new storage of `capacity` bytes for the next refills.
 function copyOut(src: Uint8Array, n: number, reuse: Uint8Array | null, capacity: number): Uint8Array {
-  if (!reuse) return src.slice(0, n);
-  const storage =
-    reuse.byteOffset === 0 && reuse.buffer.byteLength >= n
-      ? reuse.buffer
-      : new ArrayBuffer(Math.max(n, capacity));
-  const out = reuse.buffer === storage && reuse.byteLength === n ? reuse : new Uint8Array(storage, 0, n);
+  let out: Uint8Array;
+  if (!reuse) {
+    out = src.slice(0, n);
+    ownStorage.add(out.buffer);
+    return out;
+  }
+  if (reuse.byteLength >= n) out = reuse.byteLength === n ? reuse : reuse.subarray(0, n);
+  else if (reuse.byteOffset === 0 && ownStorage.has(reuse.buffer) && reuse.buffer.byteLength >= n)
+    out = new Uint8Array(reuse.buffer, 0, n);
+  else {
+    const storage = new ArrayBuffer(Math.max(n, capacity));
+    ownStorage.add(storage);
+    out = new Uint8Array(storage, 0, n);
+  }
   out.set(src.subarray(0, n));
   return out;
 }

@@ -79,14 +79,14 @@ function scratch(map: BpfMap<unknown, unknown>, count: number): Scratch {
   const vs = Math.max(map.valueCodec.size, 1) * count;
   let s = scratches.get(map);
   if (!s || s.keys.byteLength < ks || s.values.byteLength < vs) {
-    const keys = new Uint8Array(ks);
-    const values = new Uint8Array(vs);
+    const keyStorage = new ArrayBuffer(ks);
+    const valueStorage = new ArrayBuffer(vs);
     const c = Math.max(map.keySize, 8);
     s = {
-      keys,
-      values,
-      keyView: new DataView(keys.buffer),
-      valueView: new DataView(values.buffer),
+      keys: new Uint8Array(keyStorage),
+      values: new Uint8Array(valueStorage),
+      keyView: new DataView(keyStorage),
+      valueView: new DataView(valueStorage),
       cursorIn: new Uint8Array(c),
       cursorOut: new Uint8Array(c),
     };
@@ -255,10 +255,12 @@ export function getBatchBytes<K, V>(
     return into;
   }
   // single-operation fallback: encode what it decoded
-  const keys = new Uint8Array(r.keys.length * ks);
-  const values = new Uint8Array(r.keys.length * vs);
-  encodeKeys(map, r.keys, new DataView(keys.buffer));
-  encodeValues(map, r.values as V[], new DataView(values.buffer));
+  const keyStorage = new ArrayBuffer(r.keys.length * ks);
+  const valueStorage = new ArrayBuffer(r.keys.length * vs);
+  encodeKeys(map, r.keys, new DataView(keyStorage));
+  encodeValues(map, r.values as V[], new DataView(valueStorage));
+  const keys = new Uint8Array(keyStorage);
+  const values = new Uint8Array(valueStorage);
   return { count: r.keys.length, keys, values, cursor: r.cursor, done: r.done };
 }
 

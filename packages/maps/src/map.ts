@@ -99,10 +99,12 @@ export class BpfMap<K, V> implements Disposable {
     this.name = info.name;
     this.keyCodec = key;
     this.valueCodec = value;
-    this.#key = key.size === 0 ? null : new Uint8Array(key.size);
-    this.#keyView = new DataView(this.#key?.buffer ?? new ArrayBuffer(0));
-    this.#value = new Uint8Array(Math.max(value.size, 1));
-    this.#valueView = new DataView(this.#value.buffer);
+    const keyStorage = new ArrayBuffer(key.size);
+    this.#key = key.size === 0 ? null : new Uint8Array(keyStorage);
+    this.#keyView = new DataView(keyStorage);
+    const valueStorage = new ArrayBuffer(Math.max(value.size, 1));
+    this.#value = new Uint8Array(valueStorage);
+    this.#valueView = new DataView(valueStorage);
   }
 
   /** Creates a map from a spec (or opens its pin when `pinning.reuse` finds one). */
@@ -418,7 +420,7 @@ export class BpfMap<K, V> implements Disposable {
 
   /**
    * One BPF_MAP_LOOKUP_BATCH chunk as raw key and value bytes (no decoding): the fastest walk
-   * of a large map. Decode entry `i` with `map.keyCodec.read(new DataView(r.keys.buffer, r.keys.byteOffset), i * keySize, HOST_BYTE_ORDER)`.
+   * of a large map. Decode entry `i` with `map.keyCodec.read(new DataView(r.keys.buffer, r.keys.byteOffset, r.keys.byteLength), i * keySize, HOST_BYTE_ORDER)`.
    * Pass the previous result as `into` to refill its storage instead of allocating.
    *
    * @example

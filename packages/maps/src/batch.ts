@@ -325,7 +325,7 @@ export function setBatch<K, V>(
   if (keys.length !== values.length) {
     throw new BpfArgumentError(
       'values',
-      `setBatch on ${mapLabel(map.type, map.name)} was given ${keys.length} keys but ${values.length} values`,
+      `setBatch on ${mapLabel(map.type, map.name, map.info().id)} was given ${keys.length} keys but ${values.length} values`,
     );
   }
   if (keys.length === 0) return 0;

@@ -745,5 +745,14 @@ describeKernel('map mistakes (error catalog)', () => {
       error: BpfArgumentError,
       names: ["hash map 'counts'", '3 keys but 2 values'],
     },
+    {
+      what: 'setBatch with more keys than values, on an unnamed map',
+      act: () => {
+        using m = HashMap.create({ key: u32, value: u64, maxEntries: 4 });
+        m.setBatch([1, 2], [10n]);
+      },
+      error: BpfArgumentError,
+      names: [/setBatch on hash map \(id \d+\)/, '2 keys but 1 values'],
+    },
   ]);
 });

@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { Program } from '@ts-ebpf/programs';
 import { BpfArgumentError } from '@ts-ebpf/syscall';
+import { describeValue } from '@ts-ebpf/uapi';
 import type { Collection, CollectionOptions } from './collection.js';
 import {
   type PreparedProgram,
@@ -43,7 +44,7 @@ export async function loadCollectionAsync(
   if (!Number.isInteger(concurrency) || concurrency < 1)
     throw new BpfArgumentError(
       'concurrency',
-      `loadCollectionAsync: ${typeof concurrency === 'string' ? JSON.stringify(concurrency) : String(concurrency)} is not a positive integer`,
+      `loadCollectionAsync: ${describeValue(concurrency)} is not a positive integer`,
     );
   const load = startCollection(source, options);
   const { toLoad, context } = load;

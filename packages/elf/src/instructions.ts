@@ -28,8 +28,10 @@ export const PSEUDO_KFUNC_CALL = BpfPseudoCall.KFUNC_CALL;
  * register nibbles exchanged, `off` and `imm` reversed. Its own inverse.
  */
 export function swapInstructionOrder(code: Uint8Array): Uint8Array {
-  const out = new Uint8Array(code);
-  const v = new DataView(out.buffer);
+  const storage = new ArrayBuffer(code.byteLength);
+  const out = new Uint8Array(storage);
+  out.set(code);
+  const v = new DataView(storage);
   for (let o = 0; o + INSN_SIZE <= out.byteLength; o += INSN_SIZE) {
     const regs = out[o + 1]!;
     out[o + 1] = ((regs & 0x0f) << 4) | (regs >> 4);

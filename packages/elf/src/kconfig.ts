@@ -132,8 +132,9 @@ export function buildKconfig(
     externs.set(d.name, { name: d.name, offset: at, size: d.size, weak: isWeak(d.name) });
     placed.push({ name: d.name, typeId: d.typeId, offset: at });
   }
-  const contents = new Uint8Array(offset);
-  const view = new DataView(contents.buffer);
+  const storage = new ArrayBuffer(offset);
+  const contents = new Uint8Array(storage);
+  const view = new DataView(storage);
   for (const p of placed) {
     const raw = p.name === 'LINUX_KERNEL_VERSION' ? String(kernelVersionCode) : config.get(p.name);
     if (raw === undefined && !externs.get(p.name)!.weak) {

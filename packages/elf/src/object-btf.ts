@@ -46,8 +46,10 @@ interface Appended {
  * Never writes into `btf.bytes`.
  */
 export function fixupObjectBtf(btf: Btf, elf: ElfFile, kconfig?: KconfigData): Uint8Array {
-  const out = new Uint8Array(btf.bytes);
-  const v = new DataView(out.buffer);
+  const storage = new ArrayBuffer(btf.bytes.byteLength);
+  const out = new Uint8Array(storage);
+  out.set(btf.bytes);
+  const v = new DataView(storage);
   const le = btf.byteOrder === 'little';
   const symbolValue = new Map<string, number>();
   for (const sym of elf.symbols)
@@ -207,8 +209,9 @@ function append(btf: Btf, out: Uint8Array, a: Appended): Uint8Array {
   const strings = new TextEncoder().encode(a.strings.map((s) => `${s}\0`).join(''));
   const typeLen = h.typeLen + records.length * 4;
   const strLen = h.strLen + strings.byteLength;
-  const result = new Uint8Array(h.hdrLen + typeLen + strLen);
-  const v = new DataView(result.buffer);
+  const storage = new ArrayBuffer(h.hdrLen + typeLen + strLen);
+  const result = new Uint8Array(storage);
+  const v = new DataView(storage);
   result.set(out.subarray(0, h.hdrLen));
   result.set(out.subarray(h.hdrLen + h.typeOff, h.hdrLen + h.typeOff + h.typeLen), h.hdrLen);
   for (let i = 0; i < records.length; i++) v.setUint32(h.hdrLen + h.typeLen + i * 4, records[i]!, le);

@@ -21,8 +21,9 @@ export function encodeVariable(
       throw new VariableValueError(name, `is ${size} bytes, got ${value.byteLength}`);
     return value;
   }
-  const out = new Uint8Array(size);
-  const v = new DataView(out.buffer);
+  const storage = new ArrayBuffer(size);
+  const out = new Uint8Array(storage);
+  const v = new DataView(storage);
   const big = typeof value === 'bigint' ? value : BigInt(typeof value === 'boolean' ? Number(value) : value);
   if (typeof value === 'number' && !Number.isInteger(value))
     throw new VariableValueError(name, `${value} is not an integer`);

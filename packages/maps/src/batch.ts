@@ -12,8 +12,7 @@ import {
   mapUpdateBatch,
   mapUpdateElem,
 } from '@ts-ebpf/syscall';
-import { Errno, HOST_BYTE_ORDER } from '@ts-ebpf/uapi';
-import type { Codec } from './codecs/codec.js';
+import { Errno } from '@ts-ebpf/uapi';
 import type { BpfMap } from './map.js';
 import { mapLabel } from './map-diagnosis.js';
 
@@ -52,8 +51,10 @@ export interface RawBatchOptions {
   /**
    * An earlier result to refill: its key and value storage is reused when large enough, so
    * nothing is allocated for them (as `out` arguments are in libbpf and cilium/ebpf). Its
-   * bytes are overwritten: pass it back only once done with them. Ignored where the kernel
-   * refuses batch lookups for the map type.
+   * bytes are overwritten: pass it back only once done with them. Arrays you made yourself
+   * are refilled only within their own view (never the rest of a Buffer's pool or of a larger
+   * array); when too small, new storage replaces them. Ignored where the kernel refuses batch
+   * lookups for the map type.
    */
   into?: RawBatchResult;
 }
@@ -78,14 +79,14 @@ function scratch(map: BpfMap<unknown, unknown>, count: number): Scratch {
   const vs = Math.max(map.valueCodec.size, 1) * count;
   let s = scratches.get(map);
   if (!s || s.keys.byteLength < ks || s.values.byteLength < vs) {
-    const keys = new Uint8Array(ks);
-    const values = new Uint8Array(vs);
+    const keyStorage = new ArrayBuffer(ks);
+    const valueStorage = new ArrayBuffer(vs);
     const c = Math.max(map.keySize, 8);
     s = {
-      keys,
-      values,
-      keyView: new DataView(keys.buffer),
-      valueView: new DataView(values.buffer),
+      keys: new Uint8Array(keyStorage),
+      values: new Uint8Array(valueStorage),
+      keyView: new DataView(keyStorage),
+      valueView: new DataView(valueStorage),
       cursorIn: new Uint8Array(c),
       cursorOut: new Uint8Array(c),
     };
@@ -146,8 +147,8 @@ function decoded<K, V>(map: BpfMap<K, V>, r: ReturnType<typeof kernelLookup>): B
   const keys = new Array<K>(r.count);
   const values = new Array<V>(r.count);
   for (let i = 0; i < r.count; i++) {
-    keys[i] = map.keyCodec.read(r.s.keyView, i * ks, HOST_BYTE_ORDER);
-    values[i] = map.valueCodec.read(r.s.valueView, i * vs, HOST_BYTE_ORDER);
+    keys[i] = map.readKey(r.s.keyView, i * ks);
+    values[i] = map.readValue(r.s.valueView, i * vs);
   }
   return { keys, values, cursor: r.cursor, done: r.done };
 }
@@ -183,8 +184,8 @@ function singleLookup<K, V>(
     if (!mapGetNextKey(fd, have ? prev : null, next)) return { keys, values, cursor: null, done: true };
     const found = del ? takeElem(fd, next, value) : mapLookupElem(fd, next, value);
     if (found) {
-      keys.push(map.keyCodec.read(s.keyView, ks, HOST_BYTE_ORDER));
-      values.push(map.valueCodec.read(s.valueView, 0, HOST_BYTE_ORDER));
+      keys.push(map.readKey(s.keyView, ks));
+      values.push(map.readValue(s.valueView, 0));
     }
     prev.set(next);
     have = !del;
@@ -254,29 +255,51 @@ export function getBatchBytes<K, V>(
     return into;
   }
   // single-operation fallback: encode what it decoded
-  const keys = new Uint8Array(r.keys.length * ks);
-  const values = new Uint8Array(r.keys.length * vs);
-  encodeAll(map.keyCodec, r.keys, new DataView(keys.buffer), 'keys');
-  encodeAll(map.valueCodec, r.values as V[], new DataView(values.buffer), 'values');
+  const keyStorage = new ArrayBuffer(r.keys.length * ks);
+  const valueStorage = new ArrayBuffer(r.keys.length * vs);
+  encodeKeys(map, r.keys, new DataView(keyStorage));
+  encodeValues(map, r.values as V[], new DataView(valueStorage));
+  const keys = new Uint8Array(keyStorage);
+  const values = new Uint8Array(valueStorage);
   return { count: r.keys.length, keys, values, cursor: r.cursor, done: r.done };
 }
 
-// The first `n` bytes of `src`. Without `reuse`, an exact copy. With it, in its storage (from its
-// start) where that has room, else in new storage of `capacity` bytes for the next refills.
+// Storage this module allocated for raw results. Only such storage is refilled past the end of
+// the view `into` holds: an `into` the caller made may share its ArrayBuffer with other data (a
+// Node Buffer's pool, the rest of a larger array), and only its own bytes are its to overwrite.
+const ownStorage = new WeakSet<ArrayBufferLike>();
+
+// The first `n` bytes of `src`. Without `reuse`, an exact copy. With it, in its own bytes where
+// they are enough; else, where it is storage made here, in that storage from its start when it
+// has room; else in new storage of `capacity` bytes for the next refills.
 function copyOut(src: Uint8Array, n: number, reuse: Uint8Array | null, capacity: number): Uint8Array {
-  if (!reuse) return src.slice(0, n);
-  const storage =
-    reuse.byteOffset === 0 && reuse.buffer.byteLength >= n
-      ? reuse.buffer
-      : new ArrayBuffer(Math.max(n, capacity));
-  const out = reuse.buffer === storage && reuse.byteLength === n ? reuse : new Uint8Array(storage, 0, n);
+  let out: Uint8Array;
+  if (!reuse) {
+    out = src.slice(0, n);
+    ownStorage.add(out.buffer);
+    return out;
+  }
+  if (reuse.byteLength >= n) out = reuse.byteLength === n ? reuse : reuse.subarray(0, n);
+  else if (reuse.byteOffset === 0 && ownStorage.has(reuse.buffer) && reuse.buffer.byteLength >= n)
+    out = new Uint8Array(reuse.buffer, 0, n);
+  else {
+    const storage = new ArrayBuffer(Math.max(n, capacity));
+    ownStorage.add(storage);
+    out = new Uint8Array(storage, 0, n);
+  }
   out.set(src.subarray(0, n));
   return out;
 }
 
-function encodeAll<T>(codec: Codec<T>, items: readonly T[], view: DataView, what: string) {
-  for (let i = 0; i < items.length; i++)
-    codec.write(view, i * codec.size, items[i] as T, `${what}[${i}]`, HOST_BYTE_ORDER);
+// Encodes `keys` (or `values`) back to back; a CodecError names the map and `keys[i]` (`values[i]`).
+function encodeKeys<K, V>(map: BpfMap<K, V>, keys: readonly K[], view: DataView) {
+  const size = map.keyCodec.size;
+  for (let i = 0; i < keys.length; i++) map.writeKey(view, i * size, keys[i] as K, `keys[${i}]`);
+}
+
+function encodeValues<K, V>(map: BpfMap<K, V>, values: readonly V[], view: DataView) {
+  const size = map.valueCodec.size;
+  for (let i = 0; i < values.length; i++) map.writeValue(view, i * size, values[i] as V, `values[${i}]`);
 }
 
 // The kernel's batch command, or, when it refuses batches for this map type, single operations.
@@ -302,13 +325,13 @@ export function setBatch<K, V>(
   if (keys.length !== values.length) {
     throw new BpfArgumentError(
       'values',
-      `setBatch on ${mapLabel(map.type, map.name)} was given ${keys.length} keys but ${values.length} values`,
+      `setBatch on ${mapLabel(map.type, map.name, map.info().id)} was given ${keys.length} keys but ${values.length} values`,
     );
   }
   if (keys.length === 0) return 0;
   const s = scratch(map as BpfMap<unknown, unknown>, keys.length);
-  encodeAll(map.keyCodec, keys, s.keyView, 'keys');
-  encodeAll(map.valueCodec, values, s.valueView, 'values');
+  encodeKeys(map, keys, s.keyView);
+  encodeValues(map, values, s.valueView);
   const ks = map.keyCodec.size;
   const vs = map.valueCodec.size;
   return withFallback(
@@ -334,7 +357,7 @@ export function setBatch<K, V>(
 export function deleteBatch<K, V>(map: BpfMap<K, V>, keys: readonly K[]): number {
   if (keys.length === 0) return 0;
   const s = scratch(map as BpfMap<unknown, unknown>, keys.length);
-  encodeAll(map.keyCodec, keys, s.keyView, 'keys');
+  encodeKeys(map, keys, s.keyView);
   const ks = map.keyCodec.size;
   return withFallback(
     map,

@@ -7,8 +7,9 @@ const encoder = new TextEncoder();
  */
 export function btfBlob(types: Uint32Array, strings: string): Uint8Array {
   const str = encoder.encode(strings);
-  const out = new Uint8Array(24 + types.byteLength + str.byteLength);
-  const v = new DataView(out.buffer);
+  const storage = new ArrayBuffer(24 + types.byteLength + str.byteLength);
+  const out = new Uint8Array(storage);
+  const v = new DataView(storage);
   v.setUint16(0, 0xeb9f, true); // magic
   v.setUint8(2, 1); // version
   v.setUint32(4, 24, true); // hdr_len

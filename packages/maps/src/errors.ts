@@ -1,14 +1,30 @@
 import { BpfSyscallError, ObjectClosedError } from '@ts-ebpf/syscall';
 import { EbpfError } from '@ts-ebpf/uapi';
 
-/** A key or value that does not fit its codec (wrong type, range, size or shape). */
+/**
+ * A key or value that does not fit its codec (wrong type, range, size or shape). Raised by a map's
+ * operation, it names the map and the side first (`hash map 'counts': key: -1 is not a u32 …`) and
+ * carries the codec's own error as `cause`.
+ */
 export class CodecError extends EbpfError {
-  /** The path of the offending field (`'value.addr[2]'`), or the codec name. */
+  /** The path of the offending field (`'value.addr[2]'`, `'keys[3]'`), the side (`'value'`), or the codec name. */
   readonly field: string;
+  /** The map whose key or value it is, as messages name it; undefined for a codec used on its own. */
+  readonly map: string | undefined;
 
-  constructor(field: string, message: string) {
-    super(`${field}: ${message}`);
+  /**
+   * @param field - what the message names first: a field path, or the codec
+   * @param message - what is wrong with it
+   * @param options - `map`: the map whose key or value it is; `cause`: the error this one wraps
+   */
+  constructor(field: string, message: string, options?: { readonly map?: string; readonly cause?: unknown }) {
+    const map = options?.map;
+    super(
+      map === undefined ? `${field}: ${message}` : `${map}: ${field}: ${message}`,
+      options?.cause === undefined ? undefined : { cause: options.cause },
+    );
     this.field = field;
+    this.map = map;
   }
 }
 

@@ -1,5 +1,5 @@
 import { mapGetNextKey, mapLookupElem, mapUpdateElem } from '@ts-ebpf/syscall';
-import { HOST_BYTE_ORDER, HOST_LITTLE_ENDIAN } from '@ts-ebpf/uapi';
+import { HOST_LITTLE_ENDIAN } from '@ts-ebpf/uapi';
 import {
   type BatchCursor,
   type BatchResult,
@@ -28,14 +28,16 @@ function keyString(b: Uint8Array): string {
  */
 function* walk<K, V>(map: BpfMap<K, V>, withValues: boolean): Generator<[K, V | undefined]> {
   const ks = map.keyCodec.size;
-  const buf = new Uint8Array(2 * ks);
-  const view = new DataView(buf.buffer);
+  const keyStorage = new ArrayBuffer(2 * ks);
+  const buf = new Uint8Array(keyStorage);
+  const view = new DataView(keyStorage);
   let prev = buf.subarray(0, ks);
   let next = buf.subarray(ks);
   let prevAt = 0;
   let nextAt = ks;
-  const value = new Uint8Array(Math.max(map.valueCodec.size, 1));
-  const valueView = new DataView(value.buffer);
+  const valueStorage = new ArrayBuffer(Math.max(map.valueCodec.size, 1));
+  const value = new Uint8Array(valueStorage);
+  const valueView = new DataView(valueStorage);
   const seen = isArrayType(map.type) ? undefined : new Set<string>();
   let have = false;
   for (;;) {
@@ -47,13 +49,13 @@ function* walk<K, V>(map: BpfMap<K, V>, withValues: boolean): Generator<[K, V | 
       if (seen.has(id)) continue;
       seen.add(id);
     }
-    const key = map.keyCodec.read(view, prevAt, HOST_BYTE_ORDER);
+    const key = map.readKey(view, prevAt);
     if (!withValues) {
       yield [key, undefined];
       continue;
     }
     // Deleted between get_next_key and lookup: skip it.
-    if (mapLookupElem(map.fd, prev, value)) yield [key, map.valueCodec.read(valueView, 0, HOST_BYTE_ORDER)];
+    if (mapLookupElem(map.fd, prev, value)) yield [key, map.readValue(valueView, 0)];
   }
 }
 
@@ -98,8 +100,9 @@ export function clear(map: BpfMap<unknown, unknown>): number {
     return n;
   }
   if (map.type === MapType.ARRAY || map.type === MapType.PERCPU_ARRAY) {
-    const key = new Uint8Array(4);
-    const kv = new DataView(key.buffer);
+    const keyStorage = new ArrayBuffer(4);
+    const key = new Uint8Array(keyStorage);
+    const kv = new DataView(keyStorage);
     const zero = new Uint8Array(map.valueCodec.size);
     for (let i = 0; i < map.maxEntries; i++) {
       kv.setUint32(0, i, HOST_LITTLE_ENDIAN);

@@ -3,19 +3,15 @@ import {
   BpfMapCreateFlag,
   BpfSyscallError,
   checkObjectName,
-  close,
-  fdTarget,
   getPinned,
   MapElemChannel,
   type MapInfo,
   mapCreate,
   mapFreeze,
-  mapGetFdById,
   mapInfo,
   mapLookupAndDeleteElem,
   mapLookupElem,
   mapUpdateElem,
-  NotFoundError,
   OwnedFd,
   pinObject,
   unpin,
@@ -32,29 +28,14 @@ import {
   type RawBatchResult,
   setBatch,
 } from './batch.js';
-import { bytes } from './codecs/bytes.js';
 import type { Codec } from './codecs/codec.js';
-import { isPerCpu, perCpu } from './codecs/per-cpu.js';
-import {
-  CodecError,
-  MapFrozenError,
-  MapNotFoundError,
-  MapTypeError,
-  NotAMapError,
-  PinNotFoundError,
-} from './errors.js';
+import { MapFrozenError, MapTypeError } from './errors.js';
 import { clear, count, entries } from './iteration.js';
-import {
-  checkSpec,
-  createError,
-  isFrozen,
-  MAP_FD_KIND,
-  mapLabel,
-  pinError,
-  writeError,
-} from './map-diagnosis.js';
+import { codecErrorOf, infoCodecs, specCodecs } from './map-codecs.js';
+import { checkSpec, createError, isFrozen, mapLabel, pinError, writeError } from './map-diagnosis.js';
+import { checkMapFd, openMapById, openPinnedMap } from './map-open.js';
 import type { MapSpec } from './map-spec.js';
-import { isKeyless, isPerCpuType, MapType, mapTypeName, Update } from './map-types.js';
+import { MapType, mapTypeName, Update } from './map-types.js';
 import { MmapArray, type MmapOptions } from './mmap-array.js';
 import { assertReusable } from './pin-reuse.js';
 
@@ -65,17 +46,6 @@ const ORDER: ByteOrder = HOST_BYTE_ORDER;
 export interface MapCodecs<K, V> {
   key?: Codec<K>;
   value?: Codec<V>;
-}
-
-function resolveCodec<T>(c: Codec<T> | undefined, size: number | undefined, what: string): Codec<T> {
-  if (c) {
-    if (size !== undefined && size !== c.size) {
-      throw new CodecError(what, `codec ${c.name} is ${c.size} bytes but ${what}Size is ${size}`);
-    }
-    return c;
-  }
-  if (size === undefined) throw new CodecError(what, `give a ${what} codec or ${what}Size`);
-  return bytes(size) as unknown as Codec<T>;
 }
 
 /**
@@ -129,26 +99,17 @@ export class BpfMap<K, V> implements Disposable {
     this.name = info.name;
     this.keyCodec = key;
     this.valueCodec = value;
-    this.#key = key.size === 0 ? null : new Uint8Array(key.size);
-    this.#keyView = new DataView(this.#key?.buffer ?? new ArrayBuffer(0));
-    this.#value = new Uint8Array(Math.max(value.size, 1));
-    this.#valueView = new DataView(this.#value.buffer);
+    const keyStorage = new ArrayBuffer(key.size);
+    this.#key = key.size === 0 ? null : new Uint8Array(keyStorage);
+    this.#keyView = new DataView(keyStorage);
+    const valueStorage = new ArrayBuffer(Math.max(value.size, 1));
+    this.#value = new Uint8Array(valueStorage);
+    this.#valueView = new DataView(valueStorage);
   }
 
   /** Creates a map from a spec (or opens its pin when `pinning.reuse` finds one). */
   static create<K = Uint8Array, V = Uint8Array>(spec: MapSpec<K, V>): BpfMap<K, V> {
-    const keyless = isKeyless(spec.type);
-    const key = keyless ? (bytes(0) as unknown as Codec<K>) : resolveCodec(spec.key, spec.keySize, 'key');
-    let value = resolveCodec(spec.value, spec.valueSize ?? (spec.value ? undefined : 0), 'value');
-    let valueSize = value.size;
-    if (isPerCpuType(spec.type)) {
-      if (!isPerCpu(value)) {
-        if (spec.value)
-          throw new CodecError('value', `${mapTypeName(spec.type)} maps need a perCpu(...) value codec`);
-        value = perCpu(value) as unknown as Codec<V>;
-      }
-      valueSize = (value as unknown as { element: Codec<unknown> }).element.size;
-    }
+    const { key, value, valueSize } = specCodecs(spec);
     let flags = spec.flags ?? 0;
     if (spec.numaNode !== undefined) flags |= BpfMapCreateFlag.NUMA_NODE;
     checkObjectName(spec.name ?? '', 'name');
@@ -216,12 +177,7 @@ export class BpfMap<K, V> implements Disposable {
    * is then left to the caller, untouched.
    */
   static fromFd<K = unknown, V = unknown>(fd: number, codecs: MapCodecs<K, V> = {}): BpfMap<K, V> {
-    const kind = fdTarget(fd);
-    if (kind !== MAP_FD_KIND)
-      throw new NotAMapError(
-        `fd ${fd}`,
-        kind === undefined ? 'is not an open file descriptor' : `is not a BPF map: it is ${kind}`,
-      );
+    checkMapFd(fd);
     return BpfMap.#adopt(fd, codecs);
   }
 
@@ -229,34 +185,18 @@ export class BpfMap<K, V> implements Disposable {
   static #adopt<K, V>(fd: number, codecs: MapCodecs<K, V>, check?: (info: MapInfo) => void): BpfMap<K, V> {
     const owned = new OwnedFd(fd, 'map fd');
     let info: MapInfo;
+    let fitted: { key: Codec<K>; value: Codec<V> };
     try {
       info = mapInfo(fd);
       check?.(info);
+      fitted = infoCodecs(info, codecs);
     } catch (e) {
-      owned.close();
-      throw e;
-    }
-    let key: Codec<K>;
-    let value: Codec<V>;
-    try {
-      key = resolveCodec(codecs.key, info.keySize, 'key');
-      if (isPerCpuType(info.type)) {
-        const v =
-          codecs.value && isPerCpu(codecs.value)
-            ? codecs.value
-            : perCpu(resolveCodec(codecs.value, info.valueSize, 'value'));
-        if ((v as unknown as { element: Codec<unknown> }).element.size !== info.valueSize) {
-          throw new CodecError('value', `per-CPU element is not ${info.valueSize} bytes`);
-        }
-        value = v as unknown as Codec<V>;
-      } else value = resolveCodec(codecs.value, info.valueSize, 'value');
-    } catch (e) {
-      // codecs that do not fit the map: the fd was ours, close it
+      // not the map asked for, or codecs that do not fit it: the fd was ours, close it
       owned.close();
       throw e;
     }
     owned.release();
-    return new BpfMap(fd, info, key, value);
+    return new BpfMap(fd, info, fitted.key, fitted.value);
   }
 
   /**
@@ -265,38 +205,12 @@ export class BpfMap<K, V> implements Disposable {
    * there is not a map (a program, a link) or the file is not on bpffs.
    */
   static fromPin<K = unknown, V = unknown>(path: string, codecs: MapCodecs<K, V> = {}): BpfMap<K, V> {
-    let fd: number;
-    try {
-      fd = getPinned(path);
-    } catch (e) {
-      if (e instanceof NotFoundError) throw new PinNotFoundError(path, e);
-      if (existsSync(path)) throw new NotAMapError(path, 'is not a BPF object pinned on bpffs', e);
-      throw e;
-    }
-    return BpfMap.#adoptOwn(fd, path, codecs);
+    return BpfMap.#adopt(openPinnedMap(path), codecs);
   }
 
   /** Opens a map by its kernel id. @throws MapNotFoundError when no map has this id. */
   static fromId<K = unknown, V = unknown>(id: number, codecs: MapCodecs<K, V> = {}): BpfMap<K, V> {
-    let fd: number;
-    try {
-      fd = mapGetFdById(id);
-    } catch (e) {
-      if (e instanceof NotFoundError)
-        throw new MapNotFoundError(`map id ${id}`, 'no map has this id (closed and freed?)', e);
-      throw e;
-    }
-    return BpfMap.#adoptOwn(fd, `map id ${id}`, codecs);
-  }
-
-  // An fd this class opened: closed again when it is not a map.
-  static #adoptOwn<K, V>(fd: number, subject: string, codecs: MapCodecs<K, V>): BpfMap<K, V> {
-    const kind = fdTarget(fd);
-    if (kind !== MAP_FD_KIND) {
-      close(fd);
-      throw new NotAMapError(subject, `is not a BPF map: it is ${kind}`);
-    }
-    return BpfMap.#adopt(fd, codecs);
+    return BpfMap.#adopt(openMapById(id), codecs);
   }
 
   /** The map's fd. @throws ObjectClosedError after close. */
@@ -316,14 +230,52 @@ export class BpfMap<K, V> implements Disposable {
 
   /** @internal Encodes `key` into the scratch key buffer. */
   encodeKey(key: K): Uint8Array | null {
-    if (this.#key) this.keyCodec.write(this.#keyView, 0, key, 'key', ORDER);
+    if (this.#key) this.writeKey(this.#keyView, 0, key);
     return this.#key;
   }
 
   /** @internal Encodes `value` into the scratch value buffer. */
   encodeValue(value: V): Uint8Array {
-    this.valueCodec.write(this.#valueView, 0, value, 'value', ORDER);
+    this.writeValue(this.#valueView, 0, value);
     return this.#value;
+  }
+
+  // Codec calls: a key or value that does not code is a CodecError naming this map and the side.
+
+  /** @internal Encodes `key` at `offset` of `view`; `path` names it in errors. */
+  writeKey(view: DataView, offset: number, key: K, path = 'key'): void {
+    try {
+      this.keyCodec.write(view, offset, key, path, ORDER);
+    } catch (e) {
+      throw codecErrorOf(e, this.#label(), 'key');
+    }
+  }
+
+  /** @internal Encodes `value` at `offset` of `view`; `path` names it in errors. */
+  writeValue(view: DataView, offset: number, value: V, path = 'value'): void {
+    try {
+      this.valueCodec.write(view, offset, value, path, ORDER);
+    } catch (e) {
+      throw codecErrorOf(e, this.#label(), 'value');
+    }
+  }
+
+  /** @internal Decodes the key at `offset` of `view`. */
+  readKey(view: DataView, offset: number): K {
+    try {
+      return this.keyCodec.read(view, offset, ORDER);
+    } catch (e) {
+      throw codecErrorOf(e, this.#label(), 'key');
+    }
+  }
+
+  /** @internal Decodes the value at `offset` of `view`. */
+  readValue(view: DataView, offset: number): V {
+    try {
+      return this.valueCodec.read(view, offset, ORDER);
+    } catch (e) {
+      throw codecErrorOf(e, this.#label(), 'value');
+    }
   }
 
   // The element channel, made on first use (it asks the kernel for the map's sizes once).
@@ -336,7 +288,7 @@ export class BpfMap<K, V> implements Disposable {
 
   // Encodes `key` into the channel's key buffer (maps without keys have none).
   #channelKey(ch: MapElemChannel, key: K): void {
-    if (this.#key) this.keyCodec.write(ch.keyView, 0, key, 'key', ORDER);
+    if (this.#key) this.writeKey(ch.keyView, 0, key);
   }
 
   /** The value stored under `key`, or undefined when absent. `flags`: `Update.LOCK` to read under the value's spin lock. */
@@ -344,14 +296,14 @@ export class BpfMap<K, V> implements Disposable {
     const ch = this.#channel ?? this.#elem();
     this.#channelKey(ch, key);
     if (!ch.lookup(flags)) return undefined;
-    return this.valueCodec.read(ch.valueView, 0, ORDER);
+    return this.readValue(ch.valueView, 0);
   }
 
   /** Stores `value` under `key`. `flags`: `Update.ANY` (default), `NOEXIST`, `EXIST`, `LOCK`. */
   set(key: K, value: V, flags: number = Update.ANY): this {
     const ch = this.#channel ?? this.#elem();
     this.#channelKey(ch, key);
-    this.valueCodec.write(ch.valueView, 0, value, 'value', ORDER);
+    this.writeValue(ch.valueView, 0, value);
     try {
       ch.update(flags);
     } catch (e) {
@@ -412,19 +364,19 @@ export class BpfMap<K, V> implements Disposable {
     const ch = this.#channel ?? this.#elem();
     this.#channelKey(ch, key);
     if (!ch.lookupAndDelete()) return undefined;
-    return this.valueCodec.read(ch.valueView, 0, ORDER);
+    return this.readValue(ch.valueView, 0);
   }
 
   /** @internal Reads a value into the scratch buffer and decodes it; for wrappers. */
   lookupRaw(key: Uint8Array | null, flags = 0): V | undefined {
     if (!mapLookupElem(this.fd, key, this.#value, flags)) return undefined;
-    return this.valueCodec.read(this.#valueView, 0, ORDER);
+    return this.readValue(this.#valueView, 0);
   }
 
   /** @internal Takes (pops) a value from a keyless map. */
   takeRaw(flags = 0): V | undefined {
     if (!mapLookupAndDeleteElem(this.fd, null, this.#value, flags)) return undefined;
-    return this.valueCodec.read(this.#valueView, 0, ORDER);
+    return this.readValue(this.#valueView, 0);
   }
 
   /** @internal Writes a value into a keyless map. */
@@ -468,7 +420,7 @@ export class BpfMap<K, V> implements Disposable {
 
   /**
    * One BPF_MAP_LOOKUP_BATCH chunk as raw key and value bytes (no decoding): the fastest walk
-   * of a large map. Decode entry `i` with `map.keyCodec.read(new DataView(r.keys.buffer, r.keys.byteOffset), i * keySize, HOST_BYTE_ORDER)`.
+   * of a large map. Decode entry `i` with `map.keyCodec.read(new DataView(r.keys.buffer, r.keys.byteOffset, r.keys.byteLength), i * keySize, HOST_BYTE_ORDER)`.
    * Pass the previous result as `into` to refill its storage instead of allocating.
    *
    * @example

@@ -2,6 +2,7 @@ import { MapFlag, MappedMemory, ObjectClosedError, Prot, pageSize } from '@ts-eb
 import { type ByteOrder, HOST_BYTE_ORDER } from '@ts-ebpf/uapi';
 import type { Codec } from './codecs/codec.js';
 import { IndexOutOfRangeError, MapTypeError } from './errors.js';
+import { codecErrorOf } from './map-codecs.js';
 
 // Values in a map are in the running kernel's byte order.
 const ORDER: ByteOrder = HOST_BYTE_ORDER;
@@ -115,14 +116,23 @@ export class MmapArray<V> implements Disposable {
 
   /** Element `index`, decoded (a plain load: see the memory-ordering note on the class). */
   get(index: number): V {
-    return this.codec.read(this.#view, this.#at(index), ORDER);
+    const at = this.#at(index);
+    try {
+      return this.codec.read(this.#view, at, ORDER);
+    } catch (e) {
+      throw codecErrorOf(e, this.#label, 'value');
+    }
   }
 
   /** Writes element `index` (a plain store). @throws MapTypeError for a read-only mapping */
   set(index: number, value: V): void {
     const at = this.#at(index);
     this.#assertWritable('set');
-    this.codec.write(this.#view, at, value, 'value', ORDER);
+    try {
+      this.codec.write(this.#view, at, value, 'value', ORDER);
+    } catch (e) {
+      throw codecErrorOf(e, this.#label, 'value');
+    }
   }
 
   // The word index of an atomic access of `width` bytes at `offset` within element `index`.

@@ -15,9 +15,8 @@ import {
   pageSize,
   perfEventOpen,
 } from '@ts-ebpf/syscall';
-import { HOST_LITTLE_ENDIAN } from '@ts-ebpf/uapi';
+import { describeValue, HOST_LITTLE_ENDIAN } from '@ts-ebpf/uapi';
 import type { Codec } from './codecs/codec.js';
-import { describeValue } from './describe-value.js';
 import { MapTypeError, ReaderClosedError } from './errors.js';
 import {
   EVENT_BATCH,

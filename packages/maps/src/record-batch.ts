@@ -22,9 +22,9 @@ export class RecordBatch extends RecordList implements Iterable<Uint8Array> {
 
   /** An empty batch with room for `capacity` bytes of records (it grows when needed). */
   constructor(capacity = 4096) {
-    const bytes = new Uint8Array(Math.max(capacity, 8));
-    super(new DataView(bytes.buffer));
-    this.#bytes = bytes;
+    const storage = new ArrayBuffer(Math.max(capacity, 8));
+    super(new DataView(storage));
+    this.#bytes = new Uint8Array(storage);
   }
 
   /** The copied bytes (headers included); `offsets`/`lengths` locate the records. */
@@ -60,9 +60,10 @@ export class RecordBatch extends RecordList implements Iterable<Uint8Array> {
   /** @internal Storage of at least `byteLength` bytes to copy the records into (grown, never shrunk). */
   storage(byteLength: number): Uint8Array {
     if (byteLength > this.#bytes.byteLength) {
-      this.#bytes = new Uint8Array(Math.max(byteLength, this.#bytes.byteLength * 2));
+      const storage = new ArrayBuffer(Math.max(byteLength, this.#bytes.byteLength * 2));
+      this.#bytes = new Uint8Array(storage);
       // the records listed so far keep their offsets: the caller copies them in next
-      this.moveTo(new DataView(this.#bytes.buffer));
+      this.moveTo(new DataView(storage));
     }
     return this.#bytes;
   }

@@ -12,6 +12,7 @@ import {
   PerfBuffer,
   PerfEventArray,
   pollersStopped,
+  type RawBatchResult,
   RingBuffer,
   struct,
   UserRingBuffer,
@@ -106,6 +107,48 @@ describeKernel('byte inputs in any form, never written to', () => {
       }),
     );
     expect(deleted).toBe(2);
+  });
+
+  it('getBatchBytes refills an `into` the caller made only within its own bytes', () => {
+    using m = HashMap.create({ key: u32, value: u32, maxEntries: 16 });
+    m.setBatch([1, 2, 3, 4], [10, 20, 30, 40]);
+    const expected = m.getBatchBytes(null, 16);
+    expect(expected.count).toBe(4);
+    // too small for the chunk: a view at offset 0 of a larger array, a Buffer over an ArrayBuffer
+    // it shares, and a subarray at an odd offset; around each, bytes that are not theirs
+    const small = new Uint8Array(64).fill(0xee);
+    const shared = new ArrayBuffer(64);
+    new Uint8Array(shared).fill(0xee);
+    const odd = new Uint8Array(64).fill(0xee);
+    for (const [name, keys, backing] of [
+      ['offset-0 view', small.subarray(0, 4), small],
+      ['Buffer on shared memory', Buffer.from(shared, 0, 4), new Uint8Array(shared)],
+      ['odd subarray', odd.subarray(7, 11), odd],
+    ] as const) {
+      const before = backing.slice();
+      const into: RawBatchResult = { count: 0, keys, values: keys, cursor: null, done: false };
+      const r = m.getBatchBytes(null, 16, { into });
+      expect(r.count, name).toBe(4);
+      expect(r.keys, name).toEqual(expected.keys);
+      expect(r.values, name).toEqual(expected.values);
+      expect(backing, `${name}: bytes outside the caller's view were written`).toEqual(before);
+    }
+    // large enough: refilled in its own bytes, at its own offset
+    const room = new Uint8Array(64).fill(0xee);
+    const view = room.subarray(5, 5 + 16);
+    const into: RawBatchResult = {
+      count: 0,
+      keys: view,
+      values: new Uint8Array(16),
+      cursor: null,
+      done: false,
+    };
+    const r = m.getBatchBytes(null, 16, { into });
+    expect(r.keys.buffer).toBe(room.buffer);
+    expect(r.keys.byteOffset).toBe(5);
+    expect(r.keys).toEqual(expected.keys);
+    expect(room.subarray(0, 5).every((b) => b === 0xee)).toBe(true);
+    expect(room.subarray(21).every((b) => b === 0xee)).toBe(true);
   });
 
   it('LPM tries take raw address bytes in any form', () => {

@@ -557,6 +557,82 @@ describeKernel('map mistakes (error catalog)', () => {
       error: CodecError,
       names: ['value', '9007199254740992', 'i64AsNumber', 'bigint codec i64'],
     },
+    // A key or value that does not code, met by a map operation: the map and the side are named.
+    {
+      what: 'a key the key codec refuses, given to set',
+      act: () => {
+        using m = counts();
+        m.set(-1, 1n);
+      },
+      error: CodecError,
+      names: ["hash map 'counts': key: ", '-1 is not a u32'],
+      cause: CodecError,
+    },
+    {
+      what: 'a key the key codec refuses, given to get of an unnamed map',
+      act: () => {
+        using m = HashMap.create({ key: u32, value: u64, maxEntries: 2 });
+        m.get(2 ** 32);
+      },
+      error: CodecError,
+      names: [/hash map \(id \d+\): key: /, '4294967296 is not a u32'],
+      cause: CodecError,
+    },
+    {
+      what: 'a value the value codec refuses, given to set',
+      act: () => {
+        using m = counts();
+        m.set(1, 5 as unknown as bigint);
+      },
+      error: CodecError,
+      names: ["hash map 'counts': value: ", '5 is not a u64'],
+      cause: CodecError,
+    },
+    {
+      what: 'a stored u64 above 2^53 - 1 read by get through u64AsNumber',
+      act: () => {
+        using m = counts();
+        m.set(1, 2n ** 53n + 5n);
+        using asNumber = BpfMap.fromId(m.info().id, { key: u32, value: u64AsNumber });
+        asNumber.get(1);
+      },
+      error: CodecError,
+      names: ["hash map 'counts': value: u64AsNumber: ", '9007199254740997', 'decode it with u64'],
+      cause: CodecError,
+    },
+    {
+      what: 'a stored u64 above 2^53 - 1 met while iterating through u64AsNumber',
+      act: () => {
+        using m = counts();
+        m.set(1, 2n ** 53n + 5n);
+        using asNumber = BpfMap.fromId(m.info().id, { key: u32, value: u64AsNumber });
+        [...asNumber.entries()];
+      },
+      error: CodecError,
+      names: ["hash map 'counts': value: u64AsNumber: ", '9007199254740997'],
+      cause: CodecError,
+    },
+    {
+      what: 'a value the value codec refuses, in a setBatch',
+      act: () => {
+        using m = counts();
+        m.setBatch([1, 2], [1n, -2n]);
+      },
+      error: CodecError,
+      names: ["hash map 'counts': values[1]: ", '-2n is not a u64'],
+      cause: CodecError,
+    },
+    {
+      what: 'a value the value codec refuses, written to a memory-mapped array',
+      act: () => {
+        using a = ArrayMap.create({ value: u32, maxEntries: 4, name: 'slots', mmapable: true });
+        using mapped = a.mmap();
+        mapped.set(0, 1.5);
+      },
+      error: CodecError,
+      names: ["array map 'slots': value: ", '1.5 is not a u32'],
+      cause: CodecError,
+    },
     {
       what: 'a read from a closed ring buffer reader',
       act: () => {
@@ -668,6 +744,15 @@ describeKernel('map mistakes (error catalog)', () => {
       },
       error: BpfArgumentError,
       names: ["hash map 'counts'", '3 keys but 2 values'],
+    },
+    {
+      what: 'setBatch with more keys than values, on an unnamed map',
+      act: () => {
+        using m = HashMap.create({ key: u32, value: u64, maxEntries: 4 });
+        m.setBatch([1, 2], [10n]);
+      },
+      error: BpfArgumentError,
+      names: [/setBatch on hash map \(id \d+\)/, '2 keys but 1 values'],
     },
   ]);
 });

@@ -105,8 +105,9 @@ const NAME_SIZE = 4096;
 
 /** Reads `bpf_link_info`, with a buffer for the string at `name`'s pointer and length offsets. */
 function read(fd: number, name?: { ptr: number; len: number }) {
-  const b = new Uint8Array(INFO_SIZE);
-  const v = new DataView(b.buffer);
+  const storage = new ArrayBuffer(INFO_SIZE);
+  const b = new Uint8Array(storage);
+  const v = new DataView(storage);
   const text = name ? new Uint8Array(NAME_SIZE) : undefined;
   if (name && text) {
     v.setBigUint64(name.ptr, addressOf(text), HOST_LITTLE_ENDIAN);

@@ -70,8 +70,9 @@ export function freplacePair(): { target: Program; replacement: Program; funcId:
   const proto = b.funcProto(int, [{ name: 'ctx', type: b.ptr(b.struct('xdp_md', [])) }]);
   const funcId = b.func('ts_ebpf_target', proto, 'global');
   using btf = loadBtf(b);
-  const funcInfo = new Uint8Array(8);
-  new DataView(funcInfo.buffer).setUint32(4, funcId, HOST_LITTLE_ENDIAN);
+  const funcInfoStorage = new ArrayBuffer(8);
+  const funcInfo = new Uint8Array(funcInfoStorage);
+  new DataView(funcInfoStorage).setUint32(4, funcId, HOST_LITTLE_ENDIAN);
   const target = Program.load({ type: BpfProgType.XDP, instructions: returnZero(), btfFd: btf.fd, funcInfo });
   try {
     const replacement = Program.load({

@@ -132,8 +132,9 @@ export function xdpUmemRegister(fd: number, umem: MappedMemory, o: XdpUmemRegist
     );
   }
   const L = AF_XDP_LAYOUTS.xdp_umem_reg;
-  const reg = new Uint8Array(L.SIZE);
-  const v = new DataView(reg.buffer);
+  const storage = new ArrayBuffer(L.SIZE);
+  const reg = new Uint8Array(storage);
+  const v = new DataView(storage);
   v.setBigUint64(L.addr, umem.address, HOST_LITTLE_ENDIAN);
   v.setBigUint64(L.len, BigInt(umem.length), HOST_LITTLE_ENDIAN);
   v.setUint32(L.chunk_size, chunkSize, HOST_LITTLE_ENDIAN);
@@ -172,7 +173,8 @@ export type XdpMmapOffsets = Readonly<Record<XdpRingKind, XdpRingOffsets>>;
 export function xdpMmapOffsets(fd: number): XdpMmapOffsets {
   checkFd(fd);
   const L = AF_XDP_LAYOUTS.xdp_mmap_offsets;
-  const buf = new Uint8Array(L.SIZE);
+  const storage = new ArrayBuffer(L.SIZE);
+  const buf = new Uint8Array(storage);
   const len = sysGetsockopt(fd, AfXdp.SOL_XDP, XdpSockopt.MMAP_OFFSETS, buf);
   if (len < L.SIZE) {
     // Kernels before 5.4 answer without the flags words (need-wakeup did not exist).
@@ -181,7 +183,7 @@ export function xdpMmapOffsets(fd: number): XdpMmapOffsets {
       `XDP_MMAP_OFFSETS returned ${len} bytes, not ${L.SIZE}: Linux 5.4 or later is needed`,
     );
   }
-  const v = new DataView(buf.buffer);
+  const v = new DataView(storage);
   const R = AF_XDP_LAYOUTS.xdp_ring_offset;
   const ring = (at: number): XdpRingOffsets => ({
     producer: Number(v.getBigUint64(at + R.producer, HOST_LITTLE_ENDIAN)),
@@ -229,8 +231,9 @@ export interface XdpBindOptions {
 /** The encoded `struct sockaddr_xdp` of {@link xdpBind}. */
 export function sockaddrXdp(o: XdpBindOptions): Uint8Array {
   const L = AF_XDP_LAYOUTS.sockaddr_xdp;
-  const out = new Uint8Array(L.SIZE);
-  const v = new DataView(out.buffer);
+  const storage = new ArrayBuffer(L.SIZE);
+  const out = new Uint8Array(storage);
+  const v = new DataView(storage);
   v.setUint16(L.sxdp_family, AfXdp.AF_XDP, HOST_LITTLE_ENDIAN);
   v.setUint16(L.sxdp_flags, checkInt(o.flags ?? 0, 'flags', 0, 0xffff), HOST_LITTLE_ENDIAN);
   v.setUint32(L.sxdp_ifindex, checkInt(o.ifindex, 'ifindex', 1, 0x7fffffff), HOST_LITTLE_ENDIAN);
@@ -264,7 +267,8 @@ export interface XdpStatistics {
 export function xdpStatistics(fd: number): XdpStatistics {
   checkFd(fd);
   const L = AF_XDP_LAYOUTS.xdp_statistics;
-  const buf = new Uint8Array(L.SIZE);
+  const storage = new ArrayBuffer(L.SIZE);
+  const buf = new Uint8Array(storage);
   const len = sysGetsockopt(fd, AfXdp.SOL_XDP, XdpSockopt.STATISTICS, buf);
   if (len < L.SIZE) {
     throw new BpfArgumentError(
@@ -272,7 +276,7 @@ export function xdpStatistics(fd: number): XdpStatistics {
       `XDP_STATISTICS returned ${len} bytes, not ${L.SIZE}: Linux 5.9 or later is needed`,
     );
   }
-  const v = new DataView(buf.buffer);
+  const v = new DataView(storage);
   const at = (o: number) => v.getBigUint64(o, HOST_LITTLE_ENDIAN);
   return {
     rxDropped: at(L.rx_dropped),
@@ -287,9 +291,10 @@ export function xdpStatistics(fd: number): XdpStatistics {
 /** `getsockopt(XDP_OPTIONS)`: the `XdpOptionFlag` bits of a bound socket (`ZEROCOPY`). */
 export function xdpOptions(fd: number): number {
   checkFd(fd);
-  const buf = new Uint8Array(AF_XDP_LAYOUTS.xdp_options.SIZE);
+  const storage = new ArrayBuffer(AF_XDP_LAYOUTS.xdp_options.SIZE);
+  const buf = new Uint8Array(storage);
   sysGetsockopt(fd, AfXdp.SOL_XDP, XdpSockopt.OPTIONS, buf);
-  return new DataView(buf.buffer).getUint32(AF_XDP_LAYOUTS.xdp_options.flags, HOST_LITTLE_ENDIAN);
+  return new DataView(storage).getUint32(AF_XDP_LAYOUTS.xdp_options.flags, HOST_LITTLE_ENDIAN);
 }
 
 // The errnos a wake-up may answer that only mean "busy, try later" (the frames stay queued).

@@ -50,8 +50,9 @@ export function epollCtl(epfd: number, op: number, fd: number, events = 0, data 
 }
 
 // Reused by every call (calls are synchronous; each worker thread has its own module).
-const ctlEvent = new Uint8Array(EVENT_SIZE);
-const ctlView = new DataView(ctlEvent.buffer);
+const ctlEventStorage = new ArrayBuffer(EVENT_SIZE);
+const ctlEvent = new Uint8Array(ctlEventStorage);
+const ctlView = new DataView(ctlEventStorage);
 
 /**
  * epoll_pwait: blocks the calling thread up to `timeoutMs` (-1 forever, 0 poll)
@@ -60,14 +61,15 @@ const ctlView = new DataView(ctlEvent.buffer);
  */
 export function epollWait(epfd: number, maxEvents = 64, timeoutMs = 0): EpollReady[] {
   checkInt(maxEvents, 'maxEvents', 1, 1 << 20);
-  const buf = new Uint8Array(EVENT_SIZE * maxEvents);
+  const storage = new ArrayBuffer(EVENT_SIZE * maxEvents);
+  const buf = new Uint8Array(storage);
   const n = sysEpollPwait(
     checkFd(epfd, 'epfd'),
     buf,
     maxEvents,
     checkInt(timeoutMs, 'timeoutMs', -1, 0x7fffffff),
   );
-  const v = new DataView(buf.buffer);
+  const v = new DataView(storage);
   const out: EpollReady[] = [];
   for (let i = 0; i < n; i++) {
     out.push({

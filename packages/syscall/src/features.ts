@@ -34,9 +34,10 @@ function no(e: unknown): ProbeResult {
 // host's byte order, like the kernel's own BTF.
 function intBtf(): Uint8Array {
   const strings = new TextEncoder().encode('\0int\0');
-  const types = new Uint32Array([1, 1 << 24, 4, (1 << 24) | 32]);
-  const out = new Uint8Array(24 + types.byteLength + strings.byteLength);
-  const v = new DataView(out.buffer);
+  const types = new Uint8Array(new Uint32Array([1, 1 << 24, 4, (1 << 24) | 32]).buffer);
+  const storage = new ArrayBuffer(24 + types.byteLength + strings.byteLength);
+  const out = new Uint8Array(storage);
+  const v = new DataView(storage);
   v.setUint16(0, 0xeb9f, HOST_LITTLE_ENDIAN);
   v.setUint8(2, 1);
   v.setUint32(4, 24, HOST_LITTLE_ENDIAN);
@@ -44,7 +45,7 @@ function intBtf(): Uint8Array {
   v.setUint32(12, types.byteLength, HOST_LITTLE_ENDIAN);
   v.setUint32(16, types.byteLength, HOST_LITTLE_ENDIAN);
   v.setUint32(20, strings.byteLength, HOST_LITTLE_ENDIAN);
-  out.set(new Uint8Array(types.buffer), 24);
+  out.set(types, 24);
   out.set(strings, 24 + types.byteLength);
   return out;
 }
@@ -143,9 +144,10 @@ const EXIT_0 = new Uint8Array([
 
 /** `call <id>; r0 = 0; exit`, the immediate in this host's byte order. */
 function callHelper(id: number): Uint8Array {
-  const insns = new Uint8Array(24);
+  const insnsStorage = new ArrayBuffer(24);
+  const insns = new Uint8Array(insnsStorage);
   insns[0] = BpfInsnClass.JMP | BpfJmpOp.CALL;
-  new DataView(insns.buffer).setInt32(4, id, HOST_LITTLE_ENDIAN);
+  new DataView(insnsStorage).setInt32(4, id, HOST_LITTLE_ENDIAN);
   insns.set(EXIT_0, 8);
   return insns;
 }

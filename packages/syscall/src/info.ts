@@ -213,8 +213,9 @@ export function progInfo(fd: number): ProgInfo {
   let mapIds: number[] = [];
   if (nrMapIds > 0) {
     // Second call with room for the map ids.
-    const ids = new Uint32Array(nrMapIds);
-    infoBuffer(fd, 'progMapIds', new Uint8Array(ids.buffer));
+    const storage = new ArrayBuffer(nrMapIds * 4);
+    const ids = new Uint32Array(storage);
+    infoBuffer(fd, 'progMapIds', new Uint8Array(storage));
     mapIds = Array.from(ids);
   }
   return decodeProgInfo(b, mapIds, HOST_BYTE_ORDER);

@@ -94,11 +94,13 @@ const LINUX_CAPABILITY_VERSION_3 = 0x20080522;
 
 /** The effective capability set of this process, as a bit mask. */
 export function effectiveCapabilities(): bigint {
-  const header = new Uint8Array(8);
-  new DataView(header.buffer).setUint32(0, LINUX_CAPABILITY_VERSION_3, HOST_LITTLE_ENDIAN);
-  const data = new Uint8Array(24);
+  const headerStorage = new ArrayBuffer(8);
+  const header = new Uint8Array(headerStorage);
+  new DataView(headerStorage).setUint32(0, LINUX_CAPABILITY_VERSION_3, HOST_LITTLE_ENDIAN);
+  const dataStorage = new ArrayBuffer(24);
+  const data = new Uint8Array(dataStorage);
   sysCapget(header, data);
-  const v = new DataView(data.buffer);
+  const v = new DataView(dataStorage);
   return BigInt(v.getUint32(0, HOST_LITTLE_ENDIAN)) | (BigInt(v.getUint32(12, HOST_LITTLE_ENDIAN)) << 32n);
 }
 

@@ -8,6 +8,7 @@
  */
 
 export { type ByteOrder, HOST_BYTE_ORDER, HOST_LITTLE_ENDIAN, isLittleEndian } from './byte-order.js';
+export { describeValue } from './describe-value.js';
 export { closestName, editDistance } from './did-you-mean.js';
 export { ERRNO_NAMES, Errno, type ErrnoName, errnoName } from './errno.js';
 export { EbpfError } from './errors.js';

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { EbpfError, HOST_BYTE_ORDER, HOST_LITTLE_ENDIAN, isLittleEndian } from '../src/index.js';
+import {
+  describeValue,
+  EbpfError,
+  HOST_BYTE_ORDER,
+  HOST_LITTLE_ENDIAN,
+  isLittleEndian,
+} from '../src/index.js';
 
 describe('EbpfError', () => {
   it('names itself after the subclass and keeps its cause', () => {
@@ -39,5 +45,19 @@ describe('EbpfError across module copies', () => {
     expect(new Sub('y')).toBeInstanceOf(Sub);
     expect(new EbpfError('z')).not.toBeInstanceOf(Sub);
     expect(null).not.toBeInstanceOf(EbpfError);
+  });
+});
+
+describe('describeValue', () => {
+  it('quotes strings, marks bigints and writes anything else as String does', () => {
+    expect(describeValue('2')).toBe('"2"');
+    expect(describeValue('a "b"')).toBe('"a \\"b\\""');
+    expect(describeValue(5n)).toBe('5n');
+    expect(describeValue(-1.5)).toBe('-1.5');
+    expect(describeValue(Number.NaN)).toBe('NaN');
+    expect(describeValue(undefined)).toBe('undefined');
+    expect(describeValue(null)).toBe('null');
+    expect(describeValue({})).toBe('[object Object]');
+    expect(describeValue(Symbol('s'))).toBe('Symbol(s)');
   });
 });

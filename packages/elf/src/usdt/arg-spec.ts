@@ -142,8 +142,9 @@ export function parseX86UsdtArgs(args: string): UsdtArgSpec[] | { index: number;
 export function encodeUsdtSpec(args: readonly UsdtArgSpec[], cookie: bigint, order: ByteOrder): Uint8Array {
   if (args.length > USDT_MAX_ARGS)
     throw new ElfError(`USDT spec: ${args.length} arguments, usdt.bpf.h holds at most ${USDT_MAX_ARGS}`);
-  const out = new Uint8Array(USDT_SPEC_SIZE);
-  const v = new DataView(out.buffer);
+  const storage = new ArrayBuffer(USDT_SPEC_SIZE);
+  const out = new Uint8Array(storage);
+  const v = new DataView(storage);
   const le = order === 'little';
   for (const [i, a] of args.entries()) {
     const at = i * ARG_SPEC_SIZE;

@@ -153,14 +153,14 @@ function usdtCookie(programName: string, cookie: bigint | number | undefined): b
 }
 
 const u32 = (n: number) => {
-  const b = new Uint8Array(4);
-  new DataView(b.buffer).setUint32(0, n, HOST_LITTLE_ENDIAN);
-  return b;
+  const storage = new ArrayBuffer(4);
+  new DataView(storage).setUint32(0, n, HOST_LITTLE_ENDIAN);
+  return new Uint8Array(storage);
 };
 const u64 = (n: bigint) => {
-  const b = new Uint8Array(8);
-  new DataView(b.buffer).setBigUint64(0, n, HOST_LITTLE_ENDIAN);
-  return b;
+  const storage = new ArrayBuffer(8);
+  new DataView(storage).setBigUint64(0, n, HOST_LITTLE_ENDIAN);
+  return new Uint8Array(storage);
 };
 
 /** One place a binary fires a probe, ready to attach. */

@@ -83,8 +83,9 @@ function parseIpv6(v: string, p: string): number[] {
   const lastColon = text.lastIndexOf(':');
   if (text.includes('.', lastColon)) {
     // Embedded IPv4 (`::ffff:1.2.3.4`): rewrite its four bytes as two hex groups.
-    const b = new Uint8Array(4);
-    ipv4.write(new DataView(b.buffer), 0, text.slice(lastColon + 1), p, 'big');
+    const storage = new ArrayBuffer(4);
+    const b = new Uint8Array(storage);
+    ipv4.write(new DataView(storage), 0, text.slice(lastColon + 1), p, 'big');
     const hi = ((b[0]! << 8) | b[1]!).toString(16);
     const lo = ((b[2]! << 8) | b[3]!).toString(16);
     text = `${text.slice(0, lastColon + 1)}${hi}:${lo}`;

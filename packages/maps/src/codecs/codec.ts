@@ -31,9 +31,9 @@ export type Infer<C> = C extends Codec<infer T> ? T : never;
  * `@ts-ebpf/uapi` for what this kernel reads).
  */
 export function encode<T>(codec: Codec<T>, value: T, order: ByteOrder, path = 'value'): Uint8Array {
-  const out = new Uint8Array(codec.size);
-  codec.write(new DataView(out.buffer), 0, value, path, order);
-  return out;
+  const storage = new ArrayBuffer(codec.size);
+  codec.write(new DataView(storage), 0, value, path, order);
+  return new Uint8Array(storage);
 }
 
 /**

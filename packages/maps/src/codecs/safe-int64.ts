@@ -1,4 +1,4 @@
-import { describeValue } from '../describe-value.js';
+import { describeValue } from '@ts-ebpf/uapi';
 import { CodecError } from '../errors.js';
 import type { Codec } from './codec.js';
 

@@ -1,5 +1,4 @@
-import { HOST_BYTE_ORDER } from '@ts-ebpf/uapi';
-import { describeValue } from '../describe-value.js';
+import { describeValue, HOST_BYTE_ORDER } from '@ts-ebpf/uapi';
 import { CodecError } from '../errors.js';
 import type { Codec } from './codec.js';
 

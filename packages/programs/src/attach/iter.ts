@@ -23,8 +23,9 @@ export interface IterAttachOptions {
 export function encodeIterInfo(o: IterAttachOptions): Uint8Array | undefined {
   if (o.iterInfo) return o.iterInfo;
   if (o.mapFd === undefined && o.tid === undefined && o.pid === undefined) return undefined;
-  const b = new Uint8Array(16);
-  const v = new DataView(b.buffer);
+  const storage = new ArrayBuffer(16);
+  const b = new Uint8Array(storage);
+  const v = new DataView(storage);
   if (o.mapFd !== undefined) v.setUint32(0, o.mapFd, HOST_LITTLE_ENDIAN);
   else {
     v.setUint32(0, o.tid ?? 0, HOST_LITTLE_ENDIAN);

@@ -70,8 +70,9 @@ const SO_DETACH_BPF = 27;
  */
 export function attachSocketFilter(program: Program, socketFd: number): Link {
   requireProgramType(program, `socket fd ${socketFd}`, [BpfProgType.SOCKET_FILTER]);
-  const value = new Uint8Array(4);
-  new DataView(value.buffer).setUint32(0, program.fd, HOST_LITTLE_ENDIAN);
+  const valueStorage = new ArrayBuffer(4);
+  const value = new Uint8Array(valueStorage);
+  new DataView(valueStorage).setUint32(0, program.fd, HOST_LITTLE_ENDIAN);
   // Our own reference to the socket: detaching works (and touches nothing else)
   // even when the caller has closed theirs and the number was reused.
   const socket = dupFd(socketFd);
@@ -86,7 +87,7 @@ export function attachSocketFilter(program: Program, socketFd: number): Link {
     extraFds: [socket],
     detach: () => setsockopt(socket, SOL_SOCKET, SO_DETACH_BPF, new Uint8Array(4)),
     update: (next) => {
-      new DataView(value.buffer).setUint32(0, next.fd, HOST_LITTLE_ENDIAN);
+      new DataView(valueStorage).setUint32(0, next.fd, HOST_LITTLE_ENDIAN);
       setsockopt(socket, SOL_SOCKET, SO_ATTACH_BPF, value);
     },
   });

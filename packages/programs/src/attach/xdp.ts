@@ -134,8 +134,9 @@ function explainXdp(e: unknown, index: number, iface: Interface): unknown {
 const XDP_ATTR_LEN = NLA_HDRLEN + 4;
 const XDP_NEST_AT = NLMSG_HDRLEN + IFINFOMSG_LEN;
 /** The request is encoded here (requests are synchronous and the socket copies it before sending). */
-const xdpRequest = new Uint8Array(XDP_NEST_AT + NLA_HDRLEN + 3 * XDP_ATTR_LEN);
-const xdpView = new DataView(xdpRequest.buffer);
+const xdpRequestStorage = new ArrayBuffer(XDP_NEST_AT + NLA_HDRLEN + 3 * XDP_ATTR_LEN);
+const xdpRequest = new Uint8Array(xdpRequestStorage);
+const xdpView = new DataView(xdpRequestStorage);
 
 /** Sends RTM_SETLINK with IFLA_XDP { fd, flags [, expected fd] } on `nl`. */
 function requestXdp(nl: RtNetlink, index: number, progFd: number, flags: number, expectedFd?: number): void {

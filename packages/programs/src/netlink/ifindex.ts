@@ -53,8 +53,9 @@ const SIOCGIFNAME = 0x8910;
  * (SIOCGIFNAME), or undefined when there is none.
  */
 export function ifname(index: number): string | undefined {
-  const ifreq = new Uint8Array(40);
-  new DataView(ifreq.buffer).setInt32(16, index, HOST_LITTLE_ENDIAN);
+  const ifreqStorage = new ArrayBuffer(40);
+  const ifreq = new Uint8Array(ifreqStorage);
+  new DataView(ifreqStorage).setInt32(16, index, HOST_LITTLE_ENDIAN);
   const fd = socket(AddressFamily.INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   try {
     ioctl(fd, SIOCGIFNAME, ifreq);

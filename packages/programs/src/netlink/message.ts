@@ -48,15 +48,17 @@ export function attr(type: number, payload: Uint8Array): NlAttr {
 
 /** A u32 attribute (host byte order). */
 export function attrU32(type: number, value: number): NlAttr {
-  const b = new Uint8Array(4);
-  new DataView(b.buffer).setUint32(0, value >>> 0, HOST_LITTLE_ENDIAN);
+  const storage = new ArrayBuffer(4);
+  const b = new Uint8Array(storage);
+  new DataView(storage).setUint32(0, value >>> 0, HOST_LITTLE_ENDIAN);
   return attr(type, b);
 }
 
 /** An s32 attribute. */
 export function attrS32(type: number, value: number): NlAttr {
-  const b = new Uint8Array(4);
-  new DataView(b.buffer).setInt32(0, value, HOST_LITTLE_ENDIAN);
+  const storage = new ArrayBuffer(4);
+  const b = new Uint8Array(storage);
+  new DataView(storage).setInt32(0, value, HOST_LITTLE_ENDIAN);
   return attr(type, b);
 }
 
@@ -115,8 +117,9 @@ export function putIfinfomsg(v: DataView, at: number, ifindex: number, family = 
 /** Encodes attributes, each padded to 4 bytes. */
 export function encodeAttrs(attrs: readonly NlAttr[]): Uint8Array {
   const size = attrs.reduce((n, a) => n + align4(NLA_HDRLEN + a.payload.byteLength), 0);
-  const out = new Uint8Array(size);
-  const v = new DataView(out.buffer);
+  const storage = new ArrayBuffer(size);
+  const out = new Uint8Array(storage);
+  const v = new DataView(storage);
   let at = 0;
   for (const a of attrs) {
     out.set(a.payload, putAttrHeader(v, at, a.type, a.payload.byteLength));
@@ -149,8 +152,9 @@ export function encodeMessage(
 ): Uint8Array {
   const a = encodeAttrs(attrs);
   const bodyLen = align4(body.byteLength);
-  const out = new Uint8Array(NLMSG_HDRLEN + bodyLen + a.byteLength);
-  putHeader(new DataView(out.buffer), 0, out.byteLength, type, flags, seq);
+  const storage = new ArrayBuffer(NLMSG_HDRLEN + bodyLen + a.byteLength);
+  const out = new Uint8Array(storage);
+  putHeader(new DataView(storage), 0, out.byteLength, type, flags, seq);
   out.set(body, NLMSG_HDRLEN);
   out.set(a, NLMSG_HDRLEN + bodyLen);
   return out;
@@ -255,15 +259,17 @@ export function decodeError(m: NlMessage): NlError {
 
 /** `struct ifinfomsg` (16 bytes). */
 export function ifinfomsg(ifindex: number, family = 0): Uint8Array {
-  const b = new Uint8Array(IFINFOMSG_LEN);
-  putIfinfomsg(new DataView(b.buffer), 0, ifindex, family);
+  const storage = new ArrayBuffer(IFINFOMSG_LEN);
+  const b = new Uint8Array(storage);
+  putIfinfomsg(new DataView(storage), 0, ifindex, family);
   return b;
 }
 
 /** `struct tcmsg` (20 bytes). */
 export function tcmsg(ifindex: number, handle: number, parent: number, info: number): Uint8Array {
-  const b = new Uint8Array(20);
-  const v = new DataView(b.buffer);
+  const storage = new ArrayBuffer(20);
+  const b = new Uint8Array(storage);
+  const v = new DataView(storage);
   v.setInt32(4, ifindex, HOST_LITTLE_ENDIAN);
   v.setUint32(8, handle >>> 0, HOST_LITTLE_ENDIAN);
   v.setUint32(12, parent >>> 0, HOST_LITTLE_ENDIAN);

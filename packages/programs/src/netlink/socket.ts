@@ -62,8 +62,9 @@ const REPLY_BUFFER_SIZE = 65536;
 let replyBuffer: Uint8Array | undefined;
 let replyView: DataView | undefined;
 /** Where {@link RtNetlink.send} copies a caller's message to stamp its flags and sequence number. */
-let sendBuffer = new Uint8Array(256);
-let sendView = new DataView(sendBuffer.buffer);
+let sendStorage = new ArrayBuffer(256);
+let sendBuffer = new Uint8Array(sendStorage);
+let sendView = new DataView(sendStorage);
 
 /**
  * A NETLINK_ROUTE socket spoken to with write(2)/read(2): an unbound netlink socket
@@ -120,8 +121,9 @@ export class RtNetlink implements Disposable {
         `${what}: ${len} bytes, ${len < NLMSG_HDRLEN ? `shorter than the ${NLMSG_HDRLEN}-byte header` : `but its header says ${v.getUint32(0, HOST_LITTLE_ENDIAN)}`}`,
       );
     if (len > sendBuffer.byteLength) {
-      sendBuffer = new Uint8Array(len);
-      sendView = new DataView(sendBuffer.buffer);
+      sendStorage = new ArrayBuffer(len);
+      sendBuffer = new Uint8Array(sendStorage);
+      sendView = new DataView(sendStorage);
     }
     sendBuffer.set(message);
     const seq = this.#seq++;
@@ -135,8 +137,11 @@ export class RtNetlink implements Disposable {
     if (this.#closed) throw new ObjectClosedError('rtnetlink socket');
     fileWrite(this.#fd, bytes);
     const replies: NlMessage[] = [];
-    replyBuffer ??= new Uint8Array(REPLY_BUFFER_SIZE);
-    replyView ??= new DataView(replyBuffer.buffer);
+    if (!replyBuffer || !replyView) {
+      const storage = new ArrayBuffer(REPLY_BUFFER_SIZE);
+      replyBuffer = new Uint8Array(storage);
+      replyView = new DataView(storage);
+    }
     const buf = replyBuffer;
     const v = replyView;
     for (;;) {

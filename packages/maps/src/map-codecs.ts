@@ -1,0 +1,85 @@
+import type { MapInfo } from '@ts-ebpf/syscall';
+import { bytes } from './codecs/bytes.js';
+import type { Codec } from './codecs/codec.js';
+import { isPerCpu, perCpu } from './codecs/per-cpu.js';
+import { CodecError } from './errors.js';
+import type { MapCodecs } from './map.js';
+import type { MapSpec } from './map-spec.js';
+import { isKeyless, isPerCpuType, mapTypeName } from './map-types.js';
+
+// The key and value codecs of a map, fitted to its sizes: the spec's for a map about to be
+// created, the caller's (or raw bytes) for a map opened from an fd, a pin or an id.
+
+/** The codec given, checked against `size`; raw bytes of `size` when none is given. */
+function resolveCodec<T>(c: Codec<T> | undefined, size: number | undefined, what: string): Codec<T> {
+  if (c) {
+    if (size !== undefined && size !== c.size) {
+      throw new CodecError(what, `codec ${c.name} is ${c.size} bytes but ${what}Size is ${size}`);
+    }
+    return c;
+  }
+  if (size === undefined) throw new CodecError(what, `give a ${what} codec or ${what}Size`);
+  return bytes(size) as unknown as Codec<T>;
+}
+
+/** A map's codecs and the value size the kernel is told (per CPU for per-CPU maps). */
+export interface FittedCodecs<K, V> {
+  readonly key: Codec<K>;
+  /** A `PerCpuCodec` for per-CPU maps. */
+  readonly value: Codec<V>;
+  readonly valueSize: number;
+}
+
+// The size of one CPU's value of a per-CPU codec.
+const elementSize = (c: Codec<unknown>) => (c as unknown as { element: Codec<unknown> }).element.size;
+
+/**
+ * @internal The codecs a spec asks for: keyless types get an empty key; per-CPU types wrap a plain
+ * value codec in `perCpu` (a spec's own codec must be one already).
+ * @throws CodecError when a codec's size differs from the spec's, or neither is given
+ */
+export function specCodecs<K, V>(spec: MapSpec<K, V>): FittedCodecs<K, V> {
+  const key = isKeyless(spec.type)
+    ? (bytes(0) as unknown as Codec<K>)
+    : resolveCodec(spec.key, spec.keySize, 'key');
+  let value = resolveCodec(spec.value, spec.valueSize ?? (spec.value ? undefined : 0), 'value');
+  if (!isPerCpuType(spec.type)) return { key, value, valueSize: value.size };
+  if (!isPerCpu(value)) {
+    if (spec.value)
+      throw new CodecError('value', `${mapTypeName(spec.type)} maps need a perCpu(...) value codec`);
+    value = perCpu(value) as unknown as Codec<V>;
+  }
+  return { key, value, valueSize: elementSize(value) };
+}
+
+/**
+ * @internal The codecs to read an existing map with, fitted to the sizes the kernel reports:
+ * raw bytes where none is given; a per-CPU map's plain value codec wrapped in `perCpu`.
+ * @throws CodecError when a codec's size differs from the map's
+ */
+export function infoCodecs<K, V>(info: MapInfo, codecs: MapCodecs<K, V>): { key: Codec<K>; value: Codec<V> } {
+  const key = resolveCodec(codecs.key, info.keySize, 'key');
+  if (!isPerCpuType(info.type)) return { key, value: resolveCodec(codecs.value, info.valueSize, 'value') };
+  const value =
+    codecs.value && isPerCpu(codecs.value)
+      ? codecs.value
+      : perCpu(resolveCodec(codecs.value, info.valueSize, 'value'));
+  if (elementSize(value) !== info.valueSize) {
+    throw new CodecError('value', `per-CPU element is not ${info.valueSize} bytes`);
+  }
+  return { key, value: value as unknown as Codec<V> };
+}
+
+/**
+ * @internal `e`, an error a map's `side` codec threw, as the map reports it: a {@link CodecError}
+ * becomes one that names `map` and the side (a written field's path names the side already;
+ * a read names it before the codec: `value: u64AsNumber: …`), with `e` as its cause. Any other
+ * error, and one naming a map already, is returned as it is.
+ */
+export function codecErrorOf(e: unknown, map: string, side: 'key' | 'value'): unknown {
+  if (!(e instanceof CodecError) || e.map !== undefined) return e;
+  const prefix = `${e.field}: `;
+  if (e.field.startsWith(side) && e.message.startsWith(prefix))
+    return new CodecError(e.field, e.message.slice(prefix.length), { map, cause: e });
+  return new CodecError(side, e.message, { map, cause: e });
+}

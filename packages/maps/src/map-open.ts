@@ -1,0 +1,62 @@
+import { existsSync } from 'node:fs';
+import { close, fdTarget, getPinned, mapGetFdById, NotFoundError } from '@ts-ebpf/syscall';
+import { MapNotFoundError, NotAMapError, PinNotFoundError } from './errors.js';
+import { MAP_FD_KIND } from './map-diagnosis.js';
+
+// The fds behind BpfMap.fromFd, fromPin and fromId: checked to be maps, with the reason when not.
+
+/**
+ * @internal Checks that `fd` is an open BPF map fd.
+ * @throws NotAMapError when it is not open or not a map: the fd is then left to the caller, untouched
+ */
+export function checkMapFd(fd: number): void {
+  const kind = fdTarget(fd);
+  if (kind !== MAP_FD_KIND)
+    throw new NotAMapError(
+      `fd ${fd}`,
+      kind === undefined ? 'is not an open file descriptor' : `is not a BPF map: it is ${kind}`,
+    );
+}
+
+/**
+ * @internal Opens the map pinned at `path`: a new fd, the caller's.
+ * @throws PinNotFoundError when nothing is pinned there; NotAMapError when the file is not on
+ * bpffs or what is pinned there is not a map
+ */
+export function openPinnedMap(path: string): number {
+  let fd: number;
+  try {
+    fd = getPinned(path);
+  } catch (e) {
+    if (e instanceof NotFoundError) throw new PinNotFoundError(path, e);
+    if (existsSync(path)) throw new NotAMapError(path, 'is not a BPF object pinned on bpffs', e);
+    throw e;
+  }
+  return ownMapFd(fd, path);
+}
+
+/**
+ * @internal Opens the map with kernel id `id`: a new fd, the caller's.
+ * @throws MapNotFoundError when no map has this id
+ */
+export function openMapById(id: number): number {
+  let fd: number;
+  try {
+    fd = mapGetFdById(id);
+  } catch (e) {
+    if (e instanceof NotFoundError)
+      throw new MapNotFoundError(`map id ${id}`, 'no map has this id (closed and freed?)', e);
+    throw e;
+  }
+  return ownMapFd(fd, `map id ${id}`);
+}
+
+// An fd opened here: closed again when it is not a map.
+function ownMapFd(fd: number, subject: string): number {
+  const kind = fdTarget(fd);
+  if (kind !== MAP_FD_KIND) {
+    close(fd);
+    throw new NotAMapError(subject, `is not a BPF map: it is ${kind}`);
+  }
+  return fd;
+}

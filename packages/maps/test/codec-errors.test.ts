@@ -1,0 +1,145 @@
+import { possibleCpuCount } from '@ts-ebpf/syscall';
+import { describeKernel } from '@ts-ebpf/test-utils';
+import { expect, it } from 'vitest';
+import {
+  ArrayMap,
+  BpfMap,
+  CodecError,
+  HashMap,
+  PerCpuHashMap,
+  QueueMap,
+  struct,
+  u32,
+  u64,
+  u64AsNumber,
+} from '../src/index.js';
+
+const BIG = 2n ** 53n + 5n; // above Number.MAX_SAFE_INTEGER
+
+// The CodecError `act` throws, checked to be a map's: names `map` and wraps the codec's own error.
+function codecError(act: () => unknown, map: string | RegExp): CodecError {
+  let thrown: unknown;
+  try {
+    act();
+  } catch (e) {
+    thrown = e;
+  }
+  expect(thrown).toBeInstanceOf(CodecError);
+  const e = thrown as CodecError;
+  if (typeof map === 'string') expect(e.map).toBe(map);
+  else expect(e.map).toMatch(map);
+  expect(e.cause).toBeInstanceOf(CodecError);
+  expect((e.cause as CodecError).map).toBeUndefined();
+  return e;
+}
+
+describeKernel('codec errors of map operations name the map and the side', () => {
+  it('a key that does not encode: every keyed operation, the kernel left untouched', () => {
+    using m = HashMap.create({ key: u32, value: u64, maxEntries: 4, name: 'counts' });
+    m.set(1, 7n);
+    const acts = [
+      () => m.get(-1),
+      () => m.set(-1, 1n),
+      () => m.has(-1),
+      () => m.delete(-1),
+      () => m.getAndDelete(-1),
+      () => m.deleteBatch([1, -1]),
+      () => m.setBatch([2, -1], [1n, 1n]),
+    ];
+    for (const act of acts) {
+      const e = codecError(act, "hash map 'counts'");
+      expect(e.field).toMatch(/^keys?(\[1\])?$/);
+      expect(e.message).toBe(`hash map 'counts': ${e.field}: -1 is not a u32 (integer in 0..4294967295)`);
+      expect((e.cause as Error).message).toBe(`${e.field}: -1 is not a u32 (integer in 0..4294967295)`);
+    }
+    // nothing was written or deleted: the batches stopped at encoding
+    expect([...m.entries()]).toEqual([[1, 7n]]);
+  });
+
+  it('a value that does not encode names the value field path', () => {
+    using m = HashMap.create({
+      key: u32,
+      value: struct({ packets: u64, bytes: u32 }),
+      maxEntries: 4,
+      name: 'flows',
+    });
+    const e = codecError(() => m.set(1, { packets: 1n, bytes: 2 ** 32 }), "hash map 'flows'");
+    expect(e.field).toBe('value.bytes');
+    expect(e.message).toBe(
+      "hash map 'flows': value.bytes: 4294967296 is not a u32 (integer in 0..4294967295)",
+    );
+    expect(m.has(1)).toBe(false);
+  });
+
+  it('a value that does not decode: get, getAndDelete, getBatch, iteration, the key walk', () => {
+    using m = HashMap.create({ key: u32, value: u64, maxEntries: 4, name: 'big' });
+    m.set(3, BIG);
+    using n = BpfMap.fromId(m.info().id, { key: u32, value: u64AsNumber });
+    const acts = [() => n.get(3), () => n.getBatch(), () => [...n.values()], () => [...n]];
+    for (const act of acts) {
+      const e = codecError(act, "hash map 'big'");
+      expect(e.field).toBe('value');
+      expect(e.message).toMatch(/^hash map 'big': value: u64AsNumber: 9007199254740997 is outside /);
+      expect((e.cause as CodecError).field).toBe('u64AsNumber');
+    }
+    codecError(() => n.getAndDelete(3), "hash map 'big'");
+    // the kernel deleted it before the value was decoded: the error says what was lost
+    expect(m.has(3)).toBe(false);
+  });
+
+  it('a key that does not decode, while iterating', () => {
+    using m = HashMap.create({ key: u64, value: u32, maxEntries: 4, name: 'bigkeys' });
+    m.set(BIG, 1);
+    using n = BpfMap.fromId(m.info().id, { key: u64AsNumber, value: u32 });
+    for (const act of [() => [...n.keys()], () => n.getBatch()]) {
+      const e = codecError(act, "hash map 'bigkeys'");
+      expect(e.field).toBe('key');
+      expect(e.message).toMatch(/^hash map 'bigkeys': key: u64AsNumber: 9007199254740997 /);
+    }
+  });
+
+  it('an unnamed map is named by its type and id', () => {
+    using m = HashMap.create({ key: u32, value: u32, maxEntries: 1 });
+    const e = codecError(() => m.set(1, -1), `hash map (id ${m.info().id})`);
+    expect(e.message).toMatch(/^hash map \(id \d+\): value: -1 is not a u32/);
+  });
+
+  it('per-CPU values and keyless maps name the map too', () => {
+    using p = PerCpuHashMap.create({ key: u32, value: u32, maxEntries: 1, name: 'percpu' });
+    const cpus = possibleCpuCount();
+    const e = codecError(() => p.set(1, new Array(cpus).fill(-1)), "percpu_hash map 'percpu'");
+    expect(e.field).toBe('value[cpu 0]');
+    expect(
+      codecError(() => p.set(1, [...new Array(cpus + 1).fill(1)]), "percpu_hash map 'percpu'").field,
+    ).toBe('value');
+    using q = QueueMap.create({ value: u32, maxEntries: 2, name: 'jobs' });
+    const pushed = codecError(() => q.push(-1), "queue map 'jobs'");
+    expect(pushed.message).toBe("queue map 'jobs': value: -1 is not a u32 (integer in 0..4294967295)");
+    expect(q.peek()).toBeUndefined();
+  });
+
+  it('a memory-mapped array names its map when an element does not code', () => {
+    using a = ArrayMap.create({ value: u64, maxEntries: 2, name: 'mm', mmapable: true });
+    a.set(0, BIG);
+    using raw = a.mmap();
+    const e = codecError(() => raw.set(1, -1n), "array map 'mm'");
+    expect(e.message).toBe("array map 'mm': value: -1n is not a u64 (bigint in 0..18446744073709551615)");
+    using n = BpfMap.fromId(a.info().id, { key: u32, value: u64AsNumber });
+    using asNumber = n.mmap();
+    const read = codecError(() => asNumber.get(0), "array map 'mm'");
+    expect(read.field).toBe('value');
+  });
+
+  it('a codec used on its own names no map', () => {
+    using m = HashMap.create({ key: u32, value: u32, maxEntries: 1, name: 'x' });
+    let thrown: unknown;
+    try {
+      m.keyCodec.write(new DataView(new ArrayBuffer(4)), 0, -1, 'key', 'little');
+    } catch (e) {
+      thrown = e;
+    }
+    expect(thrown).toBeInstanceOf(CodecError);
+    expect((thrown as CodecError).map).toBeUndefined();
+    expect((thrown as CodecError).cause).toBeUndefined();
+  });
+});

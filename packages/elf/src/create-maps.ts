@@ -37,7 +37,19 @@ const ZERO_KEY = new Uint8Array(4);
 
 /** A kernel object name for `name`: at most 15 characters of `[A-Za-z0-9_.]`. */
 export function kernelName(name: string): string {
+  // Most names are kernel names already: checked by a loop, kept without a copy.
+  if (name.length <= NAME_MAX && isKernelName(name)) return name;
   return name.replace(/[^A-Za-z0-9_.]/g, '_').slice(0, NAME_MAX);
+}
+
+function isKernelName(name: string): boolean {
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    // 0-9 A-Z _ a-z .
+    if (!((c >= 48 && c <= 57) || (c >= 65 && c <= 90) || c === 95 || (c >= 97 && c <= 122) || c === 46))
+      return false;
+  }
+  return true;
 }
 
 /** Like libbpf: a perf_event_array without max_entries gets one slot per possible CPU. */
@@ -88,22 +100,22 @@ function createBtfMap(spec: BtfMapSpec, input: MapCreationInput, inner?: { reado
     !spec.withoutBtfTypes;
   const pinPath =
     spec.pinPath ?? (spec.pinning === Pinning.BY_NAME ? `${input.pinRoot}/${spec.name}` : undefined);
-  const create = (btf: boolean): RawMap =>
-    createNamed(spec.name, {
-      type: spec.type,
-      keySize: spec.keySize,
-      valueSize: spec.valueSize,
-      maxEntries: maxEntries(spec),
-      flags: spec.flags,
-      name: kernelName(spec.name),
-      ...(spec.numaNode ? { numaNode: spec.numaNode } : {}),
-      ...(spec.mapExtra ? { mapExtra: spec.mapExtra } : {}),
-      ...(inner ? { innerMap: inner } : {}),
-      ...(btf ? { btf: { fd: input.btfFd!, keyTypeId: spec.keyTypeId, valueTypeId: spec.valueTypeId } } : {}),
-      ...(pinPath !== undefined ? { pinning: { path: pinPath, reuse: true } } : {}),
-    });
+  // Every field written (undefined when unset), in one order: no spreads, one shape for all maps.
+  const request: MapSpec<Uint8Array, Uint8Array> = {
+    type: spec.type,
+    keySize: spec.keySize,
+    valueSize: spec.valueSize,
+    maxEntries: maxEntries(spec),
+    flags: spec.flags,
+    name: kernelName(spec.name),
+    numaNode: spec.numaNode || undefined,
+    mapExtra: spec.mapExtra || undefined,
+    innerMap: inner,
+    btf: withBtf ? { fd: input.btfFd!, keyTypeId: spec.keyTypeId, valueTypeId: spec.valueTypeId } : undefined,
+    pinning: pinPath !== undefined ? { path: pinPath, reuse: true } : undefined,
+  };
   try {
-    return create(withBtf);
+    return createNamed(spec.name, request);
   } catch (e) {
     // Some map types (sockmap, sockhash …) refuse key/value BTF with ENOTSUPP/EOPNOTSUPP: only
     // then is the map created without it (documented on loadCollection's maps); any other
@@ -116,7 +128,7 @@ function createBtfMap(spec: BtfMapSpec, input: MapCreationInput, inner?: { reado
     )
       throw e;
     try {
-      return create(false);
+      return createNamed(spec.name, { ...request, btf: undefined });
     } catch {
       throw e;
     }

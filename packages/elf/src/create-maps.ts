@@ -3,7 +3,14 @@ import { BpfMap, type MapSpec, mapTypeName } from '@ts-ebpf/maps';
 /** A map as the loader sees it: raw bytes for keys and values. */
 export type RawMap = BpfMap<Uint8Array, Uint8Array>;
 
-import { BpfMapCreateFlag, BpfMapType, BpfSyscallError, mapFreeze, possibleCpuCount } from '@ts-ebpf/syscall';
+import {
+  BpfMapCreateFlag,
+  BpfMapType,
+  BpfSyscallError,
+  isObjectName,
+  mapFreeze,
+  possibleCpuCount,
+} from '@ts-ebpf/syscall';
 import { type BtfMapSpec, defaultMapDefinition, Pinning } from './btf-maps.js';
 import type { CollectionSpec, DataSectionSpec, LegacyMapSpec } from './collection-spec.js';
 import { ElfError, MapCreateError } from './errors.js';
@@ -37,19 +44,9 @@ const ZERO_KEY = new Uint8Array(4);
 
 /** A kernel object name for `name`: at most 15 characters of `[A-Za-z0-9_.]`. */
 export function kernelName(name: string): string {
-  // Most names are kernel names already: checked by a loop, kept without a copy.
-  if (name.length <= NAME_MAX && isKernelName(name)) return name;
+  // Most names are kernel names already: kept as they are, without a regular expression.
+  if (isObjectName(name)) return name;
   return name.replace(/[^A-Za-z0-9_.]/g, '_').slice(0, NAME_MAX);
-}
-
-function isKernelName(name: string): boolean {
-  for (let i = 0; i < name.length; i++) {
-    const c = name.charCodeAt(i);
-    // 0-9 A-Z _ a-z .
-    if (!((c >= 48 && c <= 57) || (c >= 65 && c <= 90) || c === 95 || (c >= 97 && c <= 122) || c === 46))
-      return false;
-  }
-  return true;
 }
 
 /** Like libbpf: a perf_event_array without max_entries gets one slot per possible CPU. */

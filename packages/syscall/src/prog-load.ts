@@ -213,17 +213,21 @@ const CALL = BpfInsnClass.JMP | BpfJmpOp.CALL;
 /** How many fd_array entries the kernel reads for `insns` (host byte order): 1 + the highest index. */
 function fdArrayEntries(insns: Uint8Array): number {
   const le = isLittleEndian(HOST_BYTE_ORDER);
-  const v = new DataView(insns.buffer, insns.byteOffset, insns.byteLength);
+  const end = insns.byteLength;
   let entries = 0;
-  for (let at = 0; at + INSN_BYTES <= insns.byteLength; at += INSN_BYTES) {
+  // Most programs name no fd_array entry: a DataView is made only for one that may.
+  let v: DataView | undefined;
+  for (let at = 0; at + INSN_BYTES <= end; at += INSN_BYTES) {
     const code = insns[at]!;
     if (code !== LD_IMM64 && code !== CALL) continue;
     const regs = insns[at + 1]!;
     const src = le ? regs >> 4 : regs & 0xf;
     if (code === LD_IMM64 && (src === BpfPseudoLd.MAP_IDX || src === BpfPseudoLd.MAP_IDX_VALUE)) {
+      v ??= new DataView(insns.buffer, insns.byteOffset, insns.byteLength);
       entries = Math.max(entries, v.getInt32(at + 4, le) + 1);
     } else if (code === CALL && src === BpfPseudoCall.KFUNC_CALL) {
       // off 0 is vmlinux's BTF; off n > 0 is the module BTF whose fd is fd_array[n]
+      v ??= new DataView(insns.buffer, insns.byteOffset, insns.byteLength);
       const off = v.getInt16(at + 2, le);
       if (off > 0) entries = Math.max(entries, off + 1);
     }

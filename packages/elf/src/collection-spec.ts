@@ -182,9 +182,7 @@ export function loadCollectionSpec(bytes: Uint8Array, options: CollectionSpecOpt
   const elf = parseElf(bytes);
   const order = elf.header.byteOrder;
   const licenseSection = elf.section('license');
-  const license = licenseSection
-    ? new TextDecoder().decode(elf.data(licenseSection)).replace(/\0.*$/s, '')
-    : '';
+  const license = licenseSection ? cString(elf.data(licenseSection)) : '';
 
   const relocationSections = elf.relocationSections();
   // The spec's copies (each program's linked instructions, .BTF, .BTF.ext) are cut from one
@@ -241,6 +239,14 @@ export function loadCollectionSpec(bytes: Uint8Array, options: CollectionSpecOpt
     btfExt: copyOf(elf, '.BTF.ext', arena),
   };
   return { ...parts, adjust: new SpecAdjuster(parts) };
+}
+
+const decoder = new TextDecoder();
+
+/** The text of `bytes` up to its first NUL (all of it without one). */
+function cString(bytes: Uint8Array): string {
+  const end = bytes.indexOf(0);
+  return decoder.decode(end < 0 ? bytes : bytes.subarray(0, end));
 }
 
 /** A copy of a section's contents (never a view of the caller's bytes), or undefined. */

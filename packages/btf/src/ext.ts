@@ -62,45 +62,75 @@ export interface BtfExt {
   readonly coreRelos: readonly ExtSection<CoreRelo>[];
 }
 
-type Decoder<R> = (v: DataView, p: number, le: boolean, btf: Btf) => R;
+/**
+ * Where the records of one ELF section lie in a `.BTF.ext` section: `count` records of
+ * `recordSize` bytes from byte `offset` of the bytes given to {@link btfExtLayout}, undecoded.
+ */
+export interface BtfExtSpan {
+  /** The ELF section the records refer to (`xdp`, `.text` …). */
+  readonly section: string;
+  /** Byte offset of the first record in the `.BTF.ext` bytes. */
+  readonly offset: number;
+  /** How many records there are (at least one). */
+  readonly count: number;
+  /** Size of one record: at least the kernel's record, a multiple of 4. */
+  readonly recordSize: number;
+}
 
-function infoSections<R>(
+/**
+ * A `.BTF.ext` section's layout: its header checked and, for each kind of record, the span of
+ * every ELF section's records, checked to lie inside the bytes. What {@link parseBtfExt} decodes;
+ * a loader that only copies records (func_info and line_info into BPF_PROG_LOAD) reads them from
+ * the spans without decoding a string.
+ */
+export interface BtfExtLayout {
+  /** The byte order of the section (always that of its `.BTF`). */
+  readonly byteOrder: ByteOrder;
+  /** `bpf_func_info` records (at least 8 bytes each). */
+  readonly funcInfo: readonly BtfExtSpan[];
+  /** `bpf_line_info` records (at least 16 bytes each). */
+  readonly lineInfo: readonly BtfExtSpan[];
+  /** `bpf_core_relo` records (at least 16 bytes each). */
+  readonly coreRelos: readonly BtfExtSpan[];
+}
+
+function spansOf(
   view: DataView,
   le: boolean,
   start: number,
   len: number,
   minRecord: number,
   btf: Btf,
-  decode: Decoder<R>,
-): ExtSection<R>[] {
-  const out: ExtSection<R>[] = [];
+): BtfExtSpan[] {
+  const out: BtfExtSpan[] = [];
   if (len === 0) return out;
   const end = start + len;
   if (end > view.byteLength || len < 4) throw new BtfError('BTF.ext info section is truncated', start);
-  const recSize = view.getUint32(start, le);
-  if (recSize < minRecord || recSize % 4 !== 0)
-    throw new BtfError(`BTF.ext record size ${recSize} is invalid`, start);
+  const recordSize = view.getUint32(start, le);
+  if (recordSize < minRecord || recordSize % 4 !== 0)
+    throw new BtfError(`BTF.ext record size ${recordSize} is invalid`, start);
   let p = start + 4;
   while (p < end) {
     if (p + 8 > end) throw new BtfError('BTF.ext section header is truncated', p);
     const section = btf.string(view.getUint32(p, le), p);
-    const n = view.getUint32(p + 4, le);
+    const count = view.getUint32(p + 4, le);
     p += 8;
-    if (n === 0) throw new BtfError(`BTF.ext section '${section}' has no records`, p - 4);
-    if (p + n * recSize > end) throw new BtfError(`BTF.ext records of '${section}' are truncated`, p);
-    const records: R[] = new Array(n);
-    for (let i = 0; i < n; i++, p += recSize) records[i] = decode(view, p, le, btf);
-    out.push({ section, records });
+    if (count === 0) throw new BtfError(`BTF.ext section '${section}' has no records`, p - 4);
+    if (p + count * recordSize > end) throw new BtfError(`BTF.ext records of '${section}' are truncated`, p);
+    out.push({ section, offset: p, count, recordSize });
+    p += count * recordSize;
   }
   return out;
 }
 
 /**
- * Parses a `.BTF.ext` section (any `Uint8Array` view; never written to); names are looked up
- * in the strings of `btf` (the object's `.BTF`), whose byte order the section must share.
+ * Reads a `.BTF.ext` section's header and the spans of its records (any `Uint8Array` view;
+ * never written to), without decoding a record; section names are looked up in the strings of
+ * `btf` (the object's `.BTF`), whose byte order the section must share. Offsets are relative to
+ * `bytes` (its `byteOffset` is honoured).
  * @throws BtfError for truncated or corrupt data, or a byte order other than the BTF's
  */
-export function parseBtfExt(bytes: Uint8Array, btf: Btf): BtfExt {
+export function btfExtLayout(bytes: Uint8Array, btf: Btf): BtfExtLayout {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const byteOrder = detectByteOrder(view, 0, BTF_MAGIC, 'BTF.ext', btf.byteOrder);
   const le = byteOrder === 'little';
@@ -109,49 +139,70 @@ export function parseBtfExt(bytes: Uint8Array, btf: Btf): BtfExt {
   const hdrLen = view.getUint32(4, le);
   if (hdrLen < 24 || hdrLen > bytes.byteLength)
     throw new BtfError(`BTF.ext header length ${hdrLen} is invalid`, 4);
-  const sec = (at: number): [number, number] => {
+  const sec = (at: number, minRecord: number): BtfExtSpan[] => {
     const off = view.getUint32(at, le);
     const len = view.getUint32(at + 4, le);
     if (hdrLen + off + len > bytes.byteLength) throw new BtfError('BTF.ext section runs past the end', at);
-    return [hdrLen + off, len];
+    return spansOf(view, le, hdrLen + off, len, minRecord, btf);
   };
+  const funcInfo = sec(8, 8);
+  const lineInfo = sec(16, 16);
+  return { byteOrder, funcInfo, lineInfo, coreRelos: hdrLen >= 32 ? sec(24, 16) : [] };
+}
+
+type Decoder<R> = (v: DataView, p: number) => R;
+
+function decodeSpans<R>(view: DataView, spans: readonly BtfExtSpan[], decode: Decoder<R>): ExtSection<R>[] {
+  return spans.map(({ section, offset, count, recordSize }) => {
+    const records: R[] = new Array(count);
+    for (let i = 0, p = offset; i < count; i++, p += recordSize) records[i] = decode(view, p);
+    return { section, records };
+  });
+}
+
+/**
+ * Parses a `.BTF.ext` section (any `Uint8Array` view; never written to); names are looked up
+ * in the strings of `btf` (the object's `.BTF`), whose byte order the section must share.
+ * @throws BtfError for truncated or corrupt data, or a byte order other than the BTF's
+ */
+export function parseBtfExt(bytes: Uint8Array, btf: Btf): BtfExt {
+  const layout = btfExtLayout(bytes, btf);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const le = layout.byteOrder === 'little';
   // Every line_info record names its file, and many share a line: each string is decoded once.
   const strings = new Map<number, string>();
-  const stringOnce = (b: Btf, offset: number, at: number): string => {
+  const stringOnce = (offset: number, at: number): string => {
     let text = strings.get(offset);
     if (text === undefined) {
-      text = b.string(offset, at);
+      text = btf.string(offset, at);
       strings.set(offset, text);
     }
     return text;
   };
-  const [fo, fl] = sec(8);
-  const [lo, ll] = sec(16);
-  const [co, cl] = hdrLen >= 32 ? sec(24) : [0, 0];
   return {
-    byteOrder,
-    funcInfo: infoSections(view, le, fo, fl, 8, btf, (v, p) => ({
+    byteOrder: layout.byteOrder,
+    funcInfo: decodeSpans(view, layout.funcInfo, (v, p) => ({
       insnOff: v.getUint32(p, le),
       typeId: v.getUint32(p + 4, le),
     })),
-    lineInfo: infoSections(view, le, lo, ll, 16, btf, (v, p, _le, b) => {
+    lineInfo: decodeSpans(view, layout.lineInfo, (v, p) => {
       const lineCol = v.getUint32(p + 12, le);
       return {
         insnOff: v.getUint32(p, le),
         fileNameOff: v.getUint32(p + 4, le),
         lineOff: v.getUint32(p + 8, le),
-        fileName: stringOnce(b, v.getUint32(p + 4, le), p + 4),
-        line: stringOnce(b, v.getUint32(p + 8, le), p + 8),
+        fileName: stringOnce(v.getUint32(p + 4, le), p + 4),
+        line: stringOnce(v.getUint32(p + 8, le), p + 8),
         lineNumber: lineCol >>> 10,
         column: lineCol & 0x3ff,
       };
     }),
-    coreRelos: infoSections(view, le, co, cl, 16, btf, (v, p, _le, b) => {
+    coreRelos: decodeSpans(view, layout.coreRelos, (v, p) => {
       const k = v.getUint32(p + 12, le);
       return {
         insnOff: v.getUint32(p, le),
         typeId: v.getUint32(p + 4, le),
-        accessString: b.string(v.getUint32(p + 8, le), p + 8),
+        accessString: btf.string(v.getUint32(p + 8, le), p + 8),
         kind: CoreReloKind[k] ?? k,
       };
     }),

@@ -11,6 +11,9 @@ export { type DumpCOptions, dumpC } from './c-dump.js';
 export { BtfError } from './errors.js';
 export {
   type BtfExt,
+  type BtfExtLayout,
+  type BtfExtSpan,
+  btfExtLayout,
   type CoreRelo,
   CoreReloKind,
   type CoreReloKindName,

@@ -55,6 +55,15 @@ export function decodeUtf8(bytes: Uint8Array, start: number, end: number): strin
 
 /** Encodes a string as UTF-8 bytes. */
 export function encodeUtf8(s: string): Uint8Array {
+  // ASCII (nearly every BTF name) is its own encoding: written straight into the result.
+  const ascii = new Uint8Array(s.length);
+  let i = 0;
+  for (; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x80) break;
+    ascii[i] = c;
+  }
+  if (i === s.length) return ascii;
   const out: number[] = [];
   for (const ch of s) {
     const cp = ch.codePointAt(0)!;

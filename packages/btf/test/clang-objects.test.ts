@@ -1,4 +1,4 @@
-import { Btf, type BtfType, dumpC, fieldPath, parseBtfExt, sizeOf } from '@ts-ebpf/btf';
+import { Btf, type BtfType, btfExtLayout, dumpC, fieldPath, parseBtfExt, sizeOf } from '@ts-ebpf/btf';
 import { describe, expect, it } from 'vitest';
 import { clangCheck, compileBpf } from './helpers.js';
 
@@ -110,6 +110,31 @@ describe.each(['bpf', 'bpfel', 'bpfeb'])('BTF from clang-19 -target %s', (target
     expect(relos.some((r) => r.kind === 'field_exists' && r.accessString === '0:4:1')).toBe(true);
     expect(relos.some((r) => r.kind === 'field_byte_offset')).toBe(true);
     for (const r of relos) expect(btf.type(r.typeId).kind).not.toBe('void');
+  });
+
+  it('lays out .BTF.ext records where parseBtfExt decodes them, at any byteOffset', () => {
+    const ext = parseBtfExt(extRaw, btf);
+    // The same bytes 3 bytes into a larger buffer: offsets stay relative to the view.
+    const shifted = new Uint8Array(extRaw.byteLength + 3).subarray(3);
+    shifted.set(extRaw);
+    const layout = btfExtLayout(shifted, btf);
+    expect(layout.byteOrder).toBe(btf.byteOrder);
+    const le = btf.byteOrder === 'little';
+    const view = new DataView(shifted.buffer, shifted.byteOffset, shifted.byteLength);
+    for (const kind of ['funcInfo', 'lineInfo', 'coreRelos'] as const) {
+      expect(layout[kind].map((s) => [s.section, s.count])).toEqual(
+        ext[kind].map((s) => [s.section, s.records.length]),
+      );
+      layout[kind].forEach((span, i) => {
+        expect(span.recordSize).toBe(kind === 'funcInfo' ? 8 : 16);
+        const insnOffs = ext[kind][i]!.records.map((r) => r.insnOff);
+        const read = Array.from({ length: span.count }, (_, r) =>
+          view.getUint32(span.offset + r * span.recordSize, le),
+        );
+        expect(read).toEqual(insnOffs);
+      });
+    }
+    expect(() => btfExtLayout(extRaw.subarray(0, 30), btf)).toThrow(/BTF\.ext/);
   });
 
   it('dumps back to C that compiles', () => {

@@ -17,9 +17,12 @@
  * less disturbed than wall time on a loaded host). The koffi call floor is a bare BPF_PROG_LOAD of a
  * 2-instruction program + close through koffi against the same from C (bench/bare-prog-load.c).
  *
- * A second row times `loadCollectionAsync` (program loads issued concurrently on worker threads,
- * BENCH_CONCURRENCY at a time, default the machine's parallelism) in the same rounds, against the
- * same sequential libbpf baseline: an explicit option, not the headline.
+ * Further rows time `loadCollectionAsync` (program loads issued concurrently on worker threads,
+ * BENCH_CONCURRENCY at a time, default the machine's parallelism; and one at a time, pipelined: the
+ * next program is prepared on this thread while the previous one is in the kernel) in the same
+ * rounds, against the same sequential libbpf baseline: explicit options, not the headline. The
+ * cost of one dispatch to libuv's pool (a koffi async call of getpid against the same call made
+ * synchronously) is measured too: it bounds what the async rows can gain.
  *
  * Run: npm run bench -w @ts-ebpf/elf   (root, CAP_BPF, clang-19, gcc and libbpf installed).
  * BENCH_ROUNDS (default 5) and BENCH_LOADS (default 20) set the size, BENCH_WARMUP (default 200) the
@@ -107,6 +110,32 @@ async function oursAsync(
   return { wall, cpu: ((cpu.user + cpu.system) * 1e3) / n };
 }
 
+/** CPU and wall ns per koffi async call of syscall(getpid) (a uv_queue_work round trip), and per sync call. */
+async function dispatchCost(
+  n: number,
+): Promise<{ asyncWall: number; asyncCpu: number; syncWall: number; syncCpu: number }> {
+  const koffi = createRequire(import.meta.url)('koffi');
+  const libc = koffi.load('libc.so.6');
+  const call = libc.func('long syscall(long nr)');
+  const NR_GETPID = syscallTable().getpid;
+  const time = async (f: () => unknown) => {
+    for (let i = 0; i < 100; i++) await f();
+    const cpu0 = process.cpuUsage();
+    const start = process.hrtime.bigint();
+    for (let i = 0; i < n; i++) await f();
+    const cpu = process.cpuUsage(cpu0);
+    return { wall: Number(process.hrtime.bigint() - start) / n, cpu: ((cpu.user + cpu.system) * 1e3) / n };
+  };
+  const a = await time(
+    () =>
+      new Promise((resolve, reject) =>
+        call.async(NR_GETPID, (err: unknown, r: number) => (err ? reject(err) : resolve(r))),
+      ),
+  );
+  const s = await time(() => call(NR_GETPID));
+  return { asyncWall: a.wall, asyncCpu: a.cpu, syncWall: s.wall, syncCpu: s.cpu };
+}
+
 /** ns per bare BPF_PROG_LOAD (`r0 = XDP_PASS; exit`) + close through koffi: no wrapper, attr built once. */
 function bareKoffiLoad(n: number): number {
   const koffi = createRequire(import.meta.url)('koffi');
@@ -171,6 +200,10 @@ try {
   const asyncCpu: number[] = [];
   const asyncWallRatios: number[] = [];
   const asyncCpuRatios: number[] = [];
+  const pipeWall: number[] = [];
+  const pipeCpu: number[] = [];
+  const pipeWallRatios: number[] = [];
+  const pipeCpuRatios: number[] = [];
   for (let r = 0; r < ROUNDS; r++) {
     const o = ours(bytes, LOADS);
     const t = await libbpf.time(LOADS);
@@ -187,6 +220,11 @@ try {
     asyncCpu.push(a.cpu);
     asyncWallRatios.push(a.wall / t.ns_per_load);
     asyncCpuRatios.push(a.cpu / t.cpu_ns_per_load);
+    const p = await oursAsync(bytes, LOADS, 1);
+    pipeWall.push(p.wall);
+    pipeCpu.push(p.cpu);
+    pipeWallRatios.push(p.wall / t.ns_per_load);
+    pipeCpuRatios.push(p.cpu / t.cpu_ns_per_load);
   }
   await libbpf.close();
   // After the rounds: thousands of tiny program loads and frees are no part of theirs.
@@ -194,7 +232,9 @@ try {
     floors.push(
       bareKoffiLoad(FLOOR_LOADS) / Number(execFileSync(bareC, [String(FLOOR_LOADS)], { encoding: 'utf8' })),
     );
+  const dispatch = await dispatchCost(FLOOR_LOADS);
   const ms = (ns: number) => `${(ns / 1e6).toFixed(2)} ms`;
+  const dispatchNote = `one dispatch to libuv's pool (koffi async syscall(getpid)) costs ${(dispatch.asyncCpu / 1e3).toFixed(1)} µs CPU / ${(dispatch.asyncWall / 1e3).toFixed(1)} µs wall against ${(dispatch.syncCpu / 1e3).toFixed(2)} µs / ${(dispatch.syncWall / 1e3).toFixed(2)} µs for the sync call (${PROGRAMS} dispatches a load)`;
   const floor = { what: 'bpf(BPF_PROG_LOAD) of 2 insns + close through koffi', ratio: median(floors) };
   console.log(
     `object: ${PROGRAMS} programs, ${MAPS} maps + .bss, ${bytes.byteLength} bytes; median of ${ROUNDS} rounds of ${LOADS} loads`,
@@ -211,6 +251,10 @@ try {
   console.log(
     `loadCollectionAsync, ${CONCURRENCY} concurrent: wall ${ms(median(asyncWall))}, CPU ${ms(median(asyncCpu))}; ratio wall ${median(asyncWallRatios).toFixed(2)}, CPU ${median(asyncCpuRatios).toFixed(2)}`,
   );
+  console.log(
+    `loadCollectionAsync, 1 in flight (pipelined): wall ${ms(median(pipeWall))}, CPU ${ms(median(pipeCpu))}; ratio wall ${median(pipeWallRatios).toFixed(2)}, CPU ${median(pipeCpuRatios).toFixed(2)}`,
+  );
+  console.log(dispatchNote);
   console.log(
     `minor page faults per load:          ours ${median(oursFaults).toFixed(1)}, libbpf ${median(theirsFaults).toFixed(1)}`,
   );
@@ -243,7 +287,18 @@ try {
         value: median(theirsWall) / 1e6,
       },
       floor,
-      note: `program loads issued ${CONCURRENCY} at a time on worker threads (an explicit option; the sequential row is the headline); median per-round ratio ${median(asyncWallRatios).toFixed(3)} (wall), ${median(asyncCpuRatios).toFixed(3)} (CPU); process CPU ${(median(asyncCpu) / 1e6).toFixed(2)} ms vs ${(median(theirsCpu) / 1e6).toFixed(2)} ms`,
+      note: `program loads issued ${CONCURRENCY} at a time on worker threads (an explicit option; the sequential row is the headline); median per-round ratio ${median(asyncWallRatios).toFixed(3)} (wall), ${median(asyncCpuRatios).toFixed(3)} (CPU); process CPU ${(median(asyncCpu) / 1e6).toFixed(2)} ms vs ${(median(theirsCpu) / 1e6).toFixed(2)} ms; ${dispatchNote}`,
+    },
+    {
+      name: `loadCollectionAsync + close, ${PROGRAMS} programs / ${MAPS} maps, 1 in flight, pipelined`,
+      unit: 'ms',
+      value: median(pipeWall) / 1e6,
+      baseline: {
+        name: 'libbpf bpf_object__open_mem + load + close (sequential)',
+        value: median(theirsWall) / 1e6,
+      },
+      floor,
+      note: `concurrency 1: each program is prepared on this thread while the previous one is verified on a worker thread; median per-round ratio ${median(pipeWallRatios).toFixed(3)} (wall), ${median(pipeCpuRatios).toFixed(3)} (CPU); process CPU ${(median(pipeCpu) / 1e6).toFixed(2)} ms vs ${(median(theirsCpu) / 1e6).toFixed(2)} ms; ${dispatchNote}`,
     },
     {
       name: `loadCollectionAsync + close, ${PROGRAMS} programs / ${MAPS} maps, ${CONCURRENCY} concurrent, process CPU time`,

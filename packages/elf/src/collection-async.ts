@@ -50,19 +50,39 @@ export async function loadCollectionAsync(
   const { toLoad, context } = load;
   const loaded: (Program | undefined)[] = new Array(toLoad.length);
   const failures: { at: number; error: unknown }[] = [];
+  // Programs prepared ahead (CO-RE, relocations, load options: on this thread), each while
+  // earlier ones are in the kernel; a preparation that failed is kept as that program's failure.
+  const ahead: (PreparedProgram | { error: unknown } | undefined)[] = new Array(toLoad.length);
+  let nextPrepare = 0;
+  const prepareNext = () => {
+    const at = nextPrepare++;
+    try {
+      ahead[at] = prepareProgram(toLoad[at]!, context);
+    } catch (error) {
+      ahead[at] = { error };
+    }
+  };
   let next = 0;
-  // Each lane prepares the next program in declaration order (CO-RE, relocations: on this
-  // thread) and awaits its load; after a failure no lane starts another, so every program
-  // declared before the first failure has been tried, as loadCollection tries them.
+  // Each lane takes the next program in declaration order and starts its load; while the kernel
+  // verifies it on a worker thread, the lane prepares a program ahead, so that this thread's work
+  // overlaps the kernel's. After a failure no lane starts another load, so every program declared
+  // before the first failure has been tried, as loadCollection tries them.
   const lane = async () => {
     while (next < toLoad.length && failures.length === 0) {
       const at = next++;
-      let prepared: PreparedProgram | undefined;
+      if (at === nextPrepare) prepareNext();
+      const prepared = ahead[at]!;
+      ahead[at] = undefined;
+      if ('error' in prepared) {
+        failures.push({ at, error: prepared.error });
+        continue;
+      }
       try {
-        prepared = prepareProgram(toLoad[at]!, context);
-        loaded[at] = await Program.loadAsync(prepared.load);
+        const program = Program.loadAsync(prepared.load);
+        if (nextPrepare < toLoad.length && failures.length === 0) prepareNext();
+        loaded[at] = await program;
       } catch (e) {
-        failures.push({ at, error: prepared ? programLoadError(e, prepared) : e });
+        failures.push({ at, error: programLoadError(e, prepared) });
       }
     }
   };

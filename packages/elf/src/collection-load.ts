@@ -3,13 +3,14 @@
  * `loadCollectionAsync` share (check the spec, load the object's BTF, create the maps, prepare
  * each program's load options, bind and initialise once the programs are loaded).
  */
-import { Btf, type BtfExt, parseBtfExt } from '@ts-ebpf/btf';
+import { Btf, type BtfExt, btfExtLayout, parseBtfExt } from '@ts-ebpf/btf';
 import { kernelBtf, type LoadedBtf, loadBtf } from '@ts-ebpf/btf/kernel';
 import { SymbolBind, SymbolType } from '@ts-ebpf/elf-reader';
 import { Program, type ProgramLoadOptions, StructOps, VerifierError } from '@ts-ebpf/programs';
 import { BpfProgLoadFlag, BpfProgType, BpfSyscallError, kernelVersion, progBindMap } from '@ts-ebpf/syscall';
 import { HOST_BYTE_ORDER } from '@ts-ebpf/uapi';
 import type { BtfMapSpec } from './btf-maps.js';
+import { ByteArena } from './byte-arena.js';
 import { Collection, type CollectionOptions } from './collection.js';
 import {
   type CollectionSpec,
@@ -28,7 +29,7 @@ import {
   ObjectBtfError,
   SpecEditError,
 } from './errors.js';
-import { programExtInfo } from './ext-info.js';
+import { ExtInfoSource } from './ext-info.js';
 import { swapInstructionOrder } from './instructions.js';
 import { buildKconfig, type KconfigData } from './kconfig.js';
 import { readKernelConfig } from './node-config.js';
@@ -66,7 +67,12 @@ function kconfigFor(
 
 /** What every program of one object is loaded against. */
 export interface LoadContext {
-  ext: BtfExt | undefined;
+  /** The object's func_info and line_info, when it has `.BTF.ext`. */
+  extInfo: ExtInfoSource | undefined;
+  /** The decoded `.BTF.ext`, when it has CO-RE relocations (only they need its records decoded). */
+  coreExt: BtfExt | undefined;
+  /** Where this load's relocated instructions and func/line info records are written. */
+  scratch: ByteArena;
   localBtf: Btf | undefined;
   btfFd: number | undefined;
   kernel: KernelFacts;
@@ -110,16 +116,20 @@ export interface PreparedProgram {
 }
 
 export function prepareProgram(prog: ProgramSpec, ctx: LoadContext): PreparedProgram {
-  const { ext, localBtf, btfFd, kernel, options } = ctx;
+  const { coreExt, extInfo, localBtf, btfFd, kernel, options } = ctx;
   let instructions = prog.instructions;
   let core: CoreRelocationResult[] = [];
-  if (ext && localBtf && ext.coreRelos.length > 0) {
-    ({ instructions, results: core } = applyCoreRelocations(prog, ext, localBtf, kernel.btf));
+  if (coreExt && localBtf) {
+    ({ instructions, results: core } = applyCoreRelocations(prog, coreExt, localBtf, kernel.btf));
   }
-  const code = relocate(instructions === prog.instructions ? prog : { ...prog, instructions }, ctx.targets);
+  const code = relocate(
+    instructions === prog.instructions ? prog : { ...prog, instructions },
+    ctx.targets,
+    ctx.scratch,
+  );
   const def = prog.sectionDef;
   const structOps = structOpsAttach(prog, ctx.structOps);
-  const info = ext && btfFd !== undefined ? programExtInfo(prog, ext) : undefined;
+  const info = extInfo && btfFd !== undefined ? extInfo.programExtInfo(prog, ctx.scratch) : undefined;
   // fentry/fexit/fmod_ret, tp_btf, iter, lsm: the target (from the section or setAttachTarget) is a kernel BTF name.
   const tracing = def.expectedAttachType !== undefined && def.target && BTF_TARGETED.has(def.progType);
   const withInfo = info !== undefined && info.funcInfo.byteLength > 0;
@@ -254,7 +264,10 @@ export function startCollection(
       );
   }
   const localBtf = spec.btf ? Btf.parse(spec.btf) : undefined;
-  const ext = spec.btfExt && localBtf ? parseBtfExt(spec.btfExt, localBtf) : undefined;
+  const extLayout = spec.btfExt && localBtf ? btfExtLayout(spec.btfExt, localBtf) : undefined;
+  const extInfo = extLayout ? new ExtInfoSource(spec.btfExt!, extLayout) : undefined;
+  const coreExt =
+    extLayout && extLayout.coreRelos.length > 0 ? parseBtfExt(spec.btfExt!, localBtf!) : undefined;
   const btfMaps: Map<string, BtfMapSpec> = localBtf ? spec.adjust.btfMaps(localBtf) : new Map();
   if (!localBtf && spec.btfMapNames.length > 0)
     throw new ElfError('the object has a .maps section but no .BTF');
@@ -298,8 +311,16 @@ export function startCollection(
       throw e;
     }
   })();
+  const toLoad = [...spec.programs.values()].filter(
+    (prog) => (!options.programs || options.programs.includes(prog.name)) && prog.autoload !== false,
+  );
+  let codeBytes = 0;
+  for (const prog of toLoad) codeBytes += prog.instructions.byteLength;
   const context: LoadContext = {
-    ext,
+    extInfo,
+    coreExt,
+    // Room for every program's relocated copy and about as much for its func/line info.
+    scratch: new ByteArena(2 * codeBytes + 1024),
     localBtf,
     btfFd: btf?.fd,
     kernel,
@@ -315,9 +336,6 @@ export function startCollection(
   const bound = readOnly.length > 0 ? created.data.get(readOnly[readOnly.length - 1]!.name) : undefined;
   const structOps = new Map<string, StructOps>();
   const collection = new Collection(spec, created.maps, created.data, programs, btf, structOps, kconfig);
-  const toLoad = [...spec.programs.values()].filter(
-    (prog) => (!options.programs || options.programs.includes(prog.name)) && prog.autoload !== false,
-  );
   return {
     collection,
     context,

@@ -14,6 +14,7 @@ import {
 } from '@ts-ebpf/elf-reader';
 import { type ByteOrder, isLittleEndian } from '@ts-ebpf/uapi';
 import type { MapLoadSettings } from './btf-maps.js';
+import { ByteArena } from './byte-arena.js';
 import { EM_BPF } from './constants.js';
 import { ElfError, ElfTargetError, UnknownSectionError } from './errors.js';
 import {
@@ -181,11 +182,15 @@ export function loadCollectionSpec(bytes: Uint8Array, options: CollectionSpecOpt
   const elf = parseElf(bytes);
   const order = elf.header.byteOrder;
   const licenseSection = elf.section('license');
-  const license = licenseSection
-    ? new TextDecoder().decode(elf.data(licenseSection)).replace(/\0.*$/s, '')
-    : '';
+  const license = licenseSection ? cString(elf.data(licenseSection)) : '';
 
   const relocationSections = elf.relocationSections();
+  // The spec's copies (each program's linked instructions, .BTF, .BTF.ext) are cut from one
+  // buffer: sized for every function copied once, more is allocated for shared subprograms.
+  let copied = 0;
+  for (const s of elf.sections) if (isExec(s) || s.name === '.BTF' || s.name === '.BTF.ext') copied += s.size;
+  // (A corrupt header's sizes are no measure: the file's own length bounds the chunk.)
+  const arena = new ByteArena(Math.min(copied, bytes.byteLength) + 64);
   const code = new Map<number, CodeSection>();
   for (const s of elf.sections) {
     if (!isExec(s) || s.size === 0) continue;
@@ -216,7 +221,7 @@ export function loadCollectionSpec(bytes: Uint8Array, options: CollectionSpecOpt
         skipped.push({ name: fn.name, section: cs.section.name });
         continue;
       }
-      programs.set(fn.name, linkProgram(elf, code, cs, fn, def, license));
+      programs.set(fn.name, linkProgram(elf, code, cs, fn, def, license, arena));
     }
   }
 
@@ -230,16 +235,24 @@ export function loadCollectionSpec(bytes: Uint8Array, options: CollectionSpecOpt
     btfMapNames: symbolsIn(elf, '.maps').map((s) => s.name),
     structOps: readStructOpsMaps(elf, programs),
     license,
-    btf: copyOf(elf, '.BTF'),
-    btfExt: copyOf(elf, '.BTF.ext'),
+    btf: copyOf(elf, '.BTF', arena),
+    btfExt: copyOf(elf, '.BTF.ext', arena),
   };
   return { ...parts, adjust: new SpecAdjuster(parts) };
 }
 
+const decoder = new TextDecoder();
+
+/** The text of `bytes` up to its first NUL (all of it without one). */
+function cString(bytes: Uint8Array): string {
+  const end = bytes.indexOf(0);
+  return decoder.decode(end < 0 ? bytes : bytes.subarray(0, end));
+}
+
 /** A copy of a section's contents (never a view of the caller's bytes), or undefined. */
-function copyOf(elf: ElfFile, name: string): Uint8Array | undefined {
+function copyOf(elf: ElfFile, name: string, arena: ByteArena): Uint8Array | undefined {
   const s = elf.section(name);
-  return s ? new Uint8Array(elf.data(s)) : undefined;
+  return s ? arena.copy(elf.data(s)) : undefined;
 }
 
 function symbolsIn(elf: ElfFile, sectionName: string): ElfSymbol[] {
@@ -292,6 +305,8 @@ interface LinkedPart {
 
 /** One program being linked (a module function, not a closure per program, places its parts). */
 interface Linking {
+  /** Where the copies are made. */
+  readonly arena: ByteArena;
   /** The program's entry function, which names it in errors. */
   readonly entry: ElfSymbol;
   /** The functions copied into the program, in program order. */
@@ -311,7 +326,7 @@ function place(l: Linking, cs: CodeSection, fn: ElfSymbol): number {
   if (existing) return existing.start;
   const range = functionRange(cs, fn);
   const insns = new InsnView(
-    new Uint8Array(cs.code.bytes.subarray(range[0] * INSN_SIZE, range[1] * INSN_SIZE)),
+    l.arena.copy(cs.code.bytes.subarray(range[0] * INSN_SIZE, range[1] * INSN_SIZE)),
     l.entry.name,
   );
   const part: LinkedPart = { cs, fn, start: l.total, range, insns };
@@ -338,8 +353,9 @@ function linkProgram(
   entry: ElfSymbol,
   def: ResolvedSection,
   license: string,
+  arena: ByteArena,
 ): ProgramSpec {
-  const linking: Linking = { entry, parts: [], placed: new Map(), stack: [], total: 0 };
+  const linking: Linking = { arena, entry, parts: [], placed: new Map(), stack: [], total: 0 };
   const { parts, stack } = linking;
   const references: Reference[] = [];
   place(linking, home, entry);
@@ -448,7 +464,7 @@ function linkProgram(
   // A program without subprograms is its one part, already a copy of its own.
   let instructions = parts[0]!.insns.bytes;
   if (parts.length > 1) {
-    instructions = new Uint8Array(linking.total * INSN_SIZE);
+    instructions = arena.alloc(linking.total * INSN_SIZE);
     for (const p of parts) instructions.set(p.insns.bytes, p.start * INSN_SIZE);
   }
   return {

@@ -3,7 +3,14 @@ import { BpfMap, type MapSpec, mapTypeName } from '@ts-ebpf/maps';
 /** A map as the loader sees it: raw bytes for keys and values. */
 export type RawMap = BpfMap<Uint8Array, Uint8Array>;
 
-import { BpfMapCreateFlag, BpfMapType, BpfSyscallError, mapFreeze, possibleCpuCount } from '@ts-ebpf/syscall';
+import {
+  BpfMapCreateFlag,
+  BpfMapType,
+  BpfSyscallError,
+  isObjectName,
+  mapFreeze,
+  possibleCpuCount,
+} from '@ts-ebpf/syscall';
 import { type BtfMapSpec, defaultMapDefinition, Pinning } from './btf-maps.js';
 import type { CollectionSpec, DataSectionSpec, LegacyMapSpec } from './collection-spec.js';
 import { ElfError, MapCreateError } from './errors.js';
@@ -37,6 +44,8 @@ const ZERO_KEY = new Uint8Array(4);
 
 /** A kernel object name for `name`: at most 15 characters of `[A-Za-z0-9_.]`. */
 export function kernelName(name: string): string {
+  // Most names are kernel names already: kept as they are, without a regular expression.
+  if (isObjectName(name)) return name;
   return name.replace(/[^A-Za-z0-9_.]/g, '_').slice(0, NAME_MAX);
 }
 
@@ -88,22 +97,22 @@ function createBtfMap(spec: BtfMapSpec, input: MapCreationInput, inner?: { reado
     !spec.withoutBtfTypes;
   const pinPath =
     spec.pinPath ?? (spec.pinning === Pinning.BY_NAME ? `${input.pinRoot}/${spec.name}` : undefined);
-  const create = (btf: boolean): RawMap =>
-    createNamed(spec.name, {
-      type: spec.type,
-      keySize: spec.keySize,
-      valueSize: spec.valueSize,
-      maxEntries: maxEntries(spec),
-      flags: spec.flags,
-      name: kernelName(spec.name),
-      ...(spec.numaNode ? { numaNode: spec.numaNode } : {}),
-      ...(spec.mapExtra ? { mapExtra: spec.mapExtra } : {}),
-      ...(inner ? { innerMap: inner } : {}),
-      ...(btf ? { btf: { fd: input.btfFd!, keyTypeId: spec.keyTypeId, valueTypeId: spec.valueTypeId } } : {}),
-      ...(pinPath !== undefined ? { pinning: { path: pinPath, reuse: true } } : {}),
-    });
+  // Every field written (undefined when unset), in one order: no spreads, one shape for all maps.
+  const request: MapSpec<Uint8Array, Uint8Array> = {
+    type: spec.type,
+    keySize: spec.keySize,
+    valueSize: spec.valueSize,
+    maxEntries: maxEntries(spec),
+    flags: spec.flags,
+    name: kernelName(spec.name),
+    numaNode: spec.numaNode || undefined,
+    mapExtra: spec.mapExtra || undefined,
+    innerMap: inner,
+    btf: withBtf ? { fd: input.btfFd!, keyTypeId: spec.keyTypeId, valueTypeId: spec.valueTypeId } : undefined,
+    pinning: pinPath !== undefined ? { path: pinPath, reuse: true } : undefined,
+  };
   try {
-    return create(withBtf);
+    return createNamed(spec.name, request);
   } catch (e) {
     // Some map types (sockmap, sockhash …) refuse key/value BTF with ENOTSUPP/EOPNOTSUPP: only
     // then is the map created without it (documented on loadCollection's maps); any other
@@ -116,7 +125,7 @@ function createBtfMap(spec: BtfMapSpec, input: MapCreationInput, inner?: { reado
     )
       throw e;
     try {
-      return create(false);
+      return createNamed(spec.name, { ...request, btf: undefined });
     } catch {
       throw e;
     }

@@ -74,16 +74,14 @@ function checkWhole(code: Uint8Array, what: string): Uint8Array {
  */
 export class InsnView {
   readonly bytes: Uint8Array;
-  readonly #view: DataView;
+  /** How many instructions `bytes` holds. */
+  readonly count: number;
   /** Names the program in errors. */
   readonly #what: string;
   constructor(bytes: Uint8Array, what = 'program') {
     this.bytes = bytes;
-    this.#view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.count = Math.floor(bytes.byteLength / INSN_SIZE);
     this.#what = what;
-  }
-  get count(): number {
-    return Math.floor(this.bytes.byteLength / INSN_SIZE);
   }
   /** Byte offset of instruction `i`. @throws ElfError when there is no such instruction */
   #at(i: number): number {
@@ -101,10 +99,19 @@ export class InsnView {
     const o = this.#at(i) + 1;
     this.bytes[o] = (this.bytes[o]! & 0x0f) | (src << 4);
   }
+  /** The signed 32-bit `imm` (little-endian, bytes 4–7). */
   imm(i: number): number {
-    return this.#view.getInt32(this.#at(i) + 4, true);
+    const o = this.#at(i) + 4;
+    const b = this.bytes;
+    return b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16) | (b[o + 3]! << 24);
   }
   setImm(i: number, imm: number): void {
-    this.#view.setInt32(this.#at(i) + 4, imm | 0, true);
+    const o = this.#at(i) + 4;
+    const b = this.bytes;
+    const v = imm | 0;
+    b[o] = v;
+    b[o + 1] = v >> 8;
+    b[o + 2] = v >> 16;
+    b[o + 3] = v >> 24;
   }
 }

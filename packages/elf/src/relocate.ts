@@ -1,4 +1,5 @@
 import { BpfPseudoLd } from '@ts-ebpf/uapi';
+import type { ByteArena } from './byte-arena.js';
 import type { ProgramSpec } from './collection-spec.js';
 import { ElfError, KernelSymbolNotFoundError } from './errors.js';
 import { InsnView, PSEUDO_KFUNC_CALL } from './instructions.js';
@@ -35,7 +36,8 @@ function notFound(
 }
 
 /**
- * Returns a copy of the program's instructions with every reference patched:
+ * Returns a copy of the program's instructions (in a block of `arena`, when given) with every
+ * reference patched:
  * map fds, data-section map values, kfunc and kernel symbol BTF ids. A `__weak` kfunc or
  * kernel symbol the kernel lacks resolves as in libbpf: its address loads as 0 (so
  * `bpf_ksym_exists()` is false) and a call of it gets BTF id 0, which the verifier accepts
@@ -43,8 +45,9 @@ function notFound(
  * @throws KernelSymbolNotFoundError for a kfunc or `__ksym` the kernel lacks that is not `__weak`
  * @throws ElfError naming the instruction and reference that cannot be resolved otherwise.
  */
-export function relocate(spec: ProgramSpec, targets: RelocationTargets): Uint8Array {
-  const insns = new InsnView(new Uint8Array(spec.instructions), spec.name);
+export function relocate(spec: ProgramSpec, targets: RelocationTargets, arena?: ByteArena): Uint8Array {
+  const copy = arena ? arena.copy(spec.instructions) : new Uint8Array(spec.instructions);
+  const insns = new InsnView(copy, spec.name);
   for (const ref of spec.references) {
     switch (ref.kind) {
       case 'map': {

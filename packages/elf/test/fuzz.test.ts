@@ -37,7 +37,7 @@ function parseAll(bytes: Uint8Array): void {
     fixupObjectBtf(btf, spec.elf);
   }
   for (const p of spec.programs.values()) {
-    if (ext) programExtInfo(p, ext);
+    if (ext && spec.btfExt && btf) programExtInfo(p, spec.btfExt, btf);
     relocate(p, {
       mapFd: () => 3,
       dataFd: () => 4,

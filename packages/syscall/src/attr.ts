@@ -26,7 +26,8 @@ export class Attr {
   private readonly le: boolean;
   // The object whose address each 8-byte slot holds, so a buffer passed again
   // (the common case: reused key/value buffers) costs one identity check.
-  private readonly slots: (ArrayBufferView | null | undefined)[] = [];
+  // (One entry per slot from the start: a reset clears them in place, with no array to regrow.)
+  private readonly slots: (ArrayBufferView | null | undefined)[];
   // Native memory the inputs of one request are copied into, bump-allocated from 0 at each
   // reset; grown (at a reset, when no address into it is in use) to what the last request
   // could not fit.
@@ -45,12 +46,13 @@ export class Attr {
     this.bytes = new Uint8Array(buffer);
     this.view = new DataView(buffer);
     this.le = isLittleEndian(order);
+    this.slots = new Array<ArrayBufferView | null | undefined>((size + 7) >> 3).fill(undefined);
   }
 
   /** Zero the whole struct (call before filling a new request). */
   reset(): this {
     this.bytes.fill(0);
-    this.slots.length = 0;
+    this.slots.fill(undefined);
     if (this.arenaWanted > (this.arena?.bytes.byteLength ?? 0)) {
       this.arena?.free();
       const size = Math.max(4096, this.arenaWanted);

@@ -216,4 +216,4 @@ export {
   possibleCpus,
 } from './system.js';
 export { type ProgTestRunAttr, type ProgTestRunResult, progTestRun } from './test-run.js';
-export { checkObjectName } from './validate.js';
+export { checkObjectName, isObjectName } from './validate.js';

@@ -220,27 +220,27 @@ const CALL = BpfInsnClass.JMP | BpfJmpOp.CALL;
 /** How many fd_array entries the kernel reads for `insns` (host byte order): 1 + the highest index. */
 function fdArrayEntries(insns: Uint8Array): number {
   const le = isLittleEndian(HOST_BYTE_ORDER);
+  const end = insns.byteLength;
   let entries = 0;
-  for (let at = 0; at + INSN_BYTES <= insns.byteLength; at += INSN_BYTES) {
+  // Most programs name no fd_array entry: a DataView is made only for one that may.
+  let v: DataView | undefined;
+  for (let at = 0; at + INSN_BYTES <= end; at += INSN_BYTES) {
     const code = insns[at]!;
     if (code !== LD_IMM64 && code !== CALL) continue;
     const regs = insns[at + 1]!;
     const src = le ? regs >> 4 : regs & 0xf;
     if (code === LD_IMM64 && (src === BpfPseudoLd.MAP_IDX || src === BpfPseudoLd.MAP_IDX_VALUE)) {
-      entries = Math.max(entries, insnView(insns).getInt32(at + 4, le) + 1);
+      v ??= new DataView(insns.buffer, insns.byteOffset, insns.byteLength);
+      entries = Math.max(entries, v.getInt32(at + 4, le) + 1);
     } else if (code === CALL && src === BpfPseudoCall.KFUNC_CALL) {
       // off 0 is vmlinux's BTF; off n > 0 is the module BTF whose fd is fd_array[n]
-      const off = insnView(insns).getInt16(at + 2, le);
+      v ??= new DataView(insns.buffer, insns.byteOffset, insns.byteLength);
+      const off = v.getInt16(at + 2, le);
       if (off > 0) entries = Math.max(entries, off + 1);
     }
     if (code === LD_IMM64) at += INSN_BYTES; // its second half is no instruction
   }
   return entries;
-}
-
-/** A view of the instruction bytes, made only for the instructions that name fd_array entries. */
-function insnView(insns: Uint8Array): DataView {
-  return new DataView(insns.buffer, insns.byteOffset, insns.byteLength);
 }
 
 /** Options of BPF_BTF_LOAD. */

@@ -134,6 +134,19 @@ function drainBatches(reader: RingBuffer): number {
   }
 }
 
+/** read(STREAM) until the ring is empty, each call's records dropped once read. */
+function drainCopyStream(reader: RingBuffer): number {
+  let n = 0;
+  for (;;) {
+    const got = reader.read(STREAM);
+    if (got.length === 0) return n;
+    for (const rec of got) {
+      sink = keep(sink, rec[0]!);
+      n++;
+    }
+  }
+}
+
 function drainCopies(reader: RingBuffer): number {
   let n = 0;
   for (const rec of reader.read()) {
@@ -203,19 +216,17 @@ function drainSubscription(
   return done;
 }
 
-// JS floors of two reading shapes, on a buffer like a copied batch (no ring, no FFI).
+// JS floors of the reading shapes, on a buffer like a copied batch (no ring, no FFI).
 const floorBuffer = new ArrayBuffer(72 * 4096);
 const floorViews = Array.from({ length: 4096 }, (_, i) => new Uint8Array(floorBuffer, i * 72, 64));
+const DONE = { value: undefined, done: true } as const;
 
-/** `for await` over a bare async iterator of ready values: one promise per step. */
-async function awaitFloor(records: number): Promise<number> {
+/** A `for await` step over an object of closures whose next() returns Promise.resolve(result). */
+async function awaitClosures(records: number): Promise<number> {
   let i = 0;
   const iterable = {
     [Symbol.asyncIterator]: () => ({
-      next: () =>
-        Promise.resolve(
-          i < records ? { value: floorViews[i++ & 4095]!, done: false } : { value: undefined, done: true },
-        ),
+      next: () => Promise.resolve(i < records ? { value: floorViews[i++ & 4095]!, done: false } : DONE),
     }),
   } as AsyncIterable<Uint8Array>;
   let n = 0;
@@ -226,6 +237,56 @@ async function awaitFloor(records: number): Promise<number> {
   return n;
 }
 
+/** The same with a class whose next() returns Promise.resolve(result) (the readers' shape). */
+class PromiseSteps implements AsyncIterableIterator<Uint8Array> {
+  #i = 0;
+  constructor(readonly records: number) {}
+  next(): Promise<IteratorResult<Uint8Array>> {
+    return Promise.resolve(
+      this.#i < this.records ? { value: floorViews[this.#i++ & 4095]!, done: false } : DONE,
+    );
+  }
+  [Symbol.asyncIterator]() {
+    return this;
+  }
+}
+
+/** A class whose next() returns the result object itself (for await then awaits it). */
+class PlainSteps implements AsyncIterableIterator<Uint8Array> {
+  #i = 0;
+  constructor(readonly records: number) {}
+  next(): Promise<IteratorResult<Uint8Array>> {
+    return (this.#i < this.records ? { value: floorViews[this.#i++ & 4095]!, done: false } : DONE) as never;
+  }
+  [Symbol.asyncIterator]() {
+    return this;
+  }
+}
+
+async function awaitOver(iterable: AsyncIterable<Uint8Array>): Promise<number> {
+  let n = 0;
+  for await (const v of iterable) {
+    sink = keep(sink, v[0]!);
+    n++;
+  }
+  return n;
+}
+
+async function* generated(records: number): AsyncGenerator<Uint8Array> {
+  for (let i = 0; i < records; i++) yield floorViews[i & 4095]!;
+}
+
+/**
+ * The shapes of a bare `for await` over ready values (one promise per step, nothing else) that the
+ * floor is the cheapest of, in each round: a floor that is not the cheapest shape would flatter us.
+ */
+const awaitShapes: Record<string, (records: number) => Promise<number>> = {
+  'closures, Promise.resolve': awaitClosures,
+  'class, Promise.resolve': (records) => awaitOver(new PromiseSteps(records)),
+  'class, plain result': (records) => awaitOver(new PlainSteps(records)),
+  'async generator': (records) => awaitOver(generated(records)),
+};
+
 /** One view per record, kept in an array until all are read (what read() hands out). */
 function viewFloor(records: number): number {
   const out: Uint8Array[] = [];
@@ -234,6 +295,24 @@ function viewFloor(records: number): number {
   for (const v of out) {
     sink = keep(sink, v[0]!);
     n++;
+  }
+  return n;
+}
+
+// Records per read() call of the streaming rows (an application's read per wake-up).
+const STREAM = 1024;
+
+/** One view per record in arrays of STREAM, each array dropped once read (as read(STREAM) streams). */
+function viewStreamFloor(records: number): number {
+  let n = 0;
+  for (let i = 0; i < records; ) {
+    const out: Uint8Array[] = [];
+    for (let j = 0; j < STREAM && i < records; j++, i++)
+      out.push(new Uint8Array(floorBuffer, (i & 4095) * 72, 64));
+    for (const v of out) {
+      sink = keep(sink, v[0]!);
+      n++;
+    }
   }
   return n;
 }
@@ -301,6 +380,26 @@ async function floorTimed(
 
 type RingFigures = Record<string, number>;
 
+// Which await shape was the cheapest, by round (see awaitShapes).
+const cheapestAwait: string[] = [];
+
+/** Times every await shape; the cheapest is the round's `awaitFloor` (elapsed and CPU time). */
+async function awaitFloors(f: RingFigures, records: number): Promise<void> {
+  let best = '';
+  for (const [shape, run] of Object.entries(awaitShapes)) {
+    let cpu = 0;
+    const wall = await floorTimed(run, records, (v) => {
+      cpu = v;
+    });
+    if (f.awaitFloor === undefined || wall < f.awaitFloor) {
+      f.awaitFloor = wall;
+      f.awaitFloorCpu = cpu;
+      best = shape;
+    }
+  }
+  cheapestAwait.push(best);
+}
+
 /** Times drains into `f`: `f[name]` elapsed and `f[name + 'Cpu']` CPU time, ns per record. */
 function runner(f: RingFigures, fill: (n: number) => void, records: number) {
   return async (name: string, drain: Drain): Promise<void> => {
@@ -344,6 +443,7 @@ async function ringRound(size: number, records: number): Promise<RingFigures> {
     await run('lease', () => drainLeases(reader));
     await run('batch', () => drainBatches(reader));
     await run('read', () => drainCopies(reader));
+    await run('readStream', () => drainCopyStream(reader));
     await run('iterator', () => drainIterator(reader, upTo()));
     await run('batches', () => drainBatchIterator(reader, upTo()));
     await run('consumeEvents', () => reader.consumeEvents(event, takeEvent));
@@ -353,11 +453,12 @@ async function ringRound(size: number, records: number): Promise<RingFigures> {
     await run('eventsNumber', () => drainEvents(reader, upTo(), eventNumber));
     await run('onEventNumber', () => drainSubscription(reader, upTo(), eventNumber));
     await run('consumeEventsKept', () => reader.consumeEvents(eventKept, keepEvent));
-    f.awaitFloor = await floorTimed(awaitFloor, records, (v) => {
-      f.awaitFloorCpu = v;
-    });
+    await awaitFloors(f, records);
     f.viewFloor = await floorTimed(viewFloor, records, (v) => {
       f.viewFloorCpu = v;
+    });
+    f.viewStreamFloor = await floorTimed(viewStreamFloor, records, (v) => {
+      f.viewStreamFloorCpu = v;
     });
     const drops = cnt.get(0)!.drops;
     if (drops !== 0n || sink < 0 || lastEvent === undefined)
@@ -393,9 +494,7 @@ async function perfRound(records: number): Promise<RingFigures> {
     await run('consumeEventsNumber', () => reader.consumeEvents(eventNumber, takeEvent));
     await run('eventsNumber', () => drainEvents(reader, upTo(), eventNumber));
     await run('onEventNumber', () => drainSubscription(reader, upTo(), eventNumber));
-    f.awaitFloor = await floorTimed(awaitFloor, records, (v) => {
-      f.awaitFloorCpu = v;
-    });
+    await awaitFloors(f, records);
     if (reader.stats.discarded !== 0) throw new Error(`the kernel lost ${reader.stats.discarded} samples`);
     return f;
   } finally {
@@ -417,8 +516,14 @@ const KEPT_NOTE =
   '; the callback keeps each event, so every decoded object and its bigint is allocated (the callback of the other decoded rows reads one field, as the C consumer reads one word, and V8 inlines it into the drain and allocates nothing)';
 const jsFloor = (what: string, floor: number, cFig: number) => ({ what, ratio: floor / cFig });
 const AWAIT_FLOOR =
-  'no FFI per record; JS floor: for await over a bare async iterator (one promise per step)';
+  'no FFI per record; JS floor: for await over a bare async iterator of ready values (one promise per step), the cheapest of four shapes (closures or a class returning Promise.resolve, a class returning the result object, an async generator)';
 const VIEW_FLOOR = 'no FFI per record; JS floor: one Uint8Array view per record, kept in an array';
+const VIEW_STREAM_FLOOR = `no FFI per record; JS floor: one Uint8Array view per record, in arrays of ${STREAM} dropped once read`;
+const FLOORS: Record<string, string> = {
+  awaitFloor: AWAIT_FLOOR,
+  viewFloor: VIEW_FLOOR,
+  viewStreamFloor: VIEW_STREAM_FLOOR,
+};
 
 if (wanted('ring')) {
   const forms: [string, string, number | undefined, string | undefined][] = [
@@ -426,7 +531,8 @@ if (wanted('ring')) {
     ['consume', 'consume(cb) (zero copy)', undefined, undefined],
     ['lease', 'leaseRecords() (zero copy, by index)', undefined, undefined],
     ['batch', 'readBatch() (one copy per batch)', undefined, undefined],
-    ['read', 'read() (a Uint8Array per record)', 3, 'viewFloor'],
+    ['read', 'read() (a Uint8Array per record, all kept)', 3, 'viewFloor'],
+    ['readStream', `read(${STREAM}) in a loop (a Uint8Array per record)`, 3, 'viewStreamFloor'],
     ['batches', 'for await batches()', undefined, 'awaitFloor'],
     ['iterator', 'for await (const rec of ring)', 3, 'awaitFloor'],
     ['consumeEvents', 'consumeEvents(codec, cb) (decoded, sync)', 4, undefined],
@@ -442,6 +548,7 @@ if (wanted('ring')) {
     [1024, 100_000],
   ] as const) {
     const rounds: RingFigures[] = [];
+    cheapestAwait.length = 0;
     for (let r = 0; r < ROUNDS; r++) rounds.push(await ringRound(size, records));
     console.log(
       `ring buffer, ${size}-byte records, ${records} per drain (producer: test-run ${median(rounds.map((r) => r.produce!)).toFixed(0)} ns/record); median of ${ROUNDS} rounds' ratios`,
@@ -457,15 +564,13 @@ if (wanted('ring')) {
         value: r[key]!,
         baseline: { name: 'C consumer (libbpf ring_buffer__poll loop, reads one word)', value: r.c! },
         goal: size === 64 && goal !== undefined ? { maxRatio: goal } : undefined,
-        floor: floorKey
-          ? jsFloor(floorKey === 'awaitFloor' ? AWAIT_FLOOR : VIEW_FLOOR, floor!, r.c!)
-          : undefined,
+        floor: floorKey ? jsFloor(FLOORS[floorKey]!, floor!, r.c!) : undefined,
         note: `${records} records per drain, best of 3 drains per round, median ratio of ${ROUNDS} rounds; ${cpu}${key.toLowerCase().includes('event') ? `; decoded with struct({ seq: ${key.endsWith('Number') ? 'u64AsNumber' : 'u64'}, lo: u32, hi: u32 })` : ''}${key === 'consumeEventsKept' ? KEPT_NOTE : ''}`,
       });
     }
     const r = medianRound(rounds, 'read', 'cCopy');
     console.log(
-      `  C consumer copying each record out: ${r.cCopy!.toFixed(1)} ns/rec; read() ${(r.read! / r.cCopy!).toFixed(2)}x it; JS floors: await ${r.awaitFloor!.toFixed(1)} ns/step, a kept view ${r.viewFloor!.toFixed(1)} ns/rec`,
+      `  C consumer copying each record out: ${r.cCopy!.toFixed(1)} ns/rec; read() ${(r.read! / r.cCopy!).toFixed(2)}x it; JS floors: await ${r.awaitFloor!.toFixed(1)} ns/step (cheapest shape by round: ${cheapestAwait.join('; ')}), a kept view ${r.viewFloor!.toFixed(1)} ns/rec, a view dropped by ${STREAM} ${r.viewStreamFloor!.toFixed(1)} ns/rec`,
     );
   }
 }

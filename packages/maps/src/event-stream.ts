@@ -1,5 +1,6 @@
 import type { Codec } from './codecs/codec.js';
 import { CodecError } from './errors.js';
+import { EventIterator } from './event-iterator.js';
 
 /**
  * A callback subscription to a reader's decoded events (`ring.onEvent(codec, cb)`): the
@@ -70,40 +71,7 @@ export function eventIterator<T>(
   consume: ConsumeEvents<T>,
   signal: AbortSignal | undefined,
 ): AsyncIterableIterator<T> {
-  let done = false;
-  // The value the last consumeEvents delivered, through one closure made per iterator.
-  let got: T | undefined;
-  const take = (event: T) => {
-    got = event;
-  };
-  // Taken at the first wait, given back when the iteration ends (a break, close, abort).
-  let held: (() => void) | undefined;
-  const finish = (): IteratorResult<T> => {
-    done = true;
-    held?.();
-    held = undefined;
-    return { value: undefined, done: true };
-  };
-  const step = (): Promise<IteratorResult<T>> | IteratorResult<T> => {
-    if (done || source.closed || signal?.aborted === true) return finish();
-    if (consume(take, 1) === 1) {
-      const value = got as T;
-      got = undefined;
-      return { value, done: false };
-    }
-    held ??= wakeups.hold();
-    return wakeups.readable(signal).then((open) => (open ? step() : finish()));
-  };
-  return {
-    next: () => {
-      const r = step();
-      return r instanceof Promise ? r : Promise.resolve(r);
-    },
-    return: () => Promise.resolve(finish()),
-    [Symbol.asyncIterator]() {
-      return this;
-    },
-  };
+  return new EventIterator(source, wakeups, consume, signal);
 }
 
 /**

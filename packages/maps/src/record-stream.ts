@@ -1,26 +1,24 @@
 import type { EventEmitter } from 'node:events';
 import { NextTurn } from './next-turn.js';
 import type { Poller, PollRegistration } from './poller.js';
+import { RecordIterator } from './record-iterator.js';
 
 /** What a reader offers the stream: readiness, one copied record, and its event emitter. */
 export interface RecordReader extends EventEmitter {
   readonly pending: boolean;
+  readonly closed: boolean;
   readOne(): Uint8Array | undefined;
 }
 
 /** Records emitted per wake-up at most. */
 const EMIT_BATCH = 1024;
 
-interface Waiter {
-  owner: object;
-  resolve(r: IteratorResult<Uint8Array>): void;
-}
-
 /**
  * Turns poller notifications into `'record'` events and async iteration for one
  * reader. With listeners, every ready record is emitted on each wake-up; async
- * iterators pull one record at a time, so a slow consumer leaves records in the
- * ring (the producer then drops, and counts, what does not fit).
+ * iterators (record-iterator.ts) pull one record at a time, waiting with `readable()`, so a
+ * slow consumer leaves records in the ring (the producer then drops, and counts, what does
+ * not fit).
  */
 export class RecordStream {
   readonly #reader: RecordReader;
@@ -28,7 +26,6 @@ export class RecordStream {
   readonly #fd: number;
   #reg: PollRegistration | undefined;
   #armed = false;
-  readonly #waiters: Waiter[] = [];
   // Callers of readable(): woken on the next notification (or close) without taking a record.
   #wakeups: ((open: boolean) => void)[] = [];
   // Drains run on every wake-up (event subscriptions): each takes what is ready, and says whether
@@ -57,12 +54,7 @@ export class RecordStream {
   }
 
   #wanted(): boolean {
-    return (
-      this.#reader.listenerCount('record') > 0 ||
-      this.#waiters.length > 0 ||
-      this.#wakeups.length > 0 ||
-      this.#drains.size > 0
-    );
+    return this.#reader.listenerCount('record') > 0 || this.#wakeups.length > 0 || this.#drains.size > 0;
   }
 
   #idleCheck(): void {
@@ -116,11 +108,6 @@ export class RecordStream {
         this.#wakeups = [];
         for (const wake of wakeups) wake(true);
       }
-      while (this.#waiters.length > 0) {
-        const rec = reader.readOne();
-        if (!rec) break;
-        this.#waiters.shift()!.resolve({ value: rec, done: false });
-      }
     } finally {
       if (!this.#closed && this.#wanted()) {
         // Not re-armed while a drain has records left: the fd is still readable, so the worker
@@ -160,41 +147,7 @@ export class RecordStream {
 
   /** An async iterator of copied records; ends on close or when `signal` aborts. */
   iterator(signal?: AbortSignal): AsyncIterator<Uint8Array> {
-    this.#iterators++;
-    let done = false;
-    const finish = (): IteratorResult<Uint8Array> => {
-      if (!done) {
-        done = true;
-        this.#iterators--;
-        this.#idleCheck();
-      }
-      return { value: undefined, done: true };
-    };
-    const owner = {};
-    const onAbort = () => {
-      const mine = this.#waiters.filter((w) => w.owner === owner);
-      this.#waiters.splice(0, this.#waiters.length, ...this.#waiters.filter((w) => w.owner !== owner));
-      for (const w of mine) w.resolve(finish());
-      if (mine.length === 0) finish();
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-    return {
-      next: () => {
-        if (done || this.#closed || signal?.aborted) return Promise.resolve(finish());
-        if (this.#waiters.length === 0) {
-          const rec = this.#reader.readOne();
-          if (rec) return Promise.resolve({ value: rec, done: false });
-        }
-        return new Promise<IteratorResult<Uint8Array>>((resolve) => {
-          this.#waiters.push({ owner, resolve });
-          this.#arm();
-        });
-      },
-      return: () => {
-        signal?.removeEventListener('abort', onAbort);
-        return Promise.resolve(finish());
-      },
-    };
+    return new RecordIterator(this.#reader, this, signal);
   }
 
   /**
@@ -243,7 +196,6 @@ export class RecordStream {
     this.#again.cancel();
     this.#drains.clear();
     for (const wake of this.#wakeups.splice(0)) wake(false);
-    for (const w of this.#waiters.splice(0)) w.resolve({ value: undefined, done: true });
     this.#reg?.remove();
     this.#reg = undefined;
   }

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { dupFd, Epoll, MappedMemory, mapInfo, OwnedFd, Prot, pageSize } from '@ts-ebpf/syscall';
 import type { Codec } from './codecs/codec.js';
+import { copySpace } from './copy-space.js';
 import { MapTypeError, ReaderClosedError, ReaderStateError } from './errors.js';
 import {
   EVENT_BATCH,
@@ -387,7 +388,7 @@ export class RingBuffer
       const count = scratch.count;
       this.stats.records += count;
       this.stats.bytes += bytes;
-      const copy = new Uint8Array(span);
+      const copy = copySpace(span);
       this.#copyAndCommit(copy, span);
       // A view per record on the shared copy (`new Uint8Array(buffer, …)` costs half of `subarray`).
       const buffer = copy.buffer;
@@ -417,7 +418,7 @@ export class RingBuffer
       list.clear();
       const [span, bytes] = this.#scan(list, 0, COPY_BYTES, Number.POSITIVE_INFINITY);
       if (span === 0) return false;
-      const copy = new Uint8Array(span);
+      const copy = copySpace(span);
       this.#copyAndCommit(copy, span);
       const count = list.count;
       if (count === 0) continue; // only discarded records (counted by the scan)

@@ -1,0 +1,74 @@
+/** @internal The reader's wake-ups, as its RecordStream offers them. */
+export interface IteratorWakeups {
+  readable(signal?: AbortSignal): Promise<boolean>;
+  hold(): () => void;
+}
+
+/** @internal What {@link WaitingIterator.take} returns when nothing is ready. */
+export const NONE: unique symbol = Symbol('nothing ready');
+
+// The result of every step after the end: frozen, so that one object serves every iterator.
+const DONE: IteratorResult<never> = Object.freeze({ value: undefined, done: true });
+
+/**
+ * @internal An async iterator over what a reader has ready (`for await (const rec of ring)`,
+ * `events(codec)`): each step takes the next ready value ({@link WaitingIterator.take}), and
+ * waits for the poller only when none is ready. A class, not an object of closures: one shared
+ * `next()` that V8 inlines into the loop, and a step allocates only its result and its promise
+ * (closures over an iterator's state cost more a step; see bench/ring.bench.ts's await floors).
+ */
+export abstract class WaitingIterator<T> implements AsyncIterableIterator<T> {
+  readonly #wakeups: IteratorWakeups;
+  readonly #signal: AbortSignal | undefined;
+  #done = false;
+  // Taken at the first wait, given back when the iteration ends (a break, close, abort): the
+  // reader's fd stays watched between waits instead of being added to the poller anew.
+  #held: (() => void) | undefined;
+
+  constructor(wakeups: IteratorWakeups, signal: AbortSignal | undefined) {
+    this.#wakeups = wakeups;
+    this.#signal = signal;
+  }
+
+  /** True once the reader closed. */
+  protected abstract get sourceClosed(): boolean;
+
+  /** The next ready value, taken from the reader, or {@link NONE}. */
+  protected abstract take(): T | typeof NONE;
+
+  next(): Promise<IteratorResult<T>> {
+    if (this.#done || this.sourceClosed || this.#signal?.aborted === true) return this.#end();
+    const value = this.take();
+    if (value !== NONE) return Promise.resolve({ value, done: false });
+    return this.#wait();
+  }
+
+  return(): Promise<IteratorResult<T>> {
+    return this.#end();
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  // Waits until a value is ready (then takes it), or the reader closes or the signal aborts.
+  async #wait(): Promise<IteratorResult<T>> {
+    this.#held ??= this.#wakeups.hold();
+    for (;;) {
+      if (!(await this.#wakeups.readable(this.#signal))) return this.#end();
+      // ended meanwhile by return(), or by the reader's close
+      if (this.#done || this.sourceClosed) return this.#end();
+      const value = this.take();
+      // another consumer of the reader took what woke us (or it was a discarded record): wait again
+      if (value !== NONE) return { value, done: false };
+    }
+  }
+
+  #end(): Promise<IteratorResult<T>> {
+    this.#done = true;
+    const held = this.#held;
+    this.#held = undefined;
+    held?.();
+    return Promise.resolve(DONE);
+  }
+}

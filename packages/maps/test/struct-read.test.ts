@@ -112,3 +112,24 @@ it.each(['little', 'big'] as const)(
     }
   },
 );
+
+// A perf sample's payload starts 4 bytes past an 8-aligned record: its u64 fields are read from
+// their 32-bit halves (not the word view made for an 8-aligned view), in both byte orders, and
+// past the view's end the read throws as the DataView getter does.
+it.each(['little', 'big'] as const)('a struct reads u64/i64 fields at 4 mod 8 (%s endian)', (order) => {
+  const codec = struct({ seq: u64, delta: i64, lo: u32 });
+  const values = [
+    { seq: 2n ** 64n - 1n, delta: -1n, lo: 1 },
+    { seq: 0x8000000000000001n, delta: -(2n ** 63n), lo: 2 },
+    { seq: 0x00000001fffffffen, delta: 2n ** 63n - 1n, lo: 3 },
+  ];
+  const stride = 32;
+  const bytes = new Uint8Array(4 + stride * values.length);
+  for (const [i, v] of values.entries()) bytes.set(encode(codec, v, order), 4 + i * stride);
+  const view = new DataView(bytes.buffer, 0, bytes.length);
+  // several times on one view, as a reader passes its mapping on every call
+  for (let round = 0; round < 3; round++) {
+    for (const [i, v] of values.entries()) expect(codec.read(view, 4 + i * stride, order)).toEqual(v);
+  }
+  expect(() => codec.read(view, bytes.length - 4, order)).toThrow(RangeError);
+});

@@ -78,9 +78,15 @@ function int64AsNumber(name: string, signed: boolean): Codec<number> {
       }
       const hi = Math.floor(v / TWO32);
       const lo = v - hi * TWO32;
-      const le = order === 'little';
-      d.setUint32(le ? o : o + 4, lo, le);
-      d.setUint32(le ? o + 4 : o, hi >>> 0, le);
+      // plain offsets per byte order (see readU64AsNumber): a conditional offset left each
+      // setter a call to its builtin
+      if (order === 'little') {
+        d.setUint32(o, lo, true);
+        d.setUint32(o + 4, hi >>> 0, true);
+      } else {
+        d.setUint32(o, hi >>> 0, false);
+        d.setUint32(o + 4, lo, false);
+      }
     },
     read: (d, o, order) => read(d, o, order === 'little'),
   };

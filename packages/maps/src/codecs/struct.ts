@@ -144,11 +144,17 @@ const INLINE_READS = new Map<Codec<unknown>, (at: string, name: string) => strin
   [i64, (at) => `big(d, ${at}, le, true)`],
 ]);
 
-// The 64-bit bigint reads of a generated struct read: an element of a BigUint64Array (or
-// BigInt64Array) over the view, which V8 compiles inline where DataView's bigint getters are
-// calls, made for a view once it is passed twice in a row (as a ring reader or a map passes
-// its one view on every call), for 8-aligned host-order reads; else the DataView getter.
-// Made per struct, in the generated code's scope, so that each struct's code has its own.
+// The 64-bit bigint reads of a generated struct read. For 8-aligned host-order values: an
+// element of a BigUint64Array (or BigInt64Array) over the view, which V8 compiles inline where
+// DataView's bigint getters are calls, made for a view once it is passed twice in a row (as a
+// ring reader or a map passes its one view on every call). Else (a perf sample's payload starts
+// 4 bytes past an 8-aligned record, so its u64s are never 8-aligned in the mapping; a view seen
+// once; another byte order): the value composed of its two 32-bit halves inside
+// BigInt.asUintN(64, …) / asIntN(64, …), which TurboFan (Node 20's V8) compiles to plain 64-bit
+// arithmetic — and drops when no one reads the field — where the unaligned DataView getter
+// stayed a builtin call (about 10 ns; 2-3x a perf sample's decode). Each byte order's halves at
+// plain offsets (see safe-int64.ts). Made per struct, in the generated code's scope, so that
+// each struct's code has its own.
 const BIG_READ = `
   let seen, cached, wu, ws;
   const host = h.hostLittle;
@@ -164,10 +170,20 @@ const BIG_READ = `
           ws = aligned ? new BigInt64Array(d.buffer, d.byteOffset, n) : undefined;
         }
       }
-      // a detached buffer's arrays have length 0: the DataView below then throws
+      // a detached buffer's arrays have length 0: the getters below then throw
       if (d === cached && wu !== undefined && i >> 3 < wu.length) return signed ? ws[i >> 3] : wu[i >> 3];
     }
-    return signed ? d.getBigInt64(i, le) : d.getBigUint64(i, le);
+    // the getters check the view's bounds, as the 64-bit one would
+    if (le) {
+      const hi = d.getUint32(i + 4, true), lo = d.getUint32(i, true);
+      return signed
+        ? BigInt.asIntN(64, (BigInt(hi) << 32n) | BigInt(lo))
+        : BigInt.asUintN(64, (BigInt(hi) << 32n) | BigInt(lo));
+    }
+    const hi = d.getUint32(i, false), lo = d.getUint32(i + 4, false);
+    return signed
+      ? BigInt.asIntN(64, (BigInt(hi) << 32n) | BigInt(lo))
+      : BigInt.asUintN(64, (BigInt(hi) << 32n) | BigInt(lo));
   };`;
 
 const HELPERS = { readU64AsNumber, readI64AsNumber, hostLittle: HOST_BYTE_ORDER === 'little' };

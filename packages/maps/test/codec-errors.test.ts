@@ -110,6 +110,14 @@ describeKernel('codec errors of map operations name the map and the side', () =>
     expect(codecError(() => n.get(5), "hash map 'taken'").message).not.toMatch(/removed/);
   });
 
+  it('clearing a queue takes every value without decoding it: values its codec cannot read do not stop it', () => {
+    using q = QueueMap.create({ value: u64, maxEntries: 3, name: 'clearjobs' });
+    for (const v of [BIG, 1n, BIG]) q.push(v);
+    using asNumber = QueueMap.wrap(BpfMap.fromId(q.map.info().id, { value: u64AsNumber }));
+    expect(asNumber.clear()).toBe(3);
+    expect(q.peek()).toBeUndefined();
+  });
+
   it('a key that does not decode, while iterating', () => {
     using m = HashMap.create({ key: u64, value: u32, maxEntries: 4, name: 'bigkeys' });
     m.set(BIG, 1);

@@ -141,14 +141,19 @@ function kernelLookup<K, V>(
   return { count: r.count, s, cursor: r.done ? null : { bytes: s.cursorOut.slice() }, done: r.done };
 }
 
-function decoded<K, V>(map: BpfMap<K, V>, r: ReturnType<typeof kernelLookup>): BatchResult<K, V> {
+// `del`: the kernel removed the entries already, and a value that does not decode says so.
+function decoded<K, V>(
+  map: BpfMap<K, V>,
+  r: ReturnType<typeof kernelLookup>,
+  del: boolean,
+): BatchResult<K, V> {
   const ks = map.keyCodec.size;
   const vs = map.valueCodec.size;
   const keys = new Array<K>(r.count);
   const values = new Array<V>(r.count);
   for (let i = 0; i < r.count; i++) {
     keys[i] = map.readKey(r.s.keyView, i * ks);
-    values[i] = map.readValue(r.s.valueView, i * vs);
+    values[i] = del ? map.readTakenValue(r.s.valueView, i * vs) : map.readValue(r.s.valueView, i * vs);
   }
   return { keys, values, cursor: r.cursor, done: r.done };
 }
@@ -185,7 +190,7 @@ function singleLookup<K, V>(
     const found = del ? takeElem(fd, next, value) : mapLookupElem(fd, next, value);
     if (found) {
       keys.push(map.readKey(s.keyView, ks));
-      values.push(map.readValue(s.valueView, 0));
+      values.push(del ? map.readTakenValue(s.valueView, 0) : map.readValue(s.valueView, 0));
     }
     prev.set(next);
     have = !del;
@@ -208,7 +213,7 @@ function lookup<K, V>(map: BpfMap<K, V>, del: boolean, cursor: BatchCursor | nul
 
 function decodedLookup<K, V>(map: BpfMap<K, V>, del: boolean, cursor: BatchCursor | null, count: number) {
   const r = lookup(map, del, cursor, count);
-  return 's' in r ? decoded(map, r) : r;
+  return 's' in r ? decoded(map, r, del) : r;
 }
 
 /** BPF_MAP_LOOKUP_BATCH: up to `count` entries from `cursor` (null: the start). */

@@ -1,4 +1,4 @@
-import { mapGetNextKey, mapLookupElem, mapUpdateElem } from '@ts-ebpf/syscall';
+import { mapGetNextKey, mapLookupAndDeleteElem, mapLookupElem, mapUpdateElem } from '@ts-ebpf/syscall';
 import { HOST_LITTLE_ENDIAN } from '@ts-ebpf/uapi';
 import {
   type BatchCursor,
@@ -95,8 +95,10 @@ export function count(map: BpfMap<unknown, unknown>): number {
 export function clear(map: BpfMap<unknown, unknown>): number {
   const fd = map.fd;
   if (map.type === MapType.QUEUE || map.type === MapType.STACK) {
+    // popped as bytes: clearing decodes nothing, so a value its codec cannot read does not stop it
+    const value = new Uint8Array(Math.max(map.valueCodec.size, 1));
     let n = 0;
-    while (map.takeRaw() !== undefined) n++;
+    while (mapLookupAndDeleteElem(fd, null, value)) n++;
     return n;
   }
   if (map.type === MapType.ARRAY || map.type === MapType.PERCPU_ARRAY) {

@@ -74,12 +74,27 @@ export function infoCodecs<K, V>(info: MapInfo, codecs: MapCodecs<K, V>): { key:
  * @internal `e`, an error a map's `side` codec threw, as the map reports it: a {@link CodecError}
  * becomes one that names `map` and the side (a written field's path names the side already;
  * a read names it before the codec: `value: u64AsNumber: …`), with `e` as its cause. Any other
- * error, and one naming a map already, is returned as it is.
+ * error, and one naming a map already, is returned as it is. `note` is added to the message.
  */
-export function codecErrorOf(e: unknown, map: string, side: 'key' | 'value'): unknown {
+export function codecErrorOf(e: unknown, map: string, side: 'key' | 'value', note?: string): unknown {
   if (!(e instanceof CodecError) || e.map !== undefined) return e;
   const prefix = `${e.field}: `;
+  const after = note === undefined ? '' : `; ${note}`;
   if (e.field.startsWith(side) && e.message.startsWith(prefix))
-    return new CodecError(e.field, e.message.slice(prefix.length), { map, cause: e });
-  return new CodecError(side, e.message, { map, cause: e });
+    return new CodecError(e.field, `${e.message.slice(prefix.length)}${after}`, { map, cause: e });
+  return new CodecError(side, `${e.message}${after}`, { map, cause: e });
+}
+
+/**
+ * @internal What a {@link codecErrorOf} error adds for a value the kernel removed from the map before
+ * it was decoded (lookup-and-delete, pop): that the map no longer holds it, and its bytes.
+ */
+export function removedNote(view: DataView, offset: number, size: number): string {
+  let hex = '';
+  for (let i = 0; i < size; i++)
+    hex += view
+      .getUint8(offset + i)
+      .toString(16)
+      .padStart(2, '0');
+  return `the map removed this entry before it was decoded (value bytes 0x${hex})`;
 }

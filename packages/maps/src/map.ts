@@ -31,7 +31,7 @@ import {
 import type { Codec } from './codecs/codec.js';
 import { MapFrozenError, MapTypeError } from './errors.js';
 import { clear, count, entries } from './iteration.js';
-import { codecErrorOf, infoCodecs, specCodecs } from './map-codecs.js';
+import { codecErrorOf, infoCodecs, removedNote, specCodecs } from './map-codecs.js';
 import { checkSpec, createError, isFrozen, mapLabel, pinError, writeError } from './map-diagnosis.js';
 import { checkMapFd, openMapById, openPinnedMap } from './map-open.js';
 import type { MapSpec } from './map-spec.js';
@@ -278,6 +278,18 @@ export class BpfMap<K, V> implements Disposable {
     }
   }
 
+  /**
+   * @internal Decodes the value at `offset` of `view` of an entry the kernel has removed already
+   * (lookup-and-delete, pop): a CodecError says so and gives the value's bytes, which are otherwise lost.
+   */
+  readTakenValue(view: DataView, offset: number): V {
+    try {
+      return this.valueCodec.read(view, offset, ORDER);
+    } catch (e) {
+      throw codecErrorOf(e, this.#label(), 'value', removedNote(view, offset, this.valueCodec.size));
+    }
+  }
+
   // The element channel, made on first use (it asks the kernel for the map's sizes once).
   // After close() the channel is closed too, and refuses calls with the same ObjectClosedError.
   #elem(): MapElemChannel {
@@ -364,7 +376,7 @@ export class BpfMap<K, V> implements Disposable {
     const ch = this.#channel ?? this.#elem();
     this.#channelKey(ch, key);
     if (!ch.lookupAndDelete()) return undefined;
-    return this.readValue(ch.valueView, 0);
+    return this.readTakenValue(ch.valueView, 0);
   }
 
   /** @internal Reads a value into the scratch buffer and decodes it; for wrappers. */
@@ -376,7 +388,7 @@ export class BpfMap<K, V> implements Disposable {
   /** @internal Takes (pops) a value from a keyless map. */
   takeRaw(flags = 0): V | undefined {
     if (!mapLookupAndDeleteElem(this.fd, null, this.#value, flags)) return undefined;
-    return this.readValue(this.#valueView, 0);
+    return this.readTakenValue(this.#valueView, 0);
   }
 
   /** @internal Writes a value into a keyless map. */

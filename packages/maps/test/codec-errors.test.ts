@@ -1,10 +1,12 @@
 import { possibleCpuCount } from '@ts-ebpf/syscall';
 import { describeKernel } from '@ts-ebpf/test-utils';
+import { HOST_BYTE_ORDER } from '@ts-ebpf/uapi';
 import { expect, it } from 'vitest';
 import {
   ArrayMap,
   BpfMap,
   CodecError,
+  encode,
   HashMap,
   PerCpuHashMap,
   QueueMap,
@@ -85,6 +87,35 @@ describeKernel('codec errors of map operations name the map and the side', () =>
     codecError(() => n.getAndDelete(3), "hash map 'big'");
     // the kernel deleted it before the value was decoded: the error says what was lost
     expect(m.has(3)).toBe(false);
+  });
+
+  it('a value taken out of the map that does not decode says the map no longer holds it, and its bytes', () => {
+    const hex = Buffer.from(encode(u64, BIG, HOST_BYTE_ORDER)).toString('hex');
+    const lost = new RegExp(`; the map removed this entry before it was decoded \\(value bytes 0x${hex}\\)$`);
+    using m = HashMap.create({ key: u32, value: u64, maxEntries: 4, name: 'taken' });
+    using n = BpfMap.fromId(m.info().id, { key: u32, value: u64AsNumber });
+    m.set(3, BIG);
+    expect(codecError(() => n.getAndDelete(3), "hash map 'taken'").message).toMatch(lost);
+    expect(m.has(3)).toBe(false);
+    m.set(4, BIG);
+    expect(codecError(() => n.getAndDeleteBatch(), "hash map 'taken'").message).toMatch(lost);
+    expect(m.has(4)).toBe(false);
+    using q = QueueMap.create({ value: u64, maxEntries: 2, name: 'bigjobs' });
+    q.push(BIG);
+    using popped = QueueMap.wrap(BpfMap.fromId(q.map.info().id, { value: u64AsNumber }));
+    expect(codecError(() => popped.pop(), "queue map 'bigjobs'").message).toMatch(lost);
+    expect(q.peek()).toBeUndefined();
+    // a lookup that leaves the entry says nothing of the kind
+    m.set(5, BIG);
+    expect(codecError(() => n.get(5), "hash map 'taken'").message).not.toMatch(/removed/);
+  });
+
+  it('clearing a queue takes every value without decoding it: values its codec cannot read do not stop it', () => {
+    using q = QueueMap.create({ value: u64, maxEntries: 3, name: 'clearjobs' });
+    for (const v of [BIG, 1n, BIG]) q.push(v);
+    using asNumber = QueueMap.wrap(BpfMap.fromId(q.map.info().id, { value: u64AsNumber }));
+    expect(asNumber.clear()).toBe(3);
+    expect(q.peek()).toBeUndefined();
   });
 
   it('a key that does not decode, while iterating', () => {

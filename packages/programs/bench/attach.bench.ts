@@ -192,6 +192,11 @@ try {
     },
   ];
 
+  const unknownModes = MODES?.filter((name) => !modes.some((m) => m.c === name)) ?? [];
+  if (unknownModes.length > 0)
+    throw new Error(
+      `BENCH_MODES: no mode ${unknownModes.map((n) => JSON.stringify(n)).join(', ')}; the modes are ${modes.map((m) => m.c).join(', ')}`,
+    );
   const figures: BenchFigure[] = [];
   console.log(`attach + detach, µs per cycle: median of ${ROUNDS} rounds of ${CYCLES} cycles`);
   console.log(

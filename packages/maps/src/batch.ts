@@ -216,6 +216,28 @@ function decodedLookup<K, V>(map: BpfMap<K, V>, del: boolean, cursor: BatchCurso
   return 's' in r ? decoded(map, r, del) : r;
 }
 
+/**
+ * @internal Removes every entry with BPF_MAP_LOOKUP_AND_DELETE_BATCH, `count` at a time, decoding
+ * nothing (a key or value its codec cannot read does not stop it); the number removed, or
+ * undefined where the kernel refuses batch deletes for the map's type.
+ */
+export function deleteAllInBatches(map: BpfMap<unknown, unknown>, count: number): number | undefined {
+  if (batchRefused(map, 'lookupAndDelete')) return undefined;
+  let n = 0;
+  for (;;) {
+    let r: ReturnType<typeof kernelLookup>;
+    try {
+      // from the start each time: what the call before returned is gone
+      r = kernelLookup(map, true, null, count);
+    } catch (e) {
+      if (n === 0 && refuse(map, 'lookupAndDelete', e, true)) return undefined;
+      throw e;
+    }
+    n += r.count;
+    if (r.done || r.count === 0) return n;
+  }
+}
+
 /** BPF_MAP_LOOKUP_BATCH: up to `count` entries from `cursor` (null: the start). */
 export function getBatch<K, V>(
   map: BpfMap<K, V>,

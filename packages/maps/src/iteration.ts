@@ -1,10 +1,16 @@
-import { mapGetNextKey, mapLookupAndDeleteElem, mapLookupElem, mapUpdateElem } from '@ts-ebpf/syscall';
+import {
+  mapDeleteElem,
+  mapGetNextKey,
+  mapLookupAndDeleteElem,
+  mapLookupElem,
+  mapUpdateElem,
+} from '@ts-ebpf/syscall';
 import { HOST_LITTLE_ENDIAN } from '@ts-ebpf/uapi';
 import {
   type BatchCursor,
   type BatchResult,
   batchRefused,
-  getAndDeleteBatch,
+  deleteAllInBatches,
   getBatch,
   getBatchBytes,
   type RawBatchResult,
@@ -27,6 +33,29 @@ function keyString(b: Uint8Array): string {
  * are skipped, so every key present throughout the walk is visited exactly once.
  */
 function* walk<K, V>(map: BpfMap<K, V>, withValues: boolean): Generator<[K, V | undefined]> {
+  const valueStorage = new ArrayBuffer(Math.max(map.valueCodec.size, 1));
+  const value = new Uint8Array(valueStorage);
+  const valueView = new DataView(valueStorage);
+  for (const { bytes, view, at } of walkKeyBytes(map)) {
+    const key = map.readKey(view, at);
+    if (!withValues) {
+      yield [key, undefined];
+      continue;
+    }
+    // Deleted between get_next_key and lookup: skip it.
+    if (mapLookupElem(map.fd, bytes, value)) yield [key, map.readValue(valueView, 0)];
+  }
+}
+
+/** A key as {@link walkKeyBytes} yields it: valid until the next step. */
+interface KeyBytes {
+  bytes: Uint8Array;
+  view: DataView;
+  at: number;
+}
+
+/** The BPF_MAP_GET_NEXT_KEY walk of {@link walk}, yielding each key's bytes undecoded. */
+function* walkKeyBytes(map: BpfMap<unknown, unknown>): Generator<KeyBytes> {
   const ks = map.keyCodec.size;
   const keyStorage = new ArrayBuffer(2 * ks);
   const buf = new Uint8Array(keyStorage);
@@ -35,10 +64,8 @@ function* walk<K, V>(map: BpfMap<K, V>, withValues: boolean): Generator<[K, V | 
   let next = buf.subarray(ks);
   let prevAt = 0;
   let nextAt = ks;
-  const valueStorage = new ArrayBuffer(Math.max(map.valueCodec.size, 1));
-  const value = new Uint8Array(valueStorage);
-  const valueView = new DataView(valueStorage);
   const seen = isArrayType(map.type) ? undefined : new Set<string>();
+  const step: KeyBytes = { bytes: prev, view, at: prevAt };
   let have = false;
   for (;;) {
     if (!mapGetNextKey(map.fd, have ? prev : null, next)) return;
@@ -49,13 +76,9 @@ function* walk<K, V>(map: BpfMap<K, V>, withValues: boolean): Generator<[K, V | 
       if (seen.has(id)) continue;
       seen.add(id);
     }
-    const key = map.readKey(view, prevAt);
-    if (!withValues) {
-      yield [key, undefined];
-      continue;
-    }
-    // Deleted between get_next_key and lookup: skip it.
-    if (mapLookupElem(map.fd, prev, value)) yield [key, map.readValue(valueView, 0)];
+    step.bytes = prev;
+    step.at = prevAt;
+    yield step;
   }
 }
 
@@ -112,15 +135,13 @@ export function clear(map: BpfMap<unknown, unknown>): number {
     }
     return map.maxEntries;
   }
-  let n = 0;
+  // Keys and values are never decoded: a key or value its codec cannot read does not stop it.
   if (iteratesInBatches(map.type)) {
-    for (;;) {
-      const r = getAndDeleteBatch(map, null, ITERATION_CHUNK);
-      n += r.keys.length;
-      if (r.done || r.keys.length === 0) return n;
-    }
+    const n = deleteAllInBatches(map, ITERATION_CHUNK);
+    if (n !== undefined) return n;
   }
-  const keys = [...walk(map, false)].map(([k]) => k);
-  for (const k of keys) if (map.delete(k)) n++;
+  const keys = Array.from(walkKeyBytes(map), (k) => k.bytes.slice());
+  let n = 0;
+  for (const k of keys) if (mapDeleteElem(fd, k)) n++;
   return n;
 }

@@ -8,6 +8,7 @@ import {
   CodecError,
   encode,
   HashMap,
+  LpmTrie,
   PerCpuHashMap,
   QueueMap,
   struct,
@@ -116,6 +117,27 @@ describeKernel('codec errors of map operations name the map and the side', () =>
     using asNumber = QueueMap.wrap(BpfMap.fromId(q.map.info().id, { value: u64AsNumber }));
     expect(asNumber.clear()).toBe(3);
     expect(q.peek()).toBeUndefined();
+  });
+
+  it('clearing a hash map (batch deletes) decodes nothing: keys and values its codecs cannot read do not stop it', () => {
+    using m = HashMap.create({ key: u64, value: u64, maxEntries: 600, name: 'clearhash' });
+    // more than one batch of 512, with undecodable keys and values among them
+    for (let i = 0n; i < 600n; i++) m.set(i % 7n === 0n ? BIG + i : i, i % 5n === 0n ? BIG : i);
+    using asNumbers = BpfMap.fromId(m.info().id, { key: u64AsNumber, value: u64AsNumber });
+    expect(asNumbers.clear()).toBe(600);
+    expect([...m.keys()]).toEqual([]);
+  });
+
+  it('clearing an LPM trie (a key walk) decodes nothing either', () => {
+    using t = LpmTrie.create({ addr: u64, value: u64, maxEntries: 8, name: 'clearlpm' });
+    t.set({ prefixLen: 64, addr: BIG }, BIG);
+    t.set({ prefixLen: 32, addr: 1n }, 2n);
+    using asNumbers = BpfMap.fromId(t.info().id, {
+      key: struct({ prefixLen: u32, addr: u64AsNumber }, { packed: true }),
+      value: u64AsNumber,
+    });
+    expect(asNumbers.clear()).toBe(2);
+    expect([...t.keys()]).toEqual([]);
   });
 
   it('a key that does not decode, while iterating', () => {

@@ -14,7 +14,6 @@ import {
 } from '@ts-ebpf/syscall';
 import { Errno } from '@ts-ebpf/uapi';
 import type { BpfMap } from './map.js';
-import { mapLabel } from './map-diagnosis.js';
 
 /** Where the next batch call continues. Opaque: pass it back unchanged. */
 export interface BatchCursor {
@@ -352,7 +351,7 @@ export function setBatch<K, V>(
   if (keys.length !== values.length) {
     throw new BpfArgumentError(
       'values',
-      `setBatch on ${mapLabel(map.type, map.name, map.info().id)} was given ${keys.length} keys but ${values.length} values`,
+      `setBatch on ${map.label()} was given ${keys.length} keys but ${values.length} values`,
     );
   }
   if (keys.length === 0) return 0;

@@ -2,7 +2,6 @@ import { mapLookupElem } from '@ts-ebpf/syscall';
 import type { Codec } from './codecs/codec.js';
 import { MapTypeError } from './errors.js';
 import { BpfMap } from './map.js';
-import { mapLabel } from './map-diagnosis.js';
 import type { MapPinning } from './map-spec.js';
 import { MapType, mapTypeName } from './map-types.js';
 
@@ -59,7 +58,7 @@ export class QueueMap<V> extends MapWrapper<never, V> {
     if (map.type !== MapType.QUEUE && map.type !== MapType.STACK)
       throw new MapTypeError(
         'QueueMap.wrap',
-        mapLabel(map.type, map.name, map.info().id),
+        map.label(),
         `a ${mapTypeName(map.type)} map is not a queue or stack: push, pop and peek need one`,
       );
     return new QueueMap(map);

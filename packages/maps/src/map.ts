@@ -352,6 +352,11 @@ export class BpfMap<K, V> implements Disposable {
     return writeError(failedOn, fd, operation, e, key, flags);
   }
 
+  /** @internal How error messages name this map (`hash map 'flows'`; an unnamed one by its id, while open). */
+  label(): string {
+    return this.#label();
+  }
+
   // How messages name this map (an unnamed one by its id, asked for here: error paths only).
   #label(): string {
     if (!this.name && this.#id === undefined && !this.closed) {

@@ -1,5 +1,5 @@
 /**
- * Counts getpid() calls per process with a tracepoint program assembled by
+ * Counts getpid() calls per thread with a tracepoint program assembled by
  * @ts-ebpf/dsl, a typed hash map from @ts-ebpf/maps and a link from
  * @ts-ebpf/programs. The README's "A taste" is this file.
  *
@@ -11,14 +11,13 @@ import { attachTracepoint, Program } from '@ts-ebpf/programs';
 import { BpfProgType, ensureTracefs, getpid } from '@ts-ebpf/syscall';
 
 ensureTracefs();
-// count getpid() calls per process, keyed by tgid
+// count getpid() calls per thread, keyed by thread id
 using counts = HashMap.create({ key: u32, value: u64, maxEntries: 1024 });
 using prog = Program.load({
   type: BpfProgType.TRACEPOINT,
   instructions: bpf`
     call bpf_get_current_pid_tgid
-    r0 >>= 32
-    *(u32 *)(r10 - 4) = r0
+    *(u32 *)(r10 - 4) = r0 // the low 32 bits: the thread id
     r1 = 0
     *(u64 *)(r10 - 16) = r1
     r1 = ${counts}
@@ -43,4 +42,4 @@ using prog = Program.load({
   using _link = attachTracepoint(prog, 'syscalls', 'sys_enter_getpid');
   for (let i = 0; i < 10; i++) getpid();
 }
-console.log(`this process called getpid() ${counts.get(process.pid)} times`); // 10
+console.log(`the main thread called getpid() ${counts.get(process.pid)} times`); // 10

@@ -26,8 +26,7 @@ const countGetpid = defineProgram({
   type: BpfProgType.TRACEPOINT,
   build: ({ counts }) => bpf`
     call bpf_get_current_pid_tgid
-    r0 >>= 32
-    *(u32 *)(r10 - 4) = r0
+    *(u32 *)(r10 - 4) = r0 // the low 32 bits: the thread id
     r1 = 0
     *(u64 *)(r10 - 16) = r1
     r1 = ${counts}
@@ -54,7 +53,7 @@ const countGetpid = defineProgram({
   for (let i = 0; i < 7; i++) getpid();
   s.links.countGetpid.close(); // detach now; the script's own close skips what is closed
   const n: bigint | undefined = s.maps.counts.get(process.pid); // typed by the codecs
-  console.log(`macros: this process called getpid() ${n} times`);
+  console.log(`macros: the main thread called getpid() ${n} times`);
 } // the script closes the link, the program and the map, last made first
 
 // 2. Generated bindings. Compile the C program of tutorial 4 beside the generated module,

@@ -1,6 +1,6 @@
 /**
  * Tutorial 5, events through a ring buffer: a tracepoint program sends one event per
- * getpid() call of this process into a BPF ring buffer; user space reads them with
+ * getpid() call of this process's main thread into a BPF ring buffer; user space reads them with
  * `for await`, decoded by a struct codec. docs/tutorials/05-ring-buffer.md walks through it.
  *
  *   npx tsx --conditions=@ts-ebpf/source examples/tutorial-ringbuf.ts
@@ -23,9 +23,10 @@ using producer = Program.load({
   name: 'getpid_events',
   instructions: bpf`
     call bpf_get_current_pid_tgid
+    w2 = w0                            // tid (the low half; a 32-bit move clears the high)
+    if r2 != ${process.pid} goto out   // only the main thread: its id is the process id
     r1 = r0
     r1 >>= 32
-    if r1 != ${process.pid} goto out   // only this process
     *(u32 *)(r10 - 16) = r1            // tgid
     *(u32 *)(r10 - 12) = r0            // tid (the low half)
     call bpf_ktime_get_ns

@@ -3,6 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { type CodeBlock, codeBlocks, REPO_ROOT, readDoc } from './markdown.js';
+import { importArgs } from './run-snippet.js';
 
 const run = promisify(execFile);
 
@@ -115,11 +116,14 @@ export function outputMismatch(expected: readonly string[], actual: readonly str
   return `expected:\n${expected.join('\n')}\nprinted:\n${actual.join('\n')}`;
 }
 
-/** Runs an example the way `npm run examples` does (tsx, the source condition); its stdout lines. */
-export async function runExample(example: string): Promise<string[]> {
+/**
+ * Runs an example the way `npm run examples` does (tsx, the source condition); its stdout lines.
+ * `preload`: modules imported first (`node --import`), by path.
+ */
+export async function runExample(example: string, preload: readonly string[] = []): Promise<string[]> {
   const { stdout } = await run(
     process.execPath,
-    ['--import', 'tsx', '--conditions=@ts-ebpf/source', join(REPO_ROOT, example)],
+    [...importArgs(preload), '--import', 'tsx', '--conditions=@ts-ebpf/source', join(REPO_ROOT, example)],
     { cwd: REPO_ROOT, timeout: 120_000 },
   );
   return stdout.split('\n').filter((line) => line !== '');

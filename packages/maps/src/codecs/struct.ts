@@ -173,7 +173,11 @@ const BIG_READ = `
       // a detached buffer's arrays have length 0: the getters below then throw
       if (d === cached && wu !== undefined && i >> 3 < wu.length) return signed ? ws[i >> 3] : wu[i >> 3];
     }
-    // the getters check the view's bounds, as the 64-bit one would
+    return halves(d, i, le, signed);
+  };
+  // Apart from big(), which stays small enough for V8 to inline where values are aligned.
+  // The getters check the view's bounds, as the 64-bit one would.
+  const halves = (d, i, le, signed) => {
     if (le) {
       const hi = d.getUint32(i + 4, true), lo = d.getUint32(i, true);
       return signed

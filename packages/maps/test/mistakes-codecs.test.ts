@@ -1,4 +1,4 @@
-import { BpfProgType, pageSize, progLoad } from '@ts-ebpf/syscall';
+import { pageSize } from '@ts-ebpf/syscall';
 import { catalog, describeKernel } from '@ts-ebpf/test-utils';
 import {
   ArrayMap,
@@ -8,32 +8,14 @@ import {
   i64AsNumber,
   RingBuffer,
   struct,
-  UserRingBuffer,
-  UserRingBufMap,
   u32,
   u64,
   u64AsNumber,
 } from '../src/index.js';
+import { counts } from './mistake-maps.js';
 import { ringWithProducer, run } from './programs.js';
 
 const page = pageSize();
-const pinDir = '/sys/fs/bpf';
-const _pin = (what: string) => `${pinDir}/ts-ebpf-mistake-${what}-${process.pid}`;
-
-// A socket filter that returns 0: a BPF object that is not a map.
-function _loadProgram(): number {
-  const exit0 = new Uint8Array([0xb7, 0, 0, 0, 0, 0, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0]);
-  return progLoad({ progType: BpfProgType.SOCKET_FILTER, insns: exit0 });
-}
-
-// Runs `fn` with a producer on a fresh user ring buffer named 'requests'.
-function _withRequests(fn: (producer: UserRingBuffer) => void): void {
-  using r = UserRingBufMap.create({ maxEntries: page, name: 'requests' });
-  using producer = UserRingBuffer.open(r);
-  fn(producer);
-}
-
-const counts = () => HashMap.create({ key: u32, value: u64, maxEntries: 2, name: 'counts' });
 
 describeKernel('map mistakes: values that do not code (error catalog)', () => {
   catalog([

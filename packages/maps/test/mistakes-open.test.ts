@@ -4,7 +4,6 @@ import {
   close,
   NotFoundError,
   PinPathError,
-  pageSize,
   pinObject,
   progLoad,
   unpin,
@@ -18,13 +17,10 @@ import {
   NotAMapError,
   PinError,
   PinNotFoundError,
-  UserRingBuffer,
-  UserRingBufMap,
   u32,
-  u64,
 } from '../src/index.js';
+import { counts } from './mistake-maps.js';
 
-const page = pageSize();
 const pinDir = '/sys/fs/bpf';
 const pin = (what: string) => `${pinDir}/ts-ebpf-mistake-${what}-${process.pid}`;
 
@@ -33,15 +29,6 @@ function loadProgram(): number {
   const exit0 = new Uint8Array([0xb7, 0, 0, 0, 0, 0, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0]);
   return progLoad({ progType: BpfProgType.SOCKET_FILTER, insns: exit0 });
 }
-
-// Runs `fn` with a producer on a fresh user ring buffer named 'requests'.
-function _withRequests(fn: (producer: UserRingBuffer) => void): void {
-  using r = UserRingBufMap.create({ maxEntries: page, name: 'requests' });
-  using producer = UserRingBuffer.open(r);
-  fn(producer);
-}
-
-const counts = () => HashMap.create({ key: u32, value: u64, maxEntries: 2, name: 'counts' });
 
 describeKernel('map mistakes: opening and pinning (error catalog)', () => {
   catalog([

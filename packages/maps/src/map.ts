@@ -247,7 +247,7 @@ export class BpfMap<K, V> implements Disposable {
     try {
       this.keyCodec.write(view, offset, key, path, ORDER);
     } catch (e) {
-      throw codecErrorOf(e, this.#label(), 'key');
+      throw codecErrorOf(e, this.label(), 'key');
     }
   }
 
@@ -256,7 +256,7 @@ export class BpfMap<K, V> implements Disposable {
     try {
       this.valueCodec.write(view, offset, value, path, ORDER);
     } catch (e) {
-      throw codecErrorOf(e, this.#label(), 'value');
+      throw codecErrorOf(e, this.label(), 'value');
     }
   }
 
@@ -265,7 +265,7 @@ export class BpfMap<K, V> implements Disposable {
     try {
       return this.keyCodec.read(view, offset, ORDER);
     } catch (e) {
-      throw codecErrorOf(e, this.#label(), 'key');
+      throw codecErrorOf(e, this.label(), 'key');
     }
   }
 
@@ -274,7 +274,7 @@ export class BpfMap<K, V> implements Disposable {
     try {
       return this.valueCodec.read(view, offset, ORDER);
     } catch (e) {
-      throw codecErrorOf(e, this.#label(), 'value');
+      throw codecErrorOf(e, this.label(), 'value');
     }
   }
 
@@ -286,7 +286,7 @@ export class BpfMap<K, V> implements Disposable {
     try {
       return this.valueCodec.read(view, offset, ORDER);
     } catch (e) {
-      throw codecErrorOf(e, this.#label(), 'value', removedNote(view, offset, this.valueCodec.size));
+      throw codecErrorOf(e, this.label(), 'value', removedNote(view, offset, this.valueCodec.size));
     }
   }
 
@@ -347,18 +347,16 @@ export class BpfMap<K, V> implements Disposable {
       type: this.type,
       maxEntries: this.maxEntries,
       keySize: this.keySize,
-      label: () => this.#label(),
+      label: () => this.label(),
     };
     return writeError(failedOn, fd, operation, e, key, flags);
   }
 
-  /** @internal How error messages name this map (`hash map 'flows'`; an unnamed one by its id, while open). */
+  /**
+   * @internal How error messages name this map (`hash map 'flows'`; an unnamed one by its id,
+   * asked for here, while open: error paths only).
+   */
   label(): string {
-    return this.#label();
-  }
-
-  // How messages name this map (an unnamed one by its id, asked for here: error paths only).
-  #label(): string {
     if (!this.name && this.#id === undefined && !this.closed) {
       try {
         this.#id = mapInfo(this.fd).id;
@@ -504,7 +502,7 @@ export class BpfMap<K, V> implements Disposable {
     if (this.type !== MapType.ARRAY || (this.flags & BpfMapCreateFlag.MMAPABLE) === 0) {
       throw new MapTypeError(
         'mmap',
-        this.#label(),
+        this.label(),
         this.type === MapType.ARRAY
           ? 'the array was not created with BPF_F_MMAPABLE (ArrayMap.create({ …, mmapable: true }))'
           : `only arrays created with BPF_F_MMAPABLE can be mapped, not ${mapTypeName(this.type)} maps`,
@@ -515,7 +513,7 @@ export class BpfMap<K, V> implements Disposable {
       mapping = new MmapArray<V>(
         {
           fd,
-          label: this.#label(),
+          label: this.label(),
           maxEntries: this.maxEntries,
           valueSize: this.valueSize,
           valueCodec: this.valueCodec,
@@ -525,7 +523,7 @@ export class BpfMap<K, V> implements Disposable {
       );
     } catch (e) {
       if (e instanceof BpfSyscallError && e.errno === Errno.EPERM && isFrozen(fd))
-        throw new MapFrozenError(this.#label(), 'a writable mmap', e);
+        throw new MapFrozenError(this.label(), 'a writable mmap', e);
       throw e;
     }
     this.#mappings.add(mapping);
@@ -547,7 +545,7 @@ export class BpfMap<K, V> implements Disposable {
     try {
       pinObject(fd, path);
     } catch (e) {
-      throw pinError(this.#label(), path, e);
+      throw pinError(this.label(), path, e);
     }
     this.#pinned = path;
   }

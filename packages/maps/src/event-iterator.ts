@@ -1,7 +1,5 @@
+import type { ConsumeEvents, EventSource } from './event-stream.js';
 import { type IteratorWakeups, NONE, WaitingIterator } from './waiting-iterator.js';
-
-/** @internal Decodes and delivers at most `limit` ready records into `cb`; @returns how many. */
-export type DecodeInto<T> = (cb: (event: T) => void, limit: number) => number;
 
 // The value the last decode delivered, stored by one callback shared by every iterator (a decode
 // is synchronous, and its value is taken at once): the drain's copy inlines one function for
@@ -19,13 +17,13 @@ const deliver = (event: unknown): void => {
  * poller only when none is ready (see waiting-iterator.ts).
  */
 export class EventIterator<T> extends WaitingIterator<T> {
-  readonly #source: { readonly closed: boolean };
-  readonly #decode: DecodeInto<T>;
+  readonly #source: EventSource;
+  readonly #decode: ConsumeEvents<T>;
 
   constructor(
-    source: { readonly closed: boolean },
+    source: EventSource,
     wakeups: IteratorWakeups,
-    decode: DecodeInto<T>,
+    decode: ConsumeEvents<T>,
     signal: AbortSignal | undefined,
   ) {
     super(wakeups, signal);

@@ -1,6 +1,5 @@
 import type { Codec } from './codecs/codec.js';
 import { CodecError } from './errors.js';
-import { EventIterator } from './event-iterator.js';
 
 /**
  * A callback subscription to a reader's decoded events (`ring.onEvent(codec, cb)`): the
@@ -58,20 +57,6 @@ export function eventTooShort(codec: Codec<unknown>, length: number, reader: str
     codec.name,
     `a ${length}-byte record of the ${reader} is shorter than the ${codec.size} bytes the codec decodes (the record was consumed)`,
   );
-}
-
-/**
- * @internal `for await` over decoded events: each step decodes the next ready record in place
- * (no copy, no read-ahead: a `break` leaves every later record in the reader), and waits for
- * the poller only when none is ready.
- */
-export function eventIterator<T>(
-  source: EventSource,
-  wakeups: EventWakeups,
-  consume: ConsumeEvents<T>,
-  signal: AbortSignal | undefined,
-): AsyncIterableIterator<T> {
-  return new EventIterator(source, wakeups, consume, signal);
 }
 
 /**

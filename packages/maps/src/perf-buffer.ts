@@ -18,13 +18,8 @@ import {
 import { describeValue, HOST_LITTLE_ENDIAN } from '@ts-ebpf/uapi';
 import type { Codec } from './codecs/codec.js';
 import { MapTypeError, ReaderClosedError } from './errors.js';
-import {
-  EVENT_BATCH,
-  type EventOptions,
-  type EventSubscription,
-  eventIterator,
-  eventSubscription,
-} from './event-stream.js';
+import { EventIterator } from './event-iterator.js';
+import { EVENT_BATCH, type EventOptions, type EventSubscription, eventSubscription } from './event-stream.js';
 import { mapLabel } from './map-diagnosis.js';
 import { MapType, mapTypeName } from './map-types.js';
 import { type PerfDrainReader, type PerfEventDrain, type PerfRing, perfEventDrain } from './perf-events.js';
@@ -259,7 +254,7 @@ export class PerfBuffer
   events<T>(codec: Codec<T>, options: EventOptions = {}): AsyncIterableIterator<T> {
     if (this.#closed) throw new ReaderClosedError(this.#name, 'open a new one with PerfBuffer.open(map)');
     const drain = perfEventDrain(this.#events, codec, DrainForm.iterator);
-    return eventIterator(
+    return new EventIterator(
       this,
       this.#stream,
       (cb, limit) => this.#drain(drain, cb, limit, undefined),

@@ -3,13 +3,8 @@ import { dupFd, Epoll, MappedMemory, mapInfo, OwnedFd, Prot, pageSize } from '@t
 import type { Codec } from './codecs/codec.js';
 import { copySpace } from './copy-space.js';
 import { MapTypeError, ReaderClosedError, ReaderStateError } from './errors.js';
-import {
-  EVENT_BATCH,
-  type EventOptions,
-  type EventSubscription,
-  eventIterator,
-  eventSubscription,
-} from './event-stream.js';
+import { EventIterator } from './event-iterator.js';
+import { EVENT_BATCH, type EventOptions, type EventSubscription, eventSubscription } from './event-stream.js';
 import { mapLabel } from './map-diagnosis.js';
 import { MapType, mapTypeName } from './map-types.js';
 import { defaultPoller } from './poller.js';
@@ -269,7 +264,7 @@ export class RingBuffer
   events<T>(codec: Codec<T>, options: EventOptions = {}): AsyncIterableIterator<T> {
     this.#assertOpen();
     const drain = ringEventDrain(this.#ring, codec, DrainForm.iterator);
-    return eventIterator(this, this.#stream, (cb, limit) => drain(cb, limit, undefined), options.signal);
+    return new EventIterator(this, this.#stream, (cb, limit) => drain(cb, limit, undefined), options.signal);
   }
 
   /**

@@ -1,5 +1,6 @@
 import type { Codec } from './codecs/codec.js';
 import { CodecError } from './errors.js';
+import type { IteratorWakeups } from './waiting-iterator.js';
 
 /**
  * A callback subscription to a reader's decoded events (`ring.onEvent(codec, cb)`): the
@@ -26,10 +27,8 @@ export interface EventSource {
 /** @internal Decodes and delivers at most `limit` ready records into `cb`; @returns how many. */
 export type ConsumeEvents<T> = (cb: (event: T) => void, limit: number) => number;
 
-/** @internal The reader's wake-ups, as its RecordStream offers them. */
-export interface EventWakeups {
-  readable(signal?: AbortSignal): Promise<boolean>;
-  hold(): () => void;
+/** @internal The reader's wake-ups, as its RecordStream offers them: an iterator's, and subscriptions. */
+export interface EventWakeups extends IteratorWakeups {
   /** Runs `drain` on every wake-up; it returns true when it left ready records for the next turn. */
   subscribe(drain: () => boolean): () => void;
 }

@@ -18,9 +18,15 @@
  *
  * Rounds alternate which side goes first (ours in even rounds, C in odd ones); the ratio of each
  * round is taken and the median reported, and printed per order.
+ *
+ * Each sample lasts about BENCH_SAMPLE_MS: a mode's cycle count is calibrated from its warm-up
+ * (an xdp cycle takes ~0.4 ms, a tracepoint cycle ~50 ms). A sample of a few milliseconds is at
+ * the mercy of one slow RCU grace period: at 20 xdp cycles per sample, repeated runs of the same
+ * code gave ratios from 0.8× to 1.3×.
  * Run as root: `npm run bench -w @ts-ebpf/programs` (gcc, clang-19, libbpf and iproute2 installed).
- * BENCH_ROUNDS (default 5) and BENCH_CYCLES (default 20) set the size; BENCH_MODES (e.g.
- * `xdp-link,xdp-netlink`) runs only those of the modes xdp-link, xdp-netlink and tracepoint.
+ * BENCH_ROUNDS (default 9) and BENCH_SAMPLE_MS (default 150; at least 10 cycles a sample) set the
+ * size, BENCH_CYCLES fixes the cycles per sample instead; BENCH_MODES (e.g. `xdp-link,xdp-netlink`)
+ * runs only those of the modes xdp-link, xdp-netlink and tracepoint.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -44,8 +50,10 @@ import {
 } from '../src/index.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
-const CYCLES = Number(process.env.BENCH_CYCLES ?? 20);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 9);
+const SAMPLE_MS = Number(process.env.BENCH_SAMPLE_MS ?? 150);
+const FIXED_CYCLES = process.env.BENCH_CYCLES === undefined ? undefined : Number(process.env.BENCH_CYCLES);
+const MIN_CYCLES = 10;
 const MODES = process.env.BENCH_MODES?.split(',');
 
 const IFNAME = 'bench0';
@@ -141,9 +149,9 @@ try {
   using tp = Program.load({ type: BpfProgType.TRACEPOINT, instructions: returns(0) });
   const bare = bareKoffi();
 
-  /** C's ns per cycle of `mode` (in the namespace for the xdp modes). */
-  const c = (mode: string): number => {
-    const args = [join(dir, 'attach'), obj, mode, String(CYCLES)];
+  /** C's ns per cycle of `mode` over `cycles` cycles (in the namespace for the xdp modes). */
+  const c = (mode: string, cycles: number): number => {
+    const args = [join(dir, 'attach'), obj, mode, String(cycles)];
     const inNs = mode.includes('xdp');
     const out = inNs
       ? execFileSync('ip', ['netns', 'exec', ns, ...args, IFNAME], { encoding: 'utf8' })
@@ -154,8 +162,8 @@ try {
   };
   const inside = <T>(fn: () => T): T => inNetns(netnsPath(ns), fn);
   /** The same libbpf loop as `c`, inside this process (and this thread in the namespace for xdp). */
-  const cHere = (mode: string): number => {
-    const run = () => attachLoop(obj, mode, CYCLES, mode.includes('xdp') ? IFNAME : null);
+  const cHere = (mode: string, cycles: number): number => {
+    const run = () => attachLoop(obj, mode, cycles, mode.includes('xdp') ? IFNAME : null);
     const ns = mode.includes('xdp') ? inside(run) : run();
     if (ns < 0) throw new Error(`attach_loop ${mode} in this process: ${attachError()} (errno ${-ns})`);
     return ns;
@@ -166,27 +174,25 @@ try {
     {
       name: 'attach + detach, xdp link',
       c: 'xdp-link',
-      ours: () => inside(() => perCycle(CYCLES, () => attachXdp(xdp, xdpIfindex).close())),
+      ours: (n: number) => inside(() => perCycle(n, () => attachXdp(xdp, xdpIfindex).close())),
       note: 'both sides pass the ifindex, looked up once',
       bareC: 'bare-xdp-link',
-      bare: () => inside(() => perCycle(CYCLES, () => bare.xdpLink(xdp.fd, xdpIfindex))),
+      bare: (n: number) => inside(() => perCycle(n, () => bare.xdpLink(xdp.fd, xdpIfindex))),
       floorWhat: 'bpf(BPF_LINK_CREATE, BPF_XDP) + close through koffi',
     },
     {
       name: 'attach + detach, xdp netlink (skb mode)',
       c: 'xdp-netlink',
-      ours: () =>
-        inside(() =>
-          perCycle(CYCLES, () => attachXdp(xdp, xdpIfindex, { via: 'netlink', mode: 'skb' }).close()),
-        ),
+      ours: (n: number) =>
+        inside(() => perCycle(n, () => attachXdp(xdp, xdpIfindex, { via: 'netlink', mode: 'skb' }).close())),
       note: 'both sides pass the ifindex, looked up once; one rtnetlink request each way',
     },
     {
       name: 'attach + detach, tracepoint (perf link)',
       c: 'tracepoint',
-      ours: () => perCycle(CYCLES, () => attachTracepoint(tp, 'syscalls', 'sys_enter_getpid').close()),
+      ours: (n: number) => perCycle(n, () => attachTracepoint(tp, 'syscalls', 'sys_enter_getpid').close()),
       bareC: 'bare-tracepoint',
-      bare: () => perCycle(CYCLES, () => bare.tracepoint(tp.fd, tpId)),
+      bare: (n: number) => perCycle(n, () => bare.tracepoint(tp.fd, tpId)),
       floorWhat: 'perf_event_open + bpf(BPF_LINK_CREATE, BPF_PERF_EVENT) + 2 close through koffi',
       note: 'both sides read the tracepoint id from tracefs each attach',
     },
@@ -198,13 +204,17 @@ try {
       `BENCH_MODES: no mode ${unknownModes.map((n) => JSON.stringify(n)).join(', ')}; the modes are ${modes.map((m) => m.c).join(', ')}`,
     );
   const figures: BenchFigure[] = [];
-  console.log(`attach + detach, µs per cycle: median of ${ROUNDS} rounds of ${CYCLES} cycles`);
+  console.log(
+    `attach + detach, µs per cycle: median of ${ROUNDS} rounds, ${FIXED_CYCLES === undefined ? `samples of ~${SAMPLE_MS} ms` : `${FIXED_CYCLES} cycles a sample`}`,
+  );
   console.log(
     '  what                                        ts-ebpf    libbpf   ratio   ours first / C first   libbpf in this process   floor',
   );
   for (const m of modes) {
     if (MODES && !MODES.includes(m.c)) continue;
-    m.ours(); // warm up
+    // Warm up (optimised code), and time the cycles a sample takes from the warm-up.
+    const warmup = m.ours(MIN_CYCLES);
+    const CYCLES = FIXED_CYCLES ?? Math.max(MIN_CYCLES, Math.ceil((SAMPLE_MS * 1e6) / warmup));
     const ours: number[] = [];
     const theirs: number[] = [];
     const here: number[] = [];
@@ -215,18 +225,18 @@ try {
       let o: number;
       let t: number;
       if (r % 2 === 0) {
-        o = m.ours();
-        here.push(cHere(m.c));
-        t = c(m.c);
+        o = m.ours(CYCLES);
+        here.push(cHere(m.c, CYCLES));
+        t = c(m.c, CYCLES);
       } else {
-        t = c(m.c);
-        here.push(cHere(m.c));
-        o = m.ours();
+        t = c(m.c, CYCLES);
+        here.push(cHere(m.c, CYCLES));
+        o = m.ours(CYCLES);
       }
       ours.push(o);
       theirs.push(t);
       ratios.push(o / t);
-      if (m.bare && m.bareC) floors.push(m.bare() / c(m.bareC));
+      if (m.bare && m.bareC) floors.push(m.bare(CYCLES) / c(m.bareC, CYCLES));
     }
     const ratio = median(ratios);
     const floor = floors.length ? median(floors) : undefined;

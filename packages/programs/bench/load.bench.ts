@@ -6,12 +6,16 @@
  * environment floor: the same C loop built as a shared object and run inside this node process
  * (../../syscall/bench/in-process.ts), against the standalone executable.
  *
- * Rounds interleave C, the C loop in this process, the bare koffi call and ours, C first in even
- * rounds and ours first in odd ones; a figure is the median of the rounds and its ratio the median
- * of the per-round ratios (the machine may be shared), printed also per order. The attach benches
- * are bench/attach.bench.ts.
+ * Each round runs half its C loads, half the C loop in this process, ours (for 10 instructions in 4
+ * blocks in turns with the bare koffi call: ../../syscall/bench/koffi-floor.ts `inTurns`), the
+ * other half of the C loop in this process and the other half of C: each side sits at the same
+ * moments of a shared machine on average. A figure is the median of the rounds and its ratio the
+ * median of the per-round ratios, printed also against the first and the second half of C alone
+ * (a split between the two is drift within rounds). What each layer
+ * of ours costs over the bare call is bench/load-parts.ts. The attach benches are
+ * bench/attach.bench.ts.
  *
- * Run as root: `npm run bench -w @ts-ebpf/programs` (BENCH_ROUNDS=7; BENCH_LOADS=2000 loads of
+ * Run as root: `npm run bench -w @ts-ebpf/programs` (BENCH_ROUNDS=15; BENCH_LOADS=1200 loads of
  * 10 instructions per round).
  */
 import { execFileSync } from 'node:child_process';
@@ -22,12 +26,12 @@ import { fileURLToPath } from 'node:url';
 import { BpfProgType } from '@ts-ebpf/syscall';
 import { type BenchFigure, reportBench } from '@ts-ebpf/test-utils/bench-report';
 import { benchFunction, buildBenchLibrary } from '../../syscall/bench/in-process.js';
-import { bareProgLoad, median } from '../../syscall/bench/koffi-floor.js';
+import { bareProgLoad, inTurns, median } from '../../syscall/bench/koffi-floor.js';
 import { Program } from '../src/index.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
-const LOADS = Number(process.env.BENCH_LOADS ?? 2000);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 15);
+const LOADS = Number(process.env.BENCH_LOADS ?? 1200);
 
 /** `r0 = i & 0xff` repeated, then `exit`: `n` instructions that verify in one pass. */
 function straightLine(n: number): Uint8Array {
@@ -59,7 +63,7 @@ try {
   const figures: BenchFigure[] = [];
   console.log(`BPF_PROG_LOAD (xdp, straight-line code) + close, mean per load, median of ${ROUNDS} rounds:`);
   console.log(
-    '  insns      ts-ebpf      C        ratio   C first / ours first   C in this process   (bare koffi call: ratio to C)',
+    '  insns      ts-ebpf      C        ratio   to C before / after   C in this process   (bare koffi call: ratio to C)',
   );
   for (const [n, iterations] of [
     [10, LOADS],
@@ -69,28 +73,45 @@ try {
     const insns = straightLine(n);
     const file = join(dir, `prog-${n}.bin`);
     writeFileSync(file, insns);
+    const half = Math.ceil(iterations / 2);
     const c = () =>
-      Number(execFileSync(cBin, [file, String(BpfProgType.XDP), String(iterations)], { encoding: 'utf8' }));
+      Number(execFileSync(cBin, [file, String(BpfProgType.XDP), String(half)], { encoding: 'utf8' }));
     const cHere = () => {
-      const ns = loadLoop(insns, insns.byteLength, BpfProgType.XDP, iterations);
+      const ns = loadLoop(insns, insns.byteLength, BpfProgType.XDP, half);
       if (ns < 0) throw new Error(`load_loop in this process failed (errno ${-ns})`);
       return ns;
     };
     timeOurs(insns, Math.min(iterations, 200)); // warm up: optimized code
-    const rounds: { c: number; cHere: number; ours: number; bare: number | undefined }[] = [];
+    const rounds: {
+      c: number;
+      cFirst: number;
+      cSecond: number;
+      cHere: number;
+      ours: number;
+      bare: number | undefined;
+    }[] = [];
+    // ours, and for 10 instructions the bare call, in turns within the round: ns per load of each
+    const oursAndBare = (): { ours: number; bare: number | undefined } => {
+      if (n !== 10) return { ours: timeOurs(insns, iterations), bare: undefined };
+      const [ours, bare] = inTurns(4, Math.ceil(iterations / 4), [
+        (k) => timeOurs(insns, k) * k,
+        (k) => bareProgLoad(k) * k,
+      ]);
+      return { ours: ours!, bare: bare! };
+    };
     for (let r = 0; r < ROUNDS; r++) {
-      // C first in even rounds, ours first in odd ones: an order or warm-up bias shows as a split.
-      if (r % 2 === 0) {
-        const cNs = c();
-        const here = cHere();
-        const bare = n === 10 ? bareProgLoad(iterations) : undefined;
-        rounds.push({ c: cNs, cHere: here, bare, ours: timeOurs(insns, iterations) });
-      } else {
-        const ours = timeOurs(insns, iterations);
-        const bare = n === 10 ? bareProgLoad(iterations) : undefined;
-        const here = cHere();
-        rounds.push({ c: c(), cHere: here, bare, ours });
-      }
+      const cFirst = c();
+      const hereFirst = cHere();
+      const both = oursAndBare();
+      const hereSecond = cHere();
+      const cSecond = c();
+      rounds.push({
+        c: (cFirst + cSecond) / 2,
+        cFirst,
+        cSecond,
+        cHere: (hereFirst + hereSecond) / 2,
+        ...both,
+      });
     }
     const ours = median(rounds.map((r) => r.ours));
     const cNs = median(rounds.map((r) => r.c));
@@ -103,8 +124,7 @@ try {
           }
         : undefined;
     const overBare = n === 10 ? median(rounds.map((r) => r.ours / r.bare!)) : undefined;
-    const byOrder = (first: 0 | 1) =>
-      median(rounds.filter((_, i) => i % 2 === first).map((r) => r.ours / r.c)).toFixed(2);
+    const byHalf = (half: 'cFirst' | 'cSecond') => median(rounds.map((r) => r.ours / r[half])).toFixed(2);
     const here = median(rounds.map((r) => r.cHere));
     const hereRatio = median(rounds.map((r) => r.cHere / r.c));
     figures.push({
@@ -122,10 +142,10 @@ try {
         unit: 'µs/op',
         value: here / 1e3,
         baseline: { name: 'the same C loop as its own executable', value: cNs / 1e3 },
-        note: `the environment floor of Program.load: load.c built as a shared object, its loop called once per round through koffi; median per-round ratio ${hereRatio.toFixed(3)}; median of ${ROUNDS} rounds of ${iterations} loads`,
+        note: `the environment floor of Program.load: load.c built as a shared object, its loop called through koffi for half of each round's loads before ours and half after; median per-round ratio ${hereRatio.toFixed(3)}; median of ${ROUNDS} rounds of ${iterations} loads`,
       });
     console.log(
-      `  ${String(n).padStart(7)}  ${fmt(ours).padStart(10)} ${fmt(cNs).padStart(10)}   ${ratio.toFixed(2)}   ${byOrder(0)} / ${byOrder(1)}            ${fmt(here).padStart(9)} (${hereRatio.toFixed(2)})${floor ? `    (${floor.ratio.toFixed(2)}; ours ${overBare!.toFixed(2)}× the bare call)` : ''}`,
+      `  ${String(n).padStart(7)}  ${fmt(ours).padStart(10)} ${fmt(cNs).padStart(10)}   ${ratio.toFixed(2)}   ${byHalf('cFirst')} / ${byHalf('cSecond')}               ${fmt(here).padStart(9)} (${hereRatio.toFixed(2)})${floor ? `    (${floor.ratio.toFixed(2)}; ours ${overBare!.toFixed(2)}× the bare call)` : ''}`,
     );
   }
   reportBench('@ts-ebpf/programs', figures);

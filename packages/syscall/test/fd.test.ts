@@ -1,3 +1,6 @@
+import { readlinkSync } from 'node:fs';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { describeKernel } from '@ts-ebpf/test-utils';
 import { expect, it } from 'vitest';
 import { lockdownMode } from '../src/errors.js';
@@ -95,6 +98,78 @@ describeKernel('owned file descriptors and errors', () => {
     expect(syscallError(9999, { syscall: 'bpf' }).code).toBe('E9999');
     const cause = new Error('inner');
     expect(syscallError(9, { syscall: 'bpf' }, { cause }).cause).toBe(cause);
+  });
+});
+
+/** What /proc/self/fd/`fd` names, or '' when the number is not open. */
+function fdTarget(fd: number): string {
+  try {
+    return readlinkSync(`/proc/self/fd/${fd}`);
+  } catch {
+    return '';
+  }
+}
+
+/** Makes an OwnedFd of a new array map and drops it: its fd number. */
+function leakMap(): number {
+  const owned = new OwnedFd(
+    mapCreate({ mapType: BpfMapType.ARRAY, keySize: 4, valueSize: 4, maxEntries: 1 }),
+    'leaked map',
+  );
+  return owned.fd;
+}
+
+describeKernel('the garbage collector closes a forgotten OwnedFd', () => {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const collected = async (fd: number) => {
+    for (let i = 0; i < 20 && fdTarget(fd) === 'anon_inode:bpf-map'; i++) {
+      gc();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    return fdTarget(fd) !== 'anon_inode:bpf-map';
+  };
+
+  it('after the job that opened it has ended', async () => {
+    const fd = leakMap();
+    expect(fdTarget(fd)).toBe('anon_inode:bpf-map');
+    await Promise.resolve(); // the job ends: the open OwnedFd joins the registry
+    expect(await collected(fd)).toBe(true);
+  });
+
+  it('when many descriptors are opened and closed in one job', async () => {
+    const fd = leakMap();
+    // more than one batch of closed descriptors in the same job, none left waiting or registered
+    for (let i = 0; i < 2500; i++) new OwnedFd(dupFd(0), 'stdin copy').close();
+    expect(fdTarget(fd)).toBe('anon_inode:bpf-map');
+    expect(await collected(fd)).toBe(true);
+  });
+
+  it('never closes a descriptor that was closed, or released, in time', async () => {
+    const released = ((): number => {
+      const owned = new OwnedFd(
+        mapCreate({ mapType: BpfMapType.ARRAY, keySize: 4, valueSize: 4, maxEntries: 1 }),
+      );
+      return owned.release();
+    })();
+    let registered: OwnedFd | undefined = new OwnedFd(
+      mapCreate({ mapType: BpfMapType.ARRAY, keySize: 4, valueSize: 4, maxEntries: 1 }),
+    );
+    await Promise.resolve(); // the open one is registered, the released one dropped
+    const number = registered.fd;
+    registered.close();
+    registered = undefined;
+    // a new map most likely takes the number again: a stale registration would close it
+    const reused = mapCreate({ mapType: BpfMapType.ARRAY, keySize: 4, valueSize: 4, maxEntries: 1 });
+    for (let i = 0; i < 5; i++) {
+      gc();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(reused).toBe(number);
+    expect(fdTarget(reused)).toBe('anon_inode:bpf-map');
+    expect(fdTarget(released)).toBe('anon_inode:bpf-map');
+    close(released);
+    close(reused);
   });
 });
 

@@ -1,0 +1,165 @@
+/**
+ * Where the time of `Program.load` + close goes beyond the bare koffi call, measured in one
+ * process: blocks of `PER_BLOCK` loads + closes of the same 10 instructions, each block running
+ * every variant once, in a turn rotated from block to block (and reversed every other cycle); per
+ * block each variant's time over the bare call's, then the median over `BLOCKS` blocks. Each
+ * variant adds one layer of our path to the one before, so the step from one row to the next is
+ * what that layer costs:
+ *
+ * - `bare`: `syscall(SYS_bpf, BPF_PROG_LOAD, attr, 148)` + `syscall(SYS_close)` through koffi, the
+ *   attr prepared once (as ../../syscall/bench/koffi-floor.ts does);
+ * - `bare+registry`: the same plus a FinalizationRegistry register + unregister per load (what
+ *   OwnedFd did per descriptor before it registered only the descriptors left open);
+ * - `bare on our attr`: the bare call on an `Attr` filled as `progLoad` fills it (its native memory
+ *   and arena instead of one block: a kernel-side difference would show here);
+ * - `reset+fill+bare`: that attr reset and filled per load;
+ * - `progLoad+close`: `@ts-ebpf/syscall`'s `progLoad` (checks, fill, call) and a bare close;
+ * - `progLoad+OwnedFd`: with the fd in an `OwnedFd`, closed by it;
+ * - `prepareLoad+OwnedFd`: the load options turned into the attr per load, as `Program.load` does;
+ * - `loadWithLog+OwnedFd`: through the verifier-log handling of `Program.load`;
+ * - `Program.load`: the whole public call + `close()`.
+ *
+ * Times are this thread's CPU time (CLOCK_THREAD_CPUTIME_ID: what a shared machine's waits for a
+ * core do not inflate), or wall time with `CLOCK=wall`. `ONLY` picks variants (comma-separated;
+ * `bare` always runs). Run as root, from packages/programs:
+ * `BLOCKS=300 PER_BLOCK=20 tsx --conditions=@ts-ebpf/source bench/load-parts.ts`.
+ */
+import { BpfCmd, BpfProgType, OwnedFd, progLoad, syscallTable } from '@ts-ebpf/syscall';
+import koffi from 'koffi';
+import { median, tenInstructions } from '../../syscall/bench/koffi-floor.js';
+import { Attr } from '../../syscall/src/attr.js';
+import { PROG_LOAD } from '../../syscall/src/layouts.js';
+import { Program, type ProgramLoadOptions } from '../src/index.js';
+import { prepareLoad } from '../src/load-options.js';
+import { loadWithLog } from '../src/log.js';
+
+const BLOCKS = Number(process.env.BLOCKS ?? 300);
+const PER_BLOCK = Number(process.env.PER_BLOCK ?? 20);
+const ONLY = process.env.ONLY?.split(',');
+const SIZE = PROG_LOAD.SIZE;
+
+type Call = (...args: number[]) => number;
+const libc = koffi.load('libc.so.6');
+const syscall4 = libc.func('long syscall(long nr, long cmd, long attr, long size)') as unknown as Call;
+const syscall2 = libc.func('long syscall(long nr, long a)') as unknown as Call;
+const nr = syscallTable();
+const insns = tenInstructions();
+
+// The bare call's attr, instructions and license in one block of native memory.
+const mem = koffi.alloc('uint8_t', 256);
+const base = Number(koffi.address(mem));
+{
+  const bytes = new Uint8Array(koffi.view(mem, 256) as ArrayBuffer);
+  const view = new DataView(bytes.buffer);
+  bytes.fill(0);
+  bytes.set(insns, 160);
+  bytes.set([0x47, 0x50, 0x4c, 0], 240); // "GPL"
+  view.setUint32(0, BpfProgType.XDP, true);
+  view.setUint32(4, 10, true);
+  view.setBigUint64(8, BigInt(base + 160), true);
+  view.setBigUint64(16, BigInt(base + 240), true);
+}
+
+/** BPF_PROG_LOAD of the attr at `address` and close of the fd, through koffi. */
+function bareAt(address: number): void {
+  const fd = syscall4(nr.bpf, BpfCmd.PROG_LOAD, address, SIZE);
+  if (fd < 0) throw new Error(`bare BPF_PROG_LOAD failed (errno ${koffi.errno()})`);
+  syscall2(nr.close, fd);
+}
+
+const registry = new FinalizationRegistry<number>(() => {});
+
+const ourAttr = new Attr(SIZE);
+/** Fills `ourAttr` as progLoad fills its attr for the 10 instructions. */
+function fillOurAttr(): void {
+  ourAttr
+    .reset()
+    .u32(PROG_LOAD.prog_type, BpfProgType.XDP)
+    .u32(PROG_LOAD.insn_cnt, insns.byteLength / 8)
+    .input(PROG_LOAD.insns, insns)
+    .inputString(PROG_LOAD.license, 'GPL');
+}
+fillOurAttr();
+fillOurAttr(); // the first fill asked for the arena, the second reset made it: the copies are in it
+
+const options: ProgramLoadOptions = { type: BpfProgType.XDP, instructions: insns };
+const syscallAttr = { progType: BpfProgType.XDP, insns };
+
+const variants: [string, () => void][] = (
+  [
+    ['bare', () => bareAt(base)],
+    [
+      'bare+registry',
+      () => {
+        const held = {};
+        registry.register(held, 0, held);
+        registry.unregister(held);
+        bareAt(base);
+      },
+    ],
+    ['bare on our attr', () => bareAt(ourAttr.address)],
+    [
+      'reset+fill+bare',
+      () => {
+        fillOurAttr();
+        bareAt(ourAttr.address);
+      },
+    ],
+    ['progLoad+close', () => syscall2(nr.close, progLoad(syscallAttr))],
+    ['progLoad+OwnedFd', () => new OwnedFd(progLoad(syscallAttr)).close()],
+    ['prepareLoad+OwnedFd', () => new OwnedFd(progLoad(prepareLoad(options).attr)).close()],
+    [
+      'loadWithLog+OwnedFd',
+      () => {
+        const { attr, code } = prepareLoad(options);
+        new OwnedFd(loadWithLog(attr, code, options).fd).close();
+      },
+    ],
+    ['Program.load', () => Program.load(options).close()],
+  ] as [string, () => void][]
+).filter(([name]) => name === 'bare' || !ONLY || ONLY.includes(name));
+
+const ts = new BigInt64Array(2);
+const clockGettime = libc.func('int clock_gettime(int clock, _Out_ int64_t *ts)') as unknown as (
+  clock: number,
+  ts: BigInt64Array,
+) => number;
+const CLOCK_THREAD_CPUTIME_ID = 3;
+const now =
+  process.env.CLOCK === 'wall'
+    ? () => Number(process.hrtime.bigint())
+    : () => {
+        clockGettime(CLOCK_THREAD_CPUTIME_ID, ts);
+        return Number(ts[0]!) * 1e9 + Number(ts[1]!);
+      };
+
+/** ns per call of `f` over one block. */
+function block(f: () => void): number {
+  const t0 = now();
+  for (let i = 0; i < PER_BLOCK; i++) f();
+  return (now() - t0) / PER_BLOCK;
+}
+
+for (const [, f] of variants) for (let i = 0; i < 300; i++) f(); // warm up: optimized code
+const times: number[][] = variants.map(() => []);
+const k = variants.length;
+for (let b = 0; b < BLOCKS; b++) {
+  const reversed = Math.floor(b / k) % 2 === 1;
+  for (let j = 0; j < k; j++) {
+    const at = (b + (reversed ? k - 1 - j : j)) % k;
+    times[at]!.push(block(variants[at]![1]));
+  }
+}
+console.log(
+  `BPF_PROG_LOAD + close of 10 insns, ${BLOCKS} blocks of ${PER_BLOCK}, ${process.env.CLOCK === 'wall' ? 'wall' : 'thread CPU'} time; median per block:`,
+);
+const bare = times[0]!;
+for (let v = 0; v < k; v++) {
+  const t = times[v]!;
+  const ratio = median(t.map((x, i) => x / bare[i]!));
+  const over = median(t.map((x, i) => x - bare[i]!));
+  console.log(
+    `  ${variants[v]![0].padEnd(20)} ${(median(t) / 1e3).toFixed(1).padStart(7)} µs   ${ratio.toFixed(3)}× bare   ${over >= 0 ? '+' : ''}${(over / 1e3).toFixed(2)} µs`,
+  );
+}
+koffi.free(mem);

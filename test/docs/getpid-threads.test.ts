@@ -1,8 +1,7 @@
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describeKernel } from '@ts-ebpf/test-utils';
+import { compileBpfC, describeKernel } from '@ts-ebpf/test-utils';
 import { expect, it } from 'vitest';
 import { codeBlocks, REPO_ROOT, readDoc } from './markdown.js';
 import { expectedOutput, isRunnable, runSnippet } from './run-snippet.js';
@@ -64,18 +63,7 @@ describeKernel('getpid() counters with another thread calling getpid() meanwhile
     try {
       const source = join(dir, 'count.bpf.c');
       writeFileSync(source, c[0]!.code);
-      const multiarch = execFileSync('gcc', ['-dumpmachine'], { encoding: 'utf8' }).trim();
-      execFileSync('clang-19', [
-        '-target',
-        'bpf',
-        '-O2',
-        '-g',
-        `-I/usr/include/${multiarch}`,
-        '-c',
-        source,
-        '-o',
-        join(dir, 'count.bpf.o'),
-      ]);
+      compileBpfC(source, join(dir, 'count.bpf.o'));
       expect(await runSnippet(snippet, [BUSY_THREAD], dir)).toEqual(expectedOutput(snippet.code));
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -31,7 +31,9 @@ try {
 }
 
 // 2. Load: maps are created, .rodata constants fixed, relocations applied, programs verified.
-using collection = loadCollection(object, { constants: { target_tgid: process.pid } });
+//    target_tid: the main thread, whose thread id is the process id (node's other threads,
+//    some of which call getpid() too, are not counted).
+using collection = loadCollection(object, { constants: { target_tid: process.pid } });
 console.log('maps:', [...collection.maps.keys()].join(', '));
 console.log('global data:', [...collection.dataMaps.keys()].join(', '));
 console.log('programs:', [...collection.programs.keys()].join(', '));
@@ -48,10 +50,10 @@ collection.variable('step').set(10n);
   using _link = attachTracepoint(prog, 'syscalls', 'sys_enter_getpid');
   for (let i = 0; i < 5; i++) getpid();
 }
-console.log(`calls by this thread: ${calls.get(process.pid)}`);
+console.log(`calls by the main thread: ${calls.get(process.pid)}`);
 console.log(`total (5 calls × step 10): ${collection.variable('total').getBigInt()}`);
 console.log(
-  `target_tgid is this process: ${collection.variable('target_tgid').getBigInt() === BigInt(process.pid)}`,
+  `target_tid is the main thread: ${collection.variable('target_tid').getBigInt() === BigInt(process.pid)}`,
 );
 try {
   collection.program('count_getppid'); // a typo: the error lists the names there are

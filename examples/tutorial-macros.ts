@@ -88,14 +88,14 @@ try {
   console.log('gen: examples/generated/getpid-counter.ts is up to date');
 
   // Typed: constants by name and type, maps as BpfMap<number, bigint>, variables as bigint.
-  using counter = GetpidCounter.load({ constants: { target_tgid: process.pid } });
+  using counter = GetpidCounter.load({ constants: { target_tid: process.pid } }); // the main thread
   counter.variables.step.set(10n);
   const links = counter.attach(); // as the SEC() name says: tracepoint/syscalls/sys_enter_getpid
   for (let i = 0; i < 5; i++) getpid();
   for (const link of links) link.close();
-  console.log(`gen: calls by this thread ${counter.maps.calls.get(process.pid)}`);
+  console.log(`gen: calls by the main thread ${counter.maps.calls.get(process.pid)}`);
   console.log(
-    `gen: total ${counter.variables.total.get()}, target_tgid set: ${counter.variables.target_tgid.get() === process.pid}`,
+    `gen: total ${counter.variables.total.get()}, target_tid set: ${counter.variables.target_tid.get() === process.pid}`,
   );
 } finally {
   rmSync(object, { force: true });

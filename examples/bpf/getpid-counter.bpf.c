@@ -1,5 +1,5 @@
-// Tutorial 4: a clang-compiled BPF object. Counts getpid() calls of one process
-// (target_tgid, a read-only constant set at load time) into a BTF-defined hash map
+// Tutorial 4: a clang-compiled BPF object. Counts getpid() calls of one thread
+// (target_tid, a read-only constant set at load time) into a BTF-defined hash map
 // keyed by thread id, and a global total in .bss.
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
@@ -11,15 +11,14 @@ struct {
   __type(value, __u64); // calls
 } calls SEC(".maps");
 
-const volatile __u32 target_tgid = 0; // .rodata: fixed before the program is loaded
-__u64 total = 0;                      // .bss: read and written from user space
-__u64 step = 1;                       // .data: how much each call adds to total
+const volatile __u32 target_tid = 0; // .rodata: fixed before the program is loaded
+__u64 total = 0;                     // .bss: read and written from user space
+__u64 step = 1;                      // .data: how much each call adds to total
 
 SEC("tracepoint/syscalls/sys_enter_getpid")
 int count_getpid(void *ctx) {
-  __u64 id = bpf_get_current_pid_tgid();
-  if ((__u32)(id >> 32) != target_tgid) return 0;
-  __u32 tid = (__u32)id;
+  __u32 tid = (__u32)bpf_get_current_pid_tgid(); // the low 32 bits: the thread id
+  if (tid != target_tid) return 0;               // not the thread we count
   __u64 one = 1, *n = bpf_map_lookup_elem(&calls, &tid);
   if (n) __sync_fetch_and_add(n, 1);
   else bpf_map_update_elem(&calls, &tid, &one, BPF_NOEXIST);

@@ -63,8 +63,8 @@ export interface GetpidCounterPrograms {
 
 /** The object's global variables. */
 export interface GetpidCounterVariables {
-  /** `__u32 target_tgid` in .rodata, byte 0. */
-  readonly target_tgid: ReadonlyVariable<number>;
+  /** `__u32 target_tid` in .rodata, byte 0. */
+  readonly target_tid: ReadonlyVariable<number>;
   /** `__u64 total` in .bss, byte 0. */
   readonly total: Variable<bigint>;
   /** `__u64 step` in .data, byte 0. */
@@ -73,8 +73,8 @@ export interface GetpidCounterVariables {
 
 /** Values of the object's `.rodata` constants, set before load (the verifier sees them). */
 export interface GetpidCounterConstants {
-  /** `__u32 target_tgid` in .rodata, byte 0. */
-  readonly target_tgid?: number;
+  /** `__u32 target_tid` in .rodata, byte 0. */
+  readonly target_tid?: number;
 }
 
 /** Options of {@link GetpidCounter.load}: those of `loadCollection`, with typed constants. */
@@ -85,12 +85,12 @@ export interface GetpidCounterLoadOptions extends Omit<CollectionOptions, 'const
 
 /** The constants as bytes for `loadCollection`; refuses a name the object has no constant for. */
 function encodeConstants(values: GetpidCounterConstants): Record<string, Uint8Array> {
-  const known: readonly string[] = ['target_tgid'];
+  const known: readonly string[] = ['target_tid'];
   for (const name of Object.keys(values))
     if (!known.includes(name)) throw new NameNotFoundError('variable', name, known, 'the .rodata constants');
   const out: Record<string, Uint8Array> = {};
-  if (values.target_tgid !== undefined)
-    out['target_tgid'] = encode(u32, values.target_tgid, OBJECT_BYTE_ORDER, 'target_tgid');
+  if (values.target_tid !== undefined)
+    out['target_tid'] = encode(u32, values.target_tid, OBJECT_BYTE_ORDER, 'target_tid');
   return out;
 }
 
@@ -148,7 +148,7 @@ export class GetpidCounter implements Disposable {
       },
     };
     this.variables = {
-      target_tgid: globalVariable(collection, 'target_tgid', u32),
+      target_tid: globalVariable(collection, 'target_tid', u32),
       total: globalVariable(collection, 'total', u64),
       step: globalVariable(collection, 'step', u64),
     };

@@ -30,9 +30,14 @@ export function expectedOutput(code: string): string[] {
  * Runs a snippet as its own ES module with tsx, from a temporary directory inside the repository
  * (so `@ts-ebpf/*` imports resolve to the workspace sources), and returns its stdout lines.
  * A snippet that throws or exits non-zero rejects with its stderr. `preload`: modules imported
- * first (`node --import`), by path.
+ * first (`node --import`), by path. `cwd`: the directory it runs in (where its relative paths
+ * lead); it must be inside the repository, so that `tsx` resolves.
  */
-export async function runSnippet(snippet: Snippet, preload: readonly string[] = []): Promise<string[]> {
+export async function runSnippet(
+  snippet: Snippet,
+  preload: readonly string[] = [],
+  cwd: string = REPO_ROOT,
+): Promise<string[]> {
   const dir = mkdtempSync(join(REPO_ROOT, 'test', 'docs', '.run-'));
   try {
     const file = join(dir, 'snippet.mts');
@@ -40,10 +45,7 @@ export async function runSnippet(snippet: Snippet, preload: readonly string[] = 
     const { stdout } = await run(
       process.execPath,
       [...importArgs(preload), '--import', 'tsx', '--conditions=@ts-ebpf/source', file],
-      {
-        cwd: REPO_ROOT,
-        timeout: 60_000,
-      },
+      { cwd, timeout: 60_000 },
     );
     return stdout.split('\n').filter((line) => line !== '');
   } finally {

@@ -128,6 +128,11 @@ function spansOf(
  * never written to), without decoding a record; section names are looked up in the strings of
  * `btf` (the object's `.BTF`), whose byte order the section must share. Offsets are relative to
  * `bytes` (its `byteOffset` is honoured).
+ *
+ * For a loader that passes func_info and line_info records to `BPF_PROG_LOAD` as they are,
+ * copying them from the section's bytes with only the instruction offset changed (as
+ * `@ts-ebpf/elf` does); {@link parseBtfExt} decodes every record into objects instead, for
+ * reading them.
  * @throws BtfError for truncated or corrupt data, or a byte order other than the BTF's
  */
 export function btfExtLayout(bytes: Uint8Array, btf: Btf): BtfExtLayout {

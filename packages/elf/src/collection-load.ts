@@ -36,7 +36,7 @@ import { readKernelConfig } from './node-config.js';
 import { fixupObjectBtf } from './object-btf.js';
 import { checkPlugins } from './plugin-check.js';
 import { BTF_TARGETED } from './program-edit.js';
-import { type RelocationTargets, relocate } from './relocate.js';
+import { type RelocationTargets, relocateInto } from './relocate.js';
 import { planStructOps, type StructOpsAttach, type StructOpsPlans, structOpsMembers } from './struct-ops.js';
 import { rewriteConstants } from './variables.js';
 import { withVirtualKconfig } from './virtual-kconfig.js';
@@ -122,7 +122,7 @@ export function prepareProgram(prog: ProgramSpec, ctx: LoadContext): PreparedPro
   if (coreExt && localBtf) {
     ({ instructions, results: core } = applyCoreRelocations(prog, coreExt, localBtf, kernel.btf));
   }
-  const code = relocate(
+  const code = relocateInto(
     instructions === prog.instructions ? prog : { ...prog, instructions },
     ctx.targets,
     ctx.scratch,

@@ -23,7 +23,6 @@ export {
 } from '@ts-ebpf/elf-reader';
 export { type AttachTargets, attachBySection } from './attach.js';
 export { type BtfMapSpec, type MapLoadSettings, Pinning, parseBtfMaps } from './btf-maps.js';
-export { ByteArena } from './byte-arena.js';
 export { Collection, type CollectionOptions } from './collection.js';
 export { type AsyncCollectionOptions, loadCollectionAsync } from './collection-async.js';
 export { loadCollection } from './collection-load.js';

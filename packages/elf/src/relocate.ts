@@ -36,8 +36,7 @@ function notFound(
 }
 
 /**
- * Returns a copy of the program's instructions (in a block of `arena`, when given) with every
- * reference patched:
+ * Returns a copy of the program's instructions with every reference patched:
  * map fds, data-section map values, kfunc and kernel symbol BTF ids. A `__weak` kfunc or
  * kernel symbol the kernel lacks resolves as in libbpf: its address loads as 0 (so
  * `bpf_ksym_exists()` is false) and a call of it gets BTF id 0, which the verifier accepts
@@ -45,8 +44,20 @@ function notFound(
  * @throws KernelSymbolNotFoundError for a kfunc or `__ksym` the kernel lacks that is not `__weak`
  * @throws ElfError naming the instruction and reference that cannot be resolved otherwise.
  */
-export function relocate(spec: ProgramSpec, targets: RelocationTargets, arena?: ByteArena): Uint8Array {
-  const copy = arena ? arena.copy(spec.instructions) : new Uint8Array(spec.instructions);
+export function relocate(spec: ProgramSpec, targets: RelocationTargets): Uint8Array {
+  return patchReferences(new Uint8Array(spec.instructions), spec, targets);
+}
+
+/**
+ * {@link relocate} with the copy cut from `arena` (the loader's: one buffer for a load's
+ * relocated programs). Internal to the package: `ByteArena` is not exported.
+ */
+export function relocateInto(spec: ProgramSpec, targets: RelocationTargets, arena: ByteArena): Uint8Array {
+  return patchReferences(arena.copy(spec.instructions), spec, targets);
+}
+
+/** Patches the references of `spec` in `copy`, a copy of its instructions; returns `copy`. */
+function patchReferences(copy: Uint8Array, spec: ProgramSpec, targets: RelocationTargets): Uint8Array {
   const insns = new InsnView(copy, spec.name);
   for (const ref of spec.references) {
     switch (ref.kind) {

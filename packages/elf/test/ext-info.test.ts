@@ -1,6 +1,7 @@
 import { Btf, parseBtfExt } from '@ts-ebpf/btf';
 import { describe, expect, it } from 'vitest';
-import { ByteArena, INSN_SIZE, loadCollectionSpec, programExtInfo } from '../src/index.js';
+import { ByteArena } from '../src/byte-arena.js';
+import { INSN_SIZE, loadCollectionSpec, programExtInfo } from '../src/index.js';
 import { compileFixture } from './compile.js';
 
 describe('programExtInfo', () => {

@@ -197,17 +197,31 @@ function singleLookup<K, V>(
   return { keys, values, cursor: { bytes: prev.slice() }, done: false };
 }
 
-function lookup<K, V>(map: BpfMap<K, V>, del: boolean, cursor: BatchCursor | null, count: number) {
+/**
+ * The kernel's batch lookup, or undefined where it refuses the command for this map: refused
+ * before (remembered), or now, on the `first` call of a walk (then remembered). A refusal later
+ * in a walk, or any other error, is thrown.
+ */
+function batchLookup<K, V>(
+  map: BpfMap<K, V>,
+  del: boolean,
+  cursor: BatchCursor | null,
+  count: number,
+  first: boolean,
+): ReturnType<typeof kernelLookup> | undefined {
   const m = map as BpfMap<unknown, unknown>;
   const op: Op = del ? 'lookupAndDelete' : 'lookup';
-  if (!batchRefused(m, op)) {
-    try {
-      return kernelLookup(map, del, cursor, count);
-    } catch (e) {
-      if (!refuse(m, op, e, cursor === null)) throw e;
-    }
+  if (batchRefused(m, op)) return undefined;
+  try {
+    return kernelLookup(map, del, cursor, count);
+  } catch (e) {
+    if (refuse(m, op, e, first)) return undefined;
+    throw e;
   }
-  return singleLookup(map, del, cursor, count);
+}
+
+function lookup<K, V>(map: BpfMap<K, V>, del: boolean, cursor: BatchCursor | null, count: number) {
+  return batchLookup(map, del, cursor, count, cursor === null) ?? singleLookup(map, del, cursor, count);
 }
 
 function decodedLookup<K, V>(map: BpfMap<K, V>, del: boolean, cursor: BatchCursor | null, count: number) {
@@ -221,17 +235,12 @@ function decodedLookup<K, V>(map: BpfMap<K, V>, del: boolean, cursor: BatchCurso
  * undefined where the kernel refuses batch deletes for the map's type.
  */
 export function deleteAllInBatches(map: BpfMap<unknown, unknown>, count: number): number | undefined {
-  if (batchRefused(map, 'lookupAndDelete')) return undefined;
   let n = 0;
   for (;;) {
-    let r: ReturnType<typeof kernelLookup>;
-    try {
-      // from the start each time: what the call before returned is gone
-      r = kernelLookup(map, true, null, count);
-    } catch (e) {
-      if (n === 0 && refuse(map, 'lookupAndDelete', e, true)) return undefined;
-      throw e;
-    }
+    // From the start each time: what the call before returned is gone. Only the first call
+    // can find the command refused (a later one has succeeded before it).
+    const r = batchLookup(map, true, null, count, n === 0);
+    if (r === undefined) return undefined;
     n += r.count;
     if (r.done || r.count === 0) return n;
   }

@@ -1,6 +1,6 @@
 import { describeKernel } from '@ts-ebpf/test-utils';
 import { expect, it } from 'vitest';
-import { batchRefused } from '../src/batch.js';
+import { batchRefused, deleteAllInBatches } from '../src/batch.js';
 import {
   ArrayMap,
   type BpfMap,
@@ -127,5 +127,31 @@ describeKernel('deleteBatch stops at the first missing key and returns the count
     h.set(1, 1);
     expect(h.deleteBatch([])).toBe(0);
     expect(h.count()).toBe(1);
+  });
+});
+
+describeKernel('deleteAllInBatches (the batch path of clear())', () => {
+  it('removes every entry, several batches of `count`, and returns how many', () => {
+    using h = HashMap.create({ key: u32, value: u32, maxEntries: 512 });
+    for (let k = 0; k < 300; k++) h.set(k, k);
+    const m = h as BpfMap<unknown, unknown>;
+    expect(deleteAllInBatches(m, 64)).toBe(300);
+    expect(h.count()).toBe(0);
+    expect(batchRefused(m, 'lookupAndDelete')).toBe(false);
+  });
+
+  it('where the kernel refuses the command for the map type: undefined, remembered, nothing removed', () => {
+    using t = LpmTrie.create({ addr: ipv4, value: u32, maxEntries: 16 });
+    t.set({ prefixLen: 8, addr: '10.0.0.0' }, 8);
+    t.set({ prefixLen: 16, addr: '10.1.0.0' }, 16);
+    const m = t as BpfMap<unknown, unknown>;
+    expect(batchRefused(m, 'lookupAndDelete')).toBe(false);
+    expect(deleteAllInBatches(m, 64)).toBeUndefined();
+    expect(batchRefused(m, 'lookupAndDelete')).toBe(true);
+    expect(deleteAllInBatches(m, 64)).toBeUndefined();
+    expect(t.count()).toBe(2);
+    // clear() then removes them one at a time
+    expect(t.clear()).toBe(2);
+    expect(t.count()).toBe(0);
   });
 });

@@ -63,6 +63,10 @@ export function checkObjectName(value: string, argument: string): string {
 /**
  * Whether `value` is a kernel object name (map or program): a string of at most 15 characters of
  * `[A-Za-z0-9_.]`. Checked by a loop: a regular expression costs more per call.
+ *
+ * For code that turns a name of its own into one the kernel takes, rather than refusing it (as
+ * {@link checkObjectName} does): `@ts-ebpf/elf` keeps an ELF map name that passes as it is and
+ * rewrites one that does not.
  */
 export function isObjectName(value: string): boolean {
   if (typeof value !== 'string' || value.length > 15) return false;

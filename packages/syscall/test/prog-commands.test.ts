@@ -55,12 +55,33 @@ function slowToVerify(rounds: number): Uint8Array {
     exit`);
 }
 
-// Runs `fn` (a blocking bpf() call) while another process sends this thread SIGUSR2 (12 on every
-// supported architecture) 15 ms from now, with tgkill: the verifier sees the pending signal.
-async function withSignalSoon<T>(fn: () => T): Promise<T> {
-  const script = `select(undef, undef, undef, 0.015); syscall(${syscallTable().tgkill}, ${process.pid}, ${gettid()}, 12) == 0 or die "tgkill: $!"`;
-  const child = spawn('perl', ['-e', script], { stdio: 'inherit' });
+// Runs `fn` (a blocking BPF_PROG_LOAD) while another process sends this thread SIGUSR2 (12 on
+// every supported architecture) with tgkill once the verifier is running: the verifier sees the
+// pending signal. Not after a fixed delay: under load the helper process can start late, after
+// such a moment has passed, or the call can start late. The helper starts watching before `fn`
+// runs, and signals once the thread has spent 20 ms more in the kernel (its system time in
+// /proc/<pid>/task/<tid>/stat, in clock ticks): nothing else `fn` does takes that long there, and
+// the verification lasts far longer (see the test), so the signal lands while the verifier runs.
+// (/proc/…/syscall cannot say it: it shows "running" for a thread busy in the kernel.)
+async function withSignalInLoad<T>(fn: () => T): Promise<T> {
+  const tid = gettid();
+  const script = `$| = 1;
+use POSIX ();
+my $file = "/proc/${process.pid}/task/${tid}/stat";
+my $ticks = POSIX::sysconf(POSIX::_SC_CLK_TCK);
+sub stime { open(my $h, "<", $file) or die "$file: $!"; my $s = <$h>; close($h); $s =~ s/^.*[)] //; (split / /, $s)[12] }
+my $enough = stime() + POSIX::ceil(0.02 * $ticks);
+my $until = time + 60;
+print "watching\n";
+until (stime() >= $enough) {
+  die "the thread spent no 20 ms in the kernel in 60 s" if time > $until;
+  select(undef, undef, undef, 0.0005);
+}
+syscall(${syscallTable().tgkill}, ${process.pid}, ${tid}, 12) == 0 or die "tgkill: $!";`;
+  const child = spawn('perl', ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
   const exited = once(child, 'exit');
+  const [ready] = (await Promise.race([once(child.stdout, 'data'), exited])) as [unknown];
+  expect(String(ready)).toBe('watching\n');
   let result: T;
   try {
     result = fn();
@@ -99,8 +120,8 @@ describeKernel('program commands', () => {
       const insns = slowToVerify(400_000);
       const t0 = performance.now();
       close(progLoad({ progType: BpfProgType.SOCKET_FILTER, insns }));
-      // The signal comes 15-25 ms into the call: verification must last well beyond that
-      // (~200 ms on the development machine).
+      // The signal comes once the call has run 20 ms in the kernel: verification must last well
+      // beyond that (~200 ms on the development machine).
       expect(performance.now() - t0).toBeGreaterThan(60);
       let signals = 0;
       const count = () => {
@@ -109,9 +130,9 @@ describeKernel('program commands', () => {
       process.on('SIGUSR2', count);
       try {
         // One call: the verifier stops at the signal and returns EAGAIN.
-        expect(await withSignalSoon(() => loadOnce(insns))).toBe(11);
+        expect(await withSignalInLoad(() => loadOnce(insns))).toBe(11);
         // progLoad meets the same signal, at the same time, and tries again.
-        const fd = await withSignalSoon(() => progLoad({ progType: BpfProgType.SOCKET_FILTER, insns }));
+        const fd = await withSignalInLoad(() => progLoad({ progType: BpfProgType.SOCKET_FILTER, insns }));
         expect(progInfo(fd).type).toBe(BpfProgType.SOCKET_FILTER);
         close(fd);
         // both signals arrived (the handler runs from the event loop)

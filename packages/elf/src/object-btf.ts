@@ -160,6 +160,10 @@ function fixDatasec(c: DatasecContext, at: number, vlen: number): { name: string
  * libbpf does: `.kconfig` externs are laid out in another order than declared.
  */
 function sortByOffset(v: DataView, first: number, count: number, le: boolean): void {
+  let sorted = true;
+  for (let i = 1; i < count && sorted; i++)
+    sorted = v.getUint32(first + i * 12 + 4, le) >= v.getUint32(first + (i - 1) * 12 + 4, le);
+  if (sorted) return;
   const entries: [number, number, number][] = [];
   for (let i = 0; i < count; i++) {
     const e = first + i * 12;

@@ -17,6 +17,18 @@ export interface BtfParseOptions {
   readonly byteOrder?: ByteOrder;
 }
 
+/** What the decoder reads of one parsed BTF (a class: no closure made per parse). */
+class BtfDecodeSource implements DecodeSource {
+  constructor(
+    readonly view: DataView,
+    readonly byteOrder: ByteOrder,
+    private readonly btf: Btf,
+  ) {}
+  string(offset: number, at: number): string {
+    return this.btf.string(offset, at);
+  }
+}
+
 const FNV_OFFSET = 0x811c9dc5;
 const FNV_PRIME = 0x01000193;
 
@@ -64,7 +76,7 @@ export class Btf {
     this.byteOrder = h.byteOrder;
     this.le = h.byteOrder === 'little';
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    this.source = { view: this.view, byteOrder: h.byteOrder, string: (o, at) => this.string(o, at) };
+    this.source = new BtfDecodeSource(this.view, h.byteOrder, this);
     this.firstId = base ? base.typeCount : 1;
     this.firstStr = base ? base.stringsLength : 0;
     this.strStart = h.hdrLen + h.strOff;
@@ -241,25 +253,26 @@ export class Btf {
     if (name === '') return found;
     const want = encodeUtf8(name);
     const kindNum = kind && kind !== 'void' ? BtfKindNumber[kind] : -1;
-    const v = this.view;
-    const le = this.le;
     const local: number[] = [];
-    const check = (i: number): void => {
-      const off = this.offsets[i]!;
-      if (kindNum >= 0 && ((v.getUint32(off + 4, le) >>> 24) & 0x1f) !== kindNum) return;
-      if (this.nameEquals(v.getUint32(off, le), want)) local.push(this.firstId + i);
-    };
     if (!this.hashHead && this.scans++ === 0) {
-      for (let i = 0; i < this.count; i++) check(i);
-      return found.concat(local);
+      for (let i = 0; i < this.count; i++) if (this.matches(i, want, kindNum)) local.push(this.firstId + i);
+      return found.length > 0 ? found.concat(local) : local;
     }
     if (!this.hashHead) this.buildNameIndex();
     const head = this.hashHead!;
     const next = this.hashNext!;
     let h = FNV_OFFSET;
     for (const c of want) h = Math.imul(h ^ c, FNV_PRIME);
-    for (let i = head[(h >>> 0) & (head.length - 1)]!; i >= 0; i = next[i]!) check(i);
-    return found.concat(local);
+    for (let i = head[(h >>> 0) & (head.length - 1)]!; i >= 0; i = next[i]!)
+      if (this.matches(i, want, kindNum)) local.push(this.firstId + i);
+    return found.length > 0 ? found.concat(local) : local;
+  }
+
+  /** Whether local type `i` is called `want` (and is of kind number `kindNum`, unless that is -1). */
+  private matches(i: number, want: Uint8Array, kindNum: number): boolean {
+    const off = this.offsets[i]!;
+    if (kindNum >= 0 && ((this.view.getUint32(off + 4, this.le) >>> 24) & 0x1f) !== kindNum) return false;
+    return this.nameEquals(this.view.getUint32(off, this.le), want);
   }
 
   private nameEquals(strOff: number, want: Uint8Array): boolean {

@@ -107,15 +107,43 @@ export interface ElfHeader {
 /** The runtime's UTF-8 decoder (every JS runtime has one; the pure lib types do not declare it). */
 type Utf8Decoder = { decode(bytes: Uint8Array): string };
 let decoder: Utf8Decoder | undefined;
-function utf8(bytes: Uint8Array): string {
+/** Strings up to this long that are ASCII are built a char at a time: cheaper than a decoder call. */
+const SHORT_STRING = 64;
+
+/** The UTF-8 text of `bytes[start, end)`. */
+function utf8(bytes: Uint8Array, start: number, end: number): string {
+  if (end - start <= SHORT_STRING) {
+    let s = '';
+    let i = start;
+    for (; i < end; i++) {
+      const c = bytes[i]!;
+      if (c >= 0x80) break;
+      s += String.fromCharCode(c);
+    }
+    if (i === end) return s;
+  }
   decoder ??= new (globalThis as unknown as { TextDecoder: new () => Utf8Decoder }).TextDecoder();
-  return decoder.decode(bytes);
+  return decoder.decode(bytes.subarray(start, end));
 }
+
+/** Largest high word of a 64-bit field that still makes a safe integer. */
+const MAX_SAFE_HIGH = 0x1fffff;
 
 function need(bytes: Uint8Array, offset: number, size: number, what: string): void {
   if (!Number.isSafeInteger(offset) || offset < 0 || offset + size > bytes.byteLength) {
     throw new ElfError(`truncated: ${what} needs ${size} bytes`, offset);
   }
+}
+
+/**
+ * The unsigned 64-bit field at `at` of `v` as a number, read as two words (no BigInt).
+ * @throws ElfError naming `what` (at file offset `fileOffset`) when it is not a safe integer
+ */
+function safeU64(v: DataView, at: number, le: boolean, what: string, fileOffset: number): number {
+  const low = v.getUint32(le ? at : at + 4, le);
+  const high = v.getUint32(le ? at + 4 : at, le);
+  if (high > MAX_SAFE_HIGH) throw new ElfError(`${what} is out of range`, fileOffset);
+  return high * 0x1_0000_0000 + low;
 }
 
 /**
@@ -132,18 +160,13 @@ export function parseElfHeader(bytes: Uint8Array): ElfHeader {
   if (b[5] !== 1 && b[5] !== 2) throw new ElfError(`bad byte order (EI_DATA ${b[5]})`, 5);
   const le = b[5] === 1;
   const v = new DataView(b.buffer, b.byteOffset, 64);
-  const offsetField = (at: number, name: string): number => {
-    const value = v.getBigUint64(at, le);
-    if (value > BigInt(Number.MAX_SAFE_INTEGER)) throw new ElfError(`${name} is out of range`, at);
-    return Number(value);
-  };
   const header: ElfHeader = {
     byteOrder: le ? 'little' : 'big',
     type: v.getUint16(16, le),
     machine: v.getUint16(18, le),
     version: v.getUint32(20, le),
-    phoff: offsetField(32, 'e_phoff'),
-    shoff: offsetField(40, 'e_shoff'),
+    phoff: safeU64(v, 32, le, 'e_phoff', 32),
+    shoff: safeU64(v, 40, le, 'e_shoff', 40),
     flags: v.getUint32(48, le),
     phentsize: v.getUint16(54, le),
     phnum: v.getUint16(56, le),
@@ -196,9 +219,7 @@ export class ElfFile {
     return this.#view.getBigUint64(o, this.#le);
   }
   #offset(o: number, what: string): number {
-    const v = this.#u64(o);
-    if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw new ElfError(`${what} is out of range`, o);
-    return Number(v);
+    return safeU64(this.#view, o, this.#le, what, o);
   }
 
   #readSections(): ElfSection[] {
@@ -249,7 +270,7 @@ export class ElfFile {
     const start = table.offset + offset;
     const end = this.bytes.indexOf(0, start);
     if (end < 0 || end >= table.offset + table.size) throw new ElfError('unterminated string', start);
-    return utf8(this.bytes.subarray(start, end));
+    return utf8(this.bytes, start, end);
   }
 
   /** The contents of a section (empty for NOBITS). */
@@ -349,16 +370,17 @@ export class ElfFile {
     const size = rela ? 24 : 16;
     const out: ElfRelocation[] = [];
     const symbolCount = this.symbols.length;
+    const le = this.#le;
     for (let i = 0; i < Math.floor(section.size / size); i++) {
       const o = section.offset + i * size;
-      const info = this.#u64(o + 8);
-      const symbol = Number(info >> 32n);
+      // r_info: the symbol in its high word, the type in its low word.
+      const symbol = this.#u32(le ? o + 12 : o + 8);
       if (symbol >= symbolCount)
         throw new ElfError(`relocation ${i} of ${section.name} names symbol ${symbol}`, o);
       out.push({
         offset: this.#u64(o),
         symbol,
-        type: Number(info & 0xffffffffn),
+        type: this.#u32(le ? o + 8 : o + 12),
         addend: rela ? this.#view.getBigInt64(o + 16, this.#le) : 0n,
       });
     }

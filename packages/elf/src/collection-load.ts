@@ -33,7 +33,7 @@ import { ExtInfoSource } from './ext-info.js';
 import { swapInstructionOrder } from './instructions.js';
 import { buildKconfig, type KconfigData } from './kconfig.js';
 import { readKernelConfig } from './node-config.js';
-import { fixupObjectBtf } from './object-btf.js';
+import { type FixedObjectBtf, fixObjectBtf } from './object-btf.js';
 import { checkPlugins } from './plugin-check.js';
 import { BTF_TARGETED } from './program-edit.js';
 import { type RelocationTargets, relocateInto } from './relocate.js';
@@ -81,31 +81,39 @@ export interface LoadContext {
   targets: RelocationTargets;
 }
 
-/** Where relocations find maps, data sections, kfuncs and externs: one per load, shared by its programs. */
-function relocationTargets(
-  maps: { maps: Map<string, RawMap>; data: Map<string, RawMap> },
-  kconfig: KconfigData | undefined,
-  kernel: KernelFacts,
-  options: CollectionOptions,
-): RelocationTargets {
-  return {
-    mapFd: (name) => maps.maps.get(name)?.fd,
-    dataFd: (section) => maps.data.get(section)?.fd,
-    kfunc: (name) => {
-      const f = kernel.btf.find(name, 'func');
-      return f ? { btfId: f.id } : undefined;
-    },
-    extern: (name, section) => {
-      const k = kconfig?.externs.get(name);
-      if (k) return { kconfigOffset: k.offset };
-      if (section === '.kconfig') return undefined;
-      const v = kernel.btf.find(name, 'var') ?? kernel.btf.find(name, 'func');
-      return v ? { btfId: v.id } : undefined;
-    },
-    searched: options.kernelBtf
+/**
+ * Where relocations find maps, data sections, kfuncs and externs: one per load, shared by its
+ * programs (a class: its methods are not closures made again for every load).
+ */
+class LoadTargets implements RelocationTargets {
+  readonly searched: string;
+  constructor(
+    private readonly maps: { maps: Map<string, RawMap>; data: Map<string, RawMap> },
+    private readonly kconfig: KconfigData | undefined,
+    private readonly kernel: KernelFacts,
+    options: CollectionOptions,
+  ) {
+    this.searched = options.kernelBtf
       ? 'the BTF given as options.kernelBtf'
-      : 'vmlinux BTF (/sys/kernel/btf/vmlinux; kernel module BTF is not searched)',
-  };
+      : 'vmlinux BTF (/sys/kernel/btf/vmlinux; kernel module BTF is not searched)';
+  }
+  mapFd(name: string): number | undefined {
+    return this.maps.maps.get(name)?.fd;
+  }
+  dataFd(section: string): number | undefined {
+    return this.maps.data.get(section)?.fd;
+  }
+  kfunc(name: string): { btfId: number } | undefined {
+    const f = this.kernel.btf.find(name, 'func');
+    return f ? { btfId: f.id } : undefined;
+  }
+  extern(name: string, section: string): { btfId: number } | { kconfigOffset: number } | undefined {
+    const k = this.kconfig?.externs.get(name);
+    if (k) return { kconfigOffset: k.offset };
+    if (section === '.kconfig') return undefined;
+    const v = this.kernel.btf.find(name, 'var') ?? this.kernel.btf.find(name, 'func');
+    return v ? { btfId: v.id } : undefined;
+  }
 }
 
 /** A program's load options (CO-RE and relocations applied) and the CO-RE results that explain a rejection. */
@@ -166,8 +174,7 @@ export function programLoadError(e: unknown, prepared: PreparedProgram): unknown
   return e;
 }
 
-function loadProgram(prog: ProgramSpec, ctx: LoadContext): Program {
-  const prepared = prepareProgram(prog, ctx);
+function loadPrepared(prepared: PreparedProgram): Program {
   try {
     return Program.load(prepared.load);
   } catch (e) {
@@ -205,7 +212,13 @@ export function loadCollection(
 ): Collection {
   const load = startCollection(source, options);
   try {
-    for (const prog of load.toLoad) load.loaded(prog.name, loadProgram(prog, load.context));
+    // Every program is prepared (relocated, its func/line info placed, its load options built)
+    // before the first is loaded: a program that cannot be prepared fails the load before the
+    // kernel verifies any, and the loads follow each other with little work between them (each
+    // verification evicts from the CPU's caches the code and data that work would touch).
+    const prepared: PreparedProgram[] = new Array(load.toLoad.length);
+    for (let i = 0; i < prepared.length; i++) prepared[i] = prepareProgram(load.toLoad[i]!, load.context);
+    for (const p of prepared) load.loaded(p.spec.name, loadPrepared(p));
     return load.finish();
   } catch (e) {
     load.collection.close();
@@ -251,7 +264,8 @@ export function startCollection(
     );
   }
   const spec = source instanceof Uint8Array ? loadCollectionSpec(source, options) : source;
-  spec.adjust.check();
+  const localBtf = spec.btf ? Btf.parse(spec.btf) : undefined;
+  spec.adjust.check(localBtf);
   for (const name of options.programs ?? []) {
     if (!spec.programs.has(name))
       throw new NameNotFoundError('program', name, [...spec.programs.keys()], objectName(spec));
@@ -263,7 +277,6 @@ export function startCollection(
         'is false, but options.programs names the program',
       );
   }
-  const localBtf = spec.btf ? Btf.parse(spec.btf) : undefined;
   const extLayout = spec.btfExt && localBtf ? btfExtLayout(spec.btfExt, localBtf) : undefined;
   const extInfo = extLayout ? new ExtInfoSource(spec.btfExt!, extLayout) : undefined;
   const coreExt =
@@ -278,16 +291,13 @@ export function startCollection(
   const structOpsPlans = planStructOps(spec.structOps, localBtf, () => kernel.btf);
 
   let btf: LoadedBtf | undefined;
-  const dataSectionTypes = new Map<string, { id: number; size: number }>();
+  let dataSectionTypes: FixedObjectBtf['datasecs'] = new Map();
   if (localBtf && !options.withoutBtf) {
     try {
-      const fixed = fixupObjectBtf(localBtf, spec.elf, kconfig);
-      const fixedBtf = Btf.parse(fixed);
-      for (const name of [...data.keys(), '.kconfig']) {
-        const datasec = fixedBtf.find(name, 'datasec');
-        if (datasec) dataSectionTypes.set(name, { id: datasec.id, size: datasec.size });
-      }
-      btf = loadObjectBtf(fixed);
+      const fixed = fixObjectBtf(localBtf, spec.elf, kconfig);
+      // The DATASEC of each data section (and `.kconfig`): its map's value type.
+      dataSectionTypes = fixed.datasecs;
+      btf = loadObjectBtf(fixed.bytes);
     } catch (e) {
       if (e instanceof BpfSyscallError) throw new ObjectBtfError(objectName(spec), e.log, e);
       throw e;
@@ -326,7 +336,7 @@ export function startCollection(
     kernel,
     options,
     structOps: structOpsPlans,
-    targets: relocationTargets(created, kconfig, kernel, options),
+    targets: new LoadTargets(created, kconfig, kernel, options),
   };
   const programs = new Map<string, Program>();
   // As libbpf does, every program is bound (BPF_PROG_BIND_MAP) to the map of the object's

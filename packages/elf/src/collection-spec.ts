@@ -142,13 +142,21 @@ function isExec(s: ElfSection): boolean {
   return s.type === SectionType.PROGBITS && (s.flags & BigInt(SectionFlag.EXECINSTR)) !== 0n;
 }
 
+/** A relocation of an instruction of a code section. */
+interface CodeRelocation {
+  /** The index of the instruction it patches in its section. */
+  insn: number;
+  symbol: ElfSymbol;
+  type: number;
+}
+
 interface CodeSection {
   section: ElfSection;
   code: InsnView;
   /** Functions by first instruction index. */
   functions: ElfSymbol[];
-  /** Relocations by the index of the instruction they patch. */
-  relocations: Map<number, { symbol: ElfSymbol; type: number }>;
+  /** Relocations in the order of the instructions they patch (one per instruction). */
+  relocations: CodeRelocation[];
 }
 
 /**
@@ -261,18 +269,22 @@ function symbolsIn(elf: ElfFile, sectionName: string): ElfSymbol[] {
   return elf.symbols.filter((sym) => sym.section === s.index && sym.type !== SymbolType.SECTION && sym.name);
 }
 
-function functionRange(cs: CodeSection, fn: ElfSymbol): [number, number] {
-  const start = Number(fn.value) / INSN_SIZE;
+/**
+ * The end (one past the last instruction) of function `fn` starting at instruction `from` of
+ * `cs`; a function of size 0 runs to the end of the section.
+ * @throws ElfError when the function does not lie inside the section
+ */
+function functionEnd(cs: CodeSection, fn: ElfSymbol, from: number): number {
   const size = Number(fn.size) / INSN_SIZE;
-  if (!Number.isInteger(start) || !Number.isInteger(size) || start + size > cs.code.count) {
+  if (!Number.isInteger(from) || !Number.isInteger(size) || from + size > cs.code.count) {
     throw new ElfError(`function ${fn.name} lies outside section ${cs.section.name}`, cs.section.offset);
   }
-  return [start, start + (size || cs.code.count - start)];
+  return from + (size || cs.code.count - from);
 }
 
-/** File offset of instruction `i` of a function's `range` in its code section, for errors. */
-function insnFileOffset(cs: CodeSection, range: readonly [number, number], i: number): number {
-  return cs.section.offset + (range[0] + i) * INSN_SIZE;
+/** File offset of instruction `i` of a linked part in its code section, for errors. */
+function insnFileOffset(part: LinkedPart, i: number): number {
+  return part.cs.section.offset + (part.from + i) * INSN_SIZE;
 }
 
 /**
@@ -298,9 +310,14 @@ interface LinkedPart {
   /** Its first instruction in the linked program. */
   start: number;
   /** Its instructions [from, to) in its section. */
-  range: [number, number];
+  from: number;
+  to: number;
   /** Its instructions, copied, patched as the links are made. */
   insns: InsnView;
+  /** The next of its instructions to link. */
+  next: number;
+  /** Index in `cs.relocations` of the first relocation at or after instruction `next`. */
+  relocation: number;
 }
 
 /** One program being linked (a module function, not a closure per program, places its parts). */
@@ -311,30 +328,40 @@ interface Linking {
   readonly entry: ElfSymbol;
   /** The functions copied into the program, in program order. */
   readonly parts: LinkedPart[];
-  /** Parts by the start of their function ("section:insn"). */
-  readonly placed: Map<string, LinkedPart>;
-  /** Parts being linked, innermost last, with the next instruction to look at. */
-  readonly stack: { part: LinkedPart; next: number }[];
+  /** Parts being linked, innermost last. */
+  readonly stack: LinkedPart[];
   /** Instructions placed so far. */
   total: number;
 }
 
 /** Copies function `fn` of `cs` into the program once; returns its first instruction there. */
 function place(l: Linking, cs: CodeSection, fn: ElfSymbol): number {
-  const key = `${cs.section.index}:${Number(fn.value) / INSN_SIZE}`;
-  const existing = l.placed.get(key);
-  if (existing) return existing.start;
-  const range = functionRange(cs, fn);
+  const from = Number(fn.value) / INSN_SIZE;
+  // A program holds a few functions: a scan finds one placed already (by where it starts).
+  for (const p of l.parts) if (p.cs === cs && p.from === from) return p.start;
+  const to = functionEnd(cs, fn, from);
   const insns = new InsnView(
-    l.arena.copy(cs.code.bytes.subarray(range[0] * INSN_SIZE, range[1] * INSN_SIZE)),
+    l.arena.copy(cs.code.bytes.subarray(from * INSN_SIZE, to * INSN_SIZE)),
     l.entry.name,
   );
-  const part: LinkedPart = { cs, fn, start: l.total, range, insns };
-  l.placed.set(key, part);
+  const relocation = firstRelocation(cs.relocations, from);
+  const part: LinkedPart = { cs, fn, start: l.total, from, to, insns, next: 0, relocation };
   l.parts.push(part);
-  l.stack.push({ part, next: 0 });
-  l.total += range[1] - range[0];
+  l.stack.push(part);
+  l.total += to - from;
   return part.start;
+}
+
+/** Index of the first of `relocations` (in instruction order) at or after instruction `insn`. */
+function firstRelocation(relocations: readonly CodeRelocation[], insn: number): number {
+  let lo = 0;
+  let hi = relocations.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (relocations[mid]!.insn < insn) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /**
@@ -355,112 +382,47 @@ function linkProgram(
   license: string,
   arena: ByteArena,
 ): ProgramSpec {
-  const linking: Linking = { arena, entry, parts: [], placed: new Map(), stack: [], total: 0 };
+  const linking: Linking = { arena, entry, parts: [], stack: [], total: 0 };
   const { parts, stack } = linking;
   const references: Reference[] = [];
   place(linking, home, entry);
 
   while (stack.length > 0) {
-    const frame = stack[stack.length - 1]!;
-    const { cs, start, range, insns } = frame.part;
-    if (frame.next === insns.count) {
-      stack.pop();
-      continue;
-    }
-    const i = frame.next++;
-    const op = insns.opcode(i);
-    const isCall = op === CALL && insns.src(i) === PSEUDO_CALL;
-    const rel = cs.relocations.get(range[0] + i);
-    if (!rel) {
-      if (isCall) {
+    const depth = stack.length;
+    const part = stack[depth - 1]!;
+    const { cs, start, from, insns } = part;
+    const bytes = insns.bytes;
+    const relocations = cs.relocations;
+    let r = part.relocation;
+    // The instruction the next relocation patches, relative to this part (past its end: none).
+    let relocated = r < relocations.length ? relocations[r]!.insn - from : insns.count;
+    // This part's instructions in order, until a callee is placed (it is linked first, on top
+    // of the stack) or the part ends.
+    let i = part.next;
+    for (; i < insns.count && stack.length === depth; i++) {
+      if (i === relocated) {
+        const rel = relocations[r++]!;
+        relocated = r < relocations.length ? relocations[r]!.insn - from : insns.count;
+        linkRelocated(linking, elf, code, part, i, rel, references);
+        continue;
+      }
+      const op = bytes[i * INSN_SIZE]!;
+      const src = bytes[i * INSN_SIZE + 1]! >> 4;
+      if (op === CALL && src === PSEUDO_CALL) {
         // A call inside the same section with no relocation: relative already.
-        const callee = functionAt(
-          cs,
-          range[0] + i + insns.imm(i) + 1,
-          'call',
-          entry,
-          insnFileOffset(cs, range, i),
-        );
+        const callee = functionAt(cs, from + i + insns.imm(i) + 1, 'call', entry, insnFileOffset(part, i));
         insns.setImm(i, place(linking, cs, callee) - (start + i) - 1);
-      } else if (op === LD_IMM64 && insns.src(i) === PSEUDO_FUNC) {
+      } else if (op === LD_IMM64 && src === PSEUDO_FUNC) {
         throw new ElfError(
           `${entry.name}: function pointer at instruction ${i} has no relocation`,
-          insnFileOffset(cs, range, i),
+          insnFileOffset(part, i),
         );
       }
-      continue;
     }
-    const sym = rel.symbol;
-    if (sym.section === SHN_UNDEF) {
-      const weak = sym.bind === SymbolBind.WEAK;
-      if (op === CALL) references.push({ kind: 'kfunc', insn: start + i, name: sym.name, weak });
-      else
-        references.push({
-          kind: 'extern',
-          insn: start + i,
-          name: sym.name,
-          section: externSection(sym),
-          weak,
-        });
-      continue;
-    }
-    const target = code.get(sym.section);
-    if (target && isCall) {
-      // sym.value + imm + 1 is the callee's index in its section (a FUNC symbol
-      // carries imm = -1; a section symbol, the callee's offset in imm).
-      const callee = functionAt(
-        target,
-        Number(sym.value) / INSN_SIZE + insns.imm(i) + 1,
-        'call',
-        entry,
-        insnFileOffset(cs, range, i),
-      );
-      insns.setImm(i, place(linking, target, callee) - (start + i) - 1);
-      continue;
-    }
-    if (target && op === LD_IMM64) {
-      // A function's address (a callback): sym.value + imm is its byte offset in its section.
-      const offset = Number(sym.value) + insns.imm(i);
-      if (offset % INSN_SIZE !== 0)
-        throw new ElfError(
-          `${entry.name}: function pointer to ${target.section.name}+${offset} bytes is not on an instruction`,
-          insnFileOffset(cs, range, i),
-        );
-      const callee = functionAt(
-        target,
-        offset / INSN_SIZE,
-        'function pointer',
-        entry,
-        insnFileOffset(cs, range, i),
-      );
-      insns.setSrc(i, PSEUDO_FUNC);
-      insns.setImm(i, place(linking, target, callee) - (start + i) - 1);
-      continue;
-    }
-    const section = elf.sections[sym.section];
-    if (!section)
-      throw new ElfError(
-        `${entry.name}: relocation against ${sym.name} in section index ${sym.section}`,
-        insnFileOffset(cs, range, i),
-      );
-    if (op !== LD_IMM64)
-      throw new ElfError(
-        `${entry.name}: relocation against ${sym.name || section.name} (section ${section.name}) on instruction ${i}, which is not ld_imm64`,
-        insnFileOffset(cs, range, i),
-      );
-    if (section.name === '.maps' || section.name === 'maps') {
-      references.push({ kind: 'map', insn: start + i, name: sym.name });
-    } else if (DATA_SECTION.test(section.name)) {
-      const offset = (sym.type === SymbolType.SECTION ? 0 : Number(sym.value)) + insns.imm(i);
-      references.push({ kind: 'data', insn: start + i, section: section.name, offset });
-    } else {
-      throw new ElfError(
-        `${entry.name}: relocation against ${sym.name || section.name} in unsupported section ${section.name}`,
-        insnFileOffset(cs, range, i),
-      );
-    }
+    part.next = i;
+    part.relocation = r;
+    if (i === insns.count && stack.length === depth) stack.pop();
   }
-
   // A program without subprograms is its one part, already a copy of its own.
   let instructions = parts[0]!.insns.bytes;
   if (parts.length > 1) {
@@ -476,8 +438,8 @@ function linkProgram(
     origins: parts.map((p) => ({
       name: p.fn.name,
       section: p.cs.section.name,
-      sectionStart: p.range[0],
-      sectionEnd: p.range[1],
+      sectionStart: p.from,
+      sectionEnd: p.to,
       start: p.start,
     })),
     references,
@@ -485,16 +447,106 @@ function linkProgram(
   };
 }
 
-/** A code section's relocations by the instruction they patch. */
-function relocationsOf(elf: ElfFile, s: ElfSection, rel: ElfSection | undefined): CodeSection['relocations'] {
-  const out: CodeSection['relocations'] = new Map();
-  for (const r of rel ? elf.relocations(rel) : []) {
-    const at = Number(r.offset) / INSN_SIZE;
-    if (!Number.isInteger(at))
-      throw new ElfError(`relocation at byte ${r.offset} of ${s.name} is not on an instruction`, rel!.offset);
-    out.set(at, { symbol: elf.symbols[r.symbol]!, type: r.type });
+/**
+ * Links instruction `i` of `part`, which a relocation patches: a call or function pointer
+ * places its callee; a reference to a map, a data section or a kernel symbol is recorded.
+ */
+function linkRelocated(
+  linking: Linking,
+  elf: ElfFile,
+  code: Map<number, CodeSection>,
+  part: LinkedPart,
+  i: number,
+  rel: CodeRelocation,
+  references: Reference[],
+): void {
+  const { start, insns } = part;
+  const entry = linking.entry;
+  const op = insns.opcode(i);
+  const isCall = op === CALL && insns.src(i) === PSEUDO_CALL;
+  const sym = rel.symbol;
+  if (sym.section === SHN_UNDEF) {
+    const weak = sym.bind === SymbolBind.WEAK;
+    if (op === CALL) references.push({ kind: 'kfunc', insn: start + i, name: sym.name, weak });
+    else
+      references.push({
+        kind: 'extern',
+        insn: start + i,
+        name: sym.name,
+        section: externSection(sym),
+        weak,
+      });
+    return;
   }
-  return out;
+  const target = code.get(sym.section);
+  if (target && isCall) {
+    // sym.value + imm + 1 is the callee's index in its section (a FUNC symbol
+    // carries imm = -1; a section symbol, the callee's offset in imm).
+    const callee = functionAt(
+      target,
+      Number(sym.value) / INSN_SIZE + insns.imm(i) + 1,
+      'call',
+      entry,
+      insnFileOffset(part, i),
+    );
+    insns.setImm(i, place(linking, target, callee) - (start + i) - 1);
+    return;
+  }
+  if (target && op === LD_IMM64) {
+    // A function's address (a callback): sym.value + imm is its byte offset in its section.
+    const offset = Number(sym.value) + insns.imm(i);
+    if (offset % INSN_SIZE !== 0)
+      throw new ElfError(
+        `${entry.name}: function pointer to ${target.section.name}+${offset} bytes is not on an instruction`,
+        insnFileOffset(part, i),
+      );
+    const callee = functionAt(target, offset / INSN_SIZE, 'function pointer', entry, insnFileOffset(part, i));
+    insns.setSrc(i, PSEUDO_FUNC);
+    insns.setImm(i, place(linking, target, callee) - (start + i) - 1);
+    return;
+  }
+  const section = elf.sections[sym.section];
+  if (!section)
+    throw new ElfError(
+      `${entry.name}: relocation against ${sym.name} in section index ${sym.section}`,
+      insnFileOffset(part, i),
+    );
+  if (op !== LD_IMM64)
+    throw new ElfError(
+      `${entry.name}: relocation against ${sym.name || section.name} (section ${section.name}) on instruction ${i}, which is not ld_imm64`,
+      insnFileOffset(part, i),
+    );
+  if (section.name === '.maps' || section.name === 'maps') {
+    references.push({ kind: 'map', insn: start + i, name: sym.name });
+  } else if (DATA_SECTION.test(section.name)) {
+    const offset = (sym.type === SymbolType.SECTION ? 0 : Number(sym.value)) + insns.imm(i);
+    references.push({ kind: 'data', insn: start + i, section: section.name, offset });
+  } else {
+    throw new ElfError(
+      `${entry.name}: relocation against ${sym.name || section.name} in unsupported section ${section.name}`,
+      insnFileOffset(part, i),
+    );
+  }
+}
+
+/**
+ * A code section's relocations in the order of the instructions they patch; of two for one
+ * instruction, the later in the table.
+ */
+function relocationsOf(elf: ElfFile, s: ElfSection, rel: ElfSection | undefined): CodeRelocation[] {
+  const out: CodeRelocation[] = [];
+  let sorted = true;
+  for (const r of rel ? elf.relocations(rel) : []) {
+    const insn = Number(r.offset) / INSN_SIZE;
+    if (!Number.isInteger(insn))
+      throw new ElfError(`relocation at byte ${r.offset} of ${s.name} is not on an instruction`, rel!.offset);
+    if (out.length > 0 && insn <= out[out.length - 1]!.insn) sorted = false;
+    out.push({ insn, symbol: elf.symbols[r.symbol]!, type: r.type });
+  }
+  if (sorted) return out;
+  // clang writes them in order; otherwise sorted (stably), the last of each instruction kept.
+  out.sort((a, b) => a.insn - b.insn);
+  return out.filter((r, k) => k === out.length - 1 || out[k + 1]!.insn !== r.insn);
 }
 
 function externSection(sym: ElfSymbol): string {

@@ -1,4 +1,4 @@
-import { BpfMap, type MapSpec, mapTypeName } from '@ts-ebpf/maps';
+import { BpfMap, bytes, type Codec, isPerCpuType, type MapSpec, mapTypeName } from '@ts-ebpf/maps';
 
 /** A map as the loader sees it: raw bytes for keys and values. */
 export type RawMap = BpfMap<Uint8Array, Uint8Array>;
@@ -24,8 +24,8 @@ export interface MapCreationInput {
   btfFd: number | undefined;
   kconfig: KconfigData | undefined;
   /**
-   * Per data section (`.kconfig` included), its DATASEC in the BTF loaded as `btfFd`: the
-   * value type of its map, as libbpf gives it.
+   * DATASECs of the BTF loaded as `btfFd` by name: each data section's (`.kconfig`'s
+   * included) is the value type of its map, as libbpf gives it.
    */
   dataSectionTypes: ReadonlyMap<string, { readonly id: number; readonly size: number }>;
   /** Directory for maps pinned by name (libbpf's default is /sys/fs/bpf). */
@@ -66,12 +66,31 @@ export const NEEDS_BTF: ReadonlySet<number> = new Set([
   BpfMapType.STRUCT_OPS,
 ]);
 
+/** Raw byte codecs by size, shared by every map a load creates (they hold no state). */
+const byteCodecs = new Map<number, Codec<Uint8Array>>();
+/** Sizes kept in `byteCodecs` at most: objects use a handful; the rest get a codec each. */
+const BYTE_CODECS_KEPT = 256;
+
+function byteCodec(size: number): Codec<Uint8Array> {
+  let codec = byteCodecs.get(size);
+  if (codec === undefined) {
+    codec = bytes(size);
+    if (byteCodecs.size < BYTE_CODECS_KEPT) byteCodecs.set(size, codec);
+  }
+  return codec;
+}
+
 /**
- * Creates one map of the object. A failure names the map and what was asked, with the
- * kernel's (or the maps package's) error as `cause`.
+ * Creates one map of the object, its keys and values raw bytes of the sizes `spec` gives. A
+ * failure names the map and what was asked, with the kernel's (or the maps package's) error as
+ * `cause`.
  */
 function createNamed(name: string, spec: MapSpec<Uint8Array, Uint8Array>): RawMap {
   try {
+    // Codecs of these sizes made once, not per map as BpfMap.create makes them from the sizes
+    // (per-CPU values keep the sizes: their codec, perCpu(), is sized by the CPU count).
+    spec.key = byteCodec(spec.keySize ?? 0);
+    if (!isPerCpuType(spec.type)) spec.value = byteCodec(spec.valueSize ?? 0);
     return BpfMap.create(spec);
   } catch (e) {
     const type = mapTypeName(spec.type);
@@ -100,6 +119,8 @@ function createBtfMap(spec: BtfMapSpec, input: MapCreationInput, inner?: { reado
   // Every field written (undefined when unset), in one order: no spreads, one shape for all maps.
   const request: MapSpec<Uint8Array, Uint8Array> = {
     type: spec.type,
+    key: undefined,
+    value: undefined,
     keySize: spec.keySize,
     valueSize: spec.valueSize,
     maxEntries: maxEntries(spec),
@@ -162,13 +183,15 @@ function dataMap(
   const datasec = input.dataSectionTypes.get(name);
   const btf = input.btfFd !== undefined && datasec && datasec.size === valueSize;
   const map = createNamed(name, {
-    ...(btf ? { btf: { fd: input.btfFd!, keyTypeId: 0, valueTypeId: datasec.id } } : {}),
     type: BpfMapType.ARRAY,
+    key: undefined,
+    value: undefined,
     keySize: 4,
     valueSize,
     maxEntries: 1,
     flags: (mmapable ? BpfMapCreateFlag.MMAPABLE : 0) | (readOnly ? BpfMapCreateFlag.RDONLY_PROG : 0),
     name: kernelName(name),
+    btf: btf ? { fd: input.btfFd!, keyTypeId: 0, valueTypeId: datasec.id } : undefined,
   });
   // The kernel creates array values zeroed: all-zero contents (`.bss`) need no update (as libbpf).
   if (!allZero(contents)) map.set(ZERO_KEY, contents);

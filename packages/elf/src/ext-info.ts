@@ -11,20 +11,25 @@ export interface ProgramExtInfo {
   lineInfo: Uint8Array;
 }
 
-/** One ELF section's records, in instruction order: where each starts in the `.BTF.ext` bytes. */
+/**
+ * One ELF section's records as they lie in the `.BTF.ext` bytes, read in instruction order:
+ * directly when clang wrote them so (it does), else through `order`.
+ */
 interface SortedRecords {
-  /** Byte offset of each record in the section's instructions, ascending. */
-  readonly insnOffs: number[];
-  /** Byte offset of each record in the `.BTF.ext` bytes, in the same order. */
-  readonly at: number[];
+  /** Byte offset of the first record in the `.BTF.ext` bytes. */
+  readonly offset: number;
+  readonly count: number;
+  readonly recordSize: number;
+  /** The records' indexes in instruction order, when they lie in another order. */
+  readonly order: number[] | undefined;
 }
 
 /**
  * A `.BTF.ext` section read for one load: its bytes and layout, and each ELF section's
- * func_info and line_info records sorted by instruction, indexed once (a collection places the
- * records of every program, often many programs in one section, and scanning them all for
- * each program made that quadratic). Records are copied from the bytes, never decoded into
- * objects: the kernel takes them as they are, with the instruction moved.
+ * func_info and line_info records, found in instruction order by binary search (a collection
+ * places the records of every program, often many programs in one section, and scanning them
+ * all for each program made that quadratic). Records are copied from the bytes, never decoded
+ * into objects: the kernel takes them as they are, with the instruction moved.
  */
 export class ExtInfoSource {
   readonly #view: DataView;
@@ -40,17 +45,35 @@ export class ExtInfoSource {
   }
 
   #sorted(span: BtfExtSpan): SortedRecords {
-    const insnOffs: number[] = new Array(span.count);
-    const at: number[] = new Array(span.count);
+    const { offset, count, recordSize } = span;
     let sorted = true;
-    for (let i = 0, p = span.offset; i < span.count; i++, p += span.recordSize) {
-      insnOffs[i] = this.#view.getUint32(p, this.#le);
-      at[i] = p;
-      if (i > 0 && insnOffs[i]! < insnOffs[i - 1]!) sorted = false;
+    for (let i = 1, p = offset + recordSize; i < count && sorted; i++, p += recordSize)
+      sorted = this.#view.getUint32(p, this.#le) >= this.#view.getUint32(p - recordSize, this.#le);
+    if (sorted) return { offset, count, recordSize, order: undefined };
+    const insnOff = (i: number) => this.#view.getUint32(offset + i * recordSize, this.#le);
+    const order = Array.from({ length: count }, (_, i) => i).sort((a, b) => insnOff(a) - insnOff(b));
+    return { offset, count, recordSize, order };
+  }
+
+  /** Byte offset in the `.BTF.ext` bytes of the `k`-th of `r`'s records in instruction order. */
+  #at(r: SortedRecords, k: number): number {
+    return r.offset + (r.order === undefined ? k : r.order[k]!) * r.recordSize;
+  }
+
+  /** The instruction byte offset of the `k`-th of `r`'s records in instruction order. */
+  #insnOff(r: SortedRecords, k: number): number {
+    return this.#view.getUint32(this.#at(r, k), this.#le);
+  }
+
+  /** Index of the first of `r`'s records (from `lo` on, in instruction order) at or after byte `offset`. */
+  #firstAt(r: SortedRecords, offset: number, lo = 0): number {
+    let hi = r.count;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.#insnOff(r, mid) < offset) lo = mid + 1;
+      else hi = mid;
     }
-    if (sorted) return { insnOffs, at };
-    const order = at.map((_, i) => i).sort((a, b) => insnOffs[a]! - insnOffs[b]!);
-    return { insnOffs: order.map((i) => insnOffs[i]!), at: order.map((i) => at[i]!) };
+    return lo;
   }
 
   /**
@@ -64,21 +87,15 @@ export class ExtInfoSource {
       program.origins.length > 1 ? [...program.origins].sort((a, b) => a.start - b.start) : program.origins;
     let nFuncs = 0;
     let nLines = 0;
-    const spans: { fr: SortedRecords; f0: number; f1: number; lr: SortedRecords; l0: number; l1: number }[] =
-      new Array(origins.length);
-    for (let k = 0; k < origins.length; k++) {
-      const o = origins[k]!;
+    for (const o of origins) {
+      const fr = this.#funcs.get(o.section) ?? NO_RECORDS;
+      const lr = this.#lines.get(o.section) ?? NO_RECORDS;
       const first = o.sectionStart * INSN_SIZE;
       const end = o.sectionEnd * INSN_SIZE;
-      const fr = this.#funcs.get(o.section) ?? NO_RECORDS;
-      const f0 = firstAt(fr.insnOffs, first);
-      const f1 = firstAt(fr.insnOffs, end, f0);
-      const lr = this.#lines.get(o.section) ?? NO_RECORDS;
-      const l0 = firstAt(lr.insnOffs, first);
-      const l1 = firstAt(lr.insnOffs, end, l0);
-      spans[k] = { fr, f0, f1, lr, l0, l1 };
-      nFuncs += f1 - f0;
-      nLines += l1 - l0;
+      const f0 = this.#firstAt(fr, first);
+      nFuncs += this.#firstAt(fr, end, f0) - f0;
+      const l0 = this.#firstAt(lr, first);
+      nLines += this.#firstAt(lr, end, l0) - l0;
     }
     // One block for both record arrays: func_info (8 bytes a record), then line_info (16).
     const size = nFuncs * 8 + nLines * 16;
@@ -88,17 +105,24 @@ export class ExtInfoSource {
     const le = this.#le;
     let f = 0;
     let l = nFuncs * 2;
-    for (let k = 0; k < origins.length; k++) {
-      const o = origins[k]!;
-      const { fr, f0, f1, lr, l0, l1 } = spans[k]!;
+    for (const o of origins) {
+      const fr = this.#funcs.get(o.section) ?? NO_RECORDS;
+      const lr = this.#lines.get(o.section) ?? NO_RECORDS;
+      const first = o.sectionStart * INSN_SIZE;
+      const end = o.sectionEnd * INSN_SIZE;
       const shift = o.start - o.sectionStart;
-      for (let i = f0; i < f1; i++) {
-        records[f++] = fr.insnOffs[i]! / INSN_SIZE + shift;
-        records[f++] = v.getUint32(fr.at[i]! + 4, le);
+      for (let i = this.#firstAt(fr, first); i < fr.count; i++) {
+        const p = this.#at(fr, i);
+        const insnOff = v.getUint32(p, le);
+        if (insnOff >= end) break;
+        records[f++] = insnOff / INSN_SIZE + shift;
+        records[f++] = v.getUint32(p + 4, le);
       }
-      for (let i = l0; i < l1; i++) {
-        const p = lr.at[i]!;
-        records[l++] = lr.insnOffs[i]! / INSN_SIZE + shift;
+      for (let i = this.#firstAt(lr, first); i < lr.count; i++) {
+        const p = this.#at(lr, i);
+        const insnOff = v.getUint32(p, le);
+        if (insnOff >= end) break;
+        records[l++] = insnOff / INSN_SIZE + shift;
         records[l++] = v.getUint32(p + 4, le);
         records[l++] = v.getUint32(p + 8, le);
         records[l++] = v.getUint32(p + 12, le);
@@ -121,15 +145,4 @@ export function programExtInfo(program: ProgramSpec, btfExt: Uint8Array, btf: Bt
   return new ExtInfoSource(btfExt, btfExtLayout(btfExt, btf)).programExtInfo(program);
 }
 
-const NO_RECORDS: SortedRecords = { insnOffs: [], at: [] };
-
-/** Index of the first of the ascending `offsets` (from `lo` on) at or after byte offset `offset`. */
-function firstAt(offsets: readonly number[], offset: number, lo = 0): number {
-  let hi = offsets.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (offsets[mid]! < offset) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
+const NO_RECORDS: SortedRecords = { offset: 0, count: 0, recordSize: 0, order: undefined };

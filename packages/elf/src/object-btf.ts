@@ -46,14 +46,24 @@ interface Appended {
  * Never writes into `btf.bytes`.
  */
 export function fixupObjectBtf(btf: Btf, elf: ElfFile, kconfig?: KconfigData): Uint8Array {
+  return fixObjectBtf(btf, elf, kconfig).bytes;
+}
+
+/** An object's BTF fixed up for the kernel, and what the fix-up learnt of its data sections. */
+export interface FixedObjectBtf {
+  /** The BTF to load. */
+  readonly bytes: Uint8Array;
+  /** Each DATASEC by name (the first of a name): its type id and its size as fixed up. */
+  readonly datasecs: ReadonlyMap<string, { readonly id: number; readonly size: number }>;
+}
+
+/** {@link fixupObjectBtf}, with the id and fixed size of every DATASEC (no second parse to find them). */
+export function fixObjectBtf(btf: Btf, elf: ElfFile, kconfig?: KconfigData): FixedObjectBtf {
   const storage = new ArrayBuffer(btf.bytes.byteLength);
   const out = new Uint8Array(storage);
   out.set(btf.bytes);
   const v = new DataView(storage);
   const le = btf.byteOrder === 'little';
-  const symbolValue = new Map<string, number>();
-  for (const sym of elf.symbols)
-    if (sym.name) symbolValue.set(`${sym.section}:${sym.name}`, Number(sym.value));
   const appended: Appended = {
     firstId: btf.typeCount,
     records: [],
@@ -61,7 +71,8 @@ export function fixupObjectBtf(btf: Btf, elf: ElfFile, kconfig?: KconfigData): U
     placeholder: undefined,
     placeholderName: undefined,
   };
-  const context: DatasecContext = { btf, elf, v, symbolValue, kconfig, appended };
+  const datasecs = new Map<string, { id: number; size: number }>();
+  const context: DatasecContext = { btf, elf, v, kconfig, appended };
   const hidden = new Set(
     elf.symbols
       .filter(
@@ -86,26 +97,33 @@ export function fixupObjectBtf(btf: Btf, elf: ElfFile, kconfig?: KconfigData): U
     } else if (kind === KIND_VAR && v.getUint32(at + 12, le) === LINKAGE_EXTERN) {
       v.setUint32(at + 12, LINKAGE_GLOBAL, le);
     } else if (kind === KIND_DATASEC) {
-      fixDatasec(context, at, info & 0xffff);
+      const { name, size } = fixDatasec(context, at, info & 0xffff);
+      if (!datasecs.has(name)) datasecs.set(name, { id, size });
     }
   }
-  return appended.records.length > 0 || appended.strings.length > 0 ? append(btf, out, appended) : out;
+  const bytes = appended.records.length > 0 || appended.strings.length > 0 ? append(btf, out, appended) : out;
+  return { bytes, datasecs };
 }
 
 interface DatasecContext {
   btf: Btf;
   elf: ElfFile;
   v: DataView;
-  symbolValue: Map<string, number>;
   kconfig: KconfigData | undefined;
   appended: Appended;
 }
 
-function fixDatasec(c: DatasecContext, at: number, vlen: number): void {
+/** Fixes the DATASEC record at `at`; returns its name and the size it now has. */
+function fixDatasec(c: DatasecContext, at: number, vlen: number): { name: string; size: number } {
   const { btf, elf, v } = c;
   const le = btf.byteOrder === 'little';
   const name = btf.string(v.getUint32(at, le));
   const section = elf.section(name);
+  // The values of the section's named symbols: where its variables are.
+  const symbolValue = new Map<string, number>();
+  if (section && name !== '.kconfig')
+    for (const sym of elf.symbols)
+      if (sym.section === section.index && sym.name) symbolValue.set(sym.name, Number(sym.value));
   let next = 0;
   for (let i = 0; i < vlen; i++) {
     const entry = at + 12 + i * 12;
@@ -120,7 +138,7 @@ function fixDatasec(c: DatasecContext, at: number, vlen: number): void {
     }
     let offset: number | undefined;
     if (name === '.kconfig') offset = c.kconfig?.externs.get(variable.name)?.offset;
-    else if (section) offset = c.symbolValue.get(`${section.index}:${variable.name}`);
+    else if (section) offset = symbolValue.get(variable.name);
     if (offset === undefined) {
       if (section && name !== '.kconfig')
         throw new ElfError(`BTF variable ${variable.name} of ${name} has no symbol`);
@@ -132,7 +150,9 @@ function fixDatasec(c: DatasecContext, at: number, vlen: number): void {
   sortByOffset(v, at + 12, vlen, le);
   const size =
     name === '.kconfig' && c.kconfig ? c.kconfig.contents.byteLength : section ? section.size : next;
-  v.setUint32(at + 8, Math.max(size, next, 1), le);
+  const fixed = Math.max(size, next, 1);
+  v.setUint32(at + 8, fixed, le);
+  return { name, size: fixed };
 }
 
 /**
@@ -140,6 +160,10 @@ function fixDatasec(c: DatasecContext, at: number, vlen: number): void {
  * libbpf does: `.kconfig` externs are laid out in another order than declared.
  */
 function sortByOffset(v: DataView, first: number, count: number, le: boolean): void {
+  let sorted = true;
+  for (let i = 1; i < count && sorted; i++)
+    sorted = v.getUint32(first + i * 12 + 4, le) >= v.getUint32(first + (i - 1) * 12 + 4, le);
+  if (sorted) return;
   const entries: [number, number, number][] = [];
   for (let i = 0; i < count; i++) {
     const e = first + i * 12;

@@ -81,10 +81,12 @@ export class SpecAdjuster {
 
   /**
    * Checks every map and program edited here (and each program whose spec object was changed
-   * directly) as a whole, before the kernel is asked. Called by `loadCollection`.
+   * directly) as a whole, before the kernel is asked. Called by `loadCollection`, with the
+   * object's BTF it parsed (used here, unless this spec has parsed it already).
    * @throws SpecEditError naming the map or program
    */
-  check(): void {
+  check(objectBtf?: Btf): void {
+    this.#btf ??= objectBtf;
     const btf = this.#objectBtf();
     for (const name of this.#editedMaps) {
       const def = (btf ? this.btfMaps(btf).get(name) : undefined) ?? this.#parts.legacyMaps.get(name);

@@ -1,9 +1,18 @@
-import { existsSync, mkdirSync, rmdirSync, rmSync } from 'node:fs';
-import { VerifierError } from '@ts-ebpf/programs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Program, VerifierError } from '@ts-ebpf/programs';
 import { BpfMapType, getpid, kernelVersion } from '@ts-ebpf/syscall';
 import { describeKernel } from '@ts-ebpf/test-utils';
-import { expect, it, onTestFinished } from 'vitest';
-import { AttachOptionsError, loadCollection, NameNotFoundError, readKernelConfig } from '../src/index.js';
+import { compileBpfC } from '@ts-ebpf/test-utils/clang';
+import { expect, it, onTestFinished, vi } from 'vitest';
+import {
+  AttachOptionsError,
+  KernelSymbolNotFoundError,
+  loadCollection,
+  NameNotFoundError,
+  readKernelConfig,
+} from '../src/index.js';
 import { compileFixture } from './compile.js';
 
 const u32 = (n: number) => new Uint8Array(new Uint32Array([n]).buffer);
@@ -94,5 +103,32 @@ describeKernel('loadCollection', () => {
     const log = (error as VerifierError).log;
     expect(log).toMatch(/invalid access to map value/);
     expect(log).toMatch(/return \(int\)v\[3\]/);
+  });
+
+  it('prepares every program before loading any: one that cannot be relocated fails the load first', () => {
+    const load = vi.spyOn(Program, 'load');
+    onTestFinished(() => load.mockRestore());
+    // Two programs; the second calls a kfunc no kernel has, so it cannot be relocated.
+    const dir = mkdtempSync(join(tmpdir(), 'ts-ebpf-elf-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    writeFileSync(
+      join(dir, 'prepare-first.bpf.c'),
+      `#define SEC(name) __attribute__((section(name), used))
+extern void bpf_ts_ebpf_no_such_kfunc(void) __attribute__((section(".ksyms")));
+SEC("xdp") int loads_fine(void *ctx) { return 2; }
+SEC("xdp") int cannot_relocate(void *ctx) { bpf_ts_ebpf_no_such_kfunc(); return 2; }
+char LICENSE[] SEC("license") = "GPL";
+`,
+    );
+    compileBpfC(join(dir, 'prepare-first.bpf.c'), join(dir, 'prepare-first.bpf.o'));
+    const bytes = readFileSync(join(dir, 'prepare-first.bpf.o'));
+    expect(() => loadCollection(bytes)).toThrow(KernelSymbolNotFoundError);
+    expect(() => loadCollection(bytes)).toThrow(/cannot_relocate/);
+    // The kernel verified neither program: loads_fine comes first but was not loaded.
+    expect(load).not.toHaveBeenCalled();
+    // Without the program that cannot be relocated, the other loads.
+    using c = loadCollection(bytes, { programs: ['loads_fine'] });
+    expect(load).toHaveBeenCalledTimes(1);
+    expect(c.program('loads_fine').testRun({ data: new Uint8Array(64) }).retval).toBe(2);
   });
 });

@@ -1,4 +1,4 @@
-import { Btf, parseBtfExt } from '@ts-ebpf/btf';
+import { Btf, btfExtLayout, parseBtfExt } from '@ts-ebpf/btf';
 import { describe, expect, it } from 'vitest';
 import { ByteArena } from '../src/byte-arena.js';
 import { INSN_SIZE, loadCollectionSpec, programExtInfo } from '../src/index.js';
@@ -31,6 +31,25 @@ describe('programExtInfo', () => {
     expect(u32(info.funcInfo)).toEqual(funcs);
     expect(u32(info.lineInfo)).toEqual(lines);
     expect(lines.length).toBeGreaterThan(0);
+  });
+
+  it('places records written out of instruction order as it places sorted ones', () => {
+    const xdp = spec.programs.get('on_xdp')!;
+    // The same .BTF.ext with every section's func_info and line_info records reversed.
+    const reversed = new Uint8Array(spec.btfExt!);
+    const layout = btfExtLayout(spec.btfExt!, btf);
+    for (const span of [...layout.funcInfo, ...layout.lineInfo]) {
+      for (let i = 0; i < span.count; i++) {
+        const from = span.offset + i * span.recordSize;
+        const to = span.offset + (span.count - 1 - i) * span.recordSize;
+        reversed.set(spec.btfExt!.subarray(from, from + span.recordSize), to);
+      }
+    }
+    expect(layout.lineInfo.some((s) => s.count > 1)).toBe(true);
+    const sorted = programExtInfo(xdp, spec.btfExt!, btf);
+    const unsorted = programExtInfo(xdp, reversed, btf);
+    expect([...unsorted.funcInfo]).toEqual([...sorted.funcInfo]);
+    expect([...unsorted.lineInfo]).toEqual([...sorted.lineInfo]);
   });
 
   it('never hands out views of the spec’s .BTF.ext', () => {

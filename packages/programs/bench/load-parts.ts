@@ -26,7 +26,7 @@
  */
 import { BpfCmd, BpfProgType, OwnedFd, progLoad, syscallTable } from '@ts-ebpf/syscall';
 import koffi from 'koffi';
-import { median, tenInstructions } from '../../syscall/bench/koffi-floor.js';
+import { bareProgLoadAttr, median, tenInstructions } from '../../syscall/bench/koffi-floor.js';
 import { Attr } from '../../syscall/src/attr.js';
 import { PROG_LOAD } from '../../syscall/src/layouts.js';
 import { Program, type ProgramLoadOptions } from '../src/index.js';
@@ -46,19 +46,8 @@ const nr = syscallTable();
 const insns = tenInstructions();
 
 // The bare call's attr, instructions and license in one block of native memory.
-const mem = koffi.alloc('uint8_t', 256);
-const base = Number(koffi.address(mem));
-{
-  const bytes = new Uint8Array(koffi.view(mem, 256) as ArrayBuffer);
-  const view = new DataView(bytes.buffer);
-  bytes.fill(0);
-  bytes.set(insns, 160);
-  bytes.set([0x47, 0x50, 0x4c, 0], 240); // "GPL"
-  view.setUint32(0, BpfProgType.XDP, true);
-  view.setUint32(4, 10, true);
-  view.setBigUint64(8, BigInt(base + 160), true);
-  view.setBigUint64(16, BigInt(base + 240), true);
-}
+const bareAttr = bareProgLoadAttr();
+const base = bareAttr.address;
 
 /** BPF_PROG_LOAD of the attr at `address` and close of the fd, through koffi. */
 function bareAt(address: number): void {
@@ -85,39 +74,43 @@ fillOurAttr(); // the first fill asked for the arena, the second reset made it: 
 const options: ProgramLoadOptions = { type: BpfProgType.XDP, instructions: insns };
 const syscallAttr = { progType: BpfProgType.XDP, insns };
 
-const variants: [string, () => void][] = (
+const allVariants: [string, () => void][] = [
+  ['bare', () => bareAt(base)],
   [
-    ['bare', () => bareAt(base)],
-    [
-      'bare+registry',
-      () => {
-        const held = {};
-        registry.register(held, 0, held);
-        registry.unregister(held);
-        bareAt(base);
-      },
-    ],
-    ['bare on our attr', () => bareAt(ourAttr.address)],
-    [
-      'reset+fill+bare',
-      () => {
-        fillOurAttr();
-        bareAt(ourAttr.address);
-      },
-    ],
-    ['progLoad+close', () => syscall2(nr.close, progLoad(syscallAttr))],
-    ['progLoad+OwnedFd', () => new OwnedFd(progLoad(syscallAttr)).close()],
-    ['prepareLoad+OwnedFd', () => new OwnedFd(progLoad(prepareLoad(options).attr)).close()],
-    [
-      'loadWithLog+OwnedFd',
-      () => {
-        const { attr, code } = prepareLoad(options);
-        new OwnedFd(loadWithLog(attr, code, options).fd).close();
-      },
-    ],
-    ['Program.load', () => Program.load(options).close()],
-  ] as [string, () => void][]
-).filter(([name]) => name === 'bare' || !ONLY || ONLY.includes(name));
+    'bare+registry',
+    () => {
+      const held = {};
+      registry.register(held, 0, held);
+      registry.unregister(held);
+      bareAt(base);
+    },
+  ],
+  ['bare on our attr', () => bareAt(ourAttr.address)],
+  [
+    'reset+fill+bare',
+    () => {
+      fillOurAttr();
+      bareAt(ourAttr.address);
+    },
+  ],
+  ['progLoad+close', () => syscall2(nr.close, progLoad(syscallAttr))],
+  ['progLoad+OwnedFd', () => new OwnedFd(progLoad(syscallAttr)).close()],
+  ['prepareLoad+OwnedFd', () => new OwnedFd(progLoad(prepareLoad(options).attr)).close()],
+  [
+    'loadWithLog+OwnedFd',
+    () => {
+      const { attr, code } = prepareLoad(options);
+      new OwnedFd(loadWithLog(attr, code, options).fd).close();
+    },
+  ],
+  ['Program.load', () => Program.load(options).close()],
+];
+const unknown = ONLY?.filter((name) => !allVariants.some(([known]) => known === name)) ?? [];
+if (unknown.length > 0)
+  throw new Error(
+    `ONLY: no variant ${unknown.map((n) => JSON.stringify(n)).join(', ')}; the variants are ${allVariants.map(([n]) => n).join(', ')}`,
+  );
+const variants = allVariants.filter(([name]) => name === 'bare' || !ONLY || ONLY.includes(name));
 
 const ts = new BigInt64Array(2);
 const clockGettime = libc.func('int clock_gettime(int clock, _Out_ int64_t *ts)') as unknown as (
@@ -162,4 +155,4 @@ for (let v = 0; v < k; v++) {
     `  ${variants[v]![0].padEnd(20)} ${(median(t) / 1e3).toFixed(1).padStart(7)} µs   ${ratio.toFixed(3)}× bare   ${over >= 0 ? '+' : ''}${(over / 1e3).toFixed(2)} µs`,
   );
 }
-koffi.free(mem);
+bareAttr.free();

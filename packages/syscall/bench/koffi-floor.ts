@@ -123,21 +123,39 @@ export function tenInstructions(): Uint8Array {
   return out;
 }
 
-/** ns per bare koffi BPF_PROG_LOAD + close of {@link tenInstructions} (as bench/floor.c does). */
-export function bareProgLoad(n: number): number {
+/** A bare BPF_PROG_LOAD attr in native memory (see {@link bareProgLoadAttr}). */
+export interface BareProgLoadAttr {
+  /** The attr's native address, as `syscall(SYS_bpf, BPF_PROG_LOAD, address, size)` takes it. */
+  readonly address: number;
+  /** Frees the native memory. */
+  free(): void;
+}
+
+/**
+ * The attr of a bare BPF_PROG_LOAD of {@link tenInstructions} as an XDP program, with the
+ * instructions and the license in the same block of native memory (little-endian hosts).
+ */
+export function bareProgLoadAttr(): BareProgLoadAttr {
   const size = 256;
   const mem = koffi.alloc('uint8_t', size);
+  const base = Number(koffi.address(mem));
+  const bytes = new Uint8Array(koffi.view(mem, size) as ArrayBuffer);
+  const view = new DataView(bytes.buffer);
+  bytes.fill(0);
+  bytes.set(tenInstructions(), 160);
+  bytes.set([0x47, 0x50, 0x4c, 0], 240); // "GPL"
+  view.setUint32(0, BpfProgType.XDP, true);
+  view.setUint32(4, 10, true);
+  view.setBigUint64(8, BigInt(base + 160), true);
+  view.setBigUint64(16, BigInt(base + 240), true);
+  return { address: base, free: () => koffi.free(mem) };
+}
+
+/** ns per bare koffi BPF_PROG_LOAD + close of {@link tenInstructions} (as bench/floor.c does). */
+export function bareProgLoad(n: number): number {
+  const attr = bareProgLoadAttr();
   try {
-    const base = Number(koffi.address(mem));
-    const bytes = new Uint8Array(koffi.view(mem, size) as ArrayBuffer);
-    const view = new DataView(bytes.buffer);
-    bytes.fill(0);
-    bytes.set(tenInstructions(), 160);
-    bytes.set([0x47, 0x50, 0x4c, 0], 240); // "GPL"
-    view.setUint32(0, BpfProgType.XDP, true);
-    view.setUint32(4, 10, true);
-    view.setBigUint64(8, BigInt(base + 160), true);
-    view.setBigUint64(16, BigInt(base + 240), true);
+    const base = attr.address;
     const load = syscall4;
     const close = syscall2;
     const t0 = process.hrtime.bigint();
@@ -148,7 +166,7 @@ export function bareProgLoad(n: number): number {
     }
     return elapsed(t0, n);
   } finally {
-    koffi.free(mem);
+    attr.free();
   }
 }
 

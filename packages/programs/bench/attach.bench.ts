@@ -53,6 +53,8 @@ const here = dirname(fileURLToPath(import.meta.url));
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 9);
 const SAMPLE_MS = Number(process.env.BENCH_SAMPLE_MS ?? 150);
 const FIXED_CYCLES = process.env.BENCH_CYCLES === undefined ? undefined : Number(process.env.BENCH_CYCLES);
+if (FIXED_CYCLES !== undefined && !(Number.isInteger(FIXED_CYCLES) && FIXED_CYCLES > 0))
+  throw new Error(`BENCH_CYCLES: ${JSON.stringify(process.env.BENCH_CYCLES)} is not a positive integer`);
 const MIN_CYCLES = 10;
 const MODES = process.env.BENCH_MODES?.split(',');
 
@@ -212,7 +214,8 @@ try {
   );
   for (const m of modes) {
     if (MODES && !MODES.includes(m.c)) continue;
-    // Warm up (optimised code), and time the cycles a sample takes from the warm-up.
+    // Warm up (optimised code), then time the cycles a sample takes from a second, warm run.
+    m.ours(MIN_CYCLES);
     const warmup = m.ours(MIN_CYCLES);
     const CYCLES = FIXED_CYCLES ?? Math.max(MIN_CYCLES, Math.ceil((SAMPLE_MS * 1e6) / warmup));
     const ours: number[] = [];

@@ -1,6 +1,12 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { loadCollection } from '@ts-ebpf/elf';
+import { BpfMap, u32, u64 } from '@ts-ebpf/maps';
+import { dupFd, ensureTracefs, getpid } from '@ts-ebpf/syscall';
 import { compileBpfC, describeKernel } from '@ts-ebpf/test-utils';
 import { expect, it } from 'vitest';
 import { codeBlocks, REPO_ROOT, readDoc } from './markdown.js';
@@ -70,3 +76,79 @@ describeKernel('getpid() counters with another thread calling getpid() meanwhile
     }
   }, 120_000);
 });
+
+/** Calls getpid() `n` times on a new worker thread; resolves once that thread has exited. */
+function getpidOnAnotherThread(n: number): Promise<void> {
+  const worker = new Worker(
+    `const { workerData: { n, koffi } } = require('node:worker_threads');
+const getpid = require(koffi).load('libc.so.6').func('int getpid()');
+for (let i = 0; i < n; i++) getpid();`,
+    { eval: true, workerData: { n, koffi: createRequire(import.meta.url).resolve('koffi') } },
+  );
+  return new Promise((resolve, reject) => {
+    worker.once('error', reject);
+    worker.once('exit', (code) =>
+      code === 0 ? resolve() : reject(new Error(`getpid() thread exited ${code}`)),
+    );
+  });
+}
+
+/** Compiles the C `source` (a path) and returns the object's bytes. */
+function compiled(source: string): Uint8Array {
+  const dir = mkdtempSync(join(tmpdir(), 'getpid-threads-'));
+  try {
+    compileBpfC(source, join(dir, 'counter.bpf.o'));
+    return readFileSync(join(dir, 'counter.bpf.o'));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+// The runs above catch a whole-process count only when the busy thread happens to call getpid()
+// inside the counting window (microseconds). Here every one of another thread's calls falls while
+// the counter is attached: a counter that counted the process, not the thread, fails every time.
+describeKernel(
+  "the counters' C programs, with all of another thread's getpid() calls made while attached",
+  () => {
+    const OTHER_CALLS = 1000;
+
+    it('examples/bpf/getpid-counter.bpf.c (tutorial 4) counts only target_tid', async () => {
+      ensureTracefs();
+      const object = compiled(join(REPO_ROOT, 'examples', 'bpf', 'getpid-counter.bpf.c'));
+      using collection = loadCollection(object, { constants: { target_tid: process.pid } });
+      using calls = BpfMap.fromFd(dupFd(collection.map('calls').fd), { key: u32, value: u64 });
+      collection.attach();
+      await getpidOnAnotherThread(OTHER_CALLS);
+      for (let i = 0; i < 5; i++) getpid();
+      expect([...calls.keys()]).toEqual([process.pid]);
+      const mine = calls.get(process.pid)!;
+      expect(mine).toBeGreaterThanOrEqual(5n);
+      expect(mine).toBeLessThan(BigInt(OTHER_CALLS));
+      expect(collection.variable('total').getBigInt()).toBe(mine);
+    }, 60_000);
+
+    it(`${ELF_GUIDE}'s count.bpf.c counts only wanted_tid`, async () => {
+      ensureTracefs();
+      const c = codeBlocks(ELF_GUIDE, readDoc(ELF_GUIDE)).filter(
+        (b) => b.lang === 'c' && b.code.includes('wanted_tid'),
+      );
+      expect(c).toHaveLength(1);
+      const dir = mkdtempSync(join(tmpdir(), 'getpid-threads-guide-'));
+      let object: Uint8Array;
+      try {
+        writeFileSync(join(dir, 'count.bpf.c'), c[0]!.code);
+        object = compiled(join(dir, 'count.bpf.c'));
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+      using collection = loadCollection(object, { constants: { wanted_tid: process.pid } });
+      using counts = BpfMap.fromFd(dupFd(collection.map('counts').fd), { key: u32, value: u64 });
+      collection.attach();
+      await getpidOnAnotherThread(OTHER_CALLS);
+      for (let i = 0; i < 5; i++) getpid();
+      const mine = counts.get(0)!;
+      expect(mine).toBeGreaterThanOrEqual(5n);
+      expect(mine).toBeLessThan(BigInt(OTHER_CALLS));
+    }, 60_000);
+  },
+);

@@ -30,14 +30,13 @@
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { addressOf, BpfProgType, syscallTable } from '@ts-ebpf/syscall';
 import { type BenchFigure, reportBench } from '@ts-ebpf/test-utils/bench-report';
 import { compileBpfC } from '@ts-ebpf/test-utils/clang';
 import { returns } from '@ts-ebpf/test-utils/programs';
+import { bareProgLoad, koffiDispatchCost } from '../../syscall/bench/koffi-floor.js';
 import { loadCollection, loadCollectionAsync } from '../src/index.js';
 import { buildLibbpfLoad, libbpfLoadServer } from '../test/corpus/libbpf.js';
 
@@ -110,59 +109,6 @@ async function oursAsync(
   return { wall, cpu: ((cpu.user + cpu.system) * 1e3) / n };
 }
 
-/** CPU and wall ns per koffi async call of syscall(getpid) (a uv_queue_work round trip), and per sync call. */
-async function dispatchCost(
-  n: number,
-): Promise<{ asyncWall: number; asyncCpu: number; syncWall: number; syncCpu: number }> {
-  const koffi = createRequire(import.meta.url)('koffi');
-  const libc = koffi.load('libc.so.6');
-  const call = libc.func('long syscall(long nr)');
-  const NR_GETPID = syscallTable().getpid;
-  const time = async (f: () => unknown) => {
-    for (let i = 0; i < 100; i++) await f();
-    const cpu0 = process.cpuUsage();
-    const start = process.hrtime.bigint();
-    for (let i = 0; i < n; i++) await f();
-    const cpu = process.cpuUsage(cpu0);
-    return { wall: Number(process.hrtime.bigint() - start) / n, cpu: ((cpu.user + cpu.system) * 1e3) / n };
-  };
-  const a = await time(
-    () =>
-      new Promise((resolve, reject) =>
-        call.async(NR_GETPID, (err: unknown, r: number) => (err ? reject(err) : resolve(r))),
-      ),
-  );
-  const s = await time(() => call(NR_GETPID));
-  return { asyncWall: a.wall, asyncCpu: a.cpu, syncWall: s.wall, syncCpu: s.cpu };
-}
-
-/** ns per bare BPF_PROG_LOAD (`r0 = XDP_PASS; exit`) + close through koffi: no wrapper, attr built once. */
-function bareKoffiLoad(n: number): number {
-  const koffi = createRequire(import.meta.url)('koffi');
-  const libc = koffi.load('libc.so.6');
-  const bpf = libc.func('long syscall(long nr, long cmd, void *attr, long size)');
-  const close = libc.func('int close(int fd)');
-  const nr = syscallTable().bpf;
-  const insns = returns(2); // XDP_PASS
-  const license = new TextEncoder().encode('GPL\0');
-  const attr = new Uint8Array(144);
-  const v = new DataView(attr.buffer);
-  v.setUint32(0, BpfProgType.XDP, true);
-  v.setUint32(4, 2, true); // insn_cnt
-  v.setBigUint64(8, addressOf(insns), true);
-  v.setBigUint64(16, addressOf(license), true);
-  const BPF_PROG_LOAD = 5;
-  const once = () => {
-    const fd = bpf(nr, BPF_PROG_LOAD, attr, attr.byteLength);
-    if (fd < 0) throw new Error('bare BPF_PROG_LOAD failed');
-    close(fd);
-  };
-  once();
-  const start = process.hrtime.bigint();
-  for (let i = 0; i < n; i++) once();
-  return Number(process.hrtime.bigint() - start) / n;
-}
-
 const dir = mkdtempSync(join(tmpdir(), 'ts-ebpf-bench-'));
 try {
   const src = join(dir, 'many.bpf.c');
@@ -230,9 +176,10 @@ try {
   // After the rounds: thousands of tiny program loads and frees are no part of theirs.
   for (let r = 0; r < ROUNDS; r++)
     floors.push(
-      bareKoffiLoad(FLOOR_LOADS) / Number(execFileSync(bareC, [String(FLOOR_LOADS)], { encoding: 'utf8' })),
+      bareProgLoad(FLOOR_LOADS, returns(2)) /
+        Number(execFileSync(bareC, [String(FLOOR_LOADS)], { encoding: 'utf8' })),
     );
-  const dispatch = await dispatchCost(FLOOR_LOADS);
+  const dispatch = await koffiDispatchCost(FLOOR_LOADS);
   const ms = (ns: number) => `${(ns / 1e6).toFixed(2)} ms`;
   const dispatchNote = `one dispatch to libuv's pool (koffi async syscall(getpid)) costs ${(dispatch.asyncCpu / 1e3).toFixed(1)} µs CPU / ${(dispatch.asyncWall / 1e3).toFixed(1)} µs wall against ${(dispatch.syncCpu / 1e3).toFixed(2)} µs / ${(dispatch.syncWall / 1e3).toFixed(2)} µs for the sync call (${PROGRAMS} dispatches a load)`;
   const floor = { what: 'bpf(BPF_PROG_LOAD) of 2 insns + close through koffi', ratio: median(floors) };

@@ -30,15 +30,15 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BpfAttachType, BpfProgType, ensureTracefs, syscallTable } from '@ts-ebpf/syscall';
+import { BpfProgType, ensureTracefs } from '@ts-ebpf/syscall';
 import { type BenchFigure, reportBench } from '@ts-ebpf/test-utils/bench-report';
 import { compileBpfC } from '@ts-ebpf/test-utils/clang';
 import { returns } from '@ts-ebpf/test-utils/programs';
 import { benchFunction, buildBenchLibrary } from '../../syscall/bench/in-process.js';
+import { bareAttachCalls } from '../../syscall/bench/koffi-floor.js';
 import {
   attachTracepoint,
   attachXdp,
@@ -80,55 +80,6 @@ function median(values: readonly number[]): number {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
-/**
- * The bare kernel entries through koffi, no wrapper: `syscall(bpf, BPF_LINK_CREATE)` and
- * `syscall(perf_event_open)` with attrs built once, and close(2).
- */
-function bareKoffi() {
-  const koffi = createRequire(import.meta.url)('koffi');
-  const libc = koffi.load('libc.so.6');
-  const nr = syscallTable();
-  const bpf = libc.func('long syscall(long nr, long cmd, void *attr, long size)');
-  const perfOpen = libc.func(
-    'long syscall(long nr, void *attr, long pid, long cpu, long group, unsigned long flags)',
-  );
-  const close = libc.func('int close(int fd)');
-  const linkAttr = (progFd: number, target: number, attachType: number) => {
-    const a = new Uint8Array(64);
-    const v = new DataView(a.buffer);
-    v.setUint32(0, progFd, true); // link_create.prog_fd
-    v.setUint32(4, target, true); // target_fd / target_ifindex
-    v.setUint32(8, attachType, true);
-    return a;
-  };
-  const BPF_LINK_CREATE = 28;
-  const PERF_FLAG_FD_CLOEXEC = 8;
-  return {
-    xdpLink(progFd: number, ifindex: number): void {
-      const attr = linkAttr(progFd, ifindex, BpfAttachType.XDP);
-      const fd = bpf(nr.bpf, BPF_LINK_CREATE, attr, attr.byteLength);
-      if (fd < 0) throw new Error('bare BPF_LINK_CREATE (xdp) failed');
-      close(fd);
-    },
-    tracepoint(progFd: number, tpId: number): void {
-      const pa = new Uint8Array(128);
-      const v = new DataView(pa.buffer);
-      v.setUint32(0, 2, true); // type PERF_TYPE_TRACEPOINT
-      v.setUint32(4, 128, true); // size
-      v.setBigUint64(8, BigInt(tpId), true); // config
-      v.setBigUint64(16, 1n, true); // sample_period
-      v.setUint32(48, 1, true); // wakeup_events
-      const pfd = perfOpen(nr.perf_event_open, pa, -1, 0, -1, PERF_FLAG_FD_CLOEXEC);
-      if (pfd < 0) throw new Error('bare perf_event_open failed');
-      const attr = linkAttr(progFd, pfd, BpfAttachType.PERF_EVENT);
-      const fd = bpf(nr.bpf, BPF_LINK_CREATE, attr, attr.byteLength);
-      if (fd < 0) throw new Error('bare BPF_LINK_CREATE (perf event) failed');
-      close(fd);
-      close(pfd);
-    },
-  };
-}
-
 const dir = mkdtempSync(join(tmpdir(), 'ts-ebpf-bench-'));
 const ns = `tsebpf-attach-${process.pid}`;
 try {
@@ -149,7 +100,7 @@ try {
   const tpId = tracepointId('syscalls', 'sys_enter_getpid');
   using xdp = Program.load({ type: BpfProgType.XDP, instructions: returns(2) });
   using tp = Program.load({ type: BpfProgType.TRACEPOINT, instructions: returns(0) });
-  const bare = bareKoffi();
+  const bare = bareAttachCalls();
 
   /** C's ns per cycle of `mode` over `cycles` cycles (in the namespace for the xdp modes). */
   const c = (mode: string, cycles: number): number => {

@@ -24,9 +24,16 @@
  * `bare` always runs). Run as root, from packages/programs:
  * `BLOCKS=300 PER_BLOCK=20 tsx --conditions=@ts-ebpf/source bench/load-parts.ts`.
  */
-import { BpfCmd, BpfProgType, OwnedFd, progLoad, syscallTable } from '@ts-ebpf/syscall';
-import koffi from 'koffi';
-import { bareProgLoadAttr, median, tenInstructions } from '../../syscall/bench/koffi-floor.js';
+import { BpfProgType, OwnedFd, progLoad } from '@ts-ebpf/syscall';
+import {
+  bareClose,
+  bareProgLoadAt,
+  bareProgLoadAttr,
+  forEachTurn,
+  median,
+  tenInstructions,
+  threadCpuNs,
+} from '../../syscall/bench/koffi-floor.js';
 import { Attr } from '../../syscall/src/attr.js';
 import { PROG_LOAD } from '../../syscall/src/layouts.js';
 import { Program, type ProgramLoadOptions } from '../src/index.js';
@@ -38,23 +45,11 @@ const PER_BLOCK = Number(process.env.PER_BLOCK ?? 20);
 const ONLY = process.env.ONLY?.split(',');
 const SIZE = PROG_LOAD.SIZE;
 
-type Call = (...args: number[]) => number;
-const libc = koffi.load('libc.so.6');
-const syscall4 = libc.func('long syscall(long nr, long cmd, long attr, long size)') as unknown as Call;
-const syscall2 = libc.func('long syscall(long nr, long a)') as unknown as Call;
-const nr = syscallTable();
 const insns = tenInstructions();
 
 // The bare call's attr, instructions and license in one block of native memory.
 const bareAttr = bareProgLoadAttr();
 const base = bareAttr.address;
-
-/** BPF_PROG_LOAD of the attr at `address` and close of the fd, through koffi. */
-function bareAt(address: number): void {
-  const fd = syscall4(nr.bpf, BpfCmd.PROG_LOAD, address, SIZE);
-  if (fd < 0) throw new Error(`bare BPF_PROG_LOAD failed (errno ${koffi.errno()})`);
-  syscall2(nr.close, fd);
-}
 
 const registry = new FinalizationRegistry<number>(() => {});
 
@@ -75,25 +70,25 @@ const options: ProgramLoadOptions = { type: BpfProgType.XDP, instructions: insns
 const syscallAttr = { progType: BpfProgType.XDP, insns };
 
 const allVariants: [string, () => void][] = [
-  ['bare', () => bareAt(base)],
+  ['bare', () => bareProgLoadAt(base)],
   [
     'bare+registry',
     () => {
       const held = {};
       registry.register(held, 0, held);
       registry.unregister(held);
-      bareAt(base);
+      bareProgLoadAt(base);
     },
   ],
-  ['bare on our attr', () => bareAt(ourAttr.address)],
+  ['bare on our attr', () => bareProgLoadAt(ourAttr.address)],
   [
     'reset+fill+bare',
     () => {
       fillOurAttr();
-      bareAt(ourAttr.address);
+      bareProgLoadAt(ourAttr.address);
     },
   ],
-  ['progLoad+close', () => syscall2(nr.close, progLoad(syscallAttr))],
+  ['progLoad+close', () => bareClose(progLoad(syscallAttr))],
   ['progLoad+OwnedFd', () => new OwnedFd(progLoad(syscallAttr)).close()],
   ['prepareLoad+OwnedFd', () => new OwnedFd(progLoad(prepareLoad(options).attr)).close()],
   [
@@ -112,19 +107,7 @@ if (unknown.length > 0)
   );
 const variants = allVariants.filter(([name]) => name === 'bare' || !ONLY || ONLY.includes(name));
 
-const ts = new BigInt64Array(2);
-const clockGettime = libc.func('int clock_gettime(int clock, _Out_ int64_t *ts)') as unknown as (
-  clock: number,
-  ts: BigInt64Array,
-) => number;
-const CLOCK_THREAD_CPUTIME_ID = 3;
-const now =
-  process.env.CLOCK === 'wall'
-    ? () => Number(process.hrtime.bigint())
-    : () => {
-        clockGettime(CLOCK_THREAD_CPUTIME_ID, ts);
-        return Number(ts[0]!) * 1e9 + Number(ts[1]!);
-      };
+const now = process.env.CLOCK === 'wall' ? () => Number(process.hrtime.bigint()) : threadCpuNs;
 
 /** ns per call of `f` over one block. */
 function block(f: () => void): number {
@@ -136,13 +119,7 @@ function block(f: () => void): number {
 for (const [, f] of variants) for (let i = 0; i < 300; i++) f(); // warm up: optimized code
 const times: number[][] = variants.map(() => []);
 const k = variants.length;
-for (let b = 0; b < BLOCKS; b++) {
-  const reversed = Math.floor(b / k) % 2 === 1;
-  for (let j = 0; j < k; j++) {
-    const at = (b + (reversed ? k - 1 - j : j)) % k;
-    times[at]!.push(block(variants[at]![1]));
-  }
-}
+forEachTurn(BLOCKS, k, (at) => times[at]!.push(block(variants[at]![1])));
 console.log(
   `BPF_PROG_LOAD + close of 10 insns, ${BLOCKS} blocks of ${PER_BLOCK}, ${process.env.CLOCK === 'wall' ? 'wall' : 'thread CPU'} time; median per block:`,
 );

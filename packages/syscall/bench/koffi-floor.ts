@@ -10,7 +10,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import koffi from 'koffi';
-import { BpfCmd, BpfProgType, syscallTable } from '../src/index.js';
+import { BpfAttachType, BpfCmd, BpfProgType, syscallTable } from '../src/index.js';
 
 type Call = (...args: number[]) => number;
 const libc = koffi.load('libc.so.6');
@@ -99,16 +99,22 @@ export function inTurns(
   perBlock: number,
   runs: readonly ((n: number) => number)[],
 ): number[] {
-  const k = runs.length;
   const sums = runs.map(() => 0);
+  forEachTurn(blocks, runs.length, (at) => {
+    sums[at]! += runs[at]!(perBlock);
+  });
+  return sums.map((sum) => sum / (blocks * perBlock));
+}
+
+/**
+ * The turn order of {@link inTurns}: calls `visit` with the index of each of `k` runs, block by
+ * block, the turn rotated by one from block to block and reversed every other cycle.
+ */
+export function forEachTurn(blocks: number, k: number, visit: (at: number) => void): void {
   for (let b = 0; b < blocks; b++) {
     const reversed = Math.floor(b / k) % 2 === 1;
-    for (let j = 0; j < k; j++) {
-      const at = (b + (reversed ? k - 1 - j : j)) % k;
-      sums[at]! += runs[at]!(perBlock);
-    }
+    for (let j = 0; j < k; j++) visit((b + (reversed ? k - 1 - j : j)) % k);
   }
-  return sums.map((sum) => sum / (blocks * perBlock));
 }
 
 /** The 10-instruction XDP program of bench/floor.c: `r0 = i & 0xff` nine times, then `exit`. */
@@ -132,42 +138,67 @@ export interface BareProgLoadAttr {
 }
 
 /**
- * The attr of a bare BPF_PROG_LOAD of {@link tenInstructions} as an XDP program, with the
- * instructions and the license in the same block of native memory (little-endian hosts).
+ * The attr of a bare BPF_PROG_LOAD of `insns` (at most 10 instructions; {@link tenInstructions}
+ * by default) as an XDP program, with the instructions and the license in the same block of native
+ * memory (little-endian hosts).
  */
-export function bareProgLoadAttr(): BareProgLoadAttr {
+export function bareProgLoadAttr(insns: Uint8Array = tenInstructions()): BareProgLoadAttr {
+  if (insns.byteLength > 80 || insns.byteLength % 8 !== 0)
+    throw new Error(`bareProgLoadAttr: ${insns.byteLength} bytes are not 1 to 10 instructions`);
   const size = 256;
   const mem = koffi.alloc('uint8_t', size);
   const base = Number(koffi.address(mem));
   const bytes = new Uint8Array(koffi.view(mem, size) as ArrayBuffer);
   const view = new DataView(bytes.buffer);
   bytes.fill(0);
-  bytes.set(tenInstructions(), 160);
+  bytes.set(insns, 160);
   bytes.set([0x47, 0x50, 0x4c, 0], 240); // "GPL"
   view.setUint32(0, BpfProgType.XDP, true);
-  view.setUint32(4, 10, true);
+  view.setUint32(4, insns.byteLength / 8, true);
   view.setBigUint64(8, BigInt(base + 160), true);
   view.setBigUint64(16, BigInt(base + 240), true);
   return { address: base, free: () => koffi.free(mem) };
 }
 
-/** ns per bare koffi BPF_PROG_LOAD + close of {@link tenInstructions} (as bench/floor.c does). */
-export function bareProgLoad(n: number): number {
-  const attr = bareProgLoadAttr();
+/**
+ * ns per bare koffi BPF_PROG_LOAD + close of `insns` ({@link tenInstructions}, as bench/floor.c
+ * loads, by default).
+ */
+export function bareProgLoad(n: number, insns?: Uint8Array): number {
+  const attr = bareProgLoadAttr(insns);
   try {
     const base = attr.address;
-    const load = syscall4;
-    const close = syscall2;
     const t0 = process.hrtime.bigint();
-    for (let i = 0; i < n; i++) {
-      const fd = load(nr.bpf, BpfCmd.PROG_LOAD, base, PROG_LOAD_SIZE);
-      if (fd < 0) throw new Error(`floor BPF_PROG_LOAD failed (errno ${koffi.errno()})`);
-      close(nr.close, fd);
-    }
+    for (let i = 0; i < n; i++) bareProgLoadAt(base);
     return elapsed(t0, n);
   } finally {
     attr.free();
   }
+}
+
+/** One bare koffi BPF_PROG_LOAD of the attr at `address` (see {@link bareProgLoadAttr}) and the close of its fd. */
+export function bareProgLoadAt(address: number): void {
+  const fd = syscall4(nr.bpf, BpfCmd.PROG_LOAD, address, PROG_LOAD_SIZE);
+  if (fd < 0) throw new Error(`floor BPF_PROG_LOAD failed (errno ${koffi.errno()})`);
+  syscall2(nr.close, fd);
+}
+
+/** A bare koffi `syscall(SYS_close, fd)`. */
+export function bareClose(fd: number): void {
+  syscall2(nr.close, fd);
+}
+
+const clockGettime = libc.func('int clock_gettime(int clock, _Out_ int64_t *ts)') as unknown as (
+  clock: number,
+  ts: BigInt64Array,
+) => number;
+const CLOCK_THREAD_CPUTIME_ID = 3;
+const timespec = new BigInt64Array(2);
+
+/** This thread's CPU time in ns (CLOCK_THREAD_CPUTIME_ID: a shared machine's waits for a core do not count). */
+export function threadCpuNs(): number {
+  clockGettime(CLOCK_THREAD_CPUTIME_ID, timespec);
+  return Number(timespec[0]!) * 1e9 + Number(timespec[1]!);
 }
 
 // What @ts-ebpf/syscall passes (union bpf_attr up to prog_token_fd); C passes its header's sizeof.
@@ -187,4 +218,82 @@ export function cFloor(mode: 'getpid' | 'progload', n: number): number {
 /** The median of `values`. */
 export function median(values: readonly number[]): number {
   return [...values].sort((a, b) => a - b)[values.length >> 1]!;
+}
+
+/** Bare koffi attach + detach calls (see {@link bareAttachCalls}). */
+export interface BareAttachCalls {
+  /** `bpf(BPF_LINK_CREATE, BPF_XDP)` of `progFd` on `ifindex`, then close of the link. */
+  xdpLink(progFd: number, ifindex: number): void;
+  /** perf_event_open of tracepoint `tpId`, `bpf(BPF_LINK_CREATE, BPF_PERF_EVENT)` of `progFd` on it, two closes. */
+  tracepoint(progFd: number, tpId: number): void;
+}
+
+/**
+ * The attach benches' floor: the kernel entries of an XDP link and a tracepoint perf link called
+ * bare through koffi, no wrapper: `syscall(bpf, BPF_LINK_CREATE)` and `syscall(perf_event_open)`
+ * with attrs built per call, and close(2).
+ */
+export function bareAttachCalls(): BareAttachCalls {
+  const bpf = libc.func('long syscall(long nr, long cmd, void *attr, long size)');
+  const perfOpen = libc.func(
+    'long syscall(long nr, void *attr, long pid, long cpu, long group, unsigned long flags)',
+  );
+  const close = libc.func('int close(int fd)');
+  const linkAttr = (progFd: number, target: number, attachType: number) => {
+    const a = new Uint8Array(64);
+    const v = new DataView(a.buffer);
+    v.setUint32(0, progFd, true); // link_create.prog_fd
+    v.setUint32(4, target, true); // target_fd / target_ifindex
+    v.setUint32(8, attachType, true);
+    return a;
+  };
+  const PERF_FLAG_FD_CLOEXEC = 8;
+  return {
+    xdpLink(progFd, ifindex) {
+      const attr = linkAttr(progFd, ifindex, BpfAttachType.XDP);
+      const fd = bpf(nr.bpf, BpfCmd.LINK_CREATE, attr, attr.byteLength);
+      if (fd < 0) throw new Error('bare BPF_LINK_CREATE (xdp) failed');
+      close(fd);
+    },
+    tracepoint(progFd, tpId) {
+      const pa = new Uint8Array(128);
+      const v = new DataView(pa.buffer);
+      v.setUint32(0, 2, true); // type PERF_TYPE_TRACEPOINT
+      v.setUint32(4, 128, true); // size
+      v.setBigUint64(8, BigInt(tpId), true); // config
+      v.setBigUint64(16, 1n, true); // sample_period
+      v.setUint32(48, 1, true); // wakeup_events
+      const pfd = perfOpen(nr.perf_event_open, pa, -1, 0, -1, PERF_FLAG_FD_CLOEXEC);
+      if (pfd < 0) throw new Error('bare perf_event_open failed');
+      const attr = linkAttr(progFd, pfd, BpfAttachType.PERF_EVENT);
+      const fd = bpf(nr.bpf, BpfCmd.LINK_CREATE, attr, attr.byteLength);
+      if (fd < 0) throw new Error('bare BPF_LINK_CREATE (perf event) failed');
+      close(fd);
+      close(pfd);
+    },
+  };
+}
+
+/** CPU and wall ns per koffi async call of syscall(getpid) (a uv_queue_work round trip), and per sync call. */
+export async function koffiDispatchCost(
+  n: number,
+): Promise<{ asyncWall: number; asyncCpu: number; syncWall: number; syncCpu: number }> {
+  const call = libc.func('long syscall(long nr)');
+  const NR_GETPID = nr.getpid;
+  const time = async (f: () => unknown) => {
+    for (let i = 0; i < 100; i++) await f();
+    const cpu0 = process.cpuUsage();
+    const start = process.hrtime.bigint();
+    for (let i = 0; i < n; i++) await f();
+    const cpu = process.cpuUsage(cpu0);
+    return { wall: Number(process.hrtime.bigint() - start) / n, cpu: ((cpu.user + cpu.system) * 1e3) / n };
+  };
+  const a = await time(
+    () =>
+      new Promise((resolve, reject) =>
+        call.async(NR_GETPID, (err: unknown, r: number) => (err ? reject(err) : resolve(r))),
+      ),
+  );
+  const s = await time(() => call(NR_GETPID));
+  return { asyncWall: a.wall, asyncCpu: a.cpu, syncWall: s.wall, syncCpu: s.cpu };
 }

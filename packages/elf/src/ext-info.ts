@@ -101,37 +101,46 @@ export class ExtInfoSource {
     const size = nFuncs * 8 + nLines * 16;
     const block = arena ? arena.alloc(size) : new Uint8Array(size);
     const records = new Uint32Array(block.buffer, block.byteOffset, nFuncs * 2 + nLines * 4);
-    const v = this.#view;
-    const le = this.#le;
     let f = 0;
     let l = nFuncs * 2;
     for (const o of origins) {
-      const fr = this.#funcs.get(o.section) ?? NO_RECORDS;
-      const lr = this.#lines.get(o.section) ?? NO_RECORDS;
       const first = o.sectionStart * INSN_SIZE;
       const end = o.sectionEnd * INSN_SIZE;
       const shift = o.start - o.sectionStart;
-      for (let i = this.#firstAt(fr, first); i < fr.count; i++) {
-        const p = this.#at(fr, i);
-        const insnOff = v.getUint32(p, le);
-        if (insnOff >= end) break;
-        records[f++] = insnOff / INSN_SIZE + shift;
-        records[f++] = v.getUint32(p + 4, le);
-      }
-      for (let i = this.#firstAt(lr, first); i < lr.count; i++) {
-        const p = this.#at(lr, i);
-        const insnOff = v.getUint32(p, le);
-        if (insnOff >= end) break;
-        records[l++] = insnOff / INSN_SIZE + shift;
-        records[l++] = v.getUint32(p + 4, le);
-        records[l++] = v.getUint32(p + 8, le);
-        records[l++] = v.getUint32(p + 12, le);
-      }
+      f = this.#copyRecords(this.#funcs.get(o.section) ?? NO_RECORDS, first, end, shift, 2, records, f);
+      l = this.#copyRecords(this.#lines.get(o.section) ?? NO_RECORDS, first, end, shift, 4, records, l);
     }
     return {
       funcInfo: block.subarray(0, nFuncs * 8),
       lineInfo: block.subarray(nFuncs * 8, nFuncs * 8 + nLines * 16),
     };
+  }
+
+  /**
+   * Writes the records of `r` for the instructions at byte offsets [`first`, `end`) of their
+   * section into `records` from index `at`, `words` 32-bit words a record, the first (the
+   * instruction's byte offset) turned into its instruction index plus `shift`.
+   * @returns the index after the last word written
+   */
+  #copyRecords(
+    r: SortedRecords,
+    first: number,
+    end: number,
+    shift: number,
+    words: number,
+    records: Uint32Array,
+    at: number,
+  ): number {
+    const v = this.#view;
+    const le = this.#le;
+    for (let i = this.#firstAt(r, first); i < r.count; i++) {
+      const p = this.#at(r, i);
+      const insnOff = v.getUint32(p, le);
+      if (insnOff >= end) break;
+      records[at++] = insnOff / INSN_SIZE + shift;
+      for (let w = 1; w < words; w++) records[at++] = v.getUint32(p + 4 * w, le);
+    }
+    return at;
   }
 }
 

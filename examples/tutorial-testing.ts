@@ -7,7 +7,7 @@
  *   npx tsx --conditions=@ts-ebpf/source examples/tutorial-testing.ts
  */
 import { strict as assert } from 'node:assert';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { portFilter, XdpAction, xdp } from '@ts-ebpf/dsl-xdp';
 import { Program } from '@ts-ebpf/programs';
 import { HOST_BYTE_ORDER } from '@ts-ebpf/uapi';
@@ -26,8 +26,19 @@ console.log('kernel gate: CAP_BPF or CAP_SYS_ADMIN present');
 const verdict = (code: number) =>
   Object.entries(XdpAction).find(([, value]) => value === code)?.[0] ?? `unknown (${code})`;
 
-// 2. The fds open before the test, to compare with afterwards.
-const fdsBefore = readdirSync('/proc/self/fd').length;
+// 2. The BPF objects (programs, maps, links: fds whose link reads anon_inode:bpf-…) open before
+//    the test, to compare with afterwards. Not every fd: Node's and tsx's own (a cache file being
+//    written, say) open and close on their own schedule. An fd that closes between the listing
+//    and its readlink is not a BPF object of ours.
+const bpfFds = () =>
+  readdirSync('/proc/self/fd').filter((fd) => {
+    try {
+      return readlinkSync(`/proc/self/fd/${fd}`).startsWith('anon_inode:bpf');
+    } catch {
+      return false;
+    }
+  }).length;
+const fdsBefore = bpfFds();
 
 // 3. Load once, run many times: testRun hands the packet to the program in the kernel and
 //    returns its return value (the XDP verdict) and, for packet programs, the packet after it.
@@ -54,6 +65,6 @@ const fdsBefore = readdirSync('/proc/self/fd').length;
 }
 
 // 4. Leak check: `using` closed the program, so the fd count is back where it was.
-const fdsAfter = readdirSync('/proc/self/fd').length;
+const fdsAfter = bpfFds();
 assert.equal(fdsAfter, fdsBefore, 'file descriptors leaked');
 console.log('no file descriptor leaked');

@@ -3,7 +3,7 @@
  * gated on the kernel's capabilities, with a file-descriptor leak check after the file.
  * Runs in this repository's `docs` vitest project (test/docs/vitest.config.ts).
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { portFilter, XdpAction, xdp } from '@ts-ebpf/dsl-xdp';
 import { Program } from '@ts-ebpf/programs';
 import { HOST_BYTE_ORDER } from '@ts-ebpf/uapi';
@@ -17,13 +17,23 @@ const mayLoad = ((capEff >> 39n) & 1n) === 1n || ((capEff >> 21n) & 1n) === 1n;
 if (!mayLoad && process.env.REQUIRE_KERNEL === '1') throw new Error('REQUIRE_KERNEL=1 but no CAP_BPF');
 
 describe.skipIf(!mayLoad)('port filter (needs CAP_BPF)', () => {
-  // Leak check: every program and map a test opens must be closed by the end of the file.
-  let fdsBefore = 0;
+  // Leak check: every program and map a test opens must be closed by the end of the file. It
+  // counts the BPF objects (fds whose link reads anon_inode:bpf-…), not every fd: Node's and
+  // vitest's own open and close on their own schedule.
+  const bpfFdCount = () =>
+    readdirSync('/proc/self/fd').filter((fd) => {
+      try {
+        return readlinkSync(`/proc/self/fd/${fd}`).startsWith('anon_inode:bpf');
+      } catch {
+        return false; // closed since the listing: not one of ours
+      }
+    }).length;
+  let bpfFdsBefore = 0;
   beforeAll(() => {
-    fdsBefore = readdirSync('/proc/self/fd').length;
+    bpfFdsBefore = bpfFdCount();
   });
   afterAll(() => {
-    expect(readdirSync('/proc/self/fd').length).toBe(fdsBefore);
+    expect(bpfFdCount()).toBe(bpfFdsBefore);
   });
 
   const load = () =>

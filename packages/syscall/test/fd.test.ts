@@ -139,7 +139,9 @@ describeKernel('the garbage collector closes a forgotten OwnedFd', () => {
 
   it('when many descriptors are opened and closed in one job', async () => {
     const fd = leakMap();
-    // more than one batch of closed descriptors in the same job, none left waiting or registered
+    // More than two batches (REGISTER_BATCH, 1,024) pass through the waiting list in this job: the
+    // first flush, before the job ends, must register the leaked map (still open) among the closed
+    // copies it drops.
     for (let i = 0; i < 2500; i++) new OwnedFd(dupFd(0), 'stdin copy').close();
     expect(fdTarget(fd)).toBe('anon_inode:bpf-map');
     expect(await collected(fd)).toBe(true);
@@ -159,7 +161,9 @@ describeKernel('the garbage collector closes a forgotten OwnedFd', () => {
     const number = registered.fd;
     registered.close();
     registered = undefined;
-    // a new map most likely takes the number again: a stale registration would close it
+    // A new map takes the lowest free number, the one just closed (unless another thread of this
+    // process opens a file in between: the test then fails on `reused`, not silently): a stale
+    // registration would close it.
     const reused = mapCreate({ mapType: BpfMapType.ARRAY, keySize: 4, valueSize: 4, maxEntries: 1 });
     for (let i = 0; i < 5; i++) {
       gc();

@@ -24,7 +24,7 @@
  * cost of one dispatch to libuv's pool (a koffi async call of getpid against the same call made
  * synchronously) is measured too: it bounds what the async rows can gain.
  *
- * Run: npm run bench -w @ts-ebpf/elf   (root, CAP_BPF, clang-19, gcc and libbpf installed).
+ * Run: npx nx bench @ts-ebpf/elf   (root, CAP_BPF, clang-19, gcc and libbpf installed).
  * BENCH_ROUNDS (default 5) and BENCH_LOADS (default 20) set the size, BENCH_WARMUP (default 200) the
  * loads before the rounds.
  */
@@ -33,11 +33,11 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { loadCollection, loadCollectionAsync } from '@ts-ebpf/elf';
 import { type BenchFigure, reportBench } from '@ts-ebpf/test-utils/bench-report';
 import { compileBpfC } from '@ts-ebpf/test-utils/clang';
 import { returns } from '@ts-ebpf/test-utils/programs';
 import { bareProgLoad, koffiDispatchCost } from '../../syscall/bench/koffi-floor.js';
-import { loadCollection, loadCollectionAsync } from '../src/index.js';
 import { buildLibbpfLoad, libbpfLoadServer } from '../test/corpus/libbpf.js';
 
 const here = dirname(fileURLToPath(import.meta.url));

@@ -1,5 +1,6 @@
 // Benchmark of @ts-ebpf/btf against this machine's vmlinux BTF.
-// Run with `npm run bench -w @ts-ebpf/btf` (a vitest run of this file, so sources need no build).
+// Run with `npx nx bench @ts-ebpf/btf`: a vitest run of this file (bench/vitest.bench.config.ts) on
+// the built package, after nx builds it.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -2,13 +2,13 @@
  * The dissect template against the same logic in C (dissect.bpf.c) compiled by clang-19 -O2:
  * instruction count and instructions the verifier processed, reported to the benchmark page. No timing.
  *
- * Run as root: `npm run bench -w @ts-ebpf/dsl-flow-dissector`.
+ * Run as root: `npx nx bench @ts-ebpf/dsl-flow-dissector`.
  */
 import { assemble } from '@ts-ebpf/dsl';
+import { flowDissector, flowDissectorPlugin } from '@ts-ebpf/dsl-flow-dissector';
 import { BpfAttachType, BpfProgType } from '@ts-ebpf/syscall';
 import { HOST_BYTE_ORDER } from '@ts-ebpf/uapi';
 import { compileSection, report, verifierProcessed } from '../../dsl-tc/bench/clang.js';
-import { flowDissector, flowDissectorPlugin } from '../src/index.js';
 
 const source = new URL('./dissect.bpf.c', import.meta.url).pathname;
 const cCode = compileSection(source, 'flow_dissector');

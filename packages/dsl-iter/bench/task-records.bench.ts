@@ -4,7 +4,7 @@
  * pinned in bpffs by `bpftool iter pin`) read by `cat` of the pin. Each walk visits every
  * thread of the machine once; both sides write the same 32-byte record per thread.
  *
- * Run as root: `npm run bench -w @ts-ebpf/dsl-iter`. The figures are wall-clock and noisy on
+ * Run as root: `npx nx bench @ts-ebpf/dsl-iter`. The figures are wall-clock and noisy on
  * a shared machine; the `cat` side includes starting one process per walk, so the pin is also
  * read in this process (readFileSync) to compare the kernel walk and the decoding alone. Both
  * ratios go to the benchmark page (`reportBench`); `WALKS` sets the number of walks.
@@ -14,10 +14,10 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { kernelBtf } from '@ts-ebpf/btf/kernel';
+import { taskDump } from '@ts-ebpf/dsl-iter';
+import { loadIterator } from '@ts-ebpf/dsl-iter/kernel';
 import { reportBench } from '@ts-ebpf/test-utils/bench-report';
 import { HOST_BYTE_ORDER } from '@ts-ebpf/uapi';
-import { taskDump } from '../src/index.js';
-import { loadIterator } from '../src/kernel.js';
 
 const WALKS = Number(process.env.WALKS ?? 200);
 const source = new URL('./task-records.bpf.c', import.meta.url).pathname;

@@ -4,7 +4,7 @@
  * ns/packet (BPF_PROG_TEST_RUN with repeat) per packet class. Goal: within 1.1x of clang.
  * The figures go to the benchmark page (`reportBench`).
  *
- * Run as root: `npm run bench -w @ts-ebpf/dsl-packet` (`BENCH_REPEAT`, `BENCH_ROUNDS` override
+ * Run as root: `npx nx bench @ts-ebpf/dsl-packet` (`BENCH_REPEAT`, `BENCH_ROUNDS` override
  * the test-run repeat and the number of rounds).
  */
 import { assemble } from '@ts-ebpf/dsl';

@@ -27,8 +27,6 @@ import {
   st,
   stx,
 } from '@ts-ebpf/dsl';
-import { XDP_CTX, XDP_MD, XdpAction, xdp } from '@ts-ebpf/dsl-xdp';
-import type { ByteOrder } from '@ts-ebpf/uapi';
 import {
   EtherType,
   ethernet,
@@ -41,7 +39,9 @@ import {
   packetCursor,
   tcp,
   udp,
-} from '../src/index.js';
+} from '@ts-ebpf/dsl-packet';
+import { XDP_CTX, XDP_MD, XdpAction, xdp } from '@ts-ebpf/dsl-xdp';
+import type { ByteOrder } from '@ts-ebpf/uapi';
 
 /** Counter slots of the per-CPU counters map. */
 export const Counter = { OTHER: 0, TCP: 1, UDP: 2, ICMP: 3, BLOCKED: 4, COUNT: 5 } as const;

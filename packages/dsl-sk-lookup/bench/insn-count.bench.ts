@@ -3,12 +3,12 @@
  * clang-19 -O2 (steer.bpf.c): instruction slots (an ld_imm64 counts 2), and the ratio. The
  * kernel tests load and run the template; this only counts, and reports the figure to the
  * benchmark page.
- * Run: npm run bench -w @ts-ebpf/dsl-sk-lookup   (clang-19 installed)
+ * Run: npx nx bench @ts-ebpf/dsl-sk-lookup   (clang-19 installed)
  */
 import { slotCount } from '@ts-ebpf/dsl';
+import { skLookup, steerPortRange } from '@ts-ebpf/dsl-sk-lookup';
 import { clangSectionSlots } from '@ts-ebpf/test-utils';
 import { reportBench } from '@ts-ebpf/test-utils/bench-report';
-import { skLookup, steerPortRange } from '../src/index.js';
 
 const ours = skLookup().build(steerPortRange({ fd: 3 }, { from: 8000, to: 8009, protocol: 'tcp' }));
 const dsl = ours.instructions.reduce((n, insn) => n + slotCount(insn), 0);

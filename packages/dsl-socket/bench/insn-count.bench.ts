@@ -3,12 +3,12 @@
  * by clang-19 -O2 (verdict.bpf.c): instruction slots (an ld_imm64 counts 2), and the ratio.
  * The kernel tests load and run the template; this only counts, and reports the figure to the
  * benchmark page.
- * Run: npm run bench -w @ts-ebpf/dsl-socket   (clang-19 installed)
+ * Run: npx nx bench @ts-ebpf/dsl-socket   (clang-19 installed)
  */
 import { slotCount } from '@ts-ebpf/dsl';
+import { SK_MSG_TEMPLATES, skMsg } from '@ts-ebpf/dsl-socket';
 import { clangSectionSlots } from '@ts-ebpf/test-utils';
 import { reportBench } from '@ts-ebpf/test-utils/bench-report';
-import { SK_MSG_TEMPLATES, skMsg } from '../src/index.js';
 
 const ours = skMsg().build(SK_MSG_TEMPLATES.verdictByFirstBytes(new TextEncoder().encode('GET ')));
 const dsl = ours.instructions.reduce((n, insn) => n + slotCount(insn), 0);

@@ -3,7 +3,7 @@
  * (reno.bpf.c, clang-19 -O2): instruction count and instructions the verifier processed, per
  * callback. Nothing is registered; struct_ops programs cannot be test-run, so there is no
  * timing. The totals go to the benchmark page (`reportBench`). Run as root:
- * `npm run bench -w @ts-ebpf/dsl-struct-ops`.
+ * `npx nx bench @ts-ebpf/dsl-struct-ops`.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,11 +12,11 @@ import { join } from 'node:path';
 import { dumpC } from '@ts-ebpf/btf';
 import { kernelBtf } from '@ts-ebpf/btf/kernel';
 import { instructionCount } from '@ts-ebpf/dsl';
+import { defineStructOps, describeStructOps, renoCc } from '@ts-ebpf/dsl-struct-ops';
+import { LoadedStructOps } from '@ts-ebpf/dsl-struct-ops/kernel';
 import { loadCollection, loadCollectionSpec } from '@ts-ebpf/elf';
 import { reportBench } from '@ts-ebpf/test-utils/bench-report';
 import { HOST_BYTE_ORDER } from '@ts-ebpf/uapi';
-import { defineStructOps, describeStructOps, renoCc } from '../src/index.js';
-import { LoadedStructOps } from '../src/kernel.js';
 
 /** C function name → the member it implements. */
 const C_PROGRAMS = { reno_ssthresh: 'ssthresh', reno_undo_cwnd: 'undo_cwnd', reno_cong_avoid: 'cong_avoid' };

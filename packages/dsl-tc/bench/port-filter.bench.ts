@@ -2,12 +2,12 @@
  * The portFilter template against the same logic in C (port-filter.bpf.c) compiled by
  * clang-19 -O2: instruction count and instructions the verifier processed, reported to the benchmark page. No timing.
  *
- * Run as root: `npm run bench -w @ts-ebpf/dsl-tc`.
+ * Run as root: `npx nx bench @ts-ebpf/dsl-tc`.
  */
 import { assemble } from '@ts-ebpf/dsl';
+import { tc, tcPlugin } from '@ts-ebpf/dsl-tc';
 import { BpfAttachType, BpfProgType } from '@ts-ebpf/syscall';
 import { HOST_BYTE_ORDER } from '@ts-ebpf/uapi';
-import { tc, tcPlugin } from '../src/index.js';
 import { compileSection, report, verifierProcessed } from './clang.js';
 
 const source = new URL('./port-filter.bpf.c', import.meta.url).pathname;

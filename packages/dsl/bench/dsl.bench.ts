@@ -1,12 +1,12 @@
 /**
  * Throughput of assemble, disassemble, format and parse on a 1,000,000-instruction program
  * (best of several rounds; pure computation, so there is no C baseline: the goals are absolute).
- * Run: npm run bench -w @ts-ebpf/dsl
+ * Run: npx nx bench @ts-ebpf/dsl
  */
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import * as d from '@ts-ebpf/dsl';
 import { type BenchFigure, reportBench } from '@ts-ebpf/test-utils/bench-report';
-import * as d from '../src/index.js';
 
 const { R0, R1, R2, R3, R10 } = d;
 const N = Number(process.env.BENCH_N ?? 1_000_000);

@@ -8,14 +8,14 @@
  * Rounds interleave C and JS; each figure is the median of the per-round values and its ratio the
  * median of the per-round ratios (the machine may be shared).
  *
- *   npm run bench -w @ts-ebpf/maps      (BENCH_MMAP_N=5000000 mapped accesses, BENCH_N/10 syscalls)
+ *   npx nx bench @ts-ebpf/maps      (BENCH_MMAP_N=5000000 mapped accesses, BENCH_N/10 syscalls)
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ArrayMap, u64 } from '@ts-ebpf/maps';
 import { type BenchFigure, reportBench } from '@ts-ebpf/test-utils/bench-report';
-import { ArrayMap, u64 } from '../src/index.js';
 
 const ENTRIES = 1024;
 const N_MEM = Number(process.env.BENCH_MMAP_N ?? 5_000_000);

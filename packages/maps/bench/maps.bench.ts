@@ -4,18 +4,18 @@
  * mapping (bench/array-mmap.bench.ts), batch lookups and iteration of a 1M-entry hash map.
  * Ring and perf buffer readers: bench/ring.bench.ts (bench/run.ts runs both).
  *
- *   npm run bench -w @ts-ebpf/maps      (BENCH_N=1000000 single ops by default;
- *                                        BENCH_PARTS=single,mmap,bulk for some parts)
+ *   npx nx bench @ts-ebpf/maps      (BENCH_N=1000000 single ops by default;
+ *                                    BENCH_PARTS=single,mmap,bulk for some parts)
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { encode, HashMap, pollersStopped, type RawBatchResult, u32, u64 } from '@ts-ebpf/maps';
 import { mapLookupElem, mapUpdateElem } from '@ts-ebpf/syscall';
 import { reportBench } from '@ts-ebpf/test-utils/bench-report';
 import { HOST_BYTE_ORDER } from '@ts-ebpf/uapi';
 import { bareMapCalls, inTurns, median } from '../../syscall/bench/koffi-floor.js';
-import { encode, HashMap, pollersStopped, type RawBatchResult, u32, u64 } from '../src/index.js';
 
 const N = Number(process.env.BENCH_N ?? 1_000_000);
 const ROUNDS = 3;

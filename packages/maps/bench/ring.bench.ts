@@ -6,15 +6,13 @@
  * the JS floor of its shape measured in the same run: a `for await` over a bare async iterator
  * (one promise per step), or one `Uint8Array` view per record kept in an array.
  *
- *   npm run bench -w @ts-ebpf/maps   (bench/run.ts runs maps.bench.ts, then this;
- *                                     BENCH_PARTS=ring,perf,heap for some parts, BENCH_ROUNDS=3)
+ *   npx nx bench @ts-ebpf/maps   (bench/run.ts runs maps.bench.ts, then this;
+ *                                 BENCH_PARTS=ring,perf,heap for some parts, BENCH_ROUNDS=3)
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { close, pinObject, progTestRun, unpin } from '@ts-ebpf/syscall';
-import { type BenchFigure, reportBench } from '@ts-ebpf/test-utils/bench-report';
 import {
   PerfBuffer,
   PerfEventArray,
@@ -27,7 +25,9 @@ import {
   u32,
   u64,
   u64AsNumber,
-} from '../src/index.js';
+} from '@ts-ebpf/maps';
+import { close, pinObject, progTestRun, unpin } from '@ts-ebpf/syscall';
+import { type BenchFigure, reportBench } from '@ts-ebpf/test-utils/bench-report';
 import { counters, loadProducer, outputProgram, ringReserveProgram } from '../test/programs.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);

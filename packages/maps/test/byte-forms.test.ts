@@ -20,15 +20,8 @@ import {
   u32,
   u64,
 } from '../src/index.js';
-import {
-  counters,
-  loadProducer,
-  loadUserRingDrainer,
-  outputProgram,
-  ringWithProducer,
-  run,
-  runSyscall,
-} from './programs.js';
+import { counters, loadProducer, outputProgram, ringWithProducer, run } from './programs.js';
+import { loadUserRingDrainer, runSyscall } from './user-ring-drainer.js';
 
 /**
  * The same bytes as a plain Uint8Array, a Node Buffer (small ones share Node's pool: a non-zero

@@ -2,7 +2,8 @@ import { BpfArgumentError, close } from '@ts-ebpf/syscall';
 import { describeKernel } from '@ts-ebpf/test-utils';
 import { expect, it } from 'vitest';
 import { UserRingBuffer, UserRingBufMap } from '../src/index.js';
-import { counters, loadUserRingDrainer, runSyscall } from './programs.js';
+import { counters } from './programs.js';
+import { loadUserRingDrainer, runSyscall } from './user-ring-drainer.js';
 
 const u64le = (n: number, size = 8) => {
   const b = new Uint8Array(size);

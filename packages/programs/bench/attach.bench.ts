@@ -23,7 +23,7 @@
  * (an xdp cycle takes ~0.4 ms, a tracepoint cycle ~50 ms). A sample of a few milliseconds is at
  * the mercy of one slow RCU grace period: at 20 xdp cycles per sample, repeated runs of the same
  * code gave ratios from 0.8× to 1.3×.
- * Run as root: `npm run bench -w @ts-ebpf/programs` (gcc, clang-19, libbpf and iproute2 installed).
+ * Run as root: `npx nx bench @ts-ebpf/programs` (gcc, clang-19, libbpf and iproute2 installed).
  * BENCH_ROUNDS (default 9) and BENCH_SAMPLE_MS (default 150; at least 10 cycles a sample) set the
  * size, BENCH_CYCLES fixes the cycles per sample instead; BENCH_MODES (e.g. `xdp-link,xdp-netlink`)
  * runs only those of the modes xdp-link, xdp-netlink and tracepoint.
@@ -33,12 +33,6 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BpfProgType, ensureTracefs } from '@ts-ebpf/syscall';
-import { type BenchFigure, reportBench } from '@ts-ebpf/test-utils/bench-report';
-import { compileBpfC } from '@ts-ebpf/test-utils/clang';
-import { returns } from '@ts-ebpf/test-utils/programs';
-import { benchFunction, buildBenchLibrary } from '../../syscall/bench/in-process.js';
-import { bareAttachCalls } from '../../syscall/bench/koffi-floor.js';
 import {
   attachTracepoint,
   attachXdp,
@@ -47,7 +41,13 @@ import {
   netnsPath,
   Program,
   tracepointId,
-} from '../src/index.js';
+} from '@ts-ebpf/programs';
+import { BpfProgType, ensureTracefs } from '@ts-ebpf/syscall';
+import { type BenchFigure, reportBench } from '@ts-ebpf/test-utils/bench-report';
+import { compileBpfC } from '@ts-ebpf/test-utils/clang';
+import { returns } from '@ts-ebpf/test-utils/programs';
+import { benchFunction, buildBenchLibrary } from '../../syscall/bench/in-process.js';
+import { bareAttachCalls } from '../../syscall/bench/koffi-floor.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 9);

@@ -23,6 +23,12 @@
  * core do not inflate), or wall time with `CLOCK=wall`. `ONLY` picks variants (comma-separated;
  * `bare` always runs). Run as root, from packages/programs:
  * `BLOCKS=300 PER_BLOCK=20 tsx --conditions=@ts-ebpf/source bench/load-parts.ts`.
+ *
+ * A diagnostic, not run by `npm run bench`: it times the layers of `Program.load` by calling
+ * internals no package exports (`Attr`, `PROG_LOAD`, `prepareLoad`, `loadWithLog`), so it runs on
+ * the sources (tsx-transformed, with the `@ts-ebpf/source` condition, which every import here and
+ * in koffi-floor.ts then follows), not on the built packages the benchmark page times. Its
+ * figures are ratios between the layers of one such run, not figures of `dist/`.
  */
 import { BpfProgType, OwnedFd, progLoad } from '@ts-ebpf/syscall';
 import {

@@ -15,7 +15,7 @@
  * of ours costs over the bare call is bench/load-parts.ts. The attach benches are
  * bench/attach.bench.ts.
  *
- * Run as root: `npm run bench -w @ts-ebpf/programs` (BENCH_ROUNDS=15; BENCH_LOADS=1200 loads of
+ * Run as root: `npx nx bench @ts-ebpf/programs` (BENCH_ROUNDS=15; BENCH_LOADS=1200 loads of
  * 10 instructions per round).
  */
 import { execFileSync } from 'node:child_process';
@@ -23,11 +23,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Program } from '@ts-ebpf/programs';
 import { BpfProgType } from '@ts-ebpf/syscall';
 import { type BenchFigure, reportBench } from '@ts-ebpf/test-utils/bench-report';
 import { benchFunction, buildBenchLibrary } from '../../syscall/bench/in-process.js';
 import { bareProgLoad, inTurns, median } from '../../syscall/bench/koffi-floor.js';
-import { Program } from '../src/index.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 15);

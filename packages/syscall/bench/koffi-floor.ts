@@ -9,8 +9,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { BpfAttachType, BpfCmd, BpfProgType, syscallTable } from '@ts-ebpf/syscall';
 import koffi from 'koffi';
-import { BpfAttachType, BpfCmd, BpfProgType, syscallTable } from '../src/index.js';
 
 type Call = (...args: number[]) => number;
 const libc = koffi.load('libc.so.6');

@@ -10,14 +10,14 @@
  * turns in blocks on one map); figures are medians of the rounds and ratios medians of the
  * per-round ratios (the machine may be shared). Every figure goes to bench-results/syscall.json.
  *
- *   npm run bench -w @ts-ebpf/syscall     (BENCH_N=1000000 map ops per round; BENCH_ROUNDS=7)
+ *   npx nx bench @ts-ebpf/syscall     (BENCH_N=1000000 map ops per round; BENCH_ROUNDS=7)
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { BpfMapType, close, mapCreate, mapLookupElem, mapUpdateElem } from '@ts-ebpf/syscall';
 import { type BenchFigure, reportBench } from '@ts-ebpf/test-utils/bench-report';
-import { BpfMapType, close, mapCreate, mapLookupElem, mapUpdateElem } from '../src/index.js';
 import { bareGetpid, bareMapCalls, bareProgLoad, cFloor, inTurns, median } from './koffi-floor.js';
 
 const N = Number(process.env.BENCH_N ?? 1_000_000);

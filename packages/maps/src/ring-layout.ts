@@ -35,6 +35,20 @@ export function recordSpan(len: number): number {
 // Which u32 of a native u64 holds the low half (positions are u64 in host byte order).
 const LOW = HOST_LITTLE_ENDIAN ? 0 : 1;
 const HIGH = 1 - LOW;
+/** Index of the low u32 half of a native u64 position in its word pair. */
+export const POSITION_LOW = LOW;
+
+/**
+ * Writes word `index` of a ring's consumer page, as a release where the CPU needs one (so that
+ * reads of the records it frees are done before the kernel can see the space as free).
+ */
+export const storeWord: (words: Uint32Array, index: number, value: number) => void = ACQUIRE
+  ? (words, index, value) => {
+      Atomics.store(words, index, value);
+    }
+  : (words, index, value) => {
+      words[index] = value;
+    };
 
 /** Reads a u64 position that the kernel updates, as a number (retrying a torn read). */
 export function readPosition(source: ReadOnlyBytes | Uint32Array, offset = 0): number {
@@ -66,6 +80,5 @@ export function writePosition(halves: Uint32Array, index: number, pos: number): 
     halves[index + LOW] = 0;
     halves[index + HIGH] = hi;
   }
-  if (ACQUIRE) Atomics.store(halves, index + LOW, pos - hi * TWO32);
-  else halves[index + LOW] = pos - hi * TWO32;
+  storeWord(halves, index + LOW, pos - hi * TWO32);
 }

@@ -233,15 +233,28 @@ export function loadCollectionSpec(bytes: Uint8Array, options: CollectionSpecOpt
 }
 
 /**
- * What a code section's name says ({@link resolveSection}), as a plain object with the same
- * properties in the same order. resolveSection's objects take a new hidden class on every call:
- * each program's reads of its definition (in the checks before a load, in its load options) then
- * missed their inline caches on every load; a copy made property by property takes the hidden
- * class of the copies before it.
+ * Section names resolved so far (null: no convention matches) and what they resolved to: a
+ * name's resolution depends on nothing else, and matching it against the table again for every
+ * load cost more than the rest of reading a section. Never handed out: each caller gets a copy.
+ */
+const resolvedSections = new Map<string, ResolvedSection | null>();
+/** Names kept in `resolvedSections` at most (objects use a handful; the rest are resolved each time). */
+const RESOLVED_SECTIONS_KEPT = 256;
+
+/**
+ * What a code section's name says ({@link resolveSection}), as a plain object of its own with
+ * the same properties in the same order. resolveSection's objects take a new hidden class on
+ * every call: each program's reads of its definition (in the checks before a load, in its load
+ * options) then missed their inline caches on every load; a copy made property by property takes
+ * the hidden class of the copies before it.
  */
 function sectionDefOf(name: string): ResolvedSection | undefined {
-  const def = resolveSection(name);
-  return def && Object.assign({}, def);
+  let def = resolvedSections.get(name);
+  if (def === undefined) {
+    def = resolveSection(name) ?? null;
+    if (resolvedSections.size < RESOLVED_SECTIONS_KEPT) resolvedSections.set(name, def);
+  }
+  return def === null ? undefined : Object.assign({}, def);
 }
 
 const decoder = new TextDecoder();

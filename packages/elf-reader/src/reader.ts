@@ -126,6 +126,21 @@ function utf8(bytes: Uint8Array, start: number, end: number): string {
   return decoder.decode(bytes.subarray(start, end));
 }
 
+/** Bytes passed to one `String.fromCharCode` call (its arguments live on the stack). */
+const ASCII_CHUNK = 4096;
+
+/** `bytes[start, end)` as a string of one char per byte when every byte is ASCII, else null. */
+function asciiText(bytes: Uint8Array, start: number, end: number): string | null {
+  for (let i = start; i < end; i++) if (bytes[i]! >= 0x80) return null;
+  let text = '';
+  for (let i = start; i < end; i += ASCII_CHUNK)
+    text += String.fromCharCode.apply(
+      null,
+      bytes.subarray(i, Math.min(end, i + ASCII_CHUNK)) as unknown as number[],
+    );
+  return text;
+}
+
 /** Largest high word of a 64-bit field that still makes a safe integer. */
 const MAX_SAFE_HIGH = 0x1fffff;
 
@@ -195,6 +210,8 @@ export class ElfFile {
   #le = true;
   #symbols: ElfSymbol[] | undefined;
   #segments: ElfSegment[] | undefined;
+  /** String tables read whole, by section index (see `#tableText`). */
+  #tables: Map<number, string | null> | undefined;
 
   /** Parses the header and the section headers. @throws ElfError for truncated or corrupt input */
   constructor(bytes: Uint8Array) {
@@ -268,9 +285,31 @@ export class ElfFile {
         table.offset,
       );
     const start = table.offset + offset;
+    const text = this.#tableText(table);
+    if (text !== null) {
+      // The table's text holds its bytes one char each: a NUL after `offset` ends the string.
+      const end = text.indexOf('\0', offset);
+      if (end < 0) throw new ElfError('unterminated string', start);
+      return text.slice(offset, end);
+    }
     const end = this.bytes.indexOf(0, start);
     if (end < 0 || end >= table.offset + table.size) throw new ElfError('unterminated string', start);
     return utf8(this.bytes, start, end);
+  }
+
+  /**
+   * The whole of an ASCII string table as one string, read once (null for a table with other
+   * bytes, whose strings are decoded one by one): each name is then a slice of it, where a
+   * search of the bytes for its end and a string built from them cost several times more.
+   */
+  #tableText(table: ElfSection): string | null {
+    this.#tables ??= new Map();
+    let text = this.#tables.get(table.index);
+    if (text === undefined) {
+      text = asciiText(this.bytes, table.offset, table.offset + table.size);
+      this.#tables.set(table.index, text);
+    }
+    return text;
   }
 
   /** The contents of a section (empty for NOBITS). */

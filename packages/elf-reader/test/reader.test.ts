@@ -16,9 +16,10 @@ import {
  * A small ELF64 executable laid out by hand in either byte order: one PT_LOAD segment and
  * sections null, .strtab (section and symbol names), .symtab with one function.
  * Layout: header 0..64, program header 64..120, strings 120..152, symbols 152..200,
- * section headers 200..392.
+ * section headers 200..392. `symbol` names the function (UTF-8, up to 14 bytes); `stringsEnd`
+ * bytes are cut off the end of the string table.
  */
-function tinyElf(order: ByteOrder): Uint8Array {
+function tinyElf(order: ByteOrder, symbol = 'main', stringsEnd = 0): Uint8Array {
   const le = order === 'little';
   const b = new Uint8Array(392);
   const v = new DataView(b.buffer);
@@ -40,10 +41,10 @@ function tinyElf(order: ByteOrder): Uint8Array {
   v.setBigUint64(80, 0x401000n, le);
   v.setBigUint64(96, 0x2000n, le);
   v.setBigUint64(104, 0x2000n, le);
-  const names = '\0.strtab\0.symtab\0main\0';
-  b.set(new TextEncoder().encode(names), 120);
+  const names = new TextEncoder().encode(`\0.strtab\0.symtab\0${symbol}\0`);
+  b.set(names, 120);
   // symbol 1: main, global func, section 0xfff1 (abs), value 0x401234, size 16
-  v.setUint32(152 + 24, names.indexOf('main'), le);
+  v.setUint32(152 + 24, 17, le);
   b[152 + 24 + 4] = (1 << 4) | 2;
   v.setUint16(152 + 24 + 6, 0xfff1, le);
   v.setBigUint64(152 + 24 + 8, 0x401234n, le);
@@ -65,7 +66,7 @@ function tinyElf(order: ByteOrder): Uint8Array {
     v.setUint32(o + 40, link, le);
     v.setBigUint64(o + 56, BigInt(entsize), le);
   };
-  section(1, 1, SectionType.STRTAB, 120, names.length);
+  section(1, 1, SectionType.STRTAB, 120, names.byteLength - stringsEnd);
   section(2, 9, SectionType.SYMTAB, 152, 48, 1, 24);
   return b;
 }
@@ -117,6 +118,25 @@ describe('ELF reader', () => {
     const elf = parseElf(big.subarray(5, 5 + file.byteLength));
     expect(elf.symbols[1]!.name).toBe('main');
     expect(big).toEqual(before);
+  });
+
+  it('reads names of ASCII and of UTF-8 string tables alike, and refuses an unterminated one', () => {
+    // An ASCII table is read whole once, another string by string: both give the same names,
+    // and the same error for a name that runs past the table's end.
+    for (const symbol of ['main', 'mäin_ø']) {
+      const elf = parseElf(tinyElf('little', symbol));
+      expect(elf.sections.map((s) => s.name)).toEqual(['', '.strtab', '.symtab']);
+      expect(elf.symbols[1]!.name).toBe(symbol);
+      let error: unknown;
+      try {
+        void parseElf(tinyElf('little', symbol, 1)).symbols;
+      } catch (e) {
+        error = e;
+      }
+      expect(error, symbol).toBeInstanceOf(ElfError);
+      expect((error as ElfError).message, symbol).toMatch(/unterminated string/);
+      expect((error as ElfError).offset, symbol).toBe(120 + 17);
+    }
   });
 
   it('refuses corrupt files with an ElfError carrying the offset', () => {

@@ -1,4 +1,11 @@
-import { type Btf, type BtfType, type CompositeType, resolveType, sizeOf } from '@ts-ebpf/btf';
+import {
+  type Btf,
+  type BtfMember,
+  type BtfType,
+  type CompositeType,
+  resolveType,
+  sizeOf,
+} from '@ts-ebpf/btf';
 import { type ElfFile, SectionType } from '@ts-ebpf/elf-reader';
 
 import { ElfError } from './errors.js';
@@ -40,19 +47,29 @@ export interface BtfMapSpec extends MapLoadSettings {
   initialValues: Map<number, string>;
 }
 
-function decodeUint(btf: Btf, memberType: number, what: string): number {
-  const ptr = resolveType(btf, memberType);
+/** How errors name member `member` of map `map`'s definition (made only for an error). */
+function memberName(map: string, member: BtfMember): string {
+  return `map ${map}.${member.name}`;
+}
+
+function decodeUint(btf: Btf, map: string, member: BtfMember): number {
+  const ptr = resolveType(btf, member.type);
   if (ptr.kind !== 'ptr')
-    throw new ElfError(`${what}: expected __uint() (a pointer to an array), got ${ptr.kind}`);
+    throw new ElfError(
+      `${memberName(map, member)}: expected __uint() (a pointer to an array), got ${ptr.kind}`,
+    );
   const arr = resolveType(btf, ptr.type);
   if (arr.kind !== 'array')
-    throw new ElfError(`${what}: expected __uint() (a pointer to an array), got pointer to ${arr.kind}`);
+    throw new ElfError(
+      `${memberName(map, member)}: expected __uint() (a pointer to an array), got pointer to ${arr.kind}`,
+    );
   return arr.nelems;
 }
 
-function decodeType(btf: Btf, memberType: number, what: string): number {
-  const ptr = resolveType(btf, memberType);
-  if (ptr.kind !== 'ptr') throw new ElfError(`${what}: expected __type() (a pointer), got ${ptr.kind}`);
+function decodeType(btf: Btf, map: string, member: BtfMember): number {
+  const ptr = resolveType(btf, member.type);
+  if (ptr.kind !== 'ptr')
+    throw new ElfError(`${memberName(map, member)}: expected __type() (a pointer), got ${ptr.kind}`);
   return ptr.type;
 }
 
@@ -93,32 +110,31 @@ export function defaultMapDefinition(name: string): BtfMapSpec {
 function parseDef(btf: Btf, name: string, def: CompositeType): BtfMapSpec {
   const spec = defaultMapDefinition(name);
   for (const m of def.members) {
-    const what = `map ${name}.${m.name}`;
     const uintField = UINT_FIELDS.get(m.name);
     if (uintField) {
-      spec[uintField] = decodeUint(btf, m.type, what);
+      spec[uintField] = decodeUint(btf, name, m);
       continue;
     }
     switch (m.name) {
       case 'map_extra':
-        spec.mapExtra = BigInt(decodeUint(btf, m.type, what));
+        spec.mapExtra = BigInt(decodeUint(btf, name, m));
         break;
       case 'key':
-        spec.keyTypeId = decodeType(btf, m.type, what);
+        spec.keyTypeId = decodeType(btf, name, m);
         spec.keySize = sizeOf(btf, spec.keyTypeId);
         break;
       case 'value':
-        spec.valueTypeId = decodeType(btf, m.type, what);
+        spec.valueTypeId = decodeType(btf, name, m);
         spec.valueSize = sizeOf(btf, spec.valueTypeId);
         break;
       case 'values': {
         const arr = resolveType(btf, m.type);
-        if (arr.kind !== 'array') throw new ElfError(`${what}: expected __array(values, …)`);
+        if (arr.kind !== 'array') throw new ElfError(`${memberName(name, m)}: expected __array(values, …)`);
         const elem = resolveType(btf, arr.type);
         const target: BtfType = elem.kind === 'ptr' ? resolveType(btf, elem.type) : elem;
         if (target.kind === 'struct') spec.innerMap = parseDef(btf, `${name}.inner`, target);
         else if (target.kind !== 'func_proto')
-          throw new ElfError(`${what}: values must hold maps or programs`);
+          throw new ElfError(`${memberName(name, m)}: values must hold maps or programs`);
         spec.valueSize ||= 4;
         break;
       }

@@ -17,7 +17,7 @@ import { ByteArena } from './byte-arena.js';
 import { EM_BPF } from './constants.js';
 import { ElfError, ElfTargetError, UnknownSectionError } from './errors.js';
 import { InsnView, littleEndianView } from './instructions.js';
-import { type CodeSection, DATA_SECTION, linkProgram, relocationsOf } from './link.js';
+import { type CodeSection, isDataSection, linkProgram, relocationsOf } from './link.js';
 import { type ResolvedSection, resolveSection } from './sections.js';
 import { SpecAdjuster } from './spec-adjust.js';
 import { readStructOpsMaps, type StructOpsMapSpec } from './struct-ops.js';
@@ -192,7 +192,7 @@ export function loadCollectionSpec(bytes: Uint8Array, options: CollectionSpecOpt
   const programs = new Map<string, ProgramSpec>();
   const skipped: SkippedProgram[] = [];
   for (const cs of code.values()) {
-    const def = resolveSection(cs.section.name);
+    const def = sectionDefOf(cs.section.name);
     for (const fn of cs.functions) {
       if (fn.bind === SymbolBind.LOCAL) continue; // static functions are subprograms, as in libbpf
       if (!def) {
@@ -207,28 +207,75 @@ export function loadCollectionSpec(bytes: Uint8Array, options: CollectionSpecOpt
     }
   }
 
-  const parts = {
+  const legacyMaps = readLegacyMaps(elf);
+  const btfMapNames = symbolsIn(elf, '.maps').map((s) => s.name);
+  const structOps = readStructOpsMaps(elf, programs);
+  const btf = copyOf(elf, '.BTF', arena);
+  const btfExt = copyOf(elf, '.BTF.ext', arena);
+  // Two literals, not a spread of one into the other: a spread result took a new hidden class on
+  // every load, so that each load added a property through the runtime's slow path and every
+  // later read of the spec missed its inline caches.
+  const adjust = new SpecAdjuster({ elf, programs, legacyMaps, dataSections, btf });
+  return {
     elf,
     byteOrder: order,
     programs,
     skipped,
-    legacyMaps: readLegacyMaps(elf),
+    legacyMaps,
     dataSections,
-    btfMapNames: symbolsIn(elf, '.maps').map((s) => s.name),
-    structOps: readStructOpsMaps(elf, programs),
+    btfMapNames,
+    structOps,
     license,
-    btf: copyOf(elf, '.BTF', arena),
-    btfExt: copyOf(elf, '.BTF.ext', arena),
+    btf,
+    btfExt,
+    adjust,
   };
-  return { ...parts, adjust: new SpecAdjuster(parts) };
+}
+
+/**
+ * Section names resolved so far (null: no convention matches) and what they resolved to: a
+ * name's resolution depends on nothing else, and matching it against the table again for every
+ * load cost more than the rest of reading a section. Never handed out: each caller gets a copy.
+ */
+const resolvedSections = new Map<string, ResolvedSection | null>();
+/** Names kept in `resolvedSections` at most (objects use a handful; the rest are resolved each time). */
+const RESOLVED_SECTIONS_KEPT = 256;
+
+/**
+ * What a code section's name says ({@link resolveSection}), as a plain object of its own with
+ * the same properties in the same order. resolveSection's objects take a new hidden class on
+ * every call: each program's reads of its definition (in the checks before a load, in its load
+ * options) then missed their inline caches on every load; a copy made property by property takes
+ * the hidden class of the copies before it.
+ */
+function sectionDefOf(name: string): ResolvedSection | undefined {
+  let def = resolvedSections.get(name);
+  if (def === undefined) {
+    def = resolveSection(name) ?? null;
+    if (resolvedSections.size < RESOLVED_SECTIONS_KEPT) resolvedSections.set(name, def);
+  }
+  return def === null ? undefined : Object.assign({}, def);
 }
 
 const decoder = new TextDecoder();
 
+/** ASCII strings up to this long are built a char at a time: cheaper than a decoder call. */
+const SHORT_ASCII = 64;
+
 /** The text of `bytes` up to its first NUL (all of it without one). */
 function cString(bytes: Uint8Array): string {
   const end = bytes.indexOf(0);
-  return decoder.decode(end < 0 ? bytes : bytes.subarray(0, end));
+  const text = end < 0 ? bytes : bytes.subarray(0, end);
+  if (text.byteLength <= SHORT_ASCII) {
+    let s = '';
+    for (let i = 0; i < text.byteLength; i++) {
+      const c = text[i]!;
+      if (c >= 0x80) return decoder.decode(text);
+      s += String.fromCharCode(c);
+    }
+    return s;
+  }
+  return decoder.decode(text);
 }
 
 /** A copy of a section's contents (never a view of the caller's bytes), or undefined. */
@@ -269,7 +316,7 @@ function readLegacyMaps(elf: ElfFile): Map<string, LegacyMapSpec> {
 function readDataSections(elf: ElfFile): Map<string, DataSectionSpec> {
   const out = new Map<string, DataSectionSpec>();
   for (const s of elf.sections) {
-    if (!DATA_SECTION.test(s.name)) continue;
+    if (!isDataSection(s.name)) continue;
     const variables = new Map<string, { offset: number; size: number }>();
     for (const sym of elf.symbols) {
       if (sym.section === s.index && sym.type === SymbolType.OBJECT && sym.name) {

@@ -82,20 +82,29 @@ export class ExtInfoSource {
    */
   programExtInfo(program: ProgramSpec, arena?: ByteArena): ProgramExtInfo {
     // Functions in program order, each section's records in instruction order: the records come
-    // out sorted, as the kernel wants them. Counted first, then written into their final arrays.
+    // out sorted, as the kernel wants them. Each function's records are found once (their index
+    // ranges kept, four numbers a function), counted, then written into their final arrays.
     const origins =
       program.origins.length > 1 ? [...program.origins].sort((a, b) => a.start - b.start) : program.origins;
+    const ranges: number[] = new Array(origins.length * 4);
     let nFuncs = 0;
     let nLines = 0;
-    for (const o of origins) {
+    for (let k = 0; k < origins.length; k++) {
+      const o = origins[k]!;
       const fr = this.#funcs.get(o.section) ?? NO_RECORDS;
       const lr = this.#lines.get(o.section) ?? NO_RECORDS;
       const first = o.sectionStart * INSN_SIZE;
       const end = o.sectionEnd * INSN_SIZE;
       const f0 = this.#firstAt(fr, first);
-      nFuncs += this.#firstAt(fr, end, f0) - f0;
+      const f1 = this.#firstAt(fr, end, f0);
       const l0 = this.#firstAt(lr, first);
-      nLines += this.#firstAt(lr, end, l0) - l0;
+      const l1 = this.#firstAt(lr, end, l0);
+      ranges[4 * k] = f0;
+      ranges[4 * k + 1] = f1;
+      ranges[4 * k + 2] = l0;
+      ranges[4 * k + 3] = l1;
+      nFuncs += f1 - f0;
+      nLines += l1 - l0;
     }
     // One block for both record arrays: func_info (8 bytes a record), then line_info (16).
     const size = nFuncs * 8 + nLines * 16;
@@ -103,12 +112,13 @@ export class ExtInfoSource {
     const records = new Uint32Array(block.buffer, block.byteOffset, nFuncs * 2 + nLines * 4);
     let f = 0;
     let l = nFuncs * 2;
-    for (const o of origins) {
-      const first = o.sectionStart * INSN_SIZE;
-      const end = o.sectionEnd * INSN_SIZE;
+    for (let k = 0; k < origins.length; k++) {
+      const o = origins[k]!;
       const shift = o.start - o.sectionStart;
-      f = this.#copyRecords(this.#funcs.get(o.section) ?? NO_RECORDS, first, end, shift, 2, records, f);
-      l = this.#copyRecords(this.#lines.get(o.section) ?? NO_RECORDS, first, end, shift, 4, records, l);
+      const fr = this.#funcs.get(o.section) ?? NO_RECORDS;
+      const lr = this.#lines.get(o.section) ?? NO_RECORDS;
+      f = this.#copyRecords(fr, ranges[4 * k]!, ranges[4 * k + 1]!, shift, 2, records, f);
+      l = this.#copyRecords(lr, ranges[4 * k + 2]!, ranges[4 * k + 3]!, shift, 4, records, l);
     }
     return {
       funcInfo: block.subarray(0, nFuncs * 8),
@@ -117,15 +127,15 @@ export class ExtInfoSource {
   }
 
   /**
-   * Writes the records of `r` for the instructions at byte offsets [`first`, `end`) of their
-   * section into `records` from index `at`, `words` 32-bit words a record, the first (the
-   * instruction's byte offset) turned into its instruction index plus `shift`.
+   * Writes `r`'s records [`from`, `to`) (in instruction order) into `records` from index `at`,
+   * `words` 32-bit words a record, the first (the instruction's byte offset) turned into its
+   * instruction index plus `shift`.
    * @returns the index after the last word written
    */
   #copyRecords(
     r: SortedRecords,
-    first: number,
-    end: number,
+    from: number,
+    to: number,
     shift: number,
     words: number,
     records: Uint32Array,
@@ -133,11 +143,9 @@ export class ExtInfoSource {
   ): number {
     const v = this.#view;
     const le = this.#le;
-    for (let i = this.#firstAt(r, first); i < r.count; i++) {
+    for (let i = from; i < to; i++) {
       const p = this.#at(r, i);
-      const insnOff = v.getUint32(p, le);
-      if (insnOff >= end) break;
-      records[at++] = insnOff / INSN_SIZE + shift;
+      records[at++] = v.getUint32(p, le) / INSN_SIZE + shift;
       for (let w = 1; w < words; w++) records[at++] = v.getUint32(p + 4 * w, le);
     }
     return at;

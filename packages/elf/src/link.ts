@@ -20,6 +20,18 @@ import type { ResolvedSection } from './sections.js';
 /** Names of global-data sections: `.data`, `.rodata`, `.bss`, each optionally with a suffix (`.rodata.str1.1`, `.data.counters`). */
 export const DATA_SECTION = /^\.(data|rodata|bss)(\..+)?$/;
 
+/**
+ * Whether `name` is a global-data section's ({@link DATA_SECTION}). The prefixes are checked
+ * first: most sections are none of these, and a string comparison costs far less than a
+ * regular expression's match.
+ */
+export function isDataSection(name: string): boolean {
+  return (
+    (name.startsWith('.data') || name.startsWith('.rodata') || name.startsWith('.bss')) &&
+    DATA_SECTION.test(name)
+  );
+}
+
 /** A relocation of an instruction of a code section. */
 export interface CodeRelocation {
   /** The index of the instruction it patches in its section. */
@@ -286,7 +298,7 @@ function linkRelocated(
     );
   if (section.name === '.maps' || section.name === 'maps') {
     references.push({ kind: 'map', insn: start + i, name: sym.name });
-  } else if (DATA_SECTION.test(section.name)) {
+  } else if (isDataSection(section.name)) {
     const offset = (sym.type === SymbolType.SECTION ? 0 : Number(sym.value)) + insns.imm(i);
     references.push({ kind: 'data', insn: start + i, section: section.name, offset });
   } else {

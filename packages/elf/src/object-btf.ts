@@ -90,7 +90,13 @@ export function fixObjectBtf(btf: Btf, elf: ElfFile, kconfig?: KconfigData): Fix
     if (kind === KIND_FUNC && (info & 0xffff) === LINKAGE_EXTERN) {
       v.setUint32(at + 4, (info & 0xffff0000) | LINKAGE_STATIC, le);
       nameParams(context, v.getUint32(at + 8, le));
-    } else if (kind === KIND_FUNC && (info & 0xffff) === LINKAGE_GLOBAL && hidden.has(btf.type(id).name)) {
+    } else if (
+      kind === KIND_FUNC &&
+      (info & 0xffff) === LINKAGE_GLOBAL &&
+      hidden.size > 0 &&
+      // The name alone: decoding every global function (each program's) to read it cost more.
+      hidden.has(btf.nameOf(id))
+    ) {
       // As libbpf: a global function of hidden or internal visibility (usdt.bpf.h's
       // `__weak __hidden bpf_usdt_arg`) is verified as static, in its caller's context.
       v.setUint32(at + 4, (info & 0xffff0000) | LINKAGE_STATIC, le);

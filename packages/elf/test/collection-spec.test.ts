@@ -11,7 +11,7 @@ import {
 } from '@ts-ebpf/syscall';
 import { describeKernel } from '@ts-ebpf/test-utils';
 import { describe, expect, it } from 'vitest';
-import { ElfError, loadCollectionSpec, relocate } from '../src/index.js';
+import { ElfError, loadCollectionSpec, relocate, resolveSection } from '../src/index.js';
 import { compileFixture } from './compile.js';
 
 describe('collection spec', () => {
@@ -26,6 +26,20 @@ describe('collection spec', () => {
     expect(spec.dataSections.get('.bss')!.variables.get('hits')).toEqual({ offset: 0, size: 8 });
     expect(spec.dataSections.get('.rodata')!.readOnly).toBe(true);
     expect(spec.btf?.byteLength).toBeGreaterThan(0);
+  });
+
+  it("gives each spec section definitions of its own, equal to resolveSection's", () => {
+    const bytes = compileFixture('sample.bpf.c');
+    const first = loadCollectionSpec(bytes).programs.get('on_getpid')!;
+    const second = loadCollectionSpec(bytes).programs.get('on_getpid')!;
+    expect(first.sectionDef).toStrictEqual(resolveSection(first.section));
+    expect(Object.keys(first.sectionDef)).toEqual(Object.keys(resolveSection(first.section)!));
+    // Changing one spec's definition in place leaves every other spec's as it was.
+    first.sectionDef.target = 'changed';
+    expect(second.sectionDef).toStrictEqual(resolveSection(second.section));
+    expect(loadCollectionSpec(bytes).programs.get('on_getpid')!.sectionDef.target).toBe(
+      'syscalls/sys_enter_getpid',
+    );
   });
 
   it('links the static subprogram into each program that calls it, once', () => {

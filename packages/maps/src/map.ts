@@ -42,6 +42,25 @@ import { assertReusable } from './pin-reuse.js';
 // Keys and values are what this kernel reads and writes: in the host's byte order.
 const ORDER: ByteOrder = HOST_BYTE_ORDER;
 
+/** A map's scratch key (null for keyless maps) and value, each with a DataView of it. */
+interface ScratchBuffers {
+  readonly key: Uint8Array | null;
+  readonly keyView: DataView;
+  readonly value: Uint8Array;
+  readonly valueView: DataView;
+}
+
+function scratchBuffers(keySize: number, valueSize: number): ScratchBuffers {
+  const keyStorage = new ArrayBuffer(keySize);
+  const valueStorage = new ArrayBuffer(Math.max(valueSize, 1));
+  return {
+    key: keySize === 0 ? null : new Uint8Array(keyStorage),
+    keyView: new DataView(keyStorage),
+    value: new Uint8Array(valueStorage),
+    valueView: new DataView(valueStorage),
+  };
+}
+
 /** Codecs to read an existing map with. */
 export interface MapCodecs<K, V> {
   key?: Codec<K>;
@@ -69,16 +88,19 @@ export class BpfMap<K, V> implements Disposable {
   readonly #fd: OwnedFd;
   // The kernel id when known without asking (maps opened from an fd, pin or id).
   #id: number | undefined;
-  /** Scratch key (null for keyless maps), reused by every call. */
-  readonly #key: Uint8Array | null;
-  readonly #keyView: DataView;
-  readonly #value: Uint8Array;
-  readonly #valueView: DataView;
+  /** Whether the map takes no key (its key size is 0). */
+  readonly #keyless: boolean;
+  /**
+   * Scratch key and value of `encodeKey`, `encodeValue`, `lookupRaw` and `takeRaw`, reused by
+   * every call and made on the first: two buffers of their own cost more than the rest of the
+   * constructor, and most maps (a loaded object's) never use them.
+   */
+  #scratch: ScratchBuffers | undefined;
   #pinned: string | undefined;
   // get/set/has/delete/getAndDelete: attr, key and value in native memory, checked once.
   #channel: MapElemChannel | undefined;
-  // Mappings of the values handed out by mmap(), unmapped by close().
-  readonly #mappings = new Set<MmapArray<V>>();
+  // Mappings of the values handed out by mmap(), unmapped by close(); made by the first mmap().
+  #mappings: Set<MmapArray<V>> | undefined;
 
   /** @internal Use {@link BpfMap.create} or the `from*` functions. */
   constructor(
@@ -99,12 +121,12 @@ export class BpfMap<K, V> implements Disposable {
     this.name = info.name;
     this.keyCodec = key;
     this.valueCodec = value;
-    const keyStorage = new ArrayBuffer(key.size);
-    this.#key = key.size === 0 ? null : new Uint8Array(keyStorage);
-    this.#keyView = new DataView(keyStorage);
-    const valueStorage = new ArrayBuffer(Math.max(value.size, 1));
-    this.#value = new Uint8Array(valueStorage);
-    this.#valueView = new DataView(valueStorage);
+    this.#keyless = key.size === 0;
+  }
+
+  #buffers(): ScratchBuffers {
+    this.#scratch ??= scratchBuffers(this.keyCodec.size, this.valueCodec.size);
+    return this.#scratch;
   }
 
   /** Creates a map from a spec (or opens its pin when `pinning.reuse` finds one). */
@@ -230,14 +252,17 @@ export class BpfMap<K, V> implements Disposable {
 
   /** @internal Encodes `key` into the scratch key buffer. */
   encodeKey(key: K): Uint8Array | null {
-    if (this.#key) this.writeKey(this.#keyView, 0, key);
-    return this.#key;
+    if (this.#keyless) return null;
+    const b = this.#buffers();
+    this.writeKey(b.keyView, 0, key);
+    return b.key;
   }
 
   /** @internal Encodes `value` into the scratch value buffer. */
   encodeValue(value: V): Uint8Array {
-    this.writeValue(this.#valueView, 0, value);
-    return this.#value;
+    const b = this.#buffers();
+    this.writeValue(b.valueView, 0, value);
+    return b.value;
   }
 
   // Codec calls: a key or value that does not code is a CodecError naming this map and the side.
@@ -300,7 +325,7 @@ export class BpfMap<K, V> implements Disposable {
 
   // Encodes `key` into the channel's key buffer (maps without keys have none).
   #channelKey(ch: MapElemChannel, key: K): void {
-    if (this.#key) this.writeKey(ch.keyView, 0, key);
+    if (!this.#keyless) this.writeKey(ch.keyView, 0, key);
   }
 
   /** The value stored under `key`, or undefined when absent. `flags`: `Update.LOCK` to read under the value's spin lock. */
@@ -319,7 +344,7 @@ export class BpfMap<K, V> implements Disposable {
     try {
       ch.update(flags);
     } catch (e) {
-      throw this.#explain(ch.fd, 'update', e, this.#key ? ch.key : null, flags);
+      throw this.#explain(ch.fd, 'update', e, this.#keyless ? null : ch.key, flags);
     }
     return this;
   }
@@ -331,7 +356,7 @@ export class BpfMap<K, V> implements Disposable {
     try {
       return ch.delete();
     } catch (e) {
-      throw this.#explain(ch.fd, 'delete', e, this.#key ? ch.key : null, 0);
+      throw this.#explain(ch.fd, 'delete', e, this.#keyless ? null : ch.key, 0);
     }
   }
 
@@ -384,14 +409,16 @@ export class BpfMap<K, V> implements Disposable {
 
   /** @internal Reads a value into the scratch buffer and decodes it; for wrappers. */
   lookupRaw(key: Uint8Array | null, flags = 0): V | undefined {
-    if (!mapLookupElem(this.fd, key, this.#value, flags)) return undefined;
-    return this.readValue(this.#valueView, 0);
+    const b = this.#buffers();
+    if (!mapLookupElem(this.fd, key, b.value, flags)) return undefined;
+    return this.readValue(b.valueView, 0);
   }
 
   /** @internal Takes (pops) a value from a keyless map. */
   takeRaw(flags = 0): V | undefined {
-    if (!mapLookupAndDeleteElem(this.fd, null, this.#value, flags)) return undefined;
-    return this.readTakenValue(this.#valueView, 0);
+    const b = this.#buffers();
+    if (!mapLookupAndDeleteElem(this.fd, null, b.value, flags)) return undefined;
+    return this.readTakenValue(b.valueView, 0);
   }
 
   /** @internal Writes a value into a keyless map. */
@@ -517,7 +544,7 @@ export class BpfMap<K, V> implements Disposable {
           maxEntries: this.maxEntries,
           valueSize: this.valueSize,
           valueCodec: this.valueCodec,
-          onClose: () => this.#mappings.delete(mapping),
+          onClose: () => this.#mappings?.delete(mapping),
         },
         options,
       );
@@ -526,6 +553,7 @@ export class BpfMap<K, V> implements Disposable {
         throw new MapFrozenError(this.label(), 'a writable mmap', e);
       throw e;
     }
+    this.#mappings ??= new Set();
     this.#mappings.add(mapping);
     return mapping;
   }
@@ -559,7 +587,7 @@ export class BpfMap<K, V> implements Disposable {
 
   /** Closes the fd; later calls do nothing. A pin keeps the map alive. */
   close(): void {
-    for (const mapping of this.#mappings) mapping.close();
+    if (this.#mappings) for (const mapping of this.#mappings) mapping.close();
     this.#channel?.close();
     this.#fd.close();
   }

@@ -112,9 +112,11 @@ const HELPERS = {
  * 64-byte record's 12 when the records are in the cache). The data area is mapped twice in a row,
  * so offsets run on without wrapping through a window from `at` (ring position `origin + at`) to
  * `end`, where the records known to be written end (at most one ring size on). A window is opened
- * anew where it is used up, or where the walk passes the first mapping's end (`stop`): so offsets
- * stay below page + size + one record, int32 for every ring this reader maps. A record's commit
- * stores the low half of its end position (`originLow + at`, wrapped to 32 bits by the store)
+ * anew where it is used up, or where the walk passes the first mapping's end (`stop`): so a record
+ * starts below page + size, and the window's end (`end`, a record's `next`) stays below
+ * page + 2 × size. That is below 2^31 for every ring smaller than 1 GiB; in the last part of a
+ * 1 GiB ring it may pass it, and V8 computes those offsets as doubles (slower, still exact). A
+ * record's commit stores the low half of its end position (`originLow + at`, wrapped to 32 bits by the store)
  * while the high half stays what the consumer page holds, below offset `cross`; from there on,
  * writePosition writes both.
  */

@@ -259,23 +259,10 @@ function sectionDefOf(name: string): ResolvedSection | undefined {
 
 const decoder = new TextDecoder();
 
-/** ASCII strings up to this long are built a char at a time: cheaper than a decoder call. */
-const SHORT_ASCII = 64;
-
 /** The text of `bytes` up to its first NUL (all of it without one). */
 function cString(bytes: Uint8Array): string {
   const end = bytes.indexOf(0);
-  const text = end < 0 ? bytes : bytes.subarray(0, end);
-  if (text.byteLength <= SHORT_ASCII) {
-    let s = '';
-    for (let i = 0; i < text.byteLength; i++) {
-      const c = text[i]!;
-      if (c >= 0x80) return decoder.decode(text);
-      s += String.fromCharCode(c);
-    }
-    return s;
-  }
-  return decoder.decode(text);
+  return decoder.decode(end < 0 ? bytes : bytes.subarray(0, end));
 }
 
 /** A copy of a section's contents (never a view of the caller's bytes), or undefined. */

@@ -12,6 +12,8 @@ const {
   LEN_MASK,
   POSITION_LOW,
   loadWord,
+  low32,
+  nextHigh,
   readPosition,
   recordSpan,
   storeWord,
@@ -217,18 +219,6 @@ export function drainRingEventsWith<T>(
 }
 
 const copies = new FeedbackCopies(drainRingEventsWith, 'ring-events', Object.keys(DrainForm).length);
-
-const TWO32 = 2 ** 32;
-
-// The first position above `pos` whose high u32 half differs from `pos`'s.
-function nextHigh(pos: number): number {
-  return (Math.floor(pos / TWO32) + 1) * TWO32;
-}
-
-// The low u32 half of an integer `x` (negative too) as an int32.
-function low32(x: number): number {
-  return (x - Math.floor(x / TWO32) * TWO32) | 0;
-}
 
 // A record header claims more than the producer wrote, read again for it: the ring is corrupt
 // (or another consumer moved the position on).

@@ -67,6 +67,16 @@ export function readPosition(source: ReadOnlyBytes | Uint32Array, offset = 0): n
   }
 }
 
+/** The first position above `pos` whose high u32 half differs from `pos`'s. */
+export function nextHigh(pos: number): number {
+  return (Math.floor(pos / TWO32) + 1) * TWO32;
+}
+
+/** The low u32 half of an integer `x` (negative too) as an int32. */
+export function low32(x: number): number {
+  return (x - Math.floor(x / TWO32) * TWO32) | 0;
+}
+
 /**
  * Publishes a u64 position as two u32 halves of a native u64 at `halves[index]`. Every
  * intermediate value the kernel may see is at or behind `pos`: one 32-bit store while the high

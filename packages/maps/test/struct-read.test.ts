@@ -133,3 +133,43 @@ it.each(['little', 'big'] as const)('a struct reads u64/i64 fields at 4 mod 8 (%
   }
   expect(() => codec.read(view, bytes.length - 4, order)).toThrow(RangeError);
 });
+
+// The word view of an 8-aligned view is made on its second read in a row and used while that
+// view comes back; any other view, a view not 8-aligned in its buffer, an index that is no int32
+// and a detached buffer take the 32-bit halves (which check bounds and throw as DataView does).
+it('a struct reads u64/i64 fields right whichever views come in turn', () => {
+  const order = HOST_BYTE_ORDER;
+  const codec = struct({ seq: u64, delta: i64 });
+  const valueAt = (seq: bigint, at: number) => ({ seq: seq + BigInt(at), delta: -(seq >> 1n) - BigInt(at) });
+  const make = (start: number, seq: bigint) => {
+    const buffer = new ArrayBuffer(start + 32);
+    const view = new DataView(buffer, start, 32);
+    for (const at of [0, 16]) codec.write(view, at, valueAt(seq, at), 'v', order);
+    return view;
+  };
+  const seqs = new Map<DataView, bigint>();
+  const view = (start: number, seq: bigint) => {
+    const v = make(start, seq);
+    seqs.set(v, seq);
+    return v;
+  };
+  const a = view(0, 2n ** 63n + 1n);
+  const b = view(8, 2n ** 40n);
+  const odd = view(4, 2n ** 64n - 100n); // 4 mod 8 in its buffer: never a word view
+  const expectAt = (view: DataView, seq: bigint) => {
+    for (const at of [0, 16]) expect(codec.read(view, at, order)).toEqual(valueAt(seq, at));
+  };
+  for (const turn of [
+    [a, a, a, b, b, a, b, a],
+    [odd, odd, odd, a, a, odd],
+  ]) {
+    for (const v of turn) expectAt(v, seqs.get(v)!);
+  }
+  // a's word view is cached now: offsets that are no int32 index, or past the end, still throw
+  expectAt(a, 2n ** 63n + 1n);
+  expect(() => codec.read(a, 2 ** 32 + 8, order)).toThrow(RangeError);
+  expect(() => codec.read(a, 24, order)).toThrow(RangeError);
+  // a detached buffer's word view is empty: the read throws instead of reading stale words
+  structuredClone(a.buffer, { transfer: [a.buffer] });
+  expect(() => codec.read(a, 0, order)).toThrow(TypeError);
+});

@@ -1,6 +1,6 @@
 // Node-only module (kernel access); the rest of src/ is pure TypeScript.
 /// <reference types="node" />
-import { btfLoad, OwnedFd } from '@ts-ebpf/syscall';
+import { btfLoad, type ClosesLater, closeLater, OwnedFd } from '@ts-ebpf/syscall';
 import { Btf } from './btf.js';
 import { BtfBuilder } from './builder.js';
 
@@ -16,7 +16,7 @@ export interface BtfLoadOptions {
  * BTF loaded into the kernel. `close()` is idempotent, `using` closes it, and
  * reading `fd` after close throws `ObjectClosedError`.
  */
-export class LoadedBtf implements Disposable {
+export class LoadedBtf implements Disposable, ClosesLater {
   readonly #owned: OwnedFd;
 
   /** @param fd - a BTF file descriptor to take ownership of */
@@ -37,6 +37,11 @@ export class LoadedBtf implements Disposable {
   /** Closes the descriptor; later calls do nothing. */
   close(): void {
     this.#owned.close();
+  }
+
+  /** Hands the descriptor to `closeTogether` (`@ts-ebpf/syscall`), which closes it with others. */
+  [closeLater](): OwnedFd {
+    return this.#owned;
   }
 
   /** Same as {@link LoadedBtf.close}. */

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Program, VerifierError } from '@ts-ebpf/programs';
 import { BpfMapType, getpid, kernelVersion } from '@ts-ebpf/syscall';
-import { describeKernel } from '@ts-ebpf/test-utils';
+import { describeKernel, leakedFds, openFds } from '@ts-ebpf/test-utils';
 import { compileBpfC } from '@ts-ebpf/test-utils/clang';
 import { expect, it, onTestFinished, vi } from 'vitest';
 import {
@@ -33,6 +33,21 @@ describeKernel('loadCollection', () => {
     expect(() => c.variable('limit').set(1)).toThrow(/read-only/);
     expect(() => c.map('nope')).toThrow(/no map 'nope' in the collection \(maps: counts\)/);
     expect(() => c.map('nope')).toThrow(NameNotFoundError);
+  });
+
+  it('close closes every program, map, data map and the BTF, whatever was closed before', () => {
+    const before = openFds();
+    const c = loadCollection(compileFixture('sample.bpf.c'));
+    const objects = [...c.programs.values(), ...c.maps.values(), ...c.dataMaps.values()];
+    // one program closed by its owner first, and a global variable written (its data map mapped)
+    c.program('on_getpid').close();
+    c.variable('hits').set(5n);
+    // every object but the program closed, and the BTF
+    expect(leakedFds(before)).toHaveLength(objects.length);
+    c.close();
+    c.close();
+    expect(objects.every((o) => o.closed)).toBe(true);
+    expect(leakedFds(before)).toEqual([]);
   });
 
   it('rewrites const volatile globals before load', () => {

@@ -2,7 +2,9 @@ import { existsSync } from 'node:fs';
 import {
   BpfMapCreateFlag,
   BpfSyscallError,
+  type ClosesLater,
   checkObjectName,
+  closeLater,
   getPinned,
   MapElemChannel,
   type MapInfo,
@@ -72,7 +74,7 @@ export interface MapCodecs<K, V> {
  * typed wrapper such as `HashMap.create`), or opened from a pin, an id or an fd.
  * Every method throws `ObjectClosedError` after {@link BpfMap.close}.
  */
-export class BpfMap<K, V> implements Disposable {
+export class BpfMap<K, V> implements Disposable, ClosesLater {
   /** `MapType.*`. */
   readonly type: number;
   /** Key size in bytes as the kernel knows it. */
@@ -587,9 +589,17 @@ export class BpfMap<K, V> implements Disposable {
 
   /** Closes the fd; later calls do nothing. A pin keeps the map alive. */
   close(): void {
+    this[closeLater]().close();
+  }
+
+  /**
+   * Does what {@link close} does but close the fd, which it hands to `closeTogether`
+   * (`@ts-ebpf/syscall`) to close with others.
+   */
+  [closeLater](): OwnedFd {
     if (this.#mappings) for (const mapping of this.#mappings) mapping.close();
     this.#channel?.close();
-    this.#fd.close();
+    return this.#fd;
   }
 
   [Symbol.dispose](): void {

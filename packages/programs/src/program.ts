@@ -2,6 +2,8 @@ import {
   BpfArgumentError,
   BpfProgType,
   BpfStatsType,
+  type ClosesLater,
+  closeLater,
   enableStats,
   OwnedFd,
   objGet,
@@ -87,7 +89,7 @@ interface ProgramMeta {
  * idempotent, `using` closes it, a forgotten program is closed when garbage-collected,
  * and using a closed program throws `ObjectClosedError`.
  */
-export class Program implements Disposable {
+export class Program implements Disposable, ClosesLater {
   readonly #fd: OwnedFd;
   /** `BpfProgType.*`. */
   readonly type: number;
@@ -263,6 +265,11 @@ export class Program implements Disposable {
   /** Closes the program fd; later calls do nothing. Attached links keep the program alive. */
   close(): void {
     this.#fd.close();
+  }
+
+  /** Hands the descriptor to `closeTogether` (`@ts-ebpf/syscall`), which closes it with others. */
+  [closeLater](): OwnedFd {
+    return this.#fd;
   }
 
   /** Same as {@link Program.close}. */

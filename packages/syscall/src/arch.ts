@@ -5,6 +5,7 @@ export type SyscallName =
   | 'read'
   | 'write'
   | 'close'
+  | 'close_range'
   | 'lseek'
   | 'mmap'
   | 'munmap'
@@ -76,6 +77,7 @@ const generic: SyscallTable = {
   perf_event_open: 241,
   // added after the tables were unified: 434 on every architecture
   pidfd_open: 434,
+  close_range: 436,
   bpf: 280,
 };
 
@@ -118,6 +120,7 @@ export const SYSCALL_TABLES: Readonly<Record<string, SyscallTable>> = {
     memfd_create: 319,
     perf_event_open: 298,
     pidfd_open: 434,
+    close_range: 436,
     bpf: 321,
   },
   arm64: generic,
@@ -157,6 +160,7 @@ export const SYSCALL_TABLES: Readonly<Record<string, SyscallTable>> = {
     memfd_create: 350,
     perf_event_open: 331,
     pidfd_open: 434,
+    close_range: 436,
     bpf: 351,
   },
   ppc64: {
@@ -193,6 +197,7 @@ export const SYSCALL_TABLES: Readonly<Record<string, SyscallTable>> = {
     memfd_create: 360,
     perf_event_open: 319,
     pidfd_open: 434,
+    close_range: 436,
     bpf: 361,
   },
 };

@@ -74,6 +74,7 @@ export {
   TRACEFS_PATH,
   unpin,
 } from './bpffs.js';
+export { type ClosesLater, closeLater, closeOwned, closeTogether } from './close-together.js';
 export { Epoll, EpollEvent, EpollOp, type EpollReady, epollCreate, epollCtl, epollWait } from './epoll.js';
 export { ERRNO_NAMES, Errno, errnoName } from './errno.js';
 export {

@@ -39,9 +39,12 @@ export class LoadedBtf implements Disposable, ClosesLater {
     this.#owned.close();
   }
 
-  /** Hands the descriptor to `closeTogether` (`@ts-ebpf/syscall`), which closes it with others. */
-  [closeLater](): OwnedFd {
-    return this.#owned;
+  /**
+   * Gives the descriptor up to `closeTogether` (`@ts-ebpf/syscall`), which closes it with others:
+   * the BTF counts as closed from here. @returns the number, undefined if closed already
+   */
+  [closeLater](): number | undefined {
+    return this.#owned.closed ? undefined : this.#owned.release();
   }
 
   /** Same as {@link LoadedBtf.close}. */

@@ -589,17 +589,44 @@ export class BpfMap<K, V> implements Disposable, ClosesLater {
 
   /** Closes the fd; later calls do nothing. A pin keeps the map alive. */
   close(): void {
-    this[closeLater]().close();
+    try {
+      this.#closeParts();
+    } finally {
+      this.#fd.close();
+    }
   }
 
   /**
-   * Does what {@link close} does but close the fd, which it hands to `closeTogether`
-   * (`@ts-ebpf/syscall`) to close with others.
+   * Does what {@link close} does but close the fd, which it gives up to `closeTogether`
+   * (`@ts-ebpf/syscall`) to close with others: the map counts as closed from here.
+   * @returns the number, undefined if closed already
    */
-  [closeLater](): OwnedFd {
-    if (this.#mappings) for (const mapping of this.#mappings) mapping.close();
-    this.#channel?.close();
-    return this.#fd;
+  [closeLater](): number | undefined {
+    try {
+      this.#closeParts();
+    } catch (e) {
+      this.#fd.close();
+      throw e;
+    }
+    return this.#fd.closed ? undefined : this.#fd.release();
+  }
+
+  /** Unmaps every mapping and closes the element channel, all of them even when one throws. */
+  #closeParts(): void {
+    let failure: { error: unknown } | undefined;
+    for (const mapping of this.#mappings ?? []) {
+      try {
+        mapping.close();
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+    try {
+      this.#channel?.close();
+    } catch (error) {
+      failure ??= { error };
+    }
+    if (failure) throw failure.error;
   }
 
   [Symbol.dispose](): void {

@@ -1,6 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { bpf, program } from '@ts-ebpf/dsl';
-import { BpfProgType, close, ObjectClosedError, progLoad, progTestRun } from '@ts-ebpf/syscall';
+import {
+  BpfProgType,
+  BpfSyscallError,
+  close,
+  closeTogether,
+  mapInfo,
+  ObjectClosedError,
+  progLoad,
+  progTestRun,
+} from '@ts-ebpf/syscall';
 import { describeKernel, hostCode } from '@ts-ebpf/test-utils';
 import { expect, it } from 'vitest';
 import {
@@ -154,5 +163,23 @@ describeKernel('MmapArray: BPF_F_MMAPABLE arrays through a memory mapping', () =
     expect(c.closed).toBe(true);
     expect(() => c.get(0)).toThrow(ObjectClosedError);
     expect(mappedMaps()).toBe(before);
+  });
+
+  it('a mapping that fails to unmap does not keep the map open or its other mappings mapped', () => {
+    const before = mappedMaps();
+    for (const how of ['close', 'closeTogether'] as const) {
+      const map = ArrayMap.create({ value: u64, maxEntries: 16, mmapable: true });
+      const fd = map.fd;
+      const [first, second] = [map.mmap(), map.mmap()];
+      const unmap = first.close.bind(first);
+      first.close = () => {
+        unmap();
+        throw new Error('unmap failed');
+      };
+      expect(() => (how === 'close' ? map.close() : closeTogether([map]))).toThrow('unmap failed');
+      expect(map.closed && second.closed).toBe(true);
+      expect(mappedMaps()).toBe(before);
+      expect(() => mapInfo(fd)).toThrow(BpfSyscallError);
+    }
   });
 });

@@ -267,9 +267,12 @@ export class Program implements Disposable, ClosesLater {
     this.#fd.close();
   }
 
-  /** Hands the descriptor to `closeTogether` (`@ts-ebpf/syscall`), which closes it with others. */
-  [closeLater](): OwnedFd {
-    return this.#fd;
+  /**
+   * Gives the descriptor up to `closeTogether` (`@ts-ebpf/syscall`), which closes it with others:
+   * the program counts as closed from here. @returns the number, undefined if closed already
+   */
+  [closeLater](): number | undefined {
+    return this.#fd.closed ? undefined : this.#fd.release();
   }
 
   /** Same as {@link Program.close}. */

@@ -1,8 +1,10 @@
 import { describeKernel, openFds } from '@ts-ebpf/test-utils';
+import { Errno } from '@ts-ebpf/uapi';
 import { expect, it } from 'vitest';
 import { closeFds } from '../src/close-together.js';
 import { sysCloseRangeTry, sysFcntlTry } from '../src/ffi.js';
 import {
+  BpfArgumentError,
   BpfMapType,
   BpfSyscallError,
   type ClosesLater,
@@ -27,49 +29,74 @@ function inARow(n: number): number[] {
   return fds;
 }
 
+/** A `range` that records its runs and closes them with close_range. */
+function recordingRange(calls: [number, number][]) {
+  return (first: number, last: number) => {
+    calls.push([first, last]);
+    return sysCloseRangeTry(first, last);
+  };
+}
+
 describeKernel('closing descriptors together', () => {
   it('closeOwned closes every open descriptor, in runs and alone, and skips closed ones', () => {
-    const owned = Array.from({ length: 8 }, () => new OwnedFd(newMap(), 'map'));
-    // a gap in the numbers (a run, a single one, a run), and one closed before
+    // numbers n..n+6: #3 closed before, #5 given away (release), so runs n..n+2, n+4 and n+6
+    const owned = inARow(7).map((fd) => new OwnedFd(fd, 'map'));
     owned[3]!.close();
-    const gap = owned[5]!.release();
+    const given = owned[5]!.release();
     const numbers = owned.filter((o) => !o.closed).map((o) => o.fd);
     expect(numbers.every(isOpen)).toBe(true);
     closeOwned([...owned].reverse());
     expect(owned.every((o) => o.closed)).toBe(true);
     expect(numbers.filter(isOpen)).toEqual([]);
-    // the released number was not its to close
-    expect(isOpen(gap)).toBe(true);
-    closeOwned([new OwnedFd(gap)]);
-    expect(isOpen(gap)).toBe(false);
+    // the number given away was not its to close
+    expect(isOpen(given)).toBe(true);
+    closeOwned([new OwnedFd(given)]);
+    expect(isOpen(given)).toBe(false);
     // again: nothing left to close, nothing thrown
     closeOwned(owned);
   });
 
-  it('close_range closes a run of numbers', () => {
-    const map = newMap();
-    const fds = inARow(3);
-    const base = fds[0]!;
+  it('a run is closed by one close_range, a number alone by close', () => {
+    const alone = newMap();
+    const run = inARow(3);
     const calls: [number, number][] = [];
-    closeFds([map, ...fds], (first, last) => {
-      calls.push([first, last]);
-      return sysCloseRangeTry(first, last);
-    });
-    expect(calls).toEqual([[base, base + 2]]);
-    expect([map, ...fds].filter(isOpen)).toEqual([]);
+    closeFds([run[2]!, alone, run[0]!, run[1]!], recordingRange(calls));
+    expect(calls).toEqual([[run[0], run[2]]]);
+    expect([alone, ...run].filter(isOpen)).toEqual([]);
   });
 
   it('a run the kernel refuses to close_range is closed one by one', () => {
-    const run = inARow(3);
-    const alone = newMap();
+    for (const errno of [Errno.ENOSYS, Errno.EPERM]) {
+      const run = inARow(3);
+      const calls: [number, number][] = [];
+      closeFds([...run], (first, last) => {
+        calls.push([first, last]);
+        return -errno;
+      });
+      expect(calls).toEqual([[run[0], run[2]]]);
+      expect(run.filter(isOpen)).toEqual([]);
+    }
+  });
+
+  it('another close_range failure, or a throw, still closes the run, then is reported', () => {
+    const run = inARow(2);
+    expect(() => closeFds([...run], () => -Errno.EINVAL)).toThrow(/close_range.*EINVAL/);
+    expect(run.filter(isOpen)).toEqual([]);
+    const next = inARow(2);
+    expect(() =>
+      closeFds([...next], () => {
+        throw new Error('range broke');
+      }),
+    ).toThrow('range broke');
+    expect(next.filter(isOpen)).toEqual([]);
+  });
+
+  it('a number given twice is closed once and reported; one that is not open is reported', () => {
+    const run = inARow(2);
     const calls: [number, number][] = [];
-    closeFds([alone, ...run], (first, last) => {
-      calls.push([first, last]);
-      return -38; // ENOSYS
-    });
-    expect(calls).toEqual([[run[0], run[2]]]);
-    expect([alone, ...run].filter(isOpen)).toEqual([]);
-    // close(2) of a number that is not open still reports it
+    expect(() => closeFds([run[0]!, run[1]!, run[0]!], recordingRange(calls))).toThrow(BpfArgumentError);
+    expect(calls).toEqual([]);
+    expect(run.filter(isOpen)).toEqual([]);
     const notOpen = Math.max(...openFds().keys()) + 1000;
     expect(() => closeFds([notOpen], () => 0)).toThrow(BpfSyscallError);
   });
@@ -80,12 +107,11 @@ describeKernel('closing descriptors together', () => {
       close: () => order.push('close() of a closeLater object'),
       [closeLater]: () => {
         order.push('closeLater');
-        return fd;
+        return fd.closed ? undefined : fd.release();
       },
     });
-    const a = new OwnedFd(newMap());
-    const b = new OwnedFd(newMap());
-    const numbers = [a.fd, b.fd];
+    const [first, second] = inARow(2).map((fd) => new OwnedFd(fd));
+    const numbers = [first!.fd, second!.fd];
     const failing = {
       close: () => {
         order.push('failing close');
@@ -93,9 +119,11 @@ describeKernel('closing descriptors together', () => {
       },
     };
     const plain = { close: () => order.push('plain close') };
-    expect(() => closeTogether([later(a), failing, plain, later(b)])).toThrow('first failure');
-    expect(order).toEqual(['closeLater', 'failing close', 'plain close', 'closeLater']);
-    expect(a.closed && b.closed).toBe(true);
+    expect(() => closeTogether([later(first!), failing, plain, later(second!), later(first!)])).toThrow(
+      'first failure',
+    );
+    expect(order).toEqual(['closeLater', 'failing close', 'plain close', 'closeLater', 'closeLater']);
+    expect(first!.closed && second!.closed).toBe(true);
     expect(numbers.filter(isOpen)).toEqual([]);
   });
 });

@@ -27,8 +27,11 @@ export interface ClosesLater {
  * closed 72 array maps in 270-450 µs by one `close(2)` each, and in 65-90 µs by one
  * `close_range` (measured once, not by a committed benchmark).
  *
- * Unlike `close(2)`, `close_range` passes over numbers that are not open: a descriptor some other
- * code closed behind its object's back is not reported when its number falls in a run.
+ * Where the kernel refuses `close_range` (ENOSYS before Linux 5.9, EPERM under a seccomp filter
+ * that does not know it), a run is closed one `close(2)` at a time; any other failure of
+ * `close_range` closes the run so too, then is thrown. A number given twice is closed once, then
+ * reported. Unlike `close(2)`, `close_range` passes over numbers that are not open: a descriptor
+ * some other code closed behind its object's back is not reported when its number falls in a run.
  * @throws the first error a close threw, once every object is closed
  */
 export function closeTogether(objects: Iterable<{ close(): void }>): void {
@@ -56,7 +59,8 @@ export function closeTogether(objects: Iterable<{ close(): void }>): void {
 
 /**
  * Closes every open descriptor of `owned` (closed ones are skipped) as {@link closeTogether}
- * does: one `close_range(2)` per run of consecutive numbers, `close(2)` for a number alone.
+ * does (and with the same fallback): one `close_range(2)` per run of consecutive numbers,
+ * `close(2)` for a number alone.
  * @throws the first error a close threw, once every descriptor is closed
  */
 export function closeOwned(owned: Iterable<OwnedFd>): void {

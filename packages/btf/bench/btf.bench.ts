@@ -7,16 +7,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Btf, dumpC } from '@ts-ebpf/btf';
 import { reportBench } from '@ts-ebpf/test-utils/bench-report';
+import { median } from '@ts-ebpf/test-utils/stats';
 import { expect, it } from 'vitest';
 
 const GOALS = { openAndFirstLookupMs: 10, fullDecodeMedianMs: 100, fullDecodeColdMs: 150 };
 
 const mib = (n: number): string => `${(n / 1048576).toFixed(1)} MiB`;
 const rss = (): number => process.memoryUsage().rss;
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[s.length >> 1]!;
-}
 function time(f: () => void): number {
   const t = performance.now();
   f();

@@ -10,6 +10,7 @@
 import { assemble } from '@ts-ebpf/dsl';
 import { close, progTestRun } from '@ts-ebpf/syscall';
 import { type BenchFigure, reportBench } from '@ts-ebpf/test-utils/bench-report';
+import { median } from '@ts-ebpf/test-utils/stats';
 import { HOST_BYTE_ORDER } from '@ts-ebpf/uapi';
 import { compileFirewall, relocateFirewall } from './c-firewall.js';
 import { firewall } from './firewall.js';
@@ -19,11 +20,6 @@ const REPEAT = Number(process.env.BENCH_REPEAT ?? 200_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
 const GOAL = { maxRatio: 1.1 };
 const CLANG = 'clang-19 -O2, same logic in C';
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[s.length >> 1]!;
-}
 
 const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
 

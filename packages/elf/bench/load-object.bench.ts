@@ -38,6 +38,7 @@ import { loadCollection, loadCollectionAsync } from '@ts-ebpf/elf';
 import { type BenchFigure, reportBench } from '@ts-ebpf/test-utils/bench-report';
 import { compileBpfC } from '@ts-ebpf/test-utils/clang';
 import { returns } from '@ts-ebpf/test-utils/programs';
+import { median } from '@ts-ebpf/test-utils/stats';
 import { bareProgLoad, koffiDispatchCost } from '../../syscall/bench/koffi-floor.js';
 import { buildLibbpfLoad, libbpfLoadServer } from '../test/corpus/libbpf.js';
 
@@ -76,12 +77,6 @@ function source(): string {
 }`);
   }
   return lines.join('\n');
-}
-
-function median(values: readonly number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
 /** Our wall and process CPU time (user + system) per loadCollection + close, in ns, and minor page faults per load. */

@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ArrayMap, u64 } from '@ts-ebpf/maps';
 import { type BenchFigure, reportBench } from '@ts-ebpf/test-utils/bench-report';
+import { median } from '@ts-ebpf/test-utils/stats';
 
 const ENTRIES = 1024;
 const N_MEM = Number(process.env.BENCH_MMAP_N ?? 5_000_000);
@@ -38,7 +39,6 @@ interface JsRound {
   syscallGet: number;
 }
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1]!;
 const ns = (t0: bigint, n: number) => Number(process.hrtime.bigint() - t0) / n;
 
 using map = ArrayMap.create({ value: u64, maxEntries: ENTRIES, mmapable: true, name: 'bench_mmap' });

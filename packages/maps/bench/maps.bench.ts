@@ -14,8 +14,9 @@ import { join } from 'node:path';
 import { encode, HashMap, pollersStopped, type RawBatchResult, u32, u64 } from '@ts-ebpf/maps';
 import { mapLookupElem, mapUpdateElem } from '@ts-ebpf/syscall';
 import { reportBench } from '@ts-ebpf/test-utils/bench-report';
+import { median } from '@ts-ebpf/test-utils/stats';
 import { HOST_BYTE_ORDER } from '@ts-ebpf/uapi';
-import { bareMapCalls, inTurns, median } from '../../syscall/bench/koffi-floor.js';
+import { bareMapCalls, inTurns } from '../../syscall/bench/koffi-floor.js';
 
 const N = Number(process.env.BENCH_N ?? 1_000_000);
 const ROUNDS = 3;

@@ -28,6 +28,7 @@ import {
 } from '@ts-ebpf/maps';
 import { close, pinObject, progTestRun, unpin } from '@ts-ebpf/syscall';
 import { type BenchFigure, reportBench } from '@ts-ebpf/test-utils/bench-report';
+import { median } from '@ts-ebpf/test-utils/stats';
 import { counters, loadProducer, outputProgram, ringReserveProgram } from '../test/programs.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -44,7 +45,6 @@ const cpuNs = (c0: NodeJS.CpuUsage, n: number) => {
   const c = process.cpuUsage(c0);
   return ((c.user + c.system) * 1000) / n;
 };
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const line = (what: string, js: number, cv: number, cpu: string, floor?: number) =>
   console.log(
     `  ${what.padEnd(44)} ${js.toFixed(1).padStart(8)} ns/rec   C ${cv.toFixed(1).padStart(6)}   ratio ${(js / cv).toFixed(2).padStart(6)}   ${cpu}${floor === undefined ? '' : `   (JS floor ${(floor / cv).toFixed(2)}x C)`}`,

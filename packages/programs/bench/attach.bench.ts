@@ -46,6 +46,7 @@ import { BpfProgType, ensureTracefs } from '@ts-ebpf/syscall';
 import { type BenchFigure, reportBench } from '@ts-ebpf/test-utils/bench-report';
 import { compileBpfC } from '@ts-ebpf/test-utils/clang';
 import { returns } from '@ts-ebpf/test-utils/programs';
+import { median } from '@ts-ebpf/test-utils/stats';
 import { benchFunction, buildBenchLibrary } from '../../syscall/bench/in-process.js';
 import { bareAttachCalls } from '../../syscall/bench/koffi-floor.js';
 
@@ -72,12 +73,6 @@ function perCycle(n: number, fn: () => void): number {
   const start = process.hrtime.bigint();
   for (let i = 0; i < n; i++) fn();
   return Number(process.hrtime.bigint() - start) / n;
-}
-
-function median(values: readonly number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'ts-ebpf-bench-'));

@@ -31,12 +31,12 @@
  * figures are ratios between the layers of one such run, not figures of `dist/`.
  */
 import { BpfProgType, OwnedFd, progLoad } from '@ts-ebpf/syscall';
+import { median } from '@ts-ebpf/test-utils/stats';
 import {
   bareClose,
   bareProgLoadAt,
   bareProgLoadAttr,
   forEachTurn,
-  median,
   tenInstructions,
   threadCpuNs,
 } from '../../syscall/bench/koffi-floor.js';

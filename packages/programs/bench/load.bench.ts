@@ -26,8 +26,9 @@ import { fileURLToPath } from 'node:url';
 import { Program } from '@ts-ebpf/programs';
 import { BpfProgType } from '@ts-ebpf/syscall';
 import { type BenchFigure, reportBench } from '@ts-ebpf/test-utils/bench-report';
+import { median } from '@ts-ebpf/test-utils/stats';
 import { benchFunction, buildBenchLibrary } from '../../syscall/bench/in-process.js';
-import { bareProgLoad, inTurns, median } from '../../syscall/bench/koffi-floor.js';
+import { bareProgLoad, inTurns } from '../../syscall/bench/koffi-floor.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 15);

@@ -215,11 +215,6 @@ export function cFloor(mode: 'getpid' | 'progload', n: number): number {
   return JSON.parse(execFileSync(floorBin, [mode, String(n)], { encoding: 'utf8' }))[mode];
 }
 
-/** The median of `values`. */
-export function median(values: readonly number[]): number {
-  return [...values].sort((a, b) => a - b)[values.length >> 1]!;
-}
-
 /** Bare koffi attach + detach calls (see {@link bareAttachCalls}). */
 export interface BareAttachCalls {
   /** `bpf(BPF_LINK_CREATE, BPF_XDP)` of `progFd` on `ifindex`, then close of the link. */

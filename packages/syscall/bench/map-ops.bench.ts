@@ -18,7 +18,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BpfMapType, close, mapCreate, mapLookupElem, mapUpdateElem } from '@ts-ebpf/syscall';
 import { type BenchFigure, reportBench } from '@ts-ebpf/test-utils/bench-report';
-import { bareGetpid, bareMapCalls, bareProgLoad, cFloor, inTurns, median } from './koffi-floor.js';
+import { median } from '@ts-ebpf/test-utils/stats';
+import { bareGetpid, bareMapCalls, bareProgLoad, cFloor, inTurns } from './koffi-floor.js';
 
 const N = Number(process.env.BENCH_N ?? 1_000_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);

@@ -202,21 +202,17 @@ export class Collection implements Disposable {
     if (this.#closed) return;
     this.#closed = true;
     // One failing close (a socket-filter link whose socket is gone) must not leak the rest:
-    // close everything, then report the first error.
-    let first = closeAll(this.#links.splice(0).reverse(), undefined);
-    first = closeAll(this.#mappings.values(), first);
-    first = closeAll(this.structOps.values(), first);
-    // The programs, maps and BTF together: their descriptors (created in a row, mostly) in a few
-    // close_range calls instead of one close each (50 programs and 20 maps: 110 µs instead of 270).
-    try {
-      closeTogether(this.#closable());
-    } catch (e) {
-      first ??= e;
-    }
-    if (first !== undefined) throw first;
+    // closeTogether closes everything, then throws the first error. Links, mappings and struct_ops
+    // are closed first, in this order; the descriptors of the programs, maps and BTF (created in
+    // a row, mostly) then go in a few close_range calls instead of one close each (50 programs
+    // and 20 maps: 110 µs instead of 270).
+    closeTogether(this.#closable());
   }
 
   *#closable(): Generator<{ close(): void }> {
+    yield* this.#links.splice(0).reverse();
+    yield* this.#mappings.values();
+    yield* this.structOps.values();
     yield* this.programs.values();
     yield* this.maps.values();
     yield* this.dataMaps.values();
@@ -226,18 +222,6 @@ export class Collection implements Disposable {
   [Symbol.dispose](): void {
     this.close();
   }
-}
-
-/** Closes every object, even after one throws; returns `first`, or else the first error thrown here. */
-function closeAll(objects: Iterable<{ close(): void }>, first: unknown): unknown {
-  for (const o of objects) {
-    try {
-      o.close();
-    } catch (e) {
-      first ??= e;
-    }
-  }
-  return first;
 }
 
 /**

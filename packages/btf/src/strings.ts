@@ -1,8 +1,8 @@
+import { asciiText } from '@ts-ebpf/uapi';
 import { decodeUtf8 } from './utf8.js';
 
 /** Lookups decoded one by one before the whole section is decoded at once. */
 const BULK_AFTER = 512;
-const CHUNK = 8192;
 
 /**
  * The string section of a BTF blob. The first few strings are decoded one at a
@@ -53,19 +53,12 @@ export class StringSection {
       }
       return this.ascii;
     }
-    for (let i = 0; i < section.length; i++) {
-      if (section[i]! >= 0x80) {
-        this.ascii = false;
-        return false;
-      }
+    const all = asciiText(section);
+    this.ascii = all !== null;
+    if (all !== null) {
+      this.all = all;
+      this.cache.clear();
     }
-    this.ascii = true;
-    const parts: string[] = [];
-    for (let i = 0; i < section.length; i += CHUNK) {
-      parts.push(String.fromCharCode.apply(null, section.subarray(i, i + CHUNK) as unknown as number[]));
-    }
-    this.all = parts.join('');
-    this.cache.clear();
-    return true;
+    return this.ascii;
   }
 }

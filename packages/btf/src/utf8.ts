@@ -1,29 +1,10 @@
 // Minimal UTF-8 coding: this package is pure and cannot rely on TextEncoder typings.
-
-/** Characters passed to one `String.fromCharCode` call (its arguments live on the stack). */
-const ASCII_CHUNK = 4096;
-
-function asciiChunk(bytes: Uint8Array, start: number, end: number): string {
-  return String.fromCharCode.apply(null, bytes.subarray(start, end) as unknown as number[]);
-}
+import { asciiText } from '@ts-ebpf/uapi';
 
 /** Decodes `bytes[start, end)` as UTF-8 (invalid sequences become U+FFFD). */
 export function decodeUtf8(bytes: Uint8Array, start: number, end: number): string {
-  let ascii = true;
-  for (let i = start; i < end; i++) {
-    if (bytes[i]! >= 0x80) {
-      ascii = false;
-      break;
-    }
-  }
-  if (ascii) {
-    // One call per chunk, straight from the bytes: neither a string per character nor an array copy.
-    if (end - start <= ASCII_CHUNK) return asciiChunk(bytes, start, end);
-    const parts: string[] = [];
-    for (let i = start; i < end; i += ASCII_CHUNK)
-      parts.push(asciiChunk(bytes, i, Math.min(end, i + ASCII_CHUNK)));
-    return parts.join('');
-  }
+  const ascii = asciiText(bytes, start, end);
+  if (ascii !== null) return ascii;
   const cps: number[] = [];
   let i = start;
   while (i < end) {

@@ -1,4 +1,4 @@
-import { type ByteOrder, isLittleEndian } from '@ts-ebpf/uapi';
+import { asciiText, type ByteOrder, isLittleEndian } from '@ts-ebpf/uapi';
 import { SectionType, SegmentType, SHN_XINDEX } from './constants.js';
 import { ElfError } from './errors.js';
 
@@ -124,21 +124,6 @@ function utf8(bytes: Uint8Array, start: number, end: number): string {
   }
   decoder ??= new (globalThis as unknown as { TextDecoder: new () => Utf8Decoder }).TextDecoder();
   return decoder.decode(bytes.subarray(start, end));
-}
-
-/** Bytes passed to one `String.fromCharCode` call (its arguments live on the stack). */
-const ASCII_CHUNK = 4096;
-
-/** `bytes[start, end)` as a string of one char per byte when every byte is ASCII, else null. */
-function asciiText(bytes: Uint8Array, start: number, end: number): string | null {
-  for (let i = start; i < end; i++) if (bytes[i]! >= 0x80) return null;
-  let text = '';
-  for (let i = start; i < end; i += ASCII_CHUNK)
-    text += String.fromCharCode.apply(
-      null,
-      bytes.subarray(i, Math.min(end, i + ASCII_CHUNK)) as unknown as number[],
-    );
-  return text;
 }
 
 /** Largest high word of a 64-bit field that still makes a safe integer. */

@@ -7,6 +7,7 @@
  * `node:` module: it runs in any JavaScript runtime.
  */
 
+export { asciiText } from './ascii.js';
 export { type ByteOrder, HOST_BYTE_ORDER, HOST_LITTLE_ENDIAN, isLittleEndian } from './byte-order.js';
 export { describeValue } from './describe-value.js';
 export { closestName, editDistance } from './did-you-mean.js';

@@ -118,9 +118,9 @@ function fail(context: SyscallErrorContext): never {
   throw syscallError(n().koffi.errno(), context);
 }
 
-function nr(name: SyscallName): number {
-  return n().nr[name];
-}
+// Each wrapper reads its number as a named property (`n().nr.read`), never through a shared
+// `nr(name)` helper: that helper's one keyed load saw every name, went megamorphic and cost each
+// call a stub-cache probe (read/write/dup/close through these wrappers were about 10% slower).
 
 /** The bpf() number and binding, set by `bind()`: the hot path does no lookups. */
 let NR_BPF = 0;
@@ -184,7 +184,7 @@ export function sysPerfEventOpen(
   groupFd: number,
   flags: number,
 ): number {
-  const ret = n().ptr1Int4(nr('perf_event_open'), attr, pid, cpu, groupFd, flags);
+  const ret = n().ptr1Int4(n().nr.perf_event_open, attr, pid, cpu, groupFd, flags);
   if (ret < 0) fail({ syscall: 'perf_event_open', detail: `pid ${pid}, cpu ${cpu}` });
   forgetFd(ret);
   return ret;
@@ -192,7 +192,7 @@ export function sysPerfEventOpen(
 
 /** `openat(dirfd, path, flags, mode)`. */
 export function sysOpenat(dirfd: number, path: string, flags: number, mode: number): number {
-  const ret = n().intStrInt2(nr('openat'), dirfd, path, flags, mode);
+  const ret = n().intStrInt2(n().nr.openat, dirfd, path, flags, mode);
   if (ret < 0) fail({ syscall: 'openat', detail: path });
   forgetFd(ret);
   return ret;
@@ -200,20 +200,20 @@ export function sysOpenat(dirfd: number, path: string, flags: number, mode: numb
 
 /** `read(fd, buf, count)`: bytes read. */
 export function sysRead(fd: number, buf: Uint8Array, count: number): number {
-  const ret = n().intPtrLong(nr('read'), fd, buf, count);
+  const ret = n().intPtrLong(n().nr.read, fd, buf, count);
   if (ret < 0) fail({ syscall: 'read', detail: `fd ${fd}` });
   return ret;
 }
 
 /** `read` that returns `-errno` instead of throwing (EAGAIN on non-blocking fds). */
 export function sysReadTry(fd: number, buf: Uint8Array, count: number): number {
-  const ret = n().intPtrLong(nr('read'), fd, buf, count);
+  const ret = n().intPtrLong(n().nr.read, fd, buf, count);
   return ret < 0 ? -n().koffi.errno() : ret;
 }
 
 /** `write(fd, buf, count)`: bytes written. */
 export function sysWrite(fd: number, buf: Uint8Array, count: number): number {
-  const ret = n().intPtrLong(nr('write'), fd, buf, count);
+  const ret = n().intPtrLong(n().nr.write, fd, buf, count);
   if (ret < 0) fail({ syscall: 'write', detail: `fd ${fd}` });
   return ret;
 }
@@ -221,7 +221,7 @@ export function sysWrite(fd: number, buf: Uint8Array, count: number): number {
 /** `close(fd)`. */
 export function sysClose(fd: number): void {
   forgetFd(fd);
-  if (n().int(nr('close'), fd) < 0) fail({ syscall: 'close', detail: `fd ${fd}` });
+  if (n().int(n().nr.close, fd) < 0) fail({ syscall: 'close', detail: `fd ${fd}` });
 }
 
 /**
@@ -231,19 +231,19 @@ export function sysClose(fd: number): void {
  */
 export function sysCloseRangeTry(first: number, last: number): number {
   for (let fd = first; fd <= last; fd++) forgetFd(fd);
-  return n().int3(nr('close_range'), first, last, 0) < 0 ? -n().koffi.errno() : 0;
+  return n().int3(n().nr.close_range, first, last, 0) < 0 ? -n().koffi.errno() : 0;
 }
 
 /** `ioctl(fd, request, arg)` with an integer argument. */
 export function sysIoctlInt(fd: number, request: number, arg: number): number {
-  const ret = n().int3(nr('ioctl'), fd, request, arg);
+  const ret = n().int3(n().nr.ioctl, fd, request, arg);
   if (ret < 0) fail({ syscall: 'ioctl', command: `0x${request.toString(16)}`, detail: `fd ${fd}` });
   return ret;
 }
 
 /** `ioctl(fd, request, buf)` with a pointer argument. */
 export function sysIoctlPtr(fd: number, request: number, arg: Uint8Array | null): number {
-  const ret = n().intLongPtr(nr('ioctl'), fd, request, arg);
+  const ret = n().intLongPtr(n().nr.ioctl, fd, request, arg);
   if (ret < 0) fail({ syscall: 'ioctl', command: `0x${request.toString(16)}`, detail: `fd ${fd}` });
   return ret;
 }
@@ -253,7 +253,7 @@ const F_DUPFD_CLOEXEC = 1030;
 
 /** `fcntl(fd, cmd, arg)`; returns `-errno` on failure. */
 export function sysFcntlTry(fd: number, cmd: number, arg: number): number {
-  const ret = n().int3(nr('fcntl'), fd, cmd, arg);
+  const ret = n().int3(n().nr.fcntl, fd, cmd, arg);
   if (ret < 0) return -n().koffi.errno();
   if (cmd === F_DUPFD || cmd === F_DUPFD_CLOEXEC) forgetFd(ret);
   return ret;
@@ -261,7 +261,7 @@ export function sysFcntlTry(fd: number, cmd: number, arg: number): number {
 
 /** `epoll_create1(flags)`. */
 export function sysEpollCreate1(flags: number): number {
-  const ret = n().int(nr('epoll_create1'), flags);
+  const ret = n().int(n().nr.epoll_create1, flags);
   if (ret < 0) fail({ syscall: 'epoll_create1' });
   forgetFd(ret);
   return ret;
@@ -269,14 +269,14 @@ export function sysEpollCreate1(flags: number): number {
 
 /** `epoll_ctl(epfd, op, fd, event)`. */
 export function sysEpollCtl(epfd: number, op: number, fd: number, event: Uint8Array | null): void {
-  if (n().int3Ptr(nr('epoll_ctl'), epfd, op, fd, event) < 0) {
+  if (n().int3Ptr(n().nr.epoll_ctl, epfd, op, fd, event) < 0) {
     fail({ syscall: 'epoll_ctl', detail: `epfd ${epfd}, op ${op}, fd ${fd}` });
   }
 }
 
 /** `epoll_pwait(epfd, events, max, timeout, NULL)`; EINTR counts as zero events. */
 export function sysEpollPwait(epfd: number, events: Uint8Array, max: number, timeoutMs: number): number {
-  const ret = n().epollWait(nr('epoll_pwait'), epfd, events, max, timeoutMs, null, 8);
+  const ret = n().epollWait(n().nr.epoll_pwait, epfd, events, max, timeoutMs, null, 8);
   if (ret < 0) {
     const errno = n().koffi.errno();
     if (errno === Errno.EINTR) return 0;
@@ -287,7 +287,7 @@ export function sysEpollPwait(epfd: number, events: Uint8Array, max: number, tim
 
 /** `eventfd2(initval, flags)`. */
 export function sysEventfd(initval: number, flags: number): number {
-  const ret = n().int2(nr('eventfd2'), initval, flags);
+  const ret = n().int2(n().nr.eventfd2, initval, flags);
   if (ret < 0) fail({ syscall: 'eventfd2' });
   forgetFd(ret);
   return ret;
@@ -295,12 +295,12 @@ export function sysEventfd(initval: number, flags: number): number {
 
 /** `setns(fd, nstype)`. */
 export function sysSetns(fd: number, nstype: number): void {
-  if (n().int2(nr('setns'), fd, nstype) < 0) fail({ syscall: 'setns', detail: `fd ${fd}` });
+  if (n().int2(n().nr.setns, fd, nstype) < 0) fail({ syscall: 'setns', detail: `fd ${fd}` });
 }
 
 /** `socket(domain, type, protocol)`. */
 export function sysSocket(domain: number, type: number, protocol: number): number {
-  const ret = n().int3(nr('socket'), domain, type, protocol);
+  const ret = n().int3(n().nr.socket, domain, type, protocol);
   if (ret < 0) fail({ syscall: 'socket', detail: `domain ${domain}, type ${type}` });
   forgetFd(ret);
   return ret;
@@ -309,7 +309,7 @@ export function sysSocket(domain: number, type: number, protocol: number): numbe
 /** `bind(fd, addr, addrlen)` with an encoded sockaddr (see `sockaddrIn`). */
 export function sysBind(fd: number, addr: Uint8Array): void {
   checkBuffer(addr, 'bind', 'addr', 1, 'a sockaddr');
-  if (n().intPtrLong(nr('bind'), fd, addr, addr.byteLength) < 0)
+  if (n().intPtrLong(n().nr.bind, fd, addr, addr.byteLength) < 0)
     fail({ syscall: 'bind', detail: `fd ${fd}` });
 }
 
@@ -317,7 +317,7 @@ export function sysBind(fd: number, addr: Uint8Array): void {
 export function sysGetsockname(fd: number, addr: Uint8Array): number {
   checkBuffer(addr, 'getsockname', 'addr', 1, 'room for a sockaddr');
   const len = new Uint32Array([addr.byteLength]);
-  if (n().intPtrPtr(nr('getsockname'), fd, addr, len) < 0) {
+  if (n().intPtrPtr(n().nr.getsockname, fd, addr, len) < 0) {
     fail({ syscall: 'getsockname', detail: `fd ${fd}` });
   }
   return len[0]!;
@@ -326,7 +326,7 @@ export function sysGetsockname(fd: number, addr: Uint8Array): number {
 /** `connect(fd, addr, addrlen)`. */
 export function sysConnect(fd: number, addr: Uint8Array): void {
   checkBuffer(addr, 'connect', 'addr', 1, 'a sockaddr');
-  if (n().intPtrLong(nr('connect'), fd, addr, addr.byteLength) < 0) {
+  if (n().intPtrLong(n().nr.connect, fd, addr, addr.byteLength) < 0) {
     fail({ syscall: 'connect', detail: `fd ${fd}` });
   }
 }
@@ -335,7 +335,7 @@ export function sysConnect(fd: number, addr: Uint8Array): void {
 export function sysSendto(fd: number, data: Uint8Array, flags = 0, addr: Uint8Array | null = null): number {
   checkBuffer(data, 'sendto', 'data', 0);
   if (addr) checkBuffer(addr, 'sendto', 'addr', 1, 'a sockaddr');
-  const ret = n().sendto(nr('sendto'), fd, data, data.byteLength, flags, addr, addr?.byteLength ?? 0);
+  const ret = n().sendto(n().nr.sendto, fd, data, data.byteLength, flags, addr, addr?.byteLength ?? 0);
   if (ret < 0) fail({ syscall: 'sendto', detail: `fd ${fd}` });
   return ret;
 }
@@ -343,21 +343,21 @@ export function sysSendto(fd: number, data: Uint8Array, flags = 0, addr: Uint8Ar
 /** `sendto(fd, buf, len, flags, NULL, 0)` that returns `-errno` instead of throwing (AF_XDP wake-ups). */
 export function sysSendtoTry(fd: number, data: Uint8Array, flags: number): number {
   checkBuffer(data, 'sendto', 'data', 0);
-  const ret = n().sendto(nr('sendto'), fd, data, data.byteLength, flags, null, 0);
+  const ret = n().sendto(n().nr.sendto, fd, data, data.byteLength, flags, null, 0);
   return ret < 0 ? -n().koffi.errno() : ret;
 }
 
 /** `recvfrom(fd, buf, len, flags, NULL, NULL)` that returns `-errno` instead of throwing. */
 export function sysRecvfromTry(fd: number, buf: Uint8Array, flags: number): number {
   checkBuffer(buf, 'recvfrom', 'buf', 0);
-  const ret = n().recvfrom(nr('recvfrom'), fd, buf, buf.byteLength, flags, null, null);
+  const ret = n().recvfrom(n().nr.recvfrom, fd, buf, buf.byteLength, flags, null, null);
   return ret < 0 ? -n().koffi.errno() : ret;
 }
 
 /** `recvfrom(fd, buf, len, flags, NULL, NULL)`. @returns bytes received. */
 export function sysRecvfrom(fd: number, buf: Uint8Array, flags = 0): number {
   checkBuffer(buf, 'recvfrom', 'buf', 0);
-  const ret = n().recvfrom(nr('recvfrom'), fd, buf, buf.byteLength, flags, null, null);
+  const ret = n().recvfrom(n().nr.recvfrom, fd, buf, buf.byteLength, flags, null, null);
   if (ret < 0) fail({ syscall: 'recvfrom', detail: `fd ${fd}` });
   return ret;
 }
@@ -365,7 +365,7 @@ export function sysRecvfrom(fd: number, buf: Uint8Array, flags = 0): number {
 /** `setsockopt(fd, level, name, value, len)`. */
 export function sysSetsockopt(fd: number, level: number, name: number, value: Uint8Array): void {
   checkBuffer(value, 'setsockopt', 'value', 0);
-  if (n().sockopt(nr('setsockopt'), fd, level, name, value, value.byteLength) < 0) {
+  if (n().sockopt(n().nr.setsockopt, fd, level, name, value, value.byteLength) < 0) {
     fail({ syscall: 'setsockopt', detail: `level ${level}, option ${name}` });
   }
 }
@@ -374,7 +374,7 @@ export function sysSetsockopt(fd: number, level: number, name: number, value: Ui
 export function sysGetsockopt(fd: number, level: number, name: number, value: Uint8Array): number {
   checkBuffer(value, 'getsockopt', 'value', 0);
   const len = new Uint32Array([value.byteLength]);
-  if (n().sockoptGet(nr('getsockopt'), fd, level, name, value, len) < 0) {
+  if (n().sockoptGet(n().nr.getsockopt, fd, level, name, value, len) < 0) {
     fail({ syscall: 'getsockopt', detail: `level ${level}, option ${name}` });
   }
   return len[0]!;
@@ -382,24 +382,24 @@ export function sysGetsockopt(fd: number, level: number, name: number, value: Ui
 
 /** `mount(source, target, fstype, flags, NULL)`. */
 export function sysMount(source: string, target: string, fstype: string, flags: number): void {
-  if (n().mount(nr('mount'), source, target, fstype, flags, null) < 0) {
+  if (n().mount(n().nr.mount, source, target, fstype, flags, null) < 0) {
     fail({ syscall: 'mount', detail: `${fstype} on ${target}` });
   }
 }
 
 /** `uname(buf)` into a 390-byte `struct utsname`. */
 export function sysUname(buf: Uint8Array): void {
-  if (n().ptr1(nr('uname'), buf) < 0) fail({ syscall: 'uname' });
+  if (n().ptr1(n().nr.uname, buf) < 0) fail({ syscall: 'uname' });
 }
 
 /** `capget(header, data)`. */
 export function sysCapget(header: Uint8Array, data: Uint8Array): void {
-  if (n().ptr2(nr('capget'), header, data) < 0) fail({ syscall: 'capget' });
+  if (n().ptr2(n().nr.capget, header, data) < 0) fail({ syscall: 'capget' });
 }
 
 /** `memfd_create(name, flags)`. */
 export function sysMemfdCreate(name: string, flags: number): number {
-  const ret = n().strInt(nr('memfd_create'), name, flags);
+  const ret = n().strInt(n().nr.memfd_create, name, flags);
   if (ret < 0) fail({ syscall: 'memfd_create', detail: name });
   forgetFd(ret);
   return ret;
@@ -407,7 +407,7 @@ export function sysMemfdCreate(name: string, flags: number): number {
 
 /** `pidfd_open(pid, flags)`: a file descriptor referring to a process (task storage maps key on it). */
 export function sysPidfdOpen(pid: number, flags = 0): number {
-  const ret = n().int2(nr('pidfd_open'), pid, flags);
+  const ret = n().int2(n().nr.pidfd_open, pid, flags);
   if (ret < 0) fail({ syscall: 'pidfd_open', detail: `pid ${pid}` });
   forgetFd(ret);
   return ret;
@@ -415,12 +415,12 @@ export function sysPidfdOpen(pid: number, flags = 0): number {
 
 /** `getpid()` and `gettid()`. */
 export function sysGetpid(): number {
-  return n().int(nr('getpid'), 0);
+  return n().int(n().nr.getpid, 0);
 }
 
 /** This thread's kernel thread id. */
 export function sysGettid(): number {
-  return n().int(nr('gettid'), 0);
+  return n().int(n().nr.gettid, 0);
 }
 
 /**

@@ -4,7 +4,8 @@
  * in the same run (bench/attach.c: `bpf_program__attach_xdp`, `bpf_xdp_attach` + `bpf_xdp_detach`,
  * `bpf_program__attach_tracepoint`, each with `bpf_link__destroy`), and the koffi call floor: the
  * same kernel entries called bare through koffi against C (`BPF_LINK_CREATE` + close; perf_event_open +
- * `BPF_LINK_CREATE` + two closes).
+ * `BPF_LINK_CREATE` + two closes; for netlink, libbpf's own rtnetlink calls made bare through koffi
+ * against libbpf's loop).
  *
  * What both sides do per cycle: both pass the interface's ifindex, looked up once before timing (as
  * a libbpf caller does with if_nametoindex; `attachXdp` takes an ifindex or a name, and a name costs
@@ -134,6 +135,10 @@ try {
       ours: (n: number) =>
         inside(() => perCycle(n, () => attachXdp(xdp, xdpIfindex, { via: 'netlink', mode: 'skb' }).close())),
       note: 'both sides pass the ifindex, looked up once; one rtnetlink request each way',
+      bareC: 'xdp-netlink',
+      bare: (n: number) => inside(() => perCycle(n, () => bare.xdpNetlink(xdp.fd, xdpIfindex))),
+      floorWhat:
+        "libbpf's rtnetlink calls (socket, setsockopt, bind, getsockname, send, 2 recv, close; twice) through koffi",
     },
     {
       name: 'attach + detach, tracepoint (perf link)',

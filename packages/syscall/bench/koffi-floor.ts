@@ -221,6 +221,13 @@ export interface BareAttachCalls {
   xdpLink(progFd: number, ifindex: number): void;
   /** perf_event_open of tracepoint `tpId`, `bpf(BPF_LINK_CREATE, BPF_PERF_EVENT)` of `progFd` on it, two closes. */
   tracepoint(progFd: number, tpId: number): void;
+  /**
+   * The XDP attach and detach of `progFd` on `ifindex` (skb mode) as libbpf's `bpf_xdp_attach` and
+   * `bpf_xdp_detach` make them, each one rtnetlink request on a socket of its own: socket,
+   * setsockopt(NETLINK_EXT_ACK), bind, getsockname, send, a peeking recv of the ack's size, recv,
+   * close (libbpf's two receives are recvmsg; these are recvfrom, the same kernel path).
+   */
+  xdpNetlink(progFd: number, ifindex: number): void;
 }
 
 /**
@@ -243,6 +250,56 @@ export function bareAttachCalls(): BareAttachCalls {
     return a;
   };
   const PERF_FLAG_FD_CLOEXEC = 8;
+  const socket = libc.func('int socket(int domain, int type, int protocol)');
+  const setsockopt = libc.func('int setsockopt(int fd, int level, int name, void *val, uint32_t len)');
+  const bind = libc.func('int bind(int fd, void *addr, uint32_t len)');
+  const getsockname = libc.func('int getsockname(int fd, void *addr, _Inout_ uint32_t *len)');
+  const send = libc.func('long send(int fd, void *buf, unsigned long len, int flags)');
+  const recv = libc.func('long recv(int fd, void *buf, unsigned long len, int flags)');
+  const one = new Uint8Array([1, 0, 0, 0]);
+  const sockaddr = new Uint8Array(12);
+  sockaddr[0] = 16; // sockaddr_nl.nl_family = AF_NETLINK, pid and groups 0
+  const name = new Uint8Array(12);
+  const nameLen = [12];
+  const reply = new Uint8Array(4096);
+  const replyView = new DataView(reply.buffer);
+  // RTM_SETLINK { ifinfomsg, IFLA_XDP { IFLA_XDP_FD, IFLA_XDP_FLAGS } }, built per call as libbpf does
+  const setlink = (ifindex: number, fd: number, flags: number, seq: number) => {
+    const m = new Uint8Array(52);
+    const v = new DataView(m.buffer);
+    v.setUint32(0, 52, true);
+    v.setUint16(4, 19, true); // RTM_SETLINK
+    v.setUint16(6, 0x1 | 0x4, true); // NLM_F_REQUEST | NLM_F_ACK
+    v.setUint32(8, seq, true);
+    v.setInt32(20, ifindex, true);
+    v.setUint16(32, 20, true);
+    v.setUint16(34, 43 | 0x8000, true); // IFLA_XDP | NLA_F_NESTED
+    v.setUint16(36, 8, true);
+    v.setUint16(38, 1, true); // IFLA_XDP_FD
+    v.setInt32(40, fd, true);
+    v.setUint16(44, 8, true);
+    v.setUint16(46, 3, true); // IFLA_XDP_FLAGS
+    v.setUint32(48, flags, true);
+    return m;
+  };
+  const request = (message: Uint8Array) => {
+    const s = socket(16, 3 | 0o2000000, 0); // AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE
+    if (s < 0) throw new Error('bare netlink socket failed');
+    try {
+      if (setsockopt(s, 270, 11, one, 4) < 0) throw new Error('bare NETLINK_EXT_ACK failed');
+      if (bind(s, sockaddr, 12) < 0) throw new Error('bare netlink bind failed');
+      nameLen[0] = 12;
+      if (getsockname(s, name, nameLen) < 0) throw new Error('bare netlink getsockname failed');
+      if (send(s, message, message.byteLength, 0) < 0) throw new Error('bare netlink send failed');
+      if (recv(s, reply, reply.byteLength, 0x2 | 0x20) < 0) throw new Error('bare netlink peek failed'); // MSG_PEEK | MSG_TRUNC
+      if (recv(s, reply, reply.byteLength, 0) < 0) throw new Error('bare netlink recv failed');
+      const error = replyView.getInt32(16, true); // nlmsgerr.error of the ack
+      if (error !== 0) throw new Error(`bare RTM_SETLINK IFLA_XDP failed: errno ${-error}`);
+    } finally {
+      close(s);
+    }
+  };
+  let seq = 0;
   return {
     xdpLink(progFd, ifindex) {
       const attr = linkAttr(progFd, ifindex, BpfAttachType.XDP);
@@ -265,6 +322,10 @@ export function bareAttachCalls(): BareAttachCalls {
       if (fd < 0) throw new Error('bare BPF_LINK_CREATE (perf event) failed');
       close(fd);
       close(pfd);
+    },
+    xdpNetlink(progFd, ifindex) {
+      request(setlink(ifindex, progFd, 2 | 1, ++seq)); // XDP_FLAGS_SKB_MODE | XDP_FLAGS_UPDATE_IF_NOEXIST
+      request(setlink(ifindex, -1, 2, ++seq)); // XDP_FLAGS_SKB_MODE
     },
   };
 }

@@ -4,14 +4,15 @@
  * never assigned again. esbuild (tsup) rewrites every top-level `const` and `let` of a bundle to
  * `var`, on purpose and without an option. V8 folds a module's `const` bindings into the code that
  * reads them, but must load a `var` from its context at every use: the ring readers' hot loops read
- * their layout constants and helpers so, and the built package drained a ring buffer 25-50% slower
- * than its sources (cursor 7.2 against 4.7 ns a 64-byte record; decoded events 12.4 against 9.4).
+ * their layout constants and helpers so, and the built package drained a ring buffer slower than
+ * its sources (in one process, both builds alternating, the rewrite took `cursor()` 0.62-0.91x,
+ * `consume(cb)` 0.74-0.86x and `consumeEvents` 0.96-0.97x the time; on the benchmark page the
+ * cursor went from 6.8-7.2 to 4.6-4.9 ns a 64-byte record).
  *
- * It is a trade, made per package where it was measured: a `const` read before V8 optimizes the
- * code that reads it costs a check that it is initialized, which a `var` does not. The BTF
- * decoder, which runs mostly before it is optimized, took 160 ms cold (35 ms warm) to decode
- * vmlinux with the rewrite against 131 ms (27 ms) without; `@ts-ebpf/maps`, whose readers are hot
- * loops, is the package that runs it (its build script).
+ * A `const` read before V8 optimizes the code that reads it costs a check that it is initialized,
+ * which a `var` does not; the BTF decoder, which runs mostly unoptimized, showed no difference
+ * beyond its own run-to-run spread (vmlinux decoded in 119-165 ms cold with the rewrite, 130-173
+ * without, four runs each, alternating).
  *
  * A declaration is rewritten only when every name it binds has an initializer and no assignment
  * anywhere in the file (`=`, compound assignments, `++`/`--`, destructuring assignment, a for-in/of

@@ -22,9 +22,10 @@
  *
  * Usage: node scripts/keep-top-level-const.mjs <dist directory>   (every .js and .cjs file in it)
  */
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 const ts = createRequire(import.meta.url)('typescript');
 
@@ -128,7 +129,10 @@ export function keepTopLevelConst(text, fileName) {
   return { text: out, rewritten: starts.length };
 }
 
-const isMain = process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href;
+// Run as a script (not imported by its test). Node names the main module by its real path, so the
+// command line's path is resolved first: run through a symlink, the script would do nothing.
+const isMain =
+  process.argv[1] !== undefined && fileURLToPath(import.meta.url) === realpathSync(process.argv[1]);
 if (isMain) {
   const dir = process.argv[2];
   if (!dir) throw new Error('usage: keep-top-level-const.mjs <dist directory>');

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -61,6 +61,19 @@ describe('keepTopLevelConst', () => {
       expect(readFileSync(join(dir, 'notes.txt'), 'utf8')).toBe('var a = 1;\n');
       expect(execFileSync(process.execPath, [join(dir, 'index.js')], { encoding: 'utf8' })).toBe('42\n');
       expect(execFileSync(process.execPath, [join(dir, 'index.cjs')], { encoding: 'utf8' })).toBe('2\n');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('rewrites when run through a symlink to the script', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ts-ebpf-keep-const-'));
+    try {
+      const script = new URL('../keep-top-level-const.mjs', import.meta.url).pathname;
+      symlinkSync(script, join(dir, 'link.mjs'));
+      writeFileSync(join(dir, 'index.js'), 'var n = 1;\n');
+      execFileSync(process.execPath, [join(dir, 'link.mjs'), dir]);
+      expect(readFileSync(join(dir, 'index.js'), 'utf8')).toBe('const n = 1;\n');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -8,8 +8,6 @@ const ASCII_CHUNK = 4096;
  */
 export function asciiText(bytes: Uint8Array, start = 0, end = bytes.length): string | null {
   for (let i = start; i < end; i++) if (bytes[i]! >= 0x80) return null;
-  if (end - start <= ASCII_CHUNK)
-    return String.fromCharCode.apply(null, bytes.subarray(start, end) as unknown as number[]);
   let text = '';
   for (let i = start; i < end; i += ASCII_CHUNK)
     text += String.fromCharCode.apply(

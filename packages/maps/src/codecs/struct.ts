@@ -144,32 +144,39 @@ const INLINE_READS = new Map<Codec<unknown>, (at: string, name: string) => strin
   [i64, (at) => `big(d, ${at}, le, true)`],
 ]);
 
-// The 64-bit bigint reads of a generated struct read. For 8-aligned host-order values: an
-// element of a BigUint64Array (or BigInt64Array) over the view, which V8 compiles inline where
-// DataView's bigint getters are calls, made for a view once it is passed twice in a row (as a
-// ring reader or a map passes its one view on every call). Else (a perf sample's payload starts
-// 4 bytes past an 8-aligned record, so its u64s are never 8-aligned in the mapping; a view seen
-// once; another byte order): the value composed of its two 32-bit halves inside
-// BigInt.asUintN(64, …) / asIntN(64, …), which TurboFan (Node 20's V8) compiles to plain 64-bit
-// arithmetic — and drops when no one reads the field — where the unaligned DataView getter
-// stayed a builtin call (about 10 ns; 2-3x a perf sample's decode). Each byte order's halves at
-// plain offsets (see safe-int64.ts). Made per struct, in the generated code's scope, so that
-// each struct's code has its own.
+// The 64-bit bigint reads of a generated struct read. Every read ends in one element load of a
+// 64-bit typed array: of a BigUint64Array (or BigInt64Array) over the view itself, for 8-aligned
+// host-order values of a view passed twice in a row (as a ring reader or a map passes its one
+// view on every call), made once; else of an 8-byte scratch array the value is first copied
+// into (a perf sample's payload starts 4 bytes past an 8-aligned record, so its u64s are never
+// 8-aligned in the mapping; a view seen once; another byte order). One load, whichever way the
+// value came: TurboFan (Node 20's V8) keeps its 64 bits untagged until something reads the
+// field, and allocates no bigint when nothing does (a callback that reads another field, inlined
+// into a drain). Where the paths returned different values (the element, or the value composed
+// of its halves by BigInt.asUintN), it merged them as tagged values, so every record allocated
+// its bigint (about 33 bytes; a perf sample with a u64 field decoded in 54 ns against 33 with
+// u64AsNumber, and 30 with this). Made per struct, in the generated code's scope, so that each
+// struct's code has its own.
 const BIG_READ = `
   let seen, cached, wu, ws;
   const host = h.hostLittle;
+  const sw = new Uint32Array(2), su = new BigUint64Array(sw.buffer), ss = new BigInt64Array(sw.buffer);
   // big() holds the word view's path alone: the view compared with the cached one, the index
   // checked, the element loaded. With the caching below in it as well, a ring's drain decoding
   // a struct of three u64 fields that its callback compared took about twice as long, and one of
   // six u64 fields that it kept about 1.4 times.
   const big = (d, i, le, signed) => {
-    if (d === cached && le === host && (i & 7) === 0 && i === (i | 0) && i >= 0 && i >> 3 < wu.length)
-      return signed ? ws[i >> 3] : wu[i >> 3];
-    return bigOther(d, i, le, signed);
+    let words = signed ? ss : su, at = 0;
+    if (d === cached && le === host && (i & 7) === 0 && i === (i | 0) && i >= 0 && i >> 3 < wu.length) {
+      words = signed ? ws : wu;
+      at = i >> 3;
+    } else copy(d, i, le);
+    return words[at];
   };
-  // Makes the word view for an 8-aligned view passed a second time in a row. A detached buffer's
-  // arrays have length 0: its reads come here, and the getters in halves() throw.
-  const bigOther = (d, i, le, signed) => {
+  // Copies the 8 bytes at i into the scratch words, in the host's order (making the word view
+  // of an 8-aligned view passed a second time in a row). The getters check the view's bounds,
+  // as the 64-bit one would; a detached buffer's arrays have length 0 and its getters throw.
+  const copy = (d, i, le) => {
     if (d !== cached && le === host && (i & 7) === 0 && i === (i | 0) && i >= 0) {
       if (d !== seen) seen = d;
       else if ((d.byteOffset & 7) === 0) {
@@ -177,24 +184,16 @@ const BIG_READ = `
         const n = d.byteLength >> 3;
         wu = new BigUint64Array(d.buffer, d.byteOffset, n);
         ws = new BigInt64Array(d.buffer, d.byteOffset, n);
-        if (i >> 3 < n) return signed ? ws[i >> 3] : wu[i >> 3];
       }
     }
-    return halves(d, i, le, signed);
-  };
-  // Apart from big(), which stays small enough for V8 to inline.
-  // The getters check the view's bounds, as the 64-bit one would.
-  const halves = (d, i, le, signed) => {
+    // each order's halves at plain offsets (see safe-int64.ts)
     if (le) {
-      const hi = d.getUint32(i + 4, true), lo = d.getUint32(i, true);
-      return signed
-        ? BigInt.asIntN(64, (BigInt(hi) << 32n) | BigInt(lo))
-        : BigInt.asUintN(64, (BigInt(hi) << 32n) | BigInt(lo));
+      sw[host ? 0 : 1] = d.getUint32(i, true);
+      sw[host ? 1 : 0] = d.getUint32(i + 4, true);
+    } else {
+      sw[host ? 1 : 0] = d.getUint32(i, false);
+      sw[host ? 0 : 1] = d.getUint32(i + 4, false);
     }
-    const hi = d.getUint32(i, false), lo = d.getUint32(i + 4, false);
-    return signed
-      ? BigInt.asIntN(64, (BigInt(hi) << 32n) | BigInt(lo))
-      : BigInt.asUintN(64, (BigInt(hi) << 32n) | BigInt(lo));
   };`;
 
 const HELPERS = { readU64AsNumber, readI64AsNumber, hostLittle: HOST_BYTE_ORDER === 'little' };

@@ -82,7 +82,7 @@ function register(): number {
 
 /** Start of the last number read, for `ll` constants that need a bigint. */
 let numStart = 0;
-/** Whether the last number read is exact as a double (at most 15 decimal or 12 hex digits). */
+/** Whether the last number read is exact as a double (below 2^53: at most 15 decimal or 13 hex digits). */
 let numExact = true;
 
 /** A number literal that is exact as a double; NaN when absent or too long. */
@@ -118,7 +118,7 @@ function literal(): number {
       value = value * 16 + v;
     }
     if (pos === hexStart) return Number.NaN;
-    numExact = pos - hexStart <= 12;
+    numExact = pos - hexStart <= 13;
   } else {
     for (; pos < end && isDigit(src.charCodeAt(pos)); pos++) value = value * 10 + src.charCodeAt(pos) - 48;
     numExact = pos - digitsStart <= 15;

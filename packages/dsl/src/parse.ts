@@ -319,7 +319,8 @@ const ASSIGNMENTS: readonly Rule<AssignCtx>[] = [
   ],
 ];
 
-function parseStatement(s: string): InstructionFields {
+/** The pattern table's reading of one normalized statement (no label); throws for text it cannot read. */
+export function parseStatement(s: string): InstructionFields {
   const fields = match(STATEMENTS, s, s);
   if (fields === undefined) throw new Fail('unrecognised instruction');
   return fields;
@@ -346,7 +347,8 @@ export function parse(text: string): Instruction[] {
     if (stop < 0) stop = source.length;
     const common = parseCommonStatement(source, start, stop, cache);
     if (common !== undefined) items.add(common);
-    else for (const raw of lineStatements(source.slice(start, stop))) parseGeneral(raw, line + 1, items);
+    else
+      for (const raw of lineStatements(source.slice(start, stop))) parseGeneral(raw, line + 1, items, cache);
     start = stop + 1;
   }
   const read = items.done();
@@ -362,8 +364,12 @@ export function parse(text: string): Instruction[] {
   }
 }
 
-/** Parses one statement the general way into `items`. */
-function parseGeneral(raw: string, line: number, items: Items): void {
+/**
+ * Parses one statement the general way into `items`: labels, kernel listing prefixes and spacing
+ * are taken off, and what is left goes to the fast path when it can read it (reading it as the
+ * pattern table would), to the pattern table otherwise.
+ */
+function parseGeneral(raw: string, line: number, items: Items, cache: InstructionCache): void {
   let s = normalize(raw);
   try {
     for (let m = s.includes(':') ? LABEL.exec(s) : null; m !== null; m = LABEL.exec(s)) {
@@ -375,7 +381,7 @@ function parseGeneral(raw: string, line: number, items: Items): void {
     if (listed) s = s.slice(listed[0].length);
     if (s === '') return;
     if (listed?.[1] === '18' && !s.endsWith(' ll')) s += ' ll'; // the kernel prints ld_imm64 without `ll`
-    const insn = makeInstruction(parseStatement(s));
+    const insn = parseCommonStatement(s, 0, s.length, cache) ?? makeInstruction(parseStatement(s));
     if (listed?.[1] !== undefined && insn.code !== Number.parseInt(listed[1], 16)) {
       throw new Fail(
         `reads as opcode 0x${insn.code.toString(16).padStart(2, '0')}, not the listed (${listed[1]})`,

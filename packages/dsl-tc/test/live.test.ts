@@ -104,10 +104,13 @@ describeKernel('dsl-tc programs on a veth pair', () => {
     {
       using loop = attachTcx(back, veth.host, 'egress');
       expect(loop).toBeDefined();
+      // What the host side sent before the redirect may have reached the peer (the IPv6
+      // neighbour discovery and MLD reports of a new link: one did, in a CI run): count from here.
+      const before = readCounters(peerMap).ingressPackets;
       veth.sendToPeer(6);
+      expect(readCounters(peerMap).ingressPackets).toBe(before);
     }
     expect(readCounters(map).ingressPackets).toBeGreaterThanOrEqual(6);
-    expect(readCounters(peerMap).ingressPackets).toBe(0);
     // Without the redirect the datagrams reach the peer.
     veth.sendToPeer(2);
     expect(readCounters(peerMap).ingressPackets).toBeGreaterThanOrEqual(2);

@@ -17,7 +17,9 @@
  * less disturbed than wall time on a loaded host). The koffi call floor is a bare BPF_PROG_LOAD of a
  * 2-instruction program + close through koffi against the same from C (bench/bare-prog-load.c).
  *
- * Further rows time `loadCollectionAsync` (program loads issued concurrently on worker threads,
+ * A further row times `loadCollection(bytes, { threads })`, the programs verified on
+ * BENCH_CONCURRENCY threads at once (this one and helper threads), against the same sequential
+ * libbpf baseline. Further rows time `loadCollectionAsync` (program loads issued concurrently on worker threads,
  * BENCH_CONCURRENCY at a time, default the machine's parallelism; and one at a time, pipelined: the
  * next program is prepared on this thread while the previous one is in the kernel) in the same
  * rounds, against the same sequential libbpf baseline: explicit options, not the headline. The
@@ -79,12 +81,15 @@ function source(): string {
   return lines.join('\n');
 }
 
-/** Our wall and process CPU time (user + system) per loadCollection + close, in ns, and minor page faults per load. */
-function ours(bytes: Uint8Array, n: number): { wall: number; cpu: number; faults: number } {
+/**
+ * Our wall and process CPU time (user + system) per loadCollection + close, in ns, and minor page
+ * faults per load; the programs verified on `threads` threads at once.
+ */
+function ours(bytes: Uint8Array, n: number, threads = 1): { wall: number; cpu: number; faults: number } {
   const faults0 = process.resourceUsage().minorPageFault;
   const cpu0 = process.cpuUsage();
   const start = process.hrtime.bigint();
-  for (let i = 0; i < n; i++) loadCollection(bytes).close();
+  for (let i = 0; i < n; i++) loadCollection(bytes, { threads }).close();
   const wall = Number(process.hrtime.bigint() - start) / n;
   const cpu = process.cpuUsage(cpu0);
   const faults = (process.resourceUsage().minorPageFault - faults0) / n;
@@ -126,6 +131,7 @@ try {
   // ~100 loads, on background threads whose CPU time (and the second core) would otherwise be
   // measured with the first rounds (after 20 loads: ~2× the CPU time of the steady state).
   ours(bytes, WARMUP);
+  ours(bytes, WARMUP / 4, CONCURRENCY);
   await oursAsync(bytes, WARMUP / 4, CONCURRENCY);
   await libbpf.time(1);
 
@@ -146,6 +152,10 @@ try {
   const pipeCpu: number[] = [];
   const pipeWallRatios: number[] = [];
   const pipeCpuRatios: number[] = [];
+  const threadedWall: number[] = [];
+  const threadedCpu: number[] = [];
+  const threadedWallRatios: number[] = [];
+  const threadedCpuRatios: number[] = [];
   for (let r = 0; r < ROUNDS; r++) {
     const o = ours(bytes, LOADS);
     const t = await libbpf.time(LOADS);
@@ -157,6 +167,11 @@ try {
     theirsFaults.push(t.minor_faults / LOADS);
     wallRatios.push(o.wall / t.ns_per_load);
     cpuRatios.push(o.cpu / t.cpu_ns_per_load);
+    const h = ours(bytes, LOADS, CONCURRENCY);
+    threadedWall.push(h.wall);
+    threadedCpu.push(h.cpu);
+    threadedWallRatios.push(h.wall / t.ns_per_load);
+    threadedCpuRatios.push(h.cpu / t.cpu_ns_per_load);
     const a = await oursAsync(bytes, LOADS, CONCURRENCY);
     asyncWall.push(a.wall);
     asyncCpu.push(a.cpu);
@@ -192,6 +207,9 @@ try {
     `ratio (median of rounds):            wall ${median(wallRatios).toFixed(2)}, CPU ${median(cpuRatios).toFixed(2)}`,
   );
   console.log(
+    `loadCollection, threads: ${CONCURRENCY}: wall ${ms(median(threadedWall))}, CPU ${ms(median(threadedCpu))}; ratio wall ${median(threadedWallRatios).toFixed(2)}, CPU ${median(threadedCpuRatios).toFixed(2)}`,
+  );
+  console.log(
     `loadCollectionAsync, ${CONCURRENCY} concurrent: wall ${ms(median(asyncWall))}, CPU ${ms(median(asyncCpu))}; ratio wall ${median(asyncWallRatios).toFixed(2)}, CPU ${median(asyncCpuRatios).toFixed(2)}`,
   );
   console.log(
@@ -203,13 +221,13 @@ try {
   );
   console.log(`koffi floor (${floor.what}): ${floor.ratio.toFixed(2)}`);
   const note = `median of ${ROUNDS} rounds × ${LOADS} loads after ${WARMUP} warm-up loads; median per-round ratio ${median(wallRatios).toFixed(3)} (wall), ${median(cpuRatios).toFixed(3)} (CPU); minor page faults per load ${median(oursFaults).toFixed(1)} vs ${median(theirsFaults).toFixed(1)}`;
-  // A loadCollectionAsync row (wall time) against libbpf's sequential load.
-  const asyncRow = (
-    shape: string,
+  // A row of a load that runs programs at once (wall time) against libbpf's sequential load.
+  const parallelRow = (
+    name: string,
     how: string,
     m: { wall: number[]; cpu: number[]; wallRatios: number[]; cpuRatios: number[] },
   ): BenchFigure => ({
-    name: `loadCollectionAsync + close, ${PROGRAMS} programs / ${MAPS} maps, ${shape}`,
+    name: `${name}, ${PROGRAMS} programs / ${MAPS} maps, ${how}`,
     unit: 'ms',
     value: median(m.wall) / 1e6,
     baseline: {
@@ -217,7 +235,11 @@ try {
       value: median(theirsWall) / 1e6,
     },
     floor,
-    note: `${how}; median per-round ratio ${median(m.wallRatios).toFixed(3)} (wall), ${median(m.cpuRatios).toFixed(3)} (CPU); process CPU ${(median(m.cpu) / 1e6).toFixed(2)} ms vs ${(median(theirsCpu) / 1e6).toFixed(2)} ms; ${dispatchNote}`,
+    note: `median per-round ratio ${median(m.wallRatios).toFixed(3)} (wall), ${median(m.cpuRatios).toFixed(3)} (CPU); process CPU ${(median(m.cpu) / 1e6).toFixed(2)} ms vs ${(median(theirsCpu) / 1e6).toFixed(2)} ms`,
+  });
+  const explained = (figure: BenchFigure, why: string): BenchFigure => ({
+    ...figure,
+    note: `${why}; ${figure.note}`,
   });
   const figures: BenchFigure[] = [
     {
@@ -237,15 +259,32 @@ try {
       floor,
       note: `${note}; user + system time of the whole process (node's GC and compiler threads included)`,
     },
-    asyncRow(
-      `${CONCURRENCY} concurrent`,
-      `program loads issued ${CONCURRENCY} at a time on worker threads (an explicit option; the sequential row is the headline)`,
-      { wall: asyncWall, cpu: asyncCpu, wallRatios: asyncWallRatios, cpuRatios: asyncCpuRatios },
+    explained(
+      parallelRow('loadCollection + close', `threads: ${CONCURRENCY}`, {
+        wall: threadedWall,
+        cpu: threadedCpu,
+        wallRatios: threadedWallRatios,
+        cpuRatios: threadedCpuRatios,
+      }),
+      `the programs verified on ${CONCURRENCY} threads at once, this one and helper threads (an explicit option; the sequential row is the headline)`,
     ),
-    asyncRow(
-      '1 in flight, pipelined',
-      'concurrency 1: each program is prepared on this thread while the previous one is verified on a worker thread',
-      { wall: pipeWall, cpu: pipeCpu, wallRatios: pipeWallRatios, cpuRatios: pipeCpuRatios },
+    explained(
+      parallelRow('loadCollectionAsync + close', `${CONCURRENCY} concurrent`, {
+        wall: asyncWall,
+        cpu: asyncCpu,
+        wallRatios: asyncWallRatios,
+        cpuRatios: asyncCpuRatios,
+      }),
+      `program loads issued ${CONCURRENCY} at a time on worker threads (an explicit option; the sequential row is the headline); ${dispatchNote}`,
+    ),
+    explained(
+      parallelRow('loadCollectionAsync + close', '1 in flight, pipelined', {
+        wall: pipeWall,
+        cpu: pipeCpu,
+        wallRatios: pipeWallRatios,
+        cpuRatios: pipeCpuRatios,
+      }),
+      `concurrency 1: each program is prepared on this thread while the previous one is verified on a worker thread; ${dispatchNote}`,
     ),
     {
       name: `loadCollectionAsync + close, ${PROGRAMS} programs / ${MAPS} maps, ${CONCURRENCY} concurrent, process CPU time`,

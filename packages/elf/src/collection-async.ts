@@ -34,7 +34,8 @@ export interface AsyncCollectionOptions extends CollectionOptions {
  *
  * Loads that ask for a verifier log (`options.logLevel`), and the logged retry of a failed load,
  * run on the calling thread. `source` must not change until the promise settles.
- * @throws BpfArgumentError for a `concurrency` that is not a positive integer
+ * @throws BpfArgumentError for a `concurrency` that is not a positive integer, or `threads` (an
+ *   option of `loadCollection`: here `concurrency` says how many loads run at once)
  */
 export async function loadCollectionAsync(
   source: Uint8Array | CollectionSpec,
@@ -45,6 +46,11 @@ export async function loadCollectionAsync(
     throw new BpfArgumentError(
       'concurrency',
       `loadCollectionAsync: ${describeValue(concurrency)} is not a positive integer`,
+    );
+  if (options.threads !== undefined)
+    throw new BpfArgumentError(
+      'threads',
+      "loadCollectionAsync runs its program loads on libuv's worker threads: set options.concurrency, not options.threads (an option of loadCollection)",
     );
   const load = startCollection(source, options);
   const { toLoad, context } = load;

@@ -7,7 +7,14 @@ import { Btf, type BtfExt, btfExtLayout, parseBtfExt } from '@ts-ebpf/btf';
 import { kernelBtf, type LoadedBtf, loadBtf } from '@ts-ebpf/btf/kernel';
 import { SymbolBind, SymbolType } from '@ts-ebpf/elf-reader';
 import { Program, type ProgramLoadOptions, StructOps, VerifierError } from '@ts-ebpf/programs';
-import { BpfProgLoadFlag, BpfProgType, BpfSyscallError, kernelVersion, progBindMap } from '@ts-ebpf/syscall';
+import {
+  BpfProgLoadFlag,
+  BpfProgType,
+  BpfSyscallError,
+  checkThreads,
+  kernelVersion,
+  progBindMap,
+} from '@ts-ebpf/syscall';
 import { HOST_BYTE_ORDER } from '@ts-ebpf/uapi';
 import type { BtfMapSpec } from './btf-maps.js';
 import { ByteArena } from './byte-arena.js';
@@ -183,6 +190,33 @@ function loadPrepared(prepared: PreparedProgram): Program {
 }
 
 /**
+ * The programs loaded on `threads` threads at once (`Program.loadEach`) and added in declaration
+ * order; the first failure in that order is thrown once every loaded program is owned (by the
+ * collection, or closed here).
+ */
+function loadOnThreads(load: CollectionLoad, prepared: readonly PreparedProgram[], threads: number): void {
+  const results = Program.loadEach(
+    prepared.map((p) => p.load),
+    { threads },
+  );
+  const failed = results.findIndex((r) => !(r instanceof Program));
+  if (failed < 0) {
+    let added = 0;
+    try {
+      // The collection owns each program from loaded() on, even when its binding throws.
+      for (; added < results.length; added++)
+        load.loaded(prepared[added]!.spec.name, results[added] as Program);
+    } catch (e) {
+      for (const r of results.slice(added + 1)) (r as Program).close();
+      throw e;
+    }
+    return;
+  }
+  for (const r of results) if (r instanceof Program) r.close();
+  throw programLoadError((results[failed] as { error: unknown }).error, prepared[failed]!);
+}
+
+/**
  * A struct_ops program is loaded against the member its map binds it to.
  * @throws ElfError for one no `.struct_ops` map uses (the kernel cannot load it without a member)
  */
@@ -210,6 +244,7 @@ export function loadCollection(
   source: Uint8Array | CollectionSpec,
   options: CollectionOptions = {},
 ): Collection {
+  if (options.threads !== undefined) checkThreads(options.threads, 'threads');
   const load = startCollection(source, options);
   try {
     // Every program is prepared (relocated, its func/line info placed, its load options built)
@@ -218,7 +253,11 @@ export function loadCollection(
     // verification evicts from the CPU's caches the code and data that work would touch).
     const prepared: PreparedProgram[] = new Array(load.toLoad.length);
     for (let i = 0; i < prepared.length; i++) prepared[i] = prepareProgram(load.toLoad[i]!, load.context);
-    for (const p of prepared) load.loaded(p.spec.name, loadPrepared(p));
+    if ((options.threads ?? 1) === 1) {
+      for (const p of prepared) load.loaded(p.spec.name, loadPrepared(p));
+    } else {
+      loadOnThreads(load, prepared, options.threads!);
+    }
     return load.finish();
   } catch (e) {
     load.collection.close();

@@ -38,6 +38,15 @@ export interface CollectionOptions extends CollectionSpecOptions {
   /** Verifier log level for every program (default: a log only when a load fails). */
   logLevel?: number;
   /**
+   * Threads that verify the programs at once (`loadCollection` only): this one and `threads - 1`
+   * helper threads, as `Program.loadEach` runs them. The kernel verifies each program on the
+   * thread that loads it, so with idle cores the programs take less wall time. The helper threads
+   * are started on first use and kept, and join a load once they are up: `startHelperThreads(threads)`
+   * ahead of the first load lets it use them; `stopHelperThreads()` ends them. An integer from 1
+   * to 64; default 1: the programs are loaded one after another on this thread.
+   */
+  threads?: number;
+  /**
    * DSL plugins to check programs against, before anything is loaded: a program whose section
    * a plugin covers may call only the helpers that section may ({@link PluginCheckError}).
    */

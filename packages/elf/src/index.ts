@@ -21,6 +21,8 @@ export {
   SymbolBind,
   SymbolType,
 } from '@ts-ebpf/elf-reader';
+// The helper threads loadCollection's `threads` option verifies programs on (declared in @ts-ebpf/syscall).
+export { HelperThreadError, startHelperThreads, stopHelperThreads } from '@ts-ebpf/syscall';
 export { type AttachTargets, attachBySection } from './attach.js';
 export { type BtfMapSpec, type MapLoadSettings, Pinning, parseBtfMaps } from './btf-maps.js';
 export { Collection, type CollectionOptions } from './collection.js';

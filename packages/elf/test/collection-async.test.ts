@@ -2,11 +2,22 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { VerifierError } from '@ts-ebpf/programs';
-import { BpfProgType, progInfo } from '@ts-ebpf/syscall';
+import {
+  BpfArgumentError,
+  BpfProgType,
+  progInfo,
+  startHelperThreads,
+  stopHelperThreads,
+} from '@ts-ebpf/syscall';
 import { describeKernel, leakedFds, openFds } from '@ts-ebpf/test-utils';
 import { compileBpfC } from '@ts-ebpf/test-utils/clang';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { CollectionVerifierError, loadCollection, loadCollectionAsync } from '../src/index.js';
+import {
+  type Collection,
+  CollectionVerifierError,
+  loadCollection,
+  loadCollectionAsync,
+} from '../src/index.js';
 
 const PROGRAMS = 16;
 let dir: string;
@@ -50,51 +61,61 @@ beforeAll(() => {
 }, 60_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+/** `c` holds the programs of `good` in declaration order, as `sync` (loaded one by one) holds them. */
+function expectSameAs(c: Collection, sync: Collection): void {
+  expect([...c.programs.keys()]).toEqual([...sync.programs.keys()]);
+  expect([...c.programs.keys()]).toEqual(Array.from({ length: PROGRAMS }, (_, p) => `prog_${p}`));
+  for (const [name, program] of c.programs) {
+    const p = Number(name.slice('prog_'.length));
+    expect(program.type).toBe(BpfProgType.XDP);
+    const info = progInfo(program.fd);
+    expect(info.name).toBe(name);
+    // bound to .rodata as loadCollection binds them, beside the hash map and .bss they use
+    expect(info.mapIds.length).toBe(progInfo(sync.program(name).fd).mapIds.length);
+    expect(info.mapIds.length).toBe(3);
+    expect(program.testRun({ data: new Uint8Array(64) }).retval).toBe(p % 3);
+  }
+  expect(c.variable('runs').getBigInt()).toBe(BigInt(PROGRAMS));
+}
+
+/** What `load` throws for `twoRejected`, checked against what the sequential load throws. */
+async function expectSameRejection(load: () => Promise<Collection> | Collection): Promise<void> {
+  const before = openFds();
+  let syncError: unknown;
+  try {
+    loadCollection(twoRejected);
+  } catch (e) {
+    syncError = e;
+  }
+  expect(syncError).toBeInstanceOf(CollectionVerifierError);
+  let error: unknown;
+  try {
+    await load();
+  } catch (e) {
+    error = e;
+  }
+  expect(error).toBeInstanceOf(CollectionVerifierError);
+  expect(error).toBeInstanceOf(VerifierError);
+  // the first rejected program in declaration order, as the sequential load reports it
+  expect((error as CollectionVerifierError).programName).toBe('prog_6');
+  expect((error as Error).message).toBe((syncError as Error).message);
+  expect((error as Error).cause).toBeInstanceOf(VerifierError);
+  expect(leakedFds(before)).toEqual([]);
+}
+
 describeKernel('loadCollectionAsync', () => {
   it.each([1, 4, PROGRAMS])(
     'loads every program in declaration order, as loadCollection does (concurrency %i)',
     async (concurrency) => {
       using sync = loadCollection(good);
       using c = await loadCollectionAsync(good, { concurrency });
-      expect([...c.programs.keys()]).toEqual([...sync.programs.keys()]);
-      expect([...c.programs.keys()]).toEqual(Array.from({ length: PROGRAMS }, (_, p) => `prog_${p}`));
-      for (const [name, program] of c.programs) {
-        const p = Number(name.slice('prog_'.length));
-        expect(program.type).toBe(BpfProgType.XDP);
-        const info = progInfo(program.fd);
-        expect(info.name).toBe(name);
-        // bound to .rodata as loadCollection binds them, beside the hash map and .bss they use
-        expect(info.mapIds.length).toBe(progInfo(sync.program(name).fd).mapIds.length);
-        expect(info.mapIds.length).toBe(3);
-        expect(program.testRun({ data: new Uint8Array(64) }).retval).toBe(p % 3);
-      }
-      expect(c.variable('runs').getBigInt()).toBe(BigInt(PROGRAMS));
+      expectSameAs(c, sync);
     },
   );
 
   it.each([1, 3, PROGRAMS])(
     'a verifier rejection in the middle throws what loadCollection throws and leaves no fd open (concurrency %i)',
-    async (concurrency) => {
-      const before = openFds();
-      let syncError: unknown;
-      try {
-        loadCollection(twoRejected);
-      } catch (e) {
-        syncError = e;
-      }
-      expect(syncError).toBeInstanceOf(CollectionVerifierError);
-      const asyncError = await loadCollectionAsync(twoRejected, { concurrency }).then(
-        () => undefined,
-        (e: unknown) => e,
-      );
-      expect(asyncError).toBeInstanceOf(CollectionVerifierError);
-      expect(asyncError).toBeInstanceOf(VerifierError);
-      // the first rejected program in declaration order, as the sequential load reports it
-      expect((asyncError as CollectionVerifierError).programName).toBe('prog_6');
-      expect((asyncError as Error).message).toBe((syncError as Error).message);
-      expect((asyncError as Error).cause).toBeInstanceOf(VerifierError);
-      expect(leakedFds(before)).toEqual([]);
-    },
+    (concurrency) => expectSameRejection(() => loadCollectionAsync(twoRejected, { concurrency })),
   );
 
   it('loads only options.programs, and with a verifier log when options.logLevel asks for one', async () => {
@@ -117,6 +138,36 @@ describeKernel('loadCollectionAsync', () => {
       c.close();
       c.close();
     }
+    expect(leakedFds(before)).toEqual([]);
+  });
+});
+
+describeKernel('loadCollection with threads', () => {
+  afterAll(() => stopHelperThreads());
+
+  it.each([2, 3])('loads every program in declaration order, as one thread does (threads %i)', (threads) => {
+    using sync = loadCollection(good);
+    using c = loadCollection(good, { threads });
+    expectSameAs(c, sync);
+  });
+
+  it.each([2, PROGRAMS])(
+    'a verifier rejection in the middle throws what one thread throws and leaves no fd open (threads %i)',
+    async (threads) => {
+      // Helpers started by the load itself would be open descriptors (each Node thread's own) the
+      // leak check counts: they are started first.
+      await startHelperThreads(threads);
+      await expectSameRejection(() => loadCollection(twoRejected, { threads }));
+    },
+  );
+
+  it('refuses a bad thread count before creating anything, and threads in loadCollectionAsync', async () => {
+    const before = openFds();
+    for (const threads of [0, 65, 2.5]) {
+      expect(() => loadCollection(good, { threads })).toThrow(BpfArgumentError);
+      expect(() => loadCollection(good, { threads })).toThrow(/threads/);
+    }
+    await expect(loadCollectionAsync(good, { threads: 2 })).rejects.toThrow(/options\.concurrency/);
     expect(leakedFds(before)).toEqual([]);
   });
 });

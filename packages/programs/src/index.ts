@@ -4,6 +4,8 @@
  * readable verifier error, test-run them, and attach them through links.
  */
 
+// The helper threads Program.loadEach verifies programs on (declared in @ts-ebpf/syscall).
+export { HelperThreadError, startHelperThreads, stopHelperThreads } from '@ts-ebpf/syscall';
 // The program and attach type tables Program.load and the attach functions take, so a user of
 // this package needs no other import for them (declared once, in @ts-ebpf/uapi).
 export { BpfAttachType, BpfProgType } from '@ts-ebpf/uapi';
@@ -108,7 +110,13 @@ export {
   type TracingKind,
   tracingUnsupportedReason,
 } from './probes.js';
-export { Program, type ProgramInfo, type TestRunOptions, type TestRunResult } from './program.js';
+export {
+  type LoadEachOptions,
+  Program,
+  type ProgramInfo,
+  type TestRunOptions,
+  type TestRunResult,
+} from './program.js';
 export {
   attachStructOps,
   StructOps,

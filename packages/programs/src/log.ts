@@ -1,4 +1,10 @@
-import { BpfSyscallError, type ProgLoadAttr, progLoad, progLoadAsync } from '@ts-ebpf/syscall';
+import {
+  BpfSyscallError,
+  type ProgLoadAttr,
+  progLoad,
+  progLoadAsync,
+  progLoadParallel,
+} from '@ts-ebpf/syscall';
 import { Errno } from '@ts-ebpf/uapi';
 import { type EncodedCode, locateSlot } from './instructions.js';
 import { LoadInterruptedError } from './load-interrupted-error.js';
@@ -96,6 +102,47 @@ export async function loadWithLogAsync(
     }
   }
   return loadLoggedOrThrow(attr, code, options, first);
+}
+
+/** One load of {@link loadEachWithLog}: its attr, code and log options. */
+export interface LogLoad {
+  readonly attr: ProgLoadAttr;
+  readonly code: EncodedCode;
+  readonly options: LogOptions;
+}
+
+/**
+ * {@link loadWithLog} of several programs, whose fast paths (the loads that ask for no log) run on
+ * this thread and `threads - 1` helper threads at once (`progLoadParallel`). The loads that ask
+ * for a log, and the logged retries of failed ones, then run on this thread, one after another.
+ * Each result is the load's fd and log, or the error `loadWithLog` would have thrown for it (as
+ * `{ error }`); once the loads have run nothing is thrown, so no fd is left without an owner.
+ */
+export function loadEachWithLog(
+  loads: readonly LogLoad[],
+  threads: number,
+): (LoadResult | { readonly error: unknown })[] {
+  const fastAt: number[] = [];
+  loads.forEach((l, i) => {
+    if ((l.options.logLevel ?? 0) === 0) fastAt.push(i);
+  });
+  const fastResults = progLoadParallel(
+    fastAt.map((i) => withoutLog(loads[i]!.attr)),
+    threads,
+  );
+  const first: (number | BpfSyscallError | undefined)[] = new Array(loads.length);
+  fastAt.forEach((at, i) => {
+    first[at] = fastResults[i];
+  });
+  return loads.map((l, i) => {
+    const r = first[i];
+    if (typeof r === 'number') return { fd: r, log: '' };
+    try {
+      return loadLoggedOrThrow(l.attr, l.code, l.options, r);
+    } catch (error) {
+      return { error };
+    }
+  });
 }
 
 /** The logged load (after a failed fast path `first`, if any), its failure turned into a {@link VerifierError}. */

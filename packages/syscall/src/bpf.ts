@@ -2,6 +2,7 @@ import { BpfCmd } from '@ts-ebpf/uapi';
 import { type Attr, keepAlive } from './attr.js';
 import { forgetFd } from './fd-cache.js';
 import { pointerOf, sysBpfCall, sysBpfTry, sysBpfTryAsync } from './ffi.js';
+import { bpfTryOnThreads } from './helper-threads.js';
 import { checkBuffer, checkInt } from './validate.js';
 
 const COMMAND_NAMES: string[] = [];
@@ -71,4 +72,27 @@ export async function bpfTryAsync(cmd: number, attr: Attr, size: number): Promis
   const result = await sysBpfTryAsync(cmd, attr.address, size);
   if (result >= 0 && CREATES_FD[cmd] === 1) forgetFd(result);
   return result;
+}
+
+/**
+ * {@link bpfTry} of `cmd` (a command that makes a file descriptor) for every attr, made on this
+ * thread and `threads - 1` helper threads at once; each result in order. A call failing with
+ * EAGAIN is tried up to `attempts` times.
+ */
+export function bpfTryParallel(
+  cmd: number,
+  attrs: readonly Attr[],
+  size: number,
+  threads: number,
+  attempts: number,
+): Int32Array {
+  const results = bpfTryOnThreads(
+    cmd,
+    attrs.map((a) => a.address),
+    size,
+    threads,
+    attempts,
+  );
+  for (const fd of results) if (fd >= 0) forgetFd(fd);
+  return results;
 }

@@ -412,3 +412,17 @@ export class FfiUnavailableError extends EbpfError {
     this.name = 'FfiUnavailableError';
   }
 }
+
+/**
+ * A helper thread of system calls (started for program loads on several threads) failed: it could
+ * not start (koffi or the C library would not load on it), stopped, or its call threw. The
+ * helper's error is the `cause` when there is one. A helper that could not start or stopped is
+ * reported by the next batch, which then makes no call (and the batch after it starts a new
+ * helper); a call that threw fails its own batch, whose other results are closed.
+ */
+export class HelperThreadError extends EbpfError {
+  constructor(message: string, options?: { readonly cause?: unknown }) {
+    super(message, options);
+    this.name = 'HelperThreadError';
+  }
+}

@@ -13,6 +13,9 @@
  * koffi and libc are loaded by the first system call, not at import: importing the package
  * (or a bundle that includes it) runs no native code, and parts that make no system call work
  * where koffi cannot load.
+ *
+ * The helper threads of helper-threads.ts load koffi and libc on their own threads, as this
+ * module names them ({@link helperThreadNative}), and make the one call `bpf()` makes here.
  */
 import { createRequire } from 'node:module';
 import { Errno } from '@ts-ebpf/uapi';
@@ -55,6 +58,12 @@ interface Native {
 
 let native: Native | undefined;
 
+const LIBC = 'libc.so.6';
+/** Declares one fixed-argument shape of `syscall(2)`. */
+const syscallShape = (args: string) => `long syscall(long nr${args ? `, ${args}` : ''})`;
+// bpf() takes the attr's address as an integer: the attrs live in native memory (attr.ts).
+const BPF_SHAPE = syscallShape('long cmd, long attr, long size');
+
 /** Loads koffi and libc and declares every call shape: once, on the first system call. */
 function bind(): Native {
   const nr = syscallTable(); // throws UnsupportedArchitectureError before any native code loads
@@ -66,18 +75,15 @@ function bind(): Native {
     throw new FfiUnavailableError('koffi', { cause: e });
   }
   try {
-    libc = koffi.load('libc.so.6');
+    libc = koffi.load(LIBC);
   } catch (e) {
-    throw new FfiUnavailableError('the C library (libc.so.6)', { cause: e });
+    throw new FfiUnavailableError(`the C library (${LIBC})`, { cause: e });
   }
-  /** Declares one fixed-argument shape of `syscall(2)`. */
-  const shape = (args: string): Call =>
-    libc.func(`long syscall(long nr${args ? `, ${args}` : ''})`) as unknown as Call;
+  const shape = (args: string): Call => libc.func(syscallShape(args)) as unknown as Call;
   native = {
     koffi,
     nr,
-    // bpf() takes the attr's address as an integer: the attrs live in native memory (attr.ts).
-    bpf: shape('long cmd, long attr, long size'),
+    bpf: libc.func(BPF_SHAPE) as unknown as Call,
     ptr1Int4: shape('void *p, int a, int b, int c, unsigned long d'),
     int: shape('long a'),
     int2: shape('long a, long b'),
@@ -105,6 +111,21 @@ function bind(): Native {
   NR_BPF = nr.bpf;
   BPF = native.bpf;
   return native;
+}
+
+/**
+ * What a helper thread loads to make the `bpf()` call this module makes: koffi's module path, the C
+ * library, the call's declaration and the system call's number (binding them here first, so
+ * that a machine where they cannot load fails on this thread, with this module's errors).
+ */
+export function helperThreadNative(): { koffiPath: string; libc: string; prototype: string; nr: number } {
+  const { nr } = n();
+  return {
+    koffiPath: createRequire(import.meta.url).resolve('koffi'),
+    libc: LIBC,
+    prototype: BPF_SHAPE,
+    nr: nr.bpf,
+  };
 }
 
 /** The bound native functions (binding them on the first call). */

@@ -83,6 +83,7 @@ export {
   BpfSyscallError,
   BufferSizeError,
   FfiUnavailableError,
+  HelperThreadError,
   InvalidArgumentError,
   NotFoundError,
   ObjectClosedError,
@@ -135,6 +136,7 @@ export {
   O,
   type OpenFlags,
 } from './files.js';
+export { checkThreads, MAX_THREADS, startHelperThreads, stopHelperThreads } from './helper-threads.js';
 export {
   type BtfInfo,
   btfInfo,
@@ -202,6 +204,7 @@ export {
   type ProgLoadAttr,
   progLoad,
   progLoadAsync,
+  progLoadParallel,
 } from './prog-load.js';
 export { sockaddrIn, sockaddrInPort } from './sockaddr.js';
 export {

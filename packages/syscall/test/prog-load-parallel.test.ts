@@ -1,0 +1,75 @@
+import { describeKernel, leakedFds, openFds, returns } from '@ts-ebpf/test-utils';
+import { afterAll, expect, it } from 'vitest';
+import {
+  BpfArgumentError,
+  BpfProgType,
+  close,
+  decodeLog,
+  InvalidArgumentError,
+  progInfo,
+  progLoad,
+  progLoadParallel,
+  startHelperThreads,
+  stopHelperThreads,
+} from '../src/index.js';
+
+describeKernel('progLoadParallel', () => {
+  afterAll(() => stopHelperThreads());
+
+  it('loads every program, in order, each failure as the typed error progLoad throws', async () => {
+    await startHelperThreads(3);
+    const logBuf = new Uint8Array(4096);
+    const loads = [
+      ...Array.from({ length: 12 }, (_, i) => ({
+        progType: BpfProgType.XDP,
+        insns: returns(i),
+        progName: `par_${i}`,
+      })),
+      { progType: 0x7fff, insns: returns(0), progName: 'no_such_type' },
+      { progType: BpfProgType.XDP, insns: returns(1), progName: 'logged', logLevel: 2, logBuf },
+    ];
+    const results = progLoadParallel(loads, 3);
+    try {
+      expect(results).toHaveLength(loads.length);
+      results.slice(0, 12).forEach((fd, i) => {
+        expect(typeof fd).toBe('number');
+        expect(progInfo(fd as number).name).toBe(`par_${i}`);
+      });
+      expect(results[12]).toBeInstanceOf(InvalidArgumentError);
+      let single: unknown;
+      try {
+        progLoad(loads[12]!);
+      } catch (e) {
+        single = e;
+      }
+      expect((results[12] as Error).message).toBe((single as Error).message);
+      expect(progInfo(results[13] as number).name).toBe('logged');
+      expect(decodeLog(logBuf)).toMatch(/processed 2 insns/);
+    } finally {
+      for (const fd of results) if (typeof fd === 'number') close(fd);
+    }
+  });
+
+  it('checks every load and the thread count before any reaches the kernel', () => {
+    const before = openFds();
+    const good = { progType: BpfProgType.XDP, insns: returns(0) };
+    expect(() => progLoadParallel([good, { ...good, insns: new Uint8Array(12) }], 2)).toThrow(
+      /not a whole number of 8-byte instructions/,
+    );
+    for (const threads of [0, -1, 65, 1.5])
+      expect(() => progLoadParallel([good], threads)).toThrow(BpfArgumentError);
+    expect(leakedFds(before)).toEqual([]);
+  });
+
+  it('stopHelperThreads ends the helpers and their descriptors; a later batch starts new ones', async () => {
+    await stopHelperThreads();
+    const before = openFds();
+    await startHelperThreads(2);
+    expect(leakedFds(before).length).toBeGreaterThan(0); // each Node thread's own event loop
+    await stopHelperThreads();
+    expect(leakedFds(before)).toEqual([]);
+    const [fd] = progLoadParallel([{ progType: BpfProgType.XDP, insns: returns(0) }], 2);
+    close(fd as number);
+    await expect(startHelperThreads(0)).rejects.toThrow(BpfArgumentError);
+  });
+});

@@ -17,14 +17,11 @@
  * less disturbed than wall time on a loaded host). The koffi call floor is a bare BPF_PROG_LOAD of a
  * 2-instruction program + close through koffi against the same from C (bench/bare-prog-load.c).
  *
- * A further row times `loadCollection(bytes, { threads })`, the programs verified on
- * BENCH_CONCURRENCY threads at once (this one and helper threads), against the same sequential
- * libbpf baseline. Further rows time `loadCollectionAsync` (program loads issued concurrently on worker threads,
- * BENCH_CONCURRENCY at a time, default the machine's parallelism; and one at a time, pipelined: the
- * next program is prepared on this thread while the previous one is in the kernel) in the same
- * rounds, against the same sequential libbpf baseline: explicit options, not the headline. The
- * cost of one dispatch to libuv's pool (a koffi async call of getpid against the same call made
- * synchronously) is measured too: it bounds what the async rows can gain.
+ * Further rows, in the same rounds and against the same sequential libbpf baseline (explicit
+ * options, not the headline): `loadCollection(bytes, { threads })`, the programs verified on
+ * BENCH_CONCURRENCY threads at once (this one and helper threads; default the machine's
+ * parallelism), and `loadCollectionAsync`, the programs loaded by BENCH_CONCURRENCY helper threads,
+ * and by one, while this thread awaits them.
  *
  * Run: npx nx bench @ts-ebpf/elf   (root, CAP_BPF, clang-19, gcc and libbpf installed).
  * BENCH_ROUNDS (default 15: the ratio is a median of rounds, and 5 were too few on a 2-core machine
@@ -41,7 +38,7 @@ import { type BenchFigure, reportBench } from '@ts-ebpf/test-utils/bench-report'
 import { compileBpfC } from '@ts-ebpf/test-utils/clang';
 import { returns } from '@ts-ebpf/test-utils/programs';
 import { median } from '@ts-ebpf/test-utils/stats';
-import { bareProgLoad, koffiDispatchCost } from '../../syscall/bench/koffi-floor.js';
+import { bareProgLoad } from '../../syscall/bench/koffi-floor.js';
 import { buildLibbpfLoad, libbpfLoadServer } from '../test/corpus/libbpf.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -148,10 +145,10 @@ try {
   const asyncCpu: number[] = [];
   const asyncWallRatios: number[] = [];
   const asyncCpuRatios: number[] = [];
-  const pipeWall: number[] = [];
-  const pipeCpu: number[] = [];
-  const pipeWallRatios: number[] = [];
-  const pipeCpuRatios: number[] = [];
+  const oneWall: number[] = [];
+  const oneCpu: number[] = [];
+  const oneWallRatios: number[] = [];
+  const oneCpuRatios: number[] = [];
   const threadedWall: number[] = [];
   const threadedCpu: number[] = [];
   const threadedWallRatios: number[] = [];
@@ -178,10 +175,10 @@ try {
     asyncWallRatios.push(a.wall / t.ns_per_load);
     asyncCpuRatios.push(a.cpu / t.cpu_ns_per_load);
     const p = await oursAsync(bytes, LOADS, 1);
-    pipeWall.push(p.wall);
-    pipeCpu.push(p.cpu);
-    pipeWallRatios.push(p.wall / t.ns_per_load);
-    pipeCpuRatios.push(p.cpu / t.cpu_ns_per_load);
+    oneWall.push(p.wall);
+    oneCpu.push(p.cpu);
+    oneWallRatios.push(p.wall / t.ns_per_load);
+    oneCpuRatios.push(p.cpu / t.cpu_ns_per_load);
   }
   await libbpf.close();
   // After the rounds: thousands of tiny program loads and frees are no part of theirs.
@@ -190,9 +187,7 @@ try {
       bareProgLoad(FLOOR_LOADS, returns(2)) /
         Number(execFileSync(bareC, [String(FLOOR_LOADS)], { encoding: 'utf8' })),
     );
-  const dispatch = await koffiDispatchCost(FLOOR_LOADS);
   const ms = (ns: number) => `${(ns / 1e6).toFixed(2)} ms`;
-  const dispatchNote = `one dispatch to libuv's pool (koffi async syscall(getpid)) costs ${(dispatch.asyncCpu / 1e3).toFixed(1)} µs CPU / ${(dispatch.asyncWall / 1e3).toFixed(1)} µs wall against ${(dispatch.syncCpu / 1e3).toFixed(2)} µs / ${(dispatch.syncWall / 1e3).toFixed(2)} µs for the sync call (${PROGRAMS} dispatches a load)`;
   const floor = { what: 'bpf(BPF_PROG_LOAD) of 2 insns + close through koffi', ratio: median(floors) };
   console.log(
     `object: ${PROGRAMS} programs, ${MAPS} maps + .bss, ${bytes.byteLength} bytes; median of ${ROUNDS} rounds of ${LOADS} loads`,
@@ -210,12 +205,11 @@ try {
     `loadCollection, threads: ${CONCURRENCY}: wall ${ms(median(threadedWall))}, CPU ${ms(median(threadedCpu))}; ratio wall ${median(threadedWallRatios).toFixed(2)}, CPU ${median(threadedCpuRatios).toFixed(2)}`,
   );
   console.log(
-    `loadCollectionAsync, ${CONCURRENCY} concurrent: wall ${ms(median(asyncWall))}, CPU ${ms(median(asyncCpu))}; ratio wall ${median(asyncWallRatios).toFixed(2)}, CPU ${median(asyncCpuRatios).toFixed(2)}`,
+    `loadCollectionAsync, ${CONCURRENCY} helper threads: wall ${ms(median(asyncWall))}, CPU ${ms(median(asyncCpu))}; ratio wall ${median(asyncWallRatios).toFixed(2)}, CPU ${median(asyncCpuRatios).toFixed(2)}`,
   );
   console.log(
-    `loadCollectionAsync, 1 in flight (pipelined): wall ${ms(median(pipeWall))}, CPU ${ms(median(pipeCpu))}; ratio wall ${median(pipeWallRatios).toFixed(2)}, CPU ${median(pipeCpuRatios).toFixed(2)}`,
+    `loadCollectionAsync, 1 helper thread: wall ${ms(median(oneWall))}, CPU ${ms(median(oneCpu))}; ratio wall ${median(oneWallRatios).toFixed(2)}, CPU ${median(oneCpuRatios).toFixed(2)}`,
   );
-  console.log(dispatchNote);
   console.log(
     `minor page faults per load:          ours ${median(oursFaults).toFixed(1)}, libbpf ${median(theirsFaults).toFixed(1)}`,
   );
@@ -269,25 +263,25 @@ try {
       `the programs verified on ${CONCURRENCY} threads at once, this one and helper threads (an explicit option; the sequential row is the headline)`,
     ),
     explained(
-      parallelRow('loadCollectionAsync + close', `${CONCURRENCY} concurrent`, {
+      parallelRow('loadCollectionAsync + close', `${CONCURRENCY} helper threads`, {
         wall: asyncWall,
         cpu: asyncCpu,
         wallRatios: asyncWallRatios,
         cpuRatios: asyncCpuRatios,
       }),
-      `program loads issued ${CONCURRENCY} at a time on worker threads (an explicit option; the sequential row is the headline); ${dispatchNote}`,
+      `the programs loaded by ${CONCURRENCY} helper threads while this thread awaits them (concurrency ${CONCURRENCY}: an explicit option; the sequential row is the headline)`,
     ),
     explained(
-      parallelRow('loadCollectionAsync + close', '1 in flight, pipelined', {
-        wall: pipeWall,
-        cpu: pipeCpu,
-        wallRatios: pipeWallRatios,
-        cpuRatios: pipeCpuRatios,
+      parallelRow('loadCollectionAsync + close', '1 helper thread', {
+        wall: oneWall,
+        cpu: oneCpu,
+        wallRatios: oneWallRatios,
+        cpuRatios: oneCpuRatios,
       }),
-      `concurrency 1: each program is prepared on this thread while the previous one is verified on a worker thread; ${dispatchNote}`,
+      'concurrency 1: the programs loaded one after another by one helper thread while this thread awaits them',
     ),
     {
-      name: `loadCollectionAsync + close, ${PROGRAMS} programs / ${MAPS} maps, ${CONCURRENCY} concurrent, process CPU time`,
+      name: `loadCollectionAsync + close, ${PROGRAMS} programs / ${MAPS} maps, ${CONCURRENCY} helper threads, process CPU time`,
       unit: 'ms CPU',
       value: median(asyncCpu) / 1e6,
       baseline: {

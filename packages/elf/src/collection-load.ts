@@ -189,31 +189,38 @@ function loadPrepared(prepared: PreparedProgram): Program {
   }
 }
 
+/** Every program of `load` prepared, in declaration order. @internal */
+export function prepareAll(load: CollectionLoad): PreparedProgram[] {
+  const prepared: PreparedProgram[] = new Array(load.toLoad.length);
+  for (let i = 0; i < prepared.length; i++) prepared[i] = prepareProgram(load.toLoad[i]!, load.context);
+  return prepared;
+}
+
 /**
- * The programs loaded on `threads` threads at once (`Program.loadEach`) and added in declaration
+ * Adds the programs of `Program.loadEach` (or `loadEachAsync`) to the collection in declaration
  * order; the first failure in that order is thrown once every loaded program is owned (by the
  * collection, or closed here).
+ * @internal
  */
-function loadOnThreads(load: CollectionLoad, prepared: readonly PreparedProgram[], threads: number): void {
-  const results = Program.loadEach(
-    prepared.map((p) => p.load),
-    { threads },
-  );
+export function addEach(
+  load: CollectionLoad,
+  prepared: readonly PreparedProgram[],
+  results: readonly (Program | { readonly error: unknown })[],
+): void {
   const failed = results.findIndex((r) => !(r instanceof Program));
-  if (failed < 0) {
-    let added = 0;
-    try {
-      // The collection owns each program from loaded() on, even when its binding throws.
-      for (; added < results.length; added++)
-        load.loaded(prepared[added]!.spec.name, results[added] as Program);
-    } catch (e) {
-      for (const r of results.slice(added + 1)) (r as Program).close();
-      throw e;
-    }
-    return;
+  if (failed >= 0) {
+    for (const r of results) if (r instanceof Program) r.close();
+    throw programLoadError((results[failed] as { error: unknown }).error, prepared[failed]!);
   }
-  for (const r of results) if (r instanceof Program) r.close();
-  throw programLoadError((results[failed] as { error: unknown }).error, prepared[failed]!);
+  let added = 0;
+  try {
+    // The collection owns each program from loaded() on, even when its binding throws.
+    for (; added < results.length; added++)
+      load.loaded(prepared[added]!.spec.name, results[added] as Program);
+  } catch (e) {
+    for (const r of results.slice(added + 1)) (r as Program).close();
+    throw e;
+  }
 }
 
 /**
@@ -251,12 +258,19 @@ export function loadCollection(
     // before the first is loaded: a program that cannot be prepared fails the load before the
     // kernel verifies any, and the loads follow each other with little work between them (each
     // verification evicts from the CPU's caches the code and data that work would touch).
-    const prepared: PreparedProgram[] = new Array(load.toLoad.length);
-    for (let i = 0; i < prepared.length; i++) prepared[i] = prepareProgram(load.toLoad[i]!, load.context);
-    if ((options.threads ?? 1) === 1) {
+    const prepared = prepareAll(load);
+    const threads = options.threads ?? 1;
+    if (threads === 1) {
       for (const p of prepared) load.loaded(p.spec.name, loadPrepared(p));
     } else {
-      loadOnThreads(load, prepared, options.threads!);
+      addEach(
+        load,
+        prepared,
+        Program.loadEach(
+          prepared.map((p) => p.load),
+          { threads },
+        ),
+      );
     }
     return load.finish();
   } catch (e) {

@@ -9,7 +9,14 @@ import {
   TracepointNotFoundError,
   VerifierError,
 } from '@ts-ebpf/programs';
-import { BpfArgumentError, BpfAttachType, BpfMapType, BpfSyscallError } from '@ts-ebpf/syscall';
+import {
+  BpfArgumentError,
+  BpfAttachType,
+  BpfMapType,
+  BpfSyscallError,
+  startHelperThreads,
+  stopHelperThreads,
+} from '@ts-ebpf/syscall';
 import { catalog, describeKernel } from '@ts-ebpf/test-utils';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
@@ -129,6 +136,10 @@ beforeAll(() => {
   mapsObject = compileFixture('maps.bpf.c');
 }, 120_000);
 afterAll(() => build?.cleanup());
+// loadCollectionAsync's helper threads (each Node thread holds descriptors of its own) are
+// started before any case takes its count of open descriptors, and ended with the file.
+beforeAll(() => startHelperThreads(5));
+afterAll(() => stopHelperThreads());
 
 /** A copy of `sample` with `patch` applied to it. */
 function patched(patch: (b: Uint8Array, v: DataView) => void): Uint8Array {
@@ -308,19 +319,37 @@ describeKernel('elf: mistakes a user makes', () => {
       what: 'loadCollectionAsync with a concurrency of 0',
       act: () => loadCollectionAsync(sample, { concurrency: 0 }),
       error: BpfArgumentError,
-      names: ['concurrency', '0 is not a positive integer'],
+      names: ['concurrency', '0 is not an integer from 1 to 64'],
     },
     {
       what: "loadCollectionAsync with the string '2' as concurrency: shown quoted, a string",
       act: () => loadCollectionAsync(sample, { concurrency: '2' as unknown as number }),
       error: BpfArgumentError,
-      names: ['concurrency', 'loadCollectionAsync: "2" is not a positive integer'],
+      names: ['concurrency', 'loadCollectionAsync: "2" is not an integer from 1 to 64'],
     },
     {
       what: 'loadCollectionAsync with a concurrency of 1.5',
       act: () => loadCollectionAsync(sample, { concurrency: 1.5 }),
       error: BpfArgumentError,
-      names: ['concurrency', 'loadCollectionAsync: 1.5 is not a positive integer'],
+      names: ['concurrency', 'loadCollectionAsync: 1.5 is not an integer from 1 to 64'],
+    },
+    {
+      what: 'loadCollectionAsync with a concurrency of 65',
+      act: () => loadCollectionAsync(sample, { concurrency: 65 }),
+      error: BpfArgumentError,
+      names: ['concurrency', 'loadCollectionAsync: 65 is not an integer from 1 to 64'],
+    },
+    {
+      what: 'loadCollectionAsync with threads (an option of loadCollection)',
+      act: () => loadCollectionAsync(sample, { threads: 2 }),
+      error: BpfArgumentError,
+      names: ['threads', 'set options.concurrency, not options.threads'],
+    },
+    {
+      what: 'loadCollection with threads 0',
+      act: () => loadCollection(sample, { threads: 0 }),
+      error: BpfArgumentError,
+      names: ['threads', '0 is not a thread count: give an integer from 1 to 64'],
     },
     {
       what: 'a map that cannot be created (a hash map with max_entries 0, refused before the kernel)',

@@ -4,6 +4,7 @@ import {
   progLoad,
   progLoadAsync,
   progLoadParallel,
+  progLoadParallelAsync,
 } from '@ts-ebpf/syscall';
 import { Errno } from '@ts-ebpf/uapi';
 import { type EncodedCode, locateSlot } from './instructions.js';
@@ -118,21 +119,55 @@ export interface LogLoad {
  * Each result is the load's fd and log, or the error `loadWithLog` would have thrown for it (as
  * `{ error }`); once the loads have run nothing is thrown, so no fd is left without an owner.
  */
-export function loadEachWithLog(
+export function loadEachWithLog(loads: readonly LogLoad[], threads: number): EachResult[] {
+  const fastAt = fastLoads(loads);
+  return finishEach(
+    loads,
+    fastAt,
+    progLoadParallel(
+      fastAt.map((i) => withoutLog(loads[i]!.attr)),
+      threads,
+    ),
+  );
+}
+
+/**
+ * {@link loadEachWithLog} with the fast paths made by `threads` helper threads
+ * (`progLoadParallelAsync`), this thread free meanwhile; the logged loads then run on this thread.
+ */
+export async function loadEachWithLogAsync(
   loads: readonly LogLoad[],
   threads: number,
-): (LoadResult | { readonly error: unknown })[] {
-  const fastAt: number[] = [];
-  loads.forEach((l, i) => {
-    if ((l.options.logLevel ?? 0) === 0) fastAt.push(i);
-  });
-  const fastResults = progLoadParallel(
+): Promise<EachResult[]> {
+  const fastAt = fastLoads(loads);
+  const fast = await progLoadParallelAsync(
     fastAt.map((i) => withoutLog(loads[i]!.attr)),
     threads,
   );
+  return finishEach(loads, fastAt, fast);
+}
+
+/** A load's fd and log, or what it failed with. */
+export type EachResult = LoadResult | { readonly error: unknown };
+
+/** The places of the loads that ask for no log (their fast path runs on several threads). */
+function fastLoads(loads: readonly LogLoad[]): number[] {
+  const at: number[] = [];
+  loads.forEach((l, i) => {
+    if ((l.options.logLevel ?? 0) === 0) at.push(i);
+  });
+  return at;
+}
+
+/** Every load's result: a fast path's fd, or the logged load (after a failed fast path) on this thread. */
+function finishEach(
+  loads: readonly LogLoad[],
+  fastAt: readonly number[],
+  fast: readonly (number | BpfSyscallError)[],
+): EachResult[] {
   const first: (number | BpfSyscallError | undefined)[] = new Array(loads.length);
   fastAt.forEach((at, i) => {
-    first[at] = fastResults[i];
+    first[at] = fast[i];
   });
   return loads.map((l, i) => {
     const r = first[i];

@@ -19,7 +19,15 @@ import {
 import { describeProgram } from './attach/check.js';
 import { NotAProgramError } from './errors.js';
 import { type ProgramLoadOptions, prepareLoad } from './load-options.js';
-import { type LoadResult, loadEachWithLog, loadWithLog, loadWithLogAsync } from './log.js';
+import {
+  type EachResult,
+  type LoadResult,
+  type LogLoad,
+  loadEachWithLog,
+  loadEachWithLogAsync,
+  loadWithLog,
+  loadWithLogAsync,
+} from './log.js';
 import { progTypeLabel } from './names.js';
 import { fdKind } from './object-kind.js';
 
@@ -170,11 +178,36 @@ export class Program implements Disposable, ClosesLater {
     options: LoadEachOptions = {},
   ): (Program | { readonly error: unknown })[] {
     const threads = checkThreads(options.threads ?? defaultThreads(), 'threads');
-    const prepared = list.map((o) => {
-      const { attr, code } = prepareLoad(o);
-      return { attr, code, options: o };
-    });
-    const results = loadEachWithLog(prepared, threads);
+    const prepared = list.map(Program.#prepare);
+    return Program.#each(list, prepared, loadEachWithLog(prepared, threads));
+  }
+
+  /**
+   * {@link Program.loadEach} with every load that asks for no log made by `options.threads`
+   * helper threads, this thread (and its event loop) free meanwhile; the logged loads then run on
+   * this thread. The options' buffers must not change until the promise settles.
+   * @throws BpfArgumentError for bad options or a bad thread count (nothing is loaded)
+   * @throws HelperThreadError when a helper thread failed (nothing is left loaded)
+   */
+  static async loadEachAsync(
+    list: readonly ProgramLoadOptions[],
+    options: LoadEachOptions = {},
+  ): Promise<(Program | { readonly error: unknown })[]> {
+    const threads = checkThreads(options.threads ?? defaultThreads(), 'threads');
+    const prepared = list.map(Program.#prepare);
+    return Program.#each(list, prepared, await loadEachWithLogAsync(prepared, threads));
+  }
+
+  static #prepare(this: void, o: ProgramLoadOptions): LogLoad {
+    const { attr, code } = prepareLoad(o);
+    return { attr, code, options: o };
+  }
+
+  static #each(
+    list: readonly ProgramLoadOptions[],
+    prepared: readonly LogLoad[],
+    results: readonly EachResult[],
+  ): (Program | { readonly error: unknown })[] {
     return results.map((r, i) =>
       'fd' in r ? Program.#loaded(list[i]!, prepared[i]!.attr.expectedAttachType, r) : r,
     );

@@ -130,7 +130,24 @@ describeKernel('Program.loadEach / loadAll', () => {
     }
   });
 
-  it('loads with a requested log and more loads than one batch holds (256)', () => {
+  it('loadEachAsync: the same results, the loads made by helper threads', async () => {
+    const list = [xdp(1, 'before'), rejected, { ...xdp(3, 'logged'), logLevel: 1 }, xdp(2, 'after')];
+    const sync = Program.loadEach(list, { threads: 2 });
+    const results = await Program.loadEachAsync(list, { threads: 2 });
+    try {
+      expect(
+        results.map((r) => (r instanceof Program ? r.name : String((r as { error: unknown }).error))),
+      ).toEqual(sync.map((r) => (r instanceof Program ? r.name : String((r as { error: unknown }).error))));
+      expect((results[1] as { error: unknown }).error).toBeInstanceOf(VerifierError);
+      expect((results[2] as Program).verifierLog).toMatch(/processed \d+ insns/);
+      expect((results[3] as Program).testRun({ data: PKT }).retval).toBe(2);
+    } finally {
+      for (const r of [...sync, ...results]) if (r instanceof Program) r.close();
+    }
+    await expect(Program.loadEachAsync([xdp(1)], { threads: 0 })).rejects.toThrow(BpfArgumentError);
+  });
+
+  it('loads with a requested log, and many programs on three threads', () => {
     const many = Program.loadAll(
       Array.from({ length: 300 }, (_, i) => ({ ...xdp(i % 4), logLevel: i === 299 ? 2 : undefined })),
       { threads: 3 },

@@ -329,27 +329,3 @@ export function bareAttachCalls(): BareAttachCalls {
     },
   };
 }
-
-/** CPU and wall ns per koffi async call of syscall(getpid) (a uv_queue_work round trip), and per sync call. */
-export async function koffiDispatchCost(
-  n: number,
-): Promise<{ asyncWall: number; asyncCpu: number; syncWall: number; syncCpu: number }> {
-  const call = libc.func('long syscall(long nr)');
-  const NR_GETPID = nr.getpid;
-  const time = async (f: () => unknown) => {
-    for (let i = 0; i < 100; i++) await f();
-    const cpu0 = process.cpuUsage();
-    const start = process.hrtime.bigint();
-    for (let i = 0; i < n; i++) await f();
-    const cpu = process.cpuUsage(cpu0);
-    return { wall: Number(process.hrtime.bigint() - start) / n, cpu: ((cpu.user + cpu.system) * 1e3) / n };
-  };
-  const a = await time(
-    () =>
-      new Promise((resolve, reject) =>
-        call.async(NR_GETPID, (err: unknown, r: number) => (err ? reject(err) : resolve(r))),
-      ),
-  );
-  const s = await time(() => call(NR_GETPID));
-  return { asyncWall: a.wall, asyncCpu: a.cpu, syncWall: s.wall, syncCpu: s.cpu };
-}

@@ -2,7 +2,7 @@ import { BpfCmd } from '@ts-ebpf/uapi';
 import { type Attr, keepAlive } from './attr.js';
 import { forgetFd } from './fd-cache.js';
 import { pointerOf, sysBpfCall, sysBpfTry, sysBpfTryAsync } from './ffi.js';
-import { bpfTryOnThreads } from './helper-threads.js';
+import { bpfTryOnHelpers, bpfTryOnThreads } from './helper-threads.js';
 import { checkBuffer, checkInt } from './validate.js';
 
 const COMMAND_NAMES: string[] = [];
@@ -86,13 +86,38 @@ export function bpfTryParallel(
   threads: number,
   attempts: number,
 ): Int32Array {
-  const results = bpfTryOnThreads(
-    cmd,
-    attrs.map((a) => a.address),
-    size,
-    threads,
-    attempts,
+  return forgetResults(
+    bpfTryOnThreads(
+      cmd,
+      attrs.map((a) => a.address),
+      size,
+      threads,
+      attempts,
+    ),
   );
+}
+
+/** {@link bpfTryParallel} made by `helpers` helper threads alone, this thread not blocked. */
+export async function bpfTryParallelAsync(
+  cmd: number,
+  attrs: readonly Attr[],
+  size: number,
+  helpers: number,
+  attempts: number,
+): Promise<Int32Array> {
+  return forgetResults(
+    await bpfTryOnHelpers(
+      cmd,
+      attrs.map((a) => a.address),
+      size,
+      helpers,
+      attempts,
+    ),
+  );
+}
+
+/** `results`, each new descriptor's cached facts forgotten. */
+function forgetResults(results: Int32Array): Int32Array {
   for (const fd of results) if (fd >= 0) forgetFd(fd);
   return results;
 }

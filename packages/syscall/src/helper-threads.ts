@@ -1,38 +1,38 @@
 /**
- * Helper threads for batches of independent `bpf()` calls: the calls of one batch (program loads,
- * whose verification is nearly all of their time) are spread over the calling thread and helper
- * threads, and the calling thread returns once every call has.
+ * Helper threads for batches of independent `bpf()` calls (program loads, whose verification is
+ * nearly all of their time): the calls of one batch are spread over helper threads, and over the
+ * calling thread too when it blocks until they are done.
  *
  * A helper is a Node worker thread that loads koffi and libc itself and makes the same `bpf()`
  * call as {@link sysBpfTry} (the attrs live in native memory, whose addresses are valid on every
- * thread of the process). The threads share one `SharedArrayBuffer`: the batch's calls, each
- * call's state and result, and a few control words. A helper sleeps in `Atomics.wait` until a
- * batch is published, takes ready calls one at a time (a compare-and-swap on the call's state, so
- * no call runs twice), and goes back to sleep when none is left: one wake per batch, not per call.
+ * thread of the process). Each batch has its own table in a `SharedArrayBuffer` (its calls, each
+ * call's state and result, a count of finished calls), posted to the helpers it may use. A helper
+ * sleeps in `Atomics.wait` on the pool's epoch word until a batch is published, takes the batch's
+ * ready calls one at a time (a compare-and-swap on the call's state, so no call runs twice, whoever
+ * takes it), and sleeps again when none is left: one wake per batch, not per call. Batches may
+ * overlap (an asynchronous one in flight while another starts): each has its own table.
  * Helpers are started on first use, kept for later batches, and do not keep the process alive
- * (`unref`); {@link stopHelperThreads} ends them.
+ * (`unref`) unless an asynchronous batch waits on them; {@link stopHelperThreads} ends them.
  */
 import { Worker } from 'node:worker_threads';
 import { Errno } from '@ts-ebpf/uapi';
 import { BpfArgumentError, HelperThreadError } from './errors.js';
 import { helperThreadNative, sysBpfTry, sysClose } from './ffi.js';
 
-/** Calls published at once; a larger batch is run in parts of this many. */
-const CAPACITY = 256;
-/** The most threads one batch may use (this one included). */
+/** The most threads one batch may use (the calling thread included). */
 export const MAX_THREADS = 64;
 
-// Control words.
-const EPOCH = 0; // bumped when a batch part is published (helpers wait on it)
-const COUNT = 1; // calls in the part
-const DONE = 2; // calls finished (the calling thread waits on it)
-const ALLOWED = 3; // helpers that may take calls of this part (helper i takes calls if i < ALLOWED)
-const STOP = 4; // 1: helpers return
-const ATTEMPTS = 5; // tries of a call that fails with EAGAIN
-const CTRL_WORDS = 8;
+// The pool's control words.
+const EPOCH = 0; // bumped when a batch is published (helpers wait on it)
+const STOP = 1; // 1: helpers return
+
+// A batch table's header words.
+const COUNT = 0; // calls in the batch
+const DONE = 1; // calls finished (a waiting caller waits on it)
+const ATTEMPTS = 2; // tries of a call that fails with EAGAIN
+const HEADER_WORDS = 4;
 
 // A call's state.
-const EMPTY = 0;
 const READY = 1;
 const TAKEN = 2;
 const FINISHED = 3;
@@ -41,10 +41,9 @@ const FINISHED = 3;
 const THREW = -0x80000000;
 const MESSAGE_BYTES = 512;
 
-/** The views of one pool's shared memory, laid out the same way on every thread. */
-interface Shared {
-  readonly buffer: SharedArrayBuffer;
-  readonly ctrl: Int32Array;
+/** The views of one batch table, laid out the same way on every thread. */
+interface Table {
+  readonly header: Int32Array;
   readonly address: Float64Array;
   readonly cmd: Int32Array;
   readonly size: Int32Array;
@@ -54,81 +53,78 @@ interface Shared {
   readonly message: Uint8Array;
 }
 
-function views(buffer: SharedArrayBuffer, capacity: number): Shared {
+/** The bytes of a table of `n` calls. */
+const tableBytes = (n: number) => HEADER_WORDS * 4 + n * 8 + n * 4 * 4 + MESSAGE_BYTES;
+
+// The layout, as source: run here and in the helpers' program.
+const LAYOUT = `(buffer) => {
+  const n = new Int32Array(buffer, 0, ${HEADER_WORDS})[${COUNT}];
   let at = 0;
-  const take = (bytes: number) => {
-    const start = at;
-    at += bytes;
-    return start;
+  const take = (bytes) => { const s = at; at += bytes; return s; };
+  return {
+    header: new Int32Array(buffer, take(${HEADER_WORDS * 4}), ${HEADER_WORDS}),
+    address: new Float64Array(buffer, take(n * 8), n),
+    cmd: new Int32Array(buffer, take(n * 4), n),
+    size: new Int32Array(buffer, take(n * 4), n),
+    state: new Int32Array(buffer, take(n * 4), n),
+    result: new Int32Array(buffer, take(n * 4), n),
+    message: new Uint8Array(buffer, take(${MESSAGE_BYTES}), ${MESSAGE_BYTES}),
   };
-  const ctrl = new Int32Array(buffer, take(CTRL_WORDS * 4), CTRL_WORDS);
-  const address = new Float64Array(buffer, take(capacity * 8), capacity);
-  const cmd = new Int32Array(buffer, take(capacity * 4), capacity);
-  const size = new Int32Array(buffer, take(capacity * 4), capacity);
-  const state = new Int32Array(buffer, take(capacity * 4), capacity);
-  const result = new Int32Array(buffer, take(capacity * 4), capacity);
-  const message = new Uint8Array(buffer, take(MESSAGE_BYTES), MESSAGE_BYTES);
-  return { buffer, ctrl, address, cmd, size, state, result, message };
-}
+}`;
+const layout = new Function(`return ${LAYOUT}`)() as (buffer: SharedArrayBuffer) => Table;
 
-/** The bytes one pool's shared memory takes. */
-const SHARED_BYTES = CTRL_WORDS * 4 + CAPACITY * 8 + CAPACITY * 4 * 4 + MESSAGE_BYTES;
-
-// A helper's program (a CommonJS script run with `eval`: no file to find next to a bundle). It
-// repeats the layout above from the numbers it is given, and runs each call as runCall() does.
+// A helper's program (a CommonJS script run with `eval`: no file to find next to a bundle). Batch
+// tables arrive as messages, read without an event loop turn (receiveMessageOnPort).
 const HELPER_SOURCE = `
-const { workerData, parentPort } = require('node:worker_threads');
-const d = workerData;
+const { workerData: d, parentPort, receiveMessageOnPort } = require('node:worker_threads');
 const koffi = require(d.koffiPath);
 const bpf = koffi.load(d.libc).func(d.prototype);
-const C = d.capacity;
-let at = 0;
-const take = (bytes) => { const s = at; at += bytes; return s; };
-const ctrl = new Int32Array(d.buffer, take(${CTRL_WORDS} * 4), ${CTRL_WORDS});
-const address = new Float64Array(d.buffer, take(C * 8), C);
-const cmd = new Int32Array(d.buffer, take(C * 4), C);
-const size = new Int32Array(d.buffer, take(C * 4), C);
-const state = new Int32Array(d.buffer, take(C * 4), C);
-const result = new Int32Array(d.buffer, take(C * 4), C);
-const message = new Uint8Array(d.buffer, take(${MESSAGE_BYTES}), ${MESSAGE_BYTES});
+const layout = ${LAYOUT};
+const control = new Int32Array(d.control);
+const pending = [];
 parentPort.postMessage('ready');
 let seen = 0;
 for (;;) {
-  Atomics.wait(ctrl, ${EPOCH}, seen);
-  seen = Atomics.load(ctrl, ${EPOCH});
-  if (Atomics.load(ctrl, ${STOP}) !== 0) break;
-  if (d.index >= Atomics.load(ctrl, ${ALLOWED})) continue;
-  const count = Atomics.load(ctrl, ${COUNT});
-  const attempts = Atomics.load(ctrl, ${ATTEMPTS});
-  for (let i = 0; i < count; i++) {
-    if (Atomics.compareExchange(state, i, ${READY}, ${TAKEN}) !== ${READY}) continue;
-    let r;
-    try {
-      for (let n = 0; n < attempts; n++) {
-        r = bpf(d.nr, cmd[i], address[i], size[i]);
-        r = r < 0 ? -koffi.errno() : r;
-        if (r !== -${Errno.EAGAIN}) break;
+  Atomics.wait(control, ${EPOCH}, seen);
+  seen = Atomics.load(control, ${EPOCH});
+  if (Atomics.load(control, ${STOP}) !== 0) break;
+  for (let m; (m = receiveMessageOnPort(parentPort)) !== undefined; ) pending.push(layout(m.message));
+  while (pending.length > 0) {
+    const t = pending.shift();
+    const count = t.header[${COUNT}];
+    const attempts = t.header[${ATTEMPTS}];
+    for (let i = 0; i < count; i++) {
+      if (Atomics.compareExchange(t.state, i, ${READY}, ${TAKEN}) !== ${READY}) continue;
+      let r;
+      try {
+        for (let n = 0; n < attempts; n++) {
+          r = bpf(d.nr, t.cmd[i], t.address[i], t.size[i]);
+          r = r < 0 ? -koffi.errno() : r;
+          if (r !== -${Errno.EAGAIN}) break;
+        }
+      } catch (e) {
+        r = ${THREW};
+        if (t.message[0] === 0) new TextEncoder().encodeInto(String(e && e.message), t.message.subarray(0, ${MESSAGE_BYTES - 1}));
       }
-    } catch (e) {
-      r = ${THREW};
-      if (message[0] === 0) new TextEncoder().encodeInto(String(e && e.message), message.subarray(0, ${MESSAGE_BYTES - 1}));
+      t.result[i] = r;
+      Atomics.store(t.state, i, ${FINISHED});
+      Atomics.add(t.header, ${DONE}, 1);
+      Atomics.notify(t.header, ${DONE});
     }
-    result[i] = r;
-    Atomics.store(state, i, ${FINISHED});
-    Atomics.add(ctrl, ${DONE}, 1);
-    Atomics.notify(ctrl, ${DONE});
   }
 }
 `;
 
-/** The running pool: its shared memory and helpers (helper i, at `helpers[i]`, takes calls while i < ALLOWED). */
+/** The running pool: its control words and helpers. */
 interface Pool {
-  readonly shared: Shared;
+  readonly control: Int32Array;
   readonly helpers: (Worker | undefined)[];
   /** Per helper: settles when it is ready to take calls (or has failed). */
   readonly ready: Promise<void>[];
   /** What made a helper fail, until the next batch reports it. */
   failure: Error | undefined;
+  /** Asynchronous batches waiting on the helpers (they are referenced meanwhile). */
+  waiting: number;
 }
 
 let pool: Pool | undefined;
@@ -136,11 +132,11 @@ let pool: Pool | undefined;
 function startHelper(p: Pool, index: number): void {
   const worker = new Worker(HELPER_SOURCE, {
     eval: true,
-    workerData: { ...helperThreadNative(), buffer: p.shared.buffer, capacity: CAPACITY, index },
+    workerData: { ...helperThreadNative(), control: p.control.buffer },
     stdout: false,
     stderr: false,
   });
-  worker.unref();
+  if (p.waiting === 0) worker.unref();
   let settle: (error?: Error) => void = () => {};
   p.ready[index] = new Promise<void>((resolve, reject) => {
     settle = (error) => (error ? reject(error) : resolve());
@@ -162,15 +158,16 @@ function startHelper(p: Pool, index: number): void {
 
 /**
  * The pool with `helpers` live helpers at least (those missing are started now, and take calls
- * once they are up: the calling thread does not wait for them).
+ * once they are up: a blocking caller does not wait for them).
  * @throws HelperThreadError when a helper failed since the last batch (a new one takes its place next time)
  */
 function poolWith(helpers: number): Pool {
   const p: Pool = pool ?? {
-    shared: views(new SharedArrayBuffer(SHARED_BYTES), CAPACITY),
+    control: new Int32Array(new SharedArrayBuffer(8)),
     helpers: [],
     ready: [],
     failure: undefined,
+    waiting: 0,
   };
   pool = p;
   if (p.failure) {
@@ -192,9 +189,48 @@ export function checkThreads(threads: number, argument: string): number {
   if (!Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS)
     throw new BpfArgumentError(
       argument,
-      `${String(threads)} is not a thread count: give an integer from 1 (this thread alone) to ${MAX_THREADS}`,
+      `${String(threads)} is not a thread count: give an integer from 1 to ${MAX_THREADS}`,
     );
   return threads;
+}
+
+/** A table of the calls `bpf(cmd, addresses[i], size)`, every one ready. */
+function tableOf(cmd: number, addresses: readonly number[], size: number, attempts: number): Table {
+  const buffer = new SharedArrayBuffer(tableBytes(addresses.length));
+  new Int32Array(buffer, 0, HEADER_WORDS)[COUNT] = addresses.length;
+  const t = layout(buffer);
+  t.header[ATTEMPTS] = attempts;
+  t.address.set(addresses);
+  t.cmd.fill(cmd);
+  t.size.fill(size);
+  t.state.fill(READY);
+  return t;
+}
+
+/** Posts `t` to the first `helpers` helpers and wakes them. */
+function publish(p: Pool, t: Table, helpers: number): void {
+  for (let i = 0; i < helpers; i++) p.helpers[i]?.postMessage(t.header.buffer);
+  Atomics.add(p.control, EPOCH, 1);
+  Atomics.notify(p.control, EPOCH);
+}
+
+function tryCall(cmd: number, address: number, size: number, attempts: number): number {
+  let r = sysBpfTry(cmd, address, size);
+  for (let n = 1; r === -Errno.EAGAIN && n < attempts; n++) r = sysBpfTry(cmd, address, size);
+  return r;
+}
+
+/**
+ * The results of a finished table, in order.
+ * @throws HelperThreadError when a helper's call threw (the descriptors the others made are closed)
+ */
+function resultsOf(t: Table): Int32Array {
+  const results = t.result.slice();
+  if (!results.includes(THREW)) return results;
+  for (const fd of results) if (fd >= 0) sysClose(fd);
+  const end = t.message.indexOf(0);
+  const text = new TextDecoder().decode(t.message.slice(0, end < 0 ? MESSAGE_BYTES : end));
+  throw new HelperThreadError(`a bpf() call on a helper thread threw: ${text}`);
 }
 
 /**
@@ -213,89 +249,67 @@ export function bpfTryOnThreads(
   threads: number,
   attempts: number,
 ): Int32Array {
-  const results = new Int32Array(addresses.length);
-  if (threads <= 1) {
-    for (let i = 0; i < addresses.length; i++) results[i] = tryCall(cmd, addresses[i]!, size, attempts);
-    return results;
-  }
+  if (threads <= 1) return Int32Array.from(addresses, (address) => tryCall(cmd, address, size, attempts));
   const p = poolWith(threads - 1);
-  for (let start = 0; start < addresses.length; start += CAPACITY) {
-    const count = Math.min(CAPACITY, addresses.length - start);
-    if (!runPart(p.shared, cmd, addresses, start, count, size, threads - 1, attempts, results)) {
-      const error = helperThrew(p.shared);
-      for (let i = 0; i < start + count; i++) if (results[i]! >= 0) sysClose(results[i]!);
-      throw error;
-    }
+  const t = tableOf(cmd, addresses, size, attempts);
+  publish(p, t, threads - 1);
+  const count = addresses.length;
+  for (let i = 0; i < count; i++) {
+    if (Atomics.compareExchange(t.state, i, READY, TAKEN) !== READY) continue;
+    t.result[i] = tryCall(cmd, t.address[i]!, size, attempts);
+    Atomics.store(t.state, i, FINISHED);
+    Atomics.add(t.header, DONE, 1);
   }
-  return results;
+  for (let done = Atomics.load(t.header, DONE); done < count; done = Atomics.load(t.header, DONE))
+    Atomics.wait(t.header, DONE, done);
+  return resultsOf(t);
 }
 
-function tryCall(cmd: number, address: number, size: number, attempts: number): number {
-  let r = sysBpfTry(cmd, address, size);
-  for (let n = 1; r === -Errno.EAGAIN && n < attempts; n++) r = sysBpfTry(cmd, address, size);
-  return r;
-}
+// Atomics.waitAsync (Node 16+; not in this project's TypeScript library yet).
+const waitAsync = (
+  Atomics as unknown as {
+    waitAsync(
+      a: Int32Array,
+      index: number,
+      value: number,
+    ): { async: false; value: string } | { async: true; value: Promise<string> };
+  }
+).waitAsync;
 
 /**
- * Publishes `count` calls from `start`, takes calls itself, and waits until all are finished.
- * @returns false when a helper's call threw (its result is THREW; the others are in `results`)
+ * {@link bpfTryOnThreads} made by `helpers` helper threads alone, without blocking this thread:
+ * resolves to the results once every call has returned (the helpers keep the process alive
+ * meanwhile). The caller keeps every attr, and what it points to, alive until then.
+ * @throws HelperThreadError as {@link bpfTryOnThreads}
  */
-function runPart(
-  s: Shared,
+export async function bpfTryOnHelpers(
   cmd: number,
   addresses: readonly number[],
-  start: number,
-  count: number,
   size: number,
   helpers: number,
   attempts: number,
-  results: Int32Array,
-): boolean {
-  const { ctrl, state } = s;
-  // Every call of the last part was finished and counted before it returned: no helper still
-  // holds one, so DONE can start again from 0 before any call of this part is ready.
-  Atomics.store(ctrl, DONE, 0);
-  for (let i = 0; i < count; i++) {
-    s.address[i] = addresses[start + i]!;
-    s.cmd[i] = cmd;
-    s.size[i] = size;
-    Atomics.store(state, i, READY);
+): Promise<Int32Array> {
+  const p = poolWith(helpers);
+  const t = tableOf(cmd, addresses, size, attempts);
+  if (p.waiting++ === 0) for (const w of p.helpers) w?.ref();
+  try {
+    publish(p, t, helpers);
+    const count = addresses.length;
+    for (let done = Atomics.load(t.header, DONE); done < count; done = Atomics.load(t.header, DONE)) {
+      const wait = waitAsync(t.header, DONE, done);
+      if (wait.async) await wait.value;
+    }
+  } finally {
+    if (--p.waiting === 0) for (const w of p.helpers) w?.unref();
   }
-  Atomics.store(ctrl, COUNT, count);
-  Atomics.store(ctrl, ALLOWED, helpers);
-  Atomics.store(ctrl, ATTEMPTS, attempts);
-  Atomics.add(ctrl, EPOCH, 1);
-  Atomics.notify(ctrl, EPOCH);
-  for (let i = 0; i < count; i++) {
-    if (Atomics.compareExchange(state, i, READY, TAKEN) !== READY) continue;
-    s.result[i] = tryCall(cmd, s.address[i]!, size, attempts);
-    Atomics.store(state, i, FINISHED);
-    Atomics.add(ctrl, DONE, 1);
-  }
-  for (let done = Atomics.load(ctrl, DONE); done < count; done = Atomics.load(ctrl, DONE))
-    Atomics.wait(ctrl, DONE, done);
-  let threw = false;
-  for (let i = 0; i < count; i++) {
-    const r = s.result[i]!;
-    threw ||= r === THREW;
-    results[start + i] = r === THREW ? -1 : r;
-    state[i] = EMPTY;
-  }
-  return !threw;
-}
-
-function helperThrew(s: Shared): HelperThreadError {
-  const end = s.message.indexOf(0);
-  const text = new TextDecoder().decode(s.message.slice(0, end < 0 ? MESSAGE_BYTES : end));
-  s.message.fill(0);
-  return new HelperThreadError(`a bpf() call on a helper thread threw: ${text}`);
+  return resultsOf(t);
 }
 
 /**
  * Starts the helper threads that loads on `threads` threads use (`threads - 1` of them), and
- * resolves once each is ready to take calls. A batch starts the helpers it lacks itself, but does
- * not wait for them: a new helper takes calls only from when it is up (a few tens of
- * milliseconds), so the first batch runs mostly on the calling thread. Call this ahead (at
+ * resolves once each is ready to take calls. A blocking load starts the helpers it lacks itself,
+ * but does not wait for them: a new helper takes calls only from when it is up (a few tens of
+ * milliseconds), so the first load runs mostly on the calling thread. Call this ahead (at
  * start-up) for the first load to use them.
  * @throws BpfArgumentError for a bad thread count
  * @throws HelperThreadError when a helper could not start (its error is the cause)
@@ -313,9 +327,10 @@ export async function startHelperThreads(threads: number): Promise<void> {
 
 /**
  * Ends the helper threads that batches of system calls on several threads started (program loads
- * with `threads` above 1), and resolves once they have exited. They do not keep the process alive,
- * so this is needed only to release them (their memory, and the few descriptors each Node thread
- * holds) early; a later batch starts new ones.
+ * with `threads` above 1, `loadCollectionAsync`), and resolves once they have exited. They do not
+ * keep the process alive, so this is needed only to release them (their memory, and the few
+ * descriptors each Node thread holds) early; a later batch starts new ones. Call it when no
+ * asynchronous load is in flight (one would wait for helpers that are gone).
  */
 export async function stopHelperThreads(): Promise<void> {
   const p = pool;
@@ -329,8 +344,8 @@ export async function stopHelperThreads(): Promise<void> {
     w.ref();
     return new Promise<void>((resolve) => w.once('exit', () => resolve()));
   });
-  Atomics.store(p.shared.ctrl, STOP, 1);
-  Atomics.add(p.shared.ctrl, EPOCH, 1);
-  Atomics.notify(p.shared.ctrl, EPOCH);
+  Atomics.store(p.control, STOP, 1);
+  Atomics.add(p.control, EPOCH, 1);
+  Atomics.notify(p.control, EPOCH);
   await Promise.all(exited);
 }

@@ -205,6 +205,7 @@ export {
   progLoad,
   progLoadAsync,
   progLoadParallel,
+  progLoadParallelAsync,
 } from './prog-load.js';
 export { sockaddrIn, sockaddrInPort } from './sockaddr.js';
 export {

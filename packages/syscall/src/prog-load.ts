@@ -11,7 +11,7 @@ import {
   isLittleEndian,
 } from '@ts-ebpf/uapi';
 import { Attr, keepAlive, lazyAttr } from './attr.js';
-import { bpfTry, bpfTryAsync, bpfTryParallel } from './bpf.js';
+import { bpfTry, bpfTryAsync, bpfTryParallel, bpfTryParallelAsync } from './bpf.js';
 import { BpfArgumentError, type BpfSyscallError, syscallError } from './errors.js';
 import { checkThreads } from './helper-threads.js';
 import { BTF_LOAD, PROG_LOAD } from './layouts.js';
@@ -139,6 +139,51 @@ export function progLoadParallel(
   threads: number,
 ): (number | BpfSyscallError)[] {
   checkThreads(threads, 'threads');
+  const filled = fillAttrs(loads);
+  try {
+    const fds = bpfTryParallel(BpfCmd.PROG_LOAD, filled.attrs, PROG_LOAD.SIZE, threads, PROG_LOAD_ATTEMPTS);
+    return loadResults(fds, loads, filled);
+  } finally {
+    idleAttrs.push(...filled.attrs);
+  }
+}
+
+/**
+ * {@link progLoadParallel} with every load made by `threads` helper threads, the calling thread
+ * free meanwhile: resolves to the same results. The loads' buffers must not change until the
+ * promise settles.
+ * @param threads - helper threads that load at once: an integer from 1 to 64
+ * @throws BpfArgumentError for a bad load or thread count (nothing was loaded)
+ * @throws HelperThreadError when a helper thread failed (see its documentation)
+ */
+export async function progLoadParallelAsync(
+  loads: readonly ProgLoadAttr[],
+  threads: number,
+): Promise<(number | BpfSyscallError)[]> {
+  checkThreads(threads, 'threads');
+  const filled = fillAttrs(loads);
+  try {
+    const fds = await bpfTryParallelAsync(
+      BpfCmd.PROG_LOAD,
+      filled.attrs,
+      PROG_LOAD.SIZE,
+      threads,
+      PROG_LOAD_ATTEMPTS,
+    );
+    return loadResults(fds, loads, filled);
+  } finally {
+    idleAttrs.push(...filled.attrs);
+  }
+}
+
+/** The attrs of several loads and their log buffers. */
+interface FilledAttrs {
+  readonly attrs: Attr[];
+  readonly logBufs: (Uint8Array | undefined)[];
+}
+
+/** Checks every load, then fills an attr (an idle one, or a new one) for each; the caller makes them idle again. */
+function fillAttrs(loads: readonly ProgLoadAttr[]): FilledAttrs {
   const logBufs = loads.map(checkedLogBuffer);
   const attrs: Attr[] = [];
   try {
@@ -147,12 +192,21 @@ export function progLoadParallel(
       attrs.push(a);
       fillProgLoad(a.reset(), loads[i]!, logBufs[i]);
     }
-    const fds = bpfTryParallel(BpfCmd.PROG_LOAD, attrs, PROG_LOAD.SIZE, threads, PROG_LOAD_ATTEMPTS);
-    keepAlive(logBufs, loads);
-    return Array.from(fds, (fd, i) => (fd >= 0 ? fd : progLoadError(-fd, loads[i]!, attrs[i]!, logBufs[i])));
-  } finally {
+  } catch (e) {
     idleAttrs.push(...attrs);
+    throw e;
   }
+  return { attrs, logBufs };
+}
+
+/** Each load's fd, or its typed error (with its log and the log size the kernel wanted). */
+function loadResults(
+  fds: Int32Array,
+  loads: readonly ProgLoadAttr[],
+  { attrs, logBufs }: FilledAttrs,
+): (number | BpfSyscallError)[] {
+  keepAlive(logBufs, loads);
+  return Array.from(fds, (fd, i) => (fd >= 0 ? fd : progLoadError(-fd, loads[i]!, attrs[i]!, logBufs[i])));
 }
 
 /** Checks `o` and returns the log buffer the load writes into (allocated for a log level without one). */

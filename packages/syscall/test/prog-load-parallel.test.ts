@@ -9,6 +9,7 @@ import {
   progInfo,
   progLoad,
   progLoadParallel,
+  progLoadParallelAsync,
   startHelperThreads,
   stopHelperThreads,
 } from '../src/index.js';
@@ -48,6 +49,35 @@ describeKernel('progLoadParallel', () => {
     } finally {
       for (const fd of results) if (typeof fd === 'number') close(fd);
     }
+  });
+
+  it('progLoadParallelAsync: the same loads made by helper threads alone, as concurrent batches', async () => {
+    const loads = (tag: string) => [
+      ...Array.from({ length: 6 }, (_, i) => ({
+        progType: BpfProgType.XDP,
+        insns: returns(i),
+        progName: `${tag}_${i}`,
+      })),
+      { progType: 0x7fff, insns: returns(0) },
+    ];
+    const [a, b] = await Promise.all([
+      progLoadParallelAsync(loads('a'), 2),
+      progLoadParallelAsync(loads('b'), 1),
+    ]);
+    try {
+      for (const [tag, results] of [
+        ['a', a!],
+        ['b', b!],
+      ] as const) {
+        results.slice(0, 6).forEach((fd, i) => {
+          expect(progInfo(fd as number).name).toBe(`${tag}_${i}`);
+        });
+        expect(results[6]).toBeInstanceOf(InvalidArgumentError);
+      }
+    } finally {
+      for (const fd of [...a!, ...b!]) if (typeof fd === 'number') close(fd);
+    }
+    await expect(progLoadParallelAsync(loads('c'), 0)).rejects.toThrow(BpfArgumentError);
   });
 
   it('checks every load and the thread count before any reaches the kernel', () => {

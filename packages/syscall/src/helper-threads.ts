@@ -30,6 +30,7 @@ const STOP = 1; // 1: helpers return
 const COUNT = 0; // calls in the batch
 const DONE = 1; // calls finished (a waiting caller waits on it)
 const ATTEMPTS = 2; // tries of a call that fails with EAGAIN
+const MESSAGE_TAKEN = 3; // 1 once a thread writes the message of a call that threw
 const HEADER_WORDS = 4;
 
 // A call's state.
@@ -37,7 +38,7 @@ const READY = 1;
 const TAKEN = 2;
 const FINISHED = 3;
 
-/** The result of a call whose helper threw (koffi refused the call): never an errno. */
+/** The result of a call that threw (koffi refused it) instead of returning: never an errno. */
 const THREW = -0x80000000;
 const MESSAGE_BYTES = 512;
 
@@ -73,45 +74,58 @@ const LAYOUT = `(buffer) => {
 }`;
 const layout = new Function(`return ${LAYOUT}`)() as (buffer: SharedArrayBuffer) => Table;
 
+// How a thread takes the ready calls of a table and makes them, as source: run by the helpers and,
+// for a blocking batch or one whose helper failed, by the calling thread. `call(cmd, address,
+// size)` returns the result or -errno; a call that throws is recorded as THREW, and the first
+// message of the table kept.
+const TAKE_CALLS = `(t, call) => {
+  const count = t.header[${COUNT}];
+  const attempts = t.header[${ATTEMPTS}];
+  for (let i = 0; i < count; i++) {
+    if (Atomics.compareExchange(t.state, i, ${READY}, ${TAKEN}) !== ${READY}) continue;
+    let r;
+    try {
+      for (let n = 0; n < attempts; n++) {
+        r = call(t.cmd[i], t.address[i], t.size[i]);
+        if (r !== -${Errno.EAGAIN}) break;
+      }
+    } catch (e) {
+      r = ${THREW};
+      if (Atomics.compareExchange(t.header, ${MESSAGE_TAKEN}, 0, 1) === 0)
+        new TextEncoder().encodeInto(String(e && e.message), t.message.subarray(0, ${MESSAGE_BYTES - 1}));
+    }
+    t.result[i] = r;
+    Atomics.store(t.state, i, ${FINISHED});
+    Atomics.add(t.header, ${DONE}, 1);
+    Atomics.notify(t.header, ${DONE});
+  }
+}`;
+const takeCalls = new Function(`return ${TAKE_CALLS}`)() as (
+  t: Table,
+  call: (cmd: number, address: number, size: number) => number,
+) => void;
+
 // A helper's program (a CommonJS script run with `eval`: no file to find next to a bundle). Batch
-// tables arrive as messages, read without an event loop turn (receiveMessageOnPort).
+// tables arrive as messages, read without an event loop turn (receiveMessageOnPort). A stop is
+// obeyed only once every table posted before it is done, so no batch is left waiting.
 const HELPER_SOURCE = `
 const { workerData: d, parentPort, receiveMessageOnPort } = require('node:worker_threads');
 const koffi = require(d.koffiPath);
 const bpf = koffi.load(d.libc).func(d.prototype);
 const layout = ${LAYOUT};
+const takeCalls = ${TAKE_CALLS};
+const call = (cmd, address, size) => {
+  const r = bpf(d.nr, cmd, address, size);
+  return r < 0 ? -koffi.errno() : r;
+};
 const control = new Int32Array(d.control);
-const pending = [];
 parentPort.postMessage('ready');
 let seen = 0;
 for (;;) {
   Atomics.wait(control, ${EPOCH}, seen);
   seen = Atomics.load(control, ${EPOCH});
+  for (let m; (m = receiveMessageOnPort(parentPort)) !== undefined; ) takeCalls(layout(m.message), call);
   if (Atomics.load(control, ${STOP}) !== 0) break;
-  for (let m; (m = receiveMessageOnPort(parentPort)) !== undefined; ) pending.push(layout(m.message));
-  while (pending.length > 0) {
-    const t = pending.shift();
-    const count = t.header[${COUNT}];
-    const attempts = t.header[${ATTEMPTS}];
-    for (let i = 0; i < count; i++) {
-      if (Atomics.compareExchange(t.state, i, ${READY}, ${TAKEN}) !== ${READY}) continue;
-      let r;
-      try {
-        for (let n = 0; n < attempts; n++) {
-          r = bpf(d.nr, t.cmd[i], t.address[i], t.size[i]);
-          r = r < 0 ? -koffi.errno() : r;
-          if (r !== -${Errno.EAGAIN}) break;
-        }
-      } catch (e) {
-        r = ${THREW};
-        if (t.message[0] === 0) new TextEncoder().encodeInto(String(e && e.message), t.message.subarray(0, ${MESSAGE_BYTES - 1}));
-      }
-      t.result[i] = r;
-      Atomics.store(t.state, i, ${FINISHED});
-      Atomics.add(t.header, ${DONE}, 1);
-      Atomics.notify(t.header, ${DONE});
-    }
-  }
 }
 `;
 
@@ -125,30 +139,40 @@ interface Pool {
   failure: Error | undefined;
   /** Asynchronous batches waiting on the helpers (they are referenced meanwhile). */
   waiting: number;
+  /** Called with a helper's failure: the asynchronous batches waiting now. */
+  readonly watchers: Set<(error: Error) => void>;
 }
 
 let pool: Pool | undefined;
 
 function startHelper(p: Pool, index: number): void {
-  const worker = new Worker(HELPER_SOURCE, {
-    eval: true,
-    workerData: { ...helperThreadNative(), control: p.control.buffer },
-    stdout: false,
-    stderr: false,
-  });
+  let worker: Worker;
+  try {
+    worker = new Worker(HELPER_SOURCE, {
+      eval: true,
+      workerData: { ...helperThreadNative(), control: p.control.buffer },
+      stdout: false,
+      stderr: false,
+    });
+  } catch (cause) {
+    // Worker threads refused (a permission model without --allow-worker, no resources).
+    throw new HelperThreadError('cannot start a helper thread of bpf() calls', { cause });
+  }
   if (p.waiting === 0) worker.unref();
   let settle: (error?: Error) => void = () => {};
   p.ready[index] = new Promise<void>((resolve, reject) => {
     settle = (error) => (error ? reject(error) : resolve());
   });
   p.ready[index].catch(() => {}); // reported by the next batch, or by startHelperThreads
-  // A helper that cannot start, or stops, takes no more calls (the calling thread and the other
-  // helpers run them). The next batch reports why, and starts a new helper in its place.
+  // A helper that cannot start, or stops, takes no more calls: a blocking batch's calling thread
+  // takes them, and the asynchronous batches waiting now are told (their calling thread takes them).
+  // The next batch reports why, and starts a new helper in its place.
   const fail = (error: Error) => {
     settle(error);
     if (p.helpers[index] !== worker) return;
     p.helpers[index] = undefined;
     p.failure ??= error;
+    for (const watcher of p.watchers) watcher(error);
   };
   worker.once('message', () => settle());
   worker.on('error', (e) => fail(e instanceof Error ? e : new Error(String(e))));
@@ -168,6 +192,7 @@ function poolWith(helpers: number): Pool {
     ready: [],
     failure: undefined,
     waiting: 0,
+    watchers: new Set(),
   };
   pool = p;
   if (p.failure) {
@@ -214,11 +239,8 @@ function publish(p: Pool, t: Table, helpers: number): void {
   Atomics.notify(p.control, EPOCH);
 }
 
-function tryCall(cmd: number, address: number, size: number, attempts: number): number {
-  let r = sysBpfTry(cmd, address, size);
-  for (let n = 1; r === -Errno.EAGAIN && n < attempts; n++) r = sysBpfTry(cmd, address, size);
-  return r;
-}
+/** The calling thread's call: the result or -errno. */
+const callHere = (cmd: number, address: number, size: number) => sysBpfTry(cmd, address, size);
 
 /**
  * The results of a finished table, in order.
@@ -227,10 +249,16 @@ function tryCall(cmd: number, address: number, size: number, attempts: number): 
 function resultsOf(t: Table): Int32Array {
   const results = t.result.slice();
   if (!results.includes(THREW)) return results;
-  for (const fd of results) if (fd >= 0) sysClose(fd);
+  closeFinished(t);
   const end = t.message.indexOf(0);
   const text = new TextDecoder().decode(t.message.slice(0, end < 0 ? MESSAGE_BYTES : end));
-  throw new HelperThreadError(`a bpf() call on a helper thread threw: ${text}`);
+  throw new HelperThreadError(`a bpf() call of a batch threw: ${text}`);
+}
+
+/** Closes the descriptors the finished calls of `t` made. */
+function closeFinished(t: Table): void {
+  for (let i = 0; i < t.result.length; i++)
+    if (Atomics.load(t.state, i) === FINISHED && t.result[i]! >= 0) sysClose(t.result[i]!);
 }
 
 /**
@@ -249,17 +277,12 @@ export function bpfTryOnThreads(
   threads: number,
   attempts: number,
 ): Int32Array {
-  if (threads <= 1) return Int32Array.from(addresses, (address) => tryCall(cmd, address, size, attempts));
-  const p = poolWith(threads - 1);
   const t = tableOf(cmd, addresses, size, attempts);
-  publish(p, t, threads - 1);
+  if (threads > 1 && addresses.length > 0) publish(poolWith(threads - 1), t, threads - 1);
+  takeCalls(t, callHere);
   const count = addresses.length;
-  for (let i = 0; i < count; i++) {
-    if (Atomics.compareExchange(t.state, i, READY, TAKEN) !== READY) continue;
-    t.result[i] = tryCall(cmd, t.address[i]!, size, attempts);
-    Atomics.store(t.state, i, FINISHED);
-    Atomics.add(t.header, DONE, 1);
-  }
+  // A helper still making a call it took (it cannot fail without finishing the call but by
+  // dying in it: out of memory, or the process ending).
   for (let done = Atomics.load(t.header, DONE); done < count; done = Atomics.load(t.header, DONE))
     Atomics.wait(t.header, DONE, done);
   return resultsOf(t);
@@ -289,17 +312,39 @@ export async function bpfTryOnHelpers(
   helpers: number,
   attempts: number,
 ): Promise<Int32Array> {
+  const count = addresses.length;
+  if (count === 0) return new Int32Array(0);
   const p = poolWith(helpers);
   const t = tableOf(cmd, addresses, size, attempts);
+  const posted = p.helpers.slice(0, helpers);
+  let failure: Error | undefined;
+  let wake = () => {};
+  const watcher = (error: Error) => {
+    failure ??= error;
+    wake();
+  };
+  p.watchers.add(watcher);
   if (p.waiting++ === 0) for (const w of p.helpers) w?.ref();
   try {
     publish(p, t, helpers);
-    const count = addresses.length;
     for (let done = Atomics.load(t.header, DONE); done < count; done = Atomics.load(t.header, DONE)) {
+      if (failure) {
+        // A helper of this batch failed: this thread makes the calls no helper has taken.
+        takeCalls(t, callHere);
+        if (Atomics.load(t.header, DONE) >= count) break;
+        if (posted.every((w) => !p.helpers.includes(w))) {
+          // Every helper it was posted to is gone, one of them in the middle of a call.
+          closeFinished(t);
+          throw new HelperThreadError('the helper threads of a batch of bpf() calls failed during it', {
+            cause: failure,
+          });
+        }
+      }
       const wait = waitAsync(t.header, DONE, done);
-      if (wait.async) await wait.value;
+      if (wait.async) await Promise.race([wait.value, new Promise<void>((resolve) => (wake = resolve))]);
     }
   } finally {
+    p.watchers.delete(watcher);
     if (--p.waiting === 0) for (const w of p.helpers) w?.unref();
   }
   return resultsOf(t);
@@ -329,8 +374,8 @@ export async function startHelperThreads(threads: number): Promise<void> {
  * Ends the helper threads that batches of system calls on several threads started (program loads
  * with `threads` above 1, `loadCollectionAsync`), and resolves once they have exited. They do not
  * keep the process alive, so this is needed only to release them (their memory, and the few
- * descriptors each Node thread holds) early; a later batch starts new ones. Call it when no
- * asynchronous load is in flight (one would wait for helpers that are gone).
+ * descriptors each Node thread holds) early; a later batch starts new ones. The helpers finish the
+ * batches already given to them before they exit.
  */
 export async function stopHelperThreads(): Promise<void> {
   const p = pool;

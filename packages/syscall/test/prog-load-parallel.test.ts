@@ -102,4 +102,18 @@ describeKernel('progLoadParallel', () => {
     close(fd as number);
     await expect(startHelperThreads(0)).rejects.toThrow(BpfArgumentError);
   });
+
+  it('stopHelperThreads during an asynchronous batch: the helpers finish it first', async () => {
+    await startHelperThreads(3);
+    const loads = Array.from({ length: 20 }, (_, i) => ({ progType: BpfProgType.XDP, insns: returns(i) }));
+    const batch = progLoadParallelAsync(loads, 2);
+    await stopHelperThreads();
+    const results = await batch;
+    try {
+      expect(results.every((fd) => typeof fd === 'number')).toBe(true);
+      expect(new Set(results).size).toBe(20);
+    } finally {
+      for (const fd of results) if (typeof fd === 'number') close(fd);
+    }
+  });
 });

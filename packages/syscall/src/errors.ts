@@ -414,11 +414,13 @@ export class FfiUnavailableError extends EbpfError {
 }
 
 /**
- * A helper thread of system calls (started for program loads on several threads) failed: it could
- * not start (koffi or the C library would not load on it), stopped, or its call threw. The
- * helper's error is the `cause` when there is one. A helper that could not start or stopped is
- * reported by the next batch, which then makes no call (and the batch after it starts a new
- * helper); a call that threw fails its own batch, whose other results are closed.
+ * A helper thread of system calls (started for program loads on several threads) failed: Node
+ * would not start it, it could not load koffi or the C library, it stopped, or a call threw. The
+ * helper's error is the `cause` when there is one. The calls a failed helper had not taken are
+ * made by the calling thread, so its batch completes; the failure is then reported by the next
+ * batch, which makes no call (the batch after it starts a new helper). A call that threw, or an
+ * asynchronous batch whose every helper died in the middle of a call, fails its own batch, whose
+ * other descriptors are closed.
  */
 export class HelperThreadError extends EbpfError {
   constructor(message: string, options?: { readonly cause?: unknown }) {

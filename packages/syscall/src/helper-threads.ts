@@ -57,53 +57,81 @@ interface Table {
 /** The bytes of a table of `n` calls. */
 const tableBytes = (n: number) => HEADER_WORDS * 4 + n * 8 + n * 4 * 4 + MESSAGE_BYTES;
 
-// The layout, as source: run here and in the helpers' program.
-const LAYOUT = `(buffer) => {
-  const n = new Int32Array(buffer, 0, ${HEADER_WORDS})[${COUNT}];
-  let at = 0;
-  const take = (bytes) => { const s = at; at += bytes; return s; };
-  return {
-    header: new Int32Array(buffer, take(${HEADER_WORDS * 4}), ${HEADER_WORDS}),
-    address: new Float64Array(buffer, take(n * 8), n),
-    cmd: new Int32Array(buffer, take(n * 4), n),
-    size: new Int32Array(buffer, take(n * 4), n),
-    state: new Int32Array(buffer, take(n * 4), n),
-    result: new Int32Array(buffer, take(n * 4), n),
-    message: new Uint8Array(buffer, take(${MESSAGE_BYTES}), ${MESSAGE_BYTES}),
-  };
-}`;
-const layout = new Function(`return ${LAYOUT}`)() as (buffer: SharedArrayBuffer) => Table;
+/** The numbers the table functions use, passed to them: they run on the helpers too (as source). */
+const K = {
+  COUNT,
+  DONE,
+  ATTEMPTS,
+  MESSAGE_TAKEN,
+  HEADER_WORDS,
+  READY,
+  TAKEN,
+  FINISHED,
+  THREW,
+  MESSAGE_BYTES,
+  EAGAIN: Errno.EAGAIN,
+} as const;
+type Constants = typeof K;
 
-// How a thread takes the ready calls of a table and makes them, as source: run by the helpers and,
-// for a blocking batch or one whose helper failed, by the calling thread. `call(cmd, address,
-// size)` returns the result or -errno; a call that throws is recorded as THREW, and the first
-// message of the table kept.
-const TAKE_CALLS = `(t, call) => {
-  const count = t.header[${COUNT}];
-  const attempts = t.header[${ATTEMPTS}];
-  for (let i = 0; i < count; i++) {
-    if (Atomics.compareExchange(t.state, i, ${READY}, ${TAKEN}) !== ${READY}) continue;
-    let r;
-    try {
-      for (let n = 0; n < attempts; n++) {
-        r = call(t.cmd[i], t.address[i], t.size[i]);
-        if (r !== -${Errno.EAGAIN}) break;
-      }
-    } catch (e) {
-      r = ${THREW};
-      if (Atomics.compareExchange(t.header, ${MESSAGE_TAKEN}, 0, 1) === 0)
-        new TextEncoder().encodeInto(String(e && e.message), t.message.subarray(0, ${MESSAGE_BYTES - 1}));
-    }
-    t.result[i] = r;
-    Atomics.store(t.state, i, ${FINISHED});
-    Atomics.add(t.header, ${DONE}, 1);
-    Atomics.notify(t.header, ${DONE});
-  }
-}`;
-const takeCalls = new Function(`return ${TAKE_CALLS}`)() as (
+// layout() and takeCalls() run on this thread and, as the text of their source, on the helpers:
+// they use nothing but their arguments and JavaScript's globals (no module binding, no inner
+// function), so that their text means the same anywhere, bundled or not.
+
+/** The views of a batch table. */
+function layout(buffer: SharedArrayBuffer, k: Constants): Table {
+  const n = new Int32Array(buffer, 0, k.HEADER_WORDS)[k.COUNT]!;
+  const address = k.HEADER_WORDS * 4;
+  const cmd = address + n * 8;
+  const size = cmd + n * 4;
+  const state = size + n * 4;
+  const result = state + n * 4;
+  const message = result + n * 4;
+  return {
+    header: new Int32Array(buffer, 0, k.HEADER_WORDS),
+    address: new Float64Array(buffer, address, n),
+    cmd: new Int32Array(buffer, cmd, n),
+    size: new Int32Array(buffer, size, n),
+    state: new Int32Array(buffer, state, n),
+    result: new Int32Array(buffer, result, n),
+    message: new Uint8Array(buffer, message, k.MESSAGE_BYTES),
+  };
+}
+
+/**
+ * Takes the ready calls of a table one at a time and makes them: what a helper does with a table,
+ * and the calling thread with a blocking batch's (or an asynchronous one's whose helper failed).
+ * `call(cmd, address, size)` returns the result or -errno; a call that throws is recorded as
+ * THREW, and the table keeps the first such message.
+ */
+function takeCalls(
   t: Table,
   call: (cmd: number, address: number, size: number) => number,
-) => void;
+  k: Constants,
+): void {
+  const count = t.header[k.COUNT]!;
+  const attempts = t.header[k.ATTEMPTS]!;
+  for (let i = 0; i < count; i++) {
+    if (Atomics.compareExchange(t.state, i, k.READY, k.TAKEN) !== k.READY) continue;
+    let r = 0;
+    try {
+      for (let n = 0; n < attempts; n++) {
+        r = call(t.cmd[i]!, t.address[i]!, t.size[i]!);
+        if (r !== -k.EAGAIN) break;
+      }
+    } catch (e) {
+      r = k.THREW;
+      if (Atomics.compareExchange(t.header, k.MESSAGE_TAKEN, 0, 1) === 0)
+        new TextEncoder().encodeInto(
+          String((e as Error)?.message),
+          t.message.subarray(0, k.MESSAGE_BYTES - 1),
+        );
+    }
+    t.result[i] = r;
+    Atomics.store(t.state, i, k.FINISHED);
+    Atomics.add(t.header, k.DONE, 1);
+    Atomics.notify(t.header, k.DONE);
+  }
+}
 
 // A helper's program (a CommonJS script run with `eval`: no file to find next to a bundle). Batch
 // tables arrive as messages, read without an event loop turn (receiveMessageOnPort). A stop is
@@ -112,8 +140,9 @@ const HELPER_SOURCE = `
 const { workerData: d, parentPort, receiveMessageOnPort } = require('node:worker_threads');
 const koffi = require(d.koffiPath);
 const bpf = koffi.load(d.libc).func(d.prototype);
-const layout = ${LAYOUT};
-const takeCalls = ${TAKE_CALLS};
+const layout = ${layout.toString()};
+const takeCalls = ${takeCalls.toString()};
+const k = d.constants;
 const call = (cmd, address, size) => {
   const r = bpf(d.nr, cmd, address, size);
   return r < 0 ? -koffi.errno() : r;
@@ -124,7 +153,7 @@ let seen = 0;
 for (;;) {
   Atomics.wait(control, ${EPOCH}, seen);
   seen = Atomics.load(control, ${EPOCH});
-  for (let m; (m = receiveMessageOnPort(parentPort)) !== undefined; ) takeCalls(layout(m.message), call);
+  for (let m; (m = receiveMessageOnPort(parentPort)) !== undefined; ) takeCalls(layout(m.message, k), call, k);
   if (Atomics.load(control, ${STOP}) !== 0) break;
 }
 `;
@@ -150,7 +179,7 @@ function startHelper(p: Pool, index: number): void {
   try {
     worker = new Worker(HELPER_SOURCE, {
       eval: true,
-      workerData: { ...helperThreadNative(), control: p.control.buffer },
+      workerData: { ...helperThreadNative(), control: p.control.buffer, constants: K },
       stdout: false,
       stderr: false,
     });
@@ -223,7 +252,7 @@ export function checkThreads(threads: number, argument: string): number {
 function tableOf(cmd: number, addresses: readonly number[], size: number, attempts: number): Table {
   const buffer = new SharedArrayBuffer(tableBytes(addresses.length));
   new Int32Array(buffer, 0, HEADER_WORDS)[COUNT] = addresses.length;
-  const t = layout(buffer);
+  const t = layout(buffer, K);
   t.header[ATTEMPTS] = attempts;
   t.address.set(addresses);
   t.cmd.fill(cmd);
@@ -279,7 +308,7 @@ export function bpfTryOnThreads(
 ): Int32Array {
   const t = tableOf(cmd, addresses, size, attempts);
   if (threads > 1 && addresses.length > 0) publish(poolWith(threads - 1), t, threads - 1);
-  takeCalls(t, callHere);
+  takeCalls(t, callHere, K);
   const count = addresses.length;
   // A helper still making a call it took (it cannot fail without finishing the call but by
   // dying in it: out of memory, or the process ending).
@@ -330,7 +359,7 @@ export async function bpfTryOnHelpers(
     for (let done = Atomics.load(t.header, DONE); done < count; done = Atomics.load(t.header, DONE)) {
       if (failure) {
         // A helper of this batch failed: this thread makes the calls no helper has taken.
-        takeCalls(t, callHere);
+        takeCalls(t, callHere, K);
         if (Atomics.load(t.header, DONE) >= count) break;
         if (posted.every((w) => !p.helpers.includes(w))) {
           // Every helper it was posted to is gone, one of them in the middle of a call.

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { describeKernel, leakedFds, openFds, returns } from '@ts-ebpf/test-utils';
 import { afterAll, expect, it } from 'vitest';
 import {
@@ -101,6 +102,17 @@ describeKernel('progLoadParallel', () => {
     const [fd] = progLoadParallel([{ progType: BpfProgType.XDP, insns: returns(0) }], 2);
     close(fd as number);
     await expect(startHelperThreads(0)).rejects.toThrow(BpfArgumentError);
+  });
+
+  it('loads on helper threads where code cannot be made from strings', () => {
+    const fixture = new URL('./fixtures/load-without-eval.ts', import.meta.url).pathname;
+    const printed = execFileSync(
+      process.execPath,
+      ['--disallow-code-generation-from-strings', '--import', 'tsx', '--conditions=@ts-ebpf/source', fixture],
+      { encoding: 'utf8', cwd: new URL('..', import.meta.url).pathname },
+    );
+    const names = Array.from({ length: 8 }, (_, i) => `noeval_${i}`);
+    expect(JSON.parse(printed)).toEqual({ evalRefused: true, names: [...names, ...names] });
   });
 
   it('stopHelperThreads during an asynchronous batch: the helpers finish it first', async () => {

@@ -37,6 +37,14 @@ describe('allowedHelpers', () => {
   });
 });
 
+/**
+ * Helpers a kernel build may refuse although the build the data was probed on allowed them: a
+ * difference in these is accepted either way, any other difference fails. The 6.18.44 sandbox
+ * build v1300 refuses bpf_xdp_adjust_meta to XDP programs ("program of this type cannot use
+ * helper", from C as from here); v1272, the data's, allowed it, as mainline's xdp_func_proto does.
+ */
+const BUILD_DEPENDENT: Readonly<Record<string, readonly string[]>> = { BPF_XDP: ['xdp_adjust_meta'] };
+
 describeKernel('helperAccess of data/bpf-uapi.json against this kernel', () => {
   const data = readUapiData();
   const cases = [
@@ -49,7 +57,9 @@ describeKernel('helperAccess of data/bpf-uapi.json against this kernel', () => {
         (r) => r.progType === `BPF_PROG_TYPE_${progTypeName(c.progType)}` && r.attachType === c.name,
       )!;
       const probed = probeHelpers({ progType: c.progType, attachType: c.attachType, sleepable: false });
-      expect(probed).toEqual(recorded.helpers);
+      const buildDependent = new Set(BUILD_DEPENDENT[c.name ?? ''] ?? []);
+      const firm = (helpers: readonly string[]) => helpers.filter((h) => !buildDependent.has(h));
+      expect(firm(probed)).toEqual(firm(recorded.helpers));
       expect(probed.length).toBeLessThan(HELPER_SIGNATURES.length);
     });
   }

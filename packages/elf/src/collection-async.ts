@@ -55,7 +55,7 @@ export async function loadCollectionAsync(
     const prepared = prepareAll(load);
     const results = await Program.loadEachAsync(
       prepared.map((p) => p.load),
-      concurrency === undefined ? {} : { threads: concurrency },
+      concurrency === undefined ? {} : { concurrency },
     );
     addEach(load, prepared, results);
     return load.finish();

@@ -111,6 +111,7 @@ export {
   tracingUnsupportedReason,
 } from './probes.js';
 export {
+  type LoadEachAsyncOptions,
   type LoadEachOptions,
   Program,
   type ProgramInfo,

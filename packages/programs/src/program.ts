@@ -98,7 +98,17 @@ export interface LoadEachOptions {
   readonly threads?: number;
 }
 
-/** The default of {@link LoadEachOptions.threads}. */
+/** Options of {@link Program.loadEachAsync}. */
+export interface LoadEachAsyncOptions {
+  /**
+   * Helper threads that load programs at once (this thread loads none): an integer from 1 to 64.
+   * They are those of {@link LoadEachOptions.threads}. Default: the machine's available
+   * parallelism, at most 4.
+   */
+  readonly concurrency?: number;
+}
+
+/** The default of {@link LoadEachOptions.threads} and {@link LoadEachAsyncOptions.concurrency}. */
 function defaultThreads(): number {
   return Math.min(availableParallelism(), 4);
 }
@@ -183,19 +193,20 @@ export class Program implements Disposable, ClosesLater {
   }
 
   /**
-   * {@link Program.loadEach} with every load that asks for no log made by `options.threads`
-   * helper threads, this thread (and its event loop) free meanwhile; the logged loads then run on
-   * this thread. The options' buffers must not change until the promise settles.
-   * @throws BpfArgumentError for bad options or a bad thread count (nothing is loaded)
+   * {@link Program.loadEach} with every load that asks for no log made by
+   * `options.concurrency` helper threads, this thread (and its event loop) free meanwhile; the
+   * logged loads then run on this thread. The options' buffers must not change until the promise
+   * settles.
+   * @throws BpfArgumentError for bad options or a bad `concurrency` (nothing is loaded)
    * @throws HelperThreadError when a helper thread failed (nothing is left loaded)
    */
   static async loadEachAsync(
     list: readonly ProgramLoadOptions[],
-    options: LoadEachOptions = {},
+    options: LoadEachAsyncOptions = {},
   ): Promise<(Program | { readonly error: unknown })[]> {
-    const threads = checkThreads(options.threads ?? defaultThreads(), 'threads');
+    const helpers = checkThreads(options.concurrency ?? defaultThreads(), 'concurrency');
     const prepared = list.map(Program.#prepare);
-    return Program.#each(list, prepared, await loadEachWithLogAsync(prepared, threads));
+    return Program.#each(list, prepared, await loadEachWithLogAsync(prepared, helpers));
   }
 
   static #prepare(this: void, o: ProgramLoadOptions): LogLoad {

@@ -133,7 +133,7 @@ describeKernel('Program.loadEach / loadAll', () => {
   it('loadEachAsync: the same results, the loads made by helper threads', async () => {
     const list = [xdp(1, 'before'), rejected, { ...xdp(3, 'logged'), logLevel: 1 }, xdp(2, 'after')];
     const sync = Program.loadEach(list, { threads: 2 });
-    const results = await Program.loadEachAsync(list, { threads: 2 });
+    const results = await Program.loadEachAsync(list, { concurrency: 2 });
     try {
       expect(
         results.map((r) => (r instanceof Program ? r.name : String((r as { error: unknown }).error))),
@@ -144,7 +144,9 @@ describeKernel('Program.loadEach / loadAll', () => {
     } finally {
       for (const r of [...sync, ...results]) if (r instanceof Program) r.close();
     }
-    await expect(Program.loadEachAsync([xdp(1)], { threads: 0 })).rejects.toThrow(BpfArgumentError);
+    await expect(Program.loadEachAsync([xdp(1)], { concurrency: 0 })).rejects.toThrow(
+      /concurrency: 0 is not a thread count/,
+    );
   });
 
   it('loads with a requested log, and many programs on three threads', () => {
@@ -176,6 +178,10 @@ describeKernel('Program.loadEach / loadAll', () => {
       expect(() => Program.loadEach([xdp(1)], { threads })).toThrow(BpfArgumentError);
       expect(() => Program.loadEach([xdp(1)], { threads })).toThrow(/threads/);
     }
+    // a string is shown quoted: it is not the number it looks like
+    expect(() => Program.loadEach([xdp(1)], { threads: '2' as unknown as number })).toThrow(
+      '"2" is not a thread count',
+    );
     expect(() =>
       Program.loadEach([xdp(1), { type: BpfProgType.XDP, instructions: new Uint8Array(0) }], { threads: 2 }),
     ).toThrow(BpfArgumentError);

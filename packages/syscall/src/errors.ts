@@ -196,8 +196,9 @@ function hintFor(code: string, { syscall, command, log }: SyscallErrorContext): 
       return `not permitted for this object, type or attach point although the process holds CAP_BPF or CAP_SYS_ADMIN${locked}`;
     }
     case 'EACCES':
-      return verifier || command === 'BPF_PROG_LOAD'
-        ? rejected
+      if (verifier) return rejected;
+      return command === 'BPF_PROG_LOAD'
+        ? 'the verifier rejected the program: load it again with a log level (logLevel 1) for its reason'
         : 'permission denied: check capabilities and file modes';
     case 'ENOENT':
       if (command === 'BPF_OBJ_GET') return 'nothing is pinned at this path';

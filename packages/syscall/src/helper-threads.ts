@@ -15,7 +15,7 @@
  * (`unref`) unless an asynchronous batch waits on them; {@link stopHelperThreads} ends them.
  */
 import { Worker } from 'node:worker_threads';
-import { Errno } from '@ts-ebpf/uapi';
+import { describeValue, Errno } from '@ts-ebpf/uapi';
 import { BpfArgumentError, HelperThreadError } from './errors.js';
 import { helperThreadNative, sysBpfTry, sysClose } from './ffi.js';
 
@@ -243,7 +243,7 @@ export function checkThreads(threads: number, argument: string): number {
   if (!Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS)
     throw new BpfArgumentError(
       argument,
-      `${String(threads)} is not a thread count: give an integer from 1 to ${MAX_THREADS}`,
+      `${describeValue(threads)} is not a thread count: give an integer from 1 to ${MAX_THREADS}`,
     );
   return threads;
 }

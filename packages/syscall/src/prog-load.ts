@@ -149,25 +149,25 @@ export function progLoadParallel(
 }
 
 /**
- * {@link progLoadParallel} with every load made by `threads` helper threads, the calling thread
- * free meanwhile: resolves to the same results. The loads' buffers must not change until the
- * promise settles.
- * @param threads - helper threads that load at once: an integer from 1 to 64
- * @throws BpfArgumentError for a bad load or thread count (nothing was loaded)
+ * {@link progLoadParallel} with every load made by `helpers` helper threads, the calling thread
+ * free meanwhile (it makes none): resolves to the same results. The loads' buffers must not
+ * change until the promise settles.
+ * @param helpers - helper threads that load at once: an integer from 1 to 64
+ * @throws BpfArgumentError for a bad load or helper count (nothing was loaded)
  * @throws HelperThreadError when a helper thread failed (see its documentation)
  */
 export async function progLoadParallelAsync(
   loads: readonly ProgLoadAttr[],
-  threads: number,
+  helpers: number,
 ): Promise<(number | BpfSyscallError)[]> {
-  checkThreads(threads, 'threads');
+  checkThreads(helpers, 'helpers');
   const filled = fillAttrs(loads);
   try {
     const fds = await bpfTryParallelAsync(
       BpfCmd.PROG_LOAD,
       filled.attrs,
       PROG_LOAD.SIZE,
-      threads,
+      helpers,
       PROG_LOAD_ATTEMPTS,
     );
     return loadResults(fds, loads, filled);

@@ -42,4 +42,10 @@ describeKernel('load rejections name their checker', () => {
     expect(e.log).toMatch(/R0 !read_ok/);
     expect(e.message).toContain('the verifier rejected the program: read the log');
   });
+
+  it('a refused program loaded without a log says how to get one', () => {
+    const e = thrown(() => progLoad({ progType: BpfProgType.SOCKET_FILTER, insns: hostCode(bpf`exit`) }));
+    expect(e.log).toBe('');
+    expect(e.message).toContain('load it again with a log level (logLevel 1) for its reason');
+  });
 });

@@ -132,17 +132,17 @@ export function loadEachWithLog(loads: readonly LogLoad[], threads: number): Eac
 }
 
 /**
- * {@link loadEachWithLog} with the fast paths made by `threads` helper threads
+ * {@link loadEachWithLog} with the fast paths made by `helpers` helper threads
  * (`progLoadParallelAsync`), this thread free meanwhile; the logged loads then run on this thread.
  */
 export async function loadEachWithLogAsync(
   loads: readonly LogLoad[],
-  threads: number,
+  helpers: number,
 ): Promise<EachResult[]> {
   const fastAt = fastLoads(loads);
   const fast = await progLoadParallelAsync(
     fastAt.map((i) => withoutLog(loads[i]!.attr)),
-    threads,
+    helpers,
   );
   return finishEach(loads, fastAt, fast);
 }

@@ -54,8 +54,17 @@ interface Table {
   readonly message: Uint8Array;
 }
 
-/** The bytes of a table of `n` calls. */
-const tableBytes = (n: number) => HEADER_WORDS * 4 + n * 8 + n * 4 * 4 + MESSAGE_BYTES;
+/** Where the parts of a table of `n` calls start (byte offsets), and its size in bytes. */
+interface TableOffsets {
+  readonly n: number;
+  readonly address: number;
+  readonly cmd: number;
+  readonly size: number;
+  readonly state: number;
+  readonly result: number;
+  readonly message: number;
+  readonly bytes: number;
+}
 
 /** The numbers the table functions use, passed to them: they run on the helpers too (as source). */
 const K = {
@@ -73,27 +82,31 @@ const K = {
 } as const;
 type Constants = typeof K;
 
-// layout() and takeCalls() run on this thread and, as the text of their source, on the helpers:
-// they use nothing but their arguments and JavaScript's globals (no module binding, no inner
-// function), so that their text means the same anywhere, bundled or not.
+// tableOffsets(), layout() and takeCalls() run on this thread and, as the text of their source, on
+// the helpers: they use nothing but their arguments and JavaScript's globals (no module binding, no
+// inner function), so that their text means the same anywhere, bundled or not.
 
-/** The views of a batch table. */
-function layout(buffer: SharedArrayBuffer, k: Constants): Table {
-  const n = new Int32Array(buffer, 0, k.HEADER_WORDS)[k.COUNT]!;
+/** The offsets of a table of `n` calls: the one account of its layout. */
+function tableOffsets(n: number, k: Constants): TableOffsets {
   const address = k.HEADER_WORDS * 4;
   const cmd = address + n * 8;
   const size = cmd + n * 4;
   const state = size + n * 4;
   const result = state + n * 4;
   const message = result + n * 4;
+  return { n, address, cmd, size, state, result, message, bytes: message + k.MESSAGE_BYTES };
+}
+
+/** The views of a batch table laid out at `at`. */
+function layout(buffer: SharedArrayBuffer, at: TableOffsets, k: Constants): Table {
   return {
     header: new Int32Array(buffer, 0, k.HEADER_WORDS),
-    address: new Float64Array(buffer, address, n),
-    cmd: new Int32Array(buffer, cmd, n),
-    size: new Int32Array(buffer, size, n),
-    state: new Int32Array(buffer, state, n),
-    result: new Int32Array(buffer, result, n),
-    message: new Uint8Array(buffer, message, k.MESSAGE_BYTES),
+    address: new Float64Array(buffer, at.address, at.n),
+    cmd: new Int32Array(buffer, at.cmd, at.n),
+    size: new Int32Array(buffer, at.size, at.n),
+    state: new Int32Array(buffer, at.state, at.n),
+    result: new Int32Array(buffer, at.result, at.n),
+    message: new Uint8Array(buffer, at.message, k.MESSAGE_BYTES),
   };
 }
 
@@ -140,6 +153,7 @@ const HELPER_SOURCE = `
 const { workerData: d, parentPort, receiveMessageOnPort } = require('node:worker_threads');
 const koffi = require(d.koffiPath);
 const bpf = koffi.load(d.libc).func(d.prototype);
+const tableOffsets = ${tableOffsets.toString()};
 const layout = ${layout.toString()};
 const takeCalls = ${takeCalls.toString()};
 const k = d.constants;
@@ -153,7 +167,10 @@ let seen = 0;
 for (;;) {
   Atomics.wait(control, ${EPOCH}, seen);
   seen = Atomics.load(control, ${EPOCH});
-  for (let m; (m = receiveMessageOnPort(parentPort)) !== undefined; ) takeCalls(layout(m.message, k), call, k);
+  for (let m; (m = receiveMessageOnPort(parentPort)) !== undefined; ) {
+    const n = new Int32Array(m.message, 0, k.HEADER_WORDS)[k.COUNT];
+    takeCalls(layout(m.message, tableOffsets(n, k), k), call, k);
+  }
   if (Atomics.load(control, ${STOP}) !== 0) break;
 }
 `;
@@ -250,9 +267,9 @@ export function checkThreads(threads: number, argument: string): number {
 
 /** A table of the calls `bpf(cmd, addresses[i], size)`, every one ready. */
 function tableOf(cmd: number, addresses: readonly number[], size: number, attempts: number): Table {
-  const buffer = new SharedArrayBuffer(tableBytes(addresses.length));
-  new Int32Array(buffer, 0, HEADER_WORDS)[COUNT] = addresses.length;
-  const t = layout(buffer, K);
+  const at = tableOffsets(addresses.length, K);
+  const t = layout(new SharedArrayBuffer(at.bytes), at, K);
+  t.header[COUNT] = addresses.length;
   t.header[ATTEMPTS] = attempts;
   t.address.set(addresses);
   t.cmd.fill(cmd);

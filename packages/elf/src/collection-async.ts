@@ -1,6 +1,5 @@
 import { Program } from '@ts-ebpf/programs';
-import { BpfArgumentError, MAX_THREADS } from '@ts-ebpf/syscall';
-import { describeValue } from '@ts-ebpf/uapi';
+import { BpfArgumentError, checkThreads } from '@ts-ebpf/syscall';
 import type { Collection, CollectionOptions } from './collection.js';
 import { addEach, prepareAll, startCollection } from './collection-load.js';
 import type { CollectionSpec } from './collection-spec.js';
@@ -29,22 +28,15 @@ export interface AsyncCollectionOptions extends CollectionOptions {
  *
  * Loads that ask for a verifier log (`options.logLevel`), and the logged retry of a failed load,
  * run on the calling thread. `source` must not change until the promise settles.
- * @throws BpfArgumentError for a `concurrency` that is not an integer from 1 to 64, or `threads`
- *   (an option of `loadCollection`: here `concurrency` says how many loads run at once)
+ * @throws BpfArgumentError for a `concurrency` that is not a thread count (an integer from 1 to 64),
+ *   or `threads` (an option of `loadCollection`: here `concurrency` says how many loads run at once)
  */
 export async function loadCollectionAsync(
   source: Uint8Array | CollectionSpec,
   options: AsyncCollectionOptions = {},
 ): Promise<Collection> {
   const { concurrency } = options;
-  if (
-    concurrency !== undefined &&
-    (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > MAX_THREADS)
-  )
-    throw new BpfArgumentError(
-      'concurrency',
-      `loadCollectionAsync: ${describeValue(concurrency)} is not an integer from 1 to ${MAX_THREADS}`,
-    );
+  if (concurrency !== undefined) checkThreads(concurrency, 'concurrency');
   if (options.threads !== undefined)
     throw new BpfArgumentError(
       'threads',

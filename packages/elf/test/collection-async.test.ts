@@ -79,6 +79,15 @@ function expectSameAs(c: Collection, sync: Collection): void {
   expect(c.variable('runs').getBigInt()).toBe(BigInt(PROGRAMS));
 }
 
+/**
+ * Starts, and waits for, every helper thread a load in this file may use (at most PROGRAMS):
+ * before a descriptor snapshot, as each Node thread holds descriptors of its own that the leak
+ * check would count. A batch does not wait for the helpers it starts, so an earlier test's (16
+ * helpers for concurrency 16) may still be starting when a later test looks: waiting for only as
+ * many as the next load uses left one coming up during a snapshot on a busy machine.
+ */
+const everyHelperUp = () => startHelperThreads(PROGRAMS + 1);
+
 /** What `load` throws for `twoRejected`, checked against what the sequential load throws. */
 async function expectSameRejection(load: () => Promise<Collection> | Collection): Promise<void> {
   const before = openFds();
@@ -117,9 +126,7 @@ describeKernel('loadCollectionAsync', () => {
   it.each([1, 3, PROGRAMS])(
     'a verifier rejection in the middle throws what loadCollection throws and leaves no fd open (concurrency %i)',
     async (concurrency) => {
-      // Helpers started by the load itself would be open descriptors (each Node thread's own) the
-      // leak check counts: they are started first (concurrency helpers: threads of concurrency + 1).
-      await startHelperThreads(concurrency + 1);
+      await everyHelperUp();
       await expectSameRejection(() => loadCollectionAsync(twoRejected, { concurrency }));
     },
   );
@@ -135,7 +142,7 @@ describeKernel('loadCollectionAsync', () => {
   });
 
   it('many concurrent collections at once: each complete, none leaking', async () => {
-    await startHelperThreads(4);
+    await everyHelperUp();
     const before = openFds();
     const all = await Promise.all(
       Array.from({ length: 4 }, () => loadCollectionAsync(good, { concurrency: 3 })),
@@ -159,9 +166,7 @@ describeKernel('loadCollection with threads', () => {
   it.each([2, PROGRAMS])(
     'a verifier rejection in the middle throws what one thread throws and leaves no fd open (threads %i)',
     async (threads) => {
-      // Helpers started by the load itself would be open descriptors (each Node thread's own) the
-      // leak check counts: they are started first.
-      await startHelperThreads(threads);
+      await everyHelperUp();
       await expectSameRejection(() => loadCollection(twoRejected, { threads }));
     },
   );

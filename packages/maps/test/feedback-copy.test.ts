@@ -1,6 +1,5 @@
-import { execFileSync } from 'node:child_process';
 import { close } from '@ts-ebpf/syscall';
-import { describeKernel } from '@ts-ebpf/test-utils';
+import { describeKernel, runWithoutEval } from '@ts-ebpf/test-utils';
 import { HOST_LITTLE_ENDIAN } from '@ts-ebpf/uapi';
 import ts from 'typescript';
 import { afterAll, expect, it } from 'vitest';
@@ -177,12 +176,7 @@ describeKernel('decoded-event drains, one copy per codec and form', () => {
   });
 
   it('decode the same where code cannot be made from strings (the drains and struct reads fall back)', () => {
-    const fixture = new URL('./fixtures/decode-without-eval.ts', import.meta.url).pathname;
-    const printed = execFileSync(
-      process.execPath,
-      ['--disallow-code-generation-from-strings', '--import', 'tsx', '--conditions=@ts-ebpf/source', fixture],
-      { encoding: 'utf8', cwd: new URL('..', import.meta.url).pathname },
-    );
+    const printed = runWithoutEval(new URL('./fixtures/decode-without-eval.ts', import.meta.url));
     expect(JSON.parse(printed)).toEqual({ evalRefused: true, ring: upTo(12), perf: upTo(8) });
   });
 });

@@ -1,5 +1,4 @@
-import { execFileSync } from 'node:child_process';
-import { describeKernel, leakedFds, openFds, returns } from '@ts-ebpf/test-utils';
+import { describeKernel, leakedFds, openFds, returns, runWithoutEval } from '@ts-ebpf/test-utils';
 import { afterAll, expect, it } from 'vitest';
 import {
   BpfArgumentError,
@@ -105,12 +104,7 @@ describeKernel('progLoadParallel', () => {
   });
 
   it('loads on helper threads where code cannot be made from strings', () => {
-    const fixture = new URL('./fixtures/load-without-eval.ts', import.meta.url).pathname;
-    const printed = execFileSync(
-      process.execPath,
-      ['--disallow-code-generation-from-strings', '--import', 'tsx', '--conditions=@ts-ebpf/source', fixture],
-      { encoding: 'utf8', cwd: new URL('..', import.meta.url).pathname },
-    );
+    const printed = runWithoutEval(new URL('./fixtures/load-without-eval.ts', import.meta.url));
     const names = Array.from({ length: 8 }, (_, i) => `noeval_${i}`);
     expect(JSON.parse(printed)).toEqual({ evalRefused: true, names: [...names, ...names] });
   });

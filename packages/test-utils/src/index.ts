@@ -22,3 +22,4 @@ export { counterProgram, hostCode, returns } from './programs.js';
 export { type PureImportOptions, type PureImportResult, REFUSED, runWithoutNative } from './pure-import.js';
 export { seededRandom } from './random.js';
 export { socketFd } from './socket-fd.js';
+export { runWithoutEval } from './without-eval.js';

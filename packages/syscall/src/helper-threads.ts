@@ -281,6 +281,11 @@ function tableOf(cmd: number, addresses: readonly number[], size: number, attemp
 /** Posts `t` to the first `helpers` helpers and wakes them. */
 function publish(p: Pool, t: Table, helpers: number): void {
   for (let i = 0; i < helpers; i++) p.helpers[i]?.postMessage(t.header.buffer);
+  wakeHelpers(p);
+}
+
+/** Wakes every helper of `p` (they read their tables, then the stop word). */
+function wakeHelpers(p: Pool): void {
   Atomics.add(p.control, EPOCH, 1);
   Atomics.notify(p.control, EPOCH);
 }
@@ -436,7 +441,6 @@ export async function stopHelperThreads(): Promise<void> {
     return new Promise<void>((resolve) => w.once('exit', () => resolve()));
   });
   Atomics.store(p.control, STOP, 1);
-  Atomics.add(p.control, EPOCH, 1);
-  Atomics.notify(p.control, EPOCH);
+  wakeHelpers(p);
   await Promise.all(exited);
 }

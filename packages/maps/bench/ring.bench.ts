@@ -13,6 +13,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import {
   PerfBuffer,
   PerfEventArray,
@@ -213,11 +214,6 @@ async function drainSubscription(
   while (reader.stats.records - start < records) await nextTurn();
   return reader.stats.records - start;
 }
-
-const nextTurn = () =>
-  new Promise<void>((resolve) => {
-    setImmediate(resolve);
-  });
 
 // JS floors of the reading shapes, on a buffer like a copied batch (no ring, no FFI).
 const floorBuffer = new ArrayBuffer(72 * 4096);

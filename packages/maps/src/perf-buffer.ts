@@ -18,7 +18,7 @@ import {
 import { describeValue, HOST_LITTLE_ENDIAN } from '@ts-ebpf/uapi';
 import type { Codec } from './codecs/codec.js';
 import { MapTypeError, ReaderClosedError } from './errors.js';
-import { EventIterator } from './event-iterator.js';
+import { EventIterator, takeOneOf } from './event-iterator.js';
 import { EVENT_BATCH, type EventOptions, type EventSubscription, eventSubscription } from './event-stream.js';
 import { mapLabel } from './map-diagnosis.js';
 import { MapType, mapTypeName } from './map-types.js';
@@ -249,7 +249,9 @@ export class PerfBuffer
   /**
    * `for await` over the samples decoded by `codec`: each step decodes the next ready sample in
    * place, without a copy; a `break` leaves every later sample in the rings. Ends on close or
-   * when `signal` aborts. Decoding follows {@link PerfBuffer.consumeEvents}.
+   * when `signal` aborts. Decoding follows {@link PerfBuffer.consumeEvents}; a step whose sample
+   * cannot be decoded rejects with the `CodecError` and ends the iteration (the sample is
+   * consumed; the reader stays open).
    */
   events<T>(codec: Codec<T>, options: EventOptions = {}): AsyncIterableIterator<T> {
     if (this.#closed) throw new ReaderClosedError(this.#name, 'open a new one with PerfBuffer.open(map)');
@@ -257,7 +259,7 @@ export class PerfBuffer
     return new EventIterator(
       this,
       this.#stream,
-      (cb, limit) => this.#drain(drain, cb, limit, undefined),
+      takeOneOf((cb, limit) => this.#drain(drain, cb, limit, undefined)),
       options.signal,
     );
   }

@@ -4,6 +4,7 @@ import { ReaderStateError } from './errors.js';
 import { eventTooShort } from './event-stream.js';
 import { FeedbackCopies } from './feedback-copy.js';
 import * as layout from './ring-layout.js';
+import { NONE } from './waiting-iterator.js';
 
 const {
   BUSY,
@@ -46,7 +47,9 @@ export interface EventRing {
   prod: number;
   /** True once the reader closed. */
   closed: boolean;
-  /** Checks that the reader can drain now (open, nothing held or read ahead) and marks it draining. */
+  /** Checks that the reader can be read now: open, no lease, cursor or drain in progress, nothing read ahead. */
+  ready(): void;
+  /** Checks as {@link EventRing.ready} does and marks the reader draining. */
   begin(): void;
   /** Ends a drain: counts what it delivered and skipped. */
   end(records: number, bytes: number, discarded: number): void;
@@ -99,6 +102,7 @@ const HELPERS = {
   commitPosition,
   eventTooShort,
   corruptHeader,
+  NONE: NONE as typeof NONE,
 };
 
 /**
@@ -219,6 +223,73 @@ export function drainRingEventsWith<T>(
 }
 
 const copies = new FeedbackCopies(drainRingEventsWith, 'ring-events', Object.keys(DrainForm).length);
+
+/**
+ * The one-record take of `ring`'s records decoded by `codec` (see {@link takeRingEventWith}): a
+ * copy per codec, as the drains are.
+ */
+export function ringEventTake<T>(ring: EventRing, codec: Codec<T>): () => T | typeof NONE {
+  const take = takes.get(codec, 0) as typeof takeRingEventWith<T>;
+  return () => take(ring, codec, HELPERS);
+}
+
+/**
+ * @internal Decodes the next ready record of a ring buffer and gives its space back, as the drain
+ * does for each record ({@link drainRingEventsWith}), for one record: what a `for await` step
+ * takes. Entering the drain for one record cost about three times what this costs (its window,
+ * its `try`/`finally`, a commit on the way out). Discarded records before it are skipped. A
+ * record shorter than the codec, or one the codec refuses, is consumed and its error thrown.
+ * Runs as a copy per codec (see feedback-copy.ts). @returns the value, or `h.NONE` when no
+ * committed record is ready.
+ */
+export function takeRingEventWith<T>(ring: EventRing, codec: Codec<T>, h: typeof HELPERS): T | typeof NONE {
+  const { BUSY, DISCARD, HEADER, LEN_MASK, ORDER, loadWord, recordSpan } = h;
+  ring.ready();
+  const words = ring.words;
+  let discarded = 0;
+  for (;;) {
+    const pos = ring.cons;
+    let prod = ring.prod;
+    if (pos >= prod) {
+      prod = h.readPosition(words);
+      ring.prod = prod;
+      if (pos >= prod) break;
+    }
+    const at = ring.page + (pos & ring.mask);
+    const word = loadWord(words, at >>> 2);
+    if (word & BUSY) break;
+    const len = word & LEN_MASK;
+    const next = pos + recordSpan(len);
+    if (next > prod) {
+      prod = h.readPosition(words);
+      ring.prod = prod;
+      if (next > prod) throw h.corruptHeader(ring, pos, next - pos);
+    }
+    if (word & DISCARD) {
+      discarded++;
+      h.commitPosition(ring, next);
+      continue;
+    }
+    let event: T;
+    try {
+      if (len < codec.size) throw h.eventTooShort(codec, len, ring.name);
+      event = codec.read(ring.view, at + HEADER, ORDER);
+    } catch (error) {
+      // consumed, not delivered: it is not read again
+      h.commitPosition(ring, next);
+      ring.end(0, 0, discarded);
+      throw error;
+    }
+    // Given back once decoded: the value no longer needs the ring.
+    h.commitPosition(ring, next);
+    ring.end(1, len, discarded);
+    return event;
+  }
+  if (discarded > 0) ring.end(0, 0, discarded);
+  return h.NONE;
+}
+
+const takes = new FeedbackCopies(takeRingEventWith, 'ring-event-take', 1);
 
 // A record header claims more than the producer wrote, read again for it: the ring is corrupt
 // (or another consumer moved the position on).

@@ -16,7 +16,7 @@ import { LeasedRecords } from './record-lease.js';
 import type { RecordList, RecordTables } from './record-list.js';
 import { RecordStream } from './record-stream.js';
 import type { RecordView } from './record-view.js';
-import { commitPosition, DrainForm, type EventRing, ringEventDrain } from './ring-events.js';
+import { commitPosition, DrainForm, type EventRing, ringEventDrain, ringEventTake } from './ring-events.js';
 import * as layout from './ring-layout.js';
 
 // Module-local copies of the layout's constants and helpers: V8 folds and inlines a module's
@@ -124,10 +124,13 @@ export class RingBuffer
       cons: readPosition(this.#consPos),
       prod: 0,
       closed: false,
-      begin: () => {
+      ready: () => {
         this.#assertOpen();
         this.#assertNothingHeld();
         this.#assertNoReadAhead();
+      },
+      begin: () => {
+        this.#ring.ready();
         this.#consuming = true;
       },
       end: (records, bytes, discarded) => {
@@ -259,12 +262,12 @@ export class RingBuffer
    * `for await` over the records decoded by `codec` (a struct codec, say): each step decodes
    * the next ready record in place and gives its space back, without a copy; a `break` leaves
    * every later record in the ring. Ends on close or when `signal` aborts. Decoding follows
-   * {@link RingBuffer.consumeEvents}.
+   * {@link RingBuffer.consumeEvents}; a step whose record cannot be decoded rejects with the
+   * `CodecError` and ends the iteration (the record is consumed; the reader stays open).
    */
   events<T>(codec: Codec<T>, options: EventOptions = {}): AsyncIterableIterator<T> {
     this.#assertOpen();
-    const drain = ringEventDrain(this.#ring, codec, DrainForm.iterator);
-    return new EventIterator(this, this.#stream, (cb, limit) => drain(cb, limit, undefined), options.signal);
+    return new EventIterator(this, this.#stream, ringEventTake(this.#ring, codec), options.signal);
   }
 
   /**

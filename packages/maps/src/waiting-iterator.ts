@@ -38,7 +38,12 @@ export abstract class WaitingIterator<T> implements AsyncIterableIterator<T> {
 
   next(): Promise<IteratorResult<T>> {
     if (this.#done || this.sourceClosed || this.#signal?.aborted === true) return this.#end();
-    const value = this.take();
+    let value: T | typeof NONE;
+    try {
+      value = this.take();
+    } catch (error) {
+      return this.#fail(error);
+    }
     if (value !== NONE) return Promise.resolve({ value, done: false });
     return this.#wait();
   }
@@ -58,10 +63,23 @@ export abstract class WaitingIterator<T> implements AsyncIterableIterator<T> {
       if (!(await this.#wakeups.readable(this.#signal))) return this.#end();
       // ended meanwhile by return(), or by the reader's close
       if (this.#done || this.sourceClosed) return this.#end();
-      const value = this.take();
+      let value: T | typeof NONE;
+      try {
+        value = this.take();
+      } catch (error) {
+        return this.#fail(error);
+      }
       // another consumer of the reader took what woke us (or it was a discarded record): wait again
       if (value !== NONE) return { value, done: false };
     }
+  }
+
+  // A take that threw (a record the codec refused, a corrupt ring) ends the iteration, as a throw
+  // ends a generator's: `for await` calls no return() after a rejected step, so the reader's
+  // wake-ups are given back here. The step rejects; the reader stays open.
+  #fail(error: unknown): Promise<never> {
+    void this.#end();
+    return Promise.reject(error);
   }
 
   #end(): Promise<IteratorResult<T>> {

@@ -77,9 +77,15 @@ describeKernel('decoded events with u64AsNumber fields', () => {
     expect(() => reader.consumeEvents(reserved, () => {})).toThrow(
       'field "seq" (u64AsNumber): 9007199254740993 is outside',
     );
+    // a for await step the same way
+    p.cnt.set(0, { seq: BigInt(TOP - 1), drops: 0n });
+    run(p.prog, 2);
+    const stepped = reader.events(reserved);
+    expect(checkReserved((await stepped.next()).value!)).toBe(TOP - 1);
+    await expect(stepped.next()).rejects.toThrow('field "seq" (u64AsNumber): 9007199254740992 is outside');
     // each failed record was consumed: nothing is left, and the stats count what was delivered
     expect(reader.pending).toBe(false);
-    expect(reader.stats).toEqual({ records: 1404, bytes: 1404 * 32, discarded: 0 });
+    expect(reader.stats).toEqual({ records: 1405, bytes: 1405 * 32, discarded: 0 });
     expect(p.cnt.get(0)!.drops).toBe(0n);
   });
 

@@ -16,7 +16,7 @@ import {
   u64AsNumber,
 } from '../src/index.js';
 import { drainPerfRingWith } from '../src/perf-events.js';
-import { drainRingEventsWith } from '../src/ring-events.js';
+import { drainRingEventsWith, takeRingEventWith } from '../src/ring-events.js';
 import { counters, loadProducer, outputProgram, ringWithProducer, run } from './programs.js';
 
 afterAll(() => pollersStopped());
@@ -86,7 +86,7 @@ function freeNames(fn: (...args: never[]) => unknown): { free: Set<string>; nest
 const GLOBALS = new Set(['Number', 'Uint8Array', 'undefined']);
 
 it('the copied drains read nothing but their parameters and standard globals, and nest no function', () => {
-  for (const drain of [drainRingEventsWith, drainPerfRingWith]) {
+  for (const drain of [drainRingEventsWith, takeRingEventWith, drainPerfRingWith]) {
     const { free, nested } = freeNames(drain);
     expect(
       [...free].filter((n) => !GLOBALS.has(n)),

@@ -1,7 +1,7 @@
 import { HOST_LITTLE_ENDIAN } from '@ts-ebpf/uapi';
 import { describe, expect, it } from 'vitest';
 import { struct, u32, u64 } from '../src/index.js';
-import { DrainForm, type EventRing, ringEventDrain } from '../src/ring-events.js';
+import { DrainForm, type EventRing, ringEventDrain, ringEventTake } from '../src/ring-events.js';
 import { writePosition } from '../src/ring-layout.js';
 
 // The decoded-event drain on a ring laid out in memory as the kernel maps one (producer page,
@@ -31,6 +31,7 @@ function fakeRing(cons: number, records: { seq: number; discarded?: boolean }[])
     pos += SPAN;
   }
   writePosition(words, 0, pos);
+  const stats = { records: 0, bytes: 0, discarded: 0 };
   const ring: EventRing = {
     name: 'test ring',
     words,
@@ -42,10 +43,15 @@ function fakeRing(cons: number, records: { seq: number; discarded?: boolean }[])
     cons,
     prod: 0,
     closed: false,
+    ready() {},
     begin() {},
-    end() {},
+    end(records: number, bytes: number, discarded: number) {
+      stats.records += records;
+      stats.bytes += bytes;
+      stats.discarded += discarded;
+    },
   };
-  return { ring, consPos, produced: pos };
+  return { ring, consPos, produced: pos, stats };
 }
 
 const positionOf = (consPos: Uint32Array) => Number(new BigUint64Array(consPos.buffer)[0]);
@@ -116,5 +122,47 @@ describe('decoded-event drain positions', () => {
     );
     expect(got).toEqual([1]);
     expect(positionOf(consPos)).toBe(cons + SPAN);
+  });
+
+  it('the one-record take commits each record it decodes across 2^32, skipping a discarded one', () => {
+    const cons = 2 ** 32 - 3 * SPAN;
+    const records = Array.from({ length: 5 }, (_, i) => ({ seq: i, discarded: i === 2 }));
+    const { ring, consPos, produced, stats } = fakeRing(cons, records);
+    const take = ringEventTake(ring, event);
+    const seen: [number, number][] = [];
+    for (let ev = take(); typeof ev !== 'symbol'; ev = take()) seen.push([ev.lo, positionOf(consPos)]);
+    // the discarded third record (ending at 2^32) is given back with the fourth
+    expect(seen).toEqual([
+      [0, cons + SPAN],
+      [1, cons + 2 * SPAN],
+      [3, cons + 4 * SPAN],
+      [4, cons + 5 * SPAN],
+    ]);
+    expect(positionOf(consPos)).toBe(produced);
+    expect(ring.cons).toBe(produced);
+    expect(stats).toEqual({ records: 4, bytes: 4 * 64, discarded: 1 });
+  });
+
+  it('the one-record take consumes a record it cannot decode, and refuses a corrupt header', () => {
+    const cons = 2 ** 32 - SPAN;
+    const { ring, consPos, stats } = fakeRing(cons, [{ seq: 1 }, { seq: 2 }, { seq: 3 }]);
+    const take = ringEventTake(
+      ring,
+      struct({ seq: u64, tail: u64, more: u64, rest: u64, x: u64, y: u64, z: u64, w: u64, v: u64 }),
+    );
+    // 72 bytes decoded from a 64-byte record: consumed, not delivered
+    expect(take).toThrow('a 64-byte record of the test ring is shorter than the 72 bytes the codec decodes');
+    expect(positionOf(consPos)).toBe(cons + SPAN);
+    expect(stats.records).toBe(0);
+    // the third record claims 200 bytes where 64 were written
+    for (const copy of [0, SIZE])
+      ring.view.setUint32(PAGE + copy + ((cons + 2 * SPAN) % SIZE), 200, HOST_LITTLE_ENDIAN);
+    const good = ringEventTake(ring, event);
+    expect((good() as { lo: number }).lo).toBe(2);
+    expect(good).toThrow(
+      `corrupt record header at ring position ${cons + 2 * SPAN}: it spans 208 bytes, but only 72 are written`,
+    );
+    expect(positionOf(consPos)).toBe(cons + 2 * SPAN);
+    expect(stats).toEqual({ records: 1, bytes: 64, discarded: 0 });
   });
 });

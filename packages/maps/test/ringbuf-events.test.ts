@@ -267,7 +267,7 @@ describeKernel('RingBuffer decoded events', () => {
     expect(rest).toEqual(upTo(10, 20));
   });
 
-  it('a record shorter than the codec is consumed and reported; the next decode goes on after it', () => {
+  it('a record shorter than the codec is consumed and reported; the next decode goes on after it', async () => {
     using p = ringWithProducer(16, 4096);
     using reader = RingBuffer.open(p.ring);
     run(p.prog, 2);
@@ -275,6 +275,19 @@ describeKernel('RingBuffer decoded events', () => {
     const seq: bigint[] = [];
     expect(reader.consumeEvents(struct({ seq: u64, tail: u64 }), (ev) => seq.push(ev.seq))).toBe(1);
     expect(seq).toEqual([1n]);
+    // a for await step the same way
+    run(p.prog, 2);
+    const iterated = reader.events(reserved);
+    await expect(iterated.next()).rejects.toThrow(CodecError);
+    // the rejected step ended that iteration (as a throw ends a generator); the reader goes on
+    expect(await iterated.next()).toEqual({ value: undefined, done: true });
+    for await (const ev of reader.events(struct({ seq: u64, tail: u64 }))) {
+      seq.push(ev.seq);
+      break;
+    }
+    expect(seq).toEqual([1n, 3n]);
+    expect(reader.pending).toBe(false);
+    expect(reader.stats.records).toBe(2);
   });
 
   it('records read ahead by the record iterator are not skipped by events', async () => {

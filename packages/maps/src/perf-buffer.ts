@@ -249,9 +249,9 @@ export class PerfBuffer
   /**
    * `for await` over the samples decoded by `codec`: each step decodes the next ready sample in
    * place, without a copy; a `break` leaves every later sample in the rings. Ends on close or
-   * when `signal` aborts. Decoding follows {@link PerfBuffer.consumeEvents}; a step whose sample
-   * cannot be decoded rejects with the `CodecError` and ends the iteration (the sample is
-   * consumed; the reader stays open).
+   * when `signal` aborts. Decoding follows {@link PerfBuffer.consumeEvents}. A step that fails
+   * rejects and ends the iteration, the reader staying open: with a `CodecError` for a sample the
+   * codec refuses (the sample is consumed), with a `CorruptRecordError` for a corrupt ring.
    */
   events<T>(codec: Codec<T>, options: EventOptions = {}): AsyncIterableIterator<T> {
     if (this.#closed) throw new ReaderClosedError(this.#name, 'open a new one with PerfBuffer.open(map)');

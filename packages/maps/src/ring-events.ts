@@ -259,12 +259,18 @@ export function takeRingEventWith<T>(ring: EventRing, codec: Codec<T>, h: typeof
     const word = loadWord(words, at >>> 2);
     if (word & BUSY) break;
     const len = word & LEN_MASK;
-    const next = pos + recordSpan(len);
-    if (next > prod) {
+    const span = recordSpan(len);
+    // A record spans at most what was written, and at most one ring size, as in the drain's
+    // window: more is read again, then refused.
+    if (span > prod - pos || span > ring.size) {
       prod = h.readPosition(words);
       ring.prod = prod;
-      if (next > prod) throw h.corruptHeader(ring, pos, next - pos);
+      if (span > prod - pos || span > ring.size) {
+        if (discarded > 0) ring.end(0, 0, discarded);
+        throw h.corruptHeader(ring, pos, span);
+      }
     }
+    const next = pos + span;
     if (word & DISCARD) {
       discarded++;
       h.commitPosition(ring, next);

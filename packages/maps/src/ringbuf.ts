@@ -262,8 +262,10 @@ export class RingBuffer
    * `for await` over the records decoded by `codec` (a struct codec, say): each step decodes
    * the next ready record in place and gives its space back, without a copy; a `break` leaves
    * every later record in the ring. Ends on close or when `signal` aborts. Decoding follows
-   * {@link RingBuffer.consumeEvents}; a step whose record cannot be decoded rejects with the
-   * `CodecError` and ends the iteration (the record is consumed; the reader stays open).
+   * {@link RingBuffer.consumeEvents}. A step that fails rejects and ends the iteration, the
+   * reader staying open: with a `CodecError` for a record the codec refuses (the record is
+   * consumed), with a `ReaderStateError` for a corrupt ring or a reader in use (a lease or cursor
+   * held, records read ahead by the record iterator).
    */
   events<T>(codec: Codec<T>, options: EventOptions = {}): AsyncIterableIterator<T> {
     this.#assertOpen();

@@ -131,7 +131,7 @@ describe('decoded-event drain positions', () => {
     const take = ringEventTake(ring, event);
     const seen: [number, number][] = [];
     for (let ev = take(); typeof ev !== 'symbol'; ev = take()) seen.push([ev.lo, positionOf(consPos)]);
-    // the discarded third record (ending at 2^32) is given back with the fourth
+    // the discarded third record (ending at 2^32) is skipped by the take that returns the fourth
     expect(seen).toEqual([
       [0, cons + SPAN],
       [1, cons + 2 * SPAN],
@@ -164,5 +164,44 @@ describe('decoded-event drain positions', () => {
     );
     expect(positionOf(consPos)).toBe(cons + 2 * SPAN);
     expect(stats).toEqual({ records: 1, bytes: 64, discarded: 0 });
+  });
+
+  it('the one-record take counts discarded records it skips, also where none follows or a corrupt one does', () => {
+    const cons = 2 ** 32 - 2 * SPAN;
+    const { ring, consPos, produced, stats } = fakeRing(cons, [{ seq: 0 }, { seq: 1, discarded: true }]);
+    const take = ringEventTake(ring, event);
+    expect((take() as { lo: number }).lo).toBe(0);
+    // only a discarded record is left: given back and counted, nothing returned
+    expect(typeof take()).toBe('symbol');
+    expect(positionOf(consPos)).toBe(produced);
+    expect(stats).toEqual({ records: 1, bytes: 64, discarded: 1 });
+
+    const corrupt = fakeRing(cons, [{ seq: 0, discarded: true }, { seq: 1 }]);
+    // the record after the discarded one claims 200 bytes where 64 were written
+    for (const copy of [0, SIZE])
+      corrupt.ring.view.setUint32(PAGE + copy + ((cons + SPAN) % SIZE), 200, HOST_LITTLE_ENDIAN);
+    expect(ringEventTake(corrupt.ring, event)).toThrow(
+      `corrupt record header at ring position ${cons + SPAN}`,
+    );
+    expect(positionOf(corrupt.consPos)).toBe(cons + SPAN);
+    expect(corrupt.stats).toEqual({ records: 0, bytes: 0, discarded: 1 });
+  });
+
+  it('the drain and the take refuse a record longer than the ring where more than a ring size is written', () => {
+    const cons = 2 ** 32 - SPAN;
+    for (const read of ['drain', 'take'] as const) {
+      const { ring, consPos, stats } = fakeRing(cons, [{ seq: 1 }]);
+      // the producer two ring sizes on (another consumer moved the position), the head record claiming 5000 bytes
+      writePosition(ring.words, 0, cons + 2 * SIZE);
+      for (const copy of [0, SIZE])
+        ring.view.setUint32(PAGE + copy + (cons % SIZE), 5000, HOST_LITTLE_ENDIAN);
+      const attempt =
+        read === 'drain'
+          ? () => ringEventDrain(ring, event, DrainForm.consume)(() => {}, 10, undefined)
+          : ringEventTake(ring, event);
+      expect(attempt, read).toThrow(`corrupt record header at ring position ${cons}: it spans 5008 bytes`);
+      expect(positionOf(consPos), read).toBe(cons);
+      expect(stats, read).toEqual({ records: 0, bytes: 0, discarded: 0 });
+    }
   });
 });

@@ -290,6 +290,37 @@ describeKernel('RingBuffer decoded events', () => {
     expect(reader.stats.records).toBe(2);
   });
 
+  it('a step that waited for a record it cannot decode rejects, ends the iteration and stops watching', async () => {
+    using p = ringWithProducer(16, 4096);
+    const poller = new Poller();
+    using reader = RingBuffer.open(p.ring, { poller });
+    const iterated = reader.events(reserved);
+    const step = iterated.next();
+    await tick();
+    expect(poller.size).toBe(1);
+    run(p.prog, 2);
+    await expect(step).rejects.toThrow('a 16-byte record of the ring buffer reader');
+    expect(poller.size).toBe(0);
+    expect(await iterated.next()).toEqual({ value: undefined, done: true });
+    // the refused record was consumed, the next is there
+    expect(reader.consumeEvents(struct({ seq: u64 }), () => {})).toBe(1);
+    expect(reader.stats.records).toBe(1);
+  });
+
+  it('an events(codec) step rejects while a lease is held or records were read ahead', async () => {
+    using p = ringWithProducer(32, 4096);
+    using reader = RingBuffer.open(p.ring);
+    run(p.prog, 3);
+    const lease = reader.leaseRecords();
+    await expect(reader.events(reserved).next()).rejects.toThrow(/lease or cursor is held/);
+    expect(lease.count).toBe(3);
+    lease.commit();
+    run(p.prog, 3);
+    for await (const _ of reader) break;
+    await expect(reader.events(reserved).next()).rejects.toThrow(/read ahead/);
+    expect(reader.read()).toHaveLength(2);
+  });
+
   it('records read ahead by the record iterator are not skipped by events', async () => {
     using p = ringWithProducer(32, 4096);
     using reader = RingBuffer.open(p.ring);

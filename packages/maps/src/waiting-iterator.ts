@@ -24,6 +24,14 @@ export abstract class WaitingIterator<T> implements AsyncIterableIterator<T> {
   // Taken at the first wait, given back when the iteration ends (a break, close, abort): the
   // reader's fd stays watched between waits instead of being added to the poller anew.
   #held: (() => void) | undefined;
+  // Made at the first wait: what a wait listens to. Aborted when the iteration ends, so that a
+  // step still waiting then settles at once (done) instead of at the reader's next notification;
+  // the caller's signal aborts it too.
+  #stop: AbortController | undefined;
+  readonly #onAbort = () => this.#stop?.abort();
+  // The step that waits, while it waits: a next() called meanwhile runs once it settled, so that
+  // steps settle in the order they were asked for.
+  #waiting: Promise<IteratorResult<T>> | undefined;
 
   constructor(wakeups: IteratorWakeups, signal: AbortSignal | undefined) {
     this.#wakeups = wakeups;
@@ -37,6 +45,11 @@ export abstract class WaitingIterator<T> implements AsyncIterableIterator<T> {
   protected abstract take(): T | typeof NONE;
 
   next(): Promise<IteratorResult<T>> {
+    const waiting = this.#waiting;
+    if (waiting !== undefined) {
+      const step = () => this.next();
+      return waiting.then(step, step);
+    }
     if (this.#done || this.sourceClosed || this.#signal?.aborted === true) return this.#end();
     let value: T | typeof NONE;
     try {
@@ -45,7 +58,13 @@ export abstract class WaitingIterator<T> implements AsyncIterableIterator<T> {
       return this.#fail(error);
     }
     if (value !== NONE) return Promise.resolve({ value, done: false });
-    return this.#wait();
+    const waited = this.#wait();
+    this.#waiting = waited;
+    const settled = () => {
+      if (this.#waiting === waited) this.#waiting = undefined;
+    };
+    waited.then(settled, settled);
+    return waited;
   }
 
   return(): Promise<IteratorResult<T>> {
@@ -56,11 +75,16 @@ export abstract class WaitingIterator<T> implements AsyncIterableIterator<T> {
     return this;
   }
 
-  // Waits until a value is ready (then takes it), or the reader closes or the signal aborts.
+  // Waits until a value is ready (then takes it), or the reader closes, the signal aborts or the
+  // iteration ends.
   async #wait(): Promise<IteratorResult<T>> {
     this.#held ??= this.#wakeups.hold();
+    if (this.#stop === undefined) {
+      this.#stop = new AbortController();
+      this.#signal?.addEventListener('abort', this.#onAbort, { once: true });
+    }
     for (;;) {
-      if (!(await this.#wakeups.readable(this.#signal))) return this.#end();
+      if (!(await this.#wakeups.readable(this.#stop.signal))) return this.#end();
       // ended meanwhile by return(), or by the reader's close
       if (this.#done || this.sourceClosed) return this.#end();
       let value: T | typeof NONE;
@@ -87,6 +111,8 @@ export abstract class WaitingIterator<T> implements AsyncIterableIterator<T> {
     const held = this.#held;
     this.#held = undefined;
     held?.();
+    this.#signal?.removeEventListener('abort', this.#onAbort);
+    this.#stop?.abort();
     return Promise.resolve(DONE);
   }
 }

@@ -307,6 +307,30 @@ describeKernel('RingBuffer decoded events', () => {
     expect(reader.stats.records).toBe(1);
   });
 
+  it('steps asked for while one waits settle in the order asked; return() settles a waiting step at once', async () => {
+    using p = ringWithProducer(32, 4096);
+    const poller = new Poller();
+    using reader = RingBuffer.open(p.ring, { poller });
+    const iterated = reader.events(reserved);
+    const first = iterated.next();
+    await tick();
+    // the records are ready before the waiting step has seen the poller's notification
+    run(p.prog, 2);
+    const second = iterated.next();
+    expect(checkReserved((await first).value!)).toBe(0);
+    expect(checkReserved((await second).value!)).toBe(1);
+
+    const waiting = iterated.next();
+    const after = iterated.next();
+    await tick();
+    expect(poller.size).toBe(1);
+    expect(await iterated.return()).toEqual({ value: undefined, done: true });
+    expect(await waiting).toEqual({ value: undefined, done: true });
+    expect(await after).toEqual({ value: undefined, done: true });
+    expect(poller.size).toBe(0);
+    expect(reader.stats.records).toBe(2);
+  });
+
   it('an events(codec) step rejects while a lease is held or records were read ahead', async () => {
     using p = ringWithProducer(32, 4096);
     using reader = RingBuffer.open(p.ring);

@@ -9,7 +9,7 @@ import {
   VerifierError,
 } from '@ts-ebpf/programs';
 import { ensureBpffs, linkGetNextId, ObjectClosedError } from '@ts-ebpf/syscall';
-import { describeKernel, leakedFds, openFds, VethPair } from '@ts-ebpf/test-utils';
+import { describeKernel, leakedFds, openFds, thrownBy, VethPair } from '@ts-ebpf/test-utils';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { defineMap, defineProgram, ScriptError, script } from '../src/index.js';
 import { counter, countThenReturn } from './support.js';
@@ -26,16 +26,6 @@ function linkIds(): number[] {
 }
 
 const qdiscs = () => veth.inNs(`tc qdisc show dev ${veth.peer}`);
-
-/** The error `fn` throws. */
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (e) {
-    return e;
-  }
-  throw new Error('nothing was thrown');
-}
 
 const xdpCount = defineProgram({
   maps: { counts: counter },
@@ -69,7 +59,7 @@ describeKernel('macros: script lifecycle', () => {
     });
     const fds = openFds();
     const links = linkIds();
-    const e = thrown(() =>
+    const e = thrownBy(() =>
       script({
         maps: { pinned },
         programs: { first: xdpCount, bad: rejected, last: tcCount },
@@ -97,7 +87,7 @@ describeKernel('macros: script lifecycle', () => {
     });
     const fds = openFds();
     const links = linkIds();
-    const e = thrown(() =>
+    const e = thrownBy(() =>
       script({
         programs: { xdp: xdpCount, tc: tcCount, tracer },
         attach: {
@@ -126,7 +116,7 @@ describeKernel('macros: script lifecycle', () => {
     });
     // Someone else removes the qdisc: detaching the tc filter can only fail.
     veth.inNs(`tc qdisc del dev ${veth.peer} clsact`);
-    const e = thrown(() => s.close());
+    const e = thrownBy(() => s.close());
     expect(e).toBeInstanceOf(ScriptError);
     expect((e as ScriptError).step).toBe('close');
     expect((e as ScriptError).cause).toBeInstanceOf(NetlinkError);

@@ -11,7 +11,7 @@ import {
   mapUpdateElem,
   ObjectClosedError,
 } from '@ts-ebpf/syscall';
-import { describeKernel, hostCode } from '@ts-ebpf/test-utils';
+import { describeKernel, hostCode, thrownBy } from '@ts-ebpf/test-utils';
 import { afterAll, expect, it } from 'vitest';
 import { Program, VerifierError } from '../src/index.js';
 import { returns } from './helpers.js';
@@ -64,7 +64,7 @@ describeKernel('Program', () => {
       r0 = 0
       r0 = *(u32 *)(r1 + 4096) // outside xdp_md
       exit`);
-    const err = catchError(() => Program.load({ type: BpfProgType.XDP, instructions: code, name: 'oob' }));
+    const err = thrownBy(() => Program.load({ type: BpfProgType.XDP, instructions: code, name: 'oob' }));
     expect(err).toBeInstanceOf(VerifierError);
     const v = err as VerifierError;
     expect(v.code).toBe('EACCES');
@@ -98,7 +98,7 @@ describeKernel('Program', () => {
       r0 = *(u32 *)(r1 + 4096) // outside xdp_md
       exit`);
     const options = { type: BpfProgType.XDP, instructions: code, name: 'oob' };
-    const sync = catchError(() => Program.load(options)) as VerifierError;
+    const sync = thrownBy(() => Program.load(options)) as VerifierError;
     const err = await Program.loadAsync(options).then(
       () => undefined,
       (e: unknown) => e,
@@ -136,7 +136,7 @@ describeKernel('Program', () => {
       mark('out'),
       exit(),
     );
-    const err = catchError(() => Program.load({ type: BpfProgType.XDP, instructions: insns }));
+    const err = thrownBy(() => Program.load({ type: BpfProgType.XDP, instructions: insns }));
     expect(err).toBeInstanceOf(VerifierError);
     const v = err as VerifierError;
     expect(v.instruction).toMatchObject({ slot: 5, index: 4, label: 'bad', labelOffset: 1 });
@@ -145,12 +145,12 @@ describeKernel('Program', () => {
   });
 
   it('reports R0 not set and an unknown helper with hints', () => {
-    const noR0 = catchError(() =>
+    const noR0 = thrownBy(() =>
       Program.load({ type: BpfProgType.XDP, instructions: hostCode([exit()]) }),
     ) as VerifierError;
     expect(noR0).toBeInstanceOf(VerifierError);
     expect(noR0.verifierHint).toMatch(/r0 is not set/);
-    const helper = catchError(() =>
+    const helper = thrownBy(() =>
       Program.load({
         type: BpfProgType.SOCKET_FILTER,
         instructions: hostCode(bpf`call bpf_xdp_adjust_head; r0 = 0; exit`),
@@ -190,7 +190,7 @@ describeKernel('Program', () => {
       /GPL-only/,
     ],
   ] as const)('hints at %s', (_what, type, license, code, hint) => {
-    const err = catchError(() => Program.load({ type, license, instructions: code })) as VerifierError;
+    const err = thrownBy(() => Program.load({ type, license, instructions: code })) as VerifierError;
     expect(err).toBeInstanceOf(VerifierError);
     expect(err.verifierHint).toMatch(hint);
   });
@@ -201,7 +201,7 @@ describeKernel('Program', () => {
       ldx('w', R0, R1, 4096),
       exit(),
     );
-    const err = catchError(() =>
+    const err = thrownBy(() =>
       Program.load({ type: BpfProgType.XDP, instructions: insns, logLevel: 2, logSize: 256 }),
     ) as VerifierError;
     expect(err).toBeInstanceOf(VerifierError);
@@ -287,12 +287,3 @@ describeKernel('Program', () => {
     );
   });
 });
-
-function catchError(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (e) {
-    return e;
-  }
-  throw new Error('expected an error');
-}

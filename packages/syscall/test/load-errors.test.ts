@@ -1,5 +1,5 @@
 import { bpf } from '@ts-ebpf/dsl';
-import { describeKernel, hostCode } from '@ts-ebpf/test-utils';
+import { describeKernel, hostCode, thrownBy } from '@ts-ebpf/test-utils';
 import { HOST_BYTE_ORDER, isLittleEndian } from '@ts-ebpf/uapi';
 import { expect, it } from 'vitest';
 import { BpfProgType, BpfSyscallError, btfLoad, progLoad } from '../src/index.js';
@@ -16,13 +16,9 @@ function emptyBtf(): Uint8Array {
 }
 
 function thrown(fn: () => unknown): BpfSyscallError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(BpfSyscallError);
-    return e as BpfSyscallError;
-  }
-  throw new Error('did not throw');
+  const e = thrownBy(fn);
+  expect(e).toBeInstanceOf(BpfSyscallError);
+  return e as BpfSyscallError;
 }
 
 describeKernel('load rejections name their checker', () => {

@@ -22,4 +22,5 @@ export { counterProgram, hostCode, returns } from './programs.js';
 export { type PureImportOptions, type PureImportResult, REFUSED, runWithoutNative } from './pure-import.js';
 export { seededRandom } from './random.js';
 export { socketFd } from './socket-fd.js';
+export { thrownBy } from './thrown.js';
 export { runWithoutEval } from './without-eval.js';

@@ -48,14 +48,29 @@ export const EVENT_BATCH = 4096;
 export const EVENT_TURN_MS = 1;
 
 /**
- * @internal Checks that a record of `length` bytes can be decoded by `codec` (records longer than
- * the codec are decoded from their start, as a C consumer casts a pointer to its struct).
+ * @internal The error of a record of `length` bytes, shorter than `codec` decodes (records longer
+ * than the codec are decoded from their start, as a C consumer casts a pointer to its struct),
+ * naming the reader.
  */
 export function eventTooShort(codec: Codec<unknown>, length: number, reader: string): CodecError {
   return new CodecError(
     codec.name,
-    `a ${length}-byte record of the ${reader} is shorter than the ${codec.size} bytes the codec decodes (the record was consumed)`,
+    `a ${length}-byte record is shorter than the ${codec.size} bytes the codec decodes (the record was consumed)`,
+    { map: reader },
   );
+}
+
+/**
+ * @internal `e`, an error a codec threw decoding a record of `reader` (a `u64AsNumber` field
+ * beyond 2^53 - 1), as the reader reports it: a {@link CodecError} that names the reader first,
+ * says the record was consumed and wraps `e`. Any other error, and one naming a reader or map
+ * already, is returned as it is.
+ */
+export function recordCodecError(e: unknown, reader: string): unknown {
+  if (!(e instanceof CodecError) || e.map !== undefined) return e;
+  const prefix = `${e.field}: `;
+  const detail = e.message.startsWith(prefix) ? e.message.slice(prefix.length) : e.message;
+  return new CodecError(e.field, `${detail} (the record was consumed)`, { map: reader, cause: e });
 }
 
 /**

@@ -2,7 +2,7 @@ import { PerfRecord } from '@ts-ebpf/syscall';
 import { HOST_BYTE_ORDER, HOST_LITTLE_ENDIAN } from '@ts-ebpf/uapi';
 import type { Codec } from './codecs/codec.js';
 import { CorruptRecordError } from './errors.js';
-import { eventTooShort } from './event-stream.js';
+import { eventTooShort, recordCodecError } from './event-stream.js';
 import { FeedbackCopies } from './feedback-copy.js';
 import type { ReaderStats } from './reader-types.js';
 import { DrainForm } from './ring-events.js';
@@ -73,6 +73,7 @@ const HELPERS = {
   readPosition,
   writePosition,
   eventTooShort,
+  recordCodecError,
   corrupt,
 };
 
@@ -104,6 +105,9 @@ export function drainPerfRingWith<T>(
   let tail = r.tail;
   let n = 0;
   let bytes = 0;
+  // The end of the last record handed on (a sample to `cb`, a lost count to the reader's
+  // listeners): an error thrown after it is theirs.
+  let delivered = tail;
   // The tail is written once, after the drain (as libbpf does), also when a callback or the
   // codec throws: a sample counts as consumed once delivered or refused.
   try {
@@ -128,13 +132,18 @@ export function drainPerfRingWith<T>(
             : codec.read(from, offset, ORDER);
         n++;
         bytes += len;
+        delivered = tail;
         cb(sample, r.cpu);
         if (reader.closed || until?.closed === true) break;
       } else if (type === LOST) {
         // struct { u64 id; u64 lost; }: the count, u64-aligned, cannot wrap either
+        delivered = tail;
         reader.lost(Number(view.getBigUint64(page + ((body + 8) & mask), LE)), r.cpu);
       }
     }
+  } catch (error) {
+    // Thrown by the codec (before the callback), which the reader names; the callback's pass as they are.
+    throw delivered === tail ? error : h.recordCodecError(error, reader.name);
   } finally {
     reader.stats.records += n;
     reader.stats.bytes += bytes;

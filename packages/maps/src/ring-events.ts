@@ -1,7 +1,7 @@
 import { HOST_BYTE_ORDER } from '@ts-ebpf/uapi';
 import type { Codec } from './codecs/codec.js';
 import { ReaderStateError } from './errors.js';
-import { eventTooShort } from './event-stream.js';
+import { eventTooShort, recordCodecError } from './event-stream.js';
 import { FeedbackCopies } from './feedback-copy.js';
 import * as layout from './ring-layout.js';
 import { NONE } from './waiting-iterator.js';
@@ -101,6 +101,7 @@ const HELPERS = {
   recordSpan,
   commitPosition,
   eventTooShort,
+  recordCodecError,
   corruptHeader,
   NONE: NONE as typeof NONE,
 };
@@ -214,6 +215,10 @@ export function drainRingEventsWith<T>(
       cb(event);
       if (ring.closed || until?.closed === true) break;
     }
+  } catch (error) {
+    // Thrown before the record's commit: by its codec (after the callback, the position is
+    // the record's end), which the reader names; the callback's errors pass as they are.
+    throw ring.cons === origin + at ? error : h.recordCodecError(error, ring.name);
   } finally {
     // discarded records after the last delivered one, and a record that failed to decode
     ring.end(n, bytes, discarded);
@@ -284,7 +289,7 @@ export function takeRingEventWith<T>(ring: EventRing, codec: Codec<T>, h: typeof
       // consumed, not delivered: it is not read again
       h.commitPosition(ring, next);
       ring.end(0, 0, discarded);
-      throw error;
+      throw h.recordCodecError(error, ring.name);
     }
     // Given back once decoded: the value no longer needs the ring.
     h.commitPosition(ring, next);

@@ -1,5 +1,5 @@
 import { close } from '@ts-ebpf/syscall';
-import { describeKernel } from '@ts-ebpf/test-utils';
+import { describeKernel, thrownBy } from '@ts-ebpf/test-utils';
 import { afterAll, expect, it } from 'vitest';
 import {
   array,
@@ -74,18 +74,36 @@ describeKernel('decoded events with u64AsNumber fields', () => {
     const last: number[] = [];
     expect(() => reader.consumeEvents(reserved, (ev) => last.push(checkReserved(ev)))).toThrow(CodecError);
     expect(last).toEqual([TOP - 1]);
-    expect(() => reader.consumeEvents(reserved, () => {})).toThrow(
-      'field "seq" (u64AsNumber): 9007199254740993 is outside',
+    // named by the reader, wrapping the codec's own error
+    const refused = thrownBy(() => reader.consumeEvents(reserved, () => {})) as CodecError;
+    expect(refused).toBeInstanceOf(CodecError);
+    expect(refused.message).toMatch(
+      /^ring buffer reader of ringbuf map .*: field "seq" \(u64AsNumber\): 9007199254740993 is outside .* \(the record was consumed\)$/,
     );
+    expect(refused.map).toMatch(/^ring buffer reader of /);
+    expect(refused.cause).toBeInstanceOf(CodecError);
+    // a callback's own CodecError passes as it is
+    p.cnt.set(0, { seq: 5n, drops: 0n });
+    run(p.prog, 1);
+    const mine = new CodecError('mine', 'thrown by the callback');
+    expect(
+      thrownBy(() =>
+        reader.consumeEvents(reserved, () => {
+          throw mine;
+        }),
+      ),
+    ).toBe(mine);
     // a for await step the same way
     p.cnt.set(0, { seq: BigInt(TOP - 1), drops: 0n });
     run(p.prog, 2);
     const stepped = reader.events(reserved);
     expect(checkReserved((await stepped.next()).value!)).toBe(TOP - 1);
-    await expect(stepped.next()).rejects.toThrow('field "seq" (u64AsNumber): 9007199254740992 is outside');
+    await expect(stepped.next()).rejects.toThrow(
+      /^ring buffer reader of .*: field "seq" \(u64AsNumber\): 9007199254740992 is outside/,
+    );
     // each failed record was consumed: nothing is left, and the stats count what was delivered
     expect(reader.pending).toBe(false);
-    expect(reader.stats).toEqual({ records: 1405, bytes: 1405 * 32, discarded: 0 });
+    expect(reader.stats).toEqual({ records: 1406, bytes: 1406 * 32, discarded: 0 });
     expect(p.cnt.get(0)!.drops).toBe(0n);
   });
 
@@ -108,10 +126,21 @@ describeKernel('decoded events with u64AsNumber fields', () => {
       expect(sorted(seen)).toEqual(from(start, 300));
       run(prog, 1);
       expect(() => perf.consumeEvents(output, () => {})).toThrow(
-        'field "seq" (u64AsNumber): 9007199254740992 is outside',
+        /^perf buffer reader of perf_event_array map .*: field "seq" \(u64AsNumber\): 9007199254740992 is outside .* \(the record was consumed\)$/,
       );
+      // a callback's own CodecError passes as it is
+      cnt.set(0, { seq: 5n, drops: 0n });
+      run(prog, 1);
+      const mine = new CodecError('mine', 'thrown by the callback');
+      expect(
+        thrownBy(() =>
+          perf.consumeEvents(output, () => {
+            throw mine;
+          }),
+        ),
+      ).toBe(mine);
       expect(perf.pending).toBe(false);
-      expect(perf.stats).toMatchObject({ records: 300, bytes: 300 * 28, discarded: 0 });
+      expect(perf.stats).toMatchObject({ records: 301, bytes: 301 * 28, discarded: 0 });
     } finally {
       close(prog);
     }

@@ -151,7 +151,9 @@ describe('decoded-event drain positions', () => {
       struct({ seq: u64, tail: u64, more: u64, rest: u64, x: u64, y: u64, z: u64, w: u64, v: u64 }),
     );
     // 72 bytes decoded from a 64-byte record: consumed, not delivered
-    expect(take).toThrow('a 64-byte record of the test ring is shorter than the 72 bytes the codec decodes');
+    expect(take).toThrow(
+      'test ring: struct: a 64-byte record is shorter than the 72 bytes the codec decodes',
+    );
     expect(positionOf(consPos)).toBe(cons + SPAN);
     expect(stats.records).toBe(0);
     // the third record claims 200 bytes where 64 were written

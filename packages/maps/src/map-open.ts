@@ -1,7 +1,16 @@
 import { existsSync } from 'node:fs';
-import { close, fdTarget, getPinned, mapGetFdById, NotFoundError } from '@ts-ebpf/syscall';
-import { MapNotFoundError, NotAMapError, PinNotFoundError } from './errors.js';
-import { MAP_FD_KIND } from './map-diagnosis.js';
+import {
+  close,
+  fdTarget,
+  getPinned,
+  type MapInfo,
+  mapGetFdById,
+  mapInfo,
+  NotFoundError,
+} from '@ts-ebpf/syscall';
+import { MapNotFoundError, MapTypeError, NotAMapError, PinNotFoundError } from './errors.js';
+import { MAP_FD_KIND, mapLabel } from './map-diagnosis.js';
+import { mapTypeName } from './map-types.js';
 
 // The fds behind BpfMap.fromFd, fromPin and fromId: checked to be maps, with the reason when not.
 
@@ -59,4 +68,23 @@ function ownMapFd(fd: number, subject: string): number {
     throw new NotAMapError(subject, `is not a BPF map: it is ${kind}`);
   }
   return fd;
+}
+
+/**
+ * @internal The map behind `fd` for `operation` (a reader's or writer's `open`), checked to be an
+ * open BPF map of `type`: its info and its label for messages.
+ * @throws NotAMapError when `fd` is not an open map; MapTypeError, saying `refusal` of the map's
+ * type name, when it is a map of another type
+ */
+export function mapOfType(
+  fd: number,
+  type: number,
+  operation: string,
+  refusal: (typeName: string) => string,
+): { info: MapInfo; label: string } {
+  checkMapFd(fd);
+  const info = mapInfo(fd);
+  const label = mapLabel(info.type, info.name, info.id);
+  if (info.type !== type) throw new MapTypeError(operation, label, refusal(mapTypeName(info.type)));
+  return { info, label };
 }

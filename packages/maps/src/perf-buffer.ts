@@ -4,7 +4,6 @@ import {
   Epoll,
   MappedMemory,
   mapDeleteElem,
-  mapInfo,
   mapUpdateElem,
   OwnedFd,
   onlineCpus,
@@ -17,11 +16,11 @@ import {
 } from '@ts-ebpf/syscall';
 import { describeValue, HOST_LITTLE_ENDIAN } from '@ts-ebpf/uapi';
 import type { Codec } from './codecs/codec.js';
-import { MapTypeError, ReaderClosedError } from './errors.js';
+import { ReaderClosedError } from './errors.js';
 import { EventIterator, takeOneOf } from './event-iterator.js';
 import { EVENT_BATCH, type EventOptions, type EventSubscription, eventSubscription } from './event-stream.js';
-import { mapLabel } from './map-diagnosis.js';
-import { MapType, mapTypeName } from './map-types.js';
+import { mapOfType } from './map-open.js';
+import { MapType } from './map-types.js';
 import { type PerfDrainReader, type PerfEventDrain, type PerfRing, perfEventDrain } from './perf-events.js';
 import { defaultPoller, type Poller } from './poller.js';
 import type { ReaderStats } from './reader-types.js';
@@ -42,7 +41,7 @@ export interface PerfBufferOptions {
   pages?: number;
   /** Wake up after this many bytes instead of after every event. */
   watermark?: number;
-  /** CPUs to read (default: every online CPU). */
+  /** CPUs to read: online CPUs of this machine (default: every online CPU). */
   cpus?: readonly number[];
   poller?: Poller;
   signal?: AbortSignal;
@@ -117,9 +116,18 @@ export class PerfBuffer
         this.emit('lost', count, cpu);
       },
     };
+    const online = onlineCpus();
+    const cpus = o.cpus ?? online;
+    cpus.forEach((cpu, i) => {
+      if (!online.includes(cpu))
+        throw new BpfArgumentError(
+          `cpus[${i}]`,
+          `${describeValue(cpu)} for the ${name}: not an online CPU of this machine (online: ${online.join(', ')})`,
+        );
+    });
     this.#epoll = new Epoll();
     try {
-      for (const cpu of o.cpus ?? onlineCpus()) this.#openCpu(cpu, o);
+      for (const cpu of cpus) this.#openCpu(cpu, o);
     } catch (e) {
       this.#release();
       throw e;
@@ -172,15 +180,12 @@ export class PerfBuffer
 
   /** Opens per-CPU perf events for `map` (a perf event array) and starts reading them. */
   static open(map: { readonly fd: number }, options: PerfBufferOptions = {}): PerfBuffer {
-    const info = mapInfo(map.fd);
-    const label = mapLabel(info.type, info.name, info.id);
-    if (info.type !== MapType.PERF_EVENT_ARRAY) {
-      throw new MapTypeError(
-        'PerfBuffer.open',
-        label,
-        `a ${mapTypeName(info.type)} map is not a perf event array; ring buffers are read with RingBuffer`,
-      );
-    }
+    const { label } = mapOfType(
+      map.fd,
+      MapType.PERF_EVENT_ARRAY,
+      'PerfBuffer.open',
+      (type) => `a ${type} map is not a perf event array; ring buffers are read with RingBuffer`,
+    );
     return new PerfBuffer(map, `perf buffer reader of ${label}`, options);
   }
 

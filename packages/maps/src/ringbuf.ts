@@ -1,12 +1,12 @@
 import { EventEmitter } from 'node:events';
-import { dupFd, Epoll, MappedMemory, mapInfo, OwnedFd, Prot, pageSize } from '@ts-ebpf/syscall';
+import { dupFd, Epoll, MappedMemory, OwnedFd, Prot, pageSize } from '@ts-ebpf/syscall';
 import type { Codec } from './codecs/codec.js';
 import { copySpace } from './copy-space.js';
 import { MapTypeError, ReaderClosedError, ReaderStateError } from './errors.js';
 import { EventIterator } from './event-iterator.js';
 import { EVENT_BATCH, type EventOptions, type EventSubscription, eventSubscription } from './event-stream.js';
-import { mapLabel } from './map-diagnosis.js';
-import { MapType, mapTypeName } from './map-types.js';
+import { mapOfType } from './map-open.js';
+import { MapType } from './map-types.js';
 import { defaultPoller } from './poller.js';
 import { ReadAhead } from './read-ahead.js';
 import type { ReaderStats, RecordLease, RingBufferEvents, RingBufferOptions } from './reader-types.js';
@@ -145,14 +145,12 @@ export class RingBuffer
 
   /** Opens a reader on a ring buffer map (a `BpfMap` or anything with its fd). */
   static open(map: { readonly fd: number }, options: RingBufferOptions = {}): RingBuffer {
-    const info = mapInfo(map.fd);
-    const label = mapLabel(info.type, info.name, info.id);
-    if (info.type !== MapType.RINGBUF)
-      throw new MapTypeError(
-        'RingBuffer.open',
-        label,
-        `a ${mapTypeName(info.type)} map is not a ring buffer (ringbuf); perf event arrays are read with PerfBuffer`,
-      );
+    const { info, label } = mapOfType(
+      map.fd,
+      MapType.RINGBUF,
+      'RingBuffer.open',
+      (type) => `a ${type} map is not a ring buffer (ringbuf); perf event arrays are read with PerfBuffer`,
+    );
     // Offsets in the mapping (data area mapped twice) are walked as int32: up to 1 GiB of data.
     if (info.maxEntries > MAX_RING_BYTES)
       throw new MapTypeError(

@@ -1,15 +1,8 @@
-import {
-  BpfArgumentError,
-  MappedMemory,
-  mapInfo,
-  Prot,
-  pageSize,
-  type ReadOnlyBytes,
-} from '@ts-ebpf/syscall';
+import { BpfArgumentError, MappedMemory, Prot, pageSize, type ReadOnlyBytes } from '@ts-ebpf/syscall';
 import { HOST_LITTLE_ENDIAN } from '@ts-ebpf/uapi';
-import { MapTypeError, ReaderClosedError, ReaderStateError } from './errors.js';
-import { mapLabel } from './map-diagnosis.js';
-import { MapType, mapTypeName } from './map-types.js';
+import { ReaderClosedError, ReaderStateError } from './errors.js';
+import { mapOfType } from './map-open.js';
+import { MapType } from './map-types.js';
 import { BUSY, DISCARD, HEADER, readPosition, recordSpan, writePosition } from './ring-layout.js';
 
 /** A reserved sample: fill `bytes`, then `submit()` (or `discard()`) exactly once. */
@@ -65,15 +58,12 @@ export class UserRingBuffer implements Disposable {
 
   /** Opens the producer side of a user ring buffer map. */
   static open(map: { readonly fd: number }): UserRingBuffer {
-    const info = mapInfo(map.fd);
-    const label = mapLabel(info.type, info.name, info.id);
-    if (info.type !== MapType.USER_RINGBUF) {
-      throw new MapTypeError(
-        'UserRingBuffer.open',
-        label,
-        `a ${mapTypeName(info.type)} map is not a user ring buffer (user_ringbuf)`,
-      );
-    }
+    const { info, label } = mapOfType(
+      map.fd,
+      MapType.USER_RINGBUF,
+      'UserRingBuffer.open',
+      (type) => `a ${type} map is not a user ring buffer (user_ringbuf)`,
+    );
     return new UserRingBuffer(map.fd, info.maxEntries, `user ring buffer of ${label}`);
   }
 

@@ -32,6 +32,7 @@ import {
   MapSpecError,
   MapType,
   MapTypeError,
+  NotAMapError,
   PerfBuffer,
   PerfEventArray,
   QueueMap,
@@ -318,6 +319,21 @@ describeKernel('map mistakes (error catalog)', () => {
       },
       error: MapTypeError,
       names: ['PerfBuffer.open', "ringbuf map 'events'", 'RingBuffer'],
+    },
+    {
+      what: 'RingBuffer.open of an fd that is not open',
+      act: () => RingBuffer.open({ fd: 9999 }),
+      error: NotAMapError,
+      names: ['fd 9999', 'is not an open file descriptor'],
+    },
+    {
+      what: 'PerfBuffer.open of a CPU that is not online',
+      act: () => {
+        using events = PerfEventArray.create({ name: 'perf' });
+        PerfBuffer.open(events, { cpus: [0, 9999] });
+      },
+      error: BpfArgumentError,
+      names: ['cpus[1]', '9999', "perf_event_array map 'perf'", 'not an online CPU', 'online: 0'],
     },
     {
       what: 'UserRingBuffer.open on an array',

@@ -3,6 +3,7 @@
  * @module
  */
 import { basicInstruction, type Instruction } from './instruction.js';
+import { signExtendsImm } from './kinds.js';
 
 /** Entries after which a cache stops taking more (the input is then mostly distinct instructions). */
 const LIMIT = 1 << 16;
@@ -38,18 +39,37 @@ export class InstructionCache {
 
   /**
    * {@link basicInstruction} of these fields, or the equal one made before through this cache.
-   * Fields outside the key's ranges (an `off` beyond 16 bits, an `imm` beyond 32) are not cached.
+   * Fields outside the key's ranges (an `off` beyond 16 bits, an `imm` beyond 32) are not cached;
+   * an `imm` in [2^31, 2^32) shares the entry of its negative form only where they build one
+   * instruction (not on an opcode that sign-extends its immediate).
    */
   basic(code: number, dst: number, src: number, off: number, imm: number): Instruction {
-    if (off < -0x8000 || off > 0x7fff || imm < -0x80000000 || imm > 0xffffffff || dst > 15 || src > 15) {
-      return basicInstruction(code, dst, src, off, imm);
+    if (off < -0x8000 || off > 0x7fff || imm < -0x80000000 || imm > 0x7fffffff || dst > 15 || src > 15) {
+      return this.unusual(code, dst, src, off, imm);
     }
-    // basicInstruction stores imm as ToInt32 (0xffffffff is -1) and -0 as 0, as the key does.
+    // basicInstruction stores -0 as 0, as the key does.
     const key = cacheKey(code, dst, src, off);
     const shared = this.get(key, imm | 0);
     if (shared !== undefined) return shared;
     const made = basicInstruction(code, dst, src, off, imm);
     this.set(key, imm | 0, made);
+    return made;
+  }
+
+  /** {@link basic} for fields outside the common ranges: an immediate in [2^31, 2^32), or uncached fields. */
+  private unusual(code: number, dst: number, src: number, off: number, imm: number): Instruction {
+    if (off < -0x8000 || off > 0x7fff || imm < 0x80000000 || imm > 0xffffffff || dst > 15 || src > 15) {
+      return basicInstruction(code, dst, src, off, imm);
+    }
+    // basicInstruction stores ToInt32 of the immediate (0xffffffff is -1), except on an opcode
+    // that sign-extends it, which keeps it as written for validation to refuse: that one must not
+    // share the entry of the negative value, so its key is the unsigned value.
+    const key = cacheKey(code, dst, src, off);
+    const byImm = signExtendsImm(code) ? imm : imm | 0;
+    const shared = this.get(key, byImm);
+    if (shared !== undefined) return shared;
+    const made = basicInstruction(code, dst, src, off, imm);
+    this.set(key, byImm, made);
     return made;
   }
 }

@@ -3,6 +3,7 @@
  * `format` and `parse`: a frozen plain object holding the encoded fields.
  * @module
  */
+import { signExtendsImm } from './kinds.js';
 
 /** One BPF instruction (two slots for `ld_imm64`). Immutable: builders return frozen objects. */
 export interface Instruction {
@@ -14,7 +15,11 @@ export interface Instruction {
   readonly src: number;
   /** Signed 16-bit offset. */
   readonly off: number;
-  /** Signed 32-bit immediate (the low half of an `ld_imm64` constant). */
+  /**
+   * Signed 32-bit immediate (the low half of an `ld_imm64` constant). An operation that
+   * sign-extends its immediate to 64 bits keeps a value in [2^31, 2^32) as written (for
+   * validation to refuse); every other operation stores it in its signed form.
+   */
   readonly imm: number;
   /** `ld_imm64` only: the immediate of the second slot (high half, or the map value offset). */
   readonly imm2?: number;
@@ -41,10 +46,33 @@ export interface InstructionFields {
 
 /**
  * Turns an unsigned 32-bit value into its signed form, so `0xffffffff` and `-1` build the
- * same instruction. Values outside the 32-bit range are left for validation to reject.
+ * same instruction where the CPU reads them alike (see {@link immField} for the immediate).
+ * Values outside the 32-bit range are left for validation to reject.
  */
 export function toInt32(value: number): number {
   return value >= 0x80000000 && value <= 0xffffffff ? value | 0 : field(value);
+}
+
+/**
+ * The stored immediate of an instruction with opcode `code`: {@link toInt32} of `value`, except
+ * that an operation whose immediate the CPU sign-extends to 64 bits ({@link signExtendsImm})
+ * keeps a value in [2^31, 2^32) as written, for validation to refuse: `r3 = 0xffffffff` would
+ * set r3 to -1 (0xffffffffffffffff), not 4294967295. Only values ≥ 2^31 look at the opcode.
+ */
+export function immField(code: number, value: number): number {
+  if (value >= 0x80000000 && value <= 0xffffffff) return signExtendsImm(code) ? value : value | 0;
+  return field(value);
+}
+
+/**
+ * `insn` with an immediate in [2^31, 2^32) read as the bits of the 32-bit field (its ToInt32),
+ * for text that prints the field rather than the value: the kernel's listings print the
+ * immediate of a conditional jump as `0x%x`, so `(15) if r1 == 0xffffffff goto pc+1` is imm -1.
+ */
+export function withImmBits(insn: Instruction): Instruction {
+  return insn.imm > 0x7fffffff && insn.imm <= 0xffffffff
+    ? Object.freeze({ ...insn, imm: insn.imm | 0 })
+    : insn;
 }
 
 /** `-0` (from text such as `-0`) is stored as `0`: the encoding has one zero. */
@@ -63,7 +91,7 @@ export function basicInstruction(
   off: number,
   imm: number,
 ): Instruction {
-  return Object.freeze({ code, dst: field(dst), src: field(src), off: field(off), imm: toInt32(imm) });
+  return Object.freeze({ code, dst: field(dst), src: field(src), off: field(off), imm: immField(code, imm) });
 }
 
 /**
@@ -81,7 +109,11 @@ export function wideInstruction(
   return Object.freeze({ code, dst, src, off, imm, imm2 });
 }
 
-/** Makes a frozen instruction from raw fields; optional fields are omitted, not undefined. */
+/**
+ * Makes a frozen instruction from raw fields; optional fields are omitted, not undefined. The
+ * immediate is stored as {@link immField} gives it: `0xffffffff` is `-1`, except on an operation
+ * that sign-extends it to 64 bits, where it is kept for `assemble` to refuse.
+ */
 export function makeInstruction(f: InstructionFields): Instruction {
   const insn: {
     code: number;
@@ -98,7 +130,7 @@ export function makeInstruction(f: InstructionFields): Instruction {
     dst: field(f.dst ?? 0),
     src: field(f.src ?? 0),
     off: field(f.off ?? 0),
-    imm: toInt32(f.imm ?? 0),
+    imm: immField(f.code, f.imm ?? 0),
   };
   if (f.imm2 !== undefined) insn.imm2 = toInt32(f.imm2);
   if (f.label !== undefined) insn.label = f.label;

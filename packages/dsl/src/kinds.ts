@@ -1,4 +1,4 @@
-import { AluOp, Class, JmpOp, LD_IMM64, Mode, Size } from './opcodes.js';
+import { AluOp, Class, JmpOp, LD_IMM64, Mode, Size, Source } from './opcodes.js';
 
 /** What an opcode byte is, for dispatch in validation, decoding and formatting. */
 export const Kind = {
@@ -79,3 +79,31 @@ export const KIND_OF: Uint8Array = (() => {
   for (let code = 0; code < 256; code++) table[code] = classify(code);
   return table;
 })();
+
+/** 1 for the opcodes of {@link signExtendsImm}, by opcode byte. */
+const SIGN_EXTENDS_IMM: Uint8Array = (() => {
+  const table = new Uint8Array(256);
+  for (let code = 0; code < 256; code++) {
+    const kind = KIND_OF[code];
+    const k = (code & Source.X) === 0;
+    const cls = code & 0x07;
+    const extends64 =
+      (cls === Class.ALU64 && k && (kind === Kind.ALU || kind === Kind.MOV)) ||
+      (cls === Class.JMP && k && kind === Kind.JCOND) ||
+      (kind === Kind.ST && (code & 0x18) === Size.DW);
+    table[code] = extends64 ? 1 : 0;
+  }
+  return table;
+})();
+
+/**
+ * Whether the CPU sign-extends this opcode's 32-bit immediate to 64 bits: 64-bit arithmetic
+ * and `mov` with an immediate (not `neg`, not `bswap`, whose immediate is a width), 64-bit
+ * conditional jumps with an immediate (not `goto`, `call`, `exit`), and `u64` stores of an
+ * immediate. For these an immediate in [2^31, 2^32) is not what the CPU uses (0xffffffff acts
+ * as -1, 0xffffffffffffffff), so builders keep it as written and validation refuses it; every
+ * other operation reads 0xffffffff and -1 alike.
+ */
+export function signExtendsImm(code: number): boolean {
+  return SIGN_EXTENDS_IMM[code] === 1;
+}

@@ -1,7 +1,7 @@
 import { ldImm64 } from './builders/ldimm64.js';
 import { ParseError } from './errors.js';
 import { findHelper } from './helpers.js';
-import { type Instruction, type InstructionFields, makeInstruction } from './instruction.js';
+import { type Instruction, type InstructionFields, makeInstruction, withImmBits } from './instruction.js';
 import { InstructionCache } from './instruction-cache.js';
 import { attachLabels, mark } from './labels.js';
 import {
@@ -335,7 +335,9 @@ const KERNEL_PREFIX = /^\d+:(?:\(([0-9a-f]{2})\))?/;
  * (`r0 = *(u32 *)(r1 + 4)`, `if r1 > 0x3c goto +1`, `lock *(u64 *)(r10 - 8) += r1`,
  * `w0 = w1`, `r0 = be16 r0`, `call 1`, `r1 = 0x1234 ll`, `r1 = map[name]`, `name:` labels …).
  * Throws {@link ParseError} with the line number for text it cannot read. Instructions are
- * frozen, and equal ones read in one call may be the same object.
+ * frozen, and equal ones read in one call may be the same object. An immediate ≥ 2^31 where the
+ * CPU sign-extends it (`r3 = 0xffffffff`) is kept for `assemble` to refuse; in kernel listings
+ * (`7: (15) if r1 == 0xffffffff goto pc+1`) it is the field's bits, as the kernel prints them.
  */
 export function parse(text: string): Instruction[] {
   const source = withoutBlockComments(text);
@@ -381,7 +383,8 @@ function parseGeneral(raw: string, line: number, items: Items, cache: Instructio
     if (listed) s = s.slice(listed[0].length);
     if (s === '') return;
     if (listed?.[1] === '18' && !s.endsWith(' ll')) s += ' ll'; // the kernel prints ld_imm64 without `ll`
-    const insn = parseCommonStatement(s, 0, s.length, cache) ?? makeInstruction(parseStatement(s));
+    let insn = parseCommonStatement(s, 0, s.length, cache) ?? makeInstruction(parseStatement(s));
+    if (listed) insn = withImmBits(insn); // the kernel prints a jump's imm as bits: 0xfffffffb is -5
     if (listed?.[1] !== undefined && insn.code !== Number.parseInt(listed[1], 16)) {
       throw new Fail(
         `reads as opcode 0x${insn.code.toString(16).padStart(2, '0')}, not the listed (${listed[1]})`,

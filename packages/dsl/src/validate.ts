@@ -1,6 +1,7 @@
+import { formatInstruction } from './format.js';
 import type { Instruction } from './instruction.js';
-import { KIND_OF, Kind } from './kinds.js';
-import { AluOp, AtomicOp, Class, Mode, PseudoCall, PseudoLd, SIZE_NAMES, Size } from './opcodes.js';
+import { KIND_OF, Kind, signExtendsImm } from './kinds.js';
+import { AluOp, AtomicOp, Class, JmpOp, Mode, PseudoCall, PseudoLd, SIZE_NAMES, Size } from './opcodes.js';
 
 function isInt(n: number, min: number, max: number): boolean {
   return Number.isInteger(n) && n >= min && n <= max;
@@ -8,6 +9,49 @@ function isInt(n: number, min: number, max: number): boolean {
 
 function imm32(n: number): boolean {
   return isInt(n, -0x80000000, 0xffffffff);
+}
+
+/** The builder name of an operation (`and`, `jeq`): the lower-case name of its opcode value. */
+function opName(ops: Readonly<Record<string, number>>, op: number): string {
+  return (Object.keys(ops).find((name) => ops[name] === op) ?? '?').toLowerCase();
+}
+
+/**
+ * Why an immediate in [2^31, 2^32) cannot go on an operation that sign-extends its immediate
+ * ({@link signExtendsImm}): what the CPU would use instead, and what to write for each meaning.
+ */
+function signExtended(i: Instruction): string {
+  const value = i.imm;
+  const hex = `0x${value.toString(16)}`;
+  const cls = i.code & 0x07;
+  const op = i.code & 0xf0;
+  let narrow: Instruction;
+  let builder: string;
+  let scope: string;
+  if (cls === Class.ST) {
+    narrow = { ...i, code: (i.code & ~0x18) | Size.W };
+    builder = "st('w', …)";
+    scope = 'to store only 4 bytes';
+  } else if (cls === Class.JMP) {
+    narrow = { ...i, code: (i.code & ~0x07) | Class.JMP32 };
+    builder = `${opName(JmpOp, op)}32`;
+    scope = 'to compare only the low 32 bits';
+  } else {
+    narrow = { ...i, code: (i.code & ~0x07) | Class.ALU };
+    builder = `${i.off === 1 ? 's' : ''}${opName(AluOp, op)}32`;
+    scope = 'to work on the low 32 bits (the upper half becomes 0)';
+  }
+  const wide =
+    cls === Class.ALU64 && op === AluOp.MOV
+      ? `\`r${i.dst} = ${hex} ll\` (ldImm64(R${i.dst}, ${hex}n))`
+      : `\`rN = ${hex} ll\` (ldImm64(RN, ${hex}n)) into a spare register, then use rN instead of the immediate`;
+  const negative = value - 0x100000000;
+  return (
+    `immediate ${value} (${hex}) does not fit: this 64-bit operation sign-extends its 32-bit immediate, ` +
+    `so the CPU would use ${negative} (0xffffffff${value.toString(16).padStart(8, '0')}), not ${value}. ` +
+    `Write ${negative} if that is meant; the 32-bit form \`${formatInstruction(narrow)}\` (${builder}) ${scope}; ` +
+    `or, for the 64-bit value ${value}, load it with ld_imm64: ${wide}`
+  );
 }
 
 function invalidOpcode(code: number): string {
@@ -137,8 +181,10 @@ function checkMemory(i: Instruction, kind: number): string | undefined {
 
 /**
  * Why `insn` cannot be encoded, or `undefined` when it can: registers out of range, r10 as a
- * destination, immediates beyond 32 bits, offsets beyond 16 bits, sizes an operation does
- * not allow, reserved fields that are not zero, labels or map names where none fit.
+ * destination, immediates beyond 32 bits, an immediate in [2^31, 2^32) on an operation that
+ * sign-extends it to 64 bits (`r3 = 0xffffffff` would set r3 to -1), offsets beyond 16 bits,
+ * sizes an operation does not allow, reserved fields that are not zero, labels or map names
+ * where none fit.
  */
 export function validateInstruction(i: Instruction): string | undefined {
   const code = i.code;
@@ -148,7 +194,10 @@ export function validateInstruction(i: Instruction): string | undefined {
   if (!isInt(i.dst, 0, 10)) return `destination register r${i.dst} is out of range (r0-r10)`;
   if (!isInt(i.src, 0, 10)) return `source register r${i.src} is out of range (r0-r10)`;
   if (!isInt(i.off, -0x8000, 0x7fff)) return `offset ${i.off} does not fit 16 bits`;
-  if (!imm32(i.imm)) return `immediate ${i.imm} does not fit 32 bits`;
+  if (!isInt(i.imm, -0x80000000, 0x7fffffff)) {
+    if (!imm32(i.imm)) return `immediate ${i.imm} does not fit 32 bits`;
+    if (signExtendsImm(code)) return signExtended(i);
+  }
   if (i.imm2 !== undefined && kind !== Kind.LD_IMM64) return 'only ld_imm64 has a second immediate';
   if (i.map !== undefined && kind !== Kind.LD_IMM64) return 'only ld_imm64 loads a map';
   const x = (code & 0x08) !== 0;

@@ -227,7 +227,15 @@ describe('the fast path of parse', () => {
     ['r1 s>>= 3', { code: 0xc7, dst: 1, imm: 3 }],
     ['w1 s/= w2', { code: 0x3c, dst: 1, src: 2, off: 1 }],
     ['r1 = -0', { code: 0xb7, dst: 1 }],
-    ['r1 = 4294967295', { code: 0xb7, dst: 1, imm: -1 }],
+    ['r1 = 4294967295', { code: 0xb7, dst: 1, imm: 4294967295 }],
+    ['w1 = 4294967295', { code: 0xb4, dst: 1, imm: -1 }],
+    ['r1 &= 0x80000000', { code: 0x57, dst: 1, imm: 0x80000000 }],
+    ['w1 &= 0x80000000', { code: 0x54, dst: 1, imm: -0x80000000 }],
+    ['if r1 == 0xffffffff goto +1', { code: 0x15, dst: 1, imm: 0xffffffff, off: 1 }],
+    ['if w1 == 0xffffffff goto +1', { code: 0x16, dst: 1, imm: -1, off: 1 }],
+    ['*(u64 *)(r10 - 8) = 0xffffffff', { code: 0x7a, dst: 10, off: -8, imm: 0xffffffff }],
+    ['*(u32 *)(r10 - 4) = 0xffffffff', { code: 0x62, dst: 10, off: -4, imm: -1 }],
+    ['call 0xffffffff', { code: 0x85, imm: -1 }],
     ['lock *(u32 *)(r10 - 4) ^= w2', { code: 0xc3, dst: 10, src: 2, off: -4, imm: 0xa0 }],
     ['lock*(u64*)(r1+8)+=r2', { code: 0xdb, dst: 1, src: 2, off: 8 }],
     ['r3 = bswap64 r3', { code: 0xd7, dst: 3, imm: 64 }],
@@ -288,11 +296,22 @@ describe('the fast path of parse', () => {
     expect(first[6]).not.toBe(first[0]);
     for (const insn of first) expect(Object.isFrozen(insn)).toBe(true);
     expect(d.parse(text)[0]).not.toBe(first[0]);
-    // 0xffffffff and -1 are one immediate; an offset beyond 16 bits is kept (for assemble to refuse).
-    const wide = d.parse('r1 = 0xffffffff\nr1 = -1\nr0 = *(u32 *)(r1 + 70000)\nr0 = *(u32 *)(r1 + 4464)');
-    expect(wide[1]).toBe(wide[0]);
-    expect(wide[2]!.off).toBe(70000);
-    expect(wide[3]!.off).toBe(4464);
+    // An offset beyond 16 bits is kept (for assemble to refuse).
+    const wide = d.parse('r0 = *(u32 *)(r1 + 70000)\nr0 = *(u32 *)(r1 + 4464)');
+    expect(wide[0]!.off).toBe(70000);
+    expect(wide[1]!.off).toBe(4464);
+    // 0xffffffff and -1 are one immediate of a 32-bit operation, but not of a 64-bit one that
+    // sign-extends it: there 0xffffffff is kept (for assemble to refuse) and shares only with itself.
+    const imms = d.parse(
+      'w1 = 0xffffffff\nw1 = -1\nr1 = 0xffffffff\nr1 = -1\nr1 = 4294967295\nr1 = 0xffffffff',
+    );
+    expect(imms[1]).toBe(imms[0]);
+    expect(imms[0]!.imm).toBe(-1);
+    expect(imms[3]).not.toBe(imms[2]);
+    expect(imms[2]!.imm).toBe(0xffffffff);
+    expect(imms[3]!.imm).toBe(-1);
+    expect(imms[4]).toBe(imms[2]);
+    expect(imms[5]).toBe(imms[2]);
   });
 
   it('parse gives the same program through either path, labels and comments included', () => {

@@ -67,6 +67,8 @@ describe('one representation everywhere', () => {
       '   6: (50) r0 = *(u8 *)skb[r1 + -4]',
       '   7: (c6) if w2 s< 0xfffffffb goto pc+1',
       '   8: (95) exit',
+      '   9: (15) if r2 == 0xffffffff goto pc+1',
+      '  10: (b5) if r2 <= 0x80000000 goto pc-3',
     ].join('\n');
     expect(d.parse(listing)).toEqual([
       d.ldImm64(R1, 0x123456789n),
@@ -77,6 +79,9 @@ describe('one representation everywhere', () => {
       d.ldInd('b', R1, -4),
       d.jslt32(R2, -5, 1),
       d.exit(),
+      // The kernel prints a 64-bit jump's immediate as the bits of the field: 0xffffffff is -1.
+      d.jeq(R2, -1, 1),
+      d.jle(R2, -0x80000000, -3),
     ]);
     expect(() => d.parse('0: (b7) r0 = r1')).toThrow(/reads as opcode 0xbf, not the listed \(b7\)/);
   });
@@ -95,9 +100,13 @@ describe('one representation everywhere', () => {
     ]);
   });
 
-  it('treats 0xffffffff and -1 immediates alike', () => {
-    expect(d.mov(R0, 0xffffffff)).toEqual(d.mov(R0, -1));
-    expect(d.parse('r0 = 0xffffffff')).toEqual([d.mov(R0, -1)]);
+  it('treats 0xffffffff and -1 immediates alike only where the CPU reads them alike', () => {
+    expect(d.mov32(R0, 0xffffffff)).toEqual(d.mov32(R0, -1));
+    expect(d.parse('w0 = 0xffffffff')).toEqual([d.mov32(R0, -1)]);
+    // A 64-bit mov sign-extends its immediate: 0xffffffff is kept, for assemble to refuse.
+    expect(d.mov(R0, 0xffffffff)).not.toEqual(d.mov(R0, -1));
+    expect(d.mov(R0, 0xffffffff).imm).toBe(0xffffffff);
+    expect(d.parse('r0 = 0xffffffff')).toEqual([d.mov(R0, 0xffffffff)]);
   });
 
   it('ld_imm64 keeps the full 64-bit value', () => {

@@ -3,7 +3,13 @@ import { type Instruction, makeInstruction } from '../instruction.js';
 import { AluOp, Class, Source } from '../opcodes.js';
 import { isRegister, type Register } from '../registers.js';
 
-/** Second operand of an arithmetic or jump instruction: a register or a 32-bit immediate. */
+/**
+ * Second operand of an arithmetic or jump instruction: a register or a 32-bit immediate. The
+ * 32-bit forms (`mov32`, `and32`, `jeq32` …) take any value in [-2^31, 2^32) (`0xffffffff` is
+ * `-1`); the 64-bit forms sign-extend the immediate, so they take [-2^31, 2^31) and `assemble`
+ * refuses a value ≥ 2^31 (`mov(R3, 0xffffffff)` would set r3 to -1: use `-1`, `mov32`, or
+ * `ldImm64(R3, 0xffffffffn)`).
+ */
 export type Operand = Register | number;
 
 function alu(cls: number, op: number, dst: Register, src: Operand, off = 0): Instruction {
@@ -43,7 +49,11 @@ export const [lsh, lsh32] = pair(AluOp.LSH);
 export const [rsh, rsh32] = pair(AluOp.RSH);
 /** Arithmetic `dst s>>= src` (64-bit); `arsh32` is the 32-bit form. */
 export const [arsh, arsh32] = pair(AluOp.ARSH);
-/** `dst = src` (64-bit; an immediate is sign-extended); `mov32` is the 32-bit form. */
+/**
+ * `dst = src` (64-bit); `mov32` is the 32-bit form. An immediate is sign-extended to 64 bits, so
+ * it must be in [-2^31, 2^31): `mov(R3, 0xffffffff)` is refused by `assemble` (it would set r3
+ * to -1); write `-1`, `mov32(R3, 0xffffffff)` (r3 = 4294967295), or `ldImm64(R3, 0xffffffffn)`.
+ */
 export const [mov, mov32] = pair(AluOp.MOV);
 
 /** `dst = -dst` (64-bit). */

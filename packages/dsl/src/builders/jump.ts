@@ -38,7 +38,11 @@ function pair(op: number): [JumpBuilder, JumpBuilder] {
   ];
 }
 
-/** `if dst == src goto target` (64-bit compare); `jeq32` compares the low 32 bits. */
+/**
+ * `if dst == src goto target` (64-bit compare); `jeq32` compares the low 32 bits. The 64-bit
+ * jumps sign-extend an immediate, so `assemble` refuses one ≥ 2^31 (`jeq(R1, 0xffffffff, l)`
+ * would compare with -1); the 32-bit ones take any value in [-2^31, 2^32).
+ */
 export const [jeq, jeq32] = pair(JmpOp.JEQ);
 /** `if dst != src goto target`; `jne32` compares the low 32 bits. */
 export const [jne, jne32] = pair(JmpOp.JNE);

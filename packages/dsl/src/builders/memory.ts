@@ -39,7 +39,11 @@ export function stx(size: SizeName, dst: Register, src: Register, off = 0): Inst
   return makeInstruction({ code: Class.STX | Mode.MEM | sizeBits(size), dst: dst.num, src: src.num, off });
 }
 
-/** `*(size *)(dst + off) = imm`: store an immediate. */
+/**
+ * `*(size *)(dst + off) = imm`: store an immediate. A `dw` store sign-extends it to 64 bits, so
+ * `assemble` refuses an `imm` ≥ 2^31 there (0xffffffff would store -1); the narrower sizes take
+ * any value in [-2^31, 2^32).
+ */
 export function st(size: SizeName, dst: Register, off: number, imm: number): Instruction {
   return makeInstruction({ code: Class.ST | Mode.MEM | sizeBits(size), dst: dst.num, off, imm });
 }

@@ -10,7 +10,8 @@ const REGS: Register[] = [R0, R1, R5, R9];
 type Alu = (dst: Register, src: Register | number) => Instruction;
 type Jmp = (dst: Register, src: Register | number, t: number) => Instruction;
 
-const ALU64: Alu[] = [
+/** The 64-bit arithmetic builders that take a register or an immediate. */
+export const ALU64: Alu[] = [
   d.add,
   d.sub,
   d.mul,
@@ -42,7 +43,8 @@ const ALU32: Alu[] = [
   d.arsh32,
   d.mov32,
 ];
-const JMP: Jmp[] = [d.jeq, d.jne, d.jgt, d.jge, d.jlt, d.jle, d.jset, d.jsgt, d.jsge, d.jslt, d.jsle];
+/** The 64-bit conditional jump builders. */
+export const JMP: Jmp[] = [d.jeq, d.jne, d.jgt, d.jge, d.jlt, d.jle, d.jset, d.jsgt, d.jsge, d.jslt, d.jsle];
 const JMP32: Jmp[] = [
   d.jeq32,
   d.jne32,

@@ -110,9 +110,9 @@ export function wideInstruction(
 }
 
 /**
- * Makes a frozen instruction from raw fields; optional fields are omitted, not undefined. The
- * immediate is stored as {@link immField} gives it: `0xffffffff` is `-1`, except on an operation
- * that sign-extends it to 64 bits, where it is kept for `assemble` to refuse.
+ * Makes a frozen instruction from raw fields; optional fields are omitted, not undefined. An
+ * immediate in [2^31, 2^32) is stored in its signed form (`0xffffffff` is `-1`), except on an
+ * operation that sign-extends it to 64 bits, where it is kept for `assemble` to refuse.
  */
 export function makeInstruction(f: InstructionFields): Instruction {
   const insn: {

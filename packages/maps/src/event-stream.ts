@@ -1,5 +1,5 @@
 import type { Codec } from './codecs/codec.js';
-import { CodecError } from './errors.js';
+import { CodecError, ReaderStateError } from './errors.js';
 import type { IteratorWakeups } from './waiting-iterator.js';
 
 /**
@@ -17,6 +17,20 @@ export interface EventSubscription extends Disposable {
 export interface EventOptions {
   /** Ends the iteration, or closes the subscription, when aborted (the reader stays open). */
   signal?: AbortSignal;
+}
+
+/** Options of `onEvent(codec, cb)`. */
+export interface SubscriptionOptions extends EventOptions {
+  /**
+   * Receives what a drain of the subscription throws, instead of the poller's wake-up (where
+   * nothing can catch it: an `uncaughtException`). A record the codec refuses (a `CodecError`)
+   * and an error thrown by `cb` are handed over and the subscription goes on with the next
+   * record (that one counts as consumed). An error reading the ring itself (a
+   * `ReaderStateError`: a corrupt ring, or a reader in use by a lease or cursor) closes the
+   * subscription first: its next drain would fail the same way. An error `onError` throws
+   * surfaces from the wake-up.
+   */
+  onError?: (error: unknown) => void;
 }
 
 /** @internal What a reader offers the decoded-event forms: whether it is closed. */
@@ -94,9 +108,9 @@ export function eventSubscription(
   source: EventSource,
   wakeups: EventWakeups,
   drain: (stop: DrainStop) => number,
-  signal: AbortSignal | undefined,
+  options: SubscriptionOptions,
 ): EventSubscription {
-  return new Subscription(source, wakeups, drain, signal);
+  return new Subscription(source, wakeups, drain, options);
 }
 
 class Subscription implements EventSubscription {
@@ -113,15 +127,28 @@ class Subscription implements EventSubscription {
     source: EventSource,
     wakeups: EventWakeups,
     drain: (stop: DrainStop) => number,
-    signal: AbortSignal | undefined,
+    options: SubscriptionOptions,
   ) {
+    const { signal, onError } = options;
     this.#source = source;
     this.#signal = signal;
+    // A drain that throws delivered less than a batch: with onError, the next one goes on after
+    // the record that failed (a ring that cannot be read closed the subscription).
+    const drained = (): number => {
+      if (onError === undefined) return drain(this.#stopped);
+      try {
+        return drain(this.#stopped);
+      } catch (error) {
+        if (error instanceof ReaderStateError) this.close();
+        onError(error);
+        return EVENT_BATCH;
+      }
+    };
     // @returns true when the turn's time was spent with records still ready (the stream's next
     // turn runs this again).
     const run = (): boolean => {
       const start = performance.now();
-      while (this.#stop !== undefined && !source.closed && drain(this.#stopped) === EVENT_BATCH) {
+      while (this.#stop !== undefined && !source.closed && drained() === EVENT_BATCH) {
         if (performance.now() - start >= EVENT_TURN_MS) return true;
       }
       return false;

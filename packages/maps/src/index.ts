@@ -45,7 +45,7 @@ export {
   ReaderStateError,
   StructOpsTypeError,
 } from './errors.js';
-export type { EventOptions, EventSubscription } from './event-stream.js';
+export type { EventOptions, EventSubscription, SubscriptionOptions } from './event-stream.js';
 export { ITERATION_CHUNK } from './iteration.js';
 export {
   BloomFilter,

@@ -18,7 +18,13 @@ import { describeValue, HOST_LITTLE_ENDIAN } from '@ts-ebpf/uapi';
 import type { Codec } from './codecs/codec.js';
 import { ReaderClosedError } from './errors.js';
 import { EventIterator, takeOneOf } from './event-iterator.js';
-import { EVENT_BATCH, type EventOptions, type EventSubscription, eventSubscription } from './event-stream.js';
+import {
+  EVENT_BATCH,
+  type EventOptions,
+  type EventSubscription,
+  eventSubscription,
+  type SubscriptionOptions,
+} from './event-stream.js';
 import { mapOfType } from './map-open.js';
 import { MapType } from './map-types.js';
 import { type PerfDrainReader, type PerfEventDrain, type PerfRing, perfEventDrain } from './perf-events.js';
@@ -273,14 +279,15 @@ export class PerfBuffer
    * Calls `cb` with every sample decoded by `codec` and its CPU, as the poller sees them (in batches
    * of 4096, for up to 1 ms a turn of the event loop), until the subscription is closed, its signal aborts or the reader closes:
    * the callback form of libbpf's `perf_buffer__new(fd, pages, sample_cb, lost_cb, …)` +
-   * `perf_buffer__poll` (lost samples are the `'lost'` event). An error thrown by `cb` ends that
-   * wake-up's drain (the sample counts as consumed) and is rethrown from the poller's wake-up.
-   * Decoding follows {@link PerfBuffer.consumeEvents}.
+   * `perf_buffer__poll` (lost samples are the `'lost'` event). An error thrown by `cb`, or a sample
+   * the codec refuses, ends that wake-up's drain (the sample counts as consumed) and is rethrown
+   * from the poller's wake-up, unless `options.onError` takes it. Decoding follows
+   * {@link PerfBuffer.consumeEvents}.
    */
   onEvent<T>(
     codec: Codec<T>,
     cb: (event: T, cpu: number) => void,
-    options: EventOptions = {},
+    options: SubscriptionOptions = {},
   ): EventSubscription {
     if (this.#closed) throw new ReaderClosedError(this.#name, 'open a new one with PerfBuffer.open(map)');
     const drain = perfEventDrain(this.#events, codec, DrainForm.subscription);
@@ -288,7 +295,7 @@ export class PerfBuffer
       this,
       this.#stream,
       (subscription) => this.#drain(drain, cb, EVENT_BATCH, subscription),
-      options.signal,
+      options,
     );
   }
 

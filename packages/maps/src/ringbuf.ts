@@ -4,7 +4,13 @@ import type { Codec } from './codecs/codec.js';
 import { copySpace } from './copy-space.js';
 import { MapTypeError, ReaderClosedError, ReaderStateError } from './errors.js';
 import { EventIterator } from './event-iterator.js';
-import { EVENT_BATCH, type EventOptions, type EventSubscription, eventSubscription } from './event-stream.js';
+import {
+  EVENT_BATCH,
+  type EventOptions,
+  type EventSubscription,
+  eventSubscription,
+  type SubscriptionOptions,
+} from './event-stream.js';
 import { mapOfType } from './map-open.js';
 import { MapType } from './map-types.js';
 import { defaultPoller } from './poller.js';
@@ -274,18 +280,19 @@ export class RingBuffer
    * Calls `cb` with every record decoded by `codec`, as the poller sees them (in batches of
    * 4096, for up to 1 ms a turn of the event loop), until the subscription is closed, its signal aborts or the reader closes: the
    * callback form of libbpf's `ring_buffer__new(fd, sample_cb, …)` + `ring_buffer__poll`. An error
-   * thrown by `cb` ends that wake-up's drain (the record counts as consumed) and is rethrown from
-   * the poller's wake-up, as an `'record'` listener's error would be. One consumer per ring:
-   * records go to whichever drain runs first. Decoding follows {@link RingBuffer.consumeEvents}.
+   * thrown by `cb`, or a record the codec refuses, ends that wake-up's drain (the record counts as
+   * consumed) and is rethrown from the poller's wake-up, as an `'record'` listener's error would
+   * be, unless `options.onError` takes it. One consumer per ring: records go to whichever drain
+   * runs first. Decoding follows {@link RingBuffer.consumeEvents}.
    */
-  onEvent<T>(codec: Codec<T>, cb: (event: T) => void, options: EventOptions = {}): EventSubscription {
+  onEvent<T>(codec: Codec<T>, cb: (event: T) => void, options: SubscriptionOptions = {}): EventSubscription {
     this.#assertOpen();
     const drain = ringEventDrain(this.#ring, codec, DrainForm.subscription);
     return eventSubscription(
       this,
       this.#stream,
       (subscription) => drain(cb, EVENT_BATCH, subscription),
-      options.signal,
+      options,
     );
   }
 

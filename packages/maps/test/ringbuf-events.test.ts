@@ -11,6 +11,7 @@ import {
   type PollRegistration,
   type PollSource,
   pollersStopped,
+  ReaderStateError,
   RingBuffer,
   struct,
   u8,
@@ -267,6 +268,56 @@ describeKernel('RingBuffer decoded events', () => {
     expect(rest).toEqual(upTo(10, 20));
   });
 
+  it("onEvent's onError takes refused records and the callback's errors, the subscription going on", async () => {
+    using p = ringWithProducer(32, 1 << 16);
+    using reader = RingBuffer.open(p.ring);
+    const seen: number[] = [];
+    const errors: unknown[] = [];
+    using sub = reader.onEvent(
+      reserved,
+      (ev) => {
+        const seq = checkReserved(ev);
+        seen.push(seq);
+        if (seq % 3 === 1) throw new Error(`callback refused ${seq}`);
+      },
+      { onError: (e) => errors.push(e) },
+    );
+    run(p.prog, 6);
+    while (seen.length < 6) await tick(5);
+    expect(seen).toEqual(upTo(6));
+    expect(errors.map((e) => (e as Error).message)).toEqual(['callback refused 1', 'callback refused 4']);
+    expect(sub.closed).toBe(false);
+    // records the codec refuses (16 bytes for a 32-byte codec), handed over one by one
+    using short = ringWithProducer(16, 4096);
+    using shortReader = RingBuffer.open(short.ring);
+    const refused: unknown[] = [];
+    using shortSub = shortReader.onEvent(reserved, () => {}, { onError: (e) => refused.push(e) });
+    run(short.prog, 3);
+    while (refused.length < 3) await tick(5);
+    expect(refused).toHaveLength(3);
+    for (const e of refused) expect(e).toBeInstanceOf(CodecError);
+    expect(shortSub.closed).toBe(false);
+    expect(shortReader.pending).toBe(false);
+    expect(shortReader.stats.records).toBe(0);
+  });
+
+  it("onEvent's onError gets a ring it cannot read (a lease held) once, the subscription closed", async () => {
+    using p = ringWithProducer(32, 4096);
+    using reader = RingBuffer.open(p.ring);
+    run(p.prog, 2);
+    const lease = reader.leaseRecords();
+    const errors: unknown[] = [];
+    const sub = reader.onEvent(reserved, () => {}, { onError: (e) => errors.push(e) });
+    run(p.prog, 1);
+    while (errors.length === 0) await tick(5);
+    await tick();
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toBeInstanceOf(ReaderStateError);
+    expect(sub.closed).toBe(true);
+    lease.commit();
+    expect(reader.consumeEvents(reserved, () => {})).toBe(1);
+  });
+
   it('a record shorter than the codec is consumed and reported; the next decode goes on after it', async () => {
     using p = ringWithProducer(16, 4096);
     using reader = RingBuffer.open(p.ring);
@@ -457,6 +508,18 @@ describeKernel('PerfBuffer decoded events', () => {
       // an 8-byte sample is padded to 12: shorter than 24
       expect(() => perf.consumeEvents(output, () => {})).toThrow(CodecError);
       expect(perf.pending).toBe(false);
+      // onEvent's onError takes them, the subscription going on
+      const refused: unknown[] = [];
+      const sub = perf.onEvent(output, () => {}, { onError: (e) => refused.push(e) });
+      run(prog, 2);
+      while (refused.length < 2) await tick(5);
+      expect(refused.map((e) => (e as Error).message)).toEqual(
+        Array(2).fill(
+          expect.stringMatching(/^perf buffer reader of .*: struct: a 12-byte record is shorter/),
+        ),
+      );
+      expect(sub.closed).toBe(false);
+      sub.close();
       const loop = (async () => {
         for await (const _ of perf.events(output)) return 'got one';
         return 'ended';

@@ -3,7 +3,7 @@
  * `format` and `parse`: a frozen plain object holding the encoded fields.
  * @module
  */
-import { signExtendsImm } from './kinds.js';
+import { KIND_OF, Kind, signExtendsImm } from './kinds.js';
 
 /** One BPF instruction (two slots for `ld_imm64`). Immutable: builders return frozen objects. */
 export interface Instruction {
@@ -65,12 +65,13 @@ export function immField(code: number, value: number): number {
 }
 
 /**
- * `insn` with an immediate in [2^31, 2^32) read as the bits of the 32-bit field (its ToInt32),
- * for text that prints the field rather than the value: the kernel's listings print the
- * immediate of a conditional jump as `0x%x`, so `(15) if r1 == 0xffffffff goto pc+1` is imm -1.
+ * `insn`, a line of a kernel listing, with the immediate of a conditional jump in [2^31, 2^32)
+ * read as the bits of the 32-bit field (its ToInt32): the kernel prints that immediate as
+ * `0x%x`, so `(15) if r1 == 0xffffffff goto pc+1` is imm -1. Other immediates it prints as
+ * signed decimals, so `r3 = 4294967295` there is kept, for validation to refuse.
  */
 export function withImmBits(insn: Instruction): Instruction {
-  return insn.imm > 0x7fffffff && insn.imm <= 0xffffffff
+  return insn.imm > 0x7fffffff && insn.imm <= 0xffffffff && KIND_OF[insn.code] === Kind.JCOND
     ? Object.freeze({ ...insn, imm: insn.imm | 0 })
     : insn;
 }

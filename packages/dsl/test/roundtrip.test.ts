@@ -84,6 +84,12 @@ describe('one representation everywhere', () => {
       d.jle(R2, -0x80000000, -3),
     ]);
     expect(() => d.parse('0: (b7) r0 = r1')).toThrow(/reads as opcode 0xbf, not the listed \(b7\)/);
+    // other immediates the kernel prints as signed decimals: an unsigned one is kept, and refused
+    for (const line of ['0: (b7) r3 = 4294967295', '0: r3 = 0xffffffff', '0: (57) r1 &= 0x80000000']) {
+      const [insn] = d.parse(line);
+      expect(insn!.imm, line).toBeGreaterThan(0x7fffffff);
+      expect(() => d.assemble([insn!]), line).toThrow(/sign-extends its 32-bit immediate/);
+    }
   });
 
   it('accepts comments, semicolons and labels on the same line', () => {

@@ -1,5 +1,5 @@
 import type { Codec } from './codecs/codec.js';
-import { CodecError, ReaderStateError } from './errors.js';
+import { CodecError } from './errors.js';
 import type { IteratorWakeups } from './waiting-iterator.js';
 
 /**
@@ -23,12 +23,12 @@ export interface EventOptions {
 export interface SubscriptionOptions extends EventOptions {
   /**
    * Receives what a drain of the subscription throws, instead of the poller's wake-up (where
-   * nothing can catch it: an `uncaughtException`). A record the codec refuses (a `CodecError`)
-   * and an error thrown by `cb` are handed over and the subscription goes on with the next
-   * record (that one counts as consumed). An error reading the ring itself (a
-   * `ReaderStateError`: a corrupt ring, or a reader in use by a lease or cursor) closes the
-   * subscription first: its next drain would fail the same way. An error `onError` throws
-   * surfaces from the wake-up.
+   * nothing can catch it: an `uncaughtException`). An error thrown by `cb` (whatever its type)
+   * and a record the codec refuses (a `CodecError`) are handed over and the subscription goes
+   * on with the next record (that one counts as consumed). An error of the ring itself (a
+   * `ReaderStateError`: a corrupt ring, or a reader in use by a lease, cursor or read-ahead: one
+   * consumer at a time) closes the subscription first: it does not wait for the ring to be
+   * readable again. An error `onError` throws surfaces from the wake-up.
    */
   onError?: (error: unknown) => void;
 }
@@ -94,6 +94,11 @@ export function recordCodecError(e: unknown, reader: string): unknown {
  */
 export interface DrainStop {
   readonly closed: boolean;
+  /**
+   * Set by a drain whose callback threw, before the error leaves it: that error is the
+   * callback's, not the reader's (see {@link SubscriptionOptions.onError}).
+   */
+  callbackThrew: boolean;
 }
 
 /**
@@ -118,7 +123,7 @@ class Subscription implements EventSubscription {
   // What the drain checks after every record: a data property of a literal (the same hidden class
   // for every subscription). Reading the `closed` getter there (two private fields of two
   // objects) cost about 1 ns a 64-byte record more.
-  readonly #stopped = { closed: false };
+  readonly #stopped = { closed: false, callbackThrew: false };
   readonly #signal: AbortSignal | undefined;
   #stop: (() => void) | undefined;
   readonly #onAbort = () => this.close();
@@ -139,7 +144,12 @@ class Subscription implements EventSubscription {
       try {
         return drain(this.#stopped);
       } catch (error) {
-        if (error instanceof ReaderStateError) this.close();
+        const callbackThrew = this.#stopped.callbackThrew;
+        this.#stopped.callbackThrew = false;
+        // The callback's errors and a record the codec refused were consumed: go on. Anything
+        // else is the ring's own state (corrupt, or in use by a lease, cursor or read-ahead), which
+        // the next drain would meet again: that closes the subscription.
+        if (!callbackThrew && !(error instanceof CodecError)) this.close();
         onError(error);
         return EVENT_BATCH;
       }

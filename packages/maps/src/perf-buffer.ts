@@ -19,6 +19,7 @@ import type { Codec } from './codecs/codec.js';
 import { ReaderClosedError } from './errors.js';
 import { EventIterator, takeOneOf } from './event-iterator.js';
 import {
+  type DrainStop,
   EVENT_BATCH,
   type EventOptions,
   type EventSubscription,
@@ -36,7 +37,7 @@ import { readPosition } from './ring-layout.js';
 import { Slab } from './slab.js';
 
 /** What a drain also stops for once closed (a subscription closed by its own callback). */
-type Until = { readonly closed: boolean } | undefined;
+type Until = DrainStop | undefined;
 
 // perf_event_mmap_page: data_head @1024 and data_tail @1032, read and written as u32 halves.
 const HEAD = 1024;

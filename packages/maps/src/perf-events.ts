@@ -2,7 +2,7 @@ import { PerfRecord } from '@ts-ebpf/syscall';
 import { HOST_BYTE_ORDER, HOST_LITTLE_ENDIAN } from '@ts-ebpf/uapi';
 import type { Codec } from './codecs/codec.js';
 import { CorruptRecordError } from './errors.js';
-import { eventTooShort, recordCodecError } from './event-stream.js';
+import { type DrainStop, eventTooShort, recordCodecError } from './event-stream.js';
 import { FeedbackCopies } from './feedback-copy.js';
 import type { ReaderStats } from './reader-types.js';
 import { DrainForm } from './ring-events.js';
@@ -44,7 +44,7 @@ export type PerfEventDrain<T> = (
   r: PerfRing,
   cb: (sample: T, cpu: number) => void,
   limit: number,
-  until: { readonly closed: boolean } | undefined,
+  until: DrainStop | undefined,
 ) => number;
 
 // The key of the copies that deliver raw views (no codec).
@@ -88,7 +88,7 @@ export function drainPerfRingWith<T>(
   codec: Codec<T> | undefined,
   cb: (sample: T, cpu: number) => void,
   limit: number,
-  until: { readonly closed: boolean } | undefined,
+  until: DrainStop | undefined,
   h: typeof HELPERS,
 ): number {
   const { LE, ORDER, SAMPLE, LOST } = h;
@@ -105,9 +105,8 @@ export function drainPerfRingWith<T>(
   let tail = r.tail;
   let n = 0;
   let bytes = 0;
-  // The end of the last record handed on (a sample to `cb`, a lost count to the reader's
-  // listeners): an error thrown after it is theirs.
-  let delivered = tail;
+  // True while `cb` (or a lost count's listener) runs: what it throws is its own.
+  let inCallback = false;
   // The tail is written once, after the drain (as libbpf does), also when a callback or the
   // codec throws: a sample counts as consumed once delivered or refused.
   try {
@@ -132,18 +131,23 @@ export function drainPerfRingWith<T>(
             : codec.read(from, offset, ORDER);
         n++;
         bytes += len;
-        delivered = tail;
+        inCallback = true;
         cb(sample, r.cpu);
+        inCallback = false;
         if (reader.closed || until?.closed === true) break;
       } else if (type === LOST) {
         // struct { u64 id; u64 lost; }: the count, u64-aligned, cannot wrap either
-        delivered = tail;
+        inCallback = true;
         reader.lost(Number(view.getBigUint64(page + ((body + 8) & mask), LE)), r.cpu);
+        inCallback = false;
       }
     }
   } catch (error) {
-    // Thrown by the codec (before the callback), which the reader names; the callback's pass as they are.
-    throw delivered === tail ? error : h.recordCodecError(error, reader.name);
+    // Thrown by the codec (before the callback), which the reader names; the callback's (or a
+    // lost-count listener's) pass as they are, marked so.
+    if (!inCallback) throw h.recordCodecError(error, reader.name);
+    if (until !== undefined) until.callbackThrew = true;
+    throw error;
   } finally {
     reader.stats.records += n;
     reader.stats.bytes += bytes;

@@ -93,21 +93,10 @@ export class RecordStream {
         } catch (error) {
           failure ??= { error };
         }
-        if (this.#closed) return;
+        // closed by a drain's callback: the rest is not run, a failure is still rethrown
+        if (this.#closed) break;
       }
-      // One record at a time: a listener that throws loses nothing (the rest stay in the
-      // reader). At most EMIT_BATCH per wake-up, so a fast producer cannot starve the event
-      // loop; what is left is emitted on the next turn (see finally).
-      for (let n = 0; n < EMIT_BATCH && reader.listenerCount('record') > 0; n++) {
-        const rec = reader.readOne();
-        if (!rec) break;
-        reader.emit('record', rec);
-      }
-      if (this.#wakeups.length > 0 && reader.pending) {
-        const wakeups = this.#wakeups;
-        this.#wakeups = [];
-        for (const wake of wakeups) wake(true);
-      }
+      if (!this.#closed) this.#emitAndWake();
     } finally {
       if (!this.#closed && this.#wanted()) {
         // Not re-armed while a drain has records left: the fd is still readable, so the worker
@@ -124,6 +113,24 @@ export class RecordStream {
       }
     }
     if (failure) throw failure.error;
+  }
+
+  // The 'record' listeners' share of a wake-up, then the waiting iterators'. One record at a time:
+  // a listener that throws loses nothing (the rest stay in the reader). At most EMIT_BATCH per
+  // wake-up, so a fast producer cannot starve the event loop; what is left is emitted on the
+  // next turn (see #pump's finally).
+  #emitAndWake(): void {
+    const reader = this.#reader;
+    for (let n = 0; n < EMIT_BATCH && reader.listenerCount('record') > 0; n++) {
+      const rec = reader.readOne();
+      if (!rec) break;
+      reader.emit('record', rec);
+    }
+    if (this.#wakeups.length > 0 && reader.pending) {
+      const wakeups = this.#wakeups;
+      this.#wakeups = [];
+      for (const wake of wakeups) wake(true);
+    }
   }
 
   /**

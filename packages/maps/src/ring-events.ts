@@ -1,7 +1,7 @@
 import { HOST_BYTE_ORDER } from '@ts-ebpf/uapi';
 import type { Codec } from './codecs/codec.js';
 import { ReaderStateError } from './errors.js';
-import { eventTooShort, recordCodecError } from './event-stream.js';
+import { type DrainStop, eventTooShort, recordCodecError } from './event-stream.js';
 import { FeedbackCopies } from './feedback-copy.js';
 import * as layout from './ring-layout.js';
 import { NONE } from './waiting-iterator.js';
@@ -71,7 +71,7 @@ export type DrainForm = (typeof DrainForm)[keyof typeof DrainForm];
 export type RingEventDrain<T> = (
   cb: (event: T) => void,
   limit: number,
-  until: { readonly closed: boolean } | undefined,
+  until: DrainStop | undefined,
 ) => number;
 
 /**
@@ -132,7 +132,7 @@ export function drainRingEventsWith<T>(
   codec: Codec<T>,
   cb: (event: T) => void,
   limit: number,
-  until: { readonly closed: boolean } | undefined,
+  until: DrainStop | undefined,
   h: typeof HELPERS,
 ): number {
   const { BUSY, DISCARD, HEADER, LEN_MASK, ORDER, LOW, loadWord, storeWord, recordSpan } = h;
@@ -160,6 +160,8 @@ export function drainRingEventsWith<T>(
   let n = 0;
   let bytes = 0;
   let discarded = 0;
+  // True while `cb` runs: what it throws is its own.
+  let inCallback = false;
   try {
     while (n < limit) {
       if (at >= stop) {
@@ -212,13 +214,16 @@ export function drainRingEventsWith<T>(
       }
       n++;
       bytes += len;
+      inCallback = true;
       cb(event);
+      inCallback = false;
       if (ring.closed || until?.closed === true) break;
     }
   } catch (error) {
-    // Thrown before the record's commit: by its codec (after the callback, the position is
-    // the record's end), which the reader names; the callback's errors pass as they are.
-    throw ring.cons === origin + at ? error : h.recordCodecError(error, ring.name);
+    // The callback's errors pass as they are, marked so; a codec's, the reader names.
+    if (!inCallback) throw h.recordCodecError(error, ring.name);
+    if (until !== undefined) until.callbackThrew = true;
+    throw error;
   } finally {
     // discarded records after the last delivered one, and a record that failed to decode
     ring.end(n, bytes, discarded);

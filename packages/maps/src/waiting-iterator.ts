@@ -26,12 +26,12 @@ export abstract class WaitingIterator<T> implements AsyncIterableIterator<T> {
   #held: (() => void) | undefined;
   // Made at the first wait: what a wait listens to. Aborted when the iteration ends, so that a
   // step still waiting then settles at once (done) instead of at the reader's next notification;
-  // the caller's signal aborts it too.
+  // the caller's signal aborts it too, through a listener added for each wait.
   #stop: AbortController | undefined;
   readonly #onAbort = () => this.#stop?.abort();
-  // The step that waits, while it waits: a next() called meanwhile runs once it settled, so that
-  // steps settle in the order they were asked for.
-  #waiting: Promise<IteratorResult<T>> | undefined;
+  // The last step asked for while a step waits, until it settles: a next() called meanwhile runs
+  // after it, so that steps settle in the order they were asked for.
+  #last: Promise<IteratorResult<T>> | undefined;
 
   constructor(wakeups: IteratorWakeups, signal: AbortSignal | undefined) {
     this.#wakeups = wakeups;
@@ -45,11 +45,19 @@ export abstract class WaitingIterator<T> implements AsyncIterableIterator<T> {
   protected abstract take(): T | typeof NONE;
 
   next(): Promise<IteratorResult<T>> {
-    const waiting = this.#waiting;
-    if (waiting !== undefined) {
-      const step = () => this.next();
-      return waiting.then(step, step);
-    }
+    const last = this.#last;
+    if (last !== undefined) return this.#queue(last.then(this.#queuedStep, this.#queuedStep));
+    const step = this.#step();
+    // a wait: later steps run after it
+    return step === undefined ? this.#queue(this.#wait()) : step;
+  }
+
+  // A step asked for while another waited, run once that one settled: its own wait, if it
+  // needs one, is what its queued promise settles with.
+  readonly #queuedStep = (): Promise<IteratorResult<T>> => this.#step() ?? this.#wait();
+
+  // A step that needs no wait (a ready value, the end, a failure), or undefined when it does.
+  #step(): Promise<IteratorResult<T>> | undefined {
     if (this.#done || this.sourceClosed || this.#signal?.aborted === true) return this.#end();
     let value: T | typeof NONE;
     try {
@@ -57,14 +65,17 @@ export abstract class WaitingIterator<T> implements AsyncIterableIterator<T> {
     } catch (error) {
       return this.#fail(error);
     }
-    if (value !== NONE) return Promise.resolve({ value, done: false });
-    const waited = this.#wait();
-    this.#waiting = waited;
+    return value === NONE ? undefined : Promise.resolve({ value, done: false });
+  }
+
+  // Makes `step` the last one asked for, until it settles.
+  #queue(step: Promise<IteratorResult<T>>): Promise<IteratorResult<T>> {
+    this.#last = step;
     const settled = () => {
-      if (this.#waiting === waited) this.#waiting = undefined;
+      if (this.#last === step) this.#last = undefined;
     };
-    waited.then(settled, settled);
-    return waited;
+    step.then(settled, settled);
+    return step;
   }
 
   return(): Promise<IteratorResult<T>> {
@@ -79,22 +90,24 @@ export abstract class WaitingIterator<T> implements AsyncIterableIterator<T> {
   // iteration ends.
   async #wait(): Promise<IteratorResult<T>> {
     this.#held ??= this.#wakeups.hold();
-    if (this.#stop === undefined) {
-      this.#stop = new AbortController();
-      this.#signal?.addEventListener('abort', this.#onAbort, { once: true });
-    }
-    for (;;) {
-      if (!(await this.#wakeups.readable(this.#stop.signal))) return this.#end();
-      // ended meanwhile by return(), or by the reader's close
-      if (this.#done || this.sourceClosed) return this.#end();
-      let value: T | typeof NONE;
-      try {
-        value = this.take();
-      } catch (error) {
-        return this.#fail(error);
+    const stop = (this.#stop ??= new AbortController());
+    this.#signal?.addEventListener('abort', this.#onAbort, { once: true });
+    try {
+      for (;;) {
+        if (!(await this.#wakeups.readable(stop.signal))) return this.#end();
+        // ended meanwhile by return(), or by the reader's close
+        if (this.#done || this.sourceClosed) return this.#end();
+        let value: T | typeof NONE;
+        try {
+          value = this.take();
+        } catch (error) {
+          return this.#fail(error);
+        }
+        // another consumer of the reader took what woke us (or it was a discarded record): wait again
+        if (value !== NONE) return { value, done: false };
       }
-      // another consumer of the reader took what woke us (or it was a discarded record): wait again
-      if (value !== NONE) return { value, done: false };
+    } finally {
+      this.#signal?.removeEventListener('abort', this.#onAbort);
     }
   }
 
@@ -111,7 +124,6 @@ export abstract class WaitingIterator<T> implements AsyncIterableIterator<T> {
     const held = this.#held;
     this.#held = undefined;
     held?.();
-    this.#signal?.removeEventListener('abort', this.#onAbort);
     this.#stop?.abort();
     return Promise.resolve(DONE);
   }

@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { close } from '@ts-ebpf/syscall';
 import { describeKernel } from '@ts-ebpf/test-utils';
 import { afterAll, expect, it } from 'vitest';
@@ -301,6 +302,63 @@ describeKernel('RingBuffer decoded events', () => {
     expect(shortReader.stats.records).toBe(0);
   });
 
+  it("onEvent's onError: a callback's own ReaderStateError goes on; a throw of onError surfaces from the wake-up", async () => {
+    using p = ringWithProducer(32, 4096);
+    // Keeps what the reader's wake-ups throw (an uncaughtException otherwise).
+    const thrown: unknown[] = [];
+    class CatchingPoller extends Poller {
+      override add(fd: number, source: PollSource): PollRegistration {
+        return super.add(fd, {
+          onReadable: () => {
+            try {
+              source.onReadable();
+            } catch (e) {
+              thrown.push(e);
+            }
+          },
+        });
+      }
+    }
+    const poller = new CatchingPoller();
+    using reader = RingBuffer.open(p.ring, { poller });
+    const seen: number[] = [];
+    const errors: unknown[] = [];
+    using sub = reader.onEvent(
+      reserved,
+      (ev) => {
+        // reading inside a callback is refused with a ReaderStateError: the callback's, not the ring's
+        if (seen.push(checkReserved(ev)) === 1) reader.consume(() => {});
+      },
+      { onError: (e) => errors.push(e) },
+    );
+    run(p.prog, 3);
+    while (seen.length < 3) await tick(5);
+    expect(seen).toEqual(upTo(3));
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toBeInstanceOf(ReaderStateError);
+    expect(sub.closed).toBe(false);
+    expect(thrown).toEqual([]);
+    // onError that closes the reader and throws: its error still surfaces
+    using other = RingBuffer.open(p.ring, { poller });
+    other.onEvent(
+      reserved,
+      () => {
+        throw new Error('from the callback');
+      },
+      {
+        onError: () => {
+          other.close();
+          throw new Error('from onError');
+        },
+      },
+    );
+    sub.close();
+    await tick(); // its first drain (of what was ready when it subscribed) has run
+    run(p.prog, 1);
+    while (thrown.length === 0) await tick(5);
+    expect((thrown[0] as Error).message).toBe('from onError');
+  });
+
   it("onEvent's onError gets a ring it cannot read (a lease held) once, the subscription closed", async () => {
     using p = ringWithProducer(32, 4096);
     using reader = RingBuffer.open(p.ring);
@@ -373,6 +431,32 @@ describeKernel('RingBuffer decoded events', () => {
     expect(checkReserved((await first).value!)).toBe(0);
     expect(checkReserved((await second).value!)).toBe(1);
 
+    // a step asked for from a reaction to the first comes after one asked for before it settled
+    const order: string[] = [];
+    const a = iterated.next();
+    const d = a.then(() => iterated.next());
+    const b = iterated.next();
+    await tick();
+    run(p.prog, 3);
+    for (const [name, step] of [
+      ['a', a],
+      ['b', b],
+      ['d', d],
+    ] as const)
+      order.push(`${name}${checkReserved((await step).value!)}`);
+    expect(order).toEqual(['a2', 'b3', 'd4']);
+    // the caller's signal keeps no listener of a step that waited and settled
+    const shutdown = new AbortController();
+    for (let i = 0; i < 3; i++) {
+      const signalled = reader.events(reserved, { signal: shutdown.signal });
+      const stepped = signalled.next();
+      await tick();
+      run(p.prog, 1);
+      await stepped;
+      expect(getEventListeners(shutdown.signal, 'abort')).toHaveLength(0);
+      await signalled.return!();
+    }
+
     const waiting = iterated.next();
     const after = iterated.next();
     await tick();
@@ -381,7 +465,7 @@ describeKernel('RingBuffer decoded events', () => {
     expect(await waiting).toEqual({ value: undefined, done: true });
     expect(await after).toEqual({ value: undefined, done: true });
     expect(poller.size).toBe(0);
-    expect(reader.stats.records).toBe(2);
+    expect(reader.stats.records).toBe(8);
   });
 
   it('an events(codec) step rejects while a lease is held or records were read ahead', async () => {

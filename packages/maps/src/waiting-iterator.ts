@@ -90,7 +90,8 @@ export abstract class WaitingIterator<T> implements AsyncIterableIterator<T> {
   // iteration ends.
   async #wait(): Promise<IteratorResult<T>> {
     this.#held ??= this.#wakeups.hold();
-    const stop = (this.#stop ??= new AbortController());
+    this.#stop ??= new AbortController();
+    const stop = this.#stop;
     this.#signal?.addEventListener('abort', this.#onAbort, { once: true });
     try {
       for (;;) {

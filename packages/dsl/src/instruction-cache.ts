@@ -44,28 +44,14 @@ export class InstructionCache {
    * instruction (not on an opcode that sign-extends its immediate).
    */
   basic(code: number, dst: number, src: number, off: number, imm: number): Instruction {
-    if (off < -0x8000 || off > 0x7fff || imm < -0x80000000 || imm > 0x7fffffff || dst > 15 || src > 15) {
-      return this.unusual(code, dst, src, off, imm);
-    }
-    // basicInstruction stores -0 as 0, as the key does.
-    const key = cacheKey(code, dst, src, off);
-    const shared = this.get(key, imm | 0);
-    if (shared !== undefined) return shared;
-    const made = basicInstruction(code, dst, src, off, imm);
-    this.set(key, imm | 0, made);
-    return made;
-  }
-
-  /** {@link basic} for fields outside the common ranges: an immediate in [2^31, 2^32), or uncached fields. */
-  private unusual(code: number, dst: number, src: number, off: number, imm: number): Instruction {
-    if (off < -0x8000 || off > 0x7fff || imm < 0x80000000 || imm > 0xffffffff || dst > 15 || src > 15) {
+    if (off < -0x8000 || off > 0x7fff || imm < -0x80000000 || imm > 0xffffffff || dst > 15 || src > 15) {
       return basicInstruction(code, dst, src, off, imm);
     }
-    // basicInstruction stores ToInt32 of the immediate (0xffffffff is -1), except on an opcode
-    // that sign-extends it, which keeps it as written for validation to refuse: that one must not
-    // share the entry of the negative value, so its key is the unsigned value.
+    // basicInstruction stores imm as ToInt32 (0xffffffff is -1) and -0 as 0, as the key does,
+    // except on an opcode that sign-extends its immediate, which keeps one ≥ 2^31 as written (for
+    // validation to refuse): that one is keyed by the unsigned value, apart from its negative.
+    const byImm = imm > 0x7fffffff && signExtendsImm(code) ? imm : imm | 0;
     const key = cacheKey(code, dst, src, off);
-    const byImm = signExtendsImm(code) ? imm : imm | 0;
     const shared = this.get(key, byImm);
     if (shared !== undefined) return shared;
     const made = basicInstruction(code, dst, src, off, imm);

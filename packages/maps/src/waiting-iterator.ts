@@ -96,16 +96,10 @@ export abstract class WaitingIterator<T> implements AsyncIterableIterator<T> {
     try {
       for (;;) {
         if (!(await this.#wakeups.readable(stop.signal))) return this.#end();
-        // ended meanwhile by return(), or by the reader's close
-        if (this.#done || this.sourceClosed) return this.#end();
-        let value: T | typeof NONE;
-        try {
-          value = this.take();
-        } catch (error) {
-          return this.#fail(error);
-        }
-        // another consumer of the reader took what woke us (or it was a discarded record): wait again
-        if (value !== NONE) return { value, done: false };
+        // the step (or the end, by return() or the reader's close, meanwhile); none when another
+        // consumer of the reader took what woke us (or it was a discarded record): wait again
+        const step = this.#step();
+        if (step !== undefined) return step;
       }
     } finally {
       this.#signal?.removeEventListener('abort', this.#onAbort);

@@ -11,7 +11,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { encode, HashMap, pollersStopped, type RawBatchResult, u32, u64 } from '@ts-ebpf/maps';
+import { encode, HashMap, type RawBatchResult, u32, u64 } from '@ts-ebpf/maps';
 import { mapLookupElem, mapUpdateElem } from '@ts-ebpf/syscall';
 import { reportBench } from '@ts-ebpf/test-utils/bench-report';
 import { median } from '@ts-ebpf/test-utils/stats';
@@ -278,5 +278,3 @@ if (wanted('bulk')) {
     `  batch throughput: decoded ${(1e3 / jsBulk.batch).toFixed(2)} M entries/s (${(cBulk.batch / jsBulk.batch).toFixed(2)}x C), raw ${(1e3 / jsBulk.raw).toFixed(2)} M entries/s (${(cBulk.batch / jsBulk.raw).toFixed(2)}x C), C ${(1e3 / cBulk.batch).toFixed(2)} M entries/s`,
   );
 }
-
-await pollersStopped();

@@ -17,7 +17,6 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import {
   PerfBuffer,
   PerfEventArray,
-  pollersStopped,
   type RecordBatch,
   type RecordView,
   RingBuffer,
@@ -632,4 +631,3 @@ if (wanted('heap')) {
 }
 
 if (figures.length > 0) reportBench('@ts-ebpf/maps', figures);
-await pollersStopped();

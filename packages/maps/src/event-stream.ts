@@ -106,7 +106,7 @@ export interface DrainStop {
  * records to the subscriber's callback, stopping once `stop` is closed, and returns how many) on
  * every wake-up, again while it delivers full batches, for up to {@link EVENT_TURN_MS} a turn;
  * records still ready then are left to the reader's next turn, which runs it again without
- * waiting for the poller. A turn has a fixed cost (a `setImmediate`, or the poller's re-arm and its worker's message): with one
+ * waiting for the poller. A turn has a fixed cost (a `setImmediate`, or the poller's re-arm and its notification): with one
  * batch a turn, 64-byte records took 3-5 ns more CPU each than with sixteen.
  */
 export function eventSubscription(

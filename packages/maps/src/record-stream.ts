@@ -99,10 +99,10 @@ export class RecordStream {
       if (!this.#closed) this.#emitAndWake();
     } finally {
       if (!this.#closed && this.#wanted()) {
-        // Not re-armed while a drain has records left: the fd is still readable, so the worker
-        // would wake at once, and again after every re-arm until the next turn runs (hundreds
-        // of wake-ups per turn, each an epoll_ctl and two thread messages). The next turn's
-        // pump re-arms once the drains have taken everything.
+        // Not re-armed while a drain has records left: the fd is still readable, so the poller
+        // would notify at once, and again after every re-arm until the next turn runs (a
+        // notification and an epoll_ctl per drain). The next turn's pump re-arms once the drains
+        // have taken everything.
         if (more) this.#again.schedule();
         else this.#arm();
         // Records left for the listeners (past EMIT_BATCH, or behind one that threw) get the next
@@ -160,7 +160,7 @@ export class RecordStream {
   /**
    * Keeps the fd watched between waits (as an iterator of this stream does), until the returned
    * function is called: a consumer that waits again and again then re-arms its registration
-   * instead of adding it anew each time (and the poller's worker keeps running meanwhile).
+   * instead of adding it anew each time (a watch and a duplicate of the fd each).
    */
   hold(): () => void {
     this.#iterators++;

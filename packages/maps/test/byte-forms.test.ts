@@ -6,12 +6,12 @@ import {
   BpfMap,
   bytes,
   decode,
+  defaultPoller,
   HashMap,
   LpmTrie,
   MapType,
   PerfBuffer,
   PerfEventArray,
-  pollersStopped,
   type RawBatchResult,
   RingBuffer,
   struct,
@@ -55,7 +55,7 @@ function eachForm<R>(content: Uint8Array, use: (bytes: Uint8Array) => R): R {
   return results[0]!;
 }
 
-afterAll(() => pollersStopped());
+afterAll(() => expect(defaultPoller().size).toBe(0));
 
 const hex = (s: string) => new Uint8Array(Buffer.from(s, 'hex'));
 

@@ -4,10 +4,10 @@ import { afterAll, expect, it } from 'vitest';
 import {
   array,
   CodecError,
+  defaultPoller,
   type Infer,
   PerfBuffer,
   PerfEventArray,
-  pollersStopped,
   RingBuffer,
   struct,
   u8,
@@ -16,7 +16,7 @@ import {
 } from '../src/index.js';
 import { counters, loadProducer, outputProgram, ringWithProducer, run } from './programs.js';
 
-afterAll(() => pollersStopped());
+afterAll(() => expect(defaultPoller().size).toBe(0));
 
 // Producers write their counter's sequence number: started just below 2^53, the records carry
 // u64 values above 2^32 (both halves in use), the last safe integer, then values past it.

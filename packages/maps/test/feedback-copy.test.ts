@@ -5,10 +5,10 @@ import ts from 'typescript';
 import { afterAll, expect, it } from 'vitest';
 import { FeedbackCopies, feedbackCopy } from '../src/feedback-copy.js';
 import {
+  defaultPoller,
   type Infer,
   PerfBuffer,
   PerfEventArray,
-  pollersStopped,
   RingBuffer,
   struct,
   u32,
@@ -19,7 +19,7 @@ import { drainPerfRingWith } from '../src/perf-events.js';
 import { drainRingEventsWith, takeRingEventWith } from '../src/ring-events.js';
 import { counters, loadProducer, outputProgram, ringWithProducer, run } from './programs.js';
 
-afterAll(() => pollersStopped());
+afterAll(() => expect(defaultPoller().size).toBe(0));
 
 function scale(xs: number[], by: number, add: { offset: number }): number[] {
   const out: number[] = [];

@@ -3,10 +3,10 @@ import { afterAll, expect, it } from 'vitest';
 import {
   ArrayMap,
   cstring,
+  defaultPoller,
   HashMap,
   PerfBuffer,
   PerfEventArray,
-  pollersStopped,
   RingBuffer,
   RingBufMap,
   struct,
@@ -15,7 +15,7 @@ import {
   u64,
 } from '../src/index.js';
 
-afterAll(() => pollersStopped());
+afterAll(() => expect(defaultPoller().size).toBe(0));
 
 // The README's examples, kept runnable.
 describeKernel('README examples', () => {

@@ -1,7 +1,7 @@
 import { BpfArgumentError, close, ObjectClosedError, OutOfBoundsError } from '@ts-ebpf/syscall';
 import { describeKernel } from '@ts-ebpf/test-utils';
 import { afterAll, expect, it } from 'vitest';
-import { pollersStopped, type RecordBatch, RingBuffer, RingBufMap } from '../src/index.js';
+import { defaultPoller, type RecordBatch, RingBuffer, RingBufMap } from '../src/index.js';
 import {
   checkProduced,
   counters,
@@ -12,7 +12,7 @@ import {
   runLater,
 } from './programs.js';
 
-afterAll(() => pollersStopped());
+afterAll(() => expect(defaultPoller().size).toBe(0));
 
 /** Checks record `i` of a batch or lease written by ringReserveProgram; returns its seq. */
 function checkAt(
@@ -216,7 +216,7 @@ describeKernel('RingBuffer batches and leases', () => {
   });
 
   it('for await over batches: every record of a producer that runs later, one promise per batch', async () => {
-    // room for everything (20 × 50 × 72 bytes), as the poller's worker may start late
+    // room for everything (20 × 50 × 72 bytes), as the first notification may come late
     const size = 64;
     using p = ringWithProducer(size, 1 << 17);
     const { ring, cnt, prog } = p;

@@ -1,10 +1,10 @@
 import { ObjectClosedError, OutOfBoundsError } from '@ts-ebpf/syscall';
 import { describeKernel } from '@ts-ebpf/test-utils';
 import { afterAll, expect, it } from 'vitest';
-import { pollersStopped, type RecordCursor, RingBuffer } from '../src/index.js';
+import { defaultPoller, type RecordCursor, RingBuffer } from '../src/index.js';
 import { checkProduced, ringWithProducer, run } from './programs.js';
 
-afterAll(() => pollersStopped());
+afterAll(() => expect(defaultPoller().size).toBe(0));
 
 /** Checks the record under a cursor, as written by ringReserveProgram; returns its seq. */
 function checkRecord(cursor: RecordCursor, size: number): number {

@@ -5,13 +5,13 @@ import { afterAll, expect, it } from 'vitest';
 import {
   array,
   CodecError,
+  defaultPoller,
   type Infer,
   PerfBuffer,
   PerfEventArray,
   Poller,
   type PollRegistration,
   type PollSource,
-  pollersStopped,
   ReaderStateError,
   RingBuffer,
   struct,
@@ -21,7 +21,7 @@ import {
 } from '../src/index.js';
 import { counters, loadProducer, outputProgram, ringWithProducer, run, runLater } from './programs.js';
 
-afterAll(() => pollersStopped());
+afterAll(() => expect(defaultPoller().size).toBe(0));
 
 // A 32-byte record of ringReserveProgram: its seq at 0 and 24, the seq's low byte in between.
 const reserved = struct({ seq: u64, lo: u32, hi: u32, bytes: array(u8, 8), tail: u64 });
@@ -104,7 +104,7 @@ describeKernel('RingBuffer decoded events', () => {
     const sub = reader.onEvent(reserved, (ev) => seen.push(checkReserved(ev)));
     await tick();
     run(p.prog, 2);
-    // the poller's worker may take seconds to start on a loaded machine
+    // a loaded machine may delay the notification
     for (let i = 0; i < 1000 && seen.length < 2; i++) await tick(10);
     reader.close();
     expect(await loop).toBe('ended');
@@ -154,8 +154,8 @@ describeKernel('RingBuffer decoded events', () => {
   it('onEvent keeps one turn scheduled at a time, and waits for the poller only once the ring is drained', async () => {
     using p = ringWithProducer(32, 1 << 21);
     // Counts the poller's wake-ups of the reader: while records are left after a turn, the next
-    // turn drains them without re-arming the ring's fd (which is still readable, so the worker
-    // would wake the reader again at once, hundreds of times a turn).
+    // turn drains them without re-arming the ring's fd (which is still readable, so the poller
+    // would notify the reader again at once, after every drain).
     let wakeups = 0;
     class CountingPoller extends Poller {
       override add(fd: number, source: PollSource): PollRegistration {
@@ -169,7 +169,8 @@ describeKernel('RingBuffer decoded events', () => {
     }
     const poller = new CountingPoller();
     using reader = RingBuffer.open(p.ring, { poller });
-    // Counts the immediates scheduled and not run yet (the reader's, the only ones here).
+    // Counts the immediates scheduled and not run yet (the reader's and its poller's
+    // notifications, the only ones here).
     const realSetImmediate = globalThis.setImmediate;
     let pending = 0;
     let maxPending = 0;
@@ -186,7 +187,7 @@ describeKernel('RingBuffer decoded events', () => {
     let arrived: () => void = () => {};
     const sub = reader.onEvent(reserved, () => {
       // ~1 µs a record: each batch overruns its turn, and the ring stays readable meanwhile,
-      // so that the poller's worker keeps waking the subscription
+      // so that a re-armed poller would keep notifying the subscription
       const until = performance.now() + 0.001;
       while (performance.now() < until);
       if (++got === want) arrived();
@@ -197,7 +198,7 @@ describeKernel('RingBuffer decoded events', () => {
         arrived = resolve;
       });
     try {
-      // the poller's worker is running once the first record arrived through it
+      // the subscription is running once the first record arrived through it
       const first = all(1);
       run(p.prog, 1);
       await first;

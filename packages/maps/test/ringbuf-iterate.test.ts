@@ -1,9 +1,9 @@
 import { describeKernel } from '@ts-ebpf/test-utils';
 import { afterAll, expect, it } from 'vitest';
-import { Poller, pollersStopped, RingBuffer, struct, u32, u64 } from '../src/index.js';
+import { defaultPoller, Poller, RingBuffer, struct, u32, u64 } from '../src/index.js';
 import { ringWithProducer, run, runLater } from './programs.js';
 
-afterAll(() => pollersStopped());
+afterAll(() => expect(defaultPoller().size).toBe(0));
 
 // The first 16 bytes of a ringReserveProgram record: its seq as a u64, then its low byte twice.
 const head = struct({ seq: u64, lo: u32, hi: u32 });

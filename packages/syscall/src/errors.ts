@@ -415,6 +415,18 @@ export class FfiUnavailableError extends EbpfError {
 }
 
 /**
+ * This thread's event loop cannot watch a descriptor (libuv refused to poll it: a regular file,
+ * say). Names the descriptor; koffi's error is the `cause`.
+ */
+export class FdWatchError extends EbpfError {
+  constructor(what: string, options?: { readonly cause?: unknown }) {
+    const reason = options?.cause instanceof Error ? `: ${options.cause.message}` : '';
+    super(`the event loop cannot watch ${what} for readability${reason}`, options);
+    this.name = 'FdWatchError';
+  }
+}
+
+/**
  * A helper thread of system calls (started for program loads on several threads) failed: Node
  * would not start it, it could not load koffi or the C library, it stopped, or a call threw. The
  * helper's error is the `cause` when there is one. The calls a failed helper had not taken are

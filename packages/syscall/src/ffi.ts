@@ -306,6 +306,52 @@ export function sysEpollPwait(epfd: number, events: Uint8Array, max: number, tim
   return ret;
 }
 
+/**
+ * A descriptor watched for readability by this thread's Node event loop: koffi's handle of a
+ * libuv poll (`uv_poll_t`) of the loop itself, so no thread of ours waits. `onPoll` runs on this
+ * thread during the loop's poll phase with libuv's status (0, or a negative errno) and the
+ * handle stays started (level-triggered: again on every turn while the fd is readable) until
+ * stopped. libuv aborts the process when a descriptor it watches was closed under it: watch only
+ * a descriptor you own and close it after the handle.
+ */
+export interface LoopPoll {
+  /** Watches (again) for readability, calling `onPoll`. */
+  start(onPoll: (status: number) => void): void;
+  /** Stops watching until the next `start`. */
+  stop(): void;
+  /** Stops watching for good; the handle's memory is released by the loop afterwards. */
+  close(): void;
+}
+
+const READABLE = { readable: true } as const;
+
+/** koffi's poll handle: its callback gets libuv's status first (its declaration says otherwise). */
+interface KoffiPollHandle {
+  start(opts: typeof READABLE, cb: (status: number) => void): void;
+  stop(): void;
+  close(): void;
+}
+
+/**
+ * `uv_poll_init` + `uv_poll_start(UV_READABLE)` of `fd` on this thread's event loop, through
+ * koffi's `node.poll` (koffi 3.3 or later). @throws FfiUnavailableError when koffi has no such
+ * call; the caller wraps koffi's own refusal (an fd libuv cannot poll).
+ */
+export function sysLoopPoll(fd: number, onPoll: (status: number) => void): LoopPoll {
+  const poll = (n().koffi as unknown as { node?: { poll?: unknown } }).node?.poll;
+  if (typeof poll !== 'function') {
+    throw new FfiUnavailableError("koffi's event-loop poll (`koffi.node.poll`, koffi 3.3 or later)");
+  }
+  const handle = (
+    poll as (fd: number, opts: typeof READABLE, cb: (status: number) => void) => KoffiPollHandle
+  )(fd, READABLE, onPoll);
+  return {
+    start: (cb) => handle.start(READABLE, cb),
+    stop: () => handle.stop(),
+    close: () => handle.close(),
+  };
+}
+
 /** `eventfd2(initval, flags)`. */
 export function sysEventfd(initval: number, flags: number): number {
   const ret = n().int2(n().nr.eventfd2, initval, flags);

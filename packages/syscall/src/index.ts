@@ -82,6 +82,7 @@ export {
   BpfArgumentError,
   BpfSyscallError,
   BufferSizeError,
+  FdWatchError,
   FfiUnavailableError,
   HelperThreadError,
   InvalidArgumentError,
@@ -97,6 +98,7 @@ export {
 } from './errors.js';
 export { close, dupFd, OwnedFd } from './fd.js';
 export { describeFdTarget, fdTarget } from './fd-kind.js';
+export { ReadableWatch } from './fd-watch.js';
 export {
   type FeatureReport,
   features,

@@ -14,6 +14,11 @@
 //                         at PROG test-run N times, then timed: epoll + each CPU's records read,
 //                         the tail written once per CPU drain; the callback reads the sample's
 //                         first word (copied out first when it wraps); ns per sample
+//   wake PIN N            wait in epoll_wait (libbpf ring_buffer__poll's way) for each of N records
+//                         a producer in another process commits to the ring buffer pinned at PIN;
+//                         prints the CLOCK_MONOTONIC time (ns) each record was seen
+//   produce PROG N GAP_US test-run the producer program pinned at PROG N times, GAP_US apart, after
+//                         a 200 ms start; prints the CLOCK_MONOTONIC time (ns) before each run
 #include <linux/bpf.h>
 #include <linux/perf_event.h>
 #include <sys/ioctl.h>
@@ -123,29 +128,47 @@ static int batch(unsigned entries, unsigned chunk, const char *pin) {
 
 static char copies[256 * 1024];
 
-static int ring(const char *pin, long n, int copy) {
-  union bpf_attr a;
-  memset(&a, 0, sizeof a);
-  a.pathname = (uintptr_t)pin;
-  int fd = sys_bpf(BPF_OBJ_GET, &a, sizeof a);
-  if (fd < 0) { perror("obj get"); return 1; }
+/** A ring buffer map pinned at a path, mapped and registered with an epoll instance of its own. */
+struct ringmap {
+  int fd, ep;
+  unsigned long mask, size;
+  long page;
+  unsigned long *consumer, *producer;
+  char *data;
+};
+
+static int open_ring(const char *pin, struct ringmap *r) {
+  r->fd = pinned(pin);
   struct bpf_map_info info;
+  union bpf_attr a;
   memset(&info, 0, sizeof info);
   memset(&a, 0, sizeof a);
-  a.info.bpf_fd = fd;
+  a.info.bpf_fd = r->fd;
   a.info.info_len = sizeof info;
   a.info.info = (uintptr_t)&info;
   if (sys_bpf(BPF_OBJ_GET_INFO_BY_FD, &a, sizeof a) < 0) { perror("info"); return 1; }
-  long page = sysconf(_SC_PAGESIZE);
-  unsigned long mask = info.max_entries - 1;
-  unsigned long *consumer = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-  void *prod = mmap(NULL, page + 2 * (size_t)info.max_entries, PROT_READ, MAP_SHARED, fd, page);
-  if (consumer == MAP_FAILED || prod == MAP_FAILED) { perror("mmap"); return 1; }
-  unsigned long *producer = prod;
-  char *data = (char *)prod + page;
-  int ep = epoll_create1(EPOLL_CLOEXEC);
-  struct epoll_event ev = {.events = EPOLLIN, .data.fd = fd};
-  epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
+  r->page = sysconf(_SC_PAGESIZE);
+  r->size = info.max_entries;
+  r->mask = info.max_entries - 1;
+  r->consumer = mmap(NULL, r->page, PROT_READ | PROT_WRITE, MAP_SHARED, r->fd, 0);
+  void *prod = mmap(NULL, r->page + 2 * (size_t)info.max_entries, PROT_READ, MAP_SHARED, r->fd, r->page);
+  if (r->consumer == MAP_FAILED || prod == MAP_FAILED) { perror("mmap"); return 1; }
+  r->producer = prod;
+  r->data = (char *)prod + r->page;
+  r->ep = epoll_create1(EPOLL_CLOEXEC);
+  struct epoll_event ev = {.events = EPOLLIN, .data.fd = r->fd};
+  epoll_ctl(r->ep, EPOLL_CTL_ADD, r->fd, &ev);
+  return 0;
+}
+
+static int ring(const char *pin, long n, int copy) {
+  struct ringmap r;
+  if (open_ring(pin, &r)) return 1;
+  long page = r.page;
+  unsigned long mask = r.mask;
+  unsigned long *consumer = r.consumer, *producer = r.producer;
+  char *data = r.data;
+  int ep = r.ep;
   long got = 0;
   unsigned long at = 0;
   volatile uint64_t sink = 0;
@@ -154,7 +177,7 @@ static int ring(const char *pin, long n, int copy) {
   // The kernel maps a ring's pages at mmap time, yet on the development machine's VM the first
   // read of each page of a new mapping still costs ~2 us (the hypervisor's cost, not a counted
   // fault), which made this consumer 10x slower than in steady state.
-  for (size_t off = 0; off < 2 * (size_t)info.max_entries; off += page) sink += *(volatile char *)(data + off);
+  for (size_t off = 0; off < 2 * (size_t)r.size; off += page) sink += *(volatile char *)(data + off);
   for (size_t off = 0; off < sizeof copies; off += page) copies[off] = 0;
   double c0 = cpu_ns();
   double t0 = now_ns();
@@ -186,6 +209,19 @@ static int ring(const char *pin, long n, int copy) {
   double t1 = now_ns();
   double c1 = cpu_ns();
   printf("{\"ring\": %.2f, \"cpu\": %.2f}\n", (t1 - t0) / n, (c1 - c0) / n);
+  return 0;
+}
+
+/** Runs the program `prog` `n` times through BPF_PROG_TEST_RUN, on 64 zero bytes; 0 or 1 (reported). */
+static int test_run(int prog, long n) {
+  char in[64] = {0};
+  union bpf_attr a;
+  memset(&a, 0, sizeof a);
+  a.test.prog_fd = prog;
+  a.test.data_in = (uintptr_t)in;
+  a.test.data_size_in = sizeof in;
+  a.test.repeat = n;
+  if (sys_bpf(BPF_PROG_TEST_RUN, &a, sizeof a) < 0) { perror("test run"); return 1; }
   return 0;
 }
 
@@ -225,13 +261,7 @@ static int perf(const char *map_pin, const char *prog_pin, long n, long pages) {
     // steady state, as for the ring: every page of the mapping read once
     for (size_t off = 0; off < page + data_size; off += page) *(volatile char *)((char *)meta[cpu] + off);
   }
-  char in[64] = {0};
-  memset(&a, 0, sizeof a);
-  a.test.prog_fd = prog;
-  a.test.data_in = (uintptr_t)in;
-  a.test.data_size_in = sizeof in;
-  a.test.repeat = n;
-  if (sys_bpf(BPF_PROG_TEST_RUN, &a, sizeof a) < 0) { perror("test run"); return 1; }
+  if (test_run(prog, n)) return 1;
   long got = 0, lost = 0;
   volatile uint64_t sink = 0;
   double c0 = cpu_ns();
@@ -279,11 +309,55 @@ static int perf(const char *map_pin, const char *prog_pin, long n, long pages) {
   return 0;
 }
 
+static void print_times(const double *t, long n) {
+  printf("[");
+  for (long i = 0; i < n; i++) printf("%s%.0f", i ? "," : "", t[i]);
+  printf("]\n");
+}
+
+static int wake(const char *pin, long n) {
+  struct ringmap r;
+  if (open_ring(pin, &r)) return 1;
+  double *seen = calloc(n, sizeof *seen);
+  long got = 0;
+  while (got < n) {
+    struct epoll_event out[1];
+    if (epoll_wait(r.ep, out, 1, 10000) <= 0) { fprintf(stderr, "timeout after %ld\n", got); return 1; }
+    double t = now_ns();
+    unsigned long cons = __atomic_load_n(r.consumer, __ATOMIC_ACQUIRE);
+    unsigned long p = __atomic_load_n(r.producer, __ATOMIC_ACQUIRE);
+    while (cons < p) {
+      uint32_t len = __atomic_load_n((uint32_t *)(r.data + (cons & r.mask)), __ATOMIC_ACQUIRE);
+      if (len & BPF_RINGBUF_BUSY_BIT) break;
+      cons += (((len & ~(BPF_RINGBUF_BUSY_BIT | BPF_RINGBUF_DISCARD_BIT)) + BPF_RINGBUF_HDR_SZ + 7) / 8) * 8;
+      if (!(len & BPF_RINGBUF_DISCARD_BIT) && got < n) seen[got++] = t;
+      __atomic_store_n(r.consumer, cons, __ATOMIC_RELEASE);
+    }
+  }
+  print_times(seen, n);
+  return 0;
+}
+
+static int produce(const char *prog_pin, long n, long gap_us) {
+  int prog = pinned(prog_pin);
+  double *sent = calloc(n, sizeof *sent);
+  usleep(200000);
+  for (long i = 0; i < n; i++) {
+    usleep(gap_us);
+    sent[i] = now_ns();
+    if (test_run(prog, 1)) return 1;
+  }
+  print_times(sent, n);
+  return 0;
+}
+
 int main(int argc, char **argv) {
   if (argc >= 4 && !strcmp(argv[1], "batch")) return batch(atoi(argv[2]), atoi(argv[3]), argc >= 5 ? argv[4] : NULL);
   if (argc >= 4 && !strcmp(argv[1], "ring")) return ring(argv[2], atol(argv[3]), 0);
   if (argc >= 4 && !strcmp(argv[1], "ringcopy")) return ring(argv[2], atol(argv[3]), 1);
   if (argc >= 6 && !strcmp(argv[1], "perf")) return perf(argv[2], argv[3], atol(argv[4]), atol(argv[5]));
-  fprintf(stderr, "usage: %s batch ENTRIES CHUNK [PIN] | ring PIN N | ringcopy PIN N | perf MAP PROG N PAGES\n", argv[0]);
+  if (argc >= 4 && !strcmp(argv[1], "wake")) return wake(argv[2], atol(argv[3]));
+  if (argc >= 5 && !strcmp(argv[1], "produce")) return produce(argv[2], atol(argv[3]), atol(argv[4]));
+  fprintf(stderr, "usage: %s batch ENTRIES CHUNK [PIN] | ring PIN N | ringcopy PIN N | perf MAP PROG N PAGES | wake PIN N | produce PROG N GAP_US\n", argv[0]);
   return 2;
 }

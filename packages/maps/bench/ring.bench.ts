@@ -7,9 +7,9 @@
  * (one promise per step), or one `Uint8Array` view per record kept in an array.
  *
  *   npx nx bench @ts-ebpf/maps   (bench/run.ts runs maps.bench.ts, then this;
- *                                 BENCH_PARTS=ring,perf,heap for some parts, BENCH_ROUNDS=3)
+ *                                 BENCH_PARTS=ring,perf,wake,heap for some parts, BENCH_ROUNDS=3)
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -598,6 +598,96 @@ if (wanted('perf')) {
       floor: floored ? jsFloor(AWAIT_FLOOR, r.awaitFloor!, r.c!) : undefined,
       note: `${records} samples per drain, best of 3 drains per round, median ratio of ${ROUNDS} rounds; ${cpu}; decoded with struct({ seq: ${key.endsWith('Number') ? 'u64AsNumber' : 'u64'}, lo: u32, hi: u32 })${floored ? '; bounded below by one promise per step, as the ring buffer for await' : ''}`,
     });
+  }
+}
+
+// The wake-up part: how soon a record another process commits reaches a subscription's callback,
+// against a C consumer woken in epoll_wait as libbpf's ring_buffer__poll is. The producer is a
+// C process (maps-baseline.c `produce`) that test-runs the producer program every WAKE_GAP_US and
+// prints when it started each run; both consumers print (or keep) when each record reached them,
+// on the same clock (CLOCK_MONOTONIC: process.hrtime's).
+const WAKE_RECORDS = 200;
+const WAKE_GAP_US = 2000;
+// Its own codec object: the ring part's drains keep their own copies (see feedback-copy.ts).
+const wakeEvent = struct({ seq: u64, lo: u32, hi: u32 });
+
+/** Runs the C baseline with `args` without blocking this thread; resolves with what it printed, parsed. */
+function cAsync(...args: string[]): Promise<number[]> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    child.on('error', reject);
+    child.on('exit', (code) =>
+      code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`${args[0]} exited ${code}`)),
+    );
+  });
+}
+
+/** Each record's delay from its producer's test-run to its consumer, µs. */
+const delays = (sent: readonly number[], seen: readonly number[]) =>
+  sent.map((t, i) => (seen[i]! - t) / 1000);
+
+async function wakeRound(
+  ring: { readonly fd: number },
+  ringPin: string,
+  progPin: string,
+): Promise<{ ours: number[]; c: number[] }> {
+  // A reader of its own each round: it starts from the consumer position the C consumer left.
+  using reader = RingBuffer.open(ring);
+  const seen: number[] = [];
+  const sub = reader.onEvent(wakeEvent, () => {
+    seen.push(Number(process.hrtime.bigint()));
+  });
+  let ours: number[];
+  try {
+    const sent = await cAsync('produce', progPin, String(WAKE_RECORDS), String(WAKE_GAP_US));
+    for (let i = 0; i < 1000 && seen.length < WAKE_RECORDS; i++) await nextTurn();
+    if (seen.length !== WAKE_RECORDS)
+      throw new Error(`onEvent saw ${seen.length} of ${WAKE_RECORDS} records`);
+    ours = delays(sent, seen);
+  } finally {
+    sub.close();
+  }
+  const consumer = cAsync('wake', ringPin, String(WAKE_RECORDS));
+  const sent = await cAsync('produce', progPin, String(WAKE_RECORDS), String(WAKE_GAP_US));
+  return { ours, c: delays(sent, await consumer) };
+}
+
+if (wanted('wake')) {
+  using ring = RingBufMap.create({ maxEntries: 1 << 16 });
+  using cnt = counters();
+  const prog = loadProducer(ringReserveProgram(ring.fd, cnt.fd, 64));
+  const ringPin = `/sys/fs/bpf/ts-ebpf-wake-ring-${process.pid}`;
+  const progPin = `/sys/fs/bpf/ts-ebpf-wake-prog-${process.pid}`;
+  try {
+    ring.pin(ringPin);
+    pinObject(prog, progPin);
+    const ours: number[] = [];
+    const c: number[] = [];
+    for (let r = 0; r < ROUNDS; r++) {
+      const round = await wakeRound(ring, ringPin, progPin);
+      ours.push(...round.ours);
+      c.push(...round.c);
+    }
+    const p90 = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length * 0.9)]!;
+    const [m, mc] = [median(ours), median(c)];
+    console.log(
+      `ring buffer wake-up, a record committed by another process every ${WAKE_GAP_US} µs (${ROUNDS} × ${WAKE_RECORDS}): onEvent callback ${m.toFixed(1)} µs median, ${p90(ours).toFixed(1)} p90; C consumer in epoll_wait ${mc.toFixed(1)} / ${p90(c).toFixed(1)} µs; ratio ${(m / mc).toFixed(2)}`,
+    );
+    figures.push({
+      name: 'ring buffer wake-up: a record another process commits → onEvent callback',
+      unit: 'µs',
+      value: m,
+      baseline: { name: 'C consumer woken in epoll_wait (libbpf ring_buffer__poll)', value: mc },
+      note: `median delay from the producer's test-run to the callback, ${ROUNDS} rounds × ${WAKE_RECORDS} records ${WAKE_GAP_US} µs apart, the producer a C process; p90 ${p90(ours).toFixed(1)} µs vs ${p90(c).toFixed(1)} µs`,
+    });
+  } finally {
+    unpin(ringPin);
+    unpin(progPin);
+    close(prog);
   }
 }
 

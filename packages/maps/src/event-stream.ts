@@ -1,3 +1,4 @@
+import { BpfArgumentError } from '@ts-ebpf/syscall';
 import type { Codec } from './codecs/codec.js';
 import { CodecError } from './errors.js';
 import type { IteratorWakeups } from './waiting-iterator.js';
@@ -72,6 +73,29 @@ export function eventTooShort(codec: Codec<unknown>, length: number, reader: str
     `a ${length}-byte record is shorter than the ${codec.size} bytes the codec decodes (the record was consumed)`,
     { map: reader },
   );
+}
+
+/**
+ * @internal Checks that `codec`, handed to a decoded-event form of `reader` (untyped callers can
+ * pass anything), is a codec: an object with `read()` and a whole `size`. Checked before the
+ * ring is touched: a drain that found out at its first record would have consumed it.
+ */
+export function checkEventCodec(codec: unknown, reader: string): void {
+  const c = codec as Partial<Codec<unknown>> | null | undefined;
+  if (
+    typeof c !== 'object' ||
+    c === null ||
+    typeof c.read !== 'function' ||
+    !Number.isSafeInteger(c.size) ||
+    (c.size as number) < 0
+  ) {
+    const what =
+      c === null ? 'null' : typeof c === 'object' ? 'an object without read() and a size' : typeof c;
+    throw new BpfArgumentError(
+      'codec',
+      `${reader} decodes records with a codec (struct({ … }), u32, a codec of your own with read() and size), not ${what}`,
+    );
+  }
 }
 
 /**

@@ -19,6 +19,7 @@ import type { Codec } from './codecs/codec.js';
 import { ReaderClosedError } from './errors.js';
 import { EventIterator, takeOneOf } from './event-iterator.js';
 import {
+  checkEventCodec,
   type DrainStop,
   EVENT_BATCH,
   type EventOptions,
@@ -255,6 +256,7 @@ export class PerfBuffer
     cb: (event: T, cpu: number) => void,
     limit = Number.POSITIVE_INFINITY,
   ): number {
+    checkEventCodec(codec, this.#name);
     return this.#drain(perfEventDrain(this.#events, codec, DrainForm.consume), cb, limit, undefined);
   }
 
@@ -267,6 +269,7 @@ export class PerfBuffer
    */
   events<T>(codec: Codec<T>, options: EventOptions = {}): AsyncIterableIterator<T> {
     if (this.#closed) throw new ReaderClosedError(this.#name, 'open a new one with PerfBuffer.open(map)');
+    checkEventCodec(codec, this.#name);
     const drain = perfEventDrain(this.#events, codec, DrainForm.iterator);
     return new EventIterator(
       this,
@@ -291,6 +294,7 @@ export class PerfBuffer
     options: SubscriptionOptions = {},
   ): EventSubscription {
     if (this.#closed) throw new ReaderClosedError(this.#name, 'open a new one with PerfBuffer.open(map)');
+    checkEventCodec(codec, this.#name);
     const drain = perfEventDrain(this.#events, codec, DrainForm.subscription);
     return eventSubscription(
       this,

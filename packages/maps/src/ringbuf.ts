@@ -5,6 +5,7 @@ import { copySpace } from './copy-space.js';
 import { MapTypeError, ReaderClosedError, ReaderStateError } from './errors.js';
 import { EventIterator } from './event-iterator.js';
 import {
+  checkEventCodec,
   EVENT_BATCH,
   type EventOptions,
   type EventSubscription,
@@ -259,6 +260,7 @@ export class RingBuffer
    * is compiled anew every time. @returns the number of records delivered.
    */
   consumeEvents<T>(codec: Codec<T>, cb: (event: T) => void, limit = Number.POSITIVE_INFINITY): number {
+    checkEventCodec(codec, this.#name);
     return ringEventDrain(this.#ring, codec, DrainForm.consume)(cb, limit, undefined);
   }
 
@@ -273,6 +275,7 @@ export class RingBuffer
    */
   events<T>(codec: Codec<T>, options: EventOptions = {}): AsyncIterableIterator<T> {
     this.#assertOpen();
+    checkEventCodec(codec, this.#name);
     return new EventIterator(this, this.#stream, ringEventTake(this.#ring, codec), options.signal);
   }
 
@@ -287,6 +290,7 @@ export class RingBuffer
    */
   onEvent<T>(codec: Codec<T>, cb: (event: T) => void, options: SubscriptionOptions = {}): EventSubscription {
     this.#assertOpen();
+    checkEventCodec(codec, this.#name);
     const drain = ringEventDrain(this.#ring, codec, DrainForm.subscription);
     return eventSubscription(
       this,

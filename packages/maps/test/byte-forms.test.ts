@@ -11,7 +11,6 @@ import {
   LpmTrie,
   MapType,
   PerfBuffer,
-  PerfEventArray,
   type RawBatchResult,
   RingBuffer,
   struct,
@@ -20,7 +19,7 @@ import {
   u32,
   u64,
 } from '../src/index.js';
-import { counters, loadProducer, outputProgram, ringWithProducer, run } from './programs.js';
+import { counters, perfWithProducer, ringWithProducer, run } from './programs.js';
 import { loadUserRingDrainer, runSyscall } from './user-ring-drainer.js';
 
 /**
@@ -166,24 +165,19 @@ describeKernel('byte inputs in any form, never written to', () => {
   });
 
   it('perf samples decode the same from any form', () => {
-    using map = PerfEventArray.create();
-    using cnt = counters();
-    const prog = loadProducer(outputProgram('perf', map.fd, cnt.fd, 16), 'perf');
-    try {
-      using perf = PerfBuffer.open(map, { pages: 1 });
-      run(prog, 3);
-      const samples = perf.read();
-      expect(samples).toHaveLength(3);
-      const layout = struct({ seq: u64, again: u64 });
-      const seqs = samples.map((r) => {
-        const v = eachForm(r.subarray(0, 16), (b) => decode(layout, b, HOST_BYTE_ORDER));
-        expect(v.again).toBe(v.seq);
-        return Number(v.seq);
-      });
-      expect(seqs.sort()).toEqual([0, 1, 2]);
-    } finally {
-      close(prog);
-    }
+    using p = perfWithProducer(16);
+    const { map, prog } = p;
+    using perf = PerfBuffer.open(map, { pages: 1 });
+    run(prog, 3);
+    const samples = perf.read();
+    expect(samples).toHaveLength(3);
+    const layout = struct({ seq: u64, again: u64 });
+    const seqs = samples.map((r) => {
+      const v = eachForm(r.subarray(0, 16), (b) => decode(layout, b, HOST_BYTE_ORDER));
+      expect(v.again).toBe(v.seq);
+      return Number(v.seq);
+    });
+    expect(seqs.sort()).toEqual([0, 1, 2]);
   });
 
   it('user ring buffer samples are written from any form, and the program reads them', () => {

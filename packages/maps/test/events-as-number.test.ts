@@ -1,4 +1,3 @@
-import { close } from '@ts-ebpf/syscall';
 import { describeKernel, thrownBy } from '@ts-ebpf/test-utils';
 import { afterAll, expect, it } from 'vitest';
 import {
@@ -7,14 +6,13 @@ import {
   defaultPoller,
   type Infer,
   PerfBuffer,
-  PerfEventArray,
   RingBuffer,
   struct,
   u8,
   u32,
   u64AsNumber,
 } from '../src/index.js';
-import { counters, loadProducer, outputProgram, ringWithProducer, run } from './programs.js';
+import { perfWithProducer, ringWithProducer, run } from './programs.js';
 
 afterAll(() => expect(defaultPoller().size).toBe(0));
 
@@ -113,34 +111,29 @@ describeKernel('decoded events with u64AsNumber fields', () => {
   });
 
   it('a perf buffer decodes u64s up to 2^53 - 1 as numbers, samples wrapping its ring too; a larger one is a CodecError, consumed', () => {
-    using map = PerfEventArray.create();
-    using cnt = counters();
-    const prog = loadProducer(outputProgram('perf', map.fd, cnt.fd, 24), 'perf');
-    try {
-      // one page a CPU, 40 bytes a sample: 300 samples wrap it three times, some across its end
-      using perf = PerfBuffer.open(map, { pages: 1 });
-      const start = TOP - 300;
-      cnt.set(0, { seq: BigInt(start), drops: 0n });
-      const seen: number[] = [];
-      for (let round = 0; round < 3; round++) {
-        run(prog, 100);
-        perf.consumeEvents(output, (ev) => {
-          seen.push(checkOutput(ev));
-        });
-      }
-      expect(sorted(seen)).toEqual(from(start, 300));
-      run(prog, 1);
-      expect(() => perf.consumeEvents(output, () => {})).toThrow(
-        /^perf buffer reader of perf_event_array map .*: field "seq" \(u64AsNumber\): 9007199254740992 is outside .* \(the record was consumed\)$/,
-      );
-      // a callback's own CodecError passes as it is
-      cnt.set(0, { seq: 5n, drops: 0n });
-      run(prog, 1);
-      expectCallbackErrorPasses((cb) => perf.consumeEvents(output, cb));
-      expect(perf.pending).toBe(false);
-      expect(perf.stats).toMatchObject({ records: 301, bytes: 301 * 28, discarded: 0 });
-    } finally {
-      close(prog);
+    using p = perfWithProducer(24);
+    const { map, cnt, prog } = p;
+    // one page a CPU, 40 bytes a sample: 300 samples wrap it three times, some across its end
+    using perf = PerfBuffer.open(map, { pages: 1 });
+    const start = TOP - 300;
+    cnt.set(0, { seq: BigInt(start), drops: 0n });
+    const seen: number[] = [];
+    for (let round = 0; round < 3; round++) {
+      run(prog, 100);
+      perf.consumeEvents(output, (ev) => {
+        seen.push(checkOutput(ev));
+      });
     }
+    expect(sorted(seen)).toEqual(from(start, 300));
+    run(prog, 1);
+    expect(() => perf.consumeEvents(output, () => {})).toThrow(
+      /^perf buffer reader of perf_event_array map .*: field "seq" \(u64AsNumber\): 9007199254740992 is outside .* \(the record was consumed\)$/,
+    );
+    // a callback's own CodecError passes as it is
+    cnt.set(0, { seq: 5n, drops: 0n });
+    run(prog, 1);
+    expectCallbackErrorPasses((cb) => perf.consumeEvents(output, cb));
+    expect(perf.pending).toBe(false);
+    expect(perf.stats).toMatchObject({ records: 301, bytes: 301 * 28, discarded: 0 });
   });
 });

@@ -1,4 +1,3 @@
-import { close } from '@ts-ebpf/syscall';
 import { describeKernel, runWithoutEval } from '@ts-ebpf/test-utils';
 import { HOST_LITTLE_ENDIAN } from '@ts-ebpf/uapi';
 import ts from 'typescript';
@@ -8,7 +7,6 @@ import {
   defaultPoller,
   type Infer,
   PerfBuffer,
-  PerfEventArray,
   RingBuffer,
   struct,
   u32,
@@ -17,7 +15,7 @@ import {
 } from '../src/index.js';
 import { drainPerfRingWith } from '../src/perf-events.js';
 import { drainRingEventsWith, takeRingEventWith } from '../src/ring-events.js';
-import { counters, loadProducer, outputProgram, ringWithProducer, run } from './programs.js';
+import { perfWithProducer, ringWithProducer, run } from './programs.js';
 
 afterAll(() => expect(defaultPoller().size).toBe(0));
 
@@ -155,24 +153,19 @@ describeKernel('decoded-event drains, one copy per codec and form', () => {
   });
 
   it('two codecs and the raw form on one perf buffer read every sample', () => {
-    using map = PerfEventArray.create();
-    using cnt = counters();
-    const prog = loadProducer(outputProgram('perf', map.fd, cnt.fd, 24), 'perf');
-    try {
-      using reader = PerfBuffer.open(map);
-      const seen: number[] = [];
-      for (let round = 0; round < 3; round++) {
-        run(prog, 9);
-        reader.consumeEvents(asBigint, (ev) => seen.push(Number(ev.seq)), 3);
-        reader.consumeEvents(asNumber, (ev) => seen.push(ev.seq), 3);
-        reader.consume((rec) =>
-          seen.push(Number(new DataView(rec.buffer, rec.byteOffset).getBigUint64(0, HOST_LITTLE_ENDIAN))),
-        );
-      }
-      expect(seen).toEqual(upTo(27));
-    } finally {
-      close(prog);
+    using p = perfWithProducer(24);
+    const { map, prog } = p;
+    using reader = PerfBuffer.open(map);
+    const seen: number[] = [];
+    for (let round = 0; round < 3; round++) {
+      run(prog, 9);
+      reader.consumeEvents(asBigint, (ev) => seen.push(Number(ev.seq)), 3);
+      reader.consumeEvents(asNumber, (ev) => seen.push(ev.seq), 3);
+      reader.consume((rec) =>
+        seen.push(Number(new DataView(rec.buffer, rec.byteOffset).getBigUint64(0, HOST_LITTLE_ENDIAN))),
+      );
     }
+    expect(seen).toEqual(upTo(27));
   });
 
   it('decode the same where code cannot be made from strings (the drains and struct reads fall back)', () => {

@@ -5,7 +5,7 @@
  * src/ through the `@ts-ebpf/source` condition, as every other import does.
  */
 import { bpf, type Fragment, program, R0, R8, R9, R10, stx } from '@ts-ebpf/dsl';
-import { ArrayMap, type BpfMap, RingBufMap, struct, u64 } from '@ts-ebpf/maps';
+import { ArrayMap, type BpfMap, PerfEventArray, RingBufMap, struct, u64 } from '@ts-ebpf/maps';
 import { BpfProgType, close, progLoad, progTestRun } from '@ts-ebpf/syscall';
 import { hostCode } from '@ts-ebpf/test-utils';
 
@@ -179,6 +179,26 @@ export function ringWithProducer(size: number, maxEntries: number, discardOdd = 
       close(prog);
       cnt.close();
       ring.close();
+    },
+  };
+}
+
+/**
+ * A perf event array with its counters and a loaded outputProgram producer of `size`-byte
+ * samples; disposing closes all three.
+ */
+export function perfWithProducer(size: number) {
+  const map = PerfEventArray.create();
+  const cnt = counters();
+  const prog = loadProducer(outputProgram('perf', map.fd, cnt.fd, size), 'perf');
+  return {
+    map,
+    cnt,
+    prog,
+    [Symbol.dispose]() {
+      close(prog);
+      cnt.close();
+      map.close();
     },
   };
 }

@@ -1,6 +1,6 @@
 import { getEventListeners } from 'node:events';
-import { close } from '@ts-ebpf/syscall';
-import { describeKernel } from '@ts-ebpf/test-utils';
+import { BpfArgumentError } from '@ts-ebpf/syscall';
+import { describeKernel, thrownBy } from '@ts-ebpf/test-utils';
 import { afterAll, expect, it } from 'vitest';
 import {
   array,
@@ -8,7 +8,6 @@ import {
   defaultPoller,
   type Infer,
   PerfBuffer,
-  PerfEventArray,
   Poller,
   type PollRegistration,
   type PollSource,
@@ -19,7 +18,7 @@ import {
   u32,
   u64,
 } from '../src/index.js';
-import { counters, loadProducer, outputProgram, ringWithProducer, run, runLater } from './programs.js';
+import { perfWithProducer, ringWithProducer, run, runLater } from './programs.js';
 
 afterAll(() => expect(defaultPoller().size).toBe(0));
 
@@ -496,125 +495,163 @@ describeKernel('RingBuffer decoded events', () => {
 
 describeKernel('PerfBuffer decoded events', () => {
   it('consumeEvents, events(codec) and onEvent decode the samples with their CPU', async () => {
-    using map = PerfEventArray.create();
-    using cnt = counters();
-    const prog = loadProducer(outputProgram('perf', map.fd, cnt.fd, 24), 'perf');
-    try {
-      const poller = new Poller();
-      // one page a CPU: 40 bytes a sample, so 300 samples wrap it
-      using perf = PerfBuffer.open(map, { pages: 1, poller });
-      const seen: number[] = [];
-      for (let round = 0; round < 3; round++) {
-        run(prog, 100);
-        perf.consumeEvents(output, (ev, cpu) => {
-          expect(perf.cpus).toContain(cpu);
-          seen.push(checkOutput(ev));
-        });
-      }
-      expect(sorted(seen)).toEqual(upTo(300));
-      expect(perf.stats).toMatchObject({ records: 300, bytes: 300 * 28, discarded: 0 });
-
-      // for await, from a producer that runs later; a break leaves the rest
-      const producer = runLater(prog, 4, 10);
-      const iterated: number[] = [];
-      for await (const ev of perf.events(output)) if (iterated.push(checkOutput(ev)) === 25) break;
-      await producer;
-      expect(poller.size).toBe(0);
-      perf.consumeEvents(output, (ev) => iterated.push(checkOutput(ev)));
-      expect(sorted(iterated)).toEqual(upTo(40, 300));
-
-      // the callback form, closed from its callback
-      const delivered: number[] = [];
-      const five = new Promise<void>((resolve) => {
-        const sub = perf.onEvent(output, (ev) => {
-          if (delivered.push(checkOutput(ev)) === 5) {
-            sub.close();
-            resolve();
-          }
-        });
+    using p = perfWithProducer(24);
+    const { map, prog } = p;
+    const poller = new Poller();
+    // one page a CPU: 40 bytes a sample, so 300 samples wrap it
+    using perf = PerfBuffer.open(map, { pages: 1, poller });
+    const seen: number[] = [];
+    for (let round = 0; round < 3; round++) {
+      run(prog, 100);
+      perf.consumeEvents(output, (ev, cpu) => {
+        expect(perf.cpus).toContain(cpu);
+        seen.push(checkOutput(ev));
       });
-      run(prog, 8);
-      await five;
-      await tick();
-      expect(delivered).toHaveLength(5);
-      perf.consumeEvents(output, (ev) => delivered.push(checkOutput(ev)));
-      expect(sorted(delivered)).toEqual(upTo(8, 340));
-    } finally {
-      close(prog);
     }
+    expect(sorted(seen)).toEqual(upTo(300));
+    expect(perf.stats).toMatchObject({ records: 300, bytes: 300 * 28, discarded: 0 });
+
+    // for await, from a producer that runs later; a break leaves the rest
+    const producer = runLater(prog, 4, 10);
+    const iterated: number[] = [];
+    for await (const ev of perf.events(output)) if (iterated.push(checkOutput(ev)) === 25) break;
+    await producer;
+    expect(poller.size).toBe(0);
+    perf.consumeEvents(output, (ev) => iterated.push(checkOutput(ev)));
+    expect(sorted(iterated)).toEqual(upTo(40, 300));
+
+    // the callback form, closed from its callback
+    const delivered: number[] = [];
+    const five = new Promise<void>((resolve) => {
+      const sub = perf.onEvent(output, (ev) => {
+        if (delivered.push(checkOutput(ev)) === 5) {
+          sub.close();
+          resolve();
+        }
+      });
+    });
+    run(prog, 8);
+    await five;
+    await tick();
+    expect(delivered).toHaveLength(5);
+    perf.consumeEvents(output, (ev) => delivered.push(checkOutput(ev)));
+    expect(sorted(delivered)).toEqual(upTo(8, 340));
   });
 
   it('onEvent drains samples left after a turn on the next turns, without a new wake-up', async () => {
-    using map = PerfEventArray.create();
-    using cnt = counters();
-    const prog = loadProducer(outputProgram('perf', map.fd, cnt.fd, 24), 'perf');
-    try {
-      // 40 bytes a sample: 20 000 fit in 256 pages of one CPU's ring (test-run runs on one CPU)
-      using perf = PerfBuffer.open(map, { pages: 256 });
-      const seen: number[] = [];
-      let turns = 0;
-      let ticking = true;
-      const tickEachTurn = () => {
-        turns++;
-        if (ticking) setImmediate(tickEachTurn);
-      };
-      const all = new Promise<void>((resolve) => {
-        const sub = perf.onEvent(output, (ev) => {
-          // ~1 µs a sample: a batch of 4096 overruns its 1 ms turn
-          const until = performance.now() + 0.001;
-          while (performance.now() < until);
-          if (seen.push(checkOutput(ev)) === 20_000) {
-            sub.close();
-            resolve();
-          }
-        });
+    using p = perfWithProducer(24);
+    const { map, prog } = p;
+    // 40 bytes a sample: 20 000 fit in 256 pages of one CPU's ring (test-run runs on one CPU)
+    using perf = PerfBuffer.open(map, { pages: 256 });
+    const seen: number[] = [];
+    let turns = 0;
+    let ticking = true;
+    const tickEachTurn = () => {
+      turns++;
+      if (ticking) setImmediate(tickEachTurn);
+    };
+    const all = new Promise<void>((resolve) => {
+      const sub = perf.onEvent(output, (ev) => {
+        // ~1 µs a sample: a batch of 4096 overruns its 1 ms turn
+        const until = performance.now() + 0.001;
+        while (performance.now() < until);
+        if (seen.push(checkOutput(ev)) === 20_000) {
+          sub.close();
+          resolve();
+        }
       });
-      run(prog, 20_000);
-      setImmediate(tickEachTurn);
-      await all;
-      ticking = false;
-      // a perf event's readiness is cleared by the wake-up that saw it: the samples past the
-      // first turn arrived through the reader's next turns, with the event loop turning between
-      expect(sorted(seen)).toEqual(upTo(20_000));
-      expect(turns).toBeGreaterThanOrEqual(3);
-      expect(perf.stats.discarded).toBe(0);
-    } finally {
-      close(prog);
-    }
+    });
+    run(prog, 20_000);
+    setImmediate(tickEachTurn);
+    await all;
+    ticking = false;
+    // a perf event's readiness is cleared by the wake-up that saw it: the samples past the
+    // first turn arrived through the reader's next turns, with the event loop turning between
+    expect(sorted(seen)).toEqual(upTo(20_000));
+    expect(turns).toBeGreaterThanOrEqual(3);
+    expect(perf.stats.discarded).toBe(0);
   });
 
   it('closing the reader ends an iteration that waits; a short sample is a CodecError', async () => {
-    using map = PerfEventArray.create();
-    using cnt = counters();
-    const prog = loadProducer(outputProgram('perf', map.fd, cnt.fd, 8), 'perf');
-    try {
-      const perf = PerfBuffer.open(map);
-      run(prog, 1);
-      // an 8-byte sample is padded to 12: shorter than 24
-      expect(() => perf.consumeEvents(output, () => {})).toThrow(CodecError);
-      expect(perf.pending).toBe(false);
-      // onEvent's onError takes them, the subscription going on
-      const refused: unknown[] = [];
-      const sub = perf.onEvent(output, () => {}, { onError: (e) => refused.push(e) });
-      run(prog, 2);
-      while (refused.length < 2) await tick(5);
-      expect(refused.map((e) => (e as Error).message)).toEqual(
-        Array(2).fill(
-          expect.stringMatching(/^perf buffer reader of .*: struct: a 12-byte record is shorter/),
-        ),
-      );
-      expect(sub.closed).toBe(false);
-      sub.close();
-      const loop = (async () => {
-        for await (const _ of perf.events(output)) return 'got one';
-        return 'ended';
-      })();
-      await tick();
-      perf.close();
-      expect(await loop).toBe('ended');
-      expect(() => perf.events(output)).toThrow(/closed/);
-    } finally {
-      close(prog);
+    using p = perfWithProducer(8);
+    const { map, prog } = p;
+    const perf = PerfBuffer.open(map);
+    run(prog, 1);
+    // an 8-byte sample is padded to 12: shorter than 24
+    expect(() => perf.consumeEvents(output, () => {})).toThrow(CodecError);
+    expect(perf.pending).toBe(false);
+    // onEvent's onError takes them, the subscription going on
+    const refused: unknown[] = [];
+    const sub = perf.onEvent(output, () => {}, { onError: (e) => refused.push(e) });
+    run(prog, 2);
+    while (refused.length < 2) await tick(5);
+    expect(refused.map((e) => (e as Error).message)).toEqual(
+      Array(2).fill(expect.stringMatching(/^perf buffer reader of .*: struct: a 12-byte record is shorter/)),
+    );
+    expect(sub.closed).toBe(false);
+    sub.close();
+    const loop = (async () => {
+      for await (const _ of perf.events(output)) return 'got one';
+      return 'ended';
+    })();
+    await tick();
+    perf.close();
+    expect(await loop).toBe('ended');
+    expect(() => perf.events(output)).toThrow(/closed/);
+  });
+});
+
+describeKernel('decoded events: a codec argument that is not a codec', () => {
+  // What an untyped caller may pass: each is refused naming the argument and the reader, before
+  // the ring is touched (a drain that found out at its first record would have consumed it).
+  const notCodecs: [unknown, string][] = [
+    [undefined, 'undefined'],
+    [null, 'null'],
+    [4, 'number'],
+    [{}, 'an object without read() and a size'],
+    [{ read: () => 0, size: -1 }, 'an object without read() and a size'],
+    [{ read: () => 0, size: 1.5 }, 'an object without read() and a size'],
+  ];
+  type Forms = {
+    consumeEvents(codec: unknown, cb: () => void): number;
+    events(codec: unknown): unknown;
+    onEvent(codec: unknown, cb: () => void): unknown;
+  };
+  const refuses = (reader: Forms, readerName: RegExp) => {
+    for (const [codec, what] of notCodecs) {
+      for (const call of [
+        () => reader.consumeEvents(codec, () => {}),
+        () => reader.events(codec),
+        () => reader.onEvent(codec, () => {}),
+      ]) {
+        const e = thrownBy(call);
+        expect(e).toBeInstanceOf(BpfArgumentError);
+        expect((e as BpfArgumentError).argument).toBe('codec');
+        expect((e as Error).message).toMatch(readerName);
+        expect((e as Error).message).toContain(`not ${what}`);
+      }
     }
+  };
+
+  it('ring buffer: refused before any record is consumed', () => {
+    using p = ringWithProducer(32, 4096);
+    using reader = RingBuffer.open(p.ring);
+    run(p.prog, 2);
+    refuses(reader as unknown as Forms, /^invalid codec: ring buffer reader of ringbuf map/);
+    expect(reader.stats.records).toBe(0);
+    const seen: number[] = [];
+    expect(reader.consumeEvents(reserved, (ev) => seen.push(checkReserved(ev)))).toBe(2);
+    expect(seen).toEqual([0, 1]);
+  });
+
+  it('perf buffer: refused before any sample is consumed', () => {
+    using p = perfWithProducer(24);
+    const { map, prog } = p;
+    using perf = PerfBuffer.open(map, { pages: 1 });
+    run(prog, 2);
+    refuses(perf as unknown as Forms, /^invalid codec: perf buffer reader of perf_event_array map/);
+    const seen: number[] = [];
+    expect(perf.consumeEvents(output, (ev) => seen.push(checkOutput(ev)))).toBe(2);
+    expect(seen).toEqual([0, 1]);
   });
 });

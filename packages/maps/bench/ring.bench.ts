@@ -40,7 +40,7 @@ execFileSync('gcc', ['-O2', '-o', bin, new URL('./maps-baseline.c', import.meta.
 const c = (...args: string[]) => JSON.parse(execFileSync(bin, args, { encoding: 'utf8' }));
 const gc = (globalThis as { gc?: () => void }).gc;
 const ns = (t0: bigint, n: number) => Number(process.hrtime.bigint() - t0) / n;
-// CPU time of the process (all its threads: GC helpers, the poller's worker) per record.
+// CPU time of the process (all its threads: GC helpers, compilers) per record.
 const cpuNs = (c0: NodeJS.CpuUsage, n: number) => {
   const c = process.cpuUsage(c0);
   return ((c.user + c.system) * 1000) / n;
@@ -186,8 +186,7 @@ async function drainEvents(
 }
 
 // One subscription per reader, made at its first drain and kept, as an application keeps its
-// handler: a subscription's first wake-up starts the poller's worker thread, which stops with
-// the last subscription (tens of ms that no drain should count).
+// handler.
 // A subscription for another codec replaces the reader's (two would share the records).
 const subscriptions = new WeakMap<RingBuffer | PerfBuffer, { codec: Event; sub: { close(): void } }>();
 

@@ -140,7 +140,8 @@ export class PerfBuffer
       this.#release();
       throw e;
     }
-    this.#stream = new RecordStream(this, o.poller ?? defaultPoller(), this.#epoll.fd, o.signal);
+    // Polling a perf event uses its readiness up: the poller keeps the epoll registered.
+    this.#stream = new RecordStream(this, o.poller ?? defaultPoller(), this.#epoll.fd, o.signal, true);
   }
 
   #openCpu(cpu: number, o: PerfBufferOptions): void {

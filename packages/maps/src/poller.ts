@@ -30,9 +30,21 @@ export class Poller {
     return this.#size;
   }
 
-  /** Watches `fd` for readability on behalf of `source` (armed at once). */
-  add(fd: number, source: PollSource): PollRegistration {
-    const watch = new ReadableWatch(fd, () => source.onReadable(), 'polled fd');
+  /**
+   * Watches `fd` for readability on behalf of `source` (armed at once). `keepPolling` is for an fd
+   * whose readiness a poll uses up (a perf event, an epoll instance of them): see the
+   * `ReadableWatch` of `@ts-ebpf/syscall`.
+   */
+  add(fd: number, source: PollSource, options: { readonly keepPolling?: boolean } = {}): PollRegistration {
+    const watch = new ReadableWatch(
+      fd,
+      (error) => {
+        // an error condition on the fd (EPOLLERR): none is known for ring and perf buffers
+        if (error) throw error;
+        source.onReadable();
+      },
+      { what: 'polled fd', keepPolling: options.keepPolling },
+    );
     try {
       watch.arm();
     } catch (e) {

@@ -24,6 +24,7 @@ export class RecordStream {
   readonly #reader: RecordReader;
   readonly #poller: Poller;
   readonly #fd: number;
+  readonly #keepPolling: boolean;
   #reg: PollRegistration | undefined;
   #armed = false;
   // Callers of readable(): woken on the next notification (or close) without taking a record.
@@ -36,8 +37,13 @@ export class RecordStream {
   // The turn scheduled for records left for the 'record' listeners (at most one at a time).
   readonly #again = new NextTurn(() => this.#pump());
 
-  constructor(reader: RecordReader, poller: Poller, fd: number, signal?: AbortSignal) {
+  /**
+   * `keepPolling`: the fd's readiness is used up by a poll (a perf buffer's epoll of perf events),
+   * so the poller keeps its registration between wake-ups (see `Poller.add`).
+   */
+  constructor(reader: RecordReader, poller: Poller, fd: number, signal?: AbortSignal, keepPolling = false) {
     this.#reader = reader;
+    this.#keepPolling = keepPolling;
     this.#poller = poller;
     this.#fd = fd;
     reader.on('newListener', (name) => {
@@ -67,16 +73,32 @@ export class RecordStream {
 
   #arm(): void {
     if (this.#closed || this.#armed) return;
-    this.#armed = true;
     if (this.#reg) this.#reg.rearm();
-    else
-      this.#reg = this.#poller.add(this.#fd, {
-        onReadable: () => {
-          this.#armed = false;
-          this.#pump();
+    else {
+      this.#reg = this.#poller.add(
+        this.#fd,
+        {
+          onReadable: () => {
+            this.#armed = false;
+            this.#pump();
+          },
         },
-      });
+        { keepPolling: this.#keepPolling },
+      );
+      // The loop registers the fd at its next poll phase, and that first poll uses up the
+      // readiness of a perf sample that came in before it: once a poll phase has passed (an
+      // immediate queued by an immediate runs on the next turn), the stream looks for itself.
+      if (this.#keepPolling) setImmediate(() => setImmediate(this.#recheck));
+    }
+    this.#armed = true;
   }
+
+  readonly #recheck = (): void => {
+    if (!this.#closed && this.#armed && this.#reader.pending) {
+      this.#armed = false;
+      this.#pump();
+    }
+  };
 
   #pump(): void {
     if (this.#closed) return;
@@ -121,7 +143,7 @@ export class RecordStream {
   // next turn (see #pump's finally).
   #emitAndWake(): void {
     const reader = this.#reader;
-    for (let n = 0; n < EMIT_BATCH && reader.listenerCount('record') > 0; n++) {
+    for (let n = 0; n < EMIT_BATCH && !this.#closed && reader.listenerCount('record') > 0; n++) {
       const rec = reader.readOne();
       if (!rec) break;
       reader.emit('record', rec);

@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs';
 import { describeKernel } from '@ts-ebpf/test-utils';
 import { afterAll, expect, it } from 'vitest';
 import { defaultPoller, PerfBuffer } from '../src/index.js';
@@ -128,5 +129,82 @@ describeKernel('PerfBuffer reader', () => {
     run(prog, 30); // 2400 bytes: past it
     await until(70);
     expect(sorted(got)).toEqual(Array.from({ length: 70 }, (_, i) => i));
+  });
+
+  it('a sample that arrives while the wait is being armed is delivered (polling a perf event uses its readiness up)', async () => {
+    // The event loop applies an arm at its next poll phase, and that registration's poll takes
+    // the readiness of a sample that came in between: the stream looks at the reader again.
+    const within = async (what: string, done: () => boolean) => {
+      for (let i = 0; i < 400 && !done(); i++) await new Promise((r) => setTimeout(r, 5));
+      expect({ what, delivered: done() }).toEqual({ what, delivered: true });
+    };
+    using p = perfWithProducer(16);
+    {
+      // a 'record' listener, then a sample in the same turn (before the next poll phase)
+      using perf = PerfBuffer.open(p.map);
+      let got = 0;
+      perf.on('record', () => {
+        // the second sample comes from a microtask of the first one's delivery
+        if (++got === 1) queueMicrotask(() => run(p.prog, 1));
+      });
+      await Promise.resolve();
+      await new Promise((r) => setTimeout(r, 0));
+      run(p.prog, 1);
+      await within("the listener's first sample", () => got >= 1);
+      await within("the listener's second sample", () => got >= 2);
+    }
+    {
+      // a waiting loop, then a sample in the same turn
+      using perf = PerfBuffer.open(p.map);
+      let got = 0;
+      const loop = (async () => {
+        for await (const _ of perf) {
+          got++;
+          break;
+        }
+      })();
+      await new Promise((r) => setImmediate(r));
+      run(p.prog, 1);
+      await within("the loop's sample", () => got === 1);
+      await loop;
+    }
+    {
+      // a waiting loop started from an I/O callback (the poll phase): the loop registers the fd
+      // at its next poll phase, after this turn's immediates, which make a sample
+      using perf = PerfBuffer.open(p.map);
+      let got = 0;
+      let loop: Promise<void> = Promise.resolve();
+      await new Promise<void>((resolve) =>
+        readFile('/proc/self/stat', () => {
+          loop = (async () => {
+            for await (const _ of perf) {
+              got++;
+              break;
+            }
+          })();
+          setImmediate(() => {
+            run(p.prog, 1);
+            resolve();
+          });
+        }),
+      );
+      await within('the sample of a loop started in the poll phase', () => got === 1);
+      await loop;
+    }
+  });
+
+  it('a reader closed by its own record listener stops emitting, without an error', async () => {
+    using p = perfWithProducer(16);
+    const perf = PerfBuffer.open(p.map);
+    let got = 0;
+    perf.on('record', () => {
+      got++;
+      perf.close();
+    });
+    run(p.prog, 3);
+    for (let i = 0; i < 400 && got === 0; i++) await new Promise((r) => setTimeout(r, 5));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(got).toBe(1);
+    expect(perf.closed).toBe(true);
   });
 });

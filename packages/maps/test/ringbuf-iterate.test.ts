@@ -1,6 +1,15 @@
 import { describeKernel } from '@ts-ebpf/test-utils';
 import { afterAll, expect, it } from 'vitest';
-import { defaultPoller, Poller, RingBuffer, struct, u32, u64 } from '../src/index.js';
+import {
+  defaultPoller,
+  Poller,
+  type PollRegistration,
+  type PollSource,
+  RingBuffer,
+  struct,
+  u32,
+  u64,
+} from '../src/index.js';
 import { ringWithProducer, run, runLater } from './programs.js';
 
 afterAll(() => expect(defaultPoller().size).toBe(0));
@@ -92,6 +101,25 @@ describeKernel('RingBuffer async iteration (record and decoded-event iterators)'
     await expect(fail()).rejects.toThrow('record 1');
     expect(poller.size).toBe(0);
     expect(reader.read().map(seqOf)).toEqual([2]);
+  });
+
+  it('a wait whose registration failed rejects, and the next wait registers anew', async () => {
+    // as when the process is out of descriptors: the poller's add() throws once
+    let refusals = 1;
+    class RefusingOnce extends Poller {
+      override add(fd: number, source: PollSource): PollRegistration {
+        if (refusals-- > 0) throw new Error('no descriptor left');
+        return super.add(fd, source);
+      }
+    }
+    const poller = new RefusingOnce();
+    using p = ringWithProducer(16, 4096);
+    using reader = RingBuffer.open(p.ring, { poller });
+    await expect(reader[Symbol.asyncIterator]().next()).rejects.toThrow('no descriptor left');
+    runLater(p.prog, 1, 20);
+    const next = await reader[Symbol.asyncIterator]().next();
+    expect(next.done).toBe(false);
+    expect(poller.size).toBe(1);
   });
 
   it('closing the reader ends a waiting record iterator', async () => {

@@ -415,13 +415,13 @@ export class FfiUnavailableError extends EbpfError {
 }
 
 /**
- * This thread's event loop cannot watch a descriptor (libuv refused to poll it: a regular file,
- * say). Names the descriptor; koffi's error is the `cause`.
+ * This thread's event loop cannot watch a descriptor (epoll refuses to: a regular file, say; the
+ * refusal is the `cause`), or reported an error condition on one it watched. The message names
+ * the descriptor.
  */
 export class FdWatchError extends EbpfError {
-  constructor(what: string, options?: { readonly cause?: unknown }) {
-    const reason = options?.cause instanceof Error ? `: ${options.cause.message}` : '';
-    super(`the event loop cannot watch ${what} for readability${reason}`, options);
+  constructor(message: string, options?: { readonly cause?: unknown }) {
+    super(message, options);
     this.name = 'FdWatchError';
   }
 }

@@ -1,7 +1,12 @@
+import { Errno } from '@ts-ebpf/uapi';
 import { Epoll, EpollEvent } from './epoll.js';
+import { errnoName } from './errno.js';
 import { FdWatchError, ObjectClosedError, syscallError } from './errors.js';
 import { dupFd, OwnedFd } from './fd.js';
-import { type LoopPoll, sysLoopPoll } from './ffi.js';
+import { type LoopPoll, sysFcntlTry, sysLoopPoll } from './ffi.js';
+
+const F_GETFL = 3;
+const F_SETFL = 4;
 
 /**
  * Watches a descriptor for readability on this thread's Node event loop (a libuv poll of the
@@ -13,29 +18,48 @@ import { type LoopPoll, sysLoopPoll } from './ffi.js';
  * `onReadable` runs in a `setImmediate` of its own, right after the loop's poll phase that saw
  * the descriptor readable: as any callback of Node's, the promises it settles and the
  * `process.nextTick` callbacks it queues run before the next one, and what it throws is an
- * uncaught exception, as a timer's would be. An armed watch keeps the process alive, as a
- * pending timer does; a disarmed one does not.
+ * uncaught exception, as a timer's would be. When the loop reports an error condition on the
+ * descriptor (`EPOLLERR`), `onReadable` gets an {@link FdWatchError} instead. An armed watch
+ * keeps the process alive, as a pending timer does; a disarmed one does not.
+ *
+ * An `arm()` takes effect at the loop's next poll phase, where the loop's registration polls the
+ * descriptor: one readable by then is reported. The readiness of some descriptors is used up by
+ * being polled (a perf event, an epoll instance of perf events), so that registration would
+ * take the readiness of data that arrived just before it, and report nothing: watch those with
+ * `keepPolling`, which keeps the loop's registration between notifications (it does not wake the
+ * loop again for readiness that is used up) and drops the notifications that come while the
+ * watch is disarmed (the caller looks for data before it arms).
  *
  * The watch polls a duplicate of `fd` it owns, closed by {@link ReadableWatch.close} after the
  * poll: closing `fd` itself while it is watched cannot break the loop (libuv aborts the process
- * when a descriptor it polls was closed under it).
+ * when a descriptor it polls was closed under it). The open file's flags (`O_NONBLOCK`, which
+ * libuv sets) are left as they were.
  */
 export class ReadableWatch implements Disposable {
   readonly #fd: OwnedFd;
   readonly #what: string;
-  readonly #onReadable: () => void;
+  readonly #keepPolling: boolean;
+  // Whether the loop's poll is started (a keepPolling watch's stays started, but for an error).
+  #started = false;
+  readonly #onReadable: (error?: FdWatchError) => void;
   #poll: LoopPoll | undefined;
   #armed = false;
+  // The delivery of a notification the loop has seen, scheduled and not run yet.
+  #delivery: NodeJS.Immediate | undefined;
 
   /**
    * @param fd - the descriptor to watch (duplicated at once: closing it later does not matter)
-   * @param onReadable - called once per {@link ReadableWatch.arm} that saw the descriptor readable
-   * @param what - names the descriptor in errors (`'ring buffer reader fd'`)
+   * @param onReadable - called once per {@link ReadableWatch.arm} that saw the descriptor
+   * readable (with an error when the loop reported an error condition on it)
+   * @param options - `what` names the descriptor in errors (`'ring buffer reader fd'`);
+   * `keepPolling` keeps the loop's registration between notifications, for a descriptor whose
+   * readiness is used up by a poll (see the class)
    * @throws BadFileDescriptorError when `fd` is not open; FdWatchError when it cannot be
    * polled (a regular file or a directory)
    */
-  constructor(fd: number, onReadable: () => void, what = 'file descriptor') {
-    this.#what = `${what} ${fd}`;
+  constructor(fd: number, onReadable: (error?: FdWatchError) => void, options: ReadableWatchOptions = {}) {
+    this.#what = `${options.what ?? 'file descriptor'} ${fd}`;
+    this.#keepPolling = options.keepPolling === true;
     this.#fd = new OwnedFd(dupFd(fd), `watch of ${this.#what}`);
     this.#onReadable = onReadable;
     try {
@@ -46,7 +70,7 @@ export class ReadableWatch implements Disposable {
     }
   }
 
-  /** True between {@link ReadableWatch.arm} and the notification (or `disarm()`). */
+  /** True from {@link ReadableWatch.arm} until `onReadable` is called, `disarm()` or `close()`. */
   get armed(): boolean {
     return this.#armed;
   }
@@ -57,29 +81,45 @@ export class ReadableWatch implements Disposable {
   }
 
   /**
-   * Asks for the next readability notification (at once, on the loop's next poll, when the
-   * descriptor is readable already); does nothing when armed.
+   * Asks for the next readability notification (reported after the loop's next poll phase when
+   * the descriptor is readable already); does nothing when armed.
    * @throws ObjectClosedError after close
    */
   arm(): void {
     if (this.#fd.closed) throw new ObjectClosedError(`watch of ${this.#what}`);
     if (this.#armed) return;
-    if (this.#poll) this.#poll.start(this.#polled);
-    else this.#poll = sysLoopPoll(this.#fd.fd, this.#polled);
+    if (!this.#poll) this.#poll = this.#firstPoll();
+    else if (!this.#started) this.#poll.start(this.#polled);
+    else this.#poll.ref();
+    this.#started = true;
     this.#armed = true;
   }
 
-  /** Withdraws the request for a notification; does nothing when not armed. */
+  /** Withdraws the request, and a notification seen and not yet delivered; does nothing when not armed. */
   disarm(): void {
     if (!this.#armed) return;
     this.#armed = false;
-    this.#poll?.stop();
+    if (this.#delivery !== undefined) {
+      clearImmediate(this.#delivery);
+      this.#delivery = undefined;
+    }
+    this.#idle();
+  }
+
+  // Not armed: a keepPolling watch's registration stays, without keeping the process alive.
+  #idle(): void {
+    if (!this.#started) return;
+    if (this.#keepPolling) this.#poll?.unref();
+    else {
+      this.#poll?.stop();
+      this.#started = false;
+    }
   }
 
   /** Stops watching and closes the duplicate descriptor; idempotent. */
   close(): void {
     if (this.#fd.closed) return;
-    this.#armed = false;
+    this.disarm();
     // The poll first: libuv must not watch a descriptor that is closed.
     this.#poll?.close();
     this.#poll = undefined;
@@ -90,24 +130,60 @@ export class ReadableWatch implements Disposable {
     this.close();
   }
 
+  // libuv makes the descriptor non-blocking, and the duplicate shares the open file's flags with
+  // the caller's descriptor: they are put back.
+  #firstPoll(): LoopPoll {
+    const fd = this.#fd.fd;
+    const flags = sysFcntlTry(fd, F_GETFL, 0);
+    if (flags < 0) throw syscallError(-flags, { syscall: 'fcntl', command: 'F_GETFL', detail: this.#what });
+    const poll = sysLoopPoll(fd, this.#polled);
+    const restored = sysFcntlTry(fd, F_SETFL, flags);
+    if (restored < 0) {
+      poll.close();
+      throw syscallError(-restored, { syscall: 'fcntl', command: 'F_SETFL', detail: this.#what });
+    }
+    return poll;
+  }
+
   // Runs in the loop's poll phase, outside any callback of Node's (a promise settled here would
-  // wait for some other callback to run its reactions): it only disarms and schedules delivery.
+  // wait for some other callback to run its reactions): it only schedules the delivery. libuv
+  // stops the poll itself when it reports an error condition.
   readonly #polled = (status: number): void => {
-    this.disarm();
-    setImmediate(this.#deliver, status);
+    if (status < 0) this.#started = false;
+    if (!this.#armed || this.#delivery !== undefined) return;
+    this.#idle();
+    this.#status = status;
+    this.#delivery = setImmediate(this.#deliver);
   };
 
-  readonly #deliver = (status: number): void => {
-    // closed since: nobody waits for this notification any more
-    if (this.#fd.closed) return;
-    if (status < 0) {
-      throw syscallError(-status, {
-        syscall: 'epoll_wait',
-        detail: `${this.#what}, watched by the event loop`,
-      });
+  // The status of the notification being delivered.
+  #status = 0;
+
+  readonly #deliver = (): void => {
+    this.#delivery = undefined;
+    this.#armed = false;
+    const status = this.#status;
+    if (status >= 0) this.#onReadable();
+    else {
+      // libuv reports an error condition (EPOLLERR) on the descriptor as EBADF
+      const condition = -status === Errno.EBADF ? 'an error condition (EPOLLERR)' : errnoName(-status);
+      this.#onReadable(
+        new FdWatchError(`the event loop reported ${condition} on ${this.#what}; the watch is disarmed`),
+      );
     }
-    this.#onReadable();
   };
+}
+
+/** Options of a {@link ReadableWatch}. */
+export interface ReadableWatchOptions {
+  /** Names the descriptor in errors (`'ring buffer reader fd'`); default `'file descriptor'`. */
+  readonly what?: string;
+  /**
+   * Keeps the event loop's registration between notifications, for a descriptor whose readiness
+   * is used up by a poll (a perf event, an epoll instance of perf events): see
+   * {@link ReadableWatch}. Notifications that come while the watch is disarmed are dropped.
+   */
+  readonly keepPolling?: boolean;
 }
 
 /**
@@ -120,6 +196,8 @@ function checkPollable(fd: number, what: string): void {
   try {
     probe.add(fd, 0, EpollEvent.IN);
   } catch (e) {
-    throw new FdWatchError(what, { cause: e });
+    throw new FdWatchError(`the event loop cannot watch ${what} for readability: ${(e as Error).message}`, {
+      cause: e,
+    });
   }
 }

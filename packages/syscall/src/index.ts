@@ -98,7 +98,7 @@ export {
 } from './errors.js';
 export { close, dupFd, OwnedFd } from './fd.js';
 export { describeFdTarget, fdTarget } from './fd-kind.js';
-export { ReadableWatch } from './fd-watch.js';
+export { ReadableWatch, type ReadableWatchOptions } from './fd-watch.js';
 export {
   type FeatureReport,
   features,

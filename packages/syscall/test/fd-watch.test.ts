@@ -1,5 +1,14 @@
-import { spawnSync } from 'node:child_process';
-import { closeSync, openSync, readSync, writeSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import {
+  closeSync,
+  constants,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  readSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -38,7 +47,7 @@ describe('ReadableWatch: a descriptor watched by the event loop', () => {
   it('notifies once per arm, in a callback of its own, and stays disarmed while the fd stays readable', async () => {
     using ev = counter();
     let calls = 0;
-    using watch = new ReadableWatch(ev.fd, () => calls++, 'test eventfd');
+    using watch = new ReadableWatch(ev.fd, () => calls++, { what: 'test eventfd' });
     watch.arm();
     expect(watch.armed).toBe(true);
     for (let i = 0; i < 5; i++) await turn();
@@ -95,19 +104,25 @@ describe('ReadableWatch: a descriptor watched by the event loop', () => {
     expect(openFds().size).toBe(before);
   });
 
-  it('a watch closed between the poll and its callback is not notified', async () => {
-    // Both eventfds are readable at the same poll, which schedules both callbacks; whichever runs
-    // first closes the other, which must then not be called.
-    using a = counter();
-    using b = counter();
+  /**
+   * Two eventfds readable at the same poll, which schedules both watches' callbacks: whichever
+   * runs first withdraws the other (`withdraw`), which must then not be called. Returns what was
+   * called, whether the other was still armed when withdrawn, and the watches (closed by dispose).
+   */
+  async function raceOfTwo(withdraw: (other: ReadableWatch) => void) {
+    const a = counter();
+    const b = counter();
     const called: string[] = [];
+    const armedWhenWithdrawn: boolean[] = [];
     const watchA: ReadableWatch = new ReadableWatch(a.fd, () => {
       called.push('a');
-      watchB.close();
+      armedWhenWithdrawn.push(watchB.armed);
+      withdraw(watchB);
     });
     const watchB: ReadableWatch = new ReadableWatch(b.fd, () => {
       called.push('b');
-      watchA.close();
+      armedWhenWithdrawn.push(watchA.armed);
+      withdraw(watchA);
     });
     a.post();
     b.post();
@@ -115,9 +130,62 @@ describe('ReadableWatch: a descriptor watched by the event loop', () => {
     watchB.arm();
     await until(() => called.length > 0, 'a notification');
     for (let i = 0; i < 20; i++) await turn();
+    return {
+      called,
+      armedWhenWithdrawn,
+      watchA,
+      watchB,
+      [Symbol.dispose]() {
+        for (const x of [watchA, watchB, a, b]) x[Symbol.dispose]();
+      },
+    };
+  }
+
+  it('a watch closed between the poll and its callback is not notified', async () => {
+    using race = await raceOfTwo((other) => other.close());
+    expect(race.called).toHaveLength(1);
+  });
+
+  it('disarm() withdraws a notification the loop has seen and not delivered; armed stays true until delivery', async () => {
+    using race = await raceOfTwo((other) => other.disarm());
+    const { called, watchA, watchB } = race;
+    // both were seen in one poll phase: the other was still armed, then withdrawn
     expect(called).toHaveLength(1);
-    watchA.close();
-    watchB.close();
+    expect(race.armedWhenWithdrawn).toEqual([true]);
+    expect(watchA.armed || watchB.armed).toBe(false);
+    // armed again, it is told once
+    const other = called[0] === 'a' ? watchB : watchA;
+    other.arm();
+    await until(() => called.length === 2, 'the notification of the re-armed watch');
+    for (let i = 0; i < 20; i++) await turn();
+    expect(called).toHaveLength(2);
+  });
+
+  it("an error condition on the fd (EPOLLERR) reaches onReadable as an FdWatchError, and leaves the caller's file flags as they were", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ts-ebpf-watch-'));
+    const fifo = join(dir, 'fifo');
+    execFileSync('mkfifo', [fifo]);
+    const reader = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+    const writer = openSync(fifo, constants.O_WRONLY);
+    try {
+      const flags = () => readFileSync(`/proc/self/fdinfo/${writer}`, 'utf8').match(/^flags:\s*(\d+)/m)![1];
+      const before = flags();
+      const seen: (Error | undefined)[] = [];
+      using watch = new ReadableWatch(writer, (error) => seen.push(error), { what: 'fifo write end' });
+      watch.arm();
+      // libuv sets O_NONBLOCK on the open file the caller's fd shares: put back
+      expect(flags()).toBe(before);
+      closeSync(reader); // the write end now reports EPOLLERR
+      await until(() => seen.length === 1, 'the error');
+      expect(seen[0]).toBeInstanceOf(FdWatchError);
+      expect(seen[0]!.message).toBe(
+        `the event loop reported an error condition (EPOLLERR) on fifo write end ${writer}; the watch is disarmed`,
+      );
+      expect(watch.armed).toBe(false);
+    } finally {
+      closeSync(writer);
+      rmSync(dir, { recursive: true });
+    }
   });
 
   it('refuses, naming the descriptor: a closed fd, and one the event loop cannot poll (a regular file)', () => {
@@ -125,7 +193,7 @@ describe('ReadableWatch: a descriptor watched by the event loop', () => {
     const path = join(tmpdir(), `ts-ebpf-watch-${process.pid}`);
     const file = openSync(path, 'w');
     try {
-      const e = thrownBy(() => new ReadableWatch(file, () => {}, 'regular file'));
+      const e = thrownBy(() => new ReadableWatch(file, () => {}, { what: 'regular file' }));
       expect(e).toBeInstanceOf(FdWatchError);
       expect(e).toBeInstanceOf(EbpfError);
       expect((e as Error).message).toMatch(
@@ -161,6 +229,37 @@ describe('ReadableWatch: a descriptor watched by the event loop', () => {
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect(r.stdout).toBe('readable\n');
+  });
+
+  it('a worker thread that ends with a watch open (armed or not) ends cleanly, however it ends', () => {
+    // Its main thread loads no koffi, so Node unloads the addon with the worker: the watch's
+    // handle, closed by the worker's teardown, called back into unloaded code (a segfault).
+    for (const end of ['end', 'exit', 'throw', 'terminate']) {
+      for (const state of ['armed', 'disarmed']) {
+        if (end === 'end' && state === 'armed') continue; // an armed watch keeps the worker alive
+        const r = spawnSync(
+          process.execPath,
+          [
+            '--import',
+            'tsx',
+            '--conditions=@ts-ebpf/source',
+            fileURLToPath(new URL('./fixtures/watch-worker.ts', import.meta.url)),
+            end,
+            state,
+          ],
+          { encoding: 'utf8', cwd: REPO_ROOT, timeout: 30_000 },
+        );
+        const ended = r.stdout.trim().split('\n').at(-1);
+        const code = end === 'end' || end === 'exit' ? 0 : 1;
+        expect({ end, state, signal: r.signal, status: r.status, ended }).toEqual({
+          end,
+          state,
+          signal: null,
+          status: 0,
+          ended: `worker exit ${code}`,
+        });
+      }
+    }
   });
 
   it("what onReadable throws is an uncaught exception, as a timer's error is", () => {

@@ -253,6 +253,23 @@ export class CorruptRecordError extends ReaderStateError {
   }
 }
 
+/**
+ * The poller's worker script (`poller-worker.js` beside the package's build), which readers in
+ * worker threads wait on, is missing: the installation of `@ts-ebpf/maps` is incomplete.
+ */
+export class PollerWorkerNotFoundError extends EbpfError {
+  /** Where the worker script was looked for. */
+  readonly path: string;
+
+  /** @param path - where the worker script was looked for */
+  constructor(path: string) {
+    super(
+      `the poller worker script ${path} does not exist: the @ts-ebpf/maps installation is incomplete (reinstall it), so ring and perf buffers cannot be polled in worker threads`,
+    );
+    this.path = path;
+  }
+}
+
 /** A reader used after `close()`: names the reader and says to open a new one. */
 export class ReaderClosedError extends ObjectClosedError {
   constructor(reader: string, reopen: string) {

@@ -40,6 +40,7 @@ export {
   type PinMismatch,
   PinNotFoundError,
   PinnedMapMismatchError,
+  PollerWorkerNotFoundError,
   ReaderClosedError,
   ReaderStateError,
   StructOpsTypeError,
@@ -78,7 +79,7 @@ export {
 } from './map-types.js';
 export { MmapArray, type MmapArraySource, type MmapOptions } from './mmap-array.js';
 export { PerfBuffer, type PerfBufferEvents, type PerfBufferOptions } from './perf-buffer.js';
-export { defaultPoller, Poller, type PollRegistration, type PollSource } from './poller.js';
+export { defaultPoller, Poller, type PollRegistration, type PollSource, pollersStopped } from './poller.js';
 export type { ReaderStats, RecordLease, RingBufferEvents, RingBufferOptions } from './reader-types.js';
 export { RecordBatch } from './record-batch.js';
 export { RecordCursor } from './record-cursor.js';

@@ -140,7 +140,7 @@ export class PerfBuffer
       this.#release();
       throw e;
     }
-    // Polling a perf event uses its readiness up: the poller keeps the epoll registered.
+    // Polling a perf event uses its readiness up: the poller also asks whether samples are pending.
     this.#stream = new RecordStream(this, o.poller ?? defaultPoller(), this.#epoll.fd, o.signal, true);
   }
 

@@ -1,4 +1,6 @@
+import { isMainThread } from 'node:worker_threads';
 import { ReadableWatch } from '@ts-ebpf/syscall';
+import { ThreadPoller } from './thread-poller.js';
 
 /** Something a {@link Poller} watches: told when its fd became readable. */
 export interface PollSource {
@@ -15,27 +17,35 @@ export interface PollRegistration {
 }
 
 /**
- * Watches fds (ring buffers, perf buffers) for the readers, without blocking: this thread's
- * event loop polls them itself (a `ReadableWatch` of `@ts-ebpf/syscall` per fd), as it polls
- * sockets, so no thread of ours waits and a notification costs no message between threads.
- * Each registration is one-shot: the source is told once, in a callback of its own, and the fd
- * stays unwatched until re-armed. A registration armed and waiting keeps the process alive, as
- * a pending timer does.
+ * Watches fds (ring buffers, perf buffers) for the readers, without blocking. On the main thread
+ * the event loop polls them itself (a `ReadableWatch` of `@ts-ebpf/syscall` per fd), as it polls
+ * sockets, so no thread of ours waits and a notification costs no message between threads. On a
+ * worker thread, a thread of the poller's own blocks in `epoll_wait` for all of them and messages
+ * the worker (`worker.terminate()` runs no JavaScript, and the loop's own poll could then call
+ * into a thread that can no longer run it, which ends the process). Each registration is
+ * one-shot: the source is told once, in a callback of its own, and the fd stays unwatched until
+ * re-armed. A registration armed and waiting keeps the process (the worker) alive.
  */
 export class Poller {
   #size = 0;
+  #thread: ThreadPoller | undefined;
 
   /** Number of sources watched. */
   get size(): number {
-    return this.#size;
+    return this.#size + (this.#thread?.size ?? 0);
   }
 
   /**
-   * Watches `fd` for readability on behalf of `source` (armed at once). `keepPolling` is for an fd
-   * whose readiness a poll uses up (a perf event, an epoll instance of them): see the
-   * `ReadableWatch` of `@ts-ebpf/syscall`.
+   * Watches `fd` for readability on behalf of `source` (armed at once). `ready` tells whether data
+   * is waiting, for an fd whose readiness a poll uses up (a perf event, an epoll instance of
+   * them): see the `ReadableWatch` of `@ts-ebpf/syscall`.
    */
-  add(fd: number, source: PollSource, options: { readonly keepPolling?: boolean } = {}): PollRegistration {
+  add(fd: number, source: PollSource, options: { readonly ready?: () => boolean } = {}): PollRegistration {
+    if (!isMainThread) {
+      // its EPOLL_CTL_MOD re-arm polls the fd at once, right after the reader looked
+      this.#thread ??= new ThreadPoller();
+      return this.#thread.add(fd, source);
+    }
     const watch = new ReadableWatch(
       fd,
       (error) => {
@@ -43,7 +53,7 @@ export class Poller {
         if (error) throw error;
         source.onReadable();
       },
-      { what: 'polled fd', keepPolling: options.keepPolling },
+      { what: 'polled fd', ready: options.ready },
     );
     try {
       watch.arm();
@@ -72,3 +82,5 @@ export function defaultPoller(): Poller {
   shared ??= new Poller();
   return shared;
 }
+
+export { pollersStopped } from './thread-poller.js';

@@ -24,7 +24,7 @@ export class RecordStream {
   readonly #reader: RecordReader;
   readonly #poller: Poller;
   readonly #fd: number;
-  readonly #keepPolling: boolean;
+  readonly #readinessUsedUp: boolean;
   #reg: PollRegistration | undefined;
   #armed = false;
   // Callers of readable(): woken on the next notification (or close) without taking a record.
@@ -38,12 +38,18 @@ export class RecordStream {
   readonly #again = new NextTurn(() => this.#pump());
 
   /**
-   * `keepPolling`: the fd's readiness is used up by a poll (a perf buffer's epoll of perf events),
-   * so the poller keeps its registration between wake-ups (see `Poller.add`).
+   * `readinessUsedUp`: a poll of the fd uses its readiness up (a perf buffer's epoll of perf
+   * events), so the poller also asks the reader whether records are pending (see `Poller.add`).
    */
-  constructor(reader: RecordReader, poller: Poller, fd: number, signal?: AbortSignal, keepPolling = false) {
+  constructor(
+    reader: RecordReader,
+    poller: Poller,
+    fd: number,
+    signal?: AbortSignal,
+    readinessUsedUp = false,
+  ) {
     this.#reader = reader;
-    this.#keepPolling = keepPolling;
+    this.#readinessUsedUp = readinessUsedUp;
     this.#poller = poller;
     this.#fd = fd;
     reader.on('newListener', (name) => {
@@ -83,22 +89,11 @@ export class RecordStream {
             this.#pump();
           },
         },
-        { keepPolling: this.#keepPolling },
+        this.#readinessUsedUp ? { ready: () => this.#reader.pending } : {},
       );
-      // The loop registers the fd at its next poll phase, and that first poll uses up the
-      // readiness of a perf sample that came in before it: once a poll phase has passed (an
-      // immediate queued by an immediate runs on the next turn), the stream looks for itself.
-      if (this.#keepPolling) setImmediate(() => setImmediate(this.#recheck));
     }
     this.#armed = true;
   }
-
-  readonly #recheck = (): void => {
-    if (!this.#closed && this.#armed && this.#reader.pending) {
-      this.#armed = false;
-      this.#pump();
-    }
-  };
 
   #pump(): void {
     if (this.#closed) return;

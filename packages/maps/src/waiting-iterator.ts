@@ -95,7 +95,14 @@ export abstract class WaitingIterator<T> implements AsyncIterableIterator<T> {
     this.#signal?.addEventListener('abort', this.#onAbort, { once: true });
     try {
       for (;;) {
-        if (!(await this.#wakeups.readable(stop.signal))) return this.#end();
+        let open: boolean;
+        try {
+          open = await this.#wakeups.readable(stop.signal);
+        } catch (error) {
+          // the wait could not begin (its fd could not be watched: out of descriptors, say)
+          return this.#fail(error);
+        }
+        if (!open) return this.#end();
         // the step (or the end, by return() or the reader's close, meanwhile); none when another
         // consumer of the reader took what woke us (or it was a discarded record): wait again
         const step = this.#step();

@@ -24,11 +24,14 @@ const F_SETFL = 4;
  *
  * An `arm()` takes effect at the loop's next poll phase, where the loop's registration polls the
  * descriptor: one readable by then is reported. The readiness of some descriptors is used up by
- * being polled (a perf event, an epoll instance of perf events), so that registration would
- * take the readiness of data that arrived just before it, and report nothing: watch those with
- * `keepPolling`, which keeps the loop's registration between notifications (it does not wake the
- * loop again for readiness that is used up) and drops the notifications that come while the
- * watch is disarmed (the caller looks for data before it arms).
+ * being polled (a perf event, an epoll instance of perf events), so that registration takes the
+ * readiness of data that arrived between the arm and it, and reports nothing: for those, pass
+ * `ready` (whether data is waiting), which the watch asks once that poll phase has passed.
+ *
+ * Every watch of a thread is closed when the thread exits (`process` `'exit'`): the loop runs
+ * once more while Node tears the thread down, and a watch it polled then would call into
+ * JavaScript that can no longer run (koffi ends the process). A worker stopped by
+ * `worker.terminate()` runs no `'exit'` listener: close its watches (its readers) first.
  *
  * The watch polls a duplicate of `fd` it owns, closed by {@link ReadableWatch.close} after the
  * poll: closing `fd` itself while it is watched cannot break the loop (libuv aborts the process
@@ -38,9 +41,11 @@ const F_SETFL = 4;
 export class ReadableWatch implements Disposable {
   readonly #fd: OwnedFd;
   readonly #what: string;
-  readonly #keepPolling: boolean;
-  // Whether the loop's poll is started (a keepPolling watch's stays started, but for an error).
+  readonly #ready: (() => boolean) | undefined;
+  // Whether the loop's poll is started.
   #started = false;
+  // A look at `ready` once the next poll phase has passed, scheduled (see arm()).
+  #looking = false;
   readonly #onReadable: (error?: FdWatchError) => void;
   #poll: LoopPoll | undefined;
   #armed = false;
@@ -51,15 +56,15 @@ export class ReadableWatch implements Disposable {
    * @param fd - the descriptor to watch (duplicated at once: closing it later does not matter)
    * @param onReadable - called once per {@link ReadableWatch.arm} that saw the descriptor
    * readable (with an error when the loop reported an error condition on it)
-   * @param options - `what` names the descriptor in errors (`'ring buffer reader fd'`);
-   * `keepPolling` keeps the loop's registration between notifications, for a descriptor whose
-   * readiness is used up by a poll (see the class)
+   * @param options - `what` names the descriptor in errors (`'ring buffer reader fd'`); `ready`
+   * tells whether data is waiting, for a descriptor whose readiness is used up by a poll (see
+   * the class)
    * @throws BadFileDescriptorError when `fd` is not open; FdWatchError when it cannot be
    * polled (a regular file or a directory)
    */
   constructor(fd: number, onReadable: (error?: FdWatchError) => void, options: ReadableWatchOptions = {}) {
     this.#what = `${options.what ?? 'file descriptor'} ${fd}`;
-    this.#keepPolling = options.keepPolling === true;
+    this.#ready = options.ready;
     this.#fd = new OwnedFd(dupFd(fd), `watch of ${this.#what}`);
     this.#onReadable = onReadable;
     try {
@@ -89,10 +94,14 @@ export class ReadableWatch implements Disposable {
     if (this.#fd.closed) throw new ObjectClosedError(`watch of ${this.#what}`);
     if (this.#armed) return;
     if (!this.#poll) this.#poll = this.#firstPoll();
-    else if (!this.#started) this.#poll.start(this.#polled);
-    else this.#poll.ref();
+    else this.#poll.start(this.#polled);
     this.#started = true;
     this.#armed = true;
+    if (this.#ready !== undefined && !this.#looking) {
+      // An immediate queued by an immediate runs on the next turn of the loop, after its poll phase.
+      this.#looking = true;
+      setImmediate(() => setImmediate(this.#look));
+    }
   }
 
   /** Withdraws the request, and a notification seen and not yet delivered; does nothing when not armed. */
@@ -103,18 +112,20 @@ export class ReadableWatch implements Disposable {
       clearImmediate(this.#delivery);
       this.#delivery = undefined;
     }
-    this.#idle();
+    this.#stop();
   }
 
-  // Not armed: a keepPolling watch's registration stays, without keeping the process alive.
-  #idle(): void {
+  #stop(): void {
     if (!this.#started) return;
-    if (this.#keepPolling) this.#poll?.unref();
-    else {
-      this.#poll?.stop();
-      this.#started = false;
-    }
+    this.#poll?.stop();
+    this.#started = false;
   }
+
+  // After an arm's poll phase: data the loop's registration may have taken the readiness of.
+  readonly #look = (): void => {
+    this.#looking = false;
+    if (this.#armed && this.#delivery === undefined && this.#ready?.() === true) this.#polled(0);
+  };
 
   /** Stops watching and closes the duplicate descriptor; idempotent. */
   close(): void {
@@ -124,6 +135,7 @@ export class ReadableWatch implements Disposable {
     this.#poll?.close();
     this.#poll = undefined;
     this.#fd.close();
+    closedWatch(this);
   }
 
   [Symbol.dispose](): void {
@@ -137,6 +149,7 @@ export class ReadableWatch implements Disposable {
     const flags = sysFcntlTry(fd, F_GETFL, 0);
     if (flags < 0) throw syscallError(-flags, { syscall: 'fcntl', command: 'F_GETFL', detail: this.#what });
     const poll = sysLoopPoll(fd, this.#polled);
+    openWatches(this);
     const restored = sysFcntlTry(fd, F_SETFL, flags);
     if (restored < 0) {
       poll.close();
@@ -151,7 +164,7 @@ export class ReadableWatch implements Disposable {
   readonly #polled = (status: number): void => {
     if (status < 0) this.#started = false;
     if (!this.#armed || this.#delivery !== undefined) return;
-    this.#idle();
+    this.#stop();
     this.#status = status;
     this.#delivery = setImmediate(this.#deliver);
   };
@@ -179,11 +192,28 @@ export interface ReadableWatchOptions {
   /** Names the descriptor in errors (`'ring buffer reader fd'`); default `'file descriptor'`. */
   readonly what?: string;
   /**
-   * Keeps the event loop's registration between notifications, for a descriptor whose readiness
-   * is used up by a poll (a perf event, an epoll instance of perf events): see
-   * {@link ReadableWatch}. Notifications that come while the watch is disarmed are dropped.
+   * Whether data is waiting, for a descriptor whose readiness is used up by a poll (a perf
+   * event, an epoll instance of perf events): asked once the poll phase after each arm has
+   * passed, and a notification delivered when it says so. See {@link ReadableWatch}.
    */
-  readonly keepPolling?: boolean;
+  readonly ready?: () => boolean;
+}
+
+// The watches of this thread that have a poll of the loop, closed when it exits (see ReadableWatch).
+const open = new Set<ReadableWatch>();
+let closingOnExit = false;
+
+function openWatches(watch: ReadableWatch): void {
+  open.add(watch);
+  if (closingOnExit) return;
+  closingOnExit = true;
+  process.once('exit', () => {
+    for (const w of open) w.close();
+  });
+}
+
+function closedWatch(watch: ReadableWatch): void {
+  open.delete(watch);
 }
 
 /**

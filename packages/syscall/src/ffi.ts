@@ -368,14 +368,25 @@ function loopPollReady(): KoffiPoll {
   ) {
     throw new FfiUnavailableError("koffi's event-loop poll (`koffi.node.poll` of koffi 3.3)");
   }
-  const module = readFileSync('/proc/self/maps', 'utf8')
-    .split('\n')
-    .map((line) => line.slice(line.indexOf('/')))
-    .find((path) => path.endsWith('/koffi.node'));
-  if (module === undefined || n().dlopen(module, RTLD_NOW | RTLD_NODELETE) === null) {
+  // Every copy mapped (an application may hold two versions of koffi): which one this is, the
+  // maps do not say.
+  const modules = new Set(
+    readFileSync('/proc/self/maps', 'utf8')
+      .split('\n')
+      .map((line) => line.slice(line.indexOf('/')))
+      .filter((path) => path.endsWith('/koffi.node')),
+  );
+  if (modules.size === 0) {
     throw new FfiUnavailableError(
-      `koffi's native module${module ? ` (${module})` : ''} pinned in memory, which its event-loop poll needs`,
+      "koffi's native module pinned in memory, which its event-loop poll needs (not found in /proc/self/maps)",
     );
+  }
+  for (const module of modules) {
+    if (n().dlopen(module, RTLD_NOW | RTLD_NODELETE) === null) {
+      throw new FfiUnavailableError(
+        `koffi's native module ${module} pinned in memory, which its event-loop poll needs`,
+      );
+    }
   }
   koffiPoll = poll as KoffiPoll;
   return koffiPoll;

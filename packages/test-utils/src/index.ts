@@ -23,4 +23,5 @@ export { type PureImportOptions, type PureImportResult, REFUSED, runWithoutNativ
 export { seededRandom } from './random.js';
 export { socketFd } from './socket-fd.js';
 export { thrownBy } from './thrown.js';
+export { runTsChild } from './ts-child.js';
 export { runWithoutEval } from './without-eval.js';

@@ -1,7 +1,9 @@
 import { readFile } from 'node:fs';
+import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
+import { ReadableWatch } from '@ts-ebpf/syscall';
 import { describeKernel } from '@ts-ebpf/test-utils';
 import { afterAll, expect, it } from 'vitest';
-import { defaultPoller, PerfBuffer } from '../src/index.js';
+import { defaultPoller, PerfBuffer, type Poller, type PollSource } from '../src/index.js';
 import { perfWithProducer, run, runLater } from './programs.js';
 
 afterAll(() => expect(defaultPoller().size).toBe(0));
@@ -206,5 +208,58 @@ describeKernel('PerfBuffer reader', () => {
     await new Promise((r) => setTimeout(r, 20));
     expect(got).toBe(1);
     expect(perf.closed).toBe(true);
+  });
+
+  it("a watch re-armed from the poll phase looks at ready() after its own poll phase, not an earlier arm's", async () => {
+    // The perf reader's fd and ready(), as its poller gets them, watched directly: armed in a
+    // timer, disarmed after its first immediate, armed again from a socket's data callback (the
+    // poll phase), then a sample from an immediate: it lands after the first arm's look and before
+    // the re-arm's registration, whose poll takes its readiness.
+    using p = perfWithProducer(16);
+    let fd = -1;
+    let ready: (() => boolean) | undefined;
+    const capture = {
+      size: 0,
+      add(f: number, _source: PollSource, options: { ready?: () => boolean } = {}) {
+        fd = f;
+        ready = options.ready;
+        return { rearm() {}, remove() {} };
+      },
+    } as unknown as Poller;
+    using reader = PerfBuffer.open(p.map, { poller: capture });
+    const waiting = reader[Symbol.asyncIterator]();
+    void waiting.next();
+    await new Promise((r) => setTimeout(r, 10));
+    expect(ready).toBeDefined();
+    let got = 0;
+    using watch = new ReadableWatch(fd, () => got++, { ready });
+    let accepted: Socket | undefined;
+    const server = createServer((socket) => {
+      accepted = socket;
+      socket.on('data', () => {
+        watch.arm();
+        setImmediate(() => run(p.prog, 1));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const client = connect((server.address() as AddressInfo).port, '127.0.0.1');
+    try {
+      await new Promise((r) => client.on('connect', r));
+      await new Promise((r) => setTimeout(r, 20));
+      setTimeout(() => {
+        watch.arm();
+        setImmediate(() => {
+          watch.disarm();
+          client.write('x');
+        });
+      }, 5);
+      for (let i = 0; i < 200 && got === 0; i++) await new Promise((r) => setTimeout(r, 5));
+      expect(got).toBe(1);
+    } finally {
+      client.destroy();
+      accepted?.destroy();
+      await new Promise((r) => server.close(r));
+      await waiting.return?.();
+    }
   });
 });

@@ -44,8 +44,8 @@ export class ReadableWatch implements Disposable {
   readonly #ready: (() => boolean) | undefined;
   // Whether the loop's poll is started.
   #started = false;
-  // A look at `ready` once the next poll phase has passed, scheduled (see arm()).
-  #looking = false;
+  // Arms so far: a look at `ready` after an arm's poll phase is for that arm alone (see arm()).
+  #arms = 0;
   readonly #onReadable: (error?: FdWatchError) => void;
   #poll: LoopPoll | undefined;
   #armed = false;
@@ -97,10 +97,12 @@ export class ReadableWatch implements Disposable {
     else this.#poll.start(this.#polled);
     this.#started = true;
     this.#armed = true;
-    if (this.#ready !== undefined && !this.#looking) {
-      // An immediate queued by an immediate runs on the next turn of the loop, after its poll phase.
-      this.#looking = true;
-      setImmediate(() => setImmediate(this.#look));
+    if (this.#ready !== undefined) {
+      // A look of its own for every arm (one queued for an earlier arm may run before this arm's
+      // poll phase): an immediate queued by an immediate runs on the next turn of the loop, after
+      // its poll phase.
+      const arm = ++this.#arms;
+      setImmediate(() => setImmediate(() => this.#look(arm)));
     }
   }
 
@@ -121,10 +123,12 @@ export class ReadableWatch implements Disposable {
     this.#started = false;
   }
 
-  // After an arm's poll phase: data the loop's registration may have taken the readiness of.
-  readonly #look = (): void => {
-    this.#looking = false;
-    if (this.#armed && this.#delivery === undefined && this.#ready?.() === true) this.#polled(0);
+  // After an arm's poll phase: data the loop's registration may have taken the readiness of
+  // (only for the latest arm: a later one has its own look).
+  readonly #look = (arm: number): void => {
+    if (arm === this.#arms && this.#armed && this.#delivery === undefined && this.#ready?.() === true) {
+      this.#polled(0);
+    }
   };
 
   /** Stops watching and closes the duplicate descriptor; idempotent. */

@@ -45,8 +45,10 @@ using producer = Program.load({
 // 3. The reader: maps the ring into this process; records are copied out as Uint8Arrays.
 using reader = RingBuffer.open(events);
 ensureTracefs();
-using _link = attachTracepoint(producer, 'syscalls', 'sys_enter_getpid');
+const link = attachTracepoint(producer, 'syscalls', 'sys_enter_getpid');
 for (let i = 0; i < 3; i++) getpid();
+// Detached before reading: this thread calls getpid() again later (V8's garbage collector does).
+link.close();
 
 // 4. for await: each step waits until a record arrives, without blocking the event loop.
 let previous = 0n;

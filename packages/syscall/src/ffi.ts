@@ -368,13 +368,19 @@ function loopPollReady(): KoffiPoll {
   ) {
     throw new FfiUnavailableError("koffi's event-loop poll (`koffi.node.poll` of koffi 3.3)");
   }
-  // Every copy mapped (an application may hold two versions of koffi): which one this is, the
-  // maps do not say.
+  // Every copy loaded (an application may hold two versions of koffi): which one this is, no
+  // list says. Node's module cache names them without a read of /proc/self/maps (a large string,
+  // whose garbage a first wait would leave); the maps, when the cache does not.
+  const cached = Object.keys(createRequire(import.meta.url).cache).filter((path) =>
+    path.endsWith('/koffi.node'),
+  );
   const modules = new Set(
-    readFileSync('/proc/self/maps', 'utf8')
-      .split('\n')
-      .map((line) => line.slice(line.indexOf('/')))
-      .filter((path) => path.endsWith('/koffi.node')),
+    cached.length > 0
+      ? cached
+      : readFileSync('/proc/self/maps', 'utf8')
+          .split('\n')
+          .map((line) => line.slice(line.indexOf('/')))
+          .filter((path) => path.endsWith('/koffi.node')),
   );
   if (modules.size === 0) {
     throw new FfiUnavailableError(

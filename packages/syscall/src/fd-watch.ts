@@ -153,12 +153,12 @@ export class ReadableWatch implements Disposable {
     const flags = sysFcntlTry(fd, F_GETFL, 0);
     if (flags < 0) throw syscallError(-flags, { syscall: 'fcntl', command: 'F_GETFL', detail: this.#what });
     const poll = sysLoopPoll(fd, this.#polled);
-    openWatches(this);
     const restored = sysFcntlTry(fd, F_SETFL, flags);
     if (restored < 0) {
       poll.close();
       throw syscallError(-restored, { syscall: 'fcntl', command: 'F_SETFL', detail: this.#what });
     }
+    openWatches(this);
     return poll;
   }
 

@@ -7,7 +7,11 @@ import { EbpfError } from '@ts-ebpf/uapi';
  * carries the codec's own error as `cause`.
  */
 export class CodecError extends EbpfError {
-  /** The path of the offending field (`'value.addr[2]'`, `'keys[3]'`), the side (`'value'`), or the codec name. */
+  /**
+   * The path of the offending field (`'value.addr[2]'`, `'keys[3]'`; a decode error of a codec used
+   * on its own or by a reader: the path inside the decoded value, `'hdr.ts'`), the side
+   * (`'value'`), or the codec name.
+   */
   readonly field: string;
   /** The map whose key or value it is, as messages name it; undefined for a codec used on its own. */
   readonly map: string | undefined;

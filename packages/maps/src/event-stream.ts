@@ -1,5 +1,6 @@
 import { BpfArgumentError } from '@ts-ebpf/syscall';
 import type { Codec } from './codecs/codec.js';
+import { detailOf } from './codecs/read-path.js';
 import { CodecError } from './errors.js';
 import type { IteratorWakeups } from './waiting-iterator.js';
 
@@ -106,9 +107,7 @@ export function checkEventCodec(codec: unknown, reader: string): void {
  */
 export function recordCodecError(e: unknown, reader: string): unknown {
   if (!(e instanceof CodecError) || e.map !== undefined) return e;
-  const prefix = `${e.field}: `;
-  const detail = e.message.startsWith(prefix) ? e.message.slice(prefix.length) : e.message;
-  return new CodecError(e.field, `${detail} (the record was consumed)`, { map: reader, cause: e });
+  return new CodecError(e.field, `${detailOf(e)} (the record was consumed)`, { map: reader, cause: e });
 }
 
 /**

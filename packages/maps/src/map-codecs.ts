@@ -2,6 +2,7 @@ import type { MapInfo } from '@ts-ebpf/syscall';
 import { bytes } from './codecs/bytes.js';
 import type { Codec } from './codecs/codec.js';
 import { isPerCpu, perCpu } from './codecs/per-cpu.js';
+import { detailOf, isReadPath, pathIn } from './codecs/read-path.js';
 import { CodecError } from './errors.js';
 import type { MapCodecs } from './map.js';
 import type { MapSpec } from './map-spec.js';
@@ -72,16 +73,18 @@ export function infoCodecs<K, V>(info: MapInfo, codecs: MapCodecs<K, V>): { key:
 
 /**
  * @internal `e`, an error a map's `side` codec threw, as the map reports it: a {@link CodecError}
- * becomes one that names `map` and the side (a written field's path names the side already;
- * a read names it before the codec: `value: u64AsNumber: …`), with `e` as its cause. Any other
+ * becomes one that names `map` and the side (a written field's path names the side already; a
+ * decoded field's path is put inside it, `value.hdr.ts`; an error about the whole value is named
+ * by the side: `value: u64AsNumber: …`), with `e` as its cause. Any other
  * error, and one naming a map already, is returned as it is. `note` is added to the message.
  */
 export function codecErrorOf(e: unknown, map: string, side: 'key' | 'value', note?: string): unknown {
   if (!(e instanceof CodecError) || e.map !== undefined) return e;
-  const prefix = `${e.field}: `;
   const after = note === undefined ? '' : `; ${note}`;
-  if (e.field.startsWith(side) && e.message.startsWith(prefix))
-    return new CodecError(e.field, `${e.message.slice(prefix.length)}${after}`, { map, cause: e });
+  if (isReadPath(e))
+    return new CodecError(pathIn(side, e.field), `${detailOf(e)}${after}`, { map, cause: e });
+  if (e.field.startsWith(side) && e.message.startsWith(`${e.field}: `))
+    return new CodecError(e.field, `${detailOf(e)}${after}`, { map, cause: e });
   return new CodecError(side, `${e.message}${after}`, { map, cause: e });
 }
 

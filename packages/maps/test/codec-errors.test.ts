@@ -90,6 +90,34 @@ describeKernel('codec errors of map operations name the map and the side', () =>
     expect(m.has(3)).toBe(false);
   });
 
+  it('a struct field that does not decode is named by its path in the value, per-CPU values by their CPU', () => {
+    const wide = struct({ len: u32, ts: u64 });
+    using m = HashMap.create({ key: u32, value: struct({ hdr: wide }), maxEntries: 1, name: 'flows' });
+    m.set(1, { hdr: { len: 2, ts: BIG } });
+    using n = BpfMap.fromId(m.info().id, {
+      key: u32,
+      value: struct({ hdr: struct({ len: u32, ts: u64AsNumber }) }),
+    });
+    const e = codecError(() => n.get(1), "hash map 'flows'");
+    expect(e.field).toBe('value.hdr.ts');
+    expect(e.message).toMatch(/^hash map 'flows': value\.hdr\.ts: u64AsNumber: 9007199254740997 is outside /);
+    expect((e.cause as CodecError).field).toBe('hdr.ts');
+    using p = PerCpuHashMap.create({ key: u32, value: u64, maxEntries: 1, name: 'percpu' });
+    const cpus = possibleCpuCount();
+    p.set(
+      1,
+      Array.from({ length: cpus }, (_, i) => (i === cpus - 1 ? BIG : 1n)),
+    );
+    using q = BpfMap.fromId(p.info().id, { key: u32, value: u64AsNumber });
+    const last = codecError(() => q.get(1), "percpu_hash map 'percpu'");
+    expect(last.field).toBe(`value[cpu ${cpus - 1}]`);
+    expect(last.message).toMatch(
+      new RegExp(
+        `^percpu_hash map 'percpu': value\\[cpu ${cpus - 1}\\]: u64AsNumber: 9007199254740997 is outside `,
+      ),
+    );
+  });
+
   it('a value taken out of the map that does not decode says the map no longer holds it, and its bytes', () => {
     const hex = Buffer.from(encode(u64, BIG, HOST_BYTE_ORDER)).toString('hex');
     const lost = new RegExp(`; the map removed this entry before it was decoded \\(value bytes 0x${hex}\\)$`);

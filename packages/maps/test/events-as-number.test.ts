@@ -88,9 +88,10 @@ describeKernel('decoded events with u64AsNumber fields', () => {
     const refused = thrownBy(() => reader.consumeEvents(reserved, () => {})) as CodecError;
     expect(refused).toBeInstanceOf(CodecError);
     expect(refused.message).toMatch(
-      /^ring buffer reader of ringbuf map .*: field "seq" \(u64AsNumber\): 9007199254740993 is outside .* \(the record was consumed\)$/,
+      /^ring buffer reader of ringbuf map .*: seq: u64AsNumber: 9007199254740993 is outside .* \(the record was consumed\)$/,
     );
     expect(refused.map).toMatch(/^ring buffer reader of /);
+    expect(refused.field).toBe('seq');
     expect(refused.cause).toBeInstanceOf(CodecError);
     // a callback's own CodecError passes as it is
     p.cnt.set(0, { seq: 5n, drops: 0n });
@@ -102,7 +103,7 @@ describeKernel('decoded events with u64AsNumber fields', () => {
     const stepped = reader.events(reserved);
     expect(checkReserved((await stepped.next()).value!)).toBe(TOP - 1);
     await expect(stepped.next()).rejects.toThrow(
-      /^ring buffer reader of .*: field "seq" \(u64AsNumber\): 9007199254740992 is outside/,
+      /^ring buffer reader of .*: seq: u64AsNumber: 9007199254740992 is outside/,
     );
     // each failed record was consumed: nothing is left, and the stats count what was delivered
     expect(reader.pending).toBe(false);
@@ -127,7 +128,7 @@ describeKernel('decoded events with u64AsNumber fields', () => {
     expect(sorted(seen)).toEqual(from(start, 300));
     run(prog, 1);
     expect(() => perf.consumeEvents(output, () => {})).toThrow(
-      /^perf buffer reader of perf_event_array map .*: field "seq" \(u64AsNumber\): 9007199254740992 is outside .* \(the record was consumed\)$/,
+      /^perf buffer reader of perf_event_array map .*: seq: u64AsNumber: 9007199254740992 is outside .* \(the record was consumed\)$/,
     );
     // a callback's own CodecError passes as it is
     cnt.set(0, { seq: 5n, drops: 0n });

@@ -168,8 +168,13 @@ describeKernel('decoded-event drains, one copy per codec and form', () => {
     expect(seen).toEqual(upTo(27));
   });
 
-  it('decode the same where code cannot be made from strings (the drains and struct reads fall back)', () => {
+  it('decode the same where code cannot be made from strings (the drains and struct reads fall back), and name the same paths in errors', () => {
     const printed = runWithoutEval(new URL('./fixtures/decode-without-eval.ts', import.meta.url));
-    expect(JSON.parse(printed)).toEqual({ evalRefused: true, ring: upTo(12), perf: upTo(8) });
+    expect(JSON.parse(printed)).toEqual({
+      evalRefused: true,
+      ring: upTo(12),
+      perf: upTo(8),
+      paths: ['hdr.ts', 'w[1]'],
+    });
   });
 });

@@ -79,7 +79,67 @@ describe('u64AsNumber and i64AsNumber', () => {
         { ...value, n: 2n ** 53n, s: 0n },
         order,
       );
-      expect(() => decode(codec, big, order)).toThrow('field "n" (u64AsNumber): 9007199254740992');
+      expect(() => decode(codec, big, order)).toThrow('n: u64AsNumber: 9007199254740992');
     }
+  });
+
+  it('a value too large names its path inside the decoded value: struct fields, nested structs, array elements', () => {
+    const hdr = struct({ len: u32, ts: u64AsNumber });
+    const codec = struct({ hdr, w: array(i64AsNumber, 3), list: array(hdr, 2) });
+    const wide = struct({
+      hdr: struct({ len: u32, ts: u64 }),
+      w: array(i64, 3),
+      list: array(struct({ len: u32, ts: u64 }), 2),
+    });
+    const ok = {
+      hdr: { len: 1, ts: 2n },
+      w: [1n, 2n, 3n],
+      list: [
+        { len: 3, ts: 4n },
+        { len: 5, ts: 6n },
+      ],
+    };
+    const cases = [
+      [
+        { ...ok, hdr: { len: 1, ts: 2n ** 53n } },
+        'hdr.ts',
+        'hdr.ts: u64AsNumber: 9007199254740992 is outside',
+      ],
+      [{ ...ok, w: [1n, -(2n ** 60n), 3n] }, 'w[1]', 'w[1]: i64AsNumber: -1152921504606846976 is outside'],
+      [
+        { ...ok, list: [ok.list[0]!, { len: 5, ts: 2n ** 64n - 1n }] },
+        'list[1].ts',
+        'list[1].ts: u64AsNumber: 18446744073709551615 is outside',
+      ],
+    ] as const;
+    for (const order of orders) {
+      expect(decode(codec, encode(wide, ok, order), order)).toEqual({
+        hdr: { len: 1, ts: 2 },
+        w: [1, 2, 3],
+        list: [
+          { len: 3, ts: 4 },
+          { len: 5, ts: 6 },
+        ],
+      });
+      for (const [value, field, message] of cases) {
+        let thrown: unknown;
+        try {
+          decode(codec, encode(wide, value, order), order);
+        } catch (e) {
+          thrown = e;
+        }
+        expect(thrown).toBeInstanceOf(CodecError);
+        expect((thrown as CodecError).field).toBe(field);
+        expect((thrown as CodecError).message.startsWith(message)).toBe(true);
+      }
+    }
+    // the codec on its own: the error is about the whole value, named by the codec
+    let whole: unknown;
+    try {
+      decode(u64AsNumber, encode(u64, 2n ** 53n, 'little'), 'little');
+    } catch (e) {
+      whole = e;
+    }
+    expect((whole as CodecError).field).toBe('u64AsNumber');
   });
 });

@@ -1,6 +1,7 @@
 import { possibleCpuCount } from '@ts-ebpf/syscall';
 import { CodecError } from '../errors.js';
 import type { Codec } from './codec.js';
+import { readErrorAt } from './read-path.js';
 
 /** A codec for per-CPU values: one `T` per possible CPU, each slot 8-byte aligned. */
 export interface PerCpuCodec<T> extends Codec<T[]> {
@@ -40,7 +41,13 @@ export function perCpu<T>(element: Codec<T>, cpus: number = possibleCpuCount()):
     },
     read(d, o, order) {
       const out = new Array<T>(cpus);
-      for (let i = 0; i < cpus; i++) out[i] = element.read(d, o + i * stride, order);
+      for (let i = 0; i < cpus; i++) {
+        try {
+          out[i] = element.read(d, o + i * stride, order);
+        } catch (e) {
+          throw readErrorAt(e, `[cpu ${i}]`);
+        }
+      }
       return out;
     },
   };

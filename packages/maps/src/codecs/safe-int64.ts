@@ -1,20 +1,26 @@
 import { describeValue } from '@ts-ebpf/uapi';
 import { CodecError } from '../errors.js';
 import type { Codec } from './codec.js';
+import { readError } from './read-path.js';
 
 const TWO32 = 0x100000000;
 // The largest high half of a u64 whose value is a safe integer (≤ 2^53 - 1): 2^21 - 1.
 const MAX_SAFE_HIGH = 0x1fffff;
 
 /**
- * The error a number-valued 64-bit codec throws for a value a JS number cannot hold exactly
- * (above `Number.MAX_SAFE_INTEGER`, 2^53 - 1, or below its negative): never a rounded value.
+ * What a number-valued 64-bit codec throws reading a value a JS number cannot hold exactly (above
+ * `Number.MAX_SAFE_INTEGER`, 2^53 - 1, or below its negative), never a rounded value: an error about
+ * the whole value (its `field` names the codec), or about the struct field `field` (its path, with
+ * the codec first in the message: `seq: u64AsNumber: …`).
  */
-export function unsafeInt64(name: string, value: bigint, bigintCodec: string): CodecError {
-  return new CodecError(
-    name,
-    `${value} is outside Number.MAX_SAFE_INTEGER (±(2^53 - 1)) and cannot be a number without losing precision: decode it with ${bigintCodec} (a bigint)`,
-  );
+function unsafeRead(
+  codec: string,
+  field: string | undefined,
+  value: bigint,
+  bigintCodec: string,
+): CodecError {
+  const detail = `${value} is outside Number.MAX_SAFE_INTEGER (±(2^53 - 1)) and cannot be a number without losing precision: decode it with ${bigintCodec} (a bigint)`;
+  return field === undefined ? new CodecError(codec, detail) : readError(field, `${codec}: ${detail}`);
 }
 
 /**
@@ -34,8 +40,7 @@ export function readU64AsNumber(d: DataView, o: number, le: boolean, field?: str
     hi = d.getUint32(o, false);
     lo = d.getUint32(o + 4, false);
   }
-  if (hi > MAX_SAFE_HIGH)
-    throw unsafeInt64(subject('u64AsNumber', field), (BigInt(hi) << 32n) | BigInt(lo), 'u64');
+  if (hi > MAX_SAFE_HIGH) throw unsafeRead('u64AsNumber', field, (BigInt(hi) << 32n) | BigInt(lo), 'u64');
   return hi * TWO32 + lo;
 }
 
@@ -54,13 +59,9 @@ export function readI64AsNumber(d: DataView, o: number, le: boolean, field?: str
   // exact when it is safe; any value outside the safe range rounds to at least 2^53 in size
   const v = hi * TWO32 + lo;
   if (!Number.isSafeInteger(v))
-    throw unsafeInt64(subject('i64AsNumber', field), (BigInt(hi) << 32n) | BigInt(lo), 'i64');
+    throw unsafeRead('i64AsNumber', field, (BigInt(hi) << 32n) | BigInt(lo), 'i64');
   return v;
 }
-
-// What a decode error names: the struct field (and its codec), or the codec alone.
-const subject = (codec: string, field: string | undefined) =>
-  field === undefined ? codec : `field ${JSON.stringify(field)} (${codec})`;
 
 function int64AsNumber(name: string, signed: boolean): Codec<number> {
   const min = signed ? Number.MIN_SAFE_INTEGER : 0;

@@ -1,6 +1,7 @@
 import { type ByteOrder, HOST_BYTE_ORDER } from '@ts-ebpf/uapi';
 import { CodecError } from '../errors.js';
 import type { Codec, Infer } from './codec.js';
+import { readErrorAt } from './read-path.js';
 import { i64AsNumber, readI64AsNumber, readU64AsNumber, u64AsNumber } from './safe-int64.js';
 import { be16, be32, bool, f32, f64, i8, i16, i32, i64, u8, u16, u32, u64 } from './scalars.js';
 
@@ -116,7 +117,13 @@ type StructRead = (d: DataView, o: number, order: ByteOrder) => StructOf<Fields>
 function loopRead(fields: readonly PlacedField[]): StructRead {
   return (d, o, order) => {
     const out: Record<string, unknown> = {};
-    for (const f of fields) out[f.name] = f.codec.read(d, o + f.offset, order);
+    for (const f of fields) {
+      try {
+        out[f.name] = f.codec.read(d, o + f.offset, order);
+      } catch (e) {
+        throw readErrorAt(e, f.name);
+      }
+    }
     return out as StructOf<Fields>;
   };
 }
@@ -196,7 +203,7 @@ const BIG_READ = `
     }
   };`;
 
-const HELPERS = { readU64AsNumber, readI64AsNumber, hostLittle: HOST_BYTE_ORDER === 'little' };
+const HELPERS = { readU64AsNumber, readI64AsNumber, readErrorAt, hostLittle: HOST_BYTE_ORDER === 'little' };
 
 /**
  * The same read as {@link loopRead}, as one function made for this struct: an object literal of
@@ -211,13 +218,20 @@ const HELPERS = { readU64AsNumber, readI64AsNumber, hostLittle: HOST_BYTE_ORDER 
 function compiledRead(fields: readonly PlacedField[]): StructRead | undefined {
   if (fields.some((f) => f.name === '__proto__' || !Number.isSafeInteger(f.offset))) return undefined;
   const codecs = fields.map((_, i) => `c${i} = c[${i}]`);
+  // A field read by its codec's read is read by a function of its own, which puts the field's
+  // name in front of the path of an error the codec throws (`hdr` + `ts`: `hdr.ts`).
+  const readers: string[] = [];
   const values = fields.map((f, i) => {
     const at = `o + ${f.offset}`;
     const inline = INLINE_READS.get(f.codec);
     const name = JSON.stringify(f.name);
-    return `${name}: ${inline ? inline(at, name) : `c${i}.read(d, ${at}, order)`}`;
+    if (inline) return `${name}: ${inline(at, name)}`;
+    readers.push(
+      `const r${i} = (d, o, order) => { try { return c${i}.read(d, o, order); } catch (e) { throw h.readErrorAt(e, ${name}); } };`,
+    );
+    return `${name}: r${i}(d, ${at}, order)`;
   });
-  const body = fields.length > 0 ? `const ${codecs.join(', ')}; ` : '';
+  const body = fields.length > 0 ? `const ${codecs.join(', ')}; ${readers.join(' ')}` : '';
   const big = fields.some((f) => f.codec === u64 || f.codec === i64) ? BIG_READ : '';
   try {
     const make = new Function(
@@ -256,7 +270,13 @@ export function array<T>(element: Codec<T>, n: number): Codec<T[]> {
     },
     read(d, o, order) {
       const out = new Array<T>(n);
-      for (let i = 0; i < n; i++) out[i] = element.read(d, o + i * stride, order);
+      for (let i = 0; i < n; i++) {
+        try {
+          out[i] = element.read(d, o + i * stride, order);
+        } catch (e) {
+          throw readErrorAt(e, `[${i}]`);
+        }
+      }
       return out;
     },
   };

@@ -99,7 +99,7 @@ describe('u64AsNumber and i64AsNumber', () => {
         { len: 5, ts: 6n },
       ],
     };
-    const cases = [
+    const cases: [typeof ok, string, string][] = [
       [
         { ...ok, hdr: { len: 1, ts: 2n ** 53n } },
         'hdr.ts',
@@ -111,7 +111,7 @@ describe('u64AsNumber and i64AsNumber', () => {
         'list[1].ts',
         'list[1].ts: u64AsNumber: 18446744073709551615 is outside',
       ],
-    ] as const;
+    ];
     for (const order of orders) {
       expect(decode(codec, encode(wide, ok, order), order)).toEqual({
         hdr: { len: 1, ts: 2 },

@@ -15,7 +15,7 @@ import {
   attachUprobe,
   attachXdp,
   inNetns,
-  Link,
+  type Link,
   type NetnsTarget,
   type Program,
 } from '@ts-ebpf/programs';
@@ -28,14 +28,12 @@ export type MapLookup = (name: string) => BpfMap<unknown, unknown>;
 const cookieOf = (c: bigint | number | undefined) => (c === undefined ? {} : { cookie: c });
 
 /**
- * Runs `attach` in `netns` when given. A legacy attachment (tc filter, XDP over netlink) is
- * detached through rtnetlink by interface index, so its detach runs in that namespace too.
+ * Runs `attach` in `netns` when given. The attachment is then detached in that namespace from
+ * anywhere: a bpf_link is bound to its interface, and a legacy one (a tc filter, XDP over
+ * netlink) keeps the netlink socket it was made with, which stays in the namespace it was made in.
  */
 function inNamespace(netns: NetnsTarget | undefined, attach: () => Link): Link {
-  if (netns === undefined) return attach();
-  const link = inNetns(netns, attach);
-  if (link.isBpfLink) return link;
-  return new Link({ kind: link.kind, detach: () => inNetns(netns, () => link.close()) });
+  return netns === undefined ? attach() : inNetns(netns, attach);
 }
 
 /** Attaches `program` as `spec` says, with the attach functions of `@ts-ebpf/programs`. */

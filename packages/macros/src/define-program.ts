@@ -1,6 +1,14 @@
 import type { DslPlugin, Fragment, PluginProgram } from '@ts-ebpf/dsl';
 import type { BpfMap } from '@ts-ebpf/maps';
-import type { IterLink, Link, ProgramLoadOptions } from '@ts-ebpf/programs';
+import {
+  CGROUP_ATTACH_MODES,
+  type IterLink,
+  type Link,
+  type ProgramLoadOptions,
+  TC_DIRECTIONS,
+  XDP_MODES,
+  XDP_VIAS,
+} from '@ts-ebpf/programs';
 import { BpfArgumentError, checkObjectName } from '@ts-ebpf/syscall';
 import type { AttachKind, AttachSpec } from './attach-spec.js';
 import { type AnyMapDefinition, isMapDefinition, type MapDefinition } from './define-map.js';
@@ -124,6 +132,41 @@ const REQUIRED: Readonly<Record<AttachKind, readonly string[]>> = {
   iter: [],
 };
 
+/** The options of an attach kind that take one of a few values, with those values. */
+const CHOICES: Partial<Record<AttachKind, Readonly<Record<string, readonly string[]>>>> = {
+  xdp: { mode: XDP_MODES, via: XDP_VIAS },
+  tcx: { direction: TC_DIRECTIONS },
+  tc: { direction: TC_DIRECTIONS },
+  cgroup: { mode: CGROUP_ATTACH_MODES },
+};
+
+/** The attach kinds that attach where the program was loaded against (its `attachTo`). */
+const LOADED_AGAINST: ReadonlySet<AttachKind> = new Set(['tp_btf', 'fentry', 'fexit', 'fmod_ret', 'lsm']);
+
+/**
+ * Refuses a tp_btf, fentry, fexit, fmod_ret or lsm attach of a program that names no target to be
+ * loaded against (`attachTo`, a `load.attachBtfId`, or a plugin section that sets one).
+ * @throws DefinitionError naming `subject` and `attachTo`
+ */
+export function checkLoadedAgainst(
+  subject: string,
+  program: Pick<ProgramDefinitionOptions<MapDefinitions, undefined>, 'attachTo' | 'load' | 'plugin'>,
+  spec: AttachSpec,
+): void {
+  if (!LOADED_AGAINST.has(spec.kind)) return;
+  if (
+    program.attachTo !== undefined ||
+    program.load?.attachBtfId !== undefined ||
+    program.plugin !== undefined
+  )
+    return;
+  throw new DefinitionError(
+    subject,
+    'attachTo',
+    `is missing: a ${spec.kind} attach attaches where the program was loaded against; give the program attachTo (the kernel function or tracepoint it traces)`,
+  );
+}
+
 /**
  * Checks an attach spec: a known kind, the options it needs, and map names among `maps`.
  * @throws DefinitionError naming `subject` and the option
@@ -148,6 +191,15 @@ export function checkAttach(subject: string, spec: AttachSpec, maps: readonly st
         subject,
         'attach.symbol',
         `is missing: a ${spec.kind} needs a symbol or an offset`,
+      );
+  }
+  for (const [option, choices] of Object.entries(CHOICES[spec.kind] ?? {})) {
+    const value = (spec as unknown as Record<string, unknown>)[option];
+    if (value !== undefined && !choices.includes(value as string))
+      throw new DefinitionError(
+        subject,
+        `attach.${option}`,
+        `${JSON.stringify(value) ?? String(value)} is not one of ${choices.map((c) => `'${c}'`).join(', ')}`,
       );
   }
   const map = spec.kind === 'sockmap' || spec.kind === 'iter' ? spec.map : undefined;
@@ -204,6 +256,9 @@ export function defineProgram<
   for (const [name, def] of Object.entries(maps)) {
     if (!isMapDefinition(def)) fail(`maps.${name}`, 'is not a map definition (make it with defineMap)');
   }
-  if (o.attach !== undefined) checkAttach(subject, o.attach, Object.keys(maps));
+  if (o.attach !== undefined) {
+    checkAttach(subject, o.attach, Object.keys(maps));
+    checkLoadedAgainst(subject, o, o.attach);
+  }
   return Object.freeze({ ...o, maps: Object.freeze({ ...maps }) as M, [BRAND]: true as const });
 }

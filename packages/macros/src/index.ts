@@ -50,6 +50,7 @@ export { DefinitionError, ScriptError } from './errors.js';
 export { ObjectScript, type ObjectScriptOptions, scriptFromObject } from './from-object.js';
 export {
   type AllMaps,
+  type AttachOverrides,
   type ProgramDefinitions,
   type ProgramMaps,
   Script,

@@ -10,10 +10,11 @@ import {
 } from '@ts-ebpf/programs';
 import { attachProgram } from './attach.js';
 import type { AttachSpec } from './attach-spec.js';
-import type { AnyMapDefinition } from './define-map.js';
+import { type AnyMapDefinition, isMapDefinition } from './define-map.js';
 import {
   type AnyProgramDefinition,
   checkAttach,
+  checkLoadedAgainst,
   checkName,
   isProgramDefinition,
   type LinkFor,
@@ -58,6 +59,10 @@ export interface ScriptOptions<
   M extends MapDefinitions,
   P extends ProgramDefinitions,
   S extends Readonly<Record<string, StructOpsRegistration<keyof P & string>>>,
+  O extends AttachOverrides<P, keyof AllMaps<M, P> & string> = AttachOverrides<
+    P,
+    keyof AllMaps<M, P> & string
+  >,
 > {
   /** Maps by name (programs add the maps they declare). */
   readonly maps?: M;
@@ -67,14 +72,32 @@ export interface ScriptOptions<
    * Attach specs by program name, in place of the program's own (`false`: load it, do not
    * attach). For targets known only when the script runs (an interface, a cgroup).
    */
-  readonly attach?: { readonly [K in keyof P]?: AttachSpec<keyof AllMaps<M, P> & string> | false };
+  readonly attach?: O;
   /** Kernel ops structs to register once the programs are loaded, by a name of the script's. */
   readonly structOps?: S;
 }
 
-/** The link of each program of `P` (attached by its definition's spec). */
-export type ScriptLinks<P extends ProgramDefinitions> = {
-  readonly [K in keyof P]: P[K] extends { readonly attach?: infer A } ? LinkFor<A> : Link | undefined;
+/** Attach specs by program name, in place of the programs' own (`false`: load, do not attach). */
+export type AttachOverrides<P extends ProgramDefinitions, MapName extends string = string> = {
+  readonly [K in keyof P]?: AttachSpec<MapName> | false;
+};
+
+/** The link of a program attached by its definition's spec. */
+type DefinedLink<D> = D extends { readonly attach?: infer A } ? LinkFor<A> : Link | undefined;
+
+/** The link of a program the script's `attach` gives `A` for (undefined: its definition's). */
+type OverriddenLink<A, D> = [A] extends [false]
+  ? undefined
+  : [A] extends [undefined]
+    ? DefinedLink<D>
+    : LinkFor<Exclude<A, undefined>>;
+
+/**
+ * The link of each program of `P`: attached by the script's `attach` override `O` when it names
+ * the program (`false`: none), else by its definition's spec.
+ */
+export type ScriptLinks<P extends ProgramDefinitions, O = Record<never, never>> = {
+  readonly [K in keyof P]: K extends keyof O ? OverriddenLink<O[K], P[K]> : DefinedLink<P[K]>;
 };
 
 /**
@@ -86,6 +109,7 @@ export class Script<
   M extends MapDefinitions,
   P extends ProgramDefinitions,
   S extends Readonly<Record<string, StructOpsRegistration>>,
+  O = Record<never, never>,
 > implements Disposable
 {
   /** The maps, typed by their definitions' codecs. */
@@ -93,7 +117,7 @@ export class Script<
   /** The loaded programs. */
   readonly programs: { readonly [K in keyof P]: Program };
   /** The links of attached programs (a program loaded without attach has none: `undefined`). */
-  readonly links: ScriptLinks<P>;
+  readonly links: ScriptLinks<P, O>;
   /** The registered kernel ops structs. */
   readonly structOps: { readonly [K in keyof S]: StructOpsLink };
   readonly #teardown: Teardown;
@@ -111,7 +135,7 @@ export class Script<
   ) {
     this.maps = Object.freeze(parts.maps) as ScriptMaps<M>;
     this.programs = Object.freeze(parts.programs) as Script<M, P, S>['programs'];
-    this.links = Object.freeze(parts.links) as ScriptLinks<P>;
+    this.links = Object.freeze(parts.links) as ScriptLinks<P, O>;
     this.structOps = Object.freeze(parts.structOps) as Script<M, P, S>['structOps'];
     this.#teardown = teardown;
   }
@@ -161,6 +185,10 @@ function plan(
   o: ScriptOptions<MapDefinitions, ProgramDefinitions, Record<string, StructOpsRegistration>>,
 ): Plan {
   const maps = new Map<string, AnyMapDefinition>(Object.entries(o.maps ?? {}));
+  for (const [name, def] of maps) {
+    if (!isMapDefinition(def))
+      throw new DefinitionError('script', `maps.${name}`, 'is not a map definition (make it with defineMap)');
+  }
   const owner = new Map<string, string>([...maps.keys()].map((k) => [k, 'the script']));
   const programs = Object.entries(o.programs ?? {});
   for (const [name, def] of programs) {
@@ -196,10 +224,28 @@ function plan(
   const planned = programs.map(([name, def]): Plan['programs'][number] => {
     kernelName(`program '${name}'`, def.name, name);
     const override = overrides[name];
-    if (override) checkAttach(`script attach of program '${name}'`, override, mapNames);
+    if (override !== undefined && override !== false) {
+      checkAttach(`script attach of program '${name}'`, override, mapNames);
+      checkLoadedAgainst(`script attach of program '${name}'`, def, override);
+    }
     return [name, def, override === false ? undefined : (override ?? (def.attach as AttachSpec | undefined))];
   });
   for (const [opsName, ops] of Object.entries(o.structOps ?? {})) {
+    const subject = `struct_ops '${opsName}'`;
+    if (typeof ops !== 'object' || ops === null)
+      throw new DefinitionError('script', `structOps.${opsName}`, 'is not an object ({ type, members })');
+    if (typeof ops.type !== 'string')
+      throw new DefinitionError(
+        subject,
+        'type',
+        "is not a string (the kernel's ops struct, e.g. 'tcp_congestion_ops')",
+      );
+    if (typeof ops.members !== 'object' || ops.members === null)
+      throw new DefinitionError(
+        subject,
+        'members',
+        'is not an object (member name → the program implementing it)',
+      );
     for (const [member, program] of Object.entries(ops.members)) {
       if (!Object.hasOwn(o.programs ?? {}, program))
         throw new DefinitionError(
@@ -220,6 +266,12 @@ function load(
 ): Program {
   const own = Object.fromEntries(Object.keys(def.maps as MapDefinitions).map((m) => [m, maps[m]!]));
   const body = def.build(Object.freeze(own));
+  if (typeof body !== 'object' || body === null)
+    throw new DefinitionError(
+      `program '${name}'`,
+      'build',
+      `returned ${body === null ? 'null' : typeof body}, not instructions, bytes or a plugin-built program`,
+    );
   const common = {
     ...def.load,
     name: kernelName(`program '${name}'`, def.name, name),
@@ -278,7 +330,8 @@ export function script<
   const M extends MapDefinitions = Record<never, never>,
   const P extends ProgramDefinitions = Record<never, never>,
   const S extends Readonly<Record<string, StructOpsRegistration<keyof P & string>>> = Record<never, never>,
->(o: ScriptOptions<M, P, S>): Script<AllMaps<M, P>, P, S> {
+  const O extends AttachOverrides<P, keyof AllMaps<M, P> & string> = Record<never, never>,
+>(o: ScriptOptions<M, P, S, O>): Script<AllMaps<M, P>, P, S, O> {
   const p = plan(o as never);
   const teardown = new Teardown();
   const maps: Record<string, BpfMap<unknown, unknown>> = {};

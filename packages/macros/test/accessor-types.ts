@@ -43,6 +43,19 @@ export function accessorTypes(): void {
   const maybe: Link | undefined = s.links.loadOnly;
   void [value, bytes, link, maybe];
 
+  // the script's attach overrides type the links: false is none, an iter spec an IterLink
+  const over = script({
+    programs: { count, walk, loadOnly },
+    attach: { count: false, loadOnly: { kind: 'iter' } },
+  });
+  const none: undefined = over.links.count;
+  const nowIter: IterLink = over.links.loadOnly;
+  const stillIter: IterLink = over.links.walk;
+  void [none, nowIter, stillIter];
+  // @ts-expect-error a program the script does not attach has no link
+  const detached: Link = over.links.count;
+  void detached;
+
   // @ts-expect-error a u32 key is a number
   s.maps.counts.get('zero');
   // @ts-expect-error a u64 value is a bigint

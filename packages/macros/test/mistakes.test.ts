@@ -3,6 +3,7 @@ import { bpf } from '@ts-ebpf/dsl';
 import { xdpPlugin } from '@ts-ebpf/dsl-xdp';
 import { bytes, MapSpecError, MapType, perCpu, u32, u64 } from '@ts-ebpf/maps';
 import {
+  BpfAttachType,
   BpfProgType,
   InterfaceNotFoundError,
   kprobeUnsupportedReason,
@@ -198,6 +199,53 @@ describe('macros: definition mistakes (no kernel needed)', () => {
       names: ["struct_ops 'cc'", 'members.ssthresh', 'nope'],
     },
     {
+      what: 'an XDP mode that is none of the modes (untyped caller)',
+      act: () =>
+        defineProgram({
+          name: 'pass',
+          type: BpfProgType.XDP,
+          build: code,
+          attach: { kind: 'xdp', interface: 'lo', mode: 'generic' } as never,
+        }),
+      error: DefinitionError,
+      names: ["program 'pass'", 'attach.mode', '"generic"', "'skb'"],
+    },
+    {
+      what: 'a tc direction that is none of the directions, in a script override (untyped caller)',
+      act: () =>
+        script({
+          programs: { pass: xdpProgram },
+          attach: { pass: { kind: 'tc', interface: 'lo', direction: 'sideways' } as never },
+        }),
+      error: DefinitionError,
+      names: ["program 'pass'", 'attach.direction', '"sideways"', "'ingress'"],
+    },
+    {
+      what: 'a tp_btf attach of a program that names nothing to be loaded against',
+      act: () =>
+        defineProgram({
+          name: 'sched',
+          type: BpfProgType.TRACING,
+          expectedAttachType: BpfAttachType.TRACE_RAW_TP,
+          build: code,
+          attach: { kind: 'tp_btf' },
+        }),
+      error: DefinitionError,
+      names: ["program 'sched'", 'attachTo', 'tp_btf'],
+    },
+    {
+      what: 'a map that is not an object from defineMap (untyped caller)',
+      act: () => script({ maps: { m: { type: 1 } as never } }),
+      error: DefinitionError,
+      names: ['maps.m', 'defineMap'],
+    },
+    {
+      what: 'a struct_ops registration without its ops struct (untyped caller)',
+      act: () => script({ programs: { pass: xdpProgram }, structOps: { cc: { members: {} } as never } }),
+      error: DefinitionError,
+      names: ["struct_ops 'cc'", 'type', 'tcp_congestion_ops'],
+    },
+    {
       what: 'a value that is not an object from defineProgram',
       act: () => script({ programs: { pass: { build: code } as never } }),
       error: DefinitionError,
@@ -215,6 +263,14 @@ describeKernel('macros: mistakes found in the kernel, wrapped in ScriptError', (
       error: ScriptError,
       names: ["load program 'bad'", 'R0'],
       cause: VerifierError,
+    },
+    {
+      what: 'a build that returns nothing of a program (untyped caller)',
+      act: () =>
+        script({ programs: { bad: defineProgram({ type: BpfProgType.XDP, build: () => null as never }) } }),
+      error: ScriptError,
+      names: ["load program 'bad'", 'build', 'null'],
+      cause: DefinitionError,
     },
     {
       what: 'an xdp attach to an interface that does not exist',

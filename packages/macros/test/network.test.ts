@@ -1,7 +1,8 @@
+import { bpf } from '@ts-ebpf/dsl';
 import { tc } from '@ts-ebpf/dsl-tc';
 import { xdpPlugin } from '@ts-ebpf/dsl-xdp';
 import { BpfAttachType, BpfProgType, NfInetHook, NfVerdict, netnsPath, queryXdp } from '@ts-ebpf/programs';
-import { describeKernel, VethPair } from '@ts-ebpf/test-utils';
+import { describeKernel, LoopbackNetns, openFds, VethPair } from '@ts-ebpf/test-utils';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { defineProgram, script } from '../src/index.js';
 import { counter, countOf, countThenReturn, eventually } from './support.js';
@@ -70,6 +71,36 @@ describeKernel('macros: network attach kinds', () => {
       expect(s.links.count?.isBpfLink).toBe(false);
     }
     expect(qdiscs()).not.toContain('clsact');
+  });
+
+  it('tc and xdp in a namespace whose path is gone by close(): detached, nothing left open', () => {
+    const count = defineProgram({
+      maps: { counts: counter },
+      type: BpfProgType.SCHED_CLS,
+      build: ({ counts }) => countThenReturn(counts.fd, TC_ACT_OK),
+    });
+    const pass = defineProgram({ type: BpfProgType.XDP, build: () => bpf`r0 = 2; exit` });
+    const before = openFds().size;
+    const ns = new LoopbackNetns('mcg');
+    const s = script({
+      programs: { count, pass },
+      attach: {
+        count: { kind: 'tc', interface: 'lo', direction: 'ingress', netns: ns.path },
+        pass: { kind: 'xdp', interface: 'lo', via: 'netlink', mode: 'skb', netns: ns.path },
+      },
+    });
+    // `ip netns del` unmounts the path; the namespace lives on while the attachments hold it
+    ns[Symbol.dispose]();
+    s.close();
+    expect(openFds().size).toBe(before);
+    // a path that names no namespace: refused, and nothing is left open either
+    expect(() =>
+      script({
+        programs: { pass },
+        attach: { pass: { kind: 'xdp', interface: 'lo', netns: '/run/netns/ts-ebpf-no-such-namespace' } },
+      }),
+    ).toThrow(/no-such-namespace/);
+    expect(openFds().size).toBe(before);
   });
 
   it('sk_lookup: runs for each lookup in the namespace', async () => {

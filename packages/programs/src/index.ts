@@ -11,6 +11,7 @@ export { HelperThreadError, startHelperThreads, stopHelperThreads } from '@ts-eb
 export { BpfAttachType, BpfProgType } from '@ts-ebpf/uapi';
 export {
   attachCgroup,
+  CGROUP_ATTACH_MODES,
   type CgroupAttachMode,
   type CgroupAttachOptions,
   type CgroupQueryOptions,
@@ -47,6 +48,7 @@ export {
   attachTcx,
   deleteClsact,
   queryTcx,
+  TC_DIRECTIONS,
   type TcClassicOptions,
   type TcDirection,
   type TcxOptions,
@@ -71,6 +73,8 @@ export {
 export {
   attachXdp,
   queryXdp,
+  XDP_MODES,
+  XDP_VIAS,
   type XdpAttachOptions,
   XdpFlags,
   type XdpMode,

@@ -16,8 +16,15 @@ export function netnsPath(name: string): string {
  * `fn` belong to that namespace; bpf objects are not namespaced.
  */
 export function inNetns<T>(netns: NetnsTarget, fn: () => T): T {
-  const original = fileOpen('/proc/thread-self/ns/net', O.O_RDONLY);
+  // The target first: a path that cannot be opened leaves nothing open.
   const target = typeof netns === 'number' ? netns : fileOpen(netns, O.O_RDONLY);
+  let original: number;
+  try {
+    original = fileOpen('/proc/thread-self/ns/net', O.O_RDONLY);
+  } catch (e) {
+    if (typeof netns !== 'number') close(target);
+    throw e;
+  }
   try {
     setns(target, CLONE_NEWNET);
     try {

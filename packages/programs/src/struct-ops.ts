@@ -22,6 +22,7 @@ import { HOST_LITTLE_ENDIAN } from '@ts-ebpf/uapi';
 import { Link, LinkOperationError } from './link.js';
 import type { Program } from './program.js';
 import { memberOf } from './struct-ops-member.js';
+import { explainStructOpsRefusal, type StructOpsGiven } from './struct-ops-refusal.js';
 
 /** A data member's value: a number (host byte order, member-sized), a string (char array) or raw bytes. */
 export type StructOpsField = number | bigint | string | Uint8Array;
@@ -154,12 +155,19 @@ export class StructOps implements Disposable {
   /** The value written to the map (a copy; host byte order). */
   readonly #value: Uint8Array;
   readonly #map: BpfMap<number, Uint8Array>;
+  readonly #given: StructOpsGiven;
   #registered = false;
   #closed = false;
 
-  private constructor(type: string, link: boolean, map: BpfMap<number, Uint8Array>, value: Uint8Array) {
-    this.type = type;
+  private constructor(
+    given: StructOpsGiven,
+    link: boolean,
+    map: BpfMap<number, Uint8Array>,
+    value: Uint8Array,
+  ) {
+    this.type = given.type;
     this.link = link;
+    this.#given = given;
     this.#map = map;
     this.#value = value;
   }
@@ -169,8 +177,9 @@ export class StructOps implements Disposable {
    * the value is written now (a `BPF_F_LINK` map's update does not register), so the ops can
    * also replace registered ones through {@link StructOpsLink.replace}.
    * @throws StructOpsTypeError when the kernel lacks the ops struct or a member, or a program
-   * does not fit its member; BpfArgumentError for a field that does not fit; BpfSyscallError
-   * when the kernel refuses the map or its value
+   * does not fit its member; BpfArgumentError for a field that does not fit; AttachError when the
+   * type's check refuses the value (EINVAL: a required member missing …); BpfSyscallError when
+   * the kernel refuses the map
    */
   static create(o: StructOpsOptions): StructOps {
     const btf = o.btf ?? kernelBtf();
@@ -188,13 +197,18 @@ export class StructOps implements Disposable {
       name,
       ...(o.btfFd !== undefined ? { btfFd: o.btfFd } : {}),
     });
+    const given: StructOpsGiven = {
+      type: layout.type,
+      name: typeof fieldName === 'string' ? fieldName : undefined,
+      members: [...Object.keys(o.programs), ...Object.keys(o.fields ?? {})],
+    };
     try {
       if (link) map.set(ZERO_KEY, value);
     } catch (e) {
       map.close();
-      throw e;
+      throw explainStructOpsRefusal(e, given);
     }
-    return new StructOps(layout.type, link, map, value);
+    return new StructOps(given, link, map, value);
   }
 
   /** The STRUCT_OPS map. @throws ObjectClosedError after close */
@@ -227,7 +241,8 @@ export class StructOps implements Disposable {
    * update that registers a legacy struct_ops map. Closing the returned link unregisters
    * (the link's end, or the map element's deletion). A map registers once.
    * @throws LinkOperationError when these ops were registered already
-   * @throws BpfSyscallError when the kernel refuses (EEXIST: the name is taken …)
+   * @throws AttachError when the kernel refuses: other ops of the type have the name (EEXIST), or
+   * (legacy registration) the type's check refuses the value (EINVAL); BpfSyscallError otherwise
    */
   register(): StructOpsLink {
     this.#check();
@@ -235,7 +250,12 @@ export class StructOps implements Disposable {
       throw new LinkOperationError('struct_ops', 'register', `struct_ops ${this.type} is registered already`);
     if (this.link) {
       // The kernel's link holds the map: nothing of ours needs to stay open.
-      const fd = linkCreate({ progFd: this.#map.fd, targetFd: 0, attachType: BpfAttachType.STRUCT_OPS });
+      let fd: number;
+      try {
+        fd = linkCreate({ progFd: this.#map.fd, targetFd: 0, attachType: BpfAttachType.STRUCT_OPS });
+      } catch (e) {
+        throw explainStructOpsRefusal(e, this.#given);
+      }
       this.#registered = true;
       return new StructOpsLink(this.type, { kind: 'struct_ops', fd });
     }
@@ -245,7 +265,7 @@ export class StructOps implements Disposable {
       this.#map.set(ZERO_KEY, this.#value);
     } catch (e) {
       close(held);
-      throw e;
+      throw explainStructOpsRefusal(e, this.#given);
     }
     this.#registered = true;
     return new StructOpsLink(this.type, {

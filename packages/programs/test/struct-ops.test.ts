@@ -10,9 +10,16 @@ import {
   setsockopt,
   socket,
 } from '@ts-ebpf/syscall';
-import { describeKernel, socketFd } from '@ts-ebpf/test-utils';
+import { describeKernel, socketFd, thrownBy } from '@ts-ebpf/test-utils';
 import { expect, it } from 'vitest';
-import { attachStructOps, LinkOperationError, Program, StructOps, structOpsMember } from '../src/index.js';
+import {
+  AttachError,
+  attachStructOps,
+  LinkOperationError,
+  Program,
+  StructOps,
+  structOpsMember,
+} from '../src/index.js';
 import { Counter, eventually } from './helpers.js';
 
 const IPPROTO_TCP = 6;
@@ -49,20 +56,12 @@ describeKernel('struct_ops', () => {
     it(`registers a tcp_congestion_ops written in BPF (${link ? 'bpf_link' : 'map update'}), selectable with setsockopt`, async () => {
       const name = `tsebpf_${link ? 'l' : 'm'}${process.pid % 10000}`;
       using c = new Counter();
-      const load = (member: string, ret: number) =>
-        Program.load({
-          type: BpfProgType.STRUCT_OPS,
-          attachTo: `tcp_congestion_ops.${member}`,
-          instructions: c.code(ret),
-        });
-      using ssthresh = load('ssthresh', 10);
-      using undo = load('undo_cwnd', 10);
-      using avoid = load('cong_avoid', 0);
+      using congestion = congestionPrograms(c);
       const fd = socket(2, 1, 0);
       try {
         const ops = attachStructOps({
           type: 'tcp_congestion_ops',
-          programs: { ssthresh, undo_cwnd: undo, cong_avoid: avoid },
+          programs: congestion.programs,
           fields: { name },
         });
         try {
@@ -81,7 +80,70 @@ describeKernel('struct_ops', () => {
       }
     });
   }
+
+  it('explains a name registered already (EEXIST) and a value the type refuses (EINVAL)', () => {
+    const name = `tsebpf_e${process.pid % 10000}`;
+    using c = new Counter();
+    using congestion = congestionPrograms(c);
+    const { programs } = congestion;
+    for (const link of [true, false]) {
+      using first = attachStructOps({ type: 'tcp_congestion_ops', programs, fields: { name } });
+      const thrown = thrownBy(() => {
+        using second = StructOps.create({ type: 'tcp_congestion_ops', programs, fields: { name }, link });
+        second.register().close();
+      });
+      expect(thrown).toBeInstanceOf(AttachError);
+      expect((thrown as AttachError).target).toBe(`struct_ops tcp_congestion_ops '${name}'`);
+      expect((thrown as Error).message).toContain(`registered under the name '${name}'`);
+      expect((thrown as Error).cause).toBeInstanceOf(BpfSyscallError);
+      expect(((thrown as Error).cause as BpfSyscallError).code).toBe('EEXIST');
+      first.close();
+    }
+    // without undo_cwnd, which tcp_congestion_ops requires
+    const { ssthresh, cong_avoid } = programs;
+    for (const link of [true, false]) {
+      const thrown = thrownBy(() => {
+        using ops = StructOps.create({
+          type: 'tcp_congestion_ops',
+          programs: { ssthresh: ssthresh!, cong_avoid: cong_avoid! },
+          fields: { name },
+          link,
+        });
+        ops.register().close();
+      });
+      expect(thrown).toBeInstanceOf(AttachError);
+      expect((thrown as Error).message).toContain('given: ssthresh, cong_avoid, name');
+      expect(((thrown as Error).cause as BpfSyscallError).code).toBe('EINVAL');
+    }
+  });
 });
+
+/**
+ * The programs of a minimal tcp_congestion_ops (ssthresh, undo_cwnd and cong_avoid, each counting
+ * its calls in `c`), closed together.
+ */
+function congestionPrograms(c: Counter): { readonly programs: Record<string, Program> } & Disposable {
+  const programs: Record<string, Program> = {};
+  const close = () => {
+    for (const p of Object.values(programs)) p.close();
+  };
+  try {
+    for (const [member, ret] of [
+      ['ssthresh', 10],
+      ['undo_cwnd', 10],
+      ['cong_avoid', 0],
+    ] as const)
+      programs[member] = Program.load({
+        type: BpfProgType.STRUCT_OPS,
+        attachTo: `tcp_congestion_ops.${member}`,
+        instructions: c.code(ret),
+      });
+  } catch (e) {
+    close();
+    throw e;
+  }
+  return { programs, [Symbol.dispose]: close };
+}
 
 /** A localhost TCP transfer whose sender uses congestion control `name`. */
 async function trafficWith(name: string): Promise<void> {

@@ -17,7 +17,12 @@ export function openFds(): Map<number, string> {
 export function leakedFds(before: Map<number, string>): string[] {
   const leaked: string[] = [];
   for (const [fd, target] of openFds()) {
-    if (before.get(fd) !== target && /^anon_inode:|^\/sys\/fs\/bpf|^socket:|perf_event|bpf/.test(target)) {
+    if (
+      before.get(fd) !== target &&
+      /^anon_inode:|^\/sys\/fs\/bpf|^socket:|perf_event|bpf|^(net|mnt|pid|user|uts|ipc|cgroup|time):\[/.test(
+        target,
+      )
+    ) {
       leaked.push(`${fd} -> ${target}`);
     }
   }

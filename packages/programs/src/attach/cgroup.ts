@@ -18,6 +18,7 @@ import {
   isErrno,
   requireAttachType,
   requireCgroupDir,
+  requireChoice,
   requireProgramType,
 } from './check.js';
 import { type FdTarget, openTarget } from './target-fd.js';
@@ -45,6 +46,11 @@ const MODE_FLAGS: Record<Exclude<CgroupAttachMode, 'link'>, number> = {
   override: BpfAttachFlag.ALLOW_OVERRIDE,
   multi: BpfAttachFlag.ALLOW_MULTI,
 };
+/** Every {@link CgroupAttachOptions.mode}. */
+export const CGROUP_ATTACH_MODES: readonly CgroupAttachMode[] = Object.freeze([
+  'link',
+  ...(Object.keys(MODE_FLAGS) as CgroupAttachMode[]),
+]);
 
 /** Program types that attach to a cgroup. */
 const CGROUP_PROGRAM_TYPES = [
@@ -70,11 +76,11 @@ export function attachCgroup(program: Program, cgroup: FdTarget, o: CgroupAttach
   const where = describeCgroup(cgroup);
   requireProgramType(program, where, CGROUP_PROGRAM_TYPES);
   const attachType = requireAttachType(program, where, o.attachType);
+  const mode = requireChoice(o.mode ?? 'link', 'mode', CGROUP_ATTACH_MODES);
   if (typeof cgroup === 'string') requireCgroupDir(cgroup);
   const target = openTarget(cgroup, true);
   const extraFds = target.owned ? [target.fd] : [];
   try {
-    const mode = o.mode ?? 'link';
     if (mode === 'link') {
       const fd = linkCreate({ progFd: program.fd, targetFd: target.fd, attachType, flags: o.flags ?? 0 });
       return new Link({ kind: 'cgroup', fd, extraFds });

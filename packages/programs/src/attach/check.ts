@@ -43,6 +43,19 @@ export function requireAttachType(
   return t;
 }
 
+/**
+ * Refuses, before the kernel is asked, an option that is none of its choices (an untyped caller's
+ * typo would otherwise pick a default: another mode, the other direction).
+ * @throws BpfArgumentError naming the option, the value and the choices
+ */
+export function requireChoice<T extends string>(value: T, option: string, choices: readonly T[]): T {
+  if (choices.includes(value)) return value;
+  throw new BpfArgumentError(
+    option,
+    `${JSON.stringify(value) ?? String(value)} is not one of ${choices.map((c) => `'${c}'`).join(', ')}`,
+  );
+}
+
 const CGROUP2_SUPER_MAGIC = 0x63677270;
 
 /**

@@ -2,9 +2,9 @@ import { BpfAttachType, BpfProgType, linkCreate, type ProgQueryResult, progQuery
 import { Link } from '../link.js';
 import { describeInterface, type Interface, ifindex } from '../netlink/ifindex.js';
 import { attrString, attrU32, NLM_F, NLMSG, nested, tcmsg } from '../netlink/message.js';
-import { NetlinkError, withRtNetlink } from '../netlink/socket.js';
+import { NetlinkError, RtNetlink, withRtNetlink } from '../netlink/socket.js';
 import type { Program } from '../program.js';
-import { requireProgramType } from './check.js';
+import { requireChoice, requireProgramType } from './check.js';
 
 /** Which way the packets go. */
 export type TcDirection = 'ingress' | 'egress';
@@ -13,6 +13,8 @@ const TCX_TYPE: Record<TcDirection, number> = {
   ingress: BpfAttachType.TCX_INGRESS,
   egress: BpfAttachType.TCX_EGRESS,
 };
+/** Every {@link TcDirection}. */
+export const TC_DIRECTIONS: readonly TcDirection[] = Object.freeze(Object.keys(TCX_TYPE) as TcDirection[]);
 
 /** Options of {@link attachTcx}. */
 export interface TcxOptions {
@@ -31,6 +33,7 @@ export function attachTcx(
   direction: TcDirection,
   o: TcxOptions = {},
 ): Link {
+  requireChoice(direction, 'direction', TC_DIRECTIONS);
   const index = ifindex(iface);
   requireProgramType(program, `tcx ${direction} on ${describeInterface(iface)}`, [BpfProgType.SCHED_CLS]);
   return new Link({ kind: 'tcx', fd: interfaceLinkCreate(program, index, TCX_TYPE[direction], o) });
@@ -60,6 +63,7 @@ export function interfaceLinkCreate(
 
 /** Lists the programs and links on an interface's tcx hook. */
 export function queryTcx(iface: Interface, direction: TcDirection): ProgQueryResult {
+  requireChoice(direction, 'direction', TC_DIRECTIONS);
   return progQuery({ targetFd: ifindex(iface), attachType: TCX_TYPE[direction] });
 }
 
@@ -92,15 +96,23 @@ function clsactParent(direction: TcDirection): number {
 /** Adds a clsact qdisc to the interface; returns false when one is already there. */
 export function addClsact(iface: Interface): boolean {
   const index = ifindex(iface);
+  return withRtNetlink((nl) => addClsactOn(nl, index));
+}
+
+/** Removes the interface's clsact qdisc (and every filter on it). */
+export function deleteClsact(iface: Interface): void {
+  const index = ifindex(iface);
+  withRtNetlink((nl) => deleteClsactOn(nl, index));
+}
+
+function addClsactOn(nl: RtNetlink, index: number): boolean {
   try {
-    withRtNetlink((nl) =>
-      nl.request(
-        'RTM_NEWQDISC clsact',
-        NLMSG.RTM_NEWQDISC,
-        NLM_F.CREATE | NLM_F.EXCL,
-        tcmsg(index, 0xffff0000, TC_H_CLSACT, 0),
-        [attrString(TCA_KIND, 'clsact')],
-      ),
+    nl.request(
+      'RTM_NEWQDISC clsact',
+      NLMSG.RTM_NEWQDISC,
+      NLM_F.CREATE | NLM_F.EXCL,
+      tcmsg(index, 0xffff0000, TC_H_CLSACT, 0),
+      [attrString(TCA_KIND, 'clsact')],
     );
     return true;
   } catch (e) {
@@ -109,19 +121,17 @@ export function addClsact(iface: Interface): boolean {
   }
 }
 
-/** Removes the interface's clsact qdisc (and every filter on it). */
-export function deleteClsact(iface: Interface): void {
-  const index = ifindex(iface);
-  withRtNetlink((nl) =>
-    nl.request('RTM_DELQDISC clsact', NLMSG.RTM_DELQDISC, 0, tcmsg(index, 0xffff0000, TC_H_CLSACT, 0), [
-      attrString(TCA_KIND, 'clsact'),
-    ]),
-  );
+function deleteClsactOn(nl: RtNetlink, index: number): void {
+  nl.request('RTM_DELQDISC clsact', NLMSG.RTM_DELQDISC, 0, tcmsg(index, 0xffff0000, TC_H_CLSACT, 0), [
+    attrString(TCA_KIND, 'clsact'),
+  ]);
 }
 
 /**
  * The classic tc attach: a clsact qdisc (added when missing, removed on close if added
- * here) and a direct-action cls_bpf filter, all over rtnetlink.
+ * here) and a direct-action cls_bpf filter, all over rtnetlink. The attachment keeps the netlink
+ * socket it was made with, so it is updated and detached in the network namespace it was made in
+ * (`inNetns`), from whichever namespace `close()` is called.
  */
 export function attachTcClassic(
   program: Program,
@@ -129,44 +139,51 @@ export function attachTcClassic(
   direction: TcDirection,
   o: TcClassicOptions = {},
 ): Link {
+  requireChoice(direction, 'direction', TC_DIRECTIONS);
   const index = ifindex(iface);
   requireProgramType(program, `tc ${direction} on ${describeInterface(iface)}`, [
     BpfProgType.SCHED_CLS,
     BpfProgType.SCHED_ACT,
   ]);
-  const created = addClsact(index);
   const parent = clsactParent(direction);
   const info = (((o.priority ?? 1) << 16) | ETH_P_ALL_BE) >>> 0;
   const handle = o.handle ?? 1;
   const name = o.name ?? (program.name || 'ts-ebpf');
+  const nl = new RtNetlink();
   const set = (p: Program, flags: number) =>
-    withRtNetlink((nl) =>
-      nl.request('RTM_NEWTFILTER bpf', NLMSG.RTM_NEWTFILTER, flags, tcmsg(index, handle, parent, info), [
-        attrString(TCA_KIND, 'bpf'),
-        nested(
-          TCA_OPTIONS,
-          attrU32(TCA_BPF_FD, p.fd),
-          attrString(TCA_BPF_NAME, name),
-          attrU32(TCA_BPF_FLAGS, TCA_BPF_FLAG_ACT_DIRECT),
-        ),
-      ]),
-    );
+    nl.request('RTM_NEWTFILTER bpf', NLMSG.RTM_NEWTFILTER, flags, tcmsg(index, handle, parent, info), [
+      attrString(TCA_KIND, 'bpf'),
+      nested(
+        TCA_OPTIONS,
+        attrU32(TCA_BPF_FD, p.fd),
+        attrString(TCA_BPF_NAME, name),
+        attrU32(TCA_BPF_FLAGS, TCA_BPF_FLAG_ACT_DIRECT),
+      ),
+    ]);
+  let created = false;
   try {
+    created = addClsactOn(nl, index);
     set(program, NLM_F.CREATE | NLM_F.EXCL);
   } catch (e) {
-    if (created) deleteClsact(index);
+    try {
+      if (created) deleteClsactOn(nl, index);
+    } finally {
+      nl.close();
+    }
     throw e;
   }
   return new Link({
     kind: 'tc-classic',
     detach: () => {
-      if (created) deleteClsact(index);
-      else
-        withRtNetlink((nl) =>
+      try {
+        if (created) deleteClsactOn(nl, index);
+        else
           nl.request('RTM_DELTFILTER bpf', NLMSG.RTM_DELTFILTER, 0, tcmsg(index, handle, parent, info), [
             attrString(TCA_KIND, 'bpf'),
-          ]),
-        );
+          ]);
+      } finally {
+        nl.close();
+      }
     },
     update: (next) => set(next, NLM_F.REPLACE),
   });

@@ -18,7 +18,7 @@ import {
 } from '../netlink/message.js';
 import { NetlinkError, RtNetlink, withRtNetlink } from '../netlink/socket.js';
 import { Program } from '../program.js';
-import { describeProgram, requireProgramType } from './check.js';
+import { describeProgram, requireChoice, requireProgramType } from './check.js';
 
 /** `XDP_FLAGS_*` (linux/if_link.h). */
 export const XdpFlags = {
@@ -37,6 +37,14 @@ const MODE_FLAG: Record<XdpMode, number> = {
   drv: XdpFlags.DRV_MODE,
   hw: XdpFlags.HW_MODE,
 };
+/** Every {@link XdpAttachOptions.mode}. */
+export const XDP_MODES: readonly XdpMode[] = Object.freeze(Object.keys(MODE_FLAG) as XdpMode[]);
+/** Every {@link XdpAttachOptions.via}. */
+export const XDP_VIAS: readonly NonNullable<XdpAttachOptions['via']>[] = Object.freeze([
+  'link',
+  'netlink',
+  'auto',
+]);
 
 // IFLA_XDP (linux/if_link.h) and its nested attributes.
 const IFLA_XDP = 43;
@@ -64,8 +72,8 @@ export interface XdpAttachOptions {
 export function attachXdp(program: Program, iface: Interface, o: XdpAttachOptions = {}): Link {
   const index = ifindex(iface);
   checkXdpProgram(program, iface);
-  const flags = o.mode ? MODE_FLAG[o.mode] : 0;
-  const via = o.via ?? 'auto';
+  const flags = o.mode === undefined ? 0 : MODE_FLAG[requireChoice(o.mode, 'mode', XDP_MODES)];
+  const via = requireChoice(o.via ?? 'auto', 'via', XDP_VIAS);
   let first: unknown;
   if (via !== 'netlink') {
     try {

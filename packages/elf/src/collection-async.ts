@@ -1,7 +1,7 @@
 import { Program } from '@ts-ebpf/programs';
 import { BpfArgumentError, checkThreads } from '@ts-ebpf/syscall';
 import type { Collection, CollectionOptions } from './collection.js';
-import { addEach, prepareAll, startCollection } from './collection-load.js';
+import { addEach, prepareAll, startCollection, undoLoad } from './collection-load.js';
 import type { CollectionSpec } from './collection-spec.js';
 
 /** Options of {@link loadCollectionAsync}. */
@@ -52,7 +52,7 @@ export async function loadCollectionAsync(
     addEach(load, prepared, results);
     return load.finish();
   } catch (e) {
-    load.collection.close();
+    undoLoad(load.collection);
     throw e;
   }
 }

@@ -245,6 +245,10 @@ function structOpsAttach(prog: ProgramSpec, plans: StructOpsPlans): StructOpsAtt
  * `source` is the object's bytes, or a spec from {@link loadCollectionSpec} changed through
  * `spec.adjust` (open → adjust → load); the spec's edits are checked again, as a whole,
  * before the kernel is asked. Programs set not to autoload are left out.
+ *
+ * Maps pinned by name (under `options.pinRoot`) or by path reuse a pin found there, else are
+ * pinned; when the load fails, everything made is closed and the pins it made are removed with
+ * the bpffs directories made for them (pins it reused stay), as libbpf's `bpf_object__load` does.
  * @throws SpecEditError for edits that conflict (a program type and an attach type that do not fit)
  */
 export function loadCollection(
@@ -274,8 +278,21 @@ export function loadCollection(
     }
     return load.finish();
   } catch (e) {
-    load.collection.close();
+    undoLoad(load.collection);
     throw e;
+  }
+}
+
+/**
+ * Undoes a load that failed: closes everything it made, then removes the pins it made (as
+ * libbpf's `bpf_object__load` unpins the maps it pinned, not those it reused).
+ * @internal
+ */
+export function undoLoad(collection: Collection): void {
+  try {
+    collection.close();
+  } finally {
+    collection.removeCreatedPins();
   }
 }
 
@@ -398,7 +415,16 @@ export function startCollection(
   const readOnly = [...spec.dataSections.values()].filter((d) => d.readOnly);
   const bound = readOnly.length > 0 ? created.data.get(readOnly[readOnly.length - 1]!.name) : undefined;
   const structOps = new Map<string, StructOps>();
-  const collection = new Collection(spec, created.maps, created.data, programs, btf, structOps, kconfig);
+  const collection = new Collection(
+    spec,
+    created.maps,
+    created.data,
+    programs,
+    btf,
+    structOps,
+    kconfig,
+    created.pins,
+  );
   return {
     collection,
     context,

@@ -2,12 +2,12 @@ import type { Btf } from '@ts-ebpf/btf';
 import type { LoadedBtf } from '@ts-ebpf/btf/kernel';
 import type { PluginRegistry } from '@ts-ebpf/dsl';
 import { bpfCookieSupported, type Link, type Program, type StructOps } from '@ts-ebpf/programs';
-import type { MappedMemory } from '@ts-ebpf/syscall';
+import type { MappedMemory, PinPlace } from '@ts-ebpf/syscall';
 import { BpfProgType, closeTogether } from '@ts-ebpf/syscall';
 import { type AttachTargets, attachBySection } from './attach.js';
 import type { CollectionSpec, CollectionSpecOptions, ProgramSpec } from './collection-spec.js';
 
-import type { RawMap } from './create-maps.js';
+import { type RawMap, undoPins } from './create-maps.js';
 import { NameNotFoundError, ObjectBtfError, SectionAttachError, UsdtAttachError } from './errors.js';
 import type { KconfigData } from './kconfig.js';
 import { USDT_IP_MAP, USDT_SPECS_MAP, UsdtSpecTable, type UsdtTarget } from './usdt/attach.js';
@@ -73,6 +73,7 @@ export class Collection implements Disposable {
   readonly #mappings = new Map<string, MappedMemory>();
   readonly #links: Link[] = [];
   readonly #kconfig: KconfigData | undefined;
+  #pins: readonly PinPlace[];
   #usdt: UsdtSpecTable | undefined;
   #closed = false;
 
@@ -85,6 +86,7 @@ export class Collection implements Disposable {
     btf: LoadedBtf | undefined,
     structOps: Map<string, StructOps> = new Map(),
     kconfig?: KconfigData,
+    pins: readonly PinPlace[] = [],
   ) {
     this.structOps = structOps;
     this.spec = spec;
@@ -93,6 +95,30 @@ export class Collection implements Disposable {
     this.programs = programs;
     this.#btf = btf;
     this.#kconfig = kconfig;
+    this.#pins = pins;
+  }
+
+  /**
+   * The pin paths this load made, in order: maps pinned by name (under `pinRoot`) or by path
+   * that nothing was pinned at before. Pins found there and reused are not listed. Pins outlive
+   * `close()`, as in libbpf; {@link Collection.removeCreatedPins} removes these (the list is
+   * empty from then on).
+   */
+  get createdPins(): readonly string[] {
+    return this.#pins.map((p) => p.path);
+  }
+
+  /**
+   * Removes the pins this load made ({@link Collection.createdPins}), last first, and the bpffs
+   * directories made for them while empty; pins it reused stay. For undoing a load whose user
+   * fails after it (`loadCollection` does this itself when the load fails, as libbpf's
+   * `bpf_object__load` does). Once: later calls do nothing.
+   * @throws the first error of an unlink or rmdir, once every pin was tried
+   */
+  removeCreatedPins(): void {
+    const pins = this.#pins;
+    this.#pins = [];
+    undoPins(pins);
   }
 
   /** The map called `name`. @throws NameNotFoundError naming the maps there are */

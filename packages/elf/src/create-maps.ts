@@ -9,7 +9,10 @@ import {
   BpfSyscallError,
   isObjectName,
   mapFreeze,
+  type PinPlace,
+  pinPlace,
   possibleCpuCount,
+  undoPin,
 } from '@ts-ebpf/syscall';
 import { type BtfMapSpec, defaultMapDefinition, Pinning } from './btf-maps.js';
 import type { CollectionSpec, DataSectionSpec, LegacyMapSpec } from './collection-spec.js';
@@ -37,6 +40,8 @@ export interface CreatedMaps {
   maps: Map<string, RawMap>;
   /** Section name (`.bss`, `.rodata`, `.kconfig` …) → its one-element array map. */
   data: Map<string, RawMap>;
+  /** The pins made (not reused), in order: undone when the load fails. */
+  pins: PinPlace[];
 }
 
 const NAME_MAX = 15;
@@ -106,7 +111,16 @@ function createNamed(name: string, spec: MapSpec<Uint8Array, Uint8Array>): RawMa
   }
 }
 
-function createBtfMap(spec: BtfMapSpec, input: MapCreationInput, inner?: { readonly fd: number }): RawMap {
+/**
+ * Creates one map of the object. A pin it makes (at a path found free) is added to `pins`; a
+ * pin found at its path is reused, as libbpf reuses one.
+ */
+function createBtfMap(
+  spec: BtfMapSpec,
+  input: MapCreationInput,
+  pins: PinPlace[],
+  inner?: { readonly fd: number },
+): RawMap {
   // As libbpf: the object's BTF with the key and value types the definition names. Of the
   // maps without a key, the kernel takes a value type alone only for a bloom filter.
   const withBtf =
@@ -116,6 +130,7 @@ function createBtfMap(spec: BtfMapSpec, input: MapCreationInput, inner?: { reado
     !spec.withoutBtfTypes;
   const pinPath =
     spec.pinPath ?? (spec.pinning === Pinning.BY_NAME ? `${input.pinRoot}/${spec.name}` : undefined);
+  const pin = pinPath === undefined ? undefined : pinPlace(pinPath);
   // Every field written (undefined when unset), in one order: no spreads, one shape for all maps.
   const request: MapSpec<Uint8Array, Uint8Array> = {
     type: spec.type,
@@ -130,10 +145,12 @@ function createBtfMap(spec: BtfMapSpec, input: MapCreationInput, inner?: { reado
     mapExtra: spec.mapExtra || undefined,
     innerMap: inner,
     btf: withBtf ? { fd: input.btfFd!, keyTypeId: spec.keyTypeId, valueTypeId: spec.valueTypeId } : undefined,
-    pinning: pinPath !== undefined ? { path: pinPath, reuse: true } : undefined,
+    // Reused when found there, else made: a pin appearing meanwhile is refused, not taken for ours.
+    pinning: pin ? { path: pin.path, reuse: pin.taken } : undefined,
   };
+  let map: RawMap;
   try {
-    return createNamed(spec.name, request);
+    map = createNamed(spec.name, request);
   } catch (e) {
     // Some map types (sockmap, sockhash …) refuse key/value BTF with ENOTSUPP/EOPNOTSUPP: only
     // then is the map created without it (documented on loadCollection's maps); any other
@@ -146,11 +163,13 @@ function createBtfMap(spec: BtfMapSpec, input: MapCreationInput, inner?: { reado
     )
       throw e;
     try {
-      return createNamed(spec.name, { ...request, btf: undefined });
+      map = createNamed(spec.name, { ...request, btf: undefined });
     } catch {
       throw e;
     }
   }
+  if (pin && !pin.taken) pins.push(pin);
+  return map;
 }
 
 /** A legacy `maps` definition in the shape of a BTF-defined one (no BTF types, no pinning). */
@@ -202,25 +221,26 @@ function dataMap(
 /**
  * Creates every map of an object: BTF-defined maps (map-in-map inner templates
  * included), legacy `maps`, one array map per data section, and `.kconfig`.
- * On failure, closes what it created and rethrows.
+ * On failure, closes what it created, removes the pins it made and rethrows.
  */
 export function createMaps(input: MapCreationInput, data: Map<string, DataSectionSpec>): CreatedMaps {
   const maps = new Map<string, RawMap>();
   const dataMaps = new Map<string, RawMap>();
+  const pins: PinPlace[] = [];
   try {
     for (const spec of input.btfMaps.values()) {
       if (spec.innerMapTemplate) {
-        maps.set(spec.name, createBtfMap(spec, input, spec.innerMapTemplate));
+        maps.set(spec.name, createBtfMap(spec, input, pins, spec.innerMapTemplate));
       } else if (spec.innerMap) {
-        using template = createBtfMap(spec.innerMap, input);
-        maps.set(spec.name, createBtfMap(spec, input, template));
+        using template = createBtfMap(spec.innerMap, input, pins);
+        maps.set(spec.name, createBtfMap(spec, input, pins, template));
       } else {
-        maps.set(spec.name, createBtfMap(spec, input));
+        maps.set(spec.name, createBtfMap(spec, input, pins));
       }
     }
     for (const legacy of input.spec.legacyMaps.values()) {
       if (maps.has(legacy.name)) throw new ElfError(`map ${legacy.name} is defined twice`);
-      maps.set(legacy.name, createBtfMap(legacyAsBtfMap(legacy), input, legacy.innerMapTemplate));
+      maps.set(legacy.name, createBtfMap(legacyAsBtfMap(legacy), input, pins, legacy.innerMapTemplate));
     }
     for (const section of data.values())
       dataMaps.set(
@@ -230,9 +250,30 @@ export function createMaps(input: MapCreationInput, data: Map<string, DataSectio
     if (input.kconfig && input.kconfig.externs.size > 0) {
       dataMaps.set('.kconfig', dataMap('.kconfig', input.kconfig.contents, true, true, input));
     }
-    return { maps, data: dataMaps };
+    return { maps, data: dataMaps, pins };
   } catch (e) {
-    for (const m of [...maps.values(), ...dataMaps.values()]) m.close();
+    try {
+      for (const m of [...maps.values(), ...dataMaps.values()]) m.close();
+    } finally {
+      undoPins(pins);
+    }
     throw e;
   }
+}
+
+/**
+ * Removes the pins of a failed load, last made first, with the directories made for them (as
+ * libbpf's `bpf_object__load` unpins the maps it pinned itself, not those it reused). Every pin
+ * is tried; then the first error is thrown.
+ */
+export function undoPins(pins: readonly PinPlace[]): void {
+  let failure: { error: unknown } | undefined;
+  for (const pin of [...pins].reverse()) {
+    try {
+      undoPin(pin);
+    } catch (error) {
+      failure ??= { error };
+    }
+  }
+  if (failure) throw failure.error;
 }

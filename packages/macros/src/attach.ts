@@ -20,6 +20,8 @@ import {
   type Program,
 } from '@ts-ebpf/programs';
 import type { AttachSpec } from './attach-spec.js';
+import { checkAttach } from './define-program.js';
+import { DefinitionError } from './errors.js';
 import { attachUsdtSites } from './usdt.js';
 
 /** The script's maps by name, for attach kinds that take one (sockmap, iter). */
@@ -120,5 +122,15 @@ export function attachProgram(program: Program, spec: AttachSpec, maps: MapLooku
         ...(spec.tid !== undefined && { tid: spec.tid }),
         ...(spec.pid !== undefined && { pid: spec.pid }),
       });
+    default: {
+      // Reached only by a spec made around the types (JavaScript, a cast): refused, not skipped.
+      const subject = `program '${program.name}'`;
+      checkAttach(subject, spec, []); // throws for the unknown kind, naming the kinds there are
+      throw new DefinitionError(
+        subject,
+        'attach.kind',
+        `'${String((spec as AttachSpec).kind)}' has no attach function`,
+      );
+    }
   }
 }

@@ -2,8 +2,9 @@ import {
   type AttachTargets,
   type Collection,
   type CollectionOptions,
+  type CollectionSpec,
   loadCollection,
-  NameNotFoundError,
+  loadCollectionSpec,
   type RawMap,
 } from '@ts-ebpf/elf';
 import { BpfMap, type Codec } from '@ts-ebpf/maps';
@@ -11,19 +12,27 @@ import { BpfProgType, type Link, type Program, type StructOpsLink } from '@ts-eb
 import { dupFd } from '@ts-ebpf/syscall';
 import { attachProgram } from './attach.js';
 import type { AttachSpec } from './attach-spec.js';
-import { checkAttach } from './define-program.js';
-import { DefinitionError, ScriptError } from './errors.js';
+import { ScriptError } from './errors.js';
+import { checkObjectAttach, type ObjectAttach } from './from-object-check.js';
 import { Teardown } from './teardown.js';
 
 /** What {@link scriptFromObject} (`script.fromObject`) takes, beside `loadCollection`'s options. */
 export interface ObjectScriptOptions extends CollectionOptions {
   /**
-   * Per program (by function name): an attach spec (maps named as the object names them),
-   * `'section'` (attach the way its section name says), or `false` (load only). Programs not
-   * named here follow `autoAttach`.
+   * Per program (by function name): an attach spec (maps named as the object names them; a
+   * `usdt` spec needs the maps of libbpf's `usdt.bpf.h`), `'section'` (attach the way its
+   * section name says), or `false` (load only). Programs not named here (or named with
+   * `undefined`) follow `autoAttach`. Checked against the object before anything is made.
    */
-  readonly attach?: Readonly<Record<string, AttachSpec | 'section' | false>>;
-  /** Attach every program not named in `attach` by its section name (default true), as a libbpf skeleton does. */
+  readonly attach?: Readonly<Record<string, ObjectAttach | undefined>>;
+  /**
+   * Attach every program not named in `attach` by its section name (default true). Unlike a
+   * libbpf skeleton, which passes over a program whose section has no attach convention or
+   * lacks its target (`SEC("socket")`, `SEC("syscall")`, `SEC("xdp")` without
+   * `targets.interface` …), such a program fails the script (a {@link ScriptError} whose
+   * `cause` is a `SectionAttachError` or `AttachOptionsError`): name it
+   * `attach: { name: false }` to load it only.
+   */
   readonly autoAttach?: boolean;
   /** What section-attached programs need: the interface of `xdp`, the cgroup of `cgroup/…` … */
   readonly targets?: AttachTargets;
@@ -99,63 +108,54 @@ export class ObjectScript implements Disposable {
 }
 
 /**
- * The {@link script} lifecycle over a clang-compiled object: `loadCollection` (maps, CO-RE,
- * programs), then each program attached by its section name or by the spec given for it in
- * `attach`, then the object's struct_ops registered (by `collection.attach`, when its programs
- * are attached by section). On a failure everything made so far is closed in reverse order and
- * a {@link ScriptError} is thrown (its `cause` the failure).
- * @throws DefinitionError for an `attach` entry naming no program of the object, or a bad spec
- * @throws ScriptError when loading or attaching fails
+ * The {@link script} lifecycle over a clang-compiled object: the object parsed and every `attach`
+ * entry checked against it, then `loadCollection` (maps, CO-RE, programs), then each program
+ * attached by its section name or by the spec given for it in `attach` (a `usdt` spec through
+ * the object's `usdt.bpf.h` maps, its argument specs filled), then the object's struct_ops
+ * registered (when a program of theirs is attached by section). On a failure everything made so
+ * far is closed in reverse order, the pins the load made are removed, and a {@link ScriptError}
+ * is thrown (its `cause` the failure).
+ * @throws DefinitionError, before anything is made, for an `attach` entry naming no program the
+ * load loads, or with a value that is no attach spec, `'section'` nor `false`, or a bad spec
+ * @throws ScriptError when reading, loading or attaching fails
  */
 export function scriptFromObject(bytes: Uint8Array, options: ObjectScriptOptions = {}): ObjectScript {
   const { attach = {}, autoAttach = true, targets = {}, ...load } = options;
-  const teardown = new Teardown();
-  let collection: Collection;
+  let spec: CollectionSpec;
   try {
-    collection = loadCollection(bytes, load);
+    spec = loadCollectionSpec(bytes, load);
   } catch (e) {
     throw new ScriptError('load object', e);
   }
+  checkObjectAttach(spec, attach, load);
+  let collection: Collection;
+  try {
+    collection = loadCollection(spec, load);
+  } catch (e) {
+    throw new ScriptError('load object', e);
+  }
+  const teardown = new Teardown();
+  // The pins the load made outlive a script that was made, as pins do; not one that failed.
+  teardown.pushOnFailure(() => collection.removeCreatedPins());
   teardown.push(() => collection.close());
   const links: Record<string, Link> = {};
   const structOps: Record<string, StructOpsLink> = {};
   let step = '';
   try {
-    const programs = [...collection.programs.keys()];
-    const mapNames = [...collection.maps.keys()];
-    for (const [name, spec] of Object.entries(attach)) {
-      if (!collection.programs.has(name))
-        throw new DefinitionError(
-          'script.fromObject',
-          `attach.${name}`,
-          `names no program of the object (${programs.join(', ') || 'none'})`,
-          { cause: new NameNotFoundError('program', name, programs, 'the object') },
-        );
-      if (typeof spec === 'object')
-        checkAttach(`script.fromObject attach of program '${name}'`, spec, mapNames);
-    }
     const registerOps = new Set<string>();
-    for (const name of programs) {
-      const spec = Object.hasOwn(attach, name) ? attach[name] : autoAttach ? 'section' : false;
-      if (spec === false || spec === undefined) continue;
-      step = `attach program '${name}' (${spec === 'section' ? `section ${collection.spec.programs.get(name)?.section}` : spec.kind})`;
-      if (spec === 'section') {
-        if (collection.programs.get(name)!.type === BpfProgType.STRUCT_OPS) {
-          registerOps.add(name);
-          continue;
-        }
-        // Collection-made links are closed with the collection.
-        const made = collection.attach(targets, [name]);
-        if (made[0]) links[name] = made[0];
-      } else {
-        const link = attachProgram(
-          collection.program(name),
-          spec,
-          (m) => collection.map(m) as BpfMap<unknown, unknown>,
-        );
-        teardown.push(() => link.close());
-        links[name] = link;
+    for (const [name, program] of collection.programs) {
+      const given = Object.hasOwn(attach, name) ? attach[name] : undefined;
+      const how = given ?? (autoAttach ? 'section' : false);
+      if (how === false) continue;
+      step = `attach program '${name}' (${how === 'section' ? `section ${collection.spec.programs.get(name)!.section}` : how.kind})`;
+      if (how === 'section' && program.type === BpfProgType.STRUCT_OPS) {
+        registerOps.add(name);
+        continue;
       }
+      const link = attachOne(collection, name, how, targets);
+      // Each link closed by itself, in reverse order of creation (a collection-made one too).
+      teardown.push(() => link.close());
+      links[name] = link;
     }
     // A struct_ops map is registered once, when a program it holds is attached by section.
     for (const [mapName, ops] of collection.structOps) {
@@ -167,7 +167,26 @@ export function scriptFromObject(bytes: Uint8Array, options: ObjectScriptOptions
       structOps[mapName] = link;
     }
   } catch (e) {
-    throw new ScriptError(step || 'check attach', e, teardown.run(true));
+    throw new ScriptError(step, e, teardown.run(true));
   }
   return new ObjectScript(collection, links, structOps, teardown);
+}
+
+/**
+ * Attaches program `name` of `collection` by its section (with `targets`), or by `spec`: a
+ * `usdt` spec through the collection, which writes the probe's argument specs into its
+ * `usdt.bpf.h` maps.
+ */
+function attachOne(
+  collection: Collection,
+  name: string,
+  spec: AttachSpec | 'section',
+  targets: AttachTargets,
+): Link {
+  if (spec === 'section') return collection.attach(targets, [name])[0]!;
+  if (spec.kind === 'usdt') {
+    const { kind: _kind, ...target } = spec;
+    return collection.attachUsdt(name, target);
+  }
+  return attachProgram(collection.program(name), spec, (m) => collection.map(m) as BpfMap<unknown, unknown>);
 }

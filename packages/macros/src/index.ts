@@ -48,6 +48,7 @@ export {
 } from './define-program.js';
 export { DefinitionError, ScriptError } from './errors.js';
 export { ObjectScript, type ObjectScriptOptions, scriptFromObject } from './from-object.js';
+export type { ObjectAttach } from './from-object-check.js';
 export {
   type AllMaps,
   type AttachOverrides,

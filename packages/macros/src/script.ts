@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { program as flatten, type PluginProgram, pluginSection } from '@ts-ebpf/dsl';
 import { BpfMap } from '@ts-ebpf/maps';
 import {
@@ -8,6 +7,7 @@ import {
   type StructOpsField,
   type StructOpsLink,
 } from '@ts-ebpf/programs';
+import { pinPlace, undoPin } from '@ts-ebpf/syscall';
 import { attachProgram } from './attach.js';
 import type { AttachSpec } from './attach-spec.js';
 import { type AnyMapDefinition, isMapDefinition } from './define-map.js';
@@ -342,10 +342,10 @@ export function script<
   try {
     for (const [name, def] of p.maps) {
       step = `create map '${name}'`;
-      const pin = def.spec.pinning?.path;
-      const pinnedBefore = pin !== undefined && existsSync(pin);
+      const pin = def.spec.pinning && pinPlace(def.spec.pinning.path);
       const map = BpfMap.create({ ...def.spec, name: kernelName(`map '${name}'`, def.spec.name, name) });
-      if (pin !== undefined && !pinnedBefore) teardown.pushOnFailure(() => map.unpin(pin));
+      // A pin this script made goes when it fails, with the directories made for it.
+      if (pin && !pin.taken) teardown.pushOnFailure(() => undoPin(pin));
       teardown.push(() => map.close());
       maps[name] = map;
     }

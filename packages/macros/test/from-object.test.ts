@@ -1,36 +1,34 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { u32, u64 } from '@ts-ebpf/maps';
-import { InterfaceNotFoundError, queryXdp } from '@ts-ebpf/programs';
+import { InterfaceNotFoundError, Link, queryXdp } from '@ts-ebpf/programs';
 import { getpid } from '@ts-ebpf/syscall';
-import { describeKernel, leakedFds, openFds, VethPair } from '@ts-ebpf/test-utils';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeKernel, leakedFds, openFds, thrownBy, VethPair } from '@ts-ebpf/test-utils';
+import { afterAll, beforeAll, expect, it, onTestFinished, vi } from 'vitest';
 import { DefinitionError, ScriptError, script } from '../src/index.js';
+import { compileFixture } from './support.js';
 
 const veth = new VethPair('mco', 233);
 let dir = '';
 let object: Buffer;
+let usdtObject: Buffer;
+let target = '';
 
-/** Compiles fixtures/<name> with clang for the BPF target; the object's bytes as readFileSync gives them. */
-function compile(name: string): Buffer {
-  const out = join(dir, name.replace(/\.c$/, '.o'));
-  const src = new URL(`./fixtures/${name}`, import.meta.url).pathname;
-  execFileSync('clang-19', [
-    '-g',
-    '-O2',
-    '-target',
-    'bpf',
-    '-idirafter',
-    '/usr/include/x86_64-linux-gnu',
-    '-c',
-    src,
-    '-o',
-    out,
-  ]);
-  return readFileSync(out);
+// A target firing USDT probe zz:tick with its first command-line argument (no semaphore).
+const TARGET = `
+#include <sys/sdt.h>
+#include <stdlib.h>
+__attribute__((noinline)) void fire(long x) {
+  DTRACE_PROBE1(zz, tick, x);
+  __asm__ volatile("");
 }
+int main(int argc, char **argv) {
+  fire(atol(argv[1]));
+  return 0;
+}
+`;
 
 const calls = (n: number) => {
   for (let i = 0; i < n; i++) getpid();
@@ -39,7 +37,11 @@ const calls = (n: number) => {
 describeKernel('macros: script.fromObject', () => {
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'ts-ebpf-macros-obj-'));
-    object = compile('count.bpf.c');
+    object = compileFixture('count.bpf.c', dir);
+    usdtObject = compileFixture('usdt-args.bpf.c', dir);
+    target = join(dir, 'usdt-target');
+    writeFileSync(`${target}.c`, TARGET);
+    execFileSync('gcc', ['-O1', '-o', target, `${target}.c`]);
     veth.create();
   });
   afterAll(() => {
@@ -91,17 +93,45 @@ describeKernel('macros: script.fromObject', () => {
     expect(leakedFds(fds)).toEqual([]);
   });
 
-  it('an attach entry for a program the object lacks is refused before anything is attached', () => {
+  it('an explicit usdt spec fills the argument specs: bpf_usdt_arg() of usdt.bpf.h reads the argument', () => {
+    using s = script.fromObject(usdtObject, {
+      attach: { bare: { kind: 'usdt', binary: target, provider: 'zz', name: 'tick' } },
+    });
+    execFileSync(target, ['4242']);
+    expect(s.collection.variable('hits').getBigInt()).toBe(1n);
+    expect(s.collection.variable('rc').getBigInt()).toBe(0n);
+    expect(s.collection.variable('value').getBigInt()).toBe(4242n);
+  });
+
+  it('an explicit usdt spec for an object without usdt.bpf.h maps is refused before loading', () => {
     const fds = openFds();
-    let thrown: unknown;
-    try {
-      script.fromObject(object, { attach: { on_nothing: { kind: 'raw_tp', name: 'sys_enter' } } });
-    } catch (e) {
-      thrown = e;
-    }
-    expect(thrown).toBeInstanceOf(ScriptError);
-    expect((thrown as ScriptError).cause).toBeInstanceOf(DefinitionError);
-    expect((thrown as Error).message).toContain('on_nothing');
+    const e = thrownBy(() =>
+      script.fromObject(object, {
+        autoAttach: false,
+        attach: { on_getpid: { kind: 'usdt', binary: target, provider: 'zz', name: 'tick' } },
+      }),
+    );
+    expect(e).toBeInstanceOf(DefinitionError);
+    expect((e as DefinitionError).field).toBe('attach.on_getpid');
+    expect((e as Error).message).toContain('__bpf_usdt_specs');
     expect(leakedFds(fds)).toEqual([]);
+  });
+
+  it('closes links strictly in reverse order of creation, section-attached ones included', () => {
+    const closed: Link[] = [];
+    const original = Link.prototype.close;
+    const close = vi.spyOn(Link.prototype, 'close').mockImplementation(function (this: Link) {
+      if (!closed.includes(this)) closed.push(this);
+      original.call(this);
+    });
+    onTestFinished(() => close.mockRestore());
+    // on_getpid (first in the object) by an explicit spec, on_packet after it by its section.
+    const s = script.fromObject(object, {
+      targets: { interface: veth.host },
+      attach: { on_getpid: { kind: 'tracepoint', category: 'syscalls', name: 'sys_enter_getpid' } },
+    });
+    const made = [s.links.on_getpid, s.links.on_packet];
+    s.close();
+    expect(closed.filter((l) => made.includes(l))).toEqual(made.reverse());
   });
 });

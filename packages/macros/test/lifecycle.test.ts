@@ -1,4 +1,4 @@
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { bpf } from '@ts-ebpf/dsl';
 import { MapType, u32, u64 } from '@ts-ebpf/maps';
 import {
@@ -10,7 +10,7 @@ import {
 } from '@ts-ebpf/programs';
 import { ensureBpffs, linkGetNextId, ObjectClosedError } from '@ts-ebpf/syscall';
 import { describeKernel, leakedFds, openFds, thrownBy, VethPair } from '@ts-ebpf/test-utils';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it, onTestFinished } from 'vitest';
 import { defineMap, defineProgram, ScriptError, script } from '../src/index.js';
 import { counter, countThenReturn } from './support.js';
 
@@ -77,6 +77,24 @@ describeKernel('macros: script lifecycle', () => {
     expect(linkIds()).toEqual(links);
     expect(existsSync(`${pinDir}/halfway`)).toBe(false);
     expect(queryXdp(veth.host).progId).toBe(0);
+  });
+
+  it('a failed script removes the bpffs directories it made for a pin, and only those', () => {
+    const top = `/sys/fs/bpf/ts-ebpf-macros-newdir-${process.pid}`;
+    onTestFinished(() => rmSync(top, { recursive: true, force: true }));
+    mkdirSync(pinDir, { recursive: true });
+    const pinned = (path: string) =>
+      defineMap({ type: MapType.HASH, key: u32, value: u64, pinning: { path } });
+    const e = thrownBy(() =>
+      script({
+        maps: { fresh: pinned(`${top}/sub/m`), found: pinned(`${pinDir}/found/m`) },
+        programs: { bad: rejected },
+      }),
+    );
+    expect(e).toBeInstanceOf(ScriptError);
+    expect(existsSync(top)).toBe(false);
+    // pinDir was there before: kept, with nothing the script made left in it.
+    expect(readdirSync(pinDir)).toEqual([]);
   });
 
   it('an attach failing in the middle: the xdp link and the tc qdisc made before it are gone', () => {

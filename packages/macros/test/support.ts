@@ -1,6 +1,9 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { disassemble, type Instruction } from '@ts-ebpf/dsl';
 import { MapType, u32, u64 } from '@ts-ebpf/maps';
 import { counterProgram } from '@ts-ebpf/test-utils';
+import { compileBpfC } from '@ts-ebpf/test-utils/clang';
 import { defineMap } from '../src/index.js';
 
 /** One u64 counter in slot 0 of an array: what each test's program counts into. */
@@ -23,4 +26,11 @@ export async function eventually(check: () => boolean, ms = 3000): Promise<void>
 /** Slot 0 of a counter map. */
 export function countOf(map: { get(k: number): bigint | undefined }): bigint {
   return map.get(0) ?? 0n;
+}
+
+/** Compiles the BPF C file fixtures/<name> into `dir`; the object's bytes as readFileSync gives them (as users load objects). */
+export function compileFixture(name: string, dir: string): Buffer {
+  const out = join(dir, name.replace(/\.c$/, '.o'));
+  compileBpfC(new URL(`./fixtures/${name}`, import.meta.url).pathname, out);
+  return readFileSync(out);
 }

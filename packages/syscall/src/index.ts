@@ -199,6 +199,7 @@ export {
   PerfType,
   perfEventOpen,
 } from './perf-event.js';
+export { type PinPlace, pinPlace, undoPin } from './pin-place.js';
 export {
   type BtfLoadAttr,
   btfLoad,

@@ -18,7 +18,6 @@ const veth = new VethPair('mcl', 232);
 const pinDir = `/sys/fs/bpf/ts-ebpf-macros-${process.pid}`;
 const XDP_PASS = 2;
 
-
 const qdiscs = () => veth.inNs(`tc qdisc show dev ${veth.peer}`);
 
 const xdpCount = defineProgram({

@@ -29,3 +29,32 @@ export class XskQueueBusyError extends EbpfError {
     this.queueId = queueId;
   }
 }
+
+/**
+ * `receive()` or `receiveEach()` was called from inside a `receiveEach()` visitor on the same
+ * socket. The frames of the running batch have not been given back to the kernel yet (that
+ * happens when the batch ends), so a nested receive would hand the same frames out again and
+ * return their addresses to the fill ring twice. Receive again after the visitor returned;
+ * `transmit()`, `completions()` and `flush()` are fine inside a visitor.
+ */
+export class XskReentrantReceiveError extends EbpfError {
+  /** The interface index of the socket. */
+  readonly ifindex: number;
+  /** Its queue. */
+  readonly queueId: number;
+
+  /**
+   * @param call - the nested call (`'receive()'`, `'receiveEach()'`)
+   * @param ifindex - the socket's interface index
+   * @param queueId - its queue
+   */
+  constructor(call: string, ifindex: number, queueId: number) {
+    super(
+      `${call} on the AF_XDP socket of ifindex ${ifindex} queue ${queueId} was called inside a receiveEach() visitor of the same socket: ` +
+        'the frames of the running batch are not back in the fill ring yet, so they would be handed out twice; receive again once the visitor returned',
+    );
+    this.name = 'XskReentrantReceiveError';
+    this.ifindex = ifindex;
+    this.queueId = queueId;
+  }
+}

@@ -7,5 +7,5 @@
  */
 export type { XdpStatistics } from '@ts-ebpf/syscall';
 export { XdpBindFlag, XdpOptionFlag } from '@ts-ebpf/uapi';
-export { XskQueueBusyError } from './errors.js';
+export { XskQueueBusyError, XskReentrantReceiveError } from './errors.js';
 export { type XskBatchOptions, type XskMode, XskSocket, type XskSocketOptions } from './socket.js';

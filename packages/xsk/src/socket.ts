@@ -22,7 +22,7 @@ import {
   xdpWakeupTx,
 } from '@ts-ebpf/syscall';
 import { XdpBindFlag, XdpOptionFlag } from '@ts-ebpf/uapi';
-import { XskQueueBusyError } from './errors.js';
+import { XskQueueBusyError, XskReentrantReceiveError } from './errors.js';
 import { XskRing } from './ring.js';
 
 /** How the kernel moves frames between the driver and the UMEM. */
@@ -126,6 +126,8 @@ export class XskSocket implements Disposable {
   #txProducer = 0;
   #completionConsumer = 0;
   #inFlight = 0;
+  /** True while a batch's visitors run: its frames are not back in the fill ring yet. */
+  #receiving = false;
 
   private constructor(o: XskSocketOptions) {
     const frameSize = powerOfTwo(o.frameSize ?? 4096, 'frameSize', XDP_UMEM_MIN_CHUNK_SIZE, 1 << 16);
@@ -235,10 +237,12 @@ export class XskSocket implements Disposable {
    * The frames received since the last call (at most `max`), each copied out of the UMEM:
    * the copies are the caller's to keep. Each frame goes back to the kernel at once.
    * Does not block: an empty array when nothing has arrived.
+   * @throws XskReentrantReceiveError when called inside a {@link XskSocket.receiveEach} visitor
+   *   of the same socket.
    */
   receive(max: number = this.#rx.size): Uint8Array[] {
     const out: Uint8Array[] = [];
-    this.#consume(max, (addr, len) => {
+    this.#consume('receive()', max, (addr, len) => {
       out.push(this.#bytes.slice(addr, addr + len));
     });
     return out;
@@ -249,10 +253,20 @@ export class XskSocket implements Disposable {
    * into the UMEM instead of a copy. The view is valid only during the call: when `visit`
    * returns, the frame goes back to the kernel, which writes the next packet into it. Copy
    * what must outlive the call. The view is writable but changing it changes nothing sent.
+   *
+   * `visit` may call {@link XskSocket.transmit}, {@link XskSocket.completions} and
+   * {@link XskSocket.flush} (they use the TX and completion rings only), but not
+   * `receive()` or `receiveEach()` on the same socket: the frames of the running batch go
+   * back to the kernel only when it ends, so a nested receive would hand them out twice.
+   * If `visit` throws, its frame and the ones before it go back to the kernel, the others
+   * stay for the next call, and the error propagates.
    * @returns the number of frames visited.
+   * @throws XskReentrantReceiveError when called inside a visitor of the same socket.
    */
   receiveEach(visit: (frame: Uint8Array, options: number) => void, max: number = this.#rx.size): number {
-    return this.#consume(max, (addr, len, options) => visit(this.#bytes.subarray(addr, addr + len), options));
+    return this.#consume('receiveEach()', max, (addr, len, options) =>
+      visit(this.#bytes.subarray(addr, addr + len), options),
+    );
   }
 
   /**
@@ -270,8 +284,9 @@ export class XskSocket implements Disposable {
     }
   }
 
-  #consume(max: number, visit: (addr: number, len: number, options: number) => void): number {
+  #consume(call: string, max: number, visit: (addr: number, len: number, options: number) => void): number {
     this.#assertOpen();
+    if (this.#receiving) throw new XskReentrantReceiveError(call, this.ifindex, this.queueId);
     if (!Number.isInteger(max) || max < 1)
       throw new BpfArgumentError('max', `expected an integer ≥ 1, got ${max}`);
     const start = this.#rxConsumer;
@@ -282,6 +297,7 @@ export class XskSocket implements Disposable {
       return 0;
     }
     let done = 0;
+    this.#receiving = true;
     try {
       for (; done < n; done++) {
         const d = this.#rx.descriptor(start + done);
@@ -298,6 +314,7 @@ export class XskSocket implements Disposable {
       this.#rx.release(this.#rxConsumer);
       this.#fillProducer = (this.#fillProducer + returned) >>> 0;
       this.#fill.publish(this.#fillProducer);
+      this.#receiving = false;
     }
     return done;
   }

@@ -126,6 +126,8 @@ export class XskSocket implements Disposable {
   #txProducer = 0;
   #completionConsumer = 0;
   #inFlight = 0;
+  /** True when the kernel refused the last TX wake-up: frames wait in the TX ring for another. */
+  #kickPending = false;
   /** True while a batch's visitors run: its frames are not back in the fill ring yet. */
   #receiving = false;
 
@@ -236,7 +238,8 @@ export class XskSocket implements Disposable {
   /**
    * The frames received since the last call (at most `max`), each copied out of the UMEM:
    * the copies are the caller's to keep. Each frame goes back to the kernel at once.
-   * Does not block: an empty array when nothing has arrived.
+   * Does not block: an empty array when nothing has arrived. Retries a TX wake-up the kernel
+   * refused before ({@link XskSocket.needsFlush}).
    * @throws XskReentrantReceiveError when called inside a {@link XskSocket.receiveEach} visitor
    *   of the same socket.
    */
@@ -289,6 +292,7 @@ export class XskSocket implements Disposable {
     if (this.#receiving) throw new XskReentrantReceiveError(call, this.ifindex, this.queueId);
     if (!Number.isInteger(max) || max < 1)
       throw new BpfArgumentError('max', `expected an integer ≥ 1, got ${max}`);
+    this.#retryKick();
     const start = this.#rxConsumer;
     const ready = (this.#rx.producer - start) >>> 0;
     const n = Math.min(ready, max);
@@ -321,9 +325,18 @@ export class XskSocket implements Disposable {
 
   /**
    * Queues `frame` (a whole Ethernet frame, copied into a free UMEM frame) for sending and
-   * wakes the kernel when it needs it.
-   * @returns false when no transmit frame or TX ring entry is free (the kernel has not yet
-   *   reported enough earlier frames sent): nothing was queued; try again later.
+   * wakes the kernel when it needs it (see {@link XskSocket.flush}).
+   *
+   * When the kernel refuses the wake-up (the interface is down, the driver busy, or more
+   * frames wait than one wake-up sends), the frame stays queued and
+   * {@link XskSocket.needsFlush} turns true: {@link XskSocket.completions},
+   * {@link XskSocket.receive}, {@link XskSocket.receiveEach}, {@link XskSocket.transmit} and
+   * {@link XskSocket.flush} wake the kernel again until it accepts. So keep calling one of
+   * them, as a loop that takes completions until {@link XskSocket.inFlight} is 0 does, and
+   * the frame leaves once the interface can send it.
+   * @returns true when the frame was queued; false when no transmit frame or TX ring entry
+   *   is free (the kernel has not yet reported enough earlier frames sent): nothing was
+   *   queued; call `completions()` and try again later.
    * @throws BpfArgumentError for an empty frame or one longer than `frameSize`.
    */
   transmit(frame: Uint8Array): boolean {
@@ -349,22 +362,41 @@ export class XskSocket implements Disposable {
   }
 
   /**
-   * Wakes the kernel to send what the TX ring holds, when it asked for it (or always without
-   * `needWakeup`). {@link XskSocket.transmit} calls it; call it again after it returned false.
-   * @returns false when the kernel answered it was busy (the frames stay queued).
+   * Wakes the kernel to send what the TX ring holds (`sendto`), when it asked for it (or
+   * always without `needWakeup`). {@link XskSocket.transmit} calls it.
+   * @returns true when the kernel took the wake-up or needed none; false when it refused it
+   *   (`ENETDOWN`: the interface is down; `EAGAIN`: it sent a batch and more frames wait, or the
+   *   driver was busy; `EBUSY`, `ENOBUFS`): the frames stay queued, {@link XskSocket.needsFlush}
+   *   is true, and the next `flush()`, `completions()`, `receive()` or `transmit()` tries again.
    */
   flush(): boolean {
     this.#assertOpen();
-    if (this.#needWakeup && !this.#tx.needsWakeup) return true;
-    return xdpWakeupTx(this.#fd.fd);
+    this.#kickPending = !(this.#needWakeup && !this.#tx.needsWakeup) && !xdpWakeupTx(this.#fd.fd);
+    return !this.#kickPending;
+  }
+
+  /**
+   * True when the kernel refused the last TX wake-up, so frames may wait in the TX ring
+   * until the next one: {@link XskSocket.flush}, {@link XskSocket.completions},
+   * {@link XskSocket.receive}, {@link XskSocket.receiveEach} and {@link XskSocket.transmit}
+   * retry it (libxdp users kick the TX ring again while frames are outstanding; this is that).
+   */
+  get needsFlush(): boolean {
+    return this.#kickPending;
+  }
+
+  #retryKick(): void {
+    if (this.#kickPending) this.flush();
   }
 
   /**
    * Takes the frames the kernel reports sent (the completion ring) back into the transmit
-   * free list. @returns how many were completed by this call.
+   * free list, after waking the kernel again when it refused the last wake-up
+   * ({@link XskSocket.needsFlush}). @returns how many were completed by this call.
    */
   completions(): number {
     this.#assertOpen();
+    this.#retryKick();
     const start = this.#completionConsumer;
     const n = (this.#completion.producer - start) >>> 0;
     for (let i = 0; i < n; i++) {

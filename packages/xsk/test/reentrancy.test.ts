@@ -72,7 +72,7 @@ describeKernel('XskSocket re-entrancy', () => {
 
   it('transmit() and completions() inside a visitor send and reclaim frames', async () => {
     await withWaitingFrames(1, async (xsk) => {
-      const listener = await pair.listen();
+      await using listener = await pair.listen();
       let sent = false;
       xsk.receiveEach((view) => {
         for (const text of payloadTexts([view])) sent = xsk.transmit(pair.udpFrame(`echo ${text}`));

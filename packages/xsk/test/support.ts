@@ -59,8 +59,11 @@ export async function receivePayloads(xsk: XskSocket, count: number): Promise<st
   return got;
 }
 
-/** A UDP listener on the peer, which exits at the first datagram to PORT. */
-export interface PeerListener {
+/**
+ * A UDP listener on the peer, which exits at the first datagram to PORT; disposing it ends it
+ * (when no datagram came) and waits until its pipes are closed.
+ */
+export interface PeerListener extends AsyncDisposable {
   /** Everything the listener printed so far (`got <payload>` once a datagram came). */
   output(): string;
   /** Its exit code: 0 after a datagram, 3 when none came in time. */
@@ -109,13 +112,21 @@ export class XskVeth extends VethPair {
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     const exited = once(child, 'exit').then(([code]) => code as number | null);
+    const closed = once(child, 'close');
     let out = '';
     child.stdout.on('data', (d) => {
       out += d;
     });
     for (let i = 0; i < 100 && !out.includes('ready'); i++) await sleep(20);
     if (!out.includes('ready')) throw new Error(`the peer's UDP listener did not start: ${out}`);
-    return { output: () => out, exited };
+    return {
+      output: () => out,
+      exited,
+      [Symbol.asyncDispose]: async () => {
+        if (child.exitCode === null && child.signalCode === null) child.kill();
+        await closed;
+      },
+    };
   }
 
   /** An Ethernet frame from the host side to the peer's PORT carrying `text`. */

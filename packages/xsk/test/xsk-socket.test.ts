@@ -85,7 +85,7 @@ describeKernel('XskSocket on a veth pair', () => {
 
   it('transmit sends a crafted frame out of the interface to a UDP socket on the peer', async () => {
     using xsk = await openXsk({ interface: pair.host, ...SMALL });
-    const listener = await pair.listen();
+    await using listener = await pair.listen();
     expect(xsk.transmit(pair.udpFrame('sent by XskSocket'))).toBe(true);
     expect(await listener.exited).toBe(0);
     expect(listener.output()).toContain('got sent by XskSocket');

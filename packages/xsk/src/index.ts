@@ -8,4 +8,5 @@
 export type { XdpStatistics } from '@ts-ebpf/syscall';
 export { XdpBindFlag, XdpOptionFlag } from '@ts-ebpf/uapi';
 export { XskQueueBusyError, XskReentrantReceiveError } from './errors.js';
-export { type XskBatchOptions, type XskMode, XskSocket, type XskSocketOptions } from './socket.js';
+export type { XskBatchOptions, XskMode, XskSocketOptions } from './options.js';
+export { XskSocket } from './socket.js';

@@ -7,7 +7,6 @@ import {
   ObjectClosedError,
   OwnedFd,
   Prot,
-  XDP_UMEM_MIN_CHUNK_SIZE,
   type XdpStatistics,
   xdpBind,
   xdpMapRing,
@@ -21,70 +20,10 @@ import {
   xdpWakeupRx,
   xdpWakeupTx,
 } from '@ts-ebpf/syscall';
-import { XdpBindFlag, XdpOptionFlag } from '@ts-ebpf/uapi';
+import { XdpOptionFlag } from '@ts-ebpf/uapi';
 import { XskQueueBusyError, XskReentrantReceiveError } from './errors.js';
+import { checkXskOptions, type XskBatchOptions, type XskRingKind, type XskSocketOptions } from './options.js';
 import { XskRing } from './ring.js';
-
-/** How the kernel moves frames between the driver and the UMEM. */
-export type XskMode =
-  /** Copy mode (`XDP_COPY`): works on every interface, generic XDP included. */
-  | 'copy'
-  /** Zero-copy mode (`XDP_ZEROCOPY`): the driver DMAs into the UMEM; bind fails where the driver cannot. */
-  | 'zerocopy'
-  /** Let the kernel choose: zero-copy where the driver supports it, copy otherwise. */
-  | 'auto';
-
-/** Options of {@link XskSocket.open}. */
-export interface XskSocketOptions {
-  /** The interface, by name (`'eth0'`) or index. */
-  readonly interface: string | number;
-  /** The interface queue to bind to; an XDP program redirects into it by `rx_queue_index`. Default 0. */
-  readonly queueId?: number;
-  /** Bytes of one UMEM frame: a power of two from 2048 up to the page size. Default 4096. */
-  readonly frameSize?: number;
-  /** Frames in the UMEM. Default 4096: `fillSize` of them receive, the rest transmit. */
-  readonly frameCount?: number;
-  /** Bytes the kernel leaves before each received packet, past its own 256. Default 0. */
-  readonly headroom?: number;
-  /** Entries of the fill ring, and the number of frames handed to the kernel for receiving (a power of two). Default 2048. */
-  readonly fillSize?: number;
-  /** Entries of the completion ring (a power of two). Default 2048. */
-  readonly completionSize?: number;
-  /** Entries of the RX ring (a power of two). Default 2048. */
-  readonly rxSize?: number;
-  /** Entries of the TX ring (a power of two). Default 2048. */
-  readonly txSize?: number;
-  /** Default `'auto'`. */
-  readonly mode?: XskMode;
-  /**
-   * Bind with `XDP_USE_NEED_WAKEUP`: the kernel sets a flag when it needs a system call to go on,
-   * and the socket makes that call only then. Default true.
-   */
-  readonly needWakeup?: boolean;
-}
-
-/** Options of {@link XskSocket.batches}. */
-export interface XskBatchOptions {
-  /** Ends the iteration when aborted (no error: the loop just ends). */
-  readonly signal?: AbortSignal;
-  /** Longest pause between two looks at an empty RX ring, in milliseconds. Default 1. */
-  readonly intervalMs?: number;
-  /** At most this many frames in one batch. Default the RX ring size. */
-  readonly max?: number;
-}
-
-const MODE_FLAG: Readonly<Record<XskMode, number>> = {
-  copy: XdpBindFlag.COPY,
-  zerocopy: XdpBindFlag.ZEROCOPY,
-  auto: 0,
-};
-
-function powerOfTwo(value: number, name: string, min: number, max: number): number {
-  if (!Number.isInteger(value) || value < min || value > max || (value & (value - 1)) !== 0) {
-    throw new BpfArgumentError(name, `expected a power of two in [${min}, ${max}], got ${value}`);
-  }
-  return value;
-}
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -132,32 +71,11 @@ export class XskSocket implements Disposable {
   #receiving = false;
 
   private constructor(o: XskSocketOptions) {
-    const frameSize = powerOfTwo(o.frameSize ?? 4096, 'frameSize', XDP_UMEM_MIN_CHUNK_SIZE, 1 << 16);
-    const fillSize = powerOfTwo(o.fillSize ?? 2048, 'fillSize', 1, 1 << 20);
-    const frameCount = o.frameCount ?? 4096;
-    if (!Number.isInteger(frameCount) || frameCount < fillSize || frameCount > 1 << 22) {
-      throw new BpfArgumentError(
-        'frameCount',
-        `expected an integer from fillSize (${fillSize}) up to ${1 << 22}, got ${frameCount}`,
-      );
-    }
-    const sizes = {
-      fill: fillSize,
-      completion: powerOfTwo(o.completionSize ?? 2048, 'completionSize', 1, 1 << 20),
-      rx: powerOfTwo(o.rxSize ?? 2048, 'rxSize', 1, 1 << 20),
-      tx: powerOfTwo(o.txSize ?? 2048, 'txSize', 1, 1 << 20),
-    };
-    const mode = o.mode ?? 'auto';
-    if (!(mode in MODE_FLAG)) {
-      throw new BpfArgumentError(
-        'mode',
-        `expected 'copy', 'zerocopy' or 'auto', got ${JSON.stringify(mode)}`,
-      );
-    }
+    const { frameSize, frameCount, sizes, headroom, bindFlags, queueId, needWakeup } = checkXskOptions(o);
     this.ifindex = resolveIfindex(o.interface);
-    this.queueId = o.queueId ?? 0;
+    this.queueId = queueId;
     this.frameSize = frameSize;
-    this.#needWakeup = o.needWakeup ?? true;
+    this.#needWakeup = needWakeup;
     const owned = new OwnedFd(xdpSocket(), 'AF_XDP socket');
     const fd = owned.fd;
     const mapped: MappedMemory[] = [];
@@ -168,10 +86,10 @@ export class XskSocket implements Disposable {
         flags: MapFlag.PRIVATE | MapFlag.ANONYMOUS,
       });
       mapped.push(this.#umem);
-      xdpUmemRegister(fd, this.#umem, { chunkSize: frameSize, headroom: o.headroom ?? 0 });
+      xdpUmemRegister(fd, this.#umem, { chunkSize: frameSize, headroom });
       for (const kind of ['fill', 'completion', 'rx', 'tx'] as const) xdpSetRingSize(fd, kind, sizes[kind]);
       const offsets = xdpMmapOffsets(fd);
-      const ring = (kind: 'fill' | 'completion' | 'rx' | 'tx'): XskRing => {
+      const ring = (kind: XskRingKind): XskRing => {
         const memory = xdpMapRing(fd, kind, sizes[kind], offsets[kind]);
         mapped.push(memory);
         return new XskRing(memory, offsets[kind], sizes[kind], xdpRingEntrySize(kind));
@@ -182,13 +100,12 @@ export class XskSocket implements Disposable {
       this.#tx = ring('tx');
       this.#rings = mapped.slice(1);
       // Frames [0, fillSize) receive: all go into the fill ring before bind; the rest transmit.
-      for (let i = 0; i < fillSize; i++) this.#fill.setAddress(i, i * frameSize);
-      this.#fillProducer = fillSize;
+      for (let i = 0; i < sizes.fill; i++) this.#fill.setAddress(i, i * frameSize);
+      this.#fillProducer = sizes.fill;
       this.#fill.publish(this.#fillProducer);
-      for (let i = frameCount - 1; i >= fillSize; i--) this.#txFree.push(i * frameSize);
-      const flags = MODE_FLAG[mode] | (this.#needWakeup ? XdpBindFlag.USE_NEED_WAKEUP : 0);
+      for (let i = frameCount - 1; i >= sizes.fill; i--) this.#txFree.push(i * frameSize);
       try {
-        xdpBind(fd, { ifindex: this.ifindex, queueId: this.queueId, flags });
+        xdpBind(fd, { ifindex: this.ifindex, queueId, flags: bindFlags });
       } catch (e) {
         if (e instanceof BpfSyscallError && e.code === 'EBUSY') {
           throw new XskQueueBusyError(o.interface, this.ifindex, this.queueId, { cause: e });

@@ -40,6 +40,23 @@ describeKernel('@ts-ebpf/xsk error catalog', () => {
       error: BpfArgumentError,
       names: ['headroom', '4000'],
     },
+    // With an interface that does not exist: an error naming the option (not the interface)
+    // shows the option was checked before any system call, the interface lookup included.
+    ...(
+      [
+        ['a negative headroom', { headroom: -1 }, ['headroom', '-1']],
+        ['a negative queue', { queueId: -1 }, ['queueId', '-1']],
+        ['a fractional queue', { queueId: 1.5 }, ['queueId', '1.5']],
+        ['a frame size above the page size', { frameSize: 8192 }, ['frameSize', '8192']],
+        ['needWakeup that is not a boolean', { needWakeup: 'no' }, ['needWakeup', '"no"']],
+        ['a mode that is an Object.prototype key', { mode: 'toString' }, ['mode', '"toString"']],
+      ] as const
+    ).map(([what, bad, names]) => ({
+      what: `${what}, checked before any system call`,
+      act: () => XskSocket.open({ interface: 'nosuchif0', ...small, ...(bad as object) }),
+      error: BpfArgumentError,
+      names,
+    })),
     {
       what: 'an interface that does not exist',
       act: () => XskSocket.open({ interface: 'nosuchif0', ...small }),

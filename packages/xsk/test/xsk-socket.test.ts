@@ -98,6 +98,10 @@ describeKernel('XskSocket on a veth pair', () => {
 
   it('refuses bad options and frames naming them, and closes idempotently', async () => {
     expect(() => XskSocket.open({ interface: pair.host, frameSize: 3000 })).toThrow(/frameSize/);
+    // above the page size: XskSocket's own option is named, not the raw layer's chunkSize
+    expect(() => XskSocket.open({ interface: pair.host, frameSize: 8192 })).toThrow(
+      /^invalid frameSize: .*8192/,
+    );
     expect(() => XskSocket.open({ interface: pair.host, fillSize: 64, frameCount: 32 })).toThrow(
       /frameCount/,
     );

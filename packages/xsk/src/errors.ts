@@ -58,3 +58,29 @@ export class XskReentrantReceiveError extends EbpfError {
     this.queueId = queueId;
   }
 }
+
+/**
+ * A transmit call (`transmit()`, `flush()`) on an AF_XDP socket opened receive-only
+ * (`txSize: 0`): it has no TX ring and no frame to transmit from.
+ */
+export class XskReceiveOnlyError extends EbpfError {
+  /** The interface index of the socket. */
+  readonly ifindex: number;
+  /** Its queue. */
+  readonly queueId: number;
+
+  /**
+   * @param call - the call (`'transmit()'`, `'flush()'`)
+   * @param ifindex - the socket's interface index
+   * @param queueId - its queue
+   */
+  constructor(call: string, ifindex: number, queueId: number) {
+    super(
+      `${call} on the AF_XDP socket of ifindex ${ifindex} queue ${queueId}: it was opened receive-only (txSize: 0) and has no TX ring; ` +
+        'open it with a txSize and a frameCount above fillSize to transmit',
+    );
+    this.name = 'XskReceiveOnlyError';
+    this.ifindex = ifindex;
+    this.queueId = queueId;
+  }
+}

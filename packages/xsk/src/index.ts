@@ -7,6 +7,6 @@
  */
 export type { XdpStatistics } from '@ts-ebpf/syscall';
 export { XdpBindFlag, XdpOptionFlag } from '@ts-ebpf/uapi';
-export { XskQueueBusyError, XskReentrantReceiveError } from './errors.js';
+export { XskQueueBusyError, XskReceiveOnlyError, XskReentrantReceiveError } from './errors.js';
 export type { XskBatchOptions, XskMode, XskSocketOptions } from './options.js';
 export { XskSocket } from './socket.js';

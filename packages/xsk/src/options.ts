@@ -18,7 +18,10 @@ export interface XskSocketOptions {
   readonly queueId?: number;
   /** Bytes of one UMEM frame: a power of two from 2048 up to the page size. Default 4096. */
   readonly frameSize?: number;
-  /** Frames in the UMEM. Default 4096: `fillSize` of them receive, the rest transmit. */
+  /**
+   * Frames in the UMEM: `fillSize` of them receive, the rest (at least one) transmit. Default
+   * 4096; for a receive-only socket (`txSize: 0`) exactly `fillSize`, its default.
+   */
   readonly frameCount?: number;
   /** Bytes the kernel leaves before each received packet, past its own 256. Default 0. */
   readonly headroom?: number;
@@ -28,7 +31,10 @@ export interface XskSocketOptions {
   readonly completionSize?: number;
   /** Entries of the RX ring (a power of two). Default 2048. */
   readonly rxSize?: number;
-  /** Entries of the TX ring (a power of two). Default 2048. */
+  /**
+   * Entries of the TX ring (a power of two), or 0 for a receive-only socket: no TX ring, every
+   * frame receives, and `transmit()` throws `XskReceiveOnlyError`. Default 2048.
+   */
   readonly txSize?: number;
   /** Default `'auto'`. */
   readonly mode?: XskMode;
@@ -96,6 +102,28 @@ function powerOfTwo(value: unknown, name: string, min: number, max: number): num
 }
 
 /**
+ * `frameCount`: the fill ring's frames plus at least one to transmit, or, for a receive-only
+ * socket, exactly the fill ring's (the others would serve nothing).
+ */
+function checkFrameCount(value: unknown, fillSize: number, receiveOnly: boolean): number {
+  const frameCount = value ?? (receiveOnly ? fillSize : 4096);
+  const min = receiveOnly ? fillSize : fillSize + 1;
+  const max = receiveOnly ? fillSize : FRAME_COUNT_MAX;
+  if (
+    typeof frameCount === 'number' &&
+    Number.isInteger(frameCount) &&
+    frameCount >= min &&
+    frameCount <= max
+  ) {
+    return frameCount;
+  }
+  const expected = receiveOnly
+    ? `expected fillSize (${fillSize}) for a receive-only socket (txSize: 0): it transmits nothing`
+    : `expected an integer from fillSize + 1 (${min}) up to ${max}: fillSize frames receive, at least one must be left to transmit (txSize: 0 makes a receive-only socket)`;
+  throw new BpfArgumentError('frameCount', `${expected}, got ${shown(frameCount)}`);
+}
+
+/**
  * Checks every option of {@link XskSocket.open} without a system call, naming the option that
  * is wrong (`BpfArgumentError`), and fills in the defaults. The interface name itself is
  * checked when it is resolved.
@@ -114,20 +142,9 @@ export function checkXskOptions(o: XskSocketOptions): XskSettings {
     fill: fillSize,
     completion: powerOfTwo(o.completionSize ?? 2048, 'completionSize', 1, RING_MAX),
     rx: powerOfTwo(o.rxSize ?? 2048, 'rxSize', 1, RING_MAX),
-    tx: powerOfTwo(o.txSize ?? 2048, 'txSize', 1, RING_MAX),
+    tx: o.txSize === 0 ? 0 : powerOfTwo(o.txSize ?? 2048, 'txSize', 0, RING_MAX),
   };
-  const frameCount = o.frameCount ?? 4096;
-  if (
-    typeof frameCount !== 'number' ||
-    !Number.isInteger(frameCount) ||
-    frameCount < fillSize ||
-    frameCount > FRAME_COUNT_MAX
-  ) {
-    throw new BpfArgumentError(
-      'frameCount',
-      `expected an integer from fillSize (${fillSize}) up to ${FRAME_COUNT_MAX}, got ${shown(frameCount)}`,
-    );
-  }
+  const frameCount = checkFrameCount(o.frameCount, fillSize, sizes.tx === 0);
   const headroom = integer(o.headroom ?? 0, 'headroom', 0, frameSize - BpfLimit.XDP_PACKET_HEADROOM - 1);
   const mode = o.mode ?? 'auto';
   if (typeof mode !== 'string' || !Object.hasOwn(MODE_FLAG, mode)) {

@@ -21,7 +21,7 @@ import {
   xdpWakeupTx,
 } from '@ts-ebpf/syscall';
 import { XdpOptionFlag } from '@ts-ebpf/uapi';
-import { XskQueueBusyError, XskReentrantReceiveError } from './errors.js';
+import { XskQueueBusyError, XskReceiveOnlyError, XskReentrantReceiveError } from './errors.js';
 import { checkXskOptions, type XskBatchOptions, type XskRingKind, type XskSocketOptions } from './options.js';
 import { XskRing } from './ring.js';
 
@@ -29,14 +29,14 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 
 /**
  * An AF_XDP socket bound to one queue of an interface, with its UMEM (the packet memory shared
- * with the kernel) and its four rings mapped: frames an XDP program redirects into an xskmap
+ * with the kernel) and its four rings mapped (three for a receive-only socket, `txSize: 0`): frames an XDP program redirects into an xskmap
  * slot holding {@link XskSocket.fd} arrive in {@link XskSocket.receive}; frames given to
  * {@link XskSocket.transmit} leave through the interface.
  *
  * The UMEM is cut in `frameCount` frames: `fillSize` of them are handed to the kernel for
  * receiving (each comes back through the fill ring as soon as a received frame has been
- * read), the others wait in a free list for transmitting (each comes back when the kernel
- * reports it sent, through the completion ring).
+ * read), the others (at least one; none on a receive-only socket) wait in a free list for
+ * transmitting (each comes back when the kernel reports it sent, through the completion ring).
  *
  * `close()` (or `using`) closes the socket and unmaps its memory; it is idempotent, and any
  * other call after it throws {@link ObjectClosedError}. Needs CAP_NET_RAW (and CAP_BPF /
@@ -56,7 +56,8 @@ export class XskSocket implements Disposable {
   readonly #fill: XskRing;
   readonly #completion: XskRing;
   readonly #rx: XskRing;
-  readonly #tx: XskRing;
+  /** The TX ring; none on a receive-only socket. */
+  readonly #tx: XskRing | undefined;
   readonly #needWakeup: boolean;
   /** Frames free for transmitting (their UMEM addresses). */
   readonly #txFree: number[] = [];
@@ -87,7 +88,8 @@ export class XskSocket implements Disposable {
       });
       mapped.push(this.#umem);
       xdpUmemRegister(fd, this.#umem, { chunkSize: frameSize, headroom });
-      for (const kind of ['fill', 'completion', 'rx', 'tx'] as const) xdpSetRingSize(fd, kind, sizes[kind]);
+      const kinds = (['fill', 'completion', 'rx', 'tx'] as const).filter((kind) => sizes[kind] > 0);
+      for (const kind of kinds) xdpSetRingSize(fd, kind, sizes[kind]);
       const offsets = xdpMmapOffsets(fd);
       const ring = (kind: XskRingKind): XskRing => {
         const memory = xdpMapRing(fd, kind, sizes[kind], offsets[kind]);
@@ -97,7 +99,7 @@ export class XskSocket implements Disposable {
       this.#fill = ring('fill');
       this.#completion = ring('completion');
       this.#rx = ring('rx');
-      this.#tx = ring('tx');
+      this.#tx = sizes.tx > 0 ? ring('tx') : undefined;
       this.#rings = mapped.slice(1);
       // Frames [0, fillSize) receive: all go into the fill ring before bind; the rest transmit.
       for (let i = 0; i < sizes.fill; i++) this.#fill.setAddress(i, i * frameSize);
@@ -255,6 +257,7 @@ export class XskSocket implements Disposable {
    *   is free (the kernel has not yet reported enough earlier frames sent): nothing was
    *   queued; call `completions()` and try again later.
    * @throws BpfArgumentError for an empty frame or one longer than `frameSize`.
+   * @throws XskReceiveOnlyError on a receive-only socket (`txSize: 0`).
    */
   transmit(frame: Uint8Array): boolean {
     this.#assertOpen();
@@ -265,14 +268,15 @@ export class XskSocket implements Disposable {
         `is ${frame.byteLength} bytes; expected 1 to frameSize (${this.frameSize})`,
       );
     }
+    const tx = this.#txRing('transmit()');
     this.completions();
-    const txFull = (this.#txProducer - this.#tx.consumer) >>> 0 >= this.#tx.size;
+    const txFull = (this.#txProducer - tx.consumer) >>> 0 >= tx.size;
     const addr = txFull ? undefined : this.#txFree.pop();
     if (addr === undefined) return false;
     this.#bytes.set(frame, addr);
-    this.#tx.setDescriptor(this.#txProducer, addr, frame.byteLength, 0);
+    tx.setDescriptor(this.#txProducer, addr, frame.byteLength, 0);
     this.#txProducer = (this.#txProducer + 1) >>> 0;
-    this.#tx.publish(this.#txProducer);
+    tx.publish(this.#txProducer);
     this.#inFlight++;
     this.flush();
     return true;
@@ -285,10 +289,12 @@ export class XskSocket implements Disposable {
    *   (`ENETDOWN`: the interface is down; `EAGAIN`: it sent a batch and more frames wait, or the
    *   driver was busy; `EBUSY`, `ENOBUFS`): the frames stay queued, {@link XskSocket.needsFlush}
    *   is true, and the next `flush()`, `completions()`, `receive()` or `transmit()` tries again.
+   * @throws XskReceiveOnlyError on a receive-only socket (`txSize: 0`).
    */
   flush(): boolean {
     this.#assertOpen();
-    this.#kickPending = !(this.#needWakeup && !this.#tx.needsWakeup) && !xdpWakeupTx(this.#fd.fd);
+    const tx = this.#txRing('flush()');
+    this.#kickPending = !(this.#needWakeup && !tx.needsWakeup) && !xdpWakeupTx(this.#fd.fd);
     return !this.#kickPending;
   }
 
@@ -300,6 +306,11 @@ export class XskSocket implements Disposable {
    */
   get needsFlush(): boolean {
     return this.#kickPending;
+  }
+
+  #txRing(call: string): XskRing {
+    if (this.#tx === undefined) throw new XskReceiveOnlyError(call, this.ifindex, this.queueId);
+    return this.#tx;
   }
 
   #retryKick(): void {

@@ -4,14 +4,14 @@ import { InterfaceNotFoundError } from '@ts-ebpf/programs';
 import { BpfArgumentError, BpfSyscallError, ObjectClosedError } from '@ts-ebpf/syscall';
 import { catalog, describeKernel, VethPair } from '@ts-ebpf/test-utils';
 import { afterAll, beforeAll } from 'vitest';
-import { XskQueueBusyError, XskSocket } from '../src/index.js';
+import { XskQueueBusyError, XskReceiveOnlyError, XskSocket } from '../src/index.js';
 
 const pair = new VethPair('xm', 164);
 const small = { frameCount: 8, fillSize: 4, rxSize: 4, txSize: 4, completionSize: 4 } as const;
 
 describeKernel('@ts-ebpf/xsk error catalog', () => {
   beforeAll(() => {
-    pair.create(4);
+    pair.create(5);
   });
   afterAll(() => pair.destroy());
 
@@ -50,6 +50,16 @@ describeKernel('@ts-ebpf/xsk error catalog', () => {
         ['a frame size above the page size', { frameSize: 8192 }, ['frameSize', '8192']],
         ['needWakeup that is not a boolean', { needWakeup: 'no' }, ['needWakeup', '"no"']],
         ['a mode that is an Object.prototype key', { mode: 'toString' }, ['mode', '"toString"']],
+        [
+          'as many frames as the fill ring takes: none left to transmit',
+          { frameCount: 4 },
+          ['frameCount', 'at least one must be left to transmit', 'txSize: 0'],
+        ],
+        [
+          'a receive-only socket with frames past the fill ring',
+          { txSize: 0, frameCount: 8 },
+          ['frameCount', 'receive-only', 'got 8'],
+        ],
       ] as const
     ).map(([what, bad, names]) => ({
       what: `${what}, checked before any system call`,
@@ -77,6 +87,15 @@ describeKernel('@ts-ebpf/xsk error catalog', () => {
       },
       error: BpfArgumentError,
       names: ['frame', '5000'],
+    },
+    {
+      what: 'transmitting on a receive-only socket',
+      act: () => {
+        using xsk = XskSocket.open({ interface: pair.host, ...small, frameCount: 4, txSize: 0, queueId: 4 });
+        xsk.transmit(new Uint8Array(60));
+      },
+      error: XskReceiveOnlyError,
+      names: ['transmit()', 'queue 4', 'txSize: 0'],
     },
     {
       what: 'a second socket on a queue that has one',

@@ -3,7 +3,7 @@ import { attachXdp } from '@ts-ebpf/programs';
 import { ObjectClosedError } from '@ts-ebpf/syscall';
 import { describeKernel, leakedFds, openFds } from '@ts-ebpf/test-utils';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { XskSocket } from '../src/index.js';
+import { XskReceiveOnlyError, XskSocket } from '../src/index.js';
 import { openXsk, payloadTexts, receivePayloads, redirectToXsk, SMALL, sleep, XskVeth } from './support.js';
 
 describeKernel('XskSocket on a veth pair', () => {
@@ -81,6 +81,23 @@ describeKernel('XskSocket on a veth pair', () => {
       if (seen.length === 0) await sleep(20);
     }
     expect(seen).toEqual(['v0']);
+  });
+
+  it('a receive-only socket (txSize: 0) receives into all its frames and refuses to transmit', async () => {
+    using xsks = XskMap.create({ maxEntries: 4 });
+    // frameCount defaults to fillSize: every frame receives
+    using xsk = await openXsk({ interface: pair.host, fillSize: 8, rxSize: 8, completionSize: 8, txSize: 0 });
+    using prog = redirectToXsk(xsks);
+    using _link = attachXdp(prog, pair.host, { mode: 'skb' });
+    xsks.set(0, xsk.fd);
+    for (const tag of ['r', 's']) {
+      pair.sendUdp(tag, 8);
+      expect(await receivePayloads(xsk, 8)).toEqual(Array.from({ length: 8 }, (_, i) => `${tag}${i}`));
+    }
+    expect(() => xsk.transmit(pair.udpFrame('not sent'))).toThrow(XskReceiveOnlyError);
+    expect(() => xsk.flush()).toThrow(XskReceiveOnlyError);
+    expect(xsk.completions()).toBe(0);
+    expect([xsk.inFlight, xsk.needsFlush]).toEqual([0, false]);
   });
 
   it('transmit sends a crafted frame out of the interface to a UDP socket on the peer', async () => {

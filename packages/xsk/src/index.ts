@@ -5,7 +5,7 @@
  * slot holding its fd, and transmits frames. The raw calls it is made of (`xdpSocket`,
  * `xdpUmemRegister`, `xdpMapRing` …) are in `@ts-ebpf/syscall`.
  */
-export type { XdpStatistics } from '@ts-ebpf/syscall';
+export { type XdpStatistics, XdpUmemHeadroomError } from '@ts-ebpf/syscall';
 export { XdpBindFlag, XdpOptionFlag } from '@ts-ebpf/uapi';
 export { XskQueueBusyError, XskReceiveOnlyError, XskReentrantReceiveError } from './errors.js';
 export type { XskBatchOptions, XskMode, XskSocketOptions } from './options.js';

@@ -1,5 +1,5 @@
-import { BpfArgumentError, pageSize, XDP_UMEM_MIN_CHUNK_SIZE } from '@ts-ebpf/syscall';
-import { BpfLimit, XdpBindFlag } from '@ts-ebpf/uapi';
+import { BpfArgumentError, pageSize, XDP_UMEM_MIN_CHUNK_SIZE, xdpMaxHeadroom } from '@ts-ebpf/syscall';
+import { XdpBindFlag } from '@ts-ebpf/uapi';
 
 /** How the kernel moves frames between the driver and the UMEM. */
 export type XskMode =
@@ -23,7 +23,12 @@ export interface XskSocketOptions {
    * 4096; for a receive-only socket (`txSize: 0`) exactly `fillSize`, its default.
    */
   readonly frameCount?: number;
-  /** Bytes the kernel leaves before each received packet, past its own 256. Default 0. */
+  /**
+   * Bytes the kernel leaves before each received packet, past its own 256: at most
+   * `frameSize − 384` (checked before any system call), and the kernel wants room for its
+   * tailroom too, a size that depends on its build: at most `frameSize − 704` on x86-64 (it
+   * refuses more with `XdpUmemHeadroomError`). Default 0.
+   */
   readonly headroom?: number;
   /** Entries of the fill ring, and the number of frames handed to the kernel for receiving (a power of two). Default 2048. */
   readonly fillSize?: number;
@@ -145,7 +150,7 @@ export function checkXskOptions(o: XskSocketOptions): XskSettings {
     tx: o.txSize === 0 ? 0 : powerOfTwo(o.txSize ?? 2048, 'txSize', 0, RING_MAX),
   };
   const frameCount = checkFrameCount(o.frameCount, fillSize, sizes.tx === 0);
-  const headroom = integer(o.headroom ?? 0, 'headroom', 0, frameSize - BpfLimit.XDP_PACKET_HEADROOM - 1);
+  const headroom = integer(o.headroom ?? 0, 'headroom', 0, xdpMaxHeadroom(frameSize));
   const mode = o.mode ?? 'auto';
   if (typeof mode !== 'string' || !Object.hasOwn(MODE_FLAG, mode)) {
     throw new BpfArgumentError('mode', `expected 'copy', 'zerocopy' or 'auto', got ${shown(mode)}`);

@@ -126,9 +126,10 @@ export class XskSocket implements Disposable {
   /**
    * Creates the socket, its UMEM and rings, hands the receive frames to the kernel and binds
    * to `interface` / `queueId`. Bad options throw `BpfArgumentError` naming the option before
-   * any system call; kernel refusals throw the errno's error (`ENODEV`: no such interface,
-   * `EOPNOTSUPP` for `'zerocopy'` on a driver without it) and
-   * {@link XskQueueBusyError} when the queue has a socket bound.
+   * any system call (the interface lookup included); an unknown interface throws
+   * `InterfaceNotFoundError`, a headroom the kernel build has no room for
+   * `XdpUmemHeadroomError`, a queue with a socket bound {@link XskQueueBusyError}, and other
+   * kernel refusals the errno's error (`EOPNOTSUPP` for `'zerocopy'` on a driver without it).
    */
   static open(options: XskSocketOptions): XskSocket {
     return new XskSocket(options);

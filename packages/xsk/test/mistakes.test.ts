@@ -1,10 +1,10 @@
 // The error catalog of @ts-ebpf/xsk: plausible mistakes with an AF_XDP socket, each refused with a
 // typed error that names its subject, and no fd left open.
 import { InterfaceNotFoundError } from '@ts-ebpf/programs';
-import { BpfArgumentError, BpfSyscallError, ObjectClosedError } from '@ts-ebpf/syscall';
+import { BpfArgumentError, BpfSyscallError, InvalidArgumentError, ObjectClosedError } from '@ts-ebpf/syscall';
 import { catalog, describeKernel, VethPair } from '@ts-ebpf/test-utils';
 import { afterAll, beforeAll } from 'vitest';
-import { XskQueueBusyError, XskReceiveOnlyError, XskSocket } from '../src/index.js';
+import { XdpUmemHeadroomError, XskQueueBusyError, XskReceiveOnlyError, XskSocket } from '../src/index.js';
 
 const pair = new VethPair('xm', 164);
 const small = { frameCount: 8, fillSize: 4, rxSize: 4, txSize: 4, completionSize: 4 } as const;
@@ -39,6 +39,20 @@ describeKernel('@ts-ebpf/xsk error catalog', () => {
       act: () => XskSocket.open({ interface: pair.host, ...small, headroom: 4000 }),
       error: BpfArgumentError,
       names: ['headroom', '4000'],
+    },
+    {
+      what: 'a headroom that leaves less than 128 bytes for a packet, checked before any system call',
+      act: () => XskSocket.open({ interface: 'nosuchif0', ...small, headroom: 4096 - 383 }),
+      error: BpfArgumentError,
+      names: ['headroom', '3713', '3712'],
+    },
+    {
+      // 256 + 128 + the tailroom of this kernel build (320 bytes on x86-64): at most 3392
+      what: 'a headroom the kernel has no room for once its tailroom is kept',
+      act: () => XskSocket.open({ interface: pair.host, ...small, headroom: 3500 }),
+      error: XdpUmemHeadroomError,
+      names: ['headroom 3500', '4096-byte frames', 'tailroom'],
+      cause: InvalidArgumentError,
     },
     // With an interface that does not exist: an error naming the option (not the interface)
     // shows the option was checked before any system call, the interface lookup included.

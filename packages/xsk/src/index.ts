@@ -7,6 +7,11 @@
  */
 export { type XdpStatistics, XdpUmemHeadroomError } from '@ts-ebpf/syscall';
 export { XdpBindFlag, XdpOptionFlag } from '@ts-ebpf/uapi';
-export { XskQueueBusyError, XskReceiveOnlyError, XskReentrantReceiveError } from './errors.js';
+export {
+  XskQueueBusyError,
+  XskReceiveOnlyError,
+  XskReentrantReceiveError,
+  XskSocketError,
+} from './errors.js';
 export type { XskBatchOptions, XskMode, XskSocketOptions } from './options.js';
 export { XskSocket } from './socket.js';

@@ -5,7 +5,7 @@ import { XskMap } from '@ts-ebpf/maps';
 import { attachXdp } from '@ts-ebpf/programs';
 import { describeKernel } from '@ts-ebpf/test-utils';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { XskReentrantReceiveError, type XskSocket } from '../src/index.js';
+import { XskReentrantReceiveError, type XskSocket, XskSocketError } from '../src/index.js';
 import { openXsk, payloadTexts, receivePayloads, redirectToXsk, sleep, XskVeth } from './support.js';
 
 const RINGS_OF_8 = { frameCount: 16, fillSize: 8, rxSize: 8, txSize: 8, completionSize: 8 } as const;
@@ -49,6 +49,8 @@ describeKernel('XskSocket re-entrancy', () => {
       expect(nested).toHaveLength(2);
       for (const e of nested) {
         expect(e).toBeInstanceOf(XskReentrantReceiveError);
+        expect(e).toBeInstanceOf(XskSocketError);
+        expect([(e as XskSocketError).ifindex, (e as XskSocketError).queueId]).toEqual([xsk.ifindex, 0]);
         expect((e as Error).message).toMatch(/receive.*inside.*visitor/);
       }
       expect(await receivePayloads(xsk, 3)).toEqual(['a1', 'a2', 'a3']);

@@ -1,21 +1,13 @@
 /**
  * The raw AF_XDP socket layer (linux/if_xdp.h): the socket, UMEM registration, ring sizes,
- * ring mmap offsets, bind, statistics and wake-ups. Each struct is encoded here in host byte
+ * ring mmap offsets, bind, statistics and wake-ups (UMEM registration in af-xdp-umem.ts). Each struct is encoded here in host byte
  * order (the kernel's) at the offsets of {@link AF_XDP_LAYOUTS}, and every argument is checked
  * before the kernel is asked. The user-facing socket class is `XskSocket` of `@ts-ebpf/xsk`.
  */
-import {
-  AfXdp,
-  BpfLimit,
-  Errno,
-  HOST_LITTLE_ENDIAN,
-  XdpRingPgoff,
-  XdpSockopt,
-  XdpUmemFlag,
-} from '@ts-ebpf/uapi';
-import { BpfArgumentError, ObjectClosedError, syscallError } from './errors.js';
+import { AfXdp, Errno, HOST_LITTLE_ENDIAN, XdpRingPgoff, XdpSockopt } from '@ts-ebpf/uapi';
+import { BpfArgumentError, syscallError } from './errors.js';
 import { sysBind, sysGetsockopt, sysRecvfromTry, sysSendtoTry, sysSetsockopt, sysSocket } from './ffi.js';
-import { MappedMemory, Prot, pageSize } from './memory.js';
+import { MappedMemory, Prot } from './memory.js';
 import { checkFd, checkInt, checkU32 } from './validate.js';
 
 /**
@@ -86,61 +78,6 @@ const MSG_DONTWAIT = 0x40;
 /** `socket(AF_XDP, SOCK_RAW | SOCK_CLOEXEC, 0)`: a new AF_XDP socket (needs CAP_NET_RAW). */
 export function xdpSocket(): number {
   return sysSocket(AfXdp.AF_XDP, SOCK_RAW | SOCK_CLOEXEC, 0);
-}
-
-/** Options of {@link xdpUmemRegister}. */
-export interface XdpUmemRegistration {
-  /** Bytes of one frame (chunk): a power of two from 2048 up to the page size, in aligned mode. */
-  readonly chunkSize: number;
-  /** Bytes the kernel leaves free before each received packet, past its own 256. Default 0. */
-  readonly headroom?: number;
-  /** `XdpUmemFlag` bits. Default 0. */
-  readonly flags?: number;
-}
-
-/**
- * `setsockopt(XDP_UMEM_REG)`: registers `umem` (a writable, page-aligned mapping) as the packet
- * memory of socket `fd`, cut in frames of `chunkSize` bytes. The kernel pins the pages; they
- * must stay mapped while the socket is open. Checked first: the frame size (a power of two
- * from 2048 up to the page size unless `XdpUmemFlag.UNALIGNED_CHUNK_FLAG`), a headroom that
- * leaves room for a packet, and a length that is a whole number of frames.
- */
-export function xdpUmemRegister(fd: number, umem: MappedMemory, o: XdpUmemRegistration): void {
-  checkFd(fd);
-  if (umem.closed) throw new ObjectClosedError('UMEM mapping');
-  if (!umem.writable)
-    throw new BpfArgumentError('umem', 'must be a writable mapping (Prot.READ | Prot.WRITE)');
-  const flags = checkU32(o.flags ?? 0, 'flags');
-  const unaligned = (flags & XdpUmemFlag.UNALIGNED_CHUNK_FLAG) !== 0;
-  const chunkSize = checkInt(
-    o.chunkSize,
-    'chunkSize',
-    XDP_UMEM_MIN_CHUNK_SIZE,
-    unaligned ? 0xffffffff : pageSize(),
-  );
-  if (!unaligned && (chunkSize & (chunkSize - 1)) !== 0) {
-    throw new BpfArgumentError(
-      'chunkSize',
-      `${chunkSize} is not a power of two (needed unless the UMEM is unaligned)`,
-    );
-  }
-  const headroom = checkInt(o.headroom ?? 0, 'headroom', 0, chunkSize - BpfLimit.XDP_PACKET_HEADROOM - 1);
-  if (!unaligned && umem.length % chunkSize !== 0) {
-    throw new BpfArgumentError(
-      'umem',
-      `its ${umem.length} bytes are not a whole number of ${chunkSize}-byte frames`,
-    );
-  }
-  const L = AF_XDP_LAYOUTS.xdp_umem_reg;
-  const storage = new ArrayBuffer(L.SIZE);
-  const reg = new Uint8Array(storage);
-  const v = new DataView(storage);
-  v.setBigUint64(L.addr, umem.address, HOST_LITTLE_ENDIAN);
-  v.setBigUint64(L.len, BigInt(umem.length), HOST_LITTLE_ENDIAN);
-  v.setUint32(L.chunk_size, chunkSize, HOST_LITTLE_ENDIAN);
-  v.setUint32(L.headroom, headroom, HOST_LITTLE_ENDIAN);
-  v.setUint32(L.flags, flags, HOST_LITTLE_ENDIAN);
-  sysSetsockopt(fd, AfXdp.SOL_XDP, XdpSockopt.UMEM_REG, reg);
 }
 
 /** `setsockopt(XDP_{RX,TX,UMEM_FILL,UMEM_COMPLETION}_RING)`: sizes one ring (a power of two). */

@@ -31,7 +31,6 @@ export {
   type XdpRingKind,
   type XdpRingOffsets,
   type XdpStatistics,
-  type XdpUmemRegistration,
   xdpBind,
   xdpMapRing,
   xdpMmapOffsets,
@@ -40,10 +39,15 @@ export {
   xdpSetRingSize,
   xdpSocket,
   xdpStatistics,
-  xdpUmemRegister,
   xdpWakeupRx,
   xdpWakeupTx,
 } from './af-xdp.js';
+export {
+  XdpUmemHeadroomError,
+  type XdpUmemRegistration,
+  xdpMaxHeadroom,
+  xdpUmemRegister,
+} from './af-xdp-umem.js';
 export {
   SUPPORTED_ARCHITECTURES,
   type SyscallName,

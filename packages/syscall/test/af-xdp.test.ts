@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describeKernel, leakedFds, openFds } from '@ts-ebpf/test-utils';
-import { XdpBindFlag, XdpUmemFlag } from '@ts-ebpf/uapi';
+import { EbpfError, XdpBindFlag, XdpUmemFlag } from '@ts-ebpf/uapi';
 import { describe, expect, it } from 'vitest';
 import {
   AF_XDP_LAYOUTS,
@@ -15,8 +15,10 @@ import {
   Prot,
   pageSize,
   sockaddrXdp,
+  XdpUmemHeadroomError,
   xdpBind,
   xdpMapRing,
+  xdpMaxHeadroom,
   xdpMmapOffsets,
   xdpSetRingSize,
   xdpSocket,
@@ -101,6 +103,11 @@ describeKernel('AF_XDP raw layer', () => {
       expect(() => xdpUmemRegister(fd, mem, { chunkSize: 1024 })).toThrow(/chunkSize/);
       expect(() => xdpUmemRegister(fd, mem, { chunkSize: pageSize() * 2 })).toThrow(/chunkSize/);
       expect(() => xdpUmemRegister(fd, mem, { chunkSize: 4096, headroom: 4096 - 256 })).toThrow(/headroom/);
+      // room for 128 bytes of packet past the kernel's 256 is checked before the kernel
+      expect(xdpMaxHeadroom(4096)).toBe(4096 - 256 - 128);
+      expect(() => xdpUmemRegister(fd, mem, { chunkSize: 4096, headroom: 4096 - 383 })).toThrow(
+        BpfArgumentError,
+      );
       using odd = MappedMemory.map({
         length: 4096 + 2048,
         prot: Prot.READ | Prot.WRITE,
@@ -117,6 +124,42 @@ describeKernel('AF_XDP raw layer', () => {
     } finally {
       close(fd);
     }
+  });
+
+  it('a headroom the kernel refuses for its tailroom is XdpUmemHeadroomError naming it', () => {
+    // This kernel keeps 256 + 128 + SKB_DATA_ALIGN(sizeof(struct skb_shared_info)) (320 on
+    // x86-64) bytes of each frame: 3392 is its largest headroom for 4096-byte frames.
+    const register = (chunkSize: number, headroom: number): unknown => {
+      const fd = xdpSocket();
+      try {
+        using mem = umem(4);
+        xdpUmemRegister(fd, mem, { chunkSize, headroom });
+        return undefined;
+      } catch (e) {
+        return e;
+      } finally {
+        close(fd);
+      }
+    };
+    for (const [chunkSize, headroom] of [
+      [4096, 3393],
+      [4096, xdpMaxHeadroom(4096)],
+      [2048, 1345],
+    ] as const) {
+      const e = register(chunkSize, headroom);
+      expect(e).toBeInstanceOf(XdpUmemHeadroomError);
+      expect(e).toBeInstanceOf(EbpfError);
+      expect((e as XdpUmemHeadroomError).message).toMatch(
+        new RegExp(`^headroom ${headroom} was refused by the kernel for ${chunkSize}-byte frames`),
+      );
+      expect((e as XdpUmemHeadroomError).cause).toBeInstanceOf(InvalidArgumentError);
+      expect([(e as XdpUmemHeadroomError).headroom, (e as XdpUmemHeadroomError).chunkSize]).toEqual([
+        headroom,
+        chunkSize,
+      ]);
+    }
+    expect(register(4096, 3392)).toBeUndefined();
+    expect(register(2048, 1344)).toBeUndefined();
   });
 
   it('binding a socket without rings is refused by the kernel with its errno', () => {

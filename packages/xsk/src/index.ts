@@ -5,7 +5,13 @@
  * slot holding its fd, and transmits frames. The raw calls it is made of (`xdpSocket`,
  * `xdpUmemRegister`, `xdpMapRing` …) are in `@ts-ebpf/syscall`.
  */
-export type { XdpStatistics } from '@ts-ebpf/syscall';
+export { type XdpStatistics, XdpUmemHeadroomError } from '@ts-ebpf/syscall';
 export { XdpBindFlag, XdpOptionFlag } from '@ts-ebpf/uapi';
-export { XskQueueBusyError } from './errors.js';
-export { type XskBatchOptions, type XskMode, XskSocket, type XskSocketOptions } from './socket.js';
+export {
+  XskQueueBusyError,
+  XskReceiveOnlyError,
+  XskReentrantReceiveError,
+  XskSocketError,
+} from './errors.js';
+export type { XskBatchOptions, XskMode, XskSocketOptions } from './options.js';
+export { XskSocket } from './socket.js';

@@ -7,7 +7,6 @@ import {
   ObjectClosedError,
   OwnedFd,
   Prot,
-  XDP_UMEM_MIN_CHUNK_SIZE,
   type XdpStatistics,
   xdpBind,
   xdpMapRing,
@@ -21,83 +20,23 @@ import {
   xdpWakeupRx,
   xdpWakeupTx,
 } from '@ts-ebpf/syscall';
-import { XdpBindFlag, XdpOptionFlag } from '@ts-ebpf/uapi';
-import { XskQueueBusyError } from './errors.js';
+import { XdpOptionFlag } from '@ts-ebpf/uapi';
+import { XskQueueBusyError, XskReceiveOnlyError, XskReentrantReceiveError } from './errors.js';
+import { checkXskOptions, type XskBatchOptions, type XskRingKind, type XskSocketOptions } from './options.js';
 import { XskRing } from './ring.js';
-
-/** How the kernel moves frames between the driver and the UMEM. */
-export type XskMode =
-  /** Copy mode (`XDP_COPY`): works on every interface, generic XDP included. */
-  | 'copy'
-  /** Zero-copy mode (`XDP_ZEROCOPY`): the driver DMAs into the UMEM; bind fails where the driver cannot. */
-  | 'zerocopy'
-  /** Let the kernel choose: zero-copy where the driver supports it, copy otherwise. */
-  | 'auto';
-
-/** Options of {@link XskSocket.open}. */
-export interface XskSocketOptions {
-  /** The interface, by name (`'eth0'`) or index. */
-  readonly interface: string | number;
-  /** The interface queue to bind to; an XDP program redirects into it by `rx_queue_index`. Default 0. */
-  readonly queueId?: number;
-  /** Bytes of one UMEM frame: a power of two from 2048 up to the page size. Default 4096. */
-  readonly frameSize?: number;
-  /** Frames in the UMEM. Default 4096: `fillSize` of them receive, the rest transmit. */
-  readonly frameCount?: number;
-  /** Bytes the kernel leaves before each received packet, past its own 256. Default 0. */
-  readonly headroom?: number;
-  /** Entries of the fill ring, and the number of frames handed to the kernel for receiving (a power of two). Default 2048. */
-  readonly fillSize?: number;
-  /** Entries of the completion ring (a power of two). Default 2048. */
-  readonly completionSize?: number;
-  /** Entries of the RX ring (a power of two). Default 2048. */
-  readonly rxSize?: number;
-  /** Entries of the TX ring (a power of two). Default 2048. */
-  readonly txSize?: number;
-  /** Default `'auto'`. */
-  readonly mode?: XskMode;
-  /**
-   * Bind with `XDP_USE_NEED_WAKEUP`: the kernel sets a flag when it needs a system call to go on,
-   * and the socket makes that call only then. Default true.
-   */
-  readonly needWakeup?: boolean;
-}
-
-/** Options of {@link XskSocket.batches}. */
-export interface XskBatchOptions {
-  /** Ends the iteration when aborted (no error: the loop just ends). */
-  readonly signal?: AbortSignal;
-  /** Longest pause between two looks at an empty RX ring, in milliseconds. Default 1. */
-  readonly intervalMs?: number;
-  /** At most this many frames in one batch. Default the RX ring size. */
-  readonly max?: number;
-}
-
-const MODE_FLAG: Readonly<Record<XskMode, number>> = {
-  copy: XdpBindFlag.COPY,
-  zerocopy: XdpBindFlag.ZEROCOPY,
-  auto: 0,
-};
-
-function powerOfTwo(value: number, name: string, min: number, max: number): number {
-  if (!Number.isInteger(value) || value < min || value > max || (value & (value - 1)) !== 0) {
-    throw new BpfArgumentError(name, `expected a power of two in [${min}, ${max}], got ${value}`);
-  }
-  return value;
-}
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
  * An AF_XDP socket bound to one queue of an interface, with its UMEM (the packet memory shared
- * with the kernel) and its four rings mapped: frames an XDP program redirects into an xskmap
+ * with the kernel) and its four rings mapped (three for a receive-only socket, `txSize: 0`): frames an XDP program redirects into an xskmap
  * slot holding {@link XskSocket.fd} arrive in {@link XskSocket.receive}; frames given to
  * {@link XskSocket.transmit} leave through the interface.
  *
  * The UMEM is cut in `frameCount` frames: `fillSize` of them are handed to the kernel for
  * receiving (each comes back through the fill ring as soon as a received frame has been
- * read), the others wait in a free list for transmitting (each comes back when the kernel
- * reports it sent, through the completion ring).
+ * read), the others (at least one; none on a receive-only socket) wait in a free list for
+ * transmitting (each comes back when the kernel reports it sent, through the completion ring).
  *
  * `close()` (or `using`) closes the socket and unmaps its memory; it is idempotent, and any
  * other call after it throws {@link ObjectClosedError}. Needs CAP_NET_RAW (and CAP_BPF /
@@ -117,7 +56,8 @@ export class XskSocket implements Disposable {
   readonly #fill: XskRing;
   readonly #completion: XskRing;
   readonly #rx: XskRing;
-  readonly #tx: XskRing;
+  /** The TX ring; none on a receive-only socket. */
+  readonly #tx: XskRing | undefined;
   readonly #needWakeup: boolean;
   /** Frames free for transmitting (their UMEM addresses). */
   readonly #txFree: number[] = [];
@@ -126,34 +66,17 @@ export class XskSocket implements Disposable {
   #txProducer = 0;
   #completionConsumer = 0;
   #inFlight = 0;
+  /** True when the kernel refused the last TX wake-up: frames wait in the TX ring for another. */
+  #kickPending = false;
+  /** True while a batch's visitors run: its frames are not back in the fill ring yet. */
+  #receiving = false;
 
   private constructor(o: XskSocketOptions) {
-    const frameSize = powerOfTwo(o.frameSize ?? 4096, 'frameSize', XDP_UMEM_MIN_CHUNK_SIZE, 1 << 16);
-    const fillSize = powerOfTwo(o.fillSize ?? 2048, 'fillSize', 1, 1 << 20);
-    const frameCount = o.frameCount ?? 4096;
-    if (!Number.isInteger(frameCount) || frameCount < fillSize || frameCount > 1 << 22) {
-      throw new BpfArgumentError(
-        'frameCount',
-        `expected an integer from fillSize (${fillSize}) up to ${1 << 22}, got ${frameCount}`,
-      );
-    }
-    const sizes = {
-      fill: fillSize,
-      completion: powerOfTwo(o.completionSize ?? 2048, 'completionSize', 1, 1 << 20),
-      rx: powerOfTwo(o.rxSize ?? 2048, 'rxSize', 1, 1 << 20),
-      tx: powerOfTwo(o.txSize ?? 2048, 'txSize', 1, 1 << 20),
-    };
-    const mode = o.mode ?? 'auto';
-    if (!(mode in MODE_FLAG)) {
-      throw new BpfArgumentError(
-        'mode',
-        `expected 'copy', 'zerocopy' or 'auto', got ${JSON.stringify(mode)}`,
-      );
-    }
+    const { frameSize, frameCount, sizes, headroom, bindFlags, queueId, needWakeup } = checkXskOptions(o);
     this.ifindex = resolveIfindex(o.interface);
-    this.queueId = o.queueId ?? 0;
+    this.queueId = queueId;
     this.frameSize = frameSize;
-    this.#needWakeup = o.needWakeup ?? true;
+    this.#needWakeup = needWakeup;
     const owned = new OwnedFd(xdpSocket(), 'AF_XDP socket');
     const fd = owned.fd;
     const mapped: MappedMemory[] = [];
@@ -164,10 +87,11 @@ export class XskSocket implements Disposable {
         flags: MapFlag.PRIVATE | MapFlag.ANONYMOUS,
       });
       mapped.push(this.#umem);
-      xdpUmemRegister(fd, this.#umem, { chunkSize: frameSize, headroom: o.headroom ?? 0 });
-      for (const kind of ['fill', 'completion', 'rx', 'tx'] as const) xdpSetRingSize(fd, kind, sizes[kind]);
+      xdpUmemRegister(fd, this.#umem, { chunkSize: frameSize, headroom });
+      const kinds = (['fill', 'completion', 'rx', 'tx'] as const).filter((kind) => sizes[kind] > 0);
+      for (const kind of kinds) xdpSetRingSize(fd, kind, sizes[kind]);
       const offsets = xdpMmapOffsets(fd);
-      const ring = (kind: 'fill' | 'completion' | 'rx' | 'tx'): XskRing => {
+      const ring = (kind: XskRingKind): XskRing => {
         const memory = xdpMapRing(fd, kind, sizes[kind], offsets[kind]);
         mapped.push(memory);
         return new XskRing(memory, offsets[kind], sizes[kind], xdpRingEntrySize(kind));
@@ -175,16 +99,15 @@ export class XskSocket implements Disposable {
       this.#fill = ring('fill');
       this.#completion = ring('completion');
       this.#rx = ring('rx');
-      this.#tx = ring('tx');
+      this.#tx = sizes.tx > 0 ? ring('tx') : undefined;
       this.#rings = mapped.slice(1);
       // Frames [0, fillSize) receive: all go into the fill ring before bind; the rest transmit.
-      for (let i = 0; i < fillSize; i++) this.#fill.setAddress(i, i * frameSize);
-      this.#fillProducer = fillSize;
+      for (let i = 0; i < sizes.fill; i++) this.#fill.setAddress(i, i * frameSize);
+      this.#fillProducer = sizes.fill;
       this.#fill.publish(this.#fillProducer);
-      for (let i = frameCount - 1; i >= fillSize; i--) this.#txFree.push(i * frameSize);
-      const flags = MODE_FLAG[mode] | (this.#needWakeup ? XdpBindFlag.USE_NEED_WAKEUP : 0);
+      for (let i = frameCount - 1; i >= sizes.fill; i--) this.#txFree.push(i * frameSize);
       try {
-        xdpBind(fd, { ifindex: this.ifindex, queueId: this.queueId, flags });
+        xdpBind(fd, { ifindex: this.ifindex, queueId, flags: bindFlags });
       } catch (e) {
         if (e instanceof BpfSyscallError && e.code === 'EBUSY') {
           throw new XskQueueBusyError(o.interface, this.ifindex, this.queueId, { cause: e });
@@ -203,9 +126,10 @@ export class XskSocket implements Disposable {
   /**
    * Creates the socket, its UMEM and rings, hands the receive frames to the kernel and binds
    * to `interface` / `queueId`. Bad options throw `BpfArgumentError` naming the option before
-   * any system call; kernel refusals throw the errno's error (`ENODEV`: no such interface,
-   * `EOPNOTSUPP` for `'zerocopy'` on a driver without it) and
-   * {@link XskQueueBusyError} when the queue has a socket bound.
+   * any system call (the interface lookup included); an unknown interface throws
+   * `InterfaceNotFoundError`, a headroom the kernel build has no room for
+   * `XdpUmemHeadroomError`, a queue with a socket bound {@link XskQueueBusyError}, and other
+   * kernel refusals the errno's error (`EOPNOTSUPP` for `'zerocopy'` on a driver without it).
    */
   static open(options: XskSocketOptions): XskSocket {
     return new XskSocket(options);
@@ -234,11 +158,14 @@ export class XskSocket implements Disposable {
   /**
    * The frames received since the last call (at most `max`), each copied out of the UMEM:
    * the copies are the caller's to keep. Each frame goes back to the kernel at once.
-   * Does not block: an empty array when nothing has arrived.
+   * Does not block: an empty array when nothing has arrived. Retries a TX wake-up the kernel
+   * refused before ({@link XskSocket.needsFlush}).
+   * @throws XskReentrantReceiveError when called inside a {@link XskSocket.receiveEach} visitor
+   *   of the same socket.
    */
   receive(max: number = this.#rx.size): Uint8Array[] {
     const out: Uint8Array[] = [];
-    this.#consume(max, (addr, len) => {
+    this.#consume('receive()', max, (addr, len) => {
       out.push(this.#bytes.slice(addr, addr + len));
     });
     return out;
@@ -249,10 +176,20 @@ export class XskSocket implements Disposable {
    * into the UMEM instead of a copy. The view is valid only during the call: when `visit`
    * returns, the frame goes back to the kernel, which writes the next packet into it. Copy
    * what must outlive the call. The view is writable but changing it changes nothing sent.
+   *
+   * `visit` may call {@link XskSocket.transmit}, {@link XskSocket.completions} and
+   * {@link XskSocket.flush} (they use the TX and completion rings only), but not
+   * `receive()` or `receiveEach()` on the same socket: the frames of the running batch go
+   * back to the kernel only when it ends, so a nested receive would hand them out twice.
+   * If `visit` throws, its frame and the ones before it go back to the kernel, the others
+   * stay for the next call, and the error propagates.
    * @returns the number of frames visited.
+   * @throws XskReentrantReceiveError when called inside a visitor of the same socket.
    */
   receiveEach(visit: (frame: Uint8Array, options: number) => void, max: number = this.#rx.size): number {
-    return this.#consume(max, (addr, len, options) => visit(this.#bytes.subarray(addr, addr + len), options));
+    return this.#consume('receiveEach()', max, (addr, len, options) =>
+      visit(this.#bytes.subarray(addr, addr + len), options),
+    );
   }
 
   /**
@@ -270,10 +207,12 @@ export class XskSocket implements Disposable {
     }
   }
 
-  #consume(max: number, visit: (addr: number, len: number, options: number) => void): number {
+  #consume(call: string, max: number, visit: (addr: number, len: number, options: number) => void): number {
     this.#assertOpen();
+    if (this.#receiving) throw new XskReentrantReceiveError(call, this.ifindex, this.queueId);
     if (!Number.isInteger(max) || max < 1)
       throw new BpfArgumentError('max', `expected an integer ≥ 1, got ${max}`);
+    this.#retryKick();
     const start = this.#rxConsumer;
     const ready = (this.#rx.producer - start) >>> 0;
     const n = Math.min(ready, max);
@@ -282,6 +221,7 @@ export class XskSocket implements Disposable {
       return 0;
     }
     let done = 0;
+    this.#receiving = true;
     try {
       for (; done < n; done++) {
         const d = this.#rx.descriptor(start + done);
@@ -298,16 +238,27 @@ export class XskSocket implements Disposable {
       this.#rx.release(this.#rxConsumer);
       this.#fillProducer = (this.#fillProducer + returned) >>> 0;
       this.#fill.publish(this.#fillProducer);
+      this.#receiving = false;
     }
     return done;
   }
 
   /**
    * Queues `frame` (a whole Ethernet frame, copied into a free UMEM frame) for sending and
-   * wakes the kernel when it needs it.
-   * @returns false when no transmit frame or TX ring entry is free (the kernel has not yet
-   *   reported enough earlier frames sent): nothing was queued; try again later.
+   * wakes the kernel when it needs it (see {@link XskSocket.flush}).
+   *
+   * When the kernel refuses the wake-up (the interface is down, the driver busy, or more
+   * frames wait than one wake-up sends), the frame stays queued and
+   * {@link XskSocket.needsFlush} turns true: {@link XskSocket.completions},
+   * {@link XskSocket.receive}, {@link XskSocket.receiveEach}, {@link XskSocket.transmit} and
+   * {@link XskSocket.flush} wake the kernel again until it accepts. So keep calling one of
+   * them, as a loop that takes completions until {@link XskSocket.inFlight} is 0 does, and
+   * the frame leaves once the interface can send it.
+   * @returns true when the frame was queued; false when no transmit frame or TX ring entry
+   *   is free (the kernel has not yet reported enough earlier frames sent): nothing was
+   *   queued; call `completions()` and try again later.
    * @throws BpfArgumentError for an empty frame or one longer than `frameSize`.
+   * @throws XskReceiveOnlyError on a receive-only socket (`txSize: 0`).
    */
   transmit(frame: Uint8Array): boolean {
     this.#assertOpen();
@@ -318,36 +269,63 @@ export class XskSocket implements Disposable {
         `is ${frame.byteLength} bytes; expected 1 to frameSize (${this.frameSize})`,
       );
     }
+    const tx = this.#txRing('transmit()');
     this.completions();
-    const txFull = (this.#txProducer - this.#tx.consumer) >>> 0 >= this.#tx.size;
+    const txFull = (this.#txProducer - tx.consumer) >>> 0 >= tx.size;
     const addr = txFull ? undefined : this.#txFree.pop();
     if (addr === undefined) return false;
     this.#bytes.set(frame, addr);
-    this.#tx.setDescriptor(this.#txProducer, addr, frame.byteLength, 0);
+    tx.setDescriptor(this.#txProducer, addr, frame.byteLength, 0);
     this.#txProducer = (this.#txProducer + 1) >>> 0;
-    this.#tx.publish(this.#txProducer);
+    tx.publish(this.#txProducer);
     this.#inFlight++;
     this.flush();
     return true;
   }
 
   /**
-   * Wakes the kernel to send what the TX ring holds, when it asked for it (or always without
-   * `needWakeup`). {@link XskSocket.transmit} calls it; call it again after it returned false.
-   * @returns false when the kernel answered it was busy (the frames stay queued).
+   * Wakes the kernel to send what the TX ring holds (`sendto`), when it asked for it (or
+   * always without `needWakeup`). {@link XskSocket.transmit} calls it.
+   * @returns true when the kernel took the wake-up or needed none; false when it refused it
+   *   (`ENETDOWN`: the interface is down; `EAGAIN`: it sent a batch and more frames wait, or the
+   *   driver was busy; `EBUSY`, `ENOBUFS`): the frames stay queued, {@link XskSocket.needsFlush}
+   *   is true, and the next `flush()`, `completions()`, `receive()` or `transmit()` tries again.
+   * @throws XskReceiveOnlyError on a receive-only socket (`txSize: 0`).
    */
   flush(): boolean {
     this.#assertOpen();
-    if (this.#needWakeup && !this.#tx.needsWakeup) return true;
-    return xdpWakeupTx(this.#fd.fd);
+    const tx = this.#txRing('flush()');
+    this.#kickPending = !(this.#needWakeup && !tx.needsWakeup) && !xdpWakeupTx(this.#fd.fd);
+    return !this.#kickPending;
+  }
+
+  /**
+   * True when the kernel refused the last TX wake-up, so frames may wait in the TX ring
+   * until the next one: {@link XskSocket.flush}, {@link XskSocket.completions},
+   * {@link XskSocket.receive}, {@link XskSocket.receiveEach} and {@link XskSocket.transmit}
+   * retry it (libxdp users kick the TX ring again while frames are outstanding; this is that).
+   */
+  get needsFlush(): boolean {
+    return this.#kickPending;
+  }
+
+  #txRing(call: string): XskRing {
+    if (this.#tx === undefined) throw new XskReceiveOnlyError(call, this.ifindex, this.queueId);
+    return this.#tx;
+  }
+
+  #retryKick(): void {
+    if (this.#kickPending) this.flush();
   }
 
   /**
    * Takes the frames the kernel reports sent (the completion ring) back into the transmit
-   * free list. @returns how many were completed by this call.
+   * free list, after waking the kernel again when it refused the last wake-up
+   * ({@link XskSocket.needsFlush}). @returns how many were completed by this call.
    */
   completions(): number {
     this.#assertOpen();
+    this.#retryKick();
     const start = this.#completionConsumer;
     const n = (this.#completion.producer - start) >>> 0;
     for (let i = 0; i < n; i++) {

@@ -1,17 +1,17 @@
 // The error catalog of @ts-ebpf/xsk: plausible mistakes with an AF_XDP socket, each refused with a
 // typed error that names its subject, and no fd left open.
 import { InterfaceNotFoundError } from '@ts-ebpf/programs';
-import { BpfArgumentError, BpfSyscallError, ObjectClosedError } from '@ts-ebpf/syscall';
+import { BpfArgumentError, BpfSyscallError, InvalidArgumentError, ObjectClosedError } from '@ts-ebpf/syscall';
 import { catalog, describeKernel, VethPair } from '@ts-ebpf/test-utils';
 import { afterAll, beforeAll } from 'vitest';
-import { XskQueueBusyError, XskSocket } from '../src/index.js';
+import { XdpUmemHeadroomError, XskQueueBusyError, XskReceiveOnlyError, XskSocket } from '../src/index.js';
 
 const pair = new VethPair('xm', 164);
 const small = { frameCount: 8, fillSize: 4, rxSize: 4, txSize: 4, completionSize: 4 } as const;
 
 describeKernel('@ts-ebpf/xsk error catalog', () => {
   beforeAll(() => {
-    pair.create(4);
+    pair.create(5);
   });
   afterAll(() => pair.destroy());
 
@@ -41,6 +41,47 @@ describeKernel('@ts-ebpf/xsk error catalog', () => {
       names: ['headroom', '4000'],
     },
     {
+      what: 'a headroom that leaves less than 128 bytes for a packet, checked before any system call',
+      act: () => XskSocket.open({ interface: 'nosuchif0', ...small, headroom: 4096 - 383 }),
+      error: BpfArgumentError,
+      names: ['headroom', '3713', '3712'],
+    },
+    {
+      // 256 + 128 + the tailroom of this kernel build (320 bytes on x86-64): at most 3392
+      what: 'a headroom the kernel has no room for once its tailroom is kept',
+      act: () => XskSocket.open({ interface: pair.host, ...small, headroom: 3500 }),
+      error: XdpUmemHeadroomError,
+      names: ['headroom 3500', '4096-byte frames', 'tailroom'],
+      cause: InvalidArgumentError,
+    },
+    // With an interface that does not exist: an error naming the option (not the interface)
+    // shows the option was checked before any system call, the interface lookup included.
+    ...(
+      [
+        ['a negative headroom', { headroom: -1 }, ['headroom', '-1']],
+        ['a negative queue', { queueId: -1 }, ['queueId', '-1']],
+        ['a fractional queue', { queueId: 1.5 }, ['queueId', '1.5']],
+        ['a frame size above the page size', { frameSize: 8192 }, ['frameSize', '8192']],
+        ['needWakeup that is not a boolean', { needWakeup: 'no' }, ['needWakeup', '"no"']],
+        ['a mode that is an Object.prototype key', { mode: 'toString' }, ['mode', '"toString"']],
+        [
+          'as many frames as the fill ring takes: none left to transmit',
+          { frameCount: 4 },
+          ['frameCount', 'at least one must be left to transmit', 'txSize: 0'],
+        ],
+        [
+          'a receive-only socket with frames past the fill ring',
+          { txSize: 0, frameCount: 8 },
+          ['frameCount', 'receive-only', 'got 8'],
+        ],
+      ] as const
+    ).map(([what, bad, names]) => ({
+      what: `${what}, checked before any system call`,
+      act: () => XskSocket.open({ interface: 'nosuchif0', ...small, ...(bad as object) }),
+      error: BpfArgumentError,
+      names,
+    })),
+    {
       what: 'an interface that does not exist',
       act: () => XskSocket.open({ interface: 'nosuchif0', ...small }),
       error: InterfaceNotFoundError,
@@ -60,6 +101,15 @@ describeKernel('@ts-ebpf/xsk error catalog', () => {
       },
       error: BpfArgumentError,
       names: ['frame', '5000'],
+    },
+    {
+      what: 'transmitting on a receive-only socket',
+      act: () => {
+        using xsk = XskSocket.open({ interface: pair.host, ...small, frameCount: 4, txSize: 0, queueId: 4 });
+        xsk.transmit(new Uint8Array(60));
+      },
+      error: XskReceiveOnlyError,
+      names: ['transmit()', 'queue 4', 'txSize: 0'],
     },
     {
       what: 'a second socket on a queue that has one',

@@ -1,77 +1,15 @@
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
-import { bpf } from '@ts-ebpf/dsl';
 import { XskMap } from '@ts-ebpf/maps';
-import { attachXdp, BpfProgType, Program } from '@ts-ebpf/programs';
+import { attachXdp } from '@ts-ebpf/programs';
 import { ObjectClosedError } from '@ts-ebpf/syscall';
-import {
-  frame as buildFrame,
-  describeKernel,
-  leakedFds,
-  mac,
-  openFds,
-  udpPayloads,
-  VethPair,
-} from '@ts-ebpf/test-utils';
+import { describeKernel, leakedFds, openFds } from '@ts-ebpf/test-utils';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { XskQueueBusyError, XskSocket, type XskSocketOptions } from '../src/index.js';
-
-const XDP_PASS = 2;
-const PORT = 7331;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-/** A small UMEM and rings: 16 receive frames, 16 transmit frames. */
-const SMALL = { frameCount: 32, fillSize: 16, rxSize: 16, txSize: 16, completionSize: 16 } as const;
-
-/** An XDP program that redirects each frame into the xskmap slot of its RX queue, else passes it. */
-function redirectToXsk(map: { fd: number }): Program {
-  return Program.load({
-    type: BpfProgType.XDP,
-    instructions: bpf`
-      r2 = *(u32 *)(r1 + 16) // ctx->rx_queue_index
-      r1 = ${map}
-      r3 = ${XDP_PASS}
-      call bpf_redirect_map
-      exit`,
-  });
-}
-
-/**
- * Opens a socket on the host side, waiting while the kernel still finishes releasing the
- * previous test's socket on the same queue (it does that in a work item after close: EBUSY).
- */
-async function openXsk(o: Omit<XskSocketOptions, 'interface'> & { interface: string }): Promise<XskSocket> {
-  for (let i = 0; ; i++) {
-    try {
-      return XskSocket.open(o);
-    } catch (e) {
-      if (!(e instanceof XskQueueBusyError) || i >= 100) throw e;
-      await sleep(20);
-    }
-  }
-}
-
-/** Receives until `count` UDP payloads to PORT arrived or ~3 s passed. */
-async function receivePayloads(xsk: XskSocket, count: number): Promise<string[]> {
-  const got: string[] = [];
-  for (let i = 0; i < 150 && got.length < count; i++) {
-    for (const p of udpPayloads(xsk.receive(), PORT)) got.push(new TextDecoder().decode(p));
-    if (got.length < count) await sleep(20);
-  }
-  return got;
-}
+import { XskReceiveOnlyError, XskSocket } from '../src/index.js';
+import { openXsk, payloadTexts, receivePayloads, redirectToXsk, SMALL, sleep, XskVeth } from './support.js';
 
 describeKernel('XskSocket on a veth pair', () => {
-  const pair = new VethPair('xk', 163);
-  let peerMac: Uint8Array;
-  let hostMac: Uint8Array;
+  const pair = new XskVeth('xk', 163);
   beforeAll(() => {
     pair.create();
-    peerMac = mac(pair.inNs(`cat /sys/class/net/${pair.peer}/address`));
-    hostMac = mac(readFileSync(`/sys/class/net/${pair.host}/address`, 'utf8'));
-    // The programs below redirect every frame, ARP replies included: resolve the host statically.
-    const hostMacText = [...hostMac].map((b) => b.toString(16).padStart(2, '0')).join(':');
-    pair.inNs(`ip neigh replace ${pair.hostIp} lladdr ${hostMacText} dev ${pair.peer} nud permanent`);
   });
   afterAll(() => pair.destroy());
 
@@ -93,27 +31,23 @@ describeKernel('XskSocket on a veth pair', () => {
         using _link = attachXdp(prog, pair.host, { mode });
         xsks.set(0, xsk.fd);
         // Two bursts of 24 (each fits the 32 receive frames; together more, so frames are recycled).
-        const send = (tag: string, n: number) =>
-          pair.inNs(
-            `${process.execPath} -e "const s=require('dgram').createSocket('udp4');let i=0;const f=()=>i<${n}?s.send('${tag}'+(i++),${PORT},'${pair.hostIp}',f):s.close();f();"`,
-          );
         for (const tag of ['a', 'b']) {
-          send(tag, 24);
+          pair.sendUdp(tag, 24);
           expect(await receivePayloads(xsk, 24)).toEqual(Array.from({ length: 24 }, (_, i) => `${tag}${i}`));
         }
         // the frame as a whole: addresses as sent
         const [frame] = await (async () => {
-          send('c', 1);
+          pair.sendUdp('c', 1);
           for (let i = 0; i < 100; i++) {
-            const frames = xsk.receive().filter((f) => udpPayloads([f], PORT).length > 0);
+            const frames = xsk.receive().filter((f) => payloadTexts([f]).length > 0);
             if (frames.length > 0) return frames;
             await sleep(20);
           }
           return [];
         })();
         expect(frame).toBeDefined();
-        expect(frame!.subarray(0, 6)).toEqual(hostMac);
-        expect(frame!.subarray(6, 12)).toEqual(peerMac);
+        expect(frame!.subarray(0, 6)).toEqual(pair.hostMac);
+        expect(frame!.subarray(6, 12)).toEqual(pair.peerMac);
         expect([...frame!.subarray(26, 34)].join('.')).toBe(`${pair.peerIp}.${pair.hostIp}`);
         expect(xsk.statistics().rxInvalidDescs).toBe(0n);
       }
@@ -131,59 +65,47 @@ describeKernel('XskSocket on a veth pair', () => {
     const batches = (async () => {
       const payloads: string[] = [];
       for await (const batch of xsk.batches({ signal: controller.signal })) {
-        for (const p of udpPayloads(batch, PORT)) payloads.push(new TextDecoder().decode(p));
+        payloads.push(...payloadTexts(batch));
         if (payloads.length >= 3) controller.abort();
       }
       return payloads;
     })();
-    pair.inNs(
-      `${process.execPath} -e "const s=require('dgram').createSocket('udp4');let i=0;const f=()=>i<3?s.send('b'+(i++),${PORT},'${pair.hostIp}',f):s.close();f();"`,
-    );
+    pair.sendUdp('b', 3);
     expect(await batches).toEqual(['b0', 'b1', 'b2']);
-    pair.inNs(
-      `${process.execPath} -e "const s=require('dgram').createSocket('udp4');s.send('v',${PORT},'${pair.hostIp}',()=>s.close());"`,
-    );
+    pair.sendUdp('v', 1);
     const seen: string[] = [];
     for (let i = 0; i < 100 && seen.length === 0; i++) {
       xsk.receiveEach((view) => {
-        for (const p of udpPayloads([view], PORT)) seen.push(new TextDecoder().decode(p));
+        seen.push(...payloadTexts([view]));
       });
       if (seen.length === 0) await sleep(20);
     }
-    expect(seen).toEqual(['v']);
+    expect(seen).toEqual(['v0']);
+  });
+
+  it('a receive-only socket (txSize: 0) receives into all its frames and refuses to transmit', async () => {
+    using xsks = XskMap.create({ maxEntries: 4 });
+    // frameCount defaults to fillSize: every frame receives
+    using xsk = await openXsk({ interface: pair.host, fillSize: 8, rxSize: 8, completionSize: 8, txSize: 0 });
+    using prog = redirectToXsk(xsks);
+    using _link = attachXdp(prog, pair.host, { mode: 'skb' });
+    xsks.set(0, xsk.fd);
+    for (const tag of ['r', 's']) {
+      pair.sendUdp(tag, 8);
+      expect(await receivePayloads(xsk, 8)).toEqual(Array.from({ length: 8 }, (_, i) => `${tag}${i}`));
+    }
+    expect(() => xsk.transmit(pair.udpFrame('not sent'))).toThrow(XskReceiveOnlyError);
+    expect(() => xsk.flush()).toThrow(XskReceiveOnlyError);
+    expect(xsk.completions()).toBe(0);
+    expect([xsk.inFlight, xsk.needsFlush]).toEqual([0, false]);
   });
 
   it('transmit sends a crafted frame out of the interface to a UDP socket on the peer', async () => {
     using xsk = await openXsk({ interface: pair.host, ...SMALL });
-    const listener = spawn(
-      'ip',
-      [
-        'netns',
-        'exec',
-        pair.ns,
-        process.execPath,
-        '-e',
-        `const s=require('dgram').createSocket('udp4');s.on('message',(m)=>{console.log('got '+m);process.exit(0)});s.bind(${PORT},()=>console.log('ready'));setTimeout(()=>process.exit(3),5000);`,
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let out = '';
-    listener.stdout.on('data', (d) => {
-      out += d;
-    });
-    for (let i = 0; i < 100 && !out.includes('ready'); i++) await sleep(20);
-    expect(out).toContain('ready');
-    const payload = new TextEncoder().encode('sent by XskSocket');
-    const frame = buildFrame({
-      dstMac: peerMac,
-      srcMac: hostMac,
-      ip: { v4: { src: pair.hostIp, dst: pair.peerIp } },
-      l4: { udp: { sport: 4242, dport: PORT }, payload },
-    });
-    expect(xsk.transmit(frame)).toBe(true);
-    const [code] = await once(listener, 'exit');
-    expect(out).toContain('got sent by XskSocket');
-    expect(code).toBe(0);
+    await using listener = await pair.listen();
+    expect(xsk.transmit(pair.udpFrame('sent by XskSocket'))).toBe(true);
+    expect(await listener.exited).toBe(0);
+    expect(listener.output()).toContain('got sent by XskSocket');
     for (let i = 0; i < 50 && xsk.inFlight > 0; i++) {
       xsk.completions();
       await sleep(10);
@@ -193,6 +115,10 @@ describeKernel('XskSocket on a veth pair', () => {
 
   it('refuses bad options and frames naming them, and closes idempotently', async () => {
     expect(() => XskSocket.open({ interface: pair.host, frameSize: 3000 })).toThrow(/frameSize/);
+    // above the page size: XskSocket's own option is named, not the raw layer's chunkSize
+    expect(() => XskSocket.open({ interface: pair.host, frameSize: 8192 })).toThrow(
+      /^invalid frameSize: .*8192/,
+    );
     expect(() => XskSocket.open({ interface: pair.host, fillSize: 64, frameCount: 32 })).toThrow(
       /frameCount/,
     );
@@ -213,5 +139,7 @@ describeKernel('XskSocket on a veth pair', () => {
     expect(xsk.closed).toBe(true);
     expect(() => xsk.receive()).toThrow(ObjectClosedError);
     expect(() => xsk.fd).toThrow(ObjectClosedError);
+    // the largest headroom this kernel takes for 4096-byte frames (x86-64: 4096 − 704)
+    (await openXsk({ interface: pair.host, ...SMALL, headroom: 3392 })).close();
   });
 });

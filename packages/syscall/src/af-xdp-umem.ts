@@ -1,0 +1,138 @@
+/**
+ * AF_XDP UMEM registration (`XDP_UMEM_REG`, net/xdp/xdp_umem.c `xdp_umem_reg()`): every rule
+ * the kernel applies that user space can know is checked before the call; the one it cannot
+ * (the tailroom a kernel build keeps in each frame) turns the kernel's EINVAL into
+ * {@link XdpUmemHeadroomError}.
+ */
+import { AfXdp, BpfLimit, EbpfError, HOST_LITTLE_ENDIAN, XdpSockopt, XdpUmemFlag } from '@ts-ebpf/uapi';
+import { AF_XDP_LAYOUTS, XDP_UMEM_MIN_CHUNK_SIZE } from './af-xdp.js';
+import { BpfArgumentError, BpfSyscallError, ObjectClosedError } from './errors.js';
+import { sysSetsockopt } from './ffi.js';
+import { type MappedMemory, pageSize } from './memory.js';
+import { checkFd, checkInt, checkU32 } from './validate.js';
+
+/**
+ * Bytes of packet room `xdp_umem_reg()` keeps in each frame past the headroom, on every
+ * kernel that checks it (the literal 128 of the headroom rule in net/xdp/xdp_umem.c: "HW
+ * typically works with 128-aligned sizes so let us provide this value as bare minimum").
+ */
+const MIN_PACKET_ROOM = 128;
+
+/**
+ * The largest headroom {@link xdpUmemRegister} passes to the kernel for frames of `chunkSize`
+ * bytes: `chunkSize − XDP_PACKET_HEADROOM (256) − 128`.
+ *
+ * The kernel's own limit is lower by `SKB_DATA_ALIGN(sizeof(struct skb_shared_info))`, the
+ * tailroom a multi-buffer frame keeps for its fragment list (xdp_umem.c since the 2026 fix
+ * a315e022a72d "xsk: tighten UMEM headroom validation to account for tailroom and min frame",
+ * also in stable kernels): that size depends on the kernel build (320 bytes on x86-64, so 704
+ * bytes below the frame size in all) and cannot be read from user space, so a headroom
+ * between the two limits is refused by the kernel, as {@link XdpUmemHeadroomError}. Kernels
+ * without the fix take up to `chunkSize − 257`; this check then refuses the last 127 bytes,
+ * which leave less than a minimum-size Ethernet frame's room once the kernel's part is taken.
+ */
+export function xdpMaxHeadroom(chunkSize: number): number {
+  return chunkSize - BpfLimit.XDP_PACKET_HEADROOM - MIN_PACKET_ROOM;
+}
+
+/**
+ * The kernel refused a UMEM's headroom (`XDP_UMEM_REG` answered EINVAL when every other rule
+ * it applies had been checked): the headroom leaves less than the kernel build keeps for the
+ * packet and its tailroom (see {@link xdpMaxHeadroom}). `cause` is the kernel's error.
+ */
+export class XdpUmemHeadroomError extends EbpfError {
+  /** The headroom asked for. */
+  readonly headroom: number;
+  /** The frame size it was asked for. */
+  readonly chunkSize: number;
+
+  /**
+   * @param headroom - the headroom asked for
+   * @param chunkSize - the frame size
+   * @param options - `cause`: the kernel's EINVAL
+   */
+  constructor(headroom: number, chunkSize: number, options?: { readonly cause?: unknown }) {
+    super(
+      `headroom ${headroom} was refused by the kernel for ${chunkSize}-byte frames (XDP_UMEM_REG: EINVAL): ` +
+        `it keeps ${BpfLimit.XDP_PACKET_HEADROOM} bytes (XDP_PACKET_HEADROOM), ${MIN_PACKET_ROOM} for a minimum packet and ` +
+        'SKB_DATA_ALIGN(sizeof(struct skb_shared_info)) of tailroom in each frame, a size that depends on the kernel build ' +
+        `(320 bytes on x86-64: headroom at most ${chunkSize - 704} there); choose a smaller headroom`,
+      options,
+    );
+    this.name = 'XdpUmemHeadroomError';
+    this.headroom = headroom;
+    this.chunkSize = chunkSize;
+  }
+}
+
+/** Options of {@link xdpUmemRegister}. */
+export interface XdpUmemRegistration {
+  /** Bytes of one frame (chunk): a power of two from 2048 up to the page size, in aligned mode. */
+  readonly chunkSize: number;
+  /**
+   * Bytes the kernel leaves free before each received packet, past its own 256: at most
+   * {@link xdpMaxHeadroom}, and the kernel may want less. Default 0.
+   */
+  readonly headroom?: number;
+  /** `XdpUmemFlag` bits. Default 0. */
+  readonly flags?: number;
+}
+
+/**
+ * `setsockopt(XDP_UMEM_REG)`: registers `umem` (a writable, page-aligned mapping) as the packet
+ * memory of socket `fd`, cut in frames of `chunkSize` bytes. The kernel pins the pages; they
+ * must stay mapped while the socket is open. Checked first: the frame size (a power of two
+ * from 2048 up to the page size unless `XdpUmemFlag.UNALIGNED_CHUNK_FLAG`), a headroom that
+ * leaves room for a packet ({@link xdpMaxHeadroom}), and a length that is a whole number of
+ * frames.
+ * @throws XdpUmemHeadroomError when the kernel refuses the headroom (a limit that depends on
+ *   its build, see {@link xdpMaxHeadroom}).
+ */
+export function xdpUmemRegister(fd: number, umem: MappedMemory, o: XdpUmemRegistration): void {
+  checkFd(fd);
+  if (umem.closed) throw new ObjectClosedError('UMEM mapping');
+  if (!umem.writable)
+    throw new BpfArgumentError('umem', 'must be a writable mapping (Prot.READ | Prot.WRITE)');
+  const flags = checkU32(o.flags ?? 0, 'flags');
+  const unaligned = (flags & XdpUmemFlag.UNALIGNED_CHUNK_FLAG) !== 0;
+  const chunkSize = checkInt(
+    o.chunkSize,
+    'chunkSize',
+    XDP_UMEM_MIN_CHUNK_SIZE,
+    unaligned ? 0xffffffff : pageSize(),
+  );
+  if (!unaligned && (chunkSize & (chunkSize - 1)) !== 0) {
+    throw new BpfArgumentError(
+      'chunkSize',
+      `${chunkSize} is not a power of two (needed unless the UMEM is unaligned)`,
+    );
+  }
+  const headroom = checkInt(o.headroom ?? 0, 'headroom', 0, xdpMaxHeadroom(chunkSize));
+  if (!unaligned && umem.length % chunkSize !== 0) {
+    throw new BpfArgumentError(
+      'umem',
+      `its ${umem.length} bytes are not a whole number of ${chunkSize}-byte frames`,
+    );
+  }
+  const L = AF_XDP_LAYOUTS.xdp_umem_reg;
+  const storage = new ArrayBuffer(L.SIZE);
+  const reg = new Uint8Array(storage);
+  const v = new DataView(storage);
+  v.setBigUint64(L.addr, umem.address, HOST_LITTLE_ENDIAN);
+  v.setBigUint64(L.len, BigInt(umem.length), HOST_LITTLE_ENDIAN);
+  v.setUint32(L.chunk_size, chunkSize, HOST_LITTLE_ENDIAN);
+  v.setUint32(L.headroom, headroom, HOST_LITTLE_ENDIAN);
+  v.setUint32(L.flags, flags, HOST_LITTLE_ENDIAN);
+  try {
+    sysSetsockopt(fd, AfXdp.SOL_XDP, XdpSockopt.UMEM_REG, reg);
+  } catch (e) {
+    // With the rules above checked, a frame no larger than a page and no flag but the
+    // alignment one, the kernel's only EINVAL left is the headroom's tailroom rule.
+    const onlyHeadroomLeft =
+      headroom > 0 && chunkSize <= pageSize() && (flags & ~XdpUmemFlag.UNALIGNED_CHUNK_FLAG) === 0;
+    if (e instanceof BpfSyscallError && e.code === 'EINVAL' && onlyHeadroomLeft) {
+      throw new XdpUmemHeadroomError(headroom, chunkSize, { cause: e });
+    }
+    throw e;
+  }
+}

@@ -1,0 +1,164 @@
+import { BpfArgumentError, pageSize, XDP_UMEM_MIN_CHUNK_SIZE, xdpMaxHeadroom } from '@ts-ebpf/syscall';
+import { XdpBindFlag } from '@ts-ebpf/uapi';
+
+/** How the kernel moves frames between the driver and the UMEM. */
+export type XskMode =
+  /** Copy mode (`XDP_COPY`): works on every interface, generic XDP included. */
+  | 'copy'
+  /** Zero-copy mode (`XDP_ZEROCOPY`): the driver DMAs into the UMEM; bind fails where the driver cannot. */
+  | 'zerocopy'
+  /** Let the kernel choose: zero-copy where the driver supports it, copy otherwise. */
+  | 'auto';
+
+/** Options of {@link XskSocket.open}. */
+export interface XskSocketOptions {
+  /** The interface, by name (`'eth0'`) or index. */
+  readonly interface: string | number;
+  /** The interface queue to bind to (an unsigned 32-bit integer); an XDP program redirects into it by `rx_queue_index`. Default 0. */
+  readonly queueId?: number;
+  /** Bytes of one UMEM frame: a power of two from 2048 up to the page size. Default 4096. */
+  readonly frameSize?: number;
+  /**
+   * Frames in the UMEM: `fillSize` of them receive, the rest (at least one) transmit. Default
+   * 4096; for a receive-only socket (`txSize: 0`) exactly `fillSize`, its default.
+   */
+  readonly frameCount?: number;
+  /**
+   * Bytes the kernel leaves before each received packet, past its own 256: at most
+   * `frameSize − 384` (checked before any system call), and the kernel wants room for its
+   * tailroom too, a size that depends on its build: at most `frameSize − 704` on x86-64 (it
+   * refuses more with `XdpUmemHeadroomError`). Default 0.
+   */
+  readonly headroom?: number;
+  /** Entries of the fill ring, and the number of frames handed to the kernel for receiving (a power of two). Default 2048. */
+  readonly fillSize?: number;
+  /** Entries of the completion ring (a power of two). Default 2048. */
+  readonly completionSize?: number;
+  /** Entries of the RX ring (a power of two). Default 2048. */
+  readonly rxSize?: number;
+  /**
+   * Entries of the TX ring (a power of two), or 0 for a receive-only socket: no TX ring, every
+   * frame receives, and `transmit()` throws `XskReceiveOnlyError`. Default 2048.
+   */
+  readonly txSize?: number;
+  /** Default `'auto'`. */
+  readonly mode?: XskMode;
+  /**
+   * Bind with `XDP_USE_NEED_WAKEUP`: the kernel sets a flag when it needs a system call to go on,
+   * and the socket makes that call only then. Default true.
+   */
+  readonly needWakeup?: boolean;
+}
+
+/** Options of {@link XskSocket.batches}. */
+export interface XskBatchOptions {
+  /** Ends the iteration when aborted (no error: the loop just ends). */
+  readonly signal?: AbortSignal;
+  /** Longest pause between two looks at an empty RX ring, in milliseconds. Default 1. */
+  readonly intervalMs?: number;
+  /** At most this many frames in one batch. Default the RX ring size. */
+  readonly max?: number;
+}
+
+/** The four rings, by the names `xdpSetRingSize` takes. */
+export type XskRingKind = 'fill' | 'completion' | 'rx' | 'tx';
+
+/** {@link XskSocketOptions} checked, with their defaults. @internal */
+export interface XskSettings {
+  readonly queueId: number;
+  readonly frameSize: number;
+  readonly frameCount: number;
+  readonly headroom: number;
+  readonly sizes: Readonly<Record<XskRingKind, number>>;
+  /** `XdpBindFlag` bits: the mode and `USE_NEED_WAKEUP`. */
+  readonly bindFlags: number;
+  readonly needWakeup: boolean;
+}
+
+const MODE_FLAG: Readonly<Record<XskMode, number>> = {
+  copy: XdpBindFlag.COPY,
+  zerocopy: XdpBindFlag.ZEROCOPY,
+  auto: 0,
+};
+
+const RING_MAX = 1 << 20;
+const FRAME_COUNT_MAX = 1 << 22;
+
+const shown = (value: unknown): string => (typeof value === 'string' ? JSON.stringify(value) : String(value));
+
+function integer(value: unknown, name: string, min: number, max: number): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new BpfArgumentError(name, `expected an integer in [${min}, ${max}], got ${shown(value)}`);
+  }
+  return value;
+}
+
+function powerOfTwo(value: unknown, name: string, min: number, max: number): number {
+  if (
+    typeof value !== 'number' ||
+    !Number.isInteger(value) ||
+    value < min ||
+    value > max ||
+    (value & (value - 1)) !== 0
+  ) {
+    throw new BpfArgumentError(name, `expected a power of two in [${min}, ${max}], got ${shown(value)}`);
+  }
+  return value;
+}
+
+/**
+ * `frameCount`: the fill ring's frames plus at least one to transmit, or, for a receive-only
+ * socket, exactly the fill ring's (the others would serve nothing).
+ */
+function checkFrameCount(value: unknown, fillSize: number, receiveOnly: boolean): number {
+  const frameCount = value ?? (receiveOnly ? fillSize : 4096);
+  const min = receiveOnly ? fillSize : fillSize + 1;
+  const max = receiveOnly ? fillSize : FRAME_COUNT_MAX;
+  if (
+    typeof frameCount === 'number' &&
+    Number.isInteger(frameCount) &&
+    frameCount >= min &&
+    frameCount <= max
+  ) {
+    return frameCount;
+  }
+  const expected = receiveOnly
+    ? `expected fillSize (${fillSize}) for a receive-only socket (txSize: 0): it transmits nothing`
+    : `expected an integer from fillSize + 1 (${min}) up to ${max}: fillSize frames receive, at least one must be left to transmit (txSize: 0 makes a receive-only socket)`;
+  throw new BpfArgumentError('frameCount', `${expected}, got ${shown(frameCount)}`);
+}
+
+/**
+ * Checks every option of {@link XskSocket.open} without a system call, naming the option that
+ * is wrong (`BpfArgumentError`), and fills in the defaults. The interface name itself is
+ * checked when it is resolved.
+ * @internal
+ */
+export function checkXskOptions(o: XskSocketOptions): XskSettings {
+  if (typeof o !== 'object' || o === null)
+    throw new BpfArgumentError('options', `expected an object, got ${shown(o)}`);
+  if (typeof o.interface !== 'string' && typeof o.interface !== 'number') {
+    throw new BpfArgumentError('interface', `expected a name or an ifindex, got ${shown(o.interface)}`);
+  }
+  const queueId = integer(o.queueId ?? 0, 'queueId', 0, 0xffffffff);
+  const frameSize = powerOfTwo(o.frameSize ?? 4096, 'frameSize', XDP_UMEM_MIN_CHUNK_SIZE, pageSize());
+  const fillSize = powerOfTwo(o.fillSize ?? 2048, 'fillSize', 1, RING_MAX);
+  const sizes = {
+    fill: fillSize,
+    completion: powerOfTwo(o.completionSize ?? 2048, 'completionSize', 1, RING_MAX),
+    rx: powerOfTwo(o.rxSize ?? 2048, 'rxSize', 1, RING_MAX),
+    tx: o.txSize === 0 ? 0 : powerOfTwo(o.txSize ?? 2048, 'txSize', 0, RING_MAX),
+  };
+  const frameCount = checkFrameCount(o.frameCount, fillSize, sizes.tx === 0);
+  const headroom = integer(o.headroom ?? 0, 'headroom', 0, xdpMaxHeadroom(frameSize));
+  const mode = o.mode ?? 'auto';
+  if (typeof mode !== 'string' || !Object.hasOwn(MODE_FLAG, mode)) {
+    throw new BpfArgumentError('mode', `expected 'copy', 'zerocopy' or 'auto', got ${shown(mode)}`);
+  }
+  const needWakeup = o.needWakeup ?? true;
+  if (typeof needWakeup !== 'boolean') {
+    throw new BpfArgumentError('needWakeup', `expected true or false, got ${shown(needWakeup)}`);
+  }
+  const bindFlags = MODE_FLAG[mode] | (needWakeup ? XdpBindFlag.USE_NEED_WAKEUP : 0);
+  return { queueId, frameSize, frameCount, headroom, sizes, bindFlags, needWakeup };
+}

@@ -27,7 +27,10 @@ export interface MapDefinitionOptions<K, V> {
   readonly key?: Codec<K>;
   /** Key size in bytes when there is no codec (K is then `Uint8Array`). */
   readonly keySize?: number;
-  /** Value codec (V is inferred from it); per-CPU types take `perCpu(...)` or a plain codec (wrapped). */
+  /**
+   * Value codec (V is inferred from it); per-CPU types take a `perCpu(...)` codec (a plain one is
+   * refused); ring buffers take none.
+   */
   readonly value?: Codec<V>;
   /** Value size in bytes when there is no codec (V is then `Uint8Array`). */
   readonly valueSize?: number;

@@ -7,7 +7,7 @@
 export type { BatchCursor, BatchResult, RawBatchOptions, RawBatchResult } from './batch.js';
 export { type BtfTypeLike, type BtfTypes, btfCodec } from './codecs/btf.js';
 export { bytes, cstring, ipv4, ipv6, mac } from './codecs/bytes.js';
-export { type Codec, decode, encode, type Infer } from './codecs/codec.js';
+export { type Codec, decode, encode, type Infer, notACodec } from './codecs/codec.js';
 export { isPerCpu, max, min, type PerCpuCodec, perCpu, sum } from './codecs/per-cpu.js';
 export { i64AsNumber, u64AsNumber } from './codecs/safe-int64.js';
 export { be16, be32, bool, f32, f64, i8, i16, i32, i64, u8, u16, u32, u64 } from './codecs/scalars.js';

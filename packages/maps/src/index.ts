@@ -60,12 +60,10 @@ export {
   InodeStorage,
   type LocalStorageOptions,
   SkStorage,
-  storageBtf,
   TaskStorage,
 } from './local-storage.js';
 export { type LpmKey, LpmTrie, lpmKey } from './lpm.js';
 export { BpfMap, type MapCodecs } from './map.js';
-export { type CreateRequest as MapCreateRequest, checkSpec as checkMapSpec } from './map-diagnosis.js';
 export { ArrayOfMaps, HashOfMaps, MapOfMaps, type MapOfMapsOptions } from './map-in-map.js';
 export type { MapBtf, MapPinning, MapSpec } from './map-spec.js';
 export {
@@ -87,12 +85,15 @@ export { LeasedRecords } from './record-lease.js';
 export { RecordList } from './record-list.js';
 export { type RecordSource, RecordView } from './record-view.js';
 export { RingBuffer } from './ringbuf.js';
+export { type CreateRequest as MapCreateRequest, checkSpec as checkMapSpec } from './spec-check.js';
+export { storageBtf } from './storage-btf.js';
 export {
   StructOpsMap,
   type StructOpsMapOptions,
   type StructOpsValueType,
   structOpsValueType,
 } from './struct-ops.js';
+export { isEntryless, isValueless, needsInnerMap } from './type-rules.js';
 export { type UserRecord, UserRingBuffer } from './user-ringbuf.js';
 export {
   ArenaMap,

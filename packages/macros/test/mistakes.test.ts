@@ -39,12 +39,6 @@ describe('macros: definition mistakes (no kernel needed)', () => {
       names: ['type', '9999'],
     },
     {
-      what: 'zero entries',
-      act: () => defineMap({ name: 'empty', key: u32, value: u64, maxEntries: 0 }),
-      error: DefinitionError,
-      names: ["map 'empty'", 'maxEntries'],
-    },
-    {
       what: 'a kernel name the kernel refuses',
       act: () => defineMap({ name: 'my-map', key: u32, value: u64 }),
       error: DefinitionError,

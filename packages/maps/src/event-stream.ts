@@ -1,5 +1,5 @@
 import { BpfArgumentError } from '@ts-ebpf/syscall';
-import type { Codec } from './codecs/codec.js';
+import { type Codec, notACodec } from './codecs/codec.js';
 import { detailOf } from './codecs/read-path.js';
 import { CodecError } from './errors.js';
 import type { IteratorWakeups } from './waiting-iterator.js';
@@ -82,21 +82,12 @@ export function eventTooShort(codec: Codec<unknown>, length: number, reader: str
  * ring is touched: a drain that found out at its first record would have consumed it.
  */
 export function checkEventCodec(codec: unknown, reader: string): void {
-  const c = codec as Partial<Codec<unknown>> | null | undefined;
-  if (
-    typeof c !== 'object' ||
-    c === null ||
-    typeof c.read !== 'function' ||
-    !Number.isSafeInteger(c.size) ||
-    (c.size as number) < 0
-  ) {
-    const what =
-      c === null ? 'null' : typeof c === 'object' ? 'an object without read() and a size' : typeof c;
+  const what = notACodec(codec, 'read');
+  if (what !== undefined)
     throw new BpfArgumentError(
       'codec',
       `${reader} decodes records with a codec (struct({ … }), u32, a codec of your own with read() and size), not ${what}`,
     );
-  }
 }
 
 /**

@@ -7,7 +7,7 @@
 export type { BatchCursor, BatchResult, RawBatchOptions, RawBatchResult } from './batch.js';
 export { type BtfTypeLike, type BtfTypes, btfCodec } from './codecs/btf.js';
 export { bytes, cstring, ipv4, ipv6, mac } from './codecs/bytes.js';
-export { type Codec, decode, encode, type Infer } from './codecs/codec.js';
+export { type Codec, decode, encode, type Infer, notACodec } from './codecs/codec.js';
 export { isPerCpu, max, min, type PerCpuCodec, perCpu, sum } from './codecs/per-cpu.js';
 export { i64AsNumber, u64AsNumber } from './codecs/safe-int64.js';
 export { be16, be32, bool, f32, f64, i8, i16, i32, i64, u8, u16, u32, u64 } from './codecs/scalars.js';
@@ -60,12 +60,10 @@ export {
   InodeStorage,
   type LocalStorageOptions,
   SkStorage,
-  storageBtf,
   TaskStorage,
 } from './local-storage.js';
 export { type LpmKey, LpmTrie, lpmKey } from './lpm.js';
 export { BpfMap, type MapCodecs } from './map.js';
-export { type CreateRequest as MapCreateRequest, checkSpec as checkMapSpec } from './map-diagnosis.js';
 export { ArrayOfMaps, HashOfMaps, MapOfMaps, type MapOfMapsOptions } from './map-in-map.js';
 export type { MapBtf, MapPinning, MapSpec } from './map-spec.js';
 export {
@@ -87,12 +85,15 @@ export { LeasedRecords } from './record-lease.js';
 export { RecordList } from './record-list.js';
 export { type RecordSource, RecordView } from './record-view.js';
 export { RingBuffer } from './ringbuf.js';
+export { type CreateRequest as MapCreateRequest, checkSpec as checkMapSpec } from './spec-check.js';
+export { storageBtf } from './storage-btf.js';
 export {
   StructOpsMap,
   type StructOpsMapOptions,
   type StructOpsValueType,
   structOpsValueType,
 } from './struct-ops.js';
+export { isEntryless, isValueless, needsInnerMap } from './type-rules.js';
 export { type UserRecord, UserRingBuffer } from './user-ringbuf.js';
 export {
   ArenaMap,

@@ -1,6 +1,6 @@
 import type { MapInfo } from '@ts-ebpf/syscall';
 import { bytes } from './codecs/bytes.js';
-import type { Codec } from './codecs/codec.js';
+import { type Codec, notACodec } from './codecs/codec.js';
 import { isPerCpu, perCpu } from './codecs/per-cpu.js';
 import { detailOf, isReadPath, pathIn } from './codecs/read-path.js';
 import { CodecError } from './errors.js';
@@ -11,9 +11,15 @@ import { isKeyless, isPerCpuType, mapTypeName } from './map-types.js';
 // The key and value codecs of a map, fitted to its sizes: the spec's for a map about to be
 // created, the caller's (or raw bytes) for a map opened from an fd, a pin or an id.
 
-/** The codec given, checked against `size`; raw bytes of `size` when none is given. */
+/**
+ * The codec given, checked against `size`; raw bytes of `size` when none is given.
+ * @throws CodecError naming `what` when `c` is not a codec (untyped callers), or its size is not `size`
+ */
 function resolveCodec<T>(c: Codec<T> | undefined, size: number | undefined, what: string): Codec<T> {
-  if (c) {
+  if (c !== undefined) {
+    const fault = notACodec(c, 'read and write');
+    if (fault !== undefined)
+      throw new CodecError(what, `is ${fault}, not a codec: give one (u32, struct({ … }), bytes(n) …)`);
     if (size !== undefined && size !== c.size) {
       throw new CodecError(what, `codec ${c.name} is ${c.size} bytes but ${what}Size is ${size}`);
     }

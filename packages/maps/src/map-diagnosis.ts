@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { BpfSyscallError, pageSize, probeMapType } from '@ts-ebpf/syscall';
+import { BpfSyscallError, probeMapType } from '@ts-ebpf/syscall';
 import { Errno, HOST_LITTLE_ENDIAN } from '@ts-ebpf/uapi';
 import {
   KeyExistsError,
@@ -8,89 +8,20 @@ import {
   MapCreateError,
   MapFrozenError,
   MapFullError,
-  MapSpecError,
   MapTypeError,
   PinError,
 } from './errors.js';
-import { isArrayType, isKeyless, MapType, mapTypeName, Update } from './map-types.js';
+import { isArrayType, MapType, mapTypeName, Update } from './map-types.js';
+import { type CreateRequest, LPM_HEADER } from './spec-check.js';
 
-// Errors turned into meaning: checks of a spec before BPF_MAP_CREATE, and the kernel's errno of a
-// failed map operation read in its context. Only error paths come here.
+// Errors turned into meaning: the kernel's errno of a failed map creation or operation read in its
+// context (a spec is checked before BPF_MAP_CREATE by spec-check.ts). Only error paths come here.
 
 /** How messages name a map: `hash map 'counts'`, or `hash map (id 12)` when it has no name. */
 export function mapLabel(type: number, name: string, id?: number): string {
   const t = mapTypeName(type);
   if (name) return `${t} map '${name}'`;
   return id === undefined ? `unnamed ${t} map` : `${t} map (id ${id})`;
-}
-
-// Types created with max_entries 0 (the kernel refuses any other value).
-const noEntries = new Set<number>([
-  MapType.CGROUP_STORAGE,
-  MapType.PERCPU_CGROUP_STORAGE,
-  MapType.SK_STORAGE,
-  MapType.INODE_STORAGE,
-  MapType.TASK_STORAGE,
-  MapType.CGRP_STORAGE,
-]);
-
-// Types created with value_size 0.
-const noValue = new Set<number>([MapType.RINGBUF, MapType.USER_RINGBUF, MapType.ARENA]);
-
-/** The sizes and extras of a map about to be created. */
-export interface CreateRequest {
-  readonly type: number;
-  readonly keySize: number;
-  readonly valueSize: number;
-  readonly maxEntries: number;
-  readonly flags: number;
-  readonly mapExtra?: bigint | number;
-}
-
-/** The largest `map_extra` of a bloom filter: the number of hash functions lives in its low 4 bits. */
-const BLOOM_MAX_HASHES = 15;
-/** `struct bpf_lpm_trie_key_hdr` (the u32 prefix length before the address bytes). */
-const LPM_HEADER = 4;
-/** The kernel's `LPM_DATA_SIZE_MAX`. */
-const LPM_DATA_MAX = 256;
-
-/** Throws a {@link MapSpecError} for a spec the kernel would refuse, before asking it. */
-export function checkSpec(label: string, r: CreateRequest): void {
-  const { type, keySize, valueSize, maxEntries } = r;
-  if (maxEntries === 0 && !noEntries.has(type))
-    throw new MapSpecError(label, 'maxEntries', 'is 0: a map needs room for at least one entry');
-  if (valueSize === 0 && !noValue.has(type))
-    throw new MapSpecError(
-      label,
-      'valueSize',
-      `is 0: ${mapTypeName(type)} maps store values of at least 1 byte`,
-    );
-  if (keySize === 0 && !isKeyless(type))
-    throw new MapSpecError(label, 'keySize', `is 0: ${mapTypeName(type)} maps need keys of at least 1 byte`);
-  if (type === MapType.RINGBUF || type === MapType.USER_RINGBUF) {
-    const page = pageSize();
-    if (maxEntries % page !== 0 || (maxEntries & (maxEntries - 1)) !== 0)
-      throw new MapSpecError(
-        label,
-        'maxEntries',
-        `is ${maxEntries}: a ring buffer's size must be a power-of-2 multiple of the page size (${page}), e.g. ${page * 64}`,
-      );
-  }
-  if (type === MapType.BLOOM_FILTER && r.mapExtra !== undefined && BigInt(r.mapExtra) > BLOOM_MAX_HASHES)
-    throw new MapSpecError(
-      label,
-      'mapExtra',
-      `(hash functions) is ${r.mapExtra}: a bloom filter has at most ${BLOOM_MAX_HASHES}`,
-    );
-  if (type === MapType.LPM_TRIE) {
-    const data = keySize - LPM_HEADER;
-    if (data < 1 || data > LPM_DATA_MAX)
-      throw new MapSpecError(
-        label,
-        'keySize',
-        `is ${keySize}: an LPM trie key is a 4-byte prefix length and 1..${LPM_DATA_MAX} address bytes`,
-      );
-  }
 }
 
 function describeRequest(r: CreateRequest): string {

@@ -40,6 +40,11 @@ export interface MapSpec<K, V> {
   innerMap?: { readonly fd: number };
   /** `map_extra` (bloom filter: number of hash functions; arena: user address). */
   mapExtra?: bigint | number;
+  /**
+   * BTF of the key and value (spin locks, timers, kptrs; struct_ops: the vmlinux value type).
+   * Local-storage maps created without it get a generated description of their `int` key and
+   * value bytes (the kernel creates none without).
+   */
   btf?: MapBtf;
   pinning?: MapPinning;
 }

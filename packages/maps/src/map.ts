@@ -34,12 +34,14 @@ import type { Codec } from './codecs/codec.js';
 import { MapFrozenError, MapTypeError } from './errors.js';
 import { clear, count, entries } from './iteration.js';
 import { codecErrorOf, infoCodecs, removedNote, specCodecs } from './map-codecs.js';
-import { checkSpec, createError, isFrozen, mapLabel, pinError, writeError } from './map-diagnosis.js';
+import { createError, isFrozen, mapLabel, pinError, writeError } from './map-diagnosis.js';
 import { checkMapFd, openMapById, openPinnedMap } from './map-open.js';
 import type { MapSpec } from './map-spec.js';
 import { MapType, mapTypeName, Update } from './map-types.js';
 import { MmapArray, type MmapOptions } from './mmap-array.js';
 import { assertReusable } from './pin-reuse.js';
+import { checkSpec } from './spec-check.js';
+import { withMapBtf } from './storage-btf.js';
 
 // Keys and values are what this kernel reads and writes: in the host's byte order.
 const ORDER: ByteOrder = HOST_BYTE_ORDER;
@@ -131,7 +133,13 @@ export class BpfMap<K, V> implements Disposable, ClosesLater {
     return this.#scratch;
   }
 
-  /** Creates a map from a spec (or opens its pin when `pinning.reuse` finds one). */
+  /**
+   * Creates a map from a spec (or opens its pin when `pinning.reuse` finds one). A local-storage
+   * map without `btf` gets a generated description of its `int` key and value bytes.
+   * @throws MapSpecError for a spec the kernel would refuse (checked before asking it)
+   * @throws CodecError when a key or value is not a codec, or its size is not the size given
+   * @throws MapCreateError when the kernel refuses the map
+   */
   static create<K = Uint8Array, V = Uint8Array>(spec: MapSpec<K, V>): BpfMap<K, V> {
     const { key, value, valueSize } = specCodecs(spec);
     let flags = spec.flags ?? 0;
@@ -145,6 +153,8 @@ export class BpfMap<K, V> implements Disposable, ClosesLater {
       maxEntries: spec.maxEntries,
       flags,
       mapExtra: spec.mapExtra,
+      hasInnerMap: spec.innerMap !== undefined,
+      hasVmlinuxValueType: spec.btf?.vmlinuxValueTypeId !== undefined,
     };
     if (spec.pinning && (spec.pinning.reuse ?? true) && existsSync(spec.pinning.path)) {
       // Reused only if it is the map this spec would create (as libbpf and cilium/ebpf check).
@@ -156,21 +166,23 @@ export class BpfMap<K, V> implements Disposable, ClosesLater {
     checkSpec(label, request);
     let fd: number;
     try {
-      fd = mapCreate({
-        mapType: spec.type,
-        keySize: key.size,
-        valueSize,
-        maxEntries: spec.maxEntries,
-        mapFlags: flags,
-        numaNode: spec.numaNode,
-        mapName: spec.name,
-        innerMapFd: spec.innerMap?.fd,
-        mapExtra: spec.mapExtra,
-        btfFd: spec.btf?.fd,
-        btfKeyTypeId: spec.btf?.keyTypeId,
-        btfValueTypeId: spec.btf?.valueTypeId,
-        btfVmlinuxValueTypeId: spec.btf?.vmlinuxValueTypeId,
-      });
+      fd = withMapBtf(spec.type, valueSize, spec.btf, (btf) =>
+        mapCreate({
+          mapType: spec.type,
+          keySize: key.size,
+          valueSize,
+          maxEntries: spec.maxEntries,
+          mapFlags: flags,
+          numaNode: spec.numaNode,
+          mapName: spec.name,
+          innerMapFd: spec.innerMap?.fd,
+          mapExtra: spec.mapExtra,
+          btfFd: btf?.fd,
+          btfKeyTypeId: btf?.keyTypeId,
+          btfValueTypeId: btf?.valueTypeId,
+          btfVmlinuxValueTypeId: btf?.vmlinuxValueTypeId,
+        }),
+      );
     } catch (e) {
       throw createError(label, request, e);
     }

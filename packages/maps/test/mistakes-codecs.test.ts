@@ -3,6 +3,7 @@ import { catalog, describeKernel } from '@ts-ebpf/test-utils';
 import {
   ArrayMap,
   BpfMap,
+  type Codec,
   CodecError,
   HashMap,
   i64AsNumber,
@@ -126,6 +127,19 @@ describeKernel('map mistakes: values that do not code (error catalog)', () => {
       error: CodecError,
       names: ["array map 'slots': value: ", '1.5 is not a u32'],
       cause: CodecError,
+    },
+    {
+      what: "a key that is not a codec (the string 'u32', untyped caller)",
+      act: () =>
+        HashMap.create({ key: 'u32' as unknown as Codec<number>, value: u64, maxEntries: 1, name: 'm' }),
+      error: CodecError,
+      names: ["key: is the string 'u32', not a codec"],
+    },
+    {
+      what: 'a value that is not a codec (an object without read and write, untyped caller)',
+      act: () => HashMap.create({ key: u32, value: { size: 8 } as unknown as Codec<bigint>, maxEntries: 1 }),
+      error: CodecError,
+      names: ['value: is an object without read(), write() and a size, not a codec'],
     },
   ]);
 });

@@ -278,11 +278,18 @@ describeKernel('map mistakes (error catalog)', () => {
       names: ["'wide'", "'tmpl'", 'valueSize 8 (template: 4)'],
     },
     {
-      what: 'an LPM trie without BPF_F_NO_PREALLOC (kernel refuses the create)',
+      what: 'a hash map with a flag it does not take (kernel refuses the create)',
       act: () =>
-        BpfMap.create({ type: MapType.LPM_TRIE, keySize: 8, valueSize: 4, maxEntries: 4, name: 'prealloc' }),
+        BpfMap.create({
+          type: MapType.HASH,
+          keySize: 8,
+          valueSize: 4,
+          maxEntries: 4,
+          flags: 1 << 30,
+          name: 'flagged',
+        }),
       error: MapCreateError,
-      names: ["lpm_trie map 'prealloc'", 'failed to create', 'EINVAL', 'keySize 8', 'flags 0x0'],
+      names: ["hash map 'flagged'", 'failed to create', 'EINVAL', 'keySize 8', 'flags 0x40000000'],
       cause: InvalidArgumentError,
     },
     {

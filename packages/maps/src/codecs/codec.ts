@@ -45,3 +45,23 @@ export function decode<T>(codec: Codec<T>, bytes: Uint8Array, order: ByteOrder):
     throw new CodecError(codec.name, `needs ${codec.size} bytes to decode, got ${bytes.byteLength}`);
   return codec.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, order);
 }
+
+/**
+ * What `value` is when it is not a codec (untyped callers can pass anything where one goes), for
+ * a message: `'undefined'`, `'null'`, `'number'`, `"the string 'u32'"`, or `'an object without
+ * read(), write() and a size'`; undefined when it is one. A codec is an object with the functions
+ * `use` names (`'read'` for a decoder of records, `'read and write'` for a map's key or value)
+ * and a whole `size` of 0 or more.
+ */
+export function notACodec(value: unknown, use: 'read' | 'read and write'): string | undefined {
+  const methods = use === 'read' ? (['read'] as const) : (['read', 'write'] as const);
+  if (typeof value === 'object' && value !== null) {
+    const c = value as Partial<Codec<unknown>>;
+    const size = c.size as number;
+    if (methods.every((m) => typeof c[m] === 'function') && Number.isSafeInteger(size) && size >= 0)
+      return undefined;
+    return `an object without ${methods.map((m) => `${m}()`).join(', ')} and a size`;
+  }
+  if (value === null) return 'null';
+  return typeof value === 'string' ? `the string '${value}'` : typeof value;
+}

@@ -166,4 +166,18 @@ describeKernel('ts-ebpf against the kernel', () => {
     expect(listed.stdout).toMatch(/^ID\s+TYPE\s+NAME/);
     expect(listed.stdout).not.toContain(ESC);
   });
+
+  it('the real binary ends quietly, 128 + SIGPIPE, when its reader closes the pipe early', () => {
+    const bin = new URL('../src/bin.ts', import.meta.url).pathname;
+    const r = spawnSync(
+      'bash',
+      [
+        '-c',
+        'npx tsx --conditions=@ts-ebpf/source "$0" btf dump c 2>/tmp/.ts-ebpf-epipe-$$ | head -c 1 >/dev/null; s=$PIPESTATUS; cat /tmp/.ts-ebpf-epipe-$$; rm -f /tmp/.ts-ebpf-epipe-$$; exit $s',
+        bin,
+      ],
+      { encoding: 'utf8' },
+    );
+    expect([r.status, r.stdout]).toEqual([141, '']);
+  });
 });

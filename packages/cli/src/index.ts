@@ -14,6 +14,7 @@ export { progCommand } from './commands/prog.js';
 export {
   CliError,
   EntryNotFoundError,
+  MapReadError,
   ObjectNotFoundError,
   UsageError,
   WrongObjectKindError,

@@ -1,6 +1,7 @@
+import { spawnSync } from 'node:child_process';
 import { BtfBuilder } from '@ts-ebpf/btf';
 import { type LoadedBtf, loadBtf } from '@ts-ebpf/btf/kernel';
-import { BpfMap, MapType, perCpu, u32, u64 } from '@ts-ebpf/maps';
+import { BpfMap, MapType, perCpu, SkStorage, u32, u64 } from '@ts-ebpf/maps';
 import { possibleCpuCount } from '@ts-ebpf/syscall';
 import { describeKernel } from '@ts-ebpf/test-utils';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -109,6 +110,58 @@ describeKernel('ts-ebpf map', () => {
       key: 1,
       value: { b: 7, name: 'hi', arr: [-3, 9], c: 'GREEN', lo: '0x5', hi: '0x11' },
     });
+  });
+
+  it('map dump of maps whose values user space cannot read: each key with its error, as bpftool; local storage as no entries', async () => {
+    using perf = BpfMap.create({
+      type: MapType.PERF_EVENT_ARRAY,
+      name: 'cli_perf',
+      keySize: 4,
+      valueSize: 4,
+      maxEntries: 2,
+    });
+    using cgroups = BpfMap.create({
+      type: MapType.CGROUP_ARRAY,
+      name: 'cli_cga',
+      keySize: 4,
+      valueSize: 4,
+      maxEntries: 3,
+    });
+    using storage = SkStorage.create({ name: 'cli_skst', value: u64 });
+    for (const [m, keys] of [
+      [perf, 2],
+      [cgroups, 3],
+    ] as const) {
+      const id = String(m.info().id);
+      const r = await cli(['map', 'dump', id, '--json']);
+      expect([r.code, r.stderr]).toEqual([
+        0,
+        expect.stringContaining(`map id ${id}: the kernel refused to read ${keys} values`),
+      ]);
+      const ours = JSON.parse(r.stdout) as { key: string[]; value: { error: string } }[];
+      const theirs = bpftoolJson<{ key: string[]; value: { error: string } }[]>('map', 'dump', 'id', id);
+      // The same keys, each with an error in place of its value (bpftool's text is strerror's).
+      expect(ours.map((e) => e.key)).toEqual(theirs.map((e) => e.key));
+      expect(ours).toHaveLength(keys);
+      for (const e of ours) expect(e.value.error).toMatch(/^ENOTSUPP \(errno 524\)/);
+      expect(theirs.every((e) => typeof e.value.error === 'string')).toBe(true);
+      const text = await cli(['map', 'dump', id]);
+      expect(text.code).toBe(0);
+      expect(text.stdout).toMatch(/^key: 00 00 00 00 {2}value: <error: ENOTSUPP \(errno 524\)/);
+      // A lookup names the map, not the CLI's own fd.
+      const lookup = await cli(['map', 'lookup', id, 'key', '0', '0', '0', '0']);
+      expect(lookup.code).toBe(1);
+      expect(lookup.stderr).toMatch(
+        new RegExp(`^ts-ebpf: map id ${id}: cannot read the value of key 00 00 00 00: ENOTSUPP`),
+      );
+    }
+    const id = String(storage.info().id);
+    const r = await cli(['map', 'dump', id, '--json']);
+    // bpftool prints [] too (and exits non-zero: the kernel refused to list the keys).
+    const theirs = spawnSync('bpftool', ['-j', 'map', 'dump', 'id', id], { encoding: 'utf8' }).stdout;
+    expect([r.code, JSON.parse(r.stdout)]).toEqual([0, JSON.parse(theirs)]);
+    expect(r.stdout).toBe('[]\n');
+    expect(r.stderr).toContain(`map id ${id} is a sk_storage map`);
   });
 
   it('map show and map list --json: the fields bpftool prints, with its values', async () => {

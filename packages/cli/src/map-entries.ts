@@ -40,7 +40,7 @@ function decoded(btf: Btf | undefined, typeId: number, bytes: Uint8Array): JsonV
 /**
  * One entry as `bpftool -j map dump` prints it: `key` and `value` (per-CPU: `values`, one
  * `{ cpu, value }` per possible CPU) as `"0x.."` byte strings, plus `formatted` decoded by the
- * map's BTF when it has BTF. A value the BTF decoder refuses is reported through `onUndecoded`
+ * map's BTF when it has BTF (its `key` only when the map has a key type). A value the BTF decoder refuses is reported through `onUndecoded`
  * and the entry is printed without `formatted`.
  */
 export function entryJson(
@@ -57,7 +57,8 @@ export function entryJson(
   const valueType = types.vmlinuxValueTypeId > 0 ? types.vmlinuxValueTypeId : types.valueTypeId;
   if (!valueBtf || valueType === 0) return raw;
   try {
-    const k = decoded(types.btf, types.keyTypeId, key) ?? hexBytes(key);
+    // No key type (a data section's array map): no formatted key, as bpftool prints it.
+    const k = decoded(types.btf, types.keyTypeId, key);
     const formatted = perCpu
       ? { key: k, values: value.map((v, cpu) => ({ cpu, value: btfValue(valueBtf, valueType, v) })) }
       : { key: k, value: btfValue(valueBtf, valueType, value) };

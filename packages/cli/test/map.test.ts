@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { BtfBuilder } from '@ts-ebpf/btf';
 import { type LoadedBtf, loadBtf } from '@ts-ebpf/btf/kernel';
 import { BpfMap, MapType, perCpu, SkStorage, u32, u64 } from '@ts-ebpf/maps';
@@ -162,6 +162,54 @@ describeKernel('ts-ebpf map', () => {
     expect([r.code, JSON.parse(r.stdout)]).toEqual([0, JSON.parse(theirs)]);
     expect(r.stdout).toBe('[]\n');
     expect(r.stderr).toContain(`map id ${id} is a sk_storage map`);
+  });
+
+  it('map dump --json formatted as bpftool: anonymous members named "", no formatted key without a key type', async () => {
+    const b = new BtfBuilder();
+    const u32t = b.int('unsigned int', 4);
+    const inner = b.struct('', [{ name: 'x', type: u32t }]);
+    const either = b.union('', [
+      { name: 'y', type: u32t },
+      { name: 'z', type: u32t },
+    ]);
+    const outer = b.struct('anons', [
+      { name: 'a', type: u32t },
+      { name: '', type: inner },
+      { name: '', type: either },
+    ]);
+    const counter = b.var('counter', u32t);
+    const section = b.datasec('.data', [{ type: counter, offset: 0, size: 4 }]);
+    using types = loadBtf(b);
+    using anons = BpfMap.create({
+      type: MapType.ARRAY,
+      name: 'cli_anons',
+      keySize: 4,
+      valueSize: 12,
+      maxEntries: 1,
+      btf: { fd: types.fd, keyTypeId: u32t, valueTypeId: outer },
+    });
+    anons.set(new Uint8Array(4), new Uint8Array([1, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0]));
+    // A data section's map, as libbpf creates .data: no BTF key type.
+    using data = BpfMap.create({
+      type: MapType.ARRAY,
+      name: 'cli_data',
+      keySize: 4,
+      valueSize: 4,
+      maxEntries: 1,
+      btf: { fd: types.fd, keyTypeId: 0, valueTypeId: section },
+    });
+    data.set(new Uint8Array(4), new Uint8Array([7, 0, 0, 0]));
+    for (const m of [anons, data]) {
+      const id = String(m.info().id);
+      const ours = (await cli(['map', 'dump', id, '--json'])).stdout;
+      // The text, not the parsed value: repeated "" members collapse when parsed.
+      const theirs = execFileSync('bpftool', ['-j', 'map', 'dump', 'id', id], { encoding: 'utf8' });
+      expect(ours.trim()).toBe(theirs.trim());
+    }
+    const anonText = (await cli(['map', 'dump', String(anons.info().id), '--json'])).stdout;
+    expect(anonText).toContain('"formatted":{"key":0,"value":{"a":1,"":{"x":2},"":{"y":3,"z":3}}}');
+    const dataText = (await cli(['map', 'dump', String(data.info().id), '--json'])).stdout;
+    expect(dataText).toContain('"formatted":{"value":{".data":[{"counter":7}]}}');
   });
 
   it('map show and map list --json: the fields bpftool prints, with its values', async () => {

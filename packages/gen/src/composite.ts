@@ -147,17 +147,15 @@ export function emitComposite(lookup: TypeLookup, t: CompositeType, names: Compo
     ? `\`${names.c}\` (${t.size} bytes): reading gives every member's view of the bytes; writing takes one member (or several that agree).`
     : `\`${names.c}\` (${t.size} bytes).`;
   const declaration = members.map((m) => m.declaration.replace(/: ([^:]*);$/, `${optional}: $1;`)).join('\n');
+  // Bitfields are read and written in place: a struct of bitfields only has no table of codecs.
+  const fields = table === '' ? '' : `\n  const f = {\n${table}\n  } as const;`;
+  const body = declaration === '' ? '{}' : `{\n${declaration}\n}`;
   return `/** ${doc} */
-export interface ${names.name} {
-${declaration}
-}
+export interface ${names.name} ${body}
 
 /** Codec of {@link ${names.name}}: \`${names.c}\`, ${t.size} bytes, aligned to ${names.align}. */
 export const ${names.codec}: Codec<${names.name}> = (() => {
-${keys}
-  const f = {
-${table}
-  } as const;
+${keys}${fields}
   return {
     name: ${quote(names.c)},
     size: ${t.size},

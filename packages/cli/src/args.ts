@@ -69,8 +69,7 @@ export class Args {
    *   negative number): no subcommand takes options other than the common flags
    */
   refuseOption(a: string | undefined): void {
-    if (a?.startsWith('-') && a.length > 1 && !/^-\d/.test(a))
-      throw this.error(`unknown option '${a}'`);
+    if (a?.startsWith('-') && a.length > 1 && !/^-\d/.test(a)) throw this.error(`unknown option '${a}'`);
   }
 
   /** Takes the next argument if it equals `word`. */

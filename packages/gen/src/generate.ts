@@ -39,6 +39,7 @@ export interface GenerateOptions {
 /** Identifiers the module imports or defines itself: no C type may take them. */
 const FIXED_NAMES = [
   'AttachTargets',
+  'BloomFilter',
   'BpfMap',
   'ByteOrder',
   'Codec',
@@ -52,6 +53,7 @@ const FIXED_NAMES = [
   'OBJECT_BASE64',
   'OBJECT_BYTE_ORDER',
   'Program',
+  'QueueMap',
   'RawMap',
   'ReadonlyVariable',
   'Variable',
@@ -275,8 +277,9 @@ function globalVariable<T>(c: Collection, name: string, codec: Codec<T>): Variab
 
 function mapType(m: MapBinding): string {
   if (!m.typed) return 'RawMap';
+  if (m.typed.wrapper) return `${m.typed.wrapper}<${m.typed.value.ts}>`;
   const value = m.typed.perCpu ? arrayOf(m.typed.value.ts) : m.typed.value.ts;
-  return `BpfMap<${m.typed.key.ts}, ${value}>`;
+  return `BpfMap<${m.typed.key?.ts ?? 'never'}, ${value}>`;
 }
 
 function variableDoc(v: VariableBinding): string {
@@ -288,9 +291,11 @@ type Api = Record<'cls' | 'maps' | 'programs' | 'variables' | 'constants' | 'loa
 
 function apiInterfaces(api: Api, model: ObjectModel): string {
   const maps = model.maps.map((m) => {
-    const what = m.typed
-      ? `key \`${m.typed.key.c}\`, value \`${m.typed.value.c}\`${m.typed.perCpu ? ' per CPU' : ''}`
-      : 'raw';
+    const what = !m.typed
+      ? 'raw'
+      : m.typed.key
+        ? `key \`${m.typed.key.c}\`, value \`${m.typed.value.c}\`${m.typed.perCpu ? ' per CPU' : ''}`
+        : `no keys, value \`${m.typed.value.c}\``;
     const note = m.note ? `; ${m.note}` : '';
     return `  /** Map \`${m.name}\` (${m.typeName}): ${what}${note}. */\n  readonly ${propertyKey(m.name)}: ${mapType(m)};`;
   });
@@ -364,9 +369,14 @@ const TYPED_VIEW = `    const typed = <K, V>(name: string, codecs: MapCodecs<K, 
 function classText(api: Api, model: ObjectModel): string {
   const maps = model.maps.map((m) => {
     if (!m.typed) return `        ${propertyKey(m.name)}: collection.map(${quote(m.name)}),`;
+    if (m.typed.wrapper) {
+      const head = `${propertyKey(m.name)}: ${m.typed.wrapper}.wrap(typed<never, ${m.typed.value.ts}>(${quote(m.name)}, { `;
+      return list('        ', head, [`value: ${m.typed.value.codec}`], ' })),');
+    }
     const value = m.typed.perCpu ? `perCpu(${m.typed.value.codec})` : m.typed.value.codec;
     const head = `${propertyKey(m.name)}: typed(${quote(m.name)}, { `;
-    return list('        ', head, [`key: ${m.typed.key.codec}`, `value: ${value}`], ' }),');
+    const key = m.typed.key ? [`key: ${m.typed.key.codec}`] : [];
+    return list('        ', head, [...key, `value: ${value}`], ' }),');
   });
   const programs = model.programs.map(
     (p) =>

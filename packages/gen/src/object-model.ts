@@ -11,8 +11,13 @@ export interface MapBinding {
   name: string;
   /** Its type's name (`hash`, `percpu_array` …). */
   typeName: string;
-  /** Key and value, or undefined for a map read only as raw bytes (ring buffers, perf event arrays). */
-  typed: { key: TypedValue; value: TypedValue; perCpu: boolean } | undefined;
+  /**
+   * Key and value, or undefined for a map read only as raw bytes (ring buffers, perf event
+   * arrays). Maps without keys (queue, stack, bloom filter) have no key, and a `wrapper`.
+   */
+  typed:
+    | { key: TypedValue | undefined; value: TypedValue; perCpu: boolean; wrapper?: KeylessWrapper }
+    | undefined;
   /** A note for the comment (why raw, what a value means). */
   note?: string;
 }
@@ -40,6 +45,16 @@ const RAW_TYPES = new Set<number>([
   MapType.USER_RINGBUF,
   MapType.PERF_EVENT_ARRAY,
   MapType.ARENA,
+]);
+
+/** The `@ts-ebpf/maps` class a map without keys is used through. */
+export type KeylessWrapper = 'QueueMap' | 'BloomFilter';
+
+/** Map types without keys, and the class that pushes, pops or tests their values. */
+const KEYLESS: ReadonlyMap<number, KeylessWrapper> = new Map([
+  [MapType.QUEUE, 'QueueMap'],
+  [MapType.STACK, 'QueueMap'],
+  [MapType.BLOOM_FILTER, 'BloomFilter'],
 ]);
 
 /** Map types whose values are other maps or programs: written as fds, read as ids. */
@@ -71,6 +86,13 @@ export function objectModel(spec: CollectionSpec, btf: Btf, registry: TypeRegist
       continue;
     }
     const hint = pascalCase(def.name);
+    const wrapper = KEYLESS.get(def.type);
+    if (wrapper) {
+      registry.use(wrapper);
+      const value = sized(registry, def.valueTypeId, def.valueSize, `map ${def.name} value`, `${hint}Value`);
+      maps.push({ name: def.name, typeName, typed: { key: undefined, value, perCpu: false, wrapper } });
+      continue;
+    }
     const key = sized(registry, def.keyTypeId, def.keySize, `map ${def.name} key`, `${hint}Key`);
     let value: TypedValue;
     let note: string | undefined;

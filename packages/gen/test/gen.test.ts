@@ -180,6 +180,9 @@ describeKernel('generated modules', () => {
       bloomMiss: 0,
       innerA: 2n,
       innerB: 20n,
+      peeked: { queue: 5, stack: 6, bloom: true },
+      leftInQueue: undefined,
+      leftInStack: undefined,
     });
   });
 

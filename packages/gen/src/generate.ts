@@ -13,8 +13,9 @@ export type ObjectSource =
   /** The bytes, base64, inside the module (the default): nothing to ship beside it. */
   | { readonly embed: true }
   /**
-   * A path to the object file, relative to the generated module (`./prog.bpf.o`), read with
-   * `node:fs` when the module's object function is called.
+   * A path to the object file, relative to the generated module, as a relative URL
+   * (`./prog.bpf.o`; `%`, `#`, `?` and spaces escaped as in a file URL, as `ts-ebpf gen`
+   * escapes them), read with `node:fs` when the module's object function is called.
    */
   | { readonly reference: string };
 
@@ -108,6 +109,7 @@ const BASE64_LINE = 100;
  * @throws ElfError (from `@ts-ebpf/elf`) for an object that is not a BPF ELF object
  * @throws GenError for an object without BTF (compile with `clang -g`)
  * @throws UnsupportedTypeError for a type that has no layout (a forward-declared struct used as a value)
+ * @throws GenArgumentError for a `types` entry whose kind word is not struct, union, enum or typedef
  */
 export function generateBindings(objectBytes: Uint8Array, options: GenerateOptions): string {
   const spec = loadCollectionSpec(objectBytes);

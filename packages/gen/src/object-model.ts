@@ -1,7 +1,7 @@
-import type { Btf } from '@ts-ebpf/btf';
+import { type Btf, resolveType } from '@ts-ebpf/btf';
 import { type CollectionSpec, parseBtfMaps } from '@ts-ebpf/elf';
 import { isPerCpuType, MapType, mapTypeName } from '@ts-ebpf/maps';
-import { GenError } from './errors.js';
+import { GenError, UnsupportedTypeError } from './errors.js';
 import { pascalCase } from './names.js';
 import type { TypedValue, TypeRegistry } from './types.js';
 
@@ -60,6 +60,35 @@ const KEYLESS: ReadonlyMap<number, KeylessWrapper> = new Map([
 /** Map types whose values are other maps or programs: written as fds, read as ids. */
 const FD_VALUES = new Set<number>([MapType.ARRAY_OF_MAPS, MapType.HASH_OF_MAPS, MapType.PROG_ARRAY]);
 
+/**
+ * Refuses a map whose key or value type is only declared (`__type(value, struct opaque)` with
+ * `struct opaque;` and no definition), naming the type and the map: the map definitions cannot
+ * be read without the type's size.
+ * @throws UnsupportedTypeError for the first such key or value
+ */
+function refuseDeclaredOnly(btf: Btf, registry: TypeRegistry): void {
+  const datasec = btf.find('.maps', 'datasec');
+  for (const v of datasec?.vars ?? []) {
+    const variable = btf.type(v.type);
+    if (variable.kind !== 'var') continue;
+    const def = resolveType(btf, variable.type);
+    if (def.kind !== 'struct') continue;
+    for (const m of def.members) {
+      if (m.name !== 'key' && m.name !== 'value') continue;
+      // `__type(value, T)` declares `typeof(T) *value`.
+      const pointer = resolveType(btf, m.type);
+      if (pointer.kind !== 'ptr') continue;
+      if (resolveType(btf, pointer.type).kind === 'fwd') {
+        throw new UnsupportedTypeError(
+          registry.cName(pointer.type),
+          `map ${variable.name} ${m.name}`,
+          'it is only declared (a forward declaration): its layout is not in the BTF',
+        );
+      }
+    }
+  }
+}
+
 function sized(
   registry: TypeRegistry,
   typeId: number,
@@ -78,6 +107,7 @@ function sized(
  * @throws GenError for two variables of one name; UnsupportedTypeError for a type without layout
  */
 export function objectModel(spec: CollectionSpec, btf: Btf, registry: TypeRegistry): ObjectModel {
+  refuseDeclaredOnly(btf, registry);
   const maps: MapBinding[] = [];
   for (const def of parseBtfMaps(spec.elf, btf).values()) {
     const typeName = mapTypeName(def.type);

@@ -264,7 +264,13 @@ export class TypeRegistry implements TypeLookup {
     if (el.kind === 'int' && el.size === 1 && !el.bool && el.bits === 8) {
       if (el.char || el.name === 'char') {
         this.use('cstring');
-        return { ts: 'string', codec: `cstring(${n})`, c, size: n, note: 'a NUL-terminated string' };
+        return {
+          ts: 'string',
+          codec: `cstring(${n})`,
+          c,
+          size: n,
+          note: 'a string: up to its first NUL, or all its bytes',
+        };
       }
       this.use('bytes');
       return { ts: 'Uint8Array', codec: `bytes(${n})`, c, size: n };

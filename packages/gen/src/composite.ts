@@ -127,13 +127,22 @@ export function emitComposite(lookup: TypeLookup, t: CompositeType, names: Compo
   if (union) {
     lookup.helper('unionWrite');
     write = [
-      `      unionWrite(d, o, ${t.size}, v, p, extents, (k, d, o) => {`,
+      `      unionWrite(`,
+      `        d,`,
+      `        o,`,
+      `        ${t.size},`,
+      `        v,`,
+      `        p,`,
+      `        extents,`,
+      `        (k, d, o) => {`,
       ...members.map((m, i) =>
-        ifStatement('        ', i === 0 ? 'if' : 'else if', `k === ${quote(m.key)}`, (indent) =>
+        ifStatement('          ', i === 0 ? 'if' : 'else if', `k === ${quote(m.key)}`, (indent) =>
           m.write(indent, `${access('v', m.key)}!`),
         ),
       ),
-      '      });',
+      '        },',
+      '        () => codec.read(d, o, order),',
+      '      );',
     ].join('\n');
   } else {
     lookup.helper('checkStruct');
@@ -156,7 +165,7 @@ export interface ${names.name} ${body}
 /** Codec of {@link ${names.name}}: \`${names.c}\`, ${t.size} bytes, aligned to ${names.align}. */
 export const ${names.codec}: Codec<${names.name}> = (() => {
 ${keys}${fields}
-  return {
+  ${union ? `const codec: Codec<${names.name}> = {` : 'return {'}
     name: ${quote(names.c)},
     size: ${t.size},
     align: ${names.align},
@@ -168,7 +177,7 @@ ${write}
 ${members.map((m) => m.read('        ')).join('\n')}
       };
     },
-  };
+  };${union ? '\n  return codec;' : ''}
 })();`;
 }
 

@@ -72,6 +72,7 @@ const FIXED_NAMES = [
   'unionWrite',
   'readBits',
   'readFileSync',
+  'sameValue',
   'writeBits',
   'array',
   'bool',

@@ -7,9 +7,8 @@ import {
   type CollectionOptions,
   loadCollection,
   NameNotFoundError,
-  type RawMap,
 } from '@ts-ebpf/elf';
-import { BpfMap, type Codec, CodecError, decode, encode, type MapCodecs, u32, u64 } from '@ts-ebpf/maps';
+import { BpfMap, type Codec, decode, encode, type MapCodecs, u32, u64 } from '@ts-ebpf/maps';
 import type { Link, Program } from '@ts-ebpf/programs';
 import { dupFd } from '@ts-ebpf/syscall';
 import { type ByteOrder, HOST_BYTE_ORDER } from '@ts-ebpf/uapi';

@@ -60,8 +60,16 @@ export class Args {
   next(what: string): string {
     const a = this.#rest.shift();
     if (a === undefined) throw this.error(`missing ${what}`);
-    if (a.startsWith('-') && a.length > 1 && !/^-\d/.test(a)) throw this.error(`unknown option '${a}'`);
+    this.refuseOption(a);
     return a;
+  }
+
+  /**
+   * @throws UsageError "unknown option" when `a` looks like an option (`-x`, `--x`; not a
+   *   negative number): no subcommand takes options other than the common flags
+   */
+  refuseOption(a: string | undefined): void {
+    if (a?.startsWith('-') && a.length > 1 && !/^-\d/.test(a)) throw this.error(`unknown option '${a}'`);
   }
 
   /** Takes the next argument if it equals `word`. */
@@ -88,8 +96,9 @@ export class Args {
     return this.#rest.splice(0);
   }
 
-  /** @throws UsageError when arguments are left over */
+  /** @throws UsageError when arguments are left over (an unknown option, or an extra argument) */
   end(): void {
+    this.refuseOption(this.#rest[0]);
     if (this.#rest.length > 0) throw this.error(`unexpected argument '${this.#rest[0]}'`);
   }
 }

@@ -1,7 +1,7 @@
 import { type Btf, type IntType, resolveType, sizeOf } from '@ts-ebpf/btf';
 import { HOST_BYTE_ORDER, isLittleEndian } from '@ts-ebpf/uapi';
 import { CliError } from './errors.js';
-import type { JsonValue } from './json.js';
+import { JsonMembers, type JsonValue } from './json.js';
 
 const MAX_DEPTH = 64;
 
@@ -10,7 +10,8 @@ const MAX_DEPTH = 64;
  * integers as numbers (64-bit ones exact), bool as true/false, a `char` (CHAR encoding) as a
  * one-character string, enums by enumerator name, a `char[n]` holding NUL-terminated printable
  * text as a string, other arrays as arrays, structs and unions as objects of their members,
- * bitfields as hex strings of their raw bits (`"0x5"`), data sections as
+ * anonymous members named `""` (as bpftool names them), bitfields as hex strings of their
+ * raw bits (`"0x5"`), data sections as
  * `{ section: [{ var: value }] }`.
  * @throws CliError for a type no value has (a function, a forward declaration, void)
  */
@@ -58,12 +59,16 @@ class ValueReader {
         return this.array(t.type, t.nelems, at, depth);
       case 'struct':
       case 'union': {
-        const out: Record<string, JsonValue> = {};
-        t.members.forEach((m, i) => {
-          const name = m.name || `(anon ${i})`;
-          if (m.bitfieldSize === 0) out[name] = this.read(m.type, at + m.bitOffset / 8, depth + 1);
-          else out[name] = this.bitfield(at, m.bitOffset, m.bitfieldSize);
-        });
+        // Anonymous members are named "", as bpftool names them (repeated when there are several).
+        const out = new JsonMembers();
+        for (const m of t.members) {
+          out.add(
+            m.name,
+            m.bitfieldSize === 0
+              ? this.read(m.type, at + m.bitOffset / 8, depth + 1)
+              : this.bitfield(at, m.bitOffset, m.bitfieldSize),
+          );
+        }
         return out;
       }
       case 'datasec':

@@ -68,6 +68,16 @@ export function reportError(e: unknown, io: CliIo): number {
   return ExitCode.ERROR;
 }
 
+/** The flags every subcommand takes ({@link Args} reads them anywhere on the line). */
+function isCommonFlag(a: string): boolean {
+  return a === '--json' || a === '-j' || a === '--help' || a === '-h';
+}
+
+/** True when `words` is a non-empty prefix of `of`. */
+function startsWith(of: readonly string[], words: readonly string[]): boolean {
+  return words.length > 0 && words.every((w, i) => of[i] === w);
+}
+
 /** The help of a group: its subcommands' usage lines and summaries. */
 function groupHelp(name: string, summary: string, subs: readonly Subcommand[], notes: string): string {
   const lines = subs.map((s) => `  ${usageOf(name, s)}\n      ${s.summary}`);
@@ -91,25 +101,36 @@ export function commandGroup(
     name,
     summary,
     async run(argv, io) {
-      const first = argv[0];
-      if (first === '--help' || first === '-h' || first === 'help') {
+      // The common flags may stand anywhere, also between the group's name and the subcommand's
+      // words (`prog --json list`): the words are matched against the other arguments.
+      const flags = argv.filter(isCommonFlag);
+      const words = argv.filter((a) => !isCommonFlag(a));
+      const helpAsked = flags.some((a) => a === '--help' || a === '-h');
+      const first = words[0];
+      if (first === 'help' || (helpAsked && first === undefined)) {
         io.stdout(help);
         return ExitCode.OK;
       }
       // A subcommand without words (`features`) takes whatever follows the group's name.
-      const sub = byLength.find((s) => s.words.every((w, i) => argv[i] === w));
+      const sub = byLength.find((s) => s.words.every((w, i) => words[i] === w));
       if (first === undefined && !sub) {
         io.stderr(`ts-ebpf ${name}: missing subcommand\n\n${help}`);
         return ExitCode.USAGE;
       }
       if (!sub) {
-        const words = argv.slice(0, 2).join(' ');
-        io.stderr(`ts-ebpf ${name}: unknown subcommand '${words}'\n\n${help}`);
+        // `prog dump --help`: the help of the subcommands these words begin.
+        const begun = subcommands.filter((s) => startsWith(s.words, words));
+        if (helpAsked && begun.length > 0) {
+          io.stdout(groupHelp(name, summary, begun, notes));
+          return ExitCode.OK;
+        }
+        const shown = words.slice(0, 2).join(' ');
+        io.stderr(`ts-ebpf ${name}: unknown subcommand '${shown}'\n\n${help}`);
         return ExitCode.USAGE;
       }
       const usage = usageOf(name, sub);
       try {
-        const args = new Args(argv.slice(sub.words.length), usage);
+        const args = new Args([...words.slice(sub.words.length), ...flags], usage);
         if (args.flags.help) {
           io.stdout(
             `usage: ${usage}\n\n${sub.summary}\n${sub.details ? `\n${sub.details}\n` : ''}${notes ? `\n${notes}\n` : ''}`,

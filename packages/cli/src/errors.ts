@@ -1,3 +1,4 @@
+import { BpfSyscallError } from '@ts-ebpf/syscall';
 import { EbpfError } from '@ts-ebpf/uapi';
 
 /** A failure of a `ts-ebpf` command that no lower package reports (a file it cannot read …). */
@@ -61,4 +62,29 @@ export class EntryNotFoundError extends CliError {
   constructor(map: string, key: string) {
     super(`${map} has no entry with key ${key}`);
   }
+}
+
+/** The kernel refused to read a map's keys or values for `map dump` or `map lookup`. */
+export class MapReadError extends CliError {
+  /** The map (`map id 12`, `the map pinned at '/sys/fs/bpf/m'`). */
+  readonly map: string;
+
+  /**
+   * @param map - the map, as the command line named it
+   * @param what - what was being read (`'its keys'`, `'the value of key 01 00 00 00'`)
+   * @param cause - the kernel's refusal
+   */
+  constructor(map: string, what: string, cause: unknown) {
+    super(`${map}: cannot read ${what}: ${syscallReason(cause)}`, { cause });
+    this.map = map;
+  }
+}
+
+/**
+ * A kernel refusal as `ENOTSUPP (errno 524) — <hint>`, without the fd the failed call was made
+ * on (the command's own, which means nothing to its user).
+ */
+export function syscallReason(e: unknown): string {
+  if (e instanceof BpfSyscallError) return `${e.code} (errno ${e.errno})${e.hint ? ` — ${e.hint}` : ''}`;
+  return e instanceof Error ? e.message : String(e);
 }

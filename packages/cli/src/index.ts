@@ -14,11 +14,12 @@ export { progCommand } from './commands/prog.js';
 export {
   CliError,
   EntryNotFoundError,
+  MapReadError,
   ObjectNotFoundError,
   UsageError,
   WrongObjectKindError,
 } from './errors.js';
 export { type CliIo, colorWanted } from './io.js';
-export { type JsonValue, toJson } from './json.js';
+export { JsonMembers, type JsonValue, toJson } from './json.js';
 export { COMMANDS, helpText, main } from './main.js';
 export { Output, type Style } from './output.js';

@@ -1,9 +1,10 @@
 import type { Btf } from '@ts-ebpf/btf';
 import { kernelBtf } from '@ts-ebpf/btf/kernel';
-import type { BpfMap } from '@ts-ebpf/maps';
+import { type BpfMap, MapType, mapTypeName } from '@ts-ebpf/maps';
+import { BpfSyscallError, NotFoundError } from '@ts-ebpf/syscall';
 import { btfById } from './btf-object.js';
 import { btfValue } from './btf-value.js';
-import { CliError, EntryNotFoundError } from './errors.js';
+import { CliError, EntryNotFoundError, MapReadError, syscallReason } from './errors.js';
 import { hexBytes, hexLine } from './hex.js';
 import { type JsonValue, toJson } from './json.js';
 import type { Output } from './output.js';
@@ -39,7 +40,7 @@ function decoded(btf: Btf | undefined, typeId: number, bytes: Uint8Array): JsonV
 /**
  * One entry as `bpftool -j map dump` prints it: `key` and `value` (per-CPU: `values`, one
  * `{ cpu, value }` per possible CPU) as `"0x.."` byte strings, plus `formatted` decoded by the
- * map's BTF when it has BTF. A value the BTF decoder refuses is reported through `onUndecoded`
+ * map's BTF when it has BTF (its `key` only when the map has a key type). A value the BTF decoder refuses is reported through `onUndecoded`
  * and the entry is printed without `formatted`.
  */
 export function entryJson(
@@ -56,7 +57,8 @@ export function entryJson(
   const valueType = types.vmlinuxValueTypeId > 0 ? types.vmlinuxValueTypeId : types.valueTypeId;
   if (!valueBtf || valueType === 0) return raw;
   try {
-    const k = decoded(types.btf, types.keyTypeId, key) ?? hexBytes(key);
+    // No key type (a data section's array map): no formatted key, as bpftool prints it.
+    const k = decoded(types.btf, types.keyTypeId, key);
     const formatted = perCpu
       ? { key: k, values: value.map((v, cpu) => ({ cpu, value: btfValue(valueBtf, valueType, v) })) }
       : { key: k, value: btfValue(valueBtf, valueType, value) };
@@ -66,6 +68,81 @@ export function entryJson(
     onUndecoded(e);
     return raw;
   }
+}
+
+/** Map types whose entries belong to kernel objects (sockets, tasks …): user space cannot list them. */
+const LOCAL_STORAGE: ReadonlySet<number> = new Set([
+  MapType.SK_STORAGE,
+  MapType.INODE_STORAGE,
+  MapType.TASK_STORAGE,
+  MapType.CGRP_STORAGE,
+]);
+
+/** A value `map dump` could not read: the kernel's refusal, printed in its place. */
+export interface UnreadableValue {
+  readonly error: string;
+}
+
+/** What `map dump` read: each key with its value, or with why its value could not be read. */
+export interface DumpedEntries {
+  readonly entries: [Uint8Array, Uint8Array | Uint8Array[] | UnreadableValue][];
+  /** Why entries are missing or unreadable, for a note on standard error. */
+  readonly notes: string[];
+}
+
+/**
+ * Reads every entry of a map for `map dump`, as bpftool does: the keys, then each key's value;
+ * a value the kernel refuses to user space (perf event arrays, cgroup arrays, …: ENOTSUPP) is
+ * kept as the error in its place, and local storage (sockets', tasks', inodes', cgroups'), whose
+ * keys user space cannot list, dumps as no entries. Both are said in `notes`.
+ * @throws MapReadError naming `subject` when the kernel refuses to list the keys of another map
+ */
+export function dumpEntries(map: RawMap, subject: string): DumpedEntries {
+  const type = map.type;
+  const notes: string[] = [];
+  if (LOCAL_STORAGE.has(type)) {
+    notes.push(
+      `${subject} is a ${mapTypeName(type)} map: its entries belong to kernel objects and user space cannot list them`,
+    );
+    return { entries: [], notes };
+  }
+  let keys: Uint8Array[];
+  try {
+    keys = [...map.keys()];
+  } catch (e) {
+    if (e instanceof BpfSyscallError) throw new MapReadError(subject, 'its keys', e);
+    throw e;
+  }
+  const entries: DumpedEntries['entries'] = [];
+  let refused: unknown;
+  for (const key of keys) {
+    try {
+      const value = map.get(key);
+      // Deleted since its key was read: not an entry any more.
+      if (value !== undefined) entries.push([key, value]);
+    } catch (e) {
+      if (!(e instanceof BpfSyscallError) || e instanceof NotFoundError) throw e;
+      refused ??= e;
+      entries.push([key, { error: syscallReason(e) }]);
+    }
+  }
+  if (refused !== undefined) {
+    const n = entries.filter(([, v]) => isUnreadable(v)).length;
+    notes.push(
+      `${subject}: the kernel refused to read ${n === 1 ? 'a value' : `${n} values`} (a ${mapTypeName(type)} map's values may not be readable from user space): ${syscallReason(refused)}`,
+    );
+  }
+  return { entries, notes };
+}
+
+/** True for a value `map dump` could not read. */
+export function isUnreadable(v: Uint8Array | Uint8Array[] | UnreadableValue): v is UnreadableValue {
+  return !(v instanceof Uint8Array) && !Array.isArray(v);
+}
+
+/** One unreadable entry as bpftool prints it: the key, and `"value": { "error": … }`. */
+export function unreadableJson(key: Uint8Array, value: UnreadableValue): JsonValue {
+  return { key: hexBytes(key), value: { error: value.error } };
 }
 
 /** Prints entries: JSON as bpftool, or one line per entry (per CPU) for people. */
@@ -87,10 +164,17 @@ export function printEntries(out: Output, json: boolean, entries: readonly JsonV
       lines.push(`${s.bold('key')}: ${key}`);
       for (const [i, v] of values.entries())
         lines.push(`  ${s.dim(`cpu ${v.cpu}`)}: ${show(v.value, fv?.[i]?.value)}`);
+    } else if (isErrorValue(e.value)) {
+      lines.push(`${s.bold('key')}: ${key}  ${s.bold('value')}: ${s.dim(`<error: ${e.value.error}>`)}`);
     } else lines.push(`${s.bold('key')}: ${key}  ${s.bold('value')}: ${show(e.value!, f?.value)}`);
   }
   lines.push(s.dim(`${entries.length} ${entries.length === 1 ? 'entry' : 'entries'}`));
   out.text(lines.join('\n'));
+}
+
+/** A printed entry's `value` that is a read error (`{ "error": … }`), not bytes. */
+function isErrorValue(v: JsonValue | undefined): v is { error: string } {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && 'error' in v;
 }
 
 /** `["0x01","0x00"]` as `01 00`. */
@@ -98,9 +182,19 @@ function hexText(bytes: JsonValue): string {
   return hexLine(Uint8Array.from(bytes as readonly string[], (b) => Number.parseInt(b, 16)));
 }
 
-/** The value under `key`. @throws EntryNotFoundError when the map does not hold the key */
+/**
+ * The value under `key`.
+ * @throws EntryNotFoundError when the map does not hold the key
+ * @throws MapReadError naming `subject` when the kernel refuses to read the value
+ */
 export function lookupEntry(map: RawMap, key: Uint8Array, subject: string): Uint8Array | Uint8Array[] {
-  const value = map.get(key);
+  let value: Uint8Array | Uint8Array[] | undefined;
+  try {
+    value = map.get(key);
+  } catch (e) {
+    if (e instanceof BpfSyscallError) throw new MapReadError(subject, `the value of key ${hexLine(key)}`, e);
+    throw e;
+  }
   if (value === undefined) throw new EntryNotFoundError(subject, hexLine(key));
   return value;
 }

@@ -34,3 +34,19 @@ export function programCode(program: Program, kind: CodeKind, subject: string): 
   }
   return code;
 }
+
+/**
+ * The kernel address of each JIT-compiled function of a program (`jited_ksyms`): the main
+ * program first, then its subprograms in order, so a bpf-to-bpf call's subprogram index picks
+ * its function. Undefined when the program is not JIT-compiled, or the kernel withheld the
+ * addresses from this caller (kptr_restrict).
+ */
+export function jitedFunctions(program: Program): bigint[] | undefined {
+  if (progInfo(program.fd).jitedProgLen === 0) return undefined;
+  const count = infoBuffer(program.fd, 'progJitedKsyms', new Uint8Array(0)).byteLength / 8;
+  if (count === 0) return undefined;
+  const addresses = new BigUint64Array(count);
+  const copied = infoBuffer(program.fd, 'progJitedKsyms', new Uint8Array(addresses.buffer));
+  if (copied.withheld || copied.byteLength !== addresses.byteLength) return undefined;
+  return Array.from(addresses);
+}

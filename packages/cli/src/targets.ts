@@ -20,6 +20,7 @@ export function readRef(args: Args, what: string): ObjectRef {
   if (args.take('pinned')) return { pinned: args.next(`the path of the pinned ${what}`) };
   const a = args.peek();
   if (a === undefined) throw args.error(`missing the ${what} (${REF_FORMS})`);
+  args.refuseOption(a);
   if (a.startsWith('/')) return { pinned: args.next(what) };
   if (/^[0-9]+$/.test(a)) return { id: args.id(`the ${what} id`) };
   throw args.error(`'${a}' names no ${what}: give ${REF_FORMS}`);

@@ -45,7 +45,10 @@ describe('ts-ebpf: dispatch, help and usage errors', () => {
       [['prog', 'show'], 'missing the program'],
       [['prog', 'show', 'name', 'x'], "'name' names no program"],
       [['prog', 'list', 'extra'], "unexpected argument 'extra'"],
-      [['map', 'list', '--verbose'], "unexpected argument '--verbose'"],
+      [['map', 'list', '--verbose'], "unknown option '--verbose'"],
+      [['prog', 'show', '--bogus', '1'], "unknown option '--bogus'"],
+      [['map', 'show', 'id', '1', '--bogus'], "unknown option '--bogus'"],
+      [['btf', 'dump', 'c', '--bogus'], "unknown option '--bogus'"],
       [['map', 'lookup', '12', 'value', '1'], "expected 'key'"],
       [['btf', 'dump'], 'missing the format'],
     ];
@@ -61,6 +64,18 @@ describe('ts-ebpf: dispatch, help and usage errors', () => {
     const r = await cli(['--json', 'map', 'show', 'id', 'x']);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('usage: ts-ebpf map show MAP [--json]');
+  });
+
+  it('--help between the group and the subcommand, or after part of its words', async () => {
+    const dump = await cli(['prog', 'dump', '--help']);
+    expect([dump.code, dump.stderr]).toEqual([0, '']);
+    expect(dump.stdout).toContain('ts-ebpf prog dump xlated PROG [--json]');
+    expect(dump.stdout).toContain('ts-ebpf prog dump jited PROG [--json]');
+    expect(dump.stdout).not.toContain('ts-ebpf prog list');
+    const sub = await cli(['prog', '--help', 'dump', 'xlated']);
+    expect(sub.code).toBe(0);
+    expect(sub.stdout).toContain('usage: ts-ebpf prog dump xlated PROG [--json]');
+    expect((await cli(['prog', 'dump', 'sideways', '--help'])).code).toBe(2);
   });
 
   it('a new command group is one more entry in the table', async () => {
@@ -104,6 +119,29 @@ describeKernel('ts-ebpf against the kernel', () => {
     expect((await cli(['map', 'show', id, '--json'], { color: true })).stdout).not.toContain(ESC);
   });
 
+  it('--json / -j between the command and its subcommand, as anywhere else on the line', async () => {
+    using m = BpfMap.create({ type: MapType.HASH, name: 'cli_jsonpos', key: u32, value: u32, maxEntries: 1 });
+    const id = String(m.info().id);
+    const after = await cli(['map', 'show', id, '--json']);
+    expect(after.code).toBe(0);
+    for (const argv of [
+      ['map', '-j', 'show', id],
+      ['map', '--json', 'show', id],
+      ['-j', 'map', 'show', id],
+    ]) {
+      const r = await cli(argv);
+      expect([argv, r.code, r.stderr]).toEqual([argv, 0, '']);
+      expect(JSON.parse(r.stdout)).toEqual(JSON.parse(after.stdout));
+    }
+    const list = await cli(['prog', '--json', 'list']);
+    expect([list.code, list.stderr]).toEqual([0, '']);
+    expect(Array.isArray(JSON.parse(list.stdout))).toBe(true);
+    // Dispatched to `prog dump xlated`: its own error, not "unknown subcommand".
+    const dump = await cli(['prog', 'dump', '--json', 'xlated', '4294967295']);
+    expect(dump.code).toBe(1);
+    expect(dump.stderr).toMatch(/^ts-ebpf: no program has id 4294967295 /);
+  });
+
   it('features: the syscall package report, as JSON or as yes/no lines', async () => {
     const report = await cliJson<{ mapTypes: Record<string, { supported: boolean }> }>(['features']);
     expect(report.mapTypes.HASH).toEqual({ supported: true });
@@ -127,5 +165,19 @@ describeKernel('ts-ebpf against the kernel', () => {
     expect(listed.status).toBe(0);
     expect(listed.stdout).toMatch(/^ID\s+TYPE\s+NAME/);
     expect(listed.stdout).not.toContain(ESC);
+  });
+
+  it('the real binary ends quietly, 128 + SIGPIPE, when its reader closes the pipe early', () => {
+    const bin = new URL('../src/bin.ts', import.meta.url).pathname;
+    const r = spawnSync(
+      'bash',
+      [
+        '-c',
+        'npx tsx --conditions=@ts-ebpf/source "$0" btf dump c 2>/tmp/.ts-ebpf-epipe-$$ | head -c 1 >/dev/null; s=$PIPESTATUS; cat /tmp/.ts-ebpf-epipe-$$; rm -f /tmp/.ts-ebpf-epipe-$$; exit $s',
+        bin,
+      ],
+      { encoding: 'utf8' },
+    );
+    expect([r.status, r.stdout]).toEqual([141, '']);
   });
 });

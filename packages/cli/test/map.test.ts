@@ -1,6 +1,7 @@
+import { execFileSync, spawnSync } from 'node:child_process';
 import { BtfBuilder } from '@ts-ebpf/btf';
 import { type LoadedBtf, loadBtf } from '@ts-ebpf/btf/kernel';
-import { BpfMap, MapType, perCpu, u32, u64 } from '@ts-ebpf/maps';
+import { BpfMap, MapType, perCpu, SkStorage, u32, u64 } from '@ts-ebpf/maps';
 import { possibleCpuCount } from '@ts-ebpf/syscall';
 import { describeKernel } from '@ts-ebpf/test-utils';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -109,6 +110,106 @@ describeKernel('ts-ebpf map', () => {
       key: 1,
       value: { b: 7, name: 'hi', arr: [-3, 9], c: 'GREEN', lo: '0x5', hi: '0x11' },
     });
+  });
+
+  it('map dump of maps whose values user space cannot read: each key with its error, as bpftool; local storage as no entries', async () => {
+    using perf = BpfMap.create({
+      type: MapType.PERF_EVENT_ARRAY,
+      name: 'cli_perf',
+      keySize: 4,
+      valueSize: 4,
+      maxEntries: 2,
+    });
+    using cgroups = BpfMap.create({
+      type: MapType.CGROUP_ARRAY,
+      name: 'cli_cga',
+      keySize: 4,
+      valueSize: 4,
+      maxEntries: 3,
+    });
+    using storage = SkStorage.create({ name: 'cli_skst', value: u64 });
+    for (const [m, keys] of [
+      [perf, 2],
+      [cgroups, 3],
+    ] as const) {
+      const id = String(m.info().id);
+      const r = await cli(['map', 'dump', id, '--json']);
+      expect([r.code, r.stderr]).toEqual([
+        0,
+        expect.stringContaining(`map id ${id}: the kernel refused to read ${keys} values`),
+      ]);
+      const ours = JSON.parse(r.stdout) as { key: string[]; value: { error: string } }[];
+      const theirs = bpftoolJson<{ key: string[]; value: { error: string } }[]>('map', 'dump', 'id', id);
+      // The same keys, each with an error in place of its value (bpftool's text is strerror's).
+      expect(ours.map((e) => e.key)).toEqual(theirs.map((e) => e.key));
+      expect(ours).toHaveLength(keys);
+      for (const e of ours) expect(e.value.error).toMatch(/^ENOTSUPP \(errno 524\)/);
+      expect(theirs.every((e) => typeof e.value.error === 'string')).toBe(true);
+      const text = await cli(['map', 'dump', id]);
+      expect(text.code).toBe(0);
+      expect(text.stdout).toMatch(/^key: 00 00 00 00 {2}value: <error: ENOTSUPP \(errno 524\)/);
+      // A lookup names the map, not the CLI's own fd.
+      const lookup = await cli(['map', 'lookup', id, 'key', '0', '0', '0', '0']);
+      expect(lookup.code).toBe(1);
+      expect(lookup.stderr).toMatch(
+        new RegExp(`^ts-ebpf: map id ${id}: cannot read the value of key 00 00 00 00: ENOTSUPP`),
+      );
+    }
+    const id = String(storage.info().id);
+    const r = await cli(['map', 'dump', id, '--json']);
+    // bpftool prints [] too (and exits non-zero: the kernel refused to list the keys).
+    const theirs = spawnSync('bpftool', ['-j', 'map', 'dump', 'id', id], { encoding: 'utf8' }).stdout;
+    expect([r.code, JSON.parse(r.stdout)]).toEqual([0, JSON.parse(theirs)]);
+    expect(r.stdout).toBe('[]\n');
+    expect(r.stderr).toContain(`map id ${id} is a sk_storage map`);
+  });
+
+  it('map dump --json formatted as bpftool: anonymous members named "", no formatted key without a key type', async () => {
+    const b = new BtfBuilder();
+    const u32t = b.int('unsigned int', 4);
+    const inner = b.struct('', [{ name: 'x', type: u32t }]);
+    const either = b.union('', [
+      { name: 'y', type: u32t },
+      { name: 'z', type: u32t },
+    ]);
+    const outer = b.struct('anons', [
+      { name: 'a', type: u32t },
+      { name: '', type: inner },
+      { name: '', type: either },
+    ]);
+    const counter = b.var('counter', u32t);
+    const section = b.datasec('.data', [{ type: counter, offset: 0, size: 4 }]);
+    using types = loadBtf(b);
+    using anons = BpfMap.create({
+      type: MapType.ARRAY,
+      name: 'cli_anons',
+      keySize: 4,
+      valueSize: 12,
+      maxEntries: 1,
+      btf: { fd: types.fd, keyTypeId: u32t, valueTypeId: outer },
+    });
+    anons.set(new Uint8Array(4), new Uint8Array([1, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0]));
+    // A data section's map, as libbpf creates .data: no BTF key type.
+    using data = BpfMap.create({
+      type: MapType.ARRAY,
+      name: 'cli_data',
+      keySize: 4,
+      valueSize: 4,
+      maxEntries: 1,
+      btf: { fd: types.fd, keyTypeId: 0, valueTypeId: section },
+    });
+    data.set(new Uint8Array(4), new Uint8Array([7, 0, 0, 0]));
+    for (const m of [anons, data]) {
+      const id = String(m.info().id);
+      const ours = (await cli(['map', 'dump', id, '--json'])).stdout;
+      // The text, not the parsed value: repeated "" members collapse when parsed.
+      const theirs = execFileSync('bpftool', ['-j', 'map', 'dump', 'id', id], { encoding: 'utf8' });
+      expect(ours.trim()).toBe(theirs.trim());
+    }
+    const anonText = (await cli(['map', 'dump', String(anons.info().id), '--json'])).stdout;
+    expect(anonText).toContain('"formatted":{"key":0,"value":{"a":1,"":{"x":2},"":{"y":3,"z":3}}}');
+    const dataText = (await cli(['map', 'dump', String(data.info().id), '--json'])).stdout;
+    expect(dataText).toContain('"formatted":{"value":{".data":[{"counter":7}]}}');
   });
 
   it('map show and map list --json: the fields bpftool prints, with its values', async () => {

@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
+import { kernelBtf } from '@ts-ebpf/btf/kernel';
 import { bpf } from '@ts-ebpf/dsl';
 import { BpfMap, MapType, u32, u64 } from '@ts-ebpf/maps';
 import { BpfProgType, Program } from '@ts-ebpf/programs';
@@ -121,6 +122,34 @@ describeKernel('ts-ebpf prog', () => {
       .find((n) => n !== undefined);
     expect(helper).toBeDefined();
     expect(randomText).toContain(`call ${helper}#`);
+  });
+
+  it('prog dump xlated: bpf-to-bpf calls by offset and subprogram symbol, kfunc calls by name, as bpftool', async () => {
+    const btf = kernelBtf();
+    const lock = btf.get('bpf_rcu_read_lock', 'func').id;
+    const unlock = btf.get('bpf_rcu_read_unlock', 'func').id;
+    // The verifier keeps a bpf-to-bpf call's offset in `off` and puts the subprogram's index in
+    // `imm` (2 and 1 here): printing `imm` as the offset named the wrong target.
+    using calls = Program.load({
+      type: BpfProgType.XDP,
+      name: 'cli_calls',
+      license: 'GPL',
+      instructions: hostCode(
+        bpf`call kfunc#${lock}; call kfunc#${unlock}; r1 = 5; call pc+5; call pc+2; r0 = 2; exit; r0 = 1; exit; r0 = r1; r0 *= 3; exit`,
+      ),
+    });
+    const id = String(calls.info().id);
+    const ours = await cliJson<{ opcode: string; disasm: string }[]>(['prog', 'dump', 'xlated', id]);
+    const theirs = bpftoolJson<{ disasm: string }[]>('prog', 'dump', 'xlated', 'id', id);
+    const callsOf = (lines: string[]) => lines.filter((l) => l.startsWith('(85) '));
+    const ourCalls = callsOf(ours.map((l) => `(${l.opcode.slice(2)}) ${l.disasm}`));
+    expect(ourCalls).toEqual(callsOf(theirs.map((l) => l.disasm)));
+    expect(ourCalls[0]).toMatch(/^\(85\) call bpf_rcu_read_lock#-?\d+$/);
+    expect(ourCalls[1]).toMatch(/^\(85\) call bpf_rcu_read_unlock#-?\d+$/);
+    expect(ourCalls[2]).toMatch(/^\(85\) call pc\+5(#bpf_prog_[0-9a-f]{16}_F)?$/);
+    expect(ourCalls[3]).toMatch(/^\(85\) call pc\+2(#bpf_prog_[0-9a-f]{16}_F)?$/);
+    const text = await cli(['prog', 'dump', 'xlated', id]);
+    expect(text.stdout).toMatch(/\n {3}3: \(85\) call pc\+5/);
   });
 
   it('prog dump jited: the image as hex, its length bpftool reports, and says it is not disassembled', async () => {

@@ -1,5 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, relative, resolve, sep } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { EbpfError } from '@ts-ebpf/uapi';
 import { GenArgumentError } from './errors.js';
 import { generateBindings } from './generate.js';
@@ -9,7 +10,7 @@ import { pascalCase } from './names.js';
 export interface GenArguments {
   /** The object file. */
   readonly object: string;
-  /** Where to write the module (undefined: standard output). */
+  /** Where to write the module (undefined: standard output, also for `-o -`). */
   readonly out: string | undefined;
   /** Embed the object (default) or reference it by path. */
   readonly mode: 'embed' | 'reference';
@@ -27,7 +28,7 @@ export const GEN_USAGE = `usage: ts-ebpf gen <object.o> [-o out.ts] [--embed | -
 Writes a TypeScript module with typed bindings for a clang-compiled BPF object (built with -g):
 its maps with key/value codecs, its programs, its global variables and the struct types they use.
 
-  -o, --out FILE   write the module to FILE (default: standard output)
+  -o, --out FILE   write the module to FILE (default, or -o -: standard output)
   --embed          put the object's bytes in the module, base64 (default)
   --reference      read the object from its path, relative to the module, when loaded
   --name NAME      the generated class's name (default: from the object's file name)
@@ -43,6 +44,7 @@ its maps with key/value codecs, its programs, its global variables and the struc
 export function parseGenArguments(argv: readonly string[]): GenArguments {
   let object: string | undefined;
   let out: string | undefined;
+  let outGiven = false;
   let mode: 'embed' | 'reference' | undefined;
   let name: string | undefined;
   const types: string[] = [];
@@ -62,10 +64,14 @@ export function parseGenArguments(argv: readonly string[]): GenArguments {
     };
     switch (arg) {
       case '-o':
-      case '--out':
-        if (out !== undefined) throw new GenArgumentError(arg, 'given twice');
-        out = value();
+      case '--out': {
+        if (outGiven) throw new GenArgumentError(arg, 'given twice');
+        outGiven = true;
+        const file = value();
+        // `-` is standard output, as for most tools.
+        out = file === '-' ? undefined : file;
         break;
+      }
       case '--embed':
         setMode('embed');
         break;
@@ -94,7 +100,10 @@ export function parseGenArguments(argv: readonly string[]): GenArguments {
   if (object === undefined)
     throw new GenArgumentError('<object.o>', 'missing: give the BPF object file to read');
   if (mode === 'reference' && out === undefined)
-    throw new GenArgumentError('--reference', 'needs -o: the path is written relative to the module');
+    throw new GenArgumentError(
+      '--reference',
+      'needs -o FILE (not standard output): the path is written relative to the module',
+    );
   return { object, out, mode: mode ?? 'embed', name, types, help };
 }
 
@@ -103,20 +112,28 @@ export function defaultName(objectPath: string): string {
   return pascalCase(basename(objectPath).replace(/\..*$/, '') || 'Bpf');
 }
 
-/** The object's path as the module finds it: relative to the module's directory, `./` first. */
+/**
+ * The object's path as the module finds it: a relative URL from the module's directory, `./`
+ * first, each name escaped as in a file URL (`we#ird.bpf.o` → `we%23ird.bpf.o`), since the
+ * module resolves it with `new URL(path, import.meta.url)`.
+ */
 function referencePath(object: string, out: string): string {
-  const rel = relative(dirname(resolve(out)), resolve(object))
-    .split(sep)
-    .join('/');
+  const names = relative(dirname(resolve(out)), resolve(object)).split(sep);
+  const rel = names.map((n) => (n === '.' || n === '..' ? n : fileUrlName(n))).join('/');
   return rel.startsWith('.') ? rel : `./${rel}`;
+}
+
+/** One file or directory name escaped as a file URL escapes it (`%`, `#`, `?`, spaces …). */
+function fileUrlName(name: string): string {
+  return pathToFileURL(`/${name}`).pathname.slice(1);
 }
 
 /**
  * `ts-ebpf gen`: reads a BPF object and writes its typed bindings (see {@link generateBindings})
  * to `-o` or standard output. `argv` is what follows `gen`. Every error this package or the
- * object reader raises is written to `stderr` (one line, `ts-ebpf gen: <message>`) and turned
- * into the exit code: 2 for bad arguments ({@link GenArgumentError}, an unreadable object file),
- * 1 for an object that cannot be turned into bindings. Other errors (bugs) are thrown.
+ * object reader raises is written to `stderr` (`ts-ebpf gen: <message>`) and turned into the
+ * exit code: 2 for bad arguments ({@link GenArgumentError}, an unreadable object file), with the
+ * usage line after the message, 1 for an object that cannot be turned into bindings. Other errors (bugs) are thrown.
  * @returns the exit code: 0 on success
  */
 export async function genCommand(
@@ -157,7 +174,12 @@ export async function genCommand(
     return 0;
   } catch (e) {
     if (!(e instanceof EbpfError)) throw e;
-    io.stderr(`ts-ebpf gen: ${e.message}\n`);
-    return e instanceof GenArgumentError ? 2 : 1;
+    if (!(e instanceof GenArgumentError)) {
+      io.stderr(`ts-ebpf gen: ${e.message}\n`);
+      return 1;
+    }
+    // A usage error: the message, then the usage line, as the other ts-ebpf commands print it.
+    io.stderr(`ts-ebpf gen: ${e.message}\n${GEN_USAGE.slice(0, GEN_USAGE.indexOf('\n') + 1)}`);
+    return 2;
   }
 }

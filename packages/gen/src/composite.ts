@@ -127,13 +127,22 @@ export function emitComposite(lookup: TypeLookup, t: CompositeType, names: Compo
   if (union) {
     lookup.helper('unionWrite');
     write = [
-      `      unionWrite(d, o, ${t.size}, v, p, extents, (k, d, o) => {`,
+      `      unionWrite(`,
+      `        d,`,
+      `        o,`,
+      `        ${t.size},`,
+      `        v,`,
+      `        p,`,
+      `        extents,`,
+      `        (k, d, o) => {`,
       ...members.map((m, i) =>
-        ifStatement('        ', i === 0 ? 'if' : 'else if', `k === ${quote(m.key)}`, (indent) =>
+        ifStatement('          ', i === 0 ? 'if' : 'else if', `k === ${quote(m.key)}`, (indent) =>
           m.write(indent, `${access('v', m.key)}!`),
         ),
       ),
-      '      });',
+      '        },',
+      '        () => codec.read(d, o, order),',
+      '      );',
     ].join('\n');
   } else {
     lookup.helper('checkStruct');
@@ -147,18 +156,16 @@ export function emitComposite(lookup: TypeLookup, t: CompositeType, names: Compo
     ? `\`${names.c}\` (${t.size} bytes): reading gives every member's view of the bytes; writing takes one member (or several that agree).`
     : `\`${names.c}\` (${t.size} bytes).`;
   const declaration = members.map((m) => m.declaration.replace(/: ([^:]*);$/, `${optional}: $1;`)).join('\n');
+  // Bitfields are read and written in place: a struct of bitfields only has no table of codecs.
+  const fields = table === '' ? '' : `\n  const f = {\n${table}\n  } as const;`;
+  const body = declaration === '' ? '{}' : `{\n${declaration}\n}`;
   return `/** ${doc} */
-export interface ${names.name} {
-${declaration}
-}
+export interface ${names.name} ${body}
 
 /** Codec of {@link ${names.name}}: \`${names.c}\`, ${t.size} bytes, aligned to ${names.align}. */
 export const ${names.codec}: Codec<${names.name}> = (() => {
-${keys}
-  const f = {
-${table}
-  } as const;
-  return {
+${keys}${fields}
+  ${union ? `const codec: Codec<${names.name}> = {` : 'return {'}
     name: ${quote(names.c)},
     size: ${t.size},
     align: ${names.align},
@@ -170,7 +177,7 @@ ${write}
 ${members.map((m) => m.read('        ')).join('\n')}
       };
     },
-  };
+  };${union ? '\n  return codec;' : ''}
 })();`;
 }
 

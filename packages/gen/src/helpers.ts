@@ -13,8 +13,11 @@ function checkStruct(v: unknown, p: string, keys: readonly string[]): void {
   for (const k of Object.keys(v)) if (!keys.includes(k)) throw new CodecError(\`\${p}.\${k}\`, 'unknown field');
 }`,
   unionWrite: `/**
- * Writes a union value: the widest member set first, then checks that every other member set
- * gives the same bytes over its own extent (so a value read from the union writes back).
+ * Writes a union value: a widest member set first, then checks that every other member set
+ * agrees: it gives the same bytes over its own extent, or the bytes written read back as it
+ * (a float NaN, whose bits a JavaScript number does not keep). When the first member's bytes
+ * do not hold another's value, another widest member is tried first (a read union's float NaN
+ * writes back through its integer view). So a value read from the union writes back.
  */
 function unionWrite(
   d: DataView,
@@ -24,26 +27,52 @@ function unionWrite(
   p: string,
   extents: Readonly<Record<string, number>>,
   write: (k: string, d: DataView, o: number) => void,
+  readBack: () => object,
 ): void {
   if (typeof v !== 'object' || v === null) throw new CodecError(p, \`\${String(v)} is not an object\`);
   const keys = Object.keys(extents);
   for (const k of Object.keys(v)) if (!keys.includes(k)) throw new CodecError(\`\${p}.\${k}\`, 'unknown member');
-  const set = keys.filter((k) => (v as Record<string, unknown>)[k] !== undefined);
+  const value = v as Record<string, unknown>;
+  const set = keys.filter((k) => value[k] !== undefined);
   if (set.length === 0) throw new CodecError(p, \`a union value sets one of \${keys.join(', ')}; got none\`);
   set.sort((a, b) => extents[b]! - extents[a]!);
   const region = new Uint8Array(d.buffer, d.byteOffset + o, size);
-  region.fill(0);
-  write(set[0]!, d, o);
-  for (const k of set.slice(1)) {
-    const scratch = new Uint8Array(size);
-    write(k, new DataView(scratch.buffer), 0);
-    for (let i = 0; i < extents[k]!; i++)
-      if (scratch[i] !== region[i])
-        throw new CodecError(
-          \`\${p}.\${k}\`,
-          \`disagrees with \${set[0]} at byte \${i}: set one member, or members that agree\`,
-        );
+  const widest = set.filter((k) => extents[k] === extents[set[0]!]);
+  let refusal: CodecError | undefined;
+  for (const first of widest) {
+    region.fill(0);
+    write(first, d, o);
+    let refused: CodecError | undefined;
+    for (const k of set) {
+      if (k === first) continue;
+      const scratch = new Uint8Array(size);
+      write(k, new DataView(scratch.buffer), 0);
+      let same = true;
+      for (let i = 0; i < extents[k]! && same; i++) same = scratch[i] === region[i];
+      if (same || sameValue((readBack() as Record<string, unknown>)[k], value[k])) continue;
+      let i = 0;
+      while (scratch[i] === region[i]) i++;
+      refused = new CodecError(
+        \`\${p}.\${k}\`,
+        \`disagrees with \${first} at byte \${i}: set one member, or members that agree\`,
+      );
+      break;
+    }
+    if (refused === undefined) return;
+    refusal ??= refused;
   }
+  // As the first (the widest declared first) saw it.
+  throw refusal!;
+}
+
+/** Equal values, NaN equal to NaN, arrays, byte arrays and objects member by member. */
+function sameValue(a: unknown, b: unknown): boolean {
+  if (Object.is(a, b) || (typeof a === 'number' && a === b)) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  const ak = Object.keys(a);
+  const bk = Object.keys(b);
+  if (ak.length !== bk.length) return false;
+  return ak.every((k) => sameValue((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
 }`,
   bits: `/** The \`span\` bytes at \`at\` as one unsigned integer in \`order\`. */
 function loadSpan(d: DataView, at: number, span: number, order: ByteOrder): bigint {

@@ -1,7 +1,7 @@
-import type { Btf } from '@ts-ebpf/btf';
+import { type Btf, resolveType } from '@ts-ebpf/btf';
 import { type CollectionSpec, parseBtfMaps } from '@ts-ebpf/elf';
 import { isPerCpuType, MapType, mapTypeName } from '@ts-ebpf/maps';
-import { GenError } from './errors.js';
+import { GenError, UnsupportedTypeError } from './errors.js';
 import { pascalCase } from './names.js';
 import type { TypedValue, TypeRegistry } from './types.js';
 
@@ -11,8 +11,13 @@ export interface MapBinding {
   name: string;
   /** Its type's name (`hash`, `percpu_array` …). */
   typeName: string;
-  /** Key and value, or undefined for a map read only as raw bytes (ring buffers, perf event arrays). */
-  typed: { key: TypedValue; value: TypedValue; perCpu: boolean } | undefined;
+  /**
+   * Key and value, or undefined for a map read only as raw bytes (ring buffers, perf event
+   * arrays). Maps without keys (queue, stack, bloom filter) have no key, and a `wrapper`.
+   */
+  typed:
+    | { key: TypedValue | undefined; value: TypedValue; perCpu: boolean; wrapper?: KeylessWrapper }
+    | undefined;
   /** A note for the comment (why raw, what a value means). */
   note?: string;
 }
@@ -42,8 +47,47 @@ const RAW_TYPES = new Set<number>([
   MapType.ARENA,
 ]);
 
+/** The `@ts-ebpf/maps` class a map without keys is used through. */
+export type KeylessWrapper = 'QueueMap' | 'BloomFilter';
+
+/** Map types without keys, and the class that pushes, pops or tests their values. */
+const KEYLESS: ReadonlyMap<number, KeylessWrapper> = new Map([
+  [MapType.QUEUE, 'QueueMap'],
+  [MapType.STACK, 'QueueMap'],
+  [MapType.BLOOM_FILTER, 'BloomFilter'],
+]);
+
 /** Map types whose values are other maps or programs: written as fds, read as ids. */
 const FD_VALUES = new Set<number>([MapType.ARRAY_OF_MAPS, MapType.HASH_OF_MAPS, MapType.PROG_ARRAY]);
+
+/**
+ * Refuses a map whose key or value type is only declared (`__type(value, struct opaque)` with
+ * `struct opaque;` and no definition), naming the type and the map: the map definitions cannot
+ * be read without the type's size.
+ * @throws UnsupportedTypeError for the first such key or value
+ */
+function refuseDeclaredOnly(btf: Btf, registry: TypeRegistry): void {
+  const datasec = btf.find('.maps', 'datasec');
+  for (const v of datasec?.vars ?? []) {
+    const variable = btf.type(v.type);
+    if (variable.kind !== 'var') continue;
+    const def = resolveType(btf, variable.type);
+    if (def.kind !== 'struct') continue;
+    for (const m of def.members) {
+      if (m.name !== 'key' && m.name !== 'value') continue;
+      // `__type(value, T)` declares `typeof(T) *value`.
+      const pointer = resolveType(btf, m.type);
+      if (pointer.kind !== 'ptr') continue;
+      if (resolveType(btf, pointer.type).kind === 'fwd') {
+        throw new UnsupportedTypeError(
+          registry.cName(pointer.type),
+          `map ${variable.name} ${m.name}`,
+          'it is only declared (a forward declaration): its layout is not in the BTF',
+        );
+      }
+    }
+  }
+}
 
 function sized(
   registry: TypeRegistry,
@@ -63,6 +107,7 @@ function sized(
  * @throws GenError for two variables of one name; UnsupportedTypeError for a type without layout
  */
 export function objectModel(spec: CollectionSpec, btf: Btf, registry: TypeRegistry): ObjectModel {
+  refuseDeclaredOnly(btf, registry);
   const maps: MapBinding[] = [];
   for (const def of parseBtfMaps(spec.elf, btf).values()) {
     const typeName = mapTypeName(def.type);
@@ -71,6 +116,13 @@ export function objectModel(spec: CollectionSpec, btf: Btf, registry: TypeRegist
       continue;
     }
     const hint = pascalCase(def.name);
+    const wrapper = KEYLESS.get(def.type);
+    if (wrapper) {
+      registry.use(wrapper);
+      const value = sized(registry, def.valueTypeId, def.valueSize, `map ${def.name} value`, `${hint}Value`);
+      maps.push({ name: def.name, typeName, typed: { key: undefined, value, perCpu: false, wrapper } });
+      continue;
+    }
     const key = sized(registry, def.keyTypeId, def.keySize, `map ${def.name} key`, `${hint}Key`);
     let value: TypedValue;
     let note: string | undefined;

@@ -1,6 +1,6 @@
 import { alignOf, type Btf, type BtfType, type CompositeType, resolveType } from '@ts-ebpf/btf';
 import { emitComposite, emitEnum } from './composite.js';
-import { UnsupportedTypeError } from './errors.js';
+import { GenArgumentError, UnsupportedTypeError } from './errors.js';
 import { camelCase, type NameTable, pascalCase } from './names.js';
 
 /** What a BTF type becomes in the generated module. */
@@ -55,6 +55,17 @@ export function arrayOf(ts: string): string {
 }
 
 /**
+ * The kind words `--type` takes (`enum e`), and the BTF kinds each names: an enum with a value
+ * past 32 bits is an ENUM64 in BTF.
+ */
+const KIND_WORDS: Readonly<Record<string, readonly string[]>> = {
+  struct: ['struct'],
+  union: ['union'],
+  enum: ['enum', 'enum64'],
+  typedef: ['typedef'],
+};
+
+/**
  * Turns BTF types into TypeScript types and codec expressions, declaring an interface and a codec
  * for each struct and union (and a constant object for each named enum) it meets, once per
  * type, dependencies first. Names come from the C names (`struct event` → `Event`,
@@ -93,10 +104,21 @@ export class TypeRegistry implements TypeLookup {
    * Declares a struct, union or enum by name (like bpf2go's `-type`), whether or not a map or
    * variable uses it.
    * @throws UnsupportedTypeError when the object's BTF has no such type
+   * @throws GenArgumentError for a kind word other than struct, union, enum or typedef
    */
   declareNamed(name: string): TypedValue {
-    const [kind, bare] = name.includes(' ') ? name.split(/\s+/, 2) : [undefined, name];
-    const kinds = kind ? [kind, 'fwd'] : ['struct', 'union', 'enum', 'enum64', 'typedef', 'fwd'];
+    const [kind, bare] = name.trim().includes(' ') ? name.trim().split(/\s+/, 2) : [undefined, name.trim()];
+    let kinds: readonly string[] = ['struct', 'union', 'enum', 'enum64', 'typedef', 'fwd'];
+    if (kind !== undefined) {
+      const named = KIND_WORDS[kind];
+      if (named === undefined) {
+        throw new GenArgumentError(
+          `--type ${name}`,
+          `unknown kind '${kind}': give 'struct NAME', 'union NAME', 'enum NAME', 'typedef NAME' or a bare NAME`,
+        );
+      }
+      kinds = [...named, 'fwd'];
+    }
     for (const k of kinds) {
       const t = this.btf.find(bare!, k as 'struct');
       if (t) return this.typeOf(t.id, name, pascalCase(bare!));
@@ -242,7 +264,13 @@ export class TypeRegistry implements TypeLookup {
     if (el.kind === 'int' && el.size === 1 && !el.bool && el.bits === 8) {
       if (el.char || el.name === 'char') {
         this.use('cstring');
-        return { ts: 'string', codec: `cstring(${n})`, c, size: n, note: 'a NUL-terminated string' };
+        return {
+          ts: 'string',
+          codec: `cstring(${n})`,
+          c,
+          size: n,
+          note: 'a string: up to its first NUL, or all its bytes',
+        };
       }
       this.use('bytes');
       return { ts: 'Uint8Array', codec: `bytes(${n})`, c, size: n };

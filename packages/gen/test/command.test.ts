@@ -1,6 +1,7 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { defaultName, GEN_USAGE, genCommand, generateBindings, parseGenArguments } from '../src/index.js';
 import { compileFixture } from './harness.js';
@@ -33,16 +34,67 @@ describe('ts-ebpf gen', () => {
     expect(readFileSync(out, 'utf8')).toContain('export class Handles implements Disposable');
   });
 
+  it('-o - writes to standard output, not to a file named -', async () => {
+    const cwd = process.cwd();
+    const here = mkdtempSync(join(dir, 'dash-'));
+    process.chdir(here);
+    try {
+      const r = await run(object, '-o', '-');
+      expect(r).toMatchObject({ code: 0, stderr: '' });
+      expect(r.stdout).toBe((await run(object)).stdout);
+      expect(readdirSync(here)).toEqual([]);
+      expect((await run(object, '--reference', '-o', '-')).stderr).toMatch(/--reference: needs -o FILE/);
+    } finally {
+      process.chdir(cwd);
+    }
+  });
+
+  it('--reference writes the path as a relative URL: %, #, ? and spaces escaped', async () => {
+    const weird = join(dir, 'we#ird 100%?');
+    mkdirSync(join(weird, 'out'), { recursive: true });
+    const copy = join(weird, 'ob#ject.bpf.o');
+    copyFileSync(object, copy);
+    const out = join(weird, 'out', 'bindings.ts');
+    expect(await run(copy, '--reference', '-o', out)).toEqual({ code: 0, stdout: '', stderr: '' });
+    const reference = /new URL\('([^']*)', import\.meta\.url\)/.exec(readFileSync(out, 'utf8'))?.[1];
+    expect(reference).toBe('../ob%23ject.bpf.o');
+    // Resolved as the module resolves it: the object's path.
+    expect(fileURLToPath(new URL(reference!, pathToFileURL(out)))).toBe(copy);
+    const deeper = join(weird, 'a b', 'c%d');
+    mkdirSync(deeper, { recursive: true });
+    const out2 = join(deeper, 'x.ts');
+    expect((await run(copy, '--reference', '-o', out2)).code).toBe(0);
+    const reference2 = /new URL\('([^']*)', import\.meta\.url\)/.exec(readFileSync(out2, 'utf8'))?.[1];
+    expect(fileURLToPath(new URL(reference2!, pathToFileURL(out2)))).toBe(copy);
+  });
+
+  it('--type "enum NAME" finds a 64-bit enum (BTF ENUM64)', async () => {
+    const shapes = compileFixture('shapes.bpf.c', dir);
+    for (const type of ['enum wide64', 'wide64']) {
+      const r = await run(shapes, '--type', type);
+      expect([type, r.code, r.stderr]).toEqual([type, 0, '']);
+      expect(r.stdout).toContain('export const Wide64 = {');
+    }
+  });
+
   it('--help prints the usage and exits 0', async () => {
     expect(await run('--help')).toEqual({ code: 0, stdout: GEN_USAGE, stderr: '' });
   });
 
   it('bad arguments exit 2 with the reason on stderr; an object it cannot type exits 1', async () => {
+    // A usage error: the message, then the usage line (as the CLI guide says of exit 2).
+    const usageLine = GEN_USAGE.split('\n')[0]!;
+    expect(usageLine).toMatch(/^usage: ts-ebpf gen /);
     expect(await run(object, '--nmae', 'X')).toEqual({
       code: 2,
       stdout: '',
-      stderr: 'ts-ebpf gen: --nmae: unknown option (see ts-ebpf gen --help)\n',
+      stderr: `ts-ebpf gen: --nmae: unknown option (see ts-ebpf gen --help)\n${usageLine}\n`,
     });
+    const kind = await run(object, '--type', 'widget point');
+    expect(kind.code).toBe(2);
+    expect(kind.stderr).toBe(
+      `ts-ebpf gen: --type widget point: unknown kind 'widget': give 'struct NAME', 'union NAME', 'enum NAME', 'typedef NAME' or a bare NAME\n${usageLine}\n`,
+    );
     const missing = await run(join(dir, 'missing.o'));
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/missing\.o: cannot read the object file: ENOENT/);

@@ -180,6 +180,9 @@ describeKernel('generated modules', () => {
       bloomMiss: 0,
       innerA: 2n,
       innerB: 20n,
+      peeked: { queue: 5, stack: 6, bloom: true },
+      leftInQueue: undefined,
+      leftInStack: undefined,
     });
   });
 
@@ -228,6 +231,22 @@ describeKernel('generated modules', () => {
     expect(() => m.Shapes.load({ constants: { nope: 1 } })).toThrow(NameNotFoundError);
     expect(() => m.Shapes.load({ constants: { nope: 1 } })).toThrow(/'nope'.*seed, offset/);
     expect(() => m.Shapes.load({ constants: { seed: -1 } })).toThrow(/seed: -1 is not a u32/);
+  });
+
+  it('a union read with a NaN in its float member writes back the same bytes', async () => {
+    const m = await import(join(ws.dir, 'shapes.ts'));
+    const codec = m.floatBitsCodec;
+    // Signalling NaN, quiet NaN with a payload, negative quiet NaN, 1.0.
+    for (const bits of [0x7f800001, 0x7fc00001, 0xffc00000, 0x3f800000]) {
+      const bytes = new Uint8Array(4);
+      new DataView(bytes.buffer).setUint32(0, bits, HOST_BYTE_ORDER === 'little');
+      const value = decode(codec, bytes, HOST_BYTE_ORDER);
+      expect([bits, encode(codec, value, HOST_BYTE_ORDER)]).toEqual([bits, bytes]);
+    }
+    // Members that do not agree are still refused.
+    expect(() => encode(codec, { f: 1, u: 5 }, HOST_BYTE_ORDER)).toThrow(
+      /value\.u: disagrees with f at byte 0/,
+    );
   });
 
   it('every generated module is laid out as the formatter would (biome format changes nothing)', () => {

@@ -48,7 +48,8 @@ export interface Diagnostic {
 
 /**
  * A scratch directory of generated modules under `test/generated/`, type-checked together with
- * `tsc --strict` (the repository's base options: strict, noUncheckedIndexedAccess, NodeNext).
+ * `tsc --strict` (the repository's base options: strict, noUncheckedIndexedAccess, NodeNext),
+ * with noUnusedLocals and noUnusedParameters.
  */
 export class Workspace {
   readonly dir: string;
@@ -78,7 +79,15 @@ export class Workspace {
       'tsconfig.json',
       JSON.stringify({
         extends: base,
-        compilerOptions: { noEmit: true, types: ['node'], strict: true, rootDir: this.dir },
+        compilerOptions: {
+          noEmit: true,
+          types: ['node'],
+          strict: true,
+          rootDir: this.dir,
+          // Generated modules must compile in projects as strict as any: nothing unused.
+          noUnusedLocals: true,
+          noUnusedParameters: true,
+        },
         include: ['**/*.ts'],
       }),
     );

@@ -14,6 +14,7 @@ import { compileFixture } from './harness.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ts-ebpf-gen-'));
 const opaque = readFileSync(compileFixture('opaque.bpf.c', dir));
+const opaqueMap = readFileSync(compileFixture('opaque.bpf.c', dir, ['OPAQUE_MAP']));
 const withoutBtf = readFileSync(compileFixture('opaque.bpf.c', dir, [], { debug: false }));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -65,6 +66,18 @@ catalog([
     act: () => generateBindings(opaque, { name: 'Opaque', types: ['opaque'] }),
     error: UnsupportedTypeError,
     names: ['struct opaque', 'forward declaration'],
+  },
+  {
+    what: 'a map whose value is a struct the object only declares',
+    act: () => generateBindings(opaqueMap, { name: 'Opaque' }),
+    error: UnsupportedTypeError,
+    names: ['struct opaque', 'map opaque_values value', 'forward declaration'],
+  },
+  {
+    what: '--type with a kind word that is not struct, union, enum or typedef',
+    act: () => generateBindings(opaque, { name: 'Opaque', types: ['widget opaque'] }),
+    error: GenArgumentError,
+    names: ['--type widget opaque', "unknown kind 'widget'"],
   },
   {
     what: '--type of a type the object does not have',

@@ -102,6 +102,20 @@ export class BloomFilter<V> extends MapWrapper<never, V> {
     );
   }
 
+  /**
+   * Wraps an existing bloom filter map (one opened by id, pin or fd, or a collection's).
+   * @throws MapTypeError for a map of another type
+   */
+  static wrap<V>(map: BpfMap<never, V>): BloomFilter<V> {
+    if (map.type !== MapType.BLOOM_FILTER)
+      throw new MapTypeError(
+        'BloomFilter.wrap',
+        map.label(),
+        `a ${mapTypeName(map.type)} map is not a bloom filter: add and has need one`,
+      );
+    return new BloomFilter(map);
+  }
+
   /** Adds `value`. */
   add(value: V): void {
     this.map.pushRaw(value);

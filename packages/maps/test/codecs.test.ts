@@ -123,7 +123,12 @@ describe('codecs', () => {
     const s = cstring(8);
     expect(hex(encodeLE(s, 'abc'))).toBe('6162630000000000');
     expect(decodeLE(s, encodeLE(s, 'héllo'))).toBe('héllo');
-    expect(() => encodeLE(s, '12345678')).toThrow(/does not fit char\[8\]/);
+    // A char[n] may be full with no NUL (strncpy leaves it so): it reads back, and writes back.
+    expect(hex(encodeLE(s, '12345678'))).toBe('3132333435363738');
+    expect(decodeLE(s, new Uint8Array([0x31, 0x32, 0x33, 0x34, 0x35, 0x36, 0x37, 0x38]))).toBe('12345678');
+    expect(() => encodeLE(s, '123456789')).toThrow(/string of 9 bytes does not fit char\[8\]/);
+    // A character is not cut: 7 ASCII bytes and a 2-byte é do not fit 8.
+    expect(() => encodeLE(s, '1234567é')).toThrow(/string of 9 bytes does not fit char\[8\]/);
   });
 
   it('parses and prints addresses in network order', () => {

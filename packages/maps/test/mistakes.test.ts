@@ -308,6 +308,15 @@ describeKernel('map mistakes (error catalog)', () => {
       error: MapTypeError,
       names: ['QueueMap.wrap', "hash map 'counts'", 'not a queue or stack'],
     },
+    {
+      what: 'BloomFilter.wrap of a hash map',
+      act: () => {
+        using m = counts();
+        BloomFilter.wrap(m as unknown as BpfMap<never, bigint>);
+      },
+      error: MapTypeError,
+      names: ['BloomFilter.wrap', "hash map 'counts'", 'not a bloom filter'],
+    },
     // Readers given the wrong map, or used the wrong way.
     {
       what: 'RingBuffer.open on a hash map',

@@ -148,12 +148,15 @@ interface InfoBufferLayout {
  * The buffer fields of the info structs (`struct bpf_prog_info`, `struct bpf_btf_info` in
  * linux/bpf.h), by name: `progJitedInsns` (`jited_prog_insns` / `jited_prog_len`),
  * `progXlatedInsns` (`xlated_prog_insns` / `xlated_prog_len`), `progMapIds` (`map_ids` /
- * `nr_map_ids`, 4-byte ids), `btfData` (`btf` / `btf_size`), `btfName` (`name` / `name_len`).
+ * `nr_map_ids`, 4-byte ids), `progJitedKsyms` (`jited_ksyms` / `nr_jited_ksyms`: the kernel
+ * address of each JIT-compiled function, main program first, then the subprograms in order;
+ * 8-byte addresses), `btfData` (`btf` / `btf_size`), `btfName` (`name` / `name_len`).
  */
 const INFO_BUFFERS = {
   progJitedInsns: { infoSize: PROG_INFO_SIZE, pointer: 24, length: 16, unit: 1 },
   progXlatedInsns: { infoSize: PROG_INFO_SIZE, pointer: 32, length: 20, unit: 1 },
   progMapIds: { infoSize: PROG_INFO_SIZE, pointer: 56, length: 52, unit: 4 },
+  progJitedKsyms: { infoSize: PROG_INFO_SIZE, pointer: 112, length: 104, unit: 8 },
   btfData: { infoSize: BTF_INFO_SIZE, pointer: 0, length: 8, unit: 1 },
   btfName: { infoSize: BTF_INFO_SIZE, pointer: 16, length: 24, unit: 1 },
 } as const satisfies Record<string, InfoBufferLayout>;

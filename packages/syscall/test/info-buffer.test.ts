@@ -72,6 +72,30 @@ describeKernel('infoBuffer', () => {
     }
   });
 
+  it('copies a JIT-compiled program’s function addresses, each a bpf_prog_<tag>_<name> symbol', () => {
+    const prog = progLoad({
+      progType: BpfProgType.SOCKET_FILTER,
+      insns: returns(0),
+      progName: 'ksyms_probe',
+    });
+    try {
+      const { tag, jitedProgLen } = progInfo(prog);
+      // One function (no subprograms): the kernel counts one address.
+      expect(infoBuffer(prog, 'progJitedKsyms', new Uint8Array(0)).byteLength).toBe(8);
+      const addresses = new BigUint64Array(1);
+      const got = infoBuffer(prog, 'progJitedKsyms', new Uint8Array(addresses.buffer));
+      expect(got.byteLength).toBe(8);
+      if (jitedProgLen === 0 || got.withheld) return;
+      const line = readFileSync('/proc/kallsyms', 'utf8')
+        .split('\n')
+        .find((l) => l.startsWith(`${addresses[0]!.toString(16).padStart(16, '0')} `));
+      expect(line).toMatch(new RegExp(`\\sbpf_prog_${tag}_ksyms_probe(\\s|$)`));
+      expect(() => infoBuffer(prog, 'progJitedKsyms', new Uint8Array(4))).toThrow(/progJitedKsyms.*8-byte/);
+    } finally {
+      close(prog);
+    }
+  });
+
   it('copies the vmlinux BTF blob, byte for byte as /sys/kernel/btf/vmlinux', () => {
     const vmlinux = new Uint8Array(readFileSync('/sys/kernel/btf/vmlinux'));
     let id = btfGetNextId(0);

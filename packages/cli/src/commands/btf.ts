@@ -15,6 +15,7 @@ const CHUNK = 2048;
 function readSource(args: Args): Btf {
   if (args.take('id')) return btfById(args.id('the BTF object id'));
   if (args.take('file')) return btfFromFile(args.next('the BTF file path'));
+  args.refuseOption(args.peek());
   if (!args.done) throw args.error(`unexpected argument '${args.peek()}': give id ID or file PATH`);
   return kernelBtf();
 }

@@ -6,11 +6,14 @@ import { CliError } from '../errors.js';
 import { checkLength, readBytes } from '../hex.js';
 import {
   deleteEntry,
+  dumpEntries,
   entryJson,
   entryTypes,
+  isUnreadable,
   lookupEntry,
   printEntries,
   type RawMap,
+  unreadableJson,
 } from '../map-entries.js';
 import { type MapRecord, mapRecord } from '../map-record.js';
 import { recordsOf } from '../object-ids.js';
@@ -109,7 +112,7 @@ const dump: Subcommand = {
   args: 'MAP',
   summary: "every entry; decoded by the map's BTF when it has BTF",
   details:
-    'JSON as bpftool -j map dump: [{ "key": ["0x01", …], "value": [...] (per-CPU: "values": [{ "cpu", "value" }]), "formatted": { "key", "value" } }].',
+    'JSON as bpftool -j map dump: [{ "key": ["0x01", …], "value": [...] (per-CPU: "values": [{ "cpu", "value" }]), "formatted": { "key", "value" } }].\nA value the kernel does not give to user space (perf event arrays, cgroup arrays) is printed as "value": { "error": … }; local storage (sockets\', tasks\', …) as no entries; both with a note on stderr.',
   run(args, out) {
     const ref = readRef(args, 'map');
     args.end();
@@ -117,7 +120,11 @@ const dump: Subcommand = {
       checkKeyed(m, subject, 'dump');
       const types = entryTypes(m);
       let undecoded: CliError | undefined;
-      const entries = [...m.entries()].map(([k, v]) => entryJson(k, v, types, (e) => (undecoded ??= e)));
+      const dumped = dumpEntries(m, subject);
+      const entries = dumped.entries.map(([k, v]) =>
+        isUnreadable(v) ? unreadableJson(k, v) : entryJson(k, v, types, (e) => (undecoded ??= e)),
+      );
+      for (const note of dumped.notes) out.note(note);
       if (undecoded) out.note(`${subject}: values shown as bytes only: ${undecoded.message}`);
       printEntries(out, args.flags.json, entries);
     });

@@ -1,13 +1,14 @@
+import { kernelBtf } from '@ts-ebpf/btf/kernel';
 import { Program } from '@ts-ebpf/programs';
 import { progGetNextId } from '@ts-ebpf/syscall';
 import type { Args } from '../args.js';
 import { commandGroup, type Subcommand } from '../command.js';
 import { hexBytes, hexDump } from '../hex.js';
-import { readKernelSymbols } from '../kallsyms.js';
+import { type KernelSymbols, readKernelSymbols } from '../kallsyms.js';
 import { recordsOf } from '../object-ids.js';
 import type { Output } from '../output.js';
 import { bootTimeMs } from '../proc-files.js';
-import { programCode } from '../prog-code.js';
+import { jitedFunctions, programCode } from '../prog-code.js';
 import { type ProgRecord, progRecord } from '../prog-record.js';
 import { openProgram, REF_FORMS, readRef } from '../targets.js';
 import { opcodeHex, xlatedListing } from '../xlated.js';
@@ -77,11 +78,19 @@ const dumpXlated: Subcommand = {
   words: ['dump', 'xlated'],
   args: 'PROG',
   summary: 'the instructions as the verifier rewrote them, disassembled',
-  details: `PROG := ${REF_FORMS}\nMap references show as map[id:N]; helper calls are named from /proc/kallsyms.\nJSON: [{ "pc", "opcode", "disasm" }].`,
+  details: `PROG := ${REF_FORMS}\nMap references show as map[id:N]; helper calls are named from /proc/kallsyms, bpf-to-bpf calls as call pc+OFF#<the subprogram's kernel symbol>, kfunc calls by name (call bpf_rcu_read_lock#N).\nJSON: [{ "pc", "opcode", "disasm" }].`,
   run(args, out) {
-    const lines = withProgram(args, (p, subject) =>
-      xlatedListing(programCode(p, 'xlated', subject), readKernelSymbols),
-    );
+    const lines = withProgram(args, (p, subject) => {
+      let symbols: KernelSymbols | undefined;
+      return xlatedListing(programCode(p, 'xlated', subject), {
+        symbols: () => {
+          symbols ??= readKernelSymbols();
+          return symbols;
+        },
+        functions: () => jitedFunctions(p),
+        kernelBtf,
+      });
+    });
     if (args.flags.json)
       out.json(lines.map((l) => ({ pc: l.pc, opcode: `0x${opcodeHex(l.opcode)}`, disasm: l.text })));
     else

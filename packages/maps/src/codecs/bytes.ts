@@ -32,8 +32,10 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 /**
- * A NUL-terminated UTF-8 string in a fixed `char[n]` (at most n-1 bytes of text;
- * the rest zero-filled). Reads stop at the first NUL.
+ * A UTF-8 string in a fixed `char[n]`, as C keeps one: NUL-terminated and zero-filled, or, like
+ * `strncpy` leaves it, filling all n bytes with no NUL. Reads stop at the first NUL or at the end;
+ * writes take at most n bytes of text (n bytes: no NUL, as such a value reads back), so every
+ * value read can be written back.
  */
 export function cstring(n: number): Codec<string> {
   checkLength(n, 'cstring');
@@ -44,7 +46,7 @@ export function cstring(n: number): Codec<string> {
     write: (d, o, v, p) => {
       if (typeof v !== 'string') throw new CodecError(p, `${typeof v} is not a string`);
       const target = bytesOf(d, o, n);
-      const { read, written } = encoder.encodeInto(v, target.subarray(0, Math.max(0, n - 1)));
+      const { read, written } = encoder.encodeInto(v, target);
       if (read !== v.length)
         throw new CodecError(p, `string of ${encoder.encode(v).length} bytes does not fit char[${n}]`);
       target.fill(0, written);

@@ -66,7 +66,17 @@ export function attachUsdtSites(program: Program, spec: UsdtAttach): Link {
       );
     }
   } catch (e) {
-    for (const c of children.reverse()) c.close();
+    // Every site attached so far is detached, even when one detach fails (a group Link tries all).
+    try {
+      new Link({ kind: 'usdt', children: children.reverse() }).close();
+    } catch (undo) {
+      throw new UsdtSpecError(
+        spec.binary,
+        probe,
+        `attaching failed (${(e as Error).message}), and detaching the sites attached before failed too: ${(undo as Error).message}`,
+        { cause: e },
+      );
+    }
     throw e;
   }
   return new Link({ kind: 'usdt', children });

@@ -22,13 +22,21 @@ import { type StackKey, setArg, type Value } from './values.js';
 
 const W = { write: true } as const;
 
+/**
+ * Four u32 words `name[0..3]` from `start`; `writeFirst` makes `name[0]` writable (the
+ * kernel's `sock_ops_is_valid_access` lets a program store only at the offset of `reply`,
+ * which `replylong[0]` shares, and not to `replylong[1..3]`).
+ */
 function words<const N extends string>(
   name: N,
   start: number,
-  write = false,
+  writeFirst = false,
 ): Record<`${N}[${0 | 1 | 2 | 3}]`, ContextField> {
   return Object.fromEntries(
-    [0, 1, 2, 3].map((i) => [`${name}[${i}]`, contextField(start + i * 4, 4, write ? W : {})]),
+    [0, 1, 2, 3].map((i) => [
+      `${name}[${i}]`,
+      contextField(start + i * 4, 4, writeFirst && i === 0 ? W : {}),
+    ]),
   ) as Record<`${N}[${0 | 1 | 2 | 3}]`, ContextField>;
 }
 
@@ -41,8 +49,9 @@ function u32s<const N extends string>(names: readonly N[], start: number): Recor
 
 /**
  * `struct bpf_sock_ops` (linux/bpf.h): `op` says which callback runs (BPF_SOCK_OPS_*);
- * `args[0..3]` are its arguments and share their place with `reply` / `replylong[0..3]`, the
- * only fields a program may store to besides `sk_txhash`. Addresses and `remote_port` are
+ * `args[0..3]` are its arguments and share their place with `reply` / `replylong[0..3]`.
+ * A program may store only to `reply` (= `replylong[0]`) and `sk_txhash`: the kernel's
+ * `sock_ops_is_valid_access` refuses a store to `replylong[1..3]`, and so does this layout. Addresses and `remote_port` are
  * in network byte order, `local_port` in host byte order; `sk` is the socket (maybe NULL),
  * `skb_data`/`skb_data_end` the packet of the header-option callbacks.
  */

@@ -1,7 +1,16 @@
 import { ContextAccessError, R2 } from '@ts-ebpf/dsl';
 import { describeKernel } from '@ts-ebpf/test-utils';
 import { describe, expect, it } from 'vitest';
-import { SOCKET_CTX, sockOps, sockOpsPlugin } from '../src/index.js';
+import {
+  SOCKET_CTX,
+  skMsgPlugin,
+  skSkb,
+  skSkbPlugin,
+  socketFilter,
+  socketFilterPlugin,
+  sockOps,
+  sockOpsPlugin,
+} from '../src/index.js';
 import { accessDisagreements } from './access.js';
 
 describe('context access rules', () => {
@@ -15,10 +24,25 @@ describe('context access rules', () => {
       /sock_ops programs of section 'sockops' may not write struct bpf_sock_ops.replylong\[1\]/,
     );
   });
+
+  it('let sk_skb store to priority and tc_index only, and socket filters to cb[0..4] only', () => {
+    expect(skSkb().store('priority', R2, SOCKET_CTX)).toMatchObject({ off: 32 });
+    expect(skSkb('sk_skb/stream_parser').store('tc_index', R2, SOCKET_CTX)).toMatchObject({ off: 44 });
+    expect(() => skSkb().store('cb[0]', R2, SOCKET_CTX)).toThrow(ContextAccessError);
+    expect(() => socketFilter().store('priority', R2, SOCKET_CTX)).toThrow(
+      /socket_filter programs of section 'socket' may not write struct __sk_buff.priority/,
+    );
+  });
 });
 
 describeKernel('context access rules against the running kernel (verifier)', () => {
   it('sock_ops: every field read or written as the verifier allows', () => {
     expect(accessDisagreements(sockOpsPlugin)).toEqual([]);
+  });
+
+  it('socket filter, sk_skb (each section) and sk_msg: every field read or written as the verifier allows', () => {
+    expect(accessDisagreements(socketFilterPlugin)).toEqual([]);
+    expect(accessDisagreements(skSkbPlugin)).toEqual([]);
+    expect(accessDisagreements(skMsgPlugin)).toEqual([]);
   });
 });

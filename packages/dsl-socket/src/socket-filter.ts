@@ -48,8 +48,19 @@ export const SOCKET_FILTER_TEMPLATES = Object.freeze({
   acceptAll: (): Fragment => [mov(R0, SOCKET_FILTER_RETURN_CODES.KEEP_ALL), exit()],
   /** Drops every packet. */
   dropAll: (): Fragment => [mov(R0, SOCKET_FILTER_RETURN_CODES.DROP), exit()],
-  /** Keeps the first `bytes` bytes of every packet. */
-  truncate: (bytes: number): Fragment => [mov(R0, bytes), exit()],
+  /**
+   * Keeps the first `bytes` bytes of every packet (an integer 0–2147483647, the counts a
+   * 32-bit immediate gives as they are; 0 drops). Throws {@link SocketArgumentError} naming
+   * `bytes` for any other value: a negative one would keep the whole packet.
+   */
+  truncate: (bytes: number): Fragment => {
+    if (!Number.isInteger(bytes) || bytes < 0 || bytes > 0x7fffffff)
+      throw new SocketArgumentError(
+        'bytes',
+        `${bytes} is not a byte count (0–2147483647; acceptAll() keeps every byte)`,
+      );
+    return [mov(R0, bytes), exit()];
+  },
   /**
    * Keeps packets whose EtherType (`skb->protocol`, e.g. 0x0800) matches and drops the rest.
    * `skb->protocol` is in network byte order; `byteOrder` is the target's (HOST_BYTE_ORDER).

@@ -20,6 +20,24 @@ describe('dsl-socket: plausible mistakes get typed errors that name their subjec
       names: ['port', '65536'],
     },
     {
+      what: 'a negative byte count to keep (it would keep every byte)',
+      act: () => SOCKET_FILTER_TEMPLATES.truncate(-5),
+      error: SocketArgumentError,
+      names: ['bytes', '-5'],
+    },
+    {
+      what: 'a byte count to keep that is not an integer',
+      act: () => SOCKET_FILTER_TEMPLATES.truncate(1.5),
+      error: SocketArgumentError,
+      names: ['bytes', '1.5'],
+    },
+    {
+      what: 'a byte count to keep that no 32-bit immediate holds',
+      act: () => SOCKET_FILTER_TEMPLATES.truncate(2 ** 40),
+      error: SocketArgumentError,
+      names: ['bytes', String(2 ** 40)],
+    },
+    {
       what: 'an empty prefix',
       act: () => SK_MSG_TEMPLATES.verdictByFirstBytes(new Uint8Array(0)),
       error: SocketArgumentError,

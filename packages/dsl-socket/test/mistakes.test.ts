@@ -38,6 +38,18 @@ describe('dsl-socket: plausible mistakes get typed errors that name their subjec
       names: ['bytes', String(2 ** 40)],
     },
     {
+      what: 'an EtherType past 16 bits (it was compared as its low 16 bits, swapped)',
+      act: () => SOCKET_FILTER_TEMPLATES.etherType(0x10800, 'little'),
+      error: SocketArgumentError,
+      names: ['etherType', String(0x10800)],
+    },
+    {
+      what: 'no byte order for the EtherType compare (it was taken as big-endian)',
+      act: () => SOCKET_FILTER_TEMPLATES.etherType(0x0800, undefined as unknown as 'little'),
+      error: SocketArgumentError,
+      names: ['byteOrder', 'undefined'],
+    },
+    {
       what: 'an empty prefix',
       act: () => SK_MSG_TEMPLATES.verdictByFirstBytes(new Uint8Array(0)),
       error: SocketArgumentError,

@@ -164,7 +164,8 @@ function modeFlag(mode: UpdateMode): number {
  * `r0 = bpf_sock_map_update(skops, sockmap, &key, flags)`: puts the connection of this
  * sock_ops callback into a sockmap at `key` (a u32 constant or register, stored at `keySlot`,
  * default `r10 - 4`, or a {@link StackKey} already on the stack). R0 is 0 or a negative errno.
- * Clobbers R1–R5.
+ * Throws {@link SocketArgumentError} naming `keySlot` for a slot outside the stack or with no
+ * room for the key. Clobbers R1–R5.
  */
 export function sockMapUpdate(
   sockmap: MapRef,
@@ -176,6 +177,8 @@ export function sockMapUpdate(
   if (typeof key === 'object' && !isRegister(key)) stackKey = key;
   else {
     stackKey = { stack: options.keySlot ?? -4 };
+    if (!Number.isInteger(stackKey.stack) || stackKey.stack < -512)
+      throw new SocketArgumentError('keySlot', `r10 ${stackKey.stack} is not inside the 512-byte stack`);
     if (stackKey.stack > -4)
       throw new SocketArgumentError('keySlot', `r10 ${stackKey.stack} leaves no room for a u32 key`);
     store = [...setArg(R2, key, 'key'), stx('w', R10, R2, stackKey.stack)];

@@ -86,11 +86,12 @@ describe('dsl-socket: plausible mistakes get typed errors that name their subjec
       error: SocketArgumentError,
       names: ['mode', '"replace"'],
     },
-    {
-      what: 'a key slot with no room for the key',
-      act: () => sockMapUpdate('sockmap', 0, { keySlot: -2 }),
+    // A key slot with no room for the key, below the stack, or not an integer offset: each names keySlot.
+    ...[-2, -600, -4.5].map((keySlot) => ({
+      what: `key slot ${keySlot}`,
+      act: () => sockMapUpdate('sockmap', 0, { keySlot }),
       error: SocketArgumentError,
-      names: ['keySlot', '-2'],
-    },
+      names: ['keySlot', String(keySlot)],
+    })),
   ]);
 });

@@ -3,6 +3,7 @@ import { catalog } from '@ts-ebpf/test-utils';
 import { describe } from 'vitest';
 import {
   msgApplyBytes,
+  msgPullData,
   SK_MSG_TEMPLATES,
   SOCKET_FILTER_TEMPLATES,
   SocketArgumentError,
@@ -79,6 +80,18 @@ describe('dsl-socket: plausible mistakes get typed errors that name their subjec
       act: () => msgApplyBytes(1.5),
       error: SocketArgumentError,
       names: ['bytes', '1.5'],
+    },
+    {
+      what: 'a pull whose end is not past its start (the helper always returns -EINVAL)',
+      act: () => msgPullData(8, 8),
+      error: SocketArgumentError,
+      names: ['end', '8', 'start 8'],
+    },
+    {
+      what: 'a negative pull start (the helper takes a u32)',
+      act: () => msgPullData(-1, R3),
+      error: SocketArgumentError,
+      names: ['start', '-1'],
     },
     {
       what: 'an update mode that is not one',

@@ -191,7 +191,9 @@ function l4Part(order: ByteOrder, label: (n: string) => string, drop: string): F
   ];
 }
 
-function dissect(o: DissectOptions): Fragment {
+function dissect(options: DissectOptions): Fragment {
+  // Untyped callers may give no options at all: that is a missing byte order, not a TypeError.
+  const o: Partial<DissectOptions> = options ?? {};
   const order = o.byteOrder;
   if (order !== 'little' && order !== 'big')
     throw new FlowDissectorOptionError('dissect byteOrder', `${String(order)} is not 'little' or 'big'`);

@@ -25,5 +25,11 @@ describe('dsl-flow-dissector: plausible mistakes get typed errors that name thei
       error: FlowDissectorOptionError,
       names: ['dissect byteOrder', 'network'],
     },
+    {
+      what: 'no options at all (the byte order is required)',
+      act: () => (dissect as (o?: unknown) => unknown)(),
+      error: FlowDissectorOptionError,
+      names: ['dissect byteOrder', 'undefined'],
+    },
   ]);
 });

@@ -64,8 +64,11 @@ export function loadPort(which: 'local' | 'remote', dst: Register, ctx: Register
  * running kernel). The fields are in network byte order, so the register holds the address
  * bytes read as a `byteOrder` integer. Returned as a signed 32-bit value: compare it with the
  * 32-bit jumps (`jeq32`, `jne32`), since a 64-bit compare sign-extends the immediate.
+ * Throws {@link SkLookupArgumentError} naming `address` or `byteOrder` when either is not one.
  */
 export function ipv4Word(address: string, byteOrder: ByteOrder): number {
+  if (byteOrder !== 'little' && byteOrder !== 'big')
+    throw new SkLookupArgumentError('byteOrder', `${JSON.stringify(byteOrder)} is not 'little' or 'big'`);
   const texts = address.split('.');
   if (texts.length !== 4 || texts.some((t) => !/^\d{1,3}$/.test(t) || Number(t) > 255))
     throw new SkLookupArgumentError('address', `${JSON.stringify(address)} is not a dotted IPv4 address`);

@@ -13,6 +13,18 @@ import {
 describe('dsl-sk-lookup: plausible mistakes get typed errors that name their subject', () => {
   catalog([
     {
+      what: 'no byte order for an address word (it was taken as big-endian)',
+      act: () => ipv4Word('10.0.0.1', undefined as unknown as 'little'),
+      error: SkLookupArgumentError,
+      names: ['byteOrder', 'undefined'],
+    },
+    {
+      what: 'a byte order that is not one',
+      act: () => ipv4Word('10.0.0.1', 'network' as 'big'),
+      error: SkLookupArgumentError,
+      names: ['byteOrder', '"network"'],
+    },
+    {
       what: 'a port range that is empty',
       act: () => steerPortRange('sockmap', { from: 9000, to: 8000 }),
       error: SkLookupArgumentError,

@@ -9,6 +9,7 @@
  */
 export { SkAction } from '@ts-ebpf/uapi';
 export { SocketArgumentError } from './errors.js';
+export { loadPort, type PortSection } from './ports.js';
 export type { SocketRedirectOptions } from './redirect-flags.js';
 export {
   SK_BUFF,

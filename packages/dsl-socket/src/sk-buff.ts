@@ -36,28 +36,19 @@ const each = (names: readonly string[], rule: Rule): Record<string, Rule> =>
  * kernel's `sk_filter_is_valid_access`) and sk_skb programs (`sk_skb_is_valid_access`) may
  * access: a socket filter may write `cb[0..4]` and reads no packet pointer nor socket address;
  * an sk_skb program reads the packet directly (`data`, `data_end`) and the socket's addresses
- * and ports, but not `mark`. `remote_ip4`, `local_ip4`, the IPv6 words and `remote_port`
- * are in network byte order, `local_port` in host byte order. This package allows no store
- * in sk_skb programs. Offsets and sizes are `SK_BUFF_LAYOUT` of `@ts-ebpf/uapi`.
+ * and ports, but not `mark`, and may write `priority` and `tc_index` only. `remote_ip4`,
+ * `local_ip4`, the IPv6 words and `remote_port` are in network byte order, `local_port` in
+ * host byte order. Offsets and sizes are `SK_BUFF_LAYOUT` of `@ts-ebpf/uapi`.
  */
 const RULES = {
   len: [BOTH],
   pkt_type: [BOTH],
   mark: [SOCKET],
   ...each(
-    [
-      'queue_mapping',
-      'protocol',
-      'vlan_present',
-      'vlan_tci',
-      'vlan_proto',
-      'priority',
-      'ingress_ifindex',
-      'ifindex',
-      'tc_index',
-    ],
+    ['queue_mapping', 'protocol', 'vlan_present', 'vlan_tci', 'vlan_proto', 'ingress_ifindex', 'ifindex'],
     [BOTH],
   ),
+  ...each(['priority', 'tc_index'], [BOTH, 'scalar', SK_SKB]),
   ...each(
     [0, 1, 2, 3, 4].map((i) => `cb[${i}]`),
     [BOTH, 'scalar', SOCKET],

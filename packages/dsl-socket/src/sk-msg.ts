@@ -184,9 +184,22 @@ export function msgCorkBytes(bytes: Value, ctx: Register = SOCKET_CTX): Fragment
 /**
  * `r0 = bpf_msg_pull_data(msg, start, end, 0)`: makes bytes `start..end` of the message
  * directly readable between `data` and `data_end` (load both again afterwards). R0 is 0 or a
- * negative errno. Clobbers R1–R5.
+ * negative errno. Constants are checked here: a negative one (the helper takes u32s) is a
+ * {@link SocketArgumentError} naming it, and so is an `end` not past `start`, for which the
+ * kernel's helper would always return -EINVAL. Clobbers R1–R5.
  */
 export function msgPullData(start: Value, end: Value, ctx: Register = SOCKET_CTX): Fragment {
+  for (const [name, v] of [
+    ['start', start],
+    ['end', end],
+  ] as const)
+    if (typeof v === 'number' && v < 0)
+      throw new SocketArgumentError(name, `${v} is not a byte offset (the helper takes a u32)`);
+  if (typeof start === 'number' && typeof end === 'number' && end <= start)
+    throw new SocketArgumentError(
+      'end',
+      `${end} is not past start ${start} (bpf_msg_pull_data returns -EINVAL)`,
+    );
   return [
     ...setArg(R2, start, 'start'),
     ...setArg(R3, end, 'end'),

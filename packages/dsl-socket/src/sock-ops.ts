@@ -22,13 +22,21 @@ import { type StackKey, setArg, type Value } from './values.js';
 
 const W = { write: true } as const;
 
+/**
+ * Four u32 words `name[0..3]` from `start`; `writeFirst` makes `name[0]` writable (the
+ * kernel's `sock_ops_is_valid_access` lets a program store only at the offset of `reply`,
+ * which `replylong[0]` shares, and not to `replylong[1..3]`).
+ */
 function words<const N extends string>(
   name: N,
   start: number,
-  write = false,
+  writeFirst = false,
 ): Record<`${N}[${0 | 1 | 2 | 3}]`, ContextField> {
   return Object.fromEntries(
-    [0, 1, 2, 3].map((i) => [`${name}[${i}]`, contextField(start + i * 4, 4, write ? W : {})]),
+    [0, 1, 2, 3].map((i) => [
+      `${name}[${i}]`,
+      contextField(start + i * 4, 4, writeFirst && i === 0 ? W : {}),
+    ]),
   ) as Record<`${N}[${0 | 1 | 2 | 3}]`, ContextField>;
 }
 
@@ -41,8 +49,9 @@ function u32s<const N extends string>(names: readonly N[], start: number): Recor
 
 /**
  * `struct bpf_sock_ops` (linux/bpf.h): `op` says which callback runs (BPF_SOCK_OPS_*);
- * `args[0..3]` are its arguments and share their place with `reply` / `replylong[0..3]`, the
- * only fields a program may store to besides `sk_txhash`. Addresses and `remote_port` are
+ * `args[0..3]` are its arguments and share their place with `reply` / `replylong[0..3]`.
+ * A program may store only to `reply` (= `replylong[0]`) and `sk_txhash`: the kernel's
+ * `sock_ops_is_valid_access` refuses a store to `replylong[1..3]`, and so does this layout. Addresses and `remote_port` are
  * in network byte order, `local_port` in host byte order; `sk` is the socket (maybe NULL),
  * `skb_data`/`skb_data_end` the packet of the header-option callbacks.
  */
@@ -155,7 +164,8 @@ function modeFlag(mode: UpdateMode): number {
  * `r0 = bpf_sock_map_update(skops, sockmap, &key, flags)`: puts the connection of this
  * sock_ops callback into a sockmap at `key` (a u32 constant or register, stored at `keySlot`,
  * default `r10 - 4`, or a {@link StackKey} already on the stack). R0 is 0 or a negative errno.
- * Clobbers R1–R5.
+ * Throws {@link SocketArgumentError} naming `keySlot` for a slot outside the stack or with no
+ * room for the key. Clobbers R1–R5.
  */
 export function sockMapUpdate(
   sockmap: MapRef,
@@ -167,6 +177,8 @@ export function sockMapUpdate(
   if (typeof key === 'object' && !isRegister(key)) stackKey = key;
   else {
     stackKey = { stack: options.keySlot ?? -4 };
+    if (!Number.isInteger(stackKey.stack) || stackKey.stack < -512)
+      throw new SocketArgumentError('keySlot', `r10 ${stackKey.stack} is not inside the 512-byte stack`);
     if (stackKey.stack > -4)
       throw new SocketArgumentError('keySlot', `r10 ${stackKey.stack} leaves no room for a u32 key`);
     store = [...setArg(R2, key, 'key'), stx('w', R10, R2, stackKey.stack)];

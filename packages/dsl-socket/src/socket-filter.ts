@@ -48,14 +48,31 @@ export const SOCKET_FILTER_TEMPLATES = Object.freeze({
   acceptAll: (): Fragment => [mov(R0, SOCKET_FILTER_RETURN_CODES.KEEP_ALL), exit()],
   /** Drops every packet. */
   dropAll: (): Fragment => [mov(R0, SOCKET_FILTER_RETURN_CODES.DROP), exit()],
-  /** Keeps the first `bytes` bytes of every packet. */
-  truncate: (bytes: number): Fragment => [mov(R0, bytes), exit()],
+  /**
+   * Keeps the first `bytes` bytes of every packet (an integer 0–2147483647, the counts a
+   * 32-bit immediate gives as they are; 0 drops). Throws {@link SocketArgumentError} naming
+   * `bytes` for any other value: a negative one would keep the whole packet.
+   */
+  truncate: (bytes: number): Fragment => {
+    if (!Number.isInteger(bytes) || bytes < 0 || bytes > 0x7fffffff)
+      throw new SocketArgumentError(
+        'bytes',
+        `${bytes} is not a byte count (0–2147483647; acceptAll() keeps every byte)`,
+      );
+    return [mov(R0, bytes), exit()];
+  },
   /**
    * Keeps packets whose EtherType (`skb->protocol`, e.g. 0x0800) matches and drops the rest.
    * `skb->protocol` is in network byte order; `byteOrder` is the target's (HOST_BYTE_ORDER).
+   * Throws {@link SocketArgumentError} naming `etherType` for a value that is not 0–0xffff and
+   * `byteOrder` for one that is not `'little'` or `'big'`.
    */
-  etherType: fragment(
-    (label, etherType: number, byteOrder: ByteOrder): Fragment => [
+  etherType: fragment((label, etherType: number, byteOrder: ByteOrder): Fragment => {
+    if (!Number.isInteger(etherType) || etherType < 0 || etherType > 0xffff)
+      throw new SocketArgumentError('etherType', `${etherType} is not an EtherType (0–0xffff)`);
+    if (byteOrder !== 'little' && byteOrder !== 'big')
+      throw new SocketArgumentError('byteOrder', `${JSON.stringify(byteOrder)} is not 'little' or 'big'`);
+    return [
       ldx('w', R0, R6, SK_BUFF.fields.protocol.offset),
       jne(R0, byteOrder === 'little' ? swap16(etherType) : etherType, label('drop')),
       mov(R0, SOCKET_FILTER_RETURN_CODES.KEEP_ALL),
@@ -63,8 +80,8 @@ export const SOCKET_FILTER_TEMPLATES = Object.freeze({
       mark(label('drop')),
       mov(R0, SOCKET_FILTER_RETURN_CODES.DROP),
       exit(),
-    ],
-  ),
+    ];
+  }),
   /**
    * Keeps only IPv4 UDP datagrams to destination port `port` (whole) and drops everything
    * else, on any socket type: the headers are read with legacy packet loads from the network

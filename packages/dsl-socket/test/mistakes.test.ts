@@ -3,6 +3,7 @@ import { catalog } from '@ts-ebpf/test-utils';
 import { describe } from 'vitest';
 import {
   msgApplyBytes,
+  msgPullData,
   SK_MSG_TEMPLATES,
   SOCKET_FILTER_TEMPLATES,
   SocketArgumentError,
@@ -18,6 +19,36 @@ describe('dsl-socket: plausible mistakes get typed errors that name their subjec
       act: () => SOCKET_FILTER_TEMPLATES.udpToPort(65536),
       error: SocketArgumentError,
       names: ['port', '65536'],
+    },
+    {
+      what: 'a negative byte count to keep (it would keep every byte)',
+      act: () => SOCKET_FILTER_TEMPLATES.truncate(-5),
+      error: SocketArgumentError,
+      names: ['bytes', '-5'],
+    },
+    {
+      what: 'a byte count to keep that is not an integer',
+      act: () => SOCKET_FILTER_TEMPLATES.truncate(1.5),
+      error: SocketArgumentError,
+      names: ['bytes', '1.5'],
+    },
+    {
+      what: 'a byte count to keep that no 32-bit immediate holds',
+      act: () => SOCKET_FILTER_TEMPLATES.truncate(2 ** 40),
+      error: SocketArgumentError,
+      names: ['bytes', String(2 ** 40)],
+    },
+    {
+      what: 'an EtherType past 16 bits (it was compared as its low 16 bits, swapped)',
+      act: () => SOCKET_FILTER_TEMPLATES.etherType(0x10800, 'little'),
+      error: SocketArgumentError,
+      names: ['etherType', String(0x10800)],
+    },
+    {
+      what: 'no byte order for the EtherType compare (it was taken as big-endian)',
+      act: () => SOCKET_FILTER_TEMPLATES.etherType(0x0800, undefined as unknown as 'little'),
+      error: SocketArgumentError,
+      names: ['byteOrder', 'undefined'],
     },
     {
       what: 'an empty prefix',
@@ -51,16 +82,29 @@ describe('dsl-socket: plausible mistakes get typed errors that name their subjec
       names: ['bytes', '1.5'],
     },
     {
+      what: 'a pull whose end is not past its start (the helper always returns -EINVAL)',
+      act: () => msgPullData(8, 8),
+      error: SocketArgumentError,
+      names: ['end', '8', 'start 8'],
+    },
+    {
+      what: 'a negative pull start (the helper takes a u32)',
+      act: () => msgPullData(-1, R3),
+      error: SocketArgumentError,
+      names: ['start', '-1'],
+    },
+    {
       what: 'an update mode that is not one',
       act: () => sockMapUpdate('sockmap', R3, { mode: 'replace' as 'any' }),
       error: SocketArgumentError,
       names: ['mode', '"replace"'],
     },
-    {
-      what: 'a key slot with no room for the key',
-      act: () => sockMapUpdate('sockmap', 0, { keySlot: -2 }),
+    // A key slot with no room for the key, below the stack, or not an integer offset: each names keySlot.
+    ...[-2, -600, -4.5].map((keySlot) => ({
+      what: `key slot ${keySlot}`,
+      act: () => sockMapUpdate('sockmap', 0, { keySlot }),
       error: SocketArgumentError,
-      names: ['keySlot', '-2'],
-    },
+      names: ['keySlot', String(keySlot)],
+    })),
   ]);
 });

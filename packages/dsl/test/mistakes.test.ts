@@ -190,6 +190,18 @@ describe('dsl: plausible mistakes get typed errors that name their subject', () 
       names: ["plugin 'sample_socket'", "section 'xdp'"],
     },
     {
+      what: 'a return code the plugin does not have (it returned 0)',
+      act: () => pluginSection(sampleSocketPlugin, 'socket').ret('SK_REDIRECT' as 'DROP'),
+      error: PluginError,
+      names: ["plugin 'sample_socket'", "section 'socket'", '"SK_REDIRECT"', 'DROP'],
+    },
+    {
+      what: 'an inherited property taken for a return code',
+      act: () => pluginSection(sampleSocketPlugin, 'socket').ret('toString' as 'DROP'),
+      error: PluginError,
+      names: ['"toString"'],
+    },
+    {
       what: 'a helper the program type may not call, refused before load',
       act: () => pluginSection(sampleSocketPlugin, 'socket').build([call('xdp_adjust_head'), exit()]),
       error: HelperNotAllowedError,

@@ -152,9 +152,19 @@ export class PluginSection<
     return storeContextField(this.#subject(), name, src, ctx);
   }
 
-  /** `r0 = <code>; exit`. */
+  /**
+   * `r0 = <code>; exit`. Throws {@link PluginError} naming the code, the plugin and the section
+   * for a name that is not one of the plugin's return codes.
+   */
   ret(code: keyof Return & string): Instruction[] {
-    return [mov(R0, this.plugin.returnCodes[code]!), exit()];
+    const codes = this.plugin.returnCodes;
+    if (!Object.hasOwn(codes, code)) {
+      const known = Object.keys(codes).join(', ');
+      throw new PluginError(
+        `plugin '${this.plugin.name}', section '${this.section}': ${JSON.stringify(code)} is not a return code (it has ${known})`,
+      );
+    }
+    return [mov(R0, codes[code]!), exit()];
   }
 
   /**

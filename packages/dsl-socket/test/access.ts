@@ -1,0 +1,44 @@
+import * as d from '@ts-ebpf/dsl';
+import { Program } from '@ts-ebpf/programs';
+
+const SIZES = { 1: 'b', 2: 'h', 4: 'w', 8: 'dw' } as const;
+
+/** Whether the running kernel loads a program of `section` that does `insn` (the prologue keeps the context in R6). */
+function kernelTakes(section: d.PluginSection, insn: d.Instruction): boolean {
+  const code = Object.values(section.plugin.returnCodes)[0]!;
+  try {
+    using _p = Program.load(section.build([d.mov(d.R2, 0), insn, d.mov(d.R0, code), d.exit()]));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Every (section, field, read|write) of `plugin` whose access the DSL and the running kernel's
+ * verifier disagree on: a load or store of the field's declared size, with the context in R6.
+ * A field the DSL does not let a section write while another field at the same offset and size
+ * is writable there (`args[0]` of `bpf_sock_ops`, which is `reply`) is not a disagreement.
+ */
+export function accessDisagreements(plugin: d.DslPlugin): string[] {
+  const out: string[] = [];
+  for (const name of plugin.sections) {
+    const section = d.pluginSection(plugin, name);
+    for (const [field, f] of Object.entries(plugin.context.fields)) {
+      for (const op of ['read', 'write'] as const) {
+        const insn =
+          op === 'read'
+            ? d.ldx(SIZES[f.size], d.R2, d.R6, f.offset)
+            : d.stx(SIZES[f.size], d.R6, d.R2, f.offset);
+        const dsl = d.allows(f[op], name);
+        const alias = Object.values(plugin.context.fields).some(
+          (g) => g !== f && g.offset === f.offset && g.size === f.size && d.allows(g[op], name),
+        );
+        if (!dsl && alias) continue;
+        if (kernelTakes(section, insn) !== dsl)
+          out.push(`${name} ${op} ${field}: DSL ${dsl ? 'allows' : 'refuses'}`);
+      }
+    }
+  }
+  return out;
+}

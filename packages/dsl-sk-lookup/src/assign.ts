@@ -100,6 +100,8 @@ export const assignFromMap: (map: MapRef, key: Value | StackKey, options?: Assig
       keyAt = stackOffset(key.stack, 1, 'key stack');
     } else {
       keyAt = stackOffset(options.keySlot ?? -4, 4, 'keySlot');
+      if (typeof key === 'number' && (!Number.isInteger(key) || key < 0 || key > 0xffffffff))
+        throw new SkLookupArgumentError('key', `${key} is not a sockmap key (a u32: 0–4294967295)`);
       storeKey = [...setArg(R2, key, 'key'), stx('w', R10, R2, keyAt)];
     }
     return [

@@ -37,6 +37,18 @@ describe('dsl-sk-lookup: plausible mistakes get typed errors that name their sub
       names: ['to', '70000'],
     },
     {
+      what: 'a sockmap key that is not a u32 (it was stored as 0xffffffff)',
+      act: () => steerPortRange('sockmap', { from: 8000, to: 8010, key: -1 }),
+      error: SkLookupArgumentError,
+      names: ['key', '-1', 'u32'],
+    },
+    {
+      what: 'a sockmap key that is not an integer',
+      act: () => assignFromMap('sockmap', 1.5),
+      error: SkLookupArgumentError,
+      names: ['key', '1.5'],
+    },
+    {
       what: 'a protocol sk_lookup does not run for',
       act: () => protocolNumber('sctp' as 'tcp'),
       error: SkLookupArgumentError,

@@ -85,7 +85,9 @@ export const SOCKET_FILTER_TEMPLATES = Object.freeze({
   /**
    * Keeps only IPv4 UDP datagrams to destination port `port` (whole) and drops everything
    * else, on any socket type: the headers are read with legacy packet loads from the network
-   * header ({@link SKF_NET_OFF}), which also convert to host byte order.
+   * header ({@link SKF_NET_OFF}), which also convert to host byte order. A fragment other than
+   * the first carries no UDP header (a packet socket sees fragments before reassembly) and is
+   * dropped, whatever its payload holds where a port would be.
    */
   udpToPort: fragment((label, port: number): Fragment => {
     const p = checkPort(port);
@@ -96,6 +98,10 @@ export const SOCKET_FILTER_TEMPLATES = Object.freeze({
       jne(R0, 0x40, label('drop')),
       ldAbs('b', SKF_NET_OFF + 9),
       jne(R0, IpProto.UDP, label('drop')),
+      // the fragment offset (the low 13 bits of bytes 6-7): non-zero in every fragment but the first
+      ldAbs('h', SKF_NET_OFF + 6),
+      and(R0, 0x1fff),
+      jne(R0, 0, label('drop')),
       and(R7, 0x0f),
       lsh(R7, 2),
       ldInd('h', R7, SKF_NET_OFF + 2),

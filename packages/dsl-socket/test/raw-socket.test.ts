@@ -76,6 +76,24 @@ describeKernel('socket filters on real sockets', () => {
     }
   });
 
+  it('udpToPort drops IPv4 fragments but the first, whatever their payload holds (test run)', () => {
+    using p = Program.load(socketFilter().build(SOCKET_FILTER_TEMPLATES.udpToPort(5555)));
+    // Ethernet, then IPv4 (20 bytes) whose payload's bytes 2-3 (a UDP header's destination port) are 5555
+    const packet = (fragment: number, moreFragments: boolean) => {
+      const f = frame(0x0800);
+      f.set([0x45, 0, 0, 46, 0, 1], 14);
+      const flags = (moreFragments ? 0x2000 : 0) | fragment;
+      f.set([flags >> 8, flags & 0xff, 64, IPPROTO_UDP], 20);
+      f.set([0x30, 0x39, 5555 >> 8, 5555 & 0xff], 34);
+      return f;
+    };
+    expect(p.testRun({ data: packet(0, false) }).retval).toBe(0xffffffff);
+    expect(p.testRun({ data: packet(0, true) }).retval).toBe(0xffffffff);
+    // offset 185 × 8 bytes: the bytes where a port would be are the middle of the datagram
+    expect(p.testRun({ data: packet(185, true) }).retval).toBe(0);
+    expect(p.testRun({ data: packet(185, false) }).retval).toBe(0);
+  });
+
   it('etherType keeps the frames of one EtherType (test run)', () => {
     using ip = Program.load(socketFilter().build(SOCKET_FILTER_TEMPLATES.etherType(0x0800, HOST_BYTE_ORDER)));
     expect(ip.testRun({ data: frame(0x0800) }).retval).toBe(0xffffffff);

@@ -88,3 +88,17 @@ describe('package READMEs', () => {
     expect(readme).toMatch(/^```(ts|typescript)/m);
   });
 });
+
+describe('the README', () => {
+  const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
+  const table = new Set(
+    [...readme.matchAll(/^\| \[`(@ts-ebpf\/[a-z-]+)`\]\(packages\/([a-z-]+)\/README\.md\)/gm)].map(
+      (m) => `${m[1]} ${m[2]}`,
+    ),
+  );
+
+  it.each(publicPackages)('lists %s in its table of packages', (pkg) => {
+    const name = readJson<{ name: string }>(join(REPO_ROOT, 'packages', pkg, 'package.json')).name;
+    expect(table.has(`${name} ${pkg}`)).toBe(true);
+  });
+});

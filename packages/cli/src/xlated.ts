@@ -1,16 +1,8 @@
 import type { Btf } from '@ts-ebpf/btf';
-import {
-  Class,
-  disassemble,
-  formatInstruction,
-  type Instruction,
-  JmpOp,
-  LD_IMM64,
-  PseudoCall,
-  PseudoLd,
-} from '@ts-ebpf/dsl';
-import { BpfFunc, HOST_BYTE_ORDER } from '@ts-ebpf/uapi';
+import { Class, disassemble, type Instruction, JmpOp, LD_IMM64, PseudoCall } from '@ts-ebpf/dsl';
+import { findHelper, HOST_BYTE_ORDER } from '@ts-ebpf/uapi';
 import type { KernelSymbols } from './kallsyms.js';
+import { kernelSyntax } from './kernel-syntax.js';
 
 /** One translated instruction as `prog dump xlated` prints it. */
 export interface XlatedLine {
@@ -20,11 +12,19 @@ export interface XlatedLine {
   readonly opcode: number;
   /** The instruction in verifier syntax, with map ids and helper names. */
   readonly text: string;
+  /** The prototype of the function that starts here (`int f1(int x)`), when its BTF says. */
+  readonly proto?: string;
+  /** The source line whose instructions start here (leading white space taken off), when its BTF says. */
+  readonly src?: string;
 }
 
-const CALL = Class.JMP | JmpOp.CALL;
-/** `BPF_ST | BPF_NOSPEC`: a speculation barrier the verifier inserts. */
-const NOSPEC = 0xc2;
+/** What heads instructions in a listing, from the program's BTF (func_info and line_info). */
+export interface XlatedAnnotations {
+  /** Each function's prototype, by the pc of its first instruction. */
+  readonly prototypes: ReadonlyMap<number, string>;
+  /** The source line records in pc order, each with the pc its instructions start at. */
+  readonly lines: readonly { readonly pc: number; readonly text: string }[];
+}
 
 /** What names the calls of translated code: read only when a call needs it. */
 export interface XlatedNames {
@@ -41,39 +41,66 @@ export interface XlatedNames {
 }
 
 /**
- * Prints translated instructions. The kernel hands them out with map pointers replaced by map
+ * Prints translated instructions, in the kernel's syntax as `bpftool prog dump xlated` does
+ * (`r0 = *(u32 *)(r1 +0)`, `if r1 == 0x1 goto pc+1`). The kernel hands them out with map pointers replaced by map
  * ids (`map[id:12]`), helper calls as offsets from `__bpf_call_base` (named from the kernel's
  * symbols), bpf-to-bpf calls with the pc-relative offset in `off` and the subprogram's index in
  * `imm` (`call pc+8`, named by the JIT-compiled function's symbol:
  * `call pc+8#bpf_prog_715e0f2e5866e0b2_f1`), and kfunc calls like helper calls, or with the
  * kfunc's vmlinux BTF id where the JIT calls far (`call bpf_rcu_read_lock#303856`). A call it cannot name is printed with its raw
- * number and says why. Instructions only the kernel uses internally are printed as
- * `<invalid …>`, never dropped.
+ * number and says why. An encoding the kernel has no text for is printed as it prints it
+ * (`BUG_…`), never dropped. With `annotations` (the program's func_info and line_info), the
+ * first instruction of each function carries its prototype and of each source line its text.
  */
-export function xlatedListing(code: Uint8Array, names: XlatedNames): XlatedLine[] {
+export function xlatedListing(
+  code: Uint8Array,
+  names: XlatedNames,
+  annotations?: XlatedAnnotations,
+): XlatedLine[] {
   const insns = disassemble(code, { byteOrder: HOST_BYTE_ORDER, allowInvalid: true });
   const lines: XlatedLine[] = [];
+  const source = sourceLines(annotations?.lines ?? []);
   let pc = 0;
   for (const insn of insns) {
-    lines.push({ pc, opcode: insn.code, text: text(insn, names) });
+    const proto = annotations?.prototypes.get(pc);
+    const src = source(pc);
+    lines.push({
+      pc,
+      opcode: insn.code,
+      text: text(insn, names),
+      ...(proto !== undefined && { proto }),
+      ...(src !== undefined && { src }),
+    });
     pc += insn.code === LD_IMM64 ? 2 : 1;
   }
   return lines;
 }
 
+/**
+ * The source line printed before the instruction at each pc, asked in pc order, as bpftool picks
+ * it: when the first record not yet counted starts at or before the pc, the last record that
+ * starts there is printed and one record more counts as printed. Records start at distinct pcs
+ * (the verifier sees to it) and each is printed at its own pc; were two at one pc, the later
+ * would be printed there and again at the next instruction, as bpftool prints them.
+ */
+function sourceLines(records: XlatedAnnotations['lines']): (pc: number) => string | undefined {
+  let next = 0;
+  return (pc) => {
+    if (next >= records.length || records[next]!.pc > pc) return undefined;
+    let last = next;
+    while (last + 1 < records.length && records[last + 1]!.pc <= pc) last++;
+    next++;
+    return records[last]!.text;
+  };
+}
+
 function text(insn: Instruction, names: XlatedNames): string {
-  if (insn.code === NOSPEC) return 'nospec';
-  if (insn.code === LD_IMM64 && (insn.src === PseudoLd.MAP_FD || insn.src === PseudoLd.MAP_VALUE)) {
-    return formatInstruction({ ...insn, map: `id:${insn.imm}` } as Instruction);
-  }
-  if (insn.code === CALL && insn.src === PseudoCall.HELPER) {
-    return `call ${helperName(insn.imm, names.symbols())}`;
-  }
-  if (insn.code === CALL && insn.src === PseudoCall.CALL) return `call ${subprogramCall(insn, names)}`;
-  if (insn.code === CALL && insn.src === PseudoCall.KFUNC && insn.off === 0) {
-    return `call ${kfuncName(insn.imm, names)}`;
-  }
-  return formatInstruction(insn);
+  const cls = insn.code & 0x07;
+  if ((insn.code & 0xf0) !== JmpOp.CALL || (cls !== Class.JMP && cls !== Class.JMP32))
+    return kernelSyntax(insn);
+  if (insn.src === PseudoCall.CALL) return `call ${subprogramCall(insn, names)}`;
+  if (insn.src === PseudoCall.KFUNC) return `call ${kfuncName(insn, names)}`;
+  return `call ${helperName(insn.imm, names.symbols())}`;
 }
 
 /**
@@ -95,12 +122,15 @@ function subprogramCall(insn: Instruction, names: XlatedNames): string {
  * for a helper, and the kernel's symbols name it; elsewhere `imm` keeps the kfunc's vmlinux BTF
  * id, and the kernel's BTF names it.
  */
-function kfuncName(imm: number, names: XlatedNames): string {
+function kfuncName({ imm, off }: Instruction, names: XlatedNames): string {
   const symbols = names.symbols();
   if (symbols.callBase !== undefined) {
     const name = symbols.at(symbols.callBase + BigInt(imm));
     if (name !== undefined) return `${name}#${imm}`;
   }
+  // a kfunc of a module (off: its BTF's index in the fd array) has an id in the module's BTF
+  if (off !== 0)
+    return `kfunc#${imm} (kfunc unresolved: not a kernel symbol's offset, and its id is in a module's BTF)`;
   let btf: Btf;
   try {
     btf = names.kernelBtf();
@@ -111,15 +141,19 @@ function kfuncName(imm: number, names: XlatedNames): string {
   return `kfunc#${imm} (kfunc unresolved: neither a kernel symbol's offset from __bpf_call_base nor a vmlinux BTF function id)`;
 }
 
-/** A helper call's target: the kernel symbol at `__bpf_call_base + imm`. */
+/**
+ * A helper call's target, as the kernel names it: an `imm` that is a helper's id by the helper
+ * (`bpf_tail_call#12`: a tail call is handed out with its id), any other by the kernel symbol at
+ * `__bpf_call_base + imm`.
+ */
 function helperName(imm: number, symbols: KernelSymbols): string {
-  if (symbols.callBase !== undefined) {
-    const name = symbols.at(symbols.callBase + BigInt(imm));
-    if (name !== undefined) return `${name}#${imm}`;
-  }
-  // A tail call is dumped as a call with the helper's id (not an offset).
-  if (imm === BpfFunc.tail_call) return 'bpf_tail_call';
-  return `${imm} (helper address unresolved: __bpf_call_base not in /proc/kallsyms for this process)`;
+  const helper = findHelper(imm);
+  if (helper !== undefined) return `bpf_${helper.name}#${imm}`;
+  if (symbols.callBase === undefined)
+    return `${imm} (helper address unresolved: __bpf_call_base not in /proc/kallsyms for this process)`;
+  const name = symbols.at(symbols.callBase + BigInt(imm));
+  if (name !== undefined) return `${name}#${imm}`;
+  return `${imm} (helper address unresolved: no kernel symbol at __bpf_call_base${imm < 0 ? '' : '+'}${imm})`;
 }
 
 /** `0x62`-style opcode. */

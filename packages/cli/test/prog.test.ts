@@ -1,12 +1,15 @@
 import { execFileSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { kernelBtf } from '@ts-ebpf/btf/kernel';
-import { bpf } from '@ts-ebpf/dsl';
+import { bpf, parse } from '@ts-ebpf/dsl';
 import { BpfMap, MapType, u32, u64 } from '@ts-ebpf/maps';
 import { BpfProgType, Program } from '@ts-ebpf/programs';
-import { ensureBpffs } from '@ts-ebpf/syscall';
-import { counterProgram, describeKernel, hostCode } from '@ts-ebpf/test-utils';
+import { btfLoad, close, ensureBpffs } from '@ts-ebpf/syscall';
+import { compileBpfC, counterProgram, describeKernel, hostCode, programDebugInfo } from '@ts-ebpf/test-utils';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { classic } from './insn-kinds.js';
 import { bpftoolJson, cli, cliJson, uniquePin } from './run.js';
 
 type Json = Record<string, unknown>;
@@ -26,6 +29,31 @@ const SHARED_FIELDS = [
   'map_ids',
   'btf_id',
 ] as const;
+
+type XlatedJson = { pc: number; opcode: string; proto?: string; src?: string; disasm: string }[];
+
+/**
+ * `prog dump xlated` of the program `ref` names (`['id', '12']`, `['pinned', path]`) prints what
+ * bpftool prints, line for line, and its JSON has bpftool's prototype, source line and instruction
+ * text on each instruction (bpftool's `disasm` is ours after the opcode). Returns our text.
+ */
+async function sameAsBpftool(ref: string[]): Promise<string> {
+  const theirs = execFileSync('bpftool', ['prog', 'dump', 'xlated', ...ref], { encoding: 'utf8' });
+  const ours = await cli(['prog', 'dump', 'xlated', ...ref]);
+  expect(ours.code).toBe(0);
+  expect(ours.stdout.trimEnd().split('\n')).toEqual(theirs.trimEnd().split('\n'));
+  const json = await cliJson<XlatedJson>(['prog', 'dump', 'xlated', ...ref]);
+  const theirJson = bpftoolJson<{ proto?: string; src?: string; disasm: string }[]>(
+    'prog',
+    'dump',
+    'xlated',
+    ...ref,
+  );
+  expect(
+    json.map((o) => ({ proto: o.proto, src: o.src, disasm: `(${o.opcode.slice(2)}) ${o.disasm}` })),
+  ).toEqual(theirJson.map((t) => ({ proto: t.proto, src: t.src, disasm: t.disasm })));
+  return ours.stdout;
+}
 
 describeKernel('ts-ebpf prog', () => {
   let counts: BpfMap<number, bigint>;
@@ -101,33 +129,63 @@ describeKernel('ts-ebpf prog', () => {
     expect(table.stdout).not.toContain('\u001b[');
   });
 
-  it('prog dump xlated: the same instructions as bpftool, map ids and helper names resolved', async () => {
-    for (const p of [counter, random]) {
-      const id = String(p.info().id);
-      const ours = await cliJson<{ pc: number; opcode: string; disasm: string }[]>([
-        'prog',
-        'dump',
-        'xlated',
-        id,
-      ]);
-      const theirs = bpftoolJson<{ disasm: string }[]>('prog', 'dump', 'xlated', 'id', id);
-      expect(ours.length).toBe(theirs.length);
-      for (const [i, o] of ours.entries()) {
-        // bpftool prints `(62) …`: the opcode in hex, then its own syntax.
-        expect(theirs[i]!.disasm.slice(0, 4)).toBe(`(${o.opcode.slice(2)})`);
-      }
-      const text = await cli(['prog', 'dump', 'xlated', id]);
-      expect(text.code).toBe(0);
-      expect(text.stdout.split('\n')[0]).toMatch(/^ {3}0: \([0-9a-f]{2}\) /);
-    }
-    const counterText = (await cli(['prog', 'dump', 'xlated', String(counter.info().id)])).stdout;
+  it('prog dump xlated: the same text as bpftool, map ids and helper names resolved', async () => {
+    const counterText = await sameAsBpftool(['id', String(counter.info().id)]);
     expect(counterText).toContain(`map[id:${counts.info().id}]`);
-    const randomText = (await cli(['prog', 'dump', 'xlated', String(random.info().id)])).stdout;
-    const helper = bpftoolJson<{ disasm: string }[]>('prog', 'dump', 'xlated', 'id', String(random.info().id))
-      .map((l) => /call (\w+)#/.exec(l.disasm)?.[1])
-      .find((n) => n !== undefined);
-    expect(helper).toBeDefined();
-    expect(randomText).toContain(`call ${helper}#`);
+    expect(counterText).toContain('lock *(u64 *)(r0 +0) += r1');
+    const randomText = await sameAsBpftool(['id', String(random.info().id)]);
+    expect(randomText).toMatch(/^ {3}0: \(85\) call \w+#-?\d+$/m);
+  });
+
+  it('prog dump xlated: each kind of instruction in the kernel’s syntax, as bpftool prints it', async () => {
+    using jumps = BpfMap.create({ type: MapType.PROG_ARRAY, keySize: 4, valueSize: 4, maxEntries: 1 });
+    using kinds = Program.load({
+      type: BpfProgType.SOCKET_FILTER,
+      name: 'cli_kinds',
+      license: 'GPL',
+      instructions: hostCode(parse(classic(jumps.fd))),
+    });
+    const text = await sameAsBpftool(['id', String(kinds.info().id)]);
+    // the kernel's spelling, not the dsl's: offsets against the register, pc-relative jumps with
+    // hex immediates, 64-bit constants without `ll`, a tail call by its helper id
+    for (const line of [
+      '(7a) *(u64 *)(r10 -8) = 5',
+      '(db) r1 = atomic64_fetch_add((u64 *)(r10 -8), r1)',
+      '(db) r0 = atomic64_cmpxchg((u64 *)(r10 -8), r0, r1)',
+      '(26) if w2 > 0x3 goto pc+1',
+      '(55) if r2 != 0xfffffffe goto pc+0',
+      '(18) r5 = 0x1234567890',
+      '(85) call bpf_tail_call#12',
+    ])
+      expect(text).toContain(line);
+  });
+
+  it('prog dump xlated: source lines as bpftool prints them, an empty one and one of white space too', async () => {
+    const { btf, funcInfo, lineInfo } = programDebugInfo('main', ['', '   ', '\tr1 = 1;', 'x = 2; ']);
+    const btfFd = btfLoad({ btf, logSize: 0 });
+    try {
+      using p = Program.load({
+        type: BpfProgType.SOCKET_FILTER,
+        name: 'cli_lines',
+        instructions: hostCode(bpf`r0 = 0; r1 = 1; r2 = 2; exit`),
+        btfFd,
+        funcInfo,
+        lineInfo,
+      });
+      const text = await sameAsBpftool(['id', String(p.info().id)]);
+      expect(text.split('\n').slice(0, 8)).toEqual([
+        'int main():',
+        '; ',
+        '   0: (b7) r0 = 0',
+        '; ',
+        '   1: (b7) r1 = 1',
+        '; r1 = 1;',
+        '   2: (b7) r2 = 2',
+        '; x = 2; ',
+      ]);
+    } finally {
+      close(btfFd);
+    }
   });
 
   it('prog dump xlated: bpf-to-bpf calls by offset and subprogram symbol, kfunc calls by name, as bpftool', async () => {
@@ -144,18 +202,46 @@ describeKernel('ts-ebpf prog', () => {
         bpf`call kfunc#${lock}; call kfunc#${unlock}; r1 = 5; call pc+5; call pc+2; r0 = 2; exit; r0 = 1; exit; r0 = r1; r0 *= 3; exit`,
       ),
     });
-    const id = String(calls.info().id);
-    const ours = await cliJson<{ opcode: string; disasm: string }[]>(['prog', 'dump', 'xlated', id]);
-    const theirs = bpftoolJson<{ disasm: string }[]>('prog', 'dump', 'xlated', 'id', id);
-    const callsOf = (lines: string[]) => lines.filter((l) => l.startsWith('(85) '));
-    const ourCalls = callsOf(ours.map((l) => `(${l.opcode.slice(2)}) ${l.disasm}`));
-    expect(ourCalls).toEqual(callsOf(theirs.map((l) => l.disasm)));
-    expect(ourCalls[0]).toMatch(/^\(85\) call bpf_rcu_read_lock#-?\d+$/);
-    expect(ourCalls[1]).toMatch(/^\(85\) call bpf_rcu_read_unlock#-?\d+$/);
-    expect(ourCalls[2]).toMatch(/^\(85\) call pc\+5(#bpf_prog_[0-9a-f]{16}_F)?$/);
-    expect(ourCalls[3]).toMatch(/^\(85\) call pc\+2(#bpf_prog_[0-9a-f]{16}_F)?$/);
-    const text = await cli(['prog', 'dump', 'xlated', id]);
-    expect(text.stdout).toMatch(/\n {3}3: \(85\) call pc\+5/);
+    const text = await sameAsBpftool(['id', String(calls.info().id)]);
+    const ourCalls = text.split('\n').filter((l) => l.includes(' (85) '));
+    expect(ourCalls[0]).toMatch(/^ {3}0: \(85\) call bpf_rcu_read_lock#-?\d+$/);
+    expect(ourCalls[1]).toMatch(/^ {3}1: \(85\) call bpf_rcu_read_unlock#-?\d+$/);
+    expect(ourCalls[2]).toMatch(/^ {3}3: \(85\) call pc\+5(#bpf_prog_[0-9a-f]{16}_F)?$/);
+    expect(ourCalls[3]).toMatch(/^ {3}4: \(85\) call pc\+2(#bpf_prog_[0-9a-f]{16}_F)?$/);
+  });
+
+  it('prog dump xlated of a clang-built program: prototypes and source lines, line for line as bpftool', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tsebpf-cli-funcs-'));
+    const pins = uniquePin('funcs');
+    try {
+      const object = join(dir, 'funcs.o');
+      compileBpfC(new URL('fixtures/funcs.bpf.c', import.meta.url).pathname, object);
+      // bpftool loads it (with its func_info and line_info) and pins the program
+      execFileSync('bpftool', ['prog', 'loadall', object, pins]);
+      const pin = `${pins}/funcs`;
+      const text = { stdout: await sameAsBpftool(['pinned', pin]) };
+      // what the comparison covers: each kind of BTF type a prototype spells, and source lines
+      // (an indented one without its indentation)
+      const headers = text.stdout.split('\n').filter((l) => l.endsWith(':') && !/^ *\d+: /.test(l));
+      expect(headers).toEqual([
+        'int funcs(struct xdp_md * ctx):',
+        'void nothing():',
+        'int add(int x, u32 y):',
+        'u64 weigh(const struct pair * p, enum color c, volatile char * s, union word w):',
+        'unsigned char pick(restrict unsigned char * a, long b):',
+        'struct xdp_md * same(struct xdp_md * c):',
+        'int shapes(int [2]* a, int (int)* cb, const const volatile unsigned long * * pp, enum big e):',
+        // tagged() has a type tag in a parameter: bpftool prints no prototype for it
+        'int global_twice(int v):',
+      ]);
+      expect(text.stdout).toContain('\n; unsigned char buf[2] = {0, 1}; // indented');
+      expect(text.stdout).toContain('\n; return x + (int)y;\n');
+      const json = await cliJson<XlatedJson>(['prog', 'dump', 'xlated', 'pinned', pin]);
+      expect(json.filter((o) => o.proto !== undefined)).toHaveLength(8);
+    } finally {
+      rmSync(pins, { recursive: true, force: true });
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('prog dump jited: the image as hex, its length bpftool reports, and says it is not disassembled', async () => {

@@ -2,10 +2,15 @@ import { pageSize } from '@ts-ebpf/syscall';
 import { MapSpecError } from './errors.js';
 import { isKeyless, MapType, mapTypeName } from './map-types.js';
 import {
+  type ElementsRule,
+  elementsRule,
   fixedKeySize,
+  flagMask,
+  flagNames,
   isEntryless,
   isValueless,
   needsInnerMap,
+  refusedFlags,
   requiredFlag,
   valueRule,
 } from './type-rules.js';
@@ -51,9 +56,7 @@ export function checkSpec(label: string, r: CreateRequest): void {
   const t = mapTypeName(r.type);
   checkEntries(r, t, fail);
   checkSizes(r, t, fail);
-  const flag = requiredFlag(r.type);
-  if (flag !== undefined && (r.flags & flag.flag) === 0)
-    fail('flags', `0x${r.flags.toString(16)} lack ${flag.name}: ${t} maps are created with it`);
+  checkFlags(r, t, fail);
   if (needsInnerMap(r.type) && r.hasInnerMap === false)
     fail(
       'innerMap',
@@ -66,9 +69,49 @@ export function checkSpec(label: string, r: CreateRequest): void {
     );
   if (r.type === MapType.BLOOM_FILTER && r.mapExtra !== undefined && BigInt(r.mapExtra) > BLOOM_MAX_HASHES)
     fail('mapExtra', `(hash functions) is ${r.mapExtra}: a bloom filter has at most ${BLOOM_MAX_HASHES}`);
+  if (r.type === MapType.ARENA) checkArena(r, fail);
 }
 
 type Fail = (field: string, why: string) => never;
+
+function checkFlags({ type, flags }: CreateRequest, t: string, fail: Fail): void {
+  const flag = requiredFlag(type);
+  if (flag !== undefined && (flags & flag.flag) === 0)
+    fail('flags', `0x${flags.toString(16)} lack ${flag.name}: ${t} maps are created with it`);
+  const refused = refusedFlags(type, flags);
+  if (refused !== 0)
+    fail(
+      'flags',
+      `0x${flags.toString(16)} hold ${flagNames(refused).join(', ')}: ${t} maps take only ${flagNames(flagMask(type) ?? 0).join(', ')}`,
+    );
+}
+
+/** An arena spans at most 4 GiB (its pages are addressed by the low 32 bits of a pointer). */
+const ARENA_MAX_BYTES = 2n ** 32n;
+
+// kernel/bpf/arena.c (arena_map_alloc): maxEntries is the arena's pages, mapExtra the address
+// user space maps it at (0: wherever mmap puts it).
+function checkArena({ maxEntries, mapExtra }: CreateRequest, fail: Fail): void {
+  const page = BigInt(pageSize());
+  const bytes = BigInt(maxEntries) * page;
+  if (bytes > ARENA_MAX_BYTES)
+    fail(
+      'maxEntries',
+      `is ${maxEntries} pages: an arena spans at most 4 GiB (${ARENA_MAX_BYTES / page} pages)`,
+    );
+  if (mapExtra === undefined) return;
+  const start = BigInt(mapExtra);
+  if (start % page !== 0n)
+    fail(
+      'mapExtra',
+      `(the arena's user address) is 0x${start.toString(16)}: it must be page-aligned (${page})`,
+    );
+  if (start >> 32n !== (start + bytes - 1n) >> 32n)
+    fail(
+      'mapExtra',
+      `(the arena's user address) is 0x${start.toString(16)}: its ${maxEntries} pages would cross a 4 GiB boundary`,
+    );
+}
 
 function checkEntries({ type, maxEntries }: CreateRequest, t: string, fail: Fail): void {
   if (isEntryless(type)) {
@@ -87,12 +130,14 @@ function checkEntries({ type, maxEntries }: CreateRequest, t: string, fail: Fail
   }
 }
 
-function checkSizes({ type, keySize, valueSize }: CreateRequest, t: string, fail: Fail): void {
+function checkSizes({ type, keySize, valueSize, flags }: CreateRequest, t: string, fail: Fail): void {
   if (valueSize === 0 && !isValueless(type))
     fail('valueSize', `is 0: ${t} maps store values of at least 1 byte`);
   if (valueSize !== 0 && isValueless(type))
     fail('valueSize', `is ${valueSize}: ${t} maps are created with 0 (they hold no fixed-size values)`);
   if (keySize === 0 && !isKeyless(type)) fail('keySize', `is 0: ${t} maps need keys of at least 1 byte`);
+  if (keySize !== 0 && isKeyless(type))
+    fail('keySize', `is ${keySize}: ${t} maps are created with 0 (they have no keys)`);
   const key = fixedKeySize(type);
   if (key !== undefined && keySize !== key) fail('keySize', `is ${keySize}: ${t} maps take ${key}-byte keys`);
   const value = valueRule(type);
@@ -101,6 +146,8 @@ function checkSizes({ type, keySize, valueSize }: CreateRequest, t: string, fail
       'valueSize',
       `is ${valueSize}: a ${t} map's value is ${value.sizes.join(' or ')} bytes, ${value.holds}`,
     );
+  const elements = elementsRule(type, flags);
+  if (elements !== undefined && valueSize !== 0) checkElements(valueSize, elements, t, fail);
   if (type === MapType.LPM_TRIE) {
     const data = keySize - LPM_HEADER;
     if (data < 1 || data > LPM_DATA_MAX)
@@ -109,4 +156,15 @@ function checkSizes({ type, keySize, valueSize }: CreateRequest, t: string, fail
         `is ${keySize}: an LPM trie key is a 4-byte prefix length and 1..${LPM_DATA_MAX} address bytes`,
       );
   }
+}
+
+function checkElements(valueSize: number, rule: ElementsRule, t: string, fail: Fail): void {
+  const { element, most, mostFrom, holds } = rule;
+  if (valueSize % element !== 0)
+    fail('valueSize', `is ${valueSize}: a ${t} map's value holds ${holds}, a multiple of ${element} bytes`);
+  if (most !== undefined && valueSize / element > most)
+    fail(
+      'valueSize',
+      `is ${valueSize}: a ${t} map's value holds at most ${most} ${holds} (${mostFrom}), ${most * element} bytes`,
+    );
 }

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { BpfMapCreateFlag } from '@ts-ebpf/syscall';
 import { isArrayType, MapType } from './map-types.js';
 
@@ -6,7 +7,8 @@ import { isArrayType, MapType } from './map-types.js';
 // (array_map_alloc_check, fd_array_map_alloc_check), hashtab.c (fd_htab_map_alloc_check),
 // devmap.c (dev_map_init_map), cpumap.c, stackmap.c, lpm_trie.c (trie_alloc), local_storage.c,
 // bpf_local_storage.c (bpf_local_storage_map_alloc_check), reuseport_array.c,
-// net/core/sock_map.c (sock_map_alloc, sock_hash_alloc) and net/xdp/xskmap.c.
+// net/core/sock_map.c (sock_map_alloc, sock_hash_alloc), net/xdp/xskmap.c, stackmap.c
+// (stack_map_alloc) and arena.c (arena_map_alloc).
 
 const localStorage = new Set<number>([
   MapType.SK_STORAGE,
@@ -89,9 +91,94 @@ export interface FlagRule {
 
 const noPrealloc: FlagRule = { flag: BpfMapCreateFlag.NO_PREALLOC, name: 'BPF_F_NO_PREALLOC' };
 
-/** The flag a type must be created with (LPM tries and local storage: `BPF_F_NO_PREALLOC`), if any. */
+const mmapable: FlagRule = { flag: BpfMapCreateFlag.MMAPABLE, name: 'BPF_F_MMAPABLE' };
+
+/**
+ * The flag a type must be created with (LPM tries and local storage: `BPF_F_NO_PREALLOC`; arenas:
+ * `BPF_F_MMAPABLE`), if any.
+ */
 export function requiredFlag(type: number): FlagRule | undefined {
+  if (type === MapType.ARENA) return mmapable;
   return type === MapType.LPM_TRIE || localStorage.has(type) ? noPrealloc : undefined;
+}
+
+const F = BpfMapCreateFlag;
+// The only flags these types' allocation takes (stackmap.c's STACK_CREATE_FLAG_MASK; arena.c),
+// the kernel refusing any other with EINVAL. BPF_F_TOKEN_FD is not among them: map_create takes
+// it off before the type sees the flags.
+const flagMasks = new Map<number, number>([
+  [MapType.STACK_TRACE, F.NUMA_NODE | F.RDONLY | F.WRONLY | F.STACK_BUILD_ID],
+  [MapType.ARENA, F.MMAPABLE | F.SEGV_ON_FAULT | F.NO_USER_CONV],
+]);
+
+/** The `BPF_F_*` flags a type takes when it takes only some (stack traces, arenas); undefined for the others. */
+export function flagMask(type: number): number | undefined {
+  return flagMasks.get(type);
+}
+
+/** The flags in `flags` that `type` does not take (0 when it takes them all, or no rule here says). */
+export function refusedFlags(type: number, flags: number): number {
+  const mask = flagMasks.get(type);
+  return mask === undefined ? 0 : flags & ~mask & ~F.TOKEN_FD;
+}
+
+/** The names of the `BPF_F_*` flags set in `flags` (`BPF_F_NO_PREALLOC`), or `0x…` for unknown bits. */
+export function flagNames(flags: number): string[] {
+  const names: string[] = [];
+  let unknown = flags;
+  for (const [name, bit] of Object.entries(F))
+    if ((flags & bit) !== 0) {
+      names.push(`BPF_F_${name}`);
+      unknown &= ~bit;
+    }
+  if (unknown !== 0) names.push(`0x${(unknown >>> 0).toString(16)}`);
+  return names;
+}
+
+/** A value that is an array of same-size elements, up to a number of them. */
+export interface ElementsRule {
+  /** Bytes of one element: the value size is a multiple of it. */
+  readonly element: number;
+  /** The most elements a value holds; undefined when this machine does not say. */
+  readonly most: number | undefined;
+  /** Where `most` comes from. */
+  readonly mostFrom: string;
+  /** What the elements are. */
+  readonly holds: string;
+}
+
+/** `sizeof(struct bpf_stack_build_id)` (linux/bpf.h): s32 status, 20-byte build id, u64 offset or ip. */
+const STACK_BUILD_ID_SIZE = 32;
+
+/**
+ * The deepest stack a stack trace map value holds: the sysctl `kernel.perf_event_max_stack`, read
+ * now (it can change). Undefined where it does not exist: a kernel without perf events, which has
+ * no stack trace maps either (the kernel's refusal then says so).
+ */
+function maxStackDepth(): number | undefined {
+  try {
+    return Number.parseInt(readFileSync('/proc/sys/kernel/perf_event_max_stack', 'utf8'), 10);
+  } catch (e) {
+    if ((e as { code?: string }).code === 'ENOENT') return undefined;
+    throw e;
+  }
+}
+
+/**
+ * The value of a type whose value is an array of elements (a stack trace map's: instruction
+ * pointers, or `struct bpf_stack_build_id` with `BPF_F_STACK_BUILD_ID` in `flags`); undefined for
+ * the others.
+ */
+export function elementsRule(type: number, flags: number): ElementsRule | undefined {
+  if (type !== MapType.STACK_TRACE) return undefined;
+  const depth = { most: maxStackDepth(), mostFrom: 'sysctl kernel.perf_event_max_stack' };
+  if ((flags & F.STACK_BUILD_ID) !== 0)
+    return {
+      element: STACK_BUILD_ID_SIZE,
+      ...depth,
+      holds: 'struct bpf_stack_build_id frames (BPF_F_STACK_BUILD_ID)',
+    };
+  return { element: 8, ...depth, holds: 'u64 instruction pointers' };
 }
 
 /** True for the map-in-map types, created from an inner map template (`innerMap`). */

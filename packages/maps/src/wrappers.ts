@@ -166,7 +166,11 @@ export const UserRingBufMap = {
 export const ArenaMap = {
   /** Creates the arena (`BPF_F_MMAPABLE` is always set). */
   create(o: CommonOptions & { mapExtra?: bigint | number }): BpfMap<never, never> {
-    return BpfMap.create<never, never>({ ...o, flags: (o.flags ?? 0) | 0x400, type: MapType.ARENA });
+    return BpfMap.create<never, never>({
+      ...o,
+      flags: (o.flags ?? 0) | BpfMapCreateFlag.MMAPABLE,
+      type: MapType.ARENA,
+    });
   },
 };
 

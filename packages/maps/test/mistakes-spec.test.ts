@@ -1,10 +1,12 @@
 // Specs the kernel refuses for their map type, caught by BpfMap.create before it asks the kernel
 // (each was a bare MapCreateError EINVAL "the kernel refused these arguments").
+import { readFileSync } from 'node:fs';
 import { BpfMapCreateFlag } from '@ts-ebpf/syscall';
 import { catalog, describeKernel, type Mistake } from '@ts-ebpf/test-utils';
 import { BpfMap, MapSpecError, MapType, mapTypeName } from '../src/index.js';
 
-const NO_PREALLOC = BpfMapCreateFlag.NO_PREALLOC;
+const { NO_PREALLOC, STACK_BUILD_ID } = BpfMapCreateFlag;
+const depth = Number(readFileSync('/proc/sys/kernel/perf_event_max_stack', 'utf8'));
 
 /** A map's type, key size, value size, and (when not 4 and 0) its maxEntries and flags. */
 type Request = [type: number, keySize: number, valueSize: number, maxEntries?: number, flags?: number];
@@ -51,6 +53,29 @@ describeKernel('map mistakes: specs a map type does not take (error catalog)', (
     ],
     ['a task storage without BPF_F_NO_PREALLOC', [T.TASK_STORAGE, 4, 8, 0], ['lack BPF_F_NO_PREALLOC']],
     ['a ring buffer with a value size', [T.RINGBUF, 0, 8, 4096], ['valueSize is 8', 'created with 0']],
+    [
+      'a stack trace map whose value is not whole u64 frames',
+      [T.STACK_TRACE, 4, 12],
+      ['valueSize is 12', 'u64 instruction pointers', 'multiple of 8 bytes'],
+    ],
+    [
+      'a stack trace map deeper than kernel.perf_event_max_stack',
+      [T.STACK_TRACE, 4, (depth + 1) * 8],
+      [`at most ${depth} u64`, 'perf_event_max_stack', `${depth * 8} bytes`],
+    ],
+    [
+      'a build-id stack trace map whose value is not whole build-id frames',
+      [T.STACK_TRACE, 4, 16, 4, STACK_BUILD_ID],
+      ['valueSize is 16', 'bpf_stack_build_id', 'multiple of 32 bytes'],
+    ],
+    [
+      'a stack trace map with a flag it does not take',
+      [T.STACK_TRACE, 4, 16, 4, NO_PREALLOC],
+      [
+        'flags 0x1 hold BPF_F_NO_PREALLOC',
+        'take only BPF_F_NUMA_NODE, BPF_F_RDONLY, BPF_F_WRONLY, BPF_F_STACK_BUILD_ID',
+      ],
+    ],
   ];
   catalog(cases.map(([what, r, names]) => refused(what, r, names)));
 });

@@ -1,8 +1,9 @@
 // The spec check's rules of each map type are the kernel's: it refuses what this kernel refuses
 // (EINVAL), and takes what it takes; a local-storage map gets the BTF the kernel wants.
-import { BpfMapCreateFlag, btfLoad, close, fdTarget, mapCreate, pidfdOpen } from '@ts-ebpf/syscall';
+import { readFileSync } from 'node:fs';
+import { BpfMapCreateFlag, btfLoad, close, fdTarget, mapCreate, pageSize, pidfdOpen } from '@ts-ebpf/syscall';
 import { describeKernel, leakedFds, openFds } from '@ts-ebpf/test-utils';
-import { expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   BpfMap,
   checkMapSpec,
@@ -14,7 +15,10 @@ import {
   u64,
 } from '../src/index.js';
 
-const NO_PREALLOC = BpfMapCreateFlag.NO_PREALLOC;
+const { NO_PREALLOC, STACK_BUILD_ID, RDONLY, ZERO_SEED, MMAPABLE, SEGV_ON_FAULT, NO_USER_CONV, NUMA_NODE } =
+  BpfMapCreateFlag;
+// The deepest stack a stack trace value holds on this machine (a value one frame deeper is refused).
+const depth = Number(readFileSync('/proc/sys/kernel/perf_event_max_stack', 'utf8'));
 type Request = Omit<MapCreateRequest, 'maxEntries' | 'flags'> & { maxEntries?: number; flags?: number };
 
 // A sweep around each rule: sizes, entries and flags the type takes and some it does not.
@@ -58,6 +62,34 @@ const requests: Request[] = [
   ...[0, 4].map((maxEntries) => ({ type: MapType.CGROUP_STORAGE, keySize: 8, valueSize: 8, maxEntries })),
   ...[0, 8].map((valueSize) => ({ type: MapType.RINGBUF, keySize: 0, valueSize, maxEntries: 4096 })),
   { type: MapType.STRUCT_OPS, keySize: 4, valueSize: 8, maxEntries: 1, hasVmlinuxValueType: false },
+  // stack traces: u64 frames (or 32-byte build-id frames), at most kernel.perf_event_max_stack
+  ...[4, 8, 12, 16, 20, depth * 8, (depth + 1) * 8].map((valueSize) => ({
+    type: MapType.STACK_TRACE,
+    keySize: 4,
+    valueSize,
+  })),
+  ...[8, 16, 24, 32, 48, 64, depth * 32, (depth + 1) * 32].map((valueSize) => ({
+    type: MapType.STACK_TRACE,
+    keySize: 4,
+    valueSize,
+    flags: STACK_BUILD_ID,
+  })),
+  ...[RDONLY, NO_PREALLOC, ZERO_SEED, MMAPABLE].map((flags) => ({
+    type: MapType.STACK_TRACE,
+    keySize: 4,
+    valueSize: 16,
+    flags,
+  })),
+  // the keyless types take keySize 0 only
+  ...[MapType.QUEUE, MapType.STACK, MapType.BLOOM_FILTER].flatMap((type) =>
+    [0, 4].map((keySize) => ({ type, keySize, valueSize: 8 })),
+  ),
+  ...[MapType.RINGBUF, MapType.USER_RINGBUF].map((type) => ({
+    type,
+    keySize: 4,
+    valueSize: 0,
+    maxEntries: 4096,
+  })),
 ];
 
 const describeRequest = (r: Request) =>
@@ -108,6 +140,79 @@ function kernelRefuses(
     return true;
   }
 }
+
+// Arenas by kernel/bpf/arena.c (arena_map_alloc), not by this kernel: it refuses every arena with
+// EPERM (map_create's capability check) before arena_map_alloc looks at the request, so a sweep
+// here could not tell a right rule from a wrong one.
+describe('map spec rules of arenas, from the kernel source', () => {
+  const page = pageSize();
+  const most = 2 ** 32 / page;
+  const arena = (o: Partial<MapCreateRequest>): MapCreateRequest => ({
+    type: MapType.ARENA,
+    keySize: 0,
+    valueSize: 0,
+    maxEntries: 2,
+    flags: MMAPABLE,
+    ...o,
+  });
+  const fieldRefused = (r: MapCreateRequest): string | undefined => {
+    try {
+      checkMapSpec('m', r);
+      return undefined;
+    } catch (e) {
+      if (e instanceof MapSpecError) return e.field;
+      throw e;
+    }
+  };
+
+  it('takes an mmapable arena of up to 4 GiB, at a page-aligned address within one 4 GiB span', () => {
+    for (const r of [
+      arena({}),
+      arena({ flags: MMAPABLE | SEGV_ON_FAULT | NO_USER_CONV }),
+      arena({ maxEntries: most }),
+      arena({ mapExtra: 2n ** 32n }),
+      arena({ mapExtra: 2 ** 32 - page, maxEntries: 1 }),
+      arena({ mapExtra: 0x7f00_0000_0000n, maxEntries: most }),
+    ])
+      expect(
+        fieldRefused(r),
+        JSON.stringify(r, (_, v) => (typeof v === 'bigint' ? `${v}n` : v)),
+      ).toBeUndefined();
+  });
+
+  it('refuses an arena without BPF_F_MMAPABLE, with other flags, keys, values, over 4 GiB or across a 4 GiB boundary', () => {
+    const cases: [MapCreateRequest, string][] = [
+      [arena({ flags: 0 }), 'flags'],
+      [arena({ flags: SEGV_ON_FAULT }), 'flags'],
+      [arena({ flags: MMAPABLE | NO_PREALLOC }), 'flags'],
+      [arena({ flags: MMAPABLE | NUMA_NODE }), 'flags'],
+      [arena({ flags: MMAPABLE | RDONLY }), 'flags'],
+      [arena({ keySize: 4 }), 'keySize'],
+      [arena({ valueSize: 8 }), 'valueSize'],
+      [arena({ maxEntries: 0 }), 'maxEntries'],
+      [arena({ maxEntries: most + 1 }), 'maxEntries'],
+      [arena({ mapExtra: page + 1 }), 'mapExtra'],
+      [arena({ mapExtra: 2 ** 32 - page, maxEntries: 2 }), 'mapExtra'],
+      [arena({ mapExtra: 2n ** 32n, maxEntries: most + 1 }), 'maxEntries'],
+    ];
+    for (const [r, field] of cases)
+      expect(
+        fieldRefused(r),
+        JSON.stringify(r, (_, v) => (typeof v === 'bigint' ? `${v}n` : v)),
+      ).toBe(field);
+  });
+
+  it('names the flags an arena does not take, and the one it needs', () => {
+    expect(() =>
+      checkMapSpec("arena map 'heap'", arena({ flags: MMAPABLE | NO_PREALLOC | (1 << 30) })),
+    ).toThrow(
+      /flags 0x40000401 hold BPF_F_NO_PREALLOC, 0x40000000: arena maps take only BPF_F_MMAPABLE, BPF_F_SEGV_ON_FAULT, BPF_F_NO_USER_CONV$/,
+    );
+    expect(() => checkMapSpec("arena map 'heap'", arena({ flags: 0 }))).toThrow(
+      /flags 0x0 lack BPF_F_MMAPABLE/,
+    );
+  });
+});
 
 describeKernel('map spec rules: the kernel refuses what the check refuses, and only that', () => {
   it('every rule agrees with this kernel on a sweep of sizes, entries, flags and inner maps', () => {

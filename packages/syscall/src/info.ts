@@ -142,6 +142,11 @@ interface InfoBufferLayout {
   pointer: number;
   length: number;
   unit: number;
+  /**
+   * The field where the caller says how large it takes one record to be (`func_info_rec_size`,
+   * `line_info_rec_size`): set to `unit`, the record size the kernel requires, on every call.
+   */
+  recordSize?: number;
 }
 
 /**
@@ -150,13 +155,20 @@ interface InfoBufferLayout {
  * `progXlatedInsns` (`xlated_prog_insns` / `xlated_prog_len`), `progMapIds` (`map_ids` /
  * `nr_map_ids`, 4-byte ids), `progJitedKsyms` (`jited_ksyms` / `nr_jited_ksyms`: the kernel
  * address of each JIT-compiled function, main program first, then the subprograms in order;
- * 8-byte addresses), `btfData` (`btf` / `btf_size`), `btfName` (`name` / `name_len`).
+ * 8-byte addresses), `progFuncInfo` (`func_info` / `nr_func_info`: a `struct bpf_func_info`
+ * { insn_off, type_id } for each function, 8 bytes), `progLineInfo` (`line_info` /
+ * `nr_line_info`: a `struct bpf_line_info` { insn_off, file_name_off, line_off, line_col } for
+ * each source line, 16 bytes), `btfData` (`btf` / `btf_size`), `btfName` (`name` / `name_len`).
+ * The record sizes of func_info and line_info are given to the kernel too (it refuses any but
+ * its own).
  */
 const INFO_BUFFERS = {
   progJitedInsns: { infoSize: PROG_INFO_SIZE, pointer: 24, length: 16, unit: 1 },
   progXlatedInsns: { infoSize: PROG_INFO_SIZE, pointer: 32, length: 20, unit: 1 },
   progMapIds: { infoSize: PROG_INFO_SIZE, pointer: 56, length: 52, unit: 4 },
   progJitedKsyms: { infoSize: PROG_INFO_SIZE, pointer: 112, length: 104, unit: 8 },
+  progFuncInfo: { infoSize: PROG_INFO_SIZE, pointer: 136, length: 144, unit: 8, recordSize: 132 },
+  progLineInfo: { infoSize: PROG_INFO_SIZE, pointer: 152, length: 148, unit: 16, recordSize: 172 },
   btfData: { infoSize: BTF_INFO_SIZE, pointer: 0, length: 8, unit: 1 },
   btfName: { infoSize: BTF_INFO_SIZE, pointer: 16, length: 24, unit: 1 },
 } as const satisfies Record<string, InfoBufferLayout>;
@@ -199,6 +211,7 @@ export function infoBuffer(fd: number, field: InfoBufferField, into: Uint8Array)
   const info = new Uint8Array(layout.infoSize);
   const v = view(info);
   v.setUint32(layout.length, into.byteLength / layout.unit, le);
+  if (layout.recordSize !== undefined) v.setUint32(layout.recordSize, layout.unit, le);
   if (into.byteLength > 0) v.setBigUint64(layout.pointer, addressOf(into), le);
   objGetInfoByFd(fd, info);
   return {

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { bpf } from '@ts-ebpf/dsl';
-import { describeKernel, hostCode, returns } from '@ts-ebpf/test-utils';
+import { describeKernel, hostCode, programDebugInfo, returns } from '@ts-ebpf/test-utils';
 import { expect, it } from 'vitest';
 import {
   BpfArgumentError,
@@ -10,6 +10,7 @@ import {
   btfGetFdById,
   btfGetNextId,
   btfInfo,
+  btfLoad,
   close,
   infoBuffer,
   mapCreate,
@@ -93,6 +94,32 @@ describeKernel('infoBuffer', () => {
       expect(() => infoBuffer(prog, 'progJitedKsyms', new Uint8Array(4))).toThrow(/progJitedKsyms.*8-byte/);
     } finally {
       close(prog);
+    }
+  });
+
+  it('copies a program’s func_info and line_info records, asking in the kernel’s record sizes', () => {
+    const { btf: blob, funcInfo, lineInfo } = programDebugInfo('main', ['return 0;', 'return 0;']);
+    const btf = btfLoad({ btf: blob, logSize: 0 });
+    const prog = progLoad({
+      progType: BpfProgType.SOCKET_FILTER,
+      insns: hostCode(bpf`r0 = 0; exit`),
+      progBtfFd: btf,
+      funcInfo,
+      lineInfo,
+    });
+    try {
+      expect(infoBuffer(prog, 'progFuncInfo', new Uint8Array(0)).byteLength).toBe(8);
+      const funcs = new Uint8Array(8);
+      expect(infoBuffer(prog, 'progFuncInfo', funcs)).toEqual({ byteLength: 8, withheld: false });
+      expect(funcs).toEqual(funcInfo);
+      expect(infoBuffer(prog, 'progLineInfo', new Uint8Array(0)).byteLength).toBe(32);
+      const lines = new Uint8Array(32);
+      expect(infoBuffer(prog, 'progLineInfo', lines)).toEqual({ byteLength: 32, withheld: false });
+      expect(lines).toEqual(lineInfo);
+      expect(() => infoBuffer(prog, 'progLineInfo', new Uint8Array(8))).toThrow(/progLineInfo.*16-byte/);
+    } finally {
+      close(prog);
+      close(btf);
     }
   });
 

@@ -18,6 +18,7 @@ export { type FrameOptions, frame, inetChecksum, type L4, mac, udpPayloads } fro
 export { describeKernel, itIfSupported, kernelRequired, kernelUnavailableReason } from './kernel.js';
 export { catalog, type Mistake } from './mistakes.js';
 export { LoopbackNetns, type RunningTool, VethPair } from './netns.js';
+export { hostWords, type ProgramDebugInfo, programDebugInfo } from './program-btf.js';
 export { counterProgram, hostCode, returns } from './programs.js';
 export { type PureImportOptions, type PureImportResult, REFUSED, runWithoutNative } from './pure-import.js';
 export { seededRandom } from './random.js';

@@ -10,8 +10,9 @@ import type { Output } from '../output.js';
 import { bootTimeMs } from '../proc-files.js';
 import { jitedFunctions, programCode } from '../prog-code.js';
 import { type ProgRecord, progRecord } from '../prog-record.js';
+import { xlatedAnnotations } from '../prog-source.js';
 import { openProgram, REF_FORMS, readRef } from '../targets.js';
-import { opcodeHex, xlatedListing } from '../xlated.js';
+import { opcodeHex, type XlatedLine, xlatedListing } from '../xlated.js';
 
 /** Every loaded program's record, in id order. */
 function allPrograms(): ProgRecord[] {
@@ -78,27 +79,42 @@ const dumpXlated: Subcommand = {
   words: ['dump', 'xlated'],
   args: 'PROG',
   summary: 'the instructions as the verifier rewrote them, disassembled',
-  details: `PROG := ${REF_FORMS}\nMap references show as map[id:N]; helper calls are named from /proc/kallsyms, bpf-to-bpf calls as call pc+OFF#<the subprogram's kernel symbol>, kfunc calls by name (call bpf_rcu_read_lock#N).\nJSON: [{ "pc", "opcode", "disasm" }].`,
+  details: `PROG := ${REF_FORMS}\nMap references show as map[id:N]; helper calls are named from /proc/kallsyms, bpf-to-bpf calls as call pc+OFF#<the subprogram's kernel symbol>, kfunc calls by name (call bpf_rcu_read_lock#N); instructions in the kernel's syntax (r0 = *(u32 *)(r1 +0), if r1 == 0x1 goto pc+1). A program loaded with BTF has each function headed by its prototype (int f1(int x):) and each source line's instructions by the line (; return x + 1;), as bpftool prints them.\nJSON: [{ "pc", "opcode", "proto"?, "src"?, "disasm" }].`,
   run(args, out) {
     const lines = withProgram(args, (p, subject) => {
       let symbols: KernelSymbols | undefined;
-      return xlatedListing(programCode(p, 'xlated', subject), {
+      const names = {
         symbols: () => {
           symbols ??= readKernelSymbols();
           return symbols;
         },
         functions: () => jitedFunctions(p),
         kernelBtf,
-      });
+      };
+      return xlatedListing(programCode(p, 'xlated', subject), names, xlatedAnnotations(p, subject));
     });
     if (args.flags.json)
-      out.json(lines.map((l) => ({ pc: l.pc, opcode: `0x${opcodeHex(l.opcode)}`, disasm: l.text })));
-    else
-      out.text(
-        lines.map((l) => `${String(l.pc).padStart(4)}: (${opcodeHex(l.opcode)}) ${l.text}`).join('\n'),
+      out.json(
+        lines.map((l) => ({
+          pc: l.pc,
+          opcode: `0x${opcodeHex(l.opcode)}`,
+          ...(l.proto !== undefined && { proto: l.proto }),
+          ...(l.src !== undefined && { src: l.src }),
+          disasm: l.text,
+        })),
       );
+    else out.text(lines.flatMap(xlatedText).join('\n'));
   },
 };
+
+/** The text lines of one instruction: its function's prototype, its source line, then itself. */
+function xlatedText(l: XlatedLine): string[] {
+  return [
+    ...(l.proto !== undefined ? [`${l.proto}:`] : []),
+    ...(l.src !== undefined ? [`; ${l.src}`] : []),
+    `${String(l.pc).padStart(4)}: (${opcodeHex(l.opcode)}) ${l.text}`,
+  ];
+}
 
 const dumpJited: Subcommand = {
   words: ['dump', 'jited'],

@@ -46,9 +46,11 @@ const elementSize = (c: Codec<unknown>) => (c as unknown as { element: Codec<unk
  * @throws CodecError when a codec's size differs from the spec's, or neither is given
  */
 export function specCodecs<K, V>(spec: MapSpec<K, V>): FittedCodecs<K, V> {
-  const key = isKeyless(spec.type)
-    ? (bytes(0) as unknown as Codec<K>)
-    : resolveCodec(spec.key, spec.keySize, 'key');
+  // A keyless type's key is empty; a key given anyway keeps its size, which the spec check refuses.
+  const key =
+    isKeyless(spec.type) && spec.key === undefined && (spec.keySize ?? 0) === 0
+      ? (bytes(0) as unknown as Codec<K>)
+      : resolveCodec(spec.key, spec.keySize, 'key');
   let value = resolveCodec(spec.value, spec.valueSize ?? (spec.value ? undefined : 0), 'value');
   if (!isPerCpuType(spec.type)) return { key, value, valueSize: value.size };
   if (!isPerCpu(value)) {

@@ -9,6 +9,8 @@ export { type XdpStatistics, XdpUmemHeadroomError } from '@ts-ebpf/syscall';
 export { XdpBindFlag, XdpOptionFlag } from '@ts-ebpf/uapi';
 export {
   XskQueueBusyError,
+  type XskQueueCounts,
+  XskQueueRangeError,
   XskReceiveOnlyError,
   XskReentrantReceiveError,
   XskSocketError,

@@ -20,9 +20,10 @@ import {
   xdpWakeupRx,
   xdpWakeupTx,
 } from '@ts-ebpf/syscall';
-import { XdpOptionFlag } from '@ts-ebpf/uapi';
+import { XdpBindFlag, XdpOptionFlag } from '@ts-ebpf/uapi';
 import { XskQueueBusyError, XskReceiveOnlyError, XskReentrantReceiveError } from './errors.js';
 import { checkXskOptions, type XskBatchOptions, type XskRingKind, type XskSocketOptions } from './options.js';
+import { bindRangeError, checkQueueRange } from './queue-range.js';
 import { XskRing } from './ring.js';
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -74,6 +75,7 @@ export class XskSocket implements Disposable {
   private constructor(o: XskSocketOptions) {
     const { frameSize, frameCount, sizes, headroom, bindFlags, queueId, needWakeup } = checkXskOptions(o);
     this.ifindex = resolveIfindex(o.interface);
+    checkQueueRange(o.interface, this.ifindex, queueId);
     this.queueId = queueId;
     this.frameSize = frameSize;
     this.#needWakeup = needWakeup;
@@ -112,6 +114,10 @@ export class XskSocket implements Disposable {
         if (e instanceof BpfSyscallError && e.code === 'EBUSY') {
           throw new XskQueueBusyError(o.interface, this.ifindex, this.queueId, { cause: e });
         }
+        if (e instanceof BpfSyscallError && e.code === 'EINVAL') {
+          const zeroCopy = (bindFlags & XdpBindFlag.ZEROCOPY) !== 0;
+          throw bindRangeError(o.interface, this.ifindex, queueId, zeroCopy, e) ?? e;
+        }
         throw e;
       }
     } catch (e) {
@@ -127,9 +133,11 @@ export class XskSocket implements Disposable {
    * Creates the socket, its UMEM and rings, hands the receive frames to the kernel and binds
    * to `interface` / `queueId`. Bad options throw `BpfArgumentError` naming the option before
    * any system call (the interface lookup included); an unknown interface throws
-   * `InterfaceNotFoundError`, a headroom the kernel build has no room for
-   * `XdpUmemHeadroomError`, a queue with a socket bound {@link XskQueueBusyError}, and other
-   * kernel refusals the errno's error (`EOPNOTSUPP` for `'zerocopy'` on a driver without it).
+   * `InterfaceNotFoundError`, a queue id beyond the interface's queues
+   * `XskQueueRangeError` (before the socket is made where the interface's queue counts
+   * tell), a headroom the kernel build has no room for `XdpUmemHeadroomError`, a queue with a
+   * socket bound {@link XskQueueBusyError}, and other kernel refusals the errno's error
+   * (`EOPNOTSUPP` for `'zerocopy'` on a driver without it).
    */
   static open(options: XskSocketOptions): XskSocket {
     return new XskSocket(options);

@@ -4,7 +4,13 @@ import { InterfaceNotFoundError } from '@ts-ebpf/programs';
 import { BpfArgumentError, BpfSyscallError, InvalidArgumentError, ObjectClosedError } from '@ts-ebpf/syscall';
 import { catalog, describeKernel, VethPair } from '@ts-ebpf/test-utils';
 import { afterAll, beforeAll } from 'vitest';
-import { XdpUmemHeadroomError, XskQueueBusyError, XskReceiveOnlyError, XskSocket } from '../src/index.js';
+import {
+  XdpUmemHeadroomError,
+  XskQueueBusyError,
+  XskQueueRangeError,
+  XskReceiveOnlyError,
+  XskSocket,
+} from '../src/index.js';
 
 const pair = new VethPair('xm', 164);
 const small = { frameCount: 8, fillSize: 4, rxSize: 4, txSize: 4, completionSize: 4 } as const;
@@ -86,6 +92,18 @@ describeKernel('@ts-ebpf/xsk error catalog', () => {
       act: () => XskSocket.open({ interface: 'nosuchif0', ...small }),
       error: InterfaceNotFoundError,
       names: ['nosuchif0'],
+    },
+    {
+      what: 'an ifindex no interface has',
+      act: () => XskSocket.open({ interface: 0x7ffffff0, ...small }),
+      error: InterfaceNotFoundError,
+      names: ['ifindex 2147483632'],
+    },
+    {
+      what: "a queue beyond the interface's queues, refused before the socket is made",
+      act: () => XskSocket.open({ interface: pair.host, ...small, queueId: 5 }),
+      error: XskQueueRangeError,
+      names: ['queue 5', `'${pair.host}'`, '5 RX and 5 TX queues in use', '0 to 4'],
     },
     {
       what: 'zero-copy on a driver without it (veth)',

@@ -145,6 +145,17 @@ export class XskReentrantReceiveError extends XskSocketError {
   }
 }
 
+/** The way a one-way socket was opened, and what a call it cannot serve is told. */
+const ONE_WAY = {
+  'receive-only':
+    'opened receive-only (txSize: 0) and has no TX ring; open it with a txSize and a frameCount above fillSize to transmit',
+  'transmit-only': 'opened transmit-only (rxSize: 0) and has no RX ring; open it with an rxSize to receive',
+} as const;
+
+/** The message of a call on a socket opened one way only, which it cannot serve. */
+const oneWay = (call: string, ifindex: number, queueId: number, way: keyof typeof ONE_WAY) =>
+  `${onSocket(call, ifindex, queueId)}: it was ${ONE_WAY[way]}`;
+
 /**
  * A transmit call (`transmit()`, `flush()`) on an AF_XDP socket opened receive-only
  * (`txSize: 0`): it has no TX ring and no frame to transmit from.
@@ -156,12 +167,23 @@ export class XskReceiveOnlyError extends XskSocketError {
    * @param queueId - its queue
    */
   constructor(call: string, ifindex: number, queueId: number) {
-    super(
-      `${onSocket(call, ifindex, queueId)}: it was opened receive-only (txSize: 0) and has no TX ring; ` +
-        'open it with a txSize and a frameCount above fillSize to transmit',
-      ifindex,
-      queueId,
-    );
+    super(oneWay(call, ifindex, queueId, 'receive-only'), ifindex, queueId);
     this.name = 'XskReceiveOnlyError';
+  }
+}
+
+/**
+ * A receive call (`receive()`, `receiveEach()`, `batches()`) on an AF_XDP socket opened
+ * transmit-only (`rxSize: 0`): it has no RX ring and hands no frame to the kernel to receive into.
+ */
+export class XskTransmitOnlyError extends XskSocketError {
+  /**
+   * @param call - the call (`'receive()'`, `'receiveEach()'`)
+   * @param ifindex - the socket's interface index
+   * @param queueId - its queue
+   */
+  constructor(call: string, ifindex: number, queueId: number) {
+    super(oneWay(call, ifindex, queueId, 'transmit-only'), ifindex, queueId);
+    this.name = 'XskTransmitOnlyError';
   }
 }

@@ -14,6 +14,7 @@ export {
   XskReceiveOnlyError,
   XskReentrantReceiveError,
   XskSocketError,
+  XskTransmitOnlyError,
 } from './errors.js';
 export type { XskBatchOptions, XskMode, XskSocketOptions } from './options.js';
 export { XskSocket } from './socket.js';

@@ -10,6 +10,7 @@ import {
   XskQueueRangeError,
   XskReceiveOnlyError,
   XskSocket,
+  XskTransmitOnlyError,
 } from '../src/index.js';
 
 const pair = new VethPair('xm', 164);
@@ -17,7 +18,7 @@ const small = { frameCount: 8, fillSize: 4, rxSize: 4, txSize: 4, completionSize
 
 describeKernel('@ts-ebpf/xsk error catalog', () => {
   beforeAll(() => {
-    pair.create(5);
+    pair.create(6);
   });
   afterAll(() => pair.destroy());
 
@@ -76,6 +77,16 @@ describeKernel('@ts-ebpf/xsk error catalog', () => {
           ['frameCount', 'at least one must be left to transmit', 'txSize: 0'],
         ],
         [
+          'neither an RX nor a TX ring',
+          { rxSize: 0, txSize: 0 },
+          ['rxSize and txSize are both 0', 'an RX ring or a TX ring'],
+        ],
+        [
+          'a transmit-only socket without a frame',
+          { rxSize: 0, frameCount: 0 },
+          ['frameCount', 'transmit-only', 'got 0'],
+        ],
+        [
           'a receive-only socket with frames past the fill ring',
           { txSize: 0, frameCount: 8 },
           ['frameCount', 'receive-only', 'got 8'],
@@ -101,9 +112,9 @@ describeKernel('@ts-ebpf/xsk error catalog', () => {
     },
     {
       what: "a queue beyond the interface's queues, refused before the socket is made",
-      act: () => XskSocket.open({ interface: pair.host, ...small, queueId: 5 }),
+      act: () => XskSocket.open({ interface: pair.host, ...small, queueId: 6 }),
       error: XskQueueRangeError,
-      names: ['queue 5', `'${pair.host}'`, '5 RX and 5 TX queues in use', '0 to 4'],
+      names: ['queue 6', `'${pair.host}'`, '6 RX and 6 TX queues in use', '0 to 5'],
     },
     {
       what: 'zero-copy on a driver without it (veth)',
@@ -128,6 +139,15 @@ describeKernel('@ts-ebpf/xsk error catalog', () => {
       },
       error: XskReceiveOnlyError,
       names: ['transmit()', 'queue 4', 'txSize: 0'],
+    },
+    {
+      what: 'receiving on a transmit-only socket',
+      act: () => {
+        using xsk = XskSocket.open({ interface: pair.host, ...small, rxSize: 0, frameCount: 4, queueId: 5 });
+        xsk.receive();
+      },
+      error: XskTransmitOnlyError,
+      names: ['receive()', 'queue 5', 'rxSize: 0'],
     },
     {
       what: 'a second socket on a queue that has one',

@@ -592,7 +592,10 @@ export class BpfMap<K, V> implements Disposable, ClosesLater {
     this.#pinned = path;
   }
 
-  /** Removes the pin made by {@link pin} (or the one at `path`). */
+  /**
+   * Removes the pin made by {@link pin} (or the one at `path`; a pin missing is passed over).
+   * @throws UnpinError (from `@ts-ebpf/syscall`) when the removal fails otherwise, naming the path
+   */
   unpin(path: string | undefined = this.#pinned): void {
     if (path === undefined) return;
     unpin(path);

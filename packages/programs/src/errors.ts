@@ -2,11 +2,16 @@ import { EbpfError } from '@ts-ebpf/uapi';
 
 /** A network interface that does not exist in the calling thread's network namespace. */
 export class InterfaceNotFoundError extends EbpfError {
-  /** The interface name asked for. */
-  readonly interface: string;
-  /** @param name - the interface name; @param options - the error it explains */
-  constructor(name: string, options?: ErrorOptions) {
-    super(`there is no network interface '${name}' in this network namespace`, options);
+  /** The interface asked for: its name, or its ifindex. */
+  readonly interface: string | number;
+  /** @param name - the interface name or ifindex; @param options - the error it explains */
+  constructor(name: string | number, options?: ErrorOptions) {
+    super(
+      typeof name === 'number'
+        ? `there is no network interface with ifindex ${name} in this network namespace`
+        : `there is no network interface '${name}' in this network namespace`,
+      options,
+    );
     this.interface = name;
   }
 }

@@ -106,7 +106,8 @@ export type { ProgramLoadOptions } from './load-options.js';
 export type { LogOptions } from './log.js';
 export { attachTypeLabel, linkTypeLabel, progTypeLabel } from './names.js';
 export { type Interface, ifindex, ifname } from './netlink/ifindex.js';
-export { NetlinkError, RtNetlink, withRtNetlink } from './netlink/socket.js';
+export { type InterfaceQueues, interfaceQueues } from './netlink/queues.js';
+export { NETLINK_GENERIC, NETLINK_ROUTE, NetlinkError, RtNetlink, withRtNetlink } from './netlink/socket.js';
 export { inNetns, type NetnsTarget, netnsPath } from './netns.js';
 export {
   bpfCookieSupported,

@@ -123,7 +123,10 @@ export class Link implements Disposable {
     pinObject(this.fd, path);
   }
 
-  /** Removes a pin. */
+  /**
+   * Removes a pin (one missing is passed over).
+   * @throws UnpinError (from `@ts-ebpf/syscall`) when the removal fails otherwise, naming the path
+   */
   unpin(path: string): void {
     unpin(path);
   }

@@ -315,7 +315,10 @@ export class Program implements Disposable, ClosesLater {
     pinObject(this.fd, path);
   }
 
-  /** Removes a pin (the program lives on while referenced). */
+  /**
+   * Removes a pin (the program lives on while referenced; a pin missing is passed over).
+   * @throws UnpinError (from `@ts-ebpf/syscall`) when the removal fails otherwise, naming the path
+   */
   unpin(path: string): void {
     unpin(path);
   }

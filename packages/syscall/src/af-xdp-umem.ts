@@ -67,7 +67,10 @@ export class XdpUmemHeadroomError extends EbpfError {
 
 /** Options of {@link xdpUmemRegister}. */
 export interface XdpUmemRegistration {
-  /** Bytes of one frame (chunk): a power of two from 2048 up to the page size, in aligned mode. */
+  /**
+   * Bytes of one frame (chunk): from 2048 up to the page size, and a power of two unless the
+   * UMEM is unaligned (`XdpUmemFlag.UNALIGNED_CHUNK_FLAG`).
+   */
   readonly chunkSize: number;
   /**
    * Bytes the kernel leaves free before each received packet, past its own 256: at most
@@ -81,10 +84,10 @@ export interface XdpUmemRegistration {
 /**
  * `setsockopt(XDP_UMEM_REG)`: registers `umem` (a writable, page-aligned mapping) as the packet
  * memory of socket `fd`, cut in frames of `chunkSize` bytes. The kernel pins the pages; they
- * must stay mapped while the socket is open. Checked first: the frame size (a power of two
- * from 2048 up to the page size unless `XdpUmemFlag.UNALIGNED_CHUNK_FLAG`), a headroom that
- * leaves room for a packet ({@link xdpMaxHeadroom}), and a length that is a whole number of
- * frames.
+ * must stay mapped while the socket is open. Checked first: the frame size (from 2048 up to the
+ * page size in either mode, and a power of two unless `XdpUmemFlag.UNALIGNED_CHUNK_FLAG`), a
+ * headroom that leaves room for a packet ({@link xdpMaxHeadroom}), and a length that is a whole
+ * number of frames (unaligned: at least one frame).
  * @throws XdpUmemHeadroomError when the kernel refuses the headroom (a limit that depends on
  *   its build, see {@link xdpMaxHeadroom}).
  */
@@ -95,12 +98,16 @@ export function xdpUmemRegister(fd: number, umem: MappedMemory, o: XdpUmemRegist
     throw new BpfArgumentError('umem', 'must be a writable mapping (Prot.READ | Prot.WRITE)');
   const flags = checkU32(o.flags ?? 0, 'flags');
   const unaligned = (flags & XdpUmemFlag.UNALIGNED_CHUNK_FLAG) !== 0;
-  const chunkSize = checkInt(
-    o.chunkSize,
-    'chunkSize',
-    XDP_UMEM_MIN_CHUNK_SIZE,
-    unaligned ? 0xffffffff : pageSize(),
-  );
+  const chunkSize = checkInt(o.chunkSize, 'chunkSize', XDP_UMEM_MIN_CHUNK_SIZE, 0xffffffff);
+  if (chunkSize > pageSize()) {
+    // xdp_umem_reg() answers EINVAL to a chunk_size above PAGE_SIZE before it looks at the
+    // alignment flag or the memory: Linux 6.18 refuses it on a MAP_HUGETLB UMEM too.
+    throw new BpfArgumentError(
+      'chunkSize',
+      `${chunkSize} is above the page size (${pageSize()}): the kernel takes frames of at most a page, ` +
+        `in aligned and unaligned mode alike, hugepage-backed UMEM included`,
+    );
+  }
   if (!unaligned && (chunkSize & (chunkSize - 1)) !== 0) {
     throw new BpfArgumentError(
       'chunkSize',
@@ -114,6 +121,10 @@ export function xdpUmemRegister(fd: number, umem: MappedMemory, o: XdpUmemRegist
       `its ${umem.length} bytes are not a whole number of ${chunkSize}-byte frames`,
     );
   }
+  if (umem.length < chunkSize) {
+    // Unaligned mode takes a partial frame at the end, but not a UMEM without one whole frame.
+    throw new BpfArgumentError('umem', `its ${umem.length} bytes hold no whole ${chunkSize}-byte frame`);
+  }
   const L = AF_XDP_LAYOUTS.xdp_umem_reg;
   const storage = new ArrayBuffer(L.SIZE);
   const reg = new Uint8Array(storage);
@@ -126,10 +137,9 @@ export function xdpUmemRegister(fd: number, umem: MappedMemory, o: XdpUmemRegist
   try {
     sysSetsockopt(fd, AfXdp.SOL_XDP, XdpSockopt.UMEM_REG, reg);
   } catch (e) {
-    // With the rules above checked, a frame no larger than a page and no flag but the
-    // alignment one, the kernel's only EINVAL left is the headroom's tailroom rule.
-    const onlyHeadroomLeft =
-      headroom > 0 && chunkSize <= pageSize() && (flags & ~XdpUmemFlag.UNALIGNED_CHUNK_FLAG) === 0;
+    // With the rules above checked and no flag but the alignment one, the kernel's only EINVAL
+    // left is the headroom's tailroom rule.
+    const onlyHeadroomLeft = headroom > 0 && (flags & ~XdpUmemFlag.UNALIGNED_CHUNK_FLAG) === 0;
     if (e instanceof BpfSyscallError && e.code === 'EINVAL' && onlyHeadroomLeft) {
       throw new XdpUmemHeadroomError(headroom, chunkSize, { cause: e });
     }

@@ -1,5 +1,6 @@
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmdirSync, unlinkSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { UnpinError } from './errors.js';
 import { sysMount } from './ffi.js';
 import { objGet, objPin } from './object-commands.js';
 import { checkPinPath } from './pin-path.js';
@@ -54,7 +55,32 @@ export function getPinned(path: string, fileFlags = 0): number {
   return objGet(path, fileFlags);
 }
 
-/** Removes a pin (the object lives on while other references exist). Missing pins are ignored. */
+/**
+ * Removes a pin (the object lives on while other references exist). Missing pins are ignored.
+ * @throws UnpinError when the unlink fails otherwise (a path component that is not a
+ *   directory, a directory at `path`, missing permission), naming the path; the filesystem's
+ *   error is the `cause`
+ */
 export function unpin(path: string): void {
-  rmSync(checkCString(path, 'path'), { force: true });
+  removeOrGone('unlink', checkCString(path, 'path'), path);
+}
+
+/**
+ * Removes `path` (`unlink` for a pin, `rmdir` for a directory made for the pin `pin`); a path
+ * gone already is passed over. @returns false when the directory was kept because it holds
+ * something else (ENOTEMPTY, or EEXIST, which rmdir(2) may answer instead).
+ * @throws UnpinError for any other failure
+ * @internal
+ */
+export function removeOrGone(operation: 'unlink' | 'rmdir', path: string, pin: string): boolean {
+  try {
+    if (operation === 'unlink') unlinkSync(path);
+    else rmdirSync(path);
+    return true;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return true;
+    if (operation === 'rmdir' && (code === 'ENOTEMPTY' || code === 'EEXIST')) return false;
+    throw new UnpinError(operation, path, pin, e);
+  }
 }

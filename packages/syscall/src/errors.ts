@@ -354,6 +354,43 @@ export class PinPathError extends BpfArgumentError {
 }
 
 /**
+ * Removing a pin, or a directory made for one, failed otherwise than by its being gone already
+ * (or, for a directory, by holding something else): a path component that is not a directory
+ * (ENOTDIR), a directory where the pin should be (EISDIR), a mount point (EBUSY), missing
+ * permission (EACCES, EPERM). Names the path, the pin it was removed for and the system call;
+ * `cause` is the filesystem's error.
+ */
+export class UnpinError extends EbpfError {
+  /** The path that could not be removed: the pin, or a directory made for it. */
+  readonly path: string;
+  /** The pin path the removal was for (equal to `path` when the pin itself failed). */
+  readonly pin: string;
+  /** The system call that failed: `unlink` for the pin, `rmdir` for a directory. */
+  readonly operation: 'unlink' | 'rmdir';
+  /** The errno's name (`'ENOTDIR'`), as the filesystem error gave it. */
+  readonly code: string | undefined;
+
+  /**
+   * @param operation - `unlink` (the pin) or `rmdir` (a directory made for it)
+   * @param path - the path that could not be removed
+   * @param pin - the pin path the removal was for
+   * @param cause - the filesystem's error
+   */
+  constructor(operation: 'unlink' | 'rmdir', path: string, pin: string, cause: unknown) {
+    const code = (cause as { code?: unknown } | null)?.code;
+    const subject =
+      operation === 'unlink' ? `the pin '${path}'` : `the directory '${path}' made for the pin '${pin}'`;
+    const why = cause instanceof Error ? cause.message : String(cause);
+    super(`cannot remove ${subject}: ${operation} failed: ${why}`, { cause });
+    this.name = 'UnpinError';
+    this.path = path;
+    this.pin = pin;
+    this.operation = operation;
+    this.code = typeof code === 'string' ? code : undefined;
+  }
+}
+
+/**
  * A read outside a bounded window of bytes (a memory mapping, a ring or perf record): the offset
  * is negative or not an integer, or the read runs past the end. Names the window, what was asked
  * and how long the window is.

@@ -97,6 +97,7 @@ export {
   PinPathError,
   type SyscallErrorContext,
   syscallError,
+  UnpinError,
   UnsupportedArchitectureError,
   UnsupportedError,
 } from './errors.js';

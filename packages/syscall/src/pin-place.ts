@@ -1,6 +1,6 @@
-import { existsSync, rmdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { unpin } from './bpffs.js';
+import { removeOrGone, unpin } from './bpffs.js';
 
 /**
  * A pin path as found before pinning there (with `pinObject`, which makes missing parent
@@ -28,17 +28,10 @@ export function pinPlace(path: string): PinPlace {
  * Undoes a pin made at `place` (found free): removes the pin, then the directories made for it,
  * deepest first, while they are empty (one that holds something else now is kept, and so are
  * its parents). A pin or directory gone already is passed over.
- * @throws the error of an unlink or rmdir that failed otherwise
+ * @throws UnpinError (naming the path, the pin and the system call; the filesystem's error is
+ *   the `cause`) when an unlink or rmdir fails otherwise
  */
 export function undoPin(place: PinPlace): void {
   unpin(place.path);
-  for (const dir of place.missingDirs) {
-    try {
-      rmdirSync(dir);
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'ENOTEMPTY' || code === 'EEXIST') return;
-      if (code !== 'ENOENT') throw e;
-    }
-  }
+  for (const dir of place.missingDirs) if (!removeOrGone('rmdir', dir, place.path)) return;
 }

@@ -114,8 +114,30 @@ describeKernel('AF_XDP raw layer', () => {
         flags: MapFlag.PRIVATE | MapFlag.ANONYMOUS,
       });
       expect(() => xdpUmemRegister(fd, odd, { chunkSize: 4096 })).toThrow(/whole number of 4096-byte frames/);
-      // unaligned mode takes any size from 2048: the kernel accepts it
-      xdpUmemRegister(fd, odd, { chunkSize: 3000, flags: XdpUmemFlag.UNALIGNED_CHUNK_FLAG });
+      // unaligned mode takes no frame above the page size either (the kernel answers EINVAL)
+      const unaligned = XdpUmemFlag.UNALIGNED_CHUNK_FLAG;
+      for (const chunkSize of [pageSize() + 1, pageSize() * 2]) {
+        expect(() => xdpUmemRegister(fd, odd, { chunkSize, flags: unaligned })).toThrow(BpfArgumentError);
+        expect(() => xdpUmemRegister(fd, odd, { chunkSize, flags: unaligned })).toThrow(
+          new RegExp(
+            `^invalid chunkSize: ${chunkSize} is above the page size \\(${pageSize()}\\).*unaligned mode alike`,
+          ),
+        );
+      }
+      // nor a UMEM shorter than one frame (the kernel counts no chunk in it: EINVAL)
+      using short = MappedMemory.map({
+        length: 2048,
+        prot: Prot.READ | Prot.WRITE,
+        flags: MapFlag.PRIVATE | MapFlag.ANONYMOUS,
+      });
+      expect(() => xdpUmemRegister(fd, short, { chunkSize: 3000, flags: unaligned })).toThrow(
+        BpfArgumentError,
+      );
+      expect(() => xdpUmemRegister(fd, short, { chunkSize: 3000, flags: unaligned })).toThrow(
+        /^invalid umem: its 2048 bytes hold no whole 3000-byte frame/,
+      );
+      // unaligned mode takes any size from 2048 up to the page size: the kernel accepts it
+      xdpUmemRegister(fd, odd, { chunkSize: 3000, flags: unaligned });
       expect(() => xdpSetRingSize(fd, 'rx', 6)).toThrow(/rx ring size.*power of two/);
       expect(() => xdpSetRingSize(fd, 'bogus' as 'rx', 8)).toThrow(/bogus/);
       const closed = umem(1);

@@ -9,9 +9,12 @@ export { type XdpStatistics, XdpUmemHeadroomError } from '@ts-ebpf/syscall';
 export { XdpBindFlag, XdpOptionFlag } from '@ts-ebpf/uapi';
 export {
   XskQueueBusyError,
+  type XskQueueCounts,
+  XskQueueRangeError,
   XskReceiveOnlyError,
   XskReentrantReceiveError,
   XskSocketError,
+  XskTransmitOnlyError,
 } from './errors.js';
 export type { XskBatchOptions, XskMode, XskSocketOptions } from './options.js';
 export { XskSocket } from './socket.js';

@@ -20,7 +20,8 @@ export interface XskSocketOptions {
   readonly frameSize?: number;
   /**
    * Frames in the UMEM: `fillSize` of them receive, the rest (at least one) transmit. Default
-   * 4096; for a receive-only socket (`txSize: 0`) exactly `fillSize`, its default.
+   * 4096; for a receive-only socket (`txSize: 0`) exactly `fillSize`, its default; for a
+   * transmit-only socket (`rxSize: 0`) any number from 1 (all transmit), `txSize` by default.
    */
   readonly frameCount?: number;
   /**
@@ -30,11 +31,23 @@ export interface XskSocketOptions {
    * refuses more with `XdpUmemHeadroomError`). Default 0.
    */
   readonly headroom?: number;
-  /** Entries of the fill ring, and the number of frames handed to the kernel for receiving (a power of two). Default 2048. */
+  /**
+   * Entries of the fill ring, and the number of frames handed to the kernel for receiving (a
+   * power of two). On a transmit-only socket (`rxSize: 0`) the ring stays empty: the kernel
+   * binds no socket without one, so it is made all the same (`fillSize: 1` keeps it small).
+   * Default 2048.
+   */
   readonly fillSize?: number;
-  /** Entries of the completion ring (a power of two). Default 2048. */
+  /**
+   * Entries of the completion ring (a power of two); on a receive-only socket it stays empty, as
+   * the fill ring does on a transmit-only one. Default 2048.
+   */
   readonly completionSize?: number;
-  /** Entries of the RX ring (a power of two). Default 2048. */
+  /**
+   * Entries of the RX ring (a power of two), or 0 for a transmit-only socket: no RX ring, no
+   * frame receives, every frame transmits, and `receive()`, `receiveEach()` and `batches()`
+   * throw `XskTransmitOnlyError`. Default 2048.
+   */
   readonly rxSize?: number;
   /**
    * Entries of the TX ring (a power of two), or 0 for a receive-only socket: no TX ring, every
@@ -107,13 +120,16 @@ function powerOfTwo(value: unknown, name: string, min: number, max: number): num
 }
 
 /**
- * `frameCount`: the fill ring's frames plus at least one to transmit, or, for a receive-only
- * socket, exactly the fill ring's (the others would serve nothing).
+ * `frameCount`: the fill ring's frames plus at least one to transmit; for a receive-only socket
+ * exactly the fill ring's (the others would serve nothing); for a transmit-only one any number
+ * from 1 (none receives), the TX ring's size by default.
  */
-function checkFrameCount(value: unknown, fillSize: number, receiveOnly: boolean): number {
-  const frameCount = value ?? (receiveOnly ? fillSize : 4096);
-  const min = receiveOnly ? fillSize : fillSize + 1;
-  const max = receiveOnly ? fillSize : FRAME_COUNT_MAX;
+function checkFrameCount(value: unknown, sizes: Readonly<Record<XskRingKind, number>>): number {
+  const receiveOnly = sizes.tx === 0;
+  const transmitOnly = sizes.rx === 0;
+  const frameCount = value ?? (receiveOnly ? sizes.fill : transmitOnly ? sizes.tx : 4096);
+  const min = receiveOnly ? sizes.fill : transmitOnly ? 1 : sizes.fill + 1;
+  const max = receiveOnly ? sizes.fill : FRAME_COUNT_MAX;
   if (
     typeof frameCount === 'number' &&
     Number.isInteger(frameCount) &&
@@ -123,8 +139,10 @@ function checkFrameCount(value: unknown, fillSize: number, receiveOnly: boolean)
     return frameCount;
   }
   const expected = receiveOnly
-    ? `expected fillSize (${fillSize}) for a receive-only socket (txSize: 0): it transmits nothing`
-    : `expected an integer from fillSize + 1 (${min}) up to ${max}: fillSize frames receive, at least one must be left to transmit (txSize: 0 makes a receive-only socket)`;
+    ? `expected fillSize (${sizes.fill}) for a receive-only socket (txSize: 0): it transmits nothing`
+    : transmitOnly
+      ? `expected an integer from 1 up to ${max} for a transmit-only socket (rxSize: 0): every frame transmits`
+      : `expected an integer from fillSize + 1 (${min}) up to ${max}: fillSize frames receive, at least one must be left to transmit (txSize: 0 makes a receive-only socket)`;
   throw new BpfArgumentError('frameCount', `${expected}, got ${shown(frameCount)}`);
 }
 
@@ -146,10 +164,16 @@ export function checkXskOptions(o: XskSocketOptions): XskSettings {
   const sizes = {
     fill: fillSize,
     completion: powerOfTwo(o.completionSize ?? 2048, 'completionSize', 1, RING_MAX),
-    rx: powerOfTwo(o.rxSize ?? 2048, 'rxSize', 1, RING_MAX),
+    rx: o.rxSize === 0 ? 0 : powerOfTwo(o.rxSize ?? 2048, 'rxSize', 0, RING_MAX),
     tx: o.txSize === 0 ? 0 : powerOfTwo(o.txSize ?? 2048, 'txSize', 0, RING_MAX),
   };
-  const frameCount = checkFrameCount(o.frameCount, fillSize, sizes.tx === 0);
+  if (sizes.rx === 0 && sizes.tx === 0) {
+    throw new BpfArgumentError(
+      'rxSize',
+      'rxSize and txSize are both 0: a socket needs an RX ring or a TX ring (the kernel binds none without)',
+    );
+  }
+  const frameCount = checkFrameCount(o.frameCount, sizes);
   const headroom = integer(o.headroom ?? 0, 'headroom', 0, xdpMaxHeadroom(frameSize));
   const mode = o.mode ?? 'auto';
   if (typeof mode !== 'string' || !Object.hasOwn(MODE_FLAG, mode)) {

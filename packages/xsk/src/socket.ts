@@ -20,23 +20,31 @@ import {
   xdpWakeupRx,
   xdpWakeupTx,
 } from '@ts-ebpf/syscall';
-import { XdpOptionFlag } from '@ts-ebpf/uapi';
-import { XskQueueBusyError, XskReceiveOnlyError, XskReentrantReceiveError } from './errors.js';
+import { XdpBindFlag, XdpOptionFlag } from '@ts-ebpf/uapi';
+import {
+  XskQueueBusyError,
+  XskReceiveOnlyError,
+  XskReentrantReceiveError,
+  XskTransmitOnlyError,
+} from './errors.js';
 import { checkXskOptions, type XskBatchOptions, type XskRingKind, type XskSocketOptions } from './options.js';
+import { bindRangeError, checkQueueRange } from './queue-range.js';
 import { XskRing } from './ring.js';
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
  * An AF_XDP socket bound to one queue of an interface, with its UMEM (the packet memory shared
- * with the kernel) and its four rings mapped (three for a receive-only socket, `txSize: 0`): frames an XDP program redirects into an xskmap
- * slot holding {@link XskSocket.fd} arrive in {@link XskSocket.receive}; frames given to
+ * with the kernel) and its four rings mapped (three for a receive-only socket, `txSize: 0`, or
+ * a transmit-only one, `rxSize: 0`): frames an XDP program redirects into an xskmap slot
+ * holding {@link XskSocket.fd} arrive in {@link XskSocket.receive}; frames given to
  * {@link XskSocket.transmit} leave through the interface.
  *
  * The UMEM is cut in `frameCount` frames: `fillSize` of them are handed to the kernel for
  * receiving (each comes back through the fill ring as soon as a received frame has been
- * read), the others (at least one; none on a receive-only socket) wait in a free list for
- * transmitting (each comes back when the kernel reports it sent, through the completion ring).
+ * read; none on a transmit-only socket), the others (at least one; none on a receive-only
+ * socket) wait in a free list for transmitting (each comes back when the kernel reports it
+ * sent, through the completion ring).
  *
  * `close()` (or `using`) closes the socket and unmaps its memory; it is idempotent, and any
  * other call after it throws {@link ObjectClosedError}. Needs CAP_NET_RAW (and CAP_BPF /
@@ -55,7 +63,8 @@ export class XskSocket implements Disposable {
   readonly #rings: readonly MappedMemory[];
   readonly #fill: XskRing;
   readonly #completion: XskRing;
-  readonly #rx: XskRing;
+  /** The RX ring; none on a transmit-only socket. */
+  readonly #rx: XskRing | undefined;
   /** The TX ring; none on a receive-only socket. */
   readonly #tx: XskRing | undefined;
   readonly #needWakeup: boolean;
@@ -74,6 +83,7 @@ export class XskSocket implements Disposable {
   private constructor(o: XskSocketOptions) {
     const { frameSize, frameCount, sizes, headroom, bindFlags, queueId, needWakeup } = checkXskOptions(o);
     this.ifindex = resolveIfindex(o.interface);
+    checkQueueRange(o.interface, this.ifindex, queueId);
     this.queueId = queueId;
     this.frameSize = frameSize;
     this.#needWakeup = needWakeup;
@@ -98,19 +108,25 @@ export class XskSocket implements Disposable {
       };
       this.#fill = ring('fill');
       this.#completion = ring('completion');
-      this.#rx = ring('rx');
+      this.#rx = sizes.rx > 0 ? ring('rx') : undefined;
       this.#tx = sizes.tx > 0 ? ring('tx') : undefined;
       this.#rings = mapped.slice(1);
-      // Frames [0, fillSize) receive: all go into the fill ring before bind; the rest transmit.
-      for (let i = 0; i < sizes.fill; i++) this.#fill.setAddress(i, i * frameSize);
-      this.#fillProducer = sizes.fill;
+      // Frames [0, receiving) receive: all go into the fill ring before bind; the rest transmit.
+      // A transmit-only socket receives into none: its fill ring stays empty.
+      const receiving = this.#rx ? sizes.fill : 0;
+      for (let i = 0; i < receiving; i++) this.#fill.setAddress(i, i * frameSize);
+      this.#fillProducer = receiving;
       this.#fill.publish(this.#fillProducer);
-      for (let i = frameCount - 1; i >= sizes.fill; i--) this.#txFree.push(i * frameSize);
+      for (let i = frameCount - 1; i >= receiving; i--) this.#txFree.push(i * frameSize);
       try {
         xdpBind(fd, { ifindex: this.ifindex, queueId, flags: bindFlags });
       } catch (e) {
         if (e instanceof BpfSyscallError && e.code === 'EBUSY') {
           throw new XskQueueBusyError(o.interface, this.ifindex, this.queueId, { cause: e });
+        }
+        if (e instanceof BpfSyscallError && e.code === 'EINVAL') {
+          const zeroCopy = (bindFlags & XdpBindFlag.ZEROCOPY) !== 0;
+          throw bindRangeError(o.interface, this.ifindex, queueId, zeroCopy, e) ?? e;
         }
         throw e;
       }
@@ -127,9 +143,11 @@ export class XskSocket implements Disposable {
    * Creates the socket, its UMEM and rings, hands the receive frames to the kernel and binds
    * to `interface` / `queueId`. Bad options throw `BpfArgumentError` naming the option before
    * any system call (the interface lookup included); an unknown interface throws
-   * `InterfaceNotFoundError`, a headroom the kernel build has no room for
-   * `XdpUmemHeadroomError`, a queue with a socket bound {@link XskQueueBusyError}, and other
-   * kernel refusals the errno's error (`EOPNOTSUPP` for `'zerocopy'` on a driver without it).
+   * `InterfaceNotFoundError`, a queue id beyond the interface's queues
+   * `XskQueueRangeError` (before the socket is made where the interface's queue counts
+   * tell), a headroom the kernel build has no room for `XdpUmemHeadroomError`, a queue with a
+   * socket bound {@link XskQueueBusyError}, and other kernel refusals the errno's error
+   * (`EOPNOTSUPP` for `'zerocopy'` on a driver without it).
    */
   static open(options: XskSocketOptions): XskSocket {
     return new XskSocket(options);
@@ -160,10 +178,12 @@ export class XskSocket implements Disposable {
    * the copies are the caller's to keep. Each frame goes back to the kernel at once.
    * Does not block: an empty array when nothing has arrived. Retries a TX wake-up the kernel
    * refused before ({@link XskSocket.needsFlush}).
+   * @param max - at most this many frames; default the RX ring's size
    * @throws XskReentrantReceiveError when called inside a {@link XskSocket.receiveEach} visitor
    *   of the same socket.
+   * @throws XskTransmitOnlyError on a transmit-only socket (`rxSize: 0`).
    */
-  receive(max: number = this.#rx.size): Uint8Array[] {
+  receive(max?: number): Uint8Array[] {
     const out: Uint8Array[] = [];
     this.#consume('receive()', max, (addr, len) => {
       out.push(this.#bytes.slice(addr, addr + len));
@@ -183,10 +203,12 @@ export class XskSocket implements Disposable {
    * back to the kernel only when it ends, so a nested receive would hand them out twice.
    * If `visit` throws, its frame and the ones before it go back to the kernel, the others
    * stay for the next call, and the error propagates.
+   * @param max - at most this many frames; default the RX ring's size
    * @returns the number of frames visited.
    * @throws XskReentrantReceiveError when called inside a visitor of the same socket.
+   * @throws XskTransmitOnlyError on a transmit-only socket (`rxSize: 0`).
    */
-  receiveEach(visit: (frame: Uint8Array, options: number) => void, max: number = this.#rx.size): number {
+  receiveEach(visit: (frame: Uint8Array, options: number) => void, max?: number): number {
     return this.#consume('receiveEach()', max, (addr, len, options) =>
       visit(this.#bytes.subarray(addr, addr + len), options),
     );
@@ -196,6 +218,7 @@ export class XskSocket implements Disposable {
    * Batches of received frames (copies) as they arrive, without blocking the event loop:
    * while the RX ring is empty its producer word is read every `intervalMs` on a timer (no
    * system call, no thread). Ends when `signal` aborts or the socket closes.
+   * @throws XskTransmitOnlyError (at the first step) on a transmit-only socket (`rxSize: 0`).
    */
   async *batches(options: XskBatchOptions = {}): AsyncGenerator<Uint8Array[], void, undefined> {
     const interval = options.intervalMs ?? 1;
@@ -207,14 +230,21 @@ export class XskSocket implements Disposable {
     }
   }
 
-  #consume(call: string, max: number, visit: (addr: number, len: number, options: number) => void): number {
+  #consume(
+    call: string,
+    limit: number | undefined,
+    visit: (addr: number, len: number, options: number) => void,
+  ): number {
     this.#assertOpen();
+    const rx = this.#rx;
+    if (rx === undefined) throw new XskTransmitOnlyError(call, this.ifindex, this.queueId);
     if (this.#receiving) throw new XskReentrantReceiveError(call, this.ifindex, this.queueId);
+    const max = limit ?? rx.size;
     if (!Number.isInteger(max) || max < 1)
       throw new BpfArgumentError('max', `expected an integer ≥ 1, got ${max}`);
     this.#retryKick();
     const start = this.#rxConsumer;
-    const ready = (this.#rx.producer - start) >>> 0;
+    const ready = (rx.producer - start) >>> 0;
     const n = Math.min(ready, max);
     if (n === 0) {
       if (this.#needWakeup && this.#fill.needsWakeup) xdpWakeupRx(this.#fd.fd);
@@ -224,18 +254,18 @@ export class XskSocket implements Disposable {
     this.#receiving = true;
     try {
       for (; done < n; done++) {
-        const d = this.#rx.descriptor(start + done);
+        const d = rx.descriptor(start + done);
         visit(d.addr, d.len, d.options);
       }
     } finally {
       // Frames visited (and the one whose visit threw) go back to the kernel.
       const returned = Math.min(n, done + 1);
       for (let i = 0; i < returned; i++) {
-        const addr = this.#rx.descriptor(start + i).addr;
+        const addr = rx.descriptor(start + i).addr;
         this.#fill.setAddress(this.#fillProducer + i, addr - (addr % this.frameSize));
       }
       this.#rxConsumer = (start + returned) >>> 0;
-      this.#rx.release(this.#rxConsumer);
+      rx.release(this.#rxConsumer);
       this.#fillProducer = (this.#fillProducer + returned) >>> 0;
       this.#fill.publish(this.#fillProducer);
       this.#receiving = false;

@@ -4,14 +4,21 @@ import { InterfaceNotFoundError } from '@ts-ebpf/programs';
 import { BpfArgumentError, BpfSyscallError, InvalidArgumentError, ObjectClosedError } from '@ts-ebpf/syscall';
 import { catalog, describeKernel, VethPair } from '@ts-ebpf/test-utils';
 import { afterAll, beforeAll } from 'vitest';
-import { XdpUmemHeadroomError, XskQueueBusyError, XskReceiveOnlyError, XskSocket } from '../src/index.js';
+import {
+  XdpUmemHeadroomError,
+  XskQueueBusyError,
+  XskQueueRangeError,
+  XskReceiveOnlyError,
+  XskSocket,
+  XskTransmitOnlyError,
+} from '../src/index.js';
 
 const pair = new VethPair('xm', 164);
 const small = { frameCount: 8, fillSize: 4, rxSize: 4, txSize: 4, completionSize: 4 } as const;
 
 describeKernel('@ts-ebpf/xsk error catalog', () => {
   beforeAll(() => {
-    pair.create(5);
+    pair.create(6);
   });
   afterAll(() => pair.destroy());
 
@@ -70,6 +77,16 @@ describeKernel('@ts-ebpf/xsk error catalog', () => {
           ['frameCount', 'at least one must be left to transmit', 'txSize: 0'],
         ],
         [
+          'neither an RX nor a TX ring',
+          { rxSize: 0, txSize: 0 },
+          ['rxSize and txSize are both 0', 'an RX ring or a TX ring'],
+        ],
+        [
+          'a transmit-only socket without a frame',
+          { rxSize: 0, frameCount: 0 },
+          ['frameCount', 'transmit-only', 'got 0'],
+        ],
+        [
           'a receive-only socket with frames past the fill ring',
           { txSize: 0, frameCount: 8 },
           ['frameCount', 'receive-only', 'got 8'],
@@ -86,6 +103,18 @@ describeKernel('@ts-ebpf/xsk error catalog', () => {
       act: () => XskSocket.open({ interface: 'nosuchif0', ...small }),
       error: InterfaceNotFoundError,
       names: ['nosuchif0'],
+    },
+    {
+      what: 'an ifindex no interface has',
+      act: () => XskSocket.open({ interface: 0x7ffffff0, ...small }),
+      error: InterfaceNotFoundError,
+      names: ['ifindex 2147483632'],
+    },
+    {
+      what: "a queue beyond the interface's queues, refused before the socket is made",
+      act: () => XskSocket.open({ interface: pair.host, ...small, queueId: 6 }),
+      error: XskQueueRangeError,
+      names: ['queue 6', `'${pair.host}'`, '6 RX and 6 TX queues in use', '0 to 5'],
     },
     {
       what: 'zero-copy on a driver without it (veth)',
@@ -110,6 +139,15 @@ describeKernel('@ts-ebpf/xsk error catalog', () => {
       },
       error: XskReceiveOnlyError,
       names: ['transmit()', 'queue 4', 'txSize: 0'],
+    },
+    {
+      what: 'receiving on a transmit-only socket',
+      act: () => {
+        using xsk = XskSocket.open({ interface: pair.host, ...small, rxSize: 0, frameCount: 4, queueId: 5 });
+        xsk.receive();
+      },
+      error: XskTransmitOnlyError,
+      names: ['receive()', 'queue 5', 'rxSize: 0'],
     },
     {
       what: 'a second socket on a queue that has one',

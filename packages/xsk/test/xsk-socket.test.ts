@@ -3,7 +3,7 @@ import { attachXdp } from '@ts-ebpf/programs';
 import { ObjectClosedError } from '@ts-ebpf/syscall';
 import { describeKernel, leakedFds, openFds } from '@ts-ebpf/test-utils';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { XskReceiveOnlyError, XskSocket } from '../src/index.js';
+import { XskReceiveOnlyError, XskSocket, XskTransmitOnlyError } from '../src/index.js';
 import { openXsk, payloadTexts, receivePayloads, redirectToXsk, SMALL, sleep, XskVeth } from './support.js';
 
 describeKernel('XskSocket on a veth pair', () => {
@@ -98,6 +98,43 @@ describeKernel('XskSocket on a veth pair', () => {
     expect(() => xsk.flush()).toThrow(XskReceiveOnlyError);
     expect(xsk.completions()).toBe(0);
     expect([xsk.inFlight, xsk.needsFlush]).toEqual([0, false]);
+  });
+
+  it('a transmit-only socket (rxSize: 0) sends its frames to the peer, reuses them, and refuses to receive', async () => {
+    const before = openFds();
+    {
+      // two frames, both transmitting (frameCount defaults to txSize); the fill ring stays empty
+      using xsk = await openXsk({
+        interface: pair.host,
+        rxSize: 0,
+        fillSize: 1,
+        txSize: 2,
+        completionSize: 2,
+      });
+      for (const text of ['tx-only 0', 'tx-only 1', 'tx-only 2']) {
+        await using listener = await pair.listen();
+        let queued = false;
+        for (let i = 0; i < 100 && !queued; i++) {
+          queued = xsk.transmit(pair.udpFrame(text)); // false while both frames wait for completion
+          if (!queued) await sleep(10);
+        }
+        expect(queued).toBe(true);
+        expect(await listener.exited).toBe(0);
+        expect(listener.output()).toContain(`got ${text}`);
+      }
+      for (let i = 0; i < 50 && xsk.inFlight > 0; i++) {
+        xsk.completions();
+        await sleep(10);
+      }
+      expect(xsk.inFlight).toBe(0);
+      expect(xsk.statistics().txInvalidDescs).toBe(0n);
+      expect(() => xsk.receive()).toThrow(XskTransmitOnlyError);
+      expect(() => xsk.receiveEach(() => {})).toThrow(
+        /receiveEach\(\) on the AF_XDP socket .*transmit-only \(rxSize: 0\)/,
+      );
+      await expect(xsk.batches().next()).rejects.toThrow(XskTransmitOnlyError);
+    }
+    expect(leakedFds(before)).toEqual([]);
   });
 
   it('transmit sends a crafted frame out of the interface to a UDP socket on the peer', async () => {

@@ -10,6 +10,8 @@ export const NLM_F = {
   REPLACE: 0x100,
   EXCL: 0x200,
   CREATE: 0x400,
+  /** On a GET request: every object (NLM_F_ROOT | NLM_F_MATCH), in several messages. */
+  DUMP: 0x300,
   /** On an NLMSG_ERROR: the original request was capped. */
   CAPPED: 0x100,
   /** On an NLMSG_ERROR: extended-ack attributes follow. */
@@ -44,6 +46,18 @@ const align4 = (n: number) => (n + 3) & ~3;
 /** An attribute with raw bytes. */
 export function attr(type: number, payload: Uint8Array): NlAttr {
   return { type, payload };
+}
+
+/** The u32 (host byte order) an attribute's payload holds, or undefined when it has fewer than 4 bytes. */
+export function attrU32Value(payload: Uint8Array | undefined): number | undefined {
+  if (!payload || payload.byteLength < 4) return undefined;
+  return new DataView(payload.buffer, payload.byteOffset, 4).getUint32(0, HOST_LITTLE_ENDIAN);
+}
+
+/** The u16 (host byte order) an attribute's payload holds, or undefined when it has fewer than 2 bytes. */
+export function attrU16Value(payload: Uint8Array | undefined): number | undefined {
+  if (!payload || payload.byteLength < 2) return undefined;
+  return new DataView(payload.buffer, payload.byteOffset, 2).getUint16(0, HOST_LITTLE_ENDIAN);
 }
 
 /** A u32 attribute (host byte order). */

@@ -29,7 +29,10 @@ import {
 const AF_NETLINK = 16;
 const SOCK_RAW = 3;
 const SOCK_CLOEXEC = 0o2000000;
-const NETLINK_ROUTE = 0;
+/** The rtnetlink protocol: links, addresses, qdiscs, filters. */
+export const NETLINK_ROUTE = 0;
+/** The generic netlink protocol: families named at run time (`netdev`, `ethtool` …). */
+export const NETLINK_GENERIC = 16;
 const SOL_NETLINK = 270;
 const NETLINK_EXT_ACK = 11;
 
@@ -67,18 +70,22 @@ let sendBuffer = new Uint8Array(sendStorage);
 let sendView = new DataView(sendStorage);
 
 /**
- * A NETLINK_ROUTE socket spoken to with write(2)/read(2): an unbound netlink socket
- * sends to the kernel and is auto-bound on first send. Requests ask for an ack, so every
- * request gets an answer; errors come with the kernel's extended-ack message where it gives one.
+ * A NETLINK_ROUTE socket (or, given `NETLINK_GENERIC`, a generic netlink one) spoken to with
+ * write(2)/read(2): an unbound netlink socket sends to the kernel and is auto-bound on first
+ * send. Requests ask for an ack, so every request gets an answer; errors come with the kernel's
+ * extended-ack message where it gives one.
  */
 export class RtNetlink implements Disposable {
   readonly #fd: number;
   #seq = 1;
   #closed = false;
 
-  /** Opens the socket and asks for extended acks. */
-  constructor() {
-    this.#fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+  /**
+   * Opens the socket and asks for extended acks.
+   * @param protocol - `NETLINK_ROUTE` (0, the default) or `NETLINK_GENERIC` (16)
+   */
+  constructor(protocol: typeof NETLINK_ROUTE | typeof NETLINK_GENERIC = NETLINK_ROUTE) {
+    this.#fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, protocol);
     try {
       setsockopt(this.#fd, SOL_NETLINK, NETLINK_EXT_ACK, one);
     } catch {
@@ -178,9 +185,12 @@ export class RtNetlink implements Disposable {
   }
 }
 
-/** Runs `fn` with a fresh rtnetlink socket, closing it afterwards. */
-export function withRtNetlink<T>(fn: (nl: RtNetlink) => T): T {
-  const nl = new RtNetlink();
+/** Runs `fn` with a fresh rtnetlink socket (or one of `protocol`), closing it afterwards. */
+export function withRtNetlink<T>(
+  fn: (nl: RtNetlink) => T,
+  protocol: typeof NETLINK_ROUTE | typeof NETLINK_GENERIC = NETLINK_ROUTE,
+): T {
+  const nl = new RtNetlink(protocol);
   try {
     return fn(nl);
   } finally {

@@ -37,7 +37,9 @@ export {
 export {
   SK_RETURN_CODES,
   SK_SKB_TEMPLATES,
+  type SkSkbParserSection,
   type SkSkbPlugin,
+  type SkSkbVerdictSection,
   type SkVerdict,
   SOCKET_CTX,
   skRedirectHash,
@@ -64,4 +66,5 @@ export {
   socketFilter,
   socketFilterPlugin,
 } from './socket-filter.js';
+export { returnLength, STREAM_PARSER_RETURN_CODES, STREAM_PARSER_RETURNS } from './stream-parser.js';
 export type { StackKey, Value } from './values.js';

@@ -1,14 +1,16 @@
-import { R3 } from '@ts-ebpf/dsl';
+import { PluginError, R3 } from '@ts-ebpf/dsl';
 import { catalog } from '@ts-ebpf/test-utils';
 import { describe } from 'vitest';
 import {
   msgApplyBytes,
   msgPullData,
+  returnLength,
   SK_MSG_TEMPLATES,
   SOCKET_FILTER_TEMPLATES,
   SocketArgumentError,
   skRedirectHash,
   skRedirectMap,
+  skSkb,
   sockMapUpdate,
 } from '../src/index.js';
 
@@ -49,6 +51,24 @@ describe('dsl-socket: plausible mistakes get typed errors that name their subjec
       act: () => SOCKET_FILTER_TEMPLATES.etherType(0x0800, undefined as unknown as 'little'),
       error: SocketArgumentError,
       names: ['byteOrder', 'undefined'],
+    },
+    {
+      what: 'a negative length from a stream parser (it would stop the parser with an errno)',
+      act: () => returnLength(-4),
+      error: SocketArgumentError,
+      names: ['length', '-4', 'need more data'],
+    },
+    {
+      what: 'a stream parser length no 32-bit immediate holds',
+      act: () => returnLength(2 ** 31),
+      error: SocketArgumentError,
+      names: ['length', String(2 ** 31)],
+    },
+    {
+      what: 'a verdict returned by name from the stream parser (it returns a length)',
+      act: () => skSkb('sk_skb/stream_parser').ret('SK_PASS' as never),
+      error: PluginError,
+      names: ["section 'sk_skb/stream_parser'", '"SK_PASS"', 'it has none', 'returnLength'],
     },
     {
       what: 'an empty prefix',

@@ -8,7 +8,7 @@
  * @packageDocumentation
  */
 export { SkAction } from '@ts-ebpf/uapi';
-export { SocketArgumentError } from './errors.js';
+export { SocketArgumentError, SocketFieldError } from './errors.js';
 export { loadPort, type PortSection } from './ports.js';
 export type { SocketRedirectOptions } from './redirect-flags.js';
 export {
@@ -47,6 +47,7 @@ export {
   skSkb,
   skSkbPlugin,
 } from './sk-skb.js';
+export { BPF_SOCK, loadSock, type SockField, type SockLayout, type SockPointer, skFullsock } from './sock.js';
 export {
   SOCK_OPS,
   type SockOpsContext,

@@ -1,13 +1,15 @@
-import { PluginError, R3 } from '@ts-ebpf/dsl';
+import { PluginError, R2, R3 } from '@ts-ebpf/dsl';
 import { catalog } from '@ts-ebpf/test-utils';
 import { describe } from 'vitest';
 import {
+  loadSock,
   msgApplyBytes,
   msgPullData,
   returnLength,
   SK_MSG_TEMPLATES,
   SOCKET_FILTER_TEMPLATES,
   SocketArgumentError,
+  SocketFieldError,
   skRedirectHash,
   skRedirectMap,
   skSkb,
@@ -69,6 +71,18 @@ describe('dsl-socket: plausible mistakes get typed errors that name their subjec
       act: () => skSkb('sk_skb/stream_parser').ret('SK_PASS' as never),
       error: PluginError,
       names: ["section 'sk_skb/stream_parser'", '"SK_PASS"', 'it has none', 'returnLength'],
+    },
+    {
+      what: 'mark read through skb->sk, a sock_common pointer (the kernel refuses it)',
+      act: () => loadSock('sock_common', 'mark', R3, R2),
+      error: SocketFieldError,
+      names: ['struct bpf_sock.mark', 'sock_common', 'bpf_sk_fullsock', 'skFullsock'],
+    },
+    {
+      what: 'a bpf_sock field that does not exist',
+      act: () => loadSock('sock', 'dst_ip' as 'dst_ip4', R3, R2),
+      error: SocketFieldError,
+      names: ["no field 'dst_ip'", 'dst_ip4'],
     },
     {
       what: 'an empty prefix',

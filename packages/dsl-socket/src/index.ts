@@ -8,7 +8,7 @@
  * @packageDocumentation
  */
 export { SkAction } from '@ts-ebpf/uapi';
-export { SocketArgumentError } from './errors.js';
+export { SocketArgumentError, SocketFieldError } from './errors.js';
 export { loadPort, type PortSection } from './ports.js';
 export type { SocketRedirectOptions } from './redirect-flags.js';
 export {
@@ -37,7 +37,9 @@ export {
 export {
   SK_RETURN_CODES,
   SK_SKB_TEMPLATES,
+  type SkSkbParserSection,
   type SkSkbPlugin,
+  type SkSkbVerdictSection,
   type SkVerdict,
   SOCKET_CTX,
   skRedirectHash,
@@ -45,6 +47,7 @@ export {
   skSkb,
   skSkbPlugin,
 } from './sk-skb.js';
+export { BPF_SOCK, loadSock, type SockField, type SockLayout, type SockPointer, skFullsock } from './sock.js';
 export {
   SOCK_OPS,
   type SockOpsContext,
@@ -64,4 +67,5 @@ export {
   socketFilter,
   socketFilterPlugin,
 } from './socket-filter.js';
+export { returnLength, STREAM_PARSER_RETURN_CODES, STREAM_PARSER_RETURNS } from './stream-parser.js';
 export type { StackKey, Value } from './values.js';

@@ -36,7 +36,9 @@ const each = (names: readonly string[], rule: Rule): Record<string, Rule> =>
  * kernel's `sk_filter_is_valid_access`) and sk_skb programs (`sk_skb_is_valid_access`) may
  * access: a socket filter may write `cb[0..4]` and reads no packet pointer nor socket address;
  * an sk_skb program reads the packet directly (`data`, `data_end`) and the socket's addresses
- * and ports, but not `mark`, and may write `priority` and `tc_index` only. `remote_ip4`,
+ * and ports, but not `mark`, and may write `priority` and `tc_index` only. `sk` loads a
+ * maybe-NULL `struct sock_common` pointer, through which only some `struct bpf_sock` fields are
+ * readable (`loadSock('sock_common', …)`). `remote_ip4`,
  * `local_ip4`, the IPv6 words and `remote_port` are in network byte order, `local_port` in
  * host byte order. Offsets and sizes are `SK_BUFF_LAYOUT` of `@ts-ebpf/uapi`.
  */
@@ -81,10 +83,14 @@ const RULES = {
   hwtstamp: [false],
 } as Record<string, Rule> as Record<SkBuffField, Rule>;
 
-/** The pointee of each pointer field. */
+/**
+ * The pointee of each pointer field. `sk` loads as the verifier's `sock_common_or_null`: a
+ * `struct sock_common` (maybe of a request or timewait socket), not a full `struct bpf_sock`;
+ * read it with `loadSock('sock_common', …)`.
+ */
 const POINTERS: Partial<Record<SkBuffField, { btfType: string; nullable?: boolean }>> = {
   flow_keys: { btfType: 'struct bpf_flow_keys' },
-  sk: { btfType: 'struct bpf_sock', nullable: true },
+  sk: { btfType: 'struct sock_common', nullable: true },
 };
 
 const SK_BUFF_FIELDS = Object.fromEntries(

@@ -34,7 +34,8 @@ import { type StackKey, setArg, type Value } from './values.js';
  * `struct sk_msg_md` (linux/bpf.h), read-only (`sk_msg_is_valid_access`): `data` and
  * `data_end` load as packet pointers over the message's first scatterlist element;
  * `remote_ip4`, `local_ip4`, the IPv6 words and `remote_port` are in network byte order,
- * `local_port` in host byte order; `size` is the whole message's length; `sk` the socket.
+ * `local_port` in host byte order; `size` is the whole message's length; `sk` the socket, a
+ * full one (read it with `loadSock('sock', …)`).
  */
 const SK_MSG_FIELDS = {
   data: contextField(0, 8, { kind: 'packet' }),

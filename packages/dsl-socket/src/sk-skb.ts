@@ -15,9 +15,13 @@ import {
 import { SkAction } from '@ts-ebpf/uapi';
 import { mapHelperCall, redirectFlags, type SocketRedirectOptions } from './redirect-flags.js';
 import { SK_BUFF, SK_SKB_SECTIONS, type SkBuffContext, type SkSkbSectionName } from './sk-buff.js';
+import { type STREAM_PARSER_RETURN_CODES, STREAM_PARSER_RETURNS } from './stream-parser.js';
 import type { StackKey, Value } from './values.js';
 
-/** sk_skb and sk_msg verdicts by name (`enum sk_action`, from `@ts-ebpf/uapi`). */
+/**
+ * sk_skb and sk_msg verdicts by name (`enum sk_action`, from `@ts-ebpf/uapi`): the return
+ * codes of every sk_skb section but `sk_skb/stream_parser`, which returns a length.
+ */
 export const SK_RETURN_CODES = Object.freeze({ SK_DROP: SkAction.DROP, SK_PASS: SkAction.PASS } as const);
 
 /** A verdict by name. */
@@ -28,7 +32,10 @@ export const SOCKET_CTX = R6;
 
 /** The sk_skb plugin's templates: whole programs (bodies for `skSkb(section).build(...)`). */
 export const SK_SKB_TEMPLATES = Object.freeze({
-  /** A stream parser whose every message is all the data received so far (`r0 = skb->len`). */
+  /**
+   * A stream parser whose every message is all the data received so far (`r0 = skb->len`); see
+   * {@link returnLength} for other lengths.
+   */
   wholeBuffer: (): Fragment => [ldx('w', R0, SOCKET_CTX, SK_BUFF.fields.len.offset), exit()],
   /**
    * An echo/redirect proxy (for `sk_skb/stream_verdict`): everything a socket of the sockmap
@@ -47,8 +54,9 @@ export type SkSkbPlugin = DslPlugin<SkBuffContext, typeof SK_RETURN_CODES, typeo
 
 /**
  * The plugin for `BPF_PROG_TYPE_SK_SKB`: sections `sk_skb/stream_parser` (returns the length
- * of the next message), `sk_skb/stream_verdict` and `sk_skb/verdict` (return SK_PASS, SK_DROP,
- * or redirect), attached to a sockmap or sockhash. Its prologue saves the context in R6
+ * of the next message: {@link returnLength}; it has no named return codes), `sk_skb/stream_verdict`
+ * and `sk_skb/verdict` (return SK_PASS, SK_DROP, or redirect), and `sk_skb` (no attach type,
+ * the verdicts' codes), attached to a sockmap or sockhash. Its prologue saves the context in R6
  * ({@link SOCKET_CTX}).
  */
 export const skSkbPlugin: SkSkbPlugin = definePlugin({
@@ -56,14 +64,36 @@ export const skSkbPlugin: SkSkbPlugin = definePlugin({
   sections: SK_SKB_SECTIONS,
   context: SK_BUFF,
   returnCodes: SK_RETURN_CODES,
+  sectionReturns: { 'sk_skb/stream_parser': STREAM_PARSER_RETURNS },
   prologue: (): Fragment => [mov(SOCKET_CTX, R1)],
   templates: SK_SKB_TEMPLATES,
 });
 
-/** The sk_skb plugin's section `name` (default `sk_skb/stream_verdict`). */
+/** An sk_skb verdict section: `ret('SK_PASS')`, `ret('SK_DROP')`. */
+export type SkSkbVerdictSection = PluginSection<
+  SkBuffContext,
+  typeof SK_RETURN_CODES,
+  typeof SK_SKB_TEMPLATES
+>;
+
+/** The stream parser section: no named return codes (end it with {@link returnLength}). */
+export type SkSkbParserSection = PluginSection<
+  SkBuffContext,
+  typeof STREAM_PARSER_RETURN_CODES,
+  typeof SK_SKB_TEMPLATES
+>;
+
+/**
+ * The sk_skb plugin's section `name` (default `sk_skb/stream_verdict`). The stream parser's
+ * section has no named return codes: `ret('SK_PASS')` there is a type error and, past the
+ * types, a `PluginError` naming the section.
+ */
+export function skSkb(name: 'sk_skb/stream_parser'): SkSkbParserSection;
+export function skSkb(name?: Exclude<SkSkbSectionName, 'sk_skb/stream_parser'>): SkSkbVerdictSection;
+export function skSkb(name: SkSkbSectionName): SkSkbParserSection | SkSkbVerdictSection;
 export function skSkb(
   name: SkSkbSectionName = 'sk_skb/stream_verdict',
-): PluginSection<SkBuffContext, typeof SK_RETURN_CODES, typeof SK_SKB_TEMPLATES> {
+): SkSkbParserSection | SkSkbVerdictSection {
   return new PluginSection(skSkbPlugin, name);
 }
 

@@ -52,7 +52,8 @@ function u32s<const N extends string>(names: readonly N[], start: number): Recor
  * `args[0..3]` are its arguments and share their place with `reply` / `replylong[0..3]`.
  * A program may store only to `reply` (= `replylong[0]`) and `sk_txhash`: the kernel's
  * `sock_ops_is_valid_access` refuses a store to `replylong[1..3]`, and so does this layout. Addresses and `remote_port` are
- * in network byte order, `local_port` in host byte order; `sk` is the socket (maybe NULL),
+ * in network byte order, `local_port` in host byte order; `sk` is the socket (maybe NULL; a
+ * full one: `loadSock('sock', …)`),
  * `skb_data`/`skb_data_end` the packet of the header-option callbacks.
  */
 const SOCK_OPS_FIELDS = {

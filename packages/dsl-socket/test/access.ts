@@ -1,13 +1,16 @@
 import * as d from '@ts-ebpf/dsl';
 import { Program } from '@ts-ebpf/programs';
+import { BPF_SOCK, type SockPointer } from '../src/index.js';
 
 const SIZES = { 1: 'b', 2: 'h', 4: 'w', 8: 'dw' } as const;
 
-/** Whether the running kernel loads a program of `section` that does `insn` (the prologue keeps the context in R6). */
-function kernelTakes(section: d.PluginSection, insn: d.Instruction): boolean {
-  const code = Object.values(section.plugin.returnCodes)[0]!;
+/**
+ * Whether the running kernel loads a program of `section` made of `body` then `r0 = 0; exit`
+ * (the prologue keeps the context in R6; `body` may jump to the label `done`).
+ */
+export function kernelTakes(section: d.PluginSection, body: d.Fragment): boolean {
   try {
-    using _p = Program.load(section.build([d.mov(d.R2, 0), insn, d.mov(d.R0, code), d.exit()]));
+    using _p = Program.load(section.build([body, d.mark('done'), d.mov(d.R0, 0), d.exit()]));
     return true;
   } catch {
     return false;
@@ -35,10 +38,29 @@ export function accessDisagreements(plugin: d.DslPlugin): string[] {
           (g) => g !== f && g.offset === f.offset && g.size === f.size && d.allows(g[op], name),
         );
         if (!dsl && alias) continue;
-        if (kernelTakes(section, insn) !== dsl)
+        if (kernelTakes(section, [d.mov(d.R2, 0), insn]) !== dsl)
           out.push(`${name} ${op} ${field}: DSL ${dsl ? 'allows' : 'refuses'}`);
       }
     }
+  }
+  return out;
+}
+
+/**
+ * Every field of `struct bpf_sock` whose read through a `pointer` the DSL ({@link BPF_SOCK})
+ * and the running kernel's verifier disagree on: `getSk` leaves the pointer in R2 (jumping to
+ * `done` when it is NULL), then a load of the field's declared size.
+ */
+export function sockDisagreements(
+  section: d.PluginSection,
+  getSk: d.Fragment,
+  pointer: SockPointer,
+): string[] {
+  const out: string[] = [];
+  for (const [field, f] of Object.entries(BPF_SOCK.fields)) {
+    const dsl = f.via.includes(pointer);
+    if (kernelTakes(section, [getSk, d.ldx(SIZES[f.size], d.R3, d.R2, f.offset)]) !== dsl)
+      out.push(`${section.section} ${pointer} ${field}: DSL ${dsl ? 'allows' : 'refuses'}`);
   }
   return out;
 }

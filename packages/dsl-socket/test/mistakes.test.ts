@@ -1,14 +1,18 @@
-import { R3 } from '@ts-ebpf/dsl';
+import { PluginError, R2, R3 } from '@ts-ebpf/dsl';
 import { catalog } from '@ts-ebpf/test-utils';
 import { describe } from 'vitest';
 import {
+  loadSock,
   msgApplyBytes,
   msgPullData,
+  returnLength,
   SK_MSG_TEMPLATES,
   SOCKET_FILTER_TEMPLATES,
   SocketArgumentError,
+  SocketFieldError,
   skRedirectHash,
   skRedirectMap,
+  skSkb,
   sockMapUpdate,
 } from '../src/index.js';
 
@@ -49,6 +53,36 @@ describe('dsl-socket: plausible mistakes get typed errors that name their subjec
       act: () => SOCKET_FILTER_TEMPLATES.etherType(0x0800, undefined as unknown as 'little'),
       error: SocketArgumentError,
       names: ['byteOrder', 'undefined'],
+    },
+    {
+      what: 'a negative length from a stream parser (it would stop the parser with an errno)',
+      act: () => returnLength(-4),
+      error: SocketArgumentError,
+      names: ['length', '-4', 'need more data'],
+    },
+    {
+      what: 'a stream parser length no 32-bit immediate holds',
+      act: () => returnLength(2 ** 31),
+      error: SocketArgumentError,
+      names: ['length', String(2 ** 31)],
+    },
+    {
+      what: 'a verdict returned by name from the stream parser (it returns a length)',
+      act: () => skSkb('sk_skb/stream_parser').ret('SK_PASS' as never),
+      error: PluginError,
+      names: ["section 'sk_skb/stream_parser'", '"SK_PASS"', 'it has none', 'returnLength'],
+    },
+    {
+      what: 'mark read through skb->sk, a sock_common pointer (the kernel refuses it)',
+      act: () => loadSock('sock_common', 'mark', R3, R2),
+      error: SocketFieldError,
+      names: ['struct bpf_sock.mark', 'sock_common', 'bpf_sk_fullsock', 'skFullsock'],
+    },
+    {
+      what: 'a bpf_sock field that does not exist',
+      act: () => loadSock('sock', 'dst_ip' as 'dst_ip4', R3, R2),
+      error: SocketFieldError,
+      names: ["no field 'dst_ip'", 'dst_ip4'],
     },
     {
       what: 'an empty prefix',

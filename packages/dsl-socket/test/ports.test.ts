@@ -1,9 +1,9 @@
 import * as d from '@ts-ebpf/dsl';
 import { attachSockmap, Program } from '@ts-ebpf/programs';
-import { BpfMapType, close, mapCreate, mapLookupElem, mapUpdateElem } from '@ts-ebpf/syscall';
+import { BpfMapType, mapCreate, mapLookupElem, mapUpdateElem } from '@ts-ebpf/syscall';
 import { describeKernel, socketFd } from '@ts-ebpf/test-utils';
 import { HOST_LITTLE_ENDIAN } from '@ts-ebpf/uapi';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   loadPort,
   SK_SKB_TEMPLATES,
@@ -13,15 +13,10 @@ import {
   socketFilter,
   sockOps,
 } from '../src/index.js';
-import { eventually, Loopback } from './tcp.js';
+import { u32 } from './bytes.js';
+import { eventually, loopbackEachTest } from './tcp.js';
 
 const { R0, R1, R2, R3, R10 } = d;
-
-function u32(n: number): Uint8Array {
-  const b = new Uint8Array(4);
-  new DataView(b.buffer).setUint32(0, n, HOST_LITTLE_ENDIAN);
-  return b;
-}
 
 /** A program body storing both ports (loadPort) at slot 0 of the 8-byte array map `arr`, then `verdict`. */
 function recordPorts(section: Parameters<typeof loadPort>[0], arr: number): d.Fragment {
@@ -58,16 +53,7 @@ describe('loadPort', () => {
 });
 
 describeKernel('loadPort on a TCP connection', () => {
-  let net: Loopback;
-  let fds: number[];
-  beforeEach(async () => {
-    net = await new Loopback().start();
-    fds = [];
-  });
-  afterEach(async () => {
-    await net.stop();
-    for (const fd of fds) close(fd);
-  });
+  const bed = loopbackEachTest();
 
   async function ports(
     section: Parameters<typeof loadPort>[0],
@@ -75,14 +61,14 @@ describeKernel('loadPort on a TCP connection', () => {
   ): Promise<[number, number, number, number]> {
     const sm = mapCreate({ mapType: BpfMapType.SOCKMAP, keySize: 4, valueSize: 4, maxEntries: 1 });
     const arr = mapCreate({ mapType: BpfMapType.ARRAY, keySize: 4, valueSize: 8, maxEntries: 1 });
-    fds.push(sm, arr);
+    bed.fds.push(sm, arr);
     using p = Program.load((section as unknown as d.PluginSection).build(recordPorts(section, arr)));
     using _l = attachSockmap(p, sm);
     using pp = parser
       ? Program.load(skSkb('sk_skb/stream_parser').build(SK_SKB_TEMPLATES.wholeBuffer()))
       : undefined;
     using _pl = pp ? attachSockmap(pp, sm) : undefined;
-    const pair = await net.pair();
+    const pair = await bed.net.pair();
     const side = parser ? pair.accepted : pair.client;
     mapUpdateElem(sm, u32(0), u32(socketFd(side)));
     pair.client.write('x');

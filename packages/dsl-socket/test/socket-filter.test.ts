@@ -14,7 +14,7 @@ describe('socket_filter plugin', () => {
   it('context layout matches struct __sk_buff of the running kernel (BTF)', () => {
     expect(btfOffsets('__sk_buff', fields)).toEqual(ourOffsets(fields));
     expect(plugin.context.size).toBe(btfSize('__sk_buff'));
-    expect(fields.sk).toMatchObject({ kind: 'pointer', btfType: 'struct bpf_sock', nullable: true });
+    expect(fields.sk).toMatchObject({ kind: 'pointer', btfType: 'struct sock_common', nullable: true });
     expect(fields.data.kind).toBe('packet');
   });
 

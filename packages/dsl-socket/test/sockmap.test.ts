@@ -1,9 +1,8 @@
 import { exit, R2, R10, stx } from '@ts-ebpf/dsl';
 import { attachSockmap, Program } from '@ts-ebpf/programs';
-import { BpfMapType, close, mapCreate, mapUpdateElem } from '@ts-ebpf/syscall';
+import { BpfMapType, mapCreate, mapUpdateElem } from '@ts-ebpf/syscall';
 import { describeKernel, socketFd } from '@ts-ebpf/test-utils';
-import { HOST_LITTLE_ENDIAN } from '@ts-ebpf/uapi';
-import { afterEach, beforeEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import {
   msgApplyBytes,
   msgCorkBytes,
@@ -17,32 +16,16 @@ import {
   sockMapUpdate,
   sockOps,
 } from '../src/index.js';
-import { eventually, Loopback, sleep, text } from './tcp.js';
-
-function u32(n: number): Uint8Array {
-  const b = new Uint8Array(4);
-  new DataView(b.buffer).setUint32(0, n, HOST_LITTLE_ENDIAN);
-  return b;
-}
-
-let net: Loopback;
-let maps: number[];
-
-function sockmap(type: number = BpfMapType.SOCKMAP): number {
-  const fd = mapCreate({ mapType: type, keySize: 4, valueSize: 4, maxEntries: 4 });
-  maps.push(fd);
-  return fd;
-}
+import { u32 } from './bytes.js';
+import { eventually, loopbackEachTest, sleep, text } from './tcp.js';
 
 describeKernel('sk_skb and sk_msg programs on TCP sockets in a sockmap', () => {
-  beforeEach(async () => {
-    maps = [];
-    net = await new Loopback().start();
-  });
-  afterEach(async () => {
-    await net.stop();
-    for (const fd of maps) close(fd);
-  });
+  const bed = loopbackEachTest();
+  function sockmap(type: number = BpfMapType.SOCKMAP): number {
+    const fd = mapCreate({ mapType: type, keySize: 4, valueSize: 4, maxEntries: 4 });
+    bed.fds.push(fd);
+    return fd;
+  }
 
   it('redirectProxy: bytes received by one socket are sent out of the socket the program chose', async () => {
     const map = sockmap();
@@ -52,8 +35,8 @@ describeKernel('sk_skb and sk_msg programs on TCP sockets in a sockmap', () => {
     );
     using _p = attachSockmap(parser, map);
     using _v = attachSockmap(verdict, map);
-    const a = await net.pair();
-    const b = await net.pair();
+    const a = await bed.net.pair();
+    const b = await bed.net.pair();
     mapUpdateElem(map, u32(0), u32(socketFd(b.accepted)));
     mapUpdateElem(map, u32(1), u32(socketFd(a.accepted)));
     a.client.write('hello through the proxy');
@@ -72,7 +55,7 @@ describeKernel('sk_skb and sk_msg programs on TCP sockets in a sockmap', () => {
       skMsg().build(SK_MSG_TEMPLATES.verdictByFirstBytes(new TextEncoder().encode('GET '))),
     );
     using _l = attachSockmap(prog, map);
-    const c = await net.pair();
+    const c = await bed.net.pair();
     mapUpdateElem(map, u32(0), u32(socketFd(c.client)));
     c.client.write('GET /index');
     await eventually(() => text(c.acceptedGot) === 'GET /index');
@@ -87,8 +70,8 @@ describeKernel('sk_skb and sk_msg programs on TCP sockets in a sockmap', () => {
     const map = sockmap();
     using prog = Program.load(skMsg().build([...msgRedirectMap({ fd: map }, 1, { ingress: true }), exit()]));
     using _l = attachSockmap(prog, map);
-    const from = await net.pair();
-    const to = await net.pair();
+    const from = await bed.net.pair();
+    const to = await bed.net.pair();
     mapUpdateElem(map, u32(0), u32(socketFd(from.client)));
     mapUpdateElem(map, u32(1), u32(socketFd(to.client)));
     from.client.write('redirected');

@@ -1,4 +1,6 @@
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import { close } from '@ts-ebpf/syscall';
+import { afterEach, beforeEach } from 'vitest';
 
 /** One TCP connection over loopback: the connecting side, the accepted side, and what each received. */
 export interface Pair {
@@ -65,4 +67,28 @@ export async function eventually(check: () => boolean, ms = 3000): Promise<void>
 /** Waits `ms` milliseconds. */
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
+}
+
+/** A loopback server for each test, and descriptors (maps) to close after it. */
+export interface TcpTestBed {
+  /** The running test's server. */
+  readonly net: Loopback;
+  /** Closed after the test. */
+  readonly fds: number[];
+}
+
+/**
+ * Starts a {@link Loopback} before each test of the enclosing `describe` and, after it, stops
+ * it and closes every descriptor pushed to `fds`. Read the fields inside the tests.
+ */
+export function loopbackEachTest(): TcpTestBed {
+  const bed = { net: undefined as unknown as Loopback, fds: [] as number[] };
+  beforeEach(async () => {
+    bed.net = await new Loopback().start();
+  });
+  afterEach(async () => {
+    await bed.net.stop();
+    for (const fd of bed.fds.splice(0)) close(fd);
+  });
+  return bed;
 }

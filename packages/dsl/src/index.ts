@@ -156,6 +156,7 @@ export {
   type PluginTemplates,
   pluginSection,
   type ReturnCodes,
+  type SectionReturns,
   storeContext,
 } from './plugins/plugin.js';
 export { PluginRegistry } from './plugins/registry.js';

@@ -196,6 +196,13 @@ describe('dsl: plausible mistakes get typed errors that name their subject', () 
       names: ["plugin 'sample_socket'", "section 'socket'", '"SK_REDIRECT"', 'DROP'],
     },
     {
+      what: 'sectionReturns naming a section the plugin does not have',
+      act: () =>
+        definePlugin({ ...sampleSocketPlugin, sectionReturns: { 'sk_skb/stream_parser': { codes: {} } } }),
+      error: PluginError,
+      names: ["plugin 'sample_socket'", 'sectionReturns', "'sk_skb/stream_parser'"],
+    },
+    {
       what: 'an inherited property taken for a return code',
       act: () => pluginSection(sampleSocketPlugin, 'socket').ret('toString' as 'DROP'),
       error: PluginError,

@@ -96,6 +96,51 @@ describe('a plugin with prologue, epilogue and per-section access', () => {
   });
 });
 
+describe('return codes per section', () => {
+  const plugin = d.definePlugin({
+    name: 'skb-like',
+    sections: ['sk_skb/stream_parser', 'sk_skb/stream_verdict', 'sk_skb'],
+    context: { type: 'struct __sk_buff', size: 192, fields: { len: d.contextField(0, 4) } },
+    returnCodes: { SK_DROP: 0, SK_PASS: 1 },
+    sectionReturns: {
+      'sk_skb/stream_parser': { codes: { NEED_MORE: 0 }, returns: 'a length in bytes' },
+    },
+    templates: {},
+  });
+
+  it("gives a section its own codes, and the others the plugin's", () => {
+    // pluginSection types the codes as the plugin's: a section's own are checked at the call.
+    const parser = d.pluginSection(plugin, 'sk_skb/stream_parser');
+    expect(parser.returnCodes).toEqual({ NEED_MORE: 0 });
+    expect(d.format(parser.ret('NEED_MORE' as never))).toBe('r0 = 0\nexit\n');
+    for (const name of ['sk_skb/stream_verdict', 'sk_skb']) {
+      const verdict = d.pluginSection(plugin, name);
+      expect(verdict.returnCodes).toBe(plugin.returnCodes);
+      expect(d.format(verdict.ret('SK_PASS'))).toBe('r0 = 1\nexit\n');
+    }
+    expect(Object.isFrozen(plugin.sectionReturns?.['sk_skb/stream_parser']?.codes)).toBe(true);
+  });
+
+  it("refuses a plugin code in a section with its own, naming the section's codes and what it returns", () => {
+    expect(() => d.pluginSection(plugin, 'sk_skb/stream_parser').ret('SK_PASS')).toThrow(
+      /plugin 'skb-like', section 'sk_skb\/stream_parser': "SK_PASS" is not a return code \(it has NEED_MORE; it returns a length in bytes\)/,
+    );
+    expect(() => d.pluginSection(plugin, 'sk_skb/stream_verdict').ret('NEED_MORE' as never)).toThrow(
+      /section 'sk_skb\/stream_verdict': "NEED_MORE" is not a return code \(it has SK_DROP, SK_PASS\)/,
+    );
+  });
+
+  it('says a section with no named codes has none', () => {
+    const none = d.definePlugin({
+      ...plugin,
+      sectionReturns: { 'sk_skb/stream_parser': { codes: {} } },
+    });
+    expect(() => d.pluginSection(none, 'sk_skb/stream_parser').ret('SK_PASS')).toThrow(
+      /"SK_PASS" is not a return code \(it has none\)/,
+    );
+  });
+});
+
 describe('fresh labels', () => {
   it('gives each fragment call its own labels, so one fragment can be used twice', () => {
     const clamp = d.fragment((label, r: d.Register, max: number) => [

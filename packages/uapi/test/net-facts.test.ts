@@ -5,7 +5,17 @@ import { join } from 'node:path';
 import { Btf, membersOf } from '@ts-ebpf/btf';
 import { describeKernel } from '@ts-ebpf/test-utils';
 import { describe, expect, it } from 'vitest';
-import { AddressFamily, IpProto, SK_BUFF_LAYOUT, TcAction } from '../src/index.js';
+import {
+  AddressFamily,
+  BPF_SOCK_LAYOUT,
+  IpProto,
+  SK_BUFF_LAYOUT,
+  type StructLayout,
+  TcAction,
+} from '../src/index.js';
+
+/** The struct layouts of linux/bpf.h this package describes. */
+const LAYOUTS: readonly StructLayout<string>[] = [SK_BUFF_LAYOUT, BPF_SOCK_LAYOUT];
 
 /** `name` or `name[i]` split into the C member and the element index. */
 function member(field: string): { name: string; index: number } {
@@ -27,17 +37,17 @@ function compiledLines(headers: readonly string[], prints: readonly string[]): s
   }
 }
 
-describe("SK_BUFF_LAYOUT against this machine's C compiler and linux/bpf.h", () => {
+describe.each(LAYOUTS)("$type against this machine's C compiler and linux/bpf.h", (layout) => {
   it('has offsetof and sizeof of every field, and the struct size', () => {
-    const fields = Object.entries(SK_BUFF_LAYOUT.fields);
+    const fields = Object.entries(layout.fields);
     const prints = fields.map(([field]) => {
       const { name, index } = member(field);
       const c = index < 0 ? name : `${name}[${index}]`;
-      return `printf("%zu %zu\\n", offsetof(struct __sk_buff, ${c}), sizeof(((struct __sk_buff *)0)->${c}));`;
+      return `printf("%zu %zu\\n", offsetof(${layout.type}, ${c}), sizeof(((${layout.type} *)0)->${c}));`;
     });
-    prints.push('printf("%zu\\n", sizeof(struct __sk_buff));');
+    prints.push(`printf("%zu\\n", sizeof(${layout.type}));`);
     const lines = compiledLines(['linux/bpf.h'], prints);
-    const ours = [...fields.map(([, f]) => `${f.offset} ${f.size}`), String(SK_BUFF_LAYOUT.size)];
+    const ours = [...fields.map(([, f]) => `${f.offset} ${f.size}`), String(layout.size)];
     expect(ours).toEqual(lines);
   });
 });
@@ -60,12 +70,12 @@ describe("tc actions, address families and IP protocols against this machine's h
   });
 });
 
-describeKernel("SK_BUFF_LAYOUT against this kernel's BTF", () => {
-  it('has the offset and size of every field of struct __sk_buff', () => {
+describeKernel("the struct layouts against this kernel's BTF", () => {
+  it.each(LAYOUTS)('$type has the offset and size of every field', (layout) => {
     const btf = Btf.parse(new Uint8Array(readFileSync('/sys/kernel/btf/vmlinux')));
-    const [id] = btf.findIds('__sk_buff', 'struct');
+    const [id] = btf.findIds(layout.type.replace(/^struct /, ''), 'struct');
     expect(id).toBeDefined();
-    expect(btf.type(id!)).toMatchObject({ size: SK_BUFF_LAYOUT.size });
+    expect(btf.type(id!)).toMatchObject({ size: layout.size });
     // Named members by name, anonymous unions (`__bpf_md_ptr`) flattened.
     const named = new Map<string, { offset: number; size: number }>();
     const walk = (typeId: number, base: number): void => {
@@ -77,7 +87,7 @@ describeKernel("SK_BUFF_LAYOUT against this kernel's BTF", () => {
     walk(id!, 0);
     const wrong: string[] = [];
     const covered = new Set<string>();
-    for (const [field, f] of Object.entries(SK_BUFF_LAYOUT.fields)) {
+    for (const [field, f] of Object.entries(layout.fields)) {
       const { name, index } = member(field);
       const k = named.get(name);
       covered.add(name);

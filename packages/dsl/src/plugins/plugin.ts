@@ -19,13 +19,28 @@ import { HelperNotAllowedError, PluginError, PluginSectionError } from './errors
 /** Named return codes of a program type, e.g. `{ XDP_DROP: 1, XDP_PASS: 2 }`. */
 export type ReturnCodes = Readonly<Record<string, number>>;
 
+/**
+ * What programs of one section return when that is not the plugin's {@link ReturnCodes}: a
+ * stream parser, say, returns a length where the other sections of its plugin return a verdict.
+ */
+export interface SectionReturns {
+  /** The section's named return codes, `{}` when it has none. */
+  readonly codes: ReturnCodes;
+  /**
+   * What else the program returns, for messages, e.g. `the length of the next message in
+   * bytes (returnLength of @ts-ebpf/dsl-socket)`.
+   */
+  readonly returns?: string;
+}
+
 /** Ready-made programs or fragments of a plugin, each with arguments of its own. */
 export type PluginTemplates = Readonly<Record<string, (...args: never[]) => Fragment>>;
 
 /**
  * Describes one attach family to the DSL: the section names it covers (each one of libbpf's,
- * which gives the program type and expected attach type), the context layout, return codes,
- * prologue, epilogue and templates. Which helpers a section may call comes from the kernel's
+ * which gives the program type and expected attach type), the context layout, return codes
+ * (the plugin's, and those of any section that returns something else), prologue, epilogue and
+ * templates. Which helpers a section may call comes from the kernel's
  * func_proto tables (`allowedHelpers` of `@ts-ebpf/uapi`) unless the plugin says otherwise.
  * Make one with {@link definePlugin}.
  */
@@ -40,8 +55,13 @@ export interface DslPlugin<
   readonly sections: readonly string[];
   /** Layout of the context structure the program gets in R1. */
   readonly context: Context;
-  /** Named return codes. */
+  /** Named return codes of every section not in {@link DslPlugin.sectionReturns}. */
   readonly returnCodes: Return;
+  /**
+   * What the named sections return in place of {@link DslPlugin.returnCodes}; a section not
+   * listed has the plugin's return codes.
+   */
+  readonly sectionReturns?: Readonly<Record<string, SectionReturns>>;
   /**
    * The helper ids programs of a section may call, for program types the kernel facts do not
    * cover (those needing an attach BTF id). Default: `allowedHelpers` of `@ts-ebpf/uapi`.
@@ -55,9 +75,32 @@ export interface DslPlugin<
   readonly templates: Templates;
 }
 
+/** A plugin's `sectionReturns`, checked (each key one of its sections) and frozen. */
+function checkedSectionReturns(
+  plugin: Pick<DslPlugin, 'name' | 'sections' | 'sectionReturns'>,
+): Readonly<Record<string, SectionReturns>> | undefined {
+  const given = plugin.sectionReturns;
+  if (given === undefined) return undefined;
+  for (const name of Object.keys(given)) {
+    if (!plugin.sections.includes(name))
+      throw new PluginError(
+        `plugin '${plugin.name}': sectionReturns names '${name}', which is not one of its sections`,
+      );
+  }
+  return Object.freeze(
+    Object.fromEntries(
+      Object.entries(given).map(([name, r]) => [
+        name,
+        Object.freeze({ ...r, codes: Object.freeze({ ...r.codes }) }),
+      ]),
+    ),
+  );
+}
+
 /**
- * Checks a plugin description (every section name must be one of libbpf's) and freezes it.
- * Throws {@link PluginError} naming the plugin and the section.
+ * Checks a plugin description (every section name must be one of libbpf's, every section of
+ * `sectionReturns` one of the plugin's) and freezes it. Throws {@link PluginError} naming the
+ * plugin and the section.
  */
 export function definePlugin<C extends ContextLayout, R extends ReturnCodes, T extends PluginTemplates>(
   plugin: DslPlugin<C, R, T>,
@@ -67,7 +110,12 @@ export function definePlugin<C extends ContextLayout, R extends ReturnCodes, T e
     if (!resolveSection(name))
       throw new PluginError(`plugin '${plugin.name}': '${name}' is not a section name`);
   }
-  return Object.freeze({ ...plugin, sections: Object.freeze([...plugin.sections]) });
+  const sectionReturns = checkedSectionReturns(plugin);
+  return Object.freeze({
+    ...plugin,
+    sections: Object.freeze([...plugin.sections]),
+    ...(sectionReturns && { sectionReturns }),
+  });
 }
 
 /**
@@ -153,15 +201,28 @@ export class PluginSection<
   }
 
   /**
-   * `r0 = <code>; exit`. Throws {@link PluginError} naming the code, the plugin and the section
-   * for a name that is not one of the plugin's return codes.
+   * The named return codes of this section: its own when the plugin declares them in
+   * `sectionReturns`, else the plugin's. Typed as `Return`, which {@link pluginSection} takes
+   * from the plugin: a plugin's own accessor for a section with codes of its own (e.g.
+   * `skSkb('sk_skb/stream_parser')`) types them.
+   */
+  get returnCodes(): Return {
+    return (this.plugin.sectionReturns?.[this.section]?.codes ?? this.plugin.returnCodes) as Return;
+  }
+
+  /**
+   * `r0 = <code>; exit`. Throws {@link PluginError} naming the code, the plugin, the section
+   * and the codes it has (and what else it returns) for a name that is not one of this
+   * section's return codes.
    */
   ret(code: keyof Return & string): Instruction[] {
-    const codes = this.plugin.returnCodes;
+    const codes: ReturnCodes = this.returnCodes;
     if (!Object.hasOwn(codes, code)) {
-      const known = Object.keys(codes).join(', ');
+      const names = Object.keys(codes);
+      const returns = this.plugin.sectionReturns?.[this.section]?.returns;
+      const has = `it has ${names.length > 0 ? names.join(', ') : 'none'}${returns ? `; it returns ${returns}` : ''}`;
       throw new PluginError(
-        `plugin '${this.plugin.name}', section '${this.section}': ${JSON.stringify(code)} is not a return code (it has ${known})`,
+        `plugin '${this.plugin.name}', section '${this.section}': ${JSON.stringify(code)} is not a return code (${has})`,
       );
     }
     return [mov(R0, codes[code]!), exit()];

@@ -127,4 +127,14 @@ describeKernel('iterators', () => {
     expect((error as Error).message).toMatch(/returned 1 \(retry this object\)/);
     expect((error as Error).cause).toBeDefined();
   });
+
+  it('iterator attach options: one at a time, and no 0 (which the kernel reads as not given)', () => {
+    using p = loadTaskIter();
+    const before = openFds();
+    // Before: the pid was dropped and the fd read as a thread id; pid 0 walked every task.
+    expect(() => attachIter(p, { mapFd: 3, pid: process.pid })).toThrow(/mapFd and pid given: give one/);
+    expect(() => attachIter(p, { tid: process.pid, iterInfo: new Uint8Array(16) })).toThrow(BpfArgumentError);
+    expect(() => attachIter(p, { pid: 0 })).toThrow(/iterator option pid: 0 is not a positive u32/);
+    expect(leakedFds(before)).toEqual([]);
+  });
 });

@@ -28,18 +28,38 @@ export interface IterAttachOptions {
   readonly iterInfo?: Uint8Array;
 }
 
-/** Encodes `union bpf_iter_link_info` for the options given (undefined when none). */
+const ITER_OPTIONS = ['mapFd', 'tid', 'pid', 'iterInfo'] as const;
+
+/**
+ * Encodes `union bpf_iter_link_info` for the options given (undefined when none).
+ * @throws BpfArgumentError for more than one option (the kernel would read them all as one, or
+ * refuse a thread and a process at once), or a fd, thread or process that is not a positive
+ * u32 (the kernel reads 0 as not given: a task iterator would walk every task)
+ */
 export function encodeIterInfo(o: IterAttachOptions): Uint8Array | undefined {
-  if (o.iterInfo) return o.iterInfo;
-  if (o.mapFd === undefined && o.tid === undefined && o.pid === undefined) return undefined;
+  const given = ITER_OPTIONS.filter((k) => o[k] !== undefined);
+  if (given.length > 1)
+    throw new BpfArgumentError(
+      'iterator attach options',
+      `${given.join(' and ')} given: give one (a map for a map-element iterator, a thread or a process for a task iterator, or the raw iterInfo)`,
+    );
+  const key = given[0];
+  if (key === undefined) return undefined;
+  if (key === 'iterInfo') {
+    if (!(o.iterInfo instanceof Uint8Array))
+      throw new BpfArgumentError('iterInfo', 'is not a Uint8Array (union bpf_iter_link_info)');
+    return o.iterInfo;
+  }
+  const value = o[key]!;
+  if (!Number.isInteger(value) || value < 1 || value > 0xffffffff)
+    throw new BpfArgumentError(
+      `iterator option ${key}`,
+      `${value} is not a positive u32 (the kernel reads 0 as not given)`,
+    );
   const storage = new ArrayBuffer(16);
   const b = new Uint8Array(storage);
-  const v = new DataView(storage);
-  if (o.mapFd !== undefined) v.setUint32(0, o.mapFd, HOST_LITTLE_ENDIAN);
-  else {
-    v.setUint32(0, o.tid ?? 0, HOST_LITTLE_ENDIAN);
-    v.setUint32(4, o.pid ?? 0, HOST_LITTLE_ENDIAN);
-  }
+  // map.map_fd and task.tid share the first word; task.pid is the second
+  new DataView(storage).setUint32(key === 'pid' ? 4 : 0, value, HOST_LITTLE_ENDIAN);
   return b;
 }
 

@@ -15,6 +15,7 @@ export {
 } from './errors.js';
 export {
   type CgroupIterOrderName,
+  checkIterParameters,
   ITER_LINK_INFO_SIZE,
   type IterParameters,
   iterLinkInfo,

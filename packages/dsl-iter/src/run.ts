@@ -11,7 +11,7 @@ import {
 import { BpfSyscallError } from '@ts-ebpf/syscall';
 import { HOST_BYTE_ORDER } from '@ts-ebpf/uapi';
 import { IterTargetError } from './errors.js';
-import { type IterParameters, iterLinkInfo } from './link-info.js';
+import { checkIterParameters, type IterParameters, iterLinkInfo } from './link-info.js';
 import { iter } from './plugin.js';
 import { textLines, typedRecords } from './read.js';
 import type { RecordFieldType, RecordLayout, RecordOf } from './record.js';
@@ -154,12 +154,17 @@ export class BpfIterator implements Disposable, AsyncIterable<Uint8Array> {
 
 /**
  * Loads an iterator program built by `iter(btf, target).build(body)` and attaches it as an
- * iterator link with `params`. A map-element target this kernel refuses gets an
- * {@link IterTargetError} saying so (the EPERM as `cause`).
+ * iterator link with `params`, checked first against what the target takes
+ * (`checkIterParameters`: a map-element iterator needs `{ map }`, a cgroup one a cgroup, a task
+ * one may have a task or process, the others take none). A map-element target this kernel
+ * refuses gets an {@link IterTargetError} saying so (the EPERM as `cause`).
+ * @throws IterArgumentError for parameters the target does not take, or lacks
  */
 export function loadIterator(built: PluginProgram, options: LoadIteratorOptions = {}): BpfIterator {
   const { params, ...load } = options;
   const target = built.attachTo ?? built.section.replace(/^iter(\.s)?\//, '');
+  checkIterParameters(target, params);
+  const iterInfo = params ? iterLinkInfo(params, HOST_BYTE_ORDER) : undefined;
   let program: Program;
   try {
     program = Program.load({ ...load, ...built } as ProgramLoadOptions);
@@ -173,7 +178,7 @@ export function loadIterator(built: PluginProgram, options: LoadIteratorOptions 
     throw e;
   }
   try {
-    const link = attachIter(program, params ? { iterInfo: iterLinkInfo(params, HOST_BYTE_ORDER) } : {});
+    const link = attachIter(program, iterInfo ? { iterInfo } : {});
     return new BpfIterator(program, link);
   } catch (e) {
     program.close();

@@ -25,15 +25,28 @@ export type FormatArg = 'int' | 'long' | 'string' | 'pointer' | 'char' | 'addres
 
 /**
  * The conversions of a bpf_seq_printf format, checked by the rules the kernel applies when
- * the helper runs (`bpf_bprintf_prepare`): printable ASCII or white space only; `%%`; flags
- * `0 + - space` and a width; `%d %i %u %x %X` with `l`/`ll`; `%c`, `%s`; `%p`, `%pK`, `%px`,
- * `%pB`, `%pks`, `%pus`, `%pi4 %pI4 %pi6 %pI6`. No precision (`.`), no `%n`, no `h`.
+ * the helper runs (`bpf_bprintf_prepare` of kernel/bpf/helpers.c): printable ASCII or white
+ * space only; `%%`; flags `0 + - space` and a width; `%d %i %u %x %X` with `l`/`ll`; `%c`,
+ * `%s`; `%p`, `%pK`, `%px`, `%ps`, `%pS`, `%pB`, `%pks`, `%pus`, `%pi4 %pI4 %pi6 %pI6`. No
+ * precision (`.`), no `%n`, no `h`; a string conversion (`%s`, `%pks`, `%pus`) must be followed
+ * by the end, white space or punctuation (`%sfoo` is refused). A format the kernel refuses makes
+ * the helper fail each time it runs, printing nothing, so it is refused here.
  * @throws SeqFormatError naming the format and the position
  */
 export function formatArgs(format: string): FormatArg[] {
   const out: FormatArg[] = [];
   const bad = (i: number, why: string): never => {
     throw new SeqFormatError(format, `at ${i}: ${why}`);
+  };
+  // The kernel refuses a string conversion followed by a letter or a digit (only the end,
+  // white space or punctuation may follow it).
+  const stringEnd = (at: number): void => {
+    const next = format[at + 1];
+    if (next !== undefined && /[A-Za-z0-9]/.test(next))
+      bad(
+        at + 1,
+        `'${next}' right after a string conversion: the kernel takes only the end, white space or punctuation there`,
+      );
   };
   for (let i = 0; i < format.length; i++) {
     const c = format.charCodeAt(i);
@@ -55,12 +68,13 @@ export function formatArgs(format: string): FormatArg[] {
       const n1 = format[i + 1] ?? '';
       const n2 = format[i + 2] ?? '';
       if ((n1 === 'k' || n1 === 'u') && n2 === 's') {
-        out.push('string');
         i += 2;
+        stringEnd(i);
+        out.push('string');
       } else if ((n1 === 'i' || n1 === 'I') && (n2 === '4' || n2 === '6')) {
         out.push('address');
         i += 2;
-      } else if (n1 === 'K' || n1 === 'x' || n1 === 'B') {
+      } else if ('KxsSB'.includes(n1) && n1 !== '') {
         out.push('pointer');
         i += 1;
       } else if (/[A-Za-z0-9]/.test(n1)) bad(i, `%p${n1} is not a pointer conversion the kernel knows`);
@@ -68,6 +82,7 @@ export function formatArgs(format: string): FormatArg[] {
       continue;
     }
     if (f === 's') {
+      stringEnd(i);
       out.push('string');
       continue;
     }
@@ -140,6 +155,20 @@ export function seqPrintf(
   const wanted = formatArgs(format);
   if (wanted.length !== args.length)
     throw new SeqFormatError(format, `${wanted.length} conversions for ${args.length} arguments`);
+  return seqPrintfCall(s, format, args, options);
+}
+
+/**
+ * The instructions of {@link seqPrintf} without the format's check (`format` must be ASCII):
+ * for tests that ask the kernel what it makes of a format.
+ * @internal
+ */
+export function seqPrintfCall(
+  s: IterSection,
+  format: string,
+  args: readonly Operand[],
+  options: SeqPrintfOptions = {},
+): Instruction[] {
   const fmt = new Uint8Array(alignUp8(format.length + 1));
   for (let i = 0; i < format.length; i++) fmt[i] = format.charCodeAt(i); // ASCII, checked above
   const size = fmt.byteLength + 8 * args.length;

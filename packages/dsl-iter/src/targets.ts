@@ -76,10 +76,10 @@ function pointeeName(btf: Btf, id: number): string {
 /**
  * The context of iterator `target` as this kernel's BTF describes it: the members of
  * `struct bpf_iter__<target>` (each argument of `bpf_iter_<target>()`), 8-byte aligned.
- * `meta` is a pointer to `struct bpf_iter_meta` that is never NULL; every other pointer is
- * registered by the kernel as maybe-NULL (`PTR_TO_BTF_ID_OR_NULL`, or a maybe-NULL buffer for
- * map keys and values): the last call of an iteration passes NULL, so a program must check
- * it before loading through it. Scalars (`fd`, `uid`, `bucket` …) are read with their size.
+ * `meta` (a pointer to `struct bpf_iter_meta`) and the `map` of a map-element target are never
+ * NULL; every other pointer is registered by the kernel as maybe-NULL (`PTR_TO_BTF_ID_OR_NULL`,
+ * or a maybe-NULL buffer for map keys and values): the last call of an iteration passes NULL,
+ * so a program must check it before loading through it. Scalars (`fd`, `uid`, `bucket` …) are read with their size.
  * @throws IterTargetError for a name that is not a target, or a target this kernel's BTF lacks
  */
 export function iterContext(btf: Btf, target: string): IterContext {
@@ -106,7 +106,7 @@ export function iterContext(btf: Btf, target: string): IterContext {
           size: 8,
           kind: 'pointer',
           btfType: pointeeName(btf, t.type),
-          nullable: m.name !== 'meta',
+          nullable: isNullable(target, m.name),
           typeId: t.type,
           read: true,
           write: false,
@@ -138,6 +138,18 @@ export function iterContext(btf: Btf, target: string): IterContext {
     target,
     fields: Object.freeze(fields),
   });
+}
+
+/**
+ * Whether the kernel gives context member `name` of `target` as maybe-NULL: every pointer its
+ * registration lists in `ctx_arg_info` (`PTR_TO_BTF_ID_OR_NULL`, or a buffer with
+ * `PTR_MAYBE_NULL`) is, the others are plain trusted pointers: `meta`, and the `map` of the
+ * map-element targets (the kernel's map_iter.c, bpf_sk_storage.c and sock_map.c set it to the
+ * iterated map on every call, the last one too).
+ */
+function isNullable(target: string, name: string): boolean {
+  if (name === 'meta') return false;
+  return !(name === 'map' && MAP_ELEMENT_TARGETS.includes(target as IterTarget));
 }
 
 /**

@@ -4,6 +4,7 @@ import { exit, R0, R7 } from '@ts-ebpf/dsl';
 import { catalog } from '@ts-ebpf/test-utils';
 import { describe } from 'vitest';
 import {
+  checkIterParameters,
   IterArgumentError,
   IterFieldError,
   IterTargetError,
@@ -80,6 +81,18 @@ describe('dsl-iter: plausible mistakes get typed errors that name their subject'
       act: () => iterLinkInfo({ pid: 1, tid: 2 } as never, 'little'),
       error: IterArgumentError,
       names: ['pid, tid'],
+    },
+    {
+      what: 'a thread id of 0, which the kernel reads as no thread (every task)',
+      act: () => iterLinkInfo({ tid: 0 }, 'little'),
+      error: IterArgumentError,
+      names: ["'tid'", 'no tid given'],
+    },
+    {
+      what: 'a map-element iterator without its map',
+      act: () => checkIterParameters('bpf_map_elem', undefined),
+      error: IterArgumentError,
+      names: ["'bpf_map_elem'", '{ map }'],
     },
     {
       what: 'a cgroup order that is not one',

@@ -5,7 +5,7 @@ import { exit, mark, mov, R0, R7, R8 } from '@ts-ebpf/dsl';
 import { close, pidfdOpen } from '@ts-ebpf/syscall';
 import { describeKernel } from '@ts-ebpf/test-utils';
 import { expect, it } from 'vitest';
-import { type CgroupIterOrderName, iter, seqPrintf, taskDump } from '../src/index.js';
+import { type CgroupIterOrderName, IterArgumentError, iter, seqPrintf, taskDump } from '../src/index.js';
 import { loadIterator } from '../src/kernel.js';
 
 async function all<T>(g: AsyncIterable<T>): Promise<T[]> {
@@ -71,5 +71,31 @@ describeKernel('iterator parameters', () => {
     } finally {
       for (const d of [a1, b, a, top]) rmdirSync(d);
     }
+  });
+
+  it('parameters a target does not take, or 0 (which the kernel reads as none), are refused before the kernel', async () => {
+    const tasks = taskDump(btf);
+    // Before: a map's fd was read by the task iterator as a thread id, pid 0 walked every task,
+    // a bpf_prog iterator ignored a pid, and a cgroup iterator without a cgroup got EINVAL.
+    const refused: [typeof tasks.program, Parameters<typeof loadIterator>[1], RegExp][] = [
+      [tasks.program, { params: { map: process.pid } }, /iterator 'task' parameters: map given.*tid/],
+      [tasks.program, { params: { pid: 0 } }, /'pid': 0: the kernel reads 0 as no pid given/],
+      [tasks.program, { params: { pid: process.pid, order: 'self' } as never }, /'order'.*not pid/],
+      [
+        iter(btf, 'bpf_prog').build([mov(R0, 0), exit()]),
+        { params: { pid: process.pid } },
+        /takes no parameters/,
+      ],
+      [iter(btf, 'cgroup').build([mov(R0, 0), exit()]), {}, /none given.*cgroupFd/],
+    ];
+    for (const [program, options, why] of refused) {
+      expect(() => loadIterator(program, options)).toThrow(IterArgumentError);
+      expect(() => loadIterator(program, options)).toThrow(why);
+    }
+    // What is taken still works: this process's threads only.
+    using it = loadIterator(tasks.program, { params: { pid: process.pid } });
+    const rows = await all(it.records(tasks.layout));
+    expect(rows.length).toBeGreaterThan(0);
+    for (const r of rows) expect(r.tgid).toBe(process.pid);
   });
 });

@@ -52,6 +52,20 @@ describe('contexts from BTF', () => {
       nullable: true,
     });
   });
+
+  it("a map-element iterator's map is never NULL (not in the kernel's ctx_arg_info): reads need no check", () => {
+    for (const target of ['bpf_map_elem', 'bpf_sk_storage_map', 'sockmap']) {
+      const s = iter(btf, target);
+      expect(s.context.fields.map).toMatchObject({
+        kind: 'pointer',
+        btfType: 'struct bpf_map',
+        nullable: false,
+      });
+      // r7 = ctx->map; r0 = r7->max_entries, with no comparison with 0 before
+      expect(() => s.build([s.load('map', R7), s.read(R0, R7, 'map', 'max_entries'), exit()])).not.toThrow();
+    }
+    expect(iterContext(btf, 'bpf_map').fields.map!.nullable).toBe(true);
+  });
 });
 
 describe('nullable pointers', () => {

@@ -1,5 +1,6 @@
 import type { Fragment, PluginProgram } from '@ts-ebpf/dsl';
 import { CallbackBuilder, type CallbackBuildOptions } from './callback.js';
+import { checkDataValue } from './data.js';
 import type { StructOpsType } from './describe.js';
 import { StructOpsMemberError } from './errors.js';
 
@@ -32,21 +33,26 @@ export interface StructOpsDefinition {
 /**
  * Checks a declaration against the ops type and builds every callback.
  * @throws StructOpsMemberError naming the member: one the struct lacks, a callback given for a
- * data member or data for a callback, a member the kernel refuses from BPF, or a required member
+ * data member or data for a callback, a member the kernel refuses from BPF, a required member
  * left out (`tcp_congestion_ops` needs `name`, `ssthresh`, `undo_cwnd`, and `cong_avoid` or
- * `cong_control`)
+ * `cong_control`), or a data value its type or the kernel refuses ({@link checkDataValue}: a
+ * number out of the member's range, a string for an integer, a name with other characters than
+ * letters, digits, `_` and `.`, flags the kernel does not know, a non-zero member the kernel does
+ * not take)
  */
 export function defineStructOps(ops: StructOpsType, declaration: StructOpsDeclaration): StructOpsDefinition {
   const data = declaration.data ?? {};
-  for (const name of Object.keys(data)) {
+  for (const [name, value] of Object.entries(data)) {
     if (ops.callbacks.has(name))
       throw new StructOpsMemberError(ops.type, name, 'is a callback: give it in callbacks, not data');
-    if (!ops.data.has(name))
+    const member = ops.data.get(name);
+    if (!member)
       throw new StructOpsMemberError(
         ops.type,
         name,
         `is not a member (data members: ${[...ops.data.keys()].join(', ')})`,
       );
+    checkDataValue(ops, member, value);
   }
   for (const group of ops.rules.required) {
     if (group.some((m) => Object.hasOwn(declaration.callbacks, m) || Object.hasOwn(data, m))) continue;

@@ -9,6 +9,7 @@
  */
 export { cTypeName, type ValueShape } from './c-type.js';
 export { CallbackBuilder, type CallbackBuildOptions, callback } from './callback.js';
+export { checkDataValue } from './data.js';
 export {
   type CallbackBody,
   defineStructOps,
@@ -40,7 +41,7 @@ export {
   type StructOpsPlugin,
   structOpsPlugin,
 } from './plugin.js';
-export { type StructOpsRules, structOpsRules } from './rules.js';
+export { type DataMemberRule, type StructOpsRules, structOpsRules } from './rules.js';
 export {
   aimdSsthresh,
   cwndIncrement,

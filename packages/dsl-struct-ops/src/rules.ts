@@ -30,7 +30,22 @@ export interface StructOpsRules {
    * unnamed (vmlinux BTF names no `func_proto` parameter).
    */
   readonly argNames: Readonly<Record<string, readonly string[]>>;
+  /**
+   * The data members the type's `init_member` takes from BPF, with what it accepts in each;
+   * the kernel refuses any other data member that is not all zero bytes
+   * (`bpf_struct_ops_map_update_elem`). Undefined when not known (then only the member's type
+   * is checked).
+   */
+  readonly data?: Readonly<Record<string, DataMemberRule>>;
 }
+
+/**
+ * What the kernel accepts in a data member: `name`, a name `bpf_obj_name_cpy` copies (letters,
+ * digits, `_` and `.`, at least one, with its NUL in the member); `flags`, bits of `mask` only.
+ */
+export type DataMemberRule =
+  | { readonly kind: 'name' }
+  | { readonly kind: 'flags'; readonly mask: number; readonly bits: string };
 
 const NO_RULES: StructOpsRules = Object.freeze({
   required: Object.freeze([]),
@@ -59,6 +74,17 @@ const RULES: Readonly<Record<string, StructOpsRules>> = Object.freeze({
       ]),
     }),
     promote: Object.freeze({ sock: 'tcp_sock' }),
+    // bpf_tcp_ca_init_member: name (bpf_obj_name_cpy) and flags (TCP_CONG_MASK of
+    // include/net/tcp.h in 6.18: NON_RESTRICTED, NEEDS_ECN, NEEDS_ACCECN, ECT_1_NEGOTIATION,
+    // NO_FALLBACK_RFC3168)
+    data: Object.freeze({
+      name: Object.freeze({ kind: 'name' }),
+      flags: Object.freeze({
+        kind: 'flags',
+        mask: 0x1f,
+        bits: 'TCP_CONG_NON_RESTRICTED 0x1, TCP_CONG_NEEDS_ECN 0x2, TCP_CONG_NEEDS_ACCECN 0x4, TCP_CONG_ECT_1_NEGOTIATION 0x8, TCP_CONG_NO_FALLBACK_RFC3168 0x10',
+      }),
+    }),
     // include/net/tcp.h, struct tcp_congestion_ops
     argNames: Object.freeze({
       ssthresh: ['sk'],
@@ -82,6 +108,7 @@ const RULES: Readonly<Record<string, StructOpsRules>> = Object.freeze({
     unsupported: Object.freeze([]),
     writable: Object.freeze({}),
     promote: Object.freeze({}),
+    data: Object.freeze({}),
     argNames: Object.freeze({
       test_1: ['state'],
       test_2: ['state', 'a1', 'a2', 'a3', 'a4'],

@@ -18,6 +18,7 @@ import {
   R10,
   stx,
 } from '@ts-ebpf/dsl';
+import { isKernelObjectName } from './data.js';
 import type { CallbackBody, StructOpsDeclaration } from './define.js';
 import type { StructOpsType } from './describe.js';
 import { StructOpsMemberError } from './errors.js';
@@ -34,15 +35,15 @@ import {
 const TP = R7;
 
 /**
- * `name` of a congestion control: 1 to 15 bytes with its NUL in `char name[16]` (the kernel's
- * rule); printable ASCII here, as `setsockopt(TCP_CONGESTION)` callers spell it.
+ * `name` of a congestion control: 1 to 15 letters, digits, `_` or `.` with its NUL in
+ * `char name[16]` (the kernel copies it with `bpf_obj_name_cpy`, which refuses other characters).
  */
 function ccName(name: string): string {
-  if (!/^[\x21-\x7e]{1,15}$/.test(name))
+  if (!isKernelObjectName(name, 16))
     throw new StructOpsMemberError(
       'tcp_congestion_ops',
       'name',
-      `'${name}' is not 1 to 15 printable ASCII characters`,
+      `'${name}' is not 1 to 15 letters, digits, '_' or '.' (the kernel refuses other characters)`,
     );
   return name;
 }

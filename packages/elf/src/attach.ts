@@ -22,6 +22,7 @@ import {
   type FdTarget,
   type Interface,
   InterfaceNotFoundError,
+  type IterAttachOptions,
   type Link,
   type NetfilterOptions,
   NotAProgramError,
@@ -59,6 +60,13 @@ export interface AttachTargets {
   perfEvent?: PerfEventOptions;
   /** uprobe sections without a `path:` part: the binary. */
   uprobePath?: string;
+  /**
+   * iter programs: the link's parameters (`attachIter`'s options of `@ts-ebpf/programs`): the map
+   * of a map-element iterator, a thread or process of a task iterator, or the raw
+   * `union bpf_iter_link_info` (`iterLinkInfo` of `@ts-ebpf/dsl-iter` encodes a cgroup and its
+   * order). Needed by `iter/cgroup` and the map-element iterators.
+   */
+  iter?: IterAttachOptions;
 }
 
 type Option = keyof AttachTargets;
@@ -88,7 +96,18 @@ const KINDS: Record<Option, { what: string; ok: (v: unknown) => boolean }> = {
   socket: { what: 'a socket fd', ok: (v) => typeof v === 'number' && Number.isInteger(v) && v >= 0 },
   perfEvent: { what: 'a perf event to sample', ok: (v) => typeof v === 'object' && v !== null },
   uprobePath: { what: 'the path of a binary', ok: (v) => typeof v === 'string' && v.length > 0 },
+  iter: {
+    what: 'iterator parameters ({ mapFd }, { tid }, { pid } or { iterInfo })',
+    ok: (v) => typeof v === 'object' && v !== null,
+  },
 };
+
+/**
+ * Iterator targets the kernel cannot attach without parameters: the map-element ones need
+ * their map (`bpf_iter_attach_map`: EBADF without), the cgroup one a walk order
+ * (`bpf_iter_attach_cgroup`: EINVAL for order 0).
+ */
+const ITER_NEEDS_PARAMETERS = new Set(['cgroup', 'bpf_map_elem', 'bpf_sk_storage_map', 'sockmap']);
 
 /** The option the section needs, checked for presence and kind. */
 function need<K extends Option>(
@@ -288,7 +307,12 @@ function attachByPrefix(program: Program, spec: ProgramSpec, targets: AttachTarg
     }
     case 'iter':
     case 'iter.s':
-      return attachIter(program);
+      return attachIter(
+        program,
+        targets.iter === undefined && !ITER_NEEDS_PARAMETERS.has(spec.sectionDef.target ?? '')
+          ? {}
+          : need(targets, 'iter', spec),
+      );
     case 'xdp':
     case 'xdp.frags':
       if (MAP_RUN_XDP.has(spec.sectionDef.expectedAttachType ?? -1))

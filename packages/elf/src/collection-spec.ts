@@ -37,7 +37,10 @@ export type Reference =
 export interface ProgramSpec {
   /** The function's name. */
   name: string;
-  /** The ELF section it came from (`xdp`, `kprobe/do_unlinkat` …). */
+  /**
+   * The ELF section it came from (`xdp`, `kprobe/do_unlinkat` …), without the leading `?` of
+   * libbpf's `SEC("?xdp")`, which sets {@link ProgramSpec.autoload} to false.
+   */
   section: string;
   /** What the section name says: program type, attach type, target, flags. */
   sectionDef: ResolvedSection;
@@ -58,7 +61,10 @@ export interface ProgramSpec {
   /** Instructions the loader must patch. */
   references: Reference[];
   license: string;
-  /** Load the program with the collection (default true); set by `spec.adjust.program(name).setAutoload()`. */
+  /**
+   * Load the program with the collection (default true); false for a `SEC("?…")` program, as in
+   * libbpf; set by `spec.adjust.program(name).setAutoload()`.
+   */
   autoload?: boolean;
 }
 
@@ -192,7 +198,11 @@ export function loadCollectionSpec(bytes: Uint8Array, options: CollectionSpecOpt
   const programs = new Map<string, ProgramSpec>();
   const skipped: SkippedProgram[] = [];
   for (const cs of code.values()) {
-    const def = sectionDefOf(cs.section.name);
+    // libbpf's `SEC("?…")`: the program is not loaded unless asked for, and its section is the
+    // name after the '?' (BTF.ext records keep the ELF section's name: see ProgramSpec.origins).
+    const optional = cs.section.name.startsWith('?');
+    const sectionName = optional ? cs.section.name.slice(1) : cs.section.name;
+    const def = sectionDefOf(sectionName);
     for (const fn of cs.functions) {
       if (fn.bind === SymbolBind.LOCAL) continue; // static functions are subprograms, as in libbpf
       if (!def) {
@@ -203,7 +213,12 @@ export function loadCollectionSpec(bytes: Uint8Array, options: CollectionSpecOpt
         skipped.push({ name: fn.name, section: cs.section.name });
         continue;
       }
-      programs.set(fn.name, linkProgram(elf, code, cs, fn, def, license, arena));
+      const prog = linkProgram(elf, code, cs, fn, def, license, arena);
+      if (optional) {
+        prog.section = sectionName;
+        prog.autoload = false;
+      }
+      programs.set(fn.name, prog);
     }
   }
 

@@ -131,6 +131,23 @@ describeKernel('open, adjust, load', () => {
     expect(again.program('left_out').testRun({ data: new Uint8Array(64) }).retval).toBe(1);
   });
 
+  it('SEC("?xdp") (libbpf: not loaded unless asked for) is an xdp program with autoload off', () => {
+    const spec = loadCollectionSpec(compileFixture('optional.bpf.c'));
+    const optional = spec.programs.get('on_request')!;
+    expect(optional.section).toBe('xdp');
+    expect(optional.autoload).toBe(false);
+    expect(optional.sectionDef.progType).toBe(BpfProgType.XDP);
+    expect(spec.programs.get('always')!.autoload).toBeUndefined();
+    {
+      using c = loadCollection(spec);
+      expect([...c.programs.keys()]).toEqual(['always']);
+    }
+    spec.adjust.program('on_request').setAutoload(true);
+    using c = loadCollection(spec);
+    expect(c.program('on_request').testRun({ data: new Uint8Array(64) }).retval).toBe(1);
+    expect(c.program('always').testRun({ data: new Uint8Array(64) }).retval).toBe(2);
+  });
+
   it('setType loads the program as another type', () => {
     const spec = loadCollectionSpec(object);
     spec.adjust.program('retyped').setType(BpfProgType.SCHED_CLS);

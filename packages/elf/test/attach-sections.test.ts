@@ -1,18 +1,20 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmdirSync, rmSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, rmdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   AttachError,
+  type IterLink,
   kprobeUnsupportedReason,
   ProbeUnsupportedError,
   queryCgroup,
   queryTcx,
 } from '@ts-ebpf/programs';
 import { BpfAttachType } from '@ts-ebpf/syscall';
-import { describeKernel, VethPair } from '@ts-ebpf/test-utils';
+import { describeKernel, thrownBy, VethPair } from '@ts-ebpf/test-utils';
+import { BpfCgroupIterOrder } from '@ts-ebpf/uapi';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { loadCollection, SectionAttachError } from '../src/index.js';
+import { AttachOptionsError, loadCollection, SectionAttachError } from '../src/index.js';
 import { compileFixture } from './compile.js';
 
 const object = compileFixture('sections.bpf.c');
@@ -106,5 +108,33 @@ describeKernel('auto-attach by the section names of current libbpf', () => {
     );
     expect(() => c.attach({}, ['km_unlinkat'])).toThrow(ProbeUnsupportedError);
     expect(() => c.attach({}, ['km_unlinkat'])).toThrow(/do_unlinkat.*CONFIG_FPROBE/);
+  });
+
+  it('iter programs take the link parameters in targets.iter; iter/cgroup needs them', () => {
+    using c = loadCollection(compileFixture('iter.bpf.c'));
+    // Before: iter/cgroup attached without parameters and the kernel answered a bare EINVAL.
+    const error = thrownBy(() => c.attach({}, ['cgroups']));
+    expect(error).toBeInstanceOf(AttachOptionsError);
+    expect((error as Error).message).toMatch(
+      /program cgroups \(section iter\/cgroup\): attach option 'iter': missing/,
+    );
+    // Before: targets.iter was ignored and the task iterator walked every task.
+    const [link] = c.attach({ iter: { pid: process.pid } }, ['tasks']) as [IterLink];
+    const records = link!.open().readAll().byteLength / 4;
+    expect(records).toBeGreaterThan(0);
+    expect(records).toBeLessThanOrEqual(readdirSync('/proc/self/task').length + 2);
+    const all = c.attach({}, ['tasks'])[0] as IterLink;
+    expect(all.open().readAll().byteLength / 4).toBeGreaterThan(records);
+    // A cgroup iterator with its parameters (order SELF_ONLY, the cgroup by fd) as raw link info.
+    const fd = openSync(cgroup, 'r');
+    try {
+      const info = new Uint8Array(16);
+      new DataView(info.buffer).setUint32(0, BpfCgroupIterOrder.SELF_ONLY, true);
+      new DataView(info.buffer).setUint32(4, fd, true);
+      const [cg] = c.attach({ iter: { iterInfo: info } }, ['cgroups']) as [IterLink];
+      expect(cg!.open().readAll().byteLength).toBe(0);
+    } finally {
+      closeSync(fd);
+    }
   });
 });

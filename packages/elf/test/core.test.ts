@@ -15,7 +15,7 @@ import {
   progLoad,
   rawTracepointOpen,
 } from '@ts-ebpf/syscall';
-import { describeKernel } from '@ts-ebpf/test-utils';
+import { describeKernel, thrownBy } from '@ts-ebpf/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fieldsCompatible, typesCompatible, typesMatch } from '../src/core/compat.js';
 import { essentialName } from '../src/core/names.js';
@@ -23,10 +23,12 @@ import {
   applyCoreRelocations,
   CORE_POISON_HELPER,
   type CollectionSpec,
+  CollectionVerifierError,
   CoreError,
   type CoreRelocationResult,
   ElfError,
   explainCoreFailure,
+  loadCollection,
   loadCollectionSpec,
   type ProgramSpec,
   relocate,
@@ -454,6 +456,18 @@ describeKernel('CO-RE relocations against this kernel', () => {
     } finally {
       close(out);
     }
+  });
+
+  it('loadCollection names the program and the relocation, and hints at CO-RE, not at a helper', () => {
+    const error = thrownBy(() =>
+      loadCollection(readFileSync(fixture.object), { programs: ['read_missing'] }),
+    );
+    expect(error).toBeInstanceOf(CollectionVerifierError);
+    const e = error as CollectionVerifierError;
+    expect(e.programName).toBe('read_missing');
+    expect(e.coreFailure).toMatch(/struct task_struct___nope.no_such_member/);
+    expect(e.verifierHint).toMatch(/poison a CO-RE loader writes/);
+    expect(e.message).not.toMatch(/helper is not available/);
   });
 });
 

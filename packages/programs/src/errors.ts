@@ -82,3 +82,21 @@ export class ProbeUnsupportedError extends EbpfError {
     this.kind = kind;
   }
 }
+
+/**
+ * A read of an iterator failed with an errno the kernel gives iterators a meaning of their own:
+ * E2BIG, the program wrote more for one object than the kernel's buffer for a read holds (8
+ * pages: 32 KiB with 4 KiB pages), so none of it can be read; EAGAIN, the program returned 1
+ * (retry) for an object with nothing read before it, or a million objects were visited in one
+ * read without output. After EAGAIN the walk goes on with the next read. `cause` is the
+ * read's error.
+ */
+export class IterReadError extends EbpfError {
+  /** The errno name (`'E2BIG'`, `'EAGAIN'`). */
+  readonly code: string;
+  /** @param code - the errno name; @param reason - what it means here; @param options - the read's error */
+  constructor(code: string, reason: string, options?: ErrorOptions) {
+    super(`reading the iterator failed with ${code}: ${reason}`, options);
+    this.code = code;
+  }
+}

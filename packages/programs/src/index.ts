@@ -91,6 +91,7 @@ export { ElfError, type ElfSymbol, ElfSymbols, SymbolNotFoundError } from './elf
 export {
   AttachError,
   InterfaceNotFoundError,
+  IterReadError,
   NotAProgramError,
   ProbeUnsupportedError,
   TracepointNotFoundError,

@@ -64,15 +64,31 @@ function writeField(value: Uint8Array, at: number, size: number, v: StructOpsFie
     if (v.byteLength > size)
       throw new BpfArgumentError(subject, `${v.byteLength} bytes do not fit the member's ${size}`);
     value.set(v, at);
+  } else if (typeof v === 'number' || typeof v === 'bigint') {
+    if (size !== 1 && size !== 2 && size !== 4 && size !== 8)
+      throw new BpfArgumentError(subject, `a number cannot fill a ${size}-byte member: give bytes`);
+    const n = integerFitting(v, size, subject);
+    const bytes = new Uint8Array(8);
+    new DataView(bytes.buffer).setBigUint64(0, BigInt.asUintN(64, n), HOST_LITTLE_ENDIAN);
+    value.set(HOST_LITTLE_ENDIAN ? bytes.subarray(0, size) : bytes.subarray(8 - size), at);
   } else {
-    const dv = new DataView(value.buffer, value.byteOffset + at, size);
-    const le = HOST_LITTLE_ENDIAN;
-    if (size === 8) dv.setBigUint64(0, BigInt.asUintN(64, BigInt(v)), le);
-    else if (size === 4) dv.setUint32(0, Number(v) >>> 0, le);
-    else if (size === 2) dv.setUint16(0, Number(v) & 0xffff, le);
-    else if (size === 1) dv.setUint8(0, Number(v) & 0xff);
-    else throw new BpfArgumentError(subject, `a number cannot fill a ${size}-byte member: give bytes`);
+    throw new BpfArgumentError(subject, `${String(v)} is not a number, bigint, string or Uint8Array`);
   }
+}
+
+/**
+ * `v` as an integer that fits `size` bytes, as an unsigned or a signed value (the member's
+ * signedness is the BTF's concern): a fraction, NaN or a value out of both ranges is refused
+ * rather than cut to the member (2 ** 33 in a u32 became 0).
+ */
+function integerFitting(v: number | bigint, size: number, subject: string): bigint {
+  if (typeof v === 'number' && !Number.isSafeInteger(v))
+    throw new BpfArgumentError(subject, `${v} is not an integer (give a bigint past 2 ** 53)`);
+  const n = BigInt(v);
+  const bits = BigInt(size * 8);
+  if (n < -(1n << (bits - 1n)) || n >= 1n << bits)
+    throw new BpfArgumentError(subject, `${v} does not fit the member's ${size} bytes`);
+  return n;
 }
 
 /** Refuses a program that was not loaded as a STRUCT_OPS program for this member. */

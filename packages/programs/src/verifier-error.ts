@@ -51,6 +51,12 @@ const HINTS: readonly [RegExp, string][] = [
     "this helper is GPL-only: load with a GPL-compatible license (license: 'GPL')",
   ],
   [
+    // 0xbad2310: the call libbpf-style CO-RE loaders write over an instruction whose relocation
+    // could not be satisfied (not a helper at all)
+    /invalid func unknown#195896080\b/,
+    'this call is the poison a CO-RE loader writes for a relocation it could not satisfy on this kernel (a field, type or enum value missing here): guard the access with bpf_core_field_exists() or the like, or use a type this kernel has',
+  ],
+  [
     /unknown func|invalid func unknown#|program of this type cannot use helper|helper call is not allowed|not allowed for prog type|calling kernel function .* is not allowed/,
     'this helper is not available to this program type (or this kernel): check the helpers the program type may call',
   ],

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createConnection, createServer, type Socket } from 'node:net';
 import { StructOpsTypeError, structOpsValueType } from '@ts-ebpf/maps';
 import {
+  BpfArgumentError,
   BpfProgType,
   BpfSyscallError,
   close,
@@ -80,6 +81,31 @@ describeKernel('struct_ops', () => {
       }
     });
   }
+
+  it('a number that does not fit its data member is refused, not cut to it', () => {
+    using c = new Counter();
+    using congestion = congestionPrograms(c);
+    const name = `tsebpf_f${process.pid % 10000}`;
+    // Before: 2 ** 33 became 0 and 1.5 became 1 (TCP_CONG_NON_RESTRICTED), and the ops registered.
+    for (const flags of [2 ** 33, 1.5, -(2 ** 31) - 1, 2n ** 32n, true as never]) {
+      const create = () =>
+        StructOps.create({
+          type: 'tcp_congestion_ops',
+          programs: congestion.programs,
+          fields: { name, flags },
+        });
+      expect(create).toThrow(BpfArgumentError);
+      expect(create).toThrow(/struct_ops tcp_congestion_ops\.flags/);
+    }
+    using ok = StructOps.create({
+      type: 'tcp_congestion_ops',
+      programs: congestion.programs,
+      fields: { name, flags: 1 },
+    });
+    const layout = structOpsValueType('tcp_congestion_ops');
+    const flagsAt = layout.dataOffset + layout.members.find((m) => m.name === 'flags')!.offset;
+    expect(new DataView(ok.value.buffer).getUint32(flagsAt, true)).toBe(1);
+  });
 
   it('explains a name registered already (EEXIST) and a value the type refuses (EINVAL)', () => {
     const name = `tsebpf_e${process.pid % 10000}`;

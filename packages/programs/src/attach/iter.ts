@@ -1,7 +1,16 @@
 import { Readable } from 'node:stream';
-import { BpfAttachType, BpfProgType, close, fileRead, iterCreate, linkCreate } from '@ts-ebpf/syscall';
+import {
+  BpfArgumentError,
+  BpfAttachType,
+  BpfProgType,
+  BpfSyscallError,
+  close,
+  fileRead,
+  iterCreate,
+  linkCreate,
+} from '@ts-ebpf/syscall';
 import { HOST_LITTLE_ENDIAN } from '@ts-ebpf/uapi';
-import { AttachError } from '../errors.js';
+import { AttachError, IterReadError } from '../errors.js';
 import { Link } from '../link.js';
 import { attachTypeLabel } from '../names.js';
 import type { Program } from '../program.js';
@@ -19,19 +28,60 @@ export interface IterAttachOptions {
   readonly iterInfo?: Uint8Array;
 }
 
-/** Encodes `union bpf_iter_link_info` for the options given (undefined when none). */
+const ITER_OPTIONS = ['mapFd', 'tid', 'pid', 'iterInfo'] as const;
+
+/**
+ * Encodes `union bpf_iter_link_info` for the options given (undefined when none).
+ * @throws BpfArgumentError for more than one option (the kernel would read them all as one, or
+ * refuse a thread and a process at once), or a fd, thread or process that is not a positive
+ * u32 (the kernel reads 0 as not given: a task iterator would walk every task)
+ */
 export function encodeIterInfo(o: IterAttachOptions): Uint8Array | undefined {
-  if (o.iterInfo) return o.iterInfo;
-  if (o.mapFd === undefined && o.tid === undefined && o.pid === undefined) return undefined;
+  const given = ITER_OPTIONS.filter((k) => o[k] !== undefined);
+  if (given.length > 1)
+    throw new BpfArgumentError(
+      'iterator attach options',
+      `${given.join(' and ')} given: give one (a map for a map-element iterator, a thread or a process for a task iterator, or the raw iterInfo)`,
+    );
+  const key = given[0];
+  if (key === undefined) return undefined;
+  if (key === 'iterInfo') {
+    if (!(o.iterInfo instanceof Uint8Array))
+      throw new BpfArgumentError('iterInfo', 'is not a Uint8Array (union bpf_iter_link_info)');
+    return o.iterInfo;
+  }
+  const value = o[key]!;
+  if (!Number.isInteger(value) || value < 1 || value > 0xffffffff)
+    throw new BpfArgumentError(
+      `iterator option ${key}`,
+      `${value} is not a positive u32 (the kernel reads 0 as not given)`,
+    );
   const storage = new ArrayBuffer(16);
   const b = new Uint8Array(storage);
-  const v = new DataView(storage);
-  if (o.mapFd !== undefined) v.setUint32(0, o.mapFd, HOST_LITTLE_ENDIAN);
-  else {
-    v.setUint32(0, o.tid ?? 0, HOST_LITTLE_ENDIAN);
-    v.setUint32(4, o.pid ?? 0, HOST_LITTLE_ENDIAN);
-  }
+  // map.map_fd and task.tid share the first word; task.pid is the second
+  new DataView(storage).setUint32(key === 'pid' ? 4 : 0, value, HOST_LITTLE_ENDIAN);
   return b;
+}
+
+/** The largest read(2) the kernel does at once (MAX_RW_COUNT on 4 KiB pages). */
+const MAX_CHUNK = 0x7ffff000;
+
+/** An iterator read's E2BIG or EAGAIN as what it means for iterators (bpf_seq_read); other errors as they are. */
+function explainIterRead(e: unknown): unknown {
+  if (!(e instanceof BpfSyscallError)) return e;
+  if (e.code === 'E2BIG')
+    return new IterReadError(
+      'E2BIG',
+      "the iterator program wrote more for one object than the kernel's buffer for a read holds (8 pages: 32 KiB with 4 KiB pages), so nothing of it can be read: write less per object",
+      { cause: e },
+    );
+  if (e.code === 'EAGAIN')
+    return new IterReadError(
+      'EAGAIN',
+      'the iterator program returned 1 (retry this object) with nothing read before it, or a million objects were visited in one read without output; read again to go on',
+      { cause: e },
+    );
+  return e;
 }
 
 /** Reads an iterator fd chunk by chunk; the fd is closed at the end or on `close()`. */
@@ -39,25 +89,50 @@ export class IterReader implements Disposable, AsyncIterable<Uint8Array> {
   #fd: number;
   readonly #chunk: number;
 
-  /** Takes ownership of an iterator fd from BPF_ITER_CREATE. */
+  /**
+   * Takes ownership of an iterator fd from BPF_ITER_CREATE, read `chunkSize` bytes at a time
+   * (a positive integer: a read of 0 bytes would look like the end).
+   * @throws BpfArgumentError for another chunk size (the fd is closed)
+   */
   constructor(fd: number, chunkSize = 65536) {
+    if (!Number.isInteger(chunkSize) || chunkSize < 1 || chunkSize > MAX_CHUNK) {
+      close(fd);
+      throw new BpfArgumentError(
+        'iterator chunk size',
+        `${chunkSize} is not a byte count in 1…${MAX_CHUNK} (a read of 0 bytes would look like the end)`,
+      );
+    }
     this.#fd = fd;
     this.#chunk = chunkSize;
   }
 
-  /** The next chunk, or undefined at the end (the fd is then closed). */
+  /**
+   * The next chunk, or undefined at the end (the fd is then closed).
+   * @throws IterReadError for the kernel's E2BIG and EAGAIN, which mean something of their own
+   * for iterators (the fd stays open: after EAGAIN the next read goes on)
+   */
   readChunk(): Uint8Array | undefined {
     if (this.#fd < 0) return undefined;
-    const data = fileRead(this.#fd, this.#chunk);
+    let data: Uint8Array;
+    try {
+      data = fileRead(this.#fd, this.#chunk);
+    } catch (e) {
+      throw explainIterRead(e);
+    }
     if (data.byteLength > 0) return data;
     this.close();
     return undefined;
   }
 
-  /** Everything the iterator produces. */
+  /** Everything the iterator produces; the fd is closed at the end, and when a read fails. */
   readAll(): Uint8Array {
     const parts: Uint8Array[] = [];
-    for (let c = this.readChunk(); c; c = this.readChunk()) parts.push(c);
+    try {
+      for (let c = this.readChunk(); c; c = this.readChunk()) parts.push(c);
+    } catch (e) {
+      this.close();
+      throw e;
+    }
     const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
     let at = 0;
     for (const p of parts) {

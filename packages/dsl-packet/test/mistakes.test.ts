@@ -71,6 +71,18 @@ describe('dsl-packet error catalog', () => {
       names: ['ipv4', 'r4'],
     },
     {
+      what: 'a laterFragments that is neither a label nor an action',
+      act: () => ipv4(c, c.start, { protocol: R1, miss: 'drop', laterFragments: { action: 1.5 } }),
+      error: PacketDslError,
+      names: ['ipv4', 'laterFragments'],
+    },
+    {
+      what: 'an empty laterFragments label for IPv6',
+      act: () => ipv6(c, c.start, { nextHeader: R1, miss: 'drop', laterFragments: '' }),
+      error: PacketDslError,
+      names: ['ipv6', 'laterFragments'],
+    },
+    {
       what: 'more IPv6 extension headers than the bound allows',
       act: () => ipv6(c, c.start, { nextHeader: R1, extensions: 17, miss: 'drop' }),
       error: PacketDslError,

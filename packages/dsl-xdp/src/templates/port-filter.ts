@@ -24,7 +24,8 @@ export interface PortFilterOptions extends TemplateByteOrder {
 
 /**
  * Applies `action` (default XDP_DROP) to TCP and/or UDP packets, over IPv4 or IPv6, whose
- * destination port is one of `ports`; passes everything else.
+ * destination port is one of `ports`; passes everything else. A fragment other than the
+ * first has no port (no L4 header) and passes; the first one, with the header, is matched.
  */
 export const portFilter: (o: PortFilterOptions) => Fragment = fragment((label, o: PortFilterOptions) => {
   const ports = checkList(o.ports, 'ports', 0, 0xffff);
@@ -37,7 +38,7 @@ export const portFilter: (o: PortFilterOptions) => Fragment = fragment((label, o
   const pass = label('pass');
   return [
     loadXdpPointers(c),
-    perIpFamily(c, label, { protocol: R3, other: pass }, (_family, l4) => {
+    perIpFamily(c, label, { protocol: R3, other: pass, laterFragments: pass }, (_family, l4) => {
       const parsers = { tcp: [tcp, IpProto.TCP], udp: [udp, IpProto.UDP] } as const;
       return protocols
         .map((name) => {

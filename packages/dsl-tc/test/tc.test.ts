@@ -45,6 +45,7 @@ import {
   countersMap,
   eth,
   ext,
+  fragmentExt,
   frame,
   inetChecksum,
   ipv4,
@@ -159,6 +160,7 @@ describeKernel('tc programs in BPF_PROG_TEST_RUN', () => {
     const v6 = frame(eth(0x86dd), ipv6(IpProto.UDP, 16), udp(7, 53, 8), PAYLOAD);
     const v6ext = frame(eth(0x86dd), ipv6(0, 24), ext(IpProto.TCP), tcp(7, 8080, 0x10));
     const vlan = frame(eth(0x0800, [[0x8100, 5]]), ipv4(IpProto.UDP, 16), udp(1, 53, 8), PAYLOAD);
+    const { OK, SHOT } = TcAction;
     const cases: [Uint8Array, number, number][] = [
       [v4udp(53), TcAction.SHOT, TcAction.SHOT],
       [v4tcp(53), TcAction.SHOT, TcAction.OK],
@@ -169,12 +171,18 @@ describeKernel('tc programs in BPF_PROG_TEST_RUN', () => {
       [vlan, TcAction.SHOT, TcAction.SHOT],
       [v4udp(53).subarray(0, 14 + 20 + 3), TcAction.OK, TcAction.OK], // truncated UDP header
       [frame(eth(0x0806), new Array(28).fill(0)), TcAction.OK, TcAction.OK], // ARP
+      // A first fragment (MF set) has the UDP header; later ones have none: the bytes after the
+      // IP header (here like a UDP header to 53) are payload, and the fragment passes.
+      [frame(eth(0x0800), ipv4(IpProto.UDP, 16, 0, undefined, 0x2000), udp(1, 53, 8), PAYLOAD), SHOT, SHOT],
+      [frame(eth(0x0800), ipv4(IpProto.UDP, 16, 0, undefined, 185), udp(1, 53, 8), PAYLOAD), OK, OK],
+      [frame(eth(0x86dd), ipv6(44, 24), fragmentExt(IpProto.UDP, 1), udp(1, 53, 8), PAYLOAD), SHOT, SHOT],
+      [frame(eth(0x86dd), ipv6(44, 24), fragmentExt(IpProto.UDP, 100 << 3), udp(1, 53, 8), PAYLOAD), OK, OK],
     ];
     using a = loadBuilt(both);
     using b = loadBuilt(udpOnly);
-    for (const [data, withBoth, withUdp] of cases) {
-      expect(a.testRun({ data }).retval).toBe(withBoth);
-      expect(b.testRun({ data }).retval).toBe(withUdp);
+    for (const [i, [data, withBoth, withUdp]] of cases.entries()) {
+      expect([i, a.testRun({ data }).retval]).toEqual([i, withBoth]);
+      expect([i, b.testRun({ data }).retval]).toEqual([i, withUdp]);
     }
   });
 

@@ -35,6 +35,18 @@ describe('dsl-tc: plausible mistakes get typed errors that name their subject', 
       names: ['skb_store_bytes stack', '-4..4'],
     },
     {
+      what: 'a negative packet offset (the helper fails it with EFAULT)',
+      act: () => storeBytes({ offset: -1, stack: -8, length: 4 }),
+      error: TcArgumentError,
+      names: ['skb_store_bytes offset', '-1'],
+    },
+    {
+      what: 'an odd checksum offset (the helper fails it with EFAULT)',
+      act: () => l3CsumReplace({ offset: 25, from: 0, to: 1, size: 2 }),
+      error: TcArgumentError,
+      names: ['l3_csum_replace offset', '25'],
+    },
+    {
       what: 'a checksum size that is not 0, 2 or 4',
       act: () => l3CsumReplace({ offset: 24, from: 0, to: 1, size: 3 as 2 }),
       error: TcArgumentError,

@@ -28,6 +28,7 @@ import {
   changeHead,
   changeTail,
   cloneRedirect,
+  l3CsumReplace,
   l4CsumReplace,
   loadBytes,
   redirect,
@@ -38,8 +39,10 @@ import {
   TC_RETURN_CODES,
   TC_SK_BUFF,
   TcAction,
+  TcArgumentError,
   tc,
   tcPlugin,
+  type Value,
 } from '../src/index.js';
 import {
   countersMap,
@@ -57,6 +60,7 @@ import {
 } from './support.js';
 
 const ORDER = HOST_BYTE_ORDER;
+const EFAULT = 14;
 const PAYLOAD = [1, 2, 3, 4, 5, 6, 7, 8];
 const v4udp = (dport: number) => frame(eth(0x0800), ipv4(IpProto.UDP, 16), udp(1000, dport, 8), PAYLOAD);
 const v4tcp = (dport: number) => frame(eth(0x0800), ipv4(IpProto.TCP, 20), tcp(1000, dport, 0x02));
@@ -266,6 +270,23 @@ describeKernel('tc programs in BPF_PROG_TEST_RUN', () => {
     expect((out.data[36]! << 8) | out.data[37]!).toBe(9999);
     const outDgram = Array.from(out.data.subarray(34));
     expect(inetChecksum([...pseudo, ...outDgram])).toBe(0);
+  });
+
+  it('skb byte copies fail a negative offset, checksum replacements an odd one or one past 65535, with EFAULT: constant ones are refused', () => {
+    const data = v4udp(9);
+    const fails = (fragment: (offset: Value) => Fragment, offset: number) => {
+      expect([offset, run(tc().build([mov(R7, offset), ...fragment(R7), exit()]), data).retval | 0]).toEqual([
+        offset,
+        -EFAULT,
+      ]);
+      expect(() => fragment(offset)).toThrow(TcArgumentError);
+    };
+    fails((offset) => loadBytes({ offset, stack: -8, length: 4 }), -1);
+    fails((offset) => storeBytes({ offset, stack: -8, length: 4 }), -4);
+    for (const offset of [-2, 25, 0x10000]) {
+      fails((o) => l3CsumReplace({ offset: o, from: 0, to: 0, size: 2 }), offset);
+      fails((o) => l4CsumReplace({ offset: o, from: 0, to: 0, size: 2 }), offset);
+    }
   });
 
   it('the redirect helpers return TC_ACT_REDIRECT; cloneRedirect returns 0', () => {

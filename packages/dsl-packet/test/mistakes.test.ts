@@ -101,6 +101,30 @@ describe('dsl-packet error catalog', () => {
       names: ['reach', String(0x7ff0 + 64)],
     },
     {
+      what: 'an EtherType order that is neither host nor network (it built a network-order compare)',
+      act: () => ethernet(c, c.start, { etherType: R1, order: 'net' as 'network', miss: 'drop' }),
+      error: PacketDslError,
+      names: ["ethernet option 'order'", 'net'],
+    },
+    {
+      what: 'a port order that is neither host nor network',
+      act: () => tcp(c, c.start, { destinationPort: R1, order: 'Host' as 'host', miss: 'drop' }),
+      error: PacketDslError,
+      names: ["tcp option 'order'", 'Host'],
+    },
+    {
+      what: 'a field order that is neither host nor network',
+      act: () => loadField(R1, { at: c.start, field: 0, bytes: 2 }, 'le' as 'host'),
+      error: PacketDslError,
+      names: ["loadField 'order'", 'le'],
+    },
+    {
+      what: 'a store order that is neither host nor network',
+      act: () => storeField(c, { at: c.start, field: 0, bytes: 2 }, R1, 'be' as 'host'),
+      error: PacketDslError,
+      names: ["storeField 'order'", 'be'],
+    },
+    {
       what: 'a 3-byte packet field',
       act: () => loadField(R1, { at: c.start, field: 0, bytes: 3 as 4 }),
       error: PacketDslError,

@@ -1,7 +1,9 @@
 import { catalog } from '@ts-ebpf/test-utils';
+import { HOST_BYTE_ORDER } from '@ts-ebpf/uapi';
 import { describe } from 'vitest';
 import {
   adjustHead,
+  ipv4Blocklist,
   loadBytes,
   redirect,
   redirectMap,
@@ -54,6 +56,12 @@ describe('dsl-xdp: plausible mistakes get typed errors that name their subject',
       act: () => storeBytes({ offset: -2, stack: -8, length: 4 }),
       error: XdpArgumentError,
       names: ['xdp_store_bytes offset', '-2', '0..65535'],
+    },
+    {
+      what: "a blocklist address that is not 'source' or 'destination' (it looked up the destination)",
+      act: () => ipv4Blocklist({ map: 'trie', address: 'src' as 'source', byteOrder: HOST_BYTE_ORDER }),
+      error: XdpArgumentError,
+      names: ['address', '"src"'],
     },
     {
       what: 'a byte count that is not positive',

@@ -67,7 +67,7 @@ export interface CountersOptions {
 export interface PortFilterOptions {
   /** Destination ports whose packets are dropped (1–65535). */
   readonly ports: readonly number[];
-  /** Which L4 protocols the ports are for (default both). */
+  /** Which L4 protocols the ports are for, at least one (default both). */
   readonly protocols?: readonly ('tcp' | 'udp')[];
   /** The byte order of the program (the target kernel's: `HOST_BYTE_ORDER`). */
   readonly byteOrder: ByteOrder;
@@ -124,6 +124,11 @@ function checkPorts(ports: readonly number[]): void {
 function portFilter(o: PortFilterOptions): Fragment {
   checkPorts(o.ports);
   const protocols = o.protocols ?? ['tcp', 'udp'];
+  if (!Array.isArray(protocols) || protocols.length === 0)
+    throw new TcArgumentError(
+      'portFilter protocols',
+      "give 'tcp', 'udp' or both (no protocol would drop nothing)",
+    );
   for (const p of protocols)
     if (p !== 'tcp' && p !== 'udp')
       throw new TcArgumentError('portFilter protocols', `${JSON.stringify(p)} is not 'tcp' or 'udp'`);

@@ -83,6 +83,12 @@ describe('dsl-tc: plausible mistakes get typed errors that name their subject', 
       names: ['portFilter protocols', 'sctp'],
     },
     {
+      what: 'a port filter for no protocol (it built a filter that drops nothing)',
+      act: () => T.portFilter({ ports: [53], protocols: [], byteOrder: HOST_BYTE_ORDER }),
+      error: TcArgumentError,
+      names: ['portFilter protocols'],
+    },
+    {
       what: 'a DSCP above 63',
       act: () => T.dscpMark({ dscp: 64, byteOrder: HOST_BYTE_ORDER }),
       error: TcArgumentError,

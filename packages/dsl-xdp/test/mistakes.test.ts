@@ -1,10 +1,12 @@
 import { catalog } from '@ts-ebpf/test-utils';
-import { HOST_BYTE_ORDER } from '@ts-ebpf/uapi';
+import { HOST_BYTE_ORDER, XdpAction } from '@ts-ebpf/uapi';
 import { describe } from 'vitest';
 import {
   adjustHead,
   ipv4Blocklist,
   loadBytes,
+  macSwapTx,
+  portFilter,
   redirect,
   redirectMap,
   storeBytes,
@@ -32,6 +34,18 @@ describe('dsl-xdp: plausible mistakes get typed errors that name their subject',
       act: () => redirectMap('devmap', 0, { fallback: 'XDP_REDIRECT' }),
       error: XdpArgumentError,
       names: ['redirect fallback'],
+    },
+    {
+      what: 'XDP_REDIRECT as what a port filter returns, with no redirect helper called',
+      act: () => portFilter({ ports: [53], action: 'XDP_REDIRECT', byteOrder: HOST_BYTE_ORDER }),
+      error: XdpArgumentError,
+      names: ['port filter action', 'XDP_REDIRECT'],
+    },
+    {
+      what: 'XDP_REDIRECT for the short frames of macSwapTx',
+      act: () => macSwapTx({ short: XdpAction.REDIRECT, byteOrder: HOST_BYTE_ORDER }),
+      error: XdpArgumentError,
+      names: ['short-frame action', 'XDP_REDIRECT'],
     },
     {
       what: 'excludeIngress without broadcast',

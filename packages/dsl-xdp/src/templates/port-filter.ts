@@ -1,7 +1,7 @@
 import { type Fragment, fragment, jeq, jne, mark, R3, R4 } from '@ts-ebpf/dsl';
 import { IpProto, tcp, udp } from '@ts-ebpf/dsl-packet';
 import { XdpAction } from '@ts-ebpf/uapi';
-import { type XdpActionLike, xdpActionCode } from '../action.js';
+import { type XdpActionLike, xdpVerdictCode } from '../action.js';
 import { XdpArgumentError } from '../errors.js';
 import {
   checkList,
@@ -18,7 +18,7 @@ export interface PortFilterOptions extends TemplateByteOrder {
   readonly ports: readonly number[];
   /** Transport protocols the ports are of. Default both. */
   readonly protocols?: readonly ('tcp' | 'udp')[];
-  /** What to do with a matching packet. Default XDP_DROP. */
+  /** What to do with a matching packet: XDP_DROP (the default), XDP_PASS, XDP_TX or XDP_ABORTED. */
   readonly action?: XdpActionLike;
 }
 
@@ -33,7 +33,7 @@ export const portFilter: (o: PortFilterOptions) => Fragment = fragment((label, o
   if (protocols.length === 0 || protocols.some((p) => p !== 'tcp' && p !== 'udp')) {
     throw new XdpArgumentError('protocols', `expected 'tcp' and/or 'udp', got ${JSON.stringify(protocols)}`);
   }
-  const action = xdpActionCode(o.action ?? XdpAction.DROP, 'port filter action');
+  const action = xdpVerdictCode(o.action ?? XdpAction.DROP, 'port filter action');
   const c = templateCursor(o.byteOrder);
   const pass = label('pass');
   return [

@@ -41,6 +41,7 @@ import {
   TcAction,
   TcArgumentError,
   tc,
+  tcActionCode,
   tcPlugin,
   type Value,
 } from '../src/index.js';
@@ -91,7 +92,11 @@ describe('tc plugin', () => {
       TC_ACT_REDIRECT: 7,
       TC_ACT_UNSPEC: -1,
     });
-    expect(Object.keys(TC_RETURN_CODES)).toHaveLength(10);
+    expect(Object.keys(TC_RETURN_CODES)).toHaveLength(14);
+    // tcx's names, with the values of enum tcx_action_base
+    expect(tcPlugin.returnCodes).toMatchObject({ TCX_NEXT: -1, TCX_PASS: 0, TCX_DROP: 2, TCX_REDIRECT: 7 });
+    expect(tc('tcx/egress').ret('TCX_DROP')).toEqual([mov(R0, TcAction.SHOT), exit()]);
+    expect(tcActionCode('TCX_NEXT')).toBe(TcAction.UNSPEC);
   });
 
   it('lets tc programs write only what tc_cls_act_is_valid_access allows', () => {

@@ -108,6 +108,12 @@ export const ENUM_GROUPS: readonly EnumGroup[] = [
     'Return codes of sk_skb, sk_msg and sk_lookup programs (`enum sk_action`).',
     'SK_',
   ),
+  e(
+    'tcx_action_base',
+    'TcxAction',
+    'Return codes of tc programs on the tcx hook (`enum tcx_action_base`), the values of their `TC_ACT_*` counterparts: `NEXT` runs the next tcx program (after the last, the classic tc filters), `PASS` passes the packet, `DROP` drops it, `REDIRECT` follows a redirect helper. Any other value ends the tcx chain and is then taken as `NEXT`.',
+    'TCX_',
+  ),
   e('BPF_ANY', 'BpfMapUpdateFlag', 'Flags of map update and lookup commands.', 'BPF_F_', 'BPF_'),
   e('BPF_F_NO_PREALLOC', 'BpfMapCreateFlag', 'Flags of `BPF_MAP_CREATE` (`map_flags`).', 'BPF_F_'),
   e('BPF_F_UPROBE_MULTI_RETURN', 'BpfUprobeMultiFlag', 'Flags of uprobe_multi links.', 'BPF_F_UPROBE_MULTI_'),

@@ -22,8 +22,7 @@ import {
   type Parsed,
 } from './cursor.js';
 import { PacketDslError } from './errors.js';
-import type { ValueOrder } from './fields.js';
-import { net16 } from './fields.js';
+import { checkOrder, net16, type ValueOrder } from './fields.js';
 import { Eth, EtherType, Vlan } from './layout.js';
 
 /** The most VLAN tags {@link ethernet} unrolls. */
@@ -52,6 +51,7 @@ function checkOptions(c: PacketCursor, at: PacketPosition, o: EthernetOptions): 
   if (ids.length > tags)
     throw new PacketDslError(`ethernet option 'vlanIds' names ${ids.length} registers for ${tags} vlanTags`);
   checkParser(c, 'ethernet', at, Eth.SIZE, o.miss, [o.etherType, ...ids]);
+  if (o.order !== undefined) checkOrder(o.order, "ethernet option 'order'");
   return tags;
 }
 

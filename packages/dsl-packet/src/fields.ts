@@ -6,6 +6,17 @@ import { PacketDslError } from './errors.js';
 /** Byte order of a value in a register: as the packet holds it (`'network'`) or numeric (`'host'`). */
 export type ValueOrder = 'network' | 'host';
 
+/**
+ * `order`, checked: `'network'` or `'host'` (a typo would otherwise pick one of them
+ * silently); `what` names the option.
+ * @throws PacketDslError for anything else
+ */
+export function checkOrder(order: ValueOrder, what: string): ValueOrder {
+  if (order !== 'network' && order !== 'host')
+    throw new PacketDslError(`${what} must be 'host' or 'network', not ${JSON.stringify(order)}`);
+  return order;
+}
+
 function swap(value: number, bytes: 2 | 4): number {
   if (bytes === 2) return ((value & 0xff) << 8) | ((value >>> 8) & 0xff);
   return (((value & 0xff) << 24) | ((value & 0xff00) << 8) | ((value >>> 8) & 0xff00) | (value >>> 24)) >>> 0;
@@ -56,9 +67,10 @@ export interface PacketField {
 /**
  * `dst = field`, in host order (numeric, byte-swapped from network order; the default) or
  * network order (as the packet holds it). The field must be inside a bounds check.
- * @throws PacketDslError for a bad size or offset
+ * @throws PacketDslError for a bad size, offset or order
  */
 export function loadField(dst: Register, f: PacketField, order: ValueOrder = 'host'): Fragment {
+  checkOrder(order, "loadField 'order'");
   const size = sizeName(f.bytes);
   const off = checkOffset(f.at.offset + f.field, 'packet field');
   const load = ldx(size, dst, f.at.base, off);
@@ -69,7 +81,7 @@ export function loadField(dst: Register, f: PacketField, order: ValueOrder = 'ho
  * `field = value`: a register (in `order`; a host-order register is swapped in `cursor.scratch`
  * so the caller's register keeps its value) or a constant given in host order (at most 32 bits,
  * stored in network order). The field must be inside a bounds check.
- * @throws PacketDslError for a bad size, offset or constant
+ * @throws PacketDslError for a bad size, offset, order or constant
  */
 export function storeField(
   cursor: PacketCursor,
@@ -77,6 +89,7 @@ export function storeField(
   value: Register | number,
   order: ValueOrder = 'host',
 ): Fragment {
+  checkOrder(order, "storeField 'order'");
   const size = sizeName(f.bytes);
   const off = checkOffset(f.at.offset + f.field, 'packet field');
   if (isRegister(value)) {

@@ -1,6 +1,7 @@
 import { add, type Fragment, freshLabel, ja, jeq, jne, ldx, lsh, mark, type Register } from '@ts-ebpf/dsl';
 import {
   checkCount,
+  checkMiss,
   checkParser,
   ensure,
   type Miss,
@@ -9,7 +10,13 @@ import {
   type PacketPosition,
   type Parsed,
 } from './cursor.js';
+import { laterFragmentCheck } from './fragment.js';
 import { IpProto, Ipv6, Ipv6Ext } from './layout.js';
+
+/** The fragment header's 16-bit word holding the fragment offset (its top 13 bits) and the M flag. */
+const FRAGMENT_WORD = 2;
+/** The fragment offset bits of that word. */
+const FRAGMENT_OFFSET = 0xfff8;
 
 /** The most extension headers {@link ipv6} unrolls. */
 export const MAX_IPV6_EXTENSIONS = 16;
@@ -29,18 +36,28 @@ export interface Ipv6Options {
   readonly extensions?: number;
   /** Where a packet too short for the header or an extension header goes. */
   readonly miss: Miss;
+  /**
+   * Where a fragment other than the first goes (a fragment header, among the extension
+   * headers stepped over, with a non-zero offset): it carries a later part of the L4 payload
+   * and no L4 header. Give it whenever the code after this parser reads the L4 header at
+   * `next`. Without it such a fragment falls through like any packet, with `nextHeader` the
+   * fragment header's next header and `next` pointing at payload bytes.
+   */
+  readonly laterFragments?: Miss;
 }
 
 /**
  * Parses an IPv6 header at `at` and up to `extensions` extension headers after it (each
  * bounds-checked for its first 8 bytes; its length, `(hdrlen + 1) * 8`, or 8 for a fragment
- * header, is added to `cursor.pos` and checked by the next header's bounds check).
+ * header, is added to `cursor.pos` and checked by the next header's bounds check). `next` is
+ * the L4 header of an unfragmented packet or of a first fragment only: see `laterFragments`.
  * Addresses are read with `loadField` at `Ipv6.SADDR` / `Ipv6.DADDR` (16 bytes each).
  * @throws PacketDslError for bad options
  */
 export function ipv6(c: PacketCursor, at: PacketPosition, o: Ipv6Options): Parsed {
   const max = checkCount(o.extensions ?? 4, MAX_IPV6_EXTENSIONS, "ipv6 option 'extensions'");
   checkParser(c, 'ipv6', at, Ipv6.SIZE, o.miss, [o.nextHeader]);
+  if (o.laterFragments !== undefined) checkMiss(o.laterFragments, 'ipv6 option laterFragments');
   const nh = o.nextHeader;
   const code: Fragment[number][] = [
     ensure(c, at, Ipv6.SIZE, o.miss),
@@ -71,6 +88,9 @@ export function ipv6(c: PacketCursor, at: PacketPosition, o: Ipv6Options): Parse
       ja(next),
       mark(fragment),
       ensure(c, here, Ipv6Ext.MIN_SIZE, o.miss),
+      o.laterFragments === undefined
+        ? []
+        : laterFragmentCheck(c, here, FRAGMENT_WORD, FRAGMENT_OFFSET, o.laterFragments),
       ldx('b', nh, c.pos, Ipv6Ext.NEXTHDR),
       add(c.pos, Ipv6Ext.MIN_SIZE),
     );

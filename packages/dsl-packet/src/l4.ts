@@ -9,7 +9,7 @@ import {
   type Parsed,
   skipWordCount,
 } from './cursor.js';
-import { loadField, type ValueOrder } from './fields.js';
+import { checkOrder, loadField, type ValueOrder } from './fields.js';
 import { Icmp, Icmpv6, Tcp, Udp } from './layout.js';
 
 /** Options shared by the port-carrying parsers. */
@@ -70,8 +70,8 @@ function fixedHeader(
   return code;
 }
 
-function ports(o: PortOptions): [Register | undefined, number, 1 | 2, ValueOrder][] {
-  const order = o.order ?? 'host';
+function ports(what: string, o: PortOptions): [Register | undefined, number, 1 | 2, ValueOrder][] {
+  const order = checkOrder(o.order ?? 'host', `${what} option 'order'`);
   return [
     [o.sourcePort, 0, 2, order],
     [o.destinationPort, 2, 2, order],
@@ -84,7 +84,10 @@ function ports(o: PortOptions): [Register | undefined, number, 1 | 2, ValueOrder
  * @throws PacketDslError for bad options
  */
 export function tcp(c: PacketCursor, at: PacketPosition, o: TcpOptions): Parsed {
-  const code = fixedHeader(c, at, 'tcp', Tcp.SIZE, o.miss, [...ports(o), [o.flags, Tcp.FLAGS, 1, 'host']]);
+  const code = fixedHeader(c, at, 'tcp', Tcp.SIZE, o.miss, [
+    ...ports('tcp', o),
+    [o.flags, Tcp.FLAGS, 1, 'host'],
+  ]);
   if (o.invalid !== undefined) checkMiss(o.invalid, 'tcp option invalid');
   if (!o.payload) return { code, next: { base: at.base, offset: at.offset + Tcp.SIZE } };
   code.push(skipWordCount(c, at, Tcp.DOFF, 'high', o.invalid ?? o.miss));
@@ -96,7 +99,7 @@ export function tcp(c: PacketCursor, at: PacketPosition, o: TcpOptions): Parsed 
  * @throws PacketDslError for bad options
  */
 export function udp(c: PacketCursor, at: PacketPosition, o: PortOptions): Parsed {
-  const code = fixedHeader(c, at, 'udp', Udp.SIZE, o.miss, ports(o));
+  const code = fixedHeader(c, at, 'udp', Udp.SIZE, o.miss, ports('udp', o));
   return { code, next: { base: at.base, offset: at.offset + Udp.SIZE } };
 }
 

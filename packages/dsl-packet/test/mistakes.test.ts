@@ -71,6 +71,18 @@ describe('dsl-packet error catalog', () => {
       names: ['ipv4', 'r4'],
     },
     {
+      what: 'a laterFragments that is neither a label nor an action',
+      act: () => ipv4(c, c.start, { protocol: R1, miss: 'drop', laterFragments: { action: 1.5 } }),
+      error: PacketDslError,
+      names: ['ipv4', 'laterFragments'],
+    },
+    {
+      what: 'an empty laterFragments label for IPv6',
+      act: () => ipv6(c, c.start, { nextHeader: R1, miss: 'drop', laterFragments: '' }),
+      error: PacketDslError,
+      names: ['ipv6', 'laterFragments'],
+    },
+    {
       what: 'more IPv6 extension headers than the bound allows',
       act: () => ipv6(c, c.start, { nextHeader: R1, extensions: 17, miss: 'drop' }),
       error: PacketDslError,
@@ -87,6 +99,30 @@ describe('dsl-packet error catalog', () => {
       act: () => ensure(c, { base: R2, offset: 0x7ff0 }, 64, 'drop'),
       error: PacketDslError,
       names: ['reach', String(0x7ff0 + 64)],
+    },
+    {
+      what: 'an EtherType order that is neither host nor network (it built a network-order compare)',
+      act: () => ethernet(c, c.start, { etherType: R1, order: 'net' as 'network', miss: 'drop' }),
+      error: PacketDslError,
+      names: ["ethernet option 'order'", 'net'],
+    },
+    {
+      what: 'a port order that is neither host nor network',
+      act: () => tcp(c, c.start, { destinationPort: R1, order: 'Host' as 'host', miss: 'drop' }),
+      error: PacketDslError,
+      names: ["tcp option 'order'", 'Host'],
+    },
+    {
+      what: 'a field order that is neither host nor network',
+      act: () => loadField(R1, { at: c.start, field: 0, bytes: 2 }, 'le' as 'host'),
+      error: PacketDslError,
+      names: ["loadField 'order'", 'le'],
+    },
+    {
+      what: 'a store order that is neither host nor network',
+      act: () => storeField(c, { at: c.start, field: 0, bytes: 2 }, R1, 'be' as 'host'),
+      error: PacketDslError,
+      names: ["storeField 'order'", 'be'],
     },
     {
       what: 'a 3-byte packet field',

@@ -78,5 +78,18 @@ describeKernel('parsers against the reference parser, through BPF_PROG_TEST_RUN'
       l3: 22,
     });
     expect(byName.get('IPv4 with IHL 4 (invalid)')).toMatchObject({ status: Stage.IHL, protocol: 0 });
+    // A first fragment has the L4 header; a later one has none (the bytes after IP are payload).
+    expect(byName.get('IPv4 UDP, first fragment (MF)')).toMatchObject({ status: Stage.DONE, b: 53 });
+    expect(byName.get('IPv6 UDP, first fragment (M)')).toMatchObject({
+      status: Stage.DONE,
+      protocol: 17,
+      b: 53,
+    });
+    for (const later of [
+      'IPv4 UDP, last fragment (offset 185)',
+      'IPv4 TCP with options, middle fragment, 802.1Q tag',
+      'IPv6 hop-by-hop, UDP, last fragment (offset 100)',
+    ])
+      expect(byName.get(later), later).toMatchObject({ status: Stage.LATER_FRAGMENT, protocol: 0, b: 0 });
   });
 });

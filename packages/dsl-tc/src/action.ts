@@ -1,23 +1,29 @@
-import { TcAction } from '@ts-ebpf/uapi';
+import { TcAction, TcxAction } from '@ts-ebpf/uapi';
 import { TcActionError } from './errors.js';
 
 /**
- * tc actions (`TC_ACT_*`, linux/pkt_cls.h): what a direct-action tc program returns, declared
- * in `@ts-ebpf/uapi` and re-exported here. tcx reads only TC_ACT_OK/UNSPEC (next program or
- * pass), TC_ACT_SHOT (drop), TC_ACT_REDIRECT (after a redirect helper) and treats the others
- * as TC_ACT_UNSPEC.
+ * tc actions (`TC_ACT_*`, linux/pkt_cls.h): what a direct-action tc program returns, and
+ * their tcx names (`TCX_*`, `enum tcx_action_base` of linux/bpf.h: the same values), declared
+ * in `@ts-ebpf/uapi` and re-exported here. tcx reads TC_ACT_UNSPEC (TCX_NEXT: the next
+ * program), TC_ACT_OK (TCX_PASS), TC_ACT_SHOT (TCX_DROP) and TC_ACT_REDIRECT (TCX_REDIRECT,
+ * after a redirect helper); any other value ends the tcx chain and is then taken as TCX_NEXT.
  */
-export { TcAction };
+export { TcAction, TcxAction };
 
-/** tc return codes by their C name (`TC_ACT_OK` …). */
+/** tc return codes by their C name: `TC_ACT_OK` … and tcx's `TCX_NEXT`, `TCX_PASS`, `TCX_DROP`, `TCX_REDIRECT`. */
 export const TC_RETURN_CODES = Object.freeze(
-  Object.fromEntries(Object.entries(TcAction).map(([k, v]) => [`TC_ACT_${k}`, v])),
-) as { readonly [K in keyof typeof TcAction as `TC_ACT_${K}`]: (typeof TcAction)[K] };
+  Object.fromEntries([
+    ...Object.entries(TcAction).map(([k, v]) => [`TC_ACT_${k}`, v]),
+    ...Object.entries(TcxAction).map(([k, v]) => [`TCX_${k}`, v]),
+  ]),
+) as { readonly [K in keyof typeof TcAction as `TC_ACT_${K}`]: (typeof TcAction)[K] } & {
+  readonly [K in keyof typeof TcxAction as `TCX_${K}`]: (typeof TcxAction)[K];
+};
 
-/** A tc action by name (`'TC_ACT_SHOT'`). */
+/** A tc action by name (`'TC_ACT_SHOT'`, `'TCX_DROP'`). */
 export type TcActionName = keyof typeof TC_RETURN_CODES;
 
-/** A tc action: its name (`'TC_ACT_SHOT'`) or its code (`TcAction.SHOT`). */
+/** A tc action: its name (`'TC_ACT_SHOT'`, `'TCX_DROP'`) or its code (`TcAction.SHOT`). */
 export type TcActionLike = TcActionName | TcAction;
 
 const CODES = new Set<number>(Object.values(TcAction));

@@ -8,7 +8,7 @@ export class TcActionError extends EbpfError {
 
   constructor(subject: string, value: unknown) {
     super(
-      `${subject}: ${JSON.stringify(value)} is not a tc action (TC_ACT_OK, TC_ACT_SHOT, TC_ACT_REDIRECT … or -1–8)`,
+      `${subject}: ${JSON.stringify(value)} is not a tc action (TC_ACT_OK, TC_ACT_SHOT, TC_ACT_REDIRECT …, TCX_NEXT, TCX_PASS, TCX_DROP, TCX_REDIRECT, or -1–8)`,
     );
     this.subject = subject;
   }

@@ -1,13 +1,20 @@
 /**
  * @ts-ebpf/dsl-tc: tc programs (`BPF_PROG_TYPE_SCHED_CLS`, direct action) in pure TypeScript.
- * The `__sk_buff` context with tc's access rules, the TC_ACT codes, the tc plugin for
+ * The `__sk_buff` context with tc's access rules, the TC_ACT and TCX codes, the tc plugin for
  * `@ts-ebpf/dsl` (sections `tcx/ingress`, `tcx/egress`, `tc`, `classifier` …), packet access
  * through the shared parsers of `@ts-ebpf/dsl-packet`, skb byte loads and stores, checksum
  * replacement, head/tail changes, redirects, and templates (counters, a port filter, DSCP
  * marking). No FFI and no Node-only API.
  * @packageDocumentation
  */
-export { TC_RETURN_CODES, TcAction, type TcActionLike, type TcActionName, tcActionCode } from './action.js';
+export {
+  TC_RETURN_CODES,
+  TcAction,
+  type TcActionLike,
+  type TcActionName,
+  TcxAction,
+  tcActionCode,
+} from './action.js';
 export { TC_CTX, TC_SK_BUFF, type TcSkBuffContext, type TcSkBuffField } from './context.js';
 export { TcActionError, TcArgumentError } from './errors.js';
 export type { Value } from './operand.js';

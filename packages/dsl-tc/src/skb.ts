@@ -14,7 +14,11 @@ export interface SkbHelperOptions {
 
 /** Options of {@link loadBytes} and {@link storeBytes}. */
 export interface SkbBytesOptions extends SkbHelperOptions {
-  /** Offset in the packet (a constant or a register), counted from `data` (the MAC header on tc). */
+  /**
+   * Offset in the packet (a constant or a register), counted from `data` (the MAC header on
+   * tc). The helpers take a u32 up to 2^31 - 1 (a negative offset fails with EFAULT): a
+   * negative constant is refused.
+   */
   readonly offset: Value;
   /** The stack buffer: its offset from the frame pointer (negative, e.g. `-16`). */
   readonly stack: number;
@@ -37,6 +41,11 @@ const F_PSEUDO_HDR = 0x10;
 const F_MARK_MANGLED_0 = 0x20;
 
 function stackBuffer(helper: string, o: SkbBytesOptions): Fragment {
+  if (typeof o.offset === 'number' && o.offset < 0)
+    throw new TcArgumentError(
+      `${helper} offset`,
+      `${o.offset} is negative (the helper takes it as a u32 above 2^31 - 1 and fails with EFAULT)`,
+    );
   if (!Number.isInteger(o.length) || o.length <= 0)
     throw new TcArgumentError(`${helper} length`, `${o.length} is not a positive integer`);
   if (!Number.isInteger(o.stack) || o.stack + o.length > 0 || o.stack < -512)
@@ -71,7 +80,11 @@ export function storeBytes(options: SkbStoreOptions): Fragment {
 
 /** Options of {@link l3CsumReplace}. */
 export interface L3CsumOptions extends SkbHelperOptions {
-  /** Offset of the checksum field in the packet (e.g. IPv4 header offset + 10). */
+  /**
+   * Offset of the checksum field in the packet (e.g. IPv4 header offset + 10). The helpers
+   * take an even offset up to 65535 (any other fails with EFAULT): a constant that is not is
+   * refused.
+   */
   readonly offset: Value;
   /** The old value, as the packet held it (a raw load, network order). */
   readonly from: Value;
@@ -94,7 +107,16 @@ function checkSize(helper: string, size: number): void {
     throw new TcArgumentError(`${helper} size`, `${size} is not 0, 2 or 4`);
 }
 
+/** The largest checksum offset bpf_l3_csum_replace and bpf_l4_csum_replace take (net/core/filter.c). */
+const MAX_CSUM_OFFSET = 0xffff;
+
 function csum(helper: string, o: L3CsumOptions, flags: number): Fragment {
+  const at = o.offset;
+  if (typeof at === 'number' && (at < 0 || at > MAX_CSUM_OFFSET || at % 2 !== 0))
+    throw new TcArgumentError(
+      `${helper} offset`,
+      `${at} is not an even offset in 0..${MAX_CSUM_OFFSET} (the helper fails with EFAULT for any other)`,
+    );
   return [
     ...setArg(R2, o.offset, `${helper} offset`),
     ...setArg(R3, o.from, `${helper} from`),

@@ -67,7 +67,7 @@ export interface CountersOptions {
 export interface PortFilterOptions {
   /** Destination ports whose packets are dropped (1–65535). */
   readonly ports: readonly number[];
-  /** Which L4 protocols the ports are for (default both). */
+  /** Which L4 protocols the ports are for, at least one (default both). */
   readonly protocols?: readonly ('tcp' | 'udp')[];
   /** The byte order of the program (the target kernel's: `HOST_BYTE_ORDER`). */
   readonly byteOrder: ByteOrder;
@@ -124,6 +124,11 @@ function checkPorts(ports: readonly number[]): void {
 function portFilter(o: PortFilterOptions): Fragment {
   checkPorts(o.ports);
   const protocols = o.protocols ?? ['tcp', 'udp'];
+  if (!Array.isArray(protocols) || protocols.length === 0)
+    throw new TcArgumentError(
+      'portFilter protocols',
+      "give 'tcp', 'udp' or both (no protocol would drop nothing)",
+    );
   for (const p of protocols)
     if (p !== 'tcp' && p !== 'udp')
       throw new TcArgumentError('portFilter protocols', `${JSON.stringify(p)} is not 'tcp' or 'udp'`);
@@ -133,8 +138,9 @@ function portFilter(o: PortFilterOptions): Fragment {
   const drop = label('drop');
   const miss = pass;
   const eth = ethernet(c, c.start, { etherType: R3, miss });
-  const v4 = ipv4(c, eth.next, { protocol: R4, miss });
-  const v6 = ipv6(c, eth.next, { nextHeader: R4, miss });
+  // A fragment other than the first has no L4 header (no port): it passes.
+  const v4 = ipv4(c, eth.next, { protocol: R4, miss, laterFragments: pass });
+  const v6 = ipv6(c, eth.next, { nextHeader: R4, miss, laterFragments: pass });
   const l4 = v4.next; // both IP parsers leave the L4 header in cursor.pos
   const code: Fragment[number][] = [
     ipDispatch(c, eth.code, label, pass),
@@ -217,7 +223,8 @@ export const TC_TEMPLATES = Object.freeze({
   /**
    * Drops IPv4 and IPv6 (after up to two VLAN tags, IPv4 options, four IPv6 extension
    * headers) TCP and/or UDP packets to one of `ports`; passes everything else, short
-   * frames included.
+   * frames included, and fragments other than the first (they carry no port; the first
+   * one, with the L4 header, is matched).
    */
   portFilter,
   /**

@@ -64,6 +64,37 @@ describeKernel('dsl-tc programs on a veth pair', () => {
     expect(readCounters(map)).toEqual(after);
   });
 
+  it('on tcx, TC_ACT_STOLEN, QUEUED, TRAP and PIPE end the chain and pass the packet (taken as TCX_NEXT); TC_ACT_SHOT drops it', async () => {
+    const sink = await listen(veth.hostIp, 19996);
+    try {
+      const delivered: Record<string, number> = {};
+      for (const code of [
+        'TC_ACT_STOLEN',
+        'TC_ACT_QUEUED',
+        'TC_ACT_TRAP',
+        'TC_ACT_PIPE',
+        'TC_ACT_SHOT',
+      ] as const) {
+        using p = Program.load(tc('tcx/ingress').build(tc().ret(code)));
+        using link = attachTcx(p, veth.host, 'ingress');
+        expect(link).toBeDefined();
+        const before = sink.received();
+        veth.inNs(`for i in 1 2 3; do echo x > /dev/udp/${veth.hostIp}/19996; done`);
+        await settle();
+        delivered[code] = sink.received() - before;
+      }
+      expect(delivered).toEqual({
+        TC_ACT_STOLEN: 3,
+        TC_ACT_QUEUED: 3,
+        TC_ACT_TRAP: 3,
+        TC_ACT_PIPE: 3,
+        TC_ACT_SHOT: 0,
+      });
+    } finally {
+      sink.socket.close();
+    }
+  });
+
   it('portFilter through clsact drops the filtered port and lets the next one through', async () => {
     const blocked = await listen(veth.hostIp, 19997);
     const open = await listen(veth.hostIp, 19998);

@@ -5,7 +5,16 @@ import { BpfMapType } from '@ts-ebpf/syscall';
 import { HOST_LITTLE_ENDIAN } from '@ts-ebpf/uapi';
 import { TC_COUNTERS_LAYOUT } from '../src/index.js';
 
-export { eth, ext, inetChecksum, ipv4, ipv6, tcp, udp } from '../../dsl-packet/test/support/frames.js';
+export {
+  eth,
+  ext,
+  fragmentExt,
+  inetChecksum,
+  ipv4,
+  ipv6,
+  tcp,
+  udp,
+} from '../../dsl-packet/test/support/frames.js';
 
 /** Loads a plugin-built program, runs it once on `data`, closes it. */
 export function run(built: PluginProgram, data: Uint8Array): TestRunResult {

@@ -28,6 +28,7 @@ import {
   changeHead,
   changeTail,
   cloneRedirect,
+  l3CsumReplace,
   l4CsumReplace,
   loadBytes,
   redirect,
@@ -38,13 +39,17 @@ import {
   TC_RETURN_CODES,
   TC_SK_BUFF,
   TcAction,
+  TcArgumentError,
   tc,
+  tcActionCode,
   tcPlugin,
+  type Value,
 } from '../src/index.js';
 import {
   countersMap,
   eth,
   ext,
+  fragmentExt,
   frame,
   inetChecksum,
   ipv4,
@@ -56,6 +61,7 @@ import {
 } from './support.js';
 
 const ORDER = HOST_BYTE_ORDER;
+const EFAULT = 14;
 const PAYLOAD = [1, 2, 3, 4, 5, 6, 7, 8];
 const v4udp = (dport: number) => frame(eth(0x0800), ipv4(IpProto.UDP, 16), udp(1000, dport, 8), PAYLOAD);
 const v4tcp = (dport: number) => frame(eth(0x0800), ipv4(IpProto.TCP, 20), tcp(1000, dport, 0x02));
@@ -86,7 +92,11 @@ describe('tc plugin', () => {
       TC_ACT_REDIRECT: 7,
       TC_ACT_UNSPEC: -1,
     });
-    expect(Object.keys(TC_RETURN_CODES)).toHaveLength(10);
+    expect(Object.keys(TC_RETURN_CODES)).toHaveLength(14);
+    // tcx's names, with the values of enum tcx_action_base
+    expect(tcPlugin.returnCodes).toMatchObject({ TCX_NEXT: -1, TCX_PASS: 0, TCX_DROP: 2, TCX_REDIRECT: 7 });
+    expect(tc('tcx/egress').ret('TCX_DROP')).toEqual([mov(R0, TcAction.SHOT), exit()]);
+    expect(tcActionCode('TCX_NEXT')).toBe(TcAction.UNSPEC);
   });
 
   it('lets tc programs write only what tc_cls_act_is_valid_access allows', () => {
@@ -159,6 +169,7 @@ describeKernel('tc programs in BPF_PROG_TEST_RUN', () => {
     const v6 = frame(eth(0x86dd), ipv6(IpProto.UDP, 16), udp(7, 53, 8), PAYLOAD);
     const v6ext = frame(eth(0x86dd), ipv6(0, 24), ext(IpProto.TCP), tcp(7, 8080, 0x10));
     const vlan = frame(eth(0x0800, [[0x8100, 5]]), ipv4(IpProto.UDP, 16), udp(1, 53, 8), PAYLOAD);
+    const { OK, SHOT } = TcAction;
     const cases: [Uint8Array, number, number][] = [
       [v4udp(53), TcAction.SHOT, TcAction.SHOT],
       [v4tcp(53), TcAction.SHOT, TcAction.OK],
@@ -169,12 +180,18 @@ describeKernel('tc programs in BPF_PROG_TEST_RUN', () => {
       [vlan, TcAction.SHOT, TcAction.SHOT],
       [v4udp(53).subarray(0, 14 + 20 + 3), TcAction.OK, TcAction.OK], // truncated UDP header
       [frame(eth(0x0806), new Array(28).fill(0)), TcAction.OK, TcAction.OK], // ARP
+      // A first fragment (MF set) has the UDP header; later ones have none: the bytes after the
+      // IP header (here like a UDP header to 53) are payload, and the fragment passes.
+      [frame(eth(0x0800), ipv4(IpProto.UDP, 16, 0, undefined, 0x2000), udp(1, 53, 8), PAYLOAD), SHOT, SHOT],
+      [frame(eth(0x0800), ipv4(IpProto.UDP, 16, 0, undefined, 185), udp(1, 53, 8), PAYLOAD), OK, OK],
+      [frame(eth(0x86dd), ipv6(44, 24), fragmentExt(IpProto.UDP, 1), udp(1, 53, 8), PAYLOAD), SHOT, SHOT],
+      [frame(eth(0x86dd), ipv6(44, 24), fragmentExt(IpProto.UDP, 100 << 3), udp(1, 53, 8), PAYLOAD), OK, OK],
     ];
     using a = loadBuilt(both);
     using b = loadBuilt(udpOnly);
-    for (const [data, withBoth, withUdp] of cases) {
-      expect(a.testRun({ data }).retval).toBe(withBoth);
-      expect(b.testRun({ data }).retval).toBe(withUdp);
+    for (const [i, [data, withBoth, withUdp]] of cases.entries()) {
+      expect([i, a.testRun({ data }).retval]).toEqual([i, withBoth]);
+      expect([i, b.testRun({ data }).retval]).toEqual([i, withUdp]);
     }
   });
 
@@ -258,6 +275,23 @@ describeKernel('tc programs in BPF_PROG_TEST_RUN', () => {
     expect((out.data[36]! << 8) | out.data[37]!).toBe(9999);
     const outDgram = Array.from(out.data.subarray(34));
     expect(inetChecksum([...pseudo, ...outDgram])).toBe(0);
+  });
+
+  it('skb byte copies fail a negative offset, checksum replacements an odd one or one past 65535, with EFAULT: constant ones are refused', () => {
+    const data = v4udp(9);
+    const fails = (fragment: (offset: Value) => Fragment, offset: number) => {
+      expect([offset, run(tc().build([mov(R7, offset), ...fragment(R7), exit()]), data).retval | 0]).toEqual([
+        offset,
+        -EFAULT,
+      ]);
+      expect(() => fragment(offset)).toThrow(TcArgumentError);
+    };
+    fails((offset) => loadBytes({ offset, stack: -8, length: 4 }), -1);
+    fails((offset) => storeBytes({ offset, stack: -8, length: 4 }), -4);
+    for (const offset of [-2, 25, 0x10000]) {
+      fails((o) => l3CsumReplace({ offset: o, from: 0, to: 0, size: 2 }), offset);
+      fails((o) => l4CsumReplace({ offset: o, from: 0, to: 0, size: 2 }), offset);
+    }
   });
 
   it('the redirect helpers return TC_ACT_REDIRECT; cloneRedirect returns 0', () => {

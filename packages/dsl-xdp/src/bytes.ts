@@ -7,7 +7,11 @@ import { setArg, type Value } from './operand.js';
 
 /** Options of {@link loadBytes} and {@link storeBytes}. */
 export interface PacketBytesOptions {
-  /** Offset in the packet (a constant or a register), counted from `data`, across fragments. */
+  /**
+   * Offset in the packet (a constant or a register), counted from `data`, across fragments.
+   * The helpers take 0–65535 (any other offset fails with EFAULT): a constant outside that
+   * range is refused.
+   */
   readonly offset: Value;
   /** The stack buffer: its offset from the frame pointer (negative, e.g. `-16`). */
   readonly stack: number;
@@ -19,7 +23,15 @@ export interface PacketBytesOptions {
   readonly onFailure?: XdpActionLike;
 }
 
+/** The largest offset bpf_xdp_load_bytes and bpf_xdp_store_bytes take (net/core/filter.c: 0xffff). */
+const MAX_OFFSET = 0xffff;
+
 function bytes(helper: 'xdp_load_bytes' | 'xdp_store_bytes', o: PacketBytesOptions): Fragment {
+  if (typeof o.offset === 'number' && (o.offset < 0 || o.offset > MAX_OFFSET))
+    throw new XdpArgumentError(
+      `${helper} offset`,
+      `${o.offset} is outside 0..${MAX_OFFSET} (the helper fails with EFAULT for any other offset)`,
+    );
   if (!Number.isInteger(o.length) || o.length <= 0)
     throw new XdpArgumentError(`${helper} length`, `${o.length} is not a positive integer`);
   if (!Number.isInteger(o.stack) || o.stack + o.length > 0 || o.stack < -512)

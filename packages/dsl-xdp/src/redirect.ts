@@ -12,7 +12,10 @@ export interface RedirectMapOptions {
    * default, as in the kernel), XDP_DROP, XDP_PASS or XDP_TX.
    */
   readonly fallback?: XdpActionLike;
-  /** Devmap only: send to every interface of the map (BPF_F_BROADCAST; the key is then ignored). */
+  /**
+   * Devmap only: send to every interface of the map (BPF_F_BROADCAST; the key is then
+   * ignored). A cpumap or xskmap redirect with it returns XDP_ABORTED for every packet.
+   */
   readonly broadcast?: boolean;
   /** Devmap broadcast only: leave out the interface the packet came in on (BPF_F_EXCLUDE_INGRESS). */
   readonly excludeIngress?: boolean;
@@ -61,12 +64,27 @@ export function redirectToDevmap(map: MapRef, key: Value, options: RedirectMapOp
   return redirectMap(map, key, options);
 }
 
+/**
+ * Refuses `broadcast` and `excludeIngress` for a redirect through a map that is not a devmap:
+ * the kernel takes BPF_F_BROADCAST from devmaps only and returns XDP_ABORTED for every packet
+ * of a cpumap or xskmap redirect with it.
+ */
+function devmapOnly(o: RedirectMapOptions, what: string): void {
+  for (const flag of ['broadcast', 'excludeIngress'] as const)
+    if (o[flag])
+      throw new XdpArgumentError(
+        flag,
+        `only a devmap redirect takes it; ${what} with it returns XDP_ABORTED for every packet`,
+      );
+}
+
 /** {@link redirectMap} through a cpumap: the packet continues on CPU `cpu`. */
 export function redirectToCpu(
   map: MapRef,
   cpu: Value,
   options: Pick<RedirectMapOptions, 'fallback'> = {},
 ): Fragment {
+  devmapOnly(options, 'a cpumap redirect');
   return redirectMap(map, cpu, options);
 }
 
@@ -79,6 +97,7 @@ export function redirectToXsk(
   map: MapRef,
   options: Pick<RedirectMapOptions, 'fallback'> & { readonly ctx?: Register } = {},
 ): Fragment {
+  devmapOnly(options, 'an xskmap redirect');
   const queue = XDP_MD.fields.rx_queue_index;
   return [ldx('w', R2, options.ctx ?? XDP_CTX, queue.offset), ...redirectMap(map, R2, options)];
 }

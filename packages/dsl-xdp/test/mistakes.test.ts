@@ -1,10 +1,15 @@
 import { catalog } from '@ts-ebpf/test-utils';
+import { HOST_BYTE_ORDER, XdpAction } from '@ts-ebpf/uapi';
 import { describe } from 'vitest';
 import {
   adjustHead,
+  ipv4Blocklist,
   loadBytes,
+  macSwapTx,
+  portFilter,
   redirect,
   redirectMap,
+  storeBytes,
   XdpActionError,
   XdpArgumentError,
   xdpActionCode,
@@ -31,6 +36,18 @@ describe('dsl-xdp: plausible mistakes get typed errors that name their subject',
       names: ['redirect fallback'],
     },
     {
+      what: 'XDP_REDIRECT as what a port filter returns, with no redirect helper called',
+      act: () => portFilter({ ports: [53], action: 'XDP_REDIRECT', byteOrder: HOST_BYTE_ORDER }),
+      error: XdpArgumentError,
+      names: ['port filter action', 'XDP_REDIRECT'],
+    },
+    {
+      what: 'XDP_REDIRECT for the short frames of macSwapTx',
+      act: () => macSwapTx({ short: XdpAction.REDIRECT, byteOrder: HOST_BYTE_ORDER }),
+      error: XdpArgumentError,
+      names: ['short-frame action', 'XDP_REDIRECT'],
+    },
+    {
       what: 'excludeIngress without broadcast',
       act: () => redirectMap('devmap', 0, { excludeIngress: true }),
       error: XdpArgumentError,
@@ -47,6 +64,18 @@ describe('dsl-xdp: plausible mistakes get typed errors that name their subject',
       act: () => loadBytes({ offset: 0, stack: -4, length: 8 }),
       error: XdpArgumentError,
       names: ['xdp_load_bytes stack', '-4..4'],
+    },
+    {
+      what: 'a negative packet offset (the helper fails it with EFAULT)',
+      act: () => storeBytes({ offset: -2, stack: -8, length: 4 }),
+      error: XdpArgumentError,
+      names: ['xdp_store_bytes offset', '-2', '0..65535'],
+    },
+    {
+      what: "a blocklist address that is not 'source' or 'destination' (it looked up the destination)",
+      act: () => ipv4Blocklist({ map: 'trie', address: 'src' as 'source', byteOrder: HOST_BYTE_ORDER }),
+      error: XdpArgumentError,
+      names: ['address', '"src"'],
     },
     {
       what: 'a byte count that is not positive',

@@ -4,7 +4,15 @@ import { close, mapCreate, mapUpdateElem } from '@ts-ebpf/syscall';
 import { describeKernel, VethPair } from '@ts-ebpf/test-utils';
 import { BpfMapType, XdpAction } from '@ts-ebpf/uapi';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { redirect, redirectToCpu, redirectToDevmap, redirectToXsk, xdp } from '../src/index.js';
+import {
+  redirect,
+  redirectMap,
+  redirectToCpu,
+  redirectToDevmap,
+  redirectToXsk,
+  XdpArgumentError,
+  xdp,
+} from '../src/index.js';
 import { FRAME, run, u32, xdpMd } from './support.js';
 
 /** Runs `body; exit` once in an xdp program and gives its return value. */
@@ -53,6 +61,20 @@ describeKernel('redirects return XDP_REDIRECT in a test run, or the fallback', (
     expect(action(redirectToCpu({ fd }, 0))).toBe(XdpAction.REDIRECT);
     const empty = map(BpfMapType.CPUMAP, 8, 1);
     expect(action(redirectToCpu({ fd: empty }, 0, { fallback: XdpAction.DROP }))).toBe(XdpAction.DROP);
+  });
+
+  it('with BPF_F_BROADCAST through a cpumap or an xskmap: XDP_ABORTED always, so refused before', () => {
+    const cpus = map(BpfMapType.CPUMAP, 8, 1);
+    mapUpdateElem(cpus, u32(0), u32(192, 0));
+    const xsks = map(BpfMapType.XSKMAP, 4);
+    const pass = { fallback: 'XDP_PASS', broadcast: true } as const;
+    // without the flag: the entry (cpumap), the fallback (xskmap: no socket)
+    expect(action(redirectMap({ fd: cpus }, 0, { fallback: 'XDP_PASS' }))).toBe(XdpAction.REDIRECT);
+    expect(action(redirectMap({ fd: xsks }, 0, { fallback: 'XDP_PASS' }))).toBe(XdpAction.PASS);
+    expect(action(redirectMap({ fd: cpus }, 0, pass))).toBe(XdpAction.ABORTED);
+    expect(action(redirectMap({ fd: xsks }, 0, pass))).toBe(XdpAction.ABORTED);
+    expect(() => redirectToCpu({ fd: cpus }, 0, pass as never)).toThrow(XdpArgumentError);
+    expect(() => redirectToXsk({ fd: xsks }, pass as never)).toThrow(/broadcast: only a devmap redirect/);
   });
 
   it('into an xskmap by rx_queue_index: the fallback when the queue has no socket', () => {

@@ -87,6 +87,29 @@ function cases(): Case[] {
       { proto: 58 },
     );
     add(`arp${vname}`, { ...base, ip: { etherType: 0x0806, payload: new Uint8Array(28) } }, {});
+    // A first fragment (MF / M set) has the UDP header; a later one has none: what follows the
+    // IP header is payload, here bytes that look like the same UDP header.
+    const udp53 = { udp: { sport: 1, dport: 53 } };
+    add(
+      `ipv4 udp first fragment${vname}`,
+      { ...base, ip: { v4: { ...V4.v4, fragOff: 0x2000 } }, l4: udp53 },
+      { proto: 17, udpPort: 53, v4src: '192.0.2.1' },
+    );
+    add(
+      `ipv4 udp later fragment${vname}`,
+      { ...base, ip: { v4: { ...V4.v4, fragOff: 185 } }, l4: udp53 },
+      { proto: 17, v4src: '192.0.2.1' },
+    );
+    add(
+      `ipv6 udp first fragment${vname}`,
+      { ...base, ip: { v6: { fragOff: 1 } }, l4: udp53 },
+      { proto: 17, udpPort: 53 },
+    );
+    add(
+      `ipv6 udp later fragment${vname}`,
+      { ...base, ip: { v6: { extensions: [0], fragOff: 100 << 3 } }, l4: udp53 },
+      { proto: 17 },
+    );
   }
   // every truncation of two frames: the reference knows what the bytes present allow
   const cuts = [

@@ -15,6 +15,7 @@ import {
   R2,
   R3,
   R4,
+  R7,
   st,
   sub,
 } from '@ts-ebpf/dsl';
@@ -31,9 +32,13 @@ import {
   storeBytes,
   XDP_CTX,
   XDP_MD,
+  XdpArgumentError,
   xdp,
   xdpPlugin,
 } from '../src/index.js';
+
+const EFAULT = 14;
+
 import { FRAME, run, xdpMd } from './support.js';
 
 describe('xdp plugin', () => {
@@ -229,5 +234,15 @@ describeKernel('bpf_xdp_load_bytes / store_bytes in an xdp.frags program', () =>
       ]),
     );
     expect(r.retval).toBe(XdpAction.DROP);
+  });
+
+  it('fails an offset outside 0..65535 with EFAULT whatever the packet: a constant one is refused', () => {
+    for (const offset of [-1, 0x10000]) {
+      for (const copy of [loadBytes, storeBytes]) {
+        const inRegister = s.build([mov(R7, offset), copy({ offset: R7, stack: -8, length: 4 }), exit()]);
+        expect([offset, run(inRegister).retval | 0]).toEqual([offset, -EFAULT]);
+        expect(() => copy({ offset, stack: -8, length: 4 })).toThrow(XdpArgumentError);
+      }
+    }
   });
 });

@@ -80,10 +80,21 @@ export interface FrameOptions {
   readonly srcMac?: Uint8Array;
   /** VLAN tags, outermost first: `[tpid, vid]`. */
   readonly vlans?: readonly (readonly [number, number])[];
-  /** An IPv4 packet (with `optionWords` 4-byte NOP option words), an IPv6 packet (with extension headers), or a raw EtherType. */
+  /**
+   * An IPv4 packet (with `optionWords` 4-byte NOP option words; `fragOff` is its flags and
+   * fragment offset word, default DF), an IPv6 packet (with extension headers; with `fragOff`,
+   * then a fragment header whose offset word, offset << 3 | M, it is), or a raw EtherType.
+   */
   readonly ip:
-    | { readonly v4: { readonly src: string; readonly dst: string; readonly optionWords?: number } }
-    | { readonly v6: { readonly extensions?: readonly number[] } }
+    | {
+        readonly v4: {
+          readonly src: string;
+          readonly dst: string;
+          readonly optionWords?: number;
+          readonly fragOff?: number;
+        };
+      }
+    | { readonly v6: { readonly extensions?: readonly number[]; readonly fragOff?: number } }
     | { readonly etherType: number; readonly payload?: Uint8Array };
   readonly l4?: L4;
 }
@@ -109,8 +120,7 @@ export function frame(o: FrameOptions): Uint8Array {
       ...u16(h.length + l4.bytes.length),
       0x12,
       0x34,
-      0x40,
-      0,
+      ...u16(o.ip.v4.fragOff ?? 0x4000),
       64,
       l4.proto,
       0,
@@ -121,9 +131,14 @@ export function frame(o: FrameOptions): Uint8Array {
     h.set(u16(inetChecksum(h)), 10);
     return concat([eth, u16(0x0800), h, l4.bytes]);
   }
-  const exts = o.ip.v6.extensions ?? [];
+  const { fragOff } = o.ip.v6;
+  const exts = [...(o.ip.v6.extensions ?? []), ...(fragOff === undefined ? [] : [44])];
   const chain = [...exts, l4.proto];
-  const extBytes = exts.flatMap((_, i) => [chain[i + 1]!, 0, 1, 4, 0, 0, 0, 0]);
+  const extBytes = exts.flatMap((type, i) =>
+    type === 44 && i === exts.length - 1 && fragOff !== undefined
+      ? [chain[i + 1]!, 0, ...u16(fragOff), 0xde, 0xad, 0xbe, 0xef]
+      : [chain[i + 1]!, 0, 1, 4, 0, 0, 0, 0],
+  );
   const addr = (last: number) => [0x20, 0x01, 0x0d, 0xb8, ...new Array(11).fill(0), last];
   const h = [0x60, 0, 0, 0, ...u16(extBytes.length + l4.bytes.length), chain[0]!, 64, ...addr(1), ...addr(2)];
   return concat([eth, u16(0x86dd), h, extBytes, l4.bytes]);

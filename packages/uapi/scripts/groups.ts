@@ -108,6 +108,12 @@ export const ENUM_GROUPS: readonly EnumGroup[] = [
     'Return codes of sk_skb, sk_msg and sk_lookup programs (`enum sk_action`).',
     'SK_',
   ),
+  e(
+    'tcx_action_base',
+    'TcxAction',
+    'Return codes of tc programs on the tcx hook (`enum tcx_action_base`), the values of their `TC_ACT_*` counterparts: `NEXT` runs the next tcx program (after the last, the classic tc filters), `PASS` passes the packet, `DROP` drops it, `REDIRECT` follows a redirect helper. Any other value ends the tcx chain and is then taken as `NEXT`.',
+    'TCX_',
+  ),
   e('BPF_ANY', 'BpfMapUpdateFlag', 'Flags of map update and lookup commands.', 'BPF_F_', 'BPF_'),
   e('BPF_F_NO_PREALLOC', 'BpfMapCreateFlag', 'Flags of `BPF_MAP_CREATE` (`map_flags`).', 'BPF_F_'),
   e('BPF_F_UPROBE_MULTI_RETURN', 'BpfUprobeMultiFlag', 'Flags of uprobe_multi links.', 'BPF_F_UPROBE_MULTI_'),
@@ -375,7 +381,7 @@ export const DEFINE_GROUPS: readonly DefineGroup[] = [
   d('XdpDescOption', 'Bits of `struct xdp_desc` `options`.', ['XDP_'], ['XDP_PKT_CONTD']),
   d(
     'TcAction',
-    'tc actions (`TC_ACT_*`): what a direct-action tc program returns. `OK` passes the packet, `SHOT` drops it, `REDIRECT` follows a redirect helper, `UNSPEC` runs the next program (tcx) or the default; `STOLEN` consumes the packet without counting a drop; `RECLASSIFY`, `PIPE`, `QUEUED`, `REPEAT` and `TRAP` are for classic tc actions and hardware (tcx treats them as `UNSPEC`).',
+    'tc actions (`TC_ACT_*`): what a direct-action tc program returns. `OK` passes the packet, `SHOT` drops it, `REDIRECT` follows a redirect helper, `UNSPEC` runs the next program (tcx) or the default; `STOLEN` consumes the packet without counting a drop (classic tc); `RECLASSIFY`, `PIPE`, `QUEUED`, `REPEAT` and `TRAP` are for classic tc actions and hardware. On tcx only `UNSPEC`, `OK`, `SHOT` and `REDIRECT` mean something: any other value, `STOLEN` included, ends the tcx chain and is then taken as `UNSPEC` (the classic tc filters run, and the packet passes when there are none).',
     ['TC_ACT_'],
     [
       'TC_ACT_UNSPEC',

@@ -22,8 +22,17 @@ export function inetChecksum(bytes: readonly number[] | Uint8Array, seed = 0): n
   return ~sum & 0xffff;
 }
 
-/** IPv4 header (checksum filled) with `optionWords` 4-byte NOP option words; `ihl` overrides the field. */
-export function ipv4(protocol: number, payloadLength: number, optionWords = 0, ihl?: number): number[] {
+/**
+ * IPv4 header (checksum filled) with `optionWords` 4-byte NOP option words; `ihl` overrides the
+ * field; `fragOff` is the flags and fragment offset word (default DF, offset 0).
+ */
+export function ipv4(
+  protocol: number,
+  payloadLength: number,
+  optionWords = 0,
+  ihl?: number,
+  fragOff = 0x4000,
+): number[] {
   const len = 20 + optionWords * 4;
   const h = [
     0x40 | (ihl ?? 5 + optionWords),
@@ -31,8 +40,7 @@ export function ipv4(protocol: number, payloadLength: number, optionWords = 0, i
     ...u16(len + payloadLength),
     0x12,
     0x34,
-    0x40,
-    0,
+    ...u16(fragOff),
     64,
     protocol,
     0,
@@ -67,9 +75,9 @@ export function ext(nextHeader: number, hdrlen = 0): number[] {
   return out;
 }
 
-/** A fragment extension header (8 bytes). */
-export function fragmentExt(nextHeader: number): number[] {
-  return [nextHeader, 0, 0, 0, 0xde, 0xad, 0xbe, 0xef];
+/** A fragment extension header (8 bytes); `offsetWord` is the fragment offset << 3 | M (default 0). */
+export function fragmentExt(nextHeader: number, offsetWord = 0): number[] {
+  return [nextHeader, 0, ...u16(offsetWord), 0xde, 0xad, 0xbe, 0xef];
 }
 
 /** TCP header (20 bytes + `optionWords` NOP words) with ports and flags; checksum left 0. */
@@ -122,7 +130,10 @@ function frame(name: string, ...parts: number[][]): Frame {
 const Q = 0x8100;
 const AD = 0x88a8;
 
-/** The crafted frames: every parser, VLAN tags, IPv4 options, IPv6 extension headers. */
+/** IPv4 `frag_off` words: more fragments (MF) and an offset in 8-byte units. */
+const MF = 0x2000;
+
+/** The crafted frames: every parser, VLAN tags, IPv4 options, IPv6 extension headers, fragments. */
 export function frames(): Frame[] {
   const t = tcp(40000, 443, 0x02);
   const u = udp(5353, 53, PAYLOAD.length);
@@ -163,6 +174,15 @@ export function frames(): Frame[] {
     ),
     frame('IPv4 with IHL 4 (invalid)', eth(0x0800), ipv4(6, 20, 0, 4), t),
     frame('IPv4 unknown protocol (GRE)', eth(0x0800), ipv4(47, 8), PAYLOAD),
+    frame('IPv4 UDP, first fragment (MF)', eth(0x0800), ipv4(17, 16, 0, undefined, MF), u, PAYLOAD),
+    // Later fragments: what follows the IP header is payload, here bytes that look like a header.
+    frame('IPv4 UDP, last fragment (offset 185)', eth(0x0800), ipv4(17, 16, 0, undefined, 185), u, PAYLOAD),
+    frame(
+      'IPv4 TCP with options, middle fragment, 802.1Q tag',
+      eth(0x0800, [[Q, 12]]),
+      ipv4(6, 20, 3, undefined, MF | 1),
+      t,
+    ),
     frame('IPv6 TCP', eth(0x86dd), ipv6(6, 20), t),
     frame('IPv6 UDP, 802.1Q tag', eth(0x86dd, [[Q, 5]]), ipv6(17, 16), u, PAYLOAD),
     frame('IPv6 ICMPv6', eth(0x86dd), ipv6(58, 8), icmp(128, 0)),
@@ -174,6 +194,16 @@ export function frames(): Frame[] {
       ext(44, 2),
       fragmentExt(60),
       ext(17, 1),
+      u,
+      PAYLOAD,
+    ),
+    frame('IPv6 UDP, first fragment (M)', eth(0x86dd), ipv6(44, 8 + 16), fragmentExt(17, 1), u, PAYLOAD),
+    frame(
+      'IPv6 hop-by-hop, UDP, last fragment (offset 100)',
+      eth(0x86dd),
+      ipv6(0, 8 + 8 + 16),
+      ext(44),
+      fragmentExt(17, 100 << 3),
       u,
       PAYLOAD,
     ),

@@ -142,8 +142,14 @@ export function parseProgram(context: PacketPointerFields, mapFd: number, v: Var
     options: v.ipOptions ?? true,
     miss: miss(v, Stage.IPV4),
     invalid: miss(v, Stage.IHL),
+    laterFragments: miss(v, Stage.LATER_FRAGMENT),
   });
-  const ip6 = ipv6(c, eth.next, { nextHeader: R0, extensions: v.extensions ?? 4, miss: miss(v, Stage.IPV6) });
+  const ip6 = ipv6(c, eth.next, {
+    nextHeader: R0,
+    extensions: v.extensions ?? 4,
+    miss: miss(v, Stage.IPV6),
+    laterFragments: miss(v, Stage.LATER_FRAGMENT),
+  });
   const body = program(
     mov(R6, R1),
     st('w', R10, -4, 0),
@@ -188,7 +194,7 @@ export function parseProgram(context: PacketPointerFields, mapFd: number, v: Var
   // A miss block nothing jumps to would be unreachable code, which the verifier refuses.
   const targets = new Set(body.map((i) => i.target));
   const misses: Fragment[number][] = [];
-  for (const s of [1, 2, 3, 4, 5, 6, 7, 8])
+  for (const s of Object.values(Stage).filter((s) => s !== Stage.DONE))
     if (targets.has(`miss${s}`)) misses.push(mark(`miss${s}`), st('w', R9, 0, s), mov(R0, 2), exit());
   return program(body, misses);
 }

@@ -15,6 +15,8 @@ export const Stage = {
   UDP: 6,
   ICMP: 7,
   ICMPV6: 8,
+  /** A fragment other than the first (no L4 header). */
+  LATER_FRAGMENT: 9,
   DONE: 100,
 } as const;
 
@@ -63,6 +65,7 @@ export function referenceParse(b: Uint8Array, vlanTags = 2, extensions = 4): Rec
   let proto: number;
   if (et === 0x0800) {
     if (off + 20 > len) return done(Stage.IPV4);
+    if (be16(b, off + 6) & 0x1fff) return done(Stage.LATER_FRAGMENT);
     const ihl = b[off]! & 0x0f;
     if (ihl < 5) return done(Stage.IHL);
     proto = b[off + 9]!;
@@ -75,6 +78,7 @@ export function referenceParse(b: Uint8Array, vlanTags = 2, extensions = 4): Rec
     for (let k = 0; k < extensions; k++) {
       if (proto === 44) {
         if (l4 + 8 > len) return done(Stage.IPV6);
+        if (be16(b, l4 + 2) & 0xfff8) return done(Stage.LATER_FRAGMENT);
         proto = b[l4]!;
         l4 += 8;
       } else if (proto === 0 || proto === 43 || proto === 60) {

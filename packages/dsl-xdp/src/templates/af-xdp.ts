@@ -18,7 +18,9 @@ export interface AfXdpRedirectOptions extends TemplateByteOrder {
   readonly map: MapRef;
   /**
    * Redirect only UDP datagrams (IPv4 or IPv6) to this destination port; everything else
-   * (ARP, other traffic) passes to the stack. Default: redirect every frame.
+   * (ARP, other traffic) passes to the stack. Default: redirect every frame. A fragment other
+   * than the first has no UDP header and passes to the stack, so a fragmented datagram is
+   * split: its first fragment (with the header) is redirected, the later ones are not.
    */
   readonly udpPort?: number;
   /** What a frame gets when its queue has no socket in the map. Default XDP_PASS. */
@@ -40,7 +42,7 @@ export const afXdpRedirect: (o: AfXdpRedirectOptions) => Fragment = fragment(
     const pass = label('pass');
     return [
       loadXdpPointers(c),
-      perIpFamily(c, label, { protocol: R3, other: pass }, (_family, l4) => {
+      perIpFamily(c, label, { protocol: R3, other: pass, laterFragments: pass }, (_family, l4) => {
         const u = udp(c, l4, { destinationPort: R4, miss: pass });
         return [jne(R3, IpProto.UDP, pass), u.code, jne(R4, port!, pass), redirect];
       }),

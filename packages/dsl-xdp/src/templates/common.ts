@@ -63,6 +63,11 @@ export interface PerIpFamilyOptions {
   readonly other: string;
   /** IPv6 extension headers stepped over (default 4). */
   readonly ipv6Extensions?: number;
+  /**
+   * Where fragments other than the first go (they have no L4 header): give it when `body`
+   * reads the L4 header; without it they reach `body` (their protocol is still the L4 one).
+   */
+  readonly laterFragments?: string;
 }
 
 /**
@@ -77,8 +82,14 @@ export function perIpFamily(
   body: (family: 'ipv4' | 'ipv6', l4: PacketPosition) => Fragment,
 ): Fragment {
   const eth = ethernet(c, c.start, { etherType: R2, miss: o.other });
-  const v4 = ipv4(c, eth.next, { protocol: o.protocol, miss: o.other });
-  const v6 = ipv6(c, eth.next, { nextHeader: o.protocol, extensions: o.ipv6Extensions ?? 4, miss: o.other });
+  const later = o.laterFragments === undefined ? {} : { laterFragments: o.laterFragments };
+  const v4 = ipv4(c, eth.next, { protocol: o.protocol, miss: o.other, ...later });
+  const v6 = ipv6(c, eth.next, {
+    nextHeader: o.protocol,
+    extensions: o.ipv6Extensions ?? 4,
+    miss: o.other,
+    ...later,
+  });
   return [
     eth.code,
     jeq(R2, EtherType.IPV6, label('ipv6')),

@@ -19,6 +19,7 @@ import {
 } from '@ts-ebpf/dsl';
 import { EtherType, ethernet, ipv4 } from '@ts-ebpf/dsl-packet';
 import { XdpAction } from '@ts-ebpf/uapi';
+import { XdpArgumentError } from '../errors.js';
 import { loadXdpPointers, ret, type TemplateByteOrder, templateCursor } from './common.js';
 
 /** Options of {@link ipv4Blocklist}. */
@@ -40,10 +41,12 @@ export interface Ipv4BlocklistOptions extends TemplateByteOrder {
  */
 export const ipv4Blocklist: (o: Ipv4BlocklistOptions) => Fragment = fragment(
   (label, o: Ipv4BlocklistOptions) => {
+    const which = o.address ?? 'source';
+    if (which !== 'source' && which !== 'destination')
+      throw new XdpArgumentError('address', `${JSON.stringify(which)} is not 'source' or 'destination'`);
     const c = templateCursor(o.byteOrder);
     const pass = label('pass');
     const eth = ethernet(c, c.start, { etherType: R2, miss: pass });
-    const which = (o.address ?? 'source') === 'source' ? 'source' : 'destination';
     const ip = ipv4(c, eth.next, { [which]: R4, miss: pass, options: false });
     return [
       loadXdpPointers(c),

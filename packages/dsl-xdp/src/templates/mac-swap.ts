@@ -1,12 +1,12 @@
 import { type Fragment, fragment, ldx, mark, R1, R2, R3, R4, stx } from '@ts-ebpf/dsl';
 import { Eth, ensure } from '@ts-ebpf/dsl-packet';
 import { XdpAction } from '@ts-ebpf/uapi';
-import { type XdpActionLike, xdpActionCode } from '../action.js';
+import { type XdpActionLike, xdpVerdictCode } from '../action.js';
 import { loadXdpPointers, ret, type TemplateByteOrder, templateCursor } from './common.js';
 
 /** Options of {@link macSwapTx}. */
 export interface MacSwapOptions extends TemplateByteOrder {
-  /** What a frame shorter than an Ethernet header gets. Default XDP_DROP. */
+  /** What a frame shorter than an Ethernet header gets: XDP_DROP (the default), XDP_PASS, XDP_TX or XDP_ABORTED. */
   readonly short?: XdpActionLike;
 }
 
@@ -15,7 +15,7 @@ export interface MacSwapOptions extends TemplateByteOrder {
  * back out of the interface it came in on, to its sender (a reflector).
  */
 export const macSwapTx: (o: MacSwapOptions) => Fragment = fragment((label, o: MacSwapOptions) => {
-  const short = xdpActionCode(o.short ?? XdpAction.DROP, 'short-frame action');
+  const short = xdpVerdictCode(o.short ?? XdpAction.DROP, 'short-frame action');
   const c = templateCursor(o.byteOrder);
   const d = c.data;
   return [

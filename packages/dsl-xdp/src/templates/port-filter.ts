@@ -1,7 +1,7 @@
 import { type Fragment, fragment, jeq, jne, mark, R3, R4 } from '@ts-ebpf/dsl';
 import { IpProto, tcp, udp } from '@ts-ebpf/dsl-packet';
 import { XdpAction } from '@ts-ebpf/uapi';
-import { type XdpActionLike, xdpActionCode } from '../action.js';
+import { type XdpActionLike, xdpVerdictCode } from '../action.js';
 import { XdpArgumentError } from '../errors.js';
 import {
   checkList,
@@ -18,13 +18,14 @@ export interface PortFilterOptions extends TemplateByteOrder {
   readonly ports: readonly number[];
   /** Transport protocols the ports are of. Default both. */
   readonly protocols?: readonly ('tcp' | 'udp')[];
-  /** What to do with a matching packet. Default XDP_DROP. */
+  /** What to do with a matching packet: XDP_DROP (the default), XDP_PASS, XDP_TX or XDP_ABORTED. */
   readonly action?: XdpActionLike;
 }
 
 /**
  * Applies `action` (default XDP_DROP) to TCP and/or UDP packets, over IPv4 or IPv6, whose
- * destination port is one of `ports`; passes everything else.
+ * destination port is one of `ports`; passes everything else. A fragment other than the
+ * first has no port (no L4 header) and passes; the first one, with the header, is matched.
  */
 export const portFilter: (o: PortFilterOptions) => Fragment = fragment((label, o: PortFilterOptions) => {
   const ports = checkList(o.ports, 'ports', 0, 0xffff);
@@ -32,12 +33,12 @@ export const portFilter: (o: PortFilterOptions) => Fragment = fragment((label, o
   if (protocols.length === 0 || protocols.some((p) => p !== 'tcp' && p !== 'udp')) {
     throw new XdpArgumentError('protocols', `expected 'tcp' and/or 'udp', got ${JSON.stringify(protocols)}`);
   }
-  const action = xdpActionCode(o.action ?? XdpAction.DROP, 'port filter action');
+  const action = xdpVerdictCode(o.action ?? XdpAction.DROP, 'port filter action');
   const c = templateCursor(o.byteOrder);
   const pass = label('pass');
   return [
     loadXdpPointers(c),
-    perIpFamily(c, label, { protocol: R3, other: pass }, (_family, l4) => {
+    perIpFamily(c, label, { protocol: R3, other: pass, laterFragments: pass }, (_family, l4) => {
       const parsers = { tcp: [tcp, IpProto.TCP], udp: [udp, IpProto.UDP] } as const;
       return protocols
         .map((name) => {

@@ -280,7 +280,7 @@ export const XdpDescOption = Object.freeze({
 /** A value of {@link XdpDescOption}. */
 export type XdpDescOption = (typeof XdpDescOption)[keyof typeof XdpDescOption];
 
-/** tc actions (`TC_ACT_*`): what a direct-action tc program returns. `OK` passes the packet, `SHOT` drops it, `REDIRECT` follows a redirect helper, `UNSPEC` runs the next program (tcx) or the default; `STOLEN` consumes the packet without counting a drop; `RECLASSIFY`, `PIPE`, `QUEUED`, `REPEAT` and `TRAP` are for classic tc actions and hardware (tcx treats them as `UNSPEC`). Source: linux/pkt_cls.h (Linux 6.1). */
+/** tc actions (`TC_ACT_*`): what a direct-action tc program returns. `OK` passes the packet, `SHOT` drops it, `REDIRECT` follows a redirect helper, `UNSPEC` runs the next program (tcx) or the default; `STOLEN` consumes the packet without counting a drop (classic tc); `RECLASSIFY`, `PIPE`, `QUEUED`, `REPEAT` and `TRAP` are for classic tc actions and hardware. On tcx only `UNSPEC`, `OK`, `SHOT` and `REDIRECT` mean something: any other value, `STOLEN` included, ends the tcx chain and is then taken as `UNSPEC` (the classic tc filters run, and the packet passes when there are none). Source: linux/pkt_cls.h (Linux 6.1). */
 export const TcAction = Object.freeze({
   UNSPEC: -1,
   OK: 0,

@@ -564,6 +564,16 @@ export const SkAction = Object.freeze({
 /** A value of {@link SkAction}. */
 export type SkAction = (typeof SkAction)[keyof typeof SkAction];
 
+/** Return codes of tc programs on the tcx hook (`enum tcx_action_base`), the values of their `TC_ACT_*` counterparts: `NEXT` runs the next tcx program (after the last, the classic tc filters), `PASS` passes the packet, `DROP` drops it, `REDIRECT` follows a redirect helper. Any other value ends the tcx chain and is then taken as `NEXT`. Source: tcx_action_base, BTF of Linux 6.18.44-fc-v1300. */
+export const TcxAction = Object.freeze({
+  NEXT: -1,
+  PASS: 0,
+  DROP: 2,
+  REDIRECT: 7,
+} as const);
+/** A value of {@link TcxAction}. */
+export type TcxAction = (typeof TcxAction)[keyof typeof TcxAction];
+
 /** Flags of map update and lookup commands. Source: anonymous enum BPF_ANY, BTF of Linux 6.18.44-fc-v1272. */
 export const BpfMapUpdateFlag = Object.freeze({
   ANY: 0,

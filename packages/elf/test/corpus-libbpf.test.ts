@@ -178,6 +178,8 @@ const CASES: Case[] = [
     ),
   },
   { source: 'fixtures/core-kernel.bpf.c', bpftoolVmlinux: true },
+  { source: 'fixtures/iter.bpf.c' },
+  { source: 'fixtures/optional.bpf.c' },
   {
     source: 'fixtures/bad-access.bpf.c',
     neitherCan: {
@@ -310,14 +312,17 @@ describeKernel('corpus: libbpf and loadCollection load the same programs and map
       const path = compiled(c);
       const bytes = readFileSync(path);
       const left = [...Object.keys(c.libbpfCannot ?? {}), ...Object.keys(c.neitherCan ?? {})];
-      const names = [...loadCollectionSpec(bytes).programs.keys()];
+      const programs = [...loadCollectionSpec(bytes).programs];
+      const names = programs.map(([name]) => name);
       for (const name of left) expect(names, `${c.source} lists ${name}`).toContain(name);
+      // SEC("?…") programs: neither loader loads them unless asked for
+      const loaded = programs.filter(([name, p]) => p.autoload !== false && !left.includes(name));
 
       const libPins = `${pinRoot}/libbpf`;
       mkdirSync(libPins, { recursive: true });
       const lib = libbpfLoad(harness, path, { skip: left, pinRoot: libPins });
       using ours = loadCollection(bytes, {
-        programs: names.filter((n) => !left.includes(n)),
+        programs: loaded.map(([name]) => name),
         pinRoot: `${pinRoot}/ours`,
         ...(c.kconfig ? { kconfig: new Map([...readKernelConfig(), ...Object.entries(c.kconfig)]) } : {}),
       });

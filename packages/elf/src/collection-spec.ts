@@ -15,7 +15,7 @@ import { type ByteOrder, isLittleEndian } from '@ts-ebpf/uapi';
 import type { MapLoadSettings } from './btf-maps.js';
 import { ByteArena } from './byte-arena.js';
 import { EM_BPF } from './constants.js';
-import { ElfError, ElfTargetError, UnknownSectionError } from './errors.js';
+import { DataRelocationError, ElfError, ElfTargetError, UnknownSectionError } from './errors.js';
 import { InsnView, littleEndianView } from './instructions.js';
 import { type CodeSection, isDataSection, linkProgram, relocationsOf } from './link.js';
 import { type ResolvedSection, resolveSection } from './sections.js';
@@ -194,7 +194,7 @@ export function loadCollectionSpec(bytes: Uint8Array, options: CollectionSpecOpt
     });
   }
 
-  const dataSections = readDataSections(elf);
+  const dataSections = readDataSections(elf, relocationSections);
   const programs = new Map<string, ProgramSpec>();
   const skipped: SkippedProgram[] = [];
   for (const cs of code.values()) {
@@ -315,7 +315,27 @@ function readLegacyMaps(elf: ElfFile): Map<string, LegacyMapSpec> {
   return out;
 }
 
-function readDataSections(elf: ElfFile): Map<string, DataSectionSpec> {
+/** Refuses a data section with relocations (addresses in global data): see {@link DataRelocationError}. */
+function refuseRelocations(
+  elf: ElfFile,
+  s: ElfSection,
+  rel: ElfSection | undefined,
+  variables: Map<string, { offset: number; size: number }>,
+): void {
+  const [r] = rel ? elf.relocations(rel) : [];
+  if (!r) return;
+  const at = Number(r.offset);
+  const variable = [...variables].find(([, v]) => at >= v.offset && at < v.offset + v.size)?.[0];
+  // A string literal's relocation names its section's symbol (`.rodata.str1.1`), not a variable.
+  const target = elf.symbols[r.symbol];
+  const targetName = target?.name || elf.sections[target?.section ?? -1]?.name || `symbol ${r.symbol}`;
+  throw new DataRelocationError(s.name, variable, targetName, s.offset + at);
+}
+
+function readDataSections(
+  elf: ElfFile,
+  relocationSections: Map<number, ElfSection>,
+): Map<string, DataSectionSpec> {
   const out = new Map<string, DataSectionSpec>();
   for (const s of elf.sections) {
     if (!isDataSection(s.name)) continue;
@@ -325,6 +345,7 @@ function readDataSections(elf: ElfFile): Map<string, DataSectionSpec> {
         variables.set(sym.name, { offset: Number(sym.value), size: Number(sym.size) });
       }
     }
+    refuseRelocations(elf, s, relocationSections.get(s.index), variables);
     // A data section becomes one map value; the kernel caps those far below 1 GiB.
     if (s.type === SectionType.NOBITS && s.size > MAX_DATA_SECTION)
       throw new ElfError(`section ${s.name} of ${s.size} bytes is too large for a map value`, s.offset);

@@ -83,6 +83,38 @@ export class UnknownSectionError extends ElfError {
 }
 
 /**
+ * A global variable initialised with an address (`int *p = &counter;`, `const char *names[] =
+ * {"a"}`): the object relocates a data section (`.rel.data`), which nothing can honour, since
+ * BPF global data is a map value and holds no addresses. libbpf skips such relocations, so the
+ * loaded variable holds 0 (the program then reads a NULL pointer, or the verifier refuses the
+ * dereference of a scalar); this loader refuses the object instead. Initialise the pointer at
+ * run time, or keep an index or offset in the variable.
+ */
+export class DataRelocationError extends ElfError {
+  /** The data section (`.data`, `.rodata`, …). */
+  readonly section: string;
+  /** The variable holding the address, when a symbol covers the relocated bytes. */
+  readonly variable: string | undefined;
+  /** The symbol whose address was to be written. */
+  readonly target: string;
+  /**
+   * @param section - the data section; @param variable - the variable relocated, when known;
+   * @param target - the symbol whose address it holds; @param offset - the relocated byte in the file
+   */
+  constructor(section: string, variable: string | undefined, target: string, offset: number) {
+    super(
+      `${variable ? `variable '${variable}' in ${section}` : `section ${section}`} is initialised with the address of ` +
+        `'${target}': global data holds no addresses (a map value), so it cannot be relocated; ` +
+        'set the pointer at run time or keep an index instead',
+      offset,
+    );
+    this.section = section;
+    this.variable = variable;
+    this.target = target;
+  }
+}
+
+/**
  * The kernel refused the object's BTF (BPF_BTF_LOAD). `cause` is the system call's error;
  * `log` is the kernel's BTF log. Pass `withoutBtf: true` to load without object BTF
  * (no func_info/line_info, no BTF key/value types for maps).

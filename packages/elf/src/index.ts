@@ -53,6 +53,7 @@ export type { CreatedMaps, RawMap } from './create-maps.js';
 export {
   AttachOptionsError,
   CollectionVerifierError,
+  DataRelocationError,
   ElfError,
   ElfTargetError,
   KconfigError,

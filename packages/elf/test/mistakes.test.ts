@@ -23,6 +23,7 @@ import {
   AttachOptionsError,
   type AttachTargets,
   attachBySection,
+  DataRelocationError,
   ElfError,
   ElfTargetError,
   KconfigError,
@@ -50,6 +51,15 @@ const SOURCES = {
   'unknown-section.bpf.c': `#include "common.h"
 SEC("mystery/thing") int odd_one(void *ctx) { return 0; }
 SEC("xdp") int fine(struct xdp_md *ctx) { return XDP_PASS; }
+`,
+  'pointer-in-data.bpf.c': `#include "common.h"
+int counter = 1;
+int *counter_at = &counter;
+SEC("xdp") int reads_pointer(struct xdp_md *ctx) { return counter_at ? XDP_PASS : XDP_DROP; }
+`,
+  'strings-in-rodata.bpf.c': `#include "common.h"
+const char *const names[] = { "first", "second" };
+SEC("xdp") int names_first(struct xdp_md *ctx) { return names[0] ? XDP_PASS : XDP_DROP; }
 `,
   'empty-hash.bpf.c': `#include "common.h"
 struct {
@@ -237,6 +247,18 @@ describeKernel('elf: mistakes a user makes', () => {
       act: () => loadCollection(objects.get('unknown-section.bpf.c')!),
       error: UnknownSectionError,
       names: ['mystery/thing', 'odd_one', 'skipUnknownSections'],
+    },
+    {
+      what: 'a global pointer initialised with the address of another global',
+      act: () => loadCollectionSpec(objects.get('pointer-in-data.bpf.c')!),
+      error: DataRelocationError,
+      names: ["variable 'counter_at' in .data", "address of 'counter'", 'at run time'],
+    },
+    {
+      what: 'a constant array of string literals',
+      act: () => loadCollection(objects.get('strings-in-rodata.bpf.c')!),
+      error: DataRelocationError,
+      names: ["variable 'names' in .rodata", 'address of', '.rodata.str'],
     },
     {
       what: 'options.programs naming a program the object lacks',

@@ -72,12 +72,14 @@ export class CRenderer {
           depth + 1,
         );
       case 'type_tag':
+        // C lists a pointer's tags from the innermost: `int __a __b *` is ptr → b → a → int,
+        // so the tag met later on the way down is printed first
         return this.decl(
           t.type,
           inner,
           lvl,
           quals,
-          [...tags, `__attribute__((btf_type_tag("${t.name}")))`],
+          [`__attribute__((btf_type_tag("${t.name}")))`, ...tags],
           depth + 1,
         );
       case 'ptr': {

@@ -29,6 +29,22 @@ class BtfDecodeSource implements DecodeSource {
   }
 }
 
+/**
+ * The number of a kind name, checked: an untyped caller's misspelt kind would otherwise match
+ * every kind. `void` has no number (-1).
+ * @throws BtfError for a name that is no BTF kind
+ */
+function kindNumber(kind: BtfKind): number {
+  if (kind === 'void') return -1;
+  const n = Object.hasOwn(BtfKindNumber, kind) ? BtfKindNumber[kind] : undefined;
+  if (n === undefined) {
+    throw new BtfError(
+      `unknown BTF kind '${String(kind)}' (one of: void, ${Object.keys(BtfKindNumber).join(', ')})`,
+    );
+  }
+  return n;
+}
+
 const FNV_OFFSET = 0x811c9dc5;
 const FNV_PRIME = 0x01000193;
 
@@ -247,12 +263,14 @@ export class Btf {
   /**
    * Ids of the types called `name`, optionally only of one kind, in id order (base first).
    * The first lookup scans the type records; later ones use a hash index built then.
+   * @throws BtfError when `kind` is no BTF kind name
    */
   findIds(name: string, kind?: BtfKind): number[] {
+    const kindNum = kind === undefined ? -1 : kindNumber(kind);
     const found = this.base ? this.base.findIds(name, kind) : [];
-    if (name === '') return found;
+    // nothing has an empty name to look up, and void (id 0) has no name
+    if (name === '' || kind === 'void') return found;
     const want = encodeUtf8(name);
-    const kindNum = kind && kind !== 'void' ? BtfKindNumber[kind] : -1;
     const local: number[] = [];
     if (!this.hashHead && this.scans++ === 0) {
       for (let i = 0; i < this.count; i++) if (this.matches(i, want, kindNum)) local.push(this.firstId + i);

@@ -57,6 +57,18 @@ describe('btf: plausible mistakes get typed errors that name their subject', () 
       names: ["struct named 'nodes'"],
     },
     {
+      what: 'a lookup by a misspelt kind (an untyped caller) names the kind instead of matching any',
+      act: () => sample.get('node', 'structure' as 'struct'),
+      error: BtfError,
+      names: ["unknown BTF kind 'structure'", 'struct, union'],
+    },
+    {
+      what: 'a lookup of a named type as void (id 0 has no name) finds nothing',
+      act: () => sample.get('int', 'void'),
+      error: BtfError,
+      names: ["no void named 'int'"],
+    },
+    {
       what: 'a field path with a misspelt field names the path',
       act: () => fieldPath(sample, 'node.valeu'),
       error: BtfError,

@@ -98,7 +98,10 @@ export class Btf {
     this.strStart = h.hdrLen + h.strOff;
     this.strLen = h.strLen;
     if (!base && h.strLen > 0 && bytes[this.strStart] !== 0) {
-      throw new BtfError('string section does not start with an empty string', this.strStart);
+      throw new BtfError(
+        "string section does not start with an empty string: if this is split BTF (a kernel module's, or built on vmlinux), parse it with its base: Btf.parse(bytes, { base })",
+        this.strStart,
+      );
     }
     if (h.strLen > 0 && bytes[this.strStart + h.strLen - 1] !== 0) {
       throw new BtfError('string section is not NUL-terminated', this.strStart + h.strLen - 1);

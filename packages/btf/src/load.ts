@@ -3,6 +3,7 @@
 import { btfLoad, type ClosesLater, closeLater, OwnedFd } from '@ts-ebpf/syscall';
 import { Btf } from './btf.js';
 import { BtfBuilder } from './builder.js';
+import { BtfError } from './errors.js';
 
 /** Options for {@link loadBtf}. */
 export interface BtfLoadOptions {
@@ -54,11 +55,19 @@ export class LoadedBtf implements Disposable, ClosesLater {
 }
 
 /**
- * Loads BTF into the kernel with BPF_BTF_LOAD.
+ * Loads BTF into the kernel with BPF_BTF_LOAD. The BTF must stand alone: the command takes no
+ * base, so split BTF (a {@link Btf} or {@link BtfBuilder} with a base) is refused before the
+ * kernel is asked; refer to vmlinux types by their kernel ids instead.
  * @param btf - raw BTF bytes, a parsed {@link Btf} or a {@link BtfBuilder}
+ * @throws BtfError for split BTF
  * @throws BpfSyscallError (from `@ts-ebpf/syscall`) with the kernel's log in `.log` when rejected
  */
 export function loadBtf(btf: Uint8Array | Btf | BtfBuilder, options: BtfLoadOptions = {}): LoadedBtf {
+  if (!(btf instanceof Uint8Array) && btf.base) {
+    throw new BtfError(
+      `split BTF (its ids start at ${btf.base.typeCount}, after its base's) cannot be loaded: BPF_BTF_LOAD takes BTF that stands alone, with no base`,
+    );
+  }
   const bytes = btf instanceof Btf ? btf.bytes : btf instanceof BtfBuilder ? btf.toBytes() : btf;
   const fd = btfLoad({
     btf: bytes,

@@ -1,5 +1,5 @@
 import { Btf, BtfBuilder, BtfError, fieldPath, parseBtfExt } from '@ts-ebpf/btf';
-import { loadKernelBtf } from '@ts-ebpf/btf/kernel';
+import { loadBtf, loadKernelBtf } from '@ts-ebpf/btf/kernel';
 import { catalog } from '@ts-ebpf/test-utils';
 import { describe } from 'vitest';
 import { sampleBuilder } from './sample.js';
@@ -145,6 +145,26 @@ describe('btf: plausible mistakes get typed errors that name their subject', () 
       act: () => Btf.parse(sampleBuilder().toBytes({ byteOrder: 'big' }), { byteOrder: 'little' }),
       error: BtfError,
       names: ['big-endian', 'little-endian data was expected'],
+    },
+    {
+      what: 'parsing split BTF without its base',
+      act: () => {
+        const b = new BtfBuilder(sample);
+        b.ptr(b.struct('on_top', [{ name: 'n', type: sample.get('int', 'int').id }]));
+        return Btf.parse(b.toBytes());
+      },
+      error: BtfError,
+      names: ['string section does not start with an empty string', 'split', '{ base }'],
+    },
+    {
+      what: 'loading split BTF into the kernel (BPF_BTF_LOAD takes no base)',
+      act: () => {
+        const b = new BtfBuilder(sample);
+        b.ptr(sample.get('node', 'struct').id);
+        loadBtf(b).close();
+      },
+      error: BtfError,
+      names: ['split BTF', 'BPF_BTF_LOAD', 'base'],
     },
     {
       what: 'parsing .BTF.ext that is not BTF.ext',

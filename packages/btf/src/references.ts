@@ -30,3 +30,8 @@ export function typeReferences(t: BtfTypeSpec): TypeReference[] {
       return 'type' in t ? [{ field: 'type', id: t.type }] : [];
   }
 }
+
+/** Describes a type for error messages: `struct 'task' (id 7)`. */
+export function subject(t: BtfTypeSpec, id: number): string {
+  return `${t.kind}${t.name ? ` '${t.name}'` : ''} (id ${id})`;
+}

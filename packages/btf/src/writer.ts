@@ -2,7 +2,7 @@ import { type ByteOrder, HOST_BYTE_ORDER } from '@ts-ebpf/uapi';
 import { BtfError } from './errors.js';
 import { BTF_HEADER_SIZE, BTF_MAGIC } from './header.js';
 import { BtfKindNumber, type BtfTypeSpec } from './kinds.js';
-import { typeReferences } from './references.js';
+import { subject, typeReferences } from './references.js';
 import { encodeUtf8 } from './utf8.js';
 
 /** Options for {@link writeBtf}. */
@@ -82,11 +82,6 @@ function recordSize(t: BtfTypeSpec): number {
     default:
       return 12;
   }
-}
-
-/** Describes a type for error messages: `struct 'task' (id 7)`. */
-function subject(t: BtfTypeSpec, id: number): string {
-  return `${t.kind}${t.name ? ` '${t.name}'` : ''} (id ${id})`;
 }
 
 /** Refuses values the encoding would truncate or wrap, and references to ids that do not exist. */

@@ -1,4 +1,4 @@
-import { Btf, BtfBuilder, BtfError, dumpC } from '@ts-ebpf/btf';
+import { Btf, BtfError, type BtfTypeSpec, dumpC, writeBtf } from '@ts-ebpf/btf';
 import { kernelBtf, LoadedBtf, loadBtf, loadKernelBtf } from '@ts-ebpf/btf/kernel';
 import { BpfSyscallError, ObjectClosedError } from '@ts-ebpf/syscall';
 import { describeKernel } from '@ts-ebpf/test-utils';
@@ -35,18 +35,20 @@ describeKernel('loading BTF into the kernel', () => {
   });
 
   it('reports the kernel log for invalid BTF, its reason in the message', () => {
-    const b = new BtfBuilder();
-    // well-formed bytes the kernel refuses: a member placed past the end of its struct
-    const int = b.int('int', 4, { signed: true });
-    b.add({
-      kind: 'struct',
-      name: 's',
-      size: 4,
-      members: [{ name: 'a', type: int, bitOffset: 64, bitfieldSize: 0 }],
-    });
+    // well-formed bytes the kernel refuses: a member placed past the end of its struct (written
+    // with writeBtf, as given: the builder refuses such a member before the kernel is asked)
+    const types: BtfTypeSpec[] = [
+      { kind: 'int', name: 'int', size: 4, signed: true, char: false, bool: false, bitOffset: 0, bits: 32 },
+      {
+        kind: 'struct',
+        name: 's',
+        size: 4,
+        members: [{ name: 'a', type: 1, bitOffset: 64, bitfieldSize: 0 }],
+      },
+    ];
     let err: unknown;
     try {
-      loadBtf(b, { logLevel: 1 }).close();
+      loadBtf(writeBtf(types), { logLevel: 1 }).close();
     } catch (e) {
       err = e;
     }

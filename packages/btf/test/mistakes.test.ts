@@ -125,6 +125,117 @@ describe('btf: plausible mistakes get typed errors that name their subject', () 
       names: ["int 'u24'", 'size 3'],
     },
     {
+      what: 'a builder struct name the kernel refuses (not an identifier)',
+      act: () => new BtfBuilder().struct('my-struct', []),
+      error: BtfError,
+      names: ["struct 'my-struct' (id 1)", "name 'my-struct' is not an identifier"],
+    },
+    {
+      what: 'a builder member name the kernel refuses',
+      act: () => {
+        const b = new BtfBuilder();
+        b.struct('s', [{ name: '1st', type: b.int('int', 4, { signed: true }) }]);
+      },
+      error: BtfError,
+      names: ["struct 's' (id 2)", "member 0 '1st' name '1st' is not an identifier"],
+    },
+    {
+      what: 'a builder typedef without a name',
+      act: () => {
+        const b = new BtfBuilder();
+        b.typedef('', b.int('int', 4, { signed: true }));
+      },
+      error: BtfError,
+      names: ['typedef (id 2)', 'a typedef needs a name'],
+    },
+    {
+      what: 'a builder const with a name (added raw)',
+      act: () => {
+        const b = new BtfBuilder();
+        b.add({ kind: 'const', name: 'c', type: b.int('int', 4, { signed: true }) });
+      },
+      error: BtfError,
+      names: ["const 'c' (id 2)", "cannot have a name (it has 'c')"],
+    },
+    {
+      what: 'a builder float of a size the kernel refuses',
+      act: () => new BtfBuilder().float('f24', 3),
+      error: BtfError,
+      names: ["float 'f24' (id 1)", 'size 3 is not a float size'],
+    },
+    {
+      what: 'a builder enum of a size the kernel refuses',
+      act: () => new BtfBuilder().enum('e', { A: 1 }, { size: 3 }),
+      error: BtfError,
+      names: ["enum 'e' (id 1)", 'size 3 is not an enum size'],
+    },
+    {
+      what: 'a builder extern variable (the kernel takes static and global ones)',
+      act: () => {
+        const b = new BtfBuilder();
+        b.var('cfg', b.int('int', 4, { signed: true }), 'extern');
+      },
+      error: BtfError,
+      names: ["var 'cfg' (id 2)", 'no extern var'],
+    },
+    {
+      what: 'a builder union member away from offset 0',
+      act: () => {
+        const b = new BtfBuilder();
+        b.union('u', [{ name: 'a', type: b.int('int', 4, { signed: true }), bitOffset: 8 }], 4);
+      },
+      error: BtfError,
+      names: ["union 'u' (id 2)", "member 0 'a' is at bit 8"],
+    },
+    {
+      what: 'a builder struct member of type void names the struct and member',
+      act: () => new BtfBuilder().struct('s', [{ name: 'a', type: 0 }]),
+      error: BtfError,
+      names: ["struct 's' (id 1)", "member 0 'a'", 'void'],
+      cause: BtfError,
+    },
+    {
+      what: 'a builder func over a type that is no func_proto',
+      act: () => {
+        const b = new BtfBuilder();
+        b.func('f', b.int('int', 4, { signed: true }));
+        return b.toBytes();
+      },
+      error: BtfError,
+      names: ["func 'f' (id 2)", 'not a func_proto'],
+    },
+    {
+      what: 'a builder func whose parameters have no names',
+      act: () => {
+        const b = new BtfBuilder();
+        const int = b.int('int', 4, { signed: true });
+        b.func('f', b.funcProto(int, [{ name: '', type: int }]));
+        return b.toBytes();
+      },
+      error: BtfError,
+      names: ["func 'f' (id 3)", 'parameter 0', 'has no name'],
+    },
+    {
+      what: 'a builder data section entry that is no var',
+      act: () => {
+        const b = new BtfBuilder();
+        b.datasec('.data', [{ type: b.int('int', 4, { signed: true }), offset: 0, size: 4 }]);
+        return b.toBytes();
+      },
+      error: BtfError,
+      names: ["datasec '.data' (id 2)", 'variable 0 is type 1, a int, not a var'],
+    },
+    {
+      what: 'a builder decl_tag on a kind that cannot be tagged',
+      act: () => {
+        const b = new BtfBuilder();
+        b.declTag('tag', b.int('int', 4, { signed: true }));
+        return b.toBytes();
+      },
+      error: BtfError,
+      names: ["decl_tag 'tag' (id 2)", 'tags type 1, a int'],
+    },
+    {
       what: 'setting the members of a base type through a split builder',
       act: () => new BtfBuilder(sample).setMembers(sample.get('node', 'struct').id, []),
       error: BtfError,

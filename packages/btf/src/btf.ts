@@ -24,6 +24,9 @@ class BtfDecodeSource implements DecodeSource {
     readonly byteOrder: ByteOrder,
     private readonly btf: Btf,
   ) {}
+  get typeCount(): number {
+    return this.btf.typeCount;
+  }
   string(offset: number, at: number): string {
     return this.btf.string(offset, at);
   }

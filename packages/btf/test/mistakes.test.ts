@@ -1,4 +1,4 @@
-import { Btf, BtfBuilder, BtfError, fieldPath, parseBtfExt } from '@ts-ebpf/btf';
+import { Btf, BtfBuilder, BtfError, dumpC, fieldPath, parseBtfExt } from '@ts-ebpf/btf';
 import { loadBtf, loadKernelBtf } from '@ts-ebpf/btf/kernel';
 import { catalog } from '@ts-ebpf/test-utils';
 import { describe } from 'vitest';
@@ -43,6 +43,17 @@ describe('btf: plausible mistakes get typed errors that name their subject', () 
       act: () => Btf.parse(patched(24, 0x00ffffff)).type(1),
       error: BtfError,
       names: ['string offset 16777215 is outside the string section', 'byte offset 24'],
+    },
+    {
+      what: 'a type that refers to a type id that does not exist names the type, the field and the byte',
+      act: () => {
+        const ptr = [...sample.types()].find((t) => t.kind === 'ptr')!.id;
+        // the target of a PTR is the record's third word
+        const at = sample.recordOffset(ptr) + 8;
+        return dumpC(Btf.parse(patched(at, 9999)));
+      },
+      error: BtfError,
+      names: [/ptr \(id \d+\): type refers to type id 9999, which does not exist/, 'byte offset'],
     },
     {
       what: 'asking for a type id that does not exist',

@@ -189,3 +189,38 @@ __attribute__((section("xdp"), used)) int prog(struct tagged *t) { return *t->tw
     expect(chain(first, 'tagged', 'two')).toEqual(['ptr', 'type_tag b', 'type_tag a']);
   });
 });
+
+describe('C dump of enums whose size C would choose otherwise', () => {
+  it('keeps every enum size and the layout around it', () => {
+    const b = new BtfBuilder();
+    const char = b.int('char', 1, { char: true });
+    const enums = [
+      b.enum('small_in_two', { A2: 1 }, { size: 2 }), // values fit a byte: packed alone would give 1
+      b.enum('byte', { B1: 200 }, { size: 1 }), // packed gives 1 (unsigned char)
+      b.enum('two_full', { U2: 0xffff }, { size: 2 }), // packed gives 2 (unsigned short)
+      b.enum('wide32', { W8: 1 }, { size: 8 }), // a 4-byte int range in 8 bytes (old pahole)
+      b.enum64('wide64', { X8: 1n }), // an enum64 whose values fit 32 bits
+      b.enum64('huge', { H8: 0xffff_ffff_ffffn }), // C gives it 8 bytes by itself
+      b.enum('plain', { P4: -1 }), // 4 bytes by itself
+    ];
+    const members = enums.flatMap((e, i) => [
+      { name: `c${i}`, type: char },
+      { name: `e${i}`, type: e },
+    ]);
+    const holder = b.struct('holder', members);
+    const btf = b.build();
+    const c = dumpC(btf, [holder]);
+    const asserts = enums.map((e) => {
+      const t = btf.type(e) as { name: string; size: number };
+      return `_Static_assert(sizeof(enum ${t.name}) == ${t.size}, "${t.name}");`;
+    });
+    const h = btf.get('holder', 'struct');
+    for (const m of h.members) {
+      asserts.push(
+        `_Static_assert(__builtin_offsetof(struct holder, ${m.name}) == ${m.bitOffset / 8}, "${m.name}");`,
+      );
+    }
+    asserts.push(`_Static_assert(sizeof(struct holder) == ${h.size}, "holder");`);
+    clangCheck(`${c}\n${asserts.join('\n')}\n`);
+  });
+});

@@ -295,6 +295,12 @@ describe('btf: plausible mistakes get typed errors that name their subject', () 
       names: ['BTF.ext has a bad magic number'],
     },
     {
+      what: 'loading kernel BTF by a module name that is a path',
+      act: () => loadKernelBtf('../../../etc/hostname'),
+      error: BtfError,
+      names: ["'../../../etc/hostname' is not a kernel module name"],
+    },
+    {
       what: 'loading the kernel BTF of a module that is not loaded',
       act: () => loadKernelBtf('ts_ebpf_no_such_module'),
       error: BtfError,

@@ -130,6 +130,26 @@ describe('btf: plausible mistakes get typed errors that name their subject', () 
       names: ["enum 'flags'", 'HIGH = 8589934592'],
     },
     {
+      what: 'a builder enum value its signedness would read back as another number',
+      act: () => {
+        const b = new BtfBuilder();
+        b.enum('e', { NEG: -1, BIG: 0xffffffff }); // signed (NEG): BIG would read back as -1
+        return b.toBytes();
+      },
+      error: BtfError,
+      names: ["enum 'e'", 'BIG = 4294967295', 'signed 32-bit'],
+    },
+    {
+      what: 'a builder negative value in an unsigned enum64',
+      act: () => {
+        const b = new BtfBuilder();
+        b.enum64('w', { NEG: -1n }, { signed: false });
+        return b.toBytes();
+      },
+      error: BtfError,
+      names: ["enum64 'w'", 'NEG = -1', 'unsigned 64-bit'],
+    },
+    {
       what: 'a builder int of 3 bytes',
       act: () => new BtfBuilder().int('u24', 3),
       error: BtfError,

@@ -1,5 +1,5 @@
 import type { BtfType, BtfTypeSpec } from './kinds.js';
-import { resolveType, type TypeSource } from './layout.js';
+import { memberBits, resolveType, sizeOf, type TypeSource } from './layout.js';
 
 // What the kernel's BTF verifier (kernel/bpf/btf.c, the check_meta and resolve steps) refuses,
 // told before BPF_BTF_LOAD is asked. Each function returns the reason, or undefined.
@@ -148,8 +148,13 @@ export function kernelRefusalAmong(t: BtfType, types: TypeSource): string | unde
     case 'struct':
     case 'union':
       for (const [i, m] of t.members.entries()) {
-        const why = sized(types, m.type, `member ${i}${m.name ? ` '${m.name}'` : ''}`);
+        const member = `member ${i}${m.name ? ` '${m.name}'` : ''}`;
+        const why = sized(types, m.type, member);
         if (why) return why;
+        // an old-style bitfield (no kind flag) has its width in its INT type
+        const bits = memberBits(types, m);
+        const end = bits.bitOffset + (bits.bitfieldSize || sizeOf(types, m.type) * 8);
+        if (end > t.size * 8) return `${member} ends at bit ${end}, past the end of ${t.size} bytes`;
       }
       return undefined;
     case 'array': {

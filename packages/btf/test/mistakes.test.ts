@@ -219,6 +219,16 @@ describe('btf: plausible mistakes get typed errors that name their subject', () 
       names: ["union 'u' (id 2)", "member 0 'a' is at bit 8"],
     },
     {
+      what: 'a builder struct given a size its members do not fit in',
+      act: () => {
+        const b = new BtfBuilder();
+        b.struct('s', [{ name: 'a', type: b.int('int', 4, { signed: true }) }], 2);
+        return b.toBytes();
+      },
+      error: BtfError,
+      names: ["struct 's' (id 2)", "member 0 'a' ends at bit 32, past the end of 2 bytes"],
+    },
+    {
       what: 'a builder struct member of type void names the struct and member',
       act: () => new BtfBuilder().struct('s', [{ name: 'a', type: 0 }]),
       error: BtfError,

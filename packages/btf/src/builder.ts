@@ -314,7 +314,14 @@ export class BtfBuilder implements TypeSource {
     });
     // every reference is known to exist now (writeBtf checked)
     this.specs.forEach((spec, i) => {
-      const why = kernelRefusalAmong(this.type(first + i), this);
+      let why: string | undefined;
+      try {
+        why = kernelRefusalAmong(this.type(first + i), this);
+      } catch (e) {
+        // a cycle of typedefs or qualifiers met on the way
+        if (!(e instanceof BtfError)) throw e;
+        throw new BtfError(`${subject(spec, first + i)}: ${e.message}`, undefined, { cause: e });
+      }
       if (why) throw new BtfError(`${subject(spec, first + i)}: ${why}`);
     });
     return bytes;

@@ -229,6 +229,19 @@ describe('btf: plausible mistakes get typed errors that name their subject', () 
       names: ["struct 's' (id 2)", "member 0 'a' ends at bit 32, past the end of 2 bytes"],
     },
     {
+      what: 'a builder variable over a cycle of typedefs names the variable',
+      act: () => {
+        const b = new BtfBuilder();
+        const loop = b.typedef('loop_a', b.nextId + 1);
+        b.typedef('loop_b', loop);
+        b.var('v', loop);
+        return b.toBytes();
+      },
+      error: BtfError,
+      names: ["var 'v' (id 3)", 'cycle'],
+      cause: BtfError,
+    },
+    {
       what: 'a builder struct member of type void names the struct and member',
       act: () => new BtfBuilder().struct('s', [{ name: 'a', type: 0 }]),
       error: BtfError,

@@ -24,9 +24,28 @@ class BtfDecodeSource implements DecodeSource {
     readonly byteOrder: ByteOrder,
     private readonly btf: Btf,
   ) {}
+  get typeCount(): number {
+    return this.btf.typeCount;
+  }
   string(offset: number, at: number): string {
     return this.btf.string(offset, at);
   }
+}
+
+/**
+ * The number of a kind name, checked: an untyped caller's misspelt kind would otherwise match
+ * every kind. `void` has no number (-1).
+ * @throws BtfError for a name that is no BTF kind
+ */
+function kindNumber(kind: BtfKind): number {
+  if (kind === 'void') return -1;
+  const n = Object.hasOwn(BtfKindNumber, kind) ? BtfKindNumber[kind] : undefined;
+  if (n === undefined) {
+    throw new BtfError(
+      `unknown BTF kind '${String(kind)}' (one of: void, ${Object.keys(BtfKindNumber).join(', ')})`,
+    );
+  }
+  return n;
 }
 
 const FNV_OFFSET = 0x811c9dc5;
@@ -82,7 +101,10 @@ export class Btf {
     this.strStart = h.hdrLen + h.strOff;
     this.strLen = h.strLen;
     if (!base && h.strLen > 0 && bytes[this.strStart] !== 0) {
-      throw new BtfError('string section does not start with an empty string', this.strStart);
+      throw new BtfError(
+        "string section does not start with an empty string: if this is split BTF (a kernel module's, or built on vmlinux), parse it with its base: Btf.parse(bytes, { base })",
+        this.strStart,
+      );
     }
     if (h.strLen > 0 && bytes[this.strStart + h.strLen - 1] !== 0) {
       throw new BtfError('string section is not NUL-terminated', this.strStart + h.strLen - 1);
@@ -247,12 +269,14 @@ export class Btf {
   /**
    * Ids of the types called `name`, optionally only of one kind, in id order (base first).
    * The first lookup scans the type records; later ones use a hash index built then.
+   * @throws BtfError when `kind` is no BTF kind name
    */
   findIds(name: string, kind?: BtfKind): number[] {
+    const kindNum = kind === undefined ? -1 : kindNumber(kind);
     const found = this.base ? this.base.findIds(name, kind) : [];
-    if (name === '') return found;
+    // nothing has an empty name to look up, and void (id 0) has no name
+    if (name === '' || kind === 'void') return found;
     const want = encodeUtf8(name);
-    const kindNum = kind && kind !== 'void' ? BtfKindNumber[kind] : -1;
     const local: number[] = [];
     if (!this.hashHead && this.scans++ === 0) {
       for (let i = 0; i < this.count; i++) if (this.matches(i, want, kindNum)) local.push(this.firstId + i);

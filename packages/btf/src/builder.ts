@@ -1,6 +1,7 @@
 import type { ByteOrder } from '@ts-ebpf/uapi';
 import { Btf } from './btf.js';
 import { BtfError } from './errors.js';
+import { kernelRefusal, kernelRefusalAmong } from './kernel-rules.js';
 import type {
   BtfLinkage,
   BtfMember,
@@ -12,6 +13,7 @@ import type {
 } from './kinds.js';
 import { VOID } from './kinds.js';
 import { alignOf, sizeOf, type TypeSource } from './layout.js';
+import { subject } from './references.js';
 import { writeBtf } from './writer.js';
 
 /** A struct/union member for the builder; without `bitOffset` it is placed as a C compiler would. */
@@ -65,11 +67,23 @@ export class BtfBuilder implements TypeSource {
     return { ...spec, id } as BtfType;
   }
 
-  /** Adds any type description and returns its id. */
+  /**
+   * Adds any type description and returns its id.
+   * @throws BtfError naming the type for what the kernel would refuse in it alone: a name that
+   *   is no identifier (or one where the kind has none), a float or enum size, extern linkage,
+   *   members out of order or past the end, data section variables that overlap
+   */
   add(spec: BtfTypeSpec): number {
     if (spec.kind === 'void') throw new BtfError('void is id 0 and cannot be added');
+    this.refuse(spec, this.nextId);
     this.specs.push(spec);
     return this.nextId - 1;
+  }
+
+  /** Throws what the kernel would refuse in `spec` alone, naming it as type `id`. */
+  private refuse(spec: BtfTypeSpec, id: number): void {
+    const why = kernelRefusal(spec);
+    if (why) throw new BtfError(`${subject(spec, id)}: ${why}`);
   }
 
   /** Adds an integer of `size` bytes. */
@@ -168,13 +182,20 @@ export class BtfBuilder implements TypeSource {
     }
     const t = this.type(id);
     if (t.kind !== 'struct' && t.kind !== 'union') throw new BtfError(`type ${id} is not a struct or union`);
-    const laid = this.layout(t.kind, members);
+    let laid: { size: number; members: BtfMember[] };
+    try {
+      laid = this.layout(t.kind, members);
+    } catch (e) {
+      if (!(e instanceof BtfError)) throw e;
+      throw new BtfError(`${subject(t, id)}: ${e.message}`, undefined, { cause: e });
+    }
     const spec: Omit<CompositeType, 'id'> = {
       kind: t.kind,
       name: t.name,
       size: size ?? laid.size,
       members: laid.members,
     };
+    this.refuse(spec, id);
     this.specs[id - first] = spec;
   }
 
@@ -186,10 +207,19 @@ export class BtfBuilder implements TypeSource {
     let end = 0;
     let maxAlign = 1;
     const out: BtfMember[] = [];
-    for (const m of members) {
+    for (const [i, m] of members.entries()) {
       const width = m.bitfieldSize ?? 0;
-      const bytes = sizeOf(this, m.type);
-      const align = alignOf(this, m.type);
+      let bytes: number;
+      let align: number;
+      try {
+        bytes = sizeOf(this, m.type);
+        align = alignOf(this, m.type);
+      } catch (e) {
+        if (!(e instanceof BtfError)) throw e;
+        throw new BtfError(`member ${i}${m.name ? ` '${m.name}'` : ''}: ${e.message}`, undefined, {
+          cause: e,
+        });
+      }
       maxAlign = Math.max(maxAlign, align);
       let off = m.bitOffset;
       if (off === undefined) {
@@ -264,7 +294,10 @@ export class BtfBuilder implements TypeSource {
   /**
    * Serializes the added types (with a deduplicated string table).
    * @throws BtfError naming the type and the id when a type refers to an id that does not
-   * exist, for values that do not fit their fields, and for a byte order other than the base's
+   * exist, for values that do not fit their fields, for a byte order other than the base's, and
+   * for what the kernel would refuse across types: a member, element or variable of a type
+   * without a size, a func over no func_proto or with unnamed parameters, a data section entry
+   * that is no var, a decl_tag on a type or component that cannot be tagged
    */
   toBytes(options: BuildOptions = {}): Uint8Array {
     const base = this.base;
@@ -273,11 +306,25 @@ export class BtfBuilder implements TypeSource {
         `split BTF must be ${base.byteOrder}-endian like its base, not ${options.byteOrder}-endian`,
       );
     }
-    return writeBtf(this.specs, {
+    const first = base?.typeCount ?? 1;
+    const bytes = writeBtf(this.specs, {
       byteOrder: options.byteOrder ?? base?.byteOrder,
       baseStringsLength: base?.stringsLength ?? 0,
-      firstId: base?.typeCount ?? 1,
+      firstId: first,
     });
+    // every reference is known to exist now (writeBtf checked)
+    this.specs.forEach((spec, i) => {
+      let why: string | undefined;
+      try {
+        why = kernelRefusalAmong(this.type(first + i), this);
+      } catch (e) {
+        // a cycle of typedefs or qualifiers met on the way
+        if (!(e instanceof BtfError)) throw e;
+        throw new BtfError(`${subject(spec, first + i)}: ${e.message}`, undefined, { cause: e });
+      }
+      if (why) throw new BtfError(`${subject(spec, first + i)}: ${why}`);
+    });
+    return bytes;
   }
 
   /** Serializes and parses the result. */

@@ -1,4 +1,5 @@
 import type { Btf } from './btf.js';
+import { enumSizeAttribute } from './c-enum-size.js';
 import type { CNames } from './c-names.js';
 import { BtfError } from './errors.js';
 import type { BtfType, CompositeType, Enum64Type, EnumType } from './kinds.js';
@@ -72,12 +73,14 @@ export class CRenderer {
           depth + 1,
         );
       case 'type_tag':
+        // C lists a pointer's tags from the innermost: `int __a __b *` is ptr → b → a → int,
+        // so the tag met later on the way down is printed first
         return this.decl(
           t.type,
           inner,
           lvl,
           quals,
-          [...tags, `__attribute__((btf_type_tag("${t.name}")))`],
+          [`__attribute__((btf_type_tag("${t.name}")))`, ...tags],
           depth + 1,
         );
       case 'ptr': {
@@ -134,8 +137,7 @@ export class CRenderer {
     );
     const ind = '\t'.repeat(lvl + 1);
     const lines = t.values.map((v, i) => `${ind}${names[i]} = ${enumValue(t, v.value)},`);
-    const packed = t.size < 4 ? ' __attribute__((packed))' : '';
-    return `${head} {\n${lines.join('\n')}\n${'\t'.repeat(lvl)}}${packed}`;
+    return `${head} {\n${lines.join('\n')}\n${'\t'.repeat(lvl)}}${enumSizeAttribute(t)}`;
   }
 
   /** The body of a struct or union with the padding that reproduces its layout. */

@@ -10,11 +10,14 @@ import {
   type BtfVarSecInfo,
   kindNames,
 } from './kinds.js';
+import { highestReference, subject, typeReferences } from './references.js';
 
-/** What the decoder needs from a parsed BTF: its bytes and string lookup. */
+/** What the decoder needs from a parsed BTF: its bytes, string lookup and how many types it has. */
 export interface DecodeSource {
   readonly view: DataView;
   readonly byteOrder: ByteOrder;
+  /** One more than the highest type id (base types included): references must stay below. */
+  readonly typeCount: number;
   string(offset: number, at: number): string;
 }
 
@@ -48,8 +51,24 @@ function linkage(n: number, at: number): BtfLinkage {
   return l;
 }
 
-/** Decodes the type record at absolute offset `off` with id `id`. */
+/**
+ * Decodes the type record at absolute offset `off` with id `id`.
+ * @throws BtfError for an unknown kind or linkage, a string offset outside the strings, or a
+ *   reference to a type id that does not exist (naming the type, the field and the byte offset)
+ */
 export function decodeType(src: DecodeSource, id: number, off: number): BtfType {
+  const t = decodeRecord(src, id, off);
+  if (highestReference(t) >= src.typeCount) {
+    const bad = typeReferences(t).find((r) => r.id >= src.typeCount)!;
+    throw new BtfError(
+      `${subject(t, id)}: ${bad.field} refers to type id ${bad.id}, which does not exist (ids run 0-${src.typeCount - 1})`,
+      off,
+    );
+  }
+  return t;
+}
+
+function decodeRecord(src: DecodeSource, id: number, off: number): BtfType {
   const view = src.view;
   const le = src.byteOrder === 'little';
   const info = view.getUint32(off + 4, le);

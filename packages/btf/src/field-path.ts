@@ -86,7 +86,11 @@ function describe(t: BtfType): string {
  * `fieldPath(btf, 'task_struct.real_parent->tgid')`, `fieldPath(btf, 'foo.bar[3].baz')`,
  * `fieldPath(btf, id, '.bar[3]')`. `->` follows a pointer; `.` follows one only with
  * `throughPointers`. Array indexes work on arrays (and on pointers when allowed).
- * @throws BtfError when the path does not fit the types
+ *
+ * When several structs, unions or typedefs share the root name (vmlinux has a few), the path is
+ * tried on each: the result is where it lands in those it fits, which must agree, or the error
+ * names each type's id so the caller can pass the one meant.
+ * @throws BtfError when the path does not fit the types, or lands differently in types of one name
  */
 export function fieldPath(
   btf: Btf,
@@ -94,29 +98,58 @@ export function fieldPath(
   pathOrOptions?: string | FieldPathOptions,
   maybeOptions?: FieldPathOptions,
 ): FieldLocation {
-  let rootId: number;
-  let path: string;
-  let options: FieldPathOptions;
-  if (typeof root === 'string') {
-    const m = /^\s*(?:(?:struct|union)\s+)?([A-Za-z_][A-Za-z0-9_]*)/.exec(root);
-    if (!m) throw new BtfError(`field path '${root}' does not start with a type name`);
-    const name = m[1]!;
-    const id =
-      btf.findIds(name, 'struct')[0] ?? btf.findIds(name, 'union')[0] ?? btf.findIds(name, 'typedef')[0];
-    if (id === undefined) throw new BtfError(`no struct, union or typedef named '${name}'`);
-    rootId = id;
-    path = root.slice(m[0].length);
-    options = (pathOrOptions as FieldPathOptions | undefined) ?? {};
-  } else {
-    rootId = root;
-    path = (pathOrOptions as string | undefined) ?? '';
-    options = maybeOptions ?? {};
+  if (typeof root === 'number') {
+    const path = (pathOrOptions as string | undefined) ?? '';
+    return walkNamed(btf, root, path, maybeOptions ?? {}, `'${path}' of type ${root}`);
   }
+  const m = /^\s*(?:(?:struct|union)\s+)?([A-Za-z_][A-Za-z0-9_]*)/.exec(root);
+  if (!m) throw new BtfError(`field path '${root}' does not start with a type name`);
+  const name = m[1]!;
+  const path = root.slice(m[0].length);
+  const options = (pathOrOptions as FieldPathOptions | undefined) ?? {};
+  const ids = [
+    ...btf.findIds(name, 'struct'),
+    ...btf.findIds(name, 'union'),
+    ...btf.findIds(name, 'typedef'),
+  ];
+  if (ids.length === 0) throw new BtfError(`no struct, union or typedef named '${name}'`);
+  if (ids.length === 1) return walkNamed(btf, ids[0]!, path, options, `'${root}'`);
+  // several types share the name: the path must place the field alike in each one it fits
+  const fits: { id: number; at: FieldLocation }[] = [];
+  let firstError: unknown;
+  for (const id of ids) {
+    try {
+      fits.push({ id, at: walkNamed(btf, id, path, options, `'${root}'`) });
+    } catch (e) {
+      if (!(e instanceof BtfError)) throw e;
+      firstError ??= e;
+    }
+  }
+  if (fits.length === 0) throw firstError;
+  const where = (at: FieldLocation): string =>
+    `byte ${at.byteOffset}${at.bitfield ? ` bit ${at.bitOffset % 8}, ${at.bitSize} bits` : ''}, ${at.size} bytes${
+      at.derefs.length > 0 ? ` after pointers at ${at.derefs.join(', ')}` : ''
+    }`;
+  const first = where(fits[0]!.at);
+  if (fits.every((f) => where(f.at) === first && f.at.signed === fits[0]!.at.signed)) return fits[0]!.at;
+  const each = fits.map((f) => `${describe(btf.type(f.id))} (type ${f.id}): ${where(f.at)}`).join('; ');
+  throw new BtfError(
+    `field path '${root}': ${ids.length} types are called '${name}' and the path lands differently in them (${each}): give the type id instead of the name`,
+  );
+}
+
+/** {@link walkPath}, its errors wrapped in one that names the path. */
+function walkNamed(
+  btf: Btf,
+  rootId: number,
+  path: string,
+  options: FieldPathOptions,
+  named: string,
+): FieldLocation {
   try {
     return walkPath(btf, rootId, path, options);
   } catch (e) {
     if (!(e instanceof BtfError)) throw e;
-    const named = typeof root === 'string' ? `'${root}'` : `'${path}' of type ${rootId}`;
     throw new BtfError(`field path ${named}: ${e.message}`, undefined, { cause: e });
   }
 }

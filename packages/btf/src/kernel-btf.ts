@@ -10,10 +10,15 @@ export const KERNEL_BTF_DIR = '/sys/kernel/btf';
 /**
  * Reads and parses this machine's kernel BTF (`/sys/kernel/btf/vmlinux`), or with
  * `module`, that module's split BTF on top of vmlinux. Node only.
- * @throws BtfError for corrupt BTF, and naming the file (with the fs error as `cause`) when this
- *   kernel exposes no BTF there: no CONFIG_DEBUG_INFO_BTF, or a module that is not loaded
+ * @throws BtfError for corrupt BTF, for a module name that is no name (a path), and naming the
+ *   file (with the fs error as `cause`) when this kernel exposes no BTF there: no
+ *   CONFIG_DEBUG_INFO_BTF, or a module that is not loaded
  */
 export function loadKernelBtf(module?: string): Btf {
+  // a module's file is named as /proc/modules names it: no path, no dots
+  if (module !== undefined && !/^[\w-]+$/.test(module)) {
+    throw new BtfError(`'${module}' is not a kernel module name (as /proc/modules lists them)`);
+  }
   const vmlinux = Btf.parse(readKernelBtf('vmlinux'));
   if (module === undefined || module === 'vmlinux') return vmlinux;
   return Btf.parse(readKernelBtf(module), { base: vmlinux });

@@ -1,8 +1,19 @@
 // Node-only module (kernel access); the rest of src/ is pure TypeScript.
 /// <reference types="node" />
-import { btfLoad, type ClosesLater, closeLater, OwnedFd } from '@ts-ebpf/syscall';
+import {
+  BpfSyscallError,
+  btfLoad,
+  type ClosesLater,
+  closeLater,
+  OwnedFd,
+  syscallError,
+} from '@ts-ebpf/syscall';
+import { HOST_BYTE_ORDER } from '@ts-ebpf/uapi';
 import { Btf } from './btf.js';
 import { BtfBuilder } from './builder.js';
+import { BtfError } from './errors.js';
+import { parseHeader } from './header.js';
+import { btfLogReason } from './verifier-log.js';
 
 /** Options for {@link loadBtf}. */
 export interface BtfLoadOptions {
@@ -54,16 +65,51 @@ export class LoadedBtf implements Disposable, ClosesLater {
 }
 
 /**
- * Loads BTF into the kernel with BPF_BTF_LOAD.
+ * Loads BTF into the kernel with BPF_BTF_LOAD. The BTF must stand alone: the command takes no
+ * base, so split BTF (a {@link Btf} or {@link BtfBuilder} with a base) is refused before the
+ * kernel is asked; refer to vmlinux types by their kernel ids instead. So is BTF in the other
+ * byte order than this machine's, and raw bytes whose header is corrupt.
  * @param btf - raw BTF bytes, a parsed {@link Btf} or a {@link BtfBuilder}
- * @throws BpfSyscallError (from `@ts-ebpf/syscall`) with the kernel's log in `.log` when rejected
+ * @throws BtfError for split BTF, BTF in the other byte order, or a corrupt header
+ * @throws BpfSyscallError (from `@ts-ebpf/syscall`) when the kernel refuses the BTF: the
+ *   kernel's log is in `.log`, and the line where its verifier stopped (type, member, reason)
+ *   in the message
  */
 export function loadBtf(btf: Uint8Array | Btf | BtfBuilder, options: BtfLoadOptions = {}): LoadedBtf {
+  if (!(btf instanceof Uint8Array) && btf.base) {
+    throw new BtfError(
+      `split BTF (its ids start at ${btf.base.typeCount}, after its base's) cannot be loaded: BPF_BTF_LOAD takes BTF that stands alone, with no base`,
+    );
+  }
   const bytes = btf instanceof Btf ? btf.bytes : btf instanceof BtfBuilder ? btf.toBytes() : btf;
-  const fd = btfLoad({
-    btf: bytes,
-    ...(options.logLevel !== undefined ? { logLevel: options.logLevel } : {}),
-    ...(options.logSize !== undefined ? { logSize: options.logSize } : {}),
-  });
+  const order = btf instanceof Btf ? btf.byteOrder : parseHeader(bytes).byteOrder;
+  if (order !== HOST_BYTE_ORDER) {
+    throw new BtfError(
+      `BTF is ${order}-endian and this kernel reads only ${HOST_BYTE_ORDER}-endian BTF: build it with { byteOrder: HOST_BYTE_ORDER }`,
+    );
+  }
+  let fd: number;
+  try {
+    fd = btfLoad({
+      btf: bytes,
+      ...(options.logLevel !== undefined ? { logLevel: options.logLevel } : {}),
+      ...(options.logSize !== undefined ? { logSize: options.logSize } : {}),
+    });
+  } catch (e) {
+    const reason = e instanceof BpfSyscallError && e.log ? btfLogReason(e.log) : undefined;
+    if (reason === undefined) throw e;
+    const failed = e as BpfSyscallError;
+    throw syscallError(
+      failed.errno,
+      {
+        syscall: failed.syscall,
+        ...(failed.command !== undefined ? { command: failed.command } : {}),
+        log: failed.log,
+        ...(failed.logTrueSize !== undefined ? { logTrueSize: failed.logTrueSize } : {}),
+        detail: `BTF verifier: ${reason}`,
+      },
+      { cause: e },
+    );
+  }
   return new LoadedBtf(fd);
 }

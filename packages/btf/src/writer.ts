@@ -2,7 +2,7 @@ import { type ByteOrder, HOST_BYTE_ORDER } from '@ts-ebpf/uapi';
 import { BtfError } from './errors.js';
 import { BTF_HEADER_SIZE, BTF_MAGIC } from './header.js';
 import { BtfKindNumber, type BtfTypeSpec } from './kinds.js';
-import { typeReferences } from './references.js';
+import { subject, typeReferences } from './references.js';
 import { encodeUtf8 } from './utf8.js';
 
 /** Options for {@link writeBtf}. */
@@ -84,11 +84,6 @@ function recordSize(t: BtfTypeSpec): number {
   }
 }
 
-/** Describes a type for error messages: `struct 'task' (id 7)`. */
-function subject(t: BtfTypeSpec, id: number): string {
-  return `${t.kind}${t.name ? ` '${t.name}'` : ''} (id ${id})`;
-}
-
 /** Refuses values the encoding would truncate or wrap, and references to ids that do not exist. */
 function checkType(t: BtfTypeSpec, id: number, end: number): void {
   const fail = (why: string): never => {
@@ -105,15 +100,22 @@ function checkType(t: BtfTypeSpec, id: number, end: number): void {
         fail(`${t.bits} bits at bit offset ${t.bitOffset} do not fit ${t.size} bytes (at most 128 bits)`);
       break;
     case 'enum':
-      for (const e of t.values)
-        if (!isInt(e.value, -0x80000000, 0xffffffff))
-          fail(`value ${e.name} = ${e.value} does not fit 32 bits`);
+    case 'enum64': {
+      // the kind flag tells how all 32 (64) bits read back: a value outside that range would
+      // come back as another number (0xffffffff as -1 in a signed enum, -1 as 4294967295)
+      const bits = t.kind === 'enum' ? 32n : 64n;
+      const [min, max] = t.signed
+        ? [-(1n << (bits - 1n)), (1n << (bits - 1n)) - 1n]
+        : [0n, (1n << bits) - 1n];
+      for (const e of t.values) {
+        const ok = typeof e.value === 'bigint' || Number.isInteger(e.value);
+        if (!ok || BigInt(e.value) < min || BigInt(e.value) > max)
+          fail(
+            `value ${e.name} = ${e.value} does not fit a ${t.signed ? 'signed' : 'unsigned'} ${bits}-bit ${t.kind} (${min} to ${max})`,
+          );
+      }
       break;
-    case 'enum64':
-      for (const e of t.values)
-        if (e.value < -(1n << 63n) || e.value >= 1n << 64n)
-          fail(`value ${e.name} = ${e.value} does not fit 64 bits`);
-      break;
+    }
     case 'decl_tag':
       if (!isInt(t.componentIdx, -1, 0x7fffffff))
         fail(`component index ${t.componentIdx} is not -1 or an index`);

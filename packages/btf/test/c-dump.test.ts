@@ -1,8 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { type Btf, BtfBuilder, dumpC, resolveType } from '@ts-ebpf/btf';
+import { Btf, BtfBuilder, dumpC, resolveType } from '@ts-ebpf/btf';
 import { describe, expect, it } from 'vitest';
-import { clangCheck, kernelBtf, VMLINUX_PATH } from './helpers.js';
+import { clangCheck, compileBpf, kernelBtf, VMLINUX_PATH } from './helpers.js';
 
 describe('C dump', () => {
   it('dumps all of vmlinux as a header that clang-19 -target bpf compiles', () => {
@@ -151,5 +151,76 @@ describe('C dump of built types', () => {
     expect(c).toContain('typedef struct dup___2 dup_t___2;');
     expect(c).toContain('VALUE___2 = 2,');
     clangCheck(`${c}\nint f(dup_t *a, dup_t___2 *b) { return a->x + b->y + VALUE + VALUE___2; }\n`);
+  });
+});
+
+/** The kinds and names from a pointer member's type down to its base type: `type_tag b`, `const`. */
+function chain(btf: Btf, struct: string, member: string): string[] {
+  const m = btf.get(struct, 'struct').members.find((x) => x.name === member)!;
+  const out: string[] = [];
+  for (
+    let t = btf.type(m.type);
+    t.kind !== 'int' && t.kind !== 'void';
+    t = btf.type((t as { type: number }).type)
+  ) {
+    out.push(t.name ? `${t.kind} ${t.name}` : t.kind);
+  }
+  return out;
+}
+
+describe('C dump read back by clang', () => {
+  it('keeps the order of several type tags on one pointer', () => {
+    const source = `
+#define __a __attribute__((btf_type_tag("a")))
+#define __b __attribute__((btf_type_tag("b")))
+struct tagged { int __a __b *two; const int __b *qualified; };
+__attribute__((section("xdp"), used)) int prog(struct tagged *t) { return *t->two + *t->qualified; }
+`;
+    const first = Btf.parse(compileBpf(source).btf);
+    const dumped = dumpC(first, [first.get('tagged', 'struct').id]);
+    const again = Btf.parse(
+      compileBpf(`${dumped}
+__attribute__((section("xdp"), used)) int prog(struct tagged *t) { return *t->two; }
+`).btf,
+    );
+    for (const member of ['two', 'qualified']) {
+      expect(chain(again, 'tagged', member)).toEqual(chain(first, 'tagged', member));
+    }
+    expect(chain(first, 'tagged', 'two')).toEqual(['ptr', 'type_tag b', 'type_tag a']);
+  });
+});
+
+describe('C dump of enums whose size C would choose otherwise', () => {
+  it('keeps every enum size and the layout around it', () => {
+    const b = new BtfBuilder();
+    const char = b.int('char', 1, { char: true });
+    const enums = [
+      b.enum('small_in_two', { A2: 1 }, { size: 2 }), // values fit a byte: packed alone would give 1
+      b.enum('byte', { B1: 200 }, { size: 1 }), // packed gives 1 (unsigned char)
+      b.enum('two_full', { U2: 0xffff }, { size: 2 }), // packed gives 2 (unsigned short)
+      b.enum('wide32', { W8: 1 }, { size: 8 }), // a 4-byte int range in 8 bytes (old pahole)
+      b.enum64('wide64', { X8: 1n }), // an enum64 whose values fit 32 bits
+      b.enum64('huge', { H8: 0xffff_ffff_ffffn }), // C gives it 8 bytes by itself
+      b.enum('plain', { P4: -1 }), // 4 bytes by itself
+    ];
+    const members = enums.flatMap((e, i) => [
+      { name: `c${i}`, type: char },
+      { name: `e${i}`, type: e },
+    ]);
+    const holder = b.struct('holder', members);
+    const btf = b.build();
+    const c = dumpC(btf, [holder]);
+    const asserts = enums.map((e) => {
+      const t = btf.type(e) as { name: string; size: number };
+      return `_Static_assert(sizeof(enum ${t.name}) == ${t.size}, "${t.name}");`;
+    });
+    const h = btf.get('holder', 'struct');
+    for (const m of h.members) {
+      asserts.push(
+        `_Static_assert(__builtin_offsetof(struct holder, ${m.name}) == ${m.bitOffset / 8}, "${m.name}");`,
+      );
+    }
+    asserts.push(`_Static_assert(sizeof(struct holder) == ${h.size}, "holder");`);
+    clangCheck(`${c}\n${asserts.join('\n')}\n`);
   });
 });

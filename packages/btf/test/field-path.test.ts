@@ -162,3 +162,41 @@ describe('old-style bitfields (no kind_flag)', () => {
     expect(membersOf(btf, s)[1]).toMatchObject({ bitOffset: 37, bitfieldSize: 3 });
   });
 });
+
+describe('a root name that several types share', () => {
+  // vmlinux has a few: two `struct syscall_tp_t` (one with `ret`, one with `args`), two `dma_chan` …
+  const b = new BtfBuilder();
+  const int = b.int('int', 4, { signed: true });
+  const long = b.int('long', 8, { signed: true });
+  const first = b.struct('dup', [
+    { name: 'a', type: int },
+    { name: 'b', type: int },
+    { name: 'same', type: long },
+  ]);
+  const second = b.struct('dup', [
+    { name: 'x', type: long },
+    { name: 'same', type: long },
+    { name: 'b', type: int },
+  ]);
+  const btf = b.build();
+
+  it('takes the one type the path fits', () => {
+    expect(fieldPath(btf, 'dup.a').byteOffset).toBe(0);
+    expect(fieldPath(btf, 'dup.x')).toEqual(fieldPath(btf, second, '.x'));
+  });
+
+  it('answers when every type it fits places the field alike', () => {
+    expect(fieldPath(btf, 'dup.same')).toEqual(fieldPath(btf, first, '.same'));
+  });
+
+  it('refuses a path that lands differently in different types, naming their ids', () => {
+    expect(() => fieldPath(btf, 'dup.b')).toThrow(BtfError);
+    expect(() => fieldPath(btf, 'dup.b')).toThrow(
+      new RegExp(`struct dup \\(type ${first}\\): byte 4.*struct dup \\(type ${second}\\): byte 16`),
+    );
+  });
+
+  it('still names the field when it fits none of them', () => {
+    expect(() => fieldPath(btf, 'dup.nope')).toThrow(/struct dup has no field 'nope'/);
+  });
+});

@@ -1,7 +1,8 @@
-import { BtfBuilder, dumpC } from '@ts-ebpf/btf';
+import { Btf, BtfError, type BtfTypeSpec, dumpC, writeBtf } from '@ts-ebpf/btf';
 import { kernelBtf, LoadedBtf, loadBtf, loadKernelBtf } from '@ts-ebpf/btf/kernel';
 import { BpfSyscallError, ObjectClosedError } from '@ts-ebpf/syscall';
 import { describeKernel } from '@ts-ebpf/test-utils';
+import { HOST_BYTE_ORDER } from '@ts-ebpf/uapi';
 import { expect, it } from 'vitest';
 import { sampleBuilder } from './sample.js';
 
@@ -20,39 +21,45 @@ describeKernel('loading BTF into the kernel', () => {
     handle.close();
   });
 
-  it('accepts parsed BTF and big-endian bytes are rejected with the log', () => {
+  it('accepts parsed BTF; BTF in the other byte order is refused before the kernel is asked', () => {
     {
       using h = loadBtf(sampleBuilder().build());
       expect(h.fd).toBeGreaterThan(2);
     }
-    let err: unknown;
-    try {
-      loadBtf(sampleBuilder().toBytes({ byteOrder: 'big' })).close();
-    } catch (e) {
-      err = e;
+    const other = HOST_BYTE_ORDER === 'little' ? 'big' : 'little';
+    const bytes = sampleBuilder().toBytes({ byteOrder: other });
+    for (const source of [bytes, Btf.parse(bytes)]) {
+      expect(() => loadBtf(source).close()).toThrow(BtfError);
+      expect(() => loadBtf(source).close()).toThrow(`${other}-endian`);
     }
-    expect(err).toBeInstanceOf(BpfSyscallError);
   });
 
-  it('reports the kernel log for invalid BTF', () => {
-    const b = new BtfBuilder();
-    // well-formed bytes the kernel refuses: a member placed past the end of its struct
-    const int = b.int('int', 4, { signed: true });
-    b.add({
-      kind: 'struct',
-      name: 's',
-      size: 4,
-      members: [{ name: 'a', type: int, bitOffset: 64, bitfieldSize: 0 }],
-    });
+  it('reports the kernel log for invalid BTF, its reason in the message', () => {
+    // well-formed bytes the kernel refuses: a member placed past the end of its struct (written
+    // with writeBtf, as given: the builder refuses such a member before the kernel is asked)
+    const types: BtfTypeSpec[] = [
+      { kind: 'int', name: 'int', size: 4, signed: true, char: false, bool: false, bitOffset: 0, bits: 32 },
+      {
+        kind: 'struct',
+        name: 's',
+        size: 4,
+        members: [{ name: 'a', type: 1, bitOffset: 64, bitfieldSize: 0 }],
+      },
+    ];
     let err: unknown;
     try {
-      loadBtf(b, { logLevel: 1 }).close();
+      loadBtf(writeBtf(types), { logLevel: 1 }).close();
     } catch (e) {
       err = e;
     }
     expect(err).toBeInstanceOf(BpfSyscallError);
     expect((err as BpfSyscallError).code).toBe('EINVAL');
     expect((err as BpfSyscallError).log).toMatch(/type_id|Invalid/i);
+    // the type and the member the kernel stopped at, and why
+    expect((err as Error).message).toMatch(
+      /\[2\] STRUCT s size=4 vlen=1, a type_id=1 bits_offset=64 Member bits_offset exceeds its struct size/,
+    );
+    expect((err as Error).cause).toBeInstanceOf(BpfSyscallError);
   });
 });
 

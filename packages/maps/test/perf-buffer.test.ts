@@ -122,6 +122,9 @@ describeKernel('PerfBuffer reader', () => {
     run(prog, 30); // 2400 bytes, past the watermark: its wake-up proves the poller is up
     await until(30);
     expect(got).toHaveLength(30);
+    // The wait is armed again at the event loop's next poll phase, and arming looks at the rings
+    // (a sample that came in meanwhile is delivered): let that pass before the samples below.
+    await new Promise((r) => setTimeout(r, 50));
     run(prog, 10); // 800 bytes since the last wake-up: below the watermark, none
     await new Promise((r) => setTimeout(r, 200));
     expect(got).toHaveLength(30);

@@ -3,6 +3,10 @@ import type { StructOpsData } from './define.js';
 import type { StructOpsDataMember, StructOpsType } from './describe.js';
 import { StructOpsMemberError } from './errors.js';
 
+// Every runtime has the WHATWG encoders, but this pure package compiles with the ES library
+// only, which does not type them: the parts used here.
+declare const TextEncoder: new () => { encode(input: string): Uint8Array };
+declare const TextDecoder: new () => { decode(input: Uint8Array): string };
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 

@@ -19,7 +19,15 @@ export { TC_CTX, TC_SK_BUFF, type TcSkBuffContext, type TcSkBuffField } from './
 export { TcActionError, TcArgumentError } from './errors.js';
 export type { Value } from './operand.js';
 export { loadSkbPointers, SK_BUFF_PACKET_POINTERS, tcCursor } from './packet.js';
-export { type TcPlugin, type TcSectionName, tc, tcPlugin } from './plugin.js';
+export {
+  type TcPlugin,
+  type TcSection,
+  type TcSectionName,
+  type TcxSection,
+  type TcxSectionName,
+  tc,
+  tcPlugin,
+} from './plugin.js';
 export { cloneRedirect, type RedirectOptions, redirect, redirectNeigh, redirectPeer } from './redirect.js';
 export {
   changeHead,
@@ -34,6 +42,7 @@ export {
   type SkbStoreOptions,
   storeBytes,
 } from './skb.js';
+export { TCX_RETURN_CODES, TCX_RETURNS } from './tcx-returns.js';
 export {
   type CountersOptions,
   type DscpMarkOptions,

@@ -1,11 +1,11 @@
 import { execFileSync } from 'node:child_process';
 import { createSocket, type Socket } from 'node:dgram';
-import { exit } from '@ts-ebpf/dsl';
+import { exit, mov, R0 } from '@ts-ebpf/dsl';
 import { attachTcClassic, attachTcx, ifindex, inNetns, netnsPath, Program } from '@ts-ebpf/programs';
 import { describeKernel, VethPair } from '@ts-ebpf/test-utils';
 import { HOST_BYTE_ORDER } from '@ts-ebpf/uapi';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { redirect, tc, tcPlugin } from '../src/index.js';
+import { redirect, TC_RETURN_CODES, tc, tcPlugin } from '../src/index.js';
 import { countersMap, readCounters } from './support.js';
 
 const T = tcPlugin.templates;
@@ -64,34 +64,43 @@ describeKernel('dsl-tc programs on a veth pair', () => {
     expect(readCounters(map)).toEqual(after);
   });
 
-  it('on tcx, TC_ACT_STOLEN, QUEUED, TRAP and PIPE end the chain and pass the packet (taken as TCX_NEXT); TC_ACT_SHOT drops it', async () => {
+  it('tcx passes the packet on TC_ACT_STOLEN, TRAP, QUEUED and PIPE (so tcx sections refuse them), classic tc consumes it on STOLEN and TRAP', async () => {
     const sink = await listen(veth.hostIp, 19996);
-    try {
-      const delivered: Record<string, number> = {};
-      for (const code of [
-        'TC_ACT_STOLEN',
-        'TC_ACT_QUEUED',
-        'TC_ACT_TRAP',
-        'TC_ACT_PIPE',
-        'TC_ACT_SHOT',
-      ] as const) {
-        using p = Program.load(tc('tcx/ingress').build(tc().ret(code)));
-        using link = attachTcx(p, veth.host, 'ingress');
-        expect(link).toBeDefined();
+    const codes = ['TC_ACT_STOLEN', 'TC_ACT_TRAP', 'TC_ACT_QUEUED', 'TC_ACT_PIPE', 'TC_ACT_SHOT'] as const;
+    /** The datagrams of 3 that reach the host side with a program returning each code attached by `attach`. */
+    const delivered = async (attach: (p: Program) => Disposable): Promise<Record<string, number>> => {
+      const out: Record<string, number> = {};
+      for (const code of codes) {
+        using p = Program.load(tc('tc').build([mov(R0, TC_RETURN_CODES[code]), exit()]));
+        using _link = attach(p);
         const before = sink.received();
         veth.inNs(`for i in 1 2 3; do echo x > /dev/udp/${veth.hostIp}/19996; done`);
         await settle();
-        delivered[code] = sink.received() - before;
+        out[code] = sink.received() - before;
       }
-      expect(delivered).toEqual({
+      return out;
+    };
+    try {
+      expect(await delivered((p) => attachTcx(p, veth.host, 'ingress'))).toEqual({
         TC_ACT_STOLEN: 3,
-        TC_ACT_QUEUED: 3,
         TC_ACT_TRAP: 3,
+        TC_ACT_QUEUED: 3,
+        TC_ACT_PIPE: 3,
+        TC_ACT_SHOT: 0,
+      });
+      expect(await delivered((p) => attachTcClassic(p, veth.host, 'ingress'))).toEqual({
+        TC_ACT_STOLEN: 0,
+        TC_ACT_TRAP: 0,
+        TC_ACT_QUEUED: 3,
         TC_ACT_PIPE: 3,
         TC_ACT_SHOT: 0,
       });
     } finally {
       sink.socket.close();
+    }
+    for (const code of ['TC_ACT_STOLEN', 'TC_ACT_TRAP', 'TC_ACT_QUEUED', 'TC_ACT_PIPE'] as const) {
+      expect(() => tc('tcx/ingress').ret(code as never)).toThrow(/tcx treats .* as TCX_NEXT/);
+      expect(tc('tc').ret(code)).toEqual([mov(R0, TC_RETURN_CODES[code]), exit()]);
     }
   });
 

@@ -99,6 +99,35 @@ describe('tc plugin', () => {
     expect(tcActionCode('TCX_NEXT')).toBe(TcAction.UNSPEC);
   });
 
+  it('gives the tcx sections the four codes tcx reads, by both names, and tc, classifier every tc action', () => {
+    for (const section of ['tcx/ingress', 'tcx/egress', 'tc/ingress', 'tc/egress'] as const) {
+      expect(tc(section).returnCodes).toEqual({
+        TC_ACT_UNSPEC: -1,
+        TC_ACT_OK: 0,
+        TC_ACT_SHOT: 2,
+        TC_ACT_REDIRECT: 7,
+        TCX_NEXT: -1,
+        TCX_PASS: 0,
+        TCX_DROP: 2,
+        TCX_REDIRECT: 7,
+      });
+      expect(() => tc(section).ret('TC_ACT_STOLEN' as never)).toThrow(
+        `plugin 'tc', section '${section}': "TC_ACT_STOLEN" is not a return code: tcx treats TC_ACT_STOLEN as TCX_NEXT once it has ended the chain of tcx programs (tcx_run, tcx_action_code): the tcx programs after it do not run, the classic tc filters do, and the packet passes when there are none; use TCX_DROP to drop it (TC_ACT_STOLEN consumes the packet on classic tc only: build for section 'tc' and attach with attachTcClassic) (it has TC_ACT_UNSPEC, TC_ACT_OK, TC_ACT_SHOT, TC_ACT_REDIRECT, TCX_NEXT, TCX_PASS, TCX_DROP, TCX_REDIRECT)`,
+      );
+      for (const code of ['TC_ACT_QUEUED', 'TC_ACT_PIPE', 'TC_ACT_RECLASSIFY', 'TC_ACT_REPEAT'])
+        expect(() => tc(section).ret(code as never)).toThrow(
+          `"${code}" is not a return code: tcx treats ${code} as TCX_NEXT once it has ended the chain of tcx programs (tcx_run, tcx_action_code): the tcx programs after it do not run, the classic tc filters do, and the packet passes when there are none; a classic direct-action cls_bpf filter takes it as TC_ACT_UNSPEC too (cls_bpf_exec_opcode); use TCX_NEXT, TCX_PASS or TCX_DROP`,
+        );
+      expect(() => tc(section).ret('TC_ACT_TRAP' as never)).toThrow(
+        /TC_ACT_TRAP consumes the packet on classic tc only/,
+      );
+    }
+    for (const section of ['tc', 'classifier'] as const) {
+      expect(tc(section).returnCodes).toBe(TC_RETURN_CODES);
+      expect(tc(section).ret('TC_ACT_STOLEN')).toEqual([mov(R0, TcAction.STOLEN), exit()]);
+    }
+  });
+
   it('lets tc programs write only what tc_cls_act_is_valid_access allows', () => {
     for (const name of [
       'mark',

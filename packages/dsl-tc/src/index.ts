@@ -3,10 +3,25 @@
  * The `__sk_buff` context with tc's access rules, the TC_ACT and TCX codes, the tc plugin for
  * `@ts-ebpf/dsl` (sections `tcx/ingress`, `tcx/egress`, `tc`, `classifier` …), packet access
  * through the shared parsers of `@ts-ebpf/dsl-packet`, skb byte loads and stores, checksum
- * replacement, head/tail changes, redirects, and templates (counters, a port filter, DSCP
- * marking). No FFI and no Node-only API.
+ * replacement, head/tail changes, redirects, `skb->sk` reads (`loadSock`, `skFullsock`, from
+ * `@ts-ebpf/dsl-socket`), and templates (counters, a port filter, DSCP marking). No FFI and no
+ * Node-only API.
  * @packageDocumentation
  */
+
+// skb->sk access, from @ts-ebpf/dsl-socket (which owns struct bpf_sock for every program type):
+// tc().load('sk', R2, TC_CTX) gives a maybe-NULL sock_common pointer; read it with
+// loadSock('sock_common', field, dst, R2), or get the full socket (mark, protocol, type,
+// priority too) with skFullsock(R2), then loadSock('sock', …) through R0.
+export {
+  BPF_SOCK,
+  loadSock,
+  SocketFieldError,
+  type SockField,
+  type SockLayout,
+  type SockPointer,
+  skFullsock,
+} from '@ts-ebpf/dsl-socket';
 export {
   TC_RETURN_CODES,
   TcAction,

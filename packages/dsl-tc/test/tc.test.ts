@@ -20,20 +20,25 @@ import {
   st,
 } from '@ts-ebpf/dsl';
 import { IpProto, net16 } from '@ts-ebpf/dsl-packet';
+import * as socket from '@ts-ebpf/dsl-socket';
 import { Program } from '@ts-ebpf/programs';
 import { describeKernel } from '@ts-ebpf/test-utils';
 import { BpfAttachType, BpfProgType, HOST_BYTE_ORDER } from '@ts-ebpf/uapi';
 import { describe, expect, it } from 'vitest';
 import {
+  BPF_SOCK,
   changeHead,
   changeTail,
   cloneRedirect,
   l3CsumReplace,
   l4CsumReplace,
   loadBytes,
+  loadSock,
   redirect,
   redirectNeigh,
   redirectPeer,
+  SocketFieldError,
+  skFullsock,
   storeBytes,
   TC_CTX,
   TC_RETURN_CODES,
@@ -57,6 +62,7 @@ import {
   readCounters,
   run,
   tcp,
+  u32Bytes,
   udp,
 } from './support.js';
 
@@ -71,11 +77,6 @@ const netPort = (port: number) => net16(port, ORDER);
 const loadBuilt = (built: PluginProgram) => Program.load(built);
 const tcLoad = (body: Fragment, section: 'tcx/ingress' | 'tcx/egress') =>
   Program.load(tc(section).build(body));
-function u32Bytes(v: number): Uint8Array {
-  const b = new Uint8Array(4);
-  new DataView(b.buffer).setUint32(0, v, ORDER === 'little');
-  return b;
-}
 
 describe('tc plugin', () => {
   it('covers the tc and tcx sections', () => {
@@ -126,6 +127,23 @@ describe('tc plugin', () => {
       expect(tc(section).returnCodes).toBe(TC_RETURN_CODES);
       expect(tc(section).ret('TC_ACT_STOLEN')).toEqual([mov(R0, TcAction.STOLEN), exit()]);
     }
+  });
+
+  it("types skb->sk as the verifier does, a maybe-NULL sock_common, and reads it with dsl-socket's loadSock/skFullsock", () => {
+    expect(TC_SK_BUFF.fields.sk).toMatchObject({
+      kind: 'pointer',
+      btfType: 'struct sock_common',
+      nullable: true,
+    });
+    // the same functions and error class as @ts-ebpf/dsl-socket's, re-exported
+    expect(loadSock).toBe(socket.loadSock);
+    expect(skFullsock).toBe(socket.skFullsock);
+    expect(SocketFieldError).toBe(socket.SocketFieldError);
+    expect(() => loadSock('sock_common', 'mark', R3, R2)).toThrow(SocketFieldError);
+    expect(loadSock('sock', 'protocol', R3, R0)).toEqual(ldx('w', R3, R0, BPF_SOCK.fields.protocol.offset));
+    expect(
+      tc().build([tc().load('sk', R2, TC_CTX), ...skFullsock(R2), ...tc().ret('TCX_NEXT')]).instructions,
+    ).toHaveLength(6);
   });
 
   it('lets tc programs write only what tc_cls_act_is_valid_access allows', () => {

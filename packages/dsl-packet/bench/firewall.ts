@@ -1,15 +1,19 @@
 /**
  * The XDP firewall of the benchmark built with dsl-packet: the same logic as firewall.bpf.c
  * (parse Ethernet / IPv4 with IHL / IPv6 / TCP / UDP, LPM-trie blocklists of source
- * addresses, an array of blocked destination ports, per-CPU counters per protocol).
+ * addresses, an array of blocked destination ports, per-CPU counters per protocol). A later
+ * IPv4 fragment (non-zero fragment offset) carries no L4 header: after the source check it
+ * counts as OTHER and passes, its payload never read as ports.
  */
 import {
   add,
+  and,
   call,
   exit,
   type Fragment,
   ja,
   jeq,
+  jlt,
   jne,
   ldMapFd,
   ldx,
@@ -31,6 +35,7 @@ import {
   EtherType,
   ethernet,
   IpProto,
+  Ipv4,
   Ipv6,
   ipv4,
   ipv6,
@@ -53,6 +58,9 @@ export interface FirewallMaps {
   readonly ports: number;
   readonly counters: number;
 }
+
+/** A protocol the L4 dispatch matches to nothing (IPPROTO_IP): later fragments count as OTHER. */
+const NO_L4 = 0;
 
 const XDP_DROP = XdpAction.DROP;
 const XDP_PASS = XdpAction.PASS;
@@ -77,7 +85,7 @@ export function firewall(maps: FirewallMaps, byteOrder: ByteOrder): PluginProgra
 function firewallBody(maps: FirewallMaps, byteOrder: ByteOrder): Fragment {
   const c = packetCursor({ data: R7, end: R8, pos: R6, scratch: R1, byteOrder });
   const eth = ethernet(c, c.start, { etherType: R2, vlanTags: 0, order: 'network', miss: 'drop' });
-  const ip4 = ipv4(c, eth.next, { protocol: R9, source: R2, miss: 'drop' });
+  const ip4 = ipv4(c, eth.next, { protocol: R9, source: R2, miss: 'drop', laterFragments: 'frag4' });
   const ip6 = ipv6(c, eth.next, { nextHeader: R9, extensions: 0, miss: 'drop' });
   const l4 = { base: R6, offset: 0 };
   const t = tcp(c, l4, { destinationPort: R2, miss: 'drop' });
@@ -90,6 +98,7 @@ function firewallBody(maps: FirewallMaps, byteOrder: ByteOrder): Fragment {
     jeq(R2, net16(EtherType.IPV6, byteOrder), 'v6'),
     jne(R2, net16(EtherType.IPV4, byteOrder), 'other'),
     ip4.code,
+    mark('v4src'),
     st('w', R10, -8, 32),
     stx('w', R10, R2, -4),
     lookup(maps.block4, -8),
@@ -146,5 +155,13 @@ function firewallBody(maps: FirewallMaps, byteOrder: ByteOrder): Fragment {
     mark('drop'),
     mov(R0, XDP_DROP),
     exit(),
+    // A later fragment, sent here by the IPv4 parser before its IHL step: the IHL check the C
+    // program makes first, then the source check, then OTHER (R9 holds no L4 protocol).
+    mark('frag4'),
+    ldx('b', R1, eth.next.base, eth.next.offset + Ipv4.VERSION_IHL),
+    and(R1, 0x0f),
+    jlt(R1, 5, 'drop'),
+    mov(R9, NO_L4),
+    ja('v4src'),
   ];
 }

@@ -78,6 +78,9 @@ export function loadXdp(insns: Uint8Array, name: string): { fd: number; processe
 
 const PAYLOAD = new Array(18).fill(0x5a);
 
+/** The `frag_off` of a last fragment at offset 185 (× 8 bytes): no MF, a non-zero offset. */
+const LAST_FRAGMENT = 185;
+
 /** The packet classes the firewall is run on: a name, the frame, the expected XDP verdict. */
 export const PACKETS: readonly { name: string; frame: Uint8Array; verdict: number }[] = [
   {
@@ -102,15 +105,33 @@ export const PACKETS: readonly { name: string; frame: Uint8Array; verdict: numbe
   },
   { name: 'IPv6 ICMPv6', frame: frame(eth(0x86dd), ipv6(58, 8 + 18), icmp(128, 0), PAYLOAD), verdict: 2 },
   { name: 'ARP', frame: frame(eth(0x0806), new Array(46).fill(0)), verdict: 2 },
+  {
+    // at offset 185 × 8 bytes, payload bytes that look like a UDP header to the blocked port:
+    // not read as one
+    name: 'IPv4 later fragment, allowed',
+    frame: frame(
+      eth(0x0800),
+      ipv4src(17, 8 + 18, [198, 18, 0, 1], LAST_FRAGMENT),
+      udp(1000, BLOCKED_PORT, 18),
+      PAYLOAD,
+    ),
+    verdict: 2,
+  },
+  {
+    // from a blocked source: the source check holds for fragments too
+    name: 'IPv4 later fragment, blocked',
+    frame: frame(eth(0x0800), ipv4(17, 8 + 18, 0, undefined, LAST_FRAGMENT), udp(1000, 443, 18), PAYLOAD),
+    verdict: 1,
+  },
 ];
 
 function frame(...parts: number[][]): Uint8Array {
   return Uint8Array.from(parts.flat());
 }
 
-/** An IPv4 header with another source address. */
-function ipv4src(proto: number, payload: number, source: readonly number[]): number[] {
-  const h = ipv4(proto, payload);
+/** An IPv4 header with another source address (and `fragOff`, default DF). */
+function ipv4src(proto: number, payload: number, source: readonly number[], fragOff?: number): number[] {
+  const h = ipv4(proto, payload, 0, undefined, fragOff);
   h.splice(12, 4, ...source);
   return h;
 }

@@ -30,7 +30,7 @@ const RULES: Partial<Record<SkBuffField, FieldOptions>> = {
   data_meta: { kind: 'packet_meta' },
   flow_keys: { kind: 'pointer', btfType: 'struct bpf_flow_keys', read: false },
   tstamp: RW,
-  sk: { kind: 'pointer', btfType: 'struct bpf_sock', nullable: true },
+  sk: { kind: 'pointer', btfType: 'struct sock_common', nullable: true },
 };
 
 /** The names of `struct __sk_buff`'s fields as tc programs see them (`cb[0]` … for arrays). */
@@ -43,9 +43,12 @@ export type TcSkBuffContext = ContextLayout<TcSkBuffField>;
  * `struct __sk_buff` (linux/bpf.h) with the access rules of tc programs (the kernel's
  * `tc_cls_act_is_valid_access`): `mark`, `queue_mapping`, `priority`, `tc_index`, `cb[0..4]`,
  * `tc_classid` and `tstamp` are writable; `data`, `data_end` and `data_meta` load as packet
- * pointers (direct packet access, reads and writes); `sk` loads as a nullable `struct
- * bpf_sock` pointer; the socket fields `family` … `local_port` (sk_skb only) and
- * `flow_keys` (flow dissector only) are not readable. 192 bytes.
+ * pointers (direct packet access, reads and writes); `sk` loads as the verifier's
+ * `sock_common_or_null`: a maybe-NULL `struct sock_common` pointer (maybe of a request or
+ * timewait socket), through which only some `struct bpf_sock` fields are readable
+ * (`loadSock('sock_common', …)`; `skFullsock` gives the full socket, every field); the
+ * socket fields `family` … `local_port` (sk_skb only) and `flow_keys` (flow dissector only)
+ * are not readable. 192 bytes.
  */
 export const TC_SK_BUFF: TcSkBuffContext = Object.freeze({
   type: SK_BUFF_LAYOUT.type,

@@ -3,10 +3,25 @@
  * The `__sk_buff` context with tc's access rules, the TC_ACT and TCX codes, the tc plugin for
  * `@ts-ebpf/dsl` (sections `tcx/ingress`, `tcx/egress`, `tc`, `classifier` …), packet access
  * through the shared parsers of `@ts-ebpf/dsl-packet`, skb byte loads and stores, checksum
- * replacement, head/tail changes, redirects, and templates (counters, a port filter, DSCP
- * marking). No FFI and no Node-only API.
+ * replacement, head/tail changes, redirects, `skb->sk` reads (`loadSock`, `skFullsock`, from
+ * `@ts-ebpf/dsl-socket`), and templates (counters, a port filter, DSCP marking). No FFI and no
+ * Node-only API.
  * @packageDocumentation
  */
+
+// skb->sk access, from @ts-ebpf/dsl-socket (which owns struct bpf_sock for every program type):
+// tc().load('sk', R2, TC_CTX) gives a maybe-NULL sock_common pointer; read it with
+// loadSock('sock_common', field, dst, R2), or get the full socket (mark, protocol, type,
+// priority too) with skFullsock(R2), then loadSock('sock', …) through R0.
+export {
+  BPF_SOCK,
+  loadSock,
+  SocketFieldError,
+  type SockField,
+  type SockLayout,
+  type SockPointer,
+  skFullsock,
+} from '@ts-ebpf/dsl-socket';
 export {
   TC_RETURN_CODES,
   TcAction,
@@ -19,7 +34,15 @@ export { TC_CTX, TC_SK_BUFF, type TcSkBuffContext, type TcSkBuffField } from './
 export { TcActionError, TcArgumentError } from './errors.js';
 export type { Value } from './operand.js';
 export { loadSkbPointers, SK_BUFF_PACKET_POINTERS, tcCursor } from './packet.js';
-export { type TcPlugin, type TcSectionName, tc, tcPlugin } from './plugin.js';
+export {
+  type TcPlugin,
+  type TcSection,
+  type TcSectionName,
+  type TcxSection,
+  type TcxSectionName,
+  tc,
+  tcPlugin,
+} from './plugin.js';
 export { cloneRedirect, type RedirectOptions, redirect, redirectNeigh, redirectPeer } from './redirect.js';
 export {
   changeHead,
@@ -34,6 +57,7 @@ export {
   type SkbStoreOptions,
   storeBytes,
 } from './skb.js';
+export { TCX_RETURN_CODES, TCX_RETURNS } from './tcx-returns.js';
 export {
   type CountersOptions,
   type DscpMarkOptions,

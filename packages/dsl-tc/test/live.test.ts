@@ -1,12 +1,25 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { createSocket, type Socket } from 'node:dgram';
-import { exit } from '@ts-ebpf/dsl';
+import { createServer } from 'node:net';
+import { atomic, exit, ja, jeq, jne, ldMapValue, mark, mov, R0, R2, R3, R7, stx } from '@ts-ebpf/dsl';
 import { attachTcClassic, attachTcx, ifindex, inNetns, netnsPath, Program } from '@ts-ebpf/programs';
-import { describeKernel, VethPair } from '@ts-ebpf/test-utils';
-import { HOST_BYTE_ORDER } from '@ts-ebpf/uapi';
+import { setsockopt } from '@ts-ebpf/syscall';
+import { describeKernel, socketFd, VethPair } from '@ts-ebpf/test-utils';
+import { HOST_BYTE_ORDER, IpProto } from '@ts-ebpf/uapi';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { redirect, tc, tcPlugin } from '../src/index.js';
-import { countersMap, readCounters } from './support.js';
+import { loadSock, redirect, skFullsock, TC_CTX, TC_RETURN_CODES, tc, tcPlugin } from '../src/index.js';
+import {
+  countersMap,
+  readCounters,
+  readSockReadings,
+  SOCK_READINGS,
+  sockReadings,
+  u32Bytes,
+} from './support.js';
+
+// asm-generic/socket.h
+const SOL_SOCKET = 1;
+const SO_MARK = 36;
 
 const T = tcPlugin.templates;
 const veth = new VethPair('tcl', 197);
@@ -64,35 +77,103 @@ describeKernel('dsl-tc programs on a veth pair', () => {
     expect(readCounters(map)).toEqual(after);
   });
 
-  it('on tcx, TC_ACT_STOLEN, QUEUED, TRAP and PIPE end the chain and pass the packet (taken as TCX_NEXT); TC_ACT_SHOT drops it', async () => {
+  it('tcx passes the packet on TC_ACT_STOLEN, TRAP, QUEUED and PIPE (so tcx sections refuse them), classic tc consumes it on STOLEN and TRAP', async () => {
     const sink = await listen(veth.hostIp, 19996);
-    try {
-      const delivered: Record<string, number> = {};
-      for (const code of [
-        'TC_ACT_STOLEN',
-        'TC_ACT_QUEUED',
-        'TC_ACT_TRAP',
-        'TC_ACT_PIPE',
-        'TC_ACT_SHOT',
-      ] as const) {
-        using p = Program.load(tc('tcx/ingress').build(tc().ret(code)));
-        using link = attachTcx(p, veth.host, 'ingress');
-        expect(link).toBeDefined();
+    const codes = ['TC_ACT_STOLEN', 'TC_ACT_TRAP', 'TC_ACT_QUEUED', 'TC_ACT_PIPE', 'TC_ACT_SHOT'] as const;
+    /** The datagrams of 3 that reach the host side with a program returning each code attached by `attach`. */
+    const delivered = async (attach: (p: Program) => Disposable): Promise<Record<string, number>> => {
+      const out: Record<string, number> = {};
+      for (const code of codes) {
+        using p = Program.load(tc('tc').build([mov(R0, TC_RETURN_CODES[code]), exit()]));
+        using _link = attach(p);
         const before = sink.received();
         veth.inNs(`for i in 1 2 3; do echo x > /dev/udp/${veth.hostIp}/19996; done`);
         await settle();
-        delivered[code] = sink.received() - before;
+        out[code] = sink.received() - before;
       }
-      expect(delivered).toEqual({
+      return out;
+    };
+    try {
+      expect(await delivered((p) => attachTcx(p, veth.host, 'ingress'))).toEqual({
         TC_ACT_STOLEN: 3,
-        TC_ACT_QUEUED: 3,
         TC_ACT_TRAP: 3,
+        TC_ACT_QUEUED: 3,
+        TC_ACT_PIPE: 3,
+        TC_ACT_SHOT: 0,
+      });
+      expect(await delivered((p) => attachTcClassic(p, veth.host, 'ingress'))).toEqual({
+        TC_ACT_STOLEN: 0,
+        TC_ACT_TRAP: 0,
+        TC_ACT_QUEUED: 3,
         TC_ACT_PIPE: 3,
         TC_ACT_SHOT: 0,
       });
     } finally {
       sink.socket.close();
     }
+    for (const code of ['TC_ACT_STOLEN', 'TC_ACT_TRAP', 'TC_ACT_QUEUED', 'TC_ACT_PIPE'] as const) {
+      expect(() => tc('tcx/ingress').ret(code as never)).toThrow(/tcx treats .* as TCX_NEXT/);
+      expect(tc('tc').ret(code)).toEqual([mov(R0, TC_RETURN_CODES[code]), exit()]);
+    }
+  });
+
+  it('skFullsock gives a tcx egress program the full socket of a real TCP connection: its mark and protocol; the SYN-ACK has only a request socket', async () => {
+    const PORT = 19995;
+    const MARK = 0x5eed;
+    using map = sockReadings();
+    const s = tc('tcx/egress');
+    using p = Program.load(
+      s.build([
+        s.load('sk', R2, TC_CTX),
+        jeq(R2, 0, 'out'),
+        loadSock('sock_common', 'src_port', R3, R2), // host order
+        jne(R3, PORT, 'out'),
+        ldMapValue(R7, map, 0),
+        ...skFullsock(R2),
+        jeq(R0, 0, 'not_full'),
+        loadSock('sock', 'mark', R3, R0),
+        stx('w', R7, R3, SOCK_READINGS.mark),
+        loadSock('sock', 'protocol', R3, R0),
+        stx('w', R7, R3, SOCK_READINGS.protocol),
+        mov(R3, 1),
+        atomic('add', 'dw', R7, R3, SOCK_READINGS.full),
+        ja('out'),
+        mark('not_full'),
+        mov(R3, 1),
+        atomic('add', 'dw', R7, R3, SOCK_READINGS.notFull),
+        mark('out'),
+        ...s.ret('TCX_NEXT'),
+      ]),
+    );
+    using _link = attachTcx(p, veth.host, 'egress');
+    // The server side, here: it marks the accepted socket, then sends and closes.
+    const server = createServer((socket) => {
+      setsockopt(socketFd(socket), SOL_SOCKET, SO_MARK, u32Bytes(MARK));
+      socket.end('hello\n');
+    });
+    await new Promise<void>((r) => server.listen(PORT, veth.hostIp, r));
+    try {
+      const client = spawn('ip', [
+        'netns',
+        'exec',
+        veth.ns,
+        'bash',
+        '-c',
+        `exec 3<>/dev/tcp/${veth.hostIp}/${PORT}; cat <&3`,
+      ]);
+      let got = '';
+      client.stdout.on('data', (d: Buffer) => {
+        got += d.toString();
+      });
+      await new Promise<void>((r) => client.on('exit', () => r()));
+      expect(got).toBe('hello\n');
+    } finally {
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+    expect(readSockReadings(map)).toMatchObject({ mark: MARK, protocol: IpProto.TCP });
+    const { full, notFull } = readSockReadings(map);
+    expect(full).toBeGreaterThanOrEqual(1); // the data and the FIN
+    expect(notFull).toBeGreaterThanOrEqual(1); // the SYN-ACK, sent for a request socket
   });
 
   it('portFilter through clsact drops the filtered port and lets the next one through', async () => {

@@ -1,3 +1,4 @@
+import { PluginError } from '@ts-ebpf/dsl';
 import { catalog } from '@ts-ebpf/test-utils';
 import { HOST_BYTE_ORDER } from '@ts-ebpf/uapi';
 import { describe } from 'vitest';
@@ -8,6 +9,7 @@ import {
   storeBytes,
   TcActionError,
   TcArgumentError,
+  tc,
   tcActionCode,
   tcPlugin,
 } from '../src/index.js';
@@ -21,6 +23,12 @@ describe('dsl-tc: plausible mistakes get typed errors that name their subject', 
       act: () => changeTail(64, { onFailure: 'TC_ACT_DORP' as 'TC_ACT_SHOT' }),
       error: TcActionError,
       names: ['skb_change_tail onFailure', '"TC_ACT_DORP"'],
+    },
+    {
+      what: 'TC_ACT_STOLEN from a tcx program (tcx lets the packet pass)',
+      act: () => tc('tc/egress').ret('TC_ACT_STOLEN' as never),
+      error: PluginError,
+      names: ["section 'tc/egress'", '"TC_ACT_STOLEN"', 'TCX_NEXT', 'packet passes', 'TCX_DROP'],
     },
     {
       what: 'an action code out of range',

@@ -20,20 +20,25 @@ import {
   st,
 } from '@ts-ebpf/dsl';
 import { IpProto, net16 } from '@ts-ebpf/dsl-packet';
+import * as socket from '@ts-ebpf/dsl-socket';
 import { Program } from '@ts-ebpf/programs';
 import { describeKernel } from '@ts-ebpf/test-utils';
 import { BpfAttachType, BpfProgType, HOST_BYTE_ORDER } from '@ts-ebpf/uapi';
 import { describe, expect, it } from 'vitest';
 import {
+  BPF_SOCK,
   changeHead,
   changeTail,
   cloneRedirect,
   l3CsumReplace,
   l4CsumReplace,
   loadBytes,
+  loadSock,
   redirect,
   redirectNeigh,
   redirectPeer,
+  SocketFieldError,
+  skFullsock,
   storeBytes,
   TC_CTX,
   TC_RETURN_CODES,
@@ -57,6 +62,7 @@ import {
   readCounters,
   run,
   tcp,
+  u32Bytes,
   udp,
 } from './support.js';
 
@@ -71,11 +77,6 @@ const netPort = (port: number) => net16(port, ORDER);
 const loadBuilt = (built: PluginProgram) => Program.load(built);
 const tcLoad = (body: Fragment, section: 'tcx/ingress' | 'tcx/egress') =>
   Program.load(tc(section).build(body));
-function u32Bytes(v: number): Uint8Array {
-  const b = new Uint8Array(4);
-  new DataView(b.buffer).setUint32(0, v, ORDER === 'little');
-  return b;
-}
 
 describe('tc plugin', () => {
   it('covers the tc and tcx sections', () => {
@@ -97,6 +98,52 @@ describe('tc plugin', () => {
     expect(tcPlugin.returnCodes).toMatchObject({ TCX_NEXT: -1, TCX_PASS: 0, TCX_DROP: 2, TCX_REDIRECT: 7 });
     expect(tc('tcx/egress').ret('TCX_DROP')).toEqual([mov(R0, TcAction.SHOT), exit()]);
     expect(tcActionCode('TCX_NEXT')).toBe(TcAction.UNSPEC);
+  });
+
+  it('gives the tcx sections the four codes tcx reads, by both names, and tc, classifier every tc action', () => {
+    for (const section of ['tcx/ingress', 'tcx/egress', 'tc/ingress', 'tc/egress'] as const) {
+      expect(tc(section).returnCodes).toEqual({
+        TC_ACT_UNSPEC: -1,
+        TC_ACT_OK: 0,
+        TC_ACT_SHOT: 2,
+        TC_ACT_REDIRECT: 7,
+        TCX_NEXT: -1,
+        TCX_PASS: 0,
+        TCX_DROP: 2,
+        TCX_REDIRECT: 7,
+      });
+      expect(() => tc(section).ret('TC_ACT_STOLEN' as never)).toThrow(
+        `plugin 'tc', section '${section}': "TC_ACT_STOLEN" is not a return code: tcx treats TC_ACT_STOLEN as TCX_NEXT once it has ended the chain of tcx programs (tcx_run, tcx_action_code): the tcx programs after it do not run, the classic tc filters do, and the packet passes when there are none; use TCX_DROP to drop it (TC_ACT_STOLEN consumes the packet on classic tc only: build for section 'tc' and attach with attachTcClassic) (it has TC_ACT_UNSPEC, TC_ACT_OK, TC_ACT_SHOT, TC_ACT_REDIRECT, TCX_NEXT, TCX_PASS, TCX_DROP, TCX_REDIRECT)`,
+      );
+      for (const code of ['TC_ACT_QUEUED', 'TC_ACT_PIPE', 'TC_ACT_RECLASSIFY', 'TC_ACT_REPEAT'])
+        expect(() => tc(section).ret(code as never)).toThrow(
+          `"${code}" is not a return code: tcx treats ${code} as TCX_NEXT once it has ended the chain of tcx programs (tcx_run, tcx_action_code): the tcx programs after it do not run, the classic tc filters do, and the packet passes when there are none; a classic direct-action cls_bpf filter takes it as TC_ACT_UNSPEC too (cls_bpf_exec_opcode); use TCX_NEXT, TCX_PASS or TCX_DROP`,
+        );
+      expect(() => tc(section).ret('TC_ACT_TRAP' as never)).toThrow(
+        /TC_ACT_TRAP consumes the packet on classic tc only/,
+      );
+    }
+    for (const section of ['tc', 'classifier'] as const) {
+      expect(tc(section).returnCodes).toBe(TC_RETURN_CODES);
+      expect(tc(section).ret('TC_ACT_STOLEN')).toEqual([mov(R0, TcAction.STOLEN), exit()]);
+    }
+  });
+
+  it("types skb->sk as the verifier does, a maybe-NULL sock_common, and reads it with dsl-socket's loadSock/skFullsock", () => {
+    expect(TC_SK_BUFF.fields.sk).toMatchObject({
+      kind: 'pointer',
+      btfType: 'struct sock_common',
+      nullable: true,
+    });
+    // the same functions and error class as @ts-ebpf/dsl-socket's, re-exported
+    expect(loadSock).toBe(socket.loadSock);
+    expect(skFullsock).toBe(socket.skFullsock);
+    expect(SocketFieldError).toBe(socket.SocketFieldError);
+    expect(() => loadSock('sock_common', 'mark', R3, R2)).toThrow(SocketFieldError);
+    expect(loadSock('sock', 'protocol', R3, R0)).toEqual(ldx('w', R3, R0, BPF_SOCK.fields.protocol.offset));
+    expect(
+      tc().build([tc().load('sk', R2, TC_CTX), ...skFullsock(R2), ...tc().ret('TCX_NEXT')]).instructions,
+    ).toHaveLength(6);
   });
 
   it('lets tc programs write only what tc_cls_act_is_valid_access allows', () => {

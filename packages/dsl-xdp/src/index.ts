@@ -11,9 +11,20 @@ export { type AdjustOptions, adjustHead, adjustMeta, adjustTail } from './adjust
 export { loadBytes, type PacketBytesOptions, storeBytes } from './bytes.js';
 export { DEVMAP_SECTIONS, XDP_CTX, XDP_MD, type XdpMdContext, type XdpMdField } from './context.js';
 export { XdpActionError, XdpArgumentError } from './errors.js';
+export {
+  XDP_CPUMAP_RETURN_CODES,
+  XDP_CPUMAP_RETURNS,
+  XDP_DEVMAP_RETURN_CODES,
+  XDP_DEVMAP_RETURNS,
+} from './map-run-returns.js';
 export type { Value } from './operand.js';
 export {
+  type XdpCpumapSection,
+  type XdpCpumapSectionName,
+  type XdpDevmapSection,
+  type XdpDevmapSectionName,
   type XdpPlugin,
+  type XdpSection,
   type XdpSectionName,
   xdp,
   xdpPlugin,

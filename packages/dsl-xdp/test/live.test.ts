@@ -1,13 +1,23 @@
 // Templates live on veth pairs in test network namespaces: real traffic, real drops, real redirects.
+import { createSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { ArrayMap, DevMapHash, u32, u64, XskMap } from '@ts-ebpf/maps';
+import { exit, mov, PluginError, R0 } from '@ts-ebpf/dsl';
+import { ArrayMap, BpfMap, DevMapHash, i32, struct, u32, u64, XskMap } from '@ts-ebpf/maps';
 import { attachXdp, ifindex, Program } from '@ts-ebpf/programs';
 import { describeKernel, mac, udpPayloads, VethPair } from '@ts-ebpf/test-utils';
-import { HOST_BYTE_ORDER } from '@ts-ebpf/uapi';
+import { BpfMapType, HOST_BYTE_ORDER, XdpAction } from '@ts-ebpf/uapi';
 import { XskQueueBusyError, XskSocket } from '@ts-ebpf/xsk';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { afXdpRedirect, dropByProtocol, l2Forward, macSwapTx, protocolCounters, xdp } from '../src/index.js';
+import {
+  afXdpRedirect,
+  dropByProtocol,
+  l2Forward,
+  macSwapTx,
+  protocolCounters,
+  redirectToCpu,
+  xdp,
+} from '../src/index.js';
 
 const byteOrder = HOST_BYTE_ORDER;
 const NET_TOOL = fileURLToPath(new URL('./support-live/net-tool.ts', import.meta.url));
@@ -49,6 +59,27 @@ async function captureOnPeer(p: VethPair, act: () => void | Promise<void>): Prom
     .split('\n')
     .filter((l) => /^[0-9a-f]+$/.test(l))
     .map((l) => Uint8Array.from(Buffer.from(l, 'hex')));
+}
+
+/** A program of `section` that returns `action`, whatever the frame. */
+function returning(section: 'xdp/devmap' | 'xdp/cpumap', action: number): Program {
+  return Program.load(xdp(section).build([mov(R0, action), exit()]));
+}
+
+/**
+ * A devmap_hash or a cpumap whose entry `key` holds `value` (the egress ifindex, the queue size)
+ * and runs `program`: `struct bpf_devmap_val` and `struct bpf_cpumap_val` are that u32, then
+ * the program's fd.
+ */
+function entryMap(type: number, key: number, value: number, program: Program) {
+  const map = BpfMap.create({ type, key: u32, value: struct({ value: u32, progFd: i32 }), maxEntries: 4 });
+  try {
+    map.set(key, { value, progFd: program.fd });
+  } catch (e) {
+    map.close();
+    throw e;
+  }
+  return map;
 }
 
 describeKernel('XDP templates live on veth pairs', () => {
@@ -97,6 +128,46 @@ describeKernel('XDP templates live on veth pairs', () => {
     // unchanged: the frames still carry A's addresses
     const first = frames.find((f) => udpPayloads([f], 9).length > 0)!;
     expect([...first.subarray(26, 30)].join('.')).toBe(a.peerIp);
+  });
+
+  it('a devmap entry program passes the frames it returns XDP_PASS for and drops those it returns XDP_TX for (refused by ret)', async () => {
+    expect(() => xdp('xdp/devmap').ret('XDP_TX' as never)).toThrow(PluginError);
+    /** The UDP payloads arriving at B's peer when A's frames go through a devmap entry running `entry`. */
+    const throughEntry = async (entry: number, tag: string): Promise<string[]> => {
+      using entryProgram = returning('xdp/devmap', entry);
+      using devs = entryMap(BpfMapType.DEVMAP_HASH, ifindex(a.host), ifindex(b.host), entryProgram);
+      using p = Program.load(xdp().build(l2Forward({ map: devs })));
+      using _link = attachXdp(p, a.host, { mode: 'skb' });
+      const frames = await captureOnPeer(b, () => sendUdp(a, a.hostIp, 9, tag, 3));
+      return udpPayloads(frames, 9).map((x) => new TextDecoder().decode(x));
+    };
+    expect(await throughEntry(XdpAction.PASS, 'pass')).toEqual(['pass0', 'pass1', 'pass2']);
+    expect(await throughEntry(XdpAction.TX, 'tx')).toEqual([]);
+  });
+
+  it('a cpumap entry program hands the frames it returns XDP_PASS for to the stack and drops those it returns XDP_TX for (refused by ret)', async () => {
+    expect(() => xdp('xdp/cpumap').ret('XDP_TX' as never)).toThrow(PluginError);
+    const sink = createSocket('udp4');
+    const got: string[] = [];
+    sink.on('message', (m) => got.push(m.toString()));
+    await new Promise<void>((r) => sink.bind(7332, a.hostIp, r));
+    try {
+      /** The datagrams the stack delivers when A's frames go through a cpumap entry running `entry`. */
+      const throughEntry = async (entry: number, tag: string): Promise<string[]> => {
+        using entryProgram = returning('xdp/cpumap', entry);
+        using cpus = entryMap(BpfMapType.CPUMAP, 0, 192, entryProgram);
+        using p = Program.load(xdp().build([...redirectToCpu(cpus, 0), exit()]));
+        using _link = attachXdp(p, a.host, { mode: 'skb' });
+        got.length = 0;
+        sendUdp(a, a.hostIp, 7332, tag, 3);
+        await sleep(300);
+        return [...got];
+      };
+      expect(await throughEntry(XdpAction.PASS, 'pass')).toEqual(['pass0', 'pass1', 'pass2']);
+      expect(await throughEntry(XdpAction.TX, 'tx')).toEqual([]);
+    } finally {
+      sink.close();
+    }
   });
 
   it('afXdpRedirect hands UDP to one port to an AF_XDP socket, the rest to the stack', async () => {

@@ -1,3 +1,4 @@
+import { PluginError } from '@ts-ebpf/dsl';
 import { catalog } from '@ts-ebpf/test-utils';
 import { HOST_BYTE_ORDER, XdpAction } from '@ts-ebpf/uapi';
 import { describe } from 'vitest';
@@ -12,6 +13,7 @@ import {
   storeBytes,
   XdpActionError,
   XdpArgumentError,
+  xdp,
   xdpActionCode,
 } from '../src/index.js';
 
@@ -46,6 +48,18 @@ describe('dsl-xdp: plausible mistakes get typed errors that name their subject',
       act: () => macSwapTx({ short: XdpAction.REDIRECT, byteOrder: HOST_BYTE_ORDER }),
       error: XdpArgumentError,
       names: ['short-frame action', 'XDP_REDIRECT'],
+    },
+    {
+      what: 'XDP_TX from a devmap program (the kernel drops the frame)',
+      act: () => xdp('xdp/devmap').ret('XDP_TX' as never),
+      error: PluginError,
+      names: ["section 'xdp/devmap'", '"XDP_TX"', 'dev_map_bpf_prog_run', 'drops the frame', 'XDP_PASS'],
+    },
+    {
+      what: 'XDP_TX from a cpumap program (the kernel drops the frame)',
+      act: () => xdp('xdp.frags/cpumap').ret('XDP_TX' as never),
+      error: PluginError,
+      names: ["section 'xdp.frags/cpumap'", '"XDP_TX"', 'cpu_map_bpf_prog_run_xdp', 'XDP_REDIRECT'],
     },
     {
       what: 'excludeIngress without broadcast',

@@ -72,6 +72,36 @@ describe('xdp plugin', () => {
     });
   });
 
+  it('gives devmap programs ABORTED, DROP, PASS and cpumap programs all but TX, saying what the kernel does with the rest', () => {
+    for (const section of ['xdp/devmap', 'xdp.frags/devmap'] as const) {
+      expect(xdp(section).returnCodes).toEqual({
+        XDP_ABORTED: XdpAction.ABORTED,
+        XDP_DROP: XdpAction.DROP,
+        XDP_PASS: XdpAction.PASS,
+      });
+      for (const code of ['XDP_TX', 'XDP_REDIRECT'])
+        expect(() => xdp(section).ret(code as never)).toThrow(
+          `plugin 'xdp', section '${section}': "${code}" is not a return code: ${code} is an invalid action for a program run from a devmap entry: the kernel (dev_map_bpf_prog_run) warns once and drops the frame; XDP_PASS sends it out of the entry's interface (it has XDP_ABORTED, XDP_DROP, XDP_PASS)`,
+        );
+    }
+    for (const section of ['xdp/cpumap', 'xdp.frags/cpumap'] as const) {
+      expect(Object.keys(xdp(section).returnCodes)).toEqual([
+        'XDP_ABORTED',
+        'XDP_DROP',
+        'XDP_PASS',
+        'XDP_REDIRECT',
+      ]);
+      expect(xdp(section).ret('XDP_REDIRECT')).toEqual([mov(R0, XdpAction.REDIRECT), exit()]);
+      expect(() => xdp(section).ret('XDP_TX' as never)).toThrow(
+        /section 'xdp(\.frags)?\/cpumap': "XDP_TX" is not a return code: XDP_TX is an invalid action for a program run from a cpumap entry: the kernel \(cpu_map_bpf_prog_run_xdp\) warns once and drops the frame/,
+      );
+    }
+    // programs attached to an interface keep every action
+    for (const section of ['xdp', 'xdp.frags'] as const)
+      expect(xdp(section).returnCodes).toBe(xdpPlugin.returnCodes);
+    expect(xdp().ret('XDP_TX')).toEqual([mov(R0, XdpAction.TX), exit()]);
+  });
+
   it('lets only devmap programs read egress_ifindex, and no program write the context', () => {
     expect(() => xdp().load('egress_ifindex', R2)).toThrow(ContextAccessError);
     expect(() => xdp('xdp/cpumap').load('egress_ifindex', R2)).toThrow(

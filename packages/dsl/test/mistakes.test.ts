@@ -203,6 +203,16 @@ describe('dsl: plausible mistakes get typed errors that name their subject', () 
       names: ["plugin 'sample_socket'", 'sectionReturns', "'sk_skb/stream_parser'"],
     },
     {
+      what: 'sectionReturns both having and refusing a code',
+      act: () =>
+        definePlugin({
+          ...sampleSocketPlugin,
+          sectionReturns: { socket: { codes: { DROP: 0 }, refused: { DROP: 'it drops' } } },
+        }),
+      error: PluginError,
+      names: ["plugin 'sample_socket'", "'socket'", 'both has and refuses DROP'],
+    },
+    {
       what: 'an inherited property taken for a return code',
       act: () => pluginSection(sampleSocketPlugin, 'socket').ret('toString' as 'DROP'),
       error: PluginError,

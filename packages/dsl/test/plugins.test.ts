@@ -130,6 +130,24 @@ describe('return codes per section', () => {
     );
   });
 
+  it('says what the kernel does with a name the section refuses, before the codes it has', () => {
+    const refusing = d.definePlugin({
+      ...plugin,
+      sectionReturns: {
+        'sk_skb/stream_parser': {
+          codes: { NEED_MORE: 0 },
+          refused: { SK_PASS: 'a parser would return a one-byte message' },
+        },
+      },
+    });
+    expect(Object.isFrozen(refusing.sectionReturns?.['sk_skb/stream_parser']?.refused)).toBe(true);
+    expect(() => d.pluginSection(refusing, 'sk_skb/stream_parser').ret('SK_PASS')).toThrow(
+      /section 'sk_skb\/stream_parser': "SK_PASS" is not a return code: a parser would return a one-byte message \(it has NEED_MORE\)$/,
+    );
+    // a name refused in one section only: the others keep it
+    expect(d.format(d.pluginSection(refusing, 'sk_skb').ret('SK_PASS'))).toBe('r0 = 1\nexit\n');
+  });
+
   it('says a section with no named codes has none', () => {
     const none = d.definePlugin({
       ...plugin,

@@ -31,6 +31,13 @@ export interface SectionReturns {
    * bytes (returnLength of @ts-ebpf/dsl-socket)`.
    */
   readonly returns?: string;
+  /**
+   * Names the section refuses although they look like return codes (most often codes of the
+   * plugin's, which mean something else or nothing in this section), each with what the kernel
+   * does with it there, for the `PluginError` of `ret()`: e.g. `{ TC_ACT_STOLEN: 'tcx treats
+   * it as TCX_NEXT: the packet passes; use TCX_DROP' }`. None of them may be one of `codes`.
+   */
+  readonly refused?: Readonly<Record<string, string>>;
 }
 
 /** Ready-made programs or fragments of a plugin, each with arguments of its own. */
@@ -75,23 +82,35 @@ export interface DslPlugin<
   readonly templates: Templates;
 }
 
-/** A plugin's `sectionReturns`, checked (each key one of its sections) and frozen. */
+/**
+ * A plugin's `sectionReturns`, checked (each key one of its sections, no name both a code and
+ * refused) and frozen.
+ */
 function checkedSectionReturns(
   plugin: Pick<DslPlugin, 'name' | 'sections' | 'sectionReturns'>,
 ): Readonly<Record<string, SectionReturns>> | undefined {
   const given = plugin.sectionReturns;
   if (given === undefined) return undefined;
-  for (const name of Object.keys(given)) {
+  for (const [name, r] of Object.entries(given)) {
     if (!plugin.sections.includes(name))
       throw new PluginError(
         `plugin '${plugin.name}': sectionReturns names '${name}', which is not one of its sections`,
+      );
+    const both = Object.keys(r.refused ?? {}).filter((code) => Object.hasOwn(r.codes, code));
+    if (both.length > 0)
+      throw new PluginError(
+        `plugin '${plugin.name}': sectionReturns of '${name}' both has and refuses ${both.join(', ')}`,
       );
   }
   return Object.freeze(
     Object.fromEntries(
       Object.entries(given).map(([name, r]) => [
         name,
-        Object.freeze({ ...r, codes: Object.freeze({ ...r.codes }) }),
+        Object.freeze({
+          ...r,
+          codes: Object.freeze({ ...r.codes }),
+          ...(r.refused && { refused: Object.freeze({ ...r.refused }) }),
+        }),
       ]),
     ),
   );
@@ -99,7 +118,7 @@ function checkedSectionReturns(
 
 /**
  * Checks a plugin description (every section name must be one of libbpf's, every section of
- * `sectionReturns` one of the plugin's) and freezes it. Throws {@link PluginError} naming the
+ * `sectionReturns` one of the plugin's, none of whose codes it also refuses) and freezes it. Throws {@link PluginError} naming the
  * plugin and the section.
  */
 export function definePlugin<C extends ContextLayout, R extends ReturnCodes, T extends PluginTemplates>(
@@ -213,16 +232,18 @@ export class PluginSection<
   /**
    * `r0 = <code>; exit`. Throws {@link PluginError} naming the code, the plugin, the section
    * and the codes it has (and what else it returns) for a name that is not one of this
-   * section's return codes.
+   * section's return codes, with what the kernel does with it there when the section refuses
+   * it by name (`refused` of its `sectionReturns`).
    */
   ret(code: keyof Return & string): Instruction[] {
     const codes: ReturnCodes = this.returnCodes;
     if (!Object.hasOwn(codes, code)) {
+      const own = this.plugin.sectionReturns?.[this.section];
       const names = Object.keys(codes);
-      const returns = this.plugin.sectionReturns?.[this.section]?.returns;
-      const has = `it has ${names.length > 0 ? names.join(', ') : 'none'}${returns ? `; it returns ${returns}` : ''}`;
+      const has = `it has ${names.length > 0 ? names.join(', ') : 'none'}${own?.returns ? `; it returns ${own.returns}` : ''}`;
+      const why = own?.refused && Object.hasOwn(own.refused, code) ? `: ${own.refused[code]}` : '';
       throw new PluginError(
-        `plugin '${this.plugin.name}', section '${this.section}': ${JSON.stringify(code)} is not a return code (${has})`,
+        `plugin '${this.plugin.name}', section '${this.section}': ${JSON.stringify(code)} is not a return code${why} (${has})`,
       );
     }
     return [mov(R0, codes[code]!), exit()];

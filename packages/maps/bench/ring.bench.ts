@@ -619,7 +619,8 @@ function cAsync(...args: string[]): Promise<number[]> {
       out += d.toString();
     });
     child.on('error', reject);
-    child.on('exit', (code) =>
+    // 'close', not 'exit': the exit can come before the last of its output has been read
+    child.on('close', (code) =>
       code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`${args[0]} exited ${code}`)),
     );
   });

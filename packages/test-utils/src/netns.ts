@@ -101,7 +101,8 @@ export class VethPair {
       err += d.toString();
     });
     const done = new Promise<string>((resolve, reject) => {
-      child.on('exit', (code) => {
+      // 'close', not 'exit': the exit can come before the last of its output has been read
+      child.on('close', (code) => {
         markReady();
         if (code === 0) resolve(out);
         else reject(new Error(`${script} ${args.join(' ')} exited ${code}: ${err}`));

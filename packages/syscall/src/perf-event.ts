@@ -1,5 +1,6 @@
 import { type ByteOrder, HOST_BYTE_ORDER } from '@ts-ebpf/uapi';
 import { type Attr, cString, keepAlive, lazyAttr } from './attr.js';
+import { BpfArgumentError } from './errors.js';
 import { sysPerfEventOpen } from './ffi.js';
 import { checkCString, checkInt, checkU32, checkU64 } from './validate.js';
 
@@ -130,6 +131,11 @@ export function encodePerfEventAttr(
  * any CPU (with a pid). Returns the event fd (close-on-exec).
  */
 export function perfEventOpen(o: PerfEventAttr, pid = -1, cpu = 0, groupFd = -1, flags = 0): number {
+  if (typeof o !== 'object' || o === null)
+    throw new BpfArgumentError(
+      'attr',
+      `expected a PerfEventAttr object, got ${o === null ? 'null' : typeof o}`,
+    );
   const name = o.probeName === undefined ? undefined : cString(checkCString(o.probeName, 'probeName'));
   const a = fillPerfEventAttr(hostAttr(), o, name);
   const fd = sysPerfEventOpen(

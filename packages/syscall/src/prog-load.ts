@@ -15,15 +15,7 @@ import { bpfTry, bpfTryAsync, bpfTryParallel, bpfTryParallelAsync } from './bpf.
 import { BpfArgumentError, type BpfSyscallError, syscallError } from './errors.js';
 import { checkThreads } from './helper-threads.js';
 import { BTF_LOAD, PROG_LOAD } from './layouts.js';
-import {
-  bufferError,
-  checkBuffer,
-  checkCString,
-  checkFd,
-  checkObjectName,
-  checkU32,
-  isDetached,
-} from './validate.js';
+import { bufferError, checkBuffer, checkCString, checkFd, checkObjectName, checkU32 } from './validate.js';
 
 /** Options of BPF_PROG_LOAD. */
 export interface ProgLoadAttr {
@@ -285,12 +277,11 @@ function checkProgLoad(o: ProgLoadAttr): void {
   checkRecords(o.funcInfo, 'funcInfo', o.funcInfoRecSize ?? 8);
   checkRecords(o.lineInfo, 'lineInfo', o.lineInfoRecSize ?? 16);
   if (o.logBuf) checkBuffer(o.logBuf, LOAD, 'logBuf', 1, 'a log buffer');
+  if (o.fdArray) checkBuffer(o.fdArray, LOAD, 'fdArray', 0);
   const needed = fdArrayEntries(o.insns);
-  if (needed > 0) {
-    const given = o.fdArray?.length ?? 0;
-    if (!o.fdArray || given < needed || isDetached(o.fdArray)) {
-      bufferError(o.fdArray, LOAD, 'fdArray', needed * 4, `instructions naming fd_array[${needed - 1}]`);
-    }
+  // In bytes: the kernel reads 4-byte fds, whatever kind of array holds them.
+  if (needed > 0 && !(o.fdArray && o.fdArray.byteLength >= needed * 4)) {
+    bufferError(o.fdArray, LOAD, 'fdArray', needed * 4, `instructions naming fd_array[${needed - 1}]`);
   }
 }
 

@@ -19,6 +19,7 @@ import {
   fileWrite,
   getsockname,
   getsockopt,
+  infoBuffer,
   linkCreate,
   MapFlag,
   MappedMemory,
@@ -469,6 +470,19 @@ describeKernel('link, load and query arguments the kernel reads through', () => 
       0,
     );
     expect(e.detached).toBe(true);
+  });
+
+  it('info buffers go only to the kind of object whose info struct has the field', () => {
+    const map = hash();
+    const prog = keep(progLoad({ progType: BpfProgType.SOCKET_FILTER, insns: returns(0) }));
+    // the offsets of a BTF object's name are a map's max_entries and name: the call "worked"
+    expect(argumentRefused(() => infoBuffer(map, 'btfName', new Uint8Array(16)), 'fd').message).toMatch(
+      /btfName is a field of a BTF object's info, and fd \d+ is a map/,
+    );
+    argumentRefused(() => infoBuffer(prog, 'btfData', new Uint8Array(16)), 'fd');
+    argumentRefused(() => infoBuffer(map, 'progXlatedInsns', new Uint8Array(16)), 'fd');
+    argumentRefused(() => infoBuffer(Number.NaN, 'progXlatedInsns', new Uint8Array(16)), 'fd');
+    expect(infoBuffer(prog, 'progXlatedInsns', new Uint8Array(16)).byteLength).toBe(16);
   });
 
   it('prog query room and the perf event attr are checked', () => {

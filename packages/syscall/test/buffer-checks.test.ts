@@ -20,6 +20,7 @@ import {
   getsockname,
   getsockopt,
   infoBuffer,
+  ioctl,
   linkCreate,
   MapFlag,
   MappedMemory,
@@ -310,6 +311,21 @@ describeKernel('the raw layer checks every buffer against the map before the cal
     refused(() => progTestRun({ progFd: xdp, dataIn: new Uint8Array(13) }), 'dataIn', 13, 14);
     const skb = keep(progLoad({ progType: BpfProgType.SCHED_CLS, insns: returns(0) }));
     expect(() => progTestRun({ progFd: skb, dataIn: new Uint8Array(0) })).toThrow(/type sched_cls/);
+  });
+});
+
+describeKernel('socket interface ioctls take a whole struct ifreq', () => {
+  it('a buffer shorter than 40 bytes is refused (the kernel copied 40 in and out)', () => {
+    const fd = keep(socket(2, 2, 0)); // AF_INET, SOCK_DGRAM
+    const SIOCGIFINDEX = 0x8933;
+    const whole = new Uint8Array(64);
+    whole.set(new TextEncoder().encode('lo'));
+    // a 16-byte view: the kernel wrote the ifindex to bytes 16-19, past its end
+    refused(() => ioctl(fd, SIOCGIFINDEX, whole.subarray(0, 16)), 'arg', 16, 40);
+    expect(whole.subarray(16).every((b) => b === 0)).toBe(true);
+    refused(() => ioctl(fd, 0x8910, new Uint8Array(20)), 'arg', 20, 40); // SIOCGIFNAME
+    expect(ioctl(fd, SIOCGIFINDEX, whole.subarray(0, 40))).toBe(0);
+    expect(new DataView(whole.buffer).getInt32(16, true)).toBeGreaterThan(0);
   });
 });
 

@@ -42,6 +42,7 @@ import {
   pidfdOpen,
   possibleCpus,
   progLoad,
+  progLoadAsync,
   progQuery,
   progTestRun,
   recvfrom,
@@ -540,5 +541,28 @@ describeKernel('mappings every view of which can be read', () => {
     fileWrite(fd, new Uint8Array(10));
     using mem = MappedMemory.map({ length: 4096, prot: Prot.READ, fd });
     expect(mem.length).toBe(4096);
+  });
+});
+
+describeKernel('async loads work on copies of their buffers', () => {
+  it('a log buffer transferred and dropped during the load is never written (the kernel wrote freed memory)', () => {
+    for (const mode of ['async', 'parallel']) {
+      const r = runTsChild(new URL('./fixtures/async-load-transfer.ts', import.meta.url), [mode], 60_000);
+      expect({ mode, signal: r.signal, status: r.status, stdout: r.stdout.trim() }).toEqual({
+        mode,
+        signal: null,
+        status: 0,
+        stdout: JSON.stringify({ corrupted: false }),
+      });
+    }
+  });
+
+  it("the log still reaches the caller's log buffer when the load ends", async () => {
+    const logBuf = new Uint8Array(65536);
+    const insns = returns(0);
+    const pending = progLoadAsync({ progType: BpfProgType.SOCKET_FILTER, insns, logBuf, logLevel: 2 });
+    const fd = keep(await pending);
+    expect(fd).toBeGreaterThan(0);
+    expect(new TextDecoder().decode(logBuf.subarray(0, logBuf.indexOf(0)))).toContain('processed');
   });
 });

@@ -16,7 +16,15 @@ import { BpfArgumentError, type BpfSyscallError, syscallError } from './errors.j
 import { checkThreads } from './helper-threads.js';
 import { BTF_LOAD, PROG_LOAD } from './layouts.js';
 import { type PinnedLoad, pinLoad } from './pinned-load.js';
-import { bufferError, checkBuffer, checkCString, checkFd, checkObjectName, checkU32 } from './validate.js';
+import {
+  bufferError,
+  checkBuffer,
+  checkCString,
+  checkFd,
+  checkInt,
+  checkObjectName,
+  checkU32,
+} from './validate.js';
 
 /** Options of BPF_PROG_LOAD. */
 export interface ProgLoadAttr {
@@ -30,7 +38,7 @@ export interface ProgLoadAttr {
   logLevel?: number;
   /** Buffer the verifier writes its log into. */
   logBuf?: Uint8Array;
-  /** With logLevel > 0 and no logBuf: size of the log buffer to allocate (default 1 MiB). */
+  /** With logLevel > 0 and no logBuf: size of the log buffer to allocate (default 1 MiB; 1 to 2^30 - 1). */
   logSize?: number;
   kernVersion?: number;
   /** `BPF_F_SLEEPABLE`, `BPF_F_XDP_HAS_FRAGS`, … */
@@ -64,10 +72,12 @@ export function decodeLog(buf: Uint8Array | undefined): string {
 }
 
 const DEFAULT_LOG_SIZE = 1 << 20;
+/** The largest log the kernel takes: UINT_MAX >> 2 bytes (kernel/bpf/log.c); a larger one is EINVAL. */
+const MAX_LOG_SIZE = 0x3fffffff;
 
 function logBuffer(level: number | undefined, buf: Uint8Array | undefined, size: number | undefined) {
   if (buf) return buf;
-  return level ? new Uint8Array(checkU32(size ?? DEFAULT_LOG_SIZE, 'logSize')) : undefined;
+  return level ? new Uint8Array(checkInt(size ?? DEFAULT_LOG_SIZE, 'logSize', 1, MAX_LOG_SIZE)) : undefined;
 }
 
 const PROG_LOAD_ATTEMPTS = 5;

@@ -14,6 +14,7 @@ import {
   close,
   connect,
   dupFd,
+  encodePerfEventAttr,
   eventfd,
   fileOpen,
   fileWrite,
@@ -502,10 +503,21 @@ describeKernel('link, load and query arguments the kernel reads through', () => 
     expect(infoBuffer(prog, 'progXlatedInsns', new Uint8Array(16)).byteLength).toBe(16);
   });
 
-  it('prog query room and the perf event attr are checked', () => {
+  it('prog query room, the perf event attr and the log size are checked', () => {
     argumentRefused(() => progQuery({ targetFd: 0, attachType: 0, maxPrograms: 2 ** 32 - 1 }), 'maxPrograms');
     argumentRefused(() => progQuery({ targetFd: 0, attachType: 0, maxPrograms: 0 }), 'maxPrograms');
     argumentRefused(() => perfEventOpen(null as never), 'attr');
+    // 2^32 - 1 allocated 4 GiB for a log the kernel refuses (it takes at most 2^30 - 1 bytes)
+    const insns = returns(0);
+    argumentRefused(
+      () => progLoad({ progType: BpfProgType.SOCKET_FILTER, insns, logLevel: 1, logSize: 2 ** 32 - 1 }),
+      'logSize',
+    );
+    argumentRefused(
+      () => progLoad({ progType: BpfProgType.SOCKET_FILTER, insns, logLevel: 1, logSize: 0 }),
+      'logSize',
+    );
+    argumentRefused(() => encodePerfEventAttr(undefined as never), 'attr');
   });
 });
 

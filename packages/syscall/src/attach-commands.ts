@@ -3,7 +3,7 @@ import { type Attr, cString, keepAlive, lazyAttr } from './attr.js';
 import { bpfCall } from './bpf.js';
 import { addressOf } from './ffi.js';
 import { LINK_CREATE as L, LINK_UPDATE, PROG_ATTACH, PROG_QUERY, RAW_TRACEPOINT } from './layouts.js';
-import { checkBuffer, checkCString, checkFd, checkU32, checkU64 } from './validate.js';
+import { checkBuffer, checkCString, checkFd, checkInt, checkU32, checkU64 } from './validate.js';
 
 /** Options of BPF_PROG_ATTACH and BPF_PROG_DETACH. */
 export interface ProgAttachAttr {
@@ -61,7 +61,7 @@ export interface ProgQueryAttr {
   attachType: number;
   /** `BPF_F_QUERY_EFFECTIVE`. */
   queryFlags?: number;
-  /** Room for at most this many program ids (default 64). */
+  /** Room for at most this many program ids (default 64; 1 to 65536). */
   maxPrograms?: number;
 }
 
@@ -78,9 +78,14 @@ export interface ProgQueryResult {
 
 const queryAttr = lazyAttr(PROG_QUERY.SIZE);
 
+/** The most program ids one BPF_PROG_QUERY makes room for. */
+const MAX_QUERY_PROGRAMS = 0x10000;
+
 /** BPF_PROG_QUERY: lists the programs attached at a hook. */
 export function progQuery(o: ProgQueryAttr): ProgQueryResult {
-  const max = checkU32(o.maxPrograms ?? 64, 'maxPrograms');
+  // Room for at least one id (an empty array has no address to give), at most a bound no attach point
+  // comes near (cgroup and mprog hooks allow 64 programs), so that the arrays are allocated.
+  const max = checkInt(o.maxPrograms ?? 64, 'maxPrograms', 1, MAX_QUERY_PROGRAMS);
   const ids = new Uint32Array(max);
   const links = new Uint32Array(max);
   const a = queryAttr().reset();
@@ -202,7 +207,7 @@ export function linkCreate(o: LinkCreateAttr): number {
     const n = o.netfilter;
     a.u32(L.netfilter_pf, checkU32(n.pf, 'netfilter.pf'))
       .u32(L.netfilter_hooknum, checkU32(n.hooknum, 'netfilter.hooknum'))
-      .s32(L.netfilter_priority, n.priority)
+      .s32(L.netfilter_priority, checkInt(n.priority, 'netfilter.priority', -0x80000000, 0x7fffffff))
       .u32(L.netfilter_flags, checkU32(n.flags ?? 0, 'netfilter.flags'));
     size = L.netfilter_flags + 4;
   }
@@ -216,8 +221,11 @@ export function linkCreate(o: LinkCreateAttr): number {
   if (o.uprobeMulti) {
     const u = o.uprobeMulti;
     const path = cString(checkCString(u.path, 'uprobeMulti.path'));
-    const cnt = u.offsets.length;
     checkBuffer(u.offsets, LINK, 'uprobeMulti.offsets', 8, 'one offset');
+    // The kernel reads `cnt` 8-byte offsets: the array's element count, which its bytes must hold
+    // (a Uint8Array's length counts bytes, not offsets).
+    const cnt = checkU32(u.offsets.length, 'uprobeMulti.offsets.length');
+    checkBuffer(u.offsets, LINK, 'uprobeMulti.offsets', cnt * 8, `${cnt} offsets (its length)`);
     if (u.refCtrOffsets)
       checkBuffer(
         u.refCtrOffsets,
@@ -232,7 +240,7 @@ export function linkCreate(o: LinkCreateAttr): number {
       .ptr(L.uprobe_multi_offsets, u.offsets)
       .ptr(L.uprobe_multi_ref_ctr_offsets, u.refCtrOffsets ?? null)
       .ptr(L.uprobe_multi_cookies, u.cookies ?? null)
-      .u32(L.uprobe_multi_cnt, u.offsets.length)
+      .u32(L.uprobe_multi_cnt, cnt)
       .u32(L.uprobe_multi_flags, checkU32(u.flags ?? 0, 'uprobeMulti.flags'))
       .u32(L.uprobe_multi_pid, checkU32(u.pid ?? 0, 'uprobeMulti.pid'));
     temporaries.push(path);

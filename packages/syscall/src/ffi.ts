@@ -24,7 +24,10 @@ import type * as KoffiModule from 'koffi';
 import { type SyscallName, syscallTable } from './arch.js';
 import { BpfArgumentError, FfiUnavailableError, type SyscallErrorContext, syscallError } from './errors.js';
 import { forgetFd } from './fd-cache.js';
-import { checkBuffer } from './validate.js';
+import { checkBuffer, checkCString, checkFd, checkInt, checkU32 } from './validate.js';
+
+/** The largest value of a C `int` argument. */
+const INT_MAX = 0x7fffffff;
 
 type Koffi = typeof KoffiModule;
 type Call = (...a: unknown[]) => number;
@@ -416,6 +419,8 @@ export function sysLoopPoll(fd: number, onPoll: (status: number) => void): LoopP
 
 /** `eventfd2(initval, flags)`. */
 export function sysEventfd(initval: number, flags: number): number {
+  checkU32(initval, 'initval');
+  checkInt(flags, 'flags', 0, INT_MAX);
   const ret = n().int2(n().nr.eventfd2, initval, flags);
   if (ret < 0) fail({ syscall: 'eventfd2' });
   forgetFd(ret);
@@ -424,11 +429,16 @@ export function sysEventfd(initval: number, flags: number): number {
 
 /** `setns(fd, nstype)`. */
 export function sysSetns(fd: number, nstype: number): void {
+  checkFd(fd);
+  checkInt(nstype, 'nstype', 0, INT_MAX);
   if (n().int2(n().nr.setns, fd, nstype) < 0) fail({ syscall: 'setns', detail: `fd ${fd}` });
 }
 
 /** `socket(domain, type, protocol)`. */
 export function sysSocket(domain: number, type: number, protocol: number): number {
+  checkInt(domain, 'domain', 0, INT_MAX);
+  checkInt(type, 'type', 0, INT_MAX);
+  checkInt(protocol, 'protocol', 0, INT_MAX);
   const ret = n().int3(n().nr.socket, domain, type, protocol);
   if (ret < 0) fail({ syscall: 'socket', detail: `domain ${domain}, type ${type}` });
   forgetFd(ret);
@@ -437,6 +447,7 @@ export function sysSocket(domain: number, type: number, protocol: number): numbe
 
 /** `bind(fd, addr, addrlen)` with an encoded sockaddr (see `sockaddrIn`). */
 export function sysBind(fd: number, addr: Uint8Array): void {
+  checkFd(fd);
   checkBuffer(addr, 'bind', 'addr', 1, 'a sockaddr');
   if (n().intPtrLong(n().nr.bind, fd, addr, addr.byteLength) < 0)
     fail({ syscall: 'bind', detail: `fd ${fd}` });
@@ -444,6 +455,7 @@ export function sysBind(fd: number, addr: Uint8Array): void {
 
 /** `getsockname(fd, addr, &addrlen)` into `addr`. @returns the address length. */
 export function sysGetsockname(fd: number, addr: Uint8Array): number {
+  checkFd(fd);
   checkBuffer(addr, 'getsockname', 'addr', 1, 'room for a sockaddr');
   const len = new Uint32Array([addr.byteLength]);
   if (n().intPtrPtr(n().nr.getsockname, fd, addr, len) < 0) {
@@ -454,6 +466,7 @@ export function sysGetsockname(fd: number, addr: Uint8Array): number {
 
 /** `connect(fd, addr, addrlen)`. */
 export function sysConnect(fd: number, addr: Uint8Array): void {
+  checkFd(fd);
   checkBuffer(addr, 'connect', 'addr', 1, 'a sockaddr');
   if (n().intPtrLong(n().nr.connect, fd, addr, addr.byteLength) < 0) {
     fail({ syscall: 'connect', detail: `fd ${fd}` });
@@ -462,6 +475,8 @@ export function sysConnect(fd: number, addr: Uint8Array): void {
 
 /** `sendto(fd, buf, len, flags, addr, addrlen)` (addr null: a connected socket). @returns bytes sent. */
 export function sysSendto(fd: number, data: Uint8Array, flags = 0, addr: Uint8Array | null = null): number {
+  checkFd(fd);
+  checkU32(flags, 'flags');
   checkBuffer(data, 'sendto', 'data', 0);
   if (addr) checkBuffer(addr, 'sendto', 'addr', 1, 'a sockaddr');
   const ret = n().sendto(n().nr.sendto, fd, data, data.byteLength, flags, addr, addr?.byteLength ?? 0);
@@ -485,14 +500,24 @@ export function sysRecvfromTry(fd: number, buf: Uint8Array, flags: number): numb
 
 /** `recvfrom(fd, buf, len, flags, NULL, NULL)`. @returns bytes received. */
 export function sysRecvfrom(fd: number, buf: Uint8Array, flags = 0): number {
+  checkFd(fd);
+  checkU32(flags, 'flags');
   checkBuffer(buf, 'recvfrom', 'buf', 0);
   const ret = n().recvfrom(n().nr.recvfrom, fd, buf, buf.byteLength, flags, null, null);
   if (ret < 0) fail({ syscall: 'recvfrom', detail: `fd ${fd}` });
   return ret;
 }
 
+/** Checks the socket, level and option number of a `setsockopt` or `getsockopt`. */
+function checkSockopt(fd: number, level: number, name: number): void {
+  checkFd(fd);
+  checkInt(level, 'level', 0, INT_MAX);
+  checkInt(name, 'option', 0, INT_MAX);
+}
+
 /** `setsockopt(fd, level, name, value, len)`. */
 export function sysSetsockopt(fd: number, level: number, name: number, value: Uint8Array): void {
+  checkSockopt(fd, level, name);
   checkBuffer(value, 'setsockopt', 'value', 0);
   if (n().sockopt(n().nr.setsockopt, fd, level, name, value, value.byteLength) < 0) {
     fail({ syscall: 'setsockopt', detail: `level ${level}, option ${name}` });
@@ -501,6 +526,7 @@ export function sysSetsockopt(fd: number, level: number, name: number, value: Ui
 
 /** `getsockopt(fd, level, name, value, &len)`: the length the kernel wrote. */
 export function sysGetsockopt(fd: number, level: number, name: number, value: Uint8Array): number {
+  checkSockopt(fd, level, name);
   checkBuffer(value, 'getsockopt', 'value', 0);
   const len = new Uint32Array([value.byteLength]);
   if (n().sockoptGet(n().nr.getsockopt, fd, level, name, value, len) < 0) {
@@ -526,8 +552,13 @@ export function sysCapget(header: Uint8Array, data: Uint8Array): void {
   if (n().ptr2(n().nr.capget, header, data) < 0) fail({ syscall: 'capget' });
 }
 
+/** The longest name `memfd_create` takes, in bytes (mm/memfd.c: NAME_MAX minus its "memfd:" prefix). */
+const MFD_NAME_MAX_LEN = 249;
+
 /** `memfd_create(name, flags)`. */
 export function sysMemfdCreate(name: string, flags: number): number {
+  checkCString(name, 'name', MFD_NAME_MAX_LEN);
+  checkU32(flags, 'flags');
   const ret = n().strInt(n().nr.memfd_create, name, flags);
   if (ret < 0) fail({ syscall: 'memfd_create', detail: name });
   forgetFd(ret);
@@ -536,6 +567,8 @@ export function sysMemfdCreate(name: string, flags: number): number {
 
 /** `pidfd_open(pid, flags)`: a file descriptor referring to a process (task storage maps key on it). */
 export function sysPidfdOpen(pid: number, flags = 0): number {
+  checkInt(pid, 'pid', 1, INT_MAX);
+  checkU32(flags, 'flags');
   const ret = n().int2(n().nr.pidfd_open, pid, flags);
   if (ret < 0) fail({ syscall: 'pidfd_open', detail: `pid ${pid}` });
   forgetFd(ret);
@@ -578,6 +611,8 @@ export function viewMemory(address: bigint, length: number): ArrayBuffer {
 
 /** The native address of a typed array's first byte (valid while the array is alive). */
 export function addressOf(bytes: ArrayBufferView): bigint {
+  if (!ArrayBuffer.isView(bytes))
+    throw new BpfArgumentError('bytes', `expected a typed array or DataView, got ${describe(bytes)}`);
   return BigInt(pointerOf(bytes));
 }
 
@@ -594,6 +629,9 @@ export function pointerOf(bytes: ArrayBufferView): number {
   const buffer = bytes.buffer;
   let base = baseAddresses.get(buffer);
   if (base === undefined) {
+    // (a plain array or other object has no `buffer`: it is not cached, so it always comes here)
+    if (!ArrayBuffer.isView(bytes))
+      throw new BpfArgumentError('buffer', `expected a typed array or DataView, got ${describe(bytes)}`);
     if (buffer.byteLength === 0)
       throw new BpfArgumentError('buffer', 'is empty or detached: nothing to pass to the kernel');
     base = Number(n().koffi.address(new Uint8Array(buffer)));
@@ -602,6 +640,15 @@ export function pointerOf(bytes: ArrayBufferView): number {
     throw new BpfArgumentError('buffer', 'is detached (its ArrayBuffer was transferred)');
   }
   return base + bytes.byteOffset;
+}
+
+/** What a value that is not a buffer is, for messages. */
+function describe(value: unknown): string {
+  return value === null
+    ? 'null'
+    : typeof value === 'object'
+      ? (value.constructor?.name ?? 'object')
+      : typeof value;
 }
 
 /** Native memory until `free()`: an address and a view of it (not to be touched after `free`). */

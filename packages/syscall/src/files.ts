@@ -47,6 +47,7 @@ export function fileOpen(path: string, flags: number = O.O_RDONLY, mode = 0o644,
   checkCString(path, 'path');
   checkInt(flags, 'flags', 0, 0x7fffffff);
   checkInt(mode, 'mode', 0, 0o7777);
+  if (dirfd !== AT_FDCWD) checkFd(dirfd, 'dirfd');
   return sysOpenat(dirfd, path, flags | O.O_CLOEXEC, mode);
 }
 

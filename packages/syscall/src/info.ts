@@ -1,9 +1,10 @@
 import { type ByteOrder, HOST_BYTE_ORDER, isLittleEndian } from '@ts-ebpf/uapi';
 import { readChars } from './attr.js';
 import { BpfArgumentError } from './errors.js';
+import { describeFdTarget, fdTarget } from './fd-kind.js';
 import { addressOf } from './ffi.js';
 import { objGetInfoByFd } from './object-commands.js';
-import { checkBuffer } from './validate.js';
+import { checkBuffer, checkFd } from './validate.js';
 
 /** `struct bpf_map_info`, decoded. */
 export interface MapInfo {
@@ -138,6 +139,8 @@ export function decodeProgInfo(b: Uint8Array, mapIds: number[], order: ByteOrder
  * length (u32) fields, where `unit` is the size of one element the length counts.
  */
 interface InfoBufferLayout {
+  /** The `/proc/self/fd` link target of the objects whose info struct has the field. */
+  kind: typeof PROG | typeof BTF;
   infoSize: number;
   pointer: number;
   length: number;
@@ -162,15 +165,25 @@ interface InfoBufferLayout {
  * The record sizes of func_info and line_info are given to the kernel too (it refuses any but
  * its own).
  */
+const PROG = 'anon_inode:bpf-prog';
+const BTF = 'anon_inode:btf';
+
 const INFO_BUFFERS = {
-  progJitedInsns: { infoSize: PROG_INFO_SIZE, pointer: 24, length: 16, unit: 1 },
-  progXlatedInsns: { infoSize: PROG_INFO_SIZE, pointer: 32, length: 20, unit: 1 },
-  progMapIds: { infoSize: PROG_INFO_SIZE, pointer: 56, length: 52, unit: 4 },
-  progJitedKsyms: { infoSize: PROG_INFO_SIZE, pointer: 112, length: 104, unit: 8 },
-  progFuncInfo: { infoSize: PROG_INFO_SIZE, pointer: 136, length: 144, unit: 8, recordSize: 132 },
-  progLineInfo: { infoSize: PROG_INFO_SIZE, pointer: 152, length: 148, unit: 16, recordSize: 172 },
-  btfData: { infoSize: BTF_INFO_SIZE, pointer: 0, length: 8, unit: 1 },
-  btfName: { infoSize: BTF_INFO_SIZE, pointer: 16, length: 24, unit: 1 },
+  progJitedInsns: { kind: PROG, infoSize: PROG_INFO_SIZE, pointer: 24, length: 16, unit: 1 },
+  progXlatedInsns: { kind: PROG, infoSize: PROG_INFO_SIZE, pointer: 32, length: 20, unit: 1 },
+  progMapIds: { kind: PROG, infoSize: PROG_INFO_SIZE, pointer: 56, length: 52, unit: 4 },
+  progJitedKsyms: { kind: PROG, infoSize: PROG_INFO_SIZE, pointer: 112, length: 104, unit: 8 },
+  progFuncInfo: { kind: PROG, infoSize: PROG_INFO_SIZE, pointer: 136, length: 144, unit: 8, recordSize: 132 },
+  progLineInfo: {
+    kind: PROG,
+    infoSize: PROG_INFO_SIZE,
+    pointer: 152,
+    length: 148,
+    unit: 16,
+    recordSize: 172,
+  },
+  btfData: { kind: BTF, infoSize: BTF_INFO_SIZE, pointer: 0, length: 8, unit: 1 },
+  btfName: { kind: BTF, infoSize: BTF_INFO_SIZE, pointer: 16, length: 24, unit: 1 },
 } as const satisfies Record<string, InfoBufferLayout>;
 
 /** A buffer field of `struct bpf_prog_info` or `struct bpf_btf_info` (see {@link infoBuffer}). */
@@ -196,11 +209,21 @@ export interface InfoBufferResult {
  * from its byteOffset, at most its byteLength bytes (a whole number of elements of the field).
  * @throws BufferSizeError when `into` is detached
  * @throws BpfArgumentError when `into` is not a whole number of the field's elements
- * @throws BpfSyscallError when the kernel refuses (e.g. `fd` is not the right kind of object)
+ * @throws BpfArgumentError when `fd` is not a program (`prog*` fields) or a BTF object (`btf*`)
+ * @throws BpfSyscallError when the kernel refuses
  */
 export function infoBuffer(fd: number, field: InfoBufferField, into: Uint8Array): InfoBufferResult {
   const layout: InfoBufferLayout = INFO_BUFFERS[field];
   checkBuffer(into, 'BPF_OBJ_GET_INFO_BY_FD', field, 0, `the ${field} field`);
+  // Another object's info struct has other fields at these offsets: a kprobe_multi link's takes
+  // the length as a count of 8-byte addresses, and the kernel would write past `into`.
+  const kind = fdTarget(checkFd(fd));
+  if (kind !== undefined && kind !== layout.kind) {
+    throw new BpfArgumentError(
+      'fd',
+      `${field} is a field of a ${describeFdTarget(layout.kind)}'s info, and fd ${fd} is a ${describeFdTarget(kind)}`,
+    );
+  }
   if (into.byteLength % layout.unit !== 0) {
     throw new BpfArgumentError(
       field,

@@ -56,9 +56,30 @@ export const PerfIoctl = {
   PAUSE_OUTPUT: ioc(1, 0x24, 9, 4),
 } as const;
 
+/** sizeof(struct ifreq) (linux/if.h): IFNAMSIZ (16) bytes of name, then a 24-byte union (its largest member `struct ifmap`). */
+const IFREQ_SIZE = 40;
+
+/**
+ * Whether `request` is a socket ioctl without an encoded size whose argument is a `struct ifreq`
+ * (linux/sockios.h): SIOCGIFNAME, SIOCGIFFLAGS to SIOCSIFHWBROADCAST, SIOCETHTOOL and the MII
+ * requests, SIOCSHWTSTAMP/SIOCGHWTSTAMP, and the SIOCDEVPRIVATE range.
+ */
+function takesIfreq(request: number): boolean {
+  return (
+    request === 0x8910 ||
+    (request >= 0x8913 && request <= 0x8937) ||
+    (request >= 0x8946 && request <= 0x8949) ||
+    request === 0x89b0 ||
+    request === 0x89b1 ||
+    (request >= 0x89f0 && request <= 0x89ff)
+  );
+}
+
 /**
  * ioctl(2) with an integer argument, or with a buffer the kernel reads or
  * writes. Returns the kernel's non-negative result.
+ * @throws BufferSizeError for a detached buffer, or one shorter than the request's encoded size
+ *   (or than a `struct ifreq`, 40 bytes, for the socket interface requests that encode none)
  */
 export function ioctl(fd: number, request: number, arg: number | Uint8Array | null = 0): number {
   checkFd(fd);
@@ -69,8 +90,17 @@ export function ioctl(fd: number, request: number, arg: number | Uint8Array | nu
     const layout = iocLayout();
     const size = Math.floor(request / 0x10000) % 2 ** layout.sizeBits;
     const dir = Math.floor(request / 2 ** (16 + layout.sizeBits));
-    const needed = dir !== layout.none && dir !== 0 ? size : 0;
-    checkBuffer(arg, `ioctl(0x${request.toString(16)})`, 'arg', needed, `the request's encoded size`);
+    const encoded = dir !== layout.none && dir !== 0 ? size : 0;
+    const ifreq = encoded === 0 && takesIfreq(request);
+    checkBuffer(
+      arg,
+      `ioctl(0x${request.toString(16)})`,
+      'arg',
+      ifreq ? IFREQ_SIZE : encoded,
+      ifreq
+        ? 'a struct ifreq (the socket interface ioctls copy a whole one in and out)'
+        : `the request's encoded size`,
+    );
   }
   if (arg === null || arg instanceof Uint8Array) return sysIoctlPtr(fd, request, arg);
   return sysIoctlInt(fd, request, checkInt(arg, 'arg', -0x80000000, 0xffffffff));

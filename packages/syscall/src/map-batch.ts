@@ -4,7 +4,7 @@ import { bpfTry } from './bpf.js';
 import { syscallError } from './errors.js';
 import { MAP_BATCH } from './layouts.js';
 import { batchError, mapSizes, valueBytes } from './map-sizes.js';
-import { checkFd, checkU32, shortBytes } from './validate.js';
+import { checkFd, checkU32, checkU64, shortBytes } from './validate.js';
 
 /** Buffers and limits of one batch call. */
 export interface MapBatchAttr {
@@ -82,8 +82,8 @@ function batch(cmd: number, name: string, fd: number, o: MapBatchAttr, kind: Bat
     .ptr(MAP_BATCH.values, kind === 'delete' ? null : (o.values ?? null))
     .u32(MAP_BATCH.count, o.count)
     .u32(MAP_BATCH.map_fd, checkFd(fd, 'mapFd'))
-    .u64(MAP_BATCH.elem_flags, o.elemFlags ?? 0)
-    .u64(MAP_BATCH.flags, o.flags ?? 0);
+    .u64(MAP_BATCH.elem_flags, checkU64(o.elemFlags ?? 0, 'elemFlags'))
+    .u64(MAP_BATCH.flags, checkU64(o.flags ?? 0, 'flags'));
   const r = bpfTry(cmd, a, MAP_BATCH.SIZE);
   const count = a.getU32(MAP_BATCH.count);
   if (r >= 0) return { count, done: false };

@@ -87,8 +87,9 @@ function elem(
   a.ptr(MAP_ELEM.key, key).ptr(MAP_ELEM.value, value);
   if (flags !== elemFlags) {
     // Flags that fit 32 bits (all but BPF_F_CPU's CPU number) skip BigInt.
-    if (typeof flags === 'number' && flags >= 0 && flags <= 0xffffffff) a.u64small(MAP_ELEM.flags, flags);
-    else a.u64(MAP_ELEM.flags, flags);
+    // (`>>> 0` keeps an integer of 32 bits as it is: anything else is checked, never truncated.)
+    if (typeof flags === 'number' && flags >>> 0 === flags) a.u64small(MAP_ELEM.flags, flags);
+    else a.u64(MAP_ELEM.flags, checkU64(flags, 'flags'));
     elemFlags = flags;
   }
   return bpfTry(cmd, a, MAP_ELEM.SIZE);

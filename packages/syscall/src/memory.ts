@@ -1,7 +1,8 @@
+import { fstatSync, type Stats } from 'node:fs';
 import { HOST_LITTLE_ENDIAN } from '@ts-ebpf/uapi';
 import { BpfArgumentError, ObjectClosedError, OutOfBoundsError } from './errors.js';
 import { sysMmap, sysMmapFixed, sysMunmap, sysPageSize, viewMemory } from './ffi.js';
-import { checkInt } from './validate.js';
+import { checkFd, checkInt } from './validate.js';
 
 /** mmap protection bits. */
 export const Prot = { NONE: 0, READ: 1, WRITE: 2, EXEC: 4 } as const;
@@ -164,6 +165,30 @@ const forgottenMappings = new FinalizationRegistry<{ address: bigint; length: nu
 );
 
 /**
+ * Refuses a mapping of a regular file past the file's last page: a read of a page wholly beyond
+ * the end of the file raises SIGBUS, which kills the process. (Other files, such as BPF maps,
+ * ring buffers and perf events, have no size to compare with; the kernel checks their mappings.)
+ */
+function checkWithinFile(fd: number, offset: number, length: number): void {
+  if (fd < 0) return; // the kernel refuses a file mapping without a file (EBADF)
+  let stat: Stats;
+  try {
+    stat = fstatSync(fd);
+  } catch {
+    return; // not open: mmap answers with EBADF
+  }
+  if (!stat.isFile()) return;
+  const page = pageSize();
+  const end = Math.ceil(stat.size / page) * page;
+  if (offset + length > end) {
+    throw new BpfArgumentError(
+      'length',
+      `offset ${offset} + length ${length} runs past the last page of fd ${fd}'s file (${stat.size} bytes): a read there would raise SIGBUS`,
+    );
+  }
+}
+
+/**
  * An mmap'ed region. Writable mappings expose `bytes`; read-only ones only a
  * {@link ReadOnlyBytes} reader. `close()` unmaps (idempotent), and any view
  * handed out before then reads zeros afterwards instead of crashing.
@@ -195,7 +220,16 @@ export class MappedMemory implements Disposable {
     if (offset % pageSize() !== 0) {
       throw new BpfArgumentError('offset', `${offset} is not a multiple of the page size ${pageSize()}`);
     }
-    const address = sysMmap(o.length, o.prot, o.flags ?? MapFlag.SHARED, o.fd ?? -1, offset);
+    checkInt(offset, 'offset', 0, Number.MAX_SAFE_INTEGER);
+    // Every view of a mapping reads it: a read of memory mapped without PROT_READ kills the process.
+    if ((checkInt(o.prot, 'prot', 0, 7) & Prot.READ) === 0) {
+      throw new BpfArgumentError('prot', `${o.prot} lacks Prot.READ: every view of a mapping reads it`);
+    }
+    const flags = checkInt(o.flags ?? MapFlag.SHARED, 'flags', 0, 0x7fffffff);
+    const fd = o.fd ?? -1;
+    if (fd !== -1) checkFd(fd);
+    if ((flags & MapFlag.ANONYMOUS) === 0) checkWithinFile(fd, offset, o.length);
+    const address = sysMmap(o.length, o.prot, flags, fd, offset);
     return new MappedMemory(address, o.length, (o.prot & Prot.WRITE) !== 0);
   }
 

@@ -1,5 +1,6 @@
 import { type ByteOrder, HOST_BYTE_ORDER } from '@ts-ebpf/uapi';
 import { type Attr, cString, keepAlive, lazyAttr } from './attr.js';
+import { BpfArgumentError } from './errors.js';
 import { sysPerfEventOpen } from './ffi.js';
 import { checkCString, checkInt, checkU32, checkU64 } from './validate.js';
 
@@ -83,7 +84,17 @@ const otherOrder: ByteOrder = HOST_BYTE_ORDER === 'little' ? 'big' : 'little';
 const otherAttr = lazyAttr(ATTR_SIZE, otherOrder);
 
 /** Fills `a` with the perf_event_attr for `o` (config1 the address of `probeName` when given). */
+/** Refuses an attr that is not an object (a missing one read as a TypeError). */
+function checkAttrObject(o: PerfEventAttr): void {
+  if (typeof o !== 'object' || o === null)
+    throw new BpfArgumentError(
+      'attr',
+      `expected a PerfEventAttr object, got ${o === null ? 'null' : typeof o}`,
+    );
+}
+
 function fillPerfEventAttr(a: Attr, o: PerfEventAttr, probeName: Uint8Array | undefined): Attr {
+  checkAttrObject(o);
   let bits = 0n;
   const bit = (on: boolean | undefined, n: number) => {
     if (on) bits |= 1n << BigInt(n);
@@ -130,6 +141,7 @@ export function encodePerfEventAttr(
  * any CPU (with a pid). Returns the event fd (close-on-exec).
  */
 export function perfEventOpen(o: PerfEventAttr, pid = -1, cpu = 0, groupFd = -1, flags = 0): number {
+  checkAttrObject(o);
   const name = o.probeName === undefined ? undefined : cString(checkCString(o.probeName, 'probeName'));
   const a = fillPerfEventAttr(hostAttr(), o, name);
   const fd = sysPerfEventOpen(

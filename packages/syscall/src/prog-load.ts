@@ -15,14 +15,15 @@ import { bpfTry, bpfTryAsync, bpfTryParallel, bpfTryParallelAsync } from './bpf.
 import { BpfArgumentError, type BpfSyscallError, syscallError } from './errors.js';
 import { checkThreads } from './helper-threads.js';
 import { BTF_LOAD, PROG_LOAD } from './layouts.js';
+import { type PinnedLoad, pinLoad } from './pinned-load.js';
 import {
   bufferError,
   checkBuffer,
   checkCString,
   checkFd,
+  checkInt,
   checkObjectName,
   checkU32,
-  isDetached,
 } from './validate.js';
 
 /** Options of BPF_PROG_LOAD. */
@@ -37,7 +38,7 @@ export interface ProgLoadAttr {
   logLevel?: number;
   /** Buffer the verifier writes its log into. */
   logBuf?: Uint8Array;
-  /** With logLevel > 0 and no logBuf: size of the log buffer to allocate (default 1 MiB). */
+  /** With logLevel > 0 and no logBuf: size of the log buffer to allocate (default 1 MiB; 1 to 2^30 - 1). */
   logSize?: number;
   kernVersion?: number;
   /** `BPF_F_SLEEPABLE`, `BPF_F_XDP_HAS_FRAGS`, … */
@@ -71,10 +72,12 @@ export function decodeLog(buf: Uint8Array | undefined): string {
 }
 
 const DEFAULT_LOG_SIZE = 1 << 20;
+/** The largest log the kernel takes: UINT_MAX >> 2 bytes (kernel/bpf/log.c); a larger one is EINVAL. */
+const MAX_LOG_SIZE = 0x3fffffff;
 
 function logBuffer(level: number | undefined, buf: Uint8Array | undefined, size: number | undefined) {
   if (buf) return buf;
-  return level ? new Uint8Array(checkU32(size ?? DEFAULT_LOG_SIZE, 'logSize')) : undefined;
+  return level ? new Uint8Array(checkInt(size ?? DEFAULT_LOG_SIZE, 'logSize', 1, MAX_LOG_SIZE)) : undefined;
 }
 
 const PROG_LOAD_ATTEMPTS = 5;
@@ -104,23 +107,36 @@ const idleAttrs: Attr[] = [];
 /**
  * {@link progLoad} run on a worker thread (libuv's pool, through koffi's async call), so that
  * several programs can be verified at once. The same checks run first, on the caller's thread, and
- * failures are the same typed errors. `o`'s buffers must stay unchanged until the promise settles
- * (small ones are copied; instructions over 64 KiB are read where they are).
+ * failures are the same typed errors. The kernel works on native copies of `o`'s buffers: the
+ * caller may drop or transfer them meanwhile; the log is copied into `o.logBuf` when the load ends.
  */
 export async function progLoadAsync(o: ProgLoadAttr): Promise<number> {
-  const logBuf = checkedLogBuffer(o);
+  const [pinned] = pinLoads([o]) as [PinnedLoad];
   const a = idleAttrs.pop() ?? new Attr(PROG_LOAD.SIZE);
   try {
-    fillProgLoad(a.reset(), o, logBuf);
+    fillProgLoad(a.reset(), pinned.load, pinned.logBuf);
     let fd = await bpfTryAsync(BpfCmd.PROG_LOAD, a, PROG_LOAD.SIZE);
     for (let attempt = 1; fd === -Errno.EAGAIN && attempt < PROG_LOAD_ATTEMPTS; attempt++)
       fd = await bpfTryAsync(BpfCmd.PROG_LOAD, a, PROG_LOAD.SIZE);
-    keepAlive(logBuf, o);
-    if (fd < 0) throw progLoadError(-fd, o, a, logBuf);
+    pinned.returnLog();
+    if (fd < 0) throw progLoadError(-fd, o, a, pinned.logBuf);
     return fd;
   } finally {
+    pinned.release();
     idleAttrs.push(a);
   }
+}
+
+/** Checks every load and makes its native copies (see {@link pinLoad}): all of them, or none. */
+function pinLoads(loads: readonly ProgLoadAttr[]): PinnedLoad[] {
+  const pins: PinnedLoad[] = [];
+  try {
+    for (const o of loads) pins.push(pinLoad(o, checkedLogBuffer(o)));
+  } catch (e) {
+    for (const p of pins) p.release();
+    throw e;
+  }
+  return pins;
 }
 
 /**
@@ -150,8 +166,8 @@ export function progLoadParallel(
 
 /**
  * {@link progLoadParallel} with every load made by `helpers` helper threads, the calling thread
- * free meanwhile (it makes none): resolves to the same results. The loads' buffers must not
- * change until the promise settles.
+ * free meanwhile (it makes none): resolves to the same results. The kernel works on native copies
+ * of the loads' buffers (see {@link progLoadAsync}).
  * @param helpers - helper threads that load at once: an integer from 1 to 64
  * @throws BpfArgumentError for a bad load or helper count (nothing was loaded)
  * @throws HelperThreadError when a helper thread failed (see its documentation)
@@ -161,18 +177,24 @@ export async function progLoadParallelAsync(
   helpers: number,
 ): Promise<(number | BpfSyscallError)[]> {
   checkThreads(helpers, 'helpers');
-  const filled = fillAttrs(loads);
+  const pins = pinLoads(loads);
   try {
-    const fds = await bpfTryParallelAsync(
-      BpfCmd.PROG_LOAD,
-      filled.attrs,
-      PROG_LOAD.SIZE,
-      helpers,
-      PROG_LOAD_ATTEMPTS,
-    );
-    return loadResults(fds, loads, filled);
+    const filled = fillAttrs(pins.map((p) => p.load));
+    try {
+      const fds = await bpfTryParallelAsync(
+        BpfCmd.PROG_LOAD,
+        filled.attrs,
+        PROG_LOAD.SIZE,
+        helpers,
+        PROG_LOAD_ATTEMPTS,
+      );
+      for (const p of pins) p.returnLog();
+      return loadResults(fds, loads, filled);
+    } finally {
+      idleAttrs.push(...filled.attrs);
+    }
   } finally {
-    idleAttrs.push(...filled.attrs);
+    for (const p of pins) p.release();
   }
 }
 
@@ -285,12 +307,11 @@ function checkProgLoad(o: ProgLoadAttr): void {
   checkRecords(o.funcInfo, 'funcInfo', o.funcInfoRecSize ?? 8);
   checkRecords(o.lineInfo, 'lineInfo', o.lineInfoRecSize ?? 16);
   if (o.logBuf) checkBuffer(o.logBuf, LOAD, 'logBuf', 1, 'a log buffer');
+  if (o.fdArray) checkBuffer(o.fdArray, LOAD, 'fdArray', 0);
   const needed = fdArrayEntries(o.insns);
-  if (needed > 0) {
-    const given = o.fdArray?.length ?? 0;
-    if (!o.fdArray || given < needed || isDetached(o.fdArray)) {
-      bufferError(o.fdArray, LOAD, 'fdArray', needed * 4, `instructions naming fd_array[${needed - 1}]`);
-    }
+  // In bytes: the kernel reads 4-byte fds, whatever kind of array holds them.
+  if (needed > 0 && !(o.fdArray && o.fdArray.byteLength >= needed * 4)) {
+    bufferError(o.fdArray, LOAD, 'fdArray', needed * 4, `instructions naming fd_array[${needed - 1}]`);
   }
 }
 

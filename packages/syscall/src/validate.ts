@@ -121,6 +121,10 @@ export function bufferError(
 ): never {
   if (bytes !== null && bytes !== undefined && !ArrayBuffer.isView(bytes))
     throw new BpfArgumentError(argument, `${command} expects a Uint8Array, got ${typeof bytes}`);
+  // Only the `length` checks of the hot paths (shortBytes) refuse a view long enough in bytes: one
+  // whose length counts other units (Int32Array, DataView).
+  if (bytes && !(bytes instanceof Uint8Array) && bytes.byteLength >= needed && !isDetached(bytes))
+    throw new BpfArgumentError(argument, `${command} expects a Uint8Array, got ${bytes.constructor.name}`);
   const detached = bytes ? isDetached(bytes) : false;
   throw new BufferSizeError(command, argument, bytes?.byteLength ?? 0, needed, why, detached);
 }

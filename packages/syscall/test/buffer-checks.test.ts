@@ -1,17 +1,30 @@
 import { bpf } from '@ts-ebpf/dsl';
-import { describeKernel, hostCode, returns } from '@ts-ebpf/test-utils';
+import { describeKernel, hostCode, returns, runTsChild, thrownBy } from '@ts-ebpf/test-utils';
 import { EbpfError } from '@ts-ebpf/uapi';
 import { afterEach, expect, it } from 'vitest';
 import {
+  addressOf,
   BpfArgumentError,
+  BpfAttachType,
   BpfMapType,
   BpfMapUpdateFlag,
   BpfProgType,
   BufferSizeError,
   bind,
   close,
+  connect,
   dupFd,
+  encodePerfEventAttr,
+  eventfd,
+  fileOpen,
+  fileWrite,
+  getsockname,
   getsockopt,
+  infoBuffer,
+  ioctl,
+  linkCreate,
+  MapFlag,
+  MappedMemory,
   mapCreate,
   mapDeleteBatch,
   mapDeleteElem,
@@ -22,13 +35,21 @@ import {
   mapLookupElem,
   mapUpdateBatch,
   mapUpdateElem,
+  memfdCreate,
   OwnedFd,
   objGetInfoByFd,
+  Prot,
+  perfEventOpen,
+  pidfdOpen,
   possibleCpus,
   progLoad,
+  progLoadAsync,
+  progQuery,
   progTestRun,
   recvfrom,
   sendto,
+  setns,
+  setsockopt,
   socket,
 } from '../src/index.js';
 import { detached } from './detached.js';
@@ -295,6 +316,21 @@ describeKernel('the raw layer checks every buffer against the map before the cal
   });
 });
 
+describeKernel('socket interface ioctls take a whole struct ifreq', () => {
+  it('a buffer shorter than 40 bytes is refused (the kernel copied 40 in and out)', () => {
+    const fd = keep(socket(2, 2, 0)); // AF_INET, SOCK_DGRAM
+    const SIOCGIFINDEX = 0x8933;
+    const whole = new Uint8Array(64);
+    whole.set(new TextEncoder().encode('lo'));
+    // a 16-byte view: the kernel wrote the ifindex to bytes 16-19, past its end
+    refused(() => ioctl(fd, SIOCGIFINDEX, whole.subarray(0, 16)), 'arg', 16, 40);
+    expect(whole.subarray(16).every((b) => b === 0)).toBe(true);
+    refused(() => ioctl(fd, 0x8910, new Uint8Array(20)), 'arg', 20, 40); // SIOCGIFNAME
+    expect(ioctl(fd, SIOCGIFINDEX, whole.subarray(0, 40))).toBe(0);
+    expect(new DataView(whole.buffer).getInt32(16, true)).toBeGreaterThan(0);
+  });
+});
+
 describeKernel('socket calls refuse detached buffers', () => {
   it('recvfrom, getsockopt, sendto and bind name the call and the argument', () => {
     const fd = keep(socket(2, 2, 0)); // AF_INET, SOCK_DGRAM
@@ -307,5 +343,238 @@ describeKernel('socket calls refuse detached buffers', () => {
       const e = refused(act, argument, 0, argument === 'addr' ? 1 : 0);
       expect(e.detached).toBe(true);
     }
+  });
+});
+
+/** Checks that `act` threw a BpfArgumentError naming `argument`, before any system call. */
+function argumentRefused(act: () => unknown, argument: string): BpfArgumentError {
+  const e = thrownBy(act);
+  expect(e).toBeInstanceOf(BpfArgumentError);
+  expect(e).toBeInstanceOf(EbpfError);
+  expect((e as BpfArgumentError).argument).toBe(argument);
+  return e as BpfArgumentError;
+}
+
+describeKernel('the exported socket and process calls check their numbers before the call', () => {
+  it('a fd, flag, level or option that is not an integer of its range is named, never passed on as 0', () => {
+    const fd = keep(socket(2, 2, 0)); // AF_INET, SOCK_DGRAM
+    const four = new Uint8Array(4);
+    for (const [act, argument] of [
+      // koffi turned NaN into 0: a sendto to fd 0 (a socketpair under a test runner) succeeded
+      [() => sendto(Number.NaN, four), 'fd'],
+      [() => sendto(-1, four), 'fd'],
+      [() => sendto(fd, four, 'x' as unknown as number), 'flags'],
+      [() => sendto(fd, four, Number.NaN), 'flags'],
+      [() => recvfrom(1.5, four), 'fd'],
+      [() => recvfrom(fd, four, -1), 'flags'],
+      [() => bind(Number.NaN, new Uint8Array(16)), 'fd'],
+      [() => connect(Number.NaN, new Uint8Array(16)), 'fd'],
+      [() => getsockname(Number.NaN, new Uint8Array(16)), 'fd'],
+      // a NaN level was SOL_IP (0): the option set was another than the one asked for
+      [() => setsockopt(fd, Number.NaN, 7, four), 'level'],
+      [() => getsockopt(fd, 1, 1.5, four), 'option'],
+      [() => getsockopt('3' as unknown as number, 1, 7, four), 'fd'],
+      [() => socket(Number.NaN, 2, 0), 'domain'],
+      [() => socket(2, 2, -1), 'protocol'],
+      [() => eventfd(Number.NaN, 0), 'initval'],
+      [() => eventfd(0, 'x' as unknown as number), 'flags'],
+      [() => setns(Number.NaN, 0), 'fd'],
+      [() => pidfdOpen(Number.NaN), 'pid'],
+      [() => pidfdOpen(process.pid, Number.NaN), 'flags'],
+      [() => memfdCreate('a\0b', 0), 'name'],
+      [() => memfdCreate(5 as unknown as string, 0), 'name'],
+      [() => memfdCreate('x'.repeat(250), 0), 'name'],
+      [() => memfdCreate('x', Number.NaN), 'flags'],
+      // NaN was fd 0: the path was looked up relative to whatever stdin is
+      [() => fileOpen('x', 0, 0o644, Number.NaN), 'dirfd'],
+    ] as const) {
+      argumentRefused(act, argument);
+    }
+    keep(memfdCreate('x'.repeat(249), 0)); // the longest name memfd_create takes
+  });
+});
+
+describeKernel('map commands check their flags and the kind of their buffers', () => {
+  it('element flags that are not an unsigned 64-bit integer are named, never truncated or thrown as RangeError', () => {
+    const fd = hash(4, 8);
+    const key = new Uint8Array(4);
+    const value = new Uint8Array(8);
+    for (const flags of [Number.NaN, 1.5, -1, 2 ** 64, 'x' as unknown as number, -1n]) {
+      argumentRefused(() => mapLookupElem(fd, key, value, flags), 'flags');
+      argumentRefused(() => mapUpdateElem(fd, key, value, flags), 'flags');
+    }
+    // a refused flag leaves nothing behind: the next call with flags 0 works
+    mapUpdateElem(fd, key, value);
+    expect(mapLookupElem(fd, key, value)).toBe(true);
+    argumentRefused(
+      () => mapUpdateBatch(fd, { keys: key, values: value, count: 1, elemFlags: Number.NaN }),
+      'elemFlags',
+    );
+    argumentRefused(() => mapUpdateBatch(fd, { keys: key, values: value, count: 1, flags: 0.5 }), 'flags');
+  });
+
+  it('a key or value that is not a Uint8Array is named as such', () => {
+    const fd = hash(4, 8);
+    const value = new Uint8Array(8);
+    // a plain array passed the length check and failed as a TypeError reading its buffer
+    expect(
+      argumentRefused(() => mapLookupElem(fd, [0, 0, 0, 0] as unknown as Uint8Array, value), 'buffer')
+        .message,
+    ).toContain('Array');
+    // an Int32Array of 4 bytes was refused as "given 4 bytes, … needs 4"
+    expect(
+      argumentRefused(() => mapLookupElem(fd, new Int32Array(1) as unknown as Uint8Array, value), 'key')
+        .message,
+    ).toContain('expects a Uint8Array, got Int32Array');
+    expect(
+      argumentRefused(
+        () => mapUpdateElem(fd, new Uint8Array(4), new DataView(new ArrayBuffer(8)) as never),
+        'value',
+      ).message,
+    ).toContain('got DataView');
+    argumentRefused(() => addressOf(null as unknown as Uint8Array), 'bytes');
+  });
+});
+
+describeKernel('link, load and query arguments the kernel reads through', () => {
+  it('uprobe_multi offsets hold cnt 8-byte offsets; a missing one is named', () => {
+    const prog = keep(progLoad({ progType: BpfProgType.KPROBE, insns: returns(0) }));
+    const base = { progFd: prog, targetFd: 0, attachType: BpfAttachType.TRACE_UPROBE_MULTI };
+    // a Uint8Array's length counts bytes: the kernel read 16 offsets (128 bytes) from 16 bytes
+    refused(
+      () =>
+        linkCreate({
+          ...base,
+          uprobeMulti: { path: '/proc/self/exe', offsets: new Uint8Array(16) as never },
+        }),
+      'uprobeMulti.offsets',
+      16,
+      128,
+    );
+    refused(
+      () => linkCreate({ ...base, uprobeMulti: { path: '/proc/self/exe', offsets: null as never } }),
+      'uprobeMulti.offsets',
+      0,
+      8,
+    );
+    argumentRefused(
+      () =>
+        linkCreate({
+          progFd: prog,
+          targetFd: 0,
+          attachType: BpfAttachType.NETFILTER,
+          netfilter: { pf: 2, hooknum: 1, priority: Number.NaN },
+        }),
+      'netfilter.priority',
+    );
+  });
+
+  it('fd_array is counted in bytes, and a detached one is named', () => {
+    // r1 = map_by_idx(2) ll: the kernel reads 12 bytes of fd_array
+    const byIdx = hostCode(bpf`r1 = map[idx:2]; r0 = 0; exit`);
+    refused(
+      () =>
+        progLoad({ progType: BpfProgType.SOCKET_FILTER, insns: byIdx, fdArray: new Uint8Array(8) as never }),
+      'fdArray',
+      8,
+      12,
+    );
+    const gone = new Int32Array(2);
+    structuredClone(gone.buffer, { transfer: [gone.buffer] });
+    const e = refused(
+      () => progLoad({ progType: BpfProgType.SOCKET_FILTER, insns: returns(0), fdArray: gone }),
+      'fdArray',
+      0,
+      0,
+    );
+    expect(e.detached).toBe(true);
+  });
+
+  it('info buffers go only to the kind of object whose info struct has the field', () => {
+    const map = hash();
+    const prog = keep(progLoad({ progType: BpfProgType.SOCKET_FILTER, insns: returns(0) }));
+    // the offsets of a BTF object's name are a map's max_entries and name: the call "worked"
+    expect(argumentRefused(() => infoBuffer(map, 'btfName', new Uint8Array(16)), 'fd').message).toMatch(
+      /btfName is a field of a BTF object's info, and fd \d+ is a map/,
+    );
+    argumentRefused(() => infoBuffer(prog, 'btfData', new Uint8Array(16)), 'fd');
+    argumentRefused(() => infoBuffer(map, 'progXlatedInsns', new Uint8Array(16)), 'fd');
+    argumentRefused(() => infoBuffer(Number.NaN, 'progXlatedInsns', new Uint8Array(16)), 'fd');
+    expect(infoBuffer(prog, 'progXlatedInsns', new Uint8Array(16)).byteLength).toBe(16);
+  });
+
+  it('prog query room, the perf event attr and the log size are checked', () => {
+    argumentRefused(() => progQuery({ targetFd: 0, attachType: 0, maxPrograms: 2 ** 32 - 1 }), 'maxPrograms');
+    argumentRefused(() => progQuery({ targetFd: 0, attachType: 0, maxPrograms: 0 }), 'maxPrograms');
+    argumentRefused(() => perfEventOpen(null as never), 'attr');
+    // 2^32 - 1 allocated 4 GiB for a log the kernel refuses (it takes at most 2^30 - 1 bytes)
+    const insns = returns(0);
+    argumentRefused(
+      () => progLoad({ progType: BpfProgType.SOCKET_FILTER, insns, logLevel: 1, logSize: 2 ** 32 - 1 }),
+      'logSize',
+    );
+    argumentRefused(
+      () => progLoad({ progType: BpfProgType.SOCKET_FILTER, insns, logLevel: 1, logSize: 0 }),
+      'logSize',
+    );
+    argumentRefused(() => encodePerfEventAttr(undefined as never), 'attr');
+  });
+});
+
+describeKernel('mappings every view of which can be read', () => {
+  it('refuses PROT_NONE and a file mapping past the end of the file (the read crashed the process)', () => {
+    for (const mode of ['prot-none', 'past-file']) {
+      const r = runTsChild(new URL('./fixtures/read-mapping.ts', import.meta.url), [mode], 30_000);
+      expect({ mode, signal: r.signal, status: r.status, stderr: r.stderr }).toEqual({
+        mode,
+        signal: null,
+        status: 0,
+        stderr: '',
+      });
+      const out = JSON.parse(r.stdout.trim()) as { name: string; argument: string };
+      expect(out).toMatchObject({
+        name: 'BpfArgumentError',
+        argument: mode === 'prot-none' ? 'prot' : 'length',
+      });
+    }
+  });
+
+  it('names a prot, fd or offset that is not an integer of its range', () => {
+    const anon = MapFlag.PRIVATE | MapFlag.ANONYMOUS;
+    argumentRefused(() => MappedMemory.map({ length: 4096, prot: Number.NaN, flags: anon }), 'prot');
+    argumentRefused(() => MappedMemory.map({ length: 4096, prot: Prot.WRITE, flags: anon }), 'prot');
+    argumentRefused(() => MappedMemory.map({ length: 4096, prot: Prot.READ, fd: Number.NaN }), 'fd');
+    argumentRefused(
+      () => MappedMemory.map({ length: 4096, prot: Prot.READ, flags: anon, offset: -4096 }),
+      'offset',
+    );
+    // a file mapping within the file's last page works
+    const fd = keep(memfdCreate('within', 0));
+    fileWrite(fd, new Uint8Array(10));
+    using mem = MappedMemory.map({ length: 4096, prot: Prot.READ, fd });
+    expect(mem.length).toBe(4096);
+  });
+});
+
+describeKernel('async loads work on copies of their buffers', () => {
+  it('a log buffer transferred and dropped during the load is never written (the kernel wrote freed memory)', () => {
+    for (const mode of ['async', 'parallel']) {
+      const r = runTsChild(new URL('./fixtures/async-load-transfer.ts', import.meta.url), [mode], 60_000);
+      expect({ mode, signal: r.signal, status: r.status, stdout: r.stdout.trim() }).toEqual({
+        mode,
+        signal: null,
+        status: 0,
+        stdout: JSON.stringify({ corrupted: false }),
+      });
+    }
+  });
+
+  it("the log still reaches the caller's log buffer when the load ends", async () => {
+    const logBuf = new Uint8Array(65536);
+    const insns = returns(0);
+    const pending = progLoadAsync({ progType: BpfProgType.SOCKET_FILTER, insns, logBuf, logLevel: 2 });
+    const fd = keep(await pending);
+    expect(fd).toBeGreaterThan(0);
+    expect(new TextDecoder().decode(logBuf.subarray(0, logBuf.indexOf(0)))).toContain('processed');
   });
 });

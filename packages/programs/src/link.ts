@@ -42,6 +42,11 @@ export interface LinkParts {
   readonly update?: (program: Program) => void;
   /** Links made of several (one perf event per CPU, …). */
   readonly children?: readonly Link[];
+  /**
+   * A bpf_link whose program the kernel cannot swap (netfilter, perf event, raw tracepoint …):
+   * why, and what to do instead. `update()` throws a LinkOperationError with it before asking.
+   */
+  readonly fixedProgram?: string;
 }
 
 const NO_FDS: readonly OwnedFd[] = Object.freeze([]);
@@ -134,11 +139,15 @@ export class Link implements Disposable {
   /**
    * Replaces the attached program (atomically for bpf_links; `oldProgram` makes the swap
    * fail unless that program is still the attached one).
+   * @throws LinkOperationError for an attachment whose program cannot be swapped (netfilter,
+   *   perf event, raw tracepoint and tracing links; legacy attachments without an update)
    */
   update(program: Program, oldProgram?: Program): void {
     this.#check();
     if (this.#children.length > 0) {
       for (const c of this.#children) c.update(program, oldProgram);
+    } else if (this.#parts.fixedProgram !== undefined) {
+      throw new LinkOperationError(this.kind, 'update', this.#parts.fixedProgram);
     } else if (this.#fd) {
       linkUpdate(this.#fd.fd, program.fd, oldProgram ? { oldProgFd: oldProgram.fd, flags: 4 } : {});
     } else if (this.#parts.update) {
@@ -199,6 +208,11 @@ export class Link implements Disposable {
   [Symbol.dispose](): void {
     this.close();
   }
+}
+
+/** Why a kind of bpf_link has no `update()` (its kernel link type has no program swap). */
+export function noProgramSwap(what: string): string {
+  return `the kernel cannot swap the program of ${what} link (it has no update); attach the new program, then close this link`;
 }
 
 /** Runs `attach(fd)` and closes `fd` if the attach throws (fds made for an attach). */

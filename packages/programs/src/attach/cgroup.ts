@@ -1,6 +1,6 @@
 import {
+  BpfArgumentError,
   BpfAttachFlag,
-  BpfProgType,
   BpfQueryFlag,
   close,
   linkCreate,
@@ -13,6 +13,7 @@ import { AttachError } from '../errors.js';
 import { holdProgram, Link } from '../link.js';
 import { attachTypeLabel, progTypeLabel } from '../names.js';
 import type { Program } from '../program.js';
+import { CGROUP_ATTACH_PROGRAM, requireAttachTypeFits } from './attach-type-owner.js';
 import {
   describeProgram,
   isErrno,
@@ -35,7 +36,10 @@ export interface CgroupAttachOptions {
    * `'override'`: BpfAttachFlag.ALLOW_OVERRIDE; `'exclusive'`: PROG_ATTACH without flags.
    */
   readonly mode?: CgroupAttachMode;
-  /** With `'multi'`: atomically replace this program (BpfAttachFlag.REPLACE). */
+  /**
+   * With `'multi'` only: atomically replace this program (BpfAttachFlag.REPLACE); other modes
+   * refuse it (a link's program is swapped with `link.update()`).
+   */
   readonly replace?: Program;
   /** Extra PROG_ATTACH / link flags (BPF_F_PREORDER …). */
   readonly flags?: number;
@@ -53,16 +57,7 @@ export const CGROUP_ATTACH_MODES: readonly CgroupAttachMode[] = Object.freeze([
 ]);
 
 /** Program types that attach to a cgroup. */
-const CGROUP_PROGRAM_TYPES = [
-  BpfProgType.CGROUP_SKB,
-  BpfProgType.CGROUP_SOCK,
-  BpfProgType.CGROUP_SOCK_ADDR,
-  BpfProgType.SOCK_OPS,
-  BpfProgType.CGROUP_DEVICE,
-  BpfProgType.CGROUP_SYSCTL,
-  BpfProgType.CGROUP_SOCKOPT,
-  BpfProgType.LSM,
-];
+const CGROUP_PROGRAM_TYPES = [...new Set(CGROUP_ATTACH_PROGRAM.values())];
 
 /** How a cgroup target appears in messages. */
 const describeCgroup = (cgroup: FdTarget) =>
@@ -71,12 +66,21 @@ const describeCgroup = (cgroup: FdTarget) =>
 /**
  * Attaches a cgroup program (skb, sock, sock_addr, sock_ops, device, sysctl, sockopt)
  * to a cgroup v2 directory (a path or an open fd). Works for every cgroup attach type.
+ * @throws BpfArgumentError for an attach type that is no cgroup one, or `replace` without mode `'multi'`
+ * @throws AttachError for a path that is no cgroup v2 directory, an attach type the program's
+ *   type or expected attach type does not fit, or a hook the kernel refuses (the cause named)
  */
 export function attachCgroup(program: Program, cgroup: FdTarget, o: CgroupAttachOptions = {}): Link {
   const where = describeCgroup(cgroup);
   requireProgramType(program, where, CGROUP_PROGRAM_TYPES);
   const attachType = requireAttachType(program, where, o.attachType);
   const mode = requireChoice(o.mode ?? 'link', 'mode', CGROUP_ATTACH_MODES);
+  requireAttachTypeFits(program, where, attachType, CGROUP_ATTACH_PROGRAM);
+  if (o.replace && mode !== 'multi')
+    throw new BpfArgumentError(
+      'replace',
+      `replaces a program attached with mode 'multi' (BPF_F_REPLACE needs BPF_F_ALLOW_MULTI), not with mode '${mode}'${mode === 'link' ? "; to swap a link's program, use link.update()" : ''}`,
+    );
   if (typeof cgroup === 'string') requireCgroupDir(cgroup);
   const target = openTarget(cgroup, true);
   const extraFds = target.owned ? [target.fd] : [];

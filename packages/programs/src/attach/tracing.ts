@@ -7,7 +7,7 @@ import {
   linkCreate,
   rawTracepointOpen,
 } from '@ts-ebpf/syscall';
-import { Link } from '../link.js';
+import { Link, noProgramSwap } from '../link.js';
 import { progTypeLabel } from '../names.js';
 import type { Program } from '../program.js';
 
@@ -62,11 +62,15 @@ export function tracingLinkAttr(
 export function attachTracing(program: Program, o: TracingAttachOptions = {}): Link {
   const attr = tracingLinkAttr(program.fd, program.type, program.expectedAttachType, o);
   try {
-    return new Link({ kind: 'tracing', fd: linkCreate(attr) });
+    return new Link({ kind: 'tracing', fd: linkCreate(attr), fixedProgram: noProgramSwap('a tracing') });
   } catch (e) {
     const fallback = program.type !== BpfProgType.EXT && o.cookie === undefined;
     if (!fallback || !(e instanceof BpfSyscallError) || e.code !== 'EINVAL') throw e;
-    return new Link({ kind: 'tracing', fd: rawTracepointOpen(null, program.fd) });
+    return new Link({
+      kind: 'tracing',
+      fd: rawTracepointOpen(null, program.fd),
+      fixedProgram: noProgramSwap('a tracing'),
+    });
   }
 }
 

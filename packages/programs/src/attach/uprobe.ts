@@ -8,10 +8,11 @@ import {
 } from '@ts-ebpf/syscall';
 import { BpfUprobeMultiFlag } from '@ts-ebpf/uapi';
 import { ElfSymbols } from '../elf-symbols.js';
-import { ProbeUnsupportedError } from '../errors.js';
-import { Link } from '../link.js';
+import { AttachError, ProbeUnsupportedError } from '../errors.js';
+import { Link, noProgramSwap } from '../link.js';
+import { attachTypeLabel } from '../names.js';
 import type { Program } from '../program.js';
-import { requireFile, requireOffsetInFile, requireProgramType } from './check.js';
+import { describeProgram, isErrno, requireFile, requireOffsetInFile, requireProgramType } from './check.js';
 import { openAndAttach, type PerfAttachOptions } from './perf-link.js';
 import { attachProbeEvent, PROBE_EVENT_GROUP, probeEventName } from './probe-events.js';
 
@@ -115,6 +116,26 @@ export function uprobeEventLine(
   return `${retprobe ? 'r' : 'p'}:${PROBE_EVENT_GROUP}/${event} ${path}:0x${offset.toString(16)}${ref}`;
 }
 
+/** Runs the link create; the kernel's EINVAL, with the file and offsets checked, is the program's attach type. */
+function explainUprobeMulti(
+  program: Program,
+  where: string,
+  attachType: number,
+  create: () => number,
+): number {
+  try {
+    return create();
+  } catch (e) {
+    if (isErrno(e, 'EINVAL') && program.expectedAttachType !== attachType)
+      throw new AttachError(
+        where,
+        `the kernel refused the link (EINVAL): ${describeProgram(program)} must be loaded with expectedAttachType ${attachTypeLabel(attachType)}`,
+        { cause: e },
+      );
+    throw e;
+  }
+}
+
 /** Options of {@link attachUprobeMulti}. */
 export interface UprobeMultiOptions {
   /** Path of the executable or library. */
@@ -138,7 +159,9 @@ export interface UprobeMultiOptions {
 
 /**
  * Attaches a `kprobe` program loaded with expected attach type `TRACE_UPROBE_MULTI`
- * to many uprobes in one bpf_link (kernel 6.6+).
+ * (`TRACE_UPROBE_SESSION` with `session`) to many uprobes in one bpf_link (kernel 6.6+).
+ * @throws AttachError for a program loaded with another expected attach type, a missing file or
+ *   an offset outside it; SymbolNotFoundError for a symbol the file does not have
  */
 export function attachUprobeMulti(program: Program, o: UprobeMultiOptions): Link {
   const where = `uprobe_multi on '${o.path}'`;
@@ -148,17 +171,26 @@ export function attachUprobeMulti(program: Program, o: UprobeMultiOptions): Link
   const offsets = [...(o.symbols ?? []).map((s) => elf!.symbolOffset(s)), ...(o.offsets ?? []).map(BigInt)];
   if (offsets.length === 0)
     throw new BpfArgumentError('uprobe_multi options', `give at least one symbol or offset for ${o.path}`);
-  const fd = linkCreate({
-    progFd: program.fd,
-    targetFd: 0,
-    attachType: o.session ? BpfAttachType.TRACE_UPROBE_SESSION : BpfAttachType.TRACE_UPROBE_MULTI,
-    uprobeMulti: {
-      path: o.path,
-      offsets: BigUint64Array.from(offsets),
-      ...(o.cookies && { cookies: BigUint64Array.from(o.cookies.map(BigInt)) }),
-      flags: o.retprobe ? BpfUprobeMultiFlag.RETURN : 0,
-      pid: o.pid ?? 0,
-    },
-  });
-  return new Link({ kind: 'uprobe_multi', fd });
+  for (const offset of offsets) requireOffsetInFile(o.path, offset, where);
+  const attachType = o.session ? BpfAttachType.TRACE_UPROBE_SESSION : BpfAttachType.TRACE_UPROBE_MULTI;
+  if (program.expectedAttachType !== undefined && program.expectedAttachType !== attachType)
+    throw new AttachError(
+      where,
+      `${describeProgram(program)} was loaded with expected attach type ${attachTypeLabel(program.expectedAttachType)}; a ${o.session ? 'session' : 'uprobe_multi'} link needs expectedAttachType ${attachTypeLabel(attachType)}`,
+    );
+  const fd = explainUprobeMulti(program, where, attachType, () =>
+    linkCreate({
+      progFd: program.fd,
+      targetFd: 0,
+      attachType,
+      uprobeMulti: {
+        path: o.path,
+        offsets: BigUint64Array.from(offsets),
+        ...(o.cookies && { cookies: BigUint64Array.from(o.cookies.map(BigInt)) }),
+        flags: o.retprobe ? BpfUprobeMultiFlag.RETURN : 0,
+        pid: o.pid ?? 0,
+      },
+    }),
+  );
+  return new Link({ kind: 'uprobe_multi', fd, fixedProgram: noProgramSwap('a uprobe_multi') });
 }

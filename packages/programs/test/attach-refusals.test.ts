@@ -1,0 +1,350 @@
+import { mkdirSync, rmdirSync } from 'node:fs';
+import {
+  BpfArgumentError,
+  BpfAttachType,
+  BpfMapType,
+  BpfProgType,
+  BpfSyscallError,
+  close,
+  mapCreate,
+} from '@ts-ebpf/syscall';
+import { catalog, describeKernel, leakedFds, openFds } from '@ts-ebpf/test-utils';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import {
+  AttachError,
+  attachCgroup,
+  attachNetfilter,
+  attachNetns,
+  attachRawTracepoint,
+  attachSockmap,
+  attachUprobeMulti,
+  type Link,
+  LinkOperationError,
+  NfInetHook,
+  NfProto,
+  Program,
+} from '../src/index.js';
+import { returns } from './helpers.js';
+
+const cgroup = `/sys/fs/cgroup/unified/ts-ebpf-attach-refusals-${process.pid}`;
+
+/** Loads a program of `type`, runs `fn` with it and closes it. */
+function withProgram<T>(type: number, fn: (p: Program) => T, expectedAttachType?: number, name?: string): T {
+  using p = Program.load({
+    type,
+    instructions: returns(type === BpfProgType.NETFILTER || type === BpfProgType.CGROUP_SKB ? 1 : 0),
+    ...(expectedAttachType !== undefined && { expectedAttachType }),
+    ...(name !== undefined && { name }),
+  });
+  return fn(p);
+}
+
+/** Runs `fn` with a map of `mapType` (u32 keys and values), closed after. */
+function withMap<T>(mapType: number, fn: (fd: number) => T): T {
+  const fd = mapCreate({ mapType, keySize: 4, valueSize: 4, maxEntries: 4 });
+  try {
+    return fn(fd);
+  } finally {
+    close(fd);
+  }
+}
+
+/** Attaches and closes right away (reached only when the mistake is not caught). */
+const closeLink = (link: Link) => link.close();
+
+const netfilter = (o: Parameters<typeof attachNetfilter>[1]) => () =>
+  withProgram(BpfProgType.NETFILTER, (p) => closeLink(attachNetfilter(p, o)), BpfAttachType.NETFILTER);
+
+/** Attaches `program`, then `update`s the link with itself, closing the link either way. */
+function updateSelf(link: Link, program: Program): void {
+  try {
+    link.update(program);
+  } finally {
+    link.close();
+  }
+}
+
+describeKernel('programs: attach input the kernel refuses, caught or explained', () => {
+  beforeAll(() => mkdirSync(cgroup, { recursive: true }));
+  afterAll(() => rmdirSync(cgroup));
+
+  catalog([
+    {
+      what: 'a netfilter priority of INT_MIN (netfilter keeps it; the kernel says ERANGE)',
+      act: netfilter({ hook: NfInetHook.LOCAL_IN, priority: -(2 ** 31) }),
+      error: BpfArgumentError,
+      names: ['netfilter priority', '-2147483648', 'INT_MIN'],
+    },
+    {
+      what: 'a netfilter priority of INT_MAX (conntrack confirm; the kernel says ERANGE)',
+      act: netfilter({ hook: NfInetHook.LOCAL_IN, priority: 2 ** 31 - 1 }),
+      error: BpfArgumentError,
+      names: ['netfilter priority', '2147483647', 'INT_MAX'],
+    },
+    {
+      what: 'a netfilter priority that is no 32-bit integer (it was truncated silently)',
+      act: netfilter({ hook: NfInetHook.LOCAL_IN, priority: 2 ** 40 }),
+      error: BpfArgumentError,
+      names: ['netfilter priority', String(2 ** 40)],
+    },
+    {
+      what: 'a fractional netfilter priority',
+      act: netfilter({ hook: NfInetHook.LOCAL_IN, priority: 1.5 }),
+      error: BpfArgumentError,
+      names: ['netfilter priority', '1.5'],
+    },
+    {
+      what: 'defrag with a priority that runs before defragmentation (the kernel says ERANGE)',
+      act: netfilter({ hook: NfInetHook.PRE_ROUTING, priority: -400, defrag: true }),
+      error: BpfArgumentError,
+      names: ['-400', 'defrag', 'NF_IP_PRI_CONNTRACK_DEFRAG'],
+    },
+    {
+      what: 'a netfilter family other than IPv4/IPv6 (the kernel says EAFNOSUPPORT)',
+      act: netfilter({ hook: NfInetHook.LOCAL_IN, pf: NfProto.BRIDGE }),
+      error: BpfArgumentError,
+      names: ['netfilter pf', 'BRIDGE', 'IPV4', 'IPV6'],
+    },
+    {
+      what: 'a netfilter hook past POST_ROUTING (the kernel says EPROTO)',
+      act: netfilter({ hook: 7 }),
+      error: BpfArgumentError,
+      names: ['netfilter hook', '7', 'POST_ROUTING'],
+    },
+    {
+      what: 'update() of a netfilter link (the kernel has no swap: EOPNOTSUPP)',
+      act: () =>
+        withProgram(
+          BpfProgType.NETFILTER,
+          (p) => updateSelf(attachNetfilter(p, { hook: NfInetHook.LOCAL_IN }), p),
+          BpfAttachType.NETFILTER,
+        ),
+      error: LinkOperationError,
+      names: ['update', 'netfilter', 'close this link'],
+    },
+    {
+      what: 'update() of a raw tracepoint link (the kernel has no swap: a bare EINVAL)',
+      act: () =>
+        withProgram(BpfProgType.RAW_TRACEPOINT, (p) => updateSelf(attachRawTracepoint(p, 'sys_enter'), p)),
+      error: LinkOperationError,
+      names: ['update', 'raw tracepoint'],
+    },
+    {
+      what: 'a network namespace path that is a directory',
+      act: () =>
+        withProgram(BpfProgType.SK_LOOKUP, (p) => closeLink(attachNetns(p, '/tmp')), BpfAttachType.SK_LOOKUP),
+      error: AttachError,
+      names: ["network namespace '/tmp'", 'nsfs'],
+    },
+    {
+      what: 'a namespace file of another kind given as a network namespace (kernel EINVAL)',
+      act: () =>
+        withProgram(
+          BpfProgType.SK_LOOKUP,
+          (p) => closeLink(attachNetns(p, '/proc/self/ns/mnt')),
+          BpfAttachType.SK_LOOKUP,
+        ),
+      error: AttachError,
+      names: ["network namespace '/proc/self/ns/mnt'", 'not a network namespace'],
+      cause: BpfSyscallError,
+    },
+    {
+      what: 'an sk_lookup program attached as FLOW_DISSECTOR',
+      act: () =>
+        withProgram(
+          BpfProgType.SK_LOOKUP,
+          (p) => closeLink(attachNetns(p, '/proc/self/ns/net', BpfAttachType.FLOW_DISSECTOR)),
+          BpfAttachType.SK_LOOKUP,
+        ),
+      error: AttachError,
+      names: ['SK_LOOKUP', 'FLOW_DISSECTOR', 'takes FLOW_DISSECTOR programs'],
+    },
+    {
+      what: 'an sk_msg program attached to a sockmap as STREAM_PARSER',
+      act: () =>
+        withMap(BpfMapType.SOCKMAP, (m) =>
+          withProgram(BpfProgType.SK_MSG, (p) =>
+            closeLink(attachSockmap(p, m, { attachType: BpfAttachType.SK_SKB_STREAM_PARSER })),
+          ),
+        ),
+      error: AttachError,
+      names: ['sockmap fd', 'SK_MSG', 'SK_SKB_STREAM_PARSER', 'takes SK_SKB programs'],
+    },
+    {
+      what: 'an sk_skb program attached to a sockmap as MSG_VERDICT',
+      act: () =>
+        withMap(BpfMapType.SOCKHASH, (m) =>
+          withProgram(BpfProgType.SK_SKB, (p) =>
+            closeLink(attachSockmap(p, m, { attachType: BpfAttachType.SK_MSG_VERDICT })),
+          ),
+        ),
+      error: AttachError,
+      names: ['SK_SKB', 'SK_MSG_VERDICT', 'takes SK_MSG programs'],
+    },
+    {
+      what: 'an attach type no sockmap has',
+      act: () =>
+        withMap(BpfMapType.SOCKMAP, (m) =>
+          withProgram(BpfProgType.SK_SKB, (p) =>
+            closeLink(attachSockmap(p, m, { attachType: BpfAttachType.XDP })),
+          ),
+        ),
+      error: BpfArgumentError,
+      names: ['attachType', 'XDP', 'SK_SKB_STREAM_PARSER'],
+    },
+    {
+      what: 'an sk_skb program attached to an array map (the kernel says EINVAL, then EOPNOTSUPP)',
+      act: () =>
+        withMap(BpfMapType.ARRAY, (m) =>
+          withProgram(BpfProgType.SK_SKB, (p) => closeLink(attachSockmap(p, m))),
+        ),
+      error: AttachError,
+      names: ['sockmap fd', 'ARRAY', 'SOCKMAP or SOCKHASH'],
+    },
+    {
+      what: 'a second sk_skb verdict program on one sockmap (kernel EBUSY)',
+      act: () =>
+        withMap(BpfMapType.SOCKMAP, (m) =>
+          withProgram(BpfProgType.SK_SKB, (p) => {
+            using _first = attachSockmap(p, m);
+            closeLink(attachSockmap(p, m));
+          }),
+        ),
+      error: AttachError,
+      names: ['sockmap fd', 'already attached', 'SK_SKB_STREAM_VERDICT'],
+      cause: BpfSyscallError,
+    },
+    {
+      what: "a sockmap 'via' that is none of the choices",
+      act: () =>
+        withMap(BpfMapType.SOCKMAP, (m) =>
+          withProgram(BpfProgType.SK_SKB, (p) =>
+            closeLink(attachSockmap(p, m, { via: 'links' as unknown as 'link' })),
+          ),
+        ),
+      error: BpfArgumentError,
+      names: ['via', '"links"', "'auto'"],
+    },
+    {
+      what: "replace with cgroup mode 'link' (it was passed over silently)",
+      act: () =>
+        withProgram(
+          BpfProgType.CGROUP_SKB,
+          (p) => closeLink(attachCgroup(p, cgroup, { replace: p })),
+          BpfAttachType.CGROUP_INET_EGRESS,
+        ),
+      error: BpfArgumentError,
+      names: ['replace', "'link'", 'update()'],
+    },
+    {
+      what: "replace with cgroup mode 'override' (the kernel's EINVAL blamed the attach type)",
+      act: () =>
+        withProgram(
+          BpfProgType.CGROUP_SKB,
+          (p) => closeLink(attachCgroup(p, cgroup, { mode: 'override', replace: p })),
+          BpfAttachType.CGROUP_INET_EGRESS,
+        ),
+      error: BpfArgumentError,
+      names: ['replace', "'override'", 'ALLOW_MULTI'],
+    },
+    {
+      what: 'a cgroup_skb program attached as CGROUP_INET4_BIND',
+      act: () =>
+        withProgram(
+          BpfProgType.CGROUP_SKB,
+          (p) => closeLink(attachCgroup(p, cgroup, { attachType: BpfAttachType.CGROUP_INET4_BIND })),
+          BpfAttachType.CGROUP_INET_EGRESS,
+        ),
+      error: AttachError,
+      names: [cgroup, 'CGROUP_SKB', 'CGROUP_INET4_BIND', 'takes CGROUP_SOCK_ADDR programs'],
+    },
+    {
+      what: 'a sock_addr program loaded for bind4 attached as connect4',
+      act: () =>
+        withProgram(
+          BpfProgType.CGROUP_SOCK_ADDR,
+          (p) => closeLink(attachCgroup(p, cgroup, { attachType: BpfAttachType.CGROUP_INET4_CONNECT })),
+          BpfAttachType.CGROUP_INET4_BIND,
+          'bind4',
+        ),
+      error: AttachError,
+      names: ["program 'bind4'", 'CGROUP_INET4_BIND', 'CGROUP_INET4_CONNECT', 'expectedAttachType'],
+    },
+    {
+      what: 'an attach type that is no cgroup one',
+      act: () =>
+        withProgram(
+          BpfProgType.CGROUP_SKB,
+          (p) => closeLink(attachCgroup(p, cgroup, { attachType: BpfAttachType.XDP })),
+          BpfAttachType.CGROUP_INET_EGRESS,
+        ),
+      error: BpfArgumentError,
+      names: ['attachType', 'XDP', 'CGROUP_INET_INGRESS'],
+    },
+    {
+      what: 'a uprobe_multi offset past the end of the file (kernel EINVAL)',
+      act: () =>
+        withProgram(
+          BpfProgType.KPROBE,
+          (p) => closeLink(attachUprobeMulti(p, { path: '/bin/true', offsets: [0x10000000] })),
+          BpfAttachType.TRACE_UPROBE_MULTI,
+        ),
+      error: AttachError,
+      names: ["uprobe_multi on '/bin/true'", '0x10000000'],
+    },
+    {
+      what: 'a uprobe_multi program loaded without expectedAttachType (kernel EINVAL)',
+      act: () =>
+        withProgram(BpfProgType.KPROBE, (p) =>
+          closeLink(attachUprobeMulti(p, { path: '/bin/true', offsets: [0x1000] })),
+        ),
+      error: AttachError,
+      names: ["uprobe_multi on '/bin/true'", 'expectedAttachType TRACE_UPROBE_MULTI'],
+      cause: BpfSyscallError,
+    },
+    {
+      what: 'a uprobe_multi program loaded as a session, attached as uprobe_multi',
+      act: () =>
+        withProgram(
+          BpfProgType.KPROBE,
+          (p) => closeLink(attachUprobeMulti(p, { path: '/bin/true', offsets: [0x1000] })),
+          BpfAttachType.TRACE_UPROBE_SESSION,
+        ),
+      error: AttachError,
+      names: ['TRACE_UPROBE_SESSION', 'expectedAttachType TRACE_UPROBE_MULTI'],
+    },
+  ]);
+
+  it('the attach types the checks let through still attach (cgroup, sockmap parser, netfilter with defrag)', () => {
+    const before = openFds();
+    withProgram(
+      BpfProgType.CGROUP_SOCK_ADDR,
+      (p) => closeLink(attachCgroup(p, cgroup, { attachType: BpfAttachType.CGROUP_INET4_BIND })),
+      BpfAttachType.CGROUP_INET4_BIND,
+    );
+    withProgram(BpfProgType.CGROUP_SKB, (p) => {
+      using first = attachCgroup(p, cgroup, { mode: 'multi', attachType: BpfAttachType.CGROUP_INET_EGRESS });
+      using second = attachCgroup(p, cgroup, {
+        mode: 'multi',
+        attachType: BpfAttachType.CGROUP_INET_INGRESS,
+      });
+      expect([first.kind, second.kind]).toEqual(['cgroup-attach', 'cgroup-attach']);
+    });
+    withMap(BpfMapType.SOCKMAP, (m) =>
+      withProgram(BpfProgType.SK_SKB, (p) => {
+        using parser = attachSockmap(p, m, { attachType: BpfAttachType.SK_SKB_STREAM_PARSER });
+        parser.update(p);
+        expect(parser.info()).toMatchObject({ attachType: 'SK_SKB_STREAM_PARSER' });
+      }),
+    );
+    withProgram(
+      BpfProgType.NETFILTER,
+      (p) => {
+        using l = attachNetfilter(p, { hook: NfInetHook.PRE_ROUTING, priority: -399, defrag: true });
+        expect(l.info()).toMatchObject({ type: 'netfilter', priority: -399 });
+      },
+      BpfAttachType.NETFILTER,
+    );
+    expect(leakedFds(before)).toEqual([]);
+  });
+});

@@ -1,4 +1,5 @@
-import { mkdirSync, rmdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmdirSync } from 'node:fs';
+import { parseElf, SegmentType } from '@ts-ebpf/elf-reader';
 import {
   BpfArgumentError,
   BpfAttachType,
@@ -14,15 +15,19 @@ import {
   AttachError,
   attachCgroup,
   attachNetfilter,
+  attachNetkit,
   attachNetns,
   attachRawTracepoint,
   attachSockmap,
+  attachTracepoint,
+  attachUprobe,
   attachUprobeMulti,
   type Link,
   LinkOperationError,
   NfInetHook,
   NfProto,
   Program,
+  TracepointNotFoundError,
 } from '../src/index.js';
 import { returns } from './helpers.js';
 
@@ -48,6 +53,18 @@ function withMap<T>(mapType: number, fn: (fd: number) => T): T {
     close(fd);
   }
 }
+
+/** The file offset where /bin/true's executable segment starts. */
+function textOffset(): number {
+  const text = parseElf(readFileSync('/bin/true')).segments.find(
+    (s) => s.type === SegmentType.LOAD && (s.flags & 1) !== 0,
+  );
+  if (!text) throw new Error('/bin/true has no executable segment');
+  return Number(text.offset);
+}
+
+/** A pid no process has: pids are below pid_max. */
+const pidMax = () => Number(readFileSync('/proc/sys/kernel/pid_max', 'utf8'));
 
 /** Attaches and closes right away (reached only when the mistake is not caught). */
 const closeLink = (link: Link) => link.close();
@@ -293,10 +310,56 @@ describeKernel('programs: attach input the kernel refuses, caught or explained',
       names: ["uprobe_multi on '/bin/true'", '0x10000000'],
     },
     {
+      what: 'a uprobe at an offset in the ELF header, no executable segment (the kernel takes it; it never fires)',
+      act: () =>
+        withProgram(BpfProgType.KPROBE, (p) =>
+          closeLink(attachUprobe(p, { path: '/bin/true', offset: 0x100 })),
+        ),
+      error: AttachError,
+      names: ["uprobe on '/bin/true'", 'offset 0x100', 'not in an executable segment'],
+    },
+    {
+      what: 'a uprobe_multi offset in the ELF header',
+      act: () =>
+        withProgram(
+          BpfProgType.KPROBE,
+          (p) => closeLink(attachUprobeMulti(p, { path: '/bin/true', offsets: [textOffset(), 0x100] })),
+          BpfAttachType.TRACE_UPROBE_MULTI,
+        ),
+      error: AttachError,
+      names: ["uprobe_multi on '/bin/true'", 'offset 0x100', 'not in an executable segment'],
+    },
+    {
+      what: 'a uprobe for a pid no process has (perf_event_open ESRCH)',
+      act: () =>
+        withProgram(BpfProgType.KPROBE, (p) =>
+          closeLink(attachUprobe(p, { path: '/bin/true', offset: textOffset(), pid: pidMax() })),
+        ),
+      error: AttachError,
+      names: [`pid ${pidMax()}`, 'no process'],
+      cause: BpfSyscallError,
+    },
+    {
+      what: 'a tracepoint event that does not exist (the message names the tracefs path)',
+      act: () =>
+        withProgram(BpfProgType.TRACEPOINT, (p) => closeLink(attachTracepoint(p, 'sched', 'no_such_event'))),
+      error: TracepointNotFoundError,
+      names: ["'sched'", "'no_such_event'", /\/events\/sched\/no_such_event\)$/],
+    },
+    {
+      what: 'a netkit side that is none of the choices (it read as attach type undefined)',
+      act: () =>
+        withProgram(BpfProgType.SCHED_CLS, (p) =>
+          closeLink(attachNetkit(p, 'lo', 'both' as unknown as 'peer')),
+        ),
+      error: BpfArgumentError,
+      names: ['netkit side', '"both"', "'primary'", "'peer'"],
+    },
+    {
       what: 'a uprobe_multi program loaded without expectedAttachType (kernel EINVAL)',
       act: () =>
         withProgram(BpfProgType.KPROBE, (p) =>
-          closeLink(attachUprobeMulti(p, { path: '/bin/true', offsets: [0x1000] })),
+          closeLink(attachUprobeMulti(p, { path: '/bin/true', offsets: [textOffset()] })),
         ),
       error: AttachError,
       names: ["uprobe_multi on '/bin/true'", 'expectedAttachType TRACE_UPROBE_MULTI'],
@@ -307,7 +370,7 @@ describeKernel('programs: attach input the kernel refuses, caught or explained',
       act: () =>
         withProgram(
           BpfProgType.KPROBE,
-          (p) => closeLink(attachUprobeMulti(p, { path: '/bin/true', offsets: [0x1000] })),
+          (p) => closeLink(attachUprobeMulti(p, { path: '/bin/true', offsets: [textOffset()] })),
           BpfAttachType.TRACE_UPROBE_SESSION,
         ),
       error: AttachError,

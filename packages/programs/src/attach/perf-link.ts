@@ -8,6 +8,7 @@ import {
   PerfIoctl,
   perfEventOpen,
 } from '@ts-ebpf/syscall';
+import { AttachError } from '../errors.js';
 import { Link, noProgramSwap } from '../link.js';
 import type { Program } from '../program.js';
 
@@ -67,5 +68,13 @@ export function openAndAttach(
   cpu: number,
   o: PerfAttachOptions = {},
 ): Link {
-  return attachToPerfEvent(kind, program, perfEventOpen(attr, pid, cpu), o);
+  let fd: number;
+  try {
+    fd = perfEventOpen(attr, pid, cpu);
+  } catch (e) {
+    if (e instanceof BpfSyscallError && e.code === 'ESRCH')
+      throw new AttachError(`${kind} for pid ${pid}`, `there is no process with pid ${pid}`, { cause: e });
+    throw e;
+  }
+  return attachToPerfEvent(kind, program, fd, o);
 }

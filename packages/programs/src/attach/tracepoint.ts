@@ -47,8 +47,11 @@ export function tracepointId(category: string, name: string): number {
       throw new AttachError(`tracepoint ${category}/${name}`, `cannot read its id from tracefs`, {
         cause: e,
       });
-    throw new TracepointNotFoundError(category, name, existsSync(`${tracefs}/events/${category}`), {
+    const categoryDir = `${tracefs}/events/${category}`;
+    const categoryExists = existsSync(categoryDir);
+    throw new TracepointNotFoundError(category, name, categoryExists, {
       cause: e,
+      path: categoryExists ? `${categoryDir}/${name}` : categoryDir,
     });
   }
 }

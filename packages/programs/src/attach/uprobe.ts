@@ -12,7 +12,7 @@ import { AttachError, ProbeUnsupportedError } from '../errors.js';
 import { Link, noProgramSwap } from '../link.js';
 import { attachTypeLabel } from '../names.js';
 import type { Program } from '../program.js';
-import { describeProgram, isErrno, requireFile, requireOffsetInFile, requireProgramType } from './check.js';
+import { describeProgram, isErrno, requireFile, requireProbeOffset, requireProgramType } from './check.js';
 import { openAndAttach, type PerfAttachOptions } from './perf-link.js';
 import { attachProbeEvent, PROBE_EVENT_GROUP, probeEventName } from './probe-events.js';
 
@@ -91,7 +91,7 @@ export function attachUprobe(program: Program, o: UprobeOptions): Link {
   const pmu = pmuType('uprobe');
   const pid = o.pid ?? -1;
   const offset = uprobeOffset(o);
-  requireOffsetInFile(o.path, offset, where);
+  requireProbeOffset(o.path, offset, where);
   if (pmu !== undefined && o.via !== 'tracefs') {
     const attr = uprobePerfAttr(pmu, o.path, offset, o.retprobe ?? false, o.refCtrOffset);
     return openAndAttach(kind, program, attr, pid, pid === -1 ? 0 : -1, o);
@@ -171,7 +171,7 @@ export function attachUprobeMulti(program: Program, o: UprobeMultiOptions): Link
   const offsets = [...(o.symbols ?? []).map((s) => elf!.symbolOffset(s)), ...(o.offsets ?? []).map(BigInt)];
   if (offsets.length === 0)
     throw new BpfArgumentError('uprobe_multi options', `give at least one symbol or offset for ${o.path}`);
-  for (const offset of offsets) requireOffsetInFile(o.path, offset, where);
+  for (const offset of offsets) requireProbeOffset(o.path, offset, where, elf);
   const attachType = o.session ? BpfAttachType.TRACE_UPROBE_SESSION : BpfAttachType.TRACE_UPROBE_MULTI;
   if (program.expectedAttachType !== undefined && program.expectedAttachType !== attachType)
     throw new AttachError(

@@ -3,6 +3,7 @@ import {
   BpfAttachFlag,
   BpfQueryFlag,
   close,
+  dupFd,
   linkCreate,
   type ProgQueryResult,
   progAttach,
@@ -84,15 +85,20 @@ export function attachCgroup(program: Program, cgroup: FdTarget, o: CgroupAttach
   if (typeof cgroup === 'string') requireCgroupDir(cgroup);
   const target = openTarget(cgroup, true);
   const extraFds = target.owned ? [target.fd] : [];
+  let dup: number | undefined;
   try {
     if (mode === 'link') {
       const fd = linkCreate({ progFd: program.fd, targetFd: target.fd, attachType, flags: o.flags ?? 0 });
       return new Link({ kind: 'cgroup', fd, extraFds });
     }
+    // A legacy attachment is undone through the cgroup fd: hold one of our own, so the detach
+    // reaches this cgroup even after the caller closed theirs and the number was reused.
+    if (!target.owned) dup = dupFd(target.fd);
+    const cgroupFd = dup ?? target.fd;
     let flags = MODE_FLAGS[mode] | (o.flags ?? 0);
     if (o.replace) flags |= BpfAttachFlag.REPLACE;
     progAttach({
-      targetFd: target.fd,
+      targetFd: cgroupFd,
       attachBpfFd: program.fd,
       attachType,
       attachFlags: flags,
@@ -102,16 +108,16 @@ export function attachCgroup(program: Program, cgroup: FdTarget, o: CgroupAttach
     let attached = holdProgram(program);
     return new Link({
       kind: 'cgroup-attach',
-      extraFds,
+      extraFds: [cgroupFd],
       detach: () => {
-        progDetach({ targetFd: target.fd, attachBpfFd: attached.fd, attachType });
+        progDetach({ targetFd: cgroupFd, attachBpfFd: attached.fd, attachType });
         attached.close();
       },
       update: (next) => {
         const nextRef = holdProgram(next);
         try {
           progAttach({
-            targetFd: target.fd,
+            targetFd: cgroupFd,
             attachBpfFd: next.fd,
             attachType,
             attachFlags:
@@ -128,6 +134,7 @@ export function attachCgroup(program: Program, cgroup: FdTarget, o: CgroupAttach
     });
   } catch (e) {
     if (target.owned) close(target.fd);
+    if (dup !== undefined) close(dup);
     throw explainCgroupAttach(e, program, where, attachType);
   }
 }

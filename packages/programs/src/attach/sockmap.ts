@@ -97,15 +97,24 @@ export function attachSockmap(program: Program, map: MapTarget, o: SockmapAttach
         if (via === 'link' || !isErrno(e, 'EINVAL')) throw e;
       }
     }
-    progAttach({ targetFd: target, attachBpfFd: program.fd, attachType });
   } catch (e) {
+    throw explainSockmapAttach(e, where, attachType);
+  }
+  // The detach goes through the map fd: a reference of our own reaches this map even after the
+  // caller closed theirs and the number was reused.
+  const heldMap = dupFd(target);
+  try {
+    progAttach({ targetFd: heldMap, attachBpfFd: program.fd, attachType });
+  } catch (e) {
+    close(heldMap);
     throw explainSockmapAttach(e, where, attachType);
   }
   const attached = holdProgram(program);
   return new Link({
     kind: 'sockmap-attach',
+    extraFds: [heldMap],
     detach: () => {
-      progDetach({ targetFd: target, attachBpfFd: attached.fd, attachType });
+      progDetach({ targetFd: heldMap, attachBpfFd: attached.fd, attachType });
       attached.close();
     },
   });

@@ -109,8 +109,18 @@ export class Link implements Disposable {
 
   /** The bpf_link fd. @throws LinkOperationError for legacy attachments, ObjectClosedError after close */
   get fd(): number {
+    return this.#linkFd('get the fd of');
+  }
+
+  /** The bpf_link fd, for `operation`. @throws LinkOperationError naming it for legacy attachments */
+  #linkFd(operation: string): number {
     this.#check();
-    if (!this.#fd) throw new LinkOperationError(this.kind, 'get the fd of', 'it is not a bpf_link');
+    if (!this.#fd)
+      throw new LinkOperationError(
+        this.kind,
+        operation,
+        'it is not a bpf_link (a legacy attachment: PROG_ATTACH, netlink, ioctl or setsockopt)',
+      );
     return this.#fd.fd;
   }
 
@@ -120,12 +130,12 @@ export class Link implements Disposable {
 
   /** The kernel's link info, decoded per link type (see {@link LinkInfo}). */
   info(): LinkInfo {
-    return readLinkInfo(this.fd);
+    return readLinkInfo(this.#linkFd('read the info of'));
   }
 
   /** Pins the bpf_link at `path` on bpffs: it stays attached after this process exits. */
   pin(path: string): void {
-    pinObject(this.fd, path);
+    pinObject(this.#linkFd('pin'), path);
   }
 
   /**

@@ -232,6 +232,19 @@ describeKernel('programs: attach input the kernel refuses, caught or explained',
       cause: BpfSyscallError,
     },
     {
+      what: 'an SK_SKB_VERDICT program on a sockmap that has a STREAM_VERDICT one (kernel EBUSY)',
+      act: () =>
+        withMap(BpfMapType.SOCKMAP, (m) =>
+          withProgram(BpfProgType.SK_SKB, (p) => {
+            using _stream = attachSockmap(p, m, { attachType: BpfAttachType.SK_SKB_STREAM_VERDICT });
+            closeLink(attachSockmap(p, m, { attachType: BpfAttachType.SK_SKB_VERDICT }));
+          }),
+        ),
+      error: AttachError,
+      names: ['SK_SKB_VERDICT or SK_SKB_STREAM_VERDICT', 'exclude each other'],
+      cause: BpfSyscallError,
+    },
+    {
       what: "a sockmap 'via' that is none of the choices",
       act: () =>
         withMap(BpfMapType.SOCKMAP, (m) =>
@@ -297,6 +310,32 @@ describeKernel('programs: attach input the kernel refuses, caught or explained',
         ),
       error: BpfArgumentError,
       names: ['attachType', 'XDP', 'CGROUP_INET_INGRESS'],
+    },
+    {
+      what: 'pin() of a legacy cgroup attachment (the message named getting the fd)',
+      act: () =>
+        withProgram(
+          BpfProgType.CGROUP_SKB,
+          (p) => {
+            using link = attachCgroup(p, cgroup, { mode: 'multi' });
+            link.pin('/sys/fs/bpf/ts-ebpf-never-pinned');
+          },
+          BpfAttachType.CGROUP_INET_EGRESS,
+        ),
+      error: LinkOperationError,
+      names: ['cannot pin a cgroup-attach attachment', 'not a bpf_link'],
+    },
+    {
+      what: 'info() of a legacy sockmap attachment',
+      act: () =>
+        withMap(BpfMapType.SOCKMAP, (m) =>
+          withProgram(BpfProgType.SK_SKB, (p) => {
+            using link = attachSockmap(p, m, { via: 'attach' });
+            link.info();
+          }),
+        ),
+      error: LinkOperationError,
+      names: ['cannot read the info of a sockmap-attach attachment', 'not a bpf_link'],
     },
     {
       what: 'a uprobe_multi offset past the end of the file (kernel EINVAL)',

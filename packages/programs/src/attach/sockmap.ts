@@ -60,12 +60,18 @@ function requireSockMap(fd: number, where: string): void {
     );
 }
 
+/** The verdict attach type that excludes each (sock_map_prog_link_lookup in net/core/sock_map.c). */
+const VERDICT_RIVAL: ReadonlyMap<number, number> = new Map([
+  [BpfAttachType.SK_SKB_STREAM_VERDICT, BpfAttachType.SK_SKB_VERDICT],
+  [BpfAttachType.SK_SKB_VERDICT, BpfAttachType.SK_SKB_STREAM_VERDICT],
+]);
+
 /** Gives the kernel's refusal its cause where the errno tells it. */
 function explainSockmapAttach(e: unknown, where: string, attachType: number): unknown {
   if (isErrno(e, 'EBUSY'))
     return new AttachError(
       where,
-      `a program is already attached to the map as ${attachTypeLabel(attachType)} (one per attach type and map; close its link first, or update() it)`,
+      `a program is already attached to the map as ${attachTypeLabel(attachType)}${VERDICT_RIVAL.has(attachType) ? ` or ${attachTypeLabel(VERDICT_RIVAL.get(attachType) as number)} (the two verdict types exclude each other)` : ''}: one program per attach type and map; close its link first, or update() it`,
       { cause: e },
     );
   return e;

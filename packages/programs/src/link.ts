@@ -18,9 +18,12 @@ import type { Program } from './program.js';
 export class LinkOperationError extends EbpfError {
   /** The link kind (`'xdp-netlink'`, `'cgroup-attach'`, …). */
   readonly kind: string;
-  /** @param kind - link kind; @param operation - what was attempted; @param why - why it cannot be done */
-  constructor(kind: string, operation: string, why: string) {
-    super(`cannot ${operation} a ${kind} attachment: ${why}`);
+  /**
+   * @param kind - link kind; @param operation - what was attempted; @param why - why it cannot be done
+   * @param options - `cause`: the error this one explains
+   */
+  constructor(kind: string, operation: string, why: string, options?: ErrorOptions) {
+    super(`cannot ${operation} a ${kind} attachment: ${why}`, options);
     this.kind = kind;
   }
 }

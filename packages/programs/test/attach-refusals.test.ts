@@ -312,6 +312,56 @@ describeKernel('programs: attach input the kernel refuses, caught or explained',
       names: ['attachType', 'XDP', 'CGROUP_INET_INGRESS'],
     },
     {
+      what: "one program attached twice with mode 'multi' (kernel EINVAL; it was blamed on the attach type)",
+      act: () =>
+        withProgram(
+          BpfProgType.CGROUP_SKB,
+          (p) => {
+            using _first = attachCgroup(p, cgroup, { mode: 'multi' });
+            closeLink(attachCgroup(p, cgroup, { mode: 'multi' }));
+          },
+          BpfAttachType.CGROUP_INET_EGRESS,
+        ),
+      error: AttachError,
+      names: [cgroup, 'already attached to this hook', "mode 'multi' takes each program once"],
+      cause: BpfSyscallError,
+    },
+    {
+      what: "closing an 'exclusive' attachment a later exclusive attach replaced (kernel ENOENT)",
+      act: () =>
+        withProgram(
+          BpfProgType.CGROUP_SKB,
+          (p) =>
+            withProgram(
+              BpfProgType.CGROUP_SKB,
+              (q) => {
+                const replaced = attachCgroup(p, cgroup, { mode: 'exclusive' });
+                using _later = attachCgroup(q, cgroup, { mode: 'exclusive' });
+                replaced.close();
+              },
+              BpfAttachType.CGROUP_INET_EGRESS,
+            ),
+          BpfAttachType.CGROUP_INET_EGRESS,
+        ),
+      error: LinkOperationError,
+      names: ['cannot detach a cgroup-attach attachment', cgroup, "a later 'exclusive' attach replaced it"],
+      cause: BpfSyscallError,
+    },
+    {
+      what: 'closing a sockmap PROG_ATTACH that was detached already (kernel ENOENT) leaves no fd',
+      act: () =>
+        withMap(BpfMapType.SOCKMAP, (m) =>
+          withProgram(BpfProgType.SK_SKB, (p) => {
+            const first = attachSockmap(p, m, { via: 'attach' });
+            const second = attachSockmap(p, m, { via: 'attach' });
+            first.close();
+            second.close();
+          }),
+        ),
+      error: BpfSyscallError,
+      names: ['BPF_PROG_DETACH', 'ENOENT'],
+    },
+    {
       what: 'pin() of a legacy cgroup attachment (the message named getting the fd)',
       act: () =>
         withProgram(

@@ -11,7 +11,7 @@ import {
   progQuery,
 } from '@ts-ebpf/syscall';
 import { AttachError } from '../errors.js';
-import { holdProgram, Link } from '../link.js';
+import { holdProgram, Link, LinkOperationError } from '../link.js';
 import { attachTypeLabel, progTypeLabel } from '../names.js';
 import type { Program } from '../program.js';
 import { CGROUP_ATTACH_PROGRAM, requireAttachTypeFits } from './attach-type-owner.js';
@@ -110,8 +110,23 @@ export function attachCgroup(program: Program, cgroup: FdTarget, o: CgroupAttach
       kind: 'cgroup-attach',
       extraFds: [cgroupFd],
       detach: () => {
-        progDetach({ targetFd: cgroupFd, attachBpfFd: attached.fd, attachType });
-        attached.close();
+        try {
+          progDetach({ targetFd: cgroupFd, attachBpfFd: attached.fd, attachType });
+        } catch (e) {
+          if (!isErrno(e, 'ENOENT')) throw e;
+          throw new LinkOperationError(
+            'cgroup-attach',
+            'detach',
+            `the program is no longer attached to ${where} as ${attachTypeLabel(attachType)}: ${
+              mode === 'multi'
+                ? 'an attach with `replace` swapped it out'
+                : `a later '${mode}' attach replaced it (exclusive and override attachments hold one program per hook)`
+            }, or it was detached elsewhere`,
+            { cause: e },
+          );
+        } finally {
+          attached.close();
+        }
       },
       update: (next) => {
         const nextRef = holdProgram(next);
@@ -135,18 +150,35 @@ export function attachCgroup(program: Program, cgroup: FdTarget, o: CgroupAttach
   } catch (e) {
     if (target.owned) close(target.fd);
     if (dup !== undefined) close(dup);
-    throw explainCgroupAttach(e, program, where, attachType);
+    throw explainCgroupAttach(e, program, where, attachType, mode, o.replace !== undefined);
   }
 }
 
 /** Gives the kernel's refusal of a cgroup attach its cause, where the errno tells it. */
-function explainCgroupAttach(e: unknown, program: Program, where: string, attachType: number): unknown {
+function explainCgroupAttach(
+  e: unknown,
+  program: Program,
+  where: string,
+  attachType: number,
+  mode: CgroupAttachMode,
+  replacing: boolean,
+): unknown {
   if (isErrno(e, 'EBADF'))
     return new AttachError(where, 'the file descriptor is not a cgroup v2 directory', { cause: e });
   if (isErrno(e, 'EINVAL'))
     return new AttachError(
       where,
-      `${describeProgram(program)} (${progTypeLabel(program.type)}) cannot attach as ${attachTypeLabel(attachType)}: the kernel refused the attach type (it must match the program's expected attach type, and the flags this hook)`,
+      `${describeProgram(program)} (${progTypeLabel(program.type)}) cannot attach as ${attachTypeLabel(attachType)}: the kernel refused it (EINVAL): ${
+        mode === 'multi'
+          ? "the program is already attached to this hook (mode 'multi' takes each program once; attach it through a link, or update() the Link that holds it), or "
+          : ''
+      }\`flags\` has bits this hook does not take, or the program's expected attach type is another one`,
+      { cause: e },
+    );
+  if (isErrno(e, 'ENOENT') && replacing)
+    return new AttachError(
+      where,
+      `the program to replace is not attached to the hook ${attachTypeLabel(attachType)}`,
       { cause: e },
     );
   if (isErrno(e, 'EPERM'))

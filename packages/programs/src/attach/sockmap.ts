@@ -120,8 +120,11 @@ export function attachSockmap(program: Program, map: MapTarget, o: SockmapAttach
     kind: 'sockmap-attach',
     extraFds: [heldMap],
     detach: () => {
-      progDetach({ targetFd: heldMap, attachBpfFd: attached.fd, attachType });
-      attached.close();
+      try {
+        progDetach({ targetFd: heldMap, attachBpfFd: attached.fd, attachType });
+      } finally {
+        attached.close();
+      }
     },
   });
 }

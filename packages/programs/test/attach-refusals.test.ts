@@ -19,7 +19,9 @@ import {
   attachNetns,
   attachRawTracepoint,
   attachSockmap,
+  attachTpBtf,
   attachTracepoint,
+  attachTracing,
   attachUprobe,
   attachUprobeMulti,
   type Link,
@@ -145,6 +147,41 @@ describeKernel('programs: attach input the kernel refuses, caught or explained',
         withProgram(BpfProgType.RAW_TRACEPOINT, (p) => updateSelf(attachRawTracepoint(p, 'sys_enter'), p)),
       error: LinkOperationError,
       names: ['update', 'raw tracepoint'],
+    },
+    {
+      what: 'an XDP program given to attachTracing (it was blamed on a missing expected attach type)',
+      act: () =>
+        withProgram(BpfProgType.XDP, (p) => closeLink(attachTracing(p)), BpfAttachType.XDP, 'not_tracing'),
+      error: AttachError,
+      names: ["program 'not_tracing'", 'XDP', 'TRACING'],
+    },
+    {
+      what: 'an iterator program given to attachTpBtf (kernel EINVAL from RAW_TRACEPOINT_OPEN)',
+      act: () => {
+        using p = Program.load({
+          type: BpfProgType.TRACING,
+          expectedAttachType: BpfAttachType.TRACE_ITER,
+          attachTo: 'bpf_map',
+          instructions: returns(0),
+        });
+        closeLink(attachTpBtf(p));
+      },
+      error: AttachError,
+      names: ['TRACE_ITER', 'TRACE_RAW_TP', 'attachTracing'],
+    },
+    {
+      what: 'update() of a tp_btf link (the kernel has no swap)',
+      act: () => {
+        using p = Program.load({
+          type: BpfProgType.TRACING,
+          expectedAttachType: BpfAttachType.TRACE_RAW_TP,
+          attachTo: 'sched_switch',
+          instructions: returns(0),
+        });
+        updateSelf(attachTpBtf(p), p);
+      },
+      error: LinkOperationError,
+      names: ['update', 'tracing'],
     },
     {
       what: 'a network namespace path that is a directory',

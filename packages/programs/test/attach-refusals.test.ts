@@ -46,6 +46,10 @@ function withProgram<T>(type: number, fn: (p: Program) => T, expectedAttachType?
   return fn(p);
 }
 
+/** Loads a TRACING program with this expected attach type against the kernel's `attachTo`. */
+const loadTracing = (expectedAttachType: number, attachTo: string) =>
+  Program.load({ type: BpfProgType.TRACING, expectedAttachType, attachTo, instructions: returns(0) });
+
 /** Runs `fn` with a map of `mapType` (u32 keys and values), closed after. */
 function withMap<T>(mapType: number, fn: (fd: number) => T): T {
   const fd = mapCreate({ mapType, keySize: 4, valueSize: 4, maxEntries: 4 });
@@ -158,12 +162,7 @@ describeKernel('programs: attach input the kernel refuses, caught or explained',
     {
       what: 'an iterator program given to attachTpBtf (kernel EINVAL from RAW_TRACEPOINT_OPEN)',
       act: () => {
-        using p = Program.load({
-          type: BpfProgType.TRACING,
-          expectedAttachType: BpfAttachType.TRACE_ITER,
-          attachTo: 'bpf_map',
-          instructions: returns(0),
-        });
+        using p = loadTracing(BpfAttachType.TRACE_ITER, 'bpf_map');
         closeLink(attachTpBtf(p));
       },
       error: AttachError,
@@ -172,12 +171,7 @@ describeKernel('programs: attach input the kernel refuses, caught or explained',
     {
       what: 'update() of a tp_btf link (the kernel has no swap)',
       act: () => {
-        using p = Program.load({
-          type: BpfProgType.TRACING,
-          expectedAttachType: BpfAttachType.TRACE_RAW_TP,
-          attachTo: 'sched_switch',
-          instructions: returns(0),
-        });
+        using p = loadTracing(BpfAttachType.TRACE_RAW_TP, 'sched_switch');
         updateSelf(attachTpBtf(p), p);
       },
       error: LinkOperationError,

@@ -1,4 +1,6 @@
 import {
+  BpfAttachFlag,
+  BpfSyscallError,
   close as closeFd,
   dupFd,
   linkDetach,
@@ -153,7 +155,9 @@ export class Link implements Disposable {
    * Replaces the attached program (atomically for bpf_links; `oldProgram` makes the swap
    * fail unless that program is still the attached one).
    * @throws LinkOperationError for an attachment whose program cannot be swapped (netfilter,
-   *   perf event, raw tracepoint and tracing links; legacy attachments without an update)
+   *   perf event, raw tracepoint and tracing links; legacy attachments without an update), for
+   *   `oldProgram` that is not the attached one, and for `oldProgram` on a legacy attachment
+   *   (the kernel checks it for bpf_links only)
    */
   update(program: Program, oldProgram?: Program): void {
     this.#check();
@@ -162,11 +166,37 @@ export class Link implements Disposable {
     } else if (this.#parts.fixedProgram !== undefined) {
       throw new LinkOperationError(this.kind, 'update', this.#parts.fixedProgram);
     } else if (this.#fd) {
-      linkUpdate(this.#fd.fd, program.fd, oldProgram ? { oldProgFd: oldProgram.fd, flags: 4 } : {});
+      this.#updateLink(this.#fd.fd, program, oldProgram);
     } else if (this.#parts.update) {
+      if (oldProgram)
+        throw new LinkOperationError(
+          this.kind,
+          'update (with oldProgram)',
+          'oldProgram is checked by the kernel for bpf_links only; this legacy attachment swaps the program it attached itself',
+        );
       this.#parts.update(program);
     } else {
       throw new LinkOperationError(this.kind, 'update', 'this attach point has no update');
+    }
+  }
+
+  /** BPF_LINK_UPDATE, with BPF_F_REPLACE when `oldProgram` is given; its EPERM explained. */
+  #updateLink(fd: number, program: Program, oldProgram: Program | undefined): void {
+    try {
+      linkUpdate(
+        fd,
+        program.fd,
+        oldProgram ? { oldProgFd: oldProgram.fd, flags: BpfAttachFlag.REPLACE } : {},
+      );
+    } catch (e) {
+      if (oldProgram && e instanceof BpfSyscallError && e.code === 'EPERM')
+        throw new LinkOperationError(
+          this.kind,
+          'update',
+          `the attached program is not oldProgram${oldProgram.name ? ` '${oldProgram.name}'` : ''} (another update swapped it)`,
+          { cause: e },
+        );
+      throw e;
     }
   }
 

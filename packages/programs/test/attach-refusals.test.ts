@@ -46,6 +46,14 @@ function withProgram<T>(type: number, fn: (p: Program) => T, expectedAttachType?
   return fn(p);
 }
 
+/** Runs `fn` with two cgroup_skb egress programs (the second named `secondName`), closed after. */
+const withTwoEgress = (fn: (p: Program, q: Program) => void, secondName?: string) =>
+  withProgram(
+    BpfProgType.CGROUP_SKB,
+    (p) => withProgram(BpfProgType.CGROUP_SKB, (q) => fn(p, q), BpfAttachType.CGROUP_INET_EGRESS, secondName),
+    BpfAttachType.CGROUP_INET_EGRESS,
+  );
+
 /** Loads a TRACING program with this expected attach type against the kernel's `attachTo`. */
 const loadTracing = (expectedAttachType: number, attachTo: string) =>
   Program.load({ type: BpfProgType.TRACING, expectedAttachType, attachTo, instructions: returns(0) });
@@ -360,20 +368,11 @@ describeKernel('programs: attach input the kernel refuses, caught or explained',
     {
       what: "closing an 'exclusive' attachment a later exclusive attach replaced (kernel ENOENT)",
       act: () =>
-        withProgram(
-          BpfProgType.CGROUP_SKB,
-          (p) =>
-            withProgram(
-              BpfProgType.CGROUP_SKB,
-              (q) => {
-                const replaced = attachCgroup(p, cgroup, { mode: 'exclusive' });
-                using _later = attachCgroup(q, cgroup, { mode: 'exclusive' });
-                replaced.close();
-              },
-              BpfAttachType.CGROUP_INET_EGRESS,
-            ),
-          BpfAttachType.CGROUP_INET_EGRESS,
-        ),
+        withTwoEgress((p, q) => {
+          const replaced = attachCgroup(p, cgroup, { mode: 'exclusive' });
+          using _later = attachCgroup(q, cgroup, { mode: 'exclusive' });
+          replaced.close();
+        }),
       error: LinkOperationError,
       names: ['cannot detach a cgroup-attach attachment', cgroup, "a later 'exclusive' attach replaced it"],
       cause: BpfSyscallError,
@@ -391,6 +390,31 @@ describeKernel('programs: attach input the kernel refuses, caught or explained',
         ),
       error: BpfSyscallError,
       names: ['BPF_PROG_DETACH', 'ENOENT'],
+    },
+    {
+      what: 'update() of a cgroup link with an oldProgram that is not attached (kernel EPERM)',
+      act: () =>
+        withTwoEgress((p, q) => {
+          using link = attachCgroup(p, cgroup);
+          link.update(q, q);
+        }, 'not_attached'),
+      error: LinkOperationError,
+      names: ['cannot update a cgroup attachment', "oldProgram 'not_attached'"],
+      cause: BpfSyscallError,
+    },
+    {
+      what: 'update() of a legacy cgroup attachment with an oldProgram (it was ignored)',
+      act: () =>
+        withProgram(
+          BpfProgType.CGROUP_SKB,
+          (p) => {
+            using link = attachCgroup(p, cgroup, { mode: 'override' });
+            link.update(p, p);
+          },
+          BpfAttachType.CGROUP_INET_EGRESS,
+        ),
+      error: LinkOperationError,
+      names: ['cgroup-attach', 'oldProgram', 'bpf_links only'],
     },
     {
       what: 'pin() of a legacy cgroup attachment (the message named getting the fd)',

@@ -14,6 +14,7 @@ import {
 } from '@ts-ebpf/syscall';
 import { EbpfError } from '@ts-ebpf/uapi';
 import { type LinkInfo, readLinkInfo } from './link-info.js';
+import { progTypeLabel } from './names.js';
 import type { Program } from './program.js';
 
 /** An operation this kind of attachment cannot do (pinning a netlink attachment, …). */
@@ -194,6 +195,17 @@ export class Link implements Disposable {
           this.kind,
           'update',
           `the attached program is not oldProgram${oldProgram.name ? ` '${oldProgram.name}'` : ''} (another update swapped it)`,
+          { cause: e },
+        );
+      if (e instanceof BpfSyscallError && e.code === 'EINVAL')
+        throw new LinkOperationError(
+          this.kind,
+          'update',
+          `the kernel refused the new program (EINVAL): program${program.name ? ` '${program.name}'` : ''} (${progTypeLabel(program.type)}) must have the attached program's type and expected attach type${
+            this.kind === 'pinned' || this.kind === 'link'
+              ? ", or this link's type has no program swap (netfilter, perf event, tracing …)"
+              : ''
+          }`,
           { cause: e },
         );
       throw e;

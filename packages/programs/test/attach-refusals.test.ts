@@ -403,6 +403,27 @@ describeKernel('programs: attach input the kernel refuses, caught or explained',
       cause: BpfSyscallError,
     },
     {
+      what: 'update() of a cgroup link with a program of another type (kernel EINVAL)',
+      act: () =>
+        withProgram(
+          BpfProgType.CGROUP_SKB,
+          (p) =>
+            withProgram(
+              BpfProgType.CGROUP_SOCK,
+              (q) => {
+                using link = attachCgroup(p, cgroup);
+                link.update(q);
+              },
+              BpfAttachType.CGROUP_INET_SOCK_CREATE,
+              'sock_create',
+            ),
+          BpfAttachType.CGROUP_INET_EGRESS,
+        ),
+      error: LinkOperationError,
+      names: ['cannot update a cgroup attachment', "'sock_create' (CGROUP_SOCK)", "attached program's type"],
+      cause: BpfSyscallError,
+    },
+    {
       what: 'update() of a legacy cgroup attachment with an oldProgram (it was ignored)',
       act: () =>
         withProgram(

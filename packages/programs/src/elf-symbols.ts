@@ -1,8 +1,11 @@
 import { readFileSync } from 'node:fs';
-import { ElfError, type ElfFile, parseElf, SectionType, SymbolType } from '@ts-ebpf/elf-reader';
+import { ElfError, type ElfFile, parseElf, SectionType, SegmentType, SymbolType } from '@ts-ebpf/elf-reader';
 import { EbpfError } from '@ts-ebpf/uapi';
 
 export { ElfError } from '@ts-ebpf/elf-reader';
+
+/** `PF_X` of `p_flags`: the segment is executable (the ELF specification's program header). */
+const PF_X = 1;
 
 /** A function or object symbol of an ELF file. */
 export interface ElfSymbol {
@@ -98,6 +101,20 @@ export class ElfSymbols {
   /** Turns a virtual address into a file offset through the loadable segments. */
   addressToOffset(address: bigint): bigint {
     return this.#elf.addressToOffset(address);
+  }
+
+  /**
+   * True when file offset `offset` lies in a loadable segment the program header marks
+   * executable (PT_LOAD with PF_X): where a uprobe's breakpoint can ever be reached.
+   */
+  isExecutableOffset(offset: bigint): boolean {
+    return this.#elf.segments.some(
+      (s) =>
+        s.type === SegmentType.LOAD &&
+        (s.flags & PF_X) !== 0 &&
+        offset >= s.offset &&
+        offset < s.offset + s.filesz,
+    );
   }
 
   /** The file offset of symbol `name` (plus `offset` bytes), as a uprobe takes it. */

@@ -51,16 +51,28 @@ export class TracepointNotFoundError extends EbpfError {
   readonly category: string;
   /** The event (`'sched_switch'`). */
   readonly event: string;
-  /** @param category - the tracepoint's category; @param event - its name; @param categoryExists - whether the category exists */
-  constructor(category: string, event: string, categoryExists: boolean, options?: ErrorOptions) {
+  /** The tracefs directory that is missing (`/sys/kernel/tracing/events/sched/nope`), when known. */
+  readonly path: string | undefined;
+  /**
+   * @param category - the tracepoint's category; @param event - its name; @param categoryExists - whether the category exists
+   * @param options - `cause`, and `path`: the tracefs directory looked for
+   */
+  constructor(
+    category: string,
+    event: string,
+    categoryExists: boolean,
+    options?: ErrorOptions & { readonly path?: string },
+  ) {
+    const where = options?.path ? ` (no ${options.path})` : '';
     super(
       categoryExists
-        ? `tracepoint category '${category}' has no event '${event}'`
-        : `there is no tracepoint category '${category}' (asked for ${category}/${event})`,
+        ? `tracepoint category '${category}' has no event '${event}'${where}`
+        : `there is no tracepoint category '${category}' (asked for ${category}/${event})${where}`,
       options,
     );
     this.category = category;
     this.event = event;
+    this.path = options?.path;
   }
 }
 

@@ -1,4 +1,6 @@
 import {
+  BpfAttachFlag,
+  BpfSyscallError,
   close as closeFd,
   dupFd,
   linkDetach,
@@ -12,15 +14,19 @@ import {
 } from '@ts-ebpf/syscall';
 import { EbpfError } from '@ts-ebpf/uapi';
 import { type LinkInfo, readLinkInfo } from './link-info.js';
+import { progTypeLabel } from './names.js';
 import type { Program } from './program.js';
 
 /** An operation this kind of attachment cannot do (pinning a netlink attachment, …). */
 export class LinkOperationError extends EbpfError {
   /** The link kind (`'xdp-netlink'`, `'cgroup-attach'`, …). */
   readonly kind: string;
-  /** @param kind - link kind; @param operation - what was attempted; @param why - why it cannot be done */
-  constructor(kind: string, operation: string, why: string) {
-    super(`cannot ${operation} a ${kind} attachment: ${why}`);
+  /**
+   * @param kind - link kind; @param operation - what was attempted; @param why - why it cannot be done
+   * @param options - `cause`: the error this one explains
+   */
+  constructor(kind: string, operation: string, why: string, options?: ErrorOptions) {
+    super(`cannot ${operation} a ${kind} attachment: ${why}`, options);
     this.kind = kind;
   }
 }
@@ -42,6 +48,11 @@ export interface LinkParts {
   readonly update?: (program: Program) => void;
   /** Links made of several (one perf event per CPU, …). */
   readonly children?: readonly Link[];
+  /**
+   * A bpf_link whose program the kernel cannot swap (netfilter, perf event, raw tracepoint …):
+   * why, and what to do instead. `update()` throws a LinkOperationError with it before asking.
+   */
+  readonly fixedProgram?: string;
 }
 
 const NO_FDS: readonly OwnedFd[] = Object.freeze([]);
@@ -104,8 +115,18 @@ export class Link implements Disposable {
 
   /** The bpf_link fd. @throws LinkOperationError for legacy attachments, ObjectClosedError after close */
   get fd(): number {
+    return this.#linkFd('get the fd of');
+  }
+
+  /** The bpf_link fd, for `operation`. @throws LinkOperationError naming it for legacy attachments */
+  #linkFd(operation: string): number {
     this.#check();
-    if (!this.#fd) throw new LinkOperationError(this.kind, 'get the fd of', 'it is not a bpf_link');
+    if (!this.#fd)
+      throw new LinkOperationError(
+        this.kind,
+        operation,
+        'it is not a bpf_link (a legacy attachment: PROG_ATTACH, netlink, ioctl or setsockopt)',
+      );
     return this.#fd.fd;
   }
 
@@ -115,12 +136,12 @@ export class Link implements Disposable {
 
   /** The kernel's link info, decoded per link type (see {@link LinkInfo}). */
   info(): LinkInfo {
-    return readLinkInfo(this.fd);
+    return readLinkInfo(this.#linkFd('read the info of'));
   }
 
   /** Pins the bpf_link at `path` on bpffs: it stays attached after this process exits. */
   pin(path: string): void {
-    pinObject(this.fd, path);
+    pinObject(this.#linkFd('pin'), path);
   }
 
   /**
@@ -134,17 +155,60 @@ export class Link implements Disposable {
   /**
    * Replaces the attached program (atomically for bpf_links; `oldProgram` makes the swap
    * fail unless that program is still the attached one).
+   * @throws LinkOperationError for an attachment whose program cannot be swapped (netfilter,
+   *   perf event, raw tracepoint and tracing links; legacy attachments without an update), for
+   *   `oldProgram` that is not the attached one, and for `oldProgram` on a legacy attachment
+   *   (the kernel checks it for bpf_links only)
    */
   update(program: Program, oldProgram?: Program): void {
     this.#check();
     if (this.#children.length > 0) {
       for (const c of this.#children) c.update(program, oldProgram);
+    } else if (this.#parts.fixedProgram !== undefined) {
+      throw new LinkOperationError(this.kind, 'update', this.#parts.fixedProgram);
     } else if (this.#fd) {
-      linkUpdate(this.#fd.fd, program.fd, oldProgram ? { oldProgFd: oldProgram.fd, flags: 4 } : {});
+      this.#updateLink(this.#fd.fd, program, oldProgram);
     } else if (this.#parts.update) {
+      if (oldProgram)
+        throw new LinkOperationError(
+          this.kind,
+          'update (with oldProgram)',
+          'oldProgram is checked by the kernel for bpf_links only; this legacy attachment swaps the program it attached itself',
+        );
       this.#parts.update(program);
     } else {
       throw new LinkOperationError(this.kind, 'update', 'this attach point has no update');
+    }
+  }
+
+  /** BPF_LINK_UPDATE, with BPF_F_REPLACE when `oldProgram` is given; its EPERM explained. */
+  #updateLink(fd: number, program: Program, oldProgram: Program | undefined): void {
+    try {
+      linkUpdate(
+        fd,
+        program.fd,
+        oldProgram ? { oldProgFd: oldProgram.fd, flags: BpfAttachFlag.REPLACE } : {},
+      );
+    } catch (e) {
+      if (oldProgram && e instanceof BpfSyscallError && e.code === 'EPERM')
+        throw new LinkOperationError(
+          this.kind,
+          'update',
+          `the attached program is not oldProgram${oldProgram.name ? ` '${oldProgram.name}'` : ''} (another update swapped it)`,
+          { cause: e },
+        );
+      if (e instanceof BpfSyscallError && e.code === 'EINVAL')
+        throw new LinkOperationError(
+          this.kind,
+          'update',
+          `the kernel refused the new program (EINVAL): program${program.name ? ` '${program.name}'` : ''} (${progTypeLabel(program.type)}) must have the attached program's type and expected attach type${
+            this.kind === 'pinned' || this.kind === 'link'
+              ? ", or this link's type has no program swap (netfilter, perf event, tracing …)"
+              : ''
+          }`,
+          { cause: e },
+        );
+      throw e;
     }
   }
 
@@ -199,6 +263,11 @@ export class Link implements Disposable {
   [Symbol.dispose](): void {
     this.close();
   }
+}
+
+/** Why a kind of bpf_link has no `update()` (its kernel link type has no program swap). */
+export function noProgramSwap(what: string): string {
+  return `the kernel cannot swap the program of ${what} link (it has no update); attach the new program, then close this link`;
 }
 
 /** Runs `attach(fd)` and closes `fd` if the attach throws (fds made for an attach). */

@@ -1,4 +1,4 @@
-import { attachTypeName, linkTypeName, progTypeName, UnknownNameError } from '@ts-ebpf/uapi';
+import { attachTypeName, linkTypeName, mapTypeName, progTypeName, UnknownNameError } from '@ts-ebpf/uapi';
 
 /** `name(value)`, or `'<label> <value>'` for a number this build's kernel facts do not know. */
 function orLabel(name: (value: number) => string, value: number, label: string): string {
@@ -23,4 +23,9 @@ export function attachTypeLabel(type: number): string {
 /** A link type's name for messages (`'XDP'`), or `'link type <n>'`. */
 export function linkTypeLabel(type: number): string {
   return orLabel(linkTypeName, type, 'link type');
+}
+
+/** A map type's name for messages (`'SOCKMAP'`), or `'map type <n>'`. */
+export function mapTypeLabel(type: number): string {
+  return orLabel(mapTypeName, type, 'map type');
 }

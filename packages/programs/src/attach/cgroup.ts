@@ -1,8 +1,9 @@
 import {
+  BpfArgumentError,
   BpfAttachFlag,
-  BpfProgType,
   BpfQueryFlag,
   close,
+  dupFd,
   linkCreate,
   type ProgQueryResult,
   progAttach,
@@ -10,9 +11,10 @@ import {
   progQuery,
 } from '@ts-ebpf/syscall';
 import { AttachError } from '../errors.js';
-import { holdProgram, Link } from '../link.js';
+import { holdProgram, Link, LinkOperationError } from '../link.js';
 import { attachTypeLabel, progTypeLabel } from '../names.js';
 import type { Program } from '../program.js';
+import { CGROUP_ATTACH_PROGRAM, requireAttachTypeFits } from './attach-type-owner.js';
 import {
   describeProgram,
   isErrno,
@@ -35,7 +37,10 @@ export interface CgroupAttachOptions {
    * `'override'`: BpfAttachFlag.ALLOW_OVERRIDE; `'exclusive'`: PROG_ATTACH without flags.
    */
   readonly mode?: CgroupAttachMode;
-  /** With `'multi'`: atomically replace this program (BpfAttachFlag.REPLACE). */
+  /**
+   * With `'multi'` only: atomically replace this program (BpfAttachFlag.REPLACE); other modes
+   * refuse it (a link's program is swapped with `link.update()`).
+   */
   readonly replace?: Program;
   /** Extra PROG_ATTACH / link flags (BPF_F_PREORDER …). */
   readonly flags?: number;
@@ -53,16 +58,7 @@ export const CGROUP_ATTACH_MODES: readonly CgroupAttachMode[] = Object.freeze([
 ]);
 
 /** Program types that attach to a cgroup. */
-const CGROUP_PROGRAM_TYPES = [
-  BpfProgType.CGROUP_SKB,
-  BpfProgType.CGROUP_SOCK,
-  BpfProgType.CGROUP_SOCK_ADDR,
-  BpfProgType.SOCK_OPS,
-  BpfProgType.CGROUP_DEVICE,
-  BpfProgType.CGROUP_SYSCTL,
-  BpfProgType.CGROUP_SOCKOPT,
-  BpfProgType.LSM,
-];
+const CGROUP_PROGRAM_TYPES = [...new Set(CGROUP_ATTACH_PROGRAM.values())];
 
 /** How a cgroup target appears in messages. */
 const describeCgroup = (cgroup: FdTarget) =>
@@ -71,24 +67,38 @@ const describeCgroup = (cgroup: FdTarget) =>
 /**
  * Attaches a cgroup program (skb, sock, sock_addr, sock_ops, device, sysctl, sockopt)
  * to a cgroup v2 directory (a path or an open fd). Works for every cgroup attach type.
+ * @throws BpfArgumentError for an attach type that is no cgroup one, or `replace` without mode `'multi'`
+ * @throws AttachError for a path that is no cgroup v2 directory, an attach type the program's
+ *   type or expected attach type does not fit, or a hook the kernel refuses (the cause named)
  */
 export function attachCgroup(program: Program, cgroup: FdTarget, o: CgroupAttachOptions = {}): Link {
   const where = describeCgroup(cgroup);
   requireProgramType(program, where, CGROUP_PROGRAM_TYPES);
   const attachType = requireAttachType(program, where, o.attachType);
   const mode = requireChoice(o.mode ?? 'link', 'mode', CGROUP_ATTACH_MODES);
+  requireAttachTypeFits(program, where, attachType, CGROUP_ATTACH_PROGRAM);
+  if (o.replace && mode !== 'multi')
+    throw new BpfArgumentError(
+      'replace',
+      `replaces a program attached with mode 'multi' (BPF_F_REPLACE needs BPF_F_ALLOW_MULTI), not with mode '${mode}'${mode === 'link' ? "; to swap a link's program, use link.update()" : ''}`,
+    );
   if (typeof cgroup === 'string') requireCgroupDir(cgroup);
   const target = openTarget(cgroup, true);
   const extraFds = target.owned ? [target.fd] : [];
+  let dup: number | undefined;
   try {
     if (mode === 'link') {
       const fd = linkCreate({ progFd: program.fd, targetFd: target.fd, attachType, flags: o.flags ?? 0 });
       return new Link({ kind: 'cgroup', fd, extraFds });
     }
+    // A legacy attachment is undone through the cgroup fd: hold one of our own, so the detach
+    // reaches this cgroup even after the caller closed theirs and the number was reused.
+    if (!target.owned) dup = dupFd(target.fd);
+    const cgroupFd = dup ?? target.fd;
     let flags = MODE_FLAGS[mode] | (o.flags ?? 0);
     if (o.replace) flags |= BpfAttachFlag.REPLACE;
     progAttach({
-      targetFd: target.fd,
+      targetFd: cgroupFd,
       attachBpfFd: program.fd,
       attachType,
       attachFlags: flags,
@@ -98,16 +108,31 @@ export function attachCgroup(program: Program, cgroup: FdTarget, o: CgroupAttach
     let attached = holdProgram(program);
     return new Link({
       kind: 'cgroup-attach',
-      extraFds,
+      extraFds: [cgroupFd],
       detach: () => {
-        progDetach({ targetFd: target.fd, attachBpfFd: attached.fd, attachType });
-        attached.close();
+        try {
+          progDetach({ targetFd: cgroupFd, attachBpfFd: attached.fd, attachType });
+        } catch (e) {
+          if (!isErrno(e, 'ENOENT')) throw e;
+          throw new LinkOperationError(
+            'cgroup-attach',
+            'detach',
+            `the program is no longer attached to ${where} as ${attachTypeLabel(attachType)}: ${
+              mode === 'multi'
+                ? 'an attach with `replace` swapped it out'
+                : `a later '${mode}' attach replaced it (exclusive and override attachments hold one program per hook)`
+            }, or it was detached elsewhere`,
+            { cause: e },
+          );
+        } finally {
+          attached.close();
+        }
       },
       update: (next) => {
         const nextRef = holdProgram(next);
         try {
           progAttach({
-            targetFd: target.fd,
+            targetFd: cgroupFd,
             attachBpfFd: next.fd,
             attachType,
             attachFlags:
@@ -124,18 +149,36 @@ export function attachCgroup(program: Program, cgroup: FdTarget, o: CgroupAttach
     });
   } catch (e) {
     if (target.owned) close(target.fd);
-    throw explainCgroupAttach(e, program, where, attachType);
+    if (dup !== undefined) close(dup);
+    throw explainCgroupAttach(e, program, where, attachType, mode, o.replace !== undefined);
   }
 }
 
 /** Gives the kernel's refusal of a cgroup attach its cause, where the errno tells it. */
-function explainCgroupAttach(e: unknown, program: Program, where: string, attachType: number): unknown {
+function explainCgroupAttach(
+  e: unknown,
+  program: Program,
+  where: string,
+  attachType: number,
+  mode: CgroupAttachMode,
+  replacing: boolean,
+): unknown {
   if (isErrno(e, 'EBADF'))
     return new AttachError(where, 'the file descriptor is not a cgroup v2 directory', { cause: e });
   if (isErrno(e, 'EINVAL'))
     return new AttachError(
       where,
-      `${describeProgram(program)} (${progTypeLabel(program.type)}) cannot attach as ${attachTypeLabel(attachType)}: the kernel refused the attach type (it must match the program's expected attach type, and the flags this hook)`,
+      `${describeProgram(program)} (${progTypeLabel(program.type)}) cannot attach as ${attachTypeLabel(attachType)}: the kernel refused it (EINVAL): ${
+        mode === 'multi'
+          ? "the program is already attached to this hook (mode 'multi' takes each program once; attach it through a link, or update() the Link that holds it), or "
+          : ''
+      }\`flags\` has bits this hook does not take, or the program's expected attach type is another one`,
+      { cause: e },
+    );
+  if (isErrno(e, 'ENOENT') && replacing)
+    return new AttachError(
+      where,
+      `the program to replace is not attached to the hook ${attachTypeLabel(attachType)}`,
       { cause: e },
     );
   if (isErrno(e, 'EPERM'))

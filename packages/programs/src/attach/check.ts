@@ -1,5 +1,6 @@
-import { statfsSync, statSync } from 'node:fs';
+import { closeSync, openSync, readSync, statfsSync, statSync } from 'node:fs';
 import { BpfArgumentError, BpfSyscallError } from '@ts-ebpf/syscall';
+import { ElfSymbols } from '../elf-symbols.js';
 import { AttachError } from '../errors.js';
 import { progTypeLabel } from '../names.js';
 import type { Program } from '../program.js';
@@ -95,14 +96,38 @@ export function requireFile(path: string, target: string): void {
 }
 
 /**
- * Checks that a probe's file offset lies inside the file (the kernel refuses others with a bare EINVAL).
- * @throws AttachError naming the path, the offset and the file's size
+ * Checks that a probe's file offset lies inside the file (the kernel refuses others with a bare
+ * EINVAL) and, in an ELF file, inside an executable segment (the kernel takes any other offset
+ * and the probe never fires).
+ * @param elf - the file's parsed ELF, when the caller has it already
+ * @throws AttachError naming the path and the offset
  */
-export function requireOffsetInFile(path: string, offset: bigint, target: string): void {
+export function requireProbeOffset(path: string, offset: bigint, target: string, elf?: ElfSymbols): void {
   const size = statSync(path, { bigint: true }).size;
+  const at = offset < 0n ? `offset -0x${(-offset).toString(16)}` : `offset 0x${offset.toString(16)}`;
   if (offset < 0n || offset >= size)
-    throw new AttachError(target, `offset 0x${offset.toString(16)} is outside '${path}' (${size} bytes)`);
+    throw new AttachError(target, `${at} is outside '${path}' (${size} bytes)`);
+  const symbols = elf ?? (isElfFile(path) ? ElfSymbols.open(path) : undefined);
+  if (symbols && !symbols.isExecutableOffset(offset))
+    throw new AttachError(
+      target,
+      `${at} of '${path}' is not in an executable segment (no PT_LOAD with PF_X holds it): a probe there never runs; give a code offset (the symbol's file offset, as uprobeOffset() computes it)`,
+    );
 }
+
+/** True when the file starts with the ELF magic (`\x7fELF`). */
+function isElfFile(path: string): boolean {
+  const head = Buffer.alloc(4);
+  const fd = openSync(path, 'r');
+  try {
+    readSync(fd, head, 0, 4, 0);
+  } finally {
+    closeSync(fd);
+  }
+  return head.equals(ELF_MAGIC);
+}
+
+const ELF_MAGIC = Buffer.from([0x7f, 0x45, 0x4c, 0x46]);
 
 /** True for a syscall error with one of these errno names. */
 export function isErrno(e: unknown, ...codes: string[]): e is BpfSyscallError {

@@ -12,7 +12,7 @@ import {
 } from '@ts-ebpf/syscall';
 import { BpfKprobeMultiFlag } from '@ts-ebpf/uapi';
 import { ProbeUnsupportedError } from '../errors.js';
-import { Link } from '../link.js';
+import { Link, noProgramSwap } from '../link.js';
 import type { Program } from '../program.js';
 import { requireProgramType } from './check.js';
 import { attachToPerfEvent, type PerfAttachOptions } from './perf-link.js';
@@ -137,7 +137,11 @@ export function kprobeMultiAttr(progFd: number, o: KprobeMultiOptions): LinkCrea
 export function attachKprobeMulti(program: Program, o: KprobeMultiOptions): Link {
   const attr = kprobeMultiAttr(program.fd, o);
   try {
-    return new Link({ kind: 'kprobe_multi', fd: linkCreate(attr) });
+    return new Link({
+      kind: 'kprobe_multi',
+      fd: linkCreate(attr),
+      fixedProgram: noProgramSwap('a kprobe_multi'),
+    });
   } catch (e) {
     // EOPNOTSUPP: a kernel without CONFIG_FPROBE (or kprobes) has no kprobe_multi links.
     if (e instanceof BpfSyscallError && (e.code === 'EOPNOTSUPP' || e.code === 'ENOTSUPP')) {

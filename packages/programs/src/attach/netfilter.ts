@@ -1,10 +1,10 @@
-import { BpfAttachType, BpfProgType, linkCreate } from '@ts-ebpf/syscall';
+import { BpfArgumentError, BpfAttachType, BpfProgType, linkCreate } from '@ts-ebpf/syscall';
 import { BpfNetfilterFlag } from '@ts-ebpf/uapi';
-import { Link } from '../link.js';
+import { Link, noProgramSwap } from '../link.js';
 import type { Program } from '../program.js';
 import { requireProgramType } from './check.js';
 
-/** Protocol families (`NFPROTO_*`). */
+/** Protocol families (`NFPROTO_*`). A BPF netfilter link takes IPV4 and IPV6 only. */
 export const NfProto = { INET: 1, IPV4: 2, ARP: 3, NETDEV: 5, BRIDGE: 7, IPV6: 10 } as const;
 
 /** IPv4/IPv6 hooks (`NF_INET_*`). */
@@ -15,33 +15,81 @@ export const NfVerdict = { DROP: 0, ACCEPT: 1 } as const;
 
 /** Options of {@link attachNetfilter}. */
 export interface NetfilterOptions {
-  /** `NfProto.*` (default IPV4). */
+  /** `NfProto.IPV4` (default) or `NfProto.IPV6`: the families a BPF netfilter link takes. */
   readonly pf?: number;
   /** `NfInetHook.*`. */
   readonly hook: number;
-  /** Hook priority (not INT_MIN or INT_MAX); lower runs first. Default 0. */
+  /**
+   * Hook priority: an integer strictly between INT_MIN and INT_MAX (those two are kept for
+   * netfilter's own first and last hooks); lower runs first. With `defrag`, above -400
+   * (NF_IP_PRI_CONNTRACK_DEFRAG), so the program runs after defragmentation. Default 0.
+   */
   readonly priority?: number;
-  /** Defragment IP packets before the program sees them. */
+  /** Defragment IP packets before the program sees them (BPF_F_NETFILTER_IP_DEFRAG). */
   readonly defrag?: boolean;
+}
+
+const INT_MIN = -(2 ** 31);
+const INT_MAX = 2 ** 31 - 1;
+/** NF_IP_PRI_CONNTRACK_DEFRAG (the same for IPv6): a defrag link must run after it. */
+const PRI_CONNTRACK_DEFRAG = -400;
+
+const nameOf = (table: Readonly<Record<string, number>>, n: number) =>
+  Object.entries(table).find(([, v]) => v === n)?.[0] ?? String(n);
+
+/**
+ * Refuses, before the kernel is asked, what net/netfilter/nf_bpf_link.c refuses with a bare
+ * errno (EAFNOSUPPORT, EPROTO, ERANGE), and a priority that is no 32-bit integer.
+ */
+function checkNetfilterOptions(o: NetfilterOptions, pf: number, priority: number): void {
+  if (pf !== NfProto.IPV4 && pf !== NfProto.IPV6)
+    throw new BpfArgumentError(
+      'netfilter pf',
+      `protocol family ${nameOf(NfProto, pf)}: a BPF netfilter link takes NfProto.IPV4 or NfProto.IPV6`,
+    );
+  if (!Number.isInteger(o.hook) || o.hook < 0 || o.hook > NfInetHook.POST_ROUTING)
+    throw new BpfArgumentError(
+      'netfilter hook',
+      `${o.hook} is not an NfInetHook (PRE_ROUTING 0 … POST_ROUTING ${NfInetHook.POST_ROUTING})`,
+    );
+  if (!Number.isInteger(priority) || priority <= INT_MIN || priority >= INT_MAX)
+    throw new BpfArgumentError(
+      'netfilter priority',
+      `${priority} must be an integer strictly between INT_MIN (${INT_MIN}) and INT_MAX (${INT_MAX}): the kernel keeps those two for netfilter's first and last hooks (conntrack confirm)`,
+    );
+  if (o.defrag && priority <= PRI_CONNTRACK_DEFRAG)
+    throw new BpfArgumentError(
+      'netfilter priority',
+      `${priority} with defrag: the program must run after IP defragmentation, at a priority above ${PRI_CONNTRACK_DEFRAG} (NF_IP_PRI_CONNTRACK_DEFRAG)`,
+    );
 }
 
 /**
  * Attaches a `BPF_PROG_TYPE_NETFILTER` program to a netfilter hook of the calling thread's
- * network namespace (use `inNetns` for another one) through a bpf_link.
+ * network namespace (use `inNetns` for another one) through a bpf_link. The link cannot be
+ * updated (the kernel has no program swap for netfilter links): attach the new program, then
+ * close the old link.
+ * @throws BpfArgumentError for a family, hook or priority the kernel refuses (named in the message)
  */
 export function attachNetfilter(program: Program, o: NetfilterOptions): Link {
-  const hook = Object.entries(NfInetHook).find(([, n]) => n === o.hook)?.[0] ?? String(o.hook);
-  requireProgramType(program, `netfilter hook ${hook}`, [BpfProgType.NETFILTER]);
+  requireProgramType(program, `netfilter hook ${nameOf(NfInetHook, o.hook)}`, [BpfProgType.NETFILTER]);
+  const pf = o.pf ?? NfProto.IPV4;
+  const priority = o.priority ?? 0;
+  checkNetfilterOptions(o, pf, priority);
   const fd = linkCreate({
     progFd: program.fd,
     targetFd: 0,
     attachType: BpfAttachType.NETFILTER,
     netfilter: {
-      pf: o.pf ?? NfProto.IPV4,
+      pf,
       hooknum: o.hook,
-      priority: o.priority ?? 0,
+      priority,
       flags: o.defrag ? BpfNetfilterFlag.IP_DEFRAG : 0,
     },
   });
-  return new Link({ kind: 'netfilter', fd });
+  return new Link({
+    kind: 'netfilter',
+    fd,
+    fixedProgram: noProgramSwap('a netfilter'),
+  });
 }

@@ -3,7 +3,7 @@ import { AttachError } from '../errors.js';
 import { Link } from '../link.js';
 import { describeInterface, type Interface, ifindex } from '../netlink/ifindex.js';
 import type { Program } from '../program.js';
-import { requireProgramType } from './check.js';
+import { requireChoice, requireProgramType } from './check.js';
 import { interfaceLinkCreate, type TcxOptions } from './tc.js';
 
 /** The side of a netkit pair a program runs on: the primary device, or its peer. */
@@ -22,6 +22,7 @@ const NETKIT_TYPE: Record<NetkitSide, number> = {
  *   or the kernel was built without CONFIG_NETKIT (both give EINVAL); `cause` is the kernel's error
  */
 export function attachNetkit(program: Program, iface: Interface, side: NetkitSide, o: TcxOptions = {}): Link {
+  requireChoice(side, 'netkit side', Object.keys(NETKIT_TYPE) as NetkitSide[]);
   const index = ifindex(iface);
   const where = `netkit ${side} on ${describeInterface(iface)}`;
   requireProgramType(program, where, [BpfProgType.SCHED_CLS]);

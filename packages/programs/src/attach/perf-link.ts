@@ -8,7 +8,8 @@ import {
   PerfIoctl,
   perfEventOpen,
 } from '@ts-ebpf/syscall';
-import { Link } from '../link.js';
+import { AttachError } from '../errors.js';
+import { Link, noProgramSwap } from '../link.js';
 import type { Program } from '../program.js';
 
 /** How a program is tied to a perf event. */
@@ -39,7 +40,7 @@ export function attachToPerfEvent(
           attachType: BpfAttachType.PERF_EVENT,
           ...(o.cookie !== undefined && { perfEventCookie: o.cookie }),
         });
-        return new Link({ kind, fd, extraFds: [perfFd] });
+        return new Link({ kind, fd, extraFds: [perfFd], fixedProgram: noProgramSwap('a perf event') });
       } catch (e) {
         // EINVAL: a kernel without perf_event links (< 5.15); fall back to the ioctl.
         if (!(e instanceof BpfSyscallError) || e.code !== 'EINVAL' || o.cookie !== undefined) throw e;
@@ -67,5 +68,13 @@ export function openAndAttach(
   cpu: number,
   o: PerfAttachOptions = {},
 ): Link {
-  return attachToPerfEvent(kind, program, perfEventOpen(attr, pid, cpu), o);
+  let fd: number;
+  try {
+    fd = perfEventOpen(attr, pid, cpu);
+  } catch (e) {
+    if (e instanceof BpfSyscallError && e.code === 'ESRCH')
+      throw new AttachError(`${kind} for pid ${pid}`, `there is no process with pid ${pid}`, { cause: e });
+    throw e;
+  }
+  return attachToPerfEvent(kind, program, fd, o);
 }

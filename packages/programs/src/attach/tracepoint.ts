@@ -10,7 +10,7 @@ import {
   rawTracepointOpen,
 } from '@ts-ebpf/syscall';
 import { AttachError, TracepointNotFoundError } from '../errors.js';
-import { Link } from '../link.js';
+import { Link, noProgramSwap } from '../link.js';
 import type { Program } from '../program.js';
 import { isErrno, requireProgramType } from './check.js';
 import { openAndAttach, type PerfAttachOptions } from './perf-link.js';
@@ -47,8 +47,11 @@ export function tracepointId(category: string, name: string): number {
       throw new AttachError(`tracepoint ${category}/${name}`, `cannot read its id from tracefs`, {
         cause: e,
       });
-    throw new TracepointNotFoundError(category, name, existsSync(`${tracefs}/events/${category}`), {
+    const categoryDir = `${tracefs}/events/${category}`;
+    const categoryExists = existsSync(categoryDir);
+    throw new TracepointNotFoundError(category, name, categoryExists, {
       cause: e,
+      path: categoryExists ? `${categoryDir}/${name}` : categoryDir,
     });
   }
 }
@@ -97,7 +100,11 @@ export function attachRawTracepoint(program: Program, name: string, cookie?: big
   const where = `raw tracepoint '${name}'`;
   requireProgramType(program, where, [BpfProgType.RAW_TRACEPOINT, BpfProgType.RAW_TRACEPOINT_WRITABLE]);
   try {
-    return new Link({ kind: 'raw_tracepoint', fd: rawTracepointOpen(name, program.fd, cookie) });
+    return new Link({
+      kind: 'raw_tracepoint',
+      fd: rawTracepointOpen(name, program.fd, cookie),
+      fixedProgram: noProgramSwap('a raw tracepoint'),
+    });
   } catch (e) {
     if (isErrno(e, 'ENOENT'))
       throw new AttachError(where, 'the kernel has no tracepoint of that name', { cause: e });

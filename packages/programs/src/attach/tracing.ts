@@ -7,9 +7,11 @@ import {
   linkCreate,
   rawTracepointOpen,
 } from '@ts-ebpf/syscall';
-import { Link } from '../link.js';
-import { progTypeLabel } from '../names.js';
+import { AttachError } from '../errors.js';
+import { Link, noProgramSwap } from '../link.js';
+import { attachTypeLabel, progTypeLabel } from '../names.js';
 import type { Program } from '../program.js';
+import { describeProgram, requireProgramType } from './check.js';
 
 /** Options of {@link attachTracing}. */
 export interface TracingAttachOptions {
@@ -60,17 +62,36 @@ export function tracingLinkAttr(
  * without tracing links.
  */
 export function attachTracing(program: Program, o: TracingAttachOptions = {}): Link {
+  requireProgramType(program, describeTracingTarget(program), [
+    BpfProgType.TRACING,
+    BpfProgType.LSM,
+    BpfProgType.EXT,
+  ]);
   const attr = tracingLinkAttr(program.fd, program.type, program.expectedAttachType, o);
   try {
-    return new Link({ kind: 'tracing', fd: linkCreate(attr) });
+    return new Link({ kind: 'tracing', fd: linkCreate(attr), fixedProgram: noProgramSwap('a tracing') });
   } catch (e) {
     const fallback = program.type !== BpfProgType.EXT && o.cookie === undefined;
     if (!fallback || !(e instanceof BpfSyscallError) || e.code !== 'EINVAL') throw e;
-    return new Link({ kind: 'tracing', fd: rawTracepointOpen(null, program.fd) });
+    return new Link({
+      kind: 'tracing',
+      fd: rawTracepointOpen(null, program.fd),
+      fixedProgram: noProgramSwap('a tracing'),
+    });
   }
 }
 
+/** How a BTF-attached program's target appears in messages. */
+const describeTracingTarget = (program: Program) => `the BTF target of ${describeProgram(program)}`;
+
 /** Attaches a `tp_btf` program (TRACING, expected attach type TRACE_RAW_TP, `attachTo` the tracepoint). */
 export function attachTpBtf(program: Program, cookie?: bigint | number): Link {
+  const where = describeTracingTarget(program);
+  requireProgramType(program, where, [BpfProgType.TRACING]);
+  if (program.expectedAttachType !== undefined && program.expectedAttachType !== BpfAttachType.TRACE_RAW_TP)
+    throw new AttachError(
+      where,
+      `${describeProgram(program)} was loaded with expected attach type ${attachTypeLabel(program.expectedAttachType)}; a tp_btf program is loaded with TRACE_RAW_TP (attach others with attachTracing)`,
+    );
   return attachTracing(program, cookie === undefined ? {} : { cookie });
 }

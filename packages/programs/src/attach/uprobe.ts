@@ -8,10 +8,11 @@ import {
 } from '@ts-ebpf/syscall';
 import { BpfUprobeMultiFlag } from '@ts-ebpf/uapi';
 import { ElfSymbols } from '../elf-symbols.js';
-import { ProbeUnsupportedError } from '../errors.js';
-import { Link } from '../link.js';
+import { AttachError, ProbeUnsupportedError } from '../errors.js';
+import { Link, noProgramSwap } from '../link.js';
+import { attachTypeLabel } from '../names.js';
 import type { Program } from '../program.js';
-import { requireFile, requireOffsetInFile, requireProgramType } from './check.js';
+import { describeProgram, isErrno, requireFile, requireProbeOffset, requireProgramType } from './check.js';
 import { openAndAttach, type PerfAttachOptions } from './perf-link.js';
 import { attachProbeEvent, PROBE_EVENT_GROUP, probeEventName } from './probe-events.js';
 
@@ -90,7 +91,7 @@ export function attachUprobe(program: Program, o: UprobeOptions): Link {
   const pmu = pmuType('uprobe');
   const pid = o.pid ?? -1;
   const offset = uprobeOffset(o);
-  requireOffsetInFile(o.path, offset, where);
+  requireProbeOffset(o.path, offset, where);
   if (pmu !== undefined && o.via !== 'tracefs') {
     const attr = uprobePerfAttr(pmu, o.path, offset, o.retprobe ?? false, o.refCtrOffset);
     return openAndAttach(kind, program, attr, pid, pid === -1 ? 0 : -1, o);
@@ -113,6 +114,26 @@ export function uprobeEventLine(
     throw new BpfArgumentError('uprobe path', `uprobe_events cannot name a path with white space: '${path}'`);
   const ref = refCtrOffset ? `(0x${refCtrOffset.toString(16)})` : '';
   return `${retprobe ? 'r' : 'p'}:${PROBE_EVENT_GROUP}/${event} ${path}:0x${offset.toString(16)}${ref}`;
+}
+
+/** Runs the link create; the kernel's EINVAL, with the file and offsets checked, is the program's attach type. */
+function explainUprobeMulti(
+  program: Program,
+  where: string,
+  attachType: number,
+  create: () => number,
+): number {
+  try {
+    return create();
+  } catch (e) {
+    if (isErrno(e, 'EINVAL') && program.expectedAttachType !== attachType)
+      throw new AttachError(
+        where,
+        `the kernel refused the link (EINVAL): ${describeProgram(program)} must be loaded with expectedAttachType ${attachTypeLabel(attachType)}`,
+        { cause: e },
+      );
+    throw e;
+  }
 }
 
 /** Options of {@link attachUprobeMulti}. */
@@ -138,7 +159,9 @@ export interface UprobeMultiOptions {
 
 /**
  * Attaches a `kprobe` program loaded with expected attach type `TRACE_UPROBE_MULTI`
- * to many uprobes in one bpf_link (kernel 6.6+).
+ * (`TRACE_UPROBE_SESSION` with `session`) to many uprobes in one bpf_link (kernel 6.6+).
+ * @throws AttachError for a program loaded with another expected attach type, a missing file or
+ *   an offset outside it; SymbolNotFoundError for a symbol the file does not have
  */
 export function attachUprobeMulti(program: Program, o: UprobeMultiOptions): Link {
   const where = `uprobe_multi on '${o.path}'`;
@@ -148,17 +171,26 @@ export function attachUprobeMulti(program: Program, o: UprobeMultiOptions): Link
   const offsets = [...(o.symbols ?? []).map((s) => elf!.symbolOffset(s)), ...(o.offsets ?? []).map(BigInt)];
   if (offsets.length === 0)
     throw new BpfArgumentError('uprobe_multi options', `give at least one symbol or offset for ${o.path}`);
-  const fd = linkCreate({
-    progFd: program.fd,
-    targetFd: 0,
-    attachType: o.session ? BpfAttachType.TRACE_UPROBE_SESSION : BpfAttachType.TRACE_UPROBE_MULTI,
-    uprobeMulti: {
-      path: o.path,
-      offsets: BigUint64Array.from(offsets),
-      ...(o.cookies && { cookies: BigUint64Array.from(o.cookies.map(BigInt)) }),
-      flags: o.retprobe ? BpfUprobeMultiFlag.RETURN : 0,
-      pid: o.pid ?? 0,
-    },
-  });
-  return new Link({ kind: 'uprobe_multi', fd });
+  for (const offset of offsets) requireProbeOffset(o.path, offset, where, elf);
+  const attachType = o.session ? BpfAttachType.TRACE_UPROBE_SESSION : BpfAttachType.TRACE_UPROBE_MULTI;
+  if (program.expectedAttachType !== undefined && program.expectedAttachType !== attachType)
+    throw new AttachError(
+      where,
+      `${describeProgram(program)} was loaded with expected attach type ${attachTypeLabel(program.expectedAttachType)}; a ${o.session ? 'session' : 'uprobe_multi'} link needs expectedAttachType ${attachTypeLabel(attachType)}`,
+    );
+  const fd = explainUprobeMulti(program, where, attachType, () =>
+    linkCreate({
+      progFd: program.fd,
+      targetFd: 0,
+      attachType,
+      uprobeMulti: {
+        path: o.path,
+        offsets: BigUint64Array.from(offsets),
+        ...(o.cookies && { cookies: BigUint64Array.from(o.cookies.map(BigInt)) }),
+        flags: o.retprobe ? BpfUprobeMultiFlag.RETURN : 0,
+        pid: o.pid ?? 0,
+      },
+    }),
+  );
+  return new Link({ kind: 'uprobe_multi', fd, fixedProgram: noProgramSwap('a uprobe_multi') });
 }

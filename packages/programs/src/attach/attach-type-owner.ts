@@ -1,0 +1,93 @@
+import { BpfAttachType as A, BpfArgumentError, BpfProgType as P } from '@ts-ebpf/syscall';
+import { AttachError } from '../errors.js';
+import { attachTypeLabel, progTypeLabel } from '../names.js';
+import type { Program } from '../program.js';
+import { describeProgram } from './check.js';
+
+const group = (progType: number, attachTypes: readonly number[]) =>
+  attachTypes.map((t) => [t, progType] as const);
+
+/** The program type each cgroup attach type takes (attach_type_to_prog_type in kernel/bpf/syscall.c). */
+export const CGROUP_ATTACH_PROGRAM: ReadonlyMap<number, number> = new Map([
+  ...group(P.CGROUP_SKB, [A.CGROUP_INET_INGRESS, A.CGROUP_INET_EGRESS]),
+  ...group(P.CGROUP_SOCK, [
+    A.CGROUP_INET_SOCK_CREATE,
+    A.CGROUP_INET_SOCK_RELEASE,
+    A.CGROUP_INET4_POST_BIND,
+    A.CGROUP_INET6_POST_BIND,
+  ]),
+  ...group(P.CGROUP_SOCK_ADDR, [
+    A.CGROUP_INET4_BIND,
+    A.CGROUP_INET6_BIND,
+    A.CGROUP_INET4_CONNECT,
+    A.CGROUP_INET6_CONNECT,
+    A.CGROUP_UNIX_CONNECT,
+    A.CGROUP_INET4_GETPEERNAME,
+    A.CGROUP_INET6_GETPEERNAME,
+    A.CGROUP_UNIX_GETPEERNAME,
+    A.CGROUP_INET4_GETSOCKNAME,
+    A.CGROUP_INET6_GETSOCKNAME,
+    A.CGROUP_UNIX_GETSOCKNAME,
+    A.CGROUP_UDP4_SENDMSG,
+    A.CGROUP_UDP6_SENDMSG,
+    A.CGROUP_UNIX_SENDMSG,
+    A.CGROUP_UDP4_RECVMSG,
+    A.CGROUP_UDP6_RECVMSG,
+    A.CGROUP_UNIX_RECVMSG,
+  ]),
+  ...group(P.SOCK_OPS, [A.CGROUP_SOCK_OPS]),
+  ...group(P.CGROUP_DEVICE, [A.CGROUP_DEVICE]),
+  ...group(P.CGROUP_SYSCTL, [A.CGROUP_SYSCTL]),
+  ...group(P.CGROUP_SOCKOPT, [A.CGROUP_GETSOCKOPT, A.CGROUP_SETSOCKOPT]),
+  ...group(P.LSM, [A.LSM_CGROUP]),
+]);
+
+/** The program type each sockmap/sockhash attach type takes (the same kernel table). */
+export const SOCKMAP_ATTACH_PROGRAM: ReadonlyMap<number, number> = new Map([
+  ...group(P.SK_MSG, [A.SK_MSG_VERDICT]),
+  ...group(P.SK_SKB, [A.SK_SKB_STREAM_PARSER, A.SK_SKB_STREAM_VERDICT, A.SK_SKB_VERDICT]),
+]);
+
+/**
+ * Program types the kernel attaches only as the attach type they were loaded with
+ * (bpf_prog_attach_check_attach_type): CGROUP_SKB only when loaded with a nonzero one.
+ */
+const EXACT_ATTACH_TYPE: ReadonlySet<number> = new Set([
+  P.CGROUP_SOCK,
+  P.CGROUP_SOCK_ADDR,
+  P.CGROUP_SOCKOPT,
+  P.LSM,
+  P.CGROUP_SKB,
+]);
+
+/**
+ * Refuses, before the kernel is asked (it answers a bare EINVAL), an attach type this attach
+ * point does not have, one that takes another program type, or one other than the program's
+ * expected attach type where the kernel holds the program to it.
+ * @param owners - the attach point's attach types, each with the program type it takes
+ * @throws BpfArgumentError for an attach type the attach point does not have
+ * @throws AttachError naming the target, the program, its type and the attach type
+ */
+export function requireAttachTypeFits(
+  program: Program,
+  target: string,
+  attachType: number,
+  owners: ReadonlyMap<number, number>,
+): void {
+  const owner = owners.get(attachType);
+  if (owner === undefined)
+    throw new BpfArgumentError(
+      'attachType',
+      `${attachTypeLabel(attachType)} is not an attach type of ${target}; it takes ${[...owners.keys()].map(attachTypeLabel).join(', ')}`,
+    );
+  const as = `${describeProgram(program)} (${progTypeLabel(program.type)}) cannot attach as ${attachTypeLabel(attachType)}`;
+  if (owner !== program.type)
+    throw new AttachError(target, `${as}: that attach type takes ${progTypeLabel(owner)} programs`);
+  const expected = program.expectedAttachType;
+  const held = program.type === P.CGROUP_SKB ? Boolean(expected) : expected !== undefined;
+  if (held && EXACT_ATTACH_TYPE.has(program.type) && expected !== attachType)
+    throw new AttachError(
+      target,
+      `${as}: it was loaded with expected attach type ${attachTypeLabel(expected as number)}, and the kernel attaches ${progTypeLabel(program.type)} programs only as that one (load it with expectedAttachType ${attachTypeLabel(attachType)})`,
+    );
+}

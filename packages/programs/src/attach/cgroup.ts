@@ -35,7 +35,7 @@ export interface CgroupAttachOptions {
   /**
    * `'link'` (default): a bpf_link; `'multi'`: PROG_ATTACH with BpfAttachFlag.ALLOW_MULTI;
    * `'override'`: BpfAttachFlag.ALLOW_OVERRIDE; `'exclusive'`: PROG_ATTACH without flags.
-   * "Exclusive" is the kernel's word for the cgroups below: none of them may attach a program of
+   * What `'exclusive'` excludes is the cgroups below: none of them may attach a program of
    * this attach type. The cgroup itself holds one such program, and a later `'exclusive'` attach
    * there replaces it without an error, as the kernel does (another mode is refused: EPERM); the
    * replaced attachment's `close()` then says so.

@@ -51,7 +51,7 @@ describe('tutorials', () => {
     },
   );
 
-  it('the first makes the project an ES module (the examples use top-level await and import.meta)', () => {
+  it('the first makes the project an ES module (several examples use top-level await)', () => {
     expect(readDoc(files[0]!)).toContain('npm pkg set type=module');
   });
 

@@ -22,10 +22,8 @@
  *
  * Usage: node scripts/keep-top-level-const.mjs <dist directory>   (every .js and .cjs file in it)
  */
-import { readdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { rewriteDistWhenMain } from './rewrite-dist.mjs';
 
 const ts = createRequire(import.meta.url)('typescript');
 
@@ -129,17 +127,4 @@ export function keepTopLevelConst(text, fileName) {
   return { text: out, rewritten: starts.length };
 }
 
-// Run as a script (not imported by its test). Node names the main module by its real path, so the
-// command line's path is resolved first: run through a symlink, the script would do nothing.
-const isMain =
-  process.argv[1] !== undefined && fileURLToPath(import.meta.url) === realpathSync(process.argv[1]);
-if (isMain) {
-  const dir = process.argv[2];
-  if (!dir) throw new Error('usage: keep-top-level-const.mjs <dist directory>');
-  for (const name of readdirSync(dir)) {
-    if (!name.endsWith('.js') && !name.endsWith('.cjs')) continue;
-    const path = join(dir, name);
-    const { text, rewritten } = keepTopLevelConst(readFileSync(path, 'utf8'), path);
-    if (rewritten > 0) writeFileSync(path, text);
-  }
-}
+rewriteDistWhenMain(import.meta.url, ['.js', '.cjs'], (text, path) => keepTopLevelConst(text, path).text);

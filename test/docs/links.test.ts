@@ -1,4 +1,4 @@
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { anchors, type DocLink, docFiles, links, REPO_ROOT, readDoc } from './markdown.js';
@@ -53,5 +53,17 @@ describe('links of the documentation', () => {
       .filter(([, reason]) => reason !== undefined)
       .map(([l, reason]) => `${l.file}:${l.line} ${l.target}: ${reason}`);
     expect(broken).toEqual([]);
+  });
+});
+
+describe('the guides index', () => {
+  it('docs/guides/README.md links every guide', () => {
+    const linked = new Set(
+      internal.filter((l) => l.file === 'docs/guides/README.md').map((l) => l.target.split('#')[0]),
+    );
+    const guides = readdirSync(join(REPO_ROOT, 'docs/guides')).filter(
+      (f) => f.endsWith('.md') && f !== 'README.md',
+    );
+    expect(guides.filter((g) => !linked.has(g))).toEqual([]);
   });
 });

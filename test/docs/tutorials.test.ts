@@ -4,6 +4,8 @@ import { readDoc } from './markdown.js';
 import {
   allTutorialBlocks,
   exampleSource,
+  importedPackages,
+  installedPackages,
   outputMismatch,
   runExample,
   TUTORIALS_DIR,
@@ -34,12 +36,46 @@ describe('tutorials', () => {
     expect(e.block.code).toBe(exampleSource(e.example, e.region));
   });
 
+  // A reader who follows the tutorials in a project of their own installs what each one says;
+  // every package an example imports must have been named by then.
+  it.each(files)(
+    '%s installs, or an earlier tutorial installed, every package its examples import',
+    (file) => {
+      const installed = new Set(
+        files.slice(0, files.indexOf(file) + 1).flatMap((f) => [...installedPackages(readDoc(f))]),
+      );
+      const imported = examples
+        .filter((e) => e.tutorial === file)
+        .flatMap((e) => [...importedPackages(e.example)]);
+      expect(imported.filter((p) => !installed.has(p))).toEqual([]);
+    },
+  );
+
+  it('the first makes the project an ES module (several examples use top-level await)', () => {
+    expect(readDoc(files[0]!)).toContain('npm pkg set type=module');
+  });
+
   it('every output block belongs to an example the tutorial shows', () => {
     for (const o of outputs)
       expect(
         examples.some((e) => e.tutorial === o.tutorial && e.example === o.example),
         `${o.tutorial}:${o.line}`,
       ).toBe(true);
+  });
+});
+
+describe('the install checks', () => {
+  it('read the packages of npm install commands, options left out', () => {
+    expect([
+      ...installedPackages('`npm install @a/b c` and\n```sh\nnpm install --save-dev d @e/f\n```'),
+    ]).toEqual(['@a/b', 'c', 'd', '@e/f']);
+  });
+  it("follow an example's relative imports to its helpers' packages", () => {
+    // tutorial-macros.ts imports @ts-ebpf/elf only through ./generated/getpid-counter.js
+    const macros = importedPackages('examples/tutorial-macros.ts');
+    expect(macros).toContain('@ts-ebpf/elf');
+    expect(macros).toContain('@ts-ebpf/macros');
+    expect([...macros].some((p) => p.startsWith('node:') || p.startsWith('.'))).toBe(false);
   });
 });
 

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { promisify } from 'node:util';
 import { type CodeBlock, codeBlocks, REPO_ROOT, readDoc } from './markdown.js';
 import { importArgs } from './run-snippet.js';
@@ -133,4 +133,44 @@ export async function runExample(example: string, preload: readonly string[] = [
 export function allTutorialBlocks(): { examples: ExampleBlock[]; outputs: OutputBlock[] } {
   const parts = tutorialFiles().map((f) => tutorialBlocks(f, readDoc(f)));
   return { examples: parts.flatMap((p) => p.examples), outputs: parts.flatMap((p) => p.outputs) };
+}
+
+const IMPORT = /^(?:import|export)\s[^;]*?\bfrom\s+'([^']+)';/gms;
+const NPM_INSTALL = /npm install((?: +[^\s`]+)+)/g;
+
+/** The package an import specifier names (`@scope/name` or `name`), or undefined for a relative path or a `node:` module. */
+function packageOf(specifier: string): string | undefined {
+  if (specifier.startsWith('.') || specifier.startsWith('node:')) return undefined;
+  const parts = specifier.split('/');
+  return specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0];
+}
+
+/**
+ * The packages an example imports, with those of the helper files it imports by relative path
+ * (`./lib/veth.js` is `examples/lib/veth.ts`): what a reader must install to run it.
+ */
+export function importedPackages(example: string, seen = new Set<string>()): Set<string> {
+  const packages = new Set<string>();
+  if (seen.has(example)) return packages;
+  seen.add(example);
+  for (const [, specifier] of readFileSync(join(REPO_ROOT, example), 'utf8').matchAll(IMPORT)) {
+    const pkg = packageOf(specifier!);
+    if (pkg !== undefined) packages.add(pkg);
+    else if (specifier!.startsWith('.') && specifier!.endsWith('.js')) {
+      const helper = relative(
+        REPO_ROOT,
+        join(REPO_ROOT, dirname(example), specifier!.replace(/\.js$/, '.ts')),
+      );
+      for (const p of importedPackages(helper, seen)) packages.add(p);
+    }
+  }
+  return packages;
+}
+
+/** The packages the `npm install` commands of a Markdown text install (options left out). */
+export function installedPackages(text: string): Set<string> {
+  const packages = new Set<string>();
+  for (const [, args] of text.matchAll(NPM_INSTALL))
+    for (const arg of args!.trim().split(/ +/)) if (!arg.startsWith('-')) packages.add(arg);
+  return packages;
 }

@@ -1,5 +1,6 @@
 import { EbpfError } from '@ts-ebpf/uapi';
 import { Args } from './args.js';
+import { didYouMeanWords } from './did-you-mean.js';
 import { UsageError } from './errors.js';
 import type { CliIo } from './io.js';
 import { Output } from './output.js';
@@ -125,7 +126,11 @@ export function commandGroup(
           return ExitCode.OK;
         }
         const shown = words.slice(0, 2).join(' ');
-        io.stderr(`ts-ebpf ${name}: unknown subcommand '${shown}'\n\n${help}`);
+        const hint = didYouMeanWords(
+          words,
+          subcommands.map((s) => s.words),
+        );
+        io.stderr(`ts-ebpf ${name}: unknown subcommand '${shown}'${hint}\n\n${help}`);
         return ExitCode.USAGE;
       }
       const usage = usageOf(name, sub);

@@ -5,6 +5,7 @@ import { genGroup } from './commands/gen.js';
 import { linkCommand } from './commands/link.js';
 import { mapCommand } from './commands/map.js';
 import { progCommand } from './commands/prog.js';
+import { didYouMean } from './did-you-mean.js';
 import type { CliIo } from './io.js';
 
 /**
@@ -49,7 +50,12 @@ export async function main(
   }
   const command = commands.find((c) => c.name === name);
   if (!command) {
-    io.stderr(`ts-ebpf: unknown command '${name}'\n\n${helpText(commands)}`);
+    io.stderr(
+      `ts-ebpf: unknown command '${name}'${didYouMean(
+        name,
+        commands.map((c) => c.name),
+      )}\n\n${helpText(commands)}`,
+    );
     return ExitCode.USAGE;
   }
   try {

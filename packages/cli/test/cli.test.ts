@@ -19,6 +19,18 @@ describe('ts-ebpf: dispatch, help and usage errors', () => {
     expect((await cli(['prog', 'dump', 'sideways'])).stderr).toContain("unknown subcommand 'dump sideways'");
   });
 
+  it('a misspelt command or subcommand: the nearest one named, none for a word too far from all', async () => {
+    expect((await cli(['feature'])).stderr).toMatch(
+      /^ts-ebpf: unknown command 'feature'; did you mean 'features'\?\n/,
+    );
+    expect((await cli(['prog', 'lst', 'id', '5'])).stderr).toMatch(
+      /^ts-ebpf prog: unknown subcommand 'lst id'; did you mean 'list'\?\n/,
+    );
+    expect((await cli(['prog', 'dump', 'xlate', 'id', '5'])).stderr).toContain("did you mean 'dump xlated'?");
+    expect((await cli(['frobnicate'])).stderr).not.toContain('did you mean');
+    expect((await cli(['prog', 'dump', 'sideways'])).stderr).not.toContain('did you mean');
+  });
+
   it('--help for the tool, a group and a subcommand: stdout, exit 0', async () => {
     const top = await cli(['--help']);
     expect(top.code).toBe(0);

@@ -39,9 +39,11 @@ function resolveMap(maps: MapResolver | undefined, name: string, index: number, 
 function resolveTarget(labels: Map<string, number> | undefined, insn: Instruction, index: number): number {
   const slot = labels?.get(insn.target!);
   if (slot !== undefined) return slot;
+  // Suggested as it was written: `call bpf_map_lookup_elm` (the text syntax) gets the bpf_ prefix.
+  const prefix = insn.target!.startsWith('bpf_') ? 'bpf_' : '';
   const hint = findHelper(insn.target!)
     ? ''
-    : `; for a helper call, did you mean '${nearestHelperName(insn.target!)}'?`;
+    : `; for a helper call, did you mean '${prefix}${nearestHelperName(insn.target!)}'?`;
   return fail(`undefined label '${insn.target}'${KIND_OF[insn.code] === Kind.CALL ? hint : ''}`, index, insn);
 }
 

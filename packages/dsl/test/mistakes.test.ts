@@ -51,6 +51,15 @@ describe('dsl: plausible mistakes get typed errors that name their subject', () 
       names: ["'bpf_map_lookup_elm'", /did you mean '(bpf_)?map_lookup_elem'/],
     },
     {
+      what: 'a misspelt helper in bpf text is suggested as the text writes helpers, with bpf_',
+      act: () =>
+        assemble(bpf`call bpf_map_lookup_elm
+        r0 = 0
+        exit`),
+      error: AssemblyError,
+      names: ["undefined label 'bpf_map_lookup_elm'", "did you mean 'bpf_map_lookup_elem'?"],
+    },
+    {
       what: 'jumping to a label that does not exist',
       act: () => assemble([ja('nowhere'), exit()]),
       error: AssemblyError,

@@ -72,7 +72,8 @@ export interface XdpAttachOptions {
 export function attachXdp(program: Program, iface: Interface, o: XdpAttachOptions = {}): Link {
   const index = ifindex(iface);
   checkXdpProgram(program, iface);
-  const flags = o.mode === undefined ? 0 : MODE_FLAG[requireChoice(o.mode, 'mode', XDP_MODES)];
+  const mode = o.mode === undefined ? undefined : requireChoice(o.mode, 'mode', XDP_MODES);
+  const flags = mode === undefined ? 0 : MODE_FLAG[mode];
   const via = requireChoice(o.via ?? 'auto', 'via', XDP_VIAS);
   let first: unknown;
   if (via !== 'netlink') {
@@ -82,14 +83,14 @@ export function attachXdp(program: Program, iface: Interface, o: XdpAttachOption
     } catch (e) {
       // EINVAL: no XDP links (before 5.9); try netlink unless links were demanded.
       if (via === 'link' || !(e instanceof BpfSyscallError) || e.code !== 'EINVAL')
-        throw explainXdp(e, index, iface);
+        throw explainXdp(e, index, iface, mode);
       first = e;
     }
   }
   try {
     return new Link(new XdpNetlinkAttachment(program, index, flags));
   } catch (e) {
-    if (first === undefined) throw explainXdp(e, index, iface);
+    if (first === undefined) throw explainXdp(e, index, iface, mode);
     // Both failed: the bpf_link error is the one that explains; the netlink one is kept in the message.
     throw new AttachError(
       xdpTarget(iface),
@@ -118,8 +119,9 @@ function checkXdpProgram(program: Program, iface: Interface): void {
 const ATTACHED_MODE = ['none', 'driver (native)', 'generic (skb)', 'offloaded (hw)', 'several modes'];
 
 /** Turns a busy hook (EBUSY, EEXIST) into a message saying what is attached; other errors pass. */
-function explainXdp(e: unknown, index: number, iface: Interface): unknown {
+function explainXdp(e: unknown, index: number, iface: Interface, mode: XdpMode | undefined): unknown {
   if (!(e instanceof BpfSyscallError || e instanceof NetlinkError)) return e;
+  if (e.code === 'EOPNOTSUPP' && mode !== 'skb') return explainXdpUnsupported(e, iface, mode);
   if (e.code !== 'EBUSY' && e.code !== 'EEXIST') return e;
   let what = 'another XDP program is already attached';
   try {
@@ -136,6 +138,31 @@ function explainXdp(e: unknown, index: number, iface: Interface): unknown {
   return new AttachError(xdpTarget(iface), `${what}: detach it first, or replace it with Link.update()`, {
     cause: e,
   });
+}
+
+/**
+ * EOPNOTSUPP from an XDP attach in driver or offload mode: the interface's driver has no such
+ * XDP, or refused it. Without a mode the kernel picks driver mode for any driver that has native
+ * XDP, and the driver can still refuse (virtio_net does while the host offloads GRO or checksums),
+ * which the bpf_link error alone does not tell. Generic mode has no driver condition.
+ */
+function explainXdpUnsupported(
+  e: BpfSyscallError | NetlinkError,
+  iface: Interface,
+  mode: 'drv' | 'hw' | undefined,
+) {
+  const why =
+    mode === 'hw'
+      ? "the interface's driver cannot offload XDP programs (mode 'hw')"
+      : mode === 'drv'
+        ? "the interface's driver has no native XDP or refused it (mode 'drv')"
+        : "without a mode the kernel chose native (driver) mode, and the interface's driver refused it (virtio_net does while the host offloads GRO or checksums; via: 'netlink' reports the driver's own reason)";
+  const said = e instanceof NetlinkError ? ` (${e.message})` : '';
+  return new AttachError(
+    xdpTarget(iface),
+    `${why}: EOPNOTSUPP${said}; mode: 'skb' (generic XDP) works on every interface`,
+    { cause: e },
+  );
 }
 
 // RTM_SETLINK { ifinfomsg, IFLA_XDP { FD, FLAGS [, EXPECTED_FD] } }: each inner attribute a 4-byte value.

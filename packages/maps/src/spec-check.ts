@@ -114,6 +114,8 @@ function checkArena({ maxEntries, mapExtra }: CreateRequest, fail: Fail): void {
 }
 
 function checkEntries({ type, maxEntries }: CreateRequest, t: string, fail: Fail): void {
+  if (!Number.isInteger(maxEntries) || maxEntries < 0 || maxEntries > 0xffffffff)
+    fail('maxEntries', `is ${maxEntries}: give the number of entries, an integer from 0 to 2^32 - 1`);
   if (isEntryless(type)) {
     if (maxEntries !== 0)
       fail('maxEntries', `is ${maxEntries}: ${t} maps are created with 0 (entries live on their objects)`);

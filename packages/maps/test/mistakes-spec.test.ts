@@ -53,6 +53,8 @@ describeKernel('map mistakes: specs a map type does not take (error catalog)', (
     ],
     ['a task storage without BPF_F_NO_PREALLOC', [T.TASK_STORAGE, 4, 8, 0], ['lack BPF_F_NO_PREALLOC']],
     ['a ring buffer with a value size', [T.RINGBUF, 0, 8, 4096], ['valueSize is 8', 'created with 0']],
+    ['a hash map with a fractional maxEntries', [T.HASH, 4, 8, 1.5], ['maxEntries is 1.5', 'an integer']],
+    ['a hash map with a negative maxEntries', [T.HASH, 4, 8, -1], ['maxEntries is -1', 'an integer']],
     ['a queue with a key size', [T.QUEUE, 4, 8], ['keySize is 4', 'they have no keys']],
     ['a bloom filter with a key size', [T.BLOOM_FILTER, 4, 8], ['keySize is 4', 'they have no keys']],
     [

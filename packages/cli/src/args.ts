@@ -1,4 +1,8 @@
+import { didYouMean } from './did-you-mean.js';
 import { UsageError } from './errors.js';
+
+/** The long names of the common flags (every subcommand's). */
+const COMMON_OPTIONS = ['--json', '--help'];
 
 /** Flags every subcommand understands. */
 export interface CommonFlags {
@@ -69,7 +73,8 @@ export class Args {
    *   negative number): no subcommand takes options other than the common flags
    */
   refuseOption(a: string | undefined): void {
-    if (a?.startsWith('-') && a.length > 1 && !/^-\d/.test(a)) throw this.error(`unknown option '${a}'`);
+    if (a?.startsWith('-') && a.length > 1 && !/^-\d/.test(a))
+      throw this.error(`unknown option '${a}'${a.startsWith('--') ? didYouMean(a, COMMON_OPTIONS) : ''}`);
   }
 
   /** Takes the next argument if it equals `word`. */

@@ -61,6 +61,8 @@ describe('ts-ebpf: dispatch, help and usage errors', () => {
       [['prog', 'show', '--bogus', '1'], "unknown option '--bogus'"],
       [['map', 'show', 'id', '1', '--bogus'], "unknown option '--bogus'"],
       [['btf', 'dump', 'c', '--bogus'], "unknown option '--bogus'"],
+      [['map', 'list', '--jsn'], "unknown option '--jsn'; did you mean '--json'?"],
+      [['prog', 'list', '--hlep'], "unknown option '--hlep'; did you mean '--help'?"],
       [['map', 'lookup', '12', 'value', '1'], "expected 'key'"],
       [['btf', 'dump'], 'missing the format'],
     ];

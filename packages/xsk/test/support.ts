@@ -7,7 +7,8 @@ import { readFileSync } from 'node:fs';
 import { bpf } from '@ts-ebpf/dsl';
 import { BpfProgType, NETLINK_GENERIC, Program, RtNetlink } from '@ts-ebpf/programs';
 import { frame, mac, udpPayloads, VethPair } from '@ts-ebpf/test-utils';
-import { HOST_LITTLE_ENDIAN } from '@ts-ebpf/uapi';
+import { genlFamilyId, genlRequest } from '../../programs/src/netlink/generic.js';
+import { attrU32, nested } from '../../programs/src/netlink/message.js';
 import { XskQueueBusyError, XskSocket, type XskSocketOptions } from '../src/index.js';
 
 const XDP_PASS = 2;
@@ -141,44 +142,20 @@ export class XskVeth extends VethPair {
   }
 }
 
-/** A netlink attribute holding a host-order u32. */
-function u32Attr(type: number, value: number): { type: number; payload: Uint8Array } {
-  const payload = new Uint8Array(4);
-  new DataView(payload.buffer).setUint32(0, value, HOST_LITTLE_ENDIAN);
-  return { type, payload };
-}
-
 /**
  * Sets how many RX and TX queues a veth uses (`ethtool -L <if> rx <rx> tx <tx>`, which the
  * machine may not have), through the ethtool generic netlink family: ETHTOOL_MSG_CHANNELS_SET
  * (18) with the header's ETHTOOL_A_HEADER_DEV_INDEX and ETHTOOL_A_CHANNELS_RX_COUNT (6) /
- * TX_COUNT (7), linux/ethtool_netlink.h.
+ * TX_COUNT (7), linux/ethtool_netlink.h. Built with programs' own generic netlink pieces
+ * (internal to that package, so imported from its source).
  */
 export function setChannels(ifindex: number, rx: number, tx: number): void {
   using nl = new RtNetlink(NETLINK_GENERIC);
-  const name = { type: 2, payload: new TextEncoder().encode('ethtool\0') }; // CTRL_ATTR_FAMILY_NAME
-  const [reply] = nl.request('CTRL_CMD_GETFAMILY ethtool', 0x10, 0, new Uint8Array([3, 1, 0, 0]), [name]);
-  // The reply: genlmsghdr, then attributes; CTRL_ATTR_FAMILY_ID (1) is a u16.
-  const v = new DataView(reply!.payload.buffer, reply!.payload.byteOffset, reply!.payload.byteLength);
-  let family: number | undefined;
-  for (
-    let at = 4;
-    at + 4 <= v.byteLength && family === undefined;
-    at += (v.getUint16(at, HOST_LITTLE_ENDIAN) + 3) & ~3
-  ) {
-    if ((v.getUint16(at + 2, HOST_LITTLE_ENDIAN) & 0x3fff) === 1)
-      family = v.getUint16(at + 4, HOST_LITTLE_ENDIAN);
-  }
+  const family = genlFamilyId(nl, 'ethtool');
   if (family === undefined) throw new Error('no ethtool generic netlink family');
-  const devIndex = u32Attr(1, ifindex);
-  const header = new Uint8Array(8); // a nested ETHTOOL_A_HEADER_DEV_INDEX
-  const h = new DataView(header.buffer);
-  h.setUint16(0, 8, HOST_LITTLE_ENDIAN);
-  h.setUint16(2, devIndex.type, HOST_LITTLE_ENDIAN);
-  header.set(devIndex.payload, 4);
-  nl.request('ETHTOOL_MSG_CHANNELS_SET', family, 0, new Uint8Array([18, 1, 0, 0]), [
-    { type: 1 | 0x8000, payload: header },
-    u32Attr(6, rx),
-    u32Attr(7, tx),
+  genlRequest(nl, 'ETHTOOL_MSG_CHANNELS_SET', family, 18, 0, [
+    nested(1, attrU32(1, ifindex)), // ETHTOOL_A_CHANNELS_HEADER { ETHTOOL_A_HEADER_DEV_INDEX }
+    attrU32(6, rx),
+    attrU32(7, tx),
   ]);
 }

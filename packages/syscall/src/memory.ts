@@ -213,7 +213,13 @@ export class MappedMemory implements Disposable {
     forgottenMappings.register(this.#buffer, { address, length }, this);
   }
 
-  /** mmap(2) a file or anonymous memory. */
+  /**
+   * mmap(2) a file or anonymous memory. A mapping of a regular file past the file's last page is
+   * refused. What the raw layer cannot check: a regular file truncated by anyone while it is
+   * mapped; a read of a page that then lies wholly past its end raises SIGBUS, which kills the
+   * process (the kernel offers no way to refuse the truncation). Map only regular files nobody
+   * shrinks while the mapping is open; BPF maps, ring buffers and perf events cannot shrink.
+   */
   static map(o: MapOptions): MappedMemory {
     checkInt(o.length, 'length', 1, Number.MAX_SAFE_INTEGER);
     const offset = o.offset ?? 0;

@@ -19,3 +19,42 @@ export class BtfError extends EbpfError {
     this.offset = offset;
   }
 }
+
+/**
+ * Which of the kernel's rules for struct_ops data a value breaks: `'name'` (a name
+ * `bpf_obj_name_cpy` refuses), `'flags'` (bits the type does not know), `'zero'` (a non-zero
+ * member the type does not take from BPF).
+ */
+export type StructOpsDataRule = 'name' | 'flags' | 'zero';
+
+/**
+ * A data member of a struct_ops value (`tcp_congestion_ops.name`, `.flags` …) holds what the
+ * kernel refuses when the map is updated: found before the kernel is asked, by
+ * `checkStructOpsData`.
+ */
+export class StructOpsDataError extends EbpfError {
+  /** The ops struct (`'tcp_congestion_ops'`). */
+  readonly type: string;
+  /** The member. */
+  readonly member: string;
+  /** The rule it breaks. */
+  readonly rule: StructOpsDataRule;
+  /** What is wrong, without the subject (the message starts with the map, type and member). */
+  readonly reason: string;
+  /** The struct_ops map the value is for, when there is one (an object's `.struct_ops` variable). */
+  readonly map: string | undefined;
+
+  /**
+   * @param type - the ops struct; @param member - the member; @param rule - the rule broken
+   * @param reason - what is wrong; @param map - the struct_ops map, when known
+   */
+  constructor(type: string, member: string, rule: StructOpsDataRule, reason: string, map?: string) {
+    super(`${map === undefined ? '' : `struct_ops map ${map}: `}${type}.${member}: ${reason}`);
+    this.name = 'StructOpsDataError';
+    this.type = type;
+    this.member = member;
+    this.rule = rule;
+    this.reason = reason;
+    this.map = map;
+  }
+}

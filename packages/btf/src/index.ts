@@ -8,7 +8,7 @@
 export { Btf, type BtfParseOptions } from './btf.js';
 export { BtfBuilder, type BuildOptions, type MemberSpec } from './builder.js';
 export { type DumpCOptions, dumpC } from './c-dump.js';
-export { BtfError } from './errors.js';
+export { BtfError, StructOpsDataError, type StructOpsDataRule } from './errors.js';
 export {
   type BtfExt,
   type BtfExtLayout,
@@ -38,10 +38,12 @@ export {
   sizeOf,
   type TypeSource,
 } from './layout.js';
+export { checkStructOpsData, isKernelObjectName } from './struct-ops-data.js';
 export {
   STRUCT_OPS_VALUE_PREFIX,
   type StructOpsLayout,
   type StructOpsMemberLayout,
   structOpsLayout,
 } from './struct-ops-layout.js';
+export { type DataMemberRule, type StructOpsRules, structOpsRules } from './struct-ops-rules.js';
 export { type WriteOptions, writeBtf } from './writer.js';

@@ -1,8 +1,14 @@
-import { type Btf, BtfError, resolveType, structOpsLayout } from '@ts-ebpf/btf';
+import {
+  type Btf,
+  BtfError,
+  resolveType,
+  type StructOpsRules,
+  structOpsLayout,
+  structOpsRules,
+} from '@ts-ebpf/btf';
 import type { ByteOrder } from '@ts-ebpf/uapi';
 import { cTypeName, type ValueShape, valueShape } from './c-type.js';
 import { UnknownStructOpsTypeError } from './errors.js';
-import { type StructOpsRules, structOpsRules } from './rules.js';
 
 /** One argument of a callback, as the program finds it in its `u64` context array. */
 export interface CallbackArgument extends ValueShape {

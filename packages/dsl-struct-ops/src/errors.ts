@@ -24,8 +24,8 @@ export class StructOpsMemberError extends EbpfError {
   /** The member. */
   readonly member: string;
 
-  constructor(type: string, member: string, message: string) {
-    super(`${type}.${member}: ${message}`);
+  constructor(type: string, member: string, message: string, options?: { cause?: unknown }) {
+    super(`${type}.${member}: ${message}`, options);
     this.type = type;
     this.member = member;
   }

@@ -7,6 +7,10 @@
  * Node-only API: loading and registering is the `@ts-ebpf/dsl-struct-ops/kernel` subpath.
  * @packageDocumentation
  */
+
+// The kernel's struct_ops rules live in @ts-ebpf/btf, below this package and @ts-ebpf/elf, which
+// both check against them; exported here too for callers of this package.
+export { type DataMemberRule, type StructOpsRules, structOpsRules } from '@ts-ebpf/btf';
 export { cTypeName, type ValueShape } from './c-type.js';
 export { CallbackBuilder, type CallbackBuildOptions, callback } from './callback.js';
 export { checkDataValue } from './data.js';
@@ -41,7 +45,6 @@ export {
   type StructOpsPlugin,
   structOpsPlugin,
 } from './plugin.js';
-export { type DataMemberRule, type StructOpsRules, structOpsRules } from './rules.js';
 export {
   aimdSsthresh,
   cwndIncrement,

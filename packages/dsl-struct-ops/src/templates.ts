@@ -1,3 +1,4 @@
+import { isKernelObjectName } from '@ts-ebpf/btf';
 import {
   add,
   atomic,
@@ -18,7 +19,6 @@ import {
   R10,
   stx,
 } from '@ts-ebpf/dsl';
-import { isKernelObjectName } from './data.js';
 import type { CallbackBody, StructOpsDeclaration } from './define.js';
 import type { StructOpsType } from './describe.js';
 import { StructOpsMemberError } from './errors.js';

@@ -34,6 +34,9 @@ describeKernel('struct_ops data members: refused before load exactly when the ke
     ['flags', 0x10],
     ['flags', 0x20],
     ['flags', 0x100],
+    // The same bits given as the member's bytes (host order): checked like the number.
+    ['flags', new Uint8Array(new Uint32Array([0x100]).buffer)],
+    ['flags', new Uint8Array(new Uint32Array([0x1]).buffer)],
     ['key', 0],
     ['key', 7],
     ['name', `tso.d_${tag}`],

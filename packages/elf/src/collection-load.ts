@@ -250,6 +250,9 @@ function structOpsAttach(prog: ProgramSpec, plans: StructOpsPlans): StructOpsAtt
  * pinned; when the load fails, everything made is closed and the pins it made are removed with
  * the bpffs directories made for them (pins it reused stay), as libbpf's `bpf_object__load` does.
  * @throws SpecEditError for edits that conflict (a program type and an attach type that do not fit)
+ * @throws StructOpsDataError (of `@ts-ebpf/btf`) naming the map, the member and the rule for a
+ * `.struct_ops` map's data member the kernel would refuse (a name it cannot take, unknown flags,
+ * a non-zero member it does not take), before anything is loaded
  */
 export function loadCollection(
   source: Uint8Array | CollectionSpec,

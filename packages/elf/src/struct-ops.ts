@@ -1,4 +1,4 @@
-import { type Btf, membersOf, resolveType } from '@ts-ebpf/btf';
+import { type Btf, checkStructOpsData, membersOf, resolveType } from '@ts-ebpf/btf';
 import { type ElfFile, SymbolType } from '@ts-ebpf/elf-reader';
 import { StructOpsTypeError, type StructOpsValueType, structOpsValueType } from '@ts-ebpf/maps';
 import type { Program, StructOpsField } from '@ts-ebpf/programs';
@@ -139,6 +139,10 @@ function isFuncPointer(btf: Btf, type: number): boolean {
  * error unless it is zero in the object.
  * @throws StructOpsTypeError naming the ops struct when the kernel lacks it, or naming the
  * member a program or a non-zero value is bound to when the kernel's struct lacks it
+ * @throws StructOpsDataError (of `@ts-ebpf/btf`) naming the map, the member and the rule when
+ * a data member holds what the kernel refuses for the type (a `tcp_congestion_ops` name cut to
+ * its array or with other characters than letters, digits, `_` and `.`; flags outside
+ * `TCP_CONG_*`; a non-zero member the kernel does not take), before anything is loaded
  * @throws ElfError when the object's BTF does not describe a map, a member does not match
  * the kernel's, or one program is bound to two different members
  */
@@ -152,7 +156,8 @@ export function planStructOps(
   for (const spec of maps.values()) {
     if (!localBtf) throw new ElfError(`struct_ops map ${spec.name}: the object has no .BTF to describe it`);
     const local = localStruct(localBtf, spec);
-    const layout = structOpsValueType(local.name, kernelBtf());
+    const kernel = kernelBtf();
+    const layout = structOpsValueType(local.name, kernel);
     const programs = new Map<string, string>();
     const fields = new Map<string, Uint8Array>();
     const fail = (member: string, why: string) =>
@@ -216,9 +221,27 @@ export function planStructOps(
         );
       fields.set(m.name, bytes);
     }
+    checkData(kernel, layout, fields, spec.name);
     plans.push({ spec, layout, programs, fields });
   }
   return { maps: plans, attach };
+}
+
+/**
+ * Checks what the map value will hold in each data member of the kernel's struct (the object's
+ * bytes, zero where the object has none) against the kernel's rules for the type, as the map
+ * update would: names, flags, members it does not take (`checkStructOpsData` of `@ts-ebpf/btf`).
+ * @throws StructOpsDataError naming the map, the member and the rule
+ */
+function checkData(
+  kernel: Btf,
+  layout: StructOpsValueType,
+  fields: ReadonlyMap<string, Uint8Array>,
+  map: string,
+): void {
+  for (const k of layout.members)
+    if (!k.funcPointer)
+      checkStructOpsData(kernel, layout.type, k, fields.get(k.name) ?? new Uint8Array(0), map);
 }
 
 function localBytes(spec: StructOpsMapSpec, member: string, offset: number, size: number): Uint8Array {

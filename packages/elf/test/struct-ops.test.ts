@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
+import { StructOpsDataError } from '@ts-ebpf/btf';
 import { StructOpsTypeError, structOpsValueType } from '@ts-ebpf/maps';
-import { StructOps, StructOpsLink } from '@ts-ebpf/programs';
+import { AttachError, StructOps, type StructOpsField, StructOpsLink } from '@ts-ebpf/programs';
 import { BpfProgType } from '@ts-ebpf/syscall';
 import { catalog, describeKernel } from '@ts-ebpf/test-utils';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -60,10 +61,49 @@ SEC("struct_ops/lonely") u32 BPF_PROG(lonely, struct sock *sk) { return 2; }
 `,
 };
 
+/** 16 characters: `char name[16]` holds them without their NUL (clang cuts a longer name there too). */
+const CUT_NAME = `tsebpf_cut_${String(tag).padStart(5, '0')}`;
+
+/**
+ * struct-ops.bpf.c with one data member the kernel refuses (checked before the kernel is asked),
+ * the value it holds, and the rule it breaks.
+ */
+const BAD_DATA = [
+  {
+    what: 'a name of 16 characters (cut to its array: no NUL)',
+    defines: { CC_NAME: `"${CUT_NAME}"` },
+    member: 'name',
+    value: CUT_NAME,
+    rule: 'name',
+  },
+  {
+    what: "a name with a '-'",
+    defines: { CC_NAME: `"tsebpf-b${tag}"` },
+    member: 'name',
+    value: `tsebpf-b${tag}`,
+    rule: 'name',
+  },
+  {
+    what: 'flags outside TCP_CONG_*',
+    defines: { CC_FLAGS: '0x100' },
+    member: 'flags',
+    value: 0x100,
+    rule: 'flags',
+  },
+  {
+    what: 'a non-zero key (the kernel takes name and flags only)',
+    defines: { CC_KEY: '7' },
+    member: 'key',
+    value: 7,
+    rule: 'zero',
+  },
+] as const;
+
 let build: CorpusBuild;
 let linkObject: Buffer;
 let legacyObject: Buffer;
 const broken = new Map<string, Buffer>();
+const badData = new Map<string, Buffer>();
 
 beforeAll(() => {
   build = new CorpusBuild();
@@ -72,6 +112,11 @@ beforeAll(() => {
     defines: { CC_NAME: `"${LEGACY_CC}"`, CC_SECTION: '".struct_ops"' },
   });
   for (const [name, source] of Object.entries(BROKEN)) broken.set(name, build.object(name, { source }));
+  for (const bad of BAD_DATA)
+    badData.set(
+      bad.what,
+      build.object('struct-ops.bpf.c', { defines: { CC_NAME: `"${LINK_CC}"`, ...bad.defines } }),
+    );
 }, 120_000);
 afterAll(() => build?.cleanup());
 
@@ -171,13 +216,53 @@ describeKernel('elf: struct_ops objects (a TCP congestion control in C)', () => 
     expect(available()).not.toContain(MODULE_CC);
   });
 
+  it('the kernel itself refuses each data value the loader refuses first (the same rules)', () => {
+    using c = loadCollection(linkObject);
+    const programs = {
+      ssthresh: c.program('cc_ssthresh'),
+      cong_avoid: c.program('cc_cong_avoid'),
+      undo_cwnd: c.program('cc_undo_cwnd'),
+    };
+    for (const bad of BAD_DATA) {
+      // 16 bytes, as the object holds them: a string of 16 would not fit StructOps' own check.
+      const value: StructOpsField = bad.value === CUT_NAME ? new TextEncoder().encode(CUT_NAME) : bad.value;
+      const fields = { name: LINK_CC, [bad.member]: value };
+      expect(
+        () => StructOps.create({ type: 'tcp_congestion_ops', programs, fields }).close(),
+        bad.what,
+      ).toThrow(AttachError);
+    }
+  });
+
   it('with options.programs leaving out every program of a struct_ops map, still needs them: a typed error', () => {
     expect(() => loadCollection(linkObject, { programs: ['cc_init'] })).toThrow(NameNotFoundError);
   });
 });
 
 describeKernel('elf: struct_ops mistakes', () => {
+  it.each(BAD_DATA)('$what: StructOpsDataError naming the map, the member and the rule', (bad) => {
+    let thrown: unknown;
+    try {
+      loadCollection(badData.get(bad.what)!).close();
+    } catch (e) {
+      thrown = e;
+    }
+    expect(thrown).toBeInstanceOf(StructOpsDataError);
+    expect(thrown).toMatchObject({
+      map: 'tsebpf_cc',
+      type: 'tcp_congestion_ops',
+      member: bad.member,
+      rule: bad.rule,
+    });
+  });
+
   catalog([
+    ...BAD_DATA.map((bad) => ({
+      what: `a struct_ops map with ${bad.what}, refused before the kernel is asked`,
+      act: () => loadCollection(badData.get(bad.what)!).close(),
+      error: StructOpsDataError,
+      names: ['struct_ops map tsebpf_cc', `tcp_congestion_ops.${bad.member}`],
+    })),
     {
       what: 'a struct_ops map of a type the kernel lacks',
       act: () => loadCollection(broken.get('missing-type.bpf.c')!).close(),

@@ -16,6 +16,14 @@
 #endif
 
 #define TCP_CONG_NON_RESTRICTED 0x1
+/* The data members can be given values the kernel refuses (-DCC_FLAGS=0x100, -DCC_KEY=7, a
+ * CC_NAME of 16 characters or with a '-'): the loader must refuse them before the kernel. */
+#ifndef CC_FLAGS
+#define CC_FLAGS TCP_CONG_NON_RESTRICTED
+#endif
+#ifndef CC_KEY
+#define CC_KEY 0
+#endif
 
 enum { CALL_INIT, CALL_SSTHRESH, CALL_CONG_AVOID, CALL_UNDO_CWND, CALL_STATE, CALL_CWND_EVENT, CALL_MAX };
 
@@ -70,6 +78,7 @@ struct tcp_congestion_ops tsebpf_cc = {
   .set_state = (void *)cc_set_state,
   .cwnd_event = (void *)cc_cwnd_event,
   .undo_cwnd = (void *)cc_undo_cwnd,
-  .flags = TCP_CONG_NON_RESTRICTED,
+  .flags = CC_FLAGS,
+  .key = CC_KEY,
   .name = CC_NAME,
 };

@@ -1,3 +1,7 @@
+// The one home of the kernel's struct_ops rules: both the TypeScript-built ops of
+// `@ts-ebpf/dsl-struct-ops` and the `.struct_ops` maps of clang objects (`@ts-ebpf/elf`) are
+// checked against this table (with `checkStructOpsData`), so it sits below both.
+
 /**
  * What the kernel asks of each struct_ops type, beyond its BTF: which members must be given,
  * which it refuses from BPF, and which kernel struct fields its programs may write. Facts from

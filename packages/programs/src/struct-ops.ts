@@ -1,4 +1,4 @@
-import type { Btf } from '@ts-ebpf/btf';
+import { type Btf, checkStructOpsData } from '@ts-ebpf/btf';
 import { kernelBtf } from '@ts-ebpf/btf/kernel';
 import {
   type BpfMap,
@@ -114,12 +114,16 @@ function checkProgram(layout: StructOpsValueType, member: string, index: number,
  * @throws StructOpsTypeError for an unknown type or member, a program for a member that is not a
  * function pointer (or loaded for another member), or a field for one that is
  * @throws BpfArgumentError naming the member when a field's value does not fit it
+ * @throws StructOpsDataError (of `@ts-ebpf/btf`) when a data member, given or left zero, breaks
+ * the kernel's rules for the type: a name it does not copy, flags it does not know, a non-zero
+ * member it does not take
  */
 export function structOpsValue(o: StructOpsOptions): Uint8Array {
-  return valueFor(structOpsValueType(o.type, o.btf ?? kernelBtf()), o);
+  const btf = o.btf ?? kernelBtf();
+  return valueFor(structOpsValueType(o.type, btf), btf, o);
 }
 
-function valueFor(layout: StructOpsValueType, o: StructOpsOptions): Uint8Array {
+function valueFor(layout: StructOpsValueType, btf: Btf, o: StructOpsOptions, map?: string): Uint8Array {
   const value = new Uint8Array(layout.valueSize);
   for (const [name, program] of Object.entries(o.programs)) {
     const m = memberOf(layout, name);
@@ -145,6 +149,12 @@ function valueFor(layout: StructOpsValueType, o: StructOpsOptions): Uint8Array {
         `member '${name}' is a function pointer: give a program in programs`,
       );
     writeField(value, layout.dataOffset + m.offset, m.size, v, `struct_ops ${layout.type}.${name}`);
+  }
+  // Every data member, given or left zero, as the kernel's update will judge it.
+  for (const m of layout.members) {
+    if (m.funcPointer) continue;
+    const at = layout.dataOffset + m.offset;
+    checkStructOpsData(btf, layout.type, m, value.subarray(at, at + m.size), map);
   }
   return value;
 }
@@ -193,19 +203,21 @@ export class StructOps implements Disposable {
    * the value is written now (a `BPF_F_LINK` map's update does not register), so the ops can
    * also replace registered ones through {@link StructOpsLink.replace}.
    * @throws StructOpsTypeError when the kernel lacks the ops struct or a member, or a program
-   * does not fit its member; BpfArgumentError for a field that does not fit; AttachError when the
+   * does not fit its member; BpfArgumentError for a field that does not fit; StructOpsDataError
+   * (of `@ts-ebpf/btf`) for a data member the kernel's rules refuse, before the map is made
+   * (see {@link structOpsValue}); AttachError when the
    * type's check refuses the value (EINVAL: a required member missing …); BpfSyscallError when
    * the kernel refuses the map
    */
   static create(o: StructOpsOptions): StructOps {
     const btf = o.btf ?? kernelBtf();
     const layout = structOpsValueType(o.type, btf);
-    const value = valueFor(layout, o);
     const link = o.link ?? true;
     const fieldName = o.fields?.name;
     const name = (o.mapName ?? (typeof fieldName === 'string' ? fieldName : 'struct_ops'))
       .replace(/[^A-Za-z0-9_.]/g, '_')
       .slice(0, 15);
+    const value = valueFor(layout, btf, o, name);
     const map = StructOpsMap.create({
       type: layout.type,
       btf,

@@ -1,5 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createConnection, createServer, type Socket } from 'node:net';
+import { StructOpsDataError } from '@ts-ebpf/btf';
 import { StructOpsTypeError, structOpsValueType } from '@ts-ebpf/maps';
 import {
   BpfArgumentError,
@@ -105,6 +106,31 @@ describeKernel('struct_ops', () => {
     const layout = structOpsValueType('tcp_congestion_ops');
     const flagsAt = layout.dataOffset + layout.members.find((m) => m.name === 'flags')!.offset;
     expect(new DataView(ok.value.buffer).getUint32(flagsAt, true)).toBe(1);
+  });
+
+  it("refuses a data member the kernel's rules refuse before the map is made: StructOpsDataError", () => {
+    using c = new Counter();
+    using congestion = congestionPrograms(c);
+    const name = `tsebpf_r${process.pid % 10000}`;
+    const fds = readdirSync('/proc/self/fd').length;
+    for (const [fields, member, rule] of [
+      [{ name, flags: 0x100 }, 'flags', 'flags'],
+      [{ name: 'tsebpf-bad' }, 'name', 'name'],
+      [{}, 'name', 'name'], // no name: the kernel copies none
+      [{ name, key: 7 }, 'key', 'zero'],
+    ] as const) {
+      const thrown = thrownBy(() =>
+        StructOps.create({
+          type: 'tcp_congestion_ops',
+          programs: congestion.programs,
+          fields,
+          mapName: 'tsebpf_rules',
+        }),
+      );
+      expect(thrown, member).toBeInstanceOf(StructOpsDataError);
+      expect(thrown, member).toMatchObject({ member, rule, map: 'tsebpf_rules', type: 'tcp_congestion_ops' });
+    }
+    expect(readdirSync('/proc/self/fd').length).toBe(fds);
   });
 
   it('explains a name registered already (EEXIST) and a value the type refuses (EINVAL)', () => {

@@ -19,7 +19,12 @@ import { btfLogReason } from './verifier-log.js';
 export interface BtfLoadOptions {
   /** Kernel log level (default 1 when a log buffer is used). */
   readonly logLevel?: number;
-  /** Size of the kernel log buffer in bytes (default 1 MiB; 0 for no log). */
+  /**
+   * Size of the kernel log buffer in bytes (default 1 MiB). 0 loads without a log, which spares
+   * the buffer on every load that succeeds; when the kernel refuses the BTF, {@link loadBtf} then
+   * loads it once more with a 1 MiB log at `logLevel` (default 1), as libbpf does, so that the
+   * error still says why (its message says the load was retried).
+   */
   readonly logSize?: number;
 }
 
@@ -71,9 +76,13 @@ export class LoadedBtf implements Disposable, ClosesLater {
  * byte order than this machine's, and raw bytes whose header is corrupt.
  * @param btf - raw BTF bytes, a parsed {@link Btf} or a {@link BtfBuilder}
  * @throws BtfError for split BTF, BTF in the other byte order, or a corrupt header
+ *
+ * With `logSize: 0` the first load asks for no log; if the kernel refuses it, the BTF is loaded a
+ * second time with a log (see {@link BtfLoadOptions.logSize}), and that load's result is the
+ * answer: its error, or (should the kernel take it then) the fd.
  * @throws BpfSyscallError (from `@ts-ebpf/syscall`) when the kernel refuses the BTF: the
  *   kernel's log is in `.log`, and the line where its verifier stopped (type, member, reason)
- *   in the message
+ *   in the message; after a retry for `logSize: 0`, `cause` is the first, logless refusal
  */
 export function loadBtf(btf: Uint8Array | Btf | BtfBuilder, options: BtfLoadOptions = {}): LoadedBtf {
   if (!(btf instanceof Uint8Array) && btf.base) {
@@ -96,20 +105,42 @@ export function loadBtf(btf: Uint8Array | Btf | BtfBuilder, options: BtfLoadOpti
       ...(options.logSize !== undefined ? { logSize: options.logSize } : {}),
     });
   } catch (e) {
-    const reason = e instanceof BpfSyscallError && e.log ? btfLogReason(e.log) : undefined;
-    if (reason === undefined) throw e;
-    const failed = e as BpfSyscallError;
-    throw syscallError(
-      failed.errno,
-      {
-        syscall: failed.syscall,
-        ...(failed.command !== undefined ? { command: failed.command } : {}),
-        log: failed.log,
-        ...(failed.logTrueSize !== undefined ? { logTrueSize: failed.logTrueSize } : {}),
-        detail: `BTF verifier: ${reason}`,
-      },
-      { cause: e },
-    );
+    if (options.logSize !== 0 || !(e instanceof BpfSyscallError)) throw explained(e);
+    fd = loadWithLog(bytes, options.logLevel ?? 1, e);
   }
   return new LoadedBtf(fd);
+}
+
+/** Size of the log of the retry after a logless load the kernel refused (libbpf's default too). */
+const RETRY_LOG_SIZE = 1 << 20;
+
+/** The second load of BTF the kernel refused without a log: with one, to say why. */
+function loadWithLog(bytes: Uint8Array, logLevel: number, logless: BpfSyscallError): number {
+  try {
+    return btfLoad({ btf: bytes, logLevel, logSize: RETRY_LOG_SIZE });
+  } catch (e) {
+    throw explained(e, logless);
+  }
+}
+
+/**
+ * The error of a refused load with the line the kernel's BTF verifier stopped at in its message;
+ * `e` itself when its log names none. After a retry, `logless` (the first refusal) is the cause.
+ */
+function explained(e: unknown, logless?: BpfSyscallError): unknown {
+  if (!(e instanceof BpfSyscallError)) return e;
+  const reason = e.log ? btfLogReason(e.log) : undefined;
+  if (reason === undefined && logless === undefined) return e;
+  const why = reason === undefined ? 'the kernel wrote no reason in its log' : `BTF verifier: ${reason}`;
+  return syscallError(
+    e.errno,
+    {
+      syscall: e.syscall,
+      ...(e.command !== undefined ? { command: e.command } : {}),
+      log: e.log,
+      ...(e.logTrueSize !== undefined ? { logTrueSize: e.logTrueSize } : {}),
+      detail: logless ? `${why} (loaded again with a log: logSize 0 asked for none)` : why,
+    },
+    { cause: logless ?? e },
+  );
 }

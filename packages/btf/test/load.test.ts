@@ -34,18 +34,22 @@ describeKernel('loading BTF into the kernel', () => {
     }
   });
 
+  // well-formed bytes the kernel refuses: a member placed past the end of its struct (written
+  // with writeBtf, as given: the builder refuses such a member before the kernel is asked)
+  const refusedTypes = (): BtfTypeSpec[] => [
+    { kind: 'int', name: 'int', size: 4, signed: true, char: false, bool: false, bitOffset: 0, bits: 32 },
+    {
+      kind: 'struct',
+      name: 's',
+      size: 4,
+      members: [{ name: 'a', type: 1, bitOffset: 64, bitfieldSize: 0 }],
+    },
+  ];
+  const refusal =
+    /\[2\] STRUCT s size=4 vlen=1, a type_id=1 bits_offset=64 Member bits_offset exceeds its struct size/;
+
   it('reports the kernel log for invalid BTF, its reason in the message', () => {
-    // well-formed bytes the kernel refuses: a member placed past the end of its struct (written
-    // with writeBtf, as given: the builder refuses such a member before the kernel is asked)
-    const types: BtfTypeSpec[] = [
-      { kind: 'int', name: 'int', size: 4, signed: true, char: false, bool: false, bitOffset: 0, bits: 32 },
-      {
-        kind: 'struct',
-        name: 's',
-        size: 4,
-        members: [{ name: 'a', type: 1, bitOffset: 64, bitfieldSize: 0 }],
-      },
-    ];
+    const types = refusedTypes();
     let err: unknown;
     try {
       loadBtf(writeBtf(types), { logLevel: 1 }).close();
@@ -56,10 +60,32 @@ describeKernel('loading BTF into the kernel', () => {
     expect((err as BpfSyscallError).code).toBe('EINVAL');
     expect((err as BpfSyscallError).log).toMatch(/type_id|Invalid/i);
     // the type and the member the kernel stopped at, and why
-    expect((err as Error).message).toMatch(
-      /\[2\] STRUCT s size=4 vlen=1, a type_id=1 bits_offset=64 Member bits_offset exceeds its struct size/,
-    );
+    expect((err as Error).message).toMatch(refusal);
     expect((err as Error).cause).toBeInstanceOf(BpfSyscallError);
+  });
+
+  it('logSize 0: refused BTF is loaded again with a log, as libbpf does, and the error says why', () => {
+    let err: unknown;
+    try {
+      loadBtf(writeBtf(refusedTypes()), { logSize: 0 }).close();
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(BpfSyscallError);
+    const e = err as BpfSyscallError;
+    expect(e.code).toBe('EINVAL');
+    expect(e.message).toMatch(refusal);
+    expect(e.message).toContain('(loaded again with a log: logSize 0 asked for none)');
+    expect(e.log).toMatch(/Member bits_offset exceeds its struct size/);
+    // the cause is the first load's refusal, which had no log
+    expect(e.cause).toBeInstanceOf(BpfSyscallError);
+    expect([(e.cause as BpfSyscallError).code, (e.cause as BpfSyscallError).log ?? '']).toEqual([
+      'EINVAL',
+      '',
+    ]);
+    // BTF the kernel takes is loaded once, without a log
+    using loaded = loadBtf(sampleBuilder(), { logSize: 0 });
+    expect(loaded.fd).toBeGreaterThan(2);
   });
 });
 

@@ -65,6 +65,24 @@ export class XdpUmemHeadroomError extends EbpfError {
   }
 }
 
+/** The `XdpUmemFlag` bits Linux 6.18 takes (`XDP_UMEM_FLAGS_VALID` in net/xdp/xdp_umem.c). */
+const KNOWN_FLAGS = XdpUmemFlag.UNALIGNED_CHUNK_FLAG | XdpUmemFlag.TX_SW_CSUM | XdpUmemFlag.TX_METADATA_LEN;
+
+/**
+ * The kernel keeps `tx_metadata_len` in a byte and takes a multiple of 8 below 256
+ * (`xdp_umem_reg()` in net/xdp/xdp_umem.c): at most 248.
+ */
+export const XDP_MAX_TX_METADATA_LEN = 248;
+
+/**
+ * The smallest TX metadata length {@link xdpUmemRegister} takes: the 8-byte `flags` of
+ * `struct xsk_tx_metadata` and the 8 bytes of its smallest union member (`completion`'s
+ * `tx_timestamp`, linux/if_xdp.h). The Linux 6.18 source takes 0 and 8 too, but the 6.18 stable
+ * kernel these tests run on (6.18.44) refuses both (EINVAL), and an area that short holds no
+ * request the kernel could read anyway.
+ */
+export const XDP_MIN_TX_METADATA_LEN = 16;
+
 /** Options of {@link xdpUmemRegister}. */
 export interface XdpUmemRegistration {
   /**
@@ -77,8 +95,25 @@ export interface XdpUmemRegistration {
    * {@link xdpMaxHeadroom}, and the kernel may want less. Default 0.
    */
   readonly headroom?: number;
-  /** `XdpUmemFlag` bits. Default 0. */
+  /**
+   * `XdpUmemFlag` bits. Default 0. `UNALIGNED_CHUNK_FLAG`: frames at any address (see
+   * `chunkSize`). `TX_SW_CSUM` (Linux 6.8): the kernel computes the checksum a TX descriptor's
+   * metadata asks for in software instead of the device; only copy mode sends that way (a
+   * zero-copy socket leaves the checksum to its driver), and only frames with TX metadata ask
+   * (see `txMetadataLen`). `TX_METADATA_LEN` (Linux 6.11): set by `txMetadataLen`, and refused
+   * here without it. Other bits are refused before the kernel (Linux 6.18 knows no other).
+   */
   readonly flags?: number;
+  /**
+   * Bytes of TX metadata (`struct xsk_tx_metadata`, 24 bytes on Linux 6.18, and any padding) the
+   * kernel reads right before the address of each TX descriptor that carries the
+   * `XDP_TX_METADATA` option: a multiple of 8 from {@link XDP_MIN_TX_METADATA_LEN} (16) to
+   * {@link XDP_MAX_TX_METADATA_LEN} (248).
+   * Given, it sets `XdpUmemFlag.TX_METADATA_LEN` (Linux 6.11; without the flag the kernel ignores
+   * the length). The bytes come out of each frame's headroom, which the caller sizes to hold
+   * them. Default: no TX metadata.
+   */
+  readonly txMetadataLen?: number;
 }
 
 /**
@@ -86,8 +121,15 @@ export interface XdpUmemRegistration {
  * memory of socket `fd`, cut in frames of `chunkSize` bytes. The kernel pins the pages; they
  * must stay mapped while the socket is open. Checked first: the frame size (from 2048 up to the
  * page size in either mode, and a power of two unless `XdpUmemFlag.UNALIGNED_CHUNK_FLAG`), a
- * headroom that leaves room for a packet ({@link xdpMaxHeadroom}), and a length that is a whole
- * number of frames (unaligned: at least one frame).
+ * headroom that leaves room for a packet ({@link xdpMaxHeadroom}), a length that is a whole
+ * number of frames (unaligned: at least one frame), the flags (`XdpUmemFlag` bits only,
+ * `TX_METADATA_LEN` only with `txMetadataLen`) and the TX metadata length (a multiple of 8 from 16 to
+ * 248). A kernel older than a flag (`TX_SW_CSUM` before 6.8, `TX_METADATA_LEN` before 6.11)
+ * refuses it with EINVAL.
+ *
+ * The pointer the kernel receives (`addr`, `len`) is built here from `umem` itself, a mapping
+ * this package made and checks is still open; the raw `setsockopt` export takes a caller-built
+ * `struct xdp_umem_reg` whose address and length nothing can check (see its documentation).
  * @throws XdpUmemHeadroomError when the kernel refuses the headroom (a limit that depends on
  *   its build, see {@link xdpMaxHeadroom}).
  */
@@ -96,7 +138,7 @@ export function xdpUmemRegister(fd: number, umem: MappedMemory, o: XdpUmemRegist
   if (umem.closed) throw new ObjectClosedError('UMEM mapping');
   if (!umem.writable)
     throw new BpfArgumentError('umem', 'must be a writable mapping (Prot.READ | Prot.WRITE)');
-  const flags = checkU32(o.flags ?? 0, 'flags');
+  const flags = checkUmemFlags(o.flags ?? 0, o.txMetadataLen);
   const unaligned = (flags & XdpUmemFlag.UNALIGNED_CHUNK_FLAG) !== 0;
   const chunkSize = checkInt(o.chunkSize, 'chunkSize', XDP_UMEM_MIN_CHUNK_SIZE, 0xffffffff);
   if (chunkSize > pageSize()) {
@@ -134,6 +176,7 @@ export function xdpUmemRegister(fd: number, umem: MappedMemory, o: XdpUmemRegist
   v.setUint32(L.chunk_size, chunkSize, HOST_LITTLE_ENDIAN);
   v.setUint32(L.headroom, headroom, HOST_LITTLE_ENDIAN);
   v.setUint32(L.flags, flags, HOST_LITTLE_ENDIAN);
+  v.setUint32(L.tx_metadata_len, o.txMetadataLen ?? 0, HOST_LITTLE_ENDIAN);
   try {
     sysSetsockopt(fd, AfXdp.SOL_XDP, XdpSockopt.UMEM_REG, reg);
   } catch (e) {
@@ -145,4 +188,42 @@ export function xdpUmemRegister(fd: number, umem: MappedMemory, o: XdpUmemRegist
     }
     throw e;
   }
+}
+
+/**
+ * Checks the flags and TX metadata length of a UMEM registration: `XdpUmemFlag` bits only,
+ * `TX_METADATA_LEN` only with a length, a length a multiple of 8 from 16 to 248.
+ * @returns the flags, with `TX_METADATA_LEN` when a length is given
+ */
+function checkUmemFlags(given: number, txMetadataLen: number | undefined): number {
+  const flags = checkU32(given, 'flags');
+  const unknown = flags & ~KNOWN_FLAGS;
+  if (unknown !== 0) {
+    throw new BpfArgumentError(
+      'flags',
+      `0x${unknown.toString(16)} is no XdpUmemFlag bit (UNALIGNED_CHUNK_FLAG, TX_SW_CSUM, TX_METADATA_LEN): the kernel refuses it`,
+    );
+  }
+  if (txMetadataLen === undefined) {
+    if (flags & XdpUmemFlag.TX_METADATA_LEN) {
+      throw new BpfArgumentError(
+        'txMetadataLen',
+        'flags has TX_METADATA_LEN but no txMetadataLen is given: give the length (it sets the flag)',
+      );
+    }
+    return flags;
+  }
+  if (
+    !Number.isInteger(txMetadataLen) ||
+    txMetadataLen < XDP_MIN_TX_METADATA_LEN ||
+    txMetadataLen > XDP_MAX_TX_METADATA_LEN ||
+    txMetadataLen % 8 !== 0
+  ) {
+    throw new BpfArgumentError(
+      'txMetadataLen',
+      `expected a multiple of 8 from ${XDP_MIN_TX_METADATA_LEN} to ${XDP_MAX_TX_METADATA_LEN} bytes of TX metadata ` +
+        `(the kernel keeps it in a byte, in steps of 8; less than 16 holds no struct xsk_tx_metadata), got ${txMetadataLen}`,
+    );
+  }
+  return (flags | XdpUmemFlag.TX_METADATA_LEN) >>> 0;
 }

@@ -24,8 +24,11 @@ export const AF_XDP_LAYOUTS = Object.freeze({
     sxdp_shared_umem_fd: 12,
     SIZE: 16,
   },
-  /** `struct xdp_umem_reg` (its size with the padding after `flags`). */
-  xdp_umem_reg: { addr: 0, len: 8, chunk_size: 16, headroom: 20, flags: 24, SIZE: 32 },
+  /**
+   * `struct xdp_umem_reg`: `tx_metadata_len` (Linux 6.8) sits in what older headers leave as
+   * padding after `flags`, so the size is 32 either way.
+   */
+  xdp_umem_reg: { addr: 0, len: 8, chunk_size: 16, headroom: 20, flags: 24, tx_metadata_len: 28, SIZE: 32 },
   /** `struct xdp_ring_offset`. */
   xdp_ring_offset: { producer: 0, consumer: 8, desc: 16, flags: 24, SIZE: 32 },
   /** `struct xdp_mmap_offsets`. */
@@ -157,7 +160,9 @@ export function xdpMapRing(
 export interface XdpBindOptions {
   /** The interface's index. */
   readonly ifindex: number;
-  /** The RX/TX queue of the interface. Default 0. */
+  /**
+   * The RX/TX queue of the interface: 0 to {@link XDP_MAX_QUEUE_ID} (65535). Default 0.
+   */
   readonly queueId?: number;
   /** `XdpBindFlag` bits (`COPY`, `ZEROCOPY`, `USE_NEED_WAKEUP`, `SHARED_UMEM`, `USE_SG`). Default 0. */
   readonly flags?: number;
@@ -165,7 +170,20 @@ export interface XdpBindOptions {
   readonly sharedUmemFd?: number;
 }
 
-/** The encoded `struct sockaddr_xdp` of {@link xdpBind}. */
+/**
+ * The largest queue id {@link xdpBind} takes. `sxdp_queue_id` is 32 bits wide, but the kernel
+ * registers the socket's buffer pool at the queue through 16-bit parameters
+ * (`xp_assign_dev()` in net/xdp/xsk_buff_pool.c, `xsk_reg_pool_at_qid()` in net/xdp/xsk.c, Linux
+ * 6.18): queue 65536 would be taken as queue 0 and the socket, which keeps the 32-bit id, would
+ * then never receive.
+ */
+export const XDP_MAX_QUEUE_ID = 0xffff;
+
+/**
+ * The encoded `struct sockaddr_xdp` of {@link xdpBind}.
+ * @throws BpfArgumentError for a flag, ifindex, queue id (above {@link XDP_MAX_QUEUE_ID}) or
+ *   shared UMEM fd out of range
+ */
 export function sockaddrXdp(o: XdpBindOptions): Uint8Array {
   const L = AF_XDP_LAYOUTS.sockaddr_xdp;
   const storage = new ArrayBuffer(L.SIZE);
@@ -174,12 +192,29 @@ export function sockaddrXdp(o: XdpBindOptions): Uint8Array {
   v.setUint16(L.sxdp_family, AfXdp.AF_XDP, HOST_LITTLE_ENDIAN);
   v.setUint16(L.sxdp_flags, checkInt(o.flags ?? 0, 'flags', 0, 0xffff), HOST_LITTLE_ENDIAN);
   v.setUint32(L.sxdp_ifindex, checkInt(o.ifindex, 'ifindex', 1, 0x7fffffff), HOST_LITTLE_ENDIAN);
-  v.setUint32(L.sxdp_queue_id, checkU32(o.queueId ?? 0, 'queueId'), HOST_LITTLE_ENDIAN);
+  v.setUint32(L.sxdp_queue_id, checkQueueId(o.queueId ?? 0), HOST_LITTLE_ENDIAN);
   v.setUint32(L.sxdp_shared_umem_fd, checkU32(o.sharedUmemFd ?? 0, 'sharedUmemFd'), HOST_LITTLE_ENDIAN);
   return out;
 }
 
-/** `bind(fd, sockaddr_xdp)`: attaches the socket to one queue of an interface. */
+function checkQueueId(queueId: number): number {
+  checkU32(queueId, 'queueId');
+  if (queueId > XDP_MAX_QUEUE_ID) {
+    throw new BpfArgumentError(
+      'queueId',
+      `${queueId} is above ${XDP_MAX_QUEUE_ID}: the kernel registers an AF_XDP socket at its queue by a 16-bit id, ` +
+        `so it would bind queue ${queueId & XDP_MAX_QUEUE_ID} and never receive`,
+    );
+  }
+  return queueId;
+}
+
+/**
+ * `bind(fd, sockaddr_xdp)`: attaches the socket to one queue of an interface. Checked first:
+ * the options (see {@link sockaddrXdp}); whether the queue exists is the kernel's to say (EINVAL).
+ * @throws BpfArgumentError for a queue id above {@link XDP_MAX_QUEUE_ID}, which the kernel would
+ *   truncate to another queue
+ */
 export function xdpBind(fd: number, o: XdpBindOptions): void {
   sysBind(checkFd(fd), sockaddrXdp(o));
 }

@@ -9,6 +9,26 @@ const encoder = new TextEncoder();
 const COPY_LIMIT = 64 * 1024;
 
 /**
+ * Whether {@link Attr.input} copies an input of `byteLength` bytes into the attr's own native
+ * memory (always, up to 64 KiB) rather than passing the caller's buffer by address.
+ */
+export function inputIsCopied(byteLength: number): boolean {
+  return byteLength <= COPY_LIMIT;
+}
+
+/** A block of native memory the inputs of a request are copied into. */
+interface ArenaBlock {
+  readonly address: number;
+  readonly bytes: Uint8Array;
+  free(): void;
+}
+
+function arenaBlock(size: number): ArenaBlock {
+  const { address, buffer, free } = allocNative(Math.max(4096, size));
+  return { address, bytes: new Uint8Array(buffer), free };
+}
+
+/**
  * A reusable, zero-filled `union bpf_attr` (or any small kernel struct) with
  * little helpers to place fields. One instance per command shape is kept for
  * the life of the process, so a hot call marshals nothing but its fields.
@@ -32,11 +52,13 @@ export class Attr {
   // (One entry per slot from the start: a reset clears them in place, with no array to regrow.)
   private readonly slots: (ArrayBufferView | null | undefined)[];
   // Native memory the inputs of one request are copied into, bump-allocated from 0 at each
-  // reset; grown (at a reset, when no address into it is in use) to what the last request
-  // could not fit.
-  private arena: { address: number; bytes: Uint8Array; free(): void } | undefined;
+  // reset. A request that outgrows it moves on to a new, larger block; the outgrown ones hold
+  // addresses written into this request, so they are freed only at the next reset, which also
+  // makes the block as large as the whole of the last request (one block in the steady state).
+  private arena: ArenaBlock | undefined;
+  private readonly outgrown: ArenaBlock[] = [];
   private arenaUsed = 0;
-  private arenaWanted = 0;
+  private requestBytes = 0;
 
   /**
    * @param size - the struct's size in bytes
@@ -63,25 +85,28 @@ export class Attr {
     for (let i = words.length << 2; i < bytes.length; i++) bytes[i] = 0;
     const slots = this.slots;
     for (let i = 0; i < slots.length; i++) slots[i] = undefined;
-    if (this.arenaWanted > (this.arena?.bytes.byteLength ?? 0)) {
-      this.arena?.free();
-      const size = Math.max(4096, this.arenaWanted);
-      const { address, buffer, free } = allocNative(size);
-      this.arena = { address, bytes: new Uint8Array(buffer), free };
+    if (this.outgrown.length > 0) for (const block of this.outgrown.splice(0)) block.free();
+    if (this.arena && this.requestBytes > this.arena.bytes.byteLength) {
+      this.arena.free();
+      this.arena = arenaBlock(this.requestBytes);
     }
     this.arenaUsed = 0;
-    this.arenaWanted = 0;
+    this.requestBytes = 0;
     return this;
   }
 
-  // Room for `size` bytes (8-aligned) in the arena: its offset there, or -1 (the arena grows at
-  // the next reset).
+  // Room for `size` bytes (8-aligned) in the arena: its offset in `this.arena`, which moves on to
+  // a new block when the current one is full.
   private take(size: number): number {
+    const aligned = (size + 7) & ~7;
+    this.requestBytes += aligned;
+    if (!this.arena || this.arenaUsed + aligned > this.arena.bytes.byteLength) {
+      if (this.arena) this.outgrown.push(this.arena);
+      this.arena = arenaBlock(Math.max(aligned, this.requestBytes));
+      this.arenaUsed = 0;
+    }
     const at = this.arenaUsed;
-    const end = at + ((size + 7) & ~7);
-    this.arenaWanted = Math.max(this.arenaWanted, end);
-    if (!this.arena || end > this.arena.bytes.byteLength) return -1;
-    this.arenaUsed = end;
+    this.arenaUsed += aligned;
     return at;
   }
 
@@ -96,25 +121,29 @@ export class Attr {
 
   /**
    * Write the address of a copy of `bytes` (or 0 for null): for inputs the kernel only reads.
-   * Small ones are copied into this attr's native memory (valid until the next reset); larger
-   * ones are passed by address, like {@link Attr.ptr}.
+   * Those of up to 64 KiB ({@link inputIsCopied}) are always copied into this attr's native
+   * memory, which stays valid and unchanged until the next reset (the caller's buffer may then
+   * change or go meanwhile); larger ones are passed by address, like {@link Attr.ptr}.
    */
-  input(offset: number, bytes: Uint8Array | null | undefined): this {
-    if (!bytes || bytes.byteLength > COPY_LIMIT) return this.ptr(offset, bytes);
+  input(offset: number, bytes: ArrayBufferView | null | undefined): this {
+    if (!bytes || !inputIsCopied(bytes.byteLength)) return this.ptr(offset, bytes);
     const at = this.take(bytes.byteLength);
-    if (at < 0) return this.ptr(offset, bytes);
-    this.arena!.bytes.set(bytes, at);
-    return this.writeAddress(offset, this.arena!.address + at);
+    const arena = this.arena!;
+    arena.bytes.set(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), at);
+    return this.writeAddress(offset, arena.address + at);
   }
 
-  /** Write the address of a NUL-terminated UTF-8 copy of `s` (an input the kernel only reads). */
+  /**
+   * Write the address of a NUL-terminated UTF-8 copy of `s` (an input the kernel only reads),
+   * made in this attr's native memory like a small {@link Attr.input}.
+   */
   inputString(offset: number, s: string): this {
     const at = this.take(s.length * 3 + 1);
-    if (at < 0) return this.ptr(offset, cString(s));
-    const out = this.arena!.bytes;
+    const arena = this.arena!;
+    const out = arena.bytes;
     const written = asciiInto(s, out, at) ?? encoder.encodeInto(s, out.subarray(at)).written;
     out[at + written] = 0;
-    return this.writeAddress(offset, this.arena!.address + at);
+    return this.writeAddress(offset, arena.address + at);
   }
 
   /** Write a 32-bit unsigned field. */

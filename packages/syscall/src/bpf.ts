@@ -34,9 +34,11 @@ export function bpfCommandName(cmd: number): string {
 
 /**
  * The raw `bpf(cmd, attr, size)` system call. `size` defaults to the whole buffer. Returns the
- * kernel's non-negative result (often a new fd). The kernel reads `size` bytes of `attr` and
- * follows the pointers inside it: those cannot be checked here, so prefer the typed wrappers
- * (`mapLookupElem`, `progLoad` …), which check every buffer they pass.
+ * kernel's non-negative result (often a new fd). The kernel reads `size` bytes of `attr` (checked)
+ * and follows the pointers inside it: those cannot be checked here. The caller must point each at
+ * memory at least as large as the size or count the attr gives with it (writable where the
+ * kernel writes), and keep it alive until this returns; prefer the typed wrappers
+ * (`mapLookupElem`, `progLoad` …), which build every pointer from a buffer and its length.
  * @throws BpfArgumentError for a detached or too short `attr`
  * @throws BpfSyscallError (or a subclass) carrying errno and a hint.
  */

@@ -515,7 +515,16 @@ function checkSockopt(fd: number, level: number, name: number): void {
   checkInt(name, 'option', 0, INT_MAX);
 }
 
-/** `setsockopt(fd, level, name, value, len)`. */
+/**
+ * `setsockopt(fd, level, name, value, len)`: the kernel reads `value.byteLength` bytes of
+ * `value`, which is checked to be a live buffer. A struct that carries an address the caller put
+ * in it (`XDP_UMEM_REG`'s `struct xdp_umem_reg`: `addr` and `len`, the UMEM the kernel pins and
+ * DMAs into) cannot be checked here: the caller must guarantee the address and length describe
+ * memory it owns, mapped, page-aligned and writable, and keep it mapped as long as the kernel may
+ * use it (for a UMEM, while the socket is open; unmapping it earlier leaves the kernel with pinned
+ * pages the process no longer sees). `xdpUmemRegister` builds that struct from a `MappedMemory`
+ * and checks it: prefer it.
+ */
 export function sysSetsockopt(fd: number, level: number, name: number, value: Uint8Array): void {
   checkSockopt(fd, level, name);
   checkBuffer(value, 'setsockopt', 'value', 0);
@@ -609,7 +618,12 @@ export function viewMemory(address: bigint, length: number): ArrayBuffer {
   return n().koffi.view(address, length) as ArrayBuffer;
 }
 
-/** The native address of a typed array's first byte (valid while the array is alive). */
+/**
+ * The native address of a typed array's first byte (valid while the array is alive and not
+ * transferred), for a struct field the kernel follows. Nothing downstream can check such an
+ * address: whoever writes it into a struct must keep the array alive (held in a variable used
+ * after the call) and at least as long as the length the struct gives with it.
+ */
 export function addressOf(bytes: ArrayBufferView): bigint {
   if (!ArrayBuffer.isView(bytes))
     throw new BpfArgumentError('bytes', `expected a typed array or DataView, got ${describe(bytes)}`);

@@ -25,6 +25,7 @@ export {
 export {
   AF_XDP_LAYOUTS,
   sockaddrXdp,
+  XDP_MAX_QUEUE_ID,
   XDP_UMEM_MIN_CHUNK_SIZE,
   type XdpBindOptions,
   type XdpMmapOffsets,
@@ -43,6 +44,8 @@ export {
   xdpWakeupTx,
 } from './af-xdp.js';
 export {
+  XDP_MAX_TX_METADATA_LEN,
+  XDP_MIN_TX_METADATA_LEN,
   XdpUmemHeadroomError,
   type XdpUmemRegistration,
   xdpMaxHeadroom,

@@ -77,7 +77,11 @@ function takesIfreq(request: number): boolean {
 
 /**
  * ioctl(2) with an integer argument, or with a buffer the kernel reads or
- * writes. Returns the kernel's non-negative result.
+ * writes. Returns the kernel's non-negative result. The buffer's size is checked against what the
+ * request says the kernel copies; an address inside it is not: a struct that carries one the
+ * caller built (`struct ifreq`'s `ifr_data` for SIOCETHTOOL and SIOCDEVPRIVATE, pointing at the
+ * command struct the driver reads and writes) needs that memory alive, large enough for the
+ * command, until the call returns, which only the caller can see to.
  * @throws BufferSizeError for a detached buffer, or one shorter than the request's encoded size
  *   (or than a `struct ifreq`, 40 bytes, for the socket interface requests that encode none)
  */

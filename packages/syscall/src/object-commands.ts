@@ -89,8 +89,16 @@ const infoAttr = lazyAttr(OBJ_INFO.SIZE);
 /**
  * BPF_OBJ_GET_INFO_BY_FD: fills `info` (a `bpf_map_info`, `bpf_prog_info`,
  * `bpf_link_info` or `bpf_btf_info`) and returns how many bytes the kernel wrote. The kernel
- * writes at most `info.byteLength` bytes into `info`; pointer fields inside it (a program's
- * `map_ids`, a BTF object's `name` …) are the caller's to point at large enough memory.
+ * writes at most `info.byteLength` bytes into `info`, and that much is checked.
+ *
+ * The pointer fields inside `info` (a program's `map_ids`, `xlated_prog_insns`, `func_info`, a
+ * BTF object's `btf` and `name` …) cannot be checked here: the kernel writes through each as
+ * many bytes as the length or count field beside it says (a count times the element size: 4
+ * per map id, 8 per ksym, the record size for func_info and line_info). The caller must point
+ * each at writable memory at least that large (`addressOf` of a typed array), keep that memory
+ * alive until this returns (a field whose length or count is 0 is left alone); a pointer to
+ * less memory than its length has the kernel write past it. `infoBuffer`, `progInfo`
+ * and `btfInfo` build these pointers from a buffer and its own length: prefer them.
  * @throws BufferSizeError for an empty or detached `info`
  */
 export function objGetInfoByFd(fd: number, info: Uint8Array): number {

@@ -69,6 +69,13 @@ export interface PerfEventAttr {
   watermark?: boolean;
   /** kprobe/uprobe PMUs: the function name or file path (config1 as a string pointer). */
   probeName?: string;
+  /**
+   * config1, written as given when there is no `probeName`. For the kprobe and uprobe PMUs it is
+   * the address of a NUL-terminated name the kernel reads: such an address built by the caller
+   * (with `addressOf`) cannot be checked here, and the caller must keep the memory it points at
+   * alive, unchanged and NUL-terminated until `perfEventOpen` returns; `probeName` builds it
+   * instead, from a string.
+   */
   config1?: bigint | number;
   /** kprobe/uprobe PMUs: the offset (config2). */
   config2?: bigint | number;

@@ -107,8 +107,9 @@ const idleAttrs: Attr[] = [];
 /**
  * {@link progLoad} run on a worker thread (libuv's pool, through koffi's async call), so that
  * several programs can be verified at once. The same checks run first, on the caller's thread, and
- * failures are the same typed errors. The kernel works on native copies of `o`'s buffers: the
- * caller may drop or transfer them meanwhile; the log is copied into `o.logBuf` when the load ends.
+ * failures are the same typed errors. The kernel works on native copies of `o`'s buffers, made
+ * before this returns: the caller may change, drop or transfer them meanwhile; the log is copied
+ * into `o.logBuf` when the load ends.
  */
 export async function progLoadAsync(o: ProgLoadAttr): Promise<number> {
   const [pinned] = pinLoads([o]) as [PinnedLoad];
@@ -268,7 +269,7 @@ function fillProgLoad(a: Attr, o: ProgLoadAttr, logBuf: Uint8Array | undefined):
   if (o.attachBtfId != null) a.u32(PROG_LOAD.attach_btf_id, checkU32(o.attachBtfId, 'attachBtfId'));
   const attachProgFd = o.attachProgFd ?? o.attachBtfObjFd;
   if (attachProgFd != null) a.u32(PROG_LOAD.attach_prog_fd, checkFd(attachProgFd, 'attachProgFd'));
-  if (o.fdArray) a.ptr(PROG_LOAD.fd_array, o.fdArray);
+  if (o.fdArray) a.input(PROG_LOAD.fd_array, o.fdArray);
   if (o.progTokenFd !== undefined) a.u32(PROG_LOAD.prog_token_fd, checkFd(o.progTokenFd, 'progTokenFd'));
   return a;
 }

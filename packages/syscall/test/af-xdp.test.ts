@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describeKernel, leakedFds, openFds } from '@ts-ebpf/test-utils';
-import { EbpfError, XdpBindFlag, XdpUmemFlag } from '@ts-ebpf/uapi';
+import { AfXdp, EbpfError, XdpBindFlag, XdpSockopt, XdpUmemFlag } from '@ts-ebpf/uapi';
 import { describe, expect, it } from 'vitest';
 import {
   AF_XDP_LAYOUTS,
@@ -14,7 +14,11 @@ import {
   MappedMemory,
   Prot,
   pageSize,
+  setsockopt,
   sockaddrXdp,
+  XDP_MAX_QUEUE_ID,
+  XDP_MAX_TX_METADATA_LEN,
+  XDP_MIN_TX_METADATA_LEN,
   XdpUmemHeadroomError,
   xdpBind,
   xdpMapRing,
@@ -29,9 +33,19 @@ import {
 describe('AF_XDP struct layouts', () => {
   it('match offsetof() and sizeof() from the installed linux/if_xdp.h', () => {
     const checks: string[] = [];
+    // Fields newer than an installed header: where the kernel's header puts them, said in terms
+    // of the older fields (tx_metadata_len, Linux 6.8, right after flags: include/uapi/linux/if_xdp.h).
+    const newer: Record<string, { guard: string; older: string }> = {
+      'xdp_umem_reg.tx_metadata_len': {
+        guard: 'XDP_UMEM_TX_SW_CSUM',
+        older: 'offsetof(struct xdp_umem_reg, flags) + sizeof(__u32)',
+      },
+    };
     for (const [struct, fields] of Object.entries(AF_XDP_LAYOUTS)) {
       for (const [field, offset] of Object.entries(fields)) {
-        const expr = field === 'SIZE' ? `sizeof(struct ${struct})` : `offsetof(struct ${struct}, ${field})`;
+        const c = field === 'SIZE' ? `sizeof(struct ${struct})` : `offsetof(struct ${struct}, ${field})`;
+        const late = newer[`${struct}.${field}`];
+        const expr = late ? `\n#ifdef ${late.guard}\n${c}\n#else\n${late.older}\n#endif\n` : c;
         checks.push(`printf("${struct}.${field} %zu ${offset}\\n", ${expr});`);
       }
     }
@@ -204,5 +218,104 @@ describeKernel('AF_XDP raw layer', () => {
     } finally {
       close(fd2);
     }
+  });
+
+  it('a queue id above 65535 is refused before the kernel, which would bind queue 0 with it', () => {
+    const fd = xdpSocket();
+    try {
+      using mem = umem(4);
+      xdpUmemRegister(fd, mem, { chunkSize: 4096 });
+      for (const kind of ['fill', 'completion', 'rx'] as const) xdpSetRingSize(fd, kind, 4);
+      for (const queueId of [65536, 65536 + 3, 0xffffffff]) {
+        expect(() => xdpBind(fd, { ifindex: 1, queueId })).toThrow(BpfArgumentError);
+        expect(() => xdpBind(fd, { ifindex: 1, queueId })).toThrow(
+          new RegExp(
+            `^invalid queueId: ${queueId} is above 65535: .*16-bit id, so it would bind queue ${queueId & 0xffff}`,
+          ),
+        );
+      }
+      expect(() => sockaddrXdp({ ifindex: 1, queueId: 65536 })).toThrow(/queueId/);
+      // 65535 is the kernel's to refuse: lo has one queue
+      expect(() => xdpBind(fd, { ifindex: 1, queueId: 65535 })).toThrow(InvalidArgumentError);
+      xdpBind(fd, { ifindex: 1, queueId: 0 }); // the socket was left unbound by all of the above
+    } finally {
+      close(fd);
+    }
+    expect(XDP_MAX_QUEUE_ID).toBe(65535);
+  });
+
+  it('UMEM flags TX_SW_CSUM and TX_METADATA_LEN: checked as xdp_umem_reg() checks them', () => {
+    /** Registers a 4-frame UMEM on a fresh socket; the error, or undefined. */
+    const register = (o: Parameters<typeof xdpUmemRegister>[2]): unknown => {
+      const fd = xdpSocket();
+      try {
+        using mem = umem(4);
+        xdpUmemRegister(fd, mem, o);
+        return undefined;
+      } catch (e) {
+        return e;
+      } finally {
+        close(fd);
+      }
+    };
+    // the kernel takes both, and 16 to 248 bytes of TX metadata in steps of 8
+    expect([XDP_MIN_TX_METADATA_LEN, XDP_MAX_TX_METADATA_LEN]).toEqual([16, 248]);
+    for (const txMetadataLen of [16, 24, 248]) {
+      expect(register({ chunkSize: 4096, headroom: 256, flags: XdpUmemFlag.TX_SW_CSUM, txMetadataLen })).toBe(
+        undefined,
+      );
+    }
+    expect(
+      register({ chunkSize: 4096, flags: XdpUmemFlag.TX_SW_CSUM | XdpUmemFlag.UNALIGNED_CHUNK_FLAG }),
+    ).toBe(undefined);
+    // what the kernel refuses is refused first, naming the option
+    const refused = (o: Parameters<typeof xdpUmemRegister>[2], argument: string, message: RegExp) => {
+      const e = register(o);
+      expect(e).toBeInstanceOf(BpfArgumentError);
+      expect((e as BpfArgumentError).message).toMatch(new RegExp(`^invalid ${argument}: `));
+      expect((e as BpfArgumentError).message).toMatch(message);
+    };
+    for (const txMetadataLen of [12, 256, 0, 8, -8, 16.5])
+      refused(
+        { chunkSize: 4096, txMetadataLen },
+        'txMetadataLen',
+        new RegExp(`from 16 to 248 .*got ${txMetadataLen}$`),
+      );
+    refused({ chunkSize: 4096, flags: XdpUmemFlag.TX_METADATA_LEN }, 'txMetadataLen', /no txMetadataLen/);
+    refused({ chunkSize: 4096, flags: 8 }, 'flags', /0x8 is no XdpUmemFlag bit/);
+    // … and the kernel itself, given the raw struct, refuses the same (EINVAL) and takes a length
+    // without the flag only to ignore it
+    const L = AF_XDP_LAYOUTS.xdp_umem_reg;
+    const raw = (flags: number, txMetadataLen: number): unknown => {
+      const fd = xdpSocket();
+      try {
+        using mem = umem(4);
+        const reg = new Uint8Array(L.SIZE);
+        const v = new DataView(reg.buffer);
+        const le = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+        v.setBigUint64(L.addr, mem.address, le);
+        v.setBigUint64(L.len, BigInt(mem.length), le);
+        v.setUint32(L.chunk_size, 4096, le);
+        v.setUint32(L.flags, flags, le);
+        v.setUint32(L.tx_metadata_len, txMetadataLen, le);
+        setsockopt(fd, AfXdp.SOL_XDP, XdpSockopt.UMEM_REG, reg);
+        return undefined;
+      } catch (e) {
+        return e;
+      } finally {
+        close(fd);
+      }
+    };
+    const withLen = XdpUmemFlag.TX_METADATA_LEN;
+    expect(raw(withLen, 24)).toBeUndefined();
+    expect(raw(withLen | XdpUmemFlag.TX_SW_CSUM, 248)).toBeUndefined();
+    expect(raw(withLen, 16)).toBeUndefined();
+    expect(raw(withLen, 12)).toBeInstanceOf(InvalidArgumentError);
+    expect(raw(withLen, 256)).toBeInstanceOf(InvalidArgumentError);
+    // this 6.18 stable kernel refuses less than 16 too (the 6.18.0 source took 0 and 8)
+    expect(raw(withLen, 8)).toBeInstanceOf(InvalidArgumentError);
+    expect(raw(withLen, 0)).toBeInstanceOf(InvalidArgumentError);
+    expect(raw(8, 0)).toBeInstanceOf(InvalidArgumentError);
+    expect(raw(0, 12)).toBeUndefined();
   });
 });

@@ -358,7 +358,7 @@ export const DEFINE_GROUPS: readonly DefineGroup[] = [
     'XdpUmemFlag',
     'Flags of `struct xdp_umem_reg` (UMEM registration).',
     ['XDP_UMEM_'],
-    ['XDP_UMEM_UNALIGNED_CHUNK_FLAG'],
+    ['XDP_UMEM_UNALIGNED_CHUNK_FLAG', 'XDP_UMEM_TX_SW_CSUM', 'XDP_UMEM_TX_METADATA_LEN'],
   ),
   d(
     'XdpRingFlag',

@@ -14,7 +14,12 @@ export type XskMode =
 export interface XskSocketOptions {
   /** The interface, by name (`'eth0'`) or index. */
   readonly interface: string | number;
-  /** The interface queue to bind to (an unsigned 32-bit integer); an XDP program redirects into it by `rx_queue_index`. Default 0. */
+  /**
+   * The interface queue to bind to; an XDP program redirects into it by `rx_queue_index`. One
+   * not below the interface's queue counts is `XskQueueRangeError`; where the kernel lists no
+   * counts, one above 65535 is still refused before the bind (`BpfArgumentError` from `xdpBind`:
+   * the kernel keeps 16 bits of it and would bind another queue). Default 0.
+   */
   readonly queueId?: number;
   /** Bytes of one UMEM frame: a power of two from 2048 up to the page size. Default 4096. */
   readonly frameSize?: number;

@@ -242,9 +242,11 @@ export const XdpBindFlag = Object.freeze({
 /** A value of {@link XdpBindFlag}. */
 export type XdpBindFlag = (typeof XdpBindFlag)[keyof typeof XdpBindFlag];
 
-/** Flags of `struct xdp_umem_reg` (UMEM registration). Source: linux/if_xdp.h (Linux 6.1). */
+/** Flags of `struct xdp_umem_reg` (UMEM registration). Source: linux/if_xdp.h (Linux 6.1); linux/if_xdp.h (Linux 6.8); linux/if_xdp.h (Linux 6.11). */
 export const XdpUmemFlag = Object.freeze({
   UNALIGNED_CHUNK_FLAG: 1,
+  TX_SW_CSUM: 2,
+  TX_METADATA_LEN: 4,
 } as const);
 /** A value of {@link XdpUmemFlag}. */
 export type XdpUmemFlag = (typeof XdpUmemFlag)[keyof typeof XdpUmemFlag];

@@ -31,27 +31,20 @@ import {
   Program,
   TracepointNotFoundError,
 } from '../src/index.js';
-import { returns } from './helpers.js';
+import { closeLink, returns, withProgram } from './helpers.js';
 
 const cgroup = `/sys/fs/cgroup/unified/ts-ebpf-attach-refusals-${process.pid}`;
-
-/** Loads a program of `type`, runs `fn` with it and closes it. */
-function withProgram<T>(type: number, fn: (p: Program) => T, expectedAttachType?: number, name?: string): T {
-  using p = Program.load({
-    type,
-    instructions: returns(type === BpfProgType.NETFILTER || type === BpfProgType.CGROUP_SKB ? 1 : 0),
-    ...(expectedAttachType !== undefined && { expectedAttachType }),
-    ...(name !== undefined && { name }),
-  });
-  return fn(p);
-}
 
 /** Runs `fn` with two cgroup_skb egress programs (the second named `secondName`), closed after. */
 const withTwoEgress = (fn: (p: Program, q: Program) => void, secondName?: string) =>
   withProgram(
     BpfProgType.CGROUP_SKB,
-    (p) => withProgram(BpfProgType.CGROUP_SKB, (q) => fn(p, q), BpfAttachType.CGROUP_INET_EGRESS, secondName),
-    BpfAttachType.CGROUP_INET_EGRESS,
+    (p) =>
+      withProgram(BpfProgType.CGROUP_SKB, (q) => fn(p, q), {
+        expectedAttachType: BpfAttachType.CGROUP_INET_EGRESS,
+        name: secondName,
+      }),
+    { expectedAttachType: BpfAttachType.CGROUP_INET_EGRESS },
   );
 
 /** Loads a TRACING program with this expected attach type against the kernel's `attachTo`. */
@@ -80,11 +73,10 @@ function textOffset(): number {
 /** A pid no process has: pids are below pid_max. */
 const pidMax = () => Number(readFileSync('/proc/sys/kernel/pid_max', 'utf8'));
 
-/** Attaches and closes right away (reached only when the mistake is not caught). */
-const closeLink = (link: Link) => link.close();
-
 const netfilter = (o: Parameters<typeof attachNetfilter>[1]) => () =>
-  withProgram(BpfProgType.NETFILTER, (p) => closeLink(attachNetfilter(p, o)), BpfAttachType.NETFILTER);
+  withProgram(BpfProgType.NETFILTER, (p) => closeLink(attachNetfilter(p, o)), {
+    expectedAttachType: BpfAttachType.NETFILTER,
+  });
 
 /** Attaches `program`, then `update`s the link with itself, closing the link either way. */
 function updateSelf(link: Link, program: Program): void {
@@ -148,7 +140,7 @@ describeKernel('programs: attach input the kernel refuses, caught or explained',
         withProgram(
           BpfProgType.NETFILTER,
           (p) => updateSelf(attachNetfilter(p, { hook: NfInetHook.LOCAL_IN }), p),
-          BpfAttachType.NETFILTER,
+          { expectedAttachType: BpfAttachType.NETFILTER },
         ),
       error: LinkOperationError,
       names: ['update', 'netfilter', 'close this link'],
@@ -163,7 +155,10 @@ describeKernel('programs: attach input the kernel refuses, caught or explained',
     {
       what: 'an XDP program given to attachTracing (it was blamed on a missing expected attach type)',
       act: () =>
-        withProgram(BpfProgType.XDP, (p) => closeLink(attachTracing(p)), BpfAttachType.XDP, 'not_tracing'),
+        withProgram(BpfProgType.XDP, (p) => closeLink(attachTracing(p)), {
+          expectedAttachType: BpfAttachType.XDP,
+          name: 'not_tracing',
+        }),
       error: AttachError,
       names: ["program 'not_tracing'", 'XDP', 'TRACING'],
     },
@@ -188,18 +183,18 @@ describeKernel('programs: attach input the kernel refuses, caught or explained',
     {
       what: 'a network namespace path that is a directory',
       act: () =>
-        withProgram(BpfProgType.SK_LOOKUP, (p) => closeLink(attachNetns(p, '/tmp')), BpfAttachType.SK_LOOKUP),
+        withProgram(BpfProgType.SK_LOOKUP, (p) => closeLink(attachNetns(p, '/tmp')), {
+          expectedAttachType: BpfAttachType.SK_LOOKUP,
+        }),
       error: AttachError,
       names: ["network namespace '/tmp'", 'nsfs'],
     },
     {
       what: 'a namespace file of another kind given as a network namespace (kernel EINVAL)',
       act: () =>
-        withProgram(
-          BpfProgType.SK_LOOKUP,
-          (p) => closeLink(attachNetns(p, '/proc/self/ns/mnt')),
-          BpfAttachType.SK_LOOKUP,
-        ),
+        withProgram(BpfProgType.SK_LOOKUP, (p) => closeLink(attachNetns(p, '/proc/self/ns/mnt')), {
+          expectedAttachType: BpfAttachType.SK_LOOKUP,
+        }),
       error: AttachError,
       names: ["network namespace '/proc/self/ns/mnt'", 'not a network namespace'],
       cause: BpfSyscallError,
@@ -210,7 +205,7 @@ describeKernel('programs: attach input the kernel refuses, caught or explained',
         withProgram(
           BpfProgType.SK_LOOKUP,
           (p) => closeLink(attachNetns(p, '/proc/self/ns/net', BpfAttachType.FLOW_DISSECTOR)),
-          BpfAttachType.SK_LOOKUP,
+          { expectedAttachType: BpfAttachType.SK_LOOKUP },
         ),
       error: AttachError,
       names: ['SK_LOOKUP', 'FLOW_DISSECTOR', 'takes FLOW_DISSECTOR programs'],
@@ -297,11 +292,9 @@ describeKernel('programs: attach input the kernel refuses, caught or explained',
     {
       what: "replace with cgroup mode 'link' (it was passed over silently)",
       act: () =>
-        withProgram(
-          BpfProgType.CGROUP_SKB,
-          (p) => closeLink(attachCgroup(p, cgroup, { replace: p })),
-          BpfAttachType.CGROUP_INET_EGRESS,
-        ),
+        withProgram(BpfProgType.CGROUP_SKB, (p) => closeLink(attachCgroup(p, cgroup, { replace: p })), {
+          expectedAttachType: BpfAttachType.CGROUP_INET_EGRESS,
+        }),
       error: BpfArgumentError,
       names: ['replace', "'link'", 'update()'],
     },
@@ -311,7 +304,7 @@ describeKernel('programs: attach input the kernel refuses, caught or explained',
         withProgram(
           BpfProgType.CGROUP_SKB,
           (p) => closeLink(attachCgroup(p, cgroup, { mode: 'override', replace: p })),
-          BpfAttachType.CGROUP_INET_EGRESS,
+          { expectedAttachType: BpfAttachType.CGROUP_INET_EGRESS },
         ),
       error: BpfArgumentError,
       names: ['replace', "'override'", 'ALLOW_MULTI'],
@@ -322,7 +315,7 @@ describeKernel('programs: attach input the kernel refuses, caught or explained',
         withProgram(
           BpfProgType.CGROUP_SKB,
           (p) => closeLink(attachCgroup(p, cgroup, { attachType: BpfAttachType.CGROUP_INET4_BIND })),
-          BpfAttachType.CGROUP_INET_EGRESS,
+          { expectedAttachType: BpfAttachType.CGROUP_INET_EGRESS },
         ),
       error: AttachError,
       names: [cgroup, 'CGROUP_SKB', 'CGROUP_INET4_BIND', 'takes CGROUP_SOCK_ADDR programs'],
@@ -333,8 +326,7 @@ describeKernel('programs: attach input the kernel refuses, caught or explained',
         withProgram(
           BpfProgType.CGROUP_SOCK_ADDR,
           (p) => closeLink(attachCgroup(p, cgroup, { attachType: BpfAttachType.CGROUP_INET4_CONNECT })),
-          BpfAttachType.CGROUP_INET4_BIND,
-          'bind4',
+          { expectedAttachType: BpfAttachType.CGROUP_INET4_BIND, name: 'bind4' },
         ),
       error: AttachError,
       names: ["program 'bind4'", 'CGROUP_INET4_BIND', 'CGROUP_INET4_CONNECT', 'expectedAttachType'],
@@ -345,7 +337,7 @@ describeKernel('programs: attach input the kernel refuses, caught or explained',
         withProgram(
           BpfProgType.CGROUP_SKB,
           (p) => closeLink(attachCgroup(p, cgroup, { attachType: BpfAttachType.XDP })),
-          BpfAttachType.CGROUP_INET_EGRESS,
+          { expectedAttachType: BpfAttachType.CGROUP_INET_EGRESS },
         ),
       error: BpfArgumentError,
       names: ['attachType', 'XDP', 'CGROUP_INET_INGRESS'],
@@ -359,7 +351,7 @@ describeKernel('programs: attach input the kernel refuses, caught or explained',
             using _first = attachCgroup(p, cgroup, { mode: 'multi' });
             closeLink(attachCgroup(p, cgroup, { mode: 'multi' }));
           },
-          BpfAttachType.CGROUP_INET_EGRESS,
+          { expectedAttachType: BpfAttachType.CGROUP_INET_EGRESS },
         ),
       error: AttachError,
       names: [cgroup, 'already attached to this hook', "mode 'multi' takes each program once"],
@@ -414,10 +406,9 @@ describeKernel('programs: attach input the kernel refuses, caught or explained',
                 using link = attachCgroup(p, cgroup);
                 link.update(q);
               },
-              BpfAttachType.CGROUP_INET_SOCK_CREATE,
-              'sock_create',
+              { expectedAttachType: BpfAttachType.CGROUP_INET_SOCK_CREATE, name: 'sock_create' },
             ),
-          BpfAttachType.CGROUP_INET_EGRESS,
+          { expectedAttachType: BpfAttachType.CGROUP_INET_EGRESS },
         ),
       error: LinkOperationError,
       names: ['cannot update a cgroup attachment', "'sock_create' (CGROUP_SOCK)", "attached program's type"],
@@ -432,7 +423,7 @@ describeKernel('programs: attach input the kernel refuses, caught or explained',
             using link = attachCgroup(p, cgroup, { mode: 'override' });
             link.update(p, p);
           },
-          BpfAttachType.CGROUP_INET_EGRESS,
+          { expectedAttachType: BpfAttachType.CGROUP_INET_EGRESS },
         ),
       error: LinkOperationError,
       names: ['cgroup-attach', 'oldProgram', 'bpf_links only'],
@@ -446,7 +437,7 @@ describeKernel('programs: attach input the kernel refuses, caught or explained',
             using link = attachCgroup(p, cgroup, { mode: 'multi' });
             link.pin('/sys/fs/bpf/ts-ebpf-never-pinned');
           },
-          BpfAttachType.CGROUP_INET_EGRESS,
+          { expectedAttachType: BpfAttachType.CGROUP_INET_EGRESS },
         ),
       error: LinkOperationError,
       names: ['cannot pin a cgroup-attach attachment', 'not a bpf_link'],
@@ -469,7 +460,7 @@ describeKernel('programs: attach input the kernel refuses, caught or explained',
         withProgram(
           BpfProgType.KPROBE,
           (p) => closeLink(attachUprobeMulti(p, { path: '/bin/true', offsets: [0x10000000] })),
-          BpfAttachType.TRACE_UPROBE_MULTI,
+          { expectedAttachType: BpfAttachType.TRACE_UPROBE_MULTI },
         ),
       error: AttachError,
       names: ["uprobe_multi on '/bin/true'", '0x10000000'],
@@ -489,7 +480,7 @@ describeKernel('programs: attach input the kernel refuses, caught or explained',
         withProgram(
           BpfProgType.KPROBE,
           (p) => closeLink(attachUprobeMulti(p, { path: '/bin/true', offsets: [textOffset(), 0x100] })),
-          BpfAttachType.TRACE_UPROBE_MULTI,
+          { expectedAttachType: BpfAttachType.TRACE_UPROBE_MULTI },
         ),
       error: AttachError,
       names: ["uprobe_multi on '/bin/true'", 'offset 0x100', 'not in an executable segment'],
@@ -536,7 +527,7 @@ describeKernel('programs: attach input the kernel refuses, caught or explained',
         withProgram(
           BpfProgType.KPROBE,
           (p) => closeLink(attachUprobeMulti(p, { path: '/bin/true', offsets: [textOffset()] })),
-          BpfAttachType.TRACE_UPROBE_SESSION,
+          { expectedAttachType: BpfAttachType.TRACE_UPROBE_SESSION },
         ),
       error: AttachError,
       names: ['TRACE_UPROBE_SESSION', 'expectedAttachType TRACE_UPROBE_MULTI'],
@@ -548,7 +539,7 @@ describeKernel('programs: attach input the kernel refuses, caught or explained',
     withProgram(
       BpfProgType.CGROUP_SOCK_ADDR,
       (p) => closeLink(attachCgroup(p, cgroup, { attachType: BpfAttachType.CGROUP_INET4_BIND })),
-      BpfAttachType.CGROUP_INET4_BIND,
+      { expectedAttachType: BpfAttachType.CGROUP_INET4_BIND },
     );
     withProgram(BpfProgType.CGROUP_SKB, (p) => {
       using first = attachCgroup(p, cgroup, { mode: 'multi', attachType: BpfAttachType.CGROUP_INET_EGRESS });
@@ -571,7 +562,7 @@ describeKernel('programs: attach input the kernel refuses, caught or explained',
         using l = attachNetfilter(p, { hook: NfInetHook.PRE_ROUTING, priority: -399, defrag: true });
         expect(l.info()).toMatchObject({ type: 'netfilter', priority: -399 });
       },
-      BpfAttachType.NETFILTER,
+      { expectedAttachType: BpfAttachType.NETFILTER },
     );
     expect(leakedFds(before)).toEqual([]);
   });

@@ -1,7 +1,32 @@
-import { BpfMapType, close, mapCreate, mapLookupElem, mapUpdateElem } from '@ts-ebpf/syscall';
-import { counterProgram } from '@ts-ebpf/test-utils';
+import { BpfMapType, BpfProgType, close, mapCreate, mapLookupElem, mapUpdateElem } from '@ts-ebpf/syscall';
+import { counterProgram, returns } from '@ts-ebpf/test-utils';
+import { type Link, Program } from '../src/index.js';
 
 export { returns } from '@ts-ebpf/test-utils';
+
+/** What {@link loadProgram} passes on to `Program.load` besides the type. */
+export interface TrialLoad {
+  readonly expectedAttachType?: number;
+  readonly name?: string;
+}
+
+/**
+ * Loads a trivial program of `type`: it returns 1 for netfilter and cgroup_skb (accept, pass:
+ * attached to a real hook it lets traffic through) and 0 for every other type.
+ */
+export function loadProgram(type: number, extra: TrialLoad = {}): Program {
+  const verdict = type === BpfProgType.NETFILTER || type === BpfProgType.CGROUP_SKB ? 1 : 0;
+  return Program.load({ type, instructions: returns(verdict), ...extra });
+}
+
+/** Loads a program of `type` (see {@link loadProgram}), runs `fn` with it and closes it. */
+export function withProgram<T>(type: number, fn: (p: Program) => T, extra: TrialLoad = {}): T {
+  using p = loadProgram(type, extra);
+  return fn(p);
+}
+
+/** Attaches and closes right away (reached only when the mistake is not caught). */
+export const closeLink = (link: Link): void => link.close();
 
 /** A one-slot u64 array map used as a counter. */
 export class Counter implements Disposable {

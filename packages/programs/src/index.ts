@@ -25,6 +25,7 @@ export {
   type KprobeOptions,
   kprobeUnsupportedReason,
 } from './attach/kprobe.js';
+export { perfLinksSupported, tracingLinksSupported } from './attach/link-support.js';
 export {
   attachNetfilter,
   type NetfilterOptions,

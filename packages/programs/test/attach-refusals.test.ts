@@ -1,5 +1,4 @@
 import { mkdirSync, readFileSync, rmdirSync } from 'node:fs';
-import { parseElf, SegmentType } from '@ts-ebpf/elf-reader';
 import {
   BpfArgumentError,
   BpfAttachType,
@@ -31,7 +30,7 @@ import {
   Program,
   TracepointNotFoundError,
 } from '../src/index.js';
-import { closeLink, returns, withProgram } from './helpers.js';
+import { closeLink, returns, textOffset, withProgram } from './helpers.js';
 
 const cgroup = `/sys/fs/cgroup/unified/ts-ebpf-attach-refusals-${process.pid}`;
 
@@ -59,15 +58,6 @@ function withMap<T>(mapType: number, fn: (fd: number) => T): T {
   } finally {
     close(fd);
   }
-}
-
-/** The file offset where /bin/true's executable segment starts. */
-function textOffset(): number {
-  const text = parseElf(readFileSync('/bin/true')).segments.find(
-    (s) => s.type === SegmentType.LOAD && (s.flags & 1) !== 0,
-  );
-  if (!text) throw new Error('/bin/true has no executable segment');
-  return Number(text.offset);
 }
 
 /** A pid no process has: pids are below pid_max. */

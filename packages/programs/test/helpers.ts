@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { parseElf, SegmentType } from '@ts-ebpf/elf-reader';
 import { BpfMapType, BpfProgType, close, mapCreate, mapLookupElem, mapUpdateElem } from '@ts-ebpf/syscall';
 import { counterProgram, returns } from '@ts-ebpf/test-utils';
 import { type Link, Program } from '../src/index.js';
@@ -59,4 +61,13 @@ export async function eventually(check: () => boolean, ms = 3000): Promise<void>
     if (Date.now() > end) throw new Error('condition not met in time');
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/** The file offset where /bin/true's executable segment starts. */
+export function textOffset(): number {
+  const text = parseElf(readFileSync('/bin/true')).segments.find(
+    (s) => s.type === SegmentType.LOAD && (s.flags & 1) !== 0,
+  );
+  if (!text) throw new Error('/bin/true has no executable segment');
+  return Number(text.offset);
 }

@@ -31,6 +31,7 @@ export {
   type NetfilterOptions,
   NfInetHook,
   NfProto,
+  type NfProtoFamily,
   NfVerdict,
 } from './attach/netfilter.js';
 export { attachNetkit, type NetkitSide } from './attach/netkit.js';

@@ -27,6 +27,7 @@ import {
   LinkOperationError,
   NfInetHook,
   NfProto,
+  type NfProtoFamily,
   Program,
   TracepointNotFoundError,
 } from '../src/index.js';
@@ -112,11 +113,25 @@ describeKernel('programs: attach input the kernel refuses, caught or explained',
       error: BpfArgumentError,
       names: ['-400', 'defrag', 'NF_IP_PRI_CONNTRACK_DEFRAG'],
     },
-    {
-      what: 'a netfilter family other than IPv4/IPv6 (the kernel says EAFNOSUPPORT)',
-      act: netfilter({ hook: NfInetHook.LOCAL_IN, pf: NfProto.BRIDGE }),
+    ...(
+      [
+        ['NFPROTO_UNSPEC', 0],
+        ['NFPROTO_INET', 1],
+        ['NFPROTO_ARP', 3],
+        ['NFPROTO_NETDEV', 5],
+        ['NFPROTO_BRIDGE', 7],
+      ] as const
+    ).map(([name, pf]) => ({
+      what: `netfilter family ${name} (the kernel says EAFNOSUPPORT)`,
+      act: netfilter({ hook: NfInetHook.LOCAL_IN, pf: pf as unknown as NfProtoFamily }),
       error: BpfArgumentError,
-      names: ['netfilter pf', 'BRIDGE', 'IPV4', 'IPV6'],
+      names: ['netfilter pf', `${name} (${pf})`, 'NfProto.IPV4', 'NfProto.IPV6'],
+    })),
+    {
+      what: 'a netfilter family that is no NFPROTO_* number',
+      act: netfilter({ hook: NfInetHook.LOCAL_IN, pf: 2.5 as unknown as NfProtoFamily }),
+      error: BpfArgumentError,
+      names: ['netfilter pf', '2.5', 'NfProto.IPV4'],
     },
     {
       what: 'a netfilter hook past POST_ROUTING (the kernel says EPROTO)',
@@ -554,6 +569,26 @@ describeKernel('programs: attach input the kernel refuses, caught or explained',
       },
       { expectedAttachType: BpfAttachType.NETFILTER },
     );
+    expect(leakedFds(before)).toEqual([]);
+  });
+
+  it('NfProto offers only the families a netfilter link takes, and both attach', () => {
+    expect(NfProto).toEqual({ IPV4: 2, IPV6: 10 });
+    const before = openFds();
+    for (const [family, pf] of Object.entries(NfProto))
+      withProgram(
+        BpfProgType.NETFILTER,
+        (p) => {
+          using l = attachNetfilter(p, { pf, hook: NfInetHook.LOCAL_IN, priority: 7 });
+          expect(l.info()).toMatchObject({
+            type: 'netfilter',
+            protocol: family,
+            hook: 'LOCAL_IN',
+            priority: 7,
+          });
+        },
+        { expectedAttachType: BpfAttachType.NETFILTER },
+      );
     expect(leakedFds(before)).toEqual([]);
   });
 });

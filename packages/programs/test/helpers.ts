@@ -1,7 +1,11 @@
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseElf, SegmentType } from '@ts-ebpf/elf-reader';
 import { BpfMapType, BpfProgType, close, mapCreate, mapLookupElem, mapUpdateElem } from '@ts-ebpf/syscall';
 import { counterProgram, returns } from '@ts-ebpf/test-utils';
+import { afterAll, beforeAll } from 'vitest';
 import { type Link, Program } from '../src/index.js';
 
 export { returns } from '@ts-ebpf/test-utils';
@@ -39,6 +43,11 @@ export class Counter implements Disposable {
     return counterProgram(this.fd, ret);
   }
 
+  /** Loads the counting program (returning 0) as a program of `type`. */
+  program(type: number, extra: TrialLoad = {}): Program {
+    return Program.load({ type, instructions: this.code(), ...extra });
+  }
+
   get value(): bigint {
     const v = new Uint8Array(8);
     mapLookupElem(this.fd, new Uint8Array(4), v);
@@ -70,4 +79,22 @@ export function textOffset(): number {
   );
   if (!text) throw new Error('/bin/true has no executable segment');
   return Number(text.offset);
+}
+
+/**
+ * A probe target built from C `source` with gcc -O1 in a fresh temporary directory before the
+ * suite's tests (a vitest beforeAll of the calling suite), removed after them. `path` is the
+ * binary's path once built.
+ */
+export function gccTarget(source: string, name: string): { readonly path: string } {
+  const target = { path: '' };
+  let dir = '';
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), `ts-ebpf-${name}-`));
+    target.path = join(dir, 'target');
+    writeFileSync(`${target.path}.c`, source);
+    execFileSync('gcc', ['-O1', '-o', target.path, `${target.path}.c`]);
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  return target;
 }

@@ -93,7 +93,7 @@ describeKernel(
         act: perfEventProgramOnTracepoint,
         error: AttachError,
         names: [
-          'perf_event perf event',
+          'a sampling perf event',
           "program 'sampler'",
           'PERF_EVENT',
           'tracepoints take tracepoint programs',

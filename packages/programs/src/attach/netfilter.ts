@@ -61,10 +61,10 @@ const nameOf = (table: Readonly<Record<string, number>>, n: number) =>
  */
 function checkNetfilterOptions(o: NetfilterOptions, pf: number, priority: number): void {
   if (pf !== NfProto.IPV4 && pf !== NfProto.IPV6) {
-    const name = Object.entries(NFPROTO_NAMES).find(([, v]) => v === pf)?.[0];
+    const name = nameOf(NFPROTO_NAMES, pf);
     throw new BpfArgumentError(
       'netfilter pf',
-      `protocol family ${name ? `${name} (${pf})` : String(pf)}: a BPF netfilter link takes only NfProto.IPV4 (2) or NfProto.IPV6 (10); the kernel answers EAFNOSUPPORT for any other family`,
+      `protocol family ${name === String(pf) ? name : `${name} (${pf})`}: a BPF netfilter link takes only NfProto.IPV4 (2) or NfProto.IPV6 (10); the kernel answers EAFNOSUPPORT for any other family`,
     );
   }
   if (!Number.isInteger(o.hook) || o.hook < 0 || o.hook > NfInetHook.POST_ROUTING)

@@ -49,10 +49,10 @@ export function attachToPerfEvent(
       } catch (e) {
         if (!isErrno(e, 'EINVAL')) throw e;
         if (perfLinksSupported())
-          throw new AttachError(`a ${kind} perf event`, perfLinkRefusal(program), { cause: e });
+          throw new AttachError(perfEventTarget(kind), perfLinkRefusal(program), { cause: e });
         if (o.cookie !== undefined)
           throw new AttachError(
-            `a ${kind} perf event`,
+            perfEventTarget(kind),
             'a cookie needs a perf_event link (BPF_LINK_CREATE with BPF_PERF_EVENT, kernel 5.15+), which this kernel does not make',
             { cause: e },
           );
@@ -70,6 +70,10 @@ export function attachToPerfEvent(
     throw e;
   }
 }
+
+/** How the perf event of an attach of this `kind` appears in messages (`'a uprobe perf event'`). */
+const perfEventTarget = (kind: string) =>
+  kind === 'perf_event' ? 'a sampling perf event' : `a ${kind} perf event`;
 
 /** Expected attach types whose programs attach only through their own link kind (kernel/bpf/syscall.c). */
 const OWN_LINK_ONLY = new Set<number>([

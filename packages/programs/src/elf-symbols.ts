@@ -6,6 +6,8 @@ export { ElfError } from '@ts-ebpf/elf-reader';
 
 /** `PF_X` of `p_flags`: the segment is executable (the ELF specification's program header). */
 const PF_X = 1;
+/** `PF_W` of `p_flags`: the segment is writable. */
+const PF_W = 2;
 
 /** A function or object symbol of an ELF file. */
 export interface ElfSymbol {
@@ -108,10 +110,25 @@ export class ElfSymbols {
    * executable (PT_LOAD with PF_X): where a uprobe's breakpoint can ever be reached.
    */
   isExecutableOffset(offset: bigint): boolean {
+    return this.#inLoadedFilePart(offset, PF_X);
+  }
+
+  /**
+   * True when file offset `offset` lies in the file-backed part of a loadable segment the
+   * program header marks writable (PT_LOAD with PF_W): where a USDT semaphore (a uprobe's
+   * reference counter) must be, since the kernel counts it only in a private writable mapping
+   * of the file.
+   */
+  isWritableOffset(offset: bigint): boolean {
+    return this.#inLoadedFilePart(offset, PF_W);
+  }
+
+  /** True when `offset` is inside the file bytes of a PT_LOAD segment with all of `flags`. */
+  #inLoadedFilePart(offset: bigint, flags: number): boolean {
     return this.#elf.segments.some(
       (s) =>
         s.type === SegmentType.LOAD &&
-        (s.flags & PF_X) !== 0 &&
+        (s.flags & flags) === flags &&
         offset >= s.offset &&
         offset < s.offset + s.filesz,
     );

@@ -25,11 +25,13 @@ export {
   type KprobeOptions,
   kprobeUnsupportedReason,
 } from './attach/kprobe.js';
+export { perfLinksSupported, tracingLinksSupported } from './attach/link-support.js';
 export {
   attachNetfilter,
   type NetfilterOptions,
   NfInetHook,
   NfProto,
+  type NfProtoFamily,
   NfVerdict,
 } from './attach/netfilter.js';
 export { attachNetkit, type NetkitSide } from './attach/netkit.js';

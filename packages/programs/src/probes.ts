@@ -6,14 +6,7 @@ import { BpfAttachType, BpfProgType, BpfSyscallError } from '@ts-ebpf/syscall';
 import { HOST_BYTE_ORDER, HOST_LITTLE_ENDIAN } from '@ts-ebpf/uapi';
 import { attachTracing } from './attach/tracing.js';
 import { Program } from './program.js';
-
-let return0: Uint8Array | undefined;
-
-/** A minimal `r0 = 0; exit` program, encoded for the running kernel (on first use). */
-function returnZero(): Uint8Array {
-  return0 ??= assemble(bpf`r0 = 0; exit`, { byteOrder: HOST_BYTE_ORDER });
-  return return0;
-}
+import { returnZero } from './return-zero.js';
 
 const cache = new Map<string, string | undefined>();
 

@@ -1,5 +1,4 @@
 import { mkdirSync, readFileSync, rmdirSync } from 'node:fs';
-import { parseElf, SegmentType } from '@ts-ebpf/elf-reader';
 import {
   BpfArgumentError,
   BpfAttachType,
@@ -28,30 +27,24 @@ import {
   LinkOperationError,
   NfInetHook,
   NfProto,
+  type NfProtoFamily,
   Program,
   TracepointNotFoundError,
 } from '../src/index.js';
-import { returns } from './helpers.js';
+import { closeLink, returns, textOffset, withProgram } from './helpers.js';
 
 const cgroup = `/sys/fs/cgroup/unified/ts-ebpf-attach-refusals-${process.pid}`;
-
-/** Loads a program of `type`, runs `fn` with it and closes it. */
-function withProgram<T>(type: number, fn: (p: Program) => T, expectedAttachType?: number, name?: string): T {
-  using p = Program.load({
-    type,
-    instructions: returns(type === BpfProgType.NETFILTER || type === BpfProgType.CGROUP_SKB ? 1 : 0),
-    ...(expectedAttachType !== undefined && { expectedAttachType }),
-    ...(name !== undefined && { name }),
-  });
-  return fn(p);
-}
 
 /** Runs `fn` with two cgroup_skb egress programs (the second named `secondName`), closed after. */
 const withTwoEgress = (fn: (p: Program, q: Program) => void, secondName?: string) =>
   withProgram(
     BpfProgType.CGROUP_SKB,
-    (p) => withProgram(BpfProgType.CGROUP_SKB, (q) => fn(p, q), BpfAttachType.CGROUP_INET_EGRESS, secondName),
-    BpfAttachType.CGROUP_INET_EGRESS,
+    (p) =>
+      withProgram(BpfProgType.CGROUP_SKB, (q) => fn(p, q), {
+        expectedAttachType: BpfAttachType.CGROUP_INET_EGRESS,
+        name: secondName,
+      }),
+    { expectedAttachType: BpfAttachType.CGROUP_INET_EGRESS },
   );
 
 /** Loads a TRACING program with this expected attach type against the kernel's `attachTo`. */
@@ -68,23 +61,13 @@ function withMap<T>(mapType: number, fn: (fd: number) => T): T {
   }
 }
 
-/** The file offset where /bin/true's executable segment starts. */
-function textOffset(): number {
-  const text = parseElf(readFileSync('/bin/true')).segments.find(
-    (s) => s.type === SegmentType.LOAD && (s.flags & 1) !== 0,
-  );
-  if (!text) throw new Error('/bin/true has no executable segment');
-  return Number(text.offset);
-}
-
 /** A pid no process has: pids are below pid_max. */
 const pidMax = () => Number(readFileSync('/proc/sys/kernel/pid_max', 'utf8'));
 
-/** Attaches and closes right away (reached only when the mistake is not caught). */
-const closeLink = (link: Link) => link.close();
-
 const netfilter = (o: Parameters<typeof attachNetfilter>[1]) => () =>
-  withProgram(BpfProgType.NETFILTER, (p) => closeLink(attachNetfilter(p, o)), BpfAttachType.NETFILTER);
+  withProgram(BpfProgType.NETFILTER, (p) => closeLink(attachNetfilter(p, o)), {
+    expectedAttachType: BpfAttachType.NETFILTER,
+  });
 
 /** Attaches `program`, then `update`s the link with itself, closing the link either way. */
 function updateSelf(link: Link, program: Program): void {
@@ -130,11 +113,25 @@ describeKernel('programs: attach input the kernel refuses, caught or explained',
       error: BpfArgumentError,
       names: ['-400', 'defrag', 'NF_IP_PRI_CONNTRACK_DEFRAG'],
     },
-    {
-      what: 'a netfilter family other than IPv4/IPv6 (the kernel says EAFNOSUPPORT)',
-      act: netfilter({ hook: NfInetHook.LOCAL_IN, pf: NfProto.BRIDGE }),
+    ...(
+      [
+        ['NFPROTO_UNSPEC', 0],
+        ['NFPROTO_INET', 1],
+        ['NFPROTO_ARP', 3],
+        ['NFPROTO_NETDEV', 5],
+        ['NFPROTO_BRIDGE', 7],
+      ] as const
+    ).map(([name, pf]) => ({
+      what: `netfilter family ${name} (the kernel says EAFNOSUPPORT)`,
+      act: netfilter({ hook: NfInetHook.LOCAL_IN, pf: pf as unknown as NfProtoFamily }),
       error: BpfArgumentError,
-      names: ['netfilter pf', 'BRIDGE', 'IPV4', 'IPV6'],
+      names: ['netfilter pf', `${name} (${pf})`, 'NfProto.IPV4', 'NfProto.IPV6'],
+    })),
+    {
+      what: 'a netfilter family that is no NFPROTO_* number',
+      act: netfilter({ hook: NfInetHook.LOCAL_IN, pf: 2.5 as unknown as NfProtoFamily }),
+      error: BpfArgumentError,
+      names: ['netfilter pf', '2.5', 'NfProto.IPV4'],
     },
     {
       what: 'a netfilter hook past POST_ROUTING (the kernel says EPROTO)',
@@ -148,7 +145,7 @@ describeKernel('programs: attach input the kernel refuses, caught or explained',
         withProgram(
           BpfProgType.NETFILTER,
           (p) => updateSelf(attachNetfilter(p, { hook: NfInetHook.LOCAL_IN }), p),
-          BpfAttachType.NETFILTER,
+          { expectedAttachType: BpfAttachType.NETFILTER },
         ),
       error: LinkOperationError,
       names: ['update', 'netfilter', 'close this link'],
@@ -163,7 +160,10 @@ describeKernel('programs: attach input the kernel refuses, caught or explained',
     {
       what: 'an XDP program given to attachTracing (it was blamed on a missing expected attach type)',
       act: () =>
-        withProgram(BpfProgType.XDP, (p) => closeLink(attachTracing(p)), BpfAttachType.XDP, 'not_tracing'),
+        withProgram(BpfProgType.XDP, (p) => closeLink(attachTracing(p)), {
+          expectedAttachType: BpfAttachType.XDP,
+          name: 'not_tracing',
+        }),
       error: AttachError,
       names: ["program 'not_tracing'", 'XDP', 'TRACING'],
     },
@@ -188,18 +188,18 @@ describeKernel('programs: attach input the kernel refuses, caught or explained',
     {
       what: 'a network namespace path that is a directory',
       act: () =>
-        withProgram(BpfProgType.SK_LOOKUP, (p) => closeLink(attachNetns(p, '/tmp')), BpfAttachType.SK_LOOKUP),
+        withProgram(BpfProgType.SK_LOOKUP, (p) => closeLink(attachNetns(p, '/tmp')), {
+          expectedAttachType: BpfAttachType.SK_LOOKUP,
+        }),
       error: AttachError,
       names: ["network namespace '/tmp'", 'nsfs'],
     },
     {
       what: 'a namespace file of another kind given as a network namespace (kernel EINVAL)',
       act: () =>
-        withProgram(
-          BpfProgType.SK_LOOKUP,
-          (p) => closeLink(attachNetns(p, '/proc/self/ns/mnt')),
-          BpfAttachType.SK_LOOKUP,
-        ),
+        withProgram(BpfProgType.SK_LOOKUP, (p) => closeLink(attachNetns(p, '/proc/self/ns/mnt')), {
+          expectedAttachType: BpfAttachType.SK_LOOKUP,
+        }),
       error: AttachError,
       names: ["network namespace '/proc/self/ns/mnt'", 'not a network namespace'],
       cause: BpfSyscallError,
@@ -210,7 +210,7 @@ describeKernel('programs: attach input the kernel refuses, caught or explained',
         withProgram(
           BpfProgType.SK_LOOKUP,
           (p) => closeLink(attachNetns(p, '/proc/self/ns/net', BpfAttachType.FLOW_DISSECTOR)),
-          BpfAttachType.SK_LOOKUP,
+          { expectedAttachType: BpfAttachType.SK_LOOKUP },
         ),
       error: AttachError,
       names: ['SK_LOOKUP', 'FLOW_DISSECTOR', 'takes FLOW_DISSECTOR programs'],
@@ -297,11 +297,9 @@ describeKernel('programs: attach input the kernel refuses, caught or explained',
     {
       what: "replace with cgroup mode 'link' (it was passed over silently)",
       act: () =>
-        withProgram(
-          BpfProgType.CGROUP_SKB,
-          (p) => closeLink(attachCgroup(p, cgroup, { replace: p })),
-          BpfAttachType.CGROUP_INET_EGRESS,
-        ),
+        withProgram(BpfProgType.CGROUP_SKB, (p) => closeLink(attachCgroup(p, cgroup, { replace: p })), {
+          expectedAttachType: BpfAttachType.CGROUP_INET_EGRESS,
+        }),
       error: BpfArgumentError,
       names: ['replace', "'link'", 'update()'],
     },
@@ -311,7 +309,7 @@ describeKernel('programs: attach input the kernel refuses, caught or explained',
         withProgram(
           BpfProgType.CGROUP_SKB,
           (p) => closeLink(attachCgroup(p, cgroup, { mode: 'override', replace: p })),
-          BpfAttachType.CGROUP_INET_EGRESS,
+          { expectedAttachType: BpfAttachType.CGROUP_INET_EGRESS },
         ),
       error: BpfArgumentError,
       names: ['replace', "'override'", 'ALLOW_MULTI'],
@@ -322,7 +320,7 @@ describeKernel('programs: attach input the kernel refuses, caught or explained',
         withProgram(
           BpfProgType.CGROUP_SKB,
           (p) => closeLink(attachCgroup(p, cgroup, { attachType: BpfAttachType.CGROUP_INET4_BIND })),
-          BpfAttachType.CGROUP_INET_EGRESS,
+          { expectedAttachType: BpfAttachType.CGROUP_INET_EGRESS },
         ),
       error: AttachError,
       names: [cgroup, 'CGROUP_SKB', 'CGROUP_INET4_BIND', 'takes CGROUP_SOCK_ADDR programs'],
@@ -333,8 +331,7 @@ describeKernel('programs: attach input the kernel refuses, caught or explained',
         withProgram(
           BpfProgType.CGROUP_SOCK_ADDR,
           (p) => closeLink(attachCgroup(p, cgroup, { attachType: BpfAttachType.CGROUP_INET4_CONNECT })),
-          BpfAttachType.CGROUP_INET4_BIND,
-          'bind4',
+          { expectedAttachType: BpfAttachType.CGROUP_INET4_BIND, name: 'bind4' },
         ),
       error: AttachError,
       names: ["program 'bind4'", 'CGROUP_INET4_BIND', 'CGROUP_INET4_CONNECT', 'expectedAttachType'],
@@ -345,7 +342,7 @@ describeKernel('programs: attach input the kernel refuses, caught or explained',
         withProgram(
           BpfProgType.CGROUP_SKB,
           (p) => closeLink(attachCgroup(p, cgroup, { attachType: BpfAttachType.XDP })),
-          BpfAttachType.CGROUP_INET_EGRESS,
+          { expectedAttachType: BpfAttachType.CGROUP_INET_EGRESS },
         ),
       error: BpfArgumentError,
       names: ['attachType', 'XDP', 'CGROUP_INET_INGRESS'],
@@ -359,7 +356,7 @@ describeKernel('programs: attach input the kernel refuses, caught or explained',
             using _first = attachCgroup(p, cgroup, { mode: 'multi' });
             closeLink(attachCgroup(p, cgroup, { mode: 'multi' }));
           },
-          BpfAttachType.CGROUP_INET_EGRESS,
+          { expectedAttachType: BpfAttachType.CGROUP_INET_EGRESS },
         ),
       error: AttachError,
       names: [cgroup, 'already attached to this hook', "mode 'multi' takes each program once"],
@@ -414,10 +411,9 @@ describeKernel('programs: attach input the kernel refuses, caught or explained',
                 using link = attachCgroup(p, cgroup);
                 link.update(q);
               },
-              BpfAttachType.CGROUP_INET_SOCK_CREATE,
-              'sock_create',
+              { expectedAttachType: BpfAttachType.CGROUP_INET_SOCK_CREATE, name: 'sock_create' },
             ),
-          BpfAttachType.CGROUP_INET_EGRESS,
+          { expectedAttachType: BpfAttachType.CGROUP_INET_EGRESS },
         ),
       error: LinkOperationError,
       names: ['cannot update a cgroup attachment', "'sock_create' (CGROUP_SOCK)", "attached program's type"],
@@ -432,7 +428,7 @@ describeKernel('programs: attach input the kernel refuses, caught or explained',
             using link = attachCgroup(p, cgroup, { mode: 'override' });
             link.update(p, p);
           },
-          BpfAttachType.CGROUP_INET_EGRESS,
+          { expectedAttachType: BpfAttachType.CGROUP_INET_EGRESS },
         ),
       error: LinkOperationError,
       names: ['cgroup-attach', 'oldProgram', 'bpf_links only'],
@@ -446,7 +442,7 @@ describeKernel('programs: attach input the kernel refuses, caught or explained',
             using link = attachCgroup(p, cgroup, { mode: 'multi' });
             link.pin('/sys/fs/bpf/ts-ebpf-never-pinned');
           },
-          BpfAttachType.CGROUP_INET_EGRESS,
+          { expectedAttachType: BpfAttachType.CGROUP_INET_EGRESS },
         ),
       error: LinkOperationError,
       names: ['cannot pin a cgroup-attach attachment', 'not a bpf_link'],
@@ -469,7 +465,7 @@ describeKernel('programs: attach input the kernel refuses, caught or explained',
         withProgram(
           BpfProgType.KPROBE,
           (p) => closeLink(attachUprobeMulti(p, { path: '/bin/true', offsets: [0x10000000] })),
-          BpfAttachType.TRACE_UPROBE_MULTI,
+          { expectedAttachType: BpfAttachType.TRACE_UPROBE_MULTI },
         ),
       error: AttachError,
       names: ["uprobe_multi on '/bin/true'", '0x10000000'],
@@ -489,7 +485,7 @@ describeKernel('programs: attach input the kernel refuses, caught or explained',
         withProgram(
           BpfProgType.KPROBE,
           (p) => closeLink(attachUprobeMulti(p, { path: '/bin/true', offsets: [textOffset(), 0x100] })),
-          BpfAttachType.TRACE_UPROBE_MULTI,
+          { expectedAttachType: BpfAttachType.TRACE_UPROBE_MULTI },
         ),
       error: AttachError,
       names: ["uprobe_multi on '/bin/true'", 'offset 0x100', 'not in an executable segment'],
@@ -536,7 +532,7 @@ describeKernel('programs: attach input the kernel refuses, caught or explained',
         withProgram(
           BpfProgType.KPROBE,
           (p) => closeLink(attachUprobeMulti(p, { path: '/bin/true', offsets: [textOffset()] })),
-          BpfAttachType.TRACE_UPROBE_SESSION,
+          { expectedAttachType: BpfAttachType.TRACE_UPROBE_SESSION },
         ),
       error: AttachError,
       names: ['TRACE_UPROBE_SESSION', 'expectedAttachType TRACE_UPROBE_MULTI'],
@@ -548,7 +544,7 @@ describeKernel('programs: attach input the kernel refuses, caught or explained',
     withProgram(
       BpfProgType.CGROUP_SOCK_ADDR,
       (p) => closeLink(attachCgroup(p, cgroup, { attachType: BpfAttachType.CGROUP_INET4_BIND })),
-      BpfAttachType.CGROUP_INET4_BIND,
+      { expectedAttachType: BpfAttachType.CGROUP_INET4_BIND },
     );
     withProgram(BpfProgType.CGROUP_SKB, (p) => {
       using first = attachCgroup(p, cgroup, { mode: 'multi', attachType: BpfAttachType.CGROUP_INET_EGRESS });
@@ -571,8 +567,28 @@ describeKernel('programs: attach input the kernel refuses, caught or explained',
         using l = attachNetfilter(p, { hook: NfInetHook.PRE_ROUTING, priority: -399, defrag: true });
         expect(l.info()).toMatchObject({ type: 'netfilter', priority: -399 });
       },
-      BpfAttachType.NETFILTER,
+      { expectedAttachType: BpfAttachType.NETFILTER },
     );
+    expect(leakedFds(before)).toEqual([]);
+  });
+
+  it('NfProto offers only the families a netfilter link takes, and both attach', () => {
+    expect(NfProto).toEqual({ IPV4: 2, IPV6: 10 });
+    const before = openFds();
+    for (const [family, pf] of Object.entries(NfProto))
+      withProgram(
+        BpfProgType.NETFILTER,
+        (p) => {
+          using l = attachNetfilter(p, { pf, hook: NfInetHook.LOCAL_IN, priority: 7 });
+          expect(l.info()).toMatchObject({
+            type: 'netfilter',
+            protocol: family,
+            hook: 'LOCAL_IN',
+            priority: 7,
+          });
+        },
+        { expectedAttachType: BpfAttachType.NETFILTER },
+      );
     expect(leakedFds(before)).toEqual([]);
   });
 });

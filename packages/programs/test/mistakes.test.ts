@@ -53,27 +53,11 @@ import {
   TracepointNotFoundError,
   VerifierError,
 } from '../src/index.js';
-import { returns } from './helpers.js';
+import { closeLink, loadProgram, returns, withProgram } from './helpers.js';
 
 const cgroup = `/sys/fs/cgroup/unified/ts-ebpf-mistakes-${process.pid}`;
 const pinDir = `/sys/fs/bpf/ts-ebpf-mistakes-${process.pid}`;
 const veth = new VethPair('m', 47);
-
-const load = (type: number, extra: { expectedAttachType?: number; name?: string } = {}) =>
-  Program.load({ type, instructions: returns(0), ...extra });
-
-/** Loads a program of `type`, runs `fn` with it and closes it. */
-function withProgram<T>(
-  type: number,
-  fn: (p: Program) => T,
-  extra: { expectedAttachType?: number; name?: string } = {},
-): T {
-  using p = load(type, extra);
-  return fn(p);
-}
-
-/** Attaches and closes right away (reached only when the mistake is not caught). */
-const closeLink = (link: Link) => link.close();
 
 describeKernel('programs: the error catalog', () => {
   beforeAll(() => {
@@ -129,7 +113,7 @@ describeKernel('programs: the error catalog', () => {
     {
       what: 'a second XDP program over netlink, by ifindex (kernel EEXIST)',
       act: () => {
-        using first = load(BpfProgType.XDP, { name: 'first_nl' });
+        using first = loadProgram(BpfProgType.XDP, { name: 'first_nl' });
         const index = ifindex(veth.host);
         using _link = attachXdp(first, index, { via: 'netlink', mode: 'skb' });
         withProgram(BpfProgType.XDP, (p) => closeLink(attachXdp(p, index, { via: 'netlink', mode: 'skb' })));
@@ -182,7 +166,7 @@ describeKernel('programs: the error catalog', () => {
     {
       what: 'a second XDP program on an interface (kernel EBUSY)',
       act: () => {
-        using first = load(BpfProgType.XDP, { name: 'first_xdp' });
+        using first = loadProgram(BpfProgType.XDP, { name: 'first_xdp' });
         using _link = attachXdp(first, veth.host, { mode: 'skb' });
         withProgram(BpfProgType.XDP, (p) => closeLink(attachXdp(p, veth.host, { mode: 'skb' })));
       },
@@ -246,7 +230,7 @@ describeKernel('programs: the error catalog', () => {
       what: 'a multi attach on a cgroup hook held exclusively (kernel EPERM)',
       act: () => {
         const egress = { expectedAttachType: BpfAttachType.CGROUP_INET_EGRESS };
-        using first = load(BpfProgType.CGROUP_SKB, egress);
+        using first = loadProgram(BpfProgType.CGROUP_SKB, egress);
         using _held = attachCgroup(first, cgroup, { mode: 'exclusive' });
         withProgram(
           BpfProgType.CGROUP_SKB,
@@ -374,7 +358,7 @@ describeKernel('programs: the error catalog', () => {
         const links: Link[] = [];
         try {
           for (let i = 0; i < 65; i++) {
-            const p = load(BpfProgType.TRACEPOINT);
+            const p = loadProgram(BpfProgType.TRACEPOINT);
             programs.push(p);
             links.push(attachTracepoint(p, 'syscalls', 'sys_enter_getppid'));
           }

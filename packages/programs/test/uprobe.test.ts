@@ -1,20 +1,17 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { BpfAttachType, BpfProgType } from '@ts-ebpf/syscall';
 import { describeKernel } from '@ts-ebpf/test-utils';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { pmuType, uprobeEventLine, uprobePerfAttr } from '../src/attach/uprobe.js';
 import {
   attachUprobe,
   attachUprobeMulti,
   ElfSymbols,
-  Program,
   SymbolNotFoundError,
   uprobeOffset,
 } from '../src/index.js';
-import { Counter } from './helpers.js';
+import { Counter, gccTarget } from './helpers.js';
 
 const SOURCE = `
 #include <stdio.h>
@@ -32,33 +29,24 @@ int main(int argc, char **argv) {
 }
 `;
 
-let dir = '';
-let bin = '';
+const target = gccTarget(SOURCE, 'uprobe');
 
 function run(n: number): void {
-  const r = spawnSync(bin, [String(n)]);
+  const r = spawnSync(target.path, [String(n)]);
   if (r.status !== 0) throw new Error(`target failed: ${r.stderr}`);
 }
 
 describeKernel('uprobes', () => {
-  beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), 'ts-ebpf-uprobe-'));
-    bin = join(dir, 'target');
-    writeFileSync(`${bin}.c`, SOURCE);
-    execFileSync('gcc', ['-O1', '-o', bin, `${bin}.c`]);
-  });
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
   it('reads ELF symbols and turns them into file offsets', () => {
-    const elf = ElfSymbols.open(bin);
+    const elf = ElfSymbols.open(target.path);
     const sym = elf.find('ts_ebpf_target');
     expect(sym).toMatchObject({ type: 2, table: 'symtab' });
-    const nm = execFileSync('nm', [bin], { encoding: 'utf8' });
+    const nm = execFileSync('nm', [target.path], { encoding: 'utf8' });
     const addr = /^([0-9a-f]+) T ts_ebpf_target$/m.exec(nm)?.[1];
     expect(sym!.address).toBe(BigInt(`0x${addr}`));
     // In a PIE built by gcc the text segment maps at its file offset.
     const offset = elf.symbolOffset('ts_ebpf_target');
-    const objdump = execFileSync('objdump', ['-d', '-F', bin], { encoding: 'utf8' });
+    const objdump = execFileSync('objdump', ['-d', '-F', target.path], { encoding: 'utf8' });
     const fileOff = /<ts_ebpf_target> \(File Offset: 0x([0-9a-f]+)\)/.exec(objdump)?.[1];
     expect(offset).toBe(BigInt(`0x${fileOff}`));
     expect(() => elf.symbolOffset('nope')).toThrow(SymbolNotFoundError);
@@ -75,15 +63,15 @@ describeKernel('uprobes', () => {
     expect(pmuType('uprobe')).toBeGreaterThan(0);
     for (const retprobe of [false, true]) {
       using c = new Counter();
-      using p = Program.load({ type: BpfProgType.KPROBE, instructions: c.code() });
+      using p = c.program(BpfProgType.KPROBE);
       {
-        using link = attachUprobe(p, { path: bin, symbol: 'ts_ebpf_target', retprobe });
+        using link = attachUprobe(p, { path: target.path, symbol: 'ts_ebpf_target', retprobe });
         expect(link.kind).toBe(retprobe ? 'uretprobe' : 'uprobe');
         expect(link.info()).toMatchObject({
           type: 'perf_event',
           event: retprobe ? 'uretprobe' : 'uprobe',
-          path: bin,
-          offset: Number(uprobeOffset({ path: bin, symbol: 'ts_ebpf_target' })),
+          path: target.path,
+          offset: Number(uprobeOffset({ path: target.path, symbol: 'ts_ebpf_target' })),
         });
         run(7);
         expect(c.value).toBe(7n);
@@ -95,10 +83,10 @@ describeKernel('uprobes', () => {
 
   it('the tracefs uprobe_events path attaches, counts and removes its event', () => {
     using c = new Counter();
-    using p = Program.load({ type: BpfProgType.KPROBE, instructions: c.code() });
+    using p = c.program(BpfProgType.KPROBE);
     expect(uprobeEventLine('ev', '/bin/x', 0x1a0n, true, 0x10)).toBe('r:ts_ebpf/ev /bin/x:0x1a0(0x10)');
     {
-      using link = attachUprobe(p, { path: bin, symbol: 'ts_ebpf_other', via: 'tracefs' });
+      using link = attachUprobe(p, { path: target.path, symbol: 'ts_ebpf_other', via: 'tracefs' });
       expect(link.isBpfLink).toBe(false);
       expect(readFileSync('/sys/kernel/tracing/uprobe_events', 'utf8')).toMatch(/ts_ebpf\/ts_ebpf_other_/);
       run(3);
@@ -113,10 +101,10 @@ describeKernel('uprobes', () => {
 
   it('a uprobe with a pid filter counts only that process', async () => {
     using c = new Counter();
-    using p = Program.load({ type: BpfProgType.KPROBE, instructions: c.code() });
-    const child = spawn(bin, ['4', 'wait'], { stdio: ['pipe', 'ignore', 'inherit'] });
+    using p = c.program(BpfProgType.KPROBE);
+    const child = spawn(target.path, ['4', 'wait'], { stdio: ['pipe', 'ignore', 'inherit'] });
     try {
-      using _link = attachUprobe(p, { path: bin, symbol: 'ts_ebpf_target', pid: child.pid! });
+      using _link = attachUprobe(p, { path: target.path, symbol: 'ts_ebpf_target', pid: child.pid! });
       run(3); // another process: not counted
       const done = new Promise((r) => child.on('close', r));
       child.stdin.end('go');
@@ -129,14 +117,10 @@ describeKernel('uprobes', () => {
 
   it('uprobe_multi probes several symbols through one link', () => {
     using c = new Counter();
-    using p = Program.load({
-      type: BpfProgType.KPROBE,
-      expectedAttachType: BpfAttachType.TRACE_UPROBE_MULTI,
-      instructions: c.code(),
-    });
+    using p = c.program(BpfProgType.KPROBE, { expectedAttachType: BpfAttachType.TRACE_UPROBE_MULTI });
     {
-      using link = attachUprobeMulti(p, { path: bin, symbols: ['ts_ebpf_target', 'ts_ebpf_other'] });
-      expect(link.info()).toMatchObject({ type: 'uprobe_multi', path: bin, count: 2, pid: 0 });
+      using link = attachUprobeMulti(p, { path: target.path, symbols: ['ts_ebpf_target', 'ts_ebpf_other'] });
+      expect(link.info()).toMatchObject({ type: 'uprobe_multi', path: target.path, count: 2, pid: 0 });
       run(6);
       expect(c.value).toBe(12n);
     }

@@ -115,6 +115,40 @@ export function requireProbeOffset(path: string, offset: bigint, target: string,
     );
 }
 
+/**
+ * Checks a uprobe's reference counter (USDT semaphore) offset, `option` in messages, before the
+ * kernel is asked: a non-negative integer (0: none); otherwise even (kernel/events/uprobes.c
+ * refuses an offset that is not 2-byte aligned with EINVAL), inside the file and, in an ELF file,
+ * in the file-backed part of a writable segment (the kernel counts the semaphore only in a
+ * private writable mapping of the file; elsewhere it is never counted).
+ * @param elf - the file's parsed ELF, when the caller has it already
+ * @throws BpfArgumentError for a value that is no offset; AttachError naming the path and the offset
+ */
+export function requireRefCtrOffset(
+  path: string,
+  value: number | bigint,
+  option: string,
+  target: string,
+  elf?: ElfSymbols,
+): bigint {
+  if (typeof value === 'number' ? !Number.isSafeInteger(value) || value < 0 : value < 0n)
+    throw new BpfArgumentError(option, `${value} is not a file offset (a non-negative integer; 0 for none)`);
+  const offset = BigInt(value);
+  if (offset === 0n) return offset;
+  const at = `${option} 0x${offset.toString(16)}`;
+  if (offset % 2n !== 0n)
+    throw new AttachError(target, `${at} is odd: a reference counter is a 16-bit value at an even offset`);
+  const size = statSync(path, { bigint: true }).size;
+  if (offset + 2n > size) throw new AttachError(target, `${at} is outside '${path}' (${size} bytes)`);
+  const symbols = elf ?? (isElfFile(path) ? ElfSymbols.open(path) : undefined);
+  if (symbols && !symbols.isWritableOffset(offset))
+    throw new AttachError(
+      target,
+      `${at} of '${path}' is not in the file part of a writable segment (no PT_LOAD with PF_W holds it): the kernel never counts a semaphore there; give the semaphore variable's file offset (ElfSymbols.symbolOffset of it)`,
+    );
+  return offset;
+}
+
 /** True when the file starts with the ELF magic (`\x7fELF`). */
 function isElfFile(path: string): boolean {
   const head = Buffer.alloc(4);

@@ -4,8 +4,26 @@ import { Link, noProgramSwap } from '../link.js';
 import type { Program } from '../program.js';
 import { requireProgramType } from './check.js';
 
-/** Protocol families (`NFPROTO_*`). A BPF netfilter link takes IPV4 and IPV6 only. */
-export const NfProto = { INET: 1, IPV4: 2, ARP: 3, NETDEV: 5, BRIDGE: 7, IPV6: 10 } as const;
+/**
+ * The protocol families (`NFPROTO_*` of include/uapi/linux/netfilter.h) a BPF netfilter link
+ * takes: net/netfilter/nf_bpf_link.c bpf_nf_check_pf_and_hooks accepts IPV4 and IPV6 and
+ * answers EAFNOSUPPORT for every other family (INET, ARP, NETDEV, BRIDGE …).
+ */
+export const NfProto = { IPV4: 2, IPV6: 10 } as const;
+
+/** A protocol family a BPF netfilter link takes: `NfProto.IPV4` or `NfProto.IPV6`. */
+export type NfProtoFamily = (typeof NfProto)[keyof typeof NfProto];
+
+/** Every `NFPROTO_*` (include/uapi/linux/netfilter.h), to name a refused family in messages. */
+const NFPROTO_NAMES: Readonly<Record<string, number>> = {
+  NFPROTO_UNSPEC: 0,
+  NFPROTO_INET: 1,
+  NFPROTO_IPV4: 2,
+  NFPROTO_ARP: 3,
+  NFPROTO_NETDEV: 5,
+  NFPROTO_BRIDGE: 7,
+  NFPROTO_IPV6: 10,
+};
 
 /** IPv4/IPv6 hooks (`NF_INET_*`). */
 export const NfInetHook = { PRE_ROUTING: 0, LOCAL_IN: 1, FORWARD: 2, LOCAL_OUT: 3, POST_ROUTING: 4 } as const;
@@ -15,8 +33,8 @@ export const NfVerdict = { DROP: 0, ACCEPT: 1 } as const;
 
 /** Options of {@link attachNetfilter}. */
 export interface NetfilterOptions {
-  /** `NfProto.IPV4` (default) or `NfProto.IPV6`: the families a BPF netfilter link takes. */
-  readonly pf?: number;
+  /** `NfProto.IPV4` (default) or `NfProto.IPV6`: the only families a BPF netfilter link takes. */
+  readonly pf?: NfProtoFamily;
   /** `NfInetHook.*`. */
   readonly hook: number;
   /**
@@ -42,11 +60,13 @@ const nameOf = (table: Readonly<Record<string, number>>, n: number) =>
  * errno (EAFNOSUPPORT, EPROTO, ERANGE), and a priority that is no 32-bit integer.
  */
 function checkNetfilterOptions(o: NetfilterOptions, pf: number, priority: number): void {
-  if (pf !== NfProto.IPV4 && pf !== NfProto.IPV6)
+  if (pf !== NfProto.IPV4 && pf !== NfProto.IPV6) {
+    const name = nameOf(NFPROTO_NAMES, pf);
     throw new BpfArgumentError(
       'netfilter pf',
-      `protocol family ${nameOf(NfProto, pf)}: a BPF netfilter link takes NfProto.IPV4 or NfProto.IPV6`,
+      `protocol family ${name === String(pf) ? name : `${name} (${pf})`}: a BPF netfilter link takes only NfProto.IPV4 (2) or NfProto.IPV6 (10); the kernel answers EAFNOSUPPORT for any other family`,
     );
+  }
   if (!Number.isInteger(o.hook) || o.hook < 0 || o.hook > NfInetHook.POST_ROUTING)
     throw new BpfArgumentError(
       'netfilter hook',

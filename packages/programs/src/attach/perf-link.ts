@@ -10,7 +10,10 @@ import {
 } from '@ts-ebpf/syscall';
 import { AttachError } from '../errors.js';
 import { Link, noProgramSwap } from '../link.js';
+import { attachTypeLabel, progTypeLabel } from '../names.js';
 import type { Program } from '../program.js';
+import { describeProgram, isErrno } from './check.js';
+import { perfLinksSupported } from './link-support.js';
 
 /** How a program is tied to a perf event. */
 export interface PerfAttachOptions {
@@ -21,9 +24,11 @@ export interface PerfAttachOptions {
 }
 
 /**
- * Attaches a program to an open perf event fd (which the returned Link takes over):
- * through a bpf_link (BPF_LINK_CREATE with BPF_PERF_EVENT), falling back to
- * PERF_EVENT_IOC_SET_BPF + ENABLE on kernels without perf links.
+ * Attaches a program to an open perf event fd (which the returned Link takes over) through a
+ * bpf_link (BPF_LINK_CREATE with BPF_PERF_EVENT), or, on a kernel without perf_event links
+ * (before 5.15, decided by {@link perfLinksSupported}), through PERF_EVENT_IOC_SET_BPF + ENABLE.
+ * @throws AttachError explaining the kernel's EINVAL for the link (the program does not fit the
+ *   event), or for a cookie on a kernel without perf_event links
  */
 export function attachToPerfEvent(
   kind: string,
@@ -42,8 +47,15 @@ export function attachToPerfEvent(
         });
         return new Link({ kind, fd, extraFds: [perfFd], fixedProgram: noProgramSwap('a perf event') });
       } catch (e) {
-        // EINVAL: a kernel without perf_event links (< 5.15); fall back to the ioctl.
-        if (!(e instanceof BpfSyscallError) || e.code !== 'EINVAL' || o.cookie !== undefined) throw e;
+        if (!isErrno(e, 'EINVAL')) throw e;
+        if (perfLinksSupported())
+          throw new AttachError(perfEventTarget(kind), perfLinkRefusal(program), { cause: e });
+        if (o.cookie !== undefined)
+          throw new AttachError(
+            perfEventTarget(kind),
+            'a cookie needs a perf_event link (BPF_LINK_CREATE with BPF_PERF_EVENT, kernel 5.15+), which this kernel does not make',
+            { cause: e },
+          );
       }
     }
     ioctl(perfFd, PerfIoctl.SET_BPF, program.fd);
@@ -57,6 +69,30 @@ export function attachToPerfEvent(
     close(perfFd);
     throw e;
   }
+}
+
+/** How the perf event of an attach of this `kind` appears in messages (`'a uprobe perf event'`). */
+const perfEventTarget = (kind: string) =>
+  kind === 'perf_event' ? 'a sampling perf event' : `a ${kind} perf event`;
+
+/** Expected attach types whose programs attach only through their own link kind (kernel/bpf/syscall.c). */
+const OWN_LINK_ONLY = new Set<number>([
+  BpfAttachType.TRACE_KPROBE_MULTI,
+  BpfAttachType.TRACE_KPROBE_SESSION,
+  BpfAttachType.TRACE_UPROBE_MULTI,
+  BpfAttachType.TRACE_UPROBE_SESSION,
+]);
+
+/**
+ * Why a kernel with perf_event links refuses one with EINVAL: link_create's check of the
+ * program's expected attach type, or kernel/events/core.c perf_event_set_bpf_prog's match of
+ * the program to the event.
+ */
+function perfLinkRefusal(program: Program): string {
+  const expected = program.expectedAttachType;
+  if (expected !== undefined && OWN_LINK_ONLY.has(expected))
+    return `the kernel refused the link (EINVAL): ${describeProgram(program)} was loaded with expected attach type ${attachTypeLabel(expected)}, whose programs attach only through their own link (attachKprobeMulti / attachUprobeMulti); load it without an expected attach type to attach it to a perf event`;
+  return `the kernel refused the link (EINVAL): ${describeProgram(program)} (${progTypeLabel(program.type)}) does not fit this event: kprobe and uprobe events take kprobe programs, tracepoints take tracepoint programs, other perf events take perf_event programs, and only a uprobe takes a sleepable program`;
 }
 
 /** Opens a perf event (close-on-exec) and attaches the program to it. */

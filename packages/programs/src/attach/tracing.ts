@@ -2,7 +2,6 @@ import {
   BpfArgumentError,
   BpfAttachType,
   BpfProgType,
-  BpfSyscallError,
   type LinkCreateAttr,
   linkCreate,
   rawTracepointOpen,
@@ -11,7 +10,8 @@ import { AttachError } from '../errors.js';
 import { Link, noProgramSwap } from '../link.js';
 import { attachTypeLabel, progTypeLabel } from '../names.js';
 import type { Program } from '../program.js';
-import { describeProgram, requireProgramType } from './check.js';
+import { describeProgram, isErrno, requireProgramType } from './check.js';
+import { tracingLinksSupported } from './link-support.js';
 
 /** Options of {@link attachTracing}. */
 export interface TracingAttachOptions {
@@ -58,27 +58,46 @@ export function tracingLinkAttr(
 
 /**
  * Attaches a program loaded with `attachTo` (fentry, fexit, fmod_ret, tp_btf, lsm) or an
- * freplace program through a bpf_link; falls back to BPF_RAW_TRACEPOINT_OPEN on kernels
- * without tracing links.
+ * freplace program through a bpf_link; on a kernel whose BPF_LINK_CREATE does not take TRACING
+ * and LSM programs (decided by {@link tracingLinksSupported}), through BPF_RAW_TRACEPOINT_OPEN.
+ * @throws AttachError explaining the kernel's EINVAL for the link of a TRACING or LSM program,
+ *   or for a cookie on a kernel without tracing links
  */
 export function attachTracing(program: Program, o: TracingAttachOptions = {}): Link {
-  requireProgramType(program, describeTracingTarget(program), [
-    BpfProgType.TRACING,
-    BpfProgType.LSM,
-    BpfProgType.EXT,
-  ]);
+  const where = describeTracingTarget(program);
+  requireProgramType(program, where, [BpfProgType.TRACING, BpfProgType.LSM, BpfProgType.EXT]);
   const attr = tracingLinkAttr(program.fd, program.type, program.expectedAttachType, o);
   try {
     return new Link({ kind: 'tracing', fd: linkCreate(attr), fixedProgram: noProgramSwap('a tracing') });
   } catch (e) {
-    const fallback = program.type !== BpfProgType.EXT && o.cookie === undefined;
-    if (!fallback || !(e instanceof BpfSyscallError) || e.code !== 'EINVAL') throw e;
+    if (program.type === BpfProgType.EXT || !isErrno(e, 'EINVAL')) throw e;
+    if (tracingLinksSupported()) throw new AttachError(where, tracingLinkRefusal(program), { cause: e });
+    if (o.cookie !== undefined)
+      throw new AttachError(
+        where,
+        'a cookie needs a tracing link (BPF_LINK_CREATE for TRACING and LSM programs), which this kernel does not make',
+        { cause: e },
+      );
     return new Link({
       kind: 'tracing',
       fd: rawTracepointOpen(null, program.fd),
       fixedProgram: noProgramSwap('a tracing'),
     });
   }
+}
+
+/**
+ * Why a kernel with tracing links refuses one with EINVAL (kernel/bpf/syscall.c link_create and
+ * the attach functions it calls: bpf_iter_link_attach, bpf_raw_tp_link_attach,
+ * bpf_tracing_prog_attach).
+ */
+function tracingLinkRefusal(program: Program): string {
+  const refused = `the kernel refused the link (EINVAL) of ${describeProgram(program)} (${progTypeLabel(program.type)}${
+    program.expectedAttachType === undefined ? '' : `, ${attachTypeLabel(program.expectedAttachType)}`
+  })`;
+  if (program.expectedAttachType === BpfAttachType.TRACE_ITER)
+    return `${refused}: an iterator is attached with attachIter, and a sleepable iterator only to a target that can reschedule (task, task_file, task_vma …)`;
+  return `${refused}: the kernel makes no link of the program as it was loaded (its expected attach type and attach target)`;
 }
 
 /** How a BTF-attached program's target appears in messages. */

@@ -12,7 +12,14 @@ import { AttachError, ProbeUnsupportedError } from '../errors.js';
 import { Link, noProgramSwap } from '../link.js';
 import { attachTypeLabel } from '../names.js';
 import type { Program } from '../program.js';
-import { describeProgram, isErrno, requireFile, requireProbeOffset, requireProgramType } from './check.js';
+import {
+  describeProgram,
+  isErrno,
+  requireFile,
+  requireProbeOffset,
+  requireProgramType,
+  requireRefCtrOffset,
+} from './check.js';
 import { openAndAttach, type PerfAttachOptions } from './perf-link.js';
 import { attachProbeEvent, PROBE_EVENT_GROUP, probeEventName } from './probe-events.js';
 
@@ -53,7 +60,11 @@ export interface UprobeOptions extends UprobeTarget, PerfAttachOptions {
   readonly retprobe?: boolean;
   /** Only in this process (default -1: every process that maps the file). */
   readonly pid?: number;
-  /** Semaphore (USDT) reference counter offset. */
+  /**
+   * File offset of the probe's USDT semaphore (reference counter): the kernel increments the
+   * 16-bit value there in each process while the probe is attached. Even, inside a writable
+   * segment of the file; 0 or absent for none.
+   */
   readonly refCtrOffset?: number;
   /** `'pmu'`, `'tracefs'` (uprobe_events), or `'auto'` (default: the PMU, else tracefs). */
   readonly via?: 'pmu' | 'tracefs' | 'auto';
@@ -92,13 +103,17 @@ export function attachUprobe(program: Program, o: UprobeOptions): Link {
   const pid = o.pid ?? -1;
   const offset = uprobeOffset(o);
   requireProbeOffset(o.path, offset, where);
+  const refCtrOffset =
+    o.refCtrOffset === undefined
+      ? undefined
+      : Number(requireRefCtrOffset(o.path, o.refCtrOffset, 'uprobe refCtrOffset', where));
   if (pmu !== undefined && o.via !== 'tracefs') {
-    const attr = uprobePerfAttr(pmu, o.path, offset, o.retprobe ?? false, o.refCtrOffset);
+    const attr = uprobePerfAttr(pmu, o.path, offset, o.retprobe ?? false, refCtrOffset);
     return openAndAttach(kind, program, attr, pid, pid === -1 ? 0 : -1, o);
   }
   if (o.via === 'pmu') throw new ProbeUnsupportedError('uprobe', `no uprobe PMU in ${PMU_DIR}`);
   const event = probeEventName(`${o.symbol ?? 'uprobe'}`);
-  const line = uprobeEventLine(event, o.path, offset, o.retprobe ?? false, o.refCtrOffset);
+  const line = uprobeEventLine(event, o.path, offset, o.retprobe ?? false, refCtrOffset);
   return attachProbeEvent(kind, 'uprobe_events', event, line, program, pid, o);
 }
 
@@ -146,6 +161,14 @@ export interface UprobeMultiOptions {
   readonly offsets?: readonly (number | bigint)[];
   /** Per-probe cookies (bpf_get_attach_cookie), same order as symbols then offsets. */
   readonly cookies?: readonly (number | bigint)[];
+  /**
+   * Per-probe USDT semaphore (reference counter) file offsets, one per probe in the same order
+   * as symbols then offsets, 0 for a probe without one: while the link exists the kernel
+   * increments the 16-bit value at each in every process mapping the file, so code guarded by
+   * the semaphore (`if (semaphore) …` around a USDT probe) runs. Each non-zero one is even and
+   * inside a writable segment of the file.
+   */
+  readonly refCtrOffsets?: readonly (number | bigint)[];
   /** uretprobes instead of uprobes. */
   readonly retprobe?: boolean;
   /**
@@ -160,8 +183,9 @@ export interface UprobeMultiOptions {
 /**
  * Attaches a `kprobe` program loaded with expected attach type `TRACE_UPROBE_MULTI`
  * (`TRACE_UPROBE_SESSION` with `session`) to many uprobes in one bpf_link (kernel 6.6+).
- * @throws AttachError for a program loaded with another expected attach type, a missing file or
- *   an offset outside it; SymbolNotFoundError for a symbol the file does not have
+ * @throws AttachError for a program loaded with another expected attach type, a missing file, an
+ *   offset outside it or a semaphore offset that cannot be one; SymbolNotFoundError for a symbol
+ *   the file does not have; BpfArgumentError for `refCtrOffsets` that are not one per probe
  */
 export function attachUprobeMulti(program: Program, o: UprobeMultiOptions): Link {
   const where = `uprobe_multi on '${o.path}'`;
@@ -172,6 +196,8 @@ export function attachUprobeMulti(program: Program, o: UprobeMultiOptions): Link
   if (offsets.length === 0)
     throw new BpfArgumentError('uprobe_multi options', `give at least one symbol or offset for ${o.path}`);
   for (const offset of offsets) requireProbeOffset(o.path, offset, where, elf);
+  const refCtrOffsets =
+    o.refCtrOffsets && uprobeMultiRefCtrOffsets(o.path, o.refCtrOffsets, offsets.length, where, elf);
   const attachType = o.session ? BpfAttachType.TRACE_UPROBE_SESSION : BpfAttachType.TRACE_UPROBE_MULTI;
   if (program.expectedAttachType !== undefined && program.expectedAttachType !== attachType)
     throw new AttachError(
@@ -187,10 +213,32 @@ export function attachUprobeMulti(program: Program, o: UprobeMultiOptions): Link
         path: o.path,
         offsets: BigUint64Array.from(offsets),
         ...(o.cookies && { cookies: BigUint64Array.from(o.cookies.map(BigInt)) }),
+        ...(refCtrOffsets && { refCtrOffsets }),
         flags: o.retprobe ? BpfUprobeMultiFlag.RETURN : 0,
         pid: o.pid ?? 0,
       },
     }),
   );
   return new Link({ kind: 'uprobe_multi', fd, fixedProgram: noProgramSwap('a uprobe_multi') });
+}
+
+/**
+ * Checks `refCtrOffsets` (one per probe, each a semaphore offset or 0) and packs them for the
+ * kernel. @param elf - the file's parsed ELF, when the caller has it already
+ */
+function uprobeMultiRefCtrOffsets(
+  path: string,
+  given: readonly (number | bigint)[],
+  probes: number,
+  where: string,
+  elf: ElfSymbols | undefined,
+): BigUint64Array {
+  if (given.length !== probes)
+    throw new BpfArgumentError(
+      'uprobe_multi refCtrOffsets',
+      `${given.length} given for ${probes} probes on ${path}: give one per probe (symbols, then offsets), 0 for a probe without a semaphore`,
+    );
+  return BigUint64Array.from(given, (v, i) =>
+    requireRefCtrOffset(path, v, `refCtrOffsets[${i}]`, where, elf),
+  );
 }

@@ -28,17 +28,17 @@ export class BtfError extends EbpfError {
 export type StructOpsDataRule = 'name' | 'flags' | 'zero';
 
 /**
- * A data member of a struct_ops value (`tcp_congestion_ops.name`, `.flags` …) holds what the
- * kernel refuses when the map is updated: found before the kernel is asked, by
- * `checkStructOpsData`.
+ * A struct_ops value breaks one of the kernel's rules for its type, found before the kernel is
+ * asked: the base of {@link StructOpsDataError} (what a data member holds) and
+ * {@link StructOpsMembersError} (which members are given).
  */
-export class StructOpsDataError extends EbpfError {
+export class StructOpsRuleError<Rule extends string = string> extends EbpfError {
   /** The ops struct (`'tcp_congestion_ops'`). */
   readonly type: string;
   /** The member. */
   readonly member: string;
   /** The rule it breaks. */
-  readonly rule: StructOpsDataRule;
+  readonly rule: Rule;
   /** What is wrong, without the subject (the message starts with the map, type and member). */
   readonly reason: string;
   /** The struct_ops map the value is for, when there is one (an object's `.struct_ops` variable). */
@@ -48,13 +48,47 @@ export class StructOpsDataError extends EbpfError {
    * @param type - the ops struct; @param member - the member; @param rule - the rule broken
    * @param reason - what is wrong; @param map - the struct_ops map, when known
    */
-  constructor(type: string, member: string, rule: StructOpsDataRule, reason: string, map?: string) {
+  constructor(type: string, member: string, rule: Rule, reason: string, map?: string) {
     super(`${map === undefined ? '' : `struct_ops map ${map}: `}${type}.${member}: ${reason}`);
-    this.name = 'StructOpsDataError';
+    this.name = 'StructOpsRuleError';
     this.type = type;
     this.member = member;
     this.rule = rule;
     this.reason = reason;
     this.map = map;
+  }
+}
+
+/**
+ * A data member of a struct_ops value (`tcp_congestion_ops.name`, `.flags` …) holds what the
+ * kernel refuses when the map is updated: found before the kernel is asked, by
+ * `checkStructOpsData`.
+ */
+export class StructOpsDataError extends StructOpsRuleError<StructOpsDataRule> {
+  /** @inheritDoc */
+  constructor(type: string, member: string, rule: StructOpsDataRule, reason: string, map?: string) {
+    super(type, member, rule, reason, map);
+    this.name = 'StructOpsDataError';
+  }
+}
+
+/**
+ * Which of the kernel's rules for the members of a struct_ops value a value breaks:
+ * `'required'` (a member the type needs was not given: `tcp_validate_congestion_control` wants
+ * `ssthresh`, `undo_cwnd` and `cong_avoid` or `cong_control`), `'unsupported'` (a member the
+ * kernel refuses from BPF: `tcp_congestion_ops.get_info`).
+ */
+export type StructOpsMemberRule = 'required' | 'unsupported';
+
+/**
+ * The members a struct_ops value is given break the kernel's rules for the type (one it needs
+ * is missing, or one it refuses is there): found before the kernel is asked, by
+ * `checkStructOpsMembers`.
+ */
+export class StructOpsMembersError extends StructOpsRuleError<StructOpsMemberRule> {
+  /** @inheritDoc */
+  constructor(type: string, member: string, rule: StructOpsMemberRule, reason: string, map?: string) {
+    super(type, member, rule, reason, map);
+    this.name = 'StructOpsMembersError';
   }
 }

@@ -8,7 +8,14 @@
 export { Btf, type BtfParseOptions } from './btf.js';
 export { BtfBuilder, type BuildOptions, type MemberSpec } from './builder.js';
 export { type DumpCOptions, dumpC } from './c-dump.js';
-export { BtfError, StructOpsDataError, type StructOpsDataRule } from './errors.js';
+export {
+  BtfError,
+  StructOpsDataError,
+  type StructOpsDataRule,
+  type StructOpsMemberRule,
+  StructOpsMembersError,
+  StructOpsRuleError,
+} from './errors.js';
 export {
   type BtfExt,
   type BtfExtLayout,
@@ -45,5 +52,6 @@ export {
   type StructOpsMemberLayout,
   structOpsLayout,
 } from './struct-ops-layout.js';
+export { checkStructOpsMembers } from './struct-ops-members.js';
 export { type DataMemberRule, type StructOpsRules, structOpsRules } from './struct-ops-rules.js';
 export { type WriteOptions, writeBtf } from './writer.js';

@@ -1,3 +1,4 @@
+import { checkStructOpsMembers, StructOpsMembersError } from '@ts-ebpf/btf';
 import type { Fragment, PluginProgram } from '@ts-ebpf/dsl';
 import { CallbackBuilder, type CallbackBuildOptions } from './callback.js';
 import { checkDataValue } from './data.js';
@@ -54,10 +55,12 @@ export function defineStructOps(ops: StructOpsType, declaration: StructOpsDeclar
       );
     checkDataValue(ops, member, value);
   }
-  for (const group of ops.rules.required) {
-    if (group.some((m) => Object.hasOwn(declaration.callbacks, m) || Object.hasOwn(data, m))) continue;
-    const what = group.length === 1 ? 'is required' : `is required (or ${group.slice(1).join(', ')})`;
-    throw new StructOpsMemberError(ops.type, group[0]!, `${what} by the kernel and was not given`);
+  try {
+    checkStructOpsMembers(ops.type, [...Object.keys(declaration.callbacks), ...Object.keys(data)]);
+  } catch (e) {
+    if (e instanceof StructOpsMembersError)
+      throw new StructOpsMemberError(ops.type, e.member, e.reason, { cause: e });
+    throw e;
   }
   const sleepable = new Set(declaration.sleepable ?? []);
   const programs: Record<string, PluginProgram> = {};

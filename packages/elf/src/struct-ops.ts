@@ -1,4 +1,4 @@
-import { type Btf, checkStructOpsData, membersOf, resolveType } from '@ts-ebpf/btf';
+import { type Btf, checkStructOpsData, checkStructOpsMembers, membersOf, resolveType } from '@ts-ebpf/btf';
 import { type ElfFile, SymbolType } from '@ts-ebpf/elf-reader';
 import { StructOpsTypeError, type StructOpsValueType, structOpsValueType } from '@ts-ebpf/maps';
 import type { Program, StructOpsField } from '@ts-ebpf/programs';
@@ -221,6 +221,12 @@ export function planStructOps(
         );
       fields.set(m.name, bytes);
     }
+    // Given: the members bound to a program, and the data members the object sets (not zero).
+    const given = [
+      ...programs.keys(),
+      ...[...fields].filter(([, b]) => b.some((x) => x !== 0)).map(([m]) => m),
+    ];
+    checkStructOpsMembers(layout.type, given, spec.name);
     checkData(kernel, layout, fields, spec.name);
     plans.push({ spec, layout, programs, fields });
   }

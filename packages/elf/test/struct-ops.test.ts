@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { StructOpsDataError } from '@ts-ebpf/btf';
+import { StructOpsDataError, StructOpsMembersError } from '@ts-ebpf/btf';
 import { kernelBtf } from '@ts-ebpf/btf/kernel';
 import { StructOpsMap, StructOpsTypeError, structOpsValueType } from '@ts-ebpf/maps';
 import { StructOps, StructOpsLink, structOpsValue } from '@ts-ebpf/programs';
@@ -56,6 +56,24 @@ struct tcp_congestion_ops___cb { u32 (*ssthresh)(struct sock *sk); void (*tsebpf
 SEC("struct_ops/a") u32 BPF_PROG(a, struct sock *sk) { return 2; }
 SEC("struct_ops/orphan_cb") void BPF_PROG(orphan_cb, struct sock *sk) {}
 SEC(".struct_ops.link") struct tcp_congestion_ops___cb cb_ops = { .ssthresh = (void *)a, .tsebpf_no_such_cb = (void *)orphan_cb, .name = "tsebpf_y" };
+`,
+  // A tcp_congestion_ops without undo_cwnd, which the kernel requires.
+  'no-undo-cwnd.bpf.c': `#include "common.h"
+struct tcp_congestion_ops___nu { u32 (*ssthresh)(struct sock *sk); void (*cong_avoid)(struct sock *sk, u32 ack, u32 acked); char name[16]; };
+SEC("struct_ops/a") u32 BPF_PROG(a, struct sock *sk) { return 2; }
+SEC("struct_ops/c") void BPF_PROG(c, struct sock *sk, u32 ack, u32 acked) {}
+SEC(".struct_ops.link") struct tcp_congestion_ops___nu nu_ops = { .ssthresh = (void *)a, .cong_avoid = (void *)c, .name = "tsebpf_nu" };
+`,
+  // A tcp_congestion_ops implementing get_info, which the kernel does not take from BPF.
+  'get-info.bpf.c': `#include "common.h"
+struct tcp_congestion_ops___gi { u32 (*ssthresh)(struct sock *sk); u32 (*undo_cwnd)(struct sock *sk);
+  void (*cong_avoid)(struct sock *sk, u32 ack, u32 acked); u64 (*get_info)(struct sock *sk, u32 ext, int *attr, void *info); char name[16]; };
+SEC("struct_ops/a") u32 BPF_PROG(a, struct sock *sk) { return 2; }
+SEC("struct_ops/b") u32 BPF_PROG(b, struct sock *sk) { return 2; }
+SEC("struct_ops/c") void BPF_PROG(c, struct sock *sk, u32 ack, u32 acked) {}
+SEC("struct_ops/gi") u64 BPF_PROG(gi, struct sock *sk, u32 ext, int *attr, void *info) { return 0; }
+SEC(".struct_ops.link") struct tcp_congestion_ops___gi gi_ops = {
+  .ssthresh = (void *)a, .undo_cwnd = (void *)b, .cong_avoid = (void *)c, .get_info = (void *)gi, .name = "tsebpf_gi" };
 `,
   // A struct_ops program no map uses.
   'unused-program.bpf.c': `#include "common.h"
@@ -291,6 +309,18 @@ describeKernel('elf: struct_ops mistakes', () => {
       error: StructOpsDataError,
       names: ['struct_ops map tsebpf_cc', `tcp_congestion_ops.${bad.member}`],
     })),
+    {
+      what: 'a struct_ops map without a member the kernel requires, refused before any program loads',
+      act: () => loadCollection(broken.get('no-undo-cwnd.bpf.c')!).close(),
+      error: StructOpsMembersError,
+      names: ['struct_ops map nu_ops', 'tcp_congestion_ops.undo_cwnd', 'required'],
+    },
+    {
+      what: 'a struct_ops map implementing a member the kernel does not take from BPF',
+      act: () => loadCollection(broken.get('get-info.bpf.c')!).close(),
+      error: StructOpsMembersError,
+      names: ['struct_ops map gi_ops', 'tcp_congestion_ops.get_info', 'leave it out'],
+    },
     {
       what: 'a struct_ops map of a type the kernel lacks',
       act: () => loadCollection(broken.get('missing-type.bpf.c')!).close(),

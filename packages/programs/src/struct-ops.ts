@@ -1,4 +1,4 @@
-import { type Btf, checkStructOpsData } from '@ts-ebpf/btf';
+import { type Btf, checkStructOpsData, checkStructOpsMembers } from '@ts-ebpf/btf';
 import { kernelBtf } from '@ts-ebpf/btf/kernel';
 import {
   type BpfMap,
@@ -114,6 +114,9 @@ function checkProgram(layout: StructOpsValueType, member: string, index: number,
  * @throws StructOpsTypeError for an unknown type or member, a program for a member that is not a
  * function pointer (or loaded for another member), or a field for one that is
  * @throws BpfArgumentError naming the member when a field's value does not fit it
+ * @throws StructOpsMembersError (of `@ts-ebpf/btf`) when a member the type requires is missing
+ * (`tcp_congestion_ops`: `name`, `ssthresh`, `undo_cwnd`, `cong_avoid` or `cong_control`) or one
+ * the kernel refuses from BPF is given (`get_info`)
  * @throws StructOpsDataError (of `@ts-ebpf/btf`) when a data member, given or left zero, breaks
  * the kernel's rules for the type: a name it does not copy, flags it does not know, a non-zero
  * member it does not take
@@ -150,7 +153,8 @@ function valueFor(layout: StructOpsValueType, btf: Btf, o: StructOpsOptions, map
       );
     writeField(value, layout.dataOffset + m.offset, m.size, v, `struct_ops ${layout.type}.${name}`);
   }
-  // Every data member, given or left zero, as the kernel's update will judge it.
+  // The members given, and every data member given or left zero, as the kernel will judge them.
+  checkStructOpsMembers(layout.type, [...Object.keys(o.programs), ...Object.keys(o.fields ?? {})], map);
   for (const m of layout.members) {
     if (m.funcPointer) continue;
     const at = layout.dataOffset + m.offset;
@@ -203,9 +207,9 @@ export class StructOps implements Disposable {
    * the value is written now (a `BPF_F_LINK` map's update does not register), so the ops can
    * also replace registered ones through {@link StructOpsLink.replace}.
    * @throws StructOpsTypeError when the kernel lacks the ops struct or a member, or a program
-   * does not fit its member; BpfArgumentError for a field that does not fit; StructOpsDataError
-   * (of `@ts-ebpf/btf`) for a data member the kernel's rules refuse, before the map is made
-   * (see {@link structOpsValue}); AttachError when the
+   * does not fit its member; BpfArgumentError for a field that does not fit; StructOpsMembersError
+   * and StructOpsDataError (of `@ts-ebpf/btf`) for members and data the kernel's rules refuse,
+   * before the map is made (see {@link structOpsValue}); AttachError when the
    * type's check refuses the value (EINVAL: a required member missing …); BpfSyscallError when
    * the kernel refuses the map
    */

@@ -1,4 +1,4 @@
-import { PluginError } from '@ts-ebpf/dsl';
+import { PluginError, ReturnCodeError } from '@ts-ebpf/dsl';
 import { catalog } from '@ts-ebpf/test-utils';
 import { HOST_BYTE_ORDER } from '@ts-ebpf/uapi';
 import { describe } from 'vitest';
@@ -29,6 +29,21 @@ describe('dsl-tc: plausible mistakes get typed errors that name their subject', 
       act: () => tc('tc/egress').ret('TC_ACT_STOLEN' as never),
       error: PluginError,
       names: ["section 'tc/egress'", '"TC_ACT_STOLEN"', 'TCX_NEXT', 'packet passes', 'TCX_DROP'],
+    },
+    {
+      what: 'TC_ACT_STOLEN as the failure action of a tcx program (tcx lets the packet pass)',
+      act: () =>
+        tc('tcx/ingress').build([
+          changeTail(64, { onFailure: 'TC_ACT_STOLEN' }),
+          tc('tcx/ingress').ret('TCX_PASS'),
+        ]),
+      error: ReturnCodeError,
+      names: [
+        "section 'tcx/ingress'",
+        'TC_ACT_STOLEN (4) from skb_change_tail onFailure',
+        'TCX_NEXT',
+        'TCX_DROP',
+      ],
     },
     {
       what: 'an action code out of range',

@@ -7,6 +7,7 @@ import {
   l3CsumReplace,
   redirect,
   storeBytes,
+  TcAction,
   TcActionError,
   TcArgumentError,
   tc,
@@ -44,6 +45,22 @@ describe('dsl-tc: plausible mistakes get typed errors that name their subject', 
         'TCX_NEXT',
         'TCX_DROP',
       ],
+    },
+    {
+      what: 'TC_ACT_PIPE from a classic tc program (a direct-action filter takes it as TC_ACT_UNSPEC)',
+      act: () => tc('classifier').ret('TC_ACT_PIPE' as never),
+      error: ReturnCodeError,
+      names: ["section 'classifier'", '"TC_ACT_PIPE"', 'TC_ACT_UNSPEC', 'cls_bpf_exec_opcode'],
+    },
+    {
+      what: 'TC_ACT_QUEUED as the failure action of a classic tc program',
+      act: () =>
+        tc('tc').build([
+          l3CsumReplace({ offset: 24, from: 0, to: 1, size: 2, onFailure: TcAction.QUEUED }),
+          tc('tc').ret('TC_ACT_OK'),
+        ]),
+      error: ReturnCodeError,
+      names: ["section 'tc'", 'TC_ACT_QUEUED (5) from l3_csum_replace onFailure', 'cls_bpf_exec_opcode'],
     },
     {
       what: 'an action code out of range',

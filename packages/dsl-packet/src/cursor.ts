@@ -1,7 +1,6 @@
 import {
   add,
   and,
-  exit,
   type Fragment,
   freshLabel,
   isRegister,
@@ -13,9 +12,9 @@ import {
   lsh,
   mark,
   mov,
-  R0,
   R10,
   type Register,
+  returnCode,
   rsh,
 } from '@ts-ebpf/dsl';
 import type { ByteOrder } from '@ts-ebpf/uapi';
@@ -23,7 +22,9 @@ import { PacketDslError } from './errors.js';
 
 /**
  * Where a bounds check that fails goes: a label of the caller's program, or an action code
- * the program returns at once (`r0 = action; exit`, emitted inline).
+ * the program returns at once (`r0 = action; exit`, emitted inline). An action is recorded as
+ * the return code the option chose (`ChosenReturn` of `@ts-ebpf/dsl`): the section of a
+ * plugin's program refuses one it does not return when the program is built.
  */
 export type Miss = string | { readonly action: number };
 
@@ -154,28 +155,46 @@ export function checkMiss(miss: Miss, what: string): Miss {
 
 /**
  * `if left > right goto miss` (or `<` with `below`), or the inline form of an action miss:
- * the inverse jump over `r0 = action; exit`.
+ * the inverse jump over `r0 = action; exit`, the action recorded as chosen by `what` (the
+ * option that gave it, e.g. `ipv4 option miss`).
  */
-export function missIf(left: Register, right: Register | number, miss: Miss, below = false): Fragment {
+export function missIf(
+  left: Register,
+  right: Register | number,
+  miss: Miss,
+  what: string,
+  below = false,
+): Fragment {
   if (typeof miss === 'string') return [below ? jlt(left, right, miss) : jgt(left, right, miss)];
   const ok = freshLabel('ok');
-  return [below ? jge(left, right, ok) : jle(left, right, ok), mov(R0, miss.action), exit(), mark(ok)];
+  return [below ? jge(left, right, ok) : jle(left, right, ok), returnCode(miss.action, what), mark(ok)];
 }
 
 /**
  * The verifier-proof bounds check `if (at + bytes > data_end) goto miss`: after it, loads and
  * stores in `[at, at + bytes)` are accepted. Three instructions (two when the reach is 0).
+ * `what` names `miss` in errors, and as what chose its action (default `bounds check miss`).
  * @throws PacketDslError when the reach does not fit a 32-bit immediate or `miss` is malformed
  */
-export function ensure(cursor: PacketCursor, at: PacketPosition, bytes: number, miss: Miss): Fragment {
-  checkMiss(miss, 'bounds check miss');
+export function ensure(
+  cursor: PacketCursor,
+  at: PacketPosition,
+  bytes: number,
+  miss: Miss,
+  what = 'bounds check miss',
+): Fragment {
+  checkMiss(miss, what);
   const reach = at.offset + bytes;
   if (!Number.isInteger(reach) || reach < 0 || reach > MAX_OFFSET)
     throw new PacketDslError(
       `bounds check reach ${reach} (offset ${at.offset} + ${bytes} bytes) is outside 0..${MAX_OFFSET}`,
     );
-  if (reach === 0) return missIf(at.base, cursor.end, miss);
-  return [mov(cursor.scratch, at.base), add(cursor.scratch, reach), missIf(cursor.scratch, cursor.end, miss)];
+  if (reach === 0) return missIf(at.base, cursor.end, miss, what);
+  return [
+    mov(cursor.scratch, at.base),
+    add(cursor.scratch, reach),
+    missIf(cursor.scratch, cursor.end, miss, what),
+  ];
 }
 
 /**
@@ -211,21 +230,25 @@ export function checkOutputs(
 /**
  * Steps `cursor.pos` over a header whose length is a 4-bit count of 32-bit words in the
  * byte at `field` (IPv4's IHL in the low nibble, TCP's data offset in the high one): a count
- * below 5 (shorter than the fixed header) goes to `invalid`. The end is not bounds-checked
- * here: the next header's check covers it.
+ * below 5 (shorter than the fixed header) goes to the parser's option `invalid`, or to its
+ * `miss` when it has none (`parser` names them). The end is not bounds-checked here: the next
+ * header's check covers it.
  */
 export function skipWordCount(
   c: PacketCursor,
   at: PacketPosition,
   field: number,
   nibble: 'low' | 'high',
-  invalid: Miss,
+  o: { readonly invalid?: Miss; readonly miss: Miss },
+  parser: string,
 ): Fragment {
   const s = c.scratch;
+  const [invalid, what] =
+    o.invalid === undefined ? [o.miss, `${parser} option miss`] : [o.invalid, `${parser} option invalid`];
   return [
     ldx('b', s, at.base, at.offset + field),
     nibble === 'low' ? and(s, 0x0f) : rsh(s, 4),
-    missIf(s, 5, invalid, true),
+    missIf(s, 5, invalid, what, true),
     lsh(s, 2),
     materialize(at, c.pos, s),
   ];

@@ -25,6 +25,9 @@ import { PacketDslError } from './errors.js';
 import { checkOrder, net16, type ValueOrder } from './fields.js';
 import { Eth, EtherType, Vlan } from './layout.js';
 
+/** The option `miss`, by what chose its action. */
+const MISS = 'ethernet option miss';
+
 /** The most VLAN tags {@link ethernet} unrolls. */
 export const MAX_VLAN_TAGS = 8;
 
@@ -65,7 +68,7 @@ export function ethernet(c: PacketCursor, at: PacketPosition, o: EthernetOptions
   const tags = checkOptions(c, at, o);
   const et = o.etherType;
   const code: Fragment[number][] = [
-    ensure(c, at, Eth.SIZE, o.miss),
+    ensure(c, at, Eth.SIZE, o.miss, MISS),
     ldx('h', et, at.base, at.offset + Eth.PROTO),
   ];
   let next: PacketPosition = { base: at.base, offset: at.offset + Eth.SIZE };
@@ -81,7 +84,7 @@ export function ethernet(c: PacketCursor, at: PacketPosition, o: EthernetOptions
         jeq(et, net16(EtherType.VLAN, c.byteOrder), tag),
         jne(et, net16(EtherType.QINQ, c.byteOrder), done),
         mark(tag),
-        ensure(c, next, Vlan.SIZE, o.miss),
+        ensure(c, next, Vlan.SIZE, o.miss, MISS),
       );
       if (id !== undefined) code.push(ldx('h', id, c.pos, Vlan.TCI), be(id, 16), and(id, 0x0fff));
       code.push(ldx('h', et, c.pos, Vlan.PROTO), add(c.pos, Vlan.SIZE));

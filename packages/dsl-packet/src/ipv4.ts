@@ -53,14 +53,23 @@ export function ipv4(c: PacketCursor, at: PacketPosition, o: Ipv4Options): Parse
   checkParser(c, 'ipv4', at, Ipv4.SIZE, o.miss, [o.protocol, o.source, o.destination]);
   if (o.invalid !== undefined) checkMiss(o.invalid, 'ipv4 option invalid');
   if (o.laterFragments !== undefined) checkMiss(o.laterFragments, 'ipv4 option laterFragments');
-  const code: Fragment[number][] = [ensure(c, at, Ipv4.SIZE, o.miss)];
+  const code: Fragment[number][] = [ensure(c, at, Ipv4.SIZE, o.miss, 'ipv4 option miss')];
   if (o.protocol) code.push(ldx('b', o.protocol, at.base, at.offset + Ipv4.PROTOCOL));
   if (o.source) code.push(ldx('w', o.source, at.base, at.offset + Ipv4.SADDR));
   if (o.destination) code.push(ldx('w', o.destination, at.base, at.offset + Ipv4.DADDR));
   // Before the IHL step: `at.base` may be `cursor.pos`, which the step moves.
   if (o.laterFragments !== undefined)
-    code.push(laterFragmentCheck(c, at, Ipv4.FRAG_OFF, FRAGMENT_OFFSET, o.laterFragments));
+    code.push(
+      laterFragmentCheck(
+        c,
+        at,
+        Ipv4.FRAG_OFF,
+        FRAGMENT_OFFSET,
+        o.laterFragments,
+        'ipv4 option laterFragments',
+      ),
+    );
   if (o.options === false) return { code, next: { base: at.base, offset: at.offset + Ipv4.SIZE } };
-  code.push(skipWordCount(c, at, Ipv4.VERSION_IHL, 'low', o.invalid ?? o.miss));
+  code.push(skipWordCount(c, at, Ipv4.VERSION_IHL, 'low', o, 'ipv4'));
   return { code, next: { base: c.pos, offset: 0 } };
 }

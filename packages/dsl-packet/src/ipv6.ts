@@ -13,6 +13,8 @@ import {
 import { laterFragmentCheck } from './fragment.js';
 import { IpProto, Ipv6, Ipv6Ext } from './layout.js';
 
+/** The option `miss`, by what chose its action. */
+const MISS = 'ipv6 option miss';
 /** The fragment header's 16-bit word holding the fragment offset (its top 13 bits) and the M flag. */
 const FRAGMENT_WORD = 2;
 /** The fragment offset bits of that word. */
@@ -60,7 +62,7 @@ export function ipv6(c: PacketCursor, at: PacketPosition, o: Ipv6Options): Parse
   if (o.laterFragments !== undefined) checkMiss(o.laterFragments, 'ipv6 option laterFragments');
   const nh = o.nextHeader;
   const code: Fragment[number][] = [
-    ensure(c, at, Ipv6.SIZE, o.miss),
+    ensure(c, at, Ipv6.SIZE, o.miss, MISS),
     ldx('b', nh, at.base, at.offset + Ipv6.NEXTHDR),
   ];
   const fixed: PacketPosition = { base: at.base, offset: at.offset + Ipv6.SIZE };
@@ -79,7 +81,7 @@ export function ipv6(c: PacketCursor, at: PacketPosition, o: Ipv6Options): Parse
       jeq(nh, IpProto.ROUTING, generic),
       jne(nh, IpProto.DSTOPTS, done),
       mark(generic),
-      ensure(c, here, Ipv6Ext.MIN_SIZE, o.miss),
+      ensure(c, here, Ipv6Ext.MIN_SIZE, o.miss, MISS),
       ldx('b', s, c.pos, Ipv6Ext.HDRLEN),
       ldx('b', nh, c.pos, Ipv6Ext.NEXTHDR),
       lsh(s, 3),
@@ -87,10 +89,17 @@ export function ipv6(c: PacketCursor, at: PacketPosition, o: Ipv6Options): Parse
       add(c.pos, Ipv6Ext.MIN_SIZE),
       ja(next),
       mark(fragment),
-      ensure(c, here, Ipv6Ext.MIN_SIZE, o.miss),
+      ensure(c, here, Ipv6Ext.MIN_SIZE, o.miss, MISS),
       o.laterFragments === undefined
         ? []
-        : laterFragmentCheck(c, here, FRAGMENT_WORD, FRAGMENT_OFFSET, o.laterFragments),
+        : laterFragmentCheck(
+            c,
+            here,
+            FRAGMENT_WORD,
+            FRAGMENT_OFFSET,
+            o.laterFragments,
+            'ipv6 option laterFragments',
+          ),
       ldx('b', nh, c.pos, Ipv6Ext.NEXTHDR),
       add(c.pos, Ipv6Ext.MIN_SIZE),
     );

@@ -64,7 +64,7 @@ function fixedHeader(
     miss,
     fields.map((f) => f[0]),
   );
-  const code: Fragment[number][] = [ensure(c, at, size, miss)];
+  const code: Fragment[number][] = [ensure(c, at, size, miss, `${what} option miss`)];
   for (const [dst, field, bytes, order] of fields)
     if (dst !== undefined) code.push(loadField(dst, { at, field, bytes }, order));
   return code;
@@ -90,7 +90,7 @@ export function tcp(c: PacketCursor, at: PacketPosition, o: TcpOptions): Parsed 
   ]);
   if (o.invalid !== undefined) checkMiss(o.invalid, 'tcp option invalid');
   if (!o.payload) return { code, next: { base: at.base, offset: at.offset + Tcp.SIZE } };
-  code.push(skipWordCount(c, at, Tcp.DOFF, 'high', o.invalid ?? o.miss));
+  code.push(skipWordCount(c, at, Tcp.DOFF, 'high', o, 'tcp'));
   return { code, next: { base: c.pos, offset: 0 } };
 }
 

@@ -1,4 +1,5 @@
-import { R1, R2, R3, R4, R5, R6, R10, type Register } from '@ts-ebpf/dsl';
+import { R1, R2, R3, R4, R5, R6, R10, type Register, ReturnCodeError } from '@ts-ebpf/dsl';
+import { XdpAction, xdp } from '@ts-ebpf/dsl-xdp';
 import { catalog } from '@ts-ebpf/test-utils';
 import { describe } from 'vitest';
 import {
@@ -93,6 +94,26 @@ describe('dsl-packet error catalog', () => {
       act: () => tcp(c, c.start, { sourcePort: R1, miss: '' }),
       error: PacketDslError,
       names: ['tcp', 'miss'],
+    },
+    {
+      what: 'a bounds check whose miss action the section does not return (XDP_TX from a devmap program)',
+      act: () =>
+        xdp('xdp/devmap').build([
+          ensure(c, c.start, 14, { action: XdpAction.TX }),
+          xdp('xdp/devmap').ret('XDP_PASS'),
+        ]),
+      error: ReturnCodeError,
+      names: ["section 'xdp/devmap'", 'XDP_TX (3) from bounds check miss', 'drops the frame'],
+    },
+    {
+      what: "a parser's miss action the section does not return (XDP_TX from a cpumap program)",
+      act: () =>
+        xdp('xdp/cpumap').build([
+          ipv4(c, c.start, { miss: { action: XdpAction.TX }, options: false }).code,
+          xdp('xdp/cpumap').ret('XDP_PASS'),
+        ]),
+      error: ReturnCodeError,
+      names: ["section 'xdp/cpumap'", 'XDP_TX (3) from ipv4 option miss'],
     },
     {
       what: 'a bounds check past the 16-bit offset',

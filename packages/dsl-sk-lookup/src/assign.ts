@@ -1,7 +1,6 @@
 import {
   add,
   call,
-  exit,
   type Fragment,
   fragment,
   isRegister,
@@ -19,6 +18,7 @@ import {
   R8,
   R10,
   type Register,
+  returnCode,
   stx,
 } from '@ts-ebpf/dsl';
 import { BpfSkLookupFlag } from '@ts-ebpf/uapi';
@@ -116,13 +116,10 @@ export const assignFromMap: (map: MapRef, key: Value | StackKey, options?: Assig
       mov(R8, R0),
       ...skRelease(R7),
       jne(R8, 0, label('failed')),
-      mov(R0, SK_LOOKUP_RETURN_CODES.SK_PASS),
-      exit(),
+      returnCode(SK_LOOKUP_RETURN_CODES.SK_PASS, 'assignFromMap'),
       mark(label('failed')),
-      mov(R0, failure),
-      exit(),
+      returnCode(failure, 'assignFromMap onFailure'),
       mark(label('missing')),
-      mov(R0, missing),
-      exit(),
+      returnCode(missing, 'assignFromMap onMissing'),
     ];
   });

@@ -1,5 +1,4 @@
 import {
-  exit,
   type Fragment,
   fragment,
   jgt,
@@ -8,10 +7,9 @@ import {
   ldx,
   type MapRef,
   mark,
-  mov,
-  R0,
   R2,
   R10,
+  returnCode,
   stx,
 } from '@ts-ebpf/dsl';
 import { type AssignFromMapOptions, assignFromMap } from './assign.js';
@@ -57,8 +55,7 @@ export const steerPortRange: (map: MapRef, options: SteerPortRangeOptions) => Fr
       ...protocol,
       ...assignFromMap(map, options.key ?? 0, options),
       mark(label('pass')),
-      mov(R0, SK_LOOKUP_RETURN_CODES.SK_PASS),
-      exit(),
+      returnCode(SK_LOOKUP_RETURN_CODES.SK_PASS, 'template steerPortRange'),
     ];
   },
 );
@@ -81,7 +78,6 @@ export const dispatchByLocalAddress: (
     stx('w', R10, R2, -4),
     ...assignFromMap(sockhash, { stack: -4 }, options),
     mark(label('pass')),
-    mov(R0, SK_LOOKUP_RETURN_CODES.SK_PASS),
-    exit(),
+    returnCode(SK_LOOKUP_RETURN_CODES.SK_PASS, 'template dispatchByLocalAddress'),
   ],
 );

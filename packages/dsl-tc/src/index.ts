@@ -30,11 +30,13 @@ export {
   TcxAction,
   tcActionCode,
 } from './action.js';
+export { TC_CLASSIC_RETURN_CODES, TC_CLASSIC_RETURNS } from './classic-returns.js';
 export { TC_CTX, TC_SK_BUFF, type TcSkBuffContext, type TcSkBuffField } from './context.js';
 export { TcActionError, TcArgumentError } from './errors.js';
 export type { Value } from './operand.js';
 export { loadSkbPointers, SK_BUFF_PACKET_POINTERS, tcCursor } from './packet.js';
 export {
+  type TcClassicSectionName,
   type TcPlugin,
   type TcSection,
   type TcSectionName,

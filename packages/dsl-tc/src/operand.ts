@@ -1,14 +1,9 @@
 import {
-  exit,
   type Fragment,
   type Instruction,
-  jeq,
-  labelScope,
-  mark,
-  mov,
   type Operand,
-  R0,
   type Register,
+  returnIfNonZero,
   setArg as setPluginArg,
 } from '@ts-ebpf/dsl';
 import { type TcActionLike, tcActionCode } from './action.js';
@@ -24,11 +19,11 @@ export function setArg(dst: Register, value: Value, name: string): Instruction[]
 
 /**
  * After a helper that returns 0 on success: when `action` is given, returns it from the
- * program if R0 is not 0; nothing when it is not given (R0 then holds the helper's result).
+ * program if R0 is not 0, recorded as chosen by `<what> onFailure` for the section's check
+ * (`returnIfNonZero`); nothing when it is not given (R0 then holds the helper's result).
  */
 export function returnOnFailure(action: TcActionLike | undefined, what: string): Fragment {
   if (action === undefined) return [];
-  const code = tcActionCode(action, `${what} onFailure`);
-  const ok = labelScope()('ok');
-  return [jeq(R0, 0, ok), mov(R0, code), exit(), mark(ok)];
+  const by = `${what} onFailure`;
+  return returnIfNonZero(tcActionCode(action, by), by);
 }

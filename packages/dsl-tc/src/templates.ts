@@ -2,7 +2,6 @@ import {
   add,
   and,
   atomic,
-  exit,
   type Fragment,
   ja,
   jeq,
@@ -14,13 +13,13 @@ import {
   mark,
   mov,
   or,
-  R0,
   R1,
   R2,
   R3,
   R4,
   R5,
   R7,
+  returnCode,
   stx,
   sub,
 } from '@ts-ebpf/dsl';
@@ -108,8 +107,7 @@ function counters(o: CountersOptions): Fragment {
     atomic('add', 'dw', R1, R2, 0),
     ldx('w', R2, TC_CTX, TC_SK_BUFF.fields.len.offset),
     atomic('add', 'dw', R1, R2, 8),
-    mov(R0, TcAction.OK),
-    exit(),
+    returnCode(TcAction.OK, 'template counters'),
   ];
 }
 
@@ -159,7 +157,12 @@ function portFilter(o: PortFilterOptions): Fragment {
   }
   code.push(mark(label('ports')));
   for (const port of o.ports) code.push(jeq(R5, port, drop));
-  code.push(mark(pass), mov(R0, TcAction.OK), exit(), mark(drop), mov(R0, TcAction.SHOT), exit());
+  code.push(
+    mark(pass),
+    returnCode(TcAction.OK, 'template portFilter'),
+    mark(drop),
+    returnCode(TcAction.SHOT, 'template portFilter'),
+  );
   return code;
 }
 
@@ -200,8 +203,7 @@ function dscpMark(o: DscpMarkOptions): Fragment {
     or(R3, (o.dscp & 3) << 6),
     stx('b', ip.base, R3, ip.offset + 1),
     mark(pass),
-    mov(R0, TcAction.OK),
-    exit(),
+    returnCode(TcAction.OK, 'template dscpMark'),
   ];
 }
 
@@ -211,9 +213,9 @@ function dscpMark(o: DscpMarkOptions): Fragment {
  */
 export const TC_TEMPLATES = Object.freeze({
   /** Passes every packet (TC_ACT_OK). */
-  passAll: (): Fragment => [mov(R0, TcAction.OK), exit()],
+  passAll: (): Fragment => returnCode(TcAction.OK, 'template passAll'),
   /** Drops every packet (TC_ACT_SHOT). */
-  dropAll: (): Fragment => [mov(R0, TcAction.SHOT), exit()],
+  dropAll: (): Fragment => returnCode(TcAction.SHOT, 'template dropAll'),
   /**
    * Counts packets and bytes (`skb->len`) of one direction into an array map with one
    * {@link TC_COUNTERS_LAYOUT} value, atomically, and passes the packet: attach one program

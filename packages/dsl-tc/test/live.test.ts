@@ -1,7 +1,22 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { createSocket, type Socket } from 'node:dgram';
 import { createServer } from 'node:net';
-import { atomic, exit, ja, jeq, jne, ldMapValue, mark, mov, R0, R2, R3, R7, stx } from '@ts-ebpf/dsl';
+import {
+  atomic,
+  exit,
+  ja,
+  jeq,
+  jne,
+  ldMapValue,
+  mark,
+  mov,
+  R0,
+  R2,
+  R3,
+  R7,
+  ReturnCodeError,
+  stx,
+} from '@ts-ebpf/dsl';
 import { attachTcClassic, attachTcx, ifindex, inNetns, netnsPath, Program } from '@ts-ebpf/programs';
 import { setsockopt } from '@ts-ebpf/syscall';
 import { describeKernel, socketFd, VethPair } from '@ts-ebpf/test-utils';
@@ -77,9 +92,17 @@ describeKernel('dsl-tc programs on a veth pair', () => {
     expect(readCounters(map)).toEqual(after);
   });
 
-  it('tcx passes the packet on TC_ACT_STOLEN, TRAP, QUEUED and PIPE (so tcx sections refuse them), classic tc consumes it on STOLEN and TRAP', async () => {
+  it('tcx passes the packet on TC_ACT_STOLEN, TRAP, QUEUED, PIPE, RECLASSIFY and REPEAT (so tcx sections refuse them); classic tc consumes it on STOLEN and TRAP and takes the other four as TC_ACT_UNSPEC, running the next filter (so tc and classifier refuse those four)', async () => {
     const sink = await listen(veth.hostIp, 19996);
-    const codes = ['TC_ACT_STOLEN', 'TC_ACT_TRAP', 'TC_ACT_QUEUED', 'TC_ACT_PIPE', 'TC_ACT_SHOT'] as const;
+    const unread = ['TC_ACT_QUEUED', 'TC_ACT_PIPE', 'TC_ACT_RECLASSIFY', 'TC_ACT_REPEAT'] as const;
+    const codes = [
+      'TC_ACT_STOLEN',
+      'TC_ACT_TRAP',
+      ...unread,
+      'TC_ACT_UNSPEC',
+      'TC_ACT_OK',
+      'TC_ACT_SHOT',
+    ] as const;
     /** The datagrams of 3 that reach the host side with a program returning each code attached by `attach`. */
     const delivered = async (attach: (p: Program) => Disposable): Promise<Record<string, number>> => {
       const out: Record<string, number> = {};
@@ -93,28 +116,48 @@ describeKernel('dsl-tc programs on a veth pair', () => {
       }
       return out;
     };
+    const each = (n: (code: (typeof codes)[number]) => number) =>
+      Object.fromEntries(codes.map((code) => [code, n(code)]));
     try {
-      expect(await delivered((p) => attachTcx(p, veth.host, 'ingress'))).toEqual({
-        TC_ACT_STOLEN: 3,
-        TC_ACT_TRAP: 3,
-        TC_ACT_QUEUED: 3,
-        TC_ACT_PIPE: 3,
-        TC_ACT_SHOT: 0,
-      });
-      expect(await delivered((p) => attachTcClassic(p, veth.host, 'ingress'))).toEqual({
-        TC_ACT_STOLEN: 0,
-        TC_ACT_TRAP: 0,
-        TC_ACT_QUEUED: 3,
-        TC_ACT_PIPE: 3,
-        TC_ACT_SHOT: 0,
-      });
+      // tcx: only SHOT drops.
+      expect(await delivered((p) => attachTcx(p, veth.host, 'ingress'))).toEqual(
+        each((code) => (code === 'TC_ACT_SHOT' ? 0 : 3)),
+      );
+      // classic, one filter: STOLEN, TRAP and SHOT consume the packet, the rest pass.
+      const consumes = (code: string) => ['TC_ACT_STOLEN', 'TC_ACT_TRAP', 'TC_ACT_SHOT'].includes(code);
+      expect(await delivered((p) => attachTcClassic(p, veth.host, 'ingress'))).toEqual(
+        each((code) => (consumes(code) ? 0 : 3)),
+      );
+      // classic, then a filter that drops: the four unread codes run it, as TC_ACT_UNSPEC does.
+      using dropper = Program.load(tc('tc').build(tc('tc').ret('TC_ACT_SHOT')));
+      expect(
+        await delivered((p) => {
+          const first = attachTcClassic(p, veth.host, 'ingress', { priority: 1 });
+          const next = attachTcClassic(dropper, veth.host, 'ingress', { priority: 2, handle: 2 });
+          return {
+            [Symbol.dispose]() {
+              next[Symbol.dispose]();
+              first[Symbol.dispose]();
+            },
+          };
+        }),
+      ).toEqual(each((code) => (code === 'TC_ACT_OK' ? 3 : 0)));
     } finally {
       sink.socket.close();
     }
-    for (const code of ['TC_ACT_STOLEN', 'TC_ACT_TRAP', 'TC_ACT_QUEUED', 'TC_ACT_PIPE'] as const) {
+    for (const code of ['TC_ACT_STOLEN', 'TC_ACT_TRAP', ...unread] as const) {
       expect(() => tc('tcx/ingress').ret(code as never)).toThrow(/tcx treats .* as TCX_NEXT/);
-      expect(tc('tc').ret(code)).toEqual([mov(R0, TC_RETURN_CODES[code]), exit()]);
     }
+    for (const code of unread) {
+      expect(() => tc('tc').ret(code as never)).toThrow(
+        new RegExp(
+          `filter takes ${code} as TC_ACT_UNSPEC \\(cls_bpf_exec_opcode\\): the next classic filter runs`,
+        ),
+      );
+      expect(() => tc('classifier').ret(code as never)).toThrow(ReturnCodeError);
+    }
+    for (const code of ['TC_ACT_STOLEN', 'TC_ACT_TRAP'] as const)
+      expect(tc('tc').ret(code)).toEqual([mov(R0, TC_RETURN_CODES[code]), exit()]);
   });
 
   it('skFullsock gives a tcx egress program the full socket of a real TCP connection: its mark and protocol; the SYN-ACK has only a request socket', async () => {

@@ -1,4 +1,4 @@
-import { PluginError } from '@ts-ebpf/dsl';
+import { PluginError, ReturnCodeError } from '@ts-ebpf/dsl';
 import { catalog } from '@ts-ebpf/test-utils';
 import { HOST_BYTE_ORDER } from '@ts-ebpf/uapi';
 import { describe } from 'vitest';
@@ -7,6 +7,7 @@ import {
   l3CsumReplace,
   redirect,
   storeBytes,
+  TcAction,
   TcActionError,
   TcArgumentError,
   tc,
@@ -29,6 +30,37 @@ describe('dsl-tc: plausible mistakes get typed errors that name their subject', 
       act: () => tc('tc/egress').ret('TC_ACT_STOLEN' as never),
       error: PluginError,
       names: ["section 'tc/egress'", '"TC_ACT_STOLEN"', 'TCX_NEXT', 'packet passes', 'TCX_DROP'],
+    },
+    {
+      what: 'TC_ACT_STOLEN as the failure action of a tcx program (tcx lets the packet pass)',
+      act: () =>
+        tc('tcx/ingress').build([
+          changeTail(64, { onFailure: 'TC_ACT_STOLEN' }),
+          tc('tcx/ingress').ret('TCX_PASS'),
+        ]),
+      error: ReturnCodeError,
+      names: [
+        "section 'tcx/ingress'",
+        'TC_ACT_STOLEN (4) from skb_change_tail onFailure',
+        'TCX_NEXT',
+        'TCX_DROP',
+      ],
+    },
+    {
+      what: 'TC_ACT_PIPE from a classic tc program (a direct-action filter takes it as TC_ACT_UNSPEC)',
+      act: () => tc('classifier').ret('TC_ACT_PIPE' as never),
+      error: ReturnCodeError,
+      names: ["section 'classifier'", '"TC_ACT_PIPE"', 'TC_ACT_UNSPEC', 'cls_bpf_exec_opcode'],
+    },
+    {
+      what: 'TC_ACT_QUEUED as the failure action of a classic tc program',
+      act: () =>
+        tc('tc').build([
+          l3CsumReplace({ offset: 24, from: 0, to: 1, size: 2, onFailure: TcAction.QUEUED }),
+          tc('tc').ret('TC_ACT_OK'),
+        ]),
+      error: ReturnCodeError,
+      names: ["section 'tc'", 'TC_ACT_QUEUED (5) from l3_csum_replace onFailure', 'cls_bpf_exec_opcode'],
     },
     {
       what: 'an action code out of range',

@@ -40,6 +40,7 @@ import {
   SocketFieldError,
   skFullsock,
   storeBytes,
+  TC_CLASSIC_RETURN_CODES,
   TC_CTX,
   TC_RETURN_CODES,
   TC_SK_BUFF,
@@ -100,7 +101,7 @@ describe('tc plugin', () => {
     expect(tcActionCode('TCX_NEXT')).toBe(TcAction.UNSPEC);
   });
 
-  it('gives the tcx sections the four codes tcx reads, by both names, and tc, classifier every tc action', () => {
+  it('gives the tcx sections the four codes tcx reads, by both names, and tc, classifier the six a direct-action cls_bpf filter reads', () => {
     for (const section of ['tcx/ingress', 'tcx/egress', 'tc/ingress', 'tc/egress'] as const) {
       expect(tc(section).returnCodes).toEqual({
         TC_ACT_UNSPEC: -1,
@@ -124,8 +125,25 @@ describe('tc plugin', () => {
       );
     }
     for (const section of ['tc', 'classifier'] as const) {
-      expect(tc(section).returnCodes).toBe(TC_RETURN_CODES);
+      expect(tc(section).returnCodes).toEqual(TC_CLASSIC_RETURN_CODES);
+      expect(tc(section).returnCodes).toEqual({
+        TC_ACT_UNSPEC: -1,
+        TC_ACT_OK: 0,
+        TC_ACT_SHOT: 2,
+        TC_ACT_STOLEN: 4,
+        TC_ACT_REDIRECT: 7,
+        TC_ACT_TRAP: 8,
+        TCX_NEXT: -1,
+        TCX_PASS: 0,
+        TCX_DROP: 2,
+        TCX_REDIRECT: 7,
+      });
       expect(tc(section).ret('TC_ACT_STOLEN')).toEqual([mov(R0, TcAction.STOLEN), exit()]);
+      expect(tc(section).ret('TC_ACT_TRAP')).toEqual([mov(R0, TcAction.TRAP), exit()]);
+      for (const code of ['TC_ACT_QUEUED', 'TC_ACT_PIPE', 'TC_ACT_RECLASSIFY', 'TC_ACT_REPEAT'])
+        expect(() => tc(section).ret(code as never)).toThrow(
+          `plugin 'tc', section '${section}': "${code}" is not a return code: a direct-action cls_bpf filter takes ${code} as TC_ACT_UNSPEC (cls_bpf_exec_opcode): the next classic filter runs, and the packet passes when there is none (a tcx link takes it as TCX_NEXT); return TC_ACT_UNSPEC for that, TC_ACT_OK to pass the packet or TC_ACT_SHOT to drop it (it has TC_ACT_UNSPEC, TC_ACT_OK, TC_ACT_SHOT, TC_ACT_STOLEN, TC_ACT_REDIRECT, TC_ACT_TRAP, TCX_NEXT, TCX_PASS, TCX_DROP, TCX_REDIRECT)`,
+        );
     }
   });
 

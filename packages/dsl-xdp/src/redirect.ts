@@ -1,4 +1,17 @@
-import { call, type Fragment, ldMapFd, ldx, type MapRef, R1, R2, R3, type Register } from '@ts-ebpf/dsl';
+import {
+  call,
+  choosingReturn,
+  type Fragment,
+  type Instruction,
+  ldMapFd,
+  ldx,
+  type MapRef,
+  mov,
+  R1,
+  R2,
+  R3,
+  type Register,
+} from '@ts-ebpf/dsl';
 import { BpfRedirectFlag, XdpAction } from '@ts-ebpf/uapi';
 import { type XdpActionLike, xdpActionCode } from './action.js';
 import { XDP_CTX, XDP_MD } from './context.js';
@@ -23,17 +36,28 @@ export interface RedirectMapOptions {
 
 const FALLBACKS = new Set<number>([XdpAction.ABORTED, XdpAction.DROP, XdpAction.PASS, XdpAction.TX]);
 
-function redirectFlags(o: RedirectMapOptions): number {
-  const fallback = xdpActionCode(o.fallback ?? XdpAction.ABORTED, 'redirect fallback');
+const FALLBACK = 'redirect fallback';
+
+/**
+ * `r3 = flags` of a map redirect: the fallback action in the low bits (recorded as the return
+ * code the `fallback` option chose, for the section's check), then the broadcast flags.
+ */
+function redirectFlags(o: RedirectMapOptions): Instruction {
+  const fallback = xdpActionCode(o.fallback ?? XdpAction.ABORTED, FALLBACK);
   if (!FALLBACKS.has(fallback))
-    throw new XdpArgumentError('redirect fallback', 'must be XDP_ABORTED, XDP_DROP, XDP_PASS or XDP_TX');
+    throw new XdpArgumentError(FALLBACK, 'must be XDP_ABORTED, XDP_DROP, XDP_PASS or XDP_TX');
   if (o.excludeIngress && !o.broadcast)
     throw new XdpArgumentError('excludeIngress', 'only applies with broadcast: true');
-  return (
+  const flags =
     fallback |
     (o.broadcast ? BpfRedirectFlag.BROADCAST : 0) |
-    (o.excludeIngress ? BpfRedirectFlag.EXCLUDE_INGRESS : 0)
-  );
+    (o.excludeIngress ? BpfRedirectFlag.EXCLUDE_INGRESS : 0);
+  return choosingReturn(mov(R3, flags), fallback, FALLBACK);
+}
+
+/** `call helper`, recorded as making the program return XDP_REDIRECT (the helper's result on success). */
+function redirectCall(helper: 'redirect' | 'redirect_map'): Instruction {
+  return choosingReturn(call(helper), XdpAction.REDIRECT, `the ${helper} helper`);
 }
 
 /**
@@ -42,7 +66,7 @@ function redirectFlags(o: RedirectMapOptions): number {
  * `exit()`. Clobbers R1–R5.
  */
 export function redirect(ifindex: Value): Fragment {
-  return [...setArg(R1, ifindex, 'redirect ifindex'), ...setArg(R2, 0, 'flags'), call('redirect')];
+  return [...setArg(R1, ifindex, 'redirect ifindex'), ...setArg(R2, 0, 'flags'), redirectCall('redirect')];
 }
 
 /**
@@ -53,9 +77,9 @@ export function redirect(ifindex: Value): Fragment {
 export function redirectMap(map: MapRef, key: Value, options: RedirectMapOptions = {}): Fragment {
   return [
     ...setArg(R2, key, 'redirect key'),
-    ...setArg(R3, redirectFlags(options), 'flags'),
+    redirectFlags(options),
     ldMapFd(R1, map),
-    call('redirect_map'),
+    redirectCall('redirect_map'),
   ];
 }
 

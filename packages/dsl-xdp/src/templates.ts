@@ -1,4 +1,4 @@
-import { exit, type Fragment, mov, R0 } from '@ts-ebpf/dsl';
+import { type Fragment, returnCode } from '@ts-ebpf/dsl';
 import { XdpAction } from '@ts-ebpf/uapi';
 import {
   afXdpRedirect,
@@ -15,9 +15,9 @@ import {
  */
 export const XDP_TEMPLATES = Object.freeze({
   /** Passes every packet to the stack. */
-  passAll: (): Fragment => [mov(R0, XdpAction.PASS), exit()],
+  passAll: (): Fragment => returnCode(XdpAction.PASS, 'template passAll'),
   /** Drops every packet. */
-  dropAll: (): Fragment => [mov(R0, XdpAction.DROP), exit()],
+  dropAll: (): Fragment => returnCode(XdpAction.DROP, 'template dropAll'),
   /** Drops packets of the given IP protocols. */
   dropByProtocol,
   /** Applies an action to TCP/UDP packets by destination port. */

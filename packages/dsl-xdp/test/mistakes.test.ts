@@ -1,4 +1,4 @@
-import { PluginError } from '@ts-ebpf/dsl';
+import { exit, PluginError, ReturnCodeError } from '@ts-ebpf/dsl';
 import { catalog } from '@ts-ebpf/test-utils';
 import { HOST_BYTE_ORDER, XdpAction } from '@ts-ebpf/uapi';
 import { describe } from 'vitest';
@@ -10,6 +10,7 @@ import {
   portFilter,
   redirect,
   redirectMap,
+  redirectToCpu,
   storeBytes,
   XdpActionError,
   XdpArgumentError,
@@ -60,6 +61,46 @@ describe('dsl-xdp: plausible mistakes get typed errors that name their subject',
       act: () => xdp('xdp.frags/cpumap').ret('XDP_TX' as never),
       error: PluginError,
       names: ["section 'xdp.frags/cpumap'", '"XDP_TX"', 'cpu_map_bpf_prog_run_xdp', 'XDP_REDIRECT'],
+    },
+    {
+      what: 'the macSwapTx template (XDP_TX) in a devmap program',
+      act: () => xdp('xdp/devmap').build(macSwapTx({ byteOrder: HOST_BYTE_ORDER })),
+      error: ReturnCodeError,
+      names: [
+        "section 'xdp/devmap'",
+        'XDP_TX (3) from template macSwapTx',
+        'dev_map_bpf_prog_run',
+        'XDP_PASS',
+      ],
+    },
+    {
+      what: 'XDP_TX as a port filter action in a cpumap program',
+      act: () =>
+        xdp('xdp/cpumap').build(portFilter({ ports: [53], action: 'XDP_TX', byteOrder: HOST_BYTE_ORDER })),
+      error: ReturnCodeError,
+      names: ["section 'xdp/cpumap'", 'XDP_TX (3) from port filter action', 'cpu_map_bpf_prog_run_xdp'],
+    },
+    {
+      what: 'XDP_TX as the failure action of a devmap program',
+      act: () =>
+        xdp('xdp.frags/devmap').build([
+          adjustHead(-4, { onFailure: XdpAction.TX }),
+          xdp('xdp.frags/devmap').ret('XDP_PASS'),
+        ]),
+      error: ReturnCodeError,
+      names: ["section 'xdp.frags/devmap'", 'XDP_TX (3) from xdp_adjust_head onFailure', 'drops the frame'],
+    },
+    {
+      what: 'XDP_TX as the fallback of a cpumap redirect in a cpumap program',
+      act: () => xdp('xdp/cpumap').build([redirectToCpu('cpumap', 1, { fallback: 'XDP_TX' }), exit()]),
+      error: ReturnCodeError,
+      names: ["section 'xdp/cpumap'", 'XDP_TX (3) from redirect fallback'],
+    },
+    {
+      what: 'a redirect (XDP_REDIRECT) in a devmap program',
+      act: () => xdp('xdp/devmap').build([redirect(2), exit()]),
+      error: ReturnCodeError,
+      names: ["section 'xdp/devmap'", 'XDP_REDIRECT (4) from the redirect helper', 'dev_map_bpf_prog_run'],
     },
     {
       what: 'excludeIngress without broadcast',

@@ -101,6 +101,7 @@ export { AssemblyError, DisassemblyError, ParseError, TemplateError } from './er
 export { format, formatInstruction } from './format.js';
 export { findHelper, HELPERS, type HelperInfo, helper, nearestHelperName } from './helpers.js';
 export {
+  type ChosenReturn,
   type Instruction,
   type InstructionFields,
   makeInstruction,
@@ -143,6 +144,7 @@ export {
   HelperNotAllowedError,
   PluginError,
   PluginSectionError,
+  ReturnCodeError,
 } from './plugins/errors.js';
 export { fragment, freshLabel, type LabelScope, labelScope } from './plugins/fresh-labels.js';
 export {
@@ -160,6 +162,7 @@ export {
   storeContext,
 } from './plugins/plugin.js';
 export { PluginRegistry } from './plugins/registry.js';
+export { choosingReturn, returnCode, returnIfNonZero } from './plugins/returns.js';
 export { type ArgumentErrorFactory, setArg } from './plugins/set-arg.js';
 export { ProgramType } from './program-types.js';
 export {

@@ -5,6 +5,19 @@
  */
 import { KIND_OF, Kind, signExtendsImm } from './kinds.js';
 
+/**
+ * A return code an instruction makes the program return, and what chose it: the option or
+ * template of a plugin's fragment (`onFailure of xdp_adjust_head`, `template macSwapTx`).
+ * `PluginSection.build` and `checkPluginProgram` check it against the program's section, as
+ * `ret()` checks a code by name. Not encoded: an instruction decoded from bytes has none.
+ */
+export interface ChosenReturn {
+  /** The return code. */
+  readonly code: number;
+  /** What chose it, for the error: the option or template, e.g. `onFailure of xdp_adjust_head`. */
+  readonly by: string;
+}
+
 /** One BPF instruction (two slots for `ld_imm64`). Immutable: builders return frozen objects. */
 export interface Instruction {
   /** Opcode byte. */
@@ -29,6 +42,8 @@ export interface Instruction {
   readonly target?: string;
   /** For `ld_imm64` map loads: a map name resolved to an fd by `assemble`. */
   readonly map?: string;
+  /** The return code this instruction makes the program return, when a plugin's fragment chose one. */
+  readonly returns?: ChosenReturn;
 }
 
 /** The raw fields of an instruction, with the optional parts. */
@@ -42,6 +57,7 @@ export interface InstructionFields {
   label?: string;
   target?: string;
   map?: string;
+  returns?: ChosenReturn;
 }
 
 /**
@@ -126,6 +142,7 @@ export function makeInstruction(f: InstructionFields): Instruction {
     label?: string;
     target?: string;
     map?: string;
+    returns?: ChosenReturn;
   } = {
     code: f.code,
     dst: field(f.dst ?? 0),
@@ -137,6 +154,7 @@ export function makeInstruction(f: InstructionFields): Instruction {
   if (f.label !== undefined) insn.label = f.label;
   if (f.target !== undefined) insn.target = f.target;
   if (f.map !== undefined) insn.map = f.map;
+  if (f.returns !== undefined) insn.returns = Object.freeze({ code: f.returns.code, by: f.returns.by });
   return Object.freeze(insn);
 }
 

@@ -159,6 +159,97 @@ describe('return codes per section', () => {
   });
 });
 
+describe('return codes chosen by fragments (an option, a template)', () => {
+  const plugin = d.definePlugin({
+    name: 'xdp-like',
+    sections: ['xdp', 'xdp/devmap', 'xdp/cpumap'],
+    context: { type: 'struct xdp_md', size: 24, fields: { data: d.contextField(0, 4, { kind: 'packet' }) } },
+    returnCodes: { XDP_ABORTED: 0, XDP_DROP: 1, XDP_PASS: 2, XDP_TX: 3, XDP_REDIRECT: 4 },
+    sectionReturns: {
+      'xdp/devmap': {
+        codes: { XDP_ABORTED: 0, XDP_DROP: 1, XDP_PASS: 2 },
+        refused: { XDP_TX: 'a devmap program drops the frame' },
+      },
+      // a section that returns more than its named codes: only what it refuses by name is judged
+      'xdp/cpumap': { codes: { XDP_PASS: 2 }, returns: 'anything', refused: { XDP_TX: 'no TX here' } },
+    },
+    templates: {},
+  });
+  const pass = d.returnCode(2, 'the end');
+
+  it('records the code and what chose it on the instruction, through labels and program()', () => {
+    const code = d.returnCode(3, 'template tx');
+    expect(d.format(d.program(code))).toBe('r0 = 3\nexit\n');
+    expect(code[0]).toMatchObject({ returns: { code: 3, by: 'template tx' } });
+    const labelled = d.program(d.mark('here'), code);
+    expect(labelled[0]).toMatchObject({ label: 'here', returns: { code: 3, by: 'template tx' } });
+    expect(Object.isFrozen(labelled[0]!.returns)).toBe(true);
+    const onFailure = d.program(
+      d.returnIfNonZero(1, 'onFailure of a helper'),
+      d.returnIfNonZero(1, 'again'),
+      pass,
+    );
+    expect(onFailure.filter((i) => i.returns).map((i) => i.returns)).toEqual([
+      { code: 1, by: 'onFailure of a helper' },
+      { code: 1, by: 'again' },
+      { code: 2, by: 'the end' },
+    ]);
+    expect(() => d.assemble(onFailure)).not.toThrow();
+  });
+
+  it('refuses at build time a code the section refuses, naming what chose it and what the kernel does', () => {
+    const body = [d.returnIfNonZero(3, 'onFailure of a helper'), pass];
+    expect(d.format(d.pluginSection(plugin, 'xdp').build(body).instructions)).toMatch(
+      /^if r0 == 0 goto (\S+)\nr0 = 3\nexit\n\1:\nr0 = 2\nexit\n$/,
+    );
+    const error = (() => {
+      try {
+        d.pluginSection(plugin, 'xdp/devmap').build(body);
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(error).toBeInstanceOf(d.ReturnCodeError);
+    expect(error).toBeInstanceOf(d.PluginError);
+    expect(error).toMatchObject({
+      plugin: 'xdp-like',
+      section: 'xdp/devmap',
+      code: 'XDP_TX',
+      subject: 'onFailure of a helper',
+      message:
+        "plugin 'xdp-like', section 'xdp/devmap': XDP_TX (3) from onFailure of a helper is not a return code: a devmap program drops the frame (it has XDP_ABORTED, XDP_DROP, XDP_PASS)",
+    });
+  });
+
+  it("refuses a plugin code the section does not have, judges no number that is none of the plugin's", () => {
+    const redirect = d.choosingReturn(d.call('redirect'), 4, 'the redirect helper');
+    expect(() => d.pluginSection(plugin, 'xdp/devmap').build([redirect, d.exit()])).toThrow(
+      /section 'xdp\/devmap': XDP_REDIRECT \(4\) from the redirect helper is not a return code \(it has XDP_ABORTED, XDP_DROP, XDP_PASS\)$/,
+    );
+    expect(() => d.pluginSection(plugin, 'xdp/devmap').build(d.returnCode(99, 'a miss'))).not.toThrow();
+    // a section returning more than its codes refuses only what it names
+    expect(() => d.pluginSection(plugin, 'xdp/cpumap').build(d.returnCode(4, 'x'))).not.toThrow();
+    expect(() => d.pluginSection(plugin, 'xdp/cpumap').build(d.returnCode(3, 'template tx'))).toThrow(
+      /XDP_TX \(3\) from template tx is not a return code: no TX here \(it has XDP_PASS; it returns anything\)/,
+    );
+  });
+
+  it('refuses it again in checkPluginProgram (before loading), and by name in ret()', () => {
+    const built = d.pluginSection(plugin, 'xdp').build([d.returnIfNonZero(3, 'onFailure'), pass]);
+    expect(() => d.checkPluginProgram(built)).not.toThrow();
+    const moved = { ...built, section: 'xdp/devmap', expectedAttachType: BpfAttachType.XDP_DEVMAP };
+    expect(() => d.checkPluginProgram(moved)).toThrow(d.ReturnCodeError);
+    expect(() => d.pluginSection(plugin, 'xdp/devmap').ret('XDP_TX')).toThrow(
+      expect.objectContaining({
+        name: 'ReturnCodeError',
+        code: 'XDP_TX',
+        section: 'xdp/devmap',
+        subject: undefined,
+      }),
+    );
+  });
+});
+
 describe('fresh labels', () => {
   it('gives each fragment call its own labels, so one fragment can be used twice', () => {
     const clamp = d.fragment((label, r: d.Register, max: number) => [

@@ -1,16 +1,12 @@
-import { exit, type Fragment, fragment, jne, type MapRef, mark, R3, R4 } from '@ts-ebpf/dsl';
+import { exit, type Fragment, fragment, jne, type MapRef, mark, R3, R4, returnCode } from '@ts-ebpf/dsl';
 import { IpProto, udp } from '@ts-ebpf/dsl-packet';
 import { XdpAction } from '@ts-ebpf/uapi';
 import { type XdpActionLike, xdpActionCode } from '../action.js';
 import { redirectToXsk } from '../redirect.js';
-import {
-  checkList,
-  loadXdpPointers,
-  perIpFamily,
-  ret,
-  type TemplateByteOrder,
-  templateCursor,
-} from './common.js';
+import { checkList, loadXdpPointers, perIpFamily, type TemplateByteOrder, templateCursor } from './common.js';
+
+/** What chose the codes this template returns, for the section's check. */
+const TEMPLATE = 'template afXdpRedirect';
 
 /** Options of {@link afXdpRedirect}. */
 export interface AfXdpRedirectOptions extends TemplateByteOrder {
@@ -47,7 +43,7 @@ export const afXdpRedirect: (o: AfXdpRedirectOptions) => Fragment = fragment(
         return [jne(R3, IpProto.UDP, pass), u.code, jne(R4, port!, pass), redirect];
       }),
       mark(pass),
-      ret(XdpAction.PASS),
+      returnCode(XdpAction.PASS, TEMPLATE),
     ];
   },
 );

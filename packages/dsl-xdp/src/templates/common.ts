@@ -1,12 +1,9 @@
 import {
-  exit,
   type Fragment,
   jeq,
   jne,
   type LabelScope,
   mark,
-  mov,
-  R0,
   R2,
   R5,
   R7,
@@ -48,11 +45,6 @@ export function loadXdpPointers(c: PacketCursor): Fragment {
     data: XDP_MD.fields.data.offset,
     dataEnd: XDP_MD.fields.data_end.offset,
   });
-}
-
-/** `r0 = action; exit`. */
-export function ret(action: number): Fragment {
-  return [mov(R0, action), exit()];
 }
 
 /** Options of {@link perIpFamily}. */

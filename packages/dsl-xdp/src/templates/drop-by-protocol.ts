@@ -1,13 +1,9 @@
-import { type Fragment, fragment, jeq, mark, R3 } from '@ts-ebpf/dsl';
+import { type Fragment, fragment, jeq, mark, R3, returnCode } from '@ts-ebpf/dsl';
 import { XdpAction } from '@ts-ebpf/uapi';
-import {
-  checkList,
-  loadXdpPointers,
-  perIpFamily,
-  ret,
-  type TemplateByteOrder,
-  templateCursor,
-} from './common.js';
+import { checkList, loadXdpPointers, perIpFamily, type TemplateByteOrder, templateCursor } from './common.js';
+
+/** What chose the codes this template returns, for the section's check. */
+const TEMPLATE = 'template dropByProtocol';
 
 /** Options of {@link dropByProtocol}. */
 export interface DropByProtocolOptions extends TemplateByteOrder {
@@ -28,12 +24,12 @@ export const dropByProtocol: (o: DropByProtocolOptions) => Fragment = fragment(
       loadXdpPointers(c),
       perIpFamily(c, label, { protocol: R3, other: label('pass') }, () => [
         protocols.map((p) => jeq(R3, p, label('drop'))),
-        ret(XdpAction.PASS),
+        returnCode(XdpAction.PASS, TEMPLATE),
       ]),
       mark(label('drop')),
-      ret(XdpAction.DROP),
+      returnCode(XdpAction.DROP, TEMPLATE),
       mark(label('pass')),
-      ret(XdpAction.PASS),
+      returnCode(XdpAction.PASS, TEMPLATE),
     ];
   },
 );

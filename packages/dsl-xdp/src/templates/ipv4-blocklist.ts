@@ -14,13 +14,17 @@ import {
   R2,
   R4,
   R10,
+  returnCode,
   st,
   stx,
 } from '@ts-ebpf/dsl';
 import { EtherType, ethernet, ipv4 } from '@ts-ebpf/dsl-packet';
 import { XdpAction } from '@ts-ebpf/uapi';
 import { XdpArgumentError } from '../errors.js';
-import { loadXdpPointers, ret, type TemplateByteOrder, templateCursor } from './common.js';
+import { loadXdpPointers, type TemplateByteOrder, templateCursor } from './common.js';
+
+/** What chose the codes this template returns, for the section's check. */
+const TEMPLATE = 'template ipv4Blocklist';
 
 /** Options of {@link ipv4Blocklist}. */
 export interface Ipv4BlocklistOptions extends TemplateByteOrder {
@@ -60,9 +64,9 @@ export const ipv4Blocklist: (o: Ipv4BlocklistOptions) => Fragment = fragment(
       add(R2, -8),
       call('map_lookup_elem'),
       jeq(R0, 0, pass),
-      ret(XdpAction.DROP),
+      returnCode(XdpAction.DROP, TEMPLATE),
       mark(pass),
-      ret(XdpAction.PASS),
+      returnCode(XdpAction.PASS, TEMPLATE),
     ];
   },
 );

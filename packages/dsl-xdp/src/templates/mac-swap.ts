@@ -1,8 +1,11 @@
-import { type Fragment, fragment, ldx, mark, R1, R2, R3, R4, stx } from '@ts-ebpf/dsl';
+import { type Fragment, fragment, ldx, mark, R1, R2, R3, R4, returnCode, stx } from '@ts-ebpf/dsl';
 import { Eth, ensure } from '@ts-ebpf/dsl-packet';
 import { XdpAction } from '@ts-ebpf/uapi';
 import { type XdpActionLike, xdpVerdictCode } from '../action.js';
-import { loadXdpPointers, ret, type TemplateByteOrder, templateCursor } from './common.js';
+import { loadXdpPointers, type TemplateByteOrder, templateCursor } from './common.js';
+
+/** What chose the codes this template returns, for the section's check. */
+const TEMPLATE = 'template macSwapTx';
 
 /** Options of {@link macSwapTx}. */
 export interface MacSwapOptions extends TemplateByteOrder {
@@ -30,8 +33,8 @@ export const macSwapTx: (o: MacSwapOptions) => Fragment = fragment((label, o: Ma
     stx('h', d, R4, Eth.DEST + 4),
     stx('w', d, R1, Eth.SOURCE),
     stx('h', d, R2, Eth.SOURCE + 4),
-    ret(XdpAction.TX),
+    returnCode(XdpAction.TX, TEMPLATE),
     mark(label('short')),
-    ret(short),
+    returnCode(short, 'short-frame action'),
   ];
 });

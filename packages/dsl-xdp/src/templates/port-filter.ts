@@ -1,16 +1,12 @@
-import { type Fragment, fragment, jeq, jne, mark, R3, R4 } from '@ts-ebpf/dsl';
+import { type Fragment, fragment, jeq, jne, mark, R3, R4, returnCode } from '@ts-ebpf/dsl';
 import { IpProto, tcp, udp } from '@ts-ebpf/dsl-packet';
 import { XdpAction } from '@ts-ebpf/uapi';
 import { type XdpActionLike, xdpVerdictCode } from '../action.js';
 import { XdpArgumentError } from '../errors.js';
-import {
-  checkList,
-  loadXdpPointers,
-  perIpFamily,
-  ret,
-  type TemplateByteOrder,
-  templateCursor,
-} from './common.js';
+import { checkList, loadXdpPointers, perIpFamily, type TemplateByteOrder, templateCursor } from './common.js';
+
+/** What chose the codes this template returns, for the section's check. */
+const TEMPLATE = 'template portFilter';
 
 /** Options of {@link portFilter}. */
 export interface PortFilterOptions extends TemplateByteOrder {
@@ -49,15 +45,15 @@ export const portFilter: (o: PortFilterOptions) => Fragment = fragment((label, o
             jne(R3, number, skip),
             parsed.code,
             ports.map((port) => jeq(R4, port, label('match'))),
-            ret(XdpAction.PASS),
+            returnCode(XdpAction.PASS, TEMPLATE),
             mark(skip),
           ];
         })
-        .concat([ret(XdpAction.PASS)]);
+        .concat([returnCode(XdpAction.PASS, TEMPLATE)]);
     }),
     mark(label('match')),
-    ret(action),
+    returnCode(action, 'port filter action'),
     mark(pass),
-    ret(XdpAction.PASS),
+    returnCode(XdpAction.PASS, TEMPLATE),
   ];
 });

@@ -15,10 +15,14 @@ import {
   R2,
   R3,
   R10,
+  returnCode,
   stx,
 } from '@ts-ebpf/dsl';
 import { XdpAction } from '@ts-ebpf/uapi';
-import { loadXdpPointers, perIpFamily, ret, type TemplateByteOrder, templateCursor } from './common.js';
+import { loadXdpPointers, perIpFamily, type TemplateByteOrder, templateCursor } from './common.js';
+
+/** What chose the codes this template returns, for the section's check. */
+const TEMPLATE = 'template protocolCounters';
 
 /** The counter key of frames that are not IPv4 or IPv6 (or too short for their IP header). */
 export const PROTOCOL_COUNTER_OTHER = 256;
@@ -56,7 +60,7 @@ export const protocolCounters: (o: ProtocolCountersOptions) => Fragment = fragme
       mov(R1, 1),
       atomic('add', 'dw', R0, R1, 0),
       mark(label('done')),
-      ret(XdpAction.PASS),
+      returnCode(XdpAction.PASS, TEMPLATE),
     ];
   },
 );

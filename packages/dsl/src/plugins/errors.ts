@@ -21,6 +21,33 @@ export class DuplicatePluginError extends PluginError {
   }
 }
 
+/**
+ * Raised when a program built for a section would return a code the section does not return:
+ * given to `ret()` by name, or chosen by a plugin fragment's option or template (recorded on
+ * the instruction, see `ChosenReturn`) and found by `PluginSection.build` or
+ * `checkPluginProgram`. The message says what the kernel does with the code there when the
+ * section refuses it by name.
+ */
+export class ReturnCodeError extends PluginError {
+  override readonly name = 'ReturnCodeError';
+  /** The plugin's name. */
+  readonly plugin: string;
+  /** The section the program is built for. */
+  readonly section: string;
+  /** The code's name (`XDP_TX`), or its number when it has none. */
+  readonly code: string;
+  /** What chose the code (`onFailure of xdp_adjust_head`); absent for `ret()`. */
+  readonly subject?: string;
+
+  constructor(plugin: string, section: string, code: string, subject: string | undefined, message: string) {
+    super(`plugin '${plugin}', section '${section}': ${message}`);
+    this.plugin = plugin;
+    this.section = section;
+    this.code = code;
+    if (subject !== undefined) this.subject = subject;
+  }
+}
+
 /** Raised for a section name the plugin does not describe. */
 export class PluginSectionError extends PluginError {
   override readonly name = 'PluginSectionError';

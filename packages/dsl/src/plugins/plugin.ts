@@ -15,6 +15,7 @@ import { type Fragment, program } from '../labels.js';
 import { R0, type Register } from '../registers.js';
 import { type ContextLayout, loadContextField, storeContextField } from './context.js';
 import { HelperNotAllowedError, PluginError, PluginSectionError } from './errors.js';
+import { checkChosenReturns, namedReturn, sectionCodes } from './returns.js';
 
 /** Named return codes of a program type, e.g. `{ XDP_DROP: 1, XDP_PASS: 2 }`. */
 export type ReturnCodes = Readonly<Record<string, number>>;
@@ -226,27 +227,26 @@ export class PluginSection<
    * `skSkb('sk_skb/stream_parser')`) types them.
    */
   get returnCodes(): Return {
-    return (this.plugin.sectionReturns?.[this.section]?.codes ?? this.plugin.returnCodes) as Return;
+    return sectionCodes(this.plugin, this.section) as Return;
   }
 
   /**
-   * `r0 = <code>; exit`. Throws {@link PluginError} naming the code, the plugin, the section
-   * and the codes it has (and what else it returns) for a name that is not one of this
-   * section's return codes, with what the kernel does with it there when the section refuses
-   * it by name (`refused` of its `sectionReturns`).
+   * `r0 = <code>; exit`. Throws {@link ReturnCodeError} (a {@link PluginError}) naming the
+   * code, the plugin, the section and the codes it has (and what else it returns) for a name
+   * that is not one of this section's return codes, with what the kernel does with it there
+   * when the section refuses it by name (`refused` of its `sectionReturns`).
    */
   ret(code: keyof Return & string): Instruction[] {
-    const codes: ReturnCodes = this.returnCodes;
-    if (!Object.hasOwn(codes, code)) {
-      const own = this.plugin.sectionReturns?.[this.section];
-      const names = Object.keys(codes);
-      const has = `it has ${names.length > 0 ? names.join(', ') : 'none'}${own?.returns ? `; it returns ${own.returns}` : ''}`;
-      const why = own?.refused && Object.hasOwn(own.refused, code) ? `: ${own.refused[code]}` : '';
-      throw new PluginError(
-        `plugin '${this.plugin.name}', section '${this.section}': ${JSON.stringify(code)} is not a return code${why} (${has})`,
-      );
-    }
-    return [mov(R0, codes[code]!), exit()];
+    return [mov(R0, namedReturn(this.plugin, this.section, code)), exit()];
+  }
+
+  /**
+   * Refuses, with {@link ReturnCodeError} naming the option or template that chose it, the
+   * first return code recorded on `insns` (`ChosenReturn`: an `onFailure` action, a template's
+   * verdict) that this section does not return, as {@link PluginSection.ret} refuses a name.
+   */
+  checkReturns(insns: readonly Instruction[]): void {
+    checkChosenReturns(this.plugin, this.section, insns);
   }
 
   /**
@@ -263,12 +263,14 @@ export class PluginSection<
   }
 
   /**
-   * The prologue, `body` and the epilogue as one program, its helper calls checked, with
-   * what `Program.load` needs to load it.
+   * The prologue, `body` and the epilogue as one program, its helper calls and the return
+   * codes its fragments chose checked ({@link PluginSection.checkHelpers},
+   * {@link PluginSection.checkReturns}), with what `Program.load` needs to load it.
    */
   build(body: Fragment, options: BuildOptions = {}): PluginProgram {
     const instructions = program(this.plugin.prologue?.() ?? [], body, this.plugin.epilogue?.() ?? []);
     this.checkHelpers(instructions);
+    this.checkReturns(instructions);
     const { progType, expectedAttachType, sleepable, xdpFrags } = this.def;
     return Object.freeze({
       type: progType,
@@ -297,8 +299,10 @@ export function pluginSection<C extends ContextLayout, R extends ReturnCodes, T 
 
 /**
  * Checks a program built by a plugin again (after it was changed, or before loading): its
- * program type and expected attach type must be its section's, and its helper calls ones
- * the section may call. Throws {@link PluginError} or {@link HelperNotAllowedError}.
+ * program type and expected attach type must be its section's, its helper calls ones the
+ * section may call, and the return codes its instructions record (`ChosenReturn`) ones the
+ * section returns. Throws {@link PluginError}, {@link HelperNotAllowedError} or
+ * {@link ReturnCodeError}.
  */
 export function checkPluginProgram(
   p: Pick<PluginProgram, 'plugin' | 'section' | 'instructions' | 'type' | 'expectedAttachType'>,
@@ -312,6 +316,7 @@ export function checkPluginProgram(
     );
   }
   target.checkHelpers(p.instructions);
+  target.checkReturns(p.instructions);
 }
 
 /**

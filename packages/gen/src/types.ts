@@ -49,6 +49,11 @@ export function intCodec(size: number, signed: boolean): [codec: string, ts: str
   return INTS[`${signed ? 'i' : 'u'}${size}`];
 }
 
+/** True for C's plain `char` (BTF's CHAR encoding, or the int clang names `char`). */
+function isChar(t: Extract<BtfType, { kind: 'int' }>): boolean {
+  return t.char || t.name === 'char';
+}
+
 /** `T[]`, parenthesized where `T` needs it. */
 export function arrayOf(ts: string): string {
   return /^[A-Za-z0-9_]+(\[\])*$/.test(ts) ? `${ts}[]` : `(${ts})[]`;
@@ -261,8 +266,10 @@ export class TypeRegistry implements TypeLookup {
 
   #array(element: number, n: number, where: string, hint: string, c: string): TypedValue {
     const el = resolveType(this.btf, element);
-    if (el.kind === 'int' && el.size === 1 && !el.bool && el.bits === 8) {
-      if (el.char || el.name === 'char') {
+    // `char[n]` is text and an unsigned byte array bytes; a signed one (`s8[n]`, `signed char[n]`)
+    // is numbers, each -128..127, as C reads them.
+    if (el.kind === 'int' && el.size === 1 && !el.bool && el.bits === 8 && (!el.signed || isChar(el))) {
+      if (isChar(el)) {
         this.use('cstring');
         return {
           ts: 'string',

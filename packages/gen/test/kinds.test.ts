@@ -2,13 +2,18 @@ import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describeKernel } from '@ts-ebpf/test-utils';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { CorpusBuild } from '../../elf/test/corpus/build.js';
 import { generateBindings } from '../src/index.js';
-import { compileFixture, type Diagnostic, Workspace } from './harness.js';
+import { biomeFormat, compileFixture, type Diagnostic, Workspace } from './harness.js';
 
 const FIXTURES = new URL('./fixtures/', import.meta.url).pathname;
 const ws = new Workspace('kinds');
 let diagnostics: Diagnostic[];
 let module: string;
+let structOpsModule: string;
+let corpus: CorpusBuild | undefined;
+/** The congestion control's name: this process's own, so that parallel runs do not collide. */
+const CC_NAME = `tsebpf_g${process.pid % 10000}`;
 
 describeKernel('generated modules: C types beyond the shapes fixture', () => {
   beforeAll(() => {
@@ -17,14 +22,23 @@ describeKernel('generated modules: C types beyond the shapes fixture', () => {
     const object = compileFixture('kinds.bpf.c', dir);
     module = generateBindings(readFileSync(object), { name: 'Kinds', source: 'kinds.bpf.o' });
     ws.write('kinds.ts', module);
-    copyFileSync(join(FIXTURES, 'use-kinds.ts'), join(ws.dir, 'use-kinds.ts'));
+    corpus = new CorpusBuild();
+    const cc = corpus.object('struct-ops.bpf.c', { defines: { CC_NAME: `"${CC_NAME}"` } });
+    structOpsModule = generateBindings(cc, { name: 'StructOpsCc', source: 'struct-ops.bpf.o' });
+    ws.write('struct-ops.ts', structOpsModule);
+    for (const use of ['use-kinds.ts', 'use-struct-ops.ts'])
+      copyFileSync(join(FIXTURES, use), join(ws.dir, use));
     diagnostics = ws.typecheck();
-  }, 120_000);
+  }, 240_000);
 
-  afterAll(() => ws.cleanup());
+  afterAll(() => {
+    corpus?.cleanup();
+    ws.cleanup();
+  });
 
-  it('the module and its use compile under tsc --strict', () => {
+  it('the modules and their uses compile under tsc --strict, laid out as the formatter would', () => {
     expect(diagnostics).toEqual([]);
+    for (const text of [module, structOpsModule]) expect(biomeFormat(text) === text).toBe(true);
   });
 
   it('signed byte arrays are numbers as C reads them (-1, not 255); unsigned ones bytes, char ones text', async () => {
@@ -36,6 +50,20 @@ describeKernel('generated modules: C types beyond the shapes fixture', () => {
       written: { deltas: [-1, -128, 127, 0], sc: [-2, 2], raw: new Uint8Array([0xff, 1]), name: 'abc' },
       retval: 1000 - 100 - 28 + 5 + 1 - 7 + 3,
       given: { deltas: [-100, -28, 5, 1], sc: [-7, 3], raw: new Uint8Array(2), name: '' },
+    });
+  });
+
+  it('struct_ops maps are typed StructOps, by name: created with the object, registered by register()', async () => {
+    expect(structOpsModule).toContain(
+      '/** struct_ops map `tsebpf_cc`: `struct tcp_congestion_ops` (section `.struct_ops.link`). */\n  readonly tsebpf_cc: StructOps;',
+    );
+    const { run } = await import(join(ws.dir, 'use-struct-ops.ts'));
+    expect(run(CC_NAME)).toEqual({
+      type: 'tcp_congestion_ops',
+      before: false,
+      after: true,
+      theCollections: true,
+      registeredAs: true,
     });
   });
 });

@@ -19,8 +19,13 @@ export function isIdentifier(name: string): boolean {
   return IDENTIFIER.test(name);
 }
 
-/** `name` as a property key in an interface or object literal: bare when it can be, else quoted. */
+/**
+ * `name` as a property key in an interface or object literal: bare when it can be, else quoted;
+ * `__proto__` computed (`['__proto__']`), as bare or quoted in an object literal it sets the
+ * object's prototype instead of making a property.
+ */
 export function propertyKey(name: string): string {
+  if (name === '__proto__') return `[${quote(name)}]`;
   return isIdentifier(name) ? name : quote(name);
 }
 

@@ -41,7 +41,7 @@ describeKernel('generated modules: C types beyond the shapes fixture', () => {
     for (const text of [module, structOpsModule]) expect(biomeFormat(text) === text).toBe(true);
   });
 
-  it('signed byte arrays are numbers as C reads them (-1, not 255); unsigned ones bytes, char ones text', async () => {
+  it('signed byte arrays are numbers as C reads them (-1, not 255); a member named __proto__ is a field', async () => {
     expect(module).toMatch(/deltas: number\[\];/);
     expect(module).toMatch(/sc: number\[\];/);
     expect(module).toMatch(/raw: Uint8Array;/);
@@ -50,6 +50,7 @@ describeKernel('generated modules: C types beyond the shapes fixture', () => {
       written: { deltas: [-1, -128, 127, 0], sc: [-2, 2], raw: new Uint8Array([0xff, 1]), name: 'abc' },
       retval: 1000 - 100 - 28 + 5 + 1 - 7 + 3,
       given: { deltas: [-100, -28, 5, 1], sc: [-7, 3], raw: new Uint8Array(2), name: '' },
+      js: { keys: ['__proto__', 'constructor', 'toString'], values: [1, 2, 3], again: [4, 5, 6] },
     });
   });
 

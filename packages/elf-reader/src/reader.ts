@@ -40,7 +40,7 @@ export interface ElfSymbol {
   type: number;
   /** `st_other & 3`: visibility. */
   visibility: number;
-  /** Section index (`st_shndx`). */
+  /** Section index (`st_shndx`, or its `SHT_SYMTAB_SHNDX` entry when that is `SHN_XINDEX`). */
   section: number;
   /** `st_value`: offset in its section (objects) or virtual address (executables). */
   value: bigint;
@@ -376,7 +376,34 @@ export class ElfFile {
         size: this.#u64(o + 16),
       });
     }
+    const extended = out.filter((sym) => sym.section === SHN_XINDEX);
+    if (extended.length > 0) {
+      const indexes = this.#extendedIndexes(tab, label, extended[0]!);
+      for (const sym of extended) sym.section = indexes(sym.index);
+    }
     return out;
+  }
+
+  /**
+   * The reader of a symbol table's extended section indexes: the `SHT_SYMTAB_SHNDX` section
+   * linked to it holds, for a symbol whose `st_shndx` is `SHN_XINDEX`, its real section index
+   * (one 32-bit word per symbol of the table).
+   * @throws ElfError naming `first` (a symbol that needs it) when the table has no such section,
+   * or one of another size
+   */
+  #extendedIndexes(tab: ElfSection, label: string, first: ElfSymbol): (symbol: number) => number {
+    const table = this.sections.find((s) => s.type === SectionType.SYMTAB_SHNDX && s.link === tab.index);
+    if (!table)
+      throw new ElfError(
+        `symbol ${first.index} of ${label}: st_shndx is SHN_XINDEX but no SHT_SYMTAB_SHNDX section links to it`,
+        tab.offset + first.index * 24 + 6,
+      );
+    if (table.size !== (tab.size / 24) * 4)
+      throw new ElfError(
+        `${sectionLabel(table)}: sh_size ${table.size}, expected 4 bytes for each of the ${tab.size / 24} symbols of ${label}`,
+        table.offset,
+      );
+    return (symbol) => this.#u32(table.offset + symbol * 4);
   }
 
   /** The program headers (segments); empty for relocatable objects. */

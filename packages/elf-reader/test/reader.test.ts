@@ -316,4 +316,37 @@ describe('ELF reader', () => {
       }
     }
   });
+
+  /**
+   * The tiny file with symbol 1's st_shndx SHN_XINDEX and a fourth section, SHT_SYMTAB_SHNDX
+   * linked to the symbol table (`link`), holding `entries` (one word per symbol).
+   */
+  function withExtendedIndexes(order: ByteOrder, entries: number[], link = 2): Uint8Array {
+    const le = order === 'little';
+    const b = new Uint8Array(456 + entries.length * 4);
+    b.set(tinyElf(order));
+    const v = new DataView(b.buffer);
+    v.setUint16(60, 4, le); // e_shnum
+    v.setUint16(152 + 24 + 6, SHN_XINDEX, le);
+    v.setUint32(392 + 4, SectionType.SYMTAB_SHNDX, le);
+    v.setBigUint64(392 + 24, 456n, le);
+    v.setBigUint64(392 + 32, BigInt(entries.length * 4), le);
+    v.setUint32(392 + 40, link, le);
+    v.setBigUint64(392 + 56, 4n, le);
+    entries.forEach((e, i) => void v.setUint32(456 + i * 4, e, le));
+    return b;
+  }
+
+  it('a symbol whose st_shndx is SHN_XINDEX has its section from the SHT_SYMTAB_SHNDX table', () => {
+    for (const order of ['little', 'big'] as const) {
+      const elf = parseElf(withExtendedIndexes(order, [0, 0x12345]));
+      expect(elf.symbols[1]).toMatchObject({ name: 'main', section: 0x12345 });
+    }
+    expect(elfError(() => parseElf(withExtendedIndexes('little', [0, 2], 0)).symbols).message).toMatch(
+      /^symbol 1 of section 2 \(\.symtab\): st_shndx is SHN_XINDEX but no SHT_SYMTAB_SHNDX section links to it/,
+    );
+    expect(elfError(() => parseElf(withExtendedIndexes('little', [0])).symbols).message).toMatch(
+      /^section 3: sh_size 4, expected 4 bytes for each of the 2 symbols of section 2 \(\.symtab\)/,
+    );
+  });
 });

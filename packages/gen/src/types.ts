@@ -54,6 +54,10 @@ function isChar(t: Extract<BtfType, { kind: 'int' }>): boolean {
   return t.char || t.name === 'char';
 }
 
+/** The comment of a member of no elements. */
+const FLEXIBLE_ARRAY =
+  'a flexible (or zero-length) array: its elements are past the value, which holds none, so it is always empty';
+
 /** `T[]`, parenthesized where `T` needs it. */
 export function arrayOf(ts: string): string {
   return /^[A-Za-z0-9_]+(\[\])*$/.test(ts) ? `${ts}[]` : `(${ts})[]`;
@@ -209,8 +213,11 @@ export class TypeRegistry implements TypeLookup {
       case 'enum':
       case 'enum64':
         return this.#enum(t, where);
-      case 'array':
-        return this.#array(t.type, t.nelems, where, hint, this.cName(id));
+      case 'array': {
+        const typed = this.#array(t.type, t.nelems, where, hint, this.cName(id));
+        // A flexible array member (`u32 items[]`) or `[0]`: its elements lie past the value.
+        return t.nelems === 0 ? { ...typed, note: FLEXIBLE_ARRAY } : typed;
+      }
       case 'struct':
       case 'union':
         return this.#composite(t, where, hint);

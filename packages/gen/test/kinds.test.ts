@@ -54,6 +54,15 @@ describeKernel('generated modules: C types beyond the shapes fixture', () => {
     });
   });
 
+  it('a flexible array member says in its comment that it is always empty; it reads as []', async () => {
+    expect(module).toContain(
+      '/** `unsigned int[0] items`: byte 4, 0 bytes; a flexible (or zero-length) array: its elements are past the value, which holds none, so it is always empty. */\n  items: number[];',
+    );
+    const m = await import(join(ws.dir, 'kinds.ts'));
+    using k = m.Kinds.load();
+    expect(k.variables.flex.get()).toEqual({ n: 3, items: [] });
+  });
+
   it('struct_ops maps are typed StructOps, by name: created with the object, registered by register()', async () => {
     expect(structOpsModule).toContain(
       '/** struct_ops map `tsebpf_cc`: `struct tcp_congestion_ops` (section `.struct_ops.link`). */\n  readonly tsebpf_cc: StructOps;',

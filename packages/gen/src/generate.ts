@@ -1,7 +1,7 @@
 import { Btf } from '@ts-ebpf/btf';
 import { loadCollectionSpec } from '@ts-ebpf/elf';
 import { BASE64_DECODER, base64 } from './base64.js';
-import { GenError } from './errors.js';
+import { GenArgumentError, GenError } from './errors.js';
 import { ifStatement, list } from './format.js';
 import { helperText } from './helpers.js';
 import { camelCase, isIdentifier, NameTable, pascalCase, propertyKey, quote } from './names.js';
@@ -24,6 +24,7 @@ export interface GenerateOptions {
   /**
    * The name of the generated class (`Counter` gives `class Counter`, `CounterMaps`,
    * `counterObject()` …): a TypeScript identifier; other text is turned into one in PascalCase.
+   * A keyword, a global or a name the module imports (`class`, `Map`, `BpfMap`, `u8`) is refused.
    */
   readonly name: string;
   /** Embedded (default) or referenced object. */
@@ -112,7 +113,8 @@ const BASE64_LINE = 100;
  * @throws ElfError (from `@ts-ebpf/elf`) for an object that is not a BPF ELF object
  * @throws GenError for an object without BTF (compile with `clang -g`)
  * @throws UnsupportedTypeError for a type that has no layout (a forward-declared struct used as a value)
- * @throws GenArgumentError for a `types` entry whose kind word is not struct, union, enum or typedef
+ * @throws GenArgumentError for a `types` entry whose kind word is not struct, union, enum or typedef,
+ * or a `name` that is taken (a TypeScript keyword, a global or a name the module imports: `Map`, `u8`)
  */
 export function generateBindings(objectBytes: Uint8Array, options: GenerateOptions): string {
   const spec = loadCollectionSpec(objectBytes);
@@ -122,6 +124,11 @@ export function generateBindings(objectBytes: Uint8Array, options: GenerateOptio
   const names = new NameTable();
   names.reserve(...FIXED_NAMES);
   const cls = isIdentifier(options.name) ? options.name : pascalCase(options.name);
+  if (!names.isFree(cls))
+    throw new GenArgumentError(
+      `--name ${options.name}`,
+      `the class name ${cls} is a TypeScript keyword, a global or a name the generated module imports or defines: give another (--name)`,
+    );
   const api = {
     cls: names.claim(cls),
     maps: names.claim(`${cls}Maps`),

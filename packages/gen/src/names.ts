@@ -65,6 +65,11 @@ export class NameTable {
     for (const n of names) this.#taken.add(n);
   }
 
+  /** True when `name` is neither reserved nor claimed. */
+  isFree(name: string): boolean {
+    return !this.#taken.has(name);
+  }
+
   /** A fresh identifier: the first free of `wanted` and `alternatives`, else `wanted2`, `wanted3` … */
   claim(wanted: string, ...alternatives: string[]): string {
     let name = [wanted, ...alternatives].find((n) => !this.#taken.has(n)) ?? wanted;

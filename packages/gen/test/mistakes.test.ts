@@ -85,4 +85,22 @@ catalog([
     error: UnsupportedTypeError,
     names: ['struct missing', 'no such type'],
   },
+  {
+    what: 'a class name that is a global the module uses (it was renamed Map2 without a word)',
+    act: () => generateBindings(opaque, { name: 'Map' }),
+    error: GenArgumentError,
+    names: ['--name Map', 'class name Map', 'global'],
+  },
+  {
+    what: 'a class name that a codec the module imports has (u8)',
+    act: () => generateBindings(opaque, { name: 'u8' }),
+    error: GenArgumentError,
+    names: ['--name u8', 'imports'],
+  },
+  {
+    what: 'a class name that is a keyword',
+    act: () => generateBindings(opaque, { name: 'class' }),
+    error: GenArgumentError,
+    names: ['--name class', 'keyword'],
+  },
 ]);

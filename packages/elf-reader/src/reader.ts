@@ -235,13 +235,13 @@ export class ElfFile {
   #readSections(): ElfSection[] {
     const h = this.header;
     if (h.shoff === 0) return [];
-    this.#need(h.shoff, 64, 'section header 0');
+    this.#need(h.shoff, 64, 'section header 0 (e_shoff)');
     let count = h.shnum;
     let strndx = h.shstrndx;
     if (count === 0) count = this.#offset(h.shoff + 32, 'section count (sh_size of section 0)');
     if (strndx === SHN_XINDEX) strndx = this.#u32(h.shoff + 40);
     if (count > 0xffffff) throw new ElfError(`implausible section count ${count}`, h.shoff);
-    this.#need(h.shoff, count * 64, `${count} section headers`);
+    this.#need(h.shoff, count * 64, `${count} section headers (e_shoff, e_shnum)`);
     const raw: ElfSection[] = [];
     for (let i = 0; i < count; i++) {
       const o = h.shoff + i * 64;
@@ -416,7 +416,7 @@ export class ElfFile {
     const h = this.header;
     if (h.phoff === 0 || h.phnum === 0) return [];
     if (h.phentsize !== 56) throw new ElfError(`program header size ${h.phentsize}, expected 56`, 54);
-    this.#need(h.phoff, h.phnum * 56, `${h.phnum} program headers`);
+    this.#need(h.phoff, h.phnum * 56, `${h.phnum} program headers (e_phoff, e_phnum)`);
     const out: ElfSegment[] = [];
     for (let i = 0; i < h.phnum; i++) {
       const o = h.phoff + i * 56;

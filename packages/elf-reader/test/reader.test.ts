@@ -231,11 +231,33 @@ describe('ELF reader', () => {
         152,
       ],
       ['e_shstrndx', (v) => v.setUint16(62, 9, true), /section name table index 9 \(e_shstrndx\)/, 62],
+      [
+        'e_shoff',
+        (v) => v.setBigUint64(40, 390n, true),
+        /^truncated: section header 0 \(e_shoff\) needs 64 bytes/,
+        390,
+      ],
+      [
+        'e_shnum',
+        (v) => v.setUint16(60, 4, true),
+        /^truncated: 4 section headers \(e_shoff, e_shnum\) needs 256 bytes/,
+        200,
+      ],
+      [
+        'e_phnum',
+        (v) => v.setUint16(56, 9, true),
+        /^truncated: 9 program headers \(e_phoff, e_phnum\) needs 504 bytes/,
+        64,
+      ],
     ];
     for (const [what, mutate, message, offset] of cases) {
       const b = tinyElf('little');
       mutate(new DataView(b.buffer));
-      const e = elfError(() => parseElf(b).symbols);
+      const e = elfError(() => {
+        const elf = parseElf(b);
+        void elf.symbols;
+        void elf.segments;
+      });
       expect(e.message, what).toMatch(message);
       expect(e.offset, what).toBe(offset);
     }

@@ -130,7 +130,19 @@ export class TypeRegistry implements TypeLookup {
     }
     for (const k of kinds) {
       const t = this.btf.find(bare!, k as 'struct');
-      if (t) return this.typeOf(t.id, name, pascalCase(bare!));
+      if (!t) continue;
+      const typed = this.typeOf(t.id, name, pascalCase(bare!));
+      // Through typedefs, qualifiers and arrays: a struct, union or enum is declared; a scalar
+      // or pointer has nothing to declare (its codec is one of @ts-ebpf/maps).
+      let target = resolveType(this.btf, t.id);
+      while (target.kind === 'array') target = resolveType(this.btf, target.type);
+      if (!['struct', 'union', 'enum', 'enum64'].includes(target.kind)) {
+        throw new GenArgumentError(
+          `--type ${name}`,
+          `${this.cName(t.id)} is a ${typed.ts} with the codec ${typed.codec}: it has no declaration of its own (give a struct, union or enum)`,
+        );
+      }
+      return typed;
     }
     throw new UnsupportedTypeError(name, 'a type asked for by name', "the object's BTF has no such type");
   }

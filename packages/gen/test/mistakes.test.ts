@@ -103,4 +103,10 @@ catalog([
     error: GenArgumentError,
     names: ['--name class', 'keyword'],
   },
+  {
+    what: '--type of a typedef of an int (nothing was declared, without a word)',
+    act: () => generateBindings(opaque, { name: 'Opaque', types: ['__u32'] }),
+    error: GenArgumentError,
+    names: ['--type __u32', '__u32 is a number with the codec u32', 'no declaration of its own'],
+  },
 ]);

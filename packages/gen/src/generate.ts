@@ -24,7 +24,8 @@ export interface GenerateOptions {
   /**
    * The name of the generated class (`Counter` gives `class Counter`, `CounterMaps`,
    * `counterObject()` …): a TypeScript identifier; other text is turned into one in PascalCase.
-   * A keyword, a global or a name the module imports (`class`, `Map`, `BpfMap`, `u8`) is refused.
+   * A keyword, a global or a name the module imports (`class`, `Map`, `BpfMap`, `u8`) is refused,
+   * as is text without a letter or digit.
    */
   readonly name: string;
   /** Embedded (default) or referenced object. */
@@ -123,6 +124,8 @@ export function generateBindings(objectBytes: Uint8Array, options: GenerateOptio
   const btf = Btf.parse(spec.btf);
   const names = new NameTable();
   names.reserve(...FIXED_NAMES);
+  if (!/[A-Za-z0-9_$]/.test(options.name))
+    throw new GenArgumentError(`--name ${options.name}`, 'has no letter or digit to make the class name of');
   const cls = isIdentifier(options.name) ? options.name : pascalCase(options.name);
   if (!names.isFree(cls))
     throw new GenArgumentError(

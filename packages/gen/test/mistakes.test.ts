@@ -109,4 +109,10 @@ catalog([
     error: GenArgumentError,
     names: ['--type __u32', '__u32 is a number with the codec u32', 'no declaration of its own'],
   },
+  {
+    what: 'a class name without a letter or digit (it was called Anon)',
+    act: () => generateBindings(opaque, { name: '' }),
+    error: GenArgumentError,
+    names: ['--name', 'no letter or digit'],
+  },
 ]);

@@ -433,15 +433,23 @@ export class ElfFile {
   }
 
   /**
-   * The file offset of a virtual address, through the loadable segment that holds it; the
-   * address itself when no segment does (relocatable objects have none).
+   * The file offset of a virtual address, through the loadable segment whose file bytes hold it;
+   * the address itself in a file without loadable segments (a relocatable object, whose symbol
+   * values are section offsets).
+   * @throws ElfError for an address no loadable segment has file bytes for (one of `.bss`, which
+   * only memory holds, or outside every segment): it has no file offset
    */
   addressToOffset(address: bigint): bigint {
+    let loadable = false;
     for (const s of this.segments) {
-      if (s.type === SegmentType.LOAD && address >= s.vaddr && address < s.vaddr + s.filesz)
-        return address - s.vaddr + s.offset;
+      if (s.type !== SegmentType.LOAD) continue;
+      loadable = true;
+      if (address >= s.vaddr && address < s.vaddr + s.filesz) return address - s.vaddr + s.offset;
     }
-    return address;
+    if (!loadable) return address;
+    throw new ElfError(
+      `address 0x${address.toString(16)} is in no loadable segment's file bytes (PT_LOAD p_vaddr..p_vaddr + p_filesz): it has no file offset`,
+    );
   }
 
   /** The relocations of a REL or RELA section. */

@@ -99,7 +99,11 @@ describe('ELF reader', () => {
         },
       ]);
       expect(elf.addressToOffset(0x401234n)).toBe(0x1234n);
-      expect(elf.addressToOffset(0x10n)).toBe(0x10n); // no segment holds it
+      // No segment has file bytes for these: below the segment, just past its end.
+      for (const address of [0x10n, 0x403000n])
+        expect(() => elf.addressToOffset(address)).toThrow(
+          new RegExp(`address 0x${address.toString(16)} is in no loadable segment's file bytes`),
+        );
     });
   }
 
@@ -370,5 +374,11 @@ describe('ELF reader', () => {
     expect(elfError(() => parseElf(withExtendedIndexes('little', [0])).symbols).message).toMatch(
       /^section 3: sh_size 4, expected 4 bytes for each of the 2 symbols of section 2 \(\.symtab\)/,
     );
+  });
+
+  it('a file without loadable segments (a relocatable object) takes addresses as offsets', () => {
+    const b = tinyElf('little');
+    new DataView(b.buffer).setUint16(56, 0, true); // e_phnum
+    expect(parseElf(b).addressToOffset(0x10n)).toBe(0x10n);
   });
 });

@@ -60,6 +60,12 @@ export interface GetpidCounterPrograms {
   readonly count_getpid: Program;
 }
 
+/**
+ * The object's struct_ops maps, created and filled with their programs, not yet registered:
+ * `attach()` registers them all, `register()` of one registers it.
+ */
+export interface GetpidCounterStructOps {}
+
 /** The object's global variables. */
 export interface GetpidCounterVariables {
   /** `__u32 target_tid` in .rodata, byte 0. */
@@ -104,6 +110,8 @@ export class GetpidCounter implements Disposable {
   readonly maps: GetpidCounterMaps;
   /** The programs. */
   readonly programs: GetpidCounterPrograms;
+  /** The struct_ops maps. */
+  readonly structOps: GetpidCounterStructOps;
   /** The global variables. */
   readonly variables: GetpidCounterVariables;
   readonly #views: BpfMap<unknown, unknown>[] = [];
@@ -146,6 +154,7 @@ export class GetpidCounter implements Disposable {
         return collection.program('count_getpid');
       },
     };
+    this.structOps = {};
     this.variables = {
       target_tid: globalVariable(collection, 'target_tid', u32),
       total: globalVariable(collection, 'total', u64),

@@ -11,6 +11,8 @@ export const SectionType = {
   NOBITS: 8,
   REL: 9,
   DYNSYM: 11,
+  /** The section indexes of symbols whose `st_shndx` is {@link SHN_XINDEX}, one word per symbol. */
+  SYMTAB_SHNDX: 18,
   LLVM_ADDRSIG: 0x6fff4c03,
 } as const;
 
@@ -29,7 +31,10 @@ export const SHN_UNDEF = 0;
 export const SHN_ABS = 0xfff1;
 /** Common symbol. */
 export const SHN_COMMON = 0xfff2;
-/** The real index is elsewhere (e_shstrndx in section 0's sh_link). */
+/**
+ * The real index is elsewhere: `e_shstrndx`'s in section 0's `sh_link`, a symbol's `st_shndx` in
+ * the table's `SHT_SYMTAB_SHNDX` section.
+ */
 export const SHN_XINDEX = 0xffff;
 
 /** Program header types (`p_type`). */

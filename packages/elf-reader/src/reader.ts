@@ -40,7 +40,7 @@ export interface ElfSymbol {
   type: number;
   /** `st_other & 3`: visibility. */
   visibility: number;
-  /** Section index (`st_shndx`). */
+  /** Section index (`st_shndx`, or its `SHT_SYMTAB_SHNDX` entry when that is `SHN_XINDEX`). */
   section: number;
   /** `st_value`: offset in its section (objects) or virtual address (executables). */
   value: bigint;
@@ -131,8 +131,16 @@ const MAX_SAFE_HIGH = 0x1fffff;
 
 function need(bytes: Uint8Array, offset: number, size: number, what: string): void {
   if (!Number.isSafeInteger(offset) || offset < 0 || offset + size > bytes.byteLength) {
-    throw new ElfError(`truncated: ${what} needs ${size} bytes`, offset);
+    throw new ElfError(
+      `truncated: ${what} needs ${size} bytes, past the end of the ${bytes.byteLength}-byte file`,
+      offset,
+    );
   }
+}
+
+/** How an error names a section: its index, and its name once known. */
+function sectionLabel(s: ElfSection): string {
+  return s.name === '' ? `section ${s.index}` : `section ${s.index} (${s.name})`;
 }
 
 /**
@@ -227,58 +235,74 @@ export class ElfFile {
   #readSections(): ElfSection[] {
     const h = this.header;
     if (h.shoff === 0) return [];
-    this.#need(h.shoff, 64, 'section header 0');
+    this.#need(h.shoff, 64, 'section header 0 (e_shoff)');
     let count = h.shnum;
     let strndx = h.shstrndx;
-    if (count === 0) count = this.#offset(h.shoff + 32, 'section count');
+    if (count === 0) count = this.#offset(h.shoff + 32, 'section count (sh_size of section 0)');
     if (strndx === SHN_XINDEX) strndx = this.#u32(h.shoff + 40);
     if (count > 0xffffff) throw new ElfError(`implausible section count ${count}`, h.shoff);
-    this.#need(h.shoff, count * 64, `${count} section headers`);
+    this.#need(h.shoff, count * 64, `${count} section headers (e_shoff, e_shnum)`);
     const raw: ElfSection[] = [];
     for (let i = 0; i < count; i++) {
       const o = h.shoff + i * 64;
-      const section: ElfSection = {
+      const field = (at: number, name: string) => this.#offset(o + at, `section ${i} ${name}`);
+      raw.push({
         index: i,
         name: '',
         type: this.#u32(o + 4),
         flags: this.#u64(o + 8),
         addr: this.#u64(o + 16),
-        offset: this.#offset(o + 24, 'sh_offset'),
-        size: this.#offset(o + 32, 'sh_size'),
+        offset: field(24, 'sh_offset'),
+        size: field(32, 'sh_size'),
         link: this.#u32(o + 40),
         info: this.#u32(o + 44),
-        addralign: this.#offset(o + 48, 'sh_addralign'),
-        entsize: this.#offset(o + 56, 'sh_entsize'),
-      };
-      if (section.type !== SectionType.NOBITS && section.type !== SectionType.NULL) {
-        this.#need(section.offset, section.size, `section ${i} contents`);
-      }
-      raw.push(section);
+        addralign: field(48, 'sh_addralign'),
+        entsize: field(56, 'sh_entsize'),
+      });
     }
     const names = raw[strndx];
     if (count > 0 && (!names || names.type !== SectionType.STRTAB)) {
-      throw new ElfError(`section name table index ${strndx} is not a string table`, 62);
+      throw new ElfError(`section name table index ${strndx} (e_shstrndx) is not a string table`, 62);
     }
-    for (const s of raw) s.name = names ? this.#string(names, this.#u32(h.shoff + s.index * 64)) : '';
+    // The name table's bounds first: the other sections' names come from it, and their errors say them.
+    if (names) this.#checkContents(names);
+    for (const s of raw) {
+      if (names)
+        s.name = this.#string(names, this.#u32(h.shoff + s.index * 64), `section ${s.index} sh_name`);
+      this.#checkContents(s);
+    }
     return raw;
   }
 
-  #string(table: ElfSection, offset: number): string {
+  /** Refuses a section whose contents (`sh_offset`, `sh_size`) leave the file; NOBITS has none. */
+  #checkContents(s: ElfSection): void {
+    if (s.type === SectionType.NOBITS || s.type === SectionType.NULL) return;
+    this.#need(s.offset, s.size, `${sectionLabel(s)} contents (sh_offset, sh_size)`);
+  }
+
+  /**
+   * The NUL-terminated string at `offset` of string table `table`.
+   * @throws ElfError naming `what` (the field holding the offset) for an offset outside the table
+   * or a string that runs past its end
+   */
+  #string(table: ElfSection, offset: number, what: string): string {
     if (offset >= table.size)
       throw new ElfError(
-        `string offset ${offset} is outside ${table.name || 'a string table'}`,
+        `${what}: string offset ${offset} is outside ${sectionLabel(table)} (${table.size} bytes)`,
         table.offset,
       );
     const start = table.offset + offset;
+    const unterminated = () =>
+      new ElfError(`${what}: unterminated string at offset ${offset} of ${sectionLabel(table)}`, start);
     const text = this.#tableText(table);
     if (text !== null) {
       // The table's text holds its bytes one char each: a NUL after `offset` ends the string.
       const end = text.indexOf('\0', offset);
-      if (end < 0) throw new ElfError('unterminated string', start);
+      if (end < 0) throw unterminated();
       return text.slice(offset, end);
     }
     const end = this.bytes.indexOf(0, start);
-    if (end < 0 || end >= table.offset + table.size) throw new ElfError('unterminated string', start);
+    if (end < 0 || end >= table.offset + table.size) throw unterminated();
     return utf8(this.bytes, start, end);
   }
 
@@ -324,19 +348,26 @@ export class ElfFile {
    * @throws ElfError when `tab` is no symbol table or is corrupt
    */
   symbolTable(tab: ElfSection): ElfSymbol[] {
+    const label = sectionLabel(tab);
     if (tab.type !== SectionType.SYMTAB && tab.type !== SectionType.DYNSYM)
-      throw new ElfError(`section ${tab.name || tab.index} is not a symbol table`, tab.offset);
-    if (tab.entsize !== 24) throw new ElfError(`symbol size ${tab.entsize}, expected 24`, tab.offset);
+      throw new ElfError(`${label} is not a symbol table`, tab.offset);
+    if (tab.entsize !== 24)
+      throw new ElfError(`${label}: symbol size (sh_entsize) ${tab.entsize}, expected 24`, tab.offset);
+    if (tab.size % 24 !== 0)
+      throw new ElfError(
+        `${label}: sh_size ${tab.size} is not a whole number of 24-byte symbols`,
+        tab.offset,
+      );
     const strings = this.sections[tab.link];
     if (!strings || strings.type !== SectionType.STRTAB)
-      throw new ElfError('symbol table has no string table', tab.offset);
+      throw new ElfError(`${label}: sh_link ${tab.link} is not a string table`, tab.offset);
     const out: ElfSymbol[] = [];
-    for (let i = 0; i < Math.floor(tab.size / 24); i++) {
+    for (let i = 0; i < tab.size / 24; i++) {
       const o = tab.offset + i * 24;
       const info = this.bytes[o + 4]!;
       out.push({
         index: i,
-        name: this.#string(strings, this.#u32(o)),
+        name: this.#string(strings, this.#u32(o), `symbol ${i} of ${label} st_name`),
         bind: info >> 4,
         type: info & 0xf,
         visibility: this.bytes[o + 5]! & 3,
@@ -345,7 +376,34 @@ export class ElfFile {
         size: this.#u64(o + 16),
       });
     }
+    const extended = out.filter((sym) => sym.section === SHN_XINDEX);
+    if (extended.length > 0) {
+      const indexes = this.#extendedIndexes(tab, label, extended[0]!);
+      for (const sym of extended) sym.section = indexes(sym.index);
+    }
     return out;
+  }
+
+  /**
+   * The reader of a symbol table's extended section indexes: the `SHT_SYMTAB_SHNDX` section
+   * linked to it holds, for a symbol whose `st_shndx` is `SHN_XINDEX`, its real section index
+   * (one 32-bit word per symbol of the table).
+   * @throws ElfError naming `first` (a symbol that needs it) when the table has no such section,
+   * or one of another size
+   */
+  #extendedIndexes(tab: ElfSection, label: string, first: ElfSymbol): (symbol: number) => number {
+    const table = this.sections.find((s) => s.type === SectionType.SYMTAB_SHNDX && s.link === tab.index);
+    if (!table)
+      throw new ElfError(
+        `symbol ${first.index} of ${label}: st_shndx is SHN_XINDEX but no SHT_SYMTAB_SHNDX section links to it`,
+        tab.offset + first.index * 24 + 6,
+      );
+    if (table.size !== (tab.size / 24) * 4)
+      throw new ElfError(
+        `${sectionLabel(table)}: sh_size ${table.size}, expected 4 bytes for each of the ${tab.size / 24} symbols of ${label}`,
+        table.offset,
+      );
+    return (symbol) => this.#u32(table.offset + symbol * 4);
   }
 
   /** The program headers (segments); empty for relocatable objects. */
@@ -358,7 +416,7 @@ export class ElfFile {
     const h = this.header;
     if (h.phoff === 0 || h.phnum === 0) return [];
     if (h.phentsize !== 56) throw new ElfError(`program header size ${h.phentsize}, expected 56`, 54);
-    this.#need(h.phoff, h.phnum * 56, `${h.phnum} program headers`);
+    this.#need(h.phoff, h.phnum * 56, `${h.phnum} program headers (e_phoff, e_phnum)`);
     const out: ElfSegment[] = [];
     for (let i = 0; i < h.phnum; i++) {
       const o = h.phoff + i * 56;
@@ -375,32 +433,54 @@ export class ElfFile {
   }
 
   /**
-   * The file offset of a virtual address, through the loadable segment that holds it; the
-   * address itself when no segment does (relocatable objects have none).
+   * The file offset of a virtual address, through the loadable segment whose file bytes hold it;
+   * the address itself in a file without loadable segments (a relocatable object, whose symbol
+   * values are section offsets).
+   * @throws ElfError for an address no loadable segment has file bytes for (one of `.bss`, which
+   * only memory holds, or outside every segment): it has no file offset
    */
   addressToOffset(address: bigint): bigint {
+    let loadable = false;
     for (const s of this.segments) {
-      if (s.type === SegmentType.LOAD && address >= s.vaddr && address < s.vaddr + s.filesz)
-        return address - s.vaddr + s.offset;
+      if (s.type !== SegmentType.LOAD) continue;
+      loadable = true;
+      if (address >= s.vaddr && address < s.vaddr + s.filesz) return address - s.vaddr + s.offset;
     }
-    return address;
+    if (!loadable) return address;
+    throw new ElfError(
+      `address 0x${address.toString(16)} is in no loadable segment's file bytes (PT_LOAD p_vaddr..p_vaddr + p_filesz): it has no file offset`,
+    );
   }
 
   /** The relocations of a REL or RELA section. */
   relocations(section: ElfSection): ElfRelocation[] {
     const rela = section.type === SectionType.RELA;
+    const label = sectionLabel(section);
     if (!rela && section.type !== SectionType.REL)
-      throw new ElfError(`section ${section.name} holds no relocations`);
+      throw new ElfError(`${label} holds no relocations`, section.offset);
     const size = rela ? 24 : 16;
+    if (section.entsize !== size)
+      throw new ElfError(
+        `${label}: relocation size (sh_entsize) ${section.entsize}, expected ${size}`,
+        section.offset,
+      );
+    if (section.size % size !== 0)
+      throw new ElfError(
+        `${label}: sh_size ${section.size} is not a whole number of ${size}-byte relocations`,
+        section.offset,
+      );
     const out: ElfRelocation[] = [];
     const symbolCount = this.symbols.length;
     const le = this.#le;
-    for (let i = 0; i < Math.floor(section.size / size); i++) {
+    for (let i = 0; i < section.size / size; i++) {
       const o = section.offset + i * size;
       // r_info: the symbol in its high word, the type in its low word.
       const symbol = this.#u32(le ? o + 12 : o + 8);
       if (symbol >= symbolCount)
-        throw new ElfError(`relocation ${i} of ${section.name} names symbol ${symbol}`, o);
+        throw new ElfError(
+          `relocation ${i} of ${label} names symbol ${symbol}, past the ${symbolCount} of the symbol table`,
+          o,
+        );
       out.push({
         offset: this.#u64(o),
         symbol,

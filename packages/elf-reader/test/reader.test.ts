@@ -10,6 +10,7 @@ import {
   parseElfHeader,
   SectionType,
   SegmentType,
+  SHN_XINDEX,
 } from '../src/index.js';
 
 /**
@@ -98,7 +99,11 @@ describe('ELF reader', () => {
         },
       ]);
       expect(elf.addressToOffset(0x401234n)).toBe(0x1234n);
-      expect(elf.addressToOffset(0x10n)).toBe(0x10n); // no segment holds it
+      // No segment has file bytes for these: below the segment, just past its end.
+      for (const address of [0x10n, 0x403000n])
+        expect(() => elf.addressToOffset(address)).toThrow(
+          new RegExp(`address 0x${address.toString(16)} is in no loadable segment's file bytes`),
+        );
     });
   }
 
@@ -108,6 +113,11 @@ describe('ELF reader', () => {
     expect(elf.segments.some((s) => s.type === SegmentType.LOAD)).toBe(true);
     const dynsym = elf.sections.find((s) => s.type === SectionType.DYNSYM)!;
     expect(elf.symbolTable(dynsym).length).toBeGreaterThan(100);
+    const relocationSections = elf.sections.filter(
+      (s) => s.type === SectionType.RELA || s.type === SectionType.REL,
+    );
+    expect(relocationSections.length).toBeGreaterThan(0);
+    for (const s of relocationSections) expect(elf.relocations(s).length).toBe(s.size / s.entsize);
   });
 
   it('accepts a subarray at an odd offset and never writes into it', () => {
@@ -170,5 +180,205 @@ describe('ELF reader', () => {
       expect((error as ElfError).offset, what).toBe(offset);
     }
     expect(() => parseElfHeader(new Uint8Array(10))).toThrow(ElfError);
+  });
+
+  /** The ElfError `f` throws (failing the test when it throws nothing or something else). */
+  function elfError(f: () => unknown): ElfError {
+    try {
+      f();
+    } catch (e) {
+      expect(e).toBeInstanceOf(ElfError);
+      return e as ElfError;
+    }
+    throw new Error('no error');
+  }
+
+  /** Section header `i`'s field at `at` of the little-endian tiny file. */
+  const SH = (i: number, at: number) => 200 + i * 64 + at;
+
+  it('errors name the section (by index and name) and the field at fault', () => {
+    const cases: [string, (v: DataView) => void, RegExp, number][] = [
+      [
+        'sh_offset',
+        (v) => v.setBigUint64(SH(2, 24), 1n << 60n, true),
+        /^section 2 sh_offset is out of range/,
+        SH(2, 24),
+      ],
+      [
+        'sh_size',
+        (v) => v.setBigUint64(SH(2, 32), 1n << 60n, true),
+        /^section 2 sh_size is out of range/,
+        SH(2, 32),
+      ],
+      [
+        'contents',
+        (v) => v.setBigUint64(SH(2, 32), 4800n, true),
+        /^truncated: section 2 \(\.symtab\) contents \(sh_offset, sh_size\) needs 4800 bytes, past the end of the 392-byte file/,
+        152,
+      ],
+      [
+        'sh_name',
+        (v) => v.setUint32(SH(2, 0), 999, true),
+        /^section 2 sh_name: string offset 999 is outside section 1 \(\.strtab\) \(22 bytes\)/,
+        120,
+      ],
+      [
+        'st_name',
+        (v) => v.setUint32(152 + 24, 500, true),
+        /^symbol 1 of section 2 \(\.symtab\) st_name: string offset 500 is outside section 1/,
+        120,
+      ],
+      [
+        'sh_link',
+        (v) => v.setUint32(SH(2, 40), 7, true),
+        /^section 2 \(\.symtab\): sh_link 7 is not a string table/,
+        152,
+      ],
+      ['e_shstrndx', (v) => v.setUint16(62, 9, true), /section name table index 9 \(e_shstrndx\)/, 62],
+      [
+        'e_shoff',
+        (v) => v.setBigUint64(40, 390n, true),
+        /^truncated: section header 0 \(e_shoff\) needs 64 bytes/,
+        390,
+      ],
+      [
+        'e_shnum',
+        (v) => v.setUint16(60, 4, true),
+        /^truncated: 4 section headers \(e_shoff, e_shnum\) needs 256 bytes/,
+        200,
+      ],
+      [
+        'e_phnum',
+        (v) => v.setUint16(56, 9, true),
+        /^truncated: 9 program headers \(e_phoff, e_phnum\) needs 504 bytes/,
+        64,
+      ],
+    ];
+    for (const [what, mutate, message, offset] of cases) {
+      const b = tinyElf('little');
+      mutate(new DataView(b.buffer));
+      const e = elfError(() => {
+        const elf = parseElf(b);
+        void elf.symbols;
+        void elf.segments;
+      });
+      expect(e.message, what).toMatch(message);
+      expect(e.offset, what).toBe(offset);
+    }
+  });
+
+  it('refuses a table whose size is not whole entries, or whose entry size is wrong, instead of reading part of it', () => {
+    const b = tinyElf('little');
+    new DataView(b.buffer).setBigUint64(SH(2, 32), 40n, true); // 1⅔ symbols
+    expect(elfError(() => parseElf(b).symbols).message).toMatch(
+      /section 2 \(\.symtab\): sh_size 40 is not a whole number of 24-byte symbols/,
+    );
+    // The symbol table's 48 bytes as REL entries: entsize 24 is no REL's 16.
+    const rel = tinyElf('little');
+    new DataView(rel.buffer).setUint32(SH(2, 4), SectionType.REL, true);
+    const elf = parseElf(rel);
+    expect(elfError(() => elf.relocations(elf.sections[2]!)).message).toMatch(
+      /section 2 \(\.symtab\): relocation size \(sh_entsize\) 24, expected 16/,
+    );
+    const rela = tinyElf('little');
+    const v = new DataView(rela.buffer);
+    v.setUint32(SH(2, 4), SectionType.RELA, true);
+    v.setBigUint64(SH(2, 32), 40n, true);
+    const elfA = parseElf(rela);
+    expect(elfError(() => elfA.relocations(elfA.sections[2]!)).message).toMatch(
+      /sh_size 40 is not a whole number of 24-byte relocations/,
+    );
+    expect(elfError(() => elfA.relocations(elfA.sections[1]!)).message).toMatch(
+      /section 1 \(\.strtab\) holds no relocations/,
+    );
+  });
+
+  it('reads the section count and name table index from section 0 (e_shnum 0, e_shstrndx SHN_XINDEX)', () => {
+    const b = tinyElf('big');
+    const v = new DataView(b.buffer);
+    v.setUint16(60, 0, false);
+    v.setUint16(62, SHN_XINDEX, false);
+    v.setBigUint64(SH(0, 32), 3n, false); // sh_size of section 0: the count
+    v.setUint32(SH(0, 40), 1, false); // sh_link of section 0: the name table
+    const elf = parseElf(b);
+    expect(elf.sections.map((s) => s.name)).toEqual(['', '.strtab', '.symtab']);
+    expect(elf.symbols[1]!.name).toBe('main');
+    v.setUint32(SH(0, 40), 5, false);
+    expect(elfError(() => parseElf(b)).message).toMatch(/section name table index 5/);
+  });
+
+  it('takes a NOBITS section at any offset: it has no contents in the file', () => {
+    const b = tinyElf('little');
+    const v = new DataView(b.buffer);
+    v.setUint32(SH(2, 4), SectionType.NOBITS, true);
+    v.setBigUint64(SH(2, 24), 1_000_000n, true);
+    v.setBigUint64(SH(2, 32), 1_000_000n, true);
+    const elf = parseElf(b);
+    expect(elf.data(elf.sections[2]!)).toEqual(new Uint8Array(0));
+    expect(elf.symbols).toEqual([]);
+  });
+
+  it('any byte of the headers and tables changed gives a file or an ElfError, never another error', () => {
+    // Each byte of the tiny file set to each of a few values that break lengths, offsets and
+    // indexes; every table is then read.
+    for (const order of ['little', 'big'] as const) {
+      const file = tinyElf(order);
+      for (let at = 0; at < file.byteLength; at++) {
+        for (const value of [0, 1, 0x7f, 0x80, 0xff]) {
+          const b = withByte(file, at, value);
+          try {
+            const elf = parseElf(b);
+            void elf.segments;
+            for (const s of elf.sections) {
+              elf.data(s);
+              if (s.type === SectionType.SYMTAB || s.type === SectionType.DYNSYM) elf.symbolTable(s);
+              if (s.type === SectionType.REL || s.type === SectionType.RELA) elf.relocations(s);
+            }
+            void elf.symbols;
+          } catch (e) {
+            if (!(e instanceof ElfError)) throw new Error(`byte ${at} = ${value} (${order}): ${e}`);
+          }
+        }
+      }
+    }
+  });
+
+  /**
+   * The tiny file with symbol 1's st_shndx SHN_XINDEX and a fourth section, SHT_SYMTAB_SHNDX
+   * linked to the symbol table (`link`), holding `entries` (one word per symbol).
+   */
+  function withExtendedIndexes(order: ByteOrder, entries: number[], link = 2): Uint8Array {
+    const le = order === 'little';
+    const b = new Uint8Array(456 + entries.length * 4);
+    b.set(tinyElf(order));
+    const v = new DataView(b.buffer);
+    v.setUint16(60, 4, le); // e_shnum
+    v.setUint16(152 + 24 + 6, SHN_XINDEX, le);
+    v.setUint32(392 + 4, SectionType.SYMTAB_SHNDX, le);
+    v.setBigUint64(392 + 24, 456n, le);
+    v.setBigUint64(392 + 32, BigInt(entries.length * 4), le);
+    v.setUint32(392 + 40, link, le);
+    v.setBigUint64(392 + 56, 4n, le);
+    entries.forEach((e, i) => void v.setUint32(456 + i * 4, e, le));
+    return b;
+  }
+
+  it('a symbol whose st_shndx is SHN_XINDEX has its section from the SHT_SYMTAB_SHNDX table', () => {
+    for (const order of ['little', 'big'] as const) {
+      const elf = parseElf(withExtendedIndexes(order, [0, 0x12345]));
+      expect(elf.symbols[1]).toMatchObject({ name: 'main', section: 0x12345 });
+    }
+    expect(elfError(() => parseElf(withExtendedIndexes('little', [0, 2], 0)).symbols).message).toMatch(
+      /^symbol 1 of section 2 \(\.symtab\): st_shndx is SHN_XINDEX but no SHT_SYMTAB_SHNDX section links to it/,
+    );
+    expect(elfError(() => parseElf(withExtendedIndexes('little', [0])).symbols).message).toMatch(
+      /^section 3: sh_size 4, expected 4 bytes for each of the 2 symbols of section 2 \(\.symtab\)/,
+    );
+  });
+
+  it('a file without loadable segments (a relocatable object) takes addresses as offsets', () => {
+    const b = tinyElf('little');
+    new DataView(b.buffer).setUint16(56, 0, true); // e_phnum
+    expect(parseElf(b).addressToOffset(0x10n)).toBe(0x10n);
   });
 });

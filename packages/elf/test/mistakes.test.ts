@@ -222,7 +222,7 @@ describeKernel('elf: mistakes a user makes', () => {
       what: "a section whose offset lies past the file's end",
       act: () => loadCollectionSpec(sectionField('xdp', 24, 1n << 40n)),
       error: ElfError,
-      names: [/section \d+ contents/],
+      names: [/section \d+ \(xdp\) contents/],
     },
     {
       what: 'a code section that is not a whole number of instructions',

@@ -181,10 +181,13 @@ ${members.map((m) => m.read('        ')).join('\n')}
 })();`;
 }
 
-/** A named enum's enumerators as an exported constant object (`Color.RED`). */
+/**
+ * A named enum's enumerators as an exported constant object (`Color.RED`): bigints for an enum of
+ * 8 bytes (whose values are bigints), an ENUM64 or an ENUM of size 8 alike; numbers otherwise.
+ */
 export function emitEnum(t: Extract<BtfType, { kind: 'enum' | 'enum64' }>, name: string, c: string): string {
   const values = t.values
-    .map((v) => `  ${propertyKey(v.name)}: ${typeof v.value === 'bigint' ? `${v.value}n` : v.value},`)
+    .map((v) => `  ${propertyKey(v.name)}: ${t.size === 8 ? `${BigInt(v.value)}n` : v.value},`)
     .join('\n');
   return `/** The enumerators of \`${c}\`. */
 export const ${name} = {

@@ -1,7 +1,7 @@
 import { Btf } from '@ts-ebpf/btf';
 import { loadCollectionSpec } from '@ts-ebpf/elf';
 import { BASE64_DECODER, base64 } from './base64.js';
-import { GenError } from './errors.js';
+import { GenArgumentError, GenError } from './errors.js';
 import { ifStatement, list } from './format.js';
 import { helperText } from './helpers.js';
 import { camelCase, isIdentifier, NameTable, pascalCase, propertyKey, quote } from './names.js';
@@ -24,6 +24,8 @@ export interface GenerateOptions {
   /**
    * The name of the generated class (`Counter` gives `class Counter`, `CounterMaps`,
    * `counterObject()` …): a TypeScript identifier; other text is turned into one in PascalCase.
+   * A keyword, a global or a name the module imports (`class`, `Map`, `BpfMap`, `u8`) is refused,
+   * as is text without a letter or digit.
    */
   readonly name: string;
   /** Embedded (default) or referenced object. */
@@ -57,6 +59,7 @@ const FIXED_NAMES = [
   'QueueMap',
   'RawMap',
   'ReadonlyVariable',
+  'StructOps',
   'Variable',
   'bitShift',
   'bitValue',
@@ -73,6 +76,7 @@ const FIXED_NAMES = [
   'readBits',
   'readFileSync',
   'sameValue',
+  'structOpsMap',
   'writeBits',
   'array',
   'bool',
@@ -110,7 +114,8 @@ const BASE64_LINE = 100;
  * @throws ElfError (from `@ts-ebpf/elf`) for an object that is not a BPF ELF object
  * @throws GenError for an object without BTF (compile with `clang -g`)
  * @throws UnsupportedTypeError for a type that has no layout (a forward-declared struct used as a value)
- * @throws GenArgumentError for a `types` entry whose kind word is not struct, union, enum or typedef
+ * @throws GenArgumentError for a `types` entry whose kind word is not struct, union, enum or typedef,
+ * or a `name` that is taken (a TypeScript keyword, a global or a name the module imports: `Map`, `u8`)
  */
 export function generateBindings(objectBytes: Uint8Array, options: GenerateOptions): string {
   const spec = loadCollectionSpec(objectBytes);
@@ -119,11 +124,19 @@ export function generateBindings(objectBytes: Uint8Array, options: GenerateOptio
   const btf = Btf.parse(spec.btf);
   const names = new NameTable();
   names.reserve(...FIXED_NAMES);
+  if (!/[A-Za-z0-9_$]/.test(options.name))
+    throw new GenArgumentError(`--name ${options.name}`, 'has no letter or digit to make the class name of');
   const cls = isIdentifier(options.name) ? options.name : pascalCase(options.name);
+  if (!names.isFree(cls))
+    throw new GenArgumentError(
+      `--name ${options.name}`,
+      `the class name ${cls} is a TypeScript keyword, a global or a name the generated module imports or defines: give another (--name)`,
+    );
   const api = {
     cls: names.claim(cls),
     maps: names.claim(`${cls}Maps`),
     programs: names.claim(`${cls}Programs`),
+    structOps: names.claim(`${cls}StructOps`),
     variables: names.claim(`${cls}Variables`),
     constants: names.claim(`${cls}Constants`),
     loadOptions: names.claim(`${cls}LoadOptions`),
@@ -142,6 +155,7 @@ export function generateBindings(objectBytes: Uint8Array, options: GenerateOptio
   const uses = {
     typedMaps: model.maps.some((m) => m.typed !== undefined),
     rawMaps: model.maps.some((m) => m.typed === undefined),
+    structOps: model.structOps.length > 0,
     variables: model.variables.length > 0,
     constants: model.variables.some((v) => v.readOnly),
     codecError: /\bCodecError\b/.test(codecText),
@@ -162,6 +176,7 @@ export function generateBindings(objectBytes: Uint8Array, options: GenerateOptio
 const OBJECT_BYTE_ORDER: ByteOrder = '${spec.byteOrder}';`);
   }
   out.push(variableTypes(uses.variables));
+  if (uses.structOps) out.push(STRUCT_OPS_MAP);
   out.push(apiInterfaces(api, model));
   out.push(encodeConstants(api, model.variables));
   out.push(classText(api, model));
@@ -174,6 +189,8 @@ interface Uses {
   readonly typedMaps: boolean;
   /** A map left raw (RawMap). */
   readonly rawMaps: boolean;
+  /** A struct_ops map (StructOps). */
+  readonly structOps: boolean;
   /** A global variable (globalVariable: decode, encode, Codec, HOST_BYTE_ORDER). */
   readonly variables: boolean;
   /** A `.rodata` constant (OBJECT_BYTE_ORDER, encode). */
@@ -212,7 +229,7 @@ function imports(maps: string[], embed: boolean, uses: Uses): string {
     ...(embed ? [] : [`import { readFileSync } from 'node:fs';`]),
     list('', 'import { ', elf, " } from '@ts-ebpf/elf';"),
     list('', 'import { ', fromMaps, " } from '@ts-ebpf/maps';"),
-    `import type { Link, Program } from '@ts-ebpf/programs';`,
+    `import type { Link, Program${uses.structOps ? ', StructOps' : ''} } from '@ts-ebpf/programs';`,
     ...(uses.typedMaps ? [`import { dupFd } from '@ts-ebpf/syscall';`] : []),
     ...(fromUapi.length === 0
       ? []
@@ -290,7 +307,10 @@ function variableDoc(v: VariableBinding): string {
   return `\`${v.typed.c} ${v.name}\` in ${v.section}, byte ${v.offset}${note}`;
 }
 
-type Api = Record<'cls' | 'maps' | 'programs' | 'variables' | 'constants' | 'loadOptions' | 'object', string>;
+type Api = Record<
+  'cls' | 'maps' | 'programs' | 'structOps' | 'variables' | 'constants' | 'loadOptions' | 'object',
+  string
+>;
 
 function apiInterfaces(api: Api, model: ObjectModel): string {
   const maps = model.maps.map((m) => {
@@ -306,6 +326,10 @@ function apiInterfaces(api: Api, model: ObjectModel): string {
     (p) =>
       `  /** Program \`${p.name}\` (section \`${p.section}\`). */\n  readonly ${propertyKey(p.name)}: Program;`,
   );
+  const structOps = model.structOps.map(
+    (m) =>
+      `  /** struct_ops map \`${m.name}\`: \`${m.c}\` (section \`${m.section}\`). */\n  readonly ${propertyKey(m.name)}: StructOps;`,
+  );
   const variables = model.variables.map(
     (v) =>
       `  /** ${variableDoc(v)}. */\n  readonly ${propertyKey(v.name)}: ${v.readOnly ? 'ReadonlyVariable' : 'Variable'}<${v.typed.ts}>;`,
@@ -319,6 +343,12 @@ export interface ${api.maps} ${block(maps)}
 
 /** The object's programs (a program left out of the load throws NameNotFoundError when read). */
 export interface ${api.programs} ${block(programs)}
+
+/**
+ * The object's struct_ops maps, created and filled with their programs, not yet registered:
+ * \`attach()\` registers them all, \`register()\` of one registers it.
+ */
+export interface ${api.structOps} ${block(structOps)}
 
 /** The object's global variables. */
 export interface ${api.variables} ${block(variables)}
@@ -361,6 +391,15 @@ function accessValues(name: string): string {
   return isIdentifier(name) ? `values.${name}` : `values[${quote(name)}]`;
 }
 
+/** The lookup of a struct_ops map (only in modules of objects with struct_ops maps). */
+const STRUCT_OPS_MAP = `/** The collection's struct_ops map \`name\`. */
+function structOpsMap(c: Collection, name: string): StructOps {
+  const ops = c.structOps.get(name);
+  if (ops === undefined)
+    throw new NameNotFoundError('map', name, [...c.structOps.keys()], 'the struct_ops maps');
+  return ops;
+}`;
+
 /** The maker of typed map views, in the constructor of a module with typed maps. */
 const TYPED_VIEW = `    const typed = <K, V>(name: string, codecs: MapCodecs<K, V>): BpfMap<K, V> => {
       const view = BpfMap.fromFd(dupFd(collection.map(name).fd), codecs);
@@ -385,6 +424,10 @@ function classText(api: Api, model: ObjectModel): string {
     (p) =>
       `      get ${propertyKey(p.name)}(): Program {\n        return collection.program(${quote(p.name)});\n      },`,
   );
+  const structOps = model.structOps.map(
+    (m) =>
+      `      get ${propertyKey(m.name)}(): StructOps {\n        return structOpsMap(collection, ${quote(m.name)});\n      },`,
+  );
   const variables = model.variables.map((v) =>
     list(
       '      ',
@@ -406,6 +449,8 @@ export class ${api.cls} implements Disposable {
   readonly maps: ${api.maps};
   /** The programs. */
   readonly programs: ${api.programs};
+  /** The struct_ops maps. */
+  readonly structOps: ${api.structOps};
   /** The global variables. */
   readonly variables: ${api.variables};
   readonly #views: BpfMap<unknown, unknown>[] = [];
@@ -434,6 +479,7 @@ ${model.maps.some((m) => m.typed) ? TYPED_VIEW : ''}    try {
       throw e;
     }
     this.programs = ${block(programs)};
+    this.structOps = ${block(structOps)};
     this.variables = ${block(variables)};
   }
 

@@ -19,8 +19,13 @@ export function isIdentifier(name: string): boolean {
   return IDENTIFIER.test(name);
 }
 
-/** `name` as a property key in an interface or object literal: bare when it can be, else quoted. */
+/**
+ * `name` as a property key in an interface or object literal: bare when it can be, else quoted;
+ * `__proto__` computed (`['__proto__']`), as bare or quoted in an object literal it sets the
+ * object's prototype instead of making a property.
+ */
 export function propertyKey(name: string): string {
+  if (name === '__proto__') return `[${quote(name)}]`;
   return isIdentifier(name) ? name : quote(name);
 }
 
@@ -58,6 +63,11 @@ export class NameTable {
   /** Marks names as taken without declaring them (imports, fixed names of the module). */
   reserve(...names: string[]): void {
     for (const n of names) this.#taken.add(n);
+  }
+
+  /** True when `name` is neither reserved nor claimed. */
+  isFree(name: string): boolean {
+    return !this.#taken.has(name);
   }
 
   /** A fresh identifier: the first free of `wanted` and `alternatives`, else `wanted2`, `wanted3` … */

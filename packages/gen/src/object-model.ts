@@ -32,9 +32,20 @@ export interface VariableBinding {
   typed: TypedValue;
 }
 
+/** One struct_ops map of the object (a variable of a `.struct_ops*` section). */
+export interface StructOpsBinding {
+  /** The variable's name: the map's name. */
+  name: string;
+  /** Its section (`.struct_ops`, `.struct_ops.link` …). */
+  section: string;
+  /** The ops struct as C spells it (`struct tcp_congestion_ops`). */
+  c: string;
+}
+
 /** What the generated module exposes of an object. */
 export interface ObjectModel {
   maps: MapBinding[];
+  structOps: StructOpsBinding[];
   programs: { name: string; section: string }[];
   variables: VariableBinding[];
 }
@@ -146,6 +157,12 @@ export function objectModel(spec: CollectionSpec, btf: Btf, registry: TypeRegist
     });
   }
 
+  const structOps = [...spec.structOps.values()].map((m) => ({
+    name: m.name,
+    section: m.section,
+    c: structOpsType(btf, registry, m.section, m.name),
+  }));
+
   const programs = [...spec.programs.values()].map((p) => ({ name: p.name, section: p.section }));
 
   const variables: VariableBinding[] = [];
@@ -178,5 +195,14 @@ export function objectModel(spec: CollectionSpec, btf: Btf, registry: TypeRegist
       variables.push({ name, section: section.name, readOnly: section.readOnly, offset, typed });
     }
   }
-  return { maps, programs, variables };
+  return { maps, structOps, programs, variables };
+}
+
+/** The C type of struct_ops variable `name` of `section`, from the section's BTF. */
+function structOpsType(btf: Btf, registry: TypeRegistry, section: string, name: string): string {
+  for (const v of btf.find(section, 'datasec')?.vars ?? []) {
+    const variable = btf.type(v.type);
+    if (variable.kind === 'var' && variable.name === name) return registry.cName(variable.type);
+  }
+  throw new GenError(`struct_ops map ${name} has no BTF variable in ${section}: its ops struct is unknown`);
 }

@@ -49,6 +49,15 @@ export function intCodec(size: number, signed: boolean): [codec: string, ts: str
   return INTS[`${signed ? 'i' : 'u'}${size}`];
 }
 
+/** True for C's plain `char` (BTF's CHAR encoding, or the int clang names `char`). */
+function isChar(t: Extract<BtfType, { kind: 'int' }>): boolean {
+  return t.char || t.name === 'char';
+}
+
+/** The comment of a member of no elements. */
+const FLEXIBLE_ARRAY =
+  'a flexible (or zero-length) array: its elements are past the value, which holds none, so it is always empty';
+
 /** `T[]`, parenthesized where `T` needs it. */
 export function arrayOf(ts: string): string {
   return /^[A-Za-z0-9_]+(\[\])*$/.test(ts) ? `${ts}[]` : `(${ts})[]`;
@@ -121,7 +130,19 @@ export class TypeRegistry implements TypeLookup {
     }
     for (const k of kinds) {
       const t = this.btf.find(bare!, k as 'struct');
-      if (t) return this.typeOf(t.id, name, pascalCase(bare!));
+      if (!t) continue;
+      const typed = this.typeOf(t.id, name, pascalCase(bare!));
+      // Through typedefs, qualifiers and arrays: a struct, union or enum is declared; a scalar
+      // or pointer has nothing to declare (its codec is one of @ts-ebpf/maps).
+      let target = resolveType(this.btf, t.id);
+      while (target.kind === 'array') target = resolveType(this.btf, target.type);
+      if (!['struct', 'union', 'enum', 'enum64'].includes(target.kind)) {
+        throw new GenArgumentError(
+          `--type ${name}`,
+          `${this.cName(t.id)} is a ${typed.ts} with the codec ${typed.codec}: it has no declaration of its own (give a struct, union or enum)`,
+        );
+      }
+      return typed;
     }
     throw new UnsupportedTypeError(name, 'a type asked for by name', "the object's BTF has no such type");
   }
@@ -204,8 +225,11 @@ export class TypeRegistry implements TypeLookup {
       case 'enum':
       case 'enum64':
         return this.#enum(t, where);
-      case 'array':
-        return this.#array(t.type, t.nelems, where, hint, this.cName(id));
+      case 'array': {
+        const typed = this.#array(t.type, t.nelems, where, hint, this.cName(id));
+        // A flexible array member (`u32 items[]`) or `[0]`: its elements lie past the value.
+        return t.nelems === 0 ? { ...typed, note: FLEXIBLE_ARRAY } : typed;
+      }
       case 'struct':
       case 'union':
         return this.#composite(t, where, hint);
@@ -261,8 +285,10 @@ export class TypeRegistry implements TypeLookup {
 
   #array(element: number, n: number, where: string, hint: string, c: string): TypedValue {
     const el = resolveType(this.btf, element);
-    if (el.kind === 'int' && el.size === 1 && !el.bool && el.bits === 8) {
-      if (el.char || el.name === 'char') {
+    // `char[n]` is text and an unsigned byte array bytes; a signed one (`s8[n]`, `signed char[n]`)
+    // is numbers, each -128..127, as C reads them.
+    if (el.kind === 'int' && el.size === 1 && !el.bool && el.bits === 8 && (!el.signed || isChar(el))) {
+      if (isChar(el)) {
         this.use('cstring');
         return {
           ts: 'string',

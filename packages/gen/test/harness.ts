@@ -40,6 +40,15 @@ export function compileFixture(
   return out;
 }
 
+/** `text` as the repository's formatter lays out a TypeScript module (`biome format`). */
+export function biomeFormat(text: string): string {
+  return execFileSync(join(ROOT, 'node_modules/.bin/biome'), ['format', '--stdin-file-path=module.ts'], {
+    input: text,
+    encoding: 'utf8',
+    maxBuffer: 1 << 26,
+  });
+}
+
 /** One tsc diagnostic: the file (relative to the workspace) and its text. */
 export interface Diagnostic {
   file: string;

@@ -85,4 +85,34 @@ catalog([
     error: UnsupportedTypeError,
     names: ['struct missing', 'no such type'],
   },
+  {
+    what: 'a class name that is a global the module uses (it was renamed Map2 without a word)',
+    act: () => generateBindings(opaque, { name: 'Map' }),
+    error: GenArgumentError,
+    names: ['--name Map', 'class name Map', 'global'],
+  },
+  {
+    what: 'a class name that a codec the module imports has (u8)',
+    act: () => generateBindings(opaque, { name: 'u8' }),
+    error: GenArgumentError,
+    names: ['--name u8', 'imports'],
+  },
+  {
+    what: 'a class name that is a keyword',
+    act: () => generateBindings(opaque, { name: 'class' }),
+    error: GenArgumentError,
+    names: ['--name class', 'keyword'],
+  },
+  {
+    what: '--type of a typedef of an int (nothing was declared, without a word)',
+    act: () => generateBindings(opaque, { name: 'Opaque', types: ['__u32'] }),
+    error: GenArgumentError,
+    names: ['--type __u32', '__u32 is a number with the codec u32', 'no declaration of its own'],
+  },
+  {
+    what: 'a class name without a letter or digit (it was called Anon)',
+    act: () => generateBindings(opaque, { name: '' }),
+    error: GenArgumentError,
+    names: ['--name', 'no letter or digit'],
+  },
 ]);

@@ -100,7 +100,10 @@ export class ElfSymbols {
     return defined.find((s) => s.type === SymbolType.FUNC || s.type === SymbolType.GNU_IFUNC) ?? defined[0];
   }
 
-  /** Turns a virtual address into a file offset through the loadable segments. */
+  /**
+   * Turns a virtual address into a file offset through the loadable segments.
+   * @throws ElfError for an address no loadable segment has file bytes for
+   */
   addressToOffset(address: bigint): bigint {
     return this.#elf.addressToOffset(address);
   }
@@ -134,10 +137,21 @@ export class ElfSymbols {
     );
   }
 
-  /** The file offset of symbol `name` (plus `offset` bytes), as a uprobe takes it. */
+  /**
+   * The file offset of symbol `name` (plus `offset` bytes), as a uprobe takes it.
+   * @throws SymbolNotFoundError when the file defines no such symbol
+   * @throws ElfError naming the path and the symbol when no loadable segment has file bytes at
+   * its address (a `.bss` variable: there is no code there to probe)
+   */
   symbolOffset(name: string, offset = 0): bigint {
     const s = this.find(name);
     if (!s) throw new SymbolNotFoundError(this.path, name);
-    return this.addressToOffset(s.address) + BigInt(offset);
+    try {
+      return this.addressToOffset(s.address) + BigInt(offset);
+    } catch (e) {
+      if (e instanceof ElfError)
+        throw new ElfError(`${this.path}: symbol ${name}: ${e.message}`, undefined, { cause: e });
+      throw e;
+    }
   }
 }

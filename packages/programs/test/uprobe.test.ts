@@ -7,6 +7,7 @@ import { pmuType, uprobeEventLine, uprobePerfAttr } from '../src/attach/uprobe.j
 import {
   attachUprobe,
   attachUprobeMulti,
+  ElfError,
   ElfSymbols,
   SymbolNotFoundError,
   uprobeOffset,
@@ -19,6 +20,7 @@ const SOURCE = `
 #include <unistd.h>
 __attribute__((noinline)) int ts_ebpf_target(int x) { __asm__ volatile(""); return x + 1; }
 __attribute__((noinline)) int ts_ebpf_other(int x) { __asm__ volatile(""); return x * 2; }
+int ts_ebpf_zeroed; /* in .bss: memory only, no file bytes */
 int main(int argc, char **argv) {
   int n = atoi(argv[1]), s = 0;
   char c;
@@ -50,6 +52,14 @@ describeKernel('uprobes', () => {
     const fileOff = /<ts_ebpf_target> \(File Offset: 0x([0-9a-f]+)\)/.exec(objdump)?.[1];
     expect(offset).toBe(BigInt(`0x${fileOff}`));
     expect(() => elf.symbolOffset('nope')).toThrow(SymbolNotFoundError);
+    // A .bss variable has an address but no file offset: no code there for a probe.
+    expect(elf.find('ts_ebpf_zeroed')).toMatchObject({ type: 1 });
+    expect(() => elf.symbolOffset('ts_ebpf_zeroed')).toThrow(ElfError);
+    expect(() => elf.symbolOffset('ts_ebpf_zeroed')).toThrow(
+      new RegExp(
+        `^${bin}: symbol ts_ebpf_zeroed: address 0x[0-9a-f]+ is in no loadable segment's file bytes`,
+      ),
+    );
     expect(elf.find('printf')).toBeUndefined(); // an undefined import has no address
   });
 

@@ -57,7 +57,7 @@ describeKernel('uprobes', () => {
     expect(() => elf.symbolOffset('ts_ebpf_zeroed')).toThrow(ElfError);
     expect(() => elf.symbolOffset('ts_ebpf_zeroed')).toThrow(
       new RegExp(
-        `^${bin}: symbol ts_ebpf_zeroed: address 0x[0-9a-f]+ is in no loadable segment's file bytes`,
+        `^${target.path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: symbol ts_ebpf_zeroed: address 0x[0-9a-f]+ is in no loadable segment's file bytes`,
       ),
     );
     expect(elf.find('printf')).toBeUndefined(); // an undefined import has no address

@@ -315,6 +315,27 @@ describeKernel('elf: mistakes a user makes', () => {
       names: ['limit', 'does not fit'],
     },
     {
+      what: 'a constant given as a string (an environment variable, say) is refused, not converted',
+      act: () => loadCollection(sample, { constants: { limit: '12' as unknown as number } }),
+      error: VariableValueError,
+      names: ['limit', '"12" is not a number'],
+    },
+    {
+      what: 'a constant whose value is undefined',
+      act: () => loadCollection(sample, { constants: { limit: undefined as unknown as number } }),
+      error: VariableValueError,
+      names: ['limit', 'undefined is not a number'],
+    },
+    {
+      what: 'a global variable set to a string',
+      act: () => {
+        using c = loadCollection(sample);
+        c.variable('hits').set('1' as unknown as number);
+      },
+      error: VariableValueError,
+      names: ['hits', '"1" is not a number'],
+    },
+    {
       what: 'writing a read-only global variable',
       act: () => {
         using c = loadCollection(sample);

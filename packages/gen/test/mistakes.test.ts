@@ -83,6 +83,6 @@ catalog([
     what: '--type of a type the object does not have',
     act: () => generateBindings(opaque, { name: 'Opaque', types: ['struct missing'] }),
     error: UnsupportedTypeError,
-    names: ['struct missing', 'no such type'],
+    names: ['struct missing', 'no such type', 'const struct missing *unused __attribute__((unused));'],
   },
 ]);

@@ -224,7 +224,8 @@ describeKernel('programs: the error catalog', () => {
           expectedAttachType: BpfAttachType.CGROUP_INET_INGRESS,
         }),
       error: AttachError,
-      names: ["'/tmp'", 'cgroup v2'],
+      // this suite's cgroups live under the cgroup2 mount of the test machines
+      names: ["'/tmp'", 'cgroup v2', 'cgroup2 is mounted at /sys/fs/cgroup/unified'],
     },
     {
       what: 'attachCgroup to an fd that is not a cgroup (kernel EBADF)',

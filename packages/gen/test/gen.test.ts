@@ -249,7 +249,7 @@ describeKernel('generated modules', () => {
     );
   });
 
-  it('every generated module is laid out as the formatter would (biome format changes nothing)', () => {
+  it('every generated module is laid out as the formatter would (biome format and import sorting change nothing)', () => {
     const biome = new URL('../../../node_modules/.bin/biome', import.meta.url).pathname;
     const modules = [
       'shapes.ts',
@@ -265,6 +265,19 @@ describeKernel('generated modules', () => {
         maxBuffer: 1 << 26,
       });
       expect(formatted === text, `${file} is not formatted`).toBe(true);
+      // and its imports are in the order the formatter's check sorts them into (organizeImports)
+      const sorted = execFileSync(
+        biome,
+        [
+          'check',
+          '--write',
+          '--formatter-enabled=false',
+          '--linter-enabled=false',
+          '--stdin-file-path=module.ts',
+        ],
+        { input: text, encoding: 'utf8', maxBuffer: 1 << 26 },
+      );
+      expect(sorted === text, `${file}: the imports are not sorted`).toBe(true);
     }
   });
 

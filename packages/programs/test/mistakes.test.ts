@@ -109,6 +109,18 @@ describeKernel('programs: the error catalog', () => {
       cause: BpfSyscallError,
     },
     {
+      what: 'attachXdp to an ifindex no interface has (the kernel said only EINVAL, then ENODEV)',
+      act: () => withProgram(BpfProgType.XDP, (p) => closeLink(attachXdp(p, 0x7ffffff0))),
+      error: InterfaceNotFoundError,
+      names: [`ifindex ${0x7ffffff0}`, 'this network namespace'],
+    },
+    {
+      what: 'attachTcx to an ifindex no interface has',
+      act: () => withProgram(BpfProgType.SCHED_CLS, (p) => closeLink(attachTcx(p, 0x7ffffff0, 'ingress'))),
+      error: InterfaceNotFoundError,
+      names: [`ifindex ${0x7ffffff0}`],
+    },
+    {
       what: 'an interface name over 15 bytes',
       act: () => withProgram(BpfProgType.XDP, (p) => closeLink(attachXdp(p, 'a-much-too-long-name0'))),
       error: BpfArgumentError,

@@ -1,5 +1,6 @@
 import { dupFd, pageSize } from '@ts-ebpf/syscall';
 import { catalog, describeKernel } from '@ts-ebpf/test-utils';
+import { BpfMapType } from '@ts-ebpf/uapi';
 import {
   ArrayMap,
   BpfMap,
@@ -138,7 +139,15 @@ describeKernel('map mistakes: values that do not code (error catalog)', () => {
     },
     {
       what: 'a key codec whose size is not the keySize given (the map is named)',
-      act: () => HashMap.create({ key: u32, keySize: 8, value: u64, maxEntries: 1, name: 'by_pid' }),
+      act: () =>
+        BpfMap.create({
+          type: BpfMapType.HASH,
+          key: u32,
+          keySize: 8,
+          value: u64,
+          maxEntries: 1,
+          name: 'by_pid',
+        }),
       error: CodecError,
       names: ["hash map 'by_pid': key: codec u32 is 4 bytes but keySize is 8"],
     },

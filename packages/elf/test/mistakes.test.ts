@@ -14,6 +14,7 @@ import {
   BpfAttachType,
   BpfMapType,
   BpfSyscallError,
+  ObjectClosedError,
   startHelperThreads,
   stopHelperThreads,
 } from '@ts-ebpf/syscall';
@@ -292,6 +293,36 @@ describeKernel('elf: mistakes a user makes', () => {
       },
       error: NameNotFoundError,
       names: ["no variable 'hit'", 'hits'],
+    },
+    {
+      what: 'asking a closed collection for a map (it is closed with the collection)',
+      act: () => {
+        const c = loadCollection(sample);
+        c.close();
+        c.map('counts');
+      },
+      error: ObjectClosedError,
+      names: ['the collection of program(s)', 'on_xdp', 'is closed'],
+    },
+    {
+      what: 'reading a global variable of a closed collection',
+      act: () => {
+        const c = loadCollection(sample);
+        c.close();
+        c.variable('limit');
+      },
+      error: ObjectClosedError,
+      names: ['the collection of program(s)', 'is closed'],
+    },
+    {
+      what: 'attaching the programs of a closed collection',
+      act: () => {
+        const c = loadCollection(sample);
+        c.close();
+        c.attach({ interface: 'lo' });
+      },
+      error: ObjectClosedError,
+      names: ['the collection of program(s)', 'is closed'],
     },
     {
       what: 'attaching a program by a name the collection lacks',

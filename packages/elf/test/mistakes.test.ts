@@ -187,6 +187,13 @@ function usdtAttach(target: UsdtTarget): void {
   c.attachUsdt('bare', target);
 }
 
+/** A collection of the sample object, loaded and closed. */
+function closedCollection(): ReturnType<typeof loadCollection> {
+  const c = loadCollection(sample);
+  c.close();
+  return c;
+}
+
 describeKernel('elf: mistakes a user makes', () => {
   catalog([
     {
@@ -296,31 +303,19 @@ describeKernel('elf: mistakes a user makes', () => {
     },
     {
       what: 'asking a closed collection for a map (it is closed with the collection)',
-      act: () => {
-        const c = loadCollection(sample);
-        c.close();
-        c.map('counts');
-      },
+      act: () => closedCollection().map('counts'),
       error: ObjectClosedError,
       names: ['the collection of program(s)', 'on_xdp', 'is closed'],
     },
     {
       what: 'reading a global variable of a closed collection',
-      act: () => {
-        const c = loadCollection(sample);
-        c.close();
-        c.variable('limit');
-      },
+      act: () => closedCollection().variable('limit'),
       error: ObjectClosedError,
       names: ['the collection of program(s)', 'is closed'],
     },
     {
       what: 'attaching the programs of a closed collection',
-      act: () => {
-        const c = loadCollection(sample);
-        c.close();
-        c.attach({ interface: 'lo' });
-      },
+      act: () => closedCollection().attach({ interface: 'lo' }),
       error: ObjectClosedError,
       names: ['the collection of program(s)', 'is closed'],
     },

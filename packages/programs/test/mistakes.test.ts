@@ -75,6 +75,11 @@ function withProgram<T>(
 /** Attaches and closes right away (reached only when the mistake is not caught). */
 const closeLink = (link: Link) => link.close();
 
+/** A test's act: attaching a tracepoint program to `category/event`. */
+function attachingTracepoint(category: string, event: string): () => void {
+  return () => withProgram(BpfProgType.TRACEPOINT, (p) => closeLink(attachTracepoint(p, category, event)));
+}
+
 describeKernel('programs: the error catalog', () => {
   beforeAll(() => {
     mkdirSync(cgroup, { recursive: true });
@@ -352,24 +357,37 @@ describeKernel('programs: the error catalog', () => {
       error: BpfArgumentError,
       names: ['1000000', 'not open'],
     },
-    {
-      what: 'a tracepoint category that does not exist',
-      act: () =>
-        withProgram(BpfProgType.TRACEPOINT, (p) => closeLink(attachTracepoint(p, 'no_such_cat', 'x'))),
+    ...(
+      [
+        ['a tracepoint category that does not exist', 'no_such_cat', 'x', ["'no_such_cat'", 'no_such_cat/x']],
+        [
+          'a tracepoint that its category does not have',
+          'sched',
+          'no_such_event',
+          ["'sched'", "'no_such_event'"],
+        ],
+        [
+          'a misspelt tracepoint event: the nearest one the category has is named',
+          'sched',
+          'sched_proces_exec',
+          ["'sched_proces_exec'", "did you mean 'sched/sched_process_exec'?"],
+        ],
+        [
+          'a misspelt tracepoint category: the nearest category with that event is named',
+          'syscall',
+          'sys_enter_getpid',
+          ["'syscall'", "did you mean 'syscalls/sys_enter_getpid'?"],
+        ],
+      ] as const
+    ).map(([what, category, event, names]) => ({
+      what,
+      act: attachingTracepoint(category, event),
       error: TracepointNotFoundError,
-      names: ["'no_such_cat'", 'no_such_cat/x'],
-    },
-    {
-      what: 'a tracepoint that its category does not have',
-      act: () =>
-        withProgram(BpfProgType.TRACEPOINT, (p) => closeLink(attachTracepoint(p, 'sched', 'no_such_event'))),
-      error: TracepointNotFoundError,
-      names: ["'sched'", "'no_such_event'"],
-    },
+      names,
+    })),
     {
       what: 'a path-like tracepoint name',
-      act: () =>
-        withProgram(BpfProgType.TRACEPOINT, (p) => closeLink(attachTracepoint(p, 'sched/sched_switch', ''))),
+      act: attachingTracepoint('sched/sched_switch', ''),
       error: BpfArgumentError,
       names: ["'sched/sched_switch'", "('sched', 'sched_switch')"],
     },

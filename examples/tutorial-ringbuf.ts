@@ -6,10 +6,9 @@
  *   npx tsx --conditions=@ts-ebpf/source examples/tutorial-ringbuf.ts
  */
 import { bpf } from '@ts-ebpf/dsl';
-import { decode, RingBuffer, RingBufMap, struct, u32, u64 } from '@ts-ebpf/maps';
+import { RingBuffer, RingBufMap, struct, u32, u64 } from '@ts-ebpf/maps';
 import { attachTracepoint, BpfProgType, Program } from '@ts-ebpf/programs';
 import { ensureTracefs, getpid } from '@ts-ebpf/syscall';
-import { HOST_BYTE_ORDER } from '@ts-ebpf/uapi';
 
 // The event, as the program lays it out on its stack: struct { u32 tgid; u32 tid; u64 ns; }.
 const Event = struct({ tgid: u32, tid: u32, ns: u64 });
@@ -50,11 +49,11 @@ for (let i = 0; i < 3; i++) getpid();
 // Detached before reading: this thread calls getpid() again later (V8's garbage collector does).
 link.close();
 
-// 4. for await: each step waits until a record arrives, without blocking the event loop.
+// 4. for await over events(Event): each step waits until a record arrives, without blocking the
+//    event loop, and hands it over decoded by the codec (the record stays in the ring until then).
 let previous = 0n;
 let received = 0;
-for await (const record of reader) {
-  const e = decode(Event, record, HOST_BYTE_ORDER);
+for await (const e of reader.events(Event)) {
   const order = previous === 0n || e.ns > previous ? 'in order' : 'OUT OF ORDER';
   previous = e.ns;
   console.log(`event ${++received}: tgid ${e.tgid}, tid ${e.tid}, ${order}`);

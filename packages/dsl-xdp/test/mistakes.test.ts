@@ -39,6 +39,12 @@ describe('dsl-xdp: plausible mistakes get typed errors that name their subject',
       names: ['redirect fallback'],
     },
     {
+      what: 'a parsing template called without byteOrder (untyped caller): the option is named',
+      act: () => portFilter({ ports: [53] } as unknown as Parameters<typeof portFilter>[0]),
+      error: XdpArgumentError,
+      names: ['template byteOrder', 'undefined is not', 'HOST_BYTE_ORDER'],
+    },
+    {
       what: 'XDP_REDIRECT as what a port filter returns, with no redirect helper called',
       act: () => portFilter({ ports: [53], action: 'XDP_REDIRECT', byteOrder: HOST_BYTE_ORDER }),
       error: XdpArgumentError,

@@ -1,5 +1,15 @@
 import { jge, ldx, mark, R2, R3, sub } from '@ts-ebpf/dsl';
-import { ArrayMap, bytes, DevMapHash, LpmTrie, u32, u64, XskMap } from '@ts-ebpf/maps';
+import {
+  ArrayMap,
+  bytes,
+  DevMapHash,
+  HashMap,
+  LpmTrie,
+  PerCpuArrayMap,
+  u32,
+  u64,
+  XskMap,
+} from '@ts-ebpf/maps';
 import { Program } from '@ts-ebpf/programs';
 import { describeKernel, type FrameOptions, frame } from '@ts-ebpf/test-utils';
 import { HOST_BYTE_ORDER, XdpAction } from '@ts-ebpf/uapi';
@@ -202,6 +212,31 @@ describeKernel('XDP templates through BPF_PROG_TEST_RUN', () => {
     for (const k of [1, 6, 17, 58, PROTOCOL_COUNTER_OTHER]) {
       expect([k, counts.get(k)]).toEqual([k, expected.get(k)]);
     }
+  });
+
+  it('protocolCounters and ipv4Blocklist refuse a map that would count or match nothing', () => {
+    using small = PerCpuArrayMap.create({ value: u64, maxEntries: 10 });
+    expect(() => protocolCounters({ byteOrder, map: small })).toThrow(
+      new XdpArgumentError('protocolCounters map', 'it has 10 entries, fewer than the 257 the template uses'),
+    );
+    using narrow = ArrayMap.create({ value: u32, maxEntries: 257 });
+    expect(() => protocolCounters({ byteOrder, map: narrow })).toThrow(
+      /protocolCounters map: its values are 4 bytes, not 8/,
+    );
+    using hash = HashMap.create({ key: u32, value: u64, maxEntries: 300 });
+    expect(() => protocolCounters({ byteOrder, map: hash })).toThrow(
+      /protocolCounters map: its type is hash, not array or percpu_array/,
+    );
+    expect(() => ipv4Blocklist({ byteOrder, map: hash })).toThrow(
+      /ipv4Blocklist map: its type is hash, not lpm_trie; its keys are 4 bytes, not 8/,
+    );
+    using v6 = LpmTrie.create({ addr: bytes(16), value: u32, maxEntries: 16 });
+    expect(() => ipv4Blocklist({ byteOrder, map: v6 })).toThrow(
+      /ipv4Blocklist map: its keys are 20 bytes, not 8/,
+    );
+    // a per-CPU array of 257 u64 is what the guide names: accepted
+    using fine = PerCpuArrayMap.create({ value: u64, maxEntries: 257 });
+    expect(protocolCounters({ byteOrder, map: fine }).length).toBeGreaterThan(0);
   });
 
   it('macSwapTx swaps the MAC addresses and returns XDP_TX', () => {

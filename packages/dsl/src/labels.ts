@@ -17,7 +17,8 @@ export function mark(name: string): LabelMarker {
   return Object.freeze({ kind: 'label', name });
 }
 
-function isMarker(x: Instruction | LabelMarker | Fragment): x is LabelMarker {
+/** Whether a program part is a label marker (made by {@link mark} or a `name:` line of text). */
+export function isMarker(x: Instruction | LabelMarker | Fragment): x is LabelMarker {
   return !Array.isArray(x) && (x as LabelMarker).kind === 'label';
 }
 

@@ -3,7 +3,7 @@ import { ParseError } from './errors.js';
 import { findHelper } from './helpers.js';
 import { type Instruction, type InstructionFields, makeInstruction, withImmBits } from './instruction.js';
 import { InstructionCache } from './instruction-cache.js';
-import { attachLabels, mark } from './labels.js';
+import { attachLabels, isMarker, mark } from './labels.js';
 import {
   AluOp,
   AtomicOp,
@@ -355,11 +355,17 @@ export function parse(text: string): Instruction[] {
   }
   const read = items.done();
   if (!items.labels) return read as Instruction[];
+  const last = read.at(-1);
+  // A text is assembled on its own, so its last label cannot name what a program puts after it.
+  const trailing =
+    last !== undefined && isMarker(last)
+      ? `; a text cannot end at a label: end it before the label and put mark('${last.name}') after the text, on the instruction it names`
+      : '';
   try {
     return attachLabels(read);
   } catch (e) {
     throw new ParseError(
-      (e as Error).message,
+      `${(e as Error).message}${trailing}`,
       text.split('\n').length,
       text.trimEnd().split('\n').at(-1) ?? '',
     );

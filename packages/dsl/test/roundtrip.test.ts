@@ -202,7 +202,10 @@ describe('parse errors', () => {
     ['r1 = *(u8 *)skb[4]', /packet loads/],
     ['*(s8 *)(r10 - 8) = 1', /not a size/],
     ['lock *(u64 *)(r10 - 8) -= r1', /atomic operation must be/],
-    ['exit\nend:', /line 2: label 'end' is not followed by an instruction: end:/],
+    [
+      'exit\nend:',
+      /line 2: label 'end' is not followed by an instruction; a text cannot end at a label: .* mark\('end'\) after the text.*: end:/,
+    ],
   ])('%s', (text, message) => {
     expect(() => d.parse(text)).toThrow(d.ParseError);
     expect(() => d.parse(text)).toThrow(message);

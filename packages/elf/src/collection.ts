@@ -3,7 +3,7 @@ import type { LoadedBtf } from '@ts-ebpf/btf/kernel';
 import type { PluginRegistry } from '@ts-ebpf/dsl';
 import { bpfCookieSupported, type Link, type Program, type StructOps } from '@ts-ebpf/programs';
 import type { MappedMemory, PinPlace } from '@ts-ebpf/syscall';
-import { BpfProgType, closeTogether } from '@ts-ebpf/syscall';
+import { BpfProgType, closeTogether, ObjectClosedError } from '@ts-ebpf/syscall';
 import { type AttachTargets, attachBySection } from './attach.js';
 import type { CollectionSpec, CollectionSpecOptions, ProgramSpec } from './collection-spec.js';
 
@@ -121,15 +121,35 @@ export class Collection implements Disposable {
     undoPins(pins);
   }
 
-  /** The map called `name`. @throws NameNotFoundError naming the maps there are */
+  /**
+   * Refuses a lookup or attach once the collection is closed: its maps, programs and data
+   * sections are closed with it, and would fail later, at their first use, naming only themselves.
+   * @throws ObjectClosedError naming the collection by its programs
+   */
+  #requireOpen(): void {
+    if (this.#closed)
+      throw new ObjectClosedError(
+        `the collection of program(s) ${[...this.spec.programs.keys()].join(', ')}`,
+      );
+  }
+
+  /**
+   * The map called `name`.
+   * @throws NameNotFoundError naming the maps there are; ObjectClosedError after `close()`
+   */
   map(name: string): RawMap {
+    this.#requireOpen();
     const m = this.maps.get(name);
     if (!m) throw new NameNotFoundError('map', name, [...this.maps.keys()], 'the collection');
     return m;
   }
 
-  /** The program called `name`. @throws NameNotFoundError naming the loaded programs */
+  /**
+   * The program called `name`.
+   * @throws NameNotFoundError naming the loaded programs; ObjectClosedError after `close()`
+   */
   program(name: string): Program {
+    this.#requireOpen();
     const p = this.programs.get(name);
     if (!p) throw new NameNotFoundError('program', name, [...this.programs.keys()], 'the collection');
     return p;
@@ -138,9 +158,10 @@ export class Collection implements Disposable {
   /**
    * A global variable (`.bss`, `.data`, `.rodata*`, `.data.*`), read and written
    * through the section's memory-mapped map. Read-only sections can only be read.
-   * @throws NameNotFoundError naming the variables there are
+   * @throws NameNotFoundError naming the variables there are; ObjectClosedError after `close()`
    */
   variable(name: string): GlobalVariable {
+    this.#requireOpen();
     for (const section of this.spec.dataSections.values()) {
       const v = section.variables.get(name);
       if (!v) continue;

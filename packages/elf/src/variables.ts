@@ -1,5 +1,5 @@
 import { MappedMemory, Prot } from '@ts-ebpf/syscall';
-import { type ByteOrder, HOST_BYTE_ORDER } from '@ts-ebpf/uapi';
+import { type ByteOrder, describeValue, HOST_BYTE_ORDER } from '@ts-ebpf/uapi';
 import type { DataSectionSpec } from './collection-spec.js';
 import { NameNotFoundError, VariableValueError } from './errors.js';
 
@@ -8,7 +8,8 @@ export type VariableValue = Uint8Array | number | bigint | boolean;
 
 /**
  * Encodes `value` into exactly `size` bytes, integers in byte order `order` (default little).
- * @throws VariableValueError when it does not fit
+ * @throws VariableValueError when it does not fit, or is not a number, bigint, boolean or
+ * Uint8Array (a string such as an environment variable's `"42"` is refused, not converted)
  */
 export function encodeVariable(
   name: string,
@@ -21,6 +22,11 @@ export function encodeVariable(
       throw new VariableValueError(name, `is ${size} bytes, got ${value.byteLength}`);
     return value;
   }
+  if (typeof value !== 'number' && typeof value !== 'bigint' && typeof value !== 'boolean')
+    throw new VariableValueError(
+      name,
+      `${describeValue(value)} is not a number, bigint, boolean or Uint8Array (convert a string first)`,
+    );
   const storage = new ArrayBuffer(size);
   const out = new Uint8Array(storage);
   const v = new DataView(storage);

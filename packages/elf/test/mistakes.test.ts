@@ -14,6 +14,7 @@ import {
   BpfAttachType,
   BpfMapType,
   BpfSyscallError,
+  ObjectClosedError,
   startHelperThreads,
   stopHelperThreads,
 } from '@ts-ebpf/syscall';
@@ -186,6 +187,13 @@ function usdtAttach(target: UsdtTarget): void {
   c.attachUsdt('bare', target);
 }
 
+/** A collection of the sample object, loaded and closed. */
+function closedCollection(): ReturnType<typeof loadCollection> {
+  const c = loadCollection(sample);
+  c.close();
+  return c;
+}
+
 describeKernel('elf: mistakes a user makes', () => {
   catalog([
     {
@@ -294,6 +302,24 @@ describeKernel('elf: mistakes a user makes', () => {
       names: ["no variable 'hit'", 'hits'],
     },
     {
+      what: 'asking a closed collection for a map (it is closed with the collection)',
+      act: () => closedCollection().map('counts'),
+      error: ObjectClosedError,
+      names: ['the collection of program(s)', 'on_xdp', 'is closed'],
+    },
+    {
+      what: 'reading a global variable of a closed collection',
+      act: () => closedCollection().variable('limit'),
+      error: ObjectClosedError,
+      names: ['the collection of program(s)', 'is closed'],
+    },
+    {
+      what: 'attaching the programs of a closed collection',
+      act: () => closedCollection().attach({ interface: 'lo' }),
+      error: ObjectClosedError,
+      names: ['the collection of program(s)', 'is closed'],
+    },
+    {
       what: 'attaching a program by a name the collection lacks',
       act: () => {
         using c = loadCollection(sample);
@@ -313,6 +339,27 @@ describeKernel('elf: mistakes a user makes', () => {
       act: () => loadCollection(sample, { constants: { limit: 1n << 40n } }),
       error: VariableValueError,
       names: ['limit', 'does not fit'],
+    },
+    {
+      what: 'a constant given as a string (an environment variable, say) is refused, not converted',
+      act: () => loadCollection(sample, { constants: { limit: '12' as unknown as number } }),
+      error: VariableValueError,
+      names: ['limit', '"12" is not a number'],
+    },
+    {
+      what: 'a constant whose value is undefined',
+      act: () => loadCollection(sample, { constants: { limit: undefined as unknown as number } }),
+      error: VariableValueError,
+      names: ['limit', 'undefined is not a number'],
+    },
+    {
+      what: 'a global variable set to a string',
+      act: () => {
+        using c = loadCollection(sample);
+        c.variable('hits').set('1' as unknown as number);
+      },
+      error: VariableValueError,
+      names: ['hits', '"1" is not a number'],
     },
     {
       what: 'writing a read-only global variable',

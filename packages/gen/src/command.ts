@@ -1,8 +1,9 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, relative, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { ElfError, ElfTargetError } from '@ts-ebpf/elf';
 import { EbpfError } from '@ts-ebpf/uapi';
-import { GenArgumentError } from './errors.js';
+import { GenArgumentError, GenError } from './errors.js';
 import { generateBindings } from './generate.js';
 import { pascalCase } from './names.js';
 
@@ -154,13 +155,24 @@ export async function genCommand(
         cause: e,
       });
     }
-    const text = generateBindings(bytes, {
-      name: args.name ?? defaultName(args.object),
-      object:
-        args.mode === 'reference' ? { reference: referencePath(args.object, args.out!) } : { embed: true },
-      types: args.types,
-      source: basename(args.object),
-    });
+    let text: string;
+    try {
+      text = generateBindings(bytes, {
+        name: args.name ?? defaultName(args.object),
+        object:
+          args.mode === 'reference' ? { reference: referencePath(args.object, args.out!) } : { embed: true },
+        types: args.types,
+        source: basename(args.object),
+      });
+    } catch (e) {
+      // The reader's error says what is wrong with the bytes, not which file they came from.
+      if (e instanceof ElfError || e instanceof ElfTargetError)
+        throw new GenError(
+          `${args.object}: ${e.message}; give gen the object clang writes (clang -g -O2 -target bpf -c prog.bpf.c -o prog.bpf.o)`,
+          { cause: e },
+        );
+      throw e;
+    }
     if (args.out === undefined) io.stdout(text);
     else {
       try {

@@ -4,6 +4,7 @@ import { BASE64_DECODER, base64 } from './base64.js';
 import { GenArgumentError, GenError } from './errors.js';
 import { ifStatement, list } from './format.js';
 import { helperText } from './helpers.js';
+import { sortSpecifiers } from './import-order.js';
 import { camelCase, isIdentifier, NameTable, pascalCase, propertyKey, quote } from './names.js';
 import { type MapBinding, type ObjectModel, objectModel, type VariableBinding } from './object-model.js';
 import { arrayOf, TypeRegistry } from './types.js';
@@ -227,8 +228,8 @@ function imports(maps: string[], embed: boolean, uses: Uses): string {
   ];
   const lines = [
     ...(embed ? [] : [`import { readFileSync } from 'node:fs';`]),
-    list('', 'import { ', elf, " } from '@ts-ebpf/elf';"),
-    list('', 'import { ', fromMaps, " } from '@ts-ebpf/maps';"),
+    list('', 'import { ', sortSpecifiers(elf), " } from '@ts-ebpf/elf';"),
+    list('', 'import { ', sortSpecifiers(fromMaps), " } from '@ts-ebpf/maps';"),
     `import type { Link, Program${uses.structOps ? ', StructOps' : ''} } from '@ts-ebpf/programs';`,
     ...(uses.typedMaps ? [`import { dupFd } from '@ts-ebpf/syscall';`] : []),
     ...(fromUapi.length === 0
@@ -236,7 +237,7 @@ function imports(maps: string[], embed: boolean, uses: Uses): string {
       : [
           fromUapi.every((n) => n.startsWith('type '))
             ? `import type { ${fromUapi.map((n) => n.slice(5)).join(', ')} } from '@ts-ebpf/uapi';`
-            : `import { ${fromUapi.join(', ')} } from '@ts-ebpf/uapi';`,
+            : `import { ${sortSpecifiers(fromUapi).join(', ')} } from '@ts-ebpf/uapi';`,
         ]),
   ];
   return lines.join('\n');

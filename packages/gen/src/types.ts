@@ -144,7 +144,12 @@ export class TypeRegistry implements TypeLookup {
       }
       return typed;
     }
-    throw new UnsupportedTypeError(name, 'a type asked for by name', "the object's BTF has no such type");
+    throw new UnsupportedTypeError(
+      name,
+      'a type asked for by name',
+      "the object's BTF has no such type: clang keeps only the types that globals, functions and maps " +
+        `use; keep a ring buffer record's type with an unused global pointer (const ${kind === undefined ? `struct ${bare} *unused __attribute__((unused));, a typedef without 'struct'` : `${name.trim()} *unused __attribute__((unused));`})`,
+    );
   }
 
   cName(id: number): string {

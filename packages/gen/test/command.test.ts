@@ -107,6 +107,14 @@ describe('ts-ebpf gen', () => {
     const notBpf = await run(process.execPath);
     expect(notBpf.code).toBe(1);
     expect(notBpf.stderr).toMatch(/^ts-ebpf gen: /);
+    expect(notBpf.stderr).toContain(`${process.execPath}: not a BPF object`);
+    // the C source given instead of its object: the file is named, and how to make the object
+    const source = fileURLToPath(new URL('./fixtures/opaque.bpf.c', import.meta.url));
+    const notElf = await run(source);
+    expect(notElf.code).toBe(1);
+    expect(notElf.stderr).toMatch(
+      /^ts-ebpf gen: .*opaque\.bpf\.c: not an ELF file .*clang -g -O2 -target bpf -c/,
+    );
   });
 
   it('reads its arguments in any order; the default name comes from the file name', () => {

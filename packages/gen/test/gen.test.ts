@@ -7,7 +7,7 @@ import { HOST_BYTE_ORDER } from '@ts-ebpf/uapi';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { CORPUS, CorpusBuild } from '../../elf/test/corpus/build.js';
 import { defaultName, genCommand, generateBindings } from '../src/index.js';
-import { biomeFormat, compileFixture, type Diagnostic, Workspace } from './harness.js';
+import { biomeFormat, biomeSortImports, compileFixture, type Diagnostic, Workspace } from './harness.js';
 
 const FIXTURES = new URL('./fixtures/', import.meta.url).pathname;
 const ws = new Workspace('gen');
@@ -248,7 +248,7 @@ describeKernel('generated modules', () => {
     );
   });
 
-  it('every generated module is laid out as the formatter would (biome format changes nothing)', () => {
+  it('every generated module is laid out as the formatter would (biome format and import sorting change nothing)', () => {
     const modules = [
       'shapes.ts',
       'shapes-variant.ts',
@@ -258,6 +258,8 @@ describeKernel('generated modules', () => {
     for (const file of modules) {
       const text = ws.read(file);
       expect(biomeFormat(text) === text, `${file} is not formatted`).toBe(true);
+      // and its imports are in the order the formatter's check sorts them into (organizeImports)
+      expect(biomeSortImports(text) === text, `${file}: the imports are not sorted`).toBe(true);
     }
   });
 

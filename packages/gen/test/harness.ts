@@ -42,7 +42,26 @@ export function compileFixture(
 
 /** `text` as the repository's formatter lays out a TypeScript module (`biome format`). */
 export function biomeFormat(text: string): string {
-  return execFileSync(join(ROOT, 'node_modules/.bin/biome'), ['format', '--stdin-file-path=module.ts'], {
+  return biome(['format', '--stdin-file-path=module.ts'], text);
+}
+
+/** `text` with its imports sorted as `biome check` sorts them (organizeImports), nothing else changed. */
+export function biomeSortImports(text: string): string {
+  return biome(
+    [
+      'check',
+      '--write',
+      '--formatter-enabled=false',
+      '--linter-enabled=false',
+      '--stdin-file-path=module.ts',
+    ],
+    text,
+  );
+}
+
+/** The workspace's biome run on `text` (stdin), @returns what it writes. */
+function biome(args: string[], text: string): string {
+  return execFileSync(join(ROOT, 'node_modules/.bin/biome'), args, {
     input: text,
     encoding: 'utf8',
     maxBuffer: 1 << 26,

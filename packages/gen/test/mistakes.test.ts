@@ -83,7 +83,7 @@ catalog([
     what: '--type of a type the object does not have',
     act: () => generateBindings(opaque, { name: 'Opaque', types: ['struct missing'] }),
     error: UnsupportedTypeError,
-    names: ['struct missing', 'no such type'],
+    names: ['struct missing', 'no such type', 'const struct missing *unused __attribute__((unused));'],
   },
   {
     what: 'a class name that is a global the module uses (it was renamed Map2 without a word)',

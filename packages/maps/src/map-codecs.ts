@@ -13,19 +13,28 @@ import { isKeyless, isPerCpuType, mapTypeName } from './map-types.js';
 
 /**
  * The codec given, checked against `size`; raw bytes of `size` when none is given.
- * @throws CodecError naming `what` when `c` is not a codec (untyped callers), or its size is not `size`
+ * @param map - the map's label, which the errors name
+ * @throws CodecError naming the map and `what` when `c` is not a codec (untyped callers), or its
+ * size is not `size`
  */
-function resolveCodec<T>(c: Codec<T> | undefined, size: number | undefined, what: string): Codec<T> {
+function resolveCodec<T>(
+  c: Codec<T> | undefined,
+  size: number | undefined,
+  what: string,
+  map: string,
+): Codec<T> {
   if (c !== undefined) {
     const fault = notACodec(c, 'read and write');
     if (fault !== undefined)
-      throw new CodecError(what, `is ${fault}, not a codec: give one (u32, struct({ … }), bytes(n) …)`);
+      throw new CodecError(what, `is ${fault}, not a codec: give one (u32, struct({ … }), bytes(n) …)`, {
+        map,
+      });
     if (size !== undefined && size !== c.size) {
-      throw new CodecError(what, `codec ${c.name} is ${c.size} bytes but ${what}Size is ${size}`);
+      throw new CodecError(what, `codec ${c.name} is ${c.size} bytes but ${what}Size is ${size}`, { map });
     }
     return c;
   }
-  if (size === undefined) throw new CodecError(what, `give a ${what} codec or ${what}Size`);
+  if (size === undefined) throw new CodecError(what, `give a ${what} codec or ${what}Size`, { map });
   return bytes(size) as unknown as Codec<T>;
 }
 
@@ -45,17 +54,17 @@ const elementSize = (c: Codec<unknown>) => (c as unknown as { element: Codec<unk
  * value codec in `perCpu` (a spec's own codec must be one already).
  * @throws CodecError when a codec's size differs from the spec's, or neither is given
  */
-export function specCodecs<K, V>(spec: MapSpec<K, V>): FittedCodecs<K, V> {
+export function specCodecs<K, V>(spec: MapSpec<K, V>, map: string): FittedCodecs<K, V> {
   // A keyless type's key is empty; a key given anyway keeps its size, which the spec check refuses.
   const key =
     isKeyless(spec.type) && spec.key === undefined && (spec.keySize ?? 0) === 0
       ? (bytes(0) as unknown as Codec<K>)
-      : resolveCodec(spec.key, spec.keySize, 'key');
-  let value = resolveCodec(spec.value, spec.valueSize ?? (spec.value ? undefined : 0), 'value');
+      : resolveCodec(spec.key, spec.keySize, 'key', map);
+  let value = resolveCodec(spec.value, spec.valueSize ?? (spec.value ? undefined : 0), 'value', map);
   if (!isPerCpuType(spec.type)) return { key, value, valueSize: value.size };
   if (!isPerCpu(value)) {
     if (spec.value)
-      throw new CodecError('value', `${mapTypeName(spec.type)} maps need a perCpu(...) value codec`);
+      throw new CodecError('value', `${mapTypeName(spec.type)} maps need a perCpu(...) value codec`, { map });
     value = perCpu(value) as unknown as Codec<V>;
   }
   return { key, value, valueSize: elementSize(value) };
@@ -66,15 +75,20 @@ export function specCodecs<K, V>(spec: MapSpec<K, V>): FittedCodecs<K, V> {
  * raw bytes where none is given; a per-CPU map's plain value codec wrapped in `perCpu`.
  * @throws CodecError when a codec's size differs from the map's
  */
-export function infoCodecs<K, V>(info: MapInfo, codecs: MapCodecs<K, V>): { key: Codec<K>; value: Codec<V> } {
-  const key = resolveCodec(codecs.key, info.keySize, 'key');
-  if (!isPerCpuType(info.type)) return { key, value: resolveCodec(codecs.value, info.valueSize, 'value') };
+export function infoCodecs<K, V>(
+  info: MapInfo,
+  codecs: MapCodecs<K, V>,
+  map: string,
+): { key: Codec<K>; value: Codec<V> } {
+  const key = resolveCodec(codecs.key, info.keySize, 'key', map);
+  if (!isPerCpuType(info.type))
+    return { key, value: resolveCodec(codecs.value, info.valueSize, 'value', map) };
   const value =
     codecs.value && isPerCpu(codecs.value)
       ? codecs.value
-      : perCpu(resolveCodec(codecs.value, info.valueSize, 'value'));
+      : perCpu(resolveCodec(codecs.value, info.valueSize, 'value', map));
   if (elementSize(value) !== info.valueSize) {
-    throw new CodecError('value', `per-CPU element is not ${info.valueSize} bytes`);
+    throw new CodecError('value', `per-CPU element is not ${info.valueSize} bytes`, { map });
   }
   return { key, value: value as unknown as Codec<V> };
 }

@@ -141,11 +141,11 @@ export class BpfMap<K, V> implements Disposable, ClosesLater {
    * @throws MapCreateError when the kernel refuses the map
    */
   static create<K = Uint8Array, V = Uint8Array>(spec: MapSpec<K, V>): BpfMap<K, V> {
-    const { key, value, valueSize } = specCodecs(spec);
-    let flags = spec.flags ?? 0;
-    if (spec.numaNode !== undefined) flags |= BpfMapCreateFlag.NUMA_NODE;
     checkObjectName(spec.name ?? '', 'name');
     const label = mapLabel(spec.type, spec.name ?? '');
+    const { key, value, valueSize } = specCodecs(spec, label);
+    let flags = spec.flags ?? 0;
+    if (spec.numaNode !== undefined) flags |= BpfMapCreateFlag.NUMA_NODE;
     const request = {
       type: spec.type,
       keySize: key.size,
@@ -225,7 +225,7 @@ export class BpfMap<K, V> implements Disposable, ClosesLater {
     try {
       info = mapInfo(fd);
       check?.(info);
-      fitted = infoCodecs(info, codecs);
+      fitted = infoCodecs(info, codecs, mapLabel(info.type, info.name, info.id));
     } catch (e) {
       // not the map asked for, or codecs that do not fit it: the fd was ours, close it
       owned.close();

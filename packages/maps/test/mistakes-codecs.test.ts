@@ -1,5 +1,6 @@
-import { pageSize } from '@ts-ebpf/syscall';
+import { dupFd, pageSize } from '@ts-ebpf/syscall';
 import { catalog, describeKernel } from '@ts-ebpf/test-utils';
+import { BpfMapType } from '@ts-ebpf/uapi';
 import {
   ArrayMap,
   BpfMap,
@@ -7,6 +8,7 @@ import {
   CodecError,
   HashMap,
   i64AsNumber,
+  PerCpuArrayMap,
   RingBuffer,
   struct,
   u32,
@@ -133,7 +135,39 @@ describeKernel('map mistakes: values that do not code (error catalog)', () => {
       act: () =>
         HashMap.create({ key: 'u32' as unknown as Codec<number>, value: u64, maxEntries: 1, name: 'm' }),
       error: CodecError,
-      names: ["key: is the string 'u32', not a codec"],
+      names: ["hash map 'm': key: is the string 'u32', not a codec"],
+    },
+    {
+      what: 'a key codec whose size is not the keySize given (the map is named)',
+      act: () =>
+        BpfMap.create({
+          type: BpfMapType.HASH,
+          key: u32,
+          keySize: 8,
+          value: u64,
+          maxEntries: 1,
+          name: 'by_pid',
+        }),
+      error: CodecError,
+      names: ["hash map 'by_pid': key: codec u32 is 4 bytes but keySize is 8"],
+    },
+    {
+      what: "codecs that do not fit a map opened by fd (a clang object's u32-keyed map read with u64 keys)",
+      act: () => {
+        using made = HashMap.create({ key: u32, value: u64, maxEntries: 1, name: 'opens' });
+        BpfMap.fromFd(dupFd(made.fd), { key: u64, value: u64 });
+      },
+      error: CodecError,
+      names: [/^hash map 'opens': key: codec u64 is 8 bytes but keySize is 4$/],
+    },
+    {
+      what: 'a per-CPU map opened by fd with a value codec of the wrong size',
+      act: () => {
+        using made = PerCpuArrayMap.create({ value: u64, maxEntries: 1, name: 'pkts' });
+        BpfMap.fromFd(dupFd(made.fd), { value: u32 });
+      },
+      error: CodecError,
+      names: ["percpu_array map 'pkts': value: codec u32 is 4 bytes but valueSize is 8"],
     },
     {
       what: 'a value that is not a codec (an object without read and write, untyped caller)',

@@ -55,19 +55,21 @@ export class TracepointNotFoundError extends EbpfError {
   readonly path: string | undefined;
   /**
    * @param category - the tracepoint's category; @param event - its name; @param categoryExists - whether the category exists
-   * @param options - `cause`, and `path`: the tracefs directory looked for
+   * @param options - `cause`; `path`: the tracefs directory looked for; `nearest`: the
+   * `category/event` tracefs has that is closest to the one asked for (a misspelling)
    */
   constructor(
     category: string,
     event: string,
     categoryExists: boolean,
-    options?: ErrorOptions & { readonly path?: string },
+    options?: ErrorOptions & { readonly path?: string; readonly nearest?: string },
   ) {
     const where = options?.path ? ` (no ${options.path})` : '';
+    const near = options?.nearest ? `; did you mean '${options.nearest}'?` : '';
     super(
       categoryExists
-        ? `tracepoint category '${category}' has no event '${event}'${where}`
-        : `there is no tracepoint category '${category}' (asked for ${category}/${event})${where}`,
+        ? `tracepoint category '${category}' has no event '${event}'${where}${near}`
+        : `there is no tracepoint category '${category}' (asked for ${category}/${event})${where}${near}`,
       options,
     );
     this.category = category;

@@ -33,7 +33,17 @@ export function parseVerifierLog(log: string): ParsedVerifierLog {
   return { errorLine, slot };
 }
 
-const HINTS: readonly [RegExp, string][] = [
+/** A hint: a fixed text, or one made from the log (to name what the log names). */
+type Hint = string | ((log: string) => string);
+
+/** The helper of the last call the log shows (`call bpf_probe_read_kernel#113`), or undefined. */
+function lastHelperCalled(log: string): string | undefined {
+  let name: string | undefined;
+  for (const m of log.matchAll(/\bcall ([A-Za-z_]\w*)#\d+/g)) name = m[1];
+  return name;
+}
+
+const HINTS: readonly [RegExp, Hint][] = [
   [
     /invalid mem access '(scalar|map_value_or_null|\w+_or_null)'|R\d+ invalid mem access|map_value_or_null/,
     'a pointer may be NULL here: test the result of bpf_map_lookup_elem (or similar) against 0 before dereferencing it',
@@ -48,7 +58,8 @@ const HINTS: readonly [RegExp, string][] = [
   ],
   [
     /cannot call GPL-restricted function|GPL/,
-    "this helper is GPL-only: load with a GPL-compatible license (license: 'GPL')",
+    (log) =>
+      `${lastHelperCalled(log) ?? 'this helper'} is GPL-only: load with a GPL-compatible license (license: 'GPL')`,
   ],
   [
     // 0xbad2310: the call libbpf-style CO-RE loaders write over an instruction whose relocation
@@ -59,6 +70,10 @@ const HINTS: readonly [RegExp, string][] = [
   [
     /unknown func|invalid func unknown#|program of this type cannot use helper|helper call is not allowed|not allowed for prog type|calling kernel function .* is not allowed/,
     'this helper is not available to this program type (or this kernel): check the helpers the program type may call',
+  ],
+  [
+    /At program exit the register R0 .*should have been in/,
+    'the return value is outside the range this program type (and its attach type) may return, the one the error names: set r0 to one of its return codes before every exit (a cgroup skb program returns 1 to pass the packet, 0 to drop it)',
   ],
   [
     /R0 !read_ok|R0 is not|R0 not /,
@@ -81,8 +96,9 @@ const HINTS: readonly [RegExp, string][] = [
 
 /** A hint for the common verifier failures, matched against the error line (then the whole log). */
 export function verifierHint(errorLine: string, log: string): string | undefined {
-  for (const [re, hint] of HINTS) if (re.test(errorLine)) return hint;
-  for (const [re, hint] of HINTS) if (re.test(log)) return hint;
+  const text = (hint: Hint) => (typeof hint === 'string' ? hint : hint(log));
+  for (const [re, hint] of HINTS) if (re.test(errorLine)) return text(hint);
+  for (const [re, hint] of HINTS) if (re.test(log)) return text(hint);
   return undefined;
 }
 

@@ -59,6 +59,11 @@ const cgroup = `/sys/fs/cgroup/unified/ts-ebpf-mistakes-${process.pid}`;
 const pinDir = `/sys/fs/bpf/ts-ebpf-mistakes-${process.pid}`;
 const veth = new VethPair('m', 47);
 
+/** A test's act: attaching a tracepoint program to `category/event`. */
+function attachingTracepoint(category: string, event: string): () => void {
+  return () => withProgram(BpfProgType.TRACEPOINT, (p) => closeLink(attachTracepoint(p, category, event)));
+}
+
 describeKernel('programs: the error catalog', () => {
   beforeAll(() => {
     mkdirSync(cgroup, { recursive: true });
@@ -91,6 +96,18 @@ describeKernel('programs: the error catalog', () => {
       error: InterfaceNotFoundError,
       names: ["'eth9'"],
       cause: BpfSyscallError,
+    },
+    {
+      what: 'attachXdp to an ifindex no interface has (the kernel said only EINVAL, then ENODEV)',
+      act: () => withProgram(BpfProgType.XDP, (p) => closeLink(attachXdp(p, 0x7ffffff0))),
+      error: InterfaceNotFoundError,
+      names: [`ifindex ${0x7ffffff0}`, 'this network namespace'],
+    },
+    {
+      what: 'attachTcx to an ifindex no interface has',
+      act: () => withProgram(BpfProgType.SCHED_CLS, (p) => closeLink(attachTcx(p, 0x7ffffff0, 'ingress'))),
+      error: InterfaceNotFoundError,
+      names: [`ifindex ${0x7ffffff0}`],
     },
     {
       what: 'an interface name over 15 bytes',
@@ -208,7 +225,8 @@ describeKernel('programs: the error catalog', () => {
           expectedAttachType: BpfAttachType.CGROUP_INET_INGRESS,
         }),
       error: AttachError,
-      names: ["'/tmp'", 'cgroup v2'],
+      // this suite's cgroups live under the cgroup2 mount of the test machines
+      names: ["'/tmp'", 'cgroup v2', 'cgroup2 is mounted at /sys/fs/cgroup/unified'],
     },
     {
       what: 'attachCgroup to an fd that is not a cgroup (kernel EBADF)',
@@ -323,24 +341,37 @@ describeKernel('programs: the error catalog', () => {
       error: BpfArgumentError,
       names: ['1000000', 'not open'],
     },
-    {
-      what: 'a tracepoint category that does not exist',
-      act: () =>
-        withProgram(BpfProgType.TRACEPOINT, (p) => closeLink(attachTracepoint(p, 'no_such_cat', 'x'))),
+    ...(
+      [
+        ['a tracepoint category that does not exist', 'no_such_cat', 'x', ["'no_such_cat'", 'no_such_cat/x']],
+        [
+          'a tracepoint that its category does not have',
+          'sched',
+          'no_such_event',
+          ["'sched'", "'no_such_event'"],
+        ],
+        [
+          'a misspelt tracepoint event: the nearest one the category has is named',
+          'sched',
+          'sched_proces_exec',
+          ["'sched_proces_exec'", "did you mean 'sched/sched_process_exec'?"],
+        ],
+        [
+          'a misspelt tracepoint category: the nearest category with that event is named',
+          'syscall',
+          'sys_enter_getpid',
+          ["'syscall'", "did you mean 'syscalls/sys_enter_getpid'?"],
+        ],
+      ] as const
+    ).map(([what, category, event, names]) => ({
+      what,
+      act: attachingTracepoint(category, event),
       error: TracepointNotFoundError,
-      names: ["'no_such_cat'", 'no_such_cat/x'],
-    },
-    {
-      what: 'a tracepoint that its category does not have',
-      act: () =>
-        withProgram(BpfProgType.TRACEPOINT, (p) => closeLink(attachTracepoint(p, 'sched', 'no_such_event'))),
-      error: TracepointNotFoundError,
-      names: ["'sched'", "'no_such_event'"],
-    },
+      names,
+    })),
     {
       what: 'a path-like tracepoint name',
-      act: () =>
-        withProgram(BpfProgType.TRACEPOINT, (p) => closeLink(attachTracepoint(p, 'sched/sched_switch', ''))),
+      act: attachingTracepoint('sched/sched_switch', ''),
       error: BpfArgumentError,
       names: ["'sched/sched_switch'", "('sched', 'sched_switch')"],
     },

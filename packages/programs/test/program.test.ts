@@ -187,7 +187,14 @@ describeKernel('Program', () => {
         call bpf_probe_read
         r0 = 0
         exit`),
-      /GPL-only/,
+      /^bpf_probe_read is GPL-only/,
+    ],
+    [
+      'a return value out of the range of the program type',
+      BpfProgType.CGROUP_SKB,
+      'GPL',
+      hostCode(bpf`r0 = 7; exit`),
+      /return value is outside the range .* cgroup skb program returns 1 to pass/,
     ],
   ] as const)('hints at %s', (_what, type, license, code, hint) => {
     const err = thrownBy(() => Program.load({ type, license, instructions: code })) as VerifierError;

@@ -21,7 +21,7 @@ import {
   type PacketPosition,
   packetCursor,
 } from '@ts-ebpf/dsl-packet';
-import type { ByteOrder } from '@ts-ebpf/uapi';
+import { type ByteOrder, describeValue } from '@ts-ebpf/uapi';
 import { XDP_CTX, XDP_MD } from '../context.js';
 import { XdpArgumentError } from '../errors.js';
 
@@ -34,8 +34,15 @@ export interface TemplateByteOrder {
 /**
  * The cursor of the templates: packet start in R7, end in R8, position in R9 (all three kept
  * across helper calls), scratch R5. The context stays in {@link XDP_CTX} (R6).
+ * @throws XdpArgumentError for a byte order that is not one (a template called without it)
  */
 export function templateCursor(byteOrder: ByteOrder): PacketCursor {
+  // Checked here, where the caller's option is named: the cursor's own check names the cursor.
+  if (byteOrder !== 'little' && byteOrder !== 'big')
+    throw new XdpArgumentError(
+      'template byteOrder',
+      `${describeValue(byteOrder)} is not 'little' or 'big': give the kernel's byte order (HOST_BYTE_ORDER of @ts-ebpf/uapi for this machine)`,
+    );
   return packetCursor({ data: R7, end: R8, pos: R9, scratch: R5, byteOrder });
 }
 

@@ -19,9 +19,10 @@ import {
   stx,
 } from '@ts-ebpf/dsl';
 import { EtherType, ethernet, ipv4 } from '@ts-ebpf/dsl-packet';
-import { XdpAction } from '@ts-ebpf/uapi';
+import { BpfMapType, XdpAction } from '@ts-ebpf/uapi';
 import { XdpArgumentError } from '../errors.js';
 import { loadXdpPointers, type TemplateByteOrder, templateCursor } from './common.js';
+import { checkMapShape } from './map-shape.js';
 
 /** What chose the codes this template returns, for the section's check. */
 const TEMPLATE = 'template ipv4Blocklist';
@@ -42,12 +43,15 @@ export interface Ipv4BlocklistOptions extends TemplateByteOrder {
  * Drops IPv4 packets whose source (or destination) address matches a prefix of an LPM trie;
  * passes everything else (IPv6 and non-IP frames included). The key is built on the stack:
  * prefix length 32 and the address as the packet holds it.
+ * @throws XdpArgumentError for an `address` other than the two, or a map object that says it
+ * is not an LPM trie with 8-byte keys (its lookups would match nothing)
  */
 export const ipv4Blocklist: (o: Ipv4BlocklistOptions) => Fragment = fragment(
   (label, o: Ipv4BlocklistOptions) => {
     const which = o.address ?? 'source';
     if (which !== 'source' && which !== 'destination')
       throw new XdpArgumentError('address', `${JSON.stringify(which)} is not 'source' or 'destination'`);
+    checkMapShape(o.map, 'ipv4Blocklist map', { types: [BpfMapType.LPM_TRIE], keySize: 8 });
     const c = templateCursor(o.byteOrder);
     const pass = label('pass');
     const eth = ethernet(c, c.start, { etherType: R2, miss: pass });

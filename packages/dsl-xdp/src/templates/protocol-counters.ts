@@ -18,8 +18,9 @@ import {
   returnCode,
   stx,
 } from '@ts-ebpf/dsl';
-import { XdpAction } from '@ts-ebpf/uapi';
+import { BpfMapType, XdpAction } from '@ts-ebpf/uapi';
 import { loadXdpPointers, perIpFamily, type TemplateByteOrder, templateCursor } from './common.js';
+import { checkMapShape } from './map-shape.js';
 
 /** What chose the codes this template returns, for the section's check. */
 const TEMPLATE = 'template protocolCounters';
@@ -40,9 +41,18 @@ export interface ProtocolCountersOptions extends TemplateByteOrder {
 /**
  * Counts every frame by IP protocol in an array map, then passes it. The counter is added
  * atomically, so a shared (not per-CPU) array counts correctly too.
+ * @throws XdpArgumentError when the map object says it is not an array or per-CPU array of
+ * 8-byte values with 4-byte keys and at least 257 entries (it would count nothing, or not
+ * every protocol, without a word)
  */
 export const protocolCounters: (o: ProtocolCountersOptions) => Fragment = fragment(
   (label, o: ProtocolCountersOptions) => {
+    checkMapShape(o.map, 'protocolCounters map', {
+      types: [BpfMapType.ARRAY, BpfMapType.PERCPU_ARRAY],
+      keySize: 4,
+      valueSize: 8,
+      minEntries: PROTOCOL_COUNTER_OTHER + 1,
+    });
     const c = templateCursor(o.byteOrder);
     const count = label('count');
     return [

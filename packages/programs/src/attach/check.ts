@@ -4,6 +4,7 @@ import { ElfSymbols } from '../elf-symbols.js';
 import { AttachError } from '../errors.js';
 import { progTypeLabel } from '../names.js';
 import type { Program } from '../program.js';
+import { cgroup2MountHint } from './cgroup2-mounts.js';
 
 /** How a program is named in messages: `program 'xdp_pass'`, or `the program`. */
 export function describeProgram(program: Program): string {
@@ -77,7 +78,7 @@ export function requireCgroupDir(path: string): void {
   if (type !== CGROUP2_SUPER_MAGIC)
     throw new AttachError(
       target,
-      `the directory is not on a cgroup v2 file system (file system magic 0x${type.toString(16)}); use a directory under the cgroup2 mount`,
+      `the directory is not on a cgroup v2 file system (file system magic 0x${type.toString(16)}); ${cgroup2MountHint()}`,
     );
 }
 

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import {
   BpfArgumentError,
   BpfProgType,
@@ -9,6 +9,7 @@ import {
   PerfType,
   rawTracepointOpen,
 } from '@ts-ebpf/syscall';
+import { closestName } from '@ts-ebpf/uapi';
 import { AttachError, TracepointNotFoundError } from '../errors.js';
 import { Link, noProgramSwap } from '../link.js';
 import type { Program } from '../program.js';
@@ -29,6 +30,34 @@ function checkName(what: string, value: string): void {
     `tracepoint ${what}`,
     `'${value}' is not a tracepoint ${what}: only letters, digits, '_', '.' and '-'${pathLike}`,
   );
+}
+
+/** The names in a tracefs directory, or none when it cannot be read. */
+function entries(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * The `category/event` closest to a misspelt one: the nearest event of the category when it
+ * exists, else the nearest category with the event, when one is near enough to be a misspelling.
+ */
+function nearestTracepoint(
+  events: string,
+  category: string,
+  name: string,
+  categoryExists: boolean,
+): string | undefined {
+  if (categoryExists) {
+    const event = closestName(name, entries(`${events}/${category}`));
+    return event === undefined ? undefined : `${category}/${event}`;
+  }
+  const near = closestName(category, entries(events));
+  if (near === undefined) return undefined;
+  return existsSync(`${events}/${near}/${name}`) ? `${near}/${name}` : undefined;
 }
 
 /**
@@ -52,6 +81,7 @@ export function tracepointId(category: string, name: string): number {
     throw new TracepointNotFoundError(category, name, categoryExists, {
       cause: e,
       path: categoryExists ? `${categoryDir}/${name}` : categoryDir,
+      nearest: nearestTracepoint(`${tracefs}/events`, category, name, categoryExists),
     });
   }
 }

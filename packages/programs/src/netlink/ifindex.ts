@@ -12,14 +12,18 @@ const MAX_NAME_BYTES = 15;
 export type Interface = string | number;
 
 /**
- * The ifindex of an interface name in the calling thread's network namespace (SIOCGIFINDEX).
+ * The ifindex of an interface name in the calling thread's network namespace (SIOCGIFINDEX); an
+ * ifindex given as a number is checked to exist there (SIOCGIFNAME) and returned.
  * @throws BpfArgumentError for an empty name, one over 15 bytes or with a NUL, or a bad ifindex
- * @throws InterfaceNotFoundError when the namespace has no such interface
+ * @throws InterfaceNotFoundError when the namespace has no such interface (name or ifindex)
  */
 export function ifindex(iface: Interface): number {
   if (typeof iface === 'number') {
     if (!Number.isInteger(iface) || iface <= 0 || iface > 0x7fffffff)
       throw new BpfArgumentError('interface', `ifindex ${iface} is not a positive 32-bit integer`);
+    // checked here, as a name is: the kernel's refusals of a missing ifindex (EINVAL from a
+    // link create, ENODEV from netlink) do not say which argument was wrong
+    if (ifname(iface) === undefined) throw new InterfaceNotFoundError(iface);
     return iface;
   }
   const name = new TextEncoder().encode(iface);

@@ -80,6 +80,22 @@ function u32Key(key: Uint8Array | null): number | undefined {
 }
 
 /**
+ * A lookup of `key` that found nothing (ENOENT), when that is a mistake rather than an absent
+ * key: an index at or past the end of an array, which holds every index below `maxEntries` and
+ * none above (as an update of it is refused with E2BIG). `undefined` otherwise.
+ */
+export function missingKeyError(map: FailedOn, key: Uint8Array | null): KeyOutOfRangeError | undefined {
+  if (!isArrayType(map.type)) return undefined;
+  const index = u32Key(key);
+  if (index === undefined || index < map.maxEntries) return undefined;
+  return new KeyOutOfRangeError(
+    map.label(),
+    `index ${index} is out of range: the array has ${map.maxEntries} entries (0..${map.maxEntries - 1})`,
+    new BpfSyscallError(Errno.ENOENT, { syscall: 'bpf', command: 'BPF_MAP_LOOKUP_ELEM' }),
+  );
+}
+
+/**
  * The meaning of a failed write (update, push, delete) of `fd`'s map, or `e` itself when the errno
  * says nothing more here. `key` is the encoded key that was sent (null for keyless maps and batches).
  */

@@ -34,7 +34,7 @@ import type { Codec } from './codecs/codec.js';
 import { MapFrozenError, MapTypeError } from './errors.js';
 import { clear, count, entries } from './iteration.js';
 import { codecErrorOf, infoCodecs, removedNote, specCodecs } from './map-codecs.js';
-import { createError, isFrozen, mapLabel, pinError, writeError } from './map-diagnosis.js';
+import { createError, isFrozen, mapLabel, missingKeyError, pinError, writeError } from './map-diagnosis.js';
 import { checkMapFd, openMapById, openPinnedMap } from './map-open.js';
 import type { MapSpec } from './map-spec.js';
 import { MapType, mapTypeName, Update } from './map-types.js';
@@ -342,12 +342,24 @@ export class BpfMap<K, V> implements Disposable, ClosesLater {
     if (!this.#keyless) this.writeKey(ch.keyView, 0, key);
   }
 
-  /** The value stored under `key`, or undefined when absent. `flags`: `Update.LOCK` to read under the value's spin lock. */
+  /**
+   * The value stored under `key`, or undefined when absent. `flags`: `Update.LOCK` to read under
+   * the value's spin lock.
+   * @throws KeyOutOfRangeError for an index at or past the end of an array map (every index
+   * below `maxEntries` is present; `set` refuses the others the same way)
+   */
   get(key: K, flags = 0): V | undefined {
     const ch = this.#channel ?? this.#elem();
     this.#channelKey(ch, key);
-    if (!ch.lookup(flags)) return undefined;
+    if (!ch.lookup(flags)) return this.#absent(ch);
     return this.readValue(ch.valueView, 0);
+  }
+
+  // A lookup that found nothing: undefined, or the error of an index past an array's end.
+  #absent(ch: MapElemChannel): undefined {
+    const e = missingKeyError(this.#failedOn(), this.#keyless ? null : ch.key);
+    if (e) throw e;
+    return undefined;
   }
 
   /** Stores `value` under `key`. `flags`: `Update.ANY` (default), `NOEXIST`, `EXIST`, `LOCK`. */
@@ -382,13 +394,12 @@ export class BpfMap<K, V> implements Disposable, ClosesLater {
     key: Uint8Array | null,
     flags: number,
   ) {
-    const failedOn = {
-      type: this.type,
-      maxEntries: this.maxEntries,
-      keySize: this.keySize,
-      label: () => this.label(),
-    };
-    return writeError(failedOn, fd, operation, e, key, flags);
+    return writeError(this.#failedOn(), fd, operation, e, key, flags);
+  }
+
+  // What the diagnoses of a failed call read of this map (error paths only).
+  #failedOn() {
+    return { type: this.type, maxEntries: this.maxEntries, keySize: this.keySize, label: () => this.label() };
   }
 
   /**

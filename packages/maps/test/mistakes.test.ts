@@ -33,6 +33,7 @@ import {
   MapType,
   MapTypeError,
   NotAMapError,
+  PerCpuArrayMap,
   PerfBuffer,
   PerfEventArray,
   QueueMap,
@@ -191,6 +192,24 @@ describeKernel('map mistakes (error catalog)', () => {
       },
       error: MapFullError,
       names: ["hash map 'counts'", 'is full', '2 entries'],
+    },
+    {
+      what: 'a get of an array index past maxEntries (not undefined: every array holds 0..maxEntries-1)',
+      act: () => {
+        using a = ArrayMap.create({ value: u32, maxEntries: 4, name: 'slots' });
+        a.get(4);
+      },
+      error: KeyOutOfRangeError,
+      names: ["array map 'slots'", 'index 4 is out of range', '4 entries'],
+    },
+    {
+      what: 'a get of a per-CPU array index past maxEntries',
+      act: () => {
+        using a = PerCpuArrayMap.create({ value: u32, maxEntries: 2, name: 'pc' });
+        a.get(7);
+      },
+      error: KeyOutOfRangeError,
+      names: ["percpu_array map 'pc'", 'index 7 is out of range'],
     },
     {
       what: 'a batch update of an array with an index past maxEntries',

@@ -40,7 +40,7 @@ import {
   udp,
   Vlan,
 } from '@ts-ebpf/dsl-packet';
-import type { ByteOrder } from '@ts-ebpf/uapi';
+import { type ByteOrder, byteOrderMistake } from '@ts-ebpf/uapi';
 import { FLOW_DISSECTOR_CTX, FLOW_DISSECTOR_SK_BUFF, FlowDissectorFlag, FlowKeys } from './context.js';
 import { FlowDissectorOptionError } from './errors.js';
 import { FLOW_DISSECTOR_RETURN_CODES, type FlowDissectorReturnName } from './return-codes.js';
@@ -194,9 +194,9 @@ function l4Part(order: ByteOrder, label: (n: string) => string, drop: string): F
 function dissect(options: DissectOptions): Fragment {
   // Untyped callers may give no options at all: that is a missing byte order, not a TypeError.
   const o: Partial<DissectOptions> = options ?? {};
-  const order = o.byteOrder;
-  if (order !== 'little' && order !== 'big')
-    throw new FlowDissectorOptionError('dissect byteOrder', `${String(order)} is not 'little' or 'big'`);
+  const mistake = byteOrderMistake(o.byteOrder);
+  if (mistake !== undefined) throw new FlowDissectorOptionError('dissect byteOrder', mistake);
+  const order = o.byteOrder as ByteOrder; // 'little' or 'big': checked above
   const other = o.otherProtocols ?? 'BPF_DROP';
   if (other !== 'BPF_DROP' && other !== 'BPF_FLOW_DISSECTOR_CONTINUE')
     throw new FlowDissectorOptionError(

@@ -7,7 +7,7 @@ import {
   type Register,
   setArg as setPluginArg,
 } from '@ts-ebpf/dsl';
-import { AddressFamily, type ByteOrder, IpProto } from '@ts-ebpf/uapi';
+import { AddressFamily, type ByteOrder, byteOrderMistake, IpProto } from '@ts-ebpf/uapi';
 import { SK_LOOKUP } from './context.js';
 import { SkLookupArgumentError } from './errors.js';
 import { SK_LOOKUP_CTX } from './plugin.js';
@@ -67,8 +67,8 @@ export function loadPort(which: 'local' | 'remote', dst: Register, ctx: Register
  * Throws {@link SkLookupArgumentError} naming `address` or `byteOrder` when either is not one.
  */
 export function ipv4Word(address: string, byteOrder: ByteOrder): number {
-  if (byteOrder !== 'little' && byteOrder !== 'big')
-    throw new SkLookupArgumentError('byteOrder', `${JSON.stringify(byteOrder)} is not 'little' or 'big'`);
+  const mistake = byteOrderMistake(byteOrder);
+  if (mistake !== undefined) throw new SkLookupArgumentError('byteOrder', mistake);
   const texts = address.split('.');
   if (texts.length !== 4 || texts.some((t) => !/^\d{1,3}$/.test(t) || Number(t) > 255))
     throw new SkLookupArgumentError('address', `${JSON.stringify(address)} is not a dotted IPv4 address`);

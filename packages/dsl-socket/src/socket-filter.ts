@@ -18,7 +18,7 @@ import {
   R6,
   R7,
 } from '@ts-ebpf/dsl';
-import { type ByteOrder, IpProto } from '@ts-ebpf/uapi';
+import { type ByteOrder, byteOrderMistake, IpProto } from '@ts-ebpf/uapi';
 import { SocketArgumentError } from './errors.js';
 import { SK_BUFF, type SkBuffContext } from './sk-buff.js';
 
@@ -70,8 +70,8 @@ export const SOCKET_FILTER_TEMPLATES = Object.freeze({
   etherType: fragment((label, etherType: number, byteOrder: ByteOrder): Fragment => {
     if (!Number.isInteger(etherType) || etherType < 0 || etherType > 0xffff)
       throw new SocketArgumentError('etherType', `${etherType} is not an EtherType (0–0xffff)`);
-    if (byteOrder !== 'little' && byteOrder !== 'big')
-      throw new SocketArgumentError('byteOrder', `${JSON.stringify(byteOrder)} is not 'little' or 'big'`);
+    const mistake = byteOrderMistake(byteOrder);
+    if (mistake !== undefined) throw new SocketArgumentError('byteOrder', mistake);
     return [
       ldx('w', R0, R6, SK_BUFF.fields.protocol.offset),
       jne(R0, byteOrder === 'little' ? swap16(etherType) : etherType, label('drop')),

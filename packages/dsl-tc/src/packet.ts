@@ -1,7 +1,8 @@
 import { type Fragment, R2, R7, R8, R9 } from '@ts-ebpf/dsl';
 import { loadPacketPointers, type PacketCursor, packetCursor } from '@ts-ebpf/dsl-packet';
-import type { ByteOrder } from '@ts-ebpf/uapi';
+import { type ByteOrder, byteOrderMistake } from '@ts-ebpf/uapi';
 import { TC_CTX, TC_SK_BUFF } from './context.js';
+import { TcArgumentError } from './errors.js';
 
 /** Where `data` and `data_end` are in `struct __sk_buff`, for `loadPacketPointers` of `@ts-ebpf/dsl-packet`. */
 export const SK_BUFF_PACKET_POINTERS = Object.freeze({
@@ -15,6 +16,9 @@ export const SK_BUFF_PACKET_POINTERS = Object.freeze({
  * `byteOrder`.
  */
 export function tcCursor(byteOrder: ByteOrder): PacketCursor {
+  // Checked here, where the caller's option is named: the cursor's own check names the cursor.
+  const mistake = byteOrderMistake(byteOrder);
+  if (mistake !== undefined) throw new TcArgumentError('template byteOrder', mistake);
   return packetCursor({ data: R7, end: R8, pos: R9, scratch: R2, byteOrder });
 }
 

@@ -111,6 +111,12 @@ describe('dsl-tc: plausible mistakes get typed errors that name their subject', 
       names: ['portFilter ports'],
     },
     {
+      what: 'a parsing template called without byteOrder (untyped caller): the option is named',
+      act: () => T.portFilter({ ports: [53] } as unknown as Parameters<typeof T.portFilter>[0]),
+      error: TcArgumentError,
+      names: ['template byteOrder', 'undefined is not', 'HOST_BYTE_ORDER'],
+    },
+    {
       what: 'a port out of range',
       act: () => T.portFilter({ ports: [70000], byteOrder: HOST_BYTE_ORDER }),
       error: TcArgumentError,

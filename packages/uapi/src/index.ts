@@ -9,7 +9,13 @@
 
 export { asciiText } from './ascii.js';
 export { BPF_SOCK_LAYOUT, type BpfSockField } from './bpf-sock.js';
-export { type ByteOrder, HOST_BYTE_ORDER, HOST_LITTLE_ENDIAN, isLittleEndian } from './byte-order.js';
+export {
+  type ByteOrder,
+  byteOrderMistake,
+  HOST_BYTE_ORDER,
+  HOST_LITTLE_ENDIAN,
+  isLittleEndian,
+} from './byte-order.js';
 export { describeValue } from './describe-value.js';
 export { closestName, editDistance } from './did-you-mean.js';
 export { ERRNO_NAMES, Errno, type ErrnoName, errnoName } from './errno.js';

@@ -21,7 +21,7 @@ import {
   type PacketPosition,
   packetCursor,
 } from '@ts-ebpf/dsl-packet';
-import { type ByteOrder, describeValue } from '@ts-ebpf/uapi';
+import { type ByteOrder, byteOrderMistake } from '@ts-ebpf/uapi';
 import { XDP_CTX, XDP_MD } from '../context.js';
 import { XdpArgumentError } from '../errors.js';
 
@@ -38,11 +38,8 @@ export interface TemplateByteOrder {
  */
 export function templateCursor(byteOrder: ByteOrder): PacketCursor {
   // Checked here, where the caller's option is named: the cursor's own check names the cursor.
-  if (byteOrder !== 'little' && byteOrder !== 'big')
-    throw new XdpArgumentError(
-      'template byteOrder',
-      `${describeValue(byteOrder)} is not 'little' or 'big': give the kernel's byte order (HOST_BYTE_ORDER of @ts-ebpf/uapi for this machine)`,
-    );
+  const mistake = byteOrderMistake(byteOrder);
+  if (mistake !== undefined) throw new XdpArgumentError('template byteOrder', mistake);
   return packetCursor({ data: R7, end: R8, pos: R9, scratch: R5, byteOrder });
 }
 

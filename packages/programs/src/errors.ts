@@ -17,6 +17,20 @@ export class InterfaceNotFoundError extends EbpfError {
 }
 
 /**
+ * A network namespace `inNetns` cannot enter: a path that does not exist (no `ip netns add`),
+ * or a file or fd that is not a network namespace. `cause` is the system call's error.
+ */
+export class NetnsError extends EbpfError {
+  /** The namespace given: its path, or an fd. */
+  readonly netns: string | number;
+  /** @param netns - the path or fd given; @param reason - what is wrong; @param options - the error it explains */
+  constructor(netns: string | number, reason: string, options?: ErrorOptions) {
+    super(`network namespace ${typeof netns === 'number' ? `fd ${netns}` : netns}: ${reason}`, options);
+    this.netns = netns;
+  }
+}
+
+/**
  * The kernel refused an attach and the cause is known: a program of the wrong type, a hook
  * that already has a program, a full program list, a path that is not a cgroup … The
  * message names the attach point; `cause` is the system call's error when there was one.

@@ -94,6 +94,7 @@ export {
   AttachError,
   InterfaceNotFoundError,
   IterReadError,
+  NetnsError,
   NotAProgramError,
   ProbeUnsupportedError,
   TracepointNotFoundError,

@@ -1,4 +1,5 @@
-import { close, fileOpen, O, setns } from '@ts-ebpf/syscall';
+import { BpfSyscallError, close, Errno, fileOpen, O, setns } from '@ts-ebpf/syscall';
+import { NetnsError } from './errors.js';
 
 const CLONE_NEWNET = 0x40000000;
 
@@ -14,10 +15,11 @@ export function netnsPath(name: string): string {
  * Runs `fn` with the calling thread in another network namespace, then switches back
  * (even when `fn` throws). Interface names, netfilter hooks and sockets made inside
  * `fn` belong to that namespace; bpf objects are not namespaced.
+ * @throws NetnsError for a path that does not exist, or a file or fd that is not a network namespace
  */
 export function inNetns<T>(netns: NetnsTarget, fn: () => T): T {
   // The target first: a path that cannot be opened leaves nothing open.
-  const target = typeof netns === 'number' ? netns : fileOpen(netns, O.O_RDONLY);
+  const target = typeof netns === 'number' ? netns : openNetns(netns);
   let original: number;
   try {
     original = fileOpen('/proc/thread-self/ns/net', O.O_RDONLY);
@@ -26,7 +28,7 @@ export function inNetns<T>(netns: NetnsTarget, fn: () => T): T {
     throw e;
   }
   try {
-    setns(target, CLONE_NEWNET);
+    enter(netns, target);
     try {
       return fn();
     } finally {
@@ -35,5 +37,31 @@ export function inNetns<T>(netns: NetnsTarget, fn: () => T): T {
   } finally {
     if (typeof netns !== 'number') close(target);
     close(original);
+  }
+}
+
+/** Opens the namespace file at `path`; a missing one is a NetnsError saying how to make it. */
+function openNetns(path: string): number {
+  try {
+    return fileOpen(path, O.O_RDONLY);
+  } catch (e) {
+    if (e instanceof BpfSyscallError && e.errno === Errno.ENOENT)
+      throw new NetnsError(
+        path,
+        'does not exist: create it (`ip netns add <name>` makes /var/run/netns/<name>), or give /proc/<pid>/ns/net of a process in it',
+        { cause: e },
+      );
+    throw e;
+  }
+}
+
+/** setns into `fd` (the namespace `netns` names); a file that is not a network namespace is a NetnsError. */
+function enter(netns: NetnsTarget, fd: number): void {
+  try {
+    setns(fd, CLONE_NEWNET);
+  } catch (e) {
+    if (e instanceof BpfSyscallError && e.errno === Errno.EINVAL)
+      throw new NetnsError(netns, 'is not a network namespace (setns answered EINVAL)', { cause: e });
+    throw e;
   }
 }

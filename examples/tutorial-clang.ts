@@ -11,9 +11,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadCollection } from '@ts-ebpf/elf';
-import { BpfMap, u32, u64 } from '@ts-ebpf/maps';
+import { u32, u64 } from '@ts-ebpf/maps';
 import { attachTracepoint } from '@ts-ebpf/programs';
-import { dupFd, ensureTracefs, getpid } from '@ts-ebpf/syscall';
+import { ensureTracefs, getpid } from '@ts-ebpf/syscall';
 
 // 1. Compile. -g keeps the BTF that describes the map and the globals; the multiarch
 //    include directory holds <asm/types.h>, which <linux/bpf.h> needs.
@@ -38,9 +38,9 @@ console.log('maps:', [...collection.maps.keys()].join(', '));
 console.log('global data:', [...collection.dataMaps.keys()].join(', '));
 console.log('programs:', [...collection.programs.keys()].join(', '));
 
-// 3. Name lookups. collection.map() gives the map with raw byte keys and values; for typed
-//    access, open a second handle (a duplicate fd, owned and closed by it) with codecs.
-using calls = BpfMap.fromFd(dupFd(collection.map('calls').fd), { key: u32, value: u64 });
+// 3. Name lookups. collection.map() gives the map with raw byte keys and values; with codecs,
+//    a typed view of the same map (closed with the collection).
+const calls = collection.map('calls', { key: u32, value: u64 });
 const prog = collection.program('count_getpid');
 ensureTracefs();
 

@@ -1,6 +1,7 @@
 import type { Btf } from '@ts-ebpf/btf';
 import type { LoadedBtf } from '@ts-ebpf/btf/kernel';
 import type { PluginRegistry } from '@ts-ebpf/dsl';
+import type { BpfMap, MapCodecs } from '@ts-ebpf/maps';
 import { bpfCookieSupported, type Link, type Program, type StructOps } from '@ts-ebpf/programs';
 import type { MappedMemory, PinPlace } from '@ts-ebpf/syscall';
 import { BpfProgType, closeTogether, ObjectClosedError } from '@ts-ebpf/syscall';
@@ -10,6 +11,7 @@ import type { CollectionSpec, CollectionSpecOptions, ProgramSpec } from './colle
 import { type RawMap, undoPins } from './create-maps.js';
 import { NameNotFoundError, ObjectBtfError, SectionAttachError, UsdtAttachError } from './errors.js';
 import type { KconfigData } from './kconfig.js';
+import { TypedMapViews } from './typed-maps.js';
 import { USDT_IP_MAP, USDT_SPECS_MAP, UsdtSpecTable, type UsdtTarget } from './usdt/attach.js';
 import { GlobalVariable, mapDataSection } from './variables.js';
 
@@ -72,6 +74,7 @@ export class Collection implements Disposable {
   readonly #btf: LoadedBtf | undefined;
   readonly #mappings = new Map<string, MappedMemory>();
   readonly #links: Link[] = [];
+  readonly #typed = new TypedMapViews();
   readonly #kconfig: KconfigData | undefined;
   #pins: readonly PinPlace[];
   #usdt: UsdtSpecTable | undefined;
@@ -137,11 +140,21 @@ export class Collection implements Disposable {
    * The map called `name`.
    * @throws NameNotFoundError naming the maps there are; ObjectClosedError after `close()`
    */
-  map(name: string): RawMap {
+  map(name: string): RawMap;
+  /**
+   * The map called `name` with typed keys and values: a `BpfMap` over the same kernel map (its
+   * own descriptor, closed with the collection), its codecs checked against the map's key and
+   * value sizes. Asked again with the same codec objects, the same view. `ts-ebpf gen` writes
+   * these for every map of an object.
+   * @throws NameNotFoundError naming the maps there are; CodecError naming the map when a codec
+   * does not fit it; ObjectClosedError after `close()`
+   */
+  map<K, V>(name: string, codecs: MapCodecs<K, V>): BpfMap<K, V>;
+  map<K, V>(name: string, codecs?: MapCodecs<K, V>): RawMap | BpfMap<K, V> {
     this.#requireOpen();
     const m = this.maps.get(name);
     if (!m) throw new NameNotFoundError('map', name, [...this.maps.keys()], 'the collection');
-    return m;
+    return codecs === undefined ? m : this.#typed.get(name, m, codecs);
   }
 
   /**
@@ -269,6 +282,7 @@ export class Collection implements Disposable {
     yield* this.#links.splice(0).reverse();
     yield* this.#mappings.values();
     yield* this.structOps.values();
+    yield* this.#typed.drain();
     yield* this.programs.values();
     yield* this.maps.values();
     yield* this.dataMaps.values();

@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CodecError, u32 as U32, u64 as U64 } from '@ts-ebpf/maps';
 import { Program, VerifierError } from '@ts-ebpf/programs';
 import { BpfMapType, getpid, kernelVersion } from '@ts-ebpf/syscall';
 import { describeKernel, leakedFds, openFds } from '@ts-ebpf/test-utils';
@@ -33,6 +34,25 @@ describeKernel('loadCollection', () => {
     expect(() => c.variable('limit').set(1)).toThrow(/read-only/);
     expect(() => c.map('nope')).toThrow(/no map 'nope' in the collection \(maps: counts\)/);
     expect(() => c.map('nope')).toThrow(NameNotFoundError);
+  });
+
+  it('map(name, codecs) is a typed view of the same map, made once per codecs, closed with the collection', () => {
+    const before = openFds();
+    const c = loadCollection(compileFixture('sample.bpf.c'));
+    const counts = c.map('counts', { key: U32, value: U64 });
+    for (let i = 0; i < 3; i++) c.program('on_xdp').testRun({ data: new Uint8Array(64) });
+    expect(counts.get(0)).toBe(3n); // what the program counted, typed
+    counts.set(2, 42n);
+    expect(u64(c.map('counts').get(u32(2)))).toBe(42n); // the same kernel map under the raw view
+    expect(c.map('counts', { key: U32, value: U64 })).toBe(counts); // no second descriptor
+    expect(counts.fd).not.toBe(c.map('counts').fd);
+    const fds = openFds().size;
+    expect(() => c.map('counts', { key: U64, value: U64 })).toThrow(CodecError);
+    expect(() => c.map('counts', { key: U64, value: U64 })).toThrow(/counts/);
+    expect(openFds().size).toBe(fds); // the refused view's descriptor was closed
+    c.close();
+    expect(counts.closed).toBe(true);
+    expect(leakedFds(before)).toEqual([]);
   });
 
   it('close closes every program, map, data map and the BTF, whatever was closed before', () => {

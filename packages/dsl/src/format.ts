@@ -1,5 +1,6 @@
 import { formatAtomic } from './format-atomic.js';
 import { cast, isWord, MINUS, mem, PLUS, R, raw, reg, signed, W } from './format-parts.js';
+import { calledHelper } from './helpers.js';
 import type { Instruction } from './instruction.js';
 import { KIND_OF, Kind } from './kinds.js';
 import { AluOp, Class, JmpOp, Mode, PseudoCall, PseudoLd } from './opcodes.js';
@@ -303,12 +304,24 @@ const one = new TextSink();
 /**
  * One instruction in the kernel verifier / llvm syntax, e.g. `r0 = *(u32 *)(r1 + 4)`,
  * `if r1 > 60 goto +1`, `lock *(u64 *)(r10 - 8) += r1`. Labels are not included.
+ * A helper call is `call 113`; {@link formatInstructionWithHelperName} names it.
  */
 export function formatInstruction(insn: Instruction): string {
   one.reset();
   one.reserve();
   write(one, insn);
   return one.toString();
+}
+
+/**
+ * One instruction as {@link formatInstruction} writes it, except that a helper call names its
+ * helper as the kernel's verifier log and bpftool do, keeping the id:
+ * `call bpf_probe_read_kernel#113` rather than `call 113`. A call of an id that names no known
+ * helper stays `call N`. The text parses back to the same instruction.
+ */
+export function formatInstructionWithHelperName(insn: Instruction): string {
+  const h = calledHelper(insn);
+  return h ? `call bpf_${h.name}#${insn.imm}` : formatInstruction(insn);
 }
 
 /**

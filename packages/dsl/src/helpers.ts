@@ -1,12 +1,25 @@
 import { editDistance, findHelper, HELPER_SIGNATURES } from '@ts-ebpf/uapi';
 import { AssemblyError } from './errors.js';
 import type { HelperInfo } from './helper-types.js';
+import type { Instruction } from './instruction.js';
+import { Class, JmpOp, PseudoCall } from './opcodes.js';
 
 export type { HelperInfo } from './helper-types.js';
 export { editDistance, findHelper };
 
 /** Every BPF helper with its C signature, in id order: `HELPER_SIGNATURES` of `@ts-ebpf/uapi`. */
 export const HELPERS: readonly HelperInfo[] = HELPER_SIGNATURES;
+
+/** The opcode of a call instruction (`BPF_JMP | BPF_CALL`). */
+const CALL = Class.JMP | JmpOp.CALL;
+
+/**
+ * The helper a helper call (`call 113`: a call whose source is {@link PseudoCall.HELPER})
+ * calls, or undefined for any other instruction and for an id that names no helper.
+ */
+export function calledHelper(insn: Instruction): HelperInfo | undefined {
+  return insn.code === CALL && insn.src === PseudoCall.HELPER ? findHelper(insn.imm) : undefined;
+}
 
 function bare(name: string): string {
   return name.startsWith('bpf_') ? name.slice(4) : name;

@@ -98,7 +98,7 @@ export {
 } from './control.js';
 export { type DisassembleOptions, disassemble } from './disassemble.js';
 export { AssemblyError, DisassemblyError, ParseError, TemplateError } from './errors.js';
-export { format, formatInstruction } from './format.js';
+export { format, formatInstruction, formatInstructionWithHelperName } from './format.js';
 export { findHelper, HELPERS, type HelperInfo, helper, nearestHelperName } from './helpers.js';
 export {
   type ChosenReturn,

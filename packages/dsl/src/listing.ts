@@ -1,7 +1,7 @@
 import { assemble } from './assemble.js';
 import { disassemble } from './disassemble.js';
 import { formatInstruction } from './format.js';
-import { findHelper } from './helpers.js';
+import { calledHelper } from './helpers.js';
 import type { Instruction } from './instruction.js';
 import { LD_IMM64 } from './opcodes.js';
 
@@ -45,7 +45,7 @@ export function listing(insns: readonly Instruction[]): string {
       shown = { ...decoded, label: undefined, target } as Instruction;
     }
     let text = formatInstruction(shown);
-    const h = decoded.code === 0x85 && decoded.src === 0 ? findHelper(decoded.imm) : undefined;
+    const h = calledHelper(decoded);
     if (h) text += ` // bpf_${h.name}`;
     const size = decoded.code === LD_IMM64 ? 16 : 8;
     lines.push(`${String(at).padStart(5)}: ${hex(bytes, at * 8, at * 8 + size).padEnd(47)}  ${text}`);

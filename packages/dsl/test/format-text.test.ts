@@ -28,6 +28,20 @@ describe('format output', () => {
     expect(d.formatInstruction(insn)).toBe(text);
   });
 
+  it('names a helper call as the kernel log does in formatInstructionWithHelperName only', () => {
+    const read = d.call('probe_read_kernel');
+    expect(d.formatInstruction(read)).toBe('call 113');
+    expect(d.format([read])).toBe('call 113\n');
+    const named = d.formatInstructionWithHelperName(read);
+    expect(named).toBe('call bpf_probe_read_kernel#113');
+    expect(d.parse(named)).toEqual([read]);
+    // an id no helper has, a bpf-to-bpf call and a kfunc call are not helpers: as without the option
+    for (const other of [d.call(1_000_000), d.callLocal(3), d.callKfunc(113)])
+      expect(d.formatInstructionWithHelperName(other)).toBe(d.formatInstruction(other));
+    expect(d.formatInstructionWithHelperName(d.call(1_000_000))).toBe('call 1000000');
+    expect(d.formatInstructionWithHelperName(d.mov(R0, 113))).toBe('r0 = 113');
+  });
+
   it('prints an ld_imm64 whose halves are not 32-bit integers as it is; assemble refuses it by name', () => {
     for (const [imm, imm2] of [
       [1.5, 0],

@@ -1,7 +1,7 @@
 import {
   type AssembleOptions,
   assemble,
-  formatInstruction,
+  formatInstructionWithHelperName,
   type Instruction,
   LD_IMM64,
   type MapResolver,
@@ -32,7 +32,10 @@ export interface InstructionLocation {
   readonly label?: string;
   /** Instructions after `label` (0 when the instruction itself carries it). */
   readonly labelOffset?: number;
-  /** The instruction in verifier syntax, when it came from dsl. */
+  /**
+   * The instruction in verifier syntax, when it came from dsl; a helper call names its
+   * helper as the kernel's log does (`call bpf_probe_read_kernel#113`).
+   */
   readonly text?: string;
 }
 
@@ -95,7 +98,7 @@ export function locateSlot(code: EncodedCode, slot: number): InstructionLocation
       break;
     }
   }
-  const text = formatInstruction(insn);
+  const text = formatInstructionWithHelperName(insn);
   if (labelAt < 0) return { slot, index, text };
   return { slot, index, text, label: instructions[labelAt]!.label!, labelOffset: index - labelAt };
 }

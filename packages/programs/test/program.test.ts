@@ -160,6 +160,25 @@ describeKernel('Program', () => {
     expect(helper.verifierHint).toMatch(/not available to this program type/);
   });
 
+  it('names the helper of a refused call in the failing instruction, as the kernel log does', () => {
+    // bpf_probe_read_kernel is GPL-only: the verifier refuses its call from a proprietary program
+    const insns = bpf`
+      r1 = r10
+      r1 += -8
+      r2 = 8
+      r3 = 0
+      call bpf_probe_read_kernel
+      r0 = 0
+      exit`;
+    const err = thrownBy(() =>
+      Program.load({ type: BpfProgType.TRACEPOINT, license: 'Proprietary', instructions: insns }),
+    ) as VerifierError;
+    expect(err).toBeInstanceOf(VerifierError);
+    expect(err.errorLine).toMatch(/GPL/);
+    expect(err.instruction).toMatchObject({ index: 4, text: 'call bpf_probe_read_kernel#113' });
+    expect(err.message).toContain('at instruction 4 [call bpf_probe_read_kernel#113]: ');
+  });
+
   it.each([
     [
       'a back-edge',

@@ -3,8 +3,9 @@
  * where what is read from it goes.
  * @module
  */
+import { ParseError } from './errors.js';
 import type { Instruction } from './instruction.js';
-import type { LabelMarker } from './labels.js';
+import { attachLabels, isMarker, type LabelMarker } from './labels.js';
 
 /** Blanks out block comments, keeping their newlines so line numbers stay right. */
 export function withoutBlockComments(text: string): string {
@@ -53,4 +54,26 @@ export function lineCount(text: string): number {
   let count = 1;
   for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) count++;
   return count;
+}
+
+/**
+ * The instructions and label markers parsed from `text`, with the labels attached; a label
+ * nothing follows, or a jump to one the text lacks, is a {@link ParseError} on the text's last line
+ * (a text is assembled on its own, so its last label cannot name what a program puts after it).
+ */
+export function attachTextLabels(read: readonly (Instruction | LabelMarker)[], text: string): Instruction[] {
+  const last = read.at(-1);
+  const trailing =
+    last !== undefined && isMarker(last)
+      ? `; a text cannot end at a label: end it before the label and put mark('${last.name}') after the text, on the instruction it names`
+      : '';
+  try {
+    return attachLabels(read);
+  } catch (e) {
+    throw new ParseError(
+      `${(e as Error).message}${trailing}`,
+      text.split('\n').length,
+      text.trimEnd().split('\n').at(-1) ?? '',
+    );
+  }
 }

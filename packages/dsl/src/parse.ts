@@ -3,7 +3,7 @@ import { ParseError } from './errors.js';
 import { findHelper } from './helpers.js';
 import { type Instruction, type InstructionFields, makeInstruction, withImmBits } from './instruction.js';
 import { InstructionCache } from './instruction-cache.js';
-import { attachLabels, isMarker, mark } from './labels.js';
+import { mark } from './labels.js';
 import {
   AluOp,
   AtomicOp,
@@ -17,7 +17,7 @@ import {
   Source,
 } from './opcodes.js';
 import { parseCommonStatement } from './parse-fast.js';
-import { Items, lineCount, lineStatements, withoutBlockComments } from './parse-lines.js';
+import { attachTextLabels, Items, lineCount, lineStatements, withoutBlockComments } from './parse-lines.js';
 import { IDENT, normalize, parseBig, parseNum } from './parse-operands.js';
 import { ALU_OPS, ATOMIC_OPS, ATOMIC_SYMS, JUMP_OPS, P, RHS, SIZES, SX_SIZES } from './parse-patterns.js';
 import { reg } from './registers.js';
@@ -354,22 +354,7 @@ export function parse(text: string): Instruction[] {
     start = stop + 1;
   }
   const read = items.done();
-  if (!items.labels) return read as Instruction[];
-  const last = read.at(-1);
-  // A text is assembled on its own, so its last label cannot name what a program puts after it.
-  const trailing =
-    last !== undefined && isMarker(last)
-      ? `; a text cannot end at a label: end it before the label and put mark('${last.name}') after the text, on the instruction it names`
-      : '';
-  try {
-    return attachLabels(read);
-  } catch (e) {
-    throw new ParseError(
-      `${(e as Error).message}${trailing}`,
-      text.split('\n').length,
-      text.trimEnd().split('\n').at(-1) ?? '',
-    );
-  }
+  return items.labels ? attachTextLabels(read, text) : (read as Instruction[]);
 }
 
 /**

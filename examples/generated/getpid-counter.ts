@@ -8,9 +8,8 @@ import {
   loadCollection,
   NameNotFoundError,
 } from '@ts-ebpf/elf';
-import { BpfMap, type Codec, decode, encode, type MapCodecs, u32, u64 } from '@ts-ebpf/maps';
+import { type BpfMap, type Codec, decode, encode, u32, u64 } from '@ts-ebpf/maps';
 import type { Link, Program } from '@ts-ebpf/programs';
-import { dupFd } from '@ts-ebpf/syscall';
 import { type ByteOrder, HOST_BYTE_ORDER } from '@ts-ebpf/uapi';
 
 /** The object's bytes, read from './getpid-counter.bpf.o' beside this module. */
@@ -101,7 +100,7 @@ function encodeConstants(values: GetpidCounterConstants): Record<string, Uint8Ar
 
 /**
  * The object loaded: its maps, programs and variables, typed. `close()` (or `using`) closes the
- * typed map views and the collection (every map, program and link).
+ * collection (every map and its typed views, every program and link).
  */
 export class GetpidCounter implements Disposable {
   /** The loaded collection (every map, program and link; attach through it or {@link GetpidCounter.attach}). */
@@ -114,7 +113,6 @@ export class GetpidCounter implements Disposable {
   readonly structOps: GetpidCounterStructOps;
   /** The global variables. */
   readonly variables: GetpidCounterVariables;
-  readonly #views: BpfMap<unknown, unknown>[] = [];
 
   /**
    * Loads the object: creates its maps, sets `options.constants`, loads its programs.
@@ -136,19 +134,9 @@ export class GetpidCounter implements Disposable {
 
   private constructor(collection: Collection) {
     this.collection = collection;
-    const typed = <K, V>(name: string, codecs: MapCodecs<K, V>): BpfMap<K, V> => {
-      const view = BpfMap.fromFd(dupFd(collection.map(name).fd), codecs);
-      this.#views.push(view as unknown as BpfMap<unknown, unknown>);
-      return view;
+    this.maps = {
+      calls: collection.map('calls', { key: u32, value: u64 }),
     };
-    try {
-      this.maps = {
-        calls: typed('calls', { key: u32, value: u64 }),
-      };
-    } catch (e) {
-      this.close();
-      throw e;
-    }
     this.programs = {
       get count_getpid(): Program {
         return collection.program('count_getpid');
@@ -167,9 +155,8 @@ export class GetpidCounter implements Disposable {
     return this.collection.attach(targets, names);
   }
 
-  /** Closes the typed map views and the collection; idempotent. */
+  /** Closes the collection (its maps and their typed views, its programs and links); idempotent. */
   close(): void {
-    for (const view of this.#views.splice(0)) view.close();
     this.collection.close();
   }
 

@@ -1,6 +1,6 @@
 import { type BtfType, type CompositeType, memberBits, resolveType } from '@ts-ebpf/btf';
 import { UnsupportedTypeError } from './errors.js';
-import { ifStatement, list } from './format.js';
+import { byteCount, ifStatement, list } from './format.js';
 import { access, pascalCase, propertyKey, quote } from './names.js';
 import type { TypeLookup } from './types.js';
 
@@ -82,12 +82,11 @@ function member(
   }
   const hint = m.name ? `${owner.name}${pascalCase(m.name)}` : `${owner.name}Anon${index}`;
   const typed = lookup.typeOf(m.type, where, hint);
-  const size = typed.size === 1 ? '1 byte' : `${typed.size} bytes`;
   const note = typed.note ? `; ${typed.note}` : '';
   const field = access('f', key);
   return {
     key,
-    declaration: `  /** \`${typed.c} ${m.name || '(anonymous)'}\`: byte ${at}, ${size}${note}. */\n  ${propertyKey(key)}: ${typed.ts};`,
+    declaration: `  /** \`${typed.c} ${m.name || '(anonymous)'}\`: byte ${at}, ${byteCount(typed.size)}${note}. */\n  ${propertyKey(key)}: ${typed.ts};`,
     read: (indent) => list(indent, `${propertyKey(key)}: ${field}.read(`, ['d', offset, 'order'], '),'),
     write: (indent, value) => list(indent, `${field}.write(`, ['d', offset, value, path, 'order'], ');'),
     codec: typed.codec,
@@ -153,8 +152,8 @@ export function emitComposite(lookup: TypeLookup, t: CompositeType, names: Compo
     ].join('\n');
   }
   const doc = union
-    ? `\`${names.c}\` (${t.size} bytes): reading gives every member's view of the bytes; writing takes one member (or several that agree).`
-    : `\`${names.c}\` (${t.size} bytes).`;
+    ? `\`${names.c}\` (${byteCount(t.size)}): reading gives every member's view of the bytes; writing takes one member (or several that agree).`
+    : `\`${names.c}\` (${byteCount(t.size)}).`;
   const declaration = members.map((m) => m.declaration.replace(/: ([^:]*);$/, `${optional}: $1;`)).join('\n');
   // Bitfields are read and written in place: a struct of bitfields only has no table of codecs.
   const fields = table === '' ? '' : `\n  const f = {\n${table}\n  } as const;`;
@@ -162,7 +161,7 @@ export function emitComposite(lookup: TypeLookup, t: CompositeType, names: Compo
   return `/** ${doc} */
 export interface ${names.name} ${body}
 
-/** Codec of {@link ${names.name}}: \`${names.c}\`, ${t.size} bytes, aligned to ${names.align}. */
+/** Codec of {@link ${names.name}}: \`${names.c}\`, ${byteCount(t.size)}, aligned to ${names.align}. */
 export const ${names.codec}: Codec<${names.name}> = (() => {
 ${keys}${fields}
   ${union ? `const codec: Codec<${names.name}> = {` : 'return {'}

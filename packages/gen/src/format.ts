@@ -26,3 +26,8 @@ export function ifStatement(
   if (one.length <= LINE_WIDTH && !one.includes('\n')) return one;
   return `${indent}${keyword} (${condition})\n${statement(`${indent}  `)}`;
 }
+
+/** `n` bytes in words for a generated comment: `1 byte`, `4 bytes`. */
+export function byteCount(n: number): string {
+  return n === 1 ? '1 byte' : `${n} bytes`;
+}

@@ -52,7 +52,6 @@ const FIXED_NAMES = [
   'CollectionOptions',
   'HOST_BYTE_ORDER',
   'Link',
-  'MapCodecs',
   'NameNotFoundError',
   'OBJECT_BASE64',
   'OBJECT_BYTE_ORDER',
@@ -67,7 +66,6 @@ const FIXED_NAMES = [
   'checkStruct',
   'decode',
   'decodeBase64',
-  'dupFd',
   'encode',
   'encodeConstants',
   'globalVariable',
@@ -110,7 +108,8 @@ const BASE64_LINE = 100;
  * generated comment says so. The output depends only on the object and the options.
  *
  * The generated module imports only public `@ts-ebpf` packages (`elf`, `maps`, `programs`,
- * `syscall`, `uapi`).
+ * `uapi`). Its typed maps are the collection's own typed views (`collection.map(name, codecs)`),
+ * closed with it.
  * @param objectBytes - the object's bytes (any Uint8Array; only read)
  * @throws ElfError (from `@ts-ebpf/elf`) for an object that is not a BPF ELF object
  * @throws GenError for an object without BTF (compile with `clang -g`)
@@ -154,7 +153,7 @@ export function generateBindings(objectBytes: Uint8Array, options: GenerateOptio
   // rest follows from what the object has. Nothing is imported or defined that is not used.
   const codecText = [...helpers, ...declarations].join('\n');
   const uses = {
-    typedMaps: model.maps.some((m) => m.typed !== undefined),
+    bpfMaps: model.maps.some((m) => m.typed !== undefined && m.typed.wrapper === undefined),
     rawMaps: model.maps.some((m) => m.typed === undefined),
     structOps: model.structOps.length > 0,
     variables: model.variables.length > 0,
@@ -186,8 +185,8 @@ const OBJECT_BYTE_ORDER: ByteOrder = '${spec.byteOrder}';`);
 
 /** What a generated module uses of the common imports and definitions. */
 interface Uses {
-  /** A map typed by codecs (the `typed` view maker: MapCodecs, dupFd). */
-  readonly typedMaps: boolean;
+  /** A map typed by codecs as a plain `BpfMap` (not wrapped as a QueueMap or BloomFilter). */
+  readonly bpfMaps: boolean;
   /** A map left raw (RawMap). */
   readonly rawMaps: boolean;
   /** A struct_ops map (StructOps). */
@@ -214,12 +213,11 @@ function imports(maps: string[], embed: boolean, uses: Uses): string {
     ...(uses.rawMaps ? ['type RawMap'] : []),
   ];
   const fromMaps = [
-    'BpfMap',
+    ...(uses.bpfMaps ? ['type BpfMap'] : []),
     ...(uses.codec || uses.variables ? ['type Codec'] : []),
     ...(uses.codecError ? ['CodecError'] : []),
     ...(uses.variables ? ['decode'] : []),
     ...(uses.variables || uses.constants ? ['encode'] : []),
-    ...(uses.typedMaps ? ['type MapCodecs'] : []),
     ...maps,
   ];
   const fromUapi = [
@@ -231,7 +229,6 @@ function imports(maps: string[], embed: boolean, uses: Uses): string {
     list('', 'import { ', sortSpecifiers(elf), " } from '@ts-ebpf/elf';"),
     list('', 'import { ', sortSpecifiers(fromMaps), " } from '@ts-ebpf/maps';"),
     `import type { Link, Program${uses.structOps ? ', StructOps' : ''} } from '@ts-ebpf/programs';`,
-    ...(uses.typedMaps ? [`import { dupFd } from '@ts-ebpf/syscall';`] : []),
     ...(fromUapi.length === 0
       ? []
       : [
@@ -401,25 +398,17 @@ function structOpsMap(c: Collection, name: string): StructOps {
   return ops;
 }`;
 
-/** The maker of typed map views, in the constructor of a module with typed maps. */
-const TYPED_VIEW = `    const typed = <K, V>(name: string, codecs: MapCodecs<K, V>): BpfMap<K, V> => {
-      const view = BpfMap.fromFd(dupFd(collection.map(name).fd), codecs);
-      this.#views.push(view as unknown as BpfMap<unknown, unknown>);
-      return view;
-    };
-`;
-
 function classText(api: Api, model: ObjectModel): string {
   const maps = model.maps.map((m) => {
-    if (!m.typed) return `        ${propertyKey(m.name)}: collection.map(${quote(m.name)}),`;
+    if (!m.typed) return `      ${propertyKey(m.name)}: collection.map(${quote(m.name)}),`;
     if (m.typed.wrapper) {
-      const head = `${propertyKey(m.name)}: ${m.typed.wrapper}.wrap(typed<never, ${m.typed.value.ts}>(${quote(m.name)}, { `;
-      return list('        ', head, [`value: ${m.typed.value.codec}`], ' })),');
+      const head = `${propertyKey(m.name)}: ${m.typed.wrapper}.wrap(collection.map<never, ${m.typed.value.ts}>(${quote(m.name)}, { `;
+      return list('      ', head, [`value: ${m.typed.value.codec}`], ' })),');
     }
     const value = m.typed.perCpu ? `perCpu(${m.typed.value.codec})` : m.typed.value.codec;
-    const head = `${propertyKey(m.name)}: typed(${quote(m.name)}, { `;
+    const head = `${propertyKey(m.name)}: collection.map(${quote(m.name)}, { `;
     const key = m.typed.key ? [`key: ${m.typed.key.codec}`] : [];
-    return list('        ', head, [...key, `value: ${value}`], ' }),');
+    return list('      ', head, [...key, `value: ${value}`], ' }),');
   });
   const programs = model.programs.map(
     (p) =>
@@ -441,7 +430,7 @@ function classText(api: Api, model: ObjectModel): string {
     lines.length > 0 ? `{\n${lines.join('\n')}\n${indent}}` : '{}';
   return `/**
  * The object loaded: its maps, programs and variables, typed. \`close()\` (or \`using\`) closes the
- * typed map views and the collection (every map, program and link).
+ * collection (every map and its typed views, every program and link).
  */
 export class ${api.cls} implements Disposable {
   /** The loaded collection (every map, program and link; attach through it or {@link ${api.cls}.attach}). */
@@ -454,7 +443,6 @@ export class ${api.cls} implements Disposable {
   readonly structOps: ${api.structOps};
   /** The global variables. */
   readonly variables: ${api.variables};
-  readonly #views: BpfMap<unknown, unknown>[] = [];
 
   /**
    * Loads the object: creates its maps, sets \`options.constants\`, loads its programs.
@@ -473,12 +461,7 @@ ${list('    ', `const collection = loadCollection(${api.object}(), { `, ['...res
 
   private constructor(collection: Collection) {
     this.collection = collection;
-${model.maps.some((m) => m.typed) ? TYPED_VIEW : ''}    try {
-      this.maps = ${block(maps, '      ')};
-    } catch (e) {
-      this.close();
-      throw e;
-    }
+    this.maps = ${block(maps)};
     this.programs = ${block(programs)};
     this.structOps = ${block(structOps)};
     this.variables = ${block(variables)};
@@ -489,9 +472,8 @@ ${model.maps.some((m) => m.typed) ? TYPED_VIEW : ''}    try {
     return this.collection.attach(targets, names);
   }
 
-  /** Closes the typed map views and the collection; idempotent. */
+  /** Closes the collection (its maps and their typed views, its programs and links); idempotent. */
   close(): void {
-    for (const view of this.#views.splice(0)) view.close();
     this.collection.close();
   }
 

@@ -2,6 +2,7 @@ import { copyFileSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadCollectionSpec, NameNotFoundError } from '@ts-ebpf/elf';
 import { CodecError, decode, encode } from '@ts-ebpf/maps';
+import { ObjectClosedError } from '@ts-ebpf/syscall';
 import { describeKernel } from '@ts-ebpf/test-utils';
 import { HOST_BYTE_ORDER } from '@ts-ebpf/uapi';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -183,6 +184,22 @@ describeKernel('generated modules', () => {
       leftInQueue: undefined,
       leftInStack: undefined,
     });
+  });
+
+  it("the typed maps are the collection's typed views: closing the collection closes them, wrapped or not", async () => {
+    const { Maps } = await import(join(ws.dir, 'corpus/maps.ts'));
+    const m = Maps.load({ constants: { target_pid: process.pid }, pinRoot });
+    try {
+      m.maps.m_hash.set(1, 5n);
+      m.maps.m_queue.push(7);
+      expect([m.maps.m_hash.get(1), m.maps.m_queue.peek()]).toEqual([5n, 7]);
+      m.collection.close();
+      expect(() => m.maps.m_hash.get(1)).toThrow(ObjectClosedError);
+      expect(() => m.maps.m_queue.peek()).toThrow(ObjectClosedError);
+      expect(() => m.maps.m_bloom.has(1)).toThrow(ObjectClosedError);
+    } finally {
+      m.close();
+    }
   });
 
   it('the rest of the elf corpus: each module loads; values read as C initialised or wrote them', async () => {

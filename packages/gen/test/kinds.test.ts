@@ -71,6 +71,9 @@ describeKernel('generated modules: C types beyond the shapes fixture', () => {
   it('packed keys, enums of each sign and width, floats, 3-D arrays, custom sections round-trip', async () => {
     expect(layoutsModule).toContain('/** `u32 id`: byte 1, 4 bytes. */');
     expect(layoutsModule).toContain("name: 'struct packed_key',\n    size: 13,\n    align: 1,");
+    // a struct of one byte is "1 byte", in its comment and its codec's
+    expect(layoutsModule).toContain('/** `struct one_byte` (1 byte). */');
+    expect(layoutsModule).toContain('`struct one_byte`, 1 byte, aligned to 1. */');
     const { run } = await import(join(ws.dir, 'use-layouts.ts'));
     expect(run()).toEqual({
       retval: 4242, // C found the packed key user space wrote

@@ -306,6 +306,7 @@ describeKernel('corpus: clang-compiled objects loaded, attached and run', () => 
     it('a collection whose link fails to close still closes everything else', async () => {
       const c = loadCollection(objects.get('net')!, { programs: ['socket_count'] });
       const sockmap = c.map('sock_map');
+      const program = c.program('socket_count');
       await withTcpPair(async (_client, peer) => {
         const [link] = c.attach({ socket: socketFd(peer) }, ['socket_count']);
         const detach = link!.close.bind(link);
@@ -317,7 +318,7 @@ describeKernel('corpus: clang-compiled objects loaded, attached and run', () => 
       // one link fails to close, yet the maps and programs are closed and the error surfaces
       expect(() => c.close()).toThrow('detach failed');
       expect(sockmap.closed).toBe(true);
-      expect(c.program('socket_count').closed).toBe(true);
+      expect(program.closed).toBe(true);
     });
 
     it('sk_msg and sk_skb run on sockets in a sockmap', async () => {

@@ -129,7 +129,10 @@ export class Attr {
     if (!bytes || !inputIsCopied(bytes.byteLength)) return this.ptr(offset, bytes);
     const at = this.take(bytes.byteLength);
     const arena = this.arena!;
-    arena.bytes.set(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), at);
+    // A Uint8Array (every caller's but fdArray's) is copied as it is: no view made per input.
+    const view =
+      bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    arena.bytes.set(view, at);
     return this.writeAddress(offset, arena.address + at);
   }
 

@@ -357,7 +357,7 @@ export class BpfMap<K, V> implements Disposable, ClosesLater {
 
   // A lookup that found nothing: undefined, or the error of an index past an array's end.
   #absent(ch: MapElemChannel): undefined {
-    const e = missingKeyError(this.#failedOn(), this.#keyless ? null : ch.key);
+    const e = missingKeyError(this, this.#keyless ? null : ch.key);
     if (e) throw e;
     return undefined;
   }
@@ -394,12 +394,7 @@ export class BpfMap<K, V> implements Disposable, ClosesLater {
     key: Uint8Array | null,
     flags: number,
   ) {
-    return writeError(this.#failedOn(), fd, operation, e, key, flags);
-  }
-
-  // What the diagnoses of a failed call read of this map (error paths only).
-  #failedOn() {
-    return { type: this.type, maxEntries: this.maxEntries, keySize: this.keySize, label: () => this.label() };
+    return writeError(this, fd, operation, e, key, flags);
   }
 
   /**

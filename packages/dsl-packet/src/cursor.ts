@@ -17,7 +17,7 @@ import {
   returnCode,
   rsh,
 } from '@ts-ebpf/dsl';
-import type { ByteOrder } from '@ts-ebpf/uapi';
+import { type ByteOrder, byteOrderMistake } from '@ts-ebpf/uapi';
 import { PacketDslError } from './errors.js';
 
 /**
@@ -96,10 +96,8 @@ export function packetCursor(options: PacketCursorOptions): PacketCursor {
       );
     seen.set(r.num, role);
   }
-  if (options.byteOrder !== 'little' && options.byteOrder !== 'big')
-    throw new PacketDslError(
-      `packet cursor option 'byteOrder' must be 'little' or 'big', not ${String(options.byteOrder)}`,
-    );
+  const mistake = byteOrderMistake(options.byteOrder);
+  if (mistake !== undefined) throw new PacketDslError(`packet cursor option 'byteOrder': ${mistake}`);
   return Object.freeze({ ...options, start: Object.freeze({ base: options.data, offset: 0 }) });
 }
 

@@ -1,4 +1,3 @@
-import { statfsSync } from 'node:fs';
 import {
   BpfAttachType,
   BpfProgType,
@@ -10,7 +9,7 @@ import {
 import { AttachError } from '../errors.js';
 import { Link } from '../link.js';
 import { attachTypeLabel } from '../names.js';
-import type { NetnsTarget } from '../netns.js';
+import { type NetnsTarget, NOT_A_NETNS, nsFileProblem } from '../netns.js';
 import type { Program } from '../program.js';
 import { requireAttachTypeFits } from './attach-type-owner.js';
 import { isErrno, requireAttachType, requireProgramType } from './check.js';
@@ -25,32 +24,15 @@ const NETNS_ATTACH_PROGRAM: ReadonlyMap<number, number> = new Map(
   [...NETNS_ATTACH].map(([prog, attach]) => [attach, prog]),
 );
 
-const NSFS_MAGIC = 0x6e736673;
-
-/**
- * Refuses, before the kernel is asked, a path that is no namespace file (a netns is a file on
- * nsfs: `/proc/<pid>/ns/net`, or a bind mount of one such as `/var/run/netns/<name>`).
- */
+/** Refuses, before the kernel is asked, a path that is no namespace file ({@link nsFileProblem}). */
 function requireNsFile(path: string, where: string): void {
-  let type: number;
-  try {
-    type = statfsSync(path).type;
-  } catch (e) {
-    throw new AttachError(where, 'the path does not exist', { cause: e });
-  }
-  if (type !== NSFS_MAGIC)
-    throw new AttachError(
-      where,
-      `the path is not a namespace file (file system magic 0x${type.toString(16)}, not nsfs); give /proc/<pid>/ns/net or a bind mount of one such as /var/run/netns/<name>`,
-    );
+  const problem = nsFileProblem(path);
+  if (problem) throw new AttachError(where, problem.reason, problem.options);
 }
 
 /** Gives the kernel's refusal its cause where the errno tells it. */
 function explainNetnsAttach(e: unknown, where: string, attachType: number): unknown {
-  if (isErrno(e, 'EINVAL'))
-    return new AttachError(where, 'the file is not a network namespace (another kind of namespace?)', {
-      cause: e,
-    });
+  if (isErrno(e, 'EINVAL')) return new AttachError(where, NOT_A_NETNS, { cause: e });
   if (isErrno(e, 'EEXIST', 'E2BIG'))
     return new AttachError(
       where,

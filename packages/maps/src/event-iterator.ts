@@ -1,25 +1,5 @@
-import type { ConsumeEvents, EventSource } from './event-stream.js';
-import { type IteratorWakeups, NONE, WaitingIterator } from './waiting-iterator.js';
-
-// The value the last decode delivered, stored by one callback shared by every take (a decode
-// is synchronous, and its value is taken at once): the drain's copy inlines one function for
-// good. A callback made per iterator (a closure, or a method bound to it) is embedded weakly in
-// the optimized drain, which is thrown away when a GC collects a finished iterator's callback:
-// twice the time a step with an iterator made per drain.
-let delivered: unknown;
-const deliver = (event: unknown): void => {
-  delivered = event;
-};
-
-/** @internal A one-record take made of a drain: the drain run with a limit of one. */
-export function takeOneOf<T>(decode: ConsumeEvents<T>): () => T | typeof NONE {
-  return () => {
-    if (decode(deliver, 1) !== 1) return NONE;
-    const value = delivered as T;
-    delivered = undefined;
-    return value;
-  };
-}
+import type { EventSource } from './event-stream.js';
+import { type IteratorWakeups, type NONE, WaitingIterator } from './waiting-iterator.js';
 
 /**
  * @internal `for await` over decoded events: each step takes the next ready record, decoded in

@@ -40,9 +40,6 @@ export interface EventSource {
   readonly closed: boolean;
 }
 
-/** @internal Decodes and delivers at most `limit` ready records into `cb`; @returns how many. */
-export type ConsumeEvents<T> = (cb: (event: T) => void, limit: number) => number;
-
 /** @internal The reader's wake-ups, as its RecordStream offers them: an iterator's, and subscriptions. */
 export interface EventWakeups extends IteratorWakeups {
   /** Runs `drain` on every wake-up; it returns true when it left ready records for the next turn. */

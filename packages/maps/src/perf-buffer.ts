@@ -17,7 +17,7 @@ import {
 import { describeValue, HOST_LITTLE_ENDIAN } from '@ts-ebpf/uapi';
 import type { Codec } from './codecs/codec.js';
 import { ReaderClosedError } from './errors.js';
-import { EventIterator, takeOneOf } from './event-iterator.js';
+import { EventIterator } from './event-iterator.js';
 import {
   checkEventCodec,
   type DrainStop,
@@ -29,6 +29,7 @@ import {
 } from './event-stream.js';
 import { mapOfType } from './map-open.js';
 import { MapType } from './map-types.js';
+import { perfEventTake } from './perf-event-take.js';
 import { type PerfDrainReader, type PerfEventDrain, type PerfRing, perfEventDrain } from './perf-events.js';
 import { defaultPoller, type Poller } from './poller.js';
 import type { ReaderStats } from './reader-types.js';
@@ -123,6 +124,8 @@ export class PerfBuffer
         this.stats.discarded += count;
         this.emit('lost', count, cpu);
       },
+      rings: this.#rings,
+      current: 0,
     };
     const online = onlineCpus();
     const cpus = o.cpus ?? online;
@@ -180,6 +183,7 @@ export class PerfBuffer
       view: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength),
       meta: new Uint32Array(bytes.buffer, bytes.byteOffset + HEAD, 4),
       tail: 0,
+      head: 0,
     });
     // u32 key and value in the host's order (typed arrays are)
     const key = new Uint8Array(new Uint32Array([cpu]).buffer);
@@ -271,13 +275,7 @@ export class PerfBuffer
   events<T>(codec: Codec<T>, options: EventOptions = {}): AsyncIterableIterator<T> {
     if (this.#closed) throw new ReaderClosedError(this.#name, 'open a new one with PerfBuffer.open(map)');
     checkEventCodec(codec, this.#name);
-    const drain = perfEventDrain(this.#events, codec, DrainForm.iterator);
-    return new EventIterator(
-      this,
-      this.#stream,
-      takeOneOf((cb, limit) => this.#drain(drain, cb, limit, undefined)),
-      options.signal,
-    );
+    return new EventIterator(this, this.#stream, perfEventTake(this.#events, codec), options.signal);
   }
 
   /**

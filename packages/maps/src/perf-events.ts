@@ -18,6 +18,8 @@ export interface PerfRing {
   readonly meta: Uint32Array;
   /** The tail position read so far (written to `meta` at the end of each drain). */
   tail: number;
+  /** The head position the one-sample take last read (see perf-event-take.ts). */
+  head: number;
 }
 
 /**
@@ -37,6 +39,9 @@ export interface PerfDrainReader {
   unwrap(r: PerfRing, start: number, len: number): DataView;
   /** Reports `count` samples the kernel lost on `cpu`. */
   lost(count: number, cpu: number): void;
+  /** Every CPU's ring, and the one the one-sample take reads (see perf-event-take.ts). */
+  readonly rings: readonly PerfRing[];
+  current: number;
 }
 
 /** Delivers at most `limit` samples of one CPU's ring to `cb`, stopping once `until` closed. */
@@ -64,8 +69,8 @@ export function perfEventDrain<T>(
   return (r, cb, limit, until) => drain(reader, r, codec, cb, limit, until, HELPERS);
 }
 
-/** What the drain uses from its module, handed in: the drain has no free variables. */
-const HELPERS = {
+/** @internal What the drain (and the take) use from this module, handed in: they have no free variables. */
+export const HELPERS = {
   LE: HOST_LITTLE_ENDIAN,
   ORDER: HOST_BYTE_ORDER,
   SAMPLE: PerfRecord.SAMPLE,

@@ -62,8 +62,11 @@ export function commitPosition(ring: EventRing, pos: number): void {
   writePosition(ring.consPos, 0, pos);
 }
 
-/** @internal Which reader form runs a drain: each form gets its own copy per codec (its own callbacks). */
-export const DrainForm = { consume: 0, iterator: 1, subscription: 2 } as const;
+/**
+ * @internal Which reader form runs a drain: each form gets its own copy per codec (its own
+ * callbacks). `for await` steps take one record each, through a take of their own.
+ */
+export const DrainForm = { consume: 0, subscription: 1 } as const;
 /** @internal One of {@link DrainForm}'s values. */
 export type DrainForm = (typeof DrainForm)[keyof typeof DrainForm];
 

@@ -13,6 +13,7 @@ import {
   u64,
   u64AsNumber,
 } from '../src/index.js';
+import { takePerfEventWith } from '../src/perf-event-take.js';
 import { drainPerfRingWith } from '../src/perf-events.js';
 import { drainRingEventsWith, takeRingEventWith } from '../src/ring-events.js';
 import { perfWithProducer, ringWithProducer, run } from './programs.js';
@@ -84,7 +85,7 @@ function freeNames(fn: (...args: never[]) => unknown): { free: Set<string>; nest
 const GLOBALS = new Set(['Number', 'Uint8Array', 'undefined']);
 
 it('the copied drains read nothing but their parameters and standard globals, and nest no function', () => {
-  for (const drain of [drainRingEventsWith, takeRingEventWith, drainPerfRingWith]) {
+  for (const drain of [drainRingEventsWith, takeRingEventWith, drainPerfRingWith, takePerfEventWith]) {
     const { free, nested } = freeNames(drain);
     expect(
       [...free].filter((n) => !GLOBALS.has(n)),

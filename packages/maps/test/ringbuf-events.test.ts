@@ -1,5 +1,13 @@
 import { getEventListeners } from 'node:events';
-import { BpfArgumentError } from '@ts-ebpf/syscall';
+import {
+  BpfArgumentError,
+  BpfProgType,
+  BpfTestRunFlag,
+  close,
+  onlineCpus,
+  progLoad,
+  progTestRun,
+} from '@ts-ebpf/syscall';
 import { describeKernel, thrownBy } from '@ts-ebpf/test-utils';
 import { afterAll, expect, it } from 'vitest';
 import {
@@ -18,7 +26,7 @@ import {
   u32,
   u64,
 } from '../src/index.js';
-import { perfWithProducer, ringWithProducer, run, runLater } from './programs.js';
+import { counters, outputProgram, perfWithProducer, ringWithProducer, run, runLater } from './programs.js';
 
 afterAll(() => expect(defaultPoller().size).toBe(0));
 
@@ -538,6 +546,52 @@ describeKernel('PerfBuffer decoded events', () => {
     expect(sorted(delivered)).toEqual(upTo(8, 340));
   });
 
+  it("for await over events(codec) reads every CPU's ring in turn, through wraps and lost samples", async () => {
+    // A raw tracepoint producer runs on the CPU test-run names: samples in two CPUs' rings.
+    const cpus = onlineCpus().slice(0, 2);
+    using p = perfWithProducer(24);
+    const cnt = counters();
+    const prog = progLoad({
+      progType: BpfProgType.RAW_TRACEPOINT,
+      insns: outputProgram('perf', p.map.fd, cnt.fd, 24),
+    });
+    const runOn = (cpu: number, n: number) => {
+      for (let i = 0; i < n; i++) progTestRun({ progFd: prog, flags: BpfTestRunFlag.RUN_ON_CPU, cpu });
+    };
+    try {
+      // one page a CPU: 40 bytes a sample, 102 fit; 4 rounds of 60 a CPU wrap each ring twice
+      using perf = PerfBuffer.open(p.map, { pages: 1, cpus });
+      const lost: number[] = [];
+      perf.on('lost', (count, cpu) => lost.push(count, cpu));
+      const seen: number[] = [];
+      for (let round = 1; round <= 4; round++) {
+        for (const cpu of cpus) runOn(cpu, 60);
+        for await (const ev of perf.events(output))
+          if (seen.push(checkOutput(ev)) === 60 * cpus.length * round) break;
+      }
+      expect(sorted(seen)).toEqual(upTo(240 * cpus.length));
+      expect(perf.pending).toBe(false);
+      // more than a ring holds: the rest is lost, and reported (by the next sample's LOST record)
+      // by the iteration's steps
+      for (const cpu of cpus) runOn(cpu, 150);
+      const after: number[] = [];
+      for await (const ev of perf.events(output)) if (after.push(checkOutput(ev)) > 0 && !perf.pending) break;
+      expect(lost).toEqual([]);
+      for (const cpu of cpus) runOn(cpu, 1);
+      const kept = after.length;
+      for await (const ev of perf.events(output))
+        if (after.push(checkOutput(ev)) === kept + cpus.length) break;
+      const dropped = lost.filter((_, i) => i % 2 === 0).reduce((a, b) => a + b, 0);
+      expect(lost.filter((_, i) => i % 2 === 1).sort()).toEqual(cpus);
+      expect(dropped).toBeGreaterThan(0);
+      expect(after.length + dropped).toBe(151 * cpus.length);
+      expect(perf.stats).toMatchObject({ records: 240 * cpus.length + after.length, discarded: dropped });
+    } finally {
+      close(prog);
+      cnt.close();
+    }
+  });
+
   it('onEvent drains samples left after a turn on the next turns, without a new wake-up', async () => {
     using p = perfWithProducer(24);
     const { map, prog } = p;
@@ -579,6 +633,15 @@ describeKernel('PerfBuffer decoded events', () => {
     run(prog, 1);
     // an 8-byte sample is padded to 12: shorter than 24
     expect(() => perf.consumeEvents(output, () => {})).toThrow(CodecError);
+    expect(perf.pending).toBe(false);
+    // so is a step of events(codec): the sample is consumed, the next step decodes what follows
+    run(prog, 2);
+    const stepped = perf.events(output);
+    await expect(stepped.next()).rejects.toThrow(
+      /^perf buffer reader of .*: struct: a 12-byte record is shorter/,
+    );
+    expect(perf.pending).toBe(true);
+    await expect(perf.events(output).next()).rejects.toThrow(CodecError);
     expect(perf.pending).toBe(false);
     // onEvent's onError takes them, the subscription going on
     const refused: unknown[] = [];

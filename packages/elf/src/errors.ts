@@ -172,7 +172,9 @@ export class VariableValueError extends EbpfError {
 /**
  * The verifier rejected a program of a collection: the kernel's {@link VerifierError} (kept as
  * `cause`), with the program's full name and, when a CO-RE relocation could not be satisfied,
- * which one and why.
+ * which one and why. Its `instruction` has the failing instruction's text, and when the object
+ * has BTF (clang `-g`), the function its func_info places it in and the C source line its
+ * line_info gives (`instruction.source`: file, line, column and the line's text).
  */
 export class CollectionVerifierError extends VerifierError {
   /** Why a CO-RE relocation of the program failed, when that is what the verifier hit. */

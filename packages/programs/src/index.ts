@@ -127,6 +127,7 @@ export {
   type TestRunOptions,
   type TestRunResult,
 } from './program.js';
+export type { ExtInfoLocation, SourceLocation } from './source-location.js';
 export {
   attachStructOps,
   StructOps,

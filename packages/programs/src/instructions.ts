@@ -1,6 +1,7 @@
 import {
   type AssembleOptions,
   assemble,
+  disassemble,
   formatInstructionWithHelperName,
   type Instruction,
   LD_IMM64,
@@ -8,6 +9,7 @@ import {
 } from '@ts-ebpf/dsl';
 import { BpfArgumentError } from '@ts-ebpf/syscall';
 import { HOST_BYTE_ORDER } from '@ts-ebpf/uapi';
+import type { ExtInfoLocation } from './source-location.js';
 
 /** What `Program.load` accepts as code: encoded bytes (8 per slot) or `@ts-ebpf/dsl` instructions. */
 export type ProgramCode = Uint8Array | readonly Instruction[];
@@ -22,8 +24,12 @@ export interface EncodedCode {
   readonly slotToIndex?: Int32Array;
 }
 
-/** Where a verifier-reported slot lands in the program the caller wrote. */
-export interface InstructionLocation {
+/**
+ * Where a verifier-reported slot lands in the program the caller wrote: for `@ts-ebpf/dsl`
+ * instructions their index and nearest label; for a load given func_info and line_info (a
+ * program from a clang object) the function it falls in and its C source line.
+ */
+export interface InstructionLocation extends ExtInfoLocation {
   /** The kernel's instruction (slot) index. */
   readonly slot: number;
   /** Index in the dsl instruction array (same as slot for raw bytes). */
@@ -33,8 +39,8 @@ export interface InstructionLocation {
   /** Instructions after `label` (0 when the instruction itself carries it). */
   readonly labelOffset?: number;
   /**
-   * The instruction in verifier syntax, when it came from dsl; a helper call names its
-   * helper as the kernel's log does (`call bpf_probe_read_kernel#113`).
+   * The instruction in verifier syntax (disassembled when the code came as bytes); a helper call
+   * names its helper as the kernel's log does (`call bpf_probe_read_kernel#113`).
    */
   readonly text?: string;
 }
@@ -85,10 +91,19 @@ export function encodeCode(code: ProgramCode, maps?: MapResolver, subject = 'ins
   return { bytes, instructions: code, slotToIndex };
 }
 
+/** The instruction at `slot` of encoded bytes (two slots for an ld_imm64), disassembled. */
+function instructionAt(bytes: Uint8Array, slot: number): Instruction {
+  const at = slot * 8;
+  const end = bytes[at] === LD_IMM64 ? at + 16 : at + 8;
+  return disassemble(bytes.subarray(at, end), { byteOrder: HOST_BYTE_ORDER, allowInvalid: true })[0]!;
+}
+
 /** Maps a kernel slot index back to the caller's instruction (index, label, text). */
 export function locateSlot(code: EncodedCode, slot: number): InstructionLocation {
   const { instructions, slotToIndex } = code;
-  if (!instructions || !slotToIndex || slot < 0 || slot >= slotToIndex.length) return { slot, index: slot };
+  if (!Number.isInteger(slot) || slot < 0 || slot * 8 >= code.bytes.byteLength) return { slot, index: slot };
+  if (!instructions || !slotToIndex)
+    return { slot, index: slot, text: formatInstructionWithHelperName(instructionAt(code.bytes, slot)) };
   const index = slotToIndex[slot]!;
   const insn = instructions[index]!;
   let labelAt = -1;

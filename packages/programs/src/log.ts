@@ -9,6 +9,7 @@ import {
 import { Errno } from '@ts-ebpf/uapi';
 import { type EncodedCode, locateSlot } from './instructions.js';
 import { LoadInterruptedError } from './load-interrupted-error.js';
+import { extInfoLocation } from './source-location.js';
 import { parseVerifierLog, VerifierError } from './verifier-error.js';
 
 /** The first log buffer when a failed load is retried with a log. */
@@ -202,7 +203,7 @@ function loadLoggedOrThrow(
     throw new VerifierError(
       e.errno,
       log,
-      slot === undefined ? undefined : locateSlot(code, slot),
+      slot === undefined ? undefined : { ...locateSlot(code, slot), ...extInfoLocation(attr, slot) },
       attr.progName,
       { cause: e },
     );

@@ -1,5 +1,6 @@
 import { BpfSyscallError } from '@ts-ebpf/syscall';
 import type { InstructionLocation } from './instructions.js';
+import type { SourceLocation } from './source-location.js';
 
 /** Lines the verifier appends after the error: statistics, not the cause. */
 const TRAILER =
@@ -104,8 +105,9 @@ export function verifierHint(errorLine: string, log: string): string | undefined
 
 /**
  * The verifier rejected a program. Carries the whole log, the error line, the failing
- * instruction (slot index, and when the program came from `@ts-ebpf/dsl`, the instruction
- * index, nearest label and text) and a hint for common failures.
+ * instruction (slot index and text; when the program came from `@ts-ebpf/dsl`, the instruction
+ * index and nearest label; when the load gave func_info and line_info, as for a program of a
+ * clang object, the function and the C source line) and a hint for common failures.
  * It is a {@link BpfSyscallError}, so `errno` and `code` are there too.
  */
 export class VerifierError extends BpfSyscallError {
@@ -148,11 +150,24 @@ export class VerifierError extends BpfSyscallError {
   }
 }
 
-/** `instruction 7 (loop+2: r0 = *(u32 *)(r1 +4))`. */
+/**
+ * `instruction 7 [loop+2: r0 = *(u32 *)(r1 + 4)]`, and for a program with func_info and line_info
+ * `instruction 12 [bump+3: r0 = *(u64 *)(r1 + 0)] from prog.bpf.c:34:9 \`*v += 1;\``.
+ */
 export function describeLocation(l: InstructionLocation): string {
   const parts: string[] = [];
+  if (l.function !== undefined)
+    parts.push(l.functionOffset ? `${l.function}+${l.functionOffset}` : l.function);
   if (l.label !== undefined) parts.push(l.labelOffset ? `${l.label}+${l.labelOffset}` : l.label);
   if (l.text !== undefined) parts.push(l.text);
   const slot = l.slot !== l.index ? ` (slot ${l.slot})` : '';
-  return `instruction ${l.index}${slot}${parts.length ? ` [${parts.join(': ')}]` : ''}`;
+  const source = l.source ? ` from ${describeSource(l.source)}` : '';
+  return `instruction ${l.index}${slot}${parts.length ? ` [${parts.join(': ')}]` : ''}${source}`;
+}
+
+/** `prog.bpf.c:34:9 \`*v += 1;\`` (the column and the text when the line_info record has them). */
+function describeSource(s: SourceLocation): string {
+  const column = s.column !== undefined ? `:${s.column}` : '';
+  const text = s.sourceLine?.trim() ? ` \`${s.sourceLine.trim()}\`` : '';
+  return `${s.file}:${s.line}${column}${text}`;
 }

@@ -11,11 +11,23 @@ function multiarchInclude(): string[] {
 
 /**
  * Compiles the BPF C file `source` to the object `out` with clang-19 -O2 -g for the host's byte
- * order, with the machine's multiarch headers (`<asm/…>`) on the include path.
+ * order, with the machine's multiarch headers (`<asm/…>`) on the include path. With
+ * `debug: false`, without -g: the object has no BTF and no `.BTF.ext` (no func_info or line_info).
  */
-export function compileBpfC(source: string, out: string): void {
+export function compileBpfC(source: string, out: string, options: { debug?: boolean } = {}): void {
   const target = HOST_BYTE_ORDER === 'little' ? 'bpfel' : 'bpfeb';
-  execFileSync('clang-19', ['-O2', '-g', '-target', target, ...multiarchInclude(), '-c', source, '-o', out]);
+  const debug = options.debug === false ? [] : ['-g'];
+  execFileSync('clang-19', [
+    '-O2',
+    ...debug,
+    '-target',
+    target,
+    ...multiarchInclude(),
+    '-c',
+    source,
+    '-o',
+    out,
+  ]);
 }
 
 /**

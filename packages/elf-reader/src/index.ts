@@ -18,13 +18,6 @@ export {
   SymbolType,
 } from './constants.js';
 export { ElfError } from './errors.js';
-export {
-  ElfFile,
-  type ElfHeader,
-  type ElfRelocation,
-  type ElfSection,
-  type ElfSegment,
-  type ElfSymbol,
-  parseElf,
-  parseElfHeader,
-} from './reader.js';
+export { type ElfHeader, parseElfHeader } from './header.js';
+export { ElfFile, parseElf } from './reader.js';
+export type { ElfRelocation, ElfSection, ElfSegment, ElfSymbol } from './records.js';

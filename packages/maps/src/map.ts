@@ -1,14 +1,10 @@
-import { existsSync } from 'node:fs';
 import {
-  BpfMapCreateFlag,
-  BpfSyscallError,
   type ClosesLater,
   checkObjectName,
   closeLater,
   getPinned,
   MapElemChannel,
   type MapInfo,
-  mapCreate,
   mapFreeze,
   mapInfo,
   mapLookupAndDeleteElem,
@@ -18,7 +14,7 @@ import {
   pinObject,
   unpin,
 } from '@ts-ebpf/syscall';
-import { type ByteOrder, Errno, HOST_BYTE_ORDER } from '@ts-ebpf/uapi';
+import { type ByteOrder, HOST_BYTE_ORDER } from '@ts-ebpf/uapi';
 import {
   type BatchCursor,
   type BatchResult,
@@ -31,39 +27,20 @@ import {
   setBatch,
 } from './batch.js';
 import type { Codec } from './codecs/codec.js';
-import { MapFrozenError, MapTypeError } from './errors.js';
 import { clear, count, entries } from './iteration.js';
 import { codecErrorOf, infoCodecs, removedNote, specCodecs } from './map-codecs.js';
-import { createError, isFrozen, mapLabel, missingKeyError, pinError, writeError } from './map-diagnosis.js';
+import { createMapFd, createRequest, reusablePin } from './map-create.js';
+import { mapLabel, missingKeyError, pinError, writeError } from './map-diagnosis.js';
+import { mmapValues } from './map-mmap.js';
 import { checkMapFd, openMapById, openPinnedMap } from './map-open.js';
 import type { MapSpec } from './map-spec.js';
-import { MapType, mapTypeName, Update } from './map-types.js';
-import { MmapArray, type MmapOptions } from './mmap-array.js';
+import { Update } from './map-types.js';
+import type { MmapArray, MmapOptions } from './mmap-array.js';
 import { assertReusable } from './pin-reuse.js';
-import { checkSpec } from './spec-check.js';
-import { withMapBtf } from './storage-btf.js';
+import { type ScratchBuffers, scratchBuffers } from './scratch-buffers.js';
 
 // Keys and values are what this kernel reads and writes: in the host's byte order.
 const ORDER: ByteOrder = HOST_BYTE_ORDER;
-
-/** A map's scratch key (null for keyless maps) and value, each with a DataView of it. */
-interface ScratchBuffers {
-  readonly key: Uint8Array | null;
-  readonly keyView: DataView;
-  readonly value: Uint8Array;
-  readonly valueView: DataView;
-}
-
-function scratchBuffers(keySize: number, valueSize: number): ScratchBuffers {
-  const keyStorage = new ArrayBuffer(keySize);
-  const valueStorage = new ArrayBuffer(Math.max(valueSize, 1));
-  return {
-    key: keySize === 0 ? null : new Uint8Array(keyStorage),
-    keyView: new DataView(keyStorage),
-    value: new Uint8Array(valueStorage),
-    valueView: new DataView(valueStorage),
-  };
-}
 
 /** Codecs to read an existing map with. */
 export interface MapCodecs<K, V> {
@@ -144,54 +121,21 @@ export class BpfMap<K, V> implements Disposable, ClosesLater {
     checkObjectName(spec.name ?? '', 'name');
     const label = mapLabel(spec.type, spec.name ?? '');
     const { key, value, valueSize } = specCodecs(spec, label);
-    let flags = spec.flags ?? 0;
-    if (spec.numaNode !== undefined) flags |= BpfMapCreateFlag.NUMA_NODE;
-    const request = {
-      type: spec.type,
-      keySize: key.size,
-      valueSize,
-      maxEntries: spec.maxEntries,
-      flags,
-      mapExtra: spec.mapExtra,
-      hasInnerMap: spec.innerMap !== undefined,
-      hasVmlinuxValueType: spec.btf?.vmlinuxValueTypeId !== undefined,
-    };
-    if (spec.pinning && (spec.pinning.reuse ?? true) && existsSync(spec.pinning.path)) {
+    const request = createRequest(spec, key.size, valueSize);
+    const pinned = reusablePin(spec);
+    if (pinned !== undefined) {
       // Reused only if it is the map this spec would create (as libbpf and cilium/ebpf check).
-      const { path } = spec.pinning;
-      const { type, maxEntries, mapExtra } = spec;
-      const wanted = { type, keySize: key.size, valueSize, maxEntries, mapFlags: flags, mapExtra };
-      return BpfMap.#adopt(getPinned(path), { key, value }, (info) => assertReusable(path, info, wanted));
+      const { type, maxEntries, flags: mapFlags, mapExtra } = request;
+      const wanted = { type, keySize: key.size, valueSize, maxEntries, mapFlags, mapExtra };
+      return BpfMap.#adopt(getPinned(pinned), { key, value }, (info) => assertReusable(pinned, info, wanted));
     }
-    checkSpec(label, request);
-    let fd: number;
-    try {
-      fd = withMapBtf(spec.type, valueSize, spec.btf, (btf) =>
-        mapCreate({
-          mapType: spec.type,
-          keySize: key.size,
-          valueSize,
-          maxEntries: spec.maxEntries,
-          mapFlags: flags,
-          numaNode: spec.numaNode,
-          mapName: spec.name,
-          innerMapFd: spec.innerMap?.fd,
-          mapExtra: spec.mapExtra,
-          btfFd: btf?.fd,
-          btfKeyTypeId: btf?.keyTypeId,
-          btfValueTypeId: btf?.valueTypeId,
-          btfVmlinuxValueTypeId: btf?.vmlinuxValueTypeId,
-        }),
-      );
-    } catch (e) {
-      throw createError(label, request, e);
-    }
+    const fd = createMapFd(label, spec, request);
     const info = {
       type: spec.type,
       keySize: key.size,
       valueSize,
       maxEntries: spec.maxEntries,
-      mapFlags: flags,
+      mapFlags: request.flags,
       name: spec.name ?? '',
     };
     const map = new BpfMap(fd, info, key, value);
@@ -370,7 +314,7 @@ export class BpfMap<K, V> implements Disposable, ClosesLater {
     try {
       ch.update(flags);
     } catch (e) {
-      throw this.#explain(ch.fd, 'update', e, this.#keyless ? null : ch.key, flags);
+      throw writeError(this, ch.fd, 'update', e, this.#keyless ? null : ch.key, flags);
     }
     return this;
   }
@@ -382,19 +326,8 @@ export class BpfMap<K, V> implements Disposable, ClosesLater {
     try {
       return ch.delete();
     } catch (e) {
-      throw this.#explain(ch.fd, 'delete', e, this.#keyless ? null : ch.key, 0);
+      throw writeError(this, ch.fd, 'delete', e, this.#keyless ? null : ch.key, 0);
     }
-  }
-
-  // The meaning of a failed write (frozen, full, index out of range …): error path only.
-  #explain(
-    fd: number,
-    operation: 'update' | 'push' | 'delete',
-    e: unknown,
-    key: Uint8Array | null,
-    flags: number,
-  ) {
-    return writeError(this, fd, operation, e, key, flags);
   }
 
   /**
@@ -447,7 +380,7 @@ export class BpfMap<K, V> implements Disposable, ClosesLater {
     try {
       mapUpdateElem(fd, null, this.encodeValue(value), flags);
     } catch (e) {
-      throw this.#explain(fd, 'push', e, null, flags);
+      throw writeError(this, fd, 'push', e, null, flags);
     }
   }
 
@@ -518,7 +451,7 @@ export class BpfMap<K, V> implements Disposable, ClosesLater {
     try {
       return setBatch(this, keys, values, flags);
     } catch (e) {
-      throw this.#explain(this.fd, 'update', e, null, flags);
+      throw writeError(this, this.fd, 'update', e, null, flags);
     }
   }
 
@@ -533,7 +466,7 @@ export class BpfMap<K, V> implements Disposable, ClosesLater {
     try {
       return deleteBatch(this, keys);
     } catch (e) {
-      throw this.#explain(this.fd, 'delete', e, null, 0);
+      throw writeError(this, this.fd, 'delete', e, null, 0);
     }
   }
 
@@ -545,34 +478,7 @@ export class BpfMap<K, V> implements Disposable, ClosesLater {
    * @throws MapFrozenError for a writable mapping of a frozen map (map it with `writable: false`)
    */
   mmap(options: MmapOptions = {}): MmapArray<V> {
-    const fd = this.fd;
-    if (this.type !== MapType.ARRAY || (this.flags & BpfMapCreateFlag.MMAPABLE) === 0) {
-      throw new MapTypeError(
-        'mmap',
-        this.label(),
-        this.type === MapType.ARRAY
-          ? 'the array was not created with BPF_F_MMAPABLE (ArrayMap.create({ …, mmapable: true }))'
-          : `only arrays created with BPF_F_MMAPABLE can be mapped, not ${mapTypeName(this.type)} maps`,
-      );
-    }
-    let mapping: MmapArray<V>;
-    try {
-      mapping = new MmapArray<V>(
-        {
-          fd,
-          label: this.label(),
-          maxEntries: this.maxEntries,
-          valueSize: this.valueSize,
-          valueCodec: this.valueCodec,
-          onClose: () => this.#mappings?.delete(mapping),
-        },
-        options,
-      );
-    } catch (e) {
-      if (e instanceof BpfSyscallError && e.errno === Errno.EPERM && isFrozen(fd))
-        throw new MapFrozenError(this.label(), 'a writable mmap', e);
-      throw e;
-    }
+    const mapping: MmapArray<V> = mmapValues(this, options, () => this.#mappings?.delete(mapping));
     this.#mappings ??= new Set();
     this.#mappings.add(mapping);
     return mapping;

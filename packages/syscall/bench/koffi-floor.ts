@@ -14,7 +14,7 @@ import koffi from 'koffi';
 
 type Call = (...args: number[]) => number;
 const libc = koffi.load('libc.so.6');
-// The same fixed-argument shapes of syscall() as the package's own bindings (src/ffi.ts).
+// The same fixed-argument shapes of syscall() as the package's own bindings (src/ffi/native.ts).
 const syscall1 = libc.func('long syscall(long nr)') as unknown as Call;
 const syscall2 = libc.func('long syscall(long nr, long a)') as unknown as Call;
 const syscall4 = libc.func('long syscall(long nr, long cmd, long attr, long size)') as unknown as Call;

@@ -7,7 +7,7 @@
 import { AfXdp, BpfLimit, EbpfError, HOST_LITTLE_ENDIAN, XdpSockopt, XdpUmemFlag } from '@ts-ebpf/uapi';
 import { AF_XDP_LAYOUTS, XDP_UMEM_MIN_CHUNK_SIZE } from './af-xdp.js';
 import { BpfArgumentError, BpfSyscallError, ObjectClosedError } from './errors.js';
-import { sysSetsockopt } from './ffi.js';
+import { sysSetsockopt } from './ffi/sockets.js';
 import { type MappedMemory, pageSize } from './memory.js';
 import { checkFd, checkInt, checkU32 } from './validate.js';
 

@@ -6,7 +6,14 @@
  */
 import { AfXdp, Errno, HOST_LITTLE_ENDIAN, XdpRingPgoff, XdpSockopt } from '@ts-ebpf/uapi';
 import { BpfArgumentError, syscallError } from './errors.js';
-import { sysBind, sysGetsockopt, sysRecvfromTry, sysSendtoTry, sysSetsockopt, sysSocket } from './ffi.js';
+import {
+  sysBind,
+  sysGetsockopt,
+  sysRecvfromTry,
+  sysSendtoTry,
+  sysSetsockopt,
+  sysSocket,
+} from './ffi/sockets.js';
 import { MappedMemory, Prot } from './memory.js';
 import { checkFd, checkInt, checkU32 } from './validate.js';
 

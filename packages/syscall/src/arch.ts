@@ -130,7 +130,7 @@ export const SYSCALL_TABLES: Readonly<Record<string, SyscallTable>> = {
     write: 4,
     close: 6,
     lseek: 19,
-    // s390x's mmap syscall is old_mmap (one pointer to six longs); see ffi.ts.
+    // s390x's mmap syscall is old_mmap (one pointer to six longs); see ffi/memory.ts.
     mmap: 90,
     munmap: 91,
     ioctl: 54,

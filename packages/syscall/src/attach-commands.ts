@@ -1,7 +1,7 @@
 import { BpfCmd } from '@ts-ebpf/uapi';
 import { type Attr, cString, keepAlive, lazyAttr } from './attr.js';
 import { bpfCall } from './bpf.js';
-import { addressOf } from './ffi.js';
+import { addressOf } from './ffi/pointers.js';
 import { LINK_CREATE as L, LINK_UPDATE, PROG_ATTACH, PROG_QUERY, RAW_TRACEPOINT } from './layouts.js';
 import { checkBuffer, checkCString, checkFd, checkInt, checkU32, checkU64 } from './validate.js';
 

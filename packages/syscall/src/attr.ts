@@ -1,5 +1,6 @@
 import { type ByteOrder, HOST_BYTE_ORDER, isLittleEndian } from '@ts-ebpf/uapi';
-import { allocNative, allocPermanent, pointerOf } from './ffi.js';
+import { allocNative, allocPermanent } from './ffi/memory.js';
+import { pointerOf } from './ffi/pointers.js';
 
 const encoder = new TextEncoder();
 

@@ -1,7 +1,8 @@
 import { BpfCmd } from '@ts-ebpf/uapi';
 import { type Attr, keepAlive } from './attr.js';
 import { forgetFd } from './fd-cache.js';
-import { pointerOf, sysBpfCall, sysBpfTry, sysBpfTryAsync } from './ffi.js';
+import { sysBpfCall, sysBpfTry, sysBpfTryAsync } from './ffi/bpf-call.js';
+import { pointerOf } from './ffi/pointers.js';
 import { bpfTryOnHelpers, bpfTryOnThreads } from './helper-threads.js';
 import { checkBuffer, checkInt } from './validate.js';
 

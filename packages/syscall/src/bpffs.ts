@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync, rmdirSync, unlinkSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { UnpinError } from './errors.js';
-import { sysMount } from './ffi.js';
+import { sysMount } from './ffi/process.js';
 import { objGet, objPin } from './object-commands.js';
 import { checkPinPath } from './pin-path.js';
 import { checkCString } from './validate.js';

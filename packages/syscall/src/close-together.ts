@@ -1,7 +1,7 @@
 import { Errno } from '@ts-ebpf/uapi';
 import { BpfArgumentError, syscallError } from './errors.js';
 import type { OwnedFd } from './fd.js';
-import { sysClose, sysCloseRangeTry } from './ffi.js';
+import { sysClose, sysCloseRangeTry } from './ffi/files.js';
 
 /**
  * The method by which an object that owns a descriptor joins {@link closeTogether}: it does

@@ -1,6 +1,6 @@
 import { HOST_LITTLE_ENDIAN } from '@ts-ebpf/uapi';
 import { OwnedFd } from './fd.js';
-import { sysEpollCreate1, sysEpollCtl, sysEpollPwait } from './ffi.js';
+import { sysEpollCreate1, sysEpollCtl, sysEpollPwait } from './ffi/events.js';
 import { checkFd, checkInt, checkU32 } from './validate.js';
 
 /** epoll event bits. */

@@ -3,7 +3,8 @@ import { Epoll, EpollEvent } from './epoll.js';
 import { errnoName } from './errno.js';
 import { FdWatchError, ObjectClosedError, syscallError } from './errors.js';
 import { dupFd, OwnedFd } from './fd.js';
-import { type LoopPoll, sysFcntlTry, sysLoopPoll } from './ffi.js';
+import { sysFcntlTry } from './ffi/files.js';
+import { type LoopPoll, sysLoopPoll } from './ffi/loop-poll.js';
 
 const F_GETFL = 3;
 const F_SETFL = 4;

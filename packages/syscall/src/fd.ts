@@ -1,5 +1,5 @@
 import { ObjectClosedError, syscallError } from './errors.js';
-import { sysClose, sysFcntlTry } from './ffi.js';
+import { sysClose, sysFcntlTry } from './ffi/files.js';
 import { checkFd } from './validate.js';
 
 /** close(2). @throws BadFileDescriptorError for a descriptor that is not open. */

@@ -1,4 +1,4 @@
-import { sysClose, sysOpenat, sysRead, sysWrite } from './ffi.js';
+import { sysClose, sysOpenat, sysRead, sysWrite } from './ffi/files.js';
 import { checkBuffer, checkCString, checkFd, checkInt } from './validate.js';
 
 /** `openat`'s "relative to the current directory" dirfd. */

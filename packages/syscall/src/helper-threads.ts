@@ -17,7 +17,9 @@
 import { Worker } from 'node:worker_threads';
 import { describeValue, Errno } from '@ts-ebpf/uapi';
 import { BpfArgumentError, HelperThreadError } from './errors.js';
-import { helperThreadNative, sysBpfTry, sysClose } from './ffi.js';
+import { sysBpfTry } from './ffi/bpf-call.js';
+import { sysClose } from './ffi/files.js';
+import { helperThreadNative } from './ffi/native.js';
 
 /** The most threads one batch may use (the calling thread included). */
 export const MAX_THREADS = 64;

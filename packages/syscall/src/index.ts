@@ -118,23 +118,25 @@ export {
   progTypeForAttachType,
 } from './features.js';
 export { type FeatureTextStyle, formatFeatures } from './features-text.js';
+export { sysEventfd as eventfd } from './ffi/events.js';
+export { addressOf } from './ffi/pointers.js';
 export {
-  addressOf,
-  sysBind as bind,
-  sysConnect as connect,
-  sysEventfd as eventfd,
   sysGetpid as getpid,
-  sysGetsockname as getsockname,
-  sysGetsockopt as getsockopt,
   sysGettid as gettid,
   sysMemfdCreate as memfdCreate,
   sysPidfdOpen as pidfdOpen,
+  sysSetns as setns,
+} from './ffi/process.js';
+export {
+  sysBind as bind,
+  sysConnect as connect,
+  sysGetsockname as getsockname,
+  sysGetsockopt as getsockopt,
   sysRecvfrom as recvfrom,
   sysSendto as sendto,
-  sysSetns as setns,
   sysSetsockopt as setsockopt,
   sysSocket as socket,
-} from './ffi.js';
+} from './ffi/sockets.js';
 export {
   AT_FDCWD,
   fileOpen,

@@ -2,7 +2,7 @@ import { type ByteOrder, HOST_BYTE_ORDER, isLittleEndian } from '@ts-ebpf/uapi';
 import { readChars } from './attr.js';
 import { BpfArgumentError } from './errors.js';
 import { describeFdTarget, fdTarget } from './fd-kind.js';
-import { addressOf } from './ffi.js';
+import { addressOf } from './ffi/pointers.js';
 import { objGetInfoByFd } from './object-commands.js';
 import { checkBuffer, checkFd } from './validate.js';
 

@@ -1,4 +1,4 @@
-import { sysIoctlInt, sysIoctlPtr } from './ffi.js';
+import { sysIoctlInt, sysIoctlPtr } from './ffi/files.js';
 import { checkBuffer, checkFd, checkInt } from './validate.js';
 
 /**

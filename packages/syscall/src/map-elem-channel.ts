@@ -1,7 +1,8 @@
 import { BpfCmd, Errno, HOST_LITTLE_ENDIAN } from '@ts-ebpf/uapi';
 import { BpfArgumentError, ObjectClosedError, syscallError } from './errors.js';
 import { type FdWatcher, type MapSizes, unwatchFd, watchFd } from './fd-cache.js';
-import { allocNative, sysBpfTry } from './ffi.js';
+import { sysBpfTry } from './ffi/bpf-call.js';
+import { allocNative } from './ffi/memory.js';
 import { MAP_ELEM } from './layouts.js';
 import { mapSizes } from './map-sizes.js';
 import { checkFd } from './validate.js';

@@ -1,7 +1,7 @@
 import { fstatSync, type Stats } from 'node:fs';
 import { HOST_LITTLE_ENDIAN } from '@ts-ebpf/uapi';
 import { BpfArgumentError, ObjectClosedError, OutOfBoundsError } from './errors.js';
-import { sysMmap, sysMmapFixed, sysMunmap, sysPageSize, viewMemory } from './ffi.js';
+import { sysMmap, sysMmapFixed, sysMunmap, sysPageSize, viewMemory } from './ffi/memory.js';
 import { checkFd, checkInt } from './validate.js';
 
 /** mmap protection bits. */

@@ -1,7 +1,7 @@
 import { type ByteOrder, HOST_BYTE_ORDER } from '@ts-ebpf/uapi';
 import { type Attr, cString, keepAlive, lazyAttr } from './attr.js';
 import { BpfArgumentError } from './errors.js';
-import { sysPerfEventOpen } from './ffi.js';
+import { sysPerfEventOpen } from './ffi/events.js';
 import { checkCString, checkInt, checkU32, checkU64 } from './validate.js';
 
 /** `perf_event_attr.type` values (linux/perf_event.h). */

@@ -1,5 +1,5 @@
 import { inputIsCopied } from './attr.js';
-import { allocNative } from './ffi.js';
+import { allocNative } from './ffi/memory.js';
 import type { ProgLoadAttr } from './prog-load.js';
 import { isDetached } from './validate.js';
 

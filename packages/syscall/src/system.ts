@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { HOST_LITTLE_ENDIAN } from '@ts-ebpf/uapi';
 import { BpfArgumentError } from './errors.js';
-import { sysCapget, sysUname } from './ffi.js';
+import { sysCapget, sysUname } from './ffi/process.js';
 
 /** The running kernel's version. */
 export interface KernelVersion {

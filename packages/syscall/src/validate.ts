@@ -2,6 +2,9 @@ import { BpfArgumentError, BufferSizeError } from './errors.js';
 
 const encoder = new TextEncoder();
 
+/** The largest value of a C `int` argument. */
+export const INT_MAX = 0x7fffffff;
+
 /** Checks that `fd` is a plausible open file descriptor number. */
 export function checkFd(fd: number, argument = 'fd'): number {
   if (!Number.isInteger(fd) || fd < 0 || fd > 0x7fffffff) {

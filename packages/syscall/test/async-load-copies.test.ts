@@ -7,7 +7,7 @@ import { add, exit, mov, program, R0 } from '@ts-ebpf/dsl';
 import { describeKernel, hostCode, returns } from '@ts-ebpf/test-utils';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Attr, inputIsCopied } from '../src/attr.js';
-import { viewMemory } from '../src/ffi.js';
+import { viewMemory } from '../src/ffi/memory.js';
 import {
   BpfProgType,
   close,

@@ -2,7 +2,7 @@ import { describeKernel, openFds } from '@ts-ebpf/test-utils';
 import { Errno } from '@ts-ebpf/uapi';
 import { expect, it } from 'vitest';
 import { closeFds } from '../src/close-together.js';
-import { sysCloseRangeTry, sysFcntlTry } from '../src/ffi.js';
+import { sysCloseRangeTry, sysFcntlTry } from '../src/ffi/files.js';
 import {
   BpfArgumentError,
   BpfMapType,

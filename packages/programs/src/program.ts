@@ -17,6 +17,7 @@ import {
   unpin,
 } from '@ts-ebpf/syscall';
 import { describeProgram } from './attach/check.js';
+import { effectiveExpectedAttachType } from './default-expected-attach-type.js';
 import { NotAProgramError } from './errors.js';
 import { type ProgramLoadOptions, prepareLoad } from './load-options.js';
 import {
@@ -132,7 +133,11 @@ export class Program implements Disposable, ClosesLater {
   readonly type: number;
   /** The program's name (may be empty). */
   readonly name: string;
-  /** The expected attach type it was loaded with (unknown for programs opened by pin/id/fd). */
+  /**
+   * The expected attach type it was loaded with, or the kernel's own where it puts one in place
+   * of none (CGROUP_INET_SOCK_CREATE for CGROUP_SOCK, SK_REUSEPORT_SELECT for SK_REUSEPORT);
+   * undefined when none was given, and for programs opened by pin/id/fd (the kernel does not tell).
+   */
   readonly expectedAttachType: number | undefined;
   /** The verifier log of a load that requested one (`logLevel` > 0), else `''`. */
   readonly verifierLog: string;
@@ -245,7 +250,7 @@ export class Program implements Disposable, ClosesLater {
     return new Program(r.fd, {
       type: options.type,
       name: options.name ?? '',
-      expectedAttachType,
+      expectedAttachType: effectiveExpectedAttachType(options.type, expectedAttachType),
       log: r.log,
     });
   }

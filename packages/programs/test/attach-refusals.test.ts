@@ -337,6 +337,39 @@ describeKernel('programs: attach input the kernel refuses, caught or explained',
       names: ["program 'bind4'", 'CGROUP_INET4_BIND', 'CGROUP_INET4_CONNECT', 'expectedAttachType'],
     },
     {
+      what: 'a cgroup_skb program loaded for ingress attached as egress (the kernel took it without an error)',
+      act: () =>
+        withProgram(
+          BpfProgType.CGROUP_SKB,
+          (p) => closeLink(attachCgroup(p, cgroup, { attachType: BpfAttachType.CGROUP_INET_EGRESS })),
+          { expectedAttachType: BpfAttachType.CGROUP_INET_INGRESS, name: 'ingress_only' },
+        ),
+      error: AttachError,
+      names: [
+        cgroup,
+        "program 'ingress_only'",
+        'loaded with expected attach type CGROUP_INET_INGRESS',
+        'cannot attach as CGROUP_INET_EGRESS',
+        'load it with expectedAttachType CGROUP_INET_EGRESS',
+        'without an expectedAttachType to attach it in either direction',
+      ],
+    },
+    {
+      what: 'a cgroup_sock program loaded without an expected attach type attached as post_bind4 (the kernel EINVAL left the cause unsaid)',
+      act: () =>
+        withProgram(BpfProgType.CGROUP_SOCK, (p) =>
+          closeLink(attachCgroup(p, cgroup, { attachType: BpfAttachType.CGROUP_INET4_POST_BIND })),
+        ),
+      error: AttachError,
+      names: [
+        cgroup,
+        'cannot attach as CGROUP_INET4_POST_BIND',
+        'expected attach type CGROUP_INET_SOCK_CREATE',
+        'loaded without one',
+        'load it with expectedAttachType CGROUP_INET4_POST_BIND',
+      ],
+    },
+    {
       what: 'an attach type that is no cgroup one',
       act: () =>
         withProgram(

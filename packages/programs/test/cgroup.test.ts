@@ -109,6 +109,33 @@ describeKernel('cgroup attach', () => {
     }
   });
 
+  it('a cgroup_skb program loaded without an expected attach type attaches in either direction; one loaded for ingress (0) at ingress', () => {
+    const { CGROUP_INET_INGRESS: ingress, CGROUP_INET_EGRESS: egress } = BpfAttachType;
+    using anyway = Program.load({ type: BpfProgType.CGROUP_SKB, instructions: returns(1) });
+    expect(anyway.expectedAttachType).toBeUndefined();
+    for (const attachType of [ingress, egress]) {
+      using _link = attachCgroup(anyway, cgroup, { attachType });
+      expect(queryCgroup(cgroup, attachType).progIds).toEqual([anyway.info().id]);
+    }
+    using forIngress = Program.load({
+      type: BpfProgType.CGROUP_SKB,
+      expectedAttachType: ingress,
+      instructions: returns(1),
+    });
+    expect(forIngress.expectedAttachType).toBe(ingress);
+    using _link = attachCgroup(forIngress, cgroup);
+    expect(queryCgroup(cgroup, ingress).progIds).toEqual([forIngress.info().id]);
+  });
+
+  it('a cgroup_sock program loaded without an expected attach type records and attaches as the kernel default, sock_create', () => {
+    using c = new Counter();
+    using p = Program.load({ type: BpfProgType.CGROUP_SOCK, instructions: c.code(1) });
+    expect(p.expectedAttachType).toBe(BpfAttachType.CGROUP_INET_SOCK_CREATE);
+    using _link = attachCgroup(p, cgroup);
+    inCgroup('exec 3<>/dev/udp/127.0.0.1/9');
+    expect(c.value).toBeGreaterThanOrEqual(1n);
+  });
+
   it('every cgroup attach type attaches as a link and with PROG_ATTACH, and shows in the query', () => {
     const A = BpfAttachType;
     const byType: [number, number[]][] = [

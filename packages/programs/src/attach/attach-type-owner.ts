@@ -49,8 +49,13 @@ export const SOCKMAP_ATTACH_PROGRAM: ReadonlyMap<number, number> = new Map([
 ]);
 
 /**
- * Program types the kernel attaches only as the attach type they were loaded with
- * (bpf_prog_attach_check_attach_type): CGROUP_SKB only when loaded with a nonzero one.
+ * Program types held to the attach type they were loaded for. The kernel holds CGROUP_SOCK,
+ * CGROUP_SOCK_ADDR, CGROUP_SOCKOPT and LSM to it (bpf_prog_attach_check_attach_type in
+ * kernel/bpf/syscall.c). It holds CGROUP_SKB to it only when the verifier saw an egress program
+ * return 2 or 3 (enforce_expected_attach_type): an ingress program (expected attach type 0, the
+ * same value as none) attaches at egress, and most egress programs at ingress, without an error.
+ * We hold a CGROUP_SKB program loaded with an expected attach type to it as well: it was verified
+ * for that direction, and was meant for it.
  */
 const EXACT_ATTACH_TYPE: ReadonlySet<number> = new Set([
   P.CGROUP_SOCK,
@@ -61,12 +66,12 @@ const EXACT_ATTACH_TYPE: ReadonlySet<number> = new Set([
 ]);
 
 /**
- * Refuses, before the kernel is asked (it answers a bare EINVAL), an attach type this attach
- * point does not have, one that takes another program type, or one other than the program's
- * expected attach type where the kernel holds the program to it.
+ * Refuses, before the kernel is asked (it answers a bare EINVAL, or attaches a cgroup_skb program
+ * in the other direction), an attach type this attach point does not have, one that takes another
+ * program type, or one other than the program's expected attach type where the program is held to it.
  * @param owners - the attach point's attach types, each with the program type it takes
  * @throws BpfArgumentError for an attach type the attach point does not have
- * @throws AttachError naming the target, the program, its type and the attach type
+ * @throws AttachError naming the target, the program, its type, both attach types and the fix
  */
 export function requireAttachTypeFits(
   program: Program,
@@ -84,10 +89,16 @@ export function requireAttachTypeFits(
   if (owner !== program.type)
     throw new AttachError(target, `${as}: that attach type takes ${progTypeLabel(owner)} programs`);
   const expected = program.expectedAttachType;
-  const held = program.type === P.CGROUP_SKB ? Boolean(expected) : expected !== undefined;
-  if (held && EXACT_ATTACH_TYPE.has(program.type) && expected !== attachType)
-    throw new AttachError(
-      target,
-      `${as}: it was loaded with expected attach type ${attachTypeLabel(expected as number)}, and the kernel attaches ${progTypeLabel(program.type)} programs only as that one (load it with expectedAttachType ${attachTypeLabel(attachType)})`,
-    );
+  if (expected === undefined || expected === attachType || !EXACT_ATTACH_TYPE.has(program.type)) return;
+  const loaded = `it was loaded with expected attach type ${attachTypeLabel(expected)}`;
+  throw new AttachError(
+    target,
+    program.type === P.CGROUP_SKB
+      ? `${as}: ${loaded}, so it was verified for the other direction (the kernel may well attach it without an error: it holds a cgroup_skb program to its expected attach type only when an egress program returns 2 or 3); load it with expectedAttachType ${attachTypeLabel(attachType)}, or without an expectedAttachType to attach it in either direction`
+      : `${as}: ${loaded}${
+          program.type === P.CGROUP_SOCK && expected === A.CGROUP_INET_SOCK_CREATE
+            ? ' (the one the kernel gives a cgroup_sock program loaded without one)'
+            : ''
+        }, and the kernel attaches ${progTypeLabel(program.type)} programs only as that one (load it with expectedAttachType ${attachTypeLabel(attachType)})`,
+  );
 }

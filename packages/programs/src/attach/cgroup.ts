@@ -73,7 +73,9 @@ const describeCgroup = (cgroup: FdTarget) =>
  * to a cgroup v2 directory (a path or an open fd). Works for every cgroup attach type.
  * @throws BpfArgumentError for an attach type that is no cgroup one, or `replace` without mode `'multi'`
  * @throws AttachError for a path that is no cgroup v2 directory, an attach type the program's
- *   type or expected attach type does not fit, or a hook the kernel refuses (the cause named)
+ *   type or expected attach type does not fit (a cgroup_skb program loaded with an expected
+ *   attach type attaches only in that direction, although the kernel would take the other), or a
+ *   hook the kernel refuses (the cause named)
  */
 export function attachCgroup(program: Program, cgroup: FdTarget, o: CgroupAttachOptions = {}): Link {
   const where = describeCgroup(cgroup);

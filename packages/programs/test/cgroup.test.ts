@@ -136,6 +136,24 @@ describeKernel('cgroup attach', () => {
     expect(c.value).toBeGreaterThanOrEqual(1n);
   });
 
+  it('sock_ops, device and sysctl programs loaded without an expected attach type attach as their one attach type', () => {
+    const { CGROUP_SOCK_OPS, CGROUP_DEVICE, CGROUP_SYSCTL } = BpfAttachType;
+    const cases: [number, number][] = [
+      [BpfProgType.SOCK_OPS, CGROUP_SOCK_OPS],
+      [BpfProgType.CGROUP_DEVICE, CGROUP_DEVICE],
+      [BpfProgType.CGROUP_SYSCTL, CGROUP_SYSCTL],
+    ];
+    for (const [type, attachType] of cases) {
+      using p = Program.load({ type, instructions: returns(1) });
+      expect(p.expectedAttachType).toBeUndefined();
+      using _link = attachCgroup(p, cgroup);
+      expect(queryCgroup(cgroup, attachType).progIds, `attach type ${attachType}`).toEqual([p.info().id]);
+    }
+    // two attach types (ingress, egress): one must be named
+    using skb = Program.load({ type: BpfProgType.CGROUP_SKB, instructions: returns(1) });
+    expect(() => attachCgroup(skb, cgroup)).toThrow(/needs an attach type: pass attachType/);
+  });
+
   it('every cgroup attach type attaches as a link and with PROG_ATTACH, and shows in the query', () => {
     const A = BpfAttachType;
     const byType: [number, number[]][] = [

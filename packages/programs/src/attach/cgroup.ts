@@ -30,7 +30,10 @@ export type CgroupAttachMode = 'link' | 'exclusive' | 'override' | 'multi';
 
 /** Options of {@link attachCgroup}. */
 export interface CgroupAttachOptions {
-  /** `BpfAttachType.CGROUP_*` (default: the program's expected attach type). */
+  /**
+   * `BpfAttachType.CGROUP_*` (default: the program's expected attach type, or the one attach type
+   * of its program type: sock_ops, device and sysctl programs have one each).
+   */
   readonly attachType?: number;
   /**
    * `'link'` (default): a bpf_link; `'multi'`: PROG_ATTACH with BpfAttachFlag.ALLOW_MULTI;
@@ -64,6 +67,12 @@ export const CGROUP_ATTACH_MODES: readonly CgroupAttachMode[] = Object.freeze([
 /** Program types that attach to a cgroup. */
 const CGROUP_PROGRAM_TYPES = [...new Set(CGROUP_ATTACH_PROGRAM.values())];
 
+/** The cgroup attach type of `type` when it has just one (sock_ops, device, sysctl). */
+function soleAttachType(type: number): number | undefined {
+  const types = [...CGROUP_ATTACH_PROGRAM].filter(([, owner]) => owner === type);
+  return types.length === 1 ? types[0]![0] : undefined;
+}
+
 /** How a cgroup target appears in messages. */
 const describeCgroup = (cgroup: FdTarget) =>
   typeof cgroup === 'string' ? `cgroup '${cgroup}'` : `cgroup fd ${cgroup}`;
@@ -80,7 +89,7 @@ const describeCgroup = (cgroup: FdTarget) =>
 export function attachCgroup(program: Program, cgroup: FdTarget, o: CgroupAttachOptions = {}): Link {
   const where = describeCgroup(cgroup);
   requireProgramType(program, where, CGROUP_PROGRAM_TYPES);
-  const attachType = requireAttachType(program, where, o.attachType);
+  const attachType = requireAttachType(program, where, o.attachType, soleAttachType(program.type));
   const mode = requireChoice(o.mode ?? 'link', 'mode', CGROUP_ATTACH_MODES);
   requireAttachTypeFits(program, where, attachType, CGROUP_ATTACH_PROGRAM);
   if (o.replace && mode !== 'multi')

@@ -238,6 +238,24 @@ describeKernel('programs: attach input the kernel refuses, caught or explained',
       names: ['SK_SKB', 'SK_MSG_VERDICT', 'takes SK_MSG programs'],
     },
     {
+      what: 'an sk_skb program loaded as a stream parser attached as STREAM_VERDICT (the kernel attaches it)',
+      act: () =>
+        withMap(BpfMapType.SOCKMAP, (m) =>
+          withProgram(
+            BpfProgType.SK_SKB,
+            (p) => closeLink(attachSockmap(p, m, { attachType: BpfAttachType.SK_SKB_STREAM_VERDICT })),
+            { expectedAttachType: BpfAttachType.SK_SKB_STREAM_PARSER },
+          ),
+        ),
+      error: AttachError,
+      names: [
+        'sockmap fd',
+        'SK_SKB_STREAM_VERDICT',
+        'expected attach type SK_SKB_STREAM_PARSER',
+        'message length',
+      ],
+    },
+    {
       what: 'an attach type no sockmap has',
       act: () =>
         withMap(BpfMapType.SOCKMAP, (m) =>
@@ -593,6 +611,16 @@ describeKernel('programs: attach input the kernel refuses, caught or explained',
         parser.update(p);
         expect(parser.info()).toMatchObject({ attachType: 'SK_SKB_STREAM_PARSER' });
       }),
+    );
+    withMap(BpfMapType.SOCKMAP, (m) =>
+      withProgram(
+        BpfProgType.SK_SKB,
+        (p) => {
+          using parser = attachSockmap(p, m);
+          expect(parser.info()).toMatchObject({ attachType: 'SK_SKB_STREAM_PARSER' });
+        },
+        { expectedAttachType: BpfAttachType.SK_SKB_STREAM_PARSER },
+      ),
     );
     withProgram(
       BpfProgType.NETFILTER,

@@ -55,7 +55,9 @@ export const SOCKMAP_ATTACH_PROGRAM: ReadonlyMap<number, number> = new Map([
  * return 2 or 3 (enforce_expected_attach_type): an ingress program (expected attach type 0, the
  * same value as none) attaches at egress, and most egress programs at ingress, without an error.
  * We hold a CGROUP_SKB program loaded with an expected attach type to it as well: it was verified
- * for that direction, and was meant for it.
+ * for that direction, and was meant for it. The kernel never holds SK_SKB to it; we hold an SK_SKB
+ * program loaded with one to it, since a stream parser returns a message length where a verdict
+ * program returns SK_PASS or SK_DROP.
  */
 const EXACT_ATTACH_TYPE: ReadonlySet<number> = new Set([
   P.CGROUP_SOCK,
@@ -63,6 +65,7 @@ const EXACT_ATTACH_TYPE: ReadonlySet<number> = new Set([
   P.CGROUP_SOCKOPT,
   P.LSM,
   P.CGROUP_SKB,
+  P.SK_SKB,
 ]);
 
 /**
@@ -91,14 +94,17 @@ export function requireAttachTypeFits(
   const expected = program.expectedAttachType;
   if (expected === undefined || expected === attachType || !EXACT_ATTACH_TYPE.has(program.type)) return;
   const loaded = `it was loaded with expected attach type ${attachTypeLabel(expected)}`;
+  const reload = `load it with expectedAttachType ${attachTypeLabel(attachType)}, or without an expectedAttachType to attach it`;
   throw new AttachError(
     target,
     program.type === P.CGROUP_SKB
-      ? `${as}: ${loaded}, so it was verified for the other direction (the kernel may well attach it without an error: it holds a cgroup_skb program to its expected attach type only when an egress program returns 2 or 3); load it with expectedAttachType ${attachTypeLabel(attachType)}, or without an expectedAttachType to attach it in either direction`
-      : `${as}: ${loaded}${
-          program.type === P.CGROUP_SOCK && expected === A.CGROUP_INET_SOCK_CREATE
-            ? ' (the one the kernel gives a cgroup_sock program loaded without one)'
-            : ''
-        }, and the kernel attaches ${progTypeLabel(program.type)} programs only as that one (load it with expectedAttachType ${attachTypeLabel(attachType)})`,
+      ? `${as}: ${loaded}, so it was verified for the other direction (the kernel may well attach it without an error: it holds a cgroup_skb program to its expected attach type only when an egress program returns 2 or 3); ${reload} in either direction`
+      : program.type === P.SK_SKB
+        ? `${as}: ${loaded}, so it was built for that hook (the kernel would attach it without an error, but a stream parser returns a message length where a verdict program returns SK_PASS or SK_DROP); ${reload} as any sk_skb attach type`
+        : `${as}: ${loaded}${
+            program.type === P.CGROUP_SOCK && expected === A.CGROUP_INET_SOCK_CREATE
+              ? ' (the one the kernel gives a cgroup_sock program loaded without one)'
+              : ''
+          }, and the kernel attaches ${progTypeLabel(program.type)} programs only as that one (load it with expectedAttachType ${attachTypeLabel(attachType)})`,
   );
 }

@@ -391,6 +391,12 @@ export const DEFINE_GROUPS: readonly DefineGroup[] = [
     ['XDP_TXMD_FLAGS_TIMESTAMP', 'XDP_TXMD_FLAGS_CHECKSUM', 'XDP_TXMD_FLAGS_LAUNCH_TIME'],
   ),
   d(
+    'NetdevXskFlag',
+    'The AF_XDP TX metadata offloads a device acts on in zero-copy mode (`enum netdev_xsk_flags`, the `xsk-features` of the `netdev` generic netlink family): `TX_TIMESTAMP` for `XdpTxMetadataFlag.TIMESTAMP`, `TX_CHECKSUM` for `CHECKSUM`, `TX_LAUNCH_TIME_FIFO` for `LAUNCH_TIME`.',
+    ['NETDEV_XSK_FLAGS_'],
+    ['NETDEV_XSK_FLAGS_TX_TIMESTAMP', 'NETDEV_XSK_FLAGS_TX_CHECKSUM', 'NETDEV_XSK_FLAGS_TX_LAUNCH_TIME_FIFO'],
+  ),
+  d(
     'TcAction',
     'tc actions (`TC_ACT_*`): what a direct-action tc program returns. `OK` passes the packet, `SHOT` drops it, `REDIRECT` follows a redirect helper, `UNSPEC` runs the next program (tcx) or the default; `STOLEN` consumes the packet without counting a drop (classic tc); `RECLASSIFY`, `PIPE`, `QUEUED`, `REPEAT` and `TRAP` are for classic tc actions and hardware. On tcx only `UNSPEC`, `OK`, `SHOT` and `REDIRECT` mean something: any other value, `STOLEN` included, ends the tcx chain and is then taken as `UNSPEC` (the classic tc filters run, and the packet passes when there are none).',
     ['TC_ACT_'],

@@ -292,6 +292,15 @@ export const XdpTxMetadataFlag = Object.freeze({
 /** A value of {@link XdpTxMetadataFlag}. */
 export type XdpTxMetadataFlag = (typeof XdpTxMetadataFlag)[keyof typeof XdpTxMetadataFlag];
 
+/** The AF_XDP TX metadata offloads a device acts on in zero-copy mode (`enum netdev_xsk_flags`, the `xsk-features` of the `netdev` generic netlink family): `TX_TIMESTAMP` for `XdpTxMetadataFlag.TIMESTAMP`, `TX_CHECKSUM` for `CHECKSUM`, `TX_LAUNCH_TIME_FIFO` for `LAUNCH_TIME`. Source: linux/netdev.h (Linux 6.8); linux/netdev.h (Linux 6.15). */
+export const NetdevXskFlag = Object.freeze({
+  TX_TIMESTAMP: 1,
+  TX_CHECKSUM: 2,
+  TX_LAUNCH_TIME_FIFO: 4,
+} as const);
+/** A value of {@link NetdevXskFlag}. */
+export type NetdevXskFlag = (typeof NetdevXskFlag)[keyof typeof NetdevXskFlag];
+
 /** tc actions (`TC_ACT_*`): what a direct-action tc program returns. `OK` passes the packet, `SHOT` drops it, `REDIRECT` follows a redirect helper, `UNSPEC` runs the next program (tcx) or the default; `STOLEN` consumes the packet without counting a drop (classic tc); `RECLASSIFY`, `PIPE`, `QUEUED`, `REPEAT` and `TRAP` are for classic tc actions and hardware. On tcx only `UNSPEC`, `OK`, `SHOT` and `REDIRECT` mean something: any other value, `STOLEN` included, ends the tcx chain and is then taken as `UNSPEC` (the classic tc filters run, and the packet passes when there are none). Source: linux/pkt_cls.h (Linux 6.1). */
 export const TcAction = Object.freeze({
   UNSPEC: -1,

@@ -269,3 +269,34 @@ export class XskTransmitRefusedError extends XskSocketError {
     this.descriptor = descriptor;
   }
 }
+
+/**
+ * `transmit()` asked, on a socket bound in zero-copy mode, for TX metadata offloads its device
+ * does not act on: there the kernel hands the metadata to the driver, which ignores what it
+ * cannot do (no checksum written, a timestamp left unset, no launch time kept). The device's
+ * offloads are the `xsk-features` of the `netdev` netlink family (`interfaceXskFeatures` of
+ * `@ts-ebpf/programs`). In copy mode the kernel builds an ordinary packet and acts on every
+ * request itself.
+ */
+export class XskTxOffloadError extends XskSocketError {
+  /** The requests the device does not act on, each as `member (xsk-feature)`. */
+  readonly missing: readonly string[];
+
+  /**
+   * @param call - the call (`'transmit()'`)
+   * @param ifindex - the socket's interface index
+   * @param queueId - its queue
+   * @param missing - the requests the device lacks, as `member (xsk-feature)`
+   */
+  constructor(call: string, ifindex: number, queueId: number, missing: readonly string[]) {
+    super(
+      `${onSocket(call, ifindex, queueId)} asks for TX metadata the device does not act on in zero-copy mode: ` +
+        `${missing.join(', ')} missing from the xsk-features of ifindex ${ifindex}, so the driver would ignore it; ` +
+        "leave it out, or open the socket with mode: 'copy' (and softwareChecksum for a checksum)",
+      ifindex,
+      queueId,
+    );
+    this.name = 'XskTxOffloadError';
+    this.missing = missing;
+  }
+}

@@ -6,7 +6,14 @@
  * `xdpUmemRegister`, `xdpMapRing` …) are in `@ts-ebpf/syscall`.
  */
 export { type XdpStatistics, XdpUmemHeadroomError } from '@ts-ebpf/syscall';
-export { XdpBindFlag, XdpDescOption, XdpOptionFlag, XdpTxMetadataFlag, XdpUmemFlag } from '@ts-ebpf/uapi';
+export {
+  NetdevXskFlag,
+  XdpBindFlag,
+  XdpDescOption,
+  XdpOptionFlag,
+  XdpTxMetadataFlag,
+  XdpUmemFlag,
+} from '@ts-ebpf/uapi';
 export {
   XskNoTxMetadataError,
   XskQueueBusyError,
@@ -18,6 +25,7 @@ export {
   XskSocketError,
   XskTransmitOnlyError,
   XskTransmitRefusedError,
+  XskTxOffloadError,
 } from './errors.js';
 export type { XskBatchOptions, XskMode, XskSocketOptions } from './options.js';
 export { XskSocket } from './socket.js';

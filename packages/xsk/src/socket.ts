@@ -1,4 +1,4 @@
-import { ifindex as resolveIfindex } from '@ts-ebpf/programs';
+import { interfaceXskFeatures, ifindex as resolveIfindex } from '@ts-ebpf/programs';
 import {
   BpfArgumentError,
   BpfSyscallError,
@@ -31,11 +31,12 @@ import {
   XskReentrantReceiveError,
   XskTransmitOnlyError,
   XskTransmitRefusedError,
+  XskTxOffloadError,
 } from './errors.js';
 import { checkXskOptions, type XskBatchOptions, type XskRingKind, type XskSocketOptions } from './options.js';
 import { bindRangeError, checkQueueRange } from './queue-range.js';
 import { XskRing } from './ring.js';
-import { txMetadataRequest, type XskTxMetadata } from './tx-metadata.js';
+import { offloadsMissing, txMetadataRequest, type XskTxMetadata } from './tx-metadata.js';
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -93,6 +94,12 @@ export class XskSocket implements Disposable {
   #kickPending = false;
   /** True while a batch's visitors run: its frames are not back in the fill ring yet. */
   #receiving = false;
+  /**
+   * The device's `xsk-features` (`NetdevXskFlag` bits) when the socket is bound in zero-copy
+   * mode with TX metadata: the requests its driver acts on. Undefined in copy mode, where the
+   * kernel acts on every request itself.
+   */
+  #zeroCopyOffloads: number | undefined;
   /** The timestamp callbacks of frames in flight, by their UMEM frame address. */
   readonly #timestampWanted = new Map<number, (nanoseconds: bigint) => void>();
   /** Timestamps of completed frames not yet handed to their callbacks. */
@@ -171,6 +178,7 @@ export class XskSocket implements Disposable {
     }
     this.#fd = owned;
     this.#bytes = this.#umem.bytes;
+    if (txMetadataLen > 0 && this.zeroCopy) this.#zeroCopyOffloads = interfaceXskFeatures(this.ifindex) ?? 0;
   }
 
   /**
@@ -330,6 +338,8 @@ export class XskSocket implements Disposable {
    *   and for a bad `metadata` member, named (an unknown one, a checksum outside the frame, a
    *   launch time without room in the metadata area).
    * @throws XskNoTxMetadataError for `metadata` on a socket opened without `txMetadataLen`.
+   * @throws XskTxOffloadError for `metadata` the device does not act on, on a socket bound in
+   *   zero-copy mode (its `xsk-features`, read when the socket was opened).
    * @throws XskReceiveOnlyError on a receive-only socket (`txSize: 0`).
    * @throws XskTransmitRefusedError when the kernel refuses the frame at the head of the TX
    *   ring (see {@link XskSocket.flush}); this frame is queued all the same.
@@ -346,7 +356,10 @@ export class XskSocket implements Disposable {
     const request = metadata === undefined ? undefined : txMetadataRequest(metadata);
     if (request !== undefined) {
       if (this.txMetadataLen === 0) throw new XskNoTxMetadataError('transmit()', this.ifindex, this.queueId);
-      xskTxMetadataFlags(request, frame.byteLength, this.txMetadataLen);
+      const flags = xskTxMetadataFlags(request, frame.byteLength, this.txMetadataLen);
+      const missing =
+        this.#zeroCopyOffloads === undefined ? [] : offloadsMissing(flags, this.#zeroCopyOffloads);
+      if (missing.length > 0) throw new XskTxOffloadError('transmit()', this.ifindex, this.queueId, missing);
     }
     this.completions();
     const txFull = (this.#txProducer - tx.consumer) >>> 0 >= tx.size;

@@ -1,4 +1,5 @@
 import { BpfArgumentError, type XskTxMetadataRequest } from '@ts-ebpf/syscall';
+import { NetdevXskFlag, XdpTxMetadataFlag } from '@ts-ebpf/uapi';
 
 /**
  * What one frame given to {@link XskSocket.transmit} asks of the kernel and the device: the
@@ -24,8 +25,8 @@ export interface XskTxMetadata {
    * `XDP_TXMD_FLAGS_TIMESTAMP`: called from {@link XskSocket.completions} with the frame's
    * transmit time once the kernel reports it sent. Copy mode: a software timestamp in
    * nanoseconds of `CLOCK_TAI`, taken when the kernel frees the packet the device took.
-   * Zero-copy mode: the device's own, when its `xsk-features` has `tx-timestamp` (a device
-   * without it leaves the request's bytes, so the number means nothing).
+   * Zero-copy mode: the device's own, when its `xsk-features` has `tx-timestamp` (else
+   * `transmit()` refuses the request with `XskTxOffloadError`).
    */
   readonly timestamp?: (nanoseconds: bigint) => void;
   /**
@@ -53,4 +54,24 @@ export function txMetadataRequest(metadata: XskTxMetadata): XskTxMetadataRequest
     );
   }
   return { ...metadata, timestamp: timestamp !== undefined };
+}
+
+/** Each TX metadata request and the `xsk-features` bit a device needs to act on it in zero-copy mode. */
+const OFFLOADS = [
+  [XdpTxMetadataFlag.CHECKSUM, NetdevXskFlag.TX_CHECKSUM, 'checksum (tx-checksum)'],
+  [XdpTxMetadataFlag.TIMESTAMP, NetdevXskFlag.TX_TIMESTAMP, 'timestamp (tx-timestamp)'],
+  [XdpTxMetadataFlag.LAUNCH_TIME, NetdevXskFlag.TX_LAUNCH_TIME_FIFO, 'launchTime (tx-launch-time-fifo)'],
+] as const;
+
+/**
+ * The requests among `flags` (`XdpTxMetadataFlag` bits) that a device whose `xsk-features` are
+ * `features` (`NetdevXskFlag` bits) does not act on in zero-copy mode, each as `member
+ * (feature)`: the kernel hands TX metadata to the driver there, and a driver without the
+ * feature ignores the request.
+ * @internal
+ */
+export function offloadsMissing(flags: number, features: number): string[] {
+  return OFFLOADS.filter(([flag, feature]) => (flags & flag) !== 0 && (features & feature) === 0).map(
+    ([, , name]) => name,
+  );
 }

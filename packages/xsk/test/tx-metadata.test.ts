@@ -20,15 +20,23 @@ import {
   xdpWakeupTx,
 } from '@ts-ebpf/syscall';
 import { describeKernel, inetChecksum, leakedFds, openFds } from '@ts-ebpf/test-utils';
-import { HOST_LITTLE_ENDIAN, XdpBindFlag, XdpDescOption, XdpTxMetadataFlag } from '@ts-ebpf/uapi';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import {
+  HOST_LITTLE_ENDIAN,
+  NetdevXskFlag,
+  XdpBindFlag,
+  XdpDescOption,
+  XdpTxMetadataFlag,
+} from '@ts-ebpf/uapi';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   XskQueueBusyError,
   XskSocket,
   type XskSocketOptions,
   XskTransmitRefusedError,
   type XskTxMetadata,
+  XskTxOffloadError,
 } from '../src/index.js';
+import { offloadsMissing } from '../src/tx-metadata.js';
 import { openXsk, PORT, redirectToXsk, SMALL, sleep, XskVeth } from './support.js';
 
 /** Where the UDP header and its checksum sit in the test's frames (Ethernet + 20-byte IPv4). */
@@ -288,5 +296,24 @@ describeKernel('the kernel on TX metadata it cannot act on (raw AF_XDP calls, co
       wakeups: [true, true],
       consumer: 1,
     });
+  });
+});
+
+describe('zero-copy TX offloads', () => {
+  it('a request is missing where the device lists no matching xsk-feature', () => {
+    const all = XdpTxMetadataFlag.CHECKSUM | XdpTxMetadataFlag.TIMESTAMP | XdpTxMetadataFlag.LAUNCH_TIME;
+    expect(offloadsMissing(all, 0)).toEqual([
+      'checksum (tx-checksum)',
+      'timestamp (tx-timestamp)',
+      'launchTime (tx-launch-time-fifo)',
+    ]);
+    expect(offloadsMissing(all, NetdevXskFlag.TX_CHECKSUM | NetdevXskFlag.TX_TIMESTAMP)).toEqual([
+      'launchTime (tx-launch-time-fifo)',
+    ]);
+    expect(offloadsMissing(XdpTxMetadataFlag.TIMESTAMP, NetdevXskFlag.TX_TIMESTAMP)).toEqual([]);
+    const e = new XskTxOffloadError('transmit()', 5, 1, ['checksum (tx-checksum)']);
+    expect(e.message).toMatch(
+      /queue 1 asks for TX metadata the device does not act on in zero-copy mode: checksum \(tx-checksum\) missing from the xsk-features of ifindex 5/,
+    );
   });
 });

@@ -213,17 +213,29 @@ function checkUmemFlags(given: number, txMetadataLen: number | undefined): numbe
     }
     return flags;
   }
+  checkTxMetadataLen(txMetadataLen, 'txMetadataLen');
+  return (flags | XdpUmemFlag.TX_METADATA_LEN) >>> 0;
+}
+
+/**
+ * Checks a TX metadata length as `xdp_umem_reg()` does (a multiple of 8 below 256) and as this
+ * package takes it (from {@link XDP_MIN_TX_METADATA_LEN}, 16, to {@link XDP_MAX_TX_METADATA_LEN}, 248).
+ * @param argument - how the message names it (`'txMetadataLen'`)
+ * @throws BpfArgumentError otherwise
+ */
+export function checkTxMetadataLen(txMetadataLen: unknown, argument: string): number {
   if (
+    typeof txMetadataLen !== 'number' ||
     !Number.isInteger(txMetadataLen) ||
     txMetadataLen < XDP_MIN_TX_METADATA_LEN ||
     txMetadataLen > XDP_MAX_TX_METADATA_LEN ||
     txMetadataLen % 8 !== 0
   ) {
     throw new BpfArgumentError(
-      'txMetadataLen',
+      argument,
       `expected a multiple of 8 from ${XDP_MIN_TX_METADATA_LEN} to ${XDP_MAX_TX_METADATA_LEN} bytes of TX metadata ` +
-        `(the kernel keeps it in a byte, in steps of 8; less than 16 holds no struct xsk_tx_metadata), got ${txMetadataLen}`,
+        `(the kernel keeps it in a byte, in steps of 8; less than 16 holds no struct xsk_tx_metadata), got ${String(txMetadataLen)}`,
     );
   }
-  return (flags | XdpUmemFlag.TX_METADATA_LEN) >>> 0;
+  return txMetadataLen;
 }

@@ -44,6 +44,14 @@ export {
   xdpWakeupTx,
 } from './af-xdp.js';
 export {
+  writeXskTxMetadata,
+  XSK_TX_METADATA_LAYOUT,
+  type XskTxMetadataRequest,
+  xskTxMetadataFlags,
+  xskTxTimestamp,
+} from './af-xdp-tx-metadata.js';
+export {
+  checkTxMetadataLen,
   XDP_MAX_TX_METADATA_LEN,
   XDP_MIN_TX_METADATA_LEN,
   XdpUmemHeadroomError,

@@ -378,7 +378,24 @@ export const DEFINE_GROUPS: readonly DefineGroup[] = [
     ['XDP_UMEM_PGOFF_', 'XDP_PGOFF_'],
     ['XDP_PGOFF_RX_RING', 'XDP_PGOFF_TX_RING', 'XDP_UMEM_PGOFF_FILL_RING', 'XDP_UMEM_PGOFF_COMPLETION_RING'],
   ),
-  d('XdpDescOption', 'Bits of `struct xdp_desc` `options`.', ['XDP_'], ['XDP_PKT_CONTD']),
+  d(
+    'XdpDescOption',
+    'Bits of `struct xdp_desc` `options`: `PKT_CONTD`, the packet goes on in the next descriptor; `TX_METADATA`, a TX descriptor whose frame has a `struct xsk_tx_metadata` in the `tx_metadata_len` bytes before its address.',
+    ['XDP_'],
+    ['XDP_PKT_CONTD', 'XDP_TX_METADATA'],
+  ),
+  d(
+    'XdpTxMetadataFlag',
+    'Flags of `struct xsk_tx_metadata` (`flags`): the offloads a TX frame asks for. `TIMESTAMP`: the transmit time is written to `completion.tx_timestamp` when the frame completes; `CHECKSUM`: the L4 checksum from `request.csum_start` to the end is stored at `csum_start + csum_offset`; `LAUNCH_TIME`: the device sends the frame at `request.launch_time` (its PTP clock).',
+    ['XDP_TXMD_FLAGS_'],
+    ['XDP_TXMD_FLAGS_TIMESTAMP', 'XDP_TXMD_FLAGS_CHECKSUM', 'XDP_TXMD_FLAGS_LAUNCH_TIME'],
+  ),
+  d(
+    'NetdevXskFlag',
+    'The AF_XDP TX metadata offloads a device acts on in zero-copy mode (`enum netdev_xsk_flags`, the `xsk-features` of the `netdev` generic netlink family): `TX_TIMESTAMP` for `XdpTxMetadataFlag.TIMESTAMP`, `TX_CHECKSUM` for `CHECKSUM`, `TX_LAUNCH_TIME_FIFO` for `LAUNCH_TIME`.',
+    ['NETDEV_XSK_FLAGS_'],
+    ['NETDEV_XSK_FLAGS_TX_TIMESTAMP', 'NETDEV_XSK_FLAGS_TX_CHECKSUM', 'NETDEV_XSK_FLAGS_TX_LAUNCH_TIME_FIFO'],
+  ),
   d(
     'TcAction',
     'tc actions (`TC_ACT_*`): what a direct-action tc program returns. `OK` passes the packet, `SHOT` drops it, `REDIRECT` follows a redirect helper, `UNSPEC` runs the next program (tcx) or the default; `STOLEN` consumes the packet without counting a drop (classic tc); `RECLASSIFY`, `PIPE`, `QUEUED`, `REPEAT` and `TRAP` are for classic tc actions and hardware. On tcx only `UNSPEC`, `OK`, `SHOT` and `REDIRECT` mean something: any other value, `STOLEN` included, ends the tcx chain and is then taken as `UNSPEC` (the classic tc filters run, and the packet passes when there are none).',

@@ -187,3 +187,116 @@ export class XskTransmitOnlyError extends XskSocketError {
     this.name = 'XskTransmitOnlyError';
   }
 }
+
+/**
+ * `transmit()` was given a TX metadata request (a checksum, a timestamp, a launch time) on an
+ * AF_XDP socket opened without `txMetadataLen`: its UMEM keeps no metadata area before the
+ * frames, and the kernel refuses (EINVAL) a frame that says it carries metadata there.
+ */
+export class XskNoTxMetadataError extends XskSocketError {
+  /**
+   * @param call - the call (`'transmit()'`)
+   * @param ifindex - the socket's interface index
+   * @param queueId - its queue
+   */
+  constructor(call: string, ifindex: number, queueId: number) {
+    super(
+      `${onSocket(call, ifindex, queueId)} asks for TX metadata, but the socket was opened without txMetadataLen: ` +
+        'its UMEM has no metadata area before the frames (the kernel refuses such a frame); open it with txMetadataLen (24 holds every request)',
+      ifindex,
+      queueId,
+    );
+    this.name = 'XskNoTxMetadataError';
+  }
+}
+
+/** The TX descriptor the kernel refused: the one at the head of the TX ring. */
+export interface XskRefusedDescriptor {
+  /** Its index in the TX ring (free-running). */
+  readonly index: number;
+  /** The frame's UMEM address. */
+  readonly address: number;
+  /** The frame's length in bytes. */
+  readonly length: number;
+  /** Its `XdpDescOption` bits (`TX_METADATA` when it carries TX metadata). */
+  readonly options: number;
+}
+
+/**
+ * The kernel refused a TX wake-up with EINVAL: it could not build a packet from the descriptor
+ * at the head of the TX ring. That descriptor stays there (the kernel leaves it for the
+ * application to retry), so every later wake-up is refused the same way and no frame behind it
+ * leaves: close the socket. Everything this package can check is checked before a frame is
+ * queued; what is left is the kernel's to decide: TX metadata it cannot act on in copy mode (a
+ * flag it does not know, such as `LAUNCH_TIME` before Linux 6.15, or a software checksum
+ * (`TX_SW_CSUM`) it cannot compute in a device's packet layout), or a driver's refusal in
+ * zero-copy mode. `cause` is the kernel's error.
+ */
+export class XskTransmitRefusedError extends XskSocketError {
+  /** The descriptor at the head of the TX ring when the kernel refused. */
+  readonly descriptor: XskRefusedDescriptor;
+
+  /**
+   * @param call - the call whose wake-up was refused (`'flush()'`)
+   * @param ifindex - the socket's interface index
+   * @param queueId - its queue
+   * @param descriptor - the descriptor at the head of the TX ring
+   * @param metadataFlags - the `XdpTxMetadataFlag` bits of its TX metadata, when it carries some
+   * @param options - `cause`: the kernel's EINVAL
+   */
+  constructor(
+    call: string,
+    ifindex: number,
+    queueId: number,
+    descriptor: XskRefusedDescriptor,
+    metadataFlags: number | undefined,
+    options?: ErrorOptions,
+  ) {
+    const frame = `the ${descriptor.length}-byte frame at UMEM address ${descriptor.address} (TX ring index ${descriptor.index})`;
+    const why =
+      metadataFlags === undefined
+        ? `it refused ${frame}`
+        : `it refused the TX metadata of ${frame} (flags 0x${metadataFlags.toString(16)}): in copy mode the kernel refuses a flag it does not know ` +
+          '(LAUNCH_TIME before Linux 6.15) and a software checksum (TX_SW_CSUM) it cannot compute in the packet the device wants (one without a linear part)';
+    super(
+      `${onSocket(call, ifindex, queueId)}: the kernel refused to send (sendto: EINVAL): ${why}. ` +
+        'The frame stays at the head of the TX ring and every later wake-up is refused the same way, so nothing behind it is sent: close the socket',
+      ifindex,
+      queueId,
+      options,
+    );
+    this.name = 'XskTransmitRefusedError';
+    this.descriptor = descriptor;
+  }
+}
+
+/**
+ * `transmit()` asked, on a socket bound in zero-copy mode, for TX metadata offloads its device
+ * does not act on: there the kernel hands the metadata to the driver, which ignores what it
+ * cannot do (no checksum written, a timestamp left unset, no launch time kept). The device's
+ * offloads are the `xsk-features` of the `netdev` netlink family (`interfaceXskFeatures` of
+ * `@ts-ebpf/programs`). In copy mode the kernel builds an ordinary packet and acts on every
+ * request itself.
+ */
+export class XskTxOffloadError extends XskSocketError {
+  /** The requests the device does not act on, each as `member (xsk-feature)`. */
+  readonly missing: readonly string[];
+
+  /**
+   * @param call - the call (`'transmit()'`)
+   * @param ifindex - the socket's interface index
+   * @param queueId - its queue
+   * @param missing - the requests the device lacks, as `member (xsk-feature)`
+   */
+  constructor(call: string, ifindex: number, queueId: number, missing: readonly string[]) {
+    super(
+      `${onSocket(call, ifindex, queueId)} asks for TX metadata the device does not act on in zero-copy mode: ` +
+        `${missing.join(', ')} missing from the xsk-features of ifindex ${ifindex}, so the driver would ignore it; ` +
+        "leave it out, or open the socket with mode: 'copy' (and softwareChecksum for a checksum)",
+      ifindex,
+      queueId,
+    );
+    this.name = 'XskTxOffloadError';
+    this.missing = missing;
+  }
+}

@@ -6,15 +6,27 @@
  * `xdpUmemRegister`, `xdpMapRing` …) are in `@ts-ebpf/syscall`.
  */
 export { type XdpStatistics, XdpUmemHeadroomError } from '@ts-ebpf/syscall';
-export { XdpBindFlag, XdpOptionFlag } from '@ts-ebpf/uapi';
 export {
+  NetdevXskFlag,
+  XdpBindFlag,
+  XdpDescOption,
+  XdpOptionFlag,
+  XdpTxMetadataFlag,
+  XdpUmemFlag,
+} from '@ts-ebpf/uapi';
+export {
+  XskNoTxMetadataError,
   XskQueueBusyError,
   type XskQueueCounts,
   XskQueueRangeError,
   XskReceiveOnlyError,
   XskReentrantReceiveError,
+  type XskRefusedDescriptor,
   XskSocketError,
   XskTransmitOnlyError,
+  XskTransmitRefusedError,
+  XskTxOffloadError,
 } from './errors.js';
 export type { XskBatchOptions, XskMode, XskSocketOptions } from './options.js';
 export { XskSocket } from './socket.js';
+export type { XskTxMetadata } from './tx-metadata.js';

@@ -1,5 +1,11 @@
-import { BpfArgumentError, pageSize, XDP_UMEM_MIN_CHUNK_SIZE, xdpMaxHeadroom } from '@ts-ebpf/syscall';
-import { XdpBindFlag } from '@ts-ebpf/uapi';
+import {
+  BpfArgumentError,
+  checkTxMetadataLen,
+  pageSize,
+  XDP_UMEM_MIN_CHUNK_SIZE,
+  xdpMaxHeadroom,
+} from '@ts-ebpf/syscall';
+import { XdpBindFlag, XdpUmemFlag } from '@ts-ebpf/uapi';
 
 /** How the kernel moves frames between the driver and the UMEM. */
 export type XskMode =
@@ -66,6 +72,24 @@ export interface XskSocketOptions {
    * and the socket makes that call only then. Default true.
    */
   readonly needWakeup?: boolean;
+  /**
+   * Bytes of TX metadata before each transmitted frame (the UMEM's `tx_metadata_len`, Linux
+   * 6.8; `XdpUmemFlag.TX_METADATA_LEN`, 6.11): a multiple of 8 from 16 to 248. With it,
+   * {@link XskSocket.transmit} takes a metadata request (a checksum, a timestamp, a launch
+   * time) for each frame; 24 holds the whole `struct xsk_tx_metadata` of Linux 6.15 and later,
+   * 16 all but the launch time. Each transmit frame gives up these bytes: frames of at most
+   * `frameSize − txMetadataLen` bytes. Default: no TX metadata.
+   */
+  readonly txMetadataLen?: number;
+  /**
+   * Register the UMEM with `XdpUmemFlag.TX_SW_CSUM` (Linux 6.8): the kernel computes the
+   * checksum a frame's TX metadata asks for in software while it builds the packet, so the
+   * bytes that leave hold it whatever the device does. Acts only in copy mode (it needs
+   * `mode: 'copy'`) and only on frames with TX metadata (it needs `txMetadataLen`); meant for
+   * testing and for devices without checksum offload (it costs a pass over each frame).
+   * Default false.
+   */
+  readonly softwareChecksum?: boolean;
 }
 
 /** Options of {@link XskSocket.batches}. */
@@ -91,6 +115,10 @@ export interface XskSettings {
   /** `XdpBindFlag` bits: the mode and `USE_NEED_WAKEUP`. */
   readonly bindFlags: number;
   readonly needWakeup: boolean;
+  /** Bytes of TX metadata before each transmit frame; 0 for none. */
+  readonly txMetadataLen: number;
+  /** `XdpUmemFlag` bits of the UMEM (`TX_SW_CSUM`). */
+  readonly umemFlags: number;
 }
 
 const MODE_FLAG: Readonly<Record<XskMode, number>> = {
@@ -189,5 +217,39 @@ export function checkXskOptions(o: XskSocketOptions): XskSettings {
     throw new BpfArgumentError('needWakeup', `expected true or false, got ${shown(needWakeup)}`);
   }
   const bindFlags = MODE_FLAG[mode] | (needWakeup ? XdpBindFlag.USE_NEED_WAKEUP : 0);
-  return { queueId, frameSize, frameCount, headroom, sizes, bindFlags, needWakeup };
+  const txMetadataLen =
+    o.txMetadataLen === undefined ? 0 : checkTxMetadataLen(o.txMetadataLen, 'txMetadataLen');
+  if (txMetadataLen > 0 && sizes.tx === 0) {
+    throw new BpfArgumentError(
+      'txMetadataLen',
+      'a receive-only socket (txSize: 0) transmits no frame to carry TX metadata: give a txSize, or leave txMetadataLen out',
+    );
+  }
+  const umemFlags = checkSoftwareChecksum(o.softwareChecksum, mode, txMetadataLen);
+  return { queueId, frameSize, frameCount, headroom, sizes, bindFlags, needWakeup, txMetadataLen, umemFlags };
+}
+
+/**
+ * `softwareChecksum`: `XdpUmemFlag.TX_SW_CSUM` when true; the kernel acts on it only in copy
+ * mode and only for frames with TX metadata, so it needs `mode: 'copy'` and a `txMetadataLen`.
+ */
+function checkSoftwareChecksum(value: unknown, mode: XskMode, txMetadataLen: number): number {
+  const on = value ?? false;
+  if (typeof on !== 'boolean')
+    throw new BpfArgumentError('softwareChecksum', `expected true or false, got ${shown(on)}`);
+  if (!on) return 0;
+  if (mode !== 'copy') {
+    throw new BpfArgumentError(
+      'softwareChecksum',
+      `the kernel computes TX checksums in software only in copy mode, and mode is ${shown(mode)}: give mode: 'copy' ` +
+        '(in zero-copy mode the device computes them, when its netdev xsk-features has tx-checksum)',
+    );
+  }
+  if (txMetadataLen === 0) {
+    throw new BpfArgumentError(
+      'softwareChecksum',
+      'the kernel computes the checksums that frames ask for in their TX metadata, and this socket has none: give a txMetadataLen too',
+    );
+  }
+  return XdpUmemFlag.TX_SW_CSUM;
 }

@@ -1,4 +1,4 @@
-import { ifindex as resolveIfindex } from '@ts-ebpf/programs';
+import { interfaceXskFeatures, ifindex as resolveIfindex } from '@ts-ebpf/programs';
 import {
   BpfArgumentError,
   BpfSyscallError,
@@ -7,6 +7,7 @@ import {
   ObjectClosedError,
   OwnedFd,
   Prot,
+  writeXskTxMetadata,
   type XdpStatistics,
   xdpBind,
   xdpMapRing,
@@ -19,17 +20,23 @@ import {
   xdpUmemRegister,
   xdpWakeupRx,
   xdpWakeupTx,
+  xskTxMetadataFlags,
+  xskTxTimestamp,
 } from '@ts-ebpf/syscall';
-import { XdpBindFlag, XdpOptionFlag } from '@ts-ebpf/uapi';
+import { HOST_LITTLE_ENDIAN, XdpBindFlag, XdpDescOption, XdpOptionFlag } from '@ts-ebpf/uapi';
 import {
+  XskNoTxMetadataError,
   XskQueueBusyError,
   XskReceiveOnlyError,
   XskReentrantReceiveError,
   XskTransmitOnlyError,
+  XskTransmitRefusedError,
+  XskTxOffloadError,
 } from './errors.js';
 import { checkXskOptions, type XskBatchOptions, type XskRingKind, type XskSocketOptions } from './options.js';
 import { bindRangeError, checkQueueRange } from './queue-range.js';
 import { XskRing } from './ring.js';
+import { offloadsMissing, txMetadataRequest, type XskTxMetadata } from './tx-metadata.js';
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -55,8 +62,16 @@ export class XskSocket implements Disposable {
   readonly ifindex: number;
   /** The interface queue the socket is bound to. */
   readonly queueId: number;
-  /** Bytes of one UMEM frame: the longest frame {@link XskSocket.transmit} takes. */
+  /**
+   * Bytes of one UMEM frame: the longest frame {@link XskSocket.transmit} takes, less
+   * {@link XskSocket.txMetadataLen}.
+   */
   readonly frameSize: number;
+  /**
+   * Bytes of TX metadata kept before each transmitted frame (`txMetadataLen` of the options);
+   * 0 when the socket sends no TX metadata.
+   */
+  readonly txMetadataLen: number;
   readonly #fd: OwnedFd;
   readonly #umem: MappedMemory;
   readonly #bytes: Uint8Array;
@@ -79,13 +94,34 @@ export class XskSocket implements Disposable {
   #kickPending = false;
   /** True while a batch's visitors run: its frames are not back in the fill ring yet. */
   #receiving = false;
+  /**
+   * The device's `xsk-features` (`NetdevXskFlag` bits) when the socket is bound in zero-copy
+   * mode with TX metadata: the requests its driver acts on. Undefined in copy mode, where the
+   * kernel acts on every request itself.
+   */
+  #zeroCopyOffloads: number | undefined;
+  /** The timestamp callbacks of frames in flight, by their UMEM frame address. */
+  readonly #timestampWanted = new Map<number, (nanoseconds: bigint) => void>();
+  /** Timestamps of completed frames not yet handed to their callbacks. */
+  readonly #timestampsDue: [callback: (nanoseconds: bigint) => void, nanoseconds: bigint][] = [];
 
   private constructor(o: XskSocketOptions) {
-    const { frameSize, frameCount, sizes, headroom, bindFlags, queueId, needWakeup } = checkXskOptions(o);
+    const {
+      frameSize,
+      frameCount,
+      sizes,
+      headroom,
+      bindFlags,
+      queueId,
+      needWakeup,
+      txMetadataLen,
+      umemFlags,
+    } = checkXskOptions(o);
     this.ifindex = resolveIfindex(o.interface);
     checkQueueRange(o.interface, this.ifindex, queueId);
     this.queueId = queueId;
     this.frameSize = frameSize;
+    this.txMetadataLen = txMetadataLen;
     this.#needWakeup = needWakeup;
     const owned = new OwnedFd(xdpSocket(), 'AF_XDP socket');
     const fd = owned.fd;
@@ -97,7 +133,12 @@ export class XskSocket implements Disposable {
         flags: MapFlag.PRIVATE | MapFlag.ANONYMOUS,
       });
       mapped.push(this.#umem);
-      xdpUmemRegister(fd, this.#umem, { chunkSize: frameSize, headroom });
+      xdpUmemRegister(fd, this.#umem, {
+        chunkSize: frameSize,
+        headroom,
+        flags: umemFlags,
+        ...(txMetadataLen > 0 ? { txMetadataLen } : {}),
+      });
       const kinds = (['fill', 'completion', 'rx', 'tx'] as const).filter((kind) => sizes[kind] > 0);
       for (const kind of kinds) xdpSetRingSize(fd, kind, sizes[kind]);
       const offsets = xdpMmapOffsets(fd);
@@ -137,6 +178,7 @@ export class XskSocket implements Disposable {
     }
     this.#fd = owned;
     this.#bytes = this.#umem.bytes;
+    if (txMetadataLen > 0 && this.zeroCopy) this.#zeroCopyOffloads = interfaceXskFeatures(this.ifindex) ?? 0;
   }
 
   /**
@@ -277,6 +319,11 @@ export class XskSocket implements Disposable {
    * Queues `frame` (a whole Ethernet frame, copied into a free UMEM frame) for sending and
    * wakes the kernel when it needs it (see {@link XskSocket.flush}).
    *
+   * With `metadata` (a socket opened with `txMetadataLen`), the frame carries TX metadata: a
+   * checksum to compute, a timestamp to take when it is sent, a launch time (see
+   * {@link XskTxMetadata}). The request is checked as the kernel checks it before anything is
+   * queued, since a frame the kernel refuses would stay at the head of the TX ring for good.
+   *
    * When the kernel refuses the wake-up (the interface is down, the driver busy, or more
    * frames wait than one wake-up sends), the frame stays queued and
    * {@link XskSocket.needsFlush} turns true: {@link XskSocket.completions},
@@ -287,25 +334,46 @@ export class XskSocket implements Disposable {
    * @returns true when the frame was queued; false when no transmit frame or TX ring entry
    *   is free (the kernel has not yet reported enough earlier frames sent): nothing was
    *   queued; call `completions()` and try again later.
-   * @throws BpfArgumentError for an empty frame or one longer than `frameSize`.
+   * @throws BpfArgumentError for an empty frame or one longer than `frameSize − txMetadataLen`,
+   *   and for a bad `metadata` member, named (an unknown one, a checksum outside the frame, a
+   *   launch time without room in the metadata area).
+   * @throws XskNoTxMetadataError for `metadata` on a socket opened without `txMetadataLen`.
+   * @throws XskTxOffloadError for `metadata` the device does not act on, on a socket bound in
+   *   zero-copy mode (its `xsk-features`, read when the socket was opened).
    * @throws XskReceiveOnlyError on a receive-only socket (`txSize: 0`).
+   * @throws XskTransmitRefusedError when the kernel refuses the frame at the head of the TX
+   *   ring (see {@link XskSocket.flush}); this frame is queued all the same.
    */
-  transmit(frame: Uint8Array): boolean {
+  transmit(frame: Uint8Array, metadata?: XskTxMetadata): boolean {
     this.#assertOpen();
     if (!(frame instanceof Uint8Array)) throw new BpfArgumentError('frame', 'expected a Uint8Array');
-    if (frame.byteLength === 0 || frame.byteLength > this.frameSize) {
-      throw new BpfArgumentError(
-        'frame',
-        `is ${frame.byteLength} bytes; expected 1 to frameSize (${this.frameSize})`,
-      );
+    const room = this.frameSize - this.txMetadataLen;
+    if (frame.byteLength === 0 || frame.byteLength > room) {
+      const limit = this.txMetadataLen > 0 ? `frameSize − txMetadataLen (${room})` : `frameSize (${room})`;
+      throw new BpfArgumentError('frame', `is ${frame.byteLength} bytes; expected 1 to ${limit}`);
     }
     const tx = this.#txRing('transmit()');
+    const request = metadata === undefined ? undefined : txMetadataRequest(metadata);
+    if (request !== undefined) {
+      if (this.txMetadataLen === 0) throw new XskNoTxMetadataError('transmit()', this.ifindex, this.queueId);
+      const flags = xskTxMetadataFlags(request, frame.byteLength, this.txMetadataLen);
+      const missing =
+        this.#zeroCopyOffloads === undefined ? [] : offloadsMissing(flags, this.#zeroCopyOffloads);
+      if (missing.length > 0) throw new XskTxOffloadError('transmit()', this.ifindex, this.queueId, missing);
+    }
     this.completions();
     const txFull = (this.#txProducer - tx.consumer) >>> 0 >= tx.size;
     const addr = txFull ? undefined : this.#txFree.pop();
     if (addr === undefined) return false;
-    this.#bytes.set(frame, addr);
-    tx.setDescriptor(this.#txProducer, addr, frame.byteLength, 0);
+    const data = addr + this.txMetadataLen;
+    this.#bytes.set(frame, data);
+    let options = 0;
+    if (request !== undefined) {
+      writeXskTxMetadata(this.#bytes.subarray(addr, data), request, frame.byteLength);
+      options = XdpDescOption.TX_METADATA;
+      if (metadata?.timestamp) this.#timestampWanted.set(addr, metadata.timestamp);
+    }
+    tx.setDescriptor(this.#txProducer, data, frame.byteLength, options);
     this.#txProducer = (this.#txProducer + 1) >>> 0;
     tx.publish(this.#txProducer);
     this.#inFlight++;
@@ -321,12 +389,44 @@ export class XskSocket implements Disposable {
    *   driver was busy; `EBUSY`, `ENOBUFS`): the frames stay queued, {@link XskSocket.needsFlush}
    *   is true, and the next `flush()`, `completions()`, `receive()` or `transmit()` tries again.
    * @throws XskReceiveOnlyError on a receive-only socket (`txSize: 0`).
+   * @throws XskTransmitRefusedError when the kernel answers EINVAL: it cannot build a packet
+   *   from the frame at the head of the TX ring (TX metadata it cannot act on …). That frame
+   *   stays at the head, and every later wake-up is refused the same way.
    */
   flush(): boolean {
     this.#assertOpen();
     const tx = this.#txRing('flush()');
-    this.#kickPending = !(this.#needWakeup && !tx.needsWakeup) && !xdpWakeupTx(this.#fd.fd);
+    this.#kickPending = !(this.#needWakeup && !tx.needsWakeup) && !this.#wakeTx(tx);
     return !this.#kickPending;
+  }
+
+  /** `xdpWakeupTx`, with the kernel's EINVAL explained by the descriptor it refused. */
+  #wakeTx(tx: XskRing): boolean {
+    try {
+      return xdpWakeupTx(this.#fd.fd);
+    } catch (e) {
+      if (!(e instanceof BpfSyscallError) || e.code !== 'EINVAL') throw e;
+      const index = tx.consumer;
+      const d = tx.descriptor(index);
+      const withMetadata = (d.options & XdpDescOption.TX_METADATA) !== 0 && d.addr >= this.txMetadataLen;
+      const flags = withMetadata
+        ? Number(
+            new DataView(
+              this.#bytes.buffer,
+              this.#bytes.byteOffset + d.addr - this.txMetadataLen,
+              8,
+            ).getBigUint64(0, HOST_LITTLE_ENDIAN),
+          )
+        : undefined;
+      throw new XskTransmitRefusedError(
+        'TX wake-up',
+        this.ifindex,
+        this.queueId,
+        { index, address: d.addr, length: d.len, options: d.options },
+        flags,
+        { cause: e },
+      );
+    }
   }
 
   /**
@@ -351,7 +451,11 @@ export class XskSocket implements Disposable {
   /**
    * Takes the frames the kernel reports sent (the completion ring) back into the transmit
    * free list, after waking the kernel again when it refused the last wake-up
-   * ({@link XskSocket.needsFlush}). @returns how many were completed by this call.
+   * ({@link XskSocket.needsFlush}), then calls the `timestamp` callback of each completed frame
+   * that asked for one ({@link XskTxMetadata}), in completion order. A callback that throws
+   * ends the call with its error once every frame is back in the free list; the callbacks
+   * after it run at the next `completions()`.
+   * @returns how many were completed by this call.
    */
   completions(): number {
     this.#assertOpen();
@@ -360,11 +464,24 @@ export class XskSocket implements Disposable {
     const n = (this.#completion.producer - start) >>> 0;
     for (let i = 0; i < n; i++) {
       const addr = this.#completion.address(start + i);
-      this.#txFree.push(addr - (addr % this.frameSize));
+      const frame = addr - (addr % this.frameSize);
+      this.#txFree.push(frame);
+      const wanted = this.#timestampWanted.get(frame);
+      if (wanted !== undefined) {
+        this.#timestampWanted.delete(frame);
+        this.#timestampsDue.push([
+          wanted,
+          xskTxTimestamp(this.#bytes.subarray(frame, frame + this.txMetadataLen)),
+        ]);
+      }
     }
     this.#completionConsumer = (start + n) >>> 0;
     this.#completion.release(this.#completionConsumer);
     this.#inFlight -= n;
+    while (this.#timestampsDue.length > 0) {
+      const [callback, nanoseconds] = this.#timestampsDue.shift()!;
+      callback(nanoseconds);
+    }
     return n;
   }
 

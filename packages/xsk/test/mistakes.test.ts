@@ -3,15 +3,18 @@
 import { InterfaceNotFoundError } from '@ts-ebpf/programs';
 import { BpfArgumentError, BpfSyscallError, InvalidArgumentError, ObjectClosedError } from '@ts-ebpf/syscall';
 import { catalog, describeKernel, VethPair } from '@ts-ebpf/test-utils';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import {
   XdpUmemHeadroomError,
+  XskNoTxMetadataError,
   XskQueueBusyError,
   XskQueueRangeError,
   XskReceiveOnlyError,
   XskSocket,
   XskTransmitOnlyError,
+  type XskTxMetadata,
 } from '../src/index.js';
+import { openXsk } from './support.js';
 
 const pair = new VethPair('xm', 164);
 const small = { frameCount: 8, fillSize: 4, rxSize: 4, txSize: 4, completionSize: 4 } as const;
@@ -91,6 +94,22 @@ describeKernel('@ts-ebpf/xsk error catalog', () => {
           { txSize: 0, frameCount: 8 },
           ['frameCount', 'receive-only', 'got 8'],
         ],
+        ['a TX metadata length that is no multiple of 8', { txMetadataLen: 20 }, ['txMetadataLen', 'got 20']],
+        [
+          'TX metadata on a receive-only socket',
+          { txSize: 0, frameCount: 4, txMetadataLen: 24 },
+          ['txMetadataLen', 'receive-only'],
+        ],
+        [
+          'a software checksum outside copy mode',
+          { txMetadataLen: 24, softwareChecksum: true },
+          ['softwareChecksum', 'only in copy mode', '"auto"'],
+        ],
+        [
+          'a software checksum without TX metadata',
+          { mode: 'copy', softwareChecksum: true },
+          ['softwareChecksum', 'give a txMetadataLen'],
+        ],
       ] as const
     ).map(([what, bad, names]) => ({
       what: `${what}, checked before any system call`,
@@ -148,6 +167,70 @@ describeKernel('@ts-ebpf/xsk error catalog', () => {
       },
       error: XskTransmitOnlyError,
       names: ['receive()', 'queue 5', 'rxSize: 0'],
+    },
+    {
+      what: 'TX metadata on a socket opened without txMetadataLen',
+      act: async () => {
+        using xsk = await openXsk({ interface: pair.host, ...small, queueId: 0 });
+        xsk.transmit(new Uint8Array(60), { checksum: { start: 34, offset: 6 } });
+      },
+      error: XskNoTxMetadataError,
+      names: ['transmit()', 'queue 0', 'without txMetadataLen'],
+    },
+    ...(
+      [
+        [
+          'a checksum that ends past the frame',
+          { checksum: { start: 54, offset: 6 } },
+          ['metadata.checksum', 'ends at byte 62', 'past the 60-byte frame'],
+        ],
+        [
+          'a checksum start that is no u16',
+          { checksum: { start: 70000, offset: 6 } },
+          ['metadata.checksum.start', '70000'],
+        ],
+        [
+          'an unknown TX metadata request',
+          { timestmap: true },
+          ['metadata.timestmap', 'did you mean timestamp'],
+        ],
+        [
+          'a timestamp that is no callback',
+          { timestamp: true },
+          ['metadata.timestamp', 'expected a function'],
+        ],
+        ['a request that asks for nothing', {}, ['metadata', 'asks for nothing']],
+      ] as const
+    ).map(([what, metadata, names]) => ({
+      what: `${what}, refused before the frame is queued`,
+      act: async () => {
+        using xsk = await openXsk({ interface: pair.host, ...small, queueId: 0, txMetadataLen: 24 });
+        try {
+          xsk.transmit(new Uint8Array(60), metadata as XskTxMetadata);
+        } finally {
+          expect(xsk.inFlight).toBe(0);
+        }
+      },
+      error: BpfArgumentError,
+      names,
+    })),
+    {
+      what: 'a frame that fills the UMEM frame on a socket that keeps TX metadata before it',
+      act: async () => {
+        using xsk = await openXsk({ interface: pair.host, ...small, queueId: 0, txMetadataLen: 24 });
+        xsk.transmit(new Uint8Array(4096 - 23));
+      },
+      error: BpfArgumentError,
+      names: ['frame', 'is 4073 bytes', 'frameSize − txMetadataLen (4072)'],
+    },
+    {
+      what: 'a launch time without room in a 16-byte TX metadata area',
+      act: async () => {
+        using xsk = await openXsk({ interface: pair.host, ...small, queueId: 0, txMetadataLen: 16 });
+        xsk.transmit(new Uint8Array(60), { launchTime: 1n });
+      },
+      error: BpfArgumentError,
+      names: ['metadata.launchTime', 'has 16 bytes', 'txMetadataLen of at least 24'],
     },
     {
       what: 'a second socket on a queue that has one',

@@ -275,12 +275,31 @@ export const XdpRingPgoff = Object.freeze({
 /** A value of {@link XdpRingPgoff}. */
 export type XdpRingPgoff = (typeof XdpRingPgoff)[keyof typeof XdpRingPgoff];
 
-/** Bits of `struct xdp_desc` `options`. Source: linux/if_xdp.h (Linux 6.6). */
+/** Bits of `struct xdp_desc` `options`: `PKT_CONTD`, the packet goes on in the next descriptor; `TX_METADATA`, a TX descriptor whose frame has a `struct xsk_tx_metadata` in the `tx_metadata_len` bytes before its address. Source: linux/if_xdp.h (Linux 6.6); linux/if_xdp.h (Linux 6.8). */
 export const XdpDescOption = Object.freeze({
   PKT_CONTD: 1,
+  TX_METADATA: 2,
 } as const);
 /** A value of {@link XdpDescOption}. */
 export type XdpDescOption = (typeof XdpDescOption)[keyof typeof XdpDescOption];
+
+/** Flags of `struct xsk_tx_metadata` (`flags`): the offloads a TX frame asks for. `TIMESTAMP`: the transmit time is written to `completion.tx_timestamp` when the frame completes; `CHECKSUM`: the L4 checksum from `request.csum_start` to the end is stored at `csum_start + csum_offset`; `LAUNCH_TIME`: the device sends the frame at `request.launch_time` (its PTP clock). Source: linux/if_xdp.h (Linux 6.8); linux/if_xdp.h (Linux 6.15). */
+export const XdpTxMetadataFlag = Object.freeze({
+  TIMESTAMP: 1,
+  CHECKSUM: 2,
+  LAUNCH_TIME: 4,
+} as const);
+/** A value of {@link XdpTxMetadataFlag}. */
+export type XdpTxMetadataFlag = (typeof XdpTxMetadataFlag)[keyof typeof XdpTxMetadataFlag];
+
+/** The AF_XDP TX metadata offloads a device acts on in zero-copy mode (`enum netdev_xsk_flags`, the `xsk-features` of the `netdev` generic netlink family): `TX_TIMESTAMP` for `XdpTxMetadataFlag.TIMESTAMP`, `TX_CHECKSUM` for `CHECKSUM`, `TX_LAUNCH_TIME_FIFO` for `LAUNCH_TIME`. Source: linux/netdev.h (Linux 6.8); linux/netdev.h (Linux 6.15). */
+export const NetdevXskFlag = Object.freeze({
+  TX_TIMESTAMP: 1,
+  TX_CHECKSUM: 2,
+  TX_LAUNCH_TIME_FIFO: 4,
+} as const);
+/** A value of {@link NetdevXskFlag}. */
+export type NetdevXskFlag = (typeof NetdevXskFlag)[keyof typeof NetdevXskFlag];
 
 /** tc actions (`TC_ACT_*`): what a direct-action tc program returns. `OK` passes the packet, `SHOT` drops it, `REDIRECT` follows a redirect helper, `UNSPEC` runs the next program (tcx) or the default; `STOLEN` consumes the packet without counting a drop (classic tc); `RECLASSIFY`, `PIPE`, `QUEUED`, `REPEAT` and `TRAP` are for classic tc actions and hardware. On tcx only `UNSPEC`, `OK`, `SHOT` and `REDIRECT` mean something: any other value, `STOLEN` included, ends the tcx chain and is then taken as `UNSPEC` (the classic tc filters run, and the packet passes when there are none). Source: linux/pkt_cls.h (Linux 6.1). */
 export const TcAction = Object.freeze({

@@ -29,6 +29,7 @@ import {
   type PerfEventOptions,
   ProbeUnsupportedError,
   type Program,
+  resolveUprobePath,
   type TcDirection,
   TracepointNotFoundError,
 } from '@ts-ebpf/programs';
@@ -280,7 +281,10 @@ function attachByPrefix(program: Program, spec: ProgramSpec, targets: AttachTarg
     case 'uretprobe.multi.s':
     case 'uprobe.session':
     case 'uprobe.session.s': {
-      const { path, fn } = splitUprobeTarget(target, targets, spec);
+      const given = splitUprobeTarget(target, targets, spec);
+      // the file the pattern's functions are read from is the one the link probes
+      const path = resolveUprobePath(given.path, undefined, `uprobe_multi on '${given.path}'`);
+      const fn = given.fn;
       return attachUprobeMulti(program, {
         path,
         symbols: userFunctionsMatching(path, fn, spec),

@@ -72,6 +72,7 @@ export {
   type UprobeTarget,
   uprobeOffset,
 } from './attach/uprobe.js';
+export { resolveUprobePath } from './attach/uprobe-path.js';
 export {
   attachXdp,
   queryXdp,

@@ -22,6 +22,7 @@ import {
 } from './check.js';
 import { openAndAttach, type PerfAttachOptions } from './perf-link.js';
 import { attachProbeEvent, PROBE_EVENT_GROUP, probeEventName } from './probe-events.js';
+import { resolveUprobePath } from './uprobe-path.js';
 
 const PMU_DIR = '/sys/bus/event_source/devices';
 
@@ -46,7 +47,10 @@ export function retprobeBit(name: 'kprobe' | 'uprobe'): number {
 
 /** Where to probe a user-space binary or library. */
 export interface UprobeTarget {
-  /** Path of the executable or shared library. */
+  /**
+   * Path of the executable or shared library; a bare name (no `/`) is looked up (in the process's
+   * mapped files with a `pid`, else the library directories or `PATH`: see {@link resolveUprobePath}).
+   */
   readonly path: string;
   /** A symbol, resolved to a file offset from the file's ELF symbol tables. */
   readonly symbol?: string;
@@ -74,7 +78,10 @@ export interface UprobeOptions extends UprobeTarget, PerfAttachOptions {
 export function uprobeOffset(t: UprobeTarget): bigint {
   const extra = BigInt(t.offset ?? 0);
   if (t.symbol === undefined) return extra;
-  return ElfSymbols.open(t.path).symbolOffset(t.symbol) + extra;
+  return (
+    ElfSymbols.open(resolveUprobePath(t.path, undefined, `uprobe on '${t.path}'`)).symbolOffset(t.symbol) +
+    extra
+  );
 }
 
 /** The perf_event_attr of a uprobe PMU event (exported for tests of what is sent). */
@@ -94,10 +101,11 @@ export function uprobePerfAttr(
  * Attaches a `kprobe`-type program as a uprobe or uretprobe on a binary's function
  * (symbol → file offset from its ELF), for all processes or one pid.
  */
-export function attachUprobe(program: Program, o: UprobeOptions): Link {
-  const kind = o.retprobe ? 'uretprobe' : 'uprobe';
-  const where = `${kind} on '${o.path}'`;
+export function attachUprobe(program: Program, options: UprobeOptions): Link {
+  const kind = options.retprobe ? 'uretprobe' : 'uprobe';
+  const where = `${kind} on '${options.path}'`;
   requireProgramType(program, where, [BpfProgType.KPROBE]);
+  const o = { ...options, path: resolveUprobePath(options.path, options.pid, where) };
   requireFile(o.path, where);
   const pmu = pmuType('uprobe');
   const pid = o.pid ?? -1;
@@ -153,7 +161,7 @@ function explainUprobeMulti(
 
 /** Options of {@link attachUprobeMulti}. */
 export interface UprobeMultiOptions {
-  /** Path of the executable or library. */
+  /** Path of the executable or library; a bare name is looked up as {@link UprobeTarget.path} is. */
   readonly path: string;
   /** Symbols to probe (resolved through the ELF symbol tables) … */
   readonly symbols?: readonly string[];
@@ -187,9 +195,10 @@ export interface UprobeMultiOptions {
  *   offset outside it or a semaphore offset that cannot be one; SymbolNotFoundError for a symbol
  *   the file does not have; BpfArgumentError for `refCtrOffsets` that are not one per probe
  */
-export function attachUprobeMulti(program: Program, o: UprobeMultiOptions): Link {
-  const where = `uprobe_multi on '${o.path}'`;
+export function attachUprobeMulti(program: Program, options: UprobeMultiOptions): Link {
+  const where = `uprobe_multi on '${options.path}'`;
   requireProgramType(program, where, [BpfProgType.KPROBE]);
+  const o = { ...options, path: resolveUprobePath(options.path, options.pid || undefined, where) };
   requireFile(o.path, where);
   const elf = o.symbols?.length ? ElfSymbols.open(o.path) : undefined;
   const offsets = [...(o.symbols ?? []).map((s) => elf!.symbolOffset(s)), ...(o.offsets ?? []).map(BigInt)];

@@ -2,7 +2,7 @@ import { Btf } from '@ts-ebpf/btf';
 import { loadCollectionSpec } from '@ts-ebpf/elf';
 import { BASE64_DECODER, base64 } from './base64.js';
 import { GenArgumentError, GenError } from './errors.js';
-import { ifStatement, list } from './format.js';
+import { byteCount, ifStatement, list } from './format.js';
 import { helperText } from './helpers.js';
 import { sortSpecifiers } from './import-order.js';
 import { camelCase, isIdentifier, NameTable, pascalCase, propertyKey, quote } from './names.js';
@@ -252,7 +252,7 @@ export function ${name}(): Uint8Array {
   for (let i = 0; i < text.length; i += BASE64_LINE) lines.push(`  '${text.slice(i, i + BASE64_LINE)}',`);
   return `${BASE64_DECODER}
 
-/** ${file ?? 'The object'} (${bytes.byteLength} bytes), base64. */
+/** ${file ?? 'The object'} (${byteCount(bytes.byteLength)}), base64. */
 const OBJECT_BASE64 = [
 ${lines.join('\n')}
 ].join('');

@@ -2,6 +2,7 @@ import { type Btf, resolveType } from '@ts-ebpf/btf';
 import { type CollectionSpec, parseBtfMaps } from '@ts-ebpf/elf';
 import { isPerCpuType, MapType, mapTypeName } from '@ts-ebpf/maps';
 import { GenError, UnsupportedTypeError } from './errors.js';
+import { byteCount } from './format.js';
 import { pascalCase } from './names.js';
 import type { TypedValue, TypeRegistry } from './types.js';
 
@@ -109,7 +110,7 @@ function sized(
 ): TypedValue {
   if (typeId !== 0) return registry.typeOf(typeId, where, hint);
   registry.use('bytes');
-  return { ts: 'Uint8Array', codec: `bytes(${size})`, c: `${size} bytes`, size };
+  return { ts: 'Uint8Array', codec: `bytes(${size})`, c: byteCount(size), size };
 }
 
 /**

@@ -43,9 +43,14 @@ describe('socket_filter plugin', () => {
       }
     })();
     expect(err).toBeInstanceOf(d.HelperNotAllowedError);
-    expect(err).toMatchObject({ helper: 'xdp_adjust_head', programType: 'SOCKET_FILTER', index: 2 });
-    expect(String(err)).toMatch(
-      /instruction #2 \(call 44\): SOCKET_FILTER programs may not call helper xdp_adjust_head/,
+    expect(err).toMatchObject({
+      helper: 'xdp_adjust_head',
+      helperId: 44,
+      programType: 'SOCKET_FILTER',
+      index: 2,
+    });
+    expect(String(err)).toContain(
+      'instruction #2 (call bpf_xdp_adjust_head#44): SOCKET_FILTER programs may not call helper bpf_xdp_adjust_head#44',
     );
   });
 

@@ -121,7 +121,7 @@ describe('xdp plugin', () => {
     })();
     expect(err).toBeInstanceOf(HelperNotAllowedError);
     expect(err).toMatchObject({ helper: 'skb_load_bytes', programType: 'XDP (XDP)', index: 5 });
-    expect(String(err)).toMatch(/XDP \(XDP\) programs may not call helper skb_load_bytes/);
+    expect(String(err)).toMatch(/XDP \(XDP\) programs may not call helper bpf_skb_load_bytes#26/);
   });
 });
 

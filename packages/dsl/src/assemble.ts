@@ -1,6 +1,6 @@
 import { type ByteOrder, HOST_BYTE_ORDER } from '@ts-ebpf/uapi';
 import { AssemblyError } from './errors.js';
-import { formatInstruction } from './format.js';
+import { formatInstructionWithHelperName } from './format.js';
 import { findHelper, nearestHelperName } from './helpers.js';
 import type { Instruction } from './instruction.js';
 import { KIND_OF, Kind } from './kinds.js';
@@ -24,7 +24,7 @@ export interface AssembleOptions {
 }
 
 function fail(reason: string, index: number, insn: Instruction): never {
-  throw new AssemblyError(reason, index, formatInstruction(insn));
+  throw new AssemblyError(reason, index, formatInstructionWithHelperName(insn));
 }
 
 function resolveMap(maps: MapResolver | undefined, name: string, index: number, insn: Instruction): number {

@@ -1,6 +1,6 @@
 import { formatAtomic } from './format-atomic.js';
 import { cast, isWord, MINUS, mem, PLUS, R, raw, reg, signed, W } from './format-parts.js';
-import { calledHelper } from './helpers.js';
+import { calledHelper, helperLabel } from './helpers.js';
 import type { Instruction } from './instruction.js';
 import { KIND_OF, Kind } from './kinds.js';
 import { AluOp, Class, JmpOp, Mode, PseudoCall, PseudoLd } from './opcodes.js';
@@ -320,8 +320,7 @@ export function formatInstruction(insn: Instruction): string {
  * helper stays `call N`. The text parses back to the same instruction.
  */
 export function formatInstructionWithHelperName(insn: Instruction): string {
-  const h = calledHelper(insn);
-  return h ? `call bpf_${h.name}#${insn.imm}` : formatInstruction(insn);
+  return calledHelper(insn) ? `call ${helperLabel(insn.imm)}` : formatInstruction(insn);
 }
 
 /**

@@ -21,6 +21,16 @@ export function calledHelper(insn: Instruction): HelperInfo | undefined {
   return insn.code === CALL && insn.src === PseudoCall.HELPER ? findHelper(insn.imm) : undefined;
 }
 
+/**
+ * A helper as the kernel's verifier log and bpftool name it, with its id:
+ * `bpf_get_socket_cookie#46`; for an id that names no known helper, `#<id>` after the word
+ * the kernel's log uses there, `unknown#9999`.
+ */
+export function helperLabel(id: number): string {
+  const h = findHelper(id);
+  return `${h ? `bpf_${h.name}` : 'unknown'}#${id}`;
+}
+
 function bare(name: string): string {
   return name.startsWith('bpf_') ? name.slice(4) : name;
 }

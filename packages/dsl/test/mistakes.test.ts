@@ -231,7 +231,27 @@ describe('dsl: plausible mistakes get typed errors that name their subject', () 
       what: 'a helper the program type may not call, refused before load',
       act: () => pluginSection(sampleSocketPlugin, 'socket').build([call('xdp_adjust_head'), exit()]),
       error: HelperNotAllowedError,
-      names: ['helper xdp_adjust_head', 'SOCKET_FILTER', 'instruction #1'],
+      names: [
+        'helper bpf_xdp_adjust_head#44',
+        'SOCKET_FILTER',
+        'instruction #1 (call bpf_xdp_adjust_head#44)',
+      ],
+    },
+    {
+      what: 'a helper id no helper has, refused before load with the word the kernel uses',
+      act: () =>
+        pluginSection(sampleSocketPlugin, 'socket').build([
+          { code: 0x85, dst: 0, src: 0, off: 0, imm: 9999 },
+          exit(),
+        ]),
+      error: HelperNotAllowedError,
+      names: ['helper unknown#9999', 'SOCKET_FILTER', 'instruction #1 (call 9999)'],
+    },
+    {
+      what: 'a malformed helper call names the helper it calls',
+      act: () => assemble([{ code: 0x85, dst: 0, src: 0, off: 1, imm: 1 }, exit()]),
+      error: AssemblyError,
+      names: ['instruction #0 (call bpf_map_lookup_elem#1)', 'call offset must be 0'],
     },
     {
       what: 'reading a context field the program type may not read',

@@ -119,7 +119,8 @@ describe('validation before bytes', () => {
     expect(error).toBeInstanceOf(d.AssemblyError);
     const e = error as d.AssemblyError;
     expect(e.index).toBe(1);
-    expect(e.text).toBe(d.formatInstruction(insn));
+    // A helper call is named as in the verifier's log: `call bpf_map_lookup_elem#1`.
+    expect(e.text).toBe(d.formatInstructionWithHelperName(insn));
     expect(e.message).toContain(`instruction #1 (${e.text})`);
     expect(e.message).toMatch(message);
   });

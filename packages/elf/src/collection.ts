@@ -10,7 +10,7 @@ import type { CollectionSpec, CollectionSpecOptions, ProgramSpec } from './colle
 
 import { type RawMap, undoPins } from './create-maps.js';
 import { NameNotFoundError, ObjectBtfError, SectionAttachError, UsdtAttachError } from './errors.js';
-import type { KconfigData } from './kconfig.js';
+import type { KconfigData, KconfigValue } from './kconfig.js';
 import { TypedMapViews } from './typed-maps.js';
 import { USDT_IP_MAP, USDT_SPECS_MAP, UsdtSpecTable, type UsdtTarget } from './usdt/attach.js';
 import { GlobalVariable, mapDataSection } from './variables.js';
@@ -55,6 +55,9 @@ export interface CollectionOptions extends CollectionSpecOptions {
   plugins?: PluginRegistry;
 }
 
+/** The {@link Collection.kconfig} of an object without `.kconfig` externs. */
+const NO_KCONFIG: Readonly<Record<string, KconfigValue>> = Object.freeze({});
+
 /** Every map and program of a loaded object; `close()` (or `using`) releases them all. */
 export class Collection implements Disposable {
   /** Named maps (BTF-defined and legacy). */
@@ -71,6 +74,16 @@ export class Collection implements Disposable {
   readonly structOps: ReadonlyMap<string, StructOps>;
   /** What was read from the object. */
   readonly spec: CollectionSpec;
+  /**
+   * The object's `.kconfig` externs (`extern int LINUX_KERNEL_VERSION __kconfig;`) by name, with
+   * the values the load gave them, as a libbpf skeleton's `skel->kconfig` has them: the values
+   * the programs read (their map is frozen), typed by each extern's C type ({@link KconfigValue}:
+   * `bool` a boolean, a `char` array a string, a 64-bit integer a bigint, other integers and
+   * `enum libbpf_tristate` numbers). A `__weak` extern the kernel's config does not set holds
+   * zero (`false`, `0`, `0n`, `''`). Frozen; empty for an object without `.kconfig` externs, and
+   * still readable after `close()`.
+   */
+  readonly kconfig: Readonly<Record<string, KconfigValue>>;
   readonly #btf: LoadedBtf | undefined;
   readonly #mappings = new Map<string, MappedMemory>();
   readonly #links: Link[] = [];
@@ -98,6 +111,7 @@ export class Collection implements Disposable {
     this.programs = programs;
     this.#btf = btf;
     this.#kconfig = kconfig;
+    this.kconfig = kconfig?.values ?? NO_KCONFIG;
     this.#pins = pins;
   }
 

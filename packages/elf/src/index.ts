@@ -70,7 +70,15 @@ export {
 } from './errors.js';
 export { type ProgramExtInfo, programExtInfo } from './ext-info.js';
 export { INSN_SIZE, toLittleEndian } from './instructions.js';
-export { buildKconfig, type KconfigData, type KconfigExtern, parseKconfig, Tristate } from './kconfig.js';
+export {
+  buildKconfig,
+  type KconfigData,
+  type KconfigExtern,
+  type KconfigValue,
+  kconfigValueType,
+  parseKconfig,
+  Tristate,
+} from './kconfig.js';
 export { MapEdit, type ValueSizeOptions } from './map-edit.js';
 export { readKernelConfig } from './node-config.js';
 export { fixupObjectBtf } from './object-btf.js';

@@ -25,70 +25,143 @@ export interface KconfigExtern {
   weak: boolean;
 }
 
+/**
+ * A `.kconfig` extern's value as the loader resolved it, by the extern's C type: `bool` a
+ * boolean; `enum libbpf_tristate` a number, a {@link Tristate}; a `char` array a string (up to
+ * its NUL); an integer or enum of 1, 2 or 4 bytes a number, of 8 bytes a bigint (signed as C
+ * declares it). A `__weak` extern this kernel's config does not set holds zero: `false`, `0`,
+ * `0n` or `''`.
+ */
+export type KconfigValue = boolean | number | bigint | string;
+
 /** The `.kconfig` map's contents and the place of each extern in it. */
 export interface KconfigData {
   contents: Uint8Array;
   externs: Map<string, KconfigExtern>;
+  /** Each extern's value as `contents` holds it (frozen), by name. */
+  values: Readonly<Record<string, KconfigValue>>;
+}
+
+/** How an extern's C type holds its value (the kinds of C type libbpf fills). */
+type Shape =
+  | { kind: 'tristate' }
+  | { kind: 'bool' }
+  | { kind: 'chars'; size: number }
+  | { kind: 'int'; size: 1 | 2 | 4 | 8; signed: boolean };
+
+/** The shape of extern `name` of BTF type `typeId`. @throws KconfigError for a type libbpf does not fill */
+function shapeOf(name: string, btf: Btf, typeId: number): Shape {
+  const t = resolveType(btf, typeId);
+  const fail = (why: string): never => {
+    throw new KconfigError(name, why);
+  };
+  if (t.kind === 'enum' && t.name === 'libbpf_tristate') return { kind: 'tristate' };
+  if (t.kind === 'int' && t.bool) return { kind: 'bool' };
+  if (t.kind === 'array') {
+    const elem = resolveType(btf, t.type);
+    if (elem.kind !== 'int' || elem.size !== 1) fail('arrays must be char arrays');
+    return { kind: 'chars', size: sizeOf(btf, typeId) };
+  }
+  if (t.kind === 'int' || t.kind === 'enum') {
+    const size = t.size;
+    if (size !== 1 && size !== 2 && size !== 4 && size !== 8) return fail(`integer of ${size} bytes`);
+    return { kind: 'int', size, signed: t.signed };
+  }
+  return fail(`unsupported type ${t.kind}`);
+}
+
+/**
+ * The JavaScript type of the value of a `.kconfig` extern of BTF type `typeId` of `btf`, as
+ * {@link Collection.kconfig} gives it ({@link KconfigValue}): what `ts-ebpf gen` types it as.
+ * @param name - the extern's name, for the error
+ * @throws KconfigError for a type libbpf does not fill (a struct, an array of other than `char`)
+ */
+export function kconfigValueType(
+  btf: Btf,
+  typeId: number,
+  name: string,
+): 'boolean' | 'number' | 'bigint' | 'string' {
+  const shape = shapeOf(name, btf, typeId);
+  if (shape.kind === 'bool') return 'boolean';
+  if (shape.kind === 'chars') return 'string';
+  return shape.kind === 'int' && shape.size === 8 ? 'bigint' : 'number';
 }
 
 function encode(
   name: string,
   raw: string | undefined,
-  btf: Btf,
-  typeId: number,
+  shape: Shape,
+  little: boolean,
   out: DataView,
   at: number,
 ): void {
-  const t = resolveType(btf, typeId);
-  const size = sizeOf(btf, typeId);
   const fail = (why: string): never => {
     throw new KconfigError(name, why);
   };
   if (raw === undefined) return; // weak and absent: zero
-  if (t.kind === 'enum' && t.name === 'libbpf_tristate') {
-    const v =
-      raw === 'y'
-        ? Tristate.YES
-        : raw === 'm'
-          ? Tristate.MODULE
-          : raw === 'n'
-            ? Tristate.NO
-            : fail(`'${raw}' is not a tristate`);
-    out.setUint32(at, v, btf.byteOrder === 'little');
-    return;
-  }
-  if (t.kind === 'int' && t.bool) {
-    if (raw === 'm') fail('is a module option, declare it as enum libbpf_tristate');
-    out.setUint8(at, raw === 'y' ? 1 : raw === 'n' ? 0 : fail(`'${raw}' is not a bool`));
-    return;
-  }
-  if (t.kind === 'array') {
-    const elem = resolveType(btf, t.type);
-    if (elem.kind !== 'int' || elem.size !== 1) fail('arrays must be char arrays');
-    const m = /^"(.*)"$/.exec(raw) ?? fail(`'${raw}' is not a string`);
-    const bytes = new TextEncoder().encode(m[1]!.replace(/\\(.)/g, '$1'));
-    for (let i = 0; i < Math.min(bytes.length, size - 1); i++) out.setUint8(at + i, bytes[i]!);
-    return;
-  }
-  if (t.kind === 'int' || t.kind === 'enum') {
-    if (raw === 'y' || raw === 'n') {
-      out.setUint8(at, raw === 'y' ? 1 : 0);
+  switch (shape.kind) {
+    case 'tristate': {
+      const v =
+        raw === 'y'
+          ? Tristate.YES
+          : raw === 'm'
+            ? Tristate.MODULE
+            : raw === 'n'
+              ? Tristate.NO
+              : fail(`'${raw}' is not a tristate`);
+      out.setUint32(at, v, little);
       return;
     }
-    let v: bigint;
-    try {
-      v = BigInt(raw);
-    } catch {
-      v = fail(`'${raw}' is not an integer`);
+    case 'bool':
+      if (raw === 'm') fail('is a module option, declare it as enum libbpf_tristate');
+      out.setUint8(at, raw === 'y' ? 1 : raw === 'n' ? 0 : fail(`'${raw}' is not a bool`));
+      return;
+    case 'chars': {
+      const m = /^"(.*)"$/.exec(raw) ?? fail(`'${raw}' is not a string`);
+      const bytes = new TextEncoder().encode(m[1]!.replace(/\\(.)/g, '$1'));
+      for (let i = 0; i < Math.min(bytes.length, shape.size - 1); i++) out.setUint8(at + i, bytes[i]!);
+      return;
     }
-    if (size === 8) out.setBigUint64(at, BigInt.asUintN(64, v), btf.byteOrder === 'little');
-    else if (size === 4) out.setUint32(at, Number(BigInt.asUintN(32, v)), btf.byteOrder === 'little');
-    else if (size === 2) out.setUint16(at, Number(BigInt.asUintN(16, v)), btf.byteOrder === 'little');
-    else if (size === 1) out.setUint8(at, Number(BigInt.asUintN(8, v)));
-    else fail(`integer of ${size} bytes`);
-    return;
+    case 'int': {
+      if (raw === 'y' || raw === 'n') {
+        out.setUint8(at, raw === 'y' ? 1 : 0);
+        return;
+      }
+      let v: bigint;
+      try {
+        v = BigInt(raw);
+      } catch {
+        v = fail(`'${raw}' is not an integer`);
+      }
+      const size = shape.size;
+      if (size === 8) out.setBigUint64(at, BigInt.asUintN(64, v), little);
+      else if (size === 4) out.setUint32(at, Number(BigInt.asUintN(32, v)), little);
+      else if (size === 2) out.setUint16(at, Number(BigInt.asUintN(16, v)), little);
+      else out.setUint8(at, Number(BigInt.asUintN(8, v)));
+    }
   }
-  fail(`unsupported type ${t.kind}`);
+}
+
+/** The value of an extern of `shape` at `at` of `view`, as {@link KconfigValue} describes it. */
+function decode(shape: Shape, little: boolean, view: DataView, at: number): KconfigValue {
+  switch (shape.kind) {
+    case 'tristate':
+      return view.getUint32(at, little);
+    case 'bool':
+      return view.getUint8(at) !== 0;
+    case 'chars': {
+      const bytes = new Uint8Array(view.buffer, view.byteOffset + at, shape.size);
+      const end = bytes.indexOf(0);
+      return new TextDecoder().decode(end < 0 ? bytes : bytes.subarray(0, end));
+    }
+    case 'int': {
+      const { size, signed } = shape;
+      if (size === 8) return signed ? view.getBigInt64(at, little) : view.getBigUint64(at, little);
+      if (size === 4) return signed ? view.getInt32(at, little) : view.getUint32(at, little);
+      if (size === 2) return signed ? view.getInt16(at, little) : view.getUint16(at, little);
+      return signed ? view.getInt8(at) : view.getUint8(at);
+    }
+  }
 }
 
 /**
@@ -107,7 +180,7 @@ export function buildKconfig(
 ): KconfigData {
   const datasec = btf.find('.kconfig', 'datasec');
   const externs = new Map<string, KconfigExtern>();
-  if (!datasec) return { contents: new Uint8Array(0), externs };
+  if (!datasec) return { contents: new Uint8Array(0), externs, values: Object.freeze({}) };
   const declared: { name: string; typeId: number; size: number; align: number }[] = [];
   for (const v of datasec.vars) {
     const variable = btf.type(v.type);
@@ -126,21 +199,24 @@ export function buildKconfig(
     offset += d.size;
   }
   // Filled (and a missing option reported) in declaration order.
-  const placed: { name: string; typeId: number; offset: number }[] = [];
+  const placed: { name: string; shape: Shape; offset: number }[] = [];
   for (const d of declared) {
     const at = offsets.get(d.name)!;
     externs.set(d.name, { name: d.name, offset: at, size: d.size, weak: isWeak(d.name) });
-    placed.push({ name: d.name, typeId: d.typeId, offset: at });
+    placed.push({ name: d.name, shape: shapeOf(d.name, btf, d.typeId), offset: at });
   }
   const storage = new ArrayBuffer(offset);
   const contents = new Uint8Array(storage);
   const view = new DataView(storage);
+  const little = btf.byteOrder === 'little';
   for (const p of placed) {
     const raw = p.name === 'LINUX_KERNEL_VERSION' ? String(kernelVersionCode) : config.get(p.name);
     if (raw === undefined && !externs.get(p.name)!.weak) {
       throw new KconfigError(p.name, "is not set in this kernel's config (declare it __weak to allow that)");
     }
-    encode(p.name, raw, btf, p.typeId, view, p.offset);
+    encode(p.name, raw, p.shape, little, view, p.offset);
   }
-  return { contents, externs };
+  const values: Record<string, KconfigValue> = {};
+  for (const p of placed) values[p.name] = decode(p.shape, little, view, p.offset);
+  return { contents, externs, values: Object.freeze(values) };
 }

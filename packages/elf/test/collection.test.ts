@@ -1,5 +1,5 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CodecError, u32 as U32, u64 as U64 } from '@ts-ebpf/maps';
 import { Program, VerifierError } from '@ts-ebpf/programs';
@@ -13,6 +13,7 @@ import {
   loadCollection,
   NameNotFoundError,
   readKernelConfig,
+  Tristate,
 } from '../src/index.js';
 import { compileFixture } from './compile.js';
 
@@ -104,6 +105,49 @@ describeKernel('loadCollection', () => {
     expect(c.program('read_config').testRun({ data: new Uint8Array(64) }).retval).toBe(2);
     expect(c.variable('out_version').getBigInt()).toBe(BigInt(kernelVersion().code));
     expect(c.variable('out_hz').getBigInt()).toBe(BigInt(readKernelConfig().get('CONFIG_HZ')!));
+  });
+
+  it('kconfig: the externs as the load resolved them, typed, frozen, the values the program read', () => {
+    const c = loadCollection(compileFixture('kconfig.bpf.c'));
+    onTestFinished(() => c.close());
+    expect(c.program('read_config').testRun({ data: new Uint8Array(64) }).retval).toBe(2);
+    const read = (name: string) => c.variable(name).getBigInt();
+    const text = (name: string) => {
+      const b = c.variable(name).get();
+      const end = b.indexOf(0);
+      return new TextDecoder().decode(end < 0 ? b : b.subarray(0, end));
+    };
+    // This kernel's version code from uname's release, as KERNEL_VERSION(a, b, c) makes it.
+    const [major, minor, patch] = release().split(/[.-]/).map(Number) as [number, number, number];
+    const config = readKernelConfig();
+    expect(c.kconfig).toEqual({
+      LINUX_KERNEL_VERSION: (major << 16) + (minor << 8) + Math.min(patch, 255),
+      CONFIG_HZ: Number(config.get('CONFIG_HZ')),
+      CONFIG_BPF_SYSCALL: true,
+      CONFIG_BPF_JIT: config.get('CONFIG_BPF_JIT') === 'y' ? Tristate.YES : Tristate.MODULE,
+      CONFIG_NR_CPUS: BigInt(config.get('CONFIG_NR_CPUS')!),
+      CONFIG_LOCALVERSION: (config.get('CONFIG_LOCALVERSION') ?? '""').slice(1, -1),
+      CONFIG_TS_EBPF_DOES_NOT_EXIST: 0,
+      CONFIG_TS_EBPF_MISSING_BOOL: false,
+      CONFIG_TS_EBPF_MISSING_TEXT: '',
+    });
+    const k = c.kconfig;
+    expect(read('out_version')).toBe(BigInt(k.LINUX_KERNEL_VERSION as number));
+    expect(read('out_hz')).toBe(BigInt(k.CONFIG_HZ as number));
+    expect(read('out_syscall')).toBe(1n);
+    expect(read('out_jit')).toBe(BigInt(k.CONFIG_BPF_JIT as number));
+    expect(read('out_nr_cpus')).toBe(k.CONFIG_NR_CPUS);
+    expect(text('out_localversion')).toBe(k.CONFIG_LOCALVERSION);
+    expect([read('out_missing'), read('out_missing_bool'), read('out_missing_text')]).toEqual([0n, 0n, 0n]);
+    expect(Object.isFrozen(k)).toBe(true);
+    expect(() => {
+      (k as Record<string, unknown>).CONFIG_HZ = 1;
+    }).toThrow(TypeError);
+    c.close();
+    expect(c.kconfig.CONFIG_BPF_SYSCALL).toBe(true);
+    using plain = loadCollection(compileFixture('sample.bpf.c'));
+    expect(plain.kconfig).toEqual({});
+    expect(Object.isFrozen(plain.kconfig)).toBe(true);
   });
 
   it('attaches programs by section name and detaches them on close', () => {

@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { Btf } from '@ts-ebpf/btf';
 import {
@@ -13,8 +15,16 @@ import {
   progTestRun,
 } from '@ts-ebpf/syscall';
 import { describeKernel } from '@ts-ebpf/test-utils';
+import { compileBpfC } from '@ts-ebpf/test-utils/clang';
 import { describe, expect, it } from 'vitest';
-import { buildKconfig, loadCollectionSpec, parseKconfig, relocate, SymbolBind } from '../src/index.js';
+import {
+  buildKconfig,
+  KconfigError,
+  loadCollectionSpec,
+  parseKconfig,
+  relocate,
+  SymbolBind,
+} from '../src/index.js';
 import { compileFixture } from './compile.js';
 
 const config = parseKconfig(gunzipSync(readFileSync('/proc/config.gz')).toString('utf8'));
@@ -29,6 +39,27 @@ describe('kconfig', () => {
       ['CONFIG_D', '0x10'],
     ]);
     expect(config.get('CONFIG_BPF_SYSCALL')).toBe('y');
+  });
+
+  it('refuses an extern of a type libbpf does not fill, weak and unset too, naming it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ts-ebpf-kconfig-'));
+    try {
+      writeFileSync(
+        join(dir, 'k.bpf.c'),
+        `struct pair { int a, b; };
+         extern struct pair CONFIG_TS_EBPF_PAIR __attribute__((section(".kconfig"), weak));
+         int out;
+         __attribute__((section("xdp"), used)) int k(void *ctx) { out = CONFIG_TS_EBPF_PAIR.a; return 2; }`,
+      );
+      compileBpfC(join(dir, 'k.bpf.c'), join(dir, 'k.o'));
+      const btf = Btf.parse(loadCollectionSpec(readFileSync(join(dir, 'k.o'))).btf!);
+      expect(() => buildKconfig(btf, new Map(), 1, () => true)).toThrow(KconfigError);
+      expect(() => buildKconfig(btf, new Map(), 1, () => true)).toThrow(
+        /kconfig extern CONFIG_TS_EBPF_PAIR: unsupported type struct/,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('refuses a missing option unless it is weak', () => {

@@ -26,7 +26,7 @@ describeKernel('loadCollection with plugins', () => {
     expect(err).toBeInstanceOf(PluginCheckError);
     expect(err).toMatchObject({ program: 'refused', section: 'xdp' });
     expect(String(err)).toMatch(
-      /program 'refused' \(section 'xdp', plugin 'xdp-check'\): .*XDP \(XDP\) programs may not call helper skb_load_bytes/,
+      /program 'refused' \(section 'xdp', plugin 'xdp-check'\): .*XDP \(XDP\) programs may not call helper bpf_skb_load_bytes#26/,
     );
   });
 
@@ -43,7 +43,7 @@ describeKernel('loadCollection with plugins: the mistake catalog', () => {
       act: () =>
         loadCollection(compileFixture('plugin-helpers.bpf.c'), { plugins: new PluginRegistry([xdpLike]) }),
       error: PluginCheckError,
-      names: ["program 'refused'", "section 'xdp'", 'helper skb_load_bytes'],
+      names: ["program 'refused'", "section 'xdp'", 'helper bpf_skb_load_bytes#26'],
       cause: HelperNotAllowedError,
     },
   ]);

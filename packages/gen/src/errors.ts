@@ -16,9 +16,10 @@ export class UnsupportedTypeError extends GenError {
    * @param typeName - the type as C spells it
    * @param where - where it is used (map key or value, variable, member path)
    * @param reason - why it cannot be typed
+   * @param options - `cause`: the error this one wraps
    */
-  constructor(typeName: string, where: string, reason: string) {
-    super(`cannot type ${typeName} (${where}): ${reason}`);
+  constructor(typeName: string, where: string, reason: string, options?: { readonly cause?: unknown }) {
+    super(`cannot type ${typeName} (${where}): ${reason}`, options);
     this.typeName = typeName;
     this.where = where;
   }

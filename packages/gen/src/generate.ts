@@ -2,11 +2,17 @@ import { Btf } from '@ts-ebpf/btf';
 import { loadCollectionSpec } from '@ts-ebpf/elf';
 import { BASE64_DECODER, base64 } from './base64.js';
 import { GenArgumentError, GenError } from './errors.js';
-import { ifStatement, list } from './format.js';
+import { byteCount, ifStatement, list } from './format.js';
 import { helperText } from './helpers.js';
 import { sortSpecifiers } from './import-order.js';
 import { camelCase, isIdentifier, NameTable, pascalCase, propertyKey, quote } from './names.js';
-import { type MapBinding, type ObjectModel, objectModel, type VariableBinding } from './object-model.js';
+import {
+  type KconfigBinding,
+  type MapBinding,
+  type ObjectModel,
+  objectModel,
+  type VariableBinding,
+} from './object-model.js';
 import { arrayOf, TypeRegistry } from './types.js';
 
 /** How the generated module finds the object's bytes. */
@@ -103,7 +109,8 @@ const BASE64_LINE = 100;
  * type named in `options.types`), a constant object per named enum, and a class that loads the
  * object and gives typed access to each map (`BpfMap<K, V>` with BTF-derived codecs), each
  * program, and each global variable (`.rodata` constants set through the load options, `.bss` /
- * `.data` read and written after load). 64-bit integers are bigints; `char[n]` is a string;
+ * `.data` read and written after load), and the `.kconfig` externs with the values the load gave
+ * them (`kconfig`, read-only, as `Collection.kconfig` has them). 64-bit integers are bigints; `char[n]` is a string;
  * other byte arrays are `Uint8Array`; what has no exact JavaScript form is raw bytes, and the
  * generated comment says so. The output depends only on the object and the options.
  *
@@ -140,6 +147,8 @@ export function generateBindings(objectBytes: Uint8Array, options: GenerateOptio
     variables: names.claim(`${cls}Variables`),
     constants: names.claim(`${cls}Constants`),
     loadOptions: names.claim(`${cls}LoadOptions`),
+    // Claimed only for an object with `.kconfig` externs: another's C types keep their names.
+    kconfig: btf.find('.kconfig', 'datasec') ? names.claim(`${cls}Kconfig`) : '',
     object: names.claim(`${camelCase(cls)}Object`),
   };
   const registry = new TypeRegistry(btf, names);
@@ -252,7 +261,7 @@ export function ${name}(): Uint8Array {
   for (let i = 0; i < text.length; i += BASE64_LINE) lines.push(`  '${text.slice(i, i + BASE64_LINE)}',`);
   return `${BASE64_DECODER}
 
-/** ${file ?? 'The object'} (${bytes.byteLength} bytes), base64. */
+/** ${file ?? 'The object'} (${byteCount(bytes.byteLength)}), base64. */
 const OBJECT_BASE64 = [
 ${lines.join('\n')}
 ].join('');
@@ -306,7 +315,15 @@ function variableDoc(v: VariableBinding): string {
 }
 
 type Api = Record<
-  'cls' | 'maps' | 'programs' | 'structOps' | 'variables' | 'constants' | 'loadOptions' | 'object',
+  | 'cls'
+  | 'maps'
+  | 'programs'
+  | 'structOps'
+  | 'variables'
+  | 'constants'
+  | 'loadOptions'
+  | 'kconfig'
+  | 'object',
   string
 >;
 
@@ -358,6 +375,27 @@ export interface ${api.constants} ${block(constants)}
 export interface ${api.loadOptions} extends Omit<CollectionOptions, 'constants'> {
   /** Values of \`.rodata\` constants. */
   readonly constants?: ${api.constants};
+}${kconfigInterface(api, model.kconfig)}`;
+}
+
+/** What a `__weak` extern holds when the kernel's config does not set it. */
+const ZERO = { boolean: 'false', number: '0', bigint: '0n', string: "''" } as const;
+
+/** The interface of the object's `.kconfig` externs; nothing for an object without them. */
+function kconfigInterface(api: Api, externs: readonly KconfigBinding[]): string {
+  if (externs.length === 0) return '';
+  const lines = externs.map((k) => {
+    const weak = k.weak ? `, __weak: ${ZERO[k.ts]} when the kernel's config does not set it` : '';
+    return `  /** \`${k.c} ${k.name}\` (.kconfig${weak}). */\n  readonly ${propertyKey(k.name)}: ${k.ts};`;
+  });
+  return `
+
+/**
+ * The object's \`.kconfig\` externs with the values the load gave them: what its programs read,
+ * read-only (a libbpf skeleton's \`skel->kconfig\`).
+ */
+export interface ${api.kconfig} {
+${lines.join('\n')}
 }`;
 }
 
@@ -397,6 +435,26 @@ function structOpsMap(c: Collection, name: string): StructOps {
     throw new NameNotFoundError('map', name, [...c.structOps.keys()], 'the struct_ops maps');
   return ops;
 }`;
+
+/** The class's \`kconfig\` member; nothing for an object without \`.kconfig\` externs. */
+function kconfigField(api: Api, externs: readonly KconfigBinding[]): string {
+  if (externs.length === 0) return '';
+  return `
+  /** The \`.kconfig\` externs as the load resolved them (\`Collection.kconfig\`, typed). */
+  readonly kconfig: ${api.kconfig};`;
+}
+
+/** The constructor's statement that sets \`kconfig\`, each value of the type its C type gives it. */
+function kconfigValues(externs: readonly KconfigBinding[]): string {
+  if (externs.length === 0) return '';
+  const lines = externs.map((k) => {
+    const read = isIdentifier(k.name)
+      ? `collection.kconfig.${k.name}`
+      : `collection.kconfig[${quote(k.name)}]`;
+    return `      ${propertyKey(k.name)}: ${read} as ${k.ts},`;
+  });
+  return `\n    this.kconfig = Object.freeze({\n${lines.join('\n')}\n    });`;
+}
 
 function classText(api: Api, model: ObjectModel): string {
   const maps = model.maps.map((m) => {
@@ -442,7 +500,7 @@ export class ${api.cls} implements Disposable {
   /** The struct_ops maps. */
   readonly structOps: ${api.structOps};
   /** The global variables. */
-  readonly variables: ${api.variables};
+  readonly variables: ${api.variables};${kconfigField(api, model.kconfig)}
 
   /**
    * Loads the object: creates its maps, sets \`options.constants\`, loads its programs.
@@ -464,7 +522,7 @@ ${list('    ', `const collection = loadCollection(${api.object}(), { `, ['...res
     this.maps = ${block(maps)};
     this.programs = ${block(programs)};
     this.structOps = ${block(structOps)};
-    this.variables = ${block(variables)};
+    this.variables = ${block(variables)};${kconfigValues(model.kconfig)}
   }
 
   /** Attaches the programs as their sections say (\`Collection.attach\`); links close with this object. */

@@ -1,7 +1,8 @@
 import { type Btf, resolveType } from '@ts-ebpf/btf';
-import { type CollectionSpec, parseBtfMaps } from '@ts-ebpf/elf';
+import { type CollectionSpec, KconfigError, kconfigValueType, parseBtfMaps, SymbolBind } from '@ts-ebpf/elf';
 import { isPerCpuType, MapType, mapTypeName } from '@ts-ebpf/maps';
 import { GenError, UnsupportedTypeError } from './errors.js';
+import { byteCount } from './format.js';
 import { pascalCase } from './names.js';
 import type { TypedValue, TypeRegistry } from './types.js';
 
@@ -42,12 +43,24 @@ export interface StructOpsBinding {
   c: string;
 }
 
+/** One `.kconfig` extern of the object: read-only, the value the load gave it. */
+export interface KconfigBinding {
+  name: string;
+  /** Its type as C spells it. */
+  c: string;
+  /** The JavaScript type `Collection.kconfig` gives its value (elf's `kconfigValueType`). */
+  ts: 'boolean' | 'number' | 'bigint' | 'string';
+  /** Declared `__weak`: zero when the kernel's config does not set it. */
+  weak: boolean;
+}
+
 /** What the generated module exposes of an object. */
 export interface ObjectModel {
   maps: MapBinding[];
   structOps: StructOpsBinding[];
   programs: { name: string; section: string }[];
   variables: VariableBinding[];
+  kconfig: KconfigBinding[];
 }
 
 /** Map types whose entries are not key/value records a codec describes. */
@@ -109,7 +122,7 @@ function sized(
 ): TypedValue {
   if (typeId !== 0) return registry.typeOf(typeId, where, hint);
   registry.use('bytes');
-  return { ts: 'Uint8Array', codec: `bytes(${size})`, c: `${size} bytes`, size };
+  return { ts: 'Uint8Array', codec: `bytes(${size})`, c: byteCount(size), size };
 }
 
 /**
@@ -195,7 +208,32 @@ export function objectModel(spec: CollectionSpec, btf: Btf, registry: TypeRegist
       variables.push({ name, section: section.name, readOnly: section.readOnly, offset, typed });
     }
   }
-  return { maps, structOps, programs, variables };
+  return { maps, structOps, programs, variables, kconfig: kconfigExterns(spec, btf, registry) };
+}
+
+/**
+ * The `.kconfig` externs of the object's BTF, in declaration order, typed as `Collection.kconfig`
+ * gives their values.
+ * @throws UnsupportedTypeError for an extern of a type libbpf does not fill (a struct …)
+ */
+function kconfigExterns(spec: CollectionSpec, btf: Btf, registry: TypeRegistry): KconfigBinding[] {
+  const weak = new Set(spec.elf.symbols.filter((s) => s.bind === SymbolBind.WEAK).map((s) => s.name));
+  const out: KconfigBinding[] = [];
+  for (const v of btf.find('.kconfig', 'datasec')?.vars ?? []) {
+    const variable = btf.type(v.type);
+    if (variable.kind !== 'var') continue;
+    const c = registry.cName(variable.type);
+    try {
+      const ts = kconfigValueType(btf, variable.type, variable.name);
+      out.push({ name: variable.name, c, ts, weak: weak.has(variable.name) });
+    } catch (e) {
+      if (!(e instanceof KconfigError)) throw e;
+      const reason =
+        'libbpf fills a .kconfig extern that is a bool, an enum libbpf_tristate, an integer of 1, 2, 4 or 8 bytes or a char array';
+      throw new UnsupportedTypeError(c, `kconfig extern ${variable.name}`, reason, { cause: e });
+    }
+  }
+  return out;
 }
 
 /** The C type of struct_ops variable `name` of `section`, from the section's BTF. */

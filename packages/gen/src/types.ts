@@ -1,6 +1,7 @@
 import { alignOf, type Btf, type BtfType, type CompositeType, resolveType } from '@ts-ebpf/btf';
 import { emitComposite, emitEnum } from './composite.js';
 import { GenArgumentError, UnsupportedTypeError } from './errors.js';
+import { byteCount } from './format.js';
 import { camelCase, type NameTable, pascalCase } from './names.js';
 
 /** What a BTF type becomes in the generated module. */
@@ -276,7 +277,7 @@ export class TypeRegistry implements TypeLookup {
 
   #enum(t: Extract<BtfType, { kind: 'enum' | 'enum64' }>, where: string): TypedValue {
     const scalar = intCodec(t.size, t.signed);
-    if (!scalar) throw new UnsupportedTypeError(this.cName(t.id), where, `an enum of ${t.size} bytes`);
+    if (!scalar) throw new UnsupportedTypeError(this.cName(t.id), where, `an enum of ${byteCount(t.size)}`);
     this.use(scalar[0]);
     const c = this.cName(t.id);
     const value: TypedValue = { ts: scalar[1], codec: scalar[0], c, size: t.size };

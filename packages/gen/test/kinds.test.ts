@@ -59,6 +59,17 @@ describeKernel('generated modules: C types beyond the shapes fixture', () => {
     });
   });
 
+  it('a map of one-byte keys and values without BTF types says 1 byte, and reads and writes them', async () => {
+    expect(module).toContain(
+      '/** Map `tiny` (hash): key `1 byte`, value `1 byte`. */\n  readonly tiny: BpfMap<Uint8Array, Uint8Array>;',
+    );
+    expect(module).not.toMatch(/\b1 bytes\b/);
+    const m = await import(join(ws.dir, 'kinds.ts'));
+    using k = m.Kinds.load();
+    k.maps.tiny.set(new Uint8Array([7]), new Uint8Array([0xfe]));
+    expect(k.maps.tiny.get(new Uint8Array([7]))).toEqual(new Uint8Array([0xfe]));
+  });
+
   it('a flexible array member says in its comment that it is always empty; it reads as []', async () => {
     expect(module).toContain(
       '/** `unsigned int[0] items`: byte 4, 0 bytes; a flexible (or zero-length) array: its elements are past the value, which holds none, so it is always empty. */\n  items: number[];',

@@ -3,15 +3,18 @@ import {
   call,
   contextField,
   definePlugin,
+  exit,
   HelperNotAllowedError,
+  mov,
   PluginError,
   pluginSection,
+  R0,
 } from '@ts-ebpf/dsl';
 import { BpfArgumentError } from '@ts-ebpf/syscall';
 import { catalog, describeKernel, socketFd } from '@ts-ebpf/test-utils';
 import { BpfProgType } from '@ts-ebpf/uapi';
 import { expect, it } from 'vitest';
-import { attachSocketFilter, Program } from '../src/index.js';
+import { attachSocketFilter, Program, VerifierError } from '../src/index.js';
 import { eventually } from './helpers.js';
 
 /** A minimal socket filter plugin (the full one is in @ts-ebpf/dsl-socket, which depends on this package). */
@@ -69,6 +72,32 @@ describeKernel('Program.load of plugin-built programs', () => {
       /section: is required with plugin 'test_socket'/,
     );
   });
+
+  it("names a refused helper as the kernel's verifier does, in the message and by id", () => {
+    const body = [call('xdp_adjust_head'), mov(R0, 0), exit()];
+    const kernel = (() => {
+      try {
+        Program.load({ type: BpfProgType.SOCKET_FILTER, instructions: body }).close();
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(kernel).toBeInstanceOf(VerifierError);
+    const said = /cannot use helper (\S+)/.exec((kernel as VerifierError).log)?.[1];
+    expect(said).toBe('bpf_xdp_adjust_head#44');
+    const ours = (() => {
+      try {
+        socket.build(body);
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(ours).toBeInstanceOf(HelperNotAllowedError);
+    expect(ours).toMatchObject({ helper: 'xdp_adjust_head', helperId: 44, text: `call ${said}` });
+    expect((ours as HelperNotAllowedError).message).toBe(
+      `instruction #0 (call ${said}): SOCKET_FILTER programs may not call helper ${said}`,
+    );
+  });
 });
 
 describeKernel('Program.load of plugin-built programs: the mistake catalog', () => {
@@ -90,7 +119,7 @@ describeKernel('Program.load of plugin-built programs: the mistake catalog', () 
       what: 'a helper the section may not call, added after the build',
       act: () => Program.load({ ...built, instructions: [call('xdp_adjust_head'), ...built.instructions] }),
       error: HelperNotAllowedError,
-      names: ['helper xdp_adjust_head', 'SOCKET_FILTER'],
+      names: ['helper bpf_xdp_adjust_head#44', 'SOCKET_FILTER'],
     },
   ]);
 });

@@ -1,5 +1,6 @@
 import { EbpfError } from '@ts-ebpf/uapi';
 import { AssemblyError } from '../errors.js';
+import { findHelper, helperLabel } from '../helpers.js';
 
 /** Raised when a plugin is misused: an unknown section, or a registry conflict. */
 export class PluginError extends EbpfError {
@@ -62,18 +63,22 @@ export class PluginSectionError extends PluginError {
 
 /**
  * Raised before the kernel is asked when a program calls a helper its program type (and
- * expected attach type) may not call: names the helper and the program type.
+ * expected attach type) may not call: names the helper as the kernel's verifier does
+ * (`bpf_get_socket_cookie#46`) and the program type.
  */
 export class HelperNotAllowedError extends AssemblyError {
   override readonly name = 'HelperNotAllowedError';
   /** The helper's name (without `bpf_`), or its id when unknown. */
   readonly helper: string;
+  /** The helper's id, the call's immediate (`BPF_FUNC_get_socket_cookie` is 46). */
+  readonly helperId: number;
   /** The program type's name, e.g. `SOCKET_FILTER`, with the attach type when it matters. */
   readonly programType: string;
 
-  constructor(helper: string, programType: string, index: number, text: string) {
-    super(`${programType} programs may not call helper ${helper}`, index, text);
-    this.helper = helper;
+  constructor(helperId: number, programType: string, index: number, text: string) {
+    super(`${programType} programs may not call helper ${helperLabel(helperId)}`, index, text);
+    this.helper = findHelper(helperId)?.name ?? String(helperId);
+    this.helperId = helperId;
     this.programType = programType;
   }
 }

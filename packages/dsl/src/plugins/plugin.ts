@@ -1,7 +1,6 @@
 import {
   allowedHelpers,
   attachTypeName,
-  findHelper,
   progTypeName,
   type ResolvedSection,
   resolveSection,
@@ -9,7 +8,7 @@ import {
 } from '@ts-ebpf/uapi';
 import { mov } from '../builders/alu.js';
 import { exit } from '../builders/jump.js';
-import { formatInstruction } from '../format.js';
+import { formatInstructionWithHelperName } from '../format.js';
 import type { Instruction } from '../instruction.js';
 import { type Fragment, program } from '../labels.js';
 import { R0, type Register } from '../registers.js';
@@ -257,8 +256,12 @@ export class PluginSection<
     const allowed = this.helpers;
     insns.forEach((insn, i) => {
       if (insn.code !== 0x85 || insn.src !== 0 || allowed.has(insn.imm)) return;
-      const name = findHelper(insn.imm)?.name ?? String(insn.imm);
-      throw new HelperNotAllowedError(name, typeLabel(this.def), i, formatInstruction(insn));
+      throw new HelperNotAllowedError(
+        insn.imm,
+        typeLabel(this.def),
+        i,
+        formatInstructionWithHelperName(insn),
+      );
     });
   }
 

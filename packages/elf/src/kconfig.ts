@@ -29,7 +29,8 @@ export interface KconfigExtern {
  * A `.kconfig` extern's value as the loader resolved it, by the extern's C type: `bool` a
  * boolean; `enum libbpf_tristate` a number, a {@link Tristate}; a `char` array a string (up to
  * its NUL); an integer or enum of 1, 2 or 4 bytes a number, of 8 bytes a bigint (signed as C
- * declares it). A `__weak` extern this kernel's config does not set holds zero: `false`, `0`,
+ * declares it). A one-byte integer (`char`) of a `y`, `m` or `n` option holds that letter's
+ * code, as libbpf fills it; wider integers take numeric options only. A `__weak` extern this kernel's config does not set holds zero: `false`, `0`,
  * `0n` or `''`.
  */
 export type KconfigValue = boolean | number | bigint | string;
@@ -123,8 +124,13 @@ function encode(
       return;
     }
     case 'int': {
-      if (raw === 'y' || raw === 'n') {
-        out.setUint8(at, raw === 'y' ? 1 : 0);
+      if (raw === 'y' || raw === 'n' || raw === 'm') {
+        // as libbpf: a one-byte integer (a `char`) holds the letter itself; a wider one none
+        if (shape.size !== 1)
+          fail(
+            `'${raw}' is a bool or tristate value: declare the extern as bool, enum libbpf_tristate or char`,
+          );
+        out.setUint8(at, raw.charCodeAt(0));
         return;
       }
       let v: bigint;

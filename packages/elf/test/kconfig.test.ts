@@ -62,6 +62,38 @@ describe('kconfig', () => {
     }
   });
 
+  it('a char extern of a y/m/n option holds the letter, as libbpf fills it; a wider integer refuses one', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ts-ebpf-kconfig-'));
+    try {
+      writeFileSync(
+        join(dir, 'k.bpf.c'),
+        `extern char CONFIG_TS_A __attribute__((section(".kconfig")));
+         extern char CONFIG_TS_M __attribute__((section(".kconfig")));
+         extern int CONFIG_TS_WIDE __attribute__((section(".kconfig"), weak));
+         int out;
+         __attribute__((section("xdp"), used)) int k(void *ctx) { out = CONFIG_TS_A + CONFIG_TS_M + CONFIG_TS_WIDE; return 2; }`,
+      );
+      compileBpfC(join(dir, 'k.bpf.c'), join(dir, 'k.o'));
+      const btf = Btf.parse(loadCollectionSpec(readFileSync(join(dir, 'k.o'))).btf!);
+      const letters = new Map([
+        ['CONFIG_TS_A', 'y'],
+        ['CONFIG_TS_M', 'm'],
+      ]);
+      const k = buildKconfig(btf, letters, 1, (n) => n === 'CONFIG_TS_WIDE');
+      expect(k.values).toMatchObject({
+        CONFIG_TS_A: 'y'.charCodeAt(0),
+        CONFIG_TS_M: 'm'.charCodeAt(0),
+        CONFIG_TS_WIDE: 0,
+      });
+      const wide = new Map([...letters, ['CONFIG_TS_WIDE', 'y']]);
+      expect(() => buildKconfig(btf, wide, 1, () => true)).toThrow(
+        /kconfig extern CONFIG_TS_WIDE: 'y' is a bool or tristate value: declare the extern as bool, enum libbpf_tristate or char/,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('refuses a missing option unless it is weak', () => {
     const spec = loadCollectionSpec(compileFixture('kconfig.bpf.c'));
     const btf = Btf.parse(spec.btf!);

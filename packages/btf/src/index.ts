@@ -45,6 +45,7 @@ export {
   sizeOf,
   type TypeSource,
 } from './layout.js';
+export { isPlainChar } from './plain-char.js';
 export { checkStructOpsData, isKernelObjectName } from './struct-ops-data.js';
 export {
   STRUCT_OPS_VALUE_PREFIX,

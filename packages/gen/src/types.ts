@@ -1,4 +1,4 @@
-import { alignOf, type Btf, type BtfType, type CompositeType, resolveType } from '@ts-ebpf/btf';
+import { alignOf, type Btf, type BtfType, type CompositeType, isPlainChar, resolveType } from '@ts-ebpf/btf';
 import { emitComposite, emitEnum } from './composite.js';
 import { GenArgumentError, UnsupportedTypeError } from './errors.js';
 import { byteCount } from './format.js';
@@ -48,11 +48,6 @@ const INTS: Record<string, [codec: string, ts: string]> = {
 /** The scalar codec of an int or enum of `size` bytes: codec name and TypeScript type. */
 export function intCodec(size: number, signed: boolean): [codec: string, ts: string] | undefined {
   return INTS[`${signed ? 'i' : 'u'}${size}`];
-}
-
-/** True for C's plain `char` (BTF's CHAR encoding, or the int clang names `char`). */
-function isChar(t: Extract<BtfType, { kind: 'int' }>): boolean {
-  return t.char || t.name === 'char';
 }
 
 /** The comment of a member of no elements. */
@@ -293,8 +288,8 @@ export class TypeRegistry implements TypeLookup {
     const el = resolveType(this.btf, element);
     // `char[n]` is text and an unsigned byte array bytes; a signed one (`s8[n]`, `signed char[n]`)
     // is numbers, each -128..127, as C reads them.
-    if (el.kind === 'int' && el.size === 1 && !el.bool && el.bits === 8 && (!el.signed || isChar(el))) {
-      if (isChar(el)) {
+    if (el.kind === 'int' && el.size === 1 && !el.bool && el.bits === 8 && (!el.signed || isPlainChar(el))) {
+      if (isPlainChar(el)) {
         this.use('cstring');
         return {
           ts: 'string',

@@ -54,6 +54,19 @@ describe('BTF-derived codecs', () => {
     expect(decodeLE(fromBtf, encodeLE(manual, v))).toEqual(v);
   });
 
+  it("read clang's char arrays as text (char is a SIGNED int named char there), signed and unsigned char arrays as numbers", () => {
+    // what clang-19 -g writes for `struct ev { char comm[4]; signed char s[2]; unsigned char raw[2]; }`
+    const b = new BtfBuilder();
+    const index = b.int('__ARRAY_SIZE_TYPE__', 4);
+    const ev = b.struct('ev', [
+      { name: 'comm', type: b.array(b.int('char', 1, { signed: true }), 4, index) },
+      { name: 's', type: b.array(b.int('signed char', 1, { signed: true }), 2, index) },
+      { name: 'raw', type: b.array(b.int('unsigned char', 1), 2, index) },
+    ]);
+    const bytes = Uint8Array.of(0x6c, 0x73, 0, 0, 0xff, 1, 0xfe, 2);
+    expect(decodeLE(btfCodec(b, ev), bytes)).toEqual({ comm: 'ls', s: [-1, 1], raw: [254, 2] });
+  });
+
   it('refuse bitfields with a CodecError naming the member', () => {
     const { b, bits } = sample();
     expect(() => btfCodec(b, bits)).toThrow(CodecError);

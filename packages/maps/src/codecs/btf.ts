@@ -1,3 +1,4 @@
+import { isPlainChar } from '@ts-ebpf/btf';
 import { CodecError } from '../errors.js';
 import { bytes, cstring } from './bytes.js';
 import type { Codec } from './codec.js';
@@ -80,7 +81,7 @@ export function btfCodec(btf: BtfTypes, id: number, path = `type ${id}`, depth =
       const el = btf.type(t.type!);
       const n = t.nelems!;
       const elem = btfCodec(btf, t.type!, `${path}[]`, depth + 1);
-      if (el.kind === 'int' && el.char && elem.size === 1) return cstring(n) as Codec<unknown>;
+      if (isPlainChar(el)) return cstring(n) as Codec<unknown>;
       return array(elem, n) as Codec<unknown>;
     }
     case 'struct': {

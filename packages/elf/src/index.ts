@@ -59,6 +59,8 @@ export {
   KconfigError,
   KernelSymbolNotFoundError,
   MapCreateError,
+  MapReplacementError,
+  type MapReplacementMismatch,
   NameNotFoundError,
   ObjectBtfError,
   SectionAttachError,
@@ -72,6 +74,7 @@ export { type ProgramExtInfo, programExtInfo } from './ext-info.js';
 export { INSN_SIZE, toLittleEndian } from './instructions.js';
 export { buildKconfig, type KconfigData, type KconfigExtern, parseKconfig, Tristate } from './kconfig.js';
 export { MapEdit, type ValueSizeOptions } from './map-edit.js';
+export type { MapReplacements } from './map-replacements.js';
 export { readKernelConfig } from './node-config.js';
 export { fixupObjectBtf } from './object-btf.js';
 export { checkPlugins, PluginCheckError } from './plugin-check.js';

@@ -22,8 +22,12 @@ export interface MapLoadSettings {
   pinPath?: string;
   /** A map-in-map's inner-map template: this map instead of the object's `__array(values, …)` one. */
   innerMapTemplate?: { readonly fd: number };
-  /** Create the map without BTF key/value types (its value size no longer fits them). */
+  /** Create the map without BTF key/value types (its key or value size no longer fits them). */
   withoutBtfTypes?: boolean;
+  /** An existing map to use instead of creating one (`bpf_map__reuse_fd`); the caller keeps it. */
+  reuse?: { readonly fd: number };
+  /** false: the map is not created, and no loaded program may use it (`bpf_map__set_autocreate`). */
+  autocreate?: boolean;
 }
 
 /** A map defined in the `.maps` section with libbpf's BTF conventions (`__uint`, `__type`, `__array`). */

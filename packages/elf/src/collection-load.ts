@@ -7,14 +7,7 @@ import { Btf, type BtfExt, btfExtLayout, parseBtfExt } from '@ts-ebpf/btf';
 import { kernelBtf, type LoadedBtf, loadBtf } from '@ts-ebpf/btf/kernel';
 import { SymbolBind, SymbolType } from '@ts-ebpf/elf-reader';
 import { Program, type ProgramLoadOptions, StructOps, VerifierError } from '@ts-ebpf/programs';
-import {
-  BpfProgLoadFlag,
-  BpfProgType,
-  BpfSyscallError,
-  checkThreads,
-  kernelVersion,
-  progBindMap,
-} from '@ts-ebpf/syscall';
+import { BpfProgType, BpfSyscallError, checkThreads, kernelVersion, progBindMap } from '@ts-ebpf/syscall';
 import { HOST_BYTE_ORDER } from '@ts-ebpf/uapi';
 import type { BtfMapSpec } from './btf-maps.js';
 import { ByteArena } from './byte-arena.js';
@@ -39,10 +32,12 @@ import {
 import { ExtInfoSource } from './ext-info.js';
 import { swapInstructionOrder } from './instructions.js';
 import { buildKconfig, type KconfigData } from './kconfig.js';
+import { checkUncreatedMaps } from './map-autocreate.js';
+import { resolveMapReplacements } from './map-replacements.js';
 import { readKernelConfig } from './node-config.js';
 import { type FixedObjectBtf, fixObjectBtf } from './object-btf.js';
 import { checkPlugins } from './plugin-check.js';
-import { BTF_TARGETED } from './program-edit.js';
+import { BTF_TARGETED, programFlags } from './program-edit.js';
 import { type RelocationTargets, relocateInto } from './relocate.js';
 import { planStructOps, type StructOpsAttach, type StructOpsPlans, structOpsMembers } from './struct-ops.js';
 import { rewriteConstants } from './variables.js';
@@ -160,12 +155,11 @@ export function prepareProgram(prog: ProgramSpec, ctx: LoadContext): PreparedPro
     expectedAttachType: structOps ? structOps.expectedAttachType : def.expectedAttachType,
     attachTo: tracing ? def.target : undefined,
     attachBtfId: structOps?.attachBtfId,
-    flags:
-      (def.sleepable ? BpfProgLoadFlag.SLEEPABLE : 0) | (def.xdpFrags ? BpfProgLoadFlag.XDP_HAS_FRAGS : 0),
+    flags: programFlags(prog),
     btfFd: withInfo ? btfFd : undefined,
     funcInfo: withInfo ? info.funcInfo : undefined,
     lineInfo: withInfo ? info.lineInfo : undefined,
-    logLevel: options.logLevel || undefined,
+    logLevel: (prog.logLevel ?? options.logLevel) || undefined,
   };
   return { spec: prog, load, core };
 }
@@ -357,6 +351,11 @@ export function startCollection(
   const btfMaps: Map<string, BtfMapSpec> = localBtf ? spec.adjust.btfMaps(localBtf) : new Map();
   if (!localBtf && spec.btfMapNames.length > 0)
     throw new ElfError('the object has a .maps section but no .BTF');
+  const toLoad = [...spec.programs.values()].filter(
+    (prog) => (!options.programs || options.programs.includes(prog.name)) && prog.autoload !== false,
+  );
+  checkUncreatedMaps(toLoad, btfMaps, spec.legacyMaps);
+  const replacements = resolveMapReplacements(spec, btfMaps, options.mapReplacements);
   const kconfig = kconfigFor(spec, localBtf, options);
   const data = rewriteConstants(spec.dataSections, options.constants ?? {}, spec.byteOrder);
   const kernel = new KernelFacts(options);
@@ -386,6 +385,7 @@ export function startCollection(
           kconfig,
           dataSectionTypes,
           pinRoot: options.pinRoot ?? '/sys/fs/bpf',
+          replacements,
         },
         data,
       );
@@ -394,9 +394,6 @@ export function startCollection(
       throw e;
     }
   })();
-  const toLoad = [...spec.programs.values()].filter(
-    (prog) => (!options.programs || options.programs.includes(prog.name)) && prog.autoload !== false,
-  );
   let codeBytes = 0;
   for (const prog of toLoad) codeBytes += prog.instructions.byteLength;
   const context: LoadContext = {
@@ -437,7 +434,7 @@ export function startCollection(
       if (bound) progBindMap(program.fd, bound.fd);
     },
     finish() {
-      fillInitialValues(btfMaps, collection);
+      fillInitialValues(btfMaps, collection, replacements);
       for (const plan of structOpsPlans.maps) {
         structOps.set(
           plan.spec.name,
@@ -477,8 +474,17 @@ function objectName(spec: CollectionSpec): string {
   return file ? `object ${file.name}` : 'the object';
 }
 
-function fillInitialValues(btfMaps: Map<string, BtfMapSpec>, c: Collection): void {
+/**
+ * Fills the slots the object initialises (`__array(values, …)`) in the maps it created: a map
+ * not created, or taken from the caller (`replaced`, whose contents are the caller's), is left as it is.
+ */
+function fillInitialValues(
+  btfMaps: Map<string, BtfMapSpec>,
+  c: Collection,
+  replaced: ReadonlyMap<string, unknown>,
+): void {
   for (const spec of btfMaps.values()) {
+    if (!c.maps.has(spec.name) || replaced.has(spec.name)) continue;
     for (const [slot, name] of spec.initialValues) {
       const target = c.programs.get(name)?.fd ?? c.maps.get(name)?.fd;
       if (target === undefined && c.spec.programs.has(name))

@@ -66,6 +66,13 @@ export interface ProgramSpec {
    * libbpf; set by `spec.adjust.program(name).setAutoload()`.
    */
   autoload?: boolean;
+  /**
+   * `BPF_F_*` load flags (`prog_flags`) set by `spec.adjust.program(name).setFlags()`, in place of
+   * those the section gives (`.s`: `BPF_F_SLEEPABLE`, `xdp.frags`: `BPF_F_XDP_HAS_FRAGS`).
+   */
+  flags?: number;
+  /** The verifier log level of this program, set by `setLogLevel()`: wins over `options.logLevel`. */
+  logLevel?: number;
 }
 
 /** A map defined in the legacy `maps` section (struct bpf_map_def). */

@@ -11,6 +11,7 @@ import type { CollectionSpec, CollectionSpecOptions, ProgramSpec } from './colle
 import { type RawMap, undoPins } from './create-maps.js';
 import { NameNotFoundError, ObjectBtfError, SectionAttachError, UsdtAttachError } from './errors.js';
 import type { KconfigData, KconfigValue } from './kconfig.js';
+import type { MapReplacements } from './map-replacements.js';
 import { TypedMapViews } from './typed-maps.js';
 import { USDT_IP_MAP, USDT_SPECS_MAP, UsdtSpecTable, type UsdtTarget } from './usdt/attach.js';
 import { GlobalVariable, mapDataSection } from './variables.js';
@@ -37,8 +38,25 @@ export interface CollectionOptions extends CollectionSpecOptions {
    * is an {@link ObjectBtfError} carrying the kernel's BTF log. Default false.
    */
   withoutBtf?: boolean;
-  /** Verifier log level for every program (default: a log only when a load fails). */
+  /**
+   * Verifier log level for every program (default: a log only when a load fails); a program's
+   * own, set by `spec.adjust.program(name).setLogLevel()`, wins.
+   */
   logLevel?: number;
+  /**
+   * Maps to use instead of creating the object's maps of these names: map name → any object
+   * with the fd of an open map (a `BpfMap`, a map of another collection), as cilium/ebpf's
+   * `CollectionOptions.MapReplacements` (libbpf: `bpf_map__reuse_fd`; `spec.adjust.map(name).reuse()`
+   * does the same on the spec). The programs use the given map. Before any map is created, each
+   * is compared with the object's definition (with its edits): another type, key or value size,
+   * max entries, flags or map_extra is a `MapReplacementError` listing them; a name that is
+   * no map of the object a {@link NameNotFoundError}, a data section's map a `SpecEditError`.
+   * The caller keeps its maps: the collection holds a duplicate of each fd (`collection.map(name)`
+   * is a view over it, closed with the collection). As in cilium/ebpf, a replaced map is not
+   * pinned and no pin is reused for it (the object's `pinning` does not apply; a `setPinPath` of
+   * it is a `SpecEditError`), and the object's initial slots of it are not written.
+   */
+  mapReplacements?: MapReplacements;
   /**
    * Threads that verify the programs at once (`loadCollection` only): this one and `threads - 1`
    * helper threads, as `Program.loadEach` runs them. The kernel verifies each program on the
@@ -60,7 +78,10 @@ const NO_KCONFIG: Readonly<Record<string, KconfigValue>> = Object.freeze({});
 
 /** Every map and program of a loaded object; `close()` (or `using`) releases them all. */
 export class Collection implements Disposable {
-  /** Named maps (BTF-defined and legacy). */
+  /**
+   * Named maps (BTF-defined and legacy): a replaced map (`mapReplacements`, `reuse()`) as a view
+   * over a duplicate of the caller's fd; a map set not to be created (`setAutocreate(false)`) is absent.
+   */
   readonly maps: ReadonlyMap<string, RawMap>;
   /** Data-section maps by section (`.bss`, `.data`, `.rodata`, `.kconfig` …). */
   readonly dataMaps: ReadonlyMap<string, RawMap>;

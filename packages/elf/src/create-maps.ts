@@ -7,6 +7,8 @@ import {
   BpfMapCreateFlag,
   BpfMapType,
   BpfSyscallError,
+  close,
+  dupFd,
   isObjectName,
   mapFreeze,
   type PinPlace,
@@ -33,6 +35,8 @@ export interface MapCreationInput {
   dataSectionTypes: ReadonlyMap<string, { readonly id: number; readonly size: number }>;
   /** Directory for maps pinned by name (libbpf's default is /sys/fs/bpf). */
   pinRoot: string;
+  /** Maps taken instead of created, by name (checked against their definitions already). */
+  replacements: ReadonlyMap<string, { readonly fd: number }>;
 }
 
 /** The maps of a collection: named maps, data-section maps and the `.kconfig` map. */
@@ -172,6 +176,38 @@ function createBtfMap(
   return map;
 }
 
+/**
+ * The collection's view of a replacement map: a `BpfMap` over a duplicate of its fd, so that
+ * closing the collection leaves the caller's map open.
+ */
+function adoptReplacement(map: { readonly fd: number }): RawMap {
+  const fd = dupFd(map.fd);
+  try {
+    return BpfMap.fromFd(fd) as RawMap;
+  } catch (e) {
+    close(fd);
+    throw e;
+  }
+}
+
+/**
+ * The map of definition `spec` a load uses: the replacement given for it, or one created (not
+ * created, undefined, for a definition set not to be).
+ */
+function mapFor(
+  spec: BtfMapSpec,
+  input: MapCreationInput,
+  pins: PinPlace[],
+  inner: { readonly fd: number } | undefined,
+): RawMap | undefined {
+  const replacement = input.replacements.get(spec.name);
+  if (replacement) return adoptReplacement(replacement);
+  if (spec.autocreate === false) return undefined;
+  if (inner || !spec.innerMap) return createBtfMap(spec, input, pins, inner);
+  using template = createBtfMap(spec.innerMap, input, pins);
+  return createBtfMap(spec, input, pins, template);
+}
+
 /** A legacy `maps` definition in the shape of a BTF-defined one (no BTF types, no pinning). */
 function legacyAsBtfMap(legacy: LegacyMapSpec): BtfMapSpec {
   return { ...defaultMapDefinition(legacy.name), ...legacy };
@@ -220,7 +256,8 @@ function dataMap(
 
 /**
  * Creates every map of an object: BTF-defined maps (map-in-map inner templates
- * included), legacy `maps`, one array map per data section, and `.kconfig`.
+ * included), legacy `maps`, one array map per data section, and `.kconfig`. A named map given a
+ * replacement is that map (through a duplicate of its fd); one set not to be created is left out.
  * On failure, closes what it created, removes the pins it made and rethrows.
  */
 export function createMaps(input: MapCreationInput, data: Map<string, DataSectionSpec>): CreatedMaps {
@@ -229,18 +266,13 @@ export function createMaps(input: MapCreationInput, data: Map<string, DataSectio
   const pins: PinPlace[] = [];
   try {
     for (const spec of input.btfMaps.values()) {
-      if (spec.innerMapTemplate) {
-        maps.set(spec.name, createBtfMap(spec, input, pins, spec.innerMapTemplate));
-      } else if (spec.innerMap) {
-        using template = createBtfMap(spec.innerMap, input, pins);
-        maps.set(spec.name, createBtfMap(spec, input, pins, template));
-      } else {
-        maps.set(spec.name, createBtfMap(spec, input, pins));
-      }
+      const map = mapFor(spec, input, pins, spec.innerMapTemplate);
+      if (map) maps.set(spec.name, map);
     }
     for (const legacy of input.spec.legacyMaps.values()) {
-      if (maps.has(legacy.name)) throw new ElfError(`map ${legacy.name} is defined twice`);
-      maps.set(legacy.name, createBtfMap(legacyAsBtfMap(legacy), input, pins, legacy.innerMapTemplate));
+      if (input.btfMaps.has(legacy.name)) throw new ElfError(`map ${legacy.name} is defined twice`);
+      const map = mapFor(legacyAsBtfMap(legacy), input, pins, legacy.innerMapTemplate);
+      if (map) maps.set(legacy.name, map);
     }
     for (const section of data.values())
       dataMaps.set(

@@ -1,6 +1,6 @@
 import { ElfError } from '@ts-ebpf/elf-reader';
 import { VerifierError } from '@ts-ebpf/programs';
-import { type ByteOrder, EbpfError } from '@ts-ebpf/uapi';
+import { type ByteOrder, closestName, EbpfError } from '@ts-ebpf/uapi';
 
 export { ElfError } from '@ts-ebpf/elf-reader';
 
@@ -8,7 +8,8 @@ export { ElfError } from '@ts-ebpf/elf-reader';
  * A name the object or the loaded collection does not have: a map, program or global
  * variable asked for by name (`Collection.map()`, `options.programs`, `options.constants` …),
  * or a USDT probe a binary lacks (`Collection.attachUsdt()`).
- * The message lists the names there are.
+ * The message lists the names there are, and the closest of them when the name asked for looks
+ * like a misspelling of it (`; did you mean 'counts'?`).
  */
 export class NameNotFoundError extends EbpfError {
   /** What kind of thing was asked for. */
@@ -17,6 +18,8 @@ export class NameNotFoundError extends EbpfError {
   readonly missing: string;
   /** The names of that kind there are. */
   readonly available: readonly string[];
+  /** The available name closest to the one asked for, when it is near enough to be a misspelling. */
+  readonly suggestion: string | undefined;
   /**
    * @param kind - map, program, variable or USDT probe
    * @param missing - the name asked for
@@ -30,10 +33,15 @@ export class NameNotFoundError extends EbpfError {
     where = 'the object',
   ) {
     const plural = kind === 'variable' ? 'variables' : `${kind}s`;
-    super(`no ${kind} '${missing}' in ${where} (${plural}: ${available.join(', ') || 'none'})`);
+    const suggestion = closestName(missing, available);
+    super(
+      `no ${kind} '${missing}' in ${where} (${plural}: ${available.join(', ') || 'none'})` +
+        (suggestion === undefined ? '' : `; did you mean '${suggestion}'?`),
+    );
     this.kind = kind;
     this.missing = missing;
     this.available = available;
+    this.suggestion = suggestion;
   }
 }
 
@@ -144,6 +152,41 @@ export class MapCreateError extends EbpfError {
   constructor(map: string, asked: string, cause: unknown) {
     super(`map '${map}': failed to create (${asked}): ${(cause as Error)?.message ?? cause}`, { cause });
     this.map = map;
+  }
+}
+
+/** One property in which a replacement map differs from the object's definition of the map. */
+export interface MapReplacementMismatch {
+  /** `'type'`, `'keySize'`, `'valueSize'`, `'maxEntries'`, `'mapFlags'` or `'mapExtra'`. */
+  readonly property: string;
+  /** The replacement's value, as the kernel reports it. */
+  readonly replacement: number | bigint | string;
+  /** The value the object's definition (with its edits) asks for. */
+  readonly definition: number | bigint | string;
+}
+
+/**
+ * A map given to take the place of one of the object's maps (`options.mapReplacements`, or
+ * `spec.adjust.map(name).reuse(map)`) that is not the map the object defines: another type, key
+ * or value size, max entries, flags or map_extra, as cilium/ebpf's `MapReplacements` and libbpf's
+ * `bpf_map__reuse_fd` refuse it. Thrown before any map is created or program loaded. Names the
+ * map and lists every property that differs.
+ */
+export class MapReplacementError extends EbpfError {
+  /** The map's name in the object. */
+  readonly map: string;
+  /** Every property that differs. */
+  readonly mismatches: readonly MapReplacementMismatch[];
+  /**
+   * @param map - the map's name in the object
+   * @param replacement - the replacement, as messages name it (`hash map 'shared' (id 12)`)
+   * @param mismatches - the properties that differ
+   */
+  constructor(map: string, replacement: string, mismatches: readonly MapReplacementMismatch[]) {
+    const what = mismatches.map((m) => `${m.property} ${m.replacement} (object: ${m.definition})`).join(', ');
+    super(`map '${map}': the replacement, ${replacement}, does not match the object's definition: ${what}`);
+    this.map = map;
+    this.mismatches = mismatches;
   }
 }
 

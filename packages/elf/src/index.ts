@@ -59,6 +59,8 @@ export {
   KconfigError,
   KernelSymbolNotFoundError,
   MapCreateError,
+  MapReplacementError,
+  type MapReplacementMismatch,
   NameNotFoundError,
   ObjectBtfError,
   SectionAttachError,
@@ -80,6 +82,7 @@ export {
   Tristate,
 } from './kconfig.js';
 export { MapEdit, type ValueSizeOptions } from './map-edit.js';
+export type { MapReplacements } from './map-replacements.js';
 export { readKernelConfig } from './node-config.js';
 export { fixupObjectBtf } from './object-btf.js';
 export { checkPlugins, PluginCheckError } from './plugin-check.js';

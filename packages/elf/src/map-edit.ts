@@ -1,18 +1,19 @@
 import { type Btf, resolveType, sizeOf } from '@ts-ebpf/btf';
 import { checkMapSpec, isArrayType, isKeyless, MapSpecError } from '@ts-ebpf/maps';
-import { BpfMapType, describeFdTarget, fdTarget } from '@ts-ebpf/syscall';
+import { BpfMapCreateFlag, BpfMapType, describeFdTarget, fdTarget, onlineNumaNodes } from '@ts-ebpf/syscall';
 import { mapTypeName, UnknownNameError } from '@ts-ebpf/uapi';
 import type { BtfMapSpec } from './btf-maps.js';
 import type { DataSectionSpec, LegacyMapSpec } from './collection-spec.js';
 import { NEEDS_BTF } from './create-maps.js';
 import { SpecEditError } from './errors.js';
 
-/** Options of {@link MapEdit.setValueSize}. */
+/** Options of {@link MapEdit.setValueSize} and {@link MapEdit.setKeySize}. */
 export interface ValueSizeOptions {
   /**
    * Create the map without its BTF key/value types, which the new size no longer fits
-   * (what libbpf does silently after the kernel refuses them). Without this option such a
-   * size is a {@link SpecEditError}. Map types that exist only with BTF refuse it.
+   * (what libbpf does silently: `bpf_map__set_key_size` drops them, and a value size the
+   * kernel refuses with them is retried without). Without this option such a size is a
+   * {@link SpecEditError}. Map types that exist only with BTF refuse it.
    */
   withoutBtfTypes?: boolean;
 }
@@ -24,6 +25,9 @@ const MAP_IN_MAP: ReadonlySet<number> = new Set([BpfMapType.ARRAY_OF_MAPS, BpfMa
 /** Map types whose slots the object may fill at load (`__array(values, …)` initialisers). */
 const HOLDS_INITIAL_VALUES: ReadonlySet<number> = new Set([...MAP_IN_MAP, BpfMapType.PROG_ARRAY]);
 const U32_MAX = 0xffff_ffff;
+const U64_MAX = 2n ** 64n - 1n;
+/** The map types whose `map_extra` means something (kernel/bpf/syscall.c refuses it on the others). */
+const TAKES_MAP_EXTRA: ReadonlySet<number> = new Set([BpfMapType.BLOOM_FILTER, BpfMapType.ARENA]);
 
 function isBtfDefined(def: Definition): def is BtfMapSpec {
   return 'keyTypeId' in def;
@@ -63,7 +67,8 @@ export function checkMapDefinition(def: Definition, btf: Btf | undefined): void 
     if (def.keyTypeId !== 0 && sizeOf(btf, def.keyTypeId) !== def.keySize)
       fail(
         'keySize',
-        `is ${def.keySize}, which does not fit its BTF key type ${btfTypeLabel(btf, def.keyTypeId)}`,
+        `is ${def.keySize}, which does not fit its BTF key type ${btfTypeLabel(btf, def.keyTypeId)}: ` +
+          'set it with { withoutBtfTypes: true } to create the map without BTF types',
       );
     if (def.valueTypeId !== 0 && sizeOf(btf, def.valueTypeId) !== def.valueSize)
       fail(
@@ -96,11 +101,12 @@ export function checkMapDefinition(def: Definition, btf: Btf | undefined): void 
     if (last >= def.maxEntries && def.maxEntries !== 0)
       fail('maxEntries', `is ${def.maxEntries}, but the object fills slot ${last} of the map at load`);
   }
+  checkLoadSettings(def, type, fail);
   // A perf_event_array with max_entries 0 gets one slot per possible CPU at creation.
   if (def.type === BpfMapType.PERF_EVENT_ARRAY && def.maxEntries === 0) return;
   const label = `${type} map '${def.name}'`;
   try {
-    checkMapSpec(label, { ...def, mapExtra: isBtfDefined(def) ? def.mapExtra : undefined });
+    checkMapSpec(label, { ...def, mapExtra: 'mapExtra' in def ? def.mapExtra : undefined });
   } catch (e) {
     // The maps package's own check: its message is '<label>: <field> <why>'.
     if (e instanceof MapSpecError) fail(e.field, e.message.slice(`${label}: ${e.field} `.length), e);
@@ -108,22 +114,54 @@ export function checkMapDefinition(def: Definition, btf: Btf | undefined): void 
   }
 }
 
-/** The checks of a map fd given as an inner-map template, before the kernel is asked. */
-function checkMapFd(name: string, map: { readonly fd: number }): void {
+/**
+ * The settings of how a map is made (NUMA node, map_extra, reuse, autocreate, pinning) against
+ * its type and each other.
+ */
+function checkLoadSettings(
+  def: Definition,
+  type: string,
+  fail: (setting: string, why: string) => never,
+): void {
+  const extra = 'mapExtra' in def ? def.mapExtra : 0n;
+  if (typeof extra !== 'bigint' || extra < 0n || extra > U64_MAX)
+    fail('mapExtra', `is ${String(extra)}: expected an integer 0..2^64-1`);
+  if (extra !== 0n && !TAKES_MAP_EXTRA.has(def.type))
+    fail('mapExtra', `is ${extra}, but a ${type} map takes none (only bloom_filter and arena maps do)`);
+  if ('numaNode' in def && (def.flags & BpfMapCreateFlag.NUMA_NODE) !== 0) {
+    const nodes = onlineNumaNodes();
+    if (!nodes.includes(def.numaNode))
+      fail('numaNode', `is ${def.numaNode}, which is no online NUMA node (online: ${nodes.join(', ')})`);
+  }
+  // A replacement comes from reuse() or options.mapReplacements: the message names both.
+  if (def.reuse && def.pinPath !== undefined)
+    fail(
+      'reuse',
+      `(a replacement map, by reuse() or options.mapReplacements) is given, and pinPath is set (${def.pinPath}): ` +
+        'the map is either the one given or the one pinned there',
+    );
+  if (def.reuse && def.autocreate === false)
+    fail(
+      'autocreate',
+      'is false, but the map is given a replacement (by reuse() or options.mapReplacements): use one or the other',
+    );
+}
+
+/**
+ * The checks of a map given for `setting` (an inner-map template, a replacement), before the
+ * kernel is asked: an object with the fd of an open map.
+ * @throws SpecEditError naming map `name` and `setting`
+ */
+export function checkMapFd(name: string, map: { readonly fd: number }, setting: string): void {
   const fd = (map as { fd?: unknown })?.fd;
   if (typeof fd !== 'number' || !Number.isInteger(fd) || fd < 0)
-    throw new SpecEditError(
-      'map',
-      name,
-      'innerMap',
-      `expected a map (an object with an fd), got ${String(fd)}`,
-    );
+    throw new SpecEditError('map', name, setting, `expected a map (an object with an fd), got ${String(fd)}`);
   const target = fdTarget(fd);
   if (target !== 'anon_inode:bpf-map')
     throw new SpecEditError(
       'map',
       name,
-      'innerMap',
+      setting,
       `fd ${fd} is ${target === undefined ? 'not open' : `a ${describeFdTarget(target)}`}, not a map`,
     );
 }
@@ -224,6 +262,88 @@ export class MapEdit {
     });
   }
 
+  /**
+   * Sets the key size (`bpf_map__set_key_size`), for a map whose key the object gives by size
+   * (`__uint(key_size, n)`, a legacy definition), or with `withoutBtfTypes` for one typed by BTF.
+   * @throws SpecEditError when the size does not fit the BTF key type (without
+   *   `withoutBtfTypes`) or the map type (array maps take 4, queues and stacks 0 …)
+   */
+  setKeySize(size: number, options: ValueSizeOptions = {}): this {
+    return this.#change('keySize', {
+      keySize: size,
+      ...(options.withoutBtfTypes ? { withoutBtfTypes: true } : {}),
+    });
+  }
+
+  /**
+   * Creates the map on NUMA node `node` (`bpf_map__set_numa_node`): sets `numa_node` and the
+   * `BPF_F_NUMA_NODE` flag it needs (libbpf leaves the flag to the caller; without it the
+   * kernel ignores the node).
+   * @throws SpecEditError for a node that is not an online NUMA node of this machine
+   *   (/sys/devices/system/node/online), or a map type that takes no NUMA flag
+   */
+  setNumaNode(node: number): this {
+    if (!Number.isInteger(node) || node < 0 || node > U32_MAX)
+      throw new SpecEditError('map', this.name, 'numaNode', `is ${node}: expected an integer 0..${U32_MAX}`);
+    const flags = (this.#def?.flags ?? 0) | BpfMapCreateFlag.NUMA_NODE;
+    return this.#change('numaNode', { numaNode: node, flags } as Partial<Definition>);
+  }
+
+  /**
+   * Sets `map_extra` (`bpf_map__set_map_extra`): a bloom filter's number of hash functions
+   * (1..15; 0: the kernel's default, 5), an arena's user-space start address.
+   * @throws SpecEditError for a value that is no 64-bit unsigned integer, a map type that takes
+   *   none, or a bloom filter value above 15
+   */
+  setMapExtra(extra: bigint | number): this {
+    if (typeof extra === 'number' && !Number.isSafeInteger(extra))
+      throw new SpecEditError('map', this.name, 'mapExtra', `is ${extra}: expected an integer`);
+    if (typeof extra !== 'bigint' && typeof extra !== 'number')
+      throw new SpecEditError(
+        'map',
+        this.name,
+        'mapExtra',
+        `is ${String(extra)}: expected a bigint or number`,
+      );
+    return this.#change('mapExtra', { mapExtra: BigInt(extra) } as Partial<Definition>);
+  }
+
+  /**
+   * Creates the map with the collection, or not (`bpf_map__set_autocreate(map, false)`): a map
+   * left out is not in `collection.maps`, and `loadCollection` refuses to load a program that
+   * uses it (or a map whose initial slots name it), before the kernel is asked.
+   * @throws SpecEditError for a value that is not a boolean
+   */
+  setAutocreate(autocreate: boolean): this {
+    if (typeof autocreate !== 'boolean')
+      throw new SpecEditError(
+        'map',
+        this.name,
+        'autocreate',
+        `is ${String(autocreate)}: expected true or false`,
+      );
+    return this.#change('autocreate', { autocreate });
+  }
+
+  /**
+   * Uses `map` (any object with the fd of an open map: a `BpfMap`, a map of another collection)
+   * instead of creating this one (`bpf_map__reuse_fd`; cilium/ebpf's `MapReplacements`, which
+   * `options.mapReplacements` of `loadCollection` does per load). The programs then use `map`.
+   * At load, before any map is created, its type, key and value sizes, max entries, flags and
+   * map_extra are compared with the definition (as edited by then): a difference is a
+   * `MapReplacementError`. The caller keeps `map`: the collection uses a duplicate of its fd
+   * (`collection.map(name)` is a view over it, closed with the collection), so `map` stays open
+   * after the collection closes and must stay open until the load. The object's pinning of the
+   * map does not apply to it (nothing is read from or pinned at its pin path), nor do the
+   * object's initial slots of it (`__array(values, …)` initialisers): its contents are the
+   * caller's. `setPinPath` and `setAutocreate(false)` conflict with it.
+   * @throws SpecEditError when `map` is not an open map, or for a data section's map
+   */
+  reuse(map: { readonly fd: number }): this {
+    if (this.#def) checkMapFd(this.name, map, 'reuse');
+    return this.#change('reuse', { reuse: map });
+  }
+
   /** Sets `max_entries` (`bpf_map__set_max_entries`). @throws SpecEditError */
   setMaxEntries(maxEntries: number): this {
     return this.#change('maxEntries', { maxEntries });
@@ -249,7 +369,7 @@ export class MapEdit {
    * @throws SpecEditError when this map holds no maps or `fd` is not a map
    */
   setInnerMap(map: { readonly fd: number }): this {
-    if (this.#def) checkMapFd(this.name, map);
+    if (this.#def) checkMapFd(this.name, map, 'innerMap');
     return this.#change('innerMap', { innerMapTemplate: map });
   }
 

@@ -1,4 +1,4 @@
-import { BpfProgType } from '@ts-ebpf/syscall';
+import { BpfProgLoadFlag, BpfProgType } from '@ts-ebpf/syscall';
 import { attachTypeName, progTypeName, SECTION_DEFS, UnknownNameError } from '@ts-ebpf/uapi';
 import type { ProgramSpec } from './collection-spec.js';
 import { SpecEditError } from './errors.js';
@@ -30,6 +30,55 @@ for (const def of SECTION_DEFS) {
   const set = ATTACH_TYPES_OF.get(def.progType) ?? new Set<number>();
   set.add(def.expectedAttachType);
   ATTACH_TYPES_OF.set(def.progType, set);
+}
+
+/** Every `BPF_F_*` flag of BPF_PROG_LOAD a program may be given (linux/bpf.h; `BPF_F_TOKEN_FD` is the loader's). */
+const LOAD_FLAGS = Object.values(BpfProgLoadFlag).reduce((all, flag) => all | flag, 0);
+/** Flags only XDP programs take. */
+const XDP_FLAGS = BpfProgLoadFlag.XDP_HAS_FRAGS | BpfProgLoadFlag.XDP_DEV_BOUND_ONLY;
+/** The program types the section table has sleepable sections of (`fentry.s`, `lsm.s`, `uprobe.s`, `struct_ops.s`, `syscall` …). */
+const SLEEPABLE_TYPES: ReadonlySet<number> = new Set(
+  SECTION_DEFS.filter((def) => def.sleepable).map((def) => def.progType),
+);
+/** The verifier log levels the kernel takes: `BPF_LOG_LEVEL1` (1), `LEVEL2` (2), `STATS` (4), `FIXED` (8). */
+const LOG_LEVEL_MASK = 0xf;
+
+/** The `BPF_F_*` flags a program is loaded with: those set by `setFlags`, else those its section gives. */
+export function programFlags(prog: ProgramSpec): number {
+  if (prog.flags !== undefined) return prog.flags;
+  const def = prog.sectionDef;
+  return (def.sleepable ? BpfProgLoadFlag.SLEEPABLE : 0) | (def.xdpFrags ? BpfProgLoadFlag.XDP_HAS_FRAGS : 0);
+}
+
+/** The names of the load flags in `flags` (`BPF_F_SLEEPABLE`). */
+function flagNames(flags: number): string {
+  return Object.entries(BpfProgLoadFlag)
+    .filter(([, bit]) => (flags & bit) !== 0)
+    .map(([name]) => `BPF_F_${name}`)
+    .join(' | ');
+}
+
+/**
+ * Checks a program's load flags against its type: only known flags, XDP flags on XDP programs,
+ * `BPF_F_SLEEPABLE` on a type that has sleepable programs.
+ * @throws SpecEditError naming the program and `flags`
+ */
+function checkFlags(program: string, flags: number, progType: number): void {
+  const fail = (why: string): never => {
+    throw definitionError(program, 'flags', `is 0x${(flags >>> 0).toString(16)}: ${why}`);
+  };
+  if (!Number.isInteger(flags) || flags < 0 || flags > 0xffff_ffff)
+    fail('expected a 32-bit unsigned integer');
+  const unknown = flags & ~LOAD_FLAGS;
+  if (unknown !== 0) fail(`bits 0x${(unknown >>> 0).toString(16)} are no BPF_F_* program load flag`);
+  const type = (): string => progTypeName(progType).toLowerCase();
+  if ((flags & XDP_FLAGS) !== 0 && progType !== BpfProgType.XDP)
+    fail(`${flagNames(flags & XDP_FLAGS)} is for xdp programs, and this is a ${type()} program`);
+  if ((flags & BpfProgLoadFlag.SLEEPABLE) !== 0 && !SLEEPABLE_TYPES.has(progType))
+    fail(
+      `BPF_F_SLEEPABLE is for ${[...SLEEPABLE_TYPES].map((t) => progTypeName(t).toLowerCase()).join(', ')} programs, ` +
+        `and this is a ${type()} program`,
+    );
 }
 
 /** Names already looked up (a collection checks every program, each a name search of the enum). */
@@ -86,8 +135,21 @@ export function checkProgramDefinition(prog: ProgramSpec): void {
   }
   if (prog.autoload !== undefined && typeof prog.autoload !== 'boolean')
     throw definitionError(prog.name, 'autoload', `is ${String(prog.autoload)}: expected true or false`);
+  // The section's flags too: a program whose type was changed may no longer take them.
+  checkFlags(prog.name, programFlags(prog), progType);
+  if (prog.logLevel !== undefined) checkLogLevel(prog.name, prog.logLevel);
   if (target !== undefined && typeof target !== 'string')
     throw definitionError(prog.name, 'attachTarget', `is ${String(target)}: expected a name`);
+}
+
+/** @throws SpecEditError naming the program for a verifier log level the kernel refuses */
+function checkLogLevel(program: string, level: number): void {
+  if (!Number.isInteger(level) || level < 0 || (level & ~LOG_LEVEL_MASK) !== 0)
+    throw definitionError(
+      program,
+      'logLevel',
+      `is ${level}: expected 0 (a log only when the load fails), or BPF_LOG_LEVEL1 (1), BPF_LOG_LEVEL2 (2), BPF_LOG_STATS (4) and BPF_LOG_FIXED (8) or'd together`,
+    );
 }
 
 /** A program setting that cannot be loaded, as a {@link SpecEditError} naming the program. */
@@ -121,6 +183,38 @@ export class ProgramEdit {
     if (typeof autoload !== 'boolean')
       this.#fail('autoload', `is ${String(autoload)}: expected true or false`);
     this.#prog.autoload = autoload;
+    return this;
+  }
+
+  /**
+   * Loads the program with these `BPF_F_*` flags (`bpf_program__set_flags`; a `BpfProgLoadFlag`
+   * value or several or'd together), in place of those its section gives (`BPF_F_SLEEPABLE` for
+   * `fentry.s` …, `BPF_F_XDP_HAS_FRAGS` for `xdp.frags`): read them with `flags` and or in yours
+   * to keep them.
+   * @throws SpecEditError for bits that are no program load flag, an XDP flag on a program of
+   *   another type, `BPF_F_SLEEPABLE` on a type without sleepable programs (checked again at
+   *   load, against the type the program has then)
+   */
+  setFlags(flags: number): this {
+    checkFlags(this.name, flags, this.#prog.sectionDef.progType);
+    this.#prog.flags = flags;
+    return this;
+  }
+
+  /** The `BPF_F_*` flags the program will be loaded with (its section's, or those of `setFlags`). */
+  get flags(): number {
+    return programFlags(this.#prog);
+  }
+
+  /**
+   * The verifier log level of this program (`bpf_program__set_log_level`), over the collection's
+   * `options.logLevel`: with a level above 0, the loaded program's `verifierLog` holds the
+   * verifier's log of it; 0 asks for a log only when the load fails.
+   * @throws SpecEditError for a level the kernel refuses (bits other than 1, 2, 4 and 8)
+   */
+  setLogLevel(level: number): this {
+    checkLogLevel(this.name, level);
+    this.#prog.logLevel = level;
     return this;
   }
 

@@ -1,7 +1,8 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { compileBpfC } from '@ts-ebpf/test-utils/clang';
 
 /**
  * Compiles `fixtures/<name>` with clang-19 for a BPF target and returns the object's bytes as
@@ -35,4 +36,31 @@ export function compileFixtureIn(fixture: string, includeDir: string): string {
     out,
   ]);
   return out;
+}
+
+/**
+ * What a test's C source starts with when it includes no header: the integer types and libbpf's
+ * `SEC`, `__uint` and `__type` macros.
+ */
+export const BPF_PREAMBLE = `
+typedef unsigned int u32;
+typedef unsigned long long u64;
+#define SEC(name) __attribute__((section(name), used))
+#define __uint(name, val) int (*name)[val]
+#define __type(name, val) typeof(val) *name
+`;
+
+/**
+ * Compiles C `source` (after {@link BPF_PREAMBLE}) with test-utils' `compileBpfC` in a
+ * directory of its own, removed again, and returns the object's bytes.
+ */
+export function compileSource(name: string, source: string): Buffer {
+  const dir = mkdtempSync(join(tmpdir(), 'ts-ebpf-elf-'));
+  try {
+    writeFileSync(join(dir, `${name}.bpf.c`), BPF_PREAMBLE + source);
+    compileBpfC(join(dir, `${name}.bpf.c`), join(dir, `${name}.bpf.o`));
+    return readFileSync(join(dir, `${name}.bpf.o`));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

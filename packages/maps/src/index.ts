@@ -77,6 +77,7 @@ export {
 } from './map-types.js';
 export { MmapArray, type MmapArraySource, type MmapOptions } from './mmap-array.js';
 export { PerfBuffer, type PerfBufferEvents, type PerfBufferOptions } from './perf-buffer.js';
+export { type ReuseWanted, reuseMismatches } from './pin-reuse.js';
 export { defaultPoller, Poller, type PollRegistration, type PollSource, pollersStopped } from './poller.js';
 export type { ReaderStats, RecordLease, RingBufferEvents, RingBufferOptions } from './reader-types.js';
 export { RecordBatch } from './record-batch.js';

@@ -26,12 +26,11 @@ function reportedFlags(type: number, flags: number): number {
 }
 
 /**
- * Checks that the map found at `path` (its kernel info) is the one `wanted` describes: same
- * type, key and value sizes, max entries, flags (as the kernel keeps them) and map_extra, the
- * fields libbpf compares.
- * @throws PinnedMapMismatchError listing every difference.
+ * How a map (its kernel info) differs from the one `wanted` describes: type, key and value
+ * sizes, max entries, flags (as the kernel keeps them) and map_extra, the fields libbpf compares
+ * before reusing a map. Empty when it is that map. `pinned` of each difference is the map's value.
  */
-export function assertReusable(path: string, found: MapInfo, wanted: ReuseWanted): void {
+export function reuseMismatches(found: MapInfo, wanted: ReuseWanted): PinMismatch[] {
   const mismatches: PinMismatch[] = [];
   if (found.type !== wanted.type)
     mismatches.push({ field: 'type', pinned: mapTypeName(found.type), wanted: mapTypeName(wanted.type) });
@@ -43,5 +42,15 @@ export function assertReusable(path: string, found: MapInfo, wanted: ReuseWanted
   if (found.mapFlags !== flags) mismatches.push({ field: 'mapFlags', pinned: found.mapFlags, wanted: flags });
   const extra = BigInt(wanted.mapExtra ?? 0);
   if (found.mapExtra !== extra) mismatches.push({ field: 'mapExtra', pinned: found.mapExtra, wanted: extra });
+  return mismatches;
+}
+
+/**
+ * Checks that the map found at `path` (its kernel info) is the one `wanted` describes
+ * ({@link reuseMismatches}).
+ * @throws PinnedMapMismatchError listing every difference.
+ */
+export function assertReusable(path: string, found: MapInfo, wanted: ReuseWanted): void {
+  const mismatches = reuseMismatches(found, wanted);
   if (mismatches.length > 0) throw new PinnedMapMismatchError(path, mismatches);
 }

@@ -238,6 +238,7 @@ export {
   kernelAtLeast,
   kernelVersion,
   onlineCpus,
+  onlineNumaNodes,
   possibleCpuCount,
   possibleCpus,
 } from './system.js';

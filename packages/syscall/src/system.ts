@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { HOST_LITTLE_ENDIAN } from '@ts-ebpf/uapi';
 import { BpfArgumentError } from './errors.js';
 import { sysCapget, sysUname } from './ffi/process.js';
@@ -137,6 +137,15 @@ export function possibleCpus(): readonly number[] {
 export function possibleCpuCount(): number {
   const cpus = possibleCpus();
   return (cpus[cpus.length - 1] ?? 0) + 1;
+}
+
+/**
+ * The online NUMA nodes (/sys/devices/system/node/online): the nodes a map may be created on
+ * (`BPF_F_NUMA_NODE`). A kernel built without NUMA has no such file, and one node, 0.
+ */
+export function onlineNumaNodes(): number[] {
+  const path = '/sys/devices/system/node/online';
+  return existsSync(path) ? parseCpuList(readFileSync(path, 'utf8')) : [0];
 }
 
 /** The online CPUs (/sys/devices/system/cpu/online). */

@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { describeKernel } from '@ts-ebpf/test-utils';
 import { BpfFunc } from '@ts-ebpf/uapi';
 import { describe, expect, it } from 'vitest';
@@ -13,6 +14,7 @@ import {
   hasCapability,
   kernelVersion,
   mapCreate,
+  onlineNumaNodes,
   possibleCpuCount,
   possibleCpus,
   probeAttachType,
@@ -43,6 +45,11 @@ describeKernel('system and feature probes', () => {
     expect(() => hasCapability('CAP_NOPE' as never)).toThrow(/unknown capability/);
     expect(possibleCpus().length).toBeGreaterThan(0);
     expect(possibleCpuCount()).toBe(possibleCpus().at(-1)! + 1);
+    // Node 0 is online on every machine (the only node of a kernel without NUMA).
+    const nodes = onlineNumaNodes();
+    expect(nodes).toContain(0);
+    if (existsSync('/sys/devices/system/node/online'))
+      expect(nodes).toEqual(parseCpuList(readFileSync('/sys/devices/system/node/online', 'utf8')));
   });
 
   it('map type probes agree with the kernel', () => {

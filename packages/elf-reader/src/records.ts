@@ -1,3 +1,5 @@
+import type { SectionFlag, SectionType, SegmentType } from './constants.js';
+
 /** The records of an ELF64 file's tables, as the reader returns them. */
 
 /** One section header, with its name resolved. */

@@ -56,6 +56,7 @@ export {
   DataRelocationError,
   ElfError,
   ElfTargetError,
+  KallsymsError,
   KconfigError,
   KernelSymbolNotFoundError,
   MapCreateError,

@@ -236,6 +236,40 @@ export class SectionAttachError extends EbpfError {
 }
 
 /**
+ * `Collection.pinMaps`/`pinPrograms` or `unpinMaps`/`unpinPrograms` could not pin or unpin one
+ * object of the collection. Names the object and its pin path; `cause` is the error behind it
+ * (a `PinPathError` for a directory not on bpffs, the kernel's `BpfSyscallError`, an
+ * `UnpinError` …). A pinning call that fails has removed the pins it made before the failure.
+ */
+export class CollectionPinError extends EbpfError {
+  /** A map (named or data section) or a program. */
+  readonly kind: 'map' | 'program';
+  /** The object's name in the collection (`counts`, `.bss`, a program's function name). */
+  readonly object: string;
+  /** Its pin path. */
+  readonly path: string;
+  /**
+   * @param kind - map or program
+   * @param object - its name in the collection
+   * @param path - its pin path
+   * @param why - what is wrong
+   * @param options - `cause`: the error behind it
+   */
+  constructor(
+    kind: 'map' | 'program',
+    object: string,
+    path: string,
+    why: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${kind} '${object}' at '${path}': ${why}`, options);
+    this.kind = kind;
+    this.object = object;
+    this.path = path;
+  }
+}
+
+/**
  * `/proc/kallsyms` cannot give the address of a typeless kernel symbol (`extern const void
  * name __ksym;`): the file cannot be read, every address in it reads 0 because the kernel hides
  * its pointers from this process (`kernel.kptr_restrict`, `CAP_SYSLOG`), or the name has several

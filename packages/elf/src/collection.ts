@@ -127,14 +127,14 @@ export class Collection implements Disposable {
 
   /**
    * Pins every map of the collection under the bpffs directory `dir`, each at `<dir>/<name>`
-   * (made when missing): the named maps, and the data-section maps (`.bss`, `.rodata`,
-   * `.kconfig` …) with each `.` of the name made `_` (bpffs refuses dots: `.bss` is pinned as
-   * `_bss`), as libbpf's `bpf_object__pin_maps` names them. All or nothing: a path that holds
+   * (made when missing): the named maps, the data-section maps (`.bss`, `.rodata`, `.kconfig`
+   * …) with each `.` of the name made `_` (bpffs refuses dots: `.bss` is pinned as `_bss`), and
+   * the struct_ops maps, as libbpf's `bpf_object__pin_maps` pins and names them. All or nothing: a path that holds
    * something else fails the call before anything is pinned, and a pin that fails part way
    * removes the ones made before it. A path that holds the very map already (a map pinned by
    * name under `dir` at load) is left as it is. Pins outlive `close()`;
    * {@link Collection.unpinMaps} removes them.
-   * @returns every map's pin path, in the order of `maps`, then `dataMaps`
+   * @returns every map's pin path, in the order of `maps`, then `dataMaps`, then `structOps`
    * @throws CollectionPinError naming the map and its path (`cause`: a `PinPathError` for a
    * directory not on bpffs, the kernel's error …); ObjectClosedError after `close()`
    */
@@ -182,6 +182,7 @@ export class Collection implements Disposable {
     const maps: Pinnable[] = [];
     for (const [name, target] of this.maps) maps.push({ kind: 'map', name, target });
     for (const [name, target] of this.dataMaps) maps.push({ kind: 'map', name, target });
+    for (const [name, ops] of this.structOps) maps.push({ kind: 'map', name, target: ops.map });
     return maps;
   }
 

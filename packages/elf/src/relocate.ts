@@ -47,10 +47,9 @@ function notFound(
 /**
  * Returns a copy of the program's instructions with every reference patched:
  * map fds, data-section map values, kfunc and kernel symbol BTF ids, typeless kernel symbols'
- * addresses. A `__weak` kfunc or
- * kernel symbol the kernel lacks resolves as in libbpf: its address loads as 0 (so
- * `bpf_ksym_exists()` is false) and a call of it gets BTF id 0, which the verifier accepts
- * only where that call is dead code.
+ * addresses. A `__weak` kfunc or kernel symbol the kernel lacks resolves as in libbpf: its
+ * address loads as 0 (so `bpf_ksym_exists()` is false) and a call of it gets BTF id 0, which
+ * the verifier accepts only where that call is dead code.
  * @throws KernelSymbolNotFoundError for a kfunc or `__ksym` the kernel lacks that is not `__weak`
  * @throws ElfError naming the instruction and reference that cannot be resolved otherwise.
  */

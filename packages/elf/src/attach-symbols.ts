@@ -3,6 +3,7 @@ import { SymbolType } from '@ts-ebpf/elf-reader';
 import { ElfSymbols } from '@ts-ebpf/programs';
 import type { ProgramSpec } from './collection-spec.js';
 import { SectionAttachError } from './errors.js';
+import { KernelSymbolTable } from './kallsyms.js';
 
 // Names section targets stand for: the kernel function behind a syscall, the functions a glob
 // pattern of a multi-probe section matches.
@@ -18,17 +19,11 @@ const SYSCALL_WRAPPER_PREFIX: Readonly<Record<string, string>> = {
   loong64: '__loongarch64_sys_',
 };
 
-let kallsyms: Set<string> | undefined;
+let kallsyms: KernelSymbolTable | undefined;
 
-/** Function names of the running kernel (`/proc/kallsyms`, read once). */
-function kernelSymbols(): Set<string> {
-  if (!kallsyms) {
-    kallsyms = new Set();
-    for (const line of readFileSync('/proc/kallsyms', 'utf8').split('\n')) {
-      const name = line.split(' ')[2];
-      if (name) kallsyms.add(name.split('\t')[0]!);
-    }
-  }
+/** The running kernel's symbol table (`/proc/kallsyms`, read once). */
+function kernelSymbols(): KernelSymbolTable {
+  kallsyms ??= KernelSymbolTable.read();
   return kallsyms;
 }
 

@@ -31,11 +31,12 @@ import {
 } from './errors.js';
 import { ExtInfoSource } from './ext-info.js';
 import { swapInstructionOrder } from './instructions.js';
+import { KALLSYMS_PATH, KernelSymbolTable, typelessKsymAddress } from './kallsyms.js';
 import { buildKconfig, type KconfigData } from './kconfig.js';
 import { checkUncreatedMaps } from './map-autocreate.js';
 import { resolveMapReplacements } from './map-replacements.js';
 import { readKernelConfig } from './node-config.js';
-import { type FixedObjectBtf, fixObjectBtf } from './object-btf.js';
+import { type FixedObjectBtf, fixObjectBtf, typelessKsymNames } from './object-btf.js';
 import { checkPlugins } from './plugin-check.js';
 import { BTF_TARGETED, programFlags } from './program-edit.js';
 import { type RelocationTargets, relocateInto } from './relocate.js';
@@ -43,13 +44,19 @@ import { planStructOps, type StructOpsAttach, type StructOpsPlans, structOpsMemb
 import { rewriteConstants } from './variables.js';
 import { withVirtualKconfig } from './virtual-kconfig.js';
 
-/** Lazily read kernel facts (vmlinux BTF, kconfig) shared by one load. */
+/** Lazily read kernel facts (vmlinux BTF, the symbol table) shared by one load. */
 class KernelFacts {
   #btf: Btf | undefined;
+  #symbols: KernelSymbolTable | undefined;
   constructor(private readonly options: CollectionOptions) {}
   get btf(): Btf {
     this.#btf ??= this.options.kernelBtf ?? kernelBtf();
     return this.#btf;
+  }
+  /** `/proc/kallsyms`, read once per load (only a load with typeless ksyms reads it). */
+  get symbols(): KernelSymbolTable {
+    this.#symbols ??= KernelSymbolTable.read();
+    return this.#symbols;
   }
 }
 
@@ -89,10 +96,14 @@ export interface LoadContext {
  */
 class LoadTargets implements RelocationTargets {
   readonly searched: string;
+  /** The typeless ksyms resolved so far: an address, or undefined for one the table lacks. */
+  private readonly addresses = new Map<string, bigint | undefined>();
   constructor(
     private readonly maps: { maps: Map<string, RawMap>; data: Map<string, RawMap> },
     private readonly kconfig: KconfigData | undefined,
     private readonly kernel: KernelFacts,
+    /** The typeless `.ksyms` externs: resolved through `/proc/kallsyms`, not BTF. */
+    private readonly typeless: ReadonlySet<string>,
     options: CollectionOptions,
   ) {
     this.searched = options.kernelBtf
@@ -109,12 +120,26 @@ class LoadTargets implements RelocationTargets {
     const f = this.kernel.btf.find(name, 'func');
     return f ? { btfId: f.id } : undefined;
   }
-  extern(name: string, section: string): { btfId: number } | { kconfigOffset: number } | undefined {
+  extern(
+    name: string,
+    section: string,
+  ): { btfId: number } | { address: bigint } | { kconfigOffset: number } | undefined {
     const k = this.kconfig?.externs.get(name);
     if (k) return { kconfigOffset: k.offset };
     if (section === '.kconfig') return undefined;
+    if (this.typeless.has(name)) {
+      // One search of the table per symbol, however many instructions take its address.
+      if (!this.addresses.has(name)) this.addresses.set(name, typelessKsymAddress(this.kernel.symbols, name));
+      const address = this.addresses.get(name);
+      return address === undefined ? undefined : { address };
+    }
     const v = this.kernel.btf.find(name, 'var') ?? this.kernel.btf.find(name, 'func');
     return v ? { btfId: v.id } : undefined;
+  }
+  searchedFor(name: string): string | undefined {
+    return this.typeless.has(name)
+      ? `${KALLSYMS_PATH} (a typeless __ksym is resolved by name there)`
+      : undefined;
   }
 }
 
@@ -406,7 +431,13 @@ export function startCollection(
     kernel,
     options,
     structOps: structOpsPlans,
-    targets: new LoadTargets(created, kconfig, kernel, options),
+    targets: new LoadTargets(
+      created,
+      kconfig,
+      kernel,
+      localBtf ? typelessKsymNames(localBtf) : new Set(),
+      options,
+    ),
   };
   const programs = new Map<string, Program>();
   // As libbpf does, every program is bound (BPF_PROG_BIND_MAP) to the map of the object's

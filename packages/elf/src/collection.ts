@@ -6,6 +6,7 @@ import { bpfCookieSupported, type Link, type Program, type StructOps } from '@ts
 import type { MappedMemory, PinPlace } from '@ts-ebpf/syscall';
 import { BpfProgType, closeTogether, ObjectClosedError } from '@ts-ebpf/syscall';
 import { type AttachTargets, attachBySection } from './attach.js';
+import { type Pinnable, pinAll, unpinAll } from './collection-pin.js';
 import type { CollectionSpec, CollectionSpecOptions, ProgramSpec } from './collection-spec.js';
 
 import { type RawMap, undoPins } from './create-maps.js';
@@ -157,6 +158,71 @@ export class Collection implements Disposable {
     const pins = this.#pins;
     this.#pins = [];
     undoPins(pins);
+  }
+
+  /**
+   * Pins every map of the collection under the bpffs directory `dir`, each at `<dir>/<name>`
+   * (made when missing): the named maps, the data-section maps (`.bss`, `.rodata`, `.kconfig`
+   * …) with each `.` of the name made `_` (bpffs refuses dots: `.bss` is pinned as `_bss`), and
+   * the struct_ops maps, as libbpf's `bpf_object__pin_maps` pins and names them. All or nothing: a path that holds
+   * something else fails the call before anything is pinned, and a pin that fails part way
+   * removes the ones made before it. A path that holds the very map already (a map pinned by
+   * name under `dir` at load) is left as it is. Pins outlive `close()`;
+   * {@link Collection.unpinMaps} removes them.
+   * @returns every map's pin path, in the order of `maps`, then `dataMaps`, then `structOps`
+   * @throws CollectionPinError naming the map and its path (`cause`: a `PinPathError` for a
+   * directory not on bpffs, the kernel's error …); ObjectClosedError after `close()`
+   */
+  pinMaps(dir: string): string[] {
+    this.#requireOpen();
+    return pinAll(this.#pinnableMaps(), dir);
+  }
+
+  /**
+   * Removes the pins {@link Collection.pinMaps} makes under `dir`: each `<dir>/<name>` that holds
+   * this collection's map (a path where nothing is is passed over). A path that holds another
+   * object fails the call before anything is removed. The directory stays.
+   * @returns the pin paths removed
+   * @throws CollectionPinError naming the map and its path; ObjectClosedError after `close()`
+   */
+  unpinMaps(dir: string): string[] {
+    this.#requireOpen();
+    return unpinAll(this.#pinnableMaps(), dir);
+  }
+
+  /**
+   * Pins every loaded program under the bpffs directory `dir`, each at `<dir>/<name>` (its
+   * function name), as libbpf's `bpf_object__pin_programs` does, all or nothing as
+   * {@link Collection.pinMaps} is.
+   * @returns every program's pin path, in the order of `programs`
+   * @throws CollectionPinError naming the program and its path; ObjectClosedError after `close()`
+   */
+  pinPrograms(dir: string): string[] {
+    this.#requireOpen();
+    return pinAll(this.#pinnablePrograms(), dir);
+  }
+
+  /**
+   * Removes the pins {@link Collection.pinPrograms} makes under `dir`, as
+   * {@link Collection.unpinMaps} does for maps.
+   * @returns the pin paths removed
+   * @throws CollectionPinError naming the program and its path; ObjectClosedError after `close()`
+   */
+  unpinPrograms(dir: string): string[] {
+    this.#requireOpen();
+    return unpinAll(this.#pinnablePrograms(), dir);
+  }
+
+  #pinnableMaps(): Pinnable[] {
+    const maps: Pinnable[] = [];
+    for (const [name, target] of this.maps) maps.push({ kind: 'map', name, target });
+    for (const [name, target] of this.dataMaps) maps.push({ kind: 'map', name, target });
+    for (const [name, ops] of this.structOps) maps.push({ kind: 'map', name, target: ops.map });
+    return maps;
+  }
+
+  #pinnablePrograms(): Pinnable[] {
+    return [...this.programs].map(([name, target]) => ({ kind: 'program', name, target }));
   }
 
   /**

@@ -279,9 +279,64 @@ export class SectionAttachError extends EbpfError {
 }
 
 /**
+ * `Collection.pinMaps`/`pinPrograms` or `unpinMaps`/`unpinPrograms` could not pin or unpin one
+ * object of the collection. Names the object and its pin path; `cause` is the error behind it
+ * (a `PinPathError` for a directory not on bpffs, the kernel's `BpfSyscallError`, an
+ * `UnpinError` …). A pinning call that fails has removed the pins it made before the failure.
+ */
+export class CollectionPinError extends EbpfError {
+  /** A map (named or data section) or a program. */
+  readonly kind: 'map' | 'program';
+  /** The object's name in the collection (`counts`, `.bss`, a program's function name). */
+  readonly object: string;
+  /** Its pin path. */
+  readonly path: string;
+  /**
+   * @param kind - map or program
+   * @param object - its name in the collection
+   * @param path - its pin path
+   * @param why - what is wrong
+   * @param options - `cause`: the error behind it
+   */
+  constructor(
+    kind: 'map' | 'program',
+    object: string,
+    path: string,
+    why: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${kind} '${object}' at '${path}': ${why}`, options);
+    this.kind = kind;
+    this.object = object;
+    this.path = path;
+  }
+}
+
+/**
+ * `/proc/kallsyms` cannot give the address of a typeless kernel symbol (`extern const void
+ * name __ksym;`): the file cannot be read, every address in it reads 0 because the kernel hides
+ * its pointers from this process (`kernel.kptr_restrict`, `CAP_SYSLOG`), or the name has several
+ * addresses (static symbols of one name in different files or modules). Names the symbol.
+ */
+export class KallsymsError extends EbpfError {
+  /** The symbol whose address was asked for; undefined when the file itself could not be read. */
+  readonly symbol: string | undefined;
+  /**
+   * @param symbol - the symbol asked for, if any
+   * @param why - what is wrong
+   * @param options - `cause`: the error behind it
+   */
+  constructor(symbol: string | undefined, why: string, options?: { cause?: unknown }) {
+    super(symbol === undefined ? why : `kernel symbol '${symbol}' (typeless __ksym): ${why}`, options);
+    this.symbol = symbol;
+  }
+}
+
+/**
  * A kernel function (kfunc) or kernel variable a program declares with `__ksym` that the
- * running kernel's BTF lacks, and that is not `__weak` (a weak one resolves to 0, as in
- * libbpf). Names the program, the symbol and which BTF was searched.
+ * running kernel's BTF lacks (or, for a typeless one, `extern const void name __ksym`, that
+ * `/proc/kallsyms` does not name), and that is not `__weak` (a weak one resolves to 0, as in
+ * libbpf). Names the program, the symbol and what was searched.
  */
 export class KernelSymbolNotFoundError extends EbpfError {
   /** The program's name. */
@@ -290,13 +345,13 @@ export class KernelSymbolNotFoundError extends EbpfError {
   readonly symbol: string;
   /** A function called (`kfunc`) or a variable or function address taken (`ksym`). */
   readonly kind: 'kfunc' | 'ksym';
-  /** What was searched (`'vmlinux BTF'`). */
+  /** What was searched (`'vmlinux BTF'`, or `/proc/kallsyms` for a typeless symbol). */
   readonly searched: string;
   /**
    * @param program - the program's name
    * @param symbol - the symbol
    * @param kind - kfunc call or ksym reference
-   * @param searched - which BTF was searched
+   * @param searched - which BTF (or symbol table) was searched
    * @param insn - the instruction that refers to it
    */
   constructor(program: string, symbol: string, kind: 'kfunc' | 'ksym', searched: string, insn: number) {

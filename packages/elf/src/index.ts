@@ -52,10 +52,12 @@ export { CORE_POISON_HELPER } from './core/patch.js';
 export type { CreatedMaps, RawMap } from './create-maps.js';
 export {
   AttachOptionsError,
+  CollectionPinError,
   CollectionVerifierError,
   DataRelocationError,
   ElfError,
   ElfTargetError,
+  KallsymsError,
   KconfigError,
   KernelSymbolNotFoundError,
   MapCreateError,

@@ -1,4 +1,4 @@
-import type { Btf } from '@ts-ebpf/btf';
+import { type Btf, type BtfType, resolveType } from '@ts-ebpf/btf';
 import { type ElfFile, SymbolType } from '@ts-ebpf/elf-reader';
 import { ElfError } from './errors.js';
 import type { KconfigData } from './kconfig.js';
@@ -32,6 +32,8 @@ interface Appended {
   readonly strings: string[];
   /** The placeholder VAR's id, once made. */
   placeholder: number | undefined;
+  /** The 4-byte int type placeholders and typeless ksyms take, once found or made. */
+  placeholderInt: number | undefined;
   /** The string offset of the placeholder's name, once appended. */
   placeholderName: number | undefined;
 }
@@ -69,6 +71,7 @@ export function fixObjectBtf(btf: Btf, elf: ElfFile, kconfig?: KconfigData): Fix
     records: [],
     strings: [],
     placeholder: undefined,
+    placeholderInt: undefined,
     placeholderName: undefined,
   };
   const datasecs = new Map<string, { id: number; size: number }>();
@@ -102,6 +105,9 @@ export function fixObjectBtf(btf: Btf, elf: ElfFile, kconfig?: KconfigData): Fix
       v.setUint32(at + 4, (info & 0xffff0000) | LINKAGE_STATIC, le);
     } else if (kind === KIND_VAR && v.getUint32(at + 12, le) === LINKAGE_EXTERN) {
       v.setUint32(at + 12, LINKAGE_GLOBAL, le);
+      // A typeless ksym (`extern const void x __ksym`) is a VAR of void, which the kernel
+      // refuses: as libbpf, it becomes a 4-byte int (the program sees only its address).
+      if (isTypelessKsym(btf, btf.type(id))) v.setUint32(at + 8, placeholderInt(context), le);
     } else if (kind === KIND_DATASEC) {
       const { name, size } = fixDatasec(context, at, info & 0xffff);
       if (!datasecs.has(name)) datasecs.set(name, { id, size });
@@ -140,6 +146,9 @@ function fixDatasec(c: DatasecContext, at: number, vlen: number): { name: string
         throw new ElfError(`BTF section ${name} holds function ${variable.name}; only .ksyms may`);
       v.setUint32(entry, placeholderVar(c), le);
       size = PLACEHOLDER_SIZE;
+      v.setUint32(entry + 8, size, le);
+    } else if (isTypelessKsym(btf, variable)) {
+      size = PLACEHOLDER_SIZE; // the variable is made a 4-byte int
       v.setUint32(entry + 8, size, le);
     }
     let offset: number | undefined;
@@ -207,16 +216,47 @@ function placeholderName(c: DatasecContext): number {
   return c.appended.placeholderName;
 }
 
-/** The id of the placeholder VAR (a 4-byte int), appending it (and an int type when there is none) on first use. */
+/**
+ * Whether `variable` is a typeless kernel-symbol extern (`extern const void name __ksym;`): an
+ * extern VAR whose type is void under its qualifiers and typedefs. libbpf resolves such a symbol
+ * by name in `/proc/kallsyms`, not in the kernel's BTF.
+ */
+export function isTypelessKsym(btf: Btf, variable: BtfType): boolean {
+  return (
+    variable.kind === 'var' &&
+    variable.linkage === 'extern' &&
+    resolveType(btf, variable.type).kind === 'void'
+  );
+}
+
+/** The names of the typeless kernel-symbol externs of the object's `.ksyms` section. */
+export function typelessKsymNames(btf: Btf): Set<string> {
+  const names = new Set<string>();
+  const ksyms = btf.find('.ksyms', 'datasec');
+  for (const entry of ksyms?.vars ?? []) {
+    const variable = btf.type(entry.type);
+    if (isTypelessKsym(btf, variable)) names.add(variable.name);
+  }
+  return names;
+}
+
+/** The id of a 4-byte int type: the object's `int`, else one appended on first use. */
+function placeholderInt(c: DatasecContext): number {
+  const a = c.appended;
+  if (a.placeholderInt !== undefined) return a.placeholderInt;
+  a.placeholderInt = c.btf.findAll('int', 'int').find((t) => t.size === PLACEHOLDER_SIZE)?.id;
+  if (a.placeholderInt === undefined) {
+    a.placeholderInt = a.firstId + a.records.length;
+    a.records.push([newString(c, 'int'), (KIND_INT << 24) >>> 0, PLACEHOLDER_SIZE, (INT_SIGNED << 24) | 32]);
+  }
+  return a.placeholderInt;
+}
+
+/** The id of the placeholder VAR (a 4-byte int), appending it on first use. */
 function placeholderVar(c: DatasecContext): number {
   const a = c.appended;
   if (a.placeholder !== undefined) return a.placeholder;
-  const existing = c.btf.findAll('int', 'int').find((t) => t.size === PLACEHOLDER_SIZE);
-  let intId = existing?.id;
-  if (intId === undefined) {
-    intId = a.firstId + a.records.length;
-    a.records.push([newString(c, 'int'), (KIND_INT << 24) >>> 0, PLACEHOLDER_SIZE, (INT_SIGNED << 24) | 32]);
-  }
+  const intId = placeholderInt(c);
   a.placeholder = a.firstId + a.records.length;
   a.records.push([placeholderName(c), (KIND_VAR << 24) >>> 0, intId, LINKAGE_GLOBAL]);
   return a.placeholder;

@@ -14,10 +14,18 @@ export interface RelocationTargets {
   dataFd(section: string): number | undefined;
   /** BTF id of a kernel function (kfunc), and the fd-array index of its module BTF (0 = vmlinux). */
   kfunc?(name: string): { btfId: number; btfObjFdIndex?: number } | undefined;
-  /** An extern: kernel symbol BTF id (`.ksyms`) or a kconfig variable's place in the `.kconfig` map. */
-  extern?(name: string, section: string): { btfId: number } | { kconfigOffset: number } | undefined;
+  /**
+   * An extern: a kernel symbol's BTF id (`.ksyms`), a typeless kernel symbol's address (`.ksyms`,
+   * `extern const void name __ksym`) or a kconfig variable's place in the `.kconfig` map.
+   */
+  extern?(
+    name: string,
+    section: string,
+  ): { btfId: number } | { address: bigint } | { kconfigOffset: number } | undefined;
   /** Which kernel BTF `kfunc` and `extern` search, for the not-found error. */
   readonly searched?: string;
+  /** What was searched for the `.ksyms` extern `name` when it differs from {@link searched} (a typeless one: `/proc/kallsyms`). */
+  searchedFor?(name: string): string | undefined;
 }
 
 /** @throws ElfError naming the program and the instruction whose reference cannot be resolved */
@@ -32,15 +40,16 @@ function notFound(
   kind: 'kfunc' | 'ksym',
   insn: number,
 ): KernelSymbolNotFoundError {
-  return new KernelSymbolNotFoundError(spec.name, name, kind, targets.searched ?? 'the kernel BTF', insn);
+  const searched = targets.searchedFor?.(name) ?? targets.searched ?? 'the kernel BTF';
+  return new KernelSymbolNotFoundError(spec.name, name, kind, searched, insn);
 }
 
 /**
  * Returns a copy of the program's instructions with every reference patched:
- * map fds, data-section map values, kfunc and kernel symbol BTF ids. A `__weak` kfunc or
- * kernel symbol the kernel lacks resolves as in libbpf: its address loads as 0 (so
- * `bpf_ksym_exists()` is false) and a call of it gets BTF id 0, which the verifier accepts
- * only where that call is dead code.
+ * map fds, data-section map values, kfunc and kernel symbol BTF ids, typeless kernel symbols'
+ * addresses. A `__weak` kfunc or kernel symbol the kernel lacks resolves as in libbpf: its
+ * address loads as 0 (so `bpf_ksym_exists()` is false) and a call of it gets BTF id 0, which
+ * the verifier accepts only where that call is dead code.
  * @throws KernelSymbolNotFoundError for a kfunc or `__ksym` the kernel lacks that is not `__weak`
  * @throws ElfError naming the instruction and reference that cannot be resolved otherwise.
  */
@@ -99,6 +108,11 @@ function patchReferences(copy: Uint8Array, spec: ProgramSpec, targets: Relocatio
           insns.setSrc(ref.insn, PSEUDO_BTF_ID);
           insns.setImm(ref.insn, t.btfId);
           insns.setImm(ref.insn + 1, 0);
+        } else if ('address' in t) {
+          // A typeless ksym: its address, a plain 64-bit constant (low half, then high half).
+          insns.setSrc(ref.insn, 0);
+          insns.setImm(ref.insn, Number(BigInt.asIntN(32, t.address)));
+          insns.setImm(ref.insn + 1, Number(BigInt.asIntN(32, t.address >> 32n)));
         } else {
           const fd = targets.dataFd('.kconfig') ?? unresolved(spec, 'no map holds .kconfig', ref.insn);
           insns.setSrc(ref.insn, PSEUDO_MAP_VALUE);

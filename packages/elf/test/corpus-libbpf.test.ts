@@ -67,6 +67,7 @@ const CASES: Case[] = [
   { source: 'fixtures/sample.bpf.c' },
   { source: 'fixtures/maps.bpf.c' },
   { source: 'fixtures/kconfig.bpf.c' },
+  { source: 'fixtures/ksym-typeless.bpf.c' },
   {
     source: 'fixtures/core-task.bpf.c',
     neitherCan: {

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { StructOpsDataError, StructOpsMembersError } from '@ts-ebpf/btf';
 import { kernelBtf } from '@ts-ebpf/btf/kernel';
-import { StructOpsMap, StructOpsTypeError, structOpsValueType } from '@ts-ebpf/maps';
+import { BpfMap, StructOpsMap, StructOpsTypeError, structOpsValueType } from '@ts-ebpf/maps';
 import { StructOps, StructOpsLink, structOpsValue } from '@ts-ebpf/programs';
 import { BpfProgType, Errno } from '@ts-ebpf/syscall';
-import { catalog, describeKernel } from '@ts-ebpf/test-utils';
+import { bpffsTestDir, catalog, describeKernel } from '@ts-ebpf/test-utils';
 import { HOST_LITTLE_ENDIAN } from '@ts-ebpf/uapi';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
@@ -278,6 +278,16 @@ describeKernel('elf: struct_ops objects (a TCP congestion control in C)', () => 
       }
       expect(errnoOf(thrown), bad.what).toBe(Errno.EINVAL);
     }
+  });
+
+  it('pinMaps pins the struct_ops map with the others (as libbpf pin_maps), unregistered', () => {
+    const dir = bpffsTestDir('ts-ebpf-struct-ops-pins');
+    using c = loadCollection(linkObject);
+    expect(c.pinMaps(dir)).toContain(`${dir}/tsebpf_cc`);
+    using pinned = BpfMap.fromPin(`${dir}/tsebpf_cc`);
+    expect(pinned.info().id).toBe(c.structOps.get('tsebpf_cc')!.map.info().id);
+    expect(c.structOps.get('tsebpf_cc')!.registered).toBe(false);
+    c.unpinMaps(dir);
   });
 
   it('with options.programs leaving out every program of a struct_ops map, still needs them: a typed error', () => {

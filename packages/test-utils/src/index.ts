@@ -11,6 +11,7 @@ export {
   REPO_ROOT,
   reportBench,
 } from './bench-report.js';
+export { bpffsTestDir } from './bpffs-dir.js';
 export { type ByteView, byteViews, sameForEveryView } from './byte-views.js';
 export { clangSectionSlots, compileBpfC } from './clang.js';
 export { leakedFds, openFds } from './fds.js';

@@ -5,16 +5,24 @@ import { REPO_ROOT } from './bench-report.js';
 /**
  * Runs the TypeScript module `script` (through tsx, with the `@ts-ebpf/source` condition, from
  * the repository root) in a child Node process with `args`, for what a test cannot do in its own
- * process (end it, crash it, watch its exit). @returns the child's status, signal and output.
+ * process (end it, crash it, watch its exit, run it with fewer privileges). `through`: a command
+ * the child is started by (`['setpriv', '--bounding-set=-syslog']`), which runs Node with the
+ * rest. @returns the child's status, signal and output.
  */
 export function runTsChild(
   script: URL,
   args: readonly string[] = [],
   timeoutMs = 60_000,
+  through: readonly string[] = [],
 ): SpawnSyncReturns<string> {
-  return spawnSync(
+  const node = [
     process.execPath,
-    ['--import', 'tsx', '--conditions=@ts-ebpf/source', fileURLToPath(script), ...args],
-    { encoding: 'utf8', cwd: REPO_ROOT, timeout: timeoutMs },
-  );
+    '--import',
+    'tsx',
+    '--conditions=@ts-ebpf/source',
+    fileURLToPath(script),
+    ...args,
+  ];
+  const [command, ...rest] = [...through, ...node];
+  return spawnSync(command!, rest, { encoding: 'utf8', cwd: REPO_ROOT, timeout: timeoutMs });
 }

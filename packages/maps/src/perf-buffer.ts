@@ -31,6 +31,7 @@ import { mapOfType } from './map-open.js';
 import { MapType } from './map-types.js';
 import { perfEventTake } from './perf-event-take.js';
 import { type PerfDrainReader, type PerfEventDrain, type PerfRing, perfEventDrain } from './perf-events.js';
+import { pauseOutput } from './perf-pause.js';
 import { defaultPoller, type Poller } from './poller.js';
 import type { ReaderStats } from './reader-types.js';
 import { RecordStream } from './record-stream.js';
@@ -94,6 +95,7 @@ export class PerfBuffer
   #next = 0;
   readonly #slab = new Slab();
   #closed = false;
+  #paused = false;
   // How messages name this reader: `perf buffer reader of perf_event_array map 'events'`.
   readonly #name: string;
   /** Counters: `discarded` is the number of samples the kernel reported lost. */
@@ -339,6 +341,38 @@ export class PerfBuffer
   /** Like iterating, with its own abort signal. */
   records(options: { signal?: AbortSignal } = {}): AsyncIterable<Uint8Array> {
     return { [Symbol.asyncIterator]: () => this.#stream.iterator(options.signal) };
+  }
+
+  /** Bytes of each CPU's data area (`pages` pages): cilium/ebpf's `BufferSize()`. */
+  get bufferSize(): number {
+    return this.#dataSize;
+  }
+
+  /**
+   * Stops the kernel writing to every CPU's ring (cilium/ebpf's `Reader.Pause`), until
+   * {@link PerfBuffer.resume}: samples already written stay readable. A sample a program outputs
+   * meanwhile is dropped (`bpf_perf_event_output` returns `-ENOSPC`) and counted as lost by the
+   * kernel, which reports the count (the `'lost'` event, `stats.discarded`) ahead of the first
+   * sample written after the resume. Idempotent. @throws ReaderClosedError once closed.
+   */
+  pause(): void {
+    this.#setPaused(true);
+  }
+
+  /** Lets the kernel write samples again after {@link PerfBuffer.pause}; idempotent. @throws ReaderClosedError once closed. */
+  resume(): void {
+    this.#setPaused(false);
+  }
+
+  /** True between {@link PerfBuffer.pause} and {@link PerfBuffer.resume}. */
+  get paused(): boolean {
+    return this.#paused;
+  }
+
+  #setPaused(paused: boolean): void {
+    if (this.#closed) throw new ReaderClosedError(this.#name, 'open a new one with PerfBuffer.open(map)');
+    pauseOutput(this.#rings, paused);
+    this.#paused = paused;
   }
 
   /** CPUs read. */

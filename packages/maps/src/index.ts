@@ -43,6 +43,9 @@ export {
   PollerWorkerNotFoundError,
   ReaderClosedError,
   ReaderStateError,
+  ReserveAbortedError,
+  ReserveTimeoutError,
+  ReserveWaitError,
   StructOpsTypeError,
 } from './errors.js';
 export type { EventOptions, EventSubscription, SubscriptionOptions } from './event-stream.js';
@@ -94,7 +97,7 @@ export {
   structOpsValueType,
 } from './struct-ops.js';
 export { isEntryless, isValueless, needsInnerMap } from './type-rules.js';
-export { type UserRecord, UserRingBuffer } from './user-ringbuf.js';
+export { type ReserveOptions, type UserRecord, UserRingBuffer } from './user-ringbuf.js';
 export {
   ArenaMap,
   ArrayMap,

@@ -80,6 +80,12 @@ export {
 } from './map-types.js';
 export { MmapArray, type MmapArraySource, type MmapOptions } from './mmap-array.js';
 export { PerfBuffer, type PerfBufferEvents, type PerfBufferOptions } from './perf-buffer.js';
+export {
+  OverwritablePerfBuffer,
+  type OverwritablePerfBufferEvents,
+  type OverwritablePerfBufferOptions,
+} from './perf-overwritable.js';
+export { PerfRingReader } from './perf-reader-base.js';
 export { defaultPoller, Poller, type PollRegistration, type PollSource, pollersStopped } from './poller.js';
 export type { ReaderStats, RecordLease, RingBufferEvents, RingBufferOptions } from './reader-types.js';
 export { RecordBatch } from './record-batch.js';

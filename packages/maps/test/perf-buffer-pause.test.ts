@@ -1,8 +1,9 @@
-import { pageSize } from '@ts-ebpf/syscall';
-import { describeKernel } from '@ts-ebpf/test-utils';
+import { bpf } from '@ts-ebpf/dsl';
+import { close, Errno, pageSize, progTestRun } from '@ts-ebpf/syscall';
+import { describeKernel, hostCode } from '@ts-ebpf/test-utils';
 import { afterAll, expect, it } from 'vitest';
 import { defaultPoller, PerfBuffer, ReaderClosedError } from '../src/index.js';
-import { perfWithProducer, run } from './programs.js';
+import { loadProducer, perfWithProducer, run } from './programs.js';
 
 afterAll(() => expect(defaultPoller().size).toBe(0));
 
@@ -49,6 +50,34 @@ describeKernel('PerfBuffer pause and resume', () => {
     expect(seen[at + 1]).toBeGreaterThanOrEqual(15);
     expect(seen.filter((x) => x < 0)).toEqual([-10]);
     expect(perf.stats.discarded).toBe(10);
+  });
+
+  it('bpf_perf_event_output fails with -ENOSPC while paused', () => {
+    using p = perfWithProducer(16);
+    // returns what bpf_perf_event_output(ctx, map, BPF_F_CURRENT_CPU, &u64, 8) returned
+    const prog = loadProducer(
+      hostCode(bpf`
+        *(u64 *)(r10 - 8) = 7
+        r2 = map[fd:${p.map.fd}]
+        w3 = -1
+        r4 = r10
+        r4 += -8
+        r5 = 8
+        call bpf_perf_event_output
+        exit`),
+      'perf',
+    );
+    try {
+      using perf = PerfBuffer.open(p.map, { pages: 1 });
+      const output = () => progTestRun({ progFd: prog, dataIn: new Uint8Array(64) }).retval | 0;
+      expect(output()).toBe(0);
+      perf.pause();
+      expect(output()).toBe(-Errno.ENOSPC);
+      perf.resume();
+      expect(output()).toBe(0);
+    } finally {
+      close(prog);
+    }
   });
 
   it('refuses to pause or resume once closed', () => {

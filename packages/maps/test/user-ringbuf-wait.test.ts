@@ -1,5 +1,5 @@
 import { BpfArgumentError, close } from '@ts-ebpf/syscall';
-import { describeKernel } from '@ts-ebpf/test-utils';
+import { describeKernel, runTsChild } from '@ts-ebpf/test-utils';
 import { afterEach, expect, it } from 'vitest';
 import {
   defaultPoller,
@@ -144,5 +144,14 @@ describeKernel('UserRingBuffer.reserveAsync', () => {
       /timeoutMs.*-1.*non-negative integer/,
     );
     await expect(r.urb.reserveAsync(8, { timeoutMs: 1.5 })).rejects.toThrow(BpfArgumentError);
+  });
+
+  it('waits in a worker thread too (the poller watches the ring from a thread of its own there)', () => {
+    const r = runTsChild(new URL('./fixtures/user-ring-worker.ts', import.meta.url), [], 30_000);
+    expect({ status: r.status, signal: r.signal, lines: r.stdout.trim().split('\n') }).toEqual({
+      status: 0,
+      signal: null,
+      lines: [`written ${FULL} drained ${FULL} early false reserved true`, 'worker exit 0'],
+    });
   });
 });

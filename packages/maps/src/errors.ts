@@ -274,6 +274,49 @@ export class PollerWorkerNotFoundError extends EbpfError {
   }
 }
 
+/**
+ * A wait for room in a user ring buffer (`UserRingBuffer.reserveAsync`) that ended without a
+ * sample: a {@link ReserveTimeoutError} or a {@link ReserveAbortedError}. Names the ring and the
+ * sample size.
+ */
+export class ReserveWaitError extends EbpfError {
+  /** The ring, as messages name it (`user ring buffer of user_ringbuf map 'requests'`). */
+  readonly ring: string;
+  /** The sample size asked for, in bytes. */
+  readonly size: number;
+
+  constructor(ring: string, size: number, message: string, options?: { readonly cause?: unknown }) {
+    super(`${ring}: ${message}`, options);
+    this.ring = ring;
+    this.size = size;
+  }
+}
+
+/**
+ * The programs draining a user ring buffer did not free room for the sample within `timeoutMs`
+ * of `UserRingBuffer.reserveAsync`.
+ */
+export class ReserveTimeoutError extends ReserveWaitError {
+  /** How long the wait was, in milliseconds. */
+  readonly timeoutMs: number;
+
+  constructor(ring: string, size: number, timeoutMs: number, free: number) {
+    super(
+      ring,
+      size,
+      `no room for a ${size}-byte sample after ${timeoutMs} ms (${free} bytes free, the sample takes ${size} + an 8-byte header, rounded up to 8): no program drained the ring in time`,
+    );
+    this.timeoutMs = timeoutMs;
+  }
+}
+
+/** The `signal` of `UserRingBuffer.reserveAsync` aborted the wait: `cause` is the signal's reason. */
+export class ReserveAbortedError extends ReserveWaitError {
+  constructor(ring: string, size: number, reason: unknown) {
+    super(ring, size, `the wait for room for a ${size}-byte sample was aborted`, { cause: reason });
+  }
+}
+
 /** A reader used after `close()`: names the reader and says to open a new one. */
 export class ReaderClosedError extends ObjectClosedError {
   constructor(reader: string, reopen: string) {

@@ -43,6 +43,9 @@ export {
   PollerWorkerNotFoundError,
   ReaderClosedError,
   ReaderStateError,
+  ReserveAbortedError,
+  ReserveTimeoutError,
+  ReserveWaitError,
   StructOpsTypeError,
 } from './errors.js';
 export type { EventOptions, EventSubscription, SubscriptionOptions } from './event-stream.js';
@@ -77,6 +80,12 @@ export {
 } from './map-types.js';
 export { MmapArray, type MmapArraySource, type MmapOptions } from './mmap-array.js';
 export { PerfBuffer, type PerfBufferEvents, type PerfBufferOptions } from './perf-buffer.js';
+export {
+  OverwritablePerfBuffer,
+  type OverwritablePerfBufferEvents,
+  type OverwritablePerfBufferOptions,
+} from './perf-overwritable.js';
+export { PerfRingReader } from './perf-reader-base.js';
 export { type ReuseWanted, reuseMismatches } from './pin-reuse.js';
 export { defaultPoller, Poller, type PollRegistration, type PollSource, pollersStopped } from './poller.js';
 export type { ReaderStats, RecordLease, RingBufferEvents, RingBufferOptions } from './reader-types.js';
@@ -95,7 +104,7 @@ export {
   structOpsValueType,
 } from './struct-ops.js';
 export { isEntryless, isValueless, needsInnerMap } from './type-rules.js';
-export { type UserRecord, UserRingBuffer } from './user-ringbuf.js';
+export { type ReserveOptions, type UserRecord, UserRingBuffer } from './user-ringbuf.js';
 export {
   ArenaMap,
   ArrayMap,

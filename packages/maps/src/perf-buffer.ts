@@ -1,20 +1,4 @@
-import { EventEmitter } from 'node:events';
-import {
-  BpfArgumentError,
-  Epoll,
-  MappedMemory,
-  mapDeleteElem,
-  mapUpdateElem,
-  OwnedFd,
-  onlineCpus,
-  PerfSample,
-  PerfSwConfig,
-  PerfType,
-  Prot,
-  pageSize,
-  perfEventOpen,
-} from '@ts-ebpf/syscall';
-import { describeValue, HOST_LITTLE_ENDIAN } from '@ts-ebpf/uapi';
+import { Epoll, pageSize } from '@ts-ebpf/syscall';
 import type { Codec } from './codecs/codec.js';
 import { ReaderClosedError } from './errors.js';
 import { EventIterator } from './event-iterator.js';
@@ -31,6 +15,8 @@ import { mapOfType } from './map-open.js';
 import { MapType } from './map-types.js';
 import { perfEventTake } from './perf-event-take.js';
 import { type PerfDrainReader, type PerfEventDrain, type PerfRing, perfEventDrain } from './perf-events.js';
+import { PerfRingReader } from './perf-reader-base.js';
+import { type CpuRing, closePerfRings, openPerfRings, perfDataSize } from './perf-rings.js';
 import { defaultPoller, type Poller } from './poller.js';
 import type { ReaderStats } from './reader-types.js';
 import { RecordStream } from './record-stream.js';
@@ -40,9 +26,6 @@ import { Slab } from './slab.js';
 
 /** What a drain also stops for once closed (a subscription closed by its own callback). */
 type Until = DrainStop | undefined;
-
-// perf_event_mmap_page: data_head @1024 and data_tail @1032, read and written as u32 halves.
-const HEAD = 1024;
 
 /** Options of {@link PerfBuffer.open}. */
 export interface PerfBufferOptions {
@@ -54,11 +37,6 @@ export interface PerfBufferOptions {
   cpus?: readonly number[];
   poller?: Poller;
   signal?: AbortSignal;
-}
-
-interface CpuRing extends PerfRing {
-  fd: OwnedFd;
-  mem: MappedMemory;
 }
 
 /**
@@ -80,10 +58,10 @@ export interface PerfBufferEvents {
  * size rounds up so that size + 4 is a multiple of 8) and counts LOST records.
  */
 export class PerfBuffer
-  extends EventEmitter<PerfBufferEvents>
+  extends PerfRingReader<PerfBufferEvents>
   implements Disposable, AsyncIterable<Uint8Array>
 {
-  readonly #rings: CpuRing[] = [];
+  readonly #rings: CpuRing[] = this.perfRings;
   readonly #mapFd: number;
   readonly #epoll: Epoll;
   readonly #stream: RecordStream;
@@ -102,17 +80,11 @@ export class PerfBuffer
   readonly #events: PerfDrainReader & { closed: boolean };
 
   private constructor(map: { readonly fd: number }, name: string, o: PerfBufferOptions) {
-    super();
+    const dataSize = perfDataSize(o.pages ?? 8, name);
+    super(dataSize);
     this.#name = name;
-    const pages = o.pages ?? 8;
-    // 2 ** round(log2) is exact for every power of two, and differs from anything else
-    if (!Number.isInteger(pages) || pages < 1 || 2 ** Math.round(Math.log2(pages)) !== pages)
-      throw new BpfArgumentError(
-        'pages',
-        `${describeValue(pages)} for the ${name}: the data pages per CPU must be a positive integer power of two (1, 2, 4, …)`,
-      );
     this.#mapFd = map.fd;
-    this.#dataSize = pages * pageSize();
+    this.#dataSize = dataSize;
     this.#events = {
       name,
       page: this.#page,
@@ -127,68 +99,16 @@ export class PerfBuffer
       rings: this.#rings,
       current: 0,
     };
-    const online = onlineCpus();
-    const cpus = o.cpus ?? online;
-    cpus.forEach((cpu, i) => {
-      if (!online.includes(cpu))
-        throw new BpfArgumentError(
-          `cpus[${i}]`,
-          `${describeValue(cpu)} for the ${name}: not an online CPU of this machine (online: ${online.join(', ')})`,
-        );
-    });
     this.#epoll = new Epoll();
     try {
-      for (const cpu of cpus) this.#openCpu(cpu, o);
+      openPerfRings(map.fd, name, { pages: o.pages ?? 8, cpus: o.cpus, watermark: o.watermark }, this.#rings);
+      for (const r of this.#rings) this.#epoll.add(r.fd.fd, r.cpu);
     } catch (e) {
       this.#release();
       throw e;
     }
     // Polling a perf event uses its readiness up: the poller also asks whether samples are pending.
     this.#stream = new RecordStream(this, o.poller ?? defaultPoller(), this.#epoll.fd, o.signal, true);
-  }
-
-  #openCpu(cpu: number, o: PerfBufferOptions): void {
-    const fd = new OwnedFd(
-      perfEventOpen(
-        {
-          type: PerfType.SOFTWARE,
-          config: PerfSwConfig.BPF_OUTPUT,
-          sampleType: PerfSample.RAW,
-          samplePeriod: 1,
-          wakeupEvents: o.watermark ?? 1,
-          watermark: o.watermark !== undefined,
-        },
-        -1,
-        cpu,
-      ),
-      'perf event',
-    );
-    let mem: MappedMemory;
-    try {
-      mem = MappedMemory.map({
-        length: pageSize() + this.#dataSize,
-        prot: Prot.READ | Prot.WRITE,
-        fd: fd.fd,
-      });
-    } catch (e) {
-      fd.close();
-      throw e;
-    }
-    const bytes = mem.bytes;
-    this.#rings.push({
-      cpu,
-      fd,
-      mem,
-      bytes,
-      view: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength),
-      meta: new Uint32Array(bytes.buffer, bytes.byteOffset + HEAD, 4),
-      tail: 0,
-      head: 0,
-    });
-    // u32 key and value in the host's order (typed arrays are)
-    const key = new Uint8Array(new Uint32Array([cpu]).buffer);
-    mapUpdateElem(this.#mapFd, key, new Uint8Array(new Uint32Array([fd.fd]).buffer));
-    this.#epoll.add(fd.fd, cpu);
   }
 
   /** Opens per-CPU perf events for `map` (a perf event array) and starts reading them. */
@@ -341,9 +261,8 @@ export class PerfBuffer
     return { [Symbol.asyncIterator]: () => this.#stream.iterator(options.signal) };
   }
 
-  /** CPUs read. */
-  get cpus(): number[] {
-    return this.#rings.map((r) => r.cpu);
+  protected assertOpen(): void {
+    if (this.#closed) throw new ReaderClosedError(this.#name, 'open a new one with PerfBuffer.open(map)');
   }
 
   /** True once closed. */
@@ -352,17 +271,7 @@ export class PerfBuffer
   }
 
   #release(): void {
-    const key = new Uint8Array(4);
-    for (const r of this.#rings.splice(0)) {
-      new DataView(key.buffer).setUint32(0, r.cpu, HOST_LITTLE_ENDIAN);
-      try {
-        mapDeleteElem(this.#mapFd, key);
-      } catch {
-        // the map may be closed already, which releases the entry too
-      }
-      r.mem.close();
-      r.fd.close();
-    }
+    closePerfRings(this.#mapFd, this.#rings);
     this.#epoll.close();
   }
 

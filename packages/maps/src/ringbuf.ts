@@ -52,7 +52,10 @@ export class RingBuffer
   extends EventEmitter<RingBufferEvents>
   implements Disposable, AsyncIterable<Uint8Array>
 {
-  /** Data area size in bytes (the map's max_entries). */
+  /**
+   * Data area size in bytes (the map's max_entries): libbpf's `ring__size`, cilium/ebpf's
+   * `BufferSize()`.
+   */
   readonly size: number;
   readonly #consumer: MappedMemory;
   readonly #data: MappedMemory;
@@ -211,6 +214,39 @@ export class RingBuffer
 
   #commit(pos: number): void {
     commitPosition(this.#ring, pos);
+  }
+
+  /**
+   * The kernel's producer position: bytes ever reserved in the ring (records committed, discarded
+   * or still being written, each with its 8-byte header and padding). libbpf's
+   * `ring__producer_pos`. @throws ReaderClosedError once closed.
+   */
+  get producerPosition(): number {
+    this.#assertOpen();
+    return readPosition(this.#words);
+  }
+
+  /**
+   * The consumer position the kernel sees: bytes given back to the producer so far. Records a lease
+   * or cursor holds are not given back until its `commit()`, and records read ahead by `readOne()`
+   * or the iterator already are. libbpf's `ring__consumer_pos`. @throws ReaderClosedError once closed.
+   */
+  get consumerPosition(): number {
+    this.#assertOpen();
+    return readPosition(this.#consPos);
+  }
+
+  /**
+   * Bytes of the data area in use: producer position minus consumer position (records ready,
+   * discarded or being written, and held by a lease or cursor, with their headers and padding);
+   * `size - availableBytes` is free. libbpf's `ring__avail_data_size`, cilium/ebpf's
+   * `AvailableBytes()`. @throws ReaderClosedError once closed.
+   */
+  get availableBytes(): number {
+    this.#assertOpen();
+    // the consumer first: read after the producer, a consumer that moved on in between could pass it
+    const consumer = readPosition(this.#consPos);
+    return readPosition(this.#words) - consumer;
   }
 
   /** True when a record (or a discarded one) is waiting; not while the next is still being written. */

@@ -1,9 +1,19 @@
-import { BpfArgumentError, MappedMemory, Prot, pageSize, type ReadOnlyBytes } from '@ts-ebpf/syscall';
-import { HOST_LITTLE_ENDIAN } from '@ts-ebpf/uapi';
-import { ReaderClosedError, ReaderStateError } from './errors.js';
+import {
+  BpfArgumentError,
+  dupFd,
+  MappedMemory,
+  OwnedFd,
+  Prot,
+  pageSize,
+  type ReadOnlyBytes,
+} from '@ts-ebpf/syscall';
+import { describeValue, HOST_LITTLE_ENDIAN } from '@ts-ebpf/uapi';
+import { ReaderClosedError, ReaderStateError, ReserveAbortedError, ReserveTimeoutError } from './errors.js';
 import { mapOfType } from './map-open.js';
 import { MapType } from './map-types.js';
+import { defaultPoller, type Poller } from './poller.js';
 import { BUSY, DISCARD, HEADER, readPosition, recordSpan, writePosition } from './ring-layout.js';
+import { SpaceWaits } from './user-ring-wait.js';
 
 /** A reserved sample: fill `bytes`, then `submit()` (or `discard()`) exactly once. */
 export interface UserRecord {
@@ -11,6 +21,19 @@ export interface UserRecord {
   readonly bytes: Uint8Array;
   submit(): void;
   discard(): void;
+}
+
+/** Options of {@link UserRingBuffer.reserveAsync}. */
+export interface ReserveOptions {
+  /**
+   * Gives up after this many milliseconds (a non-negative integer) with a `ReserveTimeoutError`;
+   * 0 gives up at once when there is no room now. Default: wait until there is room.
+   */
+  timeoutMs?: number;
+  /** Gives up when aborted, with a `ReserveAbortedError` whose `cause` is the signal's reason. */
+  signal?: AbortSignal;
+  /** Watches the ring for room (default: the process-wide poller). */
+  poller?: Poller;
 }
 
 /**
@@ -30,6 +53,10 @@ export class UserRingBuffer implements Disposable {
   readonly #prodPos: Uint32Array;
   #prod: number;
   #closed = false;
+  // A duplicate of the map's fd, owned by the producer: polled for room by reserveAsync.
+  readonly #fd: OwnedFd;
+  // The reserveAsync callers waiting for room (made on the first wait).
+  #waits: SpaceWaits<UserRecord> | undefined;
   // How messages name this producer: `user ring buffer of user_ringbuf map 'requests'`.
   readonly #name: string;
 
@@ -37,8 +64,10 @@ export class UserRingBuffer implements Disposable {
     this.#name = name;
     const page = pageSize();
     this.size = size;
-    this.#consumer = MappedMemory.map({ length: page, prot: Prot.READ, fd });
+    this.#fd = new OwnedFd(dupFd(fd), 'user ring buffer fd');
+    let consumer: MappedMemory | undefined;
     try {
+      consumer = MappedMemory.map({ length: page, prot: Prot.READ, fd });
       this.#data = MappedMemory.map({
         length: page + 2 * size,
         prot: Prot.READ | Prot.WRITE,
@@ -46,9 +75,11 @@ export class UserRingBuffer implements Disposable {
         offset: page,
       });
     } catch (e) {
-      this.#consumer.close();
+      consumer?.close();
+      this.#fd.close();
       throw e;
     }
+    this.#consumer = consumer;
     this.#consumerPos = this.#consumer.reader();
     this.#bytes = this.#data.bytes;
     this.#view = new DataView(this.#bytes.buffer, this.#bytes.byteOffset, this.#bytes.byteLength);
@@ -81,6 +112,13 @@ export class UserRingBuffer implements Disposable {
    * not drained yet). @throws BpfArgumentError when `size` can never fit.
    */
   reserve(size: number): UserRecord | undefined {
+    const total = this.#checkReserve(size);
+    if (this.available < total) return undefined;
+    return this.#reserveNow(size, total);
+  }
+
+  /** Checks that the producer is open and `size` can fit: @returns the ring bytes it takes. */
+  #checkReserve(size: number): number {
     if (this.#closed) throw new ReaderClosedError(this.#name, 'open a new one with UserRingBuffer.open(map)');
     if (!Number.isInteger(size) || size <= 0)
       throw new BpfArgumentError(
@@ -93,7 +131,62 @@ export class UserRingBuffer implements Disposable {
         'size',
         `a ${size}-byte sample cannot fit the ${this.size}-byte ${this.#name} (8-byte header included)`,
       );
-    if (this.available < total) return undefined;
+    return total;
+  }
+
+  /**
+   * Reserves `size` bytes, waiting for room when the ring is full: libbpf's
+   * `user_ring_buffer__reserve_blocking`, without blocking the thread. The ring's fd is polled
+   * for room (the kernel wakes it after each `bpf_user_ringbuf_drain` that consumed samples), and
+   * the sample is reserved as soon as it fits. Waits are served in the order they were made; a
+   * `reserve()` made meanwhile is not queued behind them.
+   * @returns the reserved sample: fill it, then `submit()` or `discard()` it.
+   * @throws (rejects with) BpfArgumentError when `size` can never fit or `timeoutMs` is not a
+   *   non-negative integer; ReserveTimeoutError after `timeoutMs`; ReserveAbortedError when
+   *   `signal` aborts; ReaderClosedError when the producer is (or gets) closed.
+   */
+  async reserveAsync(size: number, options: ReserveOptions = {}): Promise<UserRecord> {
+    const total = this.#checkReserve(size);
+    const { timeoutMs, signal } = options;
+    if (timeoutMs !== undefined && !(Number.isSafeInteger(timeoutMs) && timeoutMs >= 0))
+      throw new BpfArgumentError(
+        'timeoutMs',
+        `${describeValue(timeoutMs)} for the ${this.#name}: a timeout is a non-negative integer of milliseconds (leave it out to wait without one)`,
+      );
+    if (signal?.aborted) throw new ReserveAbortedError(this.#name, size, signal.reason);
+    const take = () => (this.available < total ? undefined : this.#reserveNow(size, total));
+    if (!this.#waits?.queued) {
+      const now = take();
+      if (now) return now;
+    }
+    if (timeoutMs === 0) throw new ReserveTimeoutError(this.#name, size, 0, this.available);
+    this.#waits ??= new SpaceWaits(this.#fd.fd, options.poller ?? defaultPoller());
+    const waits = this.#waits;
+    return new Promise<UserRecord>((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
+      const onAbort = () => {
+        if (waits.remove(waiter)) reject(new ReserveAbortedError(this.#name, size, signal?.reason));
+      };
+      const waiter = {
+        take,
+        resolve,
+        reject,
+        settle: () => {
+          if (timer !== undefined) clearTimeout(timer);
+          signal?.removeEventListener('abort', onAbort);
+        },
+      };
+      waits.add(waiter);
+      if (timeoutMs !== undefined)
+        timer = setTimeout(() => {
+          if (waits.remove(waiter))
+            reject(new ReserveTimeoutError(this.#name, size, timeoutMs, this.available));
+        }, timeoutMs);
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  #reserveNow(size: number, total: number): UserRecord {
     const page = pageSize();
     const at = page + (this.#prod % this.size);
     this.#view.setUint32(at, size | BUSY, HOST_LITTLE_ENDIAN);
@@ -132,12 +225,23 @@ export class UserRingBuffer implements Disposable {
     return this.#closed;
   }
 
-  /** Unmaps the ring; idempotent. Reserved samples can no longer be submitted. */
+  /**
+   * Unmaps the ring; idempotent. Reserved samples can no longer be submitted, and waits of
+   * `reserveAsync` reject with a `ReaderClosedError`.
+   */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#waits?.close(
+      () =>
+        new ReaderClosedError(
+          this.#name,
+          'reserveAsync stopped waiting for room; open a new one with UserRingBuffer.open(map)',
+        ),
+    );
     this.#consumer.close();
     this.#data.close();
+    this.#fd.close();
   }
 
   [Symbol.dispose](): void {

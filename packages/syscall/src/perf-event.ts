@@ -67,6 +67,12 @@ export interface PerfEventAttr {
   /** Wake up after this many bytes (with `watermark`) or this many events. */
   wakeupEvents?: number;
   watermark?: boolean;
+  /**
+   * `write_backward`: the kernel writes the ring from its end towards its start (each record still
+   * in ascending order), `data_head` counting down from 0. With the ring mapped read-only the kernel
+   * overwrites the oldest records instead of dropping new ones (an overwritable ring).
+   */
+  writeBackward?: boolean;
   /** kprobe/uprobe PMUs: the function name or file path (config1 as a string pointer). */
   probeName?: string;
   /**
@@ -114,6 +120,7 @@ function fillPerfEventAttr(a: Attr, o: PerfEventAttr, probeName: Uint8Array | un
   bit(o.freq, 10);
   bit(o.watermark, 14);
   bits |= BigInt(o.precise ?? 0) << 15n;
+  bit(o.writeBackward, 27);
   a.reset()
     .u32(0, checkU32(o.type, 'type'))
     .u32(4, ATTR_SIZE)

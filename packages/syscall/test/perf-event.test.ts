@@ -27,6 +27,7 @@ describe('perf_event_attr encoding', () => {
 int main(void){ struct perf_event_attr a; memset(&a,0,sizeof a);
 a.type=PERF_TYPE_SOFTWARE; a.size=128; a.config=PERF_COUNT_SW_BPF_OUTPUT; a.sample_period=7;
 a.sample_type=PERF_SAMPLE_RAW; a.disabled=1; a.exclude_kernel=1; a.freq=1; a.watermark=1; a.precise_ip=2;
+a.write_backward=1;
 a.wakeup_events=33; a.config2=0x1234;
 unsigned char *p=(unsigned char*)&a; for (int i=0;i<128;i++) printf("%02x", p[i]); return 0; }`,
     );
@@ -42,6 +43,7 @@ unsigned char *p=(unsigned char*)&a; for (int i=0;i<128;i++) printf("%02x", p[i]
       freq: true,
       watermark: true,
       precise: 2,
+      writeBackward: true,
       wakeupEvents: 33,
       config2: 0x1234,
     });

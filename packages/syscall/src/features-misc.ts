@@ -148,13 +148,12 @@ const VERSIONS: Readonly<Record<InstructionSetVersion, () => Uint8Array>> = { 2:
  * @throws BpfArgumentError for a version other than 2, 3 or 4
  */
 export function probeInstructionSet(version: InstructionSetVersion): ProbeResult {
-  const insns = Object.hasOwn(VERSIONS, version) ? VERSIONS[version] : undefined;
-  if (insns === undefined)
+  if (version !== 2 && version !== 3 && version !== 4)
     throw new BpfArgumentError(
       'version',
       `expected 2, 3 or 4 (the first version needs no probe), got ${version}`,
     );
-  return cached(`v${version}`, insns);
+  return cached(`v${version}`, VERSIONS[version]);
 }
 
 /** The results of the misc probes, as `features()` reports them (`misc`). */

@@ -96,6 +96,7 @@ describeKernel('misc feature probes', () => {
   it('refuse a version they do not know', () => {
     expect(() => probeInstructionSet(5 as never)).toThrow(BpfArgumentError);
     expect(() => probeInstructionSet(1 as never)).toThrow(/expected 2, 3 or 4/);
+    expect(() => probeInstructionSet('2' as never)).toThrow(BpfArgumentError);
   });
 
   it('report a refused program with its errno and the verifier verdict', () => {

@@ -157,11 +157,16 @@ describeKernel('ts-ebpf against the kernel', () => {
   });
 
   it('features: the syscall package report, as JSON or as yes/no lines', async () => {
-    const report = await cliJson<{ mapTypes: Record<string, { supported: boolean }> }>(['features']);
+    const report = await cliJson<{
+      mapTypes: Record<string, { supported: boolean }>;
+      misc: Record<string, { supported: boolean }>;
+    }>(['features']);
     expect(report.mapTypes.HASH).toEqual({ supported: true });
+    expect(report.misc.ISA_V4).toEqual({ supported: true });
     const text = await cli(['features']);
     expect(text.code).toBe(0);
     expect(text.stdout).toMatch(/^kernel \S+ \(\w+\)\n\nmap types\n {2}yes {2}hash\n/);
+    expect(text.stdout).toMatch(/\nmisc\n {2}yes {2}large_insn_limit\n {2}yes {2}bounded_loops\n/);
     expect((await cli(['features', '--verbose'])).code).toBe(2);
   });
 

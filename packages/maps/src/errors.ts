@@ -107,6 +107,35 @@ export class MapFrozenError extends MapSyscallError {
   }
 }
 
+/**
+ * An operation the map's fd does not allow: a write (update, delete, push, freeze, mmap) through
+ * an fd opened read-only (`BpfMap.fromPin(path, codecs, { readOnly: true })`), or a read through
+ * one opened write-only. The kernel answered EPERM (mmap: EACCES or EINVAL); the message says which access the fd has and,
+ * for a map opened from a pin, the pin.
+ */
+export class MapAccessError extends MapSyscallError {
+  /** The access the map's fd has. */
+  readonly access: 'read-only' | 'write-only';
+  /** The operation refused (`'update'`, `'delete'`, `'freeze'`, `'nextKey'` …). */
+  readonly operation: string;
+
+  constructor(
+    map: string,
+    access: 'read-only' | 'write-only',
+    operation: string,
+    openedFrom: string | undefined,
+    cause: BpfSyscallError,
+    why?: string,
+  ) {
+    const from = openedFrom === undefined ? '' : ` (opened from the pin '${openedFrom}')`;
+    const refused = why ?? (access === 'read-only' ? 'it cannot be written' : 'it cannot be read');
+    super(map, `: its fd is ${access}${from}, so ${refused}: ${operation} is refused`, cause);
+    this.name = 'MapAccessError';
+    this.access = access;
+    this.operation = operation;
+  }
+}
+
 /** A new key (or value) that does not fit: every one of the map's `maxEntries` slots is in use. */
 export class MapFullError extends MapSyscallError {
   readonly maxEntries: number;

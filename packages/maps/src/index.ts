@@ -28,6 +28,7 @@ export {
   KeyExistsError,
   KeyNotFoundError,
   KeyOutOfRangeError,
+  MapAccessError,
   MapCreateError,
   MapFrozenError,
   MapFullError,
@@ -67,6 +68,7 @@ export {
 } from './local-storage.js';
 export { type LpmKey, LpmTrie, lpmKey } from './lpm.js';
 export { BpfMap, type MapCodecs } from './map.js';
+export type { PinOpenOptions } from './map-access.js';
 export { ArrayOfMaps, HashOfMaps, MapOfMaps, type MapOfMapsOptions } from './map-in-map.js';
 export type { MapBtf, MapPinning, MapSpec } from './map-spec.js';
 export {

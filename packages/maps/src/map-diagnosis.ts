@@ -11,6 +11,7 @@ import {
   MapTypeError,
   PinError,
 } from './errors.js';
+import { accessError } from './map-access.js';
 import { isArrayType, MapType, mapTypeName, Update } from './map-types.js';
 import { type CreateRequest, LPM_HEADER } from './spec-check.js';
 
@@ -72,6 +73,8 @@ export interface FailedOn {
   readonly keySize: number;
   /** The map as messages name it (may read its id: error path only). */
   label(): string;
+  /** The pin the map was opened from (`BpfMap.fromPin`), for messages; undefined otherwise. */
+  openedFrom?(): string | undefined;
 }
 
 function u32Key(key: Uint8Array | null): number | undefined {
@@ -97,7 +100,8 @@ export function missingKeyError(map: FailedOn, key: Uint8Array | null): KeyOutOf
 
 /**
  * The meaning of a failed write (update, push, delete) of `fd`'s map, or `e` itself when the errno
- * says nothing more here. `key` is the encoded key that was sent (null for keyless maps and batches).
+ * says nothing more here: EPERM through a read-only fd is a `MapAccessError`, on a frozen map a
+ * `MapFrozenError`. `key` is the encoded key that was sent (null for keyless maps and batches).
  */
 export function writeError(
   map: FailedOn,
@@ -108,7 +112,12 @@ export function writeError(
   flags: number,
 ): unknown {
   if (!(e instanceof BpfSyscallError)) return e;
-  if (e.errno === Errno.EPERM && isFrozen(fd)) return new MapFrozenError(map.label(), operation, e);
+  if (e.errno === Errno.EPERM) {
+    // the fd's own access first: a read-only fd refuses writes, frozen or not
+    const denied = accessError(map.label(), fd, operation, 'write', map.openedFrom?.(), e);
+    if (denied) return denied;
+    if (isFrozen(fd)) return new MapFrozenError(map.label(), operation, e);
+  }
   if (operation === 'update' && e.errno === Errno.EEXIST && (flags & Update.NOEXIST) !== 0)
     return new KeyExistsError(map.label(), e);
   if (operation === 'update' && e.errno === Errno.ENOENT && (flags & Update.EXIST) !== 0)

@@ -1,7 +1,8 @@
 import { BpfMapCreateFlag, BpfSyscallError } from '@ts-ebpf/syscall';
 import { Errno } from '@ts-ebpf/uapi';
-import { MapFrozenError, MapTypeError } from './errors.js';
+import { MapAccessError, MapFrozenError, MapTypeError } from './errors.js';
 import type { BpfMap } from './map.js';
+import { fdAccess } from './map-access.js';
 import { isFrozen } from './map-diagnosis.js';
 import { MapType, mapTypeName } from './map-types.js';
 import { MmapArray, type MmapOptions } from './mmap-array.js';
@@ -11,6 +12,7 @@ import { MmapArray, type MmapOptions } from './mmap-array.js';
  * `onClose` runs when the mapping is closed.
  * @throws MapTypeError when the map is not an array created with `BPF_F_MMAPABLE`
  * @throws MapFrozenError for a writable mapping of a frozen map
+ * @throws MapAccessError when the map's fd is read-only (no mapping of it is possible)
  */
 export function mmapValues<K, V>(map: BpfMap<K, V>, options: MmapOptions, onClose: () => void): MmapArray<V> {
   const fd = map.fd;
@@ -36,8 +38,19 @@ export function mmapValues<K, V>(map: BpfMap<K, V>, options: MmapOptions, onClos
       options,
     );
   } catch (e) {
-    if (e instanceof BpfSyscallError && e.errno === Errno.EPERM && isFrozen(fd))
-      throw new MapFrozenError(map.label(), 'a writable mmap', e);
+    if (!(e instanceof BpfSyscallError)) throw e;
+    // mmap(2) of a read-only file: a shared writable mapping is EACCES, and a shared read-only one
+    // loses VM_SHARED, without which the kernel maps no BPF array (EINVAL)
+    if ((e.errno === Errno.EACCES || e.errno === Errno.EINVAL) && fdAccess(fd) === 'read-only')
+      throw new MapAccessError(
+        map.label(),
+        'read-only',
+        'mmap',
+        map.openedFrom(),
+        e,
+        'it cannot be mapped (a BPF array is only mapped shared, which a read-only file cannot be, even for reading)',
+      );
+    if (e.errno === Errno.EPERM && isFrozen(fd)) throw new MapFrozenError(map.label(), 'a writable mmap', e);
     throw e;
   }
 }

@@ -28,14 +28,15 @@ export function checkMapFd(fd: number): void {
 }
 
 /**
- * @internal Opens the map pinned at `path`: a new fd, the caller's.
+ * @internal Opens the map pinned at `path` with BPF_OBJ_GET's `fileFlags` (`BPF_F_RDONLY`,
+ * `BPF_F_WRONLY`, or 0 to read and write): a new fd, the caller's.
  * @throws PinNotFoundError when nothing is pinned there; NotAMapError when the file is not on
  * bpffs or what is pinned there is not a map
  */
-export function openPinnedMap(path: string): number {
+export function openPinnedMap(path: string, fileFlags = 0): number {
   let fd: number;
   try {
-    fd = getPinned(path);
+    fd = getPinned(path, fileFlags);
   } catch (e) {
     if (e instanceof NotFoundError) throw new PinNotFoundError(path, e);
     if (existsSync(path)) throw new NotAMapError(path, 'is not a BPF object pinned on bpffs', e);

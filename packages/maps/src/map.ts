@@ -6,6 +6,7 @@ import {
   MapElemChannel,
   type MapInfo,
   mapFreeze,
+  mapGetNextKey,
   mapInfo,
   mapLookupAndDeleteElem,
   mapLookupElem,
@@ -27,14 +28,16 @@ import {
   setBatch,
 } from './batch.js';
 import type { Codec } from './codecs/codec.js';
+import { MapTypeError } from './errors.js';
 import { clear, count, entries } from './iteration.js';
+import { accessError, type PinOpenOptions, pinFileFlags } from './map-access.js';
 import { codecErrorOf, infoCodecs, removedNote, specCodecs } from './map-codecs.js';
 import { createMapFd, createRequest, reusablePin } from './map-create.js';
 import { mapLabel, missingKeyError, pinError, writeError } from './map-diagnosis.js';
 import { mmapValues } from './map-mmap.js';
 import { checkMapFd, openMapById, openPinnedMap } from './map-open.js';
 import type { MapSpec } from './map-spec.js';
-import { Update } from './map-types.js';
+import { mapTypeName, Update } from './map-types.js';
 import type { MmapArray, MmapOptions } from './mmap-array.js';
 import { assertReusable } from './pin-reuse.js';
 import { type ScratchBuffers, scratchBuffers } from './scratch-buffers.js';
@@ -78,6 +81,8 @@ export class BpfMap<K, V> implements Disposable, ClosesLater {
    */
   #scratch: ScratchBuffers | undefined;
   #pinned: string | undefined;
+  // The pin fromPin opened the map from, named by errors of its fd's access.
+  #openedFrom: string | undefined;
   // get/set/has/delete/getAndDelete: attr, key and value in native memory, checked once.
   #channel: MapElemChannel | undefined;
   // Mappings of the values handed out by mmap(), unmapped by close(); made by the first mmap().
@@ -180,12 +185,24 @@ export class BpfMap<K, V> implements Disposable, ClosesLater {
   }
 
   /**
-   * Opens the map pinned at `path`.
+   * Opens the map pinned at `path`, for reading and writing, or with `{ readOnly: true }` for
+   * reading only (`{ writeOnly: true }`: writing only), as a consumer that must not change the map
+   * opens it. The kernel then refuses what the fd does not allow: a write (`set`, `delete`,
+   * `setBatch`, `freeze` …) through a read-only fd throws `MapAccessError` naming the pin; a read
+   * through a write-only fd throws the kernel's `PermissionError` (`get` is not checked first, to
+   * keep it as fast as the bare call), or `MapAccessError` from `nextKey`.
    * @throws PinNotFoundError when nothing is pinned there; NotAMapError when what is pinned
    * there is not a map (a program, a link) or the file is not on bpffs.
+   * @throws BpfArgumentError (from `@ts-ebpf/syscall`) when both `readOnly` and `writeOnly` are set
    */
-  static fromPin<K = unknown, V = unknown>(path: string, codecs: MapCodecs<K, V> = {}): BpfMap<K, V> {
-    return BpfMap.#adopt(openPinnedMap(path), codecs);
+  static fromPin<K = unknown, V = unknown>(
+    path: string,
+    codecs: MapCodecs<K, V> = {},
+    options: PinOpenOptions = {},
+  ): BpfMap<K, V> {
+    const map = BpfMap.#adopt(openPinnedMap(path, pinFileFlags(path, options)), codecs);
+    map.#openedFrom = path;
+    return map;
   }
 
   /** Opens a map by its kernel id. @throws MapNotFoundError when no map has this id. */
@@ -330,6 +347,11 @@ export class BpfMap<K, V> implements Disposable, ClosesLater {
     }
   }
 
+  /** @internal The pin {@link BpfMap.fromPin} opened the map from, for error messages. */
+  openedFrom(): string | undefined {
+    return this.#openedFrom;
+  }
+
   /**
    * @internal How error messages name this map (`hash map 'flows'`; an unnamed one by its id,
    * asked for here, while open: error paths only).
@@ -382,6 +404,30 @@ export class BpfMap<K, V> implements Disposable, ClosesLater {
     } catch (e) {
       throw writeError(this, fd, 'push', e, null, flags);
     }
+  }
+
+  /**
+   * The key after `key` in the kernel's order (BPF_MAP_GET_NEXT_KEY, libbpf's
+   * `bpf_map_get_next_key`), or undefined when `key` is the last; `nextKey()` gives the first key
+   * (undefined for an empty map). One step of what {@link BpfMap.keys} walks; the kernel's answer
+   * for a `key` the map does not hold is its first key again (hash maps), or index 0 for an index
+   * past an array's end.
+   * @throws MapTypeError for a map without keys (queue, stack, bloom filter, ring buffer)
+   * @throws MapAccessError when the map's fd is write-only ({@link BpfMap.fromPin} with `writeOnly`)
+   */
+  nextKey(key?: K): K | undefined {
+    const fd = this.fd;
+    if (this.#keyless)
+      throw new MapTypeError('nextKey', this.label(), `${mapTypeName(this.type)} maps have no keys`);
+    const current = key === undefined ? null : this.encodeKey(key);
+    const storage = new ArrayBuffer(this.keyCodec.size);
+    let found: boolean;
+    try {
+      found = mapGetNextKey(fd, current, new Uint8Array(storage));
+    } catch (e) {
+      throw accessError(this.label(), fd, 'nextKey', 'read', this.#openedFrom, e) ?? e;
+    }
+    return found ? this.readKey(new DataView(storage), 0) : undefined;
   }
 
   /** Every key (survives concurrent deletion: each key present throughout is visited once). */
@@ -476,6 +522,8 @@ export class BpfMap<K, V> implements Disposable, ClosesLater {
    * unmaps every mapping it handed out.
    * @throws MapTypeError when the map is not an array created with `BPF_F_MMAPABLE`
    * @throws MapFrozenError for a writable mapping of a frozen map (map it with `writable: false`)
+   * @throws MapAccessError for a map opened read-only ({@link BpfMap.fromPin} with `readOnly`): the
+   *   kernel maps BPF arrays only shared, which a read-only file cannot be
    */
   mmap(options: MmapOptions = {}): MmapArray<V> {
     const mapping: MmapArray<V> = mmapValues(this, options, () => this.#mappings?.delete(mapping));
@@ -484,9 +532,17 @@ export class BpfMap<K, V> implements Disposable, ClosesLater {
     return mapping;
   }
 
-  /** Makes the map read-only for user space (programs may still write it). */
+  /**
+   * Makes the map read-only for user space (programs may still write it).
+   * @throws MapAccessError when the map's fd is read-only ({@link BpfMap.fromPin} with `readOnly`)
+   */
   freeze(): void {
-    mapFreeze(this.fd);
+    const fd = this.fd;
+    try {
+      mapFreeze(fd);
+    } catch (e) {
+      throw accessError(this.label(), fd, 'freeze', 'write', this.#openedFrom, e) ?? e;
+    }
   }
 
   /**

@@ -139,8 +139,18 @@ export function syscallError(
   return new Subclass(errno, context, options);
 }
 
+// Map commands that read the map: EPERM from them, with capabilities held, is a map that user
+// space may not read (created with BPF_F_WRONLY, or its fd opened with BPF_F_WRONLY).
+const MAP_READS = new Set([
+  'BPF_MAP_LOOKUP_ELEM',
+  'BPF_MAP_GET_NEXT_KEY',
+  'BPF_MAP_LOOKUP_BATCH',
+  'BPF_MAP_LOOKUP_AND_DELETE_ELEM',
+  'BPF_MAP_LOOKUP_AND_DELETE_BATCH',
+]);
+
 // Map commands that write to the map: EPERM from them, with capabilities held, is a map that is
-// read-only for user space (frozen, or created with BPF_F_RDONLY).
+// read-only for user space (frozen, created with BPF_F_RDONLY, or its fd opened with BPF_F_RDONLY).
 const MAP_WRITES = new Set([
   'BPF_MAP_UPDATE_ELEM',
   'BPF_MAP_DELETE_ELEM',
@@ -190,9 +200,15 @@ function hintFor(code: string, { syscall, command, log }: SyscallErrorContext): 
       if (!holdsBpfCapability()) {
         return `needs CAP_BPF (plus CAP_PERFMON/CAP_NET_ADMIN for some program types) or CAP_SYS_ADMIN${locked}`;
       }
-      if (command && MAP_WRITES.has(command)) {
-        return `the map is read-only for user space (frozen, or created with BPF_F_RDONLY)${locked}`;
-      }
+      // lookup-and-delete both reads and writes: either may be what the fd lacks
+      const reads = command !== undefined && MAP_READS.has(command);
+      const writes = command !== undefined && MAP_WRITES.has(command);
+      if (reads && writes)
+        return `the map cannot be both read and written from user space: it is frozen, created with BPF_F_RDONLY or BPF_F_WRONLY, or its fd was opened with one of them${locked}`;
+      if (writes)
+        return `the map is read-only for user space (frozen, created with BPF_F_RDONLY, or its fd was opened read-only with BPF_F_RDONLY)${locked}`;
+      if (reads)
+        return `the map cannot be read from user space (created with BPF_F_WRONLY, or its fd was opened write-only with BPF_F_WRONLY)${locked}`;
       return `not permitted for this object, type or attach point although the process holds CAP_BPF or CAP_SYS_ADMIN${locked}`;
     }
     case 'EACCES':

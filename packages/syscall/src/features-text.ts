@@ -14,7 +14,7 @@ const plain = (s: string) => s;
 
 /**
  * A {@link FeatureReport} as text for people: the kernel, then one `yes`/`no` line per map
- * type, program type and attach type (with the reason for a `no`), then the number of callable
+ * type, program type, attach type and misc feature (with the reason for a `no`), then the number of callable
  * helpers per program type when the report has them. `ts-ebpf-features` and `ts-ebpf features`
  * print this.
  */
@@ -33,6 +33,7 @@ export function formatFeatures(report: FeatureReport, style: FeatureTextStyle = 
   section('map types', report.mapTypes);
   section('program types', report.progTypes);
   section('attach types', report.attachTypes);
+  section('misc', { ...report.misc });
   if (report.helpers) {
     lines.push('', title('helpers per program type'));
     for (const [prog, names] of Object.entries(report.helpers))

@@ -1,34 +1,25 @@
 import {
-  BpfAluOp,
   BpfAttachType,
   BpfFunc,
   BpfInsnClass,
-  BpfInsnSource,
   BpfJmpOp,
   BpfMapCreateFlag,
   BpfMapType,
   BpfProgType,
   HOST_LITTLE_ENDIAN,
 } from '@ts-ebpf/uapi';
-import { BpfSyscallError } from './errors.js';
+import { BpfArgumentError } from './errors.js';
 import { close } from './fd.js';
+import { type MiscFeatures, miscFeatures } from './features-misc.js';
 import { type MapCreateAttr, mapCreate } from './map-commands.js';
 import { pageSize } from './memory.js';
-import { btfLoad, progLoad } from './prog-load.js';
+import { EXIT, EXIT_0, encodeInsns, mov64Imm } from './probe-insns.js';
+import { no, type ProbeResult, tryLoad, YES } from './probe-load.js';
+import { btfLoad } from './prog-load.js';
 import { kernelVersion } from './system.js';
+import { checkU32 } from './validate.js';
 
-/** The answer of one probe. */
-export interface ProbeResult {
-  supported: boolean;
-  /** Why not: the errno name or a short reason. */
-  reason?: string;
-}
-
-const YES: ProbeResult = Object.freeze({ supported: true });
-
-function no(e: unknown): ProbeResult {
-  return { supported: false, reason: e instanceof BpfSyscallError ? e.code : String(e) };
-}
+export type { ProbeResult } from './probe-load.js';
 
 // A tiny BTF blob with one type, [1] `int` (signed, 32 bits): what local-storage maps need. In the
 // host's byte order, like the kernel's own BTF.
@@ -83,6 +74,34 @@ function mapProbeAttr(type: number): { attr: MapCreateAttr; needsBtf?: boolean; 
   }
 }
 
+/**
+ * Creates (and closes) the small map of `type` that the probes create, with `flags` added to its
+ * flags: supported when the kernel creates it, else the errno's name.
+ */
+function createProbeMap(type: number, flags: number): ProbeResult {
+  const { attr, needsBtf, needsInner } = mapProbeAttr(type);
+  attr.mapFlags = (attr.mapFlags ?? 0) | flags;
+  const fds: number[] = [];
+  try {
+    if (needsBtf) {
+      const btfFd = btfLoad({ btf: intBtf(), logSize: 0 });
+      fds.push(btfFd);
+      Object.assign(attr, { btfFd, btfKeyTypeId: 1, btfValueTypeId: 1 });
+    }
+    if (needsInner) {
+      const inner = mapCreate({ mapType: BpfMapType.ARRAY, keySize: 4, valueSize: 4, maxEntries: 1 });
+      fds.push(inner);
+      attr.innerMapFd = inner;
+    }
+    fds.push(mapCreate(attr));
+    return YES;
+  } catch (e) {
+    return no(e);
+  } finally {
+    for (const fd of fds) close(fd);
+  }
+}
+
 const mapCache = new Map<number, ProbeResult>();
 
 /**
@@ -93,63 +112,57 @@ const mapCache = new Map<number, ProbeResult>();
 export function probeMapType(type: number): ProbeResult {
   const cached = mapCache.get(type);
   if (cached) return cached;
-  let result: ProbeResult;
-  if (type === BpfMapType.STRUCT_OPS) {
-    result = probeProgType(BpfProgType.STRUCT_OPS);
-  } else {
-    const { attr, needsBtf, needsInner } = mapProbeAttr(type);
-    const fds: number[] = [];
-    try {
-      if (needsBtf) {
-        const btfFd = btfLoad({ btf: intBtf(), logSize: 0 });
-        fds.push(btfFd);
-        Object.assign(attr, { btfFd, btfKeyTypeId: 1, btfValueTypeId: 1 });
-      }
-      if (needsInner) {
-        const inner = mapCreate({ mapType: BpfMapType.ARRAY, keySize: 4, valueSize: 4, maxEntries: 1 });
-        fds.push(inner);
-        attr.innerMapFd = inner;
-      }
-      fds.push(mapCreate(attr));
-      result = YES;
-    } catch (e) {
-      result = no(e);
-    } finally {
-      for (const fd of fds) close(fd);
-    }
-  }
+  const result =
+    type === BpfMapType.STRUCT_OPS ? probeProgType(BpfProgType.STRUCT_OPS) : createProbeMap(type, 0);
   mapCache.set(type, result);
   return result;
 }
 
-/** `r0 = 0; exit`, in this host's byte order (the immediates are zero, so order does not show). */
-const EXIT_0 = new Uint8Array([
-  BpfInsnClass.ALU64 | BpfAluOp.MOV | BpfInsnSource.K,
-  0,
-  0,
-  0,
-  0,
-  0,
-  0,
-  0,
-  BpfInsnClass.JMP | BpfJmpOp.EXIT,
-  0,
-  0,
-  0,
-  0,
-  0,
-  0,
-  0,
-]);
+// Map flags a probe cannot ask for: each needs an fd in another attribute, which the probe has not.
+const FLAGS_WITH_FDS =
+  BpfMapCreateFlag.VTYPE_BTF_OBJ_FD | BpfMapCreateFlag.TOKEN_FD | BpfMapCreateFlag.PATH_FD;
 
-/** `call <id>; r0 = 0; exit`, the immediate in this host's byte order. */
+const flagCache = new Map<string, ProbeResult>();
+
+/**
+ * Can this kernel create a map of `mapType` with `flag` (a `BpfMapCreateFlag`, or several OR-ed
+ * together) in its `map_flags`? Creates (and closes) the small map {@link probeMapType} creates,
+ * with the flag added: supported when the kernel creates it, else the errno's name as the reason
+ * (`EINVAL` for a flag the type refuses, e.g. `NO_PREALLOC` on an array). A map type this kernel
+ * does not create at all is reported as such (`map type unsupported (EINVAL)`). Cached for the
+ * process.
+ * @throws BpfArgumentError for a flag that is 0 or not a u32, a flag that needs an fd in another
+ *   attribute (`VTYPE_BTF_OBJ_FD`, `TOKEN_FD`, `PATH_FD`), or a struct_ops map (it needs a vmlinux
+ *   value type: see {@link probeMapType})
+ */
+export function probeMapFlag(mapType: number, flag: number): ProbeResult {
+  checkU32(mapType, 'mapType');
+  checkU32(flag, 'flag');
+  if (flag === 0) throw new BpfArgumentError('flag', 'expected a map flag, got 0');
+  if (flag & FLAGS_WITH_FDS)
+    throw new BpfArgumentError(
+      'flag',
+      `0x${flag.toString(16)} has a flag that needs an fd in another attribute (VTYPE_BTF_OBJ_FD, TOKEN_FD or PATH_FD): it cannot be probed alone`,
+    );
+  if (mapType === BpfMapType.STRUCT_OPS)
+    throw new BpfArgumentError(
+      'mapType',
+      'struct_ops maps need a vmlinux value type: their flags cannot be probed',
+    );
+  const key = `${mapType}:${flag}`;
+  const cached = flagCache.get(key);
+  if (cached) return cached;
+  const type = probeMapType(mapType);
+  const result = type.supported
+    ? createProbeMap(mapType, flag)
+    : { supported: false, reason: `map type unsupported (${type.reason})` };
+  flagCache.set(key, result);
+  return result;
+}
+
+/** `call <id>; r0 = 0; exit`. */
 function callHelper(id: number): Uint8Array {
-  const insnsStorage = new ArrayBuffer(24);
-  const insns = new Uint8Array(insnsStorage);
-  insns[0] = BpfInsnClass.JMP | BpfJmpOp.CALL;
-  new DataView(insnsStorage).setInt32(4, id, HOST_LITTLE_ENDIAN);
-  insns.set(EXIT_0, 8);
-  return insns;
+  return encodeInsns([{ code: BpfInsnClass.JMP | BpfJmpOp.CALL, imm: id }, mov64Imm(0, 0), EXIT]);
 }
 
 /** Expected attach types some program types must be loaded with. */
@@ -161,23 +174,6 @@ function defaultAttachType(progType: number): number | undefined {
   if (progType === p.NETFILTER) return a.NETFILTER;
   if (progType === p.CGROUP_SOCKOPT) return a.CGROUP_GETSOCKOPT;
   return undefined;
-}
-
-interface LoadProbe {
-  progType: number;
-  insns: Uint8Array;
-  expectedAttachType?: number | undefined;
-}
-
-/** Loads a probe program; reports the outcome and the verifier log. */
-function tryLoad(p: LoadProbe): { ok: boolean; log: string; error?: unknown } {
-  try {
-    const fd = progLoad({ ...p, logLevel: 1, logSize: 4096, license: 'GPL' });
-    close(fd);
-    return { ok: true, log: '' };
-  } catch (e) {
-    return { ok: false, log: e instanceof BpfSyscallError ? (e.log ?? '') : '', error: e };
-  }
 }
 
 const progCache = new Map<number, ProbeResult>();
@@ -278,6 +274,8 @@ export interface FeatureReport {
   mapTypes: Record<string, ProbeResult>;
   progTypes: Record<string, ProbeResult>;
   attachTypes: Record<string, ProbeResult>;
+  /** The verifier's features (bpftool's "misc" probes): large programs, bounded loops, instruction set versions. */
+  misc: MiscFeatures;
   /** Helper support per program type (only with `{ helpers: true }`): names of callable helpers. */
   helpers?: Record<string, string[]>;
 }
@@ -291,7 +289,10 @@ function probeAll(table: Readonly<Record<string, number>>, probe: (v: number) =>
   return out;
 }
 
-/** Probes every map type, program type and attach type (and, optionally, every helper per program type). */
+/**
+ * Probes every map type, program type and attach type, the misc features (see
+ * {@link MiscFeatures}), and optionally every helper per program type.
+ */
 export function features(options: { helpers?: boolean } = {}): FeatureReport {
   const report: FeatureReport = {
     kernel: kernelVersion().release,
@@ -299,6 +300,7 @@ export function features(options: { helpers?: boolean } = {}): FeatureReport {
     mapTypes: probeAll(BpfMapType, probeMapType),
     progTypes: probeAll(BpfProgType, probeProgType),
     attachTypes: probeAll(BpfAttachType, probeAttachType),
+    misc: miscFeatures(),
   };
   if (options.helpers) {
     report.helpers = {};

@@ -121,10 +121,18 @@ export {
   type ProbeResult,
   probeAttachType,
   probeHelper,
+  probeMapFlag,
   probeMapType,
   probeProgType,
   progTypeForAttachType,
 } from './features.js';
+export {
+  type InstructionSetVersion,
+  type MiscFeatures,
+  probeBoundedLoops,
+  probeInstructionSet,
+  probeLargeInstructions,
+} from './features-misc.js';
 export { type FeatureTextStyle, formatFeatures } from './features-text.js';
 export { sysEventfd as eventfd } from './ffi/events.js';
 export { addressOf } from './ffi/pointers.js';

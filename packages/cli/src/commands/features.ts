@@ -6,9 +6,9 @@ const probe: Subcommand = {
   words: [],
   args: '[--helpers]',
   summary:
-    'probes which map types, program types and attach types (and with --helpers, helpers) this kernel supports',
+    'probes which map types, program types, attach types and misc features (and with --helpers, helpers) this kernel supports',
   details:
-    'JSON: { "kernel", "arch", "mapTypes", "progTypes", "attachTypes", "helpers"? }, each feature { "supported", "reason"? } (the report of @ts-ebpf/syscall features()).',
+    'misc: large programs (over 4096 instructions), bounded loops, instruction sets v2, v3 and v4. JSON: { "kernel", "arch", "mapTypes", "progTypes", "attachTypes", "misc", "helpers"? }, each feature { "supported", "reason"? } (the report of @ts-ebpf/syscall features()).',
   run(args, out) {
     const helpers = args.take('--helpers');
     args.end();

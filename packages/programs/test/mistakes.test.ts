@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmdirSync, rmSync } from 'node:fs';
 import { parse } from '@ts-ebpf/dsl';
 import { StructOpsTypeError } from '@ts-ebpf/maps';
@@ -141,6 +142,22 @@ describeKernel('programs: the error catalog', () => {
       error: AttachError,
       names: [veth.host, "'first_nl'", 'already attached'],
       cause: NetlinkError,
+    },
+    {
+      what: 'an XDP program without multi-buffer support on a veth whose peer has a 9000-byte MTU (kernel ERANGE)',
+      act: () => {
+        const mtu = (n: number) =>
+          execFileSync('ip', ['-n', veth.ns, 'link', 'set', veth.peer, 'mtu', String(n)]);
+        mtu(9000);
+        try {
+          withProgram(BpfProgType.XDP, (p) => closeLink(attachXdp(p, veth.host)));
+        } finally {
+          mtu(1500);
+        }
+      },
+      error: AttachError,
+      names: [veth.host, 'ERANGE', "a veth's: its peer's", 'BPF_F_XDP_HAS_FRAGS'],
+      cause: BpfSyscallError,
     },
     {
       what: 'updating a netlink XDP link after Link.detach()',

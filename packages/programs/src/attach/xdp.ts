@@ -118,10 +118,19 @@ function checkXdpProgram(program: Program, iface: Interface): void {
 
 const ATTACHED_MODE = ['none', 'driver (native)', 'generic (skb)', 'offloaded (hw)', 'several modes'];
 
-/** Turns a busy hook (EBUSY, EEXIST) into a message saying what is attached; other errors pass. */
+/**
+ * Turns a busy hook (EBUSY, EEXIST) into a message saying what is attached, and an unsupported
+ * mode (EOPNOTSUPP) or an MTU too large for the program (ERANGE) into their causes; other errors pass.
+ */
 function explainXdp(e: unknown, index: number, iface: Interface, mode: XdpMode | undefined): unknown {
   if (!(e instanceof BpfSyscallError || e instanceof NetlinkError)) return e;
   if (e.code === 'EOPNOTSUPP' && mode !== 'skb') return explainXdpUnsupported(e, iface, mode);
+  if (e.code === 'ERANGE')
+    return new AttachError(
+      xdpTarget(iface),
+      "ERANGE: the interface's MTU (a veth's: its peer's) is more than one page-sized XDP buffer holds, and a program not loaded for multi-buffer packets cannot run there; load it with BPF_F_XDP_HAS_FRAGS (an `xdp.frags` section, ProgramEdit.setFlags, or Program.load({ xdpFrags: true })), or lower the MTU",
+      { cause: e },
+    );
   if (e.code !== 'EBUSY' && e.code !== 'EEXIST') return e;
   let what = 'another XDP program is already attached';
   try {

@@ -112,6 +112,7 @@ export { attachTypeLabel, linkTypeLabel, progTypeLabel } from './names.js';
 export { type Interface, ifindex, ifname } from './netlink/ifindex.js';
 export { type InterfaceQueues, interfaceQueues } from './netlink/queues.js';
 export { NETLINK_GENERIC, NETLINK_ROUTE, NetlinkError, RtNetlink, withRtNetlink } from './netlink/socket.js';
+export { interfaceXdpFeatures, type XdpFeatures } from './netlink/xdp-features.js';
 export { interfaceXskFeatures } from './netlink/xsk-features.js';
 export { inNetns, type NetnsTarget, netnsPath } from './netns.js';
 export {

@@ -55,6 +55,7 @@ export {
   QueueMap,
   StackMap,
 } from './keyless.js';
+export { loadedMaps, mapIds } from './loaded-maps.js';
 export {
   CgrpStorage,
   InodeStorage,

@@ -107,6 +107,7 @@ export { Link, LinkOperationError, type LinkParts } from './link.js';
 export type { LinkInfo, PerfEventLinkTarget } from './link-info.js';
 export { LoadInterruptedError } from './load-interrupted-error.js';
 export type { ProgramLoadOptions } from './load-options.js';
+export { linkIds, loadedLinks, loadedPrograms, programIds } from './loaded-objects.js';
 export type { LogOptions } from './log.js';
 export { attachTypeLabel, linkTypeLabel, progTypeLabel } from './names.js';
 export { type Interface, ifindex, ifname } from './netlink/ifindex.js';

@@ -206,6 +206,7 @@ export {
   progGetFdById,
   progGetNextId,
 } from './object-commands.js';
+export { objectIds, openEachObject } from './object-walk.js';
 export {
   encodePerfEventAttr,
   type PerfEventAttr,

@@ -1,6 +1,5 @@
 import { kernelBtf } from '@ts-ebpf/btf/kernel';
-import { Program } from '@ts-ebpf/programs';
-import { progGetNextId } from '@ts-ebpf/syscall';
+import { loadedPrograms, type Program } from '@ts-ebpf/programs';
 import type { Args } from '../args.js';
 import { commandGroup, type Subcommand } from '../command.js';
 import { hexBytes, hexDump } from '../hex.js';
@@ -17,11 +16,7 @@ import { opcodeHex, type XlatedLine, xlatedListing } from '../xlated.js';
 /** Every loaded program's record, in id order. */
 function allPrograms(): ProgRecord[] {
   const boot = bootTimeMs();
-  return recordsOf(
-    progGetNextId,
-    (id) => Program.fromId(id),
-    (p) => progRecord(p, boot),
-  );
+  return recordsOf(loadedPrograms(), (p) => progRecord(p, boot));
 }
 
 /** Runs `f` on the program `args` names, closing it afterwards. */

@@ -97,6 +97,7 @@ export {
   NetnsError,
   NotAProgramError,
   ProbeUnsupportedError,
+  ProgramCodeUnavailableError,
   TracepointNotFoundError,
 } from './errors.js';
 export type {
@@ -130,7 +131,8 @@ export {
   type TestRunOptions,
   type TestRunResult,
 } from './program.js';
-export type { ExtInfoLocation, SourceLocation } from './source-location.js';
+export type { JitedCode, JitedFunction } from './program-code.js';
+export type { ExtInfoLocation, FuncInfo, LineInfo, SourceLocation } from './source-location.js';
 export {
   attachStructOps,
   StructOps,

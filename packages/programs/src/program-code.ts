@@ -165,9 +165,15 @@ export function loadedProgramBtf(fd: number): Btf | undefined {
   return readProgramBtf(btf.fd);
 }
 
-/** The whole records of a func_info or line_info field of `fd`. */
+/**
+ * The whole records of a func_info or line_info field of `fd`.
+ * @throws ProgramCodeUnavailableError when the kernel zeroed the counts for this caller (no
+ *   CAP_BPF): no records would then read as a program without any
+ */
 function records(fd: number, field: 'progFuncInfo' | 'progLineInfo', subject: string): Uint8Array {
-  return copyField(fd, field, infoBuffer(fd, field, new Uint8Array(0)).byteLength, subject, field);
+  const what = field === 'progFuncInfo' ? 'function info' : 'line info';
+  if (lengthsZeroed(progInfo(fd))) throw new ProgramCodeUnavailableError(subject, what, NO_CAPABILITY);
+  return copyField(fd, field, infoBuffer(fd, field, new Uint8Array(0)).byteLength, subject, what);
 }
 
 /** The program's line_info records decoded with its BTF `btf` (instructions of the translated code). */

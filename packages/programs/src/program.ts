@@ -368,6 +368,7 @@ export class Program implements Disposable, ClosesLater {
    * instruction (in {@link Program.instructions}' slots: the kernel moves the records with the
    * verifier's rewrites), file, line, column and the line's text, in instruction order. Empty for
    * a program loaded without BTF or line info (the dsl's, unless given).
+   * @throws ProgramCodeUnavailableError when the caller lacks CAP_BPF (the kernel counts no records for it)
    */
   lineInfo(): LineInfo[] {
     const btf = this.btf();
@@ -378,6 +379,7 @@ export class Program implements Disposable, ClosesLater {
    * The program's functions (`func_info`), decoded with its BTF: where each starts (in
    * {@link Program.instructions}' slots), its name and `FUNC` type id in {@link Program.btf}.
    * The main program comes first, then its subprograms. Empty for a program loaded without BTF.
+   * @throws ProgramCodeUnavailableError when the caller lacks CAP_BPF (the kernel counts no records for it)
    */
   funcInfo(): FuncInfo[] {
     const btf = this.btf();

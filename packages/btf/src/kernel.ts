@@ -5,5 +5,6 @@
  * `@ts-ebpf/btf`, stays pure: parsing, building, dumping and BTF.ext need no kernel.
  * @packageDocumentation
  */
+export { btfObjectIds, loadedBtfObjects } from './btf-objects.js';
 export { KERNEL_BTF_DIR, kernelBtf, loadKernelBtf } from './kernel-btf.js';
 export { type BtfLoadOptions, LoadedBtf, loadBtf, loadBtf as load } from './load.js';

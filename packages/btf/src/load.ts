@@ -2,6 +2,9 @@
 /// <reference types="node" />
 import {
   BpfSyscallError,
+  type BtfInfo,
+  btfGetFdById,
+  btfInfo,
   btfLoad,
   type ClosesLater,
   closeLater,
@@ -38,6 +41,23 @@ export class LoadedBtf implements Disposable, ClosesLater {
   /** @param fd - a BTF file descriptor to take ownership of */
   constructor(fd: number) {
     this.#owned = new OwnedFd(fd, 'BTF fd');
+  }
+
+  /**
+   * Opens the BTF object with this kernel id (BPF_BTF_GET_FD_BY_ID): vmlinux's, a module's, or
+   * one a loader handed the kernel with a program or map.
+   * @throws NotFoundError (from `@ts-ebpf/syscall`) when no BTF object has this id
+   */
+  static fromId(id: number): LoadedBtf {
+    return new LoadedBtf(btfGetFdById(id));
+  }
+
+  /**
+   * The kernel's view of it: `id`, `name` (`vmlinux`, a module's name, or `''` for BTF a
+   * loader handed in), `btfSize`, and `kernelBtf` (vmlinux or a module's).
+   */
+  info(): BtfInfo {
+    return btfInfo(this.fd);
   }
 
   /** The BTF object's file descriptor. @throws ObjectClosedError after close */

@@ -1,6 +1,6 @@
 import type { Btf } from '@ts-ebpf/btf';
-import { Class, disassemble, type Instruction, JmpOp, LD_IMM64, PseudoCall } from '@ts-ebpf/dsl';
-import { findHelper, HOST_BYTE_ORDER } from '@ts-ebpf/uapi';
+import { Class, type Instruction, JmpOp, LD_IMM64, PseudoCall } from '@ts-ebpf/dsl';
+import { findHelper } from '@ts-ebpf/uapi';
 import type { KernelSymbols } from './kallsyms.js';
 import { kernelSyntax } from './kernel-syntax.js';
 
@@ -41,7 +41,7 @@ export interface XlatedNames {
 }
 
 /**
- * Prints translated instructions, in the kernel's syntax as `bpftool prog dump xlated` does
+ * Prints translated instructions (`Program.instructions()`), in the kernel's syntax as `bpftool prog dump xlated` does
  * (`r0 = *(u32 *)(r1 +0)`, `if r1 == 0x1 goto pc+1`). The kernel hands them out with map pointers replaced by map
  * ids (`map[id:12]`), helper calls as offsets from `__bpf_call_base` (named from the kernel's
  * symbols), bpf-to-bpf calls with the pc-relative offset in `off` and the subprogram's index in
@@ -53,11 +53,10 @@ export interface XlatedNames {
  * first instruction of each function carries its prototype and of each source line its text.
  */
 export function xlatedListing(
-  code: Uint8Array,
+  insns: readonly Instruction[],
   names: XlatedNames,
   annotations?: XlatedAnnotations,
 ): XlatedLine[] {
-  const insns = disassemble(code, { byteOrder: HOST_BYTE_ORDER, allowInvalid: true });
   const lines: XlatedLine[] = [];
   const source = sourceLines(annotations?.lines ?? []);
   let pc = 0;

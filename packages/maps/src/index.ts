@@ -59,6 +59,7 @@ export {
   QueueMap,
   StackMap,
 } from './keyless.js';
+export { loadedMaps, mapIds } from './loaded-maps.js';
 export {
   CgrpStorage,
   InodeStorage,

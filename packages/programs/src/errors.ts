@@ -128,3 +128,24 @@ export class IterReadError extends EbpfError {
     this.code = code;
   }
 }
+
+/**
+ * The kernel gave none of a loaded program's code it was asked for: translated instructions or
+ * JIT-compiled code, function addresses and lengths. It zeroes every length for a caller without
+ * CAP_BPF (or CAP_SYS_ADMIN), has no JIT-compiled code for an interpreted program (the JIT off:
+ * `net.core.bpf_jit_enable=0`), and withholds the contents (clears the pointer) from a caller
+ * that may not see kernel addresses (`kernel.kptr_restrict`: 1 without CAP_SYSLOG, 2 for every
+ * caller, root too).
+ */
+export class ProgramCodeUnavailableError extends EbpfError {
+  /** The program (`program 'xdp_pass' (id 12)`). */
+  readonly subject: string;
+  /** What was asked for (`translated instructions`, `JIT-compiled code` …). */
+  readonly what: string;
+  /** @param subject - the program; @param what - what was asked for; @param reason - why there is none */
+  constructor(subject: string, what: string, reason: string, options?: ErrorOptions) {
+    super(`${subject}: the kernel gave no ${what}: ${reason}`, options);
+    this.subject = subject;
+    this.what = what;
+  }
+}

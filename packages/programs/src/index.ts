@@ -98,6 +98,7 @@ export {
   NetnsError,
   NotAProgramError,
   ProbeUnsupportedError,
+  ProgramCodeUnavailableError,
   TracepointNotFoundError,
 } from './errors.js';
 export type {
@@ -108,11 +109,13 @@ export { Link, LinkOperationError, type LinkParts } from './link.js';
 export type { LinkInfo, PerfEventLinkTarget } from './link-info.js';
 export { LoadInterruptedError } from './load-interrupted-error.js';
 export type { ProgramLoadOptions } from './load-options.js';
+export { linkIds, loadedLinks, loadedPrograms, programIds } from './loaded-objects.js';
 export type { LogOptions } from './log.js';
 export { attachTypeLabel, linkTypeLabel, progTypeLabel } from './names.js';
 export { type Interface, ifindex, ifname } from './netlink/ifindex.js';
 export { type InterfaceQueues, interfaceQueues } from './netlink/queues.js';
 export { NETLINK_GENERIC, NETLINK_ROUTE, NetlinkError, RtNetlink, withRtNetlink } from './netlink/socket.js';
+export { interfaceXdpFeatures, type XdpFeatures } from './netlink/xdp-features.js';
 export { interfaceXskFeatures } from './netlink/xsk-features.js';
 export { inNetns, type NetnsTarget, netnsPath } from './netns.js';
 export {
@@ -129,7 +132,8 @@ export {
   type TestRunOptions,
   type TestRunResult,
 } from './program.js';
-export type { ExtInfoLocation, SourceLocation } from './source-location.js';
+export type { JitedCode, JitedFunction } from './program-code.js';
+export type { ExtInfoLocation, FuncInfo, LineInfo, SourceLocation } from './source-location.js';
 export {
   attachStructOps,
   StructOps,

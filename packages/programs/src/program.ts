@@ -1,4 +1,6 @@
 import { availableParallelism } from 'node:os';
+import type { Btf } from '@ts-ebpf/btf';
+import { disassemble, type Instruction } from '@ts-ebpf/dsl';
 import {
   BpfArgumentError,
   BpfProgType,
@@ -16,6 +18,7 @@ import {
   progTestRun,
   unpin,
 } from '@ts-ebpf/syscall';
+import { HOST_BYTE_ORDER } from '@ts-ebpf/uapi';
 import { describeProgram } from './attach/check.js';
 import { effectiveExpectedAttachType } from './default-expected-attach-type.js';
 import { NotAProgramError } from './errors.js';
@@ -31,6 +34,17 @@ import {
 } from './log.js';
 import { progTypeLabel } from './names.js';
 import { fdKind } from './object-kind.js';
+import {
+  type JitedCode,
+  type JitedFunction,
+  jitedCode,
+  jitedFunctions,
+  loadedProgramBtf,
+  programFuncInfo,
+  programLineInfo,
+  xlatedCode,
+} from './program-code.js';
+import type { FuncInfo, LineInfo } from './source-location.js';
 
 /** A loaded program's information (`bpf_prog_info`), with run statistics. */
 export interface ProgramInfo extends ProgInfo {
@@ -141,6 +155,8 @@ export class Program implements Disposable, ClosesLater {
   readonly expectedAttachType: number | undefined;
   /** The verifier log of a load that requested one (`logLevel` > 0), else `''`. */
   readonly verifierLog: string;
+  /** The program's BTF once read (a loaded program's BTF never changes); null before. */
+  #btf: Btf | undefined | null = null;
 
   private constructor(fd: number, meta: ProgramMeta) {
     this.#fd = new OwnedFd(fd, `program${meta.name ? ` '${meta.name}'` : ''}`);
@@ -313,6 +329,88 @@ export class Program implements Disposable, ClosesLater {
   info(): ProgramInfo {
     const i = progInfo(this.fd);
     return { ...i, runCount: i.runCnt };
+  }
+
+  /**
+   * The program's instructions as the kernel runs them (`xlated_prog_insns`), decoded as
+   * `@ts-ebpf/dsl` instructions: what was loaded, rewritten by the verifier. Comparing with the
+   * loaded code, expect map references (`ld_imm64` with `BPF_PSEUDO_MAP_FD` / `_VALUE`) to carry
+   * the map's id in `imm` (its fd or index was replaced by a map pointer, and the pointer by the
+   * id on the way out; a map value's offset is in the second slot), context accesses and some
+   * helper calls to be rewritten or inlined, helper and kfunc calls to hold the function's offset
+   * from `__bpf_call_base` in `imm`, bpf-to-bpf calls the subprogram's index, and dead code to
+   * be gone. With `net.core.bpf_jit_harden` on for this program (1: for unprivileged loaders, 2:
+   * for all) constants are blinded: immediates split into two instructions through the hidden
+   * register `r11` (BPF_REG_AX). Such kernel-only forms are decoded as they are (`allowInvalid`),
+   * so they do not assemble back.
+   * @throws ProgramCodeUnavailableError when the kernel gives none: the caller lacks CAP_BPF, or
+   *   `kernel.kptr_restrict` hides raw code from it (1: without CAP_SYSLOG; 2: from everyone)
+   */
+  instructions(): Instruction[] {
+    return disassemble(xlatedCode(this.fd, this.#codeSubject()), {
+      byteOrder: HOST_BYTE_ORDER,
+      allowInvalid: true,
+    });
+  }
+
+  /**
+   * The program's BTF read back from the kernel (the one it was loaded with: the types its
+   * func_info names), or undefined for a program loaded without BTF. Read once, then kept.
+   * @throws BpfSyscallError when the kernel refuses to copy it out
+   */
+  btf(): Btf | undefined {
+    if (this.#btf === null) this.#btf = loadedProgramBtf(this.fd);
+    return this.#btf;
+  }
+
+  /**
+   * The program's source lines (`line_info`), decoded with its BTF: each record's first
+   * instruction (in {@link Program.instructions}' slots: the kernel moves the records with the
+   * verifier's rewrites), file, line, column and the line's text, in instruction order. Empty for
+   * a program loaded without BTF or line info (the dsl's, unless given).
+   * @throws ProgramCodeUnavailableError when the caller lacks CAP_BPF (the kernel counts no records for it)
+   */
+  lineInfo(): LineInfo[] {
+    const btf = this.btf();
+    return btf === undefined ? [] : programLineInfo(this.fd, btf, this.#codeSubject());
+  }
+
+  /**
+   * The program's functions (`func_info`), decoded with its BTF: where each starts (in
+   * {@link Program.instructions}' slots), its name and `FUNC` type id in {@link Program.btf}.
+   * The main program comes first, then its subprograms. Empty for a program loaded without BTF.
+   * @throws ProgramCodeUnavailableError when the caller lacks CAP_BPF (the kernel counts no records for it)
+   */
+  funcInfo(): FuncInfo[] {
+    const btf = this.btf();
+    return btf === undefined ? [] : programFuncInfo(this.fd, btf, this.#codeSubject());
+  }
+
+  /**
+   * The program's JIT-compiled machine code (this machine's architecture) and each function's
+   * kernel address, length and place in it: the main program first, then the subprograms in the
+   * order bpf-to-bpf calls index them (the kernel lists each as `bpf_prog_<tag>_<name>` in
+   * `/proc/kallsyms` while `net.core.bpf_jit_kallsyms` is on).
+   * @throws ProgramCodeUnavailableError when the program is not JIT-compiled (the interpreter
+   *   runs it), the caller lacks CAP_BPF, or `kernel.kptr_restrict` hides kernel addresses and
+   *   raw code from it (1: without CAP_SYSLOG; 2: from everyone, root too)
+   */
+  jitedCode(): JitedCode {
+    return jitedCode(this.fd, this.#codeSubject());
+  }
+
+  /**
+   * Each JIT-compiled function's kernel address and length, as {@link Program.jitedCode} gives
+   * them, without copying the code.
+   * @throws ProgramCodeUnavailableError as {@link Program.jitedCode}
+   */
+  jitedFunctions(): JitedFunction[] {
+    return jitedFunctions(this.fd, this.#codeSubject());
+  }
+
+  /** The program in the errors of its code's readers: `program 'name' (id 12)`. */
+  #codeSubject(): string {
+    return `${describeProgram(this)} (id ${progInfo(this.fd).id})`;
   }
 
   /** Pins the program at `path` on bpffs (parent directories are created). */

@@ -30,32 +30,93 @@ export interface ExtInfoLocation {
   readonly source?: SourceLocation;
 }
 
+/**
+ * A `bpf_line_info` record decoded: the first instruction of a run that came from one C source
+ * line, and that line.
+ */
+export interface LineInfo extends SourceLocation {
+  /** The instruction (slot) the run starts at. */
+  readonly instruction: number;
+}
+
+/** A `bpf_func_info` record decoded: where a function starts, and its BTF `FUNC`. */
+export interface FuncInfo {
+  /** The instruction (slot) the function starts at. */
+  readonly instruction: number;
+  /** The function's name (its BTF `FUNC`'s). */
+  readonly name: string;
+  /** The id of its BTF `FUNC` in the program's BTF (its prototype is that type's). */
+  readonly typeId: number;
+}
+
 /** `bpf_line_info.line_col`: the line above these bits, the column in them (linux/bpf.h). */
 const LINE_SHIFT = 10;
 const COLUMN_MASK = 0x3ff;
+/** Bytes of `struct bpf_func_info` and `struct bpf_line_info` (linux/bpf.h). */
+export const FUNC_INFO_SIZE = 8;
+export const LINE_INFO_SIZE = 16;
+
+/** Each whole record of `size` bytes in `records` as a DataView (the kernel's records start with their u32 fields). */
+function eachRecord(records: Uint8Array, size: number): DataView[] {
+  // the kernel refuses a record size under the record's, which leaves nothing to decode
+  if (size <= 0) return [];
+  const out: DataView[] = [];
+  for (let p = 0; p + size <= records.byteLength; p += size)
+    out.push(new DataView(records.buffer, records.byteOffset + p, size));
+  return out;
+}
 
 /**
- * Byte offset in `records` of the last record (records of `size` bytes, in instruction order,
- * each starting with its instruction index) at or before `slot`, or -1.
+ * Decodes `bpf_line_info` records (`{ insn_off, file_name_off, line_off, line_col }`, each
+ * `recordSize` bytes, host byte order), naming files and source text from `btf`'s strings.
  */
-function lastAtOrBefore(records: Uint8Array, size: number, slot: number): number {
-  // the kernel refuses a record size under the record's (and so before naming an instruction)
-  if (size <= 0) return -1;
-  const view = new DataView(records.buffer, records.byteOffset, records.byteLength);
-  let found = -1;
-  for (let p = 0; p + size <= records.byteLength; p += size) {
-    if (view.getUint32(p, HOST_LITTLE_ENDIAN) > slot) break;
-    found = p;
+export function decodeLineInfo(records: Uint8Array, recordSize: number, btf: Btf): LineInfo[] {
+  if (recordSize < LINE_INFO_SIZE) return [];
+  return eachRecord(records, recordSize).map((v) => {
+    const lineOff = v.getUint32(8, HOST_LITTLE_ENDIAN);
+    const lineCol = v.getUint32(12, HOST_LITTLE_ENDIAN);
+    const column = lineCol & COLUMN_MASK;
+    return {
+      instruction: v.getUint32(0, HOST_LITTLE_ENDIAN),
+      file: btf.string(v.getUint32(4, HOST_LITTLE_ENDIAN)),
+      line: lineCol >>> LINE_SHIFT,
+      column: column === 0 ? undefined : column,
+      sourceLine: lineOff === 0 ? undefined : btf.string(lineOff),
+    };
+  });
+}
+
+/**
+ * Decodes `bpf_func_info` records (`{ insn_off, type_id }`, each `recordSize` bytes, host byte
+ * order), naming each function from its `FUNC` in `btf`.
+ */
+export function decodeFuncInfo(records: Uint8Array, recordSize: number, btf: Btf): FuncInfo[] {
+  if (recordSize < FUNC_INFO_SIZE) return [];
+  return eachRecord(records, recordSize).map((v) => {
+    const typeId = v.getUint32(4, HOST_LITTLE_ENDIAN);
+    return { instruction: v.getUint32(0, HOST_LITTLE_ENDIAN), name: btf.nameOf(typeId), typeId };
+  });
+}
+
+/** The last of `records` (in instruction order) that starts at or before `slot`. */
+function lastAtOrBefore<T extends { readonly instruction: number }>(
+  records: readonly T[],
+  slot: number,
+): T | undefined {
+  let found: T | undefined;
+  for (const r of records) {
+    if (r.instruction > slot) break;
+    found = r;
   }
   return found;
 }
 
 /**
- * The program BTF of a load, read back from the kernel (`btfFd`): the string table and the
+ * A program BTF read back from the kernel (the BTF object `fd`): the string table and the
  * `FUNC` types its func_info and line_info records name, as the kernel holds them.
  * @throws BpfSyscallError when the kernel refuses to copy it out
  */
-function programBtf(fd: number): Btf {
+export function readProgramBtf(fd: number): Btf {
   const bytes = new Uint8Array(btfInfo(fd).btfSize);
   infoBuffer(fd, 'btfData', bytes);
   return Btf.parse(bytes, { byteOrder: HOST_BYTE_ORDER });
@@ -71,31 +132,15 @@ function programBtf(fd: number): Btf {
 export function extInfoLocation(attr: ProgLoadAttr, slot: number): ExtInfoLocation {
   const { progBtfFd, funcInfo, lineInfo } = attr;
   if (progBtfFd === undefined || (!funcInfo?.byteLength && !lineInfo?.byteLength)) return {};
-  const btf = programBtf(progBtfFd);
-  let location: ExtInfoLocation = {};
-  const f = funcInfo ? lastAtOrBefore(funcInfo, attr.funcInfoRecSize ?? 8, slot) : -1;
-  if (f >= 0) {
-    const v = new DataView(funcInfo!.buffer, funcInfo!.byteOffset + f, 8);
-    location = {
-      function: btf.nameOf(v.getUint32(4, HOST_LITTLE_ENDIAN)),
-      functionOffset: slot - v.getUint32(0, HOST_LITTLE_ENDIAN),
-    };
-  }
-  const l = lineInfo ? lastAtOrBefore(lineInfo, attr.lineInfoRecSize ?? 16, slot) : -1;
-  if (l >= 0) {
-    const v = new DataView(lineInfo!.buffer, lineInfo!.byteOffset + l, 16);
-    const lineOff = v.getUint32(8, HOST_LITTLE_ENDIAN);
-    const lineCol = v.getUint32(12, HOST_LITTLE_ENDIAN);
-    const column = lineCol & COLUMN_MASK;
-    location = {
-      ...location,
-      source: {
-        file: btf.string(v.getUint32(4, HOST_LITTLE_ENDIAN)),
-        line: lineCol >>> LINE_SHIFT,
-        column: column === 0 ? undefined : column,
-        sourceLine: lineOff === 0 ? undefined : btf.string(lineOff),
-      },
-    };
-  }
-  return location;
+  const btf = readProgramBtf(progBtfFd);
+  const f =
+    funcInfo && lastAtOrBefore(decodeFuncInfo(funcInfo, attr.funcInfoRecSize ?? FUNC_INFO_SIZE, btf), slot);
+  const l =
+    lineInfo && lastAtOrBefore(decodeLineInfo(lineInfo, attr.lineInfoRecSize ?? LINE_INFO_SIZE, btf), slot);
+  return {
+    ...(f && { function: f.name, functionOffset: slot - f.instruction }),
+    ...(l && {
+      source: { file: l.file, line: l.line, column: l.column, sourceLine: l.sourceLine },
+    }),
+  };
 }

@@ -22,7 +22,13 @@ describeKernel('xdp over netlink across network namespaces', () => {
     } finally {
       link.close();
     }
-    expect(inNetns(ns.path, () => queryXdp('lo'))).toEqual({ attached: 0, progId: 0 });
+    expect(inNetns(ns.path, () => queryXdp('lo'))).toEqual({
+      attached: 0,
+      progId: 0,
+      skbProgId: 0,
+      drvProgId: 0,
+      hwProgId: 0,
+    });
   });
 
   it('the program stays attached after the caller closes its Program, until the link closes', () => {

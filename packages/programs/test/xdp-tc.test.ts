@@ -53,7 +53,7 @@ describeKernel('xdp and tc on a veth pair', () => {
       using p2 = Program.load({ type: BpfProgType.XDP, instructions: c2.code(XDP_PASS) });
       using link = attachXdp(p, veth.host, { via: 'netlink', mode });
       expect(link.isBpfLink).toBe(false);
-      expect(queryXdp(veth.host)).toEqual({ attached: mode === 'skb' ? 2 : 1, progId: p.info().id });
+      expect(queryXdp(veth.host)).toMatchObject({ attached: mode === 'skb' ? 2 : 1, progId: p.info().id });
       veth.sendToHost(3);
       expect(c.value).toBeGreaterThanOrEqual(3n);
       link.update(p2);

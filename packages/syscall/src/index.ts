@@ -214,6 +214,7 @@ export {
   progGetFdById,
   progGetNextId,
 } from './object-commands.js';
+export { objectIds, openEachObject } from './object-walk.js';
 export {
   encodePerfEventAttr,
   type PerfEventAttr,

@@ -158,7 +158,8 @@ interface InfoBufferLayout {
  * `progXlatedInsns` (`xlated_prog_insns` / `xlated_prog_len`), `progMapIds` (`map_ids` /
  * `nr_map_ids`, 4-byte ids), `progJitedKsyms` (`jited_ksyms` / `nr_jited_ksyms`: the kernel
  * address of each JIT-compiled function, main program first, then the subprograms in order;
- * 8-byte addresses), `progFuncInfo` (`func_info` / `nr_func_info`: a `struct bpf_func_info`
+ * 8-byte addresses), `progJitedFuncLens` (`jited_func_lens` / `nr_jited_func_lens`: the byte
+ * length of each JIT-compiled function, in the same order; 4-byte lengths), `progFuncInfo` (`func_info` / `nr_func_info`: a `struct bpf_func_info`
  * { insn_off, type_id } for each function, 8 bytes), `progLineInfo` (`line_info` /
  * `nr_line_info`: a `struct bpf_line_info` { insn_off, file_name_off, line_off, line_col } for
  * each source line, 16 bytes), `btfData` (`btf` / `btf_size`), `btfName` (`name` / `name_len`).
@@ -173,6 +174,7 @@ const INFO_BUFFERS = {
   progXlatedInsns: { kind: PROG, infoSize: PROG_INFO_SIZE, pointer: 32, length: 20, unit: 1 },
   progMapIds: { kind: PROG, infoSize: PROG_INFO_SIZE, pointer: 56, length: 52, unit: 4 },
   progJitedKsyms: { kind: PROG, infoSize: PROG_INFO_SIZE, pointer: 112, length: 104, unit: 8 },
+  progJitedFuncLens: { kind: PROG, infoSize: PROG_INFO_SIZE, pointer: 120, length: 108, unit: 4 },
   progFuncInfo: { kind: PROG, infoSize: PROG_INFO_SIZE, pointer: 136, length: 144, unit: 8, recordSize: 132 },
   progLineInfo: {
     kind: PROG,

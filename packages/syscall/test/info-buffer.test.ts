@@ -97,6 +97,25 @@ describeKernel('infoBuffer', () => {
     }
   });
 
+  it('copies the length of each JIT-compiled function: one function, as long as the whole image', () => {
+    const prog = progLoad({ progType: BpfProgType.SOCKET_FILTER, insns: returns(0) });
+    try {
+      expect(infoBuffer(prog, 'progJitedFuncLens', new Uint8Array(0)).byteLength).toBe(4);
+      const lengths = new Uint32Array(1);
+      expect(infoBuffer(prog, 'progJitedFuncLens', new Uint8Array(lengths.buffer))).toEqual({
+        byteLength: 4,
+        withheld: false,
+      });
+      expect(lengths[0]).toBe(progInfo(prog).jitedProgLen);
+      expect(lengths[0]).toBeGreaterThan(0);
+      expect(() => infoBuffer(prog, 'progJitedFuncLens', new Uint8Array(2))).toThrow(
+        /progJitedFuncLens.*4-byte/,
+      );
+    } finally {
+      close(prog);
+    }
+  });
+
   it('copies a program’s func_info and line_info records, asking in the kernel’s record sizes', () => {
     const { btf: blob, funcInfo, lineInfo } = programDebugInfo('main', ['return 0;', 'return 0;']);
     const btf = btfLoad({ btf: blob, logSize: 0 });

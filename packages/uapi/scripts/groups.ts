@@ -397,6 +397,20 @@ export const DEFINE_GROUPS: readonly DefineGroup[] = [
     ['NETDEV_XSK_FLAGS_TX_TIMESTAMP', 'NETDEV_XSK_FLAGS_TX_CHECKSUM', 'NETDEV_XSK_FLAGS_TX_LAUNCH_TIME_FIFO'],
   ),
   d(
+    'NetdevXdpAct',
+    'The XDP features of a device (`enum netdev_xdp_act`, the `xdp-features` of the `netdev` generic netlink family): `BASIC` the actions every XDP driver has (XDP_ABORTED, XDP_DROP, XDP_PASS, XDP_TX); `REDIRECT` XDP_REDIRECT from the device; `NDO_XMIT` the device takes frames redirected to it (`ndo_xdp_xmit`); `XSK_ZEROCOPY` AF_XDP zero-copy; `HW_OFFLOAD` programs offloaded to the device; `RX_SG` and `NDO_XMIT_SG` multi-buffer (fragmented) frames received, and redirected to it.',
+    ['NETDEV_XDP_ACT_'],
+    [
+      'NETDEV_XDP_ACT_BASIC',
+      'NETDEV_XDP_ACT_REDIRECT',
+      'NETDEV_XDP_ACT_NDO_XMIT',
+      'NETDEV_XDP_ACT_XSK_ZEROCOPY',
+      'NETDEV_XDP_ACT_HW_OFFLOAD',
+      'NETDEV_XDP_ACT_RX_SG',
+      'NETDEV_XDP_ACT_NDO_XMIT_SG',
+    ],
+  ),
+  d(
     'TcAction',
     'tc actions (`TC_ACT_*`): what a direct-action tc program returns. `OK` passes the packet, `SHOT` drops it, `REDIRECT` follows a redirect helper, `UNSPEC` runs the next program (tcx) or the default; `STOLEN` consumes the packet without counting a drop (classic tc); `RECLASSIFY`, `PIPE`, `QUEUED`, `REPEAT` and `TRAP` are for classic tc actions and hardware. On tcx only `UNSPEC`, `OK`, `SHOT` and `REDIRECT` mean something: any other value, `STOLEN` included, ends the tcx chain and is then taken as `UNSPEC` (the classic tc filters run, and the packet passes when there are none).',
     ['TC_ACT_'],

@@ -1,5 +1,4 @@
-import type { LinkInfo } from '@ts-ebpf/programs';
-import { linkGetNextId } from '@ts-ebpf/syscall';
+import { type LinkInfo, loadedLinks } from '@ts-ebpf/programs';
 import { commandGroup, type Subcommand } from '../command.js';
 import { hexBytes } from '../hex.js';
 import type { JsonValue } from '../json.js';
@@ -60,11 +59,7 @@ const list: Subcommand = {
   details: 'JSON: an array of the records `link show` prints.',
   run(args, out) {
     args.end();
-    const records = recordsOf(
-      linkGetNextId,
-      (id) => openLink({ id }),
-      (l) => linkRecord(l.info()),
-    );
+    const records = recordsOf(loadedLinks(), (l) => linkRecord(l.info()));
     if (args.flags.json) out.json(records);
     else linkTable(out, records);
   },

@@ -1,5 +1,5 @@
-import { BpfMap, isKeyless, isPerCpuType, mapTypeName, Update } from '@ts-ebpf/maps';
-import { mapGetNextId, possibleCpuCount } from '@ts-ebpf/syscall';
+import { isKeyless, isPerCpuType, loadedMaps, mapTypeName, Update } from '@ts-ebpf/maps';
+import { possibleCpuCount } from '@ts-ebpf/syscall';
 import type { Args } from '../args.js';
 import { commandGroup, type Subcommand } from '../command.js';
 import { CliError } from '../errors.js';
@@ -86,7 +86,7 @@ const list: Subcommand = {
   details: 'JSON: an array of the records `map show` prints (bpftool -j map list field names).',
   run(args, out) {
     args.end();
-    const records = recordsOf(mapGetNextId, (id) => BpfMap.fromId(id), mapRecord);
+    const records = recordsOf(loadedMaps(), mapRecord);
     if (args.flags.json) out.json(records);
     else mapTable(out, records);
   },

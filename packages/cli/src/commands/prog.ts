@@ -1,6 +1,5 @@
 import { kernelBtf } from '@ts-ebpf/btf/kernel';
-import { Program } from '@ts-ebpf/programs';
-import { progGetNextId } from '@ts-ebpf/syscall';
+import { loadedPrograms, type Program, ProgramCodeUnavailableError } from '@ts-ebpf/programs';
 import type { Args } from '../args.js';
 import { commandGroup, type Subcommand } from '../command.js';
 import { hexBytes, hexDump } from '../hex.js';
@@ -8,7 +7,6 @@ import { type KernelSymbols, readKernelSymbols } from '../kallsyms.js';
 import { recordsOf } from '../object-ids.js';
 import type { Output } from '../output.js';
 import { bootTimeMs } from '../proc-files.js';
-import { jitedFunctions, programCode } from '../prog-code.js';
 import { type ProgRecord, progRecord } from '../prog-record.js';
 import { xlatedAnnotations } from '../prog-source.js';
 import { openProgram, REF_FORMS, readRef } from '../targets.js';
@@ -17,19 +15,15 @@ import { opcodeHex, type XlatedLine, xlatedListing } from '../xlated.js';
 /** Every loaded program's record, in id order. */
 function allPrograms(): ProgRecord[] {
   const boot = bootTimeMs();
-  return recordsOf(
-    progGetNextId,
-    (id) => Program.fromId(id),
-    (p) => progRecord(p, boot),
-  );
+  return recordsOf(loadedPrograms(), (p) => progRecord(p, boot));
 }
 
 /** Runs `f` on the program `args` names, closing it afterwards. */
-function withProgram<T>(args: Args, f: (p: Program, subject: string) => T): T {
+function withProgram<T>(args: Args, f: (p: Program) => T): T {
   const ref = readRef(args, 'program');
   args.end();
   using p = openProgram(ref);
-  return f(p, 'id' in ref ? `program id ${ref.id}` : `the program pinned at '${ref.pinned}'`);
+  return f(p);
 }
 
 function progTable(out: Output, records: readonly ProgRecord[]): void {
@@ -81,17 +75,17 @@ const dumpXlated: Subcommand = {
   summary: 'the instructions as the verifier rewrote them, disassembled',
   details: `PROG := ${REF_FORMS}\nMap references show as map[id:N]; helper calls are named from /proc/kallsyms, bpf-to-bpf calls as call pc+OFF#<the subprogram's kernel symbol>, kfunc calls by name (call bpf_rcu_read_lock#N); instructions in the kernel's syntax (r0 = *(u32 *)(r1 +0), if r1 == 0x1 goto pc+1). A program loaded with BTF has each function headed by its prototype (int f1(int x):) and each source line's instructions by the line (; return x + 1;), as bpftool prints them.\nJSON: [{ "pc", "opcode", "proto"?, "src"?, "disasm" }].`,
   run(args, out) {
-    const lines = withProgram(args, (p, subject) => {
+    const lines = withProgram(args, (p) => {
       let symbols: KernelSymbols | undefined;
       const names = {
         symbols: () => {
           symbols ??= readKernelSymbols();
           return symbols;
         },
-        functions: () => jitedFunctions(p),
+        functions: () => jitedAddresses(p),
         kernelBtf,
       };
-      return xlatedListing(programCode(p, 'xlated', subject), names, xlatedAnnotations(p, subject));
+      return xlatedListing(p.instructions(), names, xlatedAnnotations(p));
     });
     if (args.flags.json)
       out.json(
@@ -106,6 +100,20 @@ const dumpXlated: Subcommand = {
     else out.text(lines.flatMap(xlatedText).join('\n'));
   },
 };
+
+/**
+ * The kernel address of each JIT-compiled function of `p`, by subprogram index, to name
+ * bpf-to-bpf calls; undefined when it is not JIT-compiled or the kernel withheld them (the calls
+ * are then printed by their offset alone).
+ */
+function jitedAddresses(p: Program): bigint[] | undefined {
+  try {
+    return p.jitedFunctions().map((f) => f.address);
+  } catch (e) {
+    if (e instanceof ProgramCodeUnavailableError) return undefined;
+    throw e;
+  }
+}
 
 /** The text lines of one instruction: its function's prototype, its source line, then itself. */
 function xlatedText(l: XlatedLine): string[] {
@@ -122,10 +130,7 @@ const dumpJited: Subcommand = {
   summary: 'the JIT-compiled machine code, as hex bytes (ts-ebpf has no machine-code disassembler)',
   details: `PROG := ${REF_FORMS}\nJSON: { "id", "arch", "bytes_jited", "disassembled": false, "opcodes": ["0x..", …] }.`,
   run(args, out) {
-    const { id, code } = withProgram(args, (p, subject) => ({
-      id: p.info().id,
-      code: programCode(p, 'jited', subject),
-    }));
+    const { id, code } = withProgram(args, (p) => ({ id: p.info().id, code: p.jitedCode().bytes }));
     if (args.flags.json) {
       out.json({
         id,

@@ -5,6 +5,7 @@ import { holdProgram, Link, type LinkParts } from '../link.js';
 import { attachTypeLabel } from '../names.js';
 import { describeInterface, type Interface, ifindex } from '../netlink/ifindex.js';
 import {
+  attrU32Value,
   decodeAttrs,
   IFINFOMSG_LEN,
   ifinfomsg,
@@ -52,6 +53,9 @@ const IFLA_XDP_FD = 1;
 const IFLA_XDP_ATTACHED = 2;
 const IFLA_XDP_FLAGS = 3;
 const IFLA_XDP_PROG_ID = 4;
+const IFLA_XDP_DRV_PROG_ID = 5;
+const IFLA_XDP_SKB_PROG_ID = 6;
+const IFLA_XDP_HW_PROG_ID = 7;
 const IFLA_XDP_EXPECTED_FD = 8;
 
 /** Options of {@link attachXdp}. */
@@ -249,26 +253,43 @@ class XdpNetlinkAttachment implements LinkParts {
   }
 }
 
-/** What is attached at an interface's XDP hook. */
+/**
+ * What is attached at an interface's XDP hook (RTM_GETLINK's IFLA_XDP, as libbpf's
+ * `bpf_xdp_query` reads it). An interface can run one program in each mode at once (one in
+ * generic `skb` mode and one in driver mode, say): `attached` is then 4 (multi) and `progId` 0,
+ * and the per-mode ids say which program runs where.
+ */
 export interface XdpQueryResult {
-  /** `XDP_ATTACHED_*`: 0 none, 1 drv, 2 skb, 3 hw, 4 multi. */
+  /** `XDP_ATTACHED_*`: 0 none, 1 drv, 2 skb, 3 hw, 4 multi (programs in more than one mode). */
   readonly attached: number;
-  /** The program id (0 when none). */
+  /** The program's id when programs are attached in one mode only; 0 when none, or in several modes. */
   readonly progId: number;
+  /** The id of the program attached in generic mode (`mode: 'skb'`, IFLA_XDP_SKB_PROG_ID), 0 when none. */
+  readonly skbProgId: number;
+  /** The id of the program attached in driver mode (`mode: 'drv'`, IFLA_XDP_DRV_PROG_ID), 0 when none. */
+  readonly drvProgId: number;
+  /** The id of the program offloaded to the device (`mode: 'hw'`, IFLA_XDP_HW_PROG_ID), 0 when none. */
+  readonly hwProgId: number;
 }
 
-/** Reads an interface's XDP state (RTM_GETLINK, IFLA_XDP). */
+/**
+ * Reads an interface's XDP state (RTM_GETLINK, IFLA_XDP) in the calling thread's network
+ * namespace: the attach mode and the program of each mode. The driver's XDP features are
+ * {@link interfaceXdpFeatures}'.
+ * @throws InterfaceNotFoundError when the namespace has no such interface
+ */
 export function queryXdp(iface: Interface): XdpQueryResult {
   const index = ifindex(iface);
   const replies = withRtNetlink((nl) => nl.request('RTM_GETLINK', NLMSG.RTM_GETLINK, 0, ifinfomsg(index)));
   const msg = replies.find((m) => m.type === NLMSG.RTM_NEWLINK);
   const xdp = msg ? decodeAttrs(msg.payload.subarray(16)).get(IFLA_XDP) : undefined;
-  if (!xdp) return { attached: 0, progId: 0 };
-  const a = decodeAttrs(xdp);
-  const u = (b: Uint8Array | undefined) =>
-    b ? new DataView(b.buffer, b.byteOffset, b.byteLength) : undefined;
+  const a = xdp ? decodeAttrs(xdp) : new Map<number, Uint8Array>();
+  const id = (type: number) => attrU32Value(a.get(type)) ?? 0;
   return {
     attached: a.get(IFLA_XDP_ATTACHED)?.[0] ?? 0,
-    progId: u(a.get(IFLA_XDP_PROG_ID))?.getUint32(0, HOST_LITTLE_ENDIAN) ?? 0,
+    progId: id(IFLA_XDP_PROG_ID),
+    skbProgId: id(IFLA_XDP_SKB_PROG_ID),
+    drvProgId: id(IFLA_XDP_DRV_PROG_ID),
+    hwProgId: id(IFLA_XDP_HW_PROG_ID),
   };
 }

@@ -301,6 +301,19 @@ export const NetdevXskFlag = Object.freeze({
 /** A value of {@link NetdevXskFlag}. */
 export type NetdevXskFlag = (typeof NetdevXskFlag)[keyof typeof NetdevXskFlag];
 
+/** The XDP features of a device (`enum netdev_xdp_act`, the `xdp-features` of the `netdev` generic netlink family): `BASIC` the actions every XDP driver has (XDP_ABORTED, XDP_DROP, XDP_PASS, XDP_TX); `REDIRECT` XDP_REDIRECT from the device; `NDO_XMIT` the device takes frames redirected to it (`ndo_xdp_xmit`); `XSK_ZEROCOPY` AF_XDP zero-copy; `HW_OFFLOAD` programs offloaded to the device; `RX_SG` and `NDO_XMIT_SG` multi-buffer (fragmented) frames received, and redirected to it. Source: linux/netdev.h (Linux 6.3). */
+export const NetdevXdpAct = Object.freeze({
+  BASIC: 1,
+  REDIRECT: 2,
+  NDO_XMIT: 4,
+  XSK_ZEROCOPY: 8,
+  HW_OFFLOAD: 16,
+  RX_SG: 32,
+  NDO_XMIT_SG: 64,
+} as const);
+/** A value of {@link NetdevXdpAct}. */
+export type NetdevXdpAct = (typeof NetdevXdpAct)[keyof typeof NetdevXdpAct];
+
 /** tc actions (`TC_ACT_*`): what a direct-action tc program returns. `OK` passes the packet, `SHOT` drops it, `REDIRECT` follows a redirect helper, `UNSPEC` runs the next program (tcx) or the default; `STOLEN` consumes the packet without counting a drop (classic tc); `RECLASSIFY`, `PIPE`, `QUEUED`, `REPEAT` and `TRAP` are for classic tc actions and hardware. On tcx only `UNSPEC`, `OK`, `SHOT` and `REDIRECT` mean something: any other value, `STOLEN` included, ends the tcx chain and is then taken as `UNSPEC` (the classic tc filters run, and the packet passes when there are none). Source: linux/pkt_cls.h (Linux 6.1). */
 export const TcAction = Object.freeze({
   UNSPEC: -1,

@@ -107,6 +107,7 @@ export type {
 } from './instructions.js';
 export { Link, LinkOperationError, type LinkParts } from './link.js';
 export type { LinkInfo, PerfEventLinkTarget } from './link-info.js';
+export type { LoadEachAsyncOptions, LoadEachOptions } from './load-each-options.js';
 export { LoadInterruptedError } from './load-interrupted-error.js';
 export type { ProgramLoadOptions } from './load-options.js';
 export { linkIds, loadedLinks, loadedPrograms, programIds } from './loaded-objects.js';
@@ -124,14 +125,7 @@ export {
   type TracingKind,
   tracingUnsupportedReason,
 } from './probes.js';
-export {
-  type LoadEachAsyncOptions,
-  type LoadEachOptions,
-  Program,
-  type ProgramInfo,
-  type TestRunOptions,
-  type TestRunResult,
-} from './program.js';
+export { Program, type ProgramInfo } from './program.js';
 export type { JitedCode, JitedFunction } from './program-code.js';
 export type { ExtInfoLocation, FuncInfo, LineInfo, SourceLocation } from './source-location.js';
 export {
@@ -143,6 +137,7 @@ export {
   structOpsValue,
 } from './struct-ops.js';
 export { type StructOpsMember, structOpsMember } from './struct-ops-member.js';
+export type { TestRunOptions, TestRunResult } from './test-run.js';
 export {
   describeLocation,
   type ParsedVerifierLog,

@@ -1,9 +1,6 @@
-import { availableParallelism } from 'node:os';
 import type { Btf } from '@ts-ebpf/btf';
 import { disassemble, type Instruction } from '@ts-ebpf/dsl';
 import {
-  BpfArgumentError,
-  BpfProgType,
   BpfStatsType,
   type ClosesLater,
   checkThreads,
@@ -15,13 +12,13 @@ import {
   pinObject,
   progGetFdById,
   progInfo,
-  progTestRun,
   unpin,
 } from '@ts-ebpf/syscall';
 import { HOST_BYTE_ORDER } from '@ts-ebpf/uapi';
 import { describeProgram } from './attach/check.js';
 import { effectiveExpectedAttachType } from './default-expected-attach-type.js';
 import { NotAProgramError } from './errors.js';
+import { defaultThreads, type LoadEachAsyncOptions, type LoadEachOptions } from './load-each-options.js';
 import { type ProgramLoadOptions, prepareLoad } from './load-options.js';
 import {
   type EachResult,
@@ -32,7 +29,6 @@ import {
   loadWithLog,
   loadWithLogAsync,
 } from './log.js';
-import { progTypeLabel } from './names.js';
 import { fdKind } from './object-kind.js';
 import {
   type JitedCode,
@@ -45,6 +41,7 @@ import {
   xlatedCode,
 } from './program-code.js';
 import type { FuncInfo, LineInfo } from './source-location.js';
+import { runTest, type TestRunOptions, type TestRunResult } from './test-run.js';
 
 /** A loaded program's information (`bpf_prog_info`), with run statistics. */
 export interface ProgramInfo extends ProgInfo {
@@ -52,80 +49,6 @@ export interface ProgramInfo extends ProgInfo {
   readonly runCount: bigint;
   /** Total run time in nanoseconds (same condition). */
   readonly runTimeNs: bigint;
-}
-
-/** Options of {@link Program.testRun}. */
-export interface TestRunOptions {
-  /** Packet (or other input) data. */
-  readonly data?: Uint8Array;
-  /** Context to run with (`struct __sk_buff`, `struct xdp_md`, …). */
-  readonly ctx?: Uint8Array;
-  /** Room for the output data (default: input length + 256). */
-  readonly dataSizeOut?: number;
-  /** Room for the output context (default: the input context's length). */
-  readonly ctxSizeOut?: number;
-  /** Run this many times; `duration` is the mean. */
-  readonly repeat?: number;
-  /** `BPF_F_TEST_RUN_ON_CPU`, `BPF_F_TEST_XDP_LIVE_FRAMES`, … */
-  readonly flags?: number;
-  /** With `BPF_F_TEST_RUN_ON_CPU`: the CPU. */
-  readonly cpu?: number;
-}
-
-/** What {@link Program.testRun} returned. */
-export interface TestRunResult {
-  /** The program's return value. */
-  readonly retval: number;
-  /** Mean run time in nanoseconds. */
-  readonly duration: number;
-  /** The data as the program left it. */
-  readonly data: Uint8Array;
-  /** The context after the run, when one was given or asked for. */
-  readonly ctx: Uint8Array | undefined;
-}
-
-/** The Ethernet header's length: the least test-run data the kernel takes for packet programs. */
-const ETH_HLEN = 14;
-
-/** Program types whose test run takes a packet (bpf_prog_test_run_skb / _xdp / _flow_dissector). */
-const PACKET_PROGRAM_TYPES: ReadonlySet<number> = new Set([
-  BpfProgType.SOCKET_FILTER,
-  BpfProgType.SCHED_CLS,
-  BpfProgType.SCHED_ACT,
-  BpfProgType.CGROUP_SKB,
-  BpfProgType.LWT_IN,
-  BpfProgType.LWT_OUT,
-  BpfProgType.LWT_XMIT,
-  BpfProgType.LWT_SEG6LOCAL,
-  BpfProgType.XDP,
-  BpfProgType.FLOW_DISSECTOR,
-]);
-
-/** Options of {@link Program.loadEach} and {@link Program.loadAll}. */
-export interface LoadEachOptions {
-  /**
-   * Threads that verify programs at once: this one and `threads - 1` helper threads (Node worker
-   * threads, started on first use and kept; they join a load once they are up, so
-   * `startHelperThreads(threads)` ahead of the first load lets it use them, and
-   * `stopHelperThreads()` ends them). An integer from 1 to 64. Default: the machine's available
-   * parallelism, at most 4.
-   */
-  readonly threads?: number;
-}
-
-/** Options of {@link Program.loadEachAsync}. */
-export interface LoadEachAsyncOptions {
-  /**
-   * Helper threads that load programs at once (this thread loads none): an integer from 1 to 64.
-   * They are those of {@link LoadEachOptions.threads}. Default: the machine's available
-   * parallelism, at most 4.
-   */
-  readonly concurrency?: number;
-}
-
-/** The default of {@link LoadEachOptions.threads} and {@link LoadEachAsyncOptions.concurrency}. */
-function defaultThreads(): number {
-  return Math.min(availableParallelism(), 4);
 }
 
 /** What a program object knows about itself without asking the kernel. */
@@ -431,45 +354,7 @@ export class Program implements Disposable, ClosesLater {
    * (xdp, sched_cls, socket_filter, flow_dissector, syscall, raw_tracepoint …).
    */
   testRun(o: TestRunOptions = {}): TestRunResult {
-    this.#checkTestData(o.data);
-    const dataOut =
-      o.data || o.dataSizeOut ? new Uint8Array(o.dataSizeOut ?? (o.data?.byteLength ?? 0) + 256) : undefined;
-    // Syscall programs take no ctx_out: the kernel writes the context back into ctx_in.
-    const syscallType = this.type === BpfProgType.SYSCALL;
-    const ctxIn = syscallType && o.ctx ? o.ctx.slice() : o.ctx;
-    const ctxLen = syscallType ? 0 : (o.ctxSizeOut ?? o.ctx?.byteLength ?? 0);
-    const ctxOut = ctxLen > 0 ? new Uint8Array(ctxLen) : undefined;
-    const r = progTestRun({
-      progFd: this.fd,
-      ...(o.data && { dataIn: o.data }),
-      ...(dataOut && { dataOut }),
-      ...(ctxIn && { ctxIn }),
-      ...(ctxOut && { ctxOut }),
-      ...(o.repeat !== undefined && { repeat: o.repeat }),
-      ...(o.flags !== undefined && { flags: o.flags }),
-      ...(o.cpu !== undefined && { cpu: o.cpu }),
-    });
-    return {
-      retval: r.retval,
-      duration: r.duration,
-      data: dataOut ? dataOut.slice(0, Math.min(r.dataSizeOut, dataOut.byteLength)) : new Uint8Array(0),
-      ctx: ctxOut
-        ? ctxOut.slice(0, Math.min(r.ctxSizeOut, ctxOut.byteLength))
-        : syscallType
-          ? ctxIn
-          : undefined,
-    };
-  }
-
-  /** Refuses, before the kernel is asked, too little packet data for a program that runs on packets. */
-  #checkTestData(data: Uint8Array | undefined): void {
-    if (!PACKET_PROGRAM_TYPES.has(this.type)) return;
-    const length = data?.byteLength ?? 0;
-    if (length >= ETH_HLEN) return;
-    throw new BpfArgumentError(
-      'testRun data',
-      `${describeProgram(this)} has type ${progTypeLabel(this.type)}, which runs on a packet: give data of at least ${ETH_HLEN} bytes (an Ethernet header), got ${length}`,
-    );
+    return runTest(this, o);
   }
 
   /** Closes the program fd; later calls do nothing. Attached links keep the program alive. */

@@ -33,7 +33,7 @@ export interface PerfBufferOptions {
   pages?: number;
   /** Wake up after this many bytes instead of after every event. */
   watermark?: number;
-  /** CPUs to read: online CPUs of this machine (default: every online CPU). */
+  /** CPUs to read: online CPUs of this machine, each given once (default: every online CPU). */
   cpus?: readonly number[];
   poller?: Poller;
   signal?: AbortSignal;

@@ -12,7 +12,7 @@ import { POSITION_LOW } from './ring-layout.js';
 export interface OverwritablePerfBufferOptions {
   /** Data pages per CPU: a positive integer power of two, 1, 2, 4, … (default 8). */
   pages?: number;
-  /** CPUs to record: online CPUs of this machine (default: every online CPU). */
+  /** CPUs to record: online CPUs of this machine, each given once (default: every online CPU). */
   cpus?: readonly number[];
 }
 

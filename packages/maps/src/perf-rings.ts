@@ -56,7 +56,8 @@ export function perfDataSize(pages: number, name: string): number {
 /**
  * Opens a BPF_OUTPUT perf event per CPU, maps its ring and stores it in the perf event array
  * `mapFd` at key = CPU, pushing each to `rings` as it is opened (so that a caller can release what
- * was opened when a later CPU fails). @throws BpfArgumentError for a CPU that is not online.
+ * was opened when a later CPU fails). @throws BpfArgumentError for a CPU that is not online or
+ * is given twice.
  */
 export function openPerfRings(mapFd: number, name: string, o: PerfRingOptions, rings: CpuRing[]): void {
   const dataSize = perfDataSize(o.pages, name);
@@ -67,6 +68,13 @@ export function openPerfRings(mapFd: number, name: string, o: PerfRingOptions, r
       throw new BpfArgumentError(
         `cpus[${i}]`,
         `${describeValue(cpu)} for the ${name}: not an online CPU of this machine (online: ${online.join(', ')})`,
+      );
+    // A second event stored at the same key would replace the first's in the map: the first ring
+    // would get nothing.
+    if (cpus.indexOf(cpu) !== i)
+      throw new BpfArgumentError(
+        `cpus[${i}]`,
+        `${describeValue(cpu)} for the ${name}: CPU ${cpu} is given twice (cpus[${cpus.indexOf(cpu)}] too); each CPU has one ring`,
       );
   });
   for (const cpu of cpus) rings.push(openCpuRing(mapFd, cpu, dataSize, o));

@@ -1,10 +1,16 @@
-import { PerfRecord, pageSize } from '@ts-ebpf/syscall';
+import { type OwnedFd, PerfRecord, pageSize } from '@ts-ebpf/syscall';
 import { HOST_LITTLE_ENDIAN } from '@ts-ebpf/uapi';
 import { CorruptRecordError, ReaderClosedError, ReaderStateError } from './errors.js';
 import { mapOfType } from './map-open.js';
 import { MapType } from './map-types.js';
 import { PerfRingReader } from './perf-reader-base.js';
-import { type CpuRing, closePerfRings, openPerfRings, perfDataSize } from './perf-rings.js';
+import {
+  type CpuRing,
+  closePerfRings,
+  holdPerfEventArray,
+  openPerfRings,
+  perfDataSize,
+} from './perf-rings.js';
 import type { ReaderStats } from './reader-types.js';
 import { POSITION_LOW } from './ring-layout.js';
 
@@ -51,7 +57,8 @@ export class OverwritablePerfBuffer
   implements Disposable
 {
   readonly #rings: CpuRing[] = this.perfRings;
-  readonly #mapFd: number;
+  // The reader's own duplicate of the map's fd (see holdPerfEventArray).
+  readonly #map: OwnedFd;
   readonly #dataSize: number;
   readonly #page = pageSize();
   // Per ring (by index): the bytes written by the kernel up to the previous read.
@@ -68,12 +75,17 @@ export class OverwritablePerfBuffer
     const dataSize = perfDataSize(o.pages ?? 8, name);
     super(dataSize);
     this.#name = name;
-    this.#mapFd = map.fd;
     this.#dataSize = dataSize;
+    this.#map = holdPerfEventArray(map.fd);
     try {
-      openPerfRings(map.fd, name, { pages: o.pages ?? 8, cpus: o.cpus, overwritable: true }, this.#rings);
+      openPerfRings(
+        this.#map.fd,
+        name,
+        { pages: o.pages ?? 8, cpus: o.cpus, overwritable: true },
+        this.#rings,
+      );
     } catch (e) {
-      closePerfRings(this.#mapFd, this.#rings);
+      closePerfRings(this.#map, this.#rings);
       throw e;
     }
     for (const r of this.#rings) {
@@ -258,7 +270,7 @@ export class OverwritablePerfBuffer
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    closePerfRings(this.#mapFd, this.#rings);
+    closePerfRings(this.#map, this.#rings);
     this.emit('close');
   }
 

@@ -1,5 +1,6 @@
 import {
   BpfArgumentError,
+  dupFd,
   MappedMemory,
   mapDeleteElem,
   mapUpdateElem,
@@ -134,17 +135,33 @@ function openCpuRing(mapFd: number, cpu: number, dataSize: number, o: PerfRingOp
   return ring;
 }
 
-/** Removes each ring's event from the perf event array `mapFd`, unmaps and closes it; empties `rings`. */
-export function closePerfRings(mapFd: number, rings: CpuRing[]): void {
+/**
+ * A reader's own duplicate of the perf event array's fd `fd`, through which its events are
+ * stored and removed: the caller may close the map first, and the number of its fd may name
+ * another map by the time the reader closes.
+ */
+export function holdPerfEventArray(fd: number): OwnedFd {
+  return new OwnedFd(dupFd(fd), 'perf event array fd');
+}
+
+/**
+ * Removes each ring's event from the perf event array `map` (see {@link holdPerfEventArray}),
+ * unmaps and closes it, empties `rings`, then closes `map`.
+ */
+export function closePerfRings(map: OwnedFd, rings: CpuRing[]): void {
   const key = new Uint8Array(4);
-  for (const r of rings.splice(0)) {
-    new DataView(key.buffer).setUint32(0, r.cpu, HOST_LITTLE_ENDIAN);
-    try {
-      mapDeleteElem(mapFd, key);
-    } catch {
-      // the map may be closed already, which releases the entry too
+  try {
+    for (const r of rings.splice(0)) {
+      new DataView(key.buffer).setUint32(0, r.cpu, HOST_LITTLE_ENDIAN);
+      try {
+        mapDeleteElem(map.fd, key);
+      } catch {
+        // an entry gone already (another reader's event stored at that CPU since)
+      }
+      r.mem.close();
+      r.fd.close();
     }
-    r.mem.close();
-    r.fd.close();
+  } finally {
+    map.close();
   }
 }

@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { BpfProgType } from '@ts-ebpf/syscall';
 import { describeKernel, thrownBy } from '@ts-ebpf/test-utils';
@@ -54,6 +54,23 @@ describe('resolveUprobePath', () => {
     const mapped = resolveUprobePath('libc', process.pid, where);
     expect(basename(mapped)).toMatch(/^libc[.-].*so/);
     expect(readFileSync('/proc/self/maps', 'utf8')).toContain(mapped);
+  });
+
+  it('finds a mapped file removed since through its mapping (/proc/<pid>/map_files)', async () => {
+    const copy = join(dirname(target.path), 'ts-ebpf-removed-target');
+    copyFileSync(target.path, copy);
+    const child = spawn(copy, ['1', 'wait'], { stdio: ['pipe', 'ignore', 'inherit'] });
+    try {
+      while (!readFileSync(`/proc/${child.pid}/maps`, 'utf8').includes(copy))
+        await new Promise((r) => setTimeout(r, 5));
+      rmSync(copy);
+      const found = resolveUprobePath(basename(copy), child.pid, where);
+      expect(found).toMatch(new RegExp(`^/proc/${child.pid}/map_files/[0-9a-f]+-[0-9a-f]+$`));
+      expect(statSync(found).ino).toBe(statSync(`/proc/${child.pid}/exe`).ino);
+    } finally {
+      child.kill();
+      rmSync(copy, { force: true });
+    }
   });
 
   it('refuses a name it cannot find, naming where it looked', () => {

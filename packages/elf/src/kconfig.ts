@@ -140,6 +140,18 @@ function encode(
         v = fail(`'${raw}' is not an integer`);
       }
       const size = shape.size;
+      // As libbpf (is_kcfg_value_in_range): a value the integer cannot hold is refused, not cut.
+      const bits = BigInt(size * 8);
+      const [min, max] =
+        size === 8
+          ? [-(1n << 63n), (1n << 64n) - 1n]
+          : shape.signed
+            ? [-(1n << (bits - 1n)), (1n << (bits - 1n)) - 1n]
+            : [0n, (1n << bits) - 1n];
+      if (v < min || v > max)
+        fail(
+          `'${raw}' does not fit its ${shape.signed ? 'signed' : 'unsigned'} ${size}-byte integer (${min}..${max}): declare the extern with a wider type`,
+        );
       if (size === 8) out.setBigUint64(at, BigInt.asUintN(64, v), little);
       else if (size === 4) out.setUint32(at, Number(BigInt.asUintN(32, v)), little);
       else if (size === 2) out.setUint16(at, Number(BigInt.asUintN(16, v)), little);

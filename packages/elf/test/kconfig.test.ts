@@ -94,6 +94,49 @@ describe('kconfig', () => {
     }
   });
 
+  it('refuses a value its integer extern cannot hold, as libbpf does, instead of cutting it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ts-ebpf-kconfig-'));
+    try {
+      writeFileSync(
+        join(dir, 'k.bpf.c'),
+        `extern unsigned char CONFIG_TS_U8 __attribute__((section(".kconfig")));
+         extern short CONFIG_TS_S16 __attribute__((section(".kconfig")));
+         extern unsigned long long CONFIG_TS_U64 __attribute__((section(".kconfig")));
+         long out;
+         __attribute__((section("xdp"), used)) int k(void *ctx) { out = CONFIG_TS_U8 + CONFIG_TS_S16 + CONFIG_TS_U64; return 2; }`,
+      );
+      compileBpfC(join(dir, 'k.bpf.c'), join(dir, 'k.o'));
+      const btf = Btf.parse(loadCollectionSpec(readFileSync(join(dir, 'k.o'))).btf!);
+      const build = (u8: string, s16: string, u64: string) =>
+        buildKconfig(
+          btf,
+          new Map([
+            ['CONFIG_TS_U8', u8],
+            ['CONFIG_TS_S16', s16],
+            ['CONFIG_TS_U64', u64],
+          ]),
+          1,
+          () => false,
+        );
+      expect(build('255', '-32768', '0xffffffffffffffff').values).toEqual({
+        CONFIG_TS_U8: 255,
+        CONFIG_TS_S16: -32768,
+        CONFIG_TS_U64: 2n ** 64n - 1n,
+      });
+      expect(() => build('1000', '0', '0')).toThrow(KconfigError);
+      expect(() => build('1000', '0', '0')).toThrow(
+        /kconfig extern CONFIG_TS_U8: '1000' does not fit its unsigned 1-byte integer \(0\.\.255\)/,
+      );
+      expect(() => build('-1', '0', '0')).toThrow(/CONFIG_TS_U8: '-1' does not fit/);
+      expect(() => build('0', '32768', '0')).toThrow(/CONFIG_TS_S16: '32768' does not fit its signed 2-byte/);
+      expect(() => build('0', '0', '0x10000000000000000')).toThrow(
+        /CONFIG_TS_U64: '0x10000000000000000' does not fit/,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('refuses a missing option unless it is weak', () => {
     const spec = loadCollectionSpec(compileFixture('kconfig.bpf.c'));
     const btf = Btf.parse(spec.btf!);

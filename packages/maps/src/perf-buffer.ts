@@ -1,4 +1,4 @@
-import { Epoll, pageSize } from '@ts-ebpf/syscall';
+import { Epoll, type OwnedFd, pageSize } from '@ts-ebpf/syscall';
 import type { Codec } from './codecs/codec.js';
 import { ReaderClosedError } from './errors.js';
 import { EventIterator } from './event-iterator.js';
@@ -16,7 +16,7 @@ import { MapType } from './map-types.js';
 import { perfEventTake } from './perf-event-take.js';
 import { type PerfDrainReader, type PerfEventDrain, type PerfRing, perfEventDrain } from './perf-events.js';
 import { PerfRingReader } from './perf-reader-base.js';
-import { type CpuRing, closePerfRings, openPerfRings, perfDataSize } from './perf-rings.js';
+import { closePerfRings, holdPerfEventArray, openPerfRings, perfDataSize } from './perf-rings.js';
 import { defaultPoller, type Poller } from './poller.js';
 import type { ReaderStats } from './reader-types.js';
 import { RecordStream } from './record-stream.js';
@@ -33,7 +33,7 @@ export interface PerfBufferOptions {
   pages?: number;
   /** Wake up after this many bytes instead of after every event. */
   watermark?: number;
-  /** CPUs to read: online CPUs of this machine (default: every online CPU). */
+  /** CPUs to read: online CPUs of this machine, each given once (default: every online CPU). */
   cpus?: readonly number[];
   poller?: Poller;
   signal?: AbortSignal;
@@ -61,8 +61,9 @@ export class PerfBuffer
   extends PerfRingReader<PerfBufferEvents>
   implements Disposable, AsyncIterable<Uint8Array>
 {
-  readonly #rings: CpuRing[] = this.perfRings;
-  readonly #mapFd: number;
+  readonly #rings = this.perfRings;
+  // The reader's own duplicate of the map's fd (see holdPerfEventArray).
+  readonly #map: OwnedFd;
   readonly #epoll: Epoll;
   readonly #stream: RecordStream;
   readonly #dataSize: number;
@@ -83,7 +84,7 @@ export class PerfBuffer
     const dataSize = perfDataSize(o.pages ?? 8, name);
     super(dataSize);
     this.#name = name;
-    this.#mapFd = map.fd;
+
     this.#dataSize = dataSize;
     this.#events = {
       name,
@@ -99,9 +100,20 @@ export class PerfBuffer
       rings: this.#rings,
       current: 0,
     };
-    this.#epoll = new Epoll();
+    this.#map = holdPerfEventArray(map.fd);
     try {
-      openPerfRings(map.fd, name, { pages: o.pages ?? 8, cpus: o.cpus, watermark: o.watermark }, this.#rings);
+      this.#epoll = new Epoll();
+    } catch (e) {
+      this.#map.close();
+      throw e;
+    }
+    try {
+      openPerfRings(
+        this.#map.fd,
+        name,
+        { pages: o.pages ?? 8, cpus: o.cpus, watermark: o.watermark },
+        this.#rings,
+      );
       for (const r of this.#rings) this.#epoll.add(r.fd.fd, r.cpu);
     } catch (e) {
       this.#release();
@@ -122,7 +134,7 @@ export class PerfBuffer
     return new PerfBuffer(map, `perf buffer reader of ${label}`, options);
   }
 
-  #head(r: CpuRing): number {
+  #head(r: PerfRing): number {
     return readPosition(r.meta);
   }
 
@@ -271,7 +283,7 @@ export class PerfBuffer
   }
 
   #release(): void {
-    closePerfRings(this.#mapFd, this.#rings);
+    closePerfRings(this.#map, this.#rings);
     this.#epoll.close();
   }
 

@@ -1,10 +1,16 @@
-import { PerfRecord, pageSize } from '@ts-ebpf/syscall';
+import { type OwnedFd, PerfRecord, pageSize } from '@ts-ebpf/syscall';
 import { HOST_LITTLE_ENDIAN } from '@ts-ebpf/uapi';
 import { CorruptRecordError, ReaderClosedError, ReaderStateError } from './errors.js';
 import { mapOfType } from './map-open.js';
 import { MapType } from './map-types.js';
 import { PerfRingReader } from './perf-reader-base.js';
-import { type CpuRing, closePerfRings, openPerfRings, perfDataSize } from './perf-rings.js';
+import {
+  type CpuRing,
+  closePerfRings,
+  holdPerfEventArray,
+  openPerfRings,
+  perfDataSize,
+} from './perf-rings.js';
 import type { ReaderStats } from './reader-types.js';
 import { POSITION_LOW } from './ring-layout.js';
 
@@ -12,11 +18,17 @@ import { POSITION_LOW } from './ring-layout.js';
 export interface OverwritablePerfBufferOptions {
   /** Data pages per CPU: a positive integer power of two, 1, 2, 4, … (default 8). */
   pages?: number;
-  /** CPUs to record: online CPUs of this machine (default: every online CPU). */
+  /** CPUs to record: online CPUs of this machine, each given once (default: every online CPU). */
   cpus?: readonly number[];
 }
 
 const TWO32 = 0x100000000;
+
+/**
+ * Unread bytes of a ring as counts of bytes the kernel had written: the records from `newest`
+ * (the count just after the newest one was written) down to `oldest`.
+ */
+type Segment = readonly [newest: number, oldest: number];
 
 /** The events of an {@link OverwritablePerfBuffer}. */
 export interface OverwritablePerfBufferEvents {
@@ -45,11 +57,14 @@ export class OverwritablePerfBuffer
   implements Disposable
 {
   readonly #rings: CpuRing[] = this.perfRings;
-  readonly #mapFd: number;
+  // The reader's own duplicate of the map's fd (see holdPerfEventArray).
+  readonly #map: OwnedFd;
   readonly #dataSize: number;
   readonly #page = pageSize();
   // Per ring (by index): the bytes written by the kernel up to the previous read.
   readonly #read: number[] = [];
+  // Per ring (by index): what a callback that threw left unread of earlier reads, newest first.
+  readonly #unread: Segment[][] = [];
   #scratch = new Uint8Array(256);
   #closed = false;
   readonly #name: string;
@@ -60,15 +75,23 @@ export class OverwritablePerfBuffer
     const dataSize = perfDataSize(o.pages ?? 8, name);
     super(dataSize);
     this.#name = name;
-    this.#mapFd = map.fd;
     this.#dataSize = dataSize;
+    this.#map = holdPerfEventArray(map.fd);
     try {
-      openPerfRings(map.fd, name, { pages: o.pages ?? 8, cpus: o.cpus, overwritable: true }, this.#rings);
+      openPerfRings(
+        this.#map.fd,
+        name,
+        { pages: o.pages ?? 8, cpus: o.cpus, overwritable: true },
+        this.#rings,
+      );
     } catch (e) {
-      closePerfRings(this.#mapFd, this.#rings);
+      closePerfRings(this.#map, this.#rings);
       throw e;
     }
-    for (const r of this.#rings) this.#read.push(this.#written(r));
+    for (const r of this.#rings) {
+      this.#read.push(this.#written(r));
+      this.#unread.push([]);
+    }
   }
 
   /** Opens an overwritable per-CPU perf ring for `map` (a perf event array); the kernel writes to it at once. */
@@ -108,7 +131,9 @@ export class OverwritablePerfBuffer
   /**
    * Delivers the samples each CPU's ring holds that were written since the previous read, newest
    * first (CPU after CPU), to `cb`: each view valid only during its callback. Samples older than
-   * one ring size back were overwritten. @returns the number of samples.
+   * one ring size back were overwritten. When `cb` throws, the error is thrown on, and the samples
+   * it has not been given yet stay unread: the next read delivers them after the newer ones (those
+   * still there). @returns the number of samples.
    * @throws ReaderStateError unless paused (the kernel would write over the samples being read);
    *   CorruptRecordError for a record that cannot be right
    */
@@ -133,55 +158,95 @@ export class OverwritablePerfBuffer
 
   #consumeRing(i: number, cb: (record: Uint8Array, cpu: number) => void): number {
     const r = this.#rings[i]!;
-    const size = this.#dataSize;
-    const mask = size - 1;
-    const page = this.#page;
-    const view = r.view;
     const written = this.#written(r);
-    // The newest record starts at data_head; records from there on were written since the previous
-    // read, up to one ring size (beyond it, the oldest were overwritten by the newest).
-    const fresh = Math.min(written - this.#read[i]!, size);
+    // What is unread, newest first: what the kernel wrote since the previous read, then what a
+    // callback that threw left of earlier reads.
+    const unread: Segment[] = [[written, this.#read[i]!], ...this.#unread[i]!];
     this.#read[i] = written;
-    const start = -written;
+    this.#unread[i] = [];
     let n = 0;
-    let bytes = 0;
+    let k = 0;
     let at = 0;
+    let done = false;
     try {
-      while (at < fresh) {
-        const offset = page + ((start + at) & mask);
-        const type = view.getUint32(offset, HOST_LITTLE_ENDIAN);
-        const recordSize = view.getUint16(offset + 6, HOST_LITTLE_ENDIAN);
-        if (recordSize < 8 || recordSize % 8 !== 0)
-          throw new CorruptRecordError(this.#name, r.cpu, recordSize, `perf record of ${recordSize} bytes`);
-        // the oldest record, partly overwritten by the newest
-        if (at + recordSize > fresh) break;
-        const body = start + at + 8;
-        at += recordSize;
-        if (type === PerfRecord.SAMPLE) {
-          const len = view.getUint32(page + (body & mask), HOST_LITTLE_ENDIAN);
-          if (len > recordSize - 12)
-            throw new CorruptRecordError(
-              this.#name,
-              r.cpu,
-              recordSize,
-              `perf sample of ${len} bytes in a ${recordSize}-byte record`,
-            );
+      for (; k < unread.length && !this.#closed; k++) {
+        const [newest, oldest] = unread[k]!;
+        at = written - newest;
+        // Only the last ring size back is still there: beyond it the newest records overwrote
+        // the oldest.
+        const end = Math.min(written - oldest, this.#dataSize);
+        while (at < end) {
+          const recordSize = this.#recordSize(r, written, at);
+          // the oldest record, partly overwritten by the newest
+          if (at + recordSize > end) break;
+          const body = at + 8;
+          at += recordSize;
+          if (!this.#deliver(r, written, body, recordSize, cb)) continue;
           n++;
-          bytes += len;
-          cb(this.#sample(r, (body + 4) & mask, len), r.cpu);
           if (this.#closed) break;
-        } else if (type === PerfRecord.LOST) {
-          // struct { u64 id; u64 lost; }, u64-aligned: it does not wrap
-          const lost = Number(view.getBigUint64(page + ((body + 8) & mask), HOST_LITTLE_ENDIAN));
-          this.stats.discarded += lost;
-          this.emit('lost', lost, r.cpu);
         }
       }
+      done = true;
     } finally {
-      this.stats.records += n;
-      this.stats.bytes += bytes;
+      // A callback threw: what it did not get stays unread, for the next read.
+      if (!done && !this.#closed && k < unread.length) {
+        const [, oldest] = unread[k]!;
+        if (written - at > oldest) this.#unread[i]!.push([written - at, oldest]);
+        this.#unread[i]!.push(...unread.slice(k + 1));
+      }
     }
     return n;
+  }
+
+  /** The size of the record `at` bytes above the newest (data_head) in ring `r`, checked. */
+  #recordSize(r: CpuRing, written: number, at: number): number {
+    const recordSize = r.view.getUint16(
+      this.#page + ((at - written + 6) & (this.#dataSize - 1)),
+      HOST_LITTLE_ENDIAN,
+    );
+    if (recordSize < 8 || recordSize % 8 !== 0)
+      throw new CorruptRecordError(this.#name, r.cpu, recordSize, `perf record of ${recordSize} bytes`);
+    return recordSize;
+  }
+
+  /**
+   * Hands the record whose body is `body` bytes above the newest to `cb` when it is a sample
+   * (counted in `stats` first, as delivered even when `cb` throws; @returns true), or reports the
+   * samples a LOST record counts (@returns false).
+   */
+  #deliver(
+    r: CpuRing,
+    written: number,
+    body: number,
+    recordSize: number,
+    cb: (record: Uint8Array, cpu: number) => void,
+  ): boolean {
+    const mask = this.#dataSize - 1;
+    const page = this.#page;
+    const view = r.view;
+    const start = body - written;
+    const type = view.getUint32(page + ((start - 8) & mask), HOST_LITTLE_ENDIAN);
+    if (type === PerfRecord.SAMPLE) {
+      const len = view.getUint32(page + (start & mask), HOST_LITTLE_ENDIAN);
+      if (len > recordSize - 12)
+        throw new CorruptRecordError(
+          this.#name,
+          r.cpu,
+          recordSize,
+          `perf sample of ${len} bytes in a ${recordSize}-byte record`,
+        );
+      this.stats.records++;
+      this.stats.bytes += len;
+      cb(this.#sample(r, (start + 4) & mask, len), r.cpu);
+      return true;
+    }
+    if (type === PerfRecord.LOST) {
+      // struct { u64 id; u64 lost; }, u64-aligned: it does not wrap
+      const lost = Number(view.getBigUint64(page + ((start + 8) & mask), HOST_LITTLE_ENDIAN));
+      this.stats.discarded += lost;
+      this.emit('lost', lost, r.cpu);
+    }
+    return false;
   }
 
   /** A view of `len` bytes at data offset `start`, copied where they wrap the data area's end. */
@@ -205,7 +270,7 @@ export class OverwritablePerfBuffer
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    closePerfRings(this.#mapFd, this.#rings);
+    closePerfRings(this.#map, this.#rings);
     this.emit('close');
   }
 

@@ -1,5 +1,6 @@
 import {
   BpfArgumentError,
+  dupFd,
   MappedMemory,
   mapDeleteElem,
   mapUpdateElem,
@@ -56,7 +57,8 @@ export function perfDataSize(pages: number, name: string): number {
 /**
  * Opens a BPF_OUTPUT perf event per CPU, maps its ring and stores it in the perf event array
  * `mapFd` at key = CPU, pushing each to `rings` as it is opened (so that a caller can release what
- * was opened when a later CPU fails). @throws BpfArgumentError for a CPU that is not online.
+ * was opened when a later CPU fails). @throws BpfArgumentError for a CPU that is not online or
+ * is given twice.
  */
 export function openPerfRings(mapFd: number, name: string, o: PerfRingOptions, rings: CpuRing[]): void {
   const dataSize = perfDataSize(o.pages, name);
@@ -67,6 +69,13 @@ export function openPerfRings(mapFd: number, name: string, o: PerfRingOptions, r
       throw new BpfArgumentError(
         `cpus[${i}]`,
         `${describeValue(cpu)} for the ${name}: not an online CPU of this machine (online: ${online.join(', ')})`,
+      );
+    // A second event stored at the same key would replace the first's in the map: the first ring
+    // would get nothing.
+    if (cpus.indexOf(cpu) !== i)
+      throw new BpfArgumentError(
+        `cpus[${i}]`,
+        `${describeValue(cpu)} for the ${name}: CPU ${cpu} is given twice (cpus[${cpus.indexOf(cpu)}] too); each CPU has one ring`,
       );
   });
   for (const cpu of cpus) rings.push(openCpuRing(mapFd, cpu, dataSize, o));
@@ -126,17 +135,33 @@ function openCpuRing(mapFd: number, cpu: number, dataSize: number, o: PerfRingOp
   return ring;
 }
 
-/** Removes each ring's event from the perf event array `mapFd`, unmaps and closes it; empties `rings`. */
-export function closePerfRings(mapFd: number, rings: CpuRing[]): void {
+/**
+ * A reader's own duplicate of the perf event array's fd `fd`, through which its events are
+ * stored and removed: the caller may close the map first, and the number of its fd may name
+ * another map by the time the reader closes.
+ */
+export function holdPerfEventArray(fd: number): OwnedFd {
+  return new OwnedFd(dupFd(fd), 'perf event array fd');
+}
+
+/**
+ * Removes each ring's event from the perf event array `map` (see {@link holdPerfEventArray}),
+ * unmaps and closes it, empties `rings`, then closes `map`.
+ */
+export function closePerfRings(map: OwnedFd, rings: CpuRing[]): void {
   const key = new Uint8Array(4);
-  for (const r of rings.splice(0)) {
-    new DataView(key.buffer).setUint32(0, r.cpu, HOST_LITTLE_ENDIAN);
-    try {
-      mapDeleteElem(mapFd, key);
-    } catch {
-      // the map may be closed already, which releases the entry too
+  try {
+    for (const r of rings.splice(0)) {
+      new DataView(key.buffer).setUint32(0, r.cpu, HOST_LITTLE_ENDIAN);
+      try {
+        mapDeleteElem(map.fd, key);
+      } catch {
+        // an entry gone already (another reader's event stored at that CPU since)
+      }
+      r.mem.close();
+      r.fd.close();
     }
-    r.mem.close();
-    r.fd.close();
+  } finally {
+    map.close();
   }
 }

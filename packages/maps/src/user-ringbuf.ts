@@ -23,6 +23,14 @@ export interface UserRecord {
   discard(): void;
 }
 
+/**
+ * The largest sample a program can drain: `bpf_user_ringbuf_drain` hands each sample to its
+ * callback as a `bpf_dynptr`, whose size is at most `DYNPTR_MAX_SIZE`, 2^24 - 1 (include/linux/bpf.h);
+ * a larger one fails the drain with E2BIG and stays at the ring's head (kernel/bpf/ringbuf.c,
+ * `__bpf_user_ringbuf_peek`).
+ */
+const DYNPTR_MAX_SIZE = 2 ** 24 - 1;
+
 /** Options of {@link UserRingBuffer.reserveAsync}. */
 export interface ReserveOptions {
   /**
@@ -109,7 +117,8 @@ export class UserRingBuffer implements Disposable {
 
   /**
    * Reserves `size` bytes. @returns undefined when the ring is full now (the program has
-   * not drained yet). @throws BpfArgumentError when `size` can never fit.
+   * not drained yet). @throws BpfArgumentError when `size` can never fit, or is more than a
+   * program can drain (2^24 - 1 bytes, the most a `bpf_dynptr` holds).
    */
   reserve(size: number): UserRecord | undefined {
     const total = this.#checkReserve(size);
@@ -124,6 +133,11 @@ export class UserRingBuffer implements Disposable {
       throw new BpfArgumentError(
         'size',
         `${size} for the ${this.#name}: a sample size is a positive integer`,
+      );
+    if (size > DYNPTR_MAX_SIZE)
+      throw new BpfArgumentError(
+        'size',
+        `a ${size}-byte sample for the ${this.#name}: a program drains a sample through a bpf_dynptr, which holds at most ${DYNPTR_MAX_SIZE} bytes; the kernel would refuse it (E2BIG) at the head of the ring, and every later drain with it`,
       );
     const total = recordSpan(size);
     if (total > this.size)

@@ -33,6 +33,7 @@ import {
   MapType,
   MapTypeError,
   NotAMapError,
+  OverwritablePerfBuffer,
   PerCpuArrayMap,
   PerfBuffer,
   PerfEventArray,
@@ -370,6 +371,16 @@ describeKernel('map mistakes (error catalog)', () => {
       error: BpfArgumentError,
       names: ['cpus[1]', '9999', "perf_event_array map 'perf'", 'not an online CPU', 'online: 0'],
     },
+    // a second event for one CPU would replace the first's slot in the map: the first gets nothing
+    ...(['PerfBuffer', 'OverwritablePerfBuffer'] as const).map((reader) => ({
+      what: `${reader}.open of a CPU given twice`,
+      act: () => {
+        using events = PerfEventArray.create({ name: 'perf' });
+        (reader === 'PerfBuffer' ? PerfBuffer : OverwritablePerfBuffer).open(events, { cpus: [0, 0] });
+      },
+      error: BpfArgumentError,
+      names: ['cpus[1]', "perf_event_array map 'perf'", 'given twice'],
+    })),
     {
       what: 'UserRingBuffer.open on an array',
       act: () => {

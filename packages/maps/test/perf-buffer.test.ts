@@ -3,7 +3,14 @@ import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
 import { ReadableWatch } from '@ts-ebpf/syscall';
 import { describeKernel } from '@ts-ebpf/test-utils';
 import { afterAll, expect, it } from 'vitest';
-import { defaultPoller, PerfBuffer, type Poller, type PollSource } from '../src/index.js';
+import {
+  defaultPoller,
+  OverwritablePerfBuffer,
+  PerfBuffer,
+  PerfEventArray,
+  type Poller,
+  type PollSource,
+} from '../src/index.js';
 import { perfWithProducer, run, runLater } from './programs.js';
 
 afterAll(() => expect(defaultPoller().size).toBe(0));
@@ -264,5 +271,23 @@ describeKernel('PerfBuffer reader', () => {
       await new Promise((r) => server.close(r));
       await waiting.return?.();
     }
+  });
+
+  // The kernel hands out the lowest free fd: a map made after another was closed takes its number.
+  it.each([
+    ['PerfBuffer', PerfBuffer],
+    ['OverwritablePerfBuffer', OverwritablePerfBuffer],
+  ] as const)("%s closed after its map leaves alone the map that took the map's fd number", (_, Reader) => {
+    const first = PerfEventArray.create();
+    const firstFd = first.fd;
+    const stale = Reader.open(first, { pages: 1 });
+    first.close();
+    using p = perfWithProducer(16);
+    expect(p.map.fd).toBe(firstFd);
+    using reader = PerfBuffer.open(p.map, { pages: 1 });
+    stale.close();
+    run(p.prog, 5);
+    expect(p.cnt.get(0)).toEqual({ seq: 5n, drops: 0n });
+    expect(reader.read()).toHaveLength(5);
   });
 });

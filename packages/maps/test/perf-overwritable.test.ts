@@ -58,6 +58,46 @@ describeKernel('OverwritablePerfBuffer', () => {
     expect(seen).toEqual(range(99, 100 - Math.floor(4096 / 56)));
   });
 
+  it('keeps the samples a throwing callback did not get for the next read', () => {
+    using p = perfWithProducer(16);
+    using perf = OverwritablePerfBuffer.open(p.map, { pages: 1 });
+    const stop = new Error('stop');
+    run(p.prog, 10);
+    perf.pause();
+    const seen: number[] = [];
+    expect(() =>
+      perf.consume((rec) => {
+        seen.push(checkSample(rec, 16));
+        if (seen.length === 3) throw stop;
+      }),
+    ).toThrow(stop);
+    expect(seen).toEqual([9, 8, 7]);
+    // the older ones, not delivered yet, come with the next read
+    expect(perf.read().map((r) => checkSample(r, 16))).toEqual(range(6, 0));
+    expect(perf.read()).toEqual([]);
+    // and after more samples, behind the newer ones (the thread may have moved: compared as a set)
+    expect(() =>
+      perf.consume(() => {
+        throw stop;
+      }),
+    ).not.toThrow();
+    perf.resume();
+    run(p.prog, 10);
+    perf.pause();
+    let n = 0;
+    expect(() =>
+      perf.consume(() => {
+        if (++n === 4) throw stop;
+      }),
+    ).toThrow(stop);
+    perf.resume();
+    run(p.prog, 5);
+    perf.pause();
+    const rest = perf.read().map((r) => checkSample(r, 16));
+    expect(rest.sort((a, b) => b - a)).toEqual([...range(24, 20), ...range(15, 10)]);
+    expect(perf.stats.records).toBe(10 + 10 + 5);
+  });
+
   it('refuses to read unless paused, and counts samples output while paused as lost', async () => {
     using p = perfWithProducer(16);
     using perf = OverwritablePerfBuffer.open(p.map, { pages: 1 });

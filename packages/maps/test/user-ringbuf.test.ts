@@ -53,4 +53,24 @@ describeKernel('UserRingBuffer producer', () => {
     urb.close();
     expect(() => urb.reserve(8)).toThrow(/closed/);
   });
+
+  it('refuses a sample larger than a program can drain (a bpf_dynptr holds 2^24 - 1 bytes)', async () => {
+    using map = UserRingBufMap.create({ maxEntries: 2 ** 25 });
+    using cnt = counters();
+    const prog = loadUserRingDrainer(map.fd, cnt.fd);
+    try {
+      using urb = UserRingBuffer.open(map);
+      // the kernel would fail every drain with E2BIG from then on: refused before it is queued
+      expect(() => urb.reserve(2 ** 24)).toThrow(BpfArgumentError);
+      expect(() => urb.reserve(2 ** 24)).toThrow(/bpf_dynptr, which holds at most 16777215 bytes/);
+      await expect(urb.reserveAsync(2 ** 24)).rejects.toThrow(BpfArgumentError);
+      expect(urb.available).toBe(2 ** 25);
+      // the largest one drains
+      expect(urb.write(new Uint8Array(2 ** 24 - 1))).toBe(true);
+      expect(runSyscall(prog)).toBe(1);
+      expect(urb.available).toBe(2 ** 25);
+    } finally {
+      close(prog);
+    }
+  });
 });

@@ -1,6 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync, realpathSync } from 'node:fs';
-import { basename, dirname } from 'node:path';
+import { copyFileSync, mkdirSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { BpfProgType } from '@ts-ebpf/syscall';
 import { describeKernel, thrownBy } from '@ts-ebpf/test-utils';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -56,6 +56,23 @@ describe('resolveUprobePath', () => {
     expect(readFileSync('/proc/self/maps', 'utf8')).toContain(mapped);
   });
 
+  it('finds a mapped file removed since through its mapping (/proc/<pid>/map_files)', async () => {
+    const copy = join(dirname(target.path), 'ts-ebpf-removed-target');
+    copyFileSync(target.path, copy);
+    const child = spawn(copy, ['1', 'wait'], { stdio: ['pipe', 'ignore', 'inherit'] });
+    try {
+      while (!readFileSync(`/proc/${child.pid}/maps`, 'utf8').includes(copy))
+        await new Promise((r) => setTimeout(r, 5));
+      rmSync(copy);
+      const found = resolveUprobePath(basename(copy), child.pid, where);
+      expect(found).toMatch(new RegExp(`^/proc/${child.pid}/map_files/[0-9a-f]+-[0-9a-f]+$`));
+      expect(statSync(found).ino).toBe(statSync(`/proc/${child.pid}/exe`).ino);
+    } finally {
+      child.kill();
+      rmSync(copy, { force: true });
+    }
+  });
+
   it('refuses a name it cannot find, naming where it looked', () => {
     process.env.PATH = '/nonexistent-a:/nonexistent-b';
     const e = thrownBy(() => resolveUprobePath('ts-ebpf-no-such-binary', undefined, where));
@@ -102,6 +119,43 @@ describeKernel('uprobes on a bare file name', () => {
       expect(c.value).toBe(3n);
     } finally {
       child.kill();
+    }
+  });
+
+  it('a uprobe with a pid finds the file the process maps in its own mount namespace, not the one at that path in ours', async () => {
+    // The child runs a copy of the target from a tmpfs mounted in a mount namespace of its own;
+    // here the same path holds another copy (another inode). /proc/<pid>/maps prints the path as
+    // the child's namespace names it.
+    const dir = join(dirname(target.path), 'other-namespace');
+    const name = 'ts-ebpf-ns-target';
+    mkdirSync(dir, { recursive: true });
+    copyFileSync(target.path, join(dir, name));
+    using c = new Counter();
+    using p = c.program(BpfProgType.KPROBE);
+    const child = spawn(
+      'unshare',
+      [
+        '--mount',
+        '--propagation',
+        'private',
+        'sh',
+        '-c',
+        `mount -t tmpfs none "${dir}" && cp "${target.path}" "${dir}/${name}" && exec "${dir}/${name}" 3 wait`,
+      ],
+      { stdio: ['pipe', 'ignore', 'inherit'] },
+    );
+    try {
+      while (!readFileSync(`/proc/${child.pid}/maps`, 'utf8').includes(`${dir}/${name}`))
+        await new Promise((r) => setTimeout(r, 5));
+      using link = attachUprobe(p, { path: name, symbol: 'ts_ebpf_named', pid: child.pid! });
+      expect(link.info()).toMatchObject({ event: 'uprobe' });
+      const done = new Promise((r) => child.on('close', r));
+      child.stdin.end('go');
+      expect(await done).toBe(0);
+      expect(c.value).toBe(3n);
+    } finally {
+      child.kill();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

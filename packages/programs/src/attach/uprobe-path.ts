@@ -37,8 +37,21 @@ const isFile = (path: string): boolean => {
 const namesLibrary = (file: string, name: string): boolean =>
   file === name || file.startsWith(`${name}.so`) || (file.startsWith(`${name}-`) && file.includes('.so'));
 
+/** A file mapped into a process: its path as `/proc/<pid>/maps` prints it, and where it is mapped. */
+interface MappedFile {
+  /** The path, without the ` (deleted)` the kernel appends for a file removed since. */
+  readonly path: string;
+  /** The first mapping's address range (`start-end`, hex), its name under `/proc/<pid>/map_files`. */
+  readonly range: string;
+  /** The device (`major:minor`, hex) and inode of the mapped file. */
+  readonly dev: string;
+  readonly inode: number;
+}
+
+const DELETED = ' (deleted)';
+
 /** The files mapped into process `pid` that `name` names (see {@link namesLibrary}). */
-function mappedFiles(pid: number, name: string, where: string): string[] {
+function mappedFiles(pid: number, name: string, where: string): MappedFile[] {
   let maps: string;
   try {
     maps = readFileSync(`/proc/${pid}/maps`, 'utf8');
@@ -47,13 +60,46 @@ function mappedFiles(pid: number, name: string, where: string): string[] {
       cause: e,
     });
   }
-  const found = new Set<string>();
+  const found = new Map<string, MappedFile>();
   for (const line of maps.split('\n')) {
     // address perms offset dev inode path: the path is the sixth field and may hold spaces
-    const path = line.split(/\s+/).slice(5).join(' ');
-    if (path.startsWith('/') && namesLibrary(basename(path), name)) found.add(path);
+    const [range, , , dev, inode, ...rest] = line.split(/\s+/);
+    const shown = rest.join(' ');
+    const path = shown.endsWith(DELETED) ? shown.slice(0, -DELETED.length) : shown;
+    if (path.startsWith('/') && namesLibrary(basename(path), name) && !found.has(path))
+      found.set(path, { path, range: range!, dev: dev!, inode: Number(inode) });
   }
-  return [...found];
+  return [...found.values()];
+}
+
+/** `st_dev` of a `major:minor` device as /proc/<pid>/maps prints it (hex), encoded as glibc's `makedev`. */
+function deviceNumber(dev: string): number {
+  const [major, minor] = dev.split(':').map((part) => Number.parseInt(part, 16)) as [number, number];
+  return (
+    (major & 0xfff) * 0x100 +
+    (minor & 0xff) +
+    (minor - (minor & 0xff)) * 0x1000 +
+    (major - (major & 0xfff)) * 0x100000000
+  );
+}
+
+/**
+ * The path of mapped file `f` of process `pid` as this process can open it. /proc/<pid>/maps
+ * prints a path as seen from this process's root (fs/d_path.c, `d_path`), but a file of another
+ * mount namespace that this one cannot reach is printed as that namespace names it, and the same
+ * path here may be another file (or none): the path is used as it is only when it is the very
+ * file mapped (same device and inode); otherwise the mapping's `/proc/<pid>/map_files/<range>`
+ * link, which leads to the mapped file whatever namespace it is in (opening it takes
+ * CAP_SYS_ADMIN or CAP_CHECKPOINT_RESTORE, as a uprobe does in practice).
+ */
+function openablePath(pid: number, f: MappedFile): string {
+  try {
+    const st = statSync(f.path);
+    if (st.ino === f.inode && st.dev === deviceNumber(f.dev)) return f.path;
+  } catch {
+    // not there in this mount namespace (or removed since): the mapping's link leads to it
+  }
+  return `/proc/${pid}/map_files/${f.range}`;
 }
 
 /**
@@ -61,7 +107,9 @@ function mappedFiles(pid: number, name: string, where: string): string[] {
  * looked up as libbpf's uprobe attach does, and then some:
  * - with a `pid`, among the files mapped into that process (`/proc/<pid>/maps`): the file whose
  *   name is `name`, `name.so…` or `name-<version>.so…` (`libc` finds `libc.so.6`), so the
- *   library that process really uses, also in another mount namespace's view;
+ *   library that process really uses: its path when that is the mapped file here too, else (a
+ *   process of another mount namespace, a file removed since) `/proc/<pid>/map_files/<range>`,
+ *   a link to the mapped file;
  * - a name with `.so` in it, in `LD_LIBRARY_PATH`, then /lib64, /usr/lib64, the multiarch
  *   directories (/lib/x86_64-linux-gnu …), /lib and /usr/lib;
  * - any other name, in the directories of `PATH` (an executable).
@@ -74,12 +122,12 @@ export function resolveUprobePath(path: string, pid: number | undefined, where: 
   if (path === '') throw new AttachError(where, 'the uprobe path is empty');
   if (pid !== undefined && pid >= 0) {
     const mapped = mappedFiles(pid, path, where);
-    if (mapped.length === 1) return mapped[0]!;
+    if (mapped.length === 1) return openablePath(pid, mapped[0]!);
     throw new AttachError(
       where,
       mapped.length === 0
         ? `process ${pid} maps no file named '${path}' (/proc/${pid}/maps); give the file's full path`
-        : `process ${pid} maps ${mapped.length} files that '${path}' names (${mapped.join(', ')}); give one's full path`,
+        : `process ${pid} maps ${mapped.length} files that '${path}' names (${mapped.map((f) => f.path).join(', ')}); give one's full path`,
     );
   }
   const dirs = path.includes('.so') ? libraryDirs() : (process.env.PATH ?? '').split(':').filter(Boolean);

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Btf } from '@ts-ebpf/btf';
-import { describeKernel } from '@ts-ebpf/test-utils';
+import { bpffsTestDir, describeKernel } from '@ts-ebpf/test-utils';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
   buildKconfig,
@@ -82,10 +82,12 @@ it('loadCollectionSpec, object BTF fix-up and kconfig give the same results for 
 
 describeKernel('loadCollection and byte forms', () => {
   it('loads every corpus object from each byte form into the same programs, leaving the input alone', () => {
+    // maps the corpus pins by name go here, not to bpffs' root
+    const pinRoot = bpffsTestDir('ts-ebpf-byte-forms');
     for (const [name, path] of paths) {
       const loaded = Object.entries(forms(path)).map(([form, bytes]) => {
         const before = hex(bytes);
-        using c = loadCollection(bytes);
+        using c = loadCollection(bytes, { pinRoot });
         expect(unchanged(bytes, before), `${name} as ${form} was written to`).toBe(true);
         return {
           form,

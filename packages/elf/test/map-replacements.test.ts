@@ -121,7 +121,11 @@ describeKernel('map replacements (cilium MapReplacements, libbpf bpf_map__reuse_
     ).toThrow(/maxEntries 16 \(object: 4\)/);
     const spec = loadCollectionSpec(bytes);
     spec.adjust.map('shared').setMaxEntries(16);
-    using c = loadCollection(spec, { mapReplacements: { shared: bigger }, programs: ['write_shared'] });
+    using c = loadCollection(spec, {
+      mapReplacements: { shared: bigger },
+      programs: ['write_shared'],
+      pinRoot: freshRoot(),
+    });
     expect(c.map('shared').info().id).toBe(bigger.info().id);
   });
 

@@ -1,4 +1,4 @@
-import { BpfProgLoadFlag, BpfProgType } from '@ts-ebpf/syscall';
+import { BpfProgLoadFlag, BpfProgType, isVerifierLogLevel } from '@ts-ebpf/syscall';
 import { attachTypeName, progTypeName, SECTION_DEFS, UnknownNameError } from '@ts-ebpf/uapi';
 import type { ProgramSpec } from './collection-spec.js';
 import { SpecEditError } from './errors.js';
@@ -40,8 +40,6 @@ const XDP_FLAGS = BpfProgLoadFlag.XDP_HAS_FRAGS | BpfProgLoadFlag.XDP_DEV_BOUND_
 const SLEEPABLE_TYPES: ReadonlySet<number> = new Set(
   SECTION_DEFS.filter((def) => def.sleepable).map((def) => def.progType),
 );
-/** The verifier log levels the kernel takes: `BPF_LOG_LEVEL1` (1), `LEVEL2` (2), `STATS` (4), `FIXED` (8). */
-const LOG_LEVEL_MASK = 0xf;
 
 /** The `BPF_F_*` flags a program is loaded with: those set by `setFlags`, else those its section gives. */
 export function programFlags(prog: ProgramSpec): number {
@@ -144,7 +142,7 @@ export function checkProgramDefinition(prog: ProgramSpec): void {
 
 /** @throws SpecEditError naming the program for a verifier log level the kernel refuses */
 function checkLogLevel(program: string, level: number): void {
-  if (!Number.isInteger(level) || level < 0 || (level & ~LOG_LEVEL_MASK) !== 0)
+  if (!isVerifierLogLevel(level))
     throw definitionError(
       program,
       'logLevel',

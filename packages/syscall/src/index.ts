@@ -253,3 +253,4 @@ export {
 } from './system.js';
 export { type ProgTestRunAttr, type ProgTestRunResult, progTestRun } from './test-run.js';
 export { checkObjectName, isObjectName } from './validate.js';
+export { checkLogLevel, isVerifierLogLevel, VerifierLogLevel } from './verifier-log-level.js';

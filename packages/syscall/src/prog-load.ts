@@ -25,6 +25,7 @@ import {
   checkObjectName,
   checkU32,
 } from './validate.js';
+import { checkLogLevel } from './verifier-log-level.js';
 
 /** Options of BPF_PROG_LOAD. */
 export interface ProgLoadAttr {
@@ -34,7 +35,7 @@ export interface ProgLoadAttr {
   insns: Uint8Array;
   /** License string; GPL-only helpers need a GPL-compatible one. Default `'GPL'`. */
   license?: string;
-  /** 0 (no log), 1, 2 (verbose) or 4 (statistics), or a combination. */
+  /** 0 (no log), or {@link VerifierLogLevel} bits: 1, 2 (verbose), 4 (statistics), 8 (keep the log's start). */
   logLevel?: number;
   /** Buffer the verifier writes its log into. */
   logBuf?: Uint8Array;
@@ -249,7 +250,7 @@ function fillProgLoad(a: Attr, o: ProgLoadAttr, logBuf: Uint8Array | undefined):
     .u32(PROG_LOAD.insn_cnt, o.insns.byteLength / 8)
     .input(PROG_LOAD.insns, o.insns)
     .inputString(PROG_LOAD.license, license);
-  if (o.logLevel != null) a.u32(PROG_LOAD.log_level, checkU32(o.logLevel, 'logLevel'));
+  if (o.logLevel != null) a.u32(PROG_LOAD.log_level, checkLogLevel(o.logLevel));
   if (logBuf) a.u32(PROG_LOAD.log_size, logBuf.byteLength).ptr(PROG_LOAD.log_buf, logBuf);
   if (o.kernVersion != null) a.u32(PROG_LOAD.kern_version, checkU32(o.kernVersion, 'kernVersion'));
   if (o.progFlags != null) a.u32(PROG_LOAD.prog_flags, checkU32(o.progFlags, 'progFlags'));
@@ -381,7 +382,7 @@ export function btfLoad(o: BtfLoadAttr): number {
     .ptr(BTF_LOAD.btf_log_buf, logBuf ?? null)
     .u32(BTF_LOAD.btf_size, o.btf.byteLength)
     .u32(BTF_LOAD.btf_log_size, logBuf?.byteLength ?? 0)
-    .u32(BTF_LOAD.btf_log_level, checkU32(logBuf ? (o.logLevel ?? 1) : 0, 'logLevel'))
+    .u32(BTF_LOAD.btf_log_level, checkLogLevel(logBuf ? (o.logLevel ?? 1) : 0))
     .u32(BTF_LOAD.btf_flags, checkU32(o.btfFlags ?? 0, 'btfFlags'))
     .u32(BTF_LOAD.btf_token_fd, o.btfTokenFd === undefined ? 0 : checkFd(o.btfTokenFd, 'btfTokenFd'));
   const fd = bpfTry(

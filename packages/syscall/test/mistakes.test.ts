@@ -11,6 +11,7 @@ import {
   BpfSyscallError,
   BufferSizeError,
   bpfSyscall,
+  btfLoad,
   close,
   ensureBpffs,
   InvalidArgumentError,
@@ -216,6 +217,19 @@ describeKernel('@ts-ebpf/syscall error catalog', () => {
       act: () => progLoad({ progType: BpfProgType.SOCKET_FILTER, insns: new Uint8Array(12) }),
       error: BpfArgumentError,
       names: ['BPF_PROG_LOAD', 'insns', '12 bytes', '8-byte instructions'],
+    },
+    {
+      what: 'a verifier log level with a bit the kernel does not take (it answers a bare EINVAL)',
+      act: () =>
+        progLoad({ progType: BpfProgType.SOCKET_FILTER, insns: hostCode(bpf`r0 = 0; exit`), logLevel: 16 }),
+      error: BpfArgumentError,
+      names: ['logLevel', '16 is no verifier log level', 'BPF_LOG_FIXED (8)'],
+    },
+    {
+      what: 'a BTF log level with a bit the kernel does not take',
+      act: () => btfLoad({ btf: new Uint8Array(24), logLevel: 99 }),
+      error: BpfArgumentError,
+      names: ['logLevel', '99 is no verifier log level'],
     },
     {
       what: 'no instructions at all',

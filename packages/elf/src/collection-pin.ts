@@ -3,18 +3,19 @@
  * `<dir>/<name>`, all or nothing (libbpf's `bpf_object__pin_maps`, `bpf_object__pin_programs`
  * and their unpin counterparts).
  */
-import { readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   close,
+  describeFdTarget,
+  fdTarget,
   getPinned,
-  objGetInfoByFd,
+  mapInfo,
   type PinPlace,
   pinObject,
   pinPlace,
+  progInfo,
   unpin,
 } from '@ts-ebpf/syscall';
-import { HOST_BYTE_ORDER } from '@ts-ebpf/uapi';
 import { undoPins } from './create-maps.js';
 import { CollectionPinError } from './errors.js';
 
@@ -28,10 +29,10 @@ export interface Pinnable {
 
 /** The longest name of a directory entry (`NAME_MAX`). */
 const NAME_MAX = 255;
-/** `/proc/self/fd/<fd>` of a BPF map or program points at this anonymous inode. */
-const ANON_INODE: Readonly<Record<Pinnable['kind'], string>> = {
-  map: 'anon_inode:bpf-map',
-  program: 'anon_inode:bpf-prog',
+/** The kernel id of the object of each kind behind an fd. */
+const KERNEL_ID: Readonly<Record<Pinnable['kind'], (fd: number) => number>> = {
+  map: (fd) => mapInfo(fd).id,
+  program: (fd) => progInfo(fd).id,
 };
 
 /**
@@ -68,13 +69,6 @@ function pinPaths(objects: readonly Pinnable[], dir: string): string[] {
   return [...byPath.keys()];
 }
 
-/** The kernel id of the BPF object behind `fd` (`bpf_map_info` and `bpf_prog_info` both start `type, id`). */
-function kernelId(fd: number): number {
-  const info = new Uint8Array(8);
-  objGetInfoByFd(fd, info);
-  return new DataView(info.buffer).getUint32(4, HOST_BYTE_ORDER === 'little');
-}
-
 /** Whether the pin at `path` holds the very object `o` (of its kind, with its kernel id). */
 function holds(path: string, o: Pinnable): boolean {
   let fd: number;
@@ -84,9 +78,9 @@ function holds(path: string, o: Pinnable): boolean {
     return false; // not a pin at all (a directory, or a file of another filesystem)
   }
   try {
-    return (
-      readlinkSync(`/proc/self/fd/${fd}`) === ANON_INODE[o.kind] && kernelId(fd) === kernelId(o.target.fd)
-    );
+    const target = fdTarget(fd);
+    const id = KERNEL_ID[o.kind];
+    return target !== undefined && describeFdTarget(target) === o.kind && id(fd) === id(o.target.fd);
   } finally {
     close(fd);
   }

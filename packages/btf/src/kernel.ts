@@ -5,6 +5,7 @@
  * `@ts-ebpf/btf`, stays pure: parsing, building, dumping and BTF.ext need no kernel.
  * @packageDocumentation
  */
+export { readBtfObject } from './btf-object-data.js';
 export { btfObjectIds, loadedBtfObjects } from './btf-objects.js';
 export { KERNEL_BTF_DIR, kernelBtf, loadKernelBtf } from './kernel-btf.js';
 export { type BtfLoadOptions, LoadedBtf, loadBtf, loadBtf as load } from './load.js';

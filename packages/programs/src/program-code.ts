@@ -5,6 +5,7 @@
  * func_info and line_info records of its BTF, decoded.
  */
 import type { Btf } from '@ts-ebpf/btf';
+import { readBtfObject } from '@ts-ebpf/btf/kernel';
 import {
   btfGetFdById,
   type InfoBufferField,
@@ -22,7 +23,6 @@ import {
   type FuncInfo,
   LINE_INFO_SIZE,
   type LineInfo,
-  readProgramBtf,
 } from './source-location.js';
 
 /** One JIT-compiled function of a program: the main program, or a subprogram. */
@@ -162,7 +162,7 @@ export function loadedProgramBtf(fd: number): Btf | undefined {
   const { btfId } = progInfo(fd);
   if (btfId === 0) return undefined;
   using btf = new OwnedFd(btfGetFdById(btfId), `BTF object id ${btfId}`);
-  return readProgramBtf(btf.fd);
+  return readBtfObject(btf.fd);
 }
 
 /**

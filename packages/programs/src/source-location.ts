@@ -1,6 +1,7 @@
-import { Btf } from '@ts-ebpf/btf';
-import { btfInfo, infoBuffer, type ProgLoadAttr } from '@ts-ebpf/syscall';
-import { HOST_BYTE_ORDER, HOST_LITTLE_ENDIAN } from '@ts-ebpf/uapi';
+import type { Btf } from '@ts-ebpf/btf';
+import { readBtfObject } from '@ts-ebpf/btf/kernel';
+import type { ProgLoadAttr } from '@ts-ebpf/syscall';
+import { HOST_LITTLE_ENDIAN } from '@ts-ebpf/uapi';
 
 /**
  * The C source of an instruction, from the `bpf_line_info` record the load gave for it (or the
@@ -112,17 +113,6 @@ function lastAtOrBefore<T extends { readonly instruction: number }>(
 }
 
 /**
- * A program BTF read back from the kernel (the BTF object `fd`): the string table and the
- * `FUNC` types its func_info and line_info records name, as the kernel holds them.
- * @throws BpfSyscallError when the kernel refuses to copy it out
- */
-export function readProgramBtf(fd: number): Btf {
-  const bytes = new Uint8Array(btfInfo(fd).btfSize);
-  infoBuffer(fd, 'btfData', bytes);
-  return Btf.parse(bytes, { byteOrder: HOST_BYTE_ORDER });
-}
-
-/**
  * The function and C source line that the func_info and line_info of a load give for the
  * instruction in slot `slot`: the nearest record at or before it. Empty when the load gave no
  * program BTF or records, or none lies at or before the slot. Called once the kernel has accepted
@@ -132,7 +122,7 @@ export function readProgramBtf(fd: number): Btf {
 export function extInfoLocation(attr: ProgLoadAttr, slot: number): ExtInfoLocation {
   const { progBtfFd, funcInfo, lineInfo } = attr;
   if (progBtfFd === undefined || (!funcInfo?.byteLength && !lineInfo?.byteLength)) return {};
-  const btf = readProgramBtf(progBtfFd);
+  const btf = readBtfObject(progBtfFd);
   const f =
     funcInfo && lastAtOrBefore(decodeFuncInfo(funcInfo, attr.funcInfoRecSize ?? FUNC_INFO_SIZE, btf), slot);
   const l =

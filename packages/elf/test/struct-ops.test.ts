@@ -4,7 +4,7 @@ import { kernelBtf } from '@ts-ebpf/btf/kernel';
 import { BpfMap, StructOpsMap, StructOpsTypeError, structOpsValueType } from '@ts-ebpf/maps';
 import { StructOps, StructOpsLink, structOpsValue } from '@ts-ebpf/programs';
 import { BpfProgType, Errno } from '@ts-ebpf/syscall';
-import { bpffsTestDir, catalog, describeKernel } from '@ts-ebpf/test-utils';
+import { bpffsTestDir, catalog, describeKernel, LoopbackNetns } from '@ts-ebpf/test-utils';
 import { HOST_LITTLE_ENDIAN } from '@ts-ebpf/uapi';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
@@ -15,7 +15,7 @@ import {
   NameNotFoundError,
 } from '../src/index.js';
 import { CorpusBuild } from './corpus/build.js';
-import { sendWithCongestionControl, TestNetns } from './tcp-in-netns.js';
+import { sendWithCongestionControl } from './tcp-in-netns.js';
 
 /** Indexes of the `calls` map (struct-ops.bpf.c). */
 const CALL = { init: 0, ssthresh: 1, congAvoid: 2, undoCwnd: 3, state: 4, cwndEvent: 5 } as const;
@@ -160,7 +160,7 @@ describeKernel('elf: struct_ops objects (a TCP congestion control in C)', () => 
     ['.struct_ops (map update)', () => legacyObject, LEGACY_CC],
   ] as const) {
     it(`${mode}: registered by attach(), selected with setsockopt in a test netns, callbacks counted, unregistered on close`, async () => {
-      using ns = new TestNetns('so');
+      using ns = new LoopbackNetns('so');
       {
         using c = loadCollection(object());
         const ops = c.structOps.get('tsebpf_cc')!;
@@ -193,7 +193,7 @@ describeKernel('elf: struct_ops objects (a TCP congestion control in C)', () => 
   }
 
   it('registers through StructOps with the programs of the object, replaces through the link, unregisters on close', async () => {
-    using ns = new TestNetns('sp');
+    using ns = new LoopbackNetns('sp');
     using c = loadCollection(linkObject);
     const p = (n: string) => c.program(n);
     const full = {

@@ -1,4 +1,3 @@
-import { execFileSync, spawnSync } from 'node:child_process';
 import { createServer, Socket } from 'node:net';
 import { inNetns } from '@ts-ebpf/programs';
 import {
@@ -18,23 +17,6 @@ const SOCK_CLOEXEC = 0o2000000;
 const IPPROTO_TCP = 6;
 /** `TCP_CONGESTION` (linux/tcp.h). */
 export const TCP_CONGESTION = 13;
-
-/** A network namespace of this test file's own (`ip netns add`), with loopback up. */
-export class TestNetns implements Disposable {
-  readonly name: string;
-  readonly path: string;
-
-  constructor(tag: string) {
-    this.name = `tsebpf-${tag}${process.pid % 100000}`;
-    this.path = `/run/netns/${this.name}`;
-    execFileSync('ip', ['netns', 'add', this.name]);
-    execFileSync('ip', ['-n', this.name, 'link', 'set', 'lo', 'up']);
-  }
-
-  [Symbol.dispose](): void {
-    spawnSync('ip', ['netns', 'del', this.name], { stdio: 'ignore' });
-  }
-}
 
 /** The congestion control a TCP socket uses (`getsockopt(TCP_CONGESTION)`). */
 export function congestionOf(fd: number): string {

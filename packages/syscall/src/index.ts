@@ -180,6 +180,13 @@ export {
 } from './info.js';
 export { IocDir, type IocLayout, ioc, iocLayout, ioctl, PerfIoctl } from './ioctl.js';
 export {
+  KALLSYMS_PATH,
+  KallsymsError,
+  type KernelSymbol,
+  KernelSymbolTable,
+  kernelSymbolExists,
+} from './kallsyms.js';
+export {
   type MapBatchAttr,
   type MapBatchResult,
   mapDeleteBatch,

@@ -234,6 +234,7 @@ export {
   perfEventOpen,
 } from './perf-event.js';
 export { type PinPlace, pinPlace, undoPin } from './pin-place.js';
+export { type ProbeCapability, ProbePermissionError } from './probe-permission.js';
 export {
   type BtfLoadAttr,
   btfLoad,

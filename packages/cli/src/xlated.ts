@@ -1,7 +1,7 @@
 import type { Btf } from '@ts-ebpf/btf';
 import { Class, type Instruction, JmpOp, LD_IMM64, PseudoCall } from '@ts-ebpf/dsl';
+import type { KernelSymbolTable } from '@ts-ebpf/syscall';
 import { findHelper } from '@ts-ebpf/uapi';
-import type { KernelSymbols } from './kallsyms.js';
 import { kernelSyntax } from './kernel-syntax.js';
 
 /** One translated instruction as `prog dump xlated` prints it. */
@@ -29,7 +29,7 @@ export interface XlatedAnnotations {
 /** What names the calls of translated code: read only when a call needs it. */
 export interface XlatedNames {
   /** The kernel's symbols (helpers, and JIT-compiled functions). */
-  readonly symbols: () => KernelSymbols;
+  readonly symbols: () => KernelSymbolTable;
   /**
    * The address of each JIT-compiled function of the program, by subprogram index (the
    * kernel's `jited_ksyms`); undefined when the program is not JIT-compiled or the kernel
@@ -111,7 +111,7 @@ function subprogramCall(insn: Instruction, names: XlatedNames): string {
   const pcRelative = `pc${insn.off < 0 ? '' : '+'}${insn.off}`;
   const address = names.functions()?.[insn.imm];
   if (address === undefined || address === 0n) return pcRelative;
-  const symbol = names.symbols().at(address);
+  const symbol = symbolStartingAt(names.symbols(), address);
   return `${pcRelative}#${symbol ?? `0x${address.toString(16)}`}`;
 }
 
@@ -123,8 +123,9 @@ function subprogramCall(insn: Instruction, names: XlatedNames): string {
  */
 function kfuncName({ imm, off }: Instruction, names: XlatedNames): string {
   const symbols = names.symbols();
-  if (symbols.callBase !== undefined) {
-    const name = symbols.at(symbols.callBase + BigInt(imm));
+  const base = callBase(symbols);
+  if (base !== undefined) {
+    const name = symbolStartingAt(symbols, base + BigInt(imm));
     if (name !== undefined) return `${name}#${imm}`;
   }
   // a kfunc of a module (off: its BTF's index in the fd array) has an id in the module's BTF
@@ -145,14 +146,33 @@ function kfuncName({ imm, off }: Instruction, names: XlatedNames): string {
  * (`bpf_tail_call#12`: a tail call is handed out with its id), any other by the kernel symbol at
  * `__bpf_call_base + imm`.
  */
-function helperName(imm: number, symbols: KernelSymbols): string {
+function helperName(imm: number, symbols: KernelSymbolTable): string {
   const helper = findHelper(imm);
   if (helper !== undefined) return `bpf_${helper.name}#${imm}`;
-  if (symbols.callBase === undefined)
+  const base = callBase(symbols);
+  if (base === undefined)
     return `${imm} (helper address unresolved: __bpf_call_base not in /proc/kallsyms for this process)`;
-  const name = symbols.at(symbols.callBase + BigInt(imm));
+  const name = symbolStartingAt(symbols, base + BigInt(imm));
   if (name !== undefined) return `${name}#${imm}`;
   return `${imm} (helper address unresolved: no kernel symbol at __bpf_call_base${imm < 0 ? '' : '+'}${imm})`;
+}
+
+const callBases = new WeakMap<KernelSymbolTable, bigint | undefined>();
+
+/**
+ * The address helper-call immediates of translated code are relative to (`__bpf_call_base`);
+ * undefined when the table hides its addresses or lacks it. Searched once per table.
+ */
+function callBase(symbols: KernelSymbolTable): bigint | undefined {
+  if (!callBases.has(symbols))
+    callBases.set(symbols, symbols.hidden ? undefined : symbols.addresses('__bpf_call_base')[0]);
+  return callBases.get(symbols);
+}
+
+/** The name of the kernel symbol starting exactly at `address` (a call target is a function's first byte). */
+function symbolStartingAt(symbols: KernelSymbolTable, address: bigint): string | undefined {
+  const symbol = symbols.symbolAt(address);
+  return symbol?.offset === 0n ? symbol.name : undefined;
 }
 
 /** `0x62`-style opcode. */

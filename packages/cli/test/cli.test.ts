@@ -170,6 +170,30 @@ describeKernel('ts-ebpf against the kernel', () => {
     expect((await cli(['features', '--verbose'])).code).toBe(2);
   });
 
+  it('features without CAP_BPF: says which probe could not run and why, exit 1 (not a report of EPERMs)', () => {
+    const bin = new URL('../src/bin.ts', import.meta.url).pathname;
+    const drop = '-bpf,-sys_admin,-perfmon';
+    const r = spawnSync(
+      'setpriv',
+      [
+        `--inh-caps=${drop}`,
+        `--bounding-set=${drop}`,
+        'npx',
+        'tsx',
+        '--conditions=@ts-ebpf/source',
+        bin,
+        'features',
+      ],
+      { encoding: 'utf8' },
+    );
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(
+      /^ts-ebpf: feature probe probeMapType\(HASH\) could not run: bpf\(BPF_MAP_CREATE\) was refused with EPERM and this process lacks CAP_BPF \(or CAP_SYS_ADMIN\)/,
+    );
+    expect(r.stderr).not.toContain('unexpected error');
+    expect(r.status).toBe(1);
+  });
+
   it('the real binary: exit codes, stderr, and no colour when not on a terminal', () => {
     const bin = new URL('../src/bin.ts', import.meta.url).pathname;
     const run = (...argv: string[]) =>

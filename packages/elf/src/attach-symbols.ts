@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { SymbolType } from '@ts-ebpf/elf-reader';
 import { ElfSymbols } from '@ts-ebpf/programs';
+import { KernelSymbolTable } from '@ts-ebpf/syscall';
 import type { ProgramSpec } from './collection-spec.js';
 import { SectionAttachError } from './errors.js';
-import { KernelSymbolTable } from './kallsyms.js';
 
 // Names section targets stand for: the kernel function behind a syscall, the functions a glob
 // pattern of a multi-probe section matches.

@@ -7,7 +7,15 @@ import { Btf, type BtfExt, btfExtLayout, parseBtfExt } from '@ts-ebpf/btf';
 import { kernelBtf, type LoadedBtf, loadBtf } from '@ts-ebpf/btf/kernel';
 import { SymbolBind, SymbolType } from '@ts-ebpf/elf-reader';
 import { Program, type ProgramLoadOptions, StructOps, VerifierError } from '@ts-ebpf/programs';
-import { BpfProgType, BpfSyscallError, checkThreads, kernelVersion, progBindMap } from '@ts-ebpf/syscall';
+import {
+  BpfProgType,
+  BpfSyscallError,
+  checkThreads,
+  KALLSYMS_PATH,
+  KernelSymbolTable,
+  kernelVersion,
+  progBindMap,
+} from '@ts-ebpf/syscall';
 import { HOST_BYTE_ORDER } from '@ts-ebpf/uapi';
 import type { BtfMapSpec } from './btf-maps.js';
 import { ByteArena } from './byte-arena.js';
@@ -31,7 +39,6 @@ import {
 } from './errors.js';
 import { ExtInfoSource } from './ext-info.js';
 import { swapInstructionOrder } from './instructions.js';
-import { KALLSYMS_PATH, KernelSymbolTable, typelessKsymAddress } from './kallsyms.js';
 import { buildKconfig, type KconfigData } from './kconfig.js';
 import { checkUncreatedMaps } from './map-autocreate.js';
 import { resolveMapReplacements } from './map-replacements.js';
@@ -129,7 +136,7 @@ class LoadTargets implements RelocationTargets {
     if (section === '.kconfig') return undefined;
     if (this.typeless.has(name)) {
       // One search of the table per symbol, however many instructions take its address.
-      if (!this.addresses.has(name)) this.addresses.set(name, typelessKsymAddress(this.kernel.symbols, name));
+      if (!this.addresses.has(name)) this.addresses.set(name, this.kernel.symbols.address(name));
       const address = this.addresses.get(name);
       return address === undefined ? undefined : { address };
     }

@@ -313,26 +313,6 @@ export class CollectionPinError extends EbpfError {
 }
 
 /**
- * `/proc/kallsyms` cannot give the address of a typeless kernel symbol (`extern const void
- * name __ksym;`): the file cannot be read, every address in it reads 0 because the kernel hides
- * its pointers from this process (`kernel.kptr_restrict`, `CAP_SYSLOG`), or the name has several
- * addresses (static symbols of one name in different files or modules). Names the symbol.
- */
-export class KallsymsError extends EbpfError {
-  /** The symbol whose address was asked for; undefined when the file itself could not be read. */
-  readonly symbol: string | undefined;
-  /**
-   * @param symbol - the symbol asked for, if any
-   * @param why - what is wrong
-   * @param options - `cause`: the error behind it
-   */
-  constructor(symbol: string | undefined, why: string, options?: { cause?: unknown }) {
-    super(symbol === undefined ? why : `kernel symbol '${symbol}' (typeless __ksym): ${why}`, options);
-    this.symbol = symbol;
-  }
-}
-
-/**
  * A kernel function (kfunc) or kernel variable a program declares with `__ksym` that the
  * running kernel's BTF lacks (or, for a typeless one, `extern const void name __ksym`, that
  * `/proc/kallsyms` does not name), and that is not `__weak` (a weak one resolves to 0, as in

@@ -21,8 +21,14 @@ export {
   SymbolBind,
   SymbolType,
 } from '@ts-ebpf/elf-reader';
-// The helper threads loadCollection's `threads` option verifies programs on (declared in @ts-ebpf/syscall).
-export { HelperThreadError, startHelperThreads, stopHelperThreads } from '@ts-ebpf/syscall';
+// The helper threads loadCollection's `threads` option verifies programs on, and the error of a
+// typeless `__ksym` whose address /proc/kallsyms cannot give (declared in @ts-ebpf/syscall).
+export {
+  HelperThreadError,
+  KallsymsError,
+  startHelperThreads,
+  stopHelperThreads,
+} from '@ts-ebpf/syscall';
 export { type AttachTargets, attachBySection } from './attach.js';
 export { type BtfMapSpec, type MapLoadSettings, Pinning, parseBtfMaps } from './btf-maps.js';
 export { Collection, type CollectionOptions } from './collection.js';
@@ -57,7 +63,6 @@ export {
   DataRelocationError,
   ElfError,
   ElfTargetError,
-  KallsymsError,
   KconfigError,
   KernelSymbolNotFoundError,
   MapCreateError,

@@ -7,7 +7,7 @@ import {
   progLoadParallelAsync,
 } from '@ts-ebpf/syscall';
 import { Errno } from '@ts-ebpf/uapi';
-import { type EncodedCode, locateSlot } from './instructions.js';
+import { type EncodedCode, type InstructionLocation, locateSlot } from './instructions.js';
 import { LoadInterruptedError } from './load-interrupted-error.js';
 import { extInfoLocation } from './source-location.js';
 import { parseVerifierLog, VerifierError } from './verifier-error.js';
@@ -200,12 +200,20 @@ function loadLoggedOrThrow(
     const { errorLine, slot } = parseVerifierLog(log);
     // Only statistics: refused before verification (permissions, attach target), not by the verifier.
     if (errorLine === '') throw e;
-    throw new VerifierError(
-      e.errno,
-      log,
-      slot === undefined ? undefined : { ...locateSlot(code, slot), ...extInfoLocation(attr, slot) },
-      attr.progName,
-      { cause: e },
-    );
+    let location: InstructionLocation | undefined;
+    let sourceLookupError: unknown;
+    if (slot !== undefined) {
+      location = locateSlot(code, slot);
+      // The C source is extra detail: its lookup failing must not replace the verifier's verdict.
+      try {
+        location = { ...location, ...extInfoLocation(attr, slot) };
+      } catch (lookup) {
+        sourceLookupError = lookup;
+      }
+    }
+    throw new VerifierError(e.errno, log, location, attr.progName, {
+      cause: e,
+      ...(sourceLookupError !== undefined && { sourceLookupError }),
+    });
   }
 }

@@ -1,8 +1,7 @@
-import { closeSync, openSync, readSync } from 'node:fs';
 import { BtfBuilder } from '@ts-ebpf/btf';
 import { loadBtf } from '@ts-ebpf/btf/kernel';
 import { assemble, bpf } from '@ts-ebpf/dsl';
-import { BpfAttachType, BpfProgType, BpfSyscallError } from '@ts-ebpf/syscall';
+import { BpfAttachType, BpfProgType, BpfSyscallError, kernelSymbolExists } from '@ts-ebpf/syscall';
 import { HOST_BYTE_ORDER, HOST_LITTLE_ENDIAN } from '@ts-ebpf/uapi';
 import { attachTracing } from './attach/tracing.js';
 import { Program } from './program.js';
@@ -135,7 +134,7 @@ let syscallWrapper: boolean | undefined;
  * this reads the kernel's symbol table (`/proc/kallsyms`) for that symbol instead, which
  * gives the same answer where kprobes exist and the right one where they do not. False on an
  * architecture libbpf knows no wrapper prefix for. Cached.
- * @throws Error from reading /proc/kallsyms (it is always there on Linux)
+ * @throws KallsymsError (from `@ts-ebpf/syscall`) when /proc/kallsyms cannot be read
  */
 export function syscallWrapperPresent(): boolean {
   if (syscallWrapper !== undefined) return syscallWrapper;
@@ -144,29 +143,6 @@ export function syscallWrapperPresent(): boolean {
     syscallWrapper = false;
     return false;
   }
-  syscallWrapper = kallsymsHas(`__${prefix}_sys_bpf`);
+  syscallWrapper = kernelSymbolExists(`__${prefix}_sys_bpf`);
   return syscallWrapper;
-}
-
-/**
- * Whether /proc/kallsyms names `symbol` (lines are `<address> <type> <name>[\t[module]]`).
- * Read in large chunks and stopped at the first hit: the kernel produces the file slowly in
- * small reads.
- */
-function kallsymsHas(symbol: string): boolean {
-  const fd = openSync('/proc/kallsyms', 'r');
-  try {
-    const chunk = Buffer.alloc(1 << 20);
-    const pattern = new RegExp(` ${symbol}(?:\t|\n)`);
-    let carry = '';
-    for (;;) {
-      const n = readSync(fd, chunk, 0, chunk.byteLength, null);
-      if (n <= 0) return false;
-      const text = carry + chunk.toString('latin1', 0, n);
-      if (pattern.test(text)) return true;
-      carry = text.slice(-(symbol.length + 2));
-    }
-  } finally {
-    closeSync(fd);
-  }
 }

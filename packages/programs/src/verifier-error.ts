@@ -109,6 +109,10 @@ export function verifierHint(errorLine: string, log: string): string | undefined
  * index and nearest label; when the load gave func_info and line_info, as for a program of a
  * clang object, the function and the C source line) and a hint for common failures.
  * It is a {@link BpfSyscallError}, so `errno` and `code` are there too.
+ *
+ * When looking up the C source line fails (reading the program's BTF back from the kernel), the
+ * error is still this one, with the instruction located without its source, the failure in
+ * {@link VerifierError.sourceLookupError} and noted on the message's last line.
  */
 export class VerifierError extends BpfSyscallError {
   /** The full verifier log. */
@@ -121,29 +125,43 @@ export class VerifierError extends BpfSyscallError {
   readonly verifierHint: string | undefined;
   /** The program's name, when it has one. */
   readonly programName: string | undefined;
+  /**
+   * Why the failing instruction's function and C source line are missing from
+   * {@link VerifierError.instruction} although the load gave func_info or line_info: the error
+   * that looking them up threw (reading the program's BTF back from the kernel). Undefined when
+   * the lookup worked or was not needed.
+   */
+  readonly sourceLookupError: unknown;
 
   /**
    * @param errno - the load's errno; @param log - the verifier log; @param instruction - where it failed
-   * @param programName - the program's name; @param options - `cause`: the load's system call error
+   * @param programName - the program's name; @param options - `cause`: the load's system call error;
+   *   `sourceLookupError`: why the instruction's C source could not be looked up, if it could not
    */
   constructor(
     errno: number,
     log: string,
     instruction: InstructionLocation | undefined,
     programName?: string,
-    options?: ErrorOptions,
+    options?: ErrorOptions & { readonly sourceLookupError?: unknown },
   ) {
     super(errno, { syscall: 'bpf', command: 'BPF_PROG_LOAD', detail: programName || undefined, log });
     const { errorLine } = parseVerifierLog(log);
     const hint = verifierHint(errorLine, log);
     const where = instruction ? ` at ${describeLocation(instruction)}` : '';
-    this.message = `verifier rejected ${programName ? `program '${programName}'` : 'the program'}${where}: ${errorLine}${hint ? `\nhint: ${hint}` : ''}`;
+    const lookup = options?.sourceLookupError;
+    const lookupNote =
+      lookup === undefined
+        ? ''
+        : `\n(the instruction's C source could not be looked up: ${lookup instanceof Error ? lookup.message : String(lookup)})`;
+    this.message = `verifier rejected ${programName ? `program '${programName}'` : 'the program'}${where}: ${errorLine}${hint ? `\nhint: ${hint}` : ''}${lookupNote}`;
     this.name = 'VerifierError';
     this.log = log;
     this.errorLine = errorLine;
     this.instruction = instruction;
     this.verifierHint = hint;
     this.programName = programName;
+    this.sourceLookupError = lookup;
     // BpfSyscallError takes no options: set the standard cause property as the Error constructor would.
     if (options && 'cause' in options)
       Object.defineProperty(this, 'cause', { value: options.cause, writable: true, configurable: true });

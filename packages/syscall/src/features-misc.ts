@@ -11,6 +11,7 @@ import {
 import { BpfArgumentError } from './errors.js';
 import { EXIT, encodeInsns, mov64Imm, type RawInsn } from './probe-insns.js';
 import { type ProbeResult, probeLoad } from './probe-load.js';
+import { progTypeNeeds } from './probe-permission.js';
 
 // The verifier's features that are not a map, program or attach type (bpftool's "misc" probes):
 // each loads a small socket filter that needs the feature, and the kernel's answer is the probe's.
@@ -104,10 +105,20 @@ export const MISC_PROBE_PROGRAMS: Readonly<Record<string, () => Uint8Array>> = O
 
 const cache = new Map<string, ProbeResult>();
 
-function cached(name: string, insns: () => Uint8Array): ProbeResult {
+// Without CAP_BPF the kernel refuses a program past BPF_MAXINSNS with E2BIG: for lack of
+// privilege, not of the feature.
+const LARGE_REFUSALS: ReadonlySet<string> = new Set(['EPERM', 'EACCES', 'E2BIG']);
+
+/** The probe `name` (`probe` in messages), answered once: a probe that throws caches nothing. */
+function cached(name: string, probe: string, insns: () => Uint8Array): ProbeResult {
   let result = cache.get(name);
   if (!result) {
-    result = probeLoad({ progType: BpfProgType.SOCKET_FILTER, insns: insns() });
+    result = probeLoad(
+      { progType: BpfProgType.SOCKET_FILTER, insns: insns() },
+      probe,
+      progTypeNeeds(BpfProgType.SOCKET_FILTER),
+      name === 'large' ? LARGE_REFUSALS : undefined,
+    );
     cache.set(name, result);
   }
   return result;
@@ -116,17 +127,21 @@ function cached(name: string, insns: () => Uint8Array): ProbeResult {
 /**
  * Does this kernel load programs of more than 4096 instructions (BPF_MAXINSNS) for a privileged
  * caller (Linux 5.2, up to a million)? Loads one of 4097. Cached for the process.
+ * @throws ProbePermissionError when this process lacks CAP_BPF (and CAP_SYS_ADMIN) and the kernel
+ *   refuses the program (EPERM, EACCES, or E2BIG: the old limit still holds for it)
  */
 export function probeLargeInstructions(): ProbeResult {
-  return cached('large', LARGE);
+  return cached('large', 'probeLargeInstructions()', LARGE);
 }
 
 /**
  * Does the verifier accept bounded loops, that is backward jumps (Linux 5.3)? Loads a loop of
  * four turns. Cached for the process.
+ * @throws ProbePermissionError when refused with EPERM or EACCES while this process lacks CAP_BPF
+ *   (and CAP_SYS_ADMIN): lacking the privilege is not lacking the feature, and nothing is cached
  */
 export function probeBoundedLoops(): ProbeResult {
-  return cached('loops', LOOP);
+  return cached('loops', 'probeBoundedLoops()', LOOP);
 }
 
 /** A version of the BPF instruction set beyond the first, as compilers name it (`-mcpu=v2`). */
@@ -146,6 +161,8 @@ const VERSIONS: Readonly<Record<InstructionSetVersion, () => Uint8Array>> = { 2:
  * When refused, the reason names the errno and the verifier's verdict (`EINVAL: unknown opcode d7`).
  * Cached for the process.
  * @throws BpfArgumentError for a version other than 2, 3 or 4
+ * @throws ProbePermissionError when refused with EPERM or EACCES while this process lacks CAP_BPF
+ *   (and CAP_SYS_ADMIN)
  */
 export function probeInstructionSet(version: InstructionSetVersion): ProbeResult {
   if (version !== 2 && version !== 3 && version !== 4)
@@ -153,7 +170,7 @@ export function probeInstructionSet(version: InstructionSetVersion): ProbeResult
       'version',
       `expected 2, 3 or 4 (the first version needs no probe), got ${version}`,
     );
-  return cached(`v${version}`, VERSIONS[version]);
+  return cached(`v${version}`, `probeInstructionSet(${version})`, VERSIONS[version]);
 }
 
 /** The results of the misc probes, as `features()` reports them (`misc`). */

@@ -1,4 +1,5 @@
 import {
+  attachTypeName,
   BpfAttachType,
   BpfFunc,
   BpfInsnClass,
@@ -7,6 +8,8 @@ import {
   BpfMapType,
   BpfProgType,
   HOST_LITTLE_ENDIAN,
+  mapTypeName,
+  progTypeName,
 } from '@ts-ebpf/uapi';
 import { BpfArgumentError } from './errors.js';
 import { close } from './fd.js';
@@ -15,6 +18,7 @@ import { type MapCreateAttr, mapCreate } from './map-commands.js';
 import { pageSize } from './memory.js';
 import { EXIT, EXIT_0, encodeInsns, mov64Imm } from './probe-insns.js';
 import { no, type ProbeResult, tryLoad, YES } from './probe-load.js';
+import { mapTypeNeeds, progTypeNeeds, throwIfUnprivileged } from './probe-permission.js';
 import { btfLoad } from './prog-load.js';
 import { kernelVersion } from './system.js';
 import { checkU32 } from './validate.js';
@@ -74,11 +78,21 @@ function mapProbeAttr(type: number): { attr: MapCreateAttr; needsBtf?: boolean; 
   }
 }
 
+/** `name(value)`, or the number when `name` knows no such value (a probe of an unknown type). */
+function label(name: (value: number) => string, value: number): string {
+  try {
+    return name(value);
+  } catch {
+    return String(value);
+  }
+}
+
 /**
  * Creates (and closes) the small map of `type` that the probes create, with `flags` added to its
  * flags: supported when the kernel creates it, else the errno's name.
+ * @throws ProbePermissionError when refused for lack of a capability (the error is then not an answer)
  */
-function createProbeMap(type: number, flags: number): ProbeResult {
+function createProbeMap(probe: string, type: number, flags: number): ProbeResult {
   const { attr, needsBtf, needsInner } = mapProbeAttr(type);
   attr.mapFlags = (attr.mapFlags ?? 0) | flags;
   const fds: number[] = [];
@@ -96,6 +110,7 @@ function createProbeMap(type: number, flags: number): ProbeResult {
     fds.push(mapCreate(attr));
     return YES;
   } catch (e) {
+    throwIfUnprivileged(probe, mapTypeNeeds(type), e);
     return no(e);
   } finally {
     for (const fd of fds) close(fd);
@@ -107,13 +122,19 @@ const mapCache = new Map<number, ProbeResult>();
 /**
  * Can this kernel create maps of `type`? Creates (and closes) a small map.
  * struct_ops maps need a vmlinux value type and are reported from the
- * program-type probe instead.
+ * program-type probe instead. Cached for the process.
+ * @throws ProbePermissionError when the kernel refuses the map with EPERM or EACCES and this
+ *   process lacks CAP_BPF (or CAP_SYS_ADMIN), or CAP_NET_ADMIN for a socket or device map: lacking
+ *   the privilege is not lacking the feature, and nothing is cached. With the capabilities held,
+ *   an EPERM is the kernel refusing the map type to everyone and is answered `reason: 'EPERM'`.
  */
 export function probeMapType(type: number): ProbeResult {
   const cached = mapCache.get(type);
   if (cached) return cached;
   const result =
-    type === BpfMapType.STRUCT_OPS ? probeProgType(BpfProgType.STRUCT_OPS) : createProbeMap(type, 0);
+    type === BpfMapType.STRUCT_OPS
+      ? probeProgType(BpfProgType.STRUCT_OPS)
+      : createProbeMap(`probeMapType(${label(mapTypeName, type)})`, type, 0);
   mapCache.set(type, result);
   return result;
 }
@@ -134,6 +155,7 @@ const flagCache = new Map<string, ProbeResult>();
  * @throws BpfArgumentError for a flag that is 0 or not a u32, a flag that needs an fd in another
  *   attribute (`VTYPE_BTF_OBJ_FD`, `TOKEN_FD`, `PATH_FD`), or a struct_ops map (it needs a vmlinux
  *   value type: see {@link probeMapType})
+ * @throws ProbePermissionError when refused for lack of a capability, as {@link probeMapType}
  */
 export function probeMapFlag(mapType: number, flag: number): ProbeResult {
   checkU32(mapType, 'mapType');
@@ -154,7 +176,7 @@ export function probeMapFlag(mapType: number, flag: number): ProbeResult {
   if (cached) return cached;
   const type = probeMapType(mapType);
   const result = type.supported
-    ? createProbeMap(mapType, flag)
+    ? createProbeMap(`probeMapFlag(${label(mapTypeName, mapType)}, 0x${flag.toString(16)})`, mapType, flag)
     : { supported: false, reason: `map type unsupported (${type.reason})` };
   flagCache.set(key, result);
   return result;
@@ -182,12 +204,16 @@ const progCache = new Map<number, ProbeResult>();
  * Does this kernel know program type `type`? Loads `r0 = 0; exit`. Types that
  * need an attach target (tracing, lsm, ext, struct_ops) count as supported
  * when the verifier ran and asked for that target: an unknown type is
- * refused before the verifier writes anything.
+ * refused before the verifier writes anything. Cached for the process.
+ * @throws ProbePermissionError when the kernel refuses the load with EPERM or EACCES and this
+ *   process lacks CAP_BPF (or CAP_SYS_ADMIN), or CAP_PERFMON for a tracing type, or CAP_NET_ADMIN
+ *   for a networking type: lacking the privilege is not lacking the feature, and nothing is cached
  */
 export function probeProgType(type: number): ProbeResult {
   const cached = progCache.get(type);
   if (cached) return cached;
   const r = tryLoad({ progType: type, insns: EXIT_0, expectedAttachType: defaultAttachType(type) });
+  if (!r.ok) throwIfUnprivileged(`probeProgType(${label(progTypeName, type)})`, progTypeNeeds(type), r.error);
   const result = r.ok || r.log.trim().length > 0 ? YES : no(r.error);
   progCache.set(type, result);
   return result;
@@ -195,7 +221,11 @@ export function probeProgType(type: number): ProbeResult {
 
 const helperCache = new Map<string, ProbeResult>();
 
-/** Can programs of `progType` call helper `helperId`? */
+/**
+ * Can programs of `progType` call helper `helperId`? Loads a program that calls it. Cached for
+ * the process.
+ * @throws ProbePermissionError when refused for lack of a capability, as {@link probeProgType}
+ */
 export function probeHelper(progType: number, helperId: number): ProbeResult {
   const key = `${progType}:${helperId}`;
   const cached = helperCache.get(key);
@@ -209,6 +239,12 @@ export function probeHelper(progType: number, helperId: number): ProbeResult {
       insns: callHelper(helperId),
       expectedAttachType: defaultAttachType(progType),
     });
+    if (!r.ok)
+      throwIfUnprivileged(
+        `probeHelper(${label(progTypeName, progType)}, ${helperId})`,
+        progTypeNeeds(progType),
+        r.error,
+      );
     const refused = /invalid func|unknown func|cannot use helper|cannot call|not allowed|not supported/i.exec(
       r.log,
     );
@@ -252,7 +288,11 @@ export function progTypeForAttachType(attachType: number): number | undefined {
 
 const attachCache = new Map<number, ProbeResult>();
 
-/** Does this kernel accept programs with expected attach type `attachType`? */
+/**
+ * Does this kernel accept programs with expected attach type `attachType`? Loads `r0 = 0; exit`
+ * of the program type it belongs to. Cached for the process.
+ * @throws ProbePermissionError when refused for lack of a capability, as {@link probeProgType}
+ */
 export function probeAttachType(attachType: number): ProbeResult {
   const cached = attachCache.get(attachType);
   if (cached) return cached;
@@ -261,6 +301,12 @@ export function probeAttachType(attachType: number): ProbeResult {
   if (progType === undefined) result = { supported: false, reason: 'unknown attach type' };
   else {
     const r = tryLoad({ progType, insns: EXIT_0, expectedAttachType: attachType });
+    if (!r.ok)
+      throwIfUnprivileged(
+        `probeAttachType(${label(attachTypeName, attachType)})`,
+        progTypeNeeds(progType),
+        r.error,
+      );
     result = r.ok || r.log.trim().length > 0 ? YES : no(r.error);
   }
   attachCache.set(attachType, result);
@@ -292,6 +338,8 @@ function probeAll(table: Readonly<Record<string, number>>, probe: (v: number) =>
 /**
  * Probes every map type, program type and attach type, the misc features (see
  * {@link MiscFeatures}), and optionally every helper per program type.
+ * @throws ProbePermissionError from the first probe that could not run for lack of a capability
+ *   (run it with CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN, or as root, for a full report)
  */
 export function features(options: { helpers?: boolean } = {}): FeatureReport {
   const report: FeatureReport = {

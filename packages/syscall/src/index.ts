@@ -180,6 +180,13 @@ export {
 } from './info.js';
 export { IocDir, type IocLayout, ioc, iocLayout, ioctl, PerfIoctl } from './ioctl.js';
 export {
+  KALLSYMS_PATH,
+  KallsymsError,
+  type KernelSymbol,
+  KernelSymbolTable,
+  kernelSymbolExists,
+} from './kallsyms.js';
+export {
   type MapBatchAttr,
   type MapBatchResult,
   mapDeleteBatch,
@@ -227,6 +234,7 @@ export {
   perfEventOpen,
 } from './perf-event.js';
 export { type PinPlace, pinPlace, undoPin } from './pin-place.js';
+export { type ProbeCapability, ProbePermissionError } from './probe-permission.js';
 export {
   type BtfLoadAttr,
   btfLoad,

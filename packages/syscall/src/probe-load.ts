@@ -1,5 +1,6 @@
 import { BpfSyscallError } from './errors.js';
 import { close } from './fd.js';
+import { type ProbeCapability, throwIfUnprivileged } from './probe-permission.js';
 import { progLoad } from './prog-load.js';
 
 // What every feature probe shares: its answer, and loading a probe program.
@@ -59,8 +60,15 @@ export function verdict(log: string): string | undefined {
  * would not fit a small buffer); when refused, loaded again with one for the reason, which is the
  * errno name and the verifier's verdict (`EINVAL: unknown opcode d7`), or the errno name alone
  * when the kernel refused it before the verifier ran (`E2BIG` for too many instructions).
+ * @throws ProbePermissionError (named `probe`) when refused with EPERM, EACCES or one of
+ *   `permissionCodes` while this process lacks one of `needs`
  */
-export function probeLoad(p: LoadProbe): ProbeResult {
+export function probeLoad(
+  p: LoadProbe,
+  probe: string,
+  needs: readonly ProbeCapability[],
+  permissionCodes?: ReadonlySet<string>,
+): ProbeResult {
   try {
     close(progLoad({ ...p, license: 'GPL' }));
     return YES;
@@ -71,6 +79,7 @@ export function probeLoad(p: LoadProbe): ProbeResult {
     close(progLoad({ ...p, license: 'GPL', logLevel: 1 }));
     return YES; // refused once, loaded now: the first refusal was a passing one
   } catch (e) {
+    throwIfUnprivileged(probe, needs, e, permissionCodes);
     const why = e instanceof BpfSyscallError ? verdict(e.log ?? '') : undefined;
     const base = no(e);
     return why === undefined ? base : { supported: false, reason: `${base.reason}: ${why}` };

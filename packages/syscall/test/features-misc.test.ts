@@ -102,7 +102,7 @@ describeKernel('misc feature probes', () => {
   it('report a refused program with its errno and the verifier verdict', () => {
     // `r0 = 0; l: if r0 == 0 goto l; exit`: a loop that never ends, which no kernel loads
     const forever = encodeInsns([mov64Imm(0, 0), { code: BpfInsnClass.JMP | BpfJmpOp.JEQ, off: -1 }, EXIT]);
-    const r = probeLoad({ progType: BpfProgType.SOCKET_FILTER, insns: forever });
+    const r = probeLoad({ progType: BpfProgType.SOCKET_FILTER, insns: forever }, 'forever', ['CAP_BPF']);
     expect(r.supported).toBe(false);
     expect(r.reason).toBe('EINVAL: infinite loop detected at insn 1');
   });

@@ -1,9 +1,9 @@
 import { kernelBtf } from '@ts-ebpf/btf/kernel';
 import { loadedPrograms, type Program, ProgramCodeUnavailableError } from '@ts-ebpf/programs';
+import { KernelSymbolTable } from '@ts-ebpf/syscall';
 import type { Args } from '../args.js';
 import { commandGroup, type Subcommand } from '../command.js';
 import { hexBytes, hexDump } from '../hex.js';
-import { type KernelSymbols, readKernelSymbols } from '../kallsyms.js';
 import { recordsOf } from '../object-ids.js';
 import type { Output } from '../output.js';
 import { bootTimeMs } from '../proc-files.js';
@@ -76,10 +76,10 @@ const dumpXlated: Subcommand = {
   details: `PROG := ${REF_FORMS}\nMap references show as map[id:N]; helper calls are named from /proc/kallsyms, bpf-to-bpf calls as call pc+OFF#<the subprogram's kernel symbol>, kfunc calls by name (call bpf_rcu_read_lock#N); instructions in the kernel's syntax (r0 = *(u32 *)(r1 +0), if r1 == 0x1 goto pc+1). A program loaded with BTF has each function headed by its prototype (int f1(int x):) and each source line's instructions by the line (; return x + 1;), as bpftool prints them.\nJSON: [{ "pc", "opcode", "proto"?, "src"?, "disasm" }].`,
   run(args, out) {
     const lines = withProgram(args, (p) => {
-      let symbols: KernelSymbols | undefined;
+      let symbols: KernelSymbolTable | undefined;
       const names = {
         symbols: () => {
-          symbols ??= readKernelSymbols();
+          symbols ??= KernelSymbolTable.read();
           return symbols;
         },
         functions: () => jitedAddresses(p),

@@ -120,7 +120,12 @@ function checkXdpProgram(program: Program, iface: Interface): void {
     );
 }
 
-const ATTACHED_MODE = ['none', 'driver (native)', 'generic (skb)', 'offloaded (hw)', 'several modes'];
+/** How messages name each mode. */
+const MODE_LABEL: Record<XdpMode, string> = {
+  skb: 'generic (skb)',
+  drv: 'driver (drv)',
+  hw: 'offloaded (hw)',
+};
 
 /**
  * Turns a busy hook (EBUSY, EEXIST) into a message saying what is attached, and an unsupported
@@ -136,21 +141,51 @@ function explainXdp(e: unknown, index: number, iface: Interface, mode: XdpMode |
       { cause: e },
     );
   if (e.code !== 'EBUSY' && e.code !== 'EEXIST') return e;
-  let what = 'another XDP program is already attached';
+  let what = 'another XDP program is already attached: detach it first, or replace it with Link.update()';
   try {
-    const q = queryXdp(index);
-    if (q.progId !== 0) {
-      using p = Program.fromId(q.progId);
-      const name = p.name ? `'${p.name}' ` : '';
-      what = `XDP program ${name}(id ${q.progId}) is already attached in ${ATTACHED_MODE[q.attached] ?? `mode ${q.attached}`} mode`;
-    }
+    what = xdpConflict(queryXdp(index), mode) ?? what;
   } catch (q) {
     // the query only adds detail (it can race a detach); the refusal is reported either way
     if (!(q instanceof EbpfError)) throw q;
   }
-  return new AttachError(xdpTarget(iface), `${what}: detach it first, or replace it with Link.update()`, {
-    cause: e,
-  });
+  return new AttachError(xdpTarget(iface), what, { cause: e });
+}
+
+/** `XDP program 'name'(id N)`, or without the name when the program is gone or unnamed. */
+function describeXdpProgram(id: number): string {
+  try {
+    using p = Program.fromId(id);
+    return `XDP program ${p.name ? `'${p.name}' ` : ''}(id ${id})`;
+  } catch (e) {
+    if (!(e instanceof EbpfError)) throw e;
+    return `XDP program (id ${id})`;
+  }
+}
+
+/**
+ * What keeps an attach in `mode` out, from what the interface has attached in each mode: the
+ * program in that mode, or the one in the other of generic and driver mode, which the kernel
+ * does not run at once on one interface. Without a mode the kernel picks driver mode where the
+ * driver has native XDP, generic mode elsewhere. Undefined when nothing in the way is attached
+ * (a race with a detach).
+ */
+function xdpConflict(q: XdpQueryResult, mode: XdpMode | undefined): string | undefined {
+  const ids: Record<XdpMode, number> = { skb: q.skbProgId, drv: q.drvProgId, hw: q.hwProgId };
+  const replace = 'detach it first, or replace it with Link.update()';
+  const notBoth = 'the kernel does not run a generic and a driver mode program on one interface at once';
+  if (mode !== undefined) {
+    if (ids[mode] !== 0)
+      return `${describeXdpProgram(ids[mode])} is already attached in ${MODE_LABEL[mode]} mode: ${replace}`;
+    if (mode === 'hw') return undefined;
+    const other = mode === 'skb' ? 'drv' : 'skb';
+    if (ids[other] === 0) return undefined;
+    return `${describeXdpProgram(ids[other])} is attached in ${MODE_LABEL[other]} mode, and ${MODE_LABEL[mode]} mode was asked for: ${notBoth}; detach it first, or attach with mode '${other}'`;
+  }
+  if (ids.drv !== 0)
+    return `${describeXdpProgram(ids.drv)} is already attached in ${MODE_LABEL.drv} mode, where the kernel attaches without a mode on a driver with native XDP: ${replace}`;
+  if (ids.skb !== 0)
+    return `${describeXdpProgram(ids.skb)} is attached in ${MODE_LABEL.skb} mode, and no mode was asked for: without one the kernel attaches in driver mode where the interface's driver has native XDP, and ${notBoth} (on a driver without it, the generic mode program is in the way); detach it first, or attach with mode 'skb'`;
+  return undefined;
 }
 
 /**
@@ -255,9 +290,9 @@ class XdpNetlinkAttachment implements LinkParts {
 
 /**
  * What is attached at an interface's XDP hook (RTM_GETLINK's IFLA_XDP, as libbpf's
- * `bpf_xdp_query` reads it). An interface can run one program in each mode at once (one in
- * generic `skb` mode and one in driver mode, say): `attached` is then 4 (multi) and `progId` 0,
- * and the per-mode ids say which program runs where.
+ * `bpf_xdp_query` reads it). An interface can run an offloaded program beside one in driver or
+ * generic mode (never one in each of those two: the kernel refuses that): `attached` is then 4
+ * (multi) and `progId` 0, and the per-mode ids say which program runs where.
  */
 export interface XdpQueryResult {
   /** `XDP_ATTACHED_*`: 0 none, 1 drv, 2 skb, 3 hw, 4 multi (programs in more than one mode). */

@@ -1,23 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { SymbolType } from '@ts-ebpf/elf-reader';
 import { ElfSymbols } from '@ts-ebpf/programs';
-import { KernelSymbolTable } from '@ts-ebpf/syscall';
+import { KernelSymbolTable, syscallWrapperPrefix } from '@ts-ebpf/syscall';
 import type { ProgramSpec } from './collection-spec.js';
 import { SectionAttachError } from './errors.js';
 
 // Names section targets stand for: the kernel function behind a syscall, the functions a glob
 // pattern of a multi-probe section matches.
-
-/** The prefix of syscall functions on kernels built with syscall wrappers, by `process.arch`. */
-const SYSCALL_WRAPPER_PREFIX: Readonly<Record<string, string>> = {
-  x64: '__x64_sys_',
-  ia32: '__ia32_sys_',
-  arm64: '__arm64_sys_',
-  s390x: '__s390x_sys_',
-  riscv64: '__riscv_sys_',
-  ppc64: '__powerpc_sys_',
-  loong64: '__loongarch64_sys_',
-};
 
 let kallsyms: KernelSymbolTable | undefined;
 
@@ -33,7 +22,7 @@ function kernelSymbols(): KernelSymbolTable {
  * syscall wrappers), `sys_<name>` otherwise.
  */
 export function syscallFunction(name: string): string {
-  const prefix = SYSCALL_WRAPPER_PREFIX[process.arch];
+  const prefix = syscallWrapperPrefix();
   if (prefix && kernelSymbols().has(`${prefix}${name}`)) return `${prefix}${name}`;
   return `sys_${name}`;
 }

@@ -1,7 +1,13 @@
 import { BtfBuilder } from '@ts-ebpf/btf';
 import { loadBtf } from '@ts-ebpf/btf/kernel';
 import { assemble, bpf } from '@ts-ebpf/dsl';
-import { BpfAttachType, BpfProgType, BpfSyscallError, kernelSymbolExists } from '@ts-ebpf/syscall';
+import {
+  BpfAttachType,
+  BpfProgType,
+  BpfSyscallError,
+  kernelSymbolExists,
+  syscallWrapperPrefix,
+} from '@ts-ebpf/syscall';
 import { HOST_BYTE_ORDER, HOST_LITTLE_ENDIAN } from '@ts-ebpf/uapi';
 import { attachTracing } from './attach/tracing.js';
 import { Program } from './program.js';
@@ -110,21 +116,6 @@ export function bpfCookieSupported(): boolean {
   return bpfCookie;
 }
 
-/** libbpf's prefix of the architecture's syscall entry points (`__x64_sys_bpf`), by `process.arch`. */
-const SYSCALL_PREFIX: Partial<Record<string, string>> = {
-  x64: 'x64',
-  ia32: 'ia32',
-  s390x: 's390x',
-  s390: 's390',
-  arm: 'arm',
-  arm64: 'arm64',
-  mips: 'mips',
-  mipsel: 'mips',
-  riscv64: 'riscv',
-  ppc64: 'powerpc',
-  ppc: 'powerpc',
-};
-
 let syscallWrapper: boolean | undefined;
 
 /**
@@ -138,11 +129,11 @@ let syscallWrapper: boolean | undefined;
  */
 export function syscallWrapperPresent(): boolean {
   if (syscallWrapper !== undefined) return syscallWrapper;
-  const prefix = SYSCALL_PREFIX[process.arch];
+  const prefix = syscallWrapperPrefix();
   if (prefix === undefined) {
     syscallWrapper = false;
     return false;
   }
-  syscallWrapper = kernelSymbolExists(`__${prefix}_sys_bpf`);
+  syscallWrapper = kernelSymbolExists(`${prefix}bpf`);
   return syscallWrapper;
 }

@@ -246,6 +246,7 @@ export {
   progLoadParallelAsync,
 } from './prog-load.js';
 export { sockaddrIn, sockaddrInPort } from './sockaddr.js';
+export { syscallWrapperPrefix } from './syscall-wrapper.js';
 export {
   Capability,
   type CapabilityName,

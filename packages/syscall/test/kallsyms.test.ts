@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { KallsymsError, KernelSymbolTable, kernelSymbolExists } from '../src/index.js';
+import { KallsymsError, KernelSymbolTable, kernelSymbolExists, syscallWrapperPrefix } from '../src/index.js';
 
 /** This machine's /proc/kallsyms, split the plain way: name → the lines naming it. */
 function plainLines(): { address: bigint; type: string; name: string; module: string | undefined }[] {
@@ -80,5 +80,19 @@ describe('the kernel symbol table (/proc/kallsyms of this machine)', () => {
     expect(e).toMatchObject({ symbol: 'dup' });
     expect((e as Error).message).toContain('at 2 addresses');
     expect(twice.symbolAt(0x2001n)).toMatchObject({ name: 'dup', module: 'mod', offset: 1n });
+  });
+});
+
+describe('syscallWrapperPrefix', () => {
+  it("names each architecture's entry-point prefix, and this kernel lists its bpf() entry under it", () => {
+    expect(syscallWrapperPrefix('x64')).toBe('__x64_sys_');
+    expect(syscallWrapperPrefix('arm64')).toBe('__arm64_sys_');
+    expect(syscallWrapperPrefix('riscv64')).toBe('__riscv_sys_');
+    expect(syscallWrapperPrefix('ppc64')).toBe('__powerpc_sys_');
+    expect(syscallWrapperPrefix('mipsel')).toBe('__mips_sys_');
+    expect(syscallWrapperPrefix('wasm32')).toBeUndefined();
+    const prefix = syscallWrapperPrefix();
+    expect(prefix).toBeDefined();
+    expect(kernelSymbolExists(`${prefix}bpf`)).toBe(true);
   });
 });

@@ -20,6 +20,7 @@ export {
   SHN_XINDEX,
   SymbolBind,
   SymbolType,
+  stripDebugSections,
 } from '@ts-ebpf/elf-reader';
 // The helper threads loadCollection's `threads` option verifies programs on (declared in @ts-ebpf/syscall).
 export { HelperThreadError, startHelperThreads, stopHelperThreads } from '@ts-ebpf/syscall';

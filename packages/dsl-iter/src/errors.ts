@@ -1,6 +1,9 @@
 import { EbpfError } from '@ts-ebpf/uapi';
 
-/** Raised for an iterator target that is not one, or that this kernel's BTF does not describe. */
+/**
+ * Raised for an iterator target that is not one, that this kernel's BTF does not describe, or that
+ * cannot be loaded here: this process lacks the capabilities, or the kernel refuses every program of it.
+ */
 export class IterTargetError extends EbpfError {
   override readonly name = 'IterTargetError';
   /** The target asked for, e.g. `task`. */

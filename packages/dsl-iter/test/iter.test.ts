@@ -79,8 +79,7 @@ describeKernel('dsl-iter on the kernel', () => {
     );
     for (const p of probes.filter((x) => !x.available)) expect(p.reason).toMatch(/\S/);
     const elem = probes.find((p) => p.target === 'bpf_map_elem')!;
-    if (!elem.available)
-      expect(elem.reason).toMatch(/EPERM from inside the verifier, before it checks one instruction/);
+    if (!elem.available) expect(elem.reason).toMatch(/^EPERM for a program that only returns 0, although/);
   });
 
   it("the task iterator's records equal /proc's task list at the same moment", async () => {
@@ -201,14 +200,10 @@ describeKernel('dsl-iter on the kernel', () => {
     try {
       it = loadIterator(mapEntriesDump(btf, 4, 8), { params: { map: h.fd } });
     } catch (e) {
+      // The message is checked in refusal.test.ts.
       expect(e).toBeInstanceOf(IterTargetError);
-      expect((e as Error).message).toMatch(/bpf_map_elem.*EPERM from inside the verifier/);
-      expect((e as Error).message).toMatch(/BTF has bpf_iter_bpf_map_elem/);
+      expect((e as Error).message).toMatch(/^iterator target 'bpf_map_elem': EPERM, and also for a program/);
       expect((e as Error).cause).toMatchObject({ code: 'EPERM' });
-      // What the message claims: the verifier ran and processed no instruction, and the
-      // target's BTF function is there (so the attach_btf_id lookup found it).
-      expect((e as { cause: { log: string } }).cause.log).toMatch(/processed 0 insns/);
-      expect(btf.find('bpf_iter_bpf_map_elem', 'func')).toBeDefined();
       return;
     }
     using _it = it;

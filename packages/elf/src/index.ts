@@ -20,6 +20,7 @@ export {
   SHN_XINDEX,
   SymbolBind,
   SymbolType,
+  stripDebugSections,
 } from '@ts-ebpf/elf-reader';
 // The helper threads loadCollection's `threads` option verifies programs on, and the error of a
 // typeless `__ksym` whose address /proc/kallsyms cannot give (declared in @ts-ebpf/syscall).

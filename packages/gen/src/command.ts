@@ -15,6 +15,8 @@ export interface GenArguments {
   readonly out: string | undefined;
   /** Embed the object (default) or reference it by path. */
   readonly mode: 'embed' | 'reference';
+  /** `--keep-debug`: embed the object with its DWARF sections (`.debug_*`), which are dropped by default. */
+  readonly keepDebug: boolean;
   /** The generated class's name (default: from the object's file name). */
   readonly name: string | undefined;
   /** More types to declare (`--type`, repeatable). */
@@ -24,13 +26,14 @@ export interface GenArguments {
 }
 
 /** The usage text of `ts-ebpf gen`. */
-export const GEN_USAGE = `usage: ts-ebpf gen <object.o> [-o out.ts] [--embed | --reference] [--name Name] [--type T]...
+export const GEN_USAGE = `usage: ts-ebpf gen <object.o> [-o out.ts] [--embed [--keep-debug] | --reference] [--name Name] [--type T]...
 
 Writes a TypeScript module with typed bindings for a clang-compiled BPF object (built with -g):
 its maps with key/value codecs, its programs, its global variables and the struct types they use.
 
   -o, --out FILE   write the module to FILE (default, or -o -: standard output)
-  --embed          put the object's bytes in the module, base64 (default)
+  --embed          put the object's bytes in the module, base64, without its DWARF (.debug_*) sections (default)
+  --keep-debug     embed the DWARF sections too (the loader needs only .BTF and .BTF.ext)
   --reference      read the object from its path, relative to the module, when loaded
   --name NAME      the generated class's name (default: from the object's file name)
   --type T         also declare type T (struct name, 'struct x', 'union u', 'enum e', typedef); repeatable
@@ -40,13 +43,14 @@ its maps with key/value codecs, its programs, its global variables and the struc
 /**
  * Reads `ts-ebpf gen`'s arguments (what follows `gen`).
  * @throws GenArgumentError for an unknown option, an option without its value, a second object,
- * both `--embed` and `--reference`, or no object
+ * both `--embed` and `--reference`, `--keep-debug` with `--reference`, or no object
  */
 export function parseGenArguments(argv: readonly string[]): GenArguments {
   let object: string | undefined;
   let out: string | undefined;
   let outGiven = false;
   let mode: 'embed' | 'reference' | undefined;
+  let keepDebug = false;
   let name: string | undefined;
   const types: string[] = [];
   let help = false;
@@ -79,6 +83,9 @@ export function parseGenArguments(argv: readonly string[]): GenArguments {
       case '--reference':
         setMode('reference');
         break;
+      case '--keep-debug':
+        keepDebug = true;
+        break;
       case '--name':
         if (name !== undefined) throw new GenArgumentError(arg, 'given twice');
         name = value();
@@ -97,7 +104,7 @@ export function parseGenArguments(argv: readonly string[]): GenArguments {
         object = arg;
     }
   }
-  if (help) return { object: object ?? '', out, mode: mode ?? 'embed', name, types, help };
+  if (help) return { object: object ?? '', out, mode: mode ?? 'embed', keepDebug, name, types, help };
   if (object === undefined)
     throw new GenArgumentError('<object.o>', 'missing: give the BPF object file to read');
   if (mode === 'reference' && out === undefined)
@@ -105,7 +112,12 @@ export function parseGenArguments(argv: readonly string[]): GenArguments {
       '--reference',
       'needs -o FILE (not standard output): the path is written relative to the module',
     );
-  return { object, out, mode: mode ?? 'embed', name, types, help };
+  if (keepDebug && mode === 'reference')
+    throw new GenArgumentError(
+      '--keep-debug',
+      'only with --embed: with --reference the module reads the object file as it is',
+    );
+  return { object, out, mode: mode ?? 'embed', keepDebug, name, types, help };
 }
 
 /** `prog.bpf.o` → `Prog`: the object's file name without its extensions, in PascalCase. */
@@ -160,7 +172,9 @@ export async function genCommand(
       text = generateBindings(bytes, {
         name: args.name ?? defaultName(args.object),
         object:
-          args.mode === 'reference' ? { reference: referencePath(args.object, args.out!) } : { embed: true },
+          args.mode === 'reference'
+            ? { reference: referencePath(args.object, args.out!) }
+            : { embed: true, keepDebug: args.keepDebug },
         types: args.types,
         source: basename(args.object),
       });

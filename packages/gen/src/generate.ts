@@ -1,5 +1,5 @@
 import { Btf } from '@ts-ebpf/btf';
-import { loadCollectionSpec } from '@ts-ebpf/elf';
+import { loadCollectionSpec, stripDebugSections } from '@ts-ebpf/elf';
 import { BASE64_DECODER, base64 } from './base64.js';
 import { GenArgumentError, GenError } from './errors.js';
 import { byteCount, ifStatement, list } from './format.js';
@@ -17,8 +17,14 @@ import { arrayOf, TypeRegistry } from './types.js';
 
 /** How the generated module finds the object's bytes. */
 export type ObjectSource =
-  /** The bytes, base64, inside the module (the default): nothing to ship beside it. */
-  | { readonly embed: true }
+  /**
+   * The bytes, base64, inside the module (the default): nothing to ship beside it. Without the
+   * object's DWARF sections (`.debug_*` and their relocations, removed by `stripDebugSections`
+   * of `@ts-ebpf/elf`), which the loader does not read and which are most of the bytes of an
+   * object built with `-g` against `vmlinux.h`; `.BTF` and `.BTF.ext` (types, func_info,
+   * line_info, CO-RE) stay. `keepDebug: true` embeds the object as it is.
+   */
+  | { readonly embed: true; readonly keepDebug?: boolean }
   /**
    * A path to the object file, relative to the generated module, as a relative URL
    * (`./prog.bpf.o`; `%`, `#`, `?` and spaces escaped as in a file URL, as `ts-ebpf gen`
@@ -104,7 +110,8 @@ const BASE64_LINE = 100;
 
 /**
  * Writes a TypeScript module with typed bindings for a clang-compiled BPF object (the analog of
- * bpf2go's output or a libbpf skeleton): the object (embedded as base64, or referenced by path),
+ * bpf2go's output or a libbpf skeleton): the object (embedded as base64, without its DWARF
+ * sections unless `keepDebug`, or referenced by path),
  * an interface and a codec for each struct and union its maps and variables use (and for each
  * type named in `options.types`), a constant object per named enum, and a class that loads the
  * object and gives typed access to each map (`BpfMap<K, V>` with BTF-derived codecs), each
@@ -256,17 +263,19 @@ export function ${name}(): Uint8Array {
   return readFileSync(new URL(${quote(source.reference)}, import.meta.url));
 }`;
   }
-  const text = base64(bytes);
+  const embedded = source.keepDebug ? bytes : stripDebugSections(bytes);
+  const text = base64(embedded);
   const lines: string[] = [];
   for (let i = 0; i < text.length; i += BASE64_LINE) lines.push(`  '${text.slice(i, i + BASE64_LINE)}',`);
+  const what = source.keepDebug ? '' : ' without its DWARF sections (.debug_*)';
   return `${BASE64_DECODER}
 
-/** ${file ?? 'The object'} (${byteCount(bytes.byteLength)}), base64. */
+/** ${file ?? 'The object'}${what} (${byteCount(embedded.byteLength)}), base64. */
 const OBJECT_BASE64 = [
 ${lines.join('\n')}
 ].join('');
 
-/** A fresh copy of the object's bytes (${bytes.byteLength}). */
+/** A fresh copy of the object's bytes (${embedded.byteLength}). */
 export function ${name}(): Uint8Array {
   return decodeBase64(OBJECT_BASE64);
 }`;

@@ -2,6 +2,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseElf, stripDebugSections } from '@ts-ebpf/elf';
 import { afterAll, describe, expect, it } from 'vitest';
 import { defaultName, GEN_USAGE, genCommand, generateBindings, parseGenArguments } from '../src/index.js';
 import { compileFixture } from './harness.js';
@@ -68,6 +69,29 @@ describe('ts-ebpf gen', () => {
     expect(fileURLToPath(new URL(reference2!, pathToFileURL(out2)))).toBe(copy);
   });
 
+  it('embeds the object without its DWARF sections; --keep-debug embeds it as it is', async () => {
+    /** The object a module embeds (its base64 lines joined). */
+    const embedded = (module: string) =>
+      Buffer.from(/const OBJECT_BASE64 = \[\n([^\]]*)\]/.exec(module)![1]!.replace(/[\s',]/g, ''), 'base64');
+    const debugSections = (bytes: Uint8Array) =>
+      parseElf(bytes).sections.filter((s) => s.name.startsWith('.debug'));
+    const original = readFileSync(object);
+    expect(debugSections(original).length).toBeGreaterThan(3);
+
+    const stripped = await run(object);
+    const kept = await run(object, '--keep-debug');
+    expect([stripped.code, kept.code]).toEqual([0, 0]);
+    const small = embedded(stripped.stdout);
+    expect(debugSections(small)).toEqual([]);
+    expect(small.equals(stripDebugSections(original))).toBe(true);
+    const debugBytes = debugSections(original).reduce((n, s) => n + s.size, 0);
+    expect(small.byteLength).toBeLessThanOrEqual(original.byteLength - debugBytes);
+    expect(stripped.stdout.length).toBeLessThan(kept.stdout.length - debugBytes);
+    expect(stripped.stdout).toMatch(/opaque\.bpf\.o without its DWARF sections \(\.debug_\*\) \(/);
+    expect(embedded(kept.stdout).equals(original)).toBe(true);
+    expect(kept.stdout).not.toContain('without its DWARF');
+  });
+
   it('--type "enum NAME" finds a 64-bit enum (BTF ENUM64)', async () => {
     const shapes = compileFixture('shapes.bpf.c', dir);
     for (const type of ['enum wide64', 'wide64']) {
@@ -124,6 +148,7 @@ describe('ts-ebpf gen', () => {
       object: 'p.bpf.o',
       out: 'a.ts',
       mode: 'reference',
+      keepDebug: false,
       name: undefined,
       types: ['event', 'x'],
       help: false,

@@ -50,6 +50,12 @@ catalog([
     names: ['--reference', '--embed'],
   },
   {
+    what: '--keep-debug with --reference (the module reads the file as it is)',
+    act: () => parseGenArguments(['a.o', '-o', 'a.ts', '--reference', '--keep-debug']),
+    error: GenArgumentError,
+    names: ['--keep-debug', '--embed'],
+  },
+  {
     what: '--reference without -o',
     act: () => parseGenArguments(['a.o', '--reference']),
     error: GenArgumentError,

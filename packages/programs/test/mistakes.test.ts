@@ -382,6 +382,18 @@ describeKernel('programs: the error catalog', () => {
           'sys_enter_getpid',
           ["'syscall'", "did you mean 'syscalls/sys_enter_getpid'?"],
         ],
+        [
+          'a syscall tracepoint that is no misspelling: no suggestion (sys_enter_mount shares only the prefix)',
+          'syscalls',
+          'sys_enter_nosuch',
+          ["'sys_enter_nosuch'", /^(?![\s\S]*did you mean)/],
+        ],
+        [
+          'a misspelt syscall tracepoint: the syscall of the same prefix is named',
+          'syscalls',
+          'sys_enter_getpdi',
+          ["'sys_enter_getpdi'", "did you mean 'syscalls/sys_enter_getpid'?"],
+        ],
       ] as const
     ).map(([what, category, event, names]) => ({
       what,

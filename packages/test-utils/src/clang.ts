@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { HOST_BYTE_ORDER } from '@ts-ebpf/uapi';
+import { type ByteOrder, HOST_BYTE_ORDER } from '@ts-ebpf/uapi';
 
 function multiarchInclude(): string[] {
   const triple = execFileSync('gcc', ['-print-multiarch'], { encoding: 'utf8' }).trim();
@@ -13,15 +13,22 @@ function multiarchInclude(): string[] {
  * Compiles the BPF C file `source` to the object `out` with clang-19 -O2 -g for the host's byte
  * order, with the machine's multiarch headers (`<asm/…>`) on the include path. With
  * `debug: false`, without -g: the object has no BTF and no `.BTF.ext` (no func_info or line_info).
+ * `include`: more include directories (one holding a generated `vmlinux.h`), searched first;
+ * `byteOrder`: the object's, in place of the host's.
  */
-export function compileBpfC(source: string, out: string, options: { debug?: boolean } = {}): void {
-  const target = HOST_BYTE_ORDER === 'little' ? 'bpfel' : 'bpfeb';
+export function compileBpfC(
+  source: string,
+  out: string,
+  options: { debug?: boolean; include?: readonly string[]; byteOrder?: ByteOrder } = {},
+): void {
+  const target = (options.byteOrder ?? HOST_BYTE_ORDER) === 'little' ? 'bpfel' : 'bpfeb';
   const debug = options.debug === false ? [] : ['-g'];
   execFileSync('clang-19', [
     '-O2',
     ...debug,
     '-target',
     target,
+    ...(options.include ?? []).map((dir) => `-I${dir}`),
     ...multiarchInclude(),
     '-c',
     source,

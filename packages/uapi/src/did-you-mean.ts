@@ -19,22 +19,45 @@ export function editDistance(a: string, b: string): number {
   return rows[a.length]![b.length]!;
 }
 
+/** How many characters `a` and `b` share at their start, and then at their end (not overlapping). */
+function sharedEnds(a: string, b: string): { prefix: number; suffix: number } {
+  let prefix = 0;
+  while (prefix < a.length && prefix < b.length && a[prefix] === b[prefix]) prefix++;
+  let suffix = 0;
+  while (
+    suffix < a.length - prefix &&
+    suffix < b.length - prefix &&
+    a[a.length - 1 - suffix] === b[b.length - 1 - suffix]
+  )
+    suffix++;
+  return { prefix, suffix };
+}
+
 /**
  * The candidate closest to `wanted` by {@link editDistance} (ignoring case), or undefined when
- * none is within a third of the longer length (too far to be a misspelling).
+ * none is close enough to be a misspelling of it. Closeness is judged on the part of the two names
+ * that differs, what is left after their shared start and end: the distance may be at most a
+ * third of its length (at least 1). A shared start does not make a name closer, so
+ * `sys_enter_nosuch` has no suggestion (`sys_enter_mount` differs in `nosuch`/`mount`, 5 edits
+ * in 6 letters) while `sys_enter_getpdi` suggests `sys_enter_getpid` (`di`/`id`, 1 edit). Of
+ * candidates at the same distance, the one sharing the longer start with `wanted` is taken.
  */
 export function closestName(wanted: string, candidates: Iterable<string>): string | undefined {
+  const w = wanted.toLowerCase();
   let best: string | undefined;
   let bestDistance = Number.POSITIVE_INFINITY;
+  let bestPrefix = -1;
   for (const c of candidates) {
-    const d = editDistance(wanted.toLowerCase(), c.toLowerCase());
-    if (d < bestDistance) {
+    const lower = c.toLowerCase();
+    const d = editDistance(w, lower);
+    const { prefix, suffix } = sharedEnds(w, lower);
+    const differing = Math.max(w.length, lower.length) - prefix - suffix;
+    if (d > Math.max(1, Math.ceil(differing / 3))) continue;
+    if (d < bestDistance || (d === bestDistance && prefix > bestPrefix)) {
       best = c;
       bestDistance = d;
+      bestPrefix = prefix;
     }
-  }
-  if (best === undefined || bestDistance > Math.max(2, Math.ceil(Math.max(wanted.length, best.length) / 3))) {
-    return undefined;
   }
   return best;
 }

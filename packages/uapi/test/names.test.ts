@@ -98,6 +98,19 @@ describe('names both ways', () => {
     expect(closestName('zzzzzzzz', ['HASH', 'ARRAY'])).toBeUndefined();
   });
 
+  it('closestName judges the part that differs: a long shared prefix makes no name closer', () => {
+    const syscalls = ['sys_enter_mount', 'sys_enter_fsync', 'sys_enter_getpid', 'sys_enter_getppid'];
+    // nosuch/mount: 5 edits in 6 letters, though the whole names are 5 edits in 16.
+    expect(closestName('sys_enter_nosuch', syscalls)).toBeUndefined();
+    expect(closestName('sys_enter_getpdi', syscalls)).toBe('sys_enter_getpid');
+    expect(closestName('sys_entre_getppid', syscalls)).toBe('sys_enter_getppid');
+    expect(closestName('shced_swtich', ['sched_switch', 'sched_wakeup'])).toBe('sched_switch');
+    expect(closestName('lookup_nosuch', ['lookup_elem', 'lookup_and_delete_elem'])).toBeUndefined();
+    expect(closestName('lst', ['list', 'show'])).toBe('list');
+    // At the same distance, the candidate sharing the longer start.
+    expect(closestName('getpid', ['xgetpid', 'getpidx'])).toBe('getpidx');
+  });
+
   it('errno names both ways', () => {
     expect(errnoName(22)).toBe('EINVAL');
     expect(errnoName(524)).toBe('ENOTSUPP');

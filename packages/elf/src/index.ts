@@ -60,6 +60,7 @@ export {
   KallsymsError,
   KconfigError,
   KernelSymbolNotFoundError,
+  LinkError,
   MapCreateError,
   MapReplacementError,
   type MapReplacementMismatch,
@@ -92,6 +93,7 @@ export { ProgramEdit } from './program-edit.js';
 export { type RelocationTargets, relocate } from './relocate.js';
 export { type ResolvedSection, resolveSection, SECTION_DEFS, type SectionDef } from './sections.js';
 export { type AdjustableParts, SpecAdjuster } from './spec-adjust.js';
+export { type LinkObjectsOptions, linkObjects } from './static-link/link-objects.js';
 export {
   encodeUsdtSpec,
   parseX86UsdtArg,

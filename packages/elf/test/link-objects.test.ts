@@ -7,6 +7,7 @@ import { compileBpfC } from '@ts-ebpf/test-utils/clang';
 import { HOST_BYTE_ORDER } from '@ts-ebpf/uapi';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { LinkError, linkObjects, loadCollection, loadCollectionSpec } from '../src/index.js';
+import { compileIn } from './compile.js';
 
 const HEADER = '#include <linux/bpf.h>\n#include <bpf/bpf_helpers.h>\n';
 
@@ -15,8 +16,8 @@ const PROG = `${HEADER}
 extern int bump(__u32 by);
 extern __u32 lib_total;
 const volatile __u32 factor = 3;
-__u32 last;
-static __u32 seen;
+__u32 last = 1;
+static __u32 seen = 10; // .data: LIB's .data comes after PROG's
 SEC("xdp") int entry(struct xdp_md *ctx)
 {
   seen++;
@@ -64,14 +65,8 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function compile(name: string, source: string, target?: 'bpfel' | 'bpfeb'): Buffer {
-  const file = join(dir, `${name}.bpf.c`);
-  const out = join(dir, `${name}.bpf.o`);
-  writeFileSync(file, source);
-  if (target) execFileSync('clang-19', ['-g', '-O2', '-target', target, '-c', file, '-o', out]);
-  else compileBpfC(file, out);
-  return readFileSync(out);
-}
+const compile = (name: string, source: string, target?: 'bpfel' | 'bpfeb') =>
+  compileIn(dir, name, source, target);
 
 const u64 = (b: Uint8Array | undefined) => new DataView(b!.buffer, b!.byteOffset).getBigUint64(0, true);
 const key0 = new Uint8Array(4);
@@ -96,12 +91,12 @@ describeKernel('linkObjects', () => {
       expect([...c.programs.keys()]).toEqual(['entry']);
       const entry = c.program('entry');
       expect(entry.testRun({ data: new Uint8Array(64) }).retval).toBe(2);
-      // bump: totals += 3 * 3, LIB's seen 101; lib_total 7; PROG's seen 1
+      // bump: totals += 3 * 3, LIB's seen 101; lib_total 7; PROG's seen 11
       expect(u64(c.map('totals').get(key0))).toBe(9n);
-      expect(c.variable('last').getBigInt()).toBe(109n);
+      expect(c.variable('last').getBigInt()).toBe(119n);
       entry.testRun({ data: new Uint8Array(64) });
       expect(u64(c.map('totals').get(key0))).toBe(18n);
-      expect(c.variable('last').getBigInt()).toBe(111n);
+      expect(c.variable('last').getBigInt()).toBe(121n);
       expect(c.variable('lib_total').getBigInt()).toBe(7n);
     }
     expect(leakedFds(before)).toEqual([]);

@@ -1,0 +1,89 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describeKernel } from '@ts-ebpf/test-utils';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { linkObjects, loadCollection, loadCollectionSpec } from '../src/index.js';
+import { compileIn } from './compile.js';
+
+const HEADER = '#include <linux/bpf.h>\n#include <bpf/bpf_helpers.h>\n#include <bpf/bpf_core_read.h>\n';
+
+// A __weak default of a global function, which another object may override.
+const CHOOSER = `${HEADER}
+__weak __noinline int pick(int x) { return x + 1; }
+__u32 got;
+SEC("xdp") int chooser(struct xdp_md *ctx)
+{
+  got = pick(10);
+  return XDP_PASS;
+}
+char LICENSE[] SEC("license") = "GPL";
+`;
+const OVERRIDE = `${HEADER}
+__noinline int pick(int x) { return x + 100; }
+`;
+
+// Both objects read a kconfig extern (which stays extern); the library's function has a CO-RE
+// relocation (the kernel's offset of task_struct.pid, 0 in the local type).
+const MAIN = `${HEADER}
+extern unsigned int LINUX_KERNEL_VERSION __kconfig;
+extern int pid_offset(void);
+extern unsigned int lib_version(void);
+__u32 version;
+__u32 version_in_lib;
+__u32 offset;
+SEC("xdp") int main_prog(struct xdp_md *ctx)
+{
+  version = LINUX_KERNEL_VERSION;
+  version_in_lib = lib_version();
+  offset = pid_offset();
+  return XDP_PASS;
+}
+char LICENSE[] SEC("license") = "GPL";
+`;
+const LIB = `${HEADER}
+extern unsigned int LINUX_KERNEL_VERSION __kconfig;
+struct task_struct { int pid; } __attribute__((preserve_access_index));
+__noinline int pid_offset(void) { return bpf_core_field_offset(struct task_struct, pid); }
+__noinline unsigned int lib_version(void) { return LINUX_KERNEL_VERSION; }
+`;
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'ts-ebpf-link-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Runs `program` of the collection of `bytes` once and reads `variables`. */
+function runAndRead(bytes: Uint8Array, program: string, variables: string[]): bigint[] {
+  using c = loadCollection(bytes);
+  expect(c.program(program).testRun({ data: new Uint8Array(64) }).retval).toBe(2);
+  return variables.map((v) => c.variable(v).getBigInt());
+}
+
+describeKernel('linkObjects: symbols', () => {
+  it('lets a strong definition override a __weak one, whichever object comes first', () => {
+    const chooser = compileIn(dir, 'chooser', CHOOSER);
+    const override = compileIn(dir, 'override', OVERRIDE);
+    expect(runAndRead(chooser, 'chooser', ['got'])).toEqual([11n]);
+    expect(runAndRead(linkObjects([chooser, override]), 'chooser', ['got'])).toEqual([110n]);
+    expect(runAndRead(linkObjects([override, chooser]), 'chooser', ['got'])).toEqual([110n]);
+  });
+
+  it('keeps kernel externs extern, carries CO-RE relocations and line info of both objects', () => {
+    const linked = linkObjects([compileIn(dir, 'main', MAIN), compileIn(dir, 'lib', LIB)]);
+    const spec = loadCollectionSpec(linked);
+    const undefinedNames = spec.elf.symbols.filter((s) => s.section === 0 && s.name).map((s) => s.name);
+    expect(undefinedNames).toEqual(['LINUX_KERNEL_VERSION']);
+    const [version, inLib, offset] = runAndRead(linked, 'main_prog', ['version', 'version_in_lib', 'offset']);
+    expect(version).toBeGreaterThan(0n);
+    expect(inLib).toBe(version);
+    expect(offset).toBeGreaterThan(0n); // the kernel's offset: the CO-RE relocation was applied
+
+    using c = loadCollection(linked);
+    const prog = c.program('main_prog');
+    expect(prog.funcInfo().map((f) => f.name)).toEqual(['main_prog', 'lib_version', 'pid_offset']);
+    const files = new Set(prog.lineInfo().map((l) => l.file.replace(/.*\//, '')));
+    expect([...files].sort()).toEqual(['lib.bpf.c', 'main.bpf.c']);
+  });
+});

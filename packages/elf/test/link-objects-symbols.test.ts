@@ -19,8 +19,24 @@ SEC("xdp") int chooser(struct xdp_md *ctx)
 }
 char LICENSE[] SEC("license") = "GPL";
 `;
+// Its own program calls a static function and passes a static callback, both in its .text,
+// which comes after CHOOSER's: the calls' and the function pointer's offsets move with it.
 const OVERRIDE = `${HEADER}
 __noinline int pick(int x) { return x + 100; }
+static __noinline int triple(int x) { return 3 * x; }
+static long add_index(__u32 index, void *sum) { *(__u32 *)sum += index; return 0; }
+const volatile __u32 base = 5;
+__u32 tripled;
+__u32 looped;
+SEC("xdp") int other(struct xdp_md *ctx)
+{
+  __u32 sum = 0;
+  tripled = triple(base);
+  bpf_loop(4, add_index, &sum, 0);
+  looped = sum;
+  return XDP_PASS;
+}
+char override_license[] SEC("license") = "GPL"; // one LICENSE only: two strong ones clash
 `;
 
 // Both objects read a kconfig extern (which stays extern); the library's function has a CO-RE
@@ -68,6 +84,11 @@ describeKernel('linkObjects: symbols', () => {
     expect(runAndRead(chooser, 'chooser', ['got'])).toEqual([11n]);
     expect(runAndRead(linkObjects([chooser, override]), 'chooser', ['got'])).toEqual([110n]);
     expect(runAndRead(linkObjects([override, chooser]), 'chooser', ['got'])).toEqual([110n]);
+    const linked = linkObjects([chooser, override]);
+    expect(runAndRead(linked, 'other', ['tripled', 'looped'])).toEqual(
+      [runAndRead(override, 'other', ['tripled', 'looped'])].flat(),
+    );
+    expect(runAndRead(linked, 'other', ['tripled', 'looped'])).toEqual([15n, 6n]);
   });
 
   it('keeps kernel externs extern, carries CO-RE relocations and line info of both objects', () => {

@@ -150,7 +150,36 @@ describeKernel('linkObjects', () => {
     const other = compile('count_c', counter('count_c', 8));
     const e = linkError([a, other], ['a.o', 'c.o']);
     expect(e.symbol).toBe('shared');
-    expect(e.message).toMatch(/map 'shared' is defined differently in c\.o and a\.o: max entries 8 vs 4/);
+    expect(e.message).toMatch(
+      /map 'shared' of c\.o does not match its definition in a\.o: max entries 8 vs 4/,
+    );
+  });
+
+  it('resolves an extern map by the object that defines it, if the declaration matches', () => {
+    const map = (entries: number) =>
+      `struct { __uint(type, BPF_MAP_TYPE_ARRAY); __uint(max_entries, ${entries}); __type(key, __u32); __type(value, __u64); } totals SEC(".maps")`;
+    const user = compile(
+      'extern_user',
+      `${HEADER}extern ${map(1)};
+__u32 out;
+SEC("xdp") int use_extern(struct xdp_md *ctx)
+{
+  __u32 k = 0;
+  __u64 *v = bpf_map_lookup_elem(&totals, &k);
+  if (v) { *v += 5; out = *v; }
+  return XDP_PASS;
+}
+char LICENSE[] SEC("license") = "GPL";
+`,
+    );
+    using c = loadCollection(linkObjects([user, compile('definer', `${HEADER}${map(1)};`)]));
+    c.program('use_extern').testRun({ data: new Uint8Array(64) });
+    expect(c.variable('out').getBigInt()).toBe(5n);
+    expect(u64(c.map('totals').get(key0))).toBe(5n);
+    const e = linkError([user, compile('other_definer', `${HEADER}${map(2)};`)], ['user.o', 'definer.o']);
+    expect(e.message).toMatch(
+      /map 'totals' of user\.o does not match its definition in definer\.o: max entries 1 vs 2/,
+    );
   });
 
   it('takes subarrays at odd offsets, writes nothing into them, and gives the same bytes each time', () => {

@@ -161,7 +161,8 @@ function mergeDatasecs(
       const part = section && layout.part(input, section.index);
       let sec = secs.get(t.name);
       if (!sec) {
-        sec = { size: part ? part.merged.size : t.size, vars: [], names: new Set() };
+        const merged = layout.sections.find((m) => m.name === t.name);
+        sec = { size: merged ? merged.size : t.size, vars: [], names: new Set() };
         secs.set(t.name, sec);
       }
       const offsets = new Map<string, number>();

@@ -32,8 +32,8 @@ const SYMBOL_ENTRY_SIZE = 24;
  *   another gives; a strong definition wins over `__weak` ones (the first weak one wins among
  *   those); an extern no object defines stays extern (a `__ksym`, a `__kconfig`, a kfunc);
  * - static symbols stay each object's own, so equal static names of two objects never clash;
- * - BTF-defined maps of one name (`__weak` in one object or more) must have matching
- *   definitions and become one map;
+ * - BTF-defined maps of one name (`__weak` in one object or more, or `extern` in one and
+ *   defined in another) must have matching definitions and become one map;
  * - `.BTF` types are appended with their ids renumbered (not deduplicated), externs replaced by
  *   their definitions, one DATASEC per section; `.BTF.ext` func_info, line_info and CO-RE
  *   relocations follow their code.

@@ -1,12 +1,12 @@
 /**
  * BTF-defined maps of one name in several inputs of {@link linkObjects} (`__weak` definitions,
- * or one strong and others weak) become one map only if their definitions match: map type, key
+ * or one strong and others weak, or `extern` declarations of a map another input defines) become
+ * one map only if their definitions match: map type, key
  * and value (size, and the kind and name of their types), max entries, flags, NUMA node, map
  * extra, pinning and, for a map of maps, the inner map's definition.
  */
 import { resolveType, sizeOf } from '@ts-ebpf/btf';
-import { SHN_UNDEF } from '@ts-ebpf/elf-reader';
-import { type BtfMapSpec, parseBtfMaps } from '../btf-maps.js';
+import { type BtfMapSpec, parseBtfMaps, parseDef } from '../btf-maps.js';
 import { LinkError } from '../errors.js';
 import type { LinkInput } from './inputs.js';
 import type { GlobalSymbol } from './resolve.js';
@@ -48,6 +48,7 @@ export function checkMapDefinitions(
     let m = maps.get(input);
     if (!m) {
       m = input.btf ? parseBtfMaps(input.elf, input.btf) : new Map();
+      if (input.btf) for (const [name, spec] of externMaps(input)) m.set(name, spec);
       maps.set(input, m);
     }
     return m;
@@ -55,7 +56,7 @@ export function checkMapDefinitions(
   for (const g of globals.values()) {
     const w = g.winner;
     if (w?.input.elf.sections[w.symbol.section]?.name !== '.maps') continue;
-    const defs = g.refs.filter((r) => r.symbol.section !== SHN_UNDEF && r !== w);
+    const defs = g.refs.filter((r) => r !== w);
     if (defs.length === 0) continue;
     const want = mapsOf(w.input).get(g.name);
     if (!want) continue;
@@ -69,10 +70,24 @@ export function checkMapDefinitions(
       const [attr, value] = expected[k] ?? got[expected.length]!;
       const otherValue = got.find(([a]) => a === attr)?.[1] ?? 'none';
       throw new LinkError(
-        `map '${g.name}' is defined differently in ${d.input.name} and ${w.input.name}: ${attr} ${otherValue} vs ${value}`,
+        `map '${g.name}' of ${d.input.name} does not match its definition in ${w.input.name}: ${attr} ${otherValue} vs ${value}`,
         [d.input.name, w.input.name],
         g.name,
       );
     }
   }
+}
+
+/** The maps an input declares `extern` (VARs of extern linkage in its `.maps` DATASEC), parsed. */
+function externMaps(input: LinkInput): Map<string, BtfMapSpec> {
+  const btf = input.btf!;
+  const out = new Map<string, BtfMapSpec>();
+  for (const sec of btf.findAll('.maps', 'datasec'))
+    for (const v of sec.vars) {
+      const variable = btf.type(v.type);
+      if (variable.kind !== 'var' || variable.linkage !== 'extern') continue;
+      const def = resolveType(btf, variable.type);
+      if (def.kind === 'struct') out.set(variable.name, parseDef(btf, variable.name, def));
+    }
+  return out;
 }

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Btf } from '@ts-ebpf/btf';
 import { describeKernel, leakedFds, openFds } from '@ts-ebpf/test-utils';
 import { compileBpfC } from '@ts-ebpf/test-utils/clang';
 import { HOST_BYTE_ORDER } from '@ts-ebpf/uapi';
@@ -18,6 +19,7 @@ extern __u32 lib_total;
 const volatile __u32 factor = 3;
 __u32 last = 1;
 static __u32 seen = 10; // .data: LIB's .data comes after PROG's
+struct node { struct node *next; __u32 value; } prog_list; // a type on a cycle, in both objects
 SEC("xdp") int entry(struct xdp_md *ctx)
 {
   seen++;
@@ -33,6 +35,7 @@ struct { __uint(type, BPF_MAP_TYPE_ARRAY); __uint(max_entries, 1); __type(key, _
 extern const volatile __u32 factor;
 __u32 lib_total = 7;
 static __u32 seen = 100;
+struct node { struct node *next; __u32 value; } lib_list;
 __noinline int bump(__u32 by)
 {
   __u32 k = 0;
@@ -99,6 +102,12 @@ describeKernel('linkObjects', () => {
       expect(c.variable('last').getBigInt()).toBe(121n);
       expect(c.variable('lib_total').getBigInt()).toBe(7n);
     }
+    // equal types of the two objects are merged (those on a cycle are not)
+    const btf = Btf.parse(loadCollectionSpec(linked).btf!);
+    expect(btf.findIds('unsigned int', 'int')).toHaveLength(1);
+    expect(btf.findIds('xdp_md', 'struct')).toHaveLength(1);
+    expect(btf.findIds('node', 'struct')).toHaveLength(2);
+    expect(btf.findIds('.data', 'datasec')).toHaveLength(1);
     expect(leakedFds(before)).toEqual([]);
   });
 

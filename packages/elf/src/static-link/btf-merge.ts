@@ -1,6 +1,6 @@
 /**
  * The `.BTF` of the output of {@link linkObjects}: every input's types appended in input order
- * with their ids moved (no deduplication: equal types of two objects stay two types), an
+ * with their ids moved, then equal types merged (see `dedupTypes`), an
  * `extern` function or variable resolved by another object replaced by that object's definition
  * (references to it renumbered), the variable of a `__weak` definition that lost replaced by
  * the winner's, and one DATASEC per output section holding every object's variables at their
@@ -15,6 +15,7 @@ import {
   sizeOf,
 } from '@ts-ebpf/btf';
 import { LinkError } from '../errors.js';
+import { dedupTypes, remapRefs } from './btf-dedup.js';
 import type { LinkInput } from './inputs.js';
 import type { SectionLayout } from './layout.js';
 import type { GlobalSymbol } from './resolve.js';
@@ -79,22 +80,7 @@ function checkSignature(input: LinkInput, t: BtfType, defInput: LinkInput, def: 
 /** `t` without its id, its references renumbered by `id`. */
 function remap(t: BtfType, id: (ref: number) => number): BtfTypeSpec {
   const { id: _, ...spec } = t;
-  switch (spec.kind) {
-    case 'array':
-      return { ...spec, type: id(spec.type), indexType: id(spec.indexType) };
-    case 'struct':
-    case 'union':
-      return { ...spec, members: spec.members.map((m) => ({ ...m, type: id(m.type) })) };
-    case 'func_proto':
-      return {
-        ...spec,
-        returnType: id(spec.returnType),
-        params: spec.params.map((p) => ({ ...p, type: id(p.type) })),
-      };
-    default:
-      // one target: pointers, typedefs, qualifiers, type tags, functions, variables, decl tags
-      return 'type' in spec ? { ...spec, type: id(spec.type) } : spec;
-  }
+  return remapRefs(spec, id);
 }
 
 /**
@@ -141,7 +127,8 @@ export function mergeBtf(
   }
   const replaced = new Set(aliases.map((a) => `${a.input.index}:${a.id}`));
   types.push(...mergeDatasecs(inputs, layout, idOf, (input, id) => replaced.has(`${input.index}:${id}`)));
-  return { types, idOf };
+  const merged = dedupTypes(types);
+  return { types: merged.types, idOf: (input, id) => merged.ids[idOf(input, id)]! };
 }
 
 /** One DATASEC per name, its variables from every input placed where their section's part went. */

@@ -34,9 +34,9 @@ const SYMBOL_ENTRY_SIZE = 24;
  * - static symbols stay each object's own, so equal static names of two objects never clash;
  * - BTF-defined maps of one name (`__weak` in one object or more, or `extern` in one and
  *   defined in another) must have matching definitions and become one map;
- * - `.BTF` types are appended with their ids renumbered (not deduplicated), externs replaced by
- *   their definitions, one DATASEC per section; `.BTF.ext` func_info, line_info and CO-RE
- *   relocations follow their code.
+ * - `.BTF` types are appended with their ids renumbered, externs replaced by their definitions,
+ *   one DATASEC per section, equal types merged (not those on a reference cycle); `.BTF.ext`
+ *   func_info, line_info and CO-RE relocations follow their code.
  *
  * DWARF (`.debug_*`) and other sections that are not allocated are left out. Accepts any
  * Uint8Array (Buffers, subarrays at any offset) and never writes into them; the same inputs

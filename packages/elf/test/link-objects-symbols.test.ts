@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describeKernel } from '@ts-ebpf/test-utils';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { linkObjects, loadCollection, loadCollectionSpec } from '../src/index.js';
+import { LinkError, linkObjects, loadCollection, loadCollectionSpec } from '../src/index.js';
 import { compileIn } from './compile.js';
 
 const HEADER = '#include <linux/bpf.h>\n#include <bpf/bpf_helpers.h>\n#include <bpf/bpf_core_read.h>\n';
@@ -11,10 +11,13 @@ const HEADER = '#include <linux/bpf.h>\n#include <bpf/bpf_helpers.h>\n#include <
 // A __weak default of a global function, which another object may override.
 const CHOOSER = `${HEADER}
 __weak __noinline int pick(int x) { return x + 1; }
+__weak __u32 limit = 1;
 __u32 got;
+__u32 got_limit;
 SEC("xdp") int chooser(struct xdp_md *ctx)
 {
   got = pick(10);
+  got_limit = limit;
   return XDP_PASS;
 }
 char LICENSE[] SEC("license") = "GPL";
@@ -23,6 +26,7 @@ char LICENSE[] SEC("license") = "GPL";
 // which comes after CHOOSER's: the calls' and the function pointer's offsets move with it.
 const OVERRIDE = `${HEADER}
 __noinline int pick(int x) { return x + 100; }
+__u32 limit = 5;
 static __noinline int triple(int x) { return 3 * x; }
 static long add_index(__u32 index, void *sum) { *(__u32 *)sum += index; return 0; }
 const volatile __u32 base = 5;
@@ -81,14 +85,32 @@ describeKernel('linkObjects: symbols', () => {
   it('lets a strong definition override a __weak one, whichever object comes first', () => {
     const chooser = compileIn(dir, 'chooser', CHOOSER);
     const override = compileIn(dir, 'override', OVERRIDE);
-    expect(runAndRead(chooser, 'chooser', ['got'])).toEqual([11n]);
-    expect(runAndRead(linkObjects([chooser, override]), 'chooser', ['got'])).toEqual([110n]);
-    expect(runAndRead(linkObjects([override, chooser]), 'chooser', ['got'])).toEqual([110n]);
+    const read = ['got', 'got_limit'];
+    expect(runAndRead(chooser, 'chooser', read)).toEqual([11n, 1n]);
+    expect(runAndRead(linkObjects([chooser, override]), 'chooser', read)).toEqual([110n, 5n]);
+    expect(runAndRead(linkObjects([override, chooser]), 'chooser', read)).toEqual([110n, 5n]);
     const linked = linkObjects([chooser, override]);
     expect(runAndRead(linked, 'other', ['tripled', 'looped'])).toEqual(
       [runAndRead(override, 'other', ['tripled', 'looped'])].flat(),
     );
     expect(runAndRead(linked, 'other', ['tripled', 'looped'])).toEqual([15n, 6n]);
+  });
+
+  it('refuses an extern whose prototype does not fit the definition, naming both objects', () => {
+    const caller = compileIn(
+      dir,
+      'caller',
+      `${HEADER}extern int add(int a, int b);
+__u32 sum;
+SEC("xdp") int call_add(struct xdp_md *ctx) { sum = add(1, 2); return XDP_PASS; }
+char LICENSE[] SEC("license") = "GPL";
+`,
+    );
+    const callee = compileIn(dir, 'callee', `${HEADER}__noinline int add(int a) { return a; }\n`);
+    expect(() => linkObjects([caller, callee], { names: ['caller.o', 'callee.o'] })).toThrow(
+      /'add' of caller\.o \(2 parameters\) does not match its definition in callee\.o \(1 parameter\)/,
+    );
+    expect(() => linkObjects([caller, callee])).toThrow(LinkError);
   });
 
   it('keeps kernel externs extern, carries CO-RE relocations and line info of both objects', () => {

@@ -63,8 +63,12 @@ function checkSignature(input: LinkInput, t: BtfType, defInput: LinkInput, def: 
   if (t.kind === 'func' && def.kind === 'func') {
     const a = btf.type(t.type);
     const b = defBtf.type(def.type);
-    mine = `${a.kind === 'func_proto' ? a.params.length : '?'} parameters`;
-    theirs = `${b.kind === 'func_proto' ? b.params.length : '?'} parameters`;
+    const params = (p: BtfType) => {
+      const n = p.kind === 'func_proto' ? p.params.length : 0;
+      return `${n} parameter${n === 1 ? '' : 's'}`;
+    };
+    mine = params(a);
+    theirs = params(b);
   } else if (t.kind === 'var' && def.kind === 'var') {
     mine = `${sizeOf(btf, resolveType(btf, t.type).id)} bytes`;
     theirs = `${sizeOf(defBtf, resolveType(defBtf, def.type).id)} bytes`;

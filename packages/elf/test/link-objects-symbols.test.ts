@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Btf } from '@ts-ebpf/btf';
 import { describeKernel } from '@ts-ebpf/test-utils';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { LinkError, linkObjects, loadCollection, loadCollectionSpec } from '../src/index.js';
@@ -111,6 +112,28 @@ char LICENSE[] SEC("license") = "GPL";
       /'add' of caller\.o \(2 parameters\) does not match its definition in callee\.o \(1 parameter\)/,
     );
     expect(() => linkObjects([caller, callee])).toThrow(LinkError);
+  });
+
+  it('declares a kfunc both objects call once, and loads it for both', () => {
+    const kfuncUser = (name: string, license: string) => `${HEADER}
+extern void *bpf_cast_to_kern_ctx(void *) __ksym;
+__u64 ${name}_cast;
+SEC("xdp") int ${name}(struct xdp_md *ctx)
+{
+  ${name}_cast = bpf_cast_to_kern_ctx(ctx) != 0;
+  return XDP_PASS;
+}
+${license}
+`;
+    const linked = linkObjects([
+      compileIn(dir, 'kfunc_a', kfuncUser('kfunc_a', 'char LICENSE[] SEC("license") = "GPL";')),
+      compileIn(dir, 'kfunc_b', kfuncUser('kfunc_b', '')),
+    ]);
+    const btf = Btf.parse(loadCollectionSpec(linked).btf!);
+    expect(btf.findIds('bpf_cast_to_kern_ctx', 'func')).toHaveLength(1);
+    expect(btf.get('.ksyms', 'datasec').vars).toHaveLength(1);
+    expect(runAndRead(linked, 'kfunc_a', ['kfunc_a_cast'])).toEqual([1n]);
+    expect(runAndRead(linked, 'kfunc_b', ['kfunc_b_cast'])).toEqual([1n]);
   });
 
   it('keeps kernel externs extern, carries CO-RE relocations and line info of both objects', () => {

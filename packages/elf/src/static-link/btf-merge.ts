@@ -34,7 +34,11 @@ interface Alias {
   readonly id: number;
 }
 
-/** The definition type `id` (a FUNC or VAR of `input`) stands for, when another object's wins. */
+/**
+ * The type that type `t` (a FUNC or VAR of `input`) gives way to: the definition, when another
+ * object's wins; for an extern no object defines (a kfunc, a `__ksym`), the same extern of the
+ * first object that declares it.
+ */
 function replacement(
   input: LinkInput,
   t: BtfType,
@@ -43,7 +47,9 @@ function replacement(
   if ((t.kind !== 'func' && t.kind !== 'var') || t.linkage === 'static') return undefined;
   // A losing __weak function's code stays (its func_info names its type); its variable does not.
   if (t.kind === 'func' && t.linkage !== 'extern') return undefined;
-  const w = globals.get(t.name)?.winner;
+  const g = globals.get(t.name);
+  const w = g?.winner;
+  if (!w && g && t.linkage === 'extern') return firstExtern(input, t, g);
   if (!w || w.input === input || !w.input.btf) return undefined;
   const def = w.input.btf.findIds(t.name, t.kind).find((id) => {
     const d = w.input.btf!.type(id) as { linkage: string };
@@ -52,6 +58,21 @@ function replacement(
   if (def === undefined) return undefined;
   checkSignature(input, t, w.input, w.input.btf.type(def));
   return { input: w.input, id: def };
+}
+
+/** The same extern (`t`'s kind and name) in the first input before `input` that declares it. */
+function firstExtern(input: LinkInput, t: BtfType, g: GlobalSymbol): Alias | undefined {
+  for (const { input: other } of g.refs) {
+    if (other.index >= input.index) break;
+    const btf = other.btf!;
+    const id = btf
+      .findIds(t.name, t.kind)
+      .find((i) => (btf.type(i) as { linkage: string }).linkage === 'extern');
+    if (id === undefined) continue;
+    checkSignature(input, t, other, btf.type(id));
+    return { input: other, id };
+  }
+  return undefined;
 }
 
 /** Refuses an extern whose BTF type does not fit its definition's (parameter count, variable size). */

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Btf } from '@ts-ebpf/btf';
+import { Btf, parseBtfExt } from '@ts-ebpf/btf';
 import { describeKernel, leakedFds, openFds } from '@ts-ebpf/test-utils';
 import { compileBpfC } from '@ts-ebpf/test-utils/clang';
 import { HOST_BYTE_ORDER } from '@ts-ebpf/uapi';
@@ -207,6 +207,48 @@ char LICENSE[] SEC("license") = "GPL";
     expect(linkObjects([prog, lib])).toEqual(first);
     expect(a).toEqual(copies[0]);
     expect(b).toEqual(copies[1]);
+  });
+
+  it('links big-endian objects as it links little-endian ones', () => {
+    // no system header: the other byte order's multiarch directory may be missing
+    const plainProg = `#define SEC(name) __attribute__((section(name), used))
+extern int bump(int by);
+int prog_value = 3;
+SEC("xdp") int entry(void *ctx) { return bump(prog_value); }
+char LICENSE[] SEC("license") = "GPL";
+`;
+    const plainLib = `static int hidden = 100;
+int lib_value = 4;
+__attribute__((noinline)) int bump(int by) { hidden++; return by + lib_value + hidden; }
+`;
+    const read = (target: 'bpfel' | 'bpfeb') => {
+      const bytes = linkObjects([
+        compile(`prog_${target}`, plainProg, target),
+        compile(`lib_${target}`, plainLib, target),
+      ]);
+      const spec = loadCollectionSpec(bytes);
+      const btf = Btf.parse(spec.btf!);
+      const ext = parseBtfExt(spec.btfExt!, btf);
+      const { funcInfo, coreRelos } = ext;
+      const lines = ext.lineInfo.map((s) => ({
+        ...s,
+        records: s.records.map((r) => [r.insnOff, r.line, r.lineNumber]),
+      }));
+      return {
+        byteOrder: spec.byteOrder,
+        programs: [...spec.programs.values()].map((p) => [p.name, p.instructions, p.references, p.origins]),
+        data: [...spec.dataSections.values()].map((d) => [d.name, [...d.variables]]),
+        types: [...btf.types()].map((t) => `${t.kind} ${t.name}`),
+        ext: { funcInfo, coreRelos, lines },
+      };
+    };
+    const little = read('bpfel');
+    const big = read('bpfeb');
+    expect([little.byteOrder, big.byteOrder]).toEqual(['little', 'big']);
+    expect({ ...big, byteOrder: 'little' }).toEqual(little);
+    expect(little.programs[0]![2]).toContainEqual(
+      expect.objectContaining({ kind: 'data', section: '.data' }),
+    );
   });
 
   it('refuses objects of two byte orders, and inputs that are no BPF objects', () => {

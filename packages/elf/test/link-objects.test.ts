@@ -138,6 +138,23 @@ describeKernel('linkObjects', () => {
     expect(results[0]).toEqual(results[1]);
   });
 
+  it('gives an object libbpf loads too (bpftool prog loadall), with the program tag ours has', () => {
+    const linked = linkObjects([compile('prog', PROG), compile('lib', LIB)]);
+    const file = join(dir, 'linked.o');
+    writeFileSync(file, linked);
+    const pins = `/sys/fs/bpf/ts-ebpf-link-objects-${process.pid}`;
+    try {
+      execFileSync('bpftool', ['prog', 'loadall', file, pins]);
+      const info = JSON.parse(
+        execFileSync('bpftool', ['-j', 'prog', 'show', 'pinned', `${pins}/entry`], { encoding: 'utf8' }),
+      );
+      using c = loadCollection(linked);
+      expect(c.program('entry').info().tag).toBe(info.tag);
+    } finally {
+      rmSync(pins, { recursive: true, force: true });
+    }
+  });
+
   it('refuses two strong definitions of one name, naming both objects and the symbol', () => {
     const one = compile('one', `${HEADER}__noinline int twice(int x) { return x + 1; }`);
     const two = compile('two', `${HEADER}__noinline int twice(int x) { return x + 2; }`);

@@ -445,8 +445,9 @@ export class UsdtAttachError extends EbpfError {
 
 /**
  * {@link linkObjects} cannot combine its inputs: two strong definitions of one global symbol,
- * a symbol defined as a function in one object and a variable in another, BTF-defined maps of
- * one name whose definitions differ, inputs of different byte orders, or an input it cannot
+ * licenses that differ, a symbol defined as a function in one object and a variable in
+ * another, BTF-defined maps of one name whose definitions differ, an extern whose type does not
+ * fit its definition, inputs of different byte orders, or an input it cannot
  * link (not a BPF object, a section kind it does not know). Names the objects at fault (by
  * `LinkObjectsOptions.names`, else `object #<index>`) and the symbol; `cause` is the input's own
  * parse error when there is one.

@@ -41,7 +41,7 @@ SEC("xdp") int other(struct xdp_md *ctx)
   looped = sum;
   return XDP_PASS;
 }
-char override_license[] SEC("license") = "GPL"; // one LICENSE only: two strong ones clash
+char LICENSE[] SEC("license") = "GPL"; // the same in both objects: the output holds one
 `;
 
 // Both objects read a kconfig extern (which stays extern); the library's function has a CO-RE

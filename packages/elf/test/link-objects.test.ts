@@ -155,13 +155,25 @@ describeKernel('linkObjects', () => {
     }
   });
 
-  it('refuses two strong definitions of one name, naming both objects and the symbol', () => {
+  it('refuses two strong definitions of one name, naming both objects and the symbol; licenses must agree', () => {
     const one = compile('one', `${HEADER}__noinline int twice(int x) { return x + 1; }`);
     const two = compile('two', `${HEADER}__noinline int twice(int x) { return x + 2; }`);
     const e = linkError([one, two], ['one.o', 'two.o']);
     expect(e.symbol).toBe('twice');
     expect(e.objects).toEqual(['two.o', 'one.o']);
     expect(e.message).toMatch(/'twice' is defined in both one\.o and two\.o/);
+    // each object's license is kept once, as libbpf does, if the objects agree on it
+    const licensed = (name: string, license: string) =>
+      compile(
+        name,
+        `${HEADER}SEC("xdp") int ${name}(void *ctx) { return XDP_PASS; }\nchar LICENSE[] SEC("license") = "${license}";\n`,
+      );
+    const gpl = licensed('gpl_a', 'GPL');
+    const spec = loadCollectionSpec(linkObjects([gpl, licensed('gpl_b', 'GPL')]));
+    expect(spec.license).toBe('GPL');
+    expect(spec.elf.data(spec.elf.section('license')!)).toEqual(new TextEncoder().encode('GPL\0'));
+    const clash = linkError([gpl, licensed('dual', 'Dual BSD/GPL')], ['gpl.o', 'dual.o']);
+    expect(clash.message).toMatch(/section license of dual\.o differs from that of gpl\.o/);
   });
 
   it('makes one map of a __weak map both objects define alike, and refuses ones that differ', () => {

@@ -17,7 +17,7 @@ import {
 import { LinkError } from '../errors.js';
 import { dedupTypes, remapRefs } from './btf-dedup.js';
 import type { LinkInput } from './inputs.js';
-import type { SectionLayout } from './layout.js';
+import { type SectionLayout, SHARED_SECTIONS } from './layout.js';
 import type { GlobalSymbol } from './resolve.js';
 
 /** The merged types and how input type ids map onto them. */
@@ -185,8 +185,10 @@ function mergeDatasecs(
         // a variable replaced by another object's definition is listed where that one is
         if (isReplaced(input, v.type)) continue;
         const name = btf.nameOf(v.type);
-        // an extern section (.ksyms, .kconfig) lists each name once
+        // an extern section (.ksyms, .kconfig) lists each name once; a shared one (license),
+        // held once, the variables of the first object that has it
         if (!part && sec.names.has(name)) continue;
+        if (part && SHARED_SECTIONS.has(t.name) && part.merged.parts[0]!.input !== input) continue;
         sec.names.add(name);
         const offset = part ? part.offset + (offsets.get(name) ?? v.offset) : v.offset;
         sec.vars.push({ type: idOf(input, v.type), offset, size: v.size });

@@ -42,6 +42,17 @@ export function isCode(s: { flags: bigint }): boolean {
 
 const alignUp = (n: number, a: number): number => (a > 1 ? Math.ceil(n / a) * a : n);
 
+/**
+ * Sections every object may have that the output holds once (as libbpf's linker keeps them):
+ * the license and the kernel version, whose contents must then be the same in every object.
+ */
+export const SHARED_SECTIONS: ReadonlySet<string> = new Set(['license', 'version']);
+
+/** Whether two byte ranges are equal. */
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
 /** The output sections and, by input and input section index, where each part lies. */
 export class SectionLayout {
   /** Output sections in order of first appearance (empty ones no symbol is in left out). */
@@ -70,6 +81,19 @@ export class SectionLayout {
             [input.name, first],
             s.name,
           );
+        }
+        if (SHARED_SECTIONS.has(s.name) && merged.parts.length > 0) {
+          const first = merged.parts[0]!;
+          if (!sameBytes(input.elf.data(s), first.input.elf.data(first.section)))
+            throw new LinkError(
+              `section ${s.name} of ${input.name} differs from that of ${first.input.name}: the linked object holds one`,
+              [input.name, first.input.name],
+              s.name,
+            );
+          const part = { input, section: s, offset: 0 };
+          merged.parts.push(part);
+          mine.set(s.index, { ...part, merged });
+          continue;
         }
         const align = Math.max(1, s.addralign, isCode(s) ? 8 : 1);
         const offset = alignUp(merged.size, align);

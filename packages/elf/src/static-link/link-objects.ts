@@ -27,7 +27,8 @@ const SYMBOL_ENTRY_SIZE = 24;
  * (or libbpf) loads as it would one object, as `bpftool gen object out.o a.o b.o` does:
  *
  * - sections of one name (a program section such as `xdp`, `.text`, `.data`, `.rodata`, `.bss`,
- *   `.maps`, `license` …) are concatenated in input order, relocations moved with them;
+ *   `.maps` …) are concatenated in input order, relocations moved with them; `license` and
+ *   `version` are kept once and must be the same in every object;
  * - a global function or variable declared `extern` in one object is resolved by the definition
  *   another gives; a strong definition wins over `__weak` ones (the first weak one wins among
  *   those); an extern no object defines stays extern (a `__ksym`, a `__kconfig`, a kfunc);
@@ -42,9 +43,10 @@ const SYMBOL_ENTRY_SIZE = 24;
  * Uint8Array (Buffers, subarrays at any offset) and never writes into them; the same inputs
  * always give the same bytes.
  * @throws LinkError naming the objects and the symbol at fault: two strong definitions of one
- * name, a name that is a function in one object and a variable in another, maps of one name
- * defined differently, an extern whose type does not fit its definition, inputs of different
- * byte orders or that are no BPF objects, some compiled with BTF and some without
+ * name, licenses that differ, a name that is a function in one object and a variable in
+ * another, maps of one name defined differently, an extern whose type does not fit its
+ * definition, inputs of different byte orders or that are no BPF objects, some compiled with
+ * BTF and some without
  */
 export function linkObjects(objects: readonly Uint8Array[], options: LinkObjectsOptions = {}): Uint8Array {
   const { inputs, byteOrder } = readInputs(objects, options.names);

@@ -7,6 +7,7 @@
 import { type ElfSymbol, SHN_UNDEF, SymbolBind, SymbolType } from '@ts-ebpf/elf-reader';
 import { LinkError } from '../errors.js';
 import type { LinkInput } from './inputs.js';
+import { SHARED_SECTIONS } from './layout.js';
 
 /** One object's symbol of a global name. */
 export interface SymbolRef {
@@ -72,6 +73,8 @@ export function resolveGlobals(inputs: readonly LinkInput[]): Map<string, Global
       if (!current) {
         g.winner = ref;
       } else if (symbol.bind !== SymbolBind.WEAK) {
+        // the license of each object: one, the same in all (see SHARED_SECTIONS)
+        if (SHARED_SECTIONS.has(input.elf.sections[symbol.section]?.name ?? '')) continue;
         if (current.symbol.bind !== SymbolBind.WEAK)
           throw new LinkError(
             `'${symbol.name}' is defined in both ${current.input.name} and ${input.name} (two strong definitions: make one __weak, or one extern)`,

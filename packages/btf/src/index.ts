@@ -55,4 +55,4 @@ export {
 } from './struct-ops-layout.js';
 export { checkStructOpsMembers } from './struct-ops-members.js';
 export { type DataMemberRule, type StructOpsRules, structOpsRules } from './struct-ops-rules.js';
-export { type WriteOptions, writeBtf } from './writer.js';
+export { StringTable, type WriteOptions, writeBtf } from './writer.js';

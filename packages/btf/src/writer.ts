@@ -19,6 +19,12 @@ export interface WriteOptions {
    * must name an id below the last one written.
    */
   readonly firstId?: number;
+  /**
+   * The string table to write: strings added to it before the call (names other records refer
+   * to by offset, such as `.BTF.ext` line_info's file names) keep their offsets, and the types'
+   * names are added after them. Its base must be `baseStringsLength` (0 by default).
+   */
+  readonly strings?: StringTable;
 }
 
 /** A deduplicating BTF string table. Offset 0 is the empty string. */
@@ -142,7 +148,7 @@ export function writeBtf(types: readonly BtfTypeSpec[], options: WriteOptions = 
   types.forEach((t, i) => {
     checkType(t, firstId + i, firstId + types.length);
   });
-  const strings = new StringTable(options.baseStringsLength ?? 0);
+  const strings = options.strings ?? new StringTable(options.baseStringsLength ?? 0);
   let typeLen = 0;
   for (const t of types) typeLen += recordSize(t);
   const typeBytes = new Uint8Array(typeLen);

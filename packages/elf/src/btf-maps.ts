@@ -111,7 +111,7 @@ export function defaultMapDefinition(name: string): BtfMapSpec {
 }
 
 /** Parses one map definition struct (outer or inner). */
-function parseDef(btf: Btf, name: string, def: CompositeType): BtfMapSpec {
+export function parseDef(btf: Btf, name: string, def: CompositeType): BtfMapSpec {
   const spec = defaultMapDefinition(name);
   for (const m of def.members) {
     const uintField = UINT_FIELDS.get(m.name);

@@ -422,3 +422,30 @@ export class UsdtAttachError extends EbpfError {
     this.program = program;
   }
 }
+
+/**
+ * {@link linkObjects} cannot combine its inputs: two strong definitions of one global symbol,
+ * licenses that differ, a symbol defined as a function in one object and a variable in
+ * another, BTF-defined maps of one name whose definitions differ, an extern whose type does not
+ * fit its definition, inputs of different byte orders, or an input it cannot
+ * link (not a BPF object, a section kind it does not know). Names the objects at fault (by
+ * `LinkObjectsOptions.names`, else `object #<index>`) and the symbol; `cause` is the input's own
+ * parse error when there is one.
+ */
+export class LinkError extends EbpfError {
+  /** The inputs at fault, by name: the one whose symbol clashes first, then the other. */
+  readonly objects: readonly string[];
+  /** The symbol or section at fault, when there is one. */
+  readonly symbol: string | undefined;
+  /**
+   * @param message - what cannot be linked and why
+   * @param objects - the inputs at fault
+   * @param symbol - the symbol or section at fault
+   * @param cause - the error this one wraps
+   */
+  constructor(message: string, objects: readonly string[], symbol?: string, cause?: unknown) {
+    super(message, cause === undefined ? undefined : { cause });
+    this.objects = objects;
+    this.symbol = symbol;
+  }
+}

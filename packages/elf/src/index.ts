@@ -66,6 +66,7 @@ export {
   ElfTargetError,
   KconfigError,
   KernelSymbolNotFoundError,
+  LinkError,
   MapCreateError,
   MapReplacementError,
   type MapReplacementMismatch,
@@ -98,6 +99,7 @@ export { ProgramEdit } from './program-edit.js';
 export { type RelocationTargets, relocate } from './relocate.js';
 export { type ResolvedSection, resolveSection, SECTION_DEFS, type SectionDef } from './sections.js';
 export { type AdjustableParts, SpecAdjuster } from './spec-adjust.js';
+export { type LinkObjectsOptions, linkObjects } from './static-link/link-objects.js';
 export {
   encodeUsdtSpec,
   parseX86UsdtArg,

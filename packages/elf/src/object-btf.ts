@@ -131,11 +131,17 @@ function fixDatasec(c: DatasecContext, at: number, vlen: number): { name: string
   const le = btf.byteOrder === 'little';
   const name = btf.string(v.getUint32(at, le));
   const section = elf.section(name);
-  // The values of the section's named symbols: where its variables are.
-  const symbolValue = new Map<string, number>();
+  // The values of the section's named symbols: where its variables are. A name several symbols
+  // share (static variables of one name from objects linked together) keeps every value.
+  const symbolValue = new Map<string, number | number[]>();
   if (section && name !== '.kconfig')
-    for (const sym of elf.symbols)
-      if (sym.section === section.index && sym.name) symbolValue.set(sym.name, Number(sym.value));
+    for (const sym of elf.symbols) {
+      if (sym.section !== section.index || !sym.name) continue;
+      const seen = symbolValue.get(sym.name);
+      const value = Number(sym.value);
+      if (seen === undefined) symbolValue.set(sym.name, value);
+      else symbolValue.set(sym.name, [...(typeof seen === 'number' ? [seen] : seen), value]);
+    }
   let next = 0;
   for (let i = 0; i < vlen; i++) {
     const entry = at + 12 + i * 12;
@@ -153,7 +159,8 @@ function fixDatasec(c: DatasecContext, at: number, vlen: number): { name: string
     }
     let offset: number | undefined;
     if (name === '.kconfig') offset = c.kconfig?.externs.get(variable.name)?.offset;
-    else if (section) offset = symbolValue.get(variable.name);
+    else if (section)
+      offset = symbolOffset(symbolValue.get(variable.name), v.getUint32(entry + 4, le), variable.name, name);
     if (offset === undefined) {
       if (section && name !== '.kconfig')
         throw new ElfError(`BTF variable ${variable.name} of ${name} has no symbol`);
@@ -168,6 +175,25 @@ function fixDatasec(c: DatasecContext, at: number, vlen: number): { name: string
   const fixed = Math.max(size, next, 1);
   v.setUint32(at + 8, fixed, le);
   return { name, size: fixed };
+}
+
+/**
+ * The offset of variable `name` of section `section`, whose symbols have `values`: its one
+ * symbol's; of several (static variables of one name, from objects linked into one), the
+ * offset the DATASEC entry gives (`given`: a linker writes each variable's).
+ * @throws ElfError when `given` is none of several symbols' values: which is meant is unknown
+ */
+function symbolOffset(
+  values: number | number[] | undefined,
+  given: number,
+  name: string,
+  section: string,
+): number | undefined {
+  if (values === undefined || typeof values === 'number') return values;
+  if (values.includes(given)) return given;
+  throw new ElfError(
+    `BTF variable ${name} of ${section} is at offset ${given}, where none of the ${values.length} symbols of its name is (${values.join(', ')})`,
+  );
 }
 
 /**

@@ -64,3 +64,17 @@ export function compileSource(name: string, source: string): Buffer {
     rmSync(dir, { recursive: true, force: true });
   }
 }
+
+/**
+ * Compiles C `source` (as it is: it includes its own headers) into `<dir>/<name>.bpf.o` and
+ * returns the object's bytes: with test-utils' `compileBpfC` (this host's byte order), or for
+ * `target` with clang-19 alone (no multiarch headers: for sources that include none).
+ */
+export function compileIn(dir: string, name: string, source: string, target?: 'bpfel' | 'bpfeb'): Buffer {
+  const file = join(dir, `${name}.bpf.c`);
+  const out = join(dir, `${name}.bpf.o`);
+  writeFileSync(file, source);
+  if (target) execFileSync('clang-19', ['-g', '-O2', '-target', target, '-c', file, '-o', out]);
+  else compileBpfC(file, out);
+  return readFileSync(out);
+}

@@ -18,6 +18,24 @@ function holdsBpfCapability(): boolean {
   }
 }
 
+let initialUserns: boolean | undefined;
+
+/**
+ * True when this process is in the initial user namespace (its uid_map is the identity over every
+ * uid), where capabilities count for bpf(); read once.
+ */
+function inInitialUserNamespace(): boolean {
+  if (initialUserns === undefined) {
+    try {
+      const map = readFileSync('/proc/self/uid_map', 'utf8').trim().split(/\s+/);
+      initialUserns = map.length === 3 && map[0] === '0' && map[1] === '0' && map[2] === '4294967295';
+    } catch {
+      initialUserns = true;
+    }
+  }
+  return initialUserns;
+}
+
 /** Context a failed system call was made in, used to choose a hint. */
 export interface SyscallErrorContext {
   /** The system call (`'bpf'`, `'perf_event_open'`, `'openat'` …). */
@@ -197,6 +215,10 @@ function hintFor(code: string, { syscall, command, log }: SyscallErrorContext): 
       const locked = mode
         ? `; the kernel is in lockdown mode '${mode}', which forbids some BPF features`
         : '';
+      const elementAccess = command !== undefined && (MAP_READS.has(command) || MAP_WRITES.has(command));
+      if (syscall === 'bpf' && !elementAccess && !inInitialUserNamespace()) {
+        return `the process is in a user namespace, where its capabilities do not count for bpf(): pass a BPF token (BpfToken) made from a bpffs that delegates this command and type${locked}`;
+      }
       if (!holdsBpfCapability()) {
         return `needs CAP_BPF (plus CAP_PERFMON/CAP_NET_ADMIN for some program types) or CAP_SYS_ADMIN${locked}`;
       }

@@ -7,7 +7,14 @@ import { Btf, type BtfExt, btfExtLayout, parseBtfExt } from '@ts-ebpf/btf';
 import { kernelBtf, type LoadedBtf, loadBtf } from '@ts-ebpf/btf/kernel';
 import { SymbolBind, SymbolType } from '@ts-ebpf/elf-reader';
 import { Program, type ProgramLoadOptions, StructOps, VerifierError } from '@ts-ebpf/programs';
-import { BpfProgType, BpfSyscallError, checkThreads, kernelVersion, progBindMap } from '@ts-ebpf/syscall';
+import {
+  BpfProgType,
+  BpfSyscallError,
+  BpfToken,
+  checkThreads,
+  kernelVersion,
+  progBindMap,
+} from '@ts-ebpf/syscall';
 import { HOST_BYTE_ORDER } from '@ts-ebpf/uapi';
 import type { BtfMapSpec } from './btf-maps.js';
 import { ByteArena } from './byte-arena.js';
@@ -88,6 +95,25 @@ export interface LoadContext {
   options: CollectionOptions;
   structOps: StructOpsPlans;
   targets: RelocationTargets;
+  /** The BPF token the programs are loaded under, if the load has one. */
+  token: BpfToken | undefined;
+}
+
+/**
+ * The token of one load: `options.token`, or one made from its path for the load (closed when
+ * this is disposed; the caller's own token stays open).
+ * @internal
+ */
+export class LoadToken implements Disposable {
+  readonly token: BpfToken | undefined;
+  readonly #owned: boolean;
+  constructor(option: BpfToken | string | undefined) {
+    this.#owned = typeof option === 'string';
+    this.token = typeof option === 'string' ? BpfToken.create(option) : option;
+  }
+  [Symbol.dispose](): void {
+    if (this.#owned) this.token?.close();
+  }
 }
 
 /**
@@ -185,6 +211,7 @@ export function prepareProgram(prog: ProgramSpec, ctx: LoadContext): PreparedPro
     funcInfo: withInfo ? info.funcInfo : undefined,
     lineInfo: withInfo ? info.lineInfo : undefined,
     logLevel: (prog.logLevel ?? options.logLevel) || undefined,
+    token: ctx.token,
   };
   return { spec: prog, load, core };
 }
@@ -278,7 +305,8 @@ export function loadCollection(
   options: CollectionOptions = {},
 ): Collection {
   if (options.threads !== undefined) checkThreads(options.threads, 'threads');
-  const load = startCollection(source, options);
+  using token = new LoadToken(options.token);
+  const load = startCollection(source, options, token.token);
   try {
     // Every program is prepared (relocated, its func/line info placed, its load options built)
     // before the first is loaded: a program that cannot be prepared fails the load before the
@@ -344,6 +372,7 @@ export interface CollectionLoad {
 export function startCollection(
   source: Uint8Array | CollectionSpec,
   options: CollectionOptions,
+  token: BpfToken | undefined,
 ): CollectionLoad {
   const header = source instanceof Uint8Array ? checkBpfTarget(source) : source.elf.header;
   const order = header.byteOrder;
@@ -394,7 +423,7 @@ export function startCollection(
       const fixed = fixObjectBtf(localBtf, spec.elf, kconfig);
       // The DATASEC of each data section (and `.kconfig`): its map's value type.
       dataSectionTypes = fixed.datasecs;
-      btf = loadObjectBtf(fixed.bytes);
+      btf = loadObjectBtf(fixed.bytes, token);
     } catch (e) {
       if (e instanceof BpfSyscallError) throw new ObjectBtfError(objectName(spec), e.log, e);
       throw e;
@@ -411,6 +440,7 @@ export function startCollection(
           dataSectionTypes,
           pinRoot: options.pinRoot ?? '/sys/fs/bpf',
           replacements,
+          token,
         },
         data,
       );
@@ -431,6 +461,7 @@ export function startCollection(
     kernel,
     options,
     structOps: structOpsPlans,
+    token,
     targets: new LoadTargets(
       created,
       kconfig,
@@ -476,6 +507,7 @@ export function startCollection(
             mapName: kernelName(plan.spec.name),
             btf: kernel.btf,
             ...(btf ? { btfFd: btf.fd } : {}),
+            token,
           }),
         );
       }
@@ -490,12 +522,12 @@ export function startCollection(
  * itself); a refusal is repeated with a log, whose error then carries the kernel's reason.
  * @throws BpfSyscallError of the logged attempt
  */
-function loadObjectBtf(fixed: Uint8Array): LoadedBtf {
+function loadObjectBtf(fixed: Uint8Array, token: BpfToken | undefined): LoadedBtf {
   try {
-    return loadBtf(fixed, { logSize: 0 });
+    return loadBtf(fixed, { logSize: 0, token });
   } catch (e) {
     if (!(e instanceof BpfSyscallError)) throw e;
-    return loadBtf(fixed);
+    return loadBtf(fixed, { token });
   }
 }
 

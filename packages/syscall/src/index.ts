@@ -259,6 +259,7 @@ export {
   possibleCpus,
 } from './system.js';
 export { type ProgTestRunAttr, type ProgTestRunResult, progTestRun } from './test-run.js';
-export { BpfToken, BpfTokenError } from './token.js';
+export { BpfToken, BpfTokenError, type BpfTokenInfo } from './token.js';
+export { inInitialUserNamespace } from './userns.js';
 export { checkObjectName, isObjectName } from './validate.js';
 export { checkLogLevel, isVerifierLogLevel, VerifierLogLevel } from './verifier-log-level.js';

@@ -68,7 +68,15 @@ export function mapCreate(o: MapCreateAttr): number {
     o.valueTypeBtfObjFd !== undefined || o.mapTokenFd !== undefined
       ? MAP_CREATE.SIZE
       : MAP_CREATE.value_type_btf_obj_fd;
-  return bpfCall(BpfCmd.MAP_CREATE, a, size);
+  const fd = bpfTry(BpfCmd.MAP_CREATE, a, size);
+  if (fd < 0) {
+    throw syscallError(-fd, {
+      syscall: 'bpf',
+      command: 'BPF_MAP_CREATE',
+      token: o.mapTokenFd !== undefined,
+    });
+  }
+  return fd;
 }
 
 // One attr for every single-element command.

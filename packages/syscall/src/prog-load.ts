@@ -291,6 +291,7 @@ function progLoadError(
     syscall: 'bpf',
     command: 'BPF_PROG_LOAD',
     detail: o.progName || undefined,
+    token: o.progTokenFd !== undefined,
     log: decodeLog(logBuf),
     logTrueSize: a.getU32(PROG_LOAD.log_true_size),
   });
@@ -403,6 +404,7 @@ export function btfLoad(o: BtfLoadAttr): number {
     throw syscallError(-fd, {
       syscall: 'bpf',
       command: 'BPF_BTF_LOAD',
+      token: o.btfTokenFd !== undefined,
       log: decodeLog(logBuf),
       logTrueSize: a.getU32(BTF_LOAD.btf_log_true_size),
     });

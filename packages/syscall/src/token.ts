@@ -2,7 +2,7 @@
  * BPF tokens (Linux 6.9+): a file descriptor that lets a process in a user namespace use the BPF
  * commands, map types, program types and attach types a bpffs delegates to it.
  */
-import { BpfCmd, BpfMapCreateFlag, EbpfError, errnoName } from '@ts-ebpf/uapi';
+import { BpfCmd, BpfMapCreateFlag, EbpfError, errnoName, HOST_LITTLE_ENDIAN } from '@ts-ebpf/uapi';
 import { lazyAttr } from './attr.js';
 import { bpfTry } from './bpf.js';
 import { BpfArgumentError, syscallError } from './errors.js';
@@ -10,6 +10,7 @@ import { OwnedFd } from './fd.js';
 import { sysClose, sysFcntlTry } from './ffi/files.js';
 import { fileOpen, O } from './files.js';
 import { TOKEN_CREATE } from './layouts.js';
+import { objGetInfoByFd } from './object-commands.js';
 import { checkCString, checkFd } from './validate.js';
 
 const F_GETFL = 3;
@@ -88,6 +89,21 @@ function createFrom(fd: number, subject: string): number {
 }
 
 /**
+ * What a token allows (`struct bpf_token_info`): one bit per command (`BpfCmd`), map type
+ * (`BpfMapType`), program type (`BpfProgType`) and attach type (`BpfAttachType`) number, as the
+ * bpffs's `delegate_*` options set them.
+ */
+export interface BpfTokenInfo {
+  readonly allowedCmds: bigint;
+  readonly allowedMaps: bigint;
+  readonly allowedProgs: bigint;
+  readonly allowedAttachs: bigint;
+}
+
+/** `sizeof(struct bpf_token_info)`: four u64 bit sets. */
+const TOKEN_INFO_SIZE = 32;
+
+/**
  * A BPF token (Linux 6.9+): lets a process in a user namespace, without CAP_BPF in the initial
  * one, create the maps, load the programs and BTF, and make the attachments that the bpffs it
  * was made from delegates (its `delegate_cmds`, `delegate_maps`, `delegate_progs` and
@@ -106,6 +122,20 @@ export class BpfToken extends OwnedFd {
   private constructor(fd: number, bpffs: string) {
     super(fd, `BPF token from ${bpffs}`);
     this.bpffs = bpffs;
+  }
+
+  /**
+   * What the token allows, read from the kernel (BPF_OBJ_GET_INFO_BY_FD, Linux 6.17+; older
+   * kernels refuse it with `InvalidArgumentError`). `(info.allowedMaps >> BigInt(BpfMapType.HASH)) & 1n`
+   * says whether hash maps are delegated.
+   * @throws ObjectClosedError after close
+   */
+  info(): BpfTokenInfo {
+    const b = new Uint8Array(TOKEN_INFO_SIZE);
+    objGetInfoByFd(this.fd, b);
+    const v = new DataView(b.buffer);
+    const u64 = (at: number) => v.getBigUint64(at, HOST_LITTLE_ENDIAN);
+    return { allowedCmds: u64(0), allowedMaps: u64(8), allowedProgs: u64(16), allowedAttachs: u64(24) };
   }
 
   /**

@@ -34,9 +34,14 @@ describe('BpfToken', () => {
     expect(without.btf).toMatch(/^PermissionError EPERM: bpf\(BPF_BTF_LOAD\)/);
     expect(without.map).toContain('the process is in a user namespace, where its capabilities do not count');
     expect(report.bpffs).toMatch(/^fd \d+$/);
+    expect(report.allowed).toEqual({ mapCreate: 1, mapUpdate: 0, array: 1, hash: 0, xdp: 1, attachs: 'all' });
+    expect(report.initialUserns).toBe(false);
+    expect(sys.inInitialUserNamespace()).toBe(true);
     expect(report.map).toBe('ok');
     // delegate_maps names only array maps
-    expect(report.hash).toMatch(/^PermissionError EPERM/);
+    expect(report.hash).toMatch(
+      /^PermissionError EPERM: .*the BPF token does not allow it: its bpffs must delegate BPF_MAP_CREATE/,
+    );
     expect(report.retval).toBe(2);
     expect(report.btf).toBe('ok');
     expect(report.closedFd).toMatch(/^ObjectClosedError : BPF token from fd \d+ is closed/);

@@ -26,9 +26,11 @@ export { seededRandom } from './random.js';
 export { socketFd } from './socket-fd.js';
 export { thrownBy } from './thrown.js';
 export {
-  awaitDelegation,
   type Delegation,
   type DelegationSyscalls,
+  type MountSyscalls,
+  outcome,
+  receiveDelegatedBpffs,
   runWithDelegatedBpffs,
   type UsernsChildResult,
 } from './token-ns.js';

@@ -36,8 +36,8 @@ const FSOPEN_LINE = /^fsopen (\d+) (\d+)$/m;
 /**
  * Runs the TypeScript module `script` (tsx, source conditions) as root of a new user and mount
  * namespace (`unshare -U -m --map-root-user`), the way a container runtime starts a container
- * that may use BPF tokens: the child opens a bpffs context (`fsopen('bpf')`, then
- * {@link awaitDelegation}); this process, root in the initial namespace, takes that fd with
+ * that may use BPF tokens: the child opens a bpffs context ({@link receiveDelegatedBpffs} makes
+ * `fsopen('bpf')` there); this process, root in the initial namespace, takes that fd with
  * pidfd_getfd, sets the `delegation` options (none when null) and creates the superblock; the
  * child then mounts it (detached, in its own mount namespace: nothing is left mounted when it
  * ends) and makes its token. The child prints its report as JSON on its last stdout line.
@@ -105,11 +105,30 @@ function delegate(sys: DelegationSyscalls, pid: number, fd: number, delegation: 
   }
 }
 
+/** The `@ts-ebpf/syscall` calls the child side needs (`import * as sys from '@ts-ebpf/syscall'` fits). */
+export interface MountSyscalls {
+  fsopen(fsname: string): number;
+  fsmount(fd: number): number;
+  close(fd: number): void;
+}
+
 /**
- * The child side of {@link runWithDelegatedBpffs}: tells the parent the bpffs context `fsFd`
- * (from `fsopen('bpf')`) and waits until the parent has configured and created it.
+ * The child side of {@link runWithDelegatedBpffs}: opens a bpffs context, has the parent
+ * delegate and create it, and mounts it (detached). @returns the mount's fd (an O_PATH fd of
+ * its root, which `BpfToken.create` takes; `/proc/self/fd/<fd>` is its path)
  */
-export function awaitDelegation(fsFd: number): void {
+export function receiveDelegatedBpffs(sys: MountSyscalls): number {
+  const fs = sys.fsopen('bpf');
+  try {
+    awaitDelegation(fs);
+    return sys.fsmount(fs);
+  } finally {
+    sys.close(fs);
+  }
+}
+
+/** Tells the parent the bpffs context `fsFd` and waits until it has configured and created it. */
+function awaitDelegation(fsFd: number): void {
   process.stdout.write(`fsopen ${process.pid} ${fsFd}\n`);
   const buf = Buffer.alloc(64);
   let line = '';
@@ -117,5 +136,16 @@ export function awaitDelegation(fsFd: number): void {
     const n = readSync(0, buf, 0, buf.length, null);
     if (n === 0) throw new Error('the parent closed stdin before delegating the bpffs');
     line += buf.toString('utf8', 0, n);
+  }
+}
+
+/** What `fn` gave: 'ok' (closing the object it made), or the error's name and message. */
+export function outcome(fn: () => { close(): void }): string {
+  try {
+    fn().close();
+    return 'ok';
+  } catch (e) {
+    const { name, message } = e as Error;
+    return `${name}: ${message}`;
   }
 }

@@ -75,7 +75,7 @@ function openDirectory(path: string, subject: string, dirfd?: number): number {
         ? 'no such directory'
         : code === 'ENOTDIR'
           ? 'it is not a directory'
-          : 'it cannot be opened';
+          : `it cannot be opened (${typeof code === 'string' ? code : (e as Error).message})`;
     throw new BpfTokenError(subject, reason, e);
   }
 }

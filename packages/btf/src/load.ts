@@ -2,6 +2,7 @@
 /// <reference types="node" />
 import {
   BpfSyscallError,
+  type BpfToken,
   type BtfInfo,
   btfGetFdById,
   btfInfo,
@@ -29,6 +30,11 @@ export interface BtfLoadOptions {
    * error still says why (its message says the load was retried).
    */
   readonly logSize?: number;
+  /**
+   * A BPF token (`BpfToken` from `@ts-ebpf/syscall`, Linux 6.9+): loads the BTF under it, in a
+   * user namespace whose bpffs delegates `btf_load`.
+   */
+  readonly token?: BpfToken;
 }
 
 /**
@@ -123,10 +129,11 @@ export function loadBtf(btf: Uint8Array | Btf | BtfBuilder, options: BtfLoadOpti
       btf: bytes,
       ...(options.logLevel !== undefined ? { logLevel: options.logLevel } : {}),
       ...(options.logSize !== undefined ? { logSize: options.logSize } : {}),
+      btfTokenFd: options.token?.fd,
     });
   } catch (e) {
     if (options.logSize !== 0 || !(e instanceof BpfSyscallError)) throw explained(e);
-    fd = loadWithLog(bytes, options.logLevel ?? 1, e);
+    fd = loadWithLog(bytes, options.logLevel ?? 1, e, options.token);
   }
   return new LoadedBtf(fd);
 }
@@ -135,9 +142,14 @@ export function loadBtf(btf: Uint8Array | Btf | BtfBuilder, options: BtfLoadOpti
 const RETRY_LOG_SIZE = 1 << 20;
 
 /** The second load of BTF the kernel refused without a log: with one, to say why. */
-function loadWithLog(bytes: Uint8Array, logLevel: number, logless: BpfSyscallError): number {
+function loadWithLog(
+  bytes: Uint8Array,
+  logLevel: number,
+  logless: BpfSyscallError,
+  token: BpfToken | undefined,
+): number {
   try {
-    return btfLoad({ btf: bytes, logLevel, logSize: RETRY_LOG_SIZE });
+    return btfLoad({ btf: bytes, logLevel, logSize: RETRY_LOG_SIZE, btfTokenFd: token?.fd });
   } catch (e) {
     throw explained(e, logless);
   }

@@ -1,7 +1,7 @@
 import { Program } from '@ts-ebpf/programs';
 import { BpfArgumentError, checkThreads } from '@ts-ebpf/syscall';
 import type { Collection, CollectionOptions } from './collection.js';
-import { addEach, prepareAll, startCollection, undoLoad } from './collection-load.js';
+import { addEach, LoadToken, prepareAll, startCollection, undoLoad } from './collection-load.js';
 import type { CollectionSpec } from './collection-spec.js';
 
 /** Options of {@link loadCollectionAsync}. */
@@ -42,7 +42,8 @@ export async function loadCollectionAsync(
       'threads',
       'loadCollectionAsync loads its programs on helper threads alone: set options.concurrency, not options.threads (an option of loadCollection)',
     );
-  const load = startCollection(source, options);
+  using token = new LoadToken(options.token);
+  const load = startCollection(source, options, token.token);
   try {
     const prepared = prepareAll(load);
     const results = await Program.loadEachAsync(

@@ -10,6 +10,7 @@ import { Program, type ProgramLoadOptions, StructOps, VerifierError } from '@ts-
 import {
   BpfProgType,
   BpfSyscallError,
+  BpfToken,
   checkThreads,
   KALLSYMS_PATH,
   KernelSymbolTable,
@@ -95,6 +96,25 @@ export interface LoadContext {
   options: CollectionOptions;
   structOps: StructOpsPlans;
   targets: RelocationTargets;
+  /** The BPF token the programs are loaded under, if the load has one. */
+  token: BpfToken | undefined;
+}
+
+/**
+ * The token of one load: `options.token`, or one made from its path for the load (closed when
+ * this is disposed; the caller's own token stays open).
+ * @internal
+ */
+export class LoadToken implements Disposable {
+  readonly token: BpfToken | undefined;
+  readonly #owned: boolean;
+  constructor(option: BpfToken | string | undefined) {
+    this.#owned = typeof option === 'string';
+    this.token = typeof option === 'string' ? BpfToken.create(option) : option;
+  }
+  [Symbol.dispose](): void {
+    if (this.#owned) this.token?.close();
+  }
 }
 
 /**
@@ -192,6 +212,7 @@ export function prepareProgram(prog: ProgramSpec, ctx: LoadContext): PreparedPro
     funcInfo: withInfo ? info.funcInfo : undefined,
     lineInfo: withInfo ? info.lineInfo : undefined,
     logLevel: (prog.logLevel ?? options.logLevel) || undefined,
+    token: ctx.token,
   };
   return { spec: prog, load, core };
 }
@@ -285,7 +306,8 @@ export function loadCollection(
   options: CollectionOptions = {},
 ): Collection {
   if (options.threads !== undefined) checkThreads(options.threads, 'threads');
-  const load = startCollection(source, options);
+  using token = new LoadToken(options.token);
+  const load = startCollection(source, options, token.token);
   try {
     // Every program is prepared (relocated, its func/line info placed, its load options built)
     // before the first is loaded: a program that cannot be prepared fails the load before the
@@ -351,6 +373,7 @@ export interface CollectionLoad {
 export function startCollection(
   source: Uint8Array | CollectionSpec,
   options: CollectionOptions,
+  token: BpfToken | undefined,
 ): CollectionLoad {
   const header = source instanceof Uint8Array ? checkBpfTarget(source) : source.elf.header;
   const order = header.byteOrder;
@@ -401,7 +424,7 @@ export function startCollection(
       const fixed = fixObjectBtf(localBtf, spec.elf, kconfig);
       // The DATASEC of each data section (and `.kconfig`): its map's value type.
       dataSectionTypes = fixed.datasecs;
-      btf = loadObjectBtf(fixed.bytes);
+      btf = loadObjectBtf(fixed.bytes, token);
     } catch (e) {
       if (e instanceof BpfSyscallError) throw new ObjectBtfError(objectName(spec), e.log, e);
       throw e;
@@ -418,6 +441,7 @@ export function startCollection(
           dataSectionTypes,
           pinRoot: options.pinRoot ?? '/sys/fs/bpf',
           replacements,
+          token,
         },
         data,
       );
@@ -438,6 +462,7 @@ export function startCollection(
     kernel,
     options,
     structOps: structOpsPlans,
+    token,
     targets: new LoadTargets(
       created,
       kconfig,
@@ -483,6 +508,7 @@ export function startCollection(
             mapName: kernelName(plan.spec.name),
             btf: kernel.btf,
             ...(btf ? { btfFd: btf.fd } : {}),
+            token,
           }),
         );
       }
@@ -497,12 +523,12 @@ export function startCollection(
  * itself); a refusal is repeated with a log, whose error then carries the kernel's reason.
  * @throws BpfSyscallError of the logged attempt
  */
-function loadObjectBtf(fixed: Uint8Array): LoadedBtf {
+function loadObjectBtf(fixed: Uint8Array, token: BpfToken | undefined): LoadedBtf {
   try {
-    return loadBtf(fixed, { logSize: 0 });
+    return loadBtf(fixed, { logSize: 0, token });
   } catch (e) {
     if (!(e instanceof BpfSyscallError)) throw e;
-    return loadBtf(fixed);
+    return loadBtf(fixed, { token });
   }
 }
 

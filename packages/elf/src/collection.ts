@@ -3,7 +3,7 @@ import type { LoadedBtf } from '@ts-ebpf/btf/kernel';
 import type { PluginRegistry } from '@ts-ebpf/dsl';
 import type { BpfMap, MapCodecs } from '@ts-ebpf/maps';
 import { bpfCookieSupported, type Link, type Program, type StructOps } from '@ts-ebpf/programs';
-import type { MappedMemory, PinPlace } from '@ts-ebpf/syscall';
+import type { BpfToken, MappedMemory, PinPlace } from '@ts-ebpf/syscall';
 import { BpfProgType, closeTogether, ObjectClosedError } from '@ts-ebpf/syscall';
 import { type AttachTargets, attachBySection } from './attach.js';
 import { type Pinnable, pinAll, unpinAll } from './collection-pin.js';
@@ -72,6 +72,15 @@ export interface CollectionOptions extends CollectionSpecOptions {
    * a plugin covers may call only the helpers that section may ({@link PluginCheckError}).
    */
   plugins?: PluginRegistry;
+  /**
+   * A BPF token (Linux 6.9+) the object's BTF, maps and programs are created under, for a load in
+   * a user namespace whose bpffs delegates those commands and types: a `BpfToken`, or the path
+   * of such a bpffs (libbpf's `bpf_token_path`), from which a token is made for the load and
+   * closed after it (the objects stay). Unlike libbpf, no token is tried without this option
+   * (libbpf tries `LIBBPF_BPF_TOKEN_PATH` or /sys/fs/bpf), and a path that gives none fails the
+   * load with a `BpfTokenError`.
+   */
+  token?: BpfToken | string;
 }
 
 /** The {@link Collection.kconfig} of an object without `.kconfig` externs. */

@@ -7,6 +7,7 @@ import {
   BpfMapCreateFlag,
   BpfMapType,
   BpfSyscallError,
+  type BpfToken,
   close,
   dupFd,
   isObjectName,
@@ -37,6 +38,8 @@ export interface MapCreationInput {
   pinRoot: string;
   /** Maps taken instead of created, by name (checked against their definitions already). */
   replacements: ReadonlyMap<string, { readonly fd: number }>;
+  /** The BPF token every map is created under, if the load has one. */
+  token: BpfToken | undefined;
 }
 
 /** The maps of a collection: named maps, data-section maps and the `.kconfig` map. */
@@ -94,8 +97,13 @@ function byteCodec(size: number): Codec<Uint8Array> {
  * failure names the map and what was asked, with the kernel's (or the maps package's) error as
  * `cause`.
  */
-function createNamed(name: string, spec: MapSpec<Uint8Array, Uint8Array>): RawMap {
+function createNamed(
+  name: string,
+  spec: MapSpec<Uint8Array, Uint8Array>,
+  token: BpfToken | undefined,
+): RawMap {
   try {
+    spec.token = token;
     // Codecs of these sizes made once, not per map as BpfMap.create makes them from the sizes
     // (per-CPU values keep the sizes: their codec, perCpu(), is sized by the CPU count).
     spec.key = byteCodec(spec.keySize ?? 0);
@@ -154,7 +162,7 @@ function createBtfMap(
   };
   let map: RawMap;
   try {
-    map = createNamed(spec.name, request);
+    map = createNamed(spec.name, request, input.token);
   } catch (e) {
     // Some map types (sockmap, sockhash …) refuse key/value BTF with ENOTSUPP/EOPNOTSUPP: only
     // then is the map created without it (documented on loadCollection's maps); any other
@@ -167,7 +175,7 @@ function createBtfMap(
     )
       throw e;
     try {
-      map = createNamed(spec.name, { ...request, btf: undefined });
+      map = createNamed(spec.name, { ...request, btf: undefined }, input.token);
     } catch {
       throw e;
     }
@@ -237,17 +245,21 @@ function dataMap(
   const valueSize = Math.max(contents.byteLength, 1);
   const datasec = input.dataSectionTypes.get(name);
   const btf = input.btfFd !== undefined && datasec && datasec.size === valueSize;
-  const map = createNamed(name, {
-    type: BpfMapType.ARRAY,
-    key: undefined,
-    value: undefined,
-    keySize: 4,
-    valueSize,
-    maxEntries: 1,
-    flags: (mmapable ? BpfMapCreateFlag.MMAPABLE : 0) | (readOnly ? BpfMapCreateFlag.RDONLY_PROG : 0),
-    name: kernelName(name),
-    btf: btf ? { fd: input.btfFd!, keyTypeId: 0, valueTypeId: datasec.id } : undefined,
-  });
+  const map = createNamed(
+    name,
+    {
+      type: BpfMapType.ARRAY,
+      key: undefined,
+      value: undefined,
+      keySize: 4,
+      valueSize,
+      maxEntries: 1,
+      flags: (mmapable ? BpfMapCreateFlag.MMAPABLE : 0) | (readOnly ? BpfMapCreateFlag.RDONLY_PROG : 0),
+      name: kernelName(name),
+      btf: btf ? { fd: input.btfFd!, keyTypeId: 0, valueTypeId: datasec.id } : undefined,
+    },
+    input.token,
+  );
   // The kernel creates array values zeroed: all-zero contents (`.bss`) need no update (as libbpf).
   if (!allZero(contents)) map.set(ZERO_KEY, contents);
   if (readOnly) mapFreeze(map.fd);

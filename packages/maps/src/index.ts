@@ -71,7 +71,7 @@ export { type LpmKey, LpmTrie, lpmKey } from './lpm.js';
 export { BpfMap, type MapCodecs } from './map.js';
 export type { PinOpenOptions } from './map-access.js';
 export { ArrayOfMaps, HashOfMaps, MapOfMaps, type MapOfMapsOptions } from './map-in-map.js';
-export type { MapBtf, MapPinning, MapSpec } from './map-spec.js';
+export type { MapBtf, MapPinning, MapSpec, MapTokenOption } from './map-spec.js';
 export {
   isArrayType,
   isKeyless,

@@ -2,11 +2,11 @@ import { mapLookupElem } from '@ts-ebpf/syscall';
 import type { Codec } from './codecs/codec.js';
 import { MapTypeError } from './errors.js';
 import { BpfMap } from './map.js';
-import type { MapPinning } from './map-spec.js';
+import type { MapPinning, MapTokenOption } from './map-spec.js';
 import { MapType, mapTypeName } from './map-types.js';
 
 /** Options of queue, stack and bloom filter maps. */
-export interface KeylessOptions<V> {
+export interface KeylessOptions<V> extends MapTokenOption {
   value: Codec<V>;
   maxEntries: number;
   flags?: number;

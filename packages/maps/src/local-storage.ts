@@ -2,11 +2,11 @@ import { BpfMapCreateFlag } from '@ts-ebpf/syscall';
 import type { Codec } from './codecs/codec.js';
 import { i32 } from './codecs/scalars.js';
 import { BpfMap } from './map.js';
-import type { MapPinning } from './map-spec.js';
+import type { MapPinning, MapTokenOption } from './map-spec.js';
 import { MapType } from './map-types.js';
 
 /** Options of local-storage maps. */
-export interface LocalStorageOptions<V> {
+export interface LocalStorageOptions<V> extends MapTokenOption {
   value: Codec<V>;
   name?: string;
   flags?: number;

@@ -21,6 +21,7 @@ export function createRequest<K, V>(spec: MapSpec<K, V>, keySize: number, valueS
     mapExtra: spec.mapExtra,
     hasInnerMap: spec.innerMap !== undefined,
     hasVmlinuxValueType: spec.btf?.vmlinuxValueTypeId !== undefined,
+    withToken: spec.token !== undefined,
   };
 }
 
@@ -39,7 +40,7 @@ export function reusablePin<K, V>(spec: MapSpec<K, V>): string | undefined {
 export function createMapFd<K, V>(label: string, spec: MapSpec<K, V>, request: CreateRequest): number {
   checkSpec(label, request);
   try {
-    return withMapBtf(spec.type, request.valueSize, spec.btf, (btf) =>
+    return withMapBtf(spec.type, request.valueSize, spec.btf, spec.token, (btf) =>
       mapCreate({
         mapType: spec.type,
         keySize: request.keySize,
@@ -54,6 +55,7 @@ export function createMapFd<K, V>(label: string, spec: MapSpec<K, V>, request: C
         btfKeyTypeId: btf?.keyTypeId,
         btfValueTypeId: btf?.valueTypeId,
         btfVmlinuxValueTypeId: btf?.vmlinuxValueTypeId,
+        mapTokenFd: spec.token?.fd,
       }),
     );
   } catch (e) {

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { BpfSyscallError, probeMapType } from '@ts-ebpf/syscall';
+import { BpfSyscallError, inInitialUserNamespace, probeMapType } from '@ts-ebpf/syscall';
 import { Errno, HOST_LITTLE_ENDIAN } from '@ts-ebpf/uapi';
 import {
   KeyExistsError,
@@ -36,6 +36,14 @@ const unsupportedCodes = new Set(['EINVAL', 'EOPNOTSUPP', 'ENOTSUPP']);
 export function createError(label: string, r: CreateRequest, e: unknown): unknown {
   if (!(e instanceof BpfSyscallError)) return e;
   const asked = `asked for ${describeRequest(r)}`;
+  // EPERM under a token, or in a user namespace, is a missing privilege: a probe, refused the
+  // same way, would tell nothing of the type.
+  if (e.errno === Errno.EPERM && (r.withToken || !inInitialUserNamespace())) {
+    const why = r.withToken
+      ? `the BPF token does not allow it: the token's bpffs must delegate map_create (delegate_cmds) and ${mapTypeName(r.type)} maps (delegate_maps)`
+      : (e.hint ?? 'see the cause');
+    return new MapCreateError(label, `${why}; ${asked}`, e);
+  }
   // The "too new" hint only when a probe shows this kernel creates no map of the type.
   const probe = probeMapType(r.type);
   if (!probe.supported) {

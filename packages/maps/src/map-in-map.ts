@@ -4,7 +4,7 @@ import { u32 } from './codecs/scalars.js';
 import { InnerMapMismatchError } from './errors.js';
 import { BpfMap, type MapCodecs } from './map.js';
 import { mapLabel } from './map-diagnosis.js';
-import type { MapPinning } from './map-spec.js';
+import type { MapPinning, MapTokenOption } from './map-spec.js';
 import { MapType, mapTypeName } from './map-types.js';
 
 type Template = Pick<MapInfo, 'type' | 'id' | 'name' | 'keySize' | 'valueSize' | 'maxEntries' | 'mapFlags'>;
@@ -28,7 +28,7 @@ function differences(template: Template, inner: Template): string[] {
 }
 
 /** Options of array-of-maps and hash-of-maps. */
-export interface MapOfMapsOptions<K> {
+export interface MapOfMapsOptions<K> extends MapTokenOption {
   /** A map whose type, sizes and flags every inner map must match (it may be closed afterwards). */
   inner: { readonly fd: number };
   maxEntries: number;

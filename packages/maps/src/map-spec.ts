@@ -1,3 +1,4 @@
+import type { BpfToken } from '@ts-ebpf/syscall';
 import type { Codec } from './codecs/codec.js';
 
 /** BTF type ids describing a map's key and value. */
@@ -17,8 +18,19 @@ export interface MapPinning {
   reuse?: boolean;
 }
 
+/** The `token` option of every map constructor. */
+export interface MapTokenOption {
+  /**
+   * A BPF token (`BpfToken` from `@ts-ebpf/syscall`, Linux 6.9+): creates the map under it, in a
+   * user namespace whose bpffs delegates `map_create` and the map's type (and `btf_load`, for a
+   * local-storage or struct_ops map, whose BTF is loaded with it). Without one the kernel checks
+   * the process's own capabilities.
+   */
+  token?: BpfToken;
+}
+
 /** What a map is created from. Give a codec or a size for the key and for the value. */
-export interface MapSpec<K, V> {
+export interface MapSpec<K, V> extends MapTokenOption {
   /** `MapType.*`. */
   type: number;
   /** Key codec (K is inferred from it). */

@@ -36,6 +36,8 @@ export interface CreateRequest {
    * undefined by a caller that adds it later: then not checked.
    */
   readonly hasVmlinuxValueType?: boolean;
+  /** Whether the map is created under a BPF token (for the meaning of EPERM). */
+  readonly withToken?: boolean;
 }
 
 /** The largest `map_extra` of a bloom filter: the number of hash functions lives in its low 4 bits. */

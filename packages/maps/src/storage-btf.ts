@@ -1,4 +1,4 @@
-import { btfLoad, close } from '@ts-ebpf/syscall';
+import { type BpfToken, btfLoad, close } from '@ts-ebpf/syscall';
 import { btfBlob } from './btf-blob.js';
 import type { MapBtf } from './map-spec.js';
 import { isLocalStorage } from './type-rules.js';
@@ -28,11 +28,12 @@ export function withMapBtf<T>(
   type: number,
   valueSize: number,
   given: MapBtf | undefined,
+  token: BpfToken | undefined,
   create: (btf: MapBtf | undefined) => T,
 ): T {
   if (given !== undefined || !isLocalStorage(type)) return create(given);
   const { btf, keyTypeId, valueTypeId } = storageBtf(valueSize);
-  const fd = btfLoad({ btf, logSize: 0 });
+  const fd = btfLoad({ btf, logSize: 0, btfTokenFd: token?.fd });
   try {
     return create({ fd, keyTypeId, valueTypeId });
   } finally {

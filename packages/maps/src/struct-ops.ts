@@ -7,12 +7,12 @@ import {
   structOpsLayout,
 } from '@ts-ebpf/btf';
 import { kernelBtf, loadBtf } from '@ts-ebpf/btf/kernel';
-import { BpfMapCreateFlag } from '@ts-ebpf/syscall';
+import { BpfMapCreateFlag, type BpfToken } from '@ts-ebpf/syscall';
 import { bytes } from './codecs/bytes.js';
 import { u32 } from './codecs/scalars.js';
 import { StructOpsTypeError } from './errors.js';
 import { BpfMap } from './map.js';
-import type { MapPinning } from './map-spec.js';
+import type { MapPinning, MapTokenOption } from './map-spec.js';
 import { MapType } from './map-types.js';
 
 /**
@@ -39,7 +39,7 @@ export function structOpsValueType(type: string, btf: Btf = kernelBtf()): Struct
 }
 
 /** Options of {@link StructOpsMap.create}. */
-export interface StructOpsMapOptions {
+export interface StructOpsMapOptions extends MapTokenOption {
   /** The kernel ops struct, e.g. `'tcp_congestion_ops'`. */
   type: string;
   /** Kernel BTF to resolve `type` in (default this machine's vmlinux BTF, parsed once). */
@@ -58,11 +58,11 @@ export interface StructOpsMapOptions {
   pinning?: MapPinning;
 }
 
-function withBtfFd<T>(btfFd: number | undefined, fn: (fd: number) => T): T {
+function withBtfFd<T>(btfFd: number | undefined, token: BpfToken | undefined, fn: (fd: number) => T): T {
   if (btfFd !== undefined) return fn(btfFd);
   const b = new BtfBuilder();
   b.int('int', 4, { signed: true });
-  using loaded = loadBtf(b, { logSize: 0 });
+  using loaded = loadBtf(b, { logSize: 0, token });
   return fn(loaded.fd);
 }
 
@@ -80,7 +80,7 @@ export const StructOpsMap = {
   create(o: StructOpsMapOptions): BpfMap<number, Uint8Array> {
     const t = structOpsValueType(o.type, o.btf);
     const flags = (o.flags ?? 0) | (o.link ? BpfMapCreateFlag.LINK : 0);
-    return withBtfFd(o.btfFd, (fd) =>
+    return withBtfFd(o.btfFd, o.token, (fd) =>
       BpfMap.create<number, Uint8Array>({
         type: MapType.STRUCT_OPS,
         key: u32,
@@ -89,6 +89,7 @@ export const StructOpsMap = {
         flags,
         name: o.name,
         pinning: o.pinning,
+        token: o.token,
         btf: { fd, keyTypeId: 0, valueTypeId: 0, vmlinuxValueTypeId: t.valueTypeId },
       }),
     );

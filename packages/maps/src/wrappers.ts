@@ -5,11 +5,11 @@ import { u32, u64 } from './codecs/scalars.js';
 import { socketValue } from './codecs/socket.js';
 import { array } from './codecs/struct.js';
 import { BpfMap } from './map.js';
-import type { MapBtf, MapPinning } from './map-spec.js';
+import type { MapBtf, MapPinning, MapTokenOption } from './map-spec.js';
 import { MapType } from './map-types.js';
 
 /** Options every typed constructor accepts. */
-export interface CommonOptions {
+export interface CommonOptions extends MapTokenOption {
   maxEntries: number;
   /** Extra `BPF_F_*` flags. */
   flags?: number;

@@ -3,6 +3,7 @@ import {
   BpfArgumentError,
   BpfProgLoadFlag,
   BpfProgType,
+  type BpfToken,
   checkObjectName,
   type ProgLoadAttr,
 } from '@ts-ebpf/syscall';
@@ -66,6 +67,13 @@ export interface ProgramLoadOptions extends LogOptions {
   readonly plugin?: DslPlugin;
   /** The plugin section the program was built for; required with `plugin`. */
   readonly section?: string;
+  /**
+   * A BPF token (`BpfToken` from `@ts-ebpf/syscall`, Linux 6.9+): loads the program under it, in
+   * a user namespace whose bpffs delegates `prog_load`, the program type and its attach type
+   * (`expectedAttachType`, 0 when not given). Without one the kernel checks the process's own
+   * capabilities.
+   */
+  readonly token?: BpfToken;
 }
 
 /** The syscall attr and encoded code a load will send. */
@@ -134,7 +142,7 @@ export function prepareLoad(o: ProgramLoadOptions): PreparedLoad {
     attachBtfObjFd: o.attachBtfObjFd,
     fdArray:
       o.fdArray === undefined || o.fdArray instanceof Int32Array ? o.fdArray : Int32Array.from(o.fdArray),
-    progTokenFd: undefined,
+    progTokenFd: o.token?.fd,
   };
   return { attr, code };
 }

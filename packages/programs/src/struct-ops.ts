@@ -11,6 +11,7 @@ import {
   BpfArgumentError,
   BpfAttachType,
   BpfProgType,
+  type BpfToken,
   close,
   dupFd,
   linkCreate,
@@ -49,6 +50,8 @@ export interface StructOpsOptions {
   readonly btf?: Btf;
   /** A loaded BTF object's fd for the map's `btf_fd` (default: a one-type BTF loaded for the call). */
   readonly btfFd?: number;
+  /** A BPF token (`BpfToken`) the map (and its one-type BTF) is created under. */
+  readonly token?: BpfToken;
 }
 
 function writeField(value: Uint8Array, at: number, size: number, v: StructOpsField, subject: string): void {
@@ -228,6 +231,7 @@ export class StructOps implements Disposable {
       link,
       name,
       ...(o.btfFd !== undefined ? { btfFd: o.btfFd } : {}),
+      token: o.token,
     });
     const given: StructOpsGiven = {
       type: layout.type,

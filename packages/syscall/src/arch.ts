@@ -36,6 +36,10 @@ export type SyscallName =
   | 'memfd_create'
   | 'perf_event_open'
   | 'pidfd_open'
+  | 'pidfd_getfd'
+  | 'fsopen'
+  | 'fsconfig'
+  | 'fsmount'
   | 'bpf';
 
 /** A syscall-number table for one architecture. */
@@ -77,6 +81,10 @@ const generic: SyscallTable = {
   perf_event_open: 241,
   // added after the tables were unified: 434 on every architecture
   pidfd_open: 434,
+  pidfd_getfd: 438,
+  fsopen: 430,
+  fsconfig: 431,
+  fsmount: 432,
   close_range: 436,
   bpf: 280,
 };
@@ -120,6 +128,10 @@ export const SYSCALL_TABLES: Readonly<Record<string, SyscallTable>> = {
     memfd_create: 319,
     perf_event_open: 298,
     pidfd_open: 434,
+    pidfd_getfd: 438,
+    fsopen: 430,
+    fsconfig: 431,
+    fsmount: 432,
     close_range: 436,
     bpf: 321,
   },
@@ -160,6 +172,10 @@ export const SYSCALL_TABLES: Readonly<Record<string, SyscallTable>> = {
     memfd_create: 350,
     perf_event_open: 331,
     pidfd_open: 434,
+    pidfd_getfd: 438,
+    fsopen: 430,
+    fsconfig: 431,
+    fsmount: 432,
     close_range: 436,
     bpf: 351,
   },
@@ -197,6 +213,10 @@ export const SYSCALL_TABLES: Readonly<Record<string, SyscallTable>> = {
     memfd_create: 360,
     perf_event_open: 319,
     pidfd_open: 434,
+    pidfd_getfd: 438,
+    fsopen: 430,
+    fsconfig: 431,
+    fsmount: 432,
     close_range: 436,
     bpf: 361,
   },

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { EbpfError } from '@ts-ebpf/uapi';
 import { errnoName } from './errno.js';
+import { inInitialUserNamespace } from './userns.js';
 
 const CAP_SYS_ADMIN = 21;
 const CAP_BPF = 39;
@@ -30,6 +31,8 @@ export interface SyscallErrorContext {
   readonly log?: string;
   /** The buffer size the whole log needs (BPF_PROG_LOAD and BPF_BTF_LOAD, kernel 6.4+). */
   readonly logTrueSize?: number;
+  /** The command was made under a BPF token (its EPERM is then the token's refusal). */
+  readonly token?: boolean;
 }
 
 /**
@@ -181,7 +184,7 @@ export function lockdownMode(): string | null {
 
 // Hints say what an errno means for the command; the packages above add the cause they can
 // tell from context (the map's settings, the program type, the attach point).
-function hintFor(code: string, { syscall, command, log }: SyscallErrorContext): string | undefined {
+function hintFor(code: string, { syscall, command, log, token }: SyscallErrorContext): string | undefined {
   // A load that wrote a log was refused by a checker: the program verifier for BPF_PROG_LOAD,
   // the BTF verifier (kernel/bpf/btf.c) for BPF_BTF_LOAD.
   const verifier = (command === 'BPF_PROG_LOAD' || command === 'BPF_BTF_LOAD') && log;
@@ -197,6 +200,13 @@ function hintFor(code: string, { syscall, command, log }: SyscallErrorContext): 
       const locked = mode
         ? `; the kernel is in lockdown mode '${mode}', which forbids some BPF features`
         : '';
+      const elementAccess = command !== undefined && (MAP_READS.has(command) || MAP_WRITES.has(command));
+      if (token) {
+        return `the BPF token does not allow it: its bpffs must delegate ${command ?? 'the command'} (delegate_cmds) and the map, program and attach type (delegate_maps, delegate_progs, delegate_attachs)${locked}`;
+      }
+      if (syscall === 'bpf' && !elementAccess && !inInitialUserNamespace()) {
+        return `the process is in a user namespace, where its capabilities do not count for bpf(): pass a BPF token (BpfToken) made from a bpffs that delegates this command and type${locked}`;
+      }
       if (!holdsBpfCapability()) {
         return `needs CAP_BPF (plus CAP_PERFMON/CAP_NET_ADMIN for some program types) or CAP_SYS_ADMIN${locked}`;
       }

@@ -135,6 +135,13 @@ export {
 } from './features-misc.js';
 export { type FeatureTextStyle, formatFeatures } from './features-text.js';
 export { sysEventfd as eventfd } from './ffi/events.js';
+export {
+  FsconfigCmd,
+  sysFsconfig as fsconfig,
+  sysFsmount as fsmount,
+  sysFsopen as fsopen,
+  sysPidfdGetfd as pidfdGetfd,
+} from './ffi/mounts.js';
 export { addressOf } from './ffi/pointers.js';
 export {
   sysGetpid as getpid,
@@ -261,5 +268,7 @@ export {
   possibleCpus,
 } from './system.js';
 export { type ProgTestRunAttr, type ProgTestRunResult, progTestRun } from './test-run.js';
+export { BpfToken, BpfTokenError, type BpfTokenInfo } from './token.js';
+export { inInitialUserNamespace } from './userns.js';
 export { checkObjectName, isObjectName } from './validate.js';
 export { checkLogLevel, isVerifierLogLevel, VerifierLogLevel } from './verifier-log-level.js';

@@ -146,6 +146,9 @@ export const BTF_LOAD = {
   SIZE: 32,
 } as const;
 
+/** `union bpf_attr`, BPF_TOKEN_CREATE (`token_create`, Linux 6.9+). */
+export const TOKEN_CREATE = { flags: 0, bpffs_fd: 4, SIZE: 8 } as const;
+
 /** `union bpf_attr`, BPF_LINK_CREATE (`link_create`), with the per-type union members flattened. */
 export const LINK_CREATE = {
   prog_fd: 0,
@@ -194,6 +197,7 @@ export const NEWER_FIELDS: Readonly<Record<string, readonly string[]>> = {
   PROG_QUERY: ['link_ids', 'link_attach_flags', 'revision'],
   RAW_TRACEPOINT: ['cookie'],
   BTF_LOAD: ['btf_log_true_size', 'btf_flags', 'btf_token_fd'],
+  TOKEN_CREATE: ['flags', 'bpffs_fd'],
   LINK_CREATE: [
     'netfilter_pf',
     'netfilter_hooknum',

@@ -5,6 +5,7 @@ import { syscallError } from './errors.js';
 import type { MapSizes } from './fd-cache.js';
 import { MAP_CREATE, MAP_ELEM } from './layouts.js';
 import { keyError, mapSizes, valueBytes, valueError } from './map-sizes.js';
+import { withTokenFlag } from './token.js';
 import { checkFd, checkObjectName, checkU32, checkU64, shortBytes } from './validate.js';
 
 /** Options of BPF_MAP_CREATE (`union bpf_attr`, anonymous struct for map creation). */
@@ -29,6 +30,7 @@ export interface MapCreateAttr {
   btfVmlinuxValueTypeId?: number;
   mapExtra?: bigint | number;
   valueTypeBtfObjFd?: number;
+  /** A `BpfToken`'s fd: the map is created under the token (BPF_F_TOKEN_FD is set in map_flags). */
   mapTokenFd?: number;
 }
 
@@ -41,7 +43,10 @@ export function mapCreate(o: MapCreateAttr): number {
     .u32(MAP_CREATE.key_size, checkU32(o.keySize, 'keySize'))
     .u32(MAP_CREATE.value_size, checkU32(o.valueSize, 'valueSize'))
     .u32(MAP_CREATE.max_entries, checkU32(o.maxEntries, 'maxEntries'))
-    .u32(MAP_CREATE.map_flags, checkU32(o.mapFlags ?? 0, 'mapFlags'))
+    .u32(
+      MAP_CREATE.map_flags,
+      withTokenFlag(checkU32(o.mapFlags ?? 0, 'mapFlags'), o.mapTokenFd, 'mapFlags', 'mapTokenFd'),
+    )
     .u32(MAP_CREATE.inner_map_fd, o.innerMapFd === undefined ? 0 : checkFd(o.innerMapFd, 'innerMapFd'))
     .u32(MAP_CREATE.numa_node, checkU32(o.numaNode ?? 0, 'numaNode'))
     .chars(MAP_CREATE.map_name, 16, checkObjectName(o.mapName ?? '', 'mapName'))
@@ -63,7 +68,15 @@ export function mapCreate(o: MapCreateAttr): number {
     o.valueTypeBtfObjFd !== undefined || o.mapTokenFd !== undefined
       ? MAP_CREATE.SIZE
       : MAP_CREATE.value_type_btf_obj_fd;
-  return bpfCall(BpfCmd.MAP_CREATE, a, size);
+  const fd = bpfTry(BpfCmd.MAP_CREATE, a, size);
+  if (fd < 0) {
+    throw syscallError(-fd, {
+      syscall: 'bpf',
+      command: 'BPF_MAP_CREATE',
+      token: o.mapTokenFd !== undefined,
+    });
+  }
+  return fd;
 }
 
 // One attr for every single-element command.

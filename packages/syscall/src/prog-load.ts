@@ -16,6 +16,7 @@ import { BpfArgumentError, type BpfSyscallError, syscallError } from './errors.j
 import { checkThreads } from './helper-threads.js';
 import { BTF_LOAD, PROG_LOAD } from './layouts.js';
 import { type PinnedLoad, pinLoad } from './pinned-load.js';
+import { withTokenFlag } from './token.js';
 import {
   bufferError,
   checkBuffer,
@@ -59,6 +60,7 @@ export interface ProgLoadAttr {
   attachBtfObjFd?: number;
   /** Map fds referred to by `BPF_PSEUDO_MAP_IDX` instructions. */
   fdArray?: Int32Array;
+  /** A `BpfToken`'s fd: the program is loaded under the token (BPF_F_TOKEN_FD is set in prog_flags). */
   progTokenFd?: number;
 }
 
@@ -253,7 +255,10 @@ function fillProgLoad(a: Attr, o: ProgLoadAttr, logBuf: Uint8Array | undefined):
   if (o.logLevel != null) a.u32(PROG_LOAD.log_level, checkLogLevel(o.logLevel));
   if (logBuf) a.u32(PROG_LOAD.log_size, logBuf.byteLength).ptr(PROG_LOAD.log_buf, logBuf);
   if (o.kernVersion != null) a.u32(PROG_LOAD.kern_version, checkU32(o.kernVersion, 'kernVersion'));
-  if (o.progFlags != null) a.u32(PROG_LOAD.prog_flags, checkU32(o.progFlags, 'progFlags'));
+  if (o.progFlags != null || o.progTokenFd !== undefined) {
+    const flags = checkU32(o.progFlags ?? 0, 'progFlags');
+    a.u32(PROG_LOAD.prog_flags, withTokenFlag(flags, o.progTokenFd, 'progFlags', 'progTokenFd'));
+  }
   if (o.progName) a.chars(PROG_LOAD.prog_name, 16, checkObjectName(o.progName, 'progName'));
   if (o.progIfindex != null) a.u32(PROG_LOAD.prog_ifindex, checkU32(o.progIfindex, 'progIfindex'));
   if (o.expectedAttachType != null)
@@ -286,6 +291,7 @@ function progLoadError(
     syscall: 'bpf',
     command: 'BPF_PROG_LOAD',
     detail: o.progName || undefined,
+    token: o.progTokenFd !== undefined,
     log: decodeLog(logBuf),
     logTrueSize: a.getU32(PROG_LOAD.log_true_size),
   });
@@ -367,6 +373,7 @@ export interface BtfLoadAttr {
   logSize?: number;
   logLevel?: number;
   btfFlags?: number;
+  /** A `BpfToken`'s fd: the BTF is loaded under the token (BPF_F_TOKEN_FD is set in btf_flags). */
   btfTokenFd?: number;
 }
 
@@ -383,7 +390,10 @@ export function btfLoad(o: BtfLoadAttr): number {
     .u32(BTF_LOAD.btf_size, o.btf.byteLength)
     .u32(BTF_LOAD.btf_log_size, logBuf?.byteLength ?? 0)
     .u32(BTF_LOAD.btf_log_level, checkLogLevel(logBuf ? (o.logLevel ?? 1) : 0))
-    .u32(BTF_LOAD.btf_flags, checkU32(o.btfFlags ?? 0, 'btfFlags'))
+    .u32(
+      BTF_LOAD.btf_flags,
+      withTokenFlag(checkU32(o.btfFlags ?? 0, 'btfFlags'), o.btfTokenFd, 'btfFlags', 'btfTokenFd'),
+    )
     .u32(BTF_LOAD.btf_token_fd, o.btfTokenFd === undefined ? 0 : checkFd(o.btfTokenFd, 'btfTokenFd'));
   const fd = bpfTry(
     BpfCmd.BTF_LOAD,
@@ -394,6 +404,7 @@ export function btfLoad(o: BtfLoadAttr): number {
     throw syscallError(-fd, {
       syscall: 'bpf',
       command: 'BPF_BTF_LOAD',
+      token: o.btfTokenFd !== undefined,
       log: decodeLog(logBuf),
       logTrueSize: a.getU32(BTF_LOAD.btf_log_true_size),
     });

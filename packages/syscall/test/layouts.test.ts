@@ -68,6 +68,8 @@ describe('bpf_attr layouts', () => {
 
   it('newer fields follow the last field the installed header has, in order', () => {
     for (const [name, fields] of Object.entries(layouts.NEWER_FIELDS)) {
+      // TOKEN_CREATE is newer as a whole (6.9): the token tests create tokens through it
+      if (name === 'TOKEN_CREATE') continue;
       const layout = (layouts as unknown as Record<string, Layout>)[name]!;
       for (const f of fields) expect(layout[f], `${name}.${f}`).toBeGreaterThanOrEqual(16);
     }

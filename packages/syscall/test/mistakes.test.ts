@@ -5,10 +5,13 @@ import { catalog, describeKernel, hostCode, returns } from '@ts-ebpf/test-utils'
 import {
   BadFileDescriptorError,
   BpfArgumentError,
+  BpfMapCreateFlag,
   BpfMapType,
   BpfMapUpdateFlag,
   BpfProgType,
   BpfSyscallError,
+  BpfToken,
+  BpfTokenError,
   BufferSizeError,
   bpfSyscall,
   btfLoad,
@@ -224,6 +227,31 @@ describeKernel('@ts-ebpf/syscall error catalog', () => {
         progLoad({ progType: BpfProgType.SOCKET_FILTER, insns: hostCode(bpf`r0 = 0; exit`), logLevel: 16 }),
       error: BpfArgumentError,
       names: ['logLevel', '16 is no verifier log level', 'BPF_LOG_FIXED (8)'],
+    },
+    {
+      what: 'BPF_F_TOKEN_FD in the program flags without a token fd (the kernel would take fd 0)',
+      act: () =>
+        progLoad({
+          progType: BpfProgType.SOCKET_FILTER,
+          insns: returns(0),
+          progFlags: BpfMapCreateFlag.TOKEN_FD,
+        }),
+      error: BpfArgumentError,
+      names: ['progFlags', 'BPF_F_TOKEN_FD (0x10000)', 'no progTokenFd'],
+    },
+    {
+      what: 'a BPF token from a path that is no bpffs root',
+      act: () => BpfToken.create('/proc'),
+      error: BpfTokenError,
+      names: ["'/proc'", 'not the root directory of a bpffs mount'],
+      cause: InvalidArgumentError,
+    },
+    {
+      what: 'a BPF token in the initial user namespace (from the host bpffs), where none is needed',
+      act: () => BpfToken.create(ensureBpffs()),
+      error: BpfTokenError,
+      names: ["'/sys/fs/bpf'", 'cannot create a BPF token', 'in the initial user namespace'],
+      cause: UnsupportedError,
     },
     {
       what: 'a BTF log level with a bit the kernel does not take',

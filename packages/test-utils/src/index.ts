@@ -25,5 +25,14 @@ export { type PureImportOptions, type PureImportResult, REFUSED, runWithoutNativ
 export { seededRandom } from './random.js';
 export { socketFd } from './socket-fd.js';
 export { thrownBy } from './thrown.js';
+export {
+  type Delegation,
+  type DelegationSyscalls,
+  type MountSyscalls,
+  outcome,
+  receiveDelegatedBpffs,
+  runWithDelegatedBpffs,
+  type UsernsChildResult,
+} from './token-ns.js';
 export { runTsChild } from './ts-child.js';
 export { runWithoutEval } from './without-eval.js';

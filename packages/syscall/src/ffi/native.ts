@@ -50,6 +50,7 @@ export interface Native {
   readonly sendto: Call;
   readonly recvfrom: Call;
   readonly strInt: Call;
+  readonly fsconfig: Call;
   readonly mmap: (...a: unknown[]) => bigint | null;
   readonly munmap: Call;
   readonly sysconf: (name: number) => number;
@@ -102,6 +103,7 @@ function bind(): Native {
     sendto: shape('long fd, void *buf, unsigned long len, long flags, void *addr, unsigned long addrlen'),
     recvfrom: shape('long fd, void *buf, unsigned long len, long flags, void *addr, void *addrlen'),
     strInt: shape('const char *name, unsigned long flags'),
+    fsconfig: shape('long fd, unsigned long cmd, const char *key, const char *value, long aux'),
     mmap: libc.func(
       'void *mmap(void *addr, size_t len, int prot, int flags, int fd, long off)',
     ) as unknown as (...a: unknown[]) => bigint | null,

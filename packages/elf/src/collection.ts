@@ -245,10 +245,12 @@ export class Collection implements Disposable {
   /**
    * The map called `name` with typed keys and values: a `BpfMap` over the same kernel map (its
    * own descriptor, closed with the collection), its codecs checked against the map's key and
-   * value sizes. Asked again with the same codec objects, the same view. `ts-ebpf gen` writes
-   * these for every map of an object.
+   * value sizes. A per-CPU map (PERCPU_ARRAY, PERCPU_HASH …) takes a `perCpu(...)` value codec,
+   * one value per possible CPU (`{ key: u32, value: perCpu(u64) }`: a `BpfMap<number, bigint[]>`),
+   * as `BpfMap.create` does. Asked again with the same codec objects, the same view. `ts-ebpf gen`
+   * writes these for every map of an object.
    * @throws NameNotFoundError naming the maps there are; CodecError naming the map when a codec
-   * does not fit it; ObjectClosedError after `close()`
+   * does not fit it, or a per-CPU map is given a plain value codec; ObjectClosedError after `close()`
    */
   map<K, V>(name: string, codecs: MapCodecs<K, V>): BpfMap<K, V>;
   map<K, V>(name: string, codecs?: MapCodecs<K, V>): RawMap | BpfMap<K, V> {

@@ -80,9 +80,11 @@ export class ObjectScript implements Disposable {
 
   /**
    * The object's map `name` with codecs, so keys and values are typed: a second handle to the
-   * same map, closed with the script.
+   * same map, closed with the script. A per-CPU map takes a `perCpu(...)` value codec (one value
+   * per possible CPU), as `BpfMap.create` does.
    * @throws NameNotFoundError naming the maps there are
-   * @throws CodecError when a codec's size is not the map's
+   * @throws CodecError naming the map when a codec's size is not the map's, or a per-CPU map is
+   * given a plain value codec
    */
   map<K, V>(name: string, codecs: { readonly key?: Codec<K>; readonly value?: Codec<V> }): BpfMap<K, V> {
     const raw = this.collection.map(name);

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { u32, u64 } from '@ts-ebpf/maps';
+import { type BpfMap, CodecError, perCpu, sum, u32, u64 } from '@ts-ebpf/maps';
 import { InterfaceNotFoundError, Link, queryXdp } from '@ts-ebpf/programs';
 import { getpid } from '@ts-ebpf/syscall';
 import { describeKernel, leakedFds, openFds, thrownBy, VethPair } from '@ts-ebpf/test-utils';
@@ -77,6 +77,22 @@ describeKernel('macros: script.fromObject', () => {
     using quiet = script.fromObject(object, { autoAttach: false });
     expect(Object.keys(quiet.links)).toEqual([]);
     expect(quiet.programs.on_getpid!.closed).toBe(false);
+  });
+
+  it('typed handles of a per-CPU map take perCpu(...); a plain value codec is refused naming the map', () => {
+    const fds = openFds();
+    {
+      using s = script.fromObject(compileFixture('percpu.bpf.c', dir), { autoAttach: false });
+      const plain = thrownBy(() => s.map('per_cpu_packets', { key: u32, value: u64 }));
+      expect(plain).toBeInstanceOf(CodecError);
+      expect((plain as Error).message).toMatch(
+        /percpu_array map 'per_cpu_packets'.*perCpu\(\.\.\.\) value codec.*give perCpu\(u64\)/,
+      );
+      const packets: BpfMap<number, bigint[]> = s.map('per_cpu_packets', { key: u32, value: perCpu(u64) });
+      for (let i = 0; i < 3; i++) s.programs.count_packet!.testRun({ data: new Uint8Array(64) });
+      expect(sum(packets.get(0)!)).toBe(3n);
+    }
+    expect(leakedFds(fds)).toEqual([]);
   });
 
   it('a failing attach closes the object: ScriptError with the attach error, no fd left', () => {

@@ -31,7 +31,7 @@ export interface PerfAttachOptions {
  *   default: the kind of perf event (`'a uprobe perf event'`)
  * @throws AttachError explaining the kernel's EINVAL for the link (the program does not fit the
  *   event), or for a cookie on a kernel without perf_event links; and its EEXIST, naming the
- *   program and `target`: the event runs this program already ({@link alreadyAttached})
+ *   program and `target`: the event runs this program already (a trace event runs a program once)
  */
 export function attachToPerfEvent(
   kind: string,

@@ -2,8 +2,9 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { AttachOptionsError } from '@ts-ebpf/elf';
 import { type BpfMap, CodecError, perCpu, sum, u32, u64 } from '@ts-ebpf/maps';
-import { InterfaceNotFoundError, Link, queryXdp } from '@ts-ebpf/programs';
+import { InterfaceNotFoundError, Link, Program, queryXdp } from '@ts-ebpf/programs';
 import { getpid } from '@ts-ebpf/syscall';
 import { describeKernel, leakedFds, openFds, thrownBy, VethPair } from '@ts-ebpf/test-utils';
 import { afterAll, beforeAll, expect, it, onTestFinished, vi } from 'vitest';
@@ -107,6 +108,25 @@ describeKernel('macros: script.fromObject', () => {
     expect((thrown as ScriptError).step).toBe("attach program 'on_packet' (xdp)");
     expect((thrown as ScriptError).cause).toBeInstanceOf(InterfaceNotFoundError);
     expect(leakedFds(fds)).toEqual([]);
+  });
+
+  it("a section attach missing its target is refused before anything is loaded, with elf's check", () => {
+    const fds = openFds();
+    const load = vi.spyOn(Program, 'load');
+    onTestFinished(() => load.mockRestore());
+    // on_getpid (a tracepoint) could attach; on_packet (xdp) has no interface: nothing is made
+    const e = thrownBy(() => script.fromObject(object));
+    expect(e).toBeInstanceOf(ScriptError);
+    expect((e as ScriptError).step).toBe("attach program 'on_packet' (section xdp)");
+    expect((e as ScriptError).cause).toBeInstanceOf(AttachOptionsError);
+    expect((e as Error).message).toContain(
+      "program on_packet (section xdp): attach option 'interface': missing",
+    );
+    expect(load).not.toHaveBeenCalled();
+    expect(leakedFds(fds)).toEqual([]);
+    // a program left unattached (false) or given a spec is not checked by its section
+    using s = script.fromObject(object, { attach: { on_packet: false } });
+    expect(Object.keys(s.links)).toEqual(['on_getpid']);
   });
 
   it('an explicit usdt spec fills the argument specs: bpf_usdt_arg() of usdt.bpf.h reads the argument', () => {

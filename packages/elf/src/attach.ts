@@ -33,7 +33,7 @@ import {
   type TcDirection,
   TracepointNotFoundError,
 } from '@ts-ebpf/programs';
-import { BpfArgumentError } from '@ts-ebpf/syscall';
+import { BpfArgumentError, BpfSyscallError } from '@ts-ebpf/syscall';
 import type { EbpfError } from '@ts-ebpf/uapi';
 import { kernelFunctionsMatching, syscallFunction, userFunctionsMatching } from './attach-symbols.js';
 import type { ProgramSpec } from './collection-spec.js';
@@ -160,8 +160,8 @@ function splitProbe(target: string, spec: ProgramSpec): { symbol: string; offset
 
 /**
  * The error `e` from attaching `spec`'s program, naming the program and its section: the same
- * class for programs' typed errors, {@link AttachOptionsError} for an interface name programs
- * refuses. `cause` is `e`.
+ * class for programs' typed errors and the kernel's `BpfSyscallError`s (PermissionError …),
+ * {@link AttachOptionsError} for an interface name programs refuses. `cause` is `e`.
  */
 function inProgram(e: unknown, spec: ProgramSpec, option: Option | undefined): unknown {
   const cause = { cause: e };
@@ -172,7 +172,11 @@ function inProgram(e: unknown, spec: ProgramSpec, option: Option | undefined): u
   else if (e instanceof AttachError) wrapped = new AttachError(e.target, e.message, cause);
   else if (e instanceof ProbeUnsupportedError) wrapped = new ProbeUnsupportedError(e.kind, undefined, cause);
   else if (e instanceof NotAProgramError) wrapped = new NotAProgramError(e.subject, e.actual, cause);
-  else if (e instanceof BpfArgumentError && option === 'interface')
+  else if (e instanceof BpfSyscallError) {
+    const SyscallError = e.constructor as typeof BpfSyscallError;
+    const { syscall, command, log, logTrueSize } = e;
+    wrapped = new SyscallError(e.errno, { syscall, command, log, logTrueSize }, cause);
+  } else if (e instanceof BpfArgumentError && option === 'interface')
     return new AttachOptionsError(spec.name, spec.section, option, e.message, cause);
   if (!wrapped) return e;
   wrapped.message = `program ${spec.name} (section ${spec.section}): ${(e as Error).message}`;
@@ -186,16 +190,45 @@ function inProgram(e: unknown, spec: ProgramSpec, option: Option | undefined): u
  * @throws SectionAttachError when the section has no attach convention or its target cannot be read
  * @throws AttachOptionsError when an option the section needs is missing or of the wrong kind
  * @throws InterfaceNotFoundError, TracepointNotFoundError, AttachError … (from `@ts-ebpf/programs`),
- *   naming the program and its section, with programs' error as `cause`
+ *   and the kernel's `BpfSyscallError`s, naming the program and its section, with the original
+ *   error as `cause`
  */
 export function attachBySection(program: Program, spec: ProgramSpec, targets: AttachTargets = {}): Link {
+  return planSectionAttach(spec, targets)(program);
+}
+
+/** A program's attach by its section, checked: given the loaded program, attaches it. */
+export type SectionAttach = (program: Program) => Link;
+
+/**
+ * @internal The attach of `spec`'s program by its section, with everything checked that can be
+ * before the kernel is asked: the section's convention and target, the options it needs from
+ * `targets` (present and of the right kind), the functions a glob or a binary names. Errors of
+ * either step name the program and its section, as {@link attachBySection}'s do.
+ * @throws SectionAttachError, AttachOptionsError … what {@link attachBySection} throws before it
+ * attaches
+ */
+export function planSectionAttach(spec: ProgramSpec, targets: AttachTargets = {}): SectionAttach {
   const prefix = spec.section.split('/')[0]!;
   const option = OPTION_OF[prefix];
+  let attach: SectionAttach;
   try {
-    return attachByPrefix(program, spec, targets, prefix);
+    attach = attachByPrefix(spec, targets, prefix);
   } catch (e) {
     throw inProgram(e, spec, option);
   }
+  return (program) => {
+    try {
+      return attach(program);
+    } catch (e) {
+      throw inProgram(e, spec, option);
+    }
+  };
+}
+
+// `fn` bound to its arguments after the program, evaluated now: their checks run at planning.
+function bound<A extends unknown[]>(fn: (program: Program, ...args: A) => Link, ...args: A): SectionAttach {
+  return (program) => fn(program, ...args);
 }
 
 /** The option whose value a section type resolves (for the errors of that step). */
@@ -221,7 +254,7 @@ const TCX_DIRECTION = new Map<number, TcDirection>([
   [BpfAttachType.TCX_EGRESS, 'egress'],
 ]);
 
-function attachByPrefix(program: Program, spec: ProgramSpec, targets: AttachTargets, prefix: string): Link {
+function attachByPrefix(spec: ProgramSpec, targets: AttachTargets, prefix: string): SectionAttach {
   const target = spec.sectionDef.target;
   const rest = (what: string): string => {
     if (target) return target;
@@ -234,15 +267,15 @@ function attachByPrefix(program: Program, spec: ProgramSpec, targets: AttachTarg
       const slash = t.indexOf('/');
       if (slash < 0)
         throw new SectionAttachError(spec.name, spec.section, 'expected tracepoint/<category>/<name>');
-      return attachTracepoint(program, t.slice(0, slash), t.slice(slash + 1));
+      return bound(attachTracepoint, t.slice(0, slash), t.slice(slash + 1));
     }
     case 'raw_tracepoint':
     case 'raw_tp':
     case 'raw_tracepoint.w':
     case 'raw_tp.w':
-      return attachRawTracepoint(program, rest('a raw tracepoint name'));
+      return bound(attachRawTracepoint, rest('a raw tracepoint name'));
     case 'tp_btf':
-      return attachTpBtf(program);
+      return bound(attachTpBtf);
     case 'fentry':
     case 'fexit':
     case 'fmod_ret':
@@ -253,25 +286,25 @@ function attachByPrefix(program: Program, spec: ProgramSpec, targets: AttachTarg
     case 'fsession.s':
     case 'lsm':
     case 'lsm.s':
-      return attachTracing(program);
+      return bound(attachTracing);
     case 'ksyscall':
     case 'kretsyscall':
       // The kernel function behind the syscall: __<arch>_sys_<name> on kernels with syscall wrappers.
-      return attachKprobe(program, {
+      return bound(attachKprobe, {
         symbol: syscallFunction(rest('a system call (ksyscall/<name>)')),
         retprobe: prefix === 'kretsyscall',
       });
     case 'kprobe.multi':
     case 'kretprobe.multi':
     case 'kprobe.session':
-      return attachKprobeMulti(program, {
+      return bound(attachKprobeMulti, {
         symbols: kernelFunctionsMatching(rest(`kernel functions (${prefix}/<pattern>)`), spec),
         retprobe: prefix === 'kretprobe.multi',
         session: prefix === 'kprobe.session',
       });
     case 'netkit':
-      return attachNetkit(
-        program,
+      return bound(
+        attachNetkit,
         need(targets, 'interface', spec),
         spec.sectionDef.expectedAttachType === BpfAttachType.NETKIT_PEER ? 'peer' : 'primary',
       );
@@ -285,7 +318,7 @@ function attachByPrefix(program: Program, spec: ProgramSpec, targets: AttachTarg
       // the file the pattern's functions are read from is the one the link probes
       const path = resolveUprobePath(given.path, undefined, `uprobe_multi on '${given.path}'`);
       const fn = given.fn;
-      return attachUprobeMulti(program, {
+      return bound(attachUprobeMulti, {
         path,
         symbols: userFunctionsMatching(path, fn, spec),
         retprobe: prefix.startsWith('uretprobe'),
@@ -294,7 +327,7 @@ function attachByPrefix(program: Program, spec: ProgramSpec, targets: AttachTarg
     }
     case 'kprobe':
     case 'kretprobe':
-      return attachKprobe(program, {
+      return bound(attachKprobe, {
         ...splitProbe(rest('a kernel function'), spec),
         retprobe: prefix === 'kretprobe',
       });
@@ -303,7 +336,7 @@ function attachByPrefix(program: Program, spec: ProgramSpec, targets: AttachTarg
     case 'uprobe.s':
     case 'uretprobe.s': {
       const { path, fn } = splitUprobeTarget(target, targets, spec);
-      return attachUprobe(program, {
+      return bound(attachUprobe, {
         path,
         ...splitProbe(fn, spec),
         retprobe: prefix.startsWith('uretprobe'),
@@ -311,8 +344,8 @@ function attachByPrefix(program: Program, spec: ProgramSpec, targets: AttachTarg
     }
     case 'iter':
     case 'iter.s':
-      return attachIter(
-        program,
+      return bound(
+        attachIter,
         targets.iter === undefined && !ITER_NEEDS_PARAMETERS.has(spec.sectionDef.target ?? '')
           ? {}
           : need(targets, 'iter', spec),
@@ -325,7 +358,7 @@ function attachByPrefix(program: Program, spec: ProgramSpec, targets: AttachTarg
           spec.section,
           'the program runs from devmap or cpumap entries, not on an interface: store its fd in the map values',
         );
-      return attachXdp(program, need(targets, 'interface', spec));
+      return bound(attachXdp, need(targets, 'interface', spec));
     case 'tc':
     case 'tcx': {
       const direction = TCX_DIRECTION.get(spec.sectionDef.expectedAttachType ?? -1);
@@ -336,28 +369,28 @@ function attachByPrefix(program: Program, spec: ProgramSpec, targets: AttachTarg
           'the section does not say ingress or egress: name it tc/ingress or tc/egress (tcx links), ' +
             'or attach the program with attachTcx or attachTcClassic of @ts-ebpf/programs',
         );
-      return attachTcx(program, need(targets, 'interface', spec), direction);
+      return bound(attachTcx, need(targets, 'interface', spec), direction);
     }
     case 'cgroup':
     case 'cgroup_skb':
     case 'lsm_cgroup':
     case 'sockops':
-      return attachCgroup(program, need(targets, 'cgroup', spec));
+      return bound(attachCgroup, need(targets, 'cgroup', spec));
     case 'sk_lookup':
     case 'flow_dissector':
-      return attachNetns(
-        program,
+      return bound(
+        attachNetns,
         targets.netns === undefined ? '/proc/self/ns/net' : need(targets, 'netns', spec),
       );
     case 'netfilter':
-      return attachNetfilter(program, need(targets, 'netfilter', spec));
+      return bound(attachNetfilter, need(targets, 'netfilter', spec));
     case 'sk_skb':
     case 'sk_msg':
-      return attachSockmap(program, need(targets, 'sockmap', spec));
+      return bound(attachSockmap, need(targets, 'sockmap', spec));
     case 'socket':
-      return attachSocketFilter(program, need(targets, 'socket', spec));
+      return bound(attachSocketFilter, need(targets, 'socket', spec));
     case 'perf_event':
-      return attachPerfEvent(program, need(targets, 'perfEvent', spec));
+      return bound(attachPerfEvent, need(targets, 'perfEvent', spec));
     case 'usdt':
     case 'usdt.s':
       throw new SectionAttachError(

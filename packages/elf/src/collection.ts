@@ -4,13 +4,14 @@ import type { PluginRegistry } from '@ts-ebpf/dsl';
 import type { BpfMap, MapCodecs } from '@ts-ebpf/maps';
 import { bpfCookieSupported, type Link, type Program, type StructOps } from '@ts-ebpf/programs';
 import type { BpfToken, MappedMemory, PinPlace } from '@ts-ebpf/syscall';
-import { BpfProgType, closeTogether, ObjectClosedError } from '@ts-ebpf/syscall';
-import { type AttachTargets, attachBySection } from './attach.js';
+import { closeTogether, ObjectClosedError } from '@ts-ebpf/syscall';
+import type { AttachTargets } from './attach.js';
+import { type AttachStep, attachStep } from './attach-plan.js';
 import { type Pinnable, pinAll, unpinAll } from './collection-pin.js';
-import type { CollectionSpec, CollectionSpecOptions, ProgramSpec } from './collection-spec.js';
+import type { CollectionSpec, CollectionSpecOptions } from './collection-spec.js';
 
 import { type RawMap, undoPins } from './create-maps.js';
-import { NameNotFoundError, ObjectBtfError, SectionAttachError, UsdtAttachError } from './errors.js';
+import { AttachRollbackError, NameNotFoundError, ObjectBtfError, UsdtAttachError } from './errors.js';
 import type { KconfigData, KconfigValue } from './kconfig.js';
 import type { MapReplacements } from './map-replacements.js';
 import { TypedMapViews } from './typed-maps.js';
@@ -254,10 +255,12 @@ export class Collection implements Disposable {
   /**
    * The map called `name` with typed keys and values: a `BpfMap` over the same kernel map (its
    * own descriptor, closed with the collection), its codecs checked against the map's key and
-   * value sizes. Asked again with the same codec objects, the same view. `ts-ebpf gen` writes
-   * these for every map of an object.
+   * value sizes. A per-CPU map (PERCPU_ARRAY, PERCPU_HASH …) takes a `perCpu(...)` value codec,
+   * one value per possible CPU (`{ key: u32, value: perCpu(u64) }`: a `BpfMap<number, bigint[]>`),
+   * as `BpfMap.create` does. Asked again with the same codec objects, the same view. `ts-ebpf gen`
+   * writes these for every map of an object.
    * @throws NameNotFoundError naming the maps there are; CodecError naming the map when a codec
-   * does not fit it; ObjectClosedError after `close()`
+   * does not fit it, or a per-CPU map is given a plain value codec; ObjectClosedError after `close()`
    */
   map<K, V>(name: string, codecs: MapCodecs<K, V>): BpfMap<K, V>;
   map<K, V>(name: string, codecs?: MapCodecs<K, V>): RawMap | BpfMap<K, V> {
@@ -310,34 +313,48 @@ export class Collection implements Disposable {
    * `targets` (an interface for xdp, a cgroup for cgroup/*, …). struct_ops maps are
    * registered (all of them, or those holding a named struct_ops program), as libbpf's
    * skeleton does; closing the collection unregisters them.
+   *
+   * All or nothing: every program's attach is checked before the first is made (what
+   * {@link checkSectionAttach} checks: a section with an attach convention, the targets it
+   * needs), and when an attach still fails (an interface or tracepoint that does not exist, the
+   * kernel's refusal), the links this call made are closed before its error is thrown, so
+   * nothing of it stays attached.
+   * @throws SectionAttachError, AttachOptionsError naming the program and its section, before
+   * anything is attached
+   * @throws InterfaceNotFoundError, TracepointNotFoundError, AttachError … (from
+   * `@ts-ebpf/programs`) and the kernel's `BpfSyscallError`s naming the program and its section,
+   * UsdtAttachError, or a struct_ops registration's error, once this call's links are closed;
+   * AttachRollbackError when closing them failed too
+   * @throws NameNotFoundError for a name the collection has no loaded program of; ObjectClosedError
+   * after `close()`
    */
   attach(targets: AttachTargets = {}, names?: readonly string[]): Link[] {
-    const links: Link[] = [];
+    const steps: { name: string; program: Program; step: Exclude<AttachStep, { how: 'struct_ops' }> }[] = [];
     const structOps = new Set<string>();
     for (const name of names ?? [...this.programs.keys()]) {
       const program = this.program(name);
-      if (program.type === BpfProgType.STRUCT_OPS) {
-        // A struct_ops program is attached by registering the maps that hold it.
+      const step = attachStep(this.spec.programs.get(name)!, targets);
+      if (step.how !== 'struct_ops') steps.push({ name, program, step });
+      // A struct_ops program is attached by registering the maps that hold it.
+      else
         for (const m of this.spec.structOps.values())
           if ([...m.programs.values()].includes(name)) structOps.add(m.name);
-        continue;
-      }
-      const spec = this.spec.programs.get(name)!;
-      let link: Link;
-      if (/^usdt(\.s)?$/.test(spec.section.split('/')[0]!)) {
-        link = this.attachUsdt(name, usdtTargetOf(spec));
-      } else {
-        link = attachBySection(program, spec, targets);
-        this.#links.push(link);
-      }
-      links.push(link);
     }
-    for (const name of names ? structOps : this.structOps.keys()) {
-      const link = this.structOps.get(name)!.register();
-      this.#links.push(link);
-      links.push(link);
+    const made: Link[] = [];
+    try {
+      for (const { name, program, step } of steps)
+        made.push(
+          step.how === 'usdt'
+            ? this.#usdtTable(name).attach(program, name, step.target)
+            : step.attach(program),
+        );
+      for (const name of names ? structOps : this.structOps.keys())
+        made.push(this.structOps.get(name)!.register());
+    } catch (e) {
+      closeMadeLinks(made, e);
     }
-    return links;
+    this.#links.push(...made);
+    return made;
   }
 
   /**
@@ -405,21 +422,14 @@ export class Collection implements Disposable {
 }
 
 /**
- * The probe a `usdt/<binary>:<provider>:<name>` section names (the binary may hold colons:
- * provider and name are the last two fields).
+ * Undoes a `Collection.attach` that failed with `error`: closes the links it `made`, last first.
+ * @throws `error`; AttachRollbackError (its cause `error`) when a close failed too
  */
-function usdtTargetOf(spec: ProgramSpec): UsdtTarget {
-  const t = spec.sectionDef.target;
-  const parts = t?.split(':') ?? [];
-  if (parts.length < 3 || parts.some((p) => p === ''))
-    throw new SectionAttachError(
-      spec.name,
-      spec.section,
-      t
-        ? `cannot read '${t}' as <binary>:<provider>:<name>`
-        : 'the section name does not say the probe (usdt/<binary>:<provider>:<name>): attach with collection.attachUsdt()',
-    );
-  const name = parts.pop()!;
-  const provider = parts.pop()!;
-  return { binary: parts.join(':'), provider, name };
+function closeMadeLinks(made: Link[], error: unknown): never {
+  try {
+    closeTogether(made.reverse());
+  } catch (closeError) {
+    throw new AttachRollbackError(error, closeError);
+  }
+  throw error;
 }

@@ -279,6 +279,30 @@ export class SectionAttachError extends EbpfError {
 }
 
 /**
+ * `Collection.attach` failed at one program, and closing the links it had made in that call
+ * failed too. `cause` is the attach's error (naming the program and its section);
+ * {@link AttachRollbackError.closeError} the first error a close threw (every link was closed as
+ * far as it could be: none is left to the collection).
+ */
+export class AttachRollbackError extends EbpfError {
+  /** The first error closing this call's links threw. */
+  readonly closeError: unknown;
+  /**
+   * @param attachError - why the attach failed (the `cause`)
+   * @param closeError - the first error closing the links it had made threw
+   */
+  constructor(attachError: unknown, closeError: unknown) {
+    super(
+      `${messageOf(attachError)}; closing the links this attach() had made failed too: ${messageOf(closeError)}`,
+      { cause: attachError },
+    );
+    this.closeError = closeError;
+  }
+}
+
+const messageOf = (e: unknown) => (e instanceof Error ? e.message : String(e));
+
+/**
  * `Collection.pinMaps`/`pinPrograms` or `unpinMaps`/`unpinPrograms` could not pin or unpin one
  * object of the collection. Names the object and its pin path; `cause` is the error behind it
  * (a `PinPathError` for a directory not on bpffs, the kernel's `BpfSyscallError`, an

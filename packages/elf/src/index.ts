@@ -31,6 +31,7 @@ export {
   stopHelperThreads,
 } from '@ts-ebpf/syscall';
 export { type AttachTargets, attachBySection } from './attach.js';
+export { checkSectionAttach } from './attach-plan.js';
 export { type BtfMapSpec, type MapLoadSettings, Pinning, parseBtfMaps } from './btf-maps.js';
 export { Collection, type CollectionOptions } from './collection.js';
 export { type AsyncCollectionOptions, loadCollectionAsync } from './collection-async.js';
@@ -59,6 +60,7 @@ export { CORE_POISON_HELPER } from './core/patch.js';
 export type { CreatedMaps, RawMap } from './create-maps.js';
 export {
   AttachOptionsError,
+  AttachRollbackError,
   CollectionPinError,
   CollectionVerifierError,
   DataRelocationError,

@@ -1,9 +1,9 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { release, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CodecError, u32 as U32, u64 as U64 } from '@ts-ebpf/maps';
+import { type BpfMap, CodecError, perCpu, sum, u32 as U32, u64 as U64 } from '@ts-ebpf/maps';
 import { Program, VerifierError } from '@ts-ebpf/programs';
-import { BpfMapType, getpid, kernelVersion } from '@ts-ebpf/syscall';
+import { BpfMapType, getpid, kernelVersion, possibleCpuCount } from '@ts-ebpf/syscall';
 import { describeKernel, leakedFds, openFds } from '@ts-ebpf/test-utils';
 import { compileBpfC } from '@ts-ebpf/test-utils/clang';
 import { expect, it, onTestFinished, vi } from 'vitest';
@@ -11,6 +11,7 @@ import {
   AttachOptionsError,
   KernelSymbolNotFoundError,
   loadCollection,
+  loadCollectionSpec,
   NameNotFoundError,
   readKernelConfig,
   Tristate,
@@ -53,6 +54,26 @@ describeKernel('loadCollection', () => {
     expect(openFds().size).toBe(fds); // the refused view's descriptor was closed
     c.close();
     expect(counts.closed).toBe(true);
+    expect(leakedFds(before)).toEqual([]);
+  });
+
+  it('map(name, codecs) of a per-CPU map takes perCpu(...) and refuses a plain value codec, as BpfMap.create does', () => {
+    const before = openFds();
+    const spec = loadCollectionSpec(compileFixture('sample.bpf.c'));
+    spec.adjust.map('counts').setType(BpfMapType.PERCPU_ARRAY);
+    const c = loadCollection(spec);
+    // typed as one bigint, read as one per CPU: refused naming the map and the codec to give
+    expect(() => c.map('counts', { key: U32, value: U64 })).toThrow(CodecError);
+    expect(() => c.map('counts', { key: U32, value: U64 })).toThrow(
+      /percpu_array map 'counts'.*value: percpu_array maps need a perCpu\(\.\.\.\) value codec.*give perCpu\(u64\), not u64/,
+    );
+    const counts: BpfMap<number, bigint[]> = c.map('counts', { key: U32, value: perCpu(U64) });
+    for (let i = 0; i < 3; i++) c.program('on_xdp').testRun({ data: new Uint8Array(64) });
+    expect(counts.get(0)).toHaveLength(possibleCpuCount());
+    expect(sum(counts.get(0)!)).toBe(3n); // the runs counted on whichever CPU they ran
+    counts.set(1, Array(possibleCpuCount()).fill(2n));
+    expect(sum(counts.get(1)!)).toBe(BigInt(2 * possibleCpuCount()));
+    c.close();
     expect(leakedFds(before)).toEqual([]);
   });
 

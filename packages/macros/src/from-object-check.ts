@@ -1,12 +1,69 @@
-import { type CollectionOptions, type CollectionSpec, NameNotFoundError, USDT_SPECS_MAP } from '@ts-ebpf/elf';
+import {
+  type AttachTargets,
+  type CollectionOptions,
+  type CollectionSpec,
+  checkSectionAttach,
+  NameNotFoundError,
+  USDT_SPECS_MAP,
+} from '@ts-ebpf/elf';
 import type { AttachSpec } from './attach-spec.js';
 import { checkAttach } from './define-program.js';
-import { DefinitionError } from './errors.js';
+import { DefinitionError, ScriptError } from './errors.js';
 
 /** What `attach` of `script.fromObject` gives a program. */
 export type ObjectAttach = AttachSpec | 'section' | false;
 
 const SUBJECT = 'script.fromObject';
+
+/**
+ * How program `name` is attached: its `attach` entry, or by its section (`autoAttach`) or not at
+ * all (`false`) when it has none.
+ */
+export function attachOf(
+  name: string,
+  attach: Readonly<Record<string, ObjectAttach | undefined>>,
+  autoAttach: boolean,
+): ObjectAttach {
+  const given = Object.hasOwn(attach, name) ? attach[name] : undefined;
+  return given ?? (autoAttach ? 'section' : false);
+}
+
+/** The step of a {@link ScriptError} about attaching program `name` of `spec` by `how`. */
+export function attachStepName(spec: CollectionSpec, name: string, how: AttachSpec | 'section'): string {
+  return `attach program '${name}' (${how === 'section' ? `section ${spec.programs.get(name)!.section}` : how.kind})`;
+}
+
+/** The programs the load will load: named by `options.programs` (or all), autoload on. */
+function loadedPrograms(spec: CollectionSpec, load: CollectionOptions): string[] {
+  return [...spec.programs.keys()].filter(
+    (p) => (!load.programs || load.programs.includes(p)) && spec.programs.get(p)!.autoload !== false,
+  );
+}
+
+/**
+ * Checks, before anything is made, what attaching each program the load will load by its section
+ * needs: the check `Collection.attach` makes before it attaches ({@link checkSectionAttach} of
+ * `@ts-ebpf/elf`: a section with an attach convention, the targets it needs given and of the
+ * right kind …).
+ * @throws ScriptError whose step names the first program that cannot be attached and whose
+ * `cause` is elf's error (`AttachOptionsError`, `SectionAttachError` …)
+ */
+export function checkSectionTargets(
+  spec: CollectionSpec,
+  attach: Readonly<Record<string, ObjectAttach | undefined>>,
+  autoAttach: boolean,
+  targets: AttachTargets,
+  load: CollectionOptions,
+): void {
+  for (const name of loadedPrograms(spec, load)) {
+    if (attachOf(name, attach, autoAttach) !== 'section') continue;
+    try {
+      checkSectionAttach(spec, [name], targets);
+    } catch (e) {
+      throw new ScriptError(attachStepName(spec, name, 'section'), e);
+    }
+  }
+}
 
 /** A value as a message shows it: strings quoted. */
 const shown = (value: unknown) => (typeof value === 'string' ? `'${value}'` : String(value));
@@ -25,9 +82,7 @@ export function checkObjectAttach(
   load: CollectionOptions,
 ): void {
   const programs = [...spec.programs.keys()];
-  const loaded = programs.filter(
-    (p) => (!load.programs || load.programs.includes(p)) && spec.programs.get(p)!.autoload !== false,
-  );
+  const loaded = loadedPrograms(spec, load);
   const maps = [...spec.btfMapNames, ...spec.legacyMaps.keys()];
   for (const [name, value] of Object.entries(attach)) {
     const fail = (why: string, cause?: unknown): never => {

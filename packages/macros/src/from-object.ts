@@ -13,7 +13,13 @@ import { dupFd } from '@ts-ebpf/syscall';
 import { attachProgram } from './attach.js';
 import type { AttachSpec } from './attach-spec.js';
 import { ScriptError } from './errors.js';
-import { checkObjectAttach, type ObjectAttach } from './from-object-check.js';
+import {
+  attachOf,
+  attachStepName,
+  checkObjectAttach,
+  checkSectionTargets,
+  type ObjectAttach,
+} from './from-object-check.js';
 import { Teardown } from './teardown.js';
 
 /** What {@link scriptFromObject} (`script.fromObject`) takes, beside `loadCollection`'s options. */
@@ -30,7 +36,8 @@ export interface ObjectScriptOptions extends CollectionOptions {
    * libbpf skeleton, which passes over a program whose section has no attach convention or
    * lacks its target (`SEC("socket")`, `SEC("syscall")`, `SEC("xdp")` without
    * `targets.interface` …), such a program fails the script (a {@link ScriptError} whose
-   * `cause` is a `SectionAttachError` or `AttachOptionsError`): name it
+   * `cause` is a `SectionAttachError` or `AttachOptionsError`), before the object is loaded
+   * (`checkSectionAttach` of `@ts-ebpf/elf`, the check `Collection.attach` makes): name it
    * `attach: { name: false }` to load it only.
    */
   readonly autoAttach?: boolean;
@@ -80,9 +87,11 @@ export class ObjectScript implements Disposable {
 
   /**
    * The object's map `name` with codecs, so keys and values are typed: a second handle to the
-   * same map, closed with the script.
+   * same map, closed with the script. A per-CPU map takes a `perCpu(...)` value codec (one value
+   * per possible CPU), as `BpfMap.create` does.
    * @throws NameNotFoundError naming the maps there are
-   * @throws CodecError when a codec's size is not the map's
+   * @throws CodecError naming the map when a codec's size is not the map's, or a per-CPU map is
+   * given a plain value codec
    */
   map<K, V>(name: string, codecs: { readonly key?: Codec<K>; readonly value?: Codec<V> }): BpfMap<K, V> {
     const raw = this.collection.map(name);
@@ -108,8 +117,10 @@ export class ObjectScript implements Disposable {
 }
 
 /**
- * The {@link script} lifecycle over a clang-compiled object: the object parsed and every `attach`
- * entry checked against it, then `loadCollection` (maps, CO-RE, programs), then each program
+ * The {@link script} lifecycle over a clang-compiled object: the object parsed, every `attach`
+ * entry checked against it and every section attach checked for its targets (as
+ * `Collection.attach` checks them: `checkSectionAttach` of `@ts-ebpf/elf`), then `loadCollection`
+ * (maps, CO-RE, programs), then each program
  * attached by its section name or by the spec given for it in `attach` (a `usdt` spec through
  * the object's `usdt.bpf.h` maps, its argument specs filled), then the object's struct_ops
  * registered (when a program of theirs is attached by section). On a failure everything made so
@@ -117,7 +128,8 @@ export class ObjectScript implements Disposable {
  * is thrown (its `cause` the failure).
  * @throws DefinitionError, before anything is made, for an `attach` entry naming no program the
  * load loads, or with a value that is no attach spec, `'section'` nor `false`, or a bad spec
- * @throws ScriptError when reading, loading or attaching fails
+ * @throws ScriptError when reading, loading or attaching fails; for a section attach that lacks a
+ * target or has no attach convention, before anything is loaded
  */
 export function scriptFromObject(bytes: Uint8Array, options: ObjectScriptOptions = {}): ObjectScript {
   const { attach = {}, autoAttach = true, targets = {}, ...load } = options;
@@ -128,6 +140,7 @@ export function scriptFromObject(bytes: Uint8Array, options: ObjectScriptOptions
     throw new ScriptError('load object', e);
   }
   checkObjectAttach(spec, attach, load);
+  checkSectionTargets(spec, attach, autoAttach, targets, load);
   let collection: Collection;
   try {
     collection = loadCollection(spec, load);
@@ -144,10 +157,9 @@ export function scriptFromObject(bytes: Uint8Array, options: ObjectScriptOptions
   try {
     const registerOps = new Set<string>();
     for (const [name, program] of collection.programs) {
-      const given = Object.hasOwn(attach, name) ? attach[name] : undefined;
-      const how = given ?? (autoAttach ? 'section' : false);
+      const how = attachOf(name, attach, autoAttach);
       if (how === false) continue;
-      step = `attach program '${name}' (${how === 'section' ? `section ${collection.spec.programs.get(name)!.section}` : how.kind})`;
+      step = attachStepName(collection.spec, name, how);
       if (how === 'section' && program.type === BpfProgType.STRUCT_OPS) {
         registerOps.add(name);
         continue;

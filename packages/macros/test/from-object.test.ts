@@ -2,8 +2,9 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { u32, u64 } from '@ts-ebpf/maps';
-import { InterfaceNotFoundError, Link, queryXdp } from '@ts-ebpf/programs';
+import { AttachOptionsError } from '@ts-ebpf/elf';
+import { type BpfMap, CodecError, perCpu, sum, u32, u64 } from '@ts-ebpf/maps';
+import { InterfaceNotFoundError, Link, Program, queryXdp } from '@ts-ebpf/programs';
 import { getpid } from '@ts-ebpf/syscall';
 import { describeKernel, leakedFds, openFds, thrownBy, VethPair } from '@ts-ebpf/test-utils';
 import { afterAll, beforeAll, expect, it, onTestFinished, vi } from 'vitest';
@@ -79,6 +80,22 @@ describeKernel('macros: script.fromObject', () => {
     expect(quiet.programs.on_getpid!.closed).toBe(false);
   });
 
+  it('typed handles of a per-CPU map take perCpu(...); a plain value codec is refused naming the map', () => {
+    const fds = openFds();
+    {
+      using s = script.fromObject(compileFixture('percpu.bpf.c', dir), { autoAttach: false });
+      const plain = thrownBy(() => s.map('per_cpu_packets', { key: u32, value: u64 }));
+      expect(plain).toBeInstanceOf(CodecError);
+      expect((plain as Error).message).toMatch(
+        /percpu_array map 'per_cpu_packets'.*perCpu\(\.\.\.\) value codec.*give perCpu\(u64\)/,
+      );
+      const packets: BpfMap<number, bigint[]> = s.map('per_cpu_packets', { key: u32, value: perCpu(u64) });
+      for (let i = 0; i < 3; i++) s.programs.count_packet!.testRun({ data: new Uint8Array(64) });
+      expect(sum(packets.get(0)!)).toBe(3n);
+    }
+    expect(leakedFds(fds)).toEqual([]);
+  });
+
   it('a failing attach closes the object: ScriptError with the attach error, no fd left', () => {
     const fds = openFds();
     let thrown: unknown;
@@ -91,6 +108,25 @@ describeKernel('macros: script.fromObject', () => {
     expect((thrown as ScriptError).step).toBe("attach program 'on_packet' (xdp)");
     expect((thrown as ScriptError).cause).toBeInstanceOf(InterfaceNotFoundError);
     expect(leakedFds(fds)).toEqual([]);
+  });
+
+  it("a section attach missing its target is refused before anything is loaded, with elf's check", () => {
+    const fds = openFds();
+    const load = vi.spyOn(Program, 'load');
+    onTestFinished(() => load.mockRestore());
+    // on_getpid (a tracepoint) could attach; on_packet (xdp) has no interface: nothing is made
+    const e = thrownBy(() => script.fromObject(object));
+    expect(e).toBeInstanceOf(ScriptError);
+    expect((e as ScriptError).step).toBe("attach program 'on_packet' (section xdp)");
+    expect((e as ScriptError).cause).toBeInstanceOf(AttachOptionsError);
+    expect((e as Error).message).toContain(
+      "program on_packet (section xdp): attach option 'interface': missing",
+    );
+    expect(load).not.toHaveBeenCalled();
+    expect(leakedFds(fds)).toEqual([]);
+    // a program left unattached (false) or given a spec is not checked by its section
+    using s = script.fromObject(object, { attach: { on_packet: false } });
+    expect(Object.keys(s.links)).toEqual(['on_getpid']);
   });
 
   it('an explicit usdt spec fills the argument specs: bpf_usdt_arg() of usdt.bpf.h reads the argument', () => {

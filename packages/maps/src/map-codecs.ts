@@ -50,8 +50,9 @@ export interface FittedCodecs<K, V> {
 const elementSize = (c: Codec<unknown>) => (c as unknown as { element: Codec<unknown> }).element.size;
 
 /**
- * @internal The codecs a spec asks for: keyless types get an empty key; per-CPU types wrap a plain
- * value codec in `perCpu` (a spec's own codec must be one already).
+ * @internal The codecs a spec asks for: keyless types get an empty key; per-CPU types given a value
+ * size only get raw bytes wrapped in `perCpu` (a spec's own codec must be one already:
+ * {@link perCpuValueCodec}).
  * @throws CodecError when a codec's size differs from the spec's, or neither is given
  */
 export function specCodecs<K, V>(spec: MapSpec<K, V>, map: string): FittedCodecs<K, V> {
@@ -60,20 +61,37 @@ export function specCodecs<K, V>(spec: MapSpec<K, V>, map: string): FittedCodecs
     isKeyless(spec.type) && spec.key === undefined && (spec.keySize ?? 0) === 0
       ? (bytes(0) as unknown as Codec<K>)
       : resolveCodec(spec.key, spec.keySize, 'key', map);
-  let value = resolveCodec(spec.value, spec.valueSize ?? (spec.value ? undefined : 0), 'value', map);
+  const value = resolveCodec(spec.value, spec.valueSize ?? (spec.value ? undefined : 0), 'value', map);
   if (!isPerCpuType(spec.type)) return { key, value, valueSize: value.size };
-  if (!isPerCpu(value)) {
-    if (spec.value)
-      throw new CodecError('value', `${mapTypeName(spec.type)} maps need a perCpu(...) value codec`, { map });
-    value = perCpu(value) as unknown as Codec<V>;
-  }
-  return { key, value, valueSize: elementSize(value) };
+  const perCpuValue = perCpuValueCodec(spec.type, value, spec.value !== undefined, map);
+  return { key, value: perCpuValue, valueSize: elementSize(perCpuValue) };
+}
+
+/**
+ * @internal The value codec of a map of per-CPU `type`: `value` itself when it is a `perCpu(...)`
+ * codec, raw bytes of one CPU's value (`value`, made from the value size when the caller gave no
+ * codec) wrapped in `perCpu`. The one rule for every map typed with codecs, created or opened: a
+ * per-CPU map's values are one value per possible CPU, so a plain codec the caller gave is refused
+ * rather than typed as one value and read as an array.
+ * @param given - whether the caller gave `value` (not raw bytes made from a size)
+ * @throws CodecError naming `map`, for a plain codec the caller gave: telling to wrap it in `perCpu`
+ */
+export function perCpuValueCodec<V>(type: number, value: Codec<V>, given: boolean, map: string): Codec<V> {
+  if (isPerCpu(value)) return value;
+  if (given)
+    throw new CodecError(
+      'value',
+      `${mapTypeName(type)} maps need a perCpu(...) value codec: one value per possible CPU; give perCpu(${value.name}), not ${value.name}`,
+      { map },
+    );
+  return perCpu(value) as unknown as Codec<V>;
 }
 
 /**
  * @internal The codecs to read an existing map with, fitted to the sizes the kernel reports:
- * raw bytes where none is given; a per-CPU map's plain value codec wrapped in `perCpu`.
- * @throws CodecError when a codec's size differs from the map's
+ * raw bytes where none is given (a per-CPU map's: one `Uint8Array` per CPU).
+ * @throws CodecError when a codec's size differs from the map's, or a per-CPU map is given a plain
+ * value codec (the rule of {@link perCpuValueCodec}, as {@link specCodecs} applies it)
  */
 export function infoCodecs<K, V>(
   info: MapInfo,
@@ -83,12 +101,21 @@ export function infoCodecs<K, V>(
   const key = resolveCodec(codecs.key, info.keySize, 'key', map);
   if (!isPerCpuType(info.type))
     return { key, value: resolveCodec(codecs.value, info.valueSize, 'value', map) };
-  const value =
-    codecs.value && isPerCpu(codecs.value)
-      ? codecs.value
-      : perCpu(resolveCodec(codecs.value, info.valueSize, 'value', map));
-  if (elementSize(value) !== info.valueSize) {
-    throw new CodecError('value', `per-CPU element is not ${info.valueSize} bytes`, { map });
+  // A codec given is checked to be one, then to be per-CPU, then its element's size.
+  const given = codecs.value !== undefined;
+  const value = perCpuValueCodec(
+    info.type,
+    resolveCodec(codecs.value, given ? undefined : info.valueSize, 'value', map),
+    given,
+    map,
+  );
+  const element = (value as unknown as { element: Codec<unknown> }).element;
+  if (element.size !== info.valueSize) {
+    throw new CodecError(
+      'value',
+      `per-CPU element codec ${element.name} is ${element.size} bytes but valueSize is ${info.valueSize}`,
+      { map },
+    );
   }
   return { key, value: value as unknown as Codec<V> };
 }

@@ -48,6 +48,11 @@ const ORDER: ByteOrder = HOST_BYTE_ORDER;
 /** Codecs to read an existing map with. */
 export interface MapCodecs<K, V> {
   key?: Codec<K>;
+  /**
+   * The value codec; a per-CPU map (PERCPU_ARRAY, PERCPU_HASH, LRU_PERCPU_HASH,
+   * PERCPU_CGROUP_STORAGE) needs a `perCpu(...)` one (`perCpu(u64)`: `bigint[]`, one value per
+   * possible CPU), as {@link BpfMap.create} does: a plain codec is a `CodecError`.
+   */
   value?: Codec<V>;
 }
 
@@ -160,6 +165,8 @@ export class BpfMap<K, V> implements Disposable, ClosesLater {
    * values are raw bytes (per-CPU: one `Uint8Array` per CPU).
    * @throws NotAMapError when `fd` is not open or not a BPF map (a program, a socket …): the fd
    * is then left to the caller, untouched.
+   * @throws CodecError naming the map when a codec does not fit its key or value size, or a
+   * per-CPU map is given a plain value codec (give `perCpu(codec)`): the fd is then closed
    */
   static fromFd<K = unknown, V = unknown>(fd: number, codecs: MapCodecs<K, V> = {}): BpfMap<K, V> {
     checkMapFd(fd);
@@ -194,6 +201,7 @@ export class BpfMap<K, V> implements Disposable, ClosesLater {
    * @throws PinNotFoundError when nothing is pinned there; NotAMapError when what is pinned
    * there is not a map (a program, a link) or the file is not on bpffs.
    * @throws BpfArgumentError (from `@ts-ebpf/syscall`) when both `readOnly` and `writeOnly` are set
+   * @throws CodecError naming the map as {@link BpfMap.fromFd} does (a per-CPU map needs `perCpu(...)`)
    */
   static fromPin<K = unknown, V = unknown>(
     path: string,
@@ -205,7 +213,11 @@ export class BpfMap<K, V> implements Disposable, ClosesLater {
     return map;
   }
 
-  /** Opens a map by its kernel id. @throws MapNotFoundError when no map has this id. */
+  /**
+   * Opens a map by its kernel id.
+   * @throws MapNotFoundError when no map has this id
+   * @throws CodecError naming the map as {@link BpfMap.fromFd} does (a per-CPU map needs `perCpu(...)`)
+   */
   static fromId<K = unknown, V = unknown>(id: number, codecs: MapCodecs<K, V> = {}): BpfMap<K, V> {
     return BpfMap.#adopt(openMapById(id), codecs);
   }

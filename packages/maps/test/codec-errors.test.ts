@@ -10,6 +10,7 @@ import {
   HashMap,
   LpmTrie,
   PerCpuHashMap,
+  perCpu,
   QueueMap,
   struct,
   u32,
@@ -108,7 +109,7 @@ describeKernel('codec errors of map operations name the map and the side', () =>
       1,
       Array.from({ length: cpus }, (_, i) => (i === cpus - 1 ? BIG : 1n)),
     );
-    using q = BpfMap.fromId(p.info().id, { key: u32, value: u64AsNumber });
+    using q = BpfMap.fromId(p.info().id, { key: u32, value: perCpu(u64AsNumber) });
     const last = codecError(() => q.get(1), "percpu_hash map 'percpu'");
     expect(last.field).toBe(`value[cpu ${cpus - 1}]`);
     expect(last.message).toMatch(

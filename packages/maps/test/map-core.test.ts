@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mapCreate, mapInfo, ObjectClosedError } from '@ts-ebpf/syscall';
+import { mapCreate, mapInfo, ObjectClosedError, possibleCpuCount } from '@ts-ebpf/syscall';
 import { describeKernel, openFds } from '@ts-ebpf/test-utils';
 import { expect, it } from 'vitest';
 import {
@@ -13,6 +13,7 @@ import {
   MapType,
   MapTypeError,
   PinnedMapMismatchError,
+  perCpu,
   struct,
   Update,
   u32,
@@ -178,6 +179,16 @@ describeKernel('BpfMap core operations', () => {
     using raw = BpfMap.create({ type: MapType.HASH, keySize: 2, valueSize: 3, maxEntries: 1 });
     raw.set(new Uint8Array([1, 2]), new Uint8Array([3, 4, 5]));
     expect(raw.get(new Uint8Array([1, 2]))).toEqual(new Uint8Array([3, 4, 5]));
+    // a per-CPU map opened with perCpu(...) reads and writes one value per possible CPU
+    using pc = BpfMap.create({ type: MapType.PERCPU_ARRAY, key: u32, value: perCpu(u64), maxEntries: 1 });
+    const cpus = possibleCpuCount();
+    using opened = BpfMap.fromId(pc.info().id, { key: u32, value: perCpu(u64) });
+    const typed: BpfMap<number, bigint[]> = opened;
+    typed.set(
+      0,
+      Array.from({ length: cpus }, (_, i) => BigInt(i + 5)),
+    );
+    expect(pc.get(0)).toEqual(Array.from({ length: cpus }, (_, i) => BigInt(i + 5)));
     // opening with codecs that do not fit throws, and closes the fd it was given
     const fd = mapCreate({ mapType: MapType.HASH, keySize: 4, valueSize: 4, maxEntries: 1 });
     expect(() => BpfMap.fromFd(fd, { key: u32, value: u64 })).toThrow(/value: codec u64 is 8 bytes/);

@@ -9,6 +9,7 @@ import {
   HashMap,
   i64AsNumber,
   PerCpuArrayMap,
+  perCpu,
   RingBuffer,
   struct,
   u32,
@@ -164,10 +165,10 @@ describeKernel('map mistakes: values that do not code (error catalog)', () => {
       what: 'a per-CPU map opened by fd with a value codec of the wrong size',
       act: () => {
         using made = PerCpuArrayMap.create({ value: u64, maxEntries: 1, name: 'pkts' });
-        BpfMap.fromFd(dupFd(made.fd), { value: u32 });
+        BpfMap.fromFd(dupFd(made.fd), { value: perCpu(u32) });
       },
       error: CodecError,
-      names: ["percpu_array map 'pkts': value: codec u32 is 4 bytes but valueSize is 8"],
+      names: ["percpu_array map 'pkts': value: per-CPU element codec u32 is 4 bytes but valueSize is 8"],
     },
     {
       what: 'a value that is not a codec (an object without read and write, untyped caller)',

@@ -2,6 +2,7 @@ import { closeSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import {
   BpfProgType,
   close,
+  dupFd,
   NotFoundError,
   PinPathError,
   pinObject,
@@ -15,9 +16,12 @@ import {
   HashMap,
   MapNotFoundError,
   NotAMapError,
+  PerCpuArrayMap,
+  PerCpuHashMap,
   PinError,
   PinNotFoundError,
   u32,
+  u64,
 } from '../src/index.js';
 import { counts } from './mistake-maps.js';
 
@@ -120,6 +124,41 @@ describeKernel('map mistakes: opening and pinning (error catalog)', () => {
       },
       error: CodecError,
       names: ['value', 'u32'],
+    },
+    // A per-CPU map opened with a plain value codec: refused as BpfMap.create refuses it, not
+    // typed as one value and then read as one value per CPU.
+    {
+      what: 'BpfMap.fromFd of a per-CPU map with a plain value codec',
+      act: () => {
+        using m = PerCpuArrayMap.create({ value: u64, maxEntries: 1, name: 'pkts' });
+        BpfMap.fromFd(dupFd(m.fd), { key: u32, value: u64 });
+      },
+      error: CodecError,
+      names: ["percpu_array map 'pkts'", 'value', 'perCpu(...) value codec', 'give perCpu(u64), not u64'],
+    },
+    {
+      what: 'BpfMap.fromPin of a per-CPU map with a plain value codec',
+      act: () => {
+        using m = PerCpuArrayMap.create({ value: u64, maxEntries: 1, name: 'pkts' });
+        const path = pin('percpu');
+        m.pin(path);
+        try {
+          BpfMap.fromPin(path, { value: u64 });
+        } finally {
+          m.unpin();
+        }
+      },
+      error: CodecError,
+      names: ["percpu_array map 'pkts'", 'give perCpu(u64)'],
+    },
+    {
+      what: 'BpfMap.fromId of a per-CPU hash map with a plain value codec',
+      act: () => {
+        using m = PerCpuHashMap.create({ key: u32, value: u32, maxEntries: 1, name: 'pc_hash' });
+        BpfMap.fromId(m.info().id, { key: u32, value: u32 });
+      },
+      error: CodecError,
+      names: ["percpu_hash map 'pc_hash'", 'give perCpu(u32)'],
     },
     {
       what: 'BpfMap.fromId of an id no map has',

@@ -1,8 +1,22 @@
 import { rmSync } from 'node:fs';
-import { BpfProgType, ensureBpffs, getpid, ObjectClosedError, PerfSwConfig } from '@ts-ebpf/syscall';
-import { describeKernel } from '@ts-ebpf/test-utils';
+import {
+  BpfProgType,
+  BpfSyscallError,
+  ensureBpffs,
+  getpid,
+  ObjectClosedError,
+  PerfSwConfig,
+} from '@ts-ebpf/syscall';
+import { describeKernel, leakedFds, openFds, thrownBy } from '@ts-ebpf/test-utils';
 import { afterAll, expect, it } from 'vitest';
-import { attachPerfEvent, attachRawTracepoint, attachTracepoint, Link, Program } from '../src/index.js';
+import {
+  AttachError,
+  attachPerfEvent,
+  attachRawTracepoint,
+  attachTracepoint,
+  Link,
+  Program,
+} from '../src/index.js';
 import { Counter, eventually } from './helpers.js';
 
 function calls(n: number): void {
@@ -48,6 +62,38 @@ describeKernel('tracepoints and perf events', () => {
     const after = c.value;
     calls(3);
     expect(c.value).toBe(after);
+  });
+
+  it('a program attaches once per tracepoint: a second attach of it is an AttachError saying why', () => {
+    for (const legacy of [false, true]) {
+      using c = new Counter();
+      using p = Program.load({ type: BpfProgType.TRACEPOINT, instructions: c.code(), name: 'once' });
+      using first = attachTracepoint(p, 'syscalls', 'sys_enter_getpid', { legacy });
+      const fds = openFds();
+      const e = thrownBy(() => attachTracepoint(p, 'syscalls', 'sys_enter_getpid', { legacy }));
+      expect(e).toBeInstanceOf(AttachError);
+      expect((e as AttachError).target).toBe('tracepoint syscalls/sys_enter_getpid');
+      expect((e as Error).message).toMatch(
+        /^cannot attach to tracepoint syscalls\/sys_enter_getpid: program 'once' is attached to it already \(EEXIST\): .*a program can be attached once per tracepoint; close the first link, or load the program a second time/,
+      );
+      expect((e as Error).cause).toBeInstanceOf(BpfSyscallError);
+      expect(leakedFds(fds)).toEqual([]); // the refused attach's perf event is closed
+      // the first link still counts; a second program beside it does too
+      using q = Program.load({ type: BpfProgType.TRACEPOINT, instructions: c.code(), name: 'twice' });
+      {
+        using second = attachTracepoint(q, 'syscalls', 'sys_enter_getpid', { legacy });
+        const before = c.value;
+        calls(4);
+        expect(c.value - before).toBeGreaterThanOrEqual(8n);
+        expect(second.closed).toBe(false);
+      }
+      // once the first link is closed the program attaches again
+      first.close();
+      using _again = attachTracepoint(p, 'syscalls', 'sys_enter_getpid', { legacy });
+      const before = c.value;
+      calls(3);
+      expect(c.value - before).toBeGreaterThanOrEqual(3n);
+    }
   });
 
   it('a raw tracepoint link counts, can be pinned and reopened', () => {

@@ -91,6 +91,18 @@ describeKernel('uprobes', () => {
     }
   });
 
+  it('one program attaches twice to one function: each uprobe attach makes its own event (no EEXIST)', () => {
+    for (const via of ['pmu', 'tracefs'] as const) {
+      using c = new Counter();
+      using p = c.program(BpfProgType.KPROBE);
+      using first = attachUprobe(p, { path: target.path, symbol: 'ts_ebpf_target', via });
+      using second = attachUprobe(p, { path: target.path, symbol: 'ts_ebpf_target', via });
+      run(3);
+      expect(c.value).toBe(6n);
+      expect([first.closed, second.closed]).toEqual([false, false]);
+    }
+  });
+
   it('the tracefs uprobe_events path attaches, counts and removes its event', () => {
     using c = new Counter();
     using p = c.program(BpfProgType.KPROBE);

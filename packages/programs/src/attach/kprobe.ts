@@ -82,12 +82,13 @@ export function kprobeUnsupportedReason(): string | undefined {
  */
 export function attachKprobe(program: Program, o: KprobeOptions): Link {
   const kind = o.retprobe ? 'kretprobe' : 'kprobe';
-  requireProgramType(program, `${kind} on ${o.symbol}`, [BpfProgType.KPROBE]);
+  const where = `${kind} on ${o.symbol}`;
+  requireProgramType(program, where, [BpfProgType.KPROBE]);
   const pmu = pmuType('kprobe');
   const via = o.via ?? 'auto';
   if (pmu !== undefined && via !== 'tracefs') {
     const attr = kprobePerfAttr(pmu, o.symbol, o.offset ?? 0, o.retprobe ?? false, retprobeBit('kprobe'));
-    return attachToPerfEvent(kind, program, perfEventOpen(attr, -1, 0), o);
+    return attachToPerfEvent(kind, program, perfEventOpen(attr, -1, 0), o, where);
   }
   const reason = kprobeUnsupportedReason();
   if (reason) throw new ProbeUnsupportedError(kind, `cannot attach to ${o.symbol}: ${reason}`);

@@ -27,14 +27,18 @@ export interface PerfAttachOptions {
  * Attaches a program to an open perf event fd (which the returned Link takes over) through a
  * bpf_link (BPF_LINK_CREATE with BPF_PERF_EVENT), or, on a kernel without perf_event links
  * (before 5.15, decided by {@link perfLinksSupported}), through PERF_EVENT_IOC_SET_BPF + ENABLE.
+ * @param target - the attach point as errors name it (`'tracepoint syscalls/sys_enter_getpid'`);
+ *   default: the kind of perf event (`'a uprobe perf event'`)
  * @throws AttachError explaining the kernel's EINVAL for the link (the program does not fit the
- *   event), or for a cookie on a kernel without perf_event links
+ *   event), or for a cookie on a kernel without perf_event links; and its EEXIST, naming the
+ *   program and `target`: the event runs this program already (a trace event runs a program once)
  */
 export function attachToPerfEvent(
   kind: string,
   program: Program,
   perfFd: number,
   o: PerfAttachOptions = {},
+  target: string = perfEventTarget(kind),
 ): Link {
   try {
     if (!o.legacy) {
@@ -67,8 +71,23 @@ export function attachToPerfEvent(
     });
   } catch (e) {
     close(perfFd);
-    throw e;
+    throw isErrno(e, 'EEXIST') ? alreadyAttached(target, program, e) : e;
   }
+}
+
+/**
+ * The kernel's EEXIST for a program attached to a perf event whose trace event runs it already:
+ * a trace event (a tracepoint, or a kprobe or uprobe event shared through tracefs) keeps each
+ * program at most once in its program array (kernel/trace/bpf_trace.c perf_event_attach_bpf_prog,
+ * through bpf_prog_array_copy), whether attached through a link or PERF_EVENT_IOC_SET_BPF.
+ */
+function alreadyAttached(target: string, program: Program, cause: unknown): AttachError {
+  const what = target.startsWith('tracepoint ') ? 'tracepoint' : 'trace event';
+  return new AttachError(
+    target,
+    `${describeProgram(program)} is attached to it already (EEXIST): the kernel keeps a program at most once in a ${what}'s program array, so a program can be attached once per ${what}; close the first link, or load the program a second time to run it twice`,
+    { cause },
+  );
 }
 
 /** How the perf event of an attach of this `kind` appears in messages (`'a uprobe perf event'`). */
@@ -95,7 +114,10 @@ function perfLinkRefusal(program: Program): string {
   return `the kernel refused the link (EINVAL): ${describeProgram(program)} (${progTypeLabel(program.type)}) does not fit this event: kprobe and uprobe events take kprobe programs, tracepoints take tracepoint programs, other perf events take perf_event programs, and only a uprobe takes a sleepable program`;
 }
 
-/** Opens a perf event (close-on-exec) and attaches the program to it. */
+/**
+ * Opens a perf event (close-on-exec) and attaches the program to it ({@link attachToPerfEvent},
+ * errors naming `target`).
+ */
 export function openAndAttach(
   kind: string,
   program: Program,
@@ -103,6 +125,7 @@ export function openAndAttach(
   pid: number,
   cpu: number,
   o: PerfAttachOptions = {},
+  target?: string,
 ): Link {
   let fd: number;
   try {
@@ -112,5 +135,5 @@ export function openAndAttach(
       throw new AttachError(`${kind} for pid ${pid}`, `there is no process with pid ${pid}`, { cause: e });
     throw e;
   }
-  return attachToPerfEvent(kind, program, fd, o);
+  return attachToPerfEvent(kind, program, fd, o, target);
 }

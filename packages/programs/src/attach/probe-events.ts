@@ -51,7 +51,8 @@ export function attachProbeEvent(
   try {
     const id = Number(readFileSync(`${tracefs}/events/${PROBE_EVENT_GROUP}/${event}/id`, 'utf8'));
     const attr = { type: PerfType.TRACEPOINT, config: id, samplePeriod: 1, wakeupEvents: 1 };
-    link = attachToPerfEvent(kind, program, perfEventOpen(attr, pid, pid === -1 ? 0 : -1), o);
+    const fd = perfEventOpen(attr, pid, pid === -1 ? 0 : -1);
+    link = attachToPerfEvent(kind, program, fd, o, `${kind} '${definition}'`);
   } catch (e) {
     remove();
     throw e;

@@ -95,6 +95,12 @@ export interface TracepointOptions extends PerfAttachOptions {
 /**
  * Attaches a `BPF_PROG_TYPE_TRACEPOINT` program to `category/name`
  * (e.g. `syscalls`, `sys_enter_getpid`) through a perf event and a bpf_link.
+ * A tracepoint runs a program at most once: attach a second `Program` (load it again) to run the
+ * same code twice.
+ * @throws TracepointNotFoundError when tracefs does not list the tracepoint
+ * @throws AttachError naming the tracepoint for a program of another type; for a program attached
+ *   to it already, by a link still open (the kernel's EEXIST: close the first link, or load the
+ *   program a second time); for a tracepoint with 64 programs attached (E2BIG)
  */
 export function attachTracepoint(
   program: Program,
@@ -113,7 +119,7 @@ export function attachTracepoint(
   };
   const pid = o.pid ?? -1;
   try {
-    return openAndAttach('tracepoint', program, attr, pid, pid === -1 ? 0 : -1, o);
+    return openAndAttach('tracepoint', program, attr, pid, pid === -1 ? 0 : -1, o, where);
   } catch (e) {
     if (isErrno(e, 'E2BIG'))
       throw new AttachError(

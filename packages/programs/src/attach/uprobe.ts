@@ -117,7 +117,7 @@ export function attachUprobe(program: Program, options: UprobeOptions): Link {
       : Number(requireRefCtrOffset(o.path, o.refCtrOffset, 'uprobe refCtrOffset', where));
   if (pmu !== undefined && o.via !== 'tracefs') {
     const attr = uprobePerfAttr(pmu, o.path, offset, o.retprobe ?? false, refCtrOffset);
-    return openAndAttach(kind, program, attr, pid, pid === -1 ? 0 : -1, o);
+    return openAndAttach(kind, program, attr, pid, pid === -1 ? 0 : -1, o, where);
   }
   if (o.via === 'pmu') throw new ProbeUnsupportedError('uprobe', `no uprobe PMU in ${PMU_DIR}`);
   const event = probeEventName(`${o.symbol ?? 'uprobe'}`);

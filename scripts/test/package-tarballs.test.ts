@@ -86,4 +86,16 @@ describe('published package tarballs', () => {
       for (const entry of entryPoints(pkg)) expect(files?.has(entry), `${pkg.name}: ${entry}`).toBe(true);
     }
   });
+
+  it.skipIf(!built)('declarations name no generic typed array (TypeScript before 5.7 reads none)', () => {
+    // `Uint8Array<ArrayBufferLike>` is what the declaration emitter prints for an inferred
+    // `Uint8Array` under TypeScript 5.7+; older consumers fail with TS2315 without skipLibCheck.
+    const generic =
+      /\b(?:(?:Ui|I)nt(?:8|16|32)|Uint8Clamped|Float(?:32|64)|Big(?:Ui|I)nt64)Array<|\bDataView</;
+    for (const { dir } of PUBLISHED) {
+      const dist = join(ROOT, 'packages', dir, 'dist');
+      for (const name of readdirSync(dist).filter((n) => /\.d\.c?ts$/.test(n)))
+        expect(readFileSync(join(dist, name), 'utf8'), `${dir}/dist/${name}`).not.toMatch(generic);
+    }
+  });
 });

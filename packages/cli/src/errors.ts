@@ -64,6 +64,24 @@ export class EntryNotFoundError extends CliError {
   }
 }
 
+/** `map update … exist` of a key the map does not hold, or `… noexist` of one it holds. */
+export class UpdateRefusedError extends CliError {
+  /**
+   * @param map - the map (`map id 12`)
+   * @param key - the key, as hex bytes
+   * @param flag - the update flag as the command line spells it (`exist` or `noexist`)
+   * @param cause - the kernel's refusal (EEXIST or ENOENT)
+   */
+  constructor(map: string, key: string, flag: 'exist' | 'noexist', cause: unknown) {
+    super(
+      flag === 'noexist'
+        ? `${map} already has an entry with key ${key}, and the update said noexist (create only)`
+        : `${map} has no entry with key ${key}, and the update said exist (replace only)`,
+      { cause },
+    );
+  }
+}
+
 /** The kernel refused to read a map's keys or values for `map dump` or `map lookup`. */
 export class MapReadError extends CliError {
   /** The map (`map id 12`, `the map pinned at '/sys/fs/bpf/m'`). */

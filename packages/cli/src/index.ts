@@ -16,6 +16,7 @@ export {
   EntryNotFoundError,
   MapReadError,
   ObjectNotFoundError,
+  UpdateRefusedError,
   UsageError,
   WrongObjectKindError,
 } from './errors.js';

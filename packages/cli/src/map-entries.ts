@@ -1,10 +1,10 @@
 import type { Btf } from '@ts-ebpf/btf';
 import { kernelBtf } from '@ts-ebpf/btf/kernel';
-import { type BpfMap, MapType, mapTypeName } from '@ts-ebpf/maps';
+import { type BpfMap, KeyExistsError, KeyNotFoundError, MapType, mapTypeName, Update } from '@ts-ebpf/maps';
 import { BpfSyscallError, NotFoundError } from '@ts-ebpf/syscall';
 import { btfById } from './btf-object.js';
 import { btfValue } from './btf-value.js';
-import { CliError, EntryNotFoundError, MapReadError, syscallReason } from './errors.js';
+import { CliError, EntryNotFoundError, MapReadError, syscallReason, UpdateRefusedError } from './errors.js';
 import { hexBytes, hexLine } from './hex.js';
 import { type JsonValue, toJson } from './json.js';
 import type { Output } from './output.js';
@@ -146,7 +146,7 @@ export function unreadableJson(key: Uint8Array, value: UnreadableValue): JsonVal
 }
 
 /** Prints entries: JSON as bpftool, or one line per entry (per CPU) for people. */
-export function printEntries(out: Output, json: boolean, entries: readonly JsonValue[]): void {
+export function printEntries(out: Output, json: boolean, entries: readonly JsonValue[], count = true): void {
   if (json) {
     out.json(entries);
     return;
@@ -168,7 +168,7 @@ export function printEntries(out: Output, json: boolean, entries: readonly JsonV
       lines.push(`${s.bold('key')}: ${key}  ${s.bold('value')}: ${s.dim(`<error: ${e.value.error}>`)}`);
     } else lines.push(`${s.bold('key')}: ${key}  ${s.bold('value')}: ${show(e.value!, f?.value)}`);
   }
-  lines.push(s.dim(`${entries.length} ${entries.length === 1 ? 'entry' : 'entries'}`));
+  if (count) lines.push(s.dim(`${entries.length} ${entries.length === 1 ? 'entry' : 'entries'}`));
   out.text(lines.join('\n'));
 }
 
@@ -197,6 +197,30 @@ export function lookupEntry(map: RawMap, key: Uint8Array, subject: string): Uint
   }
   if (value === undefined) throw new EntryNotFoundError(subject, hexLine(key));
   return value;
+}
+
+/** The update flags of `map update`, by the words the command line takes. */
+export const UPDATE_FLAGS = Object.freeze({ any: Update.ANY, exist: Update.EXIST, noexist: Update.NOEXIST });
+
+/**
+ * Stores `value` under `key` with the update flag the command line named.
+ * @throws UpdateRefusedError, in the command line's words, when `exist` finds no entry or
+ *   `noexist` finds one
+ */
+export function updateEntry(
+  map: RawMap,
+  key: Uint8Array,
+  value: Uint8Array | Uint8Array[],
+  flag: keyof typeof UPDATE_FLAGS,
+  subject: string,
+): void {
+  try {
+    map.set(key, value, UPDATE_FLAGS[flag]);
+  } catch (e) {
+    if (flag !== 'any' && (e instanceof KeyExistsError || e instanceof KeyNotFoundError))
+      throw new UpdateRefusedError(subject, hexLine(key), flag, e.cause); // the kernel's EEXIST/ENOENT: the library's message names Update.NOEXIST, not the word typed
+    throw e;
+  }
 }
 
 /** Deletes the entry under `key`. @throws EntryNotFoundError when the map does not hold the key */

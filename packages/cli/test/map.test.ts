@@ -260,21 +260,24 @@ describeKernel('ts-ebpf map', () => {
     ]);
     expect(set.code).toBe(0);
     expect(plain.get(5)).toBe(0x0807060504030201n);
-    const again = await cli([
-      'map',
-      'update',
-      id,
-      'key',
-      '5',
-      '0',
-      '0',
-      '0',
-      'value',
-      ...Array(8).fill('0'),
-      'noexist',
-    ]);
+    // a refused update says so in the command line's words, not the library's (Update.NOEXIST)
+    const zeroes = (k: string, flag: string) =>
+      cli(['map', 'update', id, 'key', k, '0', '0', '0', 'value', ...Array(8).fill('0'), flag]);
+    const again = await zeroes('5', 'noexist');
     expect(again.code).toBe(1);
-    expect(again.stderr).toMatch(/exist/i);
+    expect(again.stderr).toContain(
+      `map id ${id} already has an entry with key 05 00 00 00, and the update said noexist (create only)`,
+    );
+    const absent = await zeroes('6', 'exist');
+    expect(absent.code).toBe(1);
+    expect(absent.stderr).toContain(
+      `map id ${id} has no entry with key 06 00 00 00, and the update said exist (replace only)`,
+    );
+    for (const r of [again, absent]) expect(r.stderr).not.toContain('Update.');
+    // a lookup prints the entry alone, as bpftool does (no "1 entry" count, which a dump has)
+    const text = await cli(['map', 'lookup', id, 'key', '5', '0', '0', '0']);
+    expect(text.code).toBe(0);
+    expect(text.stdout.trim()).toBe('key: 05 00 00 00  value: 01 02 03 04 05 06 07 08');
 
     expect((await cli(['map', 'delete', id, 'key', '5', '0', '0', '0'])).code).toBe(0);
     expect(plain.has(5)).toBe(false);

@@ -84,8 +84,12 @@ function verdict(v: SkVerdict, what: string): number {
   return SK_RETURN_CODES[v];
 }
 
-/** The sk_msg plugin's templates: whole programs (bodies for `skMsg().build(...)`). */
-export const SK_MSG_TEMPLATES = Object.freeze({
+/**
+ * The sk_msg plugin's templates: whole programs (bodies for `skMsg().build(...)`). The type is
+ * written out so that the declarations say `Uint8Array`, which TypeScript before 5.7 reads, and
+ * not the generic `Uint8Array` of 5.7 (`<ArrayBufferLike>`) an inferred type would print.
+ */
+export const SK_MSG_TEMPLATES: Readonly<{
   /**
    * A verdict by the message's first bytes: messages starting with `prefix` (1–64 bytes) get
    * `onMatch`, the others `otherwise`. Pulls the prefix into the first scatterlist element
@@ -93,6 +97,8 @@ export const SK_MSG_TEMPLATES = Object.freeze({
    * still seen whole. A dropped message never reaches the peer; the sender's write fails
    * with EACCES.
    */
+  verdictByFirstBytes: (prefix: Uint8Array, options?: FirstBytesOptions) => Fragment;
+}> = Object.freeze({
   verdictByFirstBytes: fragment((label, prefix: Uint8Array, options: FirstBytesOptions = {}): Fragment => {
     if (!(prefix instanceof Uint8Array) || prefix.byteLength < 1 || prefix.byteLength > 64)
       throw new SocketArgumentError('prefix', 'must be a Uint8Array of 1 to 64 bytes');

@@ -1,4 +1,4 @@
-import { isKeyless, isPerCpuType, loadedMaps, mapTypeName, Update } from '@ts-ebpf/maps';
+import { isKeyless, isPerCpuType, loadedMaps, mapTypeName } from '@ts-ebpf/maps';
 import { possibleCpuCount } from '@ts-ebpf/syscall';
 import type { Args } from '../args.js';
 import { commandGroup, type Subcommand } from '../command.js';
@@ -13,18 +13,14 @@ import {
   lookupEntry,
   printEntries,
   type RawMap,
+  UPDATE_FLAGS,
   unreadableJson,
+  updateEntry,
 } from '../map-entries.js';
 import { type MapRecord, mapRecord } from '../map-record.js';
 import { recordsOf } from '../object-ids.js';
 import type { Output } from '../output.js';
 import { type ObjectRef, openMap, REF_FORMS, readRef } from '../targets.js';
-
-const UPDATE_FLAGS: Readonly<Record<string, number>> = {
-  any: Update.ANY,
-  exist: Update.EXIST,
-  noexist: Update.NOEXIST,
-};
 
 function mapTable(out: Output, records: readonly MapRecord[]): void {
   const s = out.style;
@@ -149,7 +145,7 @@ const lookup: Subcommand = {
       const entry = entryJson(key, value, entryTypes(m), (e) => (undecoded = e));
       if (undecoded) out.note(`${subject}: value shown as bytes only: ${undecoded.message}`);
       if (args.flags.json) out.json(entry);
-      else printEntries(out, false, [entry]);
+      else printEntries(out, false, [entry], false); // the entry alone, as bpftool prints a lookup
     });
   },
 };
@@ -166,14 +162,15 @@ const update: Subcommand = {
     if (!args.take('value')) throw args.error(`expected 'value' and the value's bytes`);
     const value = readBytes(args, 'value', Object.keys(UPDATE_FLAGS));
     const word = args.done ? 'any' : args.next('the update flag');
-    const flags = UPDATE_FLAGS[word];
-    if (flags === undefined) throw args.error(`unknown update flag '${word}': any, exist or noexist`);
+    if (!Object.hasOwn(UPDATE_FLAGS, word))
+      throw args.error(`unknown update flag '${word}': any, exist or noexist`);
+    const flag = word as keyof typeof UPDATE_FLAGS;
     args.end();
     withMap(ref, (m, subject) => {
       checkKeyed(m, subject, 'update');
       checkLength(args, 'key', key, [m.keySize]);
       checkLength(args, 'value', value, valueSizes(m));
-      m.set(key, toValue(m, value), flags);
+      updateEntry(m, key, toValue(m, value), flag, subject);
       if (args.flags.json) out.json(null);
     });
   },

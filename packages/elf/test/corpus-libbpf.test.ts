@@ -179,6 +179,7 @@ const CASES: Case[] = [
     ),
   },
   { source: 'fixtures/core-kernel.bpf.c', bpftoolVmlinux: true },
+  { source: 'fixtures/strip-debug.bpf.c', bpftoolVmlinux: true },
   { source: 'fixtures/iter.bpf.c' },
   { source: 'fixtures/optional.bpf.c' },
   {

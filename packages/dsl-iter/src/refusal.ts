@@ -1,7 +1,7 @@
 // Node-only module (kernel access through @ts-ebpf/programs); the root entry is pure.
 import { exit, mov, type PluginProgram, R0 } from '@ts-ebpf/dsl';
 import { Program } from '@ts-ebpf/programs';
-import { BpfSyscallError, type CapabilityName, hasCapability } from '@ts-ebpf/syscall';
+import { BpfSyscallError, hasCapability, missingCapabilities } from '@ts-ebpf/syscall';
 
 const EPERM = 1;
 
@@ -13,19 +13,12 @@ const EPERM = 1;
 
 /** What loading a tracing program (an iterator is one) takes: `bpf_prog_load` checks both. */
 const NEEDED = 'CAP_BPF and CAP_PERFMON (or CAP_SYS_ADMIN)';
+/** What loading an iterator program needs (CAP_SYS_ADMIN stands for each). */
+const ITERATOR_NEEDS = ['CAP_BPF', 'CAP_PERFMON'] as const;
 
 /** Whether `e` is the kernel's EPERM. */
 export function isEperm(e: unknown): e is BpfSyscallError {
   return e instanceof BpfSyscallError && e.errno === EPERM;
-}
-
-/**
- * The capabilities this process lacks to load an iterator program, read from its effective set:
- * none with CAP_SYS_ADMIN, else those of CAP_BPF and CAP_PERFMON it does not hold.
- */
-function missingCapabilities(): CapabilityName[] {
-  if (hasCapability('CAP_SYS_ADMIN')) return [];
-  return (['CAP_BPF', 'CAP_PERFMON'] as const).filter((c) => !hasCapability(c));
 }
 
 /** Which of CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN this process holds, as words (`A, B and C`). */
@@ -50,7 +43,7 @@ function silentVerifier(e: BpfSyscallError): string {
  * the verifier's log gives a reason.
  */
 export function epermReason(e: BpfSyscallError, trivial: 'probed' | 'also'): string {
-  const missing = missingCapabilities();
+  const missing = missingCapabilities(ITERATOR_NEEDS);
   if (missing.length > 0)
     return `EPERM: loading an iterator needs ${NEEDED}; this process lacks ${missing.join(' and ')}`;
   const which = trivial === 'probed' ? ' for' : ', and also for';
@@ -64,7 +57,7 @@ export function epermReason(e: BpfSyscallError, trivial: 'probed' | 'also'): str
  * fails otherwise: then `e` is about `built` itself.
  */
 export function targetRefusal(e: BpfSyscallError, built: PluginProgram): string | undefined {
-  if (missingCapabilities().length > 0) return epermReason(e, 'also');
+  if (missingCapabilities(ITERATOR_NEEDS).length > 0) return epermReason(e, 'also');
   try {
     Program.load({ ...built, instructions: [mov(R0, 0), exit()] }).close();
     return undefined;

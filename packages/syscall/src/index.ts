@@ -262,6 +262,7 @@ export {
   type KernelVersion,
   kernelAtLeast,
   kernelVersion,
+  missingCapabilities,
   onlineCpus,
   onlineNumaNodes,
   possibleCpuCount,

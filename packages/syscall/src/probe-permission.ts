@@ -1,6 +1,6 @@
 import { BpfMapType, BpfProgType, EbpfError } from '@ts-ebpf/uapi';
 import { BpfSyscallError } from './errors.js';
-import { Capability, effectiveCapabilities } from './system.js';
+import { missingCapabilities } from './system.js';
 
 // What a feature probe's trial needs of the caller, and the error for a trial refused for lack
 // of it: lacking a privilege is not lacking the feature.
@@ -68,13 +68,6 @@ export function mapTypeNeeds(mapType: number): ProbeCapability[] {
   return NET_ADMIN_MAPS.has(mapType) ? ['CAP_BPF', 'CAP_NET_ADMIN'] : ['CAP_BPF'];
 }
 
-/** Which of `needs` this process lacks (none when it holds CAP_SYS_ADMIN, which stands for each). */
-function lacking(needs: readonly ProbeCapability[]): ProbeCapability[] {
-  const caps = effectiveCapabilities();
-  const holds = (name: keyof typeof Capability) => ((caps >> BigInt(Capability[name])) & 1n) === 1n;
-  return holds('CAP_SYS_ADMIN') ? [] : needs.filter((n) => !holds(n));
-}
-
 /**
  * A feature probe could not run: the kernel refused its trial with EPERM or EACCES while this
  * process lacks a capability the trial needs. Lacking the privilege is not lacking the feature,
@@ -126,6 +119,6 @@ export function throwIfUnprivileged(
   codes: ReadonlySet<string> = NOT_PERMITTED,
 ): void {
   if (!(error instanceof BpfSyscallError) || !codes.has(error.code)) return;
-  const missing = lacking(needs);
+  const missing = missingCapabilities(needs);
   if (missing.length > 0) throw new ProbePermissionError(probe, missing, error);
 }

@@ -111,6 +111,17 @@ export function hasCapability(name: CapabilityName): boolean {
   return (effectiveCapabilities() & (1n << BigInt(bit))) !== 0n;
 }
 
+/**
+ * The capabilities of `needs` this process lacks in its effective set (one capget): none when it
+ * holds CAP_SYS_ADMIN, which the kernel takes for each of CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN
+ * (`bpf_token_capable`, `bpf_capable`).
+ */
+export function missingCapabilities<C extends CapabilityName>(needs: readonly C[]): C[] {
+  const caps = effectiveCapabilities();
+  const holds = (name: CapabilityName) => (caps & (1n << BigInt(Capability[name]))) !== 0n;
+  return holds('CAP_SYS_ADMIN') ? [] : needs.filter((n) => !holds(n));
+}
+
 /** Parses a kernel CPU list such as `0-3,5,7-8`. */
 export function parseCpuList(text: string): number[] {
   const cpus: number[] = [];

@@ -14,6 +14,7 @@ import {
   hasCapability,
   kernelVersion,
   mapCreate,
+  missingCapabilities,
   onlineNumaNodes,
   possibleCpuCount,
   possibleCpus,
@@ -43,6 +44,11 @@ describeKernel('system and feature probes', () => {
     expect(kernelVersion().release).toBe(execFileSync('uname', ['-r'], { encoding: 'utf8' }).trim());
     expect(hasCapability('CAP_BPF') || hasCapability('CAP_SYS_ADMIN')).toBe(true);
     expect(() => hasCapability('CAP_NOPE' as never)).toThrow(/unknown capability/);
+    // Root here: CAP_SYS_ADMIN stands for the rest; without it, what hasCapability lacks.
+    const needs = ['CAP_BPF', 'CAP_PERFMON', 'CAP_NET_ADMIN'] as const;
+    expect(missingCapabilities(needs)).toEqual(
+      hasCapability('CAP_SYS_ADMIN') ? [] : needs.filter((c) => !hasCapability(c)),
+    );
     expect(possibleCpus().length).toBeGreaterThan(0);
     expect(possibleCpuCount()).toBe(possibleCpus().at(-1)! + 1);
     // Node 0 is online on every machine (the only node of a kernel without NUMA).

@@ -72,12 +72,13 @@ function kconfigFor(
   spec: CollectionSpec,
   btf: Btf | undefined,
   options: CollectionOptions,
+  token: BpfToken | undefined,
 ): KconfigData | undefined {
   const datasec = btf?.find('.kconfig', 'datasec');
   if (!btf || !datasec) return undefined;
   const source = options.kconfig ?? readKernelConfig;
   const names = datasec.vars.map((v) => btf.type(v.type).name);
-  const config = withVirtualKconfig(typeof source === 'function' ? source() : source, names);
+  const config = withVirtualKconfig(typeof source === 'function' ? source() : source, names, token);
   const weak = new Set(spec.elf.symbols.filter((s) => s.bind === SymbolBind.WEAK).map((s) => s.name));
   return buildKconfig(btf, config, kernelVersion().code, (n) => weak.has(n));
 }
@@ -411,7 +412,7 @@ export function startCollection(
   );
   checkUncreatedMaps(toLoad, btfMaps, spec.legacyMaps);
   const replacements = resolveMapReplacements(spec, btfMaps, options.mapReplacements);
-  const kconfig = kconfigFor(spec, localBtf, options);
+  const kconfig = kconfigFor(spec, localBtf, options, token);
   const data = rewriteConstants(spec.dataSections, options.constants ?? {}, spec.byteOrder);
   const kernel = new KernelFacts(options);
   if (options.plugins) checkPlugins(spec, options.plugins, options.programs);

@@ -194,9 +194,9 @@ export class MapReplacementError extends EbpfError {
 export class KconfigError extends EbpfError {
   /** The extern's name (`CONFIG_…`). */
   readonly extern: string;
-  /** @param extern - the extern's name; @param why - what is wrong */
-  constructor(extern: string, why: string) {
-    super(`kconfig extern ${extern}: ${why}`);
+  /** @param extern - the extern's name; @param why - what is wrong; @param options - `cause`, when another error is why */
+  constructor(extern: string, why: string, options?: ErrorOptions) {
+    super(`kconfig extern ${extern}: ${why}`, options);
     this.extern = extern;
   }
 }

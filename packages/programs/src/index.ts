@@ -120,6 +120,7 @@ export { interfaceXdpFeatures, type XdpFeatures } from './netlink/xdp-features.j
 export { interfaceXskFeatures } from './netlink/xsk-features.js';
 export { inNetns, type NetnsTarget, netnsPath } from './netns.js';
 export {
+  type BpfCookieProbeOptions,
   bpfCookieSupported,
   syscallWrapperPresent,
   type TracingKind,

@@ -5,6 +5,7 @@ import {
   BpfAttachType,
   BpfProgType,
   BpfSyscallError,
+  type BpfToken,
   kernelSymbolExists,
   syscallWrapperPrefix,
 } from '@ts-ebpf/syscall';
@@ -96,24 +97,41 @@ function probeFreplace(): void {
 }
 
 let bpfCookie: boolean | undefined;
+const bpfCookieUnderToken = new WeakMap<BpfToken, boolean>();
+
+/** Options of {@link bpfCookieSupported}. */
+export interface BpfCookieProbeOptions {
+  /**
+   * A BPF token to load the trial program under (as libbpf runs its feature probes under an
+   * object's token): in a user namespace, the answer for programs loaded with that token. Its
+   * bpffs must delegate `prog_load` and tracepoint programs. Answers are cached per token.
+   */
+  readonly token?: BpfToken;
+}
 
 /**
  * Whether programs may call `bpf_get_attach_cookie` (kernel 5.15+), decided as libbpf decides
  * its `LINUX_HAS_BPF_COOKIE`: by loading a trivial tracepoint program that calls the helper.
  * Only the verifier's refusal of the call (EINVAL) means no; any other failure of the trial
- * load (no permission …) is thrown. Cached.
+ * load (no permission, a token that does not delegate tracepoint programs …) is thrown. Cached
+ * (per token with `options.token`).
  */
-export function bpfCookieSupported(): boolean {
-  if (bpfCookie !== undefined) return bpfCookie;
+export function bpfCookieSupported(options: BpfCookieProbeOptions = {}): boolean {
+  const { token } = options;
+  const known = token ? bpfCookieUnderToken.get(token) : bpfCookie;
+  if (known !== undefined) return known;
+  let supported: boolean;
   try {
     const insns = assemble(bpf`call get_attach_cookie; r0 = 0; exit`, { byteOrder: HOST_BYTE_ORDER });
-    using _p = Program.load({ type: BpfProgType.TRACEPOINT, instructions: insns });
-    bpfCookie = true;
+    using _p = Program.load({ type: BpfProgType.TRACEPOINT, instructions: insns, token });
+    supported = true;
   } catch (e) {
     if (!(e instanceof BpfSyscallError) || e.code !== 'EINVAL') throw e;
-    bpfCookie = false;
+    supported = false;
   }
-  return bpfCookie;
+  if (token) bpfCookieUnderToken.set(token, supported);
+  else bpfCookie = supported;
+  return supported;
 }
 
 let syscallWrapper: boolean | undefined;

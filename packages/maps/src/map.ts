@@ -16,17 +16,9 @@ import {
   unpin,
 } from '@ts-ebpf/syscall';
 import { type ByteOrder, HOST_BYTE_ORDER } from '@ts-ebpf/uapi';
-import {
-  type BatchCursor,
-  type BatchResult,
-  deleteBatch,
-  getAndDeleteBatch,
-  getBatch,
-  getBatchBytes,
-  type RawBatchOptions,
-  type RawBatchResult,
-  setBatch,
-} from './batch.js';
+import type { BatchCursor, BatchResult, RawBatchOptions, RawBatchResult } from './batch.js';
+import { getAndDeleteBatch, getBatch, getBatchBytes } from './batch-lookup.js';
+import { deleteBatch, setBatch } from './batch-write.js';
 import type { Codec } from './codecs/codec.js';
 import { MapTypeError } from './errors.js';
 import { clear, count, entries } from './iteration.js';

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { dupFd, Epoll, MappedMemory, OwnedFd, Prot, pageSize } from '@ts-ebpf/syscall';
 import type { Codec } from './codecs/codec.js';
 import { copySpace } from './copy-space.js';
-import { MapTypeError, ReaderClosedError, ReaderStateError } from './errors.js';
+import { MapTypeError } from './errors.js';
 import { EventIterator } from './event-iterator.js';
 import {
   checkEventCodec,
@@ -16,6 +16,7 @@ import { mapOfType } from './map-open.js';
 import { MapType } from './map-types.js';
 import { defaultPoller } from './poller.js';
 import { ReadAhead } from './read-ahead.js';
+import { ReaderClosedError, ReaderStateError } from './reader-errors.js';
 import type { ReaderStats, RecordLease, RingBufferEvents, RingBufferOptions } from './reader-types.js';
 import { RecordBatch } from './record-batch.js';
 import { type CursorRing, RecordCursor } from './record-cursor.js';

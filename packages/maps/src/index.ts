@@ -61,8 +61,9 @@ export {
   TaskStorage,
 } from './local-storage.js';
 export { type LpmKey, LpmTrie, lpmKey } from './lpm.js';
-export { BpfMap, type MapCodecs } from './map.js';
+export { BpfMap } from './map.js';
 export type { PinOpenOptions } from './map-access.js';
+export type { MapCodecs } from './map-codecs.js';
 export { ArrayOfMaps, HashOfMaps, MapOfMaps, type MapOfMapsOptions } from './map-in-map.js';
 export type { MapBtf, MapPinning, MapSpec, MapTokenOption } from './map-spec.js';
 export {

@@ -22,7 +22,6 @@ export {
 } from './codecs/struct.js';
 export {
   CodecError,
-  CorruptRecordError,
   IndexOutOfRangeError,
   InnerMapMismatchError,
   KeyExistsError,
@@ -41,12 +40,6 @@ export {
   type PinMismatch,
   PinNotFoundError,
   PinnedMapMismatchError,
-  PollerWorkerNotFoundError,
-  ReaderClosedError,
-  ReaderStateError,
-  ReserveAbortedError,
-  ReserveTimeoutError,
-  ReserveWaitError,
   StructOpsTypeError,
 } from './errors.js';
 export type { EventOptions, EventSubscription, SubscriptionOptions } from './event-stream.js';
@@ -68,8 +61,9 @@ export {
   TaskStorage,
 } from './local-storage.js';
 export { type LpmKey, LpmTrie, lpmKey } from './lpm.js';
-export { BpfMap, type MapCodecs } from './map.js';
+export { BpfMap } from './map.js';
 export type { PinOpenOptions } from './map-access.js';
+export type { MapCodecs } from './map-codecs.js';
 export { ArrayOfMaps, HashOfMaps, MapOfMaps, type MapOfMapsOptions } from './map-in-map.js';
 export type { MapBtf, MapPinning, MapSpec, MapTokenOption } from './map-spec.js';
 export {
@@ -91,6 +85,15 @@ export {
 export { PerfRingReader } from './perf-reader-base.js';
 export { type ReuseWanted, reuseMismatches } from './pin-reuse.js';
 export { defaultPoller, Poller, type PollRegistration, type PollSource, pollersStopped } from './poller.js';
+export {
+  CorruptRecordError,
+  PollerWorkerNotFoundError,
+  ReaderClosedError,
+  ReaderStateError,
+  ReserveAbortedError,
+  ReserveTimeoutError,
+  ReserveWaitError,
+} from './reader-errors.js';
 export type { ReaderStats, RecordLease, RingBufferEvents, RingBufferOptions } from './reader-types.js';
 export { RecordBatch } from './record-batch.js';
 export { RecordCursor } from './record-cursor.js';

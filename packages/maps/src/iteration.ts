@@ -6,15 +6,8 @@ import {
   mapUpdateElem,
 } from '@ts-ebpf/syscall';
 import { HOST_LITTLE_ENDIAN } from '@ts-ebpf/uapi';
-import {
-  type BatchCursor,
-  type BatchResult,
-  batchRefused,
-  deleteAllInBatches,
-  getBatch,
-  getBatchBytes,
-  type RawBatchResult,
-} from './batch.js';
+import { type BatchCursor, type BatchResult, batchRefused, type RawBatchResult } from './batch.js';
+import { deleteAllInBatches, getBatch, getBatchBytes } from './batch-lookup.js';
 import type { BpfMap } from './map.js';
 import { isArrayType, iteratesInBatches, MapType } from './map-types.js';
 

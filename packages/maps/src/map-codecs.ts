@@ -4,12 +4,22 @@ import { type Codec, notACodec } from './codecs/codec.js';
 import { isPerCpu, perCpu } from './codecs/per-cpu.js';
 import { detailOf, isReadPath, pathIn } from './codecs/read-path.js';
 import { CodecError } from './errors.js';
-import type { MapCodecs } from './map.js';
 import type { MapSpec } from './map-spec.js';
 import { isKeyless, isPerCpuType, mapTypeName } from './map-types.js';
 
 // The key and value codecs of a map, fitted to its sizes: the spec's for a map about to be
 // created, the caller's (or raw bytes) for a map opened from an fd, a pin or an id.
+
+/** Codecs to read an existing map with. */
+export interface MapCodecs<K, V> {
+  key?: Codec<K>;
+  /**
+   * The value codec; a per-CPU map (PERCPU_ARRAY, PERCPU_HASH, LRU_PERCPU_HASH,
+   * PERCPU_CGROUP_STORAGE) needs a `perCpu(...)` one (`perCpu(u64)`: `bigint[]`, one value per
+   * possible CPU), as {@link BpfMap.create} does: a plain codec is a `CodecError`.
+   */
+  value?: Codec<V>;
+}
 
 /**
  * The codec given, checked against `size`; raw bytes of `size` when none is given.

@@ -1,12 +1,16 @@
 import { existsSync } from 'node:fs';
-import { BpfMapCreateFlag, mapCreate } from '@ts-ebpf/syscall';
-import { createError } from './map-diagnosis.js';
-import type { MapSpec } from './map-spec.js';
+import { BpfMapCreateFlag, checkObjectName, getPinned, type MapInfo, mapCreate } from '@ts-ebpf/syscall';
+import type { Codec } from './codecs/codec.js';
+import { specCodecs } from './map-codecs.js';
+import { createError, mapLabel } from './map-diagnosis.js';
+import { adoptMapFd } from './map-open.js';
+import type { MapPinning, MapSpec } from './map-spec.js';
+import { assertReusable } from './pin-reuse.js';
 import { type CreateRequest, checkSpec } from './spec-check.js';
 import { withMapBtf } from './storage-btf.js';
 
 // BPF_MAP_CREATE for `BpfMap.create`: what a spec asks the kernel for, checked before asking, and
-// the kernel's refusal explained.
+// the kernel's refusal explained; or the map at the spec's pin, checked to be the one it describes.
 
 /** What a spec asks the kernel for, once its codecs give the key and value sizes. */
 export function createRequest<K, V>(spec: MapSpec<K, V>, keySize: number, valueSize: number): CreateRequest {
@@ -61,4 +65,48 @@ export function createMapFd<K, V>(label: string, spec: MapSpec<K, V>, request: C
   } catch (e) {
     throw createError(label, request, e);
   }
+}
+
+/** @internal A spec's map fd, what `BpfMap`'s constructor takes with it, and where to pin the map. */
+export interface SpecMapFd<K, V> {
+  readonly fd: number;
+  readonly info: Pick<MapInfo, 'type' | 'keySize' | 'valueSize' | 'maxEntries' | 'mapFlags' | 'name'> & {
+    id?: number;
+  };
+  readonly key: Codec<K>;
+  readonly value: Codec<V>;
+  /** The spec's pinning, for a map just created; undefined for one opened from its pin. */
+  readonly pinning: MapPinning | undefined;
+}
+
+/**
+ * @internal The map `spec` describes, for `BpfMap.create`: opened from its pin when
+ * {@link reusablePin} finds one (checked to be that map), else created.
+ * @throws MapSpecError, CodecError, MapCreateError as `BpfMap.create` documents;
+ * PinnedMapMismatchError for a pinned map that differs from the spec
+ */
+export function specMapFd<K, V>(spec: MapSpec<K, V>): SpecMapFd<K, V> {
+  checkObjectName(spec.name ?? '', 'name');
+  const label = mapLabel(spec.type, spec.name ?? '');
+  const { key, value, valueSize } = specCodecs(spec, label);
+  const request = createRequest(spec, key.size, valueSize);
+  const pinned = reusablePin(spec);
+  if (pinned !== undefined) {
+    // Reused only if it is the map this spec would create (as libbpf and cilium/ebpf check).
+    const { type, maxEntries, flags: mapFlags, mapExtra } = request;
+    const wanted = { type, keySize: key.size, valueSize, maxEntries, mapFlags, mapExtra };
+    const fd = getPinned(pinned);
+    const adopted = adoptMapFd(fd, { key, value }, (info) => assertReusable(pinned, info, wanted));
+    return { fd, info: adopted.info, key: adopted.key, value: adopted.value, pinning: undefined };
+  }
+  const fd = createMapFd(label, spec, request);
+  const info = {
+    type: spec.type,
+    keySize: key.size,
+    valueSize,
+    maxEntries: spec.maxEntries,
+    mapFlags: request.flags,
+    name: spec.name ?? '',
+  };
+  return { fd, info, key, value, pinning: spec.pinning };
 }

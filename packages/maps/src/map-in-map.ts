@@ -2,7 +2,8 @@ import { BpfMapCreateFlag, BpfSyscallError, type MapInfo, mapInfo } from '@ts-eb
 import type { Codec } from './codecs/codec.js';
 import { u32 } from './codecs/scalars.js';
 import { InnerMapMismatchError } from './errors.js';
-import { BpfMap, type MapCodecs } from './map.js';
+import { BpfMap } from './map.js';
+import type { MapCodecs } from './map-codecs.js';
 import { mapLabel } from './map-diagnosis.js';
 import type { MapPinning, MapTokenOption } from './map-spec.js';
 import { MapType, mapTypeName } from './map-types.js';

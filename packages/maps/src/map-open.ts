@@ -7,12 +7,16 @@ import {
   mapGetFdById,
   mapInfo,
   NotFoundError,
+  OwnedFd,
 } from '@ts-ebpf/syscall';
+import type { Codec } from './codecs/codec.js';
 import { MapNotFoundError, MapTypeError, NotAMapError, PinNotFoundError } from './errors.js';
+import { infoCodecs, type MapCodecs } from './map-codecs.js';
 import { MAP_FD_KIND, mapLabel } from './map-diagnosis.js';
 import { mapTypeName } from './map-types.js';
 
-// The fds behind BpfMap.fromFd, fromPin and fromId: checked to be maps, with the reason when not.
+// The fds behind BpfMap.fromFd, fromPin and fromId: checked to be maps, with the reason when not,
+// and the kernel's description of the map with the codecs fitted to it.
 
 /**
  * @internal Checks that `fd` is an open BPF map fd.
@@ -88,4 +92,38 @@ export function mapOfType(
   const label = mapLabel(info.type, info.name, info.id);
   if (info.type !== type) throw new MapTypeError(operation, label, refusal(mapTypeName(info.type)));
   return { info, label };
+}
+
+/** @internal What `BpfMap`'s constructor takes besides the fd: the map's kernel info and codecs. */
+export interface AdoptedMap<K, V> {
+  readonly info: MapInfo;
+  readonly key: Codec<K>;
+  readonly value: Codec<V>;
+}
+
+/**
+ * @internal Takes `fd`, a map's, for a `BpfMap`: asks the kernel for its info, runs `check` on it,
+ * and fits `codecs` to the sizes it reports.
+ * @throws what `check` throws; CodecError when the codecs do not fit (see {@link infoCodecs}):
+ * `fd` is then closed
+ */
+export function adoptMapFd<K, V>(
+  fd: number,
+  codecs: MapCodecs<K, V>,
+  check?: (info: MapInfo) => void,
+): AdoptedMap<K, V> {
+  const owned = new OwnedFd(fd, 'map fd');
+  let info: MapInfo;
+  let fitted: { key: Codec<K>; value: Codec<V> };
+  try {
+    info = mapInfo(fd);
+    check?.(info);
+    fitted = infoCodecs(info, codecs, mapLabel(info.type, info.name, info.id));
+  } catch (e) {
+    // not the map asked for, or codecs that do not fit it: the fd was ours, close it
+    owned.close();
+    throw e;
+  }
+  owned.release();
+  return { info, key: fitted.key, value: fitted.value };
 }

@@ -1,8 +1,6 @@
 import {
   type ClosesLater,
-  checkObjectName,
   closeLater,
-  getPinned,
   MapElemChannel,
   type MapInfo,
   mapFreeze,
@@ -16,45 +14,25 @@ import {
   unpin,
 } from '@ts-ebpf/syscall';
 import { type ByteOrder, HOST_BYTE_ORDER } from '@ts-ebpf/uapi';
-import {
-  type BatchCursor,
-  type BatchResult,
-  deleteBatch,
-  getAndDeleteBatch,
-  getBatch,
-  getBatchBytes,
-  type RawBatchOptions,
-  type RawBatchResult,
-  setBatch,
-} from './batch.js';
+import type { BatchCursor, BatchResult, RawBatchOptions, RawBatchResult } from './batch.js';
+import { getAndDeleteBatch, getBatch, getBatchBytes } from './batch-lookup.js';
+import { deleteBatch, setBatch } from './batch-write.js';
 import type { Codec } from './codecs/codec.js';
 import { MapTypeError } from './errors.js';
 import { clear, count, entries } from './iteration.js';
 import { accessError, type PinOpenOptions, pinFileFlags } from './map-access.js';
-import { codecErrorOf, infoCodecs, removedNote, specCodecs } from './map-codecs.js';
-import { createMapFd, createRequest, reusablePin } from './map-create.js';
+import { codecErrorOf, type MapCodecs, removedNote } from './map-codecs.js';
+import { specMapFd } from './map-create.js';
 import { mapLabel, missingKeyError, pinError, writeError } from './map-diagnosis.js';
 import { mmapValues } from './map-mmap.js';
-import { checkMapFd, openMapById, openPinnedMap } from './map-open.js';
+import { adoptMapFd, checkMapFd, openMapById, openPinnedMap } from './map-open.js';
 import type { MapSpec } from './map-spec.js';
 import { mapTypeName, Update } from './map-types.js';
 import type { MmapArray, MmapOptions } from './mmap-array.js';
-import { assertReusable } from './pin-reuse.js';
 import { type ScratchBuffers, scratchBuffers } from './scratch-buffers.js';
 
 // Keys and values are what this kernel reads and writes: in the host's byte order.
 const ORDER: ByteOrder = HOST_BYTE_ORDER;
-
-/** Codecs to read an existing map with. */
-export interface MapCodecs<K, V> {
-  key?: Codec<K>;
-  /**
-   * The value codec; a per-CPU map (PERCPU_ARRAY, PERCPU_HASH, LRU_PERCPU_HASH,
-   * PERCPU_CGROUP_STORAGE) needs a `perCpu(...)` one (`perCpu(u64)`: `bigint[]`, one value per
-   * possible CPU), as {@link BpfMap.create} does: a plain codec is a `CodecError`.
-   */
-  value?: Codec<V>;
-}
 
 /**
  * A BPF map with typed keys and values. Created with {@link BpfMap.create} (or a
@@ -128,30 +106,11 @@ export class BpfMap<K, V> implements Disposable, ClosesLater {
    * @throws MapCreateError when the kernel refuses the map
    */
   static create<K = Uint8Array, V = Uint8Array>(spec: MapSpec<K, V>): BpfMap<K, V> {
-    checkObjectName(spec.name ?? '', 'name');
-    const label = mapLabel(spec.type, spec.name ?? '');
-    const { key, value, valueSize } = specCodecs(spec, label);
-    const request = createRequest(spec, key.size, valueSize);
-    const pinned = reusablePin(spec);
-    if (pinned !== undefined) {
-      // Reused only if it is the map this spec would create (as libbpf and cilium/ebpf check).
-      const { type, maxEntries, flags: mapFlags, mapExtra } = request;
-      const wanted = { type, keySize: key.size, valueSize, maxEntries, mapFlags, mapExtra };
-      return BpfMap.#adopt(getPinned(pinned), { key, value }, (info) => assertReusable(pinned, info, wanted));
-    }
-    const fd = createMapFd(label, spec, request);
-    const info = {
-      type: spec.type,
-      keySize: key.size,
-      valueSize,
-      maxEntries: spec.maxEntries,
-      mapFlags: request.flags,
-      name: spec.name ?? '',
-    };
+    const { fd, info, key, value, pinning } = specMapFd(spec);
     const map = new BpfMap(fd, info, key, value);
-    if (spec.pinning) {
+    if (pinning) {
       try {
-        map.pin(spec.pinning.path);
+        map.pin(pinning.path);
       } catch (e) {
         map.close(); // a map nobody can reach
         throw e;
@@ -173,22 +132,10 @@ export class BpfMap<K, V> implements Disposable, ClosesLater {
     return BpfMap.#adopt(fd, codecs);
   }
 
-  // fromFd, with `check` run on the map's kernel info before the codecs are fitted.
-  static #adopt<K, V>(fd: number, codecs: MapCodecs<K, V>, check?: (info: MapInfo) => void): BpfMap<K, V> {
-    const owned = new OwnedFd(fd, 'map fd');
-    let info: MapInfo;
-    let fitted: { key: Codec<K>; value: Codec<V> };
-    try {
-      info = mapInfo(fd);
-      check?.(info);
-      fitted = infoCodecs(info, codecs, mapLabel(info.type, info.name, info.id));
-    } catch (e) {
-      // not the map asked for, or codecs that do not fit it: the fd was ours, close it
-      owned.close();
-      throw e;
-    }
-    owned.release();
-    return new BpfMap(fd, info, fitted.key, fitted.value);
+  // fromFd without the check that `fd` is a map (fromPin and fromId made it from one).
+  static #adopt<K, V>(fd: number, codecs: MapCodecs<K, V>): BpfMap<K, V> {
+    const { info, key, value } = adoptMapFd(fd, codecs);
+    return new BpfMap(fd, info, key, value);
   }
 
   /**

@@ -1,6 +1,5 @@
 import { Epoll, type OwnedFd, pageSize } from '@ts-ebpf/syscall';
 import type { Codec } from './codecs/codec.js';
-import { ReaderClosedError } from './errors.js';
 import { EventIterator } from './event-iterator.js';
 import {
   checkEventCodec,
@@ -18,6 +17,7 @@ import { type PerfDrainReader, type PerfEventDrain, type PerfRing, perfEventDrai
 import { PerfRingReader } from './perf-reader-base.js';
 import { closePerfRings, holdPerfEventArray, openPerfRings, perfDataSize } from './perf-rings.js';
 import { defaultPoller, type Poller } from './poller.js';
+import { ReaderClosedError } from './reader-errors.js';
 import type { ReaderStats } from './reader-types.js';
 import { RecordStream } from './record-stream.js';
 import { DrainForm } from './ring-events.js';

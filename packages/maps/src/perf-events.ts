@@ -1,9 +1,9 @@
 import { PerfRecord } from '@ts-ebpf/syscall';
 import { HOST_BYTE_ORDER, HOST_LITTLE_ENDIAN } from '@ts-ebpf/uapi';
 import type { Codec } from './codecs/codec.js';
-import { CorruptRecordError } from './errors.js';
 import { type DrainStop, eventTooShort, recordCodecError } from './event-stream.js';
 import { FeedbackCopies } from './feedback-copy.js';
+import { CorruptRecordError } from './reader-errors.js';
 import type { ReaderStats } from './reader-types.js';
 import { DrainForm } from './ring-events.js';
 import { readPosition, writePosition } from './ring-layout.js';

@@ -1,6 +1,5 @@
 import { type OwnedFd, PerfRecord, pageSize } from '@ts-ebpf/syscall';
 import { HOST_LITTLE_ENDIAN } from '@ts-ebpf/uapi';
-import { CorruptRecordError, ReaderClosedError, ReaderStateError } from './errors.js';
 import { mapOfType } from './map-open.js';
 import { MapType } from './map-types.js';
 import { PerfRingReader } from './perf-reader-base.js';
@@ -11,6 +10,7 @@ import {
   openPerfRings,
   perfDataSize,
 } from './perf-rings.js';
+import { CorruptRecordError, ReaderClosedError, ReaderStateError } from './reader-errors.js';
 import type { ReaderStats } from './reader-types.js';
 import { POSITION_LOW } from './ring-layout.js';
 

@@ -1,8 +1,8 @@
 import { HOST_BYTE_ORDER } from '@ts-ebpf/uapi';
 import type { Codec } from './codecs/codec.js';
-import { ReaderStateError } from './errors.js';
 import { type DrainStop, eventTooShort, recordCodecError } from './event-stream.js';
 import { FeedbackCopies } from './feedback-copy.js';
+import { ReaderStateError } from './reader-errors.js';
 import * as layout from './ring-layout.js';
 import { NONE } from './waiting-iterator.js';
 

@@ -1,8 +1,7 @@
 import { EventEmitter } from 'node:events';
-import { dupFd, Epoll, MappedMemory, OwnedFd, Prot, pageSize } from '@ts-ebpf/syscall';
+import { Epoll, type MappedMemory, type OwnedFd, pageSize } from '@ts-ebpf/syscall';
 import type { Codec } from './codecs/codec.js';
 import { copySpace } from './copy-space.js';
-import { MapTypeError, ReaderClosedError, ReaderStateError } from './errors.js';
 import { EventIterator } from './event-iterator.js';
 import {
   checkEventCodec,
@@ -12,10 +11,9 @@ import {
   eventSubscription,
   type SubscriptionOptions,
 } from './event-stream.js';
-import { mapOfType } from './map-open.js';
-import { MapType } from './map-types.js';
 import { defaultPoller } from './poller.js';
 import { ReadAhead } from './read-ahead.js';
+import { ReaderClosedError, ReaderStateError } from './reader-errors.js';
 import type { ReaderStats, RecordLease, RingBufferEvents, RingBufferOptions } from './reader-types.js';
 import { RecordBatch } from './record-batch.js';
 import { type CursorRing, RecordCursor } from './record-cursor.js';
@@ -25,14 +23,12 @@ import { RecordStream } from './record-stream.js';
 import type { RecordView } from './record-view.js';
 import { commitPosition, DrainForm, type EventRing, ringEventDrain, ringEventTake } from './ring-events.js';
 import * as layout from './ring-layout.js';
+import { mapRing, ringOfMap } from './ring-mapping.js';
 
 // Module-local copies of the layout's constants and helpers: V8 folds and inlines a module's
 // own constants, but reads an imported binding through its module cell (with a check that it is
 // initialized) at every use, which costs several ns a record in the loops below.
 const { BUSY, DISCARD, HEADER, LEN_MASK, loadWord, readPosition, recordSpan } = layout;
-
-// The largest ring this reader maps (2^30 bytes; the kernel allows 2 GiB).
-const MAX_RING_BYTES = 2 ** 30;
 
 // Default ring span of a batch read or lease: small enough that the records are still in
 // the CPU cache when they are read after the scan or the copy.
@@ -102,25 +98,17 @@ export class RingBuffer
     super();
     this.#name = name;
     const page = pageSize();
-    this.#fd = new OwnedFd(dupFd(mapFd), 'ring buffer reader fd');
+    const mapping = mapRing(mapFd, size);
+    this.#fd = mapping.fd;
     const fd = this.#fd.fd;
     this.size = size;
     this.#mask = size - 1;
-    let consumer: MappedMemory | undefined;
-    try {
-      consumer = MappedMemory.map({ length: page, prot: Prot.READ | Prot.WRITE, fd });
-      this.#data = MappedMemory.map({ length: page + 2 * size, prot: Prot.READ, fd, offset: page });
-    } catch (e) {
-      consumer?.close();
-      this.#fd.close();
-      throw e;
-    }
-    this.#consumer = consumer;
-    const buffer = this.#data.unsafeArrayBuffer();
-    this.#words = new Uint32Array(buffer);
-    this.#bytes = new Uint8Array(buffer);
-    this.#dataView = new DataView(buffer);
-    this.#consPos = new Uint32Array(this.#consumer.bytes.buffer, this.#consumer.bytes.byteOffset, 2);
+    this.#data = mapping.data;
+    this.#consumer = mapping.consumer;
+    this.#words = mapping.words;
+    this.#bytes = mapping.bytes;
+    this.#dataView = mapping.view;
+    this.#consPos = mapping.consPos;
     // The positions, and what the decoded-event drain (ring-events.ts) reads: data, no closures
     // in its loop (a drain's loop is shared by every reader).
     this.#ring = {
@@ -155,20 +143,8 @@ export class RingBuffer
 
   /** Opens a reader on a ring buffer map (a `BpfMap` or anything with its fd). */
   static open(map: { readonly fd: number }, options: RingBufferOptions = {}): RingBuffer {
-    const { info, label } = mapOfType(
-      map.fd,
-      MapType.RINGBUF,
-      'RingBuffer.open',
-      (type) => `a ${type} map is not a ring buffer (ringbuf); perf event arrays are read with PerfBuffer`,
-    );
-    // Offsets in the mapping (data area mapped twice) are walked as int32: up to 1 GiB of data.
-    if (info.maxEntries > MAX_RING_BYTES)
-      throw new MapTypeError(
-        'RingBuffer.open',
-        label,
-        `it has ${info.maxEntries} bytes: this reader maps at most 1 GiB`,
-      );
-    return new RingBuffer(map.fd, info.maxEntries, `ring buffer reader of ${label}`, options);
+    const { size, label } = ringOfMap(map.fd);
+    return new RingBuffer(map.fd, size, `ring buffer reader of ${label}`, options);
   }
 
   #assertOpen(): void {

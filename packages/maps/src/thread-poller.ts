@@ -2,8 +2,8 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { Epoll, EpollEvent, eventfd, fileWrite, OwnedFd } from '@ts-ebpf/syscall';
-import { PollerWorkerNotFoundError } from './errors.js';
 import type { PollRegistration, PollSource } from './poller.js';
+import { PollerWorkerNotFoundError } from './reader-errors.js';
 
 const ONESHOT = EpollEvent.IN | EpollEvent.ONESHOT;
 const EFD_CLOEXEC = 0o2000000;

@@ -8,10 +8,15 @@ import {
   type ReadOnlyBytes,
 } from '@ts-ebpf/syscall';
 import { describeValue, HOST_LITTLE_ENDIAN } from '@ts-ebpf/uapi';
-import { ReaderClosedError, ReaderStateError, ReserveAbortedError, ReserveTimeoutError } from './errors.js';
 import { mapOfType } from './map-open.js';
 import { MapType } from './map-types.js';
 import { defaultPoller, type Poller } from './poller.js';
+import {
+  ReaderClosedError,
+  ReaderStateError,
+  ReserveAbortedError,
+  ReserveTimeoutError,
+} from './reader-errors.js';
 import { BUSY, DISCARD, HEADER, readPosition, recordSpan, writePosition } from './ring-layout.js';
 import { SpaceWaits } from './user-ring-wait.js';
 

@@ -1,6 +1,7 @@
 import { describeKernel } from '@ts-ebpf/test-utils';
 import { expect, it } from 'vitest';
-import { batchRefused, deleteAllInBatches } from '../src/batch.js';
+import { batchRefused } from '../src/batch.js';
+import { deleteAllInBatches } from '../src/batch-lookup.js';
 import {
   ArrayMap,
   type BpfMap,

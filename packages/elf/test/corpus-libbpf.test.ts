@@ -51,6 +51,9 @@ interface Case {
 /** A TCP congestion control name of this run (TCP_CA_NAME_MAX is 16 with the NUL). */
 const CC_NAME = `tsd${process.pid % 100000}`;
 
+/** The fixtures' directory (for the headers they include). */
+const FIXTURES = new URL('./fixtures', import.meta.url).pathname;
+
 const CASES: Case[] = [
   { source: 'tracing.bpf.c' },
   { source: 'maps.bpf.c' },
@@ -182,6 +185,9 @@ const CASES: Case[] = [
   { source: 'fixtures/strip-debug.bpf.c', bpftoolVmlinux: true },
   { source: 'fixtures/iter.bpf.c' },
   { source: 'fixtures/optional.bpf.c' },
+  // (they include fixtures/link-list.h)
+  { source: 'fixtures/link-list-a.bpf.c', includeAfter: [FIXTURES] },
+  { source: 'fixtures/link-list-b.bpf.c', includeAfter: [FIXTURES] },
   {
     source: 'fixtures/bad-access.bpf.c',
     neitherCan: {

@@ -109,7 +109,7 @@ char LICENSE[] SEC("license") = "GPL";
     );
     const callee = compileIn(dir, 'callee', `${HEADER}__noinline int add(int a) { return a; }\n`);
     expect(() => linkObjects([caller, callee], { names: ['caller.o', 'callee.o'] })).toThrow(
-      /'add' of caller\.o \(2 parameters\) does not match its definition in callee\.o \(1 parameter\)/,
+      /'add' of caller\.o does not match its definition in callee\.o: int \(int, int\) vs int \(int\) \(2 parameters vs 1\)/,
     );
     expect(() => linkObjects([caller, callee])).toThrow(LinkError);
   });

@@ -1,38 +1,27 @@
 /**
- * Merging equal types of the BTF {@link linkObjects} writes: the inputs' types appended one
- * after the other repeat what every object declares (`int`, `__u32`, `struct xdp_md`, map
- * definitions …). A type is merged with an earlier one of the same kind, fields and (merged)
- * referenced types. Types on a reference cycle (a struct holding a pointer to itself) and the
- * types that name one object's symbols (FUNC, VAR, DATASEC, DECL_TAG) are kept as they are.
+ * Merging equal types of the BTF {@link linkObjects} writes, as libbpf's `btf__dedup` does: the
+ * inputs' types appended one after the other repeat what every object declares (`int`,
+ * `__u32`, `struct xdp_md`, map definitions …).
+ *
+ * - Types whose graphs are equal become one, reference cycles included (see `TypeGraph`):
+ *   two objects' copies of `struct node { struct node *next; … }` are one struct.
+ * - A forward declaration (`struct foo;`) is replaced by the complete `struct foo` (or union, as
+ *   it declares) when exactly one such type is left after merging: references to it then
+ *   refer to the struct, and other types may become equal through that (a struct holding a
+ *   `struct foo *` in one object and in the other). With two different complete ones of that
+ *   name, or none, the declaration stays as it is (as the kernel accepts it): which one it meant
+ *   cannot be told, and no guess is made.
+ * - Variables and data sections are kept as they are: each names one object's symbol or the
+ *   output's section.
+ *
+ * Each merged type keeps the place of its first copy; the others are dropped.
  */
 import type { BtfTypeSpec } from '@ts-ebpf/btf';
+import { remapRefs } from './btf-refs.js';
+import { TypeGraph } from './type-classes.js';
 
-/** `spec` with every type id it refers to replaced by `id(ref)`. */
-export function remapRefs(spec: BtfTypeSpec, id: (ref: number) => number): BtfTypeSpec {
-  switch (spec.kind) {
-    case 'array':
-      return { ...spec, type: id(spec.type), indexType: id(spec.indexType) };
-    case 'struct':
-    case 'union':
-      return { ...spec, members: spec.members.map((m) => ({ ...m, type: id(m.type) })) };
-    case 'func_proto':
-      return {
-        ...spec,
-        returnType: id(spec.returnType),
-        params: spec.params.map((p) => ({ ...p, type: id(p.type) })),
-      };
-    case 'datasec':
-      return { ...spec, vars: spec.vars.map((v) => ({ ...v, type: id(v.type) })) };
-    default:
-      // one target: pointers, typedefs, qualifiers, type tags, functions, variables, decl tags
-      return 'type' in spec ? { ...spec, type: id(spec.type) } : spec;
-  }
-}
-
-/** Kinds never merged: each names a symbol (or a section) of one object. */
-const KEPT = new Set(['func', 'var', 'datasec', 'decl_tag']);
-const UNVISITED = 0;
-const ON_STACK = -1;
+/** Kinds never merged: each names a variable of one object or an output section. */
+const KEPT = new Set(['var', 'datasec']);
 
 /**
  * Merges equal types of `types` (ids 1, 2, …, referring to each other by those ids).
@@ -40,36 +29,50 @@ const ON_STACK = -1;
  */
 export function dedupTypes(types: readonly BtfTypeSpec[]): { types: BtfTypeSpec[]; ids: Int32Array } {
   const n = types.length;
-  // canon[id]: the id of the first type equal to it (itself when none is), once known
-  const canon = new Int32Array(n + 1).fill(UNVISITED);
-  const seen = new Map<string, number>();
-  const visit = (id: number): number => {
-    if (id === 0) return 0;
-    const known = canon[id]!;
-    if (known === ON_STACK) return ON_STACK;
-    if (known !== UNVISITED) return known;
-    canon[id] = ON_STACK;
-    const spec = types[id - 1]!;
-    let cyclic = false;
-    const refs = remapRefs(spec, (ref) => {
-      const c = visit(ref);
-      if (c === ON_STACK) cyclic = true;
-      return c;
-    });
-    if (cyclic || KEPT.has(spec.kind)) {
-      canon[id] = id;
-      return id;
-    }
-    const key = JSON.stringify(refs);
-    const first = seen.get(key);
-    if (first === undefined) seen.set(key, id);
-    canon[id] = first ?? id;
-    return canon[id]!;
-  };
-  for (let id = 1; id <= n; id++) visit(id);
+  // target[id]: the type a reference to `id` stands for (a resolved forward declaration's struct)
+  const target = new Int32Array(n + 1).map((_, id) => id);
+  const unique = (id: number) => KEPT.has(types[id - 1]!.kind);
+  const graph = new TypeGraph(types, unique);
+  let classes: Int32Array;
+  do classes = graph.classes((id) => target[id]!);
+  while (resolveForwards(types, classes, target) > 0);
+
+  // the first type of each class stands for it; a resolved declaration, for its struct's class
+  const first = new Map<number, number>();
+  const canon = new Int32Array(n + 1);
+  for (let id = 1; id <= n; id++) {
+    const c = classes[target[id]!]!;
+    if (!first.has(c)) first.set(c, target[id]!);
+  }
+  for (let id = 1; id <= n; id++) canon[id] = first.get(classes[target[id]!]!)!;
   const ids = new Int32Array(n + 1);
   const out: BtfTypeSpec[] = [];
   for (let id = 1; id <= n; id++) if (canon[id] === id) ids[id] = out.push(types[id - 1]!);
   for (let id = 1; id <= n; id++) ids[id] = ids[canon[id]!]!;
   return { types: out.map((t) => remapRefs(t, (ref) => ids[ref]!)), ids };
+}
+
+/**
+ * Points every forward declaration not yet resolved whose name has one class of complete
+ * structs (or unions, as it declares) at that class's first type.
+ * @returns how many were resolved
+ */
+function resolveForwards(types: readonly BtfTypeSpec[], classes: Int32Array, target: Int32Array): number {
+  const complete = new Map<string, { classes: Set<number>; first: number }>();
+  types.forEach((t, i) => {
+    if ((t.kind !== 'struct' && t.kind !== 'union') || t.name === '') return;
+    const key = `${t.kind} ${t.name}`;
+    const found = complete.get(key);
+    if (found) found.classes.add(classes[i + 1]!);
+    else complete.set(key, { classes: new Set([classes[i + 1]!]), first: i + 1 });
+  });
+  let resolved = 0;
+  types.forEach((t, i) => {
+    if (t.kind !== 'fwd' || target[i + 1] !== i + 1) return;
+    const found = complete.get(`${t.fwdKind} ${t.name}`);
+    if (found?.classes.size !== 1) return;
+    target[i + 1] = found.first;
+    resolved++;
+  });
+  return resolved;
 }

@@ -6,16 +6,11 @@
  * the winner's, and one DATASEC per output section holding every object's variables at their
  * offsets in the output section.
  */
-import {
-  type Btf,
-  type BtfType,
-  type BtfTypeSpec,
-  type BtfVarSecInfo,
-  resolveType,
-  sizeOf,
-} from '@ts-ebpf/btf';
+import type { Btf, BtfType, BtfTypeSpec, BtfVarSecInfo } from '@ts-ebpf/btf';
 import { LinkError } from '../errors.js';
-import { dedupTypes, remapRefs } from './btf-dedup.js';
+import { dedupTypes } from './btf-dedup.js';
+import { remapRefs } from './btf-refs.js';
+import { checkExternTypes } from './extern-types.js';
 import type { LinkInput } from './inputs.js';
 import { type SectionLayout, SHARED_SECTIONS } from './layout.js';
 import type { GlobalSymbol } from './resolve.js';
@@ -34,30 +29,44 @@ interface Alias {
   readonly id: number;
 }
 
+/** A FUNC or VAR of `input` whose type must fit another object's (see `checkExternTypes`). */
+interface Check {
+  readonly input: LinkInput;
+  readonly t: BtfType & { kind: 'func' | 'var' };
+  readonly to: Alias;
+  readonly against: 'definition' | 'declaration';
+}
+
 /**
  * The type that type `t` (a FUNC or VAR of `input`) gives way to: the definition, when another
  * object's wins; for an extern no object defines (a kfunc, a `__ksym`), the same extern of the
- * first object that declares it.
+ * first object that declares it. Each replacement, and a losing `__weak` function (kept), is
+ * noted in `checks`.
  */
 function replacement(
   input: LinkInput,
   t: BtfType,
   globals: ReadonlyMap<string, GlobalSymbol>,
+  checks: Check[],
 ): Alias | undefined {
   if ((t.kind !== 'func' && t.kind !== 'var') || t.linkage === 'static') return undefined;
-  // A losing __weak function's code stays (its func_info names its type); its variable does not.
-  if (t.kind === 'func' && t.linkage !== 'extern') return undefined;
   const g = globals.get(t.name);
   const w = g?.winner;
-  if (!w && g && t.linkage === 'extern') return firstExtern(input, t, g);
+  if (!w && g && t.linkage === 'extern') {
+    const to = firstExtern(input, t, g);
+    if (to) checks.push({ input, t, to, against: 'declaration' });
+    return to;
+  }
   if (!w || w.input === input || !w.input.btf) return undefined;
   const def = w.input.btf.findIds(t.name, t.kind).find((id) => {
     const d = w.input.btf!.type(id) as { linkage: string };
     return d.linkage !== 'extern' && d.linkage !== 'static';
   });
   if (def === undefined) return undefined;
-  checkSignature(input, t, w.input, w.input.btf.type(def));
-  return { input: w.input, id: def };
+  const to = { input: w.input, id: def };
+  checks.push({ input, t, to, against: 'definition' });
+  // A losing __weak function's code stays (its func_info names its type); its variable does not.
+  return t.kind === 'func' && t.linkage !== 'extern' ? undefined : to;
 }
 
 /** The same extern (`t`'s kind and name) in the first input before `input` that declares it. */
@@ -68,38 +77,36 @@ function firstExtern(input: LinkInput, t: BtfType, g: GlobalSymbol): Alias | und
     const id = btf
       .findIds(t.name, t.kind)
       .find((i) => (btf.type(i) as { linkage: string }).linkage === 'extern');
-    if (id === undefined) continue;
-    checkSignature(input, t, other, btf.type(id));
-    return { input: other, id };
+    if (id !== undefined) return { input: other, id };
   }
   return undefined;
 }
 
-/** Refuses an extern whose BTF type does not fit its definition's (parameter count, variable size). */
-function checkSignature(input: LinkInput, t: BtfType, defInput: LinkInput, def: BtfType): void {
-  const btf = input.btf!;
-  const defBtf = defInput.btf!;
-  let mine: string;
-  let theirs: string;
-  if (t.kind === 'func' && def.kind === 'func') {
-    const a = btf.type(t.type);
-    const b = defBtf.type(def.type);
-    const params = (p: BtfType) => {
-      const n = p.kind === 'func_proto' ? p.params.length : 0;
-      return `${n} parameter${n === 1 ? '' : 's'}`;
-    };
-    mine = params(a);
-    theirs = params(b);
-  } else if (t.kind === 'var' && def.kind === 'var') {
-    mine = `${sizeOf(btf, resolveType(btf, t.type).id)} bytes`;
-    theirs = `${sizeOf(defBtf, resolveType(defBtf, def.type).id)} bytes`;
-  } else return;
-  if (mine !== theirs)
-    throw new LinkError(
-      `'${t.name}' of ${input.name} (${mine}) does not match its definition in ${defInput.name} (${theirs})`,
-      [input.name, defInput.name],
-      t.name,
-    );
+/**
+ * For the FUNC_PROTO of each extern function resolved by a definition (by `${input}:${id}`),
+ * the definition's parameter names: an extern's parameters often have none, and named as the
+ * definition's its prototype merges with it, as libbpf's linker names them.
+ */
+function definitionParamNames(checks: readonly Check[]): Map<string, readonly string[]> {
+  const out = new Map<string, readonly string[]>();
+  for (const { input, t, to, against } of checks) {
+    if (t.kind !== 'func' || t.linkage !== 'extern' || against !== 'definition') continue;
+    const def = to.input.btf!.type((to.input.btf!.type(to.id) as { type: number }).type);
+    if (def.kind === 'func_proto')
+      out.set(
+        `${input.index}:${t.type}`,
+        def.params.map((p) => p.name),
+      );
+  }
+  return out;
+}
+
+/** `proto` with each unnamed parameter named as in `names`. */
+function withParamNames(proto: BtfTypeSpec & { kind: 'func_proto' }, names: readonly string[]): BtfTypeSpec {
+  return {
+    ...proto,
+    params: proto.params.map((p, i) => (p.name === '' ? { ...p, name: names[i] ?? '' } : p)),
+  };
 }
 
 /** `t` without its id, its references renumbered by `id`. */
@@ -119,6 +126,7 @@ export function mergeBtf(
 ): MergedBtf {
   const ids = new Map<LinkInput, Int32Array>();
   const aliases: { input: LinkInput; id: number; to: Alias }[] = [];
+  const checks: Check[] = [];
   let next = 1;
   for (const input of inputs) {
     const btf = input.btf!;
@@ -128,12 +136,14 @@ export function mergeBtf(
     for (let id = 1; id < btf.typeCount; id++) {
       const kind = btf.kindOf(id);
       if (kind === 'datasec') continue;
-      const to = kind === 'func' || kind === 'var' ? replacement(input, btf.type(id), globals) : undefined;
+      const to =
+        kind === 'func' || kind === 'var' ? replacement(input, btf.type(id), globals, checks) : undefined;
       if (to) aliases.push({ input, id, to });
       else map[id] = next++;
     }
   }
   for (const a of aliases) ids.get(a.input)![a.id] = ids.get(a.to.input)![a.to.id]!;
+  const paramNames = definitionParamNames(checks);
   const idOf = (input: LinkInput, id: number): number => {
     const out = ids.get(input)![id] ?? -1;
     if (out < 0)
@@ -147,13 +157,28 @@ export function mergeBtf(
     for (let id = 1; id < btf.typeCount; id++) {
       // kept types only: a kept type's output id is the next to place
       if (map[id]! !== types.length + 1) continue;
-      types.push(remap(btf.type(id), (ref) => idOf(input, ref)));
+      const spec = remap(btf.type(id), (ref) => idOf(input, ref));
+      const names = paramNames.get(`${input.index}:${id}`);
+      types.push(names && spec.kind === 'func_proto' ? withParamNames(spec, names) : spec);
     }
   }
   const replaced = new Set(aliases.map((a) => `${a.input.index}:${a.id}`));
   types.push(...mergeDatasecs(inputs, layout, idOf, (input, id) => replaced.has(`${input.index}:${id}`)));
   const merged = dedupTypes(types);
-  return { types: merged.types, idOf: (input, id) => merged.ids[idOf(input, id)]! };
+  const out = (input: LinkInput, id: number) => merged.ids[idOf(input, id)]!;
+  checkExternTypes(
+    checks.map(({ input, t, to, against }) => ({
+      name: t.name,
+      kind: t.kind,
+      input,
+      type: out(input, t.type),
+      other: to.input,
+      otherType: out(to.input, (to.input.btf!.type(to.id) as { type: number }).type),
+      against,
+    })),
+    merged.types,
+  );
+  return { types: merged.types, idOf: out };
 }
 
 /** One DATASEC per name, its variables from every input placed where their section's part went. */

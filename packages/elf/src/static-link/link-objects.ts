@@ -36,16 +36,18 @@ const SYMBOL_ENTRY_SIZE = 24;
  * - BTF-defined maps of one name (`__weak` in one object or more, or `extern` in one and
  *   defined in another) must have matching definitions and become one map;
  * - `.BTF` types are appended with their ids renumbered, externs replaced by their definitions,
- *   one DATASEC per section, equal types merged (not those on a reference cycle); `.BTF.ext`
- *   func_info, line_info and CO-RE relocations follow their code.
+ *   one DATASEC per section, equal types merged as libbpf's `btf__dedup` does (reference
+ *   cycles included) and a forward declaration replaced by the one complete struct or union of
+ *   its name, if there is exactly one; `.BTF.ext` func_info, line_info and CO-RE relocations
+ *   follow their code.
  *
  * DWARF (`.debug_*`) and other sections that are not allocated are left out. Accepts any
  * Uint8Array (Buffers, subarrays at any offset) and never writes into them; the same inputs
  * always give the same bytes.
  * @throws LinkError naming the objects and the symbol at fault: two strong definitions of one
  * name, licenses that differ, a name that is a function in one object and a variable in
- * another, maps of one name defined differently, an extern whose type does not fit its
- * definition, inputs of different byte orders or that are no BPF objects, some compiled with
+ * another, maps of one name defined differently, an extern (or a losing `__weak` function)
+ * whose BTF type does not fit its definition's, inputs of different byte orders or that are no BPF objects, some compiled with
  * BTF and some without
  */
 export function linkObjects(objects: readonly Uint8Array[], options: LinkObjectsOptions = {}): Uint8Array {

@@ -112,9 +112,10 @@ export function commandGroup(
         io.stdout(help);
         return ExitCode.OK;
       }
-      // A subcommand without words (`features`) takes whatever follows the group's name.
+      // A subcommand without words (`features`, `link OUT.o IN.o`) takes whatever follows the
+      // group's name; with nothing there, a group that has other subcommands shows its help.
       const sub = byLength.find((s) => s.words.every((w, i) => words[i] === w));
-      if (first === undefined && !sub) {
+      if (first === undefined && (!sub || (sub.words.length === 0 && subcommands.length > 1))) {
         io.stderr(`ts-ebpf ${name}: missing subcommand\n\n${help}`);
         return ExitCode.USAGE;
       }

@@ -5,6 +5,7 @@ import type { JsonValue } from '../json.js';
 import { recordsOf } from '../object-ids.js';
 import type { Output } from '../output.js';
 import { openLink, REF_FORMS, readRef } from '../targets.js';
+import { linkObjectsSubcommand } from './link-objects.js';
 
 /** Fields `@ts-ebpf/programs` names differently from bpftool's JSON. */
 const BPFTOOL_NAMES: Readonly<Record<string, string>> = { tracepoint: 'tp_name', target: 'target_name' };
@@ -80,5 +81,12 @@ const show: Subcommand = {
   },
 };
 
-/** `ts-ebpf link`: list and show bpf_links. */
-export const linkCommand = commandGroup('link', 'inspect bpf_links (attached programs)', [list, show]);
+/**
+ * `ts-ebpf link`: list and show bpf_links; `ts-ebpf link OUT.o IN.o…` links BPF objects into one
+ * (any first word other than `list` and `show` is the output object).
+ */
+export const linkCommand = commandGroup(
+  'link',
+  'inspect bpf_links (attached programs), or link BPF objects into one',
+  [list, show, linkObjectsSubcommand([list, show].map((s) => s.words.join(' ')))],
+);

@@ -4,6 +4,7 @@ import { featuresCommand } from './commands/features.js';
 import { genGroup } from './commands/gen.js';
 import { linkCommand } from './commands/link.js';
 import { mapCommand } from './commands/map.js';
+import { objectCommand } from './commands/object.js';
 import { progCommand } from './commands/prog.js';
 import { didYouMean } from './did-you-mean.js';
 import type { CliIo } from './io.js';
@@ -18,6 +19,7 @@ export const COMMANDS: readonly CommandGroup[] = [
   linkCommand,
   btfCommand,
   featuresCommand,
+  objectCommand,
   genGroup,
 ];
 

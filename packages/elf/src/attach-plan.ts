@@ -3,6 +3,7 @@ import { type AttachTargets, planSectionAttach, type SectionAttach } from './att
 import type { CollectionSpec, ProgramSpec } from './collection-spec.js';
 import { NameNotFoundError, SectionAttachError } from './errors.js';
 import type { UsdtTarget } from './usdt/attach.js';
+import { checkUsdtMaps, isUsdtProgram } from './usdt/spec-map.js';
 
 // What Collection.attach does for each program it attaches, decided and checked for all of them
 // before the first is attached; script.fromObject of @ts-ebpf/macros runs the same check before
@@ -24,7 +25,7 @@ export type AttachStep =
  */
 export function attachStep(spec: ProgramSpec, targets: AttachTargets): AttachStep {
   if (spec.sectionDef.progType === BpfProgType.STRUCT_OPS) return { how: 'struct_ops' };
-  if (/^usdt(\.s)?$/.test(spec.section.split('/')[0]!)) return { how: 'usdt', target: usdtTargetOf(spec) };
+  if (isUsdtProgram(spec)) return { how: 'usdt', target: usdtTargetOf(spec) };
   return { how: 'section', attach: planSectionAttach(spec, targets) };
 }
 
@@ -33,24 +34,29 @@ export function attachStep(spec: ProgramSpec, targets: AttachTargets): AttachSte
  * attaches anything: each named program's section has an attach convention and a target it can
  * read, the options it needs from `targets` are given and of the right kind (an `xdp` program's
  * `interface`, a `cgroup/…` program's `cgroup` …), the functions a `kprobe.multi` or
- * `uprobe.multi` glob names exist, a `usdt` section names a probe. What only the attach itself
+ * `uprobe.multi` glob names exist, a `usdt` section names a probe and the object's
+ * `__bpf_usdt_specs` map holds `struct __bpf_usdt_spec` values. What only the attach itself
  * can find (an interface or tracepoint that does not exist, a kernel's refusal) is not checked.
  * `script.fromObject` of `@ts-ebpf/macros` runs it before loading the object.
  * @param names - the programs to be attached by section (their function names)
  * @throws NameNotFoundError for a name the object has no program of
  * @throws SectionAttachError, AttachOptionsError … as `Collection.attach` would, naming the first
  * program that cannot be attached and its section
+ * @throws UsdtAttachError for a `__bpf_usdt_specs` map of another value size, as `loadCollection` would
  */
 export function checkSectionAttach(
   spec: CollectionSpec,
   names: readonly string[],
   targets: AttachTargets = {},
 ): void {
+  const programs: ProgramSpec[] = [];
   for (const name of names) {
     const program = spec.programs.get(name);
     if (!program) throw new NameNotFoundError('program', name, [...spec.programs.keys()], 'the object');
     attachStep(program, targets);
+    programs.push(program);
   }
+  checkUsdtMaps(programs, (map) => spec.adjust.definition(map));
 }
 
 /**

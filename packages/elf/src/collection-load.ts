@@ -49,6 +49,7 @@ import { checkPlugins } from './plugin-check.js';
 import { BTF_TARGETED, programFlags } from './program-edit.js';
 import { type RelocationTargets, relocateInto } from './relocate.js';
 import { planStructOps, type StructOpsAttach, type StructOpsPlans, structOpsMembers } from './struct-ops.js';
+import { checkUsdtMaps } from './usdt/spec-map.js';
 import { rewriteConstants } from './variables.js';
 import { withVirtualKconfig } from './virtual-kconfig.js';
 
@@ -301,6 +302,8 @@ function structOpsAttach(prog: ProgramSpec, plans: StructOpsPlans): StructOpsAtt
  * @throws StructOpsDataError (of `@ts-ebpf/btf`) naming the map, the member and the rule for a
  * `.struct_ops` map's data member the kernel would refuse (a name it cannot take, unknown flags,
  * a non-zero member it does not take), before anything is loaded
+ * @throws UsdtAttachError for USDT programs whose `__bpf_usdt_specs` map does not hold
+ * `struct __bpf_usdt_spec` values (libbpf's `usdt.bpf.h`), before anything is created
  */
 export function loadCollection(
   source: Uint8Array | CollectionSpec,
@@ -411,6 +414,7 @@ export function startCollection(
     (prog) => (!options.programs || options.programs.includes(prog.name)) && prog.autoload !== false,
   );
   checkUncreatedMaps(toLoad, btfMaps, spec.legacyMaps);
+  checkUsdtMaps(toLoad, (name) => btfMaps.get(name) ?? spec.legacyMaps.get(name));
   const replacements = resolveMapReplacements(spec, btfMaps, options.mapReplacements);
   const kconfig = kconfigFor(spec, localBtf, options, token);
   const data = rewriteConstants(spec.dataSections, options.constants ?? {}, spec.byteOrder);

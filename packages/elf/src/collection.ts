@@ -15,7 +15,8 @@ import { AttachRollbackError, NameNotFoundError, ObjectBtfError, UsdtAttachError
 import type { KconfigData, KconfigValue } from './kconfig.js';
 import type { MapReplacements } from './map-replacements.js';
 import { TypedMapViews } from './typed-maps.js';
-import { USDT_IP_MAP, USDT_SPECS_MAP, UsdtSpecTable, type UsdtTarget } from './usdt/attach.js';
+import { USDT_IP_MAP, UsdtSpecTable, type UsdtTarget } from './usdt/attach.js';
+import { USDT_SPECS_MAP } from './usdt/spec-map.js';
 import { GlobalVariable, mapDataSection } from './variables.js';
 
 /** Options of {@link loadCollection}. */

@@ -112,7 +112,8 @@ export {
   type UsdtArgSpec,
   X86_64_PT_REGS_OFFSET,
 } from './usdt/arg-spec.js';
-export { USDT_IP_MAP, USDT_SPECS_MAP, type UsdtTarget } from './usdt/attach.js';
+export { USDT_IP_MAP, type UsdtTarget } from './usdt/attach.js';
 export { fileOffsetOf, readUsdtNotes, type UsdtNote } from './usdt/notes.js';
+export { USDT_SPECS_MAP } from './usdt/spec-map.js';
 export { encodeVariable, GlobalVariable, rewriteConstants, type VariableValue } from './variables.js';
 export { VIRTUAL_KCONFIG } from './virtual-kconfig.js';

@@ -51,6 +51,15 @@ export class SpecAdjuster {
   }
 
   /**
+   * The definition of the BTF-defined or legacy map called `name` as it will be loaded (with the
+   * edits made here), or undefined when the object has no such map. @internal
+   */
+  definition(name: string): BtfMapSpec | LegacyMapSpec | undefined {
+    const btf = this.#objectBtf();
+    return (btf ? this.btfMaps(btf).get(name) : undefined) ?? this.#parts.legacyMaps.get(name);
+  }
+
+  /**
    * The map called `name` (BTF-defined, legacy, or a data section such as `.data.buf`), to change.
    * @throws NameNotFoundError naming the maps there are
    */
@@ -89,7 +98,7 @@ export class SpecAdjuster {
     this.#btf ??= objectBtf;
     const btf = this.#objectBtf();
     for (const name of this.#editedMaps) {
-      const def = (btf ? this.btfMaps(btf).get(name) : undefined) ?? this.#parts.legacyMaps.get(name);
+      const def = this.definition(name);
       if (def) checkMapDefinition(def, btf);
     }
     for (const prog of this.#parts.programs.values()) checkProgramDefinition(prog);

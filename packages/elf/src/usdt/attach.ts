@@ -7,6 +7,7 @@ import type { RawMap } from '../create-maps.js';
 import { NameNotFoundError, UsdtAttachError, UsdtSpecError } from '../errors.js';
 import { encodeUsdtSpec, parseX86UsdtArgs, USDT_MAX_ARGS, USDT_SPEC_SIZE } from './arg-spec.js';
 import { fileOffsetOf, readUsdtNotes } from './notes.js';
+import { USDT_SPECS_MAP } from './spec-map.js';
 
 /** Where a USDT program attaches: every place a binary fires `provider:name`. */
 export interface UsdtTarget {
@@ -22,8 +23,6 @@ export interface UsdtTarget {
   readonly cookie?: bigint | number;
 }
 
-/** The map names of libbpf's `usdt.bpf.h`. */
-export const USDT_SPECS_MAP = '__bpf_usdt_specs';
 /** The map `usdt.bpf.h` looks spec ids up in by instruction address when BPF cookies are absent. */
 export const USDT_IP_MAP = '__bpf_usdt_ip_to_spec_id';
 
@@ -39,7 +38,8 @@ export class UsdtSpecTable {
   #next = 0;
 
   /**
-   * @param specs - the `__bpf_usdt_specs` array map
+   * @param specs - the `__bpf_usdt_specs` array map (its value size checked when the collection
+   *   was loaded: `checkUsdtMaps`)
    * @param ips - the `__bpf_usdt_ip_to_spec_id` hash map (needed without cookies)
    * @param cookies - whether the programs were loaded with `LINUX_HAS_BPF_COOKIE` set
    */
@@ -61,11 +61,6 @@ export class UsdtSpecTable {
   attach(program: Program, programName: string, target: UsdtTarget): Link {
     const probe = `${target.provider}:${target.name}`;
     const sites = probeSites(target.binary, probe, target);
-    if (this.#specs.valueSize !== USDT_SPEC_SIZE)
-      throw new UsdtAttachError(
-        programName,
-        `map ${USDT_SPECS_MAP} has values of ${this.#specs.valueSize} bytes, not the ${USDT_SPEC_SIZE} of struct __bpf_usdt_spec (libbpf's usdt.bpf.h)`,
-      );
     if (!this.#cookies) {
       if (!this.#ips)
         throw new UsdtAttachError(

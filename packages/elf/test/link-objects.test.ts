@@ -4,7 +4,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Btf, parseBtfExt } from '@ts-ebpf/btf';
 import { describeKernel, leakedFds, openFds } from '@ts-ebpf/test-utils';
-import { compileBpfC } from '@ts-ebpf/test-utils/clang';
 import { HOST_BYTE_ORDER } from '@ts-ebpf/uapi';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { LinkError, linkObjects, loadCollection, loadCollectionSpec } from '../src/index.js';

@@ -4,11 +4,17 @@
  * clash), then one symbol per global name; each relocation moved to its part's place, with the
  * addend an instruction or datum holds moved too when it is relative to a section symbol.
  */
-import { SectionType, SHN_ABS, SHN_UNDEF, SymbolBind, SymbolType } from '@ts-ebpf/elf-reader';
+import {
+  SectionType,
+  SHN_ABS,
+  SHN_UNDEF,
+  SymbolBind,
+  type SymbolToWrite,
+  SymbolType,
+} from '@ts-ebpf/elf-reader';
 import type { ByteOrder } from '@ts-ebpf/uapi';
 import { BpfReloc } from '../constants.js';
 import { LinkError } from '../errors.js';
-import type { OutputSymbol } from './elf-writer.js';
 import type { LinkInput } from './inputs.js';
 import type { MergedSection, SectionLayout } from './layout.js';
 import { type GlobalSymbol, isGlobal, outputBind } from './resolve.js';
@@ -16,7 +22,7 @@ import { type GlobalSymbol, isGlobal, outputBind } from './resolve.js';
 /** The output's symbols and the index each input symbol became (-1: none). */
 export interface SymbolTable {
   /** Index 0 (the null symbol) first; locals, then globals from `firstGlobal`. */
-  readonly symbols: OutputSymbol[];
+  readonly symbols: SymbolToWrite[];
   readonly firstGlobal: number;
   /** Output index of symbol `symbol` of `input` (-1 for a file symbol or one of a section left out). */
   index(input: LinkInput, symbol: number): number;
@@ -28,7 +34,7 @@ export function buildSymbols(
   layout: SectionLayout,
   globals: ReadonlyMap<string, GlobalSymbol>,
 ): SymbolTable {
-  const symbols: OutputSymbol[] = [
+  const symbols: SymbolToWrite[] = [
     {
       name: '',
       bind: SymbolBind.LOCAL,

@@ -1,8 +1,8 @@
 import { type ByteOrder, isLittleEndian } from '@ts-ebpf/uapi';
-import { Elf64Size } from './constants.js';
+import { Elf64Size, SectionType, SymbolBind } from './constants.js';
 import { ElfError } from './errors.js';
 import type { ElfRelocation, ElfSymbol } from './records.js';
-import { type ElfStringTable, isUint } from './writer.js';
+import { type ElfStringTable, isUint, type SectionToWrite } from './writer.js';
 
 /** One symbol for {@link encodeSymbols}: an {@link ElfSymbol} without its index (its place in the list). */
 export type SymbolToWrite = Omit<ElfSymbol, 'index'>;
@@ -70,4 +70,40 @@ export function encodeRelocations(
     if (rela) v.setBigInt64(o + 16, r.addend ?? 0n, le);
   });
   return out;
+}
+
+/**
+ * The symbol table of `symbols` as two sections for {@link writeElfObject}, to be placed at
+ * section `index` and the one after it: `.symtab` ({@link encodeSymbols}' contents, 8-byte
+ * aligned, its `sh_link` the string table after it, its `sh_info` the index of the first symbol
+ * that is not local) and `.strtab`, the bytes of `strings` once the names are added.
+ * @throws ElfError naming a local symbol that follows a global or weak one (locals come first),
+ * and as {@link encodeSymbols} does
+ */
+export function symbolTableSections(
+  symbols: readonly SymbolToWrite[],
+  strings: ElfStringTable,
+  byteOrder: ByteOrder,
+  index: number,
+): [symtab: SectionToWrite, strtab: SectionToWrite] {
+  let firstGlobal = symbols.findIndex((s) => s.bind !== SymbolBind.LOCAL);
+  if (firstGlobal < 0) firstGlobal = symbols.length;
+  const late = symbols.findIndex((s, i) => i > firstGlobal && s.bind === SymbolBind.LOCAL);
+  if (late >= 0)
+    throw new ElfError(
+      `symbol ${late} (${symbols[late]!.name}) is local but follows symbol ${firstGlobal} (${symbols[firstGlobal]!.name}), which is not: a symbol table lists its locals first`,
+    );
+  const data = encodeSymbols(symbols, strings, byteOrder);
+  return [
+    {
+      name: '.symtab',
+      type: SectionType.SYMTAB,
+      link: index + 1,
+      info: firstGlobal,
+      addralign: 8,
+      entsize: Elf64Size.SYMBOL,
+      data,
+    },
+    { name: '.strtab', type: SectionType.STRTAB, data: strings.bytes() },
+  ];
 }

@@ -27,6 +27,7 @@ export {
   encodeSymbols,
   type RelocationToWrite,
   type SymbolToWrite,
+  symbolTableSections,
 } from './entries.js';
 export { ElfError } from './errors.js';
 export { type ElfHeader, parseElfHeader } from './header.js';

@@ -6,9 +6,9 @@ import { StringTable, writeBtf } from '@ts-ebpf/btf';
 import {
   Elf64Size,
   encodeRelocations,
-  encodeSymbols,
   type SectionToWrite,
   SectionType,
+  symbolTableSections,
   writeElfObject,
 } from '@ts-ebpf/elf-reader';
 import { LinkError } from '../errors.js';
@@ -92,21 +92,11 @@ export function linkObjects(objects: readonly Uint8Array[], options: LinkObjects
       data: r.entries,
     });
   sections.push(...btf);
-  const names = new StringTable();
-  sections.push(
-    {
-      name: '.symtab',
-      type: SectionType.SYMTAB,
-      addralign: 8,
-      link: symtabIndex + 1,
-      info: table.firstGlobal,
-      entsize: Elf64Size.SYMBOL,
-      data: encodeSymbols(table.symbols, names, byteOrder),
-    },
-    { name: '.strtab', type: SectionType.STRTAB, data: names.bytes() },
-    { name: '.shstrtab', type: SectionType.STRTAB },
-  );
   try {
+    sections.push(...symbolTableSections(table.symbols, new StringTable(), byteOrder, symtabIndex), {
+      name: '.shstrtab',
+      type: SectionType.STRTAB,
+    });
     return writeElfObject(sections, { byteOrder, names: new StringTable(), namesSection: sections.length });
   } catch (e) {
     const all = inputs.map((i) => i.name);

@@ -21,9 +21,8 @@ import { type GlobalSymbol, isGlobal, outputBind } from './resolve.js';
 
 /** The output's symbols and the index each input symbol became (-1: none). */
 export interface SymbolTable {
-  /** Index 0 (the null symbol) first; locals, then globals from `firstGlobal`. */
+  /** Index 0 (the null symbol) first; locals, then globals. */
   readonly symbols: SymbolToWrite[];
-  readonly firstGlobal: number;
   /** Output index of symbol `symbol` of `input` (-1 for a file symbol or one of a section left out). */
   index(input: LinkInput, symbol: number): number;
 }
@@ -82,7 +81,6 @@ export function buildSymbols(
       });
     }
   }
-  const firstGlobal = symbols.length;
   for (const g of globals.values()) {
     const at = symbols.length;
     const w = g.winner;
@@ -105,7 +103,7 @@ export function buildSymbols(
     });
     for (const r of g.refs) indexes.get(r.input)![r.symbol.index] = at;
   }
-  return { symbols, firstGlobal, index: (input, symbol) => indexes.get(input)![symbol] ?? -1 };
+  return { symbols, index: (input, symbol) => indexes.get(input)![symbol] ?? -1 };
 }
 
 /** One output relocation. */

@@ -19,6 +19,9 @@ export const SectionType = {
 /** Section flags (`sh_flags`). */
 export const SectionFlag = { WRITE: 0x1, ALLOC: 0x2, EXECINSTR: 0x4 } as const;
 
+/** `SHF_INFO_LINK`: `sh_info` holds a section index. */
+export const SHF_INFO_LINK = 0x40n;
+
 /** Symbol binding (`st_info >> 4`). */
 export const SymbolBind = { LOCAL: 0, GLOBAL: 1, WEAK: 2 } as const;
 
@@ -36,6 +39,15 @@ export const SHN_COMMON = 0xfff2;
  * the table's `SHT_SYMTAB_SHNDX` section.
  */
 export const SHN_XINDEX = 0xffff;
+
+/** `e_type` of a relocatable object (what clang -c writes). */
+export const ET_REL = 1;
+
+/** Section indexes from here on are reserved (`SHN_ABS`, `SHN_COMMON` …), not sections. */
+export const SHN_LORESERVE = 0xff00;
+
+/** Sizes of the ELF64 records: the file header, a section header, a symbol, a REL and a RELA entry. */
+export const Elf64Size = { HEADER: 64, SECTION_HEADER: 64, SYMBOL: 24, REL: 16, RELA: 24 } as const;
 
 /** Program header types (`p_type`). */
 export const SegmentType = { NULL: 0, LOAD: 1, DYNAMIC: 2, INTERP: 3, NOTE: 4 } as const;

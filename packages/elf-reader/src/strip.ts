@@ -1,17 +1,22 @@
 import { isLittleEndian } from '@ts-ebpf/uapi';
-import { SectionFlag, SectionType, SHN_UNDEF } from './constants.js';
+import {
+  Elf64Size,
+  ET_REL,
+  SectionFlag,
+  SectionType,
+  SHF_INFO_LINK,
+  SHN_LORESERVE,
+  SHN_UNDEF,
+} from './constants.js';
 import { ElfError } from './errors.js';
-import { parseElf } from './reader.js';
+import { type ElfFile, parseElf } from './reader.js';
 import type { ElfSection } from './records.js';
+import { type ElfStringTable, type SectionToWrite, writeElfObject } from './writer.js';
 
-/** `e_type` of a relocatable object (what clang -c writes). */
-const ET_REL = 1;
-/** `SHF_INFO_LINK`: `sh_info` holds a section index. */
-const SHF_INFO_LINK = 0x40n;
 /** `SHT_GROUP`: its contents are section indexes. */
 const SHT_GROUP = 17;
-/** Section indexes from here on are reserved (`SHN_ABS`, `SHN_COMMON` …), not sections. */
-const SHN_LORESERVE = 0xff00;
+/** `EI_OSABI`, followed by `EI_ABIVERSION`: where in `e_ident` the target's ABI is. */
+const EI_OSABI = 7;
 
 /** A DWARF section (`.debug_info`, `.debug`, compressed `.zdebug_*`) that no loader needs. */
 function isDebugSection(s: ElfSection): boolean {
@@ -29,13 +34,16 @@ function isDebugSection(s: ElfSection): boolean {
  * index of `sh_info`, each symbol's `st_shndx`); the symbols defined in removed sections (their
  * section symbols) leave the symbol table, and the symbol indexes that follow are renumbered in
  * the relocations left, the symbol table's `sh_info` (its first global) and `.llvm_addrsig`.
- * The string tables are kept as they are. An object without DWARF sections comes back as a copy.
+ * The string tables are kept as they are; the file is laid out anew by {@link writeElfObject}
+ * (the ELF header keeps `e_machine`, `e_flags`, `EI_OSABI` and `EI_ABIVERSION`). An object
+ * without DWARF sections comes back as a copy.
  *
  * Accepts any Uint8Array (a Buffer, a subarray at any offset) and never writes into it.
  * @returns a new array with the stripped object
  * @throws ElfError for input that is not a relocatable ELF64 object or is corrupt, for a
- * section this function does not rewrite (a section group, extended section indexes), and for
- * a section or relocation left that refers to a removed section or symbol
+ * section this function does not rewrite (a section group, extended section indexes), for
+ * program headers, for a section left whose `sh_addralign` is no power of two up to 65536, and
+ * for a section or relocation left that refers to a removed section or symbol
  */
 export function stripDebugSections(bytes: Uint8Array): Uint8Array {
   const elf = parseElf(bytes);
@@ -55,6 +63,11 @@ export function stripDebugSections(bytes: Uint8Array): Uint8Array {
         s.offset,
       );
   }
+  if (h.phnum !== 0)
+    throw new ElfError(
+      `stripping debug sections: ${h.phnum} program headers (e_phnum) are not rewritten`,
+      56,
+    );
   const le = isLittleEndian(h.byteOrder);
   const count = elf.sections.length;
   if (count >= SHN_LORESERVE || h.shnum === 0)
@@ -95,21 +108,66 @@ export function stripDebugSections(bytes: Uint8Array): Uint8Array {
     else if (s.type === SectionType.LLVM_ADDRSIG && symtab && s.link === symtab.index)
       contents.set(s.index, rewriteAddrsig(elf.data(s), s, symbolMap));
   }
-  const out = layout(elf.bytes, h.shoff, kept, (s) => contents.get(s.index) ?? elf.data(s), le);
-  const view = new DataView(out.buffer);
-  const shoff = Number(view.getBigUint64(40, le));
-  kept.forEach((s, i) => {
-    const at = shoff + i * 64;
-    const was = h.shoff + s.index * 64;
+  const sections = kept.slice(1).map((s): SectionToWrite => {
+    const was = h.shoff + s.index * Elf64Size.SECTION_HEADER;
     const what = (field: string) => `${field} of section ${s.index} (${s.name})`;
-    if (s.link !== 0) view.setUint32(at + 40, newSection(s.link, what('sh_link'), was + 40), le);
-    const info = infos.get(s.index);
-    if (info !== undefined) view.setUint32(at + 44, info, le);
-    else if (s.type === SectionType.REL || s.type === SectionType.RELA || (s.flags & SHF_INFO_LINK) !== 0n)
-      view.setUint32(at + 44, newSection(s.info, what('sh_info'), was + 44), le);
+    const infoIsSection =
+      s.type === SectionType.REL || s.type === SectionType.RELA || (s.flags & SHF_INFO_LINK) !== 0n;
+    // NOBITS and NULL sections have no contents; the name table's are the writer's.
+    const noData = s.index === h.shstrndx || s.type === SectionType.NULL;
+    return {
+      name: s.name,
+      type: s.type,
+      flags: s.flags,
+      addr: s.addr,
+      link: s.link === 0 ? 0 : newSection(s.link, what('sh_link'), was + 40),
+      info: infos.get(s.index) ?? (infoIsSection ? newSection(s.info, what('sh_info'), was + 44) : s.info),
+      addralign: s.addralign,
+      entsize: s.entsize,
+      ...(s.type === SectionType.NOBITS
+        ? { size: s.size }
+        : noData
+          ? {}
+          : { data: contents.get(s.index) ?? elf.data(s) }),
+    };
   });
-  view.setUint16(62, newSection(h.shstrndx, 'e_shstrndx', 62), le);
-  return out;
+  const namesSection = newSection(h.shstrndx, 'e_shstrndx', 62);
+  try {
+    return writeElfObject(sections, {
+      byteOrder: h.byteOrder,
+      names: keptNames(elf, kept),
+      namesSection,
+      machine: h.machine,
+      flags: h.flags,
+      osabi: elf.bytes[EI_OSABI]!,
+      abiVersion: elf.bytes[EI_OSABI + 1]!,
+    });
+  } catch (e) {
+    // A field the writer refuses (an sh_addralign that is no power of two up to 65536): the
+    // section is named by its new index.
+    if (!(e instanceof ElfError)) throw e;
+    throw new ElfError(`stripping debug sections: ${e.message}`, undefined, { cause: e });
+  }
+}
+
+/**
+ * The section name table of `elf` as it is, as the writer asks it: each kept section's name at
+ * the offset its `sh_name` has (sections of one name share the first's).
+ */
+function keptNames(elf: ElfFile, kept: readonly ElfSection[]): ElfStringTable {
+  const h = elf.header;
+  const view = new DataView(elf.bytes.buffer, elf.bytes.byteOffset, elf.bytes.byteLength);
+  const offsets = new Map<string, number>();
+  for (const s of kept)
+    if (!offsets.has(s.name))
+      offsets.set(
+        s.name,
+        view.getUint32(h.shoff + s.index * Elf64Size.SECTION_HEADER, isLittleEndian(h.byteOrder)),
+      );
+  return {
+    add: (name) => offsets.get(name)!,
+    bytes: () => elf.data(elf.sections[h.shstrndx]!),
+  };
 }
 
 /** Old symbol index → new one; undefined for the symbols of removed sections. */
@@ -211,47 +269,4 @@ function rewriteAddrsig(
     } while (v > 0);
   }
   return Uint8Array.from(out);
-}
-
-/**
- * The new file: the ELF header, the kept sections' contents (`data`) in index order, each
- * aligned as its `sh_addralign` says, then their section headers (copied from `shoff`, with the
- * new `sh_offset` and `sh_size`; `e_shoff` and `e_shnum` set). Links are the caller's to renumber.
- */
-function layout(
-  file: Uint8Array,
-  shoff: number,
-  kept: readonly ElfSection[],
-  data: (s: ElfSection) => Uint8Array,
-  le: boolean,
-): Uint8Array {
-  const align = (at: number, to: number) => Math.ceil(at / to) * to;
-  const placed: { s: ElfSection; bytes: Uint8Array; offset: number }[] = [];
-  let end = 64;
-  for (const s of kept) {
-    const a = Math.max(1, s.addralign);
-    if ((a & (a - 1)) !== 0 || a > 0x10000)
-      throw new ElfError(
-        `section ${s.index} (${s.name}): sh_addralign ${s.addralign} is not a power of two up to 65536`,
-        shoff + s.index * 64 + 48,
-      );
-    const bytes = s.type === SectionType.NULL ? new Uint8Array(0) : data(s);
-    const offset = s.type === SectionType.NULL ? 0 : align(end, a);
-    placed.push({ s, bytes, offset });
-    if (s.type !== SectionType.NULL) end = offset + bytes.byteLength;
-  }
-  const headers = align(end, 8);
-  const out = new Uint8Array(headers + kept.length * 64);
-  const view = new DataView(out.buffer);
-  out.set(file.subarray(0, 64));
-  for (const [i, { s, bytes, offset }] of placed.entries()) {
-    out.set(bytes, offset);
-    const at = headers + i * 64;
-    out.set(file.subarray(shoff + s.index * 64, shoff + s.index * 64 + 64), at);
-    view.setBigUint64(at + 24, BigInt(offset), le);
-    if (s.type !== SectionType.NOBITS) view.setBigUint64(at + 32, BigInt(bytes.byteLength), le);
-  }
-  view.setBigUint64(40, BigInt(headers), le);
-  view.setUint16(60, kept.length, le);
-  return out;
 }

@@ -1,6 +1,6 @@
 /** The inputs of {@link linkObjects}: each object parsed, checked to be BPF and of one byte order. */
 import { Btf } from '@ts-ebpf/btf';
-import { type ElfFile, parseElf } from '@ts-ebpf/elf-reader';
+import { type ElfFile, ET_REL, parseElf } from '@ts-ebpf/elf-reader';
 import type { ByteOrder } from '@ts-ebpf/uapi';
 import { checkBpfTarget } from '../collection-spec.js';
 import { LinkError } from '../errors.js';
@@ -42,7 +42,7 @@ export function readInputs(
     } catch (e) {
       throw new LinkError(`${name} cannot be linked: ${(e as Error).message}`, [name], undefined, e);
     }
-    if (elf.header.type !== 1)
+    if (elf.header.type !== ET_REL)
       throw new LinkError(`${name} is not a relocatable object (e_type ${elf.header.type}, expected 1)`, [
         name,
       ]);

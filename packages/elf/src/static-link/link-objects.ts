@@ -3,10 +3,17 @@
  * what libbpf's `bpf_linker` and `bpftool gen object` do.
  */
 import { StringTable, writeBtf } from '@ts-ebpf/btf';
-import { SectionType } from '@ts-ebpf/elf-reader';
+import {
+  Elf64Size,
+  encodeRelocations,
+  type SectionToWrite,
+  SectionType,
+  symbolTableSections,
+  writeElfObject,
+} from '@ts-ebpf/elf-reader';
+import { LinkError } from '../errors.js';
 import { mergeBtfExt } from './btf-ext-merge.js';
 import { mergeBtf } from './btf-merge.js';
-import { encodeRel, encodeSymbols, type OutputSection, writeElf } from './elf-writer.js';
 import { readInputs } from './inputs.js';
 import { SectionLayout } from './layout.js';
 import { checkMapDefinitions } from './map-match.js';
@@ -18,9 +25,6 @@ export interface LinkObjectsOptions {
   /** How errors name the inputs, one name per object (file names, say); default `object #<index>`. */
   readonly names?: readonly string[];
 }
-
-const REL_ENTRY_SIZE = 16;
-const SYMBOL_ENTRY_SIZE = 24;
 
 /**
  * Links BPF objects compiled by clang into one relocatable BPF object that `loadCollection`
@@ -61,77 +65,48 @@ export function linkObjects(objects: readonly Uint8Array[], options: LinkObjects
     m.index = i + 1;
   });
   const table = buildSymbols(inputs, layout, globals);
-  const sections: OutputSection[] = [];
-  const rels: OutputSection[] = [];
+  const sections: SectionToWrite[] = [];
+  const rels: { target: number; entries: Uint8Array }[] = [];
   for (const m of layout.sections) {
     const data = layout.contents(m);
     const relocations = relocateSection(m, data, layout, table, byteOrder);
-    sections.push({
-      name: m.name,
-      type: m.type,
-      flags: m.flags,
-      data,
-      size: m.size,
-      addralign: m.addralign,
-      link: 0,
-      info: 0,
-      entsize: 0,
-    });
+    sections.push({ name: m.name, type: m.type, flags: m.flags, addralign: m.addralign, data, size: m.size });
     if (relocations.length > 0)
-      rels.push({
-        name: `.rel${m.name}`,
-        type: SectionType.REL,
-        flags: 0n,
-        data: encodeRel(relocations, byteOrder),
-        size: relocations.length * REL_ENTRY_SIZE,
-        addralign: 8,
-        link: 0, // the symbol table's index, set below
-        info: m.index,
-        entsize: REL_ENTRY_SIZE,
-      });
+      rels.push({ target: m.index, entries: encodeRelocations(relocations, byteOrder) });
   }
-  sections.push(...rels);
+  const btf: SectionToWrite[] = [];
   if (inputs[0]!.btf) {
     const merged = mergeBtf(inputs, layout, globals);
     const strings = new StringTable();
     const ext = mergeBtfExt(inputs, layout, merged, strings, byteOrder);
-    const btf = writeBtf(merged.types, { byteOrder, strings });
-    sections.push(plain('.BTF', btf, 4));
-    if (ext) sections.push(plain('.BTF.ext', ext, 4));
+    btf.push(plain('.BTF', writeBtf(merged.types, { byteOrder, strings })));
+    if (ext) btf.push(plain('.BTF.ext', ext));
   }
-  const symtabIndex = sections.length + 1;
-  for (const r of rels) r.link = symtabIndex;
-  const names = new StringTable();
-  const symtab = encodeSymbols(table.symbols, names, byteOrder);
-  sections.push({
-    name: '.symtab',
-    type: SectionType.SYMTAB,
-    flags: 0n,
-    data: symtab,
-    size: symtab.length,
-    addralign: 8,
-    link: symtabIndex + 1,
-    info: table.firstGlobal,
-    entsize: SYMBOL_ENTRY_SIZE,
-  });
-  const strtab = names.bytes();
-  sections.push({ ...plain('.strtab', strtab, 1), type: SectionType.STRTAB });
-  const shstrtab = new StringTable();
-  sections.push({ ...plain('.shstrtab', new Uint8Array(0), 1), type: SectionType.STRTAB });
-  return writeElf(sections, shstrtab, byteOrder);
+  const symtabIndex = sections.length + rels.length + btf.length + 1;
+  for (const r of rels)
+    sections.push({
+      name: `.rel${sections[r.target - 1]!.name}`,
+      type: SectionType.REL,
+      addralign: 8,
+      link: symtabIndex,
+      info: r.target,
+      entsize: Elf64Size.REL,
+      data: r.entries,
+    });
+  sections.push(...btf);
+  try {
+    sections.push(...symbolTableSections(table.symbols, new StringTable(), byteOrder, symtabIndex), {
+      name: '.shstrtab',
+      type: SectionType.STRTAB,
+    });
+    return writeElfObject(sections, { byteOrder, names: new StringTable(), namesSection: sections.length });
+  } catch (e) {
+    const all = inputs.map((i) => i.name);
+    throw new LinkError(`the linked object cannot be written: ${(e as Error).message}`, all, undefined, e);
+  }
 }
 
-/** A non-allocated PROGBITS section holding `data`. */
-function plain(name: string, data: Uint8Array, addralign: number): OutputSection {
-  return {
-    name,
-    type: SectionType.PROGBITS,
-    flags: 0n,
-    data,
-    size: data.length,
-    addralign,
-    link: 0,
-    info: 0,
-    entsize: 0,
-  };
+/** A non-allocated PROGBITS section holding `data` (`.BTF`, `.BTF.ext`), 4-byte aligned. */
+function plain(name: string, data: Uint8Array): SectionToWrite {
+  return { name, type: SectionType.PROGBITS, addralign: 4, data };
 }

@@ -4,20 +4,25 @@
  * clash), then one symbol per global name; each relocation moved to its part's place, with the
  * addend an instruction or datum holds moved too when it is relative to a section symbol.
  */
-import { SectionType, SHN_ABS, SHN_UNDEF, SymbolBind, SymbolType } from '@ts-ebpf/elf-reader';
+import {
+  SectionType,
+  SHN_ABS,
+  SHN_UNDEF,
+  SymbolBind,
+  type SymbolToWrite,
+  SymbolType,
+} from '@ts-ebpf/elf-reader';
 import type { ByteOrder } from '@ts-ebpf/uapi';
 import { BpfReloc } from '../constants.js';
 import { LinkError } from '../errors.js';
-import type { OutputSymbol } from './elf-writer.js';
 import type { LinkInput } from './inputs.js';
 import type { MergedSection, SectionLayout } from './layout.js';
 import { type GlobalSymbol, isGlobal, outputBind } from './resolve.js';
 
 /** The output's symbols and the index each input symbol became (-1: none). */
 export interface SymbolTable {
-  /** Index 0 (the null symbol) first; locals, then globals from `firstGlobal`. */
-  readonly symbols: OutputSymbol[];
-  readonly firstGlobal: number;
+  /** Index 0 (the null symbol) first; locals, then globals. */
+  readonly symbols: SymbolToWrite[];
   /** Output index of symbol `symbol` of `input` (-1 for a file symbol or one of a section left out). */
   index(input: LinkInput, symbol: number): number;
 }
@@ -28,7 +33,7 @@ export function buildSymbols(
   layout: SectionLayout,
   globals: ReadonlyMap<string, GlobalSymbol>,
 ): SymbolTable {
-  const symbols: OutputSymbol[] = [
+  const symbols: SymbolToWrite[] = [
     {
       name: '',
       bind: SymbolBind.LOCAL,
@@ -76,7 +81,6 @@ export function buildSymbols(
       });
     }
   }
-  const firstGlobal = symbols.length;
   for (const g of globals.values()) {
     const at = symbols.length;
     const w = g.winner;
@@ -99,7 +103,7 @@ export function buildSymbols(
     });
     for (const r of g.refs) indexes.get(r.input)![r.symbol.index] = at;
   }
-  return { symbols, firstGlobal, index: (input, symbol) => indexes.get(input)![symbol] ?? -1 };
+  return { symbols, index: (input, symbol) => indexes.get(input)![symbol] ?? -1 };
 }
 
 /** One output relocation. */

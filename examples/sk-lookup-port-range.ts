@@ -12,16 +12,15 @@ import { skLookup, steerPortRange } from '@ts-ebpf/dsl-sk-lookup';
 import { SockMap } from '@ts-ebpf/maps';
 import { attachNetns, inNetns, netnsPath, Program } from '@ts-ebpf/programs';
 import { bind, close, sockaddrIn, socket } from '@ts-ebpf/syscall';
+import { AddressFamily, SocketType } from '@ts-ebpf/uapi';
 
-const AF_INET = 2;
-const SOCK_STREAM = 1;
 const ns = `tsebpf-example-skl${process.pid}`;
 execFileSync('ip', ['netns', 'add', ns]);
 try {
   execFileSync('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
   // The listening socket is made inside the namespace; Node serves it from its fd.
   const fd = inNetns(netnsPath(ns), () => {
-    const s = socket(AF_INET, SOCK_STREAM, 0);
+    const s = socket(AddressFamily.INET, SocketType.STREAM, 0);
     try {
       bind(s, sockaddrIn(7000, '127.0.0.1'));
       return s;

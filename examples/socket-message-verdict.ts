@@ -10,9 +10,8 @@ import { SK_MSG_TEMPLATES, skMsg } from '@ts-ebpf/dsl-socket';
 import { SockMap } from '@ts-ebpf/maps';
 import { attachSockmap, Program } from '@ts-ebpf/programs';
 import { BpfSyscallError, close, connect, sendto, sockaddrIn, socket } from '@ts-ebpf/syscall';
+import { AddressFamily, SocketType } from '@ts-ebpf/uapi';
 
-const AF_INET = 2;
-const SOCK_STREAM = 1;
 let received = '';
 const server = createServer((conn) =>
   conn.on('data', (d) => {
@@ -21,7 +20,7 @@ const server = createServer((conn) =>
 );
 await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
 const port = (server.address() as { port: number }).port;
-const client = socket(AF_INET, SOCK_STREAM, 0);
+const client = socket(AddressFamily.INET, SocketType.STREAM, 0);
 try {
   using sockmap = SockMap.create({ maxEntries: 1 });
   using verdict = Program.load(

@@ -22,9 +22,10 @@ import {
   sockaddrInPort,
   socket,
 } from '@ts-ebpf/syscall';
-import { HOST_LITTLE_ENDIAN } from '@ts-ebpf/uapi';
+import { AddressFamily, HOST_LITTLE_ENDIAN, IpProto, SocketType } from '@ts-ebpf/uapi';
 
-const [AF_INET, SOCK_STREAM, IPPROTO_TCP, TCP_INFO, TCP_CONGESTION] = [2, 1, 6, 11, 13];
+/** linux/tcp.h socket options (level IPPROTO_TCP). */
+const [TCP_INFO, TCP_CONGESTION] = [11, 13];
 const name = `ts_reno${process.pid % 10000}`;
 const netns = `tsebpf-example-so${process.pid}`;
 
@@ -39,13 +40,13 @@ try {
   execFileSync('ip', ['-n', netns, 'link', 'set', 'lo', 'mtu', '1500', 'up']);
   using _registered = loaded.register();
   const [listenFd, clientFd] = inNetns(`/run/netns/${netns}`, () => [
-    socket(AF_INET, SOCK_STREAM, 0),
-    socket(AF_INET, SOCK_STREAM, 0),
+    socket(AddressFamily.INET, SocketType.STREAM, 0),
+    socket(AddressFamily.INET, SocketType.STREAM, 0),
   ]) as [number, number];
   bind(listenFd, sockaddrIn(0, '127.0.0.1'));
   const address = new Uint8Array(16);
   getsockname(listenFd, address);
-  setsockopt(clientFd, IPPROTO_TCP, TCP_CONGESTION, new TextEncoder().encode(name));
+  setsockopt(clientFd, IpProto.TCP, TCP_CONGESTION, new TextEncoder().encode(name));
 
   const total = 8 << 20;
   let received = 0;
@@ -55,7 +56,7 @@ try {
   await new Promise<void>((r) => client.connect(sockaddrInPort(address), '127.0.0.1', r));
   const cwnd = () => {
     const info = new Uint8Array(232);
-    getsockopt(clientFd, IPPROTO_TCP, TCP_INFO, info);
+    getsockopt(clientFd, IpProto.TCP, TCP_INFO, info);
     return new DataView(info.buffer).getUint32(80, HOST_LITTLE_ENDIAN); // tcpi_snd_cwnd
   };
   const seen = [cwnd()];

@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { BpfMap, MapType, u32 } from '@ts-ebpf/maps';
 import { describeKernel } from '@ts-ebpf/test-utils';
 import { describe, expect, it } from 'vitest';
@@ -17,6 +18,38 @@ describe('ts-ebpf: dispatch, help and usage errors', () => {
     }
     expect((await cli(['frobnicate'])).stderr).toContain("unknown command 'frobnicate'");
     expect((await cli(['prog', 'dump', 'sideways'])).stderr).toContain("unknown subcommand 'dump sideways'");
+  });
+
+  it('an option with no command is named as unknown, not answered with the bare usage', async () => {
+    for (const argv of [['--verbose'], ['-x'], ['--json', '--frobnicate']]) {
+      const r = await cli(argv);
+      expect([argv, r.code]).toEqual([argv, 2]);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toMatch(new RegExp(`^ts-ebpf: unknown option '${argv.at(-1)}'\\n\\nusage: ts-ebpf`));
+    }
+    expect((await cli(['--json'])).stderr).toMatch(/^usage: ts-ebpf/); // a known option alone: the usage
+  });
+
+  it('--version, -V and version print the package version on stdout (JSON with --json), exit 0', async () => {
+    const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+    for (const argv of [['--version'], ['-V'], ['version']])
+      expect([argv, await cli(argv)]).toEqual([
+        argv,
+        { code: 0, stdout: `ts-ebpf ${version}\n`, stderr: '' },
+      ]);
+    for (const argv of [
+      ['--version', '--json'],
+      ['-j', 'version'],
+      ['version', '-j'],
+    ])
+      expect([argv, JSON.parse((await cli(argv)).stdout)]).toEqual([argv, { version }]);
+    const extra = await cli(['version', 'now']);
+    expect([extra.code, extra.stderr]).toEqual([
+      2,
+      expect.stringMatching(/^ts-ebpf: unexpected argument 'now' after version\n/),
+    ]);
+    expect((await cli(['--help'])).stdout).toContain('ts-ebpf --version | --help');
+    expect((await cli(['--version', '--help'])).stdout).toMatch(/^usage: ts-ebpf/);
   });
 
   it('a misspelt command or subcommand: the nearest one named, none for a word too far from all', async () => {

@@ -179,6 +179,13 @@ export async function genCommand(
         source: basename(args.object),
       });
     } catch (e) {
+      // No --name was given: the name refused is the one made from the file's name, not an option.
+      if (args.name === undefined && e instanceof GenArgumentError && e.argument.startsWith('--name'))
+        throw new GenArgumentError(
+          args.object,
+          `with no --name, the class is named after the file, and that name is refused: ${e.reason.replace(/: give another$/, '')}; name the class with --name`,
+          { cause: e },
+        );
       // The reader's error says what is wrong with the bytes, not which file they came from.
       if (e instanceof ElfError || e instanceof ElfTargetError)
         throw new GenError(

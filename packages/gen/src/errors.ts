@@ -29,6 +29,8 @@ export class UnsupportedTypeError extends GenError {
 export class GenArgumentError extends GenError {
   /** The argument at fault (`--nmae`, `-o`, the object path …). */
   readonly argument: string;
+  /** What is wrong with it: the message without the argument in front. */
+  readonly reason: string;
   /**
    * @param argument - the argument at fault
    * @param reason - what is wrong with it
@@ -37,5 +39,6 @@ export class GenArgumentError extends GenError {
   constructor(argument: string, reason: string, options?: { readonly cause?: unknown }) {
     super(`${argument}: ${reason}`, options);
     this.argument = argument;
+    this.reason = reason;
   }
 }

@@ -144,7 +144,7 @@ export function generateBindings(objectBytes: Uint8Array, options: GenerateOptio
   if (!names.isFree(cls))
     throw new GenArgumentError(
       `--name ${options.name}`,
-      `the class name ${cls} is a TypeScript keyword, a global or a name the generated module imports or defines: give another (--name)`,
+      `the class name ${cls} is a TypeScript keyword, a global or a name the generated module imports or defines: give another`,
     );
   const api = {
     cls: names.claim(cls),

@@ -1,4 +1,5 @@
 import { alignOf, type Btf, type BtfType, type CompositeType, isPlainChar, resolveType } from '@ts-ebpf/btf';
+import { closestName } from '@ts-ebpf/uapi';
 import { emitComposite, emitEnum } from './composite.js';
 import { GenArgumentError, UnsupportedTypeError } from './errors.js';
 import { byteCount } from './format.js';
@@ -140,10 +141,14 @@ export class TypeRegistry implements TypeLookup {
       }
       return typed;
     }
+    const near = closestName(
+      bare!,
+      [...this.btf.types()].filter((t) => t.name !== '' && kinds.includes(t.kind)).map((t) => t.name),
+    );
     throw new UnsupportedTypeError(
       name,
       'a type asked for by name',
-      "the object's BTF has no such type: clang keeps only the types that globals, functions and maps " +
+      `the object's BTF has no such type${near === undefined ? '' : ` (did you mean '${near}'?)`}: clang keeps only the types that globals, functions and maps ` +
         `use; keep a ring buffer record's type with an unused global pointer (const ${kind === undefined ? `struct ${bare} *unused __attribute__((unused));, a typedef without 'struct'` : `${name.trim()} *unused __attribute__((unused));`})`,
     );
   }

@@ -35,6 +35,25 @@ describe('ts-ebpf gen', () => {
     expect(readFileSync(out, 'utf8')).toContain('export class Handles implements Disposable');
   });
 
+  it('a class name made from the file name that is refused names the file and --name, not a --name never given', async () => {
+    const map = join(dir, 'map.bpf.o');
+    copyFileSync(object, map);
+    const r = await run(map);
+    expect([r.code, r.stdout]).toEqual([2, '']);
+    expect(r.stderr).toMatch(
+      /^ts-ebpf gen: \S*map\.bpf\.o: with no --name, the class is named after the file, and that name is refused: the class name Map is a TypeScript keyword, a global or a name the generated module imports or defines; name the class with --name\n/,
+    );
+    expect(r.stderr).not.toContain('--name Map');
+    expect(await run(map, '-o', join(dir, 'map.ts'), '--name', 'MapProbe')).toEqual({
+      code: 0,
+      stdout: '',
+      stderr: '',
+    });
+    expect((await run(map, '--name', 'Map')).stderr).toMatch(
+      /^ts-ebpf gen: --name Map: the class name Map is/,
+    );
+  });
+
   it('-o - writes to standard output, not to a file named -', async () => {
     const cwd = process.cwd();
     const here = mkdtempSync(join(dir, 'dash-'));

@@ -92,6 +92,12 @@ catalog([
     names: ['struct missing', 'no such type', 'const struct missing *unused __attribute__((unused));'],
   },
   {
+    what: '--type of a misspelt type: the name the object has, suggested',
+    act: () => generateBindings(opaque, { name: 'Opaque', types: ['struct opaqe'] }),
+    error: UnsupportedTypeError,
+    names: ['struct opaqe', "no such type (did you mean 'opaque'?)"],
+  },
+  {
     what: 'a class name that is a global the module uses (it was renamed Map2 without a word)',
     act: () => generateBindings(opaque, { name: 'Map' }),
     error: GenArgumentError,

@@ -183,7 +183,11 @@ export function checkAttach(subject: string, spec: AttachSpec, maps: readonly st
     );
   for (const field of needs) {
     if ((spec as unknown as Record<string, unknown>)[field] === undefined)
-      throw new DefinitionError(subject, `attach.${field}`, `is missing: a ${spec.kind} attach needs it`);
+      throw new DefinitionError(
+        subject,
+        `attach.${field}`,
+        `is missing: attach kind '${spec.kind}' needs it`,
+      );
   }
   if (spec.kind === 'uprobe' || spec.kind === 'uretprobe') {
     if (spec.symbol === undefined && spec.offset === undefined)

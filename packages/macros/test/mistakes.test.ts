@@ -127,7 +127,7 @@ describe('macros: definition mistakes (no kernel needed)', () => {
           attach: { kind: 'xdp' } as never,
         }),
       error: DefinitionError,
-      names: ["program 'pass'", 'attach.interface'],
+      names: ["program 'pass'", 'attach.interface is missing', "attach kind 'xdp' needs it"],
     },
     {
       what: 'a uprobe without a symbol or an offset',

@@ -4,7 +4,7 @@
  * order (the kernel's) at the offsets of {@link AF_XDP_LAYOUTS}, and every argument is checked
  * before the kernel is asked. The user-facing socket class is `XskSocket` of `@ts-ebpf/xsk`.
  */
-import { AfXdp, Errno, HOST_LITTLE_ENDIAN, XdpRingPgoff, XdpSockopt } from '@ts-ebpf/uapi';
+import { AfXdp, Errno, HOST_LITTLE_ENDIAN, SocketType, XdpRingPgoff, XdpSockopt } from '@ts-ebpf/uapi';
 import { BpfArgumentError, syscallError } from './errors.js';
 import {
   sysBind,
@@ -81,13 +81,11 @@ export function xdpRingEntrySize(kind: XdpRingKind): number {
 /** `XDP_UMEM_MIN_CHUNK_SIZE` (net/xdp_sock.h, kernel-internal): the smallest UMEM frame. */
 export const XDP_UMEM_MIN_CHUNK_SIZE = 2048;
 
-const SOCK_RAW = 3;
-const SOCK_CLOEXEC = 0o2000000;
 const MSG_DONTWAIT = 0x40;
 
 /** `socket(AF_XDP, SOCK_RAW | SOCK_CLOEXEC, 0)`: a new AF_XDP socket (needs CAP_NET_RAW). */
 export function xdpSocket(): number {
-  return sysSocket(AfXdp.AF_XDP, SOCK_RAW | SOCK_CLOEXEC, 0);
+  return sysSocket(AfXdp.AF_XDP, SocketType.RAW | SocketType.CLOEXEC, 0);
 }
 
 /** `setsockopt(XDP_{RX,TX,UMEM_FILL,UMEM_COMPLETION}_RING)`: sizes one ring (a power of two). */

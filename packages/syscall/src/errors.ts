@@ -339,7 +339,7 @@ export class BufferSizeError extends BpfArgumentError {
 
 /**
  * A pin path that cannot work, found before the call: its directory does not exist, or is not on
- * a bpffs mount (pins live only on bpffs; `ensureBpffs()` mounts it).
+ * a bpffs mount (pins live only on bpffs; `ensureBpffs()`, or `mount -t bpf bpf /sys/fs/bpf` from a shell, mounts it).
  */
 export class PinPathError extends BpfArgumentError {
   /** The path given. */
@@ -369,7 +369,7 @@ export class PinPathError extends BpfArgumentError {
       'path',
       reason === 'missing-directory'
         ? `${command} '${path}': the directory '${directory}' does not exist (${detail})`
-        : `${command} '${path}': '${directory}' is not on a bpffs mount (it is ${detail}); pins live on bpffs: ensureBpffs() mounts it at /sys/fs/bpf`,
+        : `${command} '${path}': '${directory}' is not on a bpffs mount (it is ${detail}); pins live on bpffs, which ensureBpffs() (or, from a shell, \`mount -t bpf bpf /sys/fs/bpf\`) mounts at /sys/fs/bpf`,
       options,
     );
     this.name = 'PinPathError';

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { AddressFamily, IpProto, SocketType } from '@ts-ebpf/uapi';
 import { describe, expect, it } from 'vitest';
 import {
   BpfArgumentError,
@@ -14,9 +16,10 @@ import {
   socket,
 } from '../src/index.js';
 
-const AF_INET = 2;
-const SOCK_DGRAM = 2;
+const AF_INET = AddressFamily.INET;
+const SOCK_DGRAM = SocketType.DGRAM;
 const SOL_SOCKET = 1;
+const SO_TYPE = 3;
 const SO_REUSEPORT = 15;
 const MSG_DONTWAIT = 0x40;
 
@@ -31,6 +34,48 @@ describe('socket wrappers', () => {
     expect(() => sockaddrIn(1, '10.0.0.256')).toThrow(BpfArgumentError);
     for (const bad of ['1..2.3', '...', ' 1.2.3.4', '0x7f.0.0.1', '1e2.0.0.1', '1.2.3.4.5'])
       expect(() => sockaddrIn(1, bad)).toThrow(/not a dotted IPv4 address/);
+  });
+
+  it("SocketType's types and flags make the sockets they name (SO_TYPE, and the fd's flags)", () => {
+    const O_NONBLOCK = 0o4000;
+    const O_CLOEXEC = 0o2000000;
+    for (const [type, protocol] of [
+      [SocketType.STREAM, 0],
+      [SocketType.DGRAM, 0],
+      [SocketType.RAW, IpProto.UDP],
+    ] as const) {
+      for (const flags of [
+        0,
+        SocketType.NONBLOCK,
+        SocketType.CLOEXEC,
+        SocketType.NONBLOCK | SocketType.CLOEXEC,
+      ]) {
+        const fd = socket(AF_INET, type | flags, protocol);
+        try {
+          const got = new Uint8Array(4);
+          getsockopt(fd, SOL_SOCKET, SO_TYPE, got);
+          const fdFlags = Number.parseInt(
+            /flags:\s*([0-7]+)/.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'))![1]!,
+            8,
+          );
+          expect([
+            type,
+            flags,
+            new DataView(got.buffer).getInt32(0, true),
+            (fdFlags & O_NONBLOCK) !== 0,
+            (fdFlags & O_CLOEXEC) !== 0,
+          ]).toEqual([
+            type,
+            flags,
+            type,
+            (flags & SocketType.NONBLOCK) !== 0,
+            (flags & SocketType.CLOEXEC) !== 0,
+          ]);
+        } finally {
+          close(fd);
+        }
+      }
+    }
   });
 
   it('binds, connects, sends and receives a datagram over loopback', () => {

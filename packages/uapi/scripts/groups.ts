@@ -434,6 +434,12 @@ export const DEFINE_GROUPS: readonly DefineGroup[] = [
     ['AF_INET', 'AF_INET6'],
   ),
   d(
+    'SocketType',
+    'Socket types of `socket(2)` (`SOCK_STREAM`, `SOCK_DGRAM`, `SOCK_RAW`), and the flags that may be OR-ed into the type (`SOCK_NONBLOCK`, `SOCK_CLOEXEC`).',
+    ['SOCK_'],
+    ['SOCK_STREAM', 'SOCK_DGRAM', 'SOCK_RAW', 'SOCK_NONBLOCK', 'SOCK_CLOEXEC'],
+  ),
+  d(
     'IpProto',
     'IP protocol numbers: the IPv4 `protocol` and IPv6 `nexthdr` fields, including the IPv6 extension headers (`HOPOPTS`, `ROUTING`, `FRAGMENT`, `DSTOPTS`) and `NONE` (no next header).',
     ['IPPROTO_'],

@@ -10,6 +10,7 @@ import {
   BPF_SOCK_LAYOUT,
   IpProto,
   SK_BUFF_LAYOUT,
+  SocketType,
   type StructLayout,
   TcAction,
 } from '../src/index.js';
@@ -52,7 +53,7 @@ describe.each(LAYOUTS)("$type against this machine's C compiler and linux/bpf.h"
   });
 });
 
-describe("tc actions, address families and IP protocols against this machine's headers", () => {
+describe("tc actions, address families, socket types and IP protocols against this machine's headers", () => {
   it('have the C values', () => {
     const names = [
       ...Object.keys(TcAction).map((k) => [`TC_ACT_${k}`, TcAction[k as keyof typeof TcAction]] as const),
@@ -60,8 +61,9 @@ describe("tc actions, address families and IP protocols against this machine's h
         (k) => [`AF_${k}`, AddressFamily[k as keyof typeof AddressFamily]] as const,
       ),
       ...Object.keys(IpProto).map((k) => [`IPPROTO_${k}`, IpProto[k as keyof typeof IpProto]] as const),
+      ...Object.keys(SocketType).map((k) => [`SOCK_${k}`, SocketType[k as keyof typeof SocketType]] as const),
     ];
-    expect(names.length).toBe(21);
+    expect(names.length).toBe(26);
     const lines = compiledLines(
       ['sys/socket.h', 'netinet/in.h', 'linux/pkt_cls.h'],
       names.map(([c]) => `printf("${c} %d\\n", (int)(${c}));`),

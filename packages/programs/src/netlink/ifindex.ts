@@ -1,9 +1,7 @@
 import { BpfArgumentError, BpfSyscallError, close, ioctl, socket } from '@ts-ebpf/syscall';
-import { AddressFamily, HOST_LITTLE_ENDIAN } from '@ts-ebpf/uapi';
+import { AddressFamily, HOST_LITTLE_ENDIAN, SocketType } from '@ts-ebpf/uapi';
 import { InterfaceNotFoundError } from '../errors.js';
 
-const SOCK_DGRAM = 2;
-const SOCK_CLOEXEC = 0o2000000;
 const SIOCGIFINDEX = 0x8933;
 /** IFNAMSIZ - 1: the longest interface name (linux/if.h). */
 const MAX_NAME_BYTES = 15;
@@ -36,7 +34,7 @@ export function ifindex(iface: Interface): number {
   if (name.includes(0)) throw new BpfArgumentError('interface name', `'${iface}' contains a NUL byte`);
   const ifreq = new Uint8Array(40);
   ifreq.set(name);
-  const fd = socket(AddressFamily.INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  const fd = socket(AddressFamily.INET, SocketType.DGRAM | SocketType.CLOEXEC, 0);
   try {
     ioctl(fd, SIOCGIFINDEX, ifreq);
   } catch (e) {
@@ -60,7 +58,7 @@ export function ifname(index: number): string | undefined {
   const ifreqStorage = new ArrayBuffer(40);
   const ifreq = new Uint8Array(ifreqStorage);
   new DataView(ifreqStorage).setInt32(16, index, HOST_LITTLE_ENDIAN);
-  const fd = socket(AddressFamily.INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  const fd = socket(AddressFamily.INET, SocketType.DGRAM | SocketType.CLOEXEC, 0);
   try {
     ioctl(fd, SIOCGIFNAME, ifreq);
   } catch (e) {

@@ -8,7 +8,7 @@ import {
   setsockopt,
   socket,
 } from '@ts-ebpf/syscall';
-import { EbpfError, HOST_LITTLE_ENDIAN } from '@ts-ebpf/uapi';
+import { EbpfError, HOST_LITTLE_ENDIAN, SocketType } from '@ts-ebpf/uapi';
 import {
   decodeError,
   encodeMessage,
@@ -27,8 +27,6 @@ import {
 } from './message.js';
 
 const AF_NETLINK = 16;
-const SOCK_RAW = 3;
-const SOCK_CLOEXEC = 0o2000000;
 /** The rtnetlink protocol: links, addresses, qdiscs, filters. */
 export const NETLINK_ROUTE = 0;
 /** The generic netlink protocol: families named at run time (`netdev`, `ethtool` …). */
@@ -85,7 +83,7 @@ export class RtNetlink implements Disposable {
    * @param protocol - `NETLINK_ROUTE` (0, the default) or `NETLINK_GENERIC` (16)
    */
   constructor(protocol: typeof NETLINK_ROUTE | typeof NETLINK_GENERIC = NETLINK_ROUTE) {
-    this.#fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, protocol);
+    this.#fd = socket(AF_NETLINK, SocketType.RAW | SocketType.CLOEXEC, protocol);
     try {
       setsockopt(this.#fd, SOL_NETLINK, NETLINK_EXT_ACK, one);
     } catch {

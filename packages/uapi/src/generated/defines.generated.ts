@@ -338,6 +338,17 @@ export const AddressFamily = Object.freeze({
 /** A value of {@link AddressFamily}. */
 export type AddressFamily = (typeof AddressFamily)[keyof typeof AddressFamily];
 
+/** Socket types of `socket(2)` (`SOCK_STREAM`, `SOCK_DGRAM`, `SOCK_RAW`), and the flags that may be OR-ed into the type (`SOCK_NONBLOCK`, `SOCK_CLOEXEC`). Source: include/linux/net.h enum sock_type (Linux 6.1, kernel-internal; glibc bits/socket_type.h has the same; MIPS swaps STREAM and DGRAM); include/linux/net.h: O_NONBLOCK / O_CLOEXEC of include/uapi/asm-generic/fcntl.h (Linux 6.1; alpha, MIPS, PA-RISC and SPARC differ). */
+export const SocketType = Object.freeze({
+  STREAM: 1,
+  DGRAM: 2,
+  RAW: 3,
+  NONBLOCK: 2048,
+  CLOEXEC: 524288,
+} as const);
+/** A value of {@link SocketType}. */
+export type SocketType = (typeof SocketType)[keyof typeof SocketType];
+
 /** IP protocol numbers: the IPv4 `protocol` and IPv6 `nexthdr` fields, including the IPv6 extension headers (`HOPOPTS`, `ROUTING`, `FRAGMENT`, `DSTOPTS`) and `NONE` (no next header). Source: linux/in6.h (Linux 6.1); linux/in.h (Linux 6.1). */
 export const IpProto = Object.freeze({
   HOPOPTS: 0,

@@ -125,7 +125,7 @@ export function programTarget(prog: ProgramSpec): ProgramTarget | undefined {
   if (target.btf() === undefined)
     fail(
       'no-btf',
-      `${JSON.stringify(func)}: ${describe(target)} was loaded without BTF, so its functions have no BTF ids (compile it with clang -g)`,
+      `${JSON.stringify(func)}: ${describe(target)} was loaded without BTF, so its functions have no BTF ids (a clang object built with -g, or Program.load with btfFd and funcInfo, has them)`,
     );
   const functions = target.funcInfo();
   const found = functions.find((f) => f.name === func);

@@ -38,6 +38,7 @@ import type { EbpfError } from '@ts-ebpf/uapi';
 import { kernelFunctionsMatching, syscallFunction, userFunctionsMatching } from './attach-symbols.js';
 import type { ProgramSpec } from './collection-spec.js';
 import { AttachOptionsError, SectionAttachError } from './errors.js';
+import { freplaceAttach } from './program-target.js';
 
 /**
  * What programs that attach to something outside themselves need. Tracing
@@ -287,6 +288,8 @@ function attachByPrefix(spec: ProgramSpec, targets: AttachTargets, prefix: strin
     case 'lsm':
     case 'lsm.s':
       return bound(attachTracing);
+    case 'freplace':
+      return freplaceAttach(spec);
     case 'ksyscall':
     case 'kretsyscall':
       // The kernel function behind the syscall: __<arch>_sys_<name> on kernels with syscall wrappers.

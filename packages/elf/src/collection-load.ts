@@ -47,6 +47,7 @@ import { readKernelConfig } from './node-config.js';
 import { type FixedObjectBtf, fixObjectBtf, typelessKsymNames } from './object-btf.js';
 import { checkPlugins } from './plugin-check.js';
 import { BTF_TARGETED, programFlags } from './program-edit.js';
+import { type ProgramTarget, programTarget } from './program-target.js';
 import { type RelocationTargets, relocateInto } from './relocate.js';
 import { planStructOps, type StructOpsAttach, type StructOpsPlans, structOpsMembers } from './struct-ops.js';
 import { checkUsdtMaps } from './usdt/spec-map.js';
@@ -100,6 +101,8 @@ export interface LoadContext {
   targets: RelocationTargets;
   /** The BPF token the programs are loaded under, if the load has one. */
   token: BpfToken | undefined;
+  /** The programs loaded against a function of another BPF program (freplace …), by name. */
+  programTargets: ReadonlyMap<string, ProgramTarget>;
 }
 
 /**
@@ -195,7 +198,9 @@ export function prepareProgram(prog: ProgramSpec, ctx: LoadContext): PreparedPro
   const structOps = structOpsAttach(prog, ctx.structOps);
   const info = extInfo && btfFd !== undefined ? extInfo.programExtInfo(prog, ctx.scratch) : undefined;
   // fentry/fexit/fmod_ret, tp_btf, iter, lsm: the target (from the section or setAttachTarget) is a kernel BTF name.
-  const tracing = def.expectedAttachType !== undefined && def.target && BTF_TARGETED.has(def.progType);
+  const onProgram = ctx.programTargets.get(prog.name);
+  const tracing =
+    !onProgram && def.expectedAttachType !== undefined && def.target && BTF_TARGETED.has(def.progType);
   const withInfo = info !== undefined && info.funcInfo.byteLength > 0;
   // Every field written (undefined when unset), in one order: no object spreads per program, and
   // the options of every program share one shape.
@@ -208,7 +213,8 @@ export function prepareProgram(prog: ProgramSpec, ctx: LoadContext): PreparedPro
     // A struct_ops program's member decides its attach type.
     expectedAttachType: structOps ? structOps.expectedAttachType : def.expectedAttachType,
     attachTo: tracing ? def.target : undefined,
-    attachBtfId: structOps?.attachBtfId,
+    attachBtfId: structOps ? structOps.attachBtfId : onProgram?.attachBtfId,
+    attachProgFd: onProgram?.attachProgFd,
     flags: programFlags(prog),
     btfFd: withInfo ? btfFd : undefined,
     funcInfo: withInfo ? info.funcInfo : undefined,
@@ -415,6 +421,12 @@ export function startCollection(
   );
   checkUncreatedMaps(toLoad, btfMaps, spec.legacyMaps);
   checkUsdtMaps(toLoad, (name) => btfMaps.get(name) ?? spec.legacyMaps.get(name));
+  // Functions of other programs (freplace, fentry on BPF) are found before anything is created.
+  const programTargets = new Map<string, ProgramTarget>();
+  for (const prog of toLoad) {
+    const target = programTarget(prog);
+    if (target) programTargets.set(prog.name, target);
+  }
   const replacements = resolveMapReplacements(spec, btfMaps, options.mapReplacements);
   const kconfig = kconfigFor(spec, localBtf, options, token);
   const data = rewriteConstants(spec.dataSections, options.constants ?? {}, spec.byteOrder);
@@ -468,6 +480,7 @@ export function startCollection(
     options,
     structOps: structOpsPlans,
     token,
+    programTargets,
     targets: new LoadTargets(
       created,
       kconfig,

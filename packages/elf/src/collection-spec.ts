@@ -11,6 +11,7 @@ import {
   SymbolBind,
   SymbolType,
 } from '@ts-ebpf/elf-reader';
+import type { Program } from '@ts-ebpf/programs';
 import { type ByteOrder, isLittleEndian } from '@ts-ebpf/uapi';
 import type { MapLoadSettings } from './btf-maps.js';
 import { ByteArena } from './byte-arena.js';
@@ -73,6 +74,12 @@ export interface ProgramSpec {
   flags?: number;
   /** The verifier log level of this program, set by `setLogLevel()`: wins over `options.logLevel`. */
   logLevel?: number;
+  /**
+   * The loaded BPF program whose function {@link ResolvedSection.target} names, set by
+   * `setAttachTarget(func, { program })`: an freplace program replaces that function, an
+   * fentry/fexit program traces it (libbpf's `attach_prog_fd`).
+   */
+  attachProgram?: Program;
 }
 
 /** A map defined in the legacy `maps` section (struct bpf_map_def). */

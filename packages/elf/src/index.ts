@@ -98,6 +98,11 @@ export { readKernelConfig } from './node-config.js';
 export { fixupObjectBtf } from './object-btf.js';
 export { checkPlugins, PluginCheckError } from './plugin-check.js';
 export { ProgramEdit } from './program-edit.js';
+export {
+  type AttachTargetOptions,
+  ProgramTargetError,
+  type ProgramTargetProblem,
+} from './program-target.js';
 export { type RelocationTargets, relocate } from './relocate.js';
 export { type ResolvedSection, resolveSection, SECTION_DEFS, type SectionDef } from './sections.js';
 export { type AdjustableParts, SpecAdjuster } from './spec-adjust.js';

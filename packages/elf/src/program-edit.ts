@@ -1,7 +1,9 @@
+import { Program } from '@ts-ebpf/programs';
 import { BpfProgLoadFlag, BpfProgType, isVerifierLogLevel } from '@ts-ebpf/syscall';
 import { attachTypeName, progTypeName, SECTION_DEFS, UnknownNameError } from '@ts-ebpf/uapi';
 import type { ProgramSpec } from './collection-spec.js';
 import { SpecEditError } from './errors.js';
+import { type AttachTargetOptions, checkProgramTargetKind, ProgramTargetError } from './program-target.js';
 
 /** Program types loaded against a kernel BTF attach target (`attachTo`): fentry/fexit/tp_btf/iter, LSM. */
 export const BTF_TARGETED: ReadonlySet<number> = new Set([BpfProgType.TRACING, BpfProgType.LSM]);
@@ -138,6 +140,8 @@ export function checkProgramDefinition(prog: ProgramSpec): void {
   if (prog.logLevel !== undefined) checkLogLevel(prog.name, prog.logLevel);
   if (target !== undefined && typeof target !== 'string')
     throw definitionError(prog.name, 'attachTarget', `is ${String(target)}: expected a name`);
+  // The type may have changed since the target program was given.
+  if (prog.attachProgram !== undefined) checkProgramTargetKind(prog.name, prog.sectionDef, target);
 }
 
 /** @throws SpecEditError naming the program for a verifier log level the kernel refuses */
@@ -244,22 +248,44 @@ export class ProgramEdit {
   }
 
   /**
-   * Loads the program against another kernel BTF target (`bpf_program__set_attach_target`
-   * with a function name): a function for fentry/fexit/fmod_ret, a tracepoint for tp_btf
-   * (`sched_switch`), an LSM hook, an iterator (`task`). Targets inside other BPF programs
-   * (freplace) are not supported by this loader.
+   * Loads the program against another attach target (`bpf_program__set_attach_target`). With a
+   * name only, a kernel BTF name: a function for fentry/fexit/fmod_ret, a tracepoint for tp_btf
+   * (`sched_switch`), an LSM hook, an iterator (`task`). With `options.program`, a function of
+   * that loaded BPF program (libbpf's `attach_prog_fd`): the global function an freplace program
+   * replaces, or the function an fentry/fexit program traces. Its BTF id is looked up in the
+   * target program's BTF when the collection is loaded. A name without `program` forgets a
+   * program given before.
    * @throws SpecEditError when the program type has no such target, or the name is empty
+   * @throws ProgramTargetError when the program cannot target a BPF program (only freplace,
+   *   fentry and fexit can), or an freplace program is given no program
    */
-  setAttachTarget(target: string): this {
-    const type = this.#prog.sectionDef.progType;
-    if (!BTF_TARGETED.has(type))
+  setAttachTarget(target: string, options: AttachTargetOptions = {}): this {
+    const def = this.#prog.sectionDef;
+    const { program } = options;
+    if (program !== undefined) {
+      checkProgramTargetKind(this.name, def, target);
+      if (!(program instanceof Program))
+        this.#fail('attachTarget', `of ${JSON.stringify(target)}: options.program is not a loaded Program`);
+    } else if (def.progType === BpfProgType.EXT) {
+      throw new ProgramTargetError(
+        this.name,
+        target,
+        'no-program',
+        `${JSON.stringify(target)}: an freplace program replaces a function of a loaded BPF program; give it as { program }`,
+      );
+    } else if (!BTF_TARGETED.has(def.progType))
       this.#fail(
         'attachTarget',
-        `${JSON.stringify(target)}: ${progTypeName(type).toLowerCase()} programs have no attach target (only tracing and lsm programs do)`,
+        `${JSON.stringify(target)}: ${progTypeName(def.progType).toLowerCase()} programs have no attach target (only tracing and lsm programs, and freplace programs in a BPF program, do)`,
       );
     if (typeof target !== 'string' || target === '')
-      this.#fail('attachTarget', `is ${JSON.stringify(target)}: expected a kernel BTF name`);
-    this.#prog.sectionDef = { ...this.#prog.sectionDef, target };
+      this.#fail(
+        'attachTarget',
+        `is ${JSON.stringify(target)}: expected a ${program ? 'function name' : 'kernel BTF name'}`,
+      );
+    this.#prog.sectionDef = { ...def, target };
+    if (program) this.#prog.attachProgram = program;
+    else delete this.#prog.attachProgram;
     return this;
   }
 }

@@ -181,6 +181,23 @@ const CASES: Case[] = [
       ]),
     ),
   },
+  { source: 'fixtures/freplace-target.bpf.c' },
+  {
+    // Standalone, as the corpus loads every object: freplace.test.ts loads it against freplace-target's program.
+    source: 'fixtures/freplace.bpf.c',
+    neitherCan: {
+      drop_all: {
+        reason:
+          'an freplace program needs a target program (libbpf: bpf_program__set_attach_target with its fd)',
+        error: /program 'drop_all': attachTarget names no program/,
+      },
+      on_decide: {
+        reason:
+          "fentry/decide without a target program names a kernel function, and the kernel's BTF has no decide",
+        error: /no func named 'decide' in the kernel's BTF/,
+      },
+    },
+  },
   { source: 'fixtures/core-kernel.bpf.c', bpftoolVmlinux: true },
   { source: 'fixtures/strip-debug.bpf.c', bpftoolVmlinux: true },
   { source: 'fixtures/iter.bpf.c' },

@@ -1,8 +1,10 @@
 import { Program } from '@ts-ebpf/programs';
 import { BpfArgumentError, checkThreads } from '@ts-ebpf/syscall';
 import type { Collection, CollectionOptions } from './collection.js';
-import { addEach, LoadToken, prepareAll, startCollection, undoLoad } from './collection-load.js';
+import { addEach, prepareAll, undoLoad } from './collection-load.js';
 import type { CollectionSpec } from './collection-spec.js';
+import { startCollection } from './collection-start.js';
+import { LoadToken } from './load-context.js';
 
 /** Options of {@link loadCollectionAsync}. */
 export interface AsyncCollectionOptions extends CollectionOptions {

@@ -1,5 +1,6 @@
 import { BpfProgType } from '@ts-ebpf/syscall';
-import { type AttachTargets, planSectionAttach, type SectionAttach } from './attach.js';
+import { planSectionAttach, type SectionAttach } from './attach.js';
+import type { AttachTargets } from './attach-targets.js';
 import type { CollectionSpec, ProgramSpec } from './collection-spec.js';
 import { NameNotFoundError, SectionAttachError } from './errors.js';
 import type { UsdtTarget } from './usdt/attach.js';

@@ -1,7 +1,8 @@
 import { Program } from '@ts-ebpf/programs';
 import { BpfArgumentError, checkThreads } from '@ts-ebpf/syscall';
-import type { Collection, CollectionOptions } from './collection.js';
+import type { Collection } from './collection.js';
 import { addEach, prepareAll, undoLoad } from './collection-load.js';
+import type { CollectionOptions } from './collection-options.js';
 import type { CollectionSpec } from './collection-spec.js';
 import { startCollection } from './collection-start.js';
 import { LoadToken } from './load-context.js';

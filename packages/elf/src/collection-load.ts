@@ -6,7 +6,8 @@
 import { Program, type ProgramLoadOptions, VerifierError } from '@ts-ebpf/programs';
 import { BpfProgType, checkThreads } from '@ts-ebpf/syscall';
 import { HOST_BYTE_ORDER } from '@ts-ebpf/uapi';
-import type { Collection, CollectionOptions } from './collection.js';
+import type { Collection } from './collection.js';
+import type { CollectionOptions } from './collection-options.js';
 import { type CollectionSpec, loadCollectionSpec, type ProgramSpec } from './collection-spec.js';
 import { type CollectionLoad, startCollection } from './collection-start.js';
 import { applyCoreRelocations, type CoreRelocationResult } from './core/apply.js';

@@ -11,7 +11,8 @@ import { BpfSyscallError, type BpfToken, kernelVersion, progBindMap } from '@ts-
 import { HOST_BYTE_ORDER } from '@ts-ebpf/uapi';
 import type { BtfMapSpec } from './btf-maps.js';
 import { ByteArena } from './byte-arena.js';
-import { Collection, type CollectionOptions } from './collection.js';
+import { Collection } from './collection.js';
+import type { CollectionOptions } from './collection-options.js';
 import {
   type CollectionSpec,
   checkBpfTarget,

@@ -30,12 +30,14 @@ export {
   startHelperThreads,
   stopHelperThreads,
 } from '@ts-ebpf/syscall';
-export { type AttachTargets, attachBySection } from './attach.js';
+export { attachBySection } from './attach.js';
 export { checkSectionAttach } from './attach-plan.js';
+export type { AttachTargets } from './attach-targets.js';
 export { type BtfMapSpec, type MapLoadSettings, Pinning, parseBtfMaps } from './btf-maps.js';
-export { Collection, type CollectionOptions } from './collection.js';
+export { Collection } from './collection.js';
 export { type AsyncCollectionOptions, loadCollectionAsync } from './collection-async.js';
 export { loadCollection } from './collection-load.js';
+export type { CollectionOptions } from './collection-options.js';
 export {
   type CollectionSpec,
   type CollectionSpecOptions,

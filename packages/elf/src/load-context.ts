@@ -7,7 +7,7 @@ import type { Btf, BtfExt } from '@ts-ebpf/btf';
 import { kernelBtf } from '@ts-ebpf/btf/kernel';
 import { BpfToken, KALLSYMS_PATH, KernelSymbolTable } from '@ts-ebpf/syscall';
 import type { ByteArena } from './byte-arena.js';
-import type { CollectionOptions } from './collection.js';
+import type { CollectionOptions } from './collection-options.js';
 import type { RawMap } from './create-maps.js';
 import type { ExtInfoSource } from './ext-info.js';
 import type { KconfigData } from './kconfig.js';

@@ -1,5 +1,5 @@
 import { type ContextField, type ContextLayout, contextField, type FieldOptions, R6 } from '@ts-ebpf/dsl';
-import { SK_BUFF_LAYOUT, type SkBuffField } from '@ts-ebpf/uapi';
+import { BPF_FLOW_KEYS_LAYOUT, SK_BUFF_LAYOUT, type SkBuffField } from '@ts-ebpf/uapi';
 
 /** The register the flow dissector plugin's prologue keeps the context (`struct __sk_buff *`) in. */
 export const FLOW_DISSECTOR_CTX = R6;
@@ -31,31 +31,35 @@ export const FLOW_DISSECTOR_SK_BUFF: FlowDissectorContext = Object.freeze({
   } satisfies Record<FlowDissectorSkBuffField, ContextField>),
 });
 
+const KEYS = BPF_FLOW_KEYS_LAYOUT.fields;
+
 /**
- * `struct bpf_flow_keys` (linux/bpf.h), the dissector's output: byte offsets and the size.
+ * `struct bpf_flow_keys` (linux/bpf.h), the dissector's output: byte offsets and the size,
+ * from `BPF_FLOW_KEYS_LAYOUT` of `@ts-ebpf/uapi` (the one declaration of the layout, which
+ * `decodeFlowKeys` reads too).
  * `nhoff`, `thoff`, `addr_proto` are host-order u16s (`addr_proto` an ETH_P_* value);
  * `n_proto`, `sport`, `dport`, the addresses and `flow_label` are in network order;
  * `flags` (BPF_FLOW_DISSECTOR_F_*) is an input, host order. `ipv4_src`/`ipv4_dst` share
  * their bytes with the start of `ipv6_src`.
  */
 export const FlowKeys = Object.freeze({
-  NHOFF: 0,
-  THOFF: 2,
-  ADDR_PROTO: 4,
-  IS_FRAG: 6,
-  IS_FIRST_FRAG: 7,
-  IS_ENCAP: 8,
-  IP_PROTO: 9,
-  N_PROTO: 10,
-  SPORT: 12,
-  DPORT: 14,
-  IPV4_SRC: 16,
-  IPV4_DST: 20,
-  IPV6_SRC: 16,
-  IPV6_DST: 32,
-  FLAGS: 48,
-  FLOW_LABEL: 52,
-  SIZE: 56,
+  NHOFF: KEYS.nhoff.offset,
+  THOFF: KEYS.thoff.offset,
+  ADDR_PROTO: KEYS.addr_proto.offset,
+  IS_FRAG: KEYS.is_frag.offset,
+  IS_FIRST_FRAG: KEYS.is_first_frag.offset,
+  IS_ENCAP: KEYS.is_encap.offset,
+  IP_PROTO: KEYS.ip_proto.offset,
+  N_PROTO: KEYS.n_proto.offset,
+  SPORT: KEYS.sport.offset,
+  DPORT: KEYS.dport.offset,
+  IPV4_SRC: KEYS.ipv4_src.offset,
+  IPV4_DST: KEYS.ipv4_dst.offset,
+  IPV6_SRC: KEYS['ipv6_src[0]'].offset,
+  IPV6_DST: KEYS['ipv6_dst[0]'].offset,
+  FLAGS: KEYS.flags.offset,
+  FLOW_LABEL: KEYS.flow_label.offset,
+  SIZE: BPF_FLOW_KEYS_LAYOUT.size,
 });
 
 /** `BPF_FLOW_DISSECTOR_F_*` (linux/bpf.h): what the caller asks of the dissector in `flow_keys->flags`. */

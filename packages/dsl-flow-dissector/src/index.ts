@@ -19,6 +19,7 @@ export {
   MAX_DISSECTOR_VLAN_TAGS,
   MAX_NHOFF,
 } from './dissect.js';
-export { FlowDissectorOptionError } from './errors.js';
+export { FlowDissectorOptionError, FlowKeysBytesError } from './errors.js';
+export { decodeFlowKeys, type FlowKeysData, flowKeysTestCtx } from './flow-keys.js';
 export { type FlowDissectorPlugin, flowDissector, flowDissectorPlugin } from './plugin.js';
 export { FLOW_DISSECTOR_RETURN_CODES, type FlowDissectorReturnName } from './return-codes.js';

@@ -8,6 +8,7 @@
  */
 
 export { asciiText } from './ascii.js';
+export { BPF_FLOW_KEYS_LAYOUT, type BpfFlowKeysField } from './bpf-flow-keys.js';
 export { BPF_SOCK_LAYOUT, type BpfSockField } from './bpf-sock.js';
 export {
   type ByteOrder,
@@ -27,6 +28,7 @@ export { HELPER_SIGNATURES } from './generated/helpers.generated.js';
 export { allowedHelpers, unprobedHelperAccess } from './helper-access.js';
 export type { HelperAccess, UnprobedHelperAccess } from './helper-access-types.js';
 export type { HelperArg, HelperSignature } from './helper-signature.js';
+export { ipv4Text, ipv6Text } from './ip-text.js';
 export { isPerCpuMapType } from './map-kinds.js';
 export {
   attachTypeByName,

@@ -7,6 +7,7 @@ import { describeKernel } from '@ts-ebpf/test-utils';
 import { describe, expect, it } from 'vitest';
 import {
   AddressFamily,
+  BPF_FLOW_KEYS_LAYOUT,
   BPF_SOCK_LAYOUT,
   IpProto,
   SK_BUFF_LAYOUT,
@@ -16,7 +17,7 @@ import {
 } from '../src/index.js';
 
 /** The struct layouts of linux/bpf.h this package describes. */
-const LAYOUTS: readonly StructLayout<string>[] = [SK_BUFF_LAYOUT, BPF_SOCK_LAYOUT];
+const LAYOUTS: readonly StructLayout<string>[] = [SK_BUFF_LAYOUT, BPF_SOCK_LAYOUT, BPF_FLOW_KEYS_LAYOUT];
 
 /** `name` or `name[i]` split into the C member and the element index. */
 function member(field: string): { name: string; index: number } {

@@ -1,3 +1,4 @@
+import { ipv4Text, ipv6Text } from '@ts-ebpf/uapi';
 import { CodecError } from '../errors.js';
 import type { Codec } from './codec.js';
 
@@ -75,7 +76,7 @@ export const ipv4: Codec<string> = {
       d.setUint8(o + i, x);
     }
   },
-  read: (d, o) => `${d.getUint8(o)}.${d.getUint8(o + 1)}.${d.getUint8(o + 2)}.${d.getUint8(o + 3)}`,
+  read: (d, o) => ipv4Text(bytesOf(d, o, 4)),
 };
 
 function parseIpv6(v: string, p: string): number[] {
@@ -108,28 +109,6 @@ function parseIpv6(v: string, p: string): number[] {
   return [...groups.slice(0, hs), ...zeros, ...groups.slice(hs)];
 }
 
-function formatIpv6(words: number[]): string {
-  // RFC 5952: compress the longest run (>= 2) of zero groups.
-  let bestStart = -1;
-  let bestLen = 0;
-  for (let i = 0; i < 8; ) {
-    if (words[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && words[j] === 0) j++;
-    if (j - i > bestLen && j - i >= 2) {
-      bestStart = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = words.map((w) => w.toString(16));
-  if (bestStart < 0) return hex.join(':');
-  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLen).join(':')}`;
-}
-
 /** An IPv6 address in network order (16 bytes), as RFC 5952 text `'fe80::1'`. */
 export const ipv6: Codec<string> = {
   name: 'ipv6',
@@ -139,11 +118,7 @@ export const ipv6: Codec<string> = {
     const words = parseIpv6(v, p);
     for (let i = 0; i < 8; i++) d.setUint16(o + 2 * i, words[i]!, false);
   },
-  read: (d, o) => {
-    const words: number[] = [];
-    for (let i = 0; i < 8; i++) words.push(d.getUint16(o + 2 * i, false));
-    return formatIpv6(words);
-  },
+  read: (d, o) => ipv6Text(bytesOf(d, o, 16)),
 };
 
 /** A 6-byte MAC address as `'aa:bb:cc:dd:ee:ff'`. */

@@ -106,3 +106,50 @@ export function syscallReason(e: unknown): string {
   if (e instanceof BpfSyscallError) return `${e.code} (errno ${e.errno})${e.hint ? ` — ${e.hint}` : ''}`;
   return e instanceof Error ? e.message : String(e);
 }
+
+/** `name NAME` or `tag TAG` matched no object of the kind asked for. */
+export class NoMatchingObjectError extends CliError {
+  /** `'program'` or `'map'`. */
+  readonly kind: string;
+  /** What was matched on: `'name'` or `'tag'`. */
+  readonly by: 'name' | 'tag';
+  /** The name or tag given. */
+  readonly value: string;
+
+  /**
+   * @param kind - the kind of object asked for
+   * @param by - `'name'` or `'tag'`
+   * @param value - the name or tag given
+   */
+  constructor(kind: string, by: 'name' | 'tag', value: string) {
+    super(`no ${kind} has ${by} '${value}'`);
+    this.kind = kind;
+    this.by = by;
+    this.value = value;
+  }
+}
+
+/**
+ * `name NAME` or `tag TAG` matched several objects where the command works on one (`prog dump`,
+ * `map lookup` …): the message lists their ids, so one can be picked with `id ID`.
+ */
+export class AmbiguousObjectError extends CliError {
+  /** `'program'` or `'map'`. */
+  readonly kind: string;
+  /** The ids of every match, in increasing order. */
+  readonly ids: readonly number[];
+
+  /**
+   * @param kind - the kind of object asked for
+   * @param by - `'name'` or `'tag'`
+   * @param value - the name or tag given
+   * @param ids - the ids of the matches
+   */
+  constructor(kind: string, by: 'name' | 'tag', value: string, ids: readonly number[]) {
+    super(
+      `${ids.length} ${kind}s have ${by} '${value}' (ids ${ids.join(', ')}), and this command works on one ${kind}: pick it with 'id ID'`,
+    );
+    this.kind = kind;
+    this.ids = ids;
+  }
+}

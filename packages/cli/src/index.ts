@@ -14,9 +14,11 @@ export { mapCommand } from './commands/map.js';
 export { objectCommand } from './commands/object.js';
 export { progCommand } from './commands/prog.js';
 export {
+  AmbiguousObjectError,
   CliError,
   EntryNotFoundError,
   MapReadError,
+  NoMatchingObjectError,
   ObjectNotFoundError,
   UpdateRefusedError,
   UsageError,

@@ -77,7 +77,7 @@ describe('ts-ebpf: dispatch, help and usage errors', () => {
     const sub = await cli(['prog', 'dump', 'xlated', '--help']);
     expect(sub.code).toBe(0);
     expect(sub.stdout).toContain('usage: ts-ebpf prog dump xlated PROG [--json]');
-    expect(sub.stdout).toContain('PROG := id ID | pinned PATH | ID | PATH');
+    expect(sub.stdout).toContain('PROG := id ID | pinned PATH | name NAME | tag TAG | ID | PATH');
   });
 
   it('malformed arguments are usage errors (exit 2) naming the argument, with the usage', async () => {
@@ -88,7 +88,7 @@ describe('ts-ebpf: dispatch, help and usage errors', () => {
       ],
       [['prog', 'show', 'id', '0'], 'must be a number from 1'],
       [['prog', 'show'], 'missing the program'],
-      [['prog', 'show', 'name', 'x'], "'name' names no program"],
+      [['prog', 'show', 'label', 'x'], "'label' names no program"],
       [['prog', 'list', 'extra'], "unexpected argument 'extra'"],
       [['map', 'list', '--verbose'], "unknown option '--verbose'"],
       [['prog', 'show', '--bogus', '1'], "unknown option '--bogus'"],

@@ -19,8 +19,9 @@ import {
 } from '../map-entries.js';
 import { type MapRecord, mapRecord } from '../map-record.js';
 import { recordsOf } from '../object-ids.js';
+import { matchesJson, matchingRecords, matchText } from '../object-match.js';
 import type { Output } from '../output.js';
-import { type ObjectRef, openMap, REF_FORMS, readRef } from '../targets.js';
+import { MAP_FORMS, mapFields, type ObjectRef, openMap, readRef } from '../targets.js';
 
 function mapTable(out: Output, records: readonly MapRecord[]): void {
   const s = out.style;
@@ -43,7 +44,8 @@ function mapTable(out: Output, records: readonly MapRecord[]): void {
 /** Opens the map `ref` names, runs `f`, closes it. */
 function withMap<T>(ref: ObjectRef, f: (map: RawMap, subject: string) => T): T {
   using map = openMap(ref);
-  return f(map, 'id' in ref ? `map id ${ref.id}` : `the map pinned at '${ref.pinned}'`);
+  if ('pinned' in ref) return f(map, `the map pinned at '${ref.pinned}'`);
+  return f(map, 'id' in ref ? `map id ${ref.id}` : `map ${matchText(ref)} (id ${map.info().id})`);
 }
 
 /** Refuses maps without keys (queue, stack, bloom filter, ring buffer) for key-based commands. */
@@ -91,12 +93,18 @@ const list: Subcommand = {
 const show: Subcommand = {
   words: ['show'],
   args: 'MAP',
-  summary: 'one map: id, type, name, sizes, flags, memlock, BTF id',
+  summary: 'one map (by name, every match): id, type, name, sizes, flags, memlock, BTF id',
   details:
-    'JSON fields as bpftool -j map show: id, type, name, flags, bytes_key, bytes_value, max_entries, bytes_memlock, frozen, btf_id, btf_vmlinux_value_type_id.',
+    'name NAME shows every map that has it (JSON: the record alone for one match, an array for several, as bpftool); the other commands work on one map, and refuse a name several maps have, listing their ids.\nJSON fields as bpftool -j map show: id, type, name, flags, bytes_key, bytes_value, max_entries, bytes_memlock, frozen, btf_id, btf_vmlinux_value_type_id.',
   run(args, out) {
-    const ref = readRef(args, 'map');
+    const ref = readRef(args, 'map', ['name']);
     args.end();
+    if ('name' in ref) {
+      const records = matchingRecords('map', loadedMaps(), ref, mapFields, mapRecord);
+      if (args.flags.json) out.json(matchesJson(records));
+      else mapTable(out, records);
+      return;
+    }
     const r = withMap(ref, mapRecord);
     if (args.flags.json) out.json(r);
     else mapTable(out, [r]);
@@ -110,7 +118,7 @@ const dump: Subcommand = {
   details:
     'JSON as bpftool -j map dump: [{ "key": ["0x01", …], "value": [...] (per-CPU: "values": [{ "cpu", "value" }]), "formatted": { "key", "value" } }].\nA value the kernel does not give to user space (perf event arrays, cgroup arrays) is printed as "value": { "error": … }; local storage (sockets\', tasks\', …) as no entries; both with a note on stderr.',
   run(args, out) {
-    const ref = readRef(args, 'map');
+    const ref = readRef(args, 'map', ['name']);
     args.end();
     withMap(ref, (m, subject) => {
       checkKeyed(m, subject, 'dump');
@@ -134,7 +142,7 @@ const lookup: Subcommand = {
   details:
     'BYTES: one byte per argument in C notation (0x01 1 001), or after `hex`, hex digits (hex 01 00 00 00, hex 01000000).\nA key the map does not hold is an error (exit 1).',
   run(args, out) {
-    const ref = readRef(args, 'map');
+    const ref = readRef(args, 'map', ['name']);
     const key = readKey(args, []);
     args.end();
     withMap(ref, (m, subject) => {
@@ -157,7 +165,7 @@ const update: Subcommand = {
   details:
     'Per-CPU maps take one value (stored on every CPU) or a value per possible CPU, each padded to 8 bytes.',
   run(args, out) {
-    const ref = readRef(args, 'map');
+    const ref = readRef(args, 'map', ['name']);
     const key = readKey(args, ['value']);
     if (!args.take('value')) throw args.error(`expected 'value' and the value's bytes`);
     const value = readBytes(args, 'value', Object.keys(UPDATE_FLAGS));
@@ -182,7 +190,7 @@ const remove: Subcommand = {
   summary: 'deletes the entry under a key',
   details: 'A key the map does not hold is an error (exit 1).',
   run(args, out) {
-    const ref = readRef(args, 'map');
+    const ref = readRef(args, 'map', ['name']);
     const key = readKey(args, []);
     args.end();
     withMap(ref, (m, subject) => {
@@ -199,5 +207,5 @@ export const mapCommand = commandGroup(
   'map',
   'inspect BPF maps and their entries',
   [list, show, dump, lookup, update, remove],
-  `MAP := ${REF_FORMS}`,
+  `MAP := ${MAP_FORMS}`,
 );

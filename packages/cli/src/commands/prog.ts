@@ -5,12 +5,16 @@ import type { Args } from '../args.js';
 import { commandGroup, type Subcommand } from '../command.js';
 import { hexBytes, hexDump } from '../hex.js';
 import { recordsOf } from '../object-ids.js';
+import { matchesJson, matchingRecords } from '../object-match.js';
 import type { Output } from '../output.js';
 import { bootTimeMs } from '../proc-files.js';
 import { type ProgRecord, progRecord } from '../prog-record.js';
 import { xlatedAnnotations } from '../prog-source.js';
-import { openProgram, REF_FORMS, readRef } from '../targets.js';
+import { openProgram, PROG_FORMS, progFields, readRef } from '../targets.js';
 import { opcodeHex, type XlatedLine, xlatedListing } from '../xlated.js';
+
+/** What the commands working on one program say of a name or tag several programs have. */
+const ONE_PROGRAM = 'A name or tag several programs have is an error listing their ids: pick one with id ID.';
 
 /** Every loaded program's record, in id order. */
 function allPrograms(): ProgRecord[] {
@@ -20,7 +24,7 @@ function allPrograms(): ProgRecord[] {
 
 /** Runs `f` on the program `args` names, closing it afterwards. */
 function withProgram<T>(args: Args, f: (p: Program) => T): T {
-  const ref = readRef(args, 'program');
+  const ref = readRef(args, 'program', ['name', 'tag']);
   args.end();
   using p = openProgram(ref);
   return f(p);
@@ -60,10 +64,22 @@ const list: Subcommand = {
 const show: Subcommand = {
   words: ['show'],
   args: 'PROG',
-  summary: 'one program: id, type, name, tag, sizes, map ids, load time',
-  details: `PROG := ${REF_FORMS}\nJSON fields as bpftool -j prog show: id, type, name, tag, gpl_compatible, loaded_at, uid, bytes_xlated, jited, bytes_jited, bytes_memlock, map_ids, btf_id, run_time_ns, run_cnt, recursion_misses; plus verified_insns.`,
+  summary: 'one program (by name or tag, every match): id, type, name, tag, sizes, map ids, load time',
+  details: `PROG := ${PROG_FORMS}\nname NAME and tag TAG show every program that has it (JSON: the record alone for one match, an array for several, as bpftool); the dump commands work on one program.\nJSON fields as bpftool -j prog show: id, type, name, tag, gpl_compatible, loaded_at, uid, bytes_xlated, jited, bytes_jited, bytes_memlock, map_ids, btf_id, run_time_ns, run_cnt, recursion_misses; plus verified_insns.`,
   run(args, out) {
-    const r = withProgram(args, (p) => progRecord(p));
+    const ref = readRef(args, 'program', ['name', 'tag']);
+    args.end();
+    if ('name' in ref || 'tag' in ref) {
+      const boot = bootTimeMs();
+      const records = matchingRecords('program', loadedPrograms(), ref, progFields, (p) =>
+        progRecord(p, boot),
+      );
+      if (args.flags.json) out.json(matchesJson(records));
+      else progTable(out, records);
+      return;
+    }
+    using p = openProgram(ref);
+    const r = progRecord(p);
     if (args.flags.json) out.json(r);
     else progTable(out, [r]);
   },
@@ -73,7 +89,7 @@ const dumpXlated: Subcommand = {
   words: ['dump', 'xlated'],
   args: 'PROG',
   summary: 'the instructions as the verifier rewrote them, disassembled',
-  details: `PROG := ${REF_FORMS}\nMap references show as map[id:N]; helper calls are named from /proc/kallsyms, bpf-to-bpf calls as call pc+OFF#<the subprogram's kernel symbol>, kfunc calls by name (call bpf_rcu_read_lock#N); instructions in the kernel's syntax (r0 = *(u32 *)(r1 +0), if r1 == 0x1 goto pc+1). A program loaded with BTF has each function headed by its prototype (int f1(int x):) and each source line's instructions by the line (; return x + 1;), as bpftool prints them.\nJSON: [{ "pc", "opcode", "proto"?, "src"?, "disasm" }].`,
+  details: `PROG := ${PROG_FORMS}\n${ONE_PROGRAM}\nMap references show as map[id:N]; helper calls are named from /proc/kallsyms, bpf-to-bpf calls as call pc+OFF#<the subprogram's kernel symbol>, kfunc calls by name (call bpf_rcu_read_lock#N); instructions in the kernel's syntax (r0 = *(u32 *)(r1 +0), if r1 == 0x1 goto pc+1). A program loaded with BTF has each function headed by its prototype (int f1(int x):) and each source line's instructions by the line (; return x + 1;), as bpftool prints them.\nJSON: [{ "pc", "opcode", "proto"?, "src"?, "disasm" }].`,
   run(args, out) {
     const lines = withProgram(args, (p) => {
       let symbols: KernelSymbolTable | undefined;
@@ -128,7 +144,7 @@ const dumpJited: Subcommand = {
   words: ['dump', 'jited'],
   args: 'PROG',
   summary: 'the JIT-compiled machine code, as hex bytes (ts-ebpf has no machine-code disassembler)',
-  details: `PROG := ${REF_FORMS}\nJSON: { "id", "arch", "bytes_jited", "disassembled": false, "opcodes": ["0x..", …] }.`,
+  details: `PROG := ${PROG_FORMS}\n${ONE_PROGRAM}\nJSON: { "id", "arch", "bytes_jited", "disassembled": false, "opcodes": ["0x..", …] }.`,
   run(args, out) {
     const { id, code } = withProgram(args, (p) => ({ id: p.info().id, code: p.jitedCode().bytes }));
     if (args.flags.json) {

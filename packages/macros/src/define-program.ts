@@ -10,6 +10,7 @@ import {
   XDP_VIAS,
 } from '@ts-ebpf/programs';
 import { BpfArgumentError, checkObjectName } from '@ts-ebpf/syscall';
+import { checkAttachKind } from './attach-kind-check.js';
 import type { AttachKind, AttachSpec } from './attach-spec.js';
 import { type AnyMapDefinition, isMapDefinition, type MapDefinition } from './define-map.js';
 import { DefinitionError } from './errors.js';
@@ -233,7 +234,8 @@ export function checkName(subject: string, name: string): void {
  * @throws DefinitionError naming the program and the option: `plugin` without `section` (or the
  * reverse), both `plugin` and `type`, a `section` the plugin lacks, a map that is not a
  * {@link defineMap} definition, a bad attach spec (unknown kind, missing option, a map name the
- * program does not declare)
+ * program does not declare, a kind whose attach function does not take the program's `type` or
+ * plugin section, as `ATTACH_KINDS` of `@ts-ebpf/programs` says)
  */
 export function defineProgram<
   const M extends MapDefinitions = Record<never, never>,
@@ -263,6 +265,7 @@ export function defineProgram<
   if (o.attach !== undefined) {
     checkAttach(subject, o.attach, Object.keys(maps));
     checkLoadedAgainst(subject, o, o.attach);
+    checkAttachKind(subject, o, o.attach);
   }
   return Object.freeze({ ...o, maps: Object.freeze({ ...maps }) as M, [BRAND]: true as const });
 }

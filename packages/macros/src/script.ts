@@ -4,11 +4,13 @@ import {
   attachStructOps,
   type Link,
   Program,
+  type ProgramLoadOptions,
   type StructOpsField,
   type StructOpsLink,
 } from '@ts-ebpf/programs';
 import { pinPlace, undoPin } from '@ts-ebpf/syscall';
 import { attachProgram } from './attach.js';
+import { checkAttachKind } from './attach-kind-check.js';
 import type { AttachSpec } from './attach-spec.js';
 import { type AnyMapDefinition, isMapDefinition } from './define-map.js';
 import {
@@ -227,6 +229,7 @@ function plan(
     if (override !== undefined && override !== false) {
       checkAttach(`script attach of program '${name}'`, override, mapNames);
       checkLoadedAgainst(`script attach of program '${name}'`, def, override);
+      checkAttachKind(`script attach of program '${name}'`, { ...def, name: def.name ?? name }, override);
     }
     return [name, def, override === false ? undefined : (override ?? (def.attach as AttachSpec | undefined))];
   });
@@ -258,12 +261,12 @@ function plan(
   return { maps, programs: planned };
 }
 
-/** Loads one program of the script. */
-function load(
+/** The load options of one program of the script: its `build` run, nothing loaded. */
+function prepare(
   name: string,
   def: AnyProgramDefinition,
   maps: Record<string, BpfMap<unknown, unknown>>,
-): Program {
+): ProgramLoadOptions {
   const own = Object.fromEntries(Object.keys(def.maps as MapDefinitions).map((m) => [m, maps[m]!]));
   const body = def.build(Object.freeze(own));
   if (typeof body !== 'object' || body === null)
@@ -286,7 +289,7 @@ function load(
         'build',
         `must return the body (instructions) for plugin '${def.plugin.name}' to build`,
       );
-    return Program.load({ ...pluginSection(def.plugin, def.section!).build(body, attachTo), ...common });
+    return { ...pluginSection(def.plugin, def.section!).build(body, attachTo), ...common };
   }
   if (isPluginProgram(body)) {
     if (def.type !== undefined)
@@ -295,7 +298,7 @@ function load(
         'type',
         'is given, but build returned a plugin-built program, which has its own',
       );
-    return Program.load({ ...body, ...attachTo, ...common });
+    return { ...body, ...attachTo, ...common };
   }
   if (def.type === undefined)
     throw new DefinitionError(
@@ -303,13 +306,13 @@ function load(
       'type',
       'is missing: build returned instructions, so the definition needs type (or plugin and section)',
     );
-  return Program.load({
+  return {
     type: def.type,
     instructions: body instanceof Uint8Array ? body : flatten(body),
     ...(def.expectedAttachType !== undefined && { expectedAttachType: def.expectedAttachType }),
     ...attachTo,
     ...common,
-  });
+  };
 }
 
 /**
@@ -349,9 +352,16 @@ export function script<
       teardown.push(() => map.close());
       maps[name] = map;
     }
-    for (const [name, def] of p.programs) {
+    // Every program built and its attach kind checked against the type it got before any is loaded.
+    const prepared = p.programs.map(([name, def, spec]) => {
       step = `load program '${name}'`;
-      const program = load(name, def, maps);
+      const options = prepare(name, def, maps);
+      if (spec) checkAttachKind(`program '${name}'`, { ...options, name: options.name ?? name }, spec);
+      return options;
+    });
+    for (const [i, [name]] of p.programs.entries()) {
+      step = `load program '${name}'`;
+      const program = Program.load(prepared[i]!);
       teardown.push(() => program.close());
       programs[name] = program;
     }

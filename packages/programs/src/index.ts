@@ -19,6 +19,14 @@ export {
 } from './attach/cgroup.js';
 export { attachIter, type IterAttachOptions, IterLink, IterReader } from './attach/iter.js';
 export {
+  ATTACH_KINDS,
+  type AttachCandidate,
+  type AttachKind,
+  type AttachKindRule,
+  attachKindAccepts,
+  requireAttachKind,
+} from './attach/kinds.js';
+export {
   attachKprobe,
   attachKprobeMulti,
   type KprobeMultiOptions,

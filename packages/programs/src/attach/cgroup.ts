@@ -15,14 +15,8 @@ import { holdProgram, Link, LinkOperationError } from '../link.js';
 import { attachTypeLabel, progTypeLabel } from '../names.js';
 import type { Program } from '../program.js';
 import { CGROUP_ATTACH_PROGRAM, requireAttachTypeFits } from './attach-type-owner.js';
-import {
-  describeProgram,
-  isErrno,
-  requireAttachType,
-  requireCgroupDir,
-  requireChoice,
-  requireProgramType,
-} from './check.js';
+import { describeProgram, isErrno, requireAttachType, requireCgroupDir, requireChoice } from './check.js';
+import { requireAttachKind } from './kinds.js';
 import { type FdTarget, openTarget } from './target-fd.js';
 
 /** How a program is attached to a cgroup. */
@@ -65,7 +59,7 @@ export const CGROUP_ATTACH_MODES: readonly CgroupAttachMode[] = Object.freeze([
 ]);
 
 /** Program types that attach to a cgroup. */
-const CGROUP_PROGRAM_TYPES = [...new Set(CGROUP_ATTACH_PROGRAM.values())];
+const _CGROUP_PROGRAM_TYPES = [...new Set(CGROUP_ATTACH_PROGRAM.values())];
 
 /** The cgroup attach type of `type` when it has just one (sock_ops, device, sysctl). */
 function soleAttachType(type: number): number | undefined {
@@ -88,7 +82,7 @@ const describeCgroup = (cgroup: FdTarget) =>
  */
 export function attachCgroup(program: Program, cgroup: FdTarget, o: CgroupAttachOptions = {}): Link {
   const where = describeCgroup(cgroup);
-  requireProgramType(program, where, CGROUP_PROGRAM_TYPES);
+  requireAttachKind('cgroup', program, where);
   const attachType = requireAttachType(program, where, o.attachType, soleAttachType(program.type));
   const mode = requireChoice(o.mode ?? 'link', 'mode', CGROUP_ATTACH_MODES);
   requireAttachTypeFits(program, where, attachType, CGROUP_ATTACH_PROGRAM);

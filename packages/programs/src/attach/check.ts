@@ -7,23 +7,8 @@ import type { Program } from '../program.js';
 import { cgroup2MountHint } from './cgroup2-mounts.js';
 
 /** How a program is named in messages: `program 'xdp_pass'`, or `the program`. */
-export function describeProgram(program: Program): string {
+export function describeProgram(program: { readonly name?: string | undefined }): string {
   return program.name ? `program '${program.name}'` : 'the program';
-}
-
-/**
- * Refuses, before the kernel is asked, a program whose type cannot attach to `target`.
- * @param allowed - the program types the attach point takes
- * @throws AttachError naming the target, the program's type and the types expected
- */
-export function requireProgramType(program: Program, target: string, allowed: readonly number[]): void {
-  if (allowed.includes(program.type)) return;
-  const names = allowed.map(progTypeLabel);
-  const expected = names.length > 1 ? `${names.slice(0, -1).join(', ')} or ${names.at(-1)}` : names[0];
-  throw new AttachError(
-    target,
-    `${describeProgram(program)} has type ${progTypeLabel(program.type)}; this attach point takes ${expected} programs`,
-  );
 }
 
 /**

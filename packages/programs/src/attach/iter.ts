@@ -2,7 +2,6 @@ import { Readable } from 'node:stream';
 import {
   BpfArgumentError,
   BpfAttachType,
-  BpfProgType,
   BpfSyscallError,
   close,
   fileRead,
@@ -10,11 +9,10 @@ import {
   linkCreate,
 } from '@ts-ebpf/syscall';
 import { HOST_LITTLE_ENDIAN } from '@ts-ebpf/uapi';
-import { AttachError, IterReadError } from '../errors.js';
+import { IterReadError } from '../errors.js';
 import { Link } from '../link.js';
-import { attachTypeLabel } from '../names.js';
 import type { Program } from '../program.js';
-import { describeProgram, requireProgramType } from './check.js';
+import { requireAttachKind } from './kinds.js';
 
 /** Options of {@link attachIter}: which objects a parameterized iterator walks. */
 export interface IterAttachOptions {
@@ -205,13 +203,7 @@ export class IterLink extends Link {
  */
 export function attachIter(program: Program, o: IterAttachOptions = {}): IterLink {
   const where = program.name ? `iterator '${program.name}'` : 'an iterator';
-  requireProgramType(program, where, [BpfProgType.TRACING]);
-  const eat = program.expectedAttachType;
-  if (eat !== undefined && eat !== BpfAttachType.TRACE_ITER)
-    throw new AttachError(
-      where,
-      `${describeProgram(program)} was loaded for ${attachTypeLabel(eat)}; an iterator is loaded with expectedAttachType TRACE_ITER and attachTo the target`,
-    );
+  requireAttachKind('iter', program, where);
   const iterInfo = encodeIterInfo(o);
   const fd = linkCreate({
     progFd: program.fd,

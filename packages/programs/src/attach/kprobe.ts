@@ -2,7 +2,6 @@ import { existsSync } from 'node:fs';
 import {
   BpfArgumentError,
   BpfAttachType,
-  BpfProgType,
   BpfSyscallError,
   ensureTracefs,
   type LinkCreateAttr,
@@ -14,7 +13,7 @@ import { BpfKprobeMultiFlag } from '@ts-ebpf/uapi';
 import { ProbeUnsupportedError } from '../errors.js';
 import { Link, noProgramSwap } from '../link.js';
 import type { Program } from '../program.js';
-import { requireProgramType } from './check.js';
+import { requireAttachKind } from './kinds.js';
 import { attachToPerfEvent, type PerfAttachOptions } from './perf-link.js';
 import { attachProbeEvent, PROBE_EVENT_GROUP, probeEventName } from './probe-events.js';
 import { pmuType, retprobeBit } from './uprobe.js';
@@ -83,7 +82,7 @@ export function kprobeUnsupportedReason(): string | undefined {
 export function attachKprobe(program: Program, o: KprobeOptions): Link {
   const kind = o.retprobe ? 'kretprobe' : 'kprobe';
   const where = `${kind} on ${o.symbol}`;
-  requireProgramType(program, where, [BpfProgType.KPROBE]);
+  requireAttachKind('kprobe', program, where);
   const pmu = pmuType('kprobe');
   const via = o.via ?? 'auto';
   if (pmu !== undefined && via !== 'tracefs') {
@@ -136,6 +135,7 @@ export function kprobeMultiAttr(progFd: number, o: KprobeMultiOptions): LinkCrea
  * many kernel functions through one bpf_link (kernel 5.18+, CONFIG_FPROBE).
  */
 export function attachKprobeMulti(program: Program, o: KprobeMultiOptions): Link {
+  requireAttachKind('kprobe_multi', program);
   const attr = kprobeMultiAttr(program.fd, o);
   try {
     return new Link({

@@ -1,8 +1,8 @@
-import { BpfArgumentError, BpfAttachType, BpfProgType, linkCreate } from '@ts-ebpf/syscall';
+import { BpfArgumentError, BpfAttachType, linkCreate } from '@ts-ebpf/syscall';
 import { BpfNetfilterFlag } from '@ts-ebpf/uapi';
 import { Link, noProgramSwap } from '../link.js';
 import type { Program } from '../program.js';
-import { requireProgramType } from './check.js';
+import { requireAttachKind } from './kinds.js';
 
 /**
  * The protocol families (`NFPROTO_*` of include/uapi/linux/netfilter.h) a BPF netfilter link
@@ -92,7 +92,7 @@ function checkNetfilterOptions(o: NetfilterOptions, pf: number, priority: number
  * @throws BpfArgumentError for a family, hook or priority the kernel refuses (named in the message)
  */
 export function attachNetfilter(program: Program, o: NetfilterOptions): Link {
-  requireProgramType(program, `netfilter hook ${nameOf(NfInetHook, o.hook)}`, [BpfProgType.NETFILTER]);
+  requireAttachKind('netfilter', program, `netfilter hook ${nameOf(NfInetHook, o.hook)}`);
   const pf = o.pf ?? NfProto.IPV4;
   const priority = o.priority ?? 0;
   checkNetfilterOptions(o, pf, priority);

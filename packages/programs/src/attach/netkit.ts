@@ -1,9 +1,10 @@
-import { BpfAttachType, BpfProgType, BpfSyscallError } from '@ts-ebpf/syscall';
+import { BpfAttachType, BpfSyscallError } from '@ts-ebpf/syscall';
 import { AttachError } from '../errors.js';
 import { Link } from '../link.js';
 import { describeInterface, type Interface, ifindex } from '../netlink/ifindex.js';
 import type { Program } from '../program.js';
-import { requireChoice, requireProgramType } from './check.js';
+import { requireChoice } from './check.js';
+import { requireAttachKind } from './kinds.js';
 import { interfaceLinkCreate, type TcxOptions } from './tc.js';
 
 /** The side of a netkit pair a program runs on: the primary device, or its peer. */
@@ -25,7 +26,7 @@ export function attachNetkit(program: Program, iface: Interface, side: NetkitSid
   requireChoice(side, 'netkit side', Object.keys(NETKIT_TYPE) as NetkitSide[]);
   const index = ifindex(iface);
   const where = `netkit ${side} on ${describeInterface(iface)}`;
-  requireProgramType(program, where, [BpfProgType.SCHED_CLS]);
+  requireAttachKind('netkit', program, where);
   try {
     return new Link({ kind: 'netkit', fd: interfaceLinkCreate(program, index, NETKIT_TYPE[side], o) });
   } catch (e) {

@@ -12,7 +12,8 @@ import { attachTypeLabel } from '../names.js';
 import { type NetnsTarget, NOT_A_NETNS, nsFileProblem } from '../netns.js';
 import type { Program } from '../program.js';
 import { requireAttachTypeFits } from './attach-type-owner.js';
-import { isErrno, requireAttachType, requireProgramType } from './check.js';
+import { isErrno, requireAttachType } from './check.js';
+import { requireAttachKind } from './kinds.js';
 import { openTarget } from './target-fd.js';
 
 const NETNS_ATTACH: ReadonlyMap<number, number> = new Map([
@@ -50,7 +51,7 @@ function explainNetnsAttach(e: unknown, where: string, attachType: number): unkn
  */
 export function attachNetns(program: Program, netns: NetnsTarget, attachType?: number): Link {
   const where = typeof netns === 'string' ? `network namespace '${netns}'` : `network namespace fd ${netns}`;
-  requireProgramType(program, where, [...NETNS_ATTACH.keys()]);
+  requireAttachKind('netns', program, where);
   const type = requireAttachType(program, where, attachType, NETNS_ATTACH.get(program.type));
   requireAttachTypeFits(program, where, type, NETNS_ATTACH_PROGRAM);
   if (typeof netns === 'string') requireNsFile(netns, where);

@@ -16,7 +16,8 @@ import { holdProgram, Link } from '../link.js';
 import { attachTypeLabel, mapTypeLabel } from '../names.js';
 import type { Program } from '../program.js';
 import { requireAttachTypeFits, SOCKMAP_ATTACH_PROGRAM } from './attach-type-owner.js';
-import { isErrno, requireAttachType, requireChoice, requireProgramType } from './check.js';
+import { isErrno, requireAttachType, requireChoice } from './check.js';
+import { requireAttachKind } from './kinds.js';
 
 /** A map given by fd or as an object with an `fd` (a `BpfMap`). */
 export type MapTarget = number | { readonly fd: number };
@@ -86,7 +87,7 @@ function explainSockmapAttach(e: unknown, where: string, attachType: number): un
 export function attachSockmap(program: Program, map: MapTarget, o: SockmapAttachOptions = {}): Link {
   const target = mapFd(map);
   const where = `sockmap fd ${target}`;
-  requireProgramType(program, where, [...DEFAULT_ATTACH.keys()]);
+  requireAttachKind('sockmap', program, where);
   const attachType = requireAttachType(program, where, o.attachType, DEFAULT_ATTACH.get(program.type));
   requireAttachTypeFits(program, where, attachType, SOCKMAP_ATTACH_PROGRAM);
   const via = requireChoice(o.via ?? 'auto', 'via', VIAS);
@@ -138,7 +139,7 @@ const SO_DETACH_BPF = 27;
  * detaches it (SO_DETACH_BPF). The socket stays the caller's.
  */
 export function attachSocketFilter(program: Program, socketFd: number): Link {
-  requireProgramType(program, `socket fd ${socketFd}`, [BpfProgType.SOCKET_FILTER]);
+  requireAttachKind('socket_filter', program, `socket fd ${socketFd}`);
   const valueStorage = new ArrayBuffer(4);
   const value = new Uint8Array(valueStorage);
   new DataView(valueStorage).setUint32(0, program.fd, HOST_LITTLE_ENDIAN);

@@ -1,10 +1,11 @@
-import { BpfAttachType, BpfProgType, linkCreate, type ProgQueryResult, progQuery } from '@ts-ebpf/syscall';
+import { BpfAttachType, linkCreate, type ProgQueryResult, progQuery } from '@ts-ebpf/syscall';
 import { Link } from '../link.js';
 import { describeInterface, type Interface, ifindex } from '../netlink/ifindex.js';
 import { attrString, attrU32, NLM_F, NLMSG, nested, tcmsg } from '../netlink/message.js';
 import { NetlinkError, RtNetlink, withRtNetlink } from '../netlink/socket.js';
 import type { Program } from '../program.js';
-import { requireChoice, requireProgramType } from './check.js';
+import { requireChoice } from './check.js';
+import { requireAttachKind } from './kinds.js';
 
 /** Which way the packets go. */
 export type TcDirection = 'ingress' | 'egress';
@@ -35,7 +36,7 @@ export function attachTcx(
 ): Link {
   requireChoice(direction, 'direction', TC_DIRECTIONS);
   const index = ifindex(iface);
-  requireProgramType(program, `tcx ${direction} on ${describeInterface(iface)}`, [BpfProgType.SCHED_CLS]);
+  requireAttachKind('tcx', program, `tcx ${direction} on ${describeInterface(iface)}`);
   return new Link({ kind: 'tcx', fd: interfaceLinkCreate(program, index, TCX_TYPE[direction], o) });
 }
 
@@ -141,10 +142,7 @@ export function attachTcClassic(
 ): Link {
   requireChoice(direction, 'direction', TC_DIRECTIONS);
   const index = ifindex(iface);
-  requireProgramType(program, `tc ${direction} on ${describeInterface(iface)}`, [
-    BpfProgType.SCHED_CLS,
-    BpfProgType.SCHED_ACT,
-  ]);
+  requireAttachKind('tc', program, `tc ${direction} on ${describeInterface(iface)}`);
   const parent = clsactParent(direction);
   const info = (((o.priority ?? 1) << 16) | ETH_P_ALL_BE) >>> 0;
   const handle = o.handle ?? 1;

@@ -1,7 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import {
   BpfArgumentError,
-  BpfProgType,
   ensureTracefs,
   onlineCpus,
   type PerfEventAttr,
@@ -13,7 +12,8 @@ import { closestName } from '@ts-ebpf/uapi';
 import { AttachError, TracepointNotFoundError } from '../errors.js';
 import { Link, noProgramSwap } from '../link.js';
 import type { Program } from '../program.js';
-import { isErrno, requireProgramType } from './check.js';
+import { isErrno } from './check.js';
+import { requireAttachKind } from './kinds.js';
 import { openAndAttach, type PerfAttachOptions } from './perf-link.js';
 
 /** The most programs one tracepoint runs (kernel/trace/bpf_trace.c). */
@@ -109,7 +109,7 @@ export function attachTracepoint(
   o: TracepointOptions = {},
 ): Link {
   const where = `tracepoint ${category}/${name}`;
-  requireProgramType(program, where, [BpfProgType.TRACEPOINT]);
+  requireAttachKind('tracepoint', program, where);
   const attr: PerfEventAttr = {
     type: PerfType.TRACEPOINT,
     config: tracepointId(category, name),
@@ -134,7 +134,7 @@ export function attachTracepoint(
 /** Attaches a `BPF_PROG_TYPE_RAW_TRACEPOINT` program to a raw tracepoint (`sys_enter`, `sched_switch`). */
 export function attachRawTracepoint(program: Program, name: string, cookie?: bigint | number): Link {
   const where = `raw tracepoint '${name}'`;
-  requireProgramType(program, where, [BpfProgType.RAW_TRACEPOINT, BpfProgType.RAW_TRACEPOINT_WRITABLE]);
+  requireAttachKind('raw_tracepoint', program, where);
   try {
     return new Link({
       kind: 'raw_tracepoint',
@@ -169,7 +169,7 @@ export interface PerfEventOptions extends PerfAttachOptions {
  * online CPU (or the given ones). The Link groups one link per CPU.
  */
 export function attachPerfEvent(program: Program, o: PerfEventOptions = {}): Link {
-  requireProgramType(program, 'a sampling perf event', [BpfProgType.PERF_EVENT]);
+  requireAttachKind('perf_event', program);
   const attr: PerfEventAttr = {
     type: o.type ?? PerfType.SOFTWARE,
     config: o.config ?? 0,

@@ -10,7 +10,8 @@ import { AttachError } from '../errors.js';
 import { Link, noProgramSwap } from '../link.js';
 import { attachTypeLabel, progTypeLabel } from '../names.js';
 import type { Program } from '../program.js';
-import { describeProgram, isErrno, requireProgramType } from './check.js';
+import { describeProgram, isErrno } from './check.js';
+import { requireAttachKind } from './kinds.js';
 import { tracingLinksSupported } from './link-support.js';
 
 /** Options of {@link attachTracing}. */
@@ -65,7 +66,7 @@ export function tracingLinkAttr(
  */
 export function attachTracing(program: Program, o: TracingAttachOptions = {}): Link {
   const where = describeTracingTarget(program);
-  requireProgramType(program, where, [BpfProgType.TRACING, BpfProgType.LSM, BpfProgType.EXT]);
+  requireAttachKind('tracing', program, where);
   const attr = tracingLinkAttr(program.fd, program.type, program.expectedAttachType, o);
   try {
     return new Link({ kind: 'tracing', fd: linkCreate(attr), fixedProgram: noProgramSwap('a tracing') });
@@ -106,11 +107,6 @@ const describeTracingTarget = (program: Program) => `the BTF target of ${describ
 /** Attaches a `tp_btf` program (TRACING, expected attach type TRACE_RAW_TP, `attachTo` the tracepoint). */
 export function attachTpBtf(program: Program, cookie?: bigint | number): Link {
   const where = describeTracingTarget(program);
-  requireProgramType(program, where, [BpfProgType.TRACING]);
-  if (program.expectedAttachType !== undefined && program.expectedAttachType !== BpfAttachType.TRACE_RAW_TP)
-    throw new AttachError(
-      where,
-      `${describeProgram(program)} was loaded with expected attach type ${attachTypeLabel(program.expectedAttachType)}; a tp_btf program is loaded with TRACE_RAW_TP (attach others with attachTracing)`,
-    );
+  requireAttachKind('tp_btf', program, where);
   return attachTracing(program, cookie === undefined ? {} : { cookie });
 }

@@ -1,25 +1,13 @@
 import { readFileSync } from 'node:fs';
-import {
-  BpfArgumentError,
-  BpfAttachType,
-  BpfProgType,
-  linkCreate,
-  type PerfEventAttr,
-} from '@ts-ebpf/syscall';
+import { BpfArgumentError, BpfAttachType, linkCreate, type PerfEventAttr } from '@ts-ebpf/syscall';
 import { BpfUprobeMultiFlag } from '@ts-ebpf/uapi';
 import { ElfSymbols } from '../elf-symbols.js';
 import { AttachError, ProbeUnsupportedError } from '../errors.js';
 import { Link, noProgramSwap } from '../link.js';
 import { attachTypeLabel } from '../names.js';
 import type { Program } from '../program.js';
-import {
-  describeProgram,
-  isErrno,
-  requireFile,
-  requireProbeOffset,
-  requireProgramType,
-  requireRefCtrOffset,
-} from './check.js';
+import { describeProgram, isErrno, requireFile, requireProbeOffset, requireRefCtrOffset } from './check.js';
+import { requireAttachKind } from './kinds.js';
 import { openAndAttach, type PerfAttachOptions } from './perf-link.js';
 import { attachProbeEvent, PROBE_EVENT_GROUP, probeEventName } from './probe-events.js';
 import { resolveUprobePath } from './uprobe-path.js';
@@ -104,7 +92,7 @@ export function uprobePerfAttr(
 export function attachUprobe(program: Program, options: UprobeOptions): Link {
   const kind = options.retprobe ? 'uretprobe' : 'uprobe';
   const where = `${kind} on '${options.path}'`;
-  requireProgramType(program, where, [BpfProgType.KPROBE]);
+  requireAttachKind('uprobe', program, where);
   const o = { ...options, path: resolveUprobePath(options.path, options.pid, where) };
   requireFile(o.path, where);
   const pmu = pmuType('uprobe');
@@ -197,7 +185,7 @@ export interface UprobeMultiOptions {
  */
 export function attachUprobeMulti(program: Program, options: UprobeMultiOptions): Link {
   const where = `uprobe_multi on '${options.path}'`;
-  requireProgramType(program, where, [BpfProgType.KPROBE]);
+  requireAttachKind('uprobe_multi', program, where);
   const o = { ...options, path: resolveUprobePath(options.path, options.pid || undefined, where) };
   requireFile(o.path, where);
   const elf = o.symbols?.length ? ElfSymbols.open(o.path) : undefined;

@@ -1,8 +1,7 @@
-import { BpfAttachType, BpfProgType, BpfSyscallError, linkCreate, type OwnedFd } from '@ts-ebpf/syscall';
+import { BpfAttachType, BpfSyscallError, linkCreate, type OwnedFd } from '@ts-ebpf/syscall';
 import { EbpfError, HOST_LITTLE_ENDIAN } from '@ts-ebpf/uapi';
 import { AttachError } from '../errors.js';
 import { holdProgram, Link, type LinkParts } from '../link.js';
-import { attachTypeLabel } from '../names.js';
 import { describeInterface, type Interface, ifindex } from '../netlink/ifindex.js';
 import {
   attrU32Value,
@@ -19,7 +18,8 @@ import {
 } from '../netlink/message.js';
 import { NetlinkError, RtNetlink, withRtNetlink } from '../netlink/socket.js';
 import { Program } from '../program.js';
-import { describeProgram, requireChoice, requireProgramType } from './check.js';
+import { requireChoice } from './check.js';
+import { attachKindAccepts, requireAttachKind } from './kinds.js';
 
 /** `XDP_FLAGS_*` (linux/if_link.h). */
 export const XdpFlags = {
@@ -111,13 +111,8 @@ function xdpTarget(iface: Interface): string {
 
 /** Refuses, before the kernel is asked, a program that cannot run at an interface's XDP hook. */
 function checkXdpProgram(program: Program, iface: Interface): void {
-  if (program.type !== BpfProgType.XDP) requireProgramType(program, xdpTarget(iface), [BpfProgType.XDP]);
-  const eat = program.expectedAttachType;
-  if (eat !== undefined && eat !== 0 && eat !== BpfAttachType.XDP)
-    throw new AttachError(
-      xdpTarget(iface),
-      `${describeProgram(program)} was loaded for ${attachTypeLabel(eat)} (a devmap/cpumap entry), not for an interface; load it with expectedAttachType XDP or none`,
-    );
+  if (!attachKindAccepts('xdp', program.type, program.expectedAttachType))
+    requireAttachKind('xdp', program, xdpTarget(iface));
 }
 
 /** How messages name each mode. */

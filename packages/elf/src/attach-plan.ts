@@ -1,4 +1,3 @@
-import { ATTACH_KINDS, AttachError, type AttachKind, requireAttachKind } from '@ts-ebpf/programs';
 import { BpfProgType } from '@ts-ebpf/syscall';
 import { planSectionAttach, type SectionAttach } from './attach.js';
 import type { AttachTargets } from './attach-targets.js';
@@ -28,58 +27,7 @@ export type AttachStep =
 export function attachStep(spec: ProgramSpec, targets: AttachTargets): AttachStep {
   if (spec.sectionDef.progType === BpfProgType.STRUCT_OPS) return { how: 'struct_ops' };
   if (isUsdtProgram(spec)) return { how: 'usdt', target: usdtTargetOf(spec) };
-  const attach = planSectionAttach(spec, targets);
-  requireSectionKind(spec);
-  return { how: 'section', attach };
-}
-
-const multi = <K extends AttachKind>(kind: K, ...prefixes: string[]) =>
-  prefixes.map((p) => [p, kind] as const);
-
-/** The attach function (its kind in `ATTACH_KINDS` of `@ts-ebpf/programs`) each section prefix attaches with. */
-const SECTION_KIND: ReadonlyMap<string, AttachKind> = new Map([
-  ...multi('xdp', 'xdp', 'xdp.frags'),
-  ...multi('tcx', 'tc', 'tcx'),
-  ...multi('netkit', 'netkit'),
-  ...multi('cgroup', 'cgroup', 'cgroup_skb', 'lsm_cgroup', 'sockops'),
-  ...multi('netns', 'sk_lookup', 'flow_dissector'),
-  ...multi('netfilter', 'netfilter'),
-  ...multi('sockmap', 'sk_skb', 'sk_msg'),
-  ...multi('socket_filter', 'socket'),
-  ...multi('perf_event', 'perf_event'),
-  ...multi('tracepoint', 'tracepoint', 'tp'),
-  ...multi('raw_tracepoint', 'raw_tracepoint', 'raw_tp', 'raw_tracepoint.w', 'raw_tp.w'),
-  ...multi('tp_btf', 'tp_btf'),
-  ...multi('iter', 'iter', 'iter.s'),
-  ...multi('tracing', 'fentry', 'fexit', 'fmod_ret', 'fentry.s', 'fexit.s', 'fmod_ret.s', 'lsm', 'lsm.s'),
-  ...multi('tracing', 'fsession', 'fsession.s'),
-  ...multi('kprobe', 'kprobe', 'kretprobe', 'ksyscall', 'kretsyscall'),
-  ...multi('kprobe_multi', 'kprobe.multi', 'kretprobe.multi', 'kprobe.session'),
-  ...multi('uprobe', 'uprobe', 'uretprobe', 'uprobe.s', 'uretprobe.s'),
-  ...multi('uprobe_multi', 'uprobe.multi', 'uretprobe.multi', 'uprobe.multi.s', 'uretprobe.multi.s'),
-  ...multi('uprobe_multi', 'uprobe.session', 'uprobe.session.s'),
-]);
-
-/**
- * Refuses a program whose type or expected attach type (changed with `setType`,
- * `setExpectedAttachType`) the attach function of its section does not take, before it is loaded.
- * @throws SectionAttachError naming the program, its section, the function and the types
- */
-function requireSectionKind(spec: ProgramSpec): void {
-  const kind = SECTION_KIND.get(spec.section.split('/')[0]!);
-  if (kind === undefined) return;
-  const { progType: type, expectedAttachType } = spec.sectionDef;
-  const target = `${ATTACH_KINDS[kind].attachFunction}`;
-  try {
-    requireAttachKind(kind, { name: spec.name, type, expectedAttachType }, target);
-  } catch (e) {
-    if (!(e instanceof AttachError)) throw e;
-    throw new SectionAttachError(
-      spec.name,
-      spec.section,
-      `the section attaches with ${target}, which cannot attach it as loaded: ${e.message.slice(`cannot attach to ${target}: `.length)}`,
-    );
-  }
+  return { how: 'section', attach: planSectionAttach(spec, targets) };
 }
 
 /**

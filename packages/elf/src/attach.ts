@@ -1,5 +1,6 @@
 import {
   AttachError,
+  type AttachKind,
   attachCgroup,
   attachIter,
   attachKprobe,
@@ -35,6 +36,7 @@ import { type AttachTargets, ITER_NEEDS_PARAMETERS, need, type Option } from './
 import type { ProgramSpec } from './collection-spec.js';
 import { AttachOptionsError, SectionAttachError } from './errors.js';
 import { freplaceAttach } from './program-target.js';
+import { requireSectionKind } from './section-kind.js';
 
 /** A uprobe section's `<path>:<function>`, the path taken from the targets when the section has none. */
 function splitUprobeTarget(
@@ -127,11 +129,6 @@ export function planSectionAttach(spec: ProgramSpec, targets: AttachTargets = {}
   };
 }
 
-// `fn` bound to its arguments after the program, evaluated now: their checks run at planning.
-function bound<A extends unknown[]>(fn: (program: Program, ...args: A) => Link, ...args: A): SectionAttach {
-  return (program) => fn(program, ...args);
-}
-
 /** The option whose value a section type resolves (for the errors of that step). */
 const OPTION_OF: Record<string, Option> = {
   xdp: 'interface',
@@ -161,6 +158,16 @@ function attachByPrefix(spec: ProgramSpec, targets: AttachTargets, prefix: strin
     if (target) return target;
     throw new SectionAttachError(spec.name, spec.section, `the section name does not say ${what}`);
   };
+  // The attach function's kind (ATTACH_KINDS of @ts-ebpf/programs) is checked against the
+  // program's type as it will be loaded, before anything is attached or loaded.
+  const via = <A extends unknown[]>(
+    kind: AttachKind,
+    fn: (program: Program, ...args: A) => Link,
+    ...args: A
+  ): SectionAttach => {
+    requireSectionKind(spec, kind);
+    return (program) => fn(program, ...args);
+  };
   switch (prefix) {
     case 'tracepoint':
     case 'tp': {
@@ -168,15 +175,15 @@ function attachByPrefix(spec: ProgramSpec, targets: AttachTargets, prefix: strin
       const slash = t.indexOf('/');
       if (slash < 0)
         throw new SectionAttachError(spec.name, spec.section, 'expected tracepoint/<category>/<name>');
-      return bound(attachTracepoint, t.slice(0, slash), t.slice(slash + 1));
+      return via('tracepoint', attachTracepoint, t.slice(0, slash), t.slice(slash + 1));
     }
     case 'raw_tracepoint':
     case 'raw_tp':
     case 'raw_tracepoint.w':
     case 'raw_tp.w':
-      return bound(attachRawTracepoint, rest('a raw tracepoint name'));
+      return via('raw_tracepoint', attachRawTracepoint, rest('a raw tracepoint name'));
     case 'tp_btf':
-      return bound(attachTpBtf);
+      return via('tp_btf', attachTpBtf);
     case 'fentry':
     case 'fexit':
     case 'fmod_ret':
@@ -187,26 +194,27 @@ function attachByPrefix(spec: ProgramSpec, targets: AttachTargets, prefix: strin
     case 'fsession.s':
     case 'lsm':
     case 'lsm.s':
-      return bound(attachTracing);
+      return via('tracing', attachTracing);
     case 'freplace':
       return freplaceAttach(spec);
     case 'ksyscall':
     case 'kretsyscall':
       // The kernel function behind the syscall: __<arch>_sys_<name> on kernels with syscall wrappers.
-      return bound(attachKprobe, {
+      return via('kprobe', attachKprobe, {
         symbol: syscallFunction(rest('a system call (ksyscall/<name>)')),
         retprobe: prefix === 'kretsyscall',
       });
     case 'kprobe.multi':
     case 'kretprobe.multi':
     case 'kprobe.session':
-      return bound(attachKprobeMulti, {
+      return via('kprobe_multi', attachKprobeMulti, {
         symbols: kernelFunctionsMatching(rest(`kernel functions (${prefix}/<pattern>)`), spec),
         retprobe: prefix === 'kretprobe.multi',
         session: prefix === 'kprobe.session',
       });
     case 'netkit':
-      return bound(
+      return via(
+        'netkit',
         attachNetkit,
         need(targets, 'interface', spec),
         spec.sectionDef.expectedAttachType === BpfAttachType.NETKIT_PEER ? 'peer' : 'primary',
@@ -221,7 +229,7 @@ function attachByPrefix(spec: ProgramSpec, targets: AttachTargets, prefix: strin
       // the file the pattern's functions are read from is the one the link probes
       const path = resolveUprobePath(given.path, undefined, `uprobe_multi on '${given.path}'`);
       const fn = given.fn;
-      return bound(attachUprobeMulti, {
+      return via('uprobe_multi', attachUprobeMulti, {
         path,
         symbols: userFunctionsMatching(path, fn, spec),
         retprobe: prefix.startsWith('uretprobe'),
@@ -230,7 +238,7 @@ function attachByPrefix(spec: ProgramSpec, targets: AttachTargets, prefix: strin
     }
     case 'kprobe':
     case 'kretprobe':
-      return bound(attachKprobe, {
+      return via('kprobe', attachKprobe, {
         ...splitProbe(rest('a kernel function'), spec),
         retprobe: prefix === 'kretprobe',
       });
@@ -239,7 +247,7 @@ function attachByPrefix(spec: ProgramSpec, targets: AttachTargets, prefix: strin
     case 'uprobe.s':
     case 'uretprobe.s': {
       const { path, fn } = splitUprobeTarget(target, targets, spec);
-      return bound(attachUprobe, {
+      return via('uprobe', attachUprobe, {
         path,
         ...splitProbe(fn, spec),
         retprobe: prefix.startsWith('uretprobe'),
@@ -247,7 +255,8 @@ function attachByPrefix(spec: ProgramSpec, targets: AttachTargets, prefix: strin
     }
     case 'iter':
     case 'iter.s':
-      return bound(
+      return via(
+        'iter',
         attachIter,
         targets.iter === undefined && !ITER_NEEDS_PARAMETERS.has(spec.sectionDef.target ?? '')
           ? {}
@@ -261,7 +270,7 @@ function attachByPrefix(spec: ProgramSpec, targets: AttachTargets, prefix: strin
           spec.section,
           'the program runs from devmap or cpumap entries, not on an interface: store its fd in the map values',
         );
-      return bound(attachXdp, need(targets, 'interface', spec));
+      return via('xdp', attachXdp, need(targets, 'interface', spec));
     case 'tc':
     case 'tcx': {
       const direction = TCX_DIRECTION.get(spec.sectionDef.expectedAttachType ?? -1);
@@ -272,28 +281,29 @@ function attachByPrefix(spec: ProgramSpec, targets: AttachTargets, prefix: strin
           'the section does not say ingress or egress: name it tc/ingress or tc/egress (tcx links), ' +
             'or attach the program with attachTcx or attachTcClassic of @ts-ebpf/programs',
         );
-      return bound(attachTcx, need(targets, 'interface', spec), direction);
+      return via('tcx', attachTcx, need(targets, 'interface', spec), direction);
     }
     case 'cgroup':
     case 'cgroup_skb':
     case 'lsm_cgroup':
     case 'sockops':
-      return bound(attachCgroup, need(targets, 'cgroup', spec));
+      return via('cgroup', attachCgroup, need(targets, 'cgroup', spec));
     case 'sk_lookup':
     case 'flow_dissector':
-      return bound(
+      return via(
+        'netns',
         attachNetns,
         targets.netns === undefined ? '/proc/self/ns/net' : need(targets, 'netns', spec),
       );
     case 'netfilter':
-      return bound(attachNetfilter, need(targets, 'netfilter', spec));
+      return via('netfilter', attachNetfilter, need(targets, 'netfilter', spec));
     case 'sk_skb':
     case 'sk_msg':
-      return bound(attachSockmap, need(targets, 'sockmap', spec));
+      return via('sockmap', attachSockmap, need(targets, 'sockmap', spec));
     case 'socket':
-      return bound(attachSocketFilter, need(targets, 'socket', spec));
+      return via('socket_filter', attachSocketFilter, need(targets, 'socket', spec));
     case 'perf_event':
-      return bound(attachPerfEvent, need(targets, 'perfEvent', spec));
+      return via('perf_event', attachPerfEvent, need(targets, 'perfEvent', spec));
     case 'usdt':
     case 'usdt.s':
       throw new SectionAttachError(

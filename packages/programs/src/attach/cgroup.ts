@@ -58,9 +58,6 @@ export const CGROUP_ATTACH_MODES: readonly CgroupAttachMode[] = Object.freeze([
   ...(Object.keys(MODE_FLAGS) as CgroupAttachMode[]),
 ]);
 
-/** Program types that attach to a cgroup. */
-const _CGROUP_PROGRAM_TYPES = [...new Set(CGROUP_ATTACH_PROGRAM.values())];
-
 /** The cgroup attach type of `type` when it has just one (sock_ops, device, sysctl). */
 function soleAttachType(type: number): number | undefined {
   const types = [...CGROUP_ATTACH_PROGRAM].filter(([, owner]) => owner === type);

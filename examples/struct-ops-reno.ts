@@ -22,10 +22,8 @@ import {
   sockaddrInPort,
   socket,
 } from '@ts-ebpf/syscall';
-import { AddressFamily, HOST_LITTLE_ENDIAN, IpProto, SocketType } from '@ts-ebpf/uapi';
+import { AddressFamily, HOST_LITTLE_ENDIAN, IpProto, SocketType, TcpSocketOption } from '@ts-ebpf/uapi';
 
-/** linux/tcp.h socket options (level IPPROTO_TCP). */
-const [TCP_INFO, TCP_CONGESTION] = [11, 13];
 const name = `ts_reno${process.pid % 10000}`;
 const netns = `tsebpf-example-so${process.pid}`;
 
@@ -46,7 +44,7 @@ try {
   bind(listenFd, sockaddrIn(0, '127.0.0.1'));
   const address = new Uint8Array(16);
   getsockname(listenFd, address);
-  setsockopt(clientFd, IpProto.TCP, TCP_CONGESTION, new TextEncoder().encode(name));
+  setsockopt(clientFd, IpProto.TCP, TcpSocketOption.CONGESTION, new TextEncoder().encode(name));
 
   const total = 8 << 20;
   let received = 0;
@@ -56,7 +54,7 @@ try {
   await new Promise<void>((r) => client.connect(sockaddrInPort(address), '127.0.0.1', r));
   const cwnd = () => {
     const info = new Uint8Array(232);
-    getsockopt(clientFd, IpProto.TCP, TCP_INFO, info);
+    getsockopt(clientFd, IpProto.TCP, TcpSocketOption.INFO, info);
     return new DataView(info.buffer).getUint32(80, HOST_LITTLE_ENDIAN); // tcpi_snd_cwnd
   };
   const seen = [cwnd()];

@@ -12,14 +12,7 @@ import {
   sockaddrIn,
   socket,
 } from '@ts-ebpf/syscall';
-
-const AF_INET = 2;
-const SOCK_STREAM = 1;
-const SOCK_DGRAM = 2;
-const SOCK_NONBLOCK = 0o4000;
-const SOL_SOCKET = 1;
-const SO_REUSEADDR = 2;
-const MSG_DONTWAIT = 0x40;
+import { AddressFamily, MsgFlag, SocketLevel, SocketOption, SocketType } from '@ts-ebpf/uapi';
 
 /** A fresh network namespace, named after its tag and the test process (loopback up; all of 127/8 is local). */
 export class TestNetns {
@@ -45,10 +38,10 @@ export class TestNetns {
   /** A socket of `type` made in the namespace (and bound there to `address:port` when given). */
   socket(type: number, address?: string, port?: number): number {
     return inNetns(this.path, () => {
-      const fd = socket(AF_INET, type, 0);
+      const fd = socket(AddressFamily.INET, type, 0);
       try {
         if (port !== undefined) {
-          setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, new Uint8Array([1, 0, 0, 0]));
+          setsockopt(fd, SocketLevel.SOCKET, SocketOption.REUSEADDR, new Uint8Array([1, 0, 0, 0]));
           bind(fd, sockaddrIn(port, address));
         }
         return fd;
@@ -68,7 +61,7 @@ export class TestNetns {
     port: number,
     onData: (conn: TcpSocket, data: string) => void,
   ): Promise<{ server: Server; fd: number }> {
-    const fd = this.socket(SOCK_STREAM, address, port);
+    const fd = this.socket(SocketType.STREAM, address, port);
     const server = createServer((conn) => conn.on('data', (d) => onData(conn, d.toString())));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -82,7 +75,7 @@ export class TestNetns {
    * (`ECONNREFUSED`) when the connection is refused.
    */
   connectAndSend(address: string, port: number, text: string): 'ok' | string {
-    const fd = this.socket(SOCK_STREAM);
+    const fd = this.socket(SocketType.STREAM);
     try {
       inNetns(this.path, () => connect(fd, sockaddrIn(port, address)));
       sendto(fd, new TextEncoder().encode(text));
@@ -97,12 +90,12 @@ export class TestNetns {
 
   /** A non-blocking UDP socket bound in the namespace. */
   udp(address: string, port: number): number {
-    return this.socket(SOCK_DGRAM | SOCK_NONBLOCK, address, port);
+    return this.socket(SocketType.DGRAM | SocketType.NONBLOCK, address, port);
   }
 
   /** Sends `text` from a UDP socket in the namespace (bound to 127.0.0.1:`fromPort` if given) to `address:port`. */
   sendUdp(address: string, port: number, text: string, fromPort?: number): void {
-    const fd = this.socket(SOCK_DGRAM, fromPort === undefined ? undefined : '127.0.0.1', fromPort);
+    const fd = this.socket(SocketType.DGRAM, fromPort === undefined ? undefined : '127.0.0.1', fromPort);
     try {
       inNetns(this.path, () => sendto(fd, new TextEncoder().encode(text), 0, sockaddrIn(port, address)));
     } finally {
@@ -118,7 +111,7 @@ export function drain(fd: number): string[] {
   for (;;) {
     let n: number;
     try {
-      n = recvfrom(fd, buf, MSG_DONTWAIT);
+      n = recvfrom(fd, buf, MsgFlag.DONTWAIT);
     } catch (e) {
       if (e instanceof BpfSyscallError && e.code === 'EAGAIN') return out;
       throw e;

@@ -2,16 +2,9 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { attachSocketFilter, inNetns, netnsPath, Program } from '@ts-ebpf/programs';
 import { BpfSyscallError, bind, close, recvfrom, sendto, sockaddrIn, socket } from '@ts-ebpf/syscall';
 import { describeKernel } from '@ts-ebpf/test-utils';
-import { HOST_BYTE_ORDER } from '@ts-ebpf/uapi';
+import { AddressFamily, HOST_BYTE_ORDER, IpProto, MsgFlag, SocketType } from '@ts-ebpf/uapi';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { SOCKET_FILTER_TEMPLATES, socketFilter } from '../src/index.js';
-
-const AF_INET = 2;
-const SOCK_DGRAM = 2;
-const SOCK_RAW = 3;
-const SOCK_NONBLOCK = 0o4000;
-const IPPROTO_UDP = 17;
-const MSG_DONTWAIT = 0x40;
 
 const ns = `tsebpf-sks${process.pid % 100000}`;
 const path = netnsPath(ns);
@@ -22,7 +15,7 @@ function payloads(fd: number): string[] {
   const buf = new Uint8Array(512);
   for (;;) {
     try {
-      const n = recvfrom(fd, buf, MSG_DONTWAIT);
+      const n = recvfrom(fd, buf, MsgFlag.DONTWAIT);
       out.push(new TextDecoder().decode(buf.subarray(28, n)));
     } catch (e) {
       if (e instanceof BpfSyscallError && e.code === 'EAGAIN') return out;
@@ -33,7 +26,7 @@ function payloads(fd: number): string[] {
 
 /** Sends one datagram from inside the namespace to 127.0.0.1:`port`. */
 function sendUdp(port: number, text: string): void {
-  const fd = inNetns(path, () => socket(AF_INET, SOCK_DGRAM, 0));
+  const fd = inNetns(path, () => socket(AddressFamily.INET, SocketType.DGRAM, 0));
   try {
     bind(fd, sockaddrIn(0, '127.0.0.1'));
     sendto(fd, new TextEncoder().encode(text), 0, sockaddrIn(port, '127.0.0.1'));
@@ -60,7 +53,9 @@ describeKernel('socket filters on real sockets', () => {
   });
 
   it('udpToPort on a raw socket keeps only UDP to that port', () => {
-    const raw = inNetns(path, () => socket(AF_INET, SOCK_RAW | SOCK_NONBLOCK, IPPROTO_UDP));
+    const raw = inNetns(path, () =>
+      socket(AddressFamily.INET, SocketType.RAW | SocketType.NONBLOCK, IpProto.UDP),
+    );
     try {
       sendUdp(5555, 'unfiltered-a');
       sendUdp(6666, 'unfiltered-b');
@@ -83,7 +78,7 @@ describeKernel('socket filters on real sockets', () => {
       const f = frame(0x0800);
       f.set([0x45, 0, 0, 46, 0, 1], 14);
       const flags = (moreFragments ? 0x2000 : 0) | fragment;
-      f.set([flags >> 8, flags & 0xff, 64, IPPROTO_UDP], 20);
+      f.set([flags >> 8, flags & 0xff, 64, IpProto.UDP], 20);
       f.set([0x30, 0x39, 5555 >> 8, 5555 & 0xff], 34);
       return f;
     };

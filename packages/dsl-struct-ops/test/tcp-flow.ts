@@ -10,14 +10,8 @@ import {
   sockaddrInPort,
   socket,
 } from '@ts-ebpf/syscall';
-import { HOST_LITTLE_ENDIAN } from '@ts-ebpf/uapi';
+import { AddressFamily, HOST_LITTLE_ENDIAN, IpProto, SocketType, TcpSocketOption } from '@ts-ebpf/uapi';
 
-const AF_INET = 2;
-const SOCK_STREAM = 1;
-const SOCK_CLOEXEC = 0o2000000;
-const IPPROTO_TCP = 6;
-const TCP_INFO = 11;
-const TCP_CONGESTION = 13;
 /** Offsets in `struct tcp_info` (linux/tcp.h). */
 const TCPI_SND_SSTHRESH = 76;
 const TCPI_SND_CWND = 80;
@@ -34,14 +28,14 @@ export interface FlowReport {
 
 function tcpInfo(fd: number): DataView {
   const buf = new Uint8Array(232);
-  getsockopt(fd, IPPROTO_TCP, TCP_INFO, buf);
+  getsockopt(fd, IpProto.TCP, TcpSocketOption.INFO, buf);
   return new DataView(buf.buffer);
 }
 
 /** `getsockopt(TCP_CONGESTION)` of a TCP socket. */
 export function congestionOf(fd: number): string {
   const buf = new Uint8Array(16);
-  const n = getsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, buf);
+  const n = getsockopt(fd, IpProto.TCP, TcpSocketOption.CONGESTION, buf);
   const end = buf.indexOf(0);
   return new TextDecoder().decode(buf.subarray(0, end < 0 ? n : end));
 }
@@ -58,8 +52,8 @@ export async function tcpFlow(
   bytes: number,
 ): Promise<FlowReport & { congestionNow: () => string; close: () => Promise<void> }> {
   const [listenFd, clientFd] = inNetns(netns, () => [
-    socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0),
-    socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0),
+    socket(AddressFamily.INET, SocketType.STREAM | SocketType.CLOEXEC, 0),
+    socket(AddressFamily.INET, SocketType.STREAM | SocketType.CLOEXEC, 0),
   ]);
   let server: ReturnType<typeof createServer> | undefined;
   let client: Socket | undefined;
@@ -74,7 +68,7 @@ export async function tcpFlow(
     const addr = new Uint8Array(16);
     getsockname(listenFd!, addr);
     const port = sockaddrInPort(addr);
-    setsockopt(clientFd!, IPPROTO_TCP, TCP_CONGESTION, new TextEncoder().encode(cc));
+    setsockopt(clientFd!, IpProto.TCP, TcpSocketOption.CONGESTION, new TextEncoder().encode(cc));
     let received = 0;
     let arrived: () => void = () => {};
     const sockets: Socket[] = [];

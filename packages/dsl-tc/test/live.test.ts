@@ -20,7 +20,7 @@ import {
 import { attachTcClassic, attachTcx, ifindex, inNetns, netnsPath, Program } from '@ts-ebpf/programs';
 import { setsockopt } from '@ts-ebpf/syscall';
 import { describeKernel, socketFd, VethPair } from '@ts-ebpf/test-utils';
-import { HOST_BYTE_ORDER, IpProto } from '@ts-ebpf/uapi';
+import { HOST_BYTE_ORDER, IpProto, SocketLevel, SocketOption } from '@ts-ebpf/uapi';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { loadSock, redirect, skFullsock, TC_CTX, TC_RETURN_CODES, tc, tcPlugin } from '../src/index.js';
 import {
@@ -33,8 +33,6 @@ import {
 } from './support.js';
 
 // asm-generic/socket.h
-const SOL_SOCKET = 1;
-const SO_MARK = 36;
 
 const T = tcPlugin.templates;
 const veth = new VethPair('tcl', 197);
@@ -191,7 +189,7 @@ describeKernel('dsl-tc programs on a veth pair', () => {
     using _link = attachTcx(p, veth.host, 'egress');
     // The server side, here: it marks the accepted socket, then sends and closes.
     const server = createServer((socket) => {
-      setsockopt(socketFd(socket), SOL_SOCKET, SO_MARK, u32Bytes(MARK));
+      setsockopt(socketFd(socket), SocketLevel.SOCKET, SocketOption.MARK, u32Bytes(MARK));
       socket.end('hello\n');
     });
     await new Promise<void>((r) => server.listen(PORT, veth.hostIp, r));

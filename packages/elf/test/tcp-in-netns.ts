@@ -10,18 +10,12 @@ import {
   sockaddrInPort,
   socket,
 } from '@ts-ebpf/syscall';
-
-const AF_INET = 2;
-const SOCK_STREAM = 1;
-const SOCK_CLOEXEC = 0o2000000;
-const IPPROTO_TCP = 6;
-/** `TCP_CONGESTION` (linux/tcp.h). */
-export const TCP_CONGESTION = 13;
+import { AddressFamily, IpProto, SocketType, TcpSocketOption } from '@ts-ebpf/uapi';
 
 /** The congestion control a TCP socket uses (`getsockopt(TCP_CONGESTION)`). */
 export function congestionOf(fd: number): string {
   const buf = new Uint8Array(16);
-  const n = getsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, buf);
+  const n = getsockopt(fd, IpProto.TCP, TcpSocketOption.CONGESTION, buf);
   const end = buf.indexOf(0);
   return new TextDecoder().decode(buf.subarray(0, end < 0 ? n : end));
 }
@@ -34,8 +28,8 @@ export function congestionOf(fd: number): string {
  */
 export async function sendWithCongestionControl(netns: string, cc: string, bytes: number): Promise<string> {
   const [listenFd, clientFd] = inNetns(netns, () => {
-    const l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    const c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    const l = socket(AddressFamily.INET, SocketType.STREAM | SocketType.CLOEXEC, 0);
+    const c = socket(AddressFamily.INET, SocketType.STREAM | SocketType.CLOEXEC, 0);
     return [l, c] as const;
   });
   let received = 0;
@@ -46,7 +40,7 @@ export async function sendWithCongestionControl(netns: string, cc: string, bytes
     const addr = new Uint8Array(16);
     getsockname(listenFd, addr);
     const port = sockaddrInPort(addr);
-    setsockopt(clientFd, IPPROTO_TCP, TCP_CONGESTION, new TextEncoder().encode(cc));
+    setsockopt(clientFd, IpProto.TCP, TcpSocketOption.CONGESTION, new TextEncoder().encode(cc));
     const done = new Promise<void>((resolve, reject) => {
       server = createServer((s) => {
         s.on('data', (d) => {

@@ -7,6 +7,7 @@ import { MapType, u32, u64 } from '@ts-ebpf/maps';
 import { BpfAttachType, BpfProgType, queryCgroup } from '@ts-ebpf/programs';
 import { setsockopt, socket } from '@ts-ebpf/syscall';
 import { describeKernel, socketFd } from '@ts-ebpf/test-utils';
+import { AddressFamily, IpProto, SocketType, TcpSocketOption } from '@ts-ebpf/uapi';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { defineMap, defineProgram, script } from '../src/index.js';
 import { counter, countOf, countThenReturn, eventually } from './support.js';
@@ -107,8 +108,8 @@ describeKernel('macros: cgroup, sockmap and struct_ops', () => {
       // A connection that selects it: its init callback runs.
       const server = createServer((c) => c.resume());
       await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-      const fd = socket(2, 1, 0); // AF_INET, SOCK_STREAM
-      setsockopt(fd, 6, 13, new TextEncoder().encode(name)); // IPPROTO_TCP, TCP_CONGESTION
+      const fd = socket(AddressFamily.INET, SocketType.STREAM, 0);
+      setsockopt(fd, IpProto.TCP, TcpSocketOption.CONGESTION, new TextEncoder().encode(name));
       const client = new Socket({ fd, readable: true, writable: true });
       try {
         await new Promise<void>((r) =>

@@ -76,8 +76,12 @@ describe('codecs', () => {
     expect(() => encodeLE(u64, 1n << 80n)).toThrow(CodecError);
     expect(decodeLE(i64, encodeLE(i64, imin))).toBe(imin);
     expect(decodeLE(i64, encodeLE(i64, imax))).toBe(imax);
-    expect(() => encodeLE(i64, imax + 1n)).toThrow(/not a i64/);
-    expect(() => encodeLE(i64, imin - 1n)).toThrow(/not a i64/);
+    expect(() => encodeLE(i64, imax + 1n)).toThrow(/not an i64 /);
+    expect(() => encodeLE(i64, imin - 1n)).toThrow(/not an i64 /);
+    // the article as the name is read: an i8, an i32, a u8
+    expect(() => encodeLE(i8, 128)).toThrow(/^.*128 is not an i8 \(integer in -128\.\.127\)$/);
+    expect(() => encodeLE(i32, 2 ** 31)).toThrow(/is not an i32 /);
+    expect(() => encodeLE(u8, 256)).toThrow(/is not a u8 /);
     expect(() => encodeLE(i64, 1 as unknown as bigint)).toThrow(CodecError);
   });
 

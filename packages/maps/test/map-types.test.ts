@@ -24,6 +24,7 @@ import {
   socket,
 } from '@ts-ebpf/syscall';
 import { describeKernel, itIfSupported, returns, socketFd } from '@ts-ebpf/test-utils';
+import { AddressFamily, SocketLevel, SocketOption, SocketType } from '@ts-ebpf/uapi';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
   ArenaMap,
@@ -75,10 +76,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await new Promise<void>((resolve) => server.close(() => resolve()));
 });
-
-const SOL_SOCKET = 1;
-const SO_REUSEPORT = 15;
-const SO_COOKIE = 57;
 
 describeKernel('every map type', () => {
   it('queue is FIFO, stack is LIFO, both overwrite the oldest on request', () => {
@@ -190,7 +187,7 @@ describeKernel('every map type', () => {
     const fd = socketFd(server);
     const cookieOf = (sock: number) => {
       const out = new Uint8Array(8);
-      getsockopt(sock, SOL_SOCKET, SO_COOKIE, out);
+      getsockopt(sock, SocketLevel.SOCKET, SocketOption.COOKIE, out);
       return Number(new DataView(out.buffer).getBigUint64(0, true));
     };
     using sm = SockMap.create({ maxEntries: 2 });
@@ -203,11 +200,16 @@ describeKernel('every map type', () => {
     expect(sh.get(7)).toBe(cookieOf(fd));
     expect([...sh.entries()]).toEqual([[7, cookieOf(fd)]]);
     // a reuseport group member: a bound UDP socket with SO_REUSEPORT
-    const udp = socket(2, 2, 0);
+    const udp = socket(AddressFamily.INET, SocketType.DGRAM, 0);
     try {
       using rsa = ReuseportSockArray.create({ maxEntries: 2 });
       expect(() => rsa.set(0, udp)).toThrow(/EINVAL/); // not bound, no SO_REUSEPORT yet
-      setsockopt(udp, SOL_SOCKET, SO_REUSEPORT, new Uint8Array(new Uint32Array([1]).buffer));
+      setsockopt(
+        udp,
+        SocketLevel.SOCKET,
+        SocketOption.REUSEPORT,
+        new Uint8Array(new Uint32Array([1]).buffer),
+      );
       bind(udp, sockaddrIn(0, '127.0.0.1'));
       rsa.set(0, udp);
       expect(rsa.get(0)).toBe(cookieOf(udp));
@@ -221,7 +223,7 @@ describeKernel('every map type', () => {
   it('xskmap takes an AF_XDP socket bound to a queue (UMEM and rings set up); not other sockets', () => {
     // frames redirected through the map into the socket: xskmap.test.ts
     using xsk = new XdpSocket(1 /* lo */);
-    const udp = socket(2, 2, 0);
+    const udp = socket(AddressFamily.INET, SocketType.DGRAM, 0);
     try {
       using x = XskMap.create({ maxEntries: 4 });
       x.set(2, xsk.fd);
@@ -247,7 +249,7 @@ describeKernel('every map type', () => {
 
   it('local storages from user space: socket, cgroup and inode storage', () => {
     const value = struct({ a: u32, b: u64 });
-    const sk = socket(2, 2, 0);
+    const sk = socket(AddressFamily.INET, SocketType.DGRAM, 0);
     const cg = fileOpen(CGROUP, O.O_RDONLY | O.O_DIRECTORY);
     const file = fileOpen('/proc/self/exe', O.O_RDONLY);
     try {

@@ -1,16 +1,7 @@
 import { bind, close, getsockopt, MapFlag, MappedMemory, Prot, setsockopt, socket } from '@ts-ebpf/syscall';
+import { AfXdp, SocketType, XdpBindFlag, XdpRingPgoff, XdpSockopt } from '@ts-ebpf/uapi';
 
 // linux/if_xdp.h
-const AF_XDP = 44;
-const SOL_XDP = 283;
-const XDP_MMAP_OFFSETS = 1;
-const XDP_RX_RING = 2;
-const XDP_UMEM_REG = 4;
-const XDP_UMEM_FILL_RING = 5;
-const XDP_UMEM_COMPLETION_RING = 6;
-const XDP_COPY = 1 << 1;
-const XDP_PGOFF_RX_RING = 0;
-const XDP_UMEM_PGOFF_FILL_RING = 0x100000000;
 
 const FRAMES = 16;
 const FRAME_SIZE = 4096;
@@ -26,7 +17,7 @@ export class XdpSocket implements Disposable {
   #rxSeen = 0;
 
   constructor(ifindex: number) {
-    this.fd = socket(AF_XDP, 3 /* SOCK_RAW */, 0);
+    this.fd = socket(AfXdp.AF_XDP, SocketType.RAW, 0);
     const maps: MappedMemory[] = [];
     try {
       this.#umem = MappedMemory.map({
@@ -40,13 +31,13 @@ export class XdpSocket implements Disposable {
       reg.setBigUint64(0, this.#umem.address, true);
       reg.setBigUint64(8, BigInt(FRAMES * FRAME_SIZE), true);
       reg.setUint32(16, FRAME_SIZE, true);
-      setsockopt(this.fd, SOL_XDP, XDP_UMEM_REG, new Uint8Array(reg.buffer));
+      setsockopt(this.fd, AfXdp.SOL_XDP, XdpSockopt.UMEM_REG, new Uint8Array(reg.buffer));
       const size = new Uint8Array(new Uint32Array([FRAMES]).buffer);
-      for (const ring of [XDP_UMEM_FILL_RING, XDP_UMEM_COMPLETION_RING, XDP_RX_RING])
-        setsockopt(this.fd, SOL_XDP, ring, size);
+      for (const ring of [XdpSockopt.UMEM_FILL_RING, XdpSockopt.UMEM_COMPLETION_RING, XdpSockopt.RX_RING])
+        setsockopt(this.fd, AfXdp.SOL_XDP, ring, size);
       // struct xdp_mmap_offsets { rx, tx, fr, cr } of struct xdp_ring_offset (4 x u64 each)
       const offsets = new Uint8Array(128);
-      getsockopt(this.fd, SOL_XDP, XDP_MMAP_OFFSETS, offsets);
+      getsockopt(this.fd, AfXdp.SOL_XDP, XdpSockopt.MMAP_OFFSETS, offsets);
       const ov = new DataView(offsets.buffer);
       const ring = (i: number) => ({
         producer: Number(ov.getBigUint64(i * 32, true)),
@@ -59,14 +50,14 @@ export class XdpSocket implements Disposable {
         length: this.#rxOff.desc + FRAMES * 16, // struct xdp_desc { u64 addr; u32 len; u32 options; }
         prot: Prot.READ | Prot.WRITE,
         fd: this.fd,
-        offset: XDP_PGOFF_RX_RING,
+        offset: XdpRingPgoff.RX_RING,
       });
       maps.push(this.#rx);
       this.#fill = MappedMemory.map({
         length: fillOff.desc + FRAMES * 8, // u64 frame addresses
         prot: Prot.READ | Prot.WRITE,
         fd: this.fd,
-        offset: XDP_UMEM_PGOFF_FILL_RING,
+        offset: XdpRingPgoff.FILL_RING,
       });
       maps.push(this.#fill);
       // hand every frame to the kernel
@@ -75,8 +66,8 @@ export class XdpSocket implements Disposable {
       fill.setUint32(fillOff.producer, FRAMES, true);
       // struct sockaddr_xdp { u16 family; u16 flags; u32 ifindex; u32 queue_id; u32 shared_umem_fd; }
       const addr = new DataView(new ArrayBuffer(16));
-      addr.setUint16(0, AF_XDP, true);
-      addr.setUint16(2, XDP_COPY, true);
+      addr.setUint16(0, AfXdp.AF_XDP, true);
+      addr.setUint16(2, XdpBindFlag.COPY, true);
       addr.setUint32(4, ifindex, true);
       bind(this.fd, new Uint8Array(addr.buffer));
     } catch (e) {

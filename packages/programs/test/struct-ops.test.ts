@@ -13,6 +13,7 @@ import {
   socket,
 } from '@ts-ebpf/syscall';
 import { describeKernel, socketFd, thrownBy } from '@ts-ebpf/test-utils';
+import { AddressFamily, IpProto, SocketType, TcpSocketOption } from '@ts-ebpf/uapi';
 import { expect, it } from 'vitest';
 import {
   AttachError,
@@ -24,19 +25,16 @@ import {
 } from '../src/index.js';
 import { Counter, eventually } from './helpers.js';
 
-const IPPROTO_TCP = 6;
-const TCP_CONGESTION = 13;
-
 function congestionControl(fd: number): string {
   const buf = new Uint8Array(16);
-  const n = getsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, buf);
+  const n = getsockopt(fd, IpProto.TCP, TcpSocketOption.CONGESTION, buf);
   const end = buf.indexOf(0);
   return new TextDecoder().decode(buf.subarray(0, end < 0 ? n : end));
 }
 
 function trySetCongestion(fd: number, name: string): boolean {
   try {
-    setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, new TextEncoder().encode(name));
+    setsockopt(fd, IpProto.TCP, TcpSocketOption.CONGESTION, new TextEncoder().encode(name));
     return true;
   } catch {
     return false;
@@ -59,7 +57,7 @@ describeKernel('struct_ops', () => {
       const name = `tsebpf_${link ? 'l' : 'm'}${process.pid % 10000}`;
       using c = new Counter();
       using congestion = congestionPrograms(c);
-      const fd = socket(2, 1, 0);
+      const fd = socket(AddressFamily.INET, SocketType.STREAM, 0);
       try {
         const ops = attachStructOps({
           type: 'tcp_congestion_ops',
@@ -213,7 +211,7 @@ async function trafficWith(name: string): Promise<void> {
   try {
     await new Promise<void>((r) => client.once('connect', () => r()));
     const fd = socketFd(client);
-    setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, new TextEncoder().encode(name));
+    setsockopt(fd, IpProto.TCP, TcpSocketOption.CONGESTION, new TextEncoder().encode(name));
     const chunk = Buffer.alloc(64 * 1024);
     for (let i = 0; i < 64; i++) client.write(chunk);
     await eventually(() => received >= 64 * chunk.length, 10_000);

@@ -4,7 +4,15 @@
  * order (the kernel's) at the offsets of {@link AF_XDP_LAYOUTS}, and every argument is checked
  * before the kernel is asked. The user-facing socket class is `XskSocket` of `@ts-ebpf/xsk`.
  */
-import { AfXdp, Errno, HOST_LITTLE_ENDIAN, SocketType, XdpRingPgoff, XdpSockopt } from '@ts-ebpf/uapi';
+import {
+  AfXdp,
+  Errno,
+  HOST_LITTLE_ENDIAN,
+  MsgFlag,
+  SocketType,
+  XdpRingPgoff,
+  XdpSockopt,
+} from '@ts-ebpf/uapi';
 import { BpfArgumentError, syscallError } from './errors.js';
 import {
   sysBind,
@@ -80,8 +88,6 @@ export function xdpRingEntrySize(kind: XdpRingKind): number {
 
 /** `XDP_UMEM_MIN_CHUNK_SIZE` (net/xdp_sock.h, kernel-internal): the smallest UMEM frame. */
 export const XDP_UMEM_MIN_CHUNK_SIZE = 2048;
-
-const MSG_DONTWAIT = 0x40;
 
 /** `socket(AF_XDP, SOCK_RAW | SOCK_CLOEXEC, 0)`: a new AF_XDP socket (needs CAP_NET_RAW). */
 export function xdpSocket(): number {
@@ -289,7 +295,7 @@ const EMPTY = new Uint8Array(0);
  *   descriptors stay in the ring for the next wake-up; other errors throw.
  */
 export function xdpWakeupTx(fd: number): boolean {
-  const r = sysSendtoTry(checkFd(fd), EMPTY, MSG_DONTWAIT);
+  const r = sysSendtoTry(checkFd(fd), EMPTY, MsgFlag.DONTWAIT);
   if (r >= 0) return true;
   if (WAKEUP_TRANSIENT.has(-r)) return false;
   throw syscallError(-r, { syscall: 'sendto', detail: `AF_XDP TX wake-up, fd ${fd}` });
@@ -300,7 +306,7 @@ export function xdpWakeupTx(fd: number): boolean {
  * asks for it): `recvfrom(fd, NULL, 0, MSG_DONTWAIT)`. @returns false when the kernel was busy.
  */
 export function xdpWakeupRx(fd: number): boolean {
-  const r = sysRecvfromTry(checkFd(fd), EMPTY, MSG_DONTWAIT);
+  const r = sysRecvfromTry(checkFd(fd), EMPTY, MsgFlag.DONTWAIT);
   if (r >= 0) return true;
   if (WAKEUP_TRANSIENT.has(-r)) return false;
   throw syscallError(-r, { syscall: 'recvfrom', detail: `AF_XDP RX wake-up, fd ${fd}` });

@@ -1,6 +1,6 @@
 import { bpf } from '@ts-ebpf/dsl';
 import { describeKernel, hostCode, returns, runTsChild, thrownBy } from '@ts-ebpf/test-utils';
-import { EbpfError } from '@ts-ebpf/uapi';
+import { AddressFamily, EbpfError, SocketLevel, SocketOption, SocketType } from '@ts-ebpf/uapi';
 import { afterEach, expect, it } from 'vitest';
 import {
   addressOf,
@@ -318,7 +318,7 @@ describeKernel('the raw layer checks every buffer against the map before the cal
 
 describeKernel('socket interface ioctls take a whole struct ifreq', () => {
   it('a buffer shorter than 40 bytes is refused (the kernel copied 40 in and out)', () => {
-    const fd = keep(socket(2, 2, 0)); // AF_INET, SOCK_DGRAM
+    const fd = keep(socket(AddressFamily.INET, SocketType.DGRAM, 0));
     const SIOCGIFINDEX = 0x8933;
     const whole = new Uint8Array(64);
     whole.set(new TextEncoder().encode('lo'));
@@ -333,10 +333,10 @@ describeKernel('socket interface ioctls take a whole struct ifreq', () => {
 
 describeKernel('socket calls refuse detached buffers', () => {
   it('recvfrom, getsockopt, sendto and bind name the call and the argument', () => {
-    const fd = keep(socket(2, 2, 0)); // AF_INET, SOCK_DGRAM
+    const fd = keep(socket(AddressFamily.INET, SocketType.DGRAM, 0));
     for (const [act, argument] of [
       [() => recvfrom(fd, detached(16)), 'buf'],
-      [() => getsockopt(fd, 1, 7, detached(4)), 'value'],
+      [() => getsockopt(fd, SocketLevel.SOCKET, SocketOption.SNDBUF, detached(4)), 'value'],
       [() => sendto(fd, detached(4)), 'data'],
       [() => bind(fd, detached(16)), 'addr'],
     ] as const) {
@@ -357,7 +357,7 @@ function argumentRefused(act: () => unknown, argument: string): BpfArgumentError
 
 describeKernel('the exported socket and process calls check their numbers before the call', () => {
   it('a fd, flag, level or option that is not an integer of its range is named, never passed on as 0', () => {
-    const fd = keep(socket(2, 2, 0)); // AF_INET, SOCK_DGRAM
+    const fd = keep(socket(AddressFamily.INET, SocketType.DGRAM, 0));
     const four = new Uint8Array(4);
     for (const [act, argument] of [
       // koffi turned NaN into 0: a sendto to fd 0 (a socketpair under a test runner) succeeded
@@ -371,11 +371,11 @@ describeKernel('the exported socket and process calls check their numbers before
       [() => connect(Number.NaN, new Uint8Array(16)), 'fd'],
       [() => getsockname(Number.NaN, new Uint8Array(16)), 'fd'],
       // a NaN level was SOL_IP (0): the option set was another than the one asked for
-      [() => setsockopt(fd, Number.NaN, 7, four), 'level'],
-      [() => getsockopt(fd, 1, 1.5, four), 'option'],
-      [() => getsockopt('3' as unknown as number, 1, 7, four), 'fd'],
-      [() => socket(Number.NaN, 2, 0), 'domain'],
-      [() => socket(2, 2, -1), 'protocol'],
+      [() => setsockopt(fd, Number.NaN, SocketOption.SNDBUF, four), 'level'],
+      [() => getsockopt(fd, SocketLevel.SOCKET, 1.5, four), 'option'],
+      [() => getsockopt('3' as unknown as number, SocketLevel.SOCKET, SocketOption.SNDBUF, four), 'fd'],
+      [() => socket(Number.NaN, SocketType.DGRAM, 0), 'domain'],
+      [() => socket(AddressFamily.INET, SocketType.DGRAM, -1), 'protocol'],
       [() => eventfd(Number.NaN, 0), 'initval'],
       [() => eventfd(0, 'x' as unknown as number), 'flags'],
       [() => setns(Number.NaN, 0), 'fd'],

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { AddressFamily, IpProto, SocketType } from '@ts-ebpf/uapi';
+import { AddressFamily, IpProto, MsgFlag, SocketLevel, SocketOption, SocketType } from '@ts-ebpf/uapi';
 import { describe, expect, it } from 'vitest';
 import {
   BpfArgumentError,
@@ -15,13 +15,6 @@ import {
   sockaddrInPort,
   socket,
 } from '../src/index.js';
-
-const AF_INET = AddressFamily.INET;
-const SOCK_DGRAM = SocketType.DGRAM;
-const SOL_SOCKET = 1;
-const SO_TYPE = 3;
-const SO_REUSEPORT = 15;
-const MSG_DONTWAIT = 0x40;
 
 describe('socket wrappers', () => {
   it('encodes sockaddr_in and rejects bad addresses before any call', () => {
@@ -50,10 +43,10 @@ describe('socket wrappers', () => {
         SocketType.CLOEXEC,
         SocketType.NONBLOCK | SocketType.CLOEXEC,
       ]) {
-        const fd = socket(AF_INET, type | flags, protocol);
+        const fd = socket(AddressFamily.INET, type | flags, protocol);
         try {
           const got = new Uint8Array(4);
-          getsockopt(fd, SOL_SOCKET, SO_TYPE, got);
+          getsockopt(fd, SocketLevel.SOCKET, SocketOption.TYPE, got);
           const fdFlags = Number.parseInt(
             /flags:\s*([0-7]+)/.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'))![1]!,
             8,
@@ -79,12 +72,12 @@ describe('socket wrappers', () => {
   });
 
   it('binds, connects, sends and receives a datagram over loopback', () => {
-    const a = socket(AF_INET, SOCK_DGRAM, 0);
-    const b = socket(AF_INET, SOCK_DGRAM, 0);
+    const a = socket(AddressFamily.INET, SocketType.DGRAM, 0);
+    const b = socket(AddressFamily.INET, SocketType.DGRAM, 0);
     try {
-      setsockopt(a, SOL_SOCKET, SO_REUSEPORT, new Uint8Array(new Uint32Array([1]).buffer));
+      setsockopt(a, SocketLevel.SOCKET, SocketOption.REUSEPORT, new Uint8Array(new Uint32Array([1]).buffer));
       const opt = new Uint8Array(4);
-      expect(getsockopt(a, SOL_SOCKET, SO_REUSEPORT, opt)).toBe(4);
+      expect(getsockopt(a, SocketLevel.SOCKET, SocketOption.REUSEPORT, opt)).toBe(4);
       expect(opt[0]).toBe(1);
       bind(a, sockaddrIn(0, '127.0.0.1'));
       const name = new Uint8Array(16);
@@ -99,7 +92,7 @@ describe('socket wrappers', () => {
       expect(sendto(b, new Uint8Array([9]))).toBe(1);
       expect(recvfrom(a, got)).toBe(1);
       expect(got[0]).toBe(9);
-      expect(() => recvfrom(a, got, MSG_DONTWAIT)).toThrow(/recvfrom failed: EAGAIN/);
+      expect(() => recvfrom(a, got, MsgFlag.DONTWAIT)).toThrow(/recvfrom failed: EAGAIN/);
       // the same port again without SO_REUSEPORT on the second socket
       expect(() => bind(b, sockaddrIn(port, '127.0.0.1'))).toThrow(/bind failed: EINVAL|EADDRINUSE/);
     } finally {

@@ -1,6 +1,7 @@
 import { Socket as UdpSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { Server, type Socket as TcpSocket } from 'node:net';
+import { BpfTcpState } from '@ts-ebpf/uapi';
 import { openFds } from './fds.js';
 
 /** A row of /proc/self/net/{tcp,udp}[6]: ports and the socket's inode. */
@@ -30,8 +31,6 @@ function rows(table: 'tcp' | 'udp'): SocketRow[] {
   return out;
 }
 
-const TCP_LISTEN = 0x0a;
-
 /**
  * The file descriptor under a Node socket (a UDP socket, a TCP connection or a listening
  * server), found through public interfaces only: its ports (Node's `address()`,
@@ -46,7 +45,8 @@ export function socketFd(socket: UdpSocket | TcpSocket | Server): number {
     match = (r) => r.localPort === port;
   } else if (socket instanceof Server) {
     const port = (socket.address() as { port: number }).port;
-    match = (r) => r.localPort === port && r.state === TCP_LISTEN;
+    // /proc/net/tcp shows the kernel's TCP_LISTEN, the number BPF_TCP_LISTEN mirrors
+    match = (r) => r.localPort === port && r.state === BpfTcpState.LISTEN;
   } else {
     const { localPort, remotePort } = socket;
     if (localPort === undefined || remotePort === undefined)

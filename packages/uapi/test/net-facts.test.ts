@@ -10,10 +10,16 @@ import {
   BPF_FLOW_KEYS_LAYOUT,
   BPF_SOCK_LAYOUT,
   IpProto,
+  MsgFlag,
+  NetlinkProtocol,
+  NetlinkSocketOption,
   SK_BUFF_LAYOUT,
+  SocketLevel,
+  SocketOption,
   SocketType,
   type StructLayout,
   TcAction,
+  TcpSocketOption,
 } from '../src/index.js';
 
 /** The struct layouts of linux/bpf.h this package describes. */
@@ -54,19 +60,28 @@ describe.each(LAYOUTS)("$type against this machine's C compiler and linux/bpf.h"
   });
 });
 
-describe("tc actions, address families, socket types and IP protocols against this machine's headers", () => {
+/** The network groups of this package with the C prefix of their members' names. */
+const NET_GROUPS: readonly (readonly [Readonly<Record<string, number>>, string])[] = [
+  [TcAction, 'TC_ACT_'],
+  [AddressFamily, 'AF_'],
+  [IpProto, 'IPPROTO_'],
+  [SocketType, 'SOCK_'],
+  [SocketLevel, 'SOL_'],
+  [SocketOption, 'SO_'],
+  [TcpSocketOption, 'TCP_'],
+  [NetlinkProtocol, 'NETLINK_'],
+  [NetlinkSocketOption, 'NETLINK_'],
+  [MsgFlag, 'MSG_'],
+];
+
+describe("tc actions and socket constants against this machine's headers", () => {
   it('have the C values', () => {
-    const names = [
-      ...Object.keys(TcAction).map((k) => [`TC_ACT_${k}`, TcAction[k as keyof typeof TcAction]] as const),
-      ...Object.keys(AddressFamily).map(
-        (k) => [`AF_${k}`, AddressFamily[k as keyof typeof AddressFamily]] as const,
-      ),
-      ...Object.keys(IpProto).map((k) => [`IPPROTO_${k}`, IpProto[k as keyof typeof IpProto]] as const),
-      ...Object.keys(SocketType).map((k) => [`SOCK_${k}`, SocketType[k as keyof typeof SocketType]] as const),
-    ];
-    expect(names.length).toBe(26);
+    const names = NET_GROUPS.flatMap(([group, prefix]) =>
+      Object.entries(group).map(([k, v]) => [`${prefix}${k}`, v] as const),
+    );
+    expect(names.length).toBe(57);
     const lines = compiledLines(
-      ['sys/socket.h', 'netinet/in.h', 'linux/pkt_cls.h'],
+      ['sys/socket.h', 'netinet/in.h', 'netinet/tcp.h', 'linux/netlink.h', 'linux/pkt_cls.h'],
       names.map(([c]) => `printf("${c} %d\\n", (int)(${c}));`),
     );
     expect(lines).toEqual(names.map(([c, v]) => `${c} ${v}`));

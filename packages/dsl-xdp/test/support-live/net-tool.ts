@@ -10,21 +10,16 @@
 import { readFileSync } from 'node:fs';
 import { bind, close, recvfrom, sendto, sockaddrIn, socket } from '@ts-ebpf/syscall';
 import { inetChecksum } from '@ts-ebpf/test-utils';
-import { HOST_LITTLE_ENDIAN } from '@ts-ebpf/uapi';
+import { AddressFamily, HOST_LITTLE_ENDIAN, IpProto, MsgFlag, SocketType } from '@ts-ebpf/uapi';
 
-const AF_INET = 2;
-const AF_PACKET = 17;
-const SOCK_RAW = 3;
-const IPPROTO_ICMP = 1;
 const ETH_P_ALL = 0x0003;
-const MSG_DONTWAIT = 0x40;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Non-blocking receive: the bytes, or null when nothing is queued (EAGAIN). */
 function tryReceive(fd: number, buf: Uint8Array): Uint8Array | null {
   try {
-    return buf.slice(0, recvfrom(fd, buf, MSG_DONTWAIT));
+    return buf.slice(0, recvfrom(fd, buf, MsgFlag.DONTWAIT));
   } catch (e) {
     if ((e as { code?: string }).code === 'EAGAIN') return null;
     throw e;
@@ -32,7 +27,7 @@ function tryReceive(fd: number, buf: Uint8Array): Uint8Array | null {
 }
 
 async function ping(dst: string, count: number, timeoutMs: number): Promise<void> {
-  const fd = socket(AF_INET, SOCK_RAW, IPPROTO_ICMP);
+  const fd = socket(AddressFamily.INET, SocketType.RAW, IpProto.ICMP);
   const id = process.pid & 0xffff;
   const buf = new Uint8Array(2048);
   const seen = new Set<number>();
@@ -63,12 +58,12 @@ async function ping(dst: string, count: number, timeoutMs: number): Promise<void
 }
 
 async function capture(iface: string, ms: number): Promise<void> {
-  const fd = socket(AF_PACKET, SOCK_RAW, ((ETH_P_ALL & 0xff) << 8) | (ETH_P_ALL >> 8));
+  const fd = socket(AddressFamily.PACKET, SocketType.RAW, ((ETH_P_ALL & 0xff) << 8) | (ETH_P_ALL >> 8));
   const ifindex = Number(readFileSync(`/sys/class/net/${iface}/ifindex`, 'utf8'));
   // struct sockaddr_ll { u16 family; be16 protocol; i32 ifindex; u16 hatype; u8 pkttype, halen; u8 addr[8] }
   const sll = new Uint8Array(20);
   const v = new DataView(sll.buffer);
-  v.setUint16(0, AF_PACKET, HOST_LITTLE_ENDIAN);
+  v.setUint16(0, AddressFamily.PACKET, HOST_LITTLE_ENDIAN);
   v.setUint16(2, ETH_P_ALL, false);
   v.setInt32(4, ifindex, HOST_LITTLE_ENDIAN);
   const buf = new Uint8Array(4096);

@@ -1,5 +1,6 @@
 import { describeValue, HOST_BYTE_ORDER } from '@ts-ebpf/uapi';
 import { CodecError } from '../errors.js';
+import { withArticle } from './article.js';
 import type { Codec } from './codec.js';
 
 function intCodec(name: string, size: 1 | 2 | 4, signed: boolean): Codec<number> {
@@ -7,7 +8,10 @@ function intCodec(name: string, size: 1 | 2 | 4, signed: boolean): Codec<number>
   const max = signed ? 2 ** (size * 8 - 1) - 1 : 2 ** (size * 8) - 1;
   const check = (v: number, path: string) => {
     if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
-      throw new CodecError(path, `${describeValue(v)} is not a ${name} (integer in ${min}..${max})`);
+      throw new CodecError(
+        path,
+        `${describeValue(v)} is not ${withArticle(name)} (integer in ${min}..${max})`,
+      );
     }
   };
   const make = (
@@ -86,7 +90,7 @@ function int64Codec(name: string, signed: boolean): Codec<bigint> {
     align: 8,
     write: (d, o, v, p, order) => {
       if (typeof v !== 'bigint' || !fits(v)) {
-        throw new CodecError(p, `${describeValue(v)} is not a ${name} (bigint in ${min}..${max})`);
+        throw new CodecError(p, `${describeValue(v)} is not ${withArticle(name)} (bigint in ${min}..${max})`);
       }
       if (order === HOST_BYTE_ORDER && (o & 7) === 0 && o === (o | 0) && o >= 0) {
         const words = wordsOf(d);

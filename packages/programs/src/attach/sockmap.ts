@@ -10,7 +10,7 @@ import {
   progDetach,
   setsockopt,
 } from '@ts-ebpf/syscall';
-import { HOST_LITTLE_ENDIAN } from '@ts-ebpf/uapi';
+import { HOST_LITTLE_ENDIAN, SocketLevel, SocketOption } from '@ts-ebpf/uapi';
 import { AttachError } from '../errors.js';
 import { holdProgram, Link } from '../link.js';
 import { attachTypeLabel, mapTypeLabel } from '../names.js';
@@ -130,10 +130,6 @@ export function attachSockmap(program: Program, map: MapTarget, o: SockmapAttach
   });
 }
 
-const SOL_SOCKET = 1;
-const SO_ATTACH_BPF = 50;
-const SO_DETACH_BPF = 27;
-
 /**
  * Attaches a `socket_filter` program to a socket (SO_ATTACH_BPF); closing the Link
  * detaches it (SO_DETACH_BPF). The socket stays the caller's.
@@ -147,7 +143,7 @@ export function attachSocketFilter(program: Program, socketFd: number): Link {
   // even when the caller has closed theirs and the number was reused.
   const socket = dupFd(socketFd);
   try {
-    setsockopt(socket, SOL_SOCKET, SO_ATTACH_BPF, value);
+    setsockopt(socket, SocketLevel.SOCKET, SocketOption.ATTACH_BPF, value);
   } catch (e) {
     close(socket);
     throw e;
@@ -155,10 +151,10 @@ export function attachSocketFilter(program: Program, socketFd: number): Link {
   return new Link({
     kind: 'socket_filter',
     extraFds: [socket],
-    detach: () => setsockopt(socket, SOL_SOCKET, SO_DETACH_BPF, new Uint8Array(4)),
+    detach: () => setsockopt(socket, SocketLevel.SOCKET, SocketOption.DETACH_BPF, new Uint8Array(4)),
     update: (next) => {
       new DataView(valueStorage).setUint32(0, next.fd, HOST_LITTLE_ENDIAN);
-      setsockopt(socket, SOL_SOCKET, SO_ATTACH_BPF, value);
+      setsockopt(socket, SocketLevel.SOCKET, SocketOption.ATTACH_BPF, value);
     },
   });
 }

@@ -8,7 +8,15 @@ import {
   setsockopt,
   socket,
 } from '@ts-ebpf/syscall';
-import { EbpfError, HOST_LITTLE_ENDIAN, SocketType } from '@ts-ebpf/uapi';
+import {
+  AddressFamily,
+  EbpfError,
+  HOST_LITTLE_ENDIAN,
+  NetlinkProtocol,
+  NetlinkSocketOption,
+  SocketLevel,
+  SocketType,
+} from '@ts-ebpf/uapi';
 import {
   decodeError,
   encodeMessage,
@@ -26,13 +34,10 @@ import {
   putHeader,
 } from './message.js';
 
-const AF_NETLINK = 16;
-/** The rtnetlink protocol: links, addresses, qdiscs, filters. */
-export const NETLINK_ROUTE = 0;
-/** The generic netlink protocol: families named at run time (`netdev`, `ethtool` …). */
-export const NETLINK_GENERIC = 16;
-const SOL_NETLINK = 270;
-const NETLINK_EXT_ACK = 11;
+/** The rtnetlink protocol: links, addresses, qdiscs, filters (`NetlinkProtocol.ROUTE` of `@ts-ebpf/uapi`). */
+export const NETLINK_ROUTE = NetlinkProtocol.ROUTE;
+/** The generic netlink protocol: families named at run time (`netdev`, `ethtool` …; `NetlinkProtocol.GENERIC`). */
+export const NETLINK_GENERIC = NetlinkProtocol.GENERIC;
 
 /** The kernel answered a netlink request with an error. */
 export class NetlinkError extends EbpfError {
@@ -83,9 +88,9 @@ export class RtNetlink implements Disposable {
    * @param protocol - `NETLINK_ROUTE` (0, the default) or `NETLINK_GENERIC` (16)
    */
   constructor(protocol: typeof NETLINK_ROUTE | typeof NETLINK_GENERIC = NETLINK_ROUTE) {
-    this.#fd = socket(AF_NETLINK, SocketType.RAW | SocketType.CLOEXEC, protocol);
+    this.#fd = socket(AddressFamily.NETLINK, SocketType.RAW | SocketType.CLOEXEC, protocol);
     try {
-      setsockopt(this.#fd, SOL_NETLINK, NETLINK_EXT_ACK, one);
+      setsockopt(this.#fd, SocketLevel.NETLINK, NetlinkSocketOption.EXT_ACK, one);
     } catch {
       // older kernels: plain acks without the kernel's message
     }

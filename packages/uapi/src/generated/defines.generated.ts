@@ -330,13 +330,80 @@ export const TcAction = Object.freeze({
 /** A value of {@link TcAction}. */
 export type TcAction = (typeof TcAction)[keyof typeof TcAction];
 
-/** The IP socket address families (`sa_family` of `struct sockaddr_in` / `sockaddr_in6`). Source: include/linux/socket.h (Linux 6.1, kernel-internal; glibc bits/socket.h has the same). */
+/** Socket address families: the first argument of `socket(2)` and `sa_family` of a socket address (`struct sockaddr_in`, `sockaddr_in6`, `sockaddr_un`, `sockaddr_ll`, `sockaddr_nl`). `AF_XDP` is `AfXdp.AF_XDP`. Source: include/linux/socket.h (Linux 6.1, kernel-internal; glibc bits/socket.h has the same). */
 export const AddressFamily = Object.freeze({
+  UNIX: 1,
   INET: 2,
+  NETLINK: 16,
+  PACKET: 17,
   INET6: 10,
 } as const);
 /** A value of {@link AddressFamily}. */
 export type AddressFamily = (typeof AddressFamily)[keyof typeof AddressFamily];
+
+/** The `level` of `setsockopt(2)` / `getsockopt(2)`: `SOCKET` for {@link SocketOption}, `TCP` (the same number as `IPPROTO_TCP`) for {@link TcpSocketOption}, `NETLINK` for {@link NetlinkSocketOption}. `SOL_XDP` is `AfXdp.SOL_XDP`. Source: include/uapi/asm-generic/socket.h (Linux 6.1; alpha, MIPS, PA-RISC and SPARC differ); include/linux/socket.h (Linux 6.1, kernel-internal; glibc bits/socket.h has the same). */
+export const SocketLevel = Object.freeze({
+  SOCKET: 1,
+  TCP: 6,
+  NETLINK: 270,
+} as const);
+/** A value of {@link SocketLevel}. */
+export type SocketLevel = (typeof SocketLevel)[keyof typeof SocketLevel];
+
+/** Socket options of level `SOL_SOCKET` (`SocketLevel.SOCKET`): `ATTACH_BPF` attaches a socket filter program by fd and `DETACH_BPF` (the same number as `DETACH_FILTER`) removes it; `ATTACH_REUSEPORT_EBPF` attaches an SK_REUSEPORT program to a socket's reuseport group and `DETACH_REUSEPORT_BPF` removes it; `COOKIE` and `NETNS_COOKIE` read the socket's and its network namespace's cookie (u64). Source: include/uapi/asm-generic/socket.h (Linux 6.1; alpha, MIPS, PA-RISC and SPARC differ). */
+export const SocketOption = Object.freeze({
+  REUSEADDR: 2,
+  TYPE: 3,
+  SNDBUF: 7,
+  RCVBUF: 8,
+  REUSEPORT: 15,
+  ATTACH_FILTER: 26,
+  DETACH_FILTER: 27,
+  DETACH_BPF: 27,
+  MARK: 36,
+  ATTACH_BPF: 50,
+  ATTACH_REUSEPORT_CBPF: 51,
+  ATTACH_REUSEPORT_EBPF: 52,
+  COOKIE: 57,
+  DETACH_REUSEPORT_BPF: 68,
+  NETNS_COOKIE: 71,
+} as const);
+/** A value of {@link SocketOption}. */
+export type SocketOption = (typeof SocketOption)[keyof typeof SocketOption];
+
+/** Socket options of level `SOL_TCP` / `IPPROTO_TCP`: `CONGESTION` selects a congestion control by name (one a struct_ops `tcp_congestion_ops` registered too) or reads it; `INFO` reads `struct tcp_info`. Source: linux/tcp.h (Linux 6.1). */
+export const TcpSocketOption = Object.freeze({
+  NODELAY: 1,
+  MAXSEG: 2,
+  INFO: 11,
+  CONGESTION: 13,
+} as const);
+/** A value of {@link TcpSocketOption}. */
+export type TcpSocketOption = (typeof TcpSocketOption)[keyof typeof TcpSocketOption];
+
+/** Netlink protocols: the third argument of `socket(AF_NETLINK, …)`. `ROUTE` is rtnetlink (links, addresses, tc), `GENERIC` generic netlink (families such as `netdev`). Source: linux/netlink.h (Linux 6.1). */
+export const NetlinkProtocol = Object.freeze({
+  ROUTE: 0,
+  GENERIC: 16,
+} as const);
+/** A value of {@link NetlinkProtocol}. */
+export type NetlinkProtocol = (typeof NetlinkProtocol)[keyof typeof NetlinkProtocol];
+
+/** Socket options of level `SOL_NETLINK`: `EXT_ACK` asks for extended acknowledgements (the kernel's error message with an error reply). Source: linux/netlink.h (Linux 6.1). */
+export const NetlinkSocketOption = Object.freeze({
+  EXT_ACK: 11,
+} as const);
+/** A value of {@link NetlinkSocketOption}. */
+export type NetlinkSocketOption = (typeof NetlinkSocketOption)[keyof typeof NetlinkSocketOption];
+
+/** Flags of `send(2)` / `recv(2)` (`sendto`, `recvfrom`): `DONTWAIT` makes one call non-blocking (EAGAIN instead of waiting), `PEEK` leaves the data queued, `TRUNC` returns a datagram's real length even when the buffer was shorter. Source: include/linux/socket.h (Linux 6.1, kernel-internal; glibc bits/socket.h has the same). */
+export const MsgFlag = Object.freeze({
+  PEEK: 2,
+  TRUNC: 32,
+  DONTWAIT: 64,
+} as const);
+/** A value of {@link MsgFlag}. */
+export type MsgFlag = (typeof MsgFlag)[keyof typeof MsgFlag];
 
 /** Socket types of `socket(2)` (`SOCK_STREAM`, `SOCK_DGRAM`, `SOCK_RAW`), and the flags that may be OR-ed into the type (`SOCK_NONBLOCK`, `SOCK_CLOEXEC`). Source: include/linux/net.h enum sock_type (Linux 6.1, kernel-internal; glibc bits/socket_type.h has the same; MIPS swaps STREAM and DGRAM); include/linux/net.h: O_NONBLOCK / O_CLOEXEC of include/uapi/asm-generic/fcntl.h (Linux 6.1; alpha, MIPS, PA-RISC and SPARC differ). */
 export const SocketType = Object.freeze({

@@ -124,6 +124,6 @@ export function flowKeysTestCtx(flags: number, byteOrder: ByteOrder): Uint8Array
   if (!Number.isInteger(flags) || flags < 0 || flags > 0xffffffff)
     throw new FlowDissectorOptionError('flowKeysTestCtx flags', `${describeValue(flags)} is not a u32`);
   const ctx = new Uint8Array(SIZE);
-  new DataView(ctx.buffer).setUint32(F.flags.offset, flags, little);
+  new DataView(ctx.buffer, ctx.byteOffset, ctx.byteLength).setUint32(F.flags.offset, flags, little);
   return ctx;
 }

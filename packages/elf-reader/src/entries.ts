@@ -24,7 +24,7 @@ export function encodeSymbols(
   const le = isLittleEndian(byteOrder);
   const size = Elf64Size.SYMBOL;
   const out = new Uint8Array(symbols.length * size);
-  const v = new DataView(out.buffer);
+  const v = new DataView(out.buffer, out.byteOffset, out.byteLength);
   symbols.forEach((s, i) => {
     if (!(isUint(s.bind, 0xf) && isUint(s.type, 0xf) && isUint(s.section, 0xffff)))
       throw new ElfError(
@@ -56,7 +56,7 @@ export function encodeRelocations(
   const le = isLittleEndian(byteOrder);
   const size = rela ? Elf64Size.RELA : Elf64Size.REL;
   const out = new Uint8Array(relocations.length * size);
-  const v = new DataView(out.buffer);
+  const v = new DataView(out.buffer, out.byteOffset, out.byteLength);
   relocations.forEach((r, i) => {
     if (!(isUint(r.symbol, 0xffff_ffff) && isUint(r.type, 0xffff_ffff)))
       throw new ElfError(

@@ -192,7 +192,7 @@ function rewriteSymbols(
 ): { bytes: Uint8Array; firstGlobal: number } {
   const keptCount = symbolMap.filter((n) => n !== undefined).length;
   const out = new Uint8Array(keptCount * 24);
-  const view = new DataView(out.buffer);
+  const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
   let firstGlobal = 0;
   symbolMap.forEach((n, old) => {
     if (old < symtab.info && n !== undefined) firstGlobal = n + 1;
@@ -219,7 +219,7 @@ function rewriteRelocations(
       s.offset,
     );
   const out = new Uint8Array(data);
-  const view = new DataView(out.buffer);
+  const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
   // r_info: the symbol in its high word.
   const symbolAt = le ? 12 : 8;
   for (let o = 0; o < out.byteLength; o += size) {

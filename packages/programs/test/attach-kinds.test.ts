@@ -1,4 +1,4 @@
-import { BpfSyscallError, linkCreate } from '@ts-ebpf/syscall';
+import { BpfArgumentError, BpfSyscallError, linkCreate } from '@ts-ebpf/syscall';
 import { describeKernel, LoopbackNetns, openFds, thrownBy } from '@ts-ebpf/test-utils';
 import { describe, expect, it } from 'vitest';
 import {
@@ -33,6 +33,7 @@ describe('ATTACH_KINDS', () => {
     );
     expect(attachKindAccepts('cgroup', BpfProgType.CGROUP_SOCK_ADDR, BpfAttachType.SK_LOOKUP)).toBe(false);
     expect(() => attachKindAccepts('nope' as never, BpfProgType.XDP)).toThrow(/'nope' is not an attach kind/);
+    expect(() => attachKindAccepts('nope' as never, BpfProgType.XDP)).toThrow(BpfArgumentError);
   });
 
   it('refuses a program described by its load options, before one is loaded, naming program, kind and types', () => {

@@ -1,4 +1,4 @@
-import { BpfAttachType as A, BpfProgType as P } from '@ts-ebpf/syscall';
+import { BpfAttachType as A, BpfArgumentError, BpfProgType as P } from '@ts-ebpf/syscall';
 import { AttachError } from '../errors.js';
 import { attachTypeLabel, progTypeLabel } from '../names.js';
 import { CGROUP_ATTACH_PROGRAM, SOCKMAP_ATTACH_PROGRAM } from './attach-type-owner.js';
@@ -127,7 +127,10 @@ export interface AttachCandidate {
 function ruleOf(kind: AttachKind): AttachKindRule {
   const found = Object.hasOwn(ATTACH_KINDS, kind) ? ATTACH_KINDS[kind] : undefined;
   if (!found)
-    throw new TypeError(`'${String(kind)}' is not an attach kind (${Object.keys(ATTACH_KINDS).join(', ')})`);
+    throw new BpfArgumentError(
+      'attach kind',
+      `'${String(kind)}' is not an attach kind (${Object.keys(ATTACH_KINDS).join(', ')})`,
+    );
   return found;
 }
 
@@ -139,7 +142,7 @@ function allowedExpected(r: AttachKindRule, progType: number): readonly number[]
 /**
  * True when the attach function of `kind` takes a program of `progType` loaded with
  * `expectedAttachType` (undefined or 0: none), as {@link ATTACH_KINDS} says.
- * @throws TypeError for a kind that is not one of {@link ATTACH_KINDS}
+ * @throws BpfArgumentError for a kind that is not one of {@link ATTACH_KINDS}
  */
 export function attachKindAccepts(kind: AttachKind, progType: number, expectedAttachType?: number): boolean {
   const r = ruleOf(kind);
@@ -157,7 +160,7 @@ const orList = (names: readonly string[]) =>
  * @param target - how the message names the attach point (default: the kind's, `'a tcx hook'`)
  * @throws AttachError naming the target, the program, its type (and expected attach type) and
  *   the types the kind takes
- * @throws TypeError for a kind that is not one of {@link ATTACH_KINDS}
+ * @throws BpfArgumentError for a kind that is not one of {@link ATTACH_KINDS}
  */
 export function requireAttachKind(kind: AttachKind, program: AttachCandidate, target?: string): void {
   const r = ruleOf(kind);
